@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects:
+//   unit         operator/**/*.test.ts   no cluster, fast.
+//   integration  operator/**/*.itest.ts  a real kube-apiserver + etcd + kube-controller-manager,
+//                started once per run by operator/testenv/global-setup.ts (or an existing
+//                cluster when TEST_KUBECONFIG is set). The first run on a machine builds the
+//                control plane from source, hence the long hook timeout.
+export default defineConfig({
+  test: {
+    maxWorkers: 2,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['operator/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['operator/**/*.itest.ts'],
+          globalSetup: ['operator/testenv/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 1_800_000,
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
