@@ -1,0 +1,159 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { platformConfigController } from './controllers/platformconfig/controller.ts';
+import { organizationController } from './controllers/organization/controller.ts';
+import type { ControllerDeps } from './controllers/deps.ts';
+import { ObjectWriter } from './runtime/apply.ts';
+import { systemClock } from './runtime/clock.ts';
+import type { Clock } from './runtime/clock.ts';
+import type { Config } from './runtime/config.ts';
+import { Manager } from './runtime/controller.ts';
+import { errorMessage } from './runtime/errors.ts';
+import { KubeEventRecorder } from './runtime/events.ts';
+import { KubeClient } from './runtime/kube/client.ts';
+import { Resources } from './runtime/kube/resource.ts';
+import { LeaderElector } from './runtime/leader.ts';
+import { OperatorMetrics } from './runtime/metrics.ts';
+import { createCA, issueCertificate } from './runtime/pki.ts';
+import { HealthServer } from './servers/health.ts';
+import { WEBHOOK_PATH, WebhookServer, registerWebhook } from './servers/webhook.ts';
+
+export interface OperatorOptions {
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+  kubeConfig?: KubeConfig;
+}
+
+/** Loads the kubeconfig the way kubectl does: --kubeconfig, then KUBECONFIG, in-cluster, ~/.kube/config. */
+export function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) throw new Error('No Kubernetes cluster configured: pass --kubeconfig or set KUBECONFIG');
+  return kc;
+}
+
+/**
+ * The operator process: caches, controllers, leader election, the HTTP listeners.
+ * Everything it uses is built here from the configuration and handed down.
+ */
+export class Operator {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly client: KubeClient;
+  readonly metrics = new OperatorMetrics();
+  readonly manager: Manager;
+  readonly health: HealthServer;
+  webhook?: WebhookServer;
+  private readonly clock: Clock;
+  private readonly elector?: LeaderElector;
+
+  constructor(opts: OperatorOptions) {
+    this.config = opts.config;
+    this.log = opts.log;
+    this.clock = opts.clock ?? systemClock;
+    const cfg = this.config;
+    this.client = new KubeClient(opts.kubeConfig ?? loadKubeConfig(cfg.kubeconfig), { connections: Math.max(16, cfg.concurrency * 2) });
+    this.elector = cfg.leaderElect
+      ? new LeaderElector(this.client, this.clock, this.log, {
+          namespace: cfg.namespace,
+          name: cfg.leaderElectionId,
+          identity: cfg.identity,
+          leaseDurationMs: cfg.leaseDurationMs,
+          renewDeadlineMs: cfg.renewDeadlineMs,
+          retryPeriodMs: cfg.retryPeriodMs,
+        })
+      : undefined;
+    this.manager = new Manager({
+      client: this.client,
+      log: this.log,
+      metrics: this.metrics,
+      elector: this.elector,
+      defaultConcurrency: cfg.concurrency,
+      informerDefaults: { resyncMs: cfg.resyncPeriodMs, watchIdleMs: cfg.watchIdleTimeoutMs },
+    });
+    this.health = new HealthServer(this.metrics.registry, { healthy: () => true, ready: () => this.manager.hasSynced() }, cfg.httpBindAddress);
+  }
+
+  private deps(): ControllerDeps {
+    return {
+      manager: this.manager,
+      writer: new ObjectWriter(this.client),
+      clock: this.clock,
+      recorder: new KubeEventRecorder(this.client, this.clock, this.log.child({ component: 'events' }), {
+        instance: this.config.identity,
+        clusterEventNamespace: this.config.namespace,
+      }),
+      log: this.log,
+      webhook: this.webhook,
+    };
+  }
+
+  /** Starts everything; resolves once the listeners are up (reconciling starts on leadership). */
+  async start(onFatal: (reason: string) => void): Promise<void> {
+    const cfg = this.config;
+    await this.ensureOwnNamespace();
+    if (cfg.webhookBindAddress) await this.startWebhook();
+    const deps = this.deps();
+    for (const spec of [platformConfigController(deps), organizationController(deps)]) {
+      this.manager.add(spec);
+    }
+    const port = await this.health.start();
+    this.log.info({ port, webhookPort: this.webhook?.port, leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
+    void this.manager.start((reason) => onFatal(`Leadership lost: ${reason}`)).catch((err: unknown) => onFatal(errorMessage(err)));
+  }
+
+  /** The operator keeps its Lease (and later its Secrets) in its own namespace. */
+  private async ensureOwnNamespace(): Promise<void> {
+    const ns = this.config.namespace;
+    if (await this.client.get(Resources.Namespace, ns)) return;
+    await this.client.apply(Resources.Namespace, { metadata: { name: ns, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator' } } });
+  }
+
+  private async startWebhook(): Promise<void> {
+    const cfg = this.config;
+    const tls = await this.servingCertificate();
+    this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress!, this.log, () => this.manager.hasSynced());
+    const port = await this.webhook.start();
+    if (cfg.webhookRegister) {
+      await registerWebhook(this.client, {
+        name: `miniapps-operator-${cfg.namespace}`,
+        url: `https://${cfg.webhookHost.includes(':') ? `[${cfg.webhookHost}]` : cfg.webhookHost}:${port}${WEBHOOK_PATH}`,
+        caBundlePEM: tls.caPEM,
+      });
+    }
+  }
+
+  /** From the configured kubernetes.io/tls Secret, or a CA and certificate generated for this process. */
+  private async servingCertificate(): Promise<{ certPEM: string; keyPEM: string; caPEM: string }> {
+    const ref = this.config.webhookCertSecret;
+    if (ref) {
+      const secret = await this.client.get<{ metadata: object; data?: Record<string, string> }>(Resources.Secret, ref.name, ref.namespace);
+      const get = (k: string) => (secret?.data?.[k] ? Buffer.from(secret.data[k], 'base64').toString('utf8') : undefined);
+      const certPEM = get('tls.crt');
+      const keyPEM = get('tls.key');
+      if (!certPEM || !keyPEM) throw new Error(`Secret ${ref.namespace}/${ref.name} must hold tls.crt and tls.key (--webhook-cert-secret)`);
+      return { certPEM, keyPEM, caPEM: get('ca.crt') ?? certPEM };
+    }
+    const ca = createCA('miniapps-operator-webhook-ca');
+    const host = this.config.webhookHost;
+    const isIp = /^[\d.]+$|:/.test(host);
+    const cert = issueCertificate({
+      ca,
+      commonName: 'miniapps-operator-webhook',
+      dnsNames: ['localhost', ...(isIp ? [] : [host])],
+      ipAddresses: ['127.0.0.1', ...(isIp ? [host] : [])],
+      usages: 'server',
+      validityDays: 365,
+    });
+    return { ...cert, caPEM: ca.certPEM };
+  }
+
+  /** Drains in-flight reconciles, releases the lease, closes the listeners. */
+  async stop(): Promise<void> {
+    await this.manager.stop();
+    await Promise.all([this.health.stop(), this.webhook?.stop()]);
+    await this.client.close();
+  }
+}

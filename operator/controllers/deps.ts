@@ -1,0 +1,17 @@
+import type { Logger } from 'pino';
+import type { ObjectWriter } from '../runtime/apply.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { Manager } from '../runtime/controller.ts';
+import type { EventRecorder } from '../runtime/events.ts';
+import type { WebhookServer } from '../servers/webhook.ts';
+
+/** What every controller is built from: all dependencies come in here, none from module state. */
+export interface ControllerDeps {
+  manager: Manager;
+  writer: ObjectWriter;
+  clock: Clock;
+  recorder: EventRecorder;
+  log: Logger;
+  /** Where cross-object admission rules are registered; absent when the webhook is off. */
+  webhook?: WebhookServer;
+}

@@ -1,0 +1,316 @@
+import type { Logger } from 'pino';
+import { errorMessage, isGone } from './errors.ts';
+import type { AnyObject, KubeClient } from './kube/client.ts';
+import { apiVersionOf } from './kube/resource.ts';
+import type { ResourceType } from './kube/resource.ts';
+
+export type IndexFn<T> = (obj: T) => string[];
+
+export interface CacheHandler<T> {
+  onAdd?(obj: T): void;
+  onUpdate?(oldObj: T, obj: T): void;
+  onDelete?(obj: T): void;
+}
+
+export interface InformerOptions<T> {
+  resource: ResourceType;
+  namespace?: string;
+  labelSelector?: string;
+  /** Every cached object is handed to onUpdate again this often (0: never). */
+  resyncMs?: number;
+  /** A watch that delivered nothing (not even a bookmark) for this long is restarted. */
+  watchIdleMs?: number;
+  /** Asked of the server for each watch; jittered so that watches do not end together. */
+  watchTimeoutSeconds?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Applied to every object before it is stored (default: drops managedFields). */
+  transform?: (obj: T) => T;
+}
+
+export interface InformerHooks {
+  onWatchRestart?(resource: string, reason: string): void;
+  onEvent?(resource: string, type: string): void;
+}
+
+export const keyOf = (obj: { metadata: { namespace?: string; name?: string } }): string =>
+  obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : (obj.metadata.name ?? '');
+
+export function splitKey(key: string): { namespace?: string; name: string } {
+  const i = key.indexOf('/');
+  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+const dropManagedFields = <T extends AnyObject>(obj: T): T => {
+  if (obj.metadata.managedFields) delete obj.metadata.managedFields;
+  return obj;
+};
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * A watch-backed cache of one resource: list, then watch from the list's
+ * resourceVersion; relist when the server says 410 Gone (as an HTTP status or as an
+ * ERROR event in the stream); resume the watch after any other failure with capped
+ * exponential backoff; restart a watch that went silent (client-node's informer is
+ * known to stall without an error); hand every object to the handlers again each
+ * resync period. Lookups go by key or by index, never by scanning.
+ */
+export class Informer<T extends AnyObject = AnyObject> {
+  readonly resource: ResourceType;
+  private readonly client: KubeClient;
+  private readonly log: Logger;
+  private readonly opts: Required<Omit<InformerOptions<T>, 'namespace' | 'labelSelector'>> & Pick<InformerOptions<T>, 'namespace' | 'labelSelector'>;
+  private readonly hooks: InformerHooks;
+  private readonly store = new Map<string, T>();
+  private readonly indexers = new Map<string, IndexFn<T>>();
+  private readonly indices = new Map<string, Map<string, Set<string>>>();
+  private readonly handlers: CacheHandler<T>[] = [];
+  private resourceVersion = '';
+  private syncedFlag = false;
+  private resolveSynced!: () => void;
+  readonly synced: Promise<void> = new Promise((r) => (this.resolveSynced = r));
+  private abort?: AbortController;
+  private running?: Promise<void>;
+
+  constructor(client: KubeClient, opts: InformerOptions<T>, log: Logger, hooks: InformerHooks = {}) {
+    this.client = client;
+    this.resource = opts.resource;
+    this.log = log.child({ resource: opts.resource.plural });
+    this.hooks = hooks;
+    this.opts = {
+      resyncMs: 60 * 60_000,
+      watchIdleMs: 5 * 60_000,
+      watchTimeoutSeconds: 300,
+      backoffBaseMs: 200,
+      backoffMaxMs: 30_000,
+      transform: dropManagedFields,
+      ...opts,
+    };
+  }
+
+  get name(): string {
+    return this.opts.labelSelector ? `${this.resource.plural}[${this.opts.labelSelector}]` : this.resource.plural;
+  }
+
+  addIndexer(name: string, fn: IndexFn<T>): void {
+    if (this.running) throw new Error(`Indexer ${name} added after ${this.name} started`);
+    this.indexers.set(name, fn);
+    this.indices.set(name, new Map());
+  }
+
+  addHandler(handler: CacheHandler<T>): void {
+    this.handlers.push(handler);
+    if (this.syncedFlag) for (const obj of this.store.values()) handler.onAdd?.(obj);
+  }
+
+  hasSynced(): boolean {
+    return this.syncedFlag;
+  }
+
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+
+  getByName(name: string, namespace?: string): T | undefined {
+    return this.store.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  list(): T[] {
+    return [...this.store.values()];
+  }
+
+  get size(): number {
+    return this.store.size;
+  }
+
+  byIndex(indexName: string, value: string): T[] {
+    const index = this.indices.get(indexName);
+    if (!index) throw new Error(`No index ${indexName} on ${this.name}`);
+    const keys = index.get(value);
+    if (!keys) return [];
+    const out: T[] = [];
+    for (const k of keys) {
+      const obj = this.store.get(k);
+      if (obj) out.push(obj);
+    }
+    return out;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.abort = new AbortController();
+    this.running = this.run(this.abort.signal);
+    if (this.opts.resyncMs > 0) {
+      const timer = setInterval(() => this.resync(), this.opts.resyncMs);
+      timer.unref();
+      this.abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.running;
+  }
+
+  private resync(): void {
+    for (const obj of this.store.values()) for (const h of this.handlers) h.onUpdate?.(obj, obj);
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        if (!this.resourceVersion) await this.relist();
+        await this.watchOnce(signal);
+        failures = 0;
+      } catch (err) {
+        if (signal.aborted) break;
+        if (isGone(err)) {
+          this.restarted('gone', 'Watch resourceVersion expired; relisting');
+          this.resourceVersion = '';
+          continue;
+        }
+        failures++;
+        const delay = Math.min(this.opts.backoffBaseMs * 2 ** (failures - 1), this.opts.backoffMaxMs);
+        this.restarted('error', 'Watch failed; retrying', { err: errorMessage(err), delayMs: delay });
+        await sleep(delay * (0.8 + Math.random() * 0.4), signal);
+      }
+    }
+  }
+
+  private restarted(reason: string, msg: string, extra: Record<string, unknown> = {}): void {
+    this.hooks.onWatchRestart?.(this.resource.plural, reason);
+    this.log.info({ reason, ...extra }, msg);
+  }
+
+  private async relist(): Promise<void> {
+    const list = await this.client.listAll<T>(this.resource, { namespace: this.opts.namespace, labelSelector: this.opts.labelSelector });
+    const seen = new Set<string>();
+    for (const raw of list.items) {
+      const obj = this.opts.transform({ ...raw, apiVersion: apiVersionOf(this.resource), kind: this.resource.kind });
+      const key = keyOf(obj);
+      seen.add(key);
+      this.upsert(key, obj);
+    }
+    for (const [key, obj] of this.store) if (!seen.has(key)) this.remove(key, obj);
+    this.resourceVersion = list.metadata.resourceVersion;
+    if (!this.syncedFlag) {
+      this.syncedFlag = true;
+      this.resolveSynced();
+      this.log.debug({ count: this.store.size }, 'Cache synced');
+    }
+  }
+
+  /** Also used by tests to force the expired-resourceVersion path. */
+  setResourceVersionForTest(rv: string): void {
+    this.resourceVersion = rv;
+  }
+
+  private async watchOnce(outer: AbortSignal): Promise<void> {
+    const watchAbort = new AbortController();
+    const onOuter = () => watchAbort.abort();
+    outer.addEventListener('abort', onOuter, { once: true });
+    let stalled = false;
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (idle) clearTimeout(idle);
+      idle = setTimeout(() => {
+        stalled = true;
+        watchAbort.abort();
+      }, this.opts.watchIdleMs);
+      idle.unref();
+    };
+    arm();
+    const timeoutSeconds = Math.round(this.opts.watchTimeoutSeconds * (1 + Math.random()));
+    try {
+      for await (const ev of this.client.watch<T>(this.resource, {
+        namespace: this.opts.namespace,
+        labelSelector: this.opts.labelSelector,
+        resourceVersion: this.resourceVersion,
+        timeoutSeconds,
+        signal: watchAbort.signal,
+      })) {
+        arm();
+        this.hooks.onEvent?.(this.resource.plural, ev.type);
+        if (ev.type === 'ERROR') {
+          const status = ev.object as unknown as { code?: number; message?: string };
+          if (status.code === 410) {
+            this.restarted('gone', 'Watch resourceVersion expired; relisting');
+            this.resourceVersion = '';
+            return;
+          }
+          throw new Error(`Watch error: ${status.message ?? JSON.stringify(status)}`);
+        }
+        const obj = this.opts.transform(ev.object);
+        if (obj.metadata.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
+        if (ev.type === 'BOOKMARK') continue;
+        obj.apiVersion ??= apiVersionOf(this.resource);
+        obj.kind ??= this.resource.kind;
+        const key = keyOf(obj);
+        if (ev.type === 'DELETED') this.remove(key, this.store.get(key) ?? obj);
+        else this.upsert(key, obj);
+      }
+    } catch (err) {
+      if (stalled) {
+        this.restarted('stalled', 'Watch went silent; restarting', { idleMs: this.opts.watchIdleMs });
+        return;
+      }
+      if (outer.aborted) return;
+      throw err;
+    } finally {
+      if (idle) clearTimeout(idle);
+      outer.removeEventListener('abort', onOuter);
+      watchAbort.abort();
+    }
+  }
+
+  private upsert(key: string, obj: T): void {
+    const old = this.store.get(key);
+    if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+    if (old) this.unindex(key, old);
+    this.store.set(key, obj);
+    this.index(key, obj);
+    for (const h of this.handlers) old ? h.onUpdate?.(old, obj) : h.onAdd?.(obj);
+  }
+
+  private remove(key: string, obj: T): void {
+    const old = this.store.get(key);
+    if (!old) return;
+    this.unindex(key, old);
+    this.store.delete(key);
+    for (const h of this.handlers) h.onDelete?.(obj);
+  }
+
+  private index(key: string, obj: T): void {
+    for (const [name, fn] of this.indexers) {
+      const index = this.indices.get(name)!;
+      for (const value of fn(obj)) {
+        let keys = index.get(value);
+        if (!keys) index.set(value, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+  }
+
+  private unindex(key: string, obj: T): void {
+    for (const [name, fn] of this.indexers) {
+      const index = this.indices.get(name)!;
+      for (const value of fn(obj)) {
+        const keys = index.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) index.delete(value);
+      }
+    }
+  }
+}

@@ -1,0 +1,172 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode';
+
+interface Setting {
+  flag: string;
+  env: string;
+  kind: Kind;
+  help: string;
+  default?: (env: NodeJS.ProcessEnv) => string | undefined;
+  min?: number;
+}
+
+const IN_CLUSTER_NS = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const ownNamespace = (env: NodeJS.ProcessEnv) =>
+  env.POD_NAMESPACE || (existsSync(IN_CLUSTER_NS) ? readFileSync(IN_CLUSTER_NS, 'utf8').trim() : undefined);
+const inCluster = (env: NodeJS.ProcessEnv) => !!env.KUBERNETES_SERVICE_HOST;
+
+/** Every setting, with its flag, its environment variable and its default. */
+export const SETTINGS = {
+  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', help: 'Path to a kubeconfig; default: in-cluster, then ~/.kube/config.' },
+  namespace: { flag: 'namespace', env: 'MINIAPPS_NAMESPACE', kind: 'dns1123', help: "The operator's own namespace (its Lease, Secrets, events of cluster-scoped objects).", default: (e) => ownNamespace(e) ?? 'miniapps-system' },
+  httpBindAddress: { flag: 'http-bind-address', env: 'MINIAPPS_HTTP_BIND_ADDRESS', kind: 'address', help: 'Listener for /metrics, /healthz and /readyz.', default: () => ':8080' },
+  webhookBindAddress: { flag: 'webhook-bind-address', env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS', kind: 'address', help: 'TLS listener for the validating webhook; "0" disables the webhook.', default: () => ':9443' },
+  webhookCertSecret: { flag: 'webhook-cert-secret', env: 'MINIAPPS_WEBHOOK_CERT_SECRET', kind: 'namespacedName', help: 'namespace/name of a kubernetes.io/tls Secret with the serving certificate (and ca.crt); default: generate one.' },
+  webhookRegister: { flag: 'webhook-register', env: 'MINIAPPS_WEBHOOK_REGISTER', kind: 'boolean', help: 'Register the ValidatingWebhookConfiguration (with the CA bundle) itself; default: true out of cluster, false in cluster (the Helm chart installs it).', default: (e) => String(!inCluster(e)) },
+  webhookHost: { flag: 'webhook-host', env: 'MINIAPPS_WEBHOOK_HOST', kind: 'string', help: 'Host the API server calls the webhook on, when the operator registers it.', default: () => '127.0.0.1' },
+  leaderElect: { flag: 'leader-elect', env: 'MINIAPPS_LEADER_ELECT', kind: 'boolean', help: 'Elect a leader through a Lease, so that only one replica reconciles.', default: () => 'true' },
+  leaderElectionId: { flag: 'leader-election-id', env: 'MINIAPPS_LEADER_ELECTION_ID', kind: 'dns1123', help: 'Name of the Lease.', default: () => 'miniapps-operator' },
+  leaseDuration: { flag: 'lease-duration', env: 'MINIAPPS_LEASE_DURATION', kind: 'duration', help: 'How long a standby waits before taking over a silent leader.', default: () => '15s', min: 1000 },
+  renewDeadline: { flag: 'renew-deadline', env: 'MINIAPPS_RENEW_DEADLINE', kind: 'duration', help: 'How long the leader keeps trying to renew before it gives up.', default: () => '10s', min: 500 },
+  retryPeriod: { flag: 'retry-period', env: 'MINIAPPS_RETRY_PERIOD', kind: 'duration', help: 'How often leader election retries and renews.', default: () => '2s', min: 100 },
+  concurrency: { flag: 'concurrency', env: 'MINIAPPS_CONCURRENCY', kind: 'int', help: 'Reconciles in flight at once, per controller.', default: () => '16', min: 1 },
+  resyncPeriod: { flag: 'resync-period', env: 'MINIAPPS_RESYNC_PERIOD', kind: 'duration', help: 'How often every object is reconciled again even if nothing changed.', default: () => '1h', min: 1000 },
+  watchIdleTimeout: { flag: 'watch-idle-timeout', env: 'MINIAPPS_WATCH_IDLE_TIMEOUT', kind: 'duration', help: 'A watch silent this long (no event, no bookmark) is restarted.', default: () => '5m', min: 1000 },
+  logLevel: { flag: 'log-level', env: 'MINIAPPS_LOG_LEVEL', kind: 'level', help: 'trace, debug, info, warn, error or fatal.', default: () => 'info' },
+  shutdownTimeout: { flag: 'shutdown-timeout', env: 'MINIAPPS_SHUTDOWN_TIMEOUT', kind: 'duration', help: 'How long SIGTERM waits for in-flight reconciles.', default: () => '30s', min: 0 },
+} as const satisfies Record<string, Setting>;
+
+export type Config = {
+  kubeconfig?: string;
+  namespace: string;
+  httpBindAddress: { host: string; port: number };
+  webhookBindAddress?: { host: string; port: number };
+  webhookCertSecret?: { namespace: string; name: string };
+  webhookRegister: boolean;
+  webhookHost: string;
+  leaderElect: boolean;
+  leaderElectionId: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  concurrency: number;
+  resyncPeriodMs: number;
+  watchIdleTimeoutMs: number;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  shutdownTimeoutMs: number;
+  identity: string;
+};
+
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Go-style durations ("1h30m", "500ms", "15s"), plus "d" for days; in milliseconds. */
+export function parseDuration(s: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/gy;
+  let total = 0;
+  let matched = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s))) {
+    total += Number(m[1]) * UNITS[m[2]!]!;
+    matched = re.lastIndex;
+  }
+  return s.length > 0 && matched === s.length ? total : undefined;
+}
+
+function parseValue(name: string, s: Setting, raw: string): unknown {
+  const bad = (why: string) => new ConfigError(`Invalid configuration: --${s.flag} (${s.env}) ${why}, got ${JSON.stringify(raw)}`);
+  switch (s.kind) {
+    case 'string':
+      return raw;
+    case 'boolean':
+      if (!['true', 'false', '1', '0'].includes(raw)) throw bad('must be true or false');
+      return raw === 'true' || raw === '1';
+    case 'int': {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < (s.min ?? 0)) throw bad(`must be a whole number of at least ${s.min ?? 0}`);
+      return n;
+    }
+    case 'duration': {
+      const ms = parseDuration(raw);
+      if (ms === undefined) throw bad('must be a duration such as 500ms, 15s, 5m or 1h');
+      if (ms < (s.min ?? 0)) throw bad(`must be at least ${s.min}ms`);
+      return ms;
+    }
+    case 'address': {
+      if (name === 'webhookBindAddress' && raw === '0') return undefined;
+      const m = /^(.*):(\d{1,5})$/.exec(raw);
+      const port = m ? Number(m[2]) : NaN;
+      if (!m || port > 65535) throw bad('must be [host]:port with a port from 0 to 65535');
+      return { host: m[1] || '0.0.0.0', port };
+    }
+    case 'level':
+      if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(raw)) throw bad('must be one of trace, debug, info, warn, error, fatal');
+      return raw;
+    case 'url':
+      try {
+        return new URL(raw).toString();
+      } catch {
+        throw bad('must be an absolute URL');
+      }
+    case 'dns1123':
+      if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(raw)) throw bad('must be a DNS-1123 label (lowercase letters, digits and dashes)');
+      return raw;
+    case 'namespacedName': {
+      const [ns, n, ...rest] = raw.split('/');
+      if (!ns || !n || rest.length) throw bad('must be namespace/name');
+      return { namespace: ns, name: n };
+    }
+    case 'tlsMode':
+      if (!['none', 'starttls', 'tls'].includes(raw)) throw bad('must be none, starttls or tls');
+      return raw;
+  }
+}
+
+const camel = (k: string) => k.replace(/Duration$|Deadline$|Period$|Timeout$/, (x) => `${x}Ms`);
+
+/**
+ * Reads the configuration from flags, then environment, then defaults, and validates
+ * every value. Throws ConfigError naming the bad setting, its flag and its variable.
+ */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+  const options: Record<string, { type: 'string' }> = {};
+  for (const s of Object.values(SETTINGS)) options[s.flag] = { type: 'string' };
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({ args: argv.map((a) => (/^--[a-z-]+$/.test(a) && isBool(a) ? `${a}=true` : a)), options, strict: true, allowPositionals: false }).values as Record<string, string>;
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: ${(err as Error).message}. Run with --help for the settings.`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(SETTINGS) as [string, Setting][]) {
+    const raw = values[s.flag] ?? env[s.env] ?? s.default?.(env);
+    out[camel(name)] = raw === undefined || raw === '' ? undefined : parseValue(name, s, raw);
+  }
+  const cfg = out as unknown as Omit<Config, 'identity'>;
+  if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) throw new ConfigError('Invalid configuration: --renew-deadline must be shorter than --lease-duration');
+  if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) throw new ConfigError('Invalid configuration: --retry-period must be shorter than --renew-deadline');
+  return { ...cfg, identity: `${env.POD_NAME || hostname()}_${process.pid}` };
+}
+
+function isBool(arg: string): boolean {
+  const flag = arg.slice(2);
+  return Object.values(SETTINGS).some((s) => s.flag === flag && s.kind === 'boolean');
+}
+
+export function usage(): string {
+  const lines = ['Usage: miniapps-operator [flags]', '', 'Every flag can also be set through its environment variable.', ''];
+  for (const s of Object.values(SETTINGS) as Setting[]) {
+    const def = s.default?.({});
+    lines.push(`  --${s.flag} (${s.env})${def !== undefined ? ` [default ${def}]` : ''}`, `      ${s.help}`);
+  }
+  return lines.join('\n');
+}

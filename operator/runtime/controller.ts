@@ -1,0 +1,219 @@
+import type { Logger } from 'pino';
+import { isDeepStrictEqual } from 'node:util';
+import { Informer, keyOf } from './cache.ts';
+import type { InformerOptions } from './cache.ts';
+import { TerminalError, errorMessage } from './errors.ts';
+import type { AnyObject, KubeClient } from './kube/client.ts';
+import type { ResourceType } from './kube/resource.ts';
+import type { LeaderElector } from './leader.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import { WorkQueue } from './workqueue.ts';
+
+export interface ReconcileResult {
+  /** Reconcile this key again after this long (a timer, not a failure). */
+  requeueAfterMs?: number;
+}
+
+/** Level-based: reads the current state for `key` from the caches, converges it, returns. */
+export interface Reconciler {
+  reconcile(key: string): Promise<ReconcileResult | void>;
+}
+
+export interface Watch {
+  resource: ResourceType;
+  /** Which primary keys an event on this object concerns. */
+  map: (obj: AnyObject) => string[];
+  labelSelector?: string;
+}
+
+export interface ControllerSpec {
+  name: string;
+  /** The primary resource: every event on it enqueues its own key. */
+  for: ResourceType;
+  /** Objects this controller creates: an event enqueues their controller owner. */
+  owns?: { resource: ResourceType; labelSelector?: string }[];
+  /** Other objects whose changes concern primaries. */
+  watches?: Watch[];
+  concurrency?: number;
+  reconciler: Reconciler;
+}
+
+/** An update matters unless only status (or bookkeeping) changed; resyncs always matter. */
+function specOrMetaChanged(oldObj: AnyObject, obj: AnyObject): boolean {
+  if (oldObj === obj) return true;
+  const strip = (o: AnyObject) => {
+    const { status: _s, metadata, ...rest } = o as AnyObject & { status?: unknown };
+    const { resourceVersion: _rv, managedFields: _mf, ...meta } = metadata;
+    return { ...rest, metadata: meta };
+  };
+  return !isDeepStrictEqual(strip(oldObj), strip(obj));
+}
+
+/** Enqueue the controller owner of kind `ownerKind`. */
+function ownerKeys(ownerKind: string, ownerNamespaced: boolean) {
+  return (obj: AnyObject): string[] => {
+    const ref = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === ownerKind);
+    if (!ref) return [];
+    return [ownerNamespaced && obj.metadata.namespace ? `${obj.metadata.namespace}/${ref.name}` : ref.name];
+  };
+}
+
+export interface ManagerOptions {
+  client: KubeClient;
+  log: Logger;
+  metrics: OperatorMetrics;
+  elector?: LeaderElector;
+  informerDefaults?: Partial<InformerOptions<AnyObject>>;
+  defaultConcurrency?: number;
+  queue?: { baseDelayMs?: number; maxDelayMs?: number };
+}
+
+interface RunningController {
+  spec: ControllerSpec;
+  queue: WorkQueue;
+  log: Logger;
+  workers: Promise<void>[];
+}
+
+/**
+ * Holds the shared caches (one informer per resource and label selector) and the
+ * controllers. Caches start at once, so a standby is warm and /readyz means synced;
+ * workers start only once this process leads.
+ */
+export class Manager {
+  private readonly opts: ManagerOptions;
+  private readonly informers = new Map<string, Informer>();
+  private readonly controllers: RunningController[] = [];
+  private started = false;
+  private leading = false;
+  private stopping?: Promise<void>;
+
+  constructor(opts: ManagerOptions) {
+    this.opts = opts;
+  }
+
+  /** The shared informer for a resource (created on first use; call before start). */
+  informer<T extends AnyObject = AnyObject>(resource: ResourceType, opts: { labelSelector?: string } = {}): Informer<T> {
+    const id = `${resource.group}/${resource.plural}?${opts.labelSelector ?? ''}`;
+    let inf = this.informers.get(id);
+    if (!inf) {
+      inf = new Informer(this.opts.client, { ...this.opts.informerDefaults, resource, labelSelector: opts.labelSelector }, this.opts.log, {
+        onWatchRestart: (r, reason) => this.opts.metrics.watchRestarts.inc({ resource: r, reason }),
+        onEvent: (r, type) => this.opts.metrics.watchEvents.inc({ resource: r, type }),
+      });
+      this.informers.set(id, inf);
+      if (this.started) inf.start();
+    }
+    return inf as unknown as Informer<T>;
+  }
+
+  add(spec: ControllerSpec): WorkQueue {
+    const queue = new WorkQueue(this.opts.queue);
+    const log = this.opts.log.child({ controller: spec.name });
+    const enqueue = (keys: string[]) => {
+      for (const k of keys) queue.add(k);
+      this.opts.metrics.queueDepth.set({ controller: spec.name }, queue.depth);
+    };
+    this.informer(spec.for).addHandler({
+      onAdd: (o) => enqueue([keyOf(o)]),
+      onUpdate: (old, o) => specOrMetaChanged(old, o) && enqueue([keyOf(o)]),
+      onDelete: (o) => enqueue([keyOf(o)]),
+    });
+    const watches: Watch[] = [
+      ...(spec.owns ?? []).map((o) => ({ resource: o.resource, labelSelector: o.labelSelector, map: ownerKeys(spec.for.kind, spec.for.namespaced) })),
+      ...(spec.watches ?? []),
+    ];
+    for (const w of watches) {
+      this.informer(w.resource, { labelSelector: w.labelSelector }).addHandler({
+        onAdd: (o) => enqueue(w.map(o)),
+        onUpdate: (old, o) => enqueue(old === o ? w.map(o) : [...new Set([...w.map(old), ...w.map(o)])]),
+        onDelete: (o) => enqueue(w.map(o)),
+      });
+    }
+    const rc: RunningController = { spec, queue, log, workers: [] };
+    this.controllers.push(rc);
+    if (this.leading) this.startWorkers(rc);
+    return queue;
+  }
+
+  /** Starts the caches, then (after winning the election, if any) the workers. */
+  async start(onLeadershipLost: (reason: string) => void): Promise<void> {
+    this.started = true;
+    for (const inf of this.informers.values()) inf.start();
+    const { elector } = this.opts;
+    if (elector) {
+      const won = await elector.acquire(onLeadershipLost);
+      if (!won) return;
+    }
+    this.opts.metrics.isLeader.set(1);
+    await this.waitForSync();
+    this.leading = true;
+    for (const rc of this.controllers) this.startWorkers(rc);
+  }
+
+  waitForSync(): Promise<void> {
+    return Promise.all([...this.informers.values()].map((i) => i.synced)).then(() => undefined);
+  }
+
+  /** True once every cache has listed. */
+  hasSynced(): boolean {
+    return [...this.informers.values()].every((i) => i.hasSynced());
+  }
+
+  get isLeading(): boolean {
+    return this.leading;
+  }
+
+  private startWorkers(rc: RunningController): void {
+    const n = rc.spec.concurrency ?? this.opts.defaultConcurrency ?? 4;
+    for (let i = 0; i < n; i++) rc.workers.push(this.worker(rc));
+  }
+
+  private async worker(rc: RunningController): Promise<void> {
+    const { spec, queue, log } = rc;
+    const m = this.opts.metrics;
+    for (;;) {
+      const key = await queue.get();
+      if (key === undefined) return;
+      m.queueDepth.set({ controller: spec.name }, queue.depth);
+      m.inFlight.set({ controller: spec.name }, queue.inFlight);
+      const end = m.reconcileDuration.startTimer({ controller: spec.name });
+      try {
+        const res = await spec.reconciler.reconcile(key);
+        queue.forget(key);
+        if (res?.requeueAfterMs) queue.addAfter(key, res.requeueAfterMs);
+        m.reconcileTotal.inc({ controller: spec.name, result: res?.requeueAfterMs ? 'requeue' : 'success' });
+      } catch (err) {
+        m.reconcileErrors.inc({ controller: spec.name });
+        if (err instanceof TerminalError) {
+          queue.forget(key);
+          m.reconcileTotal.inc({ controller: spec.name, result: 'terminal' });
+          log.error({ key, err: errorMessage(err) }, 'Reconcile failed; not retrying until the object changes');
+        } else {
+          const delayMs = queue.addRateLimited(key);
+          m.reconcileTotal.inc({ controller: spec.name, result: 'error' });
+          log.warn({ key, err: errorMessage(err), cause: errorMessage((err as Error)?.cause ?? ''), retryInMs: delayMs }, 'Reconcile failed; retrying');
+        }
+      } finally {
+        end();
+        queue.done(key);
+        m.inFlight.set({ controller: spec.name }, queue.inFlight);
+      }
+    }
+  }
+
+  /** Drains in-flight reconciles, releases the lease, stops the caches. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.all(this.controllers.map(async (rc) => {
+        await rc.queue.shutDown();
+        await Promise.all(rc.workers);
+      }));
+      this.leading = false;
+      this.opts.metrics.isLeader.set(0);
+      await this.opts.elector?.release();
+      await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    })();
+    return this.stopping;
+  }
+}

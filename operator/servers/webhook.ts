@@ -1,0 +1,117 @@
+import { createServer } from 'node:https';
+import type { Server } from 'node:https';
+import type { Logger } from 'pino';
+import { errorMessage } from '../runtime/errors.ts';
+import type { AnyObject, KubeClient } from '../runtime/kube/client.ts';
+import { Resources } from '../runtime/kube/resource.ts';
+import { close, listen, readBody } from './listen.ts';
+
+export interface AdmissionRequest<T = AnyObject> {
+  uid: string;
+  kind: { group: string; version: string; kind: string };
+  name?: string;
+  namespace?: string;
+  operation: 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+  userInfo: { username?: string; groups?: string[] };
+  object?: T;
+  oldObject?: T;
+  dryRun?: boolean;
+}
+
+/** A rule that spans objects: returns why the request is refused, or undefined to allow it. */
+export type Validator = (req: AdmissionRequest) => string | undefined | Promise<string | undefined>;
+
+export const WEBHOOK_PATH = '/validate';
+
+/**
+ * The TLS listener for the validating webhook. Validators are registered per kind and
+ * read only from the operator's caches, so admission never waits on the API server.
+ */
+export class WebhookServer {
+  private readonly server: Server;
+  private readonly validators = new Map<string, Validator[]>();
+  private readonly log: Logger;
+  private readonly address: { host: string; port: number };
+  port = 0;
+
+  constructor(tls: { cert: string; key: string }, address: { host: string; port: number }, log: Logger, isReady: () => boolean = () => true) {
+    this.log = log.child({ server: 'webhook' });
+    this.address = address;
+    this.server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/readyz') {
+        res.writeHead(isReady() ? 200 : 503).end();
+        return;
+      }
+      if (req.method !== 'POST' || path !== WEBHOOK_PATH) {
+        res.writeHead(404).end();
+        return;
+      }
+      readBody(req)
+        .then((body) => this.review(JSON.parse(body) as { request?: AdmissionRequest }))
+        .then(
+          (review) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(review)),
+          (err: unknown) => res.writeHead(400, { 'content-type': 'text/plain' }).end(errorMessage(err)),
+        );
+    });
+  }
+
+  register(kind: string, validator: Validator): void {
+    const list = this.validators.get(kind) ?? [];
+    list.push(validator);
+    this.validators.set(kind, list);
+  }
+
+  async review(body: { request?: AdmissionRequest }): Promise<unknown> {
+    const req = body.request;
+    if (!req?.uid) throw new Error('Not an AdmissionReview: request.uid is missing');
+    let denied: string | undefined;
+    for (const v of this.validators.get(req.kind.kind) ?? []) {
+      try {
+        denied = await v(req);
+      } catch (err) {
+        denied = `The operator could not check this request (${errorMessage(err)}); try again`;
+        this.log.error({ err: errorMessage(err), kind: req.kind.kind, name: req.name }, 'Validator failed');
+      }
+      if (denied) break;
+    }
+    if (denied) this.log.info({ kind: req.kind.kind, namespace: req.namespace, name: req.name, operation: req.operation, user: req.userInfo.username, reason: denied }, 'Admission denied');
+    return {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: denied ? { uid: req.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: denied } } : { uid: req.uid, allowed: true },
+    };
+  }
+
+  async start(): Promise<number> {
+    this.port = await listen(this.server, this.address);
+    return this.port;
+  }
+
+  stop(): Promise<void> {
+    return close(this.server);
+  }
+}
+
+/**
+ * Registers the ValidatingWebhookConfiguration for every miniapps.dev resource, as the
+ * Helm chart does in cluster. failurePolicy Ignore: when the operator is down the API
+ * stays usable and the reconcilers report what slipped past as a False condition.
+ */
+export async function registerWebhook(client: KubeClient, opts: { name: string; url: string; caBundlePEM: string }): Promise<void> {
+  await client.apply(Resources.ValidatingWebhookConfiguration, {
+    metadata: { name: opts.name, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator' } },
+    webhooks: [
+      {
+        name: 'validate.miniapps.dev',
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Ignore',
+        matchPolicy: 'Equivalent',
+        timeoutSeconds: 5,
+        clientConfig: { url: opts.url, caBundle: Buffer.from(opts.caBundlePEM).toString('base64') },
+        rules: [{ apiGroups: ['miniapps.dev'], apiVersions: ['*'], resources: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: '*' }],
+      },
+    ],
+  });
+}
