@@ -1,0 +1,68 @@
+// Every kind of the miniapps.dev API, in a stable order (cluster-scoped first,
+// then organization kinds, then tenant kinds), and lookups by kind name.
+
+import type { KindDefinition } from './common.ts';
+import { apiKeyKind } from './apikey.ts';
+import { appManifestKind } from './appmanifest.ts';
+import { membershipKind } from './membership.ts';
+import { miniAppKind } from './miniapp.ts';
+import { miniAppReviewKind } from './miniappreview.ts';
+import { organizationKind } from './organization.ts';
+import { platformConfigKind } from './platformconfig.ts';
+import { solutionKind } from './solution.ts';
+import { subscriptionKind } from './subscription.ts';
+import { superAppKind } from './superapp.ts';
+import { tenantKind } from './tenant.ts';
+import { userKind } from './user.ts';
+import { userGroupKind } from './usergroup.ts';
+
+export * from './common.ts';
+export * from './platformconfig.ts';
+export * from './organization.ts';
+export * from './tenant.ts';
+export * from './membership.ts';
+export * from './superapp.ts';
+export * from './miniapp.ts';
+export * from './miniappreview.ts';
+export * from './apikey.ts';
+export * from './solution.ts';
+export * from './appmanifest.ts';
+export * from './subscription.ts';
+export * from './usergroup.ts';
+export * from './user.ts';
+
+export const ALL_KINDS: readonly KindDefinition[] = [
+  platformConfigKind,
+  organizationKind,
+  tenantKind,
+  membershipKind,
+  superAppKind,
+  miniAppKind,
+  miniAppReviewKind,
+  apiKeyKind,
+  solutionKind,
+  appManifestKind,
+  subscriptionKind,
+  userGroupKind,
+  userKind,
+];
+
+const byKind = new Map(ALL_KINDS.map((def) => [def.kind, def]));
+const byPlural = new Map(ALL_KINDS.map((def) => [def.plural, def]));
+
+/** The definition of `kind` (e.g. `Organization`), or undefined. */
+export function findKind(kind: string): KindDefinition | undefined {
+  return byKind.get(kind);
+}
+
+/** The definition of `kind`; throws for a kind this API does not have. */
+export function getKind(kind: string): KindDefinition {
+  const def = byKind.get(kind);
+  if (!def) throw new Error(`Unknown kind ${kind}; known kinds: ${[...byKind.keys()].join(', ')}`);
+  return def;
+}
+
+/** The definition whose plural resource name is `plural` (e.g. `organizations`), or undefined. */
+export function findKindByPlural(plural: string): KindDefinition | undefined {
+  return byPlural.get(plural);
+}

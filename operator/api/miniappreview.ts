@@ -1,0 +1,65 @@
+// MiniAppReview: a super app organization's decision on one version of a mini app.
+
+import type { Static } from '@sinclair/typebox';
+import {
+  ObjectName,
+  Obj,
+  OrgRef,
+  Optional,
+  Status,
+  Str,
+  StringEnum,
+  Version,
+  column,
+  defineKind,
+  printerColumns,
+} from './common.ts';
+import type { Resource } from './common.ts';
+
+export const MiniAppReviewConditions = {
+  Ready: 'Ready',
+  /** The mini app, its version and the super app exist, and the super app is a target of the mini app. */
+  TargetResolved: 'TargetResolved',
+} as const;
+
+export const ReviewDecisions = ['Approved', 'Rejected'] as const;
+export type ReviewDecision = (typeof ReviewDecisions)[number];
+
+export const MiniAppReviewSpecSchema = Obj(
+  {
+    miniApp: OrgRef('mini app', 'The mini app under review.'),
+    superApp: ObjectName("Name of the super app, in this review's namespace, the decision applies to."),
+    version: Version('The version of the mini app reviewed (one of its spec.versions[].name).'),
+    decision: StringEnum(ReviewDecisions, 'Approved: the version may appear in the super app\'s catalog. Rejected: it may not.'),
+    comment: Optional(Str('Why, for the mini app\'s developers; say what to fix when rejecting.', { maxLength: 4096 })),
+  },
+  'The decision.',
+);
+
+export const MiniAppReviewStatusSchema = Status({}, 'Observed state of the review.');
+
+export type MiniAppReviewSpec = Static<typeof MiniAppReviewSpecSchema>;
+export type MiniAppReviewStatus = Static<typeof MiniAppReviewStatusSchema>;
+export type MiniAppReview = Resource<MiniAppReviewSpec, MiniAppReviewStatus>;
+
+export const miniAppReviewKind = defineKind(
+  {
+    kind: 'MiniAppReview',
+    plural: 'miniappreviews',
+    shortNames: ['mrev'],
+    scope: 'Namespaced',
+    description:
+      "MiniAppReview records the decision of a super app's organization on one version of a mini app. It lives in the super app's organization namespace; an approval lets the version into the super app's catalog.",
+  },
+  {
+    specSchema: MiniAppReviewSpecSchema,
+    statusSchema: MiniAppReviewStatusSchema,
+    printerColumns: printerColumns(
+      column('Mini App', '.spec.miniApp.name', 'The mini app reviewed.'),
+      column('Organization', '.spec.miniApp.organization', "The mini app's organization.", 'string', 1),
+      column('Super App', '.spec.superApp', 'The super app the decision applies to.'),
+      column('Version', '.spec.version', 'The version reviewed.'),
+      column('Decision', '.spec.decision', 'Approved or Rejected.'),
+    ),
+  },
+);

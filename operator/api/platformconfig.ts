@@ -1,0 +1,135 @@
+// PlatformConfig: the platform's system parameters, a cluster-scoped singleton named `default`.
+
+import type { Static } from '@sinclair/typebox';
+import {
+  Duration,
+  Email,
+  Obj,
+  Optional,
+  Status,
+  Str,
+  StringSet,
+  column,
+  defineKind,
+  printerColumns,
+} from './common.ts';
+import type { Resource } from './common.ts';
+
+export const PLATFORM_CONFIG_NAME = 'default';
+
+/** What the API server fills in when a field is left out. */
+export const PlatformConfigDefaults = {
+  invitationTTL: '168h',
+  namespacePrefix: { organization: 'org-', tenant: 'tenant-' },
+  userPrefix: '',
+  groupPrefix: '',
+} as const;
+
+export const PlatformConfigConditions = {
+  Ready: 'Ready',
+  /** The provisioning administrators are bound to the provisioning ClusterRole. */
+  AdministratorsBound: 'AdministratorsBound',
+} as const;
+
+const prefix = (description: string, defaultValue: string) =>
+  Str(description, { maxLength: 32, pattern: '^([a-z0-9]([-a-z0-9]*[-a-z0-9])?)?$', default: defaultValue });
+
+export const PlatformConfigSpecSchema = Obj(
+  {
+    provisioningAdministrators: Optional(
+      Obj(
+        {
+          users: Optional(
+            StringSet(
+              Email('Email of a provisioning administrator, as they log in to the cluster.'),
+              'Provisioning administrators by email. userPrefix is put before each one in the RBAC subject.',
+              256,
+            ),
+          ),
+          groups: Optional(
+            StringSet(
+              Str('Name of a group from the cluster authenticator.', { minLength: 1, maxLength: 253 }),
+              'Groups whose members are provisioning administrators. groupPrefix is put before each one in the RBAC subject.',
+              64,
+            ),
+          ),
+        },
+        'Who runs the platform: bound to the ClusterRole that manages Organizations, Tenants and everything in them.',
+      ),
+    ),
+    categories: Optional(
+      StringSet(
+        Str('A mini app category, e.g. `Payments`.', { minLength: 1, maxLength: 64 }),
+        'Allowed values of MiniApp spec.categories.',
+        256,
+      ),
+    ),
+    platforms: Optional(
+      StringSet(
+        Str('A super app platform, e.g. `Android`, `iOS`, `Web`.', { minLength: 1, maxLength: 64 }),
+        'Allowed values of SuperApp spec.platforms.',
+        64,
+      ),
+    ),
+    invitationTTL: Optional(
+      Duration('How long a membership invitation stays valid. Defaults to 168h (7 days).', {
+        default: PlatformConfigDefaults.invitationTTL,
+      }),
+    ),
+    namespacePrefix: Optional(Obj(
+      {
+        organization: Optional(prefix(
+          'Put before an Organization name to name its namespace when spec.namespace is not set. Defaults to `org-`.',
+          PlatformConfigDefaults.namespacePrefix.organization,
+        )),
+        tenant: Optional(prefix(
+          'Put before a Tenant name to name its namespace when spec.namespace is not set. Defaults to `tenant-`.',
+          PlatformConfigDefaults.namespacePrefix.tenant,
+        )),
+      },
+      'Prefixes of the namespaces the operator creates for organizations and tenants. Changing them does not move existing namespaces.',
+      { default: {} },
+    )),
+    userPrefix: Optional(
+      Str(
+        'What the cluster authenticator puts before a user name (e.g. `oidc:`), so that RBAC subjects match the names people log in with. Defaults to none.',
+        { maxLength: 64, default: PlatformConfigDefaults.userPrefix },
+      ),
+    ),
+    groupPrefix: Optional(
+      Str('What the cluster authenticator puts before a group name (e.g. `oidc:`). Defaults to none.', {
+        maxLength: 64,
+        default: PlatformConfigDefaults.groupPrefix,
+      }),
+    ),
+  },
+  'Platform-wide parameters.',
+);
+
+export const PlatformConfigStatusSchema = Status({}, 'Observed state of the platform configuration.');
+
+export type PlatformConfigSpec = Static<typeof PlatformConfigSpecSchema>;
+export type PlatformConfigStatus = Static<typeof PlatformConfigStatusSchema>;
+export type PlatformConfig = Resource<PlatformConfigSpec, PlatformConfigStatus>;
+
+export const platformConfigKind = defineKind(
+  {
+    kind: 'PlatformConfig',
+    plural: 'platformconfigs',
+    shortNames: ['pcfg'],
+    scope: 'Cluster',
+    description:
+      'PlatformConfig holds the platform\'s system parameters: provisioning administrators, allowed categories and platforms, invitation lifetime and naming prefixes. It is a singleton named `default`.',
+  },
+  {
+    specSchema: PlatformConfigSpecSchema,
+    statusSchema: PlatformConfigStatusSchema,
+    printerColumns: printerColumns(column('Invitation TTL', '.spec.invitationTTL', 'How long invitations stay valid.')),
+    rootRules: [
+      {
+        rule: `self.metadata.name == '${PLATFORM_CONFIG_NAME}'`,
+        message: `PlatformConfig is a singleton: name it '${PLATFORM_CONFIG_NAME}'`,
+      },
+    ],
+  },
+);

@@ -1,0 +1,75 @@
+// Subscription: a tenant's subscription to a solution, in the tenant's namespace.
+
+import type { Static } from '@sinclair/typebox';
+import {
+  Obj,
+  OrgRef,
+  Optional,
+  Status,
+  Str,
+  StringSet,
+  Version,
+  column,
+  defineKind,
+  printerColumns,
+} from './common.ts';
+import type { Resource } from './common.ts';
+
+export const SubscriptionConditions = {
+  Ready: 'Ready',
+  /** The solution (and the requested version) exists and its manifest is valid. */
+  SolutionResolved: 'SolutionResolved',
+  /** The tenant's user groups match the merged manifests. */
+  UserGroupsSynced: 'UserGroupsSynced',
+} as const;
+
+const groupNames = (description: string) =>
+  Optional(StringSet(Str('Name of a UserGroup in this namespace.', { maxLength: 253 }), description, 256));
+
+export const SubscriptionSpecSchema = Obj(
+  {
+    solution: OrgRef('solution', 'The solution subscribed to.'),
+    version: Optional(
+      Version(
+        "The solution version subscribed to; must equal the Solution's spec.version, else the subscription waits (SolutionResolved False). Empty follows the solution's current version.",
+      ),
+    ),
+  },
+  'Desired state of the subscription.',
+);
+
+export const SubscriptionStatusSchema = Status(
+  {
+    version: Optional(Version('The solution version the user groups were last built from.')),
+    manifestDigest: Optional(Str('Solution status.manifestDigest the user groups were last built from.', { maxLength: 128 })),
+    userGroups: groupNames('User groups the subscription manages.'),
+    orphanedUserGroups: groupNames(
+      'User groups dropped from the manifest that are kept because users still belong to them; remove the users from them, and they are deleted.',
+    ),
+  },
+  'Observed state of the subscription.',
+);
+
+export type SubscriptionSpec = Static<typeof SubscriptionSpecSchema>;
+export type SubscriptionStatus = Static<typeof SubscriptionStatusSchema>;
+export type Subscription = Resource<SubscriptionSpec, SubscriptionStatus>;
+
+export const subscriptionKind = defineKind(
+  {
+    kind: 'Subscription',
+    plural: 'subscriptions',
+    shortNames: ['subs'],
+    scope: 'Namespaced',
+    description:
+      "Subscription subscribes the tenant whose namespace it is in to a solution. The operator builds the tenant's user groups from the solution's manifest merged with its apps' manifests, and keeps them up to date.",
+  },
+  {
+    specSchema: SubscriptionSpecSchema,
+    statusSchema: SubscriptionStatusSchema,
+    printerColumns: printerColumns(
+      column('Organization', '.spec.solution.organization', "The solution's organization.", 'string', 1),
+      column('Solution', '.spec.solution.name', 'The solution.'),
+      column('Version', '.status.version', 'The version the user groups come from.'),
+    ),
+  },
+);
