@@ -7,7 +7,6 @@ import { Type } from '@sinclair/typebox';
 import type {
   ArrayOptions,
   IntegerOptions,
-  NumberOptions,
   ObjectOptions,
   SchemaOptions,
   Static,
@@ -106,10 +105,6 @@ export function Int(description: string, options: IntegerOptions = {}): ReturnTy
 
 export function Int64(description: string, options: IntegerOptions = {}): ReturnType<typeof Type.Integer> {
   return Type.Integer({ format: 'int64', description, ...options });
-}
-
-export function Num(description: string, options: NumberOptions = {}): ReturnType<typeof Type.Number> {
-  return Type.Number({ description, ...options });
 }
 
 export function Bool(description: string, options: SchemaOptions = {}): ReturnType<typeof Type.Boolean> {
