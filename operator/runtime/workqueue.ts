@@ -86,6 +86,7 @@ export class WorkQueue {
 
   /** The next key, or undefined once the queue shuts down. */
   get(): Promise<string | undefined> {
+    if (this.shuttingDown) return Promise.resolve(undefined);
     if (this.head < this.queue.length) {
       const key = this.queue[this.head++]!;
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -96,7 +97,6 @@ export class WorkQueue {
       this.processing.add(key);
       return Promise.resolve(key);
     }
-    if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDuration } from './config.ts';
+
+describe('parseDuration', () => {
+  it.each([
+    ['15s', 15_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['7d', 604_800_000],
+    ['168h', 604_800_000],
+  ])('reads %s as %i ms', (s, ms) => expect(parseDuration(s)).toBe(ms));
+
+  it.each(['', '15', 's', '1h 30m', '-1s', '1y'])('refuses %j', (s) => expect(parseDuration(s)).toBeUndefined());
+});
+
+describe('loadConfig', () => {
+  it('fills in the defaults', () => {
+    const cfg = loadConfig([], {});
+    expect(cfg).toMatchObject({ leaderElect: true, leaseDurationMs: 15_000, concurrency: 16, httpBindAddress: { host: '0.0.0.0', port: 8080 }, namespace: 'miniapps-system' });
+  });
+
+  it('takes flags over environment', () => {
+    const cfg = loadConfig(['--concurrency=3', '--leader-elect=false'], { MINIAPPS_CONCURRENCY: '9' });
+    expect(cfg.concurrency).toBe(3);
+    expect(cfg.leaderElect).toBe(false);
+  });
+
+  it.each([
+    [['--concurrency=0'], {}, /--concurrency \(MINIAPPS_CONCURRENCY\) must be a whole number of at least 1, got "0"/],
+    [[], { MINIAPPS_LEASE_DURATION: 'soon' }, /--lease-duration \(MINIAPPS_LEASE_DURATION\) must be a duration/],
+    [['--http-bind-address=8080'], {}, /--http-bind-address .* must be \[host\]:port/],
+    [['--namespace=Bad_NS'], {}, /--namespace .* DNS-1123/],
+    [['--log-level=loud'], {}, /--log-level .* one of trace/],
+    [['--renew-deadline=20s'], {}, /--renew-deadline must be shorter than --lease-duration/],
+    [['--no-such-flag'], {}, /Unknown option '--no-such-flag'/],
+  ])('refuses %j %j with a message naming the setting', (argv, env, message) => {
+    expect(() => loadConfig(argv, env)).toThrow(ConfigError);
+    expect(() => loadConfig(argv, env)).toThrow(message);
+  });
+});

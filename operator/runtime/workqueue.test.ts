@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { WorkQueue } from './workqueue.ts';
+
+describe('WorkQueue', () => {
+  it('hands out a key added twice only once', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    q.add('a');
+    q.add('b');
+    expect(q.depth).toBe(2);
+    expect(await q.get()).toBe('a');
+    expect(await q.get()).toBe('b');
+    expect(q.depth).toBe(0);
+  });
+
+  it('never hands a key in flight to a second worker, and requeues it once done if it changed meanwhile', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    const first = await q.get();
+    q.add('a'); // changed while in flight
+    expect(q.depth).toBe(0);
+    let second: string | undefined;
+    void q.get().then((k) => (second = k));
+    await Promise.resolve();
+    expect(second).toBeUndefined();
+    q.done(first!);
+    await Promise.resolve();
+    expect(second).toBe('a');
+  });
+
+  it('backs off exponentially per key up to the cap, and forget resets it', () => {
+    const q = new WorkQueue({ baseDelayMs: 10, maxDelayMs: 50 });
+    expect([q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a')]).toEqual([10, 20, 40, 50]);
+    expect(q.addRateLimited('b')).toBe(10);
+    q.forget('a');
+    expect(q.addRateLimited('a')).toBe(10);
+    void q.shutDown();
+  });
+
+  it('adds a key after its delay, and the earliest pending delay wins', async () => {
+    const q = new WorkQueue();
+    q.addAfter('a', 200);
+    q.addAfter('a', 20);
+    q.addAfter('a', 500);
+    const started = Date.now();
+    expect(await q.get()).toBe('a');
+    expect(Date.now() - started).toBeLessThan(190);
+  });
+
+  it('lets in-flight work finish on shutdown and hands out nothing more', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    q.add('b');
+    const key = await q.get();
+    let drained = false;
+    const done = q.shutDown().then(() => (drained = true));
+    expect(await q.get()).toBeUndefined(); // 'b' waits for the next process
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    q.done(key!);
+    await done;
+    expect(drained).toBe(true);
+    expect(await q.get()).toBeUndefined();
+  });
+});
