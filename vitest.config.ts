@@ -9,6 +9,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     maxWorkers: 2,
+    // Stopping the control plane in the integration teardown takes a few seconds.
+    teardownTimeout: 60_000,
     projects: [
       {
         test: {
@@ -24,7 +26,8 @@ export default defineConfig({
           globalSetup: ['operator/testenv/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 1_800_000,
-          maxWorkers: 2,
+          // Operators reconcile cluster-wide: files share one cluster, so they run one at a time.
+          fileParallelism: false,
         },
       },
     ],

@@ -83,7 +83,6 @@ export class Operator {
       clock: this.clock,
       recorder: new KubeEventRecorder(this.client, this.clock, this.log.child({ component: 'events' }), {
         instance: this.config.identity,
-        clusterEventNamespace: this.config.namespace,
       }),
       log: this.log,
       webhook: this.webhook,

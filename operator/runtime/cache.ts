@@ -219,8 +219,8 @@ export class Informer<T extends AnyObject = AnyObject> {
 
   private async watchOnce(outer: AbortSignal): Promise<void> {
     const watchAbort = new AbortController();
-    const onOuter = () => watchAbort.abort();
-    outer.addEventListener('abort', onOuter, { once: true });
+    // AbortSignal.any also covers an outer signal that aborted before this line.
+    const signal = AbortSignal.any([outer, watchAbort.signal]);
     let stalled = false;
     let idle: NodeJS.Timeout | undefined;
     const arm = () => {
@@ -239,7 +239,7 @@ export class Informer<T extends AnyObject = AnyObject> {
         labelSelector: this.opts.labelSelector,
         resourceVersion: this.resourceVersion,
         timeoutSeconds,
-        signal: watchAbort.signal,
+        signal,
       })) {
         arm();
         this.hooks.onEvent?.(this.resource.plural, ev.type);
@@ -270,7 +270,6 @@ export class Informer<T extends AnyObject = AnyObject> {
       throw err;
     } finally {
       if (idle) clearTimeout(idle);
-      outer.removeEventListener('abort', onOuter);
       watchAbort.abort();
     }
   }

@@ -28,7 +28,7 @@ const inCluster = (env: NodeJS.ProcessEnv) => !!env.KUBERNETES_SERVICE_HOST;
 /** Every setting, with its flag, its environment variable and its default. */
 export const SETTINGS = {
   kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', help: 'Path to a kubeconfig; default: in-cluster, then ~/.kube/config.' },
-  namespace: { flag: 'namespace', env: 'MINIAPPS_NAMESPACE', kind: 'dns1123', help: "The operator's own namespace (its Lease, Secrets, events of cluster-scoped objects).", default: (e) => ownNamespace(e) ?? 'miniapps-system' },
+  namespace: { flag: 'namespace', env: 'MINIAPPS_NAMESPACE', kind: 'dns1123', help: "The operator's own namespace (its Lease and Secrets).", default: (e) => ownNamespace(e) ?? 'miniapps-system' },
   httpBindAddress: { flag: 'http-bind-address', env: 'MINIAPPS_HTTP_BIND_ADDRESS', kind: 'address', help: 'Listener for /metrics, /healthz and /readyz.', default: () => ':8080' },
   webhookBindAddress: { flag: 'webhook-bind-address', env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS', kind: 'address', help: 'TLS listener for the validating webhook; "0" disables the webhook.', default: () => ':9443' },
   webhookCertSecret: { flag: 'webhook-cert-secret', env: 'MINIAPPS_WEBHOOK_CERT_SECRET', kind: 'namespacedName', help: 'namespace/name of a kubernetes.io/tls Secret with the serving certificate (and ca.crt); default: generate one.' },

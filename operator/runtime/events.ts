@@ -15,20 +15,21 @@ export interface EventRecorder {
 /**
  * Writes events.k8s.io/v1 Events. The same (object, type, reason, note) is written once
  * per `dedupeMs` window, so a reconcile loop that keeps failing does not flood the API.
- * Cluster-scoped objects get their events in `clusterEventNamespace`.
+ * Events about cluster-scoped objects go to the `default` namespace: the API server
+ * refuses them anywhere else (core/validation/events.go).
  */
 export class KubeEventRecorder implements EventRecorder {
   private readonly recent = new Map<string, number>();
   private readonly client: KubeClient;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly opts: { controller: string; instance: string; clusterEventNamespace: string; dedupeMs: number };
+  private readonly opts: { controller: string; instance: string; dedupeMs: number };
 
   constructor(
     client: KubeClient,
     clock: Clock,
     log: Logger,
-    opts: { controller?: string; instance: string; clusterEventNamespace?: string; dedupeMs?: number },
+    opts: { controller?: string; instance: string; dedupeMs?: number },
   ) {
     this.client = client;
     this.clock = clock;
@@ -36,7 +37,6 @@ export class KubeEventRecorder implements EventRecorder {
     this.opts = {
       controller: opts.controller ?? 'miniapps.dev/operator',
       instance: opts.instance,
-      clusterEventNamespace: opts.clusterEventNamespace ?? 'default',
       dedupeMs: opts.dedupeMs ?? 5 * 60_000,
     };
   }
@@ -49,7 +49,7 @@ export class KubeEventRecorder implements EventRecorder {
     if (last !== undefined && now.getTime() - last < this.opts.dedupeMs) return;
     this.recent.set(dedupeKey, now.getTime());
     if (this.recent.size > 10_000) this.prune(now.getTime());
-    const namespace = m.namespace ?? this.opts.clusterEventNamespace;
+    const namespace = m.namespace ?? 'default';
     const body = {
       metadata: { name: `${m.name}.${randomBytes(8).toString('hex')}`, namespace },
       eventTime: now.toISOString().replace('Z', '000Z'),

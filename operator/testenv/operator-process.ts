@@ -1,0 +1,135 @@
+// Runs the operator as a real child process (`node operator/cli/main.ts`) for
+// integration tests that kill it, restart it or run two at once.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { eventually } from './index.ts';
+
+const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface OperatorProcessOptions {
+  kubeconfig: string;
+  /** The operator's own namespace (its Lease, its webhook registration). */
+  namespace: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Wait for the "Operator started" line (default true). */
+  waitForStart?: boolean;
+}
+
+/** Short leader-election timings, so that failover tests take seconds. */
+export const FAST_LEADER_ELECTION = ['--lease-duration=4s', '--renew-deadline=3s', '--retry-period=500ms'];
+
+export class OperatorProcess {
+  readonly logs: LogLine[] = [];
+  readonly stderr: string[] = [];
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly child: ChildProcess;
+  healthPort = 0;
+
+  private constructor(opts: OperatorProcessOptions) {
+    const args = [
+      MAIN,
+      `--kubeconfig=${opts.kubeconfig}`,
+      `--namespace=${opts.namespace}`,
+      '--http-bind-address=127.0.0.1:0',
+      '--webhook-bind-address=127.0.0.1:0',
+      ...FAST_LEADER_ELECTION,
+      ...(opts.args ?? []),
+    ];
+    // setpriv --pdeathsig: the operator dies with the test worker, never orphaned.
+    const [cmd, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]] : [process.execPath, args];
+    this.child = spawn(cmd, argv, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buffered = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          const parsed = JSON.parse(line) as LogLine;
+          this.logs.push(parsed);
+          if (parsed.msg === 'Operator started') this.healthPort = parsed.port as number;
+        } catch {
+          this.stderr.push(line);
+        }
+      }
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
+    this.exit = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  static async start(opts: OperatorProcessOptions): Promise<OperatorProcess> {
+    const p = new OperatorProcess(opts);
+    if (opts.waitForStart !== false) {
+      let exited = false;
+      void p.exit.then(() => (exited = true));
+      await eventually(
+        () => {
+          if (exited) throw new Error(`operator exited at start: ${p.describe()}`);
+          return p.healthPort > 0;
+        },
+        { timeoutMs: 30_000, describe: 'the operator to start' },
+      );
+    }
+    return p;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  describe(): string {
+    return [...this.logs.slice(-15).map((l) => JSON.stringify(l)), ...this.stderr.slice(-10)].join('\n');
+  }
+
+  /** Prometheus text from /metrics. */
+  async metrics(): Promise<string> {
+    const res = await fetch(`http://127.0.0.1:${this.healthPort}/metrics`);
+    return res.text();
+  }
+
+  /** The sum of a counter or gauge over the series whose labels include `labels`. */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const text = await this.metrics();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      const set = m[2] ?? '';
+      if (Object.entries(labels).every(([k, v]) => set.includes(`${k}="${v}"`))) sum += Number(m[3]);
+    }
+    return sum;
+  }
+
+  async ready(): Promise<boolean> {
+    const res = await fetch(`http://127.0.0.1:${this.healthPort}/readyz`).catch(() => undefined);
+    return res?.status === 200;
+  }
+
+  hasLog(msg: string): boolean {
+    return this.logs.some((l) => l.msg === msg);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child.kill(signal);
+  }
+
+  /** SIGTERM and wait; returns how it exited. */
+  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
+    const res = await this.exit;
+    clearTimeout(timer);
+    return res;
+  }
+}
