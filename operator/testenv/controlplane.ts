@@ -1,0 +1,564 @@
+// A real, local Kubernetes control plane for tests and demos, modeled on
+// controller-runtime's envtest: etcd + kube-apiserver + kube-controller-manager on
+// loopback, built from source by hack/controlplane/build.sh.
+//
+//   const cp = await ControlPlane.start({ log: console.error });
+//   // cp.kubeconfigPath (admin, system:masters), cp.server, cp.caPEM, cp.binDir
+//   await cp.stop();
+//
+// Unlike envtest this also runs kube-controller-manager (namespace and garbage
+// collector controllers by default) so namespace deletion and ownerReference
+// cascades really happen. Authorization is RBAC; the admin credentials may
+// impersonate any user (`--as`, `--as-group`).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCA, createServiceAccountKeyPair, issueCertificate, type IssuedCertificate } from '../runtime/pki.ts';
+import { ManagedProcess, processAlive } from './process.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Controllers kube-controller-manager runs unless `controllers` is given. */
+export const DEFAULT_CONTROLLERS = ['namespace-controller', 'garbage-collector-controller'];
+
+export interface ControlPlaneOptions {
+  /** Directory holding etcd, kube-apiserver, kube-controller-manager, kubectl. Default: $MINIAPPS_CONTROLPLANE_BIN_DIR, else built (or reused) by hack/controlplane/build.sh. */
+  binDir?: string;
+  /** Where certificates, kubeconfigs, etcd data and process logs go. Default: a fresh temp dir. */
+  workDir?: string;
+  /** Keep workDir on stop(). Default: false for a temp dir we created, true for a given workDir. */
+  keepWorkDir?: boolean;
+  /** Progress lines (build progress, process starts). */
+  log?: (line: string) => void;
+  /** kube-controller-manager --controllers; [] to not run kube-controller-manager at all. */
+  controllers?: string[];
+  /** Extra kube-apiserver flags, e.g. `--authentication-token-webhook-config-file=...`. */
+  apiServerFlags?: string[];
+  /** A folder of CRD manifests to install (and wait Established) before kube-controller-manager starts, so the garbage collector knows them from the start. */
+  crdDir?: string;
+  /** How long each component may take to become ready. Default 60s. */
+  startTimeoutMs?: number;
+}
+
+export interface ControlPlanePorts {
+  etcd: number;
+  apiServer: number;
+}
+
+const noop = (): void => {};
+
+const TMP_PREFIX = 'miniapps-cp-';
+const OWNER_FILE = 'owner.pid';
+
+/** Removes temp work dirs left by control planes whose owning process died without stop(). */
+function sweepStaleWorkDirs(log: (line: string) => void): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir()).filter((n) => n.startsWith(TMP_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    const dir = join(tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, OWNER_FILE), 'utf8'));
+    } catch {
+      continue; // being created, or not ours
+    }
+    if (owner && !processAlive(owner)) {
+      rmSync(dir, { recursive: true, force: true });
+      log(`[controlplane] removed stale work dir ${dir} (owner pid ${owner} is gone)`);
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolvePort(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs hack/controlplane/build.sh (idempotent: returns at once when the binaries
+ * exist) and returns the directory holding them. Build progress goes to `log`.
+ */
+export async function ensureBinaries(log: (line: string) => void = noop): Promise<string> {
+  const fromEnv = process.env.MINIAPPS_CONTROLPLANE_BIN_DIR;
+  if (fromEnv) {
+    checkBinDir(fromEnv);
+    return fromEnv;
+  }
+  const script = join(REPO_ROOT, 'hack/controlplane/build.sh');
+  const child = spawn('bash', [script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  let partial = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    const lines = (partial + d).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) log(`[build] ${l}`);
+  });
+  const started = Date.now();
+  const code = await new Promise<number | null>((res, rej) => {
+    child.once('error', rej);
+    child.once('close', res);
+  });
+  if (partial) log(`[build] ${partial}`);
+  if (code !== 0) {
+    throw new Error(`hack/controlplane/build.sh failed (exit ${code}):\n${stderr.trimEnd().split('\n').slice(-30).join('\n')}`);
+  }
+  const dir = stdout.trimEnd().split('\n').pop() ?? '';
+  checkBinDir(dir);
+  const secs = (Date.now() - started) / 1000;
+  if (secs > 5) log(`[build] control plane binaries ready in ${secs.toFixed(0)}s: ${dir}`);
+  return dir;
+}
+
+function checkBinDir(dir: string): void {
+  const missing = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl'].filter((b) => !existsSync(join(dir, b)));
+  if (missing.length) throw new Error(`control plane bin dir ${dir || '(empty)'} lacks ${missing.join(', ')}`);
+}
+
+interface Credentials {
+  caPEM: string;
+  caKeyPEM: string;
+}
+
+function kubeconfigYAML(server: string, caPEM: string, user: string, cert: IssuedCertificate): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: miniapps-local',
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${b64(caPEM)}`,
+    'users:',
+    `- name: ${user}`,
+    '  user:',
+    `    client-certificate-data: ${b64(cert.certPEM)}`,
+    `    client-key-data: ${b64(cert.keyPEM)}`,
+    'contexts:',
+    '- name: miniapps-local',
+    '  context:',
+    '    cluster: miniapps-local',
+    `    user: ${user}`,
+    'current-context: miniapps-local',
+    '',
+  ].join('\n');
+}
+
+/** GET over TLS with client cert; resolves with status and body, rejects on connection errors. */
+function httpsGet(url: string, tls: { ca: string; cert: string; key: string }, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+  return new Promise((res, rej) => {
+    const req = request(url, { ...tls, timeout: timeoutMs, agent: false }, (resp) => {
+      let body = '';
+      resp.setEncoding('utf8').on('data', (d: string) => (body += d));
+      resp.on('end', () => res({ status: resp.statusCode ?? 0, body }));
+      resp.on('error', rej);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', rej);
+    req.end();
+  });
+}
+
+export class ControlPlane {
+  readonly binDir: string;
+  readonly workDir: string;
+  readonly kubeconfigPath: string;
+  /** https://127.0.0.1:<port> */
+  readonly server: string;
+  /** PEM of the CA that signs the API server's serving cert and the client certs. */
+  readonly caPEM: string;
+  readonly ports: ControlPlanePorts;
+
+  private readonly keepWorkDir: boolean;
+  private readonly log: (line: string) => void;
+  private readonly adminTLS: { ca: string; cert: string; key: string };
+  private readonly startTimeoutMs: number;
+  private readonly etcd: ManagedProcess;
+  private readonly apiServer: ManagedProcess;
+  private readonly controllerManager: ManagedProcess | undefined;
+  private stopped = false;
+
+  private constructor(init: {
+    binDir: string;
+    workDir: string;
+    keepWorkDir: boolean;
+    log: (line: string) => void;
+    creds: Credentials;
+    admin: IssuedCertificate;
+    ports: ControlPlanePorts;
+    startTimeoutMs: number;
+    etcd: ManagedProcess;
+    apiServer: ManagedProcess;
+    controllerManager: ManagedProcess | undefined;
+  }) {
+    this.binDir = init.binDir;
+    this.workDir = init.workDir;
+    this.keepWorkDir = init.keepWorkDir;
+    this.log = init.log;
+    this.kubeconfigPath = join(init.workDir, 'admin.kubeconfig');
+    this.ports = init.ports;
+    this.server = `https://127.0.0.1:${init.ports.apiServer}`;
+    this.caPEM = init.creds.caPEM;
+    this.adminTLS = { ca: init.creds.caPEM, cert: init.admin.certPEM, key: init.admin.keyPEM };
+    this.startTimeoutMs = init.startTimeoutMs;
+    this.etcd = init.etcd;
+    this.apiServer = init.apiServer;
+    this.controllerManager = init.controllerManager;
+  }
+
+  /** Builds or reuses the binaries, then starts etcd, kube-apiserver and kube-controller-manager. */
+  static async start(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+    const log = opts.log ?? noop;
+    const t0 = Date.now();
+    const binDir = opts.binDir ?? (await ensureBinaries(log));
+    checkBinDir(binDir);
+    if (!opts.workDir) sweepStaleWorkDirs(log);
+    const workDir = resolve(opts.workDir ?? mkdtempSync(join(tmpdir(), TMP_PREFIX)));
+    const keepWorkDir = opts.keepWorkDir ?? opts.workDir !== undefined;
+    mkdirSync(workDir, { recursive: true });
+    // Marks a temp work dir as removable once this process is gone (see sweepStaleWorkDirs).
+    if (!keepWorkDir) writeFileSync(join(workDir, OWNER_FILE), String(process.pid));
+    const pkiDir = join(workDir, 'pki');
+    mkdirSync(pkiDir, { recursive: true });
+
+    // --- PKI
+    const ca = createCA('miniapps-local-ca');
+    const serving = issueCertificate({
+      ca,
+      commonName: 'kube-apiserver',
+      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+      ipAddresses: ['127.0.0.1', '10.0.0.1'],
+      usages: 'server',
+      validityDays: 365,
+    });
+    const admin = issueCertificate({ ca, commonName: 'admin', organizations: ['system:masters'], usages: 'client', validityDays: 365 });
+    const kcm = issueCertificate({
+      ca,
+      commonName: 'system:kube-controller-manager',
+      // Without --use-service-account-credentials every controller acts as this user;
+      // the bootstrap system:kube-controller-manager role is too narrow for the
+      // namespace controller's "delete everything in it", so it gets system:masters.
+      organizations: ['system:masters'],
+      usages: 'client',
+      validityDays: 365,
+    });
+    const sa = createServiceAccountKeyPair();
+    const f = (name: string) => join(pkiDir, name);
+    writeFileSync(f('ca.crt'), ca.certPEM);
+    writeFileSync(f('ca.key'), ca.keyPEM, { mode: 0o600 });
+    writeFileSync(f('apiserver.crt'), serving.certPEM);
+    writeFileSync(f('apiserver.key'), serving.keyPEM, { mode: 0o600 });
+    writeFileSync(f('sa.key'), sa.privateKeyPEM, { mode: 0o600 });
+    writeFileSync(f('sa.pub'), sa.publicKeyPEM);
+
+    const ports: ControlPlanePorts = { etcd: await freePort(), apiServer: await freePort() };
+    const server = `https://127.0.0.1:${ports.apiServer}`;
+    writeFileSync(join(workDir, 'admin.kubeconfig'), kubeconfigYAML(server, ca.certPEM, 'admin', admin), { mode: 0o600 });
+    writeFileSync(join(workDir, 'kube-controller-manager.kubeconfig'), kubeconfigYAML(server, ca.certPEM, 'kube-controller-manager', kcm), {
+      mode: 0o600,
+    });
+
+    // --- processes
+    const etcdDataDir = join(workDir, 'etcd');
+    const etcd = new ManagedProcess({
+      name: 'etcd',
+      command: join(binDir, 'etcd'),
+      logPath: join(workDir, 'etcd.log'),
+      cwd: workDir,
+      args: [
+        `--data-dir=${etcdDataDir}`,
+        `--listen-client-urls=http://127.0.0.1:${ports.etcd}`,
+        `--advertise-client-urls=http://127.0.0.1:${ports.etcd}`,
+        // Port 0: the peer listener is unused in a one-member cluster; a fixed 2380
+        // would collide between control planes running side by side.
+        '--listen-peer-urls=http://127.0.0.1:0',
+        '--unsafe-no-fsync',
+        // One member: nobody to wait for, so elect fast (the default ~1s dominates startup).
+        '--heartbeat-interval=10',
+        '--election-timeout=100',
+        '--log-level=warn',
+      ],
+    });
+    const apiServer = new ManagedProcess({
+      name: 'kube-apiserver',
+      command: join(binDir, 'kube-apiserver'),
+      logPath: join(workDir, 'kube-apiserver.log'),
+      cwd: workDir,
+      args: [
+        `--etcd-servers=http://127.0.0.1:${ports.etcd}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${ports.apiServer}`,
+        `--cert-dir=${join(workDir, 'apiserver-certs')}`,
+        `--tls-cert-file=${f('apiserver.crt')}`,
+        `--tls-private-key-file=${f('apiserver.key')}`,
+        `--client-ca-file=${f('ca.crt')}`,
+        '--authorization-mode=RBAC',
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${f('sa.pub')}`,
+        `--service-account-signing-key-file=${f('sa.key')}`,
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--allow-privileged=true',
+        '--enable-admission-plugins=NamespaceLifecycle,ValidatingAdmissionWebhook,MutatingAdmissionWebhook',
+        // Default-on, but would require a ServiceAccount (and its token) for every pod.
+        '--disable-admission-plugins=ServiceAccount',
+        // The "kubernetes" Service's Endpoints would point at 127.0.0.1, which validation
+        // rejects (loopback), logging an error every 10s.
+        '--endpoint-reconciler-type=none',
+        '--profiling=false',
+        ...(opts.apiServerFlags ?? []),
+      ],
+    });
+    const controllers = opts.controllers ?? DEFAULT_CONTROLLERS;
+    const controllerManager =
+      controllers.length === 0
+        ? undefined
+        : new ManagedProcess({
+            name: 'kube-controller-manager',
+            command: join(binDir, 'kube-controller-manager'),
+            logPath: join(workDir, 'kube-controller-manager.log'),
+            cwd: workDir,
+            args: [
+              `--kubeconfig=${join(workDir, 'kube-controller-manager.kubeconfig')}`,
+              `--controllers=${controllers.join(',')}`,
+              '--leader-elect=false',
+              '--secure-port=0',
+              '--use-service-account-credentials=false',
+              '--profiling=false',
+            ],
+          });
+
+    const cp = new ControlPlane({
+      binDir,
+      workDir,
+      keepWorkDir,
+      log,
+      creds: { caPEM: ca.certPEM, caKeyPEM: ca.keyPEM },
+      admin,
+      ports,
+      startTimeoutMs: opts.startTimeoutMs ?? 60_000,
+      etcd,
+      apiServer,
+      controllerManager,
+    });
+    try {
+      etcd.start();
+      await cp.waitFor(etcd, 'etcd /health', async () => {
+        const r = await fetch(`http://127.0.0.1:${ports.etcd}/health`, { signal: AbortSignal.timeout(2000) });
+        return r.ok;
+      });
+      log(`[controlplane] etcd ready on 127.0.0.1:${ports.etcd} (pid ${etcd.pid})`);
+      apiServer.start();
+      await cp.waitForApiServer();
+      log(`[controlplane] kube-apiserver ready at ${server} (pid ${apiServer.pid})`);
+      if (opts.crdDir) await installCRDs(cp.kubeconfigPath, opts.crdDir, { log, timeoutMs: cp.startTimeoutMs });
+      if (controllerManager) {
+        controllerManager.start();
+        await cp.waitForControllerManager(controllerManager, controllers);
+        log(`[controlplane] kube-controller-manager running controllers ${controllers.join(',')} (pid ${controllerManager.pid})`);
+      }
+    } catch (err) {
+      await cp.stop().catch(noop);
+      throw err;
+    }
+    log(`[controlplane] started in ${((Date.now() - t0) / 1000).toFixed(1)}s; KUBECONFIG=${cp.kubeconfigPath}`);
+    return cp;
+  }
+
+  /** Process ids, for diagnostics and for `cluster status`. */
+  pids(): Record<string, number | undefined> {
+    return { etcd: this.etcd.pid, kubeApiServer: this.apiServer.pid, kubeControllerManager: this.controllerManager?.pid };
+  }
+
+  /** Log files of the components. */
+  logFiles(): Record<string, string> {
+    const files: Record<string, string> = { etcd: this.etcd.logPath, kubeApiServer: this.apiServer.logPath };
+    if (this.controllerManager) files.kubeControllerManager = this.controllerManager.logPath;
+    return files;
+  }
+
+  /**
+   * Stops kube-apiserver and starts it again on the same port; resolves when /readyz is OK.
+   * The stop is a SIGTERM followed by SIGKILL after `graceMs` (default 2s): with clients
+   * holding watches open, kube-apiserver's graceful shutdown would otherwise take up to a
+   * minute. `graceMs: 0` kills it outright, like a crash.
+   */
+  async restartApiServer(opts: { graceMs?: number } = {}): Promise<void> {
+    if (this.stopped) throw new Error('control plane is stopped');
+    const graceMs = opts.graceMs ?? 2_000;
+    if (graceMs <= 0) this.apiServer.killNow();
+    await this.apiServer.stop(Math.max(graceMs, 1));
+    this.log('[controlplane] kube-apiserver stopped; restarting');
+    // The old listener is closed once the process is gone; retry start if the port is briefly busy.
+    for (let attempt = 1; ; attempt++) {
+      this.apiServer.start();
+      try {
+        await this.waitForApiServer();
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !/address already in use/.test(String(err))) throw err;
+        await sleep(500);
+      }
+    }
+    this.log(`[controlplane] kube-apiserver ready again at ${this.server} (pid ${this.apiServer.pid})`);
+  }
+
+  /** Stops all components (SIGTERM, SIGKILL after 10s) and removes workDir unless kept. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.controllerManager?.stop(5_000);
+    await this.apiServer.stop(10_000);
+    await this.etcd.stop(10_000);
+    if (!this.keepWorkDir) rmSync(this.workDir, { recursive: true, force: true });
+    this.log('[controlplane] stopped');
+  }
+
+  /**
+   * kube-controller-manager serves nothing here (--secure-port=0), so readiness is read
+   * from its log: with the garbage collector enabled, wait until its resource monitors
+   * have synced (before that, ownerReference cascades may not happen yet).
+   */
+  private async waitForControllerManager(proc: ManagedProcess, controllers: string[]): Promise<void> {
+    const gc = controllers.some((c) => ['*', 'garbage-collector-controller', 'garbagecollector'].includes(c));
+    const marker = gc ? 'all resource monitors have synced' : 'Caches are synced';
+    const deadline = Date.now() + this.startTimeoutMs;
+    for (;;) {
+      const died = proc.failure();
+      if (died) throw died;
+      let text = '';
+      try {
+        text = readFileSync(proc.logPath, 'utf8');
+      } catch {}
+      if (text.includes(marker)) return;
+      if (Date.now() > deadline) {
+        this.log(`[controlplane] warning: kube-controller-manager did not log "${marker}" within ${this.startTimeoutMs / 1000}s; continuing (log ${proc.logPath})`);
+        return;
+      }
+      await sleep(100);
+    }
+  }
+
+  private async waitForApiServer(): Promise<void> {
+    let last = '';
+    await this.waitFor(this.apiServer, 'kube-apiserver /readyz', async () => {
+      try {
+        const r = await httpsGet(`${this.server}/readyz`, this.adminTLS);
+        last = `HTTP ${r.status}: ${r.body.slice(0, 2000)}`;
+        return r.status === 200;
+      } catch (err) {
+        last = String(err);
+        return false;
+      }
+    }, () => last);
+  }
+
+  private async waitFor(proc: ManagedProcess, what: string, probe: () => Promise<boolean>, lastSeen?: () => string): Promise<void> {
+    const deadline = Date.now() + this.startTimeoutMs;
+    for (;;) {
+      const died = proc.failure();
+      if (died) throw died;
+      if (await probe().catch(() => false)) return;
+      const diedAfter = proc.failure();
+      if (diedAfter) throw diedAfter;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out after ${this.startTimeoutMs / 1000}s waiting for ${what}${lastSeen ? ` (last: ${lastSeen()})` : ''}; log ${proc.logPath}`);
+      }
+      await sleep(150);
+    }
+  }
+}
+
+export interface InstallCRDsOptions {
+  log?: (line: string) => void;
+  /** How long to wait for all CRDs to become Established. Default 60s. */
+  timeoutMs?: number;
+  fieldManager?: string;
+}
+
+/**
+ * Server-side applies (field manager `miniapps-testenv`, forced) every *.yaml / *.yml
+ * in `dir` (relative to the repo root unless absolute; multi-document files allowed)
+ * and waits until each CustomResourceDefinition among them is Established.
+ * Returns the names of the CRDs.
+ *
+ * kube-controller-manager's garbage collector rediscovers resources only every 30s,
+ * so ownerReferences between custom resources of CRDs installed after it started
+ * may take that long to cascade; ControlPlane.start({ crdDir }) avoids that.
+ */
+export async function installCRDs(kubeconfigPath: string, dir = 'crds', opts: InstallCRDsOptions = {}): Promise<string[]> {
+  const k8s = await import('@kubernetes/client-node');
+  const YAML = await import('yaml');
+  const log = opts.log ?? noop;
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+
+  const absDir = resolve(REPO_ROOT, dir);
+  if (!existsSync(absDir)) throw new Error(`CRD folder ${absDir} does not exist`);
+  const files = readdirSync(absDir)
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort();
+  const crdNames: string[] = [];
+  for (const file of files) {
+    const docs = YAML.parseAllDocuments(readFileSync(join(absDir, file), 'utf8'));
+    for (const doc of docs) {
+      if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0]!.message}`);
+      const obj = doc.toJS() as { apiVersion?: string; kind?: string; metadata?: { name?: string } } | null;
+      if (!obj || typeof obj !== 'object') continue;
+      if (!obj.apiVersion || !obj.kind || !obj.metadata?.name) throw new Error(`${file}: document without apiVersion/kind/metadata.name`);
+      try {
+        await objects.patch(obj as never, undefined, undefined, opts.fieldManager ?? 'miniapps-testenv', true, k8s.PatchStrategy.ServerSideApply);
+      } catch (err) {
+        throw new Error(`applying ${obj.kind} ${obj.metadata.name} from ${file}: ${describeApiError(err)}`);
+      }
+      if (obj.kind === 'CustomResourceDefinition') crdNames.push(obj.metadata.name);
+    }
+  }
+
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  for (const name of crdNames) {
+    for (;;) {
+      const crd = await ext.readCustomResourceDefinition({ name });
+      const conds = crd.status?.conditions ?? [];
+      if (conds.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (Date.now() > deadline) {
+        throw new Error(`CRD ${name} not Established after ${timeoutMs / 1000}s; conditions: ${JSON.stringify(conds)}`);
+      }
+      await sleep(100);
+    }
+  }
+  log(`[controlplane] installed ${crdNames.length} CRD(s) from ${absDir}`);
+  return crdNames;
+}
+
+function describeApiError(err: unknown): string {
+  if (err && typeof err === 'object' && 'body' in err) {
+    const body = (err as { body?: unknown }).body;
+    const code = (err as { code?: unknown }).code;
+    return `HTTP ${String(code)}: ${typeof body === 'string' ? body : JSON.stringify(body)}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

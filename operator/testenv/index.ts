@@ -1,0 +1,145 @@
+// Helpers for integration tests (*.itest.ts), which run against the control plane
+// started by ./global-setup.ts.
+//
+//   import { kubectl, eventually, uniqueName, testKubeconfig } from '../testenv/index.ts';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { inject } from 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Path of an admin (system:masters) kubeconfig for the test cluster. */
+    kubeconfig: string;
+    /** Directory holding kubectl, kube-apiserver, kube-controller-manager and etcd. */
+    binDir: string;
+  }
+}
+
+export { ControlPlane, installCRDs, ensureBinaries } from './controlplane.ts';
+
+/** Path of the admin kubeconfig of the test cluster. */
+export function testKubeconfig(): string {
+  return inject('kubeconfig');
+}
+
+/** Directory of the control plane binaries (kubectl lives there). */
+export function testBinDir(): string {
+  return inject('binDir');
+}
+
+/** A KubeConfig for @kubernetes/client-node, loaded from the test kubeconfig. */
+export function testKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(testKubeconfig());
+  return kc;
+}
+
+export interface KubectlOptions {
+  /** Impersonate this user (`--as`). */
+  as?: string;
+  /** Impersonate these groups (`--as-group`); needs `as`. */
+  asGroups?: string[];
+  /** Written to kubectl's stdin (e.g. for `apply -f -`). */
+  stdin?: string;
+  /** Resolve with the result instead of throwing on a non-zero exit. */
+  allowFailure?: boolean;
+  timeoutMs?: number;
+}
+
+export interface KubectlResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export class KubectlError extends Error {
+  readonly result: KubectlResult;
+  constructor(args: string[], result: KubectlResult) {
+    super(`kubectl ${args.join(' ')} exited ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim()}`);
+    this.name = 'KubectlError';
+    this.result = result;
+  }
+}
+
+/**
+ * Runs the control plane's kubectl against the test cluster. Resolves with stdout
+ * (or the full result with `allowFailure`), throws KubectlError on failure.
+ */
+export function kubectl(args: string[], opts: KubectlOptions & { allowFailure: true }): Promise<KubectlResult>;
+export function kubectl(args: string[], opts?: KubectlOptions): Promise<string>;
+export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<string | KubectlResult> {
+  const full = [`--kubeconfig=${testKubeconfig()}`];
+  if (opts.as) full.push(`--as=${opts.as}`);
+  for (const g of opts.asGroups ?? []) full.push(`--as-group=${g}`);
+  full.push(...args);
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      join(testBinDir(), 'kubectl'),
+      full,
+      { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        const result: KubectlResult = { stdout, stderr, exitCode: code };
+        if (err && typeof err.code !== 'number') {
+          // Spawn failure or timeout rather than a kubectl exit status.
+          result.stderr = `${stderr}${err.message}`;
+        }
+        if (opts.allowFailure) resolve(result);
+        else if (code !== 0) reject(new KubectlError(args, result));
+        else resolve(stdout);
+      },
+    );
+    child.stdin?.end(opts.stdin ?? '');
+  });
+}
+
+export interface EventuallyOptions {
+  /** Default 30s. */
+  timeoutMs?: number;
+  /** Default 200ms. */
+  intervalMs?: number;
+  /** What is awaited, for the timeout message. */
+  describe?: string;
+}
+
+/**
+ * Calls `fn` until it returns without throwing and with a value other than `false`,
+ * and resolves with that value. On timeout, throws an Error naming `describe` and
+ * carrying the last error (as `cause`) or the last value seen.
+ */
+export async function eventually<T>(fn: () => T | Promise<T>, opts: EventuallyOptions = {}): Promise<Exclude<T, false>> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const intervalMs = opts.intervalMs ?? 200;
+  const deadline = Date.now() + timeoutMs;
+  let last: { error: unknown } | { value: unknown } | undefined;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== false) return value as Exclude<T, false>;
+      last = { value };
+    } catch (error) {
+      last = { error };
+    }
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, Math.min(intervalMs, Math.max(0, deadline - Date.now()))));
+  }
+  const what = opts.describe ?? 'condition';
+  if (last && 'error' in last) {
+    const msg = last.error instanceof Error ? last.error.message : String(last.error);
+    throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}; last error: ${msg}`, { cause: last.error });
+  }
+  throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}; last value: ${JSON.stringify(last && 'value' in last ? last.value : undefined)}`);
+}
+
+/** A DNS-1123 label `${prefix}-xxxxxx` unique enough for parallel test files. */
+export function uniqueName(prefix: string): string {
+  const suffix = randomBytes(4).toString('hex').slice(0, 6);
+  const base = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63 - suffix.length - 1);
+  return base ? `${base}-${suffix}` : `x-${suffix}`;
+}
