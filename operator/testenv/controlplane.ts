@@ -378,7 +378,9 @@ export class ControlPlane {
         log(`[controlplane] kube-controller-manager running controllers ${controllers.join(',')} (pid ${controllerManager.pid})`);
       }
     } catch (err) {
-      await cp.stop().catch(noop);
+      // Keep the logs the error points at; a temp work dir is swept by a later start
+      // once this process is gone.
+      await cp.stop({ keepWorkDir: true }).catch(noop);
       throw err;
     }
     log(`[controlplane] started in ${((Date.now() - t0) / 1000).toFixed(1)}s; KUBECONFIG=${cp.kubeconfigPath}`);
@@ -424,13 +426,13 @@ export class ControlPlane {
   }
 
   /** Stops all components (SIGTERM, SIGKILL after 10s) and removes workDir unless kept. */
-  async stop(): Promise<void> {
+  async stop(opts: { keepWorkDir?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     await this.controllerManager?.stop(5_000);
     await this.apiServer.stop(10_000);
     await this.etcd.stop(10_000);
-    if (!this.keepWorkDir) rmSync(this.workDir, { recursive: true, force: true });
+    if (!(opts.keepWorkDir ?? this.keepWorkDir)) rmSync(this.workDir, { recursive: true, force: true });
     this.log('[controlplane] stopped');
   }
 
