@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import { Roles } from '../../api/index.ts';
+import type { Membership, Organization, Role } from '../../api/index.ts';
+import { roleRefChanged, userName } from '../rbac-types.ts';
+import {
+  ORGANIZATION_ROLE_NAMES,
+  memberAccess,
+  memberBindingName,
+  organizationClusterAccess,
+  organizationClusterName,
+  organizationRoles,
+  roleRules,
+} from './rbac.ts';
+
+const NS = 'org-acme';
+
+const anOrg = (name = 'acme'): Organization => ({
+  apiVersion: 'miniapps.dev/v1alpha1',
+  kind: 'Organization',
+  metadata: { name, uid: `uid-${name}` },
+  spec: { displayName: name },
+});
+
+const aMembership = (spec: Partial<Membership['spec']> = {}): Membership => ({
+  apiVersion: 'miniapps.dev/v1alpha1',
+  kind: 'Membership',
+  metadata: { name: 'alice', namespace: NS, uid: 'uid-alice' },
+  spec: { email: 'Alice@Example.com', role: 'MiniAppDeveloper', ...spec },
+});
+
+const orgOwner = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', name: 'acme', uid: 'uid-acme', controller: true, blockOwnerDeletion: true };
+const membershipOwner = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', name: 'alice', uid: 'uid-alice', controller: true, blockOwnerDeletion: true };
+const orgLabels = { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'miniapps.dev/organization': 'acme' };
+
+describe('organizationRoles', () => {
+  const roles = organizationRoles(anOrg(), NS);
+
+  it('makes one Role per organization role, named after it, in the namespace', () => {
+    expect(roles.map((r) => [r.metadata.name, r.metadata.namespace])).toEqual(Roles.map((role) => [ORGANIZATION_ROLE_NAMES[role], NS]));
+    expect(ORGANIZATION_ROLE_NAMES).toEqual({
+      OrganizationAdministrator: 'miniapps:organization-administrator',
+      SuperAppAdministrator: 'miniapps:superapp-administrator',
+      MiniAppDeveloper: 'miniapps:miniapp-developer',
+      MiniAppReviewer: 'miniapps:miniapp-reviewer',
+    });
+  });
+
+  it('labels each Role and makes the Organization its controller', () => {
+    for (const r of roles) {
+      expect(r.metadata.labels).toEqual(orgLabels);
+      expect(r.metadata.ownerReferences).toEqual([orgOwner]);
+    }
+  });
+
+  it('grants no Secrets and nothing outside miniapps.dev', () => {
+    const rules = roles.flatMap((r) => r.rules);
+    expect(new Set(rules.flatMap((r) => r.apiGroups))).toEqual(new Set(['miniapps.dev']));
+    expect(rules.flatMap((r) => r.resources)).not.toContain('secrets');
+  });
+
+  it('lets every role read the status of every kind', () => {
+    for (const r of roles) {
+      const status = r.rules.filter((rule) => rule.resources[0]!.endsWith('/status'));
+      expect(status.map((s) => s.resources[0])).toEqual(
+        ['superapps', 'miniapps', 'miniappreviews', 'memberships', 'apikeys', 'solutions', 'appmanifests'].map((k) => `${k}/status`),
+      );
+      expect(status.every((s) => s.verbs.join() === 'get')).toBe(true);
+    }
+  });
+
+  it.each<[Role, string[]]>([
+    ['OrganizationAdministrator', ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']],
+    ['MiniAppDeveloper', ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']],
+  ])('gives a %s these verbs on API keys (deletecollection only to administrators)', (role, verbs) => {
+    expect(roleRules(role).find((r) => r.resources[0] === 'apikeys')?.verbs).toEqual(verbs);
+  });
+
+  it('is deterministic: the same input gives deep-equal output', () => {
+    expect(organizationRoles(anOrg(), NS)).toEqual(roles);
+  });
+});
+
+describe('memberAccess', () => {
+  it('binds the member to their role Role as the lowercased, prefixed user, owned by the Membership', () => {
+    const { role, roleBinding } = memberAccess(aMembership(), anOrg(), NS, { userPrefix: 'oidc:' });
+    expect(role).toBeUndefined();
+    expect(roleBinding).toEqual({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: {
+        name: memberBindingName('alice@example.com'),
+        namespace: NS,
+        labels: { ...orgLabels, 'miniapps.dev/membership': 'alice' },
+        ownerReferences: [membershipOwner],
+      },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'miniapps:miniapp-developer' },
+      subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'oidc:alice@example.com' }],
+    });
+  });
+
+  it('names the binding by a short hash of the email that ignores case and hides the email', () => {
+    const name = memberBindingName('Alice@Example.com');
+    expect(name).toMatch(/^miniapps:member:[0-9a-f]{16}$/);
+    expect(name).toBe(memberBindingName('alice@example.com'));
+    expect(name).not.toBe(memberBindingName('bob@example.com'));
+  });
+
+  it('treats an empty apps list as no limit', () => {
+    expect(memberAccess(aMembership({ apps: [] }), anOrg(), NS, { userPrefix: '' }).role).toBeUndefined();
+  });
+
+  describe('for a member limited to some apps', () => {
+    const membership = aMembership({
+      apps: [
+        { kind: 'MiniApp', name: 'wallet' },
+        { kind: 'MiniApp', name: 'budget' },
+      ],
+    });
+    const { role, roleBinding } = memberAccess(membership, anOrg(), NS, { userPrefix: '' });
+    const rulesOf = (resource: string) => role!.rules.filter((r) => r.resources[0] === resource);
+
+    it('binds a Role of their own, with the binding name, labels and owner', () => {
+      expect(roleBinding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: roleBinding.metadata.name });
+      expect(role!.metadata).toEqual(roleBinding.metadata);
+    });
+
+    it('grants the named mini apps only, without list or create', () => {
+      expect(rulesOf('miniapps')).toEqual([
+        { apiGroups: ['miniapps.dev'], resources: ['miniapps'], verbs: ['get', 'watch', 'update', 'patch', 'delete'], resourceNames: ['budget', 'wallet'] },
+      ]);
+      expect(rulesOf('miniapps/status')[0]?.resourceNames).toEqual(['budget', 'wallet']);
+    });
+
+    it('grants no super app when none is named', () => {
+      expect(rulesOf('superapps')).toEqual([]);
+      expect(rulesOf('superapps/status')).toEqual([]);
+    });
+
+    it('keeps the rules of the role for the other kinds', () => {
+      const others = (rules: ReturnType<typeof roleRules>) => rules.filter((r) => !/^(super|mini)apps(\/status)?$/.test(r.resources[0]!));
+      expect(others(role!.rules)).toEqual(others(roleRules('MiniAppDeveloper')));
+    });
+
+    it('limits a read-only role to reading the named apps', () => {
+      const rules = roleRules('MiniAppReviewer', [{ kind: 'SuperApp', name: 'bank' }]);
+      expect(rules.find((r) => r.resources[0] === 'superapps')).toMatchObject({ verbs: ['get', 'watch'], resourceNames: ['bank'] });
+    });
+  });
+
+  it('is deterministic: the same input gives deep-equal output', () => {
+    const m = aMembership({ apps: [{ kind: 'SuperApp', name: 'b' }, { kind: 'SuperApp', name: 'a' }] });
+    expect(memberAccess(m, anOrg(), NS, { userPrefix: 'x:' })).toEqual(memberAccess(structuredClone(m), anOrg(), NS, { userPrefix: 'x:' }));
+  });
+});
+
+describe('organizationClusterAccess', () => {
+  const members = [
+    { email: 'zed@example.com', role: 'MiniAppReviewer' as const },
+    { email: 'Ann@Example.com', role: 'OrganizationAdministrator' as const },
+    { email: 'ann@example.com', role: 'OrganizationAdministrator' as const },
+    { email: 'bob@example.com', role: 'MiniAppDeveloper' as const },
+  ];
+  const access = organizationClusterAccess(anOrg(), members, { userPrefix: 'oidc:' });
+
+  it('names ClusterRoles and bindings after the organization', () => {
+    expect(access.clusterRoles.map((r) => r.metadata.name)).toEqual(['miniapps:org:acme:member', 'miniapps:org:acme:administrator']);
+    expect(access.clusterRoleBindings.map((b) => [b.metadata.name, b.roleRef.name])).toEqual([
+      ['miniapps:org:acme:member', 'miniapps:org:acme:member'],
+      ['miniapps:org:acme:administrator', 'miniapps:org:acme:administrator'],
+    ]);
+  });
+
+  it('limits the rules to the organization by name: members get it, administrators also change it', () => {
+    expect(access.clusterRoles.map((r) => r.rules[0])).toEqual([
+      { apiGroups: ['miniapps.dev'], resources: ['organizations'], verbs: ['get', 'watch'], resourceNames: ['acme'] },
+      { apiGroups: ['miniapps.dev'], resources: ['organizations'], verbs: ['get', 'watch', 'update', 'patch', 'delete'], resourceNames: ['acme'] },
+    ]);
+  });
+
+  it('binds every member, and the administrators, sorted and without duplicates', () => {
+    expect(access.clusterRoleBindings.map((b) => b.subjects.map((s) => s.name))).toEqual([
+      ['oidc:ann@example.com', 'oidc:bob@example.com', 'oidc:zed@example.com'],
+      ['oidc:ann@example.com'],
+    ]);
+  });
+
+  it('labels everything and makes the Organization its controller', () => {
+    for (const o of [...access.clusterRoles, ...access.clusterRoleBindings]) {
+      expect(o.metadata.labels).toEqual(orgLabels);
+      expect(o.metadata.ownerReferences).toEqual([orgOwner]);
+    }
+  });
+
+  it('makes bindings without subjects when there are no members', () => {
+    expect(organizationClusterAccess(anOrg(), [], { userPrefix: '' }).clusterRoleBindings.map((b) => b.subjects)).toEqual([[], []]);
+  });
+
+  it('keeps names of a very long organization within 253 characters, distinct and sharing one middle', () => {
+    const long = 'a'.repeat(253);
+    const other = `${'a'.repeat(252)}b`;
+    const names = [organizationClusterName(long, 'member'), organizationClusterName(long, 'administrator')];
+    expect(Math.max(...names.map((n) => n.length))).toBeLessThanOrEqual(253);
+    expect(organizationClusterName(long, 'administrator')).toHaveLength(253);
+    expect(names[0]!.replace(/:member$/, '')).toBe(names[1]!.replace(/:administrator$/, ''));
+    expect(organizationClusterName(other, 'member')).not.toBe(names[0]);
+  });
+
+  it('is deterministic: the same input gives deep-equal output', () => {
+    expect(organizationClusterAccess(anOrg(), [...members].reverse(), { userPrefix: 'oidc:' })).toEqual(access);
+  });
+});
+
+describe('rbac-types', () => {
+  it('makes the user name from the prefix and the lowercased email', () => {
+    expect(userName('oidc:', 'Alice@Example.COM')).toBe('oidc:alice@example.com');
+  });
+
+  it.each([
+    ['no current binding', undefined, false],
+    ['the same roleRef', 'miniapps:miniapp-developer', false],
+    ['another Role', 'miniapps:miniapp-reviewer', true],
+  ])('says whether a binding must be recreated: %s', (_, current, expected) => {
+    const desired = { roleRef: { apiGroup: 'rbac.authorization.k8s.io' as const, kind: 'Role' as const, name: 'miniapps:miniapp-developer' } };
+    expect(roleRefChanged(current ? { roleRef: { ...desired.roleRef, name: current } } : undefined, desired)).toBe(expected);
+  });
+});

@@ -1,0 +1,206 @@
+// The role table of the contract (api.md, "Kinds in an organization's namespace") as
+// Kubernetes RBAC: pure functions from an Organization and its members to the Roles,
+// RoleBindings, ClusterRoles and ClusterRoleBindings that grant it. The controllers
+// apply what these return; nothing here calls the API.
+//
+// What RBAC cannot say, and who says it instead:
+// - "their own" API keys: RBAC cannot match spec.owner, so every role may
+//   get/list/watch/create/update/patch/delete apikeys; the validating webhook lets a
+//   non-administrator create, change and delete only keys whose spec.owner is
+//   themselves. Nobody but an administrator may deletecollection (it would skip that
+//   check). The keys' Secrets are not granted here: each key's owner is given its
+//   Secret, by name, by the ApiKey controller.
+// - "Creating a super app or mini app also needs the organization's capability": the
+//   webhook checks spec.capabilities; RBAC only grants create.
+// - Watching one object by name (`kubectl get -w NAME`, `kubectl wait`) is allowed
+//   wherever `get` is limited by resourceNames, so those rules grant `watch` too.
+
+import { GROUP } from '../../api/index.ts';
+import type { Membership, Organization, Role } from '../../api/index.ts';
+import { controllerRef } from '../../runtime/apply.ts';
+import type { ObjectMetaLike } from '../../runtime/kube/client.ts';
+import { ownedLabels } from '../shared.ts';
+import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, shortHash, sortedSubjects, userSubject } from '../rbac-types.ts';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacRole, RoleBinding } from '../rbac-types.ts';
+
+/** "Their own" API keys: everything but deletecollection; the webhook checks spec.owner. */
+export const OWN_KEY_VERBS = ALL_VERBS.filter((v) => v !== 'deletecollection');
+/** What a rule limited by resourceNames can grant (list and create never name an object). */
+const NAMED_VERBS: readonly string[] = ['get', 'watch', 'update', 'patch', 'delete'];
+
+/** The resources of an organization's namespace that the role table covers, in rule order. */
+export const ORGANIZATION_RESOURCES = ['superapps', 'miniapps', 'miniappreviews', 'memberships', 'apikeys', 'solutions', 'appmanifests'] as const;
+export type OrganizationResource = (typeof ORGANIZATION_RESOURCES)[number];
+
+/** The contract's role table: verbs per role and resource. Reading is everyone's. */
+export const ROLE_TABLE: Record<Role, Record<OrganizationResource, readonly string[]>> = {
+  OrganizationAdministrator: {
+    superapps: ALL_VERBS, miniapps: ALL_VERBS, miniappreviews: READ_VERBS, memberships: ALL_VERBS, apikeys: ALL_VERBS, solutions: ALL_VERBS, appmanifests: ALL_VERBS,
+  },
+  SuperAppAdministrator: {
+    superapps: ALL_VERBS, miniapps: READ_VERBS, miniappreviews: READ_VERBS, memberships: READ_VERBS, apikeys: OWN_KEY_VERBS, solutions: ALL_VERBS, appmanifests: READ_VERBS,
+  },
+  MiniAppDeveloper: {
+    superapps: READ_VERBS, miniapps: ALL_VERBS, miniappreviews: READ_VERBS, memberships: READ_VERBS, apikeys: OWN_KEY_VERBS, solutions: READ_VERBS, appmanifests: ALL_VERBS,
+  },
+  MiniAppReviewer: {
+    superapps: READ_VERBS, miniapps: READ_VERBS, miniappreviews: ALL_VERBS, memberships: READ_VERBS, apikeys: OWN_KEY_VERBS, solutions: READ_VERBS, appmanifests: READ_VERBS,
+  },
+};
+
+/** The Role (in the organization's namespace) of each organization role. */
+export const ORGANIZATION_ROLE_NAMES: Record<Role, string> = {
+  OrganizationAdministrator: 'miniapps:organization-administrator',
+  SuperAppAdministrator: 'miniapps:superapp-administrator',
+  MiniAppDeveloper: 'miniapps:miniapp-developer',
+  MiniAppReviewer: 'miniapps:miniapp-reviewer',
+};
+
+/** Which resource a Membership's spec.apps entry limits. */
+const APP_RESOURCES: Record<NonNullable<Membership['spec']['apps']>[number]['kind'], OrganizationResource> = {
+  SuperApp: 'superapps',
+  MiniApp: 'miniapps',
+};
+
+type Apps = NonNullable<Membership['spec']['apps']>;
+
+const rule = (resources: string[], verbs: readonly string[], resourceNames?: string[]): PolicyRule => ({
+  apiGroups: [GROUP],
+  resources,
+  verbs: [...verbs],
+  ...(resourceNames ? { resourceNames } : {}),
+});
+
+/**
+ * The rules of `role`: per resource, the table's verbs and `get` of its status. With
+ * `apps`, super apps and mini apps are limited to the named ones (no list, no create);
+ * a kind with no named app is not granted at all.
+ */
+export function roleRules(role: Role, apps?: Apps): PolicyRule[] {
+  return ORGANIZATION_RESOURCES.flatMap((resource) => {
+    const verbs = ROLE_TABLE[role][resource];
+    const limited = apps !== undefined && Object.values(APP_RESOURCES).includes(resource);
+    if (!limited) return [rule([resource], verbs), rule([`${resource}/status`], ['get'])];
+    const names = [...new Set(apps.filter((a) => APP_RESOURCES[a.kind] === resource).map((a) => a.name))].sort();
+    if (names.length === 0) return [];
+    return [rule([resource], verbs.filter((v) => NAMED_VERBS.includes(v)), names), rule([`${resource}/status`], ['get'], names)];
+  });
+}
+
+const organizationLabels = (org: Organization) => ownedLabels('Organization', org.metadata.name);
+
+/**
+ * One Role per organization role in the organization's namespace, implementing the
+ * role table. Owned by the Organization.
+ */
+export function organizationRoles(org: Organization, namespace: string): RbacRole[] {
+  const metadata = (name: string) => ({ name, namespace, labels: organizationLabels(org), ownerReferences: [controllerRef(org)] });
+  return (Object.keys(ORGANIZATION_ROLE_NAMES) as Role[]).map((role) => ({
+    apiVersion: RBAC_API_VERSION,
+    kind: 'Role',
+    metadata: metadata(ORGANIZATION_ROLE_NAMES[role]),
+    rules: roleRules(role),
+  }));
+}
+
+/** `miniapps:member:<16 hex digits of SHA-256 of the lowercased email>`: stable, and free of the email. */
+export function memberBindingName(email: string): string {
+  return `miniapps:member:${shortHash(email.toLowerCase())}`;
+}
+
+/**
+ * What an active member is granted in the organization's namespace: a RoleBinding
+ * (named by memberBindingName) of the member's Kubernetes user (`userPrefix` + the
+ * lowercased email, see userName) to their role's Role. When spec.apps is not empty,
+ * the binding points instead to `role`, a Role of the member's own with the same name
+ * whose super app and mini app rules are limited to those apps. Both are owned by the
+ * Membership. Invited, expired and suspended members get nothing: the caller deletes
+ * what exists.
+ *
+ * For the caller: a binding's roleRef cannot change (see roleRefChanged: delete and
+ * create it again when the role or the apps limit changes), and a per-member Role left
+ * from an earlier apps limit is deleted when `role` is undefined.
+ */
+export function memberAccess(
+  membership: Membership,
+  org: Organization,
+  namespace: string,
+  settings: { userPrefix: string },
+): { role?: RbacRole; roleBinding: RoleBinding } {
+  const { email, role: memberRole, apps } = membership.spec;
+  const name = memberBindingName(email);
+  const metadata = () => ({
+    name,
+    namespace,
+    labels: { ...organizationLabels(org), ...ownedLabels('Membership', membership.metadata.name) },
+    ownerReferences: [controllerRef(membership)],
+  });
+  const limited = apps !== undefined && apps.length > 0;
+  const roleBinding: RoleBinding = {
+    apiVersion: RBAC_API_VERSION,
+    kind: 'RoleBinding',
+    metadata: metadata(),
+    roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name: limited ? name : ORGANIZATION_ROLE_NAMES[memberRole] },
+    subjects: [userSubject(settings.userPrefix, email)],
+  };
+  if (!limited) return { roleBinding };
+  return { role: { apiVersion: RBAC_API_VERSION, kind: 'Role', metadata: metadata(), rules: roleRules(memberRole, apps) }, roleBinding };
+}
+
+const ORG_PREFIX = 'miniapps:org:';
+const LONGEST_SUFFIX = ':administrator';
+const MAX_NAME = 253;
+
+/**
+ * `miniapps:org:<org>:<suffix>`. An organization name too long for the 253 characters
+ * of an object name is cut and followed by a hash of the whole name, so names stay
+ * distinct and the member and administrator names share the same middle.
+ */
+export function organizationClusterName(org: string, suffix: 'member' | 'administrator'): string {
+  const room = MAX_NAME - ORG_PREFIX.length - LONGEST_SUFFIX.length;
+  const key = org.length <= room ? org : `${org.slice(0, room - 17)}-${shortHash(org)}`;
+  return `${ORG_PREFIX}${key}:${suffix}`;
+}
+
+/**
+ * Access to the cluster-scoped Organization itself: every active member may get (and
+ * watch, by name) it; administrators may also update, patch and delete it. Two
+ * ClusterRoles limited by resourceNames to the Organization, and two ClusterRoleBindings
+ * whose subjects are all `members` and the administrators among them (sorted, without
+ * duplicates; possibly none). Owned by the Organization. `members` are the active ones.
+ */
+export function organizationClusterAccess(
+  org: Organization,
+  members: { email: string; role: Role }[],
+  settings: { userPrefix: string },
+): { clusterRoles: ClusterRole[]; clusterRoleBindings: ClusterRoleBinding[] } {
+  const orgName = org.metadata.name;
+  const metadata = (name: string): ObjectMetaLike & { name: string } => ({
+    name,
+    labels: organizationLabels(org),
+    ownerReferences: [controllerRef(org)],
+  });
+  const orgRules = (verbs: readonly string[]): PolicyRule[] => [
+    { apiGroups: [GROUP], resources: ['organizations'], verbs: [...verbs], resourceNames: [orgName] },
+    { apiGroups: [GROUP], resources: ['organizations/status'], verbs: ['get'], resourceNames: [orgName] },
+  ];
+  const grants = [
+    { suffix: 'member', verbs: ['get', 'watch'], who: members },
+    {
+      suffix: 'administrator',
+      verbs: ['get', 'watch', 'update', 'patch', 'delete'],
+      who: members.filter((m) => m.role === 'OrganizationAdministrator'),
+    },
+  ] as const;
+  const named = grants.map((g) => ({ ...g, name: organizationClusterName(orgName, g.suffix) }));
+  return {
+    clusterRoles: named.map((g) => ({ apiVersion: RBAC_API_VERSION, kind: 'ClusterRole', metadata: metadata(g.name), rules: orgRules(g.verbs) })),
+    clusterRoleBindings: named.map((g) => ({
+      apiVersion: RBAC_API_VERSION,
+      kind: 'ClusterRoleBinding',
+      metadata: metadata(g.name),
+      roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: g.name },
+      subjects: sortedSubjects(g.who.map((m) => userSubject(settings.userPrefix, m.email))),
+    })),
+  };
+}

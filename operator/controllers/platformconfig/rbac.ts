@@ -1,0 +1,50 @@
+// Who runs the platform, as Kubernetes RBAC: a pure function from the PlatformConfig's
+// provisioningAdministrators to the ClusterRole and ClusterRoleBinding that grant it.
+
+import { GROUP } from '../../api/index.ts';
+import type { PlatformConfig } from '../../api/index.ts';
+import { controllerRef } from '../../runtime/apply.ts';
+import { ownedLabels } from '../shared.ts';
+import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, groupSubject, sortedSubjects, userSubject } from '../rbac-types.ts';
+import type { ClusterRole, ClusterRoleBinding } from '../rbac-types.ts';
+
+export const PROVISIONING_ADMINISTRATOR_ROLE = 'miniapps:provisioning-administrator';
+
+/**
+ * The ClusterRole `miniapps:provisioning-administrator`, which manages every miniapps.dev
+ * kind (Organizations, Tenants, the PlatformConfig, and everything in every namespace)
+ * and reads namespaces, and its ClusterRoleBinding to `users` (userPrefix + the email
+ * lowercased, see userName) and `groups` (groupPrefix + group). Both owned by the
+ * PlatformConfig. This is the only grant of create on organizations.
+ */
+export function provisioningAccess(
+  settings: { users: string[]; groups: string[]; userPrefix: string; groupPrefix: string },
+  owner: PlatformConfig,
+): { clusterRole: ClusterRole; clusterRoleBinding: ClusterRoleBinding } {
+  const metadata = () => ({
+    name: PROVISIONING_ADMINISTRATOR_ROLE,
+    labels: ownedLabels('PlatformConfig', owner.metadata.name),
+    ownerReferences: [controllerRef(owner)],
+  });
+  return {
+    clusterRole: {
+      apiVersion: RBAC_API_VERSION,
+      kind: 'ClusterRole',
+      metadata: metadata(),
+      rules: [
+        { apiGroups: [GROUP], resources: ['*'], verbs: [...ALL_VERBS] },
+        { apiGroups: [''], resources: ['namespaces'], verbs: [...READ_VERBS] },
+      ],
+    },
+    clusterRoleBinding: {
+      apiVersion: RBAC_API_VERSION,
+      kind: 'ClusterRoleBinding',
+      metadata: metadata(),
+      roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: PROVISIONING_ADMINISTRATOR_ROLE },
+      subjects: sortedSubjects([
+        ...settings.users.map((u) => userSubject(settings.userPrefix, u)),
+        ...settings.groups.map((g) => groupSubject(settings.groupPrefix, g)),
+      ]),
+    },
+  };
+}
