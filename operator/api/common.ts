@@ -225,7 +225,8 @@ export function OwnNamespace(kind: 'Organization' | 'Tenant', prefixField: strin
 
 export function ownNamespaceRule(kind: 'Organization' | 'Tenant'): CelRule {
   return {
-    rule: 'has(self.namespace) == has(oldSelf.namespace) && (!has(self.namespace) || self.namespace == oldSelf.namespace)',
+    // `namespace` is a CEL reserved word: the API server exposes the field as `__namespace__`.
+    rule: 'has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)',
     message: `spec.namespace cannot be set, changed or removed after the ${kind} is created; create a new ${kind} to use another namespace`,
     fieldPath: '.namespace',
   };

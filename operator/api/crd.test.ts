@@ -116,13 +116,13 @@ describe('CEL rules', () => {
       'an Organization namespace cannot move',
       'Organization',
       'spec',
-      'has(self.namespace) == has(oldSelf.namespace) && (!has(self.namespace) || self.namespace == oldSelf.namespace)',
+      'has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)',
     ],
     [
       'a Tenant namespace cannot move',
       'Tenant',
       'spec',
-      'has(self.namespace) == has(oldSelf.namespace) && (!has(self.namespace) || self.namespace == oldSelf.namespace)',
+      'has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)',
     ],
   ])('%s', (_, kind, path, rule) => {
     expect(rulesAt(kind, path)).toContain(rule);
