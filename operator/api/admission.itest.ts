@@ -1,0 +1,338 @@
+// The CRDs of crds/ on a real kube-apiserver: they are Established, the API server
+// publishes a description for every spec and status field (so `kubectl explain`
+// documents the API), printer columns show, and the schema and CEL rules refuse
+// bad input with HTTP 422 and the rule's message, while a minimal valid object of
+// every kind is accepted. No operator runs here: this is the API server alone.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kinds } from '../controllers/shared.ts';
+import { ApiError } from '../runtime/errors.ts';
+import type { AnyObject, KubeClient } from '../runtime/kube/client.ts';
+import { Resources, resourcePath } from '../runtime/kube/resource.ts';
+import type { ResourceType } from '../runtime/kube/resource.ts';
+import { testClient } from '../testenv/clients.ts';
+import { REPO_ROOT } from '../testenv/controlplane.ts';
+import { eventually, kubectl, uniqueName } from '../testenv/index.ts';
+import { ALL_KINDS, API_VERSION, GROUP, VERSION } from './index.ts';
+
+type KindName = keyof typeof Kinds;
+type Json = Record<string, unknown>;
+interface Schema {
+  description?: string;
+  type?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  additionalProperties?: Schema | boolean;
+  allOf?: Schema[];
+}
+
+let client: KubeClient;
+/** A namespace for the namespaced kinds; nothing in it belongs to an Organization or Tenant. */
+const ns = uniqueName('admission');
+
+beforeAll(async () => {
+  client = testClient();
+  await installRaw();
+  await client.create(Resources.Namespace, { metadata: { name: ns } });
+});
+
+afterAll(async () => {
+  await client?.delete(Resources.Namespace, ns);
+  await client?.close();
+});
+
+/** The CRDs as committed in crds/: what the API server was given. */
+const crds = readdirSync(join(REPO_ROOT, 'crds'))
+  .filter((f) => f.endsWith(`.${GROUP}.yaml`))
+  .map((f) => parse(readFileSync(join(REPO_ROOT, 'crds', f), 'utf8')) as { metadata: { name: string }; spec: { names: { kind: string; plural: string } ; versions: { schema: { openAPIV3Schema: Schema } }[] } });
+
+function crdOf(plural: string) {
+  const crd = crds.find((c) => c.spec.names.plural === plural);
+  if (!crd) throw new Error(`No CRD for ${plural} in crds/`);
+  return crd;
+}
+
+/** The CRD schema at `path` (e.g. `spec.capabilities`) of the kind with plural `plural`. */
+function crdField(plural: string, path: string): Schema {
+  let node = crdOf(plural).spec.versions[0]!.schema.openAPIV3Schema;
+  for (const part of path.split('.')) {
+    const next = node.properties?.[part] ?? node.items?.properties?.[part];
+    if (!next) throw new Error(`${plural} has no field ${path}`);
+    node = next;
+  }
+  return node;
+}
+
+/** Why the API server refused a file of crds/, by CRD name. */
+const refusedCRDs = new Map<string, string>();
+
+/**
+ * Server-side applies crds/ exactly as written (a no-op when the cluster already has
+ * them) and waits until every accepted CRD serves that schema. The global setup's
+ * installer (@kubernetes/client-node's KubernetesObjectApi) drops the schema keywords
+ * whose model names differ from their JSON names (enum, default, x-kubernetes-*), so
+ * the enums and CEL rules would not be there to prove. A CRD the API server refuses
+ * is recorded for its Established test.
+ */
+async function installRaw(): Promise<void> {
+  const accepted: typeof crds = [];
+  for (const crd of crds) {
+    try {
+      await client.apply(Resources.CustomResourceDefinition, crd as unknown as AnyObject, { force: true });
+      accepted.push(crd);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      refusedCRDs.set(crd.metadata.name, err.message);
+    }
+  }
+  for (const crd of accepted) {
+    await eventually(
+      async () => {
+        const served = await client.get<AnyObject & { spec: typeof crd.spec; status?: { conditions?: { type: string; status: string }[] } }>(
+          Resources.CustomResourceDefinition,
+          crd.metadata.name,
+        );
+        const established = served?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+        expect(served?.spec.versions[0]!.schema).toEqual(crd.spec.versions[0]!.schema);
+        return established === true;
+      },
+      { describe: `CRD ${crd.metadata.name} serving the schema of crds/` },
+    );
+  }
+  // The API server swaps in a CRD's new validation shortly after the update.
+  if (accepted.some((c) => c.spec.names.kind === 'PlatformConfig')) {
+    await eventually(
+      async () => (await refusal(dryRunCreate(Kinds.PlatformConfig, { apiVersion: API_VERSION, kind: 'PlatformConfig', metadata: { name: 'probe' } } as AnyObject))).status === 422,
+      { describe: 'the CEL rules of crds/ in force' },
+    );
+  }
+}
+
+const squash = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+/** Properties under `node` without a description, as dotted paths. */
+function undocumented(node: Schema, path: string): string[] {
+  const out: string[] = [];
+  for (const [name, child] of Object.entries(node.properties ?? {})) {
+    const p = `${path}.${name}`;
+    const documented = child.description?.trim() || child.allOf?.some((s) => s.description?.trim());
+    if (!documented) out.push(p);
+    out.push(...undocumented(child, p));
+  }
+  if (node.items) out.push(...undocumented(node.items, `${path}[]`));
+  if (node.additionalProperties && typeof node.additionalProperties === 'object') out.push(...undocumented(node.additionalProperties, `${path}{}`));
+  return out;
+}
+
+/** Sends `obj` (POST, or server-side apply) with dryRun=All and fieldValidation=Strict. */
+function dryRunCreate(rt: ResourceType, obj: AnyObject): Promise<AnyObject> {
+  return client.request<AnyObject>('POST', resourcePath(rt, { namespace: obj.metadata.namespace }), {
+    body: obj,
+    query: { fieldManager: 'test', fieldValidation: 'Strict', dryRun: 'All' },
+  });
+}
+
+/** The ApiError `promise` rejects with; fails the test if it resolves. */
+async function refusal(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
+  throw new Error('the API server accepted the object');
+}
+
+function object(kind: KindName, spec: Json, name = 'example'): AnyObject {
+  const rt = Kinds[kind];
+  return {
+    apiVersion: API_VERSION,
+    kind,
+    metadata: rt.namespaced ? { name, namespace: ns } : { name },
+    spec,
+  } as AnyObject;
+}
+
+/** A minimal valid object of every kind: required fields only. */
+const minimal: Record<KindName, AnyObject> = {
+  PlatformConfig: object('PlatformConfig', {}, 'default'),
+  Organization: object('Organization', { displayName: 'Acme Bank' }, 'acme'),
+  Tenant: object('Tenant', { displayName: 'Initech' }, 'initech'),
+  Membership: object('Membership', { email: 'dev@acme.example', role: 'MiniAppDeveloper' }),
+  SuperApp: object('SuperApp', { displayName: 'Acme Mobile' }),
+  MiniApp: object('MiniApp', { appName: 'fx_rates', type: 'Numeric' }),
+  MiniAppReview: object('MiniAppReview', {
+    miniApp: { organization: 'globex', name: 'taxi' },
+    superApp: 'acme-mobile',
+    version: '1.0.0',
+    decision: 'Approved',
+  }),
+  ApiKey: object('ApiKey', { owner: 'dev@acme.example', ttl: '720h' }),
+  Solution: object('Solution', { solutionId: 'lending', version: '2.1.0', manifest: {} }),
+  AppManifest: object('AppManifest', { appId: 'loans-web', listingId: 'loans' }),
+  Subscription: object('Subscription', { solution: { organization: 'acme', name: 'lending' } }),
+  UserGroup: object('UserGroup', {}),
+  User: object('User', { userCode: 'E1001', firstName: 'Peter', email: 'peter@initech.example' }),
+};
+
+/** The kind's minimal object with `patch` merged into its spec (undefined deletes a field). */
+function withSpec(kind: KindName, patch: Json): AnyObject {
+  const obj = structuredClone(minimal[kind]) as AnyObject & { spec: Json };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) delete obj.spec[k];
+    else obj.spec[k] = v;
+  }
+  return obj;
+}
+
+describe('the CRDs on the API server', () => {
+  it.each(ALL_KINDS.map((d) => [d.kind, `${d.plural}.${GROUP}`]))('the %s CRD, as written in crds/, is accepted and Established', async (_kind, name) => {
+    expect(refusedCRDs.get(name) ?? 'accepted', `the API server's answer to crds/${name}.yaml`).toBe('accepted');
+    const crd = await client.get<AnyObject & { status?: { conditions?: { type: string; status: string }[] } }>(Resources.CustomResourceDefinition, name);
+    expect(crd, `CRD ${name}`).toBeDefined();
+    const established = crd!.status?.conditions?.find((c) => c.type === 'Established');
+    expect(established?.status).toBe('True');
+  });
+
+  it('every property of every kind\'s spec and status has a description in the published OpenAPI v3 document', async () => {
+    const schemas = await eventually(
+      async () => {
+        const index = await client.request<{ paths: Record<string, { serverRelativeURL: string }> }>('GET', '/openapi/v3');
+        const entry = index.paths[`apis/${GROUP}/${VERSION}`];
+        if (!entry) return false;
+        const doc = await client.request<{ components: { schemas: Record<string, Schema> } }>('GET', entry.serverRelativeURL);
+        const prefix = `${GROUP.split('.').reverse().join('.')}.${VERSION}.`;
+        const missing = ALL_KINDS.filter((d) => !doc.components.schemas[`${prefix}${d.kind}`]);
+        return missing.length === 0 ? { all: doc.components.schemas, prefix } : false;
+      },
+      { timeoutMs: 60_000, describe: `every ${GROUP} kind in /openapi/v3` },
+    );
+    const offenders: string[] = [];
+    for (const def of ALL_KINDS) {
+      const root = schemas.all[`${schemas.prefix}${def.kind}`]!;
+      for (const part of ['spec', 'status'] as const) {
+        const node = root.properties?.[part];
+        if (!node) {
+          offenders.push(`${def.kind}.${part} (missing)`);
+          continue;
+        }
+        if (!node.description?.trim()) offenders.push(`${def.kind}.${part}`);
+        offenders.push(...undocumented(node, `${def.kind}.${part}`));
+      }
+    }
+    expect(offenders, 'fields without a description').toEqual([]);
+  });
+
+  it.each([
+    ['organizations', 'spec.capabilities'],
+    ['memberships', 'spec.role'],
+    ['platformconfigs', 'spec.invitationTTL'],
+    ['tenants', 'spec.administrators'],
+    ['superapps', 'spec.reviewPolicy'],
+    ['miniapps', 'spec.appName'],
+    ['miniappreviews', 'spec.decision'],
+    ['apikeys', 'spec.ttl'],
+    ['solutions', 'spec.manifestFrom'],
+    ['appmanifests', 'spec.rolesRequired'],
+    ['subscriptions', 'spec.solution'],
+    ['usergroups', 'spec.landingPage'],
+    ['users', 'spec.userCode'],
+    ['memberships', 'status.phase'],
+  ])('kubectl explain %s.%s prints the field\'s description', async (plural, path) => {
+    const description = crdField(plural, path).description;
+    expect(description, `${plural}.${path} has a description in crds/`).toBeTruthy();
+    const out = await eventually(() => kubectl(['explain', `${plural}.${path}`]), { describe: `kubectl explain ${plural}.${path}` });
+    expect(squash(out)).toContain(squash(description!));
+  });
+
+  it('kubectl get organizations shows the READY and AGE columns', async () => {
+    const name = uniqueName('columns');
+    await client.create(Kinds.Organization, { metadata: { name }, spec: { displayName: 'Columns' } });
+    try {
+      const out = await kubectl(['get', 'organizations', name]);
+      const header = out.split('\n')[0]!.split(/\s+/);
+      expect(header).toEqual(expect.arrayContaining(['NAME', 'READY', 'AGE']));
+    } finally {
+      await client.delete(Kinds.Organization, name);
+    }
+  });
+});
+
+describe('the API server refuses invalid objects with 422 and the rule\'s message', () => {
+  it.each<[string, () => AnyObject, string[]]>([
+    [
+      'an Intent mini app without a domain',
+      () => withSpec('MiniApp', { type: 'Intent', domain: undefined }),
+      ['an Intent mini app needs spec.domain'],
+    ],
+    ['a mini app whose appName has a dash', () => withSpec('MiniApp', { appName: 'fx-rates' }), ['spec.appName', '^[A-Za-z0-9_]+$']],
+    [
+      'a user group role not written role:<listingId>:<roleName>',
+      () => withSpec('UserGroup', { roles: ['loans-approver'] }),
+      ['spec.roles[0]', '^role:[^:]+:[^:]+$'],
+    ],
+    [
+      'a landing page of rank 0',
+      () => withSpec('UserGroup', { landingPage: { url: '/home', rank: 0 } }),
+      ['spec.landingPage.rank', 'should be greater than or equal to 1'],
+    ],
+    [
+      'an API key with both expiresAt and ttl',
+      () => withSpec('ApiKey', { expiresAt: '2030-01-01T00:00:00Z', ttl: '720h' }),
+      ['set exactly one of spec.expiresAt (a date-time) and spec.ttl'],
+    ],
+    [
+      'an API key with neither expiresAt nor ttl',
+      () => withSpec('ApiKey', { ttl: undefined }),
+      ['set exactly one of spec.expiresAt (a date-time) and spec.ttl'],
+    ],
+    [
+      'a PlatformConfig not named default',
+      () => ({ ...minimal.PlatformConfig, metadata: { name: 'production' } }),
+      ["PlatformConfig is a singleton: name it 'default'"],
+    ],
+    ['a membership with an invalid email', () => withSpec('Membership', { email: 'not an email' }), ['spec.email']],
+    ['a membership with an unknown role', () => withSpec('Membership', { role: 'Owner' }), ['spec.role', 'Unsupported value: "Owner"']],
+    [
+      'a solution with both an inline manifest and manifestFrom',
+      () => withSpec('Solution', { manifestFrom: { configMapKeyRef: { name: 'lending', key: 'manifest.yaml' } } }),
+      ['set exactly one of spec.manifest (inline) and spec.manifestFrom'],
+    ],
+  ])('%s', async (_name, build, messages) => {
+    const obj = build();
+    const err = await refusal(dryRunCreate(Kinds[obj.kind as KindName], obj));
+    expect(err.status, err.message).toBe(422);
+    for (const m of messages) expect(err.message).toContain(m);
+  });
+
+  it('changing a membership\'s email', async () => {
+    const name = uniqueName('email');
+    const created = await client.create(Kinds.Membership, { ...withSpec('Membership', {}), metadata: { name, namespace: ns } });
+    expect(created.metadata.uid).toBeTruthy();
+    const err = await refusal(client.apply(Kinds.Membership, { ...withSpec('Membership', { email: 'other@acme.example' }), metadata: { name, namespace: ns } }));
+    expect(err.status, err.message).toBe(422);
+    expect(err.message).toContain('spec.email is immutable; delete this Membership and create one for the new email');
+  });
+  it('moving an Organization to another namespace', async () => {
+    const name = uniqueName('move');
+    await client.create(Kinds.Organization, { metadata: { name }, spec: { displayName: 'Move', namespace: name } });
+    try {
+      const err = await refusal(client.apply(Kinds.Organization, { metadata: { name }, spec: { displayName: 'Move', namespace: `${name}-b` } }));
+      expect(err.status, err.message).toBe(422);
+      expect(err.message).toContain('spec.namespace cannot be set, changed or removed after the Organization is created');
+    } finally {
+      await client.delete(Kinds.Organization, name);
+    }
+  });
+});
+
+describe('the API server accepts a minimal valid object of every kind', () => {
+  it.each(ALL_KINDS.map((d) => [d.kind]))('a minimal %s (server-side dry-run apply, strict field validation)', async (kind) => {
+    const obj = minimal[kind as KindName];
+    const applied = await client.apply(Kinds[kind as KindName], obj, { dryRun: true });
+    expect(applied.metadata.name).toBe(obj.metadata.name);
+    expect(applied.kind).toBe(kind);
+  });
+});
