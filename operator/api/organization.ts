@@ -49,7 +49,7 @@ export const IconReferenceSchema = Obj(
     ),
   },
   "The organization's icon: a key of a Secret or ConfigMap in the organization's namespace (status.namespace). " +
-    'The image must be PNG, JPEG, GIF, WebP or SVG of at most 512×512 pixels and 1 MiB; the operator reports the check as the IconValid condition.',
+    'The image must be PNG, JPEG, GIF or WebP of at most 512×512 pixels and 1 MiB; the operator reports the check as the IconValid condition.',
 );
 
 export const OrganizationSpecSchema = Obj(

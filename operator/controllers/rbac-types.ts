@@ -67,14 +67,3 @@ export function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
-/**
- * A RoleBinding's or ClusterRoleBinding's roleRef cannot change: when the desired one
- * differs from the current one, the binding must be deleted and created again
- * (`kubectl auth reconcile` does the same). False when there is no current binding.
- */
-export function roleRefChanged(current: { roleRef?: RoleRef } | undefined, desired: { roleRef: RoleRef }): boolean {
-  if (!current?.roleRef) return false;
-  const a = current.roleRef;
-  const b = desired.roleRef;
-  return a.apiGroup !== b.apiGroup || a.kind !== b.kind || a.name !== b.name;
-}

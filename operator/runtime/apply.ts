@@ -19,18 +19,22 @@ export class ObjectWriter {
   }
 
   /**
-   * Applies `status` (the whole status the operator owns) when it differs from the
-   * object's current status. Only name, namespace and status are sent. Returns whether
-   * anything was written.
+   * Applies `status` (the status fields this field manager owns) when one of them differs
+   * from the object's current status. Only name, namespace and status are sent. With
+   * `resourceVersion`, the write happens only if the object is still at that version
+   * (compare-and-swap, for side-effect protocols). Returns the written object, or
+   * undefined when nothing needed writing.
    */
-  async applyStatus(rt: ResourceType, current: AnyObject & { status?: unknown }, status: unknown): Promise<boolean> {
-    if (isDeepStrictEqual(current.status ?? {}, status)) return false;
-    await this.client.apply(
-      rt,
-      { apiVersion: apiVersionOf(rt), kind: rt.kind, metadata: { name: current.metadata.name, namespace: current.metadata.namespace }, status },
-      { subresource: 'status' },
-    );
-    return true;
+  async applyStatus<T extends AnyObject>(
+    rt: ResourceType,
+    current: T & { status?: unknown },
+    status: Record<string, unknown>,
+    opts: { fieldManager?: string; resourceVersion?: string } = {},
+  ): Promise<T | undefined> {
+    const now = (current.status ?? {}) as Record<string, unknown>;
+    if (Object.entries(status).every(([k, v]) => isDeepStrictEqual(now[k], v))) return undefined;
+    const metadata = { name: current.metadata.name, namespace: current.metadata.namespace, ...(opts.resourceVersion ? { resourceVersion: opts.resourceVersion } : {}) };
+    return this.client.apply<T>(rt, { apiVersion: apiVersionOf(rt), kind: rt.kind, metadata, status }, { subresource: 'status', fieldManager: opts.fieldManager });
   }
 
   /** Adds the finalizer if missing. Returns the object as the server has it. */
@@ -62,4 +66,18 @@ export function controllerRef(owner: AnyObject): NonNullable<AnyObject['metadata
     controller: true,
     blockOwnerDeletion: true,
   };
+}
+
+/**
+ * Whether `desired` would change `current`: a missing object, a desired label or
+ * controller owner not on it, or a difference in one of `fields` (e.g. rules,
+ * subjects). Lets controllers skip writes that would change nothing.
+ */
+export function needsApply(current: (AnyObject & Record<string, unknown>) | undefined, desired: AnyObject & Record<string, unknown>, fields: readonly string[]): boolean {
+  if (!current) return true;
+  const labels = current.metadata.labels ?? {};
+  if (Object.entries(desired.metadata.labels ?? {}).some(([k, v]) => labels[k] !== v)) return true;
+  const owners = current.metadata.ownerReferences ?? [];
+  if ((desired.metadata.ownerReferences ?? []).some((want) => !owners.some((o) => o.uid === want.uid && !!o.controller === !!want.controller))) return true;
+  return fields.some((f) => !isDeepStrictEqual(current[f], desired[f]));
 }

@@ -103,7 +103,9 @@ export class Informer<T extends AnyObject = AnyObject> {
     return this.opts.labelSelector ? `${this.resource.plural}[${this.opts.labelSelector}]` : this.resource.plural;
   }
 
+  /** Adds an index (once per name: several controllers may ask for the same one). */
   addIndexer(name: string, fn: IndexFn<T>): void {
+    if (this.indexers.has(name)) return;
     if (this.running) throw new Error(`Indexer ${name} added after ${this.name} started`);
     this.indexers.set(name, fn);
     this.indices.set(name, new Map());

@@ -1,90 +1,221 @@
 import { OrganizationConditions } from '../../api/index.ts';
-import type { Organization, OrganizationStatus } from '../../api/index.ts';
+import type { Membership, Organization, OrganizationStatus } from '../../api/index.ts';
+import { needsApply } from '../../runtime/apply.ts';
 import type { Informer } from '../../runtime/cache.ts';
+import { keyOf } from '../../runtime/cache.ts';
 import { setConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
+import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
+import { Index, memberships, organizationOf, organizations } from '../caches.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { isActiveMember } from '../membership/logic.ts';
 import { platformSettings } from '../platformconfig/controller.ts';
 import type { PlatformSettings } from '../platformconfig/logic.ts';
-import type { ControllerDeps } from '../deps.ts';
-import { Kinds, MANAGED_BY_SELECTOR } from '../shared.ts';
+import { Annotations, CONFIRM_DELETE_VALUE, Kinds, MANAGED_BY_SELECTOR } from '../shared.ts';
+import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from './checks.ts';
+import { checkIcon, iconBytes } from './icon.ts';
 import { OrganizationReasons, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespaceProblem, namespaceUpToDate } from './logic.ts';
 import type { Namespace } from './logic.ts';
+import { organizationClusterAccess, organizationRoles } from './rbac.ts';
+
+export const ORGANIZATION_FINALIZER = 'miniapps.dev/organization';
 
 const RECHECK_CONFLICT_MS = 60_000;
-const RECHECK_TERMINATING_MS = 5_000;
+const RECHECK_TERMINATING_MS = 2_000;
+/** An icon lives in a Secret or ConfigMap the operator does not watch: look again this often. */
+const RECHECK_ICON_MS = 10 * 60_000;
+
+type Obj = AnyObject & Record<string, unknown>;
 
 export class OrganizationReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
   private readonly orgs: Informer<Organization>;
   private readonly namespaces: Informer<Namespace>;
+  private readonly members;
+  private readonly roles: Informer<Obj>;
+  private readonly clusterRoles: Informer<Obj>;
+  private readonly clusterRoleBindings: Informer<Obj>;
+  private readonly superApps: Informer<AnyObject>;
+  private readonly miniApps: Informer<AnyObject>;
   private readonly settings: () => PlatformSettings;
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
-    this.orgs = deps.manager.informer<Organization>(Kinds.Organization);
-    this.namespaces = deps.manager.informer<Namespace>(Resources.Namespace, { labelSelector: MANAGED_BY_SELECTOR });
+    const m = deps.manager;
+    this.orgs = organizations(m);
+    this.members = memberships(m);
+    this.namespaces = m.informer<Namespace>(Resources.Namespace, { labelSelector: MANAGED_BY_SELECTOR });
+    this.roles = m.informer<Obj>(Resources.Role, { labelSelector: MANAGED_BY_SELECTOR });
+    this.clusterRoles = m.informer<Obj>(Resources.ClusterRole, { labelSelector: MANAGED_BY_SELECTOR });
+    this.clusterRoleBindings = m.informer<Obj>(Resources.ClusterRoleBinding, { labelSelector: MANAGED_BY_SELECTOR });
+    this.superApps = namespaced(m.informer(Kinds.SuperApp));
+    this.miniApps = namespaced(m.informer(Kinds.MiniApp));
     this.settings = platformSettings(deps);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
-    const org = this.orgs.get(key);
-    if (!org || org.metadata.deletionTimestamp) return; // the garbage collector removes the namespace
+    let org = this.orgs.get(key);
+    if (!org) return;
+    if (org.metadata.deletionTimestamp) return this.finalize(org);
+    org = await this.deps.writer.addFinalizer(Kinds.Organization, org, ORGANIZATION_FINALIZER);
+
     const nsName = namespaceNameFor(org, this.settings().namespacePrefix.organization);
-    let requeueAfterMs: number | undefined;
-    let nsCondition: ConditionInput | undefined = namespaceNameProblem(nsName);
-    if (!nsCondition) {
-      // The cache holds only namespaces the operator labelled; one made by someone else is read directly.
-      const ns = this.namespaces.getByName(nsName) ?? (await this.deps.writer.client.get<Namespace>(Resources.Namespace, nsName));
-      nsCondition = namespaceProblem(org, ns);
-      if (nsCondition) {
-        requeueAfterMs = nsCondition.reason === OrganizationReasons.NamespaceTerminating ? RECHECK_TERMINATING_MS : RECHECK_CONFLICT_MS;
-      } else {
-        const desired = desiredNamespace(org, nsName);
-        if (!namespaceUpToDate(ns, desired)) {
-          try {
-            await this.deps.writer.apply(Resources.Namespace, desired);
-          } catch (err) {
-            const message = `Namespace "${nsName}" could not be applied: ${errorMessage(err)}`;
-            await this.writeStatus(org, nsName, { type: OrganizationConditions.NamespaceReady, status: 'False', reason: 'NamespaceApplyFailed', message });
-            throw new Error(message, { cause: err });
-          }
-        }
-        nsCondition = {
-          type: OrganizationConditions.NamespaceReady,
-          status: 'True',
-          reason: OrganizationReasons.NamespaceCreated,
-          message: `Namespace "${nsName}" is in place`,
-        };
+    const ns = await this.ensureNamespace(org, nsName);
+    const conditions: ConditionInput[] = [ns.condition];
+    let requeueAfterMs = ns.requeueAfterMs;
+    const members = ns.ok ? this.members.byIndex(Index.namespace, nsName) : [];
+    const counts = countMembers(members);
+    if (ns.ok) {
+      conditions.push(await this.ensureRbac(org, nsName, members));
+      conditions.push(capabilityCheck(org, this.superApps.byIndex(Index.namespace, nsName), this.miniApps.byIndex(Index.namespace, nsName)));
+      const admins = administratorCheck(counts, members.length);
+      if (admins) conditions.push(admins);
+      if (org.spec.icon) {
+        conditions.push(await this.iconCondition(org, nsName));
+        requeueAfterMs = Math.min(requeueAfterMs ?? RECHECK_ICON_MS, RECHECK_ICON_MS);
       }
     }
-    await this.writeStatus(org, nsCondition.status === 'True' || nsCondition.reason !== OrganizationReasons.InvalidNamespaceName ? nsName : undefined, nsCondition);
+    const targets = targetsCheck(org, (o, name) => {
+      const target = this.orgs.getByName(o);
+      const targetNs = target?.status?.namespace;
+      return !!targetNs && this.superApps.getByName(name, targetNs) !== undefined;
+    });
+    if (targets) conditions.push(targets);
+
+    const failed = conditions.find((c) => c.status === 'False' && (c.type === OrganizationConditions.NamespaceReady || c.type === OrganizationConditions.RBACReady));
+    conditions.push(failed ? { ...failed, type: OrganizationConditions.Ready } : { type: OrganizationConditions.Ready, status: 'True', reason: OrganizationReasons.Ready, message: 'The organization is ready' });
+    await this.writeStatus(org, {
+      ...(ns.recordName ? { namespace: nsName } : {}),
+      members: counts,
+    }, conditions);
     return requeueAfterMs ? { requeueAfterMs } : undefined;
   }
 
-  private async writeStatus(org: Organization, nsName: string | undefined, nsCondition: ConditionInput): Promise<void> {
-    const ready: ConditionInput =
-      nsCondition.status === 'True'
-        ? { type: OrganizationConditions.Ready, status: 'True', reason: OrganizationReasons.Ready, message: 'The organization is ready' }
-        : { ...nsCondition, type: OrganizationConditions.Ready };
-    const status: OrganizationStatus = {
-      ...org.status,
-      ...(nsName ? { namespace: nsName } : {}),
+  private async ensureNamespace(org: Organization, nsName: string): Promise<{ ok: boolean; condition: ConditionInput; requeueAfterMs?: number; recordName: boolean }> {
+    const invalid = namespaceNameProblem(nsName);
+    if (invalid) return { ok: false, condition: invalid, recordName: false };
+    // The cache holds only namespaces the operator labelled; one made by someone else is read directly.
+    const ns = this.namespaces.getByName(nsName) ?? (await this.deps.writer.client.get<Namespace>(Resources.Namespace, nsName));
+    const problem = namespaceProblem(org, ns);
+    if (problem) {
+      const requeueAfterMs = problem.reason === OrganizationReasons.NamespaceTerminating ? RECHECK_TERMINATING_MS : RECHECK_CONFLICT_MS;
+      return { ok: false, condition: problem, requeueAfterMs, recordName: problem.reason !== OrganizationReasons.NamespaceConflict };
+    }
+    const desired = desiredNamespace(org, nsName);
+    if (!namespaceUpToDate(ns, desired)) await this.applyOrReport(Resources.Namespace, desired, OrganizationConditions.NamespaceReady, org);
+    return {
+      ok: true,
+      recordName: true,
+      condition: { type: OrganizationConditions.NamespaceReady, status: 'True', reason: OrganizationReasons.NamespaceCreated, message: `Namespace ${nsName} is in place` },
+    };
+  }
+
+  /** The organization's Roles, and who may read or administer the Organization itself. */
+  private async ensureRbac(org: Organization, nsName: string, members: Membership[]): Promise<ConditionInput> {
+    const settings = this.settings();
+    const active = members.filter(isActiveMember).map((m) => ({ email: m.spec.email, role: m.spec.role }));
+    const cluster = organizationClusterAccess(org, active, settings);
+    for (const role of organizationRoles(org, nsName)) {
+      if (needsApply(this.roles.getByName(role.metadata.name, nsName), role, ['rules'])) await this.applyOrReport(Resources.Role, role, OrganizationConditions.RBACReady, org);
+    }
+    for (const cr of cluster.clusterRoles) {
+      if (needsApply(this.clusterRoles.getByName(cr.metadata.name), cr, ['rules'])) await this.applyOrReport(Resources.ClusterRole, cr, OrganizationConditions.RBACReady, org);
+    }
+    for (const crb of cluster.clusterRoleBindings) {
+      if (needsApply(this.clusterRoleBindings.getByName(crb.metadata.name), crb, ['roleRef', 'subjects'])) await this.applyOrReport(Resources.ClusterRoleBinding, crb, OrganizationConditions.RBACReady, org);
+    }
+    return { type: OrganizationConditions.RBACReady, status: 'True', reason: 'RBACApplied', message: `Roles for the 4 organization roles are in namespace ${nsName}; ${active.length} active member(s) may read the Organization` };
+  }
+
+  /** Applies an owned object; a failure becomes a False condition, a Warning event and a retry. */
+  private async applyOrReport(rt: Parameters<ControllerDeps['writer']['apply']>[0], obj: Obj, conditionType: string, org: Organization): Promise<void> {
+    try {
+      await this.deps.writer.apply(rt, obj);
+    } catch (err) {
+      const message = `${rt.kind} ${obj.metadata.name} could not be applied: ${errorMessage(err)}`;
+      const failed: ConditionInput = { type: conditionType, status: 'False', reason: 'ApplyFailed', message };
+      await this.writeStatus(org, {}, [failed, { ...failed, type: OrganizationConditions.Ready }]);
+      throw new Error(message, { cause: err });
+    }
+  }
+
+  private async iconCondition(org: Organization, nsName: string): Promise<ConditionInput> {
+    const ref = org.spec.icon!;
+    const rt = ref.kind === 'Secret' ? Resources.Secret : Resources.ConfigMap;
+    const holder = await this.deps.writer.client.get<AnyObject & { data?: Record<string, string>; binaryData?: Record<string, string> }>(rt, ref.name, nsName);
+    return checkIcon(ref, iconBytes(holder, ref.kind, ref.key));
+  }
+
+  /** Deletion: only once confirmed; then the namespace (and everything in it), then the finalizer. */
+  private async finalize(org: Organization): Promise<ReconcileResult | void> {
+    if (!org.metadata.finalizers?.includes(ORGANIZATION_FINALIZER)) return;
+    if (org.metadata.annotations?.[Annotations.confirmDelete] !== CONFIRM_DELETE_VALUE) {
+      const held: ConditionInput = {
+        type: OrganizationConditions.Ready,
+        status: 'False',
+        reason: 'DeletionNotConfirmed',
+        message: `Deletion is on hold and nothing was removed: annotate the Organization with ${Annotations.confirmDelete}="${CONFIRM_DELETE_VALUE}" to delete it and everything in it`,
+      };
+      await this.writeStatus(org, {}, [held]);
+      return;
+    }
+    const nsName = org.status?.namespace;
+    if (nsName) {
+      const ns = await this.deps.writer.client.get<Namespace>(Resources.Namespace, nsName);
+      if (ns && ns.metadata.ownerReferences?.some((r) => r.uid === org.metadata.uid)) {
+        if (!ns.metadata.deletionTimestamp) {
+          await this.deps.writer.client.delete(Resources.Namespace, nsName, undefined, { uid: ns.metadata.uid });
+          this.deps.recorder.event(org, 'Normal', 'NamespaceDeleting', `Deleting namespace ${nsName} and everything in it`, 'Delete');
+        }
+        return { requeueAfterMs: RECHECK_TERMINATING_MS };
+      }
+    }
+    await this.deps.writer.removeFinalizer(Kinds.Organization, org, ORGANIZATION_FINALIZER);
+  }
+
+  private async writeStatus(org: Organization, fields: Partial<OrganizationStatus>, conditions: ConditionInput[]): Promise<void> {
+    const status = {
+      ...fields,
       observedGeneration: org.metadata.generation,
-      conditions: setConditions(org.status?.conditions, [nsCondition, ready], org.metadata.generation, this.deps.clock.now()),
+      conditions: setConditions(org.status?.conditions, conditions, org.metadata.generation, this.deps.clock.now()),
     };
     const written = await this.deps.writer.applyStatus(Kinds.Organization, org, status);
-    if (written && nsCondition.status === 'False') this.deps.recorder.event(org, 'Warning', nsCondition.reason, nsCondition.message);
+    if (!written) return;
+    for (const c of conditions) {
+      const before = org.status?.conditions?.find((x) => x.type === c.type);
+      if (c.status === 'False' && c.type !== OrganizationConditions.Ready && (before?.status !== 'False' || before.reason !== c.reason)) this.deps.recorder.event(org, 'Warning', c.reason, c.message);
+    }
+    const ready = conditions.find((c) => c.type === OrganizationConditions.Ready);
+    if (ready?.reason === 'DeletionNotConfirmed') this.deps.recorder.event(org, 'Warning', ready.reason, ready.message);
   }
 }
 
+/** Namespaced objects of any kind, indexed by namespace. */
+function namespaced<T extends AnyObject>(inf: Informer<T>): Informer<T> {
+  inf.addIndexer(Index.namespace, (o) => (o.metadata.namespace ? [o.metadata.namespace] : []));
+  return inf;
+}
+
 export function organizationController(deps: ControllerDeps, concurrency?: number): ControllerSpec {
+  const orgs = organizations(deps.manager);
+  const orgOfNamespace = (o: AnyObject) => {
+    const org = organizationOf(orgs, o.metadata.namespace);
+    return org ? [keyOf(org)] : [];
+  };
   return {
     name: 'organization',
     for: Kinds.Organization,
-    owns: [{ resource: Resources.Namespace, labelSelector: MANAGED_BY_SELECTOR }],
+    owns: [Resources.Namespace, Resources.Role, Resources.ClusterRole, Resources.ClusterRoleBinding].map((resource) => ({ resource, labelSelector: MANAGED_BY_SELECTOR })),
+    watches: [
+      { resource: Kinds.Membership, map: orgOfNamespace },
+      { resource: Kinds.SuperApp, map: (o) => [...orgOfNamespace(o), ...orgs.list().filter((x) => x.spec.miniAppTargets?.some((t) => t.name === o.metadata.name)).map(keyOf)] },
+      { resource: Kinds.MiniApp, map: orgOfNamespace },
+      // userPrefix concerns every organization's bindings.
+      { resource: Kinds.PlatformConfig, map: () => orgs.list().map(keyOf) },
+    ],
     reconciler: new OrganizationReconciler(deps),
     concurrency,
   };

@@ -90,13 +90,13 @@ async function applyAll(objects: (RbacRole | RoleBinding | ClusterRole | Cluster
 }
 
 let createdPlatformConfig = false;
+const members: { membership: Membership; role: Role }[] = [];
 
 beforeAll(async () => {
   const settings = { userPrefix: USER_PREFIX };
   const theOrg = await createOrganization(org, ns);
   const theOtherOrg = await createOrganization(otherOrg, otherNs);
 
-  const members: { membership: Membership; role: Role }[] = [];
   for (const role of Roles) members.push({ membership: await createMembership(ns, EMAILS[role], role), role });
   const limited = await createMembership(ns, limitedEmail, 'MiniAppDeveloper', [{ kind: 'MiniApp', name: 'wallet' }]);
   const otherAdmin = await createMembership(otherNs, otherAdminEmail, 'OrganizationAdministrator');
@@ -118,8 +118,8 @@ beforeAll(async () => {
   await applyAll([
     ...organizationRoles(theOrg, ns),
     ...organizationRoles(theOtherOrg, otherNs),
-    ...access.flatMap((a) => (a.role ? [a.role, a.roleBinding] : [a.roleBinding])),
-    memberAccess(otherAdmin, theOtherOrg, otherNs, settings).roleBinding,
+    ...access.flatMap((a) => [a.role, a.roleBinding]),
+    ...Object.values(memberAccess(otherAdmin, theOtherOrg, otherNs, settings)),
     ...orgAccess.clusterRoles,
     ...orgAccess.clusterRoleBindings,
     ...otherAccess.clusterRoles,
@@ -183,6 +183,17 @@ describe('a member limited to one mini app', () => {
     ['keeps the rest of the role: may list memberships', { verb: 'list', resource: 'memberships', namespace: ns }, true],
   ])('%s', async (_, attrs, expected) => {
     expect(await allowed(user(limitedEmail), attrs)).toBe(expected);
+  });
+});
+
+describe('leaving', () => {
+  it('a member who may only read memberships may delete their own Membership, and no other', async () => {
+    const reviewer = members.find((m) => m.role === 'MiniAppReviewer')!.membership;
+    const other = members.find((m) => m.role === 'MiniAppDeveloper')!.membership;
+    const del = (name: string): Attributes => ({ verb: 'delete', resource: 'memberships', namespace: ns, name });
+    expect(await allowed(user(EMAILS.MiniAppReviewer), del(reviewer.metadata.name))).toBe(true);
+    expect(await allowed(user(EMAILS.MiniAppReviewer), del(other.metadata.name))).toBe(false);
+    expect(await allowed(user(EMAILS.MiniAppReviewer), { verb: 'update', resource: 'memberships', namespace: ns, name: reviewer.metadata.name })).toBe(false);
   });
 });
 

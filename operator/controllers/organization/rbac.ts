@@ -109,24 +109,21 @@ export function memberBindingName(email: string): string {
 }
 
 /**
- * What an active member is granted in the organization's namespace: a RoleBinding
- * (named by memberBindingName) of the member's Kubernetes user (`userPrefix` + the
- * lowercased email, see userName) to their role's Role. When spec.apps is not empty,
- * the binding points instead to `role`, a Role of the member's own with the same name
- * whose super app and mini app rules are limited to those apps. Both are owned by the
- * Membership. Invited, expired and suspended members get nothing: the caller deletes
- * what exists.
- *
- * For the caller: a binding's roleRef cannot change (see roleRefChanged: delete and
- * create it again when the role or the apps limit changes), and a per-member Role left
- * from an earlier apps limit is deleted when `role` is undefined.
+ * What an active member is granted in the organization's namespace: a Role of their
+ * own (named by memberBindingName) with their role's rules, the super app and mini app
+ * rules limited to spec.apps when it is not empty, plus get and delete of their own
+ * Membership (so they can leave); and a RoleBinding of that Role to the member's
+ * Kubernetes user (`userPrefix` + the lowercased email, see userName). Both are owned by
+ * the Membership. The roleRef is always the member's own Role, so a change of role or
+ * apps limit only rewrites the Role's rules. Invited, expired and suspended members get
+ * nothing: the caller deletes what exists.
  */
 export function memberAccess(
   membership: Membership,
   org: Organization,
   namespace: string,
   settings: { userPrefix: string },
-): { role?: RbacRole; roleBinding: RoleBinding } {
+): { role: RbacRole; roleBinding: RoleBinding } {
   const { email, role: memberRole, apps } = membership.spec;
   const name = memberBindingName(email);
   const metadata = () => ({
@@ -136,15 +133,17 @@ export function memberAccess(
     ownerReferences: [controllerRef(membership)],
   });
   const limited = apps !== undefined && apps.length > 0;
-  const roleBinding: RoleBinding = {
-    apiVersion: RBAC_API_VERSION,
-    kind: 'RoleBinding',
-    metadata: metadata(),
-    roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name: limited ? name : ORGANIZATION_ROLE_NAMES[memberRole] },
-    subjects: [userSubject(settings.userPrefix, email)],
+  const leave = rule(['memberships'], ['get', 'delete'], [membership.metadata.name]);
+  return {
+    role: { apiVersion: RBAC_API_VERSION, kind: 'Role', metadata: metadata(), rules: [...roleRules(memberRole, limited ? apps : undefined), leave] },
+    roleBinding: {
+      apiVersion: RBAC_API_VERSION,
+      kind: 'RoleBinding',
+      metadata: metadata(),
+      roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name },
+      subjects: [userSubject(settings.userPrefix, email)],
+    },
   };
-  if (!limited) return { roleBinding };
-  return { role: { apiVersion: RBAC_API_VERSION, kind: 'Role', metadata: metadata(), rules: roleRules(memberRole, apps) }, roleBinding };
 }
 
 const ORG_PREFIX = 'miniapps:org:';

@@ -211,12 +211,16 @@ export class KubeClient {
    * Server-side apply under this client's field manager, with strict field validation.
    * `force` takes over fields another manager owns (controllers own what they apply).
    */
-  apply<T extends AnyObject>(rt: ResourceType, obj: ObjectBody, opts: { subresource?: 'status'; force?: boolean; dryRun?: boolean } = {}): Promise<T> {
+  apply<T extends AnyObject>(
+    rt: ResourceType,
+    obj: ObjectBody,
+    opts: { subresource?: 'status'; force?: boolean; dryRun?: boolean; fieldManager?: string } = {},
+  ): Promise<T> {
     const body = { ...obj, apiVersion: apiVersionOf(rt), kind: rt.kind };
     return this.request<T>('PATCH', resourcePath(rt, { namespace: obj.metadata.namespace, name: obj.metadata.name, subresource: opts.subresource }), {
       body,
       contentType: 'application/apply-patch+yaml',
-      query: { fieldManager: this.fieldManager, fieldValidation: 'Strict', force: opts.force ?? true, dryRun: opts.dryRun ? 'All' : undefined },
+      query: { fieldManager: opts.fieldManager ?? this.fieldManager, fieldValidation: 'Strict', force: opts.force ?? true, dryRun: opts.dryRun ? 'All' : undefined },
     });
   }
 

@@ -1,0 +1,46 @@
+// The indexed caches several controllers, the webhook and the acceptance page share.
+import type { Membership, Organization } from '../api/index.ts';
+import type { AnyObject } from '../runtime/kube/client.ts';
+import { Resources } from '../runtime/kube/resource.ts';
+import type { Informer } from '../runtime/cache.ts';
+import type { Manager } from '../runtime/controller.ts';
+import { Kinds, MANAGED_BY_SELECTOR } from './shared.ts';
+
+export const Index = {
+  namespace: 'namespace',
+  email: 'email',
+  uid: 'uid',
+  owner: 'owner',
+} as const;
+
+export const emailKey = (namespace: string, email: string) => `${namespace}/${email.toLowerCase()}`;
+
+/** Organizations, indexed by the namespace they own. */
+export function organizations(manager: Manager): Informer<Organization> {
+  const inf = manager.informer<Organization>(Kinds.Organization);
+  inf.addIndexer(Index.namespace, (o) => [...new Set([o.status?.namespace, o.spec.namespace].filter((n): n is string => !!n))]);
+  return inf;
+}
+
+/** The Organization whose namespace this is, if any. */
+export function organizationOf(orgs: Informer<Organization>, namespace: string | undefined): Organization | undefined {
+  return namespace ? orgs.byIndex(Index.namespace, namespace)[0] : undefined;
+}
+
+/** Memberships, indexed by namespace, by namespace and lowercased email, and by uid. */
+export function memberships(manager: Manager): Informer<Membership> {
+  const inf = manager.informer<Membership>(Kinds.Membership);
+  inf.addIndexer(Index.namespace, (m) => [m.metadata.namespace!]);
+  inf.addIndexer(Index.email, (m) => [emailKey(m.metadata.namespace!, m.spec.email)]);
+  inf.addIndexer(Index.uid, (m) => (m.metadata.uid ? [m.metadata.uid] : []));
+  return inf;
+}
+
+const byOwner = (o: AnyObject) => (o.metadata.ownerReferences ?? []).map((r) => r.uid);
+
+/** The RoleBindings the operator made, indexed by owner uid. */
+export function ownedBindings(manager: Manager): Informer<AnyObject> {
+  const inf = manager.informer(Resources.RoleBinding, { labelSelector: MANAGED_BY_SELECTOR });
+  inf.addIndexer(Index.owner, byOwner);
+  return inf;
+}

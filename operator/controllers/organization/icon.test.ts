@@ -1,0 +1,65 @@
+import { deflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { IconReference } from '../../api/index.ts';
+import { checkIcon, iconBytes } from './icon.ts';
+
+/** A real PNG of the given size (one colour), built here so no fixture file is needed. */
+function png(width: number, height: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff]! ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale
+  const raw = Buffer.alloc((width + 1) * height);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+const ref: IconReference = { kind: 'ConfigMap', name: 'brand', key: 'icon.png' };
+const gif = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+describe('checkIcon', () => {
+  it.each([
+    ['a 512×512 PNG is valid', png(512, 512), 'True', 'IconValid'],
+    ['a 1×1 GIF is valid', gif, 'True', 'IconValid'],
+    ['a missing key is reported as missing', undefined, 'False', 'IconMissing'],
+    ['text is not an image', Buffer.from('hello, not an image'), 'False', 'IconNotAnImage'],
+    ['an SVG is refused (raster formats only)', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'), 'False', 'IconNotAnImage'],
+    ['a 513×10 PNG is too wide', png(513, 10), 'False', 'IconTooWide'],
+    ['a 10×600 PNG is too tall', png(10, 600), 'False', 'IconTooWide'],
+    ['more than 1 MiB is too large', Buffer.concat([png(10, 10), Buffer.alloc(1024 * 1024)]), 'False', 'IconTooLarge'],
+  ])('%s', (_name, bytes, status, reason) => {
+    expect(checkIcon(ref, bytes)).toMatchObject({ type: 'IconValid', status, reason });
+  });
+
+  it('says where the icon is and how to fix it', () => {
+    expect(checkIcon(ref, png(600, 600)).message).toBe('The icon ConfigMap brand key icon.png is 600×600 pixels; it must be at most 512×512');
+  });
+});
+
+describe('iconBytes', () => {
+  it('reads Secret data and ConfigMap binaryData as base64', () => {
+    const b64 = gif.toString('base64');
+    expect(iconBytes({ data: { k: b64 } }, 'Secret', 'k')).toEqual(gif);
+    expect(iconBytes({ binaryData: { k: b64 } }, 'ConfigMap', 'k')).toEqual(gif);
+    expect(iconBytes({ data: {} }, 'Secret', 'k')).toBeUndefined();
+    expect(iconBytes(undefined, 'Secret', 'k')).toBeUndefined();
+  });
+});

@@ -1,0 +1,52 @@
+import { imageSize } from 'image-size';
+import { IconLimits, OrganizationConditions } from '../../api/index.ts';
+import type { IconReference } from '../../api/index.ts';
+import type { ConditionInput } from '../../runtime/conditions.ts';
+
+export const IconReasons = {
+  IconValid: 'IconValid',
+  IconMissing: 'IconMissing',
+  IconNotAnImage: 'IconNotAnImage',
+  IconTooLarge: 'IconTooLarge',
+  IconTooWide: 'IconTooWide',
+} as const;
+
+const ACCEPTED = new Set(['png', 'jpg', 'gif', 'webp']);
+const MiB = 1024 * 1024;
+
+const invalid = (reason: string, message: string): ConditionInput => ({ type: OrganizationConditions.IconValid, status: 'False', reason, message });
+
+/**
+ * Checks the icon's bytes: PNG, JPEG, GIF or WebP, at most 1 MiB and 512×512 pixels.
+ * `bytes` undefined means the Secret, ConfigMap or key does not exist. Only the image
+ * header is read (image-size), never the whole image decoded.
+ */
+export function checkIcon(ref: IconReference, bytes: Uint8Array | undefined): ConditionInput {
+  const where = `${ref.kind} ${ref.name} key ${ref.key}`;
+  if (!bytes) return invalid(IconReasons.IconMissing, `The icon ${where} does not exist; create it or fix spec.icon`);
+  if (bytes.length > IconLimits.maxBytes) {
+    return invalid(IconReasons.IconTooLarge, `The icon ${where} is ${(bytes.length / MiB).toFixed(2)} MiB; it must be at most 1 MiB`);
+  }
+  let size: { width?: number; height?: number; type?: string };
+  try {
+    size = imageSize(bytes);
+  } catch {
+    return invalid(IconReasons.IconNotAnImage, `The icon ${where} is not a PNG, JPEG, GIF or WebP image`);
+  }
+  if (!size.type || !ACCEPTED.has(size.type)) {
+    return invalid(IconReasons.IconNotAnImage, `The icon ${where} is ${size.type ? `a ${size.type.toUpperCase()} image` : 'not an image'}; it must be PNG, JPEG, GIF or WebP`);
+  }
+  const { width = 0, height = 0 } = size;
+  if (width > IconLimits.maxWidth || height > IconLimits.maxHeight) {
+    return invalid(IconReasons.IconTooWide, `The icon ${where} is ${width}×${height} pixels; it must be at most ${IconLimits.maxWidth}×${IconLimits.maxHeight}`);
+  }
+  return { type: OrganizationConditions.IconValid, status: 'True', reason: IconReasons.IconValid, message: `The icon is a ${width}×${height} ${size.type.toUpperCase()} image` };
+}
+
+/** The bytes under `key` in a Secret's or ConfigMap's data (base64) or a ConfigMap's binaryData. */
+export function iconBytes(obj: { data?: Record<string, string>; binaryData?: Record<string, string> } | undefined, kind: IconReference['kind'], key: string): Uint8Array | undefined {
+  if (!obj) return undefined;
+  if (kind === 'Secret') return obj.data?.[key] !== undefined ? Buffer.from(obj.data[key], 'base64') : undefined;
+  if (obj.binaryData?.[key] !== undefined) return Buffer.from(obj.binaryData[key], 'base64');
+  return obj.data?.[key] !== undefined ? Buffer.from(obj.data[key], 'utf8') : undefined;
+}
