@@ -1,0 +1,81 @@
+{{/* Chart name, truncated to 63 characters (a label value's limit). */}}
+{{- define "miniapps-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name of the resources: fullnameOverride, else the release name plus the chart
+name (unless the release name already contains it); truncated to 63 characters.
+*/}}
+{{- define "miniapps-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A name derived from the full name with a suffix, still at most 63 characters. */}}
+{{- define "miniapps-operator.suffixed" -}}
+{{- $suffix := index . 1 }}
+{{- printf "%s-%s" (include "miniapps-operator.fullname" (index . 0) | trunc (int (sub 62 (len $suffix))) | trimSuffix "-") $suffix }}
+{{- end }}
+
+{{/* Namespace of the namespaced resources. */}}
+{{- define "miniapps-operator.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* chart label: name-version. */}}
+{{- define "miniapps-operator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels that select the operator pods; never change across upgrades. */}}
+{{- define "miniapps-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "miniapps-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/component: controller
+{{- end }}
+
+{{/* Standard labels of every resource of the chart. */}}
+{{- define "miniapps-operator.labels" -}}
+{{ include "miniapps-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: miniapps-operator
+helm.sh/chart: {{ include "miniapps-operator.chart" . }}
+{{- end }}
+
+{{/* Name of the operator's ServiceAccount. */}}
+{{- define "miniapps-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "miniapps-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The image reference: repository@digest, else repository:tag (tag defaults to appVersion). */}}
+{{- define "miniapps-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* Name of the webhook's serving-certificate Secret. */}}
+{{- define "miniapps-operator.webhookCertSecret" -}}
+{{- default (include "miniapps-operator.suffixed" (list . "webhook-tls")) .Values.webhook.certSecretName }}
+{{- end }}
+
+{{/* Name of the cert-manager Certificate of the webhook. */}}
+{{- define "miniapps-operator.webhookCertificate" -}}
+{{- include "miniapps-operator.suffixed" (list . "webhook") }}
+{{- end }}
