@@ -10,7 +10,7 @@
 # is interrupted leaves nothing behind that looks finished.
 set -euo pipefail
 cd "$(dirname "$0")"
-export GOFLAGS=-mod=readonly CGO_ENABLED=0 GOTOOLCHAIN=local
+export GOFLAGS=-mod=readonly CGO_ENABLED=0 GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
 
 k8s=$(go list -m -f '{{.Version}}' k8s.io/kubernetes)
 etcd=$(go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)

@@ -1,6 +1,7 @@
-// Writes crds/<plural>.miniapps.dev.yaml for every kind of operator/api, and
-// removes CRD files of kinds that no longer exist. With --check it writes
-// nothing and exits 1, naming the stale files, when crds/ is not up to date.
+// Writes crds/<plural>.miniapps.dev.yaml for every kind of operator/api, and the
+// same files into the Helm chart (charts/miniapps-operator/files/crds/, since Helm
+// reads nothing outside the chart), removing CRD files of kinds that no longer
+// exist. With --check it writes nothing and exits 1, naming the stale files.
 //
 //   npm run generate
 //   npm run generate -- --check
@@ -12,6 +13,11 @@ import { ALL_KINDS, GROUP } from '../api/index.ts';
 import { crdFileName, renderCRD } from '../api/crd.ts';
 
 export const CRDS_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
+export const CHART_CRDS_DIR = fileURLToPath(new URL('../../charts/miniapps-operator/files/crds/', import.meta.url));
+const OUTPUTS = [
+  { dir: CRDS_DIR, label: 'crds' },
+  { dir: CHART_CRDS_DIR, label: 'charts/miniapps-operator/files/crds' },
+];
 
 /** File name to content, for every kind. */
 export function generatedCRDs(): Map<string, string> {
@@ -46,18 +52,24 @@ export function findStale(dir: string, files: Map<string, string>): Staleness {
 function main(args: string[]): number {
   const check = args.includes('--check');
   const files = generatedCRDs();
-  mkdirSync(CRDS_DIR, { recursive: true });
-  const { outdated, extra } = findStale(CRDS_DIR, files);
-  if (check) {
-    if (outdated.length === 0 && extra.length === 0) return 0;
-    for (const name of outdated) console.error(`crds/${name} is stale`);
-    for (const name of extra) console.error(`crds/${name} belongs to no kind`);
-    console.error('Run `npm run generate` and commit crds/');
+  let stale = 0;
+  for (const { dir, label } of OUTPUTS) {
+    mkdirSync(dir, { recursive: true });
+    const { outdated, extra } = findStale(dir, files);
+    stale += outdated.length + extra.length;
+    if (check) {
+      for (const name of outdated) console.error(`${label}/${name} is stale`);
+      for (const name of extra) console.error(`${label}/${name} belongs to no kind`);
+      continue;
+    }
+    for (const name of outdated) writeFileSync(join(dir, name), files.get(name)!);
+    for (const name of extra) rmSync(join(dir, name));
+    for (const name of [...outdated, ...extra]) console.log(`${extra.includes(name) ? 'Removed' : 'Wrote'} ${label}/${name}`);
+  }
+  if (check && stale > 0) {
+    console.error('Run `npm run generate` and commit crds/ and charts/');
     return 1;
   }
-  for (const name of outdated) writeFileSync(join(CRDS_DIR, name), files.get(name)!);
-  for (const name of extra) rmSync(join(CRDS_DIR, name));
-  for (const name of [...outdated, ...extra]) console.log(`${extra.includes(name) ? 'Removed' : 'Wrote'} crds/${name}`);
   return 0;
 }
 

@@ -43,6 +43,13 @@ export const SETTINGS = {
   resyncPeriod: { flag: 'resync-period', env: 'MINIAPPS_RESYNC_PERIOD', kind: 'duration', help: 'How often every object is reconciled again even if nothing changed.', default: () => '1h', min: 1000 },
   watchIdleTimeout: { flag: 'watch-idle-timeout', env: 'MINIAPPS_WATCH_IDLE_TIMEOUT', kind: 'duration', help: 'A watch silent this long (no event, no bookmark) is restarted.', default: () => '5m', min: 1000 },
   logLevel: { flag: 'log-level', env: 'MINIAPPS_LOG_LEVEL', kind: 'level', help: 'trace, debug, info, warn, error or fatal.', default: () => 'info' },
+  publicBindAddress: { flag: 'public-bind-address', env: 'MINIAPPS_PUBLIC_BIND_ADDRESS', kind: 'address', help: 'Listener for the invitation acceptance page (meant for an Ingress); "0" disables it.', default: () => ':8081' },
+  publicUrl: { flag: 'public-url', env: 'MINIAPPS_PUBLIC_URL', kind: 'url', help: 'Base URL of the acceptance page as people reach it; invitation links start with it.', default: () => 'http://localhost:8081/' },
+  smtpHost: { flag: 'smtp-host', env: 'MINIAPPS_SMTP_HOST', kind: 'string', help: 'SMTP server for invitation emails; without it invitations are not sent (InvitationSent=False, SMTPNotConfigured).' },
+  smtpPort: { flag: 'smtp-port', env: 'MINIAPPS_SMTP_PORT', kind: 'int', help: 'SMTP port.', default: () => '587', min: 1 },
+  smtpSecurity: { flag: 'smtp-security', env: 'MINIAPPS_SMTP_SECURITY', kind: 'tlsMode', help: 'none, starttls (upgrade a plain connection; required when offered) or tls (implicit TLS, usually port 465).', default: () => 'starttls' },
+  smtpFrom: { flag: 'smtp-from', env: 'MINIAPPS_SMTP_FROM', kind: 'string', help: 'From address of invitation emails.', default: () => 'miniapps-operator@localhost' },
+  smtpCredentialsSecret: { flag: 'smtp-credentials-secret', env: 'MINIAPPS_SMTP_CREDENTIALS_SECRET', kind: 'namespacedName', help: 'namespace/name of a Secret with the keys username and password for SMTP authentication.' },
   shutdownTimeout: { flag: 'shutdown-timeout', env: 'MINIAPPS_SHUTDOWN_TIMEOUT', kind: 'duration', help: 'How long SIGTERM waits for in-flight reconciles.', default: () => '30s', min: 0 },
 } as const satisfies Record<string, Setting>;
 
@@ -64,6 +71,13 @@ export type Config = {
   watchIdleTimeoutMs: number;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   shutdownTimeoutMs: number;
+  publicBindAddress?: { host: string; port: number };
+  publicUrl: string;
+  smtpHost?: string;
+  smtpPort: number;
+  smtpSecurity: 'none' | 'starttls' | 'tls';
+  smtpFrom: string;
+  smtpCredentialsSecret?: { namespace: string; name: string };
   identity: string;
 };
 
@@ -102,7 +116,7 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
       return ms;
     }
     case 'address': {
-      if (name === 'webhookBindAddress' && raw === '0') return undefined;
+      if ((name === 'webhookBindAddress' || name === 'publicBindAddress') && raw === '0') return undefined;
       const m = /^(.*):(\d{1,5})$/.exec(raw);
       const port = m ? Number(m[2]) : NaN;
       if (!m || port > 65535) throw bad('must be [host]:port with a port from 0 to 65535');
@@ -154,6 +168,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const cfg = out as unknown as Omit<Config, 'identity'>;
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) throw new ConfigError('Invalid configuration: --renew-deadline must be shorter than --lease-duration');
   if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) throw new ConfigError('Invalid configuration: --retry-period must be shorter than --renew-deadline');
+  if (cfg.smtpPort > 65535) throw new ConfigError(`Invalid configuration: --smtp-port (MINIAPPS_SMTP_PORT) must be at most 65535, got ${cfg.smtpPort}`);
+  if (!/^[^@\s]+@[^@\s]+$/.test(cfg.smtpFrom)) throw new ConfigError(`Invalid configuration: --smtp-from (MINIAPPS_SMTP_FROM) must be an email address, got ${JSON.stringify(cfg.smtpFrom)}`);
   return { ...cfg, identity: `${env.POD_NAME || hostname()}_${process.pid}` };
 }
 

@@ -32,11 +32,13 @@ export class WebhookServer {
   private readonly validators = new Map<string, Validator[]>();
   private readonly log: Logger;
   private readonly address: { host: string; port: number };
+  private readonly isReady: () => boolean;
   port = 0;
 
   constructor(tls: { cert: string; key: string }, address: { host: string; port: number }, log: Logger, isReady: () => boolean = () => true) {
     this.log = log.child({ server: 'webhook' });
     this.address = address;
+    this.isReady = isReady;
     this.server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/readyz') {
@@ -65,8 +67,10 @@ export class WebhookServer {
   async review(body: { request?: AdmissionRequest }): Promise<unknown> {
     const req = body.request;
     if (!req?.uid) throw new Error('Not an AdmissionReview: request.uid is missing');
-    let denied: string | undefined;
-    for (const v of this.validators.get(req.kind.kind) ?? []) {
+    const validators = this.validators.get(req.kind.kind) ?? [];
+    // The rules read the caches: until they are loaded, an answer could be wrong.
+    let denied = validators.length && !this.isReady() ? "The operator's caches are still loading; try again in a few seconds" : undefined;
+    for (const v of denied ? [] : validators) {
       try {
         denied = await v(req);
       } catch (err) {

@@ -509,58 +509,53 @@ export interface InstallCRDsOptions {
  * may take that long to cascade; ControlPlane.start({ crdDir }) avoids that.
  */
 export async function installCRDs(kubeconfigPath: string, dir = 'crds', opts: InstallCRDsOptions = {}): Promise<string[]> {
+  // The runtime's own client sends the YAML as it is: client-node's object serializer
+  // drops every key whose name differs in its models (enum, default, x-kubernetes-*),
+  // which would install CRDs without their CEL rules and enums.
+  const { KubeClient } = await import('../runtime/kube/client.ts');
+  const { Resources } = await import('../runtime/kube/resource.ts');
   const k8s = await import('@kubernetes/client-node');
   const YAML = await import('yaml');
   const log = opts.log ?? noop;
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfigPath);
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
-
-  const absDir = resolve(REPO_ROOT, dir);
-  if (!existsSync(absDir)) throw new Error(`CRD folder ${absDir} does not exist`);
-  const files = readdirSync(absDir)
-    .filter((n) => /\.ya?ml$/.test(n))
-    .sort();
-  const crdNames: string[] = [];
-  for (const file of files) {
-    const docs = YAML.parseAllDocuments(readFileSync(join(absDir, file), 'utf8'));
-    for (const doc of docs) {
-      if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0]!.message}`);
-      const obj = doc.toJS() as { apiVersion?: string; kind?: string; metadata?: { name?: string } } | null;
-      if (!obj || typeof obj !== 'object') continue;
-      if (!obj.apiVersion || !obj.kind || !obj.metadata?.name) throw new Error(`${file}: document without apiVersion/kind/metadata.name`);
-      try {
-        await objects.patch(obj as never, undefined, undefined, opts.fieldManager ?? 'miniapps-testenv', true, k8s.PatchStrategy.ServerSideApply);
-      } catch (err) {
-        throw new Error(`applying ${obj.kind} ${obj.metadata.name} from ${file}: ${describeApiError(err)}`);
+  const client = new KubeClient(kc, { fieldManager: opts.fieldManager ?? 'miniapps-testenv' });
+  try {
+    const absDir = resolve(REPO_ROOT, dir);
+    if (!existsSync(absDir)) throw new Error(`CRD folder ${absDir} does not exist`);
+    const files = readdirSync(absDir)
+      .filter((n) => /\.ya?ml$/.test(n))
+      .sort();
+    const crdNames: string[] = [];
+    for (const file of files) {
+      for (const doc of YAML.parseAllDocuments(readFileSync(join(absDir, file), 'utf8'))) {
+        if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0]!.message}`);
+        const obj = doc.toJS() as { apiVersion?: string; kind?: string; metadata?: { name?: string } } | null;
+        if (!obj || typeof obj !== 'object') continue;
+        if (obj.kind !== 'CustomResourceDefinition' || !obj.metadata?.name) throw new Error(`${file}: not a CustomResourceDefinition with a name`);
+        try {
+          await client.apply(Resources.CustomResourceDefinition, obj as never);
+        } catch (err) {
+          throw new Error(`applying CustomResourceDefinition ${obj.metadata.name} from ${file}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        crdNames.push(obj.metadata.name);
       }
-      if (obj.kind === 'CustomResourceDefinition') crdNames.push(obj.metadata.name);
     }
-  }
-
-  const timeoutMs = opts.timeoutMs ?? 60_000;
-  const deadline = Date.now() + timeoutMs;
-  for (const name of crdNames) {
-    for (;;) {
-      const crd = await ext.readCustomResourceDefinition({ name });
-      const conds = crd.status?.conditions ?? [];
-      if (conds.some((c) => c.type === 'Established' && c.status === 'True')) break;
-      if (Date.now() > deadline) {
-        throw new Error(`CRD ${name} not Established after ${timeoutMs / 1000}s; conditions: ${JSON.stringify(conds)}`);
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
+    for (const name of crdNames) {
+      for (;;) {
+        const crd = await client.get<{ metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }>(Resources.CustomResourceDefinition, name);
+        const conds = crd?.status?.conditions ?? [];
+        if (conds.some((c) => c.type === 'Established' && c.status === 'True')) break;
+        if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after ${timeoutMs / 1000}s; conditions: ${JSON.stringify(conds)}`);
+        await sleep(100);
       }
-      await sleep(100);
     }
+    log(`[controlplane] installed ${crdNames.length} CRD(s) from ${absDir}`);
+    return crdNames;
+  } finally {
+    await client.close();
   }
-  log(`[controlplane] installed ${crdNames.length} CRD(s) from ${absDir}`);
-  return crdNames;
 }
 
-function describeApiError(err: unknown): string {
-  if (err && typeof err === 'object' && 'body' in err) {
-    const body = (err as { body?: unknown }).body;
-    const code = (err as { code?: unknown }).code;
-    return `HTTP ${String(code)}: ${typeof body === 'string' ? body : JSON.stringify(body)}`;
-  }
-  return err instanceof Error ? err.message : String(err);
-}

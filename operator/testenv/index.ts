@@ -18,7 +18,7 @@ declare module 'vitest' {
 }
 
 export { ControlPlane, installCRDs, ensureBinaries } from './controlplane.ts';
-export { eventually } from './eventually.ts';
+export { eventually, freePort } from './eventually.ts';
 export type { EventuallyOptions } from './eventually.ts';
 
 /** Path of the admin kubeconfig of the test cluster. */

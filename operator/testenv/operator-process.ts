@@ -34,6 +34,8 @@ export class OperatorProcess {
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
   healthPort = 0;
+  /** The acceptance page's port, when it listens. */
+  publicPort = 0;
 
   private constructor(opts: OperatorProcessOptions) {
     const args = [
@@ -58,7 +60,10 @@ export class OperatorProcess {
         try {
           const parsed = JSON.parse(line) as LogLine;
           this.logs.push(parsed);
-          if (parsed.msg === 'Operator started') this.healthPort = parsed.port as number;
+          if (parsed.msg === 'Operator started') {
+            this.healthPort = parsed.port as number;
+            this.publicPort = (parsed.publicPort as number | undefined) ?? 0;
+          }
         } catch {
           this.stderr.push(line);
         }

@@ -9,6 +9,7 @@ import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/
 import { errorMessage } from '../../runtime/errors.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
+import type { ResourceType } from '../../runtime/kube/resource.ts';
 import { Index, memberships, organizationOf, organizations } from '../caches.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { isActiveMember } from '../membership/logic.ts';
@@ -47,7 +48,7 @@ export class OrganizationReconciler implements Reconciler {
     const m = deps.manager;
     this.orgs = organizations(m);
     this.members = memberships(m);
-    this.namespaces = m.informer<Namespace>(Resources.Namespace, { labelSelector: MANAGED_BY_SELECTOR });
+    this.namespaces = m.informer<Namespace>(Resources.Namespace);
     this.roles = m.informer<Obj>(Resources.Role, { labelSelector: MANAGED_BY_SELECTOR });
     this.clusterRoles = m.informer<Obj>(Resources.ClusterRole, { labelSelector: MANAGED_BY_SELECTOR });
     this.clusterRoleBindings = m.informer<Obj>(Resources.ClusterRoleBinding, { labelSelector: MANAGED_BY_SELECTOR });
@@ -97,8 +98,7 @@ export class OrganizationReconciler implements Reconciler {
   private async ensureNamespace(org: Organization, nsName: string): Promise<{ ok: boolean; condition: ConditionInput; requeueAfterMs?: number; recordName: boolean }> {
     const invalid = namespaceNameProblem(nsName);
     if (invalid) return { ok: false, condition: invalid, recordName: false };
-    // The cache holds only namespaces the operator labelled; one made by someone else is read directly.
-    const ns = this.namespaces.getByName(nsName) ?? (await this.deps.writer.client.get<Namespace>(Resources.Namespace, nsName));
+    const ns = this.namespaces.getByName(nsName);
     const problem = namespaceProblem(org, ns);
     if (problem) {
       const requeueAfterMs = problem.reason === OrganizationReasons.NamespaceTerminating ? RECHECK_TERMINATING_MS : RECHECK_CONFLICT_MS;
@@ -118,20 +118,20 @@ export class OrganizationReconciler implements Reconciler {
     const settings = this.settings();
     const active = members.filter(isActiveMember).map((m) => ({ email: m.spec.email, role: m.spec.role }));
     const cluster = organizationClusterAccess(org, active, settings);
-    for (const role of organizationRoles(org, nsName)) {
-      if (needsApply(this.roles.getByName(role.metadata.name, nsName), role, ['rules'])) await this.applyOrReport(Resources.Role, role, OrganizationConditions.RBACReady, org);
-    }
-    for (const cr of cluster.clusterRoles) {
-      if (needsApply(this.clusterRoles.getByName(cr.metadata.name), cr, ['rules'])) await this.applyOrReport(Resources.ClusterRole, cr, OrganizationConditions.RBACReady, org);
-    }
-    for (const crb of cluster.clusterRoleBindings) {
-      if (needsApply(this.clusterRoleBindings.getByName(crb.metadata.name), crb, ['roleRef', 'subjects'])) await this.applyOrReport(Resources.ClusterRoleBinding, crb, OrganizationConditions.RBACReady, org);
-    }
+    // Independent objects, applied side by side: a new organization costs one round trip here, not eight.
+    const pending: Promise<void>[] = [];
+    const ensure = (rt: ResourceType, cache: Informer<Obj>, obj: Obj, fields: string[]) => {
+      if (needsApply(cache.getByName(obj.metadata.name!, obj.metadata.namespace), obj, fields)) pending.push(this.applyOrReport(rt, obj, OrganizationConditions.RBACReady, org));
+    };
+    for (const role of organizationRoles(org, nsName)) ensure(Resources.Role, this.roles, role, ['rules']);
+    for (const cr of cluster.clusterRoles) ensure(Resources.ClusterRole, this.clusterRoles, cr, ['rules']);
+    for (const crb of cluster.clusterRoleBindings) ensure(Resources.ClusterRoleBinding, this.clusterRoleBindings, crb, ['roleRef', 'subjects']);
+    await Promise.all(pending);
     return { type: OrganizationConditions.RBACReady, status: 'True', reason: 'RBACApplied', message: `Roles for the 4 organization roles are in namespace ${nsName}; ${active.length} active member(s) may read the Organization` };
   }
 
   /** Applies an owned object; a failure becomes a False condition, a Warning event and a retry. */
-  private async applyOrReport(rt: Parameters<ControllerDeps['writer']['apply']>[0], obj: Obj, conditionType: string, org: Organization): Promise<void> {
+  private async applyOrReport(rt: ResourceType, obj: Obj, conditionType: string, org: Organization): Promise<void> {
     try {
       await this.deps.writer.apply(rt, obj);
     } catch (err) {
@@ -208,7 +208,8 @@ export function organizationController(deps: ControllerDeps, concurrency?: numbe
   return {
     name: 'organization',
     for: Kinds.Organization,
-    owns: [Resources.Namespace, Resources.Role, Resources.ClusterRole, Resources.ClusterRoleBinding].map((resource) => ({ resource, labelSelector: MANAGED_BY_SELECTOR })),
+    // Every namespace is cached (a claimed or foreign one must be seen to be refused); the RBAC objects only if the operator made them.
+    owns: [{ resource: Resources.Namespace }, ...[Resources.Role, Resources.ClusterRole, Resources.ClusterRoleBinding].map((resource) => ({ resource, labelSelector: MANAGED_BY_SELECTOR }))],
     watches: [
       { resource: Kinds.Membership, map: orgOfNamespace },
       { resource: Kinds.SuperApp, map: (o) => [...orgOfNamespace(o), ...orgs.list().filter((x) => x.spec.miniAppTargets?.some((t) => t.name === o.metadata.name)).map(keyOf)] },

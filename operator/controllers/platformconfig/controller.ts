@@ -1,12 +1,20 @@
 import { PLATFORM_CONFIG_NAME, PlatformConfigConditions } from '../../api/index.ts';
 import type { PlatformConfig, PlatformConfigStatus } from '../../api/index.ts';
-import { setCondition } from '../../runtime/conditions.ts';
-import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
+import { needsApply } from '../../runtime/apply.ts';
 import type { Informer } from '../../runtime/cache.ts';
+import { setConditions } from '../../runtime/conditions.ts';
+import type { ConditionInput } from '../../runtime/conditions.ts';
+import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
+import { errorMessage } from '../../runtime/errors.ts';
+import type { AnyObject } from '../../runtime/kube/client.ts';
+import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds, MANAGED_BY_SELECTOR } from '../shared.ts';
 import { PlatformConfigReasons, settingsOf, validatePlatformConfig } from './logic.ts';
 import type { PlatformSettings } from './logic.ts';
+import { PROVISIONING_ADMINISTRATOR_ROLE, provisioningAccess } from './rbac.ts';
+
+type Obj = AnyObject & Record<string, unknown>;
 
 /** The platform settings as the cached PlatformConfig `default` says, defaults filled in. */
 export function platformSettings(deps: Pick<ControllerDeps, 'manager'>): () => PlatformSettings {
@@ -17,31 +25,65 @@ export function platformSettings(deps: Pick<ControllerDeps, 'manager'>): () => P
 export class PlatformConfigReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
   private readonly cache: Informer<PlatformConfig>;
+  private readonly clusterRoles: Informer<Obj>;
+  private readonly clusterRoleBindings: Informer<Obj>;
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
     this.cache = deps.manager.informer<PlatformConfig>(Kinds.PlatformConfig);
+    this.clusterRoles = deps.manager.informer<Obj>(Resources.ClusterRole, { labelSelector: MANAGED_BY_SELECTOR });
+    this.clusterRoleBindings = deps.manager.informer<Obj>(Resources.ClusterRoleBinding, { labelSelector: MANAGED_BY_SELECTOR });
   }
 
   async reconcile(key: string): Promise<void> {
     const pc = this.cache.get(key);
     if (!pc) return;
     const problem = validatePlatformConfig(pc);
-    const ready = problem ?? {
-      type: PlatformConfigConditions.Ready,
-      status: 'True' as const,
-      reason: PlatformConfigReasons.Valid,
-      message: 'The platform configuration is valid and in use',
-    };
+    const conditions: ConditionInput[] = [];
+    if (problem) {
+      conditions.push(problem);
+    } else {
+      conditions.push(await this.bindAdministrators(pc));
+      conditions.push({ type: PlatformConfigConditions.Ready, status: 'True', reason: PlatformConfigReasons.Valid, message: 'The platform configuration is valid and in use' });
+    }
     const status: PlatformConfigStatus = {
       observedGeneration: pc.metadata.generation,
-      conditions: setCondition(pc.status?.conditions, ready, pc.metadata.generation, this.deps.clock.now()),
+      conditions: setConditions(pc.status?.conditions, conditions, pc.metadata.generation, this.deps.clock.now()),
     };
     const written = await this.deps.writer.applyStatus(Kinds.PlatformConfig, pc, status);
     if (written && problem) this.deps.recorder.event(pc, 'Warning', problem.reason, problem.message);
   }
+
+  /** Provisioning administrators get the ClusterRole that manages the whole platform. */
+  private async bindAdministrators(pc: PlatformConfig): Promise<ConditionInput> {
+    const s = settingsOf(pc.spec);
+    const { users, groups } = s.provisioningAdministrators;
+    const access = provisioningAccess({ users, groups, userPrefix: s.userPrefix, groupPrefix: s.groupPrefix }, pc);
+    try {
+      if (needsApply(this.clusterRoles.getByName(PROVISIONING_ADMINISTRATOR_ROLE), access.clusterRole, ['rules'])) await this.deps.writer.apply(Resources.ClusterRole, access.clusterRole);
+      if (needsApply(this.clusterRoleBindings.getByName(PROVISIONING_ADMINISTRATOR_ROLE), access.clusterRoleBinding, ['roleRef', 'subjects'])) {
+        await this.deps.writer.apply(Resources.ClusterRoleBinding, access.clusterRoleBinding);
+      }
+    } catch (err) {
+      const message = `The ClusterRoleBinding ${PROVISIONING_ADMINISTRATOR_ROLE} could not be applied: ${errorMessage(err)}`;
+      this.deps.recorder.event(pc, 'Warning', 'BindingFailed', message);
+      throw new Error(message, { cause: err });
+    }
+    return {
+      type: PlatformConfigConditions.AdministratorsBound,
+      status: 'True',
+      reason: 'AdministratorsBound',
+      message: `${users.length} user(s) and ${groups.length} group(s) hold ClusterRole ${PROVISIONING_ADMINISTRATOR_ROLE}`,
+    };
+  }
 }
 
 export function platformConfigController(deps: ControllerDeps): ControllerSpec {
-  return { name: 'platformconfig', for: Kinds.PlatformConfig, reconciler: new PlatformConfigReconciler(deps), concurrency: 1 };
+  return {
+    name: 'platformconfig',
+    for: Kinds.PlatformConfig,
+    owns: [Resources.ClusterRole, Resources.ClusterRoleBinding].map((resource) => ({ resource, labelSelector: MANAGED_BY_SELECTOR })),
+    reconciler: new PlatformConfigReconciler(deps),
+    concurrency: 1,
+  };
 }

@@ -111,7 +111,7 @@ export class KubeClient {
       const sameTls = current && JSON.stringify(tls) === (current as AuthState & { tlsKey?: string }).tlsKey;
       const state = {
         headers,
-        dispatcher: sameTls ? current!.dispatcher : new Agent({ connect: tls, connections: this.opts.connections, keepAliveTimeout: 30_000, pipelining: 1 }),
+        dispatcher: sameTls ? current!.dispatcher : new Agent({ connect: tls, connections: this.opts.connections, keepAliveTimeout: 30_000, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 }),
         watchDispatcher: sameTls ? current!.watchDispatcher : new Agent({ connect: tls, keepAliveTimeout: 30_000, bodyTimeout: 0, headersTimeout: 60_000 }),
         at: Date.now(),
         tlsKey: JSON.stringify(tls),
@@ -146,13 +146,14 @@ export class KubeClient {
   async request<T = unknown>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const auth = await this.authState(attempt > 0);
-      const signal = opts.signal ?? AbortSignal.timeout(opts.timeoutMs ?? 30_000);
+      // Timeouts come from the dispatcher (headersTimeout, bodyTimeout), not a timer per request.
       const res = await undiciRequest(this.url(path, opts.query), {
         method: method as Dispatcher.HttpMethod,
         headers: this.headers(auth, opts),
         body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
         dispatcher: auth.dispatcher,
-        signal,
+        signal: opts.signal,
+        ...(opts.timeoutMs ? { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs } : {}),
       });
       const text = await res.body.text();
       if (res.statusCode === 401 && attempt === 0) continue; // credentials may have rotated
