@@ -2,7 +2,9 @@
 // the same API writes made by a plain client loop (the floor the operator cannot beat).
 import { OrganizationConditions, PlatformConfigDefaults } from '../api/index.ts';
 import type { Organization, OrganizationStatus } from '../api/index.ts';
+import { ORGANIZATION_FINALIZER } from '../controllers/organization/controller.ts';
 import { OrganizationReasons, desiredNamespace, namespaceNameFor } from '../controllers/organization/logic.ts';
+import { organizationClusterAccess, organizationRoles } from '../controllers/organization/rbac.ts';
 import { Kinds } from '../controllers/shared.ts';
 import { ObjectWriter } from '../runtime/apply.ts';
 import { setConditions } from '../runtime/conditions.ts';
@@ -155,8 +157,10 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<
 }
 
 /**
- * The same writes the Organization controller makes for one organization, in order:
- * create (the user's write), server-side apply of its Namespace, status apply.
+ * The same writes the Organization controller makes for one organization, in order
+ * and with the same pure functions: create (the user's write), the finalizer, the
+ * Namespace, its RBAC (4 Roles, 2 ClusterRoles, 2 ClusterRoleBindings, side by side as
+ * the controller applies them), the status.
  */
 async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ seconds: number; writesPerOrg: number; figures: Figure[] }> {
   const writer = new ObjectWriter(ctx.client);
@@ -164,17 +168,27 @@ async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ s
   const requestsBefore = await api.requestCounts();
   const t0 = performance.now();
   await pool(ctx.n, ctx.concurrency, async (i) => {
-    const org = await ctx.client.create<Organization>(Kinds.Organization, orgBody(ctx, 'floor', i));
+    const created = await ctx.client.create<Organization>(Kinds.Organization, orgBody(ctx, 'floor', i));
+    const org = await writer.addFinalizer(Kinds.Organization, created, ORGANIZATION_FINALIZER);
     const nsName = namespaceNameFor(org, prefix);
     await writer.apply(Resources.Namespace, desiredNamespace(org, nsName));
+    const cluster = organizationClusterAccess(org, [], { userPrefix: '' });
+    await Promise.all([
+      ...organizationRoles(org, nsName).map((r) => writer.apply(Resources.Role, r)),
+      ...cluster.clusterRoles.map((r) => writer.apply(Resources.ClusterRole, r)),
+      ...cluster.clusterRoleBindings.map((b) => writer.apply(Resources.ClusterRoleBinding, b)),
+    ]);
     const gen = org.metadata.generation;
     const status: OrganizationStatus = {
       namespace: nsName,
+      members: { active: 0, invited: 0, suspended: 0, administrators: 0 },
       observedGeneration: gen,
       conditions: setConditions(
         undefined,
         [
-          { type: OrganizationConditions.NamespaceReady, status: 'True', reason: OrganizationReasons.NamespaceCreated, message: `Namespace "${nsName}" is in place` },
+          { type: OrganizationConditions.NamespaceReady, status: 'True', reason: OrganizationReasons.NamespaceCreated, message: `Namespace ${nsName} is in place` },
+          { type: OrganizationConditions.RBACReady, status: 'True', reason: 'RBACApplied', message: `Roles for the 4 organization roles are in namespace ${nsName}; 0 active member(s) may read the Organization` },
+          { type: 'CapabilitiesRespected', status: 'True', reason: 'CapabilitiesRespected', message: 'Every app in the namespace is allowed by spec.capabilities' },
           { type: OrganizationConditions.Ready, status: 'True', reason: OrganizationReasons.Ready, message: 'The organization is ready' },
         ],
         gen,
