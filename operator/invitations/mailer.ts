@@ -1,0 +1,253 @@
+// SMTP delivery that makes "exactly one email per invitation" possible.
+//
+// An SMTP server takes responsibility for a message only when it receives the final
+// `<CRLF>.<CRLF>` of DATA and answers 250; a connection that ends before that delivers nothing.
+// Mailer.send therefore opens the whole transaction (MAIL FROM, RCPT TO, DATA and the complete
+// message), then calls `commit()` (where the caller records "sent" in the Membership's status)
+// and sends the final dot only once commit has resolved:
+//   - a crash or failure before commit resolves: the dot is never sent, nothing is delivered,
+//     nothing is recorded, and the next attempt sends it again;
+//   - commit resolved: the status says sent, so no later attempt sends again, even when the
+//     process dies before or right after the dot.
+// The one loss this allows (commit recorded, then the server or the network failed at the dot)
+// is reported by the result's `accepted: false`, never thrown: the caller records the outcome
+// and must not resend on its own. At most once, and in practice exactly once.
+
+import { Readable } from 'node:stream';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type { KubeClient } from '../runtime/kube/client.ts';
+import { Resources } from '../runtime/kube/resource.ts';
+
+export interface MailerConfig {
+  host: string;
+  port: number;
+  /** none: plain SMTP; starttls: upgrade required (fails when not offered); tls: implicit TLS (usually port 465). */
+  security: 'none' | 'starttls' | 'tls';
+  username?: string;
+  password?: string;
+  /** From address of the emails. */
+  from: string;
+  /** Verify the server's certificate (default true). */
+  rejectUnauthorized?: boolean;
+  /** Connecting, and then each wait for the server, at most this long (default 30 s). */
+  connectionTimeoutMs?: number;
+}
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** With angle brackets: `<invitation.uid.1@miniapps.dev>`. */
+  messageId: string;
+  headers?: Record<string, string>;
+}
+
+export interface SendResult {
+  /** The server answered the final dot with 2xx: it took the message. */
+  accepted: boolean;
+  /** The server's last answer, or what went wrong after commit. */
+  response: string;
+}
+
+/** The server refused the message for good (5xx), e.g. an unknown recipient. commit() was not called. */
+export class MailRejected extends Error {
+  /** The SMTP reply code, e.g. 550. */
+  readonly responseCode: number;
+  constructor(responseCode: number, message: string) {
+    super(message);
+    this.name = 'MailRejected';
+    this.responseCode = responseCode;
+  }
+}
+
+/** The mail server could not be used right now (unreachable, timeout, TLS, login, a 4xx answer); worth retrying. commit() was not called. */
+export class MailUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MailUnavailable';
+  }
+}
+
+export interface SmtpCredentials {
+  username: string;
+  password: string;
+}
+
+/** Where credentials come from when they are not in the config (fromSecret reads them per send, so rotation needs no restart). */
+export type CredentialsSource = () => Promise<SmtpCredentials | undefined>;
+
+interface SmtpError extends Error {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+}
+
+interface SecretLike {
+  metadata: { name?: string };
+  data?: Record<string, string>;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class Mailer {
+  private readonly config: MailerConfig;
+  private readonly credentials: CredentialsSource;
+
+  constructor(config: MailerConfig, credentials?: CredentialsSource) {
+    this.config = config;
+    const { username, password } = config;
+    this.credentials = credentials ?? (async () => (username ? { username, password: password ?? '' } : undefined));
+  }
+
+  /** A mailer that authenticates with the keys `username` and `password` of a Secret, read at each send. */
+  static fromSecret(client: KubeClient, secret: { namespace: string; name: string }, config: Omit<MailerConfig, 'username' | 'password'>): Mailer {
+    const where = `${secret.namespace}/${secret.name}`;
+    return new Mailer(config, async () => {
+      let found: SecretLike | undefined;
+      try {
+        found = await client.get<SecretLike>(Resources.Secret, secret.name, secret.namespace);
+      } catch (err) {
+        throw new MailUnavailable(`Could not read the SMTP credentials Secret ${where}: ${(err as Error).message}`);
+      }
+      if (!found) throw new MailUnavailable(`The SMTP credentials Secret ${where} does not exist`);
+      const value = (key: string) => (found.data?.[key] === undefined ? undefined : Buffer.from(found.data[key], 'base64').toString('utf8'));
+      const username = value('username');
+      const password = value('password');
+      if (!username || password === undefined) throw new MailUnavailable(`The SMTP credentials Secret ${where} must have the keys username and password`);
+      return { username, password };
+    });
+  }
+
+  /**
+   * Sends one message, calling `commit` after the server has taken everything but the final
+   * dot (see the top of this file). Throws MailRejected or MailUnavailable before commit, and
+   * commit's own error (after aborting the transaction so nothing is delivered); once commit
+   * has resolved it no longer throws.
+   */
+  async send(msg: MailMessage, commit: () => Promise<void>): Promise<SendResult> {
+    const raw = await new MailComposer({
+      from: this.config.from,
+      to: msg.to,
+      subject: msg.subject,
+      text: msg.text,
+      html: msg.html,
+      messageId: msg.messageId,
+      headers: msg.headers,
+      xMailer: false,
+    })
+      .compile()
+      .build();
+    const credentials = await this.credentials();
+    const conn = await this.connect();
+    try {
+      if (credentials) await login(conn, credentials, this.where());
+      return await this.transact(conn, msg.to, raw, commit);
+    } finally {
+      conn.close();
+    }
+  }
+
+  private where(): string {
+    return `${this.config.host}:${this.config.port}`;
+  }
+
+  private connect(): Promise<SMTPConnection> {
+    const c = this.config;
+    const timeout = c.connectionTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const conn = new SMTPConnection({
+      host: c.host,
+      port: c.port,
+      secure: c.security === 'tls',
+      requireTLS: c.security === 'starttls',
+      ignoreTLS: c.security === 'none',
+      tls: { rejectUnauthorized: c.rejectUnauthorized ?? true },
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: 2 * timeout,
+      socketCloseTimeout: 1000,
+      logger: false,
+    });
+    // Failures also reach the callbacks; without a listener an 'error' event would be thrown.
+    conn.on('error', () => {});
+    return new Promise((resolve, reject) => {
+      conn.connect((err?: Error | null) => {
+        if (err) {
+          conn.close();
+          reject(unavailable(err, this.where()));
+        } else resolve(conn);
+      });
+    });
+  }
+
+  private async transact(conn: SMTPConnection, to: string, raw: Buffer, commit: () => Promise<void>): Promise<SendResult> {
+    // The message is handed over only when smtp-connection reads it, which it does after the
+    // server answered DATA with 354: the first read() means the envelope was accepted. The
+    // stream ends (and smtp-connection writes the final dot) only after commit.
+    let envelopeAccepted!: () => void;
+    const readyForData = new Promise<'ready'>((resolve) => (envelopeAccepted = () => resolve('ready')));
+    let started = false;
+    const message = new Readable({
+      read() {
+        if (started) return;
+        started = true;
+        this.push(raw);
+        envelopeAccepted();
+      },
+    });
+    const finished = new Promise<{ err: SmtpError | null; response?: string }>((resolve) =>
+      conn.send({ from: this.config.from, to }, message, (err, info) => resolve({ err: err as SmtpError | null, response: info?.response })),
+    );
+
+    const first = await Promise.race([readyForData, finished]);
+    if (first !== 'ready') throw classify(first.err ?? new Error('The server ended the transaction early'), this.where());
+
+    try {
+      await commit();
+    } catch (err) {
+      // Abort without the final dot: the stream errors (smtp-connection stops the message and
+      // never writes the dot) and the connection is dropped, which makes the server discard it.
+      message.destroy(new Error('Sending aborted: commit failed'));
+      conn.close();
+      throw err;
+    }
+    message.push(null);
+    const { err, response } = await finished;
+    if (err) return { accepted: false, response: describeFailure(err) };
+    conn.quit();
+    return { accepted: true, response: response ?? '' };
+  }
+}
+
+function login(conn: SMTPConnection, credentials: SmtpCredentials, where: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    conn.login({ user: credentials.username, pass: credentials.password }, (err) => {
+      if (!err) return resolve();
+      const e = err as SmtpError;
+      // Only the code: the server's answer to AUTH is no place to risk an echo of the credentials.
+      reject(new MailUnavailable(`The mail server at ${where} refused the SMTP login${e.responseCode ? ` (${e.responseCode})` : ''}; check the credentials Secret`));
+    });
+  });
+}
+
+/** A failure before commit, as MailRejected (permanent refusal) or MailUnavailable. */
+function classify(err: SmtpError, where: string): Error {
+  if (err.responseCode && err.responseCode >= 500 && (err.code === 'EENVELOPE' || err.code === 'EMESSAGE')) {
+    return new MailRejected(err.responseCode, `The mail server at ${where} refused the message at ${err.command ?? 'the envelope'}: ${serverAnswer(err)}`);
+  }
+  return unavailable(err, where);
+}
+
+function unavailable(err: SmtpError, where: string): MailUnavailable {
+  return new MailUnavailable(`The mail server at ${where} could not be used: ${describeFailure(err)}`);
+}
+
+function describeFailure(err: SmtpError): string {
+  return err.response ? serverAnswer(err) : `${err.code ? `${err.code}: ` : ''}${err.message}`;
+}
+
+function serverAnswer(err: SmtpError): string {
+  return (err.response ?? err.message).replace(/\s+/g, ' ').trim().slice(0, 300);
+}
