@@ -141,10 +141,10 @@ export class Mailer {
       .compile()
       .build();
     const credentials = await this.credentials();
-    const conn = await this.connect();
+    const { conn, lost } = await this.connect();
     try {
-      if (credentials) await login(conn, credentials, this.where());
-      return await this.transact(conn, msg.to, raw, commit);
+      if (credentials) await Promise.race([login(conn, credentials, this.where()), lost.then((err) => Promise.reject(unavailable(err, this.where())))]);
+      return await this.transact(conn, lost, msg.to, raw, commit);
     } finally {
       conn.close();
     }
@@ -154,7 +154,8 @@ export class Mailer {
     return `${this.config.host}:${this.config.port}`;
   }
 
-  private connect(): Promise<SMTPConnection> {
+  /** An open connection, and a promise of the error that ends it (a timeout, a dropped socket). */
+  private connect(): Promise<{ conn: SMTPConnection; lost: Promise<SmtpError> }> {
     const c = this.config;
     const timeout = c.connectionTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const conn = new SMTPConnection({
@@ -170,19 +171,25 @@ export class Mailer {
       socketCloseTimeout: 1000,
       logger: false,
     });
-    // Failures also reach the callbacks; without a listener an 'error' event would be thrown.
-    conn.on('error', () => {});
+    // Failures arrive as 'error' events, not always through the callbacks (a refused
+    // connection never calls connect's); without a listener an 'error' event would be thrown.
+    let connected = false;
+    let onLost!: (err: SmtpError) => void;
+    const lost = new Promise<SmtpError>((resolve) => (onLost = resolve));
     return new Promise((resolve, reject) => {
-      conn.connect((err?: Error | null) => {
-        if (err) {
-          conn.close();
-          reject(unavailable(err, this.where()));
-        } else resolve(conn);
+      conn.on('error', (err: SmtpError) => {
+        if (connected) return onLost(err);
+        conn.close();
+        reject(unavailable(err, this.where()));
+      });
+      conn.connect(() => {
+        connected = true;
+        resolve({ conn, lost });
       });
     });
   }
 
-  private async transact(conn: SMTPConnection, to: string, raw: Buffer, commit: () => Promise<void>): Promise<SendResult> {
+  private async transact(conn: SMTPConnection, lost: Promise<SmtpError>, to: string, raw: Buffer, commit: () => Promise<void>): Promise<SendResult> {
     // The message is handed over only when smtp-connection reads it, which it does after the
     // server answered DATA with 354: the first read() means the envelope was accepted. The
     // stream ends (and smtp-connection writes the final dot) only after commit.
@@ -197,9 +204,12 @@ export class Mailer {
         envelopeAccepted();
       },
     });
-    const finished = new Promise<{ err: SmtpError | null; response?: string }>((resolve) =>
-      conn.send({ from: this.config.from, to }, message, (err, info) => resolve({ err: err as SmtpError | null, response: info?.response })),
-    );
+    const finished = Promise.race([
+      new Promise<{ err: SmtpError | null; response?: string }>((resolve) =>
+        conn.send({ from: this.config.from, to }, message, (err, info) => resolve({ err: err as SmtpError | null, response: info?.response })),
+      ),
+      lost.then((err): { err: SmtpError | null; response?: string } => ({ err })),
+    ]);
 
     const first = await Promise.race([readyForData, finished]);
     if (first !== 'ready') throw classify(first.err ?? new Error('The server ended the transaction early'), this.where());

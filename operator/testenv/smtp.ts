@@ -181,7 +181,8 @@ function parsePart(raw: string): Part {
   const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
   if (contentType.startsWith('multipart/') && boundary) {
     const sections = rawBody.split(`--${boundary}`).slice(1);
-    const parts = sections.filter((s) => !s.startsWith('--')).map((s) => parsePart(s.replace(/^\r?\n/, '')));
+    // The line break before a boundary belongs to the boundary (RFC 2046).
+    const parts = sections.filter((s) => !s.startsWith('--')).map((s) => parsePart(s.replace(/^\r?\n/, '').replace(/\r?\n$/, '')));
     return { headers, contentType, body: '', parts };
   }
   return { headers, contentType, body: decodeBody(rawBody, headers['content-transfer-encoding']), parts: [] };

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { accessGrantedEmail, formatTime, invitationEmail, invitationMessageId } from './message.ts';
+
+const base = {
+  organization: { name: 'acme', displayName: 'Acme Corp' },
+  role: 'MiniAppDeveloper',
+  inviter: 'admin@acme.example',
+  acceptUrl: 'https://apps.example.com/invitations/accept?token=abc.def',
+  expiresAt: '2030-03-04T05:06:07Z',
+  attempt: 1,
+};
+
+describe('invitation email', () => {
+  it('says who invited whom to what, with the link and the expiry, in text and HTML', () => {
+    const mail = invitationEmail(base);
+    expect(mail.subject).toBe('Invitation to join Acme Corp');
+    expect(mail.text).toContain('admin@acme.example invited you to join Acme Corp as mini app developer.');
+    expect(mail.text).toContain(base.acceptUrl);
+    expect(mail.text).toContain('expires on 4 March 2030, 05:06 UTC');
+    expect(mail.html).toContain(`href="${base.acceptUrl}"`);
+    expect(mail.text).not.toContain('replaces');
+  });
+
+  it('tells a later attempt that earlier links no longer work', () => {
+    expect(invitationEmail({ ...base, attempt: 2 }).text).toContain('links in earlier emails no longer work');
+  });
+
+  it('falls back to the organization name and a passive sentence', () => {
+    const mail = invitationEmail({ ...base, organization: { name: 'acme' }, inviter: undefined });
+    expect(mail.text).toContain('You have been invited to join acme as');
+  });
+
+  it('escapes every interpolated value in the HTML', () => {
+    const mail = invitationEmail({
+      ...base,
+      organization: { name: 'x', displayName: '<script>alert(1)</script> & "Co"' },
+      inviter: "O'Brien <ob@x.example>",
+      acceptUrl: 'https://x.example/accept?token=a"><img src=x onerror=alert(1)>',
+    });
+    expect(mail.html).not.toMatch(/<script|<img|onerror=alert\(1\)>/);
+    expect(mail.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;');
+    expect(mail.html).toContain('O&#39;Brien &lt;ob@x.example&gt;');
+    expect(mail.html).toContain('token=a&quot;&gt;&lt;img');
+  });
+});
+
+describe('access granted email', () => {
+  it('notifies of access without any link to follow', () => {
+    const mail = accessGrantedEmail({ organization: base.organization, role: 'OrganizationAdministrator' });
+    expect(mail.subject).toBe('You now have access to Acme Corp');
+    expect(mail.text).toContain('You have been added to Acme Corp as organization administrator. You have access now');
+    expect(mail.html).not.toContain('href=');
+  });
+
+  it('escapes the organization name', () => {
+    expect(accessGrantedEmail({ organization: { name: 'x', displayName: '<b>Bold</b>' }, role: 'MiniAppReviewer' }).html).toContain('&lt;b&gt;Bold&lt;/b&gt;');
+  });
+});
+
+describe('helpers', () => {
+  it('builds the Message-ID of an invitation attempt', () => {
+    expect(invitationMessageId('1234-abcd', 3)).toBe('<invitation.1234-abcd.3@miniapps.dev>');
+    expect(invitationMessageId('u', 1, 'example.org')).toBe('<invitation.u.1@example.org>');
+  });
+
+  it('formats times in UTC whatever the locale, and leaves an unparsable value as it is', () => {
+    expect(formatTime('2030-12-31T23:59:00+02:00')).toBe('31 December 2030, 21:59 UTC');
+    expect(formatTime('soon')).toBe('soon');
+  });
+});
