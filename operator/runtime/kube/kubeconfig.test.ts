@@ -1,0 +1,259 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { NoClusterConfigError, loadClusterAccess } from './kubeconfig.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kubeconfig-test-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+function kubeconfig(opts: { cluster?: Record<string, unknown>; user?: Record<string, unknown>; current?: string | null; userName?: string; omit?: ('clusters' | 'users')[] } = {}) {
+  const doc: Record<string, unknown> = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'c1', cluster: { server: 'https://api.example:6443/', ...opts.cluster } }],
+    contexts: [{ name: 'ctx', context: { cluster: 'c1', user: opts.userName ?? 'u1' } }],
+    users: [{ name: 'u1', user: opts.user ?? { token: 'static-token' } }],
+  };
+  if (opts.current !== null) doc['current-context'] = opts.current ?? 'ctx';
+  for (const k of opts.omit ?? []) delete doc[k];
+  return doc;
+}
+
+function write(name: string, doc: unknown): string {
+  const p = join(dir, name);
+  mkdirSync(join(p, '..'), { recursive: true });
+  writeFileSync(p, typeof doc === 'string' ? doc : stringify(doc));
+  return p;
+}
+
+// An environment with none of KUBECONFIG, in-cluster variables or a home kubeconfig.
+const emptyEnv = () => ({ HOME: join(dir, 'nohome') });
+
+describe('loadClusterAccess from a kubeconfig', () => {
+  it('reads server, embedded certificate data, TLS settings and a token', async () => {
+    const p = write(
+      'config',
+      kubeconfig({
+        cluster: { 'certificate-authority-data': b64('CA PEM'), 'tls-server-name': 'kubernetes', 'insecure-skip-tls-verify': false },
+        user: { 'client-certificate-data': b64('CERT PEM'), 'client-key-data': b64('KEY PEM'), token: 'tok' },
+      }),
+    );
+    const a = loadClusterAccess({ path: p, env: emptyEnv() });
+    expect(a.server).toBe('https://api.example:6443');
+    expect(String(a.ca)).toBe('CA PEM');
+    expect(String(a.cert)).toBe('CERT PEM');
+    expect(String(a.key)).toBe('KEY PEM');
+    expect(a.rejectUnauthorized).toBe(true);
+    expect(a.servername).toBe('kubernetes');
+    expect(await a.headers()).toEqual({ Authorization: 'Bearer tok' });
+    expect(a.source).toContain(p);
+  });
+
+  it('resolves certificate, key and token files against the kubeconfig directory', async () => {
+    write('sub/pki/ca.crt', 'CA FILE');
+    write('sub/pki/client.crt', 'CERT FILE');
+    write('sub/pki/client.key', 'KEY FILE');
+    write('sub/token', 'file-token-1\n');
+    const p = write(
+      'sub/config',
+      kubeconfig({
+        cluster: { 'certificate-authority': 'pki/ca.crt', 'insecure-skip-tls-verify': true },
+        user: { 'client-certificate': 'pki/client.crt', 'client-key': join(dir, 'sub/pki/client.key'), tokenFile: 'token' },
+      }),
+    );
+    let now = 1_000_000;
+    const a = loadClusterAccess({ path: p, env: emptyEnv(), now: () => now });
+    expect(String(a.ca)).toBe('CA FILE');
+    expect(String(a.cert)).toBe('CERT FILE');
+    expect(String(a.key)).toBe('KEY FILE');
+    expect(a.rejectUnauthorized).toBe(false);
+    expect(await a.headers()).toEqual({ Authorization: 'Bearer file-token-1' });
+    // The file is re-read once a minute, and at once after refresh() (a 401).
+    write('sub/token', 'file-token-2');
+    expect(await a.headers()).toEqual({ Authorization: 'Bearer file-token-1' });
+    now += 61_000;
+    expect(await a.headers()).toEqual({ Authorization: 'Bearer file-token-2' });
+    write('sub/token', 'file-token-3');
+    a.refresh();
+    expect(await a.headers()).toEqual({ Authorization: 'Bearer file-token-3' });
+  });
+
+  it('sends basic authentication for username and password', async () => {
+    const a = loadClusterAccess({ path: write('config', kubeconfig({ user: { username: 'admin', password: 's3cret' } })), env: emptyEnv() });
+    expect(await a.headers()).toEqual({ Authorization: `Basic ${b64('admin:s3cret')}` });
+  });
+
+  it('allows a context without a user and a plain http server', async () => {
+    const doc = kubeconfig({ cluster: { server: 'http://127.0.0.1:8080' } });
+    (doc.contexts as { context: Record<string, unknown> }[])[0]!.context = { cluster: 'c1' };
+    const a = loadClusterAccess({ path: write('config', doc), env: emptyEnv() });
+    expect(a.server).toBe('http://127.0.0.1:8080');
+    expect(await a.headers()).toEqual({});
+  });
+
+  it.each([
+    ['the user is not defined', kubeconfig({ userName: 'ghost' }), /context ctx names user ghost which the kubeconfig does not define/],
+    ['the cluster is not defined', kubeconfig({ omit: ['clusters'] }), /context ctx names cluster c1 which the kubeconfig does not define/],
+    ['there is no current-context', kubeconfig({ current: null }), /sets no current-context/],
+    ['the current-context is unknown', kubeconfig({ current: 'other' }), /current-context other is not among its contexts/],
+    ['the cluster has no server', kubeconfig({ cluster: { server: '' } }), /cluster c1 has no server/],
+    ['a certificate file is missing', kubeconfig({ cluster: { 'certificate-authority': 'missing/ca.crt' } }), /cannot read certificate-authority of cluster c1 .*missing\/ca\.crt/],
+    ['a client key is missing', kubeconfig({ user: { 'client-certificate-data': b64('C') } }), /user u1 has a client certificate but no key/],
+    ['an auth-provider is used', kubeconfig({ user: { 'auth-provider': { name: 'oidc' } } }), /auth-provider oidc, which is not supported; use an exec credential plugin/],
+    ['the YAML is broken', 'clusters: [', /is not valid YAML/],
+  ])('fails clearly when %s', (_what, doc, message) => {
+    const p = write('config', doc);
+    expect(() => loadClusterAccess({ path: p, env: emptyEnv() })).toThrow(message);
+  });
+
+  it('names a missing explicit kubeconfig', () => {
+    expect(() => loadClusterAccess({ path: join(dir, 'nope'), env: emptyEnv() })).toThrow(/Cannot read kubeconfig .*nope/);
+  });
+});
+
+describe('loadClusterAccess: where it looks', () => {
+  it('takes an explicit path over KUBECONFIG', () => {
+    const explicit = write('explicit', kubeconfig({ cluster: { server: 'https://explicit' } }));
+    const env = write('env', kubeconfig({ cluster: { server: 'https://env' } }));
+    expect(loadClusterAccess({ path: explicit, env: { KUBECONFIG: env } }).server).toBe('https://explicit');
+    expect(loadClusterAccess({ env: { KUBECONFIG: env, KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' } }).server).toBe('https://env');
+  });
+
+  it('merges a KUBECONFIG list: first file with a current-context, first definition of each entry, missing files skipped', async () => {
+    write('a/token', 'tok-from-b-dir');
+    const first = write('a/config', { 'current-context': 'ctx', contexts: [{ name: 'ctx', context: { cluster: 'c1', user: 'u1' } }] });
+    const second = write('b/config', {
+      'current-context': 'ignored',
+      clusters: [{ name: 'c1', cluster: { server: 'https://merged', 'certificate-authority': 'ca.crt' } }],
+      users: [{ name: 'u1', user: { tokenFile: '../a/token' } }],
+    });
+    write('b/ca.crt', 'CA B');
+    const third = write('c/config', kubeconfig({ cluster: { server: 'https://third' } }));
+    const a = loadClusterAccess({ env: { KUBECONFIG: [join(dir, 'missing'), first, second, third].join(':') } });
+    expect(a.server).toBe('https://merged');
+    expect(String(a.ca)).toBe('CA B');
+    expect(await a.headers()).toEqual({ Authorization: 'Bearer tok-from-b-dir' });
+  });
+
+  it('uses the in-cluster service account when there is no KUBECONFIG, re-reading the rotating token', async () => {
+    const sa = join(dir, 'sa');
+    write('sa/token', 'sa-token-1');
+    write('sa/ca.crt', 'SA CA');
+    write('home/.kube/config', kubeconfig({ cluster: { server: 'https://home' } }));
+    let now = 0;
+    const a = loadClusterAccess({ env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', HOME: join(dir, 'home') }, serviceAccountDir: sa, now: () => now });
+    expect(a.server).toBe('https://10.96.0.1:443');
+    expect(String(a.ca)).toBe('SA CA');
+    expect(a.rejectUnauthorized).toBe(true);
+    expect(await a.headers()).toEqual({ Authorization: 'Bearer sa-token-1' });
+    write('sa/token', 'sa-token-2');
+    now += 30_000;
+    expect(await a.headers()).toEqual({ Authorization: 'Bearer sa-token-1' });
+    now += 31_000;
+    expect(await a.headers()).toEqual({ Authorization: 'Bearer sa-token-2' });
+  });
+
+  it('brackets an IPv6 service host and names a missing service account file', () => {
+    const sa = join(dir, 'sa');
+    write('sa/token', 't');
+    write('sa/ca.crt', 'CA');
+    expect(loadClusterAccess({ env: { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, serviceAccountDir: sa }).server).toBe('https://[fd00::1]:443');
+    rmSync(join(sa, 'token'));
+    expect(() => loadClusterAccess({ env: { KUBERNETES_SERVICE_HOST: 'h', KUBERNETES_SERVICE_PORT: '443' }, serviceAccountDir: sa })).toThrow(/in-cluster service account: cannot read .*sa\/token/);
+  });
+
+  it('falls back to ~/.kube/config, then fails with the operator message', () => {
+    write('home/.kube/config', kubeconfig({ cluster: { server: 'https://home' } }));
+    expect(loadClusterAccess({ env: { HOME: join(dir, 'home') } }).server).toBe('https://home');
+    expect(() => loadClusterAccess({ env: emptyEnv() })).toThrow(NoClusterConfigError);
+    expect(() => loadClusterAccess({ env: emptyEnv() })).toThrow('No Kubernetes cluster configured: pass --kubeconfig or set KUBECONFIG');
+  });
+
+  it('does not fall back past a KUBECONFIG whose files are all missing', () => {
+    write('home/.kube/config', kubeconfig());
+    expect(() => loadClusterAccess({ env: { KUBECONFIG: join(dir, 'gone'), HOME: join(dir, 'home') } })).toThrow(/no file of KUBECONFIG=.*gone exists/);
+  });
+});
+
+describe('exec credential plugins', () => {
+  // Prints an ExecCredential; counts its runs and keeps KUBERNETES_EXEC_INFO for the test.
+  const plugin = `#!/bin/sh
+echo run >> "$COUNT_FILE"
+printf '%s' "$KUBERNETES_EXEC_INFO" > "$INFO_FILE"
+if [ "$MODE" = cert ]; then
+  printf '{"apiVersion":"%s","kind":"ExecCredential","status":{"clientCertificateData":"EXEC CERT %s","clientKeyData":"EXEC KEY"}}' "$API" "$1"
+else
+  printf '{"apiVersion":"%s","kind":"ExecCredential","status":{"token":"exec-%s","expirationTimestamp":"2030-01-01T00:00:00Z"}}' "$API" "$1"
+fi
+`;
+  const runs = () => readFileSync(join(dir, 'count'), 'utf8').trim().split('\n').length;
+
+  function execConfig(apiVersion: string, mode: 'token' | 'cert', extra: Record<string, unknown> = {}) {
+    write('bin/plugin.sh', plugin);
+    chmodSync(join(dir, 'bin/plugin.sh'), 0o755);
+    return write(
+      'config',
+      kubeconfig({
+        cluster: { 'certificate-authority-data': b64('CA') },
+        user: {
+          exec: {
+            apiVersion,
+            command: './bin/plugin.sh',
+            args: ['arg1'],
+            env: [
+              { name: 'COUNT_FILE', value: join(dir, 'count') },
+              { name: 'INFO_FILE', value: join(dir, 'info') },
+              { name: 'MODE', value: mode },
+              { name: 'API', value: apiVersion },
+            ],
+            ...extra,
+          },
+        },
+      }),
+    );
+  }
+
+  it.each(['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'])('runs a %s plugin and caches its token until it expires', async (apiVersion) => {
+    let now = Date.parse('2029-12-31T23:00:00Z');
+    const a = loadClusterAccess({ path: execConfig(apiVersion, 'token', { provideClusterInfo: true }), env: emptyEnv(), now: () => now });
+    const [h1, h2] = await Promise.all([a.headers(), a.headers()]);
+    expect(h1).toEqual({ Authorization: 'Bearer exec-arg1' });
+    expect(h2).toEqual(h1);
+    expect(await a.headers()).toEqual(h1);
+    expect(runs()).toBe(1);
+    const info = JSON.parse(readFileSync(join(dir, 'info'), 'utf8')) as { apiVersion: string; kind: string; spec: { interactive: boolean; cluster?: Record<string, unknown> } };
+    expect(info).toMatchObject({ apiVersion, kind: 'ExecCredential', spec: { interactive: false, cluster: { server: 'https://api.example:6443', 'certificate-authority-data': b64('CA') } } });
+    now = Date.parse('2030-01-01T00:00:01Z');
+    await a.headers();
+    expect(runs()).toBe(2);
+    // A 401 forgets the credential even before it expires.
+    a.refresh();
+    await a.headers();
+    expect(runs()).toBe(3);
+  });
+
+  it('takes a client certificate and key from the plugin', async () => {
+    const a = loadClusterAccess({ path: execConfig('client.authentication.k8s.io/v1', 'cert'), env: emptyEnv() });
+    expect(a.cert).toBeUndefined();
+    expect(await a.headers()).toEqual({});
+    expect(a.cert).toBe('EXEC CERT arg1');
+    expect(a.key).toBe('EXEC KEY');
+    await a.headers();
+    expect(runs()).toBe(1); // no expiry: kept until a 401
+  });
+
+  it('fails clearly when the plugin fails or is missing', async () => {
+    const p = execConfig('client.authentication.k8s.io/v1', 'token', { command: join(dir, 'no-such-plugin'), installHint: 'Install the plugin with: brew install it' });
+    const a = loadClusterAccess({ path: p, env: emptyEnv() });
+    await expect(a.headers()).rejects.toThrow(/exec plugin of user u1: .*no-such-plugin failed \(ENOENT\)\nInstall the plugin/);
+    const bad = execConfig('client.authentication.k8s.io/v1alpha1', 'token');
+    expect(() => loadClusterAccess({ path: bad, env: emptyEnv() })).toThrow(/apiVersion client.authentication.k8s.io\/v1alpha1; supported/);
+  });
+});

@@ -1,0 +1,454 @@
+// Where the API server is and how to authenticate to it, found the way kubectl finds it:
+// an explicit kubeconfig, then KUBECONFIG, then the in-cluster service account, then
+// ~/.kube/config. Written for the operator so that it needs neither
+// @kubernetes/client-node nor its dependency tree at run time (memory: see KubeClient).
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+/** The address of one API server and the credentials for it, for node:https. */
+export interface ClusterAccess {
+  /** The API server's URL, without a trailing slash. */
+  readonly server: string;
+  /** TLS options for node:https; cert and key may change after headers() (exec plugins). */
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+  readonly rejectUnauthorized: boolean;
+  readonly servername?: string;
+  /** Where this came from, for messages: "kubeconfig /path (context x)" or "in-cluster". */
+  readonly source: string;
+  /** Authentication headers (Authorization), from cache while the credentials are fresh. */
+  headers(): Promise<Record<string, string>>;
+  /** Forgets cached credentials (after a 401): the next headers() reads or runs them again. */
+  refresh(): void;
+}
+
+/** Thrown when there is no kubeconfig, no KUBECONFIG file, no in-cluster service account and no ~/.kube/config. */
+export class NoClusterConfigError extends Error {
+  constructor(message = 'No Kubernetes cluster configured: pass --kubeconfig or set KUBECONFIG') {
+    super(message);
+    this.name = 'NoClusterConfigError';
+  }
+}
+
+export interface LoadClusterAccessOptions {
+  /** An explicit kubeconfig file (--kubeconfig): used alone when given. */
+  path?: string;
+  /** The environment to read KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT and HOME from. */
+  env?: NodeJS.ProcessEnv;
+  /** For tests: the service account directory (default /var/run/secrets/kubernetes.io/serviceaccount). */
+  serviceAccountDir?: string;
+  /** For tests: the home directory (default os.homedir(), or HOME from env). */
+  home?: string;
+  /** How long a token read from a file is reused (bound tokens rotate). Default 60 s. */
+  tokenFileRefreshMs?: number;
+  /** For tests: the clock deciding whether cached credentials are still valid. */
+  now?: () => number;
+}
+
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export function loadClusterAccess(opts: LoadClusterAccessOptions = {}): ClusterAccess {
+  const env = opts.env ?? process.env;
+  if (opts.path) return fromKubeconfigFiles([resolve(opts.path)], opts, true);
+  const list = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  if (list.length) return fromKubeconfigFiles(list.map((p) => resolve(p)), opts, false);
+  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) return inCluster(env, opts);
+  const home = opts.home ?? env.HOME ?? homedir();
+  const fallback = join(home, '.kube', 'config');
+  if (existsSync(fallback)) return fromKubeconfigFiles([fallback], opts, true);
+  throw new NoClusterConfigError();
+}
+
+// ---------------------------------------------------------------------------------------
+// kubeconfig files
+
+type Named<T> = { name?: string } & Record<string, T | undefined>;
+
+interface KubeconfigFile {
+  path: string;
+  dir: string;
+  currentContext?: string;
+  contexts: Map<string, Record<string, unknown>>;
+  clusters: Map<string, Record<string, unknown>>;
+  users: Map<string, Record<string, unknown>>;
+}
+
+function readKubeconfig(path: string): KubeconfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`Cannot read kubeconfig ${path}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new Error(`kubeconfig ${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  const root = (doc && typeof doc === 'object' ? doc : {}) as Record<string, unknown>;
+  const section = (list: string, field: string): Map<string, Record<string, unknown>> => {
+    const out = new Map<string, Record<string, unknown>>();
+    const items = root[list];
+    if (items === undefined || items === null) return out;
+    if (!Array.isArray(items)) throw new Error(`kubeconfig ${path}: "${list}" is not a list`);
+    for (const item of items as Named<unknown>[]) {
+      if (!item || typeof item.name !== 'string') throw new Error(`kubeconfig ${path}: an entry of "${list}" has no name`);
+      const body = item[field];
+      if (!out.has(item.name)) out.set(item.name, (body && typeof body === 'object' ? body : {}) as Record<string, unknown>);
+    }
+    return out;
+  };
+  const current = root['current-context'];
+  return {
+    path,
+    dir: dirname(path),
+    currentContext: typeof current === 'string' && current ? current : undefined,
+    contexts: section('contexts', 'context'),
+    clusters: section('clusters', 'cluster'),
+    users: section('users', 'user'),
+  };
+}
+
+/**
+ * One or more kubeconfig files merged simply: the current-context comes from the first
+ * file that sets one, each context, cluster and user from the first file that defines it
+ * (kubectl's rule for KUBECONFIG lists). Files in a KUBECONFIG list may be missing.
+ */
+function fromKubeconfigFiles(paths: string[], opts: LoadClusterAccessOptions, mustExist: boolean): ClusterAccess {
+  const files: KubeconfigFile[] = [];
+  for (const p of paths) {
+    if (!mustExist && !existsSync(p)) continue;
+    files.push(readKubeconfig(p));
+  }
+  const described = paths.length === 1 ? `kubeconfig ${paths[0]}` : `KUBECONFIG (${paths.join(delimiter)})`;
+  if (!files.length) throw new NoClusterConfigError(`No Kubernetes cluster configured: no file of KUBECONFIG=${paths.join(delimiter)} exists`);
+  const contextName = files.find((f) => f.currentContext)?.currentContext;
+  if (!contextName) throw new Error(`${described} sets no current-context`);
+  const find = (kind: 'contexts' | 'clusters' | 'users', name: string) => {
+    for (const f of files) {
+      const entry = f[kind].get(name);
+      if (entry) return { entry, file: f };
+    }
+    return undefined;
+  };
+  const ctx = find('contexts', contextName);
+  if (!ctx) throw new Error(`${described}: current-context ${contextName} is not among its contexts`);
+  const clusterName = str(ctx.entry.cluster);
+  if (!clusterName) throw new Error(`${described}: context ${contextName} names no cluster`);
+  const cluster = find('clusters', clusterName);
+  if (!cluster) throw new Error(`${described}: context ${contextName} names cluster ${clusterName} which the kubeconfig does not define`);
+  const userName = str(ctx.entry.user);
+  const user = userName ? find('users', userName) : undefined;
+  if (userName && !user) throw new Error(`${described}: context ${contextName} names user ${userName} which the kubeconfig does not define`);
+  const source = `${described} (context ${contextName})`;
+  return new KubeconfigAccess({
+    source,
+    clusterName,
+    cluster: cluster.entry,
+    clusterDir: cluster.file.dir,
+    userName: userName ?? '',
+    user: user?.entry ?? {},
+    userDir: user?.file.dir ?? cluster.file.dir,
+    opts,
+  });
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+function readPath(dir: string, p: string, what: string, source: string): Buffer {
+  const abs = isAbsolute(p) ? p : resolve(dir, p);
+  try {
+    return readFileSync(abs);
+  } catch (err) {
+    throw new Error(`${source}: cannot read ${what} ${abs}: ${(err as Error).message}`);
+  }
+}
+
+function decodeData(v: string, what: string, source: string): Buffer {
+  const buf = Buffer.from(v, 'base64');
+  if (!buf.length) throw new Error(`${source}: ${what} is not base64 data`);
+  return buf;
+}
+
+interface ExecConfig {
+  apiVersion: string;
+  command: string;
+  args: string[];
+  env: { name: string; value: string }[];
+  provideClusterInfo: boolean;
+  interactiveMode?: string;
+  installHint?: string;
+}
+
+interface Credential {
+  token?: string;
+  cert?: string;
+  key?: string;
+  /** ms since epoch; undefined: valid until a 401. */
+  expiresAt?: number;
+}
+
+const EXEC_API_VERSIONS = ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'];
+
+class KubeconfigAccess implements ClusterAccess {
+  readonly server: string;
+  readonly ca?: string | Buffer;
+  readonly rejectUnauthorized: boolean;
+  readonly servername?: string;
+  readonly source: string;
+  private staticCert?: Buffer;
+  private staticKey?: Buffer;
+  private readonly token?: string;
+  private readonly tokenFile?: FileToken;
+  private readonly basic?: string;
+  private readonly exec?: ExecPlugin;
+
+  constructor(a: {
+    source: string;
+    clusterName: string;
+    cluster: Record<string, unknown>;
+    clusterDir: string;
+    userName: string;
+    user: Record<string, unknown>;
+    userDir: string;
+    opts: LoadClusterAccessOptions;
+  }) {
+    const { cluster, user, source } = a;
+    this.source = source;
+    const server = str(cluster.server);
+    if (!server) throw new Error(`${source}: cluster ${a.clusterName} has no server`);
+    if (!/^https?:\/\//.test(server)) throw new Error(`${source}: cluster ${a.clusterName} has server ${server}, which is not an http(s) URL`);
+    this.server = server.replace(/\/+$/, '');
+    this.rejectUnauthorized = cluster['insecure-skip-tls-verify'] !== true;
+    this.servername = str(cluster['tls-server-name']);
+    const caData = str(cluster['certificate-authority-data']);
+    const caFile = str(cluster['certificate-authority']);
+    if (caData) this.ca = decodeData(caData, `certificate-authority-data of cluster ${a.clusterName}`, source);
+    else if (caFile) this.ca = readPath(a.clusterDir, caFile, `certificate-authority of cluster ${a.clusterName}`, source);
+
+    const who = `user ${a.userName}`;
+    const certData = str(user['client-certificate-data']);
+    const certFile = str(user['client-certificate']);
+    const keyData = str(user['client-key-data']);
+    const keyFile = str(user['client-key']);
+    if (certData) this.staticCert = decodeData(certData, `client-certificate-data of ${who}`, source);
+    else if (certFile) this.staticCert = readPath(a.userDir, certFile, `client-certificate of ${who}`, source);
+    if (keyData) this.staticKey = decodeData(keyData, `client-key-data of ${who}`, source);
+    else if (keyFile) this.staticKey = readPath(a.userDir, keyFile, `client-key of ${who}`, source);
+    if (!!this.staticCert !== !!this.staticKey) throw new Error(`${source}: ${who} has a client ${this.staticCert ? 'certificate but no key' : 'key but no certificate'}`);
+
+    const tokenFile = str(user.tokenFile);
+    this.token = str(user.token);
+    if (tokenFile) {
+      const abs = isAbsolute(tokenFile) ? tokenFile : resolve(a.userDir, tokenFile);
+      this.tokenFile = new FileToken(abs, `${source}: tokenFile of ${who}`, a.opts);
+      this.tokenFile.read(); // fail early on a missing file
+    }
+    const username = str(user.username);
+    if (username) this.basic = `Basic ${Buffer.from(`${username}:${str(user.password) ?? ''}`).toString('base64')}`;
+    const authProvider = user['auth-provider'] as { name?: string } | undefined;
+    if (user.exec && typeof user.exec === 'object') {
+      this.exec = new ExecPlugin(parseExec(user.exec as Record<string, unknown>, a.userDir, `${source}: exec of ${who}`), {
+        server: this.server,
+        'certificate-authority-data': this.ca ? Buffer.from(this.ca).toString('base64') : undefined,
+        'insecure-skip-tls-verify': !this.rejectUnauthorized || undefined,
+        'tls-server-name': this.servername,
+      }, `${source}: exec plugin of ${who}`, a.opts);
+    } else if (authProvider && !this.token && !this.tokenFile) {
+      throw new Error(`${source}: ${who} uses auth-provider ${authProvider.name ?? '(unnamed)'}, which is not supported; use an exec credential plugin`);
+    }
+  }
+
+  get cert(): string | Buffer | undefined {
+    return this.exec?.current?.cert ?? this.staticCert;
+  }
+
+  get key(): string | Buffer | undefined {
+    return this.exec?.current?.key ?? this.staticKey;
+  }
+
+  async headers(): Promise<Record<string, string>> {
+    if (this.tokenFile) return { Authorization: `Bearer ${this.tokenFile.read()}` };
+    if (this.token) return { Authorization: `Bearer ${this.token}` };
+    if (this.exec) {
+      const cred = await this.exec.get();
+      return cred.token ? { Authorization: `Bearer ${cred.token}` } : {};
+    }
+    if (this.basic) return { Authorization: this.basic };
+    return {};
+  }
+
+  refresh(): void {
+    this.tokenFile?.invalidate();
+    this.exec?.invalidate();
+  }
+}
+
+function parseExec(e: Record<string, unknown>, dir: string, where: string): ExecConfig {
+  const apiVersion = str(e.apiVersion);
+  if (!apiVersion) throw new Error(`${where} has no apiVersion`);
+  if (!EXEC_API_VERSIONS.includes(apiVersion)) throw new Error(`${where} has apiVersion ${apiVersion}; supported: ${EXEC_API_VERSIONS.join(', ')}`);
+  let command = str(e.command);
+  if (!command) throw new Error(`${where} has no command`);
+  // As kubectl: a relative command with a path separator is relative to the kubeconfig.
+  if (!isAbsolute(command) && command.includes('/')) command = resolve(dir, command);
+  const args = Array.isArray(e.args) ? e.args.map(String) : [];
+  const env = Array.isArray(e.env) ? (e.env as { name?: unknown; value?: unknown }[]).map((v) => ({ name: String(v.name), value: String(v.value ?? '') })) : [];
+  const interactiveMode = str(e.interactiveMode);
+  if (interactiveMode === 'Always') throw new Error(`${where} needs an interactive terminal (interactiveMode: Always), which the operator does not have`);
+  return { apiVersion, command, args, env, provideClusterInfo: e.provideClusterInfo === true, interactiveMode, installHint: str(e.installHint) };
+}
+
+/** Runs an exec credential plugin; caches its credential until its expirationTimestamp. */
+class ExecPlugin {
+  current?: Credential;
+  private running?: Promise<Credential>;
+  private readonly cfg: ExecConfig;
+  private readonly cluster: Record<string, unknown>;
+  private readonly where: string;
+  private readonly now: () => number;
+
+  constructor(cfg: ExecConfig, cluster: Record<string, unknown>, where: string, opts: LoadClusterAccessOptions) {
+    this.cfg = cfg;
+    this.cluster = cluster;
+    this.where = where;
+    this.now = opts.now ?? Date.now;
+  }
+
+  invalidate(): void {
+    this.current = undefined;
+  }
+
+  get(): Promise<Credential> {
+    const c = this.current;
+    if (c && (c.expiresAt === undefined || this.now() < c.expiresAt)) return Promise.resolve(c);
+    this.running ??= this.run().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async run(): Promise<Credential> {
+    const { cfg } = this;
+    const spec: Record<string, unknown> = { interactive: false };
+    if (cfg.provideClusterInfo) spec.cluster = Object.fromEntries(Object.entries(this.cluster).filter(([, v]) => v !== undefined));
+    const info = { apiVersion: cfg.apiVersion, kind: 'ExecCredential', spec };
+    const env: NodeJS.ProcessEnv = { ...process.env, KUBERNETES_EXEC_INFO: JSON.stringify(info) };
+    for (const { name, value } of cfg.env) env[name] = value;
+    const stdout = await new Promise<string>((resolveOut, reject) => {
+      execFile(cfg.command, cfg.args, { env, timeout: 60_000, maxBuffer: 4 << 20, encoding: 'utf8' }, (err, out, errOut) => {
+        if (!err) return resolveOut(out);
+        const e = err as NodeJS.ErrnoException & { killed?: boolean };
+        const hint = e.code === 'ENOENT' && cfg.installHint ? `\n${cfg.installHint}` : '';
+        const tail = errOut.trim() ? `: ${errOut.trim().slice(-500)}` : '';
+        reject(new Error(`${this.where}: ${cfg.command} failed (${e.killed ? 'timed out' : e.code ?? e.message})${tail}${hint}`));
+      });
+    });
+    let parsed: { apiVersion?: string; kind?: string; status?: Record<string, unknown> };
+    try {
+      parsed = JSON.parse(stdout) as typeof parsed;
+    } catch {
+      throw new Error(`${this.where}: ${cfg.command} printed no ExecCredential JSON: ${stdout.slice(0, 200)}`);
+    }
+    if (parsed.kind !== 'ExecCredential') throw new Error(`${this.where}: ${cfg.command} printed kind ${parsed.kind}, not ExecCredential`);
+    if (parsed.apiVersion !== cfg.apiVersion) throw new Error(`${this.where}: ${cfg.command} answered apiVersion ${parsed.apiVersion}, asked for ${cfg.apiVersion}`);
+    const s = parsed.status ?? {};
+    const token = str(s.token);
+    const cert = str(s.clientCertificateData);
+    const key = str(s.clientKeyData);
+    if (!token && !(cert && key)) throw new Error(`${this.where}: ${cfg.command} returned neither a token nor a client certificate and key`);
+    if (!!cert !== !!key) throw new Error(`${this.where}: ${cfg.command} returned a client ${cert ? 'certificate without a key' : 'key without a certificate'}`);
+    const exp = str(s.expirationTimestamp);
+    let expiresAt: number | undefined;
+    if (exp) {
+      expiresAt = Date.parse(exp);
+      if (Number.isNaN(expiresAt)) throw new Error(`${this.where}: ${cfg.command} returned expirationTimestamp ${exp}, which is not a time`);
+    }
+    this.current = { token, cert, key, expiresAt };
+    return this.current;
+  }
+}
+
+/** A bearer token in a file, re-read periodically (projected service account tokens rotate). */
+class FileToken {
+  private value?: string;
+  private readAt = 0;
+  private readonly path: string;
+  private readonly where: string;
+  private readonly refreshMs: number;
+  private readonly now: () => number;
+
+  constructor(path: string, where: string, opts: LoadClusterAccessOptions) {
+    this.path = path;
+    this.where = where;
+    this.refreshMs = opts.tokenFileRefreshMs ?? 60_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  read(): string {
+    const now = this.now();
+    if (this.value !== undefined && now - this.readAt < this.refreshMs) return this.value;
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8').trim();
+    } catch (err) {
+      // A rotation in progress: keep the previous token rather than fail.
+      if (this.value !== undefined) return this.value;
+      throw new Error(`${this.where}: cannot read ${this.path}: ${(err as Error).message}`);
+    }
+    if (!text) {
+      if (this.value !== undefined) return this.value;
+      throw new Error(`${this.where}: ${this.path} is empty`);
+    }
+    this.value = text;
+    this.readAt = now;
+    return text;
+  }
+
+  invalidate(): void {
+    this.readAt = 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// in-cluster
+
+class InClusterAccess implements ClusterAccess {
+  readonly server: string;
+  readonly ca: Buffer;
+  readonly rejectUnauthorized = true;
+  readonly source = 'in-cluster service account';
+  private readonly token: FileToken;
+
+  constructor(env: NodeJS.ProcessEnv, opts: LoadClusterAccessOptions) {
+    const dir = opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
+    const host = env.KUBERNETES_SERVICE_HOST!;
+    this.server = `https://${host.includes(':') ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT}`;
+    this.ca = readPath(dir, 'ca.crt', 'the service account CA', this.source);
+    this.token = new FileToken(join(dir, 'token'), this.source, opts);
+    this.token.read();
+  }
+
+  get cert(): undefined {
+    return undefined;
+  }
+
+  get key(): undefined {
+    return undefined;
+  }
+
+  async headers(): Promise<Record<string, string>> {
+    return { Authorization: `Bearer ${this.token.read()}` };
+  }
+
+  refresh(): void {
+    this.token.invalidate();
+  }
+}
+
+function inCluster(env: NodeJS.ProcessEnv, opts: LoadClusterAccessOptions): ClusterAccess {
+  return new InClusterAccess(env, opts);
+}
