@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcceptServer } from './accept.ts';
 import type { AcceptBackend } from './accept.ts';
 
+/** The part of `window` used here (the project compiles without the DOM types). */
+type BrowserWindow = { getComputedStyle(element: unknown): { backgroundColor: string } };
+
 const CHROMIUM = '/usr/bin/chromium';
 const missing = !existsSync(CHROMIUM);
 if (missing) console.warn(`accept.browser.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
@@ -58,7 +61,7 @@ describe.skipIf(missing)(`acceptance page in headless Chromium (${CHROMIUM})`, (
     expect(details).toMatch(/Role\s+mini app developer/);
     expect(details).toMatch(/Expires\s+4 March 2030, 05:06 UTC/);
     // The inline style is allowed by its hash: the button is styled, not the browser default.
-    const background = await page.getByRole('button', { name: 'Accept invitation' }).evaluate((b) => getComputedStyle(b).backgroundColor);
+    const background = await page.getByRole('button', { name: 'Accept invitation' }).evaluate((b) => (globalThis as unknown as BrowserWindow).getComputedStyle(b).backgroundColor);
     expect(background).toBe('rgb(29, 78, 216)');
 
     await page.screenshot({ path: '/tmp/accept-invitation.png' });

@@ -4,7 +4,7 @@ import { AcceptServer } from './accept.ts';
 import type { AcceptBackend, AcceptRefusal, AcceptResult, AcceptView } from './accept.ts';
 
 const TOKEN = 'eyJ1aWQiOiJ1MSJ9.c2lnbmF0dXJl';
-const valid: AcceptView = { state: 'valid', organization: 'Acme <Corp>', role: 'MiniAppDeveloper', email: 'dev@example.com', expiresAt: '2030-03-04T05:06:07Z' };
+const valid: Extract<AcceptView, { state: 'valid' }> = { state: 'valid', organization: 'Acme <Corp>', role: 'MiniAppDeveloper', email: 'dev@example.com', expiresAt: '2030-03-04T05:06:07Z' };
 const refusals: Record<string, AcceptRefusal> = {
   expired: { state: 'expired', message: 'This invitation has expired. Ask for a new one.' },
   used: { state: 'used', message: 'This invitation has already been accepted.' },
