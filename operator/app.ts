@@ -1,4 +1,3 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { platformConfigController } from './controllers/platformconfig/controller.ts';
 import { organizationController } from './controllers/organization/controller.ts';
@@ -11,6 +10,8 @@ import { Manager } from './runtime/controller.ts';
 import { errorMessage } from './runtime/errors.ts';
 import { KubeEventRecorder } from './runtime/events.ts';
 import { KubeClient } from './runtime/kube/client.ts';
+import { loadClusterAccess } from './runtime/kube/kubeconfig.ts';
+import type { ClusterAccess } from './runtime/kube/kubeconfig.ts';
 import { Resources } from './runtime/kube/resource.ts';
 import { LeaderElector } from './runtime/leader.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
@@ -22,16 +23,17 @@ export interface OperatorOptions {
   config: Config;
   log: Logger;
   clock?: Clock;
-  kubeConfig?: KubeConfig;
+  /** The cluster to work on; default: loadKubeConfig(config.kubeconfig). */
+  clusterAccess?: ClusterAccess;
 }
 
-/** Loads the kubeconfig the way kubectl does: --kubeconfig, then KUBECONFIG, in-cluster, ~/.kube/config. */
-export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error('No Kubernetes cluster configured: pass --kubeconfig or set KUBECONFIG');
-  return kc;
+/**
+ * Finds the cluster the way kubectl does: --kubeconfig, then KUBECONFIG, in-cluster,
+ * ~/.kube/config. Throws "No Kubernetes cluster configured: pass --kubeconfig or set
+ * KUBECONFIG" when there is none. (No @kubernetes/client-node here: see KubeClient.)
+ */
+export function loadKubeConfig(path?: string): ClusterAccess {
+  return loadClusterAccess({ path });
 }
 
 /**
@@ -54,7 +56,7 @@ export class Operator {
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
     const cfg = this.config;
-    this.client = new KubeClient(opts.kubeConfig ?? loadKubeConfig(cfg.kubeconfig), { connections: Math.max(16, cfg.concurrency * 2) });
+    this.client = new KubeClient(opts.clusterAccess ?? loadKubeConfig(cfg.kubeconfig), { connections: Math.max(16, cfg.concurrency * 2) });
     this.elector = cfg.leaderElect
       ? new LeaderElector(this.client, this.clock, this.log, {
           namespace: cfg.namespace,

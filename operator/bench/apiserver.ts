@@ -1,7 +1,9 @@
 // The API server's own request counter, to count what each phase asked of it.
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import type { RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadClusterAccess } from '../runtime/kube/kubeconfig.ts';
+import type { ClusterAccess } from '../runtime/kube/kubeconfig.ts';
 import { parseMetrics } from './measure.ts';
 
 /** apiserver_request_total summed by "VERB resource[/subresource]". */
@@ -9,17 +11,17 @@ export type RequestCounts = Map<string, number>;
 
 /** Reads the API server's /metrics (text, which KubeClient does not return). */
 export class ApiServerMetrics {
-  private readonly kc = new KubeConfig();
+  private readonly access: ClusterAccess;
   constructor(kubeconfig: string) {
-    this.kc.loadFromFile(kubeconfig);
+    this.access = loadClusterAccess({ path: kubeconfig });
   }
 
   private async text(): Promise<string> {
-    const opts: RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(opts);
-    const url = new URL('/metrics', this.kc.getCurrentCluster()!.server);
+    const a = this.access;
+    const opts: RequestOptions = { ca: a.ca, cert: a.cert, key: a.key, rejectUnauthorized: a.rejectUnauthorized, servername: a.servername, headers: await a.headers() };
+    const url = new URL(`${a.server}/metrics`);
     return new Promise((resolve, reject) => {
-      const req = request(url, { ...opts, method: 'GET', timeout: 30_000 }, (res) => {
+      const req = (url.protocol === 'http:' ? httpRequest : request)(url, { ...opts, method: 'GET', timeout: 30_000 }, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (c: string) => (body += c));
         res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET /metrics: HTTP ${res.statusCode}`))));

@@ -13,7 +13,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_CONCURRENCY } from '../bench/operator.ts';
 import { organizations } from '../bench/organizations.ts';
 import type { BenchContext, Scenario, ScenarioResult } from '../bench/scenario.ts';
@@ -119,9 +118,7 @@ async function main(): Promise<number> {
       cleanup.add('stop the control plane', () => cp.stop());
       kubeconfig = cp.kubeconfigPath;
     }
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    const client = new KubeClient(kc, { fieldManager: 'miniapps-bench', connections: Math.max(16, concurrency * 2), userAgent: 'miniapps-bench' });
+    const client = KubeClient.fromKubeconfig(kubeconfig, { fieldManager: 'miniapps-bench', connections: Math.max(16, concurrency * 2), userAgent: 'miniapps-bench' });
     cleanup.add('close the client', () => client.close());
     const ctx: BenchContext = {
       kubeconfig,

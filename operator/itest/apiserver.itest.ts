@@ -1,6 +1,5 @@
 // A private control plane for tests that restart the API server or need etcd
 // compaction: the shared one stays untouched.
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Informer } from '../runtime/cache.ts';
@@ -21,9 +20,7 @@ beforeAll(async () => {
     // Watches straight from etcd, compacted every 2s: an old resourceVersion is really gone.
     apiServerFlags: ['--watch-cache=false', `--etcd-compaction-interval=${COMPACTION_MS / 1000}s`],
   });
-  const kc = new KubeConfig();
-  kc.loadFromFile(cp.kubeconfigPath);
-  client = new KubeClient(kc, { fieldManager: 'test' });
+  client = KubeClient.fromKubeconfig(cp.kubeconfigPath, { fieldManager: 'test' });
 });
 
 afterAll(async () => {

@@ -1,8 +1,8 @@
 // A runtime KubeClient on the test cluster, for integration tests.
 import { KubeClient } from '../runtime/kube/client.ts';
-import { testKubeConfig } from './index.ts';
+import { testKubeconfig } from './index.ts';
 
 /** An admin client on the test cluster, writing as the field manager `test`. */
 export function testClient(): KubeClient {
-  return new KubeClient(testKubeConfig(), { fieldManager: 'test' });
+  return KubeClient.fromKubeconfig(testKubeconfig(), { fieldManager: 'test' });
 }

@@ -514,12 +514,9 @@ export async function installCRDs(kubeconfigPath: string, dir = 'crds', opts: In
   // which would install CRDs without their CEL rules and enums.
   const { KubeClient } = await import('../runtime/kube/client.ts');
   const { Resources } = await import('../runtime/kube/resource.ts');
-  const k8s = await import('@kubernetes/client-node');
   const YAML = await import('yaml');
   const log = opts.log ?? noop;
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  const client = new KubeClient(kc, { fieldManager: opts.fieldManager ?? 'miniapps-testenv' });
+  const client = KubeClient.fromKubeconfig(kubeconfigPath, { fieldManager: opts.fieldManager ?? 'miniapps-testenv' });
   try {
     const absDir = resolve(REPO_ROOT, dir);
     if (!existsSync(absDir)) throw new Error(`CRD folder ${absDir} does not exist`);

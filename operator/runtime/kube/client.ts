@@ -1,10 +1,13 @@
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { RequestOptions } from 'node:https';
-import { Agent, request as undiciRequest } from 'undici';
-import type { Dispatcher } from 'undici';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ApiError } from '../errors.ts';
+import { loadClusterAccess } from './kubeconfig.ts';
+import type { ClusterAccess } from './kubeconfig.ts';
 import { apiVersionOf, resourcePath } from './resource.ts';
 import type { ResourceType } from './resource.ts';
+
+export type { ClusterAccess } from './kubeconfig.ts';
 
 export type ObjectMetaLike = {
   name?: string;
@@ -57,72 +60,75 @@ export interface KubeClientOptions {
   /** The most connections kept to the API server for requests (watches use their own). */
   connections?: number;
   userAgent?: string;
-  /** How long the authentication headers (tokens from exec plugins, files) are reused. */
-  authRefreshMs?: number;
+  /** How long a request may stay silent (no bytes either way) before it fails. Default 30 s; watches have none. */
+  timeoutMs?: number;
 }
 
-interface AuthState {
-  headers: Record<string, string>;
-  dispatcher: Dispatcher;
-  watchDispatcher: Dispatcher;
-  at: number;
+interface Agents {
+  /** The client certificate and key the agents were made with (exec plugins may rotate them). */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  requests: HttpAgent;
+  watches: HttpAgent;
+}
+
+interface Exchange {
+  res: IncomingMessage;
+  /** The body, unless the response is streamed (watches). */
+  text?: string;
 }
 
 /**
- * A small REST client for the Kubernetes API. It takes cluster address and credentials
- * from a client-node KubeConfig (every authentication kind that client-node supports) and
- * keeps pooled keep-alive connections, which client-node's generated clients do not (they
- * build a new connection pool per request). Controllers never use it directly: the runtime
- * wraps it in the cache, apply and event helpers.
+ * A small REST client for the Kubernetes API on node:https, with pooled keep-alive
+ * connections (watches on a pool of their own) and the credentials of a ClusterAccess
+ * (kubeconfig, in-cluster, exec plugins). It imports neither @kubernetes/client-node nor
+ * undici: together they cost the operator process more than 100 MB of memory.
+ * Controllers never use it directly: the runtime wraps it in the cache, apply and event
+ * helpers.
  */
 export class KubeClient {
   readonly server: string;
   readonly fieldManager: string;
-  private readonly kc: KubeConfig;
+  readonly access: ClusterAccess;
   private readonly opts: Required<KubeClientOptions>;
-  private auth?: Promise<AuthState>;
+  private agents?: Agents;
+  private retired: HttpAgent[] = [];
 
-  constructor(kc: KubeConfig, opts: KubeClientOptions = {}) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('The kubeconfig has no current cluster');
-    this.kc = kc;
-    this.server = cluster.server.replace(/\/+$/, '');
+  constructor(access: ClusterAccess, opts: KubeClientOptions = {}) {
+    this.access = access;
+    this.server = access.server.replace(/\/+$/, '');
     this.opts = {
       fieldManager: opts.fieldManager ?? 'miniapps-operator',
       connections: opts.connections ?? 32,
       userAgent: opts.userAgent ?? 'miniapps-operator',
-      authRefreshMs: opts.authRefreshMs ?? 60_000,
+      timeoutMs: opts.timeoutMs ?? 30_000,
     };
     this.fieldManager = this.opts.fieldManager;
   }
 
-  private async authState(forceRefresh = false): Promise<AuthState> {
-    const current = this.auth ? await this.auth.catch(() => undefined) : undefined;
-    if (current && !forceRefresh && Date.now() - current.at < this.opts.authRefreshMs) return current;
-    this.auth = (async () => {
-      const https: RequestOptions = {};
-      await this.kc.applyToHTTPSOptions(https);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(https.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-      const user = this.kc.getCurrentUser();
-      if (user?.username) headers.Authorization = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
-      const tls = { ca: https.ca, cert: https.cert, key: https.key, rejectUnauthorized: https.rejectUnauthorized, servername: https.servername } as Record<string, unknown>;
-      for (const k of Object.keys(tls)) if (tls[k] === undefined) delete tls[k];
-      const sameTls = current && JSON.stringify(tls) === (current as AuthState & { tlsKey?: string }).tlsKey;
-      const state = {
-        headers,
-        dispatcher: sameTls ? current!.dispatcher : new Agent({ connect: tls, connections: this.opts.connections, keepAliveTimeout: 30_000, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 }),
-        watchDispatcher: sameTls ? current!.watchDispatcher : new Agent({ connect: tls, keepAliveTimeout: 30_000, bodyTimeout: 0, headersTimeout: 60_000 }),
-        at: Date.now(),
-        tlsKey: JSON.stringify(tls),
-      };
-      if (current && !sameTls) {
-        void current.dispatcher.close().catch(() => {});
-        void current.watchDispatcher.close().catch(() => {});
-      }
-      return state;
-    })();
-    return this.auth;
+  /** A client for the kubeconfig at `path`, or wherever kubectl would look without one. */
+  static fromKubeconfig(path?: string, opts?: KubeClientOptions): KubeClient {
+    return new KubeClient(loadClusterAccess({ path }), opts);
+  }
+
+  /** The agents for the current client certificate; new ones when it changed. */
+  private agentsFor(): Agents {
+    const a = this.access;
+    const cur = this.agents;
+    if (cur && cur.cert === a.cert && cur.key === a.key) return cur;
+    // In-flight requests and watches finish on the old agents' sockets, which close when idle.
+    if (cur) this.retired.push(cur.requests, cur.watches);
+    const tls = this.server.startsWith('https:')
+      ? { ca: a.ca, cert: a.cert, key: a.key, rejectUnauthorized: a.rejectUnauthorized, servername: a.servername }
+      : undefined;
+    for (const k of Object.keys(tls ?? {}) as (keyof NonNullable<typeof tls>)[]) if (tls![k] === undefined) delete tls![k];
+    // `timeout` closes idle keep-alive sockets after 30 s, before the API server would. On a
+    // socket in use it only emits 'timeout' (a request's own setTimeout replaces it; a watch
+    // ignores it: the informer's watchdog judges silence).
+    const make = (maxSockets: number) =>
+      tls ? new HttpsAgent({ keepAlive: true, maxSockets, timeout: 30_000, ...tls }) : new HttpAgent({ keepAlive: true, maxSockets, timeout: 30_000 });
+    this.agents = { cert: a.cert, key: a.key, requests: make(this.opts.connections), watches: make(Infinity) };
+    return this.agents;
   }
 
   private url(path: string, query?: RequestOpts['query']): string {
@@ -131,35 +137,69 @@ export class KubeClient {
     return u.toString();
   }
 
-  private headers(auth: AuthState, opts: RequestOpts): Record<string, string> {
-    const h: Record<string, string> = { ...auth.headers, accept: 'application/json', 'user-agent': this.opts.userAgent };
-    if (opts.body !== undefined) h['content-type'] = opts.contentType ?? 'application/json';
+  private headers(auth: Record<string, string>, opts: RequestOpts, body: string | undefined): OutgoingHttpHeaders {
+    const h: OutgoingHttpHeaders = { ...auth, accept: 'application/json', 'user-agent': this.opts.userAgent };
+    if (body !== undefined) {
+      h['content-type'] = opts.contentType ?? 'application/json';
+      h['content-length'] = Buffer.byteLength(body);
+    }
     if (opts.as) {
       h['impersonate-user'] = opts.as.user;
-      // undici takes repeated headers as an array value; typed loosely here.
-      if (opts.as.groups?.length) (h as Record<string, unknown>)['impersonate-group'] = opts.as.groups;
+      // An array value becomes one header line per group.
+      if (opts.as.groups?.length) h['impersonate-group'] = opts.as.groups;
     }
     return h;
   }
 
+  /**
+   * Sends one request and resolves with the response: its body read, or (`stream`) still
+   * streaming. A 401 is sent once more with refreshed credentials; a request that met a
+   * keep-alive socket the server had just closed is sent once more.
+   */
+  private async exchange(method: string, path: string, opts: RequestOpts, stream: boolean): Promise<Exchange> {
+    const url = this.url(path, opts.query);
+    const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    let refreshed = false;
+    let resent = false;
+    for (;;) {
+      const headers = this.headers(await this.access.headers(), opts, body);
+      const agents = this.agentsFor();
+      let ex: Exchange;
+      try {
+        ex = await send({
+          method,
+          url,
+          headers,
+          body,
+          agent: stream ? agents.watches : agents.requests,
+          timeoutMs: stream ? undefined : (opts.timeoutMs ?? this.opts.timeoutMs),
+          signal: opts.signal,
+          stream,
+        });
+      } catch (err) {
+        if (err instanceof StaleSocketError && !resent) {
+          resent = true;
+          continue;
+        }
+        throw err;
+      }
+      if (ex.res.statusCode === 401 && !refreshed) {
+        // Credentials may have rotated (bound tokens, exec plugins): ask for them again.
+        if (stream) ex.res.destroy();
+        refreshed = true;
+        this.access.refresh();
+        continue;
+      }
+      return ex;
+    }
+  }
+
   /** One JSON request; throws ApiError for any non-2xx answer. */
   async request<T = unknown>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const auth = await this.authState(attempt > 0);
-      // Timeouts come from the dispatcher (headersTimeout, bodyTimeout), not a timer per request.
-      const res = await undiciRequest(this.url(path, opts.query), {
-        method: method as Dispatcher.HttpMethod,
-        headers: this.headers(auth, opts),
-        body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
-        dispatcher: auth.dispatcher,
-        signal: opts.signal,
-        ...(opts.timeoutMs ? { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs } : {}),
-      });
-      const text = await res.body.text();
-      if (res.statusCode === 401 && attempt === 0) continue; // credentials may have rotated
-      if (res.statusCode >= 200 && res.statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
-      throw toApiError(res.statusCode, text, method, path);
-    }
+    const { res, text = '' } = await this.exchange(method, path, opts, false);
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
+    throw toApiError(status, text, method, path);
   }
 
   async get<T extends AnyObject>(rt: ResourceType, name: string, namespace?: string): Promise<T | undefined> {
@@ -255,43 +295,114 @@ export class KubeClient {
     rt: ResourceType,
     opts: { namespace?: string; resourceVersion: string; labelSelector?: string; timeoutSeconds?: number; signal: AbortSignal },
   ): AsyncGenerator<WatchEvent<T>> {
-    const auth = await this.authState();
-    const res = await undiciRequest(
-      this.url(resourcePath(rt, { namespace: opts.namespace }), {
-        watch: 1,
-        resourceVersion: opts.resourceVersion,
-        allowWatchBookmarks: true,
-        labelSelector: opts.labelSelector,
-        timeoutSeconds: opts.timeoutSeconds,
-      }),
-      { method: 'GET', headers: this.headers(auth, {}), dispatcher: auth.watchDispatcher, signal: opts.signal },
-    );
-    if (res.statusCode !== 200) {
-      const text = await res.body.text();
-      throw toApiError(res.statusCode, text, 'WATCH', resourcePath(rt, { namespace: opts.namespace }));
-    }
-    const decoder = new TextDecoder();
-    let buffered = '';
+    const path = resourcePath(rt, { namespace: opts.namespace });
+    const query = { watch: 1, resourceVersion: opts.resourceVersion, allowWatchBookmarks: true, labelSelector: opts.labelSelector, timeoutSeconds: opts.timeoutSeconds };
+    const { res } = await this.exchange('GET', path, { query, signal: opts.signal }, true);
     try {
-      for await (const chunk of res.body) {
-        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl).trim();
-          buffered = buffered.slice(nl + 1);
-          if (line) yield JSON.parse(line) as WatchEvent<T>;
-        }
+      if (res.statusCode !== 200) throw toApiError(res.statusCode ?? 0, await readText(res), 'WATCH', path);
+      const lines = new LineSplitter();
+      try {
+        for await (const chunk of res) for (const line of lines.push(chunk as Buffer)) yield JSON.parse(line) as WatchEvent<T>;
+      } catch (err) {
+        throw opts.signal.aborted ? opts.signal.reason : err;
       }
+      for (const line of lines.end()) yield JSON.parse(line) as WatchEvent<T>;
+      if (opts.signal.aborted) throw opts.signal.reason;
     } finally {
-      res.body.destroy();
+      // A watch the caller left early (or that failed) does not go back to the pool.
+      if (!res.complete) res.destroy();
     }
   }
 
   async close(): Promise<void> {
-    const state = this.auth ? await this.auth.catch(() => undefined) : undefined;
-    this.auth = undefined;
-    if (state) await Promise.all([state.dispatcher.close(), state.watchDispatcher.destroy()]).catch(() => {});
+    for (const agent of [...this.retired, this.agents?.requests, this.agents?.watches]) agent?.destroy();
+    this.agents = undefined;
+    this.retired = [];
   }
+}
+
+/** Splits a byte stream into trimmed non-empty lines; chunks may split lines and UTF-8 characters. */
+export class LineSplitter {
+  private readonly decoder = new TextDecoder();
+  private rest = '';
+
+  push(chunk: Uint8Array): string[] {
+    const text = this.rest + this.decoder.decode(chunk, { stream: true });
+    const out: string[] = [];
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      const line = text.slice(start, nl).trim();
+      if (line) out.push(line);
+      start = nl + 1;
+    }
+    this.rest = text.slice(start);
+    return out;
+  }
+
+  end(): string[] {
+    const line = (this.rest + this.decoder.decode()).trim();
+    this.rest = '';
+    return line ? [line] : [];
+  }
+}
+
+/** A request that met a keep-alive socket the server had closed: it never reached the server. */
+class StaleSocketError extends Error {
+  constructor(cause: unknown) {
+    super('The API server closed an idle connection as a request went out', { cause });
+    this.name = 'StaleSocketError';
+  }
+}
+
+interface SendArgs {
+  method: string;
+  url: string;
+  headers: OutgoingHttpHeaders;
+  body?: string;
+  agent: HttpAgent;
+  /** Inactivity timeout of the socket while this request has it (no timer of its own). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  stream: boolean;
+}
+
+function send(a: SendArgs): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    let responded = false;
+    const req = (a.url.startsWith('https:') ? httpsRequest : httpRequest)(a.url, { method: a.method, headers: a.headers, agent: a.agent, signal: a.signal });
+    const what = () => `${a.method} ${new URL(a.url).pathname}`;
+    const fail = (err: Error) => {
+      if (timedOut) reject(Object.assign(new Error(`${what()}: no answer for ${a.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      else if (!responded && req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !a.signal?.aborted) reject(new StaleSocketError(err));
+      else reject(err);
+    };
+    req.on('error', fail);
+    if (a.timeoutMs) {
+      req.setTimeout(a.timeoutMs, () => {
+        timedOut = true;
+        req.destroy();
+      });
+    }
+    req.on('response', (res) => {
+      responded = true;
+      if (a.stream) return resolve({ res });
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ res, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', fail);
+      res.on('close', () => {
+        if (!res.complete) fail(new Error(`${what()}: the connection closed before the answer was complete`));
+      });
+    });
+    req.end(a.body);
+  });
+}
+
+async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function toApiError(status: number, text: string, method: string, path: string): ApiError {
