@@ -1,7 +1,17 @@
 import type { Logger } from 'pino';
-import { platformConfigController } from './controllers/platformconfig/controller.ts';
-import { organizationController } from './controllers/organization/controller.ts';
+import { memberships, organizations } from './controllers/caches.ts';
 import type { ControllerDeps } from './controllers/deps.ts';
+import { MembershipAcceptance } from './controllers/membership/acceptance.ts';
+import { membershipValidator } from './controllers/membership/admission.ts';
+import { membershipController } from './controllers/membership/controller.ts';
+import { SmtpInvitationMailer } from './controllers/membership/mail.ts';
+import { appCapabilityValidator, organizationValidator } from './controllers/organization/admission.ts';
+import { organizationController } from './controllers/organization/controller.ts';
+import { platformConfigController, platformSettings } from './controllers/platformconfig/controller.ts';
+import { Kinds, MANAGED_BY_SELECTOR } from './controllers/shared.ts';
+import { Mailer } from './invitations/mailer.ts';
+import { loadOrCreateSigningKey } from './invitations/token.ts';
+import { AcceptServer } from './servers/accept.ts';
 import { ObjectWriter } from './runtime/apply.ts';
 import { systemClock } from './runtime/clock.ts';
 import type { Clock } from './runtime/clock.ts';
@@ -48,6 +58,8 @@ export class Operator {
   readonly manager: Manager;
   readonly health: HealthServer;
   webhook?: WebhookServer;
+  accept?: AcceptServer;
+  private webhookRegistration?: string;
   private readonly clock: Clock;
   private readonly elector?: LeaderElector;
 
@@ -78,7 +90,7 @@ export class Operator {
     this.health = new HealthServer(this.metrics.registry, { healthy: () => true, ready: () => this.manager.hasSynced() }, cfg.httpBindAddress);
   }
 
-  private deps(): ControllerDeps {
+  private controllerDeps(): ControllerDeps {
     return {
       manager: this.manager,
       writer: new ObjectWriter(this.client),
@@ -96,16 +108,43 @@ export class Operator {
     const cfg = this.config;
     await this.ensureOwnNamespace();
     if (cfg.webhookBindAddress) await this.startWebhook();
-    const deps = this.deps();
-    for (const spec of [platformConfigController(deps), organizationController(deps)]) {
-      this.manager.add(spec);
+    const deps = this.controllerDeps();
+    const signingKey = await loadOrCreateSigningKey(this.client, cfg.namespace);
+    const mailer = cfg.smtpHost ? new SmtpInvitationMailer(await this.mailer(), signingKey, cfg.publicUrl) : undefined;
+    if (!mailer) this.log.warn('No SMTP server configured (--smtp-host): invitations will not be sent');
+    for (const spec of [platformConfigController(deps), organizationController(deps), membershipController(deps, { mailer })]) this.manager.add(spec);
+    this.registerValidators();
+    if (cfg.publicBindAddress) {
+      const backend = new MembershipAcceptance({ client: this.client, members: memberships(this.manager), orgs: organizations(this.manager), signingKey, clock: this.clock });
+      this.accept = new AcceptServer({ address: cfg.publicBindAddress, log: this.log, backend });
+      await this.accept.start();
     }
     const port = await this.health.start();
-    this.log.info({ port, webhookPort: this.webhook?.port, leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
+    this.log.info({ port, webhookPort: this.webhook?.port, publicPort: this.accept?.port, leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
     void this.manager.start((reason) => onFatal(`Leadership lost: ${reason}`)).catch((err: unknown) => onFatal(errorMessage(err)));
   }
 
-  /** The operator keeps its Lease (and later its Secrets) in its own namespace. */
+  /** Cross-object rules, checked at admission from the caches (every replica serves them). */
+  private registerValidators(): void {
+    const webhook = this.webhook;
+    if (!webhook) return;
+    const orgs = organizations(this.manager);
+    const namespaces = this.manager.informer(Resources.Namespace, { labelSelector: MANAGED_BY_SELECTOR });
+    webhook.register('Organization', organizationValidator(platformSettings({ manager: this.manager })));
+    webhook.register('Membership', membershipValidator(memberships(this.manager), orgs, namespaces));
+    webhook.register('SuperApp', appCapabilityValidator(orgs, 'SuperApp'));
+    webhook.register('MiniApp', appCapabilityValidator(orgs, 'MiniApp'));
+    // The webhook answers only from synced caches: make sure the kinds it reads are cached.
+    this.manager.informer(Kinds.PlatformConfig);
+  }
+
+  private async mailer(): Promise<Mailer> {
+    const cfg = this.config;
+    const config = { host: cfg.smtpHost!, port: cfg.smtpPort, security: cfg.smtpSecurity, from: cfg.smtpFrom };
+    return cfg.smtpCredentialsSecret ? Mailer.fromSecret(this.client, cfg.smtpCredentialsSecret, config) : new Mailer(config);
+  }
+
+  /** The operator keeps its Lease and its Secrets in its own namespace. */
   private async ensureOwnNamespace(): Promise<void> {
     const ns = this.config.namespace;
     if (await this.client.get(Resources.Namespace, ns)) return;
@@ -118,8 +157,9 @@ export class Operator {
     this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress!, this.log, () => this.manager.hasSynced());
     const port = await this.webhook.start();
     if (cfg.webhookRegister) {
+      this.webhookRegistration = `miniapps-operator-${cfg.namespace}-${port}`;
       await registerWebhook(this.client, {
-        name: `miniapps-operator-${cfg.namespace}`,
+        name: this.webhookRegistration,
         url: `https://${cfg.webhookHost.includes(':') ? `[${cfg.webhookHost}]` : cfg.webhookHost}:${port}${WEBHOOK_PATH}`,
         caBundlePEM: tls.caPEM,
       });
@@ -154,7 +194,9 @@ export class Operator {
   /** Drains in-flight reconciles, releases the lease, closes the listeners. */
   async stop(): Promise<void> {
     await this.manager.stop();
-    await Promise.all([this.health.stop(), this.webhook?.stop()]);
+    // A registration pointing at a stopped local process would only slow admission down.
+    if (this.webhookRegistration) await this.client.delete(Resources.ValidatingWebhookConfiguration, this.webhookRegistration).catch(() => false);
+    await Promise.all([this.health.stop(), this.webhook?.stop(), this.accept?.stop()]);
     await this.client.close();
   }
 }

@@ -78,12 +78,13 @@ export class OperatorProcess {
     if (opts.waitForStart !== false) {
       let exited = false;
       void p.exit.then(() => (exited = true));
+      // Started and ready: caches synced, so the webhook answers and reconciles see everything.
       await eventually(
-        () => {
+        async () => {
           if (exited) throw new Error(`operator exited at start: ${p.describe()}`);
-          return p.healthPort > 0;
+          return p.healthPort > 0 && (await p.ready());
         },
-        { timeoutMs: 30_000, describe: 'the operator to start' },
+        { timeoutMs: 30_000, describe: 'the operator to start and be ready' },
       );
     }
     return p;

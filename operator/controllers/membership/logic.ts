@@ -2,6 +2,7 @@ import { MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/in
 import type { Membership, MembershipPhase, MembershipStatus } from '../../api/index.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
+import { invitationMessageId } from '../../invitations/message.ts';
 
 /** Invitations sent automatically (the first and resends on expiry); a resend annotation always sends one more. */
 export const MAX_AUTOMATIC_ATTEMPTS = 3;
@@ -14,6 +15,7 @@ export const MembershipReasons = {
   SMTPNotConfigured: 'SMTPNotConfigured',
   SMTPUnavailable: 'SMTPUnavailable',
   RecipientRejected: 'RecipientRejected',
+  DeliveryUnconfirmed: 'DeliveryUnconfirmed',
   RoleBound: 'RoleBound',
   AwaitingAcceptance: 'AwaitingAcceptance',
   Suspended: 'Suspended',
@@ -35,7 +37,6 @@ export type InvitationPlan =
       notification: boolean;
     };
 
-export const invitationMessageId = (uid: string, attempt: number) => `<invitation.${uid}.${attempt}@miniapps.dev>`;
 
 const isAutomatic = (m: Membership) => m.spec.acceptance === 'Automatic';
 

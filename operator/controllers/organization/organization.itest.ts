@@ -87,14 +87,16 @@ describe('Organization', () => {
     expect(event).toMatchObject({ type: 'Warning', reason: 'NamespaceConflict' });
   });
 
-  it('is deleted with its namespace by the garbage collector', async () => {
+  it('is deleted, once confirmed, with its namespace', async () => {
     const name = uniqueName('gone');
     await createOrg(name);
     await waitReady(name);
+    await client.patch(Kinds.Organization, name, undefined, { metadata: { annotations: { 'miniapps.dev/confirm-delete': 'CONFIRM DELETE' } } });
     await client.delete(Kinds.Organization, name, undefined, { propagationPolicy: 'Background' });
     await eventually(async () => (await client.get(Resources.Namespace, `org-${name}`)) === undefined, {
       timeoutMs: 60_000,
       describe: `namespace org-${name} to be deleted`,
     });
+    await eventually(async () => (await client.get(Kinds.Organization, name)) === undefined, { describe: `Organization ${name} gone (finalizer removed)` });
   });
 });

@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// npm run demo [-- --keep] [-- --kubeconfig=PATH]
+//
+// With no kubeconfig: builds (once) and starts a local control plane (etcd,
+// kube-apiserver, kube-controller-manager on loopback), installs the CRDs, starts a
+// loopback SMTP server and the operator, applies examples/, accepts the invitations
+// through the acceptance page as the invited people would, and prints what converged.
+// Everything stops at the end, unless --keep (then it runs until Ctrl-C).
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { PLATFORM_CONFIG_NAME } from '../api/index.ts';
+import type { Membership, Organization, PlatformConfig } from '../api/index.ts';
+import { Kinds } from '../controllers/shared.ts';
+import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
+import { KubeClient } from '../runtime/kube/client.ts';
+import { Resources } from '../runtime/kube/resource.ts';
+import type { ResourceType } from '../runtime/kube/resource.ts';
+import { ControlPlane, REPO_ROOT, installCRDs } from '../testenv/controlplane.ts';
+import { eventually, freePort } from '../testenv/eventually.ts';
+import { OperatorProcess } from '../testenv/operator-process.ts';
+import { TestSmtpServer } from '../testenv/smtp.ts';
+
+const { values: flags } = parseArgs({ options: { keep: { type: 'boolean' }, kubeconfig: { type: 'string' } } });
+const say = (s = '') => process.stdout.write(`${s}\n`);
+const cleanups: (() => Promise<unknown>)[] = [];
+
+type Status = { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+const cond = (o: Status | undefined, type = 'Ready') => o?.status?.conditions?.find((c) => c.type === type);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+const KINDS: Record<string, ResourceType> = { ...Kinds, ConfigMap: Resources.ConfigMap, Secret: Resources.Secret, Namespace: Resources.Namespace };
+
+function examples(): ObjectBody[] {
+  const dir = join(REPO_ROOT, 'examples');
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as ObjectBody))
+    .filter(Boolean);
+}
+
+async function main(): Promise<void> {
+  let kubeconfig = flags.kubeconfig;
+  if (kubeconfig) {
+    say(`Using the cluster of ${kubeconfig}`);
+    await installCRDs(kubeconfig, 'crds', { log: say });
+  } else {
+    say('Starting a local control plane (the first run builds it from source: about 10 minutes)…');
+    const cp = await ControlPlane.start({ crdDir: 'crds', log: say });
+    cleanups.push(() => cp.stop());
+    kubeconfig = cp.kubeconfigPath;
+  }
+  const client = KubeClient.fromKubeconfig(kubeconfig, { fieldManager: 'kubectl' });
+  cleanups.push(() => client.close());
+
+  const smtp = await TestSmtpServer.start();
+  cleanups.push(() => smtp.stop());
+  const publicPort = await freePort();
+  const publicUrl = `http://127.0.0.1:${publicPort}/`;
+  say(`Loopback SMTP server on 127.0.0.1:${smtp.port}; acceptance page at ${publicUrl}`);
+  const operator = await OperatorProcess.start({
+    kubeconfig,
+    namespace: 'miniapps-system',
+    args: ['--smtp-host=127.0.0.1', `--smtp-port=${smtp.port}`, '--smtp-security=none', `--public-bind-address=127.0.0.1:${publicPort}`, `--public-url=${publicUrl}`, '--lease-duration=15s', '--renew-deadline=10s', '--retry-period=2s'],
+  });
+  cleanups.push(() => operator.stop());
+  say(`Operator started (metrics: http://127.0.0.1:${operator.healthPort}/metrics)`);
+
+  // Cluster-scoped objects first; the namespaced ones once their organization's namespace exists.
+  const docs = examples();
+  const apply = (o: ObjectBody) => client.apply(KINDS[o.kind!]!, o);
+  const clusterScoped = docs.filter((d) => !d.metadata.namespace);
+  for (const d of clusterScoped) await apply(d);
+  say(`Applied ${clusterScoped.length} cluster-scoped objects from examples/`);
+  const orgNames = clusterScoped.filter((d) => d.kind === 'Organization').map((d) => d.metadata.name!);
+  await eventually(async () => (await Promise.all(orgNames.map((n) => client.get<Organization>(Kinds.Organization, n)))).every((o) => cond(o, 'NamespaceReady')?.status === 'True'), {
+    timeoutMs: 60_000,
+    describe: 'the organizations’ namespaces',
+  });
+  const namespaced = docs.filter((d) => d.metadata.namespace);
+  for (const d of namespaced) await apply(d);
+  say(`Applied ${namespaced.length} namespaced objects from examples/`);
+
+  // The invited people accept through the page, with the link from their email.
+  const invited = namespaced.filter((d) => d.kind === 'Membership' && (d.spec as Membership['spec']).acceptance !== 'Automatic');
+  for (const m of invited) {
+    const email = (m.spec as Membership['spec']).email;
+    const mail = await eventually(() => smtp.messages.find((x) => JSON.stringify(x.to).includes(email)) ?? false, { timeoutMs: 60_000, describe: `the invitation email to ${email}` });
+    const token = new URL(/https?:\/\/\S+token=[\w.-]+/.exec(mail.text)![0]).searchParams.get('token')!;
+    const res = await fetch(new URL('invitations/accept', publicUrl), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString() });
+    say(`${email} opened the link from their email and accepted: HTTP ${res.status}`);
+  }
+
+  const all = async () => ({
+    pc: await client.get<PlatformConfig>(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME),
+    orgs: (await Promise.all(orgNames.map((n) => client.get<Organization>(Kinds.Organization, n)))).filter((o): o is Organization => !!o),
+    members: (await client.listAll<Membership>(Kinds.Membership)).items,
+  });
+  const state = await eventually(async () => {
+    const s = await all();
+    const ready = [s.pc, ...s.orgs, ...s.members].every((o) => cond(o as Status)?.status === 'True') && s.members.every((m) => m.status?.phase === 'Active');
+    return ready ? s : false;
+  }, { timeoutMs: 90_000, describe: 'every example Ready' });
+
+  say('\nConverged:\n');
+  say(table([
+    ['KIND', 'NAME', 'READY', 'DETAILS'],
+    ['PlatformConfig', PLATFORM_CONFIG_NAME, cond(state.pc)!.status, cond(state.pc, 'AdministratorsBound')?.message ?? ''],
+    ...state.orgs.map((o) => ['Organization', o.metadata.name, cond(o)!.status, `namespace ${o.status?.namespace}; members ${o.status?.members?.active} active, ${o.status?.members?.administrators} admin; icon: ${cond(o, 'IconValid')?.message ?? 'none'}; targets: ${cond(o, 'MiniAppTargetsResolved')?.message ?? 'none'}`]),
+  ]));
+  say('');
+  say(table([
+    ['NAMESPACE', 'MEMBERSHIP', 'EMAIL', 'ROLE', 'PHASE', 'READY'],
+    ...state.members.map((m) => [m.metadata.namespace!, m.metadata.name, m.spec.email, m.spec.role, m.status?.phase ?? '', cond(m)?.status ?? '']),
+  ]));
+  say('\nEmails the loopback SMTP server received:\n');
+  say(table([['TO', 'SUBJECT'], ...smtp.messages.map((m) => [String(m.to), m.subject])]));
+
+  say('\nWhat the API server allows each member (SubjectAccessReview, as kubectl --as would see it):\n');
+  const can = async (user: string, verb: string, resource: string, namespace: string, name?: string) =>
+    (await client.request<{ status: { allowed: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user, resourceAttributes: { group: 'miniapps.dev', verb, resource, namespace, name } } },
+    })).status.allowed ? 'yes' : 'no';
+  const rows = [['EMAIL', 'NAMESPACE', 'CREATE SUPERAPPS', 'CREATE MINIAPPS', 'CREATE MEMBERSHIPS', 'DELETE OWN MEMBERSHIP']];
+  for (const m of state.members) {
+    const ns = m.metadata.namespace!;
+    const user = m.spec.email.toLowerCase();
+    rows.push([m.spec.email, ns, await can(user, 'create', 'superapps', ns), await can(user, 'create', 'miniapps', ns), await can(user, 'create', 'memberships', ns), await can(user, 'delete', 'memberships', ns, m.metadata.name)]);
+  }
+  say(table(rows));
+
+  if (flags.keep) {
+    say(`\nEverything keeps running. In another shell:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get organizations,memberships -A\nPress Ctrl-C to stop.`);
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  }
+}
+
+async function cleanup(): Promise<void> {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+}
+
+process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
+main().then(
+  async () => {
+    await cleanup();
+    say('\nDemo finished; everything it started is stopped.');
+  },
+  async (err: unknown) => {
+    process.stderr.write(`Demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    await cleanup();
+    process.exit(1);
+  },
+);

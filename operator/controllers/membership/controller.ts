@@ -1,0 +1,217 @@
+import { isDeepStrictEqual } from 'node:util';
+import { MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/index.ts';
+import type { Membership, MembershipStatus, Organization } from '../../api/index.ts';
+import { needsApply } from '../../runtime/apply.ts';
+import type { Informer } from '../../runtime/cache.ts';
+import { keyOf } from '../../runtime/cache.ts';
+import { rfc3339 } from '../../runtime/clock.ts';
+import { setConditions } from '../../runtime/conditions.ts';
+import type { ConditionInput } from '../../runtime/conditions.ts';
+import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
+import { errorMessage } from '../../runtime/errors.ts';
+import type { AnyObject } from '../../runtime/kube/client.ts';
+import { Resources } from '../../runtime/kube/resource.ts';
+import { Index, emailKey, memberships, organizationOf, organizations, ownedBindings } from '../caches.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { memberAccess } from '../organization/rbac.ts';
+import { platformSettings } from '../platformconfig/controller.ts';
+import type { PlatformSettings } from '../platformconfig/logic.ts';
+import { Kinds, MANAGED_BY_SELECTOR } from '../shared.ts';
+import { MembershipReasons, membershipConditions, nextCheck, phaseOf, planInvitation } from './logic.ts';
+import type { Invitation } from './logic.ts';
+import type { InvitationMailer } from './mail.ts';
+
+/** Field managers: each writes its own part of status, so none can erase another's. */
+export const INVITATION_FIELD_MANAGER = 'miniapps-operator-invitations';
+
+type Obj = AnyObject & Record<string, unknown>;
+
+export interface MembershipOptions {
+  /** Sends invitation emails; undefined when no SMTP server is configured. */
+  mailer?: InvitationMailer;
+}
+
+export class MembershipReconciler implements Reconciler {
+  private readonly deps: ControllerDeps;
+  private readonly opts: MembershipOptions;
+  private readonly members: Informer<Membership>;
+  private readonly orgs: Informer<Organization>;
+  private readonly bindings: Informer<AnyObject>;
+  private readonly roles: Informer<Obj>;
+  private readonly settings: () => PlatformSettings;
+
+  constructor(deps: ControllerDeps, opts: MembershipOptions) {
+    this.deps = deps;
+    this.opts = opts;
+    this.members = memberships(deps.manager);
+    this.orgs = organizations(deps.manager);
+    this.bindings = ownedBindings(deps.manager);
+    this.roles = deps.manager.informer<Obj>(Resources.Role, { labelSelector: MANAGED_BY_SELECTOR });
+    this.settings = platformSettings(deps);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | void> {
+    let m = this.members.get(key);
+    if (!m || m.metadata.deletionTimestamp) return; // the garbage collector removes the RoleBinding with it
+    const namespace = m.metadata.namespace!;
+    const org = organizationOf(this.orgs, namespace);
+    const settings = this.settings();
+    const blocked = this.blocked(m, org);
+    if (blocked) {
+      await this.revokeAccess(m);
+      await this.writeStatus(m, phaseOf(m, this.deps.clock.now()), [
+        { ...blocked, type: MembershipConditions.AccessGranted },
+        { ...blocked, type: MembershipConditions.Ready },
+      ]);
+      return;
+    }
+    const now = this.deps.clock.now();
+    let sendProblem: ConditionInput | undefined;
+    if (planInvitation(m, now, settings.invitationTTLMs).kind === 'send') {
+      const outcome = await this.sendInvitation(m, org!, settings, now);
+      if (!outcome) return; // deleted meanwhile
+      m = outcome.membership;
+      sendProblem = outcome.problem;
+    }
+    const phase = phaseOf(m, now);
+    const access = memberAccess(m, org!, namespace, settings);
+    const bound = phase === 'Active';
+    if (bound) {
+      await this.grantAccess(access);
+    } else {
+      await this.revokeAccess(m);
+    }
+    const subject = access.roleBinding.subjects?.[0]?.name ?? m.spec.email;
+    await this.writeStatus(m, phase, membershipConditions(m, phase, { bound, subject, namespace, roleName: access.roleBinding.roleRef.name }, sendProblem));
+    if (sendProblem?.reason === MembershipReasons.SMTPUnavailable) throw new Error(sendProblem.message);
+    const after = nextCheck(m, now);
+    return after ? { requeueAfterMs: after } : undefined;
+  }
+
+  /** Why this membership can grant nothing at all, if it cannot. */
+  private blocked(m: Membership, org: Organization | undefined): ConditionInput | undefined {
+    if (!org) {
+      return {
+        type: MembershipConditions.Ready,
+        status: 'False',
+        reason: MembershipReasons.OrganizationNotFound,
+        message: `Namespace ${m.metadata.namespace} belongs to no Organization; create Memberships in an organization's namespace`,
+      };
+    }
+    const sameEmail = this.members.byIndex(Index.email, emailKey(m.metadata.namespace!, m.spec.email));
+    const first = sameEmail.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name))[0];
+    if (first && first.metadata.name !== m.metadata.name) {
+      return {
+        type: MembershipConditions.Ready,
+        status: 'False',
+        reason: MembershipReasons.DuplicateEmail,
+        message: `${m.spec.email} already has Membership ${first.metadata.name} in this organization; change that one and delete this one`,
+      };
+    }
+    return undefined;
+  }
+
+  /**
+   * Sends the due invitation exactly once per attempt: decide on a fresh read (not the
+   * cache), record the attempt in status before sending (compare-and-swap), and record
+   * it sent inside the SMTP transaction, before the final dot that makes the server
+   * accept the message. A crash before the dot delivers nothing and the same attempt
+   * (same Message-ID, same link) is sent again; after the record, never again.
+   */
+  private async sendInvitation(cached: Membership, org: Organization, settings: PlatformSettings, now: Date): Promise<{ membership: Membership; problem?: ConditionInput } | undefined> {
+    const mailer = this.opts.mailer;
+    if (!mailer) {
+      return {
+        membership: cached,
+        problem: {
+          type: MembershipConditions.InvitationSent,
+          status: 'False',
+          reason: MembershipReasons.SMTPNotConfigured,
+          message: 'No SMTP server is configured; start the operator with --smtp-host (see --help) so invitations can be sent',
+        },
+      };
+    }
+    let m = await this.deps.writer.client.get<Membership>(Kinds.Membership, cached.metadata.name, cached.metadata.namespace);
+    if (!m) return undefined;
+    const plan = planInvitation(m, now, settings.invitationTTLMs);
+    if (plan.kind !== 'send') return { membership: m };
+    if (!isDeepStrictEqual(m.status?.invitation, plan.invitation)) m = await this.writeInvitation(m, plan.invitation);
+    const intent = m;
+    try {
+      const result = await mailer.send({ membership: intent, organization: org, invitation: plan.invitation, notification: plan.notification }, async () => {
+        m = await this.writeInvitation(intent, { ...plan.invitation, sentAt: rfc3339(now) });
+      });
+      if (!result.accepted) {
+        // Recorded as sent, so never sent twice; the person may not have it.
+        const problem = {
+          reason: MembershipReasons.DeliveryUnconfirmed,
+          message: `The mail server did not confirm the email to ${m.spec.email} (${result.response}); if it does not arrive, set the annotation ${RESEND_INVITATION_ANNOTATION} to a new value to send another`,
+        };
+        this.deps.recorder.event(m, 'Warning', problem.reason, problem.message);
+        return { membership: m, problem: { type: MembershipConditions.InvitationSent, status: 'False', ...problem } };
+      }
+      const attempt = plan.invitation.attempts;
+      this.deps.recorder.event(m, 'Normal', plan.notification ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent, plan.notification ? `Access notification sent to ${m.spec.email}` : `Invitation ${attempt} sent to ${m.spec.email}; it expires at ${plan.invitation.expiresAt}`);
+      return { membership: m };
+    } catch (err) {
+      const problem = mailer.classify(err);
+      if (!problem) throw new Error(`Invitation for ${m.spec.email} not sent: ${errorMessage(err)}`, { cause: err });
+      this.deps.recorder.event(m, 'Warning', problem.reason, problem.message);
+      return { membership: m, problem: { type: MembershipConditions.InvitationSent, status: 'False', ...problem } };
+    }
+  }
+
+  /** Compare-and-swap of status.invitation under its own field manager. */
+  private async writeInvitation(m: Membership, invitation: Invitation): Promise<Membership> {
+    const written = await this.deps.writer.applyStatus(Kinds.Membership, m, { invitation }, { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: m.metadata.resourceVersion });
+    return written ?? m;
+  }
+
+  /** Binds the member's own Role (its roleRef never changes; a new role or apps limit only rewrites the rules). */
+  private async grantAccess(access: ReturnType<typeof memberAccess>): Promise<void> {
+    const { name, namespace } = access.role.metadata as { name: string; namespace: string };
+    if (needsApply(this.roles.getByName(name, namespace), access.role, ['rules'])) await this.deps.writer.apply(Resources.Role, access.role);
+    if (needsApply(this.bindings.getByName(name, namespace) as Obj | undefined, access.roleBinding, ['roleRef', 'subjects'])) {
+      await this.deps.writer.apply(Resources.RoleBinding, access.roleBinding);
+    }
+  }
+
+  /** Removes the RoleBinding (and per-member Role) this Membership owns, if any. */
+  private async revokeAccess(m: Membership): Promise<void> {
+    for (const rb of this.bindings.byIndex(Index.owner, m.metadata.uid!)) {
+      await this.deps.writer.client.delete(Resources.RoleBinding, rb.metadata.name!, rb.metadata.namespace, { uid: rb.metadata.uid });
+      await this.deps.writer.client.delete(Resources.Role, rb.metadata.name!, rb.metadata.namespace);
+    }
+  }
+
+  private async writeStatus(m: Membership, phase: MembershipStatus['phase'], conditions: ConditionInput[]): Promise<void> {
+    const status = {
+      phase,
+      observedGeneration: m.metadata.generation,
+      conditions: setConditions(m.status?.conditions, conditions, m.metadata.generation, this.deps.clock.now()),
+    };
+    const written = await this.deps.writer.applyStatus(Kinds.Membership, m, status);
+    const ready = conditions.find((c) => c.type === MembershipConditions.Ready);
+    if (written && ready?.status === 'False' && ready.reason !== MembershipReasons.InvitationPending) this.deps.recorder.event(m, 'Warning', ready.reason, ready.message);
+  }
+}
+
+export function membershipController(deps: ControllerDeps, opts: MembershipOptions, concurrency?: number): ControllerSpec {
+  const reconciler = new MembershipReconciler(deps, opts);
+  const members = memberships(deps.manager);
+  const inNamespace = (ns: string | undefined) => (ns ? members.byIndex(Index.namespace, ns).map(keyOf) : []);
+  return {
+    name: 'membership',
+    for: Kinds.Membership,
+    owns: [{ resource: Resources.RoleBinding, labelSelector: MANAGED_BY_SELECTOR }],
+    watches: [
+      // An organization appearing, or its namespace being recorded, concerns its memberships.
+      { resource: Kinds.Organization, map: (o) => inNamespace((o as Organization).status?.namespace ?? (o as Organization).spec.namespace) },
+      // userPrefix and invitationTTL concern every membership.
+      { resource: Kinds.PlatformConfig, map: (_pc) => members.list().map(keyOf) as string[] },
+    ],
+    reconciler,
+    concurrency,
+  };
+}
+

@@ -1,0 +1,72 @@
+import type { Membership, Organization } from '../../api/index.ts';
+import { MailRejected, MailUnavailable } from '../../invitations/mailer.ts';
+import type { Mailer } from '../../invitations/mailer.ts';
+import { accessGrantedEmail, invitationEmail } from '../../invitations/message.ts';
+import { signToken } from '../../invitations/token.ts';
+import type { Invitation } from './logic.ts';
+import { MembershipReasons } from './logic.ts';
+
+export interface InvitationRequest {
+  membership: Membership;
+  organization: Organization;
+  /** The attempt as recorded in status (attempts, messageId, expiresAt). */
+  invitation: Invitation;
+  /** An access notification (acceptance Automatic) instead of an invitation with a link. */
+  notification: boolean;
+}
+
+/** What the Membership controller needs of email: send with a commit step, and explain failures. */
+export interface InvitationMailer {
+  /**
+   * Sends; `commit` runs before the server accepts the message (see Mailer.send).
+   * `accepted: false` means commit ran but the server did not confirm: not resent.
+   */
+  send(req: InvitationRequest, commit: () => Promise<void>): Promise<{ accepted: boolean; response: string }>;
+  /** A failure the membership's status should show (and not retry blindly), or undefined. */
+  classify(err: unknown): { reason: string; message: string } | undefined;
+}
+
+/** The acceptance link: `<publicUrl>/invitations/accept?token=...`. */
+export function acceptUrl(publicUrl: string, token: string): string {
+  const url = new URL('invitations/accept', publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`);
+  url.searchParams.set('token', token);
+  return url.toString();
+}
+
+export class SmtpInvitationMailer implements InvitationMailer {
+  private readonly mailer: Mailer;
+  private readonly signingKey: Buffer;
+  private readonly publicUrl: string;
+
+  constructor(mailer: Mailer, signingKey: Buffer, publicUrl: string) {
+    this.mailer = mailer;
+    this.signingKey = signingKey;
+    this.publicUrl = publicUrl;
+  }
+
+  async send(req: InvitationRequest, commit: () => Promise<void>): Promise<{ accepted: boolean; response: string }> {
+    const { membership: m, organization: org, invitation: inv } = req;
+    const organization = { name: org.metadata.name, displayName: org.spec.displayName };
+    const content = req.notification
+      ? accessGrantedEmail({ organization, role: m.spec.role })
+      : invitationEmail({
+          organization,
+          role: m.spec.role,
+          inviter: m.metadata.annotations?.['miniapps.dev/invited-by'],
+          acceptUrl: acceptUrl(this.publicUrl, signToken(this.signingKey, { uid: m.metadata.uid!, email: m.spec.email, attempt: inv.attempts!, expiresAt: inv.expiresAt! })),
+          expiresAt: inv.expiresAt!,
+          attempt: inv.attempts!,
+        });
+    return this.mailer.send({ to: m.spec.email, messageId: inv.messageId!, ...content }, commit);
+  }
+
+  classify(err: unknown): { reason: string; message: string } | undefined {
+    if (err instanceof MailRejected) {
+      return { reason: MembershipReasons.RecipientRejected, message: `The mail server refused the recipient (${err.message}); check spec.email (create a new Membership for a corrected address) or the mail server` };
+    }
+    if (err instanceof MailUnavailable) {
+      return { reason: MembershipReasons.SMTPUnavailable, message: `The mail server could not be reached (${err.message}); retrying with backoff` };
+    }
+    return undefined;
+  }
+}
