@@ -127,11 +127,23 @@ async function main(): Promise<void> {
     (await client.request<{ status: { allowed: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
       body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user, resourceAttributes: { group: 'miniapps.dev', verb, resource, namespace, name } } },
     })).status.allowed ? 'yes' : 'no';
+  // RBAC says what the role allows; the webhook adds the organization's capabilities.
+  const capability = (ns: string, field: 'superApps' | 'miniApps', allowed: string) => {
+    const org = state.orgs.find((o) => o.status?.namespace === ns);
+    return allowed === 'yes' && !org?.spec.capabilities?.[field] ? 'no (capability)' : allowed;
+  };
   const rows = [['EMAIL', 'NAMESPACE', 'CREATE SUPERAPPS', 'CREATE MINIAPPS', 'CREATE MEMBERSHIPS', 'DELETE OWN MEMBERSHIP']];
   for (const m of state.members) {
     const ns = m.metadata.namespace!;
     const user = m.spec.email.toLowerCase();
-    rows.push([m.spec.email, ns, await can(user, 'create', 'superapps', ns), await can(user, 'create', 'miniapps', ns), await can(user, 'create', 'memberships', ns), await can(user, 'delete', 'memberships', ns, m.metadata.name)]);
+    rows.push([
+      m.spec.email,
+      ns,
+      capability(ns, 'superApps', await can(user, 'create', 'superapps', ns)),
+      capability(ns, 'miniApps', await can(user, 'create', 'miniapps', ns)),
+      await can(user, 'create', 'memberships', ns),
+      await can(user, 'delete', 'memberships', ns, m.metadata.name),
+    ]);
   }
   say(table(rows));
 
