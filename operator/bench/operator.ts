@@ -24,14 +24,15 @@ export interface BenchOperator {
   stop(): Promise<void>;
 }
 
-/** Starts the operator in its own namespace and waits until /readyz says its caches synced. */
-export async function startOperator(ctx: BenchContext, namespace: string): Promise<BenchOperator> {
+/** Starts the operator in its own namespace and waits until /readyz says its caches synced. `args`: more flags (e.g. the SMTP server). */
+export async function startOperator(ctx: BenchContext, namespace: string, opts: { args?: string[] } = {}): Promise<BenchOperator> {
   const env: NodeJS.ProcessEnv = {};
   if (ctx.cpuProfDir) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${ctx.cpuProfDir}`.trim();
   const op = await OperatorProcess.start({
     kubeconfig: ctx.kubeconfig,
     namespace,
-    args: [...PRODUCTION_LEADER_ELECTION, `--concurrency=${ctx.concurrency}`],
+    // No acceptance page: nothing measured uses it, and its default :8081 may be taken on a shared machine.
+    args: [...PRODUCTION_LEADER_ELECTION, `--concurrency=${ctx.concurrency}`, '--public-bind-address=0', ...(opts.args ?? [])],
     env,
   });
   let stopped = false;

@@ -18,17 +18,17 @@ import { removeOperatorWebhook, startOperator } from './operator.ts';
 import { newestProfile, summariseProfile } from './profile.ts';
 import type { BenchContext, Figure, Scenario, ScenarioResult } from './scenario.ts';
 
-const RUN_LABEL = 'bench.miniapps.dev/run';
-const PHASE_LABEL = 'bench.miniapps.dev/phase';
+export const RUN_LABEL = 'bench.miniapps.dev/run';
+export const PHASE_LABEL = 'bench.miniapps.dev/phase';
 const IDLE_MS = 5_000;
 const CONTROLLER = 'organization';
 
-const isReady = (o: Organization): boolean => {
+export const isReady = (o: Organization): boolean => {
   const c = o.status?.conditions?.find((x) => x.type === OrganizationConditions.Ready);
   return c?.status === 'True' && o.status?.observedGeneration === o.metadata.generation;
 };
 
-function orgBody(ctx: BenchContext, phase: string, i: number): ObjectBody & Organization {
+export function orgBody(ctx: BenchContext, phase: string, i: number): ObjectBody & Organization {
   const name = `b${ctx.runId}-${phase.slice(0, 2)}-${i}`;
   return {
     apiVersion: 'miniapps.dev/v1alpha1',
@@ -40,7 +40,7 @@ function orgBody(ctx: BenchContext, phase: string, i: number): ObjectBody & Orga
 
 const selector = (ctx: BenchContext, phase: string) => `${RUN_LABEL}=${ctx.runId},${PHASE_LABEL}=${phase}`;
 
-const operatorNamespace = (ctx: BenchContext) => `miniapps-bench-${ctx.runId}`;
+export const operatorNamespace = (ctx: BenchContext) => `miniapps-bench-${ctx.runId}`;
 
 /** On a cluster that outlives the bench: the run's Organizations (their namespaces follow by garbage collection) and the operator's namespace. */
 async function deleteRun(ctx: BenchContext): Promise<void> {
@@ -51,16 +51,16 @@ async function deleteRun(ctx: BenchContext): Promise<void> {
   await ctx.client.delete(Resources.Namespace, operatorNamespace(ctx));
 }
 
-const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+export const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 
 const MUTATING = /^(POST|PUT|PATCH|APPLY|DELETE) /;
 
 /** API server requests per organization ("VERB resource" → count / n), the frequent ones. */
-function perOrg(delta: [string, number][], n: number): Figure[] {
-  return delta.filter(([, v]) => v / n >= 0.05).map(([k, v]) => ({ label: `API ${k}`, value: round(v / n, 2), unit: '/org' }));
+export function perOrg(delta: [string, number][], n: number, unit = '/org'): Figure[] {
+  return delta.filter(([, v]) => v / n >= 0.05).map(([k, v]) => ({ label: `API ${k}`, value: round(v / n, 2), unit }));
 }
 
-const writesPerOrg = (delta: [string, number][], n: number) => round(delta.filter(([k]) => MUTATING.test(k)).reduce((a, [, v]) => a + v, 0) / n, 2);
+export const writesPerOrg = (delta: [string, number][], n: number) => round(delta.filter(([k]) => MUTATING.test(k)).reduce((a, [, v]) => a + v, 0) / n, 2);
 
 interface OperatorPhase {
   seconds: number;
@@ -157,45 +157,48 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<
 }
 
 /**
- * The same writes the Organization controller makes for one organization, in order
- * and with the same pure functions: create (the user's write), the finalizer, the
- * Namespace, its RBAC (4 Roles, 2 ClusterRoles, 2 ClusterRoleBindings, side by side as
- * the controller applies them), the status.
+ * The writes the Organization controller makes for a new organization after the user's
+ * create, in order and with the same pure functions: the finalizer, the Namespace, its
+ * RBAC (4 Roles, 2 ClusterRoles, 2 ClusterRoleBindings, side by side as the controller
+ * applies them), the status. Returns the Organization as written, Ready.
  */
+export async function writeAsOrganizationController(writer: ObjectWriter, created: Organization): Promise<Organization> {
+  const org = await writer.addFinalizer(Kinds.Organization, created, ORGANIZATION_FINALIZER);
+  const nsName = namespaceNameFor(org, PlatformConfigDefaults.namespacePrefix.organization);
+  await writer.apply(Resources.Namespace, desiredNamespace(org, nsName));
+  const cluster = organizationClusterAccess(org, [], { userPrefix: '' });
+  await Promise.all([
+    ...organizationRoles(org, nsName).map((r) => writer.apply(Resources.Role, r)),
+    ...cluster.clusterRoles.map((r) => writer.apply(Resources.ClusterRole, r)),
+    ...cluster.clusterRoleBindings.map((b) => writer.apply(Resources.ClusterRoleBinding, b)),
+  ]);
+  const gen = org.metadata.generation;
+  const status: OrganizationStatus = {
+    namespace: nsName,
+    members: { active: 0, invited: 0, suspended: 0, administrators: 0 },
+    observedGeneration: gen,
+    conditions: setConditions(
+      undefined,
+      [
+        { type: OrganizationConditions.NamespaceReady, status: 'True', reason: OrganizationReasons.NamespaceCreated, message: `Namespace ${nsName} is in place` },
+        { type: OrganizationConditions.RBACReady, status: 'True', reason: 'RBACApplied', message: `Roles for the 4 organization roles are in namespace ${nsName}; 0 active member(s) may read the Organization` },
+        { type: 'CapabilitiesRespected', status: 'True', reason: 'CapabilitiesRespected', message: 'Every app in the namespace is allowed by spec.capabilities' },
+        { type: OrganizationConditions.Ready, status: 'True', reason: OrganizationReasons.Ready, message: 'The organization is ready' },
+      ],
+      gen,
+      new Date(),
+    ),
+  };
+  return (await writer.applyStatus<Organization>(Kinds.Organization, org, status)) ?? org;
+}
+
+/** The user's create, then the controller's writes (writeAsOrganizationController) for each organization. */
 async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ seconds: number; writesPerOrg: number; figures: Figure[] }> {
   const writer = new ObjectWriter(ctx.client);
-  const prefix = PlatformConfigDefaults.namespacePrefix.organization;
   const requestsBefore = await api.requestCounts();
   const t0 = performance.now();
   await pool(ctx.n, ctx.concurrency, async (i) => {
-    const created = await ctx.client.create<Organization>(Kinds.Organization, orgBody(ctx, 'floor', i));
-    const org = await writer.addFinalizer(Kinds.Organization, created, ORGANIZATION_FINALIZER);
-    const nsName = namespaceNameFor(org, prefix);
-    await writer.apply(Resources.Namespace, desiredNamespace(org, nsName));
-    const cluster = organizationClusterAccess(org, [], { userPrefix: '' });
-    await Promise.all([
-      ...organizationRoles(org, nsName).map((r) => writer.apply(Resources.Role, r)),
-      ...cluster.clusterRoles.map((r) => writer.apply(Resources.ClusterRole, r)),
-      ...cluster.clusterRoleBindings.map((b) => writer.apply(Resources.ClusterRoleBinding, b)),
-    ]);
-    const gen = org.metadata.generation;
-    const status: OrganizationStatus = {
-      namespace: nsName,
-      members: { active: 0, invited: 0, suspended: 0, administrators: 0 },
-      observedGeneration: gen,
-      conditions: setConditions(
-        undefined,
-        [
-          { type: OrganizationConditions.NamespaceReady, status: 'True', reason: OrganizationReasons.NamespaceCreated, message: `Namespace ${nsName} is in place` },
-          { type: OrganizationConditions.RBACReady, status: 'True', reason: 'RBACApplied', message: `Roles for the 4 organization roles are in namespace ${nsName}; 0 active member(s) may read the Organization` },
-          { type: 'CapabilitiesRespected', status: 'True', reason: 'CapabilitiesRespected', message: 'Every app in the namespace is allowed by spec.capabilities' },
-          { type: OrganizationConditions.Ready, status: 'True', reason: OrganizationReasons.Ready, message: 'The organization is ready' },
-        ],
-        gen,
-        new Date(),
-      ),
-    };
-    await writer.applyStatus(Kinds.Organization, org, status);
+    await writeAsOrganizationController(writer, await ctx.client.create<Organization>(Kinds.Organization, orgBody(ctx, 'floor', i)));
   });
   const total = seconds(t0);
   const delta = requestDelta(requestsBefore, await api.requestCounts());
@@ -204,6 +207,14 @@ async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ s
     writesPerOrg: writesPerOrg(delta, ctx.n),
     figures: [{ label: 'first create → all written', value: round(total), unit: 's' }, ...perOrg(delta, ctx.n)],
   };
+}
+
+/** With --cpu-prof: the operator's CPU profile summarised, as a table section. */
+export function profileSection(ctx: BenchContext): ScenarioResult['table'] {
+  const file = ctx.cpuProfDir && newestProfile(ctx.cpuProfDir);
+  if (!file) return [];
+  const p = summariseProfile(file, 12);
+  return [{ phase: `operator CPU profile (${file})`, figures: [...p.byArea.map((a) => ({ label: a.area, value: round(a.ms, 0), unit: 'ms' })), ...p.topFunctions.map((f) => ({ label: f.name, value: round(f.ms, 0), unit: 'ms self' }))] }];
 }
 
 export const organizations: Scenario = {
@@ -223,13 +234,7 @@ export const organizations: Scenario = {
       { phase: 'floor (plain client, no operator)', figures: floor.figures },
       { phase: 'result', figures: [{ label: 'ratio operator / floor', value: round(ratio), unit: '(target ≤ 1.5)' }] },
     ];
-    if (ctx.cpuProfDir) {
-      const file = newestProfile(ctx.cpuProfDir);
-      if (file) {
-        const p = summariseProfile(file, 12);
-        table.push({ phase: `operator CPU profile (${file})`, figures: [...p.byArea.map((a) => ({ label: a.area, value: round(a.ms, 0), unit: 'ms' })), ...p.topFunctions.map((f) => ({ label: f.name, value: round(f.ms, 0), unit: 'ms self' }))] });
-      }
-    }
+    table.push(...profileSection(ctx));
     return {
       table,
       summary: {

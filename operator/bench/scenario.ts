@@ -10,6 +10,8 @@ export interface BenchContext {
   client: KubeClient;
   /** How many objects the scenario creates (its unit of scale). */
   n: number;
+  /** The values of the scenario's own size flags (Scenario.sizes), defaults filled in. */
+  sizes: Record<string, number>;
   /** Writes in flight at once, and the operator's --concurrency. */
   concurrency: number;
   /** Short random id: names and labels of this run never collide with another's. */
@@ -40,5 +42,9 @@ export interface ScenarioResult {
 export interface Scenario {
   name: string;
   description: string;
+  /** Whole-number flags of its own (`--orgs=20`), with defaults; without them its scale is --n. */
+  sizes?: Record<string, { default: number; help: string }>;
+  /** Its unit of scale (BenchContext.n) from its sizes, when it has them. */
+  n?: (sizes: Record<string, number>) => number;
   run(ctx: BenchContext): Promise<ScenarioResult>;
 }

@@ -4,6 +4,7 @@
 //
 //   node operator/cli/bench.ts [--n=1000] [--concurrency=16] [--kubeconfig=PATH]
 //                              [--scenario=organizations] [--cpu-prof[=DIR]]
+//   node operator/cli/bench.ts --scenario=memberships [--orgs=20] [--members=100] [...]
 //
 // Starts a local control plane (etcd + kube-apiserver + kube-controller-manager, crds/
 // installed) unless --kubeconfig names an existing cluster. Prints a table, then as the
@@ -14,21 +15,26 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONCURRENCY } from '../bench/operator.ts';
+import { memberships } from '../bench/memberships.ts';
 import { organizations } from '../bench/organizations.ts';
 import type { BenchContext, Scenario, ScenarioResult } from '../bench/scenario.ts';
 import { errorMessage } from '../runtime/errors.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { ControlPlane, REPO_ROOT } from '../testenv/controlplane.ts';
 
-const SCENARIOS: Record<string, Scenario> = { [organizations.name]: organizations };
+const SCENARIOS: Record<string, Scenario> = Object.fromEntries([organizations, memberships].map((s) => [s.name, s]));
+
+/** Every scenario's own size flags, e.g. --orgs of memberships. */
+const SIZE_FLAGS = Object.values(SCENARIOS).flatMap((s) => Object.entries(s.sizes ?? {}).map(([flag, d]) => ({ scenario: s.name, flag, ...d })));
 
 const USAGE = `Usage: node operator/cli/bench.ts [flags]
 
-  --n=N               objects to create (default 1000)
+  --n=N               objects to create (default 1000; scenarios with size flags of their own take those)
   --concurrency=C     writes in flight, and the operator's --concurrency (default ${DEFAULT_CONCURRENCY})
   --kubeconfig=PATH   use this cluster instead of starting a local control plane
   --scenario=NAME     ${Object.values(SCENARIOS).map((s) => `${s.name}: ${s.description}`).join('; ')}
-  --cpu-prof[=DIR]    write the operator's V8 CPU profile to DIR (default .bench/) and summarise it`;
+  --cpu-prof[=DIR]    write the operator's V8 CPU profile to DIR (default .bench/) and summarise it
+${SIZE_FLAGS.map((f) => `  ${`--${f.flag}=N`.padEnd(18)}  ${f.scenario}: ${f.help} (default ${f.default})`).join('\n')}`;
 
 /** Cleanup actions, run once, last registered first. */
 class Cleanup {
@@ -85,6 +91,7 @@ async function main(): Promise<number> {
       scenario: { type: 'string', default: organizations.name },
       'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      ...Object.fromEntries(SIZE_FLAGS.map((f) => [f.flag, { type: 'string' as const }])),
     },
     // A bare --cpu-prof takes the default directory.
     args: process.argv.slice(2).map((a) => (a === '--cpu-prof' ? '--cpu-prof=' : a)),
@@ -96,7 +103,12 @@ async function main(): Promise<number> {
   }
   const scenario = SCENARIOS[values.scenario];
   if (!scenario) throw new Error(`unknown --scenario ${values.scenario}; known: ${Object.keys(SCENARIOS).join(', ')}`);
-  const n = positiveInt('n', values.n, 1000);
+  const given = values as Record<string, string | boolean | undefined>;
+  const stray = SIZE_FLAGS.find((f) => given[f.flag] !== undefined && !scenario.sizes?.[f.flag]);
+  if (stray) throw new Error(`--${stray.flag} is a flag of scenario ${stray.scenario}, not of ${scenario.name}`);
+  if (scenario.n && values.n !== undefined) throw new Error(`scenario ${scenario.name} takes ${Object.keys(scenario.sizes ?? {}).map((k) => `--${k}`).join(' and ')}, not --n`);
+  const sizes = Object.fromEntries(Object.entries(scenario.sizes ?? {}).map(([flag, d]) => [flag, positiveInt(flag, given[flag] as string | undefined, d.default)]));
+  const n = scenario.n ? scenario.n(sizes) : positiveInt('n', values.n, 1000);
   const concurrency = positiveInt('concurrency', values.concurrency, DEFAULT_CONCURRENCY);
   const cpuProfDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof'] || join(REPO_ROOT, '.bench'));
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
@@ -124,6 +136,7 @@ async function main(): Promise<number> {
       kubeconfig,
       client,
       n,
+      sizes,
       concurrency,
       runId: randomBytes(3).toString('hex'),
       disposableCluster: !values.kubeconfig,
@@ -131,7 +144,7 @@ async function main(): Promise<number> {
       log,
       defer: (what, fn) => cleanup.add(what, fn),
     };
-    log(`[bench] scenario ${scenario.name}, N=${n}, concurrency ${concurrency}, run ${ctx.runId}`);
+    log(`[bench] scenario ${scenario.name}, N=${n}${Object.entries(sizes).map(([k, v]) => ` ${k}=${v}`).join('')}, concurrency ${concurrency}, run ${ctx.runId}`);
     const result = await scenario.run(ctx);
     printTable(result);
     process.stdout.write(`${JSON.stringify(result.summary)}\n`);

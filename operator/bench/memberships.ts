@@ -1,0 +1,376 @@
+// Scenario "memberships": O organizations × M Memberships with acceptance Automatic, each
+// notified by one email to a loopback SMTP server, from the first create to all Active;
+// then the floor: the same API writes and the same emails (through the real Mailer) from
+// a plain client loop. The organizations are made Ready before the clock starts in both.
+import { MembershipConditions, OrganizationConditions } from '../api/index.ts';
+import type { Membership, Organization, Role } from '../api/index.ts';
+import { membershipConditions, planInvitation } from '../controllers/membership/logic.ts';
+import { administratorCheck, countMembers } from '../controllers/organization/checks.ts';
+import { memberAccess, organizationClusterAccess } from '../controllers/organization/rbac.ts';
+import { DEFAULT_SETTINGS } from '../controllers/platformconfig/logic.ts';
+import { Kinds } from '../controllers/shared.ts';
+import { Mailer } from '../invitations/mailer.ts';
+import { accessGrantedEmail } from '../invitations/message.ts';
+import { ObjectWriter } from '../runtime/apply.ts';
+import { rfc3339 } from '../runtime/clock.ts';
+import { setConditions } from '../runtime/conditions.ts';
+import type { ObjectBody } from '../runtime/kube/client.ts';
+import { Resources } from '../runtime/kube/resource.ts';
+import { TestSmtpServer } from '../testenv/smtp.ts';
+import { ApiServerMetrics, requestDelta } from './apiserver.ts';
+import type { RequestCounts } from './apiserver.ts';
+import { convergence } from './converge.ts';
+import { metricSum, pool, seconds, sleep } from './measure.ts';
+import { removeOperatorWebhook, startOperator } from './operator.ts';
+import { PHASE_LABEL, RUN_LABEL, isReady as isOrganizationReady, operatorNamespace, orgBody, perOrg, profileSection, round, writeAsOrganizationController, writesPerOrg } from './organizations.ts';
+import type { BenchContext, Figure, Scenario, ScenarioResult } from './scenario.ts';
+
+const IDLE_MS = 5_000;
+const CONTROLLERS = ['membership', 'organization'] as const;
+/** The Membership controller's field manager for status.invitation (INVITATION_FIELD_MANAGER in controllers/membership/controller.ts). */
+const INVITATION_FIELD_MANAGER = 'miniapps-operator-invitations';
+/** The operator's default --smtp-from. */
+const SMTP_FROM = 'miniapps-operator@localhost';
+
+const sizes = (ctx: BenchContext) => ({ orgs: ctx.sizes.orgs!, members: ctx.sizes.members! });
+
+const selector = (ctx: BenchContext, phase: string) => `${RUN_LABEL}=${ctx.runId},${PHASE_LABEL}=${phase}`;
+
+const condition = (m: Membership, type: string) => m.status?.conditions?.find((c) => c.type === type)?.status;
+
+/** Active, Ready and notified, as of the current generation. */
+const isActive = (m: Membership): boolean =>
+  m.status?.phase === 'Active' &&
+  m.status.observedGeneration === m.metadata.generation &&
+  condition(m, MembershipConditions.Ready) === 'True' &&
+  condition(m, MembershipConditions.InvitationSent) === 'True';
+
+/** The k-th Membership goes to organization k mod O: every organization fills up at once, its administrator (member 0) first. */
+const place = (ctx: BenchContext, k: number) => ({ org: k % sizes(ctx).orgs, member: Math.floor(k / sizes(ctx).orgs) });
+
+function memberBody(ctx: BenchContext, phase: string, namespace: string, i: number): ObjectBody & Membership {
+  const role: Role = i === 0 ? 'OrganizationAdministrator' : 'MiniAppDeveloper';
+  return {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'Membership',
+    metadata: { name: `m${i}`, namespace, labels: { [RUN_LABEL]: ctx.runId, [PHASE_LABEL]: phase } },
+    spec: { email: `member${i}@${namespace}.bench.example`, role, acceptance: 'Automatic' },
+  };
+}
+
+/** On a cluster that outlives the bench: the run's Organizations without their finalizers (no operator runs to honour them); namespaces and memberships follow by garbage collection. */
+async function deleteRun(ctx: BenchContext): Promise<void> {
+  const orgs = await ctx.client.listAll<Organization>(Kinds.Organization, { labelSelector: `${RUN_LABEL}=${ctx.runId}` });
+  await pool(orgs.items.length, ctx.concurrency, async (i) => {
+    const name = orgs.items[i]!.metadata.name!;
+    await ctx.client.patch(Kinds.Organization, name, undefined, { metadata: { finalizers: null } });
+    await ctx.client.delete(Kinds.Organization, name);
+  });
+  await ctx.client.delete(Resources.Namespace, operatorNamespace(ctx));
+}
+
+/** API server requests per membership, and mutating requests per membership. */
+function apiFigures(before: RequestCounts, after: RequestCounts, n: number): { writesPerMember: number; figures: Figure[] } {
+  const delta = requestDelta(before, after);
+  return { writesPerMember: writesPerOrg(delta, n), figures: perOrg(delta, n, '/membership') };
+}
+
+/** What arrived at the loopback server: count, distinct Message-IDs, and whether they are exactly the ones recorded in status. */
+function emailFigures(smtp: TestSmtpServer, members: Membership[], expected: number): { emails: number; distinctMessageIds: number; exact: boolean; figures: Figure[] } {
+  const received = smtp.messages.map((m) => m.messageId);
+  const distinct = new Set(received);
+  const recorded = new Set(members.map((m) => m.status?.invitation?.messageId).filter((id) => id !== undefined));
+  const matching = [...distinct].filter((id) => recorded.has(id)).length;
+  const exact = received.length === expected && distinct.size === expected && matching === expected && recorded.size === expected;
+  return {
+    emails: received.length,
+    distinctMessageIds: distinct.size,
+    exact,
+    figures: [
+      { label: 'emails received (final dot)', value: received.length, unit: `(expected ${expected}: ${exact ? 'exactly' : 'NOT exactly'})` },
+      { label: 'distinct Message-IDs', value: distinct.size },
+      { label: 'Message-IDs matching status.invitation', value: matching },
+      { label: 'transactions aborted before the dot', value: smtp.aborted },
+    ],
+  };
+}
+
+interface OperatorPhase {
+  seconds: number;
+  orgCountsSeconds: number;
+  createSeconds: number;
+  busyCpuSeconds: number;
+  idleCpuSeconds: number;
+  peakRssMB: number;
+  emails: number;
+  distinctMessageIds: number;
+  exactEmails: boolean;
+  writesPerMember: number;
+  figures: Figure[];
+}
+
+async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics, smtp: TestSmtpServer): Promise<OperatorPhase> {
+  const { orgs, members } = sizes(ctx);
+  const namespace = operatorNamespace(ctx);
+  const op = await startOperator(ctx, namespace, {
+    args: [`--smtp-host=${smtp.host}`, `--smtp-port=${smtp.port}`, '--smtp-security=none'],
+  });
+  ctx.defer('remove the operator webhook', () => removeOperatorWebhook(ctx.client, namespace));
+  const atReady = op.sample();
+
+  // Setup, not timed: the organizations, Ready.
+  ctx.log(`[memberships] operator ready (pid ${op.pid}); creating ${orgs} Organizations`);
+  const orgsReady = convergence<Organization>(ctx.client, Kinds.Organization, { labelSelector: selector(ctx, 'operator'), n: orgs, done: isOrganizationReady, timeoutMs: 120_000 });
+  orgsReady.catch(() => {});
+  await pool(orgs, ctx.concurrency, async (j) => {
+    await ctx.client.create(Kinds.Organization, orgBody(ctx, 'operator', j));
+  });
+  await orgsReady;
+  const namespaces = await organizationNamespaces(ctx, 'operator');
+
+  let maxQueueDepth = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const m = await op.metrics().catch(() => undefined);
+      if (m) maxQueueDepth = Math.max(maxQueueDepth, metricSum(m, 'miniapps_workqueue_depth', { controller: 'membership' }));
+      await sleep(500);
+    }
+  })();
+
+  ctx.log(`[memberships] creating ${ctx.n} Memberships (${orgs} × ${members}, acceptance Automatic), ${ctx.concurrency} in flight`);
+  const atStart = op.sample();
+  const requestsBefore = await api.requestCounts();
+  const t0 = performance.now();
+  const active = convergence<Membership>(ctx.client, Kinds.Membership, {
+    labelSelector: selector(ctx, 'operator'),
+    n: ctx.n,
+    done: isActive,
+    timeoutMs: Math.max(180_000, ctx.n * 300),
+    progress: (d) => ctx.log(`[memberships] ${d}/${ctx.n} Active after ${seconds(t0).toFixed(1)}s, ${smtp.messages.length} emails`),
+  });
+  active.catch(() => {});
+  // Then the organizations' member counts (not part of the target, shown beside it).
+  const counted = convergence<Organization>(ctx.client, Kinds.Organization, {
+    labelSelector: selector(ctx, 'operator'),
+    n: orgs,
+    done: (o) => o.status?.members?.active === members,
+    timeoutMs: Math.max(240_000, ctx.n * 400),
+  });
+  counted.catch(() => {});
+  await pool(ctx.n, ctx.concurrency, async (k) => {
+    const { org, member } = place(ctx, k);
+    await ctx.client.create(Kinds.Membership, memberBody(ctx, 'operator', namespaces[org]!, member));
+  });
+  const createSeconds = seconds(t0);
+  const tActive = await active;
+  const atActive = op.sample();
+  const emailsAtActive = smtp.messages.length;
+  const reconcilesAtActive = metricSum(await op.metrics(), 'miniapps_reconcile_total', { controller: 'membership' });
+  const tCounted = await counted;
+  sampling = false;
+  await sampler;
+  const total = seconds(t0, tActive);
+  ctx.log(`[memberships] all ${ctx.n} Active in ${total.toFixed(2)}s (member counts after ${seconds(t0, tCounted).toFixed(2)}s); idle for ${IDLE_MS / 1000}s`);
+  const requestsAfter = await api.requestCounts();
+  await sleep(IDLE_MS);
+  const afterIdle = op.sample();
+  const metrics = await op.metrics();
+  await op.stop();
+  const all = (await ctx.client.listAll<Membership>(Kinds.Membership, { labelSelector: selector(ctx, 'operator') })).items;
+  const mail = emailFigures(smtp, all, ctx.n);
+  const calls = apiFigures(requestsBefore, requestsAfter, ctx.n);
+
+  const perController = CONTROLLERS.flatMap((c): Figure[] => {
+    const count = metricSum(metrics, 'miniapps_reconcile_duration_seconds_count', { controller: c });
+    const sum = metricSum(metrics, 'miniapps_reconcile_duration_seconds_sum', { controller: c });
+    return [
+      { label: `${c} reconciles`, value: metricSum(metrics, 'miniapps_reconcile_total', { controller: c }) },
+      { label: `${c} reconcile errors`, value: metricSum(metrics, 'miniapps_reconcile_errors_total', { controller: c }) },
+      { label: `${c} reconcile mean duration`, value: count ? round((sum / count) * 1000, 1) : 'n/a', unit: 'ms' },
+    ];
+  });
+  return {
+    seconds: total,
+    orgCountsSeconds: seconds(t0, tCounted),
+    createSeconds,
+    busyCpuSeconds: atActive.cpuSeconds - atStart.cpuSeconds,
+    idleCpuSeconds: afterIdle.cpuSeconds - atActive.cpuSeconds,
+    peakRssMB: afterIdle.peakRssMB,
+    emails: mail.emails,
+    distinctMessageIds: mail.distinctMessageIds,
+    exactEmails: mail.exact,
+    writesPerMember: calls.writesPerMember,
+    figures: [
+      { label: 'first create → all Active', value: round(total), unit: 's' },
+      { label: 'creates done after', value: round(createSeconds), unit: 's' },
+      { label: 'organizations count all members after', value: round(seconds(t0, tCounted)), unit: 's' },
+      { label: 'emails when all were Active', value: emailsAtActive },
+      ...mail.figures,
+      { label: 'operator CPU until all Active', value: round(atActive.cpuSeconds - atStart.cpuSeconds), unit: 's' },
+      { label: `operator CPU in ${IDLE_MS / 1000}s after (idle)`, value: round(afterIdle.cpuSeconds - atActive.cpuSeconds, 3), unit: 's' },
+      { label: 'operator RSS when ready (before any object)', value: round(atReady.rssMB, 1), unit: 'MB' },
+      { label: 'operator peak RSS (VmHWM)', value: round(afterIdle.peakRssMB, 1), unit: 'MB' },
+      { label: 'operator RSS at the end', value: round(afterIdle.rssMB, 1), unit: 'MB' },
+      ...perController,
+      { label: 'membership reconciles after all were Active', value: metricSum(metrics, 'miniapps_reconcile_total', { controller: 'membership' }) - reconcilesAtActive },
+      { label: 'membership work queue max depth (sampled)', value: maxQueueDepth },
+      ...calls.figures,
+    ],
+  };
+}
+
+/** The namespace of each organization of the phase, by index. */
+async function organizationNamespaces(ctx: BenchContext, phase: string): Promise<string[]> {
+  const list = await ctx.client.list<Organization>(Kinds.Organization, { labelSelector: selector(ctx, phase) });
+  const byName = new Map(list.items.map((o) => [o.metadata.name, o.status?.namespace]));
+  return Array.from({ length: sizes(ctx).orgs }, (_, j) => {
+    const ns = byName.get(orgBody(ctx, phase, j).metadata.name!);
+    if (!ns) throw new Error(`Organization ${orgBody(ctx, phase, j).metadata.name} has no namespace in its status`);
+    return ns;
+  });
+}
+
+/**
+ * The writes the Membership controller makes for a new Membership with acceptance
+ * Automatic, in order and with the same pure functions: a fresh GET, the intent in
+ * status.invitation (compare-and-swap, own field manager), the email through the real
+ * Mailer with sentAt recorded (compare-and-swap) before the final dot, the member's Role
+ * and RoleBinding, the status.
+ */
+async function writeAsMembershipController(writer: ObjectWriter, mailer: Mailer, org: Organization, created: Membership): Promise<Membership> {
+  const namespace = created.metadata.namespace!;
+  let m = (await writer.client.get<Membership>(Kinds.Membership, created.metadata.name, namespace))!;
+  const now = new Date();
+  const plan = planInvitation(m, now, DEFAULT_SETTINGS.invitationTTLMs);
+  if (plan.kind !== 'send') throw new Error(`Membership ${namespace}/${m.metadata.name}: no notification due`);
+  const cas = (at: Membership, invitation: typeof plan.invitation) =>
+    writer.applyStatus<Membership>(Kinds.Membership, at, { invitation }, { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: at.metadata.resourceVersion });
+  const intent = (await cas(m, plan.invitation)) ?? m;
+  const content = accessGrantedEmail({ organization: { name: org.metadata.name, displayName: org.spec.displayName }, role: m.spec.role });
+  const sent = await mailer.send({ to: m.spec.email, messageId: plan.invitation.messageId!, ...content }, async () => {
+    m = (await cas(intent, { ...plan.invitation, sentAt: rfc3339(now) })) ?? intent;
+  });
+  if (!sent.accepted) throw new Error(`The loopback SMTP server did not accept the email to ${m.spec.email}: ${sent.response}`);
+  const access = memberAccess(m, org, namespace, DEFAULT_SETTINGS);
+  await writer.apply(Resources.Role, access.role);
+  await writer.apply(Resources.RoleBinding, access.roleBinding);
+  const subject = access.roleBinding.subjects![0]!.name;
+  const gen = m.metadata.generation;
+  const conditions = membershipConditions(m, 'Active', { bound: true, subject, namespace, roleName: access.roleBinding.roleRef.name }, undefined);
+  return (await writer.applyStatus<Membership>(Kinds.Membership, m, { phase: 'Active', observedGeneration: gen, conditions: setConditions(m.status?.conditions, conditions, gen, now) })) ?? m;
+}
+
+/** The Organization controller's writes once all its members are Active: the ClusterRoleBindings' subjects and the member counts. */
+async function writeOrganizationMembers(writer: ObjectWriter, org: Organization, members: Membership[]): Promise<void> {
+  const active = members.map((m) => ({ email: m.spec.email, role: m.spec.role }));
+  const cluster = organizationClusterAccess(org, active, DEFAULT_SETTINGS);
+  await Promise.all(cluster.clusterRoleBindings.map((b) => writer.apply(Resources.ClusterRoleBinding, b)));
+  const counts = countMembers(members);
+  const gen = org.metadata.generation;
+  const conditions = [
+    { type: OrganizationConditions.RBACReady, status: 'True' as const, reason: 'RBACApplied', message: `Roles for the 4 organization roles are in namespace ${org.status!.namespace}; ${active.length} active member(s) may read the Organization` },
+    ...[administratorCheck(counts, members.length)].filter((c) => c !== undefined),
+  ];
+  await writer.applyStatus(Kinds.Organization, org, { ...org.status, members: counts, observedGeneration: gen, conditions: setConditions(org.status?.conditions, conditions, gen, new Date()) });
+}
+
+async function floorPhase(ctx: BenchContext, api: ApiServerMetrics, smtp: TestSmtpServer) {
+  const { orgs } = sizes(ctx);
+  const writer = new ObjectWriter(ctx.client);
+  const organizations: Organization[] = [];
+  await pool(orgs, ctx.concurrency, async (j) => {
+    organizations[j] = await writeAsOrganizationController(writer, await ctx.client.create<Organization>(Kinds.Organization, orgBody(ctx, 'floor', j)));
+  });
+  const mailer = new Mailer({ host: smtp.host, port: smtp.port, security: 'none', from: SMTP_FROM });
+  const members: Membership[][] = organizations.map(() => []);
+  ctx.log(`[memberships] floor: ${ctx.n} Memberships and their emails from a plain client loop, ${ctx.concurrency} in flight`);
+  const requestsBefore = await api.requestCounts();
+  const t0 = performance.now();
+  await pool(ctx.n, ctx.concurrency, async (k) => {
+    const { org, member } = place(ctx, k);
+    const o = organizations[org]!;
+    const created = await ctx.client.create<Membership>(Kinds.Membership, memberBody(ctx, 'floor', o.status!.namespace!, member));
+    members[org]![member] = await writeAsMembershipController(writer, mailer, o, created);
+  });
+  const membersSeconds = seconds(t0);
+  await pool(orgs, ctx.concurrency, (j) => writeOrganizationMembers(writer, organizations[j]!, members[j]!));
+  const total = seconds(t0);
+  const calls = apiFigures(requestsBefore, await api.requestCounts(), ctx.n);
+  const mail = emailFigures(smtp, members.flat(), ctx.n);
+  return {
+    seconds: total,
+    emails: mail.emails,
+    writesPerMember: calls.writesPerMember,
+    figures: [
+      { label: 'first create → all written', value: round(total), unit: 's' },
+      { label: 'of which the memberships', value: round(membersSeconds), unit: 's' },
+      ...mail.figures,
+      ...calls.figures,
+    ],
+  };
+}
+
+export const memberships: Scenario = {
+  name: 'memberships',
+  description: 'orgs × members Memberships (acceptance Automatic, one email each to a loopback SMTP server) until all are Active, with the operator, against the same writes and emails from a plain client loop',
+  sizes: {
+    orgs: { default: 20, help: 'Organizations (made Ready before timing)' },
+    members: { default: 100, help: 'Memberships per organization' },
+  },
+  n: (s) => s.orgs! * s.members!,
+  async run(ctx: BenchContext): Promise<ScenarioResult> {
+    const { orgs, members } = sizes(ctx);
+    const api = new ApiServerMetrics(ctx.kubeconfig);
+    if (!ctx.disposableCluster) ctx.defer('delete the bench Organizations', () => deleteRun(ctx));
+    const opSmtp = await TestSmtpServer.start();
+    ctx.defer('stop the operator phase SMTP server', () => opSmtp.stop());
+    const op = await operatorPhase(ctx, api, opSmtp);
+    await opSmtp.stop();
+    await removeOperatorWebhook(ctx.client, operatorNamespace(ctx));
+    await sleep(1000); // the API server drops the webhook from its configuration asynchronously
+    ctx.log('[memberships] floor phase: the same writes and emails from a plain client loop, no operator');
+    const floorSmtp = await TestSmtpServer.start();
+    ctx.defer('stop the floor SMTP server', () => floorSmtp.stop());
+    const floor = await floorPhase(ctx, api, floorSmtp);
+    await floorSmtp.stop();
+    const ratio = op.seconds / floor.seconds;
+    const table: ScenarioResult['table'] = [
+      { phase: `operator (${orgs} organizations × ${members} memberships = ${ctx.n}, concurrency ${ctx.concurrency})`, figures: op.figures },
+      { phase: 'floor (plain client and Mailer, no operator)', figures: floor.figures },
+      {
+        phase: 'result',
+        figures: [
+          { label: 'ratio operator / floor', value: round(ratio), unit: '(target ≤ 1.5)' },
+          { label: 'emails', value: op.emails, unit: `(target exactly ${ctx.n}: ${op.exactEmails ? 'met' : 'MISSED'})` },
+          { label: 'operator peak RSS', value: round(op.peakRssMB, 1), unit: '(target < 200 MB)' },
+        ],
+      },
+      ...profileSection(ctx),
+    ];
+    return {
+      table,
+      summary: {
+        bench: 'memberships',
+        orgs,
+        members,
+        n: ctx.n,
+        seconds: round(op.seconds, 3),
+        floorSeconds: round(floor.seconds, 3),
+        ratio: round(ratio, 3),
+        emails: op.emails,
+        distinctMessageIds: op.distinctMessageIds,
+        peakRssMB: round(op.peakRssMB, 1),
+        idleCpuSeconds: round(op.idleCpuSeconds, 3),
+        concurrency: ctx.concurrency,
+        exactEmails: op.exactEmails,
+        floorEmails: floor.emails,
+        busyCpuSeconds: round(op.busyCpuSeconds, 3),
+        createSeconds: round(op.createSeconds, 3),
+        orgCountsSeconds: round(op.orgCountsSeconds, 3),
+        writesPerMember: op.writesPerMember,
+        floorWritesPerMember: floor.writesPerMember,
+      },
+    };
+  },
+};
