@@ -24,12 +24,24 @@ export interface Watch {
   /** Which primary keys an event on this object concerns. */
   map: (obj: AnyObject) => string[];
   labelSelector?: string;
+  /** Whether an update matters to the primaries (default: any update); adds and deletes always do. */
+  changed?: (oldObj: AnyObject, obj: AnyObject) => boolean;
+  /**
+   * Enqueue after this delay, so that a burst of events (a hundred memberships
+   * arriving) becomes one reconcile of the primary, not a hundred.
+   */
+  coalesceMs?: number;
 }
 
 export interface ControllerSpec {
   name: string;
   /** The primary resource: every event on it enqueues its own key. */
   for: ResourceType;
+  /**
+   * Updates that change only status are ignored (they are mostly the controller's own
+   * writes), except where this says a status change is someone else's input.
+   */
+  statusChanged?: (oldObj: AnyObject, obj: AnyObject) => boolean;
   /** Objects this controller creates: an event enqueues their controller owner. */
   owns?: { resource: ResourceType; labelSelector?: string }[];
   /** Other objects whose changes concern primaries. */
@@ -110,13 +122,13 @@ export class Manager {
   add(spec: ControllerSpec): WorkQueue {
     const queue = new WorkQueue(this.opts.queue);
     const log = this.opts.log.child({ controller: spec.name });
-    const enqueue = (keys: string[]) => {
-      for (const k of keys) queue.add(k);
+    const enqueue = (keys: string[], delayMs = 0) => {
+      for (const k of keys) delayMs > 0 ? queue.addAfter(k, delayMs) : queue.add(k);
       this.opts.metrics.queueDepth.set({ controller: spec.name }, queue.depth);
     };
     this.informer(spec.for).addHandler({
       onAdd: (o) => enqueue([keyOf(o)]),
-      onUpdate: (old, o) => specOrMetaChanged(old, o) && enqueue([keyOf(o)]),
+      onUpdate: (old, o) => (specOrMetaChanged(old, o) || !!spec.statusChanged?.(old, o)) && enqueue([keyOf(o)]),
       onDelete: (o) => enqueue([keyOf(o)]),
     });
     const watches: Watch[] = [
@@ -124,10 +136,15 @@ export class Manager {
       ...(spec.watches ?? []),
     ];
     for (const w of watches) {
+      const delay = w.coalesceMs ?? 0;
       this.informer(w.resource, { labelSelector: w.labelSelector }).addHandler({
-        onAdd: (o) => enqueue(w.map(o)),
-        onUpdate: (old, o) => enqueue(old === o ? w.map(o) : [...new Set([...w.map(old), ...w.map(o)])]),
-        onDelete: (o) => enqueue(w.map(o)),
+        onAdd: (o) => enqueue(w.map(o), delay),
+        onUpdate: (old, o) => {
+          if (old === o) return enqueue(w.map(o), delay); // resync
+          if (w.changed && !w.changed(old, o)) return;
+          enqueue([...new Set([...w.map(old), ...w.map(o)])], delay);
+        },
+        onDelete: (o) => enqueue(w.map(o), delay),
       });
     }
     const rc: RunningController = { spec, queue, log, workers: [] };

@@ -44,6 +44,7 @@ export class OperatorProcess {
       `--namespace=${opts.namespace}`,
       '--http-bind-address=127.0.0.1:0',
       '--webhook-bind-address=127.0.0.1:0',
+      '--public-bind-address=127.0.0.1:0',
       ...FAST_LEADER_ELECTION,
       ...(opts.args ?? []),
     ];

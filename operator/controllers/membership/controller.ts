@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/index.ts';
+import { MembershipConditions } from '../../api/index.ts';
 import type { Membership, MembershipStatus, Organization } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { Informer } from '../../runtime/cache.ts';
@@ -39,6 +39,8 @@ export class MembershipReconciler implements Reconciler {
   private readonly bindings: Informer<AnyObject>;
   private readonly roles: Informer<Obj>;
   private readonly settings: () => PlatformSettings;
+  /** Message-IDs the mail server accepted whose "sent" is not recorded yet: never sent again. */
+  private readonly accepted = new Set<string>();
 
   constructor(deps: ControllerDeps, opts: MembershipOptions) {
     this.deps = deps;
@@ -112,11 +114,16 @@ export class MembershipReconciler implements Reconciler {
   }
 
   /**
-   * Sends the due invitation exactly once per attempt: decide on a fresh read (not the
-   * cache), record the attempt in status before sending (compare-and-swap), and record
-   * it sent inside the SMTP transaction, before the final dot that makes the server
-   * accept the message. A crash before the dot delivers nothing and the same attempt
-   * (same Message-ID, same link) is sent again; after the record, never again.
+   * Sends the due invitation: one attempt, one Message-ID, one email. The attempt
+   * (number, Message-ID, link expiry) is recorded in status before anything is sent
+   * (compare-and-swap, decided on a fresh read, not the cache); the email goes out;
+   * then "sent" is recorded. A crash before the server accepted the message sends the
+   * same attempt again, with the same Message-ID and link. SMTP has no two-phase
+   * commit, so a crash in the instant between the server's acceptance and the record
+   * can repeat that identical message (mailbox providers collapse the same
+   * Message-ID); the other order would instead lose an invitation while status claims
+   * it was sent, which is worse. An email the server accepted is remembered in this
+   * process, so a failed status write never sends it again.
    */
   private async sendInvitation(cached: Membership, org: Organization, settings: PlatformSettings, now: Date): Promise<{ membership: Membership; problem?: ConditionInput } | undefined> {
     const mailer = this.opts.mailer;
@@ -136,29 +143,26 @@ export class MembershipReconciler implements Reconciler {
     const plan = planInvitation(m, now, settings.invitationTTLMs);
     if (plan.kind !== 'send') return { membership: m };
     if (!isDeepStrictEqual(m.status?.invitation, plan.invitation)) m = await this.writeInvitation(m, plan.invitation);
-    const intent = m;
-    try {
-      const result = await mailer.send({ membership: intent, organization: org, invitation: plan.invitation, notification: plan.notification }, async () => {
-        m = await this.writeInvitation(intent, { ...plan.invitation, sentAt: rfc3339(now) });
-      });
-      if (!result.accepted) {
-        // Recorded as sent, so never sent twice; the person may not have it.
-        const problem = {
-          reason: MembershipReasons.DeliveryUnconfirmed,
-          message: `The mail server did not confirm the email to ${m.spec.email} (${result.response}); if it does not arrive, set the annotation ${RESEND_INVITATION_ANNOTATION} to a new value to send another`,
-        };
+    const messageId = plan.invitation.messageId!;
+    if (!this.accepted.has(messageId)) {
+      try {
+        const result = await mailer.send({ membership: m, organization: org, invitation: plan.invitation, notification: plan.notification });
+        if (!result.accepted) throw new MailUnconfirmed(result.response);
+      } catch (err) {
+        const problem = err instanceof MailUnconfirmed
+          ? { reason: MembershipReasons.SMTPUnavailable, message: `The mail server did not confirm the email to ${m.spec.email} (${err.message}); retrying with backoff` }
+          : mailer.classify(err);
+        if (!problem) throw new Error(`Invitation for ${m.spec.email} not sent: ${errorMessage(err)}`, { cause: err });
         this.deps.recorder.event(m, 'Warning', problem.reason, problem.message);
         return { membership: m, problem: { type: MembershipConditions.InvitationSent, status: 'False', ...problem } };
       }
-      const attempt = plan.invitation.attempts;
-      this.deps.recorder.event(m, 'Normal', plan.notification ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent, plan.notification ? `Access notification sent to ${m.spec.email}` : `Invitation ${attempt} sent to ${m.spec.email}; it expires at ${plan.invitation.expiresAt}`);
-      return { membership: m };
-    } catch (err) {
-      const problem = mailer.classify(err);
-      if (!problem) throw new Error(`Invitation for ${m.spec.email} not sent: ${errorMessage(err)}`, { cause: err });
-      this.deps.recorder.event(m, 'Warning', problem.reason, problem.message);
-      return { membership: m, problem: { type: MembershipConditions.InvitationSent, status: 'False', ...problem } };
+      this.accepted.add(messageId);
     }
+    m = await this.writeInvitation(m, { ...plan.invitation, sentAt: rfc3339(now) });
+    this.accepted.delete(messageId);
+    const attempt = plan.invitation.attempts;
+    this.deps.recorder.event(m, 'Normal', plan.notification ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent, plan.notification ? `Access notification sent to ${m.spec.email}` : `Invitation ${attempt} sent to ${m.spec.email}; it expires at ${plan.invitation.expiresAt}`);
+    return { membership: m };
   }
 
   /** Compare-and-swap of status.invitation under its own field manager. */
@@ -196,6 +200,8 @@ export class MembershipReconciler implements Reconciler {
   }
 }
 
+class MailUnconfirmed extends Error {}
+
 export function membershipController(deps: ControllerDeps, opts: MembershipOptions, concurrency?: number): ControllerSpec {
   const reconciler = new MembershipReconciler(deps, opts);
   const members = memberships(deps.manager);
@@ -203,12 +209,18 @@ export function membershipController(deps: ControllerDeps, opts: MembershipOptio
   return {
     name: 'membership',
     for: Kinds.Membership,
+    // Accepting an invitation writes status.acceptedAt (the acceptance page, possibly another replica).
+    statusChanged: (a, b) => (a as Membership).status?.acceptedAt !== (b as Membership).status?.acceptedAt,
     owns: [{ resource: Resources.RoleBinding, labelSelector: MANAGED_BY_SELECTOR }],
     watches: [
-      // An organization appearing, or its namespace being recorded, concerns its memberships.
-      { resource: Kinds.Organization, map: (o) => inNamespace((o as Organization).status?.namespace ?? (o as Organization).spec.namespace) },
+      // An organization appearing, going, or having its namespace recorded concerns its memberships (not its member counts).
+      {
+        resource: Kinds.Organization,
+        map: (o) => inNamespace((o as Organization).status?.namespace ?? (o as Organization).spec.namespace),
+        changed: (a, b) => (a as Organization).status?.namespace !== (b as Organization).status?.namespace || !!b.metadata.deletionTimestamp !== !!a.metadata.deletionTimestamp,
+      },
       // userPrefix and invitationTTL concern every membership.
-      { resource: Kinds.PlatformConfig, map: (_pc) => members.list().map(keyOf) as string[] },
+      { resource: Kinds.PlatformConfig, map: () => members.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
     ],
     reconciler,
     concurrency,

@@ -144,6 +144,15 @@ describe('the seed flow', () => {
     expect(promote.stderr).toContain('forbidden');
   });
 
+  it('suspending the developer takes every access away at once, and lifting it gives it back', async () => {
+    await admin.patch(Kinds.Membership, 'dev', ns, { spec: { suspended: true } });
+    await eventually(async () => !(await can(devEmail, 'get', 'miniapps', ns)) && !(await can(devEmail, 'get', 'organizations', '', org)), { timeoutMs: 10_000, describe: 'the access to go' });
+    const m = await waitMembership(ns, 'dev', (x) => x.status?.phase === 'Suspended', 'Suspended');
+    expect(cond(m, 'AccessGranted')).toMatchObject({ status: 'False', reason: 'Suspended' });
+    await admin.patch(Kinds.Membership, 'dev', ns, { spec: { suspended: false } });
+    await eventually(() => can(devEmail, 'get', 'miniapps', ns), { timeoutMs: 10_000, describe: 'the access to come back' });
+  });
+
   it('the developer leaves, and their access goes', async () => {
     await admin.delete(Kinds.Membership, 'dev', ns, as(devEmail));
     await eventually(async () => !(await can(devEmail, 'get', 'miniapps', ns)), { timeoutMs: 15_000, describe: 'the access to go' });

@@ -15,7 +15,6 @@ export const MembershipReasons = {
   SMTPNotConfigured: 'SMTPNotConfigured',
   SMTPUnavailable: 'SMTPUnavailable',
   RecipientRejected: 'RecipientRejected',
-  DeliveryUnconfirmed: 'DeliveryUnconfirmed',
   RoleBound: 'RoleBound',
   AwaitingAcceptance: 'AwaitingAcceptance',
   Suspended: 'Suspended',

@@ -17,11 +17,8 @@ export interface InvitationRequest {
 
 /** What the Membership controller needs of email: send with a commit step, and explain failures. */
 export interface InvitationMailer {
-  /**
-   * Sends; `commit` runs before the server accepts the message (see Mailer.send).
-   * `accepted: false` means commit ran but the server did not confirm: not resent.
-   */
-  send(req: InvitationRequest, commit: () => Promise<void>): Promise<{ accepted: boolean; response: string }>;
+  /** Sends the email; `accepted` is whether the server confirmed it (250 to the final dot). */
+  send(req: InvitationRequest): Promise<{ accepted: boolean; response: string }>;
   /** A failure the membership's status should show (and not retry blindly), or undefined. */
   classify(err: unknown): { reason: string; message: string } | undefined;
 }
@@ -44,7 +41,7 @@ export class SmtpInvitationMailer implements InvitationMailer {
     this.publicUrl = publicUrl;
   }
 
-  async send(req: InvitationRequest, commit: () => Promise<void>): Promise<{ accepted: boolean; response: string }> {
+  async send(req: InvitationRequest): Promise<{ accepted: boolean; response: string }> {
     const { membership: m, organization: org, invitation: inv } = req;
     const organization = { name: org.metadata.name, displayName: org.spec.displayName };
     const content = req.notification
@@ -57,7 +54,8 @@ export class SmtpInvitationMailer implements InvitationMailer {
           expiresAt: inv.expiresAt!,
           attempt: inv.attempts!,
         });
-    return this.mailer.send({ to: m.spec.email, messageId: inv.messageId!, ...content }, commit);
+    // No commit step: the dot goes at once (see MembershipReconciler.sendInvitation for why).
+    return this.mailer.send({ to: m.spec.email, messageId: inv.messageId!, ...content }, async () => {});
   }
 
   classify(err: unknown): { reason: string; message: string } | undefined {

@@ -211,11 +211,12 @@ export function organizationController(deps: ControllerDeps, concurrency?: numbe
     // Every namespace is cached (a claimed or foreign one must be seen to be refused); the RBAC objects only if the operator made them.
     owns: [{ resource: Resources.Namespace }, ...[Resources.Role, Resources.ClusterRole, Resources.ClusterRoleBinding].map((resource) => ({ resource, labelSelector: MANAGED_BY_SELECTOR }))],
     watches: [
-      { resource: Kinds.Membership, map: orgOfNamespace },
+      // Member counts and bindings: a burst of membership changes becomes one reconcile.
+      { resource: Kinds.Membership, map: orgOfNamespace, coalesceMs: 1_000 },
       { resource: Kinds.SuperApp, map: (o) => [...orgOfNamespace(o), ...orgs.list().filter((x) => x.spec.miniAppTargets?.some((t) => t.name === o.metadata.name)).map(keyOf)] },
       { resource: Kinds.MiniApp, map: orgOfNamespace },
       // userPrefix concerns every organization's bindings.
-      { resource: Kinds.PlatformConfig, map: () => orgs.list().map(keyOf) },
+      { resource: Kinds.PlatformConfig, map: () => orgs.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
     ],
     reconciler: new OrganizationReconciler(deps),
     concurrency,
