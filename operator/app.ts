@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { memberships, organizations } from './controllers/caches.ts';
+import { allNamespaces, memberships, organizations } from './controllers/caches.ts';
 import type { ControllerDeps } from './controllers/deps.ts';
 import { MembershipAcceptance } from './controllers/membership/acceptance.ts';
 import { membershipValidator } from './controllers/membership/admission.ts';
@@ -8,11 +8,11 @@ import { SmtpInvitationMailer } from './controllers/membership/mail.ts';
 import { appCapabilityValidator, organizationValidator } from './controllers/organization/admission.ts';
 import { organizationController } from './controllers/organization/controller.ts';
 import { platformConfigController, platformSettings } from './controllers/platformconfig/controller.ts';
-import { Kinds, MANAGED_BY_SELECTOR } from './controllers/shared.ts';
+import { Kinds } from './controllers/shared.ts';
 import { Mailer } from './invitations/mailer.ts';
 import { loadOrCreateSigningKey } from './invitations/token.ts';
 import { AcceptServer } from './servers/accept.ts';
-import { ObjectWriter } from './runtime/apply.ts';
+import { ObjectWriter, OwnWrites } from './runtime/apply.ts';
 import { systemClock } from './runtime/clock.ts';
 import type { Clock } from './runtime/clock.ts';
 import type { Config } from './runtime/config.ts';
@@ -60,6 +60,7 @@ export class Operator {
   webhook?: WebhookServer;
   accept?: AcceptServer;
   private webhookRegistration?: string;
+  private readonly ownWrites = new OwnWrites();
   private readonly clock: Clock;
   private readonly elector?: LeaderElector;
 
@@ -81,6 +82,7 @@ export class Operator {
       : undefined;
     this.manager = new Manager({
       client: this.client,
+      ownWrites: this.ownWrites,
       log: this.log,
       metrics: this.metrics,
       elector: this.elector,
@@ -93,7 +95,7 @@ export class Operator {
   private controllerDeps(): ControllerDeps {
     return {
       manager: this.manager,
-      writer: new ObjectWriter(this.client),
+      writer: new ObjectWriter(this.client, this.ownWrites),
       clock: this.clock,
       recorder: new KubeEventRecorder(this.client, this.clock, this.log.child({ component: 'events' }), {
         instance: this.config.identity,
@@ -129,7 +131,7 @@ export class Operator {
     const webhook = this.webhook;
     if (!webhook) return;
     const orgs = organizations(this.manager);
-    const namespaces = this.manager.informer(Resources.Namespace, { labelSelector: MANAGED_BY_SELECTOR });
+    const namespaces = allNamespaces(this.manager);
     webhook.register('Organization', organizationValidator(platformSettings({ manager: this.manager })));
     webhook.register('Membership', membershipValidator(memberships(this.manager), orgs, namespaces));
     webhook.register('SuperApp', appCapabilityValidator(orgs, 'SuperApp'));

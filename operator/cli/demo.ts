@@ -13,7 +13,7 @@ import { parseAllDocuments } from 'yaml';
 import { PLATFORM_CONFIG_NAME } from '../api/index.ts';
 import type { Membership, Organization, PlatformConfig } from '../api/index.ts';
 import { Kinds } from '../controllers/shared.ts';
-import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
+import type { ObjectBody } from '../runtime/kube/client.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';

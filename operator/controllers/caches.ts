@@ -2,6 +2,7 @@
 import type { Membership, Organization } from '../api/index.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
+import { keepOnly } from '../runtime/cache.ts';
 import type { Informer } from '../runtime/cache.ts';
 import type { Manager } from '../runtime/controller.ts';
 import { Kinds, MANAGED_BY_SELECTOR } from './shared.ts';
@@ -38,9 +39,23 @@ export function memberships(manager: Manager): Informer<Membership> {
 
 const byOwner = (o: AnyObject) => (o.metadata.ownerReferences ?? []).map((r) => r.uid);
 
-/** The RoleBindings the operator made, indexed by owner uid. */
-export function ownedBindings(manager: Manager): Informer<AnyObject> {
-  const inf = manager.informer(Resources.RoleBinding, { labelSelector: MANAGED_BY_SELECTOR });
+export type Obj = AnyObject & Record<string, unknown>;
+
+/** The RoleBindings the operator made (only what it compares), indexed by owner uid. */
+export function ownedBindings(manager: Manager): Informer<Obj> {
+  const inf = manager.informer<Obj>(Resources.RoleBinding, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['roleRef', 'subjects']) });
   inf.addIndexer(Index.owner, byOwner);
   return inf;
+}
+
+/** The RBAC objects the operator made, keeping only what it compares. */
+export const ownedRbac = {
+  roles: (m: Manager) => m.informer<Obj>(Resources.Role, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['rules']) }),
+  clusterRoles: (m: Manager) => m.informer<Obj>(Resources.ClusterRole, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['rules']) }),
+  clusterRoleBindings: (m: Manager) => m.informer<Obj>(Resources.ClusterRoleBinding, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['roleRef', 'subjects']) }),
+};
+
+/** Every namespace (a claimed or foreign one must be seen to be refused), metadata and phase only. */
+export function allNamespaces<T extends AnyObject>(manager: Manager): Informer<T> {
+  return manager.informer<T>(Resources.Namespace, { transform: keepOnly<T>(['status']) });
 }

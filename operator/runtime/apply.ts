@@ -4,18 +4,51 @@ import { apiVersionOf } from './kube/resource.ts';
 import type { ResourceType } from './kube/resource.ts';
 
 /**
+ * The object versions the controllers' own writes produced. A watch event carrying one
+ * of them tells the controller nothing it does not know (it wrote that state), so it is
+ * not reconciled again for it; anyone else's change has another resourceVersion. Bounded:
+ * a write whose event never comes (a no-op) is forgotten eventually.
+ */
+export class OwnWrites {
+  private readonly seen = new Set<string>();
+  private readonly max: number;
+  constructor(max = 20_000) {
+    this.max = max;
+  }
+
+  record<T extends AnyObject>(obj: T): T {
+    const key = `${obj.metadata.uid}/${obj.metadata.resourceVersion}`;
+    this.seen.add(key);
+    if (this.seen.size > this.max) this.seen.delete(this.seen.values().next().value!);
+    return obj;
+  }
+
+  /** True when this version of the object came from our own write (every handler of the event may ask). */
+  has(obj: AnyObject): boolean {
+    return this.seen.has(`${obj.metadata.uid}/${obj.metadata.resourceVersion}`);
+  }
+}
+
+/**
  * How controllers write: server-side apply of the objects they own, status through the
  * status subresource only when it changed, finalizers with optimistic concurrency.
  */
 export class ObjectWriter {
   readonly client: KubeClient;
-  constructor(client: KubeClient) {
+  private readonly own?: OwnWrites;
+  /** `own`: where the versions this writer produces are noted (the controllers' writer only). */
+  constructor(client: KubeClient, own?: OwnWrites) {
     this.client = client;
+    this.own = own;
+  }
+
+  private note<T extends AnyObject>(obj: T): T {
+    return this.own ? this.own.record(obj) : obj;
   }
 
   /** Server-side apply of an owned object under the operator's field manager. */
-  apply<T extends AnyObject>(rt: ResourceType, obj: ObjectBody): Promise<T> {
-    return this.client.apply<T>(rt, obj);
+  async apply<T extends AnyObject>(rt: ResourceType, obj: ObjectBody): Promise<T> {
+    return this.note(await this.client.apply<T>(rt, obj));
   }
 
   /**
@@ -34,16 +67,18 @@ export class ObjectWriter {
     const now = (current.status ?? {}) as Record<string, unknown>;
     if (Object.entries(status).every(([k, v]) => isDeepStrictEqual(now[k], v))) return undefined;
     const metadata = { name: current.metadata.name, namespace: current.metadata.namespace, ...(opts.resourceVersion ? { resourceVersion: opts.resourceVersion } : {}) };
-    return this.client.apply<T>(rt, { apiVersion: apiVersionOf(rt), kind: rt.kind, metadata, status }, { subresource: 'status', fieldManager: opts.fieldManager });
+    return this.note(await this.client.apply<T>(rt, { apiVersion: apiVersionOf(rt), kind: rt.kind, metadata, status }, { subresource: 'status', fieldManager: opts.fieldManager }));
   }
 
   /** Adds the finalizer if missing. Returns the object as the server has it. */
   async addFinalizer<T extends AnyObject>(rt: ResourceType, obj: T, finalizer: string): Promise<T> {
     const finalizers = obj.metadata.finalizers ?? [];
     if (finalizers.includes(finalizer)) return obj;
-    return this.client.patch<T>(rt, obj.metadata.name!, obj.metadata.namespace, {
-      metadata: { finalizers: [...finalizers, finalizer], resourceVersion: obj.metadata.resourceVersion },
-    });
+    return this.note(
+      await this.client.patch<T>(rt, obj.metadata.name!, obj.metadata.namespace, {
+        metadata: { finalizers: [...finalizers, finalizer], resourceVersion: obj.metadata.resourceVersion },
+      }),
+    );
   }
 
   /** Removes the finalizer if present (a conflict means the object changed: the caller retries). */

@@ -46,6 +46,44 @@ const dropManagedFields = <T extends AnyObject>(obj: T): T => {
   return obj;
 };
 
+const interned = new Map<string, unknown>();
+/** One shared instance per distinct JSON value (the same rules in every organization's Roles). */
+function intern(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const key = JSON.stringify(value);
+  const hit = interned.get(key);
+  if (hit !== undefined) return hit;
+  if (interned.size >= 2_000) interned.clear();
+  interned.set(key, value);
+  return value;
+}
+
+/**
+ * A cache transform that keeps only what controllers read of objects they own:
+ * identity, labels, owners, deletion, and `fields` (shared between objects when equal).
+ * Thousands of Roles and bindings then cost a fraction of their JSON.
+ */
+export function keepOnly<T extends AnyObject>(fields: readonly string[]): (obj: T) => T {
+  return (obj) => {
+    const m = obj.metadata;
+    const slim: Record<string, unknown> = {
+      apiVersion: obj.apiVersion,
+      kind: obj.kind,
+      metadata: {
+        name: m.name,
+        namespace: m.namespace,
+        uid: m.uid,
+        resourceVersion: m.resourceVersion,
+        labels: m.labels,
+        ownerReferences: m.ownerReferences,
+        deletionTimestamp: m.deletionTimestamp,
+      },
+    };
+    for (const f of fields) if (f in obj) slim[f] = intern((obj as Record<string, unknown>)[f]);
+    return slim as T;
+  };
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();

@@ -7,6 +7,7 @@ import type { AnyObject, KubeClient } from './kube/client.ts';
 import type { ResourceType } from './kube/resource.ts';
 import type { LeaderElector } from './leader.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import type { OwnWrites } from './apply.ts';
 import { WorkQueue } from './workqueue.ts';
 
 export interface ReconcileResult {
@@ -72,6 +73,8 @@ function ownerKeys(ownerKind: string, ownerNamespaced: boolean) {
 
 export interface ManagerOptions {
   client: KubeClient;
+  /** Versions produced by the controllers' own writes: their events wake nobody. */
+  ownWrites?: OwnWrites;
   log: Logger;
   metrics: OperatorMetrics;
   elector?: LeaderElector;
@@ -104,12 +107,16 @@ export class Manager {
     this.opts = opts;
   }
 
-  /** The shared informer for a resource (created on first use; call before start). */
-  informer<T extends AnyObject = AnyObject>(resource: ResourceType, opts: { labelSelector?: string } = {}): Informer<T> {
+  /**
+   * The shared informer for a resource and label selector (created on first use; call
+   * before start). `transform` applies when this call creates it: the first caller decides.
+   */
+  informer<T extends AnyObject = AnyObject>(resource: ResourceType, opts: { labelSelector?: string; transform?: (obj: T) => T } = {}): Informer<T> {
     const id = `${resource.group}/${resource.plural}?${opts.labelSelector ?? ''}`;
     let inf = this.informers.get(id);
     if (!inf) {
-      inf = new Informer(this.opts.client, { ...this.opts.informerDefaults, resource, labelSelector: opts.labelSelector }, this.opts.log, {
+      const transform = opts.transform as ((obj: AnyObject) => AnyObject) | undefined;
+      inf = new Informer(this.opts.client, { ...this.opts.informerDefaults, resource, labelSelector: opts.labelSelector, ...(transform ? { transform } : {}) }, this.opts.log, {
         onWatchRestart: (r, reason) => this.opts.metrics.watchRestarts.inc({ resource: r, reason }),
         onEvent: (r, type) => this.opts.metrics.watchEvents.inc({ resource: r, type }),
       });
@@ -126,22 +133,30 @@ export class Manager {
       for (const k of keys) delayMs > 0 ? queue.addAfter(k, delayMs) : queue.add(k);
       this.opts.metrics.queueDepth.set({ controller: spec.name }, queue.depth);
     };
+    const own = this.opts.ownWrites;
+    const ours = (o: AnyObject) => !!own?.has(o);
     this.informer(spec.for).addHandler({
       onAdd: (o) => enqueue([keyOf(o)]),
-      onUpdate: (old, o) => (specOrMetaChanged(old, o) || !!spec.statusChanged?.(old, o)) && enqueue([keyOf(o)]),
+      onUpdate: (old, o) => {
+        if (old !== o && ours(o)) return;
+        if (specOrMetaChanged(old, o) || !!spec.statusChanged?.(old, o)) enqueue([keyOf(o)]);
+      },
       onDelete: (o) => enqueue([keyOf(o)]),
     });
+    const owned = new Set((spec.owns ?? []).map((o) => o.resource));
     const watches: Watch[] = [
       ...(spec.owns ?? []).map((o) => ({ resource: o.resource, labelSelector: o.labelSelector, map: ownerKeys(spec.for.kind, spec.for.namespaced) })),
       ...(spec.watches ?? []),
     ];
     for (const w of watches) {
       const delay = w.coalesceMs ?? 0;
+      // An owned object in the state our own write made is no news; its deletion always is.
+      const skip = (o: AnyObject) => owned.has(w.resource) && ours(o);
       this.informer(w.resource, { labelSelector: w.labelSelector }).addHandler({
-        onAdd: (o) => enqueue(w.map(o), delay),
+        onAdd: (o) => !skip(o) && enqueue(w.map(o), delay),
         onUpdate: (old, o) => {
           if (old === o) return enqueue(w.map(o), delay); // resync
-          if (w.changed && !w.changed(old, o)) return;
+          if (skip(o) || (w.changed && !w.changed(old, o))) return;
           enqueue([...new Set([...w.map(old), ...w.map(o)])], delay);
         },
         onDelete: (o) => enqueue(w.map(o), delay),

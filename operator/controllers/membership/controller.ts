@@ -9,9 +9,9 @@ import { setConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
-import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
-import { Index, emailKey, memberships, organizationOf, organizations, ownedBindings } from '../caches.ts';
+import { Index, emailKey, memberships, organizationOf, organizations, ownedBindings, ownedRbac } from '../caches.ts';
+import type { Obj } from '../caches.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { memberAccess } from '../organization/rbac.ts';
 import { platformSettings } from '../platformconfig/controller.ts';
@@ -24,7 +24,6 @@ import type { InvitationMailer } from './mail.ts';
 /** Field managers: each writes its own part of status, so none can erase another's. */
 export const INVITATION_FIELD_MANAGER = 'miniapps-operator-invitations';
 
-type Obj = AnyObject & Record<string, unknown>;
 
 export interface MembershipOptions {
   /** Sends invitation emails; undefined when no SMTP server is configured. */
@@ -36,7 +35,7 @@ export class MembershipReconciler implements Reconciler {
   private readonly opts: MembershipOptions;
   private readonly members: Informer<Membership>;
   private readonly orgs: Informer<Organization>;
-  private readonly bindings: Informer<AnyObject>;
+  private readonly bindings: Informer<Obj>;
   private readonly roles: Informer<Obj>;
   private readonly settings: () => PlatformSettings;
   /** Message-IDs the mail server accepted whose "sent" is not recorded yet: never sent again. */
@@ -48,7 +47,7 @@ export class MembershipReconciler implements Reconciler {
     this.members = memberships(deps.manager);
     this.orgs = organizations(deps.manager);
     this.bindings = ownedBindings(deps.manager);
-    this.roles = deps.manager.informer<Obj>(Resources.Role, { labelSelector: MANAGED_BY_SELECTOR });
+    this.roles = ownedRbac.roles(deps.manager);
     this.settings = platformSettings(deps);
   }
 

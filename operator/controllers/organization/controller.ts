@@ -10,7 +10,8 @@ import { errorMessage } from '../../runtime/errors.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ResourceType } from '../../runtime/kube/resource.ts';
-import { Index, memberships, organizationOf, organizations } from '../caches.ts';
+import type { Obj } from '../caches.ts';
+import { Index, allNamespaces, memberships, organizationOf, organizations, ownedRbac } from '../caches.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { isActiveMember } from '../membership/logic.ts';
 import { platformSettings } from '../platformconfig/controller.ts';
@@ -20,7 +21,7 @@ import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from 
 import { checkIcon, iconBytes } from './icon.ts';
 import { OrganizationReasons, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespaceProblem, namespaceUpToDate } from './logic.ts';
 import type { Namespace } from './logic.ts';
-import { organizationClusterAccess, organizationRoles } from './rbac.ts';
+import { organizationClusterAccess, organizationClusterName, organizationRoles } from './rbac.ts';
 
 export const ORGANIZATION_FINALIZER = 'miniapps.dev/organization';
 
@@ -29,7 +30,6 @@ const RECHECK_TERMINATING_MS = 2_000;
 /** An icon lives in a Secret or ConfigMap the operator does not watch: look again this often. */
 const RECHECK_ICON_MS = 10 * 60_000;
 
-type Obj = AnyObject & Record<string, unknown>;
 
 export class OrganizationReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
@@ -48,10 +48,10 @@ export class OrganizationReconciler implements Reconciler {
     const m = deps.manager;
     this.orgs = organizations(m);
     this.members = memberships(m);
-    this.namespaces = m.informer<Namespace>(Resources.Namespace);
-    this.roles = m.informer<Obj>(Resources.Role, { labelSelector: MANAGED_BY_SELECTOR });
-    this.clusterRoles = m.informer<Obj>(Resources.ClusterRole, { labelSelector: MANAGED_BY_SELECTOR });
-    this.clusterRoleBindings = m.informer<Obj>(Resources.ClusterRoleBinding, { labelSelector: MANAGED_BY_SELECTOR });
+    this.namespaces = allNamespaces<Namespace>(m);
+    this.roles = ownedRbac.roles(m);
+    this.clusterRoles = ownedRbac.clusterRoles(m);
+    this.clusterRoleBindings = ownedRbac.clusterRoleBindings(m);
     this.superApps = namespaced(m.informer(Kinds.SuperApp));
     this.miniApps = namespaced(m.informer(Kinds.MiniApp));
     this.settings = platformSettings(deps);
@@ -126,6 +126,16 @@ export class OrganizationReconciler implements Reconciler {
     for (const role of organizationRoles(org, nsName)) ensure(Resources.Role, this.roles, role, ['rules']);
     for (const cr of cluster.clusterRoles) ensure(Resources.ClusterRole, this.clusterRoles, cr, ['rules']);
     for (const crb of cluster.clusterRoleBindings) ensure(Resources.ClusterRoleBinding, this.clusterRoleBindings, crb, ['roleRef', 'subjects']);
+    // Grants nobody holds any more (the last member or administrator left) are removed.
+    const wanted = new Set(cluster.clusterRoles.map((r) => r.metadata.name));
+    for (const suffix of ['member', 'administrator'] as const) {
+      const name = organizationClusterName(org.metadata.name, suffix);
+      if (wanted.has(name)) continue;
+      for (const [rt, cache] of [[Resources.ClusterRoleBinding, this.clusterRoleBindings], [Resources.ClusterRole, this.clusterRoles]] as const) {
+        const have = cache.getByName(name);
+        if (have?.metadata.ownerReferences?.some((r) => r.uid === org.metadata.uid)) pending.push(this.deps.writer.client.delete(rt, name, undefined, { uid: have.metadata.uid }).then(() => undefined));
+      }
+    }
     await Promise.all(pending);
     return { type: OrganizationConditions.RBACReady, status: 'True', reason: 'RBACApplied', message: `Roles for the 4 organization roles are in namespace ${nsName}; ${active.length} active member(s) may read the Organization` };
   }

@@ -197,8 +197,10 @@ describe('organizationClusterAccess', () => {
     }
   });
 
-  it('makes bindings without subjects when there are no members', () => {
-    expect(organizationClusterAccess(anOrg(), [], { userPrefix: '' }).clusterRoleBindings.map((b) => b.subjects)).toEqual([[], []]);
+  it('makes no grant that nobody holds: nothing without members, only the member grant without administrators', () => {
+    expect(organizationClusterAccess(anOrg(), [], { userPrefix: '' })).toEqual({ clusterRoles: [], clusterRoleBindings: [] });
+    const readersOnly = organizationClusterAccess(anOrg(), [{ email: 'r@example.com', role: 'MiniAppReviewer' }], { userPrefix: '' });
+    expect(readersOnly.clusterRoleBindings.map((b) => b.metadata.name)).toEqual(['miniapps:org:acme:member']);
   });
 
   it('keeps names of a very long organization within 253 characters, distinct and sharing one middle', () => {

@@ -191,7 +191,9 @@ export function organizationClusterAccess(
       who: members.filter((m) => m.role === 'OrganizationAdministrator'),
     },
   ] as const;
-  const named = grants.map((g) => ({ ...g, name: organizationClusterName(orgName, g.suffix) }));
+  // A grant nobody holds is not made at all (a binding without subjects grants nothing):
+  // an organization without members costs no cluster-scoped objects.
+  const named = grants.filter((g) => g.who.length > 0).map((g) => ({ ...g, name: organizationClusterName(orgName, g.suffix) }));
   return {
     clusterRoles: named.map((g) => ({ apiVersion: RBAC_API_VERSION, kind: 'ClusterRole', metadata: metadata(g.name), rules: orgRules(g.verbs) })),
     clusterRoleBindings: named.map((g) => ({

@@ -6,15 +6,15 @@ import { setConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
-import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { ownedRbac } from '../caches.ts';
+import type { Obj } from '../caches.ts';
 import { Kinds, MANAGED_BY_SELECTOR } from '../shared.ts';
 import { PlatformConfigReasons, settingsOf, validatePlatformConfig } from './logic.ts';
 import type { PlatformSettings } from './logic.ts';
 import { PROVISIONING_ADMINISTRATOR_ROLE, provisioningAccess } from './rbac.ts';
 
-type Obj = AnyObject & Record<string, unknown>;
 
 /** The platform settings as the cached PlatformConfig `default` says, defaults filled in. */
 export function platformSettings(deps: Pick<ControllerDeps, 'manager'>): () => PlatformSettings {
@@ -31,8 +31,8 @@ export class PlatformConfigReconciler implements Reconciler {
   constructor(deps: ControllerDeps) {
     this.deps = deps;
     this.cache = deps.manager.informer<PlatformConfig>(Kinds.PlatformConfig);
-    this.clusterRoles = deps.manager.informer<Obj>(Resources.ClusterRole, { labelSelector: MANAGED_BY_SELECTOR });
-    this.clusterRoleBindings = deps.manager.informer<Obj>(Resources.ClusterRoleBinding, { labelSelector: MANAGED_BY_SELECTOR });
+    this.clusterRoles = ownedRbac.clusterRoles(deps.manager);
+    this.clusterRoleBindings = ownedRbac.clusterRoleBindings(deps.manager);
   }
 
   async reconcile(key: string): Promise<void> {
