@@ -158,14 +158,16 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<
 
 /**
  * The writes the Organization controller makes for a new organization after the user's
- * create, in order and with the same pure functions: the finalizer, the Namespace, its
- * RBAC (4 Roles, 2 ClusterRoles, 2 ClusterRoleBindings, side by side as the controller
- * applies them), the status. Returns the Organization as written, Ready.
+ * create, in the same order and side by side where it makes them so, with the same pure
+ * functions: the finalizer with the Namespace, then its RBAC (4 Roles; no ClusterRoles
+ * while it has no members), then the status. Returns the Organization as written, Ready.
  */
 export async function writeAsOrganizationController(writer: ObjectWriter, created: Organization): Promise<Organization> {
-  const org = await writer.addFinalizer(Kinds.Organization, created, ORGANIZATION_FINALIZER);
-  const nsName = namespaceNameFor(org, PlatformConfigDefaults.namespacePrefix.organization);
-  await writer.apply(Resources.Namespace, desiredNamespace(org, nsName));
+  const nsName = namespaceNameFor(created, PlatformConfigDefaults.namespacePrefix.organization);
+  const [org] = await Promise.all([
+    writer.addFinalizer(Kinds.Organization, created, ORGANIZATION_FINALIZER),
+    writer.apply(Resources.Namespace, desiredNamespace(created, nsName)),
+  ]);
   const cluster = organizationClusterAccess(org, [], { userPrefix: '' });
   await Promise.all([
     ...organizationRoles(org, nsName).map((r) => writer.apply(Resources.Role, r)),

@@ -61,10 +61,11 @@ export class OrganizationReconciler implements Reconciler {
     let org = this.orgs.get(key);
     if (!org) return;
     if (org.metadata.deletionTimestamp) return this.finalize(org);
-    org = await this.deps.writer.addFinalizer(Kinds.Organization, org, ORGANIZATION_FINALIZER);
-
+    // The finalizer and the namespace are independent (the namespace's ownerReference
+    // already ties it to the organization): one round trip for both.
     const nsName = namespaceNameFor(org, this.settings().namespacePrefix.organization);
-    const ns = await this.ensureNamespace(org, nsName);
+    const [withFinalizer, ns] = await Promise.all([this.deps.writer.addFinalizer(Kinds.Organization, org, ORGANIZATION_FINALIZER), this.ensureNamespace(org, nsName)]);
+    org = withFinalizer;
     const conditions: ConditionInput[] = [ns.condition];
     let requeueAfterMs = ns.requeueAfterMs;
     const members = ns.ok ? this.members.byIndex(Index.namespace, nsName) : [];
