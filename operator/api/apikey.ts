@@ -19,17 +19,9 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
+import { KIND_NAMES, API_KEY_SECRET_KEY } from './constants.ts';
 
-export const ApiKeyConditions = {
-  Ready: 'Ready',
-  /** The key is generated and its Secret written. */
-  KeyIssued: 'KeyIssued',
-  /** The owner is an active member or a provisioning administrator. */
-  OwnerActive: 'OwnerActive',
-} as const;
-
-/** Key in the key's Secret that holds the key itself. */
-export const API_KEY_SECRET_KEY = 'apiKey';
+export { ApiKeyConditions, API_KEY_SECRET_KEY } from './constants.ts';
 
 export const ApiKeySpecSchema = Obj(
   {
@@ -89,10 +81,8 @@ export type ApiKey = Resource<ApiKeySpec, ApiKeyStatus>;
 
 export const apiKeyKind = defineKind(
   {
-    kind: 'ApiKey',
-    plural: 'apikeys',
+    ...KIND_NAMES.ApiKey,
     shortNames: ['ak'],
-    scope: 'Namespaced',
     description:
       "ApiKey lets a person or a system call the platform's APIs as the key's owner. The operator generates the key into a Secret only the owner may read, keeps only its hash elsewhere, rotates it, and disables it at expiry, on revocation, or when the owner is suspended or removed.",
   },

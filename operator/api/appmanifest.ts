@@ -14,11 +14,10 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
-import { ManifestUserGroupSchema } from './usergroup.ts';
+import { KIND_NAMES } from './constants.ts';
 
-export const AppManifestConditions = {
-  Ready: 'Ready',
-} as const;
+export { AppManifestConditions } from './constants.ts';
+import { ManifestUserGroupSchema } from './usergroup.ts';
 
 /** `platform:role:<listingId>:<roleName>`. */
 export const PLATFORM_ROLE_PATTERN = '^platform:role:[^:]+:[^:]+$';
@@ -57,10 +56,8 @@ export type AppManifest = Resource<AppManifestSpec, AppManifestStatus>;
 
 export const appManifestKind = defineKind(
   {
-    kind: 'AppManifest',
-    plural: 'appmanifests',
+    ...KIND_NAMES.AppManifest,
     shortNames: ['amf'],
-    scope: 'Namespaced',
     description:
       "AppManifest declares an app's own user groups and, for a frontend app, the roles its tokens may carry. " +
       "A solution includes the app when a Solution in the same namespace grants a role of the app's listingId; subscribing tenants then get the app's groups merged with the solution's.",

@@ -17,17 +17,10 @@ import type {
   TSchema,
   TUnsafe,
 } from '@sinclair/typebox';
+import { CATEGORY } from './constants.ts';
+import type { KindNames as KindIdentity } from './constants.ts';
 
-export const GROUP = 'miniapps.dev';
-export const VERSION = 'v1alpha1';
-export const API_VERSION = `${GROUP}/${VERSION}`;
-
-/** The kubectl category of every kind: `kubectl get miniapps-all -A` lists them all. */
-export const CATEGORY = 'miniapps-all';
-
-/** Deleting an Organization or MiniApp needs this annotation set to CONFIRM_DELETE_VALUE. */
-export const CONFIRM_DELETE_ANNOTATION = `${GROUP}/confirm-delete`;
-export const CONFIRM_DELETE_VALUE = 'CONFIRM DELETE';
+export { GROUP, VERSION, API_VERSION, CATEGORY, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from './constants.ts';
 
 // ---------------------------------------------------------------------------
 // Object metadata, as plain JSON from the API server.
@@ -372,7 +365,8 @@ export interface KindDefinition {
   rootRules: CelRule[];
 }
 
-type KindNames = Pick<KindDefinition, 'kind' | 'plural' | 'shortNames' | 'scope' | 'description'>;
+/** The kind's KIND_NAMES entry (constants.ts), its short names and its description. */
+type KindNames = KindIdentity & Pick<KindDefinition, 'shortNames' | 'description'>;
 
 /** Fills in the derived names (singular, listKind, categories) and empty rule lists. */
 export function defineKind(

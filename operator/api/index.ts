@@ -1,7 +1,9 @@
-// Every kind of the miniapps.dev API, in a stable order (cluster-scoped first,
-// then organization kinds, then tenant kinds), and lookups by kind name.
+// Every kind of the miniapps.dev API, in the stable order of KIND_NAMES (cluster-scoped
+// first, then organization kinds, then tenant kinds), and lookups by kind name.
 
 import type { KindDefinition } from './common.ts';
+import { KIND_NAMES } from './constants.ts';
+import type { KindName } from './constants.ts';
 import { apiKeyKind } from './apikey.ts';
 import { appManifestKind } from './appmanifest.ts';
 import { membershipKind } from './membership.ts';
@@ -30,22 +32,27 @@ export * from './appmanifest.ts';
 export * from './subscription.ts';
 export * from './usergroup.ts';
 export * from './user.ts';
+export { KIND_NAMES } from './constants.ts';
+export type { KindName, KindNames } from './constants.ts';
 
-export const ALL_KINDS: readonly KindDefinition[] = [
-  platformConfigKind,
-  organizationKind,
-  tenantKind,
-  membershipKind,
-  superAppKind,
-  miniAppKind,
-  miniAppReviewKind,
-  apiKeyKind,
-  solutionKind,
-  appManifestKind,
-  subscriptionKind,
-  userGroupKind,
-  userKind,
-];
+const definitions: Record<KindName, KindDefinition> = {
+  PlatformConfig: platformConfigKind,
+  Organization: organizationKind,
+  Tenant: tenantKind,
+  Membership: membershipKind,
+  SuperApp: superAppKind,
+  MiniApp: miniAppKind,
+  MiniAppReview: miniAppReviewKind,
+  ApiKey: apiKeyKind,
+  Solution: solutionKind,
+  AppManifest: appManifestKind,
+  Subscription: subscriptionKind,
+  UserGroup: userGroupKind,
+  User: userKind,
+};
+
+/** Every kind's definition, in KIND_NAMES order. */
+export const ALL_KINDS: readonly KindDefinition[] = (Object.keys(KIND_NAMES) as KindName[]).map((name) => definitions[name]);
 
 const byKind = new Map(ALL_KINDS.map((def) => [def.kind, def]));
 const byPlural = new Map(ALL_KINDS.map((def) => [def.plural, def]));

@@ -20,17 +20,9 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
+import { KIND_NAMES, RESEND_INVITATION_ANNOTATION } from './constants.ts';
 
-export const MembershipConditions = {
-  Ready: 'Ready',
-  /** The current invitation email went out (or, with acceptance Automatic, the notification). */
-  InvitationSent: 'InvitationSent',
-  /** The member's role is bound to their Kubernetes user. */
-  AccessGranted: 'AccessGranted',
-} as const;
-
-/** Annotation whose every new value asks the operator to resend the invitation. */
-export const RESEND_INVITATION_ANNOTATION = 'miniapps.dev/resend-invitation';
+export { MembershipConditions, RESEND_INVITATION_ANNOTATION } from './constants.ts';
 
 export const Roles = ['OrganizationAdministrator', 'SuperAppAdministrator', 'MiniAppDeveloper', 'MiniAppReviewer'] as const;
 export type Role = (typeof Roles)[number];
@@ -113,10 +105,8 @@ export type Membership = Resource<MembershipSpec, MembershipStatus>;
 
 export const membershipKind = defineKind(
   {
-    kind: 'Membership',
-    plural: 'memberships',
+    ...KIND_NAMES.Membership,
     shortNames: ['mbr'],
-    scope: 'Namespaced',
     description:
       "Membership gives one person, by email, a role in the organization whose namespace it is in. The operator invites the person, binds the role once they accept, and takes access away on suspension or removal. The last active administrator cannot be removed, demoted or suspended.",
   },

@@ -20,18 +20,9 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
+import { KIND_NAMES } from './constants.ts';
 
-export const MiniAppConditions = {
-  Ready: 'Ready',
-  /** The organization has the miniApps capability. */
-  Allowed: 'Allowed',
-  /** Every spec.superApps target is the organization's own or in its miniAppTargets. */
-  TargetsValid: 'TargetsValid',
-  /** spec.categories are all allowed by PlatformConfig. */
-  CategoriesValid: 'CategoriesValid',
-  /** With EnvelopeEncryption: the data key exists, wrapped by the current key-encryption key. */
-  DataKeyReady: 'DataKeyReady',
-} as const;
+export { MiniAppConditions } from './constants.ts';
 
 export const MiniAppTypes = [
   'Intent',
@@ -154,10 +145,8 @@ export type MiniApp = Resource<MiniAppSpec, MiniAppStatus>;
 
 export const miniAppKind = defineKind(
   {
-    kind: 'MiniApp',
-    plural: 'miniapps',
+    ...KIND_NAMES.MiniApp,
     shortNames: ['mapp'],
-    scope: 'Namespaced',
     description:
       'MiniApp is a small app that runs inside super apps. It reaches a super app\'s catalog after an approving review. ' +
       'Deleting it needs the annotation `miniapps.dev/confirm-delete: CONFIRM DELETE`.',

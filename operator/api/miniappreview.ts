@@ -15,12 +15,9 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
+import { KIND_NAMES } from './constants.ts';
 
-export const MiniAppReviewConditions = {
-  Ready: 'Ready',
-  /** The mini app, its version and the super app exist, and the super app is a target of the mini app. */
-  TargetResolved: 'TargetResolved',
-} as const;
+export { MiniAppReviewConditions } from './constants.ts';
 
 export const ReviewDecisions = ['Approved', 'Rejected'] as const;
 export type ReviewDecision = (typeof ReviewDecisions)[number];
@@ -44,10 +41,8 @@ export type MiniAppReview = Resource<MiniAppReviewSpec, MiniAppReviewStatus>;
 
 export const miniAppReviewKind = defineKind(
   {
-    kind: 'MiniAppReview',
-    plural: 'miniappreviews',
+    ...KIND_NAMES.MiniAppReview,
     shortNames: ['mrev'],
-    scope: 'Namespaced',
     description:
       "MiniAppReview records the decision of a super app's organization on one version of a mini app. It lives in the super app's organization namespace; an approval lets the version into the super app's catalog.",
   },

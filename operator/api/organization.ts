@@ -23,19 +23,9 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
+import { KIND_NAMES } from './constants.ts';
 
-export const OrganizationConditions = {
-  Ready: 'Ready',
-  /** The organization's namespace exists and belongs to it. */
-  NamespaceReady: 'NamespaceReady',
-  /** The Roles and RoleBindings that grant members their roles are in place. */
-  RBACReady: 'RBACReady',
-  /** spec.icon names an image of at most 512×512 pixels and 1 MiB. */
-  IconValid: 'IconValid',
-} as const;
-
-/** Limits the operator checks an icon against (reported by IconValid). */
-export const IconLimits = { maxWidth: 512, maxHeight: 512, maxBytes: 1024 * 1024 } as const;
+export { OrganizationConditions, IconLimits } from './constants.ts';
 
 export const IconSourceKinds = ['Secret', 'ConfigMap'] as const;
 
@@ -103,10 +93,8 @@ export type Organization = Resource<OrganizationSpec, OrganizationStatus>;
 
 export const organizationKind = defineKind(
   {
-    kind: 'Organization',
-    plural: 'organizations',
+    ...KIND_NAMES.Organization,
     shortNames: ['org'],
-    scope: 'Cluster',
     description:
       'Organization is a group of people who build super apps and/or mini apps. The operator creates its namespace and the RBAC that turns each member\'s role into permissions, and reports member counts. ' +
       'Deleting it needs the annotation `miniapps.dev/confirm-delete: CONFIRM DELETE` and removes everything in it.',

@@ -14,22 +14,9 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
+import { KIND_NAMES, PLATFORM_CONFIG_NAME, PlatformConfigDefaults } from './constants.ts';
 
-export const PLATFORM_CONFIG_NAME = 'default';
-
-/** What the API server fills in when a field is left out. */
-export const PlatformConfigDefaults = {
-  invitationTTL: '168h',
-  namespacePrefix: { organization: 'org-', tenant: 'tenant-' },
-  userPrefix: '',
-  groupPrefix: '',
-} as const;
-
-export const PlatformConfigConditions = {
-  Ready: 'Ready',
-  /** The provisioning administrators are bound to the provisioning ClusterRole. */
-  AdministratorsBound: 'AdministratorsBound',
-} as const;
+export { PLATFORM_CONFIG_NAME, PlatformConfigDefaults, PlatformConfigConditions } from './constants.ts';
 
 const prefix = (description: string, defaultValue: string) =>
   Str(description, { maxLength: 32, pattern: '^([a-z0-9]([-a-z0-9]*[-a-z0-9])?)?$', default: defaultValue });
@@ -114,10 +101,8 @@ export type PlatformConfig = Resource<PlatformConfigSpec, PlatformConfigStatus>;
 
 export const platformConfigKind = defineKind(
   {
-    kind: 'PlatformConfig',
-    plural: 'platformconfigs',
+    ...KIND_NAMES.PlatformConfig,
     shortNames: ['pcfg'],
-    scope: 'Cluster',
     description:
       'PlatformConfig holds the platform\'s system parameters: provisioning administrators, allowed categories and platforms, invitation lifetime and naming prefixes. It is a singleton named `default`.',
   },

@@ -17,13 +17,10 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
-import { ManifestUserGroupSchema } from './usergroup.ts';
+import { KIND_NAMES } from './constants.ts';
 
-export const SolutionConditions = {
-  Ready: 'Ready',
-  /** The manifest (inline or from the ConfigMap) is valid. */
-  ManifestValid: 'ManifestValid',
-} as const;
+export { SolutionConditions } from './constants.ts';
+import { ManifestUserGroupSchema } from './usergroup.ts';
 
 const userGroups = (description: string) => List(ManifestUserGroupSchema, description, mapList(['name'], 128));
 
@@ -74,10 +71,8 @@ export type Solution = Resource<SolutionSpec, SolutionStatus>;
 
 export const solutionKind = defineKind(
   {
-    kind: 'Solution',
-    plural: 'solutions',
+    ...KIND_NAMES.Solution,
     shortNames: ['sol'],
-    scope: 'Namespaced',
     description:
       "Solution is a bundle of apps sold to tenants. Its manifest lists the user groups a subscribing tenant gets and the app roles each holds; it is written inline or read from a ConfigMap.",
   },

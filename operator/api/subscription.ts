@@ -14,14 +14,9 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
+import { KIND_NAMES } from './constants.ts';
 
-export const SubscriptionConditions = {
-  Ready: 'Ready',
-  /** The solution (and the requested version) exists and its manifest is valid. */
-  SolutionResolved: 'SolutionResolved',
-  /** The tenant's user groups match the merged manifests. */
-  UserGroupsSynced: 'UserGroupsSynced',
-} as const;
+export { SubscriptionConditions } from './constants.ts';
 
 const groupNames = (description: string) =>
   Optional(StringSet(Str('Name of a UserGroup in this namespace.', { maxLength: 253 }), description, 256));
@@ -56,10 +51,8 @@ export type Subscription = Resource<SubscriptionSpec, SubscriptionStatus>;
 
 export const subscriptionKind = defineKind(
   {
-    kind: 'Subscription',
-    plural: 'subscriptions',
+    ...KIND_NAMES.Subscription,
     shortNames: ['subs'],
-    scope: 'Namespaced',
     description:
       "Subscription subscribes the tenant whose namespace it is in to a solution. The operator builds the tenant's user groups from the solution's manifest merged with its apps' manifests, and keeps them up to date.",
   },

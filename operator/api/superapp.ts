@@ -20,18 +20,9 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
+import { KIND_NAMES } from './constants.ts';
 
-export const SuperAppConditions = {
-  Ready: 'Ready',
-  /** The organization has the superApps capability. */
-  Allowed: 'Allowed',
-  /** spec.platforms are all allowed by PlatformConfig. */
-  PlatformsValid: 'PlatformsValid',
-  /** The catalog ConfigMap is up to date. */
-  CatalogPublished: 'CatalogPublished',
-  /** Every spec.versions entry has its snapshot ConfigMap. */
-  SnapshotsPublished: 'SnapshotsPublished',
-} as const;
+export { SuperAppConditions } from './constants.ts';
 
 export const ReviewPolicies = ['Required', 'SameOrganization'] as const;
 
@@ -112,10 +103,8 @@ export type SuperApp = Resource<SuperAppSpec, SuperAppStatus>;
 
 export const superAppKind = defineKind(
   {
-    kind: 'SuperApp',
-    plural: 'superapps',
+    ...KIND_NAMES.SuperApp,
     shortNames: ['sapp'],
-    scope: 'Namespaced',
     description:
       'SuperApp is a host application in which mini apps run. The operator publishes its catalog of approved mini apps as a ConfigMap, and an immutable snapshot ConfigMap per version.',
   },

@@ -17,15 +17,9 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
+import { KIND_NAMES, STACK_LABEL } from './constants.ts';
 
-export const TenantConditions = {
-  Ready: 'Ready',
-  /** The tenant's namespace exists and belongs to it. */
-  NamespaceReady: 'NamespaceReady',
-} as const;
-
-/** The namespace label that carries spec.stack. */
-export const STACK_LABEL = 'miniapps.dev/stack';
+export { TenantConditions, STACK_LABEL } from './constants.ts';
 
 export const TenantSpecSchema = Obj(
   {
@@ -59,10 +53,8 @@ export type Tenant = Resource<TenantSpec, TenantStatus>;
 
 export const tenantKind = defineKind(
   {
-    kind: 'Tenant',
-    plural: 'tenants',
+    ...KIND_NAMES.Tenant,
     shortNames: ['tnt'],
-    scope: 'Cluster',
     description:
       "Tenant is a customer of solutions. The operator creates its namespace, where its Subscriptions, UserGroups and Users live.",
   },

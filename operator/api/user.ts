@@ -14,13 +14,10 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
-import { LandingPageSchema, RoleSchema } from './usergroup.ts';
+import { KIND_NAMES } from './constants.ts';
 
-export const UserConditions = {
-  Ready: 'Ready',
-  /** Every group the user belongs to exists; when False, the message names the missing ones. */
-  GroupsResolved: 'GroupsResolved',
-} as const;
+export { UserConditions } from './constants.ts';
+import { LandingPageSchema, RoleSchema } from './usergroup.ts';
 
 const text = (description: string, maxLength = 128) => Optional(Str(description, { maxLength }));
 const texts = (itemDescription: string, description: string) =>
@@ -91,10 +88,8 @@ export type User = Resource<UserSpec, UserStatus>;
 
 export const userKind = defineKind(
   {
-    kind: 'User',
-    plural: 'users',
+    ...KIND_NAMES.User,
     shortNames: ['usr'],
-    scope: 'Namespaced',
     description:
       "User is a person of the tenant whose namespace it is in. Their roles are the union of their groups' roles; the operator reports them with the landing page, and names any group that does not exist.",
   },

@@ -15,10 +15,9 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
+import { KIND_NAMES } from './constants.ts';
 
-export const UserGroupConditions = {
-  Ready: 'Ready',
-} as const;
+export { UserGroupConditions } from './constants.ts';
 
 /** `role:<listingId>:<roleName>`. */
 export const ROLE_PATTERN = '^role:[^:]+:[^:]+$';
@@ -80,10 +79,8 @@ export type UserGroup = Resource<UserGroupSpec, UserGroupStatus>;
 
 export const userGroupKind = defineKind(
   {
-    kind: 'UserGroup',
-    plural: 'usergroups',
+    ...KIND_NAMES.UserGroup,
     shortNames: ['ug'],
-    scope: 'Namespaced',
     description:
       "UserGroup is a named set of app roles in a tenant's namespace, made by Subscriptions from solution and app manifests, or by hand. Users get roles through the groups they belong to.",
   },

@@ -1,11 +1,11 @@
-import { ALL_KINDS, GROUP, VERSION } from '../api/index.ts';
-import type { KindDefinition } from '../api/index.ts';
+import { CONFIRM_DELETE_ANNOTATION, GROUP, KIND_NAMES, RESEND_INVITATION_ANNOTATION, VERSION } from '../api/constants.ts';
+import type { KindName, KindNames } from '../api/constants.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'miniapps-operator' } as const;
 export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=miniapps-operator';
 
-export const resourceOf = (def: KindDefinition): ResourceType => ({
+export const resourceOf = (def: KindNames): ResourceType => ({
   group: GROUP,
   version: VERSION,
   kind: def.kind,
@@ -14,10 +14,7 @@ export const resourceOf = (def: KindDefinition): ResourceType => ({
 });
 
 /** The REST resource of every miniapps.dev kind, by kind name. */
-export const Kinds = Object.fromEntries(ALL_KINDS.map((d) => [d.kind, resourceOf(d)])) as Record<
-  'PlatformConfig' | 'Organization' | 'Tenant' | 'Membership' | 'SuperApp' | 'MiniApp' | 'MiniAppReview' | 'ApiKey' | 'Solution' | 'AppManifest' | 'Subscription' | 'UserGroup' | 'User',
-  ResourceType
->;
+export const Kinds = Object.fromEntries(Object.values(KIND_NAMES).map((d) => [d.kind, resourceOf(d)])) as Record<KindName, ResourceType>;
 
 /** `miniapps.dev/<kind>: <name>` and managed-by: the labels of everything the operator creates. */
 export function ownedLabels(kind: string, name: string): Record<string, string> {
@@ -25,8 +22,8 @@ export function ownedLabels(kind: string, name: string): Record<string, string> 
 }
 
 export const Annotations = {
-  confirmDelete: `${GROUP}/confirm-delete`,
-  resendInvitation: `${GROUP}/resend-invitation`,
+  confirmDelete: CONFIRM_DELETE_ANNOTATION,
+  resendInvitation: RESEND_INVITATION_ANNOTATION,
 } as const;
 
-export const CONFIRM_DELETE_VALUE = 'CONFIRM DELETE';
+export { CONFIRM_DELETE_VALUE } from '../api/constants.ts';

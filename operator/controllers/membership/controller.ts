@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { MembershipConditions } from '../../api/index.ts';
+import { MembershipConditions } from '../../api/constants.ts';
 import type { Membership, MembershipStatus, Organization } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { Informer } from '../../runtime/cache.ts';

@@ -1,4 +1,4 @@
-import { MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/index.ts';
+import { MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/constants.ts';
 import type { Membership, MembershipPhase, MembershipStatus } from '../../api/index.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';

@@ -1,4 +1,4 @@
-import { OrganizationConditions } from '../../api/index.ts';
+import { OrganizationConditions } from '../../api/constants.ts';
 import type { Membership, Organization, OrganizationStatus } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { Informer } from '../../runtime/cache.ts';

@@ -1,5 +1,5 @@
 import { imageSize } from 'image-size';
-import { IconLimits, OrganizationConditions } from '../../api/index.ts';
+import { IconLimits, OrganizationConditions } from '../../api/constants.ts';
 import type { IconReference } from '../../api/index.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 

@@ -1,4 +1,4 @@
-import { GROUP, OrganizationConditions } from '../../api/index.ts';
+import { GROUP, OrganizationConditions } from '../../api/constants.ts';
 import type { Organization } from '../../api/index.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';

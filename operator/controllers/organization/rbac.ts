@@ -15,7 +15,7 @@
 // - Watching one object by name (`kubectl get -w NAME`, `kubectl wait`) is allowed
 //   wherever `get` is limited by resourceNames, so those rules grant `watch` too.
 
-import { GROUP } from '../../api/index.ts';
+import { GROUP } from '../../api/constants.ts';
 import type { Membership, Organization, Role } from '../../api/index.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import type { ObjectMetaLike } from '../../runtime/kube/client.ts';

@@ -1,4 +1,4 @@
-import { PLATFORM_CONFIG_NAME, PlatformConfigConditions } from '../../api/index.ts';
+import { PLATFORM_CONFIG_NAME, PlatformConfigConditions } from '../../api/constants.ts';
 import type { PlatformConfig, PlatformConfigStatus } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { Informer } from '../../runtime/cache.ts';

@@ -1,7 +1,7 @@
 // Who runs the platform, as Kubernetes RBAC: a pure function from the PlatformConfig's
 // provisioningAdministrators to the ClusterRole and ClusterRoleBinding that grant it.
 
-import { GROUP } from '../../api/index.ts';
+import { GROUP } from '../../api/constants.ts';
 import type { PlatformConfig } from '../../api/index.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { ownedLabels } from '../shared.ts';

@@ -1,0 +1,184 @@
+// The runtime constants of the miniapps.dev API: group and version, kind names, condition
+// types, annotations, singleton names and defaults. The operator process imports its values
+// from here and only types (`import type`) from the kind modules, which build the TypeBox
+// schemas: this module imports nothing, so the operator never loads TypeBox.
+// The kind modules re-export what belongs to them, so api/index.ts still exports it all.
+
+export const GROUP = 'miniapps.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** The kubectl category of every kind: `kubectl get miniapps-all -A` lists them all. */
+export const CATEGORY = 'miniapps-all';
+
+/** Deleting an Organization or MiniApp needs this annotation set to CONFIRM_DELETE_VALUE. */
+export const CONFIRM_DELETE_ANNOTATION = `${GROUP}/confirm-delete`;
+export const CONFIRM_DELETE_VALUE = 'CONFIRM DELETE';
+
+// ---------------------------------------------------------------------------
+// Kind names. defineKind takes them from here, so the CRDs and the operator's REST
+// resources agree; the order is ALL_KINDS's (cluster-scoped first, then organization
+// kinds, then tenant kinds).
+
+export interface KindNames {
+  kind: string;
+  plural: string;
+  scope: 'Cluster' | 'Namespaced';
+}
+
+/** Checks that every entry's kind is its key. */
+const kindTable = <const T extends { readonly [K in keyof T]: KindNames & { readonly kind: K } }>(table: T): T => table;
+
+export const KIND_NAMES = kindTable({
+  PlatformConfig: { kind: 'PlatformConfig', plural: 'platformconfigs', scope: 'Cluster' },
+  Organization: { kind: 'Organization', plural: 'organizations', scope: 'Cluster' },
+  Tenant: { kind: 'Tenant', plural: 'tenants', scope: 'Cluster' },
+  Membership: { kind: 'Membership', plural: 'memberships', scope: 'Namespaced' },
+  SuperApp: { kind: 'SuperApp', plural: 'superapps', scope: 'Namespaced' },
+  MiniApp: { kind: 'MiniApp', plural: 'miniapps', scope: 'Namespaced' },
+  MiniAppReview: { kind: 'MiniAppReview', plural: 'miniappreviews', scope: 'Namespaced' },
+  ApiKey: { kind: 'ApiKey', plural: 'apikeys', scope: 'Namespaced' },
+  Solution: { kind: 'Solution', plural: 'solutions', scope: 'Namespaced' },
+  AppManifest: { kind: 'AppManifest', plural: 'appmanifests', scope: 'Namespaced' },
+  Subscription: { kind: 'Subscription', plural: 'subscriptions', scope: 'Namespaced' },
+  UserGroup: { kind: 'UserGroup', plural: 'usergroups', scope: 'Namespaced' },
+  User: { kind: 'User', plural: 'users', scope: 'Namespaced' },
+});
+
+export type KindName = keyof typeof KIND_NAMES;
+
+// ---------------------------------------------------------------------------
+// PlatformConfig
+
+export const PLATFORM_CONFIG_NAME = 'default';
+
+/** What the API server fills in when a field is left out. */
+export const PlatformConfigDefaults = {
+  invitationTTL: '168h',
+  namespacePrefix: { organization: 'org-', tenant: 'tenant-' },
+  userPrefix: '',
+  groupPrefix: '',
+} as const;
+
+export const PlatformConfigConditions = {
+  Ready: 'Ready',
+  /** The provisioning administrators are bound to the provisioning ClusterRole. */
+  AdministratorsBound: 'AdministratorsBound',
+} as const;
+
+// ---------------------------------------------------------------------------
+// Organization
+
+export const OrganizationConditions = {
+  Ready: 'Ready',
+  /** The organization's namespace exists and belongs to it. */
+  NamespaceReady: 'NamespaceReady',
+  /** The Roles and RoleBindings that grant members their roles are in place. */
+  RBACReady: 'RBACReady',
+  /** spec.icon names an image of at most 512×512 pixels and 1 MiB. */
+  IconValid: 'IconValid',
+} as const;
+
+/** Limits the operator checks an icon against (reported by IconValid). */
+export const IconLimits = { maxWidth: 512, maxHeight: 512, maxBytes: 1024 * 1024 } as const;
+
+// ---------------------------------------------------------------------------
+// Tenant
+
+export const TenantConditions = {
+  Ready: 'Ready',
+  /** The tenant's namespace exists and belongs to it. */
+  NamespaceReady: 'NamespaceReady',
+} as const;
+
+/** The namespace label that carries spec.stack. */
+export const STACK_LABEL = `${GROUP}/stack`;
+
+// ---------------------------------------------------------------------------
+// Membership
+
+export const MembershipConditions = {
+  Ready: 'Ready',
+  /** The current invitation email went out (or, with acceptance Automatic, the notification). */
+  InvitationSent: 'InvitationSent',
+  /** The member's role is bound to their Kubernetes user. */
+  AccessGranted: 'AccessGranted',
+} as const;
+
+/** Annotation whose every new value asks the operator to resend the invitation. */
+export const RESEND_INVITATION_ANNOTATION = `${GROUP}/resend-invitation`;
+
+// ---------------------------------------------------------------------------
+// Organization kinds
+
+export const SuperAppConditions = {
+  Ready: 'Ready',
+  /** The organization has the superApps capability. */
+  Allowed: 'Allowed',
+  /** spec.platforms are all allowed by PlatformConfig. */
+  PlatformsValid: 'PlatformsValid',
+  /** The catalog ConfigMap is up to date. */
+  CatalogPublished: 'CatalogPublished',
+  /** Every spec.versions entry has its snapshot ConfigMap. */
+  SnapshotsPublished: 'SnapshotsPublished',
+} as const;
+
+export const MiniAppConditions = {
+  Ready: 'Ready',
+  /** The organization has the miniApps capability. */
+  Allowed: 'Allowed',
+  /** Every spec.superApps target is the organization's own or in its miniAppTargets. */
+  TargetsValid: 'TargetsValid',
+  /** spec.categories are all allowed by PlatformConfig. */
+  CategoriesValid: 'CategoriesValid',
+  /** With EnvelopeEncryption: the data key exists, wrapped by the current key-encryption key. */
+  DataKeyReady: 'DataKeyReady',
+} as const;
+
+export const MiniAppReviewConditions = {
+  Ready: 'Ready',
+  /** The mini app, its version and the super app exist, and the super app is a target of the mini app. */
+  TargetResolved: 'TargetResolved',
+} as const;
+
+export const ApiKeyConditions = {
+  Ready: 'Ready',
+  /** The key is generated and its Secret written. */
+  KeyIssued: 'KeyIssued',
+  /** The owner is an active member or a provisioning administrator. */
+  OwnerActive: 'OwnerActive',
+} as const;
+
+/** Key in the key's Secret that holds the key itself. */
+export const API_KEY_SECRET_KEY = 'apiKey';
+
+export const SolutionConditions = {
+  Ready: 'Ready',
+  /** The manifest (inline or from the ConfigMap) is valid. */
+  ManifestValid: 'ManifestValid',
+} as const;
+
+export const AppManifestConditions = {
+  Ready: 'Ready',
+} as const;
+
+// ---------------------------------------------------------------------------
+// Tenant kinds
+
+export const SubscriptionConditions = {
+  Ready: 'Ready',
+  /** The solution (and the requested version) exists and its manifest is valid. */
+  SolutionResolved: 'SolutionResolved',
+  /** The tenant's user groups match the merged manifests. */
+  UserGroupsSynced: 'UserGroupsSynced',
+} as const;
+
+export const UserGroupConditions = {
+  Ready: 'Ready',
+} as const;
+
+export const UserConditions = {
+  Ready: 'Ready',
+  /** Every group the user belongs to exists; when False, the message names the missing ones. */
+  GroupsResolved: 'GroupsResolved',
+} as const;
