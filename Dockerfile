@@ -20,8 +20,10 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
 
 # --- runtime ---------------------------------------------------------------------
 FROM ${NODE_IMAGE}
+# The heap budget (the chart sets it from heapLimitMB): about 96 MB holds a few
+# thousand organizations with their RBAC; see the README.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps
+    NODE_OPTIONS="--enable-source-maps --max-old-space-size=96 --max-semi-space-size=4"
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --chown=root:root package.json ./
