@@ -1,0 +1,94 @@
+// The informer's recovery paths against a fake API server on loopback: what a real
+// kube-apiserver rarely does on demand (a watch that goes silent without an error,
+// a 410 in the stream) is done here on purpose.
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Informer } from './cache.ts';
+import { KubeClient } from './kube/client.ts';
+import { Resources } from './kube/resource.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, watchNo: number) => void;
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r) ?? r(undefined));
+  server = undefined;
+});
+
+/** A fake API server for ConfigMaps: `list` answers lists; `watch` handles the n-th watch. */
+async function fakeApiServer(list: () => unknown, watch: Handler): Promise<{ client: KubeClient; watches: () => number }> {
+  let watches = 0;
+  server = createServer((req, res) => {
+    if (new URL(req.url!, 'http://x').searchParams.get('watch')) return watch(req, res, ++watches);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(list()));
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, rejectUnauthorized: true, source: 'test', headers: async () => ({}), refresh: () => {} });
+  return { client, watches: () => watches };
+}
+
+const cm = (name: string, rv: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', uid: name, resourceVersion: rv } });
+const until = async (cond: () => boolean, ms = 5_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('Informer', () => {
+  it('restarts a watch that went silent without an error (the client-node stall)', async () => {
+    const restarts: string[] = [];
+    const { client, watches } = await fakeApiServer(
+      () => ({ items: [cm('a', '1')], metadata: { resourceVersion: '1' } }),
+      (_req, res, n) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        // The first watch says nothing, ever; the second delivers an object.
+        if (n >= 2) res.write(`${JSON.stringify({ type: 'ADDED', object: cm('b', '2') })}\n`);
+      },
+    );
+    const inf = new Informer(client, { resource: Resources.ConfigMap, watchIdleMs: 300 }, pino({ level: 'silent' }), { onWatchRestart: (_r, why) => restarts.push(why) });
+    inf.start();
+    try {
+      await inf.synced;
+      await until(() => inf.getByName('b', 'ns') !== undefined);
+      expect(restarts).toContain('stalled');
+      expect(watches()).toBeGreaterThanOrEqual(2);
+    } finally {
+      await inf.stop();
+      await client.close();
+    }
+  });
+
+  it('relists when the stream says 410 Gone, and a deleted object leaves the cache', async () => {
+    let items = [cm('a', '1'), cm('b', '1')];
+    const restarts: string[] = [];
+    const deleted: string[] = [];
+    const { client } = await fakeApiServer(
+      () => ({ items, metadata: { resourceVersion: '9' } }),
+      (_req, res, n) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        if (n === 1) {
+          items = [cm('a', '5')]; // b went away while the watch could not tell
+          res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, message: 'too old resource version' } })}\n`);
+        } else res.flushHeaders();
+      },
+    );
+    const inf = new Informer(client, { resource: Resources.ConfigMap }, pino({ level: 'silent' }), { onWatchRestart: (_r, why) => restarts.push(why) });
+    inf.addHandler({ onDelete: (o) => deleted.push(o.metadata.name!) });
+    inf.start();
+    try {
+      await until(() => restarts.includes('gone') && inf.size === 1);
+      expect(deleted).toEqual(['b']);
+      expect(inf.getByName('a', 'ns')?.metadata.resourceVersion).toBe('5');
+    } finally {
+      await inf.stop();
+      await client.close();
+    }
+  });
+});
