@@ -123,11 +123,12 @@ export class Mailer {
 
   /**
    * Sends one message, calling `commit` after the server has taken everything but the final
-   * dot (see the top of this file). Throws MailRejected or MailUnavailable before commit, and
+   * dot (see the top of this file). Without `commit` the dot follows at once (plain
+   * delivery: the Membership controller records "sent" after the server accepted). Throws MailRejected or MailUnavailable before commit, and
    * commit's own error (after aborting the transaction so nothing is delivered); once commit
    * has resolved it no longer throws.
    */
-  async send(msg: MailMessage, commit: () => Promise<void>): Promise<SendResult> {
+  async send(msg: MailMessage, commit: () => Promise<void> = async () => {}): Promise<SendResult> {
     const raw = await new MailComposer({
       from: this.config.from,
       to: msg.to,

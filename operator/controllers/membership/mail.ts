@@ -55,7 +55,7 @@ export class SmtpInvitationMailer implements InvitationMailer {
           attempt: inv.attempts!,
         });
     // No commit step: the dot goes at once (see MembershipReconciler.sendInvitation for why).
-    return this.mailer.send({ to: m.spec.email, messageId: inv.messageId!, ...content }, async () => {});
+    return this.mailer.send({ to: m.spec.email, messageId: inv.messageId!, ...content });
   }
 
   classify(err: unknown): { reason: string; message: string } | undefined {
