@@ -101,7 +101,6 @@ export class Operator {
         instance: this.config.identity,
       }),
       log: this.log,
-      webhook: this.webhook,
     };
   }
 
@@ -115,7 +114,6 @@ export class Operator {
     const mailer = cfg.smtpHost ? new SmtpInvitationMailer(await this.mailer(), signingKey, cfg.publicUrl) : undefined;
     if (!mailer) this.log.warn('No SMTP server configured (--smtp-host): invitations will not be sent');
     for (const spec of [platformConfigController(deps), organizationController(deps), membershipController(deps, { mailer })]) this.manager.add(spec);
-    this.registerValidators();
     if (cfg.publicBindAddress) {
       const backend = new MembershipAcceptance({ client: this.client, members: memberships(this.manager), orgs: organizations(this.manager), signingKey, clock: this.clock });
       this.accept = new AcceptServer({ address: cfg.publicBindAddress, log: this.log, backend });
@@ -127,9 +125,7 @@ export class Operator {
   }
 
   /** Cross-object rules, checked at admission from the caches (every replica serves them). */
-  private registerValidators(): void {
-    const webhook = this.webhook;
-    if (!webhook) return;
+  private registerValidators(webhook: WebhookServer): void {
     const orgs = organizations(this.manager);
     const namespaces = allNamespaces(this.manager);
     webhook.register('Organization', organizationValidator(platformSettings({ manager: this.manager })));
@@ -157,6 +153,8 @@ export class Operator {
     const cfg = this.config;
     const tls = await this.servingCertificate();
     this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress!, this.log, () => this.manager.hasSynced());
+    // Rules first, then the listener, then the registration: no request meets a webhook without its rules.
+    this.registerValidators(this.webhook);
     const port = await this.webhook.start();
     if (cfg.webhookRegister) {
       this.webhookRegistration = `miniapps-operator-${cfg.namespace}-${port}`;

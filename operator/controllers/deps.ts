@@ -3,7 +3,6 @@ import type { ObjectWriter } from '../runtime/apply.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Manager } from '../runtime/controller.ts';
 import type { EventRecorder } from '../runtime/events.ts';
-import type { WebhookServer } from '../servers/webhook.ts';
 
 /** What every controller is built from: all dependencies come in here, none from module state. */
 export interface ControllerDeps {
@@ -12,6 +11,4 @@ export interface ControllerDeps {
   clock: Clock;
   recorder: EventRecorder;
   log: Logger;
-  /** Where cross-object admission rules are registered; absent when the webhook is off. */
-  webhook?: WebhookServer;
 }
