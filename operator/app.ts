@@ -8,7 +8,6 @@ import { SmtpInvitationMailer } from './controllers/membership/mail.ts';
 import { appCapabilityValidator, organizationValidator } from './controllers/organization/admission.ts';
 import { organizationController } from './controllers/organization/controller.ts';
 import { platformConfigController, platformSettings } from './controllers/platformconfig/controller.ts';
-import { Kinds } from './controllers/shared.ts';
 import { Mailer } from './invitations/mailer.ts';
 import { loadOrCreateSigningKey } from './invitations/token.ts';
 import { AcceptServer } from './servers/accept.ts';
@@ -132,8 +131,6 @@ export class Operator {
     webhook.register('Membership', membershipValidator(memberships(this.manager), orgs, namespaces));
     webhook.register('SuperApp', appCapabilityValidator(orgs, 'SuperApp'));
     webhook.register('MiniApp', appCapabilityValidator(orgs, 'MiniApp'));
-    // The webhook answers only from synced caches: make sure the kinds it reads are cached.
-    this.manager.informer(Kinds.PlatformConfig);
   }
 
   private async mailer(): Promise<Mailer> {

@@ -17,6 +17,7 @@ import { setConditions } from '../runtime/conditions.ts';
 import type { ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';
+import { invitationFlags } from '../testenv/invitations.ts';
 import { ApiServerMetrics, requestDelta } from './apiserver.ts';
 import type { RequestCounts } from './apiserver.ts';
 import { convergence } from './converge.ts';
@@ -113,7 +114,7 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics, smtp: Tes
   const { orgs, members } = sizes(ctx);
   const namespace = operatorNamespace(ctx);
   const op = await startOperator(ctx, namespace, {
-    args: [`--smtp-host=${smtp.host}`, `--smtp-port=${smtp.port}`, '--smtp-security=none'],
+    args: invitationFlags(smtp.port),
   });
   ctx.defer('remove the operator webhook', () => removeOperatorWebhook(ctx.client, namespace));
   const atReady = op.sample();

@@ -21,6 +21,8 @@ import { ControlPlane, REPO_ROOT, installCRDs } from '../testenv/controlplane.ts
 import { eventually, freePort } from '../testenv/eventually.ts';
 import { OperatorProcess } from '../testenv/operator-process.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';
+import { accessAllowed } from '../testenv/access.ts';
+import { acceptByForm, acceptLink, invitationFlags } from '../testenv/invitations.ts';
 
 const { values: flags } = parseArgs({ options: { keep: { type: 'boolean' }, kubeconfig: { type: 'string' } } });
 const say = (s = '') => process.stdout.write(`${s}\n`);
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
   const operator = await OperatorProcess.start({
     kubeconfig,
     namespace: 'miniapps-system',
-    args: ['--smtp-host=127.0.0.1', `--smtp-port=${smtp.port}`, '--smtp-security=none', `--public-bind-address=127.0.0.1:${publicPort}`, `--public-url=${publicUrl}`, '--lease-duration=15s', '--renew-deadline=10s', '--retry-period=2s'],
+    args: [...invitationFlags(smtp.port, publicPort), '--lease-duration=15s', '--renew-deadline=10s', '--retry-period=2s'],
   });
   cleanups.push(() => operator.stop());
   say(`Operator started (metrics: http://127.0.0.1:${operator.healthPort}/metrics)`);
@@ -92,8 +94,7 @@ async function main(): Promise<void> {
   for (const m of invited) {
     const email = (m.spec as Membership['spec']).email;
     const mail = await eventually(() => smtp.messages.find((x) => JSON.stringify(x.to).includes(email)) ?? false, { timeoutMs: 60_000, describe: `the invitation email to ${email}` });
-    const token = new URL(/https?:\/\/\S+token=[\w.-]+/.exec(mail.text)![0]).searchParams.get('token')!;
-    const res = await fetch(new URL('invitations/accept', publicUrl), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString() });
+    const res = await acceptByForm(acceptLink(mail));
     say(`${email} opened the link from their email and accepted: HTTP ${res.status}`);
   }
 
@@ -124,9 +125,7 @@ async function main(): Promise<void> {
 
   say('\nWhat the API server allows each member (SubjectAccessReview, as kubectl --as would see it):\n');
   const can = async (user: string, verb: string, resource: string, namespace: string, name?: string) =>
-    (await client.request<{ status: { allowed: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user, resourceAttributes: { group: 'miniapps.dev', verb, resource, namespace, name } } },
-    })).status.allowed ? 'yes' : 'no';
+    (await accessAllowed(client, user, { verb, resource, namespace, name })) ? 'yes' : 'no';
   // RBAC says what the role allows; the webhook adds the organization's capabilities.
   const capability = (ns: string, field: 'superApps' | 'miniApps', allowed: string) => {
     const org = state.orgs.find((o) => o.status?.namespace === ns);

@@ -1,6 +1,6 @@
 // The indexed caches several controllers, the webhook and the acceptance page share.
 import type { Membership, Organization } from '../api/index.ts';
-import type { AnyObject } from '../runtime/kube/client.ts';
+import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { keepOnly } from '../runtime/cache.ts';
 import type { Informer } from '../runtime/cache.ts';
@@ -39,20 +39,19 @@ export function memberships(manager: Manager): Informer<Membership> {
 
 const byOwner = (o: AnyObject) => (o.metadata.ownerReferences ?? []).map((r) => r.uid);
 
-export type Obj = AnyObject & Record<string, unknown>;
 
 /** The RoleBindings the operator made (only what it compares), indexed by owner uid. */
-export function ownedBindings(manager: Manager): Informer<Obj> {
-  const inf = manager.informer<Obj>(Resources.RoleBinding, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['roleRef', 'subjects']) });
+export function ownedBindings(manager: Manager): Informer<ObjectBody> {
+  const inf = manager.informer<ObjectBody>(Resources.RoleBinding, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['roleRef', 'subjects']) });
   inf.addIndexer(Index.owner, byOwner);
   return inf;
 }
 
 /** The RBAC objects the operator made, keeping only what it compares. */
 export const ownedRbac = {
-  roles: (m: Manager) => m.informer<Obj>(Resources.Role, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['rules']) }),
-  clusterRoles: (m: Manager) => m.informer<Obj>(Resources.ClusterRole, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['rules']) }),
-  clusterRoleBindings: (m: Manager) => m.informer<Obj>(Resources.ClusterRoleBinding, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['roleRef', 'subjects']) }),
+  roles: (m: Manager) => m.informer<ObjectBody>(Resources.Role, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['rules']) }),
+  clusterRoles: (m: Manager) => m.informer<ObjectBody>(Resources.ClusterRole, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['rules']) }),
+  clusterRoleBindings: (m: Manager) => m.informer<ObjectBody>(Resources.ClusterRoleBinding, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['roleRef', 'subjects']) }),
 };
 
 /** Every namespace (a claimed or foreign one must be seen to be refused), metadata and phase only. */

@@ -108,7 +108,7 @@ export function controllerRef(owner: AnyObject): NonNullable<AnyObject['metadata
  * controller owner not on it, or a difference in one of `fields` (e.g. rules,
  * subjects). Lets controllers skip writes that would change nothing.
  */
-export function needsApply(current: (AnyObject & Record<string, unknown>) | undefined, desired: AnyObject & Record<string, unknown>, fields: readonly string[]): boolean {
+export function needsApply(current: ObjectBody | undefined, desired: ObjectBody, fields: readonly string[]): boolean {
   if (!current) return true;
   const labels = current.metadata.labels ?? {};
   if (Object.entries(desired.metadata.labels ?? {}).some(([k, v]) => labels[k] !== v)) return true;

@@ -11,6 +11,7 @@ import { testClient } from '../../testenv/clients.ts';
 import { eventually, freePort, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
+import { acceptLink, invitationFlags } from '../../testenv/invitations.ts';
 import { Kinds } from '../shared.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -29,7 +30,7 @@ describe.skipIf(missing)('accepting an invitation in a browser', () => {
     operator = await OperatorProcess.start({
       kubeconfig: testKubeconfig(),
       namespace: uniqueName('op-browser'),
-      args: ['--smtp-host=127.0.0.1', `--smtp-port=${smtp.port}`, '--smtp-security=none', `--public-bind-address=127.0.0.1:${port}`, `--public-url=http://127.0.0.1:${port}/`],
+      args: invitationFlags(smtp.port, port),
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -50,7 +51,7 @@ describe.skipIf(missing)('accepting an invitation in a browser', () => {
     const email = `reviewer@${org}.example`;
     await admin.create(Kinds.Membership, { metadata: { name: 'reviewer', namespace: ns }, spec: { email, role: 'MiniAppReviewer' } });
     const mail = await eventually(() => smtp.messages.find((m) => m.to.includes(email)) ?? false, { describe: 'the invitation email' });
-    const link = /https?:\/\/\S+token=[\w.-]+/.exec(mail.text)![0];
+    const link = acceptLink(mail);
 
     const page = await browser.newPage();
     const opened = await page.goto(link);

@@ -9,9 +9,9 @@ import { setConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
+import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { Index, emailKey, memberships, organizationOf, organizations, ownedBindings, ownedRbac } from '../caches.ts';
-import type { Obj } from '../caches.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { memberAccess } from '../organization/rbac.ts';
 import { platformSettings } from '../platformconfig/controller.ts';
@@ -35,8 +35,8 @@ export class MembershipReconciler implements Reconciler {
   private readonly opts: MembershipOptions;
   private readonly members: Informer<Membership>;
   private readonly orgs: Informer<Organization>;
-  private readonly bindings: Informer<Obj>;
-  private readonly roles: Informer<Obj>;
+  private readonly bindings: Informer<ObjectBody>;
+  private readonly roles: Informer<ObjectBody>;
   private readonly settings: () => PlatformSettings;
   /** Message-IDs the mail server accepted whose "sent" is not recorded yet: never sent again. */
   private readonly accepted = new Set<string>();
@@ -174,7 +174,7 @@ export class MembershipReconciler implements Reconciler {
   private async grantAccess(access: ReturnType<typeof memberAccess>): Promise<void> {
     const { name, namespace } = access.role.metadata as { name: string; namespace: string };
     if (needsApply(this.roles.getByName(name, namespace), access.role, ['rules'])) await this.deps.writer.apply(Resources.Role, access.role);
-    if (needsApply(this.bindings.getByName(name, namespace) as Obj | undefined, access.roleBinding, ['roleRef', 'subjects'])) {
+    if (needsApply(this.bindings.getByName(name, namespace) as ObjectBody | undefined, access.roleBinding, ['roleRef', 'subjects'])) {
       await this.deps.writer.apply(Resources.RoleBinding, access.roleBinding);
     }
   }

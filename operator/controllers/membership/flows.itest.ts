@@ -10,13 +10,14 @@ import { testClient } from '../../testenv/clients.ts';
 import { eventually, freePort, kubectl, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
+import { accessAllowed } from '../../testenv/access.ts';
+import { acceptByForm, acceptLink, invitationFlags } from '../../testenv/invitations.ts';
 import { Kinds } from '../shared.ts';
 
 const admin = testClient();
 const PROVISIONER = `provisioner-${uniqueName('p')}@platform.example`;
 let smtp: TestSmtpServer;
 let operator: OperatorProcess;
-let publicUrl: string;
 
 const as = (user: string) => ({ as: { user } });
 const cond = (o: { status?: { conditions?: { type: string; status: string; reason: string }[] } } | undefined, type: string) =>
@@ -35,24 +36,11 @@ async function waitMembership(ns: string, name: string, check: (m: Membership) =
 
 /** The acceptance link in the newest email to `to`. */
 async function linkFor(to: string): Promise<string> {
-  const mail = await eventually(() => smtp.messages.filter((m) => m.to.includes(to)).at(-1) ?? false, { describe: `an email to ${to}` });
-  const link = /https?:\/\/\S+?token=[\w.-]+/.exec(mail.text)?.[0];
-  if (!link) throw new Error(`no link in the email to ${to}: ${mail.text}`);
-  return link;
-}
-
-async function accept(link: string): Promise<Response> {
-  const token = new URL(link).searchParams.get('token')!;
-  return fetch(new URL('/invitations/accept', publicUrl), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString() });
+  return acceptLink(await eventually(() => smtp.messages.filter((m) => m.to.includes(to)).at(-1) ?? false, { describe: `an email to ${to}` }));
 }
 
 /** What the API server answers for `user` on `verb resource` in `ns` (SubjectAccessReview). */
-async function can(user: string, verb: string, resource: string, ns: string, name?: string): Promise<boolean> {
-  const review = await admin.request<{ status: { allowed: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
-    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user, resourceAttributes: { group: 'miniapps.dev', verb, resource, namespace: ns, name } } },
-  });
-  return review.status.allowed;
-}
+const can = (user: string, verb: string, resource: string, namespace: string, name?: string) => accessAllowed(admin, user, { verb, resource, namespace, name });
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
@@ -62,15 +50,13 @@ async function refusal(p: Promise<unknown>): Promise<ApiError> {
 
 beforeAll(async () => {
   smtp = await TestSmtpServer.start();
-  const publicPort = await freePort();
-  publicUrl = `http://127.0.0.1:${publicPort}/`;
   const pc = await admin.get<PlatformConfig>(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME);
   const spec = { ...(pc?.spec ?? {}), provisioningAdministrators: { users: [PROVISIONER] } };
   await admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec });
   operator = await OperatorProcess.start({
     kubeconfig: testKubeconfig(),
     namespace: uniqueName('op-flows'),
-    args: ['--smtp-host=127.0.0.1', `--smtp-port=${smtp.port}`, '--smtp-security=none', `--public-bind-address=127.0.0.1:${publicPort}`, `--public-url=${publicUrl}`],
+    args: invitationFlags(smtp.port, await freePort()),
   });
   // The provisioning ClusterRoleBinding names PROVISIONER once the PlatformConfig converged.
   await eventually(() => can(PROVISIONER, 'create', 'organizations', ''), { describe: 'the provisioning administrator to be bound' });
@@ -114,9 +100,9 @@ describe('the seed flow', () => {
     const page = await fetch(link);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('mini app developer');
-    expect((await accept(link)).status).toBe(200);
+    expect((await acceptByForm(link)).status).toBe(200);
     await waitMembership(ns, 'dev', (m) => m.status?.phase === 'Active' && cond(m, 'AccessGranted')?.status === 'True', 'the developer Active');
-    expect((await accept(link)).status).toBe(409);
+    expect((await acceptByForm(link)).status).toBe(409);
     const org1 = await eventually(async () => {
       const o = await admin.get<Organization>(Kinds.Organization, org);
       return o?.status?.members?.active === 2 ? o : false;

@@ -8,6 +8,7 @@ import { testClient } from '../../testenv/clients.ts';
 import { eventually, freePort, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
+import { acceptByForm, acceptLink, invitationFlags } from '../../testenv/invitations.ts';
 import { Kinds } from '../shared.ts';
 
 const admin = testClient();
@@ -23,7 +24,7 @@ async function startOperator(): Promise<OperatorProcess> {
   const p = await OperatorProcess.start({
     kubeconfig: testKubeconfig(),
     namespace: operatorNamespace,
-    args: ['--leader-elect=false', '--smtp-host=127.0.0.1', `--smtp-port=${smtp.port}`, '--smtp-security=none', `--public-bind-address=127.0.0.1:${publicPort}`, `--public-url=http://127.0.0.1:${publicPort}/`],
+    args: ['--leader-elect=false', ...invitationFlags(smtp.port, publicPort)],
   });
   running.add(p);
   void p.exit.then(() => running.delete(p));
@@ -149,15 +150,13 @@ describe('expiry', () => {
       expect(expired.status?.invitation?.attempts).toBe(3);
       expect(cond(expired, 'Ready')).toMatchObject({ status: 'False', reason: 'InvitationExpired' });
       expect(mailsTo(email).map((m) => m.messageId)).toEqual([1, 2, 3].map((a) => `<invitation.${expired.metadata.uid}.${a}@miniapps.dev>`));
-      const oldLink = /https?:\/\/\S+token=[\w.-]+/.exec(mailsTo(email).at(-1)!.text)![0];
+      const oldLink = acceptLink(mailsTo(email).at(-1)!);
 
       await admin.patch(Kinds.Membership, 'slow', ns, { metadata: { annotations: { 'miniapps.dev/resend-invitation': 'please' } } });
       await eventually(async () => mailsTo(email).length === 4, { describe: 'a fourth invitation' });
-      const token = (link: string) => new URL(link).searchParams.get('token')!;
-      const post = (link: string) => fetch(`http://127.0.0.1:${publicPort}/invitations/accept`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: token(link) }).toString() });
-      expect((await post(oldLink)).status).toBe(410);
-      const newLink = /https?:\/\/\S+token=[\w.-]+/.exec(mailsTo(email).at(-1)!.text)![0];
-      expect((await post(newLink)).status).toBe(200);
+      expect((await acceptByForm(oldLink)).status).toBe(410);
+      const newLink = acceptLink(mailsTo(email).at(-1)!);
+      expect((await acceptByForm(newLink)).status).toBe(200);
       await eventually(async () => (await members(ns))[0]?.status?.phase === 'Active', { describe: 'Active after accepting the new link' });
     } finally {
       await operator.stop();

@@ -7,10 +7,9 @@ import { setConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
-import type { AnyObject } from '../../runtime/kube/client.ts';
+import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ResourceType } from '../../runtime/kube/resource.ts';
-import type { Obj } from '../caches.ts';
 import { Index, allNamespaces, memberships, organizationOf, organizations, ownedRbac } from '../caches.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { isActiveMember } from '../membership/logic.ts';
@@ -19,7 +18,7 @@ import type { PlatformSettings } from '../platformconfig/logic.ts';
 import { Annotations, CONFIRM_DELETE_VALUE, Kinds, MANAGED_BY_SELECTOR } from '../shared.ts';
 import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from './checks.ts';
 import { checkIcon, iconBytes } from './icon.ts';
-import { OrganizationReasons, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespaceProblem, namespaceUpToDate } from './logic.ts';
+import { OrganizationReasons, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespaceProblem } from './logic.ts';
 import type { Namespace } from './logic.ts';
 import { organizationClusterAccess, organizationClusterName, organizationRoles } from './rbac.ts';
 
@@ -36,9 +35,9 @@ export class OrganizationReconciler implements Reconciler {
   private readonly orgs: Informer<Organization>;
   private readonly namespaces: Informer<Namespace>;
   private readonly members;
-  private readonly roles: Informer<Obj>;
-  private readonly clusterRoles: Informer<Obj>;
-  private readonly clusterRoleBindings: Informer<Obj>;
+  private readonly roles: Informer<ObjectBody>;
+  private readonly clusterRoles: Informer<ObjectBody>;
+  private readonly clusterRoleBindings: Informer<ObjectBody>;
   private readonly superApps: Informer<AnyObject>;
   private readonly miniApps: Informer<AnyObject>;
   private readonly settings: () => PlatformSettings;
@@ -106,7 +105,7 @@ export class OrganizationReconciler implements Reconciler {
       return { ok: false, condition: problem, requeueAfterMs, recordName: problem.reason !== OrganizationReasons.NamespaceConflict };
     }
     const desired = desiredNamespace(org, nsName);
-    if (!namespaceUpToDate(ns, desired)) await this.applyOrReport(Resources.Namespace, desired, OrganizationConditions.NamespaceReady, org);
+    if (needsApply(ns, desired, [])) await this.applyOrReport(Resources.Namespace, desired, OrganizationConditions.NamespaceReady, org);
     return {
       ok: true,
       recordName: true,
@@ -121,7 +120,7 @@ export class OrganizationReconciler implements Reconciler {
     const cluster = organizationClusterAccess(org, active, settings);
     // Independent objects, applied side by side: a new organization costs one round trip here, not eight.
     const pending: Promise<void>[] = [];
-    const ensure = (rt: ResourceType, cache: Informer<Obj>, obj: Obj, fields: string[]) => {
+    const ensure = (rt: ResourceType, cache: Informer<ObjectBody>, obj: ObjectBody, fields: string[]) => {
       if (needsApply(cache.getByName(obj.metadata.name!, obj.metadata.namespace), obj, fields)) pending.push(this.applyOrReport(rt, obj, OrganizationConditions.RBACReady, org));
     };
     for (const role of organizationRoles(org, nsName)) ensure(Resources.Role, this.roles, role, ['rules']);
@@ -142,7 +141,7 @@ export class OrganizationReconciler implements Reconciler {
   }
 
   /** Applies an owned object; a failure becomes a False condition, a Warning event and a retry. */
-  private async applyOrReport(rt: ResourceType, obj: Obj, conditionType: string, org: Organization): Promise<void> {
+  private async applyOrReport(rt: ResourceType, obj: ObjectBody, conditionType: string, org: Organization): Promise<void> {
     try {
       await this.deps.writer.apply(rt, obj);
     } catch (err) {

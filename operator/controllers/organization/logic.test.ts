@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Organization } from '../../api/index.ts';
-import { claimOf, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespaceProblem, namespaceUpToDate } from './logic.ts';
+import { claimOf, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespaceProblem } from './logic.ts';
+import { needsApply } from '../../runtime/apply.ts';
 import type { Namespace } from './logic.ts';
 
 const org = (mod: (o: Organization) => void = () => {}): Organization => {
@@ -60,10 +61,10 @@ describe('desiredNamespace', () => {
     expect(d.metadata.ownerReferences).toEqual([{ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', name: 'acme', uid: 'uid-acme', controller: true, blockOwnerDeletion: true }]);
     expect(claimOf(d)).toEqual({ kind: 'organization', name: 'acme' });
   });
-  it('is up to date only when labels and owner are in place', () => {
+  it('needs no write only when labels and owner are in place', () => {
     const d = desiredNamespace(org(), 'org-acme');
-    expect(namespaceUpToDate(undefined, d)).toBe(false);
-    expect(namespaceUpToDate(ns('org-acme'), d)).toBe(false);
-    expect(namespaceUpToDate({ ...d, metadata: { ...d.metadata, labels: { ...d.metadata.labels, extra: 'x' } } }, d)).toBe(true);
+    expect(needsApply(undefined, d, [])).toBe(true);
+    expect(needsApply(ns('org-acme'), d, [])).toBe(true);
+    expect(needsApply({ ...d, metadata: { ...d.metadata, labels: { ...d.metadata.labels, extra: 'x' } } }, d, [])).toBe(false);
   });
 });

@@ -77,14 +77,3 @@ export function desiredNamespace(org: Organization, name: string): Namespace {
     metadata: { name, labels: ownedLabels('Organization', org.metadata.name), ownerReferences: [controllerRef(org)] },
   };
 }
-
-/** True when the namespace already carries everything desired says (so no write is needed). */
-export function namespaceUpToDate(ns: Namespace | undefined, desired: Namespace): boolean {
-  if (!ns) return false;
-  const labels = ns.metadata.labels ?? {};
-  const want = desired.metadata.ownerReferences![0]!;
-  return (
-    Object.entries(desired.metadata.labels ?? {}).every(([k, v]) => labels[k] === v) &&
-    !!ns.metadata.ownerReferences?.some((r) => r.uid === want.uid && r.controller)
-  );
-}

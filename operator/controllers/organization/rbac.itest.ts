@@ -5,8 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_CONFIG_NAME, Roles } from '../../api/index.ts';
 import type { Membership, Organization, PlatformConfig, Role } from '../../api/index.ts';
-import { Resources, resourcePath } from '../../runtime/kube/resource.ts';
+import { Resources } from '../../runtime/kube/resource.ts';
 import { testClient } from '../../testenv/clients.ts';
+import { accessAllowed } from '../../testenv/access.ts';
+import type { AccessAttributes } from '../../testenv/access.ts';
 import { eventually, kubectl, uniqueName } from '../../testenv/index.ts';
 import { provisioningAccess } from '../platformconfig/rbac.ts';
 import { userName } from '../rbac-types.ts';
@@ -48,25 +50,10 @@ const limitedEmail = `limited@${org}.example.com`;
 const otherAdminEmail = `admin@${otherOrg}.example.com`;
 const provisioningEmail = `prov@${org}.example.com`;
 
-interface Attributes {
-  verb: string;
-  resource: string;
-  namespace?: string;
-  name?: string;
-  group?: string;
-}
+type Attributes = AccessAttributes;
 
 /** What a SubjectAccessReview answers for `userName` (as an authenticated user, with `groups`). */
-async function allowed(userName: string, attrs: Attributes, groups: string[] = []): Promise<boolean> {
-  const review = await client.request<{ status: { allowed?: boolean } }>('POST', resourcePath(Resources.SubjectAccessReview), {
-    body: {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SubjectAccessReview',
-      spec: { user: userName, groups: ['system:authenticated', ...groups], resourceAttributes: { group: 'miniapps.dev', ...attrs } },
-    },
-  });
-  return review.status.allowed === true;
-}
+const allowed = (userName: string, attrs: Attributes, groups: string[] = []) => accessAllowed(client, userName, attrs, groups);
 
 /** The answers for every kind and verb of the table, in the organization's namespace. */
 const everything = (userName: string, namespace = ns) =>

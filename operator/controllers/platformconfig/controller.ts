@@ -6,10 +6,10 @@ import { setConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
+import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { ownedRbac } from '../caches.ts';
-import type { Obj } from '../caches.ts';
 import { Kinds, MANAGED_BY_SELECTOR } from '../shared.ts';
 import { PlatformConfigReasons, settingsOf, validatePlatformConfig } from './logic.ts';
 import type { PlatformSettings } from './logic.ts';
@@ -25,8 +25,8 @@ export function platformSettings(deps: Pick<ControllerDeps, 'manager'>): () => P
 export class PlatformConfigReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
   private readonly cache: Informer<PlatformConfig>;
-  private readonly clusterRoles: Informer<Obj>;
-  private readonly clusterRoleBindings: Informer<Obj>;
+  private readonly clusterRoles: Informer<ObjectBody>;
+  private readonly clusterRoleBindings: Informer<ObjectBody>;
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
