@@ -36,11 +36,6 @@ export interface InformerHooks {
 export const keyOf = (obj: { metadata: { namespace?: string; name?: string } }): string =>
   obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : (obj.metadata.name ?? '');
 
-export function splitKey(key: string): { namespace?: string; name: string } {
-  const i = key.indexOf('/');
-  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
-}
-
 const dropManagedFields = <T extends AnyObject>(obj: T): T => {
   if (obj.metadata.managedFields) delete obj.metadata.managedFields;
   return obj;

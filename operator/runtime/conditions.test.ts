@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readyFromChecks, setCondition } from './conditions.ts';
+import { setCondition } from './conditions.ts';
 
 const t0 = new Date('2026-01-01T00:00:00Z');
 const t1 = new Date('2026-01-01T01:00:00Z');
@@ -19,19 +19,5 @@ describe('setCondition', () => {
     const again = setCondition(b, { type: 'X', status: 'True', reason: 'R', message: '' }, 1, t1);
     expect(again.map((c) => c.type)).toEqual(['X', 'Ready']);
     expect(again).toEqual(b);
-  });
-});
-
-describe('readyFromChecks', () => {
-  it('reports the first failing check as Ready', () => {
-    const ready = readyFromChecks(
-      [() => undefined, () => ({ type: 'IconValid', status: 'False', reason: 'IconTooLarge', message: 'too large' }), () => ({ type: 'X', status: 'False', reason: 'Later', message: '' })],
-      { reason: 'Ready', message: 'ok' },
-    );
-    expect(ready).toEqual({ type: 'Ready', status: 'False', reason: 'IconTooLarge', message: 'too large' });
-  });
-
-  it('is True when every check passes', () => {
-    expect(readyFromChecks([() => undefined], { reason: 'Ready', message: 'ok' }).status).toBe('True');
   });
 });

@@ -48,31 +48,5 @@ export function setConditions(conditions: readonly Condition[] | undefined, inpu
   return out;
 }
 
-export function removeCondition(conditions: readonly Condition[] | undefined, type: string): Condition[] {
-  return (conditions ?? []).filter((c) => c.type !== type);
-}
-
-export function getCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
-}
-
-export function isTrue(conditions: readonly Condition[] | undefined, type: string): boolean {
-  return getCondition(conditions, type)?.status === 'True';
-}
-
-/**
- * Readiness as a chain of checks (cert-manager's policies.go): the first check that is
- * not satisfied becomes the Ready condition; when all pass, Ready is True with `ok`.
- */
-export type Check = () => ConditionInput | undefined;
-
-export function readyFromChecks(checks: readonly Check[], ok: { reason: string; message: string }): ConditionInput {
-  for (const check of checks) {
-    const failed = check();
-    if (failed) return { type: 'Ready', status: failed.status, reason: failed.reason, message: failed.message };
-  }
-  return { type: 'Ready', status: 'True', reason: ok.reason, message: ok.message };
-}
-
 const MAX_MESSAGE = 32768;
 const truncate = (s: string) => (s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE - 3)}...` : s);

@@ -70,11 +70,3 @@ export class KubeEventRecorder implements EventRecorder {
     for (const [k, t] of this.recent) if (now - t >= this.opts.dedupeMs) this.recent.delete(k);
   }
 }
-
-/** Keeps events in memory: for unit tests of reconcilers. */
-export class RecordingEventRecorder implements EventRecorder {
-  readonly events: { name?: string; type: EventType; reason: string; note: string }[] = [];
-  event(regarding: AnyObject, type: EventType, reason: string, note: string): void {
-    this.events.push({ name: regarding.metadata.name, type, reason, note });
-  }
-}
