@@ -1,6 +1,6 @@
 import { X509Certificate, createPrivateKey, createPublicKey, createSign, createVerify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createCA, createServiceAccountKeyPair, issueCertificate } from './pki.ts';
+import { createCA, createServiceAccountKeyPair, issueCertificate, serialNumber } from './pki.ts';
 
 describe('pki', () => {
   const ca = createCA('test-ca');
@@ -68,5 +68,16 @@ describe('pki', () => {
     const data = 'payload';
     const sig = createSign('SHA256').update(data).sign(createPrivateKey(kp.privateKeyPEM));
     expect(createVerify('SHA256').update(data).verify(createPublicKey(kp.publicKeyPEM), sig)).toBe(true);
+  });
+});
+
+describe('serialNumber', () => {
+  it('is always a positive, minimally encoded DER INTEGER (first byte 0x01-0x7f), 16 bytes', () => {
+    for (let i = 0; i < 5000; i++) {
+      const serial = serialNumber();
+      expect(serial).toMatch(/^[0-9a-f]{32}$/);
+      const first = parseInt(serial.slice(0, 2), 16);
+      expect(first > 0 && first < 0x80, `serial ${serial}`).toBe(true);
+    }
   });
 });

@@ -54,10 +54,14 @@ export function createServiceAccountKeyPair(): KeyPairPEM {
   return rsaKeyPair();
 }
 
-function serialNumber(): string {
-  // Positive 128-bit serial: clear the top bit so the DER INTEGER is not negative.
+/**
+ * A random 16-byte serial whose DER INTEGER is positive and minimally encoded: the first
+ * byte is 0x40-0x7f (top bit clear, never zero). A leading zero byte would be a
+ * non-minimal encoding that Go's x509 (the API server) refuses to parse. 126 random bits.
+ */
+export function serialNumber(): string {
   const bytes = randomBytes(16);
-  bytes[0] = bytes[0]! & 0x7f;
+  bytes[0] = (bytes[0]! & 0x3f) | 0x40;
   return bytes.toString('hex');
 }
 
