@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KubeClient } from '../runtime/kube/client.ts';
+import { eventually } from '../testenv/eventually.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';
 import { MailRejected, MailUnavailable, Mailer } from './mailer.ts';
 import type { MailerConfig } from './mailer.ts';
@@ -46,6 +47,8 @@ describe('Mailer', () => {
   it('delivers nothing when commit throws, and rethrows its error', async () => {
     const failure = new Error('status update conflicted');
     await expect(new Mailer(config()).send(message, async () => Promise.reject(failure))).rejects.toBe(failure);
+    // When the server notices the abandoned transaction depends on load: wait for it, not a fixed time.
+    await eventually(() => smtp.aborted === 1 || false, { timeoutMs: 10_000, describe: 'the server to count the aborted transaction' });
     await settle();
     expect(smtp.messages).toHaveLength(0);
     expect(smtp.aborted).toBe(1);
