@@ -3,6 +3,7 @@
 // KindDefinition every kind module exports. From a KindDefinition come the CRD
 // (crd.ts), the ajv validator (validate.ts) and, through Static, the TS types.
 
+import type { ObjectMetaLike, OwnerReference } from '../runtime/kube/client.ts';
 import { Type } from '@sinclair/typebox';
 import type {
   ArrayOptions,
@@ -25,31 +26,10 @@ export { GROUP, VERSION, API_VERSION, CATEGORY, CONFIRM_DELETE_ANNOTATION, CONFI
 // ---------------------------------------------------------------------------
 // Object metadata, as plain JSON from the API server.
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+export type { OwnerReference };
 
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  generateName?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: OwnerReference[];
-  managedFields?: unknown[];
-}
+/** Metadata of this API's objects: the runtime's, with the name always set. */
+export type ObjectMeta = ObjectMetaLike & { name: string };
 
 export interface KubeObject {
   apiVersion: string;

@@ -9,8 +9,19 @@ import type { ResourceType } from './resource.ts';
 
 export type { ClusterAccess } from './kubeconfig.ts';
 
+export type OwnerReference = {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+};
+
+/** Object metadata as plain JSON from the API server (name optional: a list item may use generateName). */
 export type ObjectMetaLike = {
   name?: string;
+  generateName?: string;
   namespace?: string;
   uid?: string;
   resourceVersion?: string;
@@ -18,8 +29,9 @@ export type ObjectMetaLike = {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   finalizers?: string[];
-  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+  ownerReferences?: OwnerReference[];
   deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
   creationTimestamp?: string;
   managedFields?: unknown[];
 };
