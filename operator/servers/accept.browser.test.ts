@@ -1,20 +1,17 @@
 // The acceptance page as a person sees it, in real headless Chromium (Debian's package; CI
 // installs it). Skipped, saying so, only where /usr/bin/chromium is missing.
 
-import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, chromiumMissing, launchChromium } from '../testenv/browser.ts';
 import { AcceptServer } from './accept.ts';
 import type { AcceptBackend } from './accept.ts';
 
 /** The part of `window` used here (the project compiles without the DOM types). */
 type BrowserWindow = { getComputedStyle(element: unknown): { backgroundColor: string } };
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = !existsSync(CHROMIUM);
-if (missing) console.warn(`accept.browser.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+const missing = !!chromiumMissing('accept.browser.test.ts');
 
 const backend: AcceptBackend = {
   async describe(token) {
@@ -37,10 +34,7 @@ describe.skipIf(missing)(`acceptance page in headless Chromium (${CHROMIUM})`, (
   beforeAll(async () => {
     server = new AcceptServer({ address: { host: '127.0.0.1', port: 0 }, log: pino({ level: 'silent' }), backend });
     base = `http://127.0.0.1:${await server.start()}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -2,8 +2,6 @@
 // emails a link (loopback SMTP), the person opens it, reads who invited them to what,
 // presses the button, and the API server then grants their role. Skipped, saying so,
 // only where /usr/bin/chromium is missing (.ci/run installs it).
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Membership, Organization } from '../../api/index.ts';
@@ -11,12 +9,11 @@ import { testClient } from '../../testenv/clients.ts';
 import { eventually, freePort, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
+import { chromiumMissing, launchChromium } from '../../testenv/browser.ts';
 import { acceptLink, invitationFlags } from '../../testenv/invitations.ts';
 import { Kinds } from '../shared.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = !existsSync(CHROMIUM);
-if (missing) console.warn(`browser.itest.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+const missing = !!chromiumMissing('browser.itest.ts');
 
 describe.skipIf(missing)('accepting an invitation in a browser', () => {
   const admin = testClient();
@@ -32,10 +29,7 @@ describe.skipIf(missing)('accepting an invitation in a browser', () => {
       namespace: uniqueName('op-browser'),
       args: invitationFlags(smtp.port, port),
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
