@@ -5,9 +5,11 @@ import { MembershipAcceptance } from './controllers/membership/acceptance.ts';
 import { membershipValidator } from './controllers/membership/admission.ts';
 import { membershipController } from './controllers/membership/controller.ts';
 import { SmtpInvitationMailer } from './controllers/membership/mail.ts';
-import { appCapabilityValidator, organizationValidator } from './controllers/organization/admission.ts';
+import { appCapabilityValidator } from './controllers/organization/admission.ts';
 import { organizationController } from './controllers/organization/controller.ts';
-import { platformConfigController, platformSettings } from './controllers/platformconfig/controller.ts';
+import type { NamespaceAccess } from './controllers/organization/rbac.ts';
+import { admissionPolicies } from './api/policies.ts';
+import { platformConfigController } from './controllers/platformconfig/controller.ts';
 import { Mailer } from './invitations/mailer.ts';
 import { loadOrCreateSigningKey } from './invitations/token.ts';
 import { AcceptServer } from './servers/accept.ts';
@@ -100,6 +102,7 @@ export class Operator {
         instance: this.config.identity,
       }),
       log: this.log,
+      operatorNamespace: this.config.namespace,
     };
   }
 
@@ -107,12 +110,13 @@ export class Operator {
   async start(onFatal: (reason: string) => void): Promise<void> {
     const cfg = this.config;
     await this.ensureOwnNamespace();
+    if (cfg.installAdmissionPolicies) await this.installAdmissionPolicies();
     if (cfg.webhookBindAddress) await this.startWebhook();
     const deps = this.controllerDeps();
     const signingKey = await loadOrCreateSigningKey(this.client, cfg.namespace);
     const mailer = cfg.smtpHost ? new SmtpInvitationMailer(await this.mailer(), signingKey, cfg.publicUrl) : undefined;
     if (!mailer) this.log.warn('No SMTP server configured (--smtp-host): invitations will not be sent');
-    for (const spec of [platformConfigController(deps), organizationController(deps), membershipController(deps, { mailer })]) this.manager.add(spec);
+    for (const spec of [platformConfigController(deps), organizationController(deps, { namespaceAccess: this.namespaceAccess() }), membershipController(deps, { mailer })]) this.manager.add(spec);
     if (cfg.publicBindAddress) {
       const backend = new MembershipAcceptance({ client: this.client, members: memberships(this.manager), orgs: organizations(this.manager), signingKey, clock: this.clock });
       this.accept = new AcceptServer({ address: cfg.publicBindAddress, log: this.log, backend });
@@ -123,11 +127,25 @@ export class Operator {
     void this.manager.start((reason) => onFatal(`Leadership lost: ${reason}`)).catch((err: unknown) => onFatal(errorMessage(err)));
   }
 
+  private namespaceAccess(): NamespaceAccess | undefined {
+    const { serviceAccount, namespaceAccessRole } = this.config;
+    return serviceAccount && namespaceAccessRole ? { serviceAccount, clusterRole: namespaceAccessRole } : undefined;
+  }
+
+  /**
+   * Out of cluster, the operator installs the admission policies itself (in cluster the
+   * chart does). They stay when it stops: they are the rules that hold while it is down.
+   */
+  private async installAdmissionPolicies(): Promise<void> {
+    for (const obj of admissionPolicies(this.config.namespace)) {
+      await this.client.apply(obj.kind === 'ValidatingAdmissionPolicy' ? Resources.ValidatingAdmissionPolicy : Resources.ValidatingAdmissionPolicyBinding, obj);
+    }
+  }
+
   /** Cross-object rules, checked at admission from the caches (every replica serves them). */
   private registerValidators(webhook: WebhookServer): void {
     const orgs = organizations(this.manager);
     const namespaces = allNamespaces(this.manager);
-    webhook.register('Organization', organizationValidator(platformSettings({ manager: this.manager })));
     webhook.register('Membership', membershipValidator(memberships(this.manager), orgs, namespaces));
     webhook.register('SuperApp', appCapabilityValidator(orgs, 'SuperApp'));
     webhook.register('MiniApp', appCapabilityValidator(orgs, 'MiniApp'));

@@ -11,4 +11,6 @@ export interface ControllerDeps {
   clock: Clock;
   recorder: EventRecorder;
   log: Logger;
+  /** The operator's own namespace (its Lease and keys): never an organization's or tenant's. */
+  operatorNamespace: string;
 }

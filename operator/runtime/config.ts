@@ -34,6 +34,9 @@ export const SETTINGS = {
   webhookCertSecret: { flag: 'webhook-cert-secret', env: 'MINIAPPS_WEBHOOK_CERT_SECRET', kind: 'namespacedName', help: 'namespace/name of a kubernetes.io/tls Secret with the serving certificate (and ca.crt); default: generate one.' },
   webhookRegister: { flag: 'webhook-register', env: 'MINIAPPS_WEBHOOK_REGISTER', kind: 'boolean', help: 'Register the ValidatingWebhookConfiguration (with the CA bundle) itself; default: true out of cluster, false in cluster (the Helm chart installs it).', default: (e) => String(!inCluster(e)) },
   webhookHost: { flag: 'webhook-host', env: 'MINIAPPS_WEBHOOK_HOST', kind: 'string', help: 'Host the API server calls the webhook on, when the operator registers it.', default: () => '127.0.0.1' },
+  installAdmissionPolicies: { flag: 'install-admission-policies', env: 'MINIAPPS_INSTALL_ADMISSION_POLICIES', kind: 'boolean', help: "Install the ValidatingAdmissionPolicies (who may change what, enforced by the API server even while the operator is down) itself; default: true out of cluster, false in cluster (the Helm chart installs them).", default: (e) => String(!inCluster(e)) },
+  serviceAccount: { flag: 'service-account', env: 'MINIAPPS_SERVICE_ACCOUNT', kind: 'namespacedName', help: "namespace/name of the operator's own ServiceAccount: bound in each organization namespace to --namespace-access-role, so that the operator reads and writes Secrets and ConfigMaps only there. Set by the Helm chart; out of cluster the kubeconfig's identity is used as it is." },
+  namespaceAccessRole: { flag: 'namespace-access-role', env: 'MINIAPPS_NAMESPACE_ACCESS_ROLE', kind: 'string', help: 'The ClusterRole bound to --service-account in each organization namespace (the Helm chart defines it).' },
   leaderElect: { flag: 'leader-elect', env: 'MINIAPPS_LEADER_ELECT', kind: 'boolean', help: 'Elect a leader through a Lease, so that only one replica reconciles.', default: () => 'true' },
   leaderElectionId: { flag: 'leader-election-id', env: 'MINIAPPS_LEADER_ELECTION_ID', kind: 'dns1123', help: 'Name of the Lease.', default: () => 'miniapps-operator' },
   leaseDuration: { flag: 'lease-duration', env: 'MINIAPPS_LEASE_DURATION', kind: 'duration', help: 'How long a standby waits before taking over a silent leader.', default: () => '15s', min: 1000 },
@@ -61,6 +64,9 @@ export type Config = {
   webhookCertSecret?: { namespace: string; name: string };
   webhookRegister: boolean;
   webhookHost: string;
+  installAdmissionPolicies: boolean;
+  serviceAccount?: { namespace: string; name: string };
+  namespaceAccessRole?: string;
   leaderElect: boolean;
   leaderElectionId: string;
   leaseDurationMs: number;
@@ -168,6 +174,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const cfg = out as unknown as Omit<Config, 'identity'>;
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) throw new ConfigError('Invalid configuration: --renew-deadline must be shorter than --lease-duration');
   if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) throw new ConfigError('Invalid configuration: --retry-period must be shorter than --renew-deadline');
+  if (!cfg.serviceAccount !== !cfg.namespaceAccessRole) {
+    throw new ConfigError('Invalid configuration: --service-account (MINIAPPS_SERVICE_ACCOUNT) and --namespace-access-role (MINIAPPS_NAMESPACE_ACCESS_ROLE) go together: set both or neither');
+  }
   if (cfg.smtpPort > 65535) throw new ConfigError(`Invalid configuration: --smtp-port (MINIAPPS_SMTP_PORT) must be at most 65535, got ${cfg.smtpPort}`);
   if (!/^[^@\s]+@[^@\s]+$/.test(cfg.smtpFrom)) throw new ConfigError(`Invalid configuration: --smtp-from (MINIAPPS_SMTP_FROM) must be an email address, got ${JSON.stringify(cfg.smtpFrom)}`);
   return { ...cfg, identity: `${env.POD_NAME || hostname()}_${process.pid}` };

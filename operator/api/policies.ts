@@ -1,0 +1,173 @@
+// Who may change what, enforced by the API server itself: ValidatingAdmissionPolicies
+// (CEL evaluated in kube-apiserver, GA since Kubernetes 1.30). Unlike the operator's
+// webhook (failurePolicy Ignore, rules that need the operator's caches), these hold
+// while the operator is down, and they decide with the cluster's authorizer, so a
+// group or a ServiceAccount bound to a role counts exactly as RBAC says.
+//
+// The same objects are installed by the operator itself out of cluster (as it
+// registers its webhook) and by the Helm chart in cluster: `npm run generate` writes
+// charts/miniapps-operator/templates/admission-policies.yaml from this module.
+//
+// Plain data, no TypeBox: the operator process imports it.
+
+import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, INVITED_BY_ANNOTATION, PROVISIONING_SUBRESOURCE } from './constants.ts';
+
+const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
+
+export type PolicyObject = {
+  apiVersion: string;
+  kind: 'ValidatingAdmissionPolicy' | 'ValidatingAdmissionPolicyBinding';
+  metadata: { name: string; labels: Record<string, string> };
+  spec: Record<string, unknown>;
+};
+
+interface Validation {
+  expression: string;
+  messageExpression: string;
+  reason: 'Forbidden' | 'Invalid';
+}
+
+const LABELS = { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'app.kubernetes.io/part-of': 'miniapps-operator' };
+
+/** CEL string literal (single-quoted; the values here never hold quotes or backslashes). */
+const lit = (s: string) => {
+  if (/['\\]/.test(s)) throw new Error(`Cannot quote ${JSON.stringify(s)} as a CEL literal`);
+  return `'${s}'`;
+};
+
+function policy(name: string, spec: { resources: string[]; operations: string[]; variables?: { name: string; expression: string }[]; validations: Validation[] }): PolicyObject[] {
+  return [
+    {
+      apiVersion: ADMISSION_API_VERSION,
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name, labels: LABELS },
+      spec: {
+        // A policy that cannot be evaluated refuses: these rules are about authority.
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          resourceRules: [{ apiGroups: [GROUP], apiVersions: ['*'], operations: spec.operations, resources: spec.resources }],
+        },
+        ...(spec.variables ? { variables: spec.variables } : {}),
+        validations: spec.validations,
+      },
+    },
+    {
+      apiVersion: ADMISSION_API_VERSION,
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name, labels: LABELS },
+      spec: { policyName: name, validationActions: ['Deny'] },
+    },
+  ];
+}
+
+/** Names of the cluster-wide policies (the operator-namespace one is named per namespace). */
+export const PolicyNames = {
+  provisioning: `${GROUP}-organization-provisioning`,
+  invitedBy: `${GROUP}-membership-invited-by`,
+  confirmDelete: `${GROUP}-organization-confirm-delete`,
+  operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
+} as const;
+
+/**
+ * An Organization's `capabilities` and `miniAppTargets` are the provisioning
+ * administrators' decision: changing them needs RBAC `update` on the virtual
+ * subresource `organizations/provisioning` of that Organization, which the
+ * `miniapps:provisioning-administrator` ClusterRole grants (and `system:masters`
+ * holds). An organization's own administrators, whom RBAC lets update the
+ * Organization, can change everything else.
+ */
+function provisioningPolicy(): PolicyObject[] {
+  const field = (f: 'capabilities' | 'miniAppTargets'): Validation => ({
+    expression: `variables.provisioner || object.spec.?${f} == oldObject.spec.?${f}`,
+    messageExpression:
+      `'Only provisioning administrators may change spec.${f} of Organization ' + object.metadata.name + ` +
+      `' (it needs RBAC update on ${GROUP} organizations/${PROVISIONING_SUBRESOURCE}, which ClusterRole miniapps:provisioning-administrator grants)'`,
+    reason: 'Forbidden',
+  });
+  return policy(PolicyNames.provisioning, {
+    resources: ['organizations'],
+    operations: ['UPDATE'],
+    variables: [
+      {
+        name: 'provisioner',
+        // Variables are evaluated lazily: the authorizer is asked only when a field changed.
+        expression: `authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).name(object.metadata.name).check('update').allowed()`,
+      },
+    ],
+    validations: [field('capabilities'), field('miniAppTargets')],
+  });
+}
+
+/**
+ * `miniapps.dev/invited-by` names who invited the person, and the invitation email shows
+ * it: the API server accepts as its value only the authenticated username of whoever
+ * sets it, so it cannot be used to put words in someone else's mouth.
+ */
+function invitedByPolicy(): PolicyObject[] {
+  const key = lit(INVITED_BY_ANNOTATION);
+  return policy(PolicyNames.invitedBy, {
+    resources: ['memberships'],
+    operations: ['CREATE', 'UPDATE'],
+    variables: [
+      { name: 'inviter', expression: `object.metadata.?annotations[?${key}]` },
+      { name: 'before', expression: `request.operation == 'UPDATE' ? oldObject.metadata.?annotations[?${key}] : optional.none()` },
+    ],
+    validations: [
+      {
+        expression: `!variables.inviter.hasValue() || variables.inviter == variables.before || variables.inviter.value() == request.userInfo.username`,
+        messageExpression:
+          `'The annotation ${INVITED_BY_ANNOTATION} must be your own username (' + request.userInfo.username + '), or left out: ' + ` +
+          `'it names the inviter in the invitation email'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/**
+ * Deleting an Organization deletes its namespace and everything in it: the API server
+ * refuses it unless the Organization carries `miniapps.dev/confirm-delete: CONFIRM
+ * DELETE` (the operator's finalizer also holds an unconfirmed deletion, should this
+ * policy be missing).
+ */
+function confirmDeletePolicy(): PolicyObject[] {
+  return policy(PolicyNames.confirmDelete, {
+    resources: ['organizations'],
+    operations: ['DELETE'],
+    validations: [
+      {
+        expression: `oldObject.metadata.?annotations[?${lit(CONFIRM_DELETE_ANNOTATION)}].orValue('') == ${lit(CONFIRM_DELETE_VALUE)}`,
+        messageExpression:
+          `'Deleting Organization ' + oldObject.metadata.name + ' deletes its namespace and everything in it; to confirm, annotate it first: ' + ` +
+          `'kubectl annotate organization ' + oldObject.metadata.name + ' ${CONFIRM_DELETE_ANNOTATION}="${CONFIRM_DELETE_VALUE}"'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/**
+ * The operator's own namespace holds its Lease and its keys: no Organization or Tenant
+ * may name it. (`default` and `kube-*` are refused by the CRDs' own rules.)
+ */
+function operatorNamespacePolicy(operatorNamespace: string): PolicyObject[] {
+  return policy(PolicyNames.operatorNamespace(operatorNamespace), {
+    resources: ['organizations', 'tenants'],
+    operations: ['CREATE', 'UPDATE'],
+    validations: [
+      {
+        // `namespace` is a CEL reserved word: index by name (unlike CRD rules, admission
+        // policies do not see it as `__namespace__`).
+        expression: `object.spec[?'namespace'].orValue('') != ${lit(operatorNamespace)}`,
+        messageExpression: `'spec.namespace may not be ' + ${lit(operatorNamespace)} + ': it is the miniapps operator\\'s own namespace; choose another name'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/** Every policy and binding, for an operator running in `operatorNamespace`. */
+export function admissionPolicies(operatorNamespace: string): PolicyObject[] {
+  return [...provisioningPolicy(), ...invitedByPolicy(), ...confirmDeletePolicy(), ...operatorNamespacePolicy(operatorNamespace)];
+}
+
