@@ -57,9 +57,23 @@ describe('checkIcon', () => {
 describe('iconBytes', () => {
   it('reads Secret data and ConfigMap binaryData as base64', () => {
     const b64 = gif.toString('base64');
-    expect(iconBytes({ data: { k: b64 } }, 'Secret', 'k')).toEqual(gif);
+    expect(iconBytes({ metadata: { labels: { 'miniapps.dev/icon': 'true' } }, data: { k: b64 } }, 'Secret', 'k')).toEqual(gif);
     expect(iconBytes({ binaryData: { k: b64 } }, 'ConfigMap', 'k')).toEqual(gif);
     expect(iconBytes({ data: {} }, 'Secret', 'k')).toBeUndefined();
     expect(iconBytes(undefined, 'Secret', 'k')).toBeUndefined();
+  });
+
+  it('reads nothing from a Secret that did not opt in with miniapps.dev/icon=true (the icon check as an oracle for Secrets)', () => {
+    const data = { k: gif.toString('base64') };
+    expect(iconBytes({ data }, 'Secret', 'k')).toBeUndefined();
+    expect(iconBytes({ metadata: { labels: { 'miniapps.dev/icon': 'yes' } }, data }, 'Secret', 'k')).toBeUndefined();
+  });
+
+  it('says the same of a missing Secret and of one that did not opt in, and nothing about its contents', () => {
+    const secretRef = { kind: 'Secret' as const, name: 'db-password', key: 'password' };
+    const missing = checkIcon(secretRef, iconBytes(undefined, 'Secret', 'password'));
+    const notOptedIn = checkIcon(secretRef, iconBytes({ data: { password: Buffer.from('hunter2hunter2').toString('base64') } }, 'Secret', 'password'));
+    expect(notOptedIn).toEqual(missing);
+    expect(missing).toMatchObject({ status: 'False', reason: 'IconMissing', message: expect.stringContaining('labelled miniapps.dev/icon=true') });
   });
 });
