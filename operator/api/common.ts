@@ -18,7 +18,7 @@ import type {
   TSchema,
   TUnsafe,
 } from '@sinclair/typebox';
-import { CATEGORY } from './constants.ts';
+import { CATEGORY, RESERVED_NAMESPACES } from './constants.ts';
 import type { KindNames as KindIdentity } from './constants.ts';
 
 export { GROUP, VERSION, API_VERSION, CATEGORY, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from './constants.ts';
@@ -191,18 +191,29 @@ export function OwnNamespace(kind: 'Organization' | 'Tenant', prefixField: strin
   return Optional(
     LabelName(
       `Name of the ${kind}'s namespace. Defaults to PlatformConfig ${prefixField} followed by the ${kind} name. ` +
-        `An existing namespace is adopted only if no other Organization or Tenant claims it. Cannot be changed after creation.`,
+        `An existing namespace is adopted only when the namespace itself opts in with the annotation \`miniapps.dev/adoptable-by: ${kind}/<name>\` ` +
+        `(which only someone allowed to update the namespace can set) and no other Organization or Tenant claims it; an adopted namespace is released, not deleted, with its ${kind}. ` +
+        `\`default\`, \`kube-*\` and the operator's own namespace are refused. Cannot be changed after creation.`,
     ),
   );
 }
 
-export function ownNamespaceRule(kind: 'Organization' | 'Tenant'): CelRule {
-  return {
-    // `namespace` is a CEL reserved word: the API server exposes the field as `__namespace__`.
-    rule: 'has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)',
-    message: `spec.namespace cannot be set, changed or removed after the ${kind} is created; create a new ${kind} to use another namespace`,
-    fieldPath: '.namespace',
-  };
+export function ownNamespaceRules(kind: 'Organization' | 'Tenant'): CelRule[] {
+  return [
+    {
+      // `namespace` is a CEL reserved word: the API server exposes the field as `__namespace__`.
+      rule: 'has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)',
+      message: `spec.namespace cannot be set, changed or removed after the ${kind} is created; create a new ${kind} to use another namespace`,
+      fieldPath: '.namespace',
+    },
+    {
+      // The cluster's own namespaces are never an organization's or tenant's (the operator's
+      // own namespace depends on its configuration: an admission policy refuses that one).
+      rule: `!has(self.__namespace__) || !(self.__namespace__ == '${RESERVED_NAMESPACES.exact[0]}' || self.__namespace__.startsWith('${RESERVED_NAMESPACES.prefix}'))`,
+      message: `spec.namespace may not be "${RESERVED_NAMESPACES.exact[0]}" or start with "${RESERVED_NAMESPACES.prefix}": those namespaces belong to the cluster; choose another name`,
+      fieldPath: '.namespace',
+    },
+  ];
 }
 
 // ---------------------------------------------------------------------------

@@ -15,6 +15,35 @@ export const CATEGORY = 'miniapps-all';
 export const CONFIRM_DELETE_ANNOTATION = `${GROUP}/confirm-delete`;
 export const CONFIRM_DELETE_VALUE = 'CONFIRM DELETE';
 
+/**
+ * An existing namespace opts in to being adopted by an Organization or Tenant with this
+ * annotation, valued `Organization/<name>` or `Tenant/<name>`. Only someone allowed to
+ * update the namespace can set it; without it the operator never touches a namespace
+ * it did not create.
+ */
+export const ADOPTABLE_BY_ANNOTATION = `${GROUP}/adoptable-by`;
+
+/** Namespaces that never belong to an Organization or Tenant (besides the operator's own). */
+export const RESERVED_NAMESPACES = { exact: ['default'], prefix: 'kube-' } as const;
+
+/** Whether `name` is one of the cluster's own namespaces or the operator's. */
+export function isReservedNamespace(name: string, operatorNamespace: string): boolean {
+  return name === operatorNamespace || (RESERVED_NAMESPACES.exact as readonly string[]).includes(name) || name.startsWith(RESERVED_NAMESPACES.prefix);
+}
+
+/**
+ * Set on a Membership, it names who invited the person; an admission policy makes the
+ * API server accept only the requester's own authenticated username as its value.
+ */
+export const INVITED_BY_ANNOTATION = `${GROUP}/invited-by`;
+
+/**
+ * The virtual subresource `organizations/provisioning`: RBAC `update` on it is what
+ * allows changing an Organization's capabilities and miniAppTargets (an admission
+ * policy asks the authorizer). The provisioning administrators' ClusterRole grants it.
+ */
+export const PROVISIONING_SUBRESOURCE = 'provisioning';
+
 // ---------------------------------------------------------------------------
 // Kind names. defineKind takes them from here, so the CRDs and the operator's REST
 // resources agree; the order is ALL_KINDS's (cluster-scoped first, then organization
@@ -78,6 +107,13 @@ export const OrganizationConditions = {
   /** spec.icon names an image of at most 512×512 pixels and 1 MiB. */
   IconValid: 'IconValid',
 } as const;
+
+/**
+ * A Secret holds an organization's icon only if it carries this label with the value
+ * "true" (set by someone who may update the Secret): the icon check then never tells
+ * anything about a Secret that did not opt in. ConfigMaps need no label.
+ */
+export const ICON_OPT_IN_LABEL = `${GROUP}/icon`;
 
 /** Limits the operator checks an icon against (reported by IconValid). */
 export const IconLimits = { maxWidth: 512, maxHeight: 512, maxBytes: 1024 * 1024 } as const;

@@ -19,7 +19,7 @@ import {
   column,
   defineKind,
   mapList,
-  ownNamespaceRule,
+  ownNamespaceRules,
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
@@ -39,7 +39,8 @@ export const IconReferenceSchema = Obj(
     ),
   },
   "The organization's icon: a key of a Secret or ConfigMap in the organization's namespace (status.namespace). " +
-    'The image must be PNG, JPEG, GIF or WebP of at most 512×512 pixels and 1 MiB; the operator reports the check as the IconValid condition.',
+    'The image must be PNG, JPEG, GIF or WebP of at most 512×512 pixels and 1 MiB; the operator reports the check as the IconValid condition. ' +
+    'A Secret is used only if it carries the label `miniapps.dev/icon: "true"` (an icon is not secret; the label keeps the check from telling anything about other Secrets).',
 );
 
 export const OrganizationSpecSchema = Obj(
@@ -109,6 +110,6 @@ export const organizationKind = defineKind(
       column('Super Apps', '.spec.capabilities.superApps', 'May create super apps.', 'boolean', 1),
       column('Mini Apps', '.spec.capabilities.miniApps', 'May create mini apps.', 'boolean', 1),
     ),
-    specRules: [ownNamespaceRule('Organization')],
+    specRules: ownNamespaceRules('Organization'),
   },
 );

@@ -13,7 +13,7 @@ import {
   StringSet,
   column,
   defineKind,
-  ownNamespaceRule,
+  ownNamespaceRules,
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
@@ -66,6 +66,6 @@ export const tenantKind = defineKind(
       column('Namespace', '.status.namespace', "The tenant's namespace."),
       column('Stack', '.spec.stack', 'The stack that serves the tenant.'),
     ),
-    specRules: [ownNamespaceRule('Tenant')],
+    specRules: ownNamespaceRules('Tenant'),
   },
 );

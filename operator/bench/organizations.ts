@@ -166,7 +166,7 @@ export async function writeAsOrganizationController(writer: ObjectWriter, create
   const nsName = namespaceNameFor(created, PlatformConfigDefaults.namespacePrefix.organization);
   const [org] = await Promise.all([
     writer.addFinalizer(Kinds.Organization, created, ORGANIZATION_FINALIZER),
-    writer.apply(Resources.Namespace, desiredNamespace(created, nsName)),
+    writer.create(Resources.Namespace, desiredNamespace(created, nsName, true)),
   ]);
   const cluster = organizationClusterAccess(org, [], { userPrefix: '' });
   await Promise.all([

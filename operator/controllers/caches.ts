@@ -1,4 +1,5 @@
 // The indexed caches several controllers, the webhook and the acceptance page share.
+import { ADOPTABLE_BY_ANNOTATION } from '../api/constants.ts';
 import type { Membership, Organization } from '../api/index.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
@@ -16,10 +17,14 @@ export const Index = {
 
 export const emailKey = (namespace: string, email: string) => `${namespace}/${email.toLowerCase()}`;
 
-/** Organizations, indexed by the namespace they own. */
+/**
+ * Organizations, indexed by the namespace they own: the one recorded in status, which
+ * the operator records only once it created the namespace or the namespace opted in
+ * (spec.namespace alone makes no namespace an organization's).
+ */
 export function organizations(manager: Manager): Informer<Organization> {
   const inf = manager.informer<Organization>(Kinds.Organization);
-  inf.addIndexer(Index.namespace, (o) => [...new Set([o.status?.namespace, o.spec.namespace].filter((n): n is string => !!n))]);
+  inf.addIndexer(Index.namespace, (o) => (o.status?.namespace ? [o.status.namespace] : []));
   return inf;
 }
 
@@ -54,7 +59,10 @@ export const ownedRbac = {
   clusterRoleBindings: (m: Manager) => m.informer<ObjectBody>(Resources.ClusterRoleBinding, { labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['roleRef', 'subjects']) }),
 };
 
-/** Every namespace (a claimed or foreign one must be seen to be refused), metadata and phase only. */
+/**
+ * Every namespace (a claimed or foreign one must be seen to be refused): metadata, the
+ * adoption opt-in annotation and phase only.
+ */
 export function allNamespaces<T extends AnyObject>(manager: Manager): Informer<T> {
-  return manager.informer<T>(Resources.Namespace, { transform: keepOnly<T>(['status']) });
+  return manager.informer<T>(Resources.Namespace, { transform: keepOnly<T>(['status'], { annotations: [ADOPTABLE_BY_ANNOTATION] }) });
 }

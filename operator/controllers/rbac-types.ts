@@ -22,7 +22,7 @@ export type PolicyRule = {
   resourceNames?: string[];
 };
 
-export type Subject = { kind: 'User' | 'Group'; apiGroup: typeof RBAC_GROUP; name: string };
+export type Subject = { kind: 'User' | 'Group'; apiGroup: typeof RBAC_GROUP; name: string } | { kind: 'ServiceAccount'; name: string; namespace: string };
 
 export type RoleRef = { apiGroup: typeof RBAC_GROUP; kind: 'Role' | 'ClusterRole'; name: string };
 

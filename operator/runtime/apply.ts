@@ -46,6 +46,14 @@ export class ObjectWriter {
     return this.own ? this.own.record(obj) : obj;
   }
 
+  /**
+   * Creates an object that must not exist yet (a POST, never an apply): an AlreadyExists
+   * error means someone else's object is there, and the operator does not take it over.
+   */
+  async create<T extends AnyObject>(rt: ResourceType, obj: ObjectBody): Promise<T> {
+    return this.note(await this.client.create<T>(rt, obj));
+  }
+
   /** Server-side apply of an owned object under the operator's field manager. */
   async apply<T extends AnyObject>(rt: ResourceType, obj: ObjectBody): Promise<T> {
     return this.note(await this.client.apply<T>(rt, obj));

@@ -58,9 +58,12 @@ function intern(value: unknown): unknown {
  * identity, labels, owners, deletion, and `fields` (shared between objects when equal).
  * Thousands of Roles and bindings then cost a fraction of their JSON.
  */
-export function keepOnly<T extends AnyObject>(fields: readonly string[]): (obj: T) => T {
+export function keepOnly<T extends AnyObject>(fields: readonly string[], opts: { annotations?: readonly string[] } = {}): (obj: T) => T {
   return (obj) => {
     const m = obj.metadata;
+    const annotations = opts.annotations?.length && m.annotations
+      ? Object.fromEntries(opts.annotations.filter((a) => a in m.annotations!).map((a) => [a, m.annotations![a]!]))
+      : undefined;
     const slim: Record<string, unknown> = {
       apiVersion: obj.apiVersion,
       kind: obj.kind,
@@ -70,6 +73,7 @@ export function keepOnly<T extends AnyObject>(fields: readonly string[]): (obj: 
         uid: m.uid,
         resourceVersion: m.resourceVersion,
         labels: m.labels,
+        ...(annotations && Object.keys(annotations).length ? { annotations } : {}),
         ownerReferences: m.ownerReferences,
         deletionTimestamp: m.deletionTimestamp,
       },

@@ -6,11 +6,11 @@ import { keyOf } from '../../runtime/cache.ts';
 import { setConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
-import { errorMessage } from '../../runtime/errors.ts';
+import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ResourceType } from '../../runtime/kube/resource.ts';
-import { Index, allNamespaces, memberships, organizationOf, organizations, ownedRbac } from '../caches.ts';
+import { Index, allNamespaces, memberships, organizationOf, organizations, ownedBindings, ownedRbac } from '../caches.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { isActiveMember } from '../membership/logic.ts';
 import { platformSettings } from '../platformconfig/controller.ts';
@@ -18,9 +18,10 @@ import type { PlatformSettings } from '../platformconfig/logic.ts';
 import { Annotations, CONFIRM_DELETE_VALUE, Kinds, MANAGED_BY_SELECTOR } from '../shared.ts';
 import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from './checks.ts';
 import { checkIcon, iconBytes } from './icon.ts';
-import { OrganizationReasons, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespaceProblem } from './logic.ts';
+import { OrganizationReasons, claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
 import type { Namespace } from './logic.ts';
-import { organizationClusterAccess, organizationClusterName, organizationRoles } from './rbac.ts';
+import { operatorNamespaceAccess, organizationClusterAccess, organizationClusterName, organizationRoles } from './rbac.ts';
+import type { NamespaceAccess } from './rbac.ts';
 
 export const ORGANIZATION_FINALIZER = 'miniapps.dev/organization';
 
@@ -40,15 +41,19 @@ export class OrganizationReconciler implements Reconciler {
   private readonly clusterRoleBindings: Informer<ObjectBody>;
   private readonly superApps: Informer<AnyObject>;
   private readonly miniApps: Informer<AnyObject>;
+  private readonly bindings: Informer<ObjectBody>;
   private readonly settings: () => PlatformSettings;
+  private readonly namespaceAccess?: NamespaceAccess;
 
-  constructor(deps: ControllerDeps) {
+  constructor(deps: ControllerDeps, opts: OrganizationOptions = {}) {
     this.deps = deps;
+    this.namespaceAccess = opts.namespaceAccess;
     const m = deps.manager;
     this.orgs = organizations(m);
     this.members = memberships(m);
     this.namespaces = allNamespaces<Namespace>(m);
     this.roles = ownedRbac.roles(m);
+    this.bindings = ownedBindings(m);
     this.clusterRoles = ownedRbac.clusterRoles(m);
     this.clusterRoleBindings = ownedRbac.clusterRoleBindings(m);
     this.superApps = namespaced(m.informer(Kinds.SuperApp));
@@ -68,11 +73,12 @@ export class OrganizationReconciler implements Reconciler {
     const conditions: ConditionInput[] = [ns.condition];
     let requeueAfterMs = ns.requeueAfterMs;
     const members = ns.ok ? this.members.byIndex(Index.namespace, nsName) : [];
-    const counts = countMembers(members);
+    // Counts only from a namespace that is the organization's; otherwise the last ones stand.
+    const counts = ns.ok ? countMembers(members) : undefined;
     if (ns.ok) {
       conditions.push(await this.ensureRbac(org, nsName, members));
       conditions.push(capabilityCheck(org, this.superApps.byIndex(Index.namespace, nsName), this.miniApps.byIndex(Index.namespace, nsName)));
-      const admins = administratorCheck(counts, members.length);
+      const admins = administratorCheck(counts!, members.length);
       if (admins) conditions.push(admins);
       if (org.spec.icon) {
         conditions.push(await this.iconCondition(org, nsName));
@@ -88,28 +94,49 @@ export class OrganizationReconciler implements Reconciler {
 
     const failed = conditions.find((c) => c.status === 'False' && (c.type === OrganizationConditions.NamespaceReady || c.type === OrganizationConditions.RBACReady));
     conditions.push(failed ? { ...failed, type: OrganizationConditions.Ready } : { type: OrganizationConditions.Ready, status: 'True', reason: OrganizationReasons.Ready, message: 'The organization is ready' });
-    await this.writeStatus(org, {
-      ...(ns.recordName ? { namespace: nsName } : {}),
-      members: counts,
-    }, conditions);
+    await this.writeStatus(org, conditions, { ...(ns.recordName ? { namespace: nsName } : {}), ...(counts ? { members: counts } : {}) });
     return requeueAfterMs ? { requeueAfterMs } : undefined;
   }
 
+  /**
+   * The organization's namespace: created if missing (only a namespace the operator
+   * created carries the organization as controlling owner, and only such a one is ever
+   * deleted with it); an existing one is used only if the operator created it for this
+   * organization or the namespace opted in (see namespacePlan). Reserved names
+   * (default, kube-*, the operator's own) are refused.
+   */
   private async ensureNamespace(org: Organization, nsName: string): Promise<{ ok: boolean; condition: ConditionInput; requeueAfterMs?: number; recordName: boolean }> {
-    const invalid = namespaceNameProblem(nsName);
+    const invalid = namespaceNameProblem(nsName, this.deps.operatorNamespace);
     if (invalid) return { ok: false, condition: invalid, recordName: false };
     const ns = this.namespaces.getByName(nsName);
-    const problem = namespaceProblem(org, ns);
-    if (problem) {
+    const plan = namespacePlan(org, ns);
+    if (plan.action === 'none') {
+      const { problem } = plan;
       const requeueAfterMs = problem.reason === OrganizationReasons.NamespaceTerminating ? RECHECK_TERMINATING_MS : RECHECK_CONFLICT_MS;
-      return { ok: false, condition: problem, requeueAfterMs, recordName: problem.reason !== OrganizationReasons.NamespaceConflict };
+      return { ok: false, condition: problem, requeueAfterMs, recordName: problem.reason === OrganizationReasons.NamespaceTerminating };
     }
-    const desired = desiredNamespace(org, nsName);
-    if (needsApply(ns, desired, [])) await this.applyOrReport(Resources.Namespace, desired, OrganizationConditions.NamespaceReady, org);
+    if (plan.action === 'create') {
+      try {
+        await this.deps.writer.create(Resources.Namespace, desiredNamespace(org, nsName, true));
+      } catch (err) {
+        // Someone else's namespace appeared first: decide again once the cache shows it.
+        if (isAlreadyExists(err)) throw new Error(`Namespace ${nsName} appeared meanwhile; deciding again`, { cause: err });
+        await this.reportApplyFailure(org, Resources.Namespace, nsName, OrganizationConditions.NamespaceReady, err);
+      }
+    } else {
+      const desired = desiredNamespace(org, nsName, plan.action === 'owned');
+      if (needsApply(ns, desired, [])) await this.applyOrReport(Resources.Namespace, desired, OrganizationConditions.NamespaceReady, org);
+    }
+    const adopted = plan.action === 'adopted';
     return {
       ok: true,
       recordName: true,
-      condition: { type: OrganizationConditions.NamespaceReady, status: 'True', reason: OrganizationReasons.NamespaceCreated, message: `Namespace ${nsName} is in place` },
+      condition: {
+        type: OrganizationConditions.NamespaceReady,
+        status: 'True',
+        reason: adopted ? OrganizationReasons.NamespaceAdopted : OrganizationReasons.NamespaceCreated,
+        message: adopted ? `Namespace ${nsName} is adopted (it opted in); it will be released, not deleted, with the organization` : `Namespace ${nsName} is in place`,
+      },
     };
   }
 
@@ -124,6 +151,7 @@ export class OrganizationReconciler implements Reconciler {
       if (needsApply(cache.getByName(obj.metadata.name!, obj.metadata.namespace), obj, fields)) pending.push(this.applyOrReport(rt, obj, OrganizationConditions.RBACReady, org));
     };
     for (const role of organizationRoles(org, nsName)) ensure(Resources.Role, this.roles, role, ['rules']);
+    if (this.namespaceAccess) ensure(Resources.RoleBinding, this.bindings, operatorNamespaceAccess(org, nsName, this.namespaceAccess), ['roleRef', 'subjects']);
     for (const cr of cluster.clusterRoles) ensure(Resources.ClusterRole, this.clusterRoles, cr, ['rules']);
     for (const crb of cluster.clusterRoleBindings) ensure(Resources.ClusterRoleBinding, this.clusterRoleBindings, crb, ['roleRef', 'subjects']);
     // Grants nobody holds any more (the last member or administrator left) are removed.
@@ -145,11 +173,15 @@ export class OrganizationReconciler implements Reconciler {
     try {
       await this.deps.writer.apply(rt, obj);
     } catch (err) {
-      const message = `${rt.kind} ${obj.metadata.name} could not be applied: ${errorMessage(err)}`;
-      const failed: ConditionInput = { type: conditionType, status: 'False', reason: 'ApplyFailed', message };
-      await this.writeStatus(org, {}, [failed, { ...failed, type: OrganizationConditions.Ready }]);
-      throw new Error(message, { cause: err });
+      await this.reportApplyFailure(org, rt, obj.metadata.name!, conditionType, err);
     }
+  }
+
+  private async reportApplyFailure(org: Organization, rt: ResourceType, name: string, conditionType: string, err: unknown): Promise<never> {
+    const message = `${rt.kind} ${name} could not be applied: ${errorMessage(err)}`;
+    const failed: ConditionInput = { type: conditionType, status: 'False', reason: 'ApplyFailed', message };
+    await this.writeStatus(org, [failed, { ...failed, type: OrganizationConditions.Ready }]);
+    throw new Error(message, { cause: err });
   }
 
   private async iconCondition(org: Organization, nsName: string): Promise<ConditionInput> {
@@ -159,7 +191,13 @@ export class OrganizationReconciler implements Reconciler {
     return checkIcon(ref, iconBytes(holder, ref.kind, ref.key));
   }
 
-  /** Deletion: only once confirmed; then the namespace (and everything in it), then the finalizer. */
+  /**
+   * Deletion: only once confirmed. A namespace the operator created for the organization
+   * is deleted (and everything in it), then the finalizer goes; an adopted one is
+   * released: the operator's labels come off and the namespace stays (the RBAC the
+   * operator wrote there is owned by the organization and its memberships, and goes with
+   * them).
+   */
   private async finalize(org: Organization): Promise<ReconcileResult | void> {
     if (!org.metadata.finalizers?.includes(ORGANIZATION_FINALIZER)) return;
     if (org.metadata.annotations?.[Annotations.confirmDelete] !== CONFIRM_DELETE_VALUE) {
@@ -169,26 +207,41 @@ export class OrganizationReconciler implements Reconciler {
         reason: 'DeletionNotConfirmed',
         message: `Deletion is on hold and nothing was removed: annotate the Organization with ${Annotations.confirmDelete}="${CONFIRM_DELETE_VALUE}" to delete it and everything in it`,
       };
-      await this.writeStatus(org, {}, [held]);
+      await this.writeStatus(org, [held]);
       return;
     }
     const nsName = org.status?.namespace;
     if (nsName) {
-      const ns = await this.deps.writer.client.get<Namespace>(Resources.Namespace, nsName);
-      if (ns && ns.metadata.ownerReferences?.some((r) => r.uid === org.metadata.uid)) {
+      const client = this.deps.writer.client;
+      const ns = await client.get<Namespace>(Resources.Namespace, nsName);
+      if (ns && createdFor(org, ns)) {
         if (!ns.metadata.deletionTimestamp) {
-          await this.deps.writer.client.delete(Resources.Namespace, nsName, undefined, { uid: ns.metadata.uid });
+          await client.delete(Resources.Namespace, nsName, undefined, { uid: ns.metadata.uid });
           this.deps.recorder.event(org, 'Normal', 'NamespaceDeleting', `Deleting namespace ${nsName} and everything in it`, 'Delete');
         }
         return { requeueAfterMs: RECHECK_TERMINATING_MS };
+      }
+      const claim = ns && claimOf(ns);
+      if (claim?.kind === 'organization' && claim.name === org.metadata.name) {
+        // Applying the namespace with nothing but its name gives up every field this field manager set: the labels.
+        await this.deps.writer.apply(Resources.Namespace, { metadata: { name: nsName } });
+        this.deps.recorder.event(org, 'Normal', 'NamespaceReleased', `Released adopted namespace ${nsName}: it is kept, without the organization's labels`, 'Release');
       }
     }
     await this.deps.writer.removeFinalizer(Kinds.Organization, org, ORGANIZATION_FINALIZER);
   }
 
-  private async writeStatus(org: Organization, fields: Partial<OrganizationStatus>, conditions: ConditionInput[]): Promise<void> {
+  /**
+   * Writes status with every field this field manager owns: fields not recomputed now
+   * keep their current values (server-side apply would otherwise remove them, and a
+   * forgotten status.namespace could move the organization).
+   */
+  private async writeStatus(org: Organization, conditions: ConditionInput[], fields: Partial<Pick<OrganizationStatus, 'namespace' | 'members'>> = {}): Promise<void> {
+    const namespace = fields.namespace ?? org.status?.namespace;
+    const members = fields.members ?? org.status?.members;
     const status = {
-      ...fields,
+      ...(namespace ? { namespace } : {}),
+      ...(members ? { members } : {}),
       observedGeneration: org.metadata.generation,
       conditions: setConditions(org.status?.conditions, conditions, org.metadata.generation, this.deps.clock.now()),
     };
@@ -209,7 +262,12 @@ function namespaced<T extends AnyObject>(inf: Informer<T>): Informer<T> {
   return inf;
 }
 
-export function organizationController(deps: ControllerDeps, concurrency?: number): ControllerSpec {
+export interface OrganizationOptions {
+  /** Binds the operator's ServiceAccount in each organization namespace (Secrets and ConfigMaps only there). */
+  namespaceAccess?: NamespaceAccess;
+}
+
+export function organizationController(deps: ControllerDeps, opts: OrganizationOptions = {}, concurrency?: number): ControllerSpec {
   const orgs = organizations(deps.manager);
   const orgOfNamespace = (o: AnyObject) => {
     const org = organizationOf(orgs, o.metadata.namespace);
@@ -219,7 +277,7 @@ export function organizationController(deps: ControllerDeps, concurrency?: numbe
     name: 'organization',
     for: Kinds.Organization,
     // Every namespace is cached (a claimed or foreign one must be seen to be refused); the RBAC objects only if the operator made them.
-    owns: [{ resource: Resources.Namespace }, ...[Resources.Role, Resources.ClusterRole, Resources.ClusterRoleBinding].map((resource) => ({ resource, labelSelector: MANAGED_BY_SELECTOR }))],
+    owns: [{ resource: Resources.Namespace }, ...[Resources.Role, Resources.RoleBinding, Resources.ClusterRole, Resources.ClusterRoleBinding].map((resource) => ({ resource, labelSelector: MANAGED_BY_SELECTOR }))],
     watches: [
       // Member counts and bindings: a burst of membership changes becomes one reconcile.
       { resource: Kinds.Membership, map: orgOfNamespace, coalesceMs: 1_000 },
@@ -228,7 +286,7 @@ export function organizationController(deps: ControllerDeps, concurrency?: numbe
       // userPrefix concerns every organization's bindings.
       { resource: Kinds.PlatformConfig, map: () => orgs.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
     ],
-    reconciler: new OrganizationReconciler(deps),
+    reconciler: new OrganizationReconciler(deps, opts),
     concurrency,
   };
 }

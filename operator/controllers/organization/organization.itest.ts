@@ -57,9 +57,9 @@ describe('Organization', () => {
     expect((await waitReady(name)).status?.namespace).toBe(nsName);
   });
 
-  it('adopts an existing namespace that nobody claims', async () => {
+  it('adopts an existing namespace that opted in and nobody claims, keeping its labels', async () => {
     const name = uniqueName('adopt');
-    await client.create(Resources.Namespace, { metadata: { name: `org-${name}`, labels: { keep: 'me' } } });
+    await client.create(Resources.Namespace, { metadata: { name: `org-${name}`, labels: { keep: 'me' }, annotations: { 'miniapps.dev/adoptable-by': `Organization/${name}` } } });
     await createOrg(name);
     await waitReady(name);
     const ns = await client.get<AnyObject>(Resources.Namespace, `org-${name}`);

@@ -205,3 +205,29 @@ export function organizationClusterAccess(
     })),
   };
 }
+
+/** The operator's own access inside the namespaces it manages (see the chart's namespace-access ClusterRole). */
+export interface NamespaceAccess {
+  /** The operator's ServiceAccount. */
+  serviceAccount: { namespace: string; name: string };
+  /** The ClusterRole with the Secrets and ConfigMaps verbs the operator needs in an organization namespace. */
+  clusterRole: string;
+}
+
+/** Name of the RoleBinding that gives the operator its namespace access. */
+export const OPERATOR_BINDING_NAME = 'miniapps-operator';
+
+/**
+ * A RoleBinding in the organization's namespace of the namespace-access ClusterRole to
+ * the operator's ServiceAccount: the operator reads and writes Secrets and ConfigMaps
+ * only in the namespaces it manages, never cluster-wide. Owned by the Organization.
+ */
+export function operatorNamespaceAccess(org: Organization, namespace: string, access: NamespaceAccess): RoleBinding {
+  return {
+    apiVersion: RBAC_API_VERSION,
+    kind: 'RoleBinding',
+    metadata: { name: OPERATOR_BINDING_NAME, namespace, labels: organizationLabels(org), ownerReferences: [controllerRef(org)] },
+    roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: access.clusterRole },
+    subjects: [{ kind: 'ServiceAccount', name: access.serviceAccount.name, namespace: access.serviceAccount.namespace }],
+  };
+}
