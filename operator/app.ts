@@ -28,7 +28,7 @@ import { LeaderElector } from './runtime/leader.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
 import { createCA, issueCertificate } from './runtime/pki.ts';
 import { HealthServer } from './servers/health.ts';
-import { WEBHOOK_PATH, WebhookServer, registerWebhook } from './servers/webhook.ts';
+import { WEBHOOK_PATH, WebhookServer, registerWebhook, unregisterWebhook, webhookRegistrationName } from './servers/webhook.ts';
 
 export interface OperatorOptions {
   config: Config;
@@ -60,7 +60,7 @@ export class Operator {
   readonly health: HealthServer;
   webhook?: WebhookServer;
   accept?: AcceptServer;
-  private webhookRegistration?: string;
+  private webhookRegistration?: { name: string; url: string; caBundlePEM: string };
   private readonly ownWrites = new OwnWrites();
   private readonly clock: Clock;
   private readonly elector?: LeaderElector;
@@ -172,12 +172,13 @@ export class Operator {
     this.registerValidators(this.webhook);
     const port = await this.webhook.start();
     if (cfg.webhookRegister) {
-      this.webhookRegistration = `miniapps-operator-${cfg.namespace}-${port}`;
-      await registerWebhook(this.client, {
-        name: this.webhookRegistration,
+      // One name per namespace: this apply replaces what an earlier (even SIGKILLed) run left.
+      this.webhookRegistration = {
+        name: webhookRegistrationName(cfg.namespace),
         url: `https://${cfg.webhookHost.includes(':') ? `[${cfg.webhookHost}]` : cfg.webhookHost}:${port}${WEBHOOK_PATH}`,
         caBundlePEM: tls.caPEM,
-      });
+      };
+      await registerWebhook(this.client, this.webhookRegistration);
     }
   }
 
@@ -209,8 +210,12 @@ export class Operator {
   /** Drains in-flight reconciles, releases the lease, closes the listeners. */
   async stop(): Promise<void> {
     await this.manager.stop();
-    // A registration pointing at a stopped local process would only slow admission down.
-    if (this.webhookRegistration) await this.client.delete(Resources.ValidatingWebhookConfiguration, this.webhookRegistration).catch(() => false);
+    // A registration pointing at a stopped local process would only slow admission down; one
+    // that another operator of the namespace has replaced since is its, and stays.
+    if (this.webhookRegistration) {
+      const deleted = await unregisterWebhook(this.client, this.webhookRegistration).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'Webhook registration not removed'));
+      if (deleted === false) this.log.info({ name: this.webhookRegistration.name }, 'Webhook registration left in place: it no longer calls this process');
+    }
     await Promise.all([this.health.stop(), this.webhook?.stop(), this.accept?.stop()]);
     await this.client.close();
   }

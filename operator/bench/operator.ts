@@ -2,6 +2,7 @@
 import { SETTINGS } from '../runtime/config.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
+import { webhookRegistrationName } from '../servers/webhook.ts';
 import { eventually } from '../testenv/eventually.ts';
 import { OperatorProcess } from '../testenv/operator-process.ts';
 import { parseMetrics, sampleProcess } from './measure.ts';
@@ -56,10 +57,10 @@ export async function startOperator(ctx: BenchContext, namespace: string, opts: 
 }
 
 /**
- * Removes the validating webhook the operator registered for itself out of cluster
- * (named as in operator/app.ts). Its failurePolicy is Ignore, but the API server would
- * still call the dead address on every write of a stopped operator.
+ * Removes the validating webhook the operator registered for itself out of cluster.
+ * Its failurePolicy is Ignore, but the API server would still call the dead address on
+ * every write of a stopped operator.
  */
 export async function removeOperatorWebhook(client: KubeClient, namespace: string): Promise<void> {
-  await client.delete(Resources.ValidatingWebhookConfiguration, `miniapps-operator-${namespace}`);
+  await client.delete(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(namespace));
 }

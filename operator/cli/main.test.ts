@@ -11,6 +11,7 @@ describe('the operator process', () => {
     [['--concurrency=zero'], {}, '--concurrency (MINIAPPS_CONCURRENCY) must be a whole number'],
     [[], { MINIAPPS_LEASE_DURATION: 'forever' }, '--lease-duration (MINIAPPS_LEASE_DURATION) must be a duration'],
     [['--bogus'], {}, "Unknown option '--bogus'"],
+    [['--smtp-security=none', '--smtp-credentials-secret=mail/smtp'], {}, '--smtp-credentials-secret (MINIAPPS_SMTP_CREDENTIALS_SECRET) cannot be used with --smtp-security=none (MINIAPPS_SMTP_SECURITY)'],
   ])('exits 2 with a message naming the bad setting for %j %j', (args, env, message) => {
     const res = run(args, env);
     expect(res.status).toBe(2);

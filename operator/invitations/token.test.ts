@@ -7,6 +7,7 @@ import type { TokenClaims } from './token.ts';
 const key = Buffer.alloc(32, 7);
 const claims: TokenClaims = { uid: '6f1c2a4e-0d5b-4c1e-9a77-2f3b1d0c9e11', email: 'dev@example.com', attempt: 2, expiresAt: '2030-01-02T03:04:05Z' };
 const before = new Date('2030-01-01T00:00:00Z');
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** Flips one character of the part at `index` (0: payload, 1: signature). */
 function flip(token: string, index: 0 | 1): string {
@@ -27,11 +28,36 @@ describe('acceptance tokens', () => {
   it.each([
     ['a changed payload', (t: string) => flip(t, 0)],
     ['a changed signature', (t: string) => flip(t, 1)],
-    ['a shortened signature', (t: string) => t.slice(0, -4)],
+    ['a shortened signature', (t: string) => `${t.split('.')[0]}.${Buffer.from(t.split('.')[1], 'base64url').subarray(0, -3).toString('base64url')}`],
     ['claims signed by a different key', () => signToken(Buffer.alloc(32, 8), claims)],
     ['a payload with another attempt re-used with the old signature', (t: string) => `${signToken(key, { ...claims, attempt: 3 }).split('.')[0]}.${t.split('.')[1]}`],
   ])('refuses %s as tampered', (_name, change) => {
     expect(verifyToken(key, change(signToken(key, claims)), before)).toEqual({ ok: false, reason: 'tampered' });
+  });
+
+  it('refuses the non-canonical spellings of a token (four valid spellings of one token)', () => {
+    // The last character of a base64url part carries unused low bits when the byte count is not a
+    // multiple of 3 (the 32-byte MAC: 2 bits; this 119-byte payload: 2 bits); a lenient decoder
+    // ignores them, so each part had 4 spellings of the same bytes.
+    const token = signToken(key, claims);
+    const [payload, signature] = token.split('.');
+    const spellings = (part: string): string[] => {
+      const bytes = Buffer.from(part, 'base64url');
+      const unusedBits = part.length * 6 - bytes.length * 8;
+      const last = ALPHABET.indexOf(part.at(-1)!);
+      return Array.from({ length: 2 ** unusedBits }, (_, low) => part.slice(0, -1) + ALPHABET[(last & ~(2 ** unusedBits - 1)) | low]);
+    };
+    expect(spellings(payload)).toHaveLength(4);
+    expect(spellings(signature)).toHaveLength(4);
+    const variants = spellings(payload).flatMap((p) => spellings(signature).map((s) => `${p}.${s}`));
+    expect(new Set(variants).size).toBe(16);
+    for (const variant of variants) {
+      if (variant === token) expect(verifyToken(key, variant, before)).toEqual({ ok: true, claims });
+      else expect(verifyToken(key, variant, before), variant).toEqual({ ok: false, reason: 'malformed' });
+    }
+    // A trailing character that decodes to no byte at all is another spelling of the same bytes.
+    expect(verifyToken(key, `${payload}.${signature}A`, before).ok).toBe(false);
+    expect(verifyToken(key, `${payload}A.${signature}`, before).ok).toBe(false);
   });
 
   it('refuses a token at and after its expiry', () => {

@@ -45,14 +45,18 @@ export function signToken(key: Buffer, claims: TokenClaims): string {
   return `${payload}.${mac(key, payload).toString('base64url')}`;
 }
 
-/** Checks shape, signature (in constant time) and expiry, in that order. */
+/** Checks shape (canonical base64url only), signature (in constant time) and expiry, in that order. */
 export function verifyToken(key: Buffer, token: string, now: Date): TokenVerification {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'malformed' };
   const parts = token.split('.');
   if (parts.length !== 2 || !BASE64URL.test(parts[0]) || !BASE64URL.test(parts[1])) return { ok: false, reason: 'malformed' };
   const [payload, signature] = parts;
-  const expected = mac(key, payload);
   const given = Buffer.from(signature, 'base64url');
+  // Only the canonical encoding: a lenient decoder ignores the unused low bits of the last
+  // character (and a trailing character that makes no byte), which gave one token several
+  // spellings that all verified.
+  if (given.toString('base64url') !== signature || Buffer.from(payload, 'base64url').toString('base64url') !== payload) return { ok: false, reason: 'malformed' };
+  const expected = mac(key, payload);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'tampered' };
   const claims = parseClaims(payload);
   if (!claims) return { ok: false, reason: 'malformed' };

@@ -37,4 +37,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadConfig(argv, env)).toThrow(message);
   });
+
+  it.each([
+    ['flags', ['--smtp-security=none', '--smtp-credentials-secret=mail/smtp'], {}],
+    ['environment', [], { MINIAPPS_SMTP_SECURITY: 'none', MINIAPPS_SMTP_CREDENTIALS_SECRET: 'mail/smtp' }],
+  ])('refuses SMTP credentials with --smtp-security=none (they would cross the network in clear), from %s', (_from, argv, env) => {
+    expect(() => loadConfig(argv, env)).toThrow(ConfigError);
+    expect(() => loadConfig(argv, env)).toThrow(/--smtp-credentials-secret \(MINIAPPS_SMTP_CREDENTIALS_SECRET\).*--smtp-security=none \(MINIAPPS_SMTP_SECURITY\).*starttls or tls/);
+  });
+
+  it.each(['starttls', 'tls'])('takes SMTP credentials with --smtp-security=%s', (security) => {
+    expect(loadConfig([`--smtp-security=${security}`, '--smtp-credentials-secret=mail/smtp'], {}).smtpCredentialsSecret).toEqual({ namespace: 'mail', name: 'smtp' });
+  });
+
+  it('takes --smtp-security=none without credentials (a relay on loopback)', () => {
+    expect(loadConfig(['--smtp-security=none'], {}).smtpSecurity).toBe('none');
+  });
 });

@@ -52,7 +52,7 @@ export const SETTINGS = {
   smtpPort: { flag: 'smtp-port', env: 'MINIAPPS_SMTP_PORT', kind: 'int', help: 'SMTP port.', default: () => '587', min: 1 },
   smtpSecurity: { flag: 'smtp-security', env: 'MINIAPPS_SMTP_SECURITY', kind: 'tlsMode', help: 'none, starttls (upgrade a plain connection; required when offered) or tls (implicit TLS, usually port 465).', default: () => 'starttls' },
   smtpFrom: { flag: 'smtp-from', env: 'MINIAPPS_SMTP_FROM', kind: 'string', help: 'From address of invitation emails.', default: () => 'miniapps-operator@localhost' },
-  smtpCredentialsSecret: { flag: 'smtp-credentials-secret', env: 'MINIAPPS_SMTP_CREDENTIALS_SECRET', kind: 'namespacedName', help: 'namespace/name of a Secret with the keys username and password for SMTP authentication.' },
+  smtpCredentialsSecret: { flag: 'smtp-credentials-secret', env: 'MINIAPPS_SMTP_CREDENTIALS_SECRET', kind: 'namespacedName', help: 'namespace/name of a Secret with the keys username and password for SMTP authentication; needs --smtp-security starttls or tls.' },
   shutdownTimeout: { flag: 'shutdown-timeout', env: 'MINIAPPS_SHUTDOWN_TIMEOUT', kind: 'duration', help: 'How long SIGTERM waits for in-flight reconciles.', default: () => '30s', min: 0 },
 } as const satisfies Record<string, Setting>;
 
@@ -178,6 +178,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     throw new ConfigError('Invalid configuration: --service-account (MINIAPPS_SERVICE_ACCOUNT) and --namespace-access-role (MINIAPPS_NAMESPACE_ACCESS_ROLE) go together: set both or neither');
   }
   if (cfg.smtpPort > 65535) throw new ConfigError(`Invalid configuration: --smtp-port (MINIAPPS_SMTP_PORT) must be at most 65535, got ${cfg.smtpPort}`);
+  if (cfg.smtpCredentialsSecret && cfg.smtpSecurity === 'none') {
+    throw new ConfigError(
+      'Invalid configuration: --smtp-credentials-secret (MINIAPPS_SMTP_CREDENTIALS_SECRET) cannot be used with --smtp-security=none (MINIAPPS_SMTP_SECURITY): the credentials would cross the network in clear; use --smtp-security=starttls or tls',
+    );
+  }
   if (!/^[^@\s]+@[^@\s]+$/.test(cfg.smtpFrom)) throw new ConfigError(`Invalid configuration: --smtp-from (MINIAPPS_SMTP_FROM) must be an email address, got ${JSON.stringify(cfg.smtpFrom)}`);
   return { ...cfg, identity: `${env.POD_NAME || hostname()}_${process.pid}` };
 }

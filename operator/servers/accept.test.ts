@@ -1,7 +1,9 @@
+import { request } from 'node:http';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from '../runtime/clock.ts';
 import { AcceptServer } from './accept.ts';
-import type { AcceptBackend, AcceptRefusal, AcceptResult, AcceptView } from './accept.ts';
+import type { AcceptBackend, AcceptRefusal, AcceptResult, AcceptServerOptions, AcceptView } from './accept.ts';
 
 const TOKEN = 'eyJ1aWQiOiJ1MSJ9.c2lnbmF0dXJl';
 const valid: Extract<AcceptView, { state: 'valid' }> = { state: 'valid', organization: 'Acme <Corp>', role: 'MiniAppDeveloper', email: 'dev@example.com', expiresAt: '2030-03-04T05:06:07Z' };
@@ -35,7 +37,9 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
-  server = new AcceptServer({ address: { host: '127.0.0.1', port: 0 }, log, backend, bodyLimit: 4096 });
+  // Limits out of the way: these tests are about the pages (the limits have their own below).
+  const unlimited = { perMinute: 60_000, burst: 1_000 };
+  server = new AcceptServer({ address: { host: '127.0.0.1', port: 0 }, log, backend, bodyLimit: 4096, clientLimit: unlimited, tokenLimit: unlimited });
   base = `http://127.0.0.1:${await server.start()}`;
 });
 afterAll(() => server.stop());
@@ -151,5 +155,131 @@ describe('other routes', () => {
     const res = await fetch(`${base}/invitations/accept`, { method: 'DELETE' });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
+  });
+});
+
+/** Counts the backend's calls; every token is a valid invitation. */
+class CountingBackend implements AcceptBackend {
+  describes = 0;
+  accepts = 0;
+  async describe(): Promise<AcceptView> {
+    this.describes++;
+    return valid;
+  }
+  async accept(): Promise<AcceptResult> {
+    this.accepts++;
+    return { state: 'accepted', organization: valid.organization, role: valid.role, email: valid.email };
+  }
+}
+
+function fakeClock(): Clock & { advance(ms: number): void } {
+  let t = Date.parse('2030-01-01T00:00:00Z');
+  return { now: () => new Date(t), advance: (ms) => void (t += ms) };
+}
+
+/** One request from a chosen loopback address (Linux routes all of 127/8 to lo). */
+function send(port: number, opts: { from?: string; method?: 'GET' | 'POST'; token: string }): Promise<{ status: number; retryAfter?: string; html: string }> {
+  const post = opts.method === 'POST';
+  const body = post ? new URLSearchParams({ token: opts.token }).toString() : '';
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        localAddress: opts.from ?? '127.0.0.1',
+        method: opts.method ?? 'GET',
+        path: post ? '/invitations/accept' : `/invitations/accept?token=${encodeURIComponent(opts.token)}`,
+        headers: post ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : {},
+        agent: false,
+      },
+      (res) => {
+        let html = '';
+        res.setEncoding('utf8').on('data', (c: string) => (html += c));
+        res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], html }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('limits and cache of the acceptance page', () => {
+  const started: AcceptServer[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((s) => s.stop()));
+  });
+  async function start(opts: Partial<AcceptServerOptions>): Promise<{ port: number; backend: CountingBackend; clock: ReturnType<typeof fakeClock> }> {
+    const backend = new CountingBackend();
+    const clock = fakeClock();
+    const s = new AcceptServer({ address: { host: '127.0.0.1', port: 0 }, log: pino({ level: 'silent' }), backend, clock, ...opts });
+    started.push(s);
+    return { port: await s.start(), backend, clock };
+  }
+
+  it('answers 429 with Retry-After once a client has used its budget (no rate limit per client)', async () => {
+    const { port, clock } = await start({ clientLimit: { perMinute: 6, burst: 3 }, tokenLimit: { perMinute: 600, burst: 100 } });
+    for (let i = 0; i < 3; i++) expect((await send(port, { token: `t${i}` })).status).toBe(200);
+    const refused = await send(port, { token: 't3' });
+    expect(refused.status).toBe(429);
+    expect(refused.retryAfter).toBe('10');
+    expect(refused.html).toContain('<h1>Too many requests</h1>');
+    expect(refused.html).not.toContain('t3');
+    expect((await send(port, { method: 'POST', token: 't4' })).status).toBe(429);
+    // Another client has its own budget; this one gets a request back after 10 s.
+    expect((await send(port, { from: '127.0.0.2', token: 't5' })).status).toBe(200);
+    clock.advance(10_000);
+    expect((await send(port, { token: 't6' })).status).toBe(200);
+  });
+
+  it('answers 429 once a token has used its budget, whichever clients send it (no rate limit per token)', async () => {
+    const { port, backend } = await start({ clientLimit: { perMinute: 600, burst: 100 }, tokenLimit: { perMinute: 2, burst: 2 } });
+    expect((await send(port, { from: '127.0.0.2', token: 'tok' })).status).toBe(200);
+    expect((await send(port, { from: '127.0.0.3', method: 'POST', token: 'tok' })).status).toBe(200);
+    const refused = await send(port, { from: '127.0.0.4', token: 'tok' });
+    expect(refused.status).toBe(429);
+    expect(refused.retryAfter).toBe('30');
+    expect((await send(port, { from: '127.0.0.5', method: 'POST', token: 'tok' })).status).toBe(429);
+    expect(backend.accepts).toBe(1);
+    expect((await send(port, { from: '127.0.0.4', token: 'other' })).status).toBe(200);
+  });
+
+  it('answers a second GET of a token within the cache window without asking the backend again (each GET was an API read)', async () => {
+    const { port, backend, clock } = await start({ cacheTtlMs: 5_000 });
+    expect((await send(port, { token: 'tok' })).status).toBe(200);
+    clock.advance(4_999);
+    const again = await send(port, { from: '127.0.0.2', token: 'tok' });
+    expect(again.status).toBe(200);
+    expect(again.html).toContain('<dd>dev@example.com</dd>');
+    expect(backend.describes).toBe(1);
+    expect((await send(port, { token: 'another' })).status).toBe(200);
+    expect(backend.describes).toBe(2);
+    clock.advance(1);
+    await send(port, { token: 'tok' });
+    expect(backend.describes).toBe(3);
+  });
+
+  it('always asks the backend on POST and forgets the cached page of its token (accept is never answered from the cache)', async () => {
+    const { port, backend } = await start({ cacheTtlMs: 5_000 });
+    await send(port, { token: 'tok' });
+    expect((await send(port, { method: 'POST', token: 'tok' })).status).toBe(200);
+    expect((await send(port, { method: 'POST', token: 'tok' })).status).toBe(200);
+    expect(backend.accepts).toBe(2);
+    await send(port, { token: 'tok' });
+    expect(backend.describes).toBe(2);
+  });
+
+  it('does not cache a failed lookup', async () => {
+    const failing = new CountingBackend();
+    let fail = true;
+    failing.describe = async () => {
+      failing.describes++;
+      if (fail) throw new Error('etcd is down');
+      return valid;
+    };
+    const { port } = await start({ backend: failing, cacheTtlMs: 5_000 });
+    expect((await send(port, { token: 'tok' })).status).toBe(503);
+    fail = false;
+    expect((await send(port, { token: 'tok' })).status).toBe(200);
+    expect(failing.describes).toBe(2);
   });
 });

@@ -8,13 +8,23 @@
 // allowed by its hash in a strict Content-Security-Policy. They are never cached, never send a
 // Referer (the GET address carries the token), and show the token only in the form's hidden
 // field. Every value is HTML-escaped. The backend decides; this server only presents.
+//
+// Each client address and each token has a request budget (a token bucket; 429 with
+// Retry-After beyond it), and what a token's page shows is reused for a few seconds, so that
+// reloading a link does not read the API server each time. Tokens are only ever kept as their
+// SHA-256. Accepting always asks the backend (a compare-and-swap on a fresh read) and forgets
+// the reused page of its token.
 
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { escapeHtml, formatTime, roleName } from '../invitations/message.ts';
+import { systemClock } from '../runtime/clock.ts';
+import type { Clock } from '../runtime/clock.ts';
 import { errorMessage } from '../runtime/errors.ts';
+import { clientKey, RateLimiter, TtlCache } from '../runtime/ratelimit.ts';
+import type { RateLimit } from '../runtime/ratelimit.ts';
 import { close, listen, readBody } from './listen.ts';
 
 /** Why a token cannot be used, with a message for the person holding it. */
@@ -36,7 +46,23 @@ export interface AcceptServerOptions {
   backend: AcceptBackend;
   /** Largest POST body taken, in bytes (default 16 KiB). */
   bodyLimit?: number;
+  /**
+   * Requests to the acceptance page per client (its IPv4 address or IPv6 /64), default 60 a
+   * minute in bursts of 20: a person needs two or three, and people behind one NAT or proxy
+   * share it. Tokens that fail their signature cost no API read, so this mostly bounds work.
+   */
+  clientLimit?: RateLimit;
+  /** Requests per token, whichever clients send them, default 10 a minute in bursts of 5. */
+  tokenLimit?: RateLimit;
+  /** How long what a token's page shows is reused (default 5 s; 0: never). */
+  cacheTtlMs?: number;
+  /** Tokens whose page is kept at most (default 1,000). */
+  cacheSize?: number;
+  clock?: Clock;
 }
+
+export const DEFAULT_CLIENT_LIMIT: RateLimit = { perMinute: 60, burst: 20, maxKeys: 10_000 };
+export const DEFAULT_TOKEN_LIMIT: RateLimit = { perMinute: 10, burst: 5, maxKeys: 10_000 };
 
 export const ACCEPT_PATH = '/invitations/accept';
 
@@ -89,6 +115,10 @@ export class AcceptServer {
   private readonly log: Logger;
   private readonly backend: AcceptBackend;
   private readonly bodyLimit: number;
+  private readonly clients: RateLimiter;
+  private readonly tokens: RateLimiter;
+  /** What describe answered (or is answering), by SHA-256 of the token. */
+  private readonly views: TtlCache<Promise<AcceptView>>;
   port = 0;
 
   constructor(opts: AcceptServerOptions) {
@@ -96,6 +126,10 @@ export class AcceptServer {
     this.log = opts.log.child({ server: 'accept' });
     this.backend = opts.backend;
     this.bodyLimit = opts.bodyLimit ?? 16 * 1024;
+    const clock = opts.clock ?? systemClock;
+    this.clients = new RateLimiter(opts.clientLimit ?? DEFAULT_CLIENT_LIMIT, clock);
+    this.tokens = new RateLimiter(opts.tokenLimit ?? DEFAULT_TOKEN_LIMIT, clock);
+    this.views = new TtlCache({ ttlMs: opts.cacheTtlMs ?? 5_000, maxEntries: opts.cacheSize ?? 1_000, clock });
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.log.error({ err: errorMessage(err) }, 'Request failed');
@@ -127,9 +161,17 @@ export class AcceptServer {
       page(res, 404, 'Page not found', '<p>There is nothing at this address.</p>');
       return;
     }
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST') {
+      const admitted = this.clients.take(clientKey(req.socket.remoteAddress));
+      if (!admitted.ok) {
+        if (req.method === 'POST') res.setHeader('connection', 'close'); // the body is not read
+        tooManyRequests(res, admitted.retryAfterSeconds);
+        return;
+      }
+    }
     if (req.method === 'GET' || req.method === 'HEAD') {
       const token = url.searchParams.get('token');
-      await this.answer(res, token, (t) => this.backend.describe(t));
+      await this.answer(res, token, (t, hash) => this.describe(t, hash));
       return;
     }
     if (req.method === 'POST') {
@@ -146,21 +188,48 @@ export class AcceptServer {
         page(res, 413, 'Request too large', '<p>Open the link from the invitation email again.</p>');
         return;
       }
-      await this.answer(res, new URLSearchParams(body).get('token'), (t) => this.backend.accept(t));
+      await this.answer(res, new URLSearchParams(body).get('token'), (t, hash) => this.accept(t, hash));
       return;
     }
     res.setHeader('allow', 'GET, HEAD, POST');
     page(res, 405, 'Method not allowed', '<p>Open the link from the invitation email.</p>');
   }
 
-  private async answer(res: ServerResponse, token: string | null, ask: (token: string) => Promise<AcceptView | AcceptResult>): Promise<void> {
+  /** The backend's view of a token, reused for a few seconds; a failed lookup is not kept. */
+  private describe(token: string, hash: string): Promise<AcceptView> {
+    const reused = this.views.get(hash);
+    if (reused) return reused;
+    const view = this.backend.describe(token);
+    this.views.set(hash, view);
+    view.catch(() => {
+      if (this.views.get(hash) === view) this.views.delete(hash);
+    });
+    return view;
+  }
+
+  /** Always the backend; then the page reused for this token (read before or during the accept) is stale. */
+  private async accept(token: string, hash: string): Promise<AcceptResult> {
+    try {
+      return await this.backend.accept(token);
+    } finally {
+      this.views.delete(hash);
+    }
+  }
+
+  private async answer(res: ServerResponse, token: string | null, ask: (token: string, hash: string) => Promise<AcceptView | AcceptResult>): Promise<void> {
     if (!token) {
       refusal(res, { state: 'invalid', message: 'The link has no invitation token. Open the whole link from the invitation email.' });
       return;
     }
+    const hash = createHash('sha256').update(token).digest('base64url');
+    const admitted = this.tokens.take(hash);
+    if (!admitted.ok) {
+      tooManyRequests(res, admitted.retryAfterSeconds);
+      return;
+    }
     let outcome: AcceptView | AcceptResult;
     try {
-      outcome = await ask(token);
+      outcome = await ask(token, hash);
     } catch (err) {
       // The token stays out of the log: it is a credential until it is used or expires.
       this.log.error({ err: errorMessage(err) }, 'Invitation lookup failed');
@@ -216,6 +285,12 @@ function accepted(res: ServerResponse, r: Extract<AcceptResult, { state: 'accept
 
 function refusal(res: ServerResponse, r: AcceptRefusal): void {
   page(res, STATUS[r.state], REFUSAL_TITLES[r.state], `<p>${escapeHtml(r.message)}</p>`);
+}
+
+function tooManyRequests(res: ServerResponse, retryAfterSeconds: number): void {
+  res.setHeader('retry-after', String(retryAfterSeconds));
+  const wait = retryAfterSeconds < 90 ? `${retryAfterSeconds} seconds` : `${Math.ceil(retryAfterSeconds / 60)} minutes`;
+  page(res, 429, 'Too many requests', `<p>This page was asked for too often. Please try again in ${wait}: the link still works.</p>`);
 }
 
 function page(res: ServerResponse, status: number, title: string, content: string): void {

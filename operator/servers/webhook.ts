@@ -1,7 +1,7 @@
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { Logger } from 'pino';
-import { errorMessage } from '../runtime/errors.ts';
+import { errorMessage, isConflict } from '../runtime/errors.ts';
 import type { AnyObject, KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { close, listen, readBody } from './listen.ts';
@@ -97,6 +97,16 @@ export class WebhookServer {
   }
 }
 
+const WEBHOOK_NAME = 'validate.miniapps.dev';
+
+/**
+ * The name of the registration an operator makes for itself out of cluster: one per operator
+ * namespace, so that a restart (even after a SIGKILL) replaces it instead of adding one.
+ */
+export function webhookRegistrationName(namespace: string): string {
+  return `miniapps-operator-${namespace}`;
+}
+
 /**
  * Registers the ValidatingWebhookConfiguration for every miniapps.dev resource, as the
  * Helm chart does in cluster. failurePolicy Ignore: when the operator is down the API
@@ -107,7 +117,7 @@ export async function registerWebhook(client: KubeClient, opts: { name: string; 
     metadata: { name: opts.name, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator' } },
     webhooks: [
       {
-        name: 'validate.miniapps.dev',
+        name: WEBHOOK_NAME,
         admissionReviewVersions: ['v1'],
         sideEffects: 'None',
         failurePolicy: 'Ignore',
@@ -118,4 +128,29 @@ export async function registerWebhook(client: KubeClient, opts: { name: string; 
       },
     ],
   });
+}
+
+interface RegistrationLike {
+  metadata: { uid?: string; resourceVersion?: string };
+  webhooks?: { name: string; clientConfig?: { url?: string; caBundle?: string } }[];
+}
+
+/**
+ * Deletes the registration made by registerWebhook, but only while it still calls this
+ * process (same URL and CA): another operator of the namespace may have replaced it since,
+ * and its registration must stay. The delete is conditional on the uid and resourceVersion
+ * read, so a replacement between the read and the delete survives too. Returns whether it
+ * deleted.
+ */
+export async function unregisterWebhook(client: KubeClient, opts: { name: string; url: string; caBundlePEM: string }): Promise<boolean> {
+  const current = await client.get<RegistrationLike>(Resources.ValidatingWebhookConfiguration, opts.name);
+  const hooks = current?.webhooks ?? [];
+  const ours = hooks.length === 1 && hooks[0].name === WEBHOOK_NAME && hooks[0].clientConfig?.url === opts.url && hooks[0].clientConfig.caBundle === Buffer.from(opts.caBundlePEM).toString('base64');
+  if (!current || !ours) return false;
+  try {
+    return await client.delete(Resources.ValidatingWebhookConfiguration, opts.name, undefined, { uid: current.metadata.uid, resourceVersion: current.metadata.resourceVersion });
+  } catch (err) {
+    if (isConflict(err)) return false; // replaced since the read
+    throw err;
+  }
 }

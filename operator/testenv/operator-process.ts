@@ -43,6 +43,8 @@ export class OperatorProcess {
   healthPort = 0;
   /** The acceptance page's port, when it listens. */
   publicPort = 0;
+  /** The validating webhook's port, when it listens. */
+  webhookPort = 0;
 
   private constructor(opts: OperatorProcessOptions) {
     const args = [
@@ -72,6 +74,7 @@ export class OperatorProcess {
           if (parsed.msg === 'Operator started') {
             this.healthPort = parsed.port as number;
             this.publicPort = (parsed.publicPort as number | undefined) ?? 0;
+            this.webhookPort = (parsed.webhookPort as number | undefined) ?? 0;
           }
         } catch {
           this.stderr.push(line);

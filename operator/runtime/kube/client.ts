@@ -286,10 +286,11 @@ export class KubeClient {
   }
 
   /** Deletes; a missing object is not an error. */
-  async delete(rt: ResourceType, name: string, namespace?: string, opts: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; uid?: string; as?: RequestOpts['as'] } = {}): Promise<boolean> {
+  async delete(rt: ResourceType, name: string, namespace?: string, opts: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; uid?: string; resourceVersion?: string; as?: RequestOpts['as'] } = {}): Promise<boolean> {
+    const preconditions = opts.uid || opts.resourceVersion ? { uid: opts.uid, resourceVersion: opts.resourceVersion } : undefined;
     try {
       await this.request('DELETE', resourcePath(rt, { namespace, name }), {
-        body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: opts.propagationPolicy, preconditions: opts.uid ? { uid: opts.uid } : undefined },
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: opts.propagationPolicy, preconditions },
         as: opts.as,
       });
       return true;

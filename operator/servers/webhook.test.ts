@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../runtime/errors.ts';
+import type { KubeClient } from '../runtime/kube/client.ts';
+import { unregisterWebhook, webhookRegistrationName } from './webhook.ts';
+
+const ours = { name: webhookRegistrationName('ns'), url: 'https://127.0.0.1:4443/validate', caBundlePEM: '-----BEGIN CERTIFICATE-----\nours\n-----END CERTIFICATE-----\n' };
+const registered = (url: string, caPEM: string) => ({
+  metadata: { name: ours.name, uid: 'u1', resourceVersion: '42' },
+  webhooks: [{ name: 'validate.miniapps.dev', clientConfig: { url, caBundle: Buffer.from(caPEM).toString('base64') } }],
+});
+
+/** A client holding one registration (or none); records the deletes asked for, and can answer them 409. */
+function fakeClient(current: object | undefined, conflict = false) {
+  const deletes: unknown[] = [];
+  const client = {
+    get: async () => structuredClone(current),
+    delete: async (_rt: unknown, name: string, _ns: unknown, opts: unknown) => {
+      deletes.push({ name, opts });
+      if (conflict) throw new ApiError(409, 'Conflict', 'Precondition failed: ResourceVersion in precondition: 42, ResourceVersion in object meta: 43');
+      return true;
+    },
+  } as unknown as KubeClient;
+  return { client, deletes };
+}
+
+describe('unregisterWebhook', () => {
+  it('deletes the registration that still calls this process, on condition that it is the one read', async () => {
+    const { client, deletes } = fakeClient(registered(ours.url, ours.caBundlePEM));
+    expect(await unregisterWebhook(client, ours)).toBe(true);
+    expect(deletes).toEqual([{ name: 'miniapps-operator-ns', opts: { uid: 'u1', resourceVersion: '42' } }]);
+  });
+
+  it.each([
+    ['another port', registered('https://127.0.0.1:5443/validate', ours.caBundlePEM)],
+    ['another CA (a restart on the same port)', registered(ours.url, 'another CA')],
+    ['no registration', undefined],
+  ])('leaves alone a registration that calls %s (another operator of the namespace replaced it)', async (_name, current) => {
+    const { client, deletes } = fakeClient(current);
+    expect(await unregisterWebhook(client, ours)).toBe(false);
+    expect(deletes).toEqual([]);
+  });
+
+  it('leaves a registration replaced between the read and the delete (409 on the precondition)', async () => {
+    const { client, deletes } = fakeClient(registered(ours.url, ours.caBundlePEM), true);
+    expect(await unregisterWebhook(client, ours)).toBe(false);
+    expect(deletes).toHaveLength(1);
+  });
+});
