@@ -59,6 +59,10 @@ function helmBinary(): string | undefined {
   return undefined;
 }
 
+const helm = helmBinary();
+/** A helm built from source (`go install`) assumes Kubernetes 1.20, older than the chart's kubeVersion. */
+const KUBE_VERSION = ['--kube-version', '1.35.0'];
+
 describe('values.schema.json', () => {
   it('is a valid JSON Schema, and values.yaml satisfies it', () => {
     const validate = validator();
@@ -120,14 +124,13 @@ describe('the chart', () => {
     expect(stale, 'charts/miniapps-operator/files/crds/ differs from crds/: copy crds/*.yaml there').toEqual([]);
   });
 
-  const helm = helmBinary();
   it.skipIf(!helm)('passes helm lint, and helm template renders with the default values and with cert-manager', () => {
-    execFileSync(helm!, ['lint', CHART, '--strict'], { encoding: 'utf8' });
-    const rendered = execFileSync(helm!, ['template', 'release', CHART, '--namespace', 'miniapps-system'], { encoding: 'utf8' });
+    execFileSync(helm!, ['lint', CHART, '--strict', ...KUBE_VERSION], { encoding: 'utf8' });
+    const rendered = execFileSync(helm!, ['template', 'release', CHART, '--namespace', 'miniapps-system', ...KUBE_VERSION], { encoding: 'utf8' });
     const kinds = rendered.split('\n').filter((l) => l.startsWith('kind: ')).map((l) => l.slice(6));
     expect(kinds.filter((k) => k === 'CustomResourceDefinition')).toHaveLength(readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).length);
     expect(kinds).toEqual(expect.arrayContaining(['Deployment', 'ServiceAccount', 'ClusterRole', 'Role', 'Service', 'ValidatingWebhookConfiguration', 'Secret']));
-    const withCertManager = execFileSync(helm!, ['template', 'release', CHART, '--set', 'webhook.certManager.enabled=true', '--set', 'crds.enabled=false'], { encoding: 'utf8' });
+    const withCertManager = execFileSync(helm!, ['template', 'release', CHART, '--set', 'webhook.certManager.enabled=true', '--set', 'crds.enabled=false', ...KUBE_VERSION], { encoding: 'utf8' });
     expect(withCertManager).toContain('cert-manager.io/inject-ca-from: default/release-miniapps-operator-webhook');
     expect(withCertManager).not.toContain('kind: CustomResourceDefinition');
   });
@@ -270,6 +273,32 @@ describe('the operator\'s RBAC (templates/rbac.yaml)', () => {
     ]],
   ])('would refuse %s', (_name, property, objects) => {
     expect(RBAC_PROPERTIES[property]!(objects)).not.toEqual([]);
+  });
+
+  it('gives the Deployment the namespace access ClusterRole and the ServiceAccount that rbac.yaml names', () => {
+    const deployment = readFileSync(join(CHART, 'templates/deployment.yaml'), 'utf8');
+    const rbac = readFileSync(join(CHART, 'templates/rbac.yaml'), 'utf8');
+    expect(rbac).toContain('$namespaceAccess := include "miniapps-operator.namespaceAccessRole" .');
+    expect(deployment).toMatch(/- name: MINIAPPS_NAMESPACE_ACCESS_ROLE\n\s+value: \{\{ include "miniapps-operator.namespaceAccessRole" \. \| quote \}\}\n/);
+    expect(deployment).toMatch(
+      /- name: MINIAPPS_SERVICE_ACCOUNT\n\s+value: \{\{ printf "%s\/%s" \(include "miniapps-operator.namespace" \.\) \(include "miniapps-operator.serviceAccountName" \.\) \| quote \}\}\n/,
+    );
+  });
+});
+
+describe('the RBAC and settings helm template renders', () => {
+  it.skipIf(!helm)('are those of the template read without Helm, with the names filled in', () => {
+    const render = (template: string) =>
+      execFileSync(helm!, ['template', 'rel', CHART, '--namespace', 'ns-x', '--set', 'serviceAccount.name=op-sa', '--show-only', template, ...KUBE_VERSION], { encoding: 'utf8' })
+        .replaceAll(/\brel-miniapps-operator\b/g, FULLNAME)
+        .replaceAll(/\bop-sa\b/g, '<serviceaccount>')
+        .replaceAll(/\bns-x\b/g, '<namespace>');
+    const objects = parseAllDocuments(render('templates/rbac.yaml')).map((d) => d.toJS() as RbacObject);
+    expect(summary(objects)).toEqual(EXPECTED_RBAC);
+    for (const [name, violations] of Object.entries(RBAC_PROPERTIES)) expect(violations(objects), name).toEqual([]);
+    const deployment = parse(render('templates/deployment.yaml')) as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+    const env = Object.fromEntries(deployment.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
+    expect([env.MINIAPPS_SERVICE_ACCOUNT, env.MINIAPPS_NAMESPACE_ACCESS_ROLE]).toEqual(['<namespace>/<serviceaccount>', NAMESPACE_ACCESS_ROLE]);
   });
 });
 
