@@ -15,7 +15,7 @@ import type { Pair, YAMLMap } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { Membership, Organization, PlatformConfig, Role } from './api/index.ts';
 import { Roles } from './api/index.ts';
-import { FULLNAME, NAMESPACE_ACCESS_ROLE, SCOPES, rulesOf } from './chart-permissions.ts';
+import { FULLNAME, NAMESPACE_ACCESS_ROLE, OPERATOR_PERMISSIONS, SCOPES, permissionTable, rulesOf } from './chart-permissions.ts';
 import type { Scope } from './chart-permissions.ts';
 import { memberAccess, organizationClusterAccess, organizationRoles } from './controllers/organization/rbac.ts';
 import { provisioningAccess } from './controllers/platformconfig/rbac.ts';
@@ -299,6 +299,18 @@ describe('the RBAC and settings helm template renders', () => {
     const deployment = parse(render('templates/deployment.yaml')) as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
     const env = Object.fromEntries(deployment.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
     expect([env.MINIAPPS_SERVICE_ACCOUNT, env.MINIAPPS_NAMESPACE_ACCESS_ROLE]).toEqual(['<namespace>/<serviceaccount>', NAMESPACE_ACCESS_ROLE]);
+  });
+});
+
+describe('the README\'s "Operator permissions" table', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.split(/^## /m).find((s) => s.startsWith('Operator permissions\n')) ?? '';
+  const rows = section.split('\n').filter((l) => l.startsWith('|')).map((l) => l.slice(1, -1).split(' | ').map((c) => c.trim()));
+
+  it('lists exactly the grants of operator/chart-permissions.ts, with their scope and why', () => {
+    expect(rows[0]).toEqual(['grant', 'scope', 'why']);
+    expect(rows.slice(2)).toEqual(permissionTable());
+    expect(rows.slice(2)).toHaveLength(OPERATOR_PERMISSIONS.length);
   });
 });
 
