@@ -1,15 +1,28 @@
 // The Helm chart in charts/miniapps-operator: values.schema.json is a valid JSON
 // Schema that values.yaml satisfies and that refuses unknown keys, every value is
-// documented, and the chart's copy of the CRDs matches crds/. When a `helm` binary
-// is on PATH (or in $HELM), `helm lint` and `helm template` run too.
+// documented, and the chart's copy of the CRDs matches crds/. The RBAC of
+// templates/rbac.yaml is the list of chart-permissions.ts, which the README's table
+// shows; it grants no escalate, bind on one ClusterRole only, no Secrets or ConfigMaps
+// cluster-wide, and covers every role the operator writes. When a `helm` binary is on
+// PATH (or in $HELM), `helm lint` and `helm template` run too.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
-import { isMap, isScalar, parse, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, parse, parseAllDocuments, parseDocument } from 'yaml';
 import type { Pair, YAMLMap } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import type { Membership, Organization, PlatformConfig, Role } from './api/index.ts';
+import { Roles } from './api/index.ts';
+import { FULLNAME, NAMESPACE_ACCESS_ROLE, OPERATOR_PERMISSIONS, SCOPES, permissionTable, rulesOf } from './chart-permissions.ts';
+import type { Scope } from './chart-permissions.ts';
+import { memberAccess, organizationClusterAccess, organizationRoles } from './controllers/organization/rbac.ts';
+import { provisioningAccess } from './controllers/platformconfig/rbac.ts';
+import { grants, uncovered } from './controllers/rbac-coverage.ts';
+import type { Permission } from './controllers/rbac-coverage.ts';
+import { RBAC_GROUP } from './controllers/rbac-types.ts';
+import type { PolicyRule } from './controllers/rbac-types.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CHART = join(ROOT, 'charts/miniapps-operator');
@@ -45,6 +58,10 @@ function helmBinary(): string | undefined {
   }
   return undefined;
 }
+
+const helm = helmBinary();
+/** A helm built from source (`go install`) assumes Kubernetes 1.20, older than the chart's kubeVersion. */
+const KUBE_VERSION = ['--kube-version', '1.35.0'];
 
 describe('values.schema.json', () => {
   it('is a valid JSON Schema, and values.yaml satisfies it', () => {
@@ -107,15 +124,228 @@ describe('the chart', () => {
     expect(stale, 'charts/miniapps-operator/files/crds/ differs from crds/: copy crds/*.yaml there').toEqual([]);
   });
 
-  const helm = helmBinary();
   it.skipIf(!helm)('passes helm lint, and helm template renders with the default values and with cert-manager', () => {
-    execFileSync(helm!, ['lint', CHART, '--strict'], { encoding: 'utf8' });
-    const rendered = execFileSync(helm!, ['template', 'release', CHART, '--namespace', 'miniapps-system'], { encoding: 'utf8' });
+    execFileSync(helm!, ['lint', CHART, '--strict', ...KUBE_VERSION], { encoding: 'utf8' });
+    const rendered = execFileSync(helm!, ['template', 'release', CHART, '--namespace', 'miniapps-system', ...KUBE_VERSION], { encoding: 'utf8' });
     const kinds = rendered.split('\n').filter((l) => l.startsWith('kind: ')).map((l) => l.slice(6));
     expect(kinds.filter((k) => k === 'CustomResourceDefinition')).toHaveLength(readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).length);
     expect(kinds).toEqual(expect.arrayContaining(['Deployment', 'ServiceAccount', 'ClusterRole', 'Role', 'Service', 'ValidatingWebhookConfiguration', 'Secret']));
-    const withCertManager = execFileSync(helm!, ['template', 'release', CHART, '--set', 'webhook.certManager.enabled=true', '--set', 'crds.enabled=false'], { encoding: 'utf8' });
+    const withCertManager = execFileSync(helm!, ['template', 'release', CHART, '--set', 'webhook.certManager.enabled=true', '--set', 'crds.enabled=false', ...KUBE_VERSION], { encoding: 'utf8' });
     expect(withCertManager).toContain('cert-manager.io/inject-ca-from: default/release-miniapps-operator-webhook');
     expect(withCertManager).not.toContain('kind: CustomResourceDefinition');
+  });
+});
+
+// ---- RBAC ----
+
+/** What `{{ ... }}` in rbac.yaml stands for, in the placeholders of chart-permissions.ts. */
+const PLACEHOLDERS: Record<string, string> = {
+  $fullname: FULLNAME,
+  $namespace: '<namespace>',
+  $namespaceAccess: NAMESPACE_ACCESS_ROLE,
+  '$namespaceAccess | quote': JSON.stringify(NAMESPACE_ACCESS_ROLE),
+  'include "miniapps-operator.serviceAccountName" .': '<serviceaccount>',
+};
+
+/**
+ * A template as YAML without Helm: template comments and lines of directives only
+ * (`{{- if }}`, `{{- $x := }}`, `{{- include ... | nindent 4 }}`) dropped, every other
+ * `{{ expr }}` replaced by its placeholder; an expression without one is an error, so a
+ * change to the template cannot slip past the test unread.
+ */
+function withoutHelm(template: string, placeholders: Record<string, string>): string {
+  return template
+    .replace(/\{\{-?\s*\/\*[\s\S]*?\*\/\s*-?\}\}/g, '')
+    .split('\n')
+    .filter((line) => !/^\s*(\{\{[^}]*\}\}\s*)+$/.test(line))
+    .map((line) =>
+      line.replace(/\{\{-?\s*(.*?)\s*-?\}\}/g, (_, expr: string) => {
+        const value = placeholders[expr];
+        if (value === undefined) throw new Error(`No placeholder for {{ ${expr} }} in: ${line.trim()}`);
+        return value;
+      }),
+    )
+    .join('\n');
+}
+
+type RbacObject = {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  rules?: PolicyRule[];
+  roleRef?: { apiGroup: string; kind: string; name: string };
+  subjects?: { kind: string; name: string; namespace?: string }[];
+};
+
+const rbacDocuments = parseAllDocuments(withoutHelm(readFileSync(join(CHART, 'templates/rbac.yaml'), 'utf8'), PLACEHOLDERS));
+const rbacObjects = rbacDocuments.map((d) => d.toJS() as RbacObject);
+const isRole = (o: RbacObject) => o.kind === 'ClusterRole' || o.kind === 'Role';
+const chartRoles = rbacObjects.filter(isRole);
+const roleOf = (scope: Scope) => chartRoles.find((r) => r.kind === SCOPES[scope].kind && r.metadata.name === SCOPES[scope].name)?.rules ?? [];
+/** The rules of the ClusterRoles bound cluster-wide by the chart. */
+const clusterWide = (objects: RbacObject[]) =>
+  objects
+    .filter((o) => o.kind === 'ClusterRoleBinding')
+    .flatMap((b) => objects.find((r) => r.kind === 'ClusterRole' && r.metadata.name === b.roleRef?.name)?.rules ?? []);
+
+const ANY_VERB = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'bind', 'escalate', 'impersonate', '*'];
+const granted = (rules: PolicyRule[], p: Permission) => rules.some((r) => grants(r, p));
+/** Whether `rule` grants `p` on some object, whatever its resourceNames. */
+const grantsSome = (rule: PolicyRule, p: Omit<Permission, 'resourceName'>) => grants({ ...rule, resourceNames: undefined }, p);
+const allRules = (objects: RbacObject[]) => objects.filter(isRole).flatMap((o) => o.rules ?? []);
+
+/** Safety properties of the chart's RBAC, named by sentences; each returns what violates it. */
+const RBAC_PROPERTIES: Record<string, (objects: RbacObject[]) => unknown[]> = {
+  'no rule grants escalate': (objects) =>
+    allRules(objects).filter((r) => ['roles', 'clusterroles'].some((resource) => grantsSome(r, { apiGroup: RBAC_GROUP, resource, verb: 'escalate' }))),
+  'bind is granted by name only, on the namespace access ClusterRole alone': (objects) =>
+    allRules(objects).filter(
+      (r) =>
+        grantsSome(r, { apiGroup: RBAC_GROUP, resource: 'roles', verb: 'bind' }) ||
+        (grantsSome(r, { apiGroup: RBAC_GROUP, resource: 'clusterroles', verb: 'bind' }) && JSON.stringify(r.resourceNames) !== JSON.stringify([NAMESPACE_ACCESS_ROLE])),
+    ),
+  'no ClusterRole bound cluster-wide grants anything on Secrets or ConfigMaps': (objects) =>
+    ['secrets', 'configmaps'].flatMap((resource) =>
+      ANY_VERB.filter((verb) => clusterWide(objects).some((r) => grantsSome(r, { apiGroup: '', resource, verb }))).map((verb) => `${verb} ${resource}`),
+    ),
+  'the chart binds the namespace access ClusterRole nowhere (the operator binds it, namespace by namespace)': (objects) =>
+    objects.filter((o) => o.roleRef?.name === NAMESPACE_ACCESS_ROLE).map((o) => `${o.kind} ${o.metadata.name}`),
+};
+type Property = keyof typeof RBAC_PROPERTIES;
+
+/** What the chart's RBAC comes to: its roles with their rules, its bindings. */
+const summary = (objects: RbacObject[]) => ({
+  roles: objects.filter(isRole).map((r) => [r.kind, r.metadata.name, r.metadata.namespace, r.rules]),
+  bindings: objects.filter((o) => o.roleRef).map((o) => [o.kind, o.metadata.name, o.metadata.namespace, o.roleRef, o.subjects]),
+});
+const OPERATOR_SA = [{ kind: 'ServiceAccount', name: '<serviceaccount>', namespace: '<namespace>' }];
+/** The roles of chart-permissions.ts in its order, the ClusterRole bound cluster-wide and the Role in the release namespace. */
+const EXPECTED_RBAC = {
+  roles: (Object.keys(SCOPES) as Scope[]).map((s) => [SCOPES[s].kind, SCOPES[s].name, SCOPES[s].kind === 'Role' ? '<namespace>' : undefined, rulesOf(s)]),
+  bindings: [
+    ['ClusterRoleBinding', FULLNAME, undefined, { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: SCOPES.cluster.name }, OPERATOR_SA],
+    ['RoleBinding', FULLNAME, '<namespace>', { apiGroup: RBAC_GROUP, kind: 'Role', name: SCOPES.ownNamespace.name }, OPERATOR_SA],
+  ],
+};
+
+describe('the operator\'s RBAC (templates/rbac.yaml)', () => {
+  it('is the list of operator/chart-permissions.ts: the same roles with the same rules, in its order', () => {
+    expect(summary(rbacObjects).roles).toEqual(EXPECTED_RBAC.roles);
+  });
+
+  it('says above each rule why it exists', () => {
+    const silent = rbacDocuments.flatMap((doc) => {
+      const rules = (doc.contents as YAMLMap | null)?.get('rules', true);
+      if (!isSeq(rules)) return [];
+      return rules.items.map((item, i) => ((isMap(item) && item.commentBefore?.trim()) || (i === 0 && rules.commentBefore?.trim()) ? undefined : JSON.stringify(item))).filter(Boolean);
+    });
+    expect(silent).toEqual([]);
+  });
+
+  it('binds the ClusterRole cluster-wide and the Role in the release namespace, each to the operator\'s ServiceAccount', () => {
+    expect(summary(rbacObjects).bindings).toEqual(EXPECTED_RBAC.bindings);
+  });
+
+  it.each(Object.entries(RBAC_PROPERTIES))('holds that %s', (_name, violations) => {
+    expect(violations(rbacObjects)).toEqual([]);
+  });
+
+  const clusterRole = (name: string, ...rules: PolicyRule[]): RbacObject => ({ kind: 'ClusterRole', metadata: { name }, rules });
+  const boundClusterWide = (name: string): RbacObject => ({ kind: 'ClusterRoleBinding', metadata: { name }, roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name } });
+  it.each<[string, Property, RbacObject[]]>([
+    ['escalate on Roles', 'no rule grants escalate', [clusterRole('c', { apiGroups: [RBAC_GROUP], resources: ['roles'], verbs: ['escalate'] })]],
+    ['escalate on one ClusterRole by name', 'no rule grants escalate', [clusterRole('c', { apiGroups: [RBAC_GROUP], resources: ['clusterroles'], verbs: ['escalate'], resourceNames: ['admin'] })]],
+    ['every verb on everything', 'no rule grants escalate', [clusterRole('c', { apiGroups: ['*'], resources: ['*'], verbs: ['*'] })]],
+    ['bind without names', 'bind is granted by name only, on the namespace access ClusterRole alone', [clusterRole('c', { apiGroups: [RBAC_GROUP], resources: ['clusterroles'], verbs: ['bind'] })]],
+    ['bind on another ClusterRole too', 'bind is granted by name only, on the namespace access ClusterRole alone', [
+      clusterRole('c', { apiGroups: [RBAC_GROUP], resources: ['clusterroles'], verbs: ['bind'], resourceNames: [NAMESPACE_ACCESS_ROLE, 'cluster-admin'] }),
+    ]],
+    ['bind on Roles by that name', 'bind is granted by name only, on the namespace access ClusterRole alone', [
+      clusterRole('c', { apiGroups: [RBAC_GROUP], resources: ['roles'], verbs: ['bind'], resourceNames: [NAMESPACE_ACCESS_ROLE] }),
+    ]],
+    ['one Secret read cluster-wide', 'no ClusterRole bound cluster-wide grants anything on Secrets or ConfigMaps', [
+      clusterRole('c', { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['s'] }), boundClusterWide('c'),
+    ]],
+    ['ConfigMaps by a wildcard, cluster-wide', 'no ClusterRole bound cluster-wide grants anything on Secrets or ConfigMaps', [
+      clusterRole('c', { apiGroups: ['*'], resources: ['*'], verbs: ['list'] }), boundClusterWide('c'),
+    ]],
+    ['the namespace access ClusterRole bound by the chart', 'the chart binds the namespace access ClusterRole nowhere (the operator binds it, namespace by namespace)', [
+      clusterRole(NAMESPACE_ACCESS_ROLE, ...roleOf('namespaceAccess')), boundClusterWide(NAMESPACE_ACCESS_ROLE),
+    ]],
+  ])('would refuse %s', (_name, property, objects) => {
+    expect(RBAC_PROPERTIES[property]!(objects)).not.toEqual([]);
+  });
+
+  it('gives the Deployment the namespace access ClusterRole and the ServiceAccount that rbac.yaml names', () => {
+    const deployment = readFileSync(join(CHART, 'templates/deployment.yaml'), 'utf8');
+    const rbac = readFileSync(join(CHART, 'templates/rbac.yaml'), 'utf8');
+    expect(rbac).toContain('$namespaceAccess := include "miniapps-operator.namespaceAccessRole" .');
+    expect(deployment).toMatch(/- name: MINIAPPS_NAMESPACE_ACCESS_ROLE\n\s+value: \{\{ include "miniapps-operator.namespaceAccessRole" \. \| quote \}\}\n/);
+    expect(deployment).toMatch(
+      /- name: MINIAPPS_SERVICE_ACCOUNT\n\s+value: \{\{ printf "%s\/%s" \(include "miniapps-operator.namespace" \.\) \(include "miniapps-operator.serviceAccountName" \.\) \| quote \}\}\n/,
+    );
+  });
+});
+
+describe('the RBAC and settings helm template renders', () => {
+  it.skipIf(!helm)('are those of the template read without Helm, with the names filled in', () => {
+    const render = (template: string) =>
+      execFileSync(helm!, ['template', 'rel', CHART, '--namespace', 'ns-x', '--set', 'serviceAccount.name=op-sa', '--show-only', template, ...KUBE_VERSION], { encoding: 'utf8' })
+        .replaceAll(/\brel-miniapps-operator\b/g, FULLNAME)
+        .replaceAll(/\bop-sa\b/g, '<serviceaccount>')
+        .replaceAll(/\bns-x\b/g, '<namespace>');
+    const objects = parseAllDocuments(render('templates/rbac.yaml')).map((d) => d.toJS() as RbacObject);
+    expect(summary(objects)).toEqual(EXPECTED_RBAC);
+    for (const [name, violations] of Object.entries(RBAC_PROPERTIES)) expect(violations(objects), name).toEqual([]);
+    const deployment = parse(render('templates/deployment.yaml')) as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+    const env = Object.fromEntries(deployment.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
+    expect([env.MINIAPPS_SERVICE_ACCOUNT, env.MINIAPPS_NAMESPACE_ACCESS_ROLE]).toEqual(['<namespace>/<serviceaccount>', NAMESPACE_ACCESS_ROLE]);
+  });
+});
+
+describe('the README\'s "Operator permissions" table', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.split(/^## /m).find((s) => s.startsWith('Operator permissions\n')) ?? '';
+  const rows = section.split('\n').filter((l) => l.startsWith('|')).map((l) => l.slice(1, -1).split(' | ').map((c) => c.trim()));
+
+  it('lists exactly the grants of operator/chart-permissions.ts, with their scope and why', () => {
+    expect(rows[0]).toEqual(['grant', 'scope', 'why']);
+    expect(rows.slice(2)).toEqual(permissionTable());
+    expect(rows.slice(2)).toHaveLength(OPERATOR_PERMISSIONS.length);
+  });
+});
+
+// Fixtures for what the operator writes: an Organization, its members, the PlatformConfig.
+const org: Organization = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme', uid: 'uid-acme' }, spec: { displayName: 'Acme' } };
+const platformConfig: PlatformConfig = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', metadata: { name: 'default', uid: 'uid-pc' }, spec: {} };
+const aMember = (role: Role, apps?: Membership['spec']['apps']): Membership => ({
+  apiVersion: 'miniapps.dev/v1alpha1',
+  kind: 'Membership',
+  metadata: { name: `m-${role}`, namespace: 'org-acme', uid: `uid-${role}` },
+  spec: { email: `${role}@example.com`, role, ...(apps ? { apps } : {}) },
+});
+const APPS_LIMITS: [string, Membership['spec']['apps']][] = [
+  ['every app', undefined],
+  ['a super app and a mini app', [{ kind: 'SuperApp', name: 'shop' }, { kind: 'MiniApp', name: 'cart' }]],
+  ['mini apps only', [{ kind: 'MiniApp', name: 'cart' }, { kind: 'MiniApp', name: 'pay' }]],
+];
+const settings = { userPrefix: 'oidc:', groupPrefix: 'grp:' };
+
+describe('the operator holds every permission it hands out (so it needs no escalate, and no bind for them)', () => {
+  const holds = roleOf('cluster');
+  const generated: [string, PolicyRule[]][] = [
+    ["the provisioning administrators' ClusterRole", provisioningAccess({ ...settings, users: ['amy@example.com'], groups: ['ops'] }, platformConfig).clusterRole.rules],
+    ...organizationRoles(org, 'org-acme').map((r): [string, PolicyRule[]] => [`the organization Role ${r.metadata.name}`, r.rules]),
+    ...Roles.flatMap((role) => APPS_LIMITS.map(([apps, limit]): [string, PolicyRule[]] => [`the member Role of a ${role} with ${apps}`, memberAccess(aMember(role, limit), org, 'org-acme', settings).role.rules])),
+    ...organizationClusterAccess(org, Roles.map((role) => ({ email: `${role}@example.com`, role })), settings).clusterRoles.map((r): [string, PolicyRule[]] => [`the ClusterRole ${r.metadata.name}`, r.rules]),
+  ];
+
+  it.each(generated)('covers %s', (_name, rules) => {
+    expect(rules.length).toBeGreaterThan(0);
+    expect(uncovered(holds, rules)).toEqual([]);
+  });
+
+  it('may bind the namespace access ClusterRole (RoleBinding miniapps-operator in each organization namespace), though it does not hold its rules', () => {
+    expect(granted(holds, { apiGroup: RBAC_GROUP, resource: 'clusterroles', verb: 'bind', resourceName: NAMESPACE_ACCESS_ROLE })).toBe(true);
+    expect(uncovered(holds, roleOf('namespaceAccess'))).not.toEqual([]);
   });
 });

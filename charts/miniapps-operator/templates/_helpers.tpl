@@ -79,3 +79,11 @@ helm.sh/chart: {{ include "miniapps-operator.chart" . }}
 {{- define "miniapps-operator.webhookCertificate" -}}
 {{- include "miniapps-operator.suffixed" (list . "webhook") }}
 {{- end }}
+
+{{/*
+Name of the "namespace access" ClusterRole: the operator binds it (RoleBinding
+`miniapps-operator`) in each namespace it manages, and nowhere else is it bound.
+*/}}
+{{- define "miniapps-operator.namespaceAccessRole" -}}
+{{- include "miniapps-operator.suffixed" (list . "namespace") }}
+{{- end }}
