@@ -7,6 +7,7 @@ import { membershipController } from './controllers/membership/controller.ts';
 import { SmtpInvitationMailer } from './controllers/membership/mail.ts';
 import { appCapabilityValidator } from './controllers/organization/admission.ts';
 import { organizationController } from './controllers/organization/controller.ts';
+import { OPERATOR_BINDING_NAME } from './controllers/organization/rbac.ts';
 import type { NamespaceAccess } from './controllers/organization/rbac.ts';
 import { admissionPolicies } from './api/policies.ts';
 import { platformConfigController } from './controllers/platformconfig/controller.ts';
@@ -137,7 +138,8 @@ export class Operator {
    * chart does). They stay when it stops: they are the rules that hold while it is down.
    */
   private async installAdmissionPolicies(): Promise<void> {
-    for (const obj of admissionPolicies(this.config.namespace)) {
+    const access = this.namespaceAccess();
+    for (const obj of admissionPolicies(this.config.namespace, access && { ...access, bindingName: OPERATOR_BINDING_NAME })) {
       await this.client.apply(obj.kind === 'ValidatingAdmissionPolicy' ? Resources.ValidatingAdmissionPolicy : Resources.ValidatingAdmissionPolicyBinding, obj);
     }
   }

@@ -35,7 +35,10 @@ const lit = (s: string) => {
   return `'${s}'`;
 };
 
-function policy(name: string, spec: { resources: string[]; operations: string[]; variables?: { name: string; expression: string }[]; validations: Validation[] }): PolicyObject[] {
+function policy(
+  name: string,
+  spec: { apiGroups?: string[]; resources: string[]; operations: string[]; matchConditions?: { name: string; expression: string }[]; variables?: { name: string; expression: string }[]; validations: Validation[] },
+): PolicyObject[] {
   return [
     {
       apiVersion: ADMISSION_API_VERSION,
@@ -45,8 +48,9 @@ function policy(name: string, spec: { resources: string[]; operations: string[];
         // A policy that cannot be evaluated refuses: these rules are about authority.
         failurePolicy: 'Fail',
         matchConstraints: {
-          resourceRules: [{ apiGroups: [GROUP], apiVersions: ['*'], operations: spec.operations, resources: spec.resources }],
+          resourceRules: [{ apiGroups: spec.apiGroups ?? [GROUP], apiVersions: ['*'], operations: spec.operations, resources: spec.resources }],
         },
+        ...(spec.matchConditions ? { matchConditions: spec.matchConditions } : {}),
         ...(spec.variables ? { variables: spec.variables } : {}),
         validations: spec.validations,
       },
@@ -66,6 +70,7 @@ export const PolicyNames = {
   invitedBy: `${GROUP}-membership-invited-by`,
   confirmDelete: `${GROUP}-organization-confirm-delete`,
   operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
+  namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
 } as const;
 
 /**
@@ -166,8 +171,50 @@ function operatorNamespacePolicy(operatorNamespace: string): PolicyObject[] {
   });
 }
 
-/** Every policy and binding, for an operator running in `operatorNamespace`. */
-export function admissionPolicies(operatorNamespace: string): PolicyObject[] {
-  return [...provisioningPolicy(), ...invitedByPolicy(), ...confirmDeletePolicy(), ...operatorNamespacePolicy(operatorNamespace)];
+/** The operator's own access inside the namespaces it manages (in cluster: the chart's ServiceAccount and ClusterRole). */
+export interface NamespaceAccessIdentity {
+  serviceAccount: { namespace: string; name: string };
+  clusterRole: string;
+  /** The RoleBinding the operator makes in each namespace it manages. */
+  bindingName: string;
+}
+
+/**
+ * The operator may `bind` the namespace-access ClusterRole (Secrets and ConfigMaps), so
+ * that it can give itself that access in the namespaces it manages. RBAC cannot say
+ * where or to whom: a stolen operator token could bind it cluster-wide. The API server
+ * therefore accepts a binding of that ClusterRole only as the operator makes it: a
+ * RoleBinding named `bindingName` whose one subject is the operator's ServiceAccount.
+ */
+function namespaceAccessPolicy(operatorNamespace: string, access: NamespaceAccessIdentity): PolicyObject[] {
+  const sa = access.serviceAccount;
+  return policy(PolicyNames.namespaceAccess(operatorNamespace), {
+    apiGroups: ['rbac.authorization.k8s.io'],
+    resources: ['rolebindings', 'clusterrolebindings'],
+    operations: ['CREATE', 'UPDATE'],
+    matchConditions: [{ name: 'binds-namespace-access', expression: `object.roleRef.kind == 'ClusterRole' && object.roleRef.name == ${lit(access.clusterRole)}` }],
+    validations: [
+      {
+        expression:
+          `request.kind.kind == 'RoleBinding' && object.metadata.name == ${lit(access.bindingName)} && has(object.subjects) && object.subjects.size() == 1 && ` +
+          `object.subjects[0].kind == 'ServiceAccount' && object.subjects[0].name == ${lit(sa.name)} && object.subjects[0].namespace == ${lit(sa.namespace)}`,
+        messageExpression:
+          `'ClusterRole ' + ${lit(access.clusterRole)} + ' grants Secrets and ConfigMaps: it may be bound only by a RoleBinding named ' + ${lit(access.bindingName)} + ` +
+          `' to the ServiceAccount ' + ${lit(`${sa.namespace}/${sa.name}`)} + ' (the miniapps operator in a namespace it manages)'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/** Every policy and binding, for an operator running in `operatorNamespace` (with `access` when it has a ServiceAccount). */
+export function admissionPolicies(operatorNamespace: string, access?: NamespaceAccessIdentity): PolicyObject[] {
+  return [
+    ...provisioningPolicy(),
+    ...invitedByPolicy(),
+    ...confirmDeletePolicy(),
+    ...operatorNamespacePolicy(operatorNamespace),
+    ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),
+  ];
 }
 

@@ -46,8 +46,12 @@ async function orgWithAdministrator(name: string, email: string, spec: Partial<O
   return { ns };
 }
 
+// As the chart runs it: the operator binds itself to a namespace-access ClusterRole in the namespaces it manages.
+const accessRole = uniqueName('test-namespace-access');
+const accessFlags = [`--service-account=${opNamespace}/miniapps-operator`, `--namespace-access-role=${accessRole}`];
+
 beforeAll(async () => {
-  operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace });
+  operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace, args: accessFlags });
 });
 afterAll(async () => {
   await operator?.stop();
@@ -125,6 +129,30 @@ describe('namespace takeover', () => {
     expect(await admin.get(Resources.ConfigMap, 'precious', nsName)).toBeDefined();
     // What the operator wrote there goes with the organization (owned by it).
     await eventually(async () => (await admin.list(Resources.Role, { namespace: nsName, labelSelector: `miniapps.dev/organization=${name}` })).items.length === 0, { timeoutMs: 30_000, describe: 'the Roles gone' });
+  });
+});
+
+describe("the operator's own permissions", () => {
+  it('the namespace-access ClusterRole (Secrets, ConfigMaps) is bound only as the operator binds it, in a namespace it manages', async () => {
+    const name = uniqueName('access');
+    await admin.create(Kinds.Organization, { metadata: { name }, spec: { displayName: 'Access' } });
+    const ns = (await waitCondition(name, 'Ready', (c) => c.status === 'True', 'Ready')).status!.namespace!;
+    const binding = await eventually(async () => (await admin.get<AnyObject & { roleRef: unknown; subjects: unknown }>(Resources.RoleBinding, 'miniapps-operator', ns)) ?? false, { describe: "the operator's RoleBinding" });
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: accessRole });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }]);
+
+    const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: accessRole };
+    const refusals = [
+      () => admin.create(Resources.ClusterRoleBinding, { metadata: { name: uniqueName('steal') }, roleRef, subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }] }),
+      () => admin.create(Resources.RoleBinding, { metadata: { name: 'miniapps-operator-2', namespace: ns }, roleRef, subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }] }),
+      () => admin.create(Resources.RoleBinding, { metadata: { name: 'miniapps-operator', namespace: opNamespace }, roleRef, subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'mallory' }] }),
+    ];
+    for (const attempt of refusals) {
+      const err = await attempt().then(() => undefined, (e: { status?: number; message?: string }) => e);
+      expect(err?.status).toBe(403);
+      expect(err?.message).toContain('may be bound only by a RoleBinding named miniapps-operator');
+    }
+    await deleteConfirmed(name);
   });
 });
 
