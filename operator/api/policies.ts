@@ -10,7 +10,7 @@
 //
 // Plain data, no TypeBox: the operator process imports it.
 
-import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, INVITED_BY_ANNOTATION, PROVISIONING_SUBRESOURCE } from './constants.ts';
+import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, INVITED_BY_ANNOTATION, PROVISIONING_SUBRESOURCE, RESERVED_NAMESPACES } from './constants.ts';
 
 const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
 
@@ -197,10 +197,14 @@ function namespaceAccessPolicy(operatorNamespace: string, access: NamespaceAcces
       {
         expression:
           `request.kind.kind == 'RoleBinding' && object.metadata.name == ${lit(access.bindingName)} && has(object.subjects) && object.subjects.size() == 1 && ` +
-          `object.subjects[0].kind == 'ServiceAccount' && object.subjects[0].name == ${lit(sa.name)} && object.subjects[0].namespace == ${lit(sa.namespace)}`,
+          `object.subjects[0].kind == 'ServiceAccount' && object.subjects[0].name == ${lit(sa.name)} && object.subjects[0].namespace == ${lit(sa.namespace)} && ` +
+          // Only in a namespace of an organization or tenant, never one of the cluster's own.
+          `namespaceObject != null && !namespaceObject.metadata.name.startsWith(${lit(RESERVED_NAMESPACES.prefix)}) && ` +
+          `!(namespaceObject.metadata.name in ${JSON.stringify(RESERVED_NAMESPACES.exact).replaceAll('"', "'")}) && ` +
+          `(namespaceObject.metadata.?labels[?${lit(`${GROUP}/organization`)}].hasValue() || namespaceObject.metadata.?labels[?${lit(`${GROUP}/tenant`)}].hasValue())`,
         messageExpression:
           `'ClusterRole ' + ${lit(access.clusterRole)} + ' grants Secrets and ConfigMaps: it may be bound only by a RoleBinding named ' + ${lit(access.bindingName)} + ` +
-          `' to the ServiceAccount ' + ${lit(`${sa.namespace}/${sa.name}`)} + ' (the miniapps operator in a namespace it manages)'`,
+          `' to the ServiceAccount ' + ${lit(`${sa.namespace}/${sa.name}`)} + ', in the namespace of an organization or tenant (the miniapps operator in a namespace it manages)'`,
         reason: 'Forbidden',
       },
     ],

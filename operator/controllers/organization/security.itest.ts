@@ -145,7 +145,10 @@ describe("the operator's own permissions", () => {
     const refusals = [
       () => admin.create(Resources.ClusterRoleBinding, { metadata: { name: uniqueName('steal') }, roleRef, subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }] }),
       () => admin.create(Resources.RoleBinding, { metadata: { name: 'miniapps-operator-2', namespace: ns }, roleRef, subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }] }),
-      () => admin.create(Resources.RoleBinding, { metadata: { name: 'miniapps-operator', namespace: opNamespace }, roleRef, subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'mallory' }] }),
+      () => admin.create(Resources.RoleBinding, { metadata: { name: 'miniapps-operator', namespace: ns }, roleRef, subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'mallory' }] }),
+      // The operator's own token, binding itself where it manages nothing.
+      () => admin.create(Resources.RoleBinding, { metadata: { name: 'miniapps-operator', namespace: 'kube-system' }, roleRef, subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }] }),
+      () => admin.create(Resources.RoleBinding, { metadata: { name: 'miniapps-operator', namespace: opNamespace }, roleRef, subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }] }),
     ];
     for (const attempt of refusals) {
       const err = await attempt().then(() => undefined, (e: { status?: number; message?: string }) => e);
