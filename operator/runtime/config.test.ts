@@ -19,6 +19,11 @@ describe('loadConfig', () => {
     expect(cfg).toMatchObject({ leaderElect: true, leaseDurationMs: 15_000, concurrency: 16, httpBindAddress: { host: '0.0.0.0', port: 8080 }, namespace: 'miniapps-system' });
   });
 
+  it('limits invitation resends to one per membership every 10 minutes and 20 per organization an hour unless told otherwise', () => {
+    expect(loadConfig([], {})).toMatchObject({ invitationResendIntervalMs: 600_000, invitationResendLimit: 20 });
+    expect(loadConfig(['--invitation-resend-interval=2s'], { MINIAPPS_INVITATION_RESEND_LIMIT: '3' })).toMatchObject({ invitationResendIntervalMs: 2000, invitationResendLimit: 3 });
+  });
+
   it('takes flags over environment', () => {
     const cfg = loadConfig(['--concurrency=3', '--leader-elect=false'], { MINIAPPS_CONCURRENCY: '9' });
     expect(cfg.concurrency).toBe(3);
@@ -33,6 +38,7 @@ describe('loadConfig', () => {
     [['--log-level=loud'], {}, /--log-level .* one of trace/],
     [['--renew-deadline=20s'], {}, /--renew-deadline must be shorter than --lease-duration/],
     [['--no-such-flag'], {}, /Unknown option '--no-such-flag'/],
+    [['--invitation-resend-limit=0'], {}, /--invitation-resend-limit \(MINIAPPS_INVITATION_RESEND_LIMIT\) must be a whole number of at least 1/],
   ])('refuses %j %j with a message naming the setting', (argv, env, message) => {
     expect(() => loadConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadConfig(argv, env)).toThrow(message);

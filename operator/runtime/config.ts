@@ -50,6 +50,8 @@ export const SETTINGS = {
   smtpSecurity: { flag: 'smtp-security', env: 'MINIAPPS_SMTP_SECURITY', kind: 'tlsMode', help: 'none, starttls (upgrade a plain connection; required when offered) or tls (implicit TLS, usually port 465).', default: () => 'starttls' },
   smtpFrom: { flag: 'smtp-from', env: 'MINIAPPS_SMTP_FROM', kind: 'string', help: 'From address of invitation emails.', default: () => 'miniapps-operator@localhost' },
   smtpCredentialsSecret: { flag: 'smtp-credentials-secret', env: 'MINIAPPS_SMTP_CREDENTIALS_SECRET', kind: 'namespacedName', help: 'namespace/name of a Secret with the keys username and password for SMTP authentication.' },
+  invitationResendInterval: { flag: 'invitation-resend-interval', env: 'MINIAPPS_INVITATION_RESEND_INTERVAL', kind: 'duration', help: 'A resend asked for through the miniapps.dev/resend-invitation annotation goes out no sooner than this after the previous invitation to the same Membership.', default: () => '10m', min: 0 },
+  invitationResendLimit: { flag: 'invitation-resend-limit', env: 'MINIAPPS_INVITATION_RESEND_LIMIT', kind: 'int', help: 'Resends asked for through the miniapps.dev/resend-invitation annotation per organization per rolling hour; more wait until the oldest leaves the hour.', default: () => '20', min: 1 },
   shutdownTimeout: { flag: 'shutdown-timeout', env: 'MINIAPPS_SHUTDOWN_TIMEOUT', kind: 'duration', help: 'How long SIGTERM waits for in-flight reconciles.', default: () => '30s', min: 0 },
 } as const satisfies Record<string, Setting>;
 
@@ -78,6 +80,8 @@ export type Config = {
   smtpSecurity: 'none' | 'starttls' | 'tls';
   smtpFrom: string;
   smtpCredentialsSecret?: { namespace: string; name: string };
+  invitationResendIntervalMs: number;
+  invitationResendLimit: number;
   identity: string;
 };
 
@@ -145,7 +149,7 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
   }
 }
 
-const camel = (k: string) => k.replace(/Duration$|Deadline$|Period$|Timeout$/, (x) => `${x}Ms`);
+const camel = (k: string) => k.replace(/Duration$|Deadline$|Period$|Timeout$|Interval$/, (x) => `${x}Ms`);
 
 /**
  * Reads the configuration from flags, then environment, then defaults, and validates
