@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseDuration } from './config.ts';
+import { ConfigError, formatDuration, loadConfig, parseDuration } from './config.ts';
 
 describe('parseDuration', () => {
   it.each([
@@ -11,6 +11,19 @@ describe('parseDuration', () => {
   ])('reads %s as %i ms', (s, ms) => expect(parseDuration(s)).toBe(ms));
 
   it.each(['', '15', 's', '1h 30m', '-1s', '1y'])('refuses %j', (s) => expect(parseDuration(s)).toBeUndefined());
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [600_000, '10m'],
+    [3_600_000, '1h'],
+    [90_000, '90s'],
+    [1500, '1500ms'],
+    [0, '0ms'],
+  ])('writes %i ms as %s, which parseDuration reads back', (ms, s) => {
+    expect(formatDuration(ms)).toBe(s);
+    expect(parseDuration(s)).toBe(ms);
+  });
 });
 
 describe('loadConfig', () => {

@@ -100,6 +100,12 @@ export function parseDuration(s: string): number | undefined {
   return s.length > 0 && matched === s.length ? total : undefined;
 }
 
+/** The inverse of parseDuration for whole units: 600000 → "10m", 90000 → "90s", 1500 → "1500ms". */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
 function parseValue(name: string, s: Setting, raw: string): unknown {
   const bad = (why: string) => new ConfigError(`Invalid configuration: --${s.flag} (${s.env}) ${why}, got ${JSON.stringify(raw)}`);
   switch (s.kind) {
