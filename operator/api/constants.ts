@@ -108,6 +108,9 @@ export const MembershipConditions = {
 /** Annotation whose every new value asks the operator to resend the invitation. */
 export const RESEND_INVITATION_ANNOTATION = `${GROUP}/resend-invitation`;
 
+/** Who created the Membership: the API server holds it to the creator's authenticated username. */
+export const INVITED_BY_ANNOTATION = `${GROUP}/invited-by`;
+
 /** At most this many resend times are kept in a Membership's status.invitation.recentResends (the newest). */
 export const MAX_RECENT_RESENDS = 100;
 

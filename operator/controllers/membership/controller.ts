@@ -223,7 +223,7 @@ export class MembershipReconciler implements Reconciler {
     const messageId = plan.invitation.messageId!;
     if (!this.accepted.has(messageId)) {
       try {
-        const result = await mailer.send({ membership: m, organization: org, invitation: plan.invitation, notification: plan.notification });
+        const result = await mailer.send({ membership: m, organization: org, invitation: plan.invitation, notification: plan.notification, userPrefix: settings.userPrefix });
         if (!result.accepted) throw new MailUnconfirmed(result.response);
       } catch (err) {
         const problem = err instanceof MailUnconfirmed
