@@ -117,7 +117,8 @@ export class Operator {
     const signingKey = await loadOrCreateSigningKey(this.client, cfg.namespace);
     const mailer = cfg.smtpHost ? new SmtpInvitationMailer(await this.mailer(), signingKey, cfg.publicUrl) : undefined;
     if (!mailer) this.log.warn('No SMTP server configured (--smtp-host): invitations will not be sent');
-    for (const spec of [platformConfigController(deps), organizationController(deps, { namespaceAccess: this.namespaceAccess() }), membershipController(deps, { mailer })]) this.manager.add(spec);
+    const membershipOptions = { mailer, invitationResendIntervalMs: cfg.invitationResendIntervalMs, invitationResendLimit: cfg.invitationResendLimit };
+    for (const spec of [platformConfigController(deps), organizationController(deps, { namespaceAccess: this.namespaceAccess() }), membershipController(deps, membershipOptions)]) this.manager.add(spec);
     if (cfg.publicBindAddress) {
       const backend = new MembershipAcceptance({ client: this.client, members: memberships(this.manager), orgs: organizations(this.manager), signingKey, clock: this.clock });
       this.accept = new AcceptServer({ address: cfg.publicBindAddress, log: this.log, backend });

@@ -144,6 +144,9 @@ export const MembershipConditions = {
 /** Annotation whose every new value asks the operator to resend the invitation. */
 export const RESEND_INVITATION_ANNOTATION = `${GROUP}/resend-invitation`;
 
+/** At most this many resend times are kept in a Membership's status.invitation.recentResends (the newest). */
+export const MAX_RECENT_RESENDS = 100;
+
 // ---------------------------------------------------------------------------
 // Organization kinds
 

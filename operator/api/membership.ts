@@ -20,9 +20,9 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
-import { KIND_NAMES, RESEND_INVITATION_ANNOTATION } from './constants.ts';
+import { KIND_NAMES, MAX_RECENT_RESENDS, RESEND_INVITATION_ANNOTATION } from './constants.ts';
 
-export { MembershipConditions, RESEND_INVITATION_ANNOTATION } from './constants.ts';
+export { MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from './constants.ts';
 
 export const Roles = ['OrganizationAdministrator', 'SuperAppAdministrator', 'MiniAppDeveloper', 'MiniAppReviewer'] as const;
 export type Role = (typeof Roles)[number];
@@ -89,6 +89,13 @@ export const MembershipStatusSchema = Status(
             Str(`Value of the ${RESEND_INVITATION_ANNOTATION} annotation the current invitation answered.`, {
               maxLength: 256,
             }),
+          ),
+          recentResends: Optional(
+            List(
+              Timestamp(`When an invitation asked for through the ${RESEND_INVITATION_ANNOTATION} annotation was resent.`),
+              `When this Membership's invitations asked for through the ${RESEND_INVITATION_ANNOTATION} annotation were resent in the last hour, oldest first (the first invitation and automatic resends on expiry are not listed). The organization's limit on resends per hour counts these across its Memberships.`,
+              { maxItems: MAX_RECENT_RESENDS },
+            ),
           ),
         },
         'The current invitation. The token itself is never stored here.',

@@ -4,7 +4,7 @@
 // a plain client loop. The organizations are made Ready before the clock starts in both.
 import { MembershipConditions, OrganizationConditions } from '../api/index.ts';
 import type { Membership, Organization, Role } from '../api/index.ts';
-import { membershipConditions, planInvitation } from '../controllers/membership/logic.ts';
+import { RESEND_LIMIT_PER_ORG, RESEND_MIN_INTERVAL_MS, membershipConditions, planInvitation } from '../controllers/membership/logic.ts';
 import { administratorCheck, countMembers } from '../controllers/organization/checks.ts';
 import { memberAccess, organizationClusterAccess } from '../controllers/organization/rbac.ts';
 import { DEFAULT_SETTINGS } from '../controllers/platformconfig/logic.ts';
@@ -243,7 +243,7 @@ async function writeAsMembershipController(writer: ObjectWriter, mailer: Mailer,
   const namespace = created.metadata.namespace!;
   let m = (await writer.client.get<Membership>(Kinds.Membership, created.metadata.name, namespace))!;
   const now = new Date();
-  const plan = planInvitation(m, now, DEFAULT_SETTINGS.invitationTTLMs);
+  const plan = planInvitation(m, now, DEFAULT_SETTINGS.invitationTTLMs, { intervalMs: RESEND_MIN_INTERVAL_MS, limitPerOrganization: RESEND_LIMIT_PER_ORG, organizationResends: [] });
   if (plan.kind !== 'send') throw new Error(`Membership ${namespace}/${m.metadata.name}: no notification due`);
   const cas = (at: Membership, invitation: typeof plan.invitation) =>
     writer.applyStatus<Membership>(Kinds.Membership, at, { invitation }, { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: at.metadata.resourceVersion });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { accessGrantedEmail, formatTime, invitationEmail, invitationMessageId } from './message.ts';
+import { accessGrantedEmail, formatTime, invitationEmail, invitationMessageId, inviterFromUsername } from './message.ts';
 
 const base = {
   organization: { name: 'acme', displayName: 'Acme Corp' },
   role: 'MiniAppDeveloper',
-  inviter: 'admin@acme.example',
+  inviter: { email: 'admin@acme.example' },
   acceptUrl: 'https://apps.example.com/invitations/accept?token=abc.def',
   expiresAt: '2030-03-04T05:06:07Z',
   attempt: 1,
@@ -34,13 +34,37 @@ describe('invitation email', () => {
     const mail = invitationEmail({
       ...base,
       organization: { name: 'x', displayName: '<script>alert(1)</script> & "Co"' },
-      inviter: "O'Brien <ob@x.example>",
+      inviter: { email: "o'brien&co@x.example" },
       acceptUrl: 'https://x.example/accept?token=a"><img src=x onerror=alert(1)>',
     });
     expect(mail.html).not.toMatch(/<script|<img|onerror=alert\(1\)>/);
     expect(mail.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;');
-    expect(mail.html).toContain('O&#39;Brien &lt;ob@x.example&gt;');
+    expect(mail.html).toContain('o&#39;brien&amp;co@x.example invited you');
     expect(mail.html).toContain('token=a&quot;&gt;&lt;img');
+  });
+});
+
+describe('the inviter', () => {
+  it.each<[string, string | undefined, string, ReturnType<typeof inviterFromUsername>]>([
+    ['an email address is shown as it is', 'admin@acme.example', '', { email: 'admin@acme.example' }],
+    ['the userPrefix is stripped', 'oidc:admin@acme.example', 'oidc:', { email: 'admin@acme.example' }],
+    ['a username without the configured prefix names nobody', 'admin@acme.example', 'oidc:', undefined],
+    ['a service account is shown as one, not by name', 'system:serviceaccount:ci:provisioner', 'oidc:', { serviceAccount: true }],
+    ['a name that is no email address names nobody', 'kubernetes-admin', '', undefined],
+    ['a display name with an address names nobody', 'Your Bank <security@bank.example>', '', undefined],
+    ['a sentence names nobody', 'IT support: your account is locked, call 555-0100@x.example', '', undefined],
+    ['a username with a line break names nobody', 'admin@acme.example\nPay now', '', undefined],
+    ['an address in other scripts (look-alike letters) names nobody', 'аdmin@acme.example', '', undefined],
+    ['an address without a dot in its domain names nobody', 'admin@localhost', '', undefined],
+    ['a look-alike service account names nobody', 'system:serviceaccount:ci:provisioner says hello', '', undefined],
+    ['no annotation names nobody', undefined, '', undefined],
+  ])('%s', (_name, username, prefix, expected) => {
+    expect(inviterFromUsername(username, prefix)).toEqual(expected);
+  });
+
+  it('a service account is named as such in both emails', () => {
+    expect(invitationEmail({ ...base, inviter: { serviceAccount: true } }).text).toContain('A service account invited you to join Acme Corp as mini app developer.');
+    expect(accessGrantedEmail({ organization: base.organization, role: 'MiniAppReviewer', inviter: { serviceAccount: true } }).text).toContain('A service account added you to Acme Corp');
   });
 });
 

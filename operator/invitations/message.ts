@@ -43,6 +43,36 @@ export function invitationMessageId(uid: string, attempt: number, domain = 'mini
   return `<invitation.${uid}.${attempt}@${domain}>`;
 }
 
+/**
+ * Who invited the person, as an email may name them: a user by their email address,
+ * or a service account (named only as such). Nothing else: the inviter shown is never
+ * free text that could make the email say what its sender did not.
+ */
+export type Inviter = { email: string } | { serviceAccount: true };
+
+/** A dot-atom local part and a DNS domain, ASCII only (no display names, spaces, markup or look-alike letters). */
+const EMAIL_ADDRESS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+const SERVICE_ACCOUNT = /^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/**
+ * The inviter from the authenticated Kubernetes username of whoever created the
+ * Membership (the `miniapps.dev/invited-by` annotation, which the API server holds to
+ * it): a service account, or, after PlatformConfig `userPrefix`, an email address.
+ * Anything else (a username without the prefix, a name, a sentence) names nobody.
+ */
+export function inviterFromUsername(username: string | undefined, userPrefix: string): Inviter | undefined {
+  if (!username) return undefined;
+  if (SERVICE_ACCOUNT.test(username)) return { serviceAccount: true };
+  if (!username.startsWith(userPrefix)) return undefined;
+  const email = username.slice(userPrefix.length);
+  return email.length <= 254 && email.indexOf('@') <= 64 && EMAIL_ADDRESS.test(email) ? { email } : undefined;
+}
+
+/** The inviter at the start of a sentence. */
+function inviterLabel(inviter: Inviter): string {
+  return 'email' in inviter ? inviter.email : 'A service account';
+}
+
 function orgLabel(org: OrganizationRef): string {
   return org.displayName?.trim() || org.name;
 }
@@ -71,8 +101,8 @@ ${body}
 export interface InvitationEmailInput {
   organization: OrganizationRef;
   role: string;
-  /** Who invited the person, when known (an email or a name). */
-  inviter?: string;
+  /** Who invited the person, when known (see inviterFromUsername). */
+  inviter?: Inviter;
   acceptUrl: string;
   /** RFC 3339. */
   expiresAt: string;
@@ -82,7 +112,7 @@ export interface InvitationEmailInput {
 
 export function invitationEmail(input: InvitationEmailInput): EmailContent {
   const org = orgLabel(input.organization);
-  const who = input.inviter ? `${input.inviter} invited you` : 'You have been invited';
+  const who = input.inviter ? `${inviterLabel(input.inviter)} invited you` : 'You have been invited';
   const paragraphs: Paragraph[] = [
     `${who} to join ${org} as ${roleName(input.role)}.`,
     { label: 'Accept the invitation', link: input.acceptUrl },
@@ -96,14 +126,14 @@ export function invitationEmail(input: InvitationEmailInput): EmailContent {
 export interface AccessGrantedEmailInput {
   organization: OrganizationRef;
   role: string;
-  /** Who added the person, when known. */
-  inviter?: string;
+  /** Who added the person, when known (see inviterFromUsername). */
+  inviter?: Inviter;
 }
 
 /** With acceptance Automatic there is nothing to accept: the person is only told. */
 export function accessGrantedEmail(input: AccessGrantedEmailInput): EmailContent {
   const org = orgLabel(input.organization);
-  const who = input.inviter ? `${input.inviter} added you` : 'You have been added';
+  const who = input.inviter ? `${inviterLabel(input.inviter)} added you` : 'You have been added';
   return render(`You now have access to ${org}`, [
     `${who} to ${org} as ${roleName(input.role)}. You have access now: there is nothing to accept.`,
     'If you think this is a mistake, contact an administrator of the organization.',

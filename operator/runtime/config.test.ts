@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseDuration } from './config.ts';
+import { ConfigError, formatDuration, loadConfig, parseDuration } from './config.ts';
 
 describe('parseDuration', () => {
   it.each([
@@ -13,10 +13,28 @@ describe('parseDuration', () => {
   it.each(['', '15', 's', '1h 30m', '-1s', '1y'])('refuses %j', (s) => expect(parseDuration(s)).toBeUndefined());
 });
 
+describe('formatDuration', () => {
+  it.each([
+    [600_000, '10m'],
+    [3_600_000, '1h'],
+    [90_000, '90s'],
+    [1500, '1500ms'],
+    [0, '0ms'],
+  ])('writes %i ms as %s, which parseDuration reads back', (ms, s) => {
+    expect(formatDuration(ms)).toBe(s);
+    expect(parseDuration(s)).toBe(ms);
+  });
+});
+
 describe('loadConfig', () => {
   it('fills in the defaults', () => {
     const cfg = loadConfig([], {});
     expect(cfg).toMatchObject({ leaderElect: true, leaseDurationMs: 15_000, concurrency: 16, httpBindAddress: { host: '0.0.0.0', port: 8080 }, namespace: 'miniapps-system' });
+  });
+
+  it('limits invitation resends to one per membership every 10 minutes and 20 per organization an hour unless told otherwise', () => {
+    expect(loadConfig([], {})).toMatchObject({ invitationResendIntervalMs: 600_000, invitationResendLimit: 20 });
+    expect(loadConfig(['--invitation-resend-interval=2s'], { MINIAPPS_INVITATION_RESEND_LIMIT: '3' })).toMatchObject({ invitationResendIntervalMs: 2000, invitationResendLimit: 3 });
   });
 
   it('takes flags over environment', () => {
@@ -33,6 +51,7 @@ describe('loadConfig', () => {
     [['--log-level=loud'], {}, /--log-level .* one of trace/],
     [['--renew-deadline=20s'], {}, /--renew-deadline must be shorter than --lease-duration/],
     [['--no-such-flag'], {}, /Unknown option '--no-such-flag'/],
+    [['--invitation-resend-limit=0'], {}, /--invitation-resend-limit \(MINIAPPS_INVITATION_RESEND_LIMIT\) must be a whole number of at least 1/],
   ])('refuses %j %j with a message naming the setting', (argv, env, message) => {
     expect(() => loadConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadConfig(argv, env)).toThrow(message);

@@ -53,6 +53,8 @@ export const SETTINGS = {
   smtpSecurity: { flag: 'smtp-security', env: 'MINIAPPS_SMTP_SECURITY', kind: 'tlsMode', help: 'none, starttls (upgrade a plain connection; required when offered) or tls (implicit TLS, usually port 465).', default: () => 'starttls' },
   smtpFrom: { flag: 'smtp-from', env: 'MINIAPPS_SMTP_FROM', kind: 'string', help: 'From address of invitation emails.', default: () => 'miniapps-operator@localhost' },
   smtpCredentialsSecret: { flag: 'smtp-credentials-secret', env: 'MINIAPPS_SMTP_CREDENTIALS_SECRET', kind: 'namespacedName', help: 'namespace/name of a Secret with the keys username and password for SMTP authentication; needs --smtp-security starttls or tls.' },
+  invitationResendInterval: { flag: 'invitation-resend-interval', env: 'MINIAPPS_INVITATION_RESEND_INTERVAL', kind: 'duration', help: 'A resend asked for through the miniapps.dev/resend-invitation annotation goes out no sooner than this after the previous invitation to the same Membership.', default: () => '10m', min: 0 },
+  invitationResendLimit: { flag: 'invitation-resend-limit', env: 'MINIAPPS_INVITATION_RESEND_LIMIT', kind: 'int', help: 'Resends asked for through the miniapps.dev/resend-invitation annotation per organization per rolling hour; more wait until the oldest leaves the hour.', default: () => '20', min: 1 },
   shutdownTimeout: { flag: 'shutdown-timeout', env: 'MINIAPPS_SHUTDOWN_TIMEOUT', kind: 'duration', help: 'How long SIGTERM waits for in-flight reconciles.', default: () => '30s', min: 0 },
 } as const satisfies Record<string, Setting>;
 
@@ -84,6 +86,8 @@ export type Config = {
   smtpSecurity: 'none' | 'starttls' | 'tls';
   smtpFrom: string;
   smtpCredentialsSecret?: { namespace: string; name: string };
+  invitationResendIntervalMs: number;
+  invitationResendLimit: number;
   identity: string;
 };
 
@@ -100,6 +104,12 @@ export function parseDuration(s: string): number | undefined {
     matched = re.lastIndex;
   }
   return s.length > 0 && matched === s.length ? total : undefined;
+}
+
+/** The inverse of parseDuration for whole units: 600000 → "10m", 90000 → "90s", 1500 → "1500ms". */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
 }
 
 function parseValue(name: string, s: Setting, raw: string): unknown {
@@ -151,7 +161,7 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
   }
 }
 
-const camel = (k: string) => k.replace(/Duration$|Deadline$|Period$|Timeout$/, (x) => `${x}Ms`);
+const camel = (k: string) => k.replace(/Duration$|Deadline$|Period$|Timeout$|Interval$/, (x) => `${x}Ms`);
 
 /**
  * Reads the configuration from flags, then environment, then defaults, and validates

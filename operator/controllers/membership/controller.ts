@@ -17,8 +17,8 @@ import { memberAccess } from '../organization/rbac.ts';
 import { platformSettings } from '../platformconfig/controller.ts';
 import type { PlatformSettings } from '../platformconfig/logic.ts';
 import { Kinds, MANAGED_BY_SELECTOR } from '../shared.ts';
-import { MembershipReasons, membershipConditions, nextCheck, phaseOf, planInvitation } from './logic.ts';
-import type { Invitation } from './logic.ts';
+import { MembershipReasons, RESEND_LIMIT_PER_ORG, RESEND_MIN_INTERVAL_MS, RESEND_WINDOW_MS, membershipConditions, nextCheck, phaseOf, planInvitation, resendHeldCondition } from './logic.ts';
+import type { Invitation, InvitationPlan, ResendPolicy } from './logic.ts';
 import type { InvitationMailer } from './mail.ts';
 
 /** Field managers: each writes its own part of status, so none can erase another's. */
@@ -28,6 +28,10 @@ export const INVITATION_FIELD_MANAGER = 'miniapps-operator-invitations';
 export interface MembershipOptions {
   /** Sends invitation emails; undefined when no SMTP server is configured. */
   mailer?: InvitationMailer;
+  /** A resend asked for through the annotation goes out no sooner than this after the previous invitation (--invitation-resend-interval). */
+  invitationResendIntervalMs?: number;
+  /** Resends asked for through the annotation per organization per hour (--invitation-resend-limit). */
+  invitationResendLimit?: number;
 }
 
 export class MembershipReconciler implements Reconciler {
@@ -40,6 +44,15 @@ export class MembershipReconciler implements Reconciler {
   private readonly settings: () => PlatformSettings;
   /** Message-IDs the mail server accepted whose "sent" is not recorded yet: never sent again. */
   private readonly accepted = new Set<string>();
+  /**
+   * Requested resends this process recorded, by Membership uid, until the cache has
+   * them: two reconciles of one organization must not both see the last free place.
+   */
+  private readonly resent = new Map<string, readonly string[]>();
+  /** Decisions on requested resends, one organization (namespace) at a time. */
+  private readonly resendTurns = new Map<string, Promise<unknown>>();
+  /** The held resend request each Membership was warned about (key → annotation value): one event per request. */
+  private readonly warned = new Map<string, string>();
 
   constructor(deps: ControllerDeps, opts: MembershipOptions) {
     this.deps = deps;
@@ -53,7 +66,10 @@ export class MembershipReconciler implements Reconciler {
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
     let m = this.members.get(key);
-    if (!m || m.metadata.deletionTimestamp) return; // the garbage collector removes the RoleBinding with it
+    if (!m || m.metadata.deletionTimestamp) {
+      this.warned.delete(key);
+      return; // the garbage collector removes the RoleBinding with it
+    }
     const namespace = m.metadata.namespace!;
     const org = organizationOf(this.orgs, namespace);
     const settings = this.settings();
@@ -68,12 +84,15 @@ export class MembershipReconciler implements Reconciler {
     }
     const now = this.deps.clock.now();
     let sendProblem: ConditionInput | undefined;
-    if (planInvitation(m, now, settings.invitationTTLMs).kind === 'send') {
+    let plan = planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now));
+    if (plan.kind === 'send') {
       const outcome = await this.sendInvitation(m, org!, settings, now);
       if (!outcome) return; // deleted meanwhile
       m = outcome.membership;
       sendProblem = outcome.problem;
+      plan = planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now)); // what still waits
     }
+    const hold = plan.hold;
     const phase = phaseOf(m, now);
     const access = memberAccess(m, org!, namespace, settings);
     const bound = phase === 'Active';
@@ -83,10 +102,68 @@ export class MembershipReconciler implements Reconciler {
       await this.revokeAccess(m);
     }
     const subject = access.roleBinding.subjects?.[0]?.name ?? m.spec.email;
-    await this.writeStatus(m, phase, membershipConditions(m, phase, { bound, subject, namespace, roleName: access.roleBinding.roleRef.name }, sendProblem));
+    await this.writeStatus(m, phase, membershipConditions(m, phase, { bound, subject, namespace, roleName: access.roleBinding.roleRef.name }, sendProblem, hold));
+    if (hold && this.warned.get(key) !== hold.request) {
+      this.warned.set(key, hold.request);
+      this.deps.recorder.event(m, 'Warning', MembershipReasons.ResendRateLimited, resendHeldCondition(hold).message);
+    } else if (!hold) {
+      this.warned.delete(key);
+    }
     if (sendProblem?.reason === MembershipReasons.SMTPUnavailable) throw new Error(sendProblem.message);
-    const after = nextCheck(m, now);
+    const after = nextCheck(m, now, hold);
     return after ? { requeueAfterMs: after } : undefined;
+  }
+
+  /**
+   * The resend limits and the organization's requested resends of the last hour: the
+   * recentResends of its other Memberships in the cache, with those this process
+   * recorded that the cache may not show yet. Persisted, so they hold across restarts
+   * and a new leader.
+   */
+  private resendPolicy(m: Membership, now: Date): ResendPolicy {
+    const since = now.getTime() - RESEND_WINDOW_MS;
+    for (const [uid, times] of this.resent) if (!times.some((t) => Date.parse(t) > since)) this.resent.delete(uid);
+    const organizationResends: string[] = [];
+    for (const other of this.members.byIndex(Index.namespace, m.metadata.namespace!)) {
+      if (other.metadata.uid === m.metadata.uid) continue;
+      organizationResends.push(...new Set([...(other.status?.invitation?.recentResends ?? []), ...(this.resent.get(other.metadata.uid!) ?? [])]));
+    }
+    return {
+      intervalMs: this.opts.invitationResendIntervalMs ?? RESEND_MIN_INTERVAL_MS,
+      limitPerOrganization: this.opts.invitationResendLimit ?? RESEND_LIMIT_PER_ORG,
+      organizationResends,
+    };
+  }
+
+  /**
+   * Plans on the fresh read and records the attempt (the intent). A requested resend is
+   * decided and recorded in the organization's turn, so that two at once cannot both
+   * take its last free place.
+   */
+  private async recordAttempt(fresh: Membership, ttlMs: number, now: Date): Promise<{ membership: Membership; plan: InvitationPlan }> {
+    let m = fresh;
+    const decide = async () => {
+      const plan = planInvitation(m, now, ttlMs, this.resendPolicy(m, now));
+      if (plan.kind === 'send' && !isDeepStrictEqual(m.status?.invitation, plan.invitation)) {
+        m = await this.writeInvitation(m, plan.invitation);
+        if (plan.requested) this.resent.set(m.metadata.uid!, plan.invitation.recentResends ?? []);
+      }
+      return { membership: m, plan };
+    };
+    const first = planInvitation(m, now, ttlMs, this.resendPolicy(m, now));
+    return first.kind === 'send' && first.requested ? this.inTurn(m.metadata.namespace!, decide) : decide();
+  }
+
+  /** Runs `fn` after every earlier call for the same key has finished. */
+  private async inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const result = (this.resendTurns.get(key) ?? Promise.resolve()).then(fn);
+    const turn = result.catch(() => undefined);
+    this.resendTurns.set(key, turn);
+    try {
+      return await result;
+    } finally {
+      if (this.resendTurns.get(key) === turn) this.resendTurns.delete(key);
+    }
   }
 
   /** Why this membership can grant nothing at all, if it cannot. */
@@ -137,15 +214,16 @@ export class MembershipReconciler implements Reconciler {
         },
       };
     }
-    let m = await this.deps.writer.client.get<Membership>(Kinds.Membership, cached.metadata.name, cached.metadata.namespace);
-    if (!m) return undefined;
-    const plan = planInvitation(m, now, settings.invitationTTLMs);
+    const read = await this.deps.writer.client.get<Membership>(Kinds.Membership, cached.metadata.name, cached.metadata.namespace);
+    if (!read) return undefined;
+    const recorded = await this.recordAttempt(read, settings.invitationTTLMs, now);
+    let m = recorded.membership;
+    const plan = recorded.plan;
     if (plan.kind !== 'send') return { membership: m };
-    if (!isDeepStrictEqual(m.status?.invitation, plan.invitation)) m = await this.writeInvitation(m, plan.invitation);
     const messageId = plan.invitation.messageId!;
     if (!this.accepted.has(messageId)) {
       try {
-        const result = await mailer.send({ membership: m, organization: org, invitation: plan.invitation, notification: plan.notification });
+        const result = await mailer.send({ membership: m, organization: org, invitation: plan.invitation, notification: plan.notification, userPrefix: settings.userPrefix });
         if (!result.accepted) throw new MailUnconfirmed(result.response);
       } catch (err) {
         const problem = err instanceof MailUnconfirmed

@@ -20,11 +20,11 @@ const running = new Set<OperatorProcess>();
 const cond = (m: Membership | undefined, type: string) => m?.status?.conditions?.find((c) => c.type === type);
 
 /** A single operator (no leader election: a restart need not wait out the dead one's lease). */
-async function startOperator(): Promise<OperatorProcess> {
+async function startOperator(...args: string[]): Promise<OperatorProcess> {
   const p = await OperatorProcess.start({
     kubeconfig: testKubeconfig(),
     namespace: operatorNamespace,
-    args: ['--leader-elect=false', ...invitationFlags(smtp.port, publicPort)],
+    args: ['--leader-elect=false', ...invitationFlags(smtp.port, publicPort), ...args],
   });
   running.add(p);
   void p.exit.then(() => running.delete(p));
@@ -138,7 +138,8 @@ describe('expiry', () => {
   });
 
   it('resends an expired invitation up to 3 times, then Expired; the annotation sends one more and voids older links', async () => {
-    const operator = await startOperator();
+    // Expiry within seconds: so is the interval a requested resend waits after the previous invitation.
+    const operator = await startOperator('--invitation-resend-interval=1s');
     const ns = await newOrganization();
     const email = `slow@${ns}.example`;
     try {

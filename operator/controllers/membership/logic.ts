@@ -1,11 +1,19 @@
-import { MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/constants.ts';
+import { MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/constants.ts';
 import type { Membership, MembershipPhase, MembershipStatus } from '../../api/index.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
+import { formatDuration } from '../../runtime/config.ts';
 import { invitationMessageId } from '../../invitations/message.ts';
 
-/** Invitations sent automatically (the first and resends on expiry); a resend annotation always sends one more. */
+/** Invitations sent automatically (the first and resends on expiry); a resend annotation always sends one more, within the resend limits. */
 export const MAX_AUTOMATIC_ATTEMPTS = 3;
+
+/** A resend asked for through the annotation goes out no sooner than this after the previous invitation (the default of --invitation-resend-interval). */
+export const RESEND_MIN_INTERVAL_MS = 10 * 60_000;
+/** Resends asked for through the annotation per organization per RESEND_WINDOW_MS (the default of --invitation-resend-limit). */
+export const RESEND_LIMIT_PER_ORG = 20;
+/** The rolling window of the per-organization limit. */
+export const RESEND_WINDOW_MS = 3_600_000;
 
 export const MembershipReasons = {
   InvitationSent: 'InvitationSent',
@@ -21,12 +29,40 @@ export const MembershipReasons = {
   OrganizationNotFound: 'OrganizationNotFound',
   DuplicateEmail: 'DuplicateEmail',
   Active: 'Active',
+  ResendRateLimited: 'ResendRateLimited',
 } as const;
 
 export type Invitation = NonNullable<MembershipStatus['invitation']>;
 
-/** What to do about the invitation email now. */
-export type InvitationPlan =
+/**
+ * The limits on resends asked for through the annotation, and what the organization
+ * has used of them. First invitations and automatic resends on expiry are not limited.
+ */
+export interface ResendPolicy {
+  /** A requested resend goes out no sooner than this after the previous invitation's sentAt. */
+  intervalMs: number;
+  /** Requested resends per organization per RESEND_WINDOW_MS, this membership's included. */
+  limitPerOrganization: number;
+  /**
+   * When the organization's other Memberships had invitations resent on request
+   * (their status.invitation.recentResends, RFC 3339); this membership's own come
+   * from its status. Times, not a count: the oldest says when a place frees up.
+   */
+  organizationResends: readonly string[];
+}
+
+/** A resend asked for through the annotation that must wait: until when, and which limit holds it. */
+export type ResendHold = {
+  /** The annotation value waiting for its resend: still pending, answered once allowed. */
+  request: string;
+  until: Date;
+} & (
+  | { limit: 'membership'; intervalMs: number; previousAt: string }
+  | { limit: 'organization'; resends: number; limitPerOrganization: number }
+);
+
+/** What to do about the invitation email now; `hold` is a requested resend that must wait. */
+export type InvitationPlan = (
   | { kind: 'none'; recheckAt?: Date }
   | {
       kind: 'send';
@@ -34,32 +70,44 @@ export type InvitationPlan =
       invitation: Invitation;
       /** An access notification (acceptance Automatic) rather than an invitation with a link. */
       notification: boolean;
-    };
+      /** A resend asked for through the annotation: counted by the organization's limit. */
+      requested?: true;
+    }
+) & { hold?: ResendHold };
 
 
 const isAutomatic = (m: Membership) => m.spec.acceptance === 'Automatic';
 
 /**
  * Decides whether an invitation (or, with acceptance Automatic, the notification) is
- * due. Pure: time comes in as `now`. An attempt whose intent is recorded but whose
- * email is not (status.invitation.sentAt missing) is sent again with the same
- * Message-ID and link, never as a new attempt, unless its link already expired.
+ * due. Pure: time comes in as `now`, the organization's recent resends in `resends`.
+ * An attempt whose intent is recorded but whose email is not (status.invitation.sentAt
+ * missing) is sent again with the same Message-ID and link, never as a new attempt,
+ * unless its link already expired. A new value of the resend annotation sends a new
+ * attempt within the resend limits; beyond them it is held (`hold`, still pending) and
+ * goes out once allowed, or with an automatic resend on expiry that comes first.
  */
-export function planInvitation(m: Membership, now: Date, ttlMs: number): InvitationPlan {
+export function planInvitation(m: Membership, now: Date, ttlMs: number, resends: ResendPolicy): InvitationPlan {
   if (m.spec.suspended) return { kind: 'none' };
   const inv = m.status?.invitation;
   const attempts = inv?.attempts ?? 0;
   const uid = m.metadata.uid!;
-  const fresh = (attempt: number, resendRequest = inv?.resendRequest): InvitationPlan => ({
-    kind: 'send',
-    notification: isAutomatic(m),
-    invitation: {
-      attempts: attempt,
-      messageId: invitationMessageId(uid, attempt),
-      ...(isAutomatic(m) ? {} : { expiresAt: rfc3339(new Date(now.getTime() + ttlMs)) }),
-      ...(resendRequest !== undefined ? { resendRequest } : {}),
-    },
-  });
+  const recent = (inv?.recentResends ?? []).filter((t) => Date.parse(t) > now.getTime() - RESEND_WINDOW_MS);
+  const fresh = (attempt: number, resendRequest = inv?.resendRequest, requested = false): InvitationPlan => {
+    const times = requested ? [...recent, rfc3339(now)].slice(-MAX_RECENT_RESENDS) : recent;
+    return {
+      kind: 'send',
+      notification: isAutomatic(m),
+      invitation: {
+        attempts: attempt,
+        messageId: invitationMessageId(uid, attempt),
+        ...(isAutomatic(m) ? {} : { expiresAt: rfc3339(new Date(now.getTime() + ttlMs)) }),
+        ...(resendRequest !== undefined ? { resendRequest } : {}),
+        ...(times.length > 0 ? { recentResends: times } : {}),
+      },
+      ...(requested ? { requested: true as const } : {}),
+    };
+  };
   const pending = (): InvitationPlan => ({ kind: 'send', notification: isAutomatic(m), invitation: { ...inv! } });
 
   if (isAutomatic(m)) {
@@ -68,11 +116,49 @@ export function planInvitation(m: Membership, now: Date, ttlMs: number): Invitat
   }
   if (m.status?.acceptedAt) return { kind: 'none' };
   const resend = m.metadata.annotations?.[RESEND_INVITATION_ANNOTATION];
-  if (resend !== undefined && resend !== (inv?.resendRequest ?? undefined) && attempts > 0) return fresh(attempts + 1, resend);
+  const requested = resend !== undefined && resend !== (inv?.resendRequest ?? undefined) && attempts > 0;
+  const hold = requested ? resendHold(resend, inv!, recent, now, resends) : undefined;
+  if (requested && !hold) return fresh(attempts + 1, resend, true);
   if (attempts === 0) return fresh(1, resend);
+  const held = (p: InvitationPlan): InvitationPlan => (hold ? { ...p, hold } : p);
   const expiresAt = inv?.expiresAt ? new Date(inv.expiresAt) : now;
-  if (expiresAt > now) return inv?.sentAt ? { kind: 'none', recheckAt: expiresAt } : pending();
-  return attempts < MAX_AUTOMATIC_ATTEMPTS ? fresh(attempts + 1) : { kind: 'none' };
+  if (expiresAt > now) return held(inv?.sentAt ? { kind: 'none', recheckAt: expiresAt } : pending());
+  // The automatic resend on expiry is bounded by itself; a new invitation all the same, it answers a held request.
+  if (attempts < MAX_AUTOMATIC_ATTEMPTS) return fresh(attempts + 1, requested ? resend : inv?.resendRequest);
+  return held({ kind: 'none' });
+}
+
+/**
+ * Why a requested resend must wait, if it must: the previous invitation (or requested
+ * resend) of this membership is younger than the interval, or the organization has had
+ * its limit of requested resends in the last RESEND_WINDOW_MS. The later time wins.
+ */
+function resendHold(request: string, inv: Invitation, own: readonly string[], now: Date, policy: ResendPolicy): ResendHold | undefined {
+  const t = now.getTime();
+  const previous = Math.max(...[inv.sentAt, ...own].filter((x): x is string => !!x).map(Date.parse).filter(Number.isFinite));
+  const byMembership = previous + policy.intervalMs > t ? previous + policy.intervalMs : undefined;
+  const inWindow = [...policy.organizationResends, ...own].map(Date.parse).filter((x) => x > t - RESEND_WINDOW_MS).sort((a, b) => a - b);
+  const limit = policy.limitPerOrganization;
+  // With n ≥ limit in the window, a place frees up when all but limit - 1 of them have left it.
+  const byOrganization = inWindow.length >= limit ? inWindow[inWindow.length - limit]! + RESEND_WINDOW_MS : undefined;
+  if (byOrganization !== undefined && (byMembership === undefined || byOrganization >= byMembership)) {
+    return { request, until: new Date(byOrganization), limit: 'organization', resends: inWindow.length, limitPerOrganization: limit };
+  }
+  if (byMembership !== undefined) return { request, until: new Date(byMembership), limit: 'membership', intervalMs: policy.intervalMs, previousAt: rfc3339(new Date(previous)) };
+  return undefined;
+}
+
+/** InvitationSent while a requested resend waits: when it goes out, and which limit holds it. */
+export function resendHeldCondition(hold: ResendHold): ConditionInput {
+  const why = hold.limit === 'membership'
+    ? `the per membership limit allows one resend every ${formatDuration(hold.intervalMs)} and the previous invitation went out at ${hold.previousAt}`
+    : `the per organization limit allows ${hold.limitPerOrganization} resends per rolling hour and the organization has had ${hold.resends}`;
+  return {
+    type: MembershipConditions.InvitationSent,
+    status: 'False',
+    reason: MembershipReasons.ResendRateLimited,
+    message: `The resend asked for through ${RESEND_INVITATION_ANNOTATION} is held until ${rfc3339(hold.until)}: ${why}; it goes out then by itself`,
+  };
 }
 
 /** A member whose role is bound: accepted (or automatic) and not suspended. */
@@ -94,9 +180,10 @@ export function membershipConditions(
   phase: MembershipPhase,
   access: { bound: boolean; subject: string; namespace: string; roleName: string },
   sendProblem: ConditionInput | undefined,
+  hold?: ResendHold,
 ): ConditionInput[] {
   const inv = m.status?.invitation;
-  const sent: ConditionInput = sendProblem ?? (inv?.sentAt
+  const sent: ConditionInput = sendProblem ?? (hold ? resendHeldCondition(hold) : inv?.sentAt
     ? {
         type: MembershipConditions.InvitationSent,
         status: 'True',
@@ -116,15 +203,17 @@ export function membershipConditions(
     : phase === 'Suspended'
       ? { type: MembershipConditions.AccessGranted, status: 'False', reason: MembershipReasons.Suspended, message: 'The membership is suspended: it grants no access; set spec.suspended to false to restore it' }
       : { type: MembershipConditions.AccessGranted, status: 'False', reason: MembershipReasons.AwaitingAcceptance, message: `Access is granted once ${m.spec.email} accepts the invitation` };
-  return [sent, granted, readyCondition(m, phase, sent)];
+  return [sent, granted, readyCondition(m, phase, sent, !sendProblem && !!inv?.sentAt, hold)];
 }
 
 /**
  * Ready means the operator has done all it can: the member is Active with the role
  * bound, or Suspended with access removed, or Invited with the invitation out (the
- * rest is the person's move). An expired invitation or a failed send is not Ready.
+ * rest is the person's move). An expired invitation or a failed send is not Ready. A
+ * held resend changes nothing: the invitation sent last is still out (and valid,
+ * since an expired one is resent automatically or makes the phase Expired).
  */
-function readyCondition(m: Membership, phase: MembershipPhase, sent: ConditionInput): ConditionInput {
+function readyCondition(m: Membership, phase: MembershipPhase, sent: ConditionInput, delivered: boolean, hold: ResendHold | undefined): ConditionInput {
   const ready = (reason: string, message: string): ConditionInput => ({ type: MembershipConditions.Ready, status: 'True', reason, message });
   switch (phase) {
     case 'Active':
@@ -136,19 +225,22 @@ function readyCondition(m: Membership, phase: MembershipPhase, sent: ConditionIn
         type: MembershipConditions.Ready,
         status: 'False',
         reason: MembershipReasons.InvitationExpired,
-        message: `The invitation expired after ${m.status?.invitation?.attempts} attempts; set the annotation ${RESEND_INVITATION_ANNOTATION} to a new value to send another`,
+        message: hold
+          ? `The invitation expired after ${m.status?.invitation?.attempts} attempts; the resend asked for through ${RESEND_INVITATION_ANNOTATION} goes out at ${rfc3339(hold.until)} (see InvitationSent)`
+          : `The invitation expired after ${m.status?.invitation?.attempts} attempts; set the annotation ${RESEND_INVITATION_ANNOTATION} to a new value to send another`,
       };
     case 'Invited':
-      return sent.status === 'True'
+      return delivered
         ? ready(MembershipReasons.AwaitingAcceptance, `Waiting for ${m.spec.email} to accept the invitation`)
         : { ...sent, type: MembershipConditions.Ready };
   }
 }
 
-/** When the membership needs looking at again without any change (an invitation expiring). */
-export function nextCheck(m: Membership, now: Date): number | undefined {
+/** When the membership needs looking at again without any change (an invitation expiring, a held resend allowed), just after. */
+export function nextCheck(m: Membership, now: Date, hold?: ResendHold): number | undefined {
   const exp = m.status?.invitation?.expiresAt;
-  if (!exp || m.status?.acceptedAt || m.spec.acceptance === 'Automatic') return undefined;
-  const ms = new Date(exp).getTime() - now.getTime();
-  return ms > 0 ? ms + 1000 : undefined;
+  const times = [hold?.until.getTime()];
+  if (exp && !m.status?.acceptedAt && m.spec.acceptance !== 'Automatic') times.push(new Date(exp).getTime());
+  const ms = Math.min(...times.filter((t): t is number => t !== undefined && t > now.getTime())) - now.getTime();
+  return Number.isFinite(ms) ? ms + 1000 : undefined;
 }

@@ -1,7 +1,8 @@
+import { INVITED_BY_ANNOTATION } from '../../api/constants.ts';
 import type { Membership, Organization } from '../../api/index.ts';
 import { MailRejected, MailUnavailable } from '../../invitations/mailer.ts';
 import type { Mailer } from '../../invitations/mailer.ts';
-import { accessGrantedEmail, invitationEmail } from '../../invitations/message.ts';
+import { accessGrantedEmail, invitationEmail, inviterFromUsername } from '../../invitations/message.ts';
 import { signToken } from '../../invitations/token.ts';
 import type { Invitation } from './logic.ts';
 import { MembershipReasons } from './logic.ts';
@@ -13,6 +14,8 @@ export interface InvitationRequest {
   invitation: Invitation;
   /** An access notification (acceptance Automatic) instead of an invitation with a link. */
   notification: boolean;
+  /** PlatformConfig userPrefix: stripped from the inviter's username. */
+  userPrefix: string;
 }
 
 /** What the Membership controller needs of email: send with a commit step, and explain failures. */
@@ -44,12 +47,14 @@ export class SmtpInvitationMailer implements InvitationMailer {
   async send(req: InvitationRequest): Promise<{ accepted: boolean; response: string }> {
     const { membership: m, organization: org, invitation: inv } = req;
     const organization = { name: org.metadata.name, displayName: org.spec.displayName };
+    // The creator's authenticated username (the API server admits no other value), shown only as an identity.
+    const inviter = inviterFromUsername(m.metadata.annotations?.[INVITED_BY_ANNOTATION], req.userPrefix);
     const content = req.notification
-      ? accessGrantedEmail({ organization, role: m.spec.role })
+      ? accessGrantedEmail({ organization, role: m.spec.role, inviter })
       : invitationEmail({
           organization,
           role: m.spec.role,
-          inviter: m.metadata.annotations?.['miniapps.dev/invited-by'],
+          inviter,
           acceptUrl: acceptUrl(this.publicUrl, signToken(this.signingKey, { uid: m.metadata.uid!, email: m.spec.email, attempt: inv.attempts!, expiresAt: inv.expiresAt! })),
           expiresAt: inv.expiresAt!,
           attempt: inv.attempts!,
