@@ -3,10 +3,12 @@
 // documented, and the chart's copy of the CRDs matches crds/. The RBAC of
 // templates/rbac.yaml is the list of chart-permissions.ts, which the README's table
 // shows; it grants no escalate, bind on one ClusterRole only, no Secrets or ConfigMaps
-// cluster-wide, and covers every role the operator writes. When a `helm` binary is on
-// PATH (or in $HELM), `helm lint` and `helm template` run too.
+// cluster-wide, and covers every role the operator writes. When a `helm` binary is found
+// ($HELM, the one `npm run tools:build` builds, or PATH), `helm lint` and `helm
+// template` run too; .ci/run builds it, so they run in CI.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
@@ -51,16 +53,26 @@ function declared(node: Schema, path = ''): [string, Schema][] {
   });
 }
 
+/**
+ * $HELM (an error if it names no file), else the helm of `npm run tools:build`
+ * (hack/tools/build.sh links <cache>/tools/bin to the pinned build), else one on PATH.
+ */
 function helmBinary(): string | undefined {
-  if (process.env.HELM && existsSync(process.env.HELM)) return process.env.HELM;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+  const { HELM, MINIAPPS_CACHE_DIR, PATH } = process.env;
+  if (HELM) {
+    if (!existsSync(HELM)) throw new Error(`HELM=${HELM}: no such file`);
+    return HELM;
+  }
+  const cache = MINIAPPS_CACHE_DIR || join(homedir(), '.cache/miniapps-operator');
+  for (const dir of [join(cache, 'tools/bin'), ...(PATH ?? '').split(delimiter)]) {
     if (dir && existsSync(join(dir, 'helm'))) return join(dir, 'helm');
   }
+  console.warn('charts.test.ts: helm lint and helm template skipped: no helm in $HELM, the cache or PATH (npm run tools:build)');
   return undefined;
 }
 
 const helm = helmBinary();
-/** A helm built from source (`go install`) assumes Kubernetes 1.20, older than the chart's kubeVersion. */
+/** A helm built without hack/tools/build.sh's ldflags (`go install`) assumes Kubernetes 1.20, older than the chart's kubeVersion. */
 const KUBE_VERSION = ['--kube-version', '1.35.0'];
 
 describe('values.schema.json', () => {
