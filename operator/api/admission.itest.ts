@@ -12,7 +12,7 @@ import { ApiError } from '../runtime/errors.ts';
 import type { AnyObject, KubeClient } from '../runtime/kube/client.ts';
 import { Resources, resourcePath } from '../runtime/kube/resource.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
-import { testClient } from '../testenv/clients.ts';
+import { deleteOrganization, testClient } from '../testenv/clients.ts';
 import { REPO_ROOT } from '../testenv/controlplane.ts';
 import { eventually, kubectl, uniqueName } from '../testenv/index.ts';
 import { ALL_KINDS, API_VERSION, GROUP, VERSION } from './index.ts';
@@ -255,7 +255,7 @@ describe('the CRDs on the API server', () => {
       const header = out.split('\n')[0]!.split(/\s+/);
       expect(header).toEqual(expect.arrayContaining(['NAME', 'READY', 'AGE']));
     } finally {
-      await client.delete(Kinds.Organization, name);
+      await deleteOrganization(client, name);
     }
   });
 });
@@ -323,7 +323,7 @@ describe('the API server refuses invalid objects with 422 and the rule\'s messag
       expect(err.status, err.message).toBe(422);
       expect(err.message).toContain('spec.namespace cannot be set, changed or removed after the Organization is created');
     } finally {
-      await client.delete(Kinds.Organization, name);
+      await deleteOrganization(client, name);
     }
   });
 });

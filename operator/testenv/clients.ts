@@ -1,8 +1,21 @@
 // A runtime KubeClient on the test cluster, for integration tests.
+import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../api/constants.ts';
+import { Kinds } from '../controllers/shared.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { testKubeconfig } from './index.ts';
 
 /** An admin client on the test cluster, writing as the field manager `test`. */
 export function testClient(): KubeClient {
   return KubeClient.fromKubeconfig(testKubeconfig(), { fieldManager: 'test' });
+}
+
+/**
+ * Deletes an Organization the way its admission policy allows: annotated with
+ * miniapps.dev/confirm-delete first. Resolves once the delete is accepted (the
+ * finalizer may still hold it while the namespace goes).
+ */
+export async function deleteOrganization(client: KubeClient, name: string): Promise<boolean> {
+  if (!(await client.get(Kinds.Organization, name))) return false;
+  await client.patch(Kinds.Organization, name, undefined, { metadata: { annotations: { [CONFIRM_DELETE_ANNOTATION]: CONFIRM_DELETE_VALUE } } });
+  return client.delete(Kinds.Organization, name);
 }

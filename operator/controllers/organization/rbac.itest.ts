@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_CONFIG_NAME, Roles } from '../../api/index.ts';
 import type { Membership, Organization, PlatformConfig, Role } from '../../api/index.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
-import { testClient } from '../../testenv/clients.ts';
+import { deleteOrganization, testClient } from '../../testenv/clients.ts';
 import { accessAllowed } from '../../testenv/access.ts';
 import type { AccessAttributes } from '../../testenv/access.ts';
 import { eventually, kubectl, uniqueName } from '../../testenv/index.ts';
@@ -135,7 +135,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const name of [org, otherOrg]) await client.delete(Kinds.Organization, name);
+  for (const name of [org, otherOrg]) await deleteOrganization(client, name);
   for (const name of [ns, otherNs]) await client.delete(Resources.Namespace, name);
   if (createdPlatformConfig) await client.delete(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME);
 });

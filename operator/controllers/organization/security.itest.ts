@@ -7,7 +7,7 @@ import type { Membership, Organization, PlatformConfig } from '../../api/index.t
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { accessAllowed } from '../../testenv/access.ts';
-import { testClient } from '../../testenv/clients.ts';
+import { deleteOrganization, testClient } from '../../testenv/clients.ts';
 import { eventually, kubectl, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { Kinds } from '../shared.ts';
@@ -32,8 +32,7 @@ async function waitCondition(name: string, type: string, pred: (c: NonNullable<R
 
 /** Deletes an Organization the confirmed way and waits until it is gone. */
 async function deleteConfirmed(name: string): Promise<void> {
-  await admin.patch(Kinds.Organization, name, undefined, { metadata: { annotations: { 'miniapps.dev/confirm-delete': 'CONFIRM DELETE' } } });
-  await admin.delete(Kinds.Organization, name);
+  await deleteOrganization(admin, name);
   await eventually(async () => (await getOrg(name)) === undefined, { timeoutMs: 60_000, describe: `Organization ${name} gone` });
 }
 
