@@ -15,9 +15,18 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** What a reconcile is given besides its key. */
+export interface ReconcileContext {
+  /**
+   * Aborted when this process must stop acting (leadership lost, shutdown): requests and
+   * side effects (email) made with it stop at once, and nothing more is written.
+   */
+  signal: AbortSignal;
+}
+
 /** Level-based: reads the current state for `key` from the caches, converges it, returns. */
 export interface Reconciler {
-  reconcile(key: string): Promise<ReconcileResult | void>;
+  reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult | void>;
 }
 
 export interface Watch {
@@ -102,6 +111,8 @@ export class Manager {
   private started = false;
   private leading = false;
   private stopping?: Promise<void>;
+  /** The lifetime of this process's reconciles: aborted when it must stop acting. */
+  private readonly work = new AbortController();
 
   constructor(opts: ManagerOptions) {
     this.opts = opts;
@@ -211,7 +222,7 @@ export class Manager {
       m.inFlight.set({ controller: spec.name }, queue.inFlight);
       const end = m.reconcileDuration.startTimer({ controller: spec.name });
       try {
-        const res = await spec.reconciler.reconcile(key);
+        const res = await spec.reconciler.reconcile(key, { signal: this.work.signal });
         queue.forget(key);
         if (res?.requeueAfterMs) queue.addAfter(key, res.requeueAfterMs);
         m.reconcileTotal.inc({ controller: spec.name, result: res?.requeueAfterMs ? 'requeue' : 'success' });

@@ -7,7 +7,7 @@ import { keyOf } from '../../runtime/cache.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import { setConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
-import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
+import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
 import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
@@ -64,7 +64,7 @@ export class MembershipReconciler implements Reconciler {
     this.settings = platformSettings(deps);
   }
 
-  async reconcile(key: string): Promise<ReconcileResult | void> {
+  async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
     let m = this.members.get(key);
     if (!m || m.metadata.deletionTimestamp) {
       this.warned.delete(key);

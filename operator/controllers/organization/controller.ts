@@ -5,7 +5,7 @@ import type { Informer } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
 import { setConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
-import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
+import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
@@ -61,7 +61,7 @@ export class OrganizationReconciler implements Reconciler {
     this.settings = platformSettings(deps);
   }
 
-  async reconcile(key: string): Promise<ReconcileResult | void> {
+  async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
     let org = this.orgs.get(key);
     if (!org) return;
     if (org.metadata.deletionTimestamp) return this.finalize(org);

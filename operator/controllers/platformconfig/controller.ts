@@ -4,7 +4,7 @@ import { needsApply } from '../../runtime/apply.ts';
 import type { Informer } from '../../runtime/cache.ts';
 import { setConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
-import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
+import type { ControllerSpec, ReconcileContext, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
 import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
@@ -35,7 +35,7 @@ export class PlatformConfigReconciler implements Reconciler {
     this.clusterRoleBindings = ownedRbac.clusterRoleBindings(deps.manager);
   }
 
-  async reconcile(key: string): Promise<void> {
+  async reconcile(key: string, _ctx?: ReconcileContext): Promise<void> {
     const pc = this.cache.get(key);
     if (!pc) return;
     const problem = validatePlatformConfig(pc);
