@@ -1,19 +1,11 @@
 import type { Logger } from 'pino';
-import { allNamespaces, memberships, organizations } from './controllers/caches.ts';
-import type { ControllerDeps } from './controllers/deps.ts';
-import { MembershipAcceptance } from './controllers/membership/acceptance.ts';
-import { membershipValidator } from './controllers/membership/admission.ts';
-import { membershipController } from './controllers/membership/controller.ts';
-import { SmtpInvitationMailer } from './controllers/membership/mail.ts';
-import { appCapabilityValidator } from './controllers/organization/admission.ts';
-import { organizationController } from './controllers/organization/controller.ts';
-import { OPERATOR_BINDING_NAME } from './controllers/organization/rbac.ts';
-import type { NamespaceAccess } from './controllers/organization/rbac.ts';
 import { admissionPolicies } from './api/policies.ts';
-import { platformConfigController } from './controllers/platformconfig/controller.ts';
-import { Mailer } from './invitations/mailer.ts';
-import { loadOrCreateSigningKey } from './invitations/token.ts';
-import { AcceptServer } from './servers/accept.ts';
+import type { ControllerDeps } from './controllers/deps.ts';
+import { MODULES } from './controllers/index.ts';
+import { ACCEPT_LISTENER } from './controllers/membership/module.ts';
+import type { ModuleListener, ModuleParts } from './controllers/module.ts';
+import { Domain } from './domain/lookups.ts';
+import { OPERATOR_BINDING_NAME } from './domain/rbac.ts';
 import { ObjectWriter, OwnWrites } from './runtime/apply.ts';
 import { systemClock } from './runtime/clock.ts';
 import type { Clock } from './runtime/clock.ts';
@@ -60,7 +52,8 @@ export class Operator {
   readonly manager: Manager;
   readonly health: HealthServer;
   webhook?: WebhookServer;
-  accept?: AcceptServer;
+  /** The modules' own listeners (the acceptance page), by name. */
+  private readonly listeners = new Map<string, ModuleListener>();
   private webhookRegistration?: { name: string; url: string; caBundlePEM: string };
   private readonly ownWrites = new OwnWrites();
   private readonly clock: Clock;
@@ -96,8 +89,9 @@ export class Operator {
 
   private controllerDeps(): ControllerDeps {
     return {
-      manager: this.manager,
-      writer: new ObjectWriter(this.client, this.ownWrites),
+      caches: this.manager,
+      domain: new Domain(this.manager),
+      store: new ObjectWriter(this.client, this.ownWrites),
       clock: this.clock,
       recorder: new KubeEventRecorder(this.client, this.clock, this.log.child({ component: 'events' }), {
         instance: this.config.identity,
@@ -107,29 +101,39 @@ export class Operator {
     };
   }
 
-  /** Starts everything; resolves once the listeners are up (reconciling starts on leadership). */
+  /**
+   * Starts everything; resolves once the listeners are up (reconciling starts on
+   * leadership). Every module's caches, controllers, admission rules, routes and
+   * listeners are registered before any listener starts, so no request meets a server
+   * without its rules.
+   */
   async start(onFatal: (reason: string) => void): Promise<void> {
     const cfg = this.config;
     await this.ensureOwnNamespace();
     if (cfg.installAdmissionPolicies) await this.installAdmissionPolicies();
-    if (cfg.webhookBindAddress) await this.startWebhook();
+    const tls = cfg.webhookBindAddress ? await this.servingCertificate() : undefined;
+    if (tls) this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress!, this.log, () => this.manager.hasSynced());
     const deps = this.controllerDeps();
-    const signingKey = await loadOrCreateSigningKey(this.client, cfg.namespace);
-    const mailer = cfg.smtpHost ? new SmtpInvitationMailer(await this.mailer(), signingKey, cfg.publicUrl) : undefined;
-    if (!mailer) this.log.warn('No SMTP server configured (--smtp-host): invitations will not be sent');
-    const membershipOptions = { mailer, invitationResendIntervalMs: cfg.invitationResendIntervalMs, invitationResendLimit: cfg.invitationResendLimit };
-    for (const spec of [platformConfigController(deps), organizationController(deps, { namespaceAccess: this.namespaceAccess() }), membershipController(deps, membershipOptions)]) this.manager.add(spec);
-    if (cfg.publicBindAddress) {
-      const backend = new MembershipAcceptance({ client: this.client, members: memberships(this.manager), orgs: organizations(this.manager), signingKey, clock: this.clock });
-      this.accept = new AcceptServer({ address: cfg.publicBindAddress, log: this.log, backend });
-      await this.accept.start();
+    for (const mod of MODULES) {
+      for (const decl of mod.caches) this.manager.cache(decl);
+      this.registerParts(await mod.setup({ deps, config: cfg, client: this.client }));
     }
+    if (this.webhook && tls) await this.startWebhook(this.webhook, tls.caPEM);
+    const ports: Record<string, number> = {};
+    for (const [name, listener] of this.listeners) ports[name] = await listener.start();
     const port = await this.health.start();
-    this.log.info({ port, webhookPort: this.webhook?.port, publicPort: this.accept?.port, leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
+    this.log.info({ port, webhookPort: this.webhook?.port, publicPort: ports[ACCEPT_LISTENER], leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
     void this.manager.start((reason) => onFatal(`Leadership lost: ${reason}`)).catch((err: unknown) => onFatal(errorMessage(err)));
   }
 
-  private namespaceAccess(): NamespaceAccess | undefined {
+  private registerParts(parts: ModuleParts): void {
+    for (const spec of parts.controllers ?? []) this.manager.add(spec);
+    for (const { kind, validate } of parts.admission ?? []) this.webhook?.register(kind, validate);
+    for (const { path, handler } of parts.routes ?? []) this.webhook?.route(path, handler);
+    for (const { name, listener } of parts.listeners ?? []) this.listeners.set(name, listener);
+  }
+
+  private namespaceAccess() {
     const { serviceAccount, namespaceAccessRole } = this.config;
     return serviceAccount && namespaceAccessRole ? { serviceAccount, clusterRole: namespaceAccessRole } : undefined;
   }
@@ -145,21 +149,6 @@ export class Operator {
     }
   }
 
-  /** Cross-object rules, checked at admission from the caches (every replica serves them). */
-  private registerValidators(webhook: WebhookServer): void {
-    const orgs = organizations(this.manager);
-    const namespaces = allNamespaces(this.manager);
-    webhook.register('Membership', membershipValidator(memberships(this.manager), orgs, namespaces));
-    webhook.register('SuperApp', appCapabilityValidator(orgs, 'SuperApp'));
-    webhook.register('MiniApp', appCapabilityValidator(orgs, 'MiniApp'));
-  }
-
-  private async mailer(): Promise<Mailer> {
-    const cfg = this.config;
-    const config = { host: cfg.smtpHost!, port: cfg.smtpPort, security: cfg.smtpSecurity, from: cfg.smtpFrom };
-    return cfg.smtpCredentialsSecret ? Mailer.fromSecret(this.client, cfg.smtpCredentialsSecret, config) : new Mailer(config);
-  }
-
   /** The operator keeps its Lease and its Secrets in its own namespace. */
   private async ensureOwnNamespace(): Promise<void> {
     const ns = this.config.namespace;
@@ -167,19 +156,16 @@ export class Operator {
     await this.client.apply(Resources.Namespace, { metadata: { name: ns, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator' } } });
   }
 
-  private async startWebhook(): Promise<void> {
+  /** The listener (its rules and routes already in), then the registration out of cluster. */
+  private async startWebhook(webhook: WebhookServer, caPEM: string): Promise<void> {
     const cfg = this.config;
-    const tls = await this.servingCertificate();
-    this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress!, this.log, () => this.manager.hasSynced());
-    // Rules first, then the listener, then the registration: no request meets a webhook without its rules.
-    this.registerValidators(this.webhook);
-    const port = await this.webhook.start();
+    const port = await webhook.start();
     if (cfg.webhookRegister) {
       // One name per namespace: this apply replaces what an earlier (even SIGKILLed) run left.
       this.webhookRegistration = {
         name: webhookRegistrationName(cfg.namespace),
         url: `https://${cfg.webhookHost.includes(':') ? `[${cfg.webhookHost}]` : cfg.webhookHost}:${port}${WEBHOOK_PATH}`,
-        caBundlePEM: tls.caPEM,
+        caBundlePEM: caPEM,
       };
       await registerWebhook(this.client, this.webhookRegistration);
     }
@@ -219,7 +205,7 @@ export class Operator {
       const deleted = await unregisterWebhook(this.client, this.webhookRegistration).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'Webhook registration not removed'));
       if (deleted === false) this.log.info({ name: this.webhookRegistration.name }, 'Webhook registration left in place: it no longer calls this process');
     }
-    await Promise.all([this.health.stop(), this.webhook?.stop(), this.accept?.stop()]);
+    await Promise.all([this.health.stop(), this.webhook?.stop(), ...[...this.listeners.values()].map((l) => l.stop())]);
     await this.client.close();
   }
 }

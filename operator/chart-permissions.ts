@@ -5,8 +5,8 @@
 // `miniapps-operator`).
 
 import { GROUP } from './api/constants.ts';
-import { ALL_VERBS, RBAC_GROUP } from './controllers/rbac-types.ts';
-import type { PolicyRule } from './controllers/rbac-types.ts';
+import { ALL_VERBS, RBAC_GROUP } from './domain/rbac-types.ts';
+import type { PolicyRule } from './domain/rbac-types.ts';
 
 export const FULLNAME = '<fullname>';
 /** The "namespace access" ClusterRole: bound by the operator, in each namespace it manages, to itself. */

@@ -98,14 +98,49 @@ export const PlatformConfigConditions = {
 // ---------------------------------------------------------------------------
 // Organization
 
+/** Set True, with the reason of the check that failed, when retrying cannot help: the spec must change (kstatus). */
+export const STALLED_CONDITION = 'Stalled';
+
 export const OrganizationConditions = {
   Ready: 'Ready',
-  /** The organization's namespace exists and belongs to it. */
+  Stalled: STALLED_CONDITION,
+  /** The organization's namespace exists and belongs to it. Gates Ready. */
   NamespaceReady: 'NamespaceReady',
-  /** The Roles and RoleBindings that grant members their roles are in place. */
+  /** The RBAC that grants members their roles and the Organization itself is in place. Gates Ready. */
   RBACReady: 'RBACReady',
-  /** spec.icon names an image of at most 512×512 pixels and 1 MiB. */
+  /** Every app in the namespace is allowed by spec.capabilities (reported when one slipped past admission). Gates Ready. */
+  CapabilitiesRespected: 'CapabilitiesRespected',
+  /** spec.icon names an image of at most 512×512 pixels and 1 MiB. Gates Ready; only while spec.icon is set. */
   IconValid: 'IconValid',
+  /** Every spec.miniAppTargets entry exists. Reported, does not gate Ready (a target may come later); only while targets are set. */
+  MiniAppTargetsResolved: 'MiniAppTargetsResolved',
+  /** The organization has an active administrator. Reported, does not gate Ready (it waits for a person); only while it has members. */
+  AdministratorActive: 'AdministratorActive',
+} as const;
+
+export const OrganizationReasons = {
+  Ready: 'Ready',
+  NamespaceCreated: 'NamespaceCreated',
+  NamespaceAdopted: 'NamespaceAdopted',
+  InvalidNamespaceName: 'InvalidNamespaceName',
+  NamespaceConflict: 'NamespaceConflict',
+  NamespaceTerminating: 'NamespaceTerminating',
+  NamespaceReserved: 'NamespaceReserved',
+  NamespaceNotAdoptable: 'NamespaceNotAdoptable',
+  RBACApplied: 'RBACApplied',
+  ApplyFailed: 'ApplyFailed',
+  CapabilitiesRespected: 'CapabilitiesRespected',
+  CapabilityMissing: 'CapabilityMissing',
+  TargetsResolved: 'TargetsResolved',
+  TargetNotFound: 'TargetNotFound',
+  AdministratorActive: 'AdministratorActive',
+  NoActiveAdministrator: 'NoActiveAdministrator',
+  IconValid: 'IconValid',
+  IconMissing: 'IconMissing',
+  IconNotAnImage: 'IconNotAnImage',
+  IconTooLarge: 'IconTooLarge',
+  IconTooWide: 'IconTooWide',
+  DeletionNotConfirmed: 'DeletionNotConfirmed',
 } as const;
 
 /**

@@ -4,7 +4,7 @@ import { OrganizationConditions, PlatformConfigDefaults } from '../api/index.ts'
 import type { Organization, OrganizationStatus } from '../api/index.ts';
 import { ORGANIZATION_FINALIZER } from '../controllers/organization/controller.ts';
 import { OrganizationReasons, desiredNamespace, namespaceNameFor } from '../controllers/organization/logic.ts';
-import { organizationClusterAccess, organizationRoles } from '../controllers/organization/rbac.ts';
+import { organizationClusterAccess } from '../domain/rbac.ts';
 import { Kinds } from '../controllers/shared.ts';
 import { ObjectWriter } from '../runtime/apply.ts';
 import { setConditions } from '../runtime/conditions.ts';
@@ -159,8 +159,9 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<
 /**
  * The writes the Organization controller makes for a new organization after the user's
  * create, in the same order and side by side where it makes them so, with the same pure
- * functions: the finalizer with the Namespace, then its RBAC (4 Roles; no ClusterRoles
- * while it has no members), then the status. Returns the Organization as written, Ready.
+ * functions: the finalizer with the Namespace, then the status (the role table's
+ * ClusterRoles are shared by all organizations, and none of its own exist while it has no
+ * members). Returns the Organization as written, Ready.
  */
 export async function writeAsOrganizationController(writer: ObjectWriter, created: Organization): Promise<Organization> {
   const nsName = namespaceNameFor(created, PlatformConfigDefaults.namespacePrefix.organization);
@@ -169,11 +170,7 @@ export async function writeAsOrganizationController(writer: ObjectWriter, create
     writer.create(Resources.Namespace, desiredNamespace(created, nsName, true)),
   ]);
   const cluster = organizationClusterAccess(org, [], { userPrefix: '' });
-  await Promise.all([
-    ...organizationRoles(org, nsName).map((r) => writer.apply(Resources.Role, r)),
-    ...cluster.clusterRoles.map((r) => writer.apply(Resources.ClusterRole, r)),
-    ...cluster.clusterRoleBindings.map((b) => writer.apply(Resources.ClusterRoleBinding, b)),
-  ]);
+  await Promise.all([...cluster.clusterRoles.map((r) => writer.apply(Resources.ClusterRole, r)), ...cluster.clusterRoleBindings.map((b) => writer.apply(Resources.ClusterRoleBinding, b))]);
   const gen = org.metadata.generation;
   const status: OrganizationStatus = {
     namespace: nsName,
@@ -183,7 +180,7 @@ export async function writeAsOrganizationController(writer: ObjectWriter, create
       undefined,
       [
         { type: OrganizationConditions.NamespaceReady, status: 'True', reason: OrganizationReasons.NamespaceCreated, message: `Namespace ${nsName} is in place` },
-        { type: OrganizationConditions.RBACReady, status: 'True', reason: 'RBACApplied', message: `Roles for the 4 organization roles are in namespace ${nsName}; 0 active member(s) may read the Organization` },
+        { type: OrganizationConditions.RBACReady, status: 'True', reason: 'RBACApplied', message: "The role table's ClusterRoles are in place; 0 active member(s) may read the Organization" },
         { type: 'CapabilitiesRespected', status: 'True', reason: 'CapabilitiesRespected', message: 'Every app in the namespace is allowed by spec.capabilities' },
         { type: OrganizationConditions.Ready, status: 'True', reason: OrganizationReasons.Ready, message: 'The organization is ready' },
       ],

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { ALL_KINDS, GROUP } from '../api/index.ts';
 import { crdFileName, renderCRD } from '../api/crd.ts';
 import { admissionPolicies } from '../api/policies.ts';
-import { OPERATOR_BINDING_NAME } from '../controllers/organization/rbac.ts';
+import { OPERATOR_BINDING_NAME } from '../domain/rbac.ts';
 import { stringify } from 'yaml';
 
 export const CRDS_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));

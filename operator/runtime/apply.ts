@@ -30,10 +30,27 @@ export class OwnWrites {
 }
 
 /**
+ * What reconcilers read fresh from and write to the API server. Reconcilers depend on
+ * this interface, not on the HTTP client: a unit test hands them an in-memory fake
+ * (runtime/testing.ts); the integration tests use ObjectWriter on a real API server.
+ */
+export interface ObjectStore {
+  /** A fresh read (not the cache); undefined when it does not exist. */
+  get<T extends AnyObject>(rt: ResourceType, name: string, namespace?: string): Promise<T | undefined>;
+  create<T extends AnyObject>(rt: ResourceType, obj: ObjectBody): Promise<T>;
+  apply<T extends AnyObject>(rt: ResourceType, obj: ObjectBody): Promise<T>;
+  applyStatus<T extends AnyObject>(rt: ResourceType, current: T & { status?: unknown }, status: Record<string, unknown>, opts?: { fieldManager?: string; resourceVersion?: string }): Promise<T | undefined>;
+  addFinalizer<T extends AnyObject>(rt: ResourceType, obj: T, finalizer: string): Promise<T>;
+  removeFinalizer(rt: ResourceType, obj: AnyObject, finalizer: string): Promise<void>;
+  /** Deletes (with a uid precondition when given); false when it did not exist. */
+  delete(rt: ResourceType, name: string, namespace?: string, opts?: { uid?: string }): Promise<boolean>;
+}
+
+/**
  * How controllers write: server-side apply of the objects they own, status through the
  * status subresource only when it changed, finalizers with optimistic concurrency.
  */
-export class ObjectWriter {
+export class ObjectWriter implements ObjectStore {
   readonly client: KubeClient;
   private readonly own?: OwnWrites;
   /** `own`: where the versions this writer produces are noted (the controllers' writer only). */
@@ -44,6 +61,14 @@ export class ObjectWriter {
 
   private note<T extends AnyObject>(obj: T): T {
     return this.own ? this.own.record(obj) : obj;
+  }
+
+  get<T extends AnyObject>(rt: ResourceType, name: string, namespace?: string): Promise<T | undefined> {
+    return this.client.get<T>(rt, name, namespace);
+  }
+
+  delete(rt: ResourceType, name: string, namespace?: string, opts: { uid?: string } = {}): Promise<boolean> {
+    return this.client.delete(rt, name, namespace, opts);
   }
 
   /**

@@ -92,3 +92,25 @@ describe('Informer', () => {
     }
   });
 });
+
+describe('declared caches', () => {
+  it('refuses a second declaration of one resource and selector (no silent first-caller-wins)', async () => {
+    const { Manager } = await import('./controller.ts');
+    const { OperatorMetrics } = await import('./metrics.ts');
+    const pino = (await import('pino')).default;
+    const manager = new Manager({ client: {} as never, log: pino({ level: 'silent' }), metrics: new OperatorMetrics() });
+    const resource = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
+    const slim = { name: 'namespaces', resource, transform: (o: never) => o };
+    expect(manager.cache(slim)).toBe(manager.cache(slim));
+    expect(() => manager.cache({ name: 'namespaces with annotations', resource })).toThrow(/Cache conflict: namespaces is declared twice \(as "namespaces" and "namespaces with annotations"\)/);
+    expect(() => manager.cache({ name: 'labelled namespaces', resource, labelSelector: 'team=x' })).not.toThrow();
+  });
+
+  it('refuses an index of the same name with another function (an indexer conflict)', async () => {
+    const inf = new Informer({} as never, { resource: { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true } }, (await import('pino')).default({ level: 'silent' }));
+    const byNs = (o: { metadata: { namespace?: string } }) => [o.metadata.namespace ?? ''];
+    inf.addIndexer('namespace', byNs);
+    inf.addIndexer('namespace', byNs);
+    expect(() => inf.addIndexer('namespace', (o) => [o.metadata.name ?? ''])).toThrow(/Indexer conflict/);
+  });
+});

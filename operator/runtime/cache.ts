@@ -28,6 +28,42 @@ export interface InformerOptions<T> {
   transform?: (obj: T) => T;
 }
 
+/**
+ * One cache, declared once (operator/domain/caches.ts holds the table): the resource,
+ * its label selector, what of each object is kept, and its indexes. Two declarations of
+ * the same resource and selector are an error at start, not a silent first-caller-wins.
+ */
+export interface CacheDecl<T extends AnyObject = AnyObject> {
+  /** What the cache is called in messages, e.g. `organizations`. */
+  name: string;
+  resource: ResourceType;
+  labelSelector?: string;
+  /** Applied to every object before it is stored (the default drops managedFields). */
+  transform?: (obj: T) => T;
+  indexes?: Record<string, IndexFn<T>>;
+}
+
+/** A declaration of any object type (where only its identity matters: watches, module lists). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyCacheDecl = CacheDecl<any>;
+
+/** Declares a cache (typed; no behaviour of its own). */
+export const declareCache = <T extends AnyObject>(decl: CacheDecl<T>): CacheDecl<T> => decl;
+
+/** What reconcilers and admission rules read: lookups by key or by index, never scans on a hot path. */
+export interface CacheReader<T extends AnyObject = AnyObject> {
+  get(key: string): T | undefined;
+  getByName(name: string, namespace?: string): T | undefined;
+  list(): T[];
+  byIndex(indexName: string, value: string): T[];
+  hasSynced(): boolean;
+}
+
+/** Where declared caches come from: the Manager, or an in-memory fake in unit tests. */
+export interface CacheSource {
+  cache<T extends AnyObject>(decl: CacheDecl<T>): CacheReader<T>;
+}
+
 export interface InformerHooks {
   onWatchRestart?(resource: string, reason: string): void;
   onEvent?(resource: string, type: string): void;
@@ -40,6 +76,15 @@ const dropManagedFields = <T extends AnyObject>(obj: T): T => {
   if (obj.metadata.managedFields) delete obj.metadata.managedFields;
   return obj;
 };
+
+/** Why a list or watch keeps failing, when the status says (a missing CRD, a missing permission). */
+export function likelyCause(err: unknown): string | undefined {
+  const status = (err as { status?: number } | undefined)?.status;
+  if (status === 404) return 'the resource does not exist on the API server: is its CRD installed (kubectl get crds)?';
+  if (status === 403) return "the operator may not list or watch it: check its RBAC (the chart's ClusterRole)";
+  if (status === 401) return "the operator's credentials were refused: check the kubeconfig or ServiceAccount token";
+  return undefined;
+}
 
 const interned = new Map<string, unknown>();
 /** One shared instance per distinct JSON value (the same rules in every organization's Roles). */
@@ -103,7 +148,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * known to stall without an error); hand every object to the handlers again each
  * resync period. Lookups go by key or by index, never by scanning.
  */
-export class Informer<T extends AnyObject = AnyObject> {
+export class Informer<T extends AnyObject = AnyObject> implements CacheReader<T> {
   readonly resource: ResourceType;
   private readonly client: KubeClient;
   private readonly log: Logger;
@@ -114,6 +159,8 @@ export class Informer<T extends AnyObject = AnyObject> {
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   private readonly handlers: CacheHandler<T>[] = [];
   private resourceVersion = '';
+  /** The last list or watch failure, for the sync timeout's message. */
+  lastError?: unknown;
   private syncedFlag = false;
   private resolveSynced!: () => void;
   readonly synced: Promise<void> = new Promise((r) => (this.resolveSynced = r));
@@ -140,9 +187,11 @@ export class Informer<T extends AnyObject = AnyObject> {
     return this.opts.labelSelector ? `${this.resource.plural}[${this.opts.labelSelector}]` : this.resource.plural;
   }
 
-  /** Adds an index (once per name: several controllers may ask for the same one). */
+  /** Adds an index; the same name with another function is a conflict (client-go's "indexer conflict"). */
   addIndexer(name: string, fn: IndexFn<T>): void {
-    if (this.indexers.has(name)) return;
+    const existing = this.indexers.get(name);
+    if (existing === fn) return;
+    if (existing) throw new Error(`Indexer conflict: ${this.name} already has an index ${name} with another function`);
     if (this.running) throw new Error(`Indexer ${name} added after ${this.name} started`);
     this.indexers.set(name, fn);
     this.indices.set(name, new Map());
@@ -222,6 +271,9 @@ export class Informer<T extends AnyObject = AnyObject> {
         }
         failures++;
         const delay = Math.min(this.opts.backoffBaseMs * 2 ** (failures - 1), this.opts.backoffMaxMs);
+        this.lastError = err;
+        const cause = likelyCause(err);
+        if (cause) this.log.error({ err: errorMessage(err), cause, delayMs: delay }, 'List or watch refused; retrying');
         this.restarted('error', 'Watch failed; retrying', { err: errorMessage(err), delayMs: delay });
         await sleep(delay * (0.8 + Math.random() * 0.4), signal);
       }

@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
-import { Informer, keyOf } from './cache.ts';
-import type { InformerOptions } from './cache.ts';
+import { Informer, keyOf, likelyCause } from './cache.ts';
+import type { AnyCacheDecl, CacheDecl, CacheSource, InformerOptions } from './cache.ts';
 import { TerminalError, errorMessage } from './errors.ts';
 import type { AnyObject, KubeClient } from './kube/client.ts';
-import type { ResourceType } from './kube/resource.ts';
 import type { LeaderElector } from './leader.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { OwnWrites } from './apply.ts';
@@ -30,10 +29,10 @@ export interface Reconciler {
 }
 
 export interface Watch {
-  resource: ResourceType;
+  /** The declared cache whose events concern the primaries. */
+  cache: AnyCacheDecl;
   /** Which primary keys an event on this object concerns. */
   map: (obj: AnyObject) => string[];
-  labelSelector?: string;
   /** Whether an update matters to the primaries (default: any update); adds and deletes always do. */
   changed?: (oldObj: AnyObject, obj: AnyObject) => boolean;
   /**
@@ -45,15 +44,15 @@ export interface Watch {
 
 export interface ControllerSpec {
   name: string;
-  /** The primary resource: every event on it enqueues its own key. */
-  for: ResourceType;
+  /** The primary resource's cache: every event on it enqueues its own key. */
+  for: AnyCacheDecl;
   /**
    * Updates that change only status are ignored (they are mostly the controller's own
    * writes), except where this says a status change is someone else's input.
    */
   statusChanged?: (oldObj: AnyObject, obj: AnyObject) => boolean;
-  /** Objects this controller creates: an event enqueues their controller owner. */
-  owns?: { resource: ResourceType; labelSelector?: string }[];
+  /** Caches of the objects this controller creates: an event enqueues their controller owner. */
+  owns?: AnyCacheDecl[];
   /** Other objects whose changes concern primaries. */
   watches?: Watch[];
   concurrency?: number;
@@ -90,6 +89,8 @@ export interface ManagerOptions {
   informerDefaults?: Partial<InformerOptions<AnyObject>>;
   defaultConcurrency?: number;
   queue?: { baseDelayMs?: number; maxDelayMs?: number };
+  /** How long start waits for every cache to list before it gives up, naming the ones that did not (default 2 min). */
+  cacheSyncTimeoutMs?: number;
 }
 
 interface RunningController {
@@ -104,9 +105,10 @@ interface RunningController {
  * controllers. Caches start at once, so a standby is warm and /readyz means synced;
  * workers start only once this process leads.
  */
-export class Manager {
+export class Manager implements CacheSource {
   private readonly opts: ManagerOptions;
   private readonly informers = new Map<string, Informer>();
+  private readonly decls = new Map<string, CacheDecl>();
   private readonly controllers: RunningController[] = [];
   private started = false;
   private leading = false;
@@ -119,19 +121,26 @@ export class Manager {
   }
 
   /**
-   * The shared informer for a resource and label selector (created on first use; call
-   * before start). `transform` applies when this call creates it: the first caller decides.
+   * The shared cache of a declaration (created on first use; call before start). A
+   * resource and selector has one declaration: another one for it is a conflict, so no
+   * controller silently inherits a cache shaped for someone else.
    */
-  informer<T extends AnyObject = AnyObject>(resource: ResourceType, opts: { labelSelector?: string; transform?: (obj: T) => T } = {}): Informer<T> {
-    const id = `${resource.group}/${resource.plural}?${opts.labelSelector ?? ''}`;
+  cache<T extends AnyObject>(decl: CacheDecl<T>): Informer<T> {
+    const id = `${decl.resource.group}/${decl.resource.plural}?${decl.labelSelector ?? ''}`;
+    const known = this.decls.get(id);
+    if (known && known !== (decl as unknown as CacheDecl)) {
+      throw new Error(`Cache conflict: ${decl.resource.plural}${decl.labelSelector ? ` [${decl.labelSelector}]` : ''} is declared twice (as "${known.name}" and "${decl.name}"); declare each cache once, in operator/domain/caches.ts`);
+    }
     let inf = this.informers.get(id);
     if (!inf) {
-      const transform = opts.transform as ((obj: AnyObject) => AnyObject) | undefined;
-      inf = new Informer(this.opts.client, { ...this.opts.informerDefaults, resource, labelSelector: opts.labelSelector, ...(transform ? { transform } : {}) }, this.opts.log, {
+      const transform = decl.transform as ((obj: AnyObject) => AnyObject) | undefined;
+      inf = new Informer(this.opts.client, { ...this.opts.informerDefaults, resource: decl.resource, labelSelector: decl.labelSelector, ...(transform ? { transform } : {}) }, this.opts.log, {
         onWatchRestart: (r, reason) => this.opts.metrics.watchRestarts.inc({ resource: r, reason }),
         onEvent: (r, type) => this.opts.metrics.watchEvents.inc({ resource: r, type }),
       });
+      for (const [name, fn] of Object.entries(decl.indexes ?? {})) inf.addIndexer(name, fn as (o: AnyObject) => string[]);
       this.informers.set(id, inf);
+      this.decls.set(id, decl as unknown as CacheDecl);
       if (this.started) inf.start();
     }
     return inf as unknown as Informer<T>;
@@ -146,7 +155,7 @@ export class Manager {
     };
     const own = this.opts.ownWrites;
     const ours = (o: AnyObject) => !!own?.has(o);
-    this.informer(spec.for).addHandler({
+    this.cache(spec.for).addHandler({
       onAdd: (o) => enqueue([keyOf(o)]),
       onUpdate: (old, o) => {
         if (old !== o && ours(o)) return;
@@ -154,16 +163,14 @@ export class Manager {
       },
       onDelete: (o) => enqueue([keyOf(o)]),
     });
-    const owned = new Set((spec.owns ?? []).map((o) => o.resource));
-    const watches: Watch[] = [
-      ...(spec.owns ?? []).map((o) => ({ resource: o.resource, labelSelector: o.labelSelector, map: ownerKeys(spec.for.kind, spec.for.namespaced) })),
-      ...(spec.watches ?? []),
-    ];
+    const owned = new Set<AnyCacheDecl>(spec.owns ?? []);
+    const primary = spec.for.resource;
+    const watches: Watch[] = [...(spec.owns ?? []).map((cache) => ({ cache, map: ownerKeys(primary.kind, primary.namespaced) })), ...(spec.watches ?? [])];
     for (const w of watches) {
       const delay = w.coalesceMs ?? 0;
       // An owned object in the state our own write made is no news; its deletion always is.
-      const skip = (o: AnyObject) => owned.has(w.resource) && ours(o);
-      this.informer(w.resource, { labelSelector: w.labelSelector }).addHandler({
+      const skip = (o: AnyObject) => owned.has(w.cache) && ours(o);
+      this.cache(w.cache).addHandler({
         onAdd: (o) => !skip(o) && enqueue(w.map(o), delay),
         onUpdate: (old, o) => {
           if (old === o) return enqueue(w.map(o), delay); // resync
@@ -194,8 +201,25 @@ export class Manager {
     for (const rc of this.controllers) this.startWorkers(rc);
   }
 
-  waitForSync(): Promise<void> {
-    return Promise.all([...this.informers.values()].map((i) => i.synced)).then(() => undefined);
+  /**
+   * Resolves once every cache has listed; rejects after the sync timeout, naming each
+   * cache that did not and the likely cause (a CRD or a permission missing).
+   */
+  async waitForSync(): Promise<void> {
+    const timeoutMs = this.opts.cacheSyncTimeoutMs ?? 120_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const pending = [...this.informers.values()].filter((i) => !i.hasSynced());
+        const what = pending.map((i) => `${i.name} (${likelyCause(i.lastError) ?? (i.lastError ? errorMessage(i.lastError) : 'no answer yet')})`);
+        reject(new Error(`Caches not synced after ${Math.round(timeoutMs / 1000)}s: ${what.join('; ')}`));
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([Promise.all([...this.informers.values()].map((i) => i.synced)), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** True once every cache has listed. */

@@ -1,5 +1,6 @@
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { errorMessage, isConflict } from '../runtime/errors.ts';
 import type { AnyObject, KubeClient } from '../runtime/kube/client.ts';
@@ -23,13 +24,19 @@ export type Validator = (req: AdmissionRequest) => string | undefined | Promise<
 
 export const WEBHOOK_PATH = '/validate';
 
+/** A handler of one path on the TLS listener. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
 /**
- * The TLS listener for the validating webhook. Validators are registered per kind and
- * read only from the operator's caches, so admission never waits on the API server.
+ * The operator's TLS listener, routing by path: `/validate` (the validating webhook),
+ * `/readyz`, and whatever routes modules add (the authentication webhook for API keys,
+ * later). Validators are registered per kind and read only from the operator's caches,
+ * so admission never waits on the API server.
  */
 export class WebhookServer {
   private readonly server: Server;
   private readonly validators = new Map<string, Validator[]>();
+  private readonly routes = new Map<string, RouteHandler>();
   private readonly log: Logger;
   private readonly address: { host: string; port: number };
   private readonly isReady: () => boolean;
@@ -39,14 +46,10 @@ export class WebhookServer {
     this.log = log.child({ server: 'webhook' });
     this.address = address;
     this.isReady = isReady;
-    this.server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (path === '/readyz') {
-        res.writeHead(isReady() ? 200 : 503).end();
-        return;
-      }
-      if (req.method !== 'POST' || path !== WEBHOOK_PATH) {
-        res.writeHead(404).end();
+    this.route('/readyz', (_req, res) => res.writeHead(isReady() ? 200 : 503).end());
+    this.route(WEBHOOK_PATH, (req, res) => {
+      if (req.method !== 'POST') {
+        res.writeHead(405, { allow: 'POST' }).end();
         return;
       }
       readBody(req)
@@ -56,6 +59,17 @@ export class WebhookServer {
           (err: unknown) => res.writeHead(400, { 'content-type': 'text/plain' }).end(errorMessage(err)),
         );
     });
+    this.server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
+      const handler = this.routes.get((req.url ?? '/').split('?')[0]!);
+      if (handler) handler(req, res);
+      else res.writeHead(404).end();
+    });
+  }
+
+  /** Adds a route (before start); a path has one handler. */
+  route(path: string, handler: RouteHandler): void {
+    if (this.routes.has(path)) throw new Error(`Route ${path} is registered twice on the webhook listener`);
+    this.routes.set(path, handler);
   }
 
   register(kind: string, validator: Validator): void {

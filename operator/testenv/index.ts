@@ -1,7 +1,7 @@
 // Helpers for integration tests (*.itest.ts), which run against the control plane
 // started by ./global-setup.ts.
 //
-//   import { kubectl, eventually, uniqueName, testKubeconfig } from '../testenv/index.ts';
+//   import { kubectl, eventually, uniqueName, testKubeconfig } from './index.ts';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';

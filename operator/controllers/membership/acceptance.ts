@@ -1,5 +1,5 @@
 import type { Membership, Organization } from '../../api/index.ts';
-import type { Informer } from '../../runtime/cache.ts';
+import type { Domain } from '../../domain/lookups.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { isConflict } from '../../runtime/errors.ts';
@@ -7,7 +7,7 @@ import type { KubeClient } from '../../runtime/kube/client.ts';
 import { ObjectWriter } from '../../runtime/apply.ts';
 import { verifyToken } from '../../invitations/token.ts';
 import type { AcceptBackend, AcceptResult, AcceptView } from '../../servers/accept.ts';
-import { Index, organizationOf } from '../caches.ts';
+import { Index } from '../../domain/caches.ts';
 import { Kinds } from '../shared.ts';
 
 /** The field manager of acceptedAt: the acceptance page, not the reconciler, records it. */
@@ -25,16 +25,14 @@ type Refusal = Exclude<AcceptView, { state: 'valid' }>;
 export class MembershipAcceptance implements AcceptBackend {
   private readonly client: KubeClient;
   private readonly writer: ObjectWriter;
-  private readonly members: Informer<Membership>;
-  private readonly orgs: Informer<Organization>;
+  private readonly domain: Domain;
   private readonly signingKey: Buffer;
   private readonly clock: Clock;
 
-  constructor(opts: { client: KubeClient; members: Informer<Membership>; orgs: Informer<Organization>; signingKey: Buffer; clock: Clock }) {
+  constructor(opts: { client: KubeClient; domain: Domain; signingKey: Buffer; clock: Clock }) {
     this.client = opts.client;
     this.writer = new ObjectWriter(opts.client);
-    this.members = opts.members;
-    this.orgs = opts.orgs;
+    this.domain = opts.domain;
     this.signingKey = opts.signingKey;
     this.clock = opts.clock;
   }
@@ -70,7 +68,7 @@ export class MembershipAcceptance implements AcceptBackend {
         : { state: 'invalid', message: 'This invitation link is not valid. Check that you opened the whole link from the email.' };
     }
     const { claims } = verified;
-    const cached = this.members.byIndex(Index.uid, claims.uid)[0];
+    const cached = this.domain.memberships.byIndex(Index.uid, claims.uid)[0];
     const m = cached && (await this.client.get<Membership>(Kinds.Membership, cached.metadata.name, cached.metadata.namespace));
     if (!m || m.metadata.uid !== claims.uid || m.metadata.deletionTimestamp || m.spec.email.toLowerCase() !== claims.email.toLowerCase()) {
       return { state: 'unknown', message: 'This invitation no longer exists. Ask an administrator of the organization to invite you again.' };
@@ -81,6 +79,6 @@ export class MembershipAcceptance implements AcceptBackend {
     if (!inv?.sentAt || inv.attempts !== claims.attempt) {
       return { state: 'expired', message: 'A newer invitation was sent for this membership. Use the link in the most recent email.' };
     }
-    return { membership: m, org: organizationOf(this.orgs, m.metadata.namespace) };
+    return { membership: m, org: this.domain.organizationOf(m.metadata.namespace) };
   }
 }

@@ -2,21 +2,20 @@ import { isDeepStrictEqual } from 'node:util';
 import { MembershipConditions } from '../../api/constants.ts';
 import type { Membership, MembershipStatus, Organization } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
-import type { Informer } from '../../runtime/cache.ts';
+import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
-import { setConditions } from '../../runtime/conditions.ts';
+import { STALLED, replaceConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
 import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
-import { Index, emailKey, memberships, organizationOf, organizations, ownedBindings, ownedRbac } from '../caches.ts';
+import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { memberAccess } from '../organization/rbac.ts';
-import { platformSettings } from '../platformconfig/controller.ts';
-import type { PlatformSettings } from '../platformconfig/logic.ts';
-import { Kinds, MANAGED_BY_SELECTOR } from '../shared.ts';
+import { memberAccess } from '../../domain/rbac.ts';
+import type { PlatformSettings } from '../../domain/settings.ts';
+import { Kinds } from '../shared.ts';
 import { MembershipReasons, RESEND_LIMIT_PER_ORG, RESEND_MIN_INTERVAL_MS, RESEND_WINDOW_MS, membershipConditions, nextCheck, phaseOf, planInvitation, resendHeldCondition } from './logic.ts';
 import type { Invitation, InvitationPlan, ResendPolicy } from './logic.ts';
 import type { InvitationMailer } from './mail.ts';
@@ -37,11 +36,9 @@ export interface MembershipOptions {
 export class MembershipReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
   private readonly opts: MembershipOptions;
-  private readonly members: Informer<Membership>;
-  private readonly orgs: Informer<Organization>;
-  private readonly bindings: Informer<ObjectBody>;
-  private readonly roles: Informer<ObjectBody>;
-  private readonly settings: () => PlatformSettings;
+  private readonly members: CacheReader<Membership>;
+  private readonly bindings: CacheReader<ObjectBody>;
+  private readonly roles: CacheReader<ObjectBody>;
   /** Message-IDs the mail server accepted whose "sent" is not recorded yet: never sent again. */
   private readonly accepted = new Set<string>();
   /**
@@ -57,11 +54,9 @@ export class MembershipReconciler implements Reconciler {
   constructor(deps: ControllerDeps, opts: MembershipOptions) {
     this.deps = deps;
     this.opts = opts;
-    this.members = memberships(deps.manager);
-    this.orgs = organizations(deps.manager);
-    this.bindings = ownedBindings(deps.manager);
-    this.roles = ownedRbac.roles(deps.manager);
-    this.settings = platformSettings(deps);
+    this.members = deps.caches.cache(Caches.memberships);
+    this.bindings = deps.caches.cache(Caches.ownedRoleBindings);
+    this.roles = deps.caches.cache(Caches.ownedRoles);
   }
 
   async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
@@ -71,8 +66,8 @@ export class MembershipReconciler implements Reconciler {
       return; // the garbage collector removes the RoleBinding with it
     }
     const namespace = m.metadata.namespace!;
-    const org = organizationOf(this.orgs, namespace);
-    const settings = this.settings();
+    const org = this.deps.domain.organizationOf(namespace);
+    const settings = this.deps.domain.settings();
     const blocked = this.blocked(m, org);
     if (blocked) {
       await this.revokeAccess(m);
@@ -214,7 +209,7 @@ export class MembershipReconciler implements Reconciler {
         },
       };
     }
-    const read = await this.deps.writer.client.get<Membership>(Kinds.Membership, cached.metadata.name, cached.metadata.namespace);
+    const read = await this.deps.store.get<Membership>(Kinds.Membership, cached.metadata.name, cached.metadata.namespace);
     if (!read) return undefined;
     const recorded = await this.recordAttempt(read, settings.invitationTTLMs, now);
     let m = recorded.membership;
@@ -244,63 +239,67 @@ export class MembershipReconciler implements Reconciler {
 
   /** Compare-and-swap of status.invitation under its own field manager. */
   private async writeInvitation(m: Membership, invitation: Invitation): Promise<Membership> {
-    const written = await this.deps.writer.applyStatus(Kinds.Membership, m, { invitation }, { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: m.metadata.resourceVersion });
+    const written = await this.deps.store.applyStatus(Kinds.Membership, m, { invitation }, { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: m.metadata.resourceVersion });
     return written ?? m;
   }
 
   /** Binds the member's own Role (its roleRef never changes; a new role or apps limit only rewrites the rules). */
   private async grantAccess(access: ReturnType<typeof memberAccess>): Promise<void> {
     const { name, namespace } = access.role.metadata as { name: string; namespace: string };
-    if (needsApply(this.roles.getByName(name, namespace), access.role, ['rules'])) await this.deps.writer.apply(Resources.Role, access.role);
+    if (needsApply(this.roles.getByName(name, namespace), access.role, ['rules'])) await this.deps.store.apply(Resources.Role, access.role);
     if (needsApply(this.bindings.getByName(name, namespace) as ObjectBody | undefined, access.roleBinding, ['roleRef', 'subjects'])) {
-      await this.deps.writer.apply(Resources.RoleBinding, access.roleBinding);
+      await this.deps.store.apply(Resources.RoleBinding, access.roleBinding);
     }
   }
 
   /** Removes the RoleBinding (and per-member Role) this Membership owns, if any. */
   private async revokeAccess(m: Membership): Promise<void> {
     for (const rb of this.bindings.byIndex(Index.owner, m.metadata.uid!)) {
-      await this.deps.writer.client.delete(Resources.RoleBinding, rb.metadata.name!, rb.metadata.namespace, { uid: rb.metadata.uid });
-      await this.deps.writer.client.delete(Resources.Role, rb.metadata.name!, rb.metadata.namespace);
+      await this.deps.store.delete(Resources.RoleBinding, rb.metadata.name!, rb.metadata.namespace, { uid: rb.metadata.uid });
+      await this.deps.store.delete(Resources.Role, rb.metadata.name!, rb.metadata.namespace);
     }
   }
 
+  /** Writes phase and the whole condition set (a type no longer reported is removed), Stalled when retrying cannot help. */
   private async writeStatus(m: Membership, phase: MembershipStatus['phase'], conditions: ConditionInput[]): Promise<void> {
+    const ready = conditions.find((c) => c.type === MembershipConditions.Ready);
+    const all = ready && ready.status === 'False' && STALLED_REASONS.has(ready.reason) ? [...conditions, { ...ready, type: STALLED, status: 'True' as const }] : conditions;
     const status = {
       phase,
       observedGeneration: m.metadata.generation,
-      conditions: setConditions(m.status?.conditions, conditions, m.metadata.generation, this.deps.clock.now()),
+      conditions: replaceConditions(m.status?.conditions, all, m.metadata.generation, this.deps.clock.now()),
     };
-    const written = await this.deps.writer.applyStatus(Kinds.Membership, m, status);
-    const ready = conditions.find((c) => c.type === MembershipConditions.Ready);
+    const written = await this.deps.store.applyStatus(Kinds.Membership, m, status);
     if (written && ready?.status === 'False' && ready.reason !== MembershipReasons.InvitationPending) this.deps.recorder.event(m, 'Warning', ready.reason, ready.message);
   }
 }
 
 class MailUnconfirmed extends Error {}
 
+/** Ready reasons that retrying cannot fix: the Membership (or another one) must change. */
+const STALLED_REASONS = new Set<string>([MembershipReasons.DuplicateEmail, MembershipReasons.RecipientRejected]);
+
 export function membershipController(deps: ControllerDeps, opts: MembershipOptions, concurrency?: number): ControllerSpec {
   const reconciler = new MembershipReconciler(deps, opts);
-  const members = memberships(deps.manager);
+  const members = deps.caches.cache(Caches.memberships);
   const inNamespace = (ns: string | undefined) => (ns ? members.byIndex(Index.namespace, ns).map(keyOf) : []);
   return {
     name: 'membership',
-    for: Kinds.Membership,
+    for: Caches.memberships,
     // Accepting an invitation writes status.acceptedAt (the acceptance page, possibly another replica).
     statusChanged: (a, b) => (a as Membership).status?.acceptedAt !== (b as Membership).status?.acceptedAt,
-    owns: [{ resource: Resources.RoleBinding, labelSelector: MANAGED_BY_SELECTOR }],
+    owns: [Caches.ownedRoleBindings],
     watches: [
       // An organization appearing, going, or having its namespace recorded concerns its memberships (not its member counts).
       {
-        resource: Kinds.Organization,
-        map: (o) => inNamespace((o as Organization).status?.namespace ?? (o as Organization).spec.namespace),
+        cache: Caches.organizations,
+        map: (o) => inNamespace((o as Organization).status?.namespace),
         changed: (a, b) => (a as Organization).status?.namespace !== (b as Organization).status?.namespace || !!b.metadata.deletionTimestamp !== !!a.metadata.deletionTimestamp,
       },
       // userPrefix and invitationTTL concern every membership.
-      { resource: Kinds.PlatformConfig, map: () => members.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
+      { cache: Caches.platformConfigs, map: () => members.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
     ],
     reconciler,
     concurrency,
   };
 }
-

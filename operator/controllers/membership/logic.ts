@@ -4,6 +4,9 @@ import { rfc3339 } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { formatDuration } from '../../runtime/config.ts';
 import { invitationMessageId } from '../../invitations/message.ts';
+import { isActiveMember } from '../../domain/members.ts';
+
+export { isActiveMember };
 
 /** Invitations sent automatically (the first and resends on expiry); a resend annotation always sends one more, within the resend limits. */
 export const MAX_AUTOMATIC_ATTEMPTS = 3;
@@ -159,11 +162,6 @@ export function resendHeldCondition(hold: ResendHold): ConditionInput {
     reason: MembershipReasons.ResendRateLimited,
     message: `The resend asked for through ${RESEND_INVITATION_ANNOTATION} is held until ${rfc3339(hold.until)}: ${why}; it goes out then by itself`,
   };
-}
-
-/** A member whose role is bound: accepted (or automatic) and not suspended. */
-export function isActiveMember(m: Membership): boolean {
-  return !m.spec.suspended && (isAutomatic(m) || !!m.status?.acceptedAt);
 }
 
 export function phaseOf(m: Membership, now: Date): MembershipPhase {

@@ -1,24 +1,12 @@
 import type { Membership, Organization } from '../../api/index.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
-import { isActiveAdministrator } from '../membership/admission.ts';
-import { missingCapability } from './admission.ts';
+import { isActiveAdministrator } from '../../domain/members.ts';
+import { OrganizationConditions, OrganizationReasons } from '../../api/constants.ts';
+import { missingCapability } from '../../domain/organizations.ts';
 
-export const OrganizationCheckReasons = {
-  CapabilitiesRespected: 'CapabilitiesRespected',
-  CapabilityMissing: 'CapabilityMissing',
-  TargetsResolved: 'TargetsResolved',
-  TargetNotFound: 'TargetNotFound',
-  AdministratorActive: 'AdministratorActive',
-  NoActiveAdministrator: 'NoActiveAdministrator',
-} as const;
-
-/** Condition types reported besides those of the API module. */
-export const ExtraConditions = {
-  CapabilitiesRespected: 'CapabilitiesRespected',
-  MiniAppTargetsResolved: 'MiniAppTargetsResolved',
-  AdministratorActive: 'AdministratorActive',
-} as const;
+const OrganizationCheckReasons = OrganizationReasons;
+const ExtraConditions = OrganizationConditions;
 
 export interface MemberCounts {
   active: number;

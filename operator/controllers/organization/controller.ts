@@ -1,27 +1,24 @@
 import { OrganizationConditions } from '../../api/constants.ts';
-import type { Membership, Organization, OrganizationStatus } from '../../api/index.ts';
+import type { Organization, OrganizationStatus } from '../../api/index.ts';
+import { Caches, Index, targetKey } from '../../domain/caches.ts';
+import type { Namespace } from '../../domain/caches.ts';
+import { operatorNamespaceAccess, organizationClusterAccess, organizationClusterName, roleTableClusterRoles } from '../../domain/rbac.ts';
+import type { NamespaceAccess } from '../../domain/rbac.ts';
 import { needsApply } from '../../runtime/apply.ts';
-import type { Informer } from '../../runtime/cache.ts';
+import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
-import { setConditions } from '../../runtime/conditions.ts';
-import type { ConditionInput } from '../../runtime/conditions.ts';
+import { conditionsFromChecks, replaceConditions, setConditions } from '../../runtime/conditions.ts';
+import type { Check, ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ResourceType } from '../../runtime/kube/resource.ts';
-import { Index, allNamespaces, memberships, organizationOf, organizations, ownedBindings, ownedRbac } from '../caches.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { isActiveMember } from '../membership/logic.ts';
-import { platformSettings } from '../platformconfig/controller.ts';
-import type { PlatformSettings } from '../platformconfig/logic.ts';
-import { Annotations, CONFIRM_DELETE_VALUE, Kinds, MANAGED_BY_SELECTOR } from '../shared.ts';
+import { Annotations, CONFIRM_DELETE_VALUE, Kinds } from '../shared.ts';
 import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from './checks.ts';
-import { checkIcon, iconBytes } from './icon.ts';
+import { IconReasons, checkIcon, iconBytes } from './icon.ts';
 import { OrganizationReasons, claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
-import type { Namespace } from './logic.ts';
-import { operatorNamespaceAccess, organizationClusterAccess, organizationClusterName, organizationRoles } from './rbac.ts';
-import type { NamespaceAccess } from './rbac.ts';
 
 export const ORGANIZATION_FINALIZER = 'miniapps.dev/organization';
 
@@ -31,34 +28,33 @@ const RECHECK_TERMINATING_MS = 2_000;
 const RECHECK_ICON_MS = 10 * 60_000;
 
 
+/** Namespace problems that retrying cannot fix: the spec (or the namespace's opt-in) must change. */
+const STALLED_NAMESPACE = new Set<string>([OrganizationReasons.InvalidNamespaceName, OrganizationReasons.NamespaceReserved, OrganizationReasons.NamespaceConflict, OrganizationReasons.NamespaceNotAdoptable]);
+/** Icon problems that retrying cannot fix (a missing icon may still appear). */
+const STALLED_ICON = new Set<string>([IconReasons.IconNotAnImage, IconReasons.IconTooLarge, IconReasons.IconTooWide]);
+
 export class OrganizationReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
-  private readonly orgs: Informer<Organization>;
-  private readonly namespaces: Informer<Namespace>;
-  private readonly members;
-  private readonly roles: Informer<ObjectBody>;
-  private readonly clusterRoles: Informer<ObjectBody>;
-  private readonly clusterRoleBindings: Informer<ObjectBody>;
-  private readonly superApps: Informer<AnyObject>;
-  private readonly miniApps: Informer<AnyObject>;
-  private readonly bindings: Informer<ObjectBody>;
-  private readonly settings: () => PlatformSettings;
+  private readonly orgs: CacheReader<Organization>;
+  private readonly namespaces: CacheReader<Namespace>;
+  private readonly clusterRoles: CacheReader<ObjectBody>;
+  private readonly clusterRoleBindings: CacheReader<ObjectBody>;
+  private readonly bindings: CacheReader<ObjectBody>;
+  private readonly superApps: CacheReader<AnyObject>;
+  private readonly miniApps: CacheReader<AnyObject>;
   private readonly namespaceAccess?: NamespaceAccess;
 
   constructor(deps: ControllerDeps, opts: OrganizationOptions = {}) {
     this.deps = deps;
     this.namespaceAccess = opts.namespaceAccess;
-    const m = deps.manager;
-    this.orgs = organizations(m);
-    this.members = memberships(m);
-    this.namespaces = allNamespaces<Namespace>(m);
-    this.roles = ownedRbac.roles(m);
-    this.bindings = ownedBindings(m);
-    this.clusterRoles = ownedRbac.clusterRoles(m);
-    this.clusterRoleBindings = ownedRbac.clusterRoleBindings(m);
-    this.superApps = namespaced(m.informer(Kinds.SuperApp));
-    this.miniApps = namespaced(m.informer(Kinds.MiniApp));
-    this.settings = platformSettings(deps);
+    const c = deps.caches;
+    this.orgs = c.cache(Caches.organizations);
+    this.namespaces = c.cache(Caches.namespaces);
+    this.bindings = c.cache(Caches.ownedRoleBindings);
+    this.clusterRoles = c.cache(Caches.ownedClusterRoles);
+    this.clusterRoleBindings = c.cache(Caches.ownedClusterRoleBindings);
+    this.superApps = c.cache(Caches.superApps);
+    this.miniApps = c.cache(Caches.miniApps);
   }
 
   async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
@@ -67,34 +63,34 @@ export class OrganizationReconciler implements Reconciler {
     if (org.metadata.deletionTimestamp) return this.finalize(org);
     // The finalizer and the namespace are independent (the namespace's ownerReference
     // already ties it to the organization): one round trip for both.
-    const nsName = namespaceNameFor(org, this.settings().namespacePrefix.organization);
-    const [withFinalizer, ns] = await Promise.all([this.deps.writer.addFinalizer(Kinds.Organization, org, ORGANIZATION_FINALIZER), this.ensureNamespace(org, nsName)]);
+    const nsName = namespaceNameFor(org, this.deps.domain.settings().namespacePrefix.organization);
+    const [withFinalizer, ns] = await Promise.all([this.deps.store.addFinalizer(Kinds.Organization, org, ORGANIZATION_FINALIZER), this.ensureNamespace(org, nsName)]);
     org = withFinalizer;
-    const conditions: ConditionInput[] = [ns.condition];
+    // The readiness chain, in order; the first gating check that fails is Ready's reason.
+    const checks: Check[] = [{ condition: ns.condition, gatesReady: true, stalled: STALLED_NAMESPACE.has(ns.condition.reason) }];
     let requeueAfterMs = ns.requeueAfterMs;
-    const members = ns.ok ? this.members.byIndex(Index.namespace, nsName) : [];
     // Counts only from a namespace that is the organization's; otherwise the last ones stand.
-    const counts = ns.ok ? countMembers(members) : undefined;
+    let counts: ReturnType<typeof countMembers> | undefined;
     if (ns.ok) {
-      conditions.push(await this.ensureRbac(org, nsName, members));
-      conditions.push(capabilityCheck(org, this.superApps.byIndex(Index.namespace, nsName), this.miniApps.byIndex(Index.namespace, nsName)));
-      const admins = administratorCheck(counts!, members.length);
-      if (admins) conditions.push(admins);
+      const members = this.deps.domain.membersOf(nsName);
+      counts = countMembers(members);
+      checks.push({ condition: await this.ensureRbac(org, nsName), gatesReady: true });
+      checks.push({ condition: capabilityCheck(org, this.superApps.byIndex(Index.namespace, nsName), this.miniApps.byIndex(Index.namespace, nsName)), gatesReady: true, stalled: true });
       if (org.spec.icon) {
-        conditions.push(await this.iconCondition(org, nsName));
+        const icon = await this.iconCondition(org, nsName);
+        checks.push({ condition: icon, gatesReady: true, stalled: STALLED_ICON.has(icon.reason) });
         requeueAfterMs = Math.min(requeueAfterMs ?? RECHECK_ICON_MS, RECHECK_ICON_MS);
       }
+      const admins = administratorCheck(counts, members.length);
+      if (admins) checks.push({ condition: admins, gatesReady: false });
     }
     const targets = targetsCheck(org, (o, name) => {
-      const target = this.orgs.getByName(o);
-      const targetNs = target?.status?.namespace;
+      const targetNs = this.orgs.getByName(o)?.status?.namespace;
       return !!targetNs && this.superApps.getByName(name, targetNs) !== undefined;
     });
-    if (targets) conditions.push(targets);
-
-    const failed = conditions.find((c) => c.status === 'False' && (c.type === OrganizationConditions.NamespaceReady || c.type === OrganizationConditions.RBACReady));
-    conditions.push(failed ? { ...failed, type: OrganizationConditions.Ready } : { type: OrganizationConditions.Ready, status: 'True', reason: OrganizationReasons.Ready, message: 'The organization is ready' });
-    await this.writeStatus(org, conditions, { ...(ns.recordName ? { namespace: nsName } : {}), ...(counts ? { members: counts } : {}) });
+    if (targets) checks.push({ condition: targets, gatesReady: false });
+    const conditions = conditionsFromChecks(checks, { reason: OrganizationReasons.Ready, message: 'The organization is ready' });
+    await this.writeStatus(org, conditions, { ...(ns.recordName ? { namespace: nsName } : {}), ...(counts ? { members: counts } : {}) }, 'replace');
     return requeueAfterMs ? { requeueAfterMs } : undefined;
   }
 
@@ -117,7 +113,7 @@ export class OrganizationReconciler implements Reconciler {
     }
     if (plan.action === 'create') {
       try {
-        await this.deps.writer.create(Resources.Namespace, desiredNamespace(org, nsName, true));
+        await this.deps.store.create(Resources.Namespace, desiredNamespace(org, nsName, true));
       } catch (err) {
         // Someone else's namespace appeared first: decide again once the cache shows it.
         if (isAlreadyExists(err)) throw new Error(`Namespace ${nsName} appeared meanwhile; deciding again`, { cause: err });
@@ -140,17 +136,19 @@ export class OrganizationReconciler implements Reconciler {
     };
   }
 
-  /** The organization's Roles, and who may read or administer the Organization itself. */
-  private async ensureRbac(org: Organization, nsName: string, members: Membership[]): Promise<ConditionInput> {
-    const settings = this.settings();
-    const active = members.filter(isActiveMember).map((m) => ({ email: m.spec.email, role: m.spec.role }));
-    const cluster = organizationClusterAccess(org, active, settings);
-    // Independent objects, applied side by side: a new organization costs one round trip here, not eight.
+  /**
+   * The role table's shared ClusterRoles (made once for the platform), who may read or
+   * administer the Organization itself, and the operator's own access in the namespace.
+   */
+  private async ensureRbac(org: Organization, nsName: string): Promise<ConditionInput> {
+    const active = this.deps.domain.activeMembersOf(nsName).map((m) => ({ email: m.spec.email, role: m.spec.role }));
+    const cluster = organizationClusterAccess(org, active, this.deps.domain.settings());
+    // Independent objects, applied side by side.
     const pending: Promise<void>[] = [];
-    const ensure = (rt: ResourceType, cache: Informer<ObjectBody>, obj: ObjectBody, fields: string[]) => {
+    const ensure = (rt: ResourceType, cache: CacheReader<ObjectBody>, obj: ObjectBody, fields: string[]) => {
       if (needsApply(cache.getByName(obj.metadata.name!, obj.metadata.namespace), obj, fields)) pending.push(this.applyOrReport(rt, obj, OrganizationConditions.RBACReady, org));
     };
-    for (const role of organizationRoles(org, nsName)) ensure(Resources.Role, this.roles, role, ['rules']);
+    for (const cr of roleTableClusterRoles()) ensure(Resources.ClusterRole, this.clusterRoles, cr, ['rules']);
     if (this.namespaceAccess) ensure(Resources.RoleBinding, this.bindings, operatorNamespaceAccess(org, nsName, this.namespaceAccess), ['roleRef', 'subjects']);
     for (const cr of cluster.clusterRoles) ensure(Resources.ClusterRole, this.clusterRoles, cr, ['rules']);
     for (const crb of cluster.clusterRoleBindings) ensure(Resources.ClusterRoleBinding, this.clusterRoleBindings, crb, ['roleRef', 'subjects']);
@@ -161,17 +159,22 @@ export class OrganizationReconciler implements Reconciler {
       if (wanted.has(name)) continue;
       for (const [rt, cache] of [[Resources.ClusterRoleBinding, this.clusterRoleBindings], [Resources.ClusterRole, this.clusterRoles]] as const) {
         const have = cache.getByName(name);
-        if (have?.metadata.ownerReferences?.some((r) => r.uid === org.metadata.uid)) pending.push(this.deps.writer.client.delete(rt, name, undefined, { uid: have.metadata.uid }).then(() => undefined));
+        if (have?.metadata.ownerReferences?.some((r) => r.uid === org.metadata.uid)) pending.push(this.deps.store.delete(rt, name, undefined, { uid: have.metadata.uid }).then(() => undefined));
       }
     }
     await Promise.all(pending);
-    return { type: OrganizationConditions.RBACReady, status: 'True', reason: 'RBACApplied', message: `Roles for the 4 organization roles are in namespace ${nsName}; ${active.length} active member(s) may read the Organization` };
+    return {
+      type: OrganizationConditions.RBACReady,
+      status: 'True',
+      reason: OrganizationReasons.RBACApplied,
+      message: `The role table's ClusterRoles are in place; ${active.length} active member(s) may read the Organization`,
+    };
   }
 
   /** Applies an owned object; a failure becomes a False condition, a Warning event and a retry. */
   private async applyOrReport(rt: ResourceType, obj: ObjectBody, conditionType: string, org: Organization): Promise<void> {
     try {
-      await this.deps.writer.apply(rt, obj);
+      await this.deps.store.apply(rt, obj);
     } catch (err) {
       await this.reportApplyFailure(org, rt, obj.metadata.name!, conditionType, err);
     }
@@ -179,15 +182,15 @@ export class OrganizationReconciler implements Reconciler {
 
   private async reportApplyFailure(org: Organization, rt: ResourceType, name: string, conditionType: string, err: unknown): Promise<never> {
     const message = `${rt.kind} ${name} could not be applied: ${errorMessage(err)}`;
-    const failed: ConditionInput = { type: conditionType, status: 'False', reason: 'ApplyFailed', message };
-    await this.writeStatus(org, [failed, { ...failed, type: OrganizationConditions.Ready }]);
+    const failed: ConditionInput = { type: conditionType, status: 'False', reason: OrganizationReasons.ApplyFailed, message };
+    await this.writeStatus(org, [failed, { ...failed, type: OrganizationConditions.Ready }], {}, 'merge');
     throw new Error(message, { cause: err });
   }
 
   private async iconCondition(org: Organization, nsName: string): Promise<ConditionInput> {
     const ref = org.spec.icon!;
     const rt = ref.kind === 'Secret' ? Resources.Secret : Resources.ConfigMap;
-    const holder = await this.deps.writer.client.get<AnyObject & { data?: Record<string, string>; binaryData?: Record<string, string> }>(rt, ref.name, nsName);
+    const holder = await this.deps.store.get<AnyObject & { data?: Record<string, string>; binaryData?: Record<string, string> }>(rt, ref.name, nsName);
     return checkIcon(ref, iconBytes(holder, ref.kind, ref.key));
   }
 
@@ -204,19 +207,18 @@ export class OrganizationReconciler implements Reconciler {
       const held: ConditionInput = {
         type: OrganizationConditions.Ready,
         status: 'False',
-        reason: 'DeletionNotConfirmed',
+        reason: OrganizationReasons.DeletionNotConfirmed,
         message: `Deletion is on hold and nothing was removed: annotate the Organization with ${Annotations.confirmDelete}="${CONFIRM_DELETE_VALUE}" to delete it and everything in it`,
       };
-      await this.writeStatus(org, [held]);
+      await this.writeStatus(org, [held], {}, 'merge');
       return;
     }
     const nsName = org.status?.namespace;
     if (nsName) {
-      const client = this.deps.writer.client;
-      const ns = await client.get<Namespace>(Resources.Namespace, nsName);
+      const ns = await this.deps.store.get<Namespace>(Resources.Namespace, nsName);
       if (ns && createdFor(org, ns)) {
         if (!ns.metadata.deletionTimestamp) {
-          await client.delete(Resources.Namespace, nsName, undefined, { uid: ns.metadata.uid });
+          await this.deps.store.delete(Resources.Namespace, nsName, undefined, { uid: ns.metadata.uid });
           this.deps.recorder.event(org, 'Normal', 'NamespaceDeleting', `Deleting namespace ${nsName} and everything in it`, 'Delete');
         }
         return { requeueAfterMs: RECHECK_TERMINATING_MS };
@@ -224,11 +226,11 @@ export class OrganizationReconciler implements Reconciler {
       const claim = ns && claimOf(ns);
       if (claim?.kind === 'organization' && claim.name === org.metadata.name) {
         // Applying the namespace with nothing but its name gives up every field this field manager set: the labels.
-        await this.deps.writer.apply(Resources.Namespace, { metadata: { name: nsName } });
+        await this.deps.store.apply(Resources.Namespace, { metadata: { name: nsName } });
         this.deps.recorder.event(org, 'Normal', 'NamespaceReleased', `Released adopted namespace ${nsName}: it is kept, without the organization's labels`, 'Release');
       }
     }
-    await this.deps.writer.removeFinalizer(Kinds.Organization, org, ORGANIZATION_FINALIZER);
+    await this.deps.store.removeFinalizer(Kinds.Organization, org, ORGANIZATION_FINALIZER);
   }
 
   /**
@@ -236,30 +238,31 @@ export class OrganizationReconciler implements Reconciler {
    * keep their current values (server-side apply would otherwise remove them, and a
    * forgotten status.namespace could move the organization).
    */
-  private async writeStatus(org: Organization, conditions: ConditionInput[], fields: Partial<Pick<OrganizationStatus, 'namespace' | 'members'>> = {}): Promise<void> {
+  private async writeStatus(
+    org: Organization,
+    conditions: ConditionInput[],
+    fields: Partial<Pick<OrganizationStatus, 'namespace' | 'members'>>,
+    /** `replace`: `conditions` is the kind's whole set (a full reconcile); `merge`: they update the set (a failure, a held deletion). */
+    mode: 'replace' | 'merge',
+  ): Promise<void> {
     const namespace = fields.namespace ?? org.status?.namespace;
     const members = fields.members ?? org.status?.members;
     const status = {
       ...(namespace ? { namespace } : {}),
       ...(members ? { members } : {}),
       observedGeneration: org.metadata.generation,
-      conditions: setConditions(org.status?.conditions, conditions, org.metadata.generation, this.deps.clock.now()),
+      conditions: (mode === 'replace' ? replaceConditions : setConditions)(org.status?.conditions, conditions, org.metadata.generation, this.deps.clock.now()),
     };
-    const written = await this.deps.writer.applyStatus(Kinds.Organization, org, status);
+    const written = await this.deps.store.applyStatus(Kinds.Organization, org, status);
     if (!written) return;
     for (const c of conditions) {
       const before = org.status?.conditions?.find((x) => x.type === c.type);
-      if (c.status === 'False' && c.type !== OrganizationConditions.Ready && (before?.status !== 'False' || before.reason !== c.reason)) this.deps.recorder.event(org, 'Warning', c.reason, c.message);
+      const derived = c.type === OrganizationConditions.Ready || c.type === OrganizationConditions.Stalled;
+      if (c.status === 'False' && !derived && (before?.status !== 'False' || before.reason !== c.reason)) this.deps.recorder.event(org, 'Warning', c.reason, c.message);
     }
     const ready = conditions.find((c) => c.type === OrganizationConditions.Ready);
-    if (ready?.reason === 'DeletionNotConfirmed') this.deps.recorder.event(org, 'Warning', ready.reason, ready.message);
+    if (ready?.reason === OrganizationReasons.DeletionNotConfirmed) this.deps.recorder.event(org, 'Warning', ready.reason, ready.message);
   }
-}
-
-/** Namespaced objects of any kind, indexed by namespace. */
-function namespaced<T extends AnyObject>(inf: Informer<T>): Informer<T> {
-  inf.addIndexer(Index.namespace, (o) => (o.metadata.namespace ? [o.metadata.namespace] : []));
-  return inf;
 }
 
 export interface OrganizationOptions {
@@ -268,23 +271,28 @@ export interface OrganizationOptions {
 }
 
 export function organizationController(deps: ControllerDeps, opts: OrganizationOptions = {}, concurrency?: number): ControllerSpec {
-  const orgs = organizations(deps.manager);
   const orgOfNamespace = (o: AnyObject) => {
-    const org = organizationOf(orgs, o.metadata.namespace);
+    const org = deps.domain.organizationOf(o.metadata.namespace);
     return org ? [keyOf(org)] : [];
   };
+  const orgs = deps.caches.cache(Caches.organizations);
   return {
     name: 'organization',
-    for: Kinds.Organization,
+    for: Caches.organizations,
     // Every namespace is cached (a claimed or foreign one must be seen to be refused); the RBAC objects only if the operator made them.
-    owns: [{ resource: Resources.Namespace }, ...[Resources.Role, Resources.RoleBinding, Resources.ClusterRole, Resources.ClusterRoleBinding].map((resource) => ({ resource, labelSelector: MANAGED_BY_SELECTOR }))],
+    owns: [Caches.namespaces, Caches.ownedRoleBindings, Caches.ownedClusterRoles, Caches.ownedClusterRoleBindings],
     watches: [
       // Member counts and bindings: a burst of membership changes becomes one reconcile.
-      { resource: Kinds.Membership, map: orgOfNamespace, coalesceMs: 1_000 },
-      { resource: Kinds.SuperApp, map: (o) => [...orgOfNamespace(o), ...orgs.list().filter((x) => x.spec.miniAppTargets?.some((t) => t.name === o.metadata.name)).map(keyOf)] },
-      { resource: Kinds.MiniApp, map: orgOfNamespace },
+      { cache: Caches.memberships, map: orgOfNamespace, coalesceMs: 1_000 },
+      // A super app concerns its own organization and those that name it as a mini app target (by index).
+      { cache: Caches.superApps, map: (o) => {
+        const own = deps.domain.organizationOf(o.metadata.namespace);
+        const targeting = own ? orgs.byIndex(Index.target, targetKey(own.metadata.name, o.metadata.name!)).map(keyOf) : [];
+        return [...orgOfNamespace(o), ...targeting];
+      } },
+      { cache: Caches.miniApps, map: orgOfNamespace },
       // userPrefix concerns every organization's bindings.
-      { resource: Kinds.PlatformConfig, map: () => orgs.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
+      { cache: Caches.platformConfigs, map: () => orgs.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
     ],
     reconciler: new OrganizationReconciler(deps, opts),
     concurrency,

@@ -1,14 +1,15 @@
 import { imageSize } from 'image-size';
-import { ICON_OPT_IN_LABEL, IconLimits, OrganizationConditions } from '../../api/constants.ts';
+import { ICON_OPT_IN_LABEL, IconLimits, OrganizationConditions, OrganizationReasons } from '../../api/constants.ts';
 import type { IconReference } from '../../api/index.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 
+/** The icon check's reasons (OrganizationReasons). */
 export const IconReasons = {
-  IconValid: 'IconValid',
-  IconMissing: 'IconMissing',
-  IconNotAnImage: 'IconNotAnImage',
-  IconTooLarge: 'IconTooLarge',
-  IconTooWide: 'IconTooWide',
+  IconValid: OrganizationReasons.IconValid,
+  IconMissing: OrganizationReasons.IconMissing,
+  IconNotAnImage: OrganizationReasons.IconNotAnImage,
+  IconTooLarge: OrganizationReasons.IconTooLarge,
+  IconTooWide: OrganizationReasons.IconTooWide,
 } as const;
 
 const ACCEPTED = new Set(['png', 'jpg', 'gif', 'webp']);

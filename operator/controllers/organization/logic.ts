@@ -1,22 +1,14 @@
-import { ADOPTABLE_BY_ANNOTATION, GROUP, OrganizationConditions, isReservedNamespace } from '../../api/constants.ts';
+import { ADOPTABLE_BY_ANNOTATION, GROUP, OrganizationConditions, OrganizationReasons, isReservedNamespace } from '../../api/constants.ts';
 import type { Organization } from '../../api/index.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { ownedLabels } from '../shared.ts';
 
-export const OrganizationReasons = {
-  Ready: 'Ready',
-  NamespaceCreated: 'NamespaceCreated',
-  InvalidNamespaceName: 'InvalidNamespaceName',
-  NamespaceConflict: 'NamespaceConflict',
-  NamespaceTerminating: 'NamespaceTerminating',
-  NamespaceReserved: 'NamespaceReserved',
-  NamespaceNotAdoptable: 'NamespaceNotAdoptable',
-  NamespaceAdopted: 'NamespaceAdopted',
-} as const;
+export { OrganizationReasons };
 
-export type Namespace = AnyObject & { status?: { phase?: string } };
+export type { Namespace } from '../../domain/caches.ts';
+import type { Namespace } from '../../domain/caches.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 

@@ -11,10 +11,10 @@ import { accessAllowed } from '../../testenv/access.ts';
 import type { AccessAttributes } from '../../testenv/access.ts';
 import { eventually, kubectl, uniqueName } from '../../testenv/index.ts';
 import { provisioningAccess } from '../platformconfig/rbac.ts';
-import { userName } from '../rbac-types.ts';
-import type { ClusterRole, ClusterRoleBinding, RbacRole, RoleBinding } from '../rbac-types.ts';
+import { userName } from '../../domain/rbac-types.ts';
+import type { ClusterRole, ClusterRoleBinding, RbacRole, RoleBinding } from '../../domain/rbac-types.ts';
 import { Kinds } from '../shared.ts';
-import { memberAccess, organizationClusterAccess, organizationRoles } from './rbac.ts';
+import { memberAccess, organizationClusterAccess, roleTableClusterRoles } from '../../domain/rbac.ts';
 
 const client = testClient();
 const USER_PREFIX = 'oidc:';
@@ -103,8 +103,7 @@ beforeAll(async () => {
   );
 
   await applyAll([
-    ...organizationRoles(theOrg, ns),
-    ...organizationRoles(theOtherOrg, otherNs),
+    ...roleTableClusterRoles(),
     ...access.flatMap((a) => [a.role, a.roleBinding]),
     ...Object.values(memberAccess(otherAdmin, theOtherOrg, otherNs, settings)),
     ...orgAccess.clusterRoles,

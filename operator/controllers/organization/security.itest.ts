@@ -118,7 +118,8 @@ describe('namespace takeover', () => {
     const adopted = await admin.get<AnyObject>(Resources.Namespace, nsName);
     expect(adopted?.metadata.labels).toMatchObject({ 'miniapps.dev/organization': name, 'app.kubernetes.io/managed-by': 'miniapps-operator' });
     expect(adopted?.metadata.ownerReferences).toBeUndefined();
-    await eventually(async () => (await admin.list(Resources.Role, { namespace: nsName, labelSelector: `miniapps.dev/organization=${name}` })).items.length > 0, { describe: 'the Roles in the adopted namespace' });
+    // What the operator writes there (its own access binding, the members' Roles) is labelled and owned.
+    await eventually(async () => (await admin.list(Resources.RoleBinding, { namespace: nsName, labelSelector: `miniapps.dev/organization=${name}` })).items.length > 0, { describe: 'the RoleBinding in the adopted namespace' });
 
     await deleteConfirmed(name);
     const released = await admin.get<AnyObject>(Resources.Namespace, nsName);
@@ -127,7 +128,7 @@ describe('namespace takeover', () => {
     expect(released?.metadata.labels?.['app.kubernetes.io/managed-by']).toBeUndefined();
     expect(await admin.get(Resources.ConfigMap, 'precious', nsName)).toBeDefined();
     // What the operator wrote there goes with the organization (owned by it).
-    await eventually(async () => (await admin.list(Resources.Role, { namespace: nsName, labelSelector: `miniapps.dev/organization=${name}` })).items.length === 0, { timeoutMs: 30_000, describe: 'the Roles gone' });
+    await eventually(async () => (await admin.list(Resources.RoleBinding, { namespace: nsName, labelSelector: `miniapps.dev/organization=${name}` })).items.length === 0, { timeoutMs: 30_000, describe: 'the RoleBinding gone' });
   });
 });
 

@@ -1,7 +1,7 @@
-import { PLATFORM_CONFIG_NAME, PlatformConfigConditions } from '../../api/constants.ts';
+import { PlatformConfigConditions } from '../../api/constants.ts';
 import type { PlatformConfig, PlatformConfigStatus } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
-import type { Informer } from '../../runtime/cache.ts';
+import type { CacheReader } from '../../runtime/cache.ts';
 import { setConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, Reconciler } from '../../runtime/controller.ts';
@@ -9,30 +9,24 @@ import { errorMessage } from '../../runtime/errors.ts';
 import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { ownedRbac } from '../caches.ts';
-import { Kinds, MANAGED_BY_SELECTOR } from '../shared.ts';
-import { PlatformConfigReasons, settingsOf, validatePlatformConfig } from './logic.ts';
-import type { PlatformSettings } from './logic.ts';
+import { Caches } from '../../domain/caches.ts';
+import { Kinds } from '../shared.ts';
+import { settingsOf } from '../../domain/settings.ts';
+import { PlatformConfigReasons, validatePlatformConfig } from './logic.ts';
 import { PROVISIONING_ADMINISTRATOR_ROLE, provisioningAccess } from './rbac.ts';
 
 
-/** The platform settings as the cached PlatformConfig `default` says, defaults filled in. */
-export function platformSettings(deps: Pick<ControllerDeps, 'manager'>): () => PlatformSettings {
-  const cache = deps.manager.informer<PlatformConfig>(Kinds.PlatformConfig);
-  return () => settingsOf(cache.getByName(PLATFORM_CONFIG_NAME)?.spec);
-}
-
 export class PlatformConfigReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
-  private readonly cache: Informer<PlatformConfig>;
-  private readonly clusterRoles: Informer<ObjectBody>;
-  private readonly clusterRoleBindings: Informer<ObjectBody>;
+  private readonly cache: CacheReader<PlatformConfig>;
+  private readonly clusterRoles: CacheReader<ObjectBody>;
+  private readonly clusterRoleBindings: CacheReader<ObjectBody>;
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
-    this.cache = deps.manager.informer<PlatformConfig>(Kinds.PlatformConfig);
-    this.clusterRoles = ownedRbac.clusterRoles(deps.manager);
-    this.clusterRoleBindings = ownedRbac.clusterRoleBindings(deps.manager);
+    this.cache = deps.caches.cache(Caches.platformConfigs);
+    this.clusterRoles = deps.caches.cache(Caches.ownedClusterRoles);
+    this.clusterRoleBindings = deps.caches.cache(Caches.ownedClusterRoleBindings);
   }
 
   async reconcile(key: string, _ctx?: ReconcileContext): Promise<void> {
@@ -50,7 +44,7 @@ export class PlatformConfigReconciler implements Reconciler {
       observedGeneration: pc.metadata.generation,
       conditions: setConditions(pc.status?.conditions, conditions, pc.metadata.generation, this.deps.clock.now()),
     };
-    const written = await this.deps.writer.applyStatus(Kinds.PlatformConfig, pc, status);
+    const written = await this.deps.store.applyStatus(Kinds.PlatformConfig, pc, status);
     if (written && problem) this.deps.recorder.event(pc, 'Warning', problem.reason, problem.message);
   }
 
@@ -60,9 +54,9 @@ export class PlatformConfigReconciler implements Reconciler {
     const { users, groups } = s.provisioningAdministrators;
     const access = provisioningAccess({ users, groups, userPrefix: s.userPrefix, groupPrefix: s.groupPrefix }, pc);
     try {
-      if (needsApply(this.clusterRoles.getByName(PROVISIONING_ADMINISTRATOR_ROLE), access.clusterRole, ['rules'])) await this.deps.writer.apply(Resources.ClusterRole, access.clusterRole);
+      if (needsApply(this.clusterRoles.getByName(PROVISIONING_ADMINISTRATOR_ROLE), access.clusterRole, ['rules'])) await this.deps.store.apply(Resources.ClusterRole, access.clusterRole);
       if (needsApply(this.clusterRoleBindings.getByName(PROVISIONING_ADMINISTRATOR_ROLE), access.clusterRoleBinding, ['roleRef', 'subjects'])) {
-        await this.deps.writer.apply(Resources.ClusterRoleBinding, access.clusterRoleBinding);
+        await this.deps.store.apply(Resources.ClusterRoleBinding, access.clusterRoleBinding);
       }
     } catch (err) {
       const message = `The ClusterRoleBinding ${PROVISIONING_ADMINISTRATOR_ROLE} could not be applied: ${errorMessage(err)}`;
@@ -81,8 +75,8 @@ export class PlatformConfigReconciler implements Reconciler {
 export function platformConfigController(deps: ControllerDeps): ControllerSpec {
   return {
     name: 'platformconfig',
-    for: Kinds.PlatformConfig,
-    owns: [Resources.ClusterRole, Resources.ClusterRoleBinding].map((resource) => ({ resource, labelSelector: MANAGED_BY_SELECTOR })),
+    for: Caches.platformConfigs,
+    owns: [Caches.ownedClusterRoles, Caches.ownedClusterRoleBindings],
     reconciler: new PlatformConfigReconciler(deps),
     concurrency: 1,
   };

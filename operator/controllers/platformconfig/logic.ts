@@ -1,4 +1,4 @@
-import { PLATFORM_CONFIG_NAME, PlatformConfigConditions, PlatformConfigDefaults } from '../../api/constants.ts';
+import { PLATFORM_CONFIG_NAME, PlatformConfigConditions } from '../../api/constants.ts';
 import type { PlatformConfig, PlatformConfigSpec } from '../../api/index.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { parseDuration } from '../../runtime/config.ts';
@@ -8,39 +8,6 @@ export const PlatformConfigReasons = {
   NotSingleton: 'NotSingleton',
   InvalidInvitationTTL: 'InvalidInvitationTTL',
 } as const;
-
-/** The settings every controller reads, with the contract's defaults filled in. */
-export interface PlatformSettings {
-  invitationTTLMs: number;
-  namespacePrefix: { organization: string; tenant: string };
-  userPrefix: string;
-  groupPrefix: string;
-  categories: string[];
-  platforms: string[];
-  provisioningAdministrators: { users: string[]; groups: string[] };
-}
-
-export const DEFAULT_SETTINGS: PlatformSettings = settingsOf(undefined);
-
-/** Reads the settings from the PlatformConfig (or the defaults when there is none). */
-export function settingsOf(spec: PlatformConfigSpec | undefined): PlatformSettings {
-  const ttl = parseDuration(spec?.invitationTTL ?? PlatformConfigDefaults.invitationTTL);
-  return {
-    invitationTTLMs: ttl && ttl > 0 ? ttl : parseDuration(PlatformConfigDefaults.invitationTTL)!,
-    namespacePrefix: {
-      organization: spec?.namespacePrefix?.organization ?? PlatformConfigDefaults.namespacePrefix.organization,
-      tenant: spec?.namespacePrefix?.tenant ?? PlatformConfigDefaults.namespacePrefix.tenant,
-    },
-    userPrefix: spec?.userPrefix ?? '',
-    groupPrefix: spec?.groupPrefix ?? '',
-    categories: spec?.categories ?? [],
-    platforms: spec?.platforms ?? [],
-    provisioningAdministrators: {
-      users: spec?.provisioningAdministrators?.users ?? [],
-      groups: spec?.provisioningAdministrators?.groups ?? [],
-    },
-  };
-}
 
 /** What can be wrong with a PlatformConfig that the schema cannot see. */
 export function validatePlatformConfig(pc: PlatformConfig): ConditionInput | undefined {

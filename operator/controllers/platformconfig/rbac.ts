@@ -5,8 +5,8 @@ import { GROUP } from '../../api/constants.ts';
 import type { PlatformConfig } from '../../api/index.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { ownedLabels } from '../shared.ts';
-import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, groupSubject, sortedSubjects, userSubject } from '../rbac-types.ts';
-import type { ClusterRole, ClusterRoleBinding } from '../rbac-types.ts';
+import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, groupSubject, sortedSubjects, userSubject } from '../../domain/rbac-types.ts';
+import type { ClusterRole, ClusterRoleBinding } from '../../domain/rbac-types.ts';
 
 export const PROVISIONING_ADMINISTRATOR_ROLE = 'miniapps:provisioning-administrator';
 

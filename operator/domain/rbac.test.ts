@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { Roles } from '../../api/index.ts';
-import type { Membership, Organization, Role } from '../../api/index.ts';
-import { userName } from '../rbac-types.ts';
+import { Roles } from '../api/index.ts';
+import type { Membership, Organization, Role } from '../api/index.ts';
+import { userName } from './rbac-types.ts';
 import {
   ORGANIZATION_ROLE_NAMES,
   memberAccess,
   memberBindingName,
   organizationClusterAccess,
   organizationClusterName,
-  organizationRoles,
+  roleTableClusterRoles,
   roleRules,
 } from './rbac.ts';
 
@@ -32,11 +32,11 @@ const orgOwner = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', na
 const membershipOwner = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', name: 'alice', uid: 'uid-alice', controller: true, blockOwnerDeletion: true };
 const orgLabels = { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'miniapps.dev/organization': 'acme' };
 
-describe('organizationRoles', () => {
-  const roles = organizationRoles(anOrg(), NS);
+describe('roleTableClusterRoles', () => {
+  const roles = roleTableClusterRoles();
 
-  it('makes one Role per organization role, named after it, in the namespace', () => {
-    expect(roles.map((r) => [r.metadata.name, r.metadata.namespace])).toEqual(Roles.map((role) => [ORGANIZATION_ROLE_NAMES[role], NS]));
+  it('makes one shared ClusterRole per organization role, named after it (as admin, edit and view are)', () => {
+    expect(roles.map((r) => [r.kind, r.metadata.name])).toEqual(Roles.map((role) => ['ClusterRole', ORGANIZATION_ROLE_NAMES[role]]));
     expect(ORGANIZATION_ROLE_NAMES).toEqual({
       OrganizationAdministrator: 'miniapps:organization-administrator',
       SuperAppAdministrator: 'miniapps:superapp-administrator',
@@ -45,10 +45,10 @@ describe('organizationRoles', () => {
     });
   });
 
-  it('labels each Role and makes the Organization its controller', () => {
+  it('labels each ClusterRole as the role table, owned by no organization', () => {
     for (const r of roles) {
-      expect(r.metadata.labels).toEqual(orgLabels);
-      expect(r.metadata.ownerReferences).toEqual([orgOwner]);
+      expect(r.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'miniapps-operator', 'miniapps.dev/role-table': 'true' });
+      expect(r.metadata).not.toHaveProperty('ownerReferences');
     }
   });
 
@@ -76,7 +76,7 @@ describe('organizationRoles', () => {
   });
 
   it('is deterministic: the same input gives deep-equal output', () => {
-    expect(organizationRoles(anOrg(), NS)).toEqual(roles);
+    expect(roleTableClusterRoles()).toEqual(roles);
   });
 });
 

@@ -15,13 +15,13 @@
 // - Watching one object by name (`kubectl get -w NAME`, `kubectl wait`) is allowed
 //   wherever `get` is limited by resourceNames, so those rules grant `watch` too.
 
-import { GROUP } from '../../api/constants.ts';
-import type { Membership, Organization, Role } from '../../api/index.ts';
-import { controllerRef } from '../../runtime/apply.ts';
-import type { ObjectMetaLike } from '../../runtime/kube/client.ts';
-import { ownedLabels } from '../shared.ts';
-import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, shortHash, sortedSubjects, userSubject } from '../rbac-types.ts';
-import type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacRole, RoleBinding } from '../rbac-types.ts';
+import { GROUP } from '../api/constants.ts';
+import type { Membership, Organization, Role } from '../api/index.ts';
+import { controllerRef } from '../runtime/apply.ts';
+import type { ObjectMetaLike } from '../runtime/kube/client.ts';
+import { MANAGED_BY, ownedLabels } from '../controllers/shared.ts';
+import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, shortHash, sortedSubjects, userSubject } from './rbac-types.ts';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacRole, RoleBinding } from './rbac-types.ts';
 
 /** "Their own" API keys: everything but deletecollection; the webhook checks spec.owner. */
 export const OWN_KEY_VERBS = ALL_VERBS.filter((v) => v !== 'deletecollection');
@@ -89,16 +89,21 @@ export function roleRules(role: Role, apps?: Apps): PolicyRule[] {
 
 const organizationLabels = (org: Organization) => ownedLabels('Organization', org.metadata.name);
 
+/** Labels the role table's shared ClusterRoles. */
+export const ROLE_TABLE_LABELS = { ...MANAGED_BY, [`${GROUP}/role-table`]: 'true' } as const;
+
 /**
- * One Role per organization role in the organization's namespace, implementing the
- * role table. Owned by the Organization.
+ * The role table as four shared ClusterRoles (`miniapps:organization-administrator`,
+ * ...), made once for the whole platform, as Kubernetes does with `admin`, `edit` and
+ * `view`: a RoleBinding in an organization's namespace grants a role there (e.g. to an
+ * identity provider's group, by hand). Members get a Role of their own (memberAccess),
+ * so a new organization costs no RBAC writes at all.
  */
-export function organizationRoles(org: Organization, namespace: string): RbacRole[] {
-  const metadata = (name: string) => ({ name, namespace, labels: organizationLabels(org), ownerReferences: [controllerRef(org)] });
+export function roleTableClusterRoles(): ClusterRole[] {
   return (Object.keys(ORGANIZATION_ROLE_NAMES) as Role[]).map((role) => ({
     apiVersion: RBAC_API_VERSION,
-    kind: 'Role',
-    metadata: metadata(ORGANIZATION_ROLE_NAMES[role]),
+    kind: 'ClusterRole',
+    metadata: { name: ORGANIZATION_ROLE_NAMES[role], labels: { ...ROLE_TABLE_LABELS } },
     rules: roleRules(role),
   }));
 }

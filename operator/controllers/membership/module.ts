@@ -1,0 +1,44 @@
+import { Caches } from '../../domain/caches.ts';
+import { Mailer } from '../../invitations/mailer.ts';
+import { loadOrCreateSigningKey } from '../../invitations/token.ts';
+import { AcceptServer } from '../../servers/accept.ts';
+import type { ModuleContext, ModuleParts, OperatorModule } from '../module.ts';
+import { MembershipAcceptance } from './acceptance.ts';
+import { membershipValidator } from './admission.ts';
+import { membershipController } from './controller.ts';
+import { SmtpInvitationMailer } from './mail.ts';
+
+/** The listener name of the invitation acceptance page (its port is logged as publicPort). */
+export const ACCEPT_LISTENER = 'accept';
+
+async function mailer({ config: cfg, client }: ModuleContext): Promise<Mailer | undefined> {
+  if (!cfg.smtpHost) return undefined;
+  const config = { host: cfg.smtpHost, port: cfg.smtpPort, security: cfg.smtpSecurity, from: cfg.smtpFrom };
+  return cfg.smtpCredentialsSecret ? Mailer.fromSecret(client, cfg.smtpCredentialsSecret, config) : new Mailer(config);
+}
+
+/**
+ * Membership: invitations over SMTP, the acceptance page, the member's access, and the
+ * rules that span Memberships (one per email, the last administrator, only in an
+ * organization's namespace).
+ */
+export const membershipModule: OperatorModule = {
+  name: 'membership',
+  caches: [Caches.memberships, Caches.organizations, Caches.namespaces, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
+  async setup(ctx): Promise<ModuleParts> {
+    const { deps, config: cfg, client } = ctx;
+    const signingKey = await loadOrCreateSigningKey(client, cfg.namespace);
+    const smtp = await mailer(ctx);
+    if (!smtp) deps.log.warn('No SMTP server configured (--smtp-host): invitations will not be sent');
+    const invitations = smtp ? new SmtpInvitationMailer(smtp, signingKey, cfg.publicUrl) : undefined;
+    const parts: ModuleParts = {
+      controllers: [membershipController(deps, { mailer: invitations, invitationResendIntervalMs: cfg.invitationResendIntervalMs, invitationResendLimit: cfg.invitationResendLimit })],
+      admission: [{ kind: 'Membership', validate: membershipValidator(deps.domain, deps.caches.cache(Caches.namespaces)) }],
+    };
+    if (cfg.publicBindAddress) {
+      const backend = new MembershipAcceptance({ client, domain: deps.domain, signingKey, clock: deps.clock });
+      parts.listeners = [{ name: ACCEPT_LISTENER, listener: new AcceptServer({ address: cfg.publicBindAddress, log: deps.log, backend }) }];
+    }
+    return parts;
+  },
+};

@@ -1,0 +1,41 @@
+// A controller is a module: each kind's folder exports one OperatorModule with its
+// caches, its controllers, its admission rules and its HTTP routes; operator/controllers/
+// index.ts lists them, and the Operator (app.ts) registers whatever they declare.
+// Adding a kind touches its folder and that list, nothing else.
+import type { AnyCacheDecl } from '../runtime/cache.ts';
+import type { Config } from '../runtime/config.ts';
+import type { ControllerSpec } from '../runtime/controller.ts';
+import type { KubeClient } from '../runtime/kube/client.ts';
+import type { RouteHandler, Validator } from '../servers/webhook.ts';
+import type { ControllerDeps } from './deps.ts';
+
+/** What a module is set up with. */
+export interface ModuleContext {
+  deps: ControllerDeps;
+  config: Config;
+  /** For what a module loads once at start (a signing key, SMTP credentials); reconcilers use deps.store. */
+  client: KubeClient;
+}
+
+/** A listener of the module's own (the invitation acceptance page): started after the caches, stopped at shutdown. */
+export interface ModuleListener {
+  start(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** What a module contributes. */
+export interface ModuleParts {
+  controllers?: ControllerSpec[];
+  /** Admission rules that need the caches, by kind (the validating webhook serves them). */
+  admission?: { kind: string; validate: Validator }[];
+  /** Routes on the operator's TLS listener (beside /validate). */
+  routes?: { path: string; handler: RouteHandler }[];
+  listeners?: { name: string; listener: ModuleListener }[];
+}
+
+export interface OperatorModule {
+  name: string;
+  /** The caches it reads, from the table in operator/domain/caches.ts. */
+  caches: AnyCacheDecl[];
+  setup(ctx: ModuleContext): ModuleParts | Promise<ModuleParts>;
+}

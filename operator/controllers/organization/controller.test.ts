@@ -1,0 +1,122 @@
+// One reconcile step of the Organization controller on in-memory caches and an
+// in-memory API server (runtime/testing.ts): which writes it makes and which condition
+// set it reports. The integration tests prove the controller on the real control plane.
+import pino from 'pino';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Organization } from '../../api/index.ts';
+import { Caches } from '../../domain/caches.ts';
+import type { Namespace } from '../../domain/caches.ts';
+import { Domain } from '../../domain/lookups.ts';
+import { roleTableClusterRoles } from '../../domain/rbac.ts';
+import { Resources } from '../../runtime/kube/resource.ts';
+import { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { Kinds } from '../shared.ts';
+import { OrganizationReconciler } from './controller.ts';
+
+const now = new Date('2026-12-01T00:00:00Z');
+let caches: MemoryCaches;
+let store: FakeStore;
+let events: string[];
+let reconciler: OrganizationReconciler;
+
+const signal = new AbortController().signal;
+
+function org(spec: Partial<Organization['spec']> = {}): Organization {
+  return store.seed(Kinds.Organization, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme', generation: 1 }, spec: { displayName: 'Acme', ...spec } });
+}
+
+/** The caches see what the store has (as the informers would after the watch events). */
+function sync(o: Organization): void {
+  caches.cache(Caches.organizations).put(store.peek<Organization>(Kinds.Organization, o.metadata.name)!);
+  const ns = store.peek<Namespace>(Resources.Namespace, `org-${o.metadata.name}`);
+  if (ns) caches.cache(Caches.namespaces).put(ns);
+}
+
+const conditionTypes = () => store.peek<Organization>(Kinds.Organization, 'acme')?.status?.conditions?.map((c) => c.type);
+const condition = (type: string) => store.peek<Organization>(Kinds.Organization, 'acme')?.status?.conditions?.find((c) => c.type === type);
+
+beforeEach(() => {
+  caches = new MemoryCaches();
+  store = new FakeStore();
+  events = [];
+  const deps: ControllerDeps = {
+    caches,
+    domain: new Domain(caches),
+    store,
+    clock: { now: () => now },
+    recorder: { event: (_o, type, reason) => events.push(`${type} ${reason}`) },
+    log: pino({ level: 'silent' }),
+    operatorNamespace: 'miniapps-system',
+  };
+  reconciler = new OrganizationReconciler(deps);
+});
+
+describe('OrganizationReconciler, one step', () => {
+  it('makes a new organization with at most 4 writes: its create, the finalizer, the namespace and the status', async () => {
+    for (const cr of roleTableClusterRoles()) caches.cache(Caches.ownedClusterRoles).put(cr); // the shared role table exists already
+    sync(org());
+    await reconciler.reconcile('acme', { signal });
+    expect(store.writes).toEqual([
+      { verb: 'finalizer', kind: 'Organization', key: 'acme' },
+      { verb: 'create', kind: 'Namespace', key: 'org-acme' },
+      { verb: 'status', kind: 'Organization', key: 'acme' },
+    ]);
+    expect(store.peek<Namespace>(Resources.Namespace, 'org-acme')?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Organization', controller: true });
+    expect(condition('Ready')).toMatchObject({ status: 'True', observedGeneration: 1 });
+  });
+
+  it('makes the role table once, for every organization', async () => {
+    sync(org());
+    await reconciler.reconcile('acme', { signal });
+    expect(store.writes.filter((w) => w.kind === 'ClusterRole').map((w) => w.key).sort()).toEqual(roleTableClusterRoles().map((r) => r.metadata.name).sort());
+  });
+
+  it('reports the whole declared condition set, and drops a type that no longer applies', async () => {
+    sync(org({ icon: { kind: 'ConfigMap', name: 'brand', key: 'icon.png' } }));
+    await reconciler.reconcile('acme', { signal });
+    expect(conditionTypes()).toEqual(['NamespaceReady', 'RBACReady', 'CapabilitiesRespected', 'IconValid', 'Ready']);
+    // The icon is missing: Ready is False with the icon's reason (it gates Ready).
+    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'IconMissing' });
+
+    const withoutIcon = store.peek<Organization>(Kinds.Organization, 'acme')!;
+    delete withoutIcon.spec.icon;
+    withoutIcon.metadata.generation = 2;
+    sync(store.seed(Kinds.Organization, withoutIcon));
+    await reconciler.reconcile('acme', { signal });
+    expect(conditionTypes()).toEqual(['NamespaceReady', 'RBACReady', 'CapabilitiesRespected', 'Ready']);
+    expect(condition('Ready')).toMatchObject({ status: 'True', observedGeneration: 2 });
+  });
+
+  it('an icon that is not an image makes Ready False and Stalled True (retrying cannot fix it)', async () => {
+    store.seed(Resources.ConfigMap, { metadata: { name: 'brand', namespace: 'org-acme' }, data: { 'icon.png': 'not an image' } });
+    sync(org({ icon: { kind: 'ConfigMap', name: 'brand', key: 'icon.png' } }));
+    await reconciler.reconcile('acme', { signal });
+    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'IconNotAnImage' });
+    expect(condition('Stalled')).toMatchObject({ status: 'True', reason: 'IconNotAnImage' });
+  });
+
+  it('leaves an existing namespace that did not opt in untouched: no write to it, Ready False, Stalled True', async () => {
+    const ns = store.seed(Resources.Namespace, { metadata: { name: 'org-acme', labels: { team: 'x' } } });
+    caches.cache(Caches.namespaces).put(ns);
+    sync(org());
+    await reconciler.reconcile('acme', { signal });
+    expect(store.writes.filter((w) => w.kind === 'Namespace')).toEqual([]);
+    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'NamespaceNotAdoptable' });
+    expect(condition('Stalled')).toMatchObject({ status: 'True', reason: 'NamespaceNotAdoptable' });
+    expect(store.peek<Organization>(Kinds.Organization, 'acme')?.status?.namespace).toBeUndefined();
+    expect(events).toContain('Warning NamespaceNotAdoptable');
+  });
+
+  it('an organization waiting for its first administrator is Ready (a person, not the spec, must act)', async () => {
+    sync(org());
+    const m = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', metadata: { name: 'boss', namespace: 'org-acme', uid: 'u1' }, spec: { email: 'boss@example.com', role: 'OrganizationAdministrator' as const } };
+    caches.cache(Caches.memberships).put(m);
+    // The namespace is recorded by the first step; the members are counted from then on.
+    await reconciler.reconcile('acme', { signal });
+    sync(store.peek<Organization>(Kinds.Organization, 'acme')!);
+    await reconciler.reconcile('acme', { signal });
+    expect(condition('AdministratorActive')).toMatchObject({ status: 'False', reason: 'NoActiveAdministrator' });
+    expect(condition('Ready')).toMatchObject({ status: 'True' });
+  });
+});

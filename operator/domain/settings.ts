@@ -1,0 +1,39 @@
+// The platform settings every controller reads, from the PlatformConfig singleton with the
+// contract's defaults filled in.
+import { PlatformConfigDefaults } from '../api/constants.ts';
+import type { PlatformConfigSpec } from '../api/index.ts';
+import { parseDuration } from '../runtime/config.ts';
+
+/** The settings every controller reads, with the contract's defaults filled in. */
+export interface PlatformSettings {
+  invitationTTLMs: number;
+  namespacePrefix: { organization: string; tenant: string };
+  userPrefix: string;
+  groupPrefix: string;
+  categories: string[];
+  platforms: string[];
+  provisioningAdministrators: { users: string[]; groups: string[] };
+}
+
+export const DEFAULT_SETTINGS: PlatformSettings = settingsOf(undefined);
+
+/** Reads the settings from the PlatformConfig (or the defaults when there is none). */
+export function settingsOf(spec: PlatformConfigSpec | undefined): PlatformSettings {
+  const ttl = parseDuration(spec?.invitationTTL ?? PlatformConfigDefaults.invitationTTL);
+  return {
+    invitationTTLMs: ttl && ttl > 0 ? ttl : parseDuration(PlatformConfigDefaults.invitationTTL)!,
+    namespacePrefix: {
+      organization: spec?.namespacePrefix?.organization ?? PlatformConfigDefaults.namespacePrefix.organization,
+      tenant: spec?.namespacePrefix?.tenant ?? PlatformConfigDefaults.namespacePrefix.tenant,
+    },
+    userPrefix: spec?.userPrefix ?? '',
+    groupPrefix: spec?.groupPrefix ?? '',
+    categories: spec?.categories ?? [],
+    platforms: spec?.platforms ?? [],
+    provisioningAdministrators: {
+      users: spec?.provisioningAdministrators?.users ?? [],
+      groups: spec?.provisioningAdministrators?.groups ?? [],
+    },
+  };
+}
+
