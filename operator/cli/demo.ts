@@ -19,6 +19,8 @@ import { Resources } from '../runtime/kube/resource.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
 import { ControlPlane, REPO_ROOT, installCRDs } from '../testenv/controlplane.ts';
 import { eventually, freePort } from '../testenv/eventually.ts';
+import { countMembers } from '../controllers/organization/checks.ts';
+import { isDeepStrictEqual } from 'node:util';
 import { OperatorProcess } from '../testenv/operator-process.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';
 import { accessAllowed } from '../testenv/access.ts';
@@ -106,8 +108,10 @@ async function main(): Promise<void> {
   const state = await eventually(async () => {
     const s = await all();
     const ready = [s.pc, ...s.orgs, ...s.members].every((o) => cond(o as Status)?.status === 'True') && s.members.every((m) => m.status?.phase === 'Active');
-    return ready ? s : false;
-  }, { timeoutMs: 90_000, describe: 'every example Ready' });
+    // Each Organization's counts must reflect the Memberships seen here, not an earlier moment.
+    const counted = s.orgs.every((o) => isDeepStrictEqual(o.status?.members, countMembers(s.members.filter((m) => m.metadata.namespace === o.status?.namespace))));
+    return ready && counted ? s : false;
+  }, { timeoutMs: 90_000, describe: 'every example Ready, with member counts that reflect the Memberships' });
 
   say('\nConverged:\n');
   say(table([
