@@ -82,6 +82,7 @@ export class Operator {
       metrics: this.metrics,
       elector: this.elector,
       defaultConcurrency: cfg.concurrency,
+      cacheSyncTimeoutMs: cfg.cacheSyncTimeoutMs,
       informerDefaults: { resyncMs: cfg.resyncPeriodMs, watchIdleMs: cfg.watchIdleTimeoutMs },
     });
     this.health = new HealthServer(this.metrics.registry, { healthy: () => true, ready: () => this.manager.hasSynced() }, cfg.httpBindAddress);

@@ -114,3 +114,20 @@ describe('declared caches', () => {
     expect(() => inf.addIndexer('namespace', (o) => [o.metadata.name ?? ''])).toThrow(/Indexer conflict/);
   });
 });
+
+describe('waiting for caches', () => {
+  it('gives up after the sync timeout, naming the cache and the likely cause (a missing CRD)', async () => {
+    const { Manager } = await import('./controller.ts');
+    const { OperatorMetrics } = await import('./metrics.ts');
+    const { ApiError } = await import('./errors.ts');
+    const client = {
+      listAll: async () => {
+        throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      },
+    };
+    const manager = new Manager({ client: client as never, log: pino({ level: 'silent' }), metrics: new OperatorMetrics(), cacheSyncTimeoutMs: 300 });
+    manager.cache({ name: 'widgets', resource: { group: 'example.com', version: 'v1', kind: 'Widget', plural: 'widgets', namespaced: true } });
+    await expect(manager.start(() => {})).rejects.toThrow(/Caches not synced after 0s: widgets \(the resource does not exist on the API server: is its CRD installed/);
+    await manager.stop();
+  });
+});

@@ -44,6 +44,7 @@ export const SETTINGS = {
   retryPeriod: { flag: 'retry-period', env: 'MINIAPPS_RETRY_PERIOD', kind: 'duration', help: 'How often leader election retries and renews.', default: () => '2s', min: 100 },
   concurrency: { flag: 'concurrency', env: 'MINIAPPS_CONCURRENCY', kind: 'int', help: 'Reconciles in flight at once, per controller.', default: () => '16', min: 1 },
   resyncPeriod: { flag: 'resync-period', env: 'MINIAPPS_RESYNC_PERIOD', kind: 'duration', help: 'How often every object is reconciled again even if nothing changed.', default: () => '1h', min: 1000 },
+  cacheSyncTimeout: { flag: 'cache-sync-timeout', env: 'MINIAPPS_CACHE_SYNC_TIMEOUT', kind: 'duration', help: 'How long start waits for every cache to list; then the operator stops, naming each cache that did not and the likely cause (a missing CRD or permission).', default: () => '2m', min: 1000 },
   watchIdleTimeout: { flag: 'watch-idle-timeout', env: 'MINIAPPS_WATCH_IDLE_TIMEOUT', kind: 'duration', help: 'A watch silent this long (no event, no bookmark) is restarted.', default: () => '5m', min: 1000 },
   logLevel: { flag: 'log-level', env: 'MINIAPPS_LOG_LEVEL', kind: 'level', help: 'trace, debug, info, warn, error or fatal.', default: () => 'info' },
   publicBindAddress: { flag: 'public-bind-address', env: 'MINIAPPS_PUBLIC_BIND_ADDRESS', kind: 'address', help: 'Listener for the invitation acceptance page (meant for an Ingress); "0" disables it.', default: () => ':8081' },
@@ -77,6 +78,7 @@ export type Config = {
   concurrency: number;
   resyncPeriodMs: number;
   watchIdleTimeoutMs: number;
+  cacheSyncTimeoutMs: number;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   shutdownTimeoutMs: number;
   publicBindAddress?: { host: string; port: number };
