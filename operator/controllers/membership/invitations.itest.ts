@@ -164,3 +164,52 @@ describe('expiry', () => {
     }
   });
 });
+
+describe('the acceptance page', () => {
+  const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  /** The other spellings of a base64url string of 32 bytes: the last character's two unused bits. */
+  const respellings = (s: string) => [1, 2, 3].map((bits) => s.slice(0, -1) + B64URL[B64URL.indexOf(s.at(-1)!) ^ bits]);
+
+  async function invitedLink(operatorArgs: string[] = []): Promise<{ link: string; operator: OperatorProcess }> {
+    const operator = await startOperator(...operatorArgs);
+    const ns = await newOrganization();
+    const email = `page@${ns}.example`;
+    await admin.create(Kinds.Membership, { metadata: { name: 'page', namespace: ns }, spec: { email, role: 'MiniAppReviewer' } });
+    const mail = await eventually(async () => mailsTo(email)[0] ?? false, { describe: 'the invitation email' });
+    return { link: acceptLink(mail), operator };
+  }
+
+  it('an acceptance token has one spelling: the others of its signature are refused', async () => {
+    const { link, operator } = await invitedLink();
+    try {
+      const url = new URL(link);
+      const [payload, mac] = url.searchParams.get('token')!.split('.') as [string, string];
+      for (const other of respellings(mac)) {
+        url.searchParams.set('token', `${payload}.${other}`);
+        const res = await fetch(url);
+        expect(res.status, other).toBe(400);
+      }
+      expect((await fetch(link)).status).toBe(200);
+    } finally {
+      await operator.stop();
+    }
+  });
+
+  it('limits requests per token (429 with Retry-After) instead of reading the API on every GET', async () => {
+    const { link, operator } = await invitedLink();
+    try {
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 12; i++) {
+        const res = await fetch(link);
+        statuses.push(res.status);
+        if (res.status === 429) retryAfter ??= res.headers.get('retry-after');
+      }
+      expect(statuses[0]).toBe(200);
+      expect(statuses).toContain(429);
+      expect(Number(retryAfter)).toBeGreaterThan(0);
+    } finally {
+      await operator.stop();
+    }
+  });
+});
