@@ -1,0 +1,132 @@
+// Leadership as a fence, against a fake API server on loopback that can stall: it then
+// answers nothing (as a partition or a hung API server does), so only the renew deadline
+// ends the leader's requests. Short timings: lease 1 s, renew deadline 400 ms, retry 50 ms.
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../testenv/eventually.ts';
+import { systemClock } from './clock.ts';
+import { KubeClient } from './kube/client.ts';
+import { LeaderElector } from './leader.ts';
+
+const log = pino({ level: 'silent' });
+const timings = { leaseDurationMs: 1_000, renewDeadlineMs: 400, retryPeriodMs: 50 };
+
+interface FakeApi {
+  client: KubeClient;
+  /** Answer nothing from now on (requests stay open until the client gives up). */
+  stall(): void;
+  /** Lease requests: when they came and when the client closed them. */
+  leaseRequests: { at: number; closedAt?: number }[];
+}
+
+let server: Server | undefined;
+const clients: KubeClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r) ?? r(undefined));
+  server = undefined;
+});
+
+/** Leases in memory (with resourceVersions); one ConfigMap; watches that say nothing. */
+async function fakeApi(): Promise<FakeApi> {
+  const leases = new Map<string, Record<string, unknown> & { metadata: Record<string, unknown> }>();
+  let rv = 1;
+  let stalled = false;
+  const leaseRequests: FakeApi['leaseRequests'] = [];
+  server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      const url = new URL(req.url!, 'http://x');
+      const json = (status: number, obj: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(obj));
+      if (url.pathname.includes('/leases')) {
+        const entry: { at: number; closedAt?: number } = { at: Date.now() };
+        leaseRequests.push(entry);
+        res.on('close', () => (entry.closedAt = Date.now()));
+      }
+      if (stalled) return;
+      if (url.searchParams.get('watch')) return void res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders();
+      if (url.pathname === '/api/v1/configmaps') {
+        return json(200, { items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'ns', uid: 'a', resourceVersion: '1' } }], metadata: { resourceVersion: '1' } });
+      }
+      const m = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/ns\/leases(?:\/([^/]+))?$/.exec(url.pathname);
+      if (!m) return json(404, { reason: 'NotFound' });
+      const name = m[1];
+      if (req.method === 'GET') return leases.has(name!) ? json(200, leases.get(name!)) : json(404, { reason: 'NotFound' });
+      const obj = JSON.parse(body) as { metadata: Record<string, unknown> };
+      const key = (obj.metadata.name as string) ?? name;
+      if (req.method === 'POST' && leases.has(key)) return json(409, { reason: 'AlreadyExists' });
+      if (req.method === 'PUT' && leases.get(key)?.metadata.resourceVersion !== obj.metadata.resourceVersion) return json(409, { reason: 'Conflict' });
+      const stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++rv) } };
+      leases.set(key, stored);
+      json(req.method === 'POST' ? 201 : 200, stored);
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, rejectUnauthorized: true, source: 'test', headers: async () => ({}), refresh: () => {} });
+  clients.push(client);
+  return { client, stall: () => (stalled = true), leaseRequests };
+}
+
+const elector = (client: KubeClient, identity = 'a') => new LeaderElector(client, systemClock, log, { namespace: 'ns', name: 'lease', identity, ...timings });
+
+describe('LeaderElector', () => {
+  it('gives up leadership at the renew deadline when the API server stalls, not after the client timeout, and ends its Lease requests by then', async () => {
+    const api = await fakeApi();
+    const e = elector(api.client);
+    let lostAt = 0;
+    let why = '';
+    expect(await e.acquire((reason) => ((lostAt = Date.now()), (why = reason)))).toBe(true);
+    await new Promise((r) => setTimeout(r, 200)); // a few renewals
+    const renewed = api.leaseRequests.length;
+    api.stall();
+    const stalledAt = Date.now();
+    await eventually(() => lostAt > 0, { timeoutMs: 3_000, describe: 'leadership lost' });
+    expect(api.leaseRequests.length).toBeGreaterThan(renewed);
+    // The last renewal began at most a retry period before the stall.
+    expect(lostAt - stalledAt).toBeLessThanOrEqual(timings.renewDeadlineMs + 100);
+    expect(why).toMatch(/not renewed within the renew deadline/);
+    expect(e.isLeader).toBe(false);
+    // No Lease request outlived the deadline: each was closed by the client by the time leadership was lost.
+    await eventually(() => api.leaseRequests.every((r) => r.closedAt !== undefined), { timeoutMs: 1_000, describe: 'every Lease request closed' });
+    expect(Math.max(...api.leaseRequests.map((r) => r.closedAt!))).toBeLessThanOrEqual(lostAt + 50);
+  });
+
+  it('healthy: a standby is; a leader is while it renews, is not once its renew loop is stuck past the deadline, and never again once it lost the lease', async () => {
+    const api = await fakeApi();
+    // A client whose requests, once stuck, never settle, whatever their signal says (a bug, or an event loop too starved to run timers).
+    let stuck = false;
+    const sticky = Object.create(api.client) as KubeClient;
+    sticky.withSignal = (signal) => (stuck ? Object.assign(Object.create(api.client) as KubeClient, { get: () => new Promise(() => {}) }) : api.client.withSignal(signal));
+    const a = elector(sticky, 'a');
+    const b = elector(api.client, 'b');
+    expect(a.healthy()).toBe(true);
+    expect(await a.acquire(() => {})).toBe(true);
+    void b.acquire(() => {});
+    await new Promise((r) => setTimeout(r, timings.renewDeadlineMs * 2));
+    expect(a.healthy()).toBe(true); // renewing
+    expect(b.healthy()).toBe(true); // a standby
+    stuck = true;
+    const stuckAt = Date.now();
+    await eventually(() => !a.healthy(), { timeoutMs: timings.renewDeadlineMs * 3, describe: 'the stuck leader to be unhealthy' });
+    expect(Date.now() - stuckAt).toBeLessThanOrEqual(timings.renewDeadlineMs + timings.retryPeriodMs + 100);
+    expect(a.isLeader).toBe(true); // its renew loop never came back to say otherwise
+    expect(b.healthy()).toBe(true);
+    await b.release();
+
+    // Lost: unhealthy for good.
+    const api2 = await fakeApi();
+    const f = elector(api2.client, 'f');
+    let lost = false;
+    expect(await f.acquire(() => (lost = true))).toBe(true);
+    api2.stall();
+    await eventually(() => lost, { timeoutMs: 3_000, describe: 'leadership lost' });
+    expect(f.healthy()).toBe(false);
+    await new Promise((r) => setTimeout(r, timings.leaseDurationMs));
+    expect(f.healthy()).toBe(false);
+  });
+});
