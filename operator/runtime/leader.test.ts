@@ -7,8 +7,12 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../testenv/eventually.ts';
 import { systemClock } from './clock.ts';
+import { Manager } from './controller.ts';
+import type { ReconcileContext } from './controller.ts';
 import { KubeClient } from './kube/client.ts';
+import { Resources } from './kube/resource.ts';
 import { LeaderElector } from './leader.ts';
+import { OperatorMetrics } from './metrics.ts';
 
 const log = pino({ level: 'silent' });
 const timings = { leaseDurationMs: 1_000, renewDeadlineMs: 400, retryPeriodMs: 50 };
@@ -128,5 +132,46 @@ describe('LeaderElector', () => {
     expect(f.healthy()).toBe(false);
     await new Promise((r) => setTimeout(r, timings.leaseDurationMs));
     expect(f.healthy()).toBe(false);
+  });
+});
+
+describe('Manager on losing the lease', () => {
+  it('aborts the signal of reconciles in flight, takes no more keys and says why, at the renew deadline', async () => {
+    const api = await fakeApi();
+    const e = elector(api.client);
+    const metrics = new OperatorMetrics();
+    const manager = new Manager({ client: api.client, log, metrics, elector: e, defaultConcurrency: 1 });
+    const inFlight: ReconcileContext[] = [];
+    let reconciles = 0;
+    manager.add({
+      name: 'test',
+      for: Resources.ConfigMap,
+      reconciler: {
+        reconcile: async (_key, ctx) => {
+          reconciles++;
+          inFlight.push(ctx);
+          // Work that only the signal ends (an email, a write).
+          await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+          throw ctx.signal.reason;
+        },
+      },
+    });
+    let lost = '';
+    let lostAt = 0;
+    await manager.start((reason) => ((lost = reason), (lostAt = Date.now())));
+    await eventually(() => inFlight.length === 1, { describe: 'a reconcile in flight' });
+    expect(manager.healthy()).toBe(true);
+    expect(manager.signal.aborted).toBe(false);
+    api.stall();
+    const stalledAt = Date.now();
+    await eventually(() => lost !== '', { timeoutMs: 3_000, describe: 'leadership lost' });
+    expect(lostAt - stalledAt).toBeLessThanOrEqual(timings.renewDeadlineMs + 100);
+    expect(inFlight[0]!.signal.aborted).toBe(true);
+    expect(String(inFlight[0]!.signal.reason)).toMatch(/Leadership lost/);
+    expect(manager.isLeading).toBe(false);
+    expect(manager.healthy()).toBe(false);
+    expect(await metrics.isLeader.get()).toMatchObject({ values: [{ value: 0 }] });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reconciles).toBe(1);
   });
 });
