@@ -1,11 +1,11 @@
 // Leadership as a fence, against a fake API server on loopback that can stall: it then
 // answers nothing (as a partition or a hung API server does), so only the renew deadline
-// ends the leader's requests. Short timings: lease 1 s, renew deadline 400 ms, retry 50 ms.
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+// ends the leader's requests (testenv/fake-lease-api.ts). Short timings: lease 1 s, renew deadline 400 ms, retry 50 ms.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../testenv/eventually.ts';
+import { startFakeLeaseApi } from '../testenv/fake-lease-api.ts';
+import type { FakeLeaseApi } from '../testenv/fake-lease-api.ts';
 import { systemClock } from './clock.ts';
 import { Manager } from './controller.ts';
 import type { ReconcileContext } from './controller.ts';
@@ -17,63 +17,15 @@ import { OperatorMetrics } from './metrics.ts';
 const log = pino({ level: 'silent' });
 const timings = { leaseDurationMs: 1_000, renewDeadlineMs: 400, retryPeriodMs: 50 };
 
-interface FakeApi {
-  client: KubeClient;
-  /** Answer nothing from now on (requests stay open until the client gives up). */
-  stall(): void;
-  /** Lease requests: when they came and when the client closed them. */
-  leaseRequests: { at: number; closedAt?: number }[];
-}
-
-let server: Server | undefined;
-const clients: KubeClient[] = [];
+const apis: FakeLeaseApi[] = [];
 afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r) ?? r(undefined));
-  server = undefined;
+  for (const api of apis.splice(0)) await api.close();
 });
 
-/** Leases in memory (with resourceVersions); one ConfigMap; watches that say nothing. */
-async function fakeApi(): Promise<FakeApi> {
-  const leases = new Map<string, Record<string, unknown> & { metadata: Record<string, unknown> }>();
-  let rv = 1;
-  let stalled = false;
-  const leaseRequests: FakeApi['leaseRequests'] = [];
-  server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8').on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      const url = new URL(req.url!, 'http://x');
-      const json = (status: number, obj: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(obj));
-      if (url.pathname.includes('/leases')) {
-        const entry: { at: number; closedAt?: number } = { at: Date.now() };
-        leaseRequests.push(entry);
-        res.on('close', () => (entry.closedAt = Date.now()));
-      }
-      if (stalled) return;
-      if (url.searchParams.get('watch')) return void res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders();
-      if (url.pathname === '/api/v1/configmaps') {
-        return json(200, { items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'ns', uid: 'a', resourceVersion: '1' } }], metadata: { resourceVersion: '1' } });
-      }
-      const m = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/ns\/leases(?:\/([^/]+))?$/.exec(url.pathname);
-      if (!m) return json(404, { reason: 'NotFound' });
-      const name = m[1];
-      if (req.method === 'GET') return leases.has(name!) ? json(200, leases.get(name!)) : json(404, { reason: 'NotFound' });
-      const obj = JSON.parse(body) as { metadata: Record<string, unknown> };
-      const key = (obj.metadata.name as string) ?? name;
-      if (req.method === 'POST' && leases.has(key)) return json(409, { reason: 'AlreadyExists' });
-      if (req.method === 'PUT' && leases.get(key)?.metadata.resourceVersion !== obj.metadata.resourceVersion) return json(409, { reason: 'Conflict' });
-      const stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++rv) } };
-      leases.set(key, stored);
-      json(req.method === 'POST' ? 201 : 200, stored);
-    });
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, rejectUnauthorized: true, source: 'test', headers: async () => ({}), refresh: () => {} });
-  clients.push(client);
-  return { client, stall: () => (stalled = true), leaseRequests };
+async function fakeApi(): Promise<FakeLeaseApi> {
+  const api = await startFakeLeaseApi();
+  apis.push(api);
+  return api;
 }
 
 const elector = (client: KubeClient, identity = 'a') => new LeaderElector(client, systemClock, log, { namespace: 'ns', name: 'lease', identity, ...timings });
