@@ -18,8 +18,9 @@ export interface ReconcileResult {
 /** What a reconcile is given besides its key. */
 export interface ReconcileContext {
   /**
-   * Aborted when this process must stop acting (leadership lost, shutdown): requests and
-   * side effects (email) made with it stop at once, and nothing more is written.
+   * Aborted when this process must stop acting (it lost the lease): requests and side
+   * effects (email) made with it stop at once, and nothing more is written. A SIGTERM does
+   * not abort it: in-flight reconciles drain, then the lease is released.
    */
   signal: AbortSignal;
 }
