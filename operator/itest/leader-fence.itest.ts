@@ -3,6 +3,12 @@
 // the API server through a proxy the test freezes (every byte held, nothing closed); the
 // standby reaches it directly. Invitations are in flight on the leader when it freezes:
 // the loopback SMTP server holds their RCPT TO.
+//
+// What this shows is what the operator controls: the old leader gives up, cancels its work
+// and exits before the standby takes over, and sends nothing after. The proxy drops what
+// the connections the old leader closed still held (see testenv/tcp-proxy.ts); a real
+// network may deliver such bytes late, which no Lease can prevent (README, "Leadership is a
+// fence in time").
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
