@@ -85,16 +85,20 @@ export class Operator {
       cacheSyncTimeoutMs: cfg.cacheSyncTimeoutMs,
       informerDefaults: { resyncMs: cfg.resyncPeriodMs, watchIdleMs: cfg.watchIdleTimeoutMs },
     });
-    this.health = new HealthServer(this.metrics.registry, { healthy: () => true, ready: () => this.manager.hasSynced() }, cfg.httpBindAddress);
+    // Liveness fails when the lease was not renewed in time (or was lost): such a process must be restarted.
+    this.health = new HealthServer(this.metrics.registry, { healthy: () => this.manager.healthy(), ready: () => this.manager.hasSynced() }, cfg.httpBindAddress);
   }
 
   private controllerDeps(): ControllerDeps {
+    // Controllers read fresh and write through a view whose requests end when this process
+    // must stop acting (leadership lost): nothing of theirs is sent after that.
+    const client = this.client.withSignal(this.manager.signal);
     return {
       caches: this.manager,
       domain: new Domain(this.manager),
-      store: new ObjectWriter(this.client, this.ownWrites),
+      store: new ObjectWriter(client, this.ownWrites),
       clock: this.clock,
-      recorder: new KubeEventRecorder(this.client, this.clock, this.log.child({ component: 'events' }), {
+      recorder: new KubeEventRecorder(client, this.clock, this.log.child({ component: 'events' }), {
         instance: this.config.identity,
       }),
       log: this.log,
@@ -106,9 +110,11 @@ export class Operator {
    * Starts everything; resolves once the listeners are up (reconciling starts on
    * leadership). Every module's caches, controllers, admission rules, routes and
    * listeners are registered before any listener starts, so no request meets a server
-   * without its rules.
+   * without its rules. `onFatal` is told when the process must end: with `drain: false`
+   * when it lost the lease (another process may lead already: exit at once, finish
+   * nothing), otherwise after a failure it may drain from.
    */
-  async start(onFatal: (reason: string) => void): Promise<void> {
+  async start(onFatal: (reason: string, how: { drain: boolean }) => void): Promise<void> {
     const cfg = this.config;
     await this.ensureOwnNamespace();
     if (cfg.installAdmissionPolicies) await this.installAdmissionPolicies();
@@ -124,7 +130,7 @@ export class Operator {
     for (const [name, listener] of this.listeners) ports[name] = await listener.start();
     const port = await this.health.start();
     this.log.info({ port, webhookPort: this.webhook?.port, publicPort: ports[ACCEPT_LISTENER], leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
-    void this.manager.start((reason) => onFatal(`Leadership lost: ${reason}`)).catch((err: unknown) => onFatal(errorMessage(err)));
+    void this.manager.start((reason) => onFatal(`Leadership lost: ${reason}`, { drain: false })).catch((err: unknown) => onFatal(errorMessage(err), { drain: true }));
   }
 
   private registerParts(parts: ModuleParts): void {

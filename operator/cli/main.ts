@@ -53,7 +53,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
   process.on('SIGINT', () => shutdown('SIGINT', 0));
   try {
-    await operator.start((reason) => {
+    await operator.start((reason, { drain }) => {
+      if (!drain) {
+        // The lease is lost: another process may lead already. Exit now, even mid-drain,
+        // waiting for nothing (controller-runtime does the same); the in-flight work was
+        // cancelled, and the new leader redoes what it finds unfinished.
+        log.fatal({ reason }, 'Operator exited without draining');
+        process.exit(1);
+      }
       log.error({ reason }, 'Operator stopping');
       shutdown('fatal', 1);
     });

@@ -54,6 +54,49 @@ describe('Mailer', () => {
     expect(smtp.aborted).toBe(1);
   });
 
+  it('a signal that aborts while the server has not yet answered RCPT TO ends the transaction at once: nothing delivered, even once the server answers', async () => {
+    smtp.holdRecipients();
+    try {
+      const ac = new AbortController();
+      const sending = new Mailer(config()).send(message, undefined, ac.signal);
+      await eventually(() => smtp.heldRecipients === 1, { describe: 'the RCPT TO to be held' });
+      const reason = new Error('leadership lost');
+      ac.abort(reason);
+      await expect(sending).rejects.toBe(reason);
+      smtp.releaseRecipients();
+      await settle();
+      expect(smtp.messages).toHaveLength(0);
+    } finally {
+      smtp.releaseRecipients();
+    }
+  });
+
+  it('a signal that aborts during commit sends no final dot, and commit resolving later changes nothing', async () => {
+    const ac = new AbortController();
+    let finishCommit: (() => void) | undefined;
+    // The server has the whole message but the dot while commit runs.
+    const commit = () => new Promise<void>((resolve) => (finishCommit = resolve));
+    const sending = new Mailer(config()).send(message, commit, ac.signal);
+    await eventually(() => finishCommit !== undefined, { describe: 'commit to be called' });
+    await settle();
+    ac.abort(new Error('leadership lost'));
+    await expect(sending).rejects.toThrow('leadership lost');
+    finishCommit!();
+    await eventually(() => smtp.aborted === 1 || false, { timeoutMs: 10_000, describe: 'the server to count the aborted transaction' });
+    await settle();
+    expect(smtp.messages).toHaveLength(0);
+  });
+
+  it('an aborted signal sends nothing at all', async () => {
+    const ac = new AbortController();
+    ac.abort(new Error('leadership lost'));
+    const credentials = vi.fn(async () => undefined);
+    await expect(new Mailer(config(), credentials).send(message, undefined, ac.signal)).rejects.toThrow('leadership lost');
+    expect(credentials).not.toHaveBeenCalled();
+    await settle();
+    expect(smtp.messages).toHaveLength(0);
+  });
+
   it('reports, without throwing, a server that went away after commit (the caller must not resend)', async () => {
     const result = await new Mailer(config()).send(message, () => smtp.stop()).finally(() => smtp.start());
     expect(result.accepted).toBe(false);

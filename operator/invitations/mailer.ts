@@ -12,6 +12,11 @@
 // The one loss this allows (commit recorded, then the server or the network failed at the dot)
 // is reported by the result's `accepted: false`, never thrown: the caller records the outcome
 // and must not resend on its own. At most once, and in practice exactly once.
+//
+// A `signal` (the reconcile's, which the Manager aborts when this process loses the lease)
+// ends the transaction at once: wherever it is, the connection closes before the final dot,
+// so nothing is delivered, and send rejects with the signal's reason. Once the dot is out,
+// the server's answer is awaited as usual.
 
 import { Readable } from 'node:stream';
 import MailComposer from 'nodemailer/lib/mail-composer';
@@ -76,7 +81,7 @@ export interface SmtpCredentials {
 }
 
 /** Where credentials come from when they are not in the config (fromSecret reads them per send, so rotation needs no restart). */
-export type CredentialsSource = () => Promise<SmtpCredentials | undefined>;
+export type CredentialsSource = (signal?: AbortSignal) => Promise<SmtpCredentials | undefined>;
 
 interface SmtpError extends Error {
   code?: string;
@@ -105,11 +110,12 @@ export class Mailer {
   /** A mailer that authenticates with the keys `username` and `password` of a Secret, read at each send. */
   static fromSecret(client: KubeClient, secret: { namespace: string; name: string }, config: Omit<MailerConfig, 'username' | 'password'>): Mailer {
     const where = `${secret.namespace}/${secret.name}`;
-    return new Mailer(config, async () => {
+    return new Mailer(config, async (signal) => {
       let found: SecretLike | undefined;
       try {
-        found = await client.get<SecretLike>(Resources.Secret, secret.name, secret.namespace);
+        found = await (signal ? client.withSignal(signal) : client).get<SecretLike>(Resources.Secret, secret.name, secret.namespace);
       } catch (err) {
+        if (signal?.aborted) throw signal.reason;
         throw new MailUnavailable(`Could not read the SMTP credentials Secret ${where}: ${(err as Error).message}`);
       }
       if (!found) throw new MailUnavailable(`The SMTP credentials Secret ${where} does not exist`);
@@ -126,9 +132,11 @@ export class Mailer {
    * dot (see the top of this file). Without `commit` the dot follows at once (plain
    * delivery: the Membership controller records "sent" after the server accepted). Throws MailRejected or MailUnavailable before commit, and
    * commit's own error (after aborting the transaction so nothing is delivered); once commit
-   * has resolved it no longer throws.
+   * has resolved it no longer throws. When `signal` aborts before the final dot, the
+   * transaction ends there (nothing delivered) and send throws the signal's reason.
    */
-  async send(msg: MailMessage, commit: () => Promise<void> = async () => {}): Promise<SendResult> {
+  async send(msg: MailMessage, commit: () => Promise<void> = async () => {}, signal?: AbortSignal): Promise<SendResult> {
+    signal?.throwIfAborted();
     const raw = await new MailComposer({
       from: this.config.from,
       to: msg.to,
@@ -141,13 +149,18 @@ export class Mailer {
     })
       .compile()
       .build();
-    const credentials = await this.credentials();
-    const { conn, lost } = await this.connect();
+    const credentials = await this.credentials(signal);
+    const aborted = whenAborted(signal);
     try {
-      if (credentials) await Promise.race([login(conn, credentials, this.where()), lost.then((err) => Promise.reject(unavailable(err, this.where())))]);
-      return await this.transact(conn, lost, msg.to, raw, commit);
+      const { conn, lost } = await this.connect(aborted.promise);
+      try {
+        if (credentials) await Promise.race([login(conn, credentials, this.where()), lost.then((err) => Promise.reject(unavailable(err, this.where()))), aborted.promise]);
+        return await this.transact(conn, lost, msg.to, raw, commit, signal, aborted.promise);
+      } finally {
+        conn.close();
+      }
     } finally {
-      conn.close();
+      aborted.dispose();
     }
   }
 
@@ -156,7 +169,7 @@ export class Mailer {
   }
 
   /** An open connection, and a promise of the error that ends it (a timeout, a dropped socket). */
-  private connect(): Promise<{ conn: SMTPConnection; lost: Promise<SmtpError> }> {
+  private connect(aborted: Promise<never>): Promise<{ conn: SMTPConnection; lost: Promise<SmtpError> }> {
     const c = this.config;
     const timeout = c.connectionTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const conn = new SMTPConnection({
@@ -187,10 +200,23 @@ export class Mailer {
         connected = true;
         resolve({ conn, lost });
       });
+      aborted.catch((reason: unknown) => {
+        if (connected) return; // send closes it
+        conn.close();
+        reject(reason);
+      });
     });
   }
 
-  private async transact(conn: SMTPConnection, lost: Promise<SmtpError>, to: string, raw: Buffer, commit: () => Promise<void>): Promise<SendResult> {
+  private async transact(
+    conn: SMTPConnection,
+    lost: Promise<SmtpError>,
+    to: string,
+    raw: Buffer,
+    commit: () => Promise<void>,
+    signal: AbortSignal | undefined,
+    aborted: Promise<never>,
+  ): Promise<SendResult> {
     // The message is handed over only when smtp-connection reads it, which it does after the
     // server answered DATA with 354: the first read() means the envelope was accepted. The
     // stream ends (and smtp-connection writes the final dot) only after commit.
@@ -212,15 +238,19 @@ export class Mailer {
       lost.then((err): { err: SmtpError | null; response?: string } => ({ err })),
     ]);
 
-    const first = await Promise.race([readyForData, finished]);
+    // Aborted before the envelope is through: send closes the connection, long before any dot.
+    const first = await Promise.race([readyForData, finished, aborted]);
     if (first !== 'ready') throw classify(first.err ?? new Error('The server ended the transaction early'), this.where());
 
     try {
-      await commit();
+      const committed = commit();
+      committed.catch(() => {}); // an abort may win the race; commit's own failure is not lost then
+      await Promise.race([committed, aborted]);
+      signal?.throwIfAborted();
     } catch (err) {
       // Abort without the final dot: the stream errors (smtp-connection stops the message and
       // never writes the dot) and the connection is dropped, which makes the server discard it.
-      message.destroy(new Error('Sending aborted: commit failed'));
+      message.destroy(new Error(signal?.aborted ? 'Sending aborted: signal' : 'Sending aborted: commit failed'));
       conn.close();
       throw err;
     }
@@ -230,6 +260,19 @@ export class Mailer {
     conn.quit();
     return { accepted: true, response: response ?? '' };
   }
+}
+
+/** A promise that rejects with the signal's reason when it aborts (never, without one); raced, never unhandled. */
+function whenAborted(signal: AbortSignal | undefined): { promise: Promise<never>; dispose: () => void } {
+  if (!signal) return { promise: new Promise<never>(() => {}), dispose: () => {} };
+  let onAbort = () => {};
+  const promise = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => {});
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }
 
 function login(conn: SMTPConnection, credentials: SmtpCredentials, where: string): Promise<void> {

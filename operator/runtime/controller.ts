@@ -17,8 +17,9 @@ export interface ReconcileResult {
 /** What a reconcile is given besides its key. */
 export interface ReconcileContext {
   /**
-   * Aborted when this process must stop acting (leadership lost, shutdown): requests and
-   * side effects (email) made with it stop at once, and nothing more is written.
+   * Aborted when this process must stop acting (it lost the lease): requests and side
+   * effects (email) made with it stop at once, and nothing more is written. A SIGTERM does
+   * not abort it: in-flight reconciles drain, then the lease is released.
    */
   signal: AbortSignal;
 }
@@ -186,19 +187,47 @@ export class Manager implements CacheSource {
     return queue;
   }
 
-  /** Starts the caches, then (after winning the election, if any) the workers. */
+  /**
+   * Aborted when this process must stop acting (leadership lost): the signal of every
+   * reconcile, and of the client the controllers write with (KubeClient.withSignal).
+   */
+  get signal(): AbortSignal {
+    return this.work.signal;
+  }
+
+  /**
+   * Starts the caches, then (after winning the election, if any) the workers. On losing
+   * the lease, in-flight work is cancelled at once and `onLeadershipLost` is told, so the
+   * process can exit without draining (as controller-runtime does): two leaders never act
+   * at once.
+   */
   async start(onLeadershipLost: (reason: string) => void): Promise<void> {
     this.started = true;
     for (const inf of this.informers.values()) inf.start();
     const { elector } = this.opts;
     if (elector) {
-      const won = await elector.acquire(onLeadershipLost);
+      const won = await elector.acquire((reason) => this.leadershipLost(reason, onLeadershipLost));
       if (!won) return;
     }
     this.opts.metrics.isLeader.set(1);
     await this.waitForSync();
+    if (this.work.signal.aborted) return;
     this.leading = true;
     for (const rc of this.controllers) this.startWorkers(rc);
+  }
+
+  /** Stops acting now: reconciles in flight are cancelled (their requests and emails with them), no worker takes another key. */
+  private leadershipLost(reason: string, notify: (reason: string) => void): void {
+    this.leading = false;
+    this.opts.metrics.isLeader.set(0);
+    this.work.abort(new Error(`Leadership lost: ${reason}`));
+    for (const rc of this.controllers) void rc.queue.shutDown();
+    notify(reason);
+  }
+
+  /** Liveness: false when the lease was not renewed in time or was lost (a standby, or no election, is healthy). */
+  healthy(): boolean {
+    return this.opts.elector?.healthy() ?? true;
   }
 
   /**
@@ -242,6 +271,10 @@ export class Manager implements CacheSource {
     for (;;) {
       const key = await queue.get();
       if (key === undefined) return;
+      if (this.work.signal.aborted) {
+        queue.done(key);
+        return;
+      }
       m.queueDepth.set({ controller: spec.name }, queue.depth);
       m.inFlight.set({ controller: spec.name }, queue.inFlight);
       const end = m.reconcileDuration.startTimer({ controller: spec.name });

@@ -25,6 +25,9 @@ export interface LeaderElectionOptions {
 
 const microTime = (d: Date) => d.toISOString().replace('Z', '000Z');
 
+/** Milliseconds on a clock that never jumps (durations only, never written anywhere). */
+const monotonic = () => performance.now();
+
 /**
  * Leader election on a coordination.k8s.io Lease, as client-go's leaderelection does:
  * a lease held by another identity counts as expired only once this process has seen
@@ -32,6 +35,14 @@ const microTime = (d: Date) => d.toISOString().replace('Z', '000Z');
  * the leader renews every retry period and gives up leadership when it could not renew
  * within the renew deadline; on shutdown the leader releases the lease so a standby
  * takes over at once.
+ *
+ * Leadership is a fence in time: this process leads until `renewDeadline` after the start
+ * of its last successful renewal, and not a moment longer, while a standby waits a whole
+ * `leaseDuration` (longer) after it saw that renewal. So every Lease request (get, create,
+ * update, release) is bounded by what is left of the renew deadline, not by the client's
+ * idle timeout: a request that stalls (a partition, an API server that hangs) cannot keep
+ * this process believing it leads after a standby may have taken over. When the deadline
+ * passes `onLost` runs at once; the caller cancels its work and exits.
  */
 export class LeaderElector {
   private readonly client: KubeClient;
@@ -39,7 +50,10 @@ export class LeaderElector {
   private readonly log: Logger;
   private readonly opts: Required<LeaderElectionOptions>;
   private observed?: { record: string; at: number };
-  private leading = false;
+  private observedHolder?: string;
+  private state: 'standby' | 'leading' | 'lost' | 'released' = 'standby';
+  /** When the last successful acquisition or renewal began (monotonic ms). */
+  private renewedAt = 0;
   private stopped = false;
   private wake?: () => void;
 
@@ -51,7 +65,17 @@ export class LeaderElector {
   }
 
   get isLeader(): boolean {
-    return this.leading;
+    return this.state === 'leading';
+  }
+
+  /**
+   * Liveness: a standby is healthy; a leader only while its last renewal began less than
+   * the renew deadline ago (a renew loop that hangs, or a process too starved to renew,
+   * fails it, so that it is restarted); a process that lost the lease never is again.
+   */
+  healthy(): boolean {
+    if (this.state === 'lost') return false;
+    return this.state !== 'leading' || monotonic() - this.renewedAt <= this.opts.renewDeadlineMs;
   }
 
   /**
@@ -60,8 +84,10 @@ export class LeaderElector {
    */
   async acquire(onLost: (reason: string) => void): Promise<boolean> {
     while (!this.stopped) {
-      if (await this.tryAcquireOrRenew()) {
-        this.leading = true;
+      const started = monotonic();
+      if (await this.tryAcquireOrRenew(started + this.opts.renewDeadlineMs)) {
+        this.renewedAt = started;
+        this.state = 'leading';
         this.log.info('Leader lease acquired');
         void this.renewLoop(onLost);
         return true;
@@ -72,34 +98,37 @@ export class LeaderElector {
   }
 
   private async renewLoop(onLost: (reason: string) => void): Promise<void> {
-    let lastRenew = Date.now();
-    while (!this.stopped && this.leading) {
-      await this.pause(this.opts.retryPeriodMs);
+    const { identity, retryPeriodMs, renewDeadlineMs } = this.opts;
+    while (!this.stopped && this.state === 'leading') {
+      await this.pause(retryPeriodMs);
       if (this.stopped) return;
-      if (await this.tryAcquireOrRenew()) {
-        lastRenew = Date.now();
+      const deadline = this.renewedAt + renewDeadlineMs;
+      const started = monotonic();
+      if (started < deadline && (await this.tryAcquireOrRenew(deadline))) {
+        this.renewedAt = started;
         continue;
       }
-      if (Date.now() - lastRenew > this.opts.renewDeadlineMs || this.observedHolder !== this.opts.identity) {
-        this.leading = false;
-        const reason = this.observedHolder && this.observedHolder !== this.opts.identity ? `lease taken by ${this.observedHolder}` : 'lease not renewed within the renew deadline';
-        this.log.error({ reason }, 'Leader lease lost');
-        onLost(reason);
-        return;
-      }
+      if (this.stopped) return;
+      const takenBy = this.observedHolder !== identity ? this.observedHolder : undefined;
+      if (monotonic() < deadline && this.observedHolder === identity) continue; // retry within the deadline
+      this.state = 'lost';
+      const reason = takenBy ? `lease taken by ${takenBy}` : `lease not renewed within the renew deadline (${renewDeadlineMs} ms)`;
+      this.log.error({ reason }, 'Leader lease lost');
+      onLost(reason);
+      return;
     }
   }
 
-  private observedHolder?: string;
-
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  /** One attempt; its requests end at `deadline` (monotonic ms), and it fails then. */
+  private async tryAcquireOrRenew(deadline: number): Promise<boolean> {
     const { namespace, name, identity } = this.opts;
+    const client = this.client.withSignal(AbortSignal.timeout(Math.max(1, Math.ceil(deadline - monotonic()))));
     const now = this.clock.now();
     const durationSeconds = Math.ceil(this.opts.leaseDurationMs / 1000);
     try {
-      const lease = await this.client.get<Lease>(Resources.Lease, name, namespace);
+      const lease = await client.get<Lease>(Resources.Lease, name, namespace);
       if (!lease) {
-        await this.client.create(Resources.Lease, {
+        await client.create(Resources.Lease, {
           metadata: { name, namespace },
           spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
         });
@@ -108,13 +137,13 @@ export class LeaderElector {
       }
       const spec = lease.spec ?? {};
       const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.acquireTime]);
-      if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
+      if (this.observed?.record !== record) this.observed = { record, at: monotonic() };
       this.observedHolder = spec.holderIdentity ?? undefined;
       const heldByOther = !!spec.holderIdentity && spec.holderIdentity !== identity;
-      const expired = Date.now() - this.observed.at > (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
+      const expired = monotonic() - this.observed.at > (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
       if (heldByOther && !expired) return false;
       const transitions = (spec.leaseTransitions ?? 0) + (spec.holderIdentity === identity ? 0 : 1);
-      await this.client.replace(Resources.Lease, {
+      await client.replace(Resources.Lease, {
         ...lease,
         spec: {
           holderIdentity: identity,
@@ -132,17 +161,27 @@ export class LeaderElector {
     }
   }
 
-  /** Stops campaigning; a leader gives the lease up so that a standby need not wait for it to expire. */
+  /**
+   * Stops campaigning; a leader gives the lease up so that a standby need not wait for it
+   * to expire, within what is left of its renew deadline (after it, the lease is no longer
+   * this process's to give).
+   */
   async release(): Promise<void> {
     this.stopped = true;
     this.wake?.();
-    if (!this.leading) return;
-    this.leading = false;
+    if (this.state !== 'leading') return;
+    this.state = 'released';
+    const left = this.renewedAt + this.opts.renewDeadlineMs - monotonic();
+    if (left <= 0) {
+      this.log.warn('Leader lease not released: the renew deadline had passed');
+      return;
+    }
+    const client = this.client.withSignal(AbortSignal.timeout(Math.ceil(left)));
     try {
-      const lease = await this.client.get<Lease>(Resources.Lease, this.opts.name, this.opts.namespace);
+      const lease = await client.get<Lease>(Resources.Lease, this.opts.name, this.opts.namespace);
       if (lease?.spec?.holderIdentity !== this.opts.identity) return;
       const now = microTime(this.clock.now());
-      await this.client.replace(Resources.Lease, { ...lease, spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: now } });
+      await client.replace(Resources.Lease, { ...lease, spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: now } });
       this.log.info('Leader lease released');
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'Leader lease not released');

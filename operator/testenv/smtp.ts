@@ -20,6 +20,8 @@ export interface ReceivedMessage {
   /** The text/html part, decoded, when there is one. */
   html?: string;
   raw: string;
+  /** When the final dot arrived (ms since the epoch). */
+  receivedAt: number;
 }
 
 export interface TestSmtpServerOptions {
@@ -40,6 +42,9 @@ export class TestSmtpServer {
   private readonly refused = new Set<string>();
   private server?: SMTPServer;
   private waiters: (() => void)[] = [];
+  /** RCPT TO answers held back by holdRecipients(), until releaseRecipients(). */
+  private holding = false;
+  private held: (() => void)[] = [];
 
   private constructor(opts: TestSmtpServerOptions) {
     this.auth = opts.auth;
@@ -84,6 +89,25 @@ export class TestSmtpServer {
     this.refused.add(address.toLowerCase());
   }
 
+  /**
+   * Holds back every answer to RCPT TO from now on: clients wait in the middle of their
+   * transaction, before DATA, with nothing delivered yet (work in flight).
+   */
+  holdRecipients(): void {
+    this.holding = true;
+  }
+
+  /** How many clients wait for their RCPT TO answer now. */
+  get heldRecipients(): number {
+    return this.held.length;
+  }
+
+  /** Answers the held RCPT TOs (to clients still connected) and holds no more. */
+  releaseRecipients(): void {
+    this.holding = false;
+    for (const answer of this.held.splice(0)) answer();
+  }
+
   clear(): void {
     this.messages.length = 0;
     this.aborted = 0;
@@ -120,6 +144,7 @@ export class TestSmtpServer {
       },
       onRcptTo: (address, _session, callback) => {
         if (this.refused.has(address.address.toLowerCase())) return callback(Object.assign(new Error('No such user here'), { responseCode: 550 }));
+        if (this.holding) return void this.held.push(() => callback());
         callback();
       },
       onData: (stream: SMTPServerDataStream, session, callback) => {
@@ -151,6 +176,7 @@ export class TestSmtpServer {
       text,
       html: findPart(part, 'text/html'),
       raw,
+      receivedAt: Date.now(),
     });
     const waiters = this.waiters;
     this.waiters = [];

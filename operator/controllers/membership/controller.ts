@@ -59,7 +59,7 @@ export class MembershipReconciler implements Reconciler {
     this.roles = deps.caches.cache(Caches.ownedRoles);
   }
 
-  async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
+  async reconcile(key: string, ctx?: ReconcileContext): Promise<ReconcileResult | void> {
     let m = this.members.get(key);
     if (!m || m.metadata.deletionTimestamp) {
       this.warned.delete(key);
@@ -81,7 +81,7 @@ export class MembershipReconciler implements Reconciler {
     let sendProblem: ConditionInput | undefined;
     let plan = planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now));
     if (plan.kind === 'send') {
-      const outcome = await this.sendInvitation(m, org!, settings, now);
+      const outcome = await this.sendInvitation(m, org!, settings, now, ctx?.signal);
       if (!outcome) return; // deleted meanwhile
       m = outcome.membership;
       sendProblem = outcome.problem;
@@ -194,9 +194,17 @@ export class MembershipReconciler implements Reconciler {
    * can repeat that identical message (mailbox providers collapse the same
    * Message-ID); the other order would instead lose an invitation while status claims
    * it was sent, which is worse. An email the server accepted is remembered in this
-   * process, so a failed status write never sends it again.
+   * process, so a failed status write never sends it again. The email honours `signal`
+   * (aborted when this process loses the lease): no dot, no delivery, no record; the next
+   * leader sends the recorded attempt.
    */
-  private async sendInvitation(cached: Membership, org: Organization, settings: PlatformSettings, now: Date): Promise<{ membership: Membership; problem?: ConditionInput } | undefined> {
+  private async sendInvitation(
+    cached: Membership,
+    org: Organization,
+    settings: PlatformSettings,
+    now: Date,
+    signal: AbortSignal | undefined,
+  ): Promise<{ membership: Membership; problem?: ConditionInput } | undefined> {
     const mailer = this.opts.mailer;
     if (!mailer) {
       return {
@@ -218,7 +226,7 @@ export class MembershipReconciler implements Reconciler {
     const messageId = plan.invitation.messageId!;
     if (!this.accepted.has(messageId)) {
       try {
-        const result = await mailer.send({ membership: m, organization: org, invitation: plan.invitation, notification: plan.notification, userPrefix: settings.userPrefix });
+        const result = await mailer.send({ membership: m, organization: org, invitation: plan.invitation, notification: plan.notification, userPrefix: settings.userPrefix }, signal);
         if (!result.accepted) throw new MailUnconfirmed(result.response);
       } catch (err) {
         const problem = err instanceof MailUnconfirmed

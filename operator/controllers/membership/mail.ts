@@ -20,8 +20,12 @@ export interface InvitationRequest {
 
 /** What the Membership controller needs of email: send with a commit step, and explain failures. */
 export interface InvitationMailer {
-  /** Sends the email; `accepted` is whether the server confirmed it (250 to the final dot). */
-  send(req: InvitationRequest): Promise<{ accepted: boolean; response: string }>;
+  /**
+   * Sends the email; `accepted` is whether the server confirmed it (250 to the final dot).
+   * When `signal` aborts first (the process lost the lease) the transaction ends before the
+   * dot, nothing is delivered, and it throws the signal's reason.
+   */
+  send(req: InvitationRequest, signal?: AbortSignal): Promise<{ accepted: boolean; response: string }>;
   /** A failure the membership's status should show (and not retry blindly), or undefined. */
   classify(err: unknown): { reason: string; message: string } | undefined;
 }
@@ -44,7 +48,7 @@ export class SmtpInvitationMailer implements InvitationMailer {
     this.publicUrl = publicUrl;
   }
 
-  async send(req: InvitationRequest): Promise<{ accepted: boolean; response: string }> {
+  async send(req: InvitationRequest, signal?: AbortSignal): Promise<{ accepted: boolean; response: string }> {
     const { membership: m, organization: org, invitation: inv } = req;
     const organization = { name: org.metadata.name, displayName: org.spec.displayName };
     // The creator's authenticated username (the API server admits no other value), shown only as an identity.
@@ -60,7 +64,7 @@ export class SmtpInvitationMailer implements InvitationMailer {
           attempt: inv.attempts!,
         });
     // No commit step: the dot goes at once (see MembershipReconciler.sendInvitation for why).
-    return this.mailer.send({ to: m.spec.email, messageId: inv.messageId!, ...content });
+    return this.mailer.send({ to: m.spec.email, messageId: inv.messageId!, ...content }, undefined, signal);
   }
 
   classify(err: unknown): { reason: string; message: string } | undefined {

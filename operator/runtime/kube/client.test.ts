@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../testenv/eventually.ts';
 import { ApiError } from '../errors.ts';
 import { KubeClient, LineSplitter } from './client.ts';
 import type { ClusterAccess } from './kubeconfig.ts';
@@ -117,6 +118,46 @@ describe('KubeClient requests', () => {
     const p = c.request('GET', '/hang', { signal: ac.signal });
     setTimeout(() => ac.abort(), 50);
     await expect(p).rejects.toThrow(/abort/i);
+  });
+
+  it('withSignal: a view whose requests end when its signal aborts, which sends nothing afterwards and shares the connections', async () => {
+    const seen: { url?: string; port?: number }[] = [];
+    handler = (req, res) => {
+      seen.push({ url: req.url, port: req.socket.remotePort });
+      if (req.url?.endsWith('/hang')) return; // never answers
+      json(res, 200, { metadata: { name: 'x' } });
+    };
+    const c = newClient({ connections: 1 });
+    const ac = new AbortController();
+    const view = c.withSignal(ac.signal);
+    expect(view.fieldManager).toBe(c.fieldManager);
+    await c.request('GET', '/root');
+    await view.request('GET', '/view');
+    // One connection in the pool: the view's request went over the root's socket.
+    expect(seen[1]!.port).toBe(seen[0]!.port);
+
+    const hanging = view.get(Resources.Namespace, 'hang');
+    await eventually(() => seen.some((s) => s.url?.endsWith('/hang')));
+    ac.abort(new Error('leadership lost'));
+    await expect(hanging).rejects.toThrow(/abort|leadership lost/i);
+    const before = seen.length;
+    await expect(view.create(Resources.Namespace, { metadata: { name: 'late' } })).rejects.toThrow('leadership lost');
+    await expect(view.withSignal(new AbortController().signal).request('GET', '/later')).rejects.toThrow('leadership lost');
+    await c.request('GET', '/root-again');
+    expect(seen.slice(before).map((s) => s.url)).toEqual(['/root-again']);
+  });
+
+  it('withSignal and a per-request signal: either one aborts the request', async () => {
+    handler = () => {};
+    const view = newClient().withSignal(new AbortController().signal);
+    const ac = new AbortController();
+    const p = view.request('GET', '/hang', { signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    await expect(p).rejects.toThrow(/abort/i);
+    const timed = newClient().withSignal(AbortSignal.timeout(100));
+    const t0 = Date.now();
+    await expect(timed.request('GET', '/hang')).rejects.toThrow(/abort|timeout/i);
+    expect(Date.now() - t0).toBeLessThan(2_000);
   });
 
   it('pages through listAll', async () => {

@@ -103,8 +103,10 @@ export class KubeClient {
   readonly fieldManager: string;
   readonly access: ClusterAccess;
   private readonly opts: Required<KubeClientOptions>;
-  private agents?: Agents;
-  private retired: HttpAgent[] = [];
+  /** The connection pools, shared with every view (withSignal) of this client. */
+  private readonly pool: { agents?: Agents; retired: HttpAgent[] } = { retired: [] };
+  /** Set on a view: every request it makes ends when this aborts. */
+  private signal?: AbortSignal;
 
   constructor(access: ClusterAccess, opts: KubeClientOptions = {}) {
     this.access = access;
@@ -123,13 +125,27 @@ export class KubeClient {
     return new KubeClient(loadClusterAccess({ path }), opts);
   }
 
+  /**
+   * A view of this client whose every request also ends when `signal` aborts (and which
+   * makes none once it has): the same connections, credentials, field manager and
+   * everything else, so a view costs nothing. The controllers write through one made with
+   * the Manager's work signal, so that losing leadership stops their requests in flight;
+   * the leader elector bounds each Lease request by what is left of its renew deadline.
+   */
+  withSignal(signal: AbortSignal): KubeClient {
+    const view = Object.create(this) as KubeClient;
+    view.signal = this.signal ? AbortSignal.any([this.signal, signal]) : signal;
+    return view;
+  }
+
   /** The agents for the current client certificate; new ones when it changed. */
   private agentsFor(): Agents {
     const a = this.access;
-    const cur = this.agents;
+    const pool = this.pool;
+    const cur = pool.agents;
     if (cur && cur.cert === a.cert && cur.key === a.key) return cur;
     // In-flight requests and watches finish on the old agents' sockets, which close when idle.
-    if (cur) this.retired.push(cur.requests, cur.watches);
+    if (cur) pool.retired.push(cur.requests, cur.watches);
     const tls = this.server.startsWith('https:')
       ? { ca: a.ca, cert: a.cert, key: a.key, rejectUnauthorized: a.rejectUnauthorized, servername: a.servername }
       : undefined;
@@ -139,8 +155,8 @@ export class KubeClient {
     // ignores it: the informer's watchdog judges silence).
     const make = (maxSockets: number) =>
       tls ? new HttpsAgent({ keepAlive: true, maxSockets, timeout: 30_000, ...tls }) : new HttpAgent({ keepAlive: true, maxSockets, timeout: 30_000 });
-    this.agents = { cert: a.cert, key: a.key, requests: make(this.opts.connections), watches: make(Infinity) };
-    return this.agents;
+    pool.agents = { cert: a.cert, key: a.key, requests: make(this.opts.connections), watches: make(Infinity) };
+    return pool.agents;
   }
 
   private url(path: string, query?: RequestOpts['query']): string {
@@ -171,10 +187,13 @@ export class KubeClient {
   private async exchange(method: string, path: string, opts: RequestOpts, stream: boolean): Promise<Exchange> {
     const url = this.url(path, opts.query);
     const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    const signal = this.signal && opts.signal ? AbortSignal.any([this.signal, opts.signal]) : (this.signal ?? opts.signal);
     let refreshed = false;
     let resent = false;
     for (;;) {
+      signal?.throwIfAborted();
       const headers = this.headers(await this.access.headers(), opts, body);
+      signal?.throwIfAborted();
       const agents = this.agentsFor();
       let ex: Exchange;
       try {
@@ -185,7 +204,7 @@ export class KubeClient {
           body,
           agent: stream ? agents.watches : agents.requests,
           timeoutMs: stream ? undefined : (opts.timeoutMs ?? this.opts.timeoutMs),
-          signal: opts.signal,
+          signal,
           stream,
         });
       } catch (err) {
@@ -327,10 +346,12 @@ export class KubeClient {
     }
   }
 
+  /** Closes the connections (of every view too). */
   async close(): Promise<void> {
-    for (const agent of [...this.retired, this.agents?.requests, this.agents?.watches]) agent?.destroy();
-    this.agents = undefined;
-    this.retired = [];
+    const pool = this.pool;
+    for (const agent of [...pool.retired, pool.agents?.requests, pool.agents?.watches]) agent?.destroy();
+    pool.agents = undefined;
+    pool.retired = [];
   }
 }
 
