@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../errors.ts';
-import { KubeClient, LineSplitter } from './client.ts';
+import { KubeClient, LineSplitter, retryWait } from './client.ts';
 import type { ClusterAccess } from './kubeconfig.ts';
 import { Resources } from './resource.ts';
 
@@ -126,6 +126,116 @@ describe('KubeClient requests', () => {
     };
     const out = await newClient().listAll(Resources.Namespace);
     expect(out).toEqual({ items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }], metadata: { resourceVersion: '7' } });
+  });
+});
+
+describe('retryWait: which answers are sent again, and after how long (client-go checkWait)', () => {
+  const policy = { maxRetries: 10, maxWaitMs: 10_000 };
+  it.each([
+    ['a 429 with Retry-After, for a GET', { method: 'GET', status: 429, retryAfter: '2' }, 2000],
+    ['a 429 with Retry-After, for a create (the server ran nothing)', { method: 'POST', status: 429, retryAfter: '1' }, 1000],
+    ['a 429 with Retry-After, for a create by generateName', { method: 'POST', status: 429, retryAfter: '1', generateNameOnly: true }, 1000],
+    ['a 503 with Retry-After, for an apply', { method: 'PATCH', status: 503, retryAfter: '3' }, 3000],
+    ['a 500 with Retry-After, for a named create (a repeat answers AlreadyExists)', { method: 'POST', status: 500, retryAfter: '1' }, 1000],
+    ['Retry-After: 0', { method: 'DELETE', status: 429, retryAfter: '0' }, 0],
+    ['a Retry-After beyond the cap, cut to it', { method: 'PUT', status: 429, retryAfter: '120' }, 10_000],
+    ['a 5xx without Retry-After', { method: 'GET', status: 500, retryAfter: undefined }, undefined],
+    ['a 429 without Retry-After', { method: 'GET', status: 429, retryAfter: undefined }, undefined],
+    ['a Retry-After as an HTTP date (client-go reads seconds only)', { method: 'GET', status: 429, retryAfter: 'Wed, 21 Oct 2015 07:28:00 GMT' }, undefined],
+    ['a 409', { method: 'PUT', status: 409, retryAfter: '1' }, undefined],
+    ['a 5xx for a create by generateName (it may have made one)', { method: 'POST', status: 500, retryAfter: '1', generateNameOnly: true }, undefined],
+  ])('%s', (_what, a, expected) => {
+    expect(retryWait({ retries: 0, ...a }, policy)).toBe(expected);
+  });
+
+  it('stops after maxRetries retries', () => {
+    expect(retryWait({ method: 'GET', status: 429, retryAfter: '1', retries: 9 }, policy)).toBe(1000);
+    expect(retryWait({ method: 'GET', status: 429, retryAfter: '1', retries: 10 }, policy)).toBeUndefined();
+  });
+});
+
+describe('KubeClient backpressure', () => {
+  const tooMany = (res: ServerResponse, retryAfter = '1') => {
+    res.writeHead(429, { 'content-type': 'application/json', 'retry-after': retryAfter });
+    res.end(JSON.stringify({ kind: 'Status', reason: 'TooManyRequests', message: 'slow down' }));
+  };
+
+  it('sends a request answered 429 again after its Retry-After, and tells its hooks', async () => {
+    let n = 0;
+    handler = (_req, res) => (++n <= 2 ? tooMany(res, n === 1 ? '1' : '2') : json(res, 200, { ok: true }));
+    const waits: number[] = [];
+    const seen: string[] = [];
+    const c = newClient({
+      sleep: async (ms) => void waits.push(ms),
+      hooks: { onResponse: (verb, status) => seen.push(`${verb} ${status}`), onRetry: (verb, status, ms) => seen.push(`retry ${verb} ${status} ${ms}`) },
+    });
+    expect(await c.apply(Resources.ConfigMap, { metadata: { name: 'x', namespace: 'ns' } })).toEqual({ ok: true });
+    expect(waits).toEqual([1000, 2000]);
+    expect(seen).toEqual(['PATCH 429', 'retry PATCH 429 1000', 'PATCH 429', 'retry PATCH 429 2000', 'PATCH 200']);
+  });
+
+  it('gives up after maxRetries and throws the last answer', async () => {
+    let n = 0;
+    handler = (_req, res) => (n++, tooMany(res));
+    const c = newClient({ maxRetries: 3, sleep: async () => {} });
+    await expect(c.request('GET', '/x')).rejects.toMatchObject({ status: 429, reason: 'TooManyRequests' });
+    expect(n).toBe(4);
+  });
+
+  it('stops waiting for a Retry-After when the request is aborted', async () => {
+    handler = (_req, res) => tooMany(res, '30');
+    const c = newClient({ maxRetryWaitMs: 60_000 });
+    const ac = new AbortController();
+    const t0 = Date.now();
+    const p = c.request('GET', '/x', { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('leadership lost')), 100);
+    await expect(p).rejects.toThrow('leadership lost');
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
+
+  it('sends a watch answered 429 again after its Retry-After', async () => {
+    let n = 0;
+    handler = (_req, res) => {
+      if (++n === 1) return tooMany(res);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } })}\n`);
+    };
+    const waits: number[] = [];
+    const names: string[] = [];
+    const c = newClient({ sleep: async (ms) => void waits.push(ms) });
+    for await (const e of c.watch(Resources.Namespace, { resourceVersion: '1', signal: new AbortController().signal })) names.push(e.object.metadata.name!);
+    expect(names).toEqual(['a']);
+    expect(waits).toEqual([1000]);
+  });
+
+  it('paces requests to qps after a burst, in the order asked, and leaves watches out', async () => {
+    handler = (req, res) => {
+      if (req.url!.includes('watch=1')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end();
+      }
+      json(res, 200, {});
+    };
+    const waits: number[] = [];
+    // A clock that stands still: every wait is the reservation's own.
+    const c = newClient({ qps: 20, burst: 2, now: () => 0, sleep: async (ms) => void waits.push(ms) });
+    for (let i = 0; i < 5; i++) await c.request('GET', '/x');
+    expect(waits.map(Math.round)).toEqual([50, 100, 150]);
+    for await (const _ of c.watch(Resources.Namespace, { resourceVersion: '1', signal: new AbortController().signal }));
+    expect(waits).toHaveLength(3);
+    expect(c.limiter?.available(0)).toBeCloseTo(-3);
+  });
+
+  it('gives back the token of a request aborted while it waited for the rate limit', async () => {
+    handler = (_req, res) => json(res, 200, {});
+    let t = 0;
+    const c = newClient({ qps: 1, burst: 1, now: () => t });
+    await c.request('GET', '/x');
+    const ac = new AbortController();
+    const p = c.request('GET', '/x', { signal: ac.signal });
+    ac.abort(new Error('stop'));
+    await expect(p).rejects.toThrow('stop');
+    expect(c.limiter!.available(t)).toBeCloseTo(0);
   });
 });
 

@@ -2,6 +2,8 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ApiError } from '../errors.ts';
+import { TokenBucket, abortableSleep, monotonicNow } from '../flowcontrol.ts';
+import type { MonotonicNow } from '../flowcontrol.ts';
 import { loadClusterAccess } from './kubeconfig.ts';
 import type { ClusterAccess } from './kubeconfig.ts';
 import { apiVersionOf, resourcePath } from './resource.ts';
@@ -74,7 +76,66 @@ export interface KubeClientOptions {
   userAgent?: string;
   /** How long a request may stay silent (no bytes either way) before it fails. Default 30 s; watches have none. */
   timeoutMs?: number;
+  /**
+   * Client-side rate limit, as client-go's rest.Config QPS and Burst: requests a second on
+   * average, and at once after a quiet spell. Watches are exempt (client-go Request.Watch).
+   * Unset or 0: no limit.
+   */
+  qps?: number;
+  burst?: number;
+  /** Retries of a request answered 429, or 5xx with Retry-After (client-go: 10). */
+  maxRetries?: number;
+  /** The longest Retry-After honoured; a longer one is cut to this. Default 10 s. */
+  maxRetryWaitMs?: number;
+  /** Told of every attempt's answer, every retry and every wait for the rate limit (metrics). */
+  hooks?: KubeClientHooks;
+  /** For tests: the monotonic clock of the rate limit, and how waits are made. */
+  now?: MonotonicNow;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
+
+export interface KubeClientHooks {
+  /** Each attempt's HTTP status (0: no answer); `verb` is the method, or WATCH. */
+  onResponse?(verb: string, status: number): void;
+  /** An attempt answered `status` is sent again after `waitMs`. */
+  onRetry?(verb: string, status: number, waitMs: number): void;
+  /** A request waited `waitMs` for the client-side rate limit. */
+  onThrottle?(waitMs: number): void;
+}
+
+export interface RetryPolicy {
+  maxRetries: number;
+  maxWaitMs: number;
+}
+
+/**
+ * How long to wait before sending again a request whose attempt number `retries` (0 for
+ * the first) was answered `status`, or undefined when it is not to be sent again. As
+ * client-go (rest/with_retry.go IsNextRetry, checkWait): a 429, or any 5xx, that carries
+ * Retry-After in whole seconds, up to `maxRetries` times, whatever the verb. A 429 means
+ * the API server ran nothing (priority and fairness, max-in-flight and shutdown reject
+ * before any handler). A 5xx may come after a create did happen: sent again, it answers
+ * 409 AlreadyExists, which callers handle as any create race, so a named POST is retried
+ * as client-go does; a POST naming its object by generateName alone would make a second
+ * one, and is not retried after a 5xx. The wait is capped at `maxWaitMs`.
+ */
+export function retryWait(
+  a: { method: string; status: number; retryAfter: string | string[] | undefined; retries: number; generateNameOnly?: boolean },
+  policy: RetryPolicy,
+): number | undefined {
+  if (a.retries >= policy.maxRetries) return undefined;
+  if (a.status !== 429 && a.status < 500) return undefined;
+  if (a.status !== 429 && a.method === 'POST' && a.generateNameOnly) return undefined;
+  const header = Array.isArray(a.retryAfter) ? a.retryAfter[0] : a.retryAfter;
+  if (header === undefined || !/^\s*\d+\s*$/.test(header)) return undefined;
+  return Math.min(Number(header) * 1000, policy.maxWaitMs);
+}
+
+/** True for a body that names its object only by metadata.generateName. */
+const generateNameOnly = (body: unknown): boolean => {
+  const meta = (body as { metadata?: { name?: unknown; generateName?: unknown } } | undefined)?.metadata;
+  return !!meta?.generateName && !meta.name;
+};
 
 interface Agents {
   /** The client certificate and key the agents were made with (exec plugins may rotate them). */
@@ -102,9 +163,15 @@ export class KubeClient {
   readonly server: string;
   readonly fieldManager: string;
   readonly access: ClusterAccess;
-  private readonly opts: Required<KubeClientOptions>;
+  private readonly opts: Required<Pick<KubeClientOptions, 'fieldManager' | 'connections' | 'userAgent' | 'timeoutMs'>>;
   private agents?: Agents;
   private retired: HttpAgent[] = [];
+  /** The client-side rate limit; none when qps is unset or 0. */
+  readonly limiter?: TokenBucket;
+  private readonly retry: RetryPolicy;
+  private readonly hooks: KubeClientHooks;
+  private readonly now: MonotonicNow;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(access: ClusterAccess, opts: KubeClientOptions = {}) {
     this.access = access;
@@ -116,6 +183,11 @@ export class KubeClient {
       timeoutMs: opts.timeoutMs ?? 30_000,
     };
     this.fieldManager = this.opts.fieldManager;
+    this.now = opts.now ?? monotonicNow;
+    this.sleep = opts.sleep ?? abortableSleep;
+    this.hooks = opts.hooks ?? {};
+    this.retry = { maxRetries: opts.maxRetries ?? 10, maxWaitMs: opts.maxRetryWaitMs ?? 10_000 };
+    if (opts.qps) this.limiter = new TokenBucket(opts.qps, opts.burst ?? Math.max(1, Math.ceil(opts.qps)), this.now());
   }
 
   /** A client for the kubeconfig at `path`, or wherever kubectl would look without one. */
@@ -206,9 +278,52 @@ export class KubeClient {
     }
   }
 
+  /**
+   * A request as callers see it: first a token of the client-side rate limit (watches are
+   * exempt, as in client-go), then attempts (exchange) until one is not to be retried
+   * (retryWait): after a 429 or a 5xx with Retry-After it waits what the server asked,
+   * capped, and takes a token again. Every wait ends when opts.signal aborts.
+   */
+  private async exchangeWithRetry(method: string, path: string, opts: RequestOpts, stream: boolean): Promise<Exchange> {
+    const verb = stream ? 'WATCH' : method;
+    const named = !generateNameOnly(opts.body);
+    for (let retries = 0; ; retries++) {
+      if (!stream) await this.throttle(opts.signal);
+      let ex: Exchange;
+      try {
+        ex = await this.exchange(method, path, opts, stream);
+      } catch (err) {
+        this.hooks.onResponse?.(verb, 0);
+        throw err;
+      }
+      const status = ex.res.statusCode ?? 0;
+      this.hooks.onResponse?.(verb, status);
+      const waitMs = retryWait({ method, status, retryAfter: ex.res.headers['retry-after'], retries, generateNameOnly: !named }, this.retry);
+      if (waitMs === undefined) return ex;
+      if (stream) await readText(ex.res); // a short Status: read, so the connection is reused
+      this.hooks.onRetry?.(verb, status, waitMs);
+      await this.sleep(waitMs, opts.signal);
+    }
+  }
+
+  /** Waits for a token of the client-side rate limit; gives it back if the signal aborts first. */
+  private async throttle(signal?: AbortSignal): Promise<void> {
+    const limiter = this.limiter;
+    if (!limiter) return;
+    const waitMs = limiter.reserve(this.now());
+    if (waitMs <= 0) return;
+    this.hooks.onThrottle?.(waitMs);
+    try {
+      await this.sleep(waitMs, signal);
+    } catch (err) {
+      limiter.cancel(this.now());
+      throw err;
+    }
+  }
+
   /** One JSON request; throws ApiError for any non-2xx answer. */
   async request<T = unknown>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
-    const { res, text = '' } = await this.exchange(method, path, opts, false);
+    const { res, text = '' } = await this.exchangeWithRetry(method, path, opts, false);
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
     throw toApiError(status, text, method, path);
@@ -310,7 +425,7 @@ export class KubeClient {
   ): AsyncGenerator<WatchEvent<T>> {
     const path = resourcePath(rt, { namespace: opts.namespace });
     const query = { watch: 1, resourceVersion: opts.resourceVersion, allowWatchBookmarks: true, labelSelector: opts.labelSelector, timeoutSeconds: opts.timeoutSeconds };
-    const { res } = await this.exchange('GET', path, { query, signal: opts.signal }, true);
+    const { res } = await this.exchangeWithRetry('GET', path, { query, signal: opts.signal }, true);
     try {
       if (res.statusCode !== 200) throw toApiError(res.statusCode ?? 0, await readText(res), 'WATCH', path);
       const lines = new LineSplitter();
