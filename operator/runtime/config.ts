@@ -9,7 +9,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode';
+type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'number' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode';
 
 interface Setting {
   flag: string;
@@ -42,6 +42,8 @@ export const SETTINGS = {
   leaseDuration: { flag: 'lease-duration', env: 'MINIAPPS_LEASE_DURATION', kind: 'duration', help: 'How long a standby waits before taking over a silent leader.', default: () => '15s', min: 1000 },
   renewDeadline: { flag: 'renew-deadline', env: 'MINIAPPS_RENEW_DEADLINE', kind: 'duration', help: 'How long the leader keeps trying to renew before it gives up.', default: () => '10s', min: 500 },
   retryPeriod: { flag: 'retry-period', env: 'MINIAPPS_RETRY_PERIOD', kind: 'duration', help: 'How often leader election retries and renews.', default: () => '2s', min: 100 },
+  kubeApiQps: { flag: 'kube-api-qps', env: 'MINIAPPS_KUBE_API_QPS', kind: 'number', help: 'Requests a second to the API server on average (client-side token bucket, as client-go QPS); watches are not counted; 0: no limit. Retries after 429 count too.', default: () => '200' },
+  kubeApiBurst: { flag: 'kube-api-burst', env: 'MINIAPPS_KUBE_API_BURST', kind: 'int', help: 'Requests to the API server at once after a quiet spell (the token bucket\'s size, as client-go Burst).', default: () => '400', min: 1 },
   concurrency: { flag: 'concurrency', env: 'MINIAPPS_CONCURRENCY', kind: 'int', help: 'Reconciles in flight at once, per controller.', default: () => '16', min: 1 },
   resyncPeriod: { flag: 'resync-period', env: 'MINIAPPS_RESYNC_PERIOD', kind: 'duration', help: 'How often every object is reconciled again even if nothing changed.', default: () => '1h', min: 1000 },
   watchIdleTimeout: { flag: 'watch-idle-timeout', env: 'MINIAPPS_WATCH_IDLE_TIMEOUT', kind: 'duration', help: 'A watch silent this long (no event, no bookmark) is restarted.', default: () => '5m', min: 1000 },
@@ -74,6 +76,8 @@ export type Config = {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  kubeApiQps: number;
+  kubeApiBurst: number;
   concurrency: number;
   resyncPeriodMs: number;
   watchIdleTimeoutMs: number;
@@ -123,6 +127,11 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
     case 'int': {
       const n = Number(raw);
       if (!Number.isInteger(n) || n < (s.min ?? 0)) throw bad(`must be a whole number of at least ${s.min ?? 0}`);
+      return n;
+    }
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n) || n < (s.min ?? 0)) throw bad(`must be a number of at least ${s.min ?? 0}`);
       return n;
     }
     case 'duration': {
