@@ -35,7 +35,7 @@ export interface OperatorOptions {
   config: Config;
   log: Logger;
   clock?: Clock;
-  /** The cluster to work on; default: loadKubeConfig(config.kubeconfig). */
+  /** The cluster to work on; default: loadKubeConfig(config). */
   clusterAccess?: ClusterAccess;
 }
 
@@ -44,8 +44,8 @@ export interface OperatorOptions {
  * ~/.kube/config. Throws "No Kubernetes cluster configured: pass --kubeconfig or set
  * KUBECONFIG" when there is none. (No @kubernetes/client-node here: see KubeClient.)
  */
-export function loadKubeConfig(path?: string): ClusterAccess {
-  return loadClusterAccess({ path });
+export function loadKubeConfig(config: Pick<Config, 'kubeconfig' | 'kubeconfigPaths'> = {}): ClusterAccess {
+  return loadClusterAccess({ path: config.kubeconfig, paths: config.kubeconfigPaths });
 }
 
 /**
@@ -73,7 +73,7 @@ export class Operator {
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
     const cfg = this.config;
-    const access = opts.clusterAccess ?? loadKubeConfig(cfg.kubeconfig);
+    const access = opts.clusterAccess ?? loadKubeConfig(cfg);
     // One rate limit for everything the controllers send; leader election has its own
     // (as controller-runtime gives it a copy of the rest.Config, hence its own limiter).
     const limits = { qps: cfg.kubeApiQps, burst: cfg.kubeApiBurst, hooks: this.metrics.kubeClientHooks() };

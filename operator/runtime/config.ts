@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export class ConfigError extends Error {
@@ -18,6 +19,8 @@ interface Setting {
   help: string;
   default?: (env: NodeJS.ProcessEnv) => string | undefined;
   min?: number;
+  /** The environment variable is a list (path.delimiter between entries) kept apart from the flag's one value, under this Config key. */
+  envList?: string;
 }
 
 const IN_CLUSTER_NS = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -27,7 +30,7 @@ const inCluster = (env: NodeJS.ProcessEnv) => !!env.KUBERNETES_SERVICE_HOST;
 
 /** Every setting, with its flag, its environment variable and its default. */
 export const SETTINGS = {
-  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', help: 'Path to a kubeconfig; default: in-cluster, then ~/.kube/config.' },
+  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', envList: 'kubeconfigPaths', help: `Path to a kubeconfig, used alone. KUBECONFIG may list several, separated by "${delimiter}", merged as kubectl merges them (missing files skipped). Default: KUBECONFIG, then in-cluster, then ~/.kube/config.` },
   namespace: { flag: 'namespace', env: 'MINIAPPS_NAMESPACE', kind: 'dns1123', help: "The operator's own namespace (its Lease and Secrets).", default: (e) => ownNamespace(e) ?? 'miniapps-system' },
   httpBindAddress: { flag: 'http-bind-address', env: 'MINIAPPS_HTTP_BIND_ADDRESS', kind: 'address', help: 'Listener for /metrics, /healthz and /readyz.', default: () => ':8080' },
   webhookBindAddress: { flag: 'webhook-bind-address', env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS', kind: 'address', help: 'TLS listener for the validating webhook; "0" disables the webhook.', default: () => ':9443' },
@@ -61,7 +64,10 @@ export const SETTINGS = {
 } as const satisfies Record<string, Setting>;
 
 export type Config = {
+  /** --kubeconfig: one file, used alone. */
   kubeconfig?: string;
+  /** KUBECONFIG: files merged as kubectl merges them (when --kubeconfig is not given). */
+  kubeconfigPaths?: string[];
   namespace: string;
   httpBindAddress: { host: string; port: number };
   webhookBindAddress?: { host: string; port: number };
@@ -187,6 +193,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   }
   const out: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(SETTINGS) as [string, Setting][]) {
+    if (s.envList && values[s.flag] === undefined) {
+      // The variable is a list, not one value of the flag's kind (KUBECONFIG=a:b).
+      const list = (env[s.env] ?? '').split(delimiter).filter(Boolean);
+      if (list.length) out[s.envList] = list;
+      continue;
+    }
     const raw = values[s.flag] ?? env[s.env] ?? s.default?.(env);
     out[camel(name)] = raw === undefined || raw === '' ? undefined : parseValue(name, s, raw);
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { loadConfig } from '../config.ts';
 import { NoClusterConfigError, loadClusterAccess } from './kubeconfig.ts';
 
 let dir: string;
@@ -140,6 +141,26 @@ describe('loadClusterAccess: where it looks', () => {
     expect(a.server).toBe('https://merged');
     expect(String(a.ca)).toBe('CA B');
     expect(await a.headers()).toEqual({ Authorization: 'Bearer tok-from-b-dir' });
+  });
+
+  it('KUBECONFIG=a:b is a list merged as kubectl merges it, not one path (the operator failed to start)', async () => {
+    const a = write('a/config', { 'current-context': 'ctx', contexts: [{ name: 'ctx', context: { cluster: 'c1', user: 'u1' } }], users: [{ name: 'u1', user: { token: 'from-a' } }] });
+    const b = write('b/config', kubeconfig({ cluster: { server: 'https://from-b' }, user: { token: 'from-b' }, current: 'other' }));
+    const env = { KUBECONFIG: [a, join(dir, 'missing'), b].join(':'), HOME: join(dir, 'nohome') };
+    // As the operator does it: the configuration, then the cluster it names.
+    const cfg = loadConfig([], env);
+    const access = loadClusterAccess({ path: cfg.kubeconfig, paths: cfg.kubeconfigPaths, env });
+    expect(access.server).toBe('https://from-b');
+    expect(await access.headers()).toEqual({ Authorization: 'Bearer from-a' });
+    // The flag stays one path, even with the delimiter in it; it wins over the list.
+    const odd = write('odd:name', kubeconfig({ cluster: { server: 'https://odd' } }));
+    const flagged = loadConfig([`--kubeconfig=${odd}`], env);
+    expect(flagged.kubeconfig).toBe(odd);
+    expect(flagged.kubeconfigPaths).toBeUndefined();
+    expect(loadClusterAccess({ path: flagged.kubeconfig, paths: flagged.kubeconfigPaths, env }).server).toBe('https://odd');
+    // A list whose files are all missing is an error, not a fall-back.
+    const gone = loadConfig([], { KUBECONFIG: `${join(dir, 'x')}:${join(dir, 'y')}` });
+    expect(() => loadClusterAccess({ path: gone.kubeconfig, paths: gone.kubeconfigPaths, env: emptyEnv() })).toThrow(/no file of KUBECONFIG=.*x:.*y exists/);
   });
 
   it('uses the in-cluster service account when there is no KUBECONFIG, re-reading the rotating token', async () => {

@@ -37,6 +37,8 @@ export class NoClusterConfigError extends Error {
 export interface LoadClusterAccessOptions {
   /** An explicit kubeconfig file (--kubeconfig): used alone when given. */
   path?: string;
+  /** A KUBECONFIG list already split (Config.kubeconfigPaths); default: env.KUBECONFIG split at path.delimiter. */
+  paths?: string[];
   /** The environment to read KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT and HOME from. */
   env?: NodeJS.ProcessEnv;
   /** For tests: the service account directory (default /var/run/secrets/kubernetes.io/serviceaccount). */
@@ -54,7 +56,7 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
 export function loadClusterAccess(opts: LoadClusterAccessOptions = {}): ClusterAccess {
   const env = opts.env ?? process.env;
   if (opts.path) return fromKubeconfigFiles([resolve(opts.path)], opts, true);
-  const list = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  const list = (opts.paths ?? (env.KUBECONFIG ?? '').split(delimiter)).filter(Boolean);
   if (list.length) return fromKubeconfigFiles(list.map((p) => resolve(p)), opts, false);
   if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) return inCluster(env, opts);
   const home = opts.home ?? env.HOME ?? homedir();
