@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../errors.ts';
-import { KubeClient, LineSplitter, retryWait } from './client.ts';
+import { KubeClient, LineSplitter, headerKeyEscape, retryWait } from './client.ts';
 import type { ClusterAccess } from './kubeconfig.ts';
 import { Resources } from './resource.ts';
 
@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 afterEach(() => client?.close());
 
-function newClient(opts: ConstructorParameters<typeof KubeClient>[1] = {}): KubeClient {
+function newClient(opts: ConstructorParameters<typeof KubeClient>[1] = {}, extra: Partial<ClusterAccess> = {}): KubeClient {
   const tokens = ['t1', 't2', 't3'];
   access = {
     server: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
@@ -39,6 +39,7 @@ function newClient(opts: ConstructorParameters<typeof KubeClient>[1] = {}): Kube
       access.refreshes++;
       tokens.shift();
     },
+    ...extra,
   };
   client = new KubeClient(access, opts);
   return client;
@@ -68,6 +69,30 @@ describe('KubeClient requests', () => {
     const groups = seen.raw!.filter((_, i, a) => i % 2 === 1 && a[i - 1]!.toLowerCase() === 'impersonate-group');
     expect(groups).toEqual(['g1', 'g2']);
   });
+
+  it("sends the kubeconfig user's impersonation (as, as-uid, as-groups, as-user-extra), which was silently ignored; a request's own `as` replaces it whole", async () => {
+    const seen: { headers: IncomingMessage['headers']; raw: string[] }[] = [];
+    handler = (req, res) => {
+      seen.push({ headers: req.headers, raw: req.rawHeaders });
+      json(res, 200, {});
+    };
+    const c = newClient({}, { impersonate: { user: 'op@example.com', uid: 'u-1', groups: ['g1', 'g2'], extra: { 'acme.dev/Team x': ['blue', 'green'] } } });
+    await c.request('GET', '/x');
+    const lines = (raw: string[], name: string) => raw.filter((_, i, a) => i % 2 === 1 && a[i - 1]!.toLowerCase() === name);
+    expect(seen[0]!.headers).toMatchObject({ 'impersonate-user': 'op@example.com', 'impersonate-uid': 'u-1' });
+    expect(lines(seen[0]!.raw, 'impersonate-group')).toEqual(['g1', 'g2']);
+    expect(lines(seen[0]!.raw, 'impersonate-extra-acme.dev%2fteam%20x')).toEqual(['blue', 'green']);
+    await c.create(Resources.Namespace, { metadata: { name: 'x' } }, { as: { user: 'alice' } });
+    expect(seen[1]!.headers['impersonate-user']).toBe('alice');
+    expect(Object.keys(seen[1]!.headers).filter((h) => h.startsWith('impersonate-'))).toEqual(['impersonate-user']);
+  });
+
+  it.each([
+    ['acme.dev/team', 'acme.dev%2Fteam'],
+    ['scopes', 'scopes'],
+    ['100%', '100%25'],
+    ['größe', 'gr%C3%B6%C3%9Fe'],
+  ])('escapes the extra key %s as %s in its header name', (key, escaped) => expect(headerKeyEscape(key)).toBe(escaped));
 
   it('turns error answers into ApiError, and a missing object into undefined', async () => {
     handler = (req, res) =>

@@ -5,11 +5,11 @@ import { ApiError } from '../errors.ts';
 import { TokenBucket, abortableSleep, monotonicNow } from '../flowcontrol.ts';
 import type { MonotonicNow } from '../flowcontrol.ts';
 import { loadClusterAccess } from './kubeconfig.ts';
-import type { ClusterAccess } from './kubeconfig.ts';
+import type { ClusterAccess, Impersonation } from './kubeconfig.ts';
 import { apiVersionOf, resourcePath } from './resource.ts';
 import type { ResourceType } from './resource.ts';
 
-export type { ClusterAccess } from './kubeconfig.ts';
+export type { ClusterAccess, Impersonation } from './kubeconfig.ts';
 
 export type OwnerReference = {
   apiVersion: string;
@@ -64,8 +64,12 @@ export interface RequestOpts {
   contentType?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
-  /** Impersonate this user (and groups), as kubectl --as does. */
-  as?: { user: string; groups?: string[] };
+  /**
+   * Impersonate this user (and groups, uid, extras), as kubectl --as does. It replaces the
+   * kubeconfig's impersonation for this request, whole (client-go's impersonating round
+   * tripper stands aside when a request sets Impersonate-User).
+   */
+  as?: Impersonation;
 }
 
 export interface KubeClientOptions {
@@ -227,10 +231,13 @@ export class KubeClient {
       h['content-type'] = opts.contentType ?? 'application/json';
       h['content-length'] = Buffer.byteLength(body);
     }
-    if (opts.as) {
-      h['impersonate-user'] = opts.as.user;
-      // An array value becomes one header line per group.
-      if (opts.as.groups?.length) h['impersonate-group'] = opts.as.groups;
+    const as = opts.as ?? this.access.impersonate;
+    if (as) {
+      h['impersonate-user'] = as.user;
+      if (as.uid) h['impersonate-uid'] = as.uid;
+      // An array value becomes one header line per group (per value of an extra).
+      if (as.groups?.length) h['impersonate-group'] = as.groups;
+      for (const [k, v] of Object.entries(as.extra ?? {})) if (v.length) h[`impersonate-extra-${headerKeyEscape(k)}`] = v;
     }
     return h;
   }
@@ -447,6 +454,19 @@ export class KubeClient {
     this.agents = undefined;
     this.retired = [];
   }
+}
+
+/**
+ * An extra's key as an HTTP header name: bytes outside the token characters, and %, are
+ * percent-encoded, as client-go's headerKeyEscape does (the API server decodes them).
+ */
+export function headerKeyEscape(key: string): string {
+  let out = '';
+  for (const b of Buffer.from(key, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += b < 0x80 && c !== '%' && /[!#$&'*+\-.^_`|~0-9A-Za-z]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 /** Splits a byte stream into trimmed non-empty lines; chunks may split lines and UTF-8 characters. */

@@ -91,6 +91,17 @@ describe('loadClusterAccess from a kubeconfig', () => {
     expect(await a.headers()).toEqual({ Authorization: `Basic ${b64('admin:s3cret')}` });
   });
 
+  it('honours the impersonation of a kubeconfig user (as, as-uid, as-groups, as-user-extra), which was silently ignored', () => {
+    const user = { token: 't', as: 'alice@example.com', 'as-uid': 'u-42', 'as-groups': ['devs', 'ops'], 'as-user-extra': { 'acme.dev/team': ['blue', 'green'], scopes: ['view'] } };
+    const a = loadClusterAccess({ path: write('config', kubeconfig({ user })), env: emptyEnv() });
+    expect(a.impersonate).toEqual({ user: 'alice@example.com', uid: 'u-42', groups: ['devs', 'ops'], extra: { 'acme.dev/team': ['blue', 'green'], scopes: ['view'] } });
+    expect(loadClusterAccess({ path: write('plain', kubeconfig()), env: emptyEnv() }).impersonate).toBeUndefined();
+    expect(loadClusterAccess({ path: write('only-as', kubeconfig({ user: { token: 't', as: 'bob' } })), env: emptyEnv() }).impersonate).toEqual({ user: 'bob' });
+    // Groups without a user: the API server would refuse every request; say so at start.
+    expect(() => loadClusterAccess({ path: write('groups', kubeconfig({ user: { token: 't', 'as-groups': ['devs'] } })), env: emptyEnv() })).toThrow(/user u1 impersonates groups without a user: set "as" too/);
+    expect(() => loadClusterAccess({ path: write('bad', kubeconfig({ user: { token: 't', as: 'x', 'as-user-extra': { k: 'v' } } })), env: emptyEnv() })).toThrow(/"as-user-extra" k is not a list of strings/);
+  });
+
   it('allows a context without a user and a plain http server', async () => {
     const doc = kubeconfig({ cluster: { server: 'http://127.0.0.1:8080' } });
     (doc.contexts as { context: Record<string, unknown> }[])[0]!.context = { cluster: 'c1' };

@@ -8,6 +8,14 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
+/** Whom requests act as (kubectl --as, --as-uid, --as-group; a kubeconfig user's as, as-uid, as-groups, as-user-extra). */
+export interface Impersonation {
+  user: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
 /** The address of one API server and the credentials for it, for node:https. */
 export interface ClusterAccess {
   /** The API server's URL, without a trailing slash. */
@@ -20,6 +28,8 @@ export interface ClusterAccess {
   readonly servername?: string;
   /** Where this came from, for messages: "kubeconfig /path (context x)" or "in-cluster". */
   readonly source: string;
+  /** The kubeconfig user's impersonation, sent with every request that names none of its own. */
+  readonly impersonate?: Impersonation;
   /** Authentication headers (Authorization), from cache while the credentials are fresh. */
   headers(): Promise<Record<string, string>>;
   /** Forgets cached credentials (after a 401): the next headers() reads or runs them again. */
@@ -203,6 +213,7 @@ class KubeconfigAccess implements ClusterAccess {
   readonly rejectUnauthorized: boolean;
   readonly servername?: string;
   readonly source: string;
+  readonly impersonate?: Impersonation;
   private staticCert?: Buffer;
   private staticKey?: Buffer;
   private readonly token?: string;
@@ -253,6 +264,7 @@ class KubeconfigAccess implements ClusterAccess {
     }
     const username = str(user.username);
     if (username) this.basic = `Basic ${Buffer.from(`${username}:${str(user.password) ?? ''}`).toString('base64')}`;
+    this.impersonate = parseImpersonation(user, `${source}: ${who}`);
     const authProvider = user['auth-provider'] as { name?: string } | undefined;
     if (user.exec && typeof user.exec === 'object') {
       this.exec = new ExecPlugin(parseExec(user.exec as Record<string, unknown>, a.userDir, `${source}: exec of ${who}`), {
@@ -289,6 +301,33 @@ class KubeconfigAccess implements ClusterAccess {
     this.tokenFile?.invalidate();
     this.exec?.invalidate();
   }
+}
+
+/** A kubeconfig user's as, as-uid, as-groups and as-user-extra (client-go clientcmd/api/v1 AuthInfo). */
+function parseImpersonation(user: Record<string, unknown>, where: string): Impersonation | undefined {
+  const name = user.as;
+  const uid = user['as-uid'];
+  const groups = user['as-groups'];
+  const extra = user['as-user-extra'];
+  if (name === undefined && uid === undefined && groups === undefined && extra === undefined) return undefined;
+  if (name !== undefined && typeof name !== 'string') throw new Error(`${where}: "as" is not a string`);
+  if (uid !== undefined && typeof uid !== 'string') throw new Error(`${where}: "as-uid" is not a string`);
+  if (groups !== undefined && groups !== null && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) throw new Error(`${where}: "as-groups" is not a list of strings`);
+  const extras: Record<string, string[]> = {};
+  if (extra !== undefined && extra !== null) {
+    if (typeof extra !== 'object' || Array.isArray(extra)) throw new Error(`${where}: "as-user-extra" is not a map of lists of strings`);
+    for (const [k, v] of Object.entries(extra as Record<string, unknown>)) {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error(`${where}: "as-user-extra" ${k} is not a list of strings`);
+      extras[k] = v as string[];
+    }
+  }
+  const groupList = (groups ?? []) as string[];
+  if (!name) {
+    if (!uid && !groupList.length && !Object.keys(extras).length) return undefined;
+    // The API server refuses groups, extra or a uid without a user to impersonate.
+    throw new Error(`${where} impersonates ${uid ? 'a uid' : groupList.length ? 'groups' : 'user extras'} without a user: set "as" too`);
+  }
+  return { user: name, ...(uid ? { uid } : {}), ...(groupList.length ? { groups: groupList } : {}), ...(Object.keys(extras).length ? { extra: extras } : {}) };
 }
 
 function parseExec(e: Record<string, unknown>, dir: string, where: string): ExecConfig {
