@@ -1,9 +1,16 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../errors.ts';
 import { KubeClient, LineSplitter, headerKeyEscape, retryWait } from './client.ts';
+import { createCA, issueCertificate } from '../pki.ts';
+import { loadClusterAccess } from './kubeconfig.ts';
 import type { ClusterAccess } from './kubeconfig.ts';
 import { Resources } from './resource.ts';
 
@@ -151,6 +158,36 @@ describe('KubeClient requests', () => {
     };
     const out = await newClient().listAll(Resources.Namespace);
     expect(out).toEqual({ items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }], metadata: { resourceVersion: '7' } });
+  });
+});
+
+describe('KubeClient TLS', () => {
+  it('connects anew with the certificate authority of a kubeconfig file rewritten since it started (certificate files were never reloaded)', async () => {
+    const right = createCA('api-ca');
+    const wrong = createCA('other-ca');
+    const serving = issueCertificate({ ca: right, commonName: 'kube-apiserver', ipAddresses: ['127.0.0.1'], usages: 'server', validityDays: 1 });
+    const tls = createHttpsServer({ cert: serving.certPEM, key: serving.keyPEM }, (_req, res) => json(res, 200, { ok: true }));
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'client-tls-'));
+    try {
+      writeFileSync(join(dir, 'ca.crt'), wrong.certPEM);
+      utimesSync(join(dir, 'ca.crt'), 1_700_000_000, 1_700_000_000);
+      const server = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+      const config = { 'current-context': 'c', contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }], clusters: [{ name: 'k', cluster: { server, 'certificate-authority': 'ca.crt' } }], users: [{ name: 'u', user: { token: 't' } }] };
+      writeFileSync(join(dir, 'config'), stringify(config));
+      let now = 0;
+      client = new KubeClient(loadClusterAccess({ path: join(dir, 'config'), env: {}, now: () => now, certFileRefreshMs: 1000 }));
+      await expect(client.request('GET', '/x')).rejects.toThrow(/self-signed|unable to verify|certificate/i);
+      // The CA file is rotated: once it has been looked at again, requests go through.
+      writeFileSync(join(dir, 'ca.crt'), right.certPEM);
+      utimesSync(join(dir, 'ca.crt'), 1_700_000_100, 1_700_000_100);
+      now = 2000;
+      expect(await client.request('GET', '/x')).toEqual({ ok: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      tls.closeAllConnections();
+      await new Promise((r) => tls.close(r));
+    }
   });
 });
 

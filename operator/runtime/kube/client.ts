@@ -142,7 +142,8 @@ const generateNameOnly = (body: unknown): boolean => {
 };
 
 interface Agents {
-  /** The client certificate and key the agents were made with (exec plugins may rotate them). */
+  /** The CA, client certificate and key the agents were made with (files and exec plugins may rotate them). */
+  ca?: string | Buffer;
   cert?: string | Buffer;
   key?: string | Buffer;
   requests: HttpAgent;
@@ -199,23 +200,22 @@ export class KubeClient {
     return new KubeClient(loadClusterAccess({ path }), opts);
   }
 
-  /** The agents for the current client certificate; new ones when it changed. */
+  /** The agents for the current CA and client certificate; new ones when either changed. */
   private agentsFor(): Agents {
     const a = this.access;
     const cur = this.agents;
-    if (cur && cur.cert === a.cert && cur.key === a.key) return cur;
+    const { ca, cert, key } = a;
+    if (cur && cur.ca === ca && cur.cert === cert && cur.key === key) return cur;
     // In-flight requests and watches finish on the old agents' sockets, which close when idle.
     if (cur) this.retired.push(cur.requests, cur.watches);
-    const tls = this.server.startsWith('https:')
-      ? { ca: a.ca, cert: a.cert, key: a.key, rejectUnauthorized: a.rejectUnauthorized, servername: a.servername }
-      : undefined;
+    const tls = this.server.startsWith('https:') ? { ca, cert, key, rejectUnauthorized: a.rejectUnauthorized, servername: a.servername } : undefined;
     for (const k of Object.keys(tls ?? {}) as (keyof NonNullable<typeof tls>)[]) if (tls![k] === undefined) delete tls![k];
     // `timeout` closes idle keep-alive sockets after 30 s, before the API server would. On a
     // socket in use it only emits 'timeout' (a request's own setTimeout replaces it; a watch
     // ignores it: the informer's watchdog judges silence).
     const make = (maxSockets: number) =>
       tls ? new HttpsAgent({ keepAlive: true, maxSockets, timeout: 30_000, ...tls }) : new HttpAgent({ keepAlive: true, maxSockets, timeout: 30_000 });
-    this.agents = { cert: a.cert, key: a.key, requests: make(this.opts.connections), watches: make(Infinity) };
+    this.agents = { ca, cert, key, requests: make(this.opts.connections), watches: make(Infinity) };
     return this.agents;
   }
 

@@ -1,9 +1,10 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfig } from '../config.ts';
+import { createCA, issueCertificate } from '../pki.ts';
 import { NoClusterConfigError, loadClusterAccess } from './kubeconfig.ts';
 
 let dir: string;
@@ -84,6 +85,47 @@ describe('loadClusterAccess from a kubeconfig', () => {
     write('sub/token', 'file-token-3');
     a.refresh();
     expect(await a.headers()).toEqual({ Authorization: 'Bearer file-token-3' });
+  });
+
+  it('reloads the certificate files of a kubeconfig when they change (client-certificate, client-key, certificate-authority), which were read once', () => {
+    const ca1 = createCA('ca-1');
+    const ca2 = createCA('ca-2');
+    const issue = () => issueCertificate({ ca: ca1, commonName: 'operator', usages: 'client', validityDays: 1 });
+    const [first, second] = [issue(), issue()];
+    // Each rewrite gets an mtime of its own, whatever the file system's resolution.
+    let mtime = 1_700_000_000;
+    const put = (name: string, text: string) => {
+      write(name, text);
+      utimesSync(join(dir, name), mtime, ++mtime);
+    };
+    put('pki/ca.crt', ca1.certPEM);
+    put('pki/client.crt', first.certPEM);
+    put('pki/client.key', first.keyPEM);
+    const p = write('config', kubeconfig({ cluster: { 'certificate-authority': 'pki/ca.crt' }, user: { 'client-certificate': 'pki/client.crt', 'client-key': 'pki/client.key' } }));
+    let now = 0;
+    const a = loadClusterAccess({ path: p, env: emptyEnv(), now: () => now, certFileRefreshMs: 60_000 });
+    const cert0 = a.cert;
+    expect(String(cert0)).toBe(first.certPEM);
+    // The certificate is rewritten first: until its key follows, the old pair stays.
+    put('pki/client.crt', second.certPEM);
+    put('pki/ca.crt', ca2.certPEM);
+    now = 30_000;
+    expect(String(a.ca)).toBe(ca1.certPEM); // not looked at again yet
+    now = 61_000;
+    expect(String(a.ca)).toBe(ca2.certPEM);
+    expect(a.cert).toBe(cert0);
+    put('pki/client.key', second.keyPEM);
+    now = 122_000;
+    expect(String(a.cert)).toBe(second.certPEM);
+    expect(String(a.key)).toBe(second.keyPEM);
+    // Unchanged files give the same buffers, so the client keeps its connections.
+    const cert1 = a.cert;
+    now = 500_000;
+    expect(a.cert).toBe(cert1);
+    // A file gone for a moment (rotation by rename) keeps the previous value.
+    rmSync(join(dir, 'pki/ca.crt'));
+    now = 600_000;
+    expect(String(a.ca)).toBe(ca2.certPEM);
   });
 
   it('sends basic authentication for username and password', async () => {
@@ -190,6 +232,11 @@ describe('loadClusterAccess: where it looks', () => {
     expect(await a.headers()).toEqual({ Authorization: 'Bearer sa-token-1' });
     now += 31_000;
     expect(await a.headers()).toEqual({ Authorization: 'Bearer sa-token-2' });
+    // The projected CA is re-read too when it changes (cluster CA rotation).
+    write('sa/ca.crt', 'SA CA 2');
+    utimesSync(join(sa, 'ca.crt'), 1_700_000_000, 1_700_000_000);
+    now += 61_000;
+    expect(String(a.ca)).toBe('SA CA 2');
   });
 
   it('brackets an IPv6 service host and names a missing service account file', () => {
