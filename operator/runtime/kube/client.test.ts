@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../errors.ts';
 import { KubeClient, LineSplitter, headerKeyEscape, retryWait } from './client.ts';
@@ -51,6 +51,14 @@ function newClient(opts: ConstructorParameters<typeof KubeClient>[1] = {}, extra
   client = new KubeClient(access, opts);
   return client;
 }
+
+const until = async (cond: () => boolean, ms = 3_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -188,6 +196,52 @@ describe('KubeClient TLS', () => {
       tls.closeAllConnections();
       await new Promise((r) => tls.close(r));
     }
+  });
+});
+
+describe('KubeClient connection pools', () => {
+  it('destroys a retired connection pool once its in-flight requests and watches finish (they stayed open until close)', async () => {
+    const closed = (s: Socket) => s.destroyed || s.closed;
+    const socketOf: Record<string, Socket> = {};
+    let finishSlow!: () => void;
+    let watchRes: ServerResponse | undefined;
+    handler = (req, res) => {
+      socketOf[req.url!.includes('watch=1') ? 'watch' : req.url!] = req.socket;
+      if (req.url!.includes('watch=1')) {
+        watchRes = res;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'before' } } })}\n`);
+      }
+      if (req.url === '/slow') return void (finishSlow = () => json(res, 200, { slow: true }));
+      json(res, 200, { fast: true });
+    };
+    const c = newClient({}, { cert: 'cert-1', key: 'key-1' });
+    const names: string[] = [];
+    const watching = (async () => {
+      for await (const e of c.watch(Resources.Namespace, { resourceVersion: '1', signal: new AbortController().signal })) names.push(e.object.metadata.name!);
+    })();
+    const slow = c.request('GET', '/slow');
+    await until(() => !!finishSlow && !!watchRes);
+    const { watch: watchSocket, '/slow': slowSocket } = socketOf;
+    // The client certificate rotates: the next request goes out on new pools.
+    Object.assign(access, { cert: 'cert-2', key: 'key-2' });
+    expect(await c.request('GET', '/fast')).toEqual({ fast: true });
+    expect(c.pools).toBe(4);
+    const fastSocket = socketOf['/fast']!;
+    expect(new Set([watchSocket, slowSocket, fastSocket]).size).toBe(3);
+    // The old pools keep what they carry: the slow request answers, the watch streams on.
+    finishSlow();
+    expect(await slow).toEqual({ slow: true });
+    await until(() => closed(slowSocket!));
+    expect(c.pools).toBe(3);
+    watchRes!.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'after' } } })}\n`);
+    watchRes!.end();
+    await watching;
+    expect(names).toEqual(['before', 'after']);
+    await until(() => closed(watchSocket!));
+    expect(c.pools).toBe(2);
+    // The current pool keeps its idle keep-alive connection.
+    expect(closed(fastSocket)).toBe(false);
   });
 });
 

@@ -170,7 +170,10 @@ export class KubeClient {
   readonly access: ClusterAccess;
   private readonly opts: Required<Pick<KubeClientOptions, 'fieldManager' | 'connections' | 'userAgent' | 'timeoutMs'>>;
   private agents?: Agents;
-  private retired: HttpAgent[] = [];
+  /** Agents replaced (new certificate or CA) that still carry requests or watches; destroyed when the last one ends. */
+  private readonly retired = new Set<HttpAgent>();
+  /** Requests (and open watch streams) per agent. */
+  private readonly inFlight = new Map<HttpAgent, number>();
   /** The client-side rate limit; none when qps is unset or 0. */
   readonly limiter?: TokenBucket;
   private readonly retry: RetryPolicy;
@@ -206,8 +209,12 @@ export class KubeClient {
     const cur = this.agents;
     const { ca, cert, key } = a;
     if (cur && cur.ca === ca && cur.cert === cert && cur.key === key) return cur;
-    // In-flight requests and watches finish on the old agents' sockets, which close when idle.
-    if (cur) this.retired.push(cur.requests, cur.watches);
+    // In-flight requests and watches finish on the old agents' sockets; each old agent is
+    // destroyed, with its idle keep-alive sockets, as soon as nothing runs on it.
+    for (const old of cur ? [cur.requests, cur.watches] : []) {
+      if (this.inFlight.has(old)) this.retired.add(old);
+      else old.destroy();
+    }
     const tls = this.server.startsWith('https:') ? { ca, cert, key, rejectUnauthorized: a.rejectUnauthorized, servername: a.servername } : undefined;
     for (const k of Object.keys(tls ?? {}) as (keyof NonNullable<typeof tls>)[]) if (tls![k] === undefined) delete tls![k];
     // `timeout` closes idle keep-alive sockets after 30 s, before the API server would. On a
@@ -255,19 +262,25 @@ export class KubeClient {
     for (;;) {
       const headers = this.headers(await this.access.headers(), opts, body);
       const agents = this.agentsFor();
+      const agent = stream ? agents.watches : agents.requests;
       let ex: Exchange;
+      this.hold(agent);
       try {
         ex = await send({
           method,
           url,
           headers,
           body,
-          agent: stream ? agents.watches : agents.requests,
+          agent,
           timeoutMs: stream ? undefined : (opts.timeoutMs ?? this.opts.timeoutMs),
           signal: opts.signal,
           stream,
         });
+        // A read answer is done with its agent; a stream holds it until it closes.
+        if (stream) ex.res.once('close', () => this.release(agent));
+        else this.release(agent);
       } catch (err) {
+        this.release(agent);
         if (err instanceof StaleSocketError && !resent) {
           resent = true;
           continue;
@@ -449,10 +462,26 @@ export class KubeClient {
     }
   }
 
+  private hold(agent: HttpAgent): void {
+    this.inFlight.set(agent, (this.inFlight.get(agent) ?? 0) + 1);
+  }
+
+  private release(agent: HttpAgent): void {
+    const n = (this.inFlight.get(agent) ?? 1) - 1;
+    if (n > 0) return void this.inFlight.set(agent, n);
+    this.inFlight.delete(agent);
+    if (this.retired.delete(agent)) agent.destroy();
+  }
+
+  /** Connection pools in use: the current two, and retired ones that still carry requests. */
+  get pools(): number {
+    return (this.agents ? 2 : 0) + this.retired.size;
+  }
+
   async close(): Promise<void> {
     for (const agent of [...this.retired, this.agents?.requests, this.agents?.watches]) agent?.destroy();
     this.agents = undefined;
-    this.retired = [];
+    this.retired.clear();
   }
 }
 
