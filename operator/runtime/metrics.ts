@@ -14,6 +14,7 @@ export class OperatorMetrics {
   readonly isLeader: Gauge;
   readonly kubeRequests: Counter<'verb' | 'code'>;
   readonly kubeRetries: Counter<'verb' | 'code'>;
+  readonly kubeRetryWait: Counter;
   readonly kubeRateLimiterWait: Histogram;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -34,6 +35,7 @@ export class OperatorMetrics {
     this.isLeader = new Gauge({ name: 'miniapps_leader', help: '1 while this process holds the leader Lease.', registers });
     this.kubeRequests = new Counter({ name: 'miniapps_kube_requests_total', help: 'Attempts sent to the API server, by verb (WATCH for watches) and HTTP status (0: no answer).', labelNames: ['verb', 'code'], registers });
     this.kubeRetries = new Counter({ name: 'miniapps_kube_request_retries_total', help: 'Requests sent again after a 429, or a 5xx with Retry-After, by verb and the status that caused it.', labelNames: ['verb', 'code'], registers });
+    this.kubeRetryWait = new Counter({ name: 'miniapps_kube_request_retry_wait_seconds_total', help: 'Time waited before retries, as the API server asked with Retry-After (capped).', registers });
     this.kubeRateLimiterWait = new Histogram({
       name: 'miniapps_kube_rate_limiter_wait_seconds',
       help: 'Waits of requests for the client-side rate limit (--kube-api-qps, --kube-api-burst); requests that did not wait are not counted.',
@@ -47,7 +49,10 @@ export class OperatorMetrics {
   kubeClientHooks(): KubeClientHooks {
     return {
       onResponse: (verb, status) => this.kubeRequests.inc({ verb, code: String(status) }),
-      onRetry: (verb, status) => this.kubeRetries.inc({ verb, code: String(status) }),
+      onRetry: (verb, status, waitMs) => {
+        this.kubeRetries.inc({ verb, code: String(status) });
+        this.kubeRetryWait.inc(waitMs / 1000);
+      },
       onThrottle: (waitMs) => this.kubeRateLimiterWait.observe(waitMs / 1000),
     };
   }

@@ -89,7 +89,11 @@ export interface KubeClientOptions {
   burst?: number;
   /** Retries of a request answered 429, or 5xx with Retry-After (client-go: 10). */
   maxRetries?: number;
-  /** The longest Retry-After honoured; a longer one is cut to this. Default 10 s. */
+  /**
+   * The longest Retry-After honoured; a longer one is cut to this. Default 32 s, the most
+   * API Priority and Fairness asks for (it doubles its Retry-After from 1 s while a
+   * priority level keeps rejecting, up to 32 s), so its answer is always honoured in full.
+   */
   maxRetryWaitMs?: number;
   /** Told of every attempt's answer, every retry and every wait for the rate limit (metrics). */
   hooks?: KubeClientHooks;
@@ -194,7 +198,7 @@ export class KubeClient {
     this.now = opts.now ?? monotonicNow;
     this.sleep = opts.sleep ?? abortableSleep;
     this.hooks = opts.hooks ?? {};
-    this.retry = { maxRetries: opts.maxRetries ?? 10, maxWaitMs: opts.maxRetryWaitMs ?? 10_000 };
+    this.retry = { maxRetries: opts.maxRetries ?? 10, maxWaitMs: opts.maxRetryWaitMs ?? 32_000 };
     if (opts.qps) this.limiter = new TokenBucket(opts.qps, opts.burst ?? Math.max(1, Math.ceil(opts.qps)), this.now());
   }
 
