@@ -37,8 +37,8 @@ describe('loadConfig', () => {
     expect(loadConfig(['--invitation-resend-interval=2s'], { MINIAPPS_INVITATION_RESEND_LIMIT: '3' })).toMatchObject({ invitationResendIntervalMs: 2000, invitationResendLimit: 3 });
   });
 
-  it('limits API requests to 200 a second with bursts of 400 unless told otherwise; 0 lifts the limit', () => {
-    expect(loadConfig([], {})).toMatchObject({ kubeApiQps: 200, kubeApiBurst: 400 });
+  it('limits API requests to 500 a second with bursts of 1000 unless told otherwise; 0 lifts the limit', () => {
+    expect(loadConfig([], {})).toMatchObject({ kubeApiQps: 500, kubeApiBurst: 1000 });
     expect(loadConfig(['--kube-api-qps=7.5'], { MINIAPPS_KUBE_API_BURST: '15' })).toMatchObject({ kubeApiQps: 7.5, kubeApiBurst: 15 });
     expect(loadConfig([], { MINIAPPS_KUBE_API_QPS: '0' }).kubeApiQps).toBe(0);
   });
