@@ -163,8 +163,11 @@ interface Exchange {
 /**
  * A small REST client for the Kubernetes API on node:https, with pooled keep-alive
  * connections (watches on a pool of their own) and the credentials of a ClusterAccess
- * (kubeconfig, in-cluster, exec plugins). It imports neither @kubernetes/client-node nor
- * undici: together they cost the operator process more than 100 MB of memory.
+ * (kubeconfig, in-cluster, exec plugins). Backpressure as client-go's rest client has it:
+ * an optional client-side rate limit (qps, burst; none unless given, so test and benchmark
+ * clients are not held back) and retries of 429 / 5xx with Retry-After (exchangeWithRetry).
+ * It imports neither @kubernetes/client-node nor undici: together they cost the operator
+ * process more than 100 MB of memory.
  * Controllers never use it directly: the runtime wraps it in the cache, apply and event
  * helpers.
  */
