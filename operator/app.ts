@@ -27,7 +27,7 @@ export interface OperatorOptions {
   config: Config;
   log: Logger;
   clock?: Clock;
-  /** The cluster to work on; default: loadKubeConfig(config.kubeconfig). */
+  /** The cluster to work on; default: loadKubeConfig(config). */
   clusterAccess?: ClusterAccess;
 }
 
@@ -36,8 +36,8 @@ export interface OperatorOptions {
  * ~/.kube/config. Throws "No Kubernetes cluster configured: pass --kubeconfig or set
  * KUBECONFIG" when there is none. (No @kubernetes/client-node here: see KubeClient.)
  */
-export function loadKubeConfig(path?: string): ClusterAccess {
-  return loadClusterAccess({ path });
+export function loadKubeConfig(config: Pick<Config, 'kubeconfig' | 'kubeconfigPaths'> = {}): ClusterAccess {
+  return loadClusterAccess({ path: config.kubeconfig, paths: config.kubeconfigPaths });
 }
 
 /**
@@ -48,6 +48,8 @@ export class Operator {
   readonly config: Config;
   readonly log: Logger;
   readonly client: KubeClient;
+  /** Leader election's own client: its renewals never queue behind reconciles for a token or a connection. */
+  private readonly leaseClient: KubeClient;
   readonly metrics = new OperatorMetrics();
   readonly manager: Manager;
   readonly health: HealthServer;
@@ -64,9 +66,14 @@ export class Operator {
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
     const cfg = this.config;
-    this.client = new KubeClient(opts.clusterAccess ?? loadKubeConfig(cfg.kubeconfig), { connections: Math.max(16, cfg.concurrency * 2) });
+    const access = opts.clusterAccess ?? loadKubeConfig(cfg);
+    // One rate limit for everything the controllers send; leader election has its own
+    // (as controller-runtime gives it a copy of the rest.Config, hence its own limiter).
+    const limits = { qps: cfg.kubeApiQps, burst: cfg.kubeApiBurst, hooks: this.metrics.kubeClientHooks() };
+    this.client = new KubeClient(access, { connections: Math.max(16, cfg.concurrency * 2), ...limits });
+    this.leaseClient = new KubeClient(access, { connections: 2, userAgent: 'miniapps-operator/leader-election', ...limits });
     this.elector = cfg.leaderElect
-      ? new LeaderElector(this.client, this.clock, this.log, {
+      ? new LeaderElector(this.leaseClient, this.clock, this.log, {
           namespace: cfg.namespace,
           name: cfg.leaderElectionId,
           identity: cfg.identity,
@@ -213,6 +220,6 @@ export class Operator {
       if (deleted === false) this.log.info({ name: this.webhookRegistration.name }, 'Webhook registration left in place: it no longer calls this process');
     }
     await Promise.all([this.health.stop(), this.webhook?.stop(), ...[...this.listeners.values()].map((l) => l.stop())]);
-    await this.client.close();
+    await Promise.all([this.client.close(), this.leaseClient.close()]);
   }
 }

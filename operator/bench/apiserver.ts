@@ -5,6 +5,7 @@ import type { RequestOptions } from 'node:https';
 import { loadClusterAccess } from '../runtime/kube/kubeconfig.ts';
 import type { ClusterAccess } from '../runtime/kube/kubeconfig.ts';
 import { parseMetrics } from './measure.ts';
+import type { MetricSet } from './measure.ts';
 
 /** apiserver_request_total summed by "VERB resource[/subresource]". */
 export type RequestCounts = Map<string, number>;
@@ -29,6 +30,11 @@ export class ApiServerMetrics {
       req.on('error', reject).on('timeout', () => req.destroy(new Error('GET /metrics timed out')));
       req.end();
     });
+  }
+
+  /** Every series of /metrics. */
+  async all(): Promise<MetricSet> {
+    return parseMetrics(await this.text());
   }
 
   /** Empty when the metrics cannot be read (e.g. a cluster that denies /metrics). */

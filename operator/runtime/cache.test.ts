@@ -4,8 +4,8 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Informer } from './cache.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Informer, jittered } from './cache.ts';
 import { KubeClient } from './kube/client.ts';
 import { Resources } from './kube/resource.ts';
 
@@ -129,5 +129,41 @@ describe('waiting for caches', () => {
     manager.cache({ name: 'widgets', resource: { group: 'example.com', version: 'v1', kind: 'Widget', plural: 'widgets', namespaced: true } });
     await expect(manager.start(() => {})).rejects.toThrow(/Caches not synced after 0s: widgets \(the resource does not exist on the API server: is its CRD installed/);
     await manager.stop();
+  });
+});
+
+describe('Informer resync', () => {
+  it.each([
+    [0, 850],
+    [0.5, 1000],
+    [0.999, 1150],
+  ])('draws from random %s a period of %s ms for 1000 ms ± 15%%', (r, ms) => expect(jittered(1000, 0.15, () => r)).toBe(ms));
+
+  it('spreads resyncs: caches started together resync at different moments, the first resync too', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      // A client that lists one object and then watches quietly until stopped.
+      const client = {
+        listAll: async () => ({ items: [cm('a', '1')], metadata: { resourceVersion: '1' } }),
+        async *watch(_rt: unknown, opts: { signal: AbortSignal }) {
+          await new Promise((r) => opts.signal.addEventListener('abort', r, { once: true }));
+        },
+      } as unknown as KubeClient;
+      const resyncs: Record<string, number[]> = { early: [], late: [] };
+      const informers = (['early', 'late'] as const).map((name) => {
+        const inf = new Informer(client, { resource: Resources.ConfigMap, resyncMs: 1000, watchIdleMs: 60_000, random: () => (name === 'early' ? 0 : 0.999) }, pino({ level: 'silent' }));
+        inf.addHandler({ onUpdate: (o, n) => o === n && resyncs[name]!.push(Date.now()) });
+        return inf;
+      });
+      const t0 = Date.now();
+      for (const inf of informers) inf.start();
+      await Promise.all(informers.map((i) => i.synced));
+      await vi.advanceTimersByTimeAsync(2400);
+      expect(resyncs.early!.map((t) => t - t0)).toEqual([850, 1700]);
+      expect(resyncs.late!.map((t) => t - t0)).toEqual([1150, 2300]);
+      await Promise.all(informers.map((i) => i.stop()));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -16,8 +16,16 @@ export interface InformerOptions<T> {
   resource: ResourceType;
   namespace?: string;
   labelSelector?: string;
-  /** Every cached object is handed to onUpdate again this often (0: never). */
+  /** Every cached object is handed to onUpdate again this often (0: never), give or take resyncJitter. */
   resyncMs?: number;
+  /**
+   * Each resync period, the first included, is drawn from resyncMs × (1 ± this), so that
+   * caches started together do not resync together (default 0.15; controller-runtime
+   * spreads its SyncPeriod by ±10%, kube-controller-manager its by up to +100%).
+   */
+  resyncJitter?: number;
+  /** For tests: the random source of the jitter. */
+  random?: () => number;
   /** A watch that delivered nothing (not even a bookmark) for this long is restarted. */
   watchIdleMs?: number;
   /** Asked of the server for each watch; jittered so that watches do not end together. */
@@ -128,6 +136,11 @@ export function keepOnly<T extends AnyObject>(fields: readonly string[], opts: {
   };
 }
 
+/** `ms` spread uniformly over ms × [1 - fraction, 1 + fraction). */
+export function jittered(ms: number, fraction: number, random: () => number = Math.random): number {
+  return Math.round(ms * (1 - fraction + 2 * fraction * random()));
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
@@ -174,6 +187,8 @@ export class Informer<T extends AnyObject = AnyObject> implements CacheReader<T>
     this.hooks = hooks;
     this.opts = {
       resyncMs: 60 * 60_000,
+      resyncJitter: 0.15,
+      random: Math.random,
       watchIdleMs: 5 * 60_000,
       watchTimeoutSeconds: 300,
       backoffBaseMs: 200,
@@ -240,9 +255,17 @@ export class Informer<T extends AnyObject = AnyObject> implements CacheReader<T>
     this.abort = new AbortController();
     this.running = this.run(this.abort.signal);
     if (this.opts.resyncMs > 0) {
-      const timer = setInterval(() => this.resync(), this.opts.resyncMs);
-      timer.unref();
-      this.abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+      const { signal } = this.abort;
+      let timer: NodeJS.Timeout | undefined;
+      const next = () => {
+        timer = setTimeout(() => {
+          this.resync();
+          if (!signal.aborted) next();
+        }, jittered(this.opts.resyncMs, this.opts.resyncJitter, this.opts.random));
+        timer.unref();
+      };
+      next();
+      signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
     }
   }
 

@@ -37,6 +37,12 @@ describe('loadConfig', () => {
     expect(loadConfig(['--invitation-resend-interval=2s'], { MINIAPPS_INVITATION_RESEND_LIMIT: '3' })).toMatchObject({ invitationResendIntervalMs: 2000, invitationResendLimit: 3 });
   });
 
+  it('limits API requests to 500 a second with bursts of 1000 unless told otherwise; 0 lifts the limit', () => {
+    expect(loadConfig([], {})).toMatchObject({ kubeApiQps: 500, kubeApiBurst: 1000 });
+    expect(loadConfig(['--kube-api-qps=7.5'], { MINIAPPS_KUBE_API_BURST: '15' })).toMatchObject({ kubeApiQps: 7.5, kubeApiBurst: 15 });
+    expect(loadConfig([], { MINIAPPS_KUBE_API_QPS: '0' }).kubeApiQps).toBe(0);
+  });
+
   it('takes flags over environment', () => {
     const cfg = loadConfig(['--concurrency=3', '--leader-elect=false'], { MINIAPPS_CONCURRENCY: '9' });
     expect(cfg.concurrency).toBe(3);
@@ -51,6 +57,9 @@ describe('loadConfig', () => {
     [['--log-level=loud'], {}, /--log-level .* one of trace/],
     [['--renew-deadline=20s'], {}, /--renew-deadline must be shorter than --lease-duration/],
     [['--no-such-flag'], {}, /Unknown option '--no-such-flag'/],
+    [['--kube-api-qps=fast'], {}, /--kube-api-qps \(MINIAPPS_KUBE_API_QPS\) must be a number of at least 0, got "fast"/],
+    [[], { MINIAPPS_KUBE_API_QPS: '-1' }, /--kube-api-qps \(MINIAPPS_KUBE_API_QPS\) must be a number of at least 0/],
+    [['--kube-api-burst=0'], {}, /--kube-api-burst \(MINIAPPS_KUBE_API_BURST\) must be a whole number of at least 1/],
     [['--invitation-resend-limit=0'], {}, /--invitation-resend-limit \(MINIAPPS_INVITATION_RESEND_LIMIT\) must be a whole number of at least 1/],
   ])('refuses %j %j with a message naming the setting', (argv, env, message) => {
     expect(() => loadConfig(argv, env)).toThrow(ConfigError);

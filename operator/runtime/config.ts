@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export class ConfigError extends Error {
@@ -9,7 +10,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode';
+type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'number' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode';
 
 interface Setting {
   flag: string;
@@ -18,6 +19,8 @@ interface Setting {
   help: string;
   default?: (env: NodeJS.ProcessEnv) => string | undefined;
   min?: number;
+  /** The environment variable is a list (path.delimiter between entries) kept apart from the flag's one value, under this Config key. */
+  envList?: string;
 }
 
 const IN_CLUSTER_NS = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -27,7 +30,7 @@ const inCluster = (env: NodeJS.ProcessEnv) => !!env.KUBERNETES_SERVICE_HOST;
 
 /** Every setting, with its flag, its environment variable and its default. */
 export const SETTINGS = {
-  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', help: 'Path to a kubeconfig; default: in-cluster, then ~/.kube/config.' },
+  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', envList: 'kubeconfigPaths', help: `Path to a kubeconfig, used alone. KUBECONFIG may list several, separated by "${delimiter}", merged as kubectl merges them (missing files skipped). Default: KUBECONFIG, then in-cluster, then ~/.kube/config.` },
   namespace: { flag: 'namespace', env: 'MINIAPPS_NAMESPACE', kind: 'dns1123', help: "The operator's own namespace (its Lease and Secrets).", default: (e) => ownNamespace(e) ?? 'miniapps-system' },
   httpBindAddress: { flag: 'http-bind-address', env: 'MINIAPPS_HTTP_BIND_ADDRESS', kind: 'address', help: 'Listener for /metrics, /healthz and /readyz.', default: () => ':8080' },
   webhookBindAddress: { flag: 'webhook-bind-address', env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS', kind: 'address', help: 'TLS listener for the validating webhook; "0" disables the webhook.', default: () => ':9443' },
@@ -42,6 +45,8 @@ export const SETTINGS = {
   leaseDuration: { flag: 'lease-duration', env: 'MINIAPPS_LEASE_DURATION', kind: 'duration', help: 'How long a standby waits before taking over a silent leader.', default: () => '15s', min: 1000 },
   renewDeadline: { flag: 'renew-deadline', env: 'MINIAPPS_RENEW_DEADLINE', kind: 'duration', help: 'How long the leader keeps trying to renew before it gives up.', default: () => '10s', min: 500 },
   retryPeriod: { flag: 'retry-period', env: 'MINIAPPS_RETRY_PERIOD', kind: 'duration', help: 'How often leader election retries and renews.', default: () => '2s', min: 100 },
+  kubeApiQps: { flag: 'kube-api-qps', env: 'MINIAPPS_KUBE_API_QPS', kind: 'number', help: 'Requests a second to the API server on average (client-side token bucket, as client-go QPS); watches are not counted; 0: no limit. Retries after 429 count too.', default: () => '500' },
+  kubeApiBurst: { flag: 'kube-api-burst', env: 'MINIAPPS_KUBE_API_BURST', kind: 'int', help: 'Requests to the API server at once after a quiet spell (the token bucket\'s size, as client-go Burst).', default: () => '1000', min: 1 },
   concurrency: { flag: 'concurrency', env: 'MINIAPPS_CONCURRENCY', kind: 'int', help: 'Reconciles in flight at once, per controller.', default: () => '16', min: 1 },
   resyncPeriod: { flag: 'resync-period', env: 'MINIAPPS_RESYNC_PERIOD', kind: 'duration', help: 'How often every object is reconciled again even if nothing changed.', default: () => '1h', min: 1000 },
   cacheSyncTimeout: { flag: 'cache-sync-timeout', env: 'MINIAPPS_CACHE_SYNC_TIMEOUT', kind: 'duration', help: 'How long start waits for every cache to list; then the operator stops, naming each cache that did not and the likely cause (a missing CRD or permission).', default: () => '2m', min: 1000 },
@@ -60,7 +65,10 @@ export const SETTINGS = {
 } as const satisfies Record<string, Setting>;
 
 export type Config = {
+  /** --kubeconfig: one file, used alone. */
   kubeconfig?: string;
+  /** KUBECONFIG: files merged as kubectl merges them (when --kubeconfig is not given). */
+  kubeconfigPaths?: string[];
   namespace: string;
   httpBindAddress: { host: string; port: number };
   webhookBindAddress?: { host: string; port: number };
@@ -75,6 +83,8 @@ export type Config = {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  kubeApiQps: number;
+  kubeApiBurst: number;
   concurrency: number;
   resyncPeriodMs: number;
   watchIdleTimeoutMs: number;
@@ -125,6 +135,11 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
     case 'int': {
       const n = Number(raw);
       if (!Number.isInteger(n) || n < (s.min ?? 0)) throw bad(`must be a whole number of at least ${s.min ?? 0}`);
+      return n;
+    }
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n) || n < (s.min ?? 0)) throw bad(`must be a number of at least ${s.min ?? 0}`);
       return n;
     }
     case 'duration': {
@@ -180,6 +195,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   }
   const out: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(SETTINGS) as [string, Setting][]) {
+    if (s.envList && values[s.flag] === undefined) {
+      // The variable is a list, not one value of the flag's kind (KUBECONFIG=a:b).
+      const list = (env[s.env] ?? '').split(delimiter).filter(Boolean);
+      if (list.length) out[s.envList] = list;
+      continue;
+    }
     const raw = values[s.flag] ?? env[s.env] ?? s.default?.(env);
     out[camel(name)] = raw === undefined || raw === '' ? undefined : parseValue(name, s, raw);
   }

@@ -7,7 +7,8 @@ import type { AnyObject, KubeClient } from './kube/client.ts';
 import type { LeaderElector } from './leader.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { OwnWrites } from './apply.ts';
-import { WorkQueue } from './workqueue.ts';
+import { TokenBucket, monotonicNow } from './flowcontrol.ts';
+import { DEFAULT_RETRY_BURST, DEFAULT_RETRY_QPS, WorkQueue } from './workqueue.ts';
 
 export interface ReconcileResult {
   /** Reconcile this key again after this long (a timer, not a failure). */
@@ -89,7 +90,12 @@ export interface ManagerOptions {
   elector?: LeaderElector;
   informerDefaults?: Partial<InformerOptions<AnyObject>>;
   defaultConcurrency?: number;
-  queue?: { baseDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Per-key backoff of failed reconciles, and the retry budget all controllers share
+   * (default client-go's 10 a second, 100 at once): when the API server is down for every
+   * controller, retries come back at that pace, not all at once.
+   */
+  queue?: { baseDelayMs?: number; maxDelayMs?: number; retryQps?: number; retryBurst?: number };
   /** How long start waits for every cache to list before it gives up, naming the ones that did not (default 2 min). */
   cacheSyncTimeoutMs?: number;
 }
@@ -116,9 +122,12 @@ export class Manager implements CacheSource {
   private stopping?: Promise<void>;
   /** The lifetime of this process's reconciles: aborted when it must stop acting. */
   private readonly work = new AbortController();
+  /** One retry budget for every controller's queue. */
+  private readonly retryBucket: TokenBucket;
 
   constructor(opts: ManagerOptions) {
     this.opts = opts;
+    this.retryBucket = new TokenBucket(opts.queue?.retryQps ?? DEFAULT_RETRY_QPS, opts.queue?.retryBurst ?? DEFAULT_RETRY_BURST, monotonicNow());
   }
 
   /**
@@ -148,7 +157,7 @@ export class Manager implements CacheSource {
   }
 
   add(spec: ControllerSpec): WorkQueue {
-    const queue = new WorkQueue(this.opts.queue);
+    const queue = new WorkQueue({ baseDelayMs: this.opts.queue?.baseDelayMs, maxDelayMs: this.opts.queue?.maxDelayMs, retryBucket: this.retryBucket });
     const log = this.opts.log.child({ controller: spec.name });
     const enqueue = (keys: string[], delayMs = 0) => {
       for (const k of keys) delayMs > 0 ? queue.addAfter(k, delayMs) : queue.add(k);

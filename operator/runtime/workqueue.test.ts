@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TokenBucket } from './flowcontrol.ts';
 import { WorkQueue } from './workqueue.ts';
 
 describe('WorkQueue', () => {
@@ -35,6 +36,30 @@ describe('WorkQueue', () => {
     q.forget('a');
     expect(q.addRateLimited('a')).toBe(10);
     void q.shutDown();
+  });
+
+  it('holds all retries to the retry budget on top of per-key backoff: a burst, then retryQps', () => {
+    let t = 0;
+    const q = new WorkQueue({ baseDelayMs: 10, retryQps: 10, retryBurst: 3, now: () => t });
+    // Five keys fail at once: three go on their own backoff, the rest wait their token.
+    expect(['a', 'b', 'c', 'd', 'e'].map((k) => q.addRateLimited(k))).toEqual([10, 10, 10, 100, 200]);
+    // A key whose own backoff is longer than the budget's wait keeps its own.
+    t = 10_000;
+    for (let i = 0; i < 7; i++) q.addRateLimited('slow');
+    expect(q.numRequeues('slow')).toBe(7);
+    expect(q.addRateLimited('slow')).toBe(1280);
+    void q.shutDown();
+  });
+
+  it('shares one retry budget between the queues given the same bucket (an outage across controllers is no stampede)', () => {
+    const t = 0;
+    const bucket = new TokenBucket(10, 2, t);
+    const orgs = new WorkQueue({ baseDelayMs: 5, retryBucket: bucket, now: () => t });
+    const members = new WorkQueue({ baseDelayMs: 5, retryBucket: bucket, now: () => t });
+    expect([orgs.addRateLimited('o1'), orgs.addRateLimited('o2')]).toEqual([5, 5]);
+    expect([members.addRateLimited('m1'), members.addRateLimited('m2')]).toEqual([100, 200]);
+    void orgs.shutDown();
+    void members.shutDown();
   });
 
   it('adds a key after its delay, and the earliest pending delay wins', async () => {

@@ -1,14 +1,33 @@
+import { TokenBucket, monotonicNow } from './flowcontrol.ts';
+import type { MonotonicNow } from './flowcontrol.ts';
+
 /**
  * A work queue keyed by namespace/name, shaped like client-go's: a key waiting is
  * never queued twice; a key being processed is never handed to a second worker (if it
  * changes meanwhile it is queued again when the first finishes); failures back off
- * exponentially per key up to a cap; addAfter serves requeueAfter; shutDown stops
- * handing out keys and lets in-flight work finish.
+ * exponentially per key up to a cap, and all retries together are held to a token
+ * bucket (client-go's DefaultControllerRateLimiter: the larger of the per-key delay and
+ * the bucket's); addAfter serves requeueAfter; shutDown stops handing out keys and lets
+ * in-flight work finish.
  */
 export interface WorkQueueOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * The retry budget: one token per retry, whatever the key. Pass one bucket to several
+   * queues to share it. Default: a bucket of this queue's own, of retryQps and retryBurst.
+   */
+  retryBucket?: TokenBucket;
+  /** Retries a second on average, and at once (client-go: 10 and 100). */
+  retryQps?: number;
+  retryBurst?: number;
+  /** For tests: the clock the retry bucket is read with. */
+  now?: MonotonicNow;
 }
+
+/** client-go's DefaultControllerRateLimiter bucket: 10 retries a second, 100 at once. */
+export const DEFAULT_RETRY_QPS = 10;
+export const DEFAULT_RETRY_BURST = 100;
 
 export class WorkQueue {
   private readonly queue: string[] = [];
@@ -21,11 +40,15 @@ export class WorkQueue {
   private shuttingDown = false;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly retryBucket: TokenBucket;
+  private readonly now: MonotonicNow;
   private drained?: () => void;
 
   constructor(opts: WorkQueueOptions = {}) {
     this.baseDelayMs = opts.baseDelayMs ?? 100;
     this.maxDelayMs = opts.maxDelayMs ?? 5 * 60_000;
+    this.now = opts.now ?? monotonicNow;
+    this.retryBucket = opts.retryBucket ?? new TokenBucket(opts.retryQps ?? DEFAULT_RETRY_QPS, opts.retryBurst ?? DEFAULT_RETRY_BURST, this.now());
   }
 
   /** Keys waiting (not counting those in flight or delayed). */
@@ -66,11 +89,16 @@ export class WorkQueue {
     this.timers.set(key, { at, timer });
   }
 
-  /** Requeues after this key's next backoff delay. Returns the delay. */
+  /**
+   * Requeues after the longer of this key's next backoff delay and the wait for a token of
+   * the retry budget (client-go MaxOfRateLimiter: both are consulted, so the retry takes a
+   * token either way). Returns the delay.
+   */
   addRateLimited(key: string): number {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
-    const delay = Math.min(this.baseDelayMs * 2 ** (n - 1), this.maxDelayMs);
+    const perKey = Math.min(this.baseDelayMs * 2 ** (n - 1), this.maxDelayMs);
+    const delay = Math.max(perKey, Math.ceil(this.retryBucket.reserve(this.now())));
     this.addAfter(key, delay);
     return delay;
   }

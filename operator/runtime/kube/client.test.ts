@@ -1,10 +1,17 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../testenv/eventually.ts';
 import { ApiError } from '../errors.ts';
-import { KubeClient, LineSplitter } from './client.ts';
+import { KubeClient, LineSplitter, headerKeyEscape, retryWait } from './client.ts';
+import { createCA, issueCertificate } from '../pki.ts';
+import { loadClusterAccess } from './kubeconfig.ts';
 import type { ClusterAccess } from './kubeconfig.ts';
 import { Resources } from './resource.ts';
 
@@ -25,7 +32,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 afterEach(() => client?.close());
 
-function newClient(opts: ConstructorParameters<typeof KubeClient>[1] = {}): KubeClient {
+function newClient(opts: ConstructorParameters<typeof KubeClient>[1] = {}, extra: Partial<ClusterAccess> = {}): KubeClient {
   const tokens = ['t1', 't2', 't3'];
   access = {
     server: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
@@ -40,10 +47,19 @@ function newClient(opts: ConstructorParameters<typeof KubeClient>[1] = {}): Kube
       access.refreshes++;
       tokens.shift();
     },
+    ...extra,
   };
   client = new KubeClient(access, opts);
   return client;
 }
+
+const until = async (cond: () => boolean, ms = 3_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -69,6 +85,30 @@ describe('KubeClient requests', () => {
     const groups = seen.raw!.filter((_, i, a) => i % 2 === 1 && a[i - 1]!.toLowerCase() === 'impersonate-group');
     expect(groups).toEqual(['g1', 'g2']);
   });
+
+  it("sends the kubeconfig user's impersonation (as, as-uid, as-groups, as-user-extra), which was silently ignored; a request's own `as` replaces it whole", async () => {
+    const seen: { headers: IncomingMessage['headers']; raw: string[] }[] = [];
+    handler = (req, res) => {
+      seen.push({ headers: req.headers, raw: req.rawHeaders });
+      json(res, 200, {});
+    };
+    const c = newClient({}, { impersonate: { user: 'op@example.com', uid: 'u-1', groups: ['g1', 'g2'], extra: { 'acme.dev/Team x': ['blue', 'green'] } } });
+    await c.request('GET', '/x');
+    const lines = (raw: string[], name: string) => raw.filter((_, i, a) => i % 2 === 1 && a[i - 1]!.toLowerCase() === name);
+    expect(seen[0]!.headers).toMatchObject({ 'impersonate-user': 'op@example.com', 'impersonate-uid': 'u-1' });
+    expect(lines(seen[0]!.raw, 'impersonate-group')).toEqual(['g1', 'g2']);
+    expect(lines(seen[0]!.raw, 'impersonate-extra-acme.dev%2fteam%20x')).toEqual(['blue', 'green']);
+    await c.create(Resources.Namespace, { metadata: { name: 'x' } }, { as: { user: 'alice' } });
+    expect(seen[1]!.headers['impersonate-user']).toBe('alice');
+    expect(Object.keys(seen[1]!.headers).filter((h) => h.startsWith('impersonate-'))).toEqual(['impersonate-user']);
+  });
+
+  it.each([
+    ['acme.dev/team', 'acme.dev%2Fteam'],
+    ['scopes', 'scopes'],
+    ['100%', '100%25'],
+    ['größe', 'gr%C3%B6%C3%9Fe'],
+  ])('escapes the extra key %s as %s in its header name', (key, escaped) => expect(headerKeyEscape(key)).toBe(escaped));
 
   it('turns error answers into ApiError, and a missing object into undefined', async () => {
     handler = (req, res) =>
@@ -167,6 +207,192 @@ describe('KubeClient requests', () => {
     };
     const out = await newClient().listAll(Resources.Namespace);
     expect(out).toEqual({ items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }], metadata: { resourceVersion: '7' } });
+  });
+});
+
+describe('KubeClient TLS', () => {
+  it('connects anew with the certificate authority of a kubeconfig file rewritten since it started (certificate files were never reloaded)', async () => {
+    const right = createCA('api-ca');
+    const wrong = createCA('other-ca');
+    const serving = issueCertificate({ ca: right, commonName: 'kube-apiserver', ipAddresses: ['127.0.0.1'], usages: 'server', validityDays: 1 });
+    const tls = createHttpsServer({ cert: serving.certPEM, key: serving.keyPEM }, (_req, res) => json(res, 200, { ok: true }));
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'client-tls-'));
+    try {
+      writeFileSync(join(dir, 'ca.crt'), wrong.certPEM);
+      utimesSync(join(dir, 'ca.crt'), 1_700_000_000, 1_700_000_000);
+      const server = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+      const config = { 'current-context': 'c', contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }], clusters: [{ name: 'k', cluster: { server, 'certificate-authority': 'ca.crt' } }], users: [{ name: 'u', user: { token: 't' } }] };
+      writeFileSync(join(dir, 'config'), stringify(config));
+      let now = 0;
+      client = new KubeClient(loadClusterAccess({ path: join(dir, 'config'), env: {}, now: () => now, certFileRefreshMs: 1000 }));
+      await expect(client.request('GET', '/x')).rejects.toThrow(/self-signed|unable to verify|certificate/i);
+      // The CA file is rotated: once it has been looked at again, requests go through.
+      writeFileSync(join(dir, 'ca.crt'), right.certPEM);
+      utimesSync(join(dir, 'ca.crt'), 1_700_000_100, 1_700_000_100);
+      now = 2000;
+      expect(await client.request('GET', '/x')).toEqual({ ok: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      tls.closeAllConnections();
+      await new Promise((r) => tls.close(r));
+    }
+  });
+});
+
+describe('KubeClient connection pools', () => {
+  it('destroys a retired connection pool once its in-flight requests and watches finish (they stayed open until close)', async () => {
+    const closed = (s: Socket) => s.destroyed || s.closed;
+    const socketOf: Record<string, Socket> = {};
+    let finishSlow!: () => void;
+    let watchRes: ServerResponse | undefined;
+    handler = (req, res) => {
+      socketOf[req.url!.includes('watch=1') ? 'watch' : req.url!] = req.socket;
+      if (req.url!.includes('watch=1')) {
+        watchRes = res;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'before' } } })}\n`);
+      }
+      if (req.url === '/slow') return void (finishSlow = () => json(res, 200, { slow: true }));
+      json(res, 200, { fast: true });
+    };
+    const c = newClient({}, { cert: 'cert-1', key: 'key-1' });
+    const names: string[] = [];
+    const watching = (async () => {
+      for await (const e of c.watch(Resources.Namespace, { resourceVersion: '1', signal: new AbortController().signal })) names.push(e.object.metadata.name!);
+    })();
+    const slow = c.request('GET', '/slow');
+    await until(() => !!finishSlow && !!watchRes);
+    const { watch: watchSocket, '/slow': slowSocket } = socketOf;
+    // The client certificate rotates: the next request goes out on new pools.
+    Object.assign(access, { cert: 'cert-2', key: 'key-2' });
+    expect(await c.request('GET', '/fast')).toEqual({ fast: true });
+    expect(c.pools).toBe(4);
+    const fastSocket = socketOf['/fast']!;
+    expect(new Set([watchSocket, slowSocket, fastSocket]).size).toBe(3);
+    // The old pools keep what they carry: the slow request answers, the watch streams on.
+    finishSlow();
+    expect(await slow).toEqual({ slow: true });
+    await until(() => closed(slowSocket!));
+    expect(c.pools).toBe(3);
+    watchRes!.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'after' } } })}\n`);
+    watchRes!.end();
+    await watching;
+    expect(names).toEqual(['before', 'after']);
+    await until(() => closed(watchSocket!));
+    expect(c.pools).toBe(2);
+    // The current pool keeps its idle keep-alive connection.
+    expect(closed(fastSocket)).toBe(false);
+  });
+});
+
+describe('retryWait: which answers are sent again, and after how long (client-go checkWait)', () => {
+  const policy = { maxRetries: 10, maxWaitMs: 10_000 };
+  it.each([
+    ['a 429 with Retry-After, for a GET', { method: 'GET', status: 429, retryAfter: '2' }, 2000],
+    ['a 429 with Retry-After, for a create (the server ran nothing)', { method: 'POST', status: 429, retryAfter: '1' }, 1000],
+    ['a 429 with Retry-After, for a create by generateName', { method: 'POST', status: 429, retryAfter: '1', generateNameOnly: true }, 1000],
+    ['a 503 with Retry-After, for an apply', { method: 'PATCH', status: 503, retryAfter: '3' }, 3000],
+    ['a 500 with Retry-After, for a named create (a repeat answers AlreadyExists)', { method: 'POST', status: 500, retryAfter: '1' }, 1000],
+    ['Retry-After: 0', { method: 'DELETE', status: 429, retryAfter: '0' }, 0],
+    ['a Retry-After beyond the cap, cut to it', { method: 'PUT', status: 429, retryAfter: '120' }, 10_000],
+    ['a 5xx without Retry-After', { method: 'GET', status: 500, retryAfter: undefined }, undefined],
+    ['a 429 without Retry-After', { method: 'GET', status: 429, retryAfter: undefined }, undefined],
+    ['a Retry-After as an HTTP date (client-go reads seconds only)', { method: 'GET', status: 429, retryAfter: 'Wed, 21 Oct 2015 07:28:00 GMT' }, undefined],
+    ['a 409', { method: 'PUT', status: 409, retryAfter: '1' }, undefined],
+    ['a 5xx for a create by generateName (it may have made one)', { method: 'POST', status: 500, retryAfter: '1', generateNameOnly: true }, undefined],
+  ])('%s', (_what, a, expected) => {
+    expect(retryWait({ retries: 0, ...a }, policy)).toBe(expected);
+  });
+
+  it('stops after maxRetries retries', () => {
+    expect(retryWait({ method: 'GET', status: 429, retryAfter: '1', retries: 9 }, policy)).toBe(1000);
+    expect(retryWait({ method: 'GET', status: 429, retryAfter: '1', retries: 10 }, policy)).toBeUndefined();
+  });
+});
+
+describe('KubeClient backpressure', () => {
+  const tooMany = (res: ServerResponse, retryAfter = '1') => {
+    res.writeHead(429, { 'content-type': 'application/json', 'retry-after': retryAfter });
+    res.end(JSON.stringify({ kind: 'Status', reason: 'TooManyRequests', message: 'slow down' }));
+  };
+
+  it('sends a request answered 429 again after its Retry-After, and tells its hooks', async () => {
+    let n = 0;
+    handler = (_req, res) => (++n <= 2 ? tooMany(res, n === 1 ? '1' : '2') : json(res, 200, { ok: true }));
+    const waits: number[] = [];
+    const seen: string[] = [];
+    const c = newClient({
+      sleep: async (ms) => void waits.push(ms),
+      hooks: { onResponse: (verb, status) => seen.push(`${verb} ${status}`), onRetry: (verb, status, ms) => seen.push(`retry ${verb} ${status} ${ms}`) },
+    });
+    expect(await c.apply(Resources.ConfigMap, { metadata: { name: 'x', namespace: 'ns' } })).toEqual({ ok: true });
+    expect(waits).toEqual([1000, 2000]);
+    expect(seen).toEqual(['PATCH 429', 'retry PATCH 429 1000', 'PATCH 429', 'retry PATCH 429 2000', 'PATCH 200']);
+  });
+
+  it('gives up after maxRetries and throws the last answer', async () => {
+    let n = 0;
+    handler = (_req, res) => (n++, tooMany(res));
+    const c = newClient({ maxRetries: 3, sleep: async () => {} });
+    await expect(c.request('GET', '/x')).rejects.toMatchObject({ status: 429, reason: 'TooManyRequests' });
+    expect(n).toBe(4);
+  });
+
+  it('stops waiting for a Retry-After when the request is aborted', async () => {
+    handler = (_req, res) => tooMany(res, '30');
+    const c = newClient({ maxRetryWaitMs: 60_000 });
+    const ac = new AbortController();
+    const t0 = Date.now();
+    const p = c.request('GET', '/x', { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('leadership lost')), 100);
+    await expect(p).rejects.toThrow('leadership lost');
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
+
+  it('sends a watch answered 429 again after its Retry-After', async () => {
+    let n = 0;
+    handler = (_req, res) => {
+      if (++n === 1) return tooMany(res);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } })}\n`);
+    };
+    const waits: number[] = [];
+    const names: string[] = [];
+    const c = newClient({ sleep: async (ms) => void waits.push(ms) });
+    for await (const e of c.watch(Resources.Namespace, { resourceVersion: '1', signal: new AbortController().signal })) names.push(e.object.metadata.name!);
+    expect(names).toEqual(['a']);
+    expect(waits).toEqual([1000]);
+  });
+
+  it('paces requests to qps after a burst, in the order asked, and leaves watches out', async () => {
+    handler = (req, res) => {
+      if (req.url!.includes('watch=1')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end();
+      }
+      json(res, 200, {});
+    };
+    const waits: number[] = [];
+    // A clock that stands still: every wait is the reservation's own.
+    const c = newClient({ qps: 20, burst: 2, now: () => 0, sleep: async (ms) => void waits.push(ms) });
+    for (let i = 0; i < 5; i++) await c.request('GET', '/x');
+    expect(waits.map(Math.round)).toEqual([50, 100, 150]);
+    for await (const _ of c.watch(Resources.Namespace, { resourceVersion: '1', signal: new AbortController().signal }));
+    expect(waits).toHaveLength(3);
+    expect(c.limiter?.available(0)).toBeCloseTo(-3);
+  });
+
+  it('gives back the token of a request aborted while it waited for the rate limit', async () => {
+    handler = (_req, res) => json(res, 200, {});
+    let t = 0;
+    const c = newClient({ qps: 1, burst: 1, now: () => t });
+    await c.request('GET', '/x');
+    const ac = new AbortController();
+    const p = c.request('GET', '/x', { signal: ac.signal });
+    ac.abort(new Error('stop'));
+    await expect(p).rejects.toThrow('stop');
+    expect(c.limiter!.available(t)).toBeCloseTo(0);
   });
 });
 

@@ -2,12 +2,14 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ApiError } from '../errors.ts';
+import { TokenBucket, abortableSleep, monotonicNow } from '../flowcontrol.ts';
+import type { MonotonicNow } from '../flowcontrol.ts';
 import { loadClusterAccess } from './kubeconfig.ts';
-import type { ClusterAccess } from './kubeconfig.ts';
+import type { ClusterAccess, Impersonation } from './kubeconfig.ts';
 import { apiVersionOf, resourcePath } from './resource.ts';
 import type { ResourceType } from './resource.ts';
 
-export type { ClusterAccess } from './kubeconfig.ts';
+export type { ClusterAccess, Impersonation } from './kubeconfig.ts';
 
 export type OwnerReference = {
   apiVersion: string;
@@ -62,8 +64,12 @@ export interface RequestOpts {
   contentType?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
-  /** Impersonate this user (and groups), as kubectl --as does. */
-  as?: { user: string; groups?: string[] };
+  /**
+   * Impersonate this user (and groups, uid, extras), as kubectl --as does. It replaces the
+   * kubeconfig's impersonation for this request, whole (client-go's impersonating round
+   * tripper stands aside when a request sets Impersonate-User).
+   */
+  as?: Impersonation;
 }
 
 export interface KubeClientOptions {
@@ -74,10 +80,74 @@ export interface KubeClientOptions {
   userAgent?: string;
   /** How long a request may stay silent (no bytes either way) before it fails. Default 30 s; watches have none. */
   timeoutMs?: number;
+  /**
+   * Client-side rate limit, as client-go's rest.Config QPS and Burst: requests a second on
+   * average, and at once after a quiet spell. Watches are exempt (client-go Request.Watch).
+   * Unset or 0: no limit.
+   */
+  qps?: number;
+  burst?: number;
+  /** Retries of a request answered 429, or 5xx with Retry-After (client-go: 10). */
+  maxRetries?: number;
+  /**
+   * The longest Retry-After honoured; a longer one is cut to this. Default 32 s, the most
+   * API Priority and Fairness asks for (it doubles its Retry-After from 1 s while a
+   * priority level keeps rejecting, up to 32 s), so its answer is always honoured in full.
+   */
+  maxRetryWaitMs?: number;
+  /** Told of every attempt's answer, every retry and every wait for the rate limit (metrics). */
+  hooks?: KubeClientHooks;
+  /** For tests: the monotonic clock of the rate limit, and how waits are made. */
+  now?: MonotonicNow;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+export interface KubeClientHooks {
+  /** Each attempt's HTTP status (0: no answer); `verb` is the method, or WATCH. */
+  onResponse?(verb: string, status: number): void;
+  /** An attempt answered `status` is sent again after `waitMs`. */
+  onRetry?(verb: string, status: number, waitMs: number): void;
+  /** A request waited `waitMs` for the client-side rate limit. */
+  onThrottle?(waitMs: number): void;
+}
+
+export interface RetryPolicy {
+  maxRetries: number;
+  maxWaitMs: number;
+}
+
+/**
+ * How long to wait before sending again a request whose attempt number `retries` (0 for
+ * the first) was answered `status`, or undefined when it is not to be sent again. As
+ * client-go (rest/with_retry.go IsNextRetry, checkWait): a 429, or any 5xx, that carries
+ * Retry-After in whole seconds, up to `maxRetries` times, whatever the verb. A 429 means
+ * the API server ran nothing (priority and fairness, max-in-flight and shutdown reject
+ * before any handler). A 5xx may come after a create did happen: sent again, it answers
+ * 409 AlreadyExists, which callers handle as any create race, so a named POST is retried
+ * as client-go does; a POST naming its object by generateName alone would make a second
+ * one, and is not retried after a 5xx. The wait is capped at `maxWaitMs`.
+ */
+export function retryWait(
+  a: { method: string; status: number; retryAfter: string | string[] | undefined; retries: number; generateNameOnly?: boolean },
+  policy: RetryPolicy,
+): number | undefined {
+  if (a.retries >= policy.maxRetries) return undefined;
+  if (a.status !== 429 && a.status < 500) return undefined;
+  if (a.status !== 429 && a.method === 'POST' && a.generateNameOnly) return undefined;
+  const header = Array.isArray(a.retryAfter) ? a.retryAfter[0] : a.retryAfter;
+  if (header === undefined || !/^\s*\d+\s*$/.test(header)) return undefined;
+  return Math.min(Number(header) * 1000, policy.maxWaitMs);
+}
+
+/** True for a body that names its object only by metadata.generateName. */
+const generateNameOnly = (body: unknown): boolean => {
+  const meta = (body as { metadata?: { name?: unknown; generateName?: unknown } } | undefined)?.metadata;
+  return !!meta?.generateName && !meta.name;
+};
+
 interface Agents {
-  /** The client certificate and key the agents were made with (exec plugins may rotate them). */
+  /** The CA, client certificate and key the agents were made with (files and exec plugins may rotate them). */
+  ca?: string | Buffer;
   cert?: string | Buffer;
   key?: string | Buffer;
   requests: HttpAgent;
@@ -93,8 +163,11 @@ interface Exchange {
 /**
  * A small REST client for the Kubernetes API on node:https, with pooled keep-alive
  * connections (watches on a pool of their own) and the credentials of a ClusterAccess
- * (kubeconfig, in-cluster, exec plugins). It imports neither @kubernetes/client-node nor
- * undici: together they cost the operator process more than 100 MB of memory.
+ * (kubeconfig, in-cluster, exec plugins). Backpressure as client-go's rest client has it:
+ * an optional client-side rate limit (qps, burst; none unless given, so test and benchmark
+ * clients are not held back) and retries of 429 / 5xx with Retry-After (exchangeWithRetry).
+ * It imports neither @kubernetes/client-node nor undici: together they cost the operator
+ * process more than 100 MB of memory.
  * Controllers never use it directly: the runtime wraps it in the cache, apply and event
  * helpers.
  */
@@ -102,11 +175,21 @@ export class KubeClient {
   readonly server: string;
   readonly fieldManager: string;
   readonly access: ClusterAccess;
-  private readonly opts: Required<KubeClientOptions>;
-  /** The connection pools, shared with every view (withSignal) of this client. */
-  private readonly pool: { agents?: Agents; retired: HttpAgent[] } = { retired: [] };
+  private readonly opts: Required<Pick<KubeClientOptions, 'fieldManager' | 'connections' | 'userAgent' | 'timeoutMs'>>;
+  /**
+   * The connection pools, shared with every view (withSignal) of this client: the current
+   * agents, agents replaced (new certificate or CA) that still carry requests or watches
+   * (destroyed when the last one ends), and the requests and open watch streams per agent.
+   */
+  private readonly pool: { agents?: Agents; retired: Set<HttpAgent>; inFlight: Map<HttpAgent, number> } = { retired: new Set(), inFlight: new Map() };
   /** Set on a view: every request it makes ends when this aborts. */
   private signal?: AbortSignal;
+  /** The client-side rate limit; none when qps is unset or 0. */
+  readonly limiter?: TokenBucket;
+  private readonly retry: RetryPolicy;
+  private readonly hooks: KubeClientHooks;
+  private readonly now: MonotonicNow;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(access: ClusterAccess, opts: KubeClientOptions = {}) {
     this.access = access;
@@ -118,6 +201,11 @@ export class KubeClient {
       timeoutMs: opts.timeoutMs ?? 30_000,
     };
     this.fieldManager = this.opts.fieldManager;
+    this.now = opts.now ?? monotonicNow;
+    this.sleep = opts.sleep ?? abortableSleep;
+    this.hooks = opts.hooks ?? {};
+    this.retry = { maxRetries: opts.maxRetries ?? 10, maxWaitMs: opts.maxRetryWaitMs ?? 32_000 };
+    if (opts.qps) this.limiter = new TokenBucket(opts.qps, opts.burst ?? Math.max(1, Math.ceil(opts.qps)), this.now());
   }
 
   /** A client for the kubeconfig at `path`, or wherever kubectl would look without one. */
@@ -138,25 +226,27 @@ export class KubeClient {
     return view;
   }
 
-  /** The agents for the current client certificate; new ones when it changed. */
+  /** The agents for the current CA and client certificate; new ones when either changed. */
   private agentsFor(): Agents {
     const a = this.access;
-    const pool = this.pool;
-    const cur = pool.agents;
-    if (cur && cur.cert === a.cert && cur.key === a.key) return cur;
-    // In-flight requests and watches finish on the old agents' sockets, which close when idle.
-    if (cur) pool.retired.push(cur.requests, cur.watches);
-    const tls = this.server.startsWith('https:')
-      ? { ca: a.ca, cert: a.cert, key: a.key, rejectUnauthorized: a.rejectUnauthorized, servername: a.servername }
-      : undefined;
+    const cur = this.pool.agents;
+    const { ca, cert, key } = a;
+    if (cur && cur.ca === ca && cur.cert === cert && cur.key === key) return cur;
+    // In-flight requests and watches finish on the old agents' sockets; each old agent is
+    // destroyed, with its idle keep-alive sockets, as soon as nothing runs on it.
+    for (const old of cur ? [cur.requests, cur.watches] : []) {
+      if (this.pool.inFlight.has(old)) this.pool.retired.add(old);
+      else old.destroy();
+    }
+    const tls = this.server.startsWith('https:') ? { ca, cert, key, rejectUnauthorized: a.rejectUnauthorized, servername: a.servername } : undefined;
     for (const k of Object.keys(tls ?? {}) as (keyof NonNullable<typeof tls>)[]) if (tls![k] === undefined) delete tls![k];
     // `timeout` closes idle keep-alive sockets after 30 s, before the API server would. On a
     // socket in use it only emits 'timeout' (a request's own setTimeout replaces it; a watch
     // ignores it: the informer's watchdog judges silence).
     const make = (maxSockets: number) =>
       tls ? new HttpsAgent({ keepAlive: true, maxSockets, timeout: 30_000, ...tls }) : new HttpAgent({ keepAlive: true, maxSockets, timeout: 30_000 });
-    pool.agents = { cert: a.cert, key: a.key, requests: make(this.opts.connections), watches: make(Infinity) };
-    return pool.agents;
+    this.pool.agents = { ca, cert, key, requests: make(this.opts.connections), watches: make(Infinity) };
+    return this.pool.agents;
   }
 
   private url(path: string, query?: RequestOpts['query']): string {
@@ -171,10 +261,13 @@ export class KubeClient {
       h['content-type'] = opts.contentType ?? 'application/json';
       h['content-length'] = Buffer.byteLength(body);
     }
-    if (opts.as) {
-      h['impersonate-user'] = opts.as.user;
-      // An array value becomes one header line per group.
-      if (opts.as.groups?.length) h['impersonate-group'] = opts.as.groups;
+    const as = opts.as ?? this.access.impersonate;
+    if (as) {
+      h['impersonate-user'] = as.user;
+      if (as.uid) h['impersonate-uid'] = as.uid;
+      // An array value becomes one header line per group (per value of an extra).
+      if (as.groups?.length) h['impersonate-group'] = as.groups;
+      for (const [k, v] of Object.entries(as.extra ?? {})) if (v.length) h[`impersonate-extra-${headerKeyEscape(k)}`] = v;
     }
     return h;
   }
@@ -187,7 +280,7 @@ export class KubeClient {
   private async exchange(method: string, path: string, opts: RequestOpts, stream: boolean): Promise<Exchange> {
     const url = this.url(path, opts.query);
     const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-    const signal = this.signal && opts.signal ? AbortSignal.any([this.signal, opts.signal]) : (this.signal ?? opts.signal);
+    const signal = opts.signal; // the view's signal is in it (exchangeWithRetry)
     let refreshed = false;
     let resent = false;
     for (;;) {
@@ -195,19 +288,25 @@ export class KubeClient {
       const headers = this.headers(await this.access.headers(), opts, body);
       signal?.throwIfAborted();
       const agents = this.agentsFor();
+      const agent = stream ? agents.watches : agents.requests;
       let ex: Exchange;
+      this.hold(agent);
       try {
         ex = await send({
           method,
           url,
           headers,
           body,
-          agent: stream ? agents.watches : agents.requests,
+          agent,
           timeoutMs: stream ? undefined : (opts.timeoutMs ?? this.opts.timeoutMs),
           signal,
           stream,
         });
+        // A read answer is done with its agent; a stream holds it until it closes.
+        if (stream) ex.res.once('close', () => this.release(agent));
+        else this.release(agent);
       } catch (err) {
+        this.release(agent);
         if (err instanceof StaleSocketError && !resent) {
           resent = true;
           continue;
@@ -225,9 +324,55 @@ export class KubeClient {
     }
   }
 
+  /**
+   * A request as callers see it: first a token of the client-side rate limit (watches are
+   * exempt, as in client-go), then attempts (exchange) until one is not to be retried
+   * (retryWait): after a 429 or a 5xx with Retry-After it waits what the server asked,
+   * capped, and takes a token again. Every wait ends when opts.signal aborts.
+   */
+  private async exchangeWithRetry(method: string, path: string, given: RequestOpts, stream: boolean): Promise<Exchange> {
+    // A view's signal ends this request too, its waits for a token or a retry included.
+    const signal = this.signal && given.signal ? AbortSignal.any([this.signal, given.signal]) : (this.signal ?? given.signal);
+    const opts = signal ? { ...given, signal } : given;
+    const verb = stream ? 'WATCH' : method;
+    const named = !generateNameOnly(opts.body);
+    for (let retries = 0; ; retries++) {
+      if (!stream) await this.throttle(opts.signal);
+      let ex: Exchange;
+      try {
+        ex = await this.exchange(method, path, opts, stream);
+      } catch (err) {
+        this.hooks.onResponse?.(verb, 0);
+        throw err;
+      }
+      const status = ex.res.statusCode ?? 0;
+      this.hooks.onResponse?.(verb, status);
+      const waitMs = retryWait({ method, status, retryAfter: ex.res.headers['retry-after'], retries, generateNameOnly: !named }, this.retry);
+      if (waitMs === undefined) return ex;
+      if (stream) await readText(ex.res); // a short Status: read, so the connection is reused
+      this.hooks.onRetry?.(verb, status, waitMs);
+      await this.sleep(waitMs, opts.signal);
+    }
+  }
+
+  /** Waits for a token of the client-side rate limit; gives it back if the signal aborts first. */
+  private async throttle(signal?: AbortSignal): Promise<void> {
+    const limiter = this.limiter;
+    if (!limiter) return;
+    const waitMs = limiter.reserve(this.now());
+    if (waitMs <= 0) return;
+    this.hooks.onThrottle?.(waitMs);
+    try {
+      await this.sleep(waitMs, signal);
+    } catch (err) {
+      limiter.cancel(this.now());
+      throw err;
+    }
+  }
+
   /** One JSON request; throws ApiError for any non-2xx answer. */
   async request<T = unknown>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
-    const { res, text = '' } = await this.exchange(method, path, opts, false);
+    const { res, text = '' } = await this.exchangeWithRetry(method, path, opts, false);
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
     throw toApiError(status, text, method, path);
@@ -329,7 +474,7 @@ export class KubeClient {
   ): AsyncGenerator<WatchEvent<T>> {
     const path = resourcePath(rt, { namespace: opts.namespace });
     const query = { watch: 1, resourceVersion: opts.resourceVersion, allowWatchBookmarks: true, labelSelector: opts.labelSelector, timeoutSeconds: opts.timeoutSeconds };
-    const { res } = await this.exchange('GET', path, { query, signal: opts.signal }, true);
+    const { res } = await this.exchangeWithRetry('GET', path, { query, signal: opts.signal }, true);
     try {
       if (res.statusCode !== 200) throw toApiError(res.statusCode ?? 0, await readText(res), 'WATCH', path);
       const lines = new LineSplitter();
@@ -346,13 +491,41 @@ export class KubeClient {
     }
   }
 
+  private hold(agent: HttpAgent): void {
+    this.pool.inFlight.set(agent, (this.pool.inFlight.get(agent) ?? 0) + 1);
+  }
+
+  private release(agent: HttpAgent): void {
+    const n = (this.pool.inFlight.get(agent) ?? 1) - 1;
+    if (n > 0) return void this.pool.inFlight.set(agent, n);
+    this.pool.inFlight.delete(agent);
+    if (this.pool.retired.delete(agent)) agent.destroy();
+  }
+
+  /** Connection pools in use: the current two, and retired ones that still carry requests. */
+  get pools(): number {
+    return (this.pool.agents ? 2 : 0) + this.pool.retired.size;
+  }
+
   /** Closes the connections (of every view too). */
   async close(): Promise<void> {
-    const pool = this.pool;
-    for (const agent of [...pool.retired, pool.agents?.requests, pool.agents?.watches]) agent?.destroy();
-    pool.agents = undefined;
-    pool.retired = [];
+    for (const agent of [...this.pool.retired, this.pool.agents?.requests, this.pool.agents?.watches]) agent?.destroy();
+    this.pool.agents = undefined;
+    this.pool.retired.clear();
   }
+}
+
+/**
+ * An extra's key as an HTTP header name: bytes outside the token characters, and %, are
+ * percent-encoded, as client-go's headerKeyEscape does (the API server decodes them).
+ */
+export function headerKeyEscape(key: string): string {
+  let out = '';
+  for (const b of Buffer.from(key, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += b < 0x80 && c !== '%' && /[!#$&'*+\-.^_`|~0-9A-Za-z]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 /** Splits a byte stream into trimmed non-empty lines; chunks may split lines and UTF-8 characters. */

@@ -1,8 +1,10 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { loadConfig } from '../config.ts';
+import { createCA, issueCertificate } from '../pki.ts';
 import { NoClusterConfigError, loadClusterAccess } from './kubeconfig.ts';
 
 let dir: string;
@@ -85,9 +87,61 @@ describe('loadClusterAccess from a kubeconfig', () => {
     expect(await a.headers()).toEqual({ Authorization: 'Bearer file-token-3' });
   });
 
+  it('reloads the certificate files of a kubeconfig when they change (client-certificate, client-key, certificate-authority), which were read once', () => {
+    const ca1 = createCA('ca-1');
+    const ca2 = createCA('ca-2');
+    const issue = () => issueCertificate({ ca: ca1, commonName: 'operator', usages: 'client', validityDays: 1 });
+    const [first, second] = [issue(), issue()];
+    // Each rewrite gets an mtime of its own, whatever the file system's resolution.
+    let mtime = 1_700_000_000;
+    const put = (name: string, text: string) => {
+      write(name, text);
+      utimesSync(join(dir, name), mtime, ++mtime);
+    };
+    put('pki/ca.crt', ca1.certPEM);
+    put('pki/client.crt', first.certPEM);
+    put('pki/client.key', first.keyPEM);
+    const p = write('config', kubeconfig({ cluster: { 'certificate-authority': 'pki/ca.crt' }, user: { 'client-certificate': 'pki/client.crt', 'client-key': 'pki/client.key' } }));
+    let now = 0;
+    const a = loadClusterAccess({ path: p, env: emptyEnv(), now: () => now, certFileRefreshMs: 60_000 });
+    const cert0 = a.cert;
+    expect(String(cert0)).toBe(first.certPEM);
+    // The certificate is rewritten first: until its key follows, the old pair stays.
+    put('pki/client.crt', second.certPEM);
+    put('pki/ca.crt', ca2.certPEM);
+    now = 30_000;
+    expect(String(a.ca)).toBe(ca1.certPEM); // not looked at again yet
+    now = 61_000;
+    expect(String(a.ca)).toBe(ca2.certPEM);
+    expect(a.cert).toBe(cert0);
+    put('pki/client.key', second.keyPEM);
+    now = 122_000;
+    expect(String(a.cert)).toBe(second.certPEM);
+    expect(String(a.key)).toBe(second.keyPEM);
+    // Unchanged files give the same buffers, so the client keeps its connections.
+    const cert1 = a.cert;
+    now = 500_000;
+    expect(a.cert).toBe(cert1);
+    // A file gone for a moment (rotation by rename) keeps the previous value.
+    rmSync(join(dir, 'pki/ca.crt'));
+    now = 600_000;
+    expect(String(a.ca)).toBe(ca2.certPEM);
+  });
+
   it('sends basic authentication for username and password', async () => {
     const a = loadClusterAccess({ path: write('config', kubeconfig({ user: { username: 'admin', password: 's3cret' } })), env: emptyEnv() });
     expect(await a.headers()).toEqual({ Authorization: `Basic ${b64('admin:s3cret')}` });
+  });
+
+  it('honours the impersonation of a kubeconfig user (as, as-uid, as-groups, as-user-extra), which was silently ignored', () => {
+    const user = { token: 't', as: 'alice@example.com', 'as-uid': 'u-42', 'as-groups': ['devs', 'ops'], 'as-user-extra': { 'acme.dev/team': ['blue', 'green'], scopes: ['view'] } };
+    const a = loadClusterAccess({ path: write('config', kubeconfig({ user })), env: emptyEnv() });
+    expect(a.impersonate).toEqual({ user: 'alice@example.com', uid: 'u-42', groups: ['devs', 'ops'], extra: { 'acme.dev/team': ['blue', 'green'], scopes: ['view'] } });
+    expect(loadClusterAccess({ path: write('plain', kubeconfig()), env: emptyEnv() }).impersonate).toBeUndefined();
+    expect(loadClusterAccess({ path: write('only-as', kubeconfig({ user: { token: 't', as: 'bob' } })), env: emptyEnv() }).impersonate).toEqual({ user: 'bob' });
+    // Groups without a user: the API server would refuse every request; say so at start.
+    expect(() => loadClusterAccess({ path: write('groups', kubeconfig({ user: { token: 't', 'as-groups': ['devs'] } })), env: emptyEnv() })).toThrow(/user u1 impersonates groups without a user: set "as" too/);
+    expect(() => loadClusterAccess({ path: write('bad', kubeconfig({ user: { token: 't', as: 'x', 'as-user-extra': { k: 'v' } } })), env: emptyEnv() })).toThrow(/"as-user-extra" k is not a list of strings/);
   });
 
   it('allows a context without a user and a plain http server', async () => {
@@ -142,6 +196,26 @@ describe('loadClusterAccess: where it looks', () => {
     expect(await a.headers()).toEqual({ Authorization: 'Bearer tok-from-b-dir' });
   });
 
+  it('KUBECONFIG=a:b is a list merged as kubectl merges it, not one path (the operator failed to start)', async () => {
+    const a = write('a/config', { 'current-context': 'ctx', contexts: [{ name: 'ctx', context: { cluster: 'c1', user: 'u1' } }], users: [{ name: 'u1', user: { token: 'from-a' } }] });
+    const b = write('b/config', kubeconfig({ cluster: { server: 'https://from-b' }, user: { token: 'from-b' }, current: 'other' }));
+    const env = { KUBECONFIG: [a, join(dir, 'missing'), b].join(':'), HOME: join(dir, 'nohome') };
+    // As the operator does it: the configuration, then the cluster it names.
+    const cfg = loadConfig([], env);
+    const access = loadClusterAccess({ path: cfg.kubeconfig, paths: cfg.kubeconfigPaths, env });
+    expect(access.server).toBe('https://from-b');
+    expect(await access.headers()).toEqual({ Authorization: 'Bearer from-a' });
+    // The flag stays one path, even with the delimiter in it; it wins over the list.
+    const odd = write('odd:name', kubeconfig({ cluster: { server: 'https://odd' } }));
+    const flagged = loadConfig([`--kubeconfig=${odd}`], env);
+    expect(flagged.kubeconfig).toBe(odd);
+    expect(flagged.kubeconfigPaths).toBeUndefined();
+    expect(loadClusterAccess({ path: flagged.kubeconfig, paths: flagged.kubeconfigPaths, env }).server).toBe('https://odd');
+    // A list whose files are all missing is an error, not a fall-back.
+    const gone = loadConfig([], { KUBECONFIG: `${join(dir, 'x')}:${join(dir, 'y')}` });
+    expect(() => loadClusterAccess({ path: gone.kubeconfig, paths: gone.kubeconfigPaths, env: emptyEnv() })).toThrow(/no file of KUBECONFIG=.*x:.*y exists/);
+  });
+
   it('uses the in-cluster service account when there is no KUBECONFIG, re-reading the rotating token', async () => {
     const sa = join(dir, 'sa');
     write('sa/token', 'sa-token-1');
@@ -158,6 +232,11 @@ describe('loadClusterAccess: where it looks', () => {
     expect(await a.headers()).toEqual({ Authorization: 'Bearer sa-token-1' });
     now += 31_000;
     expect(await a.headers()).toEqual({ Authorization: 'Bearer sa-token-2' });
+    // The projected CA is re-read too when it changes (cluster CA rotation).
+    write('sa/ca.crt', 'SA CA 2');
+    utimesSync(join(sa, 'ca.crt'), 1_700_000_000, 1_700_000_000);
+    now += 61_000;
+    expect(String(a.ca)).toBe('SA CA 2');
   });
 
   it('brackets an IPv6 service host and names a missing service account file', () => {

@@ -3,16 +3,29 @@
 // ~/.kube/config. Written for the operator so that it needs neither
 // @kubernetes/client-node nor its dependency tree at run time (memory: see KubeClient).
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+
+/** Whom requests act as (kubectl --as, --as-uid, --as-group; a kubeconfig user's as, as-uid, as-groups, as-user-extra). */
+export interface Impersonation {
+  user: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
 
 /** The address of one API server and the credentials for it, for node:https. */
 export interface ClusterAccess {
   /** The API server's URL, without a trailing slash. */
   readonly server: string;
-  /** TLS options for node:https; cert and key may change after headers() (exec plugins). */
+  /**
+   * TLS options for node:https. They may change from one read to the next: cert and key
+   * after headers() (exec plugins), and files named by a kubeconfig or the service account
+   * when they are rewritten (rotation); the client makes new connections then.
+   */
   readonly ca?: string | Buffer;
   readonly cert?: string | Buffer;
   readonly key?: string | Buffer;
@@ -20,6 +33,8 @@ export interface ClusterAccess {
   readonly servername?: string;
   /** Where this came from, for messages: "kubeconfig /path (context x)" or "in-cluster". */
   readonly source: string;
+  /** The kubeconfig user's impersonation, sent with every request that names none of its own. */
+  readonly impersonate?: Impersonation;
   /** Authentication headers (Authorization), from cache while the credentials are fresh. */
   headers(): Promise<Record<string, string>>;
   /** Forgets cached credentials (after a 401): the next headers() reads or runs them again. */
@@ -37,6 +52,8 @@ export class NoClusterConfigError extends Error {
 export interface LoadClusterAccessOptions {
   /** An explicit kubeconfig file (--kubeconfig): used alone when given. */
   path?: string;
+  /** A KUBECONFIG list already split (Config.kubeconfigPaths); default: env.KUBECONFIG split at path.delimiter. */
+  paths?: string[];
   /** The environment to read KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT and HOME from. */
   env?: NodeJS.ProcessEnv;
   /** For tests: the service account directory (default /var/run/secrets/kubernetes.io/serviceaccount). */
@@ -45,6 +62,12 @@ export interface LoadClusterAccessOptions {
   home?: string;
   /** How long a token read from a file is reused (bound tokens rotate). Default 60 s. */
   tokenFileRefreshMs?: number;
+  /**
+   * How often certificate files (client-certificate, client-key, certificate-authority,
+   * the service account's ca.crt) are looked at for a change. Default 60 s (client-go
+   * reloads rotating client certificates every 5 minutes).
+   */
+  certFileRefreshMs?: number;
   /** For tests: the clock deciding whether cached credentials are still valid. */
   now?: () => number;
 }
@@ -54,7 +77,7 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
 export function loadClusterAccess(opts: LoadClusterAccessOptions = {}): ClusterAccess {
   const env = opts.env ?? process.env;
   if (opts.path) return fromKubeconfigFiles([resolve(opts.path)], opts, true);
-  const list = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  const list = (opts.paths ?? (env.KUBECONFIG ?? '').split(delimiter)).filter(Boolean);
   if (list.length) return fromKubeconfigFiles(list.map((p) => resolve(p)), opts, false);
   if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) return inCluster(env, opts);
   const home = opts.home ?? env.HOME ?? homedir();
@@ -160,12 +183,81 @@ function fromKubeconfigFiles(paths: string[], opts: LoadClusterAccessOptions, mu
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-function readPath(dir: string, p: string, what: string, source: string): Buffer {
+function readPath(dir: string, p: string, what: string, source: string, before?: (abs: string) => void): Buffer {
   const abs = isAbsolute(p) ? p : resolve(dir, p);
+  // Stamped before it is read: a change in between is seen at the next look.
+  before?.(abs);
   try {
     return readFileSync(abs);
   } catch (err) {
     throw new Error(`${source}: cannot read ${what} ${abs}: ${(err as Error).message}`);
+  }
+}
+
+function readIfPresent(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `cert` is a PEM certificate whose public key belongs to the PEM private key `key`. */
+function matchingPair(cert: Buffer, key: Buffer): boolean {
+  try {
+    return new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
+  } catch {
+    return false;
+  }
+}
+
+/** What a file looks like from outside (mtime, size, inode): a rewrite or a rename over it changes it. */
+function fileStamp(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.mtimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+/** The stamps of files as last read, and when they may next be looked at. */
+class FileStamps {
+  private readonly stamps = new Map<string, string>();
+  private readonly refreshMs: number;
+  private readonly now: () => number;
+  private checkedAt: number;
+
+  constructor(opts: LoadClusterAccessOptions) {
+    this.refreshMs = opts.certFileRefreshMs ?? 60_000;
+    this.now = opts.now ?? Date.now;
+    this.checkedAt = this.now();
+  }
+
+  /** Records the file's stamp now; returns its path. */
+  note(path: string): string {
+    this.stamps.set(path, fileStamp(path));
+    return path;
+  }
+
+  stamp(path: string): string {
+    return fileStamp(path);
+  }
+
+  set(path: string, stamp: string): void {
+    this.stamps.set(path, stamp);
+  }
+
+  changed(path: string): boolean {
+    return fileStamp(path) !== this.stamps.get(path);
+  }
+
+  /** True at most once every refreshMs. */
+  due(): boolean {
+    const t = this.now();
+    if (t - this.checkedAt < this.refreshMs) return false;
+    this.checkedAt = t;
+    return true;
   }
 }
 
@@ -197,16 +289,20 @@ const EXEC_API_VERSIONS = ['client.authentication.k8s.io/v1', 'client.authentica
 
 class KubeconfigAccess implements ClusterAccess {
   readonly server: string;
-  readonly ca?: string | Buffer;
+  private caValue?: Buffer;
   readonly rejectUnauthorized: boolean;
   readonly servername?: string;
   readonly source: string;
+  readonly impersonate?: Impersonation;
   private staticCert?: Buffer;
   private staticKey?: Buffer;
   private readonly token?: string;
   private readonly tokenFile?: FileToken;
   private readonly basic?: string;
   private readonly exec?: ExecPlugin;
+  /** The certificate files to reload when they change (none for -data fields). */
+  private readonly files: { ca?: string; cert?: string; key?: string } = {};
+  private readonly stamps?: FileStamps;
 
   constructor(a: {
     source: string;
@@ -226,10 +322,11 @@ class KubeconfigAccess implements ClusterAccess {
     this.server = server.replace(/\/+$/, '');
     this.rejectUnauthorized = cluster['insecure-skip-tls-verify'] !== true;
     this.servername = str(cluster['tls-server-name']);
+    const stamps = new FileStamps(a.opts);
     const caData = str(cluster['certificate-authority-data']);
     const caFile = str(cluster['certificate-authority']);
-    if (caData) this.ca = decodeData(caData, `certificate-authority-data of cluster ${a.clusterName}`, source);
-    else if (caFile) this.ca = readPath(a.clusterDir, caFile, `certificate-authority of cluster ${a.clusterName}`, source);
+    if (caData) this.caValue = decodeData(caData, `certificate-authority-data of cluster ${a.clusterName}`, source);
+    else if (caFile) this.caValue = readPath(a.clusterDir, caFile, `certificate-authority of cluster ${a.clusterName}`, source, (p) => (this.files.ca = stamps.note(p)));
 
     const who = `user ${a.userName}`;
     const certData = str(user['client-certificate-data']);
@@ -237,9 +334,10 @@ class KubeconfigAccess implements ClusterAccess {
     const keyData = str(user['client-key-data']);
     const keyFile = str(user['client-key']);
     if (certData) this.staticCert = decodeData(certData, `client-certificate-data of ${who}`, source);
-    else if (certFile) this.staticCert = readPath(a.userDir, certFile, `client-certificate of ${who}`, source);
+    else if (certFile) this.staticCert = readPath(a.userDir, certFile, `client-certificate of ${who}`, source, (p) => (this.files.cert = stamps.note(p)));
     if (keyData) this.staticKey = decodeData(keyData, `client-key-data of ${who}`, source);
-    else if (keyFile) this.staticKey = readPath(a.userDir, keyFile, `client-key of ${who}`, source);
+    else if (keyFile) this.staticKey = readPath(a.userDir, keyFile, `client-key of ${who}`, source, (p) => (this.files.key = stamps.note(p)));
+    if (this.files.ca || this.files.cert || this.files.key) this.stamps = stamps;
     if (!!this.staticCert !== !!this.staticKey) throw new Error(`${source}: ${who} has a client ${this.staticCert ? 'certificate but no key' : 'key but no certificate'}`);
 
     const tokenFile = str(user.tokenFile);
@@ -251,11 +349,12 @@ class KubeconfigAccess implements ClusterAccess {
     }
     const username = str(user.username);
     if (username) this.basic = `Basic ${Buffer.from(`${username}:${str(user.password) ?? ''}`).toString('base64')}`;
+    this.impersonate = parseImpersonation(user, `${source}: ${who}`);
     const authProvider = user['auth-provider'] as { name?: string } | undefined;
     if (user.exec && typeof user.exec === 'object') {
       this.exec = new ExecPlugin(parseExec(user.exec as Record<string, unknown>, a.userDir, `${source}: exec of ${who}`), {
         server: this.server,
-        'certificate-authority-data': this.ca ? Buffer.from(this.ca).toString('base64') : undefined,
+        'certificate-authority-data': this.caValue ? this.caValue.toString('base64') : undefined,
         'insecure-skip-tls-verify': !this.rejectUnauthorized || undefined,
         'tls-server-name': this.servername,
       }, `${source}: exec plugin of ${who}`, a.opts);
@@ -264,12 +363,51 @@ class KubeconfigAccess implements ClusterAccess {
     }
   }
 
+  get ca(): Buffer | undefined {
+    this.reloadFiles();
+    return this.caValue;
+  }
+
   get cert(): string | Buffer | undefined {
+    this.reloadFiles();
     return this.exec?.current?.cert ?? this.staticCert;
   }
 
   get key(): string | Buffer | undefined {
+    this.reloadFiles();
     return this.exec?.current?.key ?? this.staticKey;
+  }
+
+  /**
+   * Re-reads the certificate files that changed since they were read, at most every
+   * certFileRefreshMs. A client certificate and key are taken together, and only as a
+   * pair that parses and matches: one file rewritten before the other, or a file missing
+   * for a moment, is a rotation in progress, and the previous pair stays until the next look.
+   */
+  private reloadFiles(): void {
+    const stamps = this.stamps;
+    if (!stamps?.due()) return;
+    const { ca, cert, key } = this.files;
+    if (ca && stamps.changed(ca)) {
+      const stamp = stamps.stamp(ca);
+      const value = readIfPresent(ca);
+      if (value?.length) {
+        this.caValue = value;
+        stamps.set(ca, stamp);
+      }
+    }
+    if ((cert && stamps.changed(cert)) || (key && stamps.changed(key))) {
+      const certStamp = cert && stamps.stamp(cert);
+      const keyStamp = key && stamps.stamp(key);
+      const newCert = cert ? readIfPresent(cert) : this.staticCert;
+      const newKey = key ? readIfPresent(key) : this.staticKey;
+      if (newCert && newKey && matchingPair(newCert, newKey)) {
+        this.staticCert = newCert;
+        this.staticKey = newKey;
+        if (cert) stamps.set(cert, certStamp!);
+        if (key) stamps.set(key, keyStamp!);
+      }
+    }
   }
 
   async headers(): Promise<Record<string, string>> {
@@ -287,6 +425,33 @@ class KubeconfigAccess implements ClusterAccess {
     this.tokenFile?.invalidate();
     this.exec?.invalidate();
   }
+}
+
+/** A kubeconfig user's as, as-uid, as-groups and as-user-extra (client-go clientcmd/api/v1 AuthInfo). */
+function parseImpersonation(user: Record<string, unknown>, where: string): Impersonation | undefined {
+  const name = user.as;
+  const uid = user['as-uid'];
+  const groups = user['as-groups'];
+  const extra = user['as-user-extra'];
+  if (name === undefined && uid === undefined && groups === undefined && extra === undefined) return undefined;
+  if (name !== undefined && typeof name !== 'string') throw new Error(`${where}: "as" is not a string`);
+  if (uid !== undefined && typeof uid !== 'string') throw new Error(`${where}: "as-uid" is not a string`);
+  if (groups !== undefined && groups !== null && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) throw new Error(`${where}: "as-groups" is not a list of strings`);
+  const extras: Record<string, string[]> = {};
+  if (extra !== undefined && extra !== null) {
+    if (typeof extra !== 'object' || Array.isArray(extra)) throw new Error(`${where}: "as-user-extra" is not a map of lists of strings`);
+    for (const [k, v] of Object.entries(extra as Record<string, unknown>)) {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error(`${where}: "as-user-extra" ${k} is not a list of strings`);
+      extras[k] = v as string[];
+    }
+  }
+  const groupList = (groups ?? []) as string[];
+  if (!name) {
+    if (!uid && !groupList.length && !Object.keys(extras).length) return undefined;
+    // The API server refuses groups, extra or a uid without a user to impersonate.
+    throw new Error(`${where} impersonates ${uid ? 'a uid' : groupList.length ? 'groups' : 'user extras'} without a user: set "as" too`);
+  }
+  return { user: name, ...(uid ? { uid } : {}), ...(groupList.length ? { groups: groupList } : {}), ...(Object.keys(extras).length ? { extra: extras } : {}) };
 }
 
 function parseExec(e: Record<string, unknown>, dir: string, where: string): ExecConfig {
@@ -418,7 +583,9 @@ class FileToken {
 
 class InClusterAccess implements ClusterAccess {
   readonly server: string;
-  readonly ca: Buffer;
+  private caValue: Buffer;
+  private readonly caPath: string;
+  private readonly stamps: FileStamps;
   readonly rejectUnauthorized = true;
   readonly source = 'in-cluster service account';
   private readonly token: FileToken;
@@ -427,9 +594,24 @@ class InClusterAccess implements ClusterAccess {
     const dir = opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
     const host = env.KUBERNETES_SERVICE_HOST!;
     this.server = `https://${host.includes(':') ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT}`;
-    this.ca = readPath(dir, 'ca.crt', 'the service account CA', this.source);
+    this.stamps = new FileStamps(opts);
+    this.caPath = join(dir, 'ca.crt');
+    this.caValue = readPath(dir, 'ca.crt', 'the service account CA', this.source, (p) => this.stamps.note(p));
     this.token = new FileToken(join(dir, 'token'), this.source, opts);
     this.token.read();
+  }
+
+  /** The cluster CA, re-read when the projected ca.crt changes (CA rotation). */
+  get ca(): Buffer {
+    if (this.stamps.due() && this.stamps.changed(this.caPath)) {
+      const stamp = this.stamps.stamp(this.caPath);
+      const value = readIfPresent(this.caPath);
+      if (value?.length) {
+        this.caValue = value;
+        this.stamps.set(this.caPath, stamp);
+      }
+    }
+    return this.caValue;
   }
 
   get cert(): undefined {
