@@ -20,7 +20,7 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
-import { KIND_NAMES } from './constants.ts';
+import { KIND_NAMES, MiniAppTargetStates } from './constants.ts';
 
 export { MiniAppConditions } from './constants.ts';
 
@@ -42,7 +42,7 @@ export type MiniAppType = (typeof MiniAppTypes)[number];
 export const DataProtectionModes = ['None', 'IrreversibleMasking', 'EnvelopeEncryption'] as const;
 export type DataProtection = (typeof DataProtectionModes)[number];
 
-export const TargetStates = ['Listed', 'AwaitingReview', 'Rejected', 'NotAllowed', 'NotFound'] as const;
+export const TargetStates = MiniAppTargetStates;
 
 export const MiniAppSpecSchema = Obj(
   {
@@ -115,9 +115,11 @@ export const MiniAppStatusSchema = Status(
             name: ObjectName('Name of the super app.'),
             state: StringEnum(
               TargetStates,
-              'Listed: in the catalog. AwaitingReview: needs an approving MiniAppReview. Rejected: the review rejected it. NotAllowed: not a permitted target. NotFound: no such super app.',
+              'Listed: in the catalog. AwaitingReview: needs an approving MiniAppReview. Rejected: the review rejected it. NotAllowed: not a permitted target. NotFound: no such super app. Unpublished: spec.publishedVersion is not set.',
             ),
             version: Optional(Version('The version the catalog lists.')),
+            pendingVersion: Optional(Version('spec.publishedVersion, while it waits for review or was rejected and an earlier approved version is listed instead.')),
+            message: Optional(Str("What the state means and what to do; for Rejected, the reviewer's comment.", { maxLength: 4096 })),
           },
           'Where the mini app stands in one super app.',
         ),

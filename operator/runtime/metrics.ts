@@ -11,6 +11,7 @@ export class OperatorMetrics {
   readonly watchRestarts: Counter<'resource' | 'reason'>;
   readonly watchEvents: Counter<'resource' | 'type'>;
   readonly isLeader: Gauge;
+  readonly catalogWrites: Counter<'kind'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -28,6 +29,7 @@ export class OperatorMetrics {
     this.watchRestarts = new Counter({ name: 'miniapps_watch_restarts_total', help: 'Watches restarted, by resource and reason (gone, error, stalled).', labelNames: ['resource', 'reason'], registers });
     this.watchEvents = new Counter({ name: 'miniapps_watch_events_total', help: 'Watch events received, by resource and type.', labelNames: ['resource', 'type'], registers });
     this.isLeader = new Gauge({ name: 'miniapps_leader', help: '1 while this process holds the leader Lease.', registers });
+    this.catalogWrites = new Counter({ name: 'miniapps_catalog_writes_total', help: 'Catalog ConfigMaps written, by kind (live: a super app catalog rewritten; snapshot: a version frozen).', labelNames: ['kind'], registers });
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'miniapps_' });
   }
 }

@@ -1,0 +1,234 @@
+// The app side of the platform, end to end on the real control plane, as the seed tells
+// it: a provisioning administrator creates a bank that may create super apps and a
+// partner that may publish mini apps only into the bank's super app; the partner's
+// developer (impersonated) publishes a mini app there and is refused for another; the
+// bank's reviewer approves it; it appears in the catalog, featured first; a version
+// freezes the catalog, which then never changes whatever happens; the mini app is
+// deleted only with CONFIRM DELETE and leaves the catalog.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLATFORM_CONFIG_NAME } from '../../api/index.ts';
+import type { MiniApp, Organization, SuperApp } from '../../api/index.ts';
+import { ApiError } from '../../runtime/errors.ts';
+import { KubeClient } from '../../runtime/kube/client.ts';
+import { Resources } from '../../runtime/kube/resource.ts';
+import { accessAllowed } from '../../testenv/access.ts';
+import { testClient } from '../../testenv/clients.ts';
+import { eventually, kubectl, testKubeconfig, uniqueName } from '../../testenv/index.ts';
+import { OperatorProcess } from '../../testenv/operator-process.ts';
+import type { ConfigMapObject } from '../shared.ts';
+import { Kinds } from '../shared.ts';
+
+const admin = testClient();
+// Its own field manager: the PlatformConfig fields it applies merge with other tests' (sets).
+const platform = KubeClient.fromKubeconfig(testKubeconfig(), { fieldManager: 'test-seed-flow' });
+const PROVISIONER = `provisioner-${uniqueName('p')}@platform.example`;
+const bank = uniqueName('bank');
+const partner = uniqueName('partner');
+const bankNs = `org-${bank}`;
+const partnerNs = `org-${partner}`;
+const people = {
+  bankAdmin: `admin@${bank}.example`,
+  reviewer: `reviewer@${bank}.example`,
+  partnerAdmin: `admin@${partner}.example`,
+  developer: `dev@${partner}.example`,
+};
+let operator: OperatorProcess;
+
+const as = (user: string) => ({ as: { user } });
+type WithConditions = { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+const cond = (o: WithConditions | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
+const getMini = (name: string) => admin.get<MiniApp>(Kinds.MiniApp, name, partnerNs);
+const getSuperApp = (name = 'wallet') => admin.get<SuperApp>(Kinds.SuperApp, name, bankNs);
+const catalogMap = (name = 'wallet-catalog') => admin.get<ConfigMapObject>(Resources.ConfigMap, name, bankNs);
+const catalog = async (name = 'wallet-catalog') => {
+  const cm = await catalogMap(name);
+  return cm?.data?.['catalog.json'] ? (JSON.parse(cm.data['catalog.json']) as { superApp: { displayName: string }; miniApps: { name: string; version: string; featured: boolean; organization: string }[] }) : undefined;
+};
+const listed = async () => (await catalog())?.miniApps.map((m) => `${m.organization}/${m.name}@${m.version}${m.featured ? '*' : ''}`);
+
+async function refusal(p: Promise<unknown>): Promise<ApiError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof ApiError)) throw new Error(`expected a refusal, got ${err === undefined ? 'success' : String(err)}`);
+  return err;
+}
+
+/** A member who has access at once (acceptance Automatic), once RBAC lets them `verb resource`. */
+async function member(ns: string, name: string, email: string, role: string, probe: { verb: string; resource: string }): Promise<void> {
+  await admin.create(Kinds.Membership, { metadata: { name, namespace: ns }, spec: { email, role, acceptance: 'Automatic' } }, as(PROVISIONER));
+  await eventually(() => accessAllowed(admin, email, { ...probe, namespace: ns }), { timeoutMs: 30_000, describe: `${email} may ${probe.verb} ${probe.resource} in ${ns}` });
+}
+
+const miniAppBody = (name: string, spec: Partial<MiniApp['spec']> = {}) => ({
+  metadata: { name, namespace: partnerNs },
+  spec: {
+    appName: name.replaceAll('-', '_'),
+    type: 'Numeric' as const,
+    superApps: [{ organization: bank, name: 'wallet' }],
+    categories: ['Payments'],
+    locations: ['KE', 'AE'],
+    versions: [{ name: '1.0.0' }],
+    publishedVersion: '1.0.0',
+    ...spec,
+  },
+});
+const reviewBody = (name: string, mini: string, version: string, decision: 'Approved' | 'Rejected', comment?: string) => ({
+  metadata: { name, namespace: bankNs },
+  spec: { miniApp: { organization: partner, name: mini }, superApp: 'wallet', version, decision, ...(comment ? { comment } : {}) },
+});
+
+beforeAll(async () => {
+  await platform.apply(Kinds.PlatformConfig, {
+    metadata: { name: PLATFORM_CONFIG_NAME },
+    spec: { provisioningAdministrators: { users: [PROVISIONER] }, categories: ['Payments', 'Shopping'], platforms: ['Android', 'iOS'] },
+  });
+  operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: uniqueName('op-apps') });
+  await eventually(() => accessAllowed(admin, PROVISIONER, { verb: 'create', resource: 'organizations' }), { describe: 'the provisioning administrator bound' });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+});
+
+describe('the seed flow of super apps, mini apps and reviews', () => {
+  it('a provisioning administrator creates a bank that may create super apps and a partner that may publish only into its wallet', async () => {
+    await admin.create(Kinds.Organization, { metadata: { name: bank }, spec: { displayName: 'Bank', capabilities: { superApps: true } } }, as(PROVISIONER));
+    await admin.create(Kinds.Organization, { metadata: { name: partner }, spec: { displayName: 'Partner', capabilities: { miniApps: true }, miniAppTargets: [{ organization: bank, name: 'wallet' }] } }, as(PROVISIONER));
+    for (const name of [bank, partner]) await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, name), 'NamespaceReady')?.status === 'True', { describe: `${name}'s namespace` });
+    await member(bankNs, 'admin', people.bankAdmin, 'OrganizationAdministrator', { verb: 'create', resource: 'superapps' });
+    await member(bankNs, 'reviewer', people.reviewer, 'MiniAppReviewer', { verb: 'create', resource: 'miniappreviews' });
+    await member(partnerNs, 'admin', people.partnerAdmin, 'OrganizationAdministrator', { verb: 'create', resource: 'miniapps' });
+    await member(partnerNs, 'dev', people.developer, 'MiniAppDeveloper', { verb: 'create', resource: 'miniapps' });
+  });
+
+  it('the bank creates its super apps; a platform PlatformConfig does not list is refused, naming the allowed ones', async () => {
+    const bad = await refusal(admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: bankNs }, spec: { displayName: 'Wallet', platforms: ['Android', 'Symbian'] } }, as(people.bankAdmin)));
+    expect(bad.message).toContain('Symbian is not allowed by PlatformConfig default (allowed: Android, iOS)');
+    await admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: bankNs }, spec: { displayName: 'Wallet', platforms: ['Android', 'iOS'], featured: [{ organization: partner, name: 'quick-pay' }] } }, as(people.bankAdmin));
+    await admin.create(Kinds.SuperApp, { metadata: { name: 'cards', namespace: bankNs }, spec: { displayName: 'Cards' } }, as(people.bankAdmin));
+    const sa = await eventually(async () => {
+      const s = await getSuperApp();
+      return cond(s, 'CatalogPublished')?.status === 'True' ? s! : false;
+    }, { describe: 'the wallet catalog published' });
+    expect(sa.status?.catalog).toMatchObject({ configMapName: 'wallet-catalog', miniApps: 0, hash: expect.stringMatching(/^sha256:/) });
+    expect(cond(sa, 'FeaturedListed')).toMatchObject({ status: 'False', reason: 'FeaturedNotListed', message: expect.stringContaining(`${partner}/quick-pay (no such MiniApp)`) });
+    // The partner's developer cannot create super apps (RBAC), even in their own namespace.
+    expect(await accessAllowed(admin, people.developer, { verb: 'create', resource: 'superapps', namespace: partnerNs })).toBe(false);
+  });
+
+  it("the partner's developer publishes a mini app into the wallet, and is refused for the bank's other super app", async () => {
+    const refused = await refusal(admin.create(Kinds.MiniApp, miniAppBody('sneaky', { superApps: [{ organization: bank, name: 'cards' }] }), as(people.developer)));
+    expect(refused.status).toBe(403);
+    expect(refused.message).toContain(`may not publish mini apps into super app ${bank}/cards`);
+    expect(refused.message).toContain(`a provisioning administrator can add {organization: ${bank}, name: cards}`);
+    const badCategory = await refusal(admin.create(Kinds.MiniApp, miniAppBody('gamble', { categories: ['Gambling'] }), as(people.developer)));
+    expect(badCategory.message).toContain('Gambling is not allowed by PlatformConfig default (allowed: Payments, Shopping)');
+
+    await admin.create(Kinds.MiniApp, miniAppBody('quick-pay', { versions: [{ name: '1.0.0' }, { name: '2.0.0' }] }), as(people.developer));
+    await admin.create(Kinds.MiniApp, miniAppBody('fx-rates'), as(people.developer));
+    const m = await eventually(async () => {
+      const x = await getMini('quick-pay');
+      return x?.status?.superApps?.[0]?.state === 'AwaitingReview' ? x : false;
+    }, { describe: 'quick-pay AwaitingReview' });
+    expect(cond(m, 'Ready')?.status).toBe('True');
+    expect(m.metadata.finalizers).toContain('miniapps.dev/miniapp');
+    expect(await listed()).toEqual([]);
+  });
+
+  it('a review in the wrong namespace, of a version that does not exist, or by someone outside the bank is refused', async () => {
+    const wrongNs = await refusal(admin.create(Kinds.MiniAppReview, { ...reviewBody('r', 'quick-pay', '1.0.0', 'Approved'), metadata: { name: 'r', namespace: partnerNs } }));
+    expect(wrongNs.message).toContain(`SuperApp wallet does not exist in namespace ${partnerNs}`);
+    const noVersion = await refusal(admin.create(Kinds.MiniAppReview, reviewBody('r', 'quick-pay', '9.9.9', 'Approved')));
+    expect(noVersion.message).toContain('has no version 9.9.9 (its spec.versions: 1.0.0, 2.0.0)');
+    const notTarget = await refusal(admin.create(Kinds.MiniAppReview, { ...reviewBody('r', 'quick-pay', '1.0.0', 'Approved'), spec: { ...reviewBody('r', 'quick-pay', '1.0.0', 'Approved').spec, superApp: 'cards' } }));
+    expect(notTarget.message).toContain('does not name super app');
+    // The partner's developer may not review for the bank (RBAC).
+    const dev = await refusal(admin.create(Kinds.MiniAppReview, reviewBody('self', 'quick-pay', '1.0.0', 'Approved'), as(people.developer)));
+    expect(dev.status).toBe(403);
+  });
+
+  it("the bank's reviewer approves; the mini app is listed, featured first, and says so", async () => {
+    await admin.create(Kinds.MiniAppReview, reviewBody('fx-rates-1', 'fx-rates', '1.0.0', 'Approved'), as(people.reviewer));
+    await admin.create(Kinds.MiniAppReview, reviewBody('quick-pay-1', 'quick-pay', '1.0.0', 'Approved', 'Looks good'), as(people.reviewer));
+    await eventually(async () => JSON.stringify(await listed()) === JSON.stringify([`${partner}/quick-pay@1.0.0*`, `${partner}/fx-rates@1.0.0`]), { describe: 'both listed, quick-pay featured first' });
+    const m = await eventually(async () => {
+      const x = await getMini('quick-pay');
+      return x?.status?.superApps?.[0]?.state === 'Listed' ? x : false;
+    }, { describe: 'quick-pay Listed' });
+    expect(m.status?.superApps?.[0]).toMatchObject({ organization: bank, name: 'wallet', state: 'Listed', version: '1.0.0' });
+    const sa = await eventually(async () => {
+      const s = await getSuperApp();
+      return cond(s, 'FeaturedListed')?.status === 'True' && s!.status?.catalog?.miniApps === 2 ? s! : false;
+    }, { describe: 'the super app counts 2, featured listed' });
+    expect(sa.status?.catalog?.hash).toBe((await catalogMap())?.metadata.annotations?.['miniapps.dev/catalog-hash']);
+    const entry = (await catalog())!.miniApps[0]!;
+    expect(entry).toEqual({
+      organization: partner,
+      name: 'quick-pay',
+      appName: 'quick_pay',
+      type: 'Numeric',
+      version: '1.0.0',
+      categories: ['Payments'],
+      locations: ['AE', 'KE'],
+      dataPrivacy: { protection: 'None' },
+      featured: true,
+    });
+  });
+
+  it('a published version that waits for review keeps the approved one listed, and a rejection shows the comment', async () => {
+    await kubectl(['patch', 'miniapps.miniapps.dev', 'quick-pay', '-n', partnerNs, '--type=merge', '-p', JSON.stringify({ spec: { publishedVersion: '2.0.0' } })], { as: people.developer });
+    const waiting = await eventually(async () => {
+      const x = await getMini('quick-pay');
+      return x?.status?.superApps?.[0]?.pendingVersion === '2.0.0' && x.status.observedGeneration === x.metadata.generation ? x : false;
+    }, { describe: 'quick-pay 2.0.0 pending' });
+    expect(waiting.status?.superApps?.[0]).toMatchObject({ state: 'Listed', version: '1.0.0', pendingVersion: '2.0.0' });
+    await admin.create(Kinds.MiniAppReview, reviewBody('quick-pay-2', 'quick-pay', '2.0.0', 'Rejected', 'The fee is not shown before paying'), as(people.reviewer));
+    await eventually(async () => (await getMini('quick-pay'))?.status?.superApps?.[0]?.message?.includes('The fee is not shown before paying') ?? false, { describe: "the reviewer's comment in status" });
+    expect(await listed()).toEqual([`${partner}/quick-pay@1.0.0*`, `${partner}/fx-rates@1.0.0`]);
+  });
+
+  let snapshot: ConfigMapObject;
+  it('a version freezes the catalog into an immutable ConfigMap, with its hash and time in status', async () => {
+    await kubectl(['patch', 'superapps.miniapps.dev', 'wallet', '-n', bankNs, '--type=merge', '-p', JSON.stringify({ spec: { versions: [{ name: '1.0' }] } })], { as: people.bankAdmin });
+    const sa = await eventually(async () => {
+      const s = await getSuperApp();
+      return s?.status?.versions?.length === 1 ? s : false;
+    }, { describe: 'version 1.0 frozen' });
+    expect(sa.status?.versions?.[0]).toMatchObject({ name: '1.0', configMapName: 'wallet-catalog-1.0', miniApps: 2, hash: sa.status?.catalog?.hash, frozenAt: expect.any(String) });
+    snapshot = (await catalogMap('wallet-catalog-1.0'))!;
+    expect(snapshot.immutable).toBe(true);
+    expect(snapshot.data).toEqual((await catalogMap())!.data);
+    expect(snapshot.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'SuperApp', name: 'wallet', controller: true });
+  });
+
+  it('after freezing, everything changes and the snapshot keeps its bytes; the API server refuses to change it', async () => {
+    // Mini apps, reviews and the super app all change; one mini app goes.
+    await admin.create(Kinds.MiniAppReview, reviewBody('quick-pay-2b', 'quick-pay', '2.0.0', 'Approved'), as(people.reviewer));
+    await admin.delete(Kinds.MiniAppReview, 'quick-pay-2', bankNs, as(people.reviewer));
+    await admin.create(Kinds.MiniApp, miniAppBody('newcomer'), as(people.developer));
+    await admin.create(Kinds.MiniAppReview, reviewBody('newcomer-1', 'newcomer', '1.0.0', 'Approved'), as(people.reviewer));
+    await kubectl(['annotate', 'miniapps.miniapps.dev', 'fx-rates', '-n', partnerNs, 'miniapps.dev/confirm-delete=CONFIRM DELETE'], { as: people.developer });
+    await admin.delete(Kinds.MiniApp, 'fx-rates', partnerNs, as(people.developer));
+    await kubectl(['patch', 'superapps.miniapps.dev', 'wallet', '-n', bankNs, '--type=merge', '-p', JSON.stringify({ spec: { displayName: 'Wallet 2', featured: [{ organization: partner, name: 'newcomer' }] } })], { as: people.bankAdmin });
+    await eventually(async () => JSON.stringify(await listed()) === JSON.stringify([`${partner}/newcomer@1.0.0*`, `${partner}/quick-pay@2.0.0`]), { timeoutMs: 30_000, describe: 'the live catalog changed' });
+    expect((await catalog())?.superApp.displayName).toBe('Wallet 2');
+
+    const after = (await catalogMap('wallet-catalog-1.0'))!;
+    expect(after.data).toEqual(snapshot.data);
+    expect(after.metadata.resourceVersion).toBe(snapshot.metadata.resourceVersion);
+    expect((await getSuperApp())?.status?.versions?.[0]).toMatchObject({ name: '1.0', miniApps: 2, hash: snapshot.metadata.annotations?.['miniapps.dev/catalog-hash'] });
+    // Not even a cluster administrator can change it.
+    const refused = await refusal(admin.patch(Resources.ConfigMap, 'wallet-catalog-1.0', bankNs, { data: { 'catalog.json': '{}' } }));
+    expect(refused.message).toContain('immutable');
+  });
+
+  it('the developer deletes a mini app only with CONFIRM DELETE; it then leaves the catalog', async () => {
+    const unconfirmed = await kubectl(['delete', 'miniapps.miniapps.dev', 'quick-pay', '-n', partnerNs], { as: people.developer, allowFailure: true });
+    expect(unconfirmed.exitCode).not.toBe(0);
+    expect(unconfirmed.stderr).toContain(`kubectl annotate miniapp quick-pay -n ${partnerNs} miniapps.dev/confirm-delete="CONFIRM DELETE"`);
+    expect(await getMini('quick-pay')).toBeDefined();
+    await kubectl(['annotate', 'miniapps.miniapps.dev', 'quick-pay', '-n', partnerNs, 'miniapps.dev/confirm-delete=CONFIRM DELETE'], { as: people.developer });
+    await kubectl(['delete', 'miniapps.miniapps.dev', 'quick-pay', '-n', partnerNs, '--wait=false'], { as: people.developer });
+    await eventually(async () => (await getMini('quick-pay')) === undefined, { describe: 'quick-pay gone' });
+    await eventually(async () => JSON.stringify(await listed()) === JSON.stringify([`${partner}/newcomer@1.0.0*`]), { describe: 'quick-pay out of the catalog' });
+  });
+});
