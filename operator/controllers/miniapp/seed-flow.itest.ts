@@ -221,6 +221,58 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
     expect(refused.message).toContain('immutable');
   });
 
+  it('one mini app change rewrites exactly the catalogs it is in; a change that leaves a catalog as it is writes nothing', async () => {
+    // Settled: no catalog write for a while.
+    const writes = () => operator.metric('miniapps_catalog_writes_total', { kind: 'live' });
+    let before = await writes();
+    await eventually(async () => {
+      await new Promise((r) => setTimeout(r, 1500));
+      const now = await writes();
+      const settled = now === before;
+      before = now;
+      return settled;
+    }, { describe: 'no more catalog writes' });
+    const cards = (await catalogMap('cards-catalog'))!.metadata.resourceVersion;
+    const wallet = (await catalogMap())!.metadata.resourceVersion;
+    await kubectl(['patch', 'miniapps.miniapps.dev', 'newcomer', '-n', partnerNs, '--type=merge', '-p', JSON.stringify({ spec: { locations: ['KE', 'AE', 'UG'] } })], { as: people.developer });
+    await eventually(async () => (await catalog())?.miniApps.find((m) => m.name === 'newcomer') !== undefined && (await catalogMap())!.metadata.resourceVersion !== wallet, { timeoutMs: 1_000, intervalMs: 50, describe: 'the wallet catalog rewritten within a second' });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await writes()).toBe(before + 1);
+    expect((await catalogMap('cards-catalog'))!.metadata.resourceVersion).toBe(cards);
+
+    // The super app changes in a way that leaves its catalog as it is: reconciled, not rewritten.
+    const rv = (await catalogMap())!.metadata.resourceVersion;
+    await kubectl(['patch', 'superapps.miniapps.dev', 'wallet', '-n', bankNs, '--type=merge', '-p', JSON.stringify({ spec: { reviewPolicy: 'Required' } })], { as: people.bankAdmin });
+    await eventually(async () => {
+      const s = await getSuperApp();
+      return s?.status?.observedGeneration === s?.metadata.generation;
+    }, { describe: 'the super app reconciled' });
+    expect((await catalogMap())!.metadata.resourceVersion).toBe(rv);
+    expect(await writes()).toBe(before + 1);
+  });
+
+  it('a PlatformConfig that drops a platform or a category turns the affected conditions False, naming it, and deletes nothing', async () => {
+    await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { provisioningAdministrators: { users: [PROVISIONER] }, categories: ['Shopping'], platforms: ['Android'] } });
+    try {
+      const sa = await eventually(async () => {
+        const s = await getSuperApp();
+        return cond(s, 'PlatformsValid')?.status === 'False' ? s! : false;
+      }, { describe: 'PlatformsValid=False' });
+      expect(cond(sa, 'PlatformsValid')).toMatchObject({ reason: 'PlatformNotAllowed', message: expect.stringContaining('spec.platforms names iOS') });
+      const m = await eventually(async () => {
+        const x = await getMini('newcomer');
+        return cond(x, 'CategoriesValid')?.status === 'False' ? x! : false;
+      }, { describe: 'CategoriesValid=False' });
+      expect(cond(m, 'CategoriesValid')?.message).toContain('spec.categories names Payments');
+      // Nothing is deleted or delisted because of it.
+      expect(await listed()).toEqual([`${partner}/newcomer@1.0.0*`, `${partner}/quick-pay@2.0.0`]);
+      expect(sa.spec.platforms).toEqual(['Android', 'iOS']);
+    } finally {
+      await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { provisioningAdministrators: { users: [PROVISIONER] }, categories: ['Payments', 'Shopping'], platforms: ['Android', 'iOS'] } });
+    }
+    await eventually(async () => cond(await getSuperApp(), 'PlatformsValid')?.status === 'True', { describe: 'PlatformsValid=True again' });
+  });
+
   it('the developer deletes a mini app only with CONFIRM DELETE; it then leaves the catalog', async () => {
     const unconfirmed = await kubectl(['delete', 'miniapps.miniapps.dev', 'quick-pay', '-n', partnerNs], { as: people.developer, allowFailure: true });
     expect(unconfirmed.exitCode).not.toBe(0);
