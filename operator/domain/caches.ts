@@ -25,6 +25,8 @@ export const Index = {
   miniAppVersion: 'miniAppVersion',
   /** Reviews by the super app they decide for (`namespace/name`). */
   superApp: 'superApp',
+  /** Mini apps by the key-encryption key version their data key is wrapped by (status), or NO_DATA_KEY_YET. */
+  kek: 'kek',
 } as const;
 
 export const emailKey = (namespace: string, email: string) => `${namespace}/${email.toLowerCase()}`;
@@ -41,6 +43,15 @@ export const reviewVersionKey = (organization: string, name: string, version: st
  */
 export function miniAppTargetKeys(m: MiniApp): string[] {
   return (m.spec.superApps ?? []).map((t) => (t.organization ? targetKey(t.organization, t.name) : localTargetKey(m.metadata.namespace!, t.name)));
+}
+
+/** Index value of an EnvelopeEncryption mini app whose data key is not recorded in status yet (it may be being made). */
+export const NO_DATA_KEY_YET = '-';
+
+/** The key-encryption key version a mini app's data key is wrapped by, as its status says. */
+function kekOf(m: MiniApp): string[] {
+  if (m.status?.dataKey) return [m.status.dataKey.keyEncryptionKeyId];
+  return m.spec.dataPrivacy?.protection === 'EnvelopeEncryption' ? [NO_DATA_KEY_YET] : [];
 }
 
 /** The keys under which the mini apps naming this super app are indexed. */
@@ -83,8 +94,8 @@ export const Caches = {
     },
   }),
   superApps: declareCache<SuperApp>({ name: 'superapps', resource: Kinds.SuperApp, indexes: { [Index.namespace]: byNamespace } }),
-  /** Mini apps, by namespace and by each super app they name as a target (miniAppTargetKeys). */
-  miniApps: declareCache<MiniApp>({ name: 'miniapps', resource: Kinds.MiniApp, indexes: { [Index.namespace]: byNamespace, [Index.target]: miniAppTargetKeys } }),
+  /** Mini apps, by namespace, by each super app they name as a target (miniAppTargetKeys), by key-encryption key version. */
+  miniApps: declareCache<MiniApp>({ name: 'miniapps', resource: Kinds.MiniApp, indexes: { [Index.namespace]: byNamespace, [Index.target]: miniAppTargetKeys, [Index.kek]: kekOf } }),
   /** Reviews, by the mini app they review, by mini app and version, and by super app. */
   miniAppReviews: declareCache<MiniAppReview>({
     name: 'miniappreviews',

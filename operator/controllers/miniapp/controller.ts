@@ -51,16 +51,21 @@ export class MiniAppReconciler implements Reconciler {
     if (org) checks.push({ condition: targetsValidCheck(org, targets), gatesReady: true, stalled: true });
     checks.push({ condition: categoriesCheck(mini, this.deps.domain.settings().categories), gatesReady: true, stalled: true });
     let dataKey = mini.status?.dataKey;
-    if ((mini.spec.dataPrivacy?.protection ?? 'None') === 'EnvelopeEncryption') {
+    let requeueAfterMs: number | undefined;
+    const envelope = (mini.spec.dataPrivacy?.protection ?? 'None') === 'EnvelopeEncryption';
+    // A key made earlier is kept (and rewrapped) while the mini app exists, even if its protection changed since.
+    if (envelope || (dataKey && this.opts.dataKeys)) {
       const dk = this.opts.dataKeys
         ? await this.opts.dataKeys.ensure(mini)
-        : { condition: { type: MiniAppConditions.DataKeyReady, status: 'False' as const, reason: MiniAppReasons.KeyEncryptionKeyInvalid, message: 'This operator runs without data keys' }, stalled: false };
+        : { condition: { type: MiniAppConditions.DataKeyReady, status: 'False' as const, reason: MiniAppReasons.KeyEncryptionKeyInvalid, message: 'This operator runs without a key-encryption key: no data key can be made' }, stalled: false };
       if (dk.status) dataKey = dk.status;
-      checks.push({ condition: dk.condition, gatesReady: true, stalled: dk.stalled });
+      requeueAfterMs = dk.requeueAfterMs;
+      if (envelope) checks.push({ condition: dk.condition, gatesReady: true, stalled: dk.stalled });
     }
     if (targets.length) checks.push({ condition: resolvedCheck(placements), gatesReady: false });
     const conditions = conditionsFromChecks(checks, { reason: MiniAppReasons.Ready, message: readyMessage(placements) });
     await this.writeStatus(mini, conditions, 'replace', { superApps: placements.map(targetStatus), dataKey });
+    return requeueAfterMs ? { requeueAfterMs } : undefined;
   }
 
   /**
