@@ -255,6 +255,9 @@ export const MiniAppReasons = {
   DeletionNotConfirmed: 'DeletionNotConfirmed',
 } as const;
 
+/** How a mini app's data is protected (spec.dataPrivacy.protection). */
+export const DATA_PROTECTION_MODES = ['None', 'IrreversibleMasking', 'EnvelopeEncryption'] as const;
+
 /** Where a mini app stands in one target super app (status.superApps[].state). */
 export const MiniAppTargetStates = ['Listed', 'AwaitingReview', 'Rejected', 'NotAllowed', 'NotFound', 'Unpublished'] as const;
 export type MiniAppTargetState = (typeof MiniAppTargetStates)[number];

@@ -20,7 +20,7 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
-import { KIND_NAMES, MiniAppTargetStates } from './constants.ts';
+import { DATA_PROTECTION_MODES, KIND_NAMES, MiniAppTargetStates } from './constants.ts';
 
 export { MiniAppConditions } from './constants.ts';
 
@@ -39,7 +39,7 @@ export const MiniAppTypes = [
 ] as const;
 export type MiniAppType = (typeof MiniAppTypes)[number];
 
-export const DataProtectionModes = ['None', 'IrreversibleMasking', 'EnvelopeEncryption'] as const;
+export const DataProtectionModes = DATA_PROTECTION_MODES;
 export type DataProtection = (typeof DataProtectionModes)[number];
 
 export const TargetStates = MiniAppTargetStates;
@@ -107,6 +107,7 @@ export const MiniAppSpecSchema = Obj(
 
 export const MiniAppStatusSchema = Status(
   {
+    organization: Optional(LabelName("The mini app's organization (whose namespace this is).")),
     superApps: Optional(
       List(
         Obj(
@@ -159,6 +160,7 @@ export const miniAppKind = defineKind(
     printerColumns: printerColumns(
       column('App Name', '.spec.appName', 'Name of the mini app in catalogs.'),
       column('Type', '.spec.type', 'Type of the mini app.'),
+      column('Organization', '.status.organization', "The mini app's organization.", 'string', 1),
       column('Published', '.spec.publishedVersion', 'Version catalogs show.'),
       column('Protection', '.spec.dataPrivacy.protection', 'Data protection mode.', 'string', 1),
     ),

@@ -3,6 +3,7 @@
 import type { Static } from '@sinclair/typebox';
 import {
   Int,
+  LabelName,
   List,
   LocalOrgRef,
   Obj,
@@ -69,6 +70,7 @@ export const SuperAppSpecSchema = Obj(
 
 export const SuperAppStatusSchema = Status(
   {
+    organization: Optional(LabelName("The super app's organization (whose namespace this is).")),
     catalog: Optional(
       Obj(
         {

@@ -64,7 +64,7 @@ export class MiniAppReconciler implements Reconciler {
     }
     if (targets.length) checks.push({ condition: resolvedCheck(placements), gatesReady: false });
     const conditions = conditionsFromChecks(checks, { reason: MiniAppReasons.Ready, message: readyMessage(placements) });
-    await this.writeStatus(mini, conditions, 'replace', { superApps: placements.map(targetStatus), dataKey });
+    await this.writeStatus(mini, conditions, 'replace', { organization: org?.metadata.name, superApps: placements.map(targetStatus), dataKey });
     return requeueAfterMs ? { requeueAfterMs } : undefined;
   }
 
@@ -94,10 +94,12 @@ export class MiniAppReconciler implements Reconciler {
     await this.deps.store.removeFinalizer(Kinds.MiniApp, mini, MINIAPP_FINALIZER);
   }
 
-  private async writeStatus(mini: MiniApp, conditions: ConditionInput[], mode: 'replace' | 'merge', fields: Partial<Pick<MiniAppStatus, 'superApps' | 'dataKey'>>): Promise<void> {
+  private async writeStatus(mini: MiniApp, conditions: ConditionInput[], mode: 'replace' | 'merge', fields: Partial<Pick<MiniAppStatus, 'organization' | 'superApps' | 'dataKey'>>): Promise<void> {
+    const organization = fields.organization ?? mini.status?.organization;
     const superApps = fields.superApps ?? mini.status?.superApps;
     const dataKey = 'dataKey' in fields ? fields.dataKey : mini.status?.dataKey;
     const status = {
+      ...(organization ? { organization } : {}),
       ...(superApps?.length ? { superApps } : {}),
       ...(dataKey ? { dataKey } : {}),
       observedGeneration: mini.metadata.generation,

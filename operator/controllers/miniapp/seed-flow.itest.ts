@@ -5,6 +5,11 @@
 // bank's reviewer approves it; it appears in the catalog, featured first; a version
 // freezes the catalog, which then never changes whatever happens; the mini app is
 // deleted only with CONFIRM DELETE and leaves the catalog.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_CONFIG_NAME } from '../../api/index.ts';
 import type { MiniApp, Organization, SuperApp } from '../../api/index.ts';
@@ -13,7 +18,7 @@ import { KubeClient } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { accessAllowed } from '../../testenv/access.ts';
 import { testClient } from '../../testenv/clients.ts';
-import { eventually, kubectl, testKubeconfig, uniqueName } from '../../testenv/index.ts';
+import { eventually, kubectl, testBinDir, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import type { ConfigMapObject } from '../shared.ts';
 import { Kinds } from '../shared.ts';
@@ -45,6 +50,23 @@ const catalog = async (name = 'wallet-catalog') => {
   return cm?.data?.['catalog.json'] ? (JSON.parse(cm.data['catalog.json']) as { superApp: { displayName: string }; miniApps: { name: string; version: string; featured: boolean; organization: string }[] }) : undefined;
 };
 const listed = async () => (await catalog())?.miniApps.map((m) => `${m.organization}/${m.name}@${m.version}${m.featured ? '*' : ''}`);
+
+/**
+ * `kubectl miniapps ...` as a person runs it: kubectl finds the plugin on PATH (a link named
+ * kubectl-miniapps to operator/cli/kubectl-miniapps.ts, run by this Node) and passes it the
+ * arguments; stdin is a pipe, not a terminal.
+ */
+const pluginDir = mkdtempSync(join(tmpdir(), 'kubectl-plugins-'));
+symlinkSync(fileURLToPath(new URL('../../cli/kubectl-miniapps.ts', import.meta.url)), join(pluginDir, 'kubectl-miniapps'));
+function plugin(args: string[], opts: { as?: string; stdin?: string } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+  const full = ['miniapps', ...args, `--kubeconfig=${testKubeconfig()}`, ...(opts.as ? [`--as=${opts.as}`] : [])];
+  return new Promise((resolve) => {
+    const child = execFile(join(testBinDir(), 'kubectl'), full, { env: { ...process.env, PATH: [pluginDir, dirname(process.execPath), process.env.PATH].join(':') }, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ stdout, stderr, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 }),
+    );
+    child.stdin?.end(opts.stdin ?? '');
+  });
+}
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
@@ -123,7 +145,7 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
     const badCategory = await refusal(admin.create(Kinds.MiniApp, miniAppBody('gamble', { categories: ['Gambling'] }), as(people.developer)));
     expect(badCategory.message).toContain('Gambling is not allowed by PlatformConfig default (allowed: Payments, Shopping)');
 
-    await admin.create(Kinds.MiniApp, miniAppBody('quick-pay', { versions: [{ name: '1.0.0' }, { name: '2.0.0' }] }), as(people.developer));
+    await admin.create(Kinds.MiniApp, miniAppBody('quick-pay', { versions: [{ name: '1.0.0' }, { name: '2.0.0' }], dataPrivacy: { protection: 'EnvelopeEncryption' } }), as(people.developer));
     await admin.create(Kinds.MiniApp, miniAppBody('fx-rates'), as(people.developer));
     const m = await eventually(async () => {
       const x = await getMini('quick-pay');
@@ -169,9 +191,10 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
       version: '1.0.0',
       categories: ['Payments'],
       locations: ['AE', 'KE'],
-      dataPrivacy: { protection: 'None' },
+      dataPrivacy: { protection: 'EnvelopeEncryption', dataKey: { namespace: partnerNs, secretName: 'quick-pay-data-key' } },
       featured: true,
     });
+    expect(JSON.stringify(await catalogMap())).not.toContain((await admin.get<ConfigMapObject>(Resources.Secret, 'quick-pay-data-key', partnerNs))!.data!.wrappedKey!);
   });
 
   it('a published version that waits for review keeps the approved one listed, and a rejection shows the comment', async () => {
@@ -273,14 +296,62 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
     await eventually(async () => cond(await getSuperApp(), 'PlatformsValid')?.status === 'True', { describe: 'PlatformsValid=True again' });
   });
 
-  it('the developer deletes a mini app only with CONFIRM DELETE; it then leaves the catalog', async () => {
+  it('the plugin lists and searches mini apps and prints catalogs, with the person\'s own permissions', async () => {
+    const listed = await plugin(['list', '-n', partnerNs], { as: people.developer });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^NAME\s+ORGANIZATION\s+TYPE\s+CATEGORIES\s+PUBLISHED\s+SUPER APPS$/);
+    expect(listed.stdout).toMatch(new RegExp(`quick-pay\\s+${partner}\\s+Numeric\\s+Payments\\s+2.0.0\\s+${bank}/wallet=Listed\\(2.0.0\\)`));
+    const found = await plugin(['search', 'NEWCOMER', '-n', partnerNs, '-o', 'json'], { as: people.developer });
+    expect(JSON.parse(found.stdout).items.map((m: MiniApp) => m.metadata.name)).toEqual(['newcomer']);
+    const elsewhere = await plugin(['list', '-n', bankNs], { as: people.developer });
+    expect(elsewhere.code).toBe(4); // RBAC: the partner's developer cannot list the bank's mini apps
+    const cat = await plugin(['catalog', 'wallet', '-n', bankNs]);
+    expect(cat.code, cat.stderr).toBe(0);
+    expect(cat.stdout.split('\n').slice(1, 3).map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual([`1 ${partner} newcomer`, `2 ${partner} quick-pay`]);
+    const frozen = await plugin(['catalog', 'wallet', '-n', bankNs, '--version', '1.0', '-o', 'json']);
+    expect(frozen.stdout).toBe(snapshot.data!['catalog.json']);
+  });
+
+  it('the developer duplicates a mini app with the plugin: a new name and app name, no status, and a data key of its own', async () => {
+    const printed = await plugin(['duplicate', 'quick-pay', 'quick-pay-copy', '-n', partnerNs, '-o', 'yaml'], { as: people.developer });
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toContain('appName: quick_pay_copy');
+    expect(printed.stdout).not.toMatch(/uid|status|finalizers|resourceVersion/);
+    expect(await getMini('quick-pay-copy')).toBeUndefined(); // -o prints, it does not create
+    const made = await plugin(['duplicate', 'quick-pay', 'quick-pay-copy', '-n', partnerNs], { as: people.developer });
+    expect(made).toMatchObject({ code: 0, stdout: 'miniapp.miniapps.dev/quick-pay-copy created\n' });
+    const copy = await eventually(async () => {
+      const m = await getMini('quick-pay-copy');
+      return m?.status?.dataKey ? m : false;
+    }, { describe: 'the copy has its data key' });
+    expect(copy.spec).toMatchObject({ appName: 'quick_pay_copy', superApps: [{ organization: bank, name: 'wallet' }], dataPrivacy: { protection: 'EnvelopeEncryption' } });
+    expect(copy.status?.dataKey?.secretName).toBe('quick-pay-copy-data-key');
+    const [a, b] = await Promise.all(['quick-pay-data-key', 'quick-pay-copy-data-key'].map((n) => admin.get<ConfigMapObject>(Resources.Secret, n, partnerNs)));
+    expect(a!.data!.wrappedKey).not.toBe(b!.data!.wrappedKey);
+    expect(Buffer.from(b!.data!.miniAppUid!, 'base64').toString()).toBe(copy.metadata.uid);
+    // Another organization that may not create mini apps refuses the copy, and the plugin says why (exit 4).
+    const refused = await plugin(['duplicate', 'quick-pay', 'x', '-n', partnerNs, '--organization', bank], { as: people.developer });
+    expect(refused.code).not.toBe(0);
+  });
+
+  it('the developer deletes the mini app with the plugin, typing CONFIRM DELETE; it leaves the catalog and its data key is shredded', async () => {
     const unconfirmed = await kubectl(['delete', 'miniapps.miniapps.dev', 'quick-pay', '-n', partnerNs], { as: people.developer, allowFailure: true });
     expect(unconfirmed.exitCode).not.toBe(0);
     expect(unconfirmed.stderr).toContain(`kubectl annotate miniapp quick-pay -n ${partnerNs} miniapps.dev/confirm-delete="CONFIRM DELETE"`);
-    expect(await getMini('quick-pay')).toBeDefined();
-    await kubectl(['annotate', 'miniapps.miniapps.dev', 'quick-pay', '-n', partnerNs, 'miniapps.dev/confirm-delete=CONFIRM DELETE'], { as: people.developer });
-    await kubectl(['delete', 'miniapps.miniapps.dev', 'quick-pay', '-n', partnerNs, '--wait=false'], { as: people.developer });
+    const wrong = await plugin(['delete', 'quick-pay', '-n', partnerNs], { as: people.developer, stdin: 'yes\n' });
+    expect(wrong.code).toBe(5);
+    expect(wrong.stderr).toContain('Type CONFIRM DELETE to delete it');
+    expect((await getMini('quick-pay'))?.metadata.deletionTimestamp).toBeUndefined();
+    const wrapped = (await admin.get<ConfigMapObject>(Resources.Secret, 'quick-pay-data-key', partnerNs))!.data!.wrappedKey!;
+    const done = await plugin(['delete', 'quick-pay', '-n', partnerNs], { as: people.developer, stdin: 'CONFIRM DELETE\n' });
+    expect(done, done.stderr).toMatchObject({ code: 0, stdout: 'miniapp.miniapps.dev "quick-pay" deleted\n' });
     await eventually(async () => (await getMini('quick-pay')) === undefined, { describe: 'quick-pay gone' });
-    await eventually(async () => JSON.stringify(await listed()) === JSON.stringify([`${partner}/newcomer@1.0.0*`]), { describe: 'quick-pay out of the catalog' });
+    await eventually(async () => !(await listed())!.some((m) => m.includes('/quick-pay@')), { describe: 'quick-pay out of the catalog' });
+    expect(await admin.get(Resources.Secret, 'quick-pay-data-key', partnerNs)).toBeUndefined();
+    const everywhere = await admin.listAll<ConfigMapObject>(Resources.Secret);
+    expect(everywhere.items.filter((x) => Object.values(x.data ?? {}).includes(wrapped))).toEqual([]);
+    // The frozen snapshot still shows what was frozen: a reference to the key, never the key.
+    expect(snapshot.data!['catalog.json']).toContain('quick-pay-data-key');
+    expect(snapshot.data!['catalog.json']).not.toContain(wrapped);
   });
 });

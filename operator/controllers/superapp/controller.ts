@@ -218,7 +218,9 @@ export class SuperAppReconciler implements Reconciler {
   private async writeStatus(sa: SuperApp, conditions: ConditionInput[], fields: { catalog?: CatalogStatus; versions?: Versions }): Promise<void> {
     const catalog = 'catalog' in fields ? fields.catalog : sa.status?.catalog;
     const versions = fields.versions ?? sa.status?.versions;
+    const organization = this.dir.organizationOf(sa)?.metadata.name ?? sa.status?.organization;
     const status = {
+      ...(organization ? { organization } : {}),
       ...(catalog ? { catalog } : {}),
       ...(versions?.length ? { versions } : {}),
       observedGeneration: sa.metadata.generation,

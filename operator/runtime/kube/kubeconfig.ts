@@ -20,6 +20,8 @@ export interface ClusterAccess {
   readonly servername?: string;
   /** Where this came from, for messages: "kubeconfig /path (context x)" or "in-cluster". */
   readonly source: string;
+  /** The namespace the kubeconfig context names (kubectl's default namespace), if any. */
+  readonly namespace?: string;
   /** Authentication headers (Authorization), from cache while the credentials are fresh. */
   headers(): Promise<Record<string, string>>;
   /** Forgets cached credentials (after a 401): the next headers() reads or runs them again. */
@@ -154,6 +156,7 @@ function fromKubeconfigFiles(paths: string[], opts: LoadClusterAccessOptions, mu
     userName: userName ?? '',
     user: user?.entry ?? {},
     userDir: user?.file.dir ?? cluster.file.dir,
+    namespace: str(ctx.entry.namespace),
     opts,
   });
 }
@@ -201,6 +204,7 @@ class KubeconfigAccess implements ClusterAccess {
   readonly rejectUnauthorized: boolean;
   readonly servername?: string;
   readonly source: string;
+  readonly namespace?: string;
   private staticCert?: Buffer;
   private staticKey?: Buffer;
   private readonly token?: string;
@@ -216,10 +220,12 @@ class KubeconfigAccess implements ClusterAccess {
     userName: string;
     user: Record<string, unknown>;
     userDir: string;
+    namespace?: string;
     opts: LoadClusterAccessOptions;
   }) {
     const { cluster, user, source } = a;
     this.source = source;
+    this.namespace = a.namespace;
     const server = str(cluster.server);
     if (!server) throw new Error(`${source}: cluster ${a.clusterName} has no server`);
     if (!/^https?:\/\//.test(server)) throw new Error(`${source}: cluster ${a.clusterName} has server ${server}, which is not an http(s) URL`);
