@@ -92,6 +92,21 @@ describe('SuperAppReconciler, one step', () => {
     expect(writes).toEqual(['live']);
   });
 
+  it('does not read a catalog it saw as it should be a moment ago; one changed or deleted behind its back is repaired after the verify interval', async () => {
+    superApp();
+    miniApp('alpha');
+    approve('alpha');
+    await step();
+    await step();
+    expect(store.writes).toEqual([]);
+    await store.delete(Resources.ConfigMap, 'wallet-catalog', 'org-bank');
+    await step();
+    expect(configMap('wallet-catalog')).toBeUndefined();
+    now = new Date(now.getTime() + 10 * 60_000);
+    await step();
+    expect(catalogOf().miniApps.map((m) => m.name)).toEqual(['alpha']);
+  });
+
   it('rewrites the catalog when a mini app is approved, and only then', async () => {
     superApp();
     miniApp('alpha');

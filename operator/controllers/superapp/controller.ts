@@ -34,7 +34,17 @@ type CatalogStatus = NonNullable<SuperAppStatus['catalog']>;
 export interface SuperAppOptions {
   /** Counts each catalog ConfigMap written (the metric miniapps_catalog_writes_total). */
   onCatalogWrite?: (kind: 'live' | 'snapshot') => void;
+  /**
+   * A catalog whose content hash is the one in status was read or written by this process
+   * less than this long ago: it is not read again (default 10 minutes). ConfigMaps are not
+   * watched: a catalog changed or deleted behind the operator's back is repaired at the first
+   * reconcile after this time (the hourly resync at the latest), or at once when the catalog
+   * changes.
+   */
+  verifyCatalogMs?: number;
 }
+
+const VERIFY_CATALOG_MS = 10 * 60_000;
 
 /**
  * A SuperApp's catalog: the mini apps placed Listed in it (domain/apps.ts placementOf),
@@ -46,6 +56,8 @@ export class SuperAppReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
   private readonly dir: AppDirectory;
   private readonly opts: SuperAppOptions;
+  /** When this process last saw each catalog (by SuperApp key; for that uid) as it should be, and with which hash. */
+  private readonly verified = new Map<string, { uid: string; hash: string; at: number }>();
 
   constructor(deps: ControllerDeps, opts: SuperAppOptions = {}) {
     this.deps = deps;
@@ -55,7 +67,10 @@ export class SuperAppReconciler implements Reconciler {
 
   async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
     const sa = this.dir.superApps.get(key);
-    if (!sa || sa.metadata.deletionTimestamp) return; // its ConfigMaps go with it (ownerReferences)
+    if (!sa || sa.metadata.deletionTimestamp) {
+      this.verified.delete(key);
+      return; // its ConfigMaps go with it (ownerReferences)
+    }
     const org = this.dir.organizationOf(sa);
     const allowed = allowedCheck(sa, org);
     if (allowed.status !== 'True' || !org) {
@@ -115,9 +130,15 @@ export class SuperAppReconciler implements Reconciler {
   private async publishLive(sa: SuperApp, json: string, hash: string, count: number): Promise<{ condition: ConditionInput; status: CatalogStatus | undefined }> {
     const ns = sa.metadata.namespace!;
     const name = catalogConfigMapName(sa.metadata.name);
+    const status: CatalogStatus = { configMapName: name, miniApps: count, hash };
+    const published: ConditionInput = { type: SuperAppConditions.CatalogPublished, status: 'True', reason: SuperAppReasons.CatalogPublished, message: `ConfigMap ${name} lists ${count} mini app(s) (${hash.slice(0, 19)}…)` };
+    const uid = sa.metadata.uid!;
+    const key = `${ns}/${sa.metadata.name}`;
+    const seen = this.verified.get(key);
+    const now = this.deps.clock.now().getTime();
+    if (seen?.uid === uid && seen.hash === hash && now - seen.at < (this.opts.verifyCatalogMs ?? VERIFY_CATALOG_MS) && sa.status?.catalog?.configMapName === name) return { condition: published, status };
     const desired = catalogConfigMap(sa, name, json, { [CatalogMeta.hash]: hash }, 'live');
     const current = await this.deps.store.get<ConfigMapObject>(Resources.ConfigMap, name, ns);
-    const status: CatalogStatus = { configMapName: name, miniApps: count, hash };
     if (current && !controlledBy(current, sa)) {
       return {
         condition: {
@@ -140,10 +161,8 @@ export class SuperAppReconciler implements Reconciler {
       }
       this.opts.onCatalogWrite?.('live');
     }
-    return {
-      condition: { type: SuperAppConditions.CatalogPublished, status: 'True', reason: SuperAppReasons.CatalogPublished, message: `ConfigMap ${name} lists ${count} mini app(s) (${hash.slice(0, 19)}…)` },
-      status,
-    };
+    this.verified.set(key, { uid, hash, at: now });
+    return { condition: published, status };
   }
 
   /**
