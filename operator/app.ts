@@ -130,7 +130,7 @@ export class Operator {
     const deps = this.controllerDeps();
     for (const mod of MODULES) {
       for (const decl of mod.caches) this.manager.cache(decl);
-      this.registerParts(await mod.setup({ deps, config: cfg, client: this.client }));
+      this.registerParts(await mod.setup({ deps, config: cfg, client: this.client, metrics: this.metrics }));
     }
     if (this.webhook && tls) await this.startWebhook(this.webhook, tls.caPEM);
     const ports: Record<string, number> = {};

@@ -20,7 +20,7 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
-import { KIND_NAMES } from './constants.ts';
+import { DATA_PROTECTION_MODES, KIND_NAMES, MiniAppTargetStates } from './constants.ts';
 
 export { MiniAppConditions } from './constants.ts';
 
@@ -39,10 +39,10 @@ export const MiniAppTypes = [
 ] as const;
 export type MiniAppType = (typeof MiniAppTypes)[number];
 
-export const DataProtectionModes = ['None', 'IrreversibleMasking', 'EnvelopeEncryption'] as const;
+export const DataProtectionModes = DATA_PROTECTION_MODES;
 export type DataProtection = (typeof DataProtectionModes)[number];
 
-export const TargetStates = ['Listed', 'AwaitingReview', 'Rejected', 'NotAllowed', 'NotFound'] as const;
+export const TargetStates = MiniAppTargetStates;
 
 export const MiniAppSpecSchema = Obj(
   {
@@ -107,6 +107,7 @@ export const MiniAppSpecSchema = Obj(
 
 export const MiniAppStatusSchema = Status(
   {
+    organization: Optional(LabelName("The mini app's organization (whose namespace this is).")),
     superApps: Optional(
       List(
         Obj(
@@ -115,9 +116,11 @@ export const MiniAppStatusSchema = Status(
             name: ObjectName('Name of the super app.'),
             state: StringEnum(
               TargetStates,
-              'Listed: in the catalog. AwaitingReview: needs an approving MiniAppReview. Rejected: the review rejected it. NotAllowed: not a permitted target. NotFound: no such super app.',
+              'Listed: in the catalog. AwaitingReview: needs an approving MiniAppReview. Rejected: the review rejected it. NotAllowed: not a permitted target. NotFound: no such super app. Unpublished: spec.publishedVersion is not set.',
             ),
             version: Optional(Version('The version the catalog lists.')),
+            pendingVersion: Optional(Version('spec.publishedVersion, while it waits for review or was rejected and an earlier approved version is listed instead.')),
+            message: Optional(Str("What the state means and what to do; for Rejected, the reviewer's comment.", { maxLength: 4096 })),
           },
           'Where the mini app stands in one super app.',
         ),
@@ -157,6 +160,7 @@ export const miniAppKind = defineKind(
     printerColumns: printerColumns(
       column('App Name', '.spec.appName', 'Name of the mini app in catalogs.'),
       column('Type', '.spec.type', 'Type of the mini app.'),
+      column('Organization', '.status.organization', "The mini app's organization.", 'string', 1),
       column('Published', '.spec.publishedVersion', 'Version catalogs show.'),
       column('Protection', '.spec.dataPrivacy.protection', 'Data protection mode.', 'string', 1),
     ),

@@ -68,7 +68,7 @@ function policy(
 export const PolicyNames = {
   provisioning: `${GROUP}-organization-provisioning`,
   invitedBy: `${GROUP}-membership-invited-by`,
-  confirmDelete: `${GROUP}-organization-confirm-delete`,
+  confirmDelete: (kind: 'Organization' | 'MiniApp') => `${GROUP}-${kind.toLowerCase()}-confirm-delete`,
   operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
   namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
 } as const;
@@ -129,27 +129,48 @@ function invitedByPolicy(): PolicyObject[] {
   });
 }
 
+/** What a confirmed deletion removes, for the refusal message. */
+interface ConfirmedDeletion {
+  kind: 'Organization' | 'MiniApp';
+  resource: string;
+  /** What deleting it does, e.g. "deletes its namespace and everything in it". */
+  consequence: string;
+  /**
+   * For a namespaced kind: no confirmation while its namespace is being deleted (the
+   * namespace controller deletes what is in it; the namespace's deletion was the decision).
+   */
+  exemptWhileNamespaceTerminates?: boolean;
+}
+
 /**
- * Deleting an Organization deletes its namespace and everything in it: the API server
- * refuses it unless the Organization carries `miniapps.dev/confirm-delete: CONFIRM
- * DELETE` (the operator's finalizer also holds an unconfirmed deletion, should this
- * policy be missing).
+ * Deleting an Organization deletes its namespace and everything in it; deleting a MiniApp
+ * takes it out of every catalog and destroys its data key: the API server refuses either
+ * unless the object carries `miniapps.dev/confirm-delete: CONFIRM DELETE` (the operator's
+ * finalizer also holds an unconfirmed deletion, should this policy be missing).
  */
-function confirmDeletePolicy(): PolicyObject[] {
-  return policy(PolicyNames.confirmDelete, {
-    resources: ['organizations'],
+function confirmDeletePolicy(d: ConfirmedDeletion): PolicyObject[] {
+  const confirmed = `oldObject.metadata.?annotations[?${lit(CONFIRM_DELETE_ANNOTATION)}].orValue('') == ${lit(CONFIRM_DELETE_VALUE)}`;
+  const namespaceGoing = `(namespaceObject != null && namespaceObject.metadata.?deletionTimestamp.hasValue())`;
+  const ns = d.exemptWhileNamespaceTerminates ? ` + ' -n ' + oldObject.metadata.namespace` : '';
+  return policy(PolicyNames.confirmDelete(d.kind), {
+    resources: [d.resource],
     operations: ['DELETE'],
     validations: [
       {
-        expression: `oldObject.metadata.?annotations[?${lit(CONFIRM_DELETE_ANNOTATION)}].orValue('') == ${lit(CONFIRM_DELETE_VALUE)}`,
+        expression: d.exemptWhileNamespaceTerminates ? `${namespaceGoing} || ${confirmed}` : confirmed,
         messageExpression:
-          `'Deleting Organization ' + oldObject.metadata.name + ' deletes its namespace and everything in it; to confirm, annotate it first: ' + ` +
-          `'kubectl annotate organization ' + oldObject.metadata.name + ' ${CONFIRM_DELETE_ANNOTATION}="${CONFIRM_DELETE_VALUE}"'`,
+          `'Deleting ${d.kind} ' + oldObject.metadata.name + ' ${d.consequence}; to confirm, annotate it first: ' + ` +
+          `'kubectl annotate ${d.kind.toLowerCase()} ' + oldObject.metadata.name${ns} + ' ${CONFIRM_DELETE_ANNOTATION}="${CONFIRM_DELETE_VALUE}"'`,
         reason: 'Forbidden',
       },
     ],
   });
 }
+
+const CONFIRMED_DELETIONS: readonly ConfirmedDeletion[] = [
+  { kind: 'Organization', resource: 'organizations', consequence: 'deletes its namespace and everything in it' },
+  { kind: 'MiniApp', resource: 'miniapps', consequence: 'takes it out of every catalog and destroys its data key (what it encrypted can never be revealed again)', exemptWhileNamespaceTerminates: true },
+];
 
 /**
  * The operator's own namespace holds its Lease and its keys: no Organization or Tenant
@@ -216,7 +237,7 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
   return [
     ...provisioningPolicy(),
     ...invitedByPolicy(),
-    ...confirmDeletePolicy(),
+    ...CONFIRMED_DELETIONS.flatMap(confirmDeletePolicy),
     ...operatorNamespacePolicy(operatorNamespace),
     ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),
   ];

@@ -3,6 +3,7 @@
 import type { Static } from '@sinclair/typebox';
 import {
   Int,
+  LabelName,
   List,
   LocalOrgRef,
   Obj,
@@ -69,11 +70,13 @@ export const SuperAppSpecSchema = Obj(
 
 export const SuperAppStatusSchema = Status(
   {
+    organization: Optional(LabelName("The super app's organization (whose namespace this is).")),
     catalog: Optional(
       Obj(
         {
           configMapName: ObjectName("Name of the catalog ConfigMap, in the super app's namespace."),
           miniApps: Int('Mini apps listed.', { minimum: 0 }),
+          hash: Optional(Str('SHA-256 of the catalog JSON as published (`sha256:<hex>`): equal hashes, equal catalogs.', { maxLength: 80 })),
         },
         'The live catalog: approved mini apps with their published version, featured first.',
       ),
@@ -86,6 +89,7 @@ export const SuperAppStatusSchema = Status(
             configMapName: ObjectName('Name of the immutable snapshot ConfigMap.'),
             miniApps: Int('Mini apps listed in the snapshot.', { minimum: 0 }),
             frozenAt: Timestamp('When the snapshot was taken.'),
+            hash: Optional(Str('SHA-256 of the snapshot JSON (`sha256:<hex>`).', { maxLength: 80 })),
           },
           'The frozen catalog of one version.',
         ),

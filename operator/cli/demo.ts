@@ -10,8 +10,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { request as httpsRequest } from 'node:https';
 import { PLATFORM_CONFIG_NAME } from '../api/index.ts';
-import type { Membership, Organization, PlatformConfig } from '../api/index.ts';
+import type { Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, SuperApp } from '../api/index.ts';
+import { KubePluginApi } from '../plugin/api.ts';
+import { run as plugin } from '../plugin/plugin.ts';
+import { ApiError } from '../runtime/errors.ts';
+import { webhookRegistrationName } from '../servers/webhook.ts';
 import { Kinds } from '../controllers/shared.ts';
 import type { ObjectBody } from '../runtime/kube/client.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
@@ -88,7 +93,13 @@ async function main(): Promise<void> {
     describe: 'the organizations’ namespaces',
   });
   const namespaced = docs.filter((d) => d.metadata.namespace);
-  for (const d of namespaced) await apply(d);
+  // A review names a mini app applied a moment earlier: the webhook may not have seen it yet.
+  for (const d of namespaced) {
+    await eventually(() => apply(d).then(() => true, (err: unknown) => {
+      if (err instanceof ApiError && err.status === 403 && /does not exist/.test(err.message)) return false;
+      throw err;
+    }), { timeoutMs: 30_000, describe: `${d.kind} ${d.metadata.name} accepted` });
+  }
   say(`Applied ${namespaced.length} namespaced objects from examples/`);
 
   // The invited people accept through the page, with the link from their email.
@@ -104,14 +115,36 @@ async function main(): Promise<void> {
     pc: await client.get<PlatformConfig>(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME),
     orgs: (await Promise.all(orgNames.map((n) => client.get<Organization>(Kinds.Organization, n)))).filter((o): o is Organization => !!o),
     members: (await client.listAll<Membership>(Kinds.Membership)).items,
+    superApps: (await client.listAll<SuperApp>(Kinds.SuperApp)).items,
+    miniApps: (await client.listAll<MiniApp>(Kinds.MiniApp)).items,
+    reviews: (await client.listAll<MiniAppReview>(Kinds.MiniAppReview)).items,
   });
+  type State = Awaited<ReturnType<typeof all>>;
+  const current = (o: { metadata: { generation?: number }; status?: { observedGeneration?: number } }) => o.status?.observedGeneration === o.metadata.generation;
+  /** Each catalog lists exactly the mini apps whose status says Listed there, at that version. */
+  const catalogsAgree = async (s: State) => {
+    for (const sa of s.superApps) {
+      const cm = sa.status?.catalog && (await client.get<{ metadata: object; data?: Record<string, string> }>(Resources.ConfigMap, sa.status.catalog.configMapName, sa.metadata.namespace));
+      const listed = (JSON.parse(cm?.data?.['catalog.json'] ?? '{"miniApps":[]}') as { miniApps: { organization: string; name: string; version: string }[] }).miniApps.map((m) => `${m.organization}/${m.name}@${m.version}`).sort();
+      const says = s.miniApps.flatMap((m) => (m.status?.superApps ?? []).filter((t) => t.organization === sa.status?.organization && t.name === sa.metadata.name && t.state === 'Listed').map((t) => `${m.status?.organization}/${m.metadata.name}@${t.version}`)).sort();
+      if (!cm || !isDeepStrictEqual(listed, says)) return false;
+    }
+    return true;
+  };
+  let previous: string | undefined;
   const state = await eventually(async () => {
     const s = await all();
-    const ready = [s.pc, ...s.orgs, ...s.members].every((o) => cond(o as Status)?.status === 'True') && s.members.every((m) => m.status?.phase === 'Active');
+    const ready = [s.pc, ...s.orgs, ...s.members, ...s.superApps, ...s.miniApps, ...s.reviews].every((o) => cond(o as Status)?.status === 'True') && s.members.every((m) => m.status?.phase === 'Active');
+    const reconciled = [...s.superApps, ...s.miniApps, ...s.reviews].every(current);
     // Each Organization's counts must reflect the Memberships seen here, not an earlier moment.
     const counted = s.orgs.every((o) => isDeepStrictEqual(o.status?.members, countMembers(s.members.filter((m) => m.metadata.namespace === o.status?.namespace))));
-    return ready && counted ? s : false;
-  }, { timeoutMs: 90_000, describe: 'every example Ready, with member counts that reflect the Memberships' });
+    if (!(ready && reconciled && counted && (await catalogsAgree(s)))) return false;
+    // The same twice in a row: nothing was still on its way.
+    const fingerprint = JSON.stringify([s.superApps, s.miniApps].map((l) => l.map((o) => o.status)));
+    const stable = fingerprint === previous;
+    previous = fingerprint;
+    return stable ? s : false;
+  }, { timeoutMs: 120_000, intervalMs: 1_000, describe: 'every example Ready, member counts that reflect the Memberships, catalogs that agree with the mini apps' });
 
   say('\nConverged:\n');
   say(table([
@@ -150,10 +183,76 @@ async function main(): Promise<void> {
   }
   say(table(rows));
 
+  say('\nSuper apps, mini apps and reviews:\n');
+  say(table([
+    ['KIND', 'NAMESPACE', 'NAME', 'READY', 'DETAILS'],
+    ...state.superApps.map((o) => ['SuperApp', o.metadata.namespace!, o.metadata.name, cond(o)!.status, `catalog ${o.status?.catalog?.configMapName}: ${o.status?.catalog?.miniApps} mini app(s), ${o.status?.catalog?.hash?.slice(0, 19)}…; featured: ${cond(o, 'FeaturedListed')?.message ?? 'none'}`]),
+    ...state.miniApps.map((o) => ['MiniApp', o.metadata.namespace!, o.metadata.name, cond(o)!.status, `${o.spec.dataPrivacy?.protection ?? 'None'}${o.status?.dataKey ? ` (data key in Secret ${o.status.dataKey.secretName}, wrapped by ${o.status.dataKey.keyEncryptionKeyId})` : ''}`]),
+    ...state.reviews.map((o) => ['MiniAppReview', o.metadata.namespace!, o.metadata.name, cond(o)!.status, `${o.spec.decision} ${o.spec.miniApp.organization}/${o.spec.miniApp.name} ${o.spec.version} for ${o.spec.superApp}`]),
+  ]));
+
+  // The plugin, as a person would run it (here with the demo's admin credentials).
+  const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stdout.write(t), readLine: async () => undefined };
+  const kubectlMiniapps = (...argv: string[]) => plugin(argv, { io, connect: () => ({ api: new KubePluginApi(client), defaultNamespace: 'default' }) });
+  say('\nWhere each mini app stands (kubectl miniapps list -A):\n');
+  await kubectlMiniapps('list', '-A');
+  for (const sa of state.superApps) {
+    say(`\nThe catalog of ${sa.status?.organization}/${sa.metadata.name} (kubectl miniapps catalog ${sa.metadata.name} -n ${sa.metadata.namespace}), featured first:\n`);
+    await kubectlMiniapps('catalog', sa.metadata.name, '-n', sa.metadata.namespace!);
+  }
+
+  // A release of the super app freezes its catalog.
+  const wallet = state.superApps[0]!;
+  const release = '2026.1';
+  await client.patch(Kinds.SuperApp, wallet.metadata.name, wallet.metadata.namespace, { spec: { versions: [...(wallet.spec.versions ?? []), { name: release, description: 'The demo release' }] } });
+  const frozen = await eventually(async () => (await client.get<SuperApp>(Kinds.SuperApp, wallet.metadata.name, wallet.metadata.namespace))?.status?.versions?.find((v) => v.name === release) ?? false, { describe: `version ${release} frozen` });
+  say(`\nVersion ${release} of ${wallet.metadata.name} froze the catalog into the immutable ConfigMap ${frozen.configMapName} at ${frozen.frozenAt} (${frozen.miniApps} mini app(s), ${frozen.hash?.slice(0, 19)}…):\n`);
+  await kubectlMiniapps('catalog', wallet.metadata.name, '-n', wallet.metadata.namespace!, '--version', release);
+
+  // The three data-privacy modes, as a data store holding the mini apps' data sees them.
+  say('\nThe data-protection API, called with a ServiceAccount token allowed to protect and reveal:\n');
+  const rows2 = [['MINI APP', 'PROTECTION', 'PROTECT("Jane Doe +254700123456")', 'REVEAL']];
+  const storeNs = 'org-fintech-partner';
+  const token = await dataStoreToken(client, storeNs, [...new Set(state.miniApps.map((m) => m.metadata.namespace!))]);
+  const reg = await client.get<{ metadata: object; webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName('miniapps-system'));
+  const ca = Buffer.from(reg?.webhooks?.[0]?.clientConfig.caBundle ?? '', 'base64').toString();
+  for (const m of state.miniApps) {
+    const ref = { organization: m.status!.organization!, name: m.metadata.name };
+    const p = await callDataProtection(operator.webhookPort, ca, token, 'protect', ref, ['Jane Doe +254700123456']);
+    const protectedValue = p.body.values?.[0] ?? p.body.error ?? '';
+    const r = m.spec.dataPrivacy?.protection === 'EnvelopeEncryption' ? await callDataProtection(operator.webhookPort, ca, token, 'reveal', ref, p.body.values ?? []) : undefined;
+    rows2.push([m.metadata.name, p.body.protection ?? '', protectedValue.length > 48 ? `${protectedValue.slice(0, 45)}...` : protectedValue, r ? (r.body.values?.[0] ?? r.body.error ?? '') : '(not encrypted)']);
+  }
+  say(table(rows2));
+
   if (flags.keep) {
-    say(`\nEverything keeps running. In another shell:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get organizations,memberships -A\nPress Ctrl-C to stop.`);
+    say(`\nEverything keeps running. In another shell:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get organizations,memberships,superapps,miniapps,miniappreviews -A\n  PATH=$PWD/operator/cli:$PATH kubectl miniapps list -A   (see the README for the plugin)\nPress Ctrl-C to stop.`);
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   }
+}
+
+/** A ServiceAccount of `ns` allowed to protect and reveal the data of the mini apps in `appNamespaces`, and a token for it. */
+async function dataStoreToken(client: KubeClient, ns: string, appNamespaces: string[]): Promise<string> {
+  const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true };
+  await client.apply(sa, { metadata: { name: 'data-store', namespace: ns } });
+  for (const appNs of appNamespaces) {
+    await client.apply(Resources.Role, { metadata: { name: 'data-store', namespace: appNs }, rules: [{ apiGroups: ['miniapps.dev'], resources: ['miniapps'], verbs: ['get'] }, { apiGroups: ['miniapps.dev'], resources: ['miniapps/reveal'], verbs: ['create'] }] });
+    await client.apply(Resources.RoleBinding, { metadata: { name: 'data-store', namespace: appNs }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'data-store' }, subjects: [{ kind: 'ServiceAccount', name: 'data-store', namespace: ns }] });
+  }
+  const res = await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/data-store/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } } });
+  return res.status.token;
+}
+
+/** POST to the operator's data-protection API (its TLS listener, trusted through the CA it registered its webhook with). */
+function callDataProtection(port: number, ca: string, token: string, op: 'protect' | 'reveal', miniApp: { organization: string; name: string }, values: string[]): Promise<{ status: number; body: { protection?: string; values?: string[]; error?: string } }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path: `/dataprotection/v1/${op}`, method: 'POST', ca, servername: 'localhost', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ miniApp, values }));
+  });
 }
 
 async function cleanup(): Promise<void> {

@@ -6,6 +6,7 @@ import type { AnyCacheDecl } from '../runtime/cache.ts';
 import type { Config } from '../runtime/config.ts';
 import type { ControllerSpec } from '../runtime/controller.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
+import type { OperatorMetrics } from '../runtime/metrics.ts';
 import type { RouteHandler, Validator } from '../servers/webhook.ts';
 import type { ControllerDeps } from './deps.ts';
 
@@ -15,6 +16,8 @@ export interface ModuleContext {
   config: Config;
   /** For what a module loads once at start (a signing key, SMTP credentials); reconcilers use deps.store. */
   client: KubeClient;
+  /** The operator's metrics, for a module's own counters (catalog writes). */
+  metrics: OperatorMetrics;
 }
 
 /** A listener of the module's own (the invitation acceptance page): started after the caches, stopped at shutdown. */

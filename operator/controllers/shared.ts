@@ -1,6 +1,8 @@
 import { CONFIRM_DELETE_ANNOTATION, GROUP, KIND_NAMES, RESEND_INVITATION_ANNOTATION, VERSION } from '../api/constants.ts';
 import type { KindName, KindNames } from '../api/constants.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
+import type { AnyObject } from '../runtime/kube/client.ts';
+import type { EventRecorder } from '../runtime/events.ts';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'miniapps-operator' } as const;
 export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=miniapps-operator';
@@ -27,3 +29,38 @@ export const Annotations = {
 } as const;
 
 export { CONFIRM_DELETE_VALUE } from '../api/constants.ts';
+
+/** The ConfigMap shape the catalog and icon code reads. */
+export type ConfigMapObject = AnyObject & { data?: Record<string, string>; binaryData?: Record<string, string>; immutable?: boolean };
+
+/** Whether `obj` has `owner` (by uid) as its controller. */
+export function controlledBy(obj: AnyObject, owner: AnyObject): boolean {
+  return (obj.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === owner.metadata.uid);
+}
+
+/**
+ * Warning events for the False conditions of `conditions` that are new, or False with a
+ * new reason, compared with `before` (Ready and Stalled repeat another condition's
+ * reason: they get none).
+ */
+export function warnNewFailures(
+  recorder: EventRecorder,
+  obj: AnyObject,
+  before: readonly { type: string; status: string; reason: string }[] | undefined,
+  conditions: readonly { type: string; status: string; reason: string; message: string }[],
+): void {
+  for (const c of conditions) {
+    if (c.status !== 'False' || c.type === 'Ready' || c.type === 'Stalled') continue;
+    const prev = before?.find((x) => x.type === c.type);
+    if (prev?.status !== 'False' || prev.reason !== c.reason) recorder.event(obj, 'Warning', c.reason, c.message);
+  }
+}
+
+/** Whether an update of an app changed what other kinds read of it: its spec, its deletion, its confirm-delete annotation. */
+export function appChanged(a: AnyObject, b: AnyObject): boolean {
+  return (
+    a.metadata.generation !== b.metadata.generation ||
+    a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp ||
+    a.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION] !== b.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION]
+  );
+}

@@ -3,7 +3,7 @@
 // declaration of this table (`manager.cache(Caches.organizations)`); a second
 // declaration of the same resource and selector is an error at start.
 import { ADOPTABLE_BY_ANNOTATION } from '../api/constants.ts';
-import type { Membership, Organization, PlatformConfig } from '../api/index.ts';
+import type { Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, SuperApp } from '../api/index.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { declareCache, keepOnly } from '../runtime/cache.ts';
@@ -14,12 +14,50 @@ export const Index = {
   email: 'email',
   uid: 'uid',
   owner: 'owner',
-  /** Organizations by the organization/name of each super app in their miniAppTargets. */
+  /**
+   * Organizations by the organization/name of each super app in their miniAppTargets;
+   * mini apps by each super app they name (see miniAppTargetKeys).
+   */
   target: 'target',
+  /** Reviews by the mini app they review (`organization/name`). */
+  miniApp: 'miniApp',
+  /** Reviews by mini app and version (`organization/name@version`). */
+  miniAppVersion: 'miniAppVersion',
+  /** Reviews by the super app they decide for (`namespace/name`). */
+  superApp: 'superApp',
+  /** Mini apps by the key-encryption key version their data key is wrapped by (status), or NO_DATA_KEY_YET. */
+  kek: 'kek',
 } as const;
 
 export const emailKey = (namespace: string, email: string) => `${namespace}/${email.toLowerCase()}`;
 export const targetKey = (organization: string, name: string) => `${organization}/${name}`;
+/** A target that leaves the organization out (it defaults to the mini app's own), keyed by the mini app's namespace. */
+export const localTargetKey = (namespace: string, name: string) => `@${namespace}/${name}`;
+export const reviewVersionKey = (organization: string, name: string, version: string) => `${organization}/${name}@${version}`;
+
+/**
+ * The index keys of a mini app's targets, from the object alone (an index cannot ask
+ * another cache): `organization/name` when the target names its organization,
+ * `@namespace/name` when it defaults to the mini app's own. A super app of organization O
+ * in namespace N named S is found under `O/S` and `@N/S` (superAppTargetKeys).
+ */
+export function miniAppTargetKeys(m: MiniApp): string[] {
+  return (m.spec.superApps ?? []).map((t) => (t.organization ? targetKey(t.organization, t.name) : localTargetKey(m.metadata.namespace!, t.name)));
+}
+
+/** Index value of an EnvelopeEncryption mini app whose data key is not recorded in status yet (it may be being made). */
+export const NO_DATA_KEY_YET = '-';
+
+/** The key-encryption key version a mini app's data key is wrapped by, as its status says. */
+function kekOf(m: MiniApp): string[] {
+  if (m.status?.dataKey) return [m.status.dataKey.keyEncryptionKeyId];
+  return m.spec.dataPrivacy?.protection === 'EnvelopeEncryption' ? [NO_DATA_KEY_YET] : [];
+}
+
+/** The keys under which the mini apps naming this super app are indexed. */
+export function superAppTargetKeys(organization: string | undefined, namespace: string, name: string): string[] {
+  return [...(organization ? [targetKey(organization, name)] : []), localTargetKey(namespace, name)];
+}
 
 export type Namespace = AnyObject & { status?: { phase?: string } };
 
@@ -55,8 +93,20 @@ export const Caches = {
       [Index.uid]: (m) => (m.metadata.uid ? [m.metadata.uid] : []),
     },
   }),
-  superApps: declareCache({ name: 'superapps', resource: Kinds.SuperApp, indexes: { [Index.namespace]: byNamespace } }),
-  miniApps: declareCache({ name: 'miniapps', resource: Kinds.MiniApp, indexes: { [Index.namespace]: byNamespace } }),
+  superApps: declareCache<SuperApp>({ name: 'superapps', resource: Kinds.SuperApp, indexes: { [Index.namespace]: byNamespace } }),
+  /** Mini apps, by namespace, by each super app they name as a target (miniAppTargetKeys), by key-encryption key version. */
+  miniApps: declareCache<MiniApp>({ name: 'miniapps', resource: Kinds.MiniApp, indexes: { [Index.namespace]: byNamespace, [Index.target]: miniAppTargetKeys, [Index.kek]: kekOf } }),
+  /** Reviews, by the mini app they review, by mini app and version, and by super app. */
+  miniAppReviews: declareCache<MiniAppReview>({
+    name: 'miniappreviews',
+    resource: Kinds.MiniAppReview,
+    indexes: {
+      [Index.namespace]: byNamespace,
+      [Index.miniApp]: (r) => [targetKey(r.spec.miniApp.organization, r.spec.miniApp.name)],
+      [Index.miniAppVersion]: (r) => [reviewVersionKey(r.spec.miniApp.organization, r.spec.miniApp.name, r.spec.version)],
+      [Index.superApp]: (r) => [`${r.metadata.namespace}/${r.spec.superApp}`],
+    },
+  }),
   /**
    * Every namespace (a claimed or foreign one must be seen to be refused): metadata, the
    * adoption opt-in annotation and phase only.

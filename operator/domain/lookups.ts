@@ -20,6 +20,11 @@ export class Domain {
     this.platformConfigs = caches.cache(Caches.platformConfigs);
   }
 
+  /** The PlatformConfig `default`, if there is one. */
+  platformConfig(): PlatformConfig | undefined {
+    return this.platformConfigs.getByName(PLATFORM_CONFIG_NAME);
+  }
+
   /** The platform settings as the PlatformConfig `default` says, defaults filled in. */
   settings(): PlatformSettings {
     return settingsOf(this.platformConfigs.getByName(PLATFORM_CONFIG_NAME)?.spec);

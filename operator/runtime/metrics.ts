@@ -16,6 +16,7 @@ export class OperatorMetrics {
   readonly kubeRetries: Counter<'verb' | 'code'>;
   readonly kubeRetryWait: Counter;
   readonly kubeRateLimiterWait: Histogram;
+  readonly catalogWrites: Counter<'kind'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -42,6 +43,7 @@ export class OperatorMetrics {
       buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    this.catalogWrites = new Counter({ name: 'miniapps_catalog_writes_total', help: 'Catalog ConfigMaps written, by kind (live: a super app catalog rewritten; snapshot: a version frozen).', labelNames: ['kind'], registers });
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'miniapps_' });
   }
 

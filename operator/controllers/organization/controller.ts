@@ -289,8 +289,9 @@ export function organizationController(deps: ControllerDeps, opts: OrganizationO
         const own = deps.domain.organizationOf(o.metadata.namespace);
         const targeting = own ? orgs.byIndex(Index.target, targetKey(own.metadata.name, o.metadata.name!)).map(keyOf) : [];
         return [...orgOfNamespace(o), ...targeting];
-      } },
-      { cache: Caches.miniApps, map: orgOfNamespace },
+      }, changed: (a, b) => a.metadata.generation !== b.metadata.generation, coalesceMs: 1_000 },
+      // Only whether apps exist matters here (the capability check), not their status writes; a burst of them is one reconcile.
+      { cache: Caches.miniApps, map: orgOfNamespace, changed: (a, b) => a.metadata.generation !== b.metadata.generation, coalesceMs: 1_000 },
       // userPrefix concerns every organization's bindings.
       { cache: Caches.platformConfigs, map: () => orgs.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
     ],

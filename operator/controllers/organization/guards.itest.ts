@@ -68,7 +68,7 @@ describe('with the webhook away', () => {
     await admin.create(Kinds.Membership, { metadata: { name: 'boss', namespace: ns }, spec: { email: `${name}@example.com`, role: 'OrganizationAdministrator', acceptance: 'Automatic' } });
     await eventually(async () => (await org(name))?.status?.members?.administrators === 1, { describe: 'one administrator counted' });
     // Admission would refuse the unconfirmed deletion: here the policy is missing, and the finalizer holds it.
-    await withoutPolicy(PolicyNames.confirmDelete, () => eventually(async () => admin.delete(Kinds.Organization, name), { describe: 'the unconfirmed delete accepted' }));
+    await withoutPolicy(PolicyNames.confirmDelete('Organization'), () => eventually(async () => admin.delete(Kinds.Organization, name), { describe: 'the unconfirmed delete accepted' }));
     const held = await eventually(async () => {
       const o = await org(name);
       return cond(o, 'Ready')?.reason === 'DeletionNotConfirmed' ? o : false;

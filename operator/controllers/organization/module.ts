@@ -1,12 +1,8 @@
 import { Caches } from '../../domain/caches.ts';
 import type { OperatorModule } from '../module.ts';
-import { appCapabilityValidator } from './admission.ts';
 import { organizationController } from './controller.ts';
 
-/**
- * Organization: its namespace, the RBAC of the role table, member counts, the checks.
- * Until the super app and mini app modules exist, it also holds their capability rule.
- */
+/** Organization: its namespace, the RBAC of the role table, member counts, the checks. */
 export const organizationModule: OperatorModule = {
   name: 'organization',
   caches: [Caches.organizations, Caches.memberships, Caches.namespaces, Caches.superApps, Caches.miniApps, Caches.platformConfigs, Caches.ownedRoleBindings, Caches.ownedClusterRoles, Caches.ownedClusterRoleBindings],
@@ -15,7 +11,6 @@ export const organizationModule: OperatorModule = {
     const namespaceAccess = serviceAccount && namespaceAccessRole ? { serviceAccount, clusterRole: namespaceAccessRole } : undefined;
     return {
       controllers: [organizationController(deps, { namespaceAccess })],
-      admission: (['SuperApp', 'MiniApp'] as const).map((kind) => ({ kind, validate: appCapabilityValidator(deps.domain, kind) })),
     };
   },
 };

@@ -35,6 +35,8 @@ export interface ClusterAccess {
   readonly source: string;
   /** The kubeconfig user's impersonation, sent with every request that names none of its own. */
   readonly impersonate?: Impersonation;
+  /** The namespace the kubeconfig context names (kubectl's default namespace), if any. */
+  readonly namespace?: string;
   /** Authentication headers (Authorization), from cache while the credentials are fresh. */
   headers(): Promise<Record<string, string>>;
   /** Forgets cached credentials (after a 401): the next headers() reads or runs them again. */
@@ -177,6 +179,7 @@ function fromKubeconfigFiles(paths: string[], opts: LoadClusterAccessOptions, mu
     userName: userName ?? '',
     user: user?.entry ?? {},
     userDir: user?.file.dir ?? cluster.file.dir,
+    namespace: str(ctx.entry.namespace),
     opts,
   });
 }
@@ -294,6 +297,7 @@ class KubeconfigAccess implements ClusterAccess {
   readonly servername?: string;
   readonly source: string;
   readonly impersonate?: Impersonation;
+  readonly namespace?: string;
   private staticCert?: Buffer;
   private staticKey?: Buffer;
   private readonly token?: string;
@@ -312,10 +316,12 @@ class KubeconfigAccess implements ClusterAccess {
     userName: string;
     user: Record<string, unknown>;
     userDir: string;
+    namespace?: string;
     opts: LoadClusterAccessOptions;
   }) {
     const { cluster, user, source } = a;
     this.source = source;
+    this.namespace = a.namespace;
     const server = str(cluster.server);
     if (!server) throw new Error(`${source}: cluster ${a.clusterName} has no server`);
     if (!/^https?:\/\//.test(server)) throw new Error(`${source}: cluster ${a.clusterName} has server ${server}, which is not an http(s) URL`);

@@ -1,0 +1,65 @@
+import { MiniAppReviewConditions, MiniAppReviewReasons } from '../../api/constants.ts';
+import { Caches, Index, targetKey } from '../../domain/caches.ts';
+import { AppDirectory } from '../../domain/directory.ts';
+import { keyOf } from '../../runtime/cache.ts';
+import { conditionsFromChecks, replaceConditions } from '../../runtime/conditions.ts';
+import type { ConditionInput } from '../../runtime/conditions.ts';
+import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
+import type { AnyObject } from '../../runtime/kube/client.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { Kinds, warnNewFailures } from '../shared.ts';
+import { reviewProblem } from './logic.ts';
+
+/** A MiniAppReview: whether what it names exists and fits (TargetResolved). Its decision is read by the catalogs. */
+export class MiniAppReviewReconciler implements Reconciler {
+  private readonly deps: ControllerDeps;
+  private readonly dir: AppDirectory;
+
+  constructor(deps: ControllerDeps) {
+    this.deps = deps;
+    this.dir = new AppDirectory(deps.caches, deps.domain);
+  }
+
+  async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
+    const review = this.dir.reviews.get(key);
+    if (!review || review.metadata.deletionTimestamp) return;
+    const problem = reviewProblem(review, this.dir);
+    const condition: ConditionInput = problem
+      ? { type: MiniAppReviewConditions.TargetResolved, status: 'False', ...problem }
+      : {
+          type: MiniAppReviewConditions.TargetResolved,
+          status: 'True',
+          reason: MiniAppReviewReasons.TargetResolved,
+          message: `${review.spec.decision} version ${review.spec.version} of MiniApp ${review.spec.miniApp.organization}/${review.spec.miniApp.name} for SuperApp ${review.spec.superApp}`,
+        };
+    // A mini app, version or super app may still come: not Stalled, except a review outside any organization's namespace.
+    const conditions = conditionsFromChecks([{ condition, gatesReady: true, stalled: problem?.reason === MiniAppReviewReasons.NotInOrganization }], { reason: MiniAppReviewReasons.Ready, message: 'The review applies' });
+    const status = {
+      observedGeneration: review.metadata.generation,
+      conditions: replaceConditions(review.status?.conditions, conditions, review.metadata.generation, this.deps.clock.now()),
+    };
+    const written = await this.deps.store.applyStatus(Kinds.MiniAppReview, review, status);
+    if (written) warnNewFailures(this.deps.recorder, review, review.status?.conditions, conditions);
+  }
+}
+
+export function miniAppReviewController(deps: ControllerDeps, concurrency?: number): ControllerSpec {
+  const dir = new AppDirectory(deps.caches, deps.domain);
+  const ofMiniApp = (o: AnyObject) => {
+    const org = dir.organizationOf(o);
+    return org ? dir.reviews.byIndex(Index.miniApp, targetKey(org.metadata.name, o.metadata.name!)).map(keyOf) : [];
+  };
+  const ofSuperApp = (o: AnyObject) => dir.reviews.byIndex(Index.superApp, `${o.metadata.namespace}/${o.metadata.name}`).map(keyOf);
+  const generation = (a: AnyObject, b: AnyObject) => a.metadata.generation !== b.metadata.generation;
+  return {
+    name: 'miniappreview',
+    for: Caches.miniAppReviews,
+    watches: [
+      { cache: Caches.miniApps, map: ofMiniApp, changed: generation, coalesceMs: 250 },
+      { cache: Caches.superApps, map: ofSuperApp, changed: generation },
+    ],
+    reconciler: new MiniAppReviewReconciler(deps),
+    concurrency,
+  };
+}
+

@@ -1,0 +1,157 @@
+// The data-protection API, on the operator's TLS listener, for whoever stores a mini app's
+// data: values go in as they are and come back as the mini app's mode says.
+//
+//   POST /dataprotection/v1/protect  {"miniApp": {"organization", "name"}, "values": [...]}
+//        → {"protection": "None" | "IrreversibleMasking" | "EnvelopeEncryption", "values": [...]}
+//        None: the values as they are; IrreversibleMasking: masked; EnvelopeEncryption:
+//        AES-256-GCM ciphertext (`mae1:...`) with the mini app's data key.
+//   POST /dataprotection/v1/reveal   {"miniApp": {...}, "values": ["mae1:..."]} → {"values": [...]}
+//
+// The caller authenticates with a Kubernetes bearer token (TokenReview) and is authorized by
+// the API server (SubjectAccessReview) as themselves, never by the operator's own rights:
+// protect needs `get` on the MiniApp, reveal needs `create` on the virtual subresource
+// `miniapps/reveal` of that MiniApp. Each client address has a request budget.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { REVEAL_SUBRESOURCE } from '../api/constants.ts';
+import { decryptValue, encryptValue, maskValue } from '../dataprotection/envelope.ts';
+import { errorMessage } from '../runtime/errors.ts';
+import { RateLimiter, clientKey } from '../runtime/ratelimit.ts';
+import type { RateLimit } from '../runtime/ratelimit.ts';
+import type { RouteHandler } from './webhook.ts';
+import { readBody } from './listen.ts';
+
+export const PROTECT_PATH = '/dataprotection/v1/protect';
+export const REVEAL_PATH = '/dataprotection/v1/reveal';
+
+/** Who a token belongs to, as TokenReview says. */
+export interface Caller {
+  username: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** The API server's answers: whose token, and may they. */
+export interface Authority {
+  authenticate(token: string): Promise<Caller | undefined>;
+  allowed(caller: Caller, attrs: { verb: string; resource: string; subresource?: string; namespace: string; name: string }): Promise<boolean>;
+}
+
+/** A mini app as the API sees it. */
+export interface ProtectedApp {
+  namespace: string;
+  name: string;
+  uid: string;
+  protection: 'None' | 'IrreversibleMasking' | 'EnvelopeEncryption';
+}
+
+/** The mini apps and their data keys (the MiniApp module). */
+export interface DataProtectionBackend {
+  resolve(ref: { organization: string; name: string }): ProtectedApp | undefined;
+  /** The unwrapped data key; undefined when the mini app has none (yet). */
+  dataKey(app: ProtectedApp): Promise<Buffer | undefined>;
+}
+
+export interface DataProtectionOptions {
+  authority: Authority;
+  backend: DataProtectionBackend;
+  log: Logger;
+  /** Requests per client address (default 600 a minute in bursts of 100). */
+  clientLimit?: RateLimit;
+  /** Values per request at most (default 1,000). */
+  maxValues?: number;
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+interface Body {
+  miniApp: { organization: string; name: string };
+  values: string[];
+}
+
+function parse(text: string, maxValues: number): Body {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'The body is not JSON');
+  }
+  const b = body as Partial<Body>;
+  if (!b || typeof b.miniApp?.organization !== 'string' || typeof b.miniApp?.name !== 'string') throw new HttpError(400, 'miniApp.organization and miniApp.name are required');
+  if (!Array.isArray(b.values) || !b.values.every((v) => typeof v === 'string')) throw new HttpError(400, 'values must be a list of strings');
+  if (b.values.length > maxValues) throw new HttpError(413, `At most ${maxValues} values per request`);
+  return b as Body;
+}
+
+const send = (res: ServerResponse, status: number, body: unknown) =>
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+
+/** The two routes, for the TLS listener. */
+export function dataProtectionRoutes(opts: DataProtectionOptions): { path: string; handler: RouteHandler }[] {
+  const limiter = new RateLimiter(opts.clientLimit ?? { perMinute: 600, burst: 100 });
+  const maxValues = opts.maxValues ?? 1000;
+  const log = opts.log.child({ server: 'dataprotection' });
+
+  const handle = (op: 'protect' | 'reveal') => (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST' }).end();
+      return;
+    }
+    const admitted = limiter.take(clientKey(req.socket.remoteAddress));
+    if (!admitted.ok) {
+      res.writeHead(429, { 'retry-after': String(admitted.retryAfterSeconds), 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Too many requests; try again later' }));
+      return;
+    }
+    void (async () => {
+      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (!token) throw new HttpError(401, 'A Kubernetes bearer token is required (Authorization: Bearer <token>)');
+      const caller = await opts.authority.authenticate(token);
+      if (!caller) throw new HttpError(401, 'The token was not accepted by the API server');
+      const body = parse(await readBody(req, 4 << 20).catch(() => { throw new HttpError(413, 'The body is larger than 4 MiB'); }), maxValues);
+      const app = opts.backend.resolve(body.miniApp);
+      // Not found and not allowed look alike to someone who may not read the mini app.
+      const what = `MiniApp ${body.miniApp.organization}/${body.miniApp.name}`;
+      if (!app) throw new HttpError(404, `${what} does not exist, or you may not use it`);
+      const attrs = op === 'protect' ? { verb: 'get', resource: 'miniapps' } : { verb: 'create', resource: 'miniapps', subresource: REVEAL_SUBRESOURCE };
+      if (!(await opts.authority.allowed(caller, { ...attrs, namespace: app.namespace, name: app.name }))) {
+        const visible = op === 'reveal' && (await opts.authority.allowed(caller, { verb: 'get', resource: 'miniapps', namespace: app.namespace, name: app.name }));
+        if (!visible) throw new HttpError(404, `${what} does not exist, or you may not use it`);
+        throw new HttpError(403, `${caller.username} may not reveal data of ${what}: it needs RBAC create on miniapps.dev miniapps/${REVEAL_SUBRESOURCE} (resourceNames: ${app.name}) in namespace ${app.namespace}`);
+      }
+      if (op === 'protect') {
+        if (app.protection === 'None') return { protection: app.protection, values: body.values };
+        if (app.protection === 'IrreversibleMasking') return { protection: app.protection, values: body.values.map(maskValue) };
+      }
+      const key = await opts.backend.dataKey(app);
+      if (!key) throw new HttpError(op === 'protect' ? 503 : 409, op === 'protect' ? `${what} has no data key yet; try again in a few seconds` : `${what} holds no data key: there is nothing to reveal`);
+      if (op === 'protect') return { protection: app.protection, values: body.values.map((v) => encryptValue(key, app.uid, v)) };
+      const values = body.values.map((v, i) => {
+        try {
+          return decryptValue(key, app.uid, v);
+        } catch {
+          throw new HttpError(422, `values[${i}] is not ciphertext of ${what}'s data key`);
+        }
+      });
+      log.info({ op, miniApp: `${app.namespace}/${app.name}`, user: caller.username, values: values.length }, 'Values revealed');
+      return { values };
+    })().then(
+      (result) => send(res, 200, result),
+      (err: unknown) => {
+        if (err instanceof HttpError) return send(res, err.status, { error: err.message });
+        log.error({ op, err: errorMessage(err) }, 'Data protection request failed');
+        send(res, 500, { error: 'The operator could not do this now; try again' });
+      },
+    );
+  };
+  return [
+    { path: PROTECT_PATH, handler: handle('protect') },
+    { path: REVEAL_PATH, handler: handle('reveal') },
+  ];
+}
