@@ -2,6 +2,7 @@
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../api/constants.ts';
 import { Kinds } from '../controllers/shared.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
+import { eventually } from './eventually.ts';
 import { testKubeconfig } from './index.ts';
 
 /** An admin client on the test cluster, writing as the field manager `test`. */
@@ -18,4 +19,18 @@ export async function deleteOrganization(client: KubeClient, name: string): Prom
   if (!(await client.get(Kinds.Organization, name))) return false;
   await client.patch(Kinds.Organization, name, undefined, { metadata: { annotations: { [CONFIRM_DELETE_ANNOTATION]: CONFIRM_DELETE_VALUE } } });
   return client.delete(Kinds.Organization, name);
+}
+
+/**
+ * Deletes the Organizations (confirmed) and waits until they and everything in them are
+ * gone. Call it while the file's operator still runs (its finalizers must be released):
+ * operators reconcile cluster-wide, so what one test file leaves behind is work, and
+ * state, for the next file's operator.
+ */
+export async function deleteOrganizationsAndWait(client: KubeClient, names: string[], timeoutMs = 120_000): Promise<void> {
+  for (const name of names) await deleteOrganization(client, name);
+  await eventually(async () => (await Promise.all(names.map((n) => client.get(Kinds.Organization, n)))).every((o) => o === undefined), {
+    timeoutMs,
+    describe: `Organizations ${names.join(', ')} deleted with everything in them`,
+  });
 }

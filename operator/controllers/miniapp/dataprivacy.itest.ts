@@ -13,7 +13,7 @@ import { KEK_SECRET_NAME, parseKeyRing } from '../../dataprotection/keyring.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { webhookRegistrationName } from '../../servers/webhook.ts';
-import { testClient } from '../../testenv/clients.ts';
+import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { Kinds } from '../shared.ts';
@@ -96,6 +96,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await deleteOrganizationsAndWait(admin, [org]);
   await operator?.stop();
 });
 
@@ -150,7 +151,7 @@ describe('data privacy', () => {
     await eventually(async () => {
       const ring = parseKeyRing(await kekSecret(), opNamespace);
       return ring.ok && [...ring.keys.keys()].join() === 'v2';
-    }, { describe: 'v1 retired' });
+    }, { timeoutMs: 120_000, describe: 'v1 retired' });
     // What was encrypted before the rotation still reveals.
     expect((await call('/dataprotection/v1/reveal', storeToken, 'vault', before)).body).toEqual({ values: ['Jane Doe', '+254700123456'] });
   });

@@ -17,7 +17,7 @@ import { ApiError } from '../../runtime/errors.ts';
 import { KubeClient } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { accessAllowed } from '../../testenv/access.ts';
-import { testClient } from '../../testenv/clients.ts';
+import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
 import { eventually, kubectl, testBinDir, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import type { ConfigMapObject } from '../shared.ts';
@@ -108,6 +108,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Its envelope-encrypted mini apps go with their organizations while this operator runs.
+  await deleteOrganizationsAndWait(admin, [bank, partner]);
   await operator?.stop();
 });
 
