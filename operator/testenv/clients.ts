@@ -34,3 +34,14 @@ export async function deleteOrganizationsAndWait(client: KubeClient, names: stri
     describe: `Organizations ${names.join(', ')} deleted with everything in them`,
   });
 }
+
+/**
+ * Removes a pending key-encryption key rotation request from the PlatformConfig: an
+ * operator started later in the same cluster (a new key ring) would otherwise take it as
+ * its own and rotate at once.
+ */
+export async function clearKeyRotationRequest(client: KubeClient): Promise<void> {
+  const pc = await client.get<{ metadata: { annotations?: Record<string, string> } }>(Kinds.PlatformConfig, 'default');
+  if (pc?.metadata.annotations?.['miniapps.dev/rotate-key-encryption-key'] === undefined) return;
+  await client.patch(Kinds.PlatformConfig, 'default', undefined, { metadata: { annotations: { 'miniapps.dev/rotate-key-encryption-key': null } } });
+}

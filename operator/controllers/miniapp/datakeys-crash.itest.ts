@@ -11,7 +11,7 @@ import { KEK_SECRET_NAME, parseKeyRing } from '../../dataprotection/keyring.ts';
 import type { KeyRingState } from '../../dataprotection/keyring.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
-import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
+import { clearKeyRotationRequest, deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { Kinds } from '../shared.ts';
@@ -51,6 +51,7 @@ const seen = new Map<string, { uid: string; kekId: string; wrapped: string }[]>(
 const watchAbort = new AbortController();
 
 beforeAll(async () => {
+  await clearKeyRotationRequest(admin); // one an earlier file left would rotate this operator's new ring at once
   await startOperator();
 
   await admin.create(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Crash', capabilities: { miniApps: true } } });
@@ -70,6 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   watchAbort.abort();
   if (running.size > 0) await deleteOrganizationsAndWait(admin, [org]);
+  await clearKeyRotationRequest(admin);
   await Promise.all([...running].map((p) => p.stop()));
 });
 

@@ -13,7 +13,7 @@ import { KEK_SECRET_NAME, parseKeyRing } from '../../dataprotection/keyring.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { webhookRegistrationName } from '../../servers/webhook.ts';
-import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
+import { clearKeyRotationRequest, deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { Kinds } from '../shared.ts';
@@ -73,6 +73,7 @@ let storeToken: string;
 let readerToken: string;
 
 beforeAll(async () => {
+  await clearKeyRotationRequest(admin); // one an earlier file left would rotate this operator's new ring at once
   operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace });
   const reg = await eventually(async () => (await admin.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(opNamespace))) ?? false, { describe: 'the webhook registration' });
   caPEM = Buffer.from(reg.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
@@ -97,6 +98,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await deleteOrganizationsAndWait(admin, [org]);
+  await clearKeyRotationRequest(admin);
   await operator?.stop();
 });
 
