@@ -1,8 +1,9 @@
 // Every kind's module, registered by the Operator (app.ts). A new kind is a folder with
 // its module.ts, and one line here.
+import { apiKeyModule } from './apikey/module.ts';
 import { membershipModule } from './membership/module.ts';
 import type { OperatorModule } from './module.ts';
 import { organizationModule } from './organization/module.ts';
 import { platformConfigModule } from './platformconfig/module.ts';
 
-export const MODULES: readonly OperatorModule[] = [platformConfigModule, organizationModule, membershipModule];
+export const MODULES: readonly OperatorModule[] = [platformConfigModule, organizationModule, membershipModule, apiKeyModule];
