@@ -67,24 +67,25 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   {
     scope: 'cluster',
     rule: { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
-    why: 'For the API key endpoints (the ApiKey controller, a later issue): may a caller do what it asks. Nothing creates one yet.',
+    why: 'The API key verify endpoint: may the caller (authenticated by TokenReview) verify keys, i.e. `create` `apikeys/verify`.',
   },
   {
     scope: 'cluster',
     rule: { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-    why: 'For the API key endpoints (the ApiKey controller, a later issue): whose token is this. Nothing creates one yet.',
+    why: "The API key verify endpoint: whose ServiceAccount token is the caller's.",
   },
   {
     scope: 'namespaceAccess',
     rule: { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ALL },
     why:
-      "Organization icons, later catalogs, API keys and data keys, in the namespaces it manages only. Holding them there also lets it give an API key's " +
+      "Organization icons, API keys (one immutable Secret per key revision), later catalogs and data keys, in the namespaces it manages only. Holding them there also lets it give an API key's " +
       'owner that Secret by name.',
   },
   {
     scope: 'ownNamespace',
-    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
-    why: 'The invitation signing key `miniapps-operator-invitation-key` (made on first start), the webhook certificate, the SMTP credentials.',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ALL },
+    why:
+      'The invitation signing key `miniapps-operator-invitation-key` (made on first start), the webhook certificate, the SMTP credentials, and the API keys of provisioning administrators (their ApiKeys live here; `delete` removes a rotated-out key\'s Secret).',
   },
   {
     scope: 'ownNamespace',
