@@ -71,7 +71,10 @@ export class Operator {
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
     const cfg = this.config;
-    this.client = new KubeClient(opts.clusterAccess ?? loadKubeConfig(cfg.kubeconfig), { connections: Math.max(16, cfg.concurrency * 2) });
+    this.client = new KubeClient(opts.clusterAccess ?? loadKubeConfig(cfg.kubeconfig), {
+      connections: Math.max(16, cfg.concurrency * 2),
+      onResponse: (verb, code) => this.metrics.kubeRequests.inc({ verb, code }),
+    });
     this.elector = cfg.leaderElect
       ? new LeaderElector(this.client, this.clock, this.log, {
           namespace: cfg.namespace,

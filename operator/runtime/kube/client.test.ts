@@ -127,6 +127,27 @@ describe('KubeClient requests', () => {
     const out = await newClient().listAll(Resources.Namespace);
     expect(out).toEqual({ items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }], metadata: { resourceVersion: '7' } });
   });
+
+  it('reports every answer by Kubernetes verb and status code, and a request without one as "error"', async () => {
+    handler = (req, res) => {
+      if (req.url!.includes('/missing')) return json(res, 404, { reason: 'NotFound' });
+      if (req.url!.includes('/hang')) return req.socket.destroy();
+      json(res, req.method === 'POST' ? 201 : 200, { metadata: { name: 'x' }, items: [] });
+    };
+    const seen: string[] = [];
+    const c = newClient({ onResponse: (verb, code) => seen.push(`${verb} ${code}`) });
+    const ns = { metadata: { name: 'x' } };
+    await c.get(Resources.Namespace, 'x');
+    await c.get(Resources.Namespace, 'missing');
+    await c.list(Resources.Namespace);
+    await c.create(Resources.Namespace, ns);
+    await c.replace(Resources.Namespace, ns);
+    await c.apply(Resources.Namespace, ns);
+    await c.patch(Resources.Namespace, 'x', undefined, { metadata: {} });
+    await c.delete(Resources.Namespace, 'x');
+    await expect(c.get(Resources.Namespace, 'hang')).rejects.toThrow();
+    expect(seen).toEqual(['get 200', 'get 404', 'list 200', 'create 201', 'update 200', 'apply 200', 'patch 200', 'delete 200', 'get error']);
+  });
 });
 
 describe('KubeClient.watch', () => {

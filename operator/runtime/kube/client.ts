@@ -64,6 +64,8 @@ export interface RequestOpts {
   timeoutMs?: number;
   /** Impersonate this user (and groups), as kubectl --as does. */
   as?: { user: string; groups?: string[] };
+  /** The Kubernetes verb, for KubeClientOptions.onResponse (default: from the method; a GET is a get). */
+  verb?: string;
 }
 
 export interface KubeClientOptions {
@@ -74,6 +76,11 @@ export interface KubeClientOptions {
   userAgent?: string;
   /** How long a request may stay silent (no bytes either way) before it fails. Default 30 s; watches have none. */
   timeoutMs?: number;
+  /**
+   * Called for every answer from the API server, and for every request that got none
+   * (code "error"): the operator counts them in miniapps_kube_requests_total.
+   */
+  onResponse?: (verb: string, code: string) => void;
 }
 
 interface Agents {
@@ -102,7 +109,7 @@ export class KubeClient {
   readonly server: string;
   readonly fieldManager: string;
   readonly access: ClusterAccess;
-  private readonly opts: Required<KubeClientOptions>;
+  private readonly opts: Required<Omit<KubeClientOptions, 'onResponse'>> & Pick<KubeClientOptions, 'onResponse'>;
   private agents?: Agents;
   private retired: HttpAgent[] = [];
 
@@ -114,6 +121,7 @@ export class KubeClient {
       connections: opts.connections ?? 32,
       userAgent: opts.userAgent ?? 'miniapps-operator',
       timeoutMs: opts.timeoutMs ?? 30_000,
+      onResponse: opts.onResponse,
     };
     this.fieldManager = this.opts.fieldManager;
   }
@@ -173,6 +181,7 @@ export class KubeClient {
     const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
     let refreshed = false;
     let resent = false;
+    const verb = opts.verb ?? verbOf(method, opts.contentType, stream);
     for (;;) {
       const headers = this.headers(await this.access.headers(), opts, body);
       const agents = this.agentsFor();
@@ -193,8 +202,10 @@ export class KubeClient {
           resent = true;
           continue;
         }
+        this.opts.onResponse?.(verb, 'error');
         throw err;
       }
+      this.opts.onResponse?.(verb, String(ex.res.statusCode ?? 0));
       if (ex.res.statusCode === 401 && !refreshed) {
         // Credentials may have rotated (bound tokens, exec plugins): ask for them again.
         if (stream) ex.res.destroy();
@@ -228,7 +239,7 @@ export class KubeClient {
     opts: { namespace?: string; labelSelector?: string; fieldSelector?: string; limit?: number; continue?: string; resourceVersion?: string } = {},
   ): Promise<ListResult<T>> {
     const { namespace, ...query } = opts;
-    return this.request<ListResult<T>>('GET', resourcePath(rt, { namespace }), { query, timeoutMs: 120_000 });
+    return this.request<ListResult<T>>('GET', resourcePath(rt, { namespace }), { query, timeoutMs: 120_000, verb: 'list' });
   }
 
   /** Every page of a list, and the list's resourceVersion. */
@@ -331,6 +342,23 @@ export class KubeClient {
     for (const agent of [...this.retired, this.agents?.requests, this.agents?.watches]) agent?.destroy();
     this.agents = undefined;
     this.retired = [];
+  }
+}
+
+/** The Kubernetes verb of a request, as the API server names it in apiserver_request_total (lowercased). */
+function verbOf(method: string, contentType: string | undefined, stream: boolean): string {
+  if (stream) return 'watch';
+  switch (method) {
+    case 'GET':
+      return 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return contentType === 'application/apply-patch+yaml' ? 'apply' : 'patch';
+    default:
+      return method.toLowerCase();
   }
 }
 
