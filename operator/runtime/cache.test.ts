@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Informer } from './cache.ts';
+import { Informer, keepOnly } from './cache.ts';
 import { KubeClient } from './kube/client.ts';
 import { Resources } from './kube/resource.ts';
 
@@ -119,5 +119,18 @@ describe('Informer', () => {
       await inf.stop();
       await client.close();
     }
+  });
+
+  it('keepOnly shares equal labels, owners and fields between the objects it keeps', () => {
+    const owner = [{ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', name: 'o', uid: 'u', controller: true }];
+    const role = (name: string) => JSON.parse(JSON.stringify({ metadata: { name, namespace: 'ns', uid: name, resourceVersion: '1', labels: { team: 'a' }, ownerReferences: owner, annotations: { x: 'y' } }, rules: [{ verbs: ['get'] }], extra: 1 }));
+    const keep = keepOnly(['rules']);
+    const [a, b] = [keep(role('a')), keep(role('b'))] as { metadata: Record<string, unknown>; rules: unknown }[];
+    expect(a!.metadata.ownerReferences).toEqual(owner);
+    expect(a!.metadata.ownerReferences).toBe(b!.metadata.ownerReferences);
+    expect(a!.metadata.labels).toBe(b!.metadata.labels);
+    expect(a!.rules).toBe(b!.rules);
+    expect(a).not.toHaveProperty('extra');
+    expect(a!.metadata).not.toHaveProperty('annotations');
   });
 });
