@@ -1,15 +1,13 @@
 // One reconcile step of the MiniApp controller on in-memory caches and an in-memory API
 // server: where it stands in each target, the checks of what slipped past admission, the
 // held and the confirmed deletion.
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MiniApp, MiniAppReview, Organization, PlatformConfig, SuperApp } from '../../api/index.ts';
 import { Caches } from '../../domain/caches.ts';
-import { Domain } from '../../domain/lookups.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import type { AnyCacheDecl } from '../../runtime/cache.ts';
-import { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
-import type { ControllerDeps } from '../deps.ts';
+import type { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
+import { FakeWorld } from '../testing.ts';
 import { Kinds } from '../shared.ts';
 import { MINIAPP_FINALIZER, MiniAppReconciler } from './controller.ts';
 
@@ -19,11 +17,8 @@ let events: string[];
 let reconciler: MiniAppReconciler;
 const signal = new AbortController().signal;
 
-function put<T extends AnyObject>(rt: Parameters<FakeStore['seed']>[0], decl: AnyCacheDecl, obj: T): T {
-  const seeded = store.seed(rt, obj);
-  caches.cache(decl).put(seeded);
-  return seeded;
-}
+let world: FakeWorld;
+const put = <T extends AnyObject>(rt: Parameters<FakeStore['seed']>[0], decl: AnyCacheDecl, obj: T): T => world.put(rt, decl, obj);
 const organization = (name: string, spec: Partial<Organization['spec']> = {}) =>
   put(Kinds.Organization, Caches.organizations, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name }, spec: { displayName: name, capabilities: { superApps: true, miniApps: true }, ...spec }, status: { namespace: `org-${name}` } } as Organization);
 const superApp = (name: string, ns = 'org-bank') =>
@@ -47,18 +42,9 @@ const step = async () => {
 };
 
 beforeEach(() => {
-  caches = new MemoryCaches();
-  store = new FakeStore();
-  events = [];
-  const deps: ControllerDeps = {
-    caches,
-    domain: new Domain(caches),
-    store,
-    clock: { now: () => new Date('2026-12-01T00:00:00Z') },
-    recorder: { event: (_o, type, reason) => events.push(`${type} ${reason}`) },
-    log: pino({ level: 'silent' }),
-    operatorNamespace: 'miniapps-system',
-  };
+  world = new FakeWorld(() => new Date('2026-12-01T00:00:00Z'));
+  ({ caches, store, events } = world);
+  const { deps } = world;
   reconciler = new MiniAppReconciler(deps);
   put(Kinds.PlatformConfig, Caches.platformConfigs, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', metadata: { name: 'default' }, spec: { categories: ['Payments'] } } as PlatformConfig);
   organization('bank');

@@ -1,16 +1,14 @@
 // One reconcile step of the Organization controller on in-memory caches and an
 // in-memory API server (runtime/testing.ts): which writes it makes and which condition
 // set it reports. The integration tests prove the controller on the real control plane.
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Organization } from '../../api/index.ts';
 import { Caches } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
-import { Domain } from '../../domain/lookups.ts';
 import { roleTableClusterRoles } from '../../domain/rbac.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
-import { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
-import type { ControllerDeps } from '../deps.ts';
+import type { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
+import { FakeWorld } from '../testing.ts';
 import { Kinds } from '../shared.ts';
 import { OrganizationReconciler } from './controller.ts';
 
@@ -19,6 +17,7 @@ let caches: MemoryCaches;
 let store: FakeStore;
 let events: string[];
 let reconciler: OrganizationReconciler;
+let world: FakeWorld;
 
 const signal = new AbortController().signal;
 
@@ -37,18 +36,9 @@ const conditionTypes = () => store.peek<Organization>(Kinds.Organization, 'acme'
 const condition = (type: string) => store.peek<Organization>(Kinds.Organization, 'acme')?.status?.conditions?.find((c) => c.type === type);
 
 beforeEach(() => {
-  caches = new MemoryCaches();
-  store = new FakeStore();
-  events = [];
-  const deps: ControllerDeps = {
-    caches,
-    domain: new Domain(caches),
-    store,
-    clock: { now: () => now },
-    recorder: { event: (_o, type, reason) => events.push(`${type} ${reason}`) },
-    log: pino({ level: 'silent' }),
-    operatorNamespace: 'miniapps-system',
-  };
+  world = new FakeWorld(() => now);
+  ({ caches, store, events } = world);
+  const { deps } = world;
   reconciler = new OrganizationReconciler(deps);
 });
 

@@ -1,16 +1,14 @@
 // One reconcile step of the SuperApp controller on in-memory caches and an in-memory API
 // server: the catalog ConfigMap it writes (and when it writes none), the snapshots, the
 // condition set. The integration tests prove it on the real control plane.
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MiniApp, MiniAppReview, Organization, PlatformConfig, SuperApp } from '../../api/index.ts';
 import { Caches } from '../../domain/caches.ts';
-import { Domain } from '../../domain/lookups.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { AnyCacheDecl } from '../../runtime/cache.ts';
-import { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
-import type { ControllerDeps } from '../deps.ts';
+import type { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
+import { FakeWorld } from '../testing.ts';
 import type { ConfigMapObject } from '../shared.ts';
 import { Kinds } from '../shared.ts';
 import { SuperAppReconciler } from './controller.ts';
@@ -23,11 +21,8 @@ let writes: string[];
 let reconciler: SuperAppReconciler;
 const signal = new AbortController().signal;
 
-function put<T extends AnyObject>(rt: Parameters<FakeStore['seed']>[0], decl: AnyCacheDecl, obj: T): T {
-  const seeded = store.seed(rt, obj);
-  caches.cache(decl).put(seeded);
-  return seeded;
-}
+let world: FakeWorld;
+const put = <T extends AnyObject>(rt: Parameters<FakeStore['seed']>[0], decl: AnyCacheDecl, obj: T): T => world.put(rt, decl, obj);
 const organization = (name: string, spec: Partial<Organization['spec']> = {}) =>
   put(Kinds.Organization, Caches.organizations, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name }, spec: { displayName: name, capabilities: { superApps: true, miniApps: true }, ...spec }, status: { namespace: `org-${name}` } } as Organization);
 const superApp = (spec: Partial<SuperApp['spec']> = {}, generation = 1) =>
@@ -51,19 +46,10 @@ const step = async () => {
 
 beforeEach(() => {
   now = new Date('2026-12-01T00:00:00Z');
-  caches = new MemoryCaches();
-  store = new FakeStore();
-  events = [];
+  world = new FakeWorld(() => now);
+  ({ caches, store, events } = world);
+  const { deps } = world;
   writes = [];
-  const deps: ControllerDeps = {
-    caches,
-    domain: new Domain(caches),
-    store,
-    clock: { now: () => now },
-    recorder: { event: (_o, type, reason) => events.push(`${type} ${reason}`) },
-    log: pino({ level: 'silent' }),
-    operatorNamespace: 'miniapps-system',
-  };
   reconciler = new SuperAppReconciler(deps, { onCatalogWrite: (kind) => writes.push(kind) });
   put(Kinds.PlatformConfig, Caches.platformConfigs, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', metadata: { name: 'default' }, spec: { platforms: ['Android', 'iOS'], categories: ['Payments'] } } as PlatformConfig);
   organization('bank');
