@@ -18,7 +18,7 @@ import { ApiServerMetrics, requestDelta } from './apiserver.ts';
 import { convergence } from './converge.ts';
 import { metricSum, pool, seconds, sleep } from './measure.ts';
 import { removeOperatorWebhook, startOperator } from './operator.ts';
-import { PHASE_LABEL, RUN_LABEL, perOrg, profileSection, round, writesPerOrg } from './organizations.ts';
+import { PHASE_LABEL, RUN_LABEL, perOrg, comparisonTable, round, writesPerOrg } from './organizations.ts';
 import type { BenchContext, Figure, Scenario, ScenarioResult } from './scenario.ts';
 
 const IDLE_MS = 5_000;
@@ -334,12 +334,7 @@ export const catalogs: Scenario = {
     ctx.log('[catalogs] floor phase: the same writes from a plain client loop, no operator');
     const floor = await floorPhase(ctx, api);
     const ratio = op.seconds / floor.seconds;
-    const table: ScenarioResult['table'] = [
-      { phase: `operator (${ctx.sizes.orgs} organizations, ${ctx.sizes.miniapps} mini apps and reviews, concurrency ${ctx.concurrency})`, figures: op.figures },
-      { phase: 'floor (plain client, no operator)', figures: floor.figures },
-      { phase: 'result', figures: [{ label: 'ratio operator / floor', value: round(ratio), unit: '(target ≤ 1.5)' }] },
-    ];
-    table.push(...profileSection(ctx));
+    const table = comparisonTable(ctx, `operator (${ctx.sizes.orgs} organizations, ${ctx.sizes.miniapps} mini apps and reviews, concurrency ${ctx.concurrency})`, op, floor);
     return {
       table,
       summary: {

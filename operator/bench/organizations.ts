@@ -209,6 +209,16 @@ async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ s
 }
 
 /** With --cpu-prof: the operator's CPU profile summarised, as a table section. */
+/** The table of a scenario measured against its floor: the two phases, the ratio, the CPU profile if one was taken. */
+export function comparisonTable(ctx: BenchContext, operatorPhase: string, op: { seconds: number; figures: Figure[] }, floor: { seconds: number; figures: Figure[] }): ScenarioResult['table'] {
+  return [
+    { phase: operatorPhase, figures: op.figures },
+    { phase: 'floor (plain client, no operator)', figures: floor.figures },
+    { phase: 'result', figures: [{ label: 'ratio operator / floor', value: round(op.seconds / floor.seconds), unit: '(target ≤ 1.5)' }] },
+    ...profileSection(ctx),
+  ];
+}
+
 export function profileSection(ctx: BenchContext): ScenarioResult['table'] {
   const file = ctx.cpuProfDir && newestProfile(ctx.cpuProfDir);
   if (!file) return [];
@@ -228,12 +238,7 @@ export const organizations: Scenario = {
     ctx.log('[organizations] floor phase: the same writes from a plain client loop, no operator');
     const floor = await floorPhase(ctx, api);
     const ratio = op.seconds / floor.seconds;
-    const table: ScenarioResult['table'] = [
-      { phase: `operator (N=${ctx.n}, concurrency ${ctx.concurrency})`, figures: op.figures },
-      { phase: 'floor (plain client, no operator)', figures: floor.figures },
-      { phase: 'result', figures: [{ label: 'ratio operator / floor', value: round(ratio), unit: '(target ≤ 1.5)' }] },
-    ];
-    table.push(...profileSection(ctx));
+    const table = comparisonTable(ctx, `operator (N=${ctx.n}, concurrency ${ctx.concurrency})`, op, floor);
     return {
       table,
       summary: {
