@@ -16,10 +16,10 @@
 // the reused page of its token.
 
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { escapeHtml, formatTime, roleName } from '../invitations/message.ts';
+import { http } from '../runtime/builtins.ts';
 import { systemClock } from '../runtime/clock.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { errorMessage } from '../runtime/errors.ts';
@@ -130,7 +130,7 @@ export class AcceptServer {
     this.clients = new RateLimiter(opts.clientLimit ?? DEFAULT_CLIENT_LIMIT, clock);
     this.tokens = new RateLimiter(opts.tokenLimit ?? DEFAULT_TOKEN_LIMIT, clock);
     this.views = new TtlCache({ ttlMs: opts.cacheTtlMs ?? 5_000, maxEntries: opts.cacheSize ?? 1_000, clock });
-    this.server = createServer((req, res) => {
+    this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.log.error({ err: errorMessage(err) }, 'Request failed');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });

@@ -1,6 +1,6 @@
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { http } from '../runtime/builtins.ts';
 import { close, listen } from './listen.ts';
 
 export interface HealthChecks {
@@ -18,7 +18,7 @@ export class HealthServer {
 
   constructor(registry: Registry, checks: HealthChecks, address: { host: string; port: number }) {
     this.address = address;
-    this.server = createServer((req, res) => {
+    this.server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();

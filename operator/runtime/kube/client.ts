@@ -1,6 +1,6 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { http } from '../builtins.ts';
 import { ApiError } from '../errors.ts';
 import { TokenBucket, abortableSleep, monotonicNow } from '../flowcontrol.ts';
 import type { MonotonicNow } from '../flowcontrol.ts';
@@ -244,7 +244,7 @@ export class KubeClient {
     // socket in use it only emits 'timeout' (a request's own setTimeout replaces it; a watch
     // ignores it: the informer's watchdog judges silence).
     const make = (maxSockets: number) =>
-      tls ? new HttpsAgent({ keepAlive: true, maxSockets, timeout: 30_000, ...tls }) : new HttpAgent({ keepAlive: true, maxSockets, timeout: 30_000 });
+      tls ? new HttpsAgent({ keepAlive: true, maxSockets, timeout: 30_000, ...tls }) : new http.Agent({ keepAlive: true, maxSockets, timeout: 30_000 });
     this.pool.agents = { ca, cert, key, requests: make(this.opts.connections), watches: make(Infinity) };
     return this.pool.agents;
   }
@@ -577,7 +577,7 @@ function send(a: SendArgs): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     let timedOut = false;
     let responded = false;
-    const req = (a.url.startsWith('https:') ? httpsRequest : httpRequest)(a.url, { method: a.method, headers: a.headers, agent: a.agent, signal: a.signal });
+    const req = (a.url.startsWith('https:') ? httpsRequest : http.request)(a.url, { method: a.method, headers: a.headers, agent: a.agent, signal: a.signal });
     const what = () => `${a.method} ${new URL(a.url).pathname}`;
     const fail = (err: Error) => {
       if (timedOut) reject(Object.assign(new Error(`${what()}: no answer for ${a.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
