@@ -18,9 +18,10 @@
 // so nothing is delivered, and send rejects with the signal's reason. Once the dot is out,
 // the server's answer is awaited as usual.
 
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import MailComposer from 'nodemailer/lib/mail-composer';
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type MailComposer from 'nodemailer/lib/mail-composer';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 
@@ -97,6 +98,21 @@ interface SecretLike {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+const require = createRequire(import.meta.url);
+let loaded: { MailComposer: typeof MailComposer; SMTPConnection: typeof SMTPConnection } | undefined;
+
+/**
+ * nodemailer, loaded with the first email: an operator without an SMTP server never loads
+ * it (it is about 15 MB of RSS). Its CommonJS build: the ESM one imports node:http as ESM,
+ * which loads undici (see runtime/builtins.ts).
+ */
+function nodemailer(): NonNullable<typeof loaded> {
+  return (loaded ??= {
+    MailComposer: require('nodemailer/lib/mail-composer') as typeof MailComposer,
+    SMTPConnection: require('nodemailer/lib/smtp-connection') as typeof SMTPConnection,
+  });
+}
+
 export class Mailer {
   private readonly config: MailerConfig;
   private readonly credentials: CredentialsSource;
@@ -137,7 +153,7 @@ export class Mailer {
    */
   async send(msg: MailMessage, commit: () => Promise<void> = async () => {}, signal?: AbortSignal): Promise<SendResult> {
     signal?.throwIfAborted();
-    const raw = await new MailComposer({
+    const raw = await new (nodemailer().MailComposer)({
       from: this.config.from,
       to: msg.to,
       subject: msg.subject,
@@ -172,7 +188,7 @@ export class Mailer {
   private connect(aborted: Promise<never>): Promise<{ conn: SMTPConnection; lost: Promise<SmtpError> }> {
     const c = this.config;
     const timeout = c.connectionTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const conn = new SMTPConnection({
+    const conn = new (nodemailer().SMTPConnection)({
       host: c.host,
       port: c.port,
       secure: c.security === 'tls',
