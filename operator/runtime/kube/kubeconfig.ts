@@ -2,7 +2,6 @@
 // an explicit kubeconfig, then KUBECONFIG, then the in-cluster service account, then
 // ~/.kube/config. Written for the operator so that it needs neither
 // @kubernetes/client-node nor its dependency tree at run time (memory: see KubeClient).
-import { execFile } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -510,6 +509,8 @@ class ExecPlugin {
     const env: NodeJS.ProcessEnv = { ...process.env, KUBERNETES_EXEC_INFO: JSON.stringify(info) };
     for (const { name, value } of cfg.env) env[name] = value;
     const stdout = await new Promise<string>((resolveOut, reject) => {
+      // Loaded here, by the few who use exec plugins: node:child_process brings net, dgram and more.
+      const { execFile } = process.getBuiltinModule('node:child_process');
       execFile(cfg.command, cfg.args, { env, timeout: 60_000, maxBuffer: 4 << 20, encoding: 'utf8' }, (err, out, errOut) => {
         if (!err) return resolveOut(out);
         const e = err as NodeJS.ErrnoException & { killed?: boolean };
