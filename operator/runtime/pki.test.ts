@@ -38,6 +38,26 @@ describe('pki', () => {
     expect(days).toBeLessThanOrEqual(30);
   });
 
+  it.each([
+    ['a compressed IPv6 address', '2001:db8::42', 'IP Address:2001:DB8:0:0:0:0:0:42'],
+    ['an IPv6 address with an IPv4 tail', '::ffff:10.1.2.3', 'IP Address:0:0:0:0:0:FFFF:A01:203'],
+    ['a full IPv6 address', 'fe80:0:0:0:1:2:3:4', 'IP Address:FE80:0:0:0:1:2:3:4'],
+  ])('encodes %s as its 16 bytes', (_case, ip, shown) => {
+    const issued = issueCertificate({ ca, commonName: 'x', ipAddresses: [ip], usages: 'server', validityDays: 1 });
+    const cert = new X509Certificate(issued.certPEM);
+    expect(cert.subjectAltName).toBe(shown);
+    expect(cert.checkIP(ip)).toBe(ip);
+  });
+
+  it('names the issuer exactly as the CA names itself, with its key identifier', () => {
+    const issued = issueCertificate({ ca, commonName: 'x', usages: 'server', validityDays: 1 });
+    const cert = new X509Certificate(issued.certPEM);
+    const caCert = new X509Certificate(ca.certPEM);
+    expect(cert.issuer).toBe(caCert.subject);
+    expect(cert.checkIssued(caCert)).toBe(true);
+    expect(cert.toLegacyObject().ext_key_usage).toEqual(['1.3.6.1.5.5.7.3.1']);
+  });
+
   it('issues a client certificate with organizations', () => {
     const issued = issueCertificate({
       ca,
