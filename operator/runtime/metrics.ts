@@ -1,9 +1,24 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { getHeapStatistics } from 'node:v8';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { KubeClientHooks } from './kube/client.ts';
+
+// prom-client's index also loads its Pushgateway (http, https, zlib), its cluster
+// aggregation (cluster, child_process, dgram) and its default metrics (perf_hooks timers,
+// @opentelemetry/api): about 9 MB of RSS the operator does not use. The four classes it
+// uses come from their own modules; app.imports.test.ts pins this.
+const require = createRequire(import.meta.url);
+const prom = {
+  Registry: require('prom-client/lib/registry') as typeof Registry,
+  Counter: require('prom-client/lib/counter') as typeof Counter,
+  Gauge: require('prom-client/lib/gauge') as typeof Gauge,
+  Histogram: require('prom-client/lib/histogram') as typeof Histogram,
+};
 
 /** The operator's Prometheus metrics, on a registry of its own (no global state). */
 export class OperatorMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry = new prom.Registry();
   readonly reconcileTotal: Counter<'controller' | 'result'>;
   readonly reconcileErrors: Counter<'controller'>;
   readonly reconcileDuration: Histogram<'controller'>;
@@ -18,33 +33,33 @@ export class OperatorMetrics {
   readonly kubeRateLimiterWait: Histogram;
   readonly catalogWrites: Counter<'kind'>;
 
-  constructor(opts: { defaultMetrics?: boolean } = {}) {
+  constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.reconcileTotal = new Counter({ name: 'miniapps_reconcile_total', help: 'Reconciles by controller and result (success, requeue, error, terminal).', labelNames: ['controller', 'result'], registers });
-    this.reconcileErrors = new Counter({ name: 'miniapps_reconcile_errors_total', help: 'Reconciles that ended in an error, by controller.', labelNames: ['controller'], registers });
-    this.reconcileDuration = new Histogram({
+    this.reconcileTotal = new prom.Counter({ name: 'miniapps_reconcile_total', help: 'Reconciles by controller and result (success, requeue, error, terminal).', labelNames: ['controller', 'result'], registers });
+    this.reconcileErrors = new prom.Counter({ name: 'miniapps_reconcile_errors_total', help: 'Reconciles that ended in an error, by controller.', labelNames: ['controller'], registers });
+    this.reconcileDuration = new prom.Histogram({
       name: 'miniapps_reconcile_duration_seconds',
       help: 'Time spent in one reconcile, by controller.',
       labelNames: ['controller'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.queueDepth = new Gauge({ name: 'miniapps_workqueue_depth', help: 'Keys waiting in the work queue, by controller.', labelNames: ['controller'], registers });
-    this.inFlight = new Gauge({ name: 'miniapps_workqueue_in_flight', help: 'Keys being reconciled, by controller.', labelNames: ['controller'], registers });
-    this.watchRestarts = new Counter({ name: 'miniapps_watch_restarts_total', help: 'Watches restarted, by resource and reason (gone, error, stalled).', labelNames: ['resource', 'reason'], registers });
-    this.watchEvents = new Counter({ name: 'miniapps_watch_events_total', help: 'Watch events received, by resource and type.', labelNames: ['resource', 'type'], registers });
-    this.isLeader = new Gauge({ name: 'miniapps_leader', help: '1 while this process holds the leader Lease.', registers });
-    this.kubeRequests = new Counter({ name: 'miniapps_kube_requests_total', help: 'Attempts sent to the API server, by verb (WATCH for watches) and HTTP status (0: no answer).', labelNames: ['verb', 'code'], registers });
-    this.kubeRetries = new Counter({ name: 'miniapps_kube_request_retries_total', help: 'Requests sent again after a 429, or a 5xx with Retry-After, by verb and the status that caused it.', labelNames: ['verb', 'code'], registers });
-    this.kubeRetryWait = new Counter({ name: 'miniapps_kube_request_retry_wait_seconds_total', help: 'Time waited before retries, as the API server asked with Retry-After (capped).', registers });
-    this.kubeRateLimiterWait = new Histogram({
+    this.queueDepth = new prom.Gauge({ name: 'miniapps_workqueue_depth', help: 'Keys waiting in the work queue, by controller.', labelNames: ['controller'], registers });
+    this.inFlight = new prom.Gauge({ name: 'miniapps_workqueue_in_flight', help: 'Keys being reconciled, by controller.', labelNames: ['controller'], registers });
+    this.watchRestarts = new prom.Counter({ name: 'miniapps_watch_restarts_total', help: 'Watches restarted, by resource and reason (gone, error, stalled).', labelNames: ['resource', 'reason'], registers });
+    this.watchEvents = new prom.Counter({ name: 'miniapps_watch_events_total', help: 'Watch events received, by resource and type.', labelNames: ['resource', 'type'], registers });
+    this.isLeader = new prom.Gauge({ name: 'miniapps_leader', help: '1 while this process holds the leader Lease.', registers });
+    this.kubeRequests = new prom.Counter({ name: 'miniapps_kube_requests_total', help: 'Attempts sent to the API server, by verb (WATCH for watches) and HTTP status (0: no answer).', labelNames: ['verb', 'code'], registers });
+    this.kubeRetries = new prom.Counter({ name: 'miniapps_kube_request_retries_total', help: 'Requests sent again after a 429, or a 5xx with Retry-After, by verb and the status that caused it.', labelNames: ['verb', 'code'], registers });
+    this.kubeRetryWait = new prom.Counter({ name: 'miniapps_kube_request_retry_wait_seconds_total', help: 'Time waited before retries, as the API server asked with Retry-After (capped).', registers });
+    this.kubeRateLimiterWait = new prom.Histogram({
       name: 'miniapps_kube_rate_limiter_wait_seconds',
       help: 'Waits of requests for the client-side rate limit (--kube-api-qps, --kube-api-burst); requests that did not wait are not counted.',
       buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    this.catalogWrites = new Counter({ name: 'miniapps_catalog_writes_total', help: 'Catalog ConfigMaps written, by kind (live: a super app catalog rewritten; snapshot: a version frozen).', labelNames: ['kind'], registers });
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'miniapps_' });
+    this.catalogWrites = new prom.Counter({ name: 'miniapps_catalog_writes_total', help: 'Catalog ConfigMaps written, by kind (live: a super app catalog rewritten; snapshot: a version frozen).', labelNames: ['kind'], registers });
+    if (opts.processMetrics !== false) processMetrics(this.registry);
   }
 
   /** KubeClient hooks that count requests, retries and rate-limit waits here. */
@@ -58,4 +73,48 @@ export class OperatorMetrics {
       onThrottle: (waitMs) => this.kubeRateLimiterWait.observe(waitMs / 1000),
     };
   }
+}
+
+/**
+ * What prom-client's default metrics say about the process that matters for an operator
+ * (CPU, memory, heap against its limit, open files), read when scraped: no timers, no GC
+ * observers. The names are prom-client's, with the miniapps_ prefix.
+ */
+function processMetrics(registry: Registry): void {
+  const registers = [registry];
+  const gauge = (name: string, help: string, read: () => number) =>
+    new prom.Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  const startTime = Math.round(Date.now() / 1000 - process.uptime());
+  let cpuSeen = 0;
+  new prom.Counter({
+    name: 'miniapps_process_cpu_seconds_total',
+    help: 'Total user and system CPU time spent in seconds.',
+    registers,
+    collect() {
+      const { user, system } = process.cpuUsage();
+      const now = (user + system) / 1e6;
+      this.inc(now - cpuSeen);
+      cpuSeen = now;
+    },
+  });
+  gauge('miniapps_process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss());
+  gauge('miniapps_process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', () => startTime);
+  gauge('miniapps_process_open_fds', 'Number of open file descriptors.', () => {
+    try {
+      return readdirSync('/proc/self/fd').length - 1;
+    } catch {
+      return NaN;
+    }
+  });
+  gauge('miniapps_nodejs_heap_size_used_bytes', 'V8 heap used in bytes.', () => process.memoryUsage().heapUsed);
+  gauge('miniapps_nodejs_heap_size_total_bytes', 'V8 heap committed in bytes.', () => process.memoryUsage().heapTotal);
+  gauge('miniapps_nodejs_heap_size_limit_bytes', 'The V8 heap limit in bytes (from the memory limit of the container, see the README).', () => getHeapStatistics().heap_size_limit);
+  gauge('miniapps_nodejs_constrained_memory_bytes', 'The memory limit Node sees (cgroup or rlimit), 0 when there is none.', () => process.constrainedMemory());
 }
