@@ -1,40 +1,50 @@
 // The operator process must stay small: @kubernetes/client-node (+86 MB RSS) and undici
 // (+29 MB) are for tests and tools only, and so are TypeBox and the API's JSON schemas
 // (operator/api/common.ts and the kind modules): the operator takes its constants from
-// operator/api/constants.ts and only types from the rest. This loads operator/app.ts in a
-// fresh node with a resolve hook recording every module it resolves.
+// operator/api/constants.ts and only types from the rest. What else it would load at
+// start without needing it is pinned here too (the README's idle RSS): Node's bundled
+// undici (an ESM import of node:http reads its WebSocket getters), nodemailer before the
+// first email, a JavaScript X.509 library, prom-client's Pushgateway, cluster aggregation
+// and default metrics. This loads what operator/cli/main.ts loads (app.ts, its
+// configuration and logger) in a fresh node with a resolve hook recording every module it
+// resolves, and reports the built-in modules Node loaded.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const APP = pathToFileURL(fileURLToPath(new URL('./app.ts', import.meta.url))).href;
+const START_PATH = [APP, new URL('./runtime/config.ts', APP).href, new URL('./runtime/logger.ts', APP).href];
 const API = new URL('./api/', APP).href;
 
 const HOOK = `
 import { registerHooks } from 'node:module';
 const seen = new Set();
 registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); seen.add(r.url); return r; } });
-process.on('exit', () => process.stdout.write(JSON.stringify([...seen])));
+process.on('exit', () => process.stdout.write(JSON.stringify({ urls: [...seen], builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)) })));
 `;
 
-function modulesAppLoads(): string[] {
-  const res = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(HOOK)}`, '--input-type=module', '-e', `await import(${JSON.stringify(APP)});`], {
+function modulesAppLoads(): { urls: string[]; builtins: string[] } {
+  const res = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(HOOK)}`, '--input-type=module', '-e', START_PATH.map((u) => `await import(${JSON.stringify(u)});`).join(' ')], {
     encoding: 'utf8',
     timeout: 30_000,
   });
   expect(res.stderr).toBe('');
   expect(res.status).toBe(0);
-  const urls = JSON.parse(res.stdout) as string[];
-  // The hook works: it saw app.ts and the operator's own dependencies.
-  expect(urls).toContain(APP);
-  expect(urls.some((u) => u.includes('/node_modules/yaml/'))).toBe(true);
-  return urls;
+  const loaded = JSON.parse(res.stdout) as { urls: string[]; builtins: string[] };
+  // The hook works: it saw app.ts, the operator's own dependencies, CommonJS requires and Node's own modules.
+  expect(loaded.urls).toContain(APP);
+  expect(loaded.urls.some((u) => u.includes('/node_modules/yaml/'))).toBe(true);
+  expect(loaded.urls.some((u) => u.includes('/node_modules/prom-client/lib/registry.js'))).toBe(true);
+  expect(loaded.builtins).toContain('https');
+  return loaded;
 }
 
 describe('the operator process', () => {
   let urls: string[] = [];
+  let builtins: string[] = [];
+  const inPackage = (pkg: string) => urls.filter((u) => u.includes(`/node_modules/${pkg}/`));
   beforeAll(() => {
-    urls = modulesAppLoads();
+    ({ urls, builtins } = modulesAppLoads());
   });
 
   it('imports neither @kubernetes/client-node nor undici', () => {
@@ -42,7 +52,25 @@ describe('the operator process', () => {
   });
 
   it('imports neither TypeBox nor the schema builders (api/common.ts, the kind modules): of the API, only api/constants.ts and api/policies.ts (plain data)', () => {
-    expect(urls.filter((u) => u.includes('/node_modules/@sinclair/typebox/'))).toEqual([]);
+    expect(inPackage('@sinclair/typebox')).toEqual([]);
     expect(urls.filter((u) => u.startsWith(API)).sort()).toEqual([new URL('./constants.ts', API).href, new URL('./policies.ts', API).href]);
+  });
+
+  it("does not make Node load its bundled undici (an ESM import of node:http does: runtime/builtins.ts)", () => {
+    expect(builtins.filter((m) => m.includes('undici'))).toEqual([]);
+  });
+
+  it('loads nodemailer only to send the first email, and no JavaScript X.509 library (runtime/pki.ts uses node:crypto)', () => {
+    expect(inPackage('nodemailer')).toEqual([]);
+    expect(inPackage('node-forge')).toEqual([]);
+  });
+
+  it("takes from prom-client only its Registry, Counter, Gauge and Histogram: no Pushgateway, cluster aggregation, default metrics or @opentelemetry/api", () => {
+    expect(inPackage('prom-client').filter((u) => !/\/lib\/(registry|counter|gauge|histogram|metric|util|validation|exemplar)\.js$/.test(u))).toEqual([]);
+    expect(inPackage('@opentelemetry/api')).toEqual([]);
+  });
+
+  it('loads none of the built-in modules only those bring (cluster, child_process, dgram, zlib, perf_hooks)', () => {
+    expect(builtins.filter((m) => ['cluster', 'child_process', 'dgram', 'zlib', 'perf_hooks'].includes(m))).toEqual([]);
   });
 });
