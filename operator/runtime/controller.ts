@@ -159,35 +159,39 @@ export class Manager implements CacheSource {
   add(spec: ControllerSpec): WorkQueue {
     const queue = new WorkQueue({ baseDelayMs: this.opts.queue?.baseDelayMs, maxDelayMs: this.opts.queue?.maxDelayMs, retryBucket: this.retryBucket });
     const log = this.opts.log.child({ controller: spec.name });
-    const enqueue = (keys: string[], delayMs = 0) => {
-      for (const k of keys) delayMs > 0 ? queue.addAfter(k, delayMs) : queue.add(k);
+    /** Queues `keys`; `reason` ("<resource>:<event>") is what miniapps_reconcile_triggers_total counts the reconcile under. */
+    const enqueue = (keys: string[], reason: string, delayMs = 0) => {
+      for (const k of keys) delayMs > 0 ? queue.addAfter(k, delayMs, reason) : queue.add(k, reason);
       this.opts.metrics.queueDepth.set({ controller: spec.name }, queue.depth);
     };
     const own = this.opts.ownWrites;
     const ours = (o: AnyObject) => !!own?.has(o);
+    const forName = spec.for.resource.plural;
     this.cache(spec.for).addHandler({
-      onAdd: (o) => enqueue([keyOf(o)]),
+      onAdd: (o) => enqueue([keyOf(o)], `${forName}:add`),
       onUpdate: (old, o) => {
-        if (old !== o && ours(o)) return;
-        if (specOrMetaChanged(old, o) || !!spec.statusChanged?.(old, o)) enqueue([keyOf(o)]);
+        if (old === o) return enqueue([keyOf(o)], `${forName}:resync`);
+        if (ours(o)) return;
+        if (specOrMetaChanged(old, o) || !!spec.statusChanged?.(old, o)) enqueue([keyOf(o)], `${forName}:update`);
       },
-      onDelete: (o) => enqueue([keyOf(o)]),
+      onDelete: (o) => enqueue([keyOf(o)], `${forName}:delete`),
     });
     const owned = new Set<AnyCacheDecl>(spec.owns ?? []);
     const primary = spec.for.resource;
     const watches: Watch[] = [...(spec.owns ?? []).map((cache) => ({ cache, map: ownerKeys(primary.kind, primary.namespaced) })), ...(spec.watches ?? [])];
     for (const w of watches) {
       const delay = w.coalesceMs ?? 0;
+      const name = w.cache.resource.plural;
       // An owned object in the state our own write made is no news; its deletion always is.
       const skip = (o: AnyObject) => owned.has(w.cache) && ours(o);
       this.cache(w.cache).addHandler({
-        onAdd: (o) => !skip(o) && enqueue(w.map(o), delay),
+        onAdd: (o) => !skip(o) && enqueue(w.map(o), `${name}:add`, delay),
         onUpdate: (old, o) => {
-          if (old === o) return enqueue(w.map(o), delay); // resync
+          if (old === o) return enqueue(w.map(o), `${name}:resync`, delay);
           if (skip(o) || (w.changed && !w.changed(old, o))) return;
-          enqueue([...new Set([...w.map(old), ...w.map(o)])], delay);
+          enqueue([...new Set([...w.map(old), ...w.map(o)])], `${name}:update`, delay);
         },
-        onDelete: (o) => enqueue(w.map(o), delay),
+        onDelete: (o) => enqueue(w.map(o), `${name}:delete`, delay),
       });
     }
     const rc: RunningController = { spec, queue, log, workers: [] };
@@ -284,13 +288,14 @@ export class Manager implements CacheSource {
         queue.done(key);
         return;
       }
+      m.reconcileTriggers.inc({ controller: spec.name, trigger: queue.takeReason(key) });
       m.queueDepth.set({ controller: spec.name }, queue.depth);
       m.inFlight.set({ controller: spec.name }, queue.inFlight);
       const end = m.reconcileDuration.startTimer({ controller: spec.name });
       try {
         const res = await spec.reconciler.reconcile(key, { signal: this.work.signal });
         queue.forget(key);
-        if (res?.requeueAfterMs) queue.addAfter(key, res.requeueAfterMs);
+        if (res?.requeueAfterMs) queue.addAfter(key, res.requeueAfterMs, 'requeueAfter');
         m.reconcileTotal.inc({ controller: spec.name, result: res?.requeueAfterMs ? 'requeue' : 'success' });
       } catch (err) {
         m.reconcileErrors.inc({ controller: spec.name });

@@ -21,6 +21,7 @@ export class OperatorMetrics {
   readonly registry: Registry = new prom.Registry();
   readonly reconcileTotal: Counter<'controller' | 'result'>;
   readonly reconcileErrors: Counter<'controller'>;
+  readonly reconcileTriggers: Counter<'controller' | 'trigger'>;
   readonly reconcileDuration: Histogram<'controller'>;
   readonly queueDepth: Gauge<'controller'>;
   readonly inFlight: Gauge<'controller'>;
@@ -37,6 +38,12 @@ export class OperatorMetrics {
     const registers = [this.registry];
     this.reconcileTotal = new prom.Counter({ name: 'miniapps_reconcile_total', help: 'Reconciles by controller and result (success, requeue, error, terminal).', labelNames: ['controller', 'result'], registers });
     this.reconcileErrors = new prom.Counter({ name: 'miniapps_reconcile_errors_total', help: 'Reconciles that ended in an error, by controller.', labelNames: ['controller'], registers });
+    this.reconcileTriggers = new prom.Counter({
+      name: 'miniapps_reconcile_triggers_total',
+      help: 'Reconciles by controller and by what queued the key: "<resource>:<add|update|delete|resync>" of a watched object, requeueAfter, retry (after an error).',
+      labelNames: ['controller', 'trigger'],
+      registers,
+    });
     this.reconcileDuration = new prom.Histogram({
       name: 'miniapps_reconcile_duration_seconds',
       help: 'Time spent in one reconcile, by controller.',

@@ -87,4 +87,27 @@ describe('WorkQueue', () => {
     expect(drained).toBe(true);
     expect(await q.get()).toBeUndefined();
   });
+
+  it('says why each key was queued: the first reason while it waits, a new one once it was handed out', async () => {
+    const q = new WorkQueue({ baseDelayMs: 1 });
+    q.add('a', 'organizations:add');
+    q.add('a', 'namespaces:add'); // folded into the first
+    expect(await q.get()).toBe('a');
+    expect(q.takeReason('a')).toBe('organizations:add');
+    expect(q.isProcessing('a')).toBe(true);
+    q.add('a', 'roles:update'); // while in flight: queued again once done
+    q.done('a');
+    expect(await q.get()).toBe('a');
+    expect(q.takeReason('a')).toBe('roles:update');
+    q.addRateLimited('a');
+    q.done('a');
+    expect(q.isProcessing('a')).toBe(false);
+    expect(await q.get()).toBe('a');
+    expect(q.takeReason('a')).toBe('retry');
+    q.addAfter('a', 1, 'requeueAfter');
+    q.done('a');
+    expect(await q.get()).toBe('a');
+    expect(q.takeReason('a')).toBe('requeueAfter');
+    expect(q.takeReason('a')).toBe('unknown');
+  });
 });

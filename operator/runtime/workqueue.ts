@@ -36,6 +36,8 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  /** Why each key waits: the reason of the add that queued it (later adds of the same key are folded into it). */
+  private readonly reasons = new Map<string, string>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
   private readonly baseDelayMs: number;
@@ -60,9 +62,11 @@ export class WorkQueue {
     return this.processing.size;
   }
 
-  add(key: string): void {
+  /** Queues the key; `reason` says why (for metrics: takeReason), the first one wins while it waits. */
+  add(key: string, reason = 'unknown'): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    if (!this.reasons.has(key)) this.reasons.set(key, reason);
     if (this.processing.has(key)) return;
     const waiter = this.waiters.shift();
     if (waiter) {
@@ -75,16 +79,16 @@ export class WorkQueue {
   }
 
   /** Adds the key after a delay; an earlier pending delay for the same key wins. */
-  addAfter(key: string, delayMs: number): void {
+  addAfter(key: string, delayMs: number, reason = 'unknown'): void {
     if (this.shuttingDown) return;
-    if (delayMs <= 0) return this.add(key);
+    if (delayMs <= 0) return this.add(key, reason);
     const at = Date.now() + delayMs;
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
     if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
       this.timers.delete(key);
-      this.add(key);
+      this.add(key, reason);
     }, delayMs);
     this.timers.set(key, { at, timer });
   }
@@ -92,15 +96,27 @@ export class WorkQueue {
   /**
    * Requeues after the longer of this key's next backoff delay and the wait for a token of
    * the retry budget (client-go MaxOfRateLimiter: both are consulted, so the retry takes a
-   * token either way). Returns the delay.
+   * token either way); reason "retry". Returns the delay.
    */
   addRateLimited(key: string): number {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
     const perKey = Math.min(this.baseDelayMs * 2 ** (n - 1), this.maxDelayMs);
     const delay = Math.max(perKey, Math.ceil(this.retryBucket.reserve(this.now())));
-    this.addAfter(key, delay);
+    this.addAfter(key, delay, 'retry');
     return delay;
+  }
+
+  /** Why a key just handed out was queued; call once per get(). */
+  takeReason(key: string): string {
+    const reason = this.reasons.get(key) ?? 'unknown';
+    this.reasons.delete(key);
+    return reason;
+  }
+
+  /** Whether a worker holds the key now. */
+  isProcessing(key: string): boolean {
+    return this.processing.has(key);
   }
 
   numRequeues(key: string): number {
@@ -142,6 +158,7 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    this.reasons.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
     if (this.processing.size === 0) return Promise.resolve();
     return new Promise((resolve) => (this.drained = resolve));
