@@ -105,6 +105,8 @@ interface RunningController {
   queue: WorkQueue;
   log: Logger;
   workers: Promise<void>[];
+  /** Called when a reconcile of `key` ended, before the queue may hand the key out again. */
+  reconciled(key: string): void;
 }
 
 /**
@@ -166,13 +168,38 @@ export class Manager implements CacheSource {
     };
     const own = this.opts.ownWrites;
     const ours = (o: AnyObject) => !!own?.has(o);
+    /**
+     * A watch event can arrive before the answer to the write that caused it: while the
+     * reconcile that wrote is in flight, ours() cannot tell an event of its own writes
+     * from someone else's change yet. Such events wait for that reconcile to end (every
+     * answer is in by then) and queue the key again only if they are not ours.
+     */
+    const undecided = new Map<string, { obj: AnyObject; reason: string; delayMs: number }[]>();
+    const enqueueUnlessOurs = (keys: string[], o: AnyObject, reason: string, delayMs = 0) => {
+      if (ours(o)) return;
+      for (const k of keys) {
+        if (!queue.isProcessing(k)) {
+          enqueue([k], reason, delayMs);
+          continue;
+        }
+        let waiting = undecided.get(k);
+        if (!waiting) undecided.set(k, (waiting = []));
+        waiting.push({ obj: o, reason, delayMs });
+      }
+    };
+    const reconciled = (key: string) => {
+      const waiting = undecided.get(key);
+      if (!waiting) return;
+      undecided.delete(key);
+      const news = waiting.find((e) => !ours(e.obj));
+      if (news) enqueue([key], news.reason, news.delayMs);
+    };
     const forName = spec.for.resource.plural;
     this.cache(spec.for).addHandler({
       onAdd: (o) => enqueue([keyOf(o)], `${forName}:add`),
       onUpdate: (old, o) => {
         if (old === o) return enqueue([keyOf(o)], `${forName}:resync`);
-        if (ours(o)) return;
-        if (specOrMetaChanged(old, o) || !!spec.statusChanged?.(old, o)) enqueue([keyOf(o)], `${forName}:update`);
+        if (specOrMetaChanged(old, o) || !!spec.statusChanged?.(old, o)) enqueueUnlessOurs([keyOf(o)], o, `${forName}:update`);
       },
       onDelete: (o) => enqueue([keyOf(o)], `${forName}:delete`),
     });
@@ -183,18 +210,18 @@ export class Manager implements CacheSource {
       const delay = w.coalesceMs ?? 0;
       const name = w.cache.resource.plural;
       // An owned object in the state our own write made is no news; its deletion always is.
-      const skip = (o: AnyObject) => owned.has(w.cache) && ours(o);
+      const news = owned.has(w.cache) ? enqueueUnlessOurs : (keys: string[], _o: AnyObject, reason: string, delayMs?: number) => enqueue(keys, reason, delayMs);
       this.cache(w.cache).addHandler({
-        onAdd: (o) => !skip(o) && enqueue(w.map(o), `${name}:add`, delay),
+        onAdd: (o) => news(w.map(o), o, `${name}:add`, delay),
         onUpdate: (old, o) => {
           if (old === o) return enqueue(w.map(o), `${name}:resync`, delay);
-          if (skip(o) || (w.changed && !w.changed(old, o))) return;
-          enqueue([...new Set([...w.map(old), ...w.map(o)])], `${name}:update`, delay);
+          if (w.changed && !w.changed(old, o)) return;
+          news([...new Set([...w.map(old), ...w.map(o)])], o, `${name}:update`, delay);
         },
         onDelete: (o) => enqueue(w.map(o), `${name}:delete`, delay),
       });
     }
-    const rc: RunningController = { spec, queue, log, workers: [] };
+    const rc: RunningController = { spec, queue, log, workers: [], reconciled };
     this.controllers.push(rc);
     if (this.leading) this.startWorkers(rc);
     return queue;
@@ -310,6 +337,7 @@ export class Manager implements CacheSource {
         }
       } finally {
         end();
+        rc.reconciled(key);
         queue.done(key);
         m.inFlight.set({ controller: spec.name }, queue.inFlight);
       }

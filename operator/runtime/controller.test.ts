@@ -1,0 +1,107 @@
+// The Manager's event filtering, against a fake client whose watches the test feeds: a
+// watch event of the controller's own write can arrive before the answer to that write
+// (the watch and the request are separate connections), and must not reconcile again.
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { OwnWrites } from './apply.ts';
+import { Manager } from './controller.ts';
+import type { AnyObject, KubeClient, WatchEvent } from './kube/client.ts';
+import type { ResourceType } from './kube/resource.ts';
+import { OperatorMetrics } from './metrics.ts';
+
+const Widgets: ResourceType = { group: 'test.dev', version: 'v1', kind: 'Widget', plural: 'widgets', namespaced: false };
+const Parts: ResourceType = { group: 'test.dev', version: 'v1', kind: 'Part', plural: 'parts', namespaced: false };
+
+/** Lists nothing; each watch yields what the test pushes for its resource. */
+class FakeClient {
+  private readonly feeds = new Map<string, { queue: WatchEvent[]; wake?: () => void }>();
+
+  private feed(plural: string) {
+    let f = this.feeds.get(plural);
+    if (!f) this.feeds.set(plural, (f = { queue: [] }));
+    return f;
+  }
+
+  push(rt: ResourceType, ev: WatchEvent): void {
+    const f = this.feed(rt.plural);
+    f.queue.push(ev);
+    f.wake?.();
+  }
+
+  async listAll() {
+    return { items: [], metadata: { resourceVersion: '1' } };
+  }
+
+  async *watch<T extends AnyObject>(rt: ResourceType, opts: { signal: AbortSignal }): AsyncGenerator<WatchEvent<T>> {
+    const f = this.feed(rt.plural);
+    while (!opts.signal.aborted) {
+      const ev = f.queue.shift();
+      if (ev) {
+        yield ev as WatchEvent<T>;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        f.wake = resolve;
+        opts.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+  }
+}
+
+const widget = (name: string, rv: string): AnyObject => ({ apiVersion: 'test.dev/v1', kind: 'Widget', metadata: { name, uid: `w-${name}`, resourceVersion: rv } });
+const part = (owner: string, rv: string): AnyObject => ({
+  apiVersion: 'test.dev/v1',
+  kind: 'Part',
+  metadata: { name: `${owner}-part`, uid: `p-${owner}`, resourceVersion: rv, ownerReferences: [{ apiVersion: 'test.dev/v1', kind: 'Widget', name: owner, uid: `w-${owner}`, controller: true }] },
+});
+const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A Widget controller owning Parts, whose reconcile "writes" the widget's Part: the
+ * Part's watch event is delivered first, the write's answer (recorded in OwnWrites)
+ * only after it, unless `someoneElse` (then it is never the operator's).
+ */
+async function run(opts: { someoneElse?: boolean }) {
+  const client = new FakeClient();
+  const ownWrites = new OwnWrites();
+  const metrics = new OperatorMetrics({ processMetrics: false });
+  const manager = new Manager({ client: client as unknown as KubeClient, ownWrites, log: pino({ level: 'silent' }), metrics, defaultConcurrency: 1 });
+  const reconciled: string[] = [];
+  let writes = 0;
+  manager.add({
+    name: 'widget',
+    for: { name: 'widgets', resource: Widgets },
+    owns: [{ name: 'parts', resource: Parts }],
+    reconciler: {
+      async reconcile(key) {
+        reconciled.push(key);
+        if (writes++ > 0) return; // the Part is in place
+        const written = part(key, '2');
+        client.push(Parts, { type: 'ADDED', object: written });
+        await tick(); // the event is handled before the answer arrives
+        if (!opts.someoneElse) ownWrites.record(written);
+      },
+    },
+  });
+  void manager.start(() => {});
+  await manager.waitForSync();
+  client.push(Widgets, { type: 'ADDED', object: widget('a', '1') });
+  await tick(200);
+  await manager.stop();
+  const triggers = (await metrics.registry.getSingleMetricAsString('miniapps_reconcile_triggers_total')).split('\n').filter((l) => !l.startsWith('#'));
+  return { reconciled, triggers };
+}
+
+describe('Manager', () => {
+  it('does not reconcile again for the event of its own write that arrived before the write\'s answer', async () => {
+    const { reconciled, triggers } = await run({});
+    expect(reconciled).toEqual(['a']);
+    expect(triggers).toEqual(['miniapps_reconcile_triggers_total{controller="widget",trigger="widgets:add"} 1']);
+  });
+
+  it('reconciles again, after the reconcile in flight, when that event was someone else\'s change', async () => {
+    const { reconciled, triggers } = await run({ someoneElse: true });
+    expect(reconciled).toEqual(['a', 'a']);
+    expect(triggers).toContain('miniapps_reconcile_triggers_total{controller="widget",trigger="parts:add"} 1');
+  });
+});
