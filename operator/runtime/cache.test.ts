@@ -91,6 +91,35 @@ describe('Informer', () => {
       await client.close();
     }
   });
+
+  it('drops managedFields from every object, before a transform of its own, and lists page by page, each page stored before the next is read', async () => {
+    const log: string[] = [];
+    const withFields = (name: string) => ({ ...cm(name, '1'), metadata: { ...cm(name, '1').metadata, managedFields: [{ manager: 'kubectl' }] } });
+    server = createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      if (url.searchParams.get('watch')) return res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders();
+      const cont = url.searchParams.get('continue');
+      log.push(`page ${cont ?? 'first'} (limit ${url.searchParams.get('limit')})`);
+      const body = cont ? { items: [withFields('c')], metadata: { resourceVersion: '3' } } : { items: [withFields('a'), withFields('b')], metadata: { resourceVersion: '3', continue: 'more' } };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const client = new KubeClient({ server: `http://127.0.0.1:${(server.address() as { port: number }).port}`, rejectUnauthorized: true, source: 'test', headers: async () => ({}), refresh: () => {} });
+    const transform = (o: ReturnType<typeof cm>) => {
+      log.push(`store ${o.metadata.name}${'managedFields' in o.metadata ? ' with managedFields' : ''}`);
+      return o;
+    };
+    const inf = new Informer(client, { resource: Resources.ConfigMap, pageSize: 2, transform }, pino({ level: 'silent' }));
+    inf.start();
+    try {
+      await inf.synced;
+      expect(log).toEqual(['page first (limit 2)', 'store a', 'store b', 'page more (limit 2)', 'store c']);
+      expect(inf.list().map((o) => o.metadata.name)).toEqual(['a', 'b', 'c']);
+    } finally {
+      await inf.stop();
+      await client.close();
+    }
+  });
 });
 
 describe('declared caches', () => {

@@ -32,8 +32,14 @@ export interface InformerOptions<T> {
   watchTimeoutSeconds?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  /** Applied to every object before it is stored (default: drops managedFields). */
+  /**
+   * Applied to every object before it is stored, after metadata.managedFields is dropped
+   * (which every informer does: no controller reads it, and it is often the larger half
+   * of an object).
+   */
   transform?: (obj: T) => T;
+  /** Objects per page of a relist: each page is transformed before the next is read. */
+  pageSize?: number;
 }
 
 /**
@@ -81,9 +87,10 @@ export const keyOf = (obj: { metadata: { namespace?: string; name?: string } }):
   obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : (obj.metadata.name ?? '');
 
 const dropManagedFields = <T extends AnyObject>(obj: T): T => {
-  if (obj.metadata.managedFields) delete obj.metadata.managedFields;
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
   return obj;
 };
+const identity = <T>(obj: T): T => obj;
 
 /** Why a list or watch keeps failing, when the status says (a missing CRD, a missing permission). */
 export function likelyCause(err: unknown): string | undefined {
@@ -166,6 +173,8 @@ export class Informer<T extends AnyObject = AnyObject> implements CacheReader<T>
   private readonly client: KubeClient;
   private readonly log: Logger;
   private readonly opts: Required<Omit<InformerOptions<T>, 'namespace' | 'labelSelector'>> & Pick<InformerOptions<T>, 'namespace' | 'labelSelector'>;
+  /** What is stored of an object from the API server: without managedFields, then opts.transform. */
+  private readonly keep: (obj: T) => T;
   private readonly hooks: InformerHooks;
   private readonly store = new Map<string, T>();
   private readonly indexers = new Map<string, IndexFn<T>>();
@@ -193,9 +202,12 @@ export class Informer<T extends AnyObject = AnyObject> implements CacheReader<T>
       watchTimeoutSeconds: 300,
       backoffBaseMs: 200,
       backoffMaxMs: 30_000,
-      transform: dropManagedFields,
+      transform: identity,
+      pageSize: 500,
       ...opts,
     };
+    const transform = this.opts.transform;
+    this.keep = (obj) => transform(dropManagedFields(obj));
   }
 
   get name(): string {
@@ -308,17 +320,31 @@ export class Informer<T extends AnyObject = AnyObject> implements CacheReader<T>
     this.log.info({ reason, ...extra }, msg);
   }
 
+  /**
+   * Lists page by page, storing each page's objects (transformed) before reading the
+   * next: a relist of tens of thousands of objects never holds them all as the server
+   * sent them, which at a restart would be the process's memory peak.
+   */
   private async relist(): Promise<void> {
-    const list = await this.client.listAll<T>(this.resource, { namespace: this.opts.namespace, labelSelector: this.opts.labelSelector });
     const seen = new Set<string>();
-    for (const raw of list.items) {
-      const obj = this.opts.transform({ ...raw, apiVersion: apiVersionOf(this.resource), kind: this.resource.kind });
-      const key = keyOf(obj);
-      seen.add(key);
-      this.upsert(key, obj);
-    }
+    const apiVersion = apiVersionOf(this.resource);
+    let cont: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.client.list<T>(this.resource, { namespace: this.opts.namespace, labelSelector: this.opts.labelSelector, limit: this.opts.pageSize, continue: cont });
+      for (const raw of page.items) {
+        raw.apiVersion = apiVersion;
+        raw.kind = this.resource.kind;
+        const obj = this.keep(raw);
+        const key = keyOf(obj);
+        seen.add(key);
+        this.upsert(key, obj);
+      }
+      cont = page.metadata.continue || undefined;
+      resourceVersion = page.metadata.resourceVersion;
+    } while (cont);
     for (const [key, obj] of this.store) if (!seen.has(key)) this.remove(key, obj);
-    this.resourceVersion = list.metadata.resourceVersion;
+    this.resourceVersion = resourceVersion;
     if (!this.syncedFlag) {
       this.syncedFlag = true;
       this.resolveSynced();
@@ -366,7 +392,7 @@ export class Informer<T extends AnyObject = AnyObject> implements CacheReader<T>
           }
           throw new Error(`Watch error: ${status.message ?? JSON.stringify(status)}`);
         }
-        const obj = this.opts.transform(ev.object);
+        const obj = this.keep(ev.object);
         if (obj.metadata.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
         if (ev.type === 'BOOKMARK') continue;
         obj.apiVersion ??= apiVersionOf(this.resource);

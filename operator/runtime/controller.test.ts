@@ -28,7 +28,7 @@ class FakeClient {
     f.wake?.();
   }
 
-  async listAll() {
+  async list() {
     return { items: [], metadata: { resourceVersion: '1' } };
   }
 
