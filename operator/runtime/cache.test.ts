@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Informer, jittered } from './cache.ts';
+import { Informer, jittered, keepOnly } from './cache.ts';
 import { KubeClient } from './kube/client.ts';
 import { Resources } from './kube/resource.ts';
 
@@ -120,6 +120,19 @@ describe('Informer', () => {
       await client.close();
     }
   });
+
+  it('keepOnly shares equal labels, owners and fields between the objects it keeps', () => {
+    const owner = [{ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', name: 'o', uid: 'u', controller: true }];
+    const role = (name: string) => JSON.parse(JSON.stringify({ metadata: { name, namespace: 'ns', uid: name, resourceVersion: '1', labels: { team: 'a' }, ownerReferences: owner, annotations: { x: 'y' } }, rules: [{ verbs: ['get'] }], extra: 1 }));
+    const keep = keepOnly(['rules']);
+    const [a, b] = [keep(role('a')), keep(role('b'))] as { metadata: Record<string, unknown>; rules: unknown }[];
+    expect(a!.metadata.ownerReferences).toEqual(owner);
+    expect(a!.metadata.ownerReferences).toBe(b!.metadata.ownerReferences);
+    expect(a!.metadata.labels).toBe(b!.metadata.labels);
+    expect(a!.rules).toBe(b!.rules);
+    expect(a).not.toHaveProperty('extra');
+    expect(a!.metadata).not.toHaveProperty('annotations');
+  });
 });
 
 describe('declared caches', () => {
@@ -150,7 +163,7 @@ describe('waiting for caches', () => {
     const { OperatorMetrics } = await import('./metrics.ts');
     const { ApiError } = await import('./errors.ts');
     const client = {
-      listAll: async () => {
+      list: async () => {
         throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
       },
     };
@@ -173,7 +186,7 @@ describe('Informer resync', () => {
     try {
       // A client that lists one object and then watches quietly until stopped.
       const client = {
-        listAll: async () => ({ items: [cm('a', '1')], metadata: { resourceVersion: '1' } }),
+        list: async () => ({ items: [cm('a', '1')], metadata: { resourceVersion: '1' } }),
         async *watch(_rt: unknown, opts: { signal: AbortSignal }) {
           await new Promise((r) => opts.signal.addEventListener('abort', r, { once: true }));
         },
