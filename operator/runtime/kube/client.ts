@@ -594,9 +594,11 @@ function send(a: SendArgs): Promise<Exchange> {
     req.on('response', (res) => {
       responded = true;
       if (a.stream) return resolve({ res });
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ res, text: Buffer.concat(chunks).toString('utf8') }));
+      // Decoded as it arrives: a list of thousands of objects becomes one string, never
+      // first one Buffer of its size (which glibc's heap would keep after it is freed).
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ res, text }));
       res.on('error', fail);
       res.on('close', () => {
         if (!res.complete) fail(new Error(`${what()}: the connection closed before the answer was complete`));
