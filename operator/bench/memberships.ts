@@ -8,7 +8,7 @@ import { RESEND_LIMIT_PER_ORG, RESEND_MIN_INTERVAL_MS, membershipConditions, pla
 import { administratorCheck, countMembers } from '../controllers/organization/checks.ts';
 import { memberAccess, organizationClusterAccess } from '../domain/rbac.ts';
 import { DEFAULT_SETTINGS } from '../domain/settings.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Annotations, CONFIRM_DELETE_VALUE, Kinds } from '../controllers/shared.ts';
 import { Mailer } from '../invitations/mailer.ts';
 import { accessGrantedEmail } from '../invitations/message.ts';
 import { ObjectWriter } from '../runtime/apply.ts';
@@ -22,7 +22,9 @@ import { ApiServerMetrics, requestDelta } from './apiserver.ts';
 import type { RequestCounts } from './apiserver.ts';
 import { convergence } from './converge.ts';
 import { metricSum, pool, seconds, sleep } from './measure.ts';
+import type { MetricSet } from './measure.ts';
 import { removeOperatorWebhook, startOperator } from './operator.ts';
+import type { BenchOperator } from './operator.ts';
 import { PHASE_LABEL, RUN_LABEL, isReady as isOrganizationReady, operatorNamespace, orgBody, perOrg, profileSection, round, writeAsOrganizationController, writesPerOrg } from './organizations.ts';
 import type { BenchContext, Figure, Scenario, ScenarioResult } from './scenario.ts';
 
@@ -40,7 +42,7 @@ const selector = (ctx: BenchContext, phase: string) => `${RUN_LABEL}=${ctx.runId
 const condition = (m: Membership, type: string) => m.status?.conditions?.find((c) => c.type === type)?.status;
 
 /** Active, Ready and notified, as of the current generation. */
-const isActive = (m: Membership): boolean =>
+export const isActive = (m: Membership): boolean =>
   m.status?.phase === 'Active' &&
   m.status.observedGeneration === m.metadata.generation &&
   condition(m, MembershipConditions.Ready) === 'True' &&
@@ -49,7 +51,7 @@ const isActive = (m: Membership): boolean =>
 /** The k-th Membership goes to organization k mod O: every organization fills up at once, its administrator (member 0) first. */
 const place = (ctx: BenchContext, k: number) => ({ org: k % sizes(ctx).orgs, member: Math.floor(k / sizes(ctx).orgs) });
 
-function memberBody(ctx: BenchContext, phase: string, namespace: string, i: number): ObjectBody & Membership {
+export function memberBody(ctx: BenchContext, phase: string, namespace: string, i: number): ObjectBody & Membership {
   const role: Role = i === 0 ? 'OrganizationAdministrator' : 'MiniAppDeveloper';
   return {
     apiVersion: 'miniapps.dev/v1alpha1',
@@ -59,12 +61,16 @@ function memberBody(ctx: BenchContext, phase: string, namespace: string, i: numb
   };
 }
 
-/** On a cluster that outlives the bench: the run's Organizations without their finalizers (no operator runs to honour them); namespaces and memberships follow by garbage collection. */
-async function deleteRun(ctx: BenchContext): Promise<void> {
+/**
+ * On a cluster that outlives the bench: the run's Organizations without their finalizers
+ * (no operator runs to honour them) and confirmed for deletion (the admission policy asks
+ * for it); namespaces and memberships follow by garbage collection.
+ */
+export async function deleteRun(ctx: BenchContext): Promise<void> {
   const orgs = await ctx.client.listAll<Organization>(Kinds.Organization, { labelSelector: `${RUN_LABEL}=${ctx.runId}` });
   await pool(orgs.items.length, ctx.concurrency, async (i) => {
     const name = orgs.items[i]!.metadata.name!;
-    await ctx.client.patch(Kinds.Organization, name, undefined, { metadata: { finalizers: null } });
+    await ctx.client.patch(Kinds.Organization, name, undefined, { metadata: { finalizers: null, annotations: { [Annotations.confirmDelete]: CONFIRM_DELETE_VALUE } } });
     await ctx.client.delete(Kinds.Organization, name);
   });
   await ctx.client.delete(Resources.Namespace, operatorNamespace(ctx));
@@ -96,7 +102,7 @@ function emailFigures(smtp: TestSmtpServer, members: Membership[], expected: num
   };
 }
 
-interface OperatorPhase {
+export interface MembershipsOperatorPhase {
   seconds: number;
   orgCountsSeconds: number;
   createSeconds: number;
@@ -107,17 +113,38 @@ interface OperatorPhase {
   distinctMessageIds: number;
   exactEmails: boolean;
   writesPerMember: number;
+  /** The operator's RSS with the organizations Ready, settled, before the first Membership; and after all are Active, settled. */
+  rssBeforeMembersMB: number;
+  rssAfterMembersMB: number;
+  /** With --trace-gc: the live heap at V8's last full collection before those samples. */
+  liveHeapBeforeMembersMB?: number;
+  liveHeapAfterMembersMB?: number;
+  /** The operator's /metrics then. */
+  metricsBeforeMembers: MetricSet;
+  metrics: MetricSet;
   figures: Figure[];
 }
 
-async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics, smtp: TestSmtpServer): Promise<OperatorPhase> {
+export interface MembershipsOperatorOptions {
+  /** Runs once the operator is ready, before anything is created (the scale scenario measures its restart there). */
+  afterStart?: (op: BenchOperator) => Promise<void>;
+  /** Node options of the operator (--trace-gc for its live heap). */
+  nodeFlags?: string[];
+  /** How long to wait before the samples taken around the Memberships (default 5 s). */
+  settleMs?: number;
+}
+
+export async function membershipsOperatorPhase(ctx: BenchContext, api: ApiServerMetrics, smtp: TestSmtpServer, opts: MembershipsOperatorOptions = {}): Promise<MembershipsOperatorPhase> {
   const { orgs, members } = sizes(ctx);
   const namespace = operatorNamespace(ctx);
   const op = await startOperator(ctx, namespace, {
     args: invitationFlags(smtp.port),
+    nodeFlags: opts.nodeFlags,
   });
+  const settleMs = opts.settleMs ?? IDLE_MS;
   ctx.defer('remove the operator webhook', () => removeOperatorWebhook(ctx.client, namespace));
   const atReady = op.sample();
+  await opts.afterStart?.(op);
 
   // Setup, not timed: the organizations, Ready.
   ctx.log(`[memberships] operator ready (pid ${op.pid}); creating ${orgs} Organizations`);
@@ -140,7 +167,10 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics, smtp: Tes
   })();
 
   ctx.log(`[memberships] creating ${ctx.n} Memberships (${orgs} × ${members}, acceptance Automatic), ${ctx.concurrency} in flight`);
+  await sleep(settleMs); // settled: what the organizations cost is not counted as the memberships'
   const atStart = op.sample();
+  const liveHeapBeforeMembersMB = op.liveHeapMB();
+  const metricsBeforeMembers = await op.metrics();
   const requestsBefore = await api.requestCounts();
   const t0 = performance.now();
   const active = convergence<Membership>(ctx.client, Kinds.Membership, {
@@ -174,8 +204,9 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics, smtp: Tes
   const total = seconds(t0, tActive);
   ctx.log(`[memberships] all ${ctx.n} Active in ${total.toFixed(2)}s (member counts after ${seconds(t0, tCounted).toFixed(2)}s); idle for ${IDLE_MS / 1000}s`);
   const requestsAfter = await api.requestCounts();
-  await sleep(IDLE_MS);
+  await sleep(settleMs);
   const afterIdle = op.sample();
+  const liveHeapAfterMembersMB = op.liveHeapMB();
   const metrics = await op.metrics();
   await op.stop();
   const all = (await ctx.client.listAll<Membership>(Kinds.Membership, { labelSelector: selector(ctx, 'operator') })).items;
@@ -202,6 +233,12 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics, smtp: Tes
     distinctMessageIds: mail.distinctMessageIds,
     exactEmails: mail.exact,
     writesPerMember: calls.writesPerMember,
+    rssBeforeMembersMB: atStart.rssMB,
+    rssAfterMembersMB: afterIdle.rssMB,
+    liveHeapBeforeMembersMB,
+    liveHeapAfterMembersMB,
+    metricsBeforeMembers,
+    metrics,
     figures: [
       { label: 'first create → all Active', value: round(total), unit: 's' },
       { label: 'creates done after', value: round(createSeconds), unit: 's' },
@@ -276,7 +313,7 @@ async function writeOrganizationMembers(writer: ObjectWriter, org: Organization,
   await writer.applyStatus(Kinds.Organization, org, { ...org.status, members: counts, observedGeneration: gen, conditions: setConditions(org.status?.conditions, conditions, gen, new Date()) });
 }
 
-async function floorPhase(ctx: BenchContext, api: ApiServerMetrics, smtp: TestSmtpServer) {
+export async function membershipsFloorPhase(ctx: BenchContext, api: ApiServerMetrics, smtp: TestSmtpServer) {
   const { orgs } = sizes(ctx);
   const writer = new ObjectWriter(ctx.client);
   const organizations: Organization[] = [];
@@ -326,14 +363,14 @@ export const memberships: Scenario = {
     if (!ctx.disposableCluster) ctx.defer('delete the bench Organizations', () => deleteRun(ctx));
     const opSmtp = await TestSmtpServer.start();
     ctx.defer('stop the operator phase SMTP server', () => opSmtp.stop());
-    const op = await operatorPhase(ctx, api, opSmtp);
+    const op = await membershipsOperatorPhase(ctx, api, opSmtp);
     await opSmtp.stop();
     await removeOperatorWebhook(ctx.client, operatorNamespace(ctx));
     await sleep(1000); // the API server drops the webhook from its configuration asynchronously
     ctx.log('[memberships] floor phase: the same writes and emails from a plain client loop, no operator');
     const floorSmtp = await TestSmtpServer.start();
     ctx.defer('stop the floor SMTP server', () => floorSmtp.stop());
-    const floor = await floorPhase(ctx, api, floorSmtp);
+    const floor = await membershipsFloorPhase(ctx, api, floorSmtp);
     await floorSmtp.stop();
     const ratio = op.seconds / floor.seconds;
     const table: ScenarioResult['table'] = [

@@ -6,6 +6,7 @@
 //                              [--scenario=organizations] [--cpu-prof[=DIR]]
 //   node operator/cli/bench.ts --scenario=memberships [--orgs=20] [--members=100] [...]
 //   node operator/cli/bench.ts --scenario=catalogs [--orgs=50] [--miniapps=5000] [...]
+//   node operator/cli/bench.ts --scenario=scale [--orgs=10000] [--member-orgs=200] [--members=100] [...]
 //
 // Starts a local control plane (etcd + kube-apiserver + kube-controller-manager, crds/
 // installed) unless --kubeconfig names an existing cluster. Prints a table, then as the
@@ -19,12 +20,13 @@ import { catalogs } from '../bench/catalogs.ts';
 import { DEFAULT_CONCURRENCY } from '../bench/operator.ts';
 import { memberships } from '../bench/memberships.ts';
 import { organizations } from '../bench/organizations.ts';
+import { scale } from '../bench/scale.ts';
 import type { BenchContext, Scenario, ScenarioResult } from '../bench/scenario.ts';
 import { errorMessage } from '../runtime/errors.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { ControlPlane, REPO_ROOT } from '../testenv/controlplane.ts';
 
-const SCENARIOS: Record<string, Scenario> = Object.fromEntries([organizations, memberships, catalogs].map((s) => [s.name, s]));
+const SCENARIOS: Record<string, Scenario> = Object.fromEntries([organizations, memberships, catalogs, scale].map((s) => [s.name, s]));
 
 /** Every scenario's own size flags, e.g. --orgs of memberships. */
 const SIZE_FLAGS = Object.values(SCENARIOS).flatMap((s) => Object.entries(s.sizes ?? {}).map(([flag, d]) => ({ scenario: s.name, flag, ...d })));

@@ -23,6 +23,8 @@ export interface OperatorProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Wait for the "Operator started" line (default true). */
   waitForStart?: boolean;
+  /** More flags for node itself, after OPERATOR_NODE_FLAGS (e.g. --trace-gc, which NODE_OPTIONS may not carry). */
+  nodeFlags?: string[];
 }
 
 /**
@@ -69,6 +71,7 @@ export class OperatorProcess {
   private constructor(opts: OperatorProcessOptions) {
     const args = [
       ...OPERATOR_NODE_FLAGS,
+      ...(opts.nodeFlags ?? []),
       MAIN,
       `--kubeconfig=${opts.kubeconfig}`,
       `--namespace=${opts.namespace}`,
