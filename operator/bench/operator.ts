@@ -32,7 +32,7 @@ export async function startOperator(ctx: BenchContext, namespace: string, opts: 
   const env: NodeJS.ProcessEnv = {};
   if (ctx.cpuProfDir) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${ctx.cpuProfDir}`.trim();
   // The operator starts as from the image: its modules' stripped and compiled code already in the cache.
-  warmCompileCache();
+  warmCompileCache(opts.nodeFlags);
   const op = await OperatorProcess.start({
     kubeconfig: ctx.kubeconfig,
     namespace,
