@@ -10,7 +10,7 @@ import { Resources } from '../../runtime/kube/resource.ts';
 import type { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
 import { FakeWorld } from '../testing.ts';
 import { Kinds } from '../shared.ts';
-import { OrganizationReconciler } from './controller.ts';
+import { OrganizationReconciler, membershipMattersToOrganization } from './controller.ts';
 
 const now = new Date('2026-12-01T00:00:00Z');
 let caches: MemoryCaches;
@@ -109,4 +109,18 @@ describe('OrganizationReconciler, one step', () => {
     expect(condition('AdministratorActive')).toMatchObject({ status: 'False', reason: 'NoActiveAdministrator' });
     expect(condition('Ready')).toMatchObject({ status: 'True' });
   });
+});
+
+describe('which Membership changes reconcile the Organization', () => {
+  const m = (status: Record<string, unknown>, meta: Record<string, unknown> = {}) =>
+    ({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', metadata: { name: 'm', namespace: 'org-acme', generation: 1, ...meta }, spec: { user: 'a@x.io', role: 'Developer' }, status }) as never;
+  const base = { phase: 'Invited', invitation: { sentAt: '2026-12-01T00:00:00Z' } };
+  it.each([
+    ['a spec change', m(base), m(base, { generation: 2 }), true],
+    ['a phase change', m(base), m({ ...base, phase: 'Active' }), true],
+    ['an acceptance', m(base), m({ ...base, acceptedAt: '2026-12-01T00:01:00Z' }), true],
+    ['a deletion started', m(base), m(base, { deletionTimestamp: '2026-12-01T00:02:00Z' }), true],
+    ['invitation bookkeeping', m(base), m({ ...base, invitation: { sentAt: '2026-12-01T00:03:00Z', recentResends: ['x'] } }), false],
+    ['its conditions', m(base), m({ ...base, conditions: [{ type: 'Ready', status: 'False' }] }), false],
+  ])('%s: %s', (_what, a, b, expected) => expect(membershipMattersToOrganization(a, b)).toBe(expected));
 });
