@@ -72,6 +72,13 @@ export class ApiKeyReconciler implements Reconciler {
     }
     const fields = keyFields(k, now, issued);
     if (fields.secretName) await this.grantOwner(k, fields);
+    // A previous key whose grace period ended (dropped now, or replaced by a rotation, which
+    // comes only after that end): its Secret goes before status stops naming it, so a kill in
+    // between only repeats the delete, and no Secret is left behind.
+    const dropped = k.status?.previousKey;
+    if (dropped?.secretName && dropped.secretName !== fields.previousKey?.secretName && dropped.secretName !== fields.secretName) {
+      await this.deps.store.delete(Resources.Secret, dropped.secretName, k.metadata.namespace);
+    }
     const written = await this.writeStatus(k, fields, valid, owner);
     if (issued && written) {
       const what = plan.kind === 'issue' && plan.rotation ? ApiKeyReasons.KeyRotated : ApiKeyReasons.KeyIssued;

@@ -157,10 +157,12 @@ export function keyFields(k: ApiKey, now: Date, issued?: IssuedKey): KeyFields {
   let previousKey: KeyFields['previousKey'];
   if (s.keyId && s.fingerprint && (s.rotationRevision ?? 0) < issued.revision) {
     // The previous key works for the grace period after the new one took over: from the
-    // rotation's due time, or the new key's creation if that came later.
+    // rotation's due time, or the new key's creation if that came later. It is recorded
+    // even without a grace period (valid until the rotation): its Secret is deleted when
+    // the next reconcile drops it, never before the new key is recorded.
     const due = rotationDue(k)?.getTime() ?? Date.parse(issued.createdAt);
     const validUntil = Math.max(due, Date.parse(issued.createdAt)) + durationMs(k.spec.rotation?.gracePeriod);
-    if (validUntil > now.getTime()) previousKey = strip({ keyId: s.keyId, fingerprint: s.fingerprint, secretName: s.secretName, validUntil: rfc3339(new Date(validUntil)) }) as KeyFields['previousKey'];
+    previousKey = strip({ keyId: s.keyId, fingerprint: s.fingerprint, secretName: s.secretName, validUntil: rfc3339(new Date(validUntil)) }) as KeyFields['previousKey'];
   }
   return strip({
     keyId: issued.keyId,
@@ -215,6 +217,8 @@ export function nextWake(k: ApiKey, fields: KeyFields, now: Date, active: boolea
   if (expiry) times.push(expiry.getTime());
   if (fields.previousKey) times.push(Date.parse(fields.previousKey.validUntil));
   if (active && k.spec.rotation && fields.createdAt) times.push(Date.parse(fields.createdAt) + durationMs(k.spec.rotation.period));
+  // A previous key past its grace period is dropped (and its Secret deleted) by the next reconcile.
+  if (fields.previousKey && Date.parse(fields.previousKey.validUntil) <= now.getTime()) return 100;
   const future = times.filter((t) => t > now.getTime());
   if (future.length === 0) return undefined;
   // A little after the second: verification refuses from that instant on, status follows.
