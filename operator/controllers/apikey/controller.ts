@@ -80,10 +80,10 @@ export class ApiKeyReconciler implements Reconciler {
       await this.deps.store.delete(Resources.Secret, dropped.secretName, k.metadata.namespace);
     }
     const written = await this.writeStatus(k, fields, valid, owner);
-    if (issued && written) {
-      const what = plan.kind === 'issue' && plan.rotation ? ApiKeyReasons.KeyRotated : ApiKeyReasons.KeyIssued;
+    // A rotation is news (the holder must pick up the new key); the first key is in status and KeyIssued.
+    if (issued && written && plan.kind === 'issue' && plan.rotation) {
       const grace = fields.previousKey ? `; the previous key ${fields.previousKey.keyId} works until ${fields.previousKey.validUntil}` : '';
-      this.deps.recorder.event(k, 'Normal', what, `Key ${fields.prefix} (revision ${issued.revision}) issued into Secret ${issued.secretName}${grace}`);
+      this.deps.recorder.event(k, 'Normal', ApiKeyReasons.KeyRotated, `Key ${fields.prefix} (revision ${issued.revision}) issued into Secret ${issued.secretName}${grace}`);
     }
     const after = nextWake(k, fields, now, isValid && owner.status === 'True');
     return after ? { requeueAfterMs: after } : undefined;

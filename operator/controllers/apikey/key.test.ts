@@ -30,7 +30,7 @@ describe('parseKey', () => {
   const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'a' ? 'b' : 'a') + s.slice(i + 1);
 
   it('accepts a key and returns its id and fingerprint', () => {
-    expect(parseKey(token)).toEqual({ ok: true, keyId, fingerprint });
+    expect(parseKey(token)).toMatchObject({ ok: true, keyId, fingerprint, digest: Buffer.from(fingerprint, 'hex') });
   });
 
   it.each<[string, string, RegExp]>([

@@ -63,7 +63,7 @@ export function generateKey(random: (n: number) => Buffer = randomBytes): Genera
   return { token, keyId, fingerprint: fingerprintOf(token) };
 }
 
-export type ParsedKey = { ok: true; keyId: string; fingerprint: string } | { ok: false; reason: string };
+export type ParsedKey = { ok: true; keyId: string; fingerprint: string; /** The same SHA-256, as bytes (for constant-time comparison). */ digest: Buffer } | { ok: false; reason: string };
 
 /**
  * Checks a presented key's shape and checksum (no lookup): a tampered, mistyped or
@@ -77,13 +77,14 @@ export function parseKey(token: string): ParsedKey {
     return { ok: false, reason: `the API key is ${why}: a key is ${KEY_LENGTH} characters, ${API_KEY_PREFIX}, 16 hex digits, _ and 49 letters or digits` };
   }
   if (checksum(token.slice(0, -CHECKSUM_CHARS)) !== m[3]) return { ok: false, reason: 'the API key fails its checksum: it was mistyped or tampered with' };
-  return { ok: true, keyId: m[1]!, fingerprint: fingerprintOf(token) };
+  const digest = createHash('sha256').update(token, 'utf8').digest();
+  return { ok: true, keyId: m[1]!, fingerprint: digest.toString('hex'), digest };
 }
 
-/** Compares two hex fingerprints in constant time. */
-export function sameFingerprint(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
+/** Compares two fingerprints (hex, or SHA-256 bytes) in constant time. */
+export function sameFingerprint(a: string | Buffer, b: string | Buffer): boolean {
+  const x = typeof a === 'string' ? Buffer.from(a, 'hex') : a;
+  const y = typeof b === 'string' ? Buffer.from(b, 'hex') : b;
   return x.length === 32 && y.length === 32 && timingSafeEqual(x, y);
 }
 

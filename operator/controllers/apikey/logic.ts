@@ -47,31 +47,54 @@ export interface OwnerProblem {
   problem: string;
 }
 
+/** Where the owner stands, without words: what verification asks at every call. */
+export type OwnerStatus =
+  | { may: true; as: 'member'; org: Organization; member: Membership }
+  | { may: true; as: 'provisioner'; org?: Organization }
+  | { may: false; as: 'notProvisioner' | 'noOrganization' }
+  | { may: false; as: 'suspended' | 'notActive' | 'notMember'; org: Organization };
+
 /**
  * Whether the owner may hold a key here now: in an organization's namespace an active
  * member of that organization or a provisioning administrator; in the operator's own
- * namespace a provisioning administrator only; anywhere else nobody. Returns the
- * description of an owner who may, or the problem.
+ * namespace a provisioning administrator only; anywhere else nobody.
  */
+export function ownerStatus(k: ApiKey, lookup: OwnerLookup, operatorNamespace: string): OwnerStatus {
+  const owner = k.spec.owner;
+  const ns = k.metadata.namespace!;
+  if (ns === operatorNamespace) return lookup.isProvisioningAdministrator(owner) ? { may: true, as: 'provisioner' } : { may: false, as: 'notProvisioner' };
+  const org = lookup.organizationOf(ns);
+  if (!org) return { may: false, as: 'noOrganization' };
+  const m = lookup.memberByEmail(ns, owner);
+  if (m && isActiveMember(m)) return { may: true, as: 'member', org, member: m };
+  if (lookup.isProvisioningAdministrator(owner)) return { may: true, as: 'provisioner', org };
+  if (m?.spec.suspended) return { may: false, as: 'suspended', org };
+  return { may: false, as: m ? 'notActive' : 'notMember', org };
+}
+
+/** The owner's standing in words: who they are to the platform, or what is wrong and how to fix it. */
 export function ownerStanding(k: ApiKey, lookup: OwnerLookup, operatorNamespace: string): { ok: true; who: string } | ({ ok: false } & OwnerProblem) {
   const owner = k.spec.owner;
   const ns = k.metadata.namespace!;
-  const provisioner = lookup.isProvisioningAdministrator(owner);
+  const st = ownerStatus(k, lookup, operatorNamespace);
   const no = (reason: string, problem: string) => ({ ok: false as const, reason, problem });
-  if (ns === operatorNamespace) {
-    return provisioner
-      ? { ok: true, who: `${owner} is a provisioning administrator` }
-      : no(ApiKeyReasons.NotProvisioningAdministrator, `${owner} is not a provisioning administrator (PlatformConfig spec.provisioningAdministrators.users), and keys in namespace ${ns} are for provisioning administrators only`);
-  }
-  const org = lookup.organizationOf(ns);
-  if (!org) return no(ApiKeyReasons.NotAnOrganizationNamespace, `namespace ${ns} belongs to no Organization: create ApiKeys in an organization's namespace, or in ${operatorNamespace} for provisioning administrators`);
-  const m = lookup.memberByEmail(ns, owner);
-  if (m && isActiveMember(m)) return { ok: true, who: `${owner} is an active ${m.spec.role} of Organization ${org.metadata.name}` };
-  if (provisioner) return { ok: true, who: `${owner} is a provisioning administrator` };
   const only = 'a key can be held only by an active member of the organization or a provisioning administrator';
-  if (m?.spec.suspended) return no(ApiKeyReasons.OwnerSuspended, `${owner} is suspended in Organization ${org.metadata.name} (${only})`);
-  if (m) return no(ApiKeyReasons.OwnerNotActive, `${owner} has not accepted the invitation to Organization ${org.metadata.name} yet (${only})`);
-  return no(ApiKeyReasons.OwnerNotMember, `${owner} is not a member of Organization ${org.metadata.name} (${only}); add a Membership for ${owner}, or create the key for a member`);
+  switch (st.as) {
+    case 'member':
+      return { ok: true, who: `${owner} is an active ${st.member.spec.role} of Organization ${st.org.metadata.name}` };
+    case 'provisioner':
+      return { ok: true, who: `${owner} is a provisioning administrator` };
+    case 'notProvisioner':
+      return no(ApiKeyReasons.NotProvisioningAdministrator, `${owner} is not a provisioning administrator (PlatformConfig spec.provisioningAdministrators.users), and keys in namespace ${ns} are for provisioning administrators only`);
+    case 'noOrganization':
+      return no(ApiKeyReasons.NotAnOrganizationNamespace, `namespace ${ns} belongs to no Organization: create ApiKeys in an organization's namespace, or in ${operatorNamespace} for provisioning administrators`);
+    case 'suspended':
+      return no(ApiKeyReasons.OwnerSuspended, `${owner} is suspended in Organization ${st.org.metadata.name} (${only})`);
+    case 'notActive':
+      return no(ApiKeyReasons.OwnerNotActive, `${owner} has not accepted the invitation to Organization ${st.org.metadata.name} yet (${only})`);
+    case 'notMember':
+      return no(ApiKeyReasons.OwnerNotMember, `${owner} is not a member of Organization ${st.org.metadata.name} (${only}); add a Membership for ${owner}, or create the key for a member`);
+  }
 }
 
 /** OwnerActive: the owner may hold the key now, or why the key is disabled. */

@@ -11,8 +11,17 @@ import type { CacheReader } from '../../runtime/cache.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import { parseKey, sameFingerprint } from './key.ts';
-import { expiryOf, ownerCheck, validityCheck } from './logic.ts';
+import { expiryOf, ownerStanding, ownerStatus, validityCheck } from './logic.ts';
 import type { OwnerLookup } from './logic.ts';
+
+/** What verification needs of an ApiKey, computed once per version of it (the cache replaces the object on every change). */
+interface Derived {
+  expiryMs?: number;
+  expiresAt?: string;
+  current?: Buffer;
+  previous?: Buffer;
+  previousUntilMs?: number;
+}
 
 /** Who a valid key authenticates as, and what it may be used for. */
 export interface KeyIdentity {
@@ -49,6 +58,7 @@ export class KeyVerifier {
   private readonly lookup: VerifierLookup;
   private readonly clock: Clock;
   private readonly operatorNamespace: string;
+  private readonly derived = new WeakMap<ApiKey, Derived>();
 
   constructor(keys: CacheReader<ApiKey>, lookup: VerifierLookup, clock: Clock, operatorNamespace: string) {
     this.keys = keys;
@@ -57,27 +67,46 @@ export class KeyVerifier {
     this.operatorNamespace = operatorNamespace;
   }
 
-  /** Whether `token` is a key that works now (for `scope`, when given), and whose it is. */
+  private derive(k: ApiKey): Derived {
+    let d = this.derived.get(k);
+    if (!d) {
+      const s = k.status;
+      const expiry = expiryOf(k);
+      d = {
+        expiryMs: expiry?.getTime(),
+        expiresAt: expiry ? rfc3339(expiry) : undefined,
+        current: s?.fingerprint ? Buffer.from(s.fingerprint, 'hex') : undefined,
+        previous: s?.previousKey?.fingerprint ? Buffer.from(s.previousKey.fingerprint, 'hex') : undefined,
+        previousUntilMs: s?.previousKey ? Date.parse(s.previousKey.validUntil) : undefined,
+      };
+      this.derived.set(k, d);
+    }
+    return d;
+  }
+
+  /** Whether `token` is a key that works now (for `scope`, when given), and whose it is. Words are built only for a refusal. */
   verify(token: string, scope?: string): Verdict {
     const parsed = parseKey(token);
     if (!parsed.ok) return parsed;
-    const now = this.clock.now();
+    const nowMs = this.clock.now().getTime();
     for (const k of this.keys.byIndex(Index.keyId, parsed.keyId)) {
       const s = k.status;
-      const current = s?.keyId === parsed.keyId && !!s.fingerprint && sameFingerprint(s.fingerprint, parsed.fingerprint);
-      const previous = !current && s?.previousKey?.keyId === parsed.keyId && sameFingerprint(s.previousKey.fingerprint, parsed.fingerprint);
+      const d = this.derive(k);
+      const current = s?.keyId === parsed.keyId && !!d.current && sameFingerprint(d.current, parsed.digest);
+      const previous = !current && s?.previousKey?.keyId === parsed.keyId && !!d.previous && sameFingerprint(d.previous, parsed.digest);
       if (!current && !previous) continue;
-      const what = `API key ${parsed.keyId} (ApiKey ${k.metadata.namespace}/${k.metadata.name})`;
-      if (k.metadata.deletionTimestamp) return { ok: false, reason: `${what} is being deleted` };
-      const validity = validityCheck(k, now);
-      if (!validity.valid) return { ok: false, reason: `${what}: ${validity.condition.message}` };
-      if (previous && Date.parse(s!.previousKey!.validUntil) <= now.getTime()) {
-        return { ok: false, reason: `${what} was rotated out: the grace period after its rotation ended at ${s!.previousKey!.validUntil}; use the key in Secret ${s!.secretName}` };
+      const what = () => `API key ${parsed.keyId} (ApiKey ${k.metadata.namespace}/${k.metadata.name})`;
+      if (k.metadata.deletionTimestamp) return { ok: false, reason: `${what()} is being deleted` };
+      if (k.spec.revoked || (d.expiryMs !== undefined && d.expiryMs <= nowMs)) return { ok: false, reason: `${what()}: ${validityCheck(k, new Date(nowMs)).condition.message}` };
+      if (previous && d.previousUntilMs! <= nowMs) {
+        return { ok: false, reason: `${what()} was rotated out: the grace period after its rotation ended at ${s!.previousKey!.validUntil}; use the key in Secret ${s!.secretName}` };
       }
-      const owner = ownerCheck(k, this.lookup, this.operatorNamespace);
-      if (owner.status !== 'True') return { ok: false, reason: `${what} is disabled: ${owner.message}` };
-      if (scope !== undefined && !scopeAllows(k.spec.scopes, scope)) return { ok: false, reason: `${what} does not have the scope ${scope} (spec.scopes: ${k.spec.scopes!.join(', ')})` };
-      const expiry = expiryOf(k);
+      const owner = ownerStatus(k, this.lookup, this.operatorNamespace);
+      if (!owner.may) {
+        const standing = ownerStanding(k, this.lookup, this.operatorNamespace);
+        return { ok: false, reason: `${what()} is disabled: ${standing.ok ? 'its owner changed meanwhile' : standing.problem}` };
+      }
+      if (scope !== undefined && !scopeAllows(k.spec.scopes, scope)) return { ok: false, reason: `${what()} does not have the scope ${scope} (spec.scopes: ${k.spec.scopes!.join(', ')})` };
       return {
         ok: true,
         identity: {
@@ -85,10 +114,10 @@ export class KeyVerifier {
           owner: k.spec.owner,
           namespace: k.metadata.namespace!,
           name: k.metadata.name,
-          organization: this.lookup.organizationOf(k.metadata.namespace)?.metadata.name,
+          organization: owner.org?.metadata.name,
           keyId: parsed.keyId,
           scopes: k.spec.scopes ?? [],
-          ...(expiry ? { expiresAt: rfc3339(expiry) } : {}),
+          ...(d.expiresAt ? { expiresAt: d.expiresAt } : {}),
           previous,
         },
       };
