@@ -33,11 +33,11 @@ import type { KeyIdentity, KeyVerifier } from './verify.ts';
 export const AUTHENTICATE_PATH = '/authenticate';
 export const VERIFY_PATH = '/verify';
 
-const JSON_TYPE = { 'content-type': 'application/json' };
-
-function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function reply(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...JSON_TYPE, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers }).end(text);
+  const h: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' };
+  if (headers) for (const k in headers) h[k] = headers[k]!;
+  res.writeHead(status, h).end(text);
 }
 
 /** The `user` of a TokenReview answer for a key: the owner, no groups of its own (the API server adds system:authenticated), the key in `extra`. */
@@ -190,18 +190,34 @@ const DEFAULT_ADDRESS_LIMIT: RateLimit = { perMinute: 600, burst: 100 };
 /** A small request body, read without an async iterator (the verify endpoint's hot path). */
 function smallBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      text += chunk;
-      if (text.length > limit) {
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
         req.destroy();
-        reject(new Error(`Request body larger than ${limit} bytes`));
+        return reject(new Error(`Request body larger than ${limit} bytes`));
       }
+      if (!first) first = chunk;
+      else (more ??= [first]).push(chunk);
     });
-    req.on('end', () => resolve(text));
+    req.on('end', () => resolve(more ? Buffer.concat(more).toString('utf8') : (first?.toString('utf8') ?? '')));
     req.on('error', reject);
   });
+}
+
+/**
+ * The SHA-256 of the caller's token, remembered per connection while the connection sends
+ * the same token (a gateway's keep-alive connection does, request after request).
+ */
+const lastToken = new WeakMap<object, { token: string; hash: string }>();
+function tokenHash(req: IncomingMessage, token: string): string {
+  const seen = lastToken.get(req.socket);
+  if (seen?.token === token) return seen.hash;
+  const hash = sha256(token);
+  lastToken.set(req.socket, { token, hash });
+  return hash;
 }
 
 /** The verify endpoint's handler: the caller first, then its rate limit, then the key. */
@@ -267,7 +283,7 @@ export function verifyHandler(opts: { verifier: KeyVerifier; callers: CallerAuth
       req.resume();
       return reply(res, 401, { error: 'Authenticate with your ServiceAccount token: Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer' });
     }
-    const hash = sha256(token);
+    const hash = tokenHash(req, token);
     const known = callers.cached(hash);
     if (known) return answer(req, res, known);
     const admitted = perAddress.take(clientKey(req.socket.remoteAddress));
