@@ -189,6 +189,20 @@ describe.skipIf(!webhook)('kubectl --token with an API key, on the real API serv
     await eventually(async () => (await withKey(token, ['auth', 'whoami'])).exitCode === 0, { timeoutMs: 15_000, describe: 'the key working again' });
   });
 
+  it("a removed owner's key is refused within seconds", async () => {
+    const leaver = `leaver@${org}.example`;
+    await admin.create(Kinds.Membership, { metadata: { name: 'leaver', namespace: ns }, spec: { email: leaver, role: 'MiniAppReviewer', acceptance: 'Automatic' } });
+    await eventually(() => createKey(ns, 'leaver', { owner: leaver }, leaver), { describe: "the leaver's key accepted" });
+    const { token } = await activeKey(ns, 'leaver');
+    expect((await withKey(token, ['auth', 'whoami'])).exitCode).toBe(0);
+    await admin.delete(Kinds.Membership, 'leaver', ns);
+    const t0 = Date.now();
+    await refusedWithin(token, "the removed owner's key refused");
+    expect(Date.now() - t0).toBeLessThan(API_SERVER_REUSE_MS + 1_000);
+    const k = await waitForKey(admin, ns, 'leaver', (x) => x.status?.phase === 'Disabled', 'Disabled');
+    expect(k.status?.conditions?.find((c) => c.type === 'OwnerActive')).toMatchObject({ status: 'False', reason: 'OwnerNotMember' });
+  });
+
   it('rotates on schedule: a new key in a new Secret, the previous one accepted through the grace period, then refused', async () => {
     await createKey(ns, 'rotating', { owner: DEV, rotation: { period: '8s', gracePeriod: '4s' } }, DEV);
     const first = await activeKey(ns, 'rotating');
