@@ -25,9 +25,13 @@ export class Domain {
     return this.platformConfigs.getByName(PLATFORM_CONFIG_NAME);
   }
 
-  /** The platform settings as the PlatformConfig `default` says, defaults filled in. */
+  private lastSettings?: { of: PlatformConfig | undefined; settings: PlatformSettings };
+
+  /** The platform settings as the PlatformConfig `default` says, defaults filled in (computed once per version of it). */
   settings(): PlatformSettings {
-    return settingsOf(this.platformConfigs.getByName(PLATFORM_CONFIG_NAME)?.spec);
+    const pc = this.platformConfigs.getByName(PLATFORM_CONFIG_NAME);
+    if (this.lastSettings?.of !== pc || !this.lastSettings) this.lastSettings = { of: pc, settings: settingsOf(pc?.spec) };
+    return this.lastSettings.settings;
   }
 
   /** The Organization whose namespace this is (as recorded in its status), if any. */

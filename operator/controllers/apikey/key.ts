@@ -38,9 +38,15 @@ export function base62(bytes: Uint8Array, length: number): string {
   return out.padStart(length, '0');
 }
 
+/** CRC32 of the key's body in 6 base62 digits (62^6 > 2^32), without BigInt: it is on the verification path. */
 function checksum(body: string): string {
-  const c = crc32(body);
-  return base62(Uint8Array.of(c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff), CHECKSUM_CHARS);
+  let c = crc32(body);
+  let out = '';
+  for (let i = 0; i < CHECKSUM_CHARS; i++) {
+    out = ALPHABET[c % 62] + out;
+    c = Math.floor(c / 62);
+  }
+  return out;
 }
 
 /** SHA-256 of the key, hex: its fingerprint, the only form of it kept outside its Secret. */
