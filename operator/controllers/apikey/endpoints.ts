@@ -14,9 +14,9 @@
 //
 // Keys and tokens are never logged: only key ids and callers' user names.
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { http } from '../../runtime/builtins.ts';
 import { API_KEY_PREFIX, API_KEY_VERIFY_SUBRESOURCE, ApiKeyExtra, GROUP, KUBERNETES_SCOPE } from '../../api/constants.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { systemClock } from '../../runtime/clock.ts';
@@ -309,7 +309,7 @@ export class VerifyServer implements ModuleListener {
 
   constructor(address: { host: string; port: number }, handler: RouteHandler) {
     this.address = address;
-    this.server = createServer((req, res) => {
+    this.server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === VERIFY_PATH) return handler(req, res);
       if (path === '/healthz') return void res.writeHead(200).end('ok');

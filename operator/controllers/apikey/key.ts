@@ -9,7 +9,6 @@
 // Only the SHA-256 of a key (its fingerprint) is kept outside its Secret: a hash of 256
 // random bits reveals nothing of them, so verification needs ApiKey objects only.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import { API_KEY_PREFIX } from '../../api/constants.ts';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -38,9 +37,13 @@ export function base62(bytes: Uint8Array, length: number): string {
   return out.padStart(length, '0');
 }
 
+/** node:zlib's crc32, loaded with the first key (zlib is not on the operator's start path: app.imports.test.ts). */
+let zlibCrc32: ((data: string) => number) | undefined;
+const crc32 = () => (zlibCrc32 ??= process.getBuiltinModule('node:zlib').crc32);
+
 /** CRC32 of the key's body in 6 base62 digits (62^6 > 2^32), without BigInt: it is on the verification path. */
 function checksum(body: string): string {
-  let c = crc32(body);
+  let c = crc32()(body);
   let out = '';
   for (let i = 0; i < CHECKSUM_CHARS; i++) {
     out = ALPHABET[c % 62] + out;
