@@ -140,6 +140,11 @@ describe('ApiKeyReconciler, one step', () => {
     expect(current().status?.phase).toBe('Revoked');
     expect(cond('Ready')).toMatchObject({ status: 'False', reason: 'Revoked' });
     expect(cond('Stalled')).toMatchObject({ status: 'True', reason: 'Revoked' });
+    // Nothing holds the key any longer: its Secret is gone, status keeps only what identifies it.
+    expect(store.peek(Resources.Secret, 'ci-r0', NS)).toBeUndefined();
+    expect(current().status).toMatchObject({ keyId: issued[0]!.keyId, fingerprint: issued[0]!.fingerprint });
+    expect(current().status?.secretName).toBeUndefined();
+    expect(cond('KeyIssued')).toMatchObject({ status: 'False', reason: 'Revoked' });
   });
 
   it('expires at expiresAt, to the second, and says when it wakes up for it', async () => {

@@ -72,12 +72,13 @@ export class ApiKeyReconciler implements Reconciler {
     }
     const fields = keyFields(k, now, issued);
     if (fields.secretName) await this.grantOwner(k, fields);
-    // A previous key whose grace period ended (dropped now, or replaced by a rotation, which
-    // comes only after that end): its Secret goes before status stops naming it, so a kill in
+    // A Secret that status names now and will not after this reconcile (a previous key whose
+    // grace period ended, dropped now or replaced by a rotation, which comes only after that
+    // end; the keys of a revoked ApiKey) goes before status stops naming it, so a kill in
     // between only repeats the delete, and no Secret is left behind.
-    const dropped = k.status?.previousKey;
-    if (dropped?.secretName && dropped.secretName !== fields.previousKey?.secretName && dropped.secretName !== fields.secretName) {
-      await this.deps.store.delete(Resources.Secret, dropped.secretName, k.metadata.namespace);
+    const kept = new Set([fields.secretName, fields.previousKey?.secretName]);
+    for (const name of [k.status?.secretName, k.status?.previousKey?.secretName]) {
+      if (name && !kept.has(name)) await this.deps.store.delete(Resources.Secret, name, k.metadata.namespace);
     }
     const written = await this.writeStatus(k, fields, valid, owner);
     // A rotation is news (the holder must pick up the new key); the first key is in status and KeyIssued.

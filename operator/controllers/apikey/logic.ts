@@ -174,6 +174,9 @@ export function keyFields(k: ApiKey, now: Date, issued?: IssuedKey): KeyFields {
   const expiresAt = expiry ? rfc3339(expiry) : undefined;
   if (!issued) {
     if (!s.keyId) return expiresAt ? { expiresAt } : {};
+    // Revoked is for good (a CRD rule): nothing will ever accept its keys again, so no
+    // Secret holds them any longer; status keeps what identifies the key, for audits.
+    if (k.spec.revoked) return strip({ keyId: s.keyId, prefix: s.prefix, fingerprint: s.fingerprint, createdAt: s.createdAt, expiresAt, rotationRevision: s.rotationRevision });
     const previous = s.previousKey && Date.parse(s.previousKey.validUntil) > now.getTime() ? s.previousKey : undefined;
     return strip({ keyId: s.keyId, prefix: s.prefix, fingerprint: s.fingerprint, createdAt: s.createdAt, expiresAt, rotationRevision: s.rotationRevision, secretName: s.secretName, previousKey: previous });
   }
@@ -214,6 +217,9 @@ export function phaseOf(k: ApiKey, valid: ConditionInput, owner: ConditionInput,
 /** KeyIssued: the current revision's key is in its Secret and recorded, or why not. */
 export function issuedCheck(fields: KeyFields, valid: ConditionInput, owner: ConditionInput, owners: string): ConditionInput {
   const type = ApiKeyConditions.KeyIssued;
+  if (fields.keyId && !fields.secretName) {
+    return { type, status: 'False', reason: ApiKeyReasons.Revoked, message: `Key ${fields.prefix} (revision ${fields.rotationRevision ?? 0}) was revoked and its Secret deleted; create a new ApiKey for a new key` };
+  }
   if (fields.keyId) {
     return { type, status: 'True', reason: ApiKeyReasons.KeyIssued, message: `Key ${fields.prefix} (revision ${fields.rotationRevision ?? 0}) is in Secret ${fields.secretName}, readable by ${owners} only` };
   }
