@@ -44,12 +44,12 @@ export function luaLiteral(value: unknown): string {
 }
 
 /** The chart's Argo CD health script of each object's kind, run on it, in order. */
-export function argoHealth(lua: string, objects: readonly { kind: string }[]): ArgoHealth[] {
+export function argoHealth(lua: string, objects: readonly { kind?: string }[]): ArgoHealth[] {
   const dir = mkdtempSync(join(tmpdir(), 'argo-health-'));
   try {
     const runner = [
       // One line per object: status, a tab, the message with its newlines escaped.
-      ...objects.map((o) => `obj = ${luaLiteral(o)}\nlocal hs = dofile(${luaLiteral(join(CHART_DIR, healthScriptPath(o.kind)))})\nprint(hs.status .. "\\t" .. string.gsub(hs.message or "", "\\n", " "))`),
+      ...objects.map((o) => `obj = ${luaLiteral(o)}\nlocal hs = dofile(${luaLiteral(join(CHART_DIR, healthScriptPath(o.kind ?? "")))})\nprint(hs.status .. "\\t" .. string.gsub(hs.message or "", "\\n", " "))`),
     ].map((chunk) => `do\n${chunk}\nend`).join('\n');
     const file = join(dir, 'runner.lua');
     writeFileSync(file, runner);
