@@ -1,5 +1,6 @@
 // Every kind's module, registered by the Operator (app.ts). A new kind is a folder with
 // its module.ts, and one line here.
+import { apiKeyModule } from './apikey/module.ts';
 import { membershipModule } from './membership/module.ts';
 import { miniAppModule } from './miniapp/module.ts';
 import { miniAppReviewModule } from './miniappreview/module.ts';
@@ -8,4 +9,4 @@ import { organizationModule } from './organization/module.ts';
 import { platformConfigModule } from './platformconfig/module.ts';
 import { superAppModule } from './superapp/module.ts';
 
-export const MODULES: readonly OperatorModule[] = [platformConfigModule, organizationModule, membershipModule, superAppModule, miniAppModule, miniAppReviewModule];
+export const MODULES: readonly OperatorModule[] = [platformConfigModule, organizationModule, membershipModule, superAppModule, miniAppModule, miniAppReviewModule, apiKeyModule];

@@ -73,6 +73,8 @@ export class OperatorProcess {
   publicPort = 0;
   /** The validating webhook's port, when it listens. */
   webhookPort = 0;
+  /** The plain HTTP verify endpoint's port, when it listens. */
+  verifyPort = 0;
 
   private constructor(opts: OperatorProcessOptions) {
     const args = [
@@ -84,6 +86,7 @@ export class OperatorProcess {
       '--http-bind-address=127.0.0.1:0',
       '--webhook-bind-address=127.0.0.1:0',
       '--public-bind-address=127.0.0.1:0',
+      '--verify-bind-address=127.0.0.1:0',
       ...FAST_LEADER_ELECTION,
       ...(opts.args ?? []),
     ];
@@ -104,6 +107,7 @@ export class OperatorProcess {
             this.healthPort = parsed.port as number;
             this.publicPort = (parsed.publicPort as number | undefined) ?? 0;
             this.webhookPort = (parsed.webhookPort as number | undefined) ?? 0;
+            this.verifyPort = (parsed.verifyPort as number | undefined) ?? 0;
           }
         } catch {
           this.stderr.push(line);
