@@ -69,21 +69,24 @@ afterAll(async () => {
 
 describe.skipIf(!kstatusBin || !lua)('health of objects the operator reconciled, as Flux and Argo CD read it', () => {
   it('each kind converges to Ready, and reads Current and Healthy', async () => {
+    // The platform's settings (the ApiKey admission policy reads them as its params).
+    if (!(await admin.get<PlatformConfig>(Kinds.PlatformConfig, 'default'))) await admin.create(Kinds.PlatformConfig, { metadata: { name: 'default' }, spec: {} });
     await admin.create<Organization>(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Health Inc', capabilities: { superApps: true, miniApps: true } } });
     seen.converged.push(await settled(Kinds.Organization, org, undefined, readyTrue, 'the Organization Ready'));
     await admin.create<Membership>(Kinds.Membership, { metadata: { name: 'admin', namespace: ns }, spec: { email: `admin@${id}.example`, role: 'OrganizationAdministrator', acceptance: 'Automatic' } });
     await admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: ns }, spec: { displayName: 'Wallet', reviewPolicy: 'SameOrganization' } });
     await admin.create(Kinds.MiniApp, { metadata: { name: 'finder', namespace: ns }, spec: { appName: 'finder', type: 'WebService', superApps: [{ name: 'wallet' }], versions: [{ name: '1.0.0' }], publishedVersion: '1.0.0' } });
-    await admin.create(Kinds.MiniAppReview, { metadata: { name: 'finder-1.0.0', namespace: ns }, spec: { miniApp: { organization: org, name: 'finder' }, superApp: 'wallet', version: '1.0.0', decision: 'Approved' } });
     seen.converged.push(await settled(Kinds.Membership, 'admin', ns, readyTrue, 'the Membership Ready'));
     seen.converged.push(await settled(Kinds.SuperApp, 'wallet', ns, readyTrue, 'the SuperApp Ready'));
     seen.converged.push(await settled(Kinds.MiniApp, 'finder', ns, readyTrue, 'the MiniApp Ready'));
+    // Created once what they name is known to the operator (its webhook reads its caches).
+    await admin.create(Kinds.MiniAppReview, { metadata: { name: 'finder-1.0.0', namespace: ns }, spec: { miniApp: { organization: org, name: 'finder' }, superApp: 'wallet', version: '1.0.0', decision: 'Approved' } });
+    await admin.create(Kinds.ApiKey, { metadata: { name: 'bot', namespace: ns }, spec: { owner: `admin@${id}.example`, description: 'Health bot', ttl: '720h' } });
     seen.converged.push(await settled(Kinds.MiniAppReview, 'finder-1.0.0', ns, readyTrue, 'the MiniAppReview Ready'));
-    const pc = await admin.get<PlatformConfig>(Kinds.PlatformConfig, 'default');
-    if (!pc) await admin.create(Kinds.PlatformConfig, { metadata: { name: 'default' }, spec: {} });
+    seen.converged.push(await settled(Kinds.ApiKey, 'bot', ns, readyTrue, 'the ApiKey Ready'));
     seen.converged.push(await settled(Kinds.PlatformConfig, 'default', undefined, readyTrue, 'the PlatformConfig Ready'));
 
-    expect(seen.converged.map((o) => o.kind).sort()).toEqual(['Membership', 'MiniApp', 'MiniAppReview', 'Organization', 'PlatformConfig', 'SuperApp']);
+    expect(seen.converged.map((o) => o.kind).sort()).toEqual(['ApiKey', 'Membership', 'MiniApp', 'MiniAppReview', 'Organization', 'PlatformConfig', 'SuperApp']);
     expect(kstatus(kstatusBin!, seen.converged).map((r) => [r.kind, r.status])).toEqual(seen.converged.map((o) => [o.kind, 'Current']));
     expect(argoHealth(lua!, seen.converged).map((r, i) => [seen.converged[i]!.kind, r.status])).toEqual(seen.converged.map((o) => [o.kind, 'Healthy']));
   });
