@@ -147,6 +147,8 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     helm('upgrade', release, CHART, '--namespace', ns, '--reuse-values', '--set', 'replicaCount=2', '--set', 'logLevel=debug');
     const deployment = await getJson<{ spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } }>('deployment', fullname, '-n', ns);
     expect(deployment!.spec.replicas).toBe(2);
+    // Two replicas: a PodDisruptionBudget keeps one through a drain.
+    expect((await getJson<{ spec: { minAvailable: number } }>('poddisruptionbudget', fullname, '-n', ns))?.spec.minAvailable).toBe(1);
     expect(deployment!.spec.template.spec.containers[0]!.args).toContain('--log-level=debug');
     expect((await getJson<{ data: Record<string, string> }>('secret', `${fullname}-webhook-tls`, '-n', ns))!.data['ca.crt']).toBe(caBefore);
 
@@ -239,6 +241,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     const left: string[] = [];
     for (const o of others) if (await present(o)) left.push(`${o.kind} ${o.metadata.name}`);
     expect(left).toEqual([]);
+    expect(await getJson('poddisruptionbudget', fullname, '-n', ns)).toBeUndefined();
     expect(await admin.get<Organization>(Kinds.Organization, org)).toBeDefined();
     expect(await admin.get<Membership>(Kinds.Membership, 'admin', `org-${org}`)).toBeDefined();
   });
