@@ -26,9 +26,8 @@ export interface OperatorProcessOptions {
   waitForStart?: boolean;
   /** More flags for node itself, after OPERATOR_NODE_FLAGS (e.g. --trace-gc, which NODE_OPTIONS may not carry). */
   nodeFlags?: string[];
-  /** The operator's entry point (default: this checkout's operator/cli/main.ts), e.g. in a directory laid out as the image. */
+  /** Another copy of operator/cli/main.ts to run (the image's layout), and the directory it runs in. */
   main?: string;
-  /** Its working directory (default: this process's). */
   cwd?: string;
 }
 
