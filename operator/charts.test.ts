@@ -5,11 +5,11 @@
 // shows; it grants no escalate, bind on one ClusterRole only, no Secrets or ConfigMaps
 // cluster-wide, and covers every role the operator writes. When a `helm` binary is found
 // ($HELM, the one `npm run tools:build` builds, or PATH), `helm lint` and `helm
-// template` run too; .ci/run builds it, so they run in CI.
+// template` run too; .ci/run builds it, and with CI set a missing helm fails the file
+// (testenv/tools.ts). chart-options.test.ts lints and renders every documented value.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { isMap, isScalar, isSeq, parse, parseAllDocuments, parseDocument } from 'yaml';
@@ -26,6 +26,7 @@ import { provisioningAccess } from './controllers/platformconfig/rbac.ts';
 import { grants, uncovered } from './domain/rbac-coverage.ts';
 import type { Permission } from './domain/rbac-coverage.ts';
 import { RBAC_GROUP } from './domain/rbac-types.ts';
+import { findTool } from './testenv/tools.ts';
 import type { PolicyRule } from './domain/rbac-types.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -55,25 +56,7 @@ function declared(node: Schema, path = ''): [string, Schema][] {
   });
 }
 
-/**
- * $HELM (an error if it names no file), else the helm of `npm run tools:build`
- * (hack/tools/build.sh links <cache>/tools/bin to the pinned build), else one on PATH.
- */
-function helmBinary(): string | undefined {
-  const { HELM, MINIAPPS_CACHE_DIR, PATH } = process.env;
-  if (HELM) {
-    if (!existsSync(HELM)) throw new Error(`HELM=${HELM}: no such file`);
-    return HELM;
-  }
-  const cache = MINIAPPS_CACHE_DIR || join(homedir(), '.cache/miniapps-operator');
-  for (const dir of [join(cache, 'tools/bin'), ...(PATH ?? '').split(delimiter)]) {
-    if (dir && existsSync(join(dir, 'helm'))) return join(dir, 'helm');
-  }
-  console.warn('charts.test.ts: helm lint and helm template skipped: no helm in $HELM, the cache or PATH (npm run tools:build)');
-  return undefined;
-}
-
-const helm = helmBinary();
+const helm = findTool('helm');
 /** A helm built without hack/tools/build.sh's ldflags (`go install`) assumes Kubernetes 1.20, older than the chart's kubeVersion. */
 const KUBE_VERSION = ['--kube-version', '1.35.0'];
 

@@ -10,6 +10,21 @@
 # is interrupted leaves nothing behind that looks finished.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+# Without Go, say what is missing and the ways on, instead of `go: command not found`.
+if ! command -v go >/dev/null 2>&1; then
+  cat >&2 <<'EOF'
+The local control plane (etcd, kube-apiserver, kube-controller-manager, kubectl) is
+built from source, and Go is not installed (no `go` on PATH). Either:
+  - install Go 1.25 or later (Debian: apt-get install golang-go; a newer toolchain that
+    a pin needs is fetched from the Go module proxy by itself), then run this again; or
+  - use a cluster you already have: `npm run demo -- --kubeconfig=PATH`, or
+    `TEST_KUBECONFIG=PATH npm test` (the tests still run kubectl: point
+    MINIAPPS_CONTROLPLANE_BIN_DIR at a directory with kubectl, etcd, kube-apiserver
+    and kube-controller-manager, or install Go).
+EOF
+  exit 127
+fi
 export GOFLAGS=-mod=readonly CGO_ENABLED=0 GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
 
 k8s=$(go list -m -f '{{.Version}}' k8s.io/kubernetes)

@@ -93,6 +93,8 @@ export const PlatformConfigConditions = {
   Ready: 'Ready',
   /** The provisioning administrators are bound to the provisioning ClusterRole. */
   AdministratorsBound: 'AdministratorsBound',
+  /** True when the spec cannot be used as it is (kstatus' convention: Flux reports Failed). */
+  Stalled: 'Stalled',
 } as const;
 
 // ---------------------------------------------------------------------------

@@ -1,19 +1,21 @@
 // Writes crds/<plural>.miniapps.dev.yaml for every kind of operator/api, and the
 // same files into the Helm chart (charts/miniapps-operator/files/crds/, since Helm
 // reads nothing outside the chart), removing CRD files of kinds that no longer
-// exist; and the chart's admission policies template from operator/api/policies.ts.
+// exist; the chart's admission policies template from operator/api/policies.ts; and the
+// chart's Argo CD health checks (health/) from operator/health/argocd.ts.
 // With --check it writes nothing and exits 1, naming the stale files.
 //
 //   npm run generate
 //   npm run generate -- --check
 
 import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_KINDS, GROUP } from '../api/index.ts';
 import { crdFileName, renderCRD } from '../api/crd.ts';
 import { admissionPolicies } from '../api/policies.ts';
 import { OPERATOR_BINDING_NAME } from '../domain/rbac.ts';
+import { healthFiles } from '../health/argocd.ts';
 import { stringify } from 'yaml';
 
 export const CRDS_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
@@ -23,6 +25,7 @@ const OUTPUTS = [
   { dir: CHART_CRDS_DIR, label: 'charts/miniapps-operator/files/crds' },
 ];
 
+export const CHART_DIR = fileURLToPath(new URL('../../charts/miniapps-operator/', import.meta.url));
 export const POLICIES_TEMPLATE = fileURLToPath(new URL('../../charts/miniapps-operator/templates/admission-policies.yaml', import.meta.url));
 const PLACEHOLDERS = {
   'operator-namespace-placeholder': '{{ include "miniapps-operator.namespace" . }}',
@@ -97,6 +100,17 @@ function main(args: string[]): number {
     else {
       writeFileSync(POLICIES_TEMPLATE, policies);
       console.log('Wrote charts/miniapps-operator/templates/admission-policies.yaml');
+    }
+  }
+  for (const [path, content] of healthFiles()) {
+    const file = join(CHART_DIR, path);
+    if (readOrUndefined(file) === content) continue;
+    stale++;
+    if (check) console.error(`charts/miniapps-operator/${path} is stale`);
+    else {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, content);
+      console.log(`Wrote charts/miniapps-operator/${path}`);
     }
   }
   if (check && stale > 0) {

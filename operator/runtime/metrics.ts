@@ -33,6 +33,7 @@ export class OperatorMetrics {
   readonly kubeRetryWait: Counter;
   readonly kubeRateLimiterWait: Histogram;
   readonly catalogWrites: Counter<'kind'>;
+  readonly invitationEmails: Counter<'result' | 'reason'>;
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -66,6 +67,12 @@ export class OperatorMetrics {
       registers,
     });
     this.catalogWrites = new prom.Counter({ name: 'miniapps_catalog_writes_total', help: 'Catalog ConfigMaps written, by kind (live: a super app catalog rewritten; snapshot: a version frozen).', labelNames: ['kind'], registers });
+    this.invitationEmails = new prom.Counter({
+      name: 'miniapps_invitation_emails_total',
+      help: 'Invitation and access notification emails the operator tried to send, by result (sent, failed) and reason (the Membership condition reason of a failure; empty when sent).',
+      labelNames: ['result', 'reason'],
+      registers,
+    });
     if (opts.processMetrics !== false) processMetrics(this.registry);
   }
 

@@ -170,6 +170,8 @@ export async function ensureBinaries(log: (line: string) => void = noop): Promis
     child.once('close', res);
   });
   if (partial) log(`[build] ${partial}`);
+  // 127: a requirement is missing (Go); the script says which and the ways on.
+  if (code === 127) throw new Error(stderr.trim());
   if (code !== 0) {
     throw new Error(`hack/controlplane/build.sh failed (exit ${code}):\n${stderr.trimEnd().split('\n').slice(-30).join('\n')}`);
   }

@@ -16,7 +16,8 @@ export interface LogLine {
 }
 
 export interface OperatorProcessOptions {
-  kubeconfig: string;
+  /** Its --kubeconfig; undefined for none (KUBECONFIG or the in-cluster service account, from env). */
+  kubeconfig: string | undefined;
   /** The operator's own namespace (its Lease, its webhook registration). */
   namespace: string;
   args?: string[];
@@ -79,7 +80,7 @@ export class OperatorProcess {
       ...OPERATOR_NODE_FLAGS,
       ...(opts.nodeFlags ?? []),
       opts.main ?? MAIN,
-      `--kubeconfig=${opts.kubeconfig}`,
+      ...(opts.kubeconfig ? [`--kubeconfig=${opts.kubeconfig}`] : []),
       `--namespace=${opts.namespace}`,
       '--http-bind-address=127.0.0.1:0',
       '--webhook-bind-address=127.0.0.1:0',

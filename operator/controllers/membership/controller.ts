@@ -31,6 +31,8 @@ export interface MembershipOptions {
   invitationResendIntervalMs?: number;
   /** Resends asked for through the annotation per organization per hour (--invitation-resend-limit). */
   invitationResendLimit?: number;
+  /** Told of each email tried: sent, or failed with the reason it is reported under (miniapps_invitation_emails_total). */
+  onEmail?: (result: 'sent' | 'failed', reason: string) => void;
 }
 
 export class MembershipReconciler implements Reconciler {
@@ -232,11 +234,13 @@ export class MembershipReconciler implements Reconciler {
         const problem = err instanceof MailUnconfirmed
           ? { reason: MembershipReasons.SMTPUnavailable, message: `The mail server did not confirm the email to ${m.spec.email} (${err.message}); retrying with backoff` }
           : mailer.classify(err);
+        this.opts.onEmail?.('failed', problem?.reason ?? 'Error');
         if (!problem) throw new Error(`Invitation for ${m.spec.email} not sent: ${errorMessage(err)}`, { cause: err });
         this.deps.recorder.event(m, 'Warning', problem.reason, problem.message);
         return { membership: m, problem: { type: MembershipConditions.InvitationSent, status: 'False', ...problem } };
       }
       this.accepted.add(messageId);
+      this.opts.onEmail?.('sent', '');
     }
     m = await this.writeInvitation(m, { ...plan.invitation, sentAt: rfc3339(now) });
     this.accepted.delete(messageId);

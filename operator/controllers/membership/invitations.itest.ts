@@ -117,10 +117,14 @@ describe('the mail server', () => {
       }, { describe: 'SMTPUnavailable' });
       expect(cond(down, 'Ready')?.status).toBe('False');
       expect(operator.logs.some((l) => l.level === 'fatal')).toBe(false);
+      // What the chart's MiniappsOperatorInvitationFailures alert reads.
+      expect(await operator.metric('miniapps_invitation_emails_total', { result: 'failed', reason: 'SMTPUnavailable' })).toBeGreaterThan(0);
+      expect(await operator.metric('miniapps_invitation_emails_total', { result: 'sent' })).toBe(0);
       await smtp.start();
       await eventually(async () => cond((await members(ns))[0], 'InvitationSent')?.status === 'True', { timeoutMs: 60_000, describe: 'the invitation sent after recovery' });
       await new Promise((r) => setTimeout(r, 1000));
       expect(mailsTo(`waiting@${ns}.example`)).toHaveLength(1);
+      expect(await operator.metric('miniapps_invitation_emails_total', { result: 'sent' })).toBe(1);
     } finally {
       await operator.stop();
     }

@@ -26,13 +26,13 @@ export const membershipModule: OperatorModule = {
   name: 'membership',
   caches: [Caches.memberships, Caches.organizations, Caches.namespaces, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
   async setup(ctx): Promise<ModuleParts> {
-    const { deps, config: cfg, client } = ctx;
+    const { deps, config: cfg, client, metrics } = ctx;
     const signingKey = await loadOrCreateSigningKey(client, cfg.namespace);
     const smtp = await mailer(ctx);
     if (!smtp) deps.log.warn('No SMTP server configured (--smtp-host): invitations will not be sent');
     const invitations = smtp ? new SmtpInvitationMailer(smtp, signingKey, cfg.publicUrl) : undefined;
     const parts: ModuleParts = {
-      controllers: [membershipController(deps, { mailer: invitations, invitationResendIntervalMs: cfg.invitationResendIntervalMs, invitationResendLimit: cfg.invitationResendLimit })],
+      controllers: [membershipController(deps, { mailer: invitations, invitationResendIntervalMs: cfg.invitationResendIntervalMs, invitationResendLimit: cfg.invitationResendLimit, onEmail: (result, reason) => metrics.invitationEmails.inc({ result, reason }) })],
       admission: [{ kind: 'Membership', validate: membershipValidator(deps.domain, deps.caches.cache(Caches.namespaces)) }],
     };
     if (cfg.publicBindAddress) {

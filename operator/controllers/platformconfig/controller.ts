@@ -2,7 +2,7 @@ import { PlatformConfigConditions } from '../../api/constants.ts';
 import type { PlatformConfig, PlatformConfigStatus } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
-import { setConditions } from '../../runtime/conditions.ts';
+import { STALLED, setConditions } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
@@ -35,14 +35,16 @@ export class PlatformConfigReconciler implements Reconciler {
     const problem = validatePlatformConfig(pc);
     const conditions: ConditionInput[] = [];
     if (problem) {
-      conditions.push(problem);
+      // Only a change to the PlatformConfig fixes it: Stalled, as kstatus (Flux) reads it.
+      conditions.push(problem, { ...problem, type: STALLED, status: 'True' });
     } else {
       conditions.push(await this.bindAdministrators(pc));
       conditions.push({ type: PlatformConfigConditions.Ready, status: 'True', reason: PlatformConfigReasons.Valid, message: 'The platform configuration is valid and in use' });
     }
     const status: PlatformConfigStatus = {
       observedGeneration: pc.metadata.generation,
-      conditions: setConditions(pc.status?.conditions, conditions, pc.metadata.generation, this.deps.clock.now()),
+      // Stalled goes once the problem is fixed; AdministratorsBound stays from the last time it was checked.
+      conditions: setConditions(problem ? pc.status?.conditions : pc.status?.conditions?.filter((c) => c.type !== STALLED), conditions, pc.metadata.generation, this.deps.clock.now()),
     };
     const written = await this.deps.store.applyStatus(Kinds.PlatformConfig, pc, status);
     if (written && problem) this.deps.recorder.event(pc, 'Warning', problem.reason, problem.message);

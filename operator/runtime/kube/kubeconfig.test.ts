@@ -248,6 +248,13 @@ describe('loadClusterAccess: where it looks', () => {
     expect(() => loadClusterAccess({ env: { KUBERNETES_SERVICE_HOST: 'h', KUBERNETES_SERVICE_PORT: '443' }, serviceAccountDir: sa })).toThrow(/in-cluster service account: cannot read .*sa\/token/);
   });
 
+  it('reads the service account directory of MINIAPPS_TEST_SERVICE_ACCOUNT_DIR when given (tests run the in-cluster path out of cluster)', async () => {
+    write('other-sa/token', 'from-the-variable');
+    write('other-sa/ca.crt', 'CA');
+    const a = loadClusterAccess({ env: { KUBERNETES_SERVICE_HOST: 'h', KUBERNETES_SERVICE_PORT: '6443', MINIAPPS_TEST_SERVICE_ACCOUNT_DIR: join(dir, 'other-sa') } });
+    expect(await a.headers()).toEqual({ Authorization: 'Bearer from-the-variable' });
+  });
+
   it('falls back to ~/.kube/config, then fails with the operator message', () => {
     write('home/.kube/config', kubeconfig({ cluster: { server: 'https://home' } }));
     expect(loadClusterAccess({ env: { HOME: join(dir, 'home') } }).server).toBe('https://home');

@@ -63,7 +63,11 @@ export interface LoadClusterAccessOptions {
   paths?: string[];
   /** The environment to read KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT and HOME from. */
   env?: NodeJS.ProcessEnv;
-  /** For tests: the service account directory (default /var/run/secrets/kubernetes.io/serviceaccount). */
+  /**
+   * For tests: the service account directory (default $MINIAPPS_TEST_SERVICE_ACCOUNT_DIR,
+   * else /var/run/secrets/kubernetes.io/serviceaccount). The variable lets a test run the
+   * operator out of cluster through the in-cluster path, with a token it requested.
+   */
   serviceAccountDir?: string;
   /** For tests: the home directory (default os.homedir(), or HOME from env). */
   home?: string;
@@ -604,7 +608,7 @@ class InClusterAccess implements ClusterAccess {
   private readonly token: FileToken;
 
   constructor(env: NodeJS.ProcessEnv, opts: LoadClusterAccessOptions) {
-    const dir = opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
+    const dir = opts.serviceAccountDir ?? (env.MINIAPPS_TEST_SERVICE_ACCOUNT_DIR || SERVICE_ACCOUNT_DIR);
     const host = env.KUBERNETES_SERVICE_HOST!;
     this.server = `https://${host.includes(':') ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT}`;
     this.stamps = new FileStamps(opts);
