@@ -1,7 +1,8 @@
 // Writes crds/<plural>.miniapps.dev.yaml for every kind of operator/api, and the
 // same files into the Helm chart (charts/miniapps-operator/files/crds/, since Helm
 // reads nothing outside the chart), removing CRD files of kinds that no longer
-// exist; and the chart's admission policies template from operator/api/policies.ts.
+// exist; the chart's admission policies template from operator/api/policies.ts; and the
+// manifest files' JSON Schemas (schemas/, from operator/api/manifests.ts).
 // With --check it writes nothing and exits 1, naming the stale files.
 //
 //   npm run generate
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ALL_KINDS, GROUP } from '../api/index.ts';
 import { crdFileName, renderCRD } from '../api/crd.ts';
 import { admissionPolicies } from '../api/policies.ts';
+import { MANIFEST_SCHEMAS, manifestSchemaFile } from '../api/manifests.ts';
 import { OPERATOR_BINDING_NAME } from '../domain/rbac.ts';
 import { stringify } from 'yaml';
 
@@ -22,6 +24,13 @@ const OUTPUTS = [
   { dir: CRDS_DIR, label: 'crds' },
   { dir: CHART_CRDS_DIR, label: 'charts/miniapps-operator/files/crds' },
 ];
+
+export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+
+/** File name to content, for every published manifest schema. */
+export function generatedSchemas(): Map<string, string> {
+  return new Map(MANIFEST_SCHEMAS.map((e) => [e.file, manifestSchemaFile(e)]));
+}
 
 export const POLICIES_TEMPLATE = fileURLToPath(new URL('../../charts/miniapps-operator/templates/admission-policies.yaml', import.meta.url));
 const PLACEHOLDERS = {
@@ -90,6 +99,16 @@ function main(args: string[]): number {
     for (const name of extra) rmSync(join(dir, name));
     for (const name of [...outdated, ...extra]) console.log(`${extra.includes(name) ? 'Removed' : 'Wrote'} ${label}/${name}`);
   }
+  mkdirSync(SCHEMAS_DIR, { recursive: true });
+  for (const [name, content] of generatedSchemas()) {
+    if (readOrUndefined(join(SCHEMAS_DIR, name)) === content) continue;
+    stale++;
+    if (check) console.error(`schemas/${name} is stale`);
+    else {
+      writeFileSync(join(SCHEMAS_DIR, name), content);
+      console.log(`Wrote schemas/${name}`);
+    }
+  }
   const policies = policiesTemplate();
   if (readOrUndefined(POLICIES_TEMPLATE) !== policies) {
     stale++;
@@ -100,7 +119,7 @@ function main(args: string[]): number {
     }
   }
   if (check && stale > 0) {
-    console.error('Run `npm run generate` and commit crds/ and charts/');
+    console.error('Run `npm run generate` and commit crds/, charts/ and schemas/');
     return 1;
   }
   return 0;
