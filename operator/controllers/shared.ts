@@ -84,7 +84,8 @@ export async function writeKindStatus(
 ): Promise<boolean> {
   const generation = obj.metadata.generation;
   const status = {
-    ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+    // A field left undefined is sent as absent, so server-side apply removes it (it was this field manager's).
+    ...fields,
     observedGeneration: generation,
     conditions: replaceConditions(obj.status?.conditions, conditions, generation, deps.clock.now()),
   };
