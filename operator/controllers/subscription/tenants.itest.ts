@@ -5,6 +5,8 @@
 // groups and designation, the tenant administrator in the admin group, a manifest update
 // reaching both tenants, and the bad inputs: each refused at admission or reported.
 import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { AppManifest, Organization, Solution, Subscription, Tenant, User, UserGroup } from '../../api/index.ts';
@@ -13,6 +15,9 @@ import type { AnyObject } from '../../runtime/kube/client.ts';
 import { testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
+import { KubePluginApi } from '../../plugin/api.ts';
+import { EXIT, run } from '../../plugin/plugin.ts';
+import { webhookRegistrationName } from '../../servers/webhook.ts';
 import { Kinds } from '../shared.ts';
 
 const SEED = readFileSync(new URL('../../manifests/testdata/gated-solution.yaml', import.meta.url), 'utf8');
@@ -43,12 +48,44 @@ async function until<T extends AnyObject>(rt: Parameters<typeof client.get>[0], 
   );
 }
 
+const ServiceAccounts = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
+let caPEM: string;
+
+/** A ServiceAccount token (TokenRequest), as an identity provider's gateway would hold. */
+async function tokenFor(ns: string, sa: string): Promise<string> {
+  const res = await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } });
+  return res.status.token;
+}
+
+/** A request to the operator's TLS listener, trusting the CA it registered its webhook with. */
+function call(method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const req = request({ host: '127.0.0.1', port: operator.webhookPort, path, method, ca: caPEM, servername: 'localhost', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+/** `kubectl miniapps ...` as the admin, through the plugin's own code. */
+async function plugin(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run(argv, { io: { out: (t) => out.push(t), err: (t) => err.push(t), readLine: async () => undefined }, connect: () => ({ api: new KubePluginApi(client), defaultNamespace: 'default' }) });
+  return { code, out: out.join(''), err: err.join('') };
+}
+
 const setManifest = (text: string) => client.apply(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gated-manifest', namespace: orgNs }, data: { 'manifest.yaml': text } });
 /** Any annotation change makes the Solution look at its ConfigMap now (it looks every 30 s anyway). */
 const nudge = () => client.patch(Kinds.Solution, 'gated', orgNs, { metadata: { annotations: { 'example.com/reload': String(Date.now()) } } });
 
 beforeAll(async () => {
   operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: operatorNamespace });
+  const reg = await eventually(async () => (await client.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(operatorNamespace))) ?? false, { describe: 'the webhook registration' });
+  caPEM = Buffer.from(reg.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
   await client.create<Organization>(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Gated', capabilities: { superApps: true, miniApps: true } } });
   await until<Organization>(Kinds.Organization, org, undefined, (o) => cond(o as never, 'Ready')?.status === 'True', `Organization ${org} Ready`);
   await setManifest(SEED);
@@ -84,7 +121,9 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
   });
 
   it('onboards both tenants: groups from the union of the solution and the app manifests, each role with its source', async () => {
-    for (const t of tenants) await client.create<Subscription>(Kinds.Subscription, { metadata: { name: 'gated', namespace: tenantNs(t) }, spec: { solution: { organization: org, name: 'gated' } } });
+    const onboarded = await plugin('onboard', `${org}/gated`, '--tenants', tenants.join(','));
+    expect(onboarded).toMatchObject({ code: EXIT.ok, err: '' });
+    expect(onboarded.out).toContain(`subscription.miniapps.dev/gated created in ${tenantNs(tenants[1]!)}`);
     for (const t of tenants) {
       const sub = await until<Subscription>(Kinds.Subscription, 'gated', tenantNs(t), (s) => fresh(s) && cond(s, 'Ready')?.status === 'True', `Subscription in ${t} Ready`);
       expect(sub.status?.userGroups).toEqual(['field-executive', 'solutions-admin', 'solutions-owner']);
@@ -107,6 +146,35 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
     const admin = await until<User>(Kinds.User, admins[0]!.metadata.name!, ns, (x) => !!x.status?.groups?.includes('solutions-admin'), 'the administrator in solutions-admin');
     expect(admin.status?.effectiveRoles).toEqual(['role:gated-backoffice:admin', 'role:gated-frontend:admin']);
     await until<UserGroup>(Kinds.UserGroup, 'field-executive', ns, (g) => g.status?.members === 1, 'field-executive has 1 member');
+  });
+
+  it("answers the token roles over HTTP for a caller the authorizer allows, as JSON and as a JWT that verifies with the JWKS; and in the plugin", async () => {
+    const ns = tenantNs(tenants[0]!);
+    for (const sa of ['gateway', 'nobody']) await client.create(ServiceAccounts, { metadata: { name: sa, namespace: ns } });
+    // The gateway holds what a tenant administrator holds in the namespace (users/tokenroles among it).
+    await client.create(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: ns }] });
+    const [gateway, nobody] = [await tokenFor(ns, 'gateway'), await tokenFor(ns, 'nobody')];
+    const question = { namespace: ns, user: 'thandi', app: { organization: org, name: 'gated-frontend' }, jwt: true };
+    const res = await eventually(async () => {
+      const r = await call('POST', '/tokenroles/v1/roles', gateway, question);
+      if (r.status !== 200) throw new Error(JSON.stringify(r)); // the RoleBinding may take a moment to reach the authorizer
+      return r;
+    }, { describe: 'the token roles for the gateway' });
+    // thandi has owner, viewer, field-entry, offline-sync and approver; the frontend requires owner, viewer, field-entry and admin.
+    expect(res.body.roles).toEqual(['role:gated-frontend:field-entry', 'role:gated-frontend:owner', 'role:gated-frontend:viewer']);
+    const jwks = await call('GET', '/tokenroles/v1/jwks.json');
+    const { payload } = await jwtVerify(String(res.body.token), createLocalJWKSet(jwks.body as never), { issuer: 'miniapps-operator', audience: FRONTEND.appId });
+    expect(payload.roles).toEqual(res.body.roles);
+    expect(payload.sub).toBe(`${ns}/thandi`);
+    expect(JSON.stringify(jwks.body)).not.toContain('"d"');
+    expect((await call('POST', '/tokenroles/v1/roles', nobody, question)).status).toBe(404);
+    expect((await call('POST', '/tokenroles/v1/roles', 'not-a-token', question)).status).toBe(401);
+    expect((await call('POST', '/tokenroles/v1/roles', gateway, { ...question, namespace: tenantNs(tenants[1]!) })).status).toBe(404);
+    const viaPlugin = await plugin('token-roles', 'thandi', '--app', `${org}/gated-frontend`, '-n', ns, '-o', 'json');
+    expect(viaPlugin.code).toBe(EXIT.ok);
+    expect(JSON.parse(viaPlugin.out).roles).toEqual(res.body.roles);
+    // The signing key lives in the operator's namespace, never in a status or event.
+    expect(await client.get(Resources.Secret, 'miniapps-operator-token-signing-key', operatorNamespace)).toBeDefined();
   });
 
   it('keeps a role someone added by hand, and brings a manifest update to both tenants', async () => {
