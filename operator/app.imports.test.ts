@@ -60,8 +60,9 @@ describe('the operator process', () => {
     expect(builtins.filter((m) => m.includes('undici'))).toEqual([]);
   });
 
-  it('loads nodemailer only to send the first email, and no JavaScript X.509 library (runtime/pki.ts uses node:crypto)', () => {
+  it('loads nodemailer only to send the first email, image-size only to check the first icon, and no JavaScript X.509 library (runtime/pki.ts uses node:crypto)', () => {
     expect(inPackage('nodemailer')).toEqual([]);
+    expect(inPackage('image-size')).toEqual([]);
     expect(inPackage('node-forge')).toEqual([]);
   });
 

@@ -1,7 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { admissionPolicies } from './api/policies.ts';
 import type { ControllerDeps } from './controllers/deps.ts';
 import { MODULES } from './controllers/index.ts';
+import { VERIFY_LISTENER } from './controllers/apikey/module.ts';
 import { ACCEPT_LISTENER } from './controllers/membership/module.ts';
 import type { ModuleListener, ModuleParts } from './controllers/module.ts';
 import { Domain } from './domain/lookups.ts';
@@ -136,7 +139,7 @@ export class Operator {
     const ports: Record<string, number> = {};
     for (const [name, listener] of this.listeners) ports[name] = await listener.start();
     const port = await this.health.start();
-    this.log.info({ port, webhookPort: this.webhook?.port, publicPort: ports[ACCEPT_LISTENER], leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
+    this.log.info({ port, webhookPort: this.webhook?.port, publicPort: ports[ACCEPT_LISTENER], verifyPort: ports[VERIFY_LISTENER], leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
     void this.manager.start((reason) => onFatal(`Leadership lost: ${reason}`, { drain: false })).catch((err: unknown) => onFatal(errorMessage(err), { drain: true }));
   }
 
@@ -187,6 +190,14 @@ export class Operator {
 
   /** From the configured kubernetes.io/tls Secret, or a CA and certificate generated for this process. */
   private async servingCertificate(): Promise<{ certPEM: string; keyPEM: string; caPEM: string }> {
+    const dir = this.config.webhookCertDir;
+    if (dir) {
+      const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : undefined);
+      const certPEM = read('tls.crt');
+      const keyPEM = read('tls.key');
+      if (!certPEM || !keyPEM) throw new Error(`${dir} must hold tls.crt and tls.key (--webhook-cert-dir)`);
+      return { certPEM, keyPEM, caPEM: read('ca.crt') ?? certPEM };
+    }
     const ref = this.config.webhookCertSecret;
     if (ref) {
       const secret = await this.client.get<{ metadata: object; data?: Record<string, string> }>(Resources.Secret, ref.name, ref.namespace);

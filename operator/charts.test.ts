@@ -15,7 +15,9 @@ import { Ajv } from 'ajv';
 import { isMap, isScalar, isSeq, parse, parseAllDocuments, parseDocument } from 'yaml';
 import type { Pair, YAMLMap } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import type { Membership, Organization, PlatformConfig, Role } from './api/index.ts';
+import type { ApiKey, Membership, Organization, PlatformConfig, Role } from './api/index.ts';
+import { keyAccess } from './controllers/apikey/logic.ts';
+import { verifierClusterRole } from './controllers/apikey/module.ts';
 import { Roles } from './api/index.ts';
 import { FULLNAME, NAMESPACE_ACCESS_ROLE, OPERATOR_PERMISSIONS, SCOPES, permissionTable, rulesOf } from './chart-permissions.ts';
 import type { Scope } from './chart-permissions.ts';
@@ -355,6 +357,19 @@ describe('the operator holds every permission it hands out (so it needs no escal
   it.each(generated)('covers %s', (_name, rules) => {
     expect(rules.length).toBeGreaterThan(0);
     expect(uncovered(holds, rules)).toEqual([]);
+  });
+
+  it('covers the API key verifiers\' ClusterRole', () => {
+    expect(uncovered(holds, verifierClusterRole().rules)).toEqual([]);
+  });
+
+  it("covers an API key owner's Role (the key by name, its Secrets by name) with what it holds in an organization namespace", () => {
+    const key: ApiKey = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'ApiKey', metadata: { name: 'ci', namespace: 'org-acme', uid: 'uid-ci' }, spec: { owner: 'dev@example.com', ttl: '1h' } };
+    const rules = keyAccess(key, ['ci-r1', 'ci-r0'], settings).role.rules;
+    expect(rules.some((r) => r.resources.includes('secrets'))).toBe(true);
+    expect(uncovered(holds, rules)).not.toEqual([]); // not cluster-wide ...
+    expect(uncovered([...holds, ...roleOf('namespaceAccess')], rules)).toEqual([]); // ... but where the operator binds its namespace access
+    expect(uncovered([...holds, ...roleOf('ownNamespace')], rules)).toEqual([]); // and in its own namespace (provisioning administrators' keys)
   });
 
   it('may bind the namespace access ClusterRole (RoleBinding miniapps-operator in each organization namespace), though it does not hold its rules', () => {

@@ -32,13 +32,21 @@ let client: KubeClient;
 /** A namespace for the namespaced kinds; nothing in it belongs to an Organization or Tenant. */
 const ns = uniqueName('admission');
 
+let createdPlatformConfig = false;
+
 beforeAll(async () => {
   client = testClient();
   await installRaw();
   await client.create(Resources.Namespace, { metadata: { name: ns } });
+  // The ApiKey admission policy reads the PlatformConfig (userPrefix), and refuses ApiKeys without it.
+  if (!(await client.get(Kinds.PlatformConfig, 'default'))) {
+    await client.create(Kinds.PlatformConfig, { metadata: { name: 'default' }, spec: {} });
+    createdPlatformConfig = true;
+  }
 });
 
 afterAll(async () => {
+  if (createdPlatformConfig) await client?.delete(Kinds.PlatformConfig, 'default');
   await client?.delete(Resources.Namespace, ns);
   await client?.close();
 });

@@ -10,7 +10,7 @@
 //
 // Plain data, no TypeBox: the operator process imports it.
 
-import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, INVITED_BY_ANNOTATION, PROVISIONING_SUBRESOURCE, RESERVED_NAMESPACES } from './constants.ts';
+import { API_KEY_OWNER_SUBRESOURCE, API_VERSION, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, INVITED_BY_ANNOTATION, KIND_NAMES, PLATFORM_CONFIG_NAME, PROVISIONING_SUBRESOURCE, RESERVED_NAMESPACES } from './constants.ts';
 
 const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
 
@@ -37,7 +37,16 @@ const lit = (s: string) => {
 
 function policy(
   name: string,
-  spec: { apiGroups?: string[]; resources: string[]; operations: string[]; matchConditions?: { name: string; expression: string }[]; variables?: { name: string; expression: string }[]; validations: Validation[] },
+  spec: {
+    apiGroups?: string[];
+    resources: string[];
+    operations: string[];
+    matchConditions?: { name: string; expression: string }[];
+    variables?: { name: string; expression: string }[];
+    validations: Validation[];
+    /** A cluster-scoped object whose fields the expressions read as `params`, by name. */
+    params?: { apiVersion: string; kind: string; name: string };
+  },
 ): PolicyObject[] {
   return [
     {
@@ -50,6 +59,7 @@ function policy(
         matchConstraints: {
           resourceRules: [{ apiGroups: spec.apiGroups ?? [GROUP], apiVersions: ['*'], operations: spec.operations, resources: spec.resources }],
         },
+        ...(spec.params ? { paramKind: { apiVersion: spec.params.apiVersion, kind: spec.params.kind } } : {}),
         ...(spec.matchConditions ? { matchConditions: spec.matchConditions } : {}),
         ...(spec.variables ? { variables: spec.variables } : {}),
         validations: spec.validations,
@@ -59,7 +69,12 @@ function policy(
       apiVersion: ADMISSION_API_VERSION,
       kind: 'ValidatingAdmissionPolicyBinding',
       metadata: { name, labels: LABELS },
-      spec: { policyName: name, validationActions: ['Deny'] },
+      spec: {
+        policyName: name,
+        validationActions: ['Deny'],
+        // Without the object there is nothing to decide with: refuse (failurePolicy Fail).
+        ...(spec.params ? { paramRef: { name: spec.params.name, parameterNotFoundAction: 'Deny' } } : {}),
+      },
     },
   ];
 }
@@ -69,6 +84,7 @@ export const PolicyNames = {
   provisioning: `${GROUP}-organization-provisioning`,
   invitedBy: `${GROUP}-membership-invited-by`,
   confirmDelete: (kind: 'Organization' | 'MiniApp') => `${GROUP}-${kind.toLowerCase()}-confirm-delete`,
+  apiKeyOwner: `${GROUP}-apikey-owner`,
   operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
   namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
 } as const;
@@ -173,6 +189,41 @@ const CONFIRMED_DELETIONS: readonly ConfirmedDeletion[] = [
 ];
 
 /**
+ * An API key authenticates as its owner, so who may hold a key for whom is a rule about
+ * authority: the API server accepts an ApiKey whose spec.owner is the requester
+ * (PlatformConfig userPrefix + the lowercased email is their username), or a requester
+ * RBAC allows `update` on the virtual subresource `apikeys/owner` in the key's namespace:
+ * the organization's administrators (the role table) and provisioning administrators
+ * (`miniapps.dev/*`). The PlatformConfig `default` is read as the policy's parameter (for
+ * userPrefix); without it ApiKeys are refused. Deletions are RBAC's alone: a member who
+ * is not an administrator may reach only their own keys, by name.
+ */
+function apiKeyOwnerPolicy(): PolicyObject[] {
+  return policy(PolicyNames.apiKeyOwner, {
+    resources: ['apikeys'],
+    operations: ['CREATE', 'UPDATE'],
+    params: { apiVersion: API_VERSION, kind: KIND_NAMES.PlatformConfig.kind, name: PLATFORM_CONFIG_NAME },
+    variables: [
+      { name: 'own', expression: `request.userInfo.username == params.spec.?userPrefix.orValue('') + object.spec.owner.lowerAscii()` },
+      {
+        name: 'delegated',
+        expression: `authorizer.group(${lit(GROUP)}).resource('apikeys').subresource(${lit(API_KEY_OWNER_SUBRESOURCE)}).namespace(object.metadata.namespace).check('update').allowed()`,
+      },
+    ],
+    validations: [
+      {
+        expression: 'variables.own || variables.delegated',
+        messageExpression:
+          `'ApiKey ' + object.metadata.name + ' is for ' + object.spec.owner + ', and you are ' + request.userInfo.username + ': ' + ` +
+          `'a key for someone else may be created or changed only by an administrator of the organization (for its members) or a provisioning administrator (for anyone); ' + ` +
+          `'it needs RBAC update on ${GROUP} apikeys/${API_KEY_OWNER_SUBRESOURCE} in namespace ' + object.metadata.namespace`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/**
  * The operator's own namespace holds its Lease and its keys: no Organization or Tenant
  * may name it. (`default` and `kube-*` are refused by the CRDs' own rules.)
  */
@@ -238,6 +289,7 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...provisioningPolicy(),
     ...invitedByPolicy(),
     ...CONFIRMED_DELETIONS.flatMap(confirmDeletePolicy),
+    ...apiKeyOwnerPolicy(),
     ...operatorNamespacePolicy(operatorNamespace),
     ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),
   ];

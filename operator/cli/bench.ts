@@ -7,6 +7,8 @@
 //   node operator/cli/bench.ts --scenario=memberships [--orgs=20] [--members=100] [...]
 //   node operator/cli/bench.ts --scenario=catalogs [--orgs=50] [--miniapps=5000] [...]
 //   node operator/cli/bench.ts --scenario=scale [--orgs=10000] [--member-orgs=200] [--members=100] [...]
+//   node operator/cli/bench.ts --scenario=apikeys [--n=10000] [...]
+//   node operator/cli/bench.ts --scenario=verify [--keys=10000] [--connections=16] [--seconds=10] [...]
 //
 // Starts a local control plane (etcd + kube-apiserver + kube-controller-manager, crds/
 // installed) unless --kubeconfig names an existing cluster. Prints a table, then as the
@@ -16,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { apikeys, verify } from '../bench/apikeys.ts';
 import { catalogs } from '../bench/catalogs.ts';
 import { DEFAULT_CONCURRENCY } from '../bench/operator.ts';
 import { memberships } from '../bench/memberships.ts';
@@ -26,7 +29,7 @@ import { errorMessage } from '../runtime/errors.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { ControlPlane, REPO_ROOT } from '../testenv/controlplane.ts';
 
-const SCENARIOS: Record<string, Scenario> = Object.fromEntries([organizations, memberships, catalogs, scale].map((s) => [s.name, s]));
+const SCENARIOS: Record<string, Scenario> = Object.fromEntries([organizations, memberships, catalogs, scale, apikeys, verify].map((s) => [s.name, s]));
 
 /** Every scenario's own size flags, e.g. --orgs of memberships. */
 const SIZE_FLAGS = Object.values(SCENARIOS).flatMap((s) => Object.entries(s.sizes ?? {}).map(([flag, d]) => ({ scenario: s.name, flag, ...d })));

@@ -14,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ControlPlane, REPO_ROOT } from '../testenv/controlplane.ts';
+import { ControlPlane, REPO_ROOT, tokenWebhookOperatorArgs } from '../testenv/controlplane.ts';
 import { processAlive, tailFile } from '../testenv/process.ts';
 
 const CLUSTER_DIR = join(REPO_ROOT, '.cluster');
@@ -33,6 +33,8 @@ export interface ClusterState {
   binDir: string;
   logs: Record<string, string>;
   startedAt: string;
+  /** The flags that make an operator serve this API server's authentication webhook (API keys with kubectl --token). */
+  operatorArgs: string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -54,6 +56,9 @@ function usage(state: ClusterState): string {
     `  export KUBECONFIG=${state.kubeconfig}`,
     `  export PATH=${state.binDir}:$PATH   # kubectl, matching the server version`,
     '  kubectl get crds',
+    '',
+    'the API server authenticates API keys through an operator started with:',
+    `  npm start -- --kubeconfig=${state.kubeconfig} ${(state.operatorArgs ?? []).join(' ')}`,
     '',
     `logs: ${Object.values(state.logs).join(' ')}`,
     'stop with: npm run cluster:down',
@@ -128,7 +133,7 @@ async function serve(): Promise<void> {
   };
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void stop(sig));
 
-  cp = await ControlPlane.start({ workDir: DATA_DIR, keepWorkDir: true, crdDir: join(REPO_ROOT, 'crds'), log });
+  cp = await ControlPlane.start({ workDir: DATA_DIR, keepWorkDir: true, crdDir: join(REPO_ROOT, 'crds'), log, tokenWebhook: true });
   if (stopping) return;
   copyFileSync(cp.kubeconfigPath, KUBECONFIG);
   const state: ClusterState = {
@@ -141,6 +146,7 @@ async function serve(): Promise<void> {
     binDir: cp.binDir,
     logs: { supervisor: SUPERVISOR_LOG, ...cp.logFiles() },
     startedAt: new Date().toISOString(),
+    operatorArgs: cp.tokenWebhook ? tokenWebhookOperatorArgs(cp.tokenWebhook) : [],
   };
   writeFileSync(`${STATE}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(`${STATE}.tmp`, STATE);

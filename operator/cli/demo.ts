@@ -4,9 +4,14 @@
 // With no kubeconfig: builds (once) and starts a local control plane (etcd,
 // kube-apiserver, kube-controller-manager on loopback), installs the CRDs, starts a
 // loopback SMTP server and the operator, applies examples/, accepts the invitations
-// through the acceptance page as the invited people would, and prints what converged.
+// through the acceptance page as the invited people would, and prints what converged;
+// then uses the example API keys with `kubectl --token` as their owners would (the local
+// kube-apiserver authenticates them through the operator's /authenticate): the
+// provisioning administrator's key creates an Organization, a member's key is refused.
 // Everything stops at the end, unless --keep (then it runs until Ctrl-C).
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
@@ -23,7 +28,10 @@ import type { ObjectBody } from '../runtime/kube/client.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
-import { ControlPlane, REPO_ROOT, installCRDs } from '../testenv/controlplane.ts';
+import { loadClusterAccess } from '../runtime/kube/kubeconfig.ts';
+import { readKey, waitForKey } from '../testenv/apikeys.ts';
+import { ControlPlane, REPO_ROOT, installCRDs, tokenWebhookOperatorArgs } from '../testenv/controlplane.ts';
+import type { TokenWebhookEndpoint } from '../testenv/controlplane.ts';
 import { eventually, freePort } from '../testenv/eventually.ts';
 import { countMembers } from '../controllers/organization/checks.ts';
 import { isDeepStrictEqual } from 'node:util';
@@ -57,14 +65,19 @@ function examples(): ObjectBody[] {
 
 async function main(): Promise<void> {
   let kubeconfig = flags.kubeconfig;
+  let tokenWebhook: TokenWebhookEndpoint | undefined;
+  let binDir: string | undefined;
   if (kubeconfig) {
     say(`Using the cluster of ${kubeconfig}`);
     await installCRDs(kubeconfig, 'crds', { log: say });
   } else {
     say('Starting a local control plane (the first run builds it from source: about 10 minutes)…');
-    const cp = await ControlPlane.start({ crdDir: 'crds', log: say });
+    // The API server authenticates unknown bearer tokens (API keys) through the operator's /authenticate.
+    const cp = await ControlPlane.start({ crdDir: 'crds', log: say, tokenWebhook: true });
     cleanups.push(() => cp.stop());
     kubeconfig = cp.kubeconfigPath;
+    tokenWebhook = cp.tokenWebhook;
+    binDir = cp.binDir;
   }
   const client = KubeClient.fromKubeconfig(kubeconfig, { fieldManager: 'kubectl' });
   cleanups.push(() => client.close());
@@ -77,7 +90,7 @@ async function main(): Promise<void> {
   const operator = await OperatorProcess.start({
     kubeconfig,
     namespace: 'miniapps-system',
-    args: [...invitationFlags(smtp.port, publicPort), '--lease-duration=15s', '--renew-deadline=10s', '--retry-period=2s'],
+    args: [...invitationFlags(smtp.port, publicPort), '--lease-duration=15s', '--renew-deadline=10s', '--retry-period=2s', ...(tokenWebhook ? tokenWebhookOperatorArgs(tokenWebhook) : [])],
   });
   cleanups.push(() => operator.stop());
   say(`Operator started (metrics: http://127.0.0.1:${operator.healthPort}/metrics)`);
@@ -95,7 +108,9 @@ async function main(): Promise<void> {
       (await Promise.all([...orgNames.map((n) => client.get<Organization>(Kinds.Organization, n)), ...tenantNames.map((n) => client.get<Tenant>(Kinds.Tenant, n))])).every((o) => cond(o, 'NamespaceReady')?.status === 'True'),
     { timeoutMs: 60_000, describe: 'the organizations’ and tenants’ namespaces' },
   );
-  const namespaced = docs.filter((d) => d.metadata.namespace);
+  // API keys last: their owners must be active members (or provisioning administrators) first.
+  const keyDocs = docs.filter((d) => d.kind === 'ApiKey');
+  const namespaced = docs.filter((d) => d.metadata.namespace && d.kind !== 'ApiKey');
   // A review names a mini app applied a moment earlier: the webhook may not have seen it yet.
   for (const d of namespaced) {
     await eventually(() => apply(d).then(() => true, (err: unknown) => {
@@ -228,6 +243,8 @@ async function main(): Promise<void> {
   }
   say(table(rows2));
 
+  await apiKeys(client, keyDocs, kubeconfig, tokenWebhook ? binDir : undefined);
+
   await showTenants(client, operator.webhookPort, ca, kubectlMiniapps);
 
   if (flags.keep) {
@@ -320,6 +337,40 @@ function callDataProtection(port: number, ca: string, token: string, op: 'protec
     req.on('error', reject);
     req.end(JSON.stringify({ miniApp, values }));
   });
+}
+
+/** Applies the example keys, shows them, and uses them with kubectl --token as their owners would. */
+async function apiKeys(client: KubeClient, keyDocs: ObjectBody[], kubeconfig: string, binDir: string | undefined): Promise<void> {
+  // The webhook refuses a key whose owner it does not see active yet: its cache follows the Memberships a moment later.
+  for (const d of keyDocs) await eventually(() => client.apply(KINDS[d.kind!]!, d), { timeoutMs: 30_000, describe: `ApiKey ${d.metadata.name} accepted` });
+  const keys = await Promise.all(keyDocs.map((d) => waitForKey(client, d.metadata.namespace!, d.metadata.name!, (k) => k.status?.phase === 'Active', 'Active', 60_000)));
+  say(`\nAPI keys (examples/40-apikeys.yaml): each in a Secret only its owner may read; status keeps its SHA-256 only\n`);
+  say(table([
+    ['NAMESPACE', 'APIKEY', 'OWNER', 'PHASE', 'PREFIX', 'SECRET', 'EXPIRES', 'ROTATION'],
+    ...keys.map((k) => [k.metadata.namespace!, k.metadata.name, k.spec.owner, k.status!.phase!, k.status!.prefix!, k.status!.secretName!, k.status!.expiresAt ?? '', k.spec.rotation ? `${k.spec.rotation.period} (grace ${k.spec.rotation.gracePeriod})` : 'none']),
+  ]));
+  if (!binDir) {
+    say('\n(kubectl --token needs an API server that calls the operator\'s /authenticate: the local control plane does; see the README for a cluster of your own)');
+    return;
+  }
+  const access = loadClusterAccess({ path: kubeconfig });
+  const dir = mkdtempSync(join(tmpdir(), 'miniapps-demo-'));
+  const bare = join(dir, 'kubeconfig');
+  const b64 = (x: string | Buffer | undefined) => (x ? Buffer.from(x).toString('base64') : '');
+  writeFileSync(bare, `apiVersion: v1\nkind: Config\nclusters:\n- name: demo\n  cluster:\n    server: ${access.server}\n    certificate-authority-data: ${b64(access.ca)}\nusers:\n- name: key\n  user: {}\ncontexts:\n- name: demo\n  context: {cluster: demo, user: key}\ncurrent-context: demo\n`, { mode: 0o600 });
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const kubectl = (token: string, args: string[], stdin?: string) => spawnSync(join(binDir, 'kubectl'), [`--kubeconfig=${bare}`, `--token=${token}`, ...args], { input: stdin, encoding: 'utf8', timeout: 60_000 });
+  const org = (name: string) => JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name }, spec: { displayName: 'Made with an API key' } });
+  for (const k of keys) {
+    const token = await readKey(client, k);
+    const who = kubectl(token, ['auth', 'whoami']);
+    say(`\n$ kubectl --token=${k.status!.prefix}_… auth whoami      # the key of ${k.metadata.namespace}/${k.metadata.name}`);
+    say((who.stdout || who.stderr).trimEnd());
+    const name = `made-by-${k.metadata.name}`;
+    const created = kubectl(token, ['create', '-f', '-'], org(name));
+    say(`$ kubectl --token=${k.status!.prefix}_… create -f organization-${name}.yaml`);
+    say((created.status === 0 ? created.stdout : created.stderr).trimEnd());
+  }
 }
 
 async function cleanup(): Promise<void> {

@@ -1,5 +1,6 @@
 // Every kind's module, registered by the Operator (app.ts). A new kind is a folder with
 // its module.ts, and one line here.
+import { apiKeyModule } from './apikey/module.ts';
 import { membershipModule } from './membership/module.ts';
 import { miniAppModule } from './miniapp/module.ts';
 import { miniAppReviewModule } from './miniappreview/module.ts';
@@ -14,5 +15,5 @@ import { tenantModule } from './tenant/module.ts';
 import { userModule } from './user/module.ts';
 import { userGroupModule } from './usergroup/module.ts';
 
-export const MODULES: readonly OperatorModule[] = [platformConfigModule, organizationModule, membershipModule, superAppModule, miniAppModule, miniAppReviewModule,
+export const MODULES: readonly OperatorModule[] = [platformConfigModule, organizationModule, membershipModule, superAppModule, miniAppModule, miniAppReviewModule, apiKeyModule,
   tenantModule, solutionModule, appManifestModule, subscriptionModule, userGroupModule, userModule];

@@ -3,7 +3,7 @@
 // declaration of this table (`manager.cache(Caches.organizations)`); a second
 // declaration of the same resource and selector is an error at start.
 import { ADOPTABLE_BY_ANNOTATION } from '../api/constants.ts';
-import type { AppManifest, Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, Solution, Subscription, SuperApp, Tenant, User, UserGroup } from '../api/index.ts';
+import type { ApiKey, AppManifest, Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, Solution, Subscription, SuperApp, Tenant, User, UserGroup } from '../api/index.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { declareCache, keepOnly } from '../runtime/cache.ts';
@@ -27,6 +27,8 @@ export const Index = {
   superApp: 'superApp',
   /** Mini apps by the key-encryption key version their data key is wrapped by (status), or NO_DATA_KEY_YET. */
   kek: 'kek',
+  /** ApiKeys by the keyId of their current key and of the previous one (while it is recorded). */
+  keyId: 'keyId',
   /** App manifests by `namespace/listingId`. */
   listing: 'listing',
   /** Subscriptions by the solution they name (`organization/name`). */
@@ -106,6 +108,20 @@ export const Caches = {
       [Index.namespace]: (m) => [m.metadata.namespace!],
       [Index.email]: (m) => [emailKey(m.metadata.namespace!, m.spec.email)],
       [Index.uid]: (m) => (m.metadata.uid ? [m.metadata.uid] : []),
+    },
+  }),
+  /**
+   * ApiKeys, by the keyIds they answer for (current and previous: what verification looks
+   * up), by namespace and lowercased owner email (what a Membership concerns), and by
+   * namespace.
+   */
+  apiKeys: declareCache<ApiKey>({
+    name: 'apikeys',
+    resource: Kinds.ApiKey,
+    indexes: {
+      [Index.keyId]: (k) => [k.status?.keyId, k.status?.previousKey?.keyId].filter((id): id is string => !!id),
+      [Index.email]: (k) => [emailKey(k.metadata.namespace!, k.spec.owner)],
+      [Index.namespace]: (k) => [k.metadata.namespace!],
     },
   }),
   superApps: declareCache<SuperApp>({ name: 'superapps', resource: Kinds.SuperApp, indexes: { [Index.namespace]: byNamespace } }),

@@ -4,7 +4,7 @@
 import { PLATFORM_CONFIG_NAME } from '../api/constants.ts';
 import type { Membership, Organization, PlatformConfig } from '../api/index.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
-import { Caches, Index } from './caches.ts';
+import { Caches, Index, emailKey } from './caches.ts';
 import { isActiveAdministrator, isActiveMember } from './members.ts';
 import { settingsOf } from './settings.ts';
 import type { PlatformSettings } from './settings.ts';
@@ -25,9 +25,13 @@ export class Domain {
     return this.platformConfigs.getByName(PLATFORM_CONFIG_NAME);
   }
 
-  /** The platform settings as the PlatformConfig `default` says, defaults filled in. */
+  private lastSettings?: { of: PlatformConfig | undefined; settings: PlatformSettings };
+
+  /** The platform settings as the PlatformConfig `default` says, defaults filled in (computed once per version of it). */
   settings(): PlatformSettings {
-    return settingsOf(this.platformConfigs.getByName(PLATFORM_CONFIG_NAME)?.spec);
+    const pc = this.platformConfigs.getByName(PLATFORM_CONFIG_NAME);
+    if (this.lastSettings?.of !== pc || !this.lastSettings) this.lastSettings = { of: pc, settings: settingsOf(pc?.spec) };
+    return this.lastSettings.settings;
   }
 
   /** The Organization whose namespace this is (as recorded in its status), if any. */
@@ -43,6 +47,27 @@ export class Domain {
   /** Active members of the namespace's organization. */
   activeMembersOf(namespace: string): Membership[] {
     return this.membersOf(namespace).filter(isActiveMember);
+  }
+
+  /**
+   * The Membership of `email` (compared lowercased) in the namespace's organization: the
+   * oldest one when a duplicate slipped past admission (the one the Membership controller
+   * honours).
+   */
+  memberByEmail(namespace: string, email: string): Membership | undefined {
+    const found = this.memberships.byIndex(Index.email, emailKey(namespace, email));
+    if (found.length <= 1) return found[0];
+    return [...found].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name))[0];
+  }
+
+  /**
+   * Whether the PlatformConfig names `email` as a provisioning administrator (among its
+   * users, compared lowercased). A group membership cannot be seen from here: only the
+   * cluster's authenticator knows a person's groups.
+   */
+  isProvisioningAdministrator(email: string): boolean {
+    const wanted = email.toLowerCase();
+    return this.settings().provisioningAdministrators.users.some((u) => u.toLowerCase() === wanted);
   }
 
   /** Active administrators of the namespace's organization, other than the Membership `except`. */

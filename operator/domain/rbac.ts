@@ -4,18 +4,19 @@
 // apply what these return; nothing here calls the API.
 //
 // What RBAC cannot say, and who says it instead:
-// - "their own" API keys: RBAC cannot match spec.owner, so every role may
-//   get/list/watch/create/update/patch/delete apikeys; the validating webhook lets a
-//   non-administrator create, change and delete only keys whose spec.owner is
-//   themselves. Nobody but an administrator may deletecollection (it would skip that
-//   check). The keys' Secrets are not granted here: each key's owner is given its
-//   Secret, by name, by the ApiKey controller.
+// - "their own" API keys: RBAC cannot match spec.owner, so a member who is not an
+//   administrator may only create apikeys here (an admission policy makes the API server
+//   accept only keys whose spec.owner is the requester, unless RBAC allows `update` on
+//   `apikeys/owner`, which administrators hold); each key's owner is then given that key
+//   alone, by name (get, watch, update, patch, delete, its status and its Secrets), by
+//   the ApiKey controller. So a non-administrator neither lists nor reads anyone else's
+//   keys.
 // - "Creating a super app or mini app also needs the organization's capability": the
 //   webhook checks spec.capabilities; RBAC only grants create.
 // - Watching one object by name (`kubectl get -w NAME`, `kubectl wait`) is allowed
 //   wherever `get` is limited by resourceNames, so those rules grant `watch` too.
 
-import { GROUP } from '../api/constants.ts';
+import { API_KEY_OWNER_SUBRESOURCE, GROUP } from '../api/constants.ts';
 import type { Membership, Organization, Role } from '../api/index.ts';
 import { controllerRef } from '../runtime/apply.ts';
 import type { ObjectMetaLike } from '../runtime/kube/client.ts';
@@ -23,8 +24,8 @@ import { MANAGED_BY, ownedLabels } from '../controllers/shared.ts';
 import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, shortHash, sortedSubjects, userSubject } from './rbac-types.ts';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacRole, RoleBinding } from './rbac-types.ts';
 
-/** "Their own" API keys: everything but deletecollection; the webhook checks spec.owner. */
-export const OWN_KEY_VERBS = ALL_VERBS.filter((v) => v !== 'deletecollection');
+/** "Their own" API keys: create only here; the ApiKey controller grants each owner their own keys by name. */
+export const OWN_KEY_VERBS = ['create'] as const;
 /** What a rule limited by resourceNames can grant (list and create never name an object). */
 const NAMED_VERBS: readonly string[] = ['get', 'watch', 'update', 'patch', 'delete'];
 
@@ -79,6 +80,9 @@ const rule = (resources: string[], verbs: readonly string[], resourceNames?: str
 export function roleRules(role: Role, apps?: Apps): PolicyRule[] {
   return ORGANIZATION_RESOURCES.flatMap((resource) => {
     const verbs = ROLE_TABLE[role][resource];
+    // Keys: only their own, by name (the ApiKey controller); administrators hold any key for anyone.
+    if (resource === 'apikeys' && verbs === OWN_KEY_VERBS) return [rule([resource], verbs)];
+    if (resource === 'apikeys') return [rule([resource], verbs), rule([`${resource}/status`], ['get']), rule([`${resource}/${API_KEY_OWNER_SUBRESOURCE}`], ['update'])];
     const limited = apps !== undefined && Object.values(APP_RESOURCES).includes(resource);
     if (!limited) return [rule([resource], verbs), rule([`${resource}/status`], ['get'])];
     const names = [...new Set(apps.filter((a) => APP_RESOURCES[a.kind] === resource).map((a) => a.name))].sort();

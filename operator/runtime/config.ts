@@ -34,6 +34,7 @@ export const SETTINGS = {
   namespace: { flag: 'namespace', env: 'MINIAPPS_NAMESPACE', kind: 'dns1123', help: "The operator's own namespace (its Lease and Secrets).", default: (e) => ownNamespace(e) ?? 'miniapps-system' },
   httpBindAddress: { flag: 'http-bind-address', env: 'MINIAPPS_HTTP_BIND_ADDRESS', kind: 'address', help: 'Listener for /metrics, /healthz and /readyz.', default: () => ':8080' },
   webhookBindAddress: { flag: 'webhook-bind-address', env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS', kind: 'address', help: 'TLS listener for the validating webhook; "0" disables the webhook.', default: () => ':9443' },
+  webhookCertDir: { flag: 'webhook-cert-dir', env: 'MINIAPPS_WEBHOOK_CERT_DIR', kind: 'string', help: 'Directory with tls.crt and tls.key (and ca.crt) of the serving certificate, e.g. the one a local control plane started its authentication webhook with; default: --webhook-cert-secret, else generate one.' },
   webhookCertSecret: { flag: 'webhook-cert-secret', env: 'MINIAPPS_WEBHOOK_CERT_SECRET', kind: 'namespacedName', help: 'namespace/name of a kubernetes.io/tls Secret with the serving certificate (and ca.crt); default: generate one.' },
   webhookRegister: { flag: 'webhook-register', env: 'MINIAPPS_WEBHOOK_REGISTER', kind: 'boolean', help: 'Register the ValidatingWebhookConfiguration (with the CA bundle) itself; default: true out of cluster, false in cluster (the Helm chart installs it).', default: (e) => String(!inCluster(e)) },
   webhookHost: { flag: 'webhook-host', env: 'MINIAPPS_WEBHOOK_HOST', kind: 'string', help: 'Host the API server calls the webhook on, when the operator registers it.', default: () => '127.0.0.1' },
@@ -54,6 +55,9 @@ export const SETTINGS = {
   logLevel: { flag: 'log-level', env: 'MINIAPPS_LOG_LEVEL', kind: 'level', help: 'trace, debug, info, warn, error or fatal.', default: () => 'info' },
   publicBindAddress: { flag: 'public-bind-address', env: 'MINIAPPS_PUBLIC_BIND_ADDRESS', kind: 'address', help: 'Listener for the invitation acceptance page (meant for an Ingress); "0" disables it.', default: () => ':8081' },
   publicUrl: { flag: 'public-url', env: 'MINIAPPS_PUBLIC_URL', kind: 'url', help: 'Base URL of the acceptance page as people reach it; invitation links start with it.', default: () => 'http://localhost:8081/' },
+  verifyBindAddress: { flag: 'verify-bind-address', env: 'MINIAPPS_VERIFY_BIND_ADDRESS', kind: 'address', help: 'Plain HTTP listener for the API key verify endpoint (POST /verify), for a gateway beside the operator; it is also served over TLS on the webhook listener. "0" disables this listener.', default: () => '0' },
+  verifyRateLimit: { flag: 'verify-rate-limit', env: 'MINIAPPS_VERIFY_RATE_LIMIT', kind: 'int', help: 'Verifications per minute per caller of the verify endpoint; beyond it (and --verify-rate-burst) it answers 429 with Retry-After.', default: () => '60000', min: 1 },
+  verifyRateBurst: { flag: 'verify-rate-burst', env: 'MINIAPPS_VERIFY_RATE_BURST', kind: 'int', help: 'Verifications a caller may make at once before --verify-rate-limit applies.', default: () => '2000', min: 1 },
   smtpHost: { flag: 'smtp-host', env: 'MINIAPPS_SMTP_HOST', kind: 'string', help: 'SMTP server for invitation emails; without it invitations are not sent (InvitationSent=False, SMTPNotConfigured).' },
   smtpPort: { flag: 'smtp-port', env: 'MINIAPPS_SMTP_PORT', kind: 'int', help: 'SMTP port.', default: () => '587', min: 1 },
   smtpSecurity: { flag: 'smtp-security', env: 'MINIAPPS_SMTP_SECURITY', kind: 'tlsMode', help: 'none, starttls (upgrade a plain connection; required when offered) or tls (implicit TLS, usually port 465).', default: () => 'starttls' },
@@ -72,6 +76,7 @@ export type Config = {
   namespace: string;
   httpBindAddress: { host: string; port: number };
   webhookBindAddress?: { host: string; port: number };
+  webhookCertDir?: string;
   webhookCertSecret?: { namespace: string; name: string };
   webhookRegister: boolean;
   webhookHost: string;
@@ -93,6 +98,9 @@ export type Config = {
   shutdownTimeoutMs: number;
   publicBindAddress?: { host: string; port: number };
   publicUrl: string;
+  verifyBindAddress?: { host: string; port: number };
+  verifyRateLimit: number;
+  verifyRateBurst: number;
   smtpHost?: string;
   smtpPort: number;
   smtpSecurity: 'none' | 'starttls' | 'tls';
@@ -149,7 +157,7 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
       return ms;
     }
     case 'address': {
-      if ((name === 'webhookBindAddress' || name === 'publicBindAddress') && raw === '0') return undefined;
+      if ((name === 'webhookBindAddress' || name === 'publicBindAddress' || name === 'verifyBindAddress') && raw === '0') return undefined;
       const m = /^(.*):(\d{1,5})$/.exec(raw);
       const port = m ? Number(m[2]) : NaN;
       if (!m || port > 65535) throw bad('must be [host]:port with a port from 0 to 65535');

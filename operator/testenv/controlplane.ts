@@ -42,6 +42,57 @@ export interface ControlPlaneOptions {
   crdDir?: string;
   /** How long each component may take to become ready. Default 60s. */
   startTimeoutMs?: number;
+  /**
+   * Start kube-apiserver with an authentication token webhook that calls the operator's
+   * TLS listener (`https://127.0.0.1:<port>/authenticate`), so `kubectl --token=<API key>`
+   * works once an operator listens there: the port is reserved and the serving
+   * certificate made now (the API server starts before any operator); start the operator
+   * with tokenWebhookOperatorArgs(cp.tokenWebhook). `cacheTTL`: how long the API server
+   * reuses an answer (default 2s, so a revocation shows within seconds).
+   */
+  tokenWebhook?: boolean | { cacheTTL?: string };
+}
+
+/** The operator endpoint the API server's authentication webhook calls. */
+export interface TokenWebhookEndpoint {
+  /** The reserved port on 127.0.0.1. */
+  port: number;
+  /** https://127.0.0.1:<port>/authenticate */
+  url: string;
+  /** Holds tls.crt, tls.key and ca.crt of the serving certificate (for --webhook-cert-dir). */
+  certDir: string;
+  /** The kubeconfig given to --authentication-token-webhook-config-file. */
+  configFile: string;
+  /** --authentication-token-webhook-cache-ttl. */
+  cacheTTL: string;
+}
+
+/** The operator flags that make it serve the control plane's authentication webhook. */
+export function tokenWebhookOperatorArgs(endpoint: TokenWebhookEndpoint): string[] {
+  return [`--webhook-bind-address=127.0.0.1:${endpoint.port}`, `--webhook-cert-dir=${endpoint.certDir}`];
+}
+
+/** The kubeconfig of an authentication token webhook (kube-apiserver --authentication-token-webhook-config-file). */
+export function tokenWebhookKubeconfig(url: string, caPEM: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: miniapps-operator',
+    '  cluster:',
+    `    server: ${url}`,
+    `    certificate-authority-data: ${Buffer.from(caPEM).toString('base64')}`,
+    'users:',
+    '- name: kube-apiserver',
+    '  user: {}',
+    'contexts:',
+    '- name: webhook',
+    '  context:',
+    '    cluster: miniapps-operator',
+    '    user: kube-apiserver',
+    'current-context: webhook',
+    '',
+  ].join('\n');
 }
 
 export interface ControlPlanePorts {
@@ -188,6 +239,8 @@ export class ControlPlane {
   /** PEM of the CA that signs the API server's serving cert and the client certs. */
   readonly caPEM: string;
   readonly ports: ControlPlanePorts;
+  /** Where the API server's authentication webhook calls the operator, when started with tokenWebhook. */
+  readonly tokenWebhook?: TokenWebhookEndpoint;
 
   private readonly keepWorkDir: boolean;
   private readonly log: (line: string) => void;
@@ -210,7 +263,9 @@ export class ControlPlane {
     etcd: ManagedProcess;
     apiServer: ManagedProcess;
     controllerManager: ManagedProcess | undefined;
+    tokenWebhook?: TokenWebhookEndpoint;
   }) {
+    this.tokenWebhook = init.tokenWebhook;
     this.binDir = init.binDir;
     this.workDir = init.workDir;
     this.keepWorkDir = init.keepWorkDir;
@@ -273,6 +328,26 @@ export class ControlPlane {
 
     const ports: ControlPlanePorts = { etcd: await freePort(), apiServer: await freePort() };
     const server = `https://127.0.0.1:${ports.apiServer}`;
+
+    // --- the operator's authentication webhook: its port and certificate, made before the API server starts
+    let tokenWebhook: TokenWebhookEndpoint | undefined;
+    const webhookFlags: string[] = [];
+    if (opts.tokenWebhook) {
+      const webhookCA = createCA('miniapps-operator-webhook-ca');
+      const webhookCert = issueCertificate({ ca: webhookCA, commonName: 'miniapps-operator-webhook', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usages: 'server', validityDays: 365 });
+      const certDir = join(pkiDir, 'operator-webhook');
+      mkdirSync(certDir, { recursive: true });
+      writeFileSync(join(certDir, 'tls.crt'), webhookCert.certPEM);
+      writeFileSync(join(certDir, 'tls.key'), webhookCert.keyPEM, { mode: 0o600 });
+      writeFileSync(join(certDir, 'ca.crt'), webhookCA.certPEM);
+      const port = await freePort();
+      const url = `https://127.0.0.1:${port}/authenticate`;
+      const configFile = join(workDir, 'token-webhook.kubeconfig');
+      writeFileSync(configFile, tokenWebhookKubeconfig(url, webhookCA.certPEM), { mode: 0o600 });
+      const cacheTTL = (typeof opts.tokenWebhook === 'object' && opts.tokenWebhook.cacheTTL) || '2s';
+      tokenWebhook = { port, url, certDir, configFile, cacheTTL };
+      webhookFlags.push(`--authentication-token-webhook-config-file=${configFile}`, `--authentication-token-webhook-cache-ttl=${cacheTTL}`, '--authentication-token-webhook-version=v1');
+    }
     writeFileSync(join(workDir, 'admin.kubeconfig'), kubeconfigYAML(server, ca.certPEM, 'admin', admin), { mode: 0o600 });
     writeFileSync(join(workDir, 'kube-controller-manager.kubeconfig'), kubeconfigYAML(server, ca.certPEM, 'kube-controller-manager', kcm), {
       mode: 0o600,
@@ -326,6 +401,7 @@ export class ControlPlane {
         // rejects (loopback), logging an error every 10s.
         '--endpoint-reconciler-type=none',
         '--profiling=false',
+        ...webhookFlags,
         ...(opts.apiServerFlags ?? []),
       ],
     });
@@ -360,6 +436,7 @@ export class ControlPlane {
       etcd,
       apiServer,
       controllerManager,
+      tokenWebhook,
     });
     try {
       etcd.start();

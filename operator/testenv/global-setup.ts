@@ -5,7 +5,7 @@
 //                                     control plane build.
 //   TESTENV_KEEP=1                    keep the work dir (logs, etcd data) after the run.
 //
-// Provides `kubeconfig` and `binDir` to the tests (see ./index.ts).
+// Provides `kubeconfig`, `binDir` and `tokenWebhook` to the tests (see ./index.ts).
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ControlPlane, REPO_ROOT, ensureBinaries, installCRDs } from './controlplane.ts';
@@ -22,12 +22,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await installCRDs(external, crdDir, { log });
     project.provide('kubeconfig', external);
     project.provide('binDir', binDir);
+    project.provide('tokenWebhook', null);
     return async () => {};
   }
-  const cp = await ControlPlane.start({ log, crdDir, keepWorkDir: process.env.TESTENV_KEEP === '1' });
+  // The API server authenticates bearer tokens it does not know through the operator's
+  // /authenticate (kubectl --token=<API key>), for the operators tests start on that port.
+  const cp = await ControlPlane.start({ log, crdDir, keepWorkDir: process.env.TESTENV_KEEP === '1', tokenWebhook: true });
   if (process.env.TESTENV_KEEP === '1') log(`[testenv] work dir kept: ${cp.workDir}`);
   project.provide('kubeconfig', cp.kubeconfigPath);
   project.provide('binDir', cp.binDir);
+  project.provide('tokenWebhook', cp.tokenWebhook ?? null);
   return async () => {
     await cp.stop();
   };

@@ -4,9 +4,12 @@
 //   import { kubectl, eventually, uniqueName, testKubeconfig } from './index.ts';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
+import type { TokenWebhookEndpoint } from './controlplane.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,6 +17,8 @@ declare module 'vitest' {
     kubeconfig: string;
     /** Directory holding kubectl, kube-apiserver, kube-controller-manager and etcd. */
     binDir: string;
+    /** Where the API server's authentication webhook calls an operator (null on an external TEST_KUBECONFIG cluster). */
+    tokenWebhook: TokenWebhookEndpoint | null;
   }
 }
 
@@ -24,6 +29,11 @@ export type { EventuallyOptions } from './eventually.ts';
 /** Path of the admin kubeconfig of the test cluster. */
 export function testKubeconfig(): string {
   return inject('kubeconfig');
+}
+
+/** The control plane's authentication webhook endpoint, or undefined on a cluster that has none. */
+export function testTokenWebhook(): TokenWebhookEndpoint | undefined {
+  return inject('tokenWebhook') ?? undefined;
 }
 
 /** Directory of the control plane binaries (kubectl lives there). */
@@ -39,6 +49,8 @@ export function testKubeConfig(): KubeConfig {
 }
 
 export interface KubectlOptions {
+  /** Authenticate with this bearer token (`--token`) instead of the admin certificate: the kubeconfig's cluster, no user. */
+  token?: string;
   /** Impersonate this user (`--as`). */
   as?: string;
   /** Impersonate these groups (`--as-group`); needs `as`. */
@@ -72,7 +84,7 @@ export class KubectlError extends Error {
 export function kubectl(args: string[], opts: KubectlOptions & { allowFailure: true }): Promise<KubectlResult>;
 export function kubectl(args: string[], opts?: KubectlOptions): Promise<string>;
 export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<string | KubectlResult> {
-  const full = [`--kubeconfig=${testKubeconfig()}`];
+  const full = opts.token ? [`--kubeconfig=${tokenKubeconfig()}`, `--token=${opts.token}`] : [`--kubeconfig=${testKubeconfig()}`];
   if (opts.as) full.push(`--as=${opts.as}`);
   for (const g of opts.asGroups ?? []) full.push(`--as-group=${g}`);
   full.push(...args);
@@ -95,6 +107,39 @@ export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<stri
     );
     child.stdin?.end(opts.stdin ?? '');
   });
+}
+
+let tokenConfigPath: string | undefined;
+/** The test cluster's kubeconfig without its client certificate (the server and CA only), for `--token`. */
+function tokenKubeconfig(): string {
+  if (tokenConfigPath) return tokenConfigPath;
+  const kc = testKubeConfig();
+  const cluster = kc.getCurrentCluster()!;
+  const dir = mkdtempSync(join(tmpdir(), 'miniapps-token-'));
+  tokenConfigPath = join(dir, 'kubeconfig');
+  const ca = cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
+  writeFileSync(
+    tokenConfigPath,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: test',
+      '  cluster:',
+      `    server: ${cluster.server}`,
+      ...(ca ? [`    certificate-authority-data: ${ca}`] : []),
+      'users:',
+      '- name: bearer',
+      '  user: {}',
+      'contexts:',
+      '- name: test',
+      '  context: {cluster: test, user: bearer}',
+      'current-context: test',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  return tokenConfigPath;
 }
 
 /** A DNS-1123 label `${prefix}-xxxxxx` unique enough for parallel test files. */

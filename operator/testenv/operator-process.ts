@@ -68,6 +68,8 @@ export class OperatorProcess {
   publicPort = 0;
   /** The validating webhook's port, when it listens. */
   webhookPort = 0;
+  /** The plain HTTP verify endpoint's port, when it listens. */
+  verifyPort = 0;
 
   private constructor(opts: OperatorProcessOptions) {
     const args = [
@@ -79,6 +81,7 @@ export class OperatorProcess {
       '--http-bind-address=127.0.0.1:0',
       '--webhook-bind-address=127.0.0.1:0',
       '--public-bind-address=127.0.0.1:0',
+      '--verify-bind-address=127.0.0.1:0',
       ...FAST_LEADER_ELECTION,
       ...(opts.args ?? []),
     ];
@@ -99,6 +102,7 @@ export class OperatorProcess {
             this.healthPort = parsed.port as number;
             this.publicPort = (parsed.publicPort as number | undefined) ?? 0;
             this.webhookPort = (parsed.webhookPort as number | undefined) ?? 0;
+            this.verifyPort = (parsed.verifyPort as number | undefined) ?? 0;
           }
         } catch {
           this.stderr.push(line);

@@ -1,7 +1,14 @@
-import { imageSize } from 'image-size';
+import { createRequire } from 'node:module';
+import type { imageSize as ImageSize } from 'image-size';
 import { ICON_OPT_IN_LABEL, IconLimits, OrganizationConditions, OrganizationReasons } from '../../api/constants.ts';
 import type { IconReference } from '../../api/index.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
+
+// image-size (26 modules) is loaded with the first icon, as nodemailer with the first
+// email: an operator whose organizations set no icon never holds it (app.imports.test.ts).
+let loadedImageSize: typeof ImageSize | undefined;
+const imageSize = (bytes: Uint8Array): ReturnType<typeof ImageSize> =>
+  (loadedImageSize ??= (createRequire(import.meta.url)('image-size') as { imageSize: typeof ImageSize }).imageSize)(bytes);
 
 /** The icon check's reasons (OrganizationReasons). */
 export const IconReasons = {

@@ -1,0 +1,35 @@
+import type { ApiKey } from '../../api/index.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import type { AdmissionRequest, Validator } from '../../servers/webhook.ts';
+import { expiryOf, ownerStanding } from './logic.ts';
+import type { OwnerLookup } from './logic.ts';
+
+/**
+ * The ApiKey rules that need the operator's caches, checked at admission (the webhook's
+ * failurePolicy is Ignore: what slips past while the operator is down, the reconciler
+ * reports as a disabled or expired key, and no key is issued for it):
+ * - a new key's owner is an active member of the namespace's organization or a
+ *   provisioning administrator; in the operator's own namespace, a provisioning
+ *   administrator; nobody's anywhere else;
+ * - an expiry that is already past is refused (when the key is created, or when
+ *   spec.expiresAt changes).
+ * Who may create a key for whom is not decided here but by the API server itself (the
+ * admission policy miniapps.dev-apikey-owner), so it holds while the operator is down.
+ */
+export function apiKeyValidator(lookup: OwnerLookup, operatorNamespace: string, clock: Clock): Validator {
+  return (req: AdmissionRequest) => {
+    if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return undefined;
+    const k = req.object as ApiKey;
+    const old = req.oldObject as ApiKey | undefined;
+    if (req.operation === 'CREATE') {
+      const owner = ownerStanding({ ...k, metadata: { ...k.metadata, namespace: req.namespace } }, lookup, operatorNamespace);
+      if (!owner.ok) return `ApiKey ${k.metadata.name} refused: ${owner.problem}`;
+    }
+    const expiresAtChanged = req.operation === 'CREATE' || k.spec.expiresAt !== old?.spec.expiresAt;
+    if (expiresAtChanged && k.spec.expiresAt) {
+      const at = expiryOf(k)!;
+      if (at.getTime() <= clock.now().getTime()) return `ApiKey ${k.metadata.name} refused: spec.expiresAt ${k.spec.expiresAt} is in the past; choose a later time (or a spec.ttl such as 720h)`;
+    }
+    return undefined;
+  };
+}

@@ -1,0 +1,214 @@
+// Reconcile steps of the ApiKey controller on in-memory caches and an in-memory API
+// server (runtime/testing.ts), and the verifier over the same caches. The integration
+// tests prove it on the real control plane (apikeys.itest.ts, tokens.itest.ts).
+import pino from 'pino';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ApiKey, Membership, Organization, PlatformConfig } from '../../api/index.ts';
+import { Caches } from '../../domain/caches.ts';
+import { Domain } from '../../domain/lookups.ts';
+import { Resources } from '../../runtime/kube/resource.ts';
+import { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { Kinds } from '../shared.ts';
+import { ApiKeyReconciler } from './controller.ts';
+import { generateKey } from './key.ts';
+import type { GeneratedKey } from './key.ts';
+import { KeyVerifier } from './verify.ts';
+
+const NS = 'org-acme';
+let now: Date;
+let caches: MemoryCaches;
+let store: FakeStore;
+let events: string[];
+let issued: GeneratedKey[];
+let reconciler: ApiKeyReconciler;
+let verifier: KeyVerifier;
+const signal = new AbortController().signal;
+const clock = { now: () => now };
+
+const org: Organization = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme', uid: 'uid-acme' }, spec: { displayName: 'Acme' }, status: { namespace: NS } };
+const member = (spec: Partial<Membership['spec']> = {}): Membership => ({
+  apiVersion: 'miniapps.dev/v1alpha1',
+  kind: 'Membership',
+  metadata: { name: 'dev', namespace: NS, uid: 'uid-dev' },
+  spec: { email: 'dev@acme.example', role: 'MiniAppDeveloper', acceptance: 'Automatic', ...spec },
+});
+
+function apiKey(spec: Partial<ApiKey['spec']> = {}, namespace = NS): ApiKey {
+  return store.seed(Kinds.ApiKey, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'ApiKey',
+    metadata: { name: 'ci', namespace, generation: 1, creationTimestamp: '2026-12-01T00:00:00Z' },
+    spec: { owner: 'Dev@acme.example', ttl: '720h', ...spec },
+  });
+}
+
+/** The cache sees what the store has (as the informer would after the watch event). */
+const sync = (namespace = NS) => caches.cache(Caches.apiKeys).put(store.peek<ApiKey>(Kinds.ApiKey, 'ci', namespace)!);
+const current = (namespace = NS) => store.peek<ApiKey>(Kinds.ApiKey, 'ci', namespace)!;
+const cond = (type: string, namespace = NS) => current(namespace).status?.conditions?.find((c) => c.type === type);
+const secretKey = (name: string) => Buffer.from(store.peek<{ metadata: object; data: Record<string, string> }>(Resources.Secret, name, NS)!.data.apiKey!, 'base64').toString('utf8');
+
+async function step(namespace = NS) {
+  sync(namespace);
+  const res = await reconciler.reconcile(`${namespace}/ci`, { signal });
+  sync(namespace);
+  return res;
+}
+
+beforeEach(() => {
+  now = new Date('2026-12-01T00:00:10Z');
+  caches = new MemoryCaches();
+  store = new FakeStore();
+  events = [];
+  issued = [];
+  caches.cache(Caches.organizations).put(org);
+  caches.cache(Caches.memberships).put(member());
+  const deps: ControllerDeps = {
+    caches,
+    domain: new Domain(caches),
+    store,
+    clock,
+    recorder: { event: (_o, type, reason, note) => events.push(`${type} ${reason}: ${note}`) },
+    log: pino({ level: 'silent' }),
+    operatorNamespace: 'miniapps-system',
+  };
+  reconciler = new ApiKeyReconciler(deps, {
+    generate: () => {
+      const k = generateKey();
+      issued.push(k);
+      return k;
+    },
+  });
+  verifier = new KeyVerifier(caches.cache(Caches.apiKeys), deps.domain, clock, 'miniapps-system');
+});
+
+describe('ApiKeyReconciler, one step', () => {
+  it('issues the first key into its Secret, then records its id and hash (never the key) in status, and gives the owner that Secret by name', async () => {
+    apiKey();
+    await step();
+    expect(store.writes.map((w) => `${w.verb} ${w.kind}`)).toEqual(['create Secret', 'apply Role', 'apply RoleBinding', 'status ApiKey']);
+    const s = current().status!;
+    expect(s).toMatchObject({ phase: 'Active', rotationRevision: 0, secretName: 'ci-r0', keyId: issued[0]!.keyId, fingerprint: issued[0]!.fingerprint, prefix: `mak_${issued[0]!.keyId}`, expiresAt: '2026-12-31T00:00:00Z' });
+    expect(secretKey('ci-r0')).toBe(issued[0]!.token);
+    expect(JSON.stringify(current())).not.toContain(issued[0]!.token);
+    expect(events.join('\n')).not.toContain(issued[0]!.token);
+    const role = store.peek<{ metadata: object; rules: { resources: string[]; resourceNames?: string[] }[] }>(Resources.Role, 'miniapps:apikey:ci', NS)!;
+    expect(role.rules.find((r) => r.resources[0] === 'secrets')?.resourceNames).toEqual(['ci-r0']);
+    const binding = store.peek<{ metadata: object; subjects: { name: string }[] }>(Resources.RoleBinding, 'miniapps:apikey:ci', NS)!;
+    expect(binding.subjects.map((x) => x.name)).toEqual(['dev@acme.example']);
+    expect(s.conditions?.map((c) => [c.type, c.status])).toEqual([['KeyValid', 'True'], ['OwnerActive', 'True'], ['KeyIssued', 'True'], ['Ready', 'True']]);
+  });
+
+  it('reuses the Secret an earlier attempt created (killed before it recorded status): one key per revision', async () => {
+    apiKey();
+    const earlier = generateKey();
+    // What a killed attempt left: the Secret of revision 0, status still empty.
+    const { keySecret } = await import('./logic.ts');
+    store.seed(Resources.Secret, keySecret({ ...current(), metadata: { ...current().metadata } }, 0, earlier) as never);
+    await step();
+    expect(current().status).toMatchObject({ keyId: earlier.keyId, fingerprint: earlier.fingerprint, rotationRevision: 0 });
+    expect(secretKey('ci-r0')).toBe(earlier.token);
+  });
+
+  it('rotates on schedule, the previous key still accepted until the grace period ends, then refused', async () => {
+    apiKey({ rotation: { period: '1h', gracePeriod: '10m' } });
+    await step();
+    const first = issued[0]!;
+    expect(verifier.verify(first.token)).toMatchObject({ ok: true });
+    now = new Date(Date.parse(current().status!.createdAt!) + 3_600_000);
+    await step();
+    const second = issued[1]!;
+    expect(current().status).toMatchObject({ rotationRevision: 1, keyId: second.keyId, secretName: 'ci-r1', previousKey: { keyId: first.keyId, secretName: 'ci-r0' } });
+    expect(verifier.verify(second.token)).toMatchObject({ ok: true, identity: { previous: false } });
+    expect(verifier.verify(first.token)).toMatchObject({ ok: true, identity: { previous: true } });
+    now = new Date(Date.parse(current().status!.previousKey!.validUntil));
+    expect(verifier.verify(first.token)).toMatchObject({ ok: false, reason: expect.stringContaining('rotated out') });
+    await step();
+    expect(current().status?.previousKey).toBeUndefined();
+    expect(verifier.verify(first.token)).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
+  });
+
+  it('a revoked key is refused at once, and Ready False with Stalled', async () => {
+    apiKey();
+    await step();
+    expect(verifier.verify(issued[0]!.token).ok).toBe(true);
+    store.seed(Kinds.ApiKey, { ...current(), spec: { ...current().spec, revoked: true } });
+    sync();
+    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('revoked') });
+    await step();
+    expect(current().status?.phase).toBe('Revoked');
+    expect(cond('Ready')).toMatchObject({ status: 'False', reason: 'Revoked' });
+    expect(cond('Stalled')).toMatchObject({ status: 'True', reason: 'Revoked' });
+    // Nothing holds the key any longer: its Secret is gone, status keeps only what identifies it.
+    expect(store.peek(Resources.Secret, 'ci-r0', NS)).toBeUndefined();
+    expect(current().status).toMatchObject({ keyId: issued[0]!.keyId, fingerprint: issued[0]!.fingerprint });
+    expect(current().status?.secretName).toBeUndefined();
+    expect(cond('KeyIssued')).toMatchObject({ status: 'False', reason: 'Revoked' });
+  });
+
+  it('expires at expiresAt, to the second, and says when it wakes up for it', async () => {
+    apiKey({ ttl: undefined, expiresAt: '2026-12-01T01:00:00Z' });
+    const res = await step();
+    expect(res?.requeueAfterMs).toBe(3_590_000 + 50);
+    now = new Date('2026-12-01T00:59:59.999Z');
+    expect(verifier.verify(issued[0]!.token).ok).toBe(true);
+    now = new Date('2026-12-01T01:00:00Z');
+    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('expired') });
+    await step();
+    expect(current().status?.phase).toBe('Expired');
+  });
+
+  it('a suspended owner disables the key (refused) and gets it back when the suspension ends', async () => {
+    apiKey();
+    await step();
+    caches.cache(Caches.memberships).put(member({ suspended: true }));
+    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('suspended') });
+    await step();
+    expect(current().status?.phase).toBe('Disabled');
+    expect(cond('Ready')).toMatchObject({ status: 'False', reason: 'OwnerSuspended' });
+    expect(cond('Stalled')).toBeUndefined();
+    caches.cache(Caches.memberships).put(member());
+    expect(verifier.verify(issued[0]!.token).ok).toBe(true);
+  });
+
+  it('issues nothing for an owner who is not a member', async () => {
+    apiKey({ owner: 'stranger@elsewhere.example' });
+    await step();
+    expect(store.writes.filter((w) => w.kind === 'Secret')).toEqual([]);
+    expect(current().status).toMatchObject({ phase: 'Disabled' });
+    expect(cond('KeyIssued')).toMatchObject({ status: 'False', reason: 'NotIssued' });
+    expect(cond('Ready')).toMatchObject({ status: 'False', reason: 'OwnerNotMember' });
+  });
+
+  it('in the operator namespace, only a provisioning administrator\'s key is issued, and it authenticates as them', async () => {
+    const pc: PlatformConfig = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', metadata: { name: 'default' }, spec: { provisioningAdministrators: { users: ['Root@platform.example'] }, userPrefix: 'oidc:' } };
+    caches.cache(Caches.platformConfigs).put(pc);
+    apiKey({ owner: 'root@platform.example' }, 'miniapps-system');
+    await step('miniapps-system');
+    expect(current('miniapps-system').status?.phase).toBe('Active');
+    const v = verifier.verify(issued[0]!.token, 'kubernetes');
+    expect(v).toMatchObject({ ok: true, identity: { username: 'oidc:root@platform.example', organization: undefined } });
+    caches.cache(Caches.platformConfigs).put({ ...pc, spec: { ...pc.spec, provisioningAdministrators: { users: [] } } });
+    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('not a provisioning administrator') });
+  });
+});
+
+describe('KeyVerifier', () => {
+  it('refuses a key without the scope asked for; empty scopes allow everything; x* allows what starts with x', async () => {
+    apiKey({ scopes: ['catalog:*'] });
+    await step();
+    const t = issued[0]!.token;
+    expect(verifier.verify(t, 'catalog:read').ok).toBe(true);
+    expect(verifier.verify(t, 'kubernetes')).toMatchObject({ ok: false, reason: expect.stringContaining('does not have the scope kubernetes') });
+    expect(verifier.verify(t).ok).toBe(true);
+  });
+
+  it('refuses a well-formed key that no ApiKey holds, and one whose hash does not match', async () => {
+    apiKey();
+    await step();
+    expect(verifier.verify(generateKey().token)).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
+    caches.cache(Caches.apiKeys).remove(`${NS}/ci`);
+    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
+  });
+});

@@ -1,0 +1,54 @@
+import { API_KEY_VERIFY_SUBRESOURCE, GROUP } from '../../api/constants.ts';
+import { Caches } from '../../domain/caches.ts';
+import { RBAC_API_VERSION } from '../../domain/rbac-types.ts';
+import type { ClusterRole } from '../../domain/rbac-types.ts';
+import { errorMessage } from '../../runtime/errors.ts';
+import { Resources } from '../../runtime/kube/resource.ts';
+import { MANAGED_BY } from '../shared.ts';
+import type { ModuleParts, OperatorModule } from '../module.ts';
+import { apiKeyValidator } from './admission.ts';
+import { apiKeyController } from './controller.ts';
+import { AUTHENTICATE_PATH, CallerAuthenticator, VERIFY_PATH, VerifyServer, tokenReviewHandler, verifyHandler } from './endpoints.ts';
+import { KeyVerifier } from './verify.ts';
+
+/** The listener name of the plain HTTP verify endpoint (its port is logged as verifyPort). */
+export const VERIFY_LISTENER = 'verify';
+
+/** Who may ask the verify endpoint: bind an API gateway's ServiceAccount to it. */
+export const VERIFIER_ROLE = 'miniapps:api-key-verifier';
+
+export function verifierClusterRole(): ClusterRole {
+  return {
+    apiVersion: RBAC_API_VERSION,
+    kind: 'ClusterRole',
+    metadata: { name: VERIFIER_ROLE, labels: { ...MANAGED_BY } },
+    rules: [{ apiGroups: [GROUP], resources: [`apikeys/${API_KEY_VERIFY_SUBRESOURCE}`], verbs: ['create'] }],
+  };
+}
+
+/**
+ * ApiKey: keys issued into Secrets only their owner may read, rotation, expiry,
+ * revocation and disabled owners; the Kubernetes authentication webhook
+ * (/authenticate) and the verify endpoint (/verify), both on one verifier.
+ */
+export const apiKeyModule: OperatorModule = {
+  name: 'apikey',
+  caches: [Caches.apiKeys, Caches.memberships, Caches.organizations, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
+  async setup({ deps, config, client }): Promise<ModuleParts> {
+    const log = deps.log.child({ module: 'apikey' });
+    const verifier = new KeyVerifier(deps.caches.cache(Caches.apiKeys), deps.domain, deps.clock, deps.operatorNamespace);
+    const callers = new CallerAuthenticator(client, { clock: deps.clock });
+    const verify = verifyHandler({ verifier, callers, limits: { perCaller: { perMinute: config.verifyRateLimit, burst: config.verifyRateBurst } }, log, clock: deps.clock });
+    // A constant ClusterRole for API gateways; a failure only means it must be made by hand.
+    await client.apply(Resources.ClusterRole, verifierClusterRole()).catch((err: unknown) => log.warn({ err: errorMessage(err), clusterRole: VERIFIER_ROLE }, 'ClusterRole not applied'));
+    return {
+      controllers: [apiKeyController(deps)],
+      admission: [{ kind: 'ApiKey', validate: apiKeyValidator(deps.domain, deps.operatorNamespace, deps.clock) }],
+      routes: [
+        { path: AUTHENTICATE_PATH, handler: tokenReviewHandler(verifier, log) },
+        { path: VERIFY_PATH, handler: verify },
+      ],
+      listeners: config.verifyBindAddress ? [{ name: VERIFY_LISTENER, listener: new VerifyServer(config.verifyBindAddress, verify) }] : [],
+    };
+  },
+};

@@ -1,0 +1,127 @@
+// Verification of a presented key: one code path for the Kubernetes API server's
+// authentication webhook (TokenReview) and the verify endpoint for API gateways. It reads
+// only the caches (ApiKeys, Memberships, Organizations, the PlatformConfig), never a
+// Secret: status holds each key's SHA-256, compared in constant time after a lookup by the
+// key's non-secret id. Time and the owner are checked at every call, so an expiry, a
+// revocation, a suspension or a removal holds from the moment the cache sees it.
+import type { ApiKey } from '../../api/index.ts';
+import { Index } from '../../domain/caches.ts';
+import { userName } from '../../domain/rbac-types.ts';
+import type { CacheReader } from '../../runtime/cache.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { rfc3339 } from '../../runtime/clock.ts';
+import { parseKey, sameFingerprint } from './key.ts';
+import { expiryOf, ownerStanding, ownerStatus, validityCheck } from './logic.ts';
+import type { OwnerLookup } from './logic.ts';
+
+/** What verification needs of an ApiKey, computed once per version of it (the cache replaces the object on every change). */
+interface Derived {
+  expiryMs?: number;
+  expiresAt?: string;
+  current?: Buffer;
+  previous?: Buffer;
+  previousUntilMs?: number;
+}
+
+/** Who a valid key authenticates as, and what it may be used for. */
+export interface KeyIdentity {
+  /** The owner's Kubernetes user name: PlatformConfig userPrefix + the lowercased email. */
+  username: string;
+  owner: string;
+  /** The ApiKey. */
+  namespace: string;
+  name: string;
+  /** The organization whose namespace holds the key; undefined in the operator's namespace. */
+  organization?: string;
+  keyId: string;
+  /** spec.scopes; empty means everything the owner may do. */
+  scopes: string[];
+  expiresAt?: string;
+  /** True for the previous key during its grace period after a rotation. */
+  previous: boolean;
+}
+
+export type Verdict = { ok: true; identity: KeyIdentity } | { ok: false; reason: string };
+
+/** Whether `scopes` (a key's spec.scopes) allow `wanted`: empty allows everything; `x*` allows every scope starting with x. */
+export function scopeAllows(scopes: readonly string[] | undefined, wanted: string): boolean {
+  if (!scopes || scopes.length === 0) return true;
+  return scopes.some((s) => s === wanted || (s.endsWith('*') && wanted.startsWith(s.slice(0, -1))));
+}
+
+export interface VerifierLookup extends OwnerLookup {
+  settings(): { userPrefix: string };
+}
+
+export class KeyVerifier {
+  private readonly keys: CacheReader<ApiKey>;
+  private readonly lookup: VerifierLookup;
+  private readonly clock: Clock;
+  private readonly operatorNamespace: string;
+  private readonly derived = new WeakMap<ApiKey, Derived>();
+
+  constructor(keys: CacheReader<ApiKey>, lookup: VerifierLookup, clock: Clock, operatorNamespace: string) {
+    this.keys = keys;
+    this.lookup = lookup;
+    this.clock = clock;
+    this.operatorNamespace = operatorNamespace;
+  }
+
+  private derive(k: ApiKey): Derived {
+    let d = this.derived.get(k);
+    if (!d) {
+      const s = k.status;
+      const expiry = expiryOf(k);
+      d = {
+        expiryMs: expiry?.getTime(),
+        expiresAt: expiry ? rfc3339(expiry) : undefined,
+        current: s?.fingerprint ? Buffer.from(s.fingerprint, 'hex') : undefined,
+        previous: s?.previousKey?.fingerprint ? Buffer.from(s.previousKey.fingerprint, 'hex') : undefined,
+        previousUntilMs: s?.previousKey ? Date.parse(s.previousKey.validUntil) : undefined,
+      };
+      this.derived.set(k, d);
+    }
+    return d;
+  }
+
+  /** Whether `token` is a key that works now (for `scope`, when given), and whose it is. Words are built only for a refusal. */
+  verify(token: string, scope?: string): Verdict {
+    const parsed = parseKey(token);
+    if (!parsed.ok) return parsed;
+    const nowMs = this.clock.now().getTime();
+    for (const k of this.keys.byIndex(Index.keyId, parsed.keyId)) {
+      const s = k.status;
+      const d = this.derive(k);
+      const current = s?.keyId === parsed.keyId && !!d.current && sameFingerprint(d.current, parsed.digest);
+      const previous = !current && s?.previousKey?.keyId === parsed.keyId && !!d.previous && sameFingerprint(d.previous, parsed.digest);
+      if (!current && !previous) continue;
+      const what = () => `API key ${parsed.keyId} (ApiKey ${k.metadata.namespace}/${k.metadata.name})`;
+      if (k.metadata.deletionTimestamp) return { ok: false, reason: `${what()} is being deleted` };
+      if (k.spec.revoked || (d.expiryMs !== undefined && d.expiryMs <= nowMs)) return { ok: false, reason: `${what()}: ${validityCheck(k, new Date(nowMs)).condition.message}` };
+      if (previous && d.previousUntilMs! <= nowMs) {
+        return { ok: false, reason: `${what()} was rotated out: the grace period after its rotation ended at ${s!.previousKey!.validUntil}; use the key in Secret ${s!.secretName}` };
+      }
+      const owner = ownerStatus(k, this.lookup, this.operatorNamespace);
+      if (!owner.may) {
+        const standing = ownerStanding(k, this.lookup, this.operatorNamespace);
+        return { ok: false, reason: `${what()} is disabled: ${standing.ok ? 'its owner changed meanwhile' : standing.problem}` };
+      }
+      if (scope !== undefined && !scopeAllows(k.spec.scopes, scope)) return { ok: false, reason: `${what()} does not have the scope ${scope} (spec.scopes: ${k.spec.scopes!.join(', ')})` };
+      return {
+        ok: true,
+        identity: {
+          username: userName(this.lookup.settings().userPrefix, k.spec.owner),
+          owner: k.spec.owner,
+          namespace: k.metadata.namespace!,
+          name: k.metadata.name,
+          organization: owner.org?.metadata.name,
+          keyId: parsed.keyId,
+          scopes: k.spec.scopes ?? [],
+          ...(d.expiresAt ? { expiresAt: d.expiresAt } : {}),
+          previous,
+        },
+      };
+    }
+    return { ok: false, reason: `unknown API key ${parsed.keyId}: no ApiKey holds it (deleted, or never issued)` };
+  }
+}
