@@ -309,4 +309,26 @@ describe('TenantReconciler', () => {
     expect(ns.metadata.labels?.['miniapps.dev/tenant']).toBe('bank');
     expect(ns.metadata.ownerReferences).toBeUndefined();
   });
+
+  it.each([
+    { case: 'deletes a namespace it created for the tenant', adopted: false, deleted: true },
+    { case: 'releases an adopted namespace (its labels off), never deleting it', adopted: true, deleted: false },
+  ])('on deletion, $case, then lets the Tenant go', async ({ adopted, deleted }) => {
+    world = new FakeWorld();
+    const ns = adopted
+      ? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant-bank', labels: { 'miniapps.dev/tenant': 'bank' } } }
+      : { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant-bank', labels: { 'miniapps.dev/tenant': 'bank' }, ownerReferences: [{ apiVersion: API, kind: 'Tenant', name: 'bank', uid: 'uid-bank', controller: true }] } };
+    put(Resources.Namespace, Caches.namespaces, ns as AnyObject);
+    put(Kinds.Tenant, Caches.tenants, { apiVersion: API, kind: 'Tenant', metadata: { name: 'bank', uid: 'uid-bank', generation: 1, deletionTimestamp: '2026-12-01T00:00:00Z', finalizers: ['miniapps.dev/tenant'] }, spec: { displayName: 'Bank' }, status: { namespace: 'tenant-bank' } } as Tenant);
+    const r = new TenantReconciler(world.deps);
+    await r.reconcile('bank');
+    if (deleted) {
+      expect(world.store.writes).toContainEqual({ verb: 'delete', kind: 'Namespace', key: 'tenant-bank' });
+      await r.reconcile('bank'); // the namespace is gone now
+    } else {
+      expect(world.store.writes.filter((w) => w.verb === 'delete')).toEqual([]);
+      expect(world.store.writes).toContainEqual({ verb: 'apply', kind: 'Namespace', key: 'tenant-bank' });
+    }
+    expect(get<Tenant>(Kinds.Tenant, 'bank')!.metadata.finalizers).toEqual([]);
+  });
 });
