@@ -52,7 +52,8 @@ export function userGroupController(deps: ControllerDeps): ControllerSpec {
       // handler passes over the operator's own writes, a watch does not.
       { cache: Caches.userGroups, map: (g) => [`${g.metadata.namespace}/${g.metadata.name}`], changed: (a, b) => a.metadata.generation !== b.metadata.generation },
       // Member counts: the groups a user joined or left (the map sees the old and the new object); a burst is one reconcile.
-      { cache: Caches.users, map: (u) => userGroupKeys(u as User), changed: (a, b) => JSON.stringify(userGroupKeys(a as User)) !== JSON.stringify(userGroupKeys(b as User)), coalesceMs: 1_000 },
+      // (A member count may lag a few seconds: while thousands of users arrive, each group's count is written every 5 s, not on every user.)
+      { cache: Caches.users, map: (u) => userGroupKeys(u as User), changed: (a, b) => JSON.stringify(userGroupKeys(a as User)) !== JSON.stringify(userGroupKeys(b as User)), coalesceMs: 5_000 },
       // Role sources: what the namespace's subscriptions resolve to.
       {
         cache: Caches.subscriptions,
