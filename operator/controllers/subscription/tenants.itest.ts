@@ -222,11 +222,20 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
     await expect(inline({ userGroupsRequired: [{ name: 'g' }, { name: 'g' }] })).rejects.toThrow(/Duplicate value/);
   });
 
-  it('reports a Subscription to a missing Solution, and a User in a missing group', async () => {
+  it('reports a Subscription to a missing Solution and to one that is not Ready, and a User in a missing group', async () => {
     const ns = tenantNs(tenants[1]!);
     await client.create(Kinds.Subscription, { metadata: { name: 'missing', namespace: ns }, spec: { solution: { organization: org, name: 'nope' } } });
     const sub = await until<Subscription>(Kinds.Subscription, 'missing', ns, (s) => cond(s, 'SolutionResolved')?.status === 'False', 'SolutionResolved False');
     expect(cond(sub, 'SolutionResolved')?.reason).toBe('SolutionNotFound');
+    // A Solution that never had a good manifest (its ConfigMap is missing): not Ready, and the subscription waits.
+    await client.create(Kinds.Solution, { metadata: { name: 'unready', namespace: orgNs }, spec: { solutionId: 'unready', version: '1', manifestFrom: { configMapKeyRef: { name: 'no-such-configmap', key: 'manifest.yaml' } } } });
+    const unready = await until<Solution>(Kinds.Solution, 'unready', orgNs, (x) => cond(x, 'ManifestValid')?.status === 'False', 'Solution unready reported');
+    expect(cond(unready, 'ManifestValid')?.reason).toBe('ManifestNotFound');
+    await client.create(Kinds.Subscription, { metadata: { name: 'unready', namespace: ns }, spec: { solution: { organization: org, name: 'unready' } } });
+    const waiting = await until<Subscription>(Kinds.Subscription, 'unready', ns, (x) => cond(x, 'SolutionResolved')?.status === 'False', 'subscription to a not-Ready solution waits');
+    expect(cond(waiting, 'SolutionResolved')?.reason).toBe('SolutionNotReady');
+    expect(cond(waiting, 'SolutionResolved')?.message).toContain('ConfigMap no-such-configmap does not exist');
+    await client.delete(Kinds.Subscription, 'unready', ns);
     await client.create(Kinds.User, { metadata: { name: 'lost', namespace: ns }, spec: { userCode: 'E2', firstName: 'Lost', email: 'lost@b.example', groups: ['field-executive', 'no-such-group'] } });
     const u = await until<User>(Kinds.User, 'lost', ns, (x) => cond(x, 'GroupsResolved')?.status === 'False', 'GroupsResolved False');
     expect(cond(u, 'GroupsResolved')?.message).toContain('no-such-group');
