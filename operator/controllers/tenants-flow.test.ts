@@ -20,6 +20,7 @@ import { UserGroupReconciler } from './usergroup/controller.ts';
 import { UserReconciler } from './user/controller.ts';
 import { TenantReconciler } from './tenant/controller.ts';
 import { tokenRoles } from './user/logic.ts';
+import { AppManifestReconciler } from './appmanifest/controller.ts';
 
 const SEED = readFileSync(new URL('../manifests/testdata/gated-solution.yaml', import.meta.url), 'utf8');
 const FRONTEND = parse(readFileSync(new URL('../manifests/testdata/gated-frontend.yaml', import.meta.url), 'utf8')) as AppManifest['spec'];
@@ -213,6 +214,26 @@ describe('the seed flow, step by step', () => {
     await converge();
     expect(get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')).toBeUndefined();
     expect(get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1')!.status?.orphanedUserGroups).toBeUndefined();
+  });
+
+  it('leaves out an app manifest that names a group twice, and says so in its ManifestValid', async () => {
+    put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 }, spec: { ...FRONTEND, userGroups: [{ name: 'field executive', roles: ['role:gated-frontend:offline-sync'] }, { name: 'Field-Executive', roles: ['role:gated-frontend:x'] }] } } as AppManifest);
+    await new AppManifestReconciler(world.deps).reconcile('org-acme/gated-frontend');
+    const app = get<AppManifest>(Kinds.AppManifest, 'gated-frontend', 'org-acme')!;
+    expect(app.status?.conditions?.find((c) => c.type === 'ManifestValid')).toMatchObject({ status: 'False', reason: 'ManifestInconsistent' });
+    expect(app.status?.conditions?.find((c) => c.type === 'ManifestValid')?.message).toContain('spec.userGroups[1].name: names the group "Field-Executive" again');
+    subscription('tenant-t1');
+    await converge();
+    expect(get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!.spec.roles).toEqual(['role:gated-frontend:field-entry', 'role:gated-frontend:viewer']);
+  });
+
+  it('refuses an inline manifest naming a group twice (by the UserGroup it makes), keeping no groups from it', async () => {
+    put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'gated', namespace: 'org-acme', generation: 2 }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifest: { userGroupsRequired: [{ name: 'Owner' }], adminUserGroups: [{ name: 'owner' }] } } } as Solution);
+    await converge();
+    const sol = get<Solution>(Kinds.Solution, 'gated', 'org-acme')!;
+    expect(condition(sol, 'ManifestValid')).toMatchObject({ status: 'False', reason: 'ManifestInconsistent' });
+    expect(condition(sol, 'ManifestValid')?.message).toContain('Solution gated spec.manifest.adminUserGroups[0].name');
+    expect(sol.status?.manifest).toBeUndefined();
   });
 
   it('gives two subscriptions naming one group the union of both', async () => {
