@@ -15,6 +15,7 @@ import type { AnyObject } from '../../runtime/kube/client.ts';
 import { testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
+import { accessAllowed } from '../../testenv/access.ts';
 import { KubePluginApi } from '../../plugin/api.ts';
 import { EXIT, run } from '../../plugin/plugin.ts';
 import { webhookRegistrationName } from '../../servers/webhook.ts';
@@ -118,6 +119,21 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
       const users = await client.list<User>(Kinds.User, { namespace: tenantNs(t) });
       expect(users.items.map((u) => u.spec.email)).toEqual([adminEmail(t)]);
     }
+    // What that RBAC lets the first tenant's administrator do, as the API server decides it.
+    const [a, b] = tenants.map(tenantNs) as [string, string];
+    const can = (verb: string, resource: string, namespace: string) => {
+      const [res, subresource] = resource.split('/');
+      return accessAllowed(client, adminEmail(tenants[0]!), { verb, resource: res!, namespace, ...(subresource ? { subresource } : {}) } as Parameters<typeof accessAllowed>[2]);
+    };
+    expect({
+      createUsers: await can('create', 'users', a),
+      createSubscriptions: await can('create', 'subscriptions', a),
+      readGroups: await can('list', 'usergroups', a),
+      writeGroups: await can('create', 'usergroups', a),
+      tokenRoles: await can('get', 'users/tokenroles', a),
+      usersOfAnotherTenant: await can('create', 'users', b),
+      solutions: await can('get', 'solutions', orgNs),
+    }).toEqual({ createUsers: true, createSubscriptions: true, readGroups: true, writeGroups: false, tokenRoles: true, usersOfAnotherTenant: false, solutions: false });
   });
 
   it('onboards both tenants: groups from the union of the solution and the app manifests, each role with its source', async () => {
