@@ -25,6 +25,9 @@ export interface OperatorProcessOptions {
   waitForStart?: boolean;
   /** More flags for node itself, after OPERATOR_NODE_FLAGS (e.g. --trace-gc, which NODE_OPTIONS may not carry). */
   nodeFlags?: string[];
+  /** Another copy of operator/cli/main.ts to run (the image's layout), and the directory it runs in. */
+  main?: string;
+  cwd?: string;
 }
 
 /**
@@ -75,7 +78,7 @@ export class OperatorProcess {
     const args = [
       ...OPERATOR_NODE_FLAGS,
       ...(opts.nodeFlags ?? []),
-      MAIN,
+      opts.main ?? MAIN,
       `--kubeconfig=${opts.kubeconfig}`,
       `--namespace=${opts.namespace}`,
       '--http-bind-address=127.0.0.1:0',
@@ -87,7 +90,7 @@ export class OperatorProcess {
     ];
     // setpriv --pdeathsig: the operator dies with the test worker, never orphaned.
     const [cmd, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]] : [process.execPath, args];
-    this.child = spawn(cmd, argv, { env: { NODE_COMPILE_CACHE: OPERATOR_COMPILE_CACHE, ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(cmd, argv, { cwd: opts.cwd, env: { NODE_COMPILE_CACHE: OPERATOR_COMPILE_CACHE, ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let buffered = '';
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;

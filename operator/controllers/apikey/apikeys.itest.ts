@@ -171,6 +171,25 @@ describe.skipIf(!webhook)('kubectl --token with an API key, on the real API serv
     await waitForKey(admin, ns, 'revoke-me', (k) => k.status?.phase === 'Revoked', 'Revoked');
     const undo = await refusal(admin.patch(Kinds.ApiKey, 'revoke-me', ns, { spec: { revoked: false } }));
     expect(undo.message).toContain('spec.revoked cannot be undone');
+    // Nothing holds a key nothing accepts: its Secret is deleted, status keeps its id.
+    const revoked = await waitForKey(admin, ns, 'revoke-me', (k) => !k.status?.secretName, 'its Secret no longer named');
+    expect(revoked.status?.keyId).toBeTruthy();
+    expect((await admin.list(Resources.Secret, { namespace: ns, labelSelector: 'miniapps.dev/apikey=revoke-me' })).items).toEqual([]);
+  });
+
+  it('a key whose Secret was deleted is replaced at its next reconcile: a new key in a new Secret, the old one refused', async () => {
+    await createKey(ns, 'lose-me', { owner: DEV }, DEV);
+    const { key, token } = await activeKey(ns, 'lose-me');
+    expect((await withKey(token, ['auth', 'whoami'])).exitCode).toBe(0);
+    await admin.delete(Resources.Secret, key.status!.secretName!, ns);
+    // The operator does not watch Secrets (it may not, cluster-wide): it looks at every reconcile, here one a label change brings.
+    await admin.patch(Kinds.ApiKey, 'lose-me', ns, { metadata: { labels: { touched: 'yes' } } });
+    const replaced = await waitForKey(admin, ns, 'lose-me', (k) => (k.status?.rotationRevision ?? 0) === 1 && active(k), 'revision 1 Active');
+    expect(replaced.status?.previousKey).toBeUndefined();
+    const fresh = await readKey(admin, replaced);
+    expect(fresh).not.toBe(token);
+    expect((await withKey(fresh, ['auth', 'whoami'])).exitCode).toBe(0);
+    await refusedWithin(token, 'the key whose Secret was deleted refused');
   });
 
   it("a suspended owner's key is refused within seconds, and works again when the suspension is lifted", async () => {

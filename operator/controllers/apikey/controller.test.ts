@@ -147,6 +147,26 @@ describe('ApiKeyReconciler, one step', () => {
     expect(cond('KeyIssued')).toMatchObject({ status: 'False', reason: 'Revoked' });
   });
 
+  it('replaces a key whose Secret was deleted: a new revision at once, the old key refused, a Warning', async () => {
+    apiKey();
+    await step();
+    const first = issued[0]!;
+    expect(verifier.verify(first.token).ok).toBe(true);
+    await store.delete(Resources.Secret, 'ci-r0', NS);
+    await step();
+    const second = issued[1]!;
+    expect(current().status).toMatchObject({ rotationRevision: 1, keyId: second.keyId, secretName: 'ci-r1', phase: 'Active' });
+    expect(current().status?.previousKey).toBeUndefined();
+    expect(secretKey('ci-r1')).toBe(second.token);
+    expect(verifier.verify(second.token)).toMatchObject({ ok: true });
+    expect(verifier.verify(first.token)).toMatchObject({ ok: false });
+    expect(events.filter((e) => e.startsWith('Warning KeySecretMissing'))).toHaveLength(1);
+    expect(events.join('\n')).not.toContain(first.token);
+    // With the Secret in place, a reconcile changes nothing.
+    await step();
+    expect(issued).toHaveLength(2);
+  });
+
   it('expires at expiresAt, to the second, and says when it wakes up for it', async () => {
     apiKey({ ttl: undefined, expiresAt: '2026-12-01T01:00:00Z' });
     const res = await step();

@@ -57,7 +57,13 @@ export class ApiKeyReconciler implements Reconciler {
     const now = this.deps.clock.now();
     const { condition: valid, valid: isValid } = validityCheck(k, now);
     const owner = ownerCheck(k, this.deps.domain, this.deps.operatorNamespace);
-    const plan = planKey(k, now, isValid && owner.status === 'True');
+    let plan = planKey(k, now, isValid && owner.status === 'True');
+    // The current key's Secret deleted (by an administrator who suspected a leak, or by
+    // mistake): nobody can read that key any longer, so a new revision replaces it at once
+    // and the old key is refused from then on, as cert-manager reissues a certificate whose
+    // Secret is gone. Looked at whenever the ApiKey is reconciled (its changes, the resync).
+    const lostSecret = plan.kind === 'keep' && isValid && owner.status === 'True' && k.status?.secretName ? await this.secretMissing(k, k.status.secretName) : false;
+    if (lostSecret) plan = { kind: 'issue', revision: (k.status!.rotationRevision ?? 0) + 1, rotation: true, lost: true };
     let issued: IssuedKey | undefined;
     let failure: ConditionInput | undefined;
     if (plan.kind === 'issue') {
@@ -70,7 +76,7 @@ export class ApiKeyReconciler implements Reconciler {
         throw new Error(failure.message, { cause: err });
       }
     }
-    const fields = keyFields(k, now, issued);
+    const fields = keyFields(k, now, issued, { lost: plan.kind === 'issue' && plan.lost });
     if (fields.secretName) await this.grantOwner(k, fields);
     // A Secret that status names now and will not after this reconcile (a previous key whose
     // grace period ended, dropped now or replaced by a rotation, which comes only after that
@@ -82,12 +88,19 @@ export class ApiKeyReconciler implements Reconciler {
     }
     const written = await this.writeStatus(k, fields, valid, owner);
     // A rotation is news (the holder must pick up the new key); the first key is in status and KeyIssued.
-    if (issued && written && plan.kind === 'issue' && plan.rotation) {
+    if (issued && written && plan.kind === 'issue' && plan.lost) {
+      this.deps.recorder.event(k, 'Warning', ApiKeyReasons.KeySecretMissing, `Secret ${k.status?.secretName} of key ${k.status?.prefix} (revision ${k.status?.rotationRevision ?? 0}) is gone: that key is refused from now on, and key ${fields.prefix} (revision ${issued.revision}) is issued into Secret ${issued.secretName}`);
+    } else if (issued && written && plan.kind === 'issue' && plan.rotation) {
       const grace = fields.previousKey ? `; the previous key ${fields.previousKey.keyId} works until ${fields.previousKey.validUntil}` : '';
       this.deps.recorder.event(k, 'Normal', ApiKeyReasons.KeyRotated, `Key ${fields.prefix} (revision ${issued.revision}) issued into Secret ${issued.secretName}${grace}`);
     }
     const after = nextWake(k, fields, now, isValid && owner.status === 'True');
     return after ? { requeueAfterMs: after } : undefined;
+  }
+
+  /** Whether the Secret status names is gone (read fresh: Secrets are not cached). */
+  private async secretMissing(k: ApiKey, name: string): Promise<boolean> {
+    return (await this.deps.store.get(Resources.Secret, name, k.metadata.namespace)) === undefined;
   }
 
   /**

@@ -31,6 +31,7 @@ export const ApiKeyReasons = {
   KeyRotated: 'KeyRotated',
   NotIssued: 'NotIssued',
   IssueFailed: 'IssueFailed',
+  KeySecretMissing: 'KeySecretMissing',
 } as const;
 
 /** What the owner checks need to know of the platform (the Domain implements it). */
@@ -138,7 +139,8 @@ export function rotationDue(k: ApiKey): Date | undefined {
   return new Date(Date.parse(s.createdAt) + durationMs(k.spec.rotation.period));
 }
 
-export type KeyPlan = { kind: 'keep' } | { kind: 'issue'; revision: number; rotation: boolean };
+/** `lost`: the current key's Secret is gone, so the next revision replaces it at once, with no grace period for the old key. */
+export type KeyPlan = { kind: 'keep' } | { kind: 'issue'; revision: number; rotation: boolean; lost?: boolean };
 
 /** Which key to issue now, if any: the first one, or the next revision when rotation is due. Only while issuing is allowed. */
 export function planKey(k: ApiKey, now: Date, mayIssue: boolean): KeyPlan {
@@ -168,7 +170,7 @@ export type KeyFields = Pick<ApiKeyStatus, 'keyId' | 'prefix' | 'fingerprint' | 
  * key as previousKey while its grace period lasts), or those already recorded (a previous
  * key whose grace period ended is dropped).
  */
-export function keyFields(k: ApiKey, now: Date, issued?: IssuedKey): KeyFields {
+export function keyFields(k: ApiKey, now: Date, issued?: IssuedKey, opts: { lost?: boolean } = {}): KeyFields {
   const s = k.status ?? {};
   const expiry = expiryOf(k);
   const expiresAt = expiry ? rfc3339(expiry) : undefined;
@@ -181,7 +183,7 @@ export function keyFields(k: ApiKey, now: Date, issued?: IssuedKey): KeyFields {
     return strip({ keyId: s.keyId, prefix: s.prefix, fingerprint: s.fingerprint, createdAt: s.createdAt, expiresAt, rotationRevision: s.rotationRevision, secretName: s.secretName, previousKey: previous });
   }
   let previousKey: KeyFields['previousKey'];
-  if (s.keyId && s.fingerprint && (s.rotationRevision ?? 0) < issued.revision) {
+  if (s.keyId && s.fingerprint && (s.rotationRevision ?? 0) < issued.revision && !opts.lost) {
     // The previous key works for the grace period after the new one took over: from the
     // rotation's due time, or the new key's creation if that came later. It is recorded
     // even without a grace period (valid until the rotation): its Secret is deleted when

@@ -90,7 +90,10 @@ describe('namespace takeover', () => {
   });
 
   it("the operator's own namespace is refused at admission by the operator's policy", async () => {
-    const err = await admin.create(Kinds.Organization, { metadata: { name: uniqueName('grab') }, spec: { displayName: 'X', namespace: opNamespace } }).then(() => undefined, (e: { status?: number; message?: string }) => e);
+    const grab = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: uniqueName('grab') }, spec: { displayName: 'X', namespace: opNamespace } };
+    // The operator installed its policy at start; the API server enforces a new policy once its informers have it (about a second later).
+    await eventually(async () => (await admin.apply(Kinds.Organization, grab, { dryRun: true }).then(() => undefined, (e: { status?: number }) => e))?.status === 403, { timeoutMs: 15_000, describe: 'the operator-namespace policy in effect' });
+    const err = await admin.create(Kinds.Organization, grab).then(() => undefined, (e: { status?: number; message?: string }) => e);
     expect(err?.status).toBe(403);
     expect(err?.message).toContain("the miniapps operator's own namespace");
   });

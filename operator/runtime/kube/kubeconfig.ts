@@ -6,7 +6,13 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type { parse as ParseYaml } from 'yaml';
+
+// yaml (about 5 MB of RSS) is loaded with the first kubeconfig file: in a pod, which
+// reads only its service account, the operator never holds it.
+let loadedYaml: typeof ParseYaml | undefined;
+const parseYaml = (): typeof ParseYaml => (loadedYaml ??= (createRequire(import.meta.url)('yaml') as { parse: typeof ParseYaml }).parse);
 
 /** Whom requests act as (kubectl --as, --as-uid, --as-group; a kubeconfig user's as, as-uid, as-groups, as-user-extra). */
 export interface Impersonation {
@@ -110,7 +116,7 @@ function readKubeconfig(path: string): KubeconfigFile {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = parseYaml()(text);
   } catch (err) {
     throw new Error(`kubeconfig ${path} is not valid YAML: ${(err as Error).message}`);
   }
