@@ -4,12 +4,11 @@
 // file, line, column and field path: `manifest.yaml:14:9 userGroupsRequired[1].roles[0]:
 // must match role:<listingId>:<roleName>`.
 //
-// The operator process loads ajv and the schema files only when it reads its first
-// manifest (operator/app.imports.test.ts keeps the start small), never TypeBox.
+// The operator process loads yaml, ajv and the schema files only when it reads its first
+// manifest file (operator/app.imports.test.ts keeps the start small), never TypeBox.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { LineCounter, isMap, isNode, isPair, isScalar, parseDocument } from 'yaml';
-import type { Document, Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import { SolutionReasons, groupObjectName } from '../api/constants.ts';
 import type { AppManifestSpec, ManifestUserGroup, SolutionManifest } from '../api/index.ts';
 
@@ -106,16 +105,21 @@ function messageOf(e: AjvError): string {
   }
 }
 
+type Yaml = typeof import('yaml');
+
 class Locator {
   private readonly doc: Document;
   private readonly lines: LineCounter;
-  constructor(doc: Document, lines: LineCounter) {
+  private readonly y: Yaml;
+  constructor(y: Yaml, doc: Document, lines: LineCounter) {
+    this.y = y;
     this.doc = doc;
     this.lines = lines;
   }
 
   /** Line and column of the node at `segments` (or of the key `key` in it), else of its nearest parent that exists. */
   at(segments: readonly (string | number)[], key?: string): { line?: number; col?: number } {
+    const { isMap, isNode, isPair, isScalar } = this.y;
     for (let n = segments.length; n >= 0; n--) {
       const node = n === 0 ? this.doc.contents : (this.doc.getIn(segments.slice(0, n), true) as unknown);
       if (!isNode(node)) continue;
@@ -182,9 +186,10 @@ function canonicalJson(value: unknown): string {
  * then duplicate groups. A problem with no place (an empty file) has no line.
  */
 export async function parseManifestFile<K extends ManifestKind>(kind: K, text: string): Promise<ParseResult<K extends 'solution' ? SolutionManifestFile : AppManifestSpec>> {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const locator = new Locator(doc, lines);
+  const y = await import('yaml');
+  const lines = new y.LineCounter();
+  const doc = y.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const locator = new Locator(y, doc, lines);
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => {
       const { line, col } = lines.linePos(e.pos[0]);
