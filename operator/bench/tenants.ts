@@ -195,3 +195,138 @@ export const tenants: Scenario = {
     };
   },
 };
+
+/** Latency percentile of sorted samples (ms). */
+const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+/**
+ * `connections` TLS keep-alive connections to the operator's TLS listener, each sending
+ * POST /tokenroles/v1/roles one after the other for `durationMs`, about users picked at
+ * random. Returns the count, the answers other than 200 with roles, and the latencies.
+ */
+async function tokenRolesLoad(port: number, ca: string, callerToken: string, bodies: string[], connections: number, durationMs: number): Promise<{ count: number; bad: number; errors: number; latencies: Float64Array }> {
+  const { connect } = await import('node:tls');
+  const requests = bodies.map((b) => Buffer.from(`POST /tokenroles/v1/roles HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${callerToken}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`));
+  let latencies = new Float64Array(1 << 20);
+  let count = 0;
+  let bad = 0;
+  let errors = 0;
+  const end = performance.now() + durationMs;
+  const connection = () =>
+    new Promise<void>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+      socket.setNoDelay(true);
+      let buffered: Buffer = Buffer.alloc(0);
+      let sentAt = 0;
+      const send = () => {
+        if (performance.now() >= end) return void socket.end(resolve);
+        sentAt = performance.now();
+        socket.write(requests[Math.floor(Math.random() * requests.length)]!);
+      };
+      socket.on('secureConnect', send);
+      socket.on('data', (chunk: Buffer) => {
+        buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+        for (;;) {
+          const head = buffered.indexOf('\r\n\r\n');
+          if (head < 0) return;
+          const length = Number(/content-length: (\d+)/i.exec(buffered.subarray(0, head).toString('latin1'))?.[1] ?? 0);
+          if (buffered.length < head + 4 + length) return;
+          const ok = buffered.subarray(9, 12).toString() === '200' && buffered.subarray(head + 4, head + 4 + length).includes('"roles":["role:');
+          buffered = buffered.subarray(head + 4 + length);
+          if (count === latencies.length) {
+            const bigger = new Float64Array(latencies.length * 2);
+            bigger.set(latencies);
+            latencies = bigger;
+          }
+          latencies[count++] = performance.now() - sentAt;
+          if (!ok) bad++;
+          send();
+        }
+      });
+      socket.on('error', () => {
+        errors++;
+        resolve();
+      });
+    });
+  await Promise.all(Array.from({ length: connections }, connection));
+  return { count, bad, errors, latencies: latencies.slice(0, count).sort() };
+}
+
+/** Scenario "tokenroles": the tenant of the tenants scenario, then the token-roles API under load from one gateway. */
+export const tokenRolesScenario: Scenario = {
+  name: 'tokenroles',
+  description: 'U users of one tenant, then POST /tokenroles/v1/roles over TLS keep-alive on loopback by one gateway ServiceAccount: answers a second and latency percentiles',
+  sizes: {
+    users: { default: 1_000, help: 'users to ask about' },
+    groups: { default: 50, help: 'groups (half in each of the two solutions)' },
+    connections: { default: 16, help: 'keep-alive connections sending at once' },
+    seconds: { default: 10, help: 'how long the load runs' },
+  },
+  n: (s) => s.users!,
+  async run(ctx): Promise<ScenarioResult> {
+    if (!ctx.disposableCluster) throw new Error('scenario tokenroles runs only on the control plane it starts');
+    const users = ctx.sizes.users!;
+    const groups = ctx.sizes.groups!;
+    const namespace = `miniapps-bench-${ctx.runId}`;
+    const op = await startOperator(ctx, namespace);
+    ctx.defer('remove the operator webhook', () => removeOperatorWebhook(ctx.client, namespace));
+    const phase = 'operator';
+    const org = `t${ctx.runId}-org`;
+    const tenant = `t${ctx.runId}`;
+    await ctx.client.create(Kinds.Organization, { metadata: { name: org, labels: labels(ctx, phase) }, spec: { displayName: 'Token roles bench' } });
+    await convergence<Organization>(ctx.client, Kinds.Organization, { labelSelector: selector(ctx, phase), n: 1, done: (x) => fresh(x, OrganizationConditions.Ready), timeoutMs: 60_000 });
+    const orgNs = (await ctx.client.get<Organization>(Kinds.Organization, org))!.status!.namespace!;
+    const all = Array.from({ length: groups }, (_, g) => g);
+    await ctx.client.create(Kinds.Solution, { metadata: { name: 'solution', namespace: orgNs }, spec: { solutionId: 'bench', version: '1', manifest: { userGroupsRequired: all.map((g) => ({ name: groupName(g), roles: solutionRoles(g) })) } } });
+    // The frontend requires half of each group's roles.
+    const required = [...new Set(all.flatMap((g) => solutionRoles(g).slice(0, 2).map((r) => `platform:${r}`)))];
+    await ctx.client.create(Kinds.AppManifest, { metadata: { name: 'frontend', namespace: orgNs }, spec: { appId: 'frontend', listingId: listing(0), rolesRequired: required.filter((r) => r.includes(listing(0))) } });
+    await ctx.client.create(Kinds.Tenant, { metadata: { name: tenant, labels: labels(ctx, phase) }, spec: { displayName: 'Bench tenant' } });
+    await convergence<Tenant>(ctx.client, Kinds.Tenant, { labelSelector: selector(ctx, phase), n: 1, done: (x) => fresh(x, TenantConditions.Ready), timeoutMs: 60_000 });
+    const ns = `tenant-${tenant}`;
+    await ctx.client.create(Kinds.Subscription, { metadata: { name: 'solution', namespace: ns, labels: labels(ctx, phase) }, spec: { solution: { organization: org, name: 'solution' } } });
+    await convergence<Subscription>(ctx.client, Kinds.Subscription, { labelSelector: selector(ctx, phase), n: 1, done: (x) => fresh(x), timeoutMs: 60_000 });
+    // Users only in solution 0's groups (the frontend's listing), so that every answer has roles.
+    await pool(users, ctx.concurrency, (i) => ctx.client.create(Kinds.User, userBody(ctx, phase, ns, groups, i * 2)).then(() => undefined));
+    await convergence<User>(ctx.client, Kinds.User, { labelSelector: selector(ctx, phase), n: users, done: (u) => fresh(u), timeoutMs: 300_000 });
+    const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
+    await ctx.client.create(sa, { metadata: { name: 'gateway', namespace: ns } });
+    await ctx.client.create(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: ns }] });
+    const token = (await ctx.client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/gateway/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } })).status.token;
+    const reg = await ctx.client.get<{ metadata: object; webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, `miniapps-operator-${namespace}`);
+    const ca = Buffer.from(reg!.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
+    const port = op.process.webhookPort;
+    const bodies = Array.from({ length: users }, (_, i) => JSON.stringify({ namespace: ns, user: `user-${i * 2}`, app: { organization: org, name: 'frontend' } }));
+    // Warm up: every user's authorization decision (reused 10 s) and the JIT.
+    for (let tries = 0; tries < 50 && (await tokenRolesLoad(port, ca, token, bodies.slice(0, 1), 1, 1)).bad > 0; tries++) await sleep(200);
+    await tokenRolesLoad(port, ca, token, bodies, ctx.sizes.connections!, 2_000);
+    const before = op.sample();
+    const durationMs = ctx.sizes.seconds! * 1000;
+    ctx.log(`[tokenroles] ${ctx.sizes.connections} connections for ${ctx.sizes.seconds}s`);
+    const r = await tokenRolesLoad(port, ca, token, bodies, ctx.sizes.connections!, durationMs);
+    const after = op.sample();
+    await op.stop();
+    const perSecond = r.count / (durationMs / 1000);
+    const [p50, p99, p999] = [50, 99, 99.9].map((p) => percentile(r.latencies, p)) as [number, number, number];
+    const cpu = after.cpuSeconds - before.cpuSeconds;
+    return {
+      table: [
+        {
+          phase: `token roles over TLS keep-alive (${ctx.sizes.connections} connections, ${ctx.sizes.seconds}s, ${users} users)`,
+          figures: [
+            { label: 'answers', value: r.count },
+            { label: 'answers a second', value: round(perSecond, 0), unit: '(target ≥ 10,000)' },
+            { label: 'latency p50', value: round(p50, 2), unit: 'ms' },
+            { label: 'latency p99', value: round(p99, 2), unit: 'ms (target < 5)' },
+            { label: 'latency p99.9', value: round(p999, 2), unit: 'ms' },
+            { label: 'answers not 200 with roles', value: r.bad },
+            { label: 'connection errors', value: r.errors },
+            { label: 'operator CPU during the load', value: round(cpu, 2), unit: `s (${round((cpu / (durationMs / 1000)) * 100, 0)}% of a core)` },
+            { label: 'operator peak RSS (VmHWM)', value: round(after.peakRssMB, 1), unit: 'MB' },
+          ],
+        },
+      ],
+      summary: { bench: 'tokenroles', n: users, connections: ctx.sizes.connections!, seconds: ctx.sizes.seconds!, answers: r.count, perSecond: round(perSecond, 0), p50Ms: round(p50, 3), p99Ms: round(p99, 3), p999Ms: round(p999, 3), bad: r.bad, errors: r.errors, operatorCpuSeconds: round(cpu, 2), peakRssMB: round(after.peakRssMB, 1) },
+    };
+  },
+};

@@ -50,7 +50,7 @@ export interface TokenRolesOptions {
   issuer?: string;
   /** How long a JWT is valid (default 5 minutes). */
   tokenTtlSeconds?: number;
-  /** Requests per client address (default 60,000 a minute in bursts of 10,000: identity providers call it for every login). */
+  /** Requests per client address (default 1,200,000 a minute in bursts of 20,000: one identity provider or gateway calls it for every login). */
   clientLimit?: RateLimit;
 }
 
@@ -87,7 +87,7 @@ const send = (res: ServerResponse, status: number, body: unknown, cache = 'no-st
 export const DEFAULT_ISSUER = 'miniapps-operator';
 
 export function tokenRolesRoutes(opts: TokenRolesOptions): { path: string; handler: RouteHandler }[] {
-  const limiter = new RateLimiter(opts.clientLimit ?? { perMinute: 60_000, burst: 10_000 });
+  const limiter = new RateLimiter(opts.clientLimit ?? { perMinute: 1_200_000, burst: 20_000 });
   const log = opts.log.child({ server: 'tokenroles' });
   const decisions = new TtlCache<boolean>({ ttlMs: 10_000, maxEntries: 10_000, clock: opts.clock });
   const issuer = opts.issuer ?? DEFAULT_ISSUER;
