@@ -297,6 +297,7 @@ export const tokenRolesScenario: Scenario = {
     const ca = Buffer.from(reg!.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
     const port = op.process.webhookPort;
     const bodies = Array.from({ length: users }, (_, i) => JSON.stringify({ namespace: ns, user: `user-${i * 2}`, app: { organization: org, name: 'frontend' } }));
+    ctx.log(`[tokenroles] ${users} users Ready; warming up on 127.0.0.1:${port}`);
     // Warm up: every user's authorization decision (reused 10 s) and the JIT.
     for (let tries = 0; tries < 50 && (await tokenRolesLoad(port, ca, token, bodies.slice(0, 1), 1, 1)).bad > 0; tries++) await sleep(200);
     await tokenRolesLoad(port, ca, token, bodies, ctx.sizes.connections!, 2_000);

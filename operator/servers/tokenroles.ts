@@ -82,7 +82,10 @@ function parse(text: string): Body {
   return b as Body;
 }
 
-const send = (res: ServerResponse, status: number, body: unknown, cache = 'no-store') => res.writeHead(status, { 'content-type': 'application/json', 'cache-control': cache }).end(JSON.stringify(body));
+const send = (res: ServerResponse, status: number, body: unknown, cache = 'no-store') => {
+  const text = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': cache, 'content-length': text.length }).end(text);
+};
 
 export const DEFAULT_ISSUER = 'miniapps-operator';
 
