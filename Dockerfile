@@ -36,6 +36,7 @@ WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --chown=root:root package.json ./
 COPY --chown=root:root operator/ ./operator/
+COPY --chown=root:root schemas/ ./schemas/
 # Tests, the test environment and benchmarks are left out by .dockerignore.
 
 # The compile cache, filled by loading everything the operator loads at start (--help

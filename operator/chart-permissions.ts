@@ -67,25 +67,25 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   {
     scope: 'cluster',
     rule: { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
-    why: 'The data-protection API (protect, reveal) asks whether the caller may `get` the MiniApp or `create` `miniapps/reveal`, and the API key verify endpoint whether the caller may `create` `apikeys/verify`, so a caller never uses the operator\'s own rights.',
+    why: 'The data-protection API (protect, reveal) asks whether the caller may `get` the MiniApp or `create` `miniapps/reveal`, the API key verify endpoint whether the caller may `create` `apikeys/verify`, and the token-roles API whether they may `get` `users/tokenroles`, so a caller never uses the operator\'s own rights.',
   },
   {
     scope: 'cluster',
     rule: { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-    why: "The data-protection API and the API key verify endpoint authenticate their callers' bearer tokens (whose ServiceAccount token is it).",
+    why: "The data-protection API, the API key verify endpoint and the token-roles API authenticate their callers' bearer tokens (whose ServiceAccount token is it).",
   },
   {
     scope: 'namespaceAccess',
     rule: { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ALL },
     why:
-      "Organization icons, super apps' catalog and snapshot ConfigMaps, mini apps' wrapped data keys, API keys (one immutable Secret per key revision), in the namespaces it manages only. " +
+      "Organization icons, super apps' catalog and snapshot ConfigMaps, solutions' manifest ConfigMaps, mini apps' wrapped data keys, API keys (one immutable Secret per key revision), in the namespaces it manages only. " +
       "Holding them there also lets it give an API key's owner that Secret by name.",
   },
   {
     scope: 'ownNamespace',
     rule: { apiGroups: [''], resources: ['secrets'], verbs: ALL },
     why:
-      'The invitation signing key `miniapps-operator-invitation-key` and the key-encryption key `miniapps-operator-key-encryption-key` (both made on first start), the webhook certificate, the SMTP credentials, and the API keys of provisioning administrators (their ApiKeys live here; `delete` removes a rotated-out key\'s Secret).',
+      'The invitation signing key `miniapps-operator-invitation-key`, the key-encryption key `miniapps-operator-key-encryption-key` and the token signing key `miniapps-operator-token-signing-key` (all made on first start), the webhook certificate, the SMTP credentials, and the API keys of provisioning administrators (their ApiKeys live here; `delete` removes a rotated-out key\'s Secret).',
   },
   {
     scope: 'ownNamespace',

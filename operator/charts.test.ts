@@ -21,7 +21,7 @@ import { verifierClusterRole } from './controllers/apikey/module.ts';
 import { Roles } from './api/index.ts';
 import { FULLNAME, NAMESPACE_ACCESS_ROLE, OPERATOR_PERMISSIONS, SCOPES, permissionTable, rulesOf } from './chart-permissions.ts';
 import type { Scope } from './chart-permissions.ts';
-import { memberAccess, organizationClusterAccess, roleTableClusterRoles } from './domain/rbac.ts';
+import { memberAccess, organizationClusterAccess, roleTableClusterRoles, tenantAdministratorClusterRole } from './domain/rbac.ts';
 import { provisioningAccess } from './controllers/platformconfig/rbac.ts';
 import { grants, uncovered } from './domain/rbac-coverage.ts';
 import type { Permission } from './domain/rbac-coverage.ts';
@@ -332,6 +332,7 @@ describe('the operator holds every permission it hands out (so it needs no escal
   const generated: [string, PolicyRule[]][] = [
     ["the provisioning administrators' ClusterRole", provisioningAccess({ ...settings, users: ['amy@example.com'], groups: ['ops'] }, platformConfig).clusterRole.rules],
     ...roleTableClusterRoles().map((r): [string, PolicyRule[]] => [`the role table ClusterRole ${r.metadata.name}`, r.rules]),
+    ["the tenant administrators' ClusterRole", tenantAdministratorClusterRole().rules],
     ...Roles.flatMap((role) => APPS_LIMITS.map(([apps, limit]): [string, PolicyRule[]] => [`the member Role of a ${role} with ${apps}`, memberAccess(aMember(role, limit), org, 'org-acme', settings).role.rules])),
     ...organizationClusterAccess(org, Roles.map((role) => ({ email: `${role}@example.com`, role })), settings).clusterRoles.map((r): [string, PolicyRule[]] => [`the ClusterRole ${r.metadata.name}`, r.rules]),
   ];

@@ -67,8 +67,8 @@ beforeAll(() => {
   for (const f of ['package.json', 'package-lock.json', '.npmrc']) if (context.includes(f)) cpSync(join(REPO_ROOT, f), join(image, f));
   const ci = spawnSync('npm', ['ci', '--omit=dev', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: image, encoding: 'utf8', timeout: 300_000 });
   if (ci.status !== 0) throw new Error(`npm ci in the image layout failed: ${ci.stderr}`);
-  // COPY operator/ ./operator/ (what the context holds of it)
-  for (const f of context.filter((f) => f.startsWith('operator/'))) {
+  // COPY operator/ ./operator/ and COPY schemas/ ./schemas/ (what the context holds of them)
+  for (const f of context.filter((f) => f.startsWith('operator/') || f.startsWith('schemas/'))) {
     mkdirSync(dirname(join(image, f)), { recursive: true });
     cpSync(join(REPO_ROOT, f), join(image, f));
   }
@@ -81,8 +81,9 @@ afterAll(async () => {
 });
 
 describe('the container image', () => {
-  it('copies the package files, the production node_modules and operator/, nothing else', () => {
-    expect(copies()).toEqual(['package.json package-lock.json .npmrc', '--from=deps /app/node_modules', 'package.json', 'operator/']);
+  it('copies the package files, the production node_modules, operator/ and the manifest schemas, nothing else', () => {
+    expect(copies()).toEqual(['package.json package-lock.json .npmrc', '--from=deps /app/node_modules', 'package.json', 'operator/', 'schemas/']);
+    expect(context.filter((f) => f.startsWith('schemas/')).sort()).toEqual(['schemas/app-manifest.schema.json', 'schemas/solution-manifest.schema.json']);
     expect(dockerfile).toContain('npm ci --omit=dev --omit=optional --ignore-scripts');
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "operator\/cli\/main\.ts"\]$/m);
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
@@ -120,6 +121,11 @@ process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify([...
     await admin.create(Kinds.Organization, { metadata: { name }, spec: { displayName: 'From the image' } });
     try {
       await eventually(async () => (await admin.get<Organization>(Kinds.Organization, name))?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True', { timeoutMs: 60_000, describe: `Organization ${name} Ready` });
+      // A manifest file validated from the image: its published schema is in it.
+      const ns = `org-${name}`;
+      await admin.create(Resources.ConfigMap, { metadata: { name: 'manifest', namespace: ns }, data: { 'manifest.yaml': 'solutionId: s\nuserGroupsRequired:\n  - name: g\n    roles: [role:app:r]\n' } });
+      await admin.create(Kinds.Solution, { metadata: { name: 's', namespace: ns }, spec: { solutionId: 's', version: '1', manifestFrom: { configMapKeyRef: { name: 'manifest', key: 'manifest.yaml' } } } });
+      await eventually(async () => (await admin.get<{ metadata: object; status?: { conditions?: { type: string; status: string }[] } }>(Kinds.Solution, 's', ns))?.status?.conditions?.find((c) => c.type === 'ManifestValid')?.status === 'True', { timeoutMs: 30_000, describe: 'the manifest validated by the operator of the image' });
     } finally {
       await deleteOrganization(admin, name);
     }

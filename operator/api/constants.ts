@@ -160,8 +160,13 @@ export const IconLimits = { maxWidth: 512, maxHeight: 512, maxBytes: 1024 * 1024
 
 export const TenantConditions = {
   Ready: 'Ready',
-  /** The tenant's namespace exists and belongs to it. */
+  Stalled: STALLED_CONDITION,
+  /** The tenant's namespace exists and belongs to it. Gates Ready. */
   NamespaceReady: 'NamespaceReady',
+  /** The administrators' RoleBinding is in place. Gates Ready. */
+  RBACReady: 'RBACReady',
+  /** Every administrator has a User in the namespace (the operator makes missing ones). Gates Ready. */
+  AdministratorsReady: 'AdministratorsReady',
 } as const;
 
 /** The namespace label that carries spec.stack. */
@@ -353,31 +358,109 @@ export const ApiKeyExtra = {
 
 export const SolutionConditions = {
   Ready: 'Ready',
-  /** The manifest (inline or from the ConfigMap) is valid. */
+  Stalled: STALLED_CONDITION,
+  /** The manifest (inline or from the ConfigMap) is valid; when False the last good one stays in force. Gates Ready. */
   ManifestValid: 'ManifestValid',
+} as const;
+
+export const SolutionReasons = {
+  Ready: 'Ready',
+  ManifestValid: 'ManifestValid',
+  /** The ConfigMap or its key named by spec.manifestFrom does not exist (it may still come). */
+  ManifestNotFound: 'ManifestNotFound',
+  /** The manifest is not YAML. */
+  ManifestNotYAML: 'ManifestNotYAML',
+  /** The manifest breaks the published JSON Schema (the message names line, column and field). */
+  ManifestSchemaInvalid: 'ManifestSchemaInvalid',
+  /** A group is named twice, or the manifest's solutionId is not spec.solutionId. */
+  ManifestInconsistent: 'ManifestInconsistent',
 } as const;
 
 export const AppManifestConditions = {
   Ready: 'Ready',
+  Stalled: STALLED_CONDITION,
+  /** The manifest names no group twice. Gates Ready. */
+  ManifestValid: 'ManifestValid',
 } as const;
+
+/** Where a solution's manifest is read from: the key of its ConfigMap is looked at again this often. */
+export const MANIFEST_RECHECK_SECONDS = 30;
+
+/**
+ * The name of the UserGroup made from a manifest's group name (`solutions owner` →
+ * `solutions-owner`): lowercased, every run of characters other than letters and digits
+ * one dash, none at either end.
+ */
+export function groupObjectName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+}
 
 // ---------------------------------------------------------------------------
 // Tenant kinds
 
+export const TenantReasons = {
+  Ready: 'Ready',
+  RBACApplied: 'RBACApplied',
+  AdministratorsPresent: 'AdministratorsPresent',
+  ApplyFailed: 'ApplyFailed',
+} as const;
+
 export const SubscriptionConditions = {
   Ready: 'Ready',
-  /** The solution (and the requested version) exists and its manifest is valid. */
+  Stalled: STALLED_CONDITION,
+  /** The subscription is in a tenant's namespace. Gates Ready. */
+  InTenant: 'InTenant',
+  /** The solution (and the requested version) exists and has a good manifest. Gates Ready. */
   SolutionResolved: 'SolutionResolved',
-  /** The tenant's user groups match the merged manifests. */
+  /** The tenant's user groups match the merged manifests. Gates Ready. */
   UserGroupsSynced: 'UserGroupsSynced',
+  /** Groups dropped from the manifest are kept while users belong to them. Reported, does not gate Ready; only while there are such groups. */
+  OrphansKept: 'OrphansKept',
 } as const;
+
+export const SubscriptionReasons = {
+  Ready: 'Ready',
+  InTenant: 'InTenant',
+  NotInTenant: 'NotInTenant',
+  SolutionResolved: 'SolutionResolved',
+  OrganizationNotFound: 'OrganizationNotFound',
+  SolutionNotFound: 'SolutionNotFound',
+  SolutionNotReady: 'SolutionNotReady',
+  VersionMismatch: 'VersionMismatch',
+  UserGroupsSynced: 'UserGroupsSynced',
+  /** A group of the manifest exists in the namespace and was not made by a subscription: it is left alone. */
+  UserGroupConflict: 'UserGroupConflict',
+  ApplyFailed: 'ApplyFailed',
+  OrphansKept: 'OrphansKept',
+} as const;
+
+/** On a UserGroup a subscription manages: SHA-256 of what the operator last applied to it (what it compares to decide whether to apply again). */
+export const GROUP_DIGEST_ANNOTATION = `${GROUP}/applied-digest`;
 
 export const UserGroupConditions = {
   Ready: 'Ready',
 } as const;
 
+export const UserGroupReasons = {
+  Ready: 'Ready',
+} as const;
+
 export const UserConditions = {
   Ready: 'Ready',
-  /** Every group the user belongs to exists; when False, the message names the missing ones. */
+  /** Every group the user belongs to exists; when False, the message names the missing ones. Gates Ready. */
   GroupsResolved: 'GroupsResolved',
 } as const;
+
+export const UserReasons = {
+  Ready: 'Ready',
+  GroupsResolved: 'GroupsResolved',
+  GroupsMissing: 'GroupsMissing',
+} as const;
+
+/** The roles a frontend app's token carries: the token-roles API's path on the TLS listener, and its JWKS. */
+export const TOKEN_ROLES_PATH = '/tokenroles/v1/roles';
+export const TOKEN_ROLES_JWKS_PATH = '/tokenroles/v1/jwks.json';
+/** The Secret (in the operator's namespace) with the token-roles signing keys. */
+export const TOKEN_SIGNING_SECRET = 'miniapps-operator-token-signing-key';
+/** Any new value of this annotation on the PlatformConfig asks for a new token signing key. */
+export const ROTATE_TOKEN_KEY_ANNOTATION = `${GROUP}/rotate-token-signing-key`;

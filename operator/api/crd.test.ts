@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CRDS_DIR, findStale, generatedCRDs } from '../cli/generate.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CRDS_DIR, SCHEMAS_DIR, findStale, generatedCRDs, generatedSchemas } from '../cli/generate.ts';
 import { openAPISchema, toCRD } from './crd.ts';
 import type { JSONSchema } from './crd.ts';
 import { ALL_KINDS, getKind } from './index.ts';
@@ -25,6 +27,14 @@ const kinds = ALL_KINDS.map((def) => def.kind);
 describe('generated CRDs', () => {
   it('crds/ holds exactly what `npm run generate` writes', () => {
     expect(findStale(CRDS_DIR, generatedCRDs())).toEqual({ outdated: [], extra: [] });
+  });
+
+  it('schemas/ holds the manifest JSON Schemas `npm run generate` writes, closed objects with no Kubernetes annotations', () => {
+    for (const [name, content] of generatedSchemas()) {
+      expect(readFileSync(join(SCHEMAS_DIR, name), 'utf8'), name).toBe(content);
+      expect(content).not.toContain('x-kubernetes-');
+      expect(JSON.parse(content).additionalProperties).toBe(false);
+    }
   });
 
   it.each(kinds)('every schema node of %s under spec and status has a description and a type', (kind) => {

@@ -53,7 +53,16 @@ export const SolutionSpecSchema = Obj(
 
 export const SolutionStatusSchema = Status(
   {
-    manifestDigest: Optional(Str('SHA-256 of the manifest last read, hex; changes when the manifest does.', { maxLength: 128 })),
+    manifestDigest: Optional(Str('SHA-256 (hex) of the last good manifest, the one subscribed tenants are built from; changes when it does.', { maxLength: 128 })),
+    manifestVersion: Optional(Version('spec.version when the last good manifest was accepted: what a Subscription\'s spec.version is compared with.')),
+    manifest: Optional({
+      ...SolutionManifestSchema,
+      description:
+        'The last good manifest, as parsed: what subscribed tenants are built from. A new manifest that does not validate never replaces it (ManifestValid says what is wrong).',
+    }),
+    apps: Optional(
+      StringSet(Str('The listingId of an app.', { maxLength: 128 }), 'The listingIds the manifest\'s roles name: the AppManifests of this namespace with these listingIds are merged into it.', 256),
+    ),
     userGroups: Optional(
       StringSet(Str('Name of a user group.', { maxLength: 253 }), 'Names of the manifest\'s userGroupsRequired.', 128),
     ),

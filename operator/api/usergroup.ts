@@ -4,8 +4,9 @@
 import type { Static } from '@sinclair/typebox';
 import {
   Int,
+  List,
+  mapList,
   Obj,
-  ObjectName,
   Optional,
   Status,
   Str,
@@ -20,7 +21,16 @@ import { KIND_NAMES } from './constants.ts';
 export { UserGroupConditions } from './constants.ts';
 
 /** `role:<listingId>:<roleName>`. */
-export const ROLE_PATTERN = '^role:[^:]+:[^:]+$';
+export const ROLE_PATTERN = '^role:[^:\\s]+:[^:\\s]+$';
+
+/**
+ * A group's name as manifests write it (the seed's `solutions owner`): letters, digits,
+ * spaces, dots, underscores and dashes, starting and ending with a letter or digit. The
+ * UserGroup made from it is named by groupObjectName (lowercased, every other run of
+ * characters a dash: `solutions-owner`); two names that give the same object name are
+ * the same group, and a manifest may not name it twice.
+ */
+export const GROUP_NAME_PATTERN = '^[A-Za-z0-9]([A-Za-z0-9 ._-]*[A-Za-z0-9])?$';
 
 export const LandingPageSchema = Obj(
   {
@@ -49,13 +59,34 @@ const userGroupProperties = {
 /** A user group as manifests declare it: the UserGroup spec plus its name. */
 export const ManifestUserGroupSchema = Obj(
   {
-    name: ObjectName('Name of the group; the UserGroup made from it in a tenant namespace has this name.'),
+    name: Str(
+      'Name of the group, e.g. `solutions owner`. The UserGroup made from it in a tenant namespace is named by lowercasing it and turning every run of other characters into a dash (`solutions-owner`).',
+      { pattern: GROUP_NAME_PATTERN, minLength: 1, maxLength: 128 },
+    ),
     ...userGroupProperties,
   },
   'A user group and the app roles it holds.',
 );
 
-export const UserGroupSpecSchema = Obj(userGroupProperties, 'Desired state of the user group.');
+export const UserGroupSpecSchema = Obj(
+  {
+    displayName: Optional(Str('The group\'s name as the manifest writes it (e.g. `solutions owner`).', { maxLength: 128 })),
+    ...userGroupProperties,
+  },
+  'Desired state of the user group.',
+);
+
+export const RoleSourceSchema = Obj(
+  {
+    role: RoleSchema,
+    sources: StringSet(
+      Str('Where the role comes from: `Solution <organization>/<name>`, `AppManifest <organization>/<name>`, or `spec` (added by hand).', { maxLength: 512 }),
+      'Every manifest that grants the role to the group.',
+      64,
+    ),
+  },
+  'A role of the group and where it comes from.',
+);
 
 export const UserGroupStatusSchema = Status(
   {
@@ -67,10 +98,14 @@ export const UserGroupStatusSchema = Status(
       ),
     ),
     members: Optional(Int('Users in the tenant namespace that belong to the group.', { minimum: 0 })),
+    roleSources: Optional(
+      List(RoleSourceSchema, 'Each role of the group with the manifests that grant it (the subscriptions of the namespace merged), sorted by role.', mapList(['role'], 2048)),
+    ),
   },
   'Observed state of the user group.',
 );
 
+export type RoleSource = Static<typeof RoleSourceSchema>;
 export type LandingPage = Static<typeof LandingPageSchema>;
 export type ManifestUserGroup = Static<typeof ManifestUserGroupSchema>;
 export type UserGroupSpec = Static<typeof UserGroupSpecSchema>;

@@ -8,6 +8,8 @@
 //   node operator/cli/bench.ts --scenario=catalogs [--orgs=50] [--miniapps=5000] [...]
 //   node operator/cli/bench.ts --scenario=scale [--orgs=10000] [--member-orgs=200] [--members=100] [...]
 //   node operator/cli/bench.ts --scenario=apikeys [--n=10000] [...]
+//   node operator/cli/bench.ts --scenario=tenants [--users=10000] [--groups=50] [...]
+//   node operator/cli/bench.ts --scenario=tokenroles [--users=1000] [--connections=16] [--seconds=10] [...]
 //   node operator/cli/bench.ts --scenario=verify [--keys=10000] [--connections=16] [--seconds=10] [...]
 //
 // Starts a local control plane (etcd + kube-apiserver + kube-controller-manager, crds/
@@ -24,12 +26,13 @@ import { DEFAULT_CONCURRENCY } from '../bench/operator.ts';
 import { memberships } from '../bench/memberships.ts';
 import { organizations } from '../bench/organizations.ts';
 import { scale } from '../bench/scale.ts';
+import { tenants, tokenRolesScenario } from '../bench/tenants.ts';
 import type { BenchContext, Scenario, ScenarioResult } from '../bench/scenario.ts';
 import { errorMessage } from '../runtime/errors.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { ControlPlane, REPO_ROOT } from '../testenv/controlplane.ts';
 
-const SCENARIOS: Record<string, Scenario> = Object.fromEntries([organizations, memberships, catalogs, scale, apikeys, verify].map((s) => [s.name, s]));
+const SCENARIOS: Record<string, Scenario> = Object.fromEntries([organizations, memberships, catalogs, scale, apikeys, verify, tenants, tokenRolesScenario].map((s) => [s.name, s]));
 
 /** Every scenario's own size flags, e.g. --orgs of memberships. */
 const SIZE_FLAGS = Object.values(SCENARIOS).flatMap((s) => Object.entries(s.sizes ?? {}).map(([flag, d]) => ({ scenario: s.name, flag, ...d })));

@@ -17,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { request as httpsRequest } from 'node:https';
 import { PLATFORM_CONFIG_NAME } from '../api/index.ts';
-import type { Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, SuperApp } from '../api/index.ts';
+import type { Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, Solution, Subscription, SuperApp, Tenant, User, UserGroup } from '../api/index.ts';
+import { TOKEN_ROLES_PATH } from '../api/constants.ts';
 import { KubePluginApi } from '../plugin/api.ts';
 import { run as plugin } from '../plugin/plugin.ts';
 import { ApiError } from '../runtime/errors.ts';
@@ -101,10 +102,12 @@ async function main(): Promise<void> {
   for (const d of clusterScoped) await apply(d);
   say(`Applied ${clusterScoped.length} cluster-scoped objects from examples/`);
   const orgNames = clusterScoped.filter((d) => d.kind === 'Organization').map((d) => d.metadata.name!);
-  await eventually(async () => (await Promise.all(orgNames.map((n) => client.get<Organization>(Kinds.Organization, n)))).every((o) => cond(o, 'NamespaceReady')?.status === 'True'), {
-    timeoutMs: 60_000,
-    describe: 'the organizations’ namespaces',
-  });
+  const tenantNames = clusterScoped.filter((d) => d.kind === 'Tenant').map((d) => d.metadata.name!);
+  await eventually(
+    async () =>
+      (await Promise.all([...orgNames.map((n) => client.get<Organization>(Kinds.Organization, n)), ...tenantNames.map((n) => client.get<Tenant>(Kinds.Tenant, n))])).every((o) => cond(o, 'NamespaceReady')?.status === 'True'),
+    { timeoutMs: 60_000, describe: 'the organizations’ and tenants’ namespaces' },
+  );
   // API keys last: their owners must be active members (or provisioning administrators) first.
   const keyDocs = docs.filter((d) => d.kind === 'ApiKey');
   const namespaced = docs.filter((d) => d.metadata.namespace && d.kind !== 'ApiKey');
@@ -242,10 +245,74 @@ async function main(): Promise<void> {
 
   await apiKeys(client, keyDocs, kubeconfig, tokenWebhook ? binDir : undefined);
 
+  await showTenants(client, operator.webhookPort, ca, kubectlMiniapps);
+
   if (flags.keep) {
     say(`\nEverything keeps running. In another shell:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get organizations,memberships,superapps,miniapps,miniappreviews -A\n  PATH=$PWD/operator/cli:$PATH kubectl miniapps list -A   (see the README for the plugin)\nPress Ctrl-C to stop.`);
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   }
+}
+
+/** The solution side: the tenants' groups (the union of the solution's and its app's manifests), users, and one token's roles. */
+async function showTenants(client: KubeClient, port: number, ca: string, kubectlMiniapps: (...argv: string[]) => Promise<number>): Promise<void> {
+  const s = await eventually(async () => {
+    const [solutions, tenants, subs, groups, users] = await Promise.all([
+      client.listAll<Solution>(Kinds.Solution),
+      client.listAll<Tenant>(Kinds.Tenant),
+      client.listAll<Subscription>(Kinds.Subscription),
+      client.listAll<UserGroup>(Kinds.UserGroup),
+      client.listAll<User>(Kinds.User),
+    ]);
+    const all = [...solutions.items, ...tenants.items, ...subs.items, ...users.items];
+    const settled = all.every((o) => cond(o as Status)?.status === 'True' && o.status?.observedGeneration === o.metadata.generation) && groups.items.every((g) => g.status?.members !== undefined);
+    return settled && groups.items.length > 0 ? { solutions: solutions.items, tenants: tenants.items, subs: subs.items, groups: groups.items, users: users.items } : false;
+  }, { timeoutMs: 60_000, intervalMs: 1_000, describe: 'solutions, tenants, subscriptions and users Ready' });
+  say('\nSolutions and tenants:\n');
+  say(table([
+    ['KIND', 'NAME', 'READY', 'DETAILS'],
+    ...s.solutions.map((o) => ['Solution', `${o.metadata.namespace}/${o.metadata.name}`, cond(o)!.status, cond(o, 'ManifestValid')?.message ?? '']),
+    ...s.tenants.map((o) => ['Tenant', o.metadata.name, cond(o)!.status, `namespace ${o.status?.namespace}; ${cond(o, 'AdministratorsReady')?.message ?? ''}`]),
+    ...s.subs.map((o) => ['Subscription', `${o.metadata.namespace}/${o.metadata.name}`, cond(o)!.status, `${o.spec.solution.organization}/${o.spec.solution.name} ${o.status?.version}: groups ${(o.status?.userGroups ?? []).join(', ')}`]),
+  ]));
+  say('\nThe tenants\' user groups (solution and app manifests merged; each role with where it comes from):\n');
+  say(table([
+    ['NAMESPACE', 'GROUP', 'MEMBERS', 'LANDING PAGE', 'ROLES (SOURCE)'],
+    ...s.groups.map((g) => [g.metadata.namespace!, g.metadata.name!, String(g.status?.members ?? 0), g.spec.landingPage ? `${g.spec.landingPage.url} (rank ${g.spec.landingPage.rank})` : '', (g.status?.roleSources ?? []).map((r) => `${r.role} (${r.sources.map((x) => x.split(' ')[0]).join('+')})`).join(', ')]),
+  ]));
+  say('\nUsers:\n');
+  say(table([
+    ['NAMESPACE', 'USER', 'DESIGNATION', 'GROUPS', 'LANDS ON', 'ROLES'],
+    ...s.users.map((u) => [u.metadata.namespace!, u.metadata.name!, u.spec.designation ?? '', (u.status?.groups ?? []).join(','), u.status?.landingPage?.url ?? '', String(u.status?.effectiveRoles?.length ?? 0)]),
+  ]));
+  // One token: a gateway's ServiceAccount in the first tenant asks the operator, as an identity provider would.
+  const user = s.users.find((u) => (u.spec.groups ?? []).length > 1) ?? s.users[0]!;
+  const ns = user.metadata.namespace!;
+  const app = { organization: 'acme-bank', name: 'gated-frontend' };
+  const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
+  await client.apply(sa, { metadata: { name: 'gateway', namespace: ns } });
+  await client.apply(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: ns }] });
+  const token = (await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/gateway/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } } })).status.token;
+  const answer = await eventually(async () => {
+    const r = await postJson(port, ca, TOKEN_ROLES_PATH, token, { namespace: ns, user: user.metadata.name, app, jwt: true });
+    return r.status === 200 ? r.body : false;
+  }, { timeoutMs: 20_000, describe: 'the token roles' });
+  say(`\nThe roles a token of ${app.organization}/${app.name} carries for ${ns}/${user.metadata.name} (POST ${TOKEN_ROLES_PATH}): the user's ${user.status?.effectiveRoles?.length} role(s) that the app's rolesRequired lists:\n`);
+  say(`  ${(answer.roles as string[]).join('\n  ')}`);
+  const claims = JSON.parse(Buffer.from(String(answer.token).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+  say(`\nAs a JWT (ES256, verify with /tokenroles/v1/jwks.json): ${JSON.stringify(claims)}`);
+  say(`\nThe same from the plugin (kubectl miniapps token-roles ${user.metadata.name} --app ${app.organization}/${app.name} -n ${ns}):\n`);
+  await kubectlMiniapps('token-roles', user.metadata.name!, '--app', `${app.organization}/${app.name}`, '-n', ns);
+}
+
+function postJson(port: number, ca: string, path: string, token: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, method: 'POST', ca, servername: 'localhost', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
 }
 
 /** A ServiceAccount of `ns` allowed to protect and reveal the data of the mini apps in `appNamespaces`, and a token for it. */

@@ -2,7 +2,8 @@
 // same files into the Helm chart (charts/miniapps-operator/files/crds/, since Helm
 // reads nothing outside the chart), removing CRD files of kinds that no longer
 // exist; the chart's admission policies template from operator/api/policies.ts; and the
-// chart's Argo CD health checks (health/) from operator/health/argocd.ts.
+// chart's Argo CD health checks (health/) from operator/health/argocd.ts; and the
+// manifest files' JSON Schemas (schemas/, from operator/api/manifests.ts).
 // With --check it writes nothing and exits 1, naming the stale files.
 //
 //   npm run generate
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { ALL_KINDS, GROUP } from '../api/index.ts';
 import { crdFileName, renderCRD } from '../api/crd.ts';
 import { admissionPolicies } from '../api/policies.ts';
+import { MANIFEST_SCHEMAS, manifestSchemaFile } from '../api/manifests.ts';
 import { OPERATOR_BINDING_NAME } from '../domain/rbac.ts';
 import { healthFiles } from '../health/argocd.ts';
 import { stringify } from 'yaml';
@@ -26,6 +28,14 @@ const OUTPUTS = [
 ];
 
 export const CHART_DIR = fileURLToPath(new URL('../../charts/miniapps-operator/', import.meta.url));
+
+export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+
+/** File name to content, for every published manifest schema. */
+export function generatedSchemas(): Map<string, string> {
+  return new Map(MANIFEST_SCHEMAS.map((e) => [e.file, manifestSchemaFile(e)]));
+}
+
 export const POLICIES_TEMPLATE = fileURLToPath(new URL('../../charts/miniapps-operator/templates/admission-policies.yaml', import.meta.url));
 const PLACEHOLDERS = {
   'operator-namespace-placeholder': '{{ include "miniapps-operator.namespace" . }}',
@@ -93,6 +103,16 @@ function main(args: string[]): number {
     for (const name of extra) rmSync(join(dir, name));
     for (const name of [...outdated, ...extra]) console.log(`${extra.includes(name) ? 'Removed' : 'Wrote'} ${label}/${name}`);
   }
+  mkdirSync(SCHEMAS_DIR, { recursive: true });
+  for (const [name, content] of generatedSchemas()) {
+    if (readOrUndefined(join(SCHEMAS_DIR, name)) === content) continue;
+    stale++;
+    if (check) console.error(`schemas/${name} is stale`);
+    else {
+      writeFileSync(join(SCHEMAS_DIR, name), content);
+      console.log(`Wrote schemas/${name}`);
+    }
+  }
   const policies = policiesTemplate();
   if (readOrUndefined(POLICIES_TEMPLATE) !== policies) {
     stale++;
@@ -114,7 +134,7 @@ function main(args: string[]): number {
     }
   }
   if (check && stale > 0) {
-    console.error('Run `npm run generate` and commit crds/ and charts/');
+    console.error('Run `npm run generate` and commit crds/, charts/ and schemas/');
     return 1;
   }
   return 0;

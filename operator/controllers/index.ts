@@ -8,5 +8,12 @@ import type { OperatorModule } from './module.ts';
 import { organizationModule } from './organization/module.ts';
 import { platformConfigModule } from './platformconfig/module.ts';
 import { superAppModule } from './superapp/module.ts';
+import { appManifestModule } from './appmanifest/module.ts';
+import { solutionModule } from './solution/module.ts';
+import { subscriptionModule } from './subscription/module.ts';
+import { tenantModule } from './tenant/module.ts';
+import { userModule } from './user/module.ts';
+import { userGroupModule } from './usergroup/module.ts';
 
-export const MODULES: readonly OperatorModule[] = [platformConfigModule, organizationModule, membershipModule, superAppModule, miniAppModule, miniAppReviewModule, apiKeyModule];
+export const MODULES: readonly OperatorModule[] = [platformConfigModule, organizationModule, membershipModule, superAppModule, miniAppModule, miniAppReviewModule, apiKeyModule,
+  tenantModule, solutionModule, appManifestModule, subscriptionModule, userGroupModule, userModule];

@@ -3,6 +3,10 @@ import type { KindName, KindNames } from '../api/constants.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';
 import type { EventRecorder } from '../runtime/events.ts';
+import type { ObjectStore } from '../runtime/apply.ts';
+import type { Clock } from '../runtime/clock.ts';
+import { replaceConditions } from '../runtime/conditions.ts';
+import type { Condition, ConditionInput } from '../runtime/conditions.ts';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'miniapps-operator' } as const;
 export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=miniapps-operator';
@@ -63,4 +67,29 @@ export function appChanged(a: AnyObject, b: AnyObject): boolean {
     a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp ||
     a.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION] !== b.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION]
   );
+}
+
+/**
+ * Writes a kind's status: `fields` (every status field this field manager owns: one left
+ * out would be removed by server-side apply), observedGeneration, and `conditions` as the
+ * kind's whole condition set; then a Warning event for each new failure. Nothing is
+ * written when nothing changed. Returns whether it wrote.
+ */
+export async function writeKindStatus(
+  deps: { store: ObjectStore; clock: Clock; recorder: EventRecorder },
+  rt: ResourceType,
+  obj: AnyObject & { status?: { conditions?: Condition[] } },
+  fields: Record<string, unknown>,
+  conditions: ConditionInput[],
+): Promise<boolean> {
+  const generation = obj.metadata.generation;
+  const status = {
+    // A field left undefined is sent as absent, so server-side apply removes it (it was this field manager's).
+    ...fields,
+    observedGeneration: generation,
+    conditions: replaceConditions(obj.status?.conditions, conditions, generation, deps.clock.now()),
+  };
+  const written = await deps.store.applyStatus(rt, obj, status);
+  if (written) warnNewFailures(deps.recorder, obj, obj.status?.conditions, conditions);
+  return !!written;
 }

@@ -3,7 +3,7 @@
 // declaration of this table (`manager.cache(Caches.organizations)`); a second
 // declaration of the same resource and selector is an error at start.
 import { ADOPTABLE_BY_ANNOTATION } from '../api/constants.ts';
-import type { ApiKey, Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, SuperApp } from '../api/index.ts';
+import type { ApiKey, AppManifest, Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, Solution, Subscription, SuperApp, Tenant, User, UserGroup } from '../api/index.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { declareCache, keepOnly } from '../runtime/cache.ts';
@@ -29,7 +29,22 @@ export const Index = {
   kek: 'kek',
   /** ApiKeys by the keyId of their current key and of the previous one (while it is recorded). */
   keyId: 'keyId',
+  /** App manifests by `namespace/listingId`. */
+  listing: 'listing',
+  /** Subscriptions by the solution they name (`organization/name`). */
+  solution: 'solution',
+  /** Users by `namespace/group` for each group they belong to (spec.groups and, for tenant administrators, status.groups). */
+  group: 'group',
 } as const;
+
+export const listingKey = (namespace: string, listingId: string) => `${namespace}/${listingId}`;
+export const groupKey = (namespace: string, group: string) => `${namespace}/${group}`;
+
+/** The groups a User belongs to: spec.groups and what status.groups adds (a tenant administrator's admin groups). */
+export function userGroupKeys(u: User): string[] {
+  const ns = u.metadata.namespace!;
+  return [...new Set([...(u.spec.groups ?? []), ...(u.status?.groups ?? [])])].map((g) => groupKey(ns, g));
+}
 
 export const emailKey = (namespace: string, email: string) => `${namespace}/${email.toLowerCase()}`;
 export const targetKey = (organization: string, name: string) => `${organization}/${name}`;
@@ -122,6 +137,29 @@ export const Caches = {
       [Index.miniAppVersion]: (r) => [reviewVersionKey(r.spec.miniApp.organization, r.spec.miniApp.name, r.spec.version)],
       [Index.superApp]: (r) => [`${r.metadata.namespace}/${r.spec.superApp}`],
     },
+  }),
+  /** Tenants, by the namespace they own (recorded in status once it is theirs). */
+  tenants: declareCache<Tenant>({ name: 'tenants', resource: Kinds.Tenant, indexes: { [Index.namespace]: (t) => (t.status?.namespace ? [t.status.namespace] : []) } }),
+  solutions: declareCache<Solution>({ name: 'solutions', resource: Kinds.Solution, indexes: { [Index.namespace]: byNamespace } }),
+  /** App manifests, by namespace and by `namespace/listingId` (a solution includes the apps whose listingId its roles name). */
+  appManifests: declareCache<AppManifest>({
+    name: 'appmanifests',
+    resource: Kinds.AppManifest,
+    indexes: { [Index.namespace]: byNamespace, [Index.listing]: (a) => [listingKey(a.metadata.namespace!, a.spec.listingId)] },
+  }),
+  /** Subscriptions, by (tenant) namespace and by the solution they name. */
+  subscriptions: declareCache<Subscription>({
+    name: 'subscriptions',
+    resource: Kinds.Subscription,
+    indexes: { [Index.namespace]: byNamespace, [Index.solution]: (s) => [targetKey(s.spec.solution.organization, s.spec.solution.name)] },
+  }),
+  /** User groups, by namespace and by the uid of each owner (the subscriptions that declare them). */
+  userGroups: declareCache<UserGroup>({ name: 'usergroups', resource: Kinds.UserGroup, indexes: { [Index.namespace]: byNamespace, [Index.owner]: byOwner } }),
+  /** Users, by namespace, by `namespace/group` (userGroupKeys) and by namespace and lowercased email. */
+  users: declareCache<User>({
+    name: 'users',
+    resource: Kinds.User,
+    indexes: { [Index.namespace]: byNamespace, [Index.group]: userGroupKeys, [Index.email]: (u) => [emailKey(u.metadata.namespace!, u.spec.email)] },
   }),
   /**
    * Every namespace (a claimed or foreign one must be seen to be refused): metadata, the

@@ -240,3 +240,53 @@ export function operatorNamespaceAccess(org: Organization, namespace: string, ac
     subjects: [{ kind: 'ServiceAccount', name: access.serviceAccount.name, namespace: access.serviceAccount.namespace }],
   };
 }
+
+// ---------------------------------------------------------------------------
+// Tenants
+
+/** The shared ClusterRole of tenant administrators, bound in each tenant's namespace. */
+export const TENANT_ADMINISTRATOR_ROLE = 'miniapps:tenant-administrator';
+/** The RoleBinding of it in a tenant's namespace. */
+export const TENANT_ADMINISTRATORS_BINDING = 'miniapps:tenant-administrators';
+/**
+ * The virtual subresource `users/tokenroles`: the token-roles API answers for a User only
+ * to a caller the authorizer allows `get` on it (for that User, in its namespace). Tenant
+ * administrators hold it; a gateway's ServiceAccount gets it from a Role of its own.
+ */
+export const TOKEN_ROLES_SUBRESOURCE = 'tokenroles';
+
+/**
+ * What a tenant administrator may do in the tenant's namespace: manage Users and
+ * Subscriptions, read UserGroups (subscriptions make them), read every status, and ask
+ * the token-roles API about the tenant's users.
+ */
+export function tenantAdministratorRules(): PolicyRule[] {
+  return [
+    rule(['users', 'subscriptions'], ALL_VERBS),
+    rule(['usergroups'], READ_VERBS),
+    rule(['users/status', 'subscriptions/status', 'usergroups/status'], ['get']),
+    rule([`users/${TOKEN_ROLES_SUBRESOURCE}`], ['get']),
+  ];
+}
+
+/** The shared ClusterRole `miniapps:tenant-administrator` (made once, like the role table's). */
+export function tenantAdministratorClusterRole(): ClusterRole {
+  return { apiVersion: RBAC_API_VERSION, kind: 'ClusterRole', metadata: { name: TENANT_ADMINISTRATOR_ROLE, labels: { ...ROLE_TABLE_LABELS } }, rules: tenantAdministratorRules() };
+}
+
+/**
+ * The RoleBinding of `miniapps:tenant-administrator` in the tenant's namespace to each
+ * administrator's Kubernetes user (userPrefix + the lowercased email), owned by the
+ * Tenant; undefined when it has no administrators (the caller deletes what exists).
+ */
+export function tenantAdministratorBinding(tenant: { metadata: { name: string; uid?: string }; apiVersion?: string; kind?: string; spec: { administrators?: string[] } }, namespace: string, settings: { userPrefix: string }): RoleBinding | undefined {
+  const admins = tenant.spec.administrators ?? [];
+  if (admins.length === 0) return undefined;
+  return {
+    apiVersion: RBAC_API_VERSION,
+    kind: 'RoleBinding',
+    metadata: { name: TENANT_ADMINISTRATORS_BINDING, namespace, labels: ownedLabels('Tenant', tenant.metadata.name), ownerReferences: [controllerRef(tenant as never)] },
+    roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: TENANT_ADMINISTRATOR_ROLE },
+    subjects: sortedSubjects(admins.map((e) => userSubject(settings.userPrefix, e))),
+  };
+}

@@ -194,3 +194,54 @@ describe('kubectl miniapps', () => {
     expect(await seeded('CONFIRM DELETE').exec(...argv)).toBe(code);
   });
 });
+
+describe('onboard and token-roles', () => {
+  const tenant = (name: string, stack?: string, ns = `tenant-${name}`) => ({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Tenant', metadata: { name }, spec: { displayName: name, ...(stack ? { stack } : {}) }, status: ns ? { namespace: ns } : {} });
+  const world = () => {
+    const s = setup();
+    for (const t of [tenant('a', 'eu-1'), tenant('b', 'eu-1'), tenant('c', 'us-1'), tenant('d', 'eu-1', '')]) s.api.put({ plural: 'tenants' }, t as AnyObject);
+    return s;
+  };
+
+  it('subscribes the named tenants, each in its namespace, and says which', async () => {
+    const s = world();
+    expect(await s.exec('onboard', 'acme/gated', '--tenants', 'a,b')).toBe(EXIT.ok);
+    expect(s.api.writes).toEqual(['create subscriptions/tenant-a/gated', 'create subscriptions/tenant-b/gated']);
+    expect((await s.api.get<AnyObject & { spec: unknown }>({ plural: 'subscriptions' } as ResourceType, 'gated', 'tenant-a'))?.spec).toEqual({ solution: { organization: 'acme', name: 'gated' } });
+    expect(s.out()).toContain('subscription.miniapps.dev/gated created in tenant-a (tenant a)');
+  });
+
+  it("subscribes a stack's tenants that have a namespace, reports the others, and leaves existing subscriptions alone", async () => {
+    const s = world();
+    await s.exec('onboard', 'acme/gated', '--tenants', 'a');
+    s.api.writes.length = 0;
+    expect(await s.exec('onboard', 'acme/gated', '--stack', 'eu-1', '--version', '2.0.0')).toBe(EXIT.notFound);
+    expect(s.api.writes).toEqual(['create subscriptions/tenant-b/gated']);
+    expect(s.out()).toContain('unchanged in tenant-a');
+    expect(s.err()).toContain('Tenant d has no namespace yet');
+  });
+
+  it.each([
+    { case: 'neither --tenants nor --stack', argv: ['onboard', 'acme/gated'], code: EXIT.usage },
+    { case: 'both --tenants and --stack', argv: ['onboard', 'acme/gated', '--tenants', 'a', '--stack', 'eu-1'], code: EXIT.usage },
+    { case: 'a solution without its organization', argv: ['onboard', 'gated', '--tenants', 'a'], code: EXIT.usage },
+    { case: 'a tenant that does not exist', argv: ['onboard', 'acme/gated', '--tenants', 'zz'], code: EXIT.notFound },
+  ])('refuses $case', async ({ argv, code }) => {
+    const s = world();
+    expect(await s.exec(...argv)).toBe(code);
+    expect(s.api.writes).toEqual([]);
+  });
+
+  it("prints the seed's answer: the user's roles the app requires", async () => {
+    const s = setup();
+    const r = (n: string) => `role:gated-frontend:${n}`;
+    s.api.put({ plural: 'users' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'User', metadata: { name: 'thandi', namespace: 'tenant-a' }, spec: {}, status: { effectiveRoles: [r('a'), r('b'), r('c'), r('d')] } } as AnyObject);
+    s.api.put({ plural: 'organizations' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme' }, spec: {}, status: { namespace: 'org-acme' } } as AnyObject);
+    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'frontend', namespace: 'org-acme' }, spec: { appId: 'fe', listingId: 'gated-frontend', rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`] } } as AnyObject);
+    expect(await s.exec('token-roles', 'thandi', '--app', 'acme/frontend', '-n', 'tenant-a')).toBe(EXIT.ok);
+    expect(s.out()).toBe(table(['ROLE'], [[r('a')], [r('b')]]));
+    expect(await s.exec('token-roles', 'thandi', '--app', 'acme/frontend', '-n', 'tenant-a', '-o', 'json')).toBe(EXIT.ok);
+    expect(await s.exec('token-roles', 'nobody', '--app', 'acme/frontend', '-n', 'tenant-a')).toBe(EXIT.notFound);
+    expect(await s.exec('token-roles', 'thandi', '-n', 'tenant-a')).toBe(EXIT.usage);
+  });
+});

@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, DATA_PROTECTION_MODES } from '../api/constants.ts';
-import type { MiniApp, Organization, SuperApp } from '../api/index.ts';
+import type { AppManifest, MiniApp, Organization, Subscription, SuperApp, Tenant, User } from '../api/index.ts';
+import { tokenRoles } from '../controllers/user/logic.ts';
 import { ApiError } from '../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
@@ -68,6 +69,8 @@ Usage:
   kubectl miniapps duplicate SOURCE NEWNAME [--app-name NAME] [--organization ORG] [--data-privacy MODE] [-n NS] [-o yaml|json]
   kubectl miniapps catalog SUPERAPP [--version V] [-n NS] [-o yaml|json]
   kubectl miniapps delete MINIAPP [-n NS]
+  kubectl miniapps onboard ORG/SOLUTION (--tenants T1,T2 | --stack NAME) [--version V]
+  kubectl miniapps token-roles USER --app ORG/APP [-n TENANT_NAMESPACE] [-o yaml|json]
 
   list       mini apps with their organization, type, categories and where each stands in its super apps
   search     mini apps whose name, app name, domain, type, categories or locations contain TEXT (case-insensitive)
@@ -76,6 +79,10 @@ Usage:
              or data key (the copy gets a key of its own); with -o it prints the copy instead of creating it
   catalog    the live catalog of a super app, or with --version the snapshot frozen for that version
   delete     asks you to type CONFIRM DELETE, then sets ${CONFIRM_DELETE_ANNOTATION} and deletes the mini app
+  onboard    subscribes tenants to a solution: a Subscription named SOLUTION in each tenant's namespace, for the
+             tenants named by --tenants or every tenant whose spec.stack is --stack; one already there is left as it is
+  token-roles  the roles a token of the frontend app APP (an AppManifest) carries for USER: the user's roles
+             that the app's rolesRequired lists
 
 Flags:
   -n, --namespace NS      the namespace (default: the kubeconfig context's)
@@ -99,6 +106,9 @@ interface Options {
   appName?: string;
   organization?: string;
   dataPrivacy?: string;
+  app?: string;
+  tenants?: string;
+  stack?: string;
 }
 
 /** The flags every command may take (the entry point reads --kubeconfig, --as and --as-group before). */
@@ -111,6 +121,9 @@ export const FLAG_OPTIONS = {
   'app-name': { type: 'string' },
   organization: { type: 'string' },
   'data-privacy': { type: 'string' },
+  app: { type: 'string' },
+  tenants: { type: 'string' },
+  stack: { type: 'string' },
   kubeconfig: { type: 'string' },
   as: { type: 'string' },
   'as-group': { type: 'string', multiple: true },
@@ -141,6 +154,9 @@ export function parse(argv: string[]): { command?: string; args: string[]; opts:
       appName: v['app-name'],
       organization: v.organization,
       dataPrivacy: v['data-privacy'],
+      app: v.app,
+      tenants: v.tenants,
+      stack: v.stack,
     },
   };
 }
@@ -160,7 +176,7 @@ export async function run(argv: string[], setup: PluginSetup): Promise<number> {
     (help ? io.out : io.err)(`${USAGE}\n`);
     return help ? EXIT.ok : EXIT.usage;
   }
-  const commands: Record<string, (args: string[], opts: Options, ctx: PluginContext) => Promise<number>> = { list, search, duplicate, catalog, delete: remove };
+  const commands: Record<string, (args: string[], opts: Options, ctx: PluginContext) => Promise<number>> = { list, search, duplicate, catalog, delete: remove, onboard, 'token-roles': tokenRolesCommand };
   const fn = commands[command];
   if (!fn) {
     io.err(`error: unknown command "${command}" for "kubectl miniapps"\n\n${USAGE}\n`);
@@ -355,5 +371,84 @@ async function remove(args: string[], opts: Options, ctx: PluginContext): Promis
   await ctx.api.patch(Kinds.MiniApp, name, ns, { metadata: { annotations: { [CONFIRM_DELETE_ANNOTATION]: CONFIRM_DELETE_VALUE } } });
   await ctx.api.delete(Kinds.MiniApp, name, ns);
   ctx.io.out(`miniapp.miniapps.dev "${name}" deleted\n`);
+  return EXIT.ok;
+}
+
+/** `ORG/NAME`, or NAME with --organization. */
+function orgRef(value: string, opts: Options, what: string): { organization: string; name: string } {
+  const [a, b, ...rest] = value.split('/');
+  if (rest.length === 0 && b) return { organization: a!, name: b };
+  if (rest.length === 0 && a && opts.organization) return { organization: opts.organization, name: a };
+  throw new UsageError(`${what} must be written ORGANIZATION/NAME (or NAME with --organization), not "${value}"`);
+}
+
+async function onboard(args: string[], opts: Options, ctx: PluginContext): Promise<number> {
+  if (args.length !== 1) throw new UsageError('onboard takes one ORG/SOLUTION');
+  if (!opts.tenants === !opts.stack) throw new UsageError('onboard needs exactly one of --tenants T1,T2 and --stack NAME');
+  const solution = orgRef(args[0]!, opts, 'SOLUTION');
+  const all = await ctx.api.list<Tenant>(Kinds.Tenant);
+  const wanted = opts.tenants ? opts.tenants.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+  const chosen = wanted ? all.filter((t) => wanted.includes(t.metadata.name)) : all.filter((t) => t.spec.stack === opts.stack);
+  let code: number = EXIT.ok;
+  for (const name of wanted ?? []) {
+    if (!chosen.some((t) => t.metadata.name === name)) {
+      ctx.io.err(`tenant.miniapps.dev "${name}" not found\n`);
+      code = EXIT.notFound;
+    }
+  }
+  if (chosen.length === 0 && !wanted) {
+    ctx.io.err(`No tenant has spec.stack ${opts.stack}.\n`);
+    return EXIT.notFound;
+  }
+  for (const t of chosen.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+    const ns = t.status?.namespace;
+    if (!ns) {
+      ctx.io.err(`Tenant ${t.metadata.name} has no namespace yet (kubectl get tenant ${t.metadata.name} -o yaml shows why); not subscribed\n`);
+      code = EXIT.notFound;
+      continue;
+    }
+    const existing = await ctx.api.get<Subscription>(Kinds.Subscription, solution.name, ns);
+    if (existing) {
+      const same = existing.spec.solution.organization === solution.organization && existing.spec.solution.name === solution.name;
+      ctx.io.out(same ? `subscription.miniapps.dev/${solution.name} unchanged in ${ns} (tenant ${t.metadata.name})\n` : '');
+      if (!same) {
+        ctx.io.err(`Subscription ${ns}/${solution.name} exists for another solution (${existing.spec.solution.organization}/${existing.spec.solution.name}); left alone\n`);
+        code = EXIT.invalid;
+      }
+      continue;
+    }
+    await ctx.api.create(Kinds.Subscription, {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'Subscription',
+      metadata: { name: solution.name, namespace: ns },
+      spec: { solution, ...(opts.version ? { version: opts.version } : {}) },
+    });
+    ctx.io.out(`subscription.miniapps.dev/${solution.name} created in ${ns} (tenant ${t.metadata.name})\n`);
+  }
+  return code;
+}
+
+async function tokenRolesCommand(args: string[], opts: Options, ctx: PluginContext): Promise<number> {
+  if (args.length !== 1) throw new UsageError('token-roles takes one USER');
+  if (!opts.app) throw new UsageError('token-roles needs --app ORG/APP (the AppManifest of the frontend app)');
+  const ref = orgRef(opts.app, opts, '--app');
+  const ns = namespaceOf(opts, ctx);
+  const user = await ctx.api.get<User>(Kinds.User, args[0]!, ns);
+  if (!user) throw new ApiError(404, 'NotFound', `users.miniapps.dev "${args[0]}" not found in namespace ${ns}`);
+  const org = await ctx.api.get<Organization>(Kinds.Organization, ref.organization);
+  if (!org?.status?.namespace) throw new ApiError(404, 'NotFound', `Organization ${ref.organization} does not exist or has no namespace yet`);
+  const app = await ctx.api.get<AppManifest>(Kinds.AppManifest, ref.name, org.status.namespace);
+  if (!app) throw new ApiError(404, 'NotFound', `appmanifests.miniapps.dev "${ref.name}" not found in namespace ${org.status.namespace}`);
+  const roles = tokenRoles(user.status?.effectiveRoles ?? [], app.spec.rolesRequired ?? []);
+  const doc = { user: `${ns}/${user.metadata.name}`, app: { ...ref, appId: app.spec.appId, listingId: app.spec.listingId }, roles };
+  if (opts.output === 'json' || opts.output === 'yaml') {
+    ctx.io.out(opts.output === 'json' ? `${JSON.stringify(doc, null, 4)}\n` : stringify(doc));
+    return EXIT.ok;
+  }
+  if (roles.length === 0) {
+    ctx.io.err(`A token of ${app.spec.appId} carries no role for ${ns}/${user.metadata.name} (their roles: ${(user.status?.effectiveRoles ?? []).length}, the app requires ${(app.spec.rolesRequired ?? []).length}).\n`);
+    return EXIT.ok;
+  }
+  ctx.io.out(table(['ROLE'], roles.map((r) => [r])));
   return EXIT.ok;
 }

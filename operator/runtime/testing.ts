@@ -101,6 +101,12 @@ export class FakeStore implements ObjectStore {
     return structuredClone(copy);
   }
 
+  /** Every object of a resource, as the server has them. */
+  all<T extends AnyObject>(rt: ResourceType): T[] {
+    const prefix = `${rt.group}/${rt.plural}/`;
+    return [...this.objects].filter(([id]) => id.startsWith(prefix)).map(([, o]) => structuredClone(o) as T);
+  }
+
   peek<T extends AnyObject>(rt: ResourceType, name: string, namespace?: string): T | undefined {
     const o = this.objects.get(this.id(rt, namespace ? `${namespace}/${name}` : name));
     return o ? (structuredClone(o) as T) : undefined;

@@ -1,0 +1,201 @@
+// Subscription: builds the tenant's UserGroups from the subscribed solution's last good
+// manifest merged with its apps' manifests (domain/solutions.ts), and keeps them up to
+// date as the manifests change. Two subscriptions that name one group give it the union
+// of their roles. A group no manifest declares any more is kept while users belong to it
+// (reported in status.orphanedUserGroups and OrphansKept), and deleted once nobody does.
+import { GROUP_DIGEST_ANNOTATION, SubscriptionConditions, SubscriptionReasons } from '../../api/constants.ts';
+import type { Subscription, SubscriptionStatus, Solution, User, UserGroup, AppManifest, Tenant } from '../../api/index.ts';
+import { Caches, Index, groupKey, targetKey } from '../../domain/caches.ts';
+import { SolutionLookups } from '../../domain/solutions.ts';
+import type { CacheReader } from '../../runtime/cache.ts';
+import { keyOf } from '../../runtime/cache.ts';
+import { conditionsFromChecks } from '../../runtime/conditions.ts';
+import type { Check, ConditionInput } from '../../runtime/conditions.ts';
+import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
+import { errorMessage } from '../../runtime/errors.ts';
+import type { AnyObject } from '../../runtime/kube/client.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { Kinds, writeKindStatus } from '../shared.ts';
+import { desiredUserGroup, groupNeedsApply, madeBySubscription } from './logic.ts';
+
+/** A solution or organization that is not there yet is looked for again this often (besides the watches). */
+const RECHECK_UNRESOLVED_MS = 30_000;
+
+export class SubscriptionReconciler implements Reconciler {
+  private readonly deps: ControllerDeps;
+  private readonly lookups: SolutionLookups;
+  private readonly subscriptions: CacheReader<Subscription>;
+  private readonly userGroups: CacheReader<UserGroup>;
+  private readonly users: CacheReader<User>;
+
+  constructor(deps: ControllerDeps) {
+    this.deps = deps;
+    this.lookups = new SolutionLookups(deps.caches);
+    this.subscriptions = deps.caches.cache(Caches.subscriptions);
+    this.userGroups = deps.caches.cache(Caches.userGroups);
+    this.users = deps.caches.cache(Caches.users);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | void> {
+    const sub = this.subscriptions.get(key);
+    if (!sub || sub.metadata.deletionTimestamp) return;
+    const ns = sub.metadata.namespace!;
+    const last = sub.status ?? {};
+    const keep: Partial<SubscriptionStatus> = { version: last.version, manifestDigest: last.manifestDigest, userGroups: last.userGroups, orphanedUserGroups: last.orphanedUserGroups };
+    const tenant = this.lookups.tenantOf(ns);
+    const checks: Check[] = [];
+    if (!tenant) {
+      checks.push({
+        gatesReady: true,
+        stalled: true,
+        condition: { type: SubscriptionConditions.InTenant, status: 'False', reason: SubscriptionReasons.NotInTenant, message: `Namespace ${ns} is not a tenant's namespace; create the Subscription in the namespace of a Tenant (kubectl get tenants)` },
+      });
+      return this.finish(sub, checks, keep);
+    }
+    checks.push({ gatesReady: true, condition: { type: SubscriptionConditions.InTenant, status: 'True', reason: SubscriptionReasons.InTenant, message: `In the namespace of Tenant ${tenant.metadata.name}` } });
+    const resolved = this.lookups.resolve(sub);
+    if (!resolved.ok) {
+      // Nothing is changed while the solution cannot be resolved: the groups stay as they are.
+      checks.push({ condition: resolved.condition, gatesReady: true, stalled: resolved.stalled });
+      await this.finish(sub, checks, keep);
+      return { requeueAfterMs: RECHECK_UNRESOLVED_MS };
+    }
+    const ref = sub.spec.solution;
+    const solStatus = resolved.solution.status!;
+    checks.push({
+      gatesReady: true,
+      condition: {
+        type: SubscriptionConditions.SolutionResolved,
+        status: 'True',
+        reason: SubscriptionReasons.SolutionResolved,
+        message: `Solution ${ref.organization}/${ref.name} version ${solStatus.manifestVersion}, with ${resolved.apps.length} app manifest(s)${resolved.note ? `; ${resolved.note}` : ''}`,
+      },
+    });
+    const sync = await this.syncGroups(sub, tenant, [...resolved.groups.keys()]);
+    checks.push({ condition: sync.condition, gatesReady: true });
+    if (sync.orphans.length > 0) {
+      checks.push({
+        gatesReady: false,
+        condition: {
+          type: SubscriptionConditions.OrphansKept,
+          status: 'False',
+          reason: SubscriptionReasons.OrphansKept,
+          message: `Group(s) ${sync.orphans.join(', ')} are no longer in the manifests but are kept while users belong to them; remove the users from them and they are deleted`,
+        },
+      });
+    }
+    await this.finish(sub, checks, {
+      version: solStatus.manifestVersion,
+      manifestDigest: solStatus.manifestDigest,
+      userGroups: [...resolved.groups.keys()].sort(),
+      orphanedUserGroups: sync.orphans.length > 0 ? sync.orphans : undefined,
+    });
+    if (!sync.ok) throw new Error(sync.condition.message);
+  }
+
+  /**
+   * Applies every group this subscription declares (with what every other subscription
+   * of the namespace declares for it: the union), and deals with the groups it made that
+   * no manifest declares any more: kept while users belong to them, else deleted.
+   */
+  private async syncGroups(sub: Subscription, tenant: Tenant, mine: string[]): Promise<{ ok: boolean; condition: ConditionInput; orphans: string[] }> {
+    const ns = sub.metadata.namespace!;
+    const { groups, declaredBy } = this.lookups.declaredIn(ns);
+    const owned = this.userGroups.byIndex(Index.owner, sub.metadata.uid!).filter((g) => g.metadata.namespace === ns);
+    const names = [...new Set([...mine, ...owned.map((g) => g.metadata.name!)])].sort();
+    const orphans: string[] = [];
+    let applied = 0;
+    let deleted = 0;
+    try {
+      for (const name of names) {
+        const existing = this.userGroups.getByName(name, ns);
+        const declared = groups.get(name);
+        if (declared) {
+          const desired = desiredUserGroup(ns, tenant.metadata.name, declared, declaredBy.get(name) ?? [sub]);
+          if (groupNeedsApply(existing, desired)) {
+            await this.deps.store.apply(Kinds.UserGroup, desired);
+            applied++;
+          }
+          continue;
+        }
+        if (!existing || !madeBySubscription(existing)) continue;
+        if (this.users.byIndex(Index.group, groupKey(ns, name)).length > 0) orphans.push(name);
+        else {
+          await this.deps.store.delete(Kinds.UserGroup, name, ns, { uid: existing.metadata.uid });
+          deleted++;
+          this.deps.recorder.event(sub, 'Normal', 'UserGroupDeleted', `Deleted UserGroup ${name}: no manifest declares it and no user belongs to it`);
+        }
+      }
+    } catch (err) {
+      return { ok: false, orphans, condition: { type: SubscriptionConditions.UserGroupsSynced, status: 'False', reason: SubscriptionReasons.ApplyFailed, message: `The user groups could not be written: ${errorMessage(err)}` } };
+    }
+    return {
+      ok: true,
+      orphans,
+      condition: {
+        type: SubscriptionConditions.UserGroupsSynced,
+        status: 'True',
+        reason: SubscriptionReasons.UserGroupsSynced,
+        message: `${mine.length} user group(s) in place${applied ? ` (${applied} written now)` : ''}${deleted ? `, ${deleted} dropped group(s) deleted` : ''}`,
+      },
+    };
+  }
+
+  private async finish(sub: Subscription, checks: Check[], fields: Partial<SubscriptionStatus>): Promise<void> {
+    const conditions = conditionsFromChecks(checks, { reason: SubscriptionReasons.Ready, message: 'The tenant\'s user groups match the solution and its apps' });
+    await writeKindStatus(this.deps, Kinds.Subscription, sub, fields, conditions);
+  }
+}
+
+export function subscriptionController(deps: ControllerDeps): ControllerSpec {
+  const lookups = new SolutionLookups(deps.caches);
+  const subs = lookups.subscriptions;
+  const inNamespace = (ns: string | undefined) => (ns ? subs.byIndex(Index.namespace, ns).map(keyOf) : []);
+  const ofSolution = (sol: AnyObject) => {
+    const org = deps.domain.organizationOf(sol.metadata.namespace);
+    return org ? subs.byIndex(Index.solution, targetKey(org.metadata.name, sol.metadata.name!)).map(keyOf) : [];
+  };
+  return {
+    name: 'subscription',
+    for: Caches.subscriptions,
+    watches: [
+      // Another subscription of the tenant: the groups they share are the union of both.
+      { cache: Caches.subscriptions, map: (s) => inNamespace(s.metadata.namespace).filter((k) => k !== keyOf(s)), changed: (a, b) => a.metadata.generation !== b.metadata.generation || (a as Subscription).status?.manifestDigest !== (b as Subscription).status?.manifestDigest },
+      // A new good manifest (or version) of the solution reaches every subscribed tenant.
+      {
+        cache: Caches.solutions,
+        map: ofSolution,
+        changed: (a, b) => {
+          const [x, y] = [(a as Solution).status, (b as Solution).status];
+          return x?.manifestDigest !== y?.manifestDigest || x?.manifestVersion !== y?.manifestVersion || JSON.stringify(x?.conditions?.find((c) => c.type === 'ManifestValid')?.status) !== JSON.stringify(y?.conditions?.find((c) => c.type === 'ManifestValid')?.status);
+        },
+      },
+      // An app manifest reaches the subscriptions of every solution of its namespace whose roles name its listingId.
+      {
+        cache: Caches.appManifests,
+        map: (a) => lookups.solutions.byIndex(Index.namespace, a.metadata.namespace!).filter((s) => s.status?.apps?.includes((a as AppManifest).spec.listingId)).flatMap(ofSolution),
+        changed: (a, b) => a.metadata.generation !== b.metadata.generation,
+      },
+      // The tenant's namespace recorded (or changed).
+      { cache: Caches.tenants, map: (t) => inNamespace((t as Tenant).status?.namespace), changed: (a, b) => (a as Tenant).status?.namespace !== (b as Tenant).status?.namespace },
+      // A group changed or deleted by someone else: apply it again.
+      {
+        cache: Caches.userGroups,
+        map: (g) => (g.metadata.ownerReferences ?? []).filter((r) => r.kind === 'Subscription').map((r) => `${g.metadata.namespace}/${r.name}`),
+        changed: (a, b) => a.metadata.annotations?.[GROUP_DIGEST_ANNOTATION] !== b.metadata.annotations?.[GROUP_DIGEST_ANNOTATION],
+      },
+      // The last user leaving an orphaned group: the subscriptions that report it delete it.
+      {
+        cache: Caches.users,
+        map: (u) => {
+          const ns = u.metadata.namespace!;
+          const groups = new Set([...((u as User).spec.groups ?? []), ...((u as User).status?.groups ?? [])]);
+          return subs.byIndex(Index.namespace, ns).filter((s) => s.status?.orphanedUserGroups?.some((g) => groups.has(g))).map(keyOf);
+        },
+        changed: (a, b) => JSON.stringify((a as User).spec.groups) !== JSON.stringify((b as User).spec.groups) || JSON.stringify((a as User).status?.groups) !== JSON.stringify((b as User).status?.groups),
+        coalesceMs: 1_000,
+      },
+    ],
+    reconciler: new SubscriptionReconciler(deps),
+  };
+}

@@ -1,0 +1,10 @@
+import { Caches } from '../../domain/caches.ts';
+import type { OperatorModule } from '../module.ts';
+import { tenantController } from './controller.ts';
+
+/** Tenant: its namespace, the administrators' RBAC and Users. */
+export const tenantModule: OperatorModule = {
+  name: 'tenant',
+  caches: [Caches.tenants, Caches.namespaces, Caches.users, Caches.platformConfigs, Caches.ownedRoleBindings, Caches.ownedClusterRoles],
+  setup: ({ deps }) => ({ controllers: [tenantController(deps)] }),
+};

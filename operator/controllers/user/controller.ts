@@ -1,0 +1,88 @@
+// User: the roles and landing page its groups give it (spec.groups, and for a tenant
+// administrator every subscribed solution's adminUserGroups), and GroupsResolved False
+// naming every group that does not exist. Nothing secret is in status.
+import { UserConditions, UserReasons } from '../../api/constants.ts';
+import type { Solution, Subscription, Tenant, User, UserGroup } from '../../api/index.ts';
+import { Caches, Index, emailKey, groupKey, targetKey } from '../../domain/caches.ts';
+import { SolutionLookups } from '../../domain/solutions.ts';
+import type { CacheReader } from '../../runtime/cache.ts';
+import { keyOf } from '../../runtime/cache.ts';
+import { conditionsFromChecks } from '../../runtime/conditions.ts';
+import type { ConditionInput } from '../../runtime/conditions.ts';
+import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { Kinds, writeKindStatus } from '../shared.ts';
+import { resolveUser } from './logic.ts';
+
+/** Whether the user is one of the tenant's administrators (emails compared lowercased). */
+export const isTenantAdministrator = (tenant: Tenant | undefined, user: User) => !!tenant?.spec.administrators?.some((e) => e.toLowerCase() === user.spec.email.toLowerCase());
+
+export class UserReconciler implements Reconciler {
+  private readonly deps: ControllerDeps;
+  private readonly lookups: SolutionLookups;
+  private readonly users: CacheReader<User>;
+  private readonly groups: CacheReader<UserGroup>;
+
+  constructor(deps: ControllerDeps) {
+    this.deps = deps;
+    this.lookups = new SolutionLookups(deps.caches);
+    this.users = deps.caches.cache(Caches.users);
+    this.groups = deps.caches.cache(Caches.userGroups);
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const user = this.users.get(key);
+    if (!user || user.metadata.deletionTimestamp) return;
+    const ns = user.metadata.namespace!;
+    const admin = isTenantAdministrator(this.lookups.tenantOf(ns), user);
+    const r = resolveUser(user.spec.groups ?? [], admin ? this.lookups.adminGroupsIn(ns) : [], (name) => this.groups.getByName(name, ns));
+    const condition: ConditionInput =
+      r.missing.length > 0
+        ? {
+            type: UserConditions.GroupsResolved,
+            status: 'False',
+            reason: UserReasons.GroupsMissing,
+            message: `Group(s) ${r.missing.join(', ')} do not exist in namespace ${ns}, so they give no roles; fix spec.groups (kubectl get usergroups -n ${ns}) or subscribe to the solution that has them`,
+          }
+        : { type: UserConditions.GroupsResolved, status: 'True', reason: UserReasons.GroupsResolved, message: `${r.groups.length} group(s)${admin ? ' (with the admin groups of a tenant administrator)' : ''}, ${r.effectiveRoles.length} role(s)` };
+    const conditions = conditionsFromChecks([{ condition, gatesReady: true }], { reason: UserReasons.Ready, message: 'The user\'s roles are resolved' });
+    await writeKindStatus(this.deps, Kinds.User, user, { groups: r.groups, effectiveRoles: r.effectiveRoles, landingPage: r.landingPage }, conditions);
+  }
+}
+
+export function userController(deps: ControllerDeps): ControllerSpec {
+  const lookups = new SolutionLookups(deps.caches);
+  const users = deps.caches.cache(Caches.users);
+  /** The Users of the tenant's administrators (by email index). */
+  const administratorsOf = (tenant: Tenant | undefined) => {
+    const ns = tenant?.status?.namespace;
+    return ns ? (tenant.spec.administrators ?? []).flatMap((e) => users.byIndex(Index.email, emailKey(ns, e))).map(keyOf) : [];
+  };
+  return {
+    name: 'user',
+    for: Caches.users,
+    watches: [
+      // A group's roles or landing page: exactly its members (by the group index), nobody else.
+      {
+        cache: Caches.userGroups,
+        map: (g) => users.byIndex(Index.group, groupKey(g.metadata.namespace!, g.metadata.name!)).map(keyOf),
+        changed: (a, b) => a.metadata.generation !== b.metadata.generation || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp,
+      },
+      // Who the administrators are (old and new ones: the map sees both objects).
+      { cache: Caches.tenants, map: (t) => administratorsOf(t as Tenant), changed: (a, b) => a.metadata.generation !== b.metadata.generation || (a as Tenant).status?.namespace !== (b as Tenant).status?.namespace },
+      // The admin groups of the tenant's solutions: a subscription added, removed or re-pinned.
+      { cache: Caches.subscriptions, map: (s) => administratorsOf(lookups.tenantOf(s.metadata.namespace)), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
+      // A solution's admin groups changed: the administrators of every tenant subscribed to it.
+      {
+        cache: Caches.solutions,
+        map: (sol) => {
+          const org = deps.domain.organizationOf(sol.metadata.namespace);
+          if (!org) return [];
+          return lookups.subscriptions.byIndex(Index.solution, targetKey(org.metadata.name, sol.metadata.name!)).flatMap((s: Subscription) => administratorsOf(lookups.tenantOf(s.metadata.namespace)));
+        },
+        changed: (a, b) => JSON.stringify((a as Solution).status?.adminUserGroups) !== JSON.stringify((b as Solution).status?.adminUserGroups) || (a as Solution).status?.manifestVersion !== (b as Solution).status?.manifestVersion,
+      },
+    ],
+    reconciler: new UserReconciler(deps),
+  };
+}

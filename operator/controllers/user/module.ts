@@ -1,0 +1,51 @@
+import { ROTATE_TOKEN_KEY_ANNOTATION } from '../../api/constants.ts';
+import { Caches, Index } from '../../domain/caches.ts';
+import { SolutionLookups } from '../../domain/solutions.ts';
+import { KubeAuthority } from '../../servers/authority.ts';
+import { tokenRolesRoutes } from '../../servers/tokenroles.ts';
+import type { TokenRolesBackend } from '../../servers/tokenroles.ts';
+import { SigningKeys } from '../../tokenroles/keys.ts';
+import type { OperatorModule } from '../module.ts';
+import { isTenantAdministrator, userController } from './controller.ts';
+import { resolveUser, tokenRoles } from './logic.ts';
+
+/** User: effective roles, landing page, missing groups; the token-roles API (its signing key made on first start). */
+export const userModule: OperatorModule = {
+  name: 'user',
+  caches: [Caches.users, Caches.userGroups, Caches.tenants, Caches.subscriptions, Caches.solutions, Caches.organizations, Caches.appManifests],
+  async setup({ deps, config, client }) {
+    const keys = new SigningKeys(deps.store, config.namespace, deps.clock);
+    const state = await keys.ensureExists();
+    if (!state.ok) deps.log.error({ problem: state.problem }, 'Token signing key unusable: the token-roles API answers without JWTs until it is restored');
+    const lookups = new SolutionLookups(deps.caches);
+    const users = deps.caches.cache(Caches.users);
+    const groups = deps.caches.cache(Caches.userGroups);
+    const rotation = () => deps.domain.platformConfig()?.metadata.annotations?.[ROTATE_TOKEN_KEY_ANNOTATION];
+    const backend: TokenRolesBackend = {
+      user: (ns, name) => {
+        const u = users.getByName(name, ns);
+        if (!u || u.metadata.deletionTimestamp) return undefined;
+        const admin = isTenantAdministrator(lookups.tenantOf(ns), u);
+        const r = resolveUser(u.spec.groups ?? [], admin ? lookups.adminGroupsIn(ns) : [], (g) => groups.getByName(g, ns));
+        return { email: u.spec.email, roles: r.effectiveRoles };
+      },
+      app: (ns, ref) => {
+        const orgNs = lookups.organizations.getByName(ref.organization)?.status?.namespace;
+        const app = orgNs ? lookups.appManifests.getByName(ref.name, orgNs) : undefined;
+        if (!app || app.metadata.deletionTimestamp) return undefined;
+        // Only an app of a solution the tenant subscribes to (the solution includes it by listingId).
+        const subscribed = lookups.subscriptions.byIndex(Index.namespace, ns).some((sub) => {
+          const { solution } = lookups.solutionOf(sub);
+          return !!solution && solution.metadata.namespace === orgNs && !!solution.status?.apps?.includes(app.spec.listingId);
+        });
+        return subscribed ? { appId: app.spec.appId, listingId: app.spec.listingId, rolesRequired: app.spec.rolesRequired ?? [] } : undefined;
+      },
+      signingKey: () => keys.signingKey(rotation()),
+      publishedKeys: () => keys.signingKey(rotation()),
+    };
+    return {
+      controllers: [userController(deps)],
+      routes: tokenRolesRoutes({ authority: new KubeAuthority(client), backend, tokenRoles, clock: deps.clock, log: deps.log }),
+    };
+  },
+};
