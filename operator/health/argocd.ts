@@ -16,7 +16,7 @@ import { stringify } from 'yaml';
 import { GROUP } from '../api/index.ts';
 
 /** The kinds a controller reconciles and reports status for (one per module of operator/controllers). */
-export const HEALTH_KINDS = ['PlatformConfig', 'Organization', 'Membership', 'SuperApp', 'MiniApp', 'MiniAppReview', 'ApiKey'] as const;
+export const HEALTH_KINDS = ['PlatformConfig', 'Organization', 'Membership', 'SuperApp', 'MiniApp', 'MiniAppReview', 'ApiKey', 'Solution', 'AppManifest', 'Tenant', 'Subscription', 'UserGroup', 'User'] as const;
 export type HealthKind = (typeof HEALTH_KINDS)[number];
 
 /** Path of a kind's script inside the chart. */
