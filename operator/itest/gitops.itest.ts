@@ -15,7 +15,7 @@ import { Resources } from '../runtime/kube/resource.ts';
 import { ControlPlane, eventually } from '../testenv/index.ts';
 import { OperatorProcess } from '../testenv/operator-process.ts';
 import { findTool, run } from '../testenv/tools.ts';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLES = join(ROOT, 'examples');
@@ -63,7 +63,13 @@ describe('server-side apply by a GitOps tool', () => {
     const applied: AnyObject[] = [];
     for (const file of files) {
       const docs = parseAllDocuments(readFileSync(join(EXAMPLES, file), 'utf8')).map((d) => d.toJS() as AnyObject).filter(Boolean);
-      // The organizations' namespaces are the operator's to make: wait for them before what goes in them.
+      // The organizations' and tenants' namespaces are the operator's to make: their cluster-scoped
+      // objects first (a file may hold a Tenant and what goes in its namespace), then wait for the namespaces.
+      const clusterScoped = docs.filter((d) => !d.metadata.namespace);
+      if (clusterScoped.length && clusterScoped.length < docs.length) {
+        const res = await kubectl(['apply', '--server-side', `--field-manager=${MANAGER}`, '-f', '-'], clusterScoped.map((d) => stringify(d)).join('---\n'));
+        expect(res.stderr, file).toBe('');
+      }
       for (const d of docs) {
         if (d.metadata.namespace) await eventually(async () => !!(await admin.get(Resources.Namespace, d.metadata.namespace!)), { timeoutMs: 30_000, describe: `namespace ${d.metadata.namespace}` });
       }
