@@ -69,6 +69,23 @@ describe('SecretDataKeys', () => {
     expect([await keys.dataKeyOf(a), await keys.dataKeyOf(b)]).toEqual(before);
   });
 
+  it('retires the old version at a reconcile that finds its key already current (a process killed after a rewrap, before its status)', async () => {
+    const a = mini('a');
+    const b = mini('b');
+    for (const m of [a, b]) record(m, { dataKey: (await keys.ensure(m)).status });
+    rotation = '2026-12';
+    // One process rewraps a's Secret, then dies before a's status says v2 (the cache still says v1).
+    await keys.ensure(a);
+    // The next process rewraps b (a still looks like v1 to it), then finds a's key already current: the last reconcile of the rotation.
+    keys = new SecretDataKeys({ store, ring, clock, log: pino({ level: 'silent' }), caches, rotationRequest: () => rotation });
+    expect((await keys.ensure(b)).status?.keyEncryptionKeyId).toBe('v2');
+    let state = await ring.state(true);
+    expect(state.ok && [...state.keys.keys()]).toEqual(['v1', 'v2']);
+    expect((await keys.ensure(a)).status?.keyEncryptionKeyId).toBe('v2');
+    state = await ring.state(true);
+    expect(state.ok && [...state.keys.keys()]).toEqual(['v2']);
+  });
+
   it('never overwrites a data key that does not unwrap: it reports it', async () => {
     const m = mini('vault');
     await keys.ensure(m);

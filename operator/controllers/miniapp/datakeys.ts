@@ -117,7 +117,12 @@ export class SecretDataKeys implements DataKeys {
       return problem(MiniAppReasons.DataKeyUnwrapFailed, `The data key in Secret ${name} does not unwrap with key-encryption key ${kekId} (${errorMessage(err)}): the Secret or the key ring was changed; it is kept as it is and not replaced, restore them from a backup`);
     }
     const wrappedAt = secret.metadata.annotations?.[WRAPPED_AT] ?? rfc3339(this.clock.now());
-    if (kekId === ring.current.id) return ready(name, kekId, wrappedAt, `Data key in Secret ${name}, wrapped by key-encryption key ${kekId}`);
+    if (kekId === ring.current.id) {
+      // Already current (maybe rewrapped by a process killed before it recorded status): an
+      // old version may be retirable now, and the last reconcile of a rotation may be this one.
+      if (ring.keys.size > 1) await this.retireUnused(mini);
+      return ready(name, kekId, wrappedAt, `Data key in Secret ${name}, wrapped by key-encryption key ${kekId}`);
+    }
     // Rewrap the same data key with the current version, on the version read (compare-and-swap).
     const now = rfc3339(this.clock.now());
     const rewrapped = wrapDataKey(ring.current.key, ring.current.id, dataKey, mini.metadata.uid!);
