@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { admissionPolicies } from './api/policies.ts';
 import type { ControllerDeps } from './controllers/deps.ts';
-import { MODULES } from './controllers/index.ts';
+import { ADMITTED_RESOURCES, MODULES } from './controllers/index.ts';
 import { VERIFY_LISTENER } from './controllers/apikey/module.ts';
 import { ACCEPT_LISTENER } from './controllers/membership/module.ts';
 import type { ModuleListener, ModuleParts } from './controllers/module.ts';
@@ -133,7 +133,11 @@ export class Operator {
     const deps = this.controllerDeps();
     for (const mod of MODULES) {
       for (const decl of mod.caches) this.manager.cache(decl);
-      this.registerParts(await mod.setup({ deps, config: cfg, client: this.client, metrics: this.metrics }));
+      const parts = await mod.setup({ deps, config: cfg, client: this.client, metrics: this.metrics });
+      const undeclared = (parts.admission ?? []).map((a) => a.kind).filter((k) => !(mod.admits ?? []).includes(k as never));
+      // The webhook's registration lists only the declared kinds: an undeclared rule would never be asked.
+      if (undeclared.length) throw new Error(`Module ${mod.name} serves admission rules for ${undeclared.join(', ')} without declaring them in admits`);
+      this.registerParts(parts);
     }
     if (this.webhook && tls) await this.startWebhook(this.webhook, tls.caPEM);
     const ports: Record<string, number> = {};
@@ -184,7 +188,7 @@ export class Operator {
         url: `https://${cfg.webhookHost.includes(':') ? `[${cfg.webhookHost}]` : cfg.webhookHost}:${port}${WEBHOOK_PATH}`,
         caBundlePEM: caPEM,
       };
-      await registerWebhook(this.client, this.webhookRegistration);
+      await registerWebhook(this.client, { ...this.webhookRegistration, resources: ADMITTED_RESOURCES });
     }
   }
 

@@ -4,6 +4,7 @@ import { apiKeyModule } from './apikey/module.ts';
 import { membershipModule } from './membership/module.ts';
 import { miniAppModule } from './miniapp/module.ts';
 import { miniAppReviewModule } from './miniappreview/module.ts';
+import { KIND_NAMES } from '../api/constants.ts';
 import type { OperatorModule } from './module.ts';
 import { organizationModule } from './organization/module.ts';
 import { platformConfigModule } from './platformconfig/module.ts';
@@ -17,3 +18,6 @@ import { userGroupModule } from './usergroup/module.ts';
 
 export const MODULES: readonly OperatorModule[] = [platformConfigModule, organizationModule, membershipModule, superAppModule, miniAppModule, miniAppReviewModule, apiKeyModule,
   tenantModule, solutionModule, appManifestModule, subscriptionModule, userGroupModule, userModule];
+
+/** The resources (plurals) the validating webhook serves, as the modules declare them (`admits`), sorted. */
+export const ADMITTED_RESOURCES: readonly string[] = MODULES.flatMap((m) => m.admits ?? []).map((k) => KIND_NAMES[k].plural).sort();

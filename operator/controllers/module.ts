@@ -2,6 +2,7 @@
 // caches, its controllers, its admission rules and its HTTP routes; operator/controllers/
 // index.ts lists them, and the Operator (app.ts) registers whatever they declare.
 // Adding a kind touches its folder and that list, nothing else.
+import type { KindName } from '../api/constants.ts';
 import type { AnyCacheDecl } from '../runtime/cache.ts';
 import type { Config } from '../runtime/config.ts';
 import type { ControllerSpec } from '../runtime/controller.ts';
@@ -40,5 +41,12 @@ export interface OperatorModule {
   name: string;
   /** The caches it reads, from the table in operator/domain/caches.ts. */
   caches: AnyCacheDecl[];
+  /**
+   * The kinds whose admission rules it serves (ModuleParts.admission): the webhook's
+   * registration, the operator's and the chart's (npm run generate), asks the API server
+   * to call it for these kinds only. The Operator refuses to start when setup returns a
+   * rule for a kind not declared here.
+   */
+  admits?: readonly KindName[];
   setup(ctx: ModuleContext): ModuleParts | Promise<ModuleParts>;
 }

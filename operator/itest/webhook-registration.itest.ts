@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { ADMITTED_RESOURCES } from '../controllers/index.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { webhookRegistrationName } from '../servers/webhook.ts';
 import { testClient } from '../testenv/clients.ts';
@@ -7,7 +8,7 @@ import { OperatorProcess } from '../testenv/operator-process.ts';
 
 interface Registration {
   metadata: { name: string };
-  webhooks?: { clientConfig?: { url?: string } }[];
+  webhooks?: { clientConfig?: { url?: string }; rules?: { resources?: string[] }[] }[];
 }
 
 const client = testClient();
@@ -25,6 +26,16 @@ async function registrations(namespace: string): Promise<{ name: string; urls: s
 }
 
 describe('the out-of-cluster webhook registration', () => {
+  it('names only the resources with admission rules (the modules\' admits): a User or a Tenant write costs no call', async () => {
+    const namespace = uniqueName('op-wh');
+    const op = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace });
+    running.push(op);
+    const reg = await client.get<Registration>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(namespace));
+    expect(reg?.webhooks?.map((w) => w.rules?.map((r) => r.resources))).toEqual([[[...ADMITTED_RESOURCES]]]);
+    expect(ADMITTED_RESOURCES).toEqual(['apikeys', 'memberships', 'miniappreviews', 'miniapps', 'superapps']);
+    await op.stop();
+  });
+
   it('is replaced, not multiplied, by a restart after a SIGKILL, and removed by a SIGTERM (each SIGKILLed run left one behind under a port-specific name)', async () => {
     const namespace = uniqueName('op-wh');
     const first = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace });

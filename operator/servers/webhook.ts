@@ -122,11 +122,13 @@ export function webhookRegistrationName(namespace: string): string {
 }
 
 /**
- * Registers the ValidatingWebhookConfiguration for every miniapps.dev resource, as the
- * Helm chart does in cluster. failurePolicy Ignore: when the operator is down the API
- * stays usable and the reconcilers report what slipped past as a False condition.
+ * Registers the ValidatingWebhookConfiguration for the miniapps.dev resources that have
+ * admission rules (`resources`, the modules' `admits`), as the Helm chart does in
+ * cluster: a write of any other kind costs no call. failurePolicy Ignore: when the
+ * operator is down the API stays usable and the reconcilers report what slipped past as a
+ * False condition.
  */
-export async function registerWebhook(client: KubeClient, opts: { name: string; url: string; caBundlePEM: string }): Promise<void> {
+export async function registerWebhook(client: KubeClient, opts: { name: string; url: string; caBundlePEM: string; resources: readonly string[] }): Promise<void> {
   await client.apply(Resources.ValidatingWebhookConfiguration, {
     metadata: { name: opts.name, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator' } },
     webhooks: [
@@ -138,7 +140,7 @@ export async function registerWebhook(client: KubeClient, opts: { name: string; 
         matchPolicy: 'Equivalent',
         timeoutSeconds: 5,
         clientConfig: { url: opts.url, caBundle: Buffer.from(opts.caBundlePEM).toString('base64') },
-        rules: [{ apiGroups: ['miniapps.dev'], apiVersions: ['*'], resources: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: '*' }],
+        rules: [{ apiGroups: ['miniapps.dev'], apiVersions: ['*'], resources: [...opts.resources], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: '*' }],
       },
     ],
   });

@@ -34,6 +34,7 @@ export function verifierClusterRole(): ClusterRole {
 export const apiKeyModule: OperatorModule = {
   name: 'apikey',
   caches: [Caches.apiKeys, Caches.memberships, Caches.organizations, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
+  admits: ['ApiKey'],
   async setup({ deps, config, client }): Promise<ModuleParts> {
     const log = deps.log.child({ module: 'apikey' });
     const verifier = new KeyVerifier(deps.caches.cache(Caches.apiKeys), deps.domain, deps.clock, deps.operatorNamespace);

@@ -25,6 +25,7 @@ async function mailer({ config: cfg, client }: ModuleContext): Promise<Mailer | 
 export const membershipModule: OperatorModule = {
   name: 'membership',
   caches: [Caches.memberships, Caches.organizations, Caches.namespaces, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
+  admits: ['Membership'],
   async setup(ctx): Promise<ModuleParts> {
     const { deps, config: cfg, client, metrics } = ctx;
     const signingKey = await loadOrCreateSigningKey(client, cfg.namespace);

@@ -18,6 +18,7 @@ import type { DataProtectionBackend } from '../../servers/dataprotection.ts';
 export const miniAppModule: OperatorModule = {
   name: 'miniapp',
   caches: [Caches.miniApps, Caches.superApps, Caches.miniAppReviews, Caches.organizations, Caches.namespaces, Caches.platformConfigs],
+  admits: ['MiniApp'],
   async setup({ deps, config, client }) {
     const ring = new KeyRing(deps.store, config.namespace, deps.clock);
     const state = await ring.ensureExists();

@@ -8,6 +8,7 @@ import { miniAppReviewController } from './controller.ts';
 export const miniAppReviewModule: OperatorModule = {
   name: 'miniappreview',
   caches: [Caches.miniAppReviews, Caches.miniApps, Caches.superApps, Caches.organizations, Caches.namespaces],
+  admits: ['MiniAppReview'],
   setup: ({ deps }) => ({
     controllers: [miniAppReviewController(deps)],
     admission: [{ kind: 'MiniAppReview', validate: reviewValidator(new AppDirectory(deps.caches, deps.domain)) }],

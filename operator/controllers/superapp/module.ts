@@ -7,6 +7,7 @@ import { superAppController } from './controller.ts';
 export const superAppModule: OperatorModule = {
   name: 'superapp',
   caches: [Caches.superApps, Caches.miniApps, Caches.miniAppReviews, Caches.organizations, Caches.namespaces, Caches.platformConfigs],
+  admits: ['SuperApp'],
   setup: ({ deps, metrics }) => ({
     controllers: [superAppController(deps, { onCatalogWrite: (kind) => metrics.catalogWrites.inc({ kind }) })],
     admission: [{ kind: 'SuperApp', validate: superAppValidator(deps.domain) }],
