@@ -7,15 +7,13 @@
 import type { ObjectStore } from '../runtime/apply.ts';
 import { rfc3339 } from '../runtime/clock.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { errorMessage, isAlreadyExists, isConflict } from '../runtime/errors.ts';
-import type { AnyObject } from '../runtime/kube/client.ts';
-import { Resources } from '../runtime/kube/resource.ts';
+import { errorMessage } from '../runtime/errors.ts';
+import { SecretDocument } from '../runtime/secret-document.ts';
+import type { SecretObject } from '../runtime/secret-document.ts';
 import { KEY_BYTES, keyCheck, keyCheckMatches, newKey } from './envelope.ts';
 
 export const KEK_SECRET_NAME = 'miniapps-operator-key-encryption-key';
 export const KEYRING_FIELD = 'keyring.json';
-
-type SecretObject = AnyObject & { data?: Record<string, string>; type?: string };
 
 /** The Secret's content: every version, the current one, and the rotation request that made it. */
 export interface KeyRingDocument {
@@ -80,96 +78,42 @@ export function withoutUnused(doc: KeyRingDocument, inUse: (id: string) => boole
  * rotated and pruned with compare-and-swap on a fresh read, one change at a time.
  */
 export class KeyRing {
-  private readonly store: ObjectStore;
+  private readonly secret: SecretDocument<KeyRingDocument, KeyRingState>;
   readonly namespace: string;
-  private readonly clock: Clock;
-  private readonly ttlMs: number;
-  private cached?: { state: KeyRingState; at: number };
-  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(store: ObjectStore, namespace: string, clock: Clock, opts: { ttlMs?: number } = {}) {
-    this.store = store;
     this.namespace = namespace;
-    this.clock = clock;
-    this.ttlMs = opts.ttlMs ?? 10_000;
-  }
-
-  private body(doc: KeyRingDocument, resourceVersion?: string) {
-    return {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: {
-        name: KEK_SECRET_NAME,
-        namespace: this.namespace,
-        labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'app.kubernetes.io/component': 'data-protection' },
-        ...(resourceVersion ? { resourceVersion } : {}),
-      },
-      type: 'Opaque',
-      data: { [KEYRING_FIELD]: Buffer.from(JSON.stringify(doc)).toString('base64') },
-    };
+    this.secret = new SecretDocument<KeyRingDocument, KeyRingState>(store, namespace, clock, {
+      secretName: KEK_SECRET_NAME,
+      field: KEYRING_FIELD,
+      component: 'data-protection',
+      parse: parseKeyRing,
+      first: (now) => ({ current: 'v1', versions: [version(1, now)] }),
+      ttlMs: opts.ttlMs,
+    });
   }
 
   /** On first start: makes the Secret with a first version, unless it exists (whatever it holds: it is never replaced). */
-  async ensureExists(): Promise<KeyRingState> {
-    if (!(await this.store.get<SecretObject>(Resources.Secret, KEK_SECRET_NAME, this.namespace))) {
-      try {
-        await this.store.create(Resources.Secret, this.body({ current: 'v1', versions: [version(1, this.clock.now())] }));
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-      }
-    }
-    return this.state(true);
+  ensureExists(): Promise<KeyRingState> {
+    return this.secret.ensureExists();
   }
 
   /** The checked key ring (from the last read when younger than the TTL). */
-  async state(fresh = false): Promise<KeyRingState> {
-    const now = this.clock.now().getTime();
-    if (!fresh && this.cached && now - this.cached.at < this.ttlMs) return this.cached.state;
-    const state = parseKeyRing(await this.store.get<SecretObject>(Resources.Secret, KEK_SECRET_NAME, this.namespace), this.namespace);
-    this.cached = { state, at: now };
-    return state;
-  }
-
-  private inTurn<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.turn.then(fn);
-    this.turn = result.catch(() => undefined);
-    return result;
+  state(fresh = false): Promise<KeyRingState> {
+    return this.secret.state(fresh);
   }
 
   /** A new current version if `request` is not the one the current version answers. Refused (the state says why) for a ring that does not check out. */
   rotate(request: string): Promise<KeyRingState> {
-    return this.inTurn(async () => {
-      const cached = await this.state();
-      if (cached.ok && cached.doc.rotationRequest === request) return cached;
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const state = await this.state(true);
-        if (!state.ok || state.doc.rotationRequest === request) return state;
-        try {
-          await this.store.apply(Resources.Secret, this.body(withNewVersion(state.doc, this.clock.now(), request), state.resourceVersion));
-        } catch (err) {
-          if (isConflict(err)) continue; // changed meanwhile: read again
-          throw err;
-        }
-      }
-      return this.state(true);
-    });
+    return this.secret.rotate(request, withNewVersion);
   }
 
   /** Removes the versions nothing uses (checked on a fresh read); returns the ids retired. */
   retire(inUse: (id: string) => boolean): Promise<string[]> {
-    return this.inTurn(async () => {
-      const state = await this.state(true);
-      if (!state.ok) return [];
-      const next = withoutUnused(state.doc, inUse);
-      if (!next) return [];
-      try {
-        await this.store.apply(Resources.Secret, this.body(next, state.resourceVersion));
-      } catch (err) {
-        if (isConflict(err)) return [];
-        throw err;
-      }
-      await this.state(true);
-      return state.doc.versions.filter((v) => !next.versions.some((n) => n.id === v.id)).map((v) => v.id);
+    return this.secret.inTurn(async () => {
+      const { written } = await this.secret.update((state) => withoutUnused(state.doc, inUse), 1);
+      if (!written) return [];
+      return written.before.doc.versions.filter((v) => !written.doc.versions.some((n) => n.id === v.id)).map((v) => v.id);
     });
   }
 }

@@ -11,16 +11,14 @@ import { TOKEN_SIGNING_SECRET } from '../api/constants.ts';
 import type { ObjectStore } from '../runtime/apply.ts';
 import { rfc3339 } from '../runtime/clock.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { errorMessage, isAlreadyExists, isConflict } from '../runtime/errors.ts';
-import type { AnyObject } from '../runtime/kube/client.ts';
-import { Resources } from '../runtime/kube/resource.ts';
+import { errorMessage } from '../runtime/errors.ts';
+import { SecretDocument } from '../runtime/secret-document.ts';
+import type { SecretObject } from '../runtime/secret-document.ts';
 
 export const SIGNING_FIELD = 'keys.json';
 export const SIGNING_ALG = 'ES256';
 /** The JWKS holds the current key and this many before it. */
 export const PUBLISHED_PREVIOUS = 1;
-
-type SecretObject = AnyObject & { data?: Record<string, string> };
 
 export interface SigningKey {
   kid: string;
@@ -72,72 +70,33 @@ export function publicJwk(k: SigningKey): JWK {
 }
 
 export class SigningKeys {
-  private readonly store: ObjectStore;
+  private readonly secret: SecretDocument<SigningDocument, SigningState>;
   readonly namespace: string;
-  private readonly clock: Clock;
-  private readonly ttlMs: number;
-  private cached?: { state: SigningState; at: number };
-  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(store: ObjectStore, namespace: string, clock: Clock, opts: { ttlMs?: number } = {}) {
-    this.store = store;
     this.namespace = namespace;
-    this.clock = clock;
-    this.ttlMs = opts.ttlMs ?? 10_000;
-  }
-
-  private body(doc: SigningDocument, resourceVersion?: string) {
-    return {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: {
-        name: TOKEN_SIGNING_SECRET,
-        namespace: this.namespace,
-        labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'app.kubernetes.io/component': 'token-roles' },
-        ...(resourceVersion ? { resourceVersion } : {}),
-      },
-      type: 'Opaque',
-      data: { [SIGNING_FIELD]: Buffer.from(JSON.stringify(doc)).toString('base64') },
-    };
+    this.secret = new SecretDocument<SigningDocument, SigningState>(store, namespace, clock, {
+      secretName: TOKEN_SIGNING_SECRET,
+      field: SIGNING_FIELD,
+      component: 'token-roles',
+      parse: parseSigning,
+      first: (now) => ({ current: 'k1', keys: [newKey(1, now)] }),
+      ttlMs: opts.ttlMs,
+    });
   }
 
   /** Makes the Secret with a first key unless it exists (whatever it holds: it is never replaced). */
-  async ensureExists(): Promise<SigningState> {
-    if (!(await this.store.get<SecretObject>(Resources.Secret, TOKEN_SIGNING_SECRET, this.namespace))) {
-      try {
-        await this.store.create(Resources.Secret, this.body({ current: 'k1', keys: [newKey(1, this.clock.now())] }));
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-      }
-    }
-    return this.state(true);
+  ensureExists(): Promise<SigningState> {
+    return this.secret.ensureExists();
   }
 
-  async state(fresh = false): Promise<SigningState> {
-    const now = this.clock.now().getTime();
-    if (!fresh && this.cached && now - this.cached.at < this.ttlMs) return this.cached.state;
-    const state = parseSigning(await this.store.get<SecretObject>(Resources.Secret, TOKEN_SIGNING_SECRET, this.namespace), this.namespace);
-    this.cached = { state, at: now };
-    return state;
+  state(fresh = false): Promise<SigningState> {
+    return this.secret.state(fresh);
   }
 
   /** A new current key if `request` is not the one the current key answers (one at a time, compare-and-swap). */
   rotate(request: string): Promise<SigningState> {
-    const result = this.turn.then(async () => {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const state = await this.state(true);
-        if (!state.ok || state.doc.rotationRequest === request) return state;
-        try {
-          await this.store.apply(Resources.Secret, this.body(withNewKey(state.doc, this.clock.now(), request), state.resourceVersion));
-        } catch (err) {
-          if (isConflict(err)) continue;
-          throw err;
-        }
-      }
-      return this.state(true);
-    });
-    this.turn = result.catch(() => undefined);
-    return result;
+    return this.secret.rotate(request, withNewKey);
   }
 
   /** The key to sign with now: rotated first when the request differs from the one the current key answers. */
