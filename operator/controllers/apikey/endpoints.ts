@@ -21,8 +21,7 @@ import { API_KEY_PREFIX, API_KEY_VERIFY_SUBRESOURCE, ApiKeyExtra, GROUP, KUBERNE
 import type { Clock } from '../../runtime/clock.ts';
 import { systemClock } from '../../runtime/clock.ts';
 import { errorMessage } from '../../runtime/errors.ts';
-import type { KubeClient } from '../../runtime/kube/client.ts';
-import { Resources, resourcePath } from '../../runtime/kube/resource.ts';
+import type { Authority } from '../../servers/dataprotection.ts';
 import { RateLimiter, TtlCache, clientKey } from '../../runtime/ratelimit.ts';
 import type { RateLimit } from '../../runtime/ratelimit.ts';
 import { close, listen, readBody } from '../../servers/listen.ts';
@@ -120,13 +119,14 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
  * SHA-256 (the token itself is not kept), and one lookup per token runs at a time.
  */
 export class CallerAuthenticator {
-  private readonly client: KubeClient;
+  private readonly authority: Authority;
   private readonly good: TtlCache<CallerCheck>;
   private readonly bad: TtlCache<CallerCheck>;
   private readonly inflight = new Map<string, Promise<CallerCheck>>();
 
-  constructor(client: KubeClient, opts: CallerAuthOptions = {}) {
-    this.client = client;
+  /** `authority`: the API server's TokenReview and SubjectAccessReview, uncached (the answers are cached here). */
+  constructor(authority: Authority, opts: CallerAuthOptions = {}) {
+    this.authority = authority;
     const clock = opts.clock ?? systemClock;
     this.good = new TtlCache({ ttlMs: opts.ttlMs ?? 10_000, maxEntries: opts.maxEntries ?? 10_000, clock });
     this.bad = new TtlCache({ ttlMs: opts.negativeTtlMs ?? 2_000, maxEntries: opts.maxEntries ?? 10_000, clock });
@@ -152,25 +152,10 @@ export class CallerAuthenticator {
   }
 
   private async ask(token: string): Promise<CallerCheck> {
-    const review = await this.client.request<{ status?: { authenticated?: boolean; user?: Caller; error?: string } }>('POST', resourcePath(Resources.TokenReview), {
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
-    });
-    const user = review.status?.user;
-    if (!review.status?.authenticated || !user?.username) return { ok: false, status: 401, message: 'The bearer token was not accepted by the Kubernetes API server: send a ServiceAccount token as Authorization: Bearer' };
-    const sar = await this.client.request<{ status?: { allowed?: boolean } }>('POST', resourcePath(Resources.SubjectAccessReview), {
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: {
-          user: user.username,
-          uid: user.uid,
-          groups: user.groups,
-          extra: user.extra,
-          resourceAttributes: { group: GROUP, resource: 'apikeys', subresource: API_KEY_VERIFY_SUBRESOURCE, verb: 'create' },
-        },
-      },
-    });
-    if (!sar.status?.allowed) {
+    const user = await this.authority.authenticate(token);
+    if (!user) return { ok: false, status: 401, message: 'The bearer token was not accepted by the Kubernetes API server: send a ServiceAccount token as Authorization: Bearer' };
+    // Cluster-wide: no namespace, no name.
+    if (!(await this.authority.allowed(user, { verb: 'create', resource: 'apikeys', subresource: API_KEY_VERIFY_SUBRESOURCE, namespace: '', name: '' }))) {
       return { ok: false, status: 403, message: `${user.username} may not verify API keys: it needs RBAC create on ${GROUP} apikeys/${API_KEY_VERIFY_SUBRESOURCE} (bind it to ClusterRole miniapps:api-key-verifier)` };
     }
     return { ok: true, caller: { username: user.username } };

@@ -1,4 +1,5 @@
 import { API_KEY_VERIFY_SUBRESOURCE, GROUP } from '../../api/constants.ts';
+import { KubeAuthority } from '../../servers/authority.ts';
 import { Caches } from '../../domain/caches.ts';
 import { RBAC_API_VERSION } from '../../domain/rbac-types.ts';
 import type { ClusterRole } from '../../domain/rbac-types.ts';
@@ -38,7 +39,7 @@ export const apiKeyModule: OperatorModule = {
   async setup({ deps, config, client }): Promise<ModuleParts> {
     const log = deps.log.child({ module: 'apikey' });
     const verifier = new KeyVerifier(deps.caches.cache(Caches.apiKeys), deps.domain, deps.clock, deps.operatorNamespace);
-    const callers = new CallerAuthenticator(client, { clock: deps.clock });
+    const callers = new CallerAuthenticator(new KubeAuthority(client, { cacheTtlMs: 0 }), { clock: deps.clock });
     const verify = verifyHandler({ verifier, callers, limits: { perCaller: { perMinute: config.verifyRateLimit, burst: config.verifyRateBurst } }, log, clock: deps.clock });
     // A constant ClusterRole for API gateways; a failure only means it must be made by hand.
     await client.apply(Resources.ClusterRole, verifierClusterRole()).catch((err: unknown) => log.warn({ err: errorMessage(err), clusterRole: VERIFIER_ROLE }, 'ClusterRole not applied'));
