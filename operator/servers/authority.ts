@@ -3,10 +3,12 @@
 // themselves, never with the operator's rights. A token's review is reused for a few
 // seconds (keyed by its SHA-256), so a busy caller does not cost a TokenReview per request.
 import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GROUP } from '../api/constants.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { resourcePath, Resources } from '../runtime/kube/resource.ts';
-import { TtlCache } from '../runtime/ratelimit.ts';
+import { TtlCache, clientKey } from '../runtime/ratelimit.ts';
+import type { RateLimiter } from '../runtime/ratelimit.ts';
 import type { Authority, Caller } from './dataprotection.ts';
 
 const TOKEN_REVIEWS = '/apis/authentication.k8s.io/v1/tokenreviews';
@@ -42,4 +44,40 @@ export class KubeAuthority implements Authority {
     });
     return review.status?.allowed === true;
   }
+}
+
+/** An answer of the operator's HTTP APIs other than 200: its status and what to tell the caller. */
+export class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/**
+ * The start of an authenticated POST of the operator's HTTP APIs: POST only (405), the
+ * client address's rate limit (429 with Retry-After). Answers itself and returns false
+ * when the request goes no further.
+ */
+export function admitPost(req: IncomingMessage, res: ServerResponse, limiter: RateLimiter): boolean {
+  if (req.method !== 'POST') {
+    res.writeHead(405, { allow: 'POST' }).end();
+    return false;
+  }
+  const admitted = limiter.take(clientKey(req.socket.remoteAddress));
+  if (!admitted.ok) {
+    res.writeHead(429, { 'retry-after': String(admitted.retryAfterSeconds), 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Too many requests; try again later' }));
+    return false;
+  }
+  return true;
+}
+
+/** The caller of a request, by its bearer token and the API server's TokenReview; HttpError 401 otherwise. */
+export async function callerOf(req: IncomingMessage, authority: Authority): Promise<Caller> {
+  const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+  if (!token) throw new HttpError(401, 'A Kubernetes bearer token is required (Authorization: Bearer <token>)');
+  const caller = await authority.authenticate(token);
+  if (!caller) throw new HttpError(401, 'The token was not accepted by the API server');
+  return caller;
 }

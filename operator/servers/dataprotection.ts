@@ -16,7 +16,8 @@ import type { Logger } from 'pino';
 import { REVEAL_SUBRESOURCE } from '../api/constants.ts';
 import { decryptValue, encryptValue, maskValue } from '../dataprotection/envelope.ts';
 import { errorMessage } from '../runtime/errors.ts';
-import { RateLimiter, clientKey } from '../runtime/ratelimit.ts';
+import { RateLimiter } from '../runtime/ratelimit.ts';
+import { HttpError, admitPost, callerOf } from './authority.ts';
 import type { RateLimit } from '../runtime/ratelimit.ts';
 import type { RouteHandler } from './webhook.ts';
 import { readBody } from './listen.ts';
@@ -63,14 +64,6 @@ export interface DataProtectionOptions {
   maxValues?: number;
 }
 
-class HttpError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
 interface Body {
   miniApp: { organization: string; name: string };
   values: string[];
@@ -100,20 +93,9 @@ export function dataProtectionRoutes(opts: DataProtectionOptions): { path: strin
   const log = opts.log.child({ server: 'dataprotection' });
 
   const handle = (op: 'protect' | 'reveal') => (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST' }).end();
-      return;
-    }
-    const admitted = limiter.take(clientKey(req.socket.remoteAddress));
-    if (!admitted.ok) {
-      res.writeHead(429, { 'retry-after': String(admitted.retryAfterSeconds), 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Too many requests; try again later' }));
-      return;
-    }
+    if (!admitPost(req, res, limiter)) return;
     void (async () => {
-      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-      if (!token) throw new HttpError(401, 'A Kubernetes bearer token is required (Authorization: Bearer <token>)');
-      const caller = await opts.authority.authenticate(token);
-      if (!caller) throw new HttpError(401, 'The token was not accepted by the API server');
+      const caller = await callerOf(req, opts.authority);
       const body = parse(await readBody(req, 4 << 20).catch(() => { throw new HttpError(413, 'The body is larger than 4 MiB'); }), maxValues);
       const app = opts.backend.resolve(body.miniApp);
       // Not found and not allowed look alike to someone who may not read the mini app.

@@ -19,7 +19,8 @@ import { TOKEN_ROLES_JWKS_PATH, TOKEN_ROLES_PATH } from '../api/constants.ts';
 import { TOKEN_ROLES_SUBRESOURCE } from '../domain/rbac.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { errorMessage } from '../runtime/errors.ts';
-import { RateLimiter, TtlCache, clientKey } from '../runtime/ratelimit.ts';
+import { RateLimiter, TtlCache } from '../runtime/ratelimit.ts';
+import { HttpError, admitPost, callerOf } from './authority.ts';
 import type { RateLimit } from '../runtime/ratelimit.ts';
 import { SIGNING_ALG, publicJwk } from '../tokenroles/keys.ts';
 import type { SigningState } from '../tokenroles/keys.ts';
@@ -52,14 +53,6 @@ export interface TokenRolesOptions {
   tokenTtlSeconds?: number;
   /** Requests per client address (default 1,200,000 a minute in bursts of 20,000: one identity provider or gateway calls it for every login). */
   clientLimit?: RateLimit;
-}
-
-class HttpError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
 }
 
 interface Body {
@@ -107,20 +100,9 @@ export function tokenRolesRoutes(opts: TokenRolesOptions): { path: string; handl
   };
 
   const roles: RouteHandler = (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST' }).end();
-      return;
-    }
-    const admitted = limiter.take(clientKey(req.socket.remoteAddress));
-    if (!admitted.ok) {
-      res.writeHead(429, { 'retry-after': String(admitted.retryAfterSeconds), 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Too many requests; try again later' }));
-      return;
-    }
+    if (!admitPost(req, res, limiter)) return;
     void (async () => {
-      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-      if (!token) throw new HttpError(401, 'A Kubernetes bearer token is required (Authorization: Bearer <token>)');
-      const caller = await opts.authority.authenticate(token);
-      if (!caller) throw new HttpError(401, 'The token was not accepted by the API server');
+      const caller = await callerOf(req, opts.authority);
       const body = parse(await readBody(req, 64 << 10).catch(() => { throw new HttpError(413, 'The body is larger than 64 KiB'); }));
       const who = `User ${body.namespace}/${body.user}`;
       const target = { namespace: body.namespace, name: body.user, resource: 'users' };
