@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from './clock.ts';
-import { clientKey, RateLimiter, TtlCache } from './ratelimit.ts';
+import { clientKey, RateLimiter, ReviewCache, TtlCache } from './ratelimit.ts';
 
 function fakeClock(start = Date.parse('2030-01-01T00:00:00Z')): Clock & { advance(ms: number): void } {
   let t = start;
@@ -107,5 +107,81 @@ describe('clientKey', () => {
     [undefined, 'unknown'],
   ])('counts %s as %s', (address, key) => {
     expect(clientKey(address)).toBe(key);
+  });
+});
+
+describe('ReviewCache', () => {
+  /** A loader whose answers the test settles by hand, counting the lookups. */
+  function loader<V>() {
+    const pending: { resolve: (v: V) => void; reject: (e: Error) => void }[] = [];
+    const load = () => new Promise<V>((resolve, reject) => void pending.push({ resolve, reject }));
+    return { load, pending };
+  }
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  it('shares one lookup among callers asking at once, then answers from memory until half the ttl', async () => {
+    const clock = fakeClock();
+    const cache = new ReviewCache<boolean>({ ttlMs: 10_000, maxEntries: 10, clock });
+    const l = loader<boolean>();
+    const asked = [cache.get('k', l.load), cache.get('k', l.load), cache.get('k', l.load)];
+    expect(l.pending).toHaveLength(1);
+    l.pending[0]!.resolve(true);
+    expect(await Promise.all(asked)).toEqual([true, true, true]);
+    clock.advance(4_999);
+    expect(cache.peek('k', l.load)).toBe(true);
+    expect(l.pending).toHaveLength(1);
+  });
+
+  it('renews an answer in use in the background from half its ttl, never serving one older than the ttl', async () => {
+    const clock = fakeClock();
+    const cache = new ReviewCache<string>({ ttlMs: 10_000, maxEntries: 10, clock });
+    const l = loader<string>();
+    const first = cache.get('k', l.load);
+    l.pending[0]!.resolve('old');
+    await first;
+    clock.advance(5_000);
+    // Old enough: answered at once from memory, and one renewal starts (not one per request).
+    expect(cache.peek('k', l.load)).toBe('old');
+    expect(await cache.get('k', l.load)).toBe('old');
+    expect(l.pending).toHaveLength(2);
+    l.pending[1]!.resolve('new');
+    await tick();
+    expect(cache.peek('k', l.load)).toBe('new');
+    // The renewed answer counts its age from when it was asked for (t = 5 s): gone at 15 s.
+    clock.advance(9_999);
+    expect(cache.peek('k', l.load)).toBe('new');
+    clock.advance(1);
+    expect(cache.peek('k', l.load)).toBeUndefined();
+  });
+
+  it('lets an answer expire at its time when its renewal fails, and then asks again', async () => {
+    const clock = fakeClock();
+    const cache = new ReviewCache<string>({ ttlMs: 10_000, maxEntries: 10, clock });
+    const l = loader<string>();
+    const first = cache.get('k', l.load);
+    l.pending[0]!.resolve('a');
+    await first;
+    clock.advance(6_000);
+    expect(cache.peek('k', l.load)).toBe('a');
+    l.pending[1]!.reject(new Error('API server unreachable'));
+    await tick();
+    expect(cache.peek('k', l.load)).toBe('a');
+    clock.advance(4_000);
+    const again = cache.get('k', l.load);
+    expect(l.pending).toHaveLength(3);
+    l.pending[2]!.reject(new Error('still unreachable'));
+    await expect(again).rejects.toThrow('still unreachable');
+    expect(cache.size).toBe(0);
+  });
+
+  it('keeps each answer for its own ttl, nothing with a ttl of 0, and at most maxEntries', async () => {
+    const clock = fakeClock();
+    const cache = new ReviewCache<boolean>({ ttlMs: (ok) => (ok ? 10_000 : 0), maxEntries: 2, clock });
+    expect(await cache.get('no', async () => false)).toBe(false);
+    expect(cache.peek('no', async () => false)).toBeUndefined();
+    for (const k of ['a', 'b', 'c']) await cache.get(k, async () => true);
+    expect(cache.size).toBe(2);
+    expect(cache.peek('a', async () => true)).toBeUndefined();
+    expect(cache.peek('c', async () => true)).toBe(true);
   });
 });

@@ -118,3 +118,82 @@ export function clientKey(remoteAddress: string | undefined): string {
     .map((g) => parseInt(g, 16).toString(16))
     .join(':')}::/64`;
 }
+
+/**
+ * The answers of an authority (the API server's TokenReviews and SubjectAccessReviews) for
+ * the operator's HTTP APIs, reused for a short time: an answer is never served older than
+ * its ttl, one lookup per key runs at a time (callers asking at once share it), and an
+ * answer still in use is looked up again in the background once it is `refreshAfter` old
+ * (half its ttl by default), so a steady caller never waits for the API server once warm.
+ * A background lookup that fails leaves the answer to expire at its time.
+ */
+export class ReviewCache<V> {
+  private readonly entries = new Map<string, { value: V; at: number; expires: number }>();
+  private readonly inflight = new Map<string, Promise<V>>();
+  private readonly ttlOf: (value: V) => number;
+  private readonly refreshFraction: number;
+  private readonly maxEntries: number;
+  private readonly clock: Clock;
+
+  constructor(opts: {
+    /** How long an answer is reused, by answer (e.g. a refusal for less time than an acceptance); 0 keeps nothing. */
+    ttlMs: number | ((value: V) => number);
+    maxEntries: number;
+    /** The fraction of its ttl after which a used answer is looked up again in the background (default 0.5). */
+    refreshAfter?: number;
+    clock?: Clock;
+  }) {
+    const ttl = opts.ttlMs;
+    this.ttlOf = typeof ttl === 'function' ? ttl : () => ttl;
+    this.refreshFraction = opts.refreshAfter ?? 0.5;
+    this.maxEntries = opts.maxEntries;
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  /** The answer for `key` if one is remembered (no waiting); starts a background lookup with `load` when it is old enough. */
+  peek(key: string, load: () => Promise<V>): V | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    const now = this.clock.now().getTime();
+    if (now >= entry.expires) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    if (now - entry.at >= (entry.expires - entry.at) * this.refreshFraction && !this.inflight.has(key)) {
+      this.lookup(key, load).catch(() => undefined);
+    }
+    return entry.value;
+  }
+
+  /** The remembered answer, or the one `load` gives (shared with every caller asking for `key` meanwhile). */
+  get(key: string, load: () => Promise<V>): Promise<V> {
+    const hit = this.peek(key, load);
+    return hit !== undefined ? Promise.resolve(hit) : this.lookup(key, load);
+  }
+
+  private lookup(key: string, load: () => Promise<V>): Promise<V> {
+    let p = this.inflight.get(key);
+    if (p) return p;
+    const at = this.clock.now().getTime();
+    p = load().then((value) => {
+      const ttl = this.ttlOf(value);
+      if (ttl > 0 && this.maxEntries > 0) {
+        this.entries.delete(key);
+        this.entries.set(key, { value, at, expires: at + ttl });
+        if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+      }
+      return value;
+    });
+    this.inflight.set(key, p);
+    p.finally(() => this.inflight.delete(key)).catch(() => undefined);
+    return p;
+  }
+
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

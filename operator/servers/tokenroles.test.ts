@@ -126,4 +126,25 @@ describe('the token-roles API', () => {
     await ask('tok-gateway', question);
     expect(sarCalls).toBe(before + 1);
   });
+
+  it('renews a decision in use in the background, so a revoked grant stops answering within the 10 s and a steady caller never waits', async () => {
+    now = new Date(now.getTime() + 60_000);
+    expect((await ask('tok-gateway', question)).status).toBe(200);
+    const before = sarCalls;
+    const granted = grants['system:serviceaccount:idp:gateway']!;
+    grants['system:serviceaccount:idp:gateway'] = [];
+    try {
+      now = new Date(now.getTime() + 4_000);
+      expect((await ask('tok-gateway', question)).status).toBe(200);
+      expect(sarCalls).toBe(before);
+      // Half the ttl: still the remembered answer, and one review in the background.
+      now = new Date(now.getTime() + 1_000);
+      expect((await ask('tok-gateway', question)).status).toBe(200);
+      expect(sarCalls).toBe(before + 1);
+      // The renewed decision is the API server's new one: refused (looks like a missing User).
+      expect((await ask('tok-gateway', question)).status).toBe(404);
+    } finally {
+      grants['system:serviceaccount:idp:gateway'] = granted;
+    }
+  });
 });

@@ -12,14 +12,15 @@
 // token (TokenReview) and is authorized as themselves (SubjectAccessReview): `get` on the
 // virtual subresource `users/tokenroles` of that User in the tenant namespace. Someone
 // who may not read the User gets the 404 of a missing one. The app must belong to a
-// solution the tenant subscribes to. Answers are never cached; reviews are, for 10 s.
+// solution the tenant subscribes to. Answers are never cached; reviews are, for 10 s at
+// most, renewed in the background while in use (a steady caller never waits for one).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { TOKEN_ROLES_JWKS_PATH, TOKEN_ROLES_PATH } from '../api/constants.ts';
 import { TOKEN_ROLES_SUBRESOURCE } from '../domain/rbac.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { errorMessage } from '../runtime/errors.ts';
-import { RateLimiter, TtlCache } from '../runtime/ratelimit.ts';
+import { RateLimiter, ReviewCache } from '../runtime/ratelimit.ts';
 import { HttpError, admitPost, callerOf } from './authority.ts';
 import type { RateLimit } from '../runtime/ratelimit.ts';
 import { SIGNING_ALG, publicJwk } from '../tokenroles/keys.ts';
@@ -85,19 +86,13 @@ export const DEFAULT_ISSUER = 'miniapps-operator';
 export function tokenRolesRoutes(opts: TokenRolesOptions): { path: string; handler: RouteHandler }[] {
   const limiter = new RateLimiter(opts.clientLimit ?? { perMinute: 1_200_000, burst: 20_000 });
   const log = opts.log.child({ server: 'tokenroles' });
-  const decisions = new TtlCache<boolean>({ ttlMs: 10_000, maxEntries: 10_000, clock: opts.clock });
+  const decisions = new ReviewCache<boolean>({ ttlMs: 10_000, maxEntries: 10_000, clock: opts.clock });
   const issuer = opts.issuer ?? DEFAULT_ISSUER;
   const ttl = opts.tokenTtlSeconds ?? 300;
   let jose: typeof import('jose') | undefined;
 
-  const may = async (caller: Parameters<Authority['allowed']>[0], attrs: Parameters<Authority['allowed']>[1]) => {
-    const key = JSON.stringify([caller.username, caller.groups ?? [], attrs]);
-    const hit = decisions.get(key);
-    if (hit !== undefined) return hit;
-    const ok = await opts.authority.allowed(caller, attrs);
-    decisions.set(key, ok);
-    return ok;
-  };
+  const may = (caller: Parameters<Authority['allowed']>[0], attrs: Parameters<Authority['allowed']>[1]) =>
+    decisions.get(JSON.stringify([caller.username, caller.groups ?? [], attrs]), () => opts.authority.allowed(caller, attrs));
 
   const roles: RouteHandler = (req: IncomingMessage, res: ServerResponse) => {
     if (!admitPost(req, res, limiter)) return;

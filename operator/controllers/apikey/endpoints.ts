@@ -22,7 +22,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import { systemClock } from '../../runtime/clock.ts';
 import { errorMessage } from '../../runtime/errors.ts';
 import type { Authority } from '../../servers/dataprotection.ts';
-import { RateLimiter, TtlCache, clientKey } from '../../runtime/ratelimit.ts';
+import { RateLimiter, ReviewCache, clientKey } from '../../runtime/ratelimit.ts';
 import type { RateLimit } from '../../runtime/ratelimit.ts';
 import { close, listen, readBody } from '../../servers/listen.ts';
 import type { RouteHandler } from '../../servers/webhook.ts';
@@ -115,40 +115,29 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
 /**
  * Authenticates callers of the verify endpoint by TokenReview and authorizes them by
  * SubjectAccessReview (`create` on miniapps.dev apikeys/verify, cluster-wide), with the
- * operator's own credentials. Answers are reused for a few seconds, keyed by the token's
- * SHA-256 (the token itself is not kept), and one lookup per token runs at a time.
+ * operator's own credentials. Answers are reused for a few seconds (a refusal for less),
+ * keyed by the token's SHA-256 (the token itself is not kept); one lookup per token runs
+ * at a time, and a caller's answer is renewed in the background while it keeps calling.
  */
 export class CallerAuthenticator {
   private readonly authority: Authority;
-  private readonly good: TtlCache<CallerCheck>;
-  private readonly bad: TtlCache<CallerCheck>;
-  private readonly inflight = new Map<string, Promise<CallerCheck>>();
+  private readonly answers: ReviewCache<CallerCheck>;
 
   /** `authority`: the API server's TokenReview and SubjectAccessReview, uncached (the answers are cached here). */
   constructor(authority: Authority, opts: CallerAuthOptions = {}) {
     this.authority = authority;
-    const clock = opts.clock ?? systemClock;
-    this.good = new TtlCache({ ttlMs: opts.ttlMs ?? 10_000, maxEntries: opts.maxEntries ?? 10_000, clock });
-    this.bad = new TtlCache({ ttlMs: opts.negativeTtlMs ?? 2_000, maxEntries: opts.maxEntries ?? 10_000, clock });
+    const [good, bad] = [opts.ttlMs ?? 10_000, opts.negativeTtlMs ?? 2_000];
+    this.answers = new ReviewCache({ ttlMs: (a) => (a.ok ? good : bad), maxEntries: opts.maxEntries ?? 10_000, clock: opts.clock ?? systemClock });
   }
 
-  /** The remembered answer for this token, if any (no request). */
-  cached(tokenHash: string): CallerCheck | undefined {
-    return this.good.get(tokenHash) ?? this.bad.get(tokenHash);
+  /** The remembered answer for this token, if any (no waiting; renewed in the background when old enough). */
+  cached(token: string, tokenHash: string): CallerCheck | undefined {
+    return this.answers.peek(tokenHash, () => this.ask(token));
   }
 
   /** Asks the API server about the token (once at a time per token); throws when it cannot be asked. */
   lookup(token: string, tokenHash: string): Promise<CallerCheck> {
-    let p = this.inflight.get(tokenHash);
-    if (!p) {
-      p = this.ask(token).then((answer) => {
-        (answer.ok ? this.good : this.bad).set(tokenHash, answer);
-        return answer;
-      });
-      this.inflight.set(tokenHash, p);
-      void p.finally(() => this.inflight.delete(tokenHash)).catch(() => undefined);
-    }
-    return p;
+    return this.answers.get(tokenHash, () => this.ask(token));
   }
 
   private async ask(token: string): Promise<CallerCheck> {
@@ -269,7 +258,7 @@ export function verifyHandler(opts: { verifier: KeyVerifier; callers: CallerAuth
       return reply(res, 401, { error: 'Authenticate with your ServiceAccount token: Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer' });
     }
     const hash = tokenHash(req, token);
-    const known = callers.cached(hash);
+    const known = callers.cached(token, hash);
     if (known) return answer(req, res, known);
     const admitted = perAddress.take(clientKey(req.socket.remoteAddress));
     if (!admitted.ok) {
