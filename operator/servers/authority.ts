@@ -14,6 +14,22 @@ import type { Authority, Caller } from './dataprotection.ts';
 
 const TOKEN_REVIEWS = '/apis/authentication.k8s.io/v1/tokenreviews';
 
+const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
+
+/**
+ * The SHA-256 of a request's bearer token (what its review is remembered by; the token
+ * itself is not kept), remembered per connection while the connection sends the same token
+ * (a gateway's keep-alive connection does, request after request).
+ */
+const lastToken = new WeakMap<object, { token: string; hash: string }>();
+export function tokenHash(req: IncomingMessage, token: string): string {
+  const seen = lastToken.get(req.socket);
+  if (seen?.token === token) return seen.hash;
+  const hash = sha256(token);
+  lastToken.set(req.socket, { token, hash });
+  return hash;
+}
+
 export class KubeAuthority implements Authority {
   private readonly client: KubeClient;
   private readonly reviews: ReviewCache<Caller | null>;
@@ -23,9 +39,9 @@ export class KubeAuthority implements Authority {
     this.reviews = new ReviewCache({ ttlMs: opts.cacheTtlMs ?? 10_000, maxEntries: 1_000 });
   }
 
-  async authenticate(token: string): Promise<Caller | undefined> {
-    const key = createHash('sha256').update(token).digest('hex');
-    return (await this.reviews.get(key, () => this.review(token))) ?? undefined;
+  /** `hash`: the token's SHA-256 if the caller has it already (tokenHash). */
+  async authenticate(token: string, hash = sha256(token)): Promise<Caller | undefined> {
+    return (await this.reviews.get(hash, () => this.review(token))) ?? undefined;
   }
 
   private async review(token: string): Promise<Caller | null> {
@@ -78,7 +94,7 @@ export function admitPost(req: IncomingMessage, res: ServerResponse, limiter: Ra
 export async function callerOf(req: IncomingMessage, authority: Authority): Promise<Caller> {
   const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
   if (!token) throw new HttpError(401, 'A Kubernetes bearer token is required (Authorization: Bearer <token>)');
-  const caller = await authority.authenticate(token);
+  const caller = await authority.authenticate(token, tokenHash(req, token));
   if (!caller) throw new HttpError(401, 'The token was not accepted by the API server');
   return caller;
 }

@@ -35,7 +35,8 @@ export interface Caller {
 
 /** The API server's answers: whose token, and may they. */
 export interface Authority {
-  authenticate(token: string): Promise<Caller | undefined>;
+  /** `hash`: the token's SHA-256 (base64url) when the caller has it, to remember the answer by. */
+  authenticate(token: string, hash?: string): Promise<Caller | undefined>;
   allowed(caller: Caller, attrs: { verb: string; resource: string; subresource?: string; namespace: string; name: string }): Promise<boolean>;
 }
 

@@ -19,14 +19,27 @@ export function close(server: Server): Promise<void> {
   });
 }
 
-/** Reads a request body up to a limit. */
-export async function readBody(req: NodeJS.ReadableStream, limit = 1 << 20): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new Error(`Request body larger than ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * Reads a request body up to a limit (larger: the promise rejects at once, so that the
+ * handler can answer 413, and the rest is read and dropped). On 'data' events rather than
+ * an async iterator: the APIs' hot paths read one small chunk per request.
+ */
+export function readBody(req: NodeJS.ReadableStream, limit = 1 << 20): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (size > limit) return;
+      size += chunk.length;
+      if (size > limit) {
+        first = more = undefined;
+        return reject(new Error(`Request body larger than ${limit} bytes`));
+      }
+      if (!first) first = chunk;
+      else (more ??= [first]).push(chunk);
+    });
+    req.on('end', () => resolve(more ? Buffer.concat(more).toString('utf8') : (first?.toString('utf8') ?? '')));
+    req.on('error', reject);
+  });
 }

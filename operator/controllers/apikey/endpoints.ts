@@ -13,7 +13,6 @@
 //                        (429 with Retry-After).
 //
 // Keys and tokens are never logged: only key ids and callers' user names.
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { http } from '../../runtime/builtins.ts';
@@ -21,6 +20,7 @@ import { API_KEY_PREFIX, API_KEY_VERIFY_SUBRESOURCE, ApiKeyExtra, GROUP, KUBERNE
 import type { Clock } from '../../runtime/clock.ts';
 import { systemClock } from '../../runtime/clock.ts';
 import { errorMessage } from '../../runtime/errors.ts';
+import { tokenHash } from '../../servers/authority.ts';
 import type { Authority } from '../../servers/dataprotection.ts';
 import { RateLimiter, ReviewCache, clientKey } from '../../runtime/ratelimit.ts';
 import type { RateLimit } from '../../runtime/ratelimit.ts';
@@ -110,8 +110,6 @@ export interface CallerAuthOptions {
   clock?: Clock;
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
-
 /**
  * Authenticates callers of the verify endpoint by TokenReview and authorizes them by
  * SubjectAccessReview (`create` on miniapps.dev apikeys/verify, cluster-wide), with the
@@ -161,39 +159,6 @@ export interface VerifyLimits {
 export const DEFAULT_VERIFY_LIMIT: RateLimit = { perMinute: 60_000, burst: 2_000 };
 const DEFAULT_ADDRESS_LIMIT: RateLimit = { perMinute: 600, burst: 100 };
 
-/** A small request body, read without an async iterator (the verify endpoint's hot path). */
-function smallBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let first: Buffer | undefined;
-    let more: Buffer[] | undefined;
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.destroy();
-        return reject(new Error(`Request body larger than ${limit} bytes`));
-      }
-      if (!first) first = chunk;
-      else (more ??= [first]).push(chunk);
-    });
-    req.on('end', () => resolve(more ? Buffer.concat(more).toString('utf8') : (first?.toString('utf8') ?? '')));
-    req.on('error', reject);
-  });
-}
-
-/**
- * The SHA-256 of the caller's token, remembered per connection while the connection sends
- * the same token (a gateway's keep-alive connection does, request after request).
- */
-const lastToken = new WeakMap<object, { token: string; hash: string }>();
-function tokenHash(req: IncomingMessage, token: string): string {
-  const seen = lastToken.get(req.socket);
-  if (seen?.token === token) return seen.hash;
-  const hash = sha256(token);
-  lastToken.set(req.socket, { token, hash });
-  return hash;
-}
-
 /** The verify endpoint's handler: the caller first, then its rate limit, then the key. */
 export function verifyHandler(opts: { verifier: KeyVerifier; callers: CallerAuthenticator; limits: VerifyLimits; log: Logger; clock?: Clock }): RouteHandler {
   const { verifier, callers, log } = opts;
@@ -212,7 +177,7 @@ export function verifyHandler(opts: { verifier: KeyVerifier; callers: CallerAuth
       req.resume();
       return tooMany(res, admitted.retryAfterSeconds, `Too many verifications by ${check.caller.username}; retry after ${admitted.retryAfterSeconds}s`);
     }
-    smallBody(req, 16 * 1024).then(
+    readBody(req, 16 * 1024).then(
       (text) => {
         let body: { apiKey?: unknown; scope?: unknown };
         try {

@@ -45,6 +45,10 @@ export function resolveUser(specGroups: readonly string[], adminGroups: readonly
  * without duplicates; always a subset of both sides.
  */
 export function tokenRoles(userRoles: readonly string[], rolesRequired: readonly string[]): string[] {
-  const required = new Set(rolesRequired);
+  let required = requiredSets.get(rolesRequired);
+  if (!required) requiredSets.set(rolesRequired, (required = new Set(rolesRequired)));
   return [...new Set(userRoles)].filter((r) => required.has(`platform:${r}`)).sort();
 }
+
+/** An app's rolesRequired as a set, made once per list (the cached AppManifest's, asked about on every request). */
+const requiredSets = new WeakMap<readonly string[], Set<string>>();
