@@ -133,10 +133,6 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
  */
 export const UNEXERCISED_GRANTS: readonly { grant: string; why: string }[] = [
   {
-    grant: `ClusterRole ${FULLNAME}: patch core/namespaces`,
-    why: "Adopting an opted-in namespace and releasing it, or relabelling a namespace it made: the flows' namespaces are made with their labels and deleted.",
-  },
-  {
     grant: `ClusterRole ${FULLNAME}: delete rbac.authorization.k8s.io/clusterroles`,
     why: "An Organization's member or administrator ClusterRole once nobody holds it (the last member leaves): the flows' organizations keep members until deleted, and then the garbage collector removes them.",
   },
