@@ -133,14 +133,6 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
  */
 export const UNEXERCISED_GRANTS: readonly { grant: string; why: string }[] = [
   {
-    grant: `ClusterRole ${FULLNAME}: delete rbac.authorization.k8s.io/clusterroles`,
-    why: "An Organization's member or administrator ClusterRole once nobody holds it (the last member leaves): the flows' organizations keep members until deleted, and then the garbage collector removes them.",
-  },
-  {
-    grant: `ClusterRole ${FULLNAME}: delete rbac.authorization.k8s.io/clusterrolebindings`,
-    why: 'Its binding, with the ClusterRole above.',
-  },
-  {
     grant: `Role ${FULLNAME}: delete core/secrets`,
     why: "A provisioning administrator's rotated-out key Secret, after the grace period (the flows' key rotates every 30 days).",
   },

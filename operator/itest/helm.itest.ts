@@ -360,6 +360,12 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       await admin.patch(Kinds.Tenant, 'contoso', undefined, { spec: { administrators: [] } });
       await eventually(async () => !(await admin.get(Resources.RoleBinding, TENANT_ADMINISTRATORS_BINDING, 'tenant-contoso')), { describe: "the tenant administrators' binding removed" });
       await eventually(async () => (await admin.get<Membership>(Kinds.Membership, 'bob', 'org-acme-bank'))?.status?.phase === 'Suspended' && (await ownedByBob()).length === 0, { describe: "bob suspended, his Role and RoleBinding removed" });
+      // Its last active member suspended too: the Organization's ClusterRoles and their bindings, which nobody holds any more, go.
+      const orgGrants = ['miniapps:org:acme-bank:member', 'miniapps:org:acme-bank:administrator'];
+      expect(await Promise.all(orgGrants.map(async (n) => !!(await admin.get(Resources.ClusterRole, n)) && !!(await admin.get(Resources.ClusterRoleBinding, n))))).toEqual([true, true]);
+      await admin.patch(Kinds.Membership, 'alice', 'org-acme-bank', { spec: { suspended: true } });
+      await eventually(async () => (await Promise.all(orgGrants.flatMap((n) => [admin.get(Resources.ClusterRole, n), admin.get(Resources.ClusterRoleBinding, n)]))).every((o) => o === undefined), { describe: "acme-bank's ClusterRoles and bindings removed" });
+
       // A mini app deleted (confirmed): its data key shredded, the catalog rewritten without it.
       await admin.patch(Kinds.MiniApp, 'quick-pay', 'org-fintech-partner', { metadata: { annotations: { [CONFIRM_DELETE_ANNOTATION]: CONFIRM_DELETE_VALUE } } });
       await admin.delete(Kinds.MiniApp, 'quick-pay', 'org-fintech-partner');
