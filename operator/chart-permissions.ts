@@ -131,12 +131,7 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
  * flows left unused differ, either way. Written as the test prints them:
  * `<role kind> <role name>: <verb> <group>/<resource> (<name>)`.
  */
-export const UNEXERCISED_GRANTS: readonly { grant: string; why: string }[] = [
-  {
-    grant: `Role ${FULLNAME}: delete core/secrets`,
-    why: "A provisioning administrator's rotated-out key Secret, after the grace period (the flows' key rotates every 30 days).",
-  },
-];
+export const UNEXERCISED_GRANTS: readonly { grant: string; why: string }[] = [];
 
 /** The rules of one of the chart's roles, in the order the template lists them. */
 export function rulesOf(scope: Scope): PolicyRule[] {

@@ -281,6 +281,8 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       const custom = applied.filter((o) => o.apiVersion?.startsWith('miniapps.dev/'));
       expect(new Set(custom.map((o) => o.kind))).toEqual(new Set(Object.keys(Kinds).filter((k) => k !== 'UserGroup')));
 
+      // A provisioning administrator's key that rotates every 2 s (its rotated-out Secret deleted after a 1 s grace period).
+      await admin.create(Kinds.ApiKey, { metadata: { name: 'rotating', namespace: ns }, spec: { owner: 'platform-admin@example.com', ttl: '1h', rotation: { period: '2s', gracePeriod: '1s' } } });
       // And an Organization that adopts a namespace which opted in (released, not deleted, with it).
       await admin.create(Resources.Namespace, { metadata: { name: 'adopted', annotations: { 'miniapps.dev/adoptable-by': 'Organization/adopter' } } });
       await admin.create(Kinds.Organization, { metadata: { name: 'adopter' }, spec: { displayName: 'Adopter', namespace: 'adopted' } });
@@ -347,6 +349,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       expect(answer.roles).toEqual(['role:gated-frontend:field-entry', 'role:gated-frontend:owner', 'role:gated-frontend:viewer']);
       expect(answer.token).toEqual(expect.any(String));
 
+      await eventually(async () => ((await admin.get<ApiKey>(Kinds.ApiKey, 'rotating', ns))?.status?.rotationRevision ?? 0) >= 1 && !(await admin.get(Resources.Secret, 'rotating-r0', ns)), { timeoutMs: 30_000, describe: 'the rotating key rotated and its first Secret deleted' });
       // Rotations: a new key-encryption key version (each data key rewrapped) and a new token signing key.
       await admin.patch(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME, undefined, { metadata: { annotations: { [ROTATE_KEK_ANNOTATION]: 'r1', [ROTATE_TOKEN_KEY_ANNOTATION]: 'r1' } } });
       await eventually(async () => (await admin.get<MiniApp>(Kinds.MiniApp, 'quick-pay', 'org-fintech-partner'))?.status?.dataKey?.keyEncryptionKeyId === 'v2', { describe: "quick-pay's data key rewrapped with v2" });
@@ -377,6 +380,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       // The deletion paths: an API key revoked by deletion, a tenant and an organization (with its
       // namespace, members, mini apps and their data keys) deleted.
       await admin.delete(Kinds.ApiKey, 'platform-automation', ns);
+      await admin.delete(Kinds.ApiKey, 'rotating', ns);
       await admin.delete(Kinds.Tenant, 'northwind');
       await deleteOrganizationsAndWait(admin, ['fintech-partner', 'adopter']);
       const adopted = await admin.get<AnyObject>(Resources.Namespace, 'adopted');
@@ -384,7 +388,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       expect(adopted?.metadata.labels).toEqual({ 'kubernetes.io/metadata.name': 'adopted' }); // the operator's labels gone
       // Its binding there goes with the Organization (the garbage collector), its finalizer already let go.
       await eventually(async () => !(await admin.get(Resources.RoleBinding, 'miniapps-operator', 'adopted')), { describe: "the operator's binding in the released namespace gone" });
-      await eventually(async () => !(await admin.get(Kinds.ApiKey, 'platform-automation', ns)) && !(await admin.get(Kinds.Tenant, 'northwind')), { timeoutMs: 60_000, describe: 'the ApiKey and the Tenant deleted' });
+      await eventually(async () => !(await admin.get(Kinds.ApiKey, 'platform-automation', ns)) && !(await admin.get(Kinds.ApiKey, 'rotating', ns)) && !(await admin.get(Kinds.Tenant, 'northwind')), { timeoutMs: 60_000, describe: 'the ApiKeys and the Tenant deleted' });
       snapshots.push(await writtenRbac());
 
       // Nothing the authorizer refused, as the operator saw it (the audit log below says it as the API server saw it).
