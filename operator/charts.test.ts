@@ -19,7 +19,7 @@ import type { ApiKey, Membership, Organization, PlatformConfig, Role } from './a
 import { keyAccess } from './controllers/apikey/logic.ts';
 import { verifierClusterRole } from './controllers/apikey/module.ts';
 import { Roles } from './api/index.ts';
-import { FULLNAME, NAMESPACE_ACCESS_ROLE, OPERATOR_PERMISSIONS, SCOPES, permissionTable, rulesOf } from './chart-permissions.ts';
+import { FULLNAME, LEASE_NAME, NAMESPACE_ACCESS_ROLE, OPERATOR_PERMISSIONS, SCOPES, permissionTable, rulesOf } from './chart-permissions.ts';
 import type { Scope } from './chart-permissions.ts';
 import { memberAccess, organizationClusterAccess, roleTableClusterRoles, tenantAdministratorClusterRole } from './domain/rbac.ts';
 import { provisioningAccess } from './controllers/platformconfig/rbac.ts';
@@ -142,6 +142,7 @@ const PLACEHOLDERS: Record<string, string> = {
   $namespaceAccess: NAMESPACE_ACCESS_ROLE,
   '$namespaceAccess | quote': JSON.stringify(NAMESPACE_ACCESS_ROLE),
   'include "miniapps-operator.serviceAccountName" .': '<serviceaccount>',
+  '.Values.leaderElection.id | quote': JSON.stringify(LEASE_NAME),
 };
 
 /**
@@ -286,7 +287,8 @@ describe('the operator\'s RBAC (templates/rbac.yaml)', () => {
 describe('the RBAC and settings helm template renders', () => {
   it.skipIf(!helm)('are those of the template read without Helm, with the names filled in', () => {
     const render = (template: string) =>
-      execFileSync(helm!, ['template', 'rel', CHART, '--namespace', 'ns-x', '--set', 'serviceAccount.name=op-sa', '--show-only', template, ...KUBE_VERSION], { encoding: 'utf8' })
+      execFileSync(helm!, ['template', 'rel', CHART, '--namespace', 'ns-x', '--set', 'serviceAccount.name=op-sa', '--set', 'leaderElection.id=lease-x', '--show-only', template, ...KUBE_VERSION], { encoding: 'utf8' })
+        .replaceAll(/\blease-x\b/g, LEASE_NAME)
         .replaceAll(/\brel-miniapps-operator\b/g, FULLNAME)
         .replaceAll(/\bop-sa\b/g, '<serviceaccount>')
         .replaceAll(/\bns-x\b/g, '<namespace>');

@@ -231,11 +231,21 @@ export const OPERATOR_BINDING_NAME = 'miniapps-operator';
  * the operator's ServiceAccount: the operator reads and writes Secrets and ConfigMaps
  * only in the namespaces it manages, never cluster-wide. Owned by the Organization.
  */
+/**
+ * On the operator's RoleBinding in an organization namespace: the namespace controller
+ * deletes what a namespace holds in no particular order, and without this the binding
+ * could go before a mini app's finalizer has shredded its data key (which the operator
+ * may read and delete only through that binding). The Organization controller removes it
+ * once nothing it reconciles is left in the namespace.
+ */
+export const NAMESPACE_ACCESS_FINALIZER = 'miniapps.dev/namespace-access';
+
 export function operatorNamespaceAccess(org: Organization, namespace: string, access: NamespaceAccess): RoleBinding {
   return {
     apiVersion: RBAC_API_VERSION,
     kind: 'RoleBinding',
-    metadata: { name: OPERATOR_BINDING_NAME, namespace, labels: organizationLabels(org), ownerReferences: [controllerRef(org)] },
+    // The finalizer keeps the operator's access while the namespace is deleted, until nothing it reconciles is left there (see the Organization controller).
+    metadata: { name: OPERATOR_BINDING_NAME, namespace, labels: organizationLabels(org), ownerReferences: [controllerRef(org)], finalizers: [NAMESPACE_ACCESS_FINALIZER] },
     roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: access.clusterRole },
     subjects: [{ kind: 'ServiceAccount', name: access.serviceAccount.name, namespace: access.serviceAccount.namespace }],
   };

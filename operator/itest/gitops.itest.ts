@@ -4,8 +4,6 @@
 // nothing to change and no conflict: the operator writes no user's spec. And the chart
 // as `helm template` renders it passes `kubectl apply --server-side --dry-run=server`.
 // On a control plane of its own: examples/ sets the PlatformConfig other files use.
-import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +11,11 @@ import type { AnyObject } from '../runtime/kube/client.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { ControlPlane, eventually } from '../testenv/index.ts';
+import { EXAMPLES, applyExamples, exampleFiles, kubectlOn } from './helpers.ts';
 import { OperatorProcess } from '../testenv/operator-process.ts';
 import { findTool, run } from '../testenv/tools.ts';
-import { parseAllDocuments, stringify } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const EXAMPLES = join(ROOT, 'examples');
 const helmBin = findTool('helm');
 const OPERATOR_NAMESPACE = 'miniapps-system'; // where examples/ puts the administrator's ApiKey
 const MANAGER = 'gitops';
@@ -27,16 +24,8 @@ let cp: ControlPlane;
 let admin: KubeClient;
 let operator: OperatorProcess | undefined;
 
-function kubectl(args: string[], stdin?: string): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  return new Promise((resolve) => {
-    const child = execFile(join(cp.binDir, 'kubectl'), [`--kubeconfig=${cp.kubeconfigPath}`, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ stdout, stderr, exitCode: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
-    });
-    child.stdin?.end(stdin ?? '');
-  });
-}
-const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort();
-const applyArgs = (file: string) => ['apply', '--server-side', `--field-manager=${MANAGER}`, '-f', join(EXAMPLES, file)];
+const kubectl = (args: string[], stdin?: string) => kubectlOn(cp, args, stdin);
+const files = exampleFiles();
 
 beforeAll(async () => {
   cp = await ControlPlane.start({ crdDir: join(ROOT, 'crds') });
@@ -60,23 +49,7 @@ describe('server-side apply by a GitOps tool', () => {
 
   it('examples/ applied, the operator converged on them, and the same apply again changes nothing and conflicts with nothing', async () => {
     operator = await OperatorProcess.start({ kubeconfig: cp.kubeconfigPath, namespace: OPERATOR_NAMESPACE });
-    const applied: AnyObject[] = [];
-    for (const file of files) {
-      const docs = parseAllDocuments(readFileSync(join(EXAMPLES, file), 'utf8')).map((d) => d.toJS() as AnyObject).filter(Boolean);
-      // The organizations' and tenants' namespaces are the operator's to make: their cluster-scoped
-      // objects first (a file may hold a Tenant and what goes in its namespace), then wait for the namespaces.
-      const clusterScoped = docs.filter((d) => !d.metadata.namespace);
-      if (clusterScoped.length && clusterScoped.length < docs.length) {
-        const res = await kubectl(['apply', '--server-side', `--field-manager=${MANAGER}`, '-f', '-'], clusterScoped.map((d) => stringify(d)).join('---\n'));
-        expect(res.stderr, file).toBe('');
-      }
-      for (const d of docs) {
-        if (d.metadata.namespace) await eventually(async () => !!(await admin.get(Resources.Namespace, d.metadata.namespace!)), { timeoutMs: 30_000, describe: `namespace ${d.metadata.namespace}` });
-      }
-      const res = await kubectl(applyArgs(file));
-      expect(res.stderr, file).toBe('');
-      applied.push(...docs);
-    }
+    const applied = await applyExamples(cp, admin, MANAGER);
     const custom = applied.filter((o) => o.apiVersion?.startsWith('miniapps.dev/'));
     expect(custom.length).toBeGreaterThan(10);
     // Converged: each object's status observed its generation.

@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { eventually } from './eventually.ts';
 
@@ -182,4 +183,26 @@ export class OperatorProcess {
     clearTimeout(timer);
     return res;
   }
+}
+
+/**
+ * A request to an operator's TLS listener (the data-protection and token-roles APIs, the
+ * verify endpoint over TLS), trusting `caPEM`, as the callers of those APIs make it.
+ */
+export function operatorRequest(port: number, caPEM: string, method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const req = httpsRequest({ host: '127.0.0.1', port, path, method, ca: caPEM, servername: 'localhost', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> });
+        } catch {
+          reject(new Error(`${method} ${path}: ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`));
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
 }

@@ -4,7 +4,6 @@
 // rotation that rewraps the same data key; a tampered key ring refused; and
 // crypto-shredding: once the mini app is deleted, its ciphertext can never be revealed and
 // no Secret anywhere holds its wrapped key.
-import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_CONFIG_NAME } from '../../api/index.ts';
 import type { MiniApp, Organization } from '../../api/index.ts';
@@ -15,7 +14,7 @@ import { Resources } from '../../runtime/kube/resource.ts';
 import { webhookRegistrationName } from '../../servers/webhook.ts';
 import { clearKeyRotationRequest, deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
-import { OperatorProcess } from '../../testenv/operator-process.ts';
+import { OperatorProcess, operatorRequest } from '../../testenv/operator-process.ts';
 import { Kinds } from '../shared.ts';
 
 const admin = testClient();
@@ -57,17 +56,8 @@ async function tokenFor(sa: string): Promise<string> {
 }
 
 /** POST to the operator's TLS listener, trusting the CA it registered its webhook with. */
-function call(path: string, token: string, name: string, values: string[]): Promise<{ status: number; body: { values?: string[]; protection?: string; error?: string } }> {
-  return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ miniApp: { organization: org, name }, values });
-    const req = request({ host: '127.0.0.1', port: operator.webhookPort, path, method: 'POST', ca: caPEM, servername: 'localhost', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const call = async (path: string, token: string, name: string, values: string[]) =>
+  (await operatorRequest(operator.webhookPort, caPEM, 'POST', path, token, { miniApp: { organization: org, name }, values })) as { status: number; body: { values?: string[]; protection?: string; error?: string } };
 
 let storeToken: string;
 let readerToken: string;

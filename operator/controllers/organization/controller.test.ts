@@ -5,11 +5,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Organization } from '../../api/index.ts';
 import { Caches } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
-import { roleTableClusterRoles } from '../../domain/rbac.ts';
+import { NAMESPACE_ACCESS_FINALIZER, OPERATOR_BINDING_NAME, roleTableClusterRoles } from '../../domain/rbac.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
 import { FakeWorld } from '../testing.ts';
-import { Kinds } from '../shared.ts';
+import { Annotations, CONFIRM_DELETE_VALUE, Kinds } from '../shared.ts';
 import { OrganizationReconciler, membershipMattersToOrganization } from './controller.ts';
 
 const now = new Date('2026-12-01T00:00:00Z');
@@ -123,4 +123,33 @@ describe('which Membership changes reconcile the Organization', () => {
     ['invitation bookkeeping', m(base), m({ ...base, invitation: { sentAt: '2026-12-01T00:03:00Z', recentResends: ['x'] } }), false],
     ['its conditions', m(base), m({ ...base, conditions: [{ type: 'Ready', status: 'False' }] }), false],
   ])('%s: %s', (_what, a, b, expected) => expect(membershipMattersToOrganization(a, b)).toBe(expected));
+});
+
+describe("the operator's access in a namespace being deleted", () => {
+  const access = { serviceAccount: { namespace: 'op', name: 'op' }, clusterRole: 'op-namespace' };
+  it('is held by its RoleBinding\'s finalizer until nothing it reconciles is left there, then let go', async () => {
+    reconciler = new OrganizationReconciler(world.deps, { namespaceAccess: access });
+    for (const cr of roleTableClusterRoles()) caches.cache(Caches.ownedClusterRoles).put(cr);
+    sync(org());
+    await reconciler.reconcile('acme', { signal });
+    sync(store.peek<Organization>(Kinds.Organization, 'acme')!);
+    await reconciler.reconcile('acme', { signal });
+    const binding = () => store.peek<{ metadata: { finalizers?: string[] } } & Organization>(Resources.RoleBinding, OPERATOR_BINDING_NAME, 'org-acme');
+    expect(binding()?.metadata.finalizers).toEqual([NAMESPACE_ACCESS_FINALIZER]);
+
+    // Deleted (confirmed); its namespace terminating with a mini app still in it.
+    const o = store.peek<Organization>(Kinds.Organization, 'acme')!;
+    store.seed(Kinds.Organization, { ...o, metadata: { ...o.metadata, deletionTimestamp: now.toISOString(), annotations: { [Annotations.confirmDelete]: CONFIRM_DELETE_VALUE } } });
+    const ns = store.peek<Namespace>(Resources.Namespace, 'org-acme')!;
+    store.seed(Resources.Namespace, { ...ns, metadata: { ...ns.metadata, deletionTimestamp: now.toISOString() } });
+    sync(o);
+    const mini = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name: 'pay', namespace: 'org-acme', finalizers: ['miniapps.dev/miniapp'] }, spec: {} };
+    caches.cache(Caches.miniApps).put(mini as never);
+    await reconciler.reconcile('acme', { signal });
+    expect(binding()?.metadata.finalizers).toEqual([NAMESPACE_ACCESS_FINALIZER]);
+
+    caches.cache(Caches.miniApps).remove('org-acme/pay');
+    await reconciler.reconcile('acme', { signal });
+    expect(binding()?.metadata.finalizers).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@ import { OrganizationConditions } from '../../api/constants.ts';
 import type { Membership, Organization, OrganizationStatus } from '../../api/index.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
-import { operatorNamespaceAccess, organizationClusterAccess, organizationClusterName, roleTableClusterRoles } from '../../domain/rbac.ts';
+import { NAMESPACE_ACCESS_FINALIZER, OPERATOR_BINDING_NAME, operatorNamespaceAccess, organizationClusterAccess, organizationClusterName, roleTableClusterRoles } from '../../domain/rbac.ts';
 import type { NamespaceAccess } from '../../domain/rbac.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
@@ -42,6 +42,8 @@ export class OrganizationReconciler implements Reconciler {
   private readonly bindings: CacheReader<ObjectBody>;
   private readonly superApps: CacheReader<AnyObject>;
   private readonly miniApps: CacheReader<AnyObject>;
+  /** What the operator reconciles in a namespace with Secrets, ConfigMaps and RBAC there (namespace-indexed). */
+  private readonly namespaced: CacheReader<AnyObject>[];
   private readonly namespaceAccess?: NamespaceAccess;
 
   constructor(deps: ControllerDeps, opts: OrganizationOptions = {}) {
@@ -55,6 +57,7 @@ export class OrganizationReconciler implements Reconciler {
     this.clusterRoleBindings = c.cache(Caches.ownedClusterRoleBindings);
     this.superApps = c.cache(Caches.superApps);
     this.miniApps = c.cache(Caches.miniApps);
+    this.namespaced = [Caches.memberships, Caches.apiKeys, Caches.superApps, Caches.miniApps, Caches.miniAppReviews, Caches.solutions, Caches.appManifests].map((d) => c.cache(d as typeof Caches.miniApps));
   }
 
   async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
@@ -108,7 +111,9 @@ export class OrganizationReconciler implements Reconciler {
     const plan = namespacePlan(org, ns);
     if (plan.action === 'none') {
       const { problem } = plan;
-      const requeueAfterMs = problem.reason === OrganizationReasons.NamespaceTerminating ? RECHECK_TERMINATING_MS : RECHECK_CONFLICT_MS;
+      const terminating = problem.reason === OrganizationReasons.NamespaceTerminating;
+      if (terminating && createdFor(org, ns!)) await this.releaseNamespaceAccess(nsName, false);
+      const requeueAfterMs = terminating ? RECHECK_TERMINATING_MS : RECHECK_CONFLICT_MS;
       return { ok: false, condition: problem, requeueAfterMs, recordName: problem.reason === OrganizationReasons.NamespaceTerminating };
     }
     if (plan.action === 'create') {
@@ -220,17 +225,35 @@ export class OrganizationReconciler implements Reconciler {
         if (!ns.metadata.deletionTimestamp) {
           await this.deps.store.delete(Resources.Namespace, nsName, undefined, { uid: ns.metadata.uid });
           this.deps.recorder.event(org, 'Normal', 'NamespaceDeleting', `Deleting namespace ${nsName} and everything in it`, 'Delete');
+        } else {
+          await this.releaseNamespaceAccess(nsName, false);
         }
         return { requeueAfterMs: RECHECK_TERMINATING_MS };
       }
       const claim = ns && claimOf(ns);
       if (claim?.kind === 'organization' && claim.name === org.metadata.name) {
+        // The namespace stays; the operator's binding goes with the organization (its owner), now.
+        await this.releaseNamespaceAccess(nsName, true);
         // Applying the namespace with nothing but its name gives up every field this field manager set: the labels.
         await this.deps.store.apply(Resources.Namespace, { metadata: { name: nsName } });
         this.deps.recorder.event(org, 'Normal', 'NamespaceReleased', `Released adopted namespace ${nsName}: it is kept, without the organization's labels`, 'Release');
       }
     }
     await this.deps.store.removeFinalizer(Kinds.Organization, org, ORGANIZATION_FINALIZER);
+  }
+
+  /**
+   * The operator's access in a namespace being deleted (its RoleBinding, held by
+   * NAMESPACE_ACCESS_FINALIZER) is let go once nothing it reconciles is left there (a mini
+   * app's finalizer shreds its data key through it; members' and keys' Roles hand out
+   * Secrets there, which RBAC lets it write only while it holds them); `now`: at once (an
+   * adopted namespace that stays, released).
+   */
+  private async releaseNamespaceAccess(nsName: string, now: boolean): Promise<void> {
+    if (!this.namespaceAccess) return;
+    if (!now && this.namespaced.some((c) => c.byIndex(Index.namespace, nsName).length > 0)) return;
+    const binding = await this.deps.store.get<ObjectBody>(Resources.RoleBinding, OPERATOR_BINDING_NAME, nsName);
+    if (binding) await this.deps.store.removeFinalizer(Resources.RoleBinding, binding, NAMESPACE_ACCESS_FINALIZER);
   }
 
   /**

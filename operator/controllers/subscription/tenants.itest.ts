@@ -5,7 +5,6 @@
 // groups and designation, the tenant administrator in the admin group, a manifest update
 // reaching both tenants, and the bad inputs: each refused at admission or reported.
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -14,7 +13,7 @@ import { Resources } from '../../runtime/kube/resource.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
-import { OperatorProcess } from '../../testenv/operator-process.ts';
+import { OperatorProcess, operatorRequest } from '../../testenv/operator-process.ts';
 import { accessAllowed } from '../../testenv/access.ts';
 import { KubePluginApi } from '../../plugin/api.ts';
 import { EXIT, run } from '../../plugin/plugin.ts';
@@ -59,17 +58,7 @@ async function tokenFor(ns: string, sa: string): Promise<string> {
 }
 
 /** A request to the operator's TLS listener, trusting the CA it registered its webhook with. */
-function call(method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
-    const req = request({ host: '127.0.0.1', port: operator.webhookPort, path, method, ca: caPEM, servername: 'localhost', headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const call = (method: 'GET' | 'POST', path: string, token?: string, body?: unknown) => operatorRequest(operator.webhookPort, caPEM, method, path, token, body);
 
 /** `kubectl miniapps ...` as the admin, through the plugin's own code. */
 async function plugin(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
