@@ -75,6 +75,11 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
     why: "The data-protection API, the API key verify endpoint and the token-roles API authenticate their callers' bearer tokens (whose ServiceAccount token is it).",
   },
   {
+    scope: 'cluster',
+    rule: { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['get', 'patch'], resourceNames: [FULLNAME] },
+    why: 'When it generates the webhook\'s certificate (no cert-manager, no caBundle of yours), the leader writes the CA bundle into the caBundle of the chart\'s ValidatingWebhookConfiguration, and puts it back if it was changed; no other webhook configuration.',
+  },
+  {
     scope: 'namespaceAccess',
     rule: { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ALL },
     why:

@@ -138,6 +138,7 @@ describe('the chart', () => {
 /** What `{{ ... }}` in rbac.yaml stands for, in the placeholders of chart-permissions.ts. */
 const PLACEHOLDERS: Record<string, string> = {
   $fullname: FULLNAME,
+  '$fullname | quote': JSON.stringify(FULLNAME),
   $namespace: '<namespace>',
   $namespaceAccess: NAMESPACE_ACCESS_ROLE,
   '$namespaceAccess | quote': JSON.stringify(NAMESPACE_ACCESS_ROLE),
