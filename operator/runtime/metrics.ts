@@ -94,27 +94,30 @@ export class OperatorMetrics {
       labelNames: ['source'],
       registers,
     });
-    const times = () => this.apiKeyTimes?.() ?? [];
-    this.apiKeyExpiration = new prom.Gauge({
-      name: 'miniapps_apikey_expiration_timestamp_seconds',
-      help: 'When an active API key expires (spec.expiresAt or spec.ttl; rotation does not extend it), by the ApiKey\'s namespace and name (apikey_namespace, apikey_name: the target\'s own namespace label stays the operator\'s) (Unix time). Keys that never expire have no series.',
-      labelNames: ['apikey_namespace', 'apikey_name'],
-      registers,
-      collect() {
-        this.reset();
-        for (const k of times()) if (k.expiresAt !== undefined) this.set({ apikey_namespace: k.namespace, apikey_name: k.name }, k.expiresAt / 1000);
-      },
-    });
-    this.apiKeyRenewal = new prom.Gauge({
-      name: 'miniapps_apikey_renewal_timestamp_seconds',
-      help: 'When the current key of an active API key with spec.rotation is due to be replaced, by the ApiKey\'s namespace and name (Unix time); past due means its rotation fails.',
-      labelNames: ['apikey_namespace', 'apikey_name'],
-      registers,
-      collect() {
-        this.reset();
-        for (const k of times()) if (k.rotatesAt !== undefined) this.set({ apikey_namespace: k.namespace, apikey_name: k.name }, k.rotatesAt / 1000);
-      },
-    });
+    // One series per key with that time, set from the cache at each scrape.
+    const keyGauge = (name: string, help: string, time: 'expiresAt' | 'rotatesAt') => {
+      const read = () => this.apiKeyTimes?.() ?? [];
+      return new prom.Gauge({
+        name,
+        help,
+        labelNames: ['apikey_namespace', 'apikey_name'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const k of read()) if (k[time] !== undefined) this.set({ apikey_namespace: k.namespace, apikey_name: k.name }, k[time] / 1000);
+        },
+      });
+    };
+    this.apiKeyExpiration = keyGauge(
+      'miniapps_apikey_expiration_timestamp_seconds',
+      "When an active API key expires (spec.expiresAt or spec.ttl; rotation does not extend it), by the ApiKey's namespace and name (apikey_namespace, apikey_name: the target's own namespace label stays the operator's) (Unix time). Keys that never expire have no series.",
+      'expiresAt',
+    );
+    this.apiKeyRenewal = keyGauge(
+      'miniapps_apikey_renewal_timestamp_seconds',
+      "When the current key of an active API key with spec.rotation is due to be replaced, by the ApiKey's namespace and name (Unix time); past due means its rotation fails.",
+      'rotatesAt',
+    );
     if (opts.processMetrics !== false) processMetrics(this.registry);
   }
 
