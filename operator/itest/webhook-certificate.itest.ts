@@ -17,10 +17,11 @@ import { connect } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import { API_VERSION } from '../api/constants.ts';
 import { Resources } from '../runtime/kube/resource.ts';
+import { createCA, issueCertificate } from '../runtime/pki.ts';
 import { PUBLISHED_ANNOTATION } from '../servers/serving-cert.ts';
 import { webhookRegistrationName } from '../servers/webhook.ts';
 import { testClient } from '../testenv/clients.ts';
-import { testKubeconfig, uniqueName } from '../testenv/index.ts';
+import { eventually, testKubeconfig, uniqueName } from '../testenv/index.ts';
 import { FAST_LEADER_ELECTION, OperatorProcess } from '../testenv/operator-process.ts';
 
 const client = testClient();
@@ -48,6 +49,27 @@ function presented(port: number, caPEM: string): Promise<X509Certificate> {
   });
 }
 
+/**
+ * An admission call that only the webhook refuses (it needs the operator's caches): a
+ * dry-run Membership in a namespace of no Organization. Its outcome in a word.
+ */
+function refusedByWebhook(namespace: string): () => Promise<string> {
+  let n = 0;
+  return async () => {
+    const name = `probe-${n++}`;
+    try {
+      await client.request('POST', `/apis/${API_VERSION}/namespaces/${namespace}/memberships`, {
+        query: { dryRun: 'All' },
+        body: { apiVersion: API_VERSION, kind: 'Membership', metadata: { name }, spec: { email: `${name}@example.com`, role: 'MiniAppDeveloper', acceptance: 'Automatic' } },
+      });
+      return 'allowed';
+    } catch (err) {
+      const message = (err as Error).message;
+      return message.includes(`Namespace ${namespace} belongs to no Organization`) ? 'refused by the webhook' : `failed: ${message}`;
+    }
+  };
+}
+
 describe('the generated webhook certificate', () => {
   it('is renewed before it expires, the CA too with an overlap, served without a restart, and no admission call fails across the swaps', async () => {
     const namespace = uniqueName('op-cert');
@@ -62,22 +84,7 @@ describe('the generated webhook certificate', () => {
     const registration = webhookRegistrationName(namespace);
     const bundle = async () => Buffer.from((await client.get<Registration & { metadata: object }>(Resources.ValidatingWebhookConfiguration, registration))!.webhooks[0]!.clientConfig.caBundle!, 'base64').toString('utf8');
 
-    // Refused by the webhook only (it needs the operator's caches): a Membership in a namespace of no Organization.
-    let n = 0;
-    const admission = async (): Promise<string> => {
-      const name = `probe-${n++}`;
-      try {
-        await client.request('POST', `/apis/${API_VERSION}/namespaces/${namespace}/memberships`, {
-          query: { dryRun: 'All' },
-          body: { apiVersion: API_VERSION, kind: 'Membership', metadata: { name }, spec: { email: `${name}@example.com`, role: 'MiniAppDeveloper', acceptance: 'Automatic' } },
-        });
-        return 'allowed';
-      } catch (err) {
-        const message = (err as Error).message;
-        return message.includes(`Namespace ${namespace} belongs to no Organization`) ? 'refused by the webhook' : `failed: ${message}`;
-      }
-    };
-
+    const admission = refusedByWebhook(namespace);
     const outcomes = new Map<string, number>();
     const served: { cert: X509Certificate; at: number; issuer: string }[] = [];
     const probeErrors: string[] = [];
@@ -130,4 +137,42 @@ describe('the generated webhook certificate', () => {
     expect(await op.metric('miniapps_webhook_certificate_renewal_timestamp_seconds', { source: 'secret' })).toBe(expiration - 15);
     expect((await op.stop()).code).toBe(0);
   }, 180_000);
+});
+
+describe('a webhook certificate renewed into its Secret by someone else (cert-manager)', () => {
+  it('is served from the next check on, by the same process, and admission calls are answered before and after', async () => {
+    const namespace = uniqueName('op-certm');
+    const name = 'webhook-tls';
+    const ca = createCA('test-ca', 1);
+    const leaf = () => issueCertificate({ ca, commonName: 'webhook', ipAddresses: ['127.0.0.1'], usages: 'server', validityDays: 1 });
+    const secretOf = (l: { certPEM: string; keyPEM: string }) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { name, namespace },
+      data: { 'tls.crt': Buffer.from(l.certPEM).toString('base64'), 'tls.key': Buffer.from(l.keyPEM).toString('base64'), 'ca.crt': Buffer.from(ca.certPEM).toString('base64') },
+    });
+    const first = leaf();
+    await client.apply(Resources.Namespace, { metadata: { name: namespace } });
+    await client.create(Resources.Secret, secretOf(first));
+    const op = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace, args: [`--webhook-cert-secret=${namespace}/${name}`, '--webhook-cert-check-interval=500ms'] });
+    running.push(op);
+    const admission = refusedByWebhook(namespace);
+    const serial = async () => (await presented(op.webhookPort, ca.certPEM)).serialNumber;
+    expect(await serial()).toBe(new X509Certificate(first.certPEM).serialNumber);
+    expect(await admission()).toBe('refused by the webhook');
+
+    // cert-manager's renewal: a new key and certificate of the same CA, written into the Secret.
+    const renewed = leaf();
+    await client.replace(Resources.Secret, secretOf(renewed));
+    await eventually(async () => (await serial()) === new X509Certificate(renewed.certPEM).serialNumber, { timeoutMs: 10_000, describe: 'the renewed certificate served' });
+    expect(await admission()).toBe('refused by the webhook');
+    expect(op.hasLog('Webhook certificate reloaded')).toBe(true);
+    expect(op.logs.filter((l) => l.msg === 'Operator started')).toHaveLength(1);
+    // Nothing of the operator's was written into a Secret it does not generate.
+    const secret = (await client.get<{ data: Record<string, string> } & { metadata: object }>(Resources.Secret, name, namespace))!;
+    expect(Object.keys(secret.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+    expect(await op.metric('miniapps_webhook_certificate_expiration_timestamp_seconds', { source: 'secret' })).toBe(Date.parse(new X509Certificate(renewed.certPEM).validTo) / 1000);
+    expect((await op.stop()).code).toBe(0);
+  }, 60_000);
 });
