@@ -130,6 +130,14 @@ describe('the chart', () => {
     const withCertManager = execFileSync(helm!, ['template', 'release', CHART, '--set', 'webhook.certManager.enabled=true', '--set', 'crds.enabled=false', ...KUBE_VERSION], { encoding: 'utf8' });
     expect(withCertManager).toContain('cert-manager.io/inject-ca-from: default/release-miniapps-operator-webhook');
     expect(withCertManager).not.toContain('kind: CustomResourceDefinition');
+    // The serving certificate comes from a CA of the release's own, not self-signed: its renewals keep the injected CA.
+    type CM = { kind: string; metadata: { name: string }; spec: { isCA?: boolean; secretName?: string; issuerRef?: { name: string }; ca?: { secretName: string }; selfSigned?: object } };
+    const cm = parseAllDocuments(withCertManager).map((d) => d.toJS() as CM | null).filter((o): o is CM => !!o && ['Issuer', 'Certificate'].includes(o.kind));
+    const serving = cm.find((o) => o.kind === 'Certificate' && o.metadata.name === 'release-miniapps-operator-webhook')!;
+    const issuer = cm.find((o) => o.kind === 'Issuer' && o.metadata.name === serving.spec.issuerRef!.name)!;
+    const caCert = cm.find((o) => o.kind === 'Certificate' && o.spec.secretName === issuer.spec.ca!.secretName)!;
+    expect(caCert.spec.isCA).toBe(true);
+    expect(cm.find((o) => o.kind === 'Issuer' && o.metadata.name === caCert.spec.issuerRef!.name)!.spec.selfSigned).toEqual({});
   });
 });
 
