@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { admissionPolicies } from './api/policies.ts';
 import type { ControllerDeps } from './controllers/deps.ts';
@@ -22,8 +20,9 @@ import type { ClusterAccess } from './runtime/kube/kubeconfig.ts';
 import { Resources } from './runtime/kube/resource.ts';
 import { LeaderElector } from './runtime/leader.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
-import { createCA, issueCertificate } from './runtime/pki.ts';
 import { HealthServer } from './servers/health.ts';
+import { DirectoryStore, MemoryStore, SecretStore, ServingCertificates, injectCaBundle } from './servers/serving-cert.ts';
+import type { CertStore, ServingMaterial } from './servers/serving-cert.ts';
 import { WEBHOOK_PATH, WebhookServer, registerWebhook, unregisterWebhook, webhookRegistrationName } from './servers/webhook.ts';
 
 export interface OperatorOptions {
@@ -57,6 +56,8 @@ export class Operator {
   readonly manager: Manager;
   readonly health: HealthServer;
   webhook?: WebhookServer;
+  /** The webhook listener's certificate, read again (and, generated, rotated) while it runs. */
+  certificates?: ServingCertificates;
   /** The modules' own listeners (the acceptance page), by name. */
   private readonly listeners = new Map<string, ModuleListener>();
   private webhookRegistration?: { name: string; url: string; caBundlePEM: string };
@@ -128,7 +129,7 @@ export class Operator {
     const cfg = this.config;
     await this.ensureOwnNamespace();
     if (cfg.installAdmissionPolicies) await this.installAdmissionPolicies();
-    const tls = cfg.webhookBindAddress ? await this.servingCertificate() : undefined;
+    const tls = cfg.webhookBindAddress ? await this.servingCertificates().load() : undefined;
     if (tls) this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress!, this.log, () => this.manager.hasSynced());
     const deps = this.controllerDeps();
     for (const mod of MODULES) {
@@ -139,7 +140,7 @@ export class Operator {
       if (undeclared.length) throw new Error(`Module ${mod.name} serves admission rules for ${undeclared.join(', ')} without declaring them in admits`);
       this.registerParts(parts);
     }
-    if (this.webhook && tls) await this.startWebhook(this.webhook, tls.caPEM);
+    if (this.webhook && tls) await this.startWebhook(this.webhook, tls);
     const ports: Record<string, number> = {};
     for (const [name, listener] of this.listeners) ports[name] = await listener.start();
     const port = await this.health.start();
@@ -177,8 +178,8 @@ export class Operator {
     await this.client.apply(Resources.Namespace, { metadata: { name: ns, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator' } } });
   }
 
-  /** The listener (its rules and routes already in), then the registration out of cluster. */
-  private async startWebhook(webhook: WebhookServer, caPEM: string): Promise<void> {
+  /** The listener (its rules and routes already in), then the registration out of cluster, then the certificate checks. */
+  private async startWebhook(webhook: WebhookServer, tls: ServingMaterial): Promise<void> {
     const cfg = this.config;
     const port = await webhook.start();
     if (cfg.webhookRegister) {
@@ -186,47 +187,58 @@ export class Operator {
       this.webhookRegistration = {
         name: webhookRegistrationName(cfg.namespace),
         url: `https://${cfg.webhookHost.includes(':') ? `[${cfg.webhookHost}]` : cfg.webhookHost}:${port}${WEBHOOK_PATH}`,
-        caBundlePEM: caPEM,
+        caBundlePEM: tls.caPEM,
       };
       await registerWebhook(this.client, { ...this.webhookRegistration, resources: ADMITTED_RESOURCES });
     }
+    this.certificates!.start((m) => webhook.setCertificate({ cert: m.certPEM, key: m.keyPEM }));
   }
 
-  /** From the configured kubernetes.io/tls Secret, or a CA and certificate generated for this process. */
-  private async servingCertificate(): Promise<{ certPEM: string; keyPEM: string; caPEM: string }> {
-    const dir = this.config.webhookCertDir;
-    if (dir) {
-      const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : undefined);
-      const certPEM = read('tls.crt');
-      const keyPEM = read('tls.key');
-      if (!certPEM || !keyPEM) throw new Error(`${dir} must hold tls.crt and tls.key (--webhook-cert-dir)`);
-      return { certPEM, keyPEM, caPEM: read('ca.crt') ?? certPEM };
-    }
-    const ref = this.config.webhookCertSecret;
-    if (ref) {
-      const secret = await this.client.get<{ metadata: object; data?: Record<string, string> }>(Resources.Secret, ref.name, ref.namespace);
-      const get = (k: string) => (secret?.data?.[k] ? Buffer.from(secret.data[k], 'base64').toString('utf8') : undefined);
-      const certPEM = get('tls.crt');
-      const keyPEM = get('tls.key');
-      if (!certPEM || !keyPEM) throw new Error(`Secret ${ref.namespace}/${ref.name} must hold tls.crt and tls.key (--webhook-cert-secret)`);
-      return { certPEM, keyPEM, caPEM: get('ca.crt') ?? certPEM };
-    }
-    const ca = createCA('miniapps-operator-webhook-ca');
-    const host = this.config.webhookHost;
+  /**
+   * The serving certificate's source: --webhook-cert-dir, --webhook-cert-secret (filled and
+   * rotated by the operator with --webhook-cert-rotate), or generated in this process's
+   * memory and rotated there. README "The webhook's serving certificate" says why.
+   */
+  private servingCertificates(): ServingCertificates {
+    const cfg = this.config;
+    const secret = cfg.webhookCertSecret;
+    const store: CertStore = cfg.webhookCertDir ? new DirectoryStore(cfg.webhookCertDir) : secret ? new SecretStore(this.client, secret) : new MemoryStore();
+    const generated = store instanceof MemoryStore || cfg.webhookCertRotate;
+    const host = cfg.webhookHost;
     const isIp = /^[\d.]+$|:/.test(host);
-    const cert = issueCertificate({
-      ca,
-      commonName: 'miniapps-operator-webhook',
-      dnsNames: ['localhost', ...(isIp ? [] : [host])],
-      ipAddresses: ['127.0.0.1', ...(isIp ? [host] : [])],
-      usages: 'server',
-      validityDays: 365,
+    // A Service's name as the API server calls it (<service>.<namespace>.svc) is also valid with the cluster domain.
+    const dnsNames = [...new Set(['localhost', ...(isIp ? [] : [host]), ...(host.endsWith('.svc') ? [`${host}.cluster.local`] : [])])];
+    const target = cfg.webhookRegister ? webhookRegistrationName(cfg.namespace) : cfg.webhookConfiguration;
+    const publish = target
+      ? async (caPEM: string) => {
+          const reg = this.webhookRegistration;
+          if (cfg.webhookRegister && !reg) return false; // not registered yet
+          const ok = await injectCaBundle(this.client, target, caPEM, reg?.url);
+          if (ok && reg) reg.caBundlePEM = caPEM;
+          return ok;
+        }
+      : undefined;
+    this.certificates = new ServingCertificates({
+      store,
+      log: this.log,
+      clock: this.clock,
+      metrics: this.metrics,
+      checkIntervalMs: cfg.webhookCertCheckIntervalMs,
+      rotation: generated
+        ? {
+            policy: { certDurationMs: cfg.webhookCertDurationMs, renewBeforeMs: cfg.webhookCertRenewBeforeMs, caDurationMs: cfg.webhookCaDurationMs, dnsNames, ipAddresses: ['127.0.0.1', ...(isIp ? [host] : [])].filter((v, i, a) => a.indexOf(v) === i) },
+            // A Secret has one writer, the leader; a certificate in memory is this process's own.
+            mayRotate: store instanceof MemoryStore ? () => true : () => this.manager.isLeading,
+            publish,
+          }
+        : undefined,
     });
-    return { ...cert, caPEM: ca.certPEM };
+    return this.certificates;
   }
 
   /** Drains in-flight reconciles, releases the lease, closes the listeners. */
   async stop(): Promise<void> {
+    await this.certificates?.stop();
     await this.manager.stop();
     // A registration pointing at a stopped local process would only slow admission down; one
     // that another operator of the namespace has replaced since is its, and stays.

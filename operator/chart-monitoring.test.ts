@@ -27,6 +27,7 @@ interface Rule {
 const NAMESPACE = 'ops';
 const JOB = 'rel-miniapps-operator';
 const SEL = `namespace="${NAMESPACE}", job="${JOB}"`;
+const DAY = 86_400;
 
 function renderedRules(): Rule[] {
   const out = run(helm!, ['template', 'rel', CHART, '--namespace', NAMESPACE, '--kube-version', '1.35.0', '--set', 'monitoring.prometheusRule.enabled=true', '--show-only', 'templates/prometheusrule.yaml']);
@@ -42,7 +43,14 @@ const healthy = [
   { series: `miniapps_workqueue_depth{${SEL}, pod="a", controller="organization"}`, values: '3x120' },
   { series: `miniapps_watch_restarts_total{${SEL}, pod="a", resource="organizations", reason="gone"}`, values: '0+1x120' },
   { series: `miniapps_invitation_emails_total{${SEL}, pod="a", result="sent", reason=""}`, values: '0+2x120' },
+  // Unix times; the test's clock starts at 0 (eval_time 100m is time() = 6000): a certificate
+  // 90 days from expiry, renewed in 60; a key 100 days from expiry, rotated in 1.
+  { series: `miniapps_webhook_certificate_expiration_timestamp_seconds{${SEL}, pod="a", source="secret"}`, values: `${90 * DAY}x120` },
+  { series: `miniapps_webhook_certificate_renewal_timestamp_seconds{${SEL}, pod="a", source="secret"}`, values: `${60 * DAY}x120` },
+  { series: `miniapps_apikey_expiration_timestamp_seconds{${SEL}, pod="a", apikey_namespace="org-acme", apikey_name="ci"}`, values: `${100 * DAY}x120` },
+  { series: `miniapps_apikey_renewal_timestamp_seconds{${SEL}, pod="a", apikey_namespace="org-acme", apikey_name="ci"}`, values: `${DAY}x120` },
 ];
+const APIKEY = { apikey_namespace: 'org-acme', apikey_name: 'ci' };
 /** For each alert: the series that replace the healthy ones of the same name, and the labels it fires with. */
 const FIRING: Record<string, { series: { series: string; values: string }[]; labels: Record<string, string> }> = {
   MiniappsOperatorDown: { series: [{ series: `up{${SEL}, pod="a"}`, values: '0x120' }], labels: { severity: 'critical' } },
@@ -51,6 +59,22 @@ const FIRING: Record<string, { series: { series: string; values: string }[]; lab
   MiniappsOperatorQueueBacklog: { series: [{ series: `miniapps_workqueue_depth{${SEL}, pod="a", controller="organization"}`, values: '250x120' }], labels: { severity: 'warning', controller: 'organization' } },
   MiniappsOperatorWatchRestarts: { series: [{ series: `miniapps_watch_restarts_total{${SEL}, pod="a", resource="organizations", reason="error"}`, values: '0+1x120' }], labels: { severity: 'warning', resource: 'organizations' } },
   MiniappsOperatorInvitationFailures: { series: [{ series: `miniapps_invitation_emails_total{${SEL}, pod="a", result="failed", reason="SMTPUnavailable"}`, values: '0+1x120' }], labels: { severity: 'warning', reason: 'SMTPUnavailable' } },
+  // 13 days left, under the default 14; 15 days left would not fire (the healthy test's 90 are far from it).
+  MiniappsOperatorWebhookCertificateExpiring: { series: [{ series: `miniapps_webhook_certificate_expiration_timestamp_seconds{${SEL}, pod="a", source="secret"}`, values: `${13 * DAY}x120` }], labels: { severity: 'warning', pod: 'a' } },
+  // Due at 1000 s: at 6000 more than an hour past (since 4600 s, so for 23 minutes).
+  MiniappsOperatorWebhookCertificateRenewalOverdue: { series: [{ series: `miniapps_webhook_certificate_renewal_timestamp_seconds{${SEL}, pod="a", source="secret"}`, values: '1000x120' }], labels: { severity: 'warning', pod: 'a' } },
+  MiniappsOperatorApiKeyExpiring: { series: [{ series: `miniapps_apikey_expiration_timestamp_seconds{${SEL}, pod="a", apikey_namespace="org-acme", apikey_name="ci"}`, values: `${6 * DAY}x120` }], labels: { severity: 'warning', ...APIKEY } },
+  // Due at 4000 s: 2000 s past at 6000, and more than 900 s past since 4900 s.
+  MiniappsOperatorApiKeyRotationOverdue: { series: [{ series: `miniapps_apikey_renewal_timestamp_seconds{${SEL}, pod="a", apikey_namespace="org-acme", apikey_name="ci"}`, values: '4000x120' }], labels: { severity: 'warning', ...APIKEY } },
+};
+/** Series close to an alert's threshold on the side where it must stay silent. */
+const NEAR_MISS: Record<string, { series: string; values: string }[]> = {
+  MiniappsOperatorWebhookCertificateExpiring: [{ series: `miniapps_webhook_certificate_expiration_timestamp_seconds{${SEL}, pod="a", source="secret"}`, values: `${15 * DAY}x120` }],
+  // Due at 3000 s: 3000 s past at 6000, under the hour.
+  MiniappsOperatorWebhookCertificateRenewalOverdue: [{ series: `miniapps_webhook_certificate_renewal_timestamp_seconds{${SEL}, pod="a", source="secret"}`, values: '3000x120' }],
+  MiniappsOperatorApiKeyExpiring: [{ series: `miniapps_apikey_expiration_timestamp_seconds{${SEL}, pod="a", apikey_namespace="org-acme", apikey_name="ci"}`, values: `${8 * DAY}x120` }],
+  // Due at 5400 s: 600 s past at 6000, under the 15 minutes.
+  MiniappsOperatorApiKeyRotationOverdue: [{ series: `miniapps_apikey_renewal_timestamp_seconds{${SEL}, pod="a", apikey_namespace="org-acme", apikey_name="ci"}`, values: '5400x120' }],
 };
 const metricOf = (series: string) => series.slice(0, series.indexOf('{'));
 
@@ -85,6 +109,11 @@ describe.skipIf(!helm || !promtool)('the PrometheusRule', () => {
     const rule = rules.find((r) => r.alert === alert)!;
     const annotations = Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, v.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, l: string) => firing.labels[l] ?? '')]));
     (tests[1]!.alert_rule_test[0]!.exp_alerts[0] as Record<string, unknown>).exp_annotations = annotations;
+    const near = NEAR_MISS[alert];
+    if (near) {
+      const nearNames = new Set(near.map((s) => metricOf(s.series)));
+      tests.push({ interval: '1m', input_series: [...healthy.filter((s) => !nearNames.has(metricOf(s.series))), ...near], alert_rule_test: [{ eval_time: '100m', alertname: alert, exp_alerts: [] }] });
+    }
     const file = join(work, `${alert}.test.yaml`);
     writeFileSync(file, stringify({ rule_files: [rulesFile], evaluation_interval: '1m', tests }));
     expect(run(promtool!, ['test', 'rules', file])).toContain('SUCCESS');

@@ -30,6 +30,8 @@ export type Grant = { scope: Scope; rule: PolicyRule; why: string };
 export const LEASE_NAME = '<leaderElection.id>';
 const KEK_SECRET = 'miniapps-operator-key-encryption-key';
 const TOKEN_SIGNING_SECRET = 'miniapps-operator-token-signing-key';
+/** The webhook certificate's Secret (webhook.certSecretName; its default name when the operator generates the certificate). */
+export const WEBHOOK_CERT_SECRET = `${FULLNAME}-webhook-cert`;
 /** The operator's RoleBinding of the namespace access ClusterRole in each organization namespace. */
 const ACCESS_BINDING = 'miniapps-operator';
 const RBAC_RESOURCES = ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'];
@@ -88,6 +90,11 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
     why: "The data-protection API, the API key verify endpoint and the token-roles API authenticate their callers' bearer tokens (whose ServiceAccount token is it).",
   },
   {
+    scope: 'cluster',
+    rule: { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['get', 'patch'], resourceNames: [FULLNAME] },
+    why: 'When it generates the webhook\'s certificate (no cert-manager, no caBundle of yours), the leader writes the CA bundle into the caBundle of the chart\'s ValidatingWebhookConfiguration, and puts it back if it was changed; no other webhook configuration.',
+  },
+  {
     scope: 'namespaceAccess',
     rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'create', 'patch', 'delete'] },
     why:
@@ -109,8 +116,8 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   },
   {
     scope: 'ownNamespace',
-    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['patch'], resourceNames: [KEK_SECRET, TOKEN_SIGNING_SECRET] },
-    why: 'Rotation: a new version of the key-encryption key ring and of the token signing keys, written with compare-and-swap.',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['patch'], resourceNames: [KEK_SECRET, TOKEN_SIGNING_SECRET, WEBHOOK_CERT_SECRET] },
+    why: 'Rotation: a new version of the key-encryption key ring, of the token signing keys and of the generated webhook certificate (the chart\'s Secret `webhook.certSecretName`), written with compare-and-swap.',
   },
   {
     scope: 'ownNamespace',

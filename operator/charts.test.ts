@@ -19,7 +19,7 @@ import type { ApiKey, Membership, Organization, PlatformConfig, Role } from './a
 import { keyAccess } from './controllers/apikey/logic.ts';
 import { verifierClusterRole } from './controllers/apikey/module.ts';
 import { Roles } from './api/index.ts';
-import { FULLNAME, LEASE_NAME, NAMESPACE_ACCESS_ROLE, OPERATOR_PERMISSIONS, SCOPES, permissionTable, rulesOf } from './chart-permissions.ts';
+import { FULLNAME, LEASE_NAME, NAMESPACE_ACCESS_ROLE, OPERATOR_PERMISSIONS, SCOPES, WEBHOOK_CERT_SECRET, permissionTable, rulesOf } from './chart-permissions.ts';
 import type { Scope } from './chart-permissions.ts';
 import { memberAccess, organizationClusterAccess, roleTableClusterRoles, tenantAdministratorClusterRole } from './domain/rbac.ts';
 import { provisioningAccess } from './controllers/platformconfig/rbac.ts';
@@ -130,6 +130,14 @@ describe('the chart', () => {
     const withCertManager = execFileSync(helm!, ['template', 'release', CHART, '--set', 'webhook.certManager.enabled=true', '--set', 'crds.enabled=false', ...KUBE_VERSION], { encoding: 'utf8' });
     expect(withCertManager).toContain('cert-manager.io/inject-ca-from: default/release-miniapps-operator-webhook');
     expect(withCertManager).not.toContain('kind: CustomResourceDefinition');
+    // The serving certificate comes from a CA of the release's own, not self-signed: its renewals keep the injected CA.
+    type CM = { kind: string; metadata: { name: string }; spec: { isCA?: boolean; secretName?: string; issuerRef?: { name: string }; ca?: { secretName: string }; selfSigned?: object } };
+    const cm = parseAllDocuments(withCertManager).map((d) => d.toJS() as CM | null).filter((o): o is CM => !!o && ['Issuer', 'Certificate'].includes(o.kind));
+    const serving = cm.find((o) => o.kind === 'Certificate' && o.metadata.name === 'release-miniapps-operator-webhook')!;
+    const issuer = cm.find((o) => o.kind === 'Issuer' && o.metadata.name === serving.spec.issuerRef!.name)!;
+    const caCert = cm.find((o) => o.kind === 'Certificate' && o.spec.secretName === issuer.spec.ca!.secretName)!;
+    expect(caCert.spec.isCA).toBe(true);
+    expect(cm.find((o) => o.kind === 'Issuer' && o.metadata.name === caCert.spec.issuerRef!.name)!.spec.selfSigned).toEqual({});
   });
 });
 
@@ -138,11 +146,13 @@ describe('the chart', () => {
 /** What `{{ ... }}` in rbac.yaml stands for, in the placeholders of chart-permissions.ts. */
 const PLACEHOLDERS: Record<string, string> = {
   $fullname: FULLNAME,
+  '$fullname | quote': JSON.stringify(FULLNAME),
   $namespace: '<namespace>',
   $namespaceAccess: NAMESPACE_ACCESS_ROLE,
   '$namespaceAccess | quote': JSON.stringify(NAMESPACE_ACCESS_ROLE),
   'include "miniapps-operator.serviceAccountName" .': '<serviceaccount>',
   '.Values.leaderElection.id | quote': JSON.stringify(LEASE_NAME),
+  'include "miniapps-operator.webhookCertSecret" . | quote': JSON.stringify(WEBHOOK_CERT_SECRET),
 };
 
 /**

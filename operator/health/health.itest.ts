@@ -6,7 +6,7 @@
 // Degraded (the controllers' Stalled condition). Then the operator's /metrics, after
 // that run, passes `promtool check metrics`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Membership, Organization, PlatformConfig } from '../api/index.ts';
+import type { ApiKey, Membership, Organization, PlatformConfig } from '../api/index.ts';
 import { Kinds } from '../controllers/shared.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
@@ -170,5 +170,12 @@ describe.skipIf(!kstatusBin || !lua || !promtool)('the operator\'s /metrics afte
       result = { status: e.status, output: `${e.stdout}${e.stderr}` };
     }
     expect(result).toEqual({ status: 0, output: '' });
+  });
+
+  it('gives the expiry of the ApiKey (ttl 720h) and of the webhook certificate the operator serves', async () => {
+    const bot = (await admin.get<ApiKey>(Kinds.ApiKey, 'bot', ns))!;
+    expect(await operator.metric('miniapps_apikey_expiration_timestamp_seconds', { apikey_namespace: ns, apikey_name: 'bot' })).toBe(Date.parse(bot.metadata.creationTimestamp!) / 1000 + 720 * 3600);
+    const expires = await operator.metric('miniapps_webhook_certificate_expiration_timestamp_seconds', { source: 'memory' });
+    expect(expires).toBeGreaterThan(Date.now() / 1000 + 89 * 86_400);
   });
 });

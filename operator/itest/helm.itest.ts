@@ -30,6 +30,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pino from 'pino';
 import { parseAllDocuments, parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, ROTATE_KEK_ANNOTATION, ROTATE_TOKEN_KEY_ANNOTATION } from '../api/constants.ts';
@@ -44,8 +45,12 @@ import { TENANT_ADMINISTRATORS_BINDING, TENANT_ADMINISTRATOR_ROLE } from '../dom
 import { RBAC_GROUP } from '../domain/rbac-types.ts';
 import type { PolicyRule } from '../domain/rbac-types.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';
+import { systemClock } from '../runtime/clock.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
+import { loadClusterAccess } from '../runtime/kube/kubeconfig.ts';
+import type { ClusterAccess } from '../runtime/kube/kubeconfig.ts';
 import { Resources } from '../runtime/kube/resource.ts';
+import { SecretStore, ServingCertificates, injectCaBundle } from '../servers/serving-cert.ts';
 import { readKey, serviceAccountToken, verifyKey } from '../testenv/apikeys.ts';
 import { deleteOrganizationsAndWait } from '../testenv/clients.ts';
 import { tokenWebhookOperatorArgs } from '../testenv/controlplane.ts';
@@ -203,29 +208,64 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     for (const o of installed) if (!(await getJson(`${resourceOf(o)}/${o.metadata.name}`, ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : [])))) missing.push(`${o.kind} ${o.metadata.name}`);
     expect(missing).toEqual([]);
 
-    // The webhook's CA is the one of its serving certificate's Secret.
-    const secret = await getJson<{ data: Record<string, string> }>('secret', `${fullname}-webhook-tls`, '-n', ns);
-    const vwc = await getJson<{ webhooks: { clientConfig: { caBundle: string; service: { name: string; namespace: string; port: number } } }[] }>('validatingwebhookconfiguration', fullname);
-    expect(vwc!.webhooks[0]!.clientConfig.caBundle).toBe(secret!.data['ca.crt']);
+    // The webhook's certificate is the operator's to generate: an empty Secret, a webhook configuration without a caBundle.
+    const secret = await getJson<{ data?: Record<string, string> }>('secret', `${fullname}-webhook-cert`, '-n', ns);
+    expect(secret!.data).toBeUndefined();
+    const vwc = await getJson<{ webhooks: { clientConfig: { caBundle?: string; service: { name: string; namespace: string; port: number } } }[] }>('validatingwebhookconfiguration', fullname);
+    expect(vwc!.webhooks[0]!.clientConfig.caBundle).toBeUndefined();
     expect(vwc!.webhooks[0]!.clientConfig.service).toMatchObject({ name: fullname, namespace: ns, port: 443 });
     const svc = await getJson<{ spec: { ports: { name: string; port: number }[] } }>('service', fullname, '-n', ns);
     expect(svc!.spec.ports.map((p) => [p.name, p.port])).toEqual([['webhook', 443], ['metrics', 8080], ['acceptance', 8081]]);
   });
 
-  it('helm upgrade changes what it says and keeps the generated webhook certificate; webhook.enabled=false removes the webhook configuration', async () => {
-    const caBefore = (await getJson<{ data: Record<string, string> }>('secret', `${fullname}-webhook-tls`, '-n', ns))!.data['ca.crt'];
+  it('helm upgrade changes what it says and keeps the webhook certificate the operator generated; webhook.enabled=false removes the webhook configuration', async () => {
+    // What the operator's leader does at its first start, with the chart's flags and as the chart's ServiceAccount (RBAC: its Secrets, get and patch of this one webhook configuration).
+    const args = (await getJson<{ spec: { template: { spec: { containers: { args: string[] }[] } } } }>('deployment', fullname, '-n', ns))!.spec.template.spec.containers[0]!.args;
+    expect(args).toEqual(expect.arrayContaining(['--webhook-cert-rotate=true', `--webhook-configuration=${fullname}`, `--webhook-host=${fullname}.${ns}.svc`, `--webhook-cert-secret=$(POD_NAMESPACE)/${fullname}-webhook-cert`]));
+    // With a token of the chart's ServiceAccount (not impersonation: the audit log below counts what its own requests used).
+    const access = loadClusterAccess({ path: testKubeconfig() });
+    const saToken = await serviceAccountToken(admin, ns, fullname, 600);
+    const asChart = new KubeClient(
+      Object.defineProperties(Object.create(access) as ClusterAccess, {
+        cert: { value: undefined },
+        key: { value: undefined },
+        impersonate: { value: undefined },
+        headers: { value: async () => ({ authorization: `Bearer ${saToken}` }) },
+      }),
+      { fieldManager: 'miniapps-operator' },
+    );
+    const policy = { certDurationMs: 2160 * 3_600_000, renewBeforeMs: 720 * 3_600_000, caDurationMs: 87600 * 3_600_000, dnsNames: [`${fullname}.${ns}.svc`, `${fullname}.${ns}.svc.cluster.local`], ipAddresses: [] };
+    const certs = new ServingCertificates({
+      store: new SecretStore(asChart, { namespace: ns, name: `${fullname}-webhook-cert` }),
+      log: pino({ level: 'silent' }),
+      clock: systemClock,
+      checkIntervalMs: 60_000,
+      rotation: { policy, mayRotate: () => true, publish: (caPEM) => injectCaBundle(asChart, fullname, caPEM) },
+    });
+    const served = await certs.load();
+    await asChart.close();
+    const readBoth = async () => ({
+      secret: (await getJson<{ data: Record<string, string> }>('secret', `${fullname}-webhook-cert`, '-n', ns))!.data,
+      caBundle: (await getJson<{ webhooks: { clientConfig: { caBundle?: string } }[] }>('validatingwebhookconfiguration', fullname))!.webhooks[0]!.clientConfig.caBundle,
+    });
+    const before = await readBoth();
+    expect(Object.keys(before.secret).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+    expect(before.caBundle).toBe(before.secret['ca.crt']);
+    expect(Buffer.from(before.secret['tls.crt']!, 'base64').toString('utf8')).toBe(served.certPEM);
+
     helm('upgrade', release, CHART, '--namespace', ns, '--reuse-values', '--set', 'replicaCount=2', '--set', 'logLevel=debug');
     const deployment = await getJson<{ spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } }>('deployment', fullname, '-n', ns);
     expect(deployment!.spec.replicas).toBe(2);
     // Two replicas: a PodDisruptionBudget keeps one through a drain.
     expect((await getJson<{ spec: { minAvailable: number } }>('poddisruptionbudget', fullname, '-n', ns))?.spec.minAvailable).toBe(1);
     expect(deployment!.spec.template.spec.containers[0]!.args).toContain('--log-level=debug');
-    expect((await getJson<{ data: Record<string, string> }>('secret', `${fullname}-webhook-tls`, '-n', ns))!.data['ca.crt']).toBe(caBefore);
+    // Nothing of the certificate is in the chart's manifests: the upgrade leaves the operator's Secret data and caBundle as they were.
+    expect(await readBoth()).toEqual(before);
 
     // Out of cluster the API server cannot reach the webhook's Service (no pod, no proxy): off, for the flows below.
     helm('upgrade', release, CHART, '--namespace', ns, '--reuse-values', '--set', 'webhook.enabled=false');
     expect(await getJson('validatingwebhookconfiguration', fullname)).toBeUndefined();
-    expect(await getJson('secret', `${fullname}-webhook-tls`, '-n', ns)).toBeUndefined();
+    expect(await getJson('secret', `${fullname}-webhook-cert`, '-n', ns)).toBeUndefined();
   });
 
   it("the operator, as the chart's ServiceAccount through the in-cluster path, runs a flow of every controller and API to Ready, and no request is forbidden", async () => {

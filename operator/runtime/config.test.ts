@@ -43,6 +43,11 @@ describe('loadConfig', () => {
     expect(loadConfig([], { MINIAPPS_KUBE_API_QPS: '0' }).kubeApiQps).toBe(0);
   });
 
+  it('reads the webhook certificate every minute; generated ones last 90 days, renewed 30 days ahead, of a 10-year CA; rotation is asked for', () => {
+    expect(loadConfig([], {})).toMatchObject({ webhookCertCheckIntervalMs: 60_000, webhookCertDurationMs: 2160 * 3_600_000, webhookCertRenewBeforeMs: 720 * 3_600_000, webhookCaDurationMs: 87600 * 3_600_000, webhookCertRotate: false });
+    expect(loadConfig(['--webhook-cert-rotate', '--webhook-cert-secret=ns/s', '--webhook-register=false', '--webhook-configuration=mo'], {})).toMatchObject({ webhookCertRotate: true, webhookConfiguration: 'mo' });
+  });
+
   it('takes flags over environment', () => {
     const cfg = loadConfig(['--concurrency=3', '--leader-elect=false'], { MINIAPPS_CONCURRENCY: '9' });
     expect(cfg.concurrency).toBe(3);
@@ -61,6 +66,11 @@ describe('loadConfig', () => {
     [[], { MINIAPPS_KUBE_API_QPS: '-1' }, /--kube-api-qps \(MINIAPPS_KUBE_API_QPS\) must be a number of at least 0/],
     [['--kube-api-burst=0'], {}, /--kube-api-burst \(MINIAPPS_KUBE_API_BURST\) must be a whole number of at least 1/],
     [['--invitation-resend-limit=0'], {}, /--invitation-resend-limit \(MINIAPPS_INVITATION_RESEND_LIMIT\) must be a whole number of at least 1/],
+    [['--webhook-cert-rotate'], {}, /--webhook-cert-rotate \(MINIAPPS_WEBHOOK_CERT_ROTATE\) needs --webhook-cert-secret/],
+    [['--webhook-cert-rotate', '--webhook-cert-secret=ns/s', '--webhook-cert-dir=/tmp/x'], {}, /cannot be used with --webhook-cert-dir/],
+    [['--webhook-cert-rotate', '--webhook-cert-secret=ns/s', '--webhook-register=false'], {}, /needs --webhook-configuration/],
+    [['--webhook-cert-renew-before=2160h'], {}, /--webhook-cert-renew-before \(MINIAPPS_WEBHOOK_CERT_RENEW_BEFORE\) must be shorter than --webhook-cert-duration/],
+    [['--webhook-cert-duration=30s', '--webhook-cert-renew-before=10s', '--webhook-ca-duration=60s'], {}, /--webhook-ca-duration \(MINIAPPS_WEBHOOK_CA_DURATION\) must be at least 3 × --webhook-cert-duration/],
   ])('refuses %j %j with a message naming the setting', (argv, env, message) => {
     expect(() => loadConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadConfig(argv, env)).toThrow(message);

@@ -34,8 +34,14 @@ export const SETTINGS = {
   namespace: { flag: 'namespace', env: 'MINIAPPS_NAMESPACE', kind: 'dns1123', help: "The operator's own namespace (its Lease and Secrets).", default: (e) => ownNamespace(e) ?? 'miniapps-system' },
   httpBindAddress: { flag: 'http-bind-address', env: 'MINIAPPS_HTTP_BIND_ADDRESS', kind: 'address', help: 'Listener for /metrics, /healthz and /readyz.', default: () => ':8080' },
   webhookBindAddress: { flag: 'webhook-bind-address', env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS', kind: 'address', help: 'TLS listener for the validating webhook; "0" disables the webhook.', default: () => ':9443' },
-  webhookCertDir: { flag: 'webhook-cert-dir', env: 'MINIAPPS_WEBHOOK_CERT_DIR', kind: 'string', help: 'Directory with tls.crt and tls.key (and ca.crt) of the serving certificate, e.g. the one a local control plane started its authentication webhook with; default: --webhook-cert-secret, else generate one.' },
-  webhookCertSecret: { flag: 'webhook-cert-secret', env: 'MINIAPPS_WEBHOOK_CERT_SECRET', kind: 'namespacedName', help: 'namespace/name of a kubernetes.io/tls Secret with the serving certificate (and ca.crt); default: generate one.' },
+  webhookCertDir: { flag: 'webhook-cert-dir', env: 'MINIAPPS_WEBHOOK_CERT_DIR', kind: 'string', help: 'Directory with tls.crt and tls.key (and ca.crt) of the serving certificate, e.g. the one a local control plane started its authentication webhook with, or a mounted Secret; read again every --webhook-cert-check-interval. Default: --webhook-cert-secret, else generate one.' },
+  webhookCertSecret: { flag: 'webhook-cert-secret', env: 'MINIAPPS_WEBHOOK_CERT_SECRET', kind: 'namespacedName', help: 'namespace/name of a Secret with tls.crt and tls.key (and ca.crt) of the serving certificate, e.g. the one cert-manager renews; read again every --webhook-cert-check-interval. With --webhook-cert-rotate the operator fills and rotates it. Default: generate one in memory.' },
+  webhookCertRotate: { flag: 'webhook-cert-rotate', env: 'MINIAPPS_WEBHOOK_CERT_ROTATE', kind: 'boolean', help: 'Generated mode for --webhook-cert-secret: the operator keeps a CA (ca.crt, ca.key) and a serving certificate (tls.crt, tls.key) in that Secret, renews the certificate --webhook-cert-renew-before ahead of its expiry and the CA a third of its lifetime ahead, with both CAs trusted across the change, and writes the CA bundle into --webhook-configuration (or its own registration). Only the leader rotates. The Helm chart sets it unless cert-manager or your own CA provides the certificate. Without --webhook-cert-secret and --webhook-cert-dir the certificate is generated in memory and rotated the same way.', default: () => 'false' },
+  webhookConfiguration: { flag: 'webhook-configuration', env: 'MINIAPPS_WEBHOOK_CONFIGURATION', kind: 'string', help: 'The ValidatingWebhookConfiguration whose caBundle --webhook-cert-rotate keeps current (the chart\'s); default: the registration the operator makes itself (--webhook-register).' },
+  webhookCertDuration: { flag: 'webhook-cert-duration', env: 'MINIAPPS_WEBHOOK_CERT_DURATION', kind: 'duration', help: 'Lifetime of a generated serving certificate (as cert-manager\'s duration).', default: () => '2160h', min: 1000 },
+  webhookCertRenewBefore: { flag: 'webhook-cert-renew-before', env: 'MINIAPPS_WEBHOOK_CERT_RENEW_BEFORE', kind: 'duration', help: 'How long before its expiry a generated serving certificate is replaced (as cert-manager\'s renewBefore); below --webhook-cert-duration.', default: () => '720h', min: 1000 },
+  webhookCaDuration: { flag: 'webhook-ca-duration', env: 'MINIAPPS_WEBHOOK_CA_DURATION', kind: 'duration', help: 'Lifetime of the generated CA; it is replaced a third of it ahead of its expiry, which must leave room for a whole serving certificate (at least 3 × --webhook-cert-duration).', default: () => '87600h', min: 3000 },
+  webhookCertCheckInterval: { flag: 'webhook-cert-check-interval', env: 'MINIAPPS_WEBHOOK_CERT_CHECK_INTERVAL', kind: 'duration', help: 'How often the serving certificate is read again (a renewed one is served from then on, without a restart) and, generated, checked for rotation.', default: () => '1m', min: 100 },
   webhookRegister: { flag: 'webhook-register', env: 'MINIAPPS_WEBHOOK_REGISTER', kind: 'boolean', help: 'Register the ValidatingWebhookConfiguration (with the CA bundle) itself; default: true out of cluster, false in cluster (the Helm chart installs it).', default: (e) => String(!inCluster(e)) },
   webhookHost: { flag: 'webhook-host', env: 'MINIAPPS_WEBHOOK_HOST', kind: 'string', help: 'Host the API server calls the webhook on, when the operator registers it.', default: () => '127.0.0.1' },
   installAdmissionPolicies: { flag: 'install-admission-policies', env: 'MINIAPPS_INSTALL_ADMISSION_POLICIES', kind: 'boolean', help: "Install the ValidatingAdmissionPolicies (who may change what, enforced by the API server even while the operator is down) itself; default: true out of cluster, false in cluster (the Helm chart installs them).", default: (e) => String(!inCluster(e)) },
@@ -78,6 +84,12 @@ export type Config = {
   webhookBindAddress?: { host: string; port: number };
   webhookCertDir?: string;
   webhookCertSecret?: { namespace: string; name: string };
+  webhookCertRotate: boolean;
+  webhookConfiguration?: string;
+  webhookCertDurationMs: number;
+  webhookCertRenewBeforeMs: number;
+  webhookCaDurationMs: number;
+  webhookCertCheckIntervalMs: number;
   webhookRegister: boolean;
   webhookHost: string;
   installAdmissionPolicies: boolean;
@@ -186,7 +198,7 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
   }
 }
 
-const camel = (k: string) => k.replace(/Duration$|Deadline$|Period$|Timeout$|Interval$/, (x) => `${x}Ms`);
+const camel = (k: string) => k.replace(/Duration$|Deadline$|Period$|Timeout$|Interval$|RenewBefore$/, (x) => `${x}Ms`);
 
 /**
  * Reads the configuration from flags, then environment, then defaults, and validates
@@ -217,6 +229,23 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) throw new ConfigError('Invalid configuration: --retry-period must be shorter than --renew-deadline');
   if (!cfg.serviceAccount !== !cfg.namespaceAccessRole) {
     throw new ConfigError('Invalid configuration: --service-account (MINIAPPS_SERVICE_ACCOUNT) and --namespace-access-role (MINIAPPS_NAMESPACE_ACCESS_ROLE) go together: set both or neither');
+  }
+  if (cfg.webhookCertRotate && !cfg.webhookCertSecret) {
+    throw new ConfigError('Invalid configuration: --webhook-cert-rotate (MINIAPPS_WEBHOOK_CERT_ROTATE) needs --webhook-cert-secret, the Secret it keeps the CA and certificate in');
+  }
+  if (cfg.webhookCertRotate && cfg.webhookCertDir) {
+    throw new ConfigError('Invalid configuration: --webhook-cert-rotate (MINIAPPS_WEBHOOK_CERT_ROTATE) cannot be used with --webhook-cert-dir: a directory is read, never written');
+  }
+  if (cfg.webhookCertRotate && !cfg.webhookRegister && !cfg.webhookConfiguration) {
+    throw new ConfigError('Invalid configuration: --webhook-cert-rotate (MINIAPPS_WEBHOOK_CERT_ROTATE) needs --webhook-configuration, the ValidatingWebhookConfiguration whose caBundle it keeps current, when --webhook-register is false');
+  }
+  if (cfg.webhookCertRenewBeforeMs >= cfg.webhookCertDurationMs) {
+    throw new ConfigError('Invalid configuration: --webhook-cert-renew-before (MINIAPPS_WEBHOOK_CERT_RENEW_BEFORE) must be shorter than --webhook-cert-duration (MINIAPPS_WEBHOOK_CERT_DURATION)');
+  }
+  if (cfg.webhookCaDurationMs < 3 * cfg.webhookCertDurationMs) {
+    throw new ConfigError(
+      'Invalid configuration: --webhook-ca-duration (MINIAPPS_WEBHOOK_CA_DURATION) must be at least 3 × --webhook-cert-duration (MINIAPPS_WEBHOOK_CERT_DURATION): the CA is replaced a third of its lifetime ahead of its expiry, and a certificate it signed just before must not outlive it',
+    );
   }
   if (cfg.smtpPort > 65535) throw new ConfigError(`Invalid configuration: --smtp-port (MINIAPPS_SMTP_PORT) must be at most 65535, got ${cfg.smtpPort}`);
   if (cfg.smtpCredentialsSecret && cfg.smtpSecurity === 'none') {

@@ -34,6 +34,16 @@ export class OperatorMetrics {
   readonly kubeRateLimiterWait: Histogram;
   readonly catalogWrites: Counter<'kind'>;
   readonly invitationEmails: Counter<'result' | 'reason'>;
+  readonly webhookCertExpiration: Gauge<'source'>;
+  readonly webhookCertRenewal: Gauge<'source'>;
+  readonly apiKeyExpiration: Gauge<'apikey_namespace' | 'apikey_name'>;
+  readonly apiKeyRenewal: Gauge<'apikey_namespace' | 'apikey_name'>;
+  /**
+   * The API keys' expiry and rotation times, read from the ApiKey cache when scraped (the
+   * apikey module sets it): one series per active ApiKey that expires or rotates, none for
+   * the others, never a key or its id in a label.
+   */
+  apiKeyTimes?: () => Iterable<{ namespace: string; name: string; expiresAt?: number; rotatesAt?: number }>;
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -73,6 +83,41 @@ export class OperatorMetrics {
       labelNames: ['result', 'reason'],
       registers,
     });
+    // As cert-manager's certmanager_certificate_expiration_timestamp_seconds and
+    // certmanager_certificate_renewal_timestamp_seconds: Unix times, alerts compare with time().
+    // Labelled by where the certificate comes from (secret, directory, memory): a label-less
+    // gauge would read 0 (long expired) in a process without a webhook.
+    this.webhookCertExpiration = new prom.Gauge({ name: 'miniapps_webhook_certificate_expiration_timestamp_seconds', help: 'When the serving certificate this process presents on the webhook listener expires (Unix time), by its source (secret, directory, memory).', labelNames: ['source'], registers });
+    this.webhookCertRenewal = new prom.Gauge({
+      name: 'miniapps_webhook_certificate_renewal_timestamp_seconds',
+      help: 'When the operator renews the webhook serving certificate it generated (--webhook-cert-rotate, or in memory): its expiry less --webhook-cert-renew-before (Unix time), by its source. Absent when cert-manager or you provide the certificate.',
+      labelNames: ['source'],
+      registers,
+    });
+    // One series per key with that time, set from the cache at each scrape.
+    const keyGauge = (name: string, help: string, time: 'expiresAt' | 'rotatesAt') => {
+      const read = () => this.apiKeyTimes?.() ?? [];
+      return new prom.Gauge({
+        name,
+        help,
+        labelNames: ['apikey_namespace', 'apikey_name'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const k of read()) if (k[time] !== undefined) this.set({ apikey_namespace: k.namespace, apikey_name: k.name }, k[time] / 1000);
+        },
+      });
+    };
+    this.apiKeyExpiration = keyGauge(
+      'miniapps_apikey_expiration_timestamp_seconds',
+      "When an active API key expires (spec.expiresAt or spec.ttl; rotation does not extend it), by the ApiKey's namespace and name (apikey_namespace, apikey_name: the target's own namespace label stays the operator's) (Unix time). Keys that never expire have no series.",
+      'expiresAt',
+    );
+    this.apiKeyRenewal = keyGauge(
+      'miniapps_apikey_renewal_timestamp_seconds',
+      "When the current key of an active API key with spec.rotation is due to be replaced, by the ApiKey's namespace and name (Unix time); past due means its rotation fails.",
+      'rotatesAt',
+    );
     if (opts.processMetrics !== false) processMetrics(this.registry);
   }
 

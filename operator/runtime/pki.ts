@@ -37,6 +37,8 @@ export interface IssueCertificateOptions {
   ipAddresses?: string[];
   usages: CertificateUsage;
   validityDays: number;
+  /** The issuance time (default: now); notBefore is 5 minutes before it. */
+  now?: Date;
 }
 
 const RSA_BITS = 2048;
@@ -172,9 +174,9 @@ function publicKeyInfo(publicKeyPEM: string): { spki: Buffer; keyId: Buffer } {
   return { spki, keyId: createHash('sha1').update(bitString.subarray(1)).digest() };
 }
 
-function validity(days: number): Buffer {
+function validity(days: number, at: Date = new Date()): Buffer {
   if (!(days > 0)) throw new Error(`validityDays must be positive, got ${days}`);
-  const now = Date.now();
+  const now = at.getTime();
   // Backdated a little to tolerate clock skew between processes and machines.
   return der.sequence(der.time(new Date(now - 5 * 60 * 1000)), der.time(new Date(now + days * 24 * 60 * 60 * 1000)));
 }
@@ -185,21 +187,21 @@ function signed(tbs: Buffer, issuerKeyPEM: string): string {
   return `-----BEGIN CERTIFICATE-----\n${certDER.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
 }
 
-function tbsCertificate(opts: { issuer: Buffer; subject: Buffer; days: number; spki: Buffer; extensions: Buffer[] }): Buffer {
+function tbsCertificate(opts: { issuer: Buffer; subject: Buffer; days: number; now?: Date; spki: Buffer; extensions: Buffer[] }): Buffer {
   return der.sequence(
     der.explicit(0, der.integer(Buffer.from([2]))), // v3
     der.integer(Buffer.from(serialNumber(), 'hex')),
     SIGNATURE_ALGORITHM,
     opts.issuer,
-    validity(opts.days),
+    validity(opts.days, opts.now),
     opts.subject,
     opts.spki,
     der.explicit(3, der.sequence(...opts.extensions)),
   );
 }
 
-/** A self-signed CA certificate (10 years) and its key. */
-export function createCA(commonName: string, validityDays = 3650): CertificateAuthority {
+/** A self-signed CA certificate (10 years) and its key; `now`: the issuance time (default: now). */
+export function createCA(commonName: string, validityDays = 3650, now?: Date): CertificateAuthority {
   const keys = rsaKeyPair();
   const { spki, keyId } = publicKeyInfo(keys.publicKeyPEM);
   const subject = name(commonName);
@@ -207,6 +209,7 @@ export function createCA(commonName: string, validityDays = 3650): CertificateAu
     issuer: subject,
     subject,
     days: validityDays,
+    now,
     spki,
     extensions: [
       extension(OID.basicConstraints, true, der.sequence(der.boolean(true))),
@@ -234,6 +237,7 @@ export function issueCertificate(opts: IssueCertificateOptions): IssuedCertifica
     issuer,
     subject: name(opts.commonName, opts.organizations),
     days: opts.validityDays,
+    now: opts.now,
     spki,
     extensions: [
       extension(OID.basicConstraints, true, der.sequence()),

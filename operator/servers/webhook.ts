@@ -24,6 +24,8 @@ export type Validator = (req: AdmissionRequest) => string | undefined | Promise<
 
 export const WEBHOOK_PATH = '/validate';
 
+const MIN_TLS = 'TLSv1.2';
+
 /** A handler of one path on the TLS listener. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -59,11 +61,19 @@ export class WebhookServer {
           (err: unknown) => res.writeHead(400, { 'content-type': 'text/plain' }).end(errorMessage(err)),
         );
     });
-    this.server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
+    this.server = createServer({ cert: tls.cert, key: tls.key, minVersion: MIN_TLS }, (req, res) => {
       const handler = this.routes.get((req.url ?? '/').split('?')[0]!);
       if (handler) handler(req, res);
       else res.writeHead(404).end();
     });
+  }
+
+  /**
+   * Serves `tls` from the next handshake on (a renewed certificate): connections already
+   * open finish on the one they started with, none is dropped.
+   */
+  setCertificate(tls: { cert: string; key: string }): void {
+    this.server.setSecureContext({ cert: tls.cert, key: tls.key, minVersion: MIN_TLS });
   }
 
   /** Adds a route (before start); a path has one handler. */

@@ -72,7 +72,12 @@ helm.sh/chart: {{ include "miniapps-operator.chart" . }}
 
 {{/* Name of the webhook's serving-certificate Secret. */}}
 {{- define "miniapps-operator.webhookCertSecret" -}}
-{{- default (include "miniapps-operator.suffixed" (list . "webhook-tls")) .Values.webhook.certSecretName }}
+{{- default (include "miniapps-operator.suffixed" (list . (ternary "webhook-tls" "webhook-cert" (or .Values.webhook.certManager.enabled (not (empty .Values.webhook.caBundle)))))) .Values.webhook.certSecretName }}
+{{- end }}
+
+{{/* Whether the operator generates and rotates the webhook's certificate (neither cert-manager nor a CA of yours). */}}
+{{- define "miniapps-operator.webhookGenerated" -}}
+{{- if and (not .Values.webhook.certManager.enabled) (empty .Values.webhook.caBundle) }}true{{ end }}
 {{- end }}
 
 {{/* Name of the cert-manager Certificate of the webhook. */}}

@@ -13,6 +13,7 @@ import { Kinds } from '../shared.ts';
 import { ApiKeyReconciler } from './controller.ts';
 import { generateKey } from './key.ts';
 import type { GeneratedKey } from './key.ts';
+import { keyTimes } from './logic.ts';
 import { KeyVerifier } from './verify.ts';
 
 const NS = 'org-acme';
@@ -230,5 +231,30 @@ describe('KeyVerifier', () => {
     expect(verifier.verify(generateKey().token)).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
     caches.cache(Caches.apiKeys).remove(`${NS}/ci`);
     expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
+  });
+});
+
+describe('the expiry gauges of API keys (keyTimes)', () => {
+  const at = new Date('2026-03-01T00:00:00Z');
+  const key = (spec: Partial<ApiKey['spec']>, status: ApiKey['status'] = { phase: 'Active', keyId: 'k', createdAt: '2026-02-20T00:00:00Z' }): ApiKey => ({
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'ApiKey',
+    metadata: { name: 'ci', namespace: NS, creationTimestamp: '2026-02-01T00:00:00Z' },
+    spec: { owner: 'dev@acme.example', ...spec } as ApiKey['spec'],
+    status,
+  });
+
+  it('gives an active key its expiry (spec.expiresAt or creation plus spec.ttl) and its next rotation', () => {
+    expect(keyTimes(key({ expiresAt: '2026-04-01T00:00:00Z' }), at)).toEqual({ expiresAt: Date.parse('2026-04-01T00:00:00Z'), rotatesAt: undefined });
+    expect(keyTimes(key({ ttl: '720h' }), at)).toEqual({ expiresAt: Date.parse('2026-03-03T00:00:00Z'), rotatesAt: undefined });
+    expect(keyTimes(key({ rotation: { period: '240h' } }), at)).toEqual({ expiresAt: undefined, rotatesAt: Date.parse('2026-03-02T00:00:00Z') });
+  });
+
+  it('gives nothing for a key that never expires nor rotates, is not Active, is past its expiry, and no rotation due after the expiry', () => {
+    expect(keyTimes(key({}), at)).toBeUndefined();
+    expect(keyTimes(key({ expiresAt: '2026-04-01T00:00:00Z' }, { phase: 'Disabled', keyId: 'k', createdAt: '2026-02-20T00:00:00Z' }), at)).toBeUndefined();
+    expect(keyTimes(key({ expiresAt: '2026-04-01T00:00:00Z', revoked: true }), at)).toBeUndefined();
+    expect(keyTimes(key({ expiresAt: '2026-02-28T00:00:00Z' }), at)).toBeUndefined();
+    expect(keyTimes(key({ expiresAt: '2026-03-01T12:00:00Z', rotation: { period: '240h' } }), at)).toEqual({ expiresAt: Date.parse('2026-03-01T12:00:00Z'), rotatesAt: undefined });
   });
 });

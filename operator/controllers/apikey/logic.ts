@@ -325,3 +325,19 @@ export function keyAccess(k: ApiKey, secretNames: string[], settings: { userPref
     },
   };
 }
+
+/**
+ * What the expiry gauges say of an ApiKey (epoch ms): when it expires and when its current
+ * key is due to be replaced, for an Active key only (a revoked, expired or disabled key
+ * neither expires again nor rotates; its status says why). Rotation replaces the key, not
+ * the ApiKey's expiry.
+ */
+export function keyTimes(k: ApiKey, now: Date): { expiresAt?: number; rotatesAt?: number } | undefined {
+  if (k.status?.phase !== 'Active' || k.spec.revoked || k.metadata.deletionTimestamp) return undefined;
+  const expiresAt = expiryOf(k)?.getTime();
+  if (expiresAt !== undefined && expiresAt <= now.getTime()) return undefined;
+  const rotatesAt = rotationDue(k)?.getTime();
+  if (expiresAt === undefined && rotatesAt === undefined) return undefined;
+  // A rotation due after the expiry never happens: the key ends first.
+  return { expiresAt, rotatesAt: rotatesAt !== undefined && (expiresAt === undefined || rotatesAt < expiresAt) ? rotatesAt : undefined };
+}

@@ -9,6 +9,7 @@ import { MANAGED_BY } from '../shared.ts';
 import type { ModuleParts, OperatorModule } from '../module.ts';
 import { apiKeyValidator } from './admission.ts';
 import { apiKeyController } from './controller.ts';
+import { keyTimes } from './logic.ts';
 import { AUTHENTICATE_PATH, CallerAuthenticator, VERIFY_PATH, VerifyServer, tokenReviewHandler, verifyHandler } from './endpoints.ts';
 import { KeyVerifier } from './verify.ts';
 
@@ -36,8 +37,17 @@ export const apiKeyModule: OperatorModule = {
   name: 'apikey',
   caches: [Caches.apiKeys, Caches.memberships, Caches.organizations, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
   admits: ['ApiKey'],
-  async setup({ deps, config, client }): Promise<ModuleParts> {
+  async setup({ deps, config, client, metrics }): Promise<ModuleParts> {
     const log = deps.log.child({ module: 'apikey' });
+    // The expiry gauges, read from the cache at each scrape: nothing to keep in step, no series left behind.
+    const keys = deps.caches.cache(Caches.apiKeys);
+    metrics.apiKeyTimes = function* () {
+      const now = deps.clock.now();
+      for (const k of keys.list()) {
+        const t = keyTimes(k, now);
+        if (t) yield { namespace: k.metadata.namespace!, name: k.metadata.name, ...t };
+      }
+    };
     const verifier = new KeyVerifier(deps.caches.cache(Caches.apiKeys), deps.domain, deps.clock, deps.operatorNamespace);
     const callers = new CallerAuthenticator(new KubeAuthority(client, { cacheTtlMs: 0 }), { clock: deps.clock });
     const verify = verifyHandler({ verifier, callers, limits: { perCaller: { perMinute: config.verifyRateLimit, burst: config.verifyRateBurst } }, log, clock: deps.clock });
