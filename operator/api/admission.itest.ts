@@ -16,6 +16,7 @@ import { deleteOrganization, testClient } from '../testenv/clients.ts';
 import { REPO_ROOT } from '../testenv/controlplane.ts';
 import { eventually, kubectl, uniqueName } from '../testenv/index.ts';
 import { ALL_KINDS, API_VERSION, GROUP, VERSION } from './index.ts';
+import { PolicyNames, admissionPolicies } from './policies.ts';
 
 type KindName = keyof typeof Kinds;
 type Json = Record<string, unknown>;
@@ -29,7 +30,11 @@ interface Schema {
 }
 
 let client: KubeClient;
-/** A namespace for the namespaced kinds; nothing in it belongs to an Organization or Tenant. */
+/**
+ * A namespace for the namespaced kinds; no Organization or Tenant claims it. It carries the
+ * tenant label, so that the API server's admission policy lets Subscriptions, UserGroups and
+ * Users be created in it (the policy is installed once an operator has run on the cluster).
+ */
 const ns = uniqueName('admission');
 
 let createdPlatformConfig = false;
@@ -37,7 +42,7 @@ let createdPlatformConfig = false;
 beforeAll(async () => {
   client = testClient();
   await installRaw();
-  await client.create(Resources.Namespace, { metadata: { name: ns } });
+  await client.create(Resources.Namespace, { metadata: { name: ns, labels: { [`${GROUP}/tenant`]: ns } } });
   // The ApiKey admission policy reads the PlatformConfig (userPrefix), and refuses ApiKeys without it.
   if (!(await client.get(Kinds.PlatformConfig, 'default'))) {
     await client.create(Kinds.PlatformConfig, { metadata: { name: 'default' }, spec: {} });
@@ -342,5 +347,29 @@ describe('the API server accepts a minimal valid object of every kind', () => {
     const applied = await client.apply(Kinds[kind as KindName], obj, { dryRun: true });
     expect(applied.metadata.name).toBe(obj.metadata.name);
     expect(applied.kind).toBe(kind);
+  });
+});
+
+describe('the API server alone keeps the kinds of a tenant in a tenant\'s namespace (admission policy, no operator)', () => {
+  const plain = `${ns}-plain`;
+  const tenantPolicy = admissionPolicies('miniapps-system').filter((p) => p.metadata.name === PolicyNames.tenantNamespace);
+
+  beforeAll(async () => {
+    // The objects the operator (out of cluster) and the chart install; applied here by hand: no operator runs in this file.
+    for (const p of tenantPolicy) await client.apply(p.kind === 'ValidatingAdmissionPolicy' ? Resources.ValidatingAdmissionPolicy : Resources.ValidatingAdmissionPolicyBinding, p as unknown as AnyObject);
+    await client.create(Resources.Namespace, { metadata: { name: plain } });
+  });
+  afterAll(async () => {
+    await client?.delete(Resources.Namespace, plain);
+  });
+
+  it.each(['Subscription', 'UserGroup', 'User'] as const)('a %s outside a tenant namespace is refused with how to fix it, and accepted in one', async (kind) => {
+    const obj = (namespace: string) => ({ ...minimal[kind], metadata: { name: uniqueName(kind.toLowerCase()), namespace } });
+    // A new policy takes a moment to be in force.
+    const err = (await eventually(async () => dryRunCreate(Kinds[kind], obj(plain)).then(() => false, (e: unknown) => (e instanceof ApiError ? e : false)), { describe: `the ${kind} refused` })) as ApiError;
+    expect(err.status, err.message).toBe(422);
+    expect(err.message).toContain(`${kind} `);
+    expect(err.message).toContain(`must be created in the namespace of a Tenant, and namespace ${plain} is not one (it has no label miniapps.dev/tenant): create it in the namespace of its Tenant`);
+    expect((await dryRunCreate(Kinds[kind], obj(ns))).metadata.namespace).toBe(ns);
   });
 });

@@ -85,6 +85,7 @@ export const PolicyNames = {
   invitedBy: `${GROUP}-membership-invited-by`,
   confirmDelete: (kind: 'Organization' | 'MiniApp') => `${GROUP}-${kind.toLowerCase()}-confirm-delete`,
   apiKeyOwner: `${GROUP}-apikey-owner`,
+  tenantNamespace: `${GROUP}-tenant-namespace`,
   operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
   namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
 } as const;
@@ -224,6 +225,34 @@ function apiKeyOwnerPolicy(): PolicyObject[] {
 }
 
 /**
+ * Subscriptions, UserGroups and Users belong in a tenant's namespace (api.md: "Kinds in a
+ * tenant's namespace"): the API server refuses to create one anywhere else, so a
+ * Subscription in an organization's namespace or a stray one is an error at `kubectl
+ * apply`, not a Stalled condition found later. A tenant's namespace is one labelled
+ * `miniapps.dev/tenant` (the operator labels the namespace it creates or adopts for a
+ * Tenant). Labelling namespaces is a cluster administrator's power (namespaces are
+ * cluster-scoped; no role of the role table grants it); a label put on by hand lets the
+ * object in, but the controllers still act only for a Tenant whose status names the
+ * namespace, and report the object NotInTenant otherwise.
+ */
+function tenantNamespacePolicy(): PolicyObject[] {
+  const label = lit(`${GROUP}/tenant`);
+  return policy(PolicyNames.tenantNamespace, {
+    resources: ['subscriptions', 'usergroups', 'users'],
+    operations: ['CREATE'],
+    validations: [
+      {
+        expression: `namespaceObject != null && namespaceObject.metadata.?labels[?${label}].orValue('') != ''`,
+        messageExpression:
+          `request.kind.kind + ' ' + object.metadata.name + ' must be created in the namespace of a Tenant, and namespace ' + request.namespace + ' is not one ' + ` +
+          `'(it has no label ${GROUP}/tenant): create it in the namespace of its Tenant (kubectl get tenants shows the NAMESPACE of each)'`,
+        reason: 'Invalid',
+      },
+    ],
+  });
+}
+
+/**
  * The operator's own namespace holds its Lease and its keys: no Organization or Tenant
  * may name it. (`default` and `kube-*` are refused by the CRDs' own rules.)
  */
@@ -290,6 +319,7 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...invitedByPolicy(),
     ...CONFIRMED_DELETIONS.flatMap(confirmDeletePolicy),
     ...apiKeyOwnerPolicy(),
+    ...tenantNamespacePolicy(),
     ...operatorNamespacePolicy(operatorNamespace),
     ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),
   ];

@@ -5,7 +5,7 @@
 // which must update exactly that group's users. The floor makes, from a plain client loop
 // with the same concurrency, the writes no controller can avoid for the users: each one's
 // create and one status write (computed by the same pure function).
-import { OrganizationConditions, TenantConditions } from '../api/constants.ts';
+import { GROUP, OrganizationConditions, TenantConditions } from '../api/constants.ts';
 import type { Organization, Subscription, Tenant, User, UserGroup } from '../api/index.ts';
 import { resolveUser } from '../controllers/user/logic.ts';
 import { Kinds } from '../controllers/shared.ts';
@@ -140,7 +140,8 @@ async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ s
   const groups = ctx.sizes.groups!;
   const ns = `t${ctx.runId}-floor`;
   const writer = new ObjectWriter(ctx.client);
-  await ctx.client.create(Resources.Namespace, { metadata: { name: ns, labels: labels(ctx, phase) } });
+  // Labelled as a tenant's namespace: the API server creates Users only in one (admission policy miniapps.dev-tenant-namespace).
+  await ctx.client.create(Resources.Namespace, { metadata: { name: ns, labels: { ...labels(ctx, phase), [`${GROUP}/tenant`]: ns } } });
   const groupObjects = new Map<string, UserGroup>(
     Array.from({ length: groups }, (_, g) => [groupName(g), { apiVersion: 'miniapps.dev/v1alpha1', kind: 'UserGroup', metadata: { name: groupName(g), namespace: ns }, spec: { roles: expectedRoles(g), landingPage: { url: `/g${g}`, rank: 1 + (g % 3) } } } as UserGroup]),
   );
