@@ -48,6 +48,9 @@ const takenNs = `${id}-taken`;
 /** The default PlatformConfig's invitationTTL while this file changed it (undefined: not changed). */
 let ttlBefore: string | null | undefined;
 const strayNs = `${id}-stray`;
+const tenant = `${id}-tenant`;
+const conflictedTenant = `${id}-late-tenant`;
+const tenantNs = `tenant-${tenant}`;
 
 /** The objects read back, by what the operator made of them. */
 const seen: { converged: Obj[]; converging: Obj[]; stalled: Obj[] } = { converged: [], converging: [], stalled: [] };
@@ -62,6 +65,7 @@ afterAll(async () => {
   await admin.delete(Resources.Namespace, strayNs).catch(() => undefined);
   await admin.delete(Resources.Namespace, takenNs).catch(() => undefined);
   if (operator) {
+    for (const t of [tenant, conflictedTenant]) await admin.delete(Kinds.Tenant, t).catch(() => undefined);
     await deleteOrganizationsAndWait(admin, [org, conflicted]);
     expect((await operator.stop()).code).toBe(0);
   }
@@ -86,7 +90,20 @@ describe.skipIf(!kstatusBin || !lua)('health of objects the operator reconciled,
     seen.converged.push(await settled(Kinds.ApiKey, 'bot', ns, readyTrue, 'the ApiKey Ready'));
     seen.converged.push(await settled(Kinds.PlatformConfig, 'default', undefined, readyTrue, 'the PlatformConfig Ready'));
 
-    expect(seen.converged.map((o) => o.kind).sort()).toEqual(['ApiKey', 'Membership', 'MiniApp', 'MiniAppReview', 'Organization', 'PlatformConfig', 'SuperApp']);
+    // The solution side: a solution with an app, a tenant subscribed to it, the group that makes, a user in it.
+    await admin.create(Kinds.Solution, { metadata: { name: 'field', namespace: ns }, spec: { solutionId: 'field', version: '1.0.0', manifest: { userGroupsRequired: [{ name: 'field executive', roles: ['role:finder:viewer'] }] } } });
+    await admin.create(Kinds.AppManifest, { metadata: { name: 'finder', namespace: ns }, spec: { appId: 'finder', listingId: 'finder', rolesRequired: ['platform:role:finder:viewer'] } });
+    await admin.create(Kinds.Tenant, { metadata: { name: tenant }, spec: { displayName: 'Health tenant' } });
+    seen.converged.push(await settled(Kinds.Solution, 'field', ns, readyTrue, 'the Solution Ready'));
+    seen.converged.push(await settled(Kinds.AppManifest, 'finder', ns, readyTrue, 'the AppManifest Ready'));
+    seen.converged.push(await settled(Kinds.Tenant, tenant, undefined, readyTrue, 'the Tenant Ready'));
+    await admin.create(Kinds.Subscription, { metadata: { name: 'field', namespace: tenantNs }, spec: { solution: { organization: org, name: 'field' } } });
+    await admin.create(Kinds.User, { metadata: { name: 'zola', namespace: tenantNs }, spec: { userCode: 'H1', firstName: 'Zola', email: `zola@${id}.example`, groups: ['field-executive'] } });
+    seen.converged.push(await settled(Kinds.Subscription, 'field', tenantNs, readyTrue, 'the Subscription Ready'));
+    seen.converged.push(await settled(Kinds.UserGroup, 'field-executive', tenantNs, readyTrue, 'the UserGroup Ready'));
+    seen.converged.push(await settled(Kinds.User, 'zola', tenantNs, readyTrue, 'the User Ready'));
+
+    expect(seen.converged.map((o) => o.kind).sort()).toEqual(Object.keys(Kinds).sort());
     expect(kstatus(kstatusBin!, seen.converged).map((r) => [r.kind, r.status])).toEqual(seen.converged.map((o) => [o.kind, 'Current']));
     expect(argoHealth(lua!, seen.converged).map((r, i) => [seen.converged[i]!.kind, r.status])).toEqual(seen.converged.map((o) => [o.kind, 'Healthy']));
   });
@@ -107,6 +124,7 @@ describe.skipIf(!kstatusBin || !lua)('health of objects the operator reconciled,
 
       await admin.create(Resources.Namespace, { metadata: { name: takenNs, labels: { 'miniapps.dev/organization': 'someone-else' } } });
       await admin.create(Kinds.Organization, { metadata: { name: conflicted }, spec: { displayName: 'Late', namespace: takenNs } });
+      await admin.create(Kinds.Tenant, { metadata: { name: conflictedTenant }, spec: { displayName: 'Late tenant', namespace: takenNs } });
       await admin.create(Kinds.Membership, { metadata: { name: 'admin-again', namespace: ns }, spec: { email: `admin@${id}.example`, role: 'MiniAppDeveloper' } });
       // The CRD keeps PlatformConfig a singleton (CEL); an invitationTTL of zero only the operator refuses.
       const pc = (await admin.get<PlatformConfig>(Kinds.PlatformConfig, 'default'))!;
@@ -129,13 +147,14 @@ describe.skipIf(!kstatusBin || !lua)('health of objects the operator reconciled,
     seen.stalled.push(await settled(Kinds.PlatformConfig, 'default', undefined, stalled('InvalidInvitationTTL'), 'the PlatformConfig Stalled on an invitationTTL of zero'));
     seen.stalled.push(await settled(Kinds.MiniAppReview, 'lost', strayNs, stalled('NotInOrganization'), 'the review outside an organization Stalled'));
     seen.stalled.push(await settled(Kinds.MiniApp, 'finder', ns, stalled('CategoryNotAllowed'), 'the MiniApp Stalled on a category PlatformConfig does not allow'));
+    seen.stalled.push(await settled(Kinds.Tenant, conflictedTenant, undefined, stalled('NamespaceConflict'), 'the Tenant Stalled on a namespace an organization claims'));
 
     const flux = kstatus(kstatusBin!, seen.stalled);
     expect(flux.map((r) => [r.kind, r.status])).toEqual(seen.stalled.map((o) => [o.kind, 'Failed']));
     expect(flux.map((r) => r.message)).toEqual(seen.stalled.map((o) => (condition(o, 'Stalled') as { message?: string }).message));
     const argo = argoHealth(lua!, seen.stalled);
     expect(argo.map((r) => r.status)).toEqual(seen.stalled.map(() => 'Degraded'));
-    expect(argo.map((r) => r.message.split(':')[0])).toEqual(['NamespaceConflict', 'DuplicateEmail', 'InvalidInvitationTTL', 'NotInOrganization', 'CategoryNotAllowed']);
+    expect(argo.map((r) => r.message.split(':')[0])).toEqual(['NamespaceConflict', 'DuplicateEmail', 'InvalidInvitationTTL', 'NotInOrganization', 'CategoryNotAllowed', 'NamespaceConflict']);
 
     // Fixed, the PlatformConfig is Ready again and no longer Stalled.
     await admin.patch(Kinds.PlatformConfig, 'default', undefined, { spec: { invitationTTL: ttlBefore } });
