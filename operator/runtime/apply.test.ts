@@ -36,4 +36,10 @@ describe('needsApply', () => {
   ])('%s: %s', (_what, current, expected) => {
     expect(needsApply(current as never, desired, ['rules'])).toBe(expected);
   });
+
+  it('applies a desired finalizer that an object written before it had one lacks, and nothing when it is there', () => {
+    const withFinalizer = { ...desired, metadata: { ...desired.metadata, finalizers: ['miniapps.dev/namespace-access'] } };
+    expect(needsApply(structuredClone(desired) as never, withFinalizer, ['rules'])).toBe(true);
+    expect(needsApply({ ...structuredClone(withFinalizer), metadata: { ...structuredClone(withFinalizer.metadata), finalizers: ['other', 'miniapps.dev/namespace-access'] } } as never, withFinalizer, ['rules'])).toBe(false);
+  });
 });

@@ -137,9 +137,10 @@ export function controllerRef(owner: AnyObject): NonNullable<AnyObject['metadata
 }
 
 /**
- * Whether `desired` would change `current`: a missing object, a desired label or
- * controller owner not on it, or a difference in one of `fields` (e.g. rules,
- * subjects). Lets controllers skip writes that would change nothing.
+ * Whether `desired` would change `current`: a missing object, a desired label,
+ * controller owner or finalizer not on it (an object written before its desired form
+ * had one gets it), or a difference in one of `fields` (e.g. rules, subjects). Lets
+ * controllers skip writes that would change nothing.
  */
 export function needsApply(current: ObjectBody | undefined, desired: ObjectBody, fields: readonly string[]): boolean {
   if (!current) return true;
@@ -147,5 +148,6 @@ export function needsApply(current: ObjectBody | undefined, desired: ObjectBody,
   if (Object.entries(desired.metadata.labels ?? {}).some(([k, v]) => labels[k] !== v)) return true;
   const owners = current.metadata.ownerReferences ?? [];
   if ((desired.metadata.ownerReferences ?? []).some((want) => !owners.some((o) => o.uid === want.uid && !!o.controller === !!want.controller))) return true;
+  if ((desired.metadata.finalizers ?? []).some((f) => !current.metadata.finalizers?.includes(f))) return true;
   return fields.some((f) => !isDeepStrictEqual(current[f], desired[f]));
 }
