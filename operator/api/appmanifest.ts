@@ -2,8 +2,9 @@
 
 import type { Static } from '@sinclair/typebox';
 import {
-  KeyRef,
   List,
+  ManifestDigest,
+  ManifestFrom,
   Obj,
   Optional,
   Status,
@@ -61,11 +62,8 @@ export const AppManifestSpecSchema = Obj(
   {
     ...AppManifestIdentity,
     ...AppManifestContentSchema.properties,
-    manifestFrom: Optional(
-      Obj(
-        { configMapKeyRef: KeyRef('ConfigMap') },
-        "Where to read userGroups and rolesRequired from instead: a ConfigMap key holding the app manifest as YAML (appId and listingId included, equal to the spec's). The operator validates it and reports errors with line and field in the ManifestValid condition.",
-      ),
+    manifestFrom: ManifestFrom(
+      "Where to read userGroups and rolesRequired from instead: a ConfigMap key holding the app manifest as YAML (appId and listingId included, equal to the spec's). The operator validates it and reports errors with line and field in the ManifestValid condition.",
     ),
   },
   "Desired state of the app's manifest: userGroups and rolesRequired inline, or manifestFrom (not both).",
@@ -73,7 +71,7 @@ export const AppManifestSpecSchema = Obj(
 
 export const AppManifestStatusSchema = Status(
   {
-    manifestDigest: Optional(Str('SHA-256 (hex) of the last good manifest (userGroups and rolesRequired); changes when it does.', { maxLength: 128 })),
+    manifestDigest: ManifestDigest('SHA-256 (hex) of the last good manifest (userGroups and rolesRequired); changes when it does.'),
     manifest: Optional({
       ...AppManifestContentSchema,
       description:
