@@ -28,14 +28,28 @@ describe('examples/', () => {
     expect(stray).toEqual([]);
   });
 
+  type WithManifestFrom = AnyObject & { spec: { manifestFrom?: { configMapKeyRef: { name: string; key: string } }; appId?: string; listingId?: string } };
+  const fileOf = (o: WithManifestFrom) => {
+    const ref = o.spec.manifestFrom!.configMapKeyRef;
+    return docs.find(({ obj }) => obj.kind === 'ConfigMap' && obj.metadata.name === ref.name && obj.metadata.namespace === o.metadata.namespace)?.obj.data?.[ref.key];
+  };
+
   it('holds the seed solution manifest, valid against schemas/solution-manifest.schema.json, for a Solution that reads it', async () => {
-    const solutions = docs.filter(({ obj }) => obj.kind === 'Solution').map(({ obj }) => obj as AnyObject & { spec: { manifestFrom?: { configMapKeyRef: { name: string; key: string } } } });
+    const solutions = docs.filter(({ obj }) => obj.kind === 'Solution').map(({ obj }) => obj as WithManifestFrom);
     expect(solutions.length).toBeGreaterThan(0);
     for (const s of solutions) {
-      const ref = s.spec.manifestFrom!.configMapKeyRef;
-      const cm = docs.find(({ obj }) => obj.kind === 'ConfigMap' && obj.metadata.name === ref.name && obj.metadata.namespace === s.metadata.namespace)?.obj;
-      const parsed = await parseManifestFile('solution', cm!.data![ref.key]!);
+      const parsed = await parseManifestFile('solution', fileOf(s)!);
       expect(parsed.ok, JSON.stringify(parsed)).toBe(true);
+    }
+  });
+
+  it('holds an app manifest file valid against schemas/app-manifest.schema.json, with the appId and listingId of the AppManifest that reads it', async () => {
+    const fromFiles = docs.filter(({ obj }) => obj.kind === 'AppManifest' && (obj as WithManifestFrom).spec.manifestFrom).map(({ obj }) => obj as WithManifestFrom);
+    expect(fromFiles.length).toBeGreaterThan(0);
+    for (const a of fromFiles) {
+      const parsed = await parseManifestFile('app', fileOf(a)!);
+      expect(parsed.ok, JSON.stringify(parsed)).toBe(true);
+      expect(parsed.ok && { appId: parsed.manifest.appId, listingId: parsed.manifest.listingId }).toEqual({ appId: a.spec.appId, listingId: a.spec.listingId });
     }
   });
 });

@@ -3,6 +3,8 @@
 import type { Static } from '@sinclair/typebox';
 import {
   List,
+  ManifestDigest,
+  ManifestFrom,
   Obj,
   Optional,
   Status,
@@ -22,14 +24,13 @@ import { ManifestUserGroupSchema } from './usergroup.ts';
 /** `platform:role:<listingId>:<roleName>`. */
 export const PLATFORM_ROLE_PATTERN = '^platform:role:[^:]+:[^:]+$';
 
-export const AppManifestSpecSchema = Obj(
+/**
+ * What an app manifest declares: inline in the spec, or in the YAML document the ConfigMap
+ * key spec.manifestFrom names (with appId and listingId, which must agree with the spec's).
+ * The last good one is kept in status.manifest.
+ */
+export const AppManifestContentSchema = Obj(
   {
-    appId: Str('Identifier of the app.', { minLength: 1, maxLength: 128 }),
-    listingId: Str('Marketplace listing of the app: the `<listingId>` in its roles `role:<listingId>:<roleName>`.', {
-      pattern: '^[^:]+$',
-      minLength: 1,
-      maxLength: 128,
-    }),
     userGroups: Optional(
       List(
         ManifestUserGroupSchema,
@@ -45,10 +46,42 @@ export const AppManifestSpecSchema = Obj(
       ),
     ),
   },
-  "Desired state of the app's manifest.",
+  "The app's user groups and, for a frontend app, the roles its tokens may carry.",
 );
 
-export const AppManifestStatusSchema = Status({}, "Observed state of the app's manifest.");
+export const AppManifestIdentity = {
+  appId: Str('Identifier of the app.', { minLength: 1, maxLength: 128 }),
+    listingId: Str('Marketplace listing of the app: the `<listingId>` in its roles `role:<listingId>:<roleName>`.', {
+      pattern: '^[^:]+$',
+      minLength: 1,
+      maxLength: 128,
+    }),
+};
+
+export const AppManifestSpecSchema = Obj(
+  {
+    ...AppManifestIdentity,
+    ...AppManifestContentSchema.properties,
+    manifestFrom: ManifestFrom(
+      "Where to read userGroups and rolesRequired from instead: a ConfigMap key holding the app manifest as YAML (appId and listingId included, equal to the spec's). The operator validates it and reports errors with line and field in the ManifestValid condition.",
+    ),
+  },
+  "Desired state of the app's manifest: userGroups and rolesRequired inline, or manifestFrom (not both).",
+);
+
+export const AppManifestStatusSchema = Status(
+  {
+    manifestDigest: ManifestDigest('SHA-256 (hex) of the last good manifest (userGroups and rolesRequired); changes when it does.'),
+    manifest: Optional({
+      ...AppManifestContentSchema,
+      description:
+        "The last good manifest, as parsed: what subscribed tenants' groups and the app's tokens are built from. A new manifest that does not validate never replaces it (ManifestValid says what is wrong); until there is one, the app contributes nothing.",
+    }),
+  },
+  "Observed state of the app's manifest.",
+);
+
+export type AppManifestContent = Static<typeof AppManifestContentSchema>;
 
 export type AppManifestSpec = Static<typeof AppManifestSpecSchema>;
 export type AppManifestStatus = Static<typeof AppManifestStatusSchema>;
@@ -69,5 +102,12 @@ export const appManifestKind = defineKind(
       column('App ID', '.spec.appId', 'Identifier of the app.'),
       column('Listing ID', '.spec.listingId', 'Marketplace listing of the app.'),
     ),
+    specRules: [
+      {
+        rule: '!has(self.manifestFrom) || !(has(self.userGroups) || has(self.rolesRequired))',
+        message: 'set either spec.userGroups/spec.rolesRequired (inline) or spec.manifestFrom (a ConfigMap key), not both',
+        reason: 'FieldValueInvalid',
+      },
+    ],
   },
 );

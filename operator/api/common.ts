@@ -161,6 +161,18 @@ export function KeyRef(what: string) {
   );
 }
 
+/**
+ * Where a manifest (a Solution's, an AppManifest's) is read from instead of inline: a
+ * ConfigMap key holding it as YAML, and the digest of the last good one in status.
+ */
+export function ManifestFrom(description: string) {
+  return Optional(Obj({ configMapKeyRef: KeyRef('ConfigMap') }, description));
+}
+
+export function ManifestDigest(description: string) {
+  return Optional(Str(description, { maxLength: 128 }));
+}
+
 /** An object in an organization's namespace, named by organization and name. */
 export function OrgRef(what: string, description: string) {
   return Obj(

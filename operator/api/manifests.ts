@@ -12,7 +12,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Obj, Optional, Str, Version } from './common.ts';
 import { plainSchema } from './crd.ts';
 import type { JSONSchema } from './crd.ts';
-import { AppManifestSpecSchema } from './appmanifest.ts';
+import { AppManifestContentSchema, AppManifestIdentity } from './appmanifest.ts';
 import { SolutionManifestSchema } from './solution.ts';
 
 export const SolutionManifestFileSchema = Obj(
@@ -27,9 +27,13 @@ export const SolutionManifestFileSchema = Obj(
   "A solution manifest: the user groups every subscribing tenant gets (userGroupsRequired), those its administrators get in addition (adminUserGroups), and the app roles `role:<listingId>:<roleName>` each group holds.",
 );
 
-export const AppManifestFileSchema = { ...AppManifestSpecSchema, description: "An app manifest: the app's own user groups and, for a frontend app, the roles its tokens may carry (rolesRequired)." };
+export const AppManifestFileSchema = Obj(
+  { ...AppManifestIdentity, ...AppManifestContentSchema.properties },
+  "An app manifest: the app's own user groups and, for a frontend app, the roles its tokens may carry (rolesRequired).",
+);
 
 export type SolutionManifestFile = Static<typeof SolutionManifestFileSchema>;
+export type AppManifestFile = Static<typeof AppManifestFileSchema>;
 
 /** The published files: name under schemas/, schema, title. */
 export const MANIFEST_SCHEMAS: readonly { file: string; schema: TSchema; title: string }[] = [

@@ -3,8 +3,9 @@
 
 import type { Static } from '@sinclair/typebox';
 import {
-  KeyRef,
   List,
+  ManifestDigest,
+  ManifestFrom,
   Obj,
   Optional,
   Status,
@@ -41,11 +42,8 @@ export const SolutionSpecSchema = Obj(
     solutionId: Str('Identifier of the solution in the platform\'s marketplace.', { minLength: 1, maxLength: 128 }),
     version: Version('Version of the solution, e.g. `2.1.0`. Changing it (with the manifest) updates subscribed tenants.'),
     manifest: Optional(SolutionManifestSchema),
-    manifestFrom: Optional(
-      Obj(
-        { configMapKeyRef: KeyRef('ConfigMap') },
-        'Where to read the manifest from: a ConfigMap key holding the manifest as YAML. The operator validates it and reports errors with line and field in the ManifestValid condition.',
-      ),
+    manifestFrom: ManifestFrom(
+      'Where to read the manifest from: a ConfigMap key holding the manifest as YAML. The operator validates it and reports errors with line and field in the ManifestValid condition.',
     ),
   },
   'Desired state of the solution. Set exactly one of manifest and manifestFrom.',
@@ -53,7 +51,7 @@ export const SolutionSpecSchema = Obj(
 
 export const SolutionStatusSchema = Status(
   {
-    manifestDigest: Optional(Str('SHA-256 (hex) of the last good manifest, the one subscribed tenants are built from; changes when it does.', { maxLength: 128 })),
+    manifestDigest: ManifestDigest('SHA-256 (hex) of the last good manifest, the one subscribed tenants are built from; changes when it does.'),
     manifestVersion: Optional(Version('spec.version when the last good manifest was accepted: what a Subscription\'s spec.version is compared with.')),
     manifest: Optional({
       ...SolutionManifestSchema,

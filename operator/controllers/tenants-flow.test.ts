@@ -67,10 +67,13 @@ let solutions: SolutionReconciler;
 let subscriptions: SubscriptionReconciler;
 let groups: UserGroupReconciler;
 let users: UserReconciler;
+let apps: AppManifestReconciler;
 
 /** Every controller over every object once, the caches synced after each kind (as the watches would). */
 async function converge(rounds = 2): Promise<void> {
   for (let i = 0; i < rounds; i++) {
+    for (const a of world.store.all<AppManifest>(Kinds.AppManifest)) await apps.reconcile(`${a.metadata.namespace}/${a.metadata.name}`);
+    sync();
     for (const s of world.store.all<Solution>(Kinds.Solution)) await solutions.reconcile(`${s.metadata.namespace}/${s.metadata.name}`);
     sync();
     for (const s of world.store.all<Subscription>(Kinds.Subscription)) await subscriptions.reconcile(`${s.metadata.namespace}/${s.metadata.name}`);
@@ -89,6 +92,7 @@ beforeEach(() => {
   subscriptions = new SubscriptionReconciler(deps);
   groups = new UserGroupReconciler(deps);
   users = new UserReconciler(deps);
+  apps = new AppManifestReconciler(deps);
   put(Kinds.Organization, Caches.organizations, { apiVersion: API, kind: 'Organization', metadata: { name: 'acme', uid: 'uid-acme' }, spec: { displayName: 'Acme' }, status: { namespace: 'org-acme' } } as Organization);
   for (const t of ['t1', 't2']) {
     put(Kinds.Tenant, Caches.tenants, { apiVersion: API, kind: 'Tenant', metadata: { name: t, uid: `uid-${t}` }, spec: { displayName: t, administrators: [`ada@${t}.example`] }, status: { namespace: `tenant-${t}` } } as Tenant);
@@ -225,6 +229,50 @@ describe('the seed flow, step by step', () => {
     subscription('tenant-t1');
     await converge();
     expect(get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!.spec.roles).toEqual(['role:gated-frontend:field-entry', 'role:gated-frontend:viewer']);
+  });
+
+  it("reads an app manifest from a ConfigMap key: its groups reach the tenants; a broken edit keeps them and names line and field", async () => {
+    const appFile = (text: string) => world.store.seed(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'frontend-manifest', namespace: 'org-acme' }, data: { 'app.yaml': text } } as AnyObject);
+    const FILE = readFileSync(new URL('../manifests/testdata/gated-frontend.yaml', import.meta.url), 'utf8').replace('role:gated-frontend:offline-sync', 'role:gated-frontend:from-file');
+    appFile(FILE);
+    put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 }, spec: { appId: FRONTEND.appId, listingId: FRONTEND.listingId, manifestFrom: { configMapKeyRef: { name: 'frontend-manifest', key: 'app.yaml' } } } } as AppManifest);
+    subscription('tenant-t1');
+    await converge();
+    const app = () => get<AppManifest>(Kinds.AppManifest, 'gated-frontend', 'org-acme')!;
+    expect(app().status?.manifest?.rolesRequired).toEqual(FRONTEND.rolesRequired);
+    expect(condition(app(), 'Ready')?.status).toBe('True');
+    const roles = () => get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!.spec.roles;
+    expect(roles()).toEqual(['role:gated-frontend:field-entry', 'role:gated-frontend:from-file', 'role:gated-frontend:viewer']);
+    const digest = app().status?.manifestDigest;
+    // A broken edit: a role in the wrong format. The last good manifest stays; the tenant keeps its groups.
+    appFile(FILE.replace('- role:gated-frontend:from-file', '- gated-frontend:from-file').replace('  - platform:role:gated-frontend:owner\n', ''));
+    await converge();
+    expect(condition(app(), 'ManifestValid')).toMatchObject({ status: 'False', reason: 'ManifestSchemaInvalid' });
+    expect(condition(app(), 'ManifestValid')?.message).toContain('configmap/frontend-manifest/app.yaml:7:9 userGroups[0].roles[0]: must match role:<listingId>:<roleName>');
+    expect(condition(app(), 'Stalled')?.status).toBe('True');
+    expect(world.events).toContain('Warning ManifestSchemaInvalid');
+    expect(app().status?.manifestDigest).toBe(digest);
+    expect(app().status?.manifest?.rolesRequired).toEqual(FRONTEND.rolesRequired);
+    expect(roles()).toContain('role:gated-frontend:from-file');
+    // A file of another listing: refused, naming the line and field.
+    appFile(FILE.replace('listingId: gated-frontend', 'listingId: gated-other'));
+    await converge();
+    expect(condition(app(), 'ManifestValid')?.message).toContain('configmap/frontend-manifest/app.yaml:3:12 listingId: is "gated-other", but the AppManifest\'s spec.listingId is "gated-frontend"');
+    // A good edit replaces it.
+    appFile(FILE.replace('role:gated-frontend:from-file', 'role:gated-frontend:from-file-v2'));
+    await converge();
+    expect(condition(app(), 'ManifestValid')?.status).toBe('True');
+    expect(roles()).toContain('role:gated-frontend:from-file-v2');
+    expect(roles()).not.toContain('role:gated-frontend:from-file');
+  });
+
+  it('keeps the last good inline app manifest when its spec is edited into one naming a group twice', async () => {
+    subscription('tenant-t1');
+    await converge();
+    put(Kinds.AppManifest, Caches.appManifests, { ...get<AppManifest>(Kinds.AppManifest, 'gated-frontend', 'org-acme')!, metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 }, spec: { ...FRONTEND, userGroups: [{ name: 'field executive', roles: ['role:gated-frontend:x'] }, { name: 'Field-Executive' }] } } as AppManifest);
+    await converge();
+    expect(condition(get<AppManifest>(Kinds.AppManifest, 'gated-frontend', 'org-acme'), 'ManifestValid')?.reason).toBe('ManifestInconsistent');
+    expect(get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!.spec.roles).toEqual(['role:gated-frontend:field-entry', 'role:gated-frontend:offline-sync', 'role:gated-frontend:viewer']);
   });
 
   it('refuses an inline manifest naming a group twice (by the UserGroup it makes), keeping no groups from it', async () => {

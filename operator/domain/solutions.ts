@@ -9,10 +9,9 @@
 // roles name (`role:<listingId>:<roleName>`). A partner's app in another organization
 // is not included: only the owners of a solution decide what it holds.
 import { SubscriptionConditions, SubscriptionReasons, groupObjectName } from '../api/constants.ts';
-import type { AppManifest, AppManifestSpec, LandingPage, ManifestUserGroup, Organization, Solution, SolutionManifest, Subscription, Tenant, UserGroup } from '../api/index.ts';
+import type { AppManifest, AppManifestContent, LandingPage, ManifestUserGroup, Organization, Solution, SolutionManifest, Subscription, Tenant, UserGroup } from '../api/index.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
 import type { ConditionInput } from '../runtime/conditions.ts';
-import { duplicateGroupProblems } from '../manifests/parse.ts';
 import { Caches, Index, listingKey } from './caches.ts';
 
 /** A group as the merged manifests declare it. */
@@ -31,6 +30,15 @@ export interface DeclaredGroup {
 
 export const solutionSource = (organization: string, name: string) => `Solution ${organization}/${name}`;
 export const appSource = (organization: string, name: string) => `AppManifest ${organization}/${name}`;
+
+/**
+ * An AppManifest's last good manifest (userGroups, rolesRequired), as its controller keeps
+ * it in status: what every consumer reads, never the spec (whose newest manifest may be
+ * broken, or in a ConfigMap). Undefined until one was valid.
+ */
+export function appManifestOf(app: AppManifest): AppManifestContent | undefined {
+  return app.status?.manifestDigest ? app.status.manifest : undefined;
+}
 
 /** The listingIds the roles of a manifest name. */
 export function listingIdsOf(groups: readonly ManifestUserGroup[]): string[] {
@@ -60,12 +68,12 @@ function addGroup(into: Map<string, DeclaredGroup>, g: ManifestUserGroup, source
  * description and landing page are the solution's, else the first app's (by app name)
  * that has them. Groups only an app names are included too.
  */
-export function mergeManifests(source: string, manifest: SolutionManifest, apps: readonly { source: string; spec: AppManifestSpec }[]): Map<string, DeclaredGroup> {
+export function mergeManifests(source: string, manifest: SolutionManifest, apps: readonly { source: string; manifest: AppManifestContent }[]): Map<string, DeclaredGroup> {
   const out = new Map<string, DeclaredGroup>();
   for (const g of manifest.userGroupsRequired ?? []) addGroup(out, g, source, false);
   for (const g of manifest.adminUserGroups ?? []) addGroup(out, g, source, true);
   for (const app of [...apps].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0))) {
-    for (const g of app.spec.userGroups ?? []) addGroup(out, g, app.source, false);
+    for (const g of app.manifest.userGroups ?? []) addGroup(out, g, app.source, false);
   }
   return out;
 }
@@ -134,14 +142,14 @@ export class SolutionLookups {
 
   /**
    * The AppManifests a solution includes: in its namespace, with a listingId its last
-   * good manifest's roles name, sorted by name. One that names a group twice is left out
-   * (its ManifestValid says so).
+   * good manifest's roles name, sorted by name; only those with a last good manifest in
+   * status (one never valid yet contributes nothing: its ManifestValid says why).
    */
   appsOf(solution: Solution): AppManifest[] {
     const ns = solution.metadata.namespace!;
     return (solution.status?.apps ?? [])
       .flatMap((id) => this.appManifests.byIndex(Index.listing, listingKey(ns, id)))
-      .filter((a) => !a.metadata.deletionTimestamp && duplicateGroupProblems('app', a.spec as unknown as Record<string, unknown>).length === 0)
+      .filter((a) => !a.metadata.deletionTimestamp && !!appManifestOf(a))
       .sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1));
   }
 
@@ -171,7 +179,7 @@ export class SolutionLookups {
     const groups = mergeManifests(
       solutionSource(ref.organization, ref.name),
       manifest,
-      apps.map((a) => ({ source: appSource(ref.organization, a.metadata.name!), spec: a.spec })),
+      apps.map((a) => ({ source: appSource(ref.organization, a.metadata.name!), manifest: appManifestOf(a)! })),
     );
     const invalid = solution.status.conditions?.find((c) => c.type === 'ManifestValid' && c.status === 'False');
     return { ok: true, organization, solution, apps, groups, ...(invalid ? { note: `the solution's newest manifest is invalid, so its last good one stands: ${invalid.message}` } : {}) };

@@ -10,12 +10,16 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Document, LineCounter, Node } from 'yaml';
 import { SolutionReasons, groupObjectName } from '../api/constants.ts';
-import type { AppManifestSpec, ManifestUserGroup, SolutionManifest } from '../api/index.ts';
+import type { ManifestUserGroup, SolutionManifest } from '../api/index.ts';
+import type { AppManifestFile } from '../api/manifests.ts';
 
 export type ManifestKind = 'solution' | 'app';
 
 /** A solution manifest file as parsed (the inline spec.manifest plus solutionId and version). */
 export type SolutionManifestFile = SolutionManifest & { solutionId: string; version?: string };
+
+/** What parseManifestFile gives for each kind. */
+export type ManifestFileOf<K extends ManifestKind> = K extends 'solution' ? SolutionManifestFile : AppManifestFile;
 
 export interface ManifestProblem {
   /** 1-based, when the problem is at a place in the file. */
@@ -185,7 +189,7 @@ function canonicalJson(value: unknown): string {
  * Parses and validates a manifest file: YAML (one document), the published JSON Schema,
  * then duplicate groups. A problem with no place (an empty file) has no line.
  */
-export async function parseManifestFile<K extends ManifestKind>(kind: K, text: string): Promise<ParseResult<K extends 'solution' ? SolutionManifestFile : AppManifestSpec>> {
+export async function parseManifestFile<K extends ManifestKind>(kind: K, text: string): Promise<ParseResult<ManifestFileOf<K>>> {
   const y = await import('yaml');
   const lines = new y.LineCounter();
   const doc = y.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -213,8 +217,7 @@ export async function parseManifestFile<K extends ManifestKind>(kind: K, text: s
   }
   const dupes = duplicateGroupProblems(kind, value as Record<string, unknown>, (s) => locator.at(s));
   if (dupes.length > 0) return { ok: false, reason: SolutionReasons.ManifestInconsistent, problems: dupes };
-  type Out = K extends 'solution' ? SolutionManifestFile : AppManifestSpec;
-  return { ok: true, manifest: value as Out, digest: manifestDigest(value), locate: (segments) => locator.at(segments) };
+  return { ok: true, manifest: value as ManifestFileOf<K>, digest: manifestDigest(value), locate: (segments) => locator.at(segments) };
 }
 
 /** The same problem reported by several keywords (a pattern and its anyOf) once. */

@@ -237,9 +237,13 @@ describe('onboard and token-roles', () => {
     const r = (n: string) => `role:gated-frontend:${n}`;
     s.api.put({ plural: 'users' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'User', metadata: { name: 'thandi', namespace: 'tenant-a' }, spec: {}, status: { effectiveRoles: [r('a'), r('b'), r('c'), r('d')] } } as AnyObject);
     s.api.put({ plural: 'organizations' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme' }, spec: {}, status: { namespace: 'org-acme' } } as AnyObject);
-    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'frontend', namespace: 'org-acme' }, spec: { appId: 'fe', listingId: 'gated-frontend', rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`] } } as AnyObject);
+    // The last good manifest in status is what counts (the spec's newest one is not validated yet).
+    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'frontend', namespace: 'org-acme' }, spec: { appId: 'fe', listingId: 'gated-frontend', rolesRequired: [`platform:${r('c')}`] }, status: { manifestDigest: 'd1', manifest: { rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`] } } } as AnyObject);
     expect(await s.exec('token-roles', 'thandi', '--app', 'acme/frontend', '-n', 'tenant-a')).toBe(EXIT.ok);
     expect(s.out()).toBe(table(['ROLE'], [[r('a')], [r('b')]]));
+    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'fresh', namespace: 'org-acme' }, spec: { appId: 'fe2', listingId: 'gated-frontend', rolesRequired: [`platform:${r('a')}`] } } as AnyObject);
+    expect(await s.exec('token-roles', 'thandi', '--app', 'acme/fresh', '-n', 'tenant-a')).toBe(EXIT.ok);
+    expect(s.err()).toContain('it has no valid manifest yet');
     expect(await s.exec('token-roles', 'thandi', '--app', 'acme/frontend', '-n', 'tenant-a', '-o', 'json')).toBe(EXIT.ok);
     expect(await s.exec('token-roles', 'nobody', '--app', 'acme/frontend', '-n', 'tenant-a')).toBe(EXIT.notFound);
     expect(await s.exec('token-roles', 'thandi', '-n', 'tenant-a')).toBe(EXIT.usage);

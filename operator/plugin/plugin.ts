@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, DATA_PROTECTION_MODES } from '../api/constants.ts';
 import type { AppManifest, MiniApp, Organization, Subscription, SuperApp, Tenant, User } from '../api/index.ts';
 import { tokenRoles } from '../controllers/user/logic.ts';
+import { appManifestOf } from '../domain/solutions.ts';
 import { ApiError } from '../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
@@ -439,14 +440,16 @@ async function tokenRolesCommand(args: string[], opts: Options, ctx: PluginConte
   if (!org?.status?.namespace) throw new ApiError(404, 'NotFound', `Organization ${ref.organization} does not exist or has no namespace yet`);
   const app = await ctx.api.get<AppManifest>(Kinds.AppManifest, ref.name, org.status.namespace);
   if (!app) throw new ApiError(404, 'NotFound', `appmanifests.miniapps.dev "${ref.name}" not found in namespace ${org.status.namespace}`);
-  const roles = tokenRoles(user.status?.effectiveRoles ?? [], app.spec.rolesRequired ?? []);
+  // The app's last good manifest (status), as the operator's token-roles API answers.
+  const required = appManifestOf(app)?.rolesRequired ?? [];
+  const roles = tokenRoles(user.status?.effectiveRoles ?? [], required);
   const doc = { user: `${ns}/${user.metadata.name}`, app: { ...ref, appId: app.spec.appId, listingId: app.spec.listingId }, roles };
   if (opts.output === 'json' || opts.output === 'yaml') {
     ctx.io.out(opts.output === 'json' ? `${JSON.stringify(doc, null, 4)}\n` : stringify(doc));
     return EXIT.ok;
   }
   if (roles.length === 0) {
-    ctx.io.err(`A token of ${app.spec.appId} carries no role for ${ns}/${user.metadata.name} (their roles: ${(user.status?.effectiveRoles ?? []).length}, the app requires ${(app.spec.rolesRequired ?? []).length}).\n`);
+    ctx.io.err(`A token of ${app.spec.appId} carries no role for ${ns}/${user.metadata.name} (their roles: ${(user.status?.effectiveRoles ?? []).length}, the app requires ${required.length}${appManifestOf(app) ? '' : ': it has no valid manifest yet'}).\n`);
     return EXIT.ok;
   }
   ctx.io.out(table(['ROLE'], roles.map((r) => [r])));

@@ -2,7 +2,7 @@ import { Caches } from '../../domain/caches.ts';
 import type { OperatorModule } from '../module.ts';
 import { appManifestController } from './controller.ts';
 
-/** AppManifest: the checks its schema cannot make, and Ready. */
+/** AppManifest: its manifest inline or from a ConfigMap key, validated, the last good one kept in status; Ready. */
 export const appManifestModule: OperatorModule = {
   name: 'appmanifest',
   caches: [Caches.appManifests],

@@ -8,20 +8,16 @@ import { MANIFEST_RECHECK_SECONDS, SolutionConditions, SolutionReasons } from '.
 import type { Solution, SolutionManifest, SolutionStatus } from '../../api/index.ts';
 import { Caches } from '../../domain/caches.ts';
 import { listingIdsOf } from '../../domain/solutions.ts';
-import { duplicateGroupProblems, formatProblems, manifestDigest, parseManifestFile } from '../../manifests/parse.ts';
-import type { ManifestProblem } from '../../manifests/parse.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
-import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
-import type { ConfigMapObject } from '../shared.ts';
+import { readManifest } from '../manifest-source.ts';
+import type { ManifestRead } from '../manifest-source.ts';
 import { Kinds, writeKindStatus } from '../shared.ts';
 
 export { SolutionReasons };
-
-type Read = { ok: true; manifest: SolutionManifest; digest: string } | { ok: false; reason: string; message: string; stalled: boolean };
 
 const valid = (message: string): ConditionInput => ({ type: SolutionConditions.ManifestValid, status: 'True', reason: SolutionReasons.ManifestValid, message });
 
@@ -30,12 +26,6 @@ const groupsOnly = (m: SolutionManifest): SolutionManifest => ({
   ...(m.userGroupsRequired ? { userGroupsRequired: m.userGroupsRequired } : {}),
   ...(m.adminUserGroups ? { adminUserGroups: m.adminUserGroups } : {}),
 });
-
-/** The manifest's problems as one condition message, with what happens meanwhile. */
-function problemMessage(file: string, problems: readonly ManifestProblem[], hasLastGood: boolean): string {
-  const keep = hasLastGood ? 'the last good manifest stays in force (subscribed tenants keep their groups)' : 'no tenant gets groups from it until it is fixed';
-  return `The manifest is invalid, so ${keep}: ${formatProblems(file, problems)}`;
-}
 
 export class SolutionReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
@@ -55,7 +45,7 @@ export class SolutionReconciler implements Reconciler {
     let condition: ConditionInput;
     let stalled = false;
     if (read.ok) {
-      const manifest = groupsOnly(read.manifest);
+      const manifest = read.manifest;
       fields = {
         manifestDigest: read.digest,
         manifestVersion: sol.spec.version,
@@ -80,29 +70,16 @@ export class SolutionReconciler implements Reconciler {
     return sol.spec.manifestFrom ? { requeueAfterMs: MANIFEST_RECHECK_SECONDS * 1000 } : undefined;
   }
 
-  private async read(sol: Solution): Promise<Read> {
-    const hasLastGood = !!sol.status?.manifest;
-    if (sol.spec.manifest) {
-      // The API server checked the schema; what it cannot check is a group named twice (by the UserGroup it makes).
-      const problems = duplicateGroupProblems('solution', sol.spec.manifest as Record<string, unknown>).map((p) => ({ ...p, path: `spec.manifest.${p.path}` }));
-      if (problems.length > 0) return { ok: false, reason: SolutionReasons.ManifestInconsistent, message: problemMessage(`Solution ${sol.metadata.name}`, problems, hasLastGood), stalled: true };
-      return { ok: true, manifest: sol.spec.manifest, digest: manifestDigest(groupsOnly(sol.spec.manifest)) };
-    }
-    const ref = sol.spec.manifestFrom!.configMapKeyRef;
-    const file = `configmap/${ref.name}/${ref.key}`;
-    const cm = await this.deps.store.get<ConfigMapObject>(Resources.ConfigMap, ref.name, sol.metadata.namespace);
-    const text = cm?.data?.[ref.key];
-    if (text === undefined) {
-      const what = cm ? `ConfigMap ${ref.name} has no key "${ref.key}"` : `ConfigMap ${ref.name} does not exist`;
-      return { ok: false, reason: SolutionReasons.ManifestNotFound, message: `${what} in namespace ${sol.metadata.namespace}; ${hasLastGood ? 'the last good manifest stays in force' : 'create it with the manifest YAML'} (looked again every ${MANIFEST_RECHECK_SECONDS}s)`, stalled: false };
-    }
-    const parsed = await parseManifestFile('solution', text);
-    if (!parsed.ok) return { ok: false, reason: parsed.reason, message: problemMessage(file, parsed.problems, hasLastGood), stalled: true };
-    if (parsed.manifest.solutionId !== sol.spec.solutionId) {
-      const problem = { ...parsed.locate(['solutionId']), path: 'solutionId', message: `is "${parsed.manifest.solutionId}", but the Solution's spec.solutionId is "${sol.spec.solutionId}"` };
-      return { ok: false, reason: SolutionReasons.ManifestInconsistent, message: problemMessage(file, [problem], hasLastGood), stalled: true };
-    }
-    return { ok: true, manifest: parsed.manifest, digest: manifestDigest(groupsOnly(parsed.manifest)) };
+  private read(sol: Solution): Promise<ManifestRead<SolutionManifest>> {
+    return readManifest(this.deps.store, {
+      kind: 'solution',
+      owner: { kind: 'Solution', name: sol.metadata.name!, namespace: sol.metadata.namespace! },
+      ...(sol.spec.manifest ? { inline: { manifest: sol.spec.manifest, path: 'spec.manifest' } } : { from: sol.spec.manifestFrom! }),
+      agree: { solutionId: sol.spec.solutionId },
+      keep: groupsOnly,
+      hasLastGood: !!sol.status?.manifest,
+      meanwhile: { kept: 'the last good manifest stays in force (subscribed tenants keep their groups)', none: 'no tenant gets groups from it until it is fixed' },
+    });
   }
 }
 

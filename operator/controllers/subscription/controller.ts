@@ -170,11 +170,12 @@ export function subscriptionController(deps: ControllerDeps): ControllerSpec {
           return x?.manifestDigest !== y?.manifestDigest || x?.manifestVersion !== y?.manifestVersion || JSON.stringify(x?.conditions?.find((c) => c.type === 'ManifestValid')?.status) !== JSON.stringify(y?.conditions?.find((c) => c.type === 'ManifestValid')?.status);
         },
       },
-      // An app manifest reaches the subscriptions of every solution of its namespace whose roles name its listingId.
+      // A new good app manifest (its status, not its spec: the spec's may be broken or in a ConfigMap) reaches the
+      // subscriptions of every solution of its namespace whose roles name its listingId (the old and the new one).
       {
         cache: Caches.appManifests,
         map: (a) => lookups.solutions.byIndex(Index.namespace, a.metadata.namespace!).filter((s) => s.status?.apps?.includes((a as AppManifest).spec.listingId)).flatMap(ofSolution),
-        changed: (a, b) => a.metadata.generation !== b.metadata.generation,
+        changed: (a, b) => (a as AppManifest).status?.manifestDigest !== (b as AppManifest).status?.manifestDigest || (a as AppManifest).spec.listingId !== (b as AppManifest).spec.listingId,
       },
       // The tenant's namespace recorded (or changed).
       { cache: Caches.tenants, map: (t) => inNamespace((t as Tenant).status?.namespace), changed: (a, b) => (a as Tenant).status?.namespace !== (b as Tenant).status?.namespace },

@@ -221,6 +221,34 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
     await until<Solution>(Kinds.Solution, 'gated', orgNs, (s) => cond(s, 'Ready')?.status === 'True', 'Solution Ready again');
   });
 
+  it("reads an app manifest from a ConfigMap key: its groups reach the tenants, and a broken edit keeps them while ManifestValid names line and field", async () => {
+    const file = (role: string) => `appId: gated-backoffice-app\nlistingId: gated-backoffice\nuserGroups:\n  - name: back office clerk\n    roles:\n      - ${role}\n`;
+    const setAppFile = (text: string) => client.apply(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'backoffice-manifest', namespace: orgNs }, data: { 'app.yaml': text } });
+    const manifestFrom = { configMapKeyRef: { name: 'backoffice-manifest', key: 'app.yaml' } };
+    // Inline fields and manifestFrom at once: refused at admission.
+    await expect(client.create(Kinds.AppManifest, { metadata: { name: uniqueName('both'), namespace: orgNs }, spec: { appId: 'x', listingId: 'gated-backoffice', rolesRequired: ['platform:role:gated-backoffice:clerk'], manifestFrom } })).rejects.toThrow(/not both/);
+    await setAppFile(file('role:gated-backoffice:clerk'));
+    await client.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-backoffice', namespace: orgNs }, spec: { appId: 'gated-backoffice-app', listingId: 'gated-backoffice', manifestFrom } });
+    const app = await until<AppManifest>(Kinds.AppManifest, 'gated-backoffice', orgNs, (a) => fresh(a) && cond(a, 'Ready')?.status === 'True', 'AppManifest gated-backoffice Ready');
+    expect(app.status?.manifest?.userGroups?.map((g) => g.name)).toEqual(['back office clerk']);
+    for (const t of tenants) {
+      const g = await until<UserGroup>(Kinds.UserGroup, 'back-office-clerk', tenantNs(t), (x) => !!x.spec.roles?.includes('role:gated-backoffice:clerk'), `back-office-clerk in ${t}`);
+      await until<UserGroup>(Kinds.UserGroup, g.metadata.name!, tenantNs(t), (x) => x.status?.roleSources?.[0]?.sources[0] === `AppManifest ${org}/gated-backoffice`, `the clerk role's source in ${t}`);
+    }
+    const before = await client.get<UserGroup>(Kinds.UserGroup, 'back-office-clerk', tenantNs(tenants[1]!));
+    await setAppFile(file('gated-backoffice:clerk'));
+    await client.patch(Kinds.AppManifest, 'gated-backoffice', orgNs, { metadata: { annotations: { 'example.com/reload': String(Date.now()) } } });
+    const broken = await until<AppManifest>(Kinds.AppManifest, 'gated-backoffice', orgNs, (a) => cond(a, 'ManifestValid')?.status === 'False', 'AppManifest ManifestValid False');
+    expect(cond(broken, 'ManifestValid')?.reason).toBe('ManifestSchemaInvalid');
+    expect(cond(broken, 'ManifestValid')?.message).toContain('configmap/backoffice-manifest/app.yaml:6:9 userGroups[0].roles[0]: must match role:<listingId>:<roleName>');
+    expect(cond(broken, 'Stalled')?.status).toBe('True');
+    expect(broken.status?.manifestDigest).toBe(app.status?.manifestDigest);
+    const events = await client.list<AnyObject & { reason?: string; regarding?: { name?: string; kind?: string } }>(Resources.Event, { namespace: orgNs });
+    expect(events.items.some((e) => e.reason === 'ManifestSchemaInvalid' && e.regarding?.kind === 'AppManifest' && e.regarding?.name === 'gated-backoffice')).toBe(true);
+    for (const t of tenants) expect((await client.get<UserGroup>(Kinds.UserGroup, 'back-office-clerk', tenantNs(t)))?.spec.roles).toEqual(['role:gated-backoffice:clerk']);
+    expect((await client.get<UserGroup>(Kinds.UserGroup, 'back-office-clerk', tenantNs(tenants[1]!)))?.spec).toEqual(before?.spec);
+  });
+
   it('refuses at admission an inline manifest with a role in the wrong format or a group named twice', async () => {
     const inline = (manifest: unknown) => client.create(Kinds.Solution, { metadata: { name: uniqueName('bad'), namespace: orgNs }, spec: { solutionId: 'x', version: '1', manifest } });
     await expect(inline({ userGroupsRequired: [{ name: 'g', roles: ['not-a-role'] }] })).rejects.toThrow(/roles\[0\]/);

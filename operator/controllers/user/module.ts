@@ -1,6 +1,6 @@
 import { ROTATE_TOKEN_KEY_ANNOTATION } from '../../api/constants.ts';
 import { Caches, Index } from '../../domain/caches.ts';
-import { SolutionLookups } from '../../domain/solutions.ts';
+import { SolutionLookups, appManifestOf } from '../../domain/solutions.ts';
 import { KubeAuthority } from '../../servers/authority.ts';
 import { tokenRolesRoutes } from '../../servers/tokenroles.ts';
 import type { TokenRolesBackend } from '../../servers/tokenroles.ts';
@@ -38,7 +38,8 @@ export const userModule: OperatorModule = {
           const { solution } = lookups.solutionOf(sub);
           return !!solution && solution.metadata.namespace === orgNs && !!solution.status?.apps?.includes(app.spec.listingId);
         });
-        return subscribed ? { appId: app.spec.appId, listingId: app.spec.listingId, rolesRequired: app.spec.rolesRequired ?? [] } : undefined;
+        // Its last good manifest's rolesRequired (none before it had one: the token carries no role).
+        return subscribed ? { appId: app.spec.appId, listingId: app.spec.listingId, rolesRequired: appManifestOf(app)?.rolesRequired ?? [] } : undefined;
       },
       signingKey: () => keys.signingKey(rotation()),
       publishedKeys: () => keys.signingKey(rotation()),
