@@ -133,6 +133,13 @@ describe('Informer', () => {
     expect(a).not.toHaveProperty('extra');
     expect(a!.metadata).not.toHaveProperty('annotations');
   });
+
+  it('keepOnly keeps the finalizers (what needsApply compares), and adds none to an object without', () => {
+    const keep = keepOnly(['roleRef']);
+    const binding = (finalizers?: string[]) => ({ metadata: { name: 'b', namespace: 'ns', uid: 'u', resourceVersion: '1', ...(finalizers ? { finalizers } : {}) }, roleRef: { name: 'r' } });
+    expect((keep(binding(['miniapps.dev/namespace-access']) as never) as { metadata: { finalizers?: string[] } }).metadata.finalizers).toEqual(['miniapps.dev/namespace-access']);
+    expect((keep(binding() as never) as { metadata: object }).metadata).not.toHaveProperty('finalizers');
+  });
 });
 
 describe('declared caches', () => {

@@ -186,6 +186,8 @@ export function keepOnly<T extends AnyObject>(fields: readonly string[], opts: {
         labels: intern(m.labels),
         ...(annotations && Object.keys(annotations).length ? { annotations } : {}),
         ownerReferences: intern(m.ownerReferences),
+        // What needsApply compares with a desired object's finalizers.
+        ...(m.finalizers?.length ? { finalizers: intern(m.finalizers) } : {}),
         deletionTimestamp: m.deletionTimestamp,
       },
     };
