@@ -5,7 +5,8 @@ import type { TLSSocket } from 'node:tls';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OperatorMetrics } from '../runtime/metrics.ts';
-import { MemoryStore, ServingCertificates, inspect, overlapMs, planRotation } from './serving-cert.ts';
+import type { KubeClient } from '../runtime/kube/client.ts';
+import { MemoryStore, PUBLISHED_ANNOTATION, SecretStore, ServingCertificates, inspect, overlapMs, planRotation } from './serving-cert.ts';
 import type { CertState, RotationPolicy, ServingMaterial } from './serving-cert.ts';
 import { WebhookServer } from './webhook.ts';
 
@@ -69,6 +70,18 @@ describe('planRotation (the generated mode)', () => {
     // The old CA leaves the bundle at the first write after it expired.
     const later = written(switched, Date.parse(oldCA.validTo) + DAY);
     expect(casOf(later).map((c) => c.fingerprint256)).toEqual([newCA!.fingerprint256]);
+  });
+
+  it('when the CA comes due with no usable certificate, the replacement comes from the CA already in the bundle, not the new unpublished one', () => {
+    const oldCA = casOf(first)[0]!;
+    const due = Date.parse(oldCA.validTo) - Math.floor(3650 / 3) * DAY + DAY;
+    const other = written({}, T0);
+    const rotated = written({ ...first, keyPEM: other.keyPEM, publishedAt: T0 }, due);
+    const [newCA] = casOf(rotated);
+    expect(newCA!.fingerprint256).not.toBe(oldCA.fingerprint256);
+    expect(rotated.publishedAt).toBeUndefined();
+    expect(issuedBy(leafOf(rotated), oldCA)).toBe(true);
+    expect(issuedBy(leafOf(rotated), newCA!)).toBe(false);
   });
 
   it('replaces a certificate that does not pair with its key, is not for the names, or was issued by no CA of the bundle at once', () => {
@@ -150,5 +163,21 @@ describe('the webhook listener serves a renewed certificate without a restart', 
     expect(leaf.serialNumber).not.toBe(firstLeaf.serialNumber);
     expect(next.caPEM).toBe(first.caPEM);
     expect(await gauge('miniapps_webhook_certificate_expiration_timestamp_seconds')).toEqual([[{ source: 'memory' }, Date.parse(leaf.validTo) / 1000]]);
+  });
+
+  it('reads a publication time that is not one as never published, so the bundle is written again', async () => {
+    const secret = (value: string) => ({ get: async () => ({ metadata: { name: 'c', namespace: 'n', resourceVersion: '7', annotations: { [PUBLISHED_ANNOTATION]: value } }, data: {} }) }) as unknown as KubeClient;
+    expect((await new SecretStore(secret('garbled'), { namespace: 'n', name: 'c' }).read()).state.publishedAt).toBeUndefined();
+    expect((await new SecretStore(secret('2026-01-01T00:00:00Z'), { namespace: 'n', name: 'c' }).read()).state.publishedAt).toBe(T0);
+  });
+
+  it('says so when the bundle cannot be written into the webhook configuration, and records no publication', async () => {
+    const lines: string[] = [];
+    const capture = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+    const store = new MemoryStore();
+    const certs = new ServingCertificates({ store, log: capture, clock: { now: () => new Date() }, checkIntervalMs: 60_000, rotation: { policy, mayRotate: () => true, publish: async () => false } });
+    await certs.load();
+    expect((await store.read()).state.publishedAt).toBeUndefined();
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('Webhook CA bundle not written into the webhook configuration (missing, without webhooks, or changed meanwhile); tried again at the next check');
   });
 });

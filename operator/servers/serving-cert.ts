@@ -147,7 +147,9 @@ export function planRotation(s: CertState, now: number, p: RotationPolicy): Rota
     // The old CAs stay in the bundle until they expire: a replica that still serves a
     // certificate of theirs is verified until it has read the new one.
     const caPEM = [ca.certPEM, ...at.validCAs.map(pemOf)].join('');
-    const leaf = at.leafUsable ? { certPEM: s.certPEM!, keyPEM: s.keyPEM! } : issue(ca);
+    // A replacement certificate comes from the CA already in the bundle while it has one
+    // (caDue leaves it at least three certificate lifetimes): the new CA's waits for its publication.
+    const leaf = at.leafUsable ? { certPEM: s.certPEM!, keyPEM: s.keyPEM! } : issue(at.signing ? { certPEM: pemOf(at.signing), keyPEM: s.caKeyPEM! } : ca);
     const why = !at.signing ? (at.leafUsable ? 'no CA key to renew the certificate with' : 'no usable certificate') : `the CA expires at ${rfc3339(new Date(expiry(at.signing)))}`;
     return { write: true, next: { ...leaf, caPEM, caKeyPEM: ca.keyPEM, publishedAt: undefined }, reason: `new CA (${why})` };
   }
@@ -195,6 +197,12 @@ export class DirectoryStore implements CertStore {
 /** Annotation of the generated Secret: when its CA bundle was seen in the webhook configuration. */
 export const PUBLISHED_ANNOTATION = 'miniapps.dev/ca-bundle-published-at';
 
+/** The annotation's time; a value that is not one (edited by hand) reads as never published, so the leader publishes again. */
+function publishedTime(value: string | undefined): number | undefined {
+  const t = value ? Date.parse(value) : NaN;
+  return Number.isFinite(t) ? t : undefined;
+}
+
 type SecretLike = AnyObject & { data?: Record<string, string>; type?: string };
 
 /** A Secret with tls.crt, tls.key, ca.crt (and, generated, ca.key): cert-manager's layout. */
@@ -214,7 +222,7 @@ export class SecretStore implements CertStore {
     const get = (k: string) => (secret?.data?.[k] ? Buffer.from(secret.data[k], 'base64').toString('utf8') : undefined);
     const published = secret?.metadata.annotations?.[PUBLISHED_ANNOTATION];
     return {
-      state: { certPEM: get('tls.crt'), keyPEM: get('tls.key'), caPEM: get('ca.crt'), caKeyPEM: get('ca.key'), publishedAt: published ? Date.parse(published) : undefined },
+      state: { certPEM: get('tls.crt'), keyPEM: get('tls.key'), caPEM: get('ca.crt'), caKeyPEM: get('ca.key'), publishedAt: publishedTime(published) },
       version: secret ? (secret.metadata.resourceVersion ?? '') : undefined,
     };
   }
@@ -340,10 +348,6 @@ export class ServingCertificates {
     return this.current;
   }
 
-  get material(): ServingMaterial | undefined {
-    return this.current;
-  }
-
   /** Checks every interval from now on; `onChange` gets each new certificate. */
   start(onChange: (m: ServingMaterial) => void): void {
     this.onChange = onChange;
@@ -380,13 +384,24 @@ export class ServingCertificates {
         }
       }
       if ((leader || first) && state.caPEM && state.publishedAt === undefined) {
-        const published = rotation.publish ? await rotation.publish(state.caPEM) : true;
+        const published = rotation.publish ? await this.publish(rotation.publish, state.caPEM) : true;
         if (published && (await store.write({ ...state, publishedAt: now() }, version))) ({ state, version } = await store.read());
       } else if (leader && state.caPEM && rotation.publish) {
-        await rotation.publish(state.caPEM); // puts back a caBundle someone changed
+        await this.publish(rotation.publish, state.caPEM); // puts back a caBundle someone changed
       }
     }
     this.serve(state);
+  }
+
+  /**
+   * Writes the CA bundle into the webhook configuration; says so when it could not (no
+   * configuration, no webhooks in it, or changed meanwhile): until it is written, a new CA's
+   * certificate is never served, and the current one is not renewed past its CA.
+   */
+  private async publish(publish: (caPEM: string) => Promise<boolean>, caPEM: string): Promise<boolean> {
+    const done = await publish(caPEM);
+    if (!done) this.log.warn({ source: this.opts.store.describe }, 'Webhook CA bundle not written into the webhook configuration (missing, without webhooks, or changed meanwhile); tried again at the next check');
+    return done;
   }
 
   private serve(state: CertState): void {
