@@ -26,7 +26,6 @@
 // CRDs are applied from crds/ by a GitOps tool, install with crds.enabled=false instead
 // (the chart's README, "Installing, upgrading, uninstalling").
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +55,7 @@ import { deleteOrganizationsAndWait } from '../testenv/clients.ts';
 import { tokenWebhookOperatorArgs } from '../testenv/controlplane.ts';
 import { ControlPlane, eventually, freePort, uniqueName } from '../testenv/index.ts';
 import { acceptByForm, acceptLink, invitationFlags } from '../testenv/invitations.ts';
-import { OperatorProcess, operatorRequest } from '../testenv/operator-process.ts';
+import { OperatorProcess, httpsJson, operatorRequest } from '../testenv/operator-process.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';
 import { findTool, run } from '../testenv/tools.ts';
 import { applyExamples, kubectlOn } from './helpers.ts';
@@ -160,18 +159,6 @@ async function writtenRbac(): Promise<{ roles: RbacObject[]; bindings: RbacObjec
   const [roles, clusterRoles, bindings, clusterBindings] = await Promise.all([Resources.Role, Resources.ClusterRole, Resources.RoleBinding, Resources.ClusterRoleBinding].map(list));
   return { roles: [...roles!, ...clusterRoles!], bindings: [...bindings!, ...clusterBindings!] };
 }
-/** A request to the API server with a bearer token (an API key, for the authentication webhook). */
-function apiServerAs(server: URL, ca: Buffer, bearer: string, method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: server.hostname, port: server.port, path, method, ca, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as unknown) : undefined }));
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
-}
-
 beforeAll(async () => {
   if (!helmBin) return;
   // Metadata of every request the chart's ServiceAccount makes, nothing else.
@@ -362,7 +349,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       // The authentication webhook: the API server asks the operator whose key it is.
       const erinKey = await readKey(admin, (await admin.get<ApiKey>(Kinds.ApiKey, 'erin-review-bot', 'org-fintech-partner'))!);
       const whoami = await eventually(async () => {
-        const r = await apiServerAs(server, clusterCA, erinKey, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+        const r = await httpsJson({ host: server.hostname, port: Number(server.port), ca: clusterCA }, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', erinKey, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
         return r.status === 201 ? r.body : false;
       }, { describe: "the API server authenticating Erin's key" });
       expect(JSON.stringify(whoami)).toContain('erin@fintech-partner.example');

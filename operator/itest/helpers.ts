@@ -1,5 +1,4 @@
 // Shared steps of the runtime integration tests.
-import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ import type { AnyObject, KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { eventually } from '../testenv/eventually.ts';
 import type { ControlPlane } from '../testenv/controlplane.ts';
+import { kubectl } from '../testenv/index.ts';
 import type { KubectlResult } from '../testenv/index.ts';
 
 export const isReady = (o: Organization): boolean => {
@@ -38,12 +38,7 @@ export async function batchState(client: KubeClient, batch: string): Promise<{ o
 
 /** kubectl of a control plane of the file's own, as its admin; never throws (the exit code says). */
 export function kubectlOn(cp: ControlPlane, args: string[], stdin?: string): Promise<KubectlResult> {
-  return new Promise((resolve) => {
-    const child = execFile(join(cp.binDir, 'kubectl'), [`--kubeconfig=${cp.kubeconfigPath}`, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ stdout, stderr, exitCode: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
-    });
-    child.stdin?.end(stdin ?? '');
-  });
+  return kubectl(args, { controlPlane: cp, stdin, allowFailure: true });
 }
 
 export const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));

@@ -49,6 +49,8 @@ export function testKubeConfig(): KubeConfig {
 }
 
 export interface KubectlOptions {
+  /** Another control plane than the test cluster (a file's own), as its admin. */
+  controlPlane?: { binDir: string; kubeconfigPath: string };
   /** Authenticate with this bearer token (`--token`) instead of the admin certificate: the kubeconfig's cluster, no user. */
   token?: string;
   /** Impersonate this user (`--as`). */
@@ -84,13 +86,15 @@ export class KubectlError extends Error {
 export function kubectl(args: string[], opts: KubectlOptions & { allowFailure: true }): Promise<KubectlResult>;
 export function kubectl(args: string[], opts?: KubectlOptions): Promise<string>;
 export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<string | KubectlResult> {
-  const full = opts.token ? [`--kubeconfig=${tokenKubeconfig()}`, `--token=${opts.token}`] : [`--kubeconfig=${testKubeconfig()}`];
+  const cp = opts.controlPlane;
+  if (cp && opts.token) throw new Error('kubectl: token is for the test cluster only');
+  const full = opts.token ? [`--kubeconfig=${tokenKubeconfig()}`, `--token=${opts.token}`] : [`--kubeconfig=${cp?.kubeconfigPath ?? testKubeconfig()}`];
   if (opts.as) full.push(`--as=${opts.as}`);
   for (const g of opts.asGroups ?? []) full.push(`--as-group=${g}`);
   full.push(...args);
   return new Promise((resolve, reject) => {
     const child = execFile(
-      join(testBinDir(), 'kubectl'),
+      join(cp?.binDir ?? testBinDir(), 'kubectl'),
       full,
       { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
       (err, stdout, stderr) => {

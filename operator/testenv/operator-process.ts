@@ -185,18 +185,15 @@ export class OperatorProcess {
   }
 }
 
-/**
- * A request to an operator's TLS listener (the data-protection and token-roles APIs, the
- * verify endpoint over TLS), trusting `caPEM`, as the callers of those APIs make it.
- */
-export function operatorRequest(port: number, caPEM: string, method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+/** A JSON request over TLS with an optional bearer token, trusting `ca`; the body of the answer parsed (undefined when empty). */
+export function httpsJson(target: { host: string; port: number; ca: string | Buffer; servername?: string }, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
-    const req = httpsRequest({ host: '127.0.0.1', port, path, method, ca: caPEM, servername: 'localhost', headers }, (res) => {
+    const req = httpsRequest({ ...target, path, method, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => {
         try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> });
+          resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> });
         } catch {
           reject(new Error(`${method} ${path}: ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`));
         }
@@ -205,4 +202,12 @@ export function operatorRequest(port: number, caPEM: string, method: 'GET' | 'PO
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
+}
+
+/**
+ * A request to an operator's TLS listener (the data-protection and token-roles APIs, the
+ * verify endpoint over TLS), trusting `caPEM`, as the callers of those APIs make it.
+ */
+export function operatorRequest(port: number, caPEM: string, method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  return httpsJson({ host: '127.0.0.1', port, ca: caPEM, servername: 'localhost' }, method, path, token, body);
 }
