@@ -427,6 +427,8 @@ export const SubscriptionReasons = {
   SolutionNotFound: 'SolutionNotFound',
   SolutionNotReady: 'SolutionNotReady',
   VersionMismatch: 'VersionMismatch',
+  /** An app of the solution has no status yet: its groups are not known (the tenant's stay as they are). */
+  AppManifestsNotChecked: 'AppManifestsNotChecked',
   UserGroupsSynced: 'UserGroupsSynced',
   /** A group of the manifest exists in the namespace and was not made by a subscription: it is left alone. */
   UserGroupConflict: 'UserGroupConflict',

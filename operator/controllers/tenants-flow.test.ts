@@ -125,6 +125,23 @@ describe('the seed flow, step by step', () => {
     expect(condition(get<Solution>(Kinds.Solution, 'gated', 'org-acme'), 'ManifestValid')?.status).toBe('True');
   });
 
+  it('keeps the groups as they are while an app of the solution has not been checked yet (an AppManifest from before its status held the manifest)', async () => {
+    subscription('tenant-t1');
+    await converge();
+    const before = get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!.spec;
+    expect(before.roles).toContain('role:gated-frontend:offline-sync');
+    // As after an upgrade: the AppManifest without status, and the subscription reconciled before the app.
+    put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 1 }, spec: FRONTEND } as AppManifest);
+    sync();
+    await subscriptions.reconcile('tenant-t1/gated');
+    sync();
+    expect(get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!.spec).toEqual(before);
+    expect(condition(get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1'), 'SolutionResolved')).toMatchObject({ status: 'False', reason: 'AppManifestsNotChecked', message: expect.stringContaining('gated-frontend') });
+    await converge();
+    expect(condition(get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1'), 'Ready')?.status).toBe('True');
+    expect(get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!.spec).toEqual(before);
+  });
+
   it('gives users the union of their groups\' roles, the landing page of the lowest rank, and names missing groups', async () => {
     subscription('tenant-t1');
     user('tenant-t1', 'fe', ['field-executive']);

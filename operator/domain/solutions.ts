@@ -146,10 +146,15 @@ export class SolutionLookups {
    * status (one never valid yet contributes nothing: its ManifestValid says why).
    */
   appsOf(solution: Solution): AppManifest[] {
+    return this.includedIn(solution).filter((a) => !!appManifestOf(a));
+  }
+
+  /** The AppManifests of the solution's namespace with a listingId its roles name, whatever their status, sorted by name. */
+  private includedIn(solution: Solution): AppManifest[] {
     const ns = solution.metadata.namespace!;
     return (solution.status?.apps ?? [])
       .flatMap((id) => this.appManifests.byIndex(Index.listing, listingKey(ns, id)))
-      .filter((a) => !a.metadata.deletionTimestamp && !!appManifestOf(a))
+      .filter((a) => !a.metadata.deletionTimestamp)
       .sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1));
   }
 
@@ -173,6 +178,16 @@ export class SolutionLookups {
       return unresolved(
         SubscriptionReasons.VersionMismatch,
         `The subscription pins version ${sub.spec.version}, but Solution ${ref.organization}/${ref.name} has a good manifest of version ${have ?? '(none)'}; the groups stay as they are until the versions agree (set spec.version to ${have}, or leave it empty to follow the solution)`,
+      );
+    }
+    // An app the AppManifest controller has not looked at yet (just made, or made before its
+    // status held the manifest) would drop its roles from the tenant's groups until it has:
+    // the groups stay as they are meanwhile (the subscription hears of its first status).
+    const unchecked = this.includedIn(solution).filter((a) => a.status?.observedGeneration === undefined);
+    if (unchecked.length > 0) {
+      return unresolved(
+        SubscriptionReasons.AppManifestsNotChecked,
+        `AppManifest(s) ${unchecked.map((a) => a.metadata.name).join(', ')} of Solution ${ref.organization}/${ref.name} not checked by the operator yet; the groups stay as they are until they are`,
       );
     }
     const apps = this.appsOf(solution);

@@ -175,7 +175,11 @@ export function subscriptionController(deps: ControllerDeps): ControllerSpec {
       {
         cache: Caches.appManifests,
         map: (a) => lookups.solutions.byIndex(Index.namespace, a.metadata.namespace!).filter((s) => s.status?.apps?.includes((a as AppManifest).spec.listingId)).flatMap(ofSolution),
-        changed: (a, b) => (a as AppManifest).status?.manifestDigest !== (b as AppManifest).status?.manifestDigest || (a as AppManifest).spec.listingId !== (b as AppManifest).spec.listingId,
+        changed: (a, b) => {
+          const [x, y] = [a as AppManifest, b as AppManifest];
+          // Its first status too: a subscription waits for its apps to be checked (AppManifestsNotChecked).
+          return x.status?.manifestDigest !== y.status?.manifestDigest || x.spec.listingId !== y.spec.listingId || (x.status?.observedGeneration === undefined) !== (y.status?.observedGeneration === undefined);
+        },
       },
       // The tenant's namespace recorded (or changed).
       { cache: Caches.tenants, map: (t) => inNamespace((t as Tenant).status?.namespace), changed: (a, b) => (a as Tenant).status?.namespace !== (b as Tenant).status?.namespace },
