@@ -152,4 +152,27 @@ describe("the operator's access in a namespace being deleted", () => {
     await reconciler.reconcile('acme', { signal });
     expect(binding()?.metadata.finalizers).toEqual([]);
   });
+
+  it('is let go the same way when someone deletes an adopted namespace while its Organization stays', async () => {
+    reconciler = new OrganizationReconciler(world.deps, { namespaceAccess: access });
+    for (const cr of roleTableClusterRoles()) caches.cache(Caches.ownedClusterRoles).put(cr);
+    sync(org());
+    await reconciler.reconcile('acme', { signal });
+    sync(store.peek<Organization>(Kinds.Organization, 'acme')!);
+    await reconciler.reconcile('acme', { signal });
+    const binding = () => store.peek<{ metadata: { finalizers?: string[] } } & Organization>(Resources.RoleBinding, OPERATOR_BINDING_NAME, 'org-acme');
+    expect(binding()?.metadata.finalizers).toEqual([NAMESPACE_ACCESS_FINALIZER]);
+    // Adopted (no controlling owner), then deleted by someone, with a mini app still in it.
+    const ns = store.peek<Namespace>(Resources.Namespace, 'org-acme')!;
+    const going = { ...ns, metadata: { ...ns.metadata, ownerReferences: [], deletionTimestamp: now.toISOString() } };
+    store.seed(Resources.Namespace, going);
+    caches.cache(Caches.namespaces).put(going as never);
+    const mini = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name: 'pay', namespace: 'org-acme', finalizers: ['miniapps.dev/miniapp'] }, spec: {} };
+    caches.cache(Caches.miniApps).put(mini as never);
+    await reconciler.reconcile('acme', { signal });
+    expect(binding()?.metadata.finalizers).toEqual([NAMESPACE_ACCESS_FINALIZER]);
+    caches.cache(Caches.miniApps).remove('org-acme/pay');
+    await reconciler.reconcile('acme', { signal });
+    expect(binding()?.metadata.finalizers).toEqual([]);
+  });
 });

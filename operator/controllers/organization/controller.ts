@@ -112,7 +112,8 @@ export class OrganizationReconciler implements Reconciler {
     if (plan.action === 'none') {
       const { problem } = plan;
       const terminating = problem.reason === OrganizationReasons.NamespaceTerminating;
-      if (terminating && createdFor(org, ns!)) await this.releaseNamespaceAccess(nsName, false);
+      // Created or adopted, a namespace someone deletes keeps the operator's access until nothing it reconciles is left there.
+      if (terminating) await this.releaseNamespaceAccess(nsName, false);
       const requeueAfterMs = terminating ? RECHECK_TERMINATING_MS : RECHECK_CONFLICT_MS;
       return { ok: false, condition: problem, requeueAfterMs, recordName: problem.reason === OrganizationReasons.NamespaceTerminating };
     }

@@ -5,7 +5,8 @@ import { organizationController } from './controller.ts';
 /** Organization: its namespace, the RBAC of the role table, member counts, the checks. */
 export const organizationModule: OperatorModule = {
   name: 'organization',
-  caches: [Caches.organizations, Caches.memberships, Caches.namespaces, Caches.superApps, Caches.miniApps, Caches.platformConfigs, Caches.ownedRoleBindings, Caches.ownedClusterRoles, Caches.ownedClusterRoleBindings],
+  // apiKeys to appManifests: what keeps its access in a namespace being deleted (releaseNamespaceAccess).
+  caches: [Caches.organizations, Caches.memberships, Caches.namespaces, Caches.superApps, Caches.miniApps, Caches.apiKeys, Caches.miniAppReviews, Caches.solutions, Caches.appManifests, Caches.platformConfigs, Caches.ownedRoleBindings, Caches.ownedClusterRoles, Caches.ownedClusterRoleBindings],
   setup: ({ deps, config }) => {
     const { serviceAccount, namespaceAccessRole } = config;
     const namespaceAccess = serviceAccount && namespaceAccessRole ? { serviceAccount, clusterRole: namespaceAccessRole } : undefined;
