@@ -373,3 +373,29 @@ describe('the API server alone keeps the kinds of a tenant in a tenant\'s namesp
     expect((await dryRunCreate(Kinds[kind], obj(ns))).metadata.namespace).toBe(ns);
   });
 });
+
+describe("the API server alone reads a manifest ConfigMap only for someone who may (admission policy, no operator)", () => {
+  const dev = 'manifest-author@acme.example';
+  const sourcePolicy = admissionPolicies('miniapps-system').filter((p) => p.metadata.name === PolicyNames.manifestSource);
+  const solution = (name: string) => ({ ...withSpec('Solution', { manifest: undefined, manifestFrom: { configMapKeyRef: { name: 'lending', key: 'manifest.yaml' } } }), metadata: { name, namespace: ns } });
+  const createAsDev = (obj: AnyObject) => kubectl(['create', '--dry-run=server', '-o', 'name', '-f', '-'], { as: dev, stdin: JSON.stringify(obj), allowFailure: true });
+
+  beforeAll(async () => {
+    for (const p of sourcePolicy) await client.apply(p.kind === 'ValidatingAdmissionPolicy' ? Resources.ValidatingAdmissionPolicy : Resources.ValidatingAdmissionPolicyBinding, p as unknown as AnyObject);
+    await client.create(Resources.Role, { metadata: { name: 'manifest-author', namespace: ns }, rules: [{ apiGroups: [GROUP], resources: ['solutions', 'appmanifests'], verbs: ['create'] }] });
+    await client.create(Resources.RoleBinding, { metadata: { name: 'manifest-author', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'manifest-author' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: dev }] });
+  });
+
+  it('refuses a Solution naming a ConfigMap its author may not read, with how to fix it, and accepts it once they may read that one', async () => {
+    const refused = await eventually(async () => {
+      const r = await createAsDev(solution(uniqueName('sol')));
+      return r.exitCode !== 0 && /may not read/.test(r.stderr) ? r : false;
+    }, { describe: 'the Solution refused' });
+    expect(refused.stderr).toContain('reads its manifest from ConfigMap lending, which you may not read: the operator reads a ConfigMap only for someone RBAC lets get it (get on configmaps in namespace');
+    // Inline needs nothing more.
+    expect((await createAsDev(withSpec('Solution', {}))).exitCode).toBe(0);
+    await client.create(Resources.Role, { metadata: { name: 'read-lending', namespace: ns }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: ['lending'] }] });
+    await client.create(Resources.RoleBinding, { metadata: { name: 'read-lending', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-lending' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: dev }] });
+    await eventually(async () => (await createAsDev(solution(uniqueName('sol')))).exitCode === 0, { describe: 'the Solution accepted once its author may read the ConfigMap' });
+  });
+});

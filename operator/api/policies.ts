@@ -86,6 +86,7 @@ export const PolicyNames = {
   confirmDelete: (kind: 'Organization' | 'MiniApp') => `${GROUP}-${kind.toLowerCase()}-confirm-delete`,
   apiKeyOwner: `${GROUP}-apikey-owner`,
   tenantNamespace: `${GROUP}-tenant-namespace`,
+  manifestSource: `${GROUP}-manifest-source`,
   operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
   namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
 } as const;
@@ -225,6 +226,36 @@ function apiKeyOwnerPolicy(): PolicyObject[] {
 }
 
 /**
+ * A Solution or AppManifest with `spec.manifestFrom` has the operator read a ConfigMap of
+ * its namespace with the operator's own access, and report what it holds (the problems'
+ * places and fields, and a good manifest whole in status, which every member reads). The
+ * role table grants nobody ConfigMaps, so the API server accepts a ConfigMap reference only
+ * from someone RBAC lets `get` that ConfigMap: when the object is made with one, or the
+ * reference changes (edits of other fields, and of the ConfigMap itself, need nothing more).
+ */
+function manifestSourcePolicy(): PolicyObject[] {
+  return policy(PolicyNames.manifestSource, {
+    resources: ['solutions', 'appmanifests'],
+    operations: ['CREATE', 'UPDATE'],
+    matchConditions: [
+      {
+        name: 'names-a-configmap',
+        expression: `has(object.spec.manifestFrom) && (request.operation == 'CREATE' || !has(oldObject.spec.manifestFrom) || oldObject.spec.manifestFrom != object.spec.manifestFrom)`,
+      },
+    ],
+    validations: [
+      {
+        expression: `authorizer.group('').resource('configmaps').namespace(object.metadata.namespace).name(object.spec.manifestFrom.configMapKeyRef.name).check('get').allowed()`,
+        messageExpression:
+          `request.kind.kind + ' ' + object.metadata.name + ' reads its manifest from ConfigMap ' + object.spec.manifestFrom.configMapKeyRef.name + ', which you may not read: ' + ` +
+          `'the operator reads a ConfigMap only for someone RBAC lets get it (get on configmaps in namespace ' + object.metadata.namespace + '); put the manifest inline, or ask for that access'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/**
  * Subscriptions, UserGroups and Users belong in a tenant's namespace (api.md: "Kinds in a
  * tenant's namespace"): the API server refuses to create one anywhere else, so a
  * Subscription in an organization's namespace or a stray one is an error at `kubectl
@@ -320,6 +351,7 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...CONFIRMED_DELETIONS.flatMap(confirmDeletePolicy),
     ...apiKeyOwnerPolicy(),
     ...tenantNamespacePolicy(),
+    ...manifestSourcePolicy(),
     ...operatorNamespacePolicy(operatorNamespace),
     ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),
   ];

@@ -3,6 +3,7 @@
 // problem with file, line, column and field, and what happens meanwhile.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../runtime/errors.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';
 import { FakeStore } from '../runtime/testing.ts';
@@ -63,6 +64,14 @@ describe('readManifest', () => {
     expect(!none.ok && none.message).toContain('ConfigMap fe-manifest does not exist in namespace org-acme; create it with the manifest YAML');
     const noKey = await readManifest(storeWith({ other: FRONTEND }), appSource({ hasLastGood: true }));
     expect(!noKey.ok && noKey.message).toContain('ConfigMap fe-manifest has no key "app.yaml" in namespace org-acme; the last good manifest stays in force');
+  });
+
+  it('reports a namespace where the operator may read no ConfigMap as stalled, with where to create it (no retrying for ever)', async () => {
+    const store = storeWith();
+    store.get = () => Promise.reject(new ApiError(403, 'Forbidden', 'configmaps "fe-manifest" is forbidden'));
+    const r = await readManifest(store, appSource());
+    expect(r).toMatchObject({ ok: false, reason: 'ManifestNotFound', stalled: true });
+    expect(!r.ok && r.message).toContain("The operator may not read ConfigMaps in namespace org-acme (it reads them only in the namespaces of organizations): create the AppManifest in its organization's namespace");
   });
 
   it('refuses an inline manifest that names a group twice, with its field path in the spec', async () => {

@@ -8,6 +8,7 @@
 import { MANIFEST_RECHECK_SECONDS, SolutionReasons } from '../api/constants.ts';
 import { duplicateGroupProblems, formatProblems, manifestDigest, parseManifestFile } from '../manifests/parse.ts';
 import type { ManifestFileOf, ManifestKind, ManifestProblem } from '../manifests/parse.ts';
+import { isStatus } from '../runtime/errors.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import type { ControllerDeps } from './deps.ts';
 import type { ConfigMapObject } from './shared.ts';
@@ -52,7 +53,14 @@ export async function readManifest<K extends ManifestKind, M extends object, T>(
   }
   const ref = src.from!.configMapKeyRef;
   const file = `configmap/${ref.name}/${ref.key}`;
-  const cm = await store.get<ConfigMapObject>(Resources.ConfigMap, ref.name, owner.namespace);
+  let cm: ConfigMapObject | undefined;
+  try {
+    cm = await store.get<ConfigMapObject>(Resources.ConfigMap, ref.name, owner.namespace);
+  } catch (err) {
+    // Outside the namespaces it manages the operator may read no ConfigMap: no retrying fixes that.
+    if (!isStatus(err, 403)) throw err;
+    return { ok: false, reason: SolutionReasons.ManifestNotFound, message: `The operator may not read ConfigMaps in namespace ${owner.namespace} (it reads them only in the namespaces of organizations): create the ${owner.kind} in its organization's namespace`, stalled: true };
+  }
   const text = cm?.data?.[ref.key];
   if (text === undefined) {
     const what = cm ? `ConfigMap ${ref.name} has no key "${ref.key}"` : `ConfigMap ${ref.name} does not exist`;
