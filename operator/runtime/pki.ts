@@ -62,6 +62,16 @@ export function createServiceAccountKeyPair(): KeyPairPEM {
  * byte is 0x40-0x7f (top bit clear, never zero). A leading zero byte would be a
  * non-minimal encoding that Go's x509 (the API server) refuses to parse. 126 random bits.
  */
+/** Whether `key` (PEM) is the private key of `cert` (parsed, or PEM); false for no key, or a certificate or key that does not parse. */
+export function keyMatches(cert: X509Certificate | string | Buffer, key: string | Buffer | undefined): boolean {
+  if (!key) return false;
+  try {
+    return (cert instanceof X509Certificate ? cert : new X509Certificate(cert)).checkPrivateKey(createPrivateKey(key));
+  } catch {
+    return false;
+  }
+}
+
 export function serialNumber(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0]! & 0x3f) | 0x40;

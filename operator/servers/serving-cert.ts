@@ -27,17 +27,18 @@
 // compare-and-swap on the Secret's resourceVersion; every replica serves what the Secret
 // holds. A Secret with no usable certificate at all (first start) is filled by whichever
 // process comes first (the others lose the compare-and-swap and read it).
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { rfc3339 } from '../runtime/clock.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { errorMessage, isAlreadyExists, isConflict, isNotFound, isStatus } from '../runtime/errors.ts';
-import type { AnyObject, KubeClient } from '../runtime/kube/client.ts';
+import type { KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
+import type { SecretObject } from '../runtime/secret-document.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
-import { createCA, issueCertificate } from '../runtime/pki.ts';
+import { createCA, issueCertificate, keyMatches } from '../runtime/pki.ts';
 
 /** What the listener serves, and the CA bundle that verifies it. */
 export interface ServingMaterial {
@@ -91,15 +92,6 @@ function certs(bundle: string | undefined): X509Certificate[] {
 
 const pemOf = (c: X509Certificate) => c.toString().replace(/\n?$/, '\n');
 const expiry = (c: X509Certificate) => Date.parse(c.validTo);
-
-function keyMatches(cert: X509Certificate, keyPEM: string | undefined): boolean {
-  if (!keyPEM) return false;
-  try {
-    return cert.checkPrivateKey(createPrivateKey(keyPEM));
-  } catch {
-    return false;
-  }
-}
 
 function coversNames(cert: X509Certificate, p: RotationPolicy): boolean {
   return p.dnsNames.every((n) => cert.checkHost(n, { subject: 'never' }) !== undefined) && p.ipAddresses.every((ip) => cert.checkIP(ip) !== undefined);
@@ -203,7 +195,6 @@ function publishedTime(value: string | undefined): number | undefined {
   return Number.isFinite(t) ? t : undefined;
 }
 
-type SecretLike = AnyObject & { data?: Record<string, string>; type?: string };
 
 /** A Secret with tls.crt, tls.key, ca.crt (and, generated, ca.key): cert-manager's layout. */
 export class SecretStore implements CertStore {
@@ -218,7 +209,7 @@ export class SecretStore implements CertStore {
   }
 
   async read(): Promise<{ state: CertState; version?: string }> {
-    const secret = await this.client.get<SecretLike>(Resources.Secret, this.ref.name, this.ref.namespace);
+    const secret = await this.client.get<SecretObject>(Resources.Secret, this.ref.name, this.ref.namespace);
     const get = (k: string) => (secret?.data?.[k] ? Buffer.from(secret.data[k], 'base64').toString('utf8') : undefined);
     const published = secret?.metadata.annotations?.[PUBLISHED_ANNOTATION];
     return {

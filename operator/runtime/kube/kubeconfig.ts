@@ -2,7 +2,7 @@
 // an explicit kubeconfig, then KUBECONFIG, then the in-cluster service account, then
 // ~/.kube/config. Written for the operator so that it needs neither
 // @kubernetes/client-node nor its dependency tree at run time (memory: see KubeClient).
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { keyMatches } from '../pki.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -214,15 +214,6 @@ function readIfPresent(path: string): Buffer | undefined {
   }
 }
 
-/** True when `cert` is a PEM certificate whose public key belongs to the PEM private key `key`. */
-function matchingPair(cert: Buffer, key: Buffer): boolean {
-  try {
-    return new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
-  } catch {
-    return false;
-  }
-}
-
 /** What a file looks like from outside (mtime, size, inode): a rewrite or a rename over it changes it. */
 function fileStamp(path: string): string {
   try {
@@ -416,7 +407,7 @@ class KubeconfigAccess implements ClusterAccess {
       const keyStamp = key && stamps.stamp(key);
       const newCert = cert ? readIfPresent(cert) : this.staticCert;
       const newKey = key ? readIfPresent(key) : this.staticKey;
-      if (newCert && newKey && matchingPair(newCert, newKey)) {
+      if (newCert && newKey && keyMatches(newCert, newKey)) {
         this.staticCert = newCert;
         this.staticKey = newKey;
         if (cert) stamps.set(cert, certStamp!);
