@@ -33,7 +33,7 @@ export interface ManifestProblem {
 export type ManifestReason = typeof SolutionReasons.ManifestNotYAML | typeof SolutionReasons.ManifestSchemaInvalid | typeof SolutionReasons.ManifestInconsistent;
 
 export type ParseResult<T> =
-  | { ok: true; manifest: T; digest: string; /** Line and column of a field of the file. */ locate: (segments: (string | number)[]) => { line?: number; col?: number } }
+  | { ok: true; manifest: T; /** Line and column of a field of the file. */ locate: (segments: (string | number)[]) => { line?: number; col?: number } }
   | { ok: false; reason: ManifestReason; problems: ManifestProblem[] };
 
 const SCHEMA_FILES: Record<ManifestKind, string> = { solution: 'solution-manifest.schema.json', app: 'app-manifest.schema.json' };
@@ -217,7 +217,7 @@ export async function parseManifestFile<K extends ManifestKind>(kind: K, text: s
   }
   const dupes = duplicateGroupProblems(kind, value as Record<string, unknown>, (s) => locator.at(s));
   if (dupes.length > 0) return { ok: false, reason: SolutionReasons.ManifestInconsistent, problems: dupes };
-  return { ok: true, manifest: value as ManifestFileOf<K>, digest: manifestDigest(value), locate: (segments) => locator.at(segments) };
+  return { ok: true, manifest: value as ManifestFileOf<K>, locate: (segments) => locator.at(segments) };
 }
 
 /** The same problem reported by several keywords (a pattern and its anyOf) once. */
