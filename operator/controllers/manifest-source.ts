@@ -37,6 +37,12 @@ function problemMessage<K extends ManifestKind, M extends object, T>(src: Manife
   return `The manifest is invalid, so ${src.hasLastGood ? src.meanwhile.kept : src.meanwhile.none}: ${formatProblems(file, problems)}`;
 }
 
+/** The part of a manifest kept in status: the fields `keys` names that it sets (ids and the rest left to the spec). */
+export const fieldsOf =
+  <M extends object>(...keys: (keyof M)[]) =>
+  (m: M): M =>
+    Object.fromEntries(keys.filter((k) => m[k] !== undefined).map((k) => [k, m[k]])) as M;
+
 /** Reads, parses and checks the manifest of `src`: the part to keep and its digest, or what is wrong. */
 export async function readManifest<K extends ManifestKind, M extends object, T>(store: ControllerDeps['store'], src: ManifestSource<K, M, T>): Promise<ManifestRead<T>> {
   const { owner } = src;

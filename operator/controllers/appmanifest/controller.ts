@@ -14,14 +14,11 @@ import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { readManifest } from '../manifest-source.ts';
+import { fieldsOf, readManifest } from '../manifest-source.ts';
 import { Kinds, writeKindStatus } from '../shared.ts';
 
 /** What of an app manifest is kept in status (appId and listingId are the spec's). */
-const contentOnly = (m: AppManifestContent): AppManifestContent => ({
-  ...(m.userGroups ? { userGroups: m.userGroups } : {}),
-  ...(m.rolesRequired ? { rolesRequired: m.rolesRequired } : {}),
-});
+const contentOnly = fieldsOf<AppManifestContent>('userGroups', 'rolesRequired');
 
 export class AppManifestReconciler implements Reconciler {
   private readonly deps: ControllerDeps;

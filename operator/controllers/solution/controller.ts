@@ -13,7 +13,7 @@ import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { readManifest } from '../manifest-source.ts';
+import { fieldsOf, readManifest } from '../manifest-source.ts';
 import type { ManifestRead } from '../manifest-source.ts';
 import { Kinds, writeKindStatus } from '../shared.ts';
 
@@ -22,10 +22,7 @@ export { SolutionReasons };
 const valid = (message: string): ConditionInput => ({ type: SolutionConditions.ManifestValid, status: 'True', reason: SolutionReasons.ManifestValid, message });
 
 /** Only the manifest's groups are kept in status (the solutionId and version are the spec's). */
-const groupsOnly = (m: SolutionManifest): SolutionManifest => ({
-  ...(m.userGroupsRequired ? { userGroupsRequired: m.userGroupsRequired } : {}),
-  ...(m.adminUserGroups ? { adminUserGroups: m.adminUserGroups } : {}),
-});
+const groupsOnly = fieldsOf<SolutionManifest>('userGroupsRequired', 'adminUserGroups');
 
 export class SolutionReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
