@@ -127,14 +127,28 @@ describe('which Membership changes reconcile the Organization', () => {
 
 describe("the operator's access in a namespace being deleted", () => {
   const access = { serviceAccount: { namespace: 'op', name: 'op' }, clusterRole: 'op-namespace' };
-  it('is held by its RoleBinding\'s finalizer until nothing it reconciles is left there, then let go', async () => {
+  const binding = () => store.peek<{ metadata: { finalizers?: string[] } } & Organization>(Resources.RoleBinding, OPERATOR_BINDING_NAME, 'org-acme');
+  /** The Organization reconciled with the operator's namespace access, its binding made. */
+  async function converged(): Promise<void> {
     reconciler = new OrganizationReconciler(world.deps, { namespaceAccess: access });
     for (const cr of roleTableClusterRoles()) caches.cache(Caches.ownedClusterRoles).put(cr);
     sync(org());
     await reconciler.reconcile('acme', { signal });
     sync(store.peek<Organization>(Kinds.Organization, 'acme')!);
     await reconciler.reconcile('acme', { signal });
-    const binding = () => store.peek<{ metadata: { finalizers?: string[] } } & Organization>(Resources.RoleBinding, OPERATOR_BINDING_NAME, 'org-acme');
+  }
+  /** With a mini app still in the namespace the binding keeps its finalizer; once it is gone, it is let go. */
+  async function heldWhileAMiniAppIsLeft(): Promise<void> {
+    miniAppStillThere();
+    await reconciler.reconcile('acme', { signal });
+    expect(binding()?.metadata.finalizers).toEqual([NAMESPACE_ACCESS_FINALIZER]);
+    caches.cache(Caches.miniApps).remove('org-acme/pay');
+    await reconciler.reconcile('acme', { signal });
+    expect(binding()?.metadata.finalizers).toEqual([]);
+  }
+  const miniAppStillThere = () => caches.cache(Caches.miniApps).put({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name: 'pay', namespace: 'org-acme', finalizers: ['miniapps.dev/miniapp'] }, spec: {} } as never);
+  it('is held by its RoleBinding\'s finalizer until nothing it reconciles is left there, then let go', async () => {
+    await converged();
     expect(binding()?.metadata.finalizers).toEqual([NAMESPACE_ACCESS_FINALIZER]);
 
     // Deleted (confirmed); its namespace terminating with a mini app still in it.
@@ -143,36 +157,17 @@ describe("the operator's access in a namespace being deleted", () => {
     const ns = store.peek<Namespace>(Resources.Namespace, 'org-acme')!;
     store.seed(Resources.Namespace, { ...ns, metadata: { ...ns.metadata, deletionTimestamp: now.toISOString() } });
     sync(o);
-    const mini = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name: 'pay', namespace: 'org-acme', finalizers: ['miniapps.dev/miniapp'] }, spec: {} };
-    caches.cache(Caches.miniApps).put(mini as never);
-    await reconciler.reconcile('acme', { signal });
-    expect(binding()?.metadata.finalizers).toEqual([NAMESPACE_ACCESS_FINALIZER]);
-
-    caches.cache(Caches.miniApps).remove('org-acme/pay');
-    await reconciler.reconcile('acme', { signal });
-    expect(binding()?.metadata.finalizers).toEqual([]);
+    await heldWhileAMiniAppIsLeft();
   });
 
   it('is let go the same way when someone deletes an adopted namespace while its Organization stays', async () => {
-    reconciler = new OrganizationReconciler(world.deps, { namespaceAccess: access });
-    for (const cr of roleTableClusterRoles()) caches.cache(Caches.ownedClusterRoles).put(cr);
-    sync(org());
-    await reconciler.reconcile('acme', { signal });
-    sync(store.peek<Organization>(Kinds.Organization, 'acme')!);
-    await reconciler.reconcile('acme', { signal });
-    const binding = () => store.peek<{ metadata: { finalizers?: string[] } } & Organization>(Resources.RoleBinding, OPERATOR_BINDING_NAME, 'org-acme');
+    await converged();
     expect(binding()?.metadata.finalizers).toEqual([NAMESPACE_ACCESS_FINALIZER]);
     // Adopted (no controlling owner), then deleted by someone, with a mini app still in it.
     const ns = store.peek<Namespace>(Resources.Namespace, 'org-acme')!;
     const going = { ...ns, metadata: { ...ns.metadata, ownerReferences: [], deletionTimestamp: now.toISOString() } };
     store.seed(Resources.Namespace, going);
     caches.cache(Caches.namespaces).put(going as never);
-    const mini = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name: 'pay', namespace: 'org-acme', finalizers: ['miniapps.dev/miniapp'] }, spec: {} };
-    caches.cache(Caches.miniApps).put(mini as never);
-    await reconciler.reconcile('acme', { signal });
-    expect(binding()?.metadata.finalizers).toEqual([NAMESPACE_ACCESS_FINALIZER]);
-    caches.cache(Caches.miniApps).remove('org-acme/pay');
-    await reconciler.reconcile('acme', { signal });
-    expect(binding()?.metadata.finalizers).toEqual([]);
+    await heldWhileAMiniAppIsLeft();
   });
 });
