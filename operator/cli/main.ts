@@ -4,9 +4,14 @@ import { Operator } from '../app.ts';
 import { ConfigError, loadConfig, usage } from '../runtime/config.ts';
 import { errorMessage } from '../runtime/errors.ts';
 import { createLogger } from '../runtime/logger.ts';
+import { VERSION } from '../runtime/version.ts';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--version')) {
+    process.stdout.write(`miniapps-operator ${VERSION}\n`);
+    return;
+  }
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${usage()}\n`);
     return;
