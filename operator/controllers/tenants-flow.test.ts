@@ -100,6 +100,9 @@ beforeEach(() => {
   manifestConfigMap(SEED);
   put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'gated', namespace: 'org-acme', generation: 1 }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } } } as Solution);
   put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 1 }, spec: FRONTEND } as AppManifest);
+  // The solution's other listing is the organization's too: only the organization that claims a listing with an
+  // AppManifest grants its roles (item 3 of issue 16).
+  put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-backoffice', namespace: 'org-acme', generation: 1 }, spec: { appId: 'gated-backoffice-app', listingId: 'gated-backoffice' } } as AppManifest);
 });
 
 describe('the seed flow, step by step', () => {
@@ -308,6 +311,8 @@ describe('the seed flow, step by step', () => {
     world.store.seed(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'other-manifest', namespace: 'org-acme' }, data: { 'm.yaml': 'solutionId: other\nuserGroupsRequired:\n  - name: Field Executive\n    roles: [role:other-app:reporter]\n' } } as AnyObject);
     put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'other', namespace: 'org-acme', generation: 1 }, spec: { solutionId: 'other', version: '1', manifestFrom: { configMapKeyRef: { name: 'other-manifest', key: 'm.yaml' } } } } as Solution);
     put(Kinds.Subscription, Caches.subscriptions, { apiVersion: API, kind: 'Subscription', metadata: { name: 'other', namespace: 'tenant-t1', uid: 'uid-sub-other', generation: 1 }, spec: { solution: { organization: 'acme', name: 'other' } } } as Subscription);
+    // The listing of the second solution's role is the organization's (it claims it with an AppManifest).
+    put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'other-app', namespace: 'org-acme', generation: 1 }, spec: { appId: 'other-app', listingId: 'other-app' } } as AppManifest);
     await converge();
     const g = get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!;
     expect(g.spec.roles).toContain('role:other-app:reporter');
