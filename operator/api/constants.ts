@@ -483,10 +483,17 @@ export const GROUP_DIGEST_ANNOTATION = `${GROUP}/applied-digest`;
 
 export const UserGroupConditions = {
   Ready: 'Ready',
+  /**
+   * Only while subscriptions name the group that may not manage it (it was made by hand, or
+   * another organization's subscriptions made it): False, naming them. Does not gate Ready.
+   */
+  Uncontested: 'Uncontested',
 } as const;
 
 export const UserGroupReasons = {
   Ready: 'Ready',
+  /** Subscriptions name the group but may not manage it (see UserGroupConditions.Uncontested). */
+  UserGroupConflict: 'UserGroupConflict',
 } as const;
 
 export const UserConditions = {

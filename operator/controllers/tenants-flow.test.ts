@@ -397,6 +397,7 @@ describe('issue 16: nothing crosses organizations, nothing hand-made is taken', 
     const evil = get<Subscription>(Kinds.Subscription, 'evil', 'tenant-t1')!;
     expect(condition(evil, 'UserGroupsSynced')).toMatchObject({ status: 'False', reason: 'UserGroupConflict' });
     expect(evil.status?.conflictingUserGroups).toEqual(['solutions-admin']);
+    expect(condition(group, 'Uncontested')).toMatchObject({ status: 'False', message: expect.stringContaining("Subscription(s) evil name this group but may not manage it (another organization's subscriptions made it)") });
     expect(condition(get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1'), 'Ready')?.status).toBe('True');
     expect(get<User>(Kinds.User, 'ada', 'tenant-t1')!.status?.effectiveRoles).not.toContain('role:own:admin');
   });
@@ -409,6 +410,8 @@ describe('issue 16: nothing crosses organizations, nothing hand-made is taken', 
     const g = get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!;
     expect(g.spec).toEqual(handMade);
     expect(g.metadata.ownerReferences).toBeUndefined();
+    expect(condition(g, 'Uncontested')).toMatchObject({ status: 'False', reason: 'UserGroupConflict', message: expect.stringContaining('Subscription(s) gated name this group but may not manage it (it was not made by a subscription)') });
+    expect(condition(g, 'Ready')?.status).toBe('True');
     const sub = get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1')!;
     expect(condition(sub, 'UserGroupsSynced')).toMatchObject({ status: 'False', reason: 'UserGroupConflict', message: expect.stringContaining('was not made by a subscription') });
     expect(sub.status?.userGroups).toEqual(['solutions-admin', 'solutions-owner']);

@@ -228,6 +228,7 @@ describe('issue 16 item 3: one organization reaches into another\'s tokens', () 
     expect(group?.spec.landingPage).toEqual({ url: '/admin/home', rank: 1 });
     expect(group?.spec.roles).toEqual(['role:gated-backoffice:admin', 'role:gated-frontend:admin']);
     expect(group?.status?.roleSources?.flatMap((r) => r.sources)).not.toContain(`Solution ${orgB}/evil`);
+    await until<UserGroup>(Kinds.UserGroup, 'solutions-admin', tenantNs, (g) => cond(g, 'Uncontested')?.reason === 'UserGroupConflict', 'the UserGroup reports the conflict too');
     // A's subscription is unaffected; the tenant administrator lands on A's page.
     expect(cond(await admin.get<Subscription>(Kinds.Subscription, 'gated', tenantNs), 'Ready')?.status).toBe('True');
     const admin1 = await userOf(tenantNs, TENANT_ADMIN);
@@ -269,6 +270,7 @@ describe('issue 16 item 11: a Subscription adopts a hand-made UserGroup', () => 
     expect(group?.metadata.ownerReferences).toBeUndefined();
     expect(group?.metadata.annotations?.['miniapps.dev/applied-digest']).toBeUndefined();
     expect(group?.spec).toEqual(handMade);
+    await until<UserGroup>(Kinds.UserGroup, 'field-executive', tenant2Ns, (g) => cond(g, 'Uncontested')?.reason === 'UserGroupConflict', 'the hand-made UserGroup reports the subscription that names it');
     // Unsubscribing deletes the groups the subscription made, never the hand-made one or its member.
     await admin.delete(Kinds.Subscription, 'gated', tenant2Ns, asTenantAdmin(TENANT2_ADMIN));
     await eventually(async () => !(await admin.get(Kinds.UserGroup, 'solutions-owner', tenant2Ns)), { timeoutMs: 60_000, describe: 'the groups of the subscription gone' });
