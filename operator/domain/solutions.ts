@@ -14,9 +14,8 @@
 // another organization claimed first; a group is the union of what one organization's
 // subscriptions declare, never of two organizations' (the first to make it keeps it, the
 // others report a conflict), and a group someone made by hand is never taken over.
-import { AppManifestConditions, GROUP_DIGEST_ANNOTATION, SubscriptionConditions, SubscriptionReasons, groupObjectName } from '../api/constants.ts';
+import { AppManifestConditions, GROUP_DIGEST_ANNOTATION, SubscriptionConditions, SubscriptionReasons, groupObjectName, isSafeLandingPage } from '../api/constants.ts';
 import type { AppManifest, AppManifestContent, LandingPage, ManifestUserGroup, Organization, Solution, SolutionManifest, Subscription, Tenant, UserGroup } from '../api/index.ts';
-import { isSafeLandingPage } from '../api/constants.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
 import type { ConditionInput } from '../runtime/conditions.ts';
 import { Caches, Index, listingKey } from './caches.ts';
