@@ -50,8 +50,11 @@ export const AppManifestContentSchema = Obj(
 );
 
 export const AppManifestIdentity = {
-  appId: Str('Identifier of the app.', { minLength: 1, maxLength: 128 }),
-    listingId: Str('Marketplace listing of the app: the `<listingId>` in its roles `role:<listingId>:<roleName>`.', {
+  appId: Str(
+    "Identifier of the app, owned by one organization: the first AppManifest to claim it (oldest, then by namespace and name) keeps it; another organization's is refused at admission, or reported (IdsOwned False, AppIdClaimed) and used nowhere. A token's audience is `<organization>/<appId>`.",
+    { minLength: 1, maxLength: 128 },
+  ),
+    listingId: Str("Marketplace listing of the app: the `<listingId>` in its roles `role:<listingId>:<roleName>`. Owned by one organization as appId is: only that organization's manifests may grant roles of the listing.", {
       pattern: '^[^:]+$',
       minLength: 1,
       maxLength: 128,
@@ -77,6 +80,13 @@ export const AppManifestStatusSchema = Status(
       description:
         "The last good manifest, as parsed: what subscribed tenants' groups and the app's tokens are built from. A new manifest that does not validate never replaces it (ManifestValid says what is wrong); until there is one, the app contributes nothing.",
     }),
+    unownedRoles: Optional(
+      StringSet(
+        Str('A role of the manifest (userGroups or rolesRequired).', { maxLength: 512 }),
+        "Roles of the last good manifest that name a listing this organization does not own (no AppManifest of this namespace holds that listingId, or another organization's claimed it first): left out of every tenant's groups and every token (RolesOwned says why).",
+        2048,
+      ),
+    ),
   },
   "Observed state of the app's manifest.",
 );

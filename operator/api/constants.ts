@@ -361,6 +361,24 @@ export const SolutionConditions = {
   Stalled: STALLED_CONDITION,
   /** The manifest (inline or from the ConfigMap) is valid; when False the last good one stays in force. Gates Ready. */
   ManifestValid: 'ManifestValid',
+  /**
+   * Every role of the last good manifest names a listing the solution's organization owns
+   * (an AppManifest of its namespace holds the listingId). When False the message names
+   * the others: they are left out of every tenant's groups. Gates Ready.
+   */
+  RolesOwned: 'RolesOwned',
+} as const;
+
+/** Why ids and roles are or are not an organization's (Solution and AppManifest conditions IdsOwned and RolesOwned). */
+export const OwnershipReasons = {
+  IdsOwned: 'IdsOwned',
+  /** Another organization's AppManifest claimed the appId first: this one is used nowhere. */
+  AppIdClaimed: 'AppIdClaimed',
+  /** Another organization's AppManifest claimed the listingId first: this one is used nowhere. */
+  ListingIdClaimed: 'ListingIdClaimed',
+  RolesOwned: 'RolesOwned',
+  /** Roles name listings the organization does not own: left out of groups and tokens. */
+  ListingNotOwned: 'ListingNotOwned',
 } as const;
 
 export const SolutionReasons = {
@@ -381,6 +399,14 @@ export const AppManifestConditions = {
   Stalled: STALLED_CONDITION,
   /** The manifest names no group twice. Gates Ready. */
   ManifestValid: 'ManifestValid',
+  /**
+   * The app's organization holds its appId and listingId: no other organization's
+   * AppManifest claimed either first (oldest creationTimestamp, then namespace/name).
+   * When False the app is used nowhere (no groups, no token). Gates Ready; Stalled.
+   */
+  IdsOwned: 'IdsOwned',
+  /** Every role of the last good manifest names a listing the organization owns; the others are left out (status.unownedRoles). Gates Ready. */
+  RolesOwned: 'RolesOwned',
 } as const;
 
 /** Where a solution's manifest is read from: the key of its ConfigMap is looked at again this often. */
@@ -430,21 +456,44 @@ export const SubscriptionReasons = {
   /** An app of the solution has no status yet: its groups are not known (the tenant's stay as they are). */
   AppManifestsNotChecked: 'AppManifestsNotChecked',
   UserGroupsSynced: 'UserGroupsSynced',
-  /** A group of the manifest exists in the namespace and was not made by a subscription: it is left alone. */
+  /**
+   * A group of the manifest exists in the namespace and was not made by a subscription (it
+   * is left alone: no roles added, no owner), or another organization's subscription holds
+   * it (groups are never merged across organizations).
+   */
   UserGroupConflict: 'UserGroupConflict',
   ApplyFailed: 'ApplyFailed',
   OrphansKept: 'OrphansKept',
 } as const;
+
+/**
+ * A landing page people's browsers are sent to: an `https://` URL with a host, or a path on
+ * the app's own origin (`/owner/home`; not `//host`, which leaves it). Never another scheme
+ * (`javascript:`, `data:`, `http:`), never whitespace or a backslash (browsers read `/\host`
+ * as `//host`).
+ */
+export const LANDING_PAGE_PATTERN = String.raw`^(https://[^/?#\s\\]+([/?#][^\s\\]*)?|/([^/\s\\][^\s\\]*)?)$`;
+
+/** Whether `url` is a landing page people may be sent to (LANDING_PAGE_PATTERN): what the schema admits, checked again where one is used. */
+const LANDING_PAGE = new RegExp(LANDING_PAGE_PATTERN);
+export const isSafeLandingPage = (url: string | undefined): boolean => !!url && LANDING_PAGE.test(url);
 
 /** On a UserGroup a subscription manages: SHA-256 of what the operator last applied to it (what it compares to decide whether to apply again). */
 export const GROUP_DIGEST_ANNOTATION = `${GROUP}/applied-digest`;
 
 export const UserGroupConditions = {
   Ready: 'Ready',
+  /**
+   * Only while subscriptions name the group that may not manage it (it was made by hand, or
+   * another organization's subscriptions made it): False, naming them. Does not gate Ready.
+   */
+  Uncontested: 'Uncontested',
 } as const;
 
 export const UserGroupReasons = {
   Ready: 'Ready',
+  /** Subscriptions name the group but may not manage it (see UserGroupConditions.Uncontested). */
+  UserGroupConflict: 'UserGroupConflict',
 } as const;
 
 export const UserConditions = {
@@ -462,6 +511,12 @@ export const UserReasons = {
 /** The roles a frontend app's token carries: the token-roles API's path on the TLS listener, and its JWKS. */
 export const TOKEN_ROLES_PATH = '/tokenroles/v1/roles';
 export const TOKEN_ROLES_JWKS_PATH = '/tokenroles/v1/jwks.json';
+/**
+ * A token-roles JWT's audience (`aud`): `<organization>/<appId>`. Organization names have no `/`, so the
+ * organization is everything before the first one; an app verifies that the audience is
+ * exactly its own organization's name, a slash and its appId.
+ */
+export const tokenAudience = (organization: string, appId: string): string => `${organization}/${appId}`;
 /** The Secret (in the operator's namespace) with the token-roles signing keys. */
 export const TOKEN_SIGNING_SECRET = 'miniapps-operator-token-signing-key';
 /** Any new value of this annotation on the PlatformConfig asks for a new token signing key. */

@@ -38,6 +38,9 @@ export const SubscriptionStatusSchema = Status(
     version: Optional(Version('The solution version the user groups were last built from.')),
     manifestDigest: Optional(Str('Solution status.manifestDigest the user groups were last built from.', { maxLength: 128 })),
     userGroups: groupNames('User groups the subscription manages.'),
+    conflictingUserGroups: groupNames(
+      "Groups of the manifests this subscription does not manage: one that exists and was not made by a subscription (left as it is), or one another organization's subscription holds (groups are never merged across organizations). UserGroupsSynced says which is which.",
+    ),
     orphanedUserGroups: groupNames(
       'User groups dropped from the manifest that are kept because users still belong to them; remove the users from them, and they are deleted.',
     ),

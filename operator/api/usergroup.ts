@@ -16,7 +16,7 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
-import { KIND_NAMES } from './constants.ts';
+import { KIND_NAMES, LANDING_PAGE_PATTERN } from './constants.ts';
 
 export { UserGroupConditions } from './constants.ts';
 
@@ -34,7 +34,11 @@ export const GROUP_NAME_PATTERN = '^[A-Za-z0-9]([A-Za-z0-9 ._-]*[A-Za-z0-9])?$';
 
 export const LandingPageSchema = Obj(
   {
-    url: Str('Absolute URL or path of the landing page.', { minLength: 1, maxLength: 2048 }),
+    url: Str('Where the group\'s members land: an `https://` URL, or a path on the app\'s own origin starting with a single `/` (e.g. `/owner/home`). Other schemes (`javascript:`, `http:`) are refused.', {
+      minLength: 1,
+      maxLength: 2048,
+      pattern: LANDING_PAGE_PATTERN,
+    }),
     rank: Int(
       'Priority of this landing page, 1 being the highest: a user in several groups lands on the page of the group with the lowest rank number.',
       { minimum: 1 },

@@ -100,6 +100,9 @@ beforeEach(() => {
   manifestConfigMap(SEED);
   put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'gated', namespace: 'org-acme', generation: 1 }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } } } as Solution);
   put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 1 }, spec: FRONTEND } as AppManifest);
+  // The solution's other listing is the organization's too: only the organization that claims a listing with an
+  // AppManifest grants its roles (item 3 of issue 16).
+  put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-backoffice', namespace: 'org-acme', generation: 1 }, spec: { appId: 'gated-backoffice-app', listingId: 'gated-backoffice' } } as AppManifest);
 });
 
 describe('the seed flow, step by step', () => {
@@ -308,6 +311,8 @@ describe('the seed flow, step by step', () => {
     world.store.seed(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'other-manifest', namespace: 'org-acme' }, data: { 'm.yaml': 'solutionId: other\nuserGroupsRequired:\n  - name: Field Executive\n    roles: [role:other-app:reporter]\n' } } as AnyObject);
     put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'other', namespace: 'org-acme', generation: 1 }, spec: { solutionId: 'other', version: '1', manifestFrom: { configMapKeyRef: { name: 'other-manifest', key: 'm.yaml' } } } } as Solution);
     put(Kinds.Subscription, Caches.subscriptions, { apiVersion: API, kind: 'Subscription', metadata: { name: 'other', namespace: 'tenant-t1', uid: 'uid-sub-other', generation: 1 }, spec: { solution: { organization: 'acme', name: 'other' } } } as Subscription);
+    // The listing of the second solution's role is the organization's (it claims it with an AppManifest).
+    put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'other-app', namespace: 'org-acme', generation: 1 }, spec: { appId: 'other-app', listingId: 'other-app' } } as AppManifest);
     await converge();
     const g = get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!;
     expect(g.spec.roles).toContain('role:other-app:reporter');
@@ -343,6 +348,76 @@ describe('the seed flow, step by step', () => {
     await converge();
     const roles = get<User>(Kinds.User, 'both', 'tenant-t1')!.status!.effectiveRoles!;
     expect(tokenRoles(roles, FRONTEND.rolesRequired!)).toEqual(['role:gated-frontend:field-entry', 'role:gated-frontend:owner', 'role:gated-frontend:viewer']);
+  });
+});
+
+describe('issue 16: nothing crosses organizations, nothing hand-made is taken', () => {
+  const evilOrg = () => put(Kinds.Organization, Caches.organizations, { apiVersion: API, kind: 'Organization', metadata: { name: 'evil', uid: 'uid-evil' }, spec: { displayName: 'Evil' }, status: { namespace: 'org-evil' } } as Organization);
+  const evilSolution = (manifest: Solution['spec']['manifest']) =>
+    put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'evil', namespace: 'org-evil', generation: 1, creationTimestamp: '2026-12-02T00:00:00Z' }, spec: { solutionId: 'evil', version: '1', manifest } } as Solution);
+  const evilApp = (name: string, spec: AppManifest['spec'], creationTimestamp = '2026-12-02T00:00:00Z') =>
+    put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name, namespace: 'org-evil', generation: 1, creationTimestamp }, spec } as AppManifest);
+  const subscribeEvil = () =>
+    put(Kinds.Subscription, Caches.subscriptions, { apiVersion: API, kind: 'Subscription', metadata: { name: 'evil', namespace: 'tenant-t1', uid: 'uid-sub-evil', generation: 1, creationTimestamp: '2026-12-03T00:00:00Z' }, spec: { solution: { organization: 'evil', name: 'evil' } } } as Subscription);
+
+  it("item 3: an app whose appId another organization claimed first is IdsOwned False and contributes nothing; roles of another organization's listing are left out and reported", async () => {
+    evilOrg();
+    evilApp('copycat', { appId: FRONTEND.appId, listingId: 'gated-frontend', userGroups: [{ name: 'crew', roles: ['role:gated-frontend:owner'] }] });
+    evilApp('own', { appId: 'own-app', listingId: 'own', rolesRequired: ['platform:role:own:user', 'platform:role:gated-frontend:admin'] });
+    evilSolution({ userGroupsRequired: [{ name: 'crew', roles: ['role:gated-frontend:admin', 'role:own:user', 'role:nobodys:x'] }] });
+    subscription('tenant-t1');
+    subscribeEvil();
+    await converge(3);
+    const copycat = get<AppManifest>(Kinds.AppManifest, 'copycat', 'org-evil')!;
+    expect(condition(copycat, 'IdsOwned')).toMatchObject({ status: 'False', reason: 'AppIdClaimed' });
+    expect(condition(copycat, 'Stalled')?.status).toBe('True');
+    // The first claim keeps its ids.
+    expect(condition(get<AppManifest>(Kinds.AppManifest, 'gated-frontend', 'org-acme'), 'IdsOwned')?.status).toBe('True');
+    const own = get<AppManifest>(Kinds.AppManifest, 'own', 'org-evil')!;
+    expect(own.status?.unownedRoles).toEqual(['platform:role:gated-frontend:admin']);
+    expect(condition(own, 'RolesOwned')).toMatchObject({ status: 'False', reason: 'ListingNotOwned' });
+    const sol = get<Solution>(Kinds.Solution, 'evil', 'org-evil')!;
+    expect(condition(sol, 'RolesOwned')).toMatchObject({ status: 'False', reason: 'ListingNotOwned', message: expect.stringContaining('"nobodys" (no AppManifest claims it') });
+    expect(get<UserGroup>(Kinds.UserGroup, 'crew', 'tenant-t1')!.spec.roles).toEqual(['role:own:user']);
+  });
+
+  it('item 3: two organizations naming one group: the one that made it keeps it, the other reports a conflict and its administrators get nothing from it', async () => {
+    evilOrg();
+    evilApp('own', { appId: 'own-app', listingId: 'own' });
+    evilSolution({ adminUserGroups: [{ name: 'Solutions Admin', landingPage: { url: '/evil', rank: 1 }, roles: ['role:own:admin'] }] });
+    subscription('tenant-t1');
+    user('tenant-t1', 'ada', [], 'ada@t1.example');
+    await converge();
+    const before = get<UserGroup>(Kinds.UserGroup, 'solutions-admin', 'tenant-t1')!;
+    subscribeEvil();
+    await converge();
+    const group = get<UserGroup>(Kinds.UserGroup, 'solutions-admin', 'tenant-t1')!;
+    expect(group.spec).toEqual(before.spec);
+    expect(group.metadata.ownerReferences?.map((r) => r.name)).toEqual(['gated']);
+    const evil = get<Subscription>(Kinds.Subscription, 'evil', 'tenant-t1')!;
+    expect(condition(evil, 'UserGroupsSynced')).toMatchObject({ status: 'False', reason: 'UserGroupConflict' });
+    expect(evil.status?.conflictingUserGroups).toEqual(['solutions-admin']);
+    expect(condition(group, 'Uncontested')).toMatchObject({ status: 'False', message: expect.stringContaining("Subscription(s) evil name this group but may not manage it (another organization's subscriptions made it)") });
+    expect(condition(get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1'), 'Ready')?.status).toBe('True');
+    expect(get<User>(Kinds.User, 'ada', 'tenant-t1')!.status?.effectiveRoles).not.toContain('role:own:admin');
+  });
+
+  it('item 11: a group made by hand is left untouched and never owned; the subscription reports it', async () => {
+    const handMade = { roles: ['role:local:clerk'], landingPage: { url: '/local', rank: 3 } };
+    put(Kinds.UserGroup, Caches.userGroups, { apiVersion: API, kind: 'UserGroup', metadata: { name: 'field-executive', namespace: 'tenant-t1', generation: 1 }, spec: handMade } as UserGroup);
+    subscription('tenant-t1');
+    await converge();
+    const g = get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!;
+    expect(g.spec).toEqual(handMade);
+    expect(g.metadata.ownerReferences).toBeUndefined();
+    expect(condition(g, 'Uncontested')).toMatchObject({ status: 'False', reason: 'UserGroupConflict', message: expect.stringContaining('Subscription(s) gated name this group but may not manage it (it was not made by a subscription)') });
+    expect(condition(g, 'Ready')?.status).toBe('True');
+    const sub = get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1')!;
+    expect(condition(sub, 'UserGroupsSynced')).toMatchObject({ status: 'False', reason: 'UserGroupConflict', message: expect.stringContaining('was not made by a subscription') });
+    expect(sub.status?.userGroups).toEqual(['solutions-admin', 'solutions-owner']);
+    const writes = world.store.writes.filter((w) => w.kind === 'UserGroup' && w.key === 'tenant-t1/field-executive');
+    expect(writes.length).toBeGreaterThan(0); // its status (members, roles), by the UserGroup controller
+    expect(writes.filter((w) => w.verb !== 'status')).toEqual([]);
   });
 });
 

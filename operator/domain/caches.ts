@@ -31,6 +31,12 @@ export const Index = {
   keyId: 'keyId',
   /** App manifests by `namespace/listingId`. */
   listing: 'listing',
+  /** App manifests by appId (across namespaces: who claimed it). */
+  appId: 'appId',
+  /** App manifests by their listingId, solutions by each listingId their roles name (across namespaces). */
+  listingId: 'listingId',
+  /** App manifests by each listingId the roles of their last good manifest name. */
+  namedListing: 'namedListing',
   /** Subscriptions by the solution they name (`organization/name`). */
   solution: 'solution',
   /** Users by `namespace/group` for each group they belong to (spec.groups and, for tenant administrators, status.groups). */
@@ -38,6 +44,12 @@ export const Index = {
 } as const;
 
 export const listingKey = (namespace: string, listingId: string) => `${namespace}/${listingId}`;
+
+/** The listingId of a role: `role:<listingId>:<roleName>`, or `platform:role:<listingId>:<roleName>` (an app's rolesRequired). */
+export const listingOfRole = (role: string): string => (role.startsWith('platform:') ? role.slice('platform:'.length) : role).split(':')[1] ?? '';
+
+/** The listingIds `roles` name, sorted, once each. */
+export const listingsNamed = (roles: readonly string[]): string[] => [...new Set(roles.map(listingOfRole))].sort();
 export const groupKey = (namespace: string, group: string) => `${namespace}/${group}`;
 
 /** The groups a User belongs to: spec.groups and what status.groups adds (a tenant administrator's admin groups). */
@@ -140,12 +152,23 @@ export const Caches = {
   }),
   /** Tenants, by the namespace they own (recorded in status once it is theirs). */
   tenants: declareCache<Tenant>({ name: 'tenants', resource: Kinds.Tenant, indexes: { [Index.namespace]: (t) => (t.status?.namespace ? [t.status.namespace] : []) } }),
-  solutions: declareCache<Solution>({ name: 'solutions', resource: Kinds.Solution, indexes: { [Index.namespace]: byNamespace } }),
-  /** App manifests, by namespace and by `namespace/listingId` (a solution includes the apps whose listingId its roles name). */
+  /** Solutions, by namespace and by each listingId the roles of their last good manifest name (status.apps). */
+  solutions: declareCache<Solution>({ name: 'solutions', resource: Kinds.Solution, indexes: { [Index.namespace]: byNamespace, [Index.listingId]: (s) => s.status?.apps ?? [] } }),
+  /**
+   * App manifests, by namespace, by `namespace/listingId` (a solution includes the apps whose
+   * listingId its roles name), by appId and by listingId (who claimed them first), and by
+   * the listings their own roles name.
+   */
   appManifests: declareCache<AppManifest>({
     name: 'appmanifests',
     resource: Kinds.AppManifest,
-    indexes: { [Index.namespace]: byNamespace, [Index.listing]: (a) => [listingKey(a.metadata.namespace!, a.spec.listingId)] },
+    indexes: {
+      [Index.namespace]: byNamespace,
+      [Index.listing]: (a) => [listingKey(a.metadata.namespace!, a.spec.listingId)],
+      [Index.appId]: (a) => [a.spec.appId],
+      [Index.listingId]: (a) => [a.spec.listingId],
+      [Index.namedListing]: (a) => listingsNamed([...(a.status?.manifest?.userGroups ?? []).flatMap((g) => g.roles ?? []), ...(a.status?.manifest?.rolesRequired ?? [])]),
+    },
   }),
   /** Subscriptions, by (tenant) namespace and by the solution they name. */
   subscriptions: declareCache<Subscription>({

@@ -8,11 +8,18 @@
 // same namespace (the solution's organization) and its listingId is one the solution's
 // roles name (`role:<listingId>:<roleName>`). A partner's app in another organization
 // is not included: only the owners of a solution decide what it holds.
-import { SubscriptionConditions, SubscriptionReasons, groupObjectName } from '../api/constants.ts';
+//
+// What never crosses organizations (domain/claims.ts says who owns which id): a role of a
+// listing the solution's organization does not own is left out, and so is an app whose ids
+// another organization claimed first; a group is the union of what one organization's
+// subscriptions declare, never of two organizations' (the first to make it keeps it, the
+// others report a conflict), and a group someone made by hand is never taken over.
+import { AppManifestConditions, GROUP_DIGEST_ANNOTATION, SubscriptionConditions, SubscriptionReasons, groupObjectName, isSafeLandingPage } from '../api/constants.ts';
 import type { AppManifest, AppManifestContent, LandingPage, ManifestUserGroup, Organization, Solution, SolutionManifest, Subscription, Tenant, UserGroup } from '../api/index.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
 import type { ConditionInput } from '../runtime/conditions.ts';
 import { Caches, Index, listingKey } from './caches.ts';
+import { AppClaims } from './claims.ts';
 
 /** A group as the merged manifests declare it. */
 export interface DeclaredGroup {
@@ -38,6 +45,36 @@ export const appSource = (organization: string, name: string) => `AppManifest ${
  */
 export function appManifestOf(app: AppManifest): AppManifestContent | undefined {
   return app.status?.manifestDigest ? app.status.manifest : undefined;
+}
+
+/**
+ * The roles a token of the app may carry, as its status says (what the plugin, which reads
+ * only what the person may read, answers from): none while its organization does not hold
+ * its ids (IdsOwned not True), else its last good rolesRequired without the roles of
+ * listings the organization does not own (status.unownedRoles). The operator's token-roles
+ * API decides the same from its caches (AppClaims).
+ */
+export function tokenRolesRequiredOf(app: AppManifest): string[] {
+  if (app.status?.conditions?.find((c) => c.type === AppManifestConditions.IdsOwned)?.status !== 'True') return [];
+  const unowned = new Set(app.status.unownedRoles ?? []);
+  return (appManifestOf(app)?.rolesRequired ?? []).filter((r) => !unowned.has(r));
+}
+
+/** Whether a subscription made the group (the operator's digest annotation is on it, or a Subscription owns it): else someone made it by hand. */
+export const madeBySubscription = (g: UserGroup): boolean => !!g.metadata.annotations?.[GROUP_DIGEST_ANNOTATION] || !!g.metadata.ownerReferences?.some((r) => r.kind === 'Subscription');
+
+/** A manifest's groups with only the roles `keep` allows and only safe landing pages (one stored before the schema refused it). */
+function ownedGroups(groups: readonly ManifestUserGroup[] | undefined, keep: (role: string) => boolean): ManifestUserGroup[] | undefined {
+  return groups?.map((g) => {
+    const { landingPage, roles, ...rest } = g;
+    return { ...rest, ...(landingPage && isSafeLandingPage(landingPage.url) ? { landingPage } : {}), ...(roles ? { roles: roles.filter(keep) } : {}) };
+  });
+}
+
+/** A group of the namespace that one subscription declares but does not manage, and why. */
+export interface GroupConflict {
+  group: string;
+  message: string;
 }
 
 /** The listingIds the roles of a manifest name. */
@@ -118,8 +155,10 @@ export class SolutionLookups {
   readonly appManifests: CacheReader<AppManifest>;
   readonly subscriptions: CacheReader<Subscription>;
   readonly userGroups: CacheReader<UserGroup>;
+  readonly claims: AppClaims;
 
   constructor(caches: CacheSource) {
+    this.claims = new AppClaims(caches);
     this.tenants = caches.cache(Caches.tenants);
     this.organizations = caches.cache(Caches.organizations);
     this.solutions = caches.cache(Caches.solutions);
@@ -190,34 +229,80 @@ export class SolutionLookups {
         `AppManifest(s) ${unchecked.map((a) => a.metadata.name).join(', ')} of Solution ${ref.organization}/${ref.name} not checked by the operator yet; the groups stay as they are until they are`,
       );
     }
-    const apps = this.appsOf(solution);
+    // Only what the solution's organization owns: its apps that hold their ids, and roles of its own listings.
+    const ns = solution.metadata.namespace!;
+    const owned = (role: string) => this.claims.owns(ns, role);
+    const apps = this.appsOf(solution).filter((a) => !this.claims.refusal(a));
     const groups = mergeManifests(
       solutionSource(ref.organization, ref.name),
-      manifest,
-      apps.map((a) => ({ source: appSource(ref.organization, a.metadata.name!), manifest: appManifestOf(a)! })),
+      { userGroupsRequired: ownedGroups(manifest.userGroupsRequired, owned), adminUserGroups: ownedGroups(manifest.adminUserGroups, owned) },
+      apps.map((a) => ({ source: appSource(ref.organization, a.metadata.name!), manifest: { ...appManifestOf(a)!, userGroups: ownedGroups(appManifestOf(a)!.userGroups, owned) } })),
     );
     const invalid = solution.status.conditions?.find((c) => c.type === 'ManifestValid' && c.status === 'False');
     return { ok: true, organization, solution, apps, groups, ...(invalid ? { note: `the solution's newest manifest is invalid, so its last good one stands: ${invalid.message}` } : {}) };
   }
 
-  /** The groups every resolving subscription of the namespace declares, merged (two subscriptions naming one group: the union). */
-  declaredIn(namespace: string): { groups: Map<string, DeclaredGroup>; declaredBy: Map<string, Subscription[]> } {
-    const maps: Map<string, DeclaredGroup>[] = [];
-    const declaredBy = new Map<string, Subscription[]>();
-    for (const sub of this.subscriptions.byIndex(Index.namespace, namespace)) {
-      if (sub.metadata.deletionTimestamp) continue;
+  /**
+   * The groups the resolving subscriptions of the namespace declare, each merged over the
+   * subscriptions of one organization (`declaredBy`: those that manage it), and the groups
+   * a subscription declares but may not manage (`conflicts`, by subscription name):
+   * - a group that exists and was not made by a subscription is someone's by hand: left as
+   *   it is, every subscription declaring it reports a conflict;
+   * - groups are never merged across organizations: a group the subscriptions of one
+   *   organization made stays theirs (its ownerReferences say whose), else the oldest
+   *   declaring subscription's organization makes it; the others report a conflict.
+   * Within one organization (its solutions and their apps) a group is the union of all.
+   */
+  declaredIn(namespace: string): { groups: Map<string, DeclaredGroup>; declaredBy: Map<string, Subscription[]>; conflicts: Map<string, GroupConflict[]> } {
+    const live = this.subscriptions
+      .byIndex(Index.namespace, namespace)
+      .filter((s) => !s.metadata.deletionTimestamp)
+      .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+    const byUid = new Map(live.map((s) => [s.metadata.uid, s]));
+    const claimants = new Map<string, { sub: Subscription; group: DeclaredGroup }[]>();
+    for (const sub of live) {
       const r = this.resolve(sub);
       if (!r.ok) continue;
-      maps.push(r.groups);
-      for (const name of r.groups.keys()) declaredBy.set(name, [...(declaredBy.get(name) ?? []), sub]);
+      for (const g of r.groups.values()) claimants.set(g.name, [...(claimants.get(g.name) ?? []), { sub, group: g }]);
     }
-    return { groups: unionGroups(maps), declaredBy };
+    const groups = new Map<string, DeclaredGroup>();
+    const declaredBy = new Map<string, Subscription[]>();
+    const conflicts = new Map<string, GroupConflict[]>();
+    const conflict = (sub: Subscription, c: GroupConflict) => conflicts.set(sub.metadata.name, [...(conflicts.get(sub.metadata.name) ?? []), c]);
+    const orgOf = (sub: Subscription) => sub.spec.solution.organization;
+    for (const [name, list] of claimants) {
+      const existing = this.userGroups.getByName(name, namespace);
+      if (existing && !existing.metadata.deletionTimestamp && !madeBySubscription(existing)) {
+        for (const { sub } of list) {
+          conflict(sub, { group: name, message: `UserGroup ${name} exists and was not made by a subscription: it is left as it is (no roles added, no owner); rename the group in the manifest, or delete or rename the UserGroup for the subscription to make it` });
+        }
+        continue;
+      }
+      // The organization whose subscriptions made the group keeps it; else the oldest declaring subscription's.
+      const maker = existing?.metadata.ownerReferences?.map((r) => byUid.get(r.uid)).find((s): s is Subscription => !!s);
+      const holder = maker ? orgOf(maker) : orgOf(list[0]!.sub);
+      const holders = list.filter((c) => orgOf(c.sub) === holder);
+      if (holders.length > 0) {
+        groups.set(name, unionGroups(holders.map((c) => new Map([[name, c.group]]))).get(name)!);
+        declaredBy.set(name, holders.map((c) => c.sub));
+      }
+      const heldBy = maker ?? holders[0]?.sub ?? list[0]!.sub;
+      for (const { sub } of list.filter((c) => orgOf(c.sub) !== holder)) {
+        conflict(sub, {
+          group: name,
+          message: `UserGroup ${name} is managed by Subscription ${heldBy.metadata.name} (a solution of organization ${holder}), and groups are never merged across organizations: this subscription adds nothing to it; rename the group in the manifest of ${orgOf(sub)}/${sub.spec.solution.name}, or unsubscribe one of them`,
+        });
+      }
+    }
+    return { groups, declaredBy, conflicts };
   }
 
   /**
    * The admin groups of the namespace's subscribed solutions (what a tenant
    * administrator belongs to): from each solution's status (its last good manifest),
-   * without merging any manifest.
+   * without merging any manifest, and only those groups that the subscription itself made
+   * (it is among the group's owners): never a group someone made by hand, nor one another
+   * organization's subscription holds.
    */
   adminGroupsIn(namespace: string): string[] {
     const out = new Set<string>();
@@ -226,7 +311,11 @@ export class SolutionLookups {
       const { solution } = this.solutionOf(sub);
       if (!solution?.status?.manifest) continue;
       if (sub.spec.version && sub.spec.version !== solution.status.manifestVersion) continue;
-      for (const g of solution.status.manifest.adminUserGroups ?? []) out.add(groupObjectName(g.name));
+      for (const g of solution.status.manifest.adminUserGroups ?? []) {
+        const name = groupObjectName(g.name);
+        const group = this.userGroups.getByName(name, namespace);
+        if (group && madeBySubscription(group) && group.metadata.ownerReferences?.some((r) => r.uid === sub.metadata.uid)) out.add(name);
+      }
     }
     return [...out].sort();
   }

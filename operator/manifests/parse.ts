@@ -98,6 +98,7 @@ function messageOf(e: AjvError): string {
       const pattern = String(e.params.pattern);
       if (pattern.startsWith('^platform:role:')) return 'must match platform:role:<listingId>:<roleName>';
       if (pattern.startsWith('^role:')) return 'must match role:<listingId>:<roleName>';
+      if (pattern.startsWith('^(https://')) return 'must be an https:// URL or a path starting with a single / (no other scheme: javascript:, http:)';
       return `must match ${pattern}`;
     }
     case 'uniqueItems':

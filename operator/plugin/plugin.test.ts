@@ -238,14 +238,34 @@ describe('onboard and token-roles', () => {
     s.api.put({ plural: 'users' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'User', metadata: { name: 'thandi', namespace: 'tenant-a' }, spec: {}, status: { effectiveRoles: [r('a'), r('b'), r('c'), r('d')] } } as AnyObject);
     s.api.put({ plural: 'organizations' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme' }, spec: {}, status: { namespace: 'org-acme' } } as AnyObject);
     // The last good manifest in status is what counts (the spec's newest one is not validated yet).
-    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'frontend', namespace: 'org-acme' }, spec: { appId: 'fe', listingId: 'gated-frontend', rolesRequired: [`platform:${r('c')}`] }, status: { manifestDigest: 'd1', manifest: { rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`] } } } as AnyObject);
+    // As the operator writes it: its organization holds the app's ids (IdsOwned True).
+    const owned = { type: 'IdsOwned', status: 'True', reason: 'IdsOwned', message: '' };
+    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'frontend', namespace: 'org-acme' }, spec: { appId: 'fe', listingId: 'gated-frontend', rolesRequired: [`platform:${r('c')}`] }, status: { conditions: [owned], manifestDigest: 'd1', manifest: { rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`] } } } as AnyObject);
     expect(await s.exec('token-roles', 'thandi', '--app', 'acme/frontend', '-n', 'tenant-a')).toBe(EXIT.ok);
     expect(s.out()).toBe(table(['ROLE'], [[r('a')], [r('b')]]));
     s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'fresh', namespace: 'org-acme' }, spec: { appId: 'fe2', listingId: 'gated-frontend', rolesRequired: [`platform:${r('a')}`] } } as AnyObject);
     expect(await s.exec('token-roles', 'thandi', '--app', 'acme/fresh', '-n', 'tenant-a')).toBe(EXIT.ok);
     expect(s.err()).toContain('it has no valid manifest yet');
     expect(await s.exec('token-roles', 'thandi', '--app', 'acme/frontend', '-n', 'tenant-a', '-o', 'json')).toBe(EXIT.ok);
+    expect(JSON.parse(s.out().slice(s.out().lastIndexOf('{\n    "user"')))).toMatchObject({ audience: 'acme/fe', roles: [r('a'), r('b')] });
     expect(await s.exec('token-roles', 'nobody', '--app', 'acme/frontend', '-n', 'tenant-a')).toBe(EXIT.notFound);
     expect(await s.exec('token-roles', 'thandi', '-n', 'tenant-a')).toBe(EXIT.usage);
+  });
+
+  it('item 3: answers no role for an app whose ids another organization claimed, and none of a listing its organization does not own', async () => {
+    const s = setup();
+    const r = (n: string) => `role:gated-frontend:${n}`;
+    s.api.put({ plural: 'users' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'User', metadata: { name: 'thandi', namespace: 'tenant-a' }, spec: {}, status: { effectiveRoles: [r('a'), r('b'), 'role:other-listing:admin'] } } as AnyObject);
+    s.api.put({ plural: 'organizations' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'evil' }, spec: {}, status: { namespace: 'org-evil' } } as AnyObject);
+    const manifest = { rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`, 'platform:role:other-listing:admin'] };
+    const claimed = { type: 'IdsOwned', status: 'False', reason: 'AppIdClaimed', message: 'appId "fe" was claimed first by another organization' };
+    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'copycat', namespace: 'org-evil' }, spec: { appId: 'fe', listingId: 'gated-frontend' }, status: { conditions: [claimed], manifestDigest: 'd1', manifest } } as AnyObject);
+    expect(await s.exec('token-roles', 'thandi', '--app', 'evil/copycat', '-n', 'tenant-a', '-o', 'json')).toBe(EXIT.ok);
+    expect(JSON.parse(s.out())).toMatchObject({ audience: 'evil/fe', roles: [] });
+    const owned = { type: 'IdsOwned', status: 'True', reason: 'IdsOwned', message: '' };
+    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'own', namespace: 'org-evil' }, spec: { appId: 'own', listingId: 'other-listing' }, status: { conditions: [owned], manifestDigest: 'd1', manifest, unownedRoles: [`platform:${r('a')}`, `platform:${r('b')}`] } } as AnyObject);
+    expect(await s.exec('token-roles', 'thandi', '--app', 'evil/own', '-n', 'tenant-a')).toBe(EXIT.ok);
+    expect(s.out()).toContain('role:other-listing:admin');
+    expect(s.out()).not.toContain(r('a'));
   });
 });

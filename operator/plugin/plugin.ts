@@ -4,10 +4,10 @@
 // (tables, -o yaml|json) and return exit codes scripts can rely on (EXIT).
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, DATA_PROTECTION_MODES } from '../api/constants.ts';
+import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, DATA_PROTECTION_MODES, tokenAudience } from '../api/constants.ts';
 import type { AppManifest, MiniApp, Organization, Subscription, SuperApp, Tenant, User } from '../api/index.ts';
 import { tokenRoles } from '../controllers/user/logic.ts';
-import { appManifestOf } from '../domain/solutions.ts';
+import { appManifestOf, tokenRolesRequiredOf } from '../domain/solutions.ts';
 import { ApiError } from '../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
@@ -83,7 +83,8 @@ Usage:
   onboard    subscribes tenants to a solution: a Subscription named SOLUTION in each tenant's namespace, for the
              tenants named by --tenants or every tenant whose spec.stack is --stack; one already there is left as it is
   token-roles  the roles a token of the frontend app APP (an AppManifest) carries for USER: the user's roles
-             that the app's rolesRequired lists
+             that the app's rolesRequired lists (only roles of its organization's listings), and the token's
+             audience ORG/APPID
 
 Flags:
   -n, --namespace NS      the namespace (default: the kubeconfig context's)
@@ -440,16 +441,17 @@ async function tokenRolesCommand(args: string[], opts: Options, ctx: PluginConte
   if (!org?.status?.namespace) throw new ApiError(404, 'NotFound', `Organization ${ref.organization} does not exist or has no namespace yet`);
   const app = await ctx.api.get<AppManifest>(Kinds.AppManifest, ref.name, org.status.namespace);
   if (!app) throw new ApiError(404, 'NotFound', `appmanifests.miniapps.dev "${ref.name}" not found in namespace ${org.status.namespace}`);
-  // The app's last good manifest (status), as the operator's token-roles API answers.
-  const required = appManifestOf(app)?.rolesRequired ?? [];
+  // The app's last good manifest (status), as the operator's token-roles API answers: nothing while its organization
+  // does not hold its ids, and only roles of its organization's listings.
+  const required = tokenRolesRequiredOf(app);
   const roles = tokenRoles(user.status?.effectiveRoles ?? [], required);
-  const doc = { user: `${ns}/${user.metadata.name}`, app: { ...ref, appId: app.spec.appId, listingId: app.spec.listingId }, roles };
+  const doc = { user: `${ns}/${user.metadata.name}`, app: { ...ref, appId: app.spec.appId, listingId: app.spec.listingId }, audience: tokenAudience(ref.organization, app.spec.appId), roles };
   if (opts.output === 'json' || opts.output === 'yaml') {
     ctx.io.out(opts.output === 'json' ? `${JSON.stringify(doc, null, 4)}\n` : stringify(doc));
     return EXIT.ok;
   }
   if (roles.length === 0) {
-    ctx.io.err(`A token of ${app.spec.appId} carries no role for ${ns}/${user.metadata.name} (their roles: ${(user.status?.effectiveRoles ?? []).length}, the app requires ${required.length}${appManifestOf(app) ? '' : ': it has no valid manifest yet'}).\n`);
+    ctx.io.err(`A token of ${app.spec.appId} carries no role for ${ns}/${user.metadata.name} (their roles: ${(user.status?.effectiveRoles ?? []).length}, the app requires ${required.length}${!appManifestOf(app) ? ': it has no valid manifest yet' : app.status?.conditions?.find((c) => c.type === 'IdsOwned')?.status !== 'True' ? ': its organization does not hold its appId and listingId (see its IdsOwned condition)' : ''}).\n`);
     return EXIT.ok;
   }
   ctx.io.out(table(['ROLE'], roles.map((r) => [r])));

@@ -45,7 +45,7 @@ beforeAll(async () => {
     },
     backend: {
       user: (ns, name) => (ns === 'tenant-a' && name === 'thandi' ? { email: 'thandi@a.example', roles: [r('a'), r('b'), r('c'), r('d')] } : undefined),
-      app: (ns, ref) => (ns === 'tenant-a' && ref.organization === 'acme' && ref.name === 'frontend' ? { appId: 'gated-frontend-app', listingId: 'gated-frontend', rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`] } : undefined),
+      app: (ns, ref) => (ns === 'tenant-a' && ref.organization === 'acme' && ref.name === 'frontend' ? { organization: 'acme', appId: 'gated-frontend-app', listingId: 'gated-frontend', rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`] } : undefined),
       signingKey: () => keys.signingKey(rotation),
       publishedKeys: () => keys.signingKey(rotation),
     },
@@ -57,7 +57,7 @@ afterAll(() => close(server));
 
 async function ask(token: string | undefined, body: Record<string, unknown>) {
   const res = await fetch(base + TOKEN_ROLES_PATH, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {}, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as { roles?: string[]; token?: string; error?: string } };
+  return { status: res.status, body: (await res.json()) as { roles?: string[]; token?: string; audience?: string; error?: string } };
 }
 const question = { namespace: 'tenant-a', user: 'thandi', app: { organization: 'acme', name: 'frontend' } };
 const jwks = async () => (await (await fetch(base + TOKEN_ROLES_JWKS_PATH)).json()) as { keys: { kid: string; d?: string; kty: string }[] };
@@ -70,12 +70,17 @@ describe('the token-roles API', () => {
     expect(res.body.token).toBeUndefined();
   });
 
-  it('signs the answer as a JWT that verifies with the published JWKS, which holds no private key', async () => {
+  it('signs the answer as a JWT that verifies with the published JWKS, which holds no private key; its audience names the organization', async () => {
     const res = await ask('tok-gateway', { ...question, jwt: true });
+    expect(res.body.audience).toBe('acme/gated-frontend-app');
     const set = await jwks();
     expect(set.keys.length).toBeGreaterThan(0);
     expect(set.keys.every((k) => k.d === undefined && k.kty === 'EC')).toBe(true);
-    const { payload, protectedHeader } = await jwtVerify(res.body.token!, createLocalJWKSet(set as never), { issuer: 'miniapps-operator', audience: 'gated-frontend-app', currentDate: now });
+    const { payload, protectedHeader } = await jwtVerify(res.body.token!, createLocalJWKSet(set as never), { issuer: 'miniapps-operator', audience: 'acme/gated-frontend-app', currentDate: now });
+    expect(payload.aud).toBe('acme/gated-frontend-app');
+    expect(payload).toMatchObject({ organization: 'acme', appId: 'gated-frontend-app', listingId: 'gated-frontend' });
+    // An app of the same appId checking only the appId (the audience before) does not accept it.
+    await expect(jwtVerify(res.body.token!, createLocalJWKSet(set as never), { audience: 'gated-frontend-app', currentDate: now })).rejects.toThrow(/aud/);
     expect(payload.roles).toEqual([r('a'), r('b')]);
     expect(payload.sub).toBe('tenant-a/thandi');
     expect(protectedHeader.alg).toBe('ES256');

@@ -3,8 +3,8 @@
 //
 //   POST /tokenroles/v1/roles  {"namespace": "<tenant namespace>", "user": "<User name>",
 //                               "app": {"organization": "...", "name": "<AppManifest>"}, "jwt": true}
-//        → {"namespace", "user", "app": {...}, "roles": ["role:<listingId>:<roleName>", ...],
-//           "token": "<JWT>" (with "jwt": true), "expiresAt"}
+//        → {"namespace", "user", "app": {...}, "audience": "<organization>/<appId>",
+//           "roles": ["role:<listingId>:<roleName>", ...], "token": "<JWT>" (with "jwt": true), "expiresAt"}
 //   GET  /tokenroles/v1/jwks.json → {"keys": [...]}: the public keys the JWTs verify with.
 //
 // The roles are the intersection of the user's roles (their groups', as the User's status
@@ -12,11 +12,15 @@
 // token (TokenReview) and is authorized as themselves (SubjectAccessReview): `get` on the
 // virtual subresource `users/tokenroles` of that User in the tenant namespace. Someone
 // who may not read the User gets the 404 of a missing one. The app must belong to a
-// solution the tenant subscribes to. Answers are never cached; reviews are, for 10 s at
+// solution the tenant subscribes to, and hold its ids (domain/claims.ts); its roles are
+// only those of listings its organization owns. The JWT's audience is
+// `<organization>/<appId>` (tokenAudience): an app id is one organization's, and naming
+// the organization keeps a token for one organization's app from ever verifying as
+// another's, even for an id that changed hands (its first claimant deleted). Answers are never cached; reviews are, for 10 s at
 // most, renewed in the background while in use (a steady caller never waits for one).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { TOKEN_ROLES_JWKS_PATH, TOKEN_ROLES_PATH } from '../api/constants.ts';
+import { TOKEN_ROLES_JWKS_PATH, TOKEN_ROLES_PATH, tokenAudience } from '../api/constants.ts';
 import { TOKEN_ROLES_SUBRESOURCE } from '../domain/rbac.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { errorMessage } from '../runtime/errors.ts';
@@ -33,8 +37,8 @@ import type { RouteHandler } from './webhook.ts';
 export interface TokenRolesBackend {
   /** The user's email and roles, or undefined when there is no such User. */
   user(namespace: string, name: string): { email: string; roles: string[] } | undefined;
-  /** The app, when it exists and belongs to a solution the namespace's tenant subscribes to. */
-  app(namespace: string, ref: { organization: string; name: string }): { appId: string; listingId: string; rolesRequired: string[] } | undefined;
+  /** The app, when it exists, holds its ids and belongs to a solution the namespace's tenant subscribes to; rolesRequired only of its organization's listings. */
+  app(namespace: string, ref: { organization: string; name: string }): { organization: string; appId: string; listingId: string; rolesRequired: string[] } | undefined;
   /** The key to sign with (rotated first when a rotation was asked for). */
   signingKey(): Promise<SigningState>;
   /** Every key the JWKS publishes. */
@@ -83,6 +87,7 @@ const send = (res: ServerResponse, status: number, body: unknown, cache = 'no-st
 
 export const DEFAULT_ISSUER = 'miniapps-operator';
 
+
 export function tokenRolesRoutes(opts: TokenRolesOptions): { path: string; handler: RouteHandler }[] {
   const limiter = new RateLimiter(opts.clientLimit ?? { perMinute: 1_200_000, burst: 20_000 });
   const log = opts.log.child({ server: 'tokenroles' });
@@ -108,20 +113,21 @@ export function tokenRolesRoutes(opts: TokenRolesOptions): { path: string; handl
       const user = opts.backend.user(body.namespace, body.user);
       if (!user) throw new HttpError(404, `${who} does not exist, or you may not ask about it`);
       const app = opts.backend.app(body.namespace, body.app);
-      if (!app) throw new HttpError(404, `AppManifest ${body.app.organization}/${body.app.name} does not exist, or is not an app of a solution namespace ${body.namespace} subscribes to`);
+      if (!app) throw new HttpError(404, `AppManifest ${body.app.organization}/${body.app.name} does not exist, is not an app of a solution namespace ${body.namespace} subscribes to, or its appId or listingId is another organization's`);
       const answer = opts.tokenRoles(user.roles, app.rolesRequired);
-      const out: Record<string, unknown> = { namespace: body.namespace, user: body.user, app: { ...body.app, appId: app.appId, listingId: app.listingId }, roles: answer };
+      const audience = tokenAudience(app.organization, app.appId);
+      const out: Record<string, unknown> = { namespace: body.namespace, user: body.user, app: { ...body.app, appId: app.appId, listingId: app.listingId }, audience, roles: answer };
       if (body.jwt) {
         const state = await opts.backend.signingKey();
         if (!state.ok) throw new HttpError(503, 'The signing key is not usable now; try again later');
         jose ??= await import('jose');
         const key = await jose.importJWK(state.current.jwk, SIGNING_ALG);
         const now = Math.floor(opts.clock.now().getTime() / 1000);
-        out.token = await new jose.SignJWT({ roles: answer, email: user.email, tenant: body.namespace, listingId: app.listingId })
+        out.token = await new jose.SignJWT({ roles: answer, email: user.email, tenant: body.namespace, organization: app.organization, appId: app.appId, listingId: app.listingId })
           .setProtectedHeader({ alg: SIGNING_ALG, kid: state.current.kid, typ: 'JWT' })
           .setIssuer(issuer)
           .setSubject(`${body.namespace}/${body.user}`)
-          .setAudience(app.appId)
+          .setAudience(audience)
           .setIssuedAt(now)
           .setExpirationTime(now + ttl)
           .sign(key);

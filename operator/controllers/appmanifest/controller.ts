@@ -6,9 +6,17 @@
 // includes the app (by listingId) merge, and what its tokens' roles are cut to. A broken
 // new manifest never replaces it: ManifestValid turns False with file, line, column and
 // field, a Warning event says the same, and the tenants keep their groups.
-import { AppManifestConditions, MANIFEST_RECHECK_SECONDS, SolutionReasons } from '../../api/constants.ts';
+//
+// Ids and roles are one organization's (domain/claims.ts): IdsOwned False (AppIdClaimed,
+// ListingIdClaimed) when another organization's AppManifest claimed its appId or listingId
+// first, and then the app is used nowhere; RolesOwned False naming the roles of listings
+// its organization does not own (status.unownedRoles), which are left out of groups and
+// tokens.
+import { AppManifestConditions, MANIFEST_RECHECK_SECONDS, OwnershipReasons, SolutionReasons } from '../../api/constants.ts';
 import type { AppManifest, AppManifestContent, AppManifestStatus } from '../../api/index.ts';
-import { Caches } from '../../domain/caches.ts';
+import { Caches, Index } from '../../domain/caches.ts';
+import { AppClaims } from '../../domain/claims.ts';
+import type { Check } from '../../runtime/conditions.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
@@ -23,10 +31,12 @@ const contentOnly = fieldsOf<AppManifestContent>('userGroups', 'rolesRequired');
 export class AppManifestReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
   private readonly manifests: CacheReader<AppManifest>;
+  private readonly claims: AppClaims;
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
     this.manifests = deps.caches.cache(Caches.appManifests);
+    this.claims = new AppClaims(deps.caches);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -55,7 +65,31 @@ export class AppManifestReconciler implements Reconciler {
       fields = { manifest: last.manifest, manifestDigest: last.manifestDigest };
       condition = { type: AppManifestConditions.ManifestValid, status: 'False', reason: read.reason, message: read.message };
     }
-    const conditions = conditionsFromChecks([{ condition, gatesReady: true, stalled: !read.ok && read.stalled }], { reason: 'Ready', message: 'The app manifest is ready: its manifest is valid' });
+    const ns = app.metadata.namespace!;
+    const refused = this.claims.refusal(app);
+    const checks: Check[] = [
+      {
+        gatesReady: true,
+        stalled: !!refused,
+        condition: refused
+          ? { type: AppManifestConditions.IdsOwned, status: 'False', ...refused }
+          : { type: AppManifestConditions.IdsOwned, status: 'True', reason: OwnershipReasons.IdsOwned, message: `This organization holds appId "${app.spec.appId}" and listingId "${app.spec.listingId}"` },
+      },
+      { condition, gatesReady: true, stalled: !read.ok && read.stalled },
+    ];
+    const roles = [...(fields.manifest?.userGroups ?? []).flatMap((g) => g.roles ?? []), ...(fields.manifest?.rolesRequired ?? [])];
+    const unowned = this.claims.unowned(ns, roles);
+    fields.unownedRoles = unowned.length > 0 ? unowned : undefined;
+    if (fields.manifest) {
+      const message = this.claims.unownedMessage(ns, unowned, "every tenant's groups and every token");
+      checks.push({
+        gatesReady: true,
+        condition: message
+          ? { type: AppManifestConditions.RolesOwned, status: 'False', reason: OwnershipReasons.ListingNotOwned, message }
+          : { type: AppManifestConditions.RolesOwned, status: 'True', reason: OwnershipReasons.RolesOwned, message: 'Every role names a listing this organization owns' },
+      });
+    }
+    const conditions = conditionsFromChecks(checks, { reason: 'Ready', message: 'The app manifest is ready: its manifest is valid, its ids and the listings of its roles are its organization\'s' });
     const wrote = await writeKindStatus(this.deps, Kinds.AppManifest, app, fields, conditions);
     if (wrote && read.ok && read.digest !== last.manifestDigest) {
       this.deps.recorder.event(app, 'Normal', 'ManifestAccepted', `Accepted the app manifest (digest ${read.digest.slice(0, 12)}); the tenants of the solutions that include it are updated`);
@@ -66,5 +100,24 @@ export class AppManifestReconciler implements Reconciler {
 }
 
 export function appManifestController(deps: ControllerDeps): ControllerSpec {
-  return { name: 'appmanifest', for: Caches.appManifests, reconciler: new AppManifestReconciler(deps) };
+  const manifests = deps.caches.cache(Caches.appManifests);
+  const claims = new AppClaims(deps.caches);
+  const keyOf = (a: AppManifest) => `${a.metadata.namespace}/${a.metadata.name}`;
+  return {
+    name: 'appmanifest',
+    for: Caches.appManifests,
+    watches: [
+      // Who holds an id may change when a claimant comes, goes or changes ids: the other claimants of its appId and
+      // listingId, and the apps whose roles name its listing (the map sees the old and the new object).
+      {
+        cache: Caches.appManifests,
+        map: (a) => [...claims.rivalsOf(a as AppManifest), ...manifests.byIndex(Index.namedListing, (a as AppManifest).spec.listingId)].filter((x) => x !== a).map(keyOf),
+        changed: (a, b) => {
+          const [x, y] = [a as AppManifest, b as AppManifest];
+          return x.spec.appId !== y.spec.appId || x.spec.listingId !== y.spec.listingId || x.metadata.deletionTimestamp !== y.metadata.deletionTimestamp;
+        },
+      },
+    ],
+    reconciler: new AppManifestReconciler(deps),
+  };
 }

@@ -3,10 +3,13 @@
 // last good one in status (status.manifest, manifestDigest, manifestVersion): what every
 // subscribed tenant's groups are built from. A broken new manifest never replaces it:
 // ManifestValid turns False with the file, line, column and field of each problem, a
-// Warning event says the same, and the tenants keep their groups.
-import { MANIFEST_RECHECK_SECONDS, SolutionConditions, SolutionReasons } from '../../api/constants.ts';
-import type { Solution, SolutionManifest, SolutionStatus } from '../../api/index.ts';
-import { Caches } from '../../domain/caches.ts';
+// Warning event says the same, and the tenants keep their groups. RolesOwned says whether
+// every role names a listing the solution's organization owns (domain/claims.ts): the
+// others are left out of every tenant's groups until it does.
+import { MANIFEST_RECHECK_SECONDS, OwnershipReasons, SolutionConditions, SolutionReasons } from '../../api/constants.ts';
+import type { AppManifest, Solution, SolutionManifest, SolutionStatus } from '../../api/index.ts';
+import { Caches, Index } from '../../domain/caches.ts';
+import { AppClaims } from '../../domain/claims.ts';
 import { listingIdsOf } from '../../domain/solutions.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
@@ -27,10 +30,12 @@ const groupsOnly = fieldsOf<SolutionManifest>('userGroupsRequired', 'adminUserGr
 export class SolutionReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
   private readonly solutions: CacheReader<Solution>;
+  private readonly claims: AppClaims;
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
     this.solutions = deps.caches.cache(Caches.solutions);
+    this.claims = new AppClaims(deps.caches);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -58,13 +63,24 @@ export class SolutionReconciler implements Reconciler {
       condition = { type: SolutionConditions.ManifestValid, status: 'False', reason: read.reason, message: read.message };
       stalled = read.stalled;
     }
-    const conditions = conditionsFromChecks([{ condition, gatesReady: true, stalled }], { reason: SolutionReasons.Ready, message: 'The solution is ready: its manifest is valid' });
+    const checks = [{ condition, gatesReady: true, stalled }];
+    if (fields.manifest) checks.push({ condition: this.rolesOwned(sol.metadata.namespace!, fields.manifest), gatesReady: true, stalled: false });
+    const conditions = conditionsFromChecks(checks, { reason: SolutionReasons.Ready, message: 'The solution is ready: its manifest is valid and every role names a listing of its organization' });
     const wrote = await writeKindStatus(this.deps, Kinds.Solution, sol, fields, conditions);
     if (wrote && read.ok && read.digest !== last.manifestDigest) {
       this.deps.recorder.event(sol, 'Normal', 'ManifestAccepted', `Accepted manifest version ${sol.spec.version} (digest ${read.digest.slice(0, 12)}); subscribed tenants are updated`);
     }
     // A ConfigMap is not watched (the operator may read ConfigMaps only in the namespaces it manages): look again.
     return sol.spec.manifestFrom ? { requeueAfterMs: MANIFEST_RECHECK_SECONDS * 1000 } : undefined;
+  }
+
+  /** Whether every role of the (last good) manifest names a listing this organization owns. */
+  private rolesOwned(namespace: string, manifest: SolutionManifest): ConditionInput {
+    const roles = [...(manifest.userGroupsRequired ?? []), ...(manifest.adminUserGroups ?? [])].flatMap((g) => g.roles ?? []);
+    const message = this.claims.unownedMessage(namespace, this.claims.unowned(namespace, roles), "every tenant's groups");
+    return message
+      ? { type: SolutionConditions.RolesOwned, status: 'False', reason: OwnershipReasons.ListingNotOwned, message }
+      : { type: SolutionConditions.RolesOwned, status: 'True', reason: OwnershipReasons.RolesOwned, message: `Every role names a listing this organization owns (${listingIdsOf([...(manifest.userGroupsRequired ?? []), ...(manifest.adminUserGroups ?? [])]).length} listing(s))` };
   }
 
   private read(sol: Solution): Promise<ManifestRead<SolutionManifest>> {
@@ -81,5 +97,19 @@ export class SolutionReconciler implements Reconciler {
 }
 
 export function solutionController(deps: ControllerDeps): ControllerSpec {
-  return { name: 'solution', for: Caches.solutions, reconciler: new SolutionReconciler(deps) };
+  const solutions = deps.caches.cache(Caches.solutions);
+  return {
+    name: 'solution',
+    for: Caches.solutions,
+    watches: [
+      // Who owns a listing may have changed (an AppManifest claiming it came, went or changed its listingId): every
+      // solution naming it, in any namespace (the map sees the old and the new listingId).
+      {
+        cache: Caches.appManifests,
+        map: (a) => solutions.byIndex(Index.listingId, (a as AppManifest).spec.listingId).map((s) => `${s.metadata.namespace}/${s.metadata.name}`),
+        changed: (a, b) => (a as AppManifest).spec.listingId !== (b as AppManifest).spec.listingId || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp,
+      },
+    ],
+    reconciler: new SolutionReconciler(deps),
+  };
 }

@@ -1,12 +1,17 @@
 // Subscription: builds the tenant's UserGroups from the subscribed solution's last good
 // manifest merged with its apps' manifests (domain/solutions.ts), and keeps them up to
-// date as the manifests change. Two subscriptions that name one group give it the union
-// of their roles. A group no manifest declares any more is kept while users belong to it
-// (reported in status.orphanedUserGroups and OrphansKept), and deleted once nobody does.
+// date as the manifests change. Two subscriptions of one organization's solutions that
+// name one group give it the union of their roles; two organizations' never share one:
+// the one that made it keeps it, the other reports a conflict (UserGroupConflict), and so
+// does every subscription naming a group someone made by hand, which is left untouched
+// (never given an owner, so unsubscribing never deletes it). A group no manifest declares
+// any more is kept while users belong to it (reported in status.orphanedUserGroups and
+// OrphansKept), and deleted once nobody does.
 import { GROUP_DIGEST_ANNOTATION, SubscriptionConditions, SubscriptionReasons } from '../../api/constants.ts';
 import type { Subscription, SubscriptionStatus, Solution, User, UserGroup, AppManifest, Tenant } from '../../api/index.ts';
 import { Caches, Index, groupKey, targetKey } from '../../domain/caches.ts';
 import { SolutionLookups } from '../../domain/solutions.ts';
+import type { GroupConflict } from '../../domain/solutions.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
@@ -41,7 +46,7 @@ export class SubscriptionReconciler implements Reconciler {
     if (!sub || sub.metadata.deletionTimestamp) return;
     const ns = sub.metadata.namespace!;
     const last = sub.status ?? {};
-    const keep: Partial<SubscriptionStatus> = { version: last.version, manifestDigest: last.manifestDigest, userGroups: last.userGroups, orphanedUserGroups: last.orphanedUserGroups };
+    const keep: Partial<SubscriptionStatus> = { version: last.version, manifestDigest: last.manifestDigest, userGroups: last.userGroups, conflictingUserGroups: last.conflictingUserGroups, orphanedUserGroups: last.orphanedUserGroups };
     const tenant = this.lookups.tenantOf(ns);
     const checks: Check[] = [];
     if (!tenant) {
@@ -84,10 +89,12 @@ export class SubscriptionReconciler implements Reconciler {
         },
       });
     }
+    const conflicting = sync.conflicts.map((c) => c.group).sort();
     await this.finish(sub, checks, {
       version: solStatus.manifestVersion,
       manifestDigest: solStatus.manifestDigest,
-      userGroups: [...resolved.groups.keys()].sort(),
+      userGroups: [...resolved.groups.keys()].filter((g) => !conflicting.includes(g)).sort(),
+      conflictingUserGroups: conflicting.length > 0 ? conflicting : undefined,
       orphanedUserGroups: sync.orphans.length > 0 ? sync.orphans : undefined,
     });
     if (!sync.ok) throw new Error(sync.condition.message);
@@ -98,9 +105,11 @@ export class SubscriptionReconciler implements Reconciler {
    * of the namespace declares for it: the union), and deals with the groups it made that
    * no manifest declares any more: kept while users belong to them, else deleted.
    */
-  private async syncGroups(sub: Subscription, tenant: Tenant, mine: string[]): Promise<{ ok: boolean; condition: ConditionInput; orphans: string[] }> {
+  private async syncGroups(sub: Subscription, tenant: Tenant, mine: string[]): Promise<{ ok: boolean; condition: ConditionInput; orphans: string[]; conflicts: GroupConflict[] }> {
     const ns = sub.metadata.namespace!;
-    const { groups, declaredBy } = this.lookups.declaredIn(ns);
+    const { groups, declaredBy, conflicts: all } = this.lookups.declaredIn(ns);
+    const conflicts = all.get(sub.metadata.name) ?? [];
+    const contested = new Set(conflicts.map((c) => c.group));
     const owned = this.userGroups.byIndex(Index.owner, sub.metadata.uid!).filter((g) => g.metadata.namespace === ns);
     const names = [...new Set([...mine, ...owned.map((g) => g.metadata.name!)])].sort();
     const orphans: string[] = [];
@@ -109,6 +118,8 @@ export class SubscriptionReconciler implements Reconciler {
     try {
       for (const name of names) {
         const existing = this.userGroups.getByName(name, ns);
+        // A group someone made by hand, or another organization's: not this subscription's to write.
+        if (contested.has(name)) continue;
         const declared = groups.get(name);
         if (declared) {
           const desired = desiredUserGroup(ns, tenant.metadata.name, declared, declaredBy.get(name) ?? [sub]);
@@ -127,11 +138,25 @@ export class SubscriptionReconciler implements Reconciler {
         }
       }
     } catch (err) {
-      return { ok: false, orphans, condition: { type: SubscriptionConditions.UserGroupsSynced, status: 'False', reason: SubscriptionReasons.ApplyFailed, message: `The user groups could not be written: ${errorMessage(err)}` } };
+      return { ok: false, orphans, conflicts, condition: { type: SubscriptionConditions.UserGroupsSynced, status: 'False', reason: SubscriptionReasons.ApplyFailed, message: `The user groups could not be written: ${errorMessage(err)}` } };
+    }
+    if (conflicts.length > 0) {
+      return {
+        ok: true,
+        orphans,
+        conflicts,
+        condition: {
+          type: SubscriptionConditions.UserGroupsSynced,
+          status: 'False',
+          reason: SubscriptionReasons.UserGroupConflict,
+          message: `${mine.length - conflicts.length} of ${mine.length} user group(s) in place; not managed by this subscription: ${conflicts.map((c) => c.message).join('; ')}`,
+        },
+      };
     }
     return {
       ok: true,
       orphans,
+      conflicts,
       condition: {
         type: SubscriptionConditions.UserGroupsSynced,
         status: 'True',
@@ -170,24 +195,39 @@ export function subscriptionController(deps: ControllerDeps): ControllerSpec {
           return x?.manifestDigest !== y?.manifestDigest || x?.manifestVersion !== y?.manifestVersion || JSON.stringify(x?.conditions?.find((c) => c.type === 'ManifestValid')?.status) !== JSON.stringify(y?.conditions?.find((c) => c.type === 'ManifestValid')?.status);
         },
       },
-      // A new good app manifest (its status, not its spec: the spec's may be broken or in a ConfigMap) reaches the
-      // subscriptions of every solution of its namespace whose roles name its listingId (the old and the new one).
+      // A new good app manifest (its status, not its spec: the spec's may be broken or in a ConfigMap), or a change of
+      // who owns which id, reaches the subscriptions of every solution whose roles name a listing concerned: the
+      // app's (old and new), and those of the apps that claim its appId or listingId too (one may hold them now).
       {
         cache: Caches.appManifests,
-        map: (a) => lookups.solutions.byIndex(Index.namespace, a.metadata.namespace!).filter((s) => s.status?.apps?.includes((a as AppManifest).spec.listingId)).flatMap(ofSolution),
+        map: (a) => {
+          const app = a as AppManifest;
+          const listings = new Set([app.spec.listingId, ...lookups.claims.rivalsOf(app).map((r) => r.spec.listingId)]);
+          return [...listings].flatMap((l) => lookups.solutions.byIndex(Index.listingId, l)).flatMap(ofSolution);
+        },
         changed: (a, b) => {
           const [x, y] = [a as AppManifest, b as AppManifest];
           // Its first status too: a subscription waits for its apps to be checked (AppManifestsNotChecked).
-          return x.status?.manifestDigest !== y.status?.manifestDigest || x.spec.listingId !== y.spec.listingId || (x.status?.observedGeneration === undefined) !== (y.status?.observedGeneration === undefined);
+          return (
+            x.status?.manifestDigest !== y.status?.manifestDigest ||
+            x.spec.listingId !== y.spec.listingId ||
+            x.spec.appId !== y.spec.appId ||
+            x.metadata.deletionTimestamp !== y.metadata.deletionTimestamp ||
+            (x.status?.observedGeneration === undefined) !== (y.status?.observedGeneration === undefined)
+          );
         },
       },
       // The tenant's namespace recorded (or changed).
       { cache: Caches.tenants, map: (t) => inNamespace((t as Tenant).status?.namespace), changed: (a, b) => (a as Tenant).status?.namespace !== (b as Tenant).status?.namespace },
-      // A group changed or deleted by someone else: apply it again.
+      // A group changed or deleted by someone else: apply it again. A group in conflict (made by hand, or another
+      // organization's) that changes hands or goes: the subscriptions that reported it look again.
       {
         cache: Caches.userGroups,
-        map: (g) => (g.metadata.ownerReferences ?? []).filter((r) => r.kind === 'Subscription').map((r) => `${g.metadata.namespace}/${r.name}`),
-        changed: (a, b) => a.metadata.annotations?.[GROUP_DIGEST_ANNOTATION] !== b.metadata.annotations?.[GROUP_DIGEST_ANNOTATION],
+        map: (g) => [
+          ...(g.metadata.ownerReferences ?? []).filter((r) => r.kind === 'Subscription').map((r) => `${g.metadata.namespace}/${r.name}`),
+          ...inNamespace(g.metadata.namespace).filter((k) => subs.get(k)?.status?.conflictingUserGroups?.includes(g.metadata.name!)),
+        ],
+        changed: (a, b) => a.metadata.annotations?.[GROUP_DIGEST_ANNOTATION] !== b.metadata.annotations?.[GROUP_DIGEST_ANNOTATION] || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp,
       },
       // The last user leaving an orphaned group: the subscriptions that report it delete it.
       {

@@ -32,8 +32,7 @@ export function desiredUserGroup(namespace: string, tenant: string, group: Decla
   };
 }
 
-/** Whether a subscription made the group (the operator's digest annotation is on it). */
-export const madeBySubscription = (g: UserGroup) => !!g.metadata.annotations?.[GROUP_DIGEST_ANNOTATION];
+export { madeBySubscription } from '../../domain/solutions.ts';
 
 /** Whether the applied group differs from the desired one (by the digest the operator wrote). */
 export const groupNeedsApply = (current: UserGroup | undefined, desired: ObjectBody) =>

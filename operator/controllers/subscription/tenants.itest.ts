@@ -81,6 +81,9 @@ beforeAll(async () => {
   await setManifest(SEED);
   await client.create<Solution>(Kinds.Solution, { metadata: { name: 'gated', namespace: orgNs }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } } });
   await client.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-frontend', namespace: orgNs }, spec: FRONTEND });
+  // The solution's back-office listing is the organization's: only the organization that claims a listing with an
+  // AppManifest grants its roles (issue 16 item 3). Its own manifest comes later (from a ConfigMap, below).
+  await client.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-backoffice-listing', namespace: orgNs }, spec: { appId: 'gated-backoffice-listing', listingId: 'gated-backoffice' } });
   for (const t of tenants) await client.create<Tenant>(Kinds.Tenant, { metadata: { name: t }, spec: { displayName: t, administrators: [adminEmail(t)] } });
 }, 120_000);
 
@@ -168,7 +171,7 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
     // thandi has owner, viewer, field-entry, offline-sync and approver; the frontend requires owner, viewer, field-entry and admin.
     expect(res.body.roles).toEqual(['role:gated-frontend:field-entry', 'role:gated-frontend:owner', 'role:gated-frontend:viewer']);
     const jwks = await call('GET', '/tokenroles/v1/jwks.json');
-    const { payload } = await jwtVerify(String(res.body.token), createLocalJWKSet(jwks.body as never), { issuer: 'miniapps-operator', audience: FRONTEND.appId });
+    const { payload } = await jwtVerify(String(res.body.token), createLocalJWKSet(jwks.body as never), { issuer: 'miniapps-operator', audience: `${org}/${FRONTEND.appId}` });
     expect(payload.roles).toEqual(res.body.roles);
     expect(payload.sub).toBe(`${ns}/thandi`);
     expect(JSON.stringify(jwks.body)).not.toContain('"d"');

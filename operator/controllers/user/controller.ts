@@ -62,11 +62,19 @@ export function userController(deps: ControllerDeps): ControllerSpec {
     name: 'user',
     for: Caches.users,
     watches: [
-      // A group's roles or landing page: exactly its members (by the group index), nobody else.
+      // A group's roles or landing page: exactly its members (by the group index), nobody else; and when a subscription
+      // made it or its owners changed, the tenant's administrators (an admin group counts only once the subscription
+      // of its solution made it).
       {
         cache: Caches.userGroups,
-        map: (g) => users.byIndex(Index.group, groupKey(g.metadata.namespace!, g.metadata.name!)).map(keyOf),
-        changed: (a, b) => a.metadata.generation !== b.metadata.generation || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp,
+        map: (g) => [
+          ...users.byIndex(Index.group, groupKey(g.metadata.namespace!, g.metadata.name!)).map(keyOf),
+          ...(g.metadata.ownerReferences?.some((r) => r.kind === 'Subscription') ? administratorsOf(lookups.tenantOf(g.metadata.namespace)) : []),
+        ],
+        changed: (a, b) =>
+          a.metadata.generation !== b.metadata.generation ||
+          a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp ||
+          JSON.stringify(a.metadata.ownerReferences?.map((r) => r.uid)) !== JSON.stringify(b.metadata.ownerReferences?.map((r) => r.uid)),
       },
       // Who the administrators are (old and new ones: the map sees both objects).
       { cache: Caches.tenants, map: (t) => administratorsOf(t as Tenant), changed: (a, b) => a.metadata.generation !== b.metadata.generation || (a as Tenant).status?.namespace !== (b as Tenant).status?.namespace },

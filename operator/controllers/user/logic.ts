@@ -1,5 +1,6 @@
 // A User's status from its groups: pure.
 import type { LandingPage, UserGroup, UserStatus } from '../../api/index.ts';
+import { isSafeLandingPage } from '../../api/constants.ts';
 
 export interface ResolvedUser {
   /** spec.groups and the admin groups, sorted. */
@@ -14,6 +15,8 @@ export interface ResolvedUser {
  * What a user's groups give them: the union of the roles of the groups that exist, and
  * the landing page of highest rank: the lowest rank number (1 before 2), a tie going to
  * the group whose name sorts first. Groups that do not exist are listed, and give nothing.
+ * A landing page that is not an `https://` URL or a path (one stored before the schema
+ * refused it) is never given.
  */
 export function resolveUser(specGroups: readonly string[], adminGroups: readonly string[], groupOf: (name: string) => UserGroup | undefined): ResolvedUser {
   const groups = [...new Set([...specGroups, ...adminGroups])].sort();
@@ -28,7 +31,7 @@ export function resolveUser(specGroups: readonly string[], adminGroups: readonly
     }
     for (const r of g.spec.roles ?? []) roles.add(r);
     const page = g.spec.landingPage;
-    if (page && (!landing || page.rank < landing.page.rank)) landing = { page, group: name };
+    if (page && isSafeLandingPage(page.url) && (!landing || page.rank < landing.page.rank)) landing = { page, group: name };
   }
   return {
     groups,

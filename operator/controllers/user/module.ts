@@ -33,13 +33,17 @@ export const userModule: OperatorModule = {
         const orgNs = lookups.organizations.getByName(ref.organization)?.status?.namespace;
         const app = orgNs ? lookups.appManifests.getByName(ref.name, orgNs) : undefined;
         if (!app || app.metadata.deletionTimestamp) return undefined;
+        // An app whose appId or listingId another organization claimed first is used nowhere.
+        if (lookups.claims.refusal(app)) return undefined;
         // Only an app of a solution the tenant subscribes to (the solution includes it by listingId).
         const subscribed = lookups.subscriptions.byIndex(Index.namespace, ns).some((sub) => {
           const { solution } = lookups.solutionOf(sub);
           return !!solution && solution.metadata.namespace === orgNs && !!solution.status?.apps?.includes(app.spec.listingId);
         });
-        // Its last good manifest's rolesRequired (none before it had one: the token carries no role).
-        return subscribed ? { appId: app.spec.appId, listingId: app.spec.listingId, rolesRequired: appManifestOf(app)?.rolesRequired ?? [] } : undefined;
+        // Its last good manifest's rolesRequired (none before it had one: the token carries no role), only those of
+        // listings its organization owns.
+        const rolesRequired = (appManifestOf(app)?.rolesRequired ?? []).filter((r) => lookups.claims.owns(orgNs!, r));
+        return subscribed ? { organization: ref.organization, appId: app.spec.appId, listingId: app.spec.listingId, rolesRequired } : undefined;
       },
       signingKey: () => keys.signingKey(rotation()),
       publishedKeys: () => keys.signingKey(rotation()),

@@ -1,13 +1,14 @@
 // UserGroup: its effective roles (spec.roles sorted), its member count (Users whose
 // groups include it, by the group index), and where each role comes from (the manifests
 // the namespace's subscriptions merge; `spec` for a role someone added by hand).
-import { UserGroupReasons } from '../../api/constants.ts';
+import { UserGroupConditions, UserGroupReasons } from '../../api/constants.ts';
 import type { RoleSource, Subscription, User, UserGroup } from '../../api/index.ts';
 import { Caches, Index, groupKey, userGroupKeys } from '../../domain/caches.ts';
-import { SolutionLookups } from '../../domain/solutions.ts';
+import { SolutionLookups, madeBySubscription } from '../../domain/solutions.ts';
 import type { DeclaredGroup } from '../../domain/solutions.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
+import type { Check } from '../../runtime/conditions.ts';
 import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds, writeKindStatus } from '../shared.ts';
@@ -35,9 +36,23 @@ export class UserGroupReconciler implements Reconciler {
     if (!group || group.metadata.deletionTimestamp) return;
     const ns = group.metadata.namespace!;
     const roles = [...new Set(group.spec.roles ?? [])].sort();
-    const declared = this.lookups.declaredIn(ns).groups.get(group.metadata.name!);
+    const { groups, conflicts } = this.lookups.declaredIn(ns);
+    const declared = groups.get(group.metadata.name!);
     const members = this.users.byIndex(Index.group, groupKey(ns, group.metadata.name!)).length;
-    const conditions = conditionsFromChecks([], { reason: UserGroupReasons.Ready, message: `${roles.length} role(s), ${members} member(s)` });
+    // Subscriptions that name this group but may not manage it (made by hand, or another organization's).
+    const contesting = [...conflicts].filter(([, list]) => list.some((c) => c.group === group.metadata.name)).map(([sub]) => sub).sort();
+    const checks: Check[] = contesting.length
+      ? [{
+          gatesReady: false,
+          condition: {
+            type: UserGroupConditions.Uncontested,
+            status: 'False',
+            reason: UserGroupReasons.UserGroupConflict,
+            message: `Subscription(s) ${contesting.join(', ')} name this group but may not manage it (${madeBySubscription(group) ? 'another organization\'s subscriptions made it' : 'it was not made by a subscription'}): they add nothing to it; see their UserGroupsSynced condition`,
+          },
+        }]
+      : [];
+    const conditions = conditionsFromChecks(checks, { reason: UserGroupReasons.Ready, message: `${roles.length} role(s), ${members} member(s)` });
     await writeKindStatus(this.deps, Kinds.UserGroup, group, { effectiveRoles: roles, members, roleSources: roleSources(roles, declared) }, conditions);
   }
 }

@@ -1,0 +1,19 @@
+import type { Solution, SolutionManifest } from '../../api/index.ts';
+import type { AppClaims } from '../../domain/claims.ts';
+import type { AdmissionRequest, Validator } from '../../servers/webhook.ts';
+
+const rolesOf = (m: SolutionManifest | undefined): string[] => [...(m?.userGroupsRequired ?? []), ...(m?.adminUserGroups ?? [])].flatMap((g) => g.roles ?? []);
+
+/**
+ * Solutions: an inline manifest may not add a role of a listing another organization owns
+ * (a manifest from a ConfigMap is checked by the reconciler: RolesOwned). Roles already in
+ * the object are not refused again, so it stays editable.
+ */
+export function solutionValidator(claims: AppClaims): Validator {
+  return (req: AdmissionRequest) => {
+    if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return undefined;
+    const sol = req.object as Solution;
+    const old = req.oldObject as Solution | undefined;
+    return claims.foreignRolesAdded(req.namespace!, rolesOf(sol.spec.manifest), rolesOf(old?.spec.manifest), 'spec.manifest');
+  };
+}

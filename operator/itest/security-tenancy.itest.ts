@@ -1,0 +1,280 @@
+// Issue 16, items 3 and 11, on the real control plane with the operator running: one
+// organization reaching into another's tokens, and a Subscription adopting a hand-made
+// UserGroup. The people of the attack act by impersonation: Mallory, an administrator of
+// organization B (the attacker's), and the administrator of a tenant (who subscribes the
+// tenant to B's solution, as any tenant administrator may). Organization A sells the
+// seed's "gated solution" (its apps gated-frontend and gated-backoffice) to that tenant.
+//
+// What the webhook would refuse is also made while the operator is down (its webhook fails
+// open, as the chart installs it), to show the reconcilers refuse to use it anyway.
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { AppManifest, Membership, Organization, Solution, Subscription, Tenant, User, UserGroup } from '../api/index.ts';
+import { Kinds } from '../controllers/shared.ts';
+import { KubePluginApi } from '../plugin/api.ts';
+import { EXIT, run } from '../plugin/plugin.ts';
+import type { AnyObject } from '../runtime/kube/client.ts';
+import { Resources } from '../runtime/kube/resource.ts';
+import { webhookRegistrationName } from '../servers/webhook.ts';
+import { accessAllowed } from '../testenv/access.ts';
+import { deleteOrganizationsAndWait, testClient } from '../testenv/clients.ts';
+import { eventually, testKubeconfig, uniqueName } from '../testenv/index.ts';
+import { OperatorProcess, operatorRequest } from '../testenv/operator-process.ts';
+
+const SEED = readFileSync(new URL('../manifests/testdata/gated-solution.yaml', import.meta.url), 'utf8');
+const FRONTEND = parse(readFileSync(new URL('../manifests/testdata/gated-frontend.yaml', import.meta.url), 'utf8')) as AppManifest['spec'];
+
+const admin = testClient();
+const opNamespace = uniqueName('op-tenancy');
+let operator: OperatorProcess;
+let caPEM = '';
+
+const orgA = uniqueName('victim-org');
+const orgB = uniqueName('attacker-org');
+const [nsA, nsB] = [`org-${orgA}`, `org-${orgB}`];
+const MALLORY = `mallory@${orgB}.example`;
+const tenant = uniqueName('tenant-x');
+const tenantNs = `tenant-${tenant}`;
+const TENANT_ADMIN = `admin@${tenant}.example`;
+const tenant2 = uniqueName('tenant-y');
+const tenant2Ns = `tenant-${tenant2}`;
+const TENANT2_ADMIN = `admin@${tenant2}.example`;
+
+const asMallory = { as: { user: MALLORY } };
+const asTenantAdmin = (email: string) => ({ as: { user: email } });
+
+type WithConditions = { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+const cond = (o: WithConditions | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
+
+async function until<T extends AnyObject>(rt: Parameters<typeof admin.get>[0], name: string, ns: string | undefined, test: (o: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
+  return eventually(
+    async () => {
+      const last = await admin.get<T>(rt, name, ns);
+      if (last && test(last)) return last;
+      throw new Error(`last seen: ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? last ?? 'nothing')}`);
+    },
+    { timeoutMs, describe: what },
+  );
+}
+
+async function startOperator(): Promise<void> {
+  operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace });
+  const reg = await eventually(async () => (await admin.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(opNamespace))) ?? false, { describe: 'the webhook registration' });
+  caPEM = Buffer.from(reg.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
+}
+
+const ServiceAccounts = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
+let gateway = '';
+
+/** The token-roles API, as a gateway holding what a tenant administrator holds in the tenant namespace. */
+const tokenRolesOf = (user: string, app: { organization: string; name: string }) =>
+  operatorRequest(operator.webhookPort, caPEM, 'POST', '/tokenroles/v1/roles', gateway, { namespace: tenantNs, user, app, jwt: true });
+
+/** `kubectl miniapps ...` through the plugin's own code (as the cluster administrator: it reads the app's status). */
+async function plugin(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run(argv, { io: { out: (t) => out.push(t), err: (t) => err.push(t), readLine: async () => undefined }, connect: () => ({ api: new KubePluginApi(admin), defaultNamespace: 'default' }) });
+  return { code, out: out.join(''), err: err.join('') };
+}
+
+/** The User the Tenant controller made for an administrator. */
+async function userOf(ns: string, email: string): Promise<User> {
+  return eventually(async () => (await admin.list<User>(Kinds.User, { namespace: ns })).items.find((u) => u.spec.email === email) ?? false, { timeoutMs: 60_000, describe: `the User of ${email}` });
+}
+
+const A_ROLES = (roles: readonly string[]) => roles.filter((r) => r.startsWith('role:gated-frontend:') || r.startsWith('role:gated-backoffice:'));
+
+// What Mallory makes while the operator (and with it the webhook) is down.
+const COPYCAT = { appId: FRONTEND.appId, listingId: 'gated-frontend', rolesRequired: ['platform:role:gated-frontend:admin', 'platform:role:gated-frontend:owner'], userGroups: [{ name: 'mallory crew', roles: ['role:gated-frontend:owner'] }] };
+const EVIL_FRONTEND = { appId: 'evil-frontend-app', listingId: 'evil-listing', rolesRequired: ['platform:role:gated-frontend:admin', 'platform:role:gated-frontend:owner', 'platform:role:evil-listing:user'] };
+const EVIL_SOLUTION = {
+  solutionId: 'evil',
+  version: '1.0.0',
+  manifest: {
+    userGroupsRequired: [{ name: 'mallory crew', roles: ['role:gated-frontend:admin', 'role:evil-listing:user'] }],
+    // A's admin group by name, with A's roles and a landing page of Mallory's.
+    adminUserGroups: [{ name: 'solutions admin', landingPage: { url: '/evil/home', rank: 1 }, roles: ['role:gated-frontend:admin', 'role:gated-frontend:owner', 'role:evil-listing:user'] }],
+  },
+};
+
+beforeAll(async () => {
+  await startOperator();
+  for (const name of [orgA, orgB]) await admin.create<Organization>(Kinds.Organization, { metadata: { name }, spec: { displayName: name } });
+  for (const name of [orgA, orgB]) await until<Organization>(Kinds.Organization, name, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Organization ${name} Ready`);
+  // Organization A: the seed's solution, its two apps (each claims its listing: A's first).
+  await admin.create(Resources.ConfigMap, { metadata: { name: 'gated-manifest', namespace: nsA }, data: { 'manifest.yaml': SEED } });
+  await admin.create<Solution>(Kinds.Solution, { metadata: { name: 'gated', namespace: nsA }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } } });
+  await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-frontend', namespace: nsA }, spec: FRONTEND });
+  await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-backoffice', namespace: nsA }, spec: { appId: 'gated-backoffice-app', listingId: 'gated-backoffice', rolesRequired: ['platform:role:gated-backoffice:admin'] } });
+  // Mallory administers organization B.
+  await admin.create<Membership>(Kinds.Membership, { metadata: { name: 'mallory', namespace: nsB }, spec: { email: MALLORY, role: 'OrganizationAdministrator', acceptance: 'Automatic' } });
+  await eventually(async () => accessAllowed(admin, MALLORY, { verb: 'create', resource: 'appmanifests', namespace: nsB }), { timeoutMs: 60_000, describe: `${MALLORY} may create AppManifests in ${nsB}` });
+  // Two tenants; the first subscribes to A's solution.
+  for (const [t, email] of [[tenant, TENANT_ADMIN], [tenant2, TENANT2_ADMIN]] as const) await admin.create<Tenant>(Kinds.Tenant, { metadata: { name: t }, spec: { displayName: t, administrators: [email] } });
+  for (const t of [tenant, tenant2]) await until<Tenant>(Kinds.Tenant, t, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Tenant ${t} Ready`);
+  await eventually(async () => accessAllowed(admin, TENANT_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenantNs }), { timeoutMs: 60_000, describe: `${TENANT_ADMIN} may subscribe` });
+  await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: tenantNs }, spec: { solution: { organization: orgA, name: 'gated' } } }, asTenantAdmin(TENANT_ADMIN));
+  await until<Subscription>(Kinds.Subscription, 'gated', tenantNs, (s) => cond(s, 'Ready')?.status === 'True', 'the subscription to A Ready');
+  // The gateway the token-roles API answers (it holds what the tenant administrator holds).
+  await admin.create(ServiceAccounts, { metadata: { name: 'gateway', namespace: tenantNs } });
+  await admin.create(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: tenantNs }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: tenantNs }] });
+  gateway = (await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${tenantNs}/serviceaccounts/gateway/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } })).status.token;
+
+  // The operator goes down: its webhook fails open. Mallory makes what it would refuse, and the tenant administrator
+  // subscribes the tenant to B's solution.
+  expect((await operator.stop()).code).toBe(0);
+  await admin.create(Kinds.AppManifest, { metadata: { name: 'copycat', namespace: nsB }, spec: COPYCAT }, asMallory);
+  await admin.create(Kinds.AppManifest, { metadata: { name: 'evil-frontend', namespace: nsB }, spec: EVIL_FRONTEND }, asMallory);
+  await admin.create(Kinds.Solution, { metadata: { name: 'evil', namespace: nsB }, spec: EVIL_SOLUTION }, asMallory);
+  await admin.create(Kinds.Subscription, { metadata: { name: 'evil', namespace: tenantNs }, spec: { solution: { organization: orgB, name: 'evil' } } }, asTenantAdmin(TENANT_ADMIN));
+  await startOperator();
+}, 300_000);
+
+afterAll(async () => {
+  for (const t of [tenant, tenant2]) await admin.delete(Kinds.Tenant, t);
+  await deleteOrganizationsAndWait(admin, [orgA, orgB]).catch(() => undefined);
+  const exit = await operator?.stop();
+  expect(exit?.code).toBe(0);
+}, 180_000);
+
+describe('issue 16 item 3: one organization reaches into another\'s tokens', () => {
+  it("item 3a: an appId or listingId another organization claimed first is refused at admission, and one that slipped past is reported and used nowhere", async () => {
+    // With the webhook up: refused, whoever asks.
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'copycat-2', namespace: nsB }, spec: { appId: FRONTEND.appId, listingId: 'mallory-listing' } }, asMallory)).rejects.toThrow(/spec\.appId: "gated-frontend-app" is another organization's/);
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'copycat-3', namespace: nsB }, spec: { appId: 'mallory-app', listingId: 'gated-frontend' } }, asMallory)).rejects.toThrow(/spec\.listingId: "gated-frontend" is another organization's/);
+    // Nor by renaming an app of one's own into it.
+    await expect(admin.patch(Kinds.AppManifest, 'evil-frontend', nsB, { spec: { appId: 'gated-backoffice-app' } })).rejects.toThrow(/spec\.appId: "gated-backoffice-app" is another organization's/);
+    // The one made while the webhook was down: reported, Stalled, and A's keeps its ids.
+    const copycat = await until<AppManifest>(Kinds.AppManifest, 'copycat', nsB, (a) => cond(a, 'IdsOwned')?.status === 'False', 'copycat IdsOwned False');
+    expect(cond(copycat, 'IdsOwned')).toMatchObject({ reason: 'AppIdClaimed', message: expect.stringContaining('claimed first by another organization') });
+    expect(cond(copycat, 'IdsOwned')?.message).not.toContain(orgA);
+    expect(cond(copycat, 'Ready')?.status).toBe('False');
+    expect(cond(copycat, 'Stalled')?.status).toBe('True');
+    const original = await until<AppManifest>(Kinds.AppManifest, 'gated-frontend', nsA, (a) => cond(a, 'IdsOwned')?.status === 'True', "A's gated-frontend holds its ids");
+    expect(cond(original, 'Ready')?.status).toBe('True');
+    // Used nowhere: no token for it, no role in the plugin, and no group of the tenant from it.
+    const admin1 = await userOf(tenantNs, TENANT_ADMIN);
+    const asked = await tokenRolesOf(admin1.metadata.name, { organization: orgB, name: 'copycat' });
+    expect(asked.status).toBe(404);
+    expect(asked.body.token).toBeUndefined();
+    const viaPlugin = await plugin('token-roles', admin1.metadata.name, '--app', `${orgB}/copycat`, '-n', tenantNs, '-o', 'json');
+    expect(viaPlugin.code).toBe(EXIT.ok);
+    expect(JSON.parse(viaPlugin.out).roles).toEqual([]);
+    const groups = (await admin.list<UserGroup>(Kinds.UserGroup, { namespace: tenantNs })).items;
+    expect(groups.flatMap((g) => g.status?.roleSources ?? []).flatMap((r) => r.sources)).not.toContain(`AppManifest ${orgB}/copycat`);
+  });
+
+  it("item 3b: a manifest grants only roles of listings its own organization owns; another's are refused at admission, and reported and left out of groups and tokens when they slip past", async () => {
+    // With the webhook up: refused in an inline Solution and an inline AppManifest.
+    const grab = { solutionId: 'grab', version: '1', manifest: { userGroupsRequired: [{ name: 'grabbers', roles: ['role:gated-frontend:admin'] }] } };
+    await expect(admin.create(Kinds.Solution, { metadata: { name: 'grab', namespace: nsB }, spec: grab }, asMallory)).rejects.toThrow(/spec\.manifest: role:gated-frontend:admin name listing\(s\) another organization owns/);
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'grab', namespace: nsB }, spec: { appId: 'grab-app', listingId: 'grab-listing', rolesRequired: ['platform:role:gated-backoffice:admin'] } }, asMallory)).rejects.toThrow(/platform:role:gated-backoffice:admin name listing\(s\) another organization owns/);
+    // What slipped past is reported: the Solution's and the app's RolesOwned.
+    const evil = await until<Solution>(Kinds.Solution, 'evil', nsB, (s) => cond(s, 'RolesOwned')?.status === 'False', 'Solution evil RolesOwned False');
+    expect(cond(evil, 'RolesOwned')).toMatchObject({ reason: 'ListingNotOwned', message: expect.stringContaining('role:gated-frontend:admin') });
+    expect(cond(evil, 'Ready')?.status).toBe('False');
+    const evilApp = await until<AppManifest>(Kinds.AppManifest, 'evil-frontend', nsB, (a) => cond(a, 'RolesOwned')?.status === 'False', 'evil-frontend RolesOwned False');
+    expect(evilApp.status?.unownedRoles).toEqual(['platform:role:gated-frontend:admin', 'platform:role:gated-frontend:owner']);
+    // B's subscription makes B's own group with B's own role only; no group of the tenant holds an A role from B.
+    const crew = await until<UserGroup>(Kinds.UserGroup, 'mallory-crew', tenantNs, (g) => (g.status?.effectiveRoles?.length ?? 0) > 0, 'mallory-crew made');
+    expect(crew.spec.roles).toEqual(['role:evil-listing:user']);
+    const groups = (await admin.list<UserGroup>(Kinds.UserGroup, { namespace: tenantNs })).items;
+    for (const g of groups) {
+      for (const r of g.status?.roleSources ?? []) if (A_ROLES([r.role]).length) expect(r.sources.every((s) => s === `Solution ${orgA}/gated` || s.startsWith(`AppManifest ${orgA}/`))).toBe(true);
+    }
+    // The tenant administrator holds A's admin roles from A's solution, nothing A's from B.
+    const admin1 = await until<User>(Kinds.User, (await userOf(tenantNs, TENANT_ADMIN)).metadata.name, tenantNs, (u) => !!u.status?.groups?.includes('solutions-admin'), 'the tenant administrator in solutions-admin');
+    expect(A_ROLES(admin1.status?.effectiveRoles ?? [])).toEqual(['role:gated-backoffice:admin', 'role:gated-frontend:admin']);
+    expect(admin1.status?.effectiveRoles).not.toContain('role:gated-frontend:owner');
+  });
+
+  it("item 3c: a token's audience names the organization: <organization>/<appId>, in the JWT, the JSON answer and the plugin", async () => {
+    const admin1 = await userOf(tenantNs, TENANT_ADMIN);
+    const jwks = await operatorRequest(operator.webhookPort, caPEM, 'GET', '/tokenroles/v1/jwks.json');
+    const keys = createLocalJWKSet(jwks.body as never);
+    // A's own app: the audience is A's, and A's app verifies it.
+    const own = await eventually(async () => {
+      const r = await tokenRolesOf(admin1.metadata.name, { organization: orgA, name: 'gated-frontend' });
+      if (r.status !== 200) throw new Error(JSON.stringify(r));
+      return r;
+    }, { timeoutMs: 60_000, describe: "a token of A's frontend" });
+    expect(own.body.audience).toBe(`${orgA}/gated-frontend-app`);
+    const { payload } = await jwtVerify(String(own.body.token), keys, { issuer: 'miniapps-operator', audience: `${orgA}/gated-frontend-app` });
+    expect(payload).toMatchObject({ organization: orgA, appId: 'gated-frontend-app', roles: ['role:gated-frontend:admin'] });
+    // B's app that requires A's roles: a token of B's audience, with none of A's roles, which A's app refuses.
+    const theirs = await tokenRolesOf(admin1.metadata.name, { organization: orgB, name: 'evil-frontend' });
+    expect(theirs.status).toBe(200);
+    expect(theirs.body.audience).toBe(`${orgB}/evil-frontend-app`);
+    expect(theirs.body.roles).toEqual([]);
+    expect(decodeJwt(String(theirs.body.token))).toMatchObject({ aud: `${orgB}/evil-frontend-app`, roles: [] });
+    await expect(jwtVerify(String(theirs.body.token), keys, { issuer: 'miniapps-operator', audience: `${orgA}/gated-frontend-app` })).rejects.toThrow(/aud/);
+    // The plugin says the same.
+    const viaPlugin = await plugin('token-roles', admin1.metadata.name, '--app', `${orgA}/gated-frontend`, '-n', tenantNs, '-o', 'json');
+    expect(JSON.parse(viaPlugin.out)).toMatchObject({ audience: `${orgA}/gated-frontend-app`, roles: own.body.roles });
+    const theirsViaPlugin = await plugin('token-roles', admin1.metadata.name, '--app', `${orgB}/evil-frontend`, '-n', tenantNs, '-o', 'json');
+    expect(JSON.parse(theirsViaPlugin.out)).toMatchObject({ audience: `${orgB}/evil-frontend-app`, roles: [] });
+  });
+
+  it('item 3d: groups are never merged across organizations: a group of two organizations\' solutions is a conflict, not a union', async () => {
+    const sub = await until<Subscription>(Kinds.Subscription, 'evil', tenantNs, (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict', "B's subscription reports the conflict");
+    expect(sub.status?.conflictingUserGroups).toEqual(['solutions-admin']);
+    expect(cond(sub, 'UserGroupsSynced')?.message).toContain('never merged across organizations');
+    expect(cond(sub, 'Ready')?.status).toBe('False');
+    const group = await admin.get<UserGroup>(Kinds.UserGroup, 'solutions-admin', tenantNs);
+    expect(group?.metadata.ownerReferences?.map((r) => r.name)).toEqual(['gated']);
+    expect(group?.spec.landingPage).toEqual({ url: '/admin/home', rank: 1 });
+    expect(group?.spec.roles).toEqual(['role:gated-backoffice:admin', 'role:gated-frontend:admin']);
+    expect(group?.status?.roleSources?.flatMap((r) => r.sources)).not.toContain(`Solution ${orgB}/evil`);
+    await until<UserGroup>(Kinds.UserGroup, 'solutions-admin', tenantNs, (g) => cond(g, 'Uncontested')?.reason === 'UserGroupConflict', 'the UserGroup reports the conflict too');
+    // A's subscription is unaffected; the tenant administrator lands on A's page.
+    expect(cond(await admin.get<Subscription>(Kinds.Subscription, 'gated', tenantNs), 'Ready')?.status).toBe('True');
+    const admin1 = await userOf(tenantNs, TENANT_ADMIN);
+    expect((await admin.get<User>(Kinds.User, admin1.metadata.name, tenantNs))?.status?.landingPage).toEqual({ url: '/admin/home', rank: 1, group: 'solutions-admin' });
+  });
+
+  it('item 3e: landing pages are only https: URLs or paths: javascript: and http: are refused at admission and in manifest validation', async () => {
+    const withPage = (url: string) => ({ solutionId: 'pages', version: '1', manifest: { userGroupsRequired: [{ name: 'evil evil', landingPage: { url, rank: 1 }, roles: ['role:evil-listing:user'] }] } });
+    for (const url of ['javascript:alert(document.cookie)', 'http://evil.example/', '//evil.example/', 'JAVASCRIPT:alert(1)']) {
+      await expect(admin.create(Kinds.Solution, { metadata: { name: uniqueName('pages'), namespace: nsB }, spec: withPage(url) }, asMallory)).rejects.toThrow(/landingPage\.url/);
+    }
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'pages', namespace: nsB }, spec: { appId: 'pages-app', listingId: 'pages-listing', userGroups: [{ name: 'x', landingPage: { url: 'javascript:alert(1)', rank: 1 } }] } }, asMallory)).rejects.toThrow(/landingPage\.url/);
+    await expect(admin.create(Kinds.UserGroup, { metadata: { name: 'by-hand', namespace: tenantNs }, spec: { landingPage: { url: 'javascript:alert(1)', rank: 1 } } })).rejects.toThrow(/landingPage\.url/);
+    // https and paths are fine.
+    await admin.create(Kinds.Solution, { metadata: { name: 'pages-ok', namespace: nsB }, spec: withPage('https://evil.example/home') }, asMallory);
+    // A manifest file with one: ManifestValid False, naming file, line, column and field.
+    const file = 'solutionId: pages\nuserGroupsRequired:\n  - name: evil evil\n    landingPage:\n      url: javascript:alert(1)\n      rank: 1\n';
+    await admin.create(Resources.ConfigMap, { metadata: { name: 'pages-manifest', namespace: nsB }, data: { 'manifest.yaml': file } });
+    await admin.create(Kinds.Solution, { metadata: { name: 'pages-file', namespace: nsB }, spec: { solutionId: 'pages', version: '1', manifestFrom: { configMapKeyRef: { name: 'pages-manifest', key: 'manifest.yaml' } } } });
+    const sol = await until<Solution>(Kinds.Solution, 'pages-file', nsB, (s) => cond(s, 'ManifestValid')?.status === 'False', 'ManifestValid False');
+    expect(cond(sol, 'ManifestValid')).toMatchObject({ reason: 'ManifestSchemaInvalid', message: expect.stringContaining('configmap/pages-manifest/manifest.yaml:5:12 userGroupsRequired[0].landingPage.url: must be an https:// URL or a path') });
+    expect(sol.status?.manifest).toBeUndefined();
+  });
+});
+
+describe('issue 16 item 11: a Subscription adopts a hand-made UserGroup', () => {
+  it('item 11: a Subscription naming a hand-made UserGroup reports a conflict; the group is left untouched, never owned, and survives the Subscription', async () => {
+    const handMade = { description: 'Made by hand', landingPage: { url: '/local/home', rank: 3 }, roles: ['role:local-app:clerk'] };
+    await admin.create<UserGroup>(Kinds.UserGroup, { metadata: { name: 'field-executive', namespace: tenant2Ns }, spec: handMade });
+    await admin.create<User>(Kinds.User, { metadata: { name: 'clerk', namespace: tenant2Ns }, spec: { userCode: 'C1', firstName: 'Clerk', email: 'clerk@y.example', groups: ['field-executive'] } });
+    await eventually(async () => accessAllowed(admin, TENANT2_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenant2Ns }), { timeoutMs: 60_000, describe: `${TENANT2_ADMIN} may subscribe` });
+    await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: tenant2Ns }, spec: { solution: { organization: orgA, name: 'gated' } } }, asTenantAdmin(TENANT2_ADMIN));
+    const sub = await until<Subscription>(Kinds.Subscription, 'gated', tenant2Ns, (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict', 'the conflict reported');
+    expect(sub.status?.conflictingUserGroups).toEqual(['field-executive']);
+    expect(cond(sub, 'UserGroupsSynced')?.message).toContain('UserGroup field-executive exists and was not made by a subscription');
+    expect(sub.status?.userGroups).toEqual(['solutions-admin', 'solutions-owner']);
+    await until<UserGroup>(Kinds.UserGroup, 'solutions-owner', tenant2Ns, () => true, 'the other groups made');
+    const group = await admin.get<UserGroup>(Kinds.UserGroup, 'field-executive', tenant2Ns);
+    expect(group?.metadata.ownerReferences).toBeUndefined();
+    expect(group?.metadata.annotations?.['miniapps.dev/applied-digest']).toBeUndefined();
+    expect(group?.spec).toEqual(handMade);
+    await until<UserGroup>(Kinds.UserGroup, 'field-executive', tenant2Ns, (g) => cond(g, 'Uncontested')?.reason === 'UserGroupConflict', 'the hand-made UserGroup reports the subscription that names it');
+    // Unsubscribing deletes the groups the subscription made, never the hand-made one or its member.
+    await admin.delete(Kinds.Subscription, 'gated', tenant2Ns, asTenantAdmin(TENANT2_ADMIN));
+    await eventually(async () => !(await admin.get(Kinds.UserGroup, 'solutions-owner', tenant2Ns)), { timeoutMs: 60_000, describe: 'the groups of the subscription gone' });
+    expect((await admin.get<UserGroup>(Kinds.UserGroup, 'field-executive', tenant2Ns))?.spec).toEqual(handMade);
+    expect((await admin.get<User>(Kinds.User, 'clerk', tenant2Ns))?.spec.groups).toEqual(['field-executive']);
+  });
+});
