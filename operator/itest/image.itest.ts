@@ -1,0 +1,276 @@
+// The image, run as the chart's Deployment runs it, on the real control plane.
+//
+// `npm run image` (hack/image/build.sh) builds it with podman on the bases made from
+// Debian's packages; this file builds it again without the layer cache and checks that
+// the same inputs gave the same image ID (reproducible). Then `helm install` puts the chart
+// on a control plane of this file's own with that image, and the container runs with what
+// the Deployment says, read back from the API server: the user and group, the read-only
+// root filesystem, the dropped capabilities, no privilege escalation, the environment (the
+// downward API's fields filled in), the arguments, the memory limit, an emptyDir as /tmp,
+// and the ServiceAccount's token, CA and namespace where a pod has them
+// (/var/run/secrets/kubernetes.io/serviceaccount), reaching the API server through
+// KUBERNETES_SERVICE_HOST/PORT. There is no kubelet or kube-proxy here, so podman is the
+// kubelet: the container shares the host's network, and its listeners are moved to free
+// ports (a pod has its own network namespace; here they would clash with whatever else
+// runs). The probes the Deployment declares must answer; the operator generates the
+// webhook's certificate and writes its CA into the chart's webhook configuration, and the
+// webhook's listener then completes a TLS handshake verified against that caBundle for
+// the Service's DNS name, as the API server's call would be (that call itself would go
+// through the Service, which needs kube-proxy). SIGTERM, as the kubelet stops a pod,
+// drains it and it exits 0.
+//
+// Without podman (or helm) the file is skipped with a warning; under CI it fails.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeClient } from '../runtime/kube/client.ts';
+import { VERSION } from '../runtime/version.ts';
+import { ControlPlane, eventually, freePort, uniqueName } from '../testenv/index.ts';
+import { findTool, run, toolsRequired } from '../testenv/tools.ts';
+import { kubectlOn } from './helpers.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHART = join(ROOT, 'charts/miniapps-operator');
+const SA_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+const onPath = (name: string) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const podmanMissing = ['podman', 'runc', 'mmdebstrap'].filter((n) => !onPath(n));
+if (podmanMissing.length > 0) {
+  const message = `${podmanMissing.join(', ')} not found: apt-get install podman runc mmdebstrap (.ci/run does)`;
+  if (toolsRequired()) throw new Error(`${message}; CI is set, so the image tests fail instead of skipping`);
+  console.warn(`${message}; the image tests are skipped`);
+}
+const helmBin = podmanMissing.length === 0 ? findTool('helm') : undefined;
+const enabled = podmanMissing.length === 0 && !!helmBin;
+
+const podman = (...args: string[]) => execFileSync('podman', ['--runtime', 'runc', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
+const build = (...args: string[]) =>
+  execFileSync('bash', [join(ROOT, 'hack/image/build.sh'), ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 << 20 })
+    .trim()
+    .split('\n')
+    .at(-1)!;
+
+const release = uniqueName('img');
+const ns = 'miniapps-system';
+const fullname = `${release}-miniapps-operator`;
+const container = `miniapps-image-itest-${process.pid}`;
+const work = mkdtempSync(join(tmpdir(), 'image-itest-'));
+let cp: ControlPlane;
+let admin: KubeClient;
+let image: string;
+
+/** Status code and body of a plain HTTP GET on loopback. */
+const httpGet = (port: number, path: string) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path, timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+  });
+
+/** Kubernetes memory quantity (Mi, Gi, M, G or bytes) in bytes. */
+const bytesOf = (q: string): number => {
+  const m = /^(\d+)(Ki|Mi|Gi|K|M|G)?$/.exec(q);
+  if (!m) throw new Error(`unreadable memory quantity ${q}`);
+  const unit = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, K: 1e3, M: 1e6, G: 1e9 }[m[2] ?? ''] ?? 1;
+  return Number(m[1]) * unit;
+};
+
+beforeAll(async () => {
+  if (!enabled) return;
+  image = build();
+  cp = await ControlPlane.start({ crdDir: join(ROOT, 'crds') });
+  admin = KubeClient.fromKubeconfig(cp.kubeconfigPath, { fieldManager: 'test' });
+}, 1_800_000);
+
+afterAll(async () => {
+  if (enabled) {
+    try {
+      podman('rm', '--force', '--time', '0', container);
+    } catch {
+      /* not started */
+    }
+  }
+  admin?.close();
+  await cp?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe.skipIf(!enabled)('the image', () => {
+  it('is reproducible: built again without the layer cache, the same sources give the same image ID', () => {
+    const before = podman('image', 'inspect', '--format', '{{.Id}}', image);
+    expect(build('--no-cache')).toBe(image);
+    expect(podman('image', 'inspect', '--format', '{{.Id}}', image)).toBe(before);
+  }, 600_000);
+
+  it('runs as a non-root numeric user, prints its version, and holds no shell or package manager', () => {
+    const config = JSON.parse(podman('image', 'inspect', image)) as { Config: { User: string; Entrypoint: string[] }; Size: number }[];
+    expect(config[0]!.Config.User).toBe('1000:1000');
+    const runIn = (...args: string[]) => podman('run', '--rm', '--network', 'host', '--read-only', '--cap-drop', 'ALL', '--ulimit', 'nofile=1024:4096', '--ulimit', 'nproc=4096:4096', ...args);
+    expect(runIn(image, '--version')).toBe(`miniapps-operator ${VERSION}`);
+    // The same run with another entry point works for what is there, and finds none of these.
+    expect(runIn('--entrypoint', '/usr/local/bin/node', image, '-p', 'process.versions.node.split(".")[0]')).toBe('24');
+    for (const tool of ['/bin/sh', '/bin/bash', '/usr/bin/apt-get', '/usr/bin/dpkg', '/usr/bin/npm', '/usr/local/bin/npm']) {
+      let error = '';
+      try {
+        runIn('--entrypoint', tool, image);
+      } catch (err) {
+        error = String((err as { stderr?: string }).stderr ?? err);
+      }
+      expect(error, tool).toMatch(/no such file or directory|executable file .* not found/);
+    }
+    console.log(`image ${image}: ${(config[0]!.Size / 1e6).toFixed(0)} MB`);
+  }, 120_000);
+
+  it("runs as the chart's Deployment says, as its ServiceAccount: Ready, its probes answer, the webhook serves the CA it published, SIGTERM drains it", async () => {
+    const [repository, tag] = [image.slice(0, image.lastIndexOf(':')), image.slice(image.lastIndexOf(':') + 1)];
+    run(helmBin!, ['install', release, CHART, '--namespace', ns, '--create-namespace', '--set', `image.repository=${repository}`, '--set', `image.tag=${tag}`, '--set', 'crds.enabled=false', '--kubeconfig', cp.kubeconfigPath, '--wait=false']);
+
+    type Container = {
+      image: string;
+      args: string[];
+      env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+      securityContext: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; capabilities?: { drop?: string[] } };
+      resources?: { limits?: { memory?: string } };
+      readinessProbe?: { httpGet: { path: string; port: string } };
+      livenessProbe?: { httpGet: { path: string; port: string } };
+      ports: { name: string; containerPort: number }[];
+      volumeMounts: { name: string; mountPath: string }[];
+    };
+    type PodSpec = { serviceAccountName: string; securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean }; containers: Container[]; volumes: { name: string; emptyDir?: { sizeLimit?: string } }[] };
+    const deployment = JSON.parse((await kubectlOn(cp, ['get', 'deployment', fullname, '-n', ns, '-o', 'json'])).stdout) as { spec: { template: { metadata: { name?: string }; spec: PodSpec } } };
+    const pod = deployment.spec.template.spec;
+    const c = pod.containers[0]!;
+    expect(c.image).toBe(image);
+
+    // The pod's service account directory: a bound token (TokenRequest), the cluster CA, the namespace.
+    const token = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${pod.serviceAccountName}/token`, {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+    });
+    const kubeconfig = parse((await kubectlOn(cp, ['config', 'view', '--raw', '-o', 'yaml'])).stdout) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[] };
+    const cluster = kubeconfig.clusters[0]!.cluster;
+    const saDir = join(work, 'serviceaccount');
+    mkdirSync(saDir, { recursive: true });
+    writeFileSync(join(saDir, 'token'), token.status.token);
+    writeFileSync(join(saDir, 'ca.crt'), Buffer.from(cluster['certificate-authority-data'], 'base64'));
+    writeFileSync(join(saDir, 'namespace'), ns);
+    execFileSync('chmod', ['-R', 'a+rX', work]);
+    const server = new URL(cluster.server);
+
+    // The environment as the kubelet gives it: values, and the downward API's fields.
+    const podName = `${fullname}-7d9c8b6f5-x2x9q`;
+    const fields: Record<string, string> = { 'metadata.namespace': ns, 'metadata.name': podName };
+    const env: Record<string, string> = { KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port };
+    for (const e of c.env) {
+      const value = e.value ?? (e.valueFrom?.fieldRef ? fields[e.valueFrom.fieldRef.fieldPath] : undefined);
+      expect(value, `env ${e.name}`).toBeDefined();
+      env[e.name] = value!;
+    }
+    const expand = (s: string) => s.replace(/\$\((\w+)\)/g, (_, v: string) => env[v] ?? '');
+
+    // Its listeners on free ports (the pod's own network namespace is the host's here).
+    const portOf: Record<string, number> = {};
+    for (const p of c.ports) portOf[p.name] = await freePort();
+    const listenerFlag = { 'http-bind-address': 'metrics', 'webhook-bind-address': 'webhook', 'public-bind-address': 'acceptance' } as const;
+    const args = c.args.map(expand).map((a) => {
+      const m = /^--(http-bind-address|webhook-bind-address|public-bind-address)=:(\d+)$/.exec(a);
+      if (!m) return a;
+      const name = listenerFlag[m[1] as keyof typeof listenerFlag];
+      expect(Number(m[2])).toBe(c.ports.find((p) => p.name === name)!.containerPort);
+      return `--${m[1]}=127.0.0.1:${portOf[name]}`;
+    });
+
+    const sc = { ...pod.securityContext, ...c.securityContext };
+    expect(sc.runAsNonRoot).toBe(true);
+    expect(sc.readOnlyRootFilesystem).toBe(true);
+    expect(sc.allowPrivilegeEscalation).toBe(false);
+    expect(c.securityContext.capabilities?.drop).toEqual(['ALL']);
+    const user = `${sc.runAsUser ?? 1000}:${sc.runAsGroup ?? sc.runAsUser ?? 1000}`;
+    const tmpfs = c.volumeMounts.map((m) => {
+      const v = pod.volumes.find((x) => x.name === m.name)!;
+      expect(v.emptyDir, `volume ${m.name} is an emptyDir`).toBeDefined();
+      return ['--tmpfs', `${m.mountPath}:rw,nosuid,nodev,size=${bytesOf(v.emptyDir!.sizeLimit ?? '64Mi')},mode=1777`];
+    });
+    const memory = c.resources?.limits?.memory;
+
+    const started = Date.now();
+    const proc = spawn(
+      'podman',
+      [
+        '--runtime', 'runc', 'run', '--rm', '--name', container, '--network', 'host',
+        '--user', user, '--read-only', '--read-only-tmpfs=false', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+        '--ulimit', 'nofile=1024:4096', '--ulimit', 'nproc=4096:4096',
+        ...(memory ? ['--memory', String(bytesOf(memory))] : []),
+        ...tmpfs.flat(),
+        '--volume', `${saDir}:${SA_PATH}:ro`,
+        ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+        image, ...args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const logs: string[] = [];
+    proc.stdout.on('data', (d: Buffer) => logs.push(...d.toString().split('\n').filter(Boolean)));
+    proc.stderr.on('data', (d: Buffer) => logs.push(...d.toString().split('\n').filter(Boolean)));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    try {
+      const readiness = c.readinessProbe!.httpGet;
+      await eventually(async () => (await httpGet(portOf[readiness.port]!, readiness.path).catch(() => ({ status: 0 }))).status === 200, {
+        timeoutMs: 120_000,
+        describe: () => `the readiness probe ${readiness.path} answering 200; the container's last lines:\n${logs.slice(-15).join('\n')}`,
+      });
+      const readyAfter = Date.now() - started;
+      const liveness = c.livenessProbe!.httpGet;
+      expect((await httpGet(portOf[liveness.port]!, liveness.path)).status).toBe(200);
+
+      // As whom it runs: the operator's log says who it is, and the chart's ServiceAccount it is.
+      expect(logs.some((l) => l.includes('Operator started'))).toBe(true);
+      const inspect = JSON.parse(podman('container', 'inspect', container)) as { Config: { User: string }; HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[] | null } }[];
+      expect(inspect[0]!.Config.User).toBe(user);
+      expect(inspect[0]!.HostConfig.ReadonlyRootfs).toBe(true);
+
+      // The webhook: the leader generates its certificate and publishes the CA in the chart's configuration.
+      const caBundle = await eventually(
+        async () => {
+          const vwc = JSON.parse((await kubectlOn(cp, ['get', 'validatingwebhookconfiguration', fullname, '-o', 'json'])).stdout) as { webhooks: { clientConfig: { caBundle?: string; service: { name: string; namespace: string } } }[] };
+          return vwc.webhooks[0]!.clientConfig.caBundle ?? false;
+        },
+        { timeoutMs: 60_000, describe: 'the CA bundle written into the webhook configuration' },
+      );
+      const servername = `${fullname}.${ns}.svc`;
+      const authorized = await new Promise<boolean>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port: portOf.webhook!, servername, ca: Buffer.from(caBundle, 'base64').toString() }, () => {
+          resolve(socket.authorized);
+          socket.end();
+        });
+        socket.on('error', reject);
+      });
+      expect(authorized).toBe(true);
+      console.log(`image ${image}: Ready ${(readyAfter / 1000).toFixed(1)} s after podman run`);
+
+      // The kubelet stops a pod with SIGTERM: the operator drains and exits 0.
+      podman('kill', '--signal', 'TERM', container);
+      expect(await exited).toBe(0);
+      expect(logs.some((l) => l.includes('Shutdown complete'))).toBe(true);
+      // Nothing it logged carries the ServiceAccount's token.
+      expect(logs.join('\n')).not.toContain(token.status.token);
+    } finally {
+      proc.kill('SIGKILL');
+    }
+  }, 600_000);
+});
