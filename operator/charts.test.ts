@@ -16,6 +16,7 @@ import { isMap, isScalar, isSeq, parse, parseAllDocuments, parseDocument } from 
 import type { Pair, YAMLMap } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { ApiKey, Membership, Organization, PlatformConfig, Role } from './api/index.ts';
+import { chartYaml } from './cli/generate.ts';
 import { keyAccess } from './controllers/apikey/logic.ts';
 import { verifierClusterRole } from './controllers/apikey/module.ts';
 import { Roles } from './api/index.ts';
@@ -119,6 +120,18 @@ describe('the chart', () => {
     expect(copies).toEqual(crds);
     const stale = crds.filter((f) => readFileSync(join(ROOT, 'crds', f), 'utf8') !== readFileSync(join(CHART, 'files/crds', f), 'utf8'));
     expect(stale, 'charts/miniapps-operator/files/crds/ differs from crds/: copy crds/*.yaml there').toEqual([]);
+  });
+
+  it("carries Artifact Hub's annotations of every kind's CRD and an applied example of each kind that has one (npm run generate writes them)", () => {
+    const current = readFileSync(join(CHART, 'Chart.yaml'), 'utf8');
+    expect(chartYaml(current), 'charts/miniapps-operator/Chart.yaml is stale: npm run generate').toBe(current);
+    const annotations = (parse(current) as { annotations: Record<string, string> }).annotations;
+    const crds = parse(annotations['artifacthub.io/crds']!) as { kind: string; name: string; version: string }[];
+    const files = readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml'));
+    expect(crds.map((c) => `${c.name}.yaml`).sort()).toEqual(files.sort());
+    const examples = parse(annotations['artifacthub.io/crdsExamples']!) as { apiVersion: string; kind: string }[];
+    expect(examples.length).toBeGreaterThanOrEqual(10);
+    for (const e of examples) expect(crds.map((c) => c.kind), e.kind).toContain(e.kind);
   });
 
   it.skipIf(!helm)('passes helm lint, and helm template renders with the default values and with cert-manager', () => {

@@ -12,14 +12,14 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ALL_KINDS, GROUP } from '../api/index.ts';
+import { ALL_KINDS, API_VERSION, GROUP } from '../api/index.ts';
 import { crdFileName, renderCRD } from '../api/crd.ts';
 import { admissionPolicies } from '../api/policies.ts';
 import { MANIFEST_SCHEMAS, manifestSchemaFile } from '../api/manifests.ts';
 import { OPERATOR_BINDING_NAME } from '../domain/rbac.ts';
 import { ADMITTED_RESOURCES } from '../controllers/index.ts';
 import { healthFiles } from '../health/argocd.ts';
-import { stringify } from 'yaml';
+import { parseAllDocuments, parseDocument, stringify } from 'yaml';
 
 export const CRDS_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
 export const CHART_CRDS_DIR = fileURLToPath(new URL('../../charts/miniapps-operator/files/crds/', import.meta.url));
@@ -75,6 +75,35 @@ export function policiesTemplate(): string {
 /** File name to content, for every kind. */
 export function generatedCRDs(): Map<string, string> {
   return new Map(ALL_KINDS.map((def) => [crdFileName(def), renderCRD(def)]));
+}
+
+export const CHART_YAML = 'Chart.yaml';
+const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+/** "MiniAppReview" → "Mini App Review"; "ApiKey" → "API Key". */
+const displayName = (kind: string) => kind.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^Api\b/, 'API');
+
+/**
+ * Chart.yaml with its Artifact Hub annotations of the CRDs made from the kinds:
+ * `artifacthub.io/crds` (kind, version, name, display name, description of each) and
+ * `artifacthub.io/crdsExamples` (the first object of each kind in examples/, which the
+ * tests apply); the rest of the file as written.
+ */
+export function chartYaml(current: string): string {
+  const doc = parseDocument(current);
+  const version = API_VERSION.split('/')[1]!;
+  const crds = ALL_KINDS.map((k) => ({ kind: k.kind, version, name: `${k.plural}.${GROUP}`, displayName: displayName(k.kind), description: k.description }));
+  const examples = new Map<string, unknown>();
+  for (const file of readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.yaml')).sort()) {
+    for (const d of parseAllDocuments(readFileSync(join(EXAMPLES_DIR, file), 'utf8'))) {
+      const o = d.toJS() as { apiVersion?: string; kind?: string } | null;
+      if (o?.apiVersion === API_VERSION && o.kind && !examples.has(o.kind)) examples.set(o.kind, o);
+    }
+  }
+  const ordered = ALL_KINDS.filter((k) => examples.has(k.kind)).map((k) => examples.get(k.kind));
+  doc.setIn(['annotations', 'artifacthub.io/crds'], stringify(crds, { lineWidth: 0 }));
+  doc.setIn(['annotations', 'artifacthub.io/crdsExamples'], stringify(ordered, { lineWidth: 0 }));
+  return doc.toString({ lineWidth: 0 });
 }
 
 function readOrUndefined(path: string): string | undefined {
@@ -138,7 +167,8 @@ function main(args: string[]): number {
       console.log('Wrote charts/miniapps-operator/templates/admission-policies.yaml');
     }
   }
-  for (const [path, content] of [...healthFiles(), [WEBHOOK_RESOURCES_TEMPLATE, webhookResourcesTemplate()] as const]) {
+  const chart = [CHART_YAML, chartYaml(readFileSync(join(CHART_DIR, CHART_YAML), 'utf8'))] as const;
+  for (const [path, content] of [...healthFiles(), [WEBHOOK_RESOURCES_TEMPLATE, webhookResourcesTemplate()] as const, chart]) {
     const file = join(CHART_DIR, path);
     if (readOrUndefined(file) === content) continue;
     stale++;

@@ -92,3 +92,22 @@ Name of the "namespace access" ClusterRole: the operator binds it (RoleBinding
 {{- define "miniapps-operator.namespaceAccessRole" -}}
 {{- include "miniapps-operator.suffixed" (list . "namespace") }}
 {{- end }}
+
+{{/*
+The acceptance page's URL, the base of invitation links: invitations.publicUrl when set;
+else the Ingress's host (https when the Ingress's tls names that host); else
+http://localhost:8081/, which only works for someone on the same machine (NOTES warns).
+*/}}
+{{- define "miniapps-operator.publicUrl" -}}
+{{- if .Values.invitations.publicUrl -}}
+{{- .Values.invitations.publicUrl -}}
+{{- else if .Values.ingress.enabled -}}
+{{- $tls := false -}}
+{{- range .Values.ingress.tls -}}
+{{- if has $.Values.ingress.host (.hosts | default list) -}}{{- $tls = true -}}{{- end -}}
+{{- end -}}
+{{- printf "%s://%s/" (ternary "https" "http" $tls) .Values.ingress.host -}}
+{{- else -}}
+http://localhost:8081/
+{{- end -}}
+{{- end }}
