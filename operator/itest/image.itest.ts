@@ -141,15 +141,16 @@ describe.skipIf(!enabled)('the image', () => {
   it("runs as the chart's Deployment says, as its ServiceAccount: Ready, its probes answer, the webhook serves the CA it published, SIGTERM drains it", async () => {
     const [repository, tag] = [image.slice(0, image.lastIndexOf(':')), image.slice(image.lastIndexOf(':') + 1)];
     const install = (...args: string[]) => run(helmBin!, ['install', release, CHART, '--namespace', ns, '--create-namespace', '--set', `image.repository=${repository}`, '--set', `image.tag=${tag}`, '--set', 'crds.enabled=false', '--kubeconfig', cp.kubeconfigPath, ...args]);
-    // The release notes say what a new install still lacks: here no SMTP server and links to localhost.
-    const notes = install('--wait=false');
-    expect(notes).toContain('WARNING: invitations.smtp.host is not set');
-    expect(notes).toContain('WARNING: invitation links point at http://localhost:8081/');
-    // With both set (the link from the Ingress's host, https as its tls names it), no warning and the link.
-    const configured = run(helmBin!, ['install', `${release}-b`, CHART, '--namespace', ns, '--dry-run=client', '--kubeconfig', cp.kubeconfigPath, '--set', 'invitations.smtp.host=smtp.example.com', '--set', 'ingress.enabled=true', '--set', 'ingress.host=join.example.com', '--set', 'ingress.tls[0].hosts[0]=join.example.com', '--set', 'ingress.tls[0].secretName=join-tls']);
+    // The release notes: with SMTP and the Ingress set (the link from its host, https as its tls
+    // names it), no warning and the link (a dry run, before anything of the release exists)...
+    const configured = install('--dry-run=client', '--set', 'invitations.smtp.host=smtp.example.com', '--set', 'ingress.enabled=true', '--set', 'ingress.host=join.example.com', '--set', 'ingress.tls[0].hosts[0]=join.example.com', '--set', 'ingress.tls[0].secretName=join-tls');
     expect(configured).not.toContain('WARNING');
     expect(configured).toContain('Invitation links start with https://join.example.com/');
     expect(configured).toContain('--public-url=https://join.example.com/');
+    // ...and what a new install still lacks: here no SMTP server and links to localhost.
+    const notes = install('--wait=false');
+    expect(notes).toContain('WARNING: invitations.smtp.host is not set');
+    expect(notes).toContain('WARNING: invitation links point at http://localhost:8081/');
 
     type Container = {
       image: string;
