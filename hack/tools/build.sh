@@ -8,6 +8,13 @@
 #   promtool  github.com/prometheus/prometheus/cmd/promtool: check metrics and rules
 #   glua      github.com/yuin/gopher-lua: runs the chart's Argo CD health scripts
 #
+# and, from a module of their own (release/go.mod: their dependencies would otherwise
+# move the pins of the tools above), what releasing the chart and the image takes:
+#
+#   registry  github.com/distribution/distribution/v3/cmd/registry: a local OCI registry
+#   cosign    github.com/sigstore/cosign/v3/cmd/cosign: signs and verifies the image and chart
+#   helm-docs github.com/norwoodj/helm-docs/cmd/helm-docs: the chart README's values table
+#
 #   hack/tools/build.sh [OUT_DIR]
 #
 # Each tool is built once into $MINIAPPS_CACHE_DIR (or ~/.cache/miniapps-operator)/
@@ -41,13 +48,16 @@ recipe=1
 cache=${MINIAPPS_CACHE_DIR:-$HOME/.cache/miniapps-operator}
 mkdir -p "$cache"
 
-# name  package  module (whose version names the build)
+# name  package  module (whose version names the build)  Go module directory
 tools=(
-  "helm     helm.sh/helm/v3/cmd/helm                      helm.sh/helm/v3"
-  "helm4    helm.sh/helm/v4/cmd/helm                      helm.sh/helm/v4"
-  "kstatus  ./kstatus                                     sigs.k8s.io/cli-utils"
-  "promtool github.com/prometheus/prometheus/cmd/promtool github.com/prometheus/prometheus"
-  "glua     github.com/yuin/gopher-lua/cmd/glua           github.com/yuin/gopher-lua"
+  "helm      helm.sh/helm/v3/cmd/helm                           helm.sh/helm/v3                        ."
+  "helm4     helm.sh/helm/v4/cmd/helm                           helm.sh/helm/v4                        ."
+  "kstatus   ./kstatus                                          sigs.k8s.io/cli-utils                  ."
+  "promtool  github.com/prometheus/prometheus/cmd/promtool      github.com/prometheus/prometheus       ."
+  "glua      github.com/yuin/gopher-lua/cmd/glua                github.com/yuin/gopher-lua             ."
+  "registry  github.com/distribution/distribution/v3/cmd/registry github.com/distribution/distribution/v3 release"
+  "cosign    github.com/sigstore/cosign/v3/cmd/cosign           github.com/sigstore/cosign/v3          release"
+  "helm-docs github.com/norwoodj/helm-docs/cmd/helm-docs        github.com/norwoodj/helm-docs          release"
 )
 
 client=$(go list -m -f '{{.Version}}' k8s.io/client-go)
@@ -69,6 +79,12 @@ ldflags_of() {
       flags+=" -X helm.sh/helm/v4/internal/version.version=${version} -X helm.sh/helm/v4/internal/version.gitTreeState=clean" ;;
     promtool)
       flags+=" -X github.com/prometheus/common/version.Version=${version#v} -X github.com/prometheus/common/version.Branch=HEAD" ;;
+    registry)
+      flags+=" -X github.com/distribution/distribution/v3/version.version=${version}" ;;
+    cosign)
+      flags+=" -X sigs.k8s.io/release-utils/version.gitVersion=${version} -X sigs.k8s.io/release-utils/version.gitTreeState=clean" ;;
+    helm-docs)
+      flags+=" -X main.version=${version#v}" ;;
   esac
   echo "$flags"
 }
@@ -85,7 +101,8 @@ fingerprint() {
 
 declare -A built
 for row in "${tools[@]}"; do
-  read -r name pkg module <<<"$row"
+  read -r name pkg module moddir <<<"$row"
+  pushd "$moddir" >/dev/null
   version=$(go list -m -f '{{.Version}}' "$module")
   dir="$cache/tools-$name-$version-$(fingerprint "$pkg")"
   if [ ! -f "$dir/.complete" ]; then
@@ -98,6 +115,7 @@ for row in "${tools[@]}"; do
     rm -rf "$dir"; mv "$tmp" "$dir"
     trap - EXIT
   fi
+  popd >/dev/null
   built[$name]="$dir/$name"
 done
 
