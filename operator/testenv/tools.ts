@@ -1,9 +1,9 @@
-// The tools the chart, health and metrics tests run, built by hack/tools/build.sh
+// The tools the chart, health, metrics and plugin tests run, built by hack/tools/build.sh
 // (`npm run tools:build`) from the Go module proxy:
 //
-//   helm (v3), helm4, kstatus (sigs.k8s.io/cli-utils), promtool, glua (a Lua 5.1)
+//   helm (v3), helm4, kstatus (sigs.k8s.io/cli-utils), promtool, glua (a Lua 5.1), krew
 //
-// Each is found as: its environment variable ($HELM, $HELM4, $KSTATUS, $PROMTOOL, $LUA;
+// Each is found as: its environment variable ($HELM, $HELM4, $KSTATUS, $PROMTOOL, $LUA, $KREW;
 // an error if it names no file), else <cache>/tools/bin/<name> (the stable link the build
 // script points at its last build; <cache> is $MINIAPPS_CACHE_DIR or
 // ~/.cache/miniapps-operator), else <name> on PATH. Without it a test skips with a
@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-export const TOOLS = { helm: 'HELM', helm4: 'HELM4', kstatus: 'KSTATUS', promtool: 'PROMTOOL', glua: 'LUA' } as const;
+export const TOOLS = { helm: 'HELM', helm4: 'HELM4', kstatus: 'KSTATUS', promtool: 'PROMTOOL', glua: 'LUA', krew: 'KREW' } as const;
 export type Tool = keyof typeof TOOLS;
 
 /** Whether a missing tool fails (CI) rather than skips (a developer's machine). */
