@@ -1,13 +1,13 @@
 // npm run package's pieces: the plugin file's version check (run in a context whose
 // process is an old or a new Node), the archive's bytes and the krew manifest.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { gzip, krewManifest, launcher, minimumNode, tar } from './package.ts';
+import { gzip, krewManifest, launcher, minimumNode, tar, thirdPartyLicenses } from './package.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'package-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,6 +53,10 @@ describe('the plugin file', () => {
     expect(file).not.toMatch(/=>|\blet\b|\bconst\b|`/);
   });
 
+  it('refuses a minimum under which its own start would not run (process.getBuiltinModule is 22.3)', () => {
+    expect(() => launcher('', [20, 16], '1.2.3')).toThrow(/needs Node.js 22.3 or later/);
+  });
+
   it("takes the minimum from package.json's engines", () => {
     expect(minimumNode('>=22.18')).toEqual([22, 18]);
     expect(minimumNode('>= 24')).toEqual([24, 0]);
@@ -79,6 +83,20 @@ describe('the release archive', () => {
   });
 });
 
+describe('the third-party licenses', () => {
+  it("carries each bundled package's name, version, license and license file, and refuses a package without one", () => {
+    const modules = join(dir, 'node_modules');
+    mkdirSync(join(modules, '@scope/b'), { recursive: true });
+    mkdirSync(join(modules, 'a'), { recursive: true });
+    writeFileSync(join(modules, '@scope/b/package.json'), '{"version":"2.0.0","license":"MIT"}');
+    writeFileSync(join(modules, '@scope/b/LICENSE.md'), 'MIT text\n');
+    writeFileSync(join(modules, 'a/package.json'), '{"version":"1.0.0","license":"ISC"}');
+    const text = thirdPartyLicenses(['@scope/b'], modules);
+    expect(text).toBe('@scope/b 2.0.0 (MIT)\n\nMIT text\n');
+    expect(() => thirdPartyLicenses(['a'], modules)).toThrow(/a has no license file/);
+  });
+});
+
 describe('the krew manifest', () => {
   it('is a krew Plugin for linux/amd64 with the uri, sha256 and both files', () => {
     const m = parse(krewManifest({ version: '1.2.3', uri: 'https://x/a.tar.gz', sha256: 'ab'.repeat(32), homepage: 'https://miniapps.dev', need: '22.18' }));
@@ -93,6 +111,7 @@ describe('the krew manifest', () => {
         files: [
           { from: 'kubectl-miniapps', to: '.' },
           { from: 'kubectl_complete-miniapps', to: '.' },
+          { from: 'THIRD-PARTY-LICENSES.txt', to: '.' },
         ],
         bin: 'kubectl-miniapps',
       },

@@ -2,6 +2,7 @@
 //
 //   kubectl-miniapps                          the kubectl plugin, one file of JavaScript (esbuild)
 //   kubectl_complete-miniapps                 what kubectl (1.26+) runs for `kubectl miniapps <TAB>`
+//   THIRD-PARTY-LICENSES.txt                  the licenses of the npm packages bundled into the plugin
 //   kubectl-miniapps_<version>_linux_amd64.tar.gz   both, for krew (reproducible: same sha256 for the same sources)
 //   krew/miniapps.yaml                        the krew manifest of that archive (--release-url BASE: where it is downloaded from)
 //   miniapps-operator-<chart version>.tgz     the chart (helm package; skipped with a warning without helm, unless CI is set)
@@ -13,7 +14,7 @@
 //
 //   node operator/cli/package.ts [--out DIR] [--release-url BASE]
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,7 @@ import { findTool, run } from '../testenv/tools.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PLUGIN = 'kubectl-miniapps';
 const COMPLETE = 'kubectl_complete-miniapps';
+const LICENSES = 'THIRD-PARTY-LICENSES.txt';
 
 /** The lowest Node.js of package.json's engines (">=22.18" gives [22, 18]). */
 export function minimumNode(engines: string): [number, number] {
@@ -41,6 +43,8 @@ export function minimumNode(engines: string): [number, number] {
  * (CommonJS, from a string, so that an old Node never parses it) compiled and run.
  */
 export function launcher(bundle: string, min: [number, number], version: string): string {
+  // What runs after the check needs process.getBuiltinModule (Node 22.3).
+  if (min[0] < 22 || (min[0] === 22 && min[1] < 3)) throw new Error(`the plugin file needs Node.js 22.3 or later to start its bundle, not ${min.join('.')}`);
   const need = `${min[0]}.${min[1]}`;
   return `#!/usr/bin/env node
 // kubectl-miniapps ${version}: the kubectl plugin of miniapps-operator (built by npm run package).
@@ -66,8 +70,8 @@ export function launcher(bundle: string, min: [number, number], version: string)
 `.replace('BUNDLE', () => JSON.stringify(bundle));
 }
 
-/** The plugin's bundle: CommonJS for Node 22, the version inlined, yaml required as the bundle's own. */
-export async function bundlePlugin(version: string): Promise<string> {
+/** The plugin's bundle (CommonJS for Node 22, the version inlined, yaml required as the bundle's own) and the npm packages in it. */
+export async function bundlePlugin(version: string): Promise<{ code: string; packages: string[] }> {
   const embed: Plugin = {
     name: 'miniapps-embed',
     setup(b) {
@@ -89,13 +93,28 @@ export async function bundlePlugin(version: string): Promise<string> {
     format: 'cjs',
     target: 'node22',
     write: false,
+    metafile: true,
     plugins: [embed],
     legalComments: 'eof',
     logLevel: 'warning',
     // Anything else that needs import.meta (files next to the checkout) would break in the bundle.
     logOverride: { 'empty-import-meta': 'error' },
   });
-  return result.outputFiles[0]!.text.replace(/^#!.*\n/, '');
+  const packages = new Set(Object.keys(result.metafile.inputs).flatMap((p) => p.match(/(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1] ?? []));
+  return { code: result.outputFiles[0]!.text.replace(/^#!.*\n/, ''), packages: [...packages].sort() };
+}
+
+/** Each bundled package's name, version, license and license file, as its copies must carry them. */
+export function thirdPartyLicenses(packages: string[], modules = join(ROOT, 'node_modules')): string {
+  return packages
+    .map((name) => {
+      const dir = join(modules, name);
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string; license?: string };
+      const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+      if (!file) throw new Error(`${name} has no license file to ship with the plugin`);
+      return `${name} ${pkg.version} (${pkg.license ?? 'see below'})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
+    })
+    .join(`\n${'-'.repeat(72)}\n\n`);
 }
 
 interface TarEntry {
@@ -169,6 +188,7 @@ export function krewManifest(opts: { version: string; uri: string; sha256: strin
           files: [
             { from: PLUGIN, to: '.' },
             { from: COMPLETE, to: '.' },
+            { from: LICENSES, to: '.' },
           ],
           bin: PLUGIN,
         },
@@ -190,9 +210,12 @@ async function main(argv: string[]): Promise<number> {
 
   // Only what this script writes (dist/image is npm run image's).
   mkdirSync(out, { recursive: true });
-  for (const f of [PLUGIN, COMPLETE, archiveName, 'krew']) rmSync(join(out, f), { recursive: true, force: true });
+  for (const f of [PLUGIN, COMPLETE, LICENSES, archiveName, 'krew']) rmSync(join(out, f), { recursive: true, force: true });
 
-  const plugin = launcher(await bundlePlugin(pkg.version), min, pkg.version);
+  const bundle = await bundlePlugin(pkg.version);
+  const plugin = launcher(bundle.code, min, pkg.version);
+  const licenses = thirdPartyLicenses(bundle.packages);
+  writeFileSync(join(out, LICENSES), licenses);
   writeFileSync(join(out, PLUGIN), plugin, { mode: 0o755 });
   chmodSync(join(out, PLUGIN), 0o755);
   writeFileSync(join(out, COMPLETE), KUBECTL_COMPLETE_SCRIPT, { mode: 0o755 });
@@ -202,6 +225,7 @@ async function main(argv: string[]): Promise<number> {
     tar([
       { name: PLUGIN, mode: 0o755, data: Buffer.from(plugin) },
       { name: COMPLETE, mode: 0o755, data: Buffer.from(KUBECTL_COMPLETE_SCRIPT) },
+      { name: LICENSES, mode: 0o644, data: Buffer.from(licenses) },
     ]),
   );
   writeFileSync(join(out, archiveName), archive);
