@@ -150,6 +150,10 @@ describe('the kubectl plugin, packaged and installed with krew', () => {
     expect(completed.stdout.split('\n').filter((l) => l && !l.startsWith(':'))).toEqual(['wide', 'yaml', 'json']);
     expect(completed.stdout).toContain(':4');
 
+    // completion bash, for kubectl-miniapps typed on its own, in a real bash.
+    const bash = await exec('bash', ['--norc', '--noprofile', '-c', 'source <(kubectl-miniapps completion bash) && COMP_WORDS=(kubectl-miniapps list -o y) && COMP_CWORD=3 && _kubectl_miniapps && printf "%s\\n" "${COMPREPLY[@]}"'], env);
+    expect(bash).toEqual({ stdout: 'yaml\n', stderr: '', code: 0 });
+
     // An API server that is not there: one line naming it and the kubeconfig.
     const closed = createNetServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -166,6 +170,15 @@ describe('the kubectl plugin, packaged and installed with krew', () => {
       stderr: `error: cannot connect to the API server https://127.0.0.1:${port} (kubeconfig ${kubeconfig} (context gone)): connection refused (ECONNREFUSED)\n`,
       code: 1,
     });
+  });
+
+  it.skipIf(!krew)('krew also installs it from the manifest and the archive file (no index, no download)', async () => {
+    const env = { ...userEnv(), KREW_ROOT: join(dir, 'krew-manifest') };
+    const before = served.length;
+    const installed = await exec(krew!, ['install', `--manifest=${join(out, 'krew/miniapps.yaml')}`, `--archive=${join(out, ARCHIVE)}`], env);
+    expect(installed, installed.stderr).toMatchObject({ code: 0 });
+    expect(served.length).toBe(before);
+    expect(await exec(join(dir, 'krew-manifest/bin/kubectl-miniapps'), ['--version'], env)).toEqual({ stdout: `kubectl-miniapps ${VERSION}\n`, stderr: '', code: 0 });
   });
 
   const oldNode = olderNode(OLD_NODE);
