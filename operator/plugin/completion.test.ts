@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { complete, completionScript } from './completion.ts';
 import { COMMAND_HELP } from './help.ts';
-import { EXIT, run } from './plugin.ts';
+import { EXIT, USAGE, run } from './plugin.ts';
 
 async function exec(...argv: string[]) {
   const out: string[] = [];
@@ -24,6 +24,12 @@ describe('per-command help', () => {
     expect(res.out).toContain(`kubectl miniapps ${COMMAND_HELP[command]!.usage}`);
     for (const flag of COMMAND_HELP[command]!.flags) expect(res.out).toContain(`--${flag}`);
     expect(res.out).toContain('--kubeconfig PATH');
+  });
+
+  it('every command of the usage has its help (and completes)', () => {
+    const commands = [...USAGE.matchAll(/^  kubectl miniapps ([a-z][a-z-]*)/gm)].map((m) => m[1]);
+    expect(commands.length).toBeGreaterThan(7);
+    expect(Object.keys(COMMAND_HELP)).toEqual(commands);
   });
 
   it('list --help is not the whole usage', async () => {
