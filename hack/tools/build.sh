@@ -7,6 +7,7 @@
 #   kstatus   ./kstatus: sigs.k8s.io/cli-utils' kstatus, the health Flux reads
 #   promtool  github.com/prometheus/prometheus/cmd/promtool: check metrics and rules
 #   glua      github.com/yuin/gopher-lua: runs the chart's Argo CD health scripts
+#   krew      sigs.k8s.io/krew: installs the kubectl plugin from a plugin index, as users do
 #
 # and, from a module of their own (release/go.mod: their dependencies would otherwise
 # move the pins of the tools above), what releasing the chart and the image takes:
@@ -33,10 +34,10 @@ cd "$(dirname "$0")"
 if ! command -v go >/dev/null 2>&1; then
   cat >&2 <<'EOF'
 hack/tools/build.sh: Go is not installed (no `go` on PATH).
-The chart tests' tools (helm, kstatus, promtool, glua) are built from source with Go.
+The chart and plugin tests' tools (helm, kstatus, promtool, glua, krew) are built from source with Go.
   - install Go 1.25 or later (Debian: apt-get install golang-go; a newer toolchain is
     fetched on its own from the Go module proxy), then run this again; or
-  - point $HELM, $HELM4, $KSTATUS, $PROMTOOL and $LUA at binaries you have.
+  - point $HELM, $HELM4, $KSTATUS, $PROMTOOL, $LUA and $KREW at binaries you have.
 EOF
   exit 127
 fi
@@ -55,6 +56,7 @@ tools=(
   "kstatus   ./kstatus                                          sigs.k8s.io/cli-utils                  ."
   "promtool  github.com/prometheus/prometheus/cmd/promtool      github.com/prometheus/prometheus       ."
   "glua      github.com/yuin/gopher-lua/cmd/glua                github.com/yuin/gopher-lua             ."
+  "krew      sigs.k8s.io/krew/cmd/krew                          sigs.k8s.io/krew                       ."
   "registry  github.com/distribution/distribution/v3/cmd/registry github.com/distribution/distribution/v3 release"
   "cosign    github.com/sigstore/cosign/v3/cmd/cosign           github.com/sigstore/cosign/v3          release"
   "helm-docs github.com/norwoodj/helm-docs/cmd/helm-docs        github.com/norwoodj/helm-docs          release"
@@ -77,6 +79,10 @@ ldflags_of() {
     helm4)
       # helm v4 reads client-go's version from the build info itself.
       flags+=" -X helm.sh/helm/v4/internal/version.version=${version} -X helm.sh/helm/v4/internal/version.gitTreeState=clean" ;;
+    krew)
+      # The version `krew version` prints. A build with a release version looks for a newer
+      # krew on GitHub now and then, unless KREW_NO_UPGRADE_CHECK is set (the tests set it).
+      flags+=" -X sigs.k8s.io/krew/internal/version.gitTag=${version}" ;;
     promtool)
       flags+=" -X github.com/prometheus/common/version.Version=${version#v} -X github.com/prometheus/common/version.Branch=HEAD" ;;
     registry)

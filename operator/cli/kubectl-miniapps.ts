@@ -2,13 +2,18 @@
 // kubectl-miniapps: the kubectl plugin (`kubectl miniapps ...`). Put this file on PATH as
 // `kubectl-miniapps` (see the README) and kubectl finds it. It uses your own kubeconfig
 // (--kubeconfig, KUBECONFIG, ~/.kube/config) and permissions; see operator/plugin/plugin.ts.
+// `npm run package` bundles it (operator/cli/package.ts) into dist/kubectl-miniapps, one
+// file of JavaScript that checks the Node.js version before this module runs.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { KubePluginApi } from '../plugin/api.ts';
+import { complete } from '../plugin/completion.ts';
+import { noKubeconfig, withConnectionErrors } from '../plugin/connection.ts';
 import { EXIT, FLAG_OPTIONS, run } from '../plugin/plugin.ts';
 import type { PluginIO } from '../plugin/plugin.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { loadClusterAccess } from '../runtime/kube/kubeconfig.ts';
+import { VERSION } from '../runtime/version.ts';
 
 /** One line from stdin, whether it is a terminal or a pipe (the prompt goes to stderr). */
 function readLine(prompt: string): Promise<string | undefined> {
@@ -29,6 +34,15 @@ function readLine(prompt: string): Promise<string | undefined> {
 
 async function main(argv: string[]): Promise<number> {
   const io: PluginIO = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), readLine };
+  if (argv[0] === '--version') {
+    io.out(`kubectl-miniapps ${VERSION}\n`);
+    return EXIT.ok;
+  }
+  // What kubectl_complete-miniapps runs for `kubectl miniapps <TAB>` (operator/plugin/completion.ts).
+  if (argv[0] === '__complete') {
+    io.out(complete(argv.slice(1)));
+    return EXIT.ok;
+  }
   let global: { kubeconfig?: string; as?: string; 'as-group'?: string[] } = {};
   try {
     global = parseArgs({ args: argv, options: FLAG_OPTIONS, allowPositionals: true, strict: false }).values as typeof global;
@@ -37,9 +51,15 @@ async function main(argv: string[]): Promise<number> {
   }
   let client: KubeClient | undefined;
   const connect = () => {
-    const access = loadClusterAccess({ path: global.kubeconfig });
-    client = new KubeClient(access, { userAgent: 'kubectl-miniapps', timeoutMs: 30_000 });
-    return { api: new KubePluginApi(client, global.as ? { user: global.as, groups: global['as-group'] } : undefined), defaultNamespace: access.namespace ?? 'default' };
+    let access;
+    try {
+      access = loadClusterAccess({ path: global.kubeconfig });
+    } catch (err) {
+      throw new Error(noKubeconfig(err) ?? (err as Error).message);
+    }
+    client = new KubeClient(access, { userAgent: `kubectl-miniapps/${VERSION}`, timeoutMs: 30_000 });
+    const api = new KubePluginApi(client, global.as ? { user: global.as, groups: global['as-group'] } : undefined);
+    return { api: withConnectionErrors(api, access), defaultNamespace: access.namespace ?? 'default' };
   };
   try {
     return await run(argv, { io, connect });
@@ -48,10 +68,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(EXIT.error);
-  },
-);
+// Whatever fails is one line on stderr, never a stack trace.
+const fail = (err: unknown) => {
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(EXIT.error);
+};
+process.on('uncaughtException', fail);
+main(process.argv.slice(2)).then((code) => process.exit(code), fail);

@@ -13,6 +13,8 @@ import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
 import { Kinds } from '../controllers/shared.ts';
+import { completionScript } from './completion.ts';
+import { commandHelp } from './help.ts';
 
 /** Exit codes. */
 export const EXIT = {
@@ -72,6 +74,9 @@ Usage:
   kubectl miniapps delete MINIAPP [-n NS]
   kubectl miniapps onboard ORG/SOLUTION (--tenants T1,T2 | --stack NAME) [--version V]
   kubectl miniapps token-roles USER --app ORG/APP [-n TENANT_NAMESPACE] [-o yaml|json]
+  kubectl miniapps completion bash|zsh
+  kubectl miniapps COMMAND --help
+  kubectl miniapps --version
 
   list       mini apps with their organization, type, categories and where each stands in its super apps
   search     mini apps whose name, app name, domain, type, categories or locations contain TEXT (case-insensitive)
@@ -85,6 +90,8 @@ Usage:
   token-roles  the roles a token of the frontend app APP (an AppManifest) carries for USER: the user's roles
              that the app's rolesRequired lists (only roles of its organization's listings), and the token's
              audience ORG/APPID
+  completion a completion script for bash or zsh (kubectl itself completes \`kubectl miniapps\` through the
+             kubectl_complete-miniapps script beside the plugin, from kubectl 1.26)
 
 Flags:
   -n, --namespace NS      the namespace (default: the kubeconfig context's)
@@ -174,9 +181,23 @@ export async function run(argv: string[], setup: PluginSetup): Promise<number> {
     return EXIT.usage;
   }
   const { command, args, opts, help } = parsed;
+  const helpOfCommand = help && command ? commandHelp(command) : undefined;
+  if (helpOfCommand) {
+    io.out(helpOfCommand);
+    return EXIT.ok;
+  }
   if (help || !command) {
     (help ? io.out : io.err)(`${USAGE}\n`);
     return help ? EXIT.ok : EXIT.usage;
+  }
+  if (command === 'completion') {
+    const script = args.length === 1 ? completionScript(args[0]!) : undefined;
+    if (!script) {
+      io.err('error: completion takes one shell: bash or zsh\nRun "kubectl miniapps completion --help" for usage.\n');
+      return EXIT.usage;
+    }
+    io.out(script);
+    return EXIT.ok;
   }
   const commands: Record<string, (args: string[], opts: Options, ctx: PluginContext) => Promise<number>> = { list, search, duplicate, catalog, delete: remove, onboard, 'token-roles': tokenRolesCommand };
   const fn = commands[command];

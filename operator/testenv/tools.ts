@@ -1,11 +1,11 @@
-// The tools the chart, health and metrics tests run, built by hack/tools/build.sh
+// The tools the chart, health, metrics and plugin tests run, built by hack/tools/build.sh
 // (`npm run tools:build`) from the Go module proxy:
 //
 //   helm (v3), helm4, kstatus (sigs.k8s.io/cli-utils), promtool, glua (a Lua 5.1),
-//   registry (distribution's OCI registry), cosign, helm-docs
+//   krew, registry (distribution's OCI registry), cosign, helm-docs
 //
 // Each is found as: its environment variable ($HELM, $HELM4, $KSTATUS, $PROMTOOL, $LUA,
-// $REGISTRY, $COSIGN, $HELM_DOCS;
+// $KREW, $REGISTRY, $COSIGN, $HELM_DOCS;
 // an error if it names no file), else <cache>/tools/bin/<name> (the stable link the build
 // script points at its last build; <cache> is $MINIAPPS_CACHE_DIR or
 // ~/.cache/miniapps-operator), else <name> on PATH. Without it a test skips with a
@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-export const TOOLS = { helm: 'HELM', helm4: 'HELM4', kstatus: 'KSTATUS', promtool: 'PROMTOOL', glua: 'LUA', registry: 'REGISTRY', cosign: 'COSIGN', 'helm-docs': 'HELM_DOCS' } as const;
+export const TOOLS = { helm: 'HELM', helm4: 'HELM4', kstatus: 'KSTATUS', promtool: 'PROMTOOL', glua: 'LUA', krew: 'KREW', registry: 'REGISTRY', cosign: 'COSIGN', 'helm-docs': 'HELM_DOCS' } as const;
 export type Tool = keyof typeof TOOLS;
 
 /** Whether a missing tool fails (CI) rather than skips (a developer's machine). */
