@@ -19,9 +19,18 @@
 // through the Service, which needs kube-proxy). SIGTERM, as the kubelet stops a pod,
 // drains it and it exits 0.
 //
-// Without podman (or helm) the file is skipped with a warning; under CI it fails.
+// The release goes through an OCI registry as users get it: distribution's registry on
+// loopback (TLS, a CA of its own), the image pushed with podman and the chart with `helm
+// push`, both signed with cosign (a key pair made for the run; no transparency log, which
+// is not reachable here) and verified before `helm install oci://...`, which installs the
+// chart with the image by the digest the registry gave; the container then runs that
+// image, pulled from the registry by digest. A tampered signature, or a signature by
+// another key, is refused by the verification.
+//
+// Without podman, helm, the registry or cosign the file is skipped with a warning; under
+// CI it fails.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +41,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { VERSION } from '../runtime/version.ts';
 import { ControlPlane, eventually, freePort, uniqueName } from '../testenv/index.ts';
+import { TestRegistry } from '../testenv/registry.ts';
 import { findTool, run, toolsRequired } from '../testenv/tools.ts';
 import { kubectlOn } from './helpers.ts';
 
@@ -54,7 +64,9 @@ if (podmanMissing.length > 0) {
   console.warn(`${message}; the image tests are skipped`);
 }
 const helmBin = podmanMissing.length === 0 ? findTool('helm') : undefined;
-const enabled = podmanMissing.length === 0 && !!helmBin;
+const registryBin = podmanMissing.length === 0 ? findTool('registry') : undefined;
+const cosignBin = podmanMissing.length === 0 ? findTool('cosign') : undefined;
+const enabled = podmanMissing.length === 0 && !!helmBin && !!registryBin && !!cosignBin;
 
 const podman = (...args: string[]) => execFileSync('podman', ['--runtime', 'runc', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
 const build = (...args: string[]) =>
@@ -71,6 +83,9 @@ const work = mkdtempSync(join(tmpdir(), 'image-itest-'));
 let cp: ControlPlane;
 let admin: KubeClient;
 let image: string;
+let registry: TestRegistry;
+/** The image and the chart in the registry, by digest, once pushed and signed. */
+const released: { image?: string; chart?: string } = {};
 
 /** Status code and body of a plain HTTP GET on loopback. */
 const httpGet = (port: number, path: string) =>
@@ -95,6 +110,7 @@ const bytesOf = (q: string): number => {
 beforeAll(async () => {
   if (!enabled) return;
   image = build();
+  registry = await TestRegistry.start(registryBin!);
   cp = await ControlPlane.start({ crdDir: join(ROOT, 'crds') });
   admin = KubeClient.fromKubeconfig(cp.kubeconfigPath, { fieldManager: 'test' });
 }, 1_800_000);
@@ -109,6 +125,7 @@ afterAll(async () => {
   }
   admin?.close();
   await cp?.stop();
+  await registry?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -138,9 +155,47 @@ describe.skipIf(!enabled)('the image', () => {
     console.log(`image ${image}: ${(config[0]!.Size / 1e6).toFixed(0)} MB`);
   }, 120_000);
 
+  it('is pushed with its chart to an OCI registry, both signed with cosign; the signatures verify with the release key and no other', () => {
+    const env = { ...process.env, SSL_CERT_FILE: registry.caBundle, COSIGN_PASSWORD: 'release-key-passphrase', COSIGN_YES: 'true' };
+    const cosign = (...args: string[]) => execFileSync(cosignBin!, args, { cwd: work, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const keys = join(work, 'keys');
+    const otherKeys = join(work, 'other-keys');
+    for (const dir of [keys, otherKeys]) {
+      mkdirSync(dir);
+      execFileSync(cosignBin!, ['generate-key-pair'], { cwd: dir, env, stdio: 'ignore' });
+    }
+
+    // The image, by the digest the registry computed.
+    const repo = `${registry.host}/miniapps-operator`;
+    const digestFile = join(work, 'image.digest');
+    podman('push', '--quiet', '--cert-dir', registry.certDir, '--digestfile', digestFile, image, `${repo}:${VERSION}`);
+    released.image = `${repo}@${readFileSync(digestFile, 'utf8').trim()}`;
+    // The chart, packaged and pushed as `helm push` does.
+    const pkgDir = join(work, 'chart');
+    mkdirSync(pkgDir);
+    run(helmBin!, ['package', CHART, '-d', pkgDir]);
+    const pushed = execFileSync(helmBin!, ['push', join(pkgDir, `miniapps-operator-${VERSION}.tgz`), `oci://${registry.host}/charts`, '--ca-file', registry.caFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const chartDigest = /Digest: (sha256:[0-9a-f]{64})/.exec(pushed)?.[1];
+    expect(chartDigest, pushed).toBeDefined();
+    released.chart = `${registry.host}/charts/miniapps-operator@${chartDigest}`;
+
+    // Signed by the release key; offline, so no transparency log entry.
+    for (const ref of [released.image, released.chart]) cosign('sign', '--key', join(keys, 'cosign.key'), '--tlog-upload=false', '--use-signing-config=false', ref);
+    const verify = (key: string, ref: string) => cosign('verify', '--key', key, '--insecure-ignore-tlog=true', '--output', 'json', ref);
+    for (const ref of [released.image, released.chart]) {
+      const out = JSON.parse(verify(join(keys, 'cosign.pub'), ref)) as { critical: { image: { 'docker-manifest-digest': string } } }[];
+      expect(out[0]!.critical.image['docker-manifest-digest']).toBe(ref.slice(ref.indexOf('@') + 1));
+      expect(() => verify(join(otherKeys, 'cosign.pub'), ref), `${ref} verified with a key that did not sign it`).toThrow();
+    }
+  }, 300_000);
+
   it("runs as the chart's Deployment says, as its ServiceAccount: Ready, its probes answer, the webhook serves the CA it published, SIGTERM drains it", async () => {
-    const [repository, tag] = [image.slice(0, image.lastIndexOf(':')), image.slice(image.lastIndexOf(':') + 1)];
-    const install = (...args: string[]) => run(helmBin!, ['install', release, CHART, '--namespace', ns, '--create-namespace', '--set', `image.repository=${repository}`, '--set', `image.tag=${tag}`, '--set', 'crds.enabled=false', '--kubeconfig', cp.kubeconfigPath, ...args]);
+    expect(released.chart, 'the release was pushed and signed (the test before)').toBeDefined();
+    // What a user does: pull by digest and install the chart from the registry, with the image it names.
+    const [repository, digest] = released.image!.split('@') as [string, string];
+    podman('pull', '--quiet', '--cert-dir', registry.certDir, released.image!);
+    const install = (...args: string[]) =>
+      run(helmBin!, ['install', release, `oci://${registry.host}/charts/miniapps-operator`, '--version', VERSION, '--ca-file', registry.caFile, '--namespace', ns, '--create-namespace', '--set', `image.repository=${repository}`, '--set', `image.digest=${digest}`, '--set', 'crds.enabled=false', '--kubeconfig', cp.kubeconfigPath, ...args]);
     // The release notes: with SMTP and the Ingress set (the link from its host, https as its tls
     // names it), no warning and the link (a dry run, before anything of the release exists)...
     const configured = install('--dry-run=client', '--set', 'invitations.smtp.host=smtp.example.com', '--set', 'ingress.enabled=true', '--set', 'ingress.host=join.example.com', '--set', 'ingress.tls[0].hosts[0]=join.example.com', '--set', 'ingress.tls[0].secretName=join-tls');
@@ -167,7 +222,7 @@ describe.skipIf(!enabled)('the image', () => {
     const deployment = JSON.parse((await kubectlOn(cp, ['get', 'deployment', fullname, '-n', ns, '-o', 'json'])).stdout) as { spec: { template: { metadata: { name?: string }; spec: PodSpec } } };
     const pod = deployment.spec.template.spec;
     const c = pod.containers[0]!;
-    expect(c.image).toBe(image);
+    expect(c.image).toBe(released.image);
 
     // The pod's service account directory: a bound token (TokenRequest), the cluster CA, the namespace.
     const token = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${pod.serviceAccountName}/token`, {
@@ -230,7 +285,7 @@ describe.skipIf(!enabled)('the image', () => {
         ...tmpfs.flat(),
         '--volume', `${saDir}:${SA_PATH}:ro`,
         ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-        image, ...args,
+        released.image!, ...args,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
