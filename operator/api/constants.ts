@@ -283,7 +283,6 @@ export const MiniAppReviewReasons = {
   SuperAppNotFound: 'SuperAppNotFound',
   MiniAppNotFound: 'MiniAppNotFound',
   VersionNotFound: 'VersionNotFound',
-  NotATarget: 'NotATarget',
 } as const;
 
 /** The data key of a mini app with EnvelopeEncryption, in its namespace: `<miniapp>-data-key`. */
