@@ -40,7 +40,7 @@ export const IconReferenceSchema = Obj(
   },
   "The organization's icon: a key of a Secret or ConfigMap in the organization's namespace (status.namespace). " +
     'The image must be PNG, JPEG, GIF or WebP of at most 512×512 pixels and 1 MiB; the operator reports the check as the IconValid condition. ' +
-    'A Secret is used only if it carries the label `miniapps.dev/icon: "true"` (an icon is not secret; the label keeps the check from telling anything about other Secrets).',
+    'The Secret or ConfigMap is used only if it carries the label `miniapps.dev/icon: "true"` (its consent to be read as an icon; the label keeps the check from telling anything about other Secrets and ConfigMaps).',
 );
 
 export const OrganizationSpecSchema = Obj(

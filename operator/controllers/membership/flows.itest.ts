@@ -196,7 +196,7 @@ describe('bad input', () => {
     ['not an image', Buffer.from('just text'), 'IconNotAnImage'],
   ])('an icon that is %s is reported in IconValid', async (_what, bytes, reason) => {
     await admin.delete({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true }, 'brand', ns);
-    if (bytes) await admin.create({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true }, { metadata: { name: 'brand', namespace: ns }, binaryData: { 'icon.png': bytes.toString('base64') } });
+    if (bytes) await admin.create({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true }, { metadata: { name: 'brand', namespace: ns, labels: { 'miniapps.dev/icon': 'true' } }, binaryData: { 'icon.png': bytes.toString('base64') } });
     await admin.patch(Kinds.Organization, org, undefined, { metadata: { annotations: { touch: uniqueName('t') } } });
     await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, org), 'IconValid')?.reason === reason, { describe: `IconValid ${reason}` });
   });
