@@ -89,7 +89,9 @@ describe('the seed flow', () => {
     expect(m.status?.invitation).toMatchObject({ attempts: 1, messageId: `<invitation.${m.metadata.uid}.1@miniapps.dev>` });
     const mails = smtp.messages.filter((x) => x.to.includes(devEmail));
     expect(mails).toHaveLength(1);
-    expect(mails[0]!.subject).toContain('Minis Inc');
+    // The subject names the organization by its name (a DNS label), never its display name (issue 16, item 7).
+    expect(mails[0]!.subject).toBe(`Invitation to join ${org}`);
+    expect(mails[0]!.text).toContain('Minis Inc');
     expect(mails[0]!.text).toContain('mini app developer');
     expect(JSON.stringify(m.status)).not.toContain(new URL(await linkFor(devEmail)).searchParams.get('token')!);
     expect(await can(devEmail, 'create', 'miniapps', ns)).toBe(false); // not before accepting
