@@ -248,7 +248,8 @@ describe('security, round two: reviews, invitations, icons', () => {
   it('item 12: the icon check tells an organization administrator nothing about a ConfigMap that did not opt in', async () => {
     const org = await organization('i12');
     const orgAdmin = `admin@${org.name}.example`;
-    await member(org.ns, 'admin', orgAdmin, 'OrganizationAdministrator', { verb: 'update', resource: 'organizations' });
+    await member(org.ns, 'admin', orgAdmin, 'OrganizationAdministrator', { verb: 'create', resource: 'memberships' });
+    await eventually(() => accessAllowed(admin, orgAdmin, { verb: 'update', resource: 'organizations', name: org.name }), { describe: `${orgAdmin} may update Organization ${org.name}` });
     expect(await accessAllowed(admin, orgAdmin, { group: '', verb: 'get', resource: 'configmaps', namespace: org.ns })).toBe(false);
     await admin.create(Resources.ConfigMap, { metadata: { name: 'payroll-settings', namespace: org.ns }, data: { 'db-url': 'postgres://payroll' } });
     const iconOf = async (kind: string, name: string, key: string) => {

@@ -1,4 +1,6 @@
 import { MiniAppReviewConditions, MiniAppReviewReasons } from '../../api/constants.ts';
+import type { MiniApp, MiniAppReview, MiniAppReviewStatus } from '../../api/index.ts';
+import { reviewedContentOf, reviewedDigest } from '../../domain/apps.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
 import { AppDirectory } from '../../domain/directory.ts';
 import { keyOf } from '../../runtime/cache.ts';
@@ -34,13 +36,34 @@ export class MiniAppReviewReconciler implements Reconciler {
         };
     // A mini app, version or super app may still come: not Stalled, except a review outside any organization's namespace.
     const conditions = conditionsFromChecks([{ condition, gatesReady: true, stalled: problem?.reason === MiniAppReviewReasons.NotInOrganization }], { reason: MiniAppReviewReasons.Ready, message: 'The review applies' });
+    const approvedContent = this.approvedContent(review, !problem);
     const status = {
+      ...(approvedContent ? { approvedContent } : {}),
       observedGeneration: review.metadata.generation,
       conditions: replaceConditions(review.status?.conditions, conditions, review.metadata.generation, this.deps.clock.now()),
     };
     const written = await this.deps.store.applyStatus(Kinds.MiniAppReview, review, status);
     if (written) warnNewFailures(this.deps.recorder, review, review.status?.conditions, conditions);
   }
+
+  private approvedContent(review: MiniAppReview, resolved: boolean): MiniAppReviewStatus['approvedContent'] {
+    return recordApproval(review, resolved ? this.dir.miniAppOf(review.spec.miniApp) : undefined, resolved);
+  }
+}
+
+/**
+ * What an Approved review approved: the mini app's catalog content as it is the first time
+ * the review (this generation of its spec) finds its target, recorded in status, which only
+ * the operator writes; kept as it is afterwards, whatever the mini app becomes, so the
+ * approval counts only for that content. A Rejected review records nothing.
+ */
+function recordApproval(review: MiniAppReview, mini: MiniApp | undefined, resolved: boolean): MiniAppReviewStatus['approvedContent'] {
+  if (review.spec.decision !== 'Approved') return undefined;
+  const recorded = review.status?.approvedContent;
+  if (recorded && recorded.observedGeneration === review.metadata.generation) return recorded;
+  if (!resolved || !mini) return undefined;
+  const content = reviewedContentOf(mini);
+  return { observedGeneration: review.metadata.generation ?? 0, digest: reviewedDigest(content), ...content };
 }
 
 export function miniAppReviewController(deps: ControllerDeps, concurrency?: number): ControllerSpec {
