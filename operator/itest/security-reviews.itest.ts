@@ -169,6 +169,10 @@ describe('security, round two: reviews, invitations, icons', () => {
     const held = await get();
     expect(cond(held as WithConditions, 'InvitationSent')).toMatchObject({ status: 'False', reason: 'InvitationRateLimited', message: expect.stringContaining('per recipient') });
     expect(cond(held as WithConditions, 'InvitationSent')?.message).not.toContain(stranger);
+    // The count lives in the Organization's status, which outlives the Membership, and names no address.
+    const recorded = (await admin.get<Organization>(Kinds.Organization, org.name))!.status!;
+    expect(recorded.firstInvitations?.length).toBe(4); // the administrator's notification and the stranger's three
+    expect(JSON.stringify(recorded.firstInvitations)).not.toMatch(/stranger|@/);
 
     // Not a word of the display name in any subject; the organization is named by its name.
     for (const mail of smtp.messages.filter((m) => m.to.some((t) => t.endsWith(`@${org.name}.example`)))) {
