@@ -37,8 +37,8 @@ const operatorFlags = () => ['--leader-elect=false', ...invitationFlags(smtp.por
 const operatorEnv = { MINIAPPS_INVITATION_ORGANIZATION_LIMIT: String(ORG_LIMIT) };
 
 /** A merge patch as `user` (impersonated). */
-const patchAs = (user: string, rt: ResourceType, name: string, namespace: string | undefined, body: unknown) =>
-  admin.request('PATCH', resourcePath(rt, { namespace, name }), { body, contentType: 'application/merge-patch+json', as: { user } });
+const patchAs = (user: string, rt: ResourceType, name: string, namespace: string | undefined, body: unknown, subresource?: string) =>
+  admin.request('PATCH', resourcePath(rt, { namespace, name, subresource }), { body, contentType: 'application/merge-patch+json', as: { user } });
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
@@ -173,6 +173,8 @@ describe('security, round two: reviews, invitations, icons', () => {
     const recorded = (await admin.get<Organization>(Kinds.Organization, org.name))!.status!;
     expect(recorded.firstInvitations?.length).toBe(4); // the administrator's notification and the stranger's three
     expect(JSON.stringify(recorded.firstInvitations)).not.toMatch(/stranger|@/);
+    // Nor can the organization's administrator wipe the count.
+    expect((await refusal(patchAs(orgAdmin, Kinds.Organization, org.name, undefined, { status: { firstInvitations: null } }, 'status'))).status).toBe(403);
 
     // Not a word of the display name in any subject; the organization is named by its name.
     for (const mail of smtp.messages.filter((m) => m.to.some((t) => t.endsWith(`@${org.name}.example`)))) {
