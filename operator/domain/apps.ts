@@ -98,6 +98,11 @@ export function reviewedContentOf(mini: MiniApp): ReviewedContent {
 /** `sha256:<hex>` of the reviewed content as canonical JSON. */
 export const reviewedDigest = (c: ReviewedContent): string => contentHash(canonicalJson(c));
 
+/** The reviewed content as a message names it. */
+export function describeContent(c: ReviewedContent): string {
+  return `appName ${c.appName}, type ${c.type}${c.domain ? `, domain ${c.domain}` : ''}, categories ${c.categories.join(',') || '-'}, dataPrivacy.protection ${c.protection}`;
+}
+
 /** The reviewed fields that differ between what was approved and what is there now, as the spec names them. */
 export function contentChanges(approved: Partial<ReviewedContent>, now: ReviewedContent): string[] {
   const changed: string[] = [];

@@ -75,6 +75,8 @@ afterAll(async () => {
   if (operator) await deleteOrganizationsAndWait(admin, organizations).catch(() => undefined);
   await operator?.stop();
   await smtp?.stop();
+  // Give up this file's part of the PlatformConfig (server-side apply drops what only it owned): later files set theirs.
+  await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: {} });
 });
 
 /** A bank with a super app `wallet` and a reviewer; a partner that may publish into it, with a developer. */
@@ -131,6 +133,8 @@ describe('security, round two: reviews, invitations, icons', () => {
     const where = waiting.status!.superApps![0]!;
     expect(where.state).toBe('AwaitingReview');
     for (const field of ['appName', 'type', 'domain', 'categories', 'dataPrivacy']) expect(where.message, field).toContain(field);
+    // The reviewer's review says so too: a new review is needed.
+    await eventually(async () => cond((await admin.get<MiniAppReview>(Kinds.MiniAppReview, 'pay-1', bank.ns)) as WithConditions, 'TargetResolved')?.message.includes('a new review must approve it as it is now') ?? false, { describe: 'pay-1 says its approval no longer covers pay' });
 
     // A review of the content as it is now lists it again, as it is now.
     await admin.create(Kinds.MiniAppReview, reviewBody(bank.ns, 'pay-2', { organization: partner.name, name: 'pay' }, '1.0.0'), as(reviewer));

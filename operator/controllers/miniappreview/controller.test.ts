@@ -55,9 +55,13 @@ describe('MiniAppReviewReconciler, one step', () => {
     expect(recorded).toMatchObject({ observedGeneration: 1, appName: 'pay', type: 'Numeric', categories: ['Payments'], protection: 'EnvelopeEncryption', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
     expect(recorded).not.toHaveProperty('domain');
 
+    expect(resolved()?.message).toBe('Approved version 1.0 of MiniApp partner/pay for SuperApp wallet, as it is: appName pay, type Numeric, categories Payments, dataPrivacy.protection EnvelopeEncryption (status.approvedContent)');
+
     miniApp({ appName: 'Bank_Login', type: 'Intent', domain: 'credentials', dataPrivacy: { protection: 'None' } });
     await step();
     expect(current().status?.approvedContent).toEqual(recorded);
+    // The reviewer is told the approval no longer covers the mini app, and what changed.
+    expect(resolved()).toMatchObject({ status: 'True', message: expect.stringContaining('it approved other content than the mini app has now (appName pay → Bank_Login; type Numeric → Intent; domain - → credentials; dataPrivacy.protection EnvelopeEncryption → None)') });
 
     // A changed review is a new decision: it records the content of that moment.
     review({ comment: 'again' }, 2);
