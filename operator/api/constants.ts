@@ -189,6 +189,12 @@ export const RESEND_INVITATION_ANNOTATION = `${GROUP}/resend-invitation`;
 /** At most this many resend times are kept in a Membership's status.invitation.recentResends (the newest). */
 export const MAX_RECENT_RESENDS = 100;
 
+/**
+ * The most first emails of Memberships an Organization's status.firstInvitations records
+ * (a rolling day's): a per-organization limit above it holds at it.
+ */
+export const FIRST_INVITATIONS_RECORDED = 10_000;
+
 // ---------------------------------------------------------------------------
 // Organization kinds
 
@@ -283,7 +289,6 @@ export const MiniAppReviewReasons = {
   SuperAppNotFound: 'SuperAppNotFound',
   MiniAppNotFound: 'MiniAppNotFound',
   VersionNotFound: 'VersionNotFound',
-  NotATarget: 'NotATarget',
 } as const;
 
 /** The data key of a mini app with EnvelopeEncryption, in its namespace: `<miniapp>-data-key`. */

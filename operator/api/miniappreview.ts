@@ -2,6 +2,8 @@
 
 import type { Static } from '@sinclair/typebox';
 import {
+  Int,
+  List,
   ObjectName,
   Obj,
   OrgRef,
@@ -33,7 +35,25 @@ export const MiniAppReviewSpecSchema = Obj(
   'The decision.',
 );
 
-export const MiniAppReviewStatusSchema = Status({}, 'Observed state of the review.');
+export const MiniAppReviewStatusSchema = Status(
+  {
+    approvedContent: Optional(
+      Obj(
+        {
+          observedGeneration: Int('The generation of the review (its spec) this record is of: a changed review is a new decision, recorded again.', { minimum: 0 }),
+          digest: Str('`sha256:<hex>` of the fields below as canonical JSON.', { maxLength: 80 }),
+          appName: Str('spec.appName of the mini app when approved.', { maxLength: 64 }),
+          type: Str('spec.type of the mini app when approved.', { maxLength: 64 }),
+          domain: Optional(Str('spec.domain of the mini app when approved.', { maxLength: 253 })),
+          categories: List(Str('A category.', { maxLength: 64 }), 'spec.categories of the mini app when approved, sorted.', { maxItems: 16 }),
+          protection: Str('spec.dataPrivacy.protection of the mini app when approved.', { maxLength: 64 }),
+        },
+        "What an Approved review approved, recorded by the operator when it first found the review's target: the mini app's catalog content (name, type, domain, categories, data privacy). The approval counts only while the mini app's content is this; a change needs a new review.",
+      ),
+    ),
+  },
+  'Observed state of the review.',
+);
 
 export type MiniAppReviewSpec = Static<typeof MiniAppReviewSpecSchema>;
 export type MiniAppReviewStatus = Static<typeof MiniAppReviewStatusSchema>;

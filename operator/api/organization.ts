@@ -16,6 +16,7 @@ import {
   Str,
   StringEnum,
   List,
+  Timestamp,
   column,
   defineKind,
   mapList,
@@ -23,7 +24,7 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
-import { KIND_NAMES } from './constants.ts';
+import { FIRST_INVITATIONS_RECORDED, KIND_NAMES } from './constants.ts';
 
 export { OrganizationConditions, IconLimits } from './constants.ts';
 
@@ -40,7 +41,7 @@ export const IconReferenceSchema = Obj(
   },
   "The organization's icon: a key of a Secret or ConfigMap in the organization's namespace (status.namespace). " +
     'The image must be PNG, JPEG, GIF or WebP of at most 512×512 pixels and 1 MiB; the operator reports the check as the IconValid condition. ' +
-    'A Secret is used only if it carries the label `miniapps.dev/icon: "true"` (an icon is not secret; the label keeps the check from telling anything about other Secrets).',
+    'The Secret or ConfigMap is used only if it carries the label `miniapps.dev/icon: "true"` (its consent to be read as an icon; the label keeps the check from telling anything about other Secrets and ConfigMaps).',
 );
 
 export const OrganizationSpecSchema = Obj(
@@ -81,6 +82,19 @@ export const OrganizationStatusSchema = Status(
           administrators: Int('Active memberships with role OrganizationAdministrator.', { minimum: 0 }),
         },
         'Member counts by phase.',
+      ),
+    ),
+    firstInvitations: Optional(
+      List(
+        Obj(
+          {
+            recipient: Str("HMAC-SHA-256 (under the operator's invitation key) of the organization and the lowercased email: never the address.", { maxLength: 64 }),
+            sentAt: Timestamp('When the first email of a Membership to this recipient was allowed.'),
+          },
+          'One first email (an invitation or an access notification) of a Membership.',
+        ),
+        'The first emails of Memberships in the last rolling day, whoever they went to, kept by the operator alone so that the invitation limits outlive deleted Memberships.',
+        { maxItems: FIRST_INVITATIONS_RECORDED },
       ),
     ),
   },

@@ -7,7 +7,7 @@ import { MiniAppConditions, MiniAppReviewConditions, PLATFORM_CONFIG_NAME, Super
 import type { MiniApp, MiniAppReview, Organization, SuperApp } from '../api/index.ts';
 import { MINIAPP_FINALIZER } from '../controllers/miniapp/controller.ts';
 import { Kinds, ownedLabels } from '../controllers/shared.ts';
-import { CATALOG_KEY, buildCatalog, canonicalJson, catalogConfigMapName, contentHash, dataKeySecretName } from '../domain/apps.ts';
+import { CATALOG_KEY, buildCatalog, canonicalJson, catalogConfigMapName, contentHash, dataKeySecretName, describeContent, reviewedContentOf, reviewedDigest } from '../domain/apps.ts';
 import { newKey, wrapDataKey } from '../dataprotection/envelope.ts';
 import { ObjectWriter, controllerRef } from '../runtime/apply.ts';
 import { setConditions } from '../runtime/conditions.ts';
@@ -285,9 +285,11 @@ async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ s
   await pool(l.miniApps, ctx.concurrency, async (j) => {
     const i = l.ownerOf(j);
     const r = await ctx.client.create<MiniAppReview>(Kinds.MiniAppReview, reviewBody(ctx, phase, l, j));
+    const content = reviewedContentOf(minis[j]!);
     await writer.applyStatus(Kinds.MiniAppReview, r, {
+      approvedContent: { observedGeneration: r.metadata.generation ?? 0, digest: reviewedDigest(content), ...content },
       observedGeneration: r.metadata.generation,
-      conditions: setConditions(undefined, [condition(MiniAppReviewConditions.TargetResolved, 'TargetResolved', `Approved version 1.0.0 of MiniApp ${l.org(i).name}/${l.miniName(j)} for SuperApp wallet`), condition('Ready', 'Ready', 'The review applies')], r.metadata.generation, now),
+      conditions: setConditions(undefined, [condition(MiniAppReviewConditions.TargetResolved, 'TargetResolved', `Approved version 1.0.0 of MiniApp ${l.org(i).name}/${l.miniName(j)} for SuperApp wallet, as it is: ${describeContent(content)} (status.approvedContent)`), condition('Ready', 'Ready', 'The review applies')], r.metadata.generation, now),
     });
     await writer.applyStatus(Kinds.MiniApp, minis[j]!, miniStatus(minis[j]!, i, 'Listed'));
   });

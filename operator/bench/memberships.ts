@@ -2,9 +2,10 @@
 // notified by one email to a loopback SMTP server, from the first create to all Active;
 // then the floor: the same API writes and the same emails (through the real Mailer) from
 // a plain client loop. The organizations are made Ready before the clock starts in both.
+import { createHash } from 'node:crypto';
 import { MembershipConditions, OrganizationConditions } from '../api/index.ts';
 import type { Membership, Organization, Role } from '../api/index.ts';
-import { RESEND_LIMIT_PER_ORG, RESEND_MIN_INTERVAL_MS, membershipConditions, planInvitation } from '../controllers/membership/logic.ts';
+import { FIRST_INVITATIONS_PER_ORGANIZATION, FIRST_INVITATIONS_PER_RECIPIENT, RESEND_LIMIT_PER_ORG, RESEND_MIN_INTERVAL_MS, admitFirstInvitation, membershipConditions, planInvitation } from '../controllers/membership/logic.ts';
 import { administratorCheck, countMembers } from '../controllers/organization/checks.ts';
 import { memberAccess, organizationClusterAccess } from '../domain/rbac.ts';
 import { DEFAULT_SETTINGS } from '../domain/settings.ts';
@@ -276,6 +277,14 @@ async function organizationNamespaces(ctx: BenchContext, phase: string): Promise
  * Mailer with sentAt recorded (compare-and-swap) before the final dot, the member's Role
  * and RoleBinding, the status.
  */
+const turns = new Map<string, Promise<unknown>>();
+/** Runs `fn` after every earlier call for the same key has finished (the controller's organization turn). */
+function inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const result = (turns.get(key) ?? Promise.resolve()).then(fn);
+  turns.set(key, result.catch(() => undefined));
+  return result;
+}
+
 async function writeAsMembershipController(writer: ObjectWriter, mailer: Mailer, org: Organization, created: Membership): Promise<Membership> {
   const namespace = created.metadata.namespace!;
   let m = (await writer.client.get<Membership>(Kinds.Membership, created.metadata.name, namespace))!;
@@ -284,6 +293,14 @@ async function writeAsMembershipController(writer: ObjectWriter, mailer: Mailer,
   if (plan.kind !== 'send') throw new Error(`Membership ${namespace}/${m.metadata.name}: no notification due`);
   const cas = (at: Membership, invitation: typeof plan.invitation) =>
     writer.applyStatus<Membership>(Kinds.Membership, at, { invitation }, { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: at.metadata.resourceVersion });
+  // The first email is counted in the Organization's status before anything else (the limits that outlive Memberships), one organization at a time.
+  await inTurn(org.metadata.name, async () => {
+    const fresh = (await writer.client.get<Organization>(Kinds.Organization, org.metadata.name))!;
+    const recipient = createHash('sha256').update(`${org.metadata.name}\n${m.spec.email.toLowerCase()}`).digest('hex').slice(0, 32);
+    const admitted = admitFirstInvitation(fresh.status?.firstInvitations, recipient, now, { perRecipient: FIRST_INVITATIONS_PER_RECIPIENT, perOrganization: FIRST_INVITATIONS_PER_ORGANIZATION });
+    if ('hold' in admitted) throw new Error(`Membership ${namespace}/${m.metadata.name}: the first-email limits hold it (raise --invitation-organization-limit for this size)`);
+    await writer.applyStatus(Kinds.Organization, fresh, { firstInvitations: admitted.record }, { fieldManager: INVITATION_FIELD_MANAGER });
+  });
   const intent = (await cas(m, plan.invitation)) ?? m;
   const content = accessGrantedEmail({ organization: { name: org.metadata.name, displayName: org.spec.displayName }, role: m.spec.role });
   const sent = await mailer.send({ to: m.spec.email, messageId: plan.invitation.messageId!, ...content }, async () => {

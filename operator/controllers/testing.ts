@@ -1,6 +1,8 @@
 // One reconcile step's world for unit tests: the declared caches and the API server in
 // memory (runtime/testing.ts), the controller dependencies over them, the events recorded.
 import { pino } from 'pino';
+import type { MiniApp, MiniAppReviewStatus } from '../api/index.ts';
+import { reviewedContentOf, reviewedDigest } from '../domain/apps.ts';
 import { Domain } from '../domain/lookups.ts';
 import type { AnyCacheDecl } from '../runtime/cache.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';
@@ -32,4 +34,10 @@ export class FakeWorld {
     this.caches.cache(decl).put(seeded);
     return seeded;
   }
+}
+
+/** The status the MiniAppReview controller records for an approval of `mini` as it is (for generation 1 of the review). */
+export function recordedApproval(mini: MiniApp, generation = 1): MiniAppReviewStatus {
+  const content = reviewedContentOf(mini);
+  return { approvedContent: { observedGeneration: generation, digest: reviewedDigest(content), ...content } };
 }

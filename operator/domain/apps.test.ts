@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MiniApp, MiniAppReview, Organization, SuperApp } from '../api/index.ts';
-import { buildCatalog, canonicalJson, contentHash, placementOf, snapshotConfigMapName, verdictOf } from './apps.ts';
+import { buildCatalog, canonicalJson, contentHash, placementOf, reviewedContentOf, reviewedDigest, snapshotConfigMapName, verdictOf } from './apps.ts';
 import type { PlacementInput } from './apps.ts';
 
 const org = (name: string, spec: Partial<Organization['spec']> = {}): Organization => ({
@@ -23,11 +23,17 @@ const mini = (spec: Partial<MiniApp['spec']> = {}, name = 'pay'): MiniApp => ({
   spec: { appName: name, type: 'Numeric', superApps: [{ organization: 'bank', name: 'wallet' }], versions: [{ name: '1.0' }, { name: '1.1' }, { name: '2.0' }], publishedVersion: '2.0', ...spec },
 });
 let seq = 0;
-const review = (version: string, decision: 'Approved' | 'Rejected', comment?: string): MiniAppReview => ({
+/** What the operator records of an approval: here, the content of mini() as it is by default. */
+const recorded = (of: MiniApp = mini(), generation = 1) => {
+  const content = reviewedContentOf(of);
+  return { approvedContent: { observedGeneration: generation, digest: reviewedDigest(content), ...content } };
+};
+const review = (version: string, decision: 'Approved' | 'Rejected', comment?: string, status: MiniAppReview['status'] | null = decision === 'Approved' ? recorded() : null): MiniAppReview => ({
   apiVersion: 'miniapps.dev/v1alpha1',
   kind: 'MiniAppReview',
-  metadata: { name: `r${++seq}`, namespace: 'org-bank', creationTimestamp: `2026-01-01T00:00:${String(seq).padStart(2, '0')}Z` },
+  metadata: { name: `r${++seq}`, namespace: 'org-bank', generation: 1, creationTimestamp: `2026-01-01T00:00:${String(seq).padStart(2, '0')}Z` },
   spec: { miniApp: { organization: 'partner', name: 'pay' }, superApp: 'wallet', version, decision, ...(comment ? { comment } : {}) },
+  ...(status ? { status } : {}),
 });
 
 const partner = org('partner', { miniAppTargets: [{ organization: 'bank', name: 'wallet' }] });
@@ -54,6 +60,20 @@ describe('placementOf: which version a super app shows', () => {
       { reviews: [review('1.0', 'Approved'), review('2.0', 'Rejected', 'crashes on iOS')] },
       { state: 'Listed', version: '1.0', pendingVersion: '2.0', message: /crashes on iOS/ },
     ],
+    [
+      'an approval of other content than the mini app has now does not count, and the message says what changed (item 6)',
+      { mini: mini({ appName: 'Bank_Login', categories: ['Payments'], dataPrivacy: { protection: 'None' } }), reviews: [review('2.0', 'Approved')] },
+      { state: 'AwaitingReview', pendingVersion: '2.0', message: /approved \(MiniAppReview r\d+\) with other content than it has now \(appName pay → Bank_Login; categories - → Payments\)/ },
+    ],
+    [
+      'a change of content leaves no earlier approved version listed either (the content is every version\'s)',
+      { mini: mini({ type: 'Intent', domain: 'credentials' }), reviews: [review('1.0', 'Approved'), review('2.0', 'Approved')] },
+      { state: 'AwaitingReview', message: /type Numeric → Intent; domain - → credentials/ },
+    ],
+    ['an approval of the content as it is now counts', { mini: mini({ appName: 'Bank_Login' }), reviews: [review('2.0', 'Approved', undefined, recorded(mini({ appName: 'Bank_Login' })))] }, { state: 'Listed', version: '2.0' }],
+    ['an approval the operator has not recorded yet does not count', { reviews: [review('2.0', 'Approved', undefined, null)] }, { state: 'AwaitingReview', message: /recording what the review approved/ }],
+    ['an approval recorded for an earlier spec of the review does not count', { reviews: [review('2.0', 'Approved', undefined, recorded(mini(), 0))] }, { state: 'AwaitingReview' }],
+    ['a rejection counts whatever the content', { mini: mini({ appName: 'Other' }), reviews: [review('2.0', 'Rejected', 'no')] }, { state: 'Rejected' }],
     ['an approved version after the published one is not shown', { mini: mini({ publishedVersion: '1.1' }), reviews: [review('2.0', 'Approved')] }, { state: 'AwaitingReview' }],
     [
       'with reviewPolicy SameOrganization a mini app of the same organization needs no review',

@@ -71,6 +71,68 @@ export function verdictOf(reviews: readonly MiniAppReview[]): Verdict {
 const newestFirst = (a: MiniAppReview, b: MiniAppReview) =>
   (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name);
 
+/**
+ * What a review approves besides the version: the fields of the mini app a catalog shows
+ * that a store's review vouches for (name, type, domain, categories, data privacy).
+ * Locations are where it is offered, like a store's availability: the publisher's to
+ * change. Version-independent (the spec holds them once for every version).
+ */
+export interface ReviewedContent {
+  appName: string;
+  type: string;
+  domain?: string;
+  categories: string[];
+  protection: string;
+}
+
+export function reviewedContentOf(mini: MiniApp): ReviewedContent {
+  return {
+    appName: mini.spec.appName,
+    type: mini.spec.type,
+    ...(mini.spec.domain ? { domain: mini.spec.domain } : {}),
+    categories: [...(mini.spec.categories ?? [])].sort(),
+    protection: mini.spec.dataPrivacy?.protection ?? 'None',
+  };
+}
+
+/** `sha256:<hex>` of the reviewed content as canonical JSON. */
+export const reviewedDigest = (c: ReviewedContent): string => contentHash(canonicalJson(c));
+
+/** The reviewed content as a message names it. */
+export function describeContent(c: ReviewedContent): string {
+  return `appName ${c.appName}, type ${c.type}${c.domain ? `, domain ${c.domain}` : ''}, categories ${c.categories.join(',') || '-'}, dataPrivacy.protection ${c.protection}`;
+}
+
+/** The reviewed fields that differ between what was approved and what is there now, as the spec names them. */
+export function contentChanges(approved: Partial<ReviewedContent>, now: ReviewedContent): string[] {
+  const changed: string[] = [];
+  if (approved.appName !== now.appName) changed.push(`appName ${approved.appName ?? '-'} → ${now.appName}`);
+  if (approved.type !== now.type) changed.push(`type ${approved.type ?? '-'} → ${now.type}`);
+  if ((approved.domain ?? '') !== (now.domain ?? '')) changed.push(`domain ${approved.domain || '-'} → ${now.domain || '-'}`);
+  if ([...(approved.categories ?? [])].sort().join(',') !== now.categories.join(',')) changed.push(`categories ${(approved.categories ?? []).join(',') || '-'} → ${now.categories.join(',') || '-'}`);
+  if ((approved.protection ?? 'None') !== now.protection) changed.push(`dataPrivacy.protection ${approved.protection ?? 'None'} → ${now.protection}`);
+  return changed;
+}
+
+/**
+ * What an Approved review approved, as the operator recorded it in the review's status
+ * when it first found the review's target (for that generation of the review's spec):
+ * undefined while nothing is recorded (the approval does not count yet), or when the
+ * record is of an earlier spec.
+ */
+export function approvalOf(review: MiniAppReview): (ReviewedContent & { digest: string }) | undefined {
+  const a = review.status?.approvedContent;
+  if (review.spec.decision !== 'Approved' || !a || a.observedGeneration !== review.metadata.generation) return undefined;
+  return a;
+}
+
+/** A review's decision or recorded approval changed: what the catalogs and mini apps read of it. */
+export function approvalChanged(a: { metadata: { generation?: number } }, b: { metadata: { generation?: number } }): boolean {
+  const ra = a as MiniAppReview;
+  const rb = b as MiniAppReview;
+  return ra.metadata.generation !== rb.metadata.generation || ra.status?.approvedContent?.digest !== rb.status?.approvedContent?.digest || ra.status?.approvedContent?.observedGeneration !== rb.status?.approvedContent?.observedGeneration;
+}
+
 /** Where a mini app stands in one super app, and the version shown there if it is listed. */
 export interface Placement {
   state: MiniAppTargetState;
@@ -111,15 +173,26 @@ export function placementOf({ mini, miniOrg, target, superApp, reviews }: Placem
   if (sameOrganization && superApp.spec.reviewPolicy === 'SameOrganization') {
     return { state: 'Listed', version: published, message: `Listed at version ${published} (reviewPolicy SameOrganization: no review needed)` };
   }
-  const verdict = (version: string) => verdictOf(reviews.filter((r) => r.spec.version === version));
+  // An approval counts only for the content it approved (recorded by the operator): a
+  // catalog never shows what no review approved. A rejection counts whatever the content.
+  const content = reviewedContentOf(mini);
+  const digest = reviewedDigest(content);
+  const counted = reviews.filter((r) => r.spec.decision === 'Rejected' || approvalOf(r)?.digest === digest);
+  const verdict = (version: string) => verdictOf(counted.filter((r) => r.spec.version === version));
   const now = verdict(published);
   if (now.decision === 'Approved') return { state: 'Listed', version: published, message: `Listed at version ${published}` };
   const versions = (mini.spec.versions ?? []).map((v) => v.name);
   const earlier = versions.slice(0, Math.max(0, versions.indexOf(published))).reverse().find((v) => verdict(v).decision === 'Approved');
+  const stale = reviews.map((r) => ({ r, a: approvalOf(r) })).filter(({ r, a }) => a && a.digest !== digest && r.spec.version === published);
+  const unrecorded = reviews.some((r) => r.spec.decision === 'Approved' && r.spec.version === published && !approvalOf(r));
   const waiting =
     now.decision === 'Rejected'
       ? `version ${published} was rejected (MiniAppReview ${now.review}${now.comment ? `: ${now.comment}` : ''})`
-      : `version ${published} waits for an Approved MiniAppReview in the namespace of ${where}`;
+      : stale.length
+        ? `version ${published} was approved (MiniAppReview ${stale.map(({ r }) => r.metadata.name).sort().join(', ')}) with other content than it has now (${contentChanges(stale[0]!.a!, content).join('; ')}); it waits for an Approved MiniAppReview of the mini app as it is now in the namespace of ${where}`
+        : unrecorded
+          ? `version ${published} is approved; the operator is recording what the review approved`
+          : `version ${published} waits for an Approved MiniAppReview in the namespace of ${where}`;
   if (earlier) return { state: 'Listed', version: earlier, pendingVersion: published, message: `Listed at version ${earlier}, the newest approved; ${waiting}` };
   if (now.decision === 'Rejected') return { state: 'Rejected', pendingVersion: published, message: now.comment || `Version ${published} was rejected by MiniAppReview ${now.review}; publish a fixed version and ask for a review` };
   return { state: 'AwaitingReview', pendingVersion: published, message: `Not listed yet: ${waiting}` };

@@ -90,6 +90,13 @@ export function superAppTargetKeys(organization: string | undefined, namespace: 
 
 export type Namespace = AnyObject & { status?: { phase?: string } };
 
+/** An Organization without status.firstInvitations: no reader of the cache needs it (the Membership controller reads it fresh). */
+function withoutFirstInvitations(o: Organization): Organization {
+  if (!o.status?.firstInvitations) return o;
+  const { firstInvitations: _, ...status } = o.status;
+  return { ...o, status };
+}
+
 const byNamespace = (o: AnyObject) => (o.metadata.namespace ? [o.metadata.namespace] : []);
 const byOwner = (o: AnyObject) => (o.metadata.ownerReferences ?? []).map((r) => r.uid);
 
@@ -107,6 +114,8 @@ export const Caches = {
   organizations: declareCache<Organization>({
     name: 'organizations',
     resource: Kinds.Organization,
+    // The record of first invitations (up to a day's, read fresh by the Membership controller) is kept out of memory.
+    transform: withoutFirstInvitations,
     indexes: {
       [Index.namespace]: (o) => (o.status?.namespace ? [o.status.namespace] : []),
       [Index.target]: (o) => (o.spec.miniAppTargets ?? []).map((t) => targetKey(t.organization, t.name)),

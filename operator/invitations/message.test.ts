@@ -13,7 +13,7 @@ const base = {
 describe('invitation email', () => {
   it('says who invited whom to what, with the link and the expiry, in text and HTML', () => {
     const mail = invitationEmail(base);
-    expect(mail.subject).toBe('Invitation to join Acme Corp');
+    expect(mail.subject).toBe('Invitation to join acme');
     expect(mail.text).toContain('admin@acme.example invited you to join Acme Corp as mini app developer.');
     expect(mail.text).toContain(base.acceptUrl);
     expect(mail.text).toContain('expires on 4 March 2030, 05:06 UTC');
@@ -44,6 +44,18 @@ describe('invitation email', () => {
   });
 });
 
+describe('the subject', () => {
+  it.each([
+    ['a phishing display name', { name: 'acme', displayName: 'URGENT: your bank account is locked, verify at once' }, 'acme'],
+    ['a display name with a line break', { name: 'acme', displayName: 'Acme\r\nBcc: victim@x.example' }, 'acme'],
+    ['a name that is no DNS label', { name: 'Acme Corp: verify now' }, 'an organization'],
+    ['a name with a dot', { name: 'paypal.com' }, 'an organization'],
+  ])('names the organization by its name, never its display name: %s', (_what, organization, shown) => {
+    expect(invitationEmail({ ...base, organization }).subject).toBe(`Invitation to join ${shown}`);
+    expect(accessGrantedEmail({ organization, role: 'MiniAppReviewer' }).subject).toBe(`You now have access to ${shown}`);
+  });
+});
+
 describe('the inviter', () => {
   it.each<[string, string | undefined, string, ReturnType<typeof inviterFromUsername>]>([
     ['an email address is shown as it is', 'admin@acme.example', '', { email: 'admin@acme.example' }],
@@ -71,7 +83,7 @@ describe('the inviter', () => {
 describe('access granted email', () => {
   it('notifies of access without any link to follow', () => {
     const mail = accessGrantedEmail({ organization: base.organization, role: 'OrganizationAdministrator' });
-    expect(mail.subject).toBe('You now have access to Acme Corp');
+    expect(mail.subject).toBe('You now have access to acme');
     expect(mail.text).toContain('You have been added to Acme Corp as organization administrator. You have access now');
     expect(mail.html).not.toContain('href=');
   });

@@ -77,6 +77,19 @@ function orgLabel(org: OrganizationRef): string {
   return org.displayName?.trim() || org.name;
 }
 
+/** A DNS label, as Organization names are: lower-case letters, digits and inner hyphens. */
+const ORGANIZATION_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * The organization as a subject names it: its name (chosen by a provisioning
+ * administrator, a DNS label), never the display name its administrators may set to any
+ * text (a subject is what a phishing mail is judged by). A name that is not a DNS label
+ * is left out.
+ */
+function subjectOrganization(org: OrganizationRef): string {
+  return ORGANIZATION_NAME.test(org.name) ? org.name : 'an organization';
+}
+
 type Paragraph = string | { link: string; label: string };
 
 /** An email body in plain text and HTML from the same paragraphs. */
@@ -120,7 +133,7 @@ export function invitationEmail(input: InvitationEmailInput): EmailContent {
   ];
   if (input.attempt > 1) paragraphs.push('This invitation replaces any earlier one: links in earlier emails no longer work.');
   paragraphs.push('If you did not expect this invitation, you can ignore this email.');
-  return render(`Invitation to join ${org}`, paragraphs);
+  return render(`Invitation to join ${subjectOrganization(input.organization)}`, paragraphs);
 }
 
 export interface AccessGrantedEmailInput {
@@ -134,7 +147,7 @@ export interface AccessGrantedEmailInput {
 export function accessGrantedEmail(input: AccessGrantedEmailInput): EmailContent {
   const org = orgLabel(input.organization);
   const who = input.inviter ? `${inviterLabel(input.inviter)} added you` : 'You have been added';
-  return render(`You now have access to ${org}`, [
+  return render(`You now have access to ${subjectOrganization(input.organization)}`, [
     `${who} to ${org} as ${roleName(input.role)}. You have access now: there is nothing to accept.`,
     'If you think this is a mistake, contact an administrator of the organization.',
   ]);

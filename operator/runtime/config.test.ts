@@ -33,7 +33,8 @@ describe('loadConfig', () => {
   });
 
   it('limits invitation resends to one per membership every 10 minutes and 20 per organization an hour unless told otherwise', () => {
-    expect(loadConfig([], {})).toMatchObject({ invitationResendIntervalMs: 600_000, invitationResendLimit: 20 });
+    expect(loadConfig([], {})).toMatchObject({ invitationResendIntervalMs: 600_000, invitationResendLimit: 20, invitationRecipientLimit: 3, invitationOrganizationLimit: 500 });
+    expect(loadConfig(['--invitation-recipient-limit=1'], { MINIAPPS_INVITATION_ORGANIZATION_LIMIT: '50' })).toMatchObject({ invitationRecipientLimit: 1, invitationOrganizationLimit: 50 });
     expect(loadConfig(['--invitation-resend-interval=2s'], { MINIAPPS_INVITATION_RESEND_LIMIT: '3' })).toMatchObject({ invitationResendIntervalMs: 2000, invitationResendLimit: 3 });
   });
 

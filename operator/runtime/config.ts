@@ -71,6 +71,8 @@ export const SETTINGS = {
   smtpCredentialsSecret: { flag: 'smtp-credentials-secret', env: 'MINIAPPS_SMTP_CREDENTIALS_SECRET', kind: 'namespacedName', help: 'namespace/name of a Secret with the keys username and password for SMTP authentication; needs --smtp-security starttls or tls.' },
   invitationResendInterval: { flag: 'invitation-resend-interval', env: 'MINIAPPS_INVITATION_RESEND_INTERVAL', kind: 'duration', help: 'A resend asked for through the miniapps.dev/resend-invitation annotation goes out no sooner than this after the previous invitation to the same Membership.', default: () => '10m', min: 0 },
   invitationResendLimit: { flag: 'invitation-resend-limit', env: 'MINIAPPS_INVITATION_RESEND_LIMIT', kind: 'int', help: 'Resends asked for through the miniapps.dev/resend-invitation annotation per organization per rolling hour; more wait until the oldest leaves the hour.', default: () => '20', min: 1 },
+  invitationRecipientLimit: { flag: 'invitation-recipient-limit', env: 'MINIAPPS_INVITATION_RECIPIENT_LIMIT', kind: 'int', help: 'First emails of Memberships (invitation or access notification) to one address per organization per rolling day, Memberships deleted since included; more wait until the oldest leaves the day.', default: () => '3', min: 1 },
+  invitationOrganizationLimit: { flag: 'invitation-organization-limit', env: 'MINIAPPS_INVITATION_ORGANIZATION_LIMIT', kind: 'int', help: 'First emails of Memberships per organization per rolling day, whoever they go to (at most 10000); more wait until the oldest leaves the day.', default: () => '500', min: 1 },
   shutdownTimeout: { flag: 'shutdown-timeout', env: 'MINIAPPS_SHUTDOWN_TIMEOUT', kind: 'duration', help: 'How long SIGTERM waits for in-flight reconciles.', default: () => '30s', min: 0 },
 } as const satisfies Record<string, Setting>;
 
@@ -120,6 +122,8 @@ export type Config = {
   smtpCredentialsSecret?: { namespace: string; name: string };
   invitationResendIntervalMs: number;
   invitationResendLimit: number;
+  invitationRecipientLimit: number;
+  invitationOrganizationLimit: number;
   identity: string;
 };
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { MembershipConditions } from '../../api/constants.ts';
 import type { Membership, MembershipStatus, Organization } from '../../api/index.ts';
@@ -16,8 +17,22 @@ import type { ControllerDeps } from '../deps.ts';
 import { memberAccess } from '../../domain/rbac.ts';
 import type { PlatformSettings } from '../../domain/settings.ts';
 import { Kinds } from '../shared.ts';
-import { MembershipReasons, RESEND_LIMIT_PER_ORG, RESEND_MIN_INTERVAL_MS, RESEND_WINDOW_MS, membershipConditions, nextCheck, phaseOf, planInvitation, resendHeldCondition } from './logic.ts';
-import type { Invitation, InvitationPlan, ResendPolicy } from './logic.ts';
+import {
+  FIRST_INVITATIONS_PER_ORGANIZATION,
+  FIRST_INVITATIONS_PER_RECIPIENT,
+  MembershipReasons,
+  RESEND_LIMIT_PER_ORG,
+  RESEND_MIN_INTERVAL_MS,
+  RESEND_WINDOW_MS,
+  admitFirstInvitation,
+  firstInvitationHeldCondition,
+  membershipConditions,
+  nextCheck,
+  phaseOf,
+  planInvitation,
+  resendHeldCondition,
+} from './logic.ts';
+import type { FirstInvitationHold, Invitation, InvitationPlan, ResendPolicy } from './logic.ts';
 import type { InvitationMailer } from './mail.ts';
 
 /** Field managers: each writes its own part of status, so none can erase another's. */
@@ -33,6 +48,15 @@ export interface MembershipOptions {
   invitationResendLimit?: number;
   /** Told of each email tried: sent, or failed with the reason it is reported under (miniapps_invitation_emails_total). */
   onEmail?: (result: 'sent' | 'failed', reason: string) => void;
+  /** First emails of Memberships to one address per organization per rolling day (--invitation-recipient-limit). */
+  invitationRecipientLimit?: number;
+  /** First emails of Memberships per organization per rolling day (--invitation-organization-limit). */
+  invitationOrganizationLimit?: number;
+  /**
+   * The key of the recipients' identifiers in Organization status.firstInvitations (an
+   * HMAC of organization and email: the address is never written). The invitation signing key.
+   */
+  recipientKey?: Buffer;
 }
 
 export class MembershipReconciler implements Reconciler {
@@ -52,6 +76,9 @@ export class MembershipReconciler implements Reconciler {
   private readonly resendTurns = new Map<string, Promise<unknown>>();
   /** The held resend request each Membership was warned about (key → annotation value): one event per request. */
   private readonly warned = new Map<string, string>();
+  /** Memberships (uid) whose first email the Organization's record counts, until their attempt is recorded: counted once. */
+  private readonly admitted = new Set<string>();
+  private readonly recipientKey: Buffer;
 
   constructor(deps: ControllerDeps, opts: MembershipOptions) {
     this.deps = deps;
@@ -59,6 +86,7 @@ export class MembershipReconciler implements Reconciler {
     this.members = deps.caches.cache(Caches.memberships);
     this.bindings = deps.caches.cache(Caches.ownedRoleBindings);
     this.roles = deps.caches.cache(Caches.ownedRoles);
+    this.recipientKey = opts.recipientKey ?? Buffer.alloc(32);
   }
 
   async reconcile(key: string, ctx?: ReconcileContext): Promise<ReconcileResult | void> {
@@ -82,11 +110,13 @@ export class MembershipReconciler implements Reconciler {
     const now = this.deps.clock.now();
     let sendProblem: ConditionInput | undefined;
     let plan = planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now));
+    let firstHold: FirstInvitationHold | undefined;
     if (plan.kind === 'send') {
       const outcome = await this.sendInvitation(m, org!, settings, now, ctx?.signal);
       if (!outcome) return; // deleted meanwhile
       m = outcome.membership;
-      sendProblem = outcome.problem;
+      firstHold = outcome.firstHold;
+      sendProblem = outcome.problem ?? (firstHold ? firstInvitationHeldCondition(firstHold) : undefined);
       plan = planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now)); // what still waits
     }
     const hold = plan.hold;
@@ -108,7 +138,39 @@ export class MembershipReconciler implements Reconciler {
     }
     if (sendProblem?.reason === MembershipReasons.SMTPUnavailable) throw new Error(sendProblem.message);
     const after = nextCheck(m, now, hold);
-    return after ? { requeueAfterMs: after } : undefined;
+    const held = firstHold ? firstHold.until.getTime() - now.getTime() + 1000 : undefined;
+    const next = Math.min(after ?? Infinity, held ?? Infinity);
+    return Number.isFinite(next) ? { requeueAfterMs: next } : undefined;
+  }
+
+  /**
+   * The first email of a Membership (its invitation or notification; no attempt recorded
+   * yet) goes out only within the first-email limits, counted in the Organization's
+   * status.firstInvitations, which only the operator writes and which outlives the
+   * Membership: deleting and re-creating one starts no new count. Decided and recorded
+   * (before anything is sent) in the organization's turn, on a fresh read of the
+   * Organization. Returns the hold when it must wait.
+   */
+  private admitFirst(m: Membership, org: Organization, now: Date): Promise<FirstInvitationHold | undefined> {
+    const uid = m.metadata.uid!;
+    return this.inTurn(m.metadata.namespace!, async () => {
+      if (this.admitted.has(uid)) return undefined;
+      const fresh = await this.deps.store.get<Organization>(Kinds.Organization, org.metadata.name);
+      if (!fresh) throw new Error(`Organization ${org.metadata.name} is gone; the first email of ${m.metadata.namespace}/${m.metadata.name} waits`);
+      const decision = admitFirstInvitation(fresh.status?.firstInvitations, this.recipientId(org.metadata.name, m.spec.email), now, {
+        perRecipient: this.opts.invitationRecipientLimit ?? FIRST_INVITATIONS_PER_RECIPIENT,
+        perOrganization: this.opts.invitationOrganizationLimit ?? FIRST_INVITATIONS_PER_ORGANIZATION,
+      });
+      if ('hold' in decision) return decision.hold;
+      await this.deps.store.applyStatus(Kinds.Organization, fresh, { firstInvitations: decision.record }, { fieldManager: INVITATION_FIELD_MANAGER });
+      this.admitted.add(uid);
+      return undefined;
+    });
+  }
+
+  /** A recipient as the Organization's record names it: an HMAC of organization and lowercased email, never the address. */
+  private recipientId(organization: string, email: string): string {
+    return createHmac('sha256', this.recipientKey).update(`miniapps.dev/first-invitation\n${organization}\n${email.toLowerCase()}`).digest('hex').slice(0, 32);
   }
 
   /**
@@ -206,7 +268,7 @@ export class MembershipReconciler implements Reconciler {
     settings: PlatformSettings,
     now: Date,
     signal: AbortSignal | undefined,
-  ): Promise<{ membership: Membership; problem?: ConditionInput } | undefined> {
+  ): Promise<{ membership: Membership; problem?: ConditionInput; firstHold?: FirstInvitationHold } | undefined> {
     const mailer = this.opts.mailer;
     if (!mailer) {
       return {
@@ -221,7 +283,12 @@ export class MembershipReconciler implements Reconciler {
     }
     const read = await this.deps.store.get<Membership>(Kinds.Membership, cached.metadata.name, cached.metadata.namespace);
     if (!read) return undefined;
+    if (!read.status?.invitation && planInvitation(read, now, settings.invitationTTLMs, this.resendPolicy(read, now)).kind === 'send') {
+      const firstHold = await this.admitFirst(read, org, now);
+      if (firstHold) return { membership: read, firstHold };
+    }
     const recorded = await this.recordAttempt(read, settings.invitationTTLMs, now);
+    if (recorded.membership.status?.invitation) this.admitted.delete(read.metadata.uid!);
     let m = recorded.membership;
     const plan = recorded.plan;
     if (plan.kind !== 'send') return { membership: m };

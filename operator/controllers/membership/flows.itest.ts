@@ -89,7 +89,9 @@ describe('the seed flow', () => {
     expect(m.status?.invitation).toMatchObject({ attempts: 1, messageId: `<invitation.${m.metadata.uid}.1@miniapps.dev>` });
     const mails = smtp.messages.filter((x) => x.to.includes(devEmail));
     expect(mails).toHaveLength(1);
-    expect(mails[0]!.subject).toContain('Minis Inc');
+    // The subject names the organization by its name (a DNS label), never its display name (issue 16, item 7).
+    expect(mails[0]!.subject).toBe(`Invitation to join ${org}`);
+    expect(mails[0]!.text).toContain('Minis Inc');
     expect(mails[0]!.text).toContain('mini app developer');
     expect(JSON.stringify(m.status)).not.toContain(new URL(await linkFor(devEmail)).searchParams.get('token')!);
     expect(await can(devEmail, 'create', 'miniapps', ns)).toBe(false); // not before accepting
@@ -196,7 +198,7 @@ describe('bad input', () => {
     ['not an image', Buffer.from('just text'), 'IconNotAnImage'],
   ])('an icon that is %s is reported in IconValid', async (_what, bytes, reason) => {
     await admin.delete({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true }, 'brand', ns);
-    if (bytes) await admin.create({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true }, { metadata: { name: 'brand', namespace: ns }, binaryData: { 'icon.png': bytes.toString('base64') } });
+    if (bytes) await admin.create({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true }, { metadata: { name: 'brand', namespace: ns, labels: { 'miniapps.dev/icon': 'true' } }, binaryData: { 'icon.png': bytes.toString('base64') } });
     await admin.patch(Kinds.Organization, org, undefined, { metadata: { annotations: { touch: uniqueName('t') } } });
     await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, org), 'IconValid')?.reason === reason, { describe: `IconValid ${reason}` });
   });

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Membership } from '../../api/index.ts';
 import { loadConfig } from '../../runtime/config.ts';
 import {
+  FIRST_INVITATION_WINDOW_MS,
   MAX_AUTOMATIC_ATTEMPTS,
+  admitFirstInvitation,
+  firstInvitationHeldCondition,
   RESEND_LIMIT_PER_ORG,
   RESEND_MIN_INTERVAL_MS,
   isActiveMember,
@@ -247,5 +250,41 @@ describe('nextCheck', () => {
   it('looks again just after a pending invitation expires, and not at all once accepted', () => {
     expect(nextCheck(membership(sent(1, later(HOUR))), NOW)).toBe(HOUR + 1000);
     expect(nextCheck(membership((m) => (m.status = { acceptedAt: iso(NOW), invitation: { expiresAt: later(HOUR) } })), NOW)).toBeUndefined();
+  });
+});
+
+describe('admitFirstInvitation: the first-email limits that outlive Memberships (issue 16, item 7)', () => {
+  const limits = { perRecipient: 3, perOrganization: 5 };
+  const at = (msAgo: number) => iso(new Date(NOW.getTime() - msAgo));
+  const admitted = (record: Parameters<typeof admitFirstInvitation>[0], recipient = 'r1') => {
+    const d = admitFirstInvitation(record, recipient, NOW, limits);
+    if ('hold' in d) throw new Error(`held: ${JSON.stringify(d.hold)}`);
+    return d.record;
+  };
+
+  it('records the first email before it goes out, and drops what left the day', () => {
+    expect(admitted(undefined)).toEqual([{ recipient: 'r1', sentAt: iso(NOW) }]);
+    expect(admitted([{ recipient: 'r2', sentAt: at(FIRST_INVITATION_WINDOW_MS + 1) }, { recipient: 'r2', sentAt: at(MIN) }])).toEqual([
+      { recipient: 'r2', sentAt: at(MIN) },
+      { recipient: 'r1', sentAt: iso(NOW) },
+    ]);
+  });
+
+  it('holds the fourth first email to one address in a day, until the oldest leaves the day', () => {
+    const record = [at(3 * HOUR), at(2 * HOUR), at(HOUR)].map((sentAt) => ({ recipient: 'r1', sentAt }));
+    const d = admitFirstInvitation(record, 'r1', NOW, limits);
+    expect(d).toEqual({ hold: { until: new Date(NOW.getTime() - 3 * HOUR + FIRST_INVITATION_WINDOW_MS), limit: 'recipient', count: 3, max: 3 } });
+    expect(admitted(record, 'r2')).toHaveLength(4); // another address is not held by it
+    expect(firstInvitationHeldCondition((d as { hold: Parameters<typeof firstInvitationHeldCondition>[0] }).hold)).toMatchObject({ status: 'False', reason: 'InvitationRateLimited', message: expect.stringContaining('per recipient limit allows 3') });
+  });
+
+  it('holds any first email once the organization had its limit in a day, whoever they went to', () => {
+    const record = ['a', 'b', 'c', 'd', 'e'].map((recipient, i) => ({ recipient, sentAt: at((5 - i) * HOUR) }));
+    const d = admitFirstInvitation(record, 'f', NOW, limits);
+    expect(d).toEqual({ hold: { until: new Date(NOW.getTime() - 5 * HOUR + FIRST_INVITATION_WINDOW_MS), limit: 'organization', count: 5, max: 5 } });
+  });
+
+  it('an unreadable time is not counted (and dropped)', () => {
+    expect(admitted([{ recipient: 'r1', sentAt: 'soon' }])).toEqual([{ recipient: 'r1', sentAt: iso(NOW) }]);
   });
 });

@@ -1,5 +1,5 @@
-import { MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/constants.ts';
-import type { Membership, MembershipPhase, MembershipStatus } from '../../api/index.ts';
+import { FIRST_INVITATIONS_RECORDED, MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/constants.ts';
+import type { Membership, MembershipPhase, MembershipStatus, OrganizationStatus } from '../../api/index.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { formatDuration } from '../../runtime/config.ts';
@@ -18,6 +18,13 @@ export const RESEND_LIMIT_PER_ORG = 20;
 /** The rolling window of the per-organization limit. */
 export const RESEND_WINDOW_MS = 3_600_000;
 
+/** First emails of Memberships (invitation or notification) to one address per organization per FIRST_INVITATION_WINDOW_MS (the default of --invitation-recipient-limit). */
+export const FIRST_INVITATIONS_PER_RECIPIENT = 3;
+/** First emails of Memberships per organization per FIRST_INVITATION_WINDOW_MS, whoever they go to (the default of --invitation-organization-limit). */
+export const FIRST_INVITATIONS_PER_ORGANIZATION = 500;
+/** The rolling window of the first-email limits: a day. */
+export const FIRST_INVITATION_WINDOW_MS = 86_400_000;
+
 export const MembershipReasons = {
   InvitationSent: 'InvitationSent',
   NotificationSent: 'NotificationSent',
@@ -33,6 +40,7 @@ export const MembershipReasons = {
   DuplicateEmail: 'DuplicateEmail',
   Active: 'Active',
   ResendRateLimited: 'ResendRateLimited',
+  InvitationRateLimited: 'InvitationRateLimited',
 } as const;
 
 export type Invitation = NonNullable<MembershipStatus['invitation']>;
@@ -161,6 +169,64 @@ export function resendHeldCondition(hold: ResendHold): ConditionInput {
     status: 'False',
     reason: MembershipReasons.ResendRateLimited,
     message: `The resend asked for through ${RESEND_INVITATION_ANNOTATION} is held until ${rfc3339(hold.until)}: ${why}; it goes out then by itself`,
+  };
+}
+
+/** What an Organization records of its Memberships' first emails (status.firstInvitations). */
+export type FirstInvitationRecord = NonNullable<OrganizationStatus['firstInvitations']>;
+
+/** The limits on first emails of Memberships, which outlive the Memberships: they are counted in the Organization's status. */
+export interface FirstInvitationLimits {
+  /** First emails to one address per organization per FIRST_INVITATION_WINDOW_MS. */
+  perRecipient: number;
+  /** First emails per organization per FIRST_INVITATION_WINDOW_MS (at most FIRST_INVITATIONS_RECORDED). */
+  perOrganization: number;
+}
+
+/** A first email that must wait: until when, and which limit holds it. */
+export interface FirstInvitationHold {
+  until: Date;
+  limit: 'recipient' | 'organization';
+  /** First emails counted in the window by that limit, and the limit. */
+  count: number;
+  max: number;
+}
+
+/**
+ * Whether the first email of a Membership to `recipient` (its identifier in the record)
+ * may go out now: at most `perRecipient` to one address and `perOrganization` in all per
+ * rolling day, counting those of Memberships deleted since. Pure: returns the record to
+ * write before sending (this one added, entries older than the window dropped), or the hold.
+ */
+export function admitFirstInvitation(record: FirstInvitationRecord | undefined, recipient: string, now: Date, limits: FirstInvitationLimits): { record: FirstInvitationRecord } | { hold: FirstInvitationHold } {
+  const t = now.getTime();
+  const inWindow = (record ?? [])
+    .map((e) => ({ e, at: Date.parse(e.sentAt) }))
+    .filter(({ at }) => Number.isFinite(at) && at > t - FIRST_INVITATION_WINDOW_MS)
+    .sort((a, b) => a.at - b.at);
+  // With n ≥ max in the window, a place frees up when all but max - 1 of them have left it.
+  const freedAt = (times: number[], max: number) => (times.length >= max ? times[times.length - max]! + FIRST_INVITATION_WINDOW_MS : undefined);
+  const orgMax = Math.max(1, Math.min(limits.perOrganization, FIRST_INVITATIONS_RECORDED));
+  const mine = inWindow.filter(({ e }) => e.recipient === recipient).map(({ at }) => at);
+  const byRecipient = freedAt(mine, limits.perRecipient);
+  const byOrganization = freedAt(inWindow.map(({ at }) => at), orgMax);
+  if (byOrganization !== undefined && (byRecipient === undefined || byOrganization >= byRecipient)) {
+    return { hold: { until: new Date(byOrganization), limit: 'organization', count: inWindow.length, max: orgMax } };
+  }
+  if (byRecipient !== undefined) return { hold: { until: new Date(byRecipient), limit: 'recipient', count: mine.length, max: limits.perRecipient } };
+  return { record: [...inWindow.map(({ e }) => e), { recipient, sentAt: rfc3339(now) }] };
+}
+
+/** InvitationSent while a Membership's first email waits for the first-email limits. */
+export function firstInvitationHeldCondition(hold: FirstInvitationHold): ConditionInput {
+  const why = hold.limit === 'recipient'
+    ? `the per recipient limit allows ${hold.max} first emails to one address per organization per rolling day, and this address has had ${hold.count}, Memberships deleted since included`
+    : `the per organization limit allows ${hold.max} first emails of Memberships per rolling day, and the organization has had ${hold.count}`;
+  return {
+    type: MembershipConditions.InvitationSent,
+    status: 'False',
+    reason: MembershipReasons.InvitationRateLimited,
+    message: `The first email of this Membership is held until ${rfc3339(hold.until)}: ${why}; it goes out then by itself`,
   };
 }
 

@@ -33,7 +33,17 @@ export const membershipModule: OperatorModule = {
     if (!smtp) deps.log.warn('No SMTP server configured (--smtp-host): invitations will not be sent');
     const invitations = smtp ? new SmtpInvitationMailer(smtp, signingKey, cfg.publicUrl) : undefined;
     const parts: ModuleParts = {
-      controllers: [membershipController(deps, { mailer: invitations, invitationResendIntervalMs: cfg.invitationResendIntervalMs, invitationResendLimit: cfg.invitationResendLimit, onEmail: (result, reason) => metrics.invitationEmails.inc({ result, reason }) })],
+      controllers: [
+        membershipController(deps, {
+          mailer: invitations,
+          invitationResendIntervalMs: cfg.invitationResendIntervalMs,
+          invitationResendLimit: cfg.invitationResendLimit,
+          invitationRecipientLimit: cfg.invitationRecipientLimit,
+          invitationOrganizationLimit: cfg.invitationOrganizationLimit,
+          recipientKey: signingKey,
+          onEmail: (result, reason) => metrics.invitationEmails.inc({ result, reason }),
+        }),
+      ],
       admission: [{ kind: 'Membership', validate: membershipValidator(deps.domain, deps.caches.cache(Caches.namespaces)) }],
     };
     if (cfg.publicBindAddress) {

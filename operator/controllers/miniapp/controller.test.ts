@@ -7,7 +7,7 @@ import { Caches } from '../../domain/caches.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import type { AnyCacheDecl } from '../../runtime/cache.ts';
 import type { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
-import { FakeWorld } from '../testing.ts';
+import { FakeWorld, recordedApproval } from '../testing.ts';
 import { Kinds } from '../shared.ts';
 import { MINIAPP_FINALIZER, MiniAppReconciler } from './controller.ts';
 
@@ -30,8 +30,15 @@ const miniApp = (spec: Partial<MiniApp['spec']> = {}, meta: Partial<MiniApp['met
     metadata: { name: 'pay', namespace: 'org-partner', generation: 1, ...meta },
     spec: { appName: 'pay', type: 'Numeric', versions: [{ name: '1.0' }, { name: '2.0' }], publishedVersion: '2.0', ...spec },
   } as MiniApp);
+/** A review; an approval of the mini app as it is, recorded as the MiniAppReview controller records it. */
 const review = (version: string, decision: 'Approved' | 'Rejected', comment?: string) =>
-  put(Kinds.MiniAppReview, Caches.miniAppReviews, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniAppReview', metadata: { name: `r-${version}`, namespace: 'org-bank' }, spec: { miniApp: { organization: 'partner', name: 'pay' }, superApp: 'wallet', version, decision, comment } } as MiniAppReview);
+  put(Kinds.MiniAppReview, Caches.miniAppReviews, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'MiniAppReview',
+    metadata: { name: `r-${version}`, namespace: 'org-bank', generation: 1 },
+    spec: { miniApp: { organization: 'partner', name: 'pay' }, superApp: 'wallet', version, decision, comment },
+    ...(decision === 'Approved' ? { status: recordedApproval(current()) } : {}),
+  } as MiniAppReview);
 
 const current = () => store.peek<MiniApp>(Kinds.MiniApp, 'pay', 'org-partner')!;
 const condition = (type: string) => current().status?.conditions?.find((c) => c.type === type);

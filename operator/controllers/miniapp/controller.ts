@@ -1,6 +1,6 @@
 import { MiniAppConditions, MiniAppReasons, ROTATE_KEK_ANNOTATION } from '../../api/constants.ts';
 import type { MiniApp, MiniAppReview, MiniAppStatus, Organization, SuperApp } from '../../api/index.ts';
-import { notAllowed, refKey, targetRefusal, targetsOf } from '../../domain/apps.ts';
+import { approvalChanged, notAllowed, refKey, targetRefusal, targetsOf } from '../../domain/apps.ts';
 import type { AppRef, Placement } from '../../domain/apps.ts';
 import { Caches, Index, superAppTargetKeys } from '../../domain/caches.ts';
 import { AppDirectory } from '../../domain/directory.ts';
@@ -183,7 +183,8 @@ export function miniAppController(deps: ControllerDeps, opts: MiniAppOptions = {
     watches: [
       // A super app appearing, going or changing its reviewPolicy (not its status: the catalog it publishes).
       { cache: Caches.superApps, map: naming, changed: (a, b) => a.metadata.generation !== b.metadata.generation },
-      { cache: Caches.miniAppReviews, map: ofReview, changed: (a, b) => a.metadata.generation !== b.metadata.generation, coalesceMs: 250 },
+      // A review's decision, or what an approval approved once the operator recorded it.
+      { cache: Caches.miniAppReviews, map: ofReview, changed: approvalChanged, coalesceMs: 250 },
       {
         cache: Caches.organizations,
         map: ofOrganization,

@@ -1,4 +1,7 @@
 import { MiniAppReviewConditions, MiniAppReviewReasons } from '../../api/constants.ts';
+import type { MiniApp, MiniAppReview, MiniAppReviewStatus } from '../../api/index.ts';
+import { contentChanges, describeContent, reviewedContentOf, reviewedDigest } from '../../domain/apps.ts';
+import type { ReviewedContent } from '../../domain/apps.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
 import { AppDirectory } from '../../domain/directory.ts';
 import { keyOf } from '../../runtime/cache.ts';
@@ -24,23 +27,49 @@ export class MiniAppReviewReconciler implements Reconciler {
     const review = this.dir.reviews.get(key);
     if (!review || review.metadata.deletionTimestamp) return;
     const problem = reviewProblem(review, this.dir);
+    const mini = problem ? undefined : this.dir.miniAppOf(review.spec.miniApp);
+    const approvedContent = recordApproval(review, mini, !problem);
     const condition: ConditionInput = problem
       ? { type: MiniAppReviewConditions.TargetResolved, status: 'False', ...problem }
       : {
           type: MiniAppReviewConditions.TargetResolved,
           status: 'True',
           reason: MiniAppReviewReasons.TargetResolved,
-          message: `${review.spec.decision} version ${review.spec.version} of MiniApp ${review.spec.miniApp.organization}/${review.spec.miniApp.name} for SuperApp ${review.spec.superApp}`,
+          message: `${review.spec.decision} version ${review.spec.version} of MiniApp ${review.spec.miniApp.organization}/${review.spec.miniApp.name} for SuperApp ${review.spec.superApp}${approvedContent && mini ? approvalNote(approvedContent, mini) : ''}`,
         };
     // A mini app, version or super app may still come: not Stalled, except a review outside any organization's namespace.
     const conditions = conditionsFromChecks([{ condition, gatesReady: true, stalled: problem?.reason === MiniAppReviewReasons.NotInOrganization }], { reason: MiniAppReviewReasons.Ready, message: 'The review applies' });
     const status = {
+      ...(approvedContent ? { approvedContent } : {}),
       observedGeneration: review.metadata.generation,
       conditions: replaceConditions(review.status?.conditions, conditions, review.metadata.generation, this.deps.clock.now()),
     };
     const written = await this.deps.store.applyStatus(Kinds.MiniAppReview, review, status);
     if (written) warnNewFailures(this.deps.recorder, review, review.status?.conditions, conditions);
   }
+}
+
+/** What the approval approved, and whether the mini app still has it: the reviewer sees when a new review is needed. */
+function approvalNote(approved: ReviewedContent, mini: MiniApp): string {
+  const changed = contentChanges(approved, reviewedContentOf(mini));
+  return changed.length
+    ? `; it approved other content than the mini app has now (${changed.join('; ')}), so it is not listed on this approval: a new review must approve it as it is now`
+    : `, as it is: ${describeContent(approved)} (status.approvedContent)`;
+}
+
+/**
+ * What an Approved review approved: the mini app's catalog content as it is the first time
+ * the review (this generation of its spec) finds its target, recorded in status, which only
+ * the operator writes; kept as it is afterwards, whatever the mini app becomes, so the
+ * approval counts only for that content. A Rejected review records nothing.
+ */
+function recordApproval(review: MiniAppReview, mini: MiniApp | undefined, resolved: boolean): MiniAppReviewStatus['approvedContent'] {
+  if (review.spec.decision !== 'Approved') return undefined;
+  const recorded = review.status?.approvedContent;
+  if (recorded && recorded.observedGeneration === review.metadata.generation) return recorded;
+  if (!resolved || !mini) return undefined;
+  const content = reviewedContentOf(mini);
+  return { observedGeneration: review.metadata.generation ?? 0, digest: reviewedDigest(content), ...content };
 }
 
 export function miniAppReviewController(deps: ControllerDeps, concurrency?: number): ControllerSpec {

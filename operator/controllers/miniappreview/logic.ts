@@ -1,12 +1,14 @@
 import { MiniAppReviewReasons } from '../../api/constants.ts';
 import type { MiniAppReview } from '../../api/index.ts';
-import { refKey } from '../../domain/apps.ts';
+import { refKey, targetRefusal } from '../../domain/apps.ts';
+import { missingCapability } from '../../domain/organizations.ts';
 import type { AppDirectory } from '../../domain/directory.ts';
 
 /**
  * What is wrong with a review, if anything: it must live in an organization's namespace,
- * name a SuperApp of that namespace, and a mini app that exists, has that version and
- * names this super app among its targets. The webhook refuses with the message; the
+ * name a SuperApp of that namespace, and a mini app that names this super app among its
+ * targets and may publish there (one answer when it does not, whether or not it exists),
+ * and has that version. The webhook refuses with the message; the
  * reconciler reports what slipped past (or what changed since) as TargetResolved=False.
  */
 export function reviewProblem(review: MiniAppReview, dir: AppDirectory): { reason: string; message: string } | undefined {
@@ -21,19 +23,24 @@ export function reviewProblem(review: MiniAppReview, dir: AppDirectory): { reaso
     };
   }
   const ref = review.spec.miniApp;
+  const target = { organization: org.metadata.name, name: superApp.metadata.name };
+  // One answer whether the mini app does not exist, does not name this super app, or may
+  // not publish there: a reviewer learns nothing of mini apps that do not ask to be in
+  // their super app, and their versions only once the target is established.
   const mini = dir.miniAppOf(ref);
-  if (!mini) return { reason: MiniAppReviewReasons.MiniAppNotFound, message: `MiniApp ${refKey(ref)} does not exist: fix spec.miniApp (organization and name)` };
+  const miniOrg = mini ? dir.organizationOf(mini) : undefined;
+  if (!mini || !miniOrg || !dir.names(mini, miniOrg, target) || missingCapability(miniOrg, 'MiniApp') || targetRefusal(miniOrg, target)) {
+    return {
+      reason: MiniAppReviewReasons.MiniAppNotFound,
+      message: `No MiniApp ${refKey(ref)} asks to be in super app ${refKey(target)}: it does not exist, does not name super app ${refKey(target)} in spec.superApps, or may not publish into it; fix spec.miniApp (organization and name) or spec.superApp`,
+    };
+  }
   const versions = (mini.spec.versions ?? []).map((v) => v.name);
   if (!versions.includes(review.spec.version)) {
     return {
       reason: MiniAppReviewReasons.VersionNotFound,
       message: `MiniApp ${refKey(ref)} has no version ${review.spec.version} (its spec.versions: ${versions.join(', ') || 'none'}); review one of those`,
     };
-  }
-  const miniOrg = dir.organizationOf(mini)!;
-  const target = { organization: org.metadata.name, name: superApp.metadata.name };
-  if (!dir.names(mini, miniOrg, target)) {
-    return { reason: MiniAppReviewReasons.NotATarget, message: `MiniApp ${refKey(ref)} does not name super app ${refKey(target)} in spec.superApps: a review decides only for a super app the mini app asks to be in` };
   }
   return undefined;
 }

@@ -79,7 +79,7 @@ describe('OrganizationReconciler, one step', () => {
   });
 
   it('an icon that is not an image makes Ready False and Stalled True (retrying cannot fix it)', async () => {
-    store.seed(Resources.ConfigMap, { metadata: { name: 'brand', namespace: 'org-acme' }, data: { 'icon.png': 'not an image' } });
+    store.seed(Resources.ConfigMap, { metadata: { name: 'brand', namespace: 'org-acme', labels: { 'miniapps.dev/icon': 'true' } }, data: { 'icon.png': 'not an image' } });
     sync(org({ icon: { kind: 'ConfigMap', name: 'brand', key: 'icon.png' } }));
     await reconciler.reconcile('acme', { signal });
     expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'IconNotAnImage' });

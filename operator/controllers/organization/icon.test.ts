@@ -57,8 +57,9 @@ describe('checkIcon', () => {
 describe('iconBytes', () => {
   it('reads Secret data and ConfigMap binaryData as base64', () => {
     const b64 = gif.toString('base64');
-    expect(iconBytes({ metadata: { labels: { 'miniapps.dev/icon': 'true' } }, data: { k: b64 } }, 'Secret', 'k')).toEqual(gif);
-    expect(iconBytes({ binaryData: { k: b64 } }, 'ConfigMap', 'k')).toEqual(gif);
+    const optedIn = { labels: { 'miniapps.dev/icon': 'true' } };
+    expect(iconBytes({ metadata: optedIn, data: { k: b64 } }, 'Secret', 'k')).toEqual(gif);
+    expect(iconBytes({ metadata: optedIn, binaryData: { k: b64 } }, 'ConfigMap', 'k')).toEqual(gif);
     expect(iconBytes({ data: {} }, 'Secret', 'k')).toBeUndefined();
     expect(iconBytes(undefined, 'Secret', 'k')).toBeUndefined();
   });
@@ -67,6 +68,13 @@ describe('iconBytes', () => {
     const data = { k: gif.toString('base64') };
     expect(iconBytes({ data }, 'Secret', 'k')).toBeUndefined();
     expect(iconBytes({ metadata: { labels: { 'miniapps.dev/icon': 'yes' } }, data }, 'Secret', 'k')).toBeUndefined();
+  });
+
+  it('reads nothing from a ConfigMap that did not opt in either (the icon check as an oracle for ConfigMaps)', () => {
+    expect(iconBytes({ binaryData: { k: gif.toString('base64') } }, 'ConfigMap', 'k')).toBeUndefined();
+    expect(iconBytes({ data: { k: 'text' } }, 'ConfigMap', 'k')).toBeUndefined();
+    const cmRef = { kind: 'ConfigMap' as const, name: 'payroll', key: 'db-url' };
+    expect(checkIcon(cmRef, iconBytes({ data: { 'db-url': 'postgres://x' } }, 'ConfigMap', 'db-url'))).toEqual(checkIcon(cmRef, iconBytes(undefined, 'ConfigMap', 'db-url')));
   });
 
   it('says the same of a missing Secret and of one that did not opt in, and nothing about its contents', () => {

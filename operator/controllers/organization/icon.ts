@@ -32,11 +32,12 @@ const invalid = (reason: string, message: string): ConditionInput => ({ type: Or
 export function checkIcon(ref: IconReference, bytes: Uint8Array | undefined): ConditionInput {
   const where = `${ref.kind} ${ref.name} key ${ref.key}`;
   if (!bytes) {
-    // One message whether the Secret is missing, lacks the key, or did not opt in: the check
-    // must not tell anyone who cannot read Secrets whether one exists.
-    return ref.kind === 'Secret'
-      ? invalid(IconReasons.IconMissing, `No Secret ${ref.name} labelled ${ICON_OPT_IN_LABEL}=true with the key ${ref.key} is available for the icon; label the Secret (only someone who may update it can) or put the icon in a ConfigMap`)
-      : invalid(IconReasons.IconMissing, `The icon ${where} does not exist; create it or fix spec.icon`);
+    // One message whether the object is missing, lacks the key, or did not opt in: the check
+    // must not tell anyone who cannot read Secrets or ConfigMaps whether one exists.
+    return invalid(
+      IconReasons.IconMissing,
+      `No ${ref.kind} ${ref.name} labelled ${ICON_OPT_IN_LABEL}=true with the key ${ref.key} is available for the icon; create it, or label it (only someone who may update it can), or fix spec.icon`,
+    );
   }
   if (bytes.length > IconLimits.maxBytes) {
     return invalid(IconReasons.IconTooLarge, `The icon ${where} is ${(bytes.length / MiB).toFixed(2)} MiB; it must be at most 1 MiB`);
@@ -58,19 +59,17 @@ export function checkIcon(ref: IconReference, bytes: Uint8Array | undefined): Co
 }
 
 /**
- * The bytes under `key` in a Secret's or ConfigMap's data (base64) or a ConfigMap's
- * binaryData. A Secret counts only if it carries ICON_OPT_IN_LABEL=true.
+ * The bytes under `key` in a Secret's or ConfigMap's data (base64 for a Secret) or a
+ * ConfigMap's binaryData. Either counts only if it carries ICON_OPT_IN_LABEL=true: the
+ * label is the object's consent to be read for an Organization's icon.
  */
 export function iconBytes(
   obj: { metadata?: { labels?: Record<string, string> }; data?: Record<string, string>; binaryData?: Record<string, string> } | undefined,
   kind: IconReference['kind'],
   key: string,
 ): Uint8Array | undefined {
-  if (!obj) return undefined;
-  if (kind === 'Secret') {
-    if (obj.metadata?.labels?.[ICON_OPT_IN_LABEL] !== 'true') return undefined;
-    return obj.data?.[key] !== undefined ? Buffer.from(obj.data[key], 'base64') : undefined;
-  }
+  if (!obj || obj.metadata?.labels?.[ICON_OPT_IN_LABEL] !== 'true') return undefined;
+  if (kind === 'Secret') return obj.data?.[key] !== undefined ? Buffer.from(obj.data[key], 'base64') : undefined;
   if (obj.binaryData?.[key] !== undefined) return Buffer.from(obj.binaryData[key], 'base64');
   return obj.data?.[key] !== undefined ? Buffer.from(obj.data[key], 'utf8') : undefined;
 }

@@ -8,7 +8,7 @@ import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { AnyCacheDecl } from '../../runtime/cache.ts';
 import type { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
-import { FakeWorld } from '../testing.ts';
+import { FakeWorld, recordedApproval } from '../testing.ts';
 import type { ConfigMapObject } from '../shared.ts';
 import { Kinds } from '../shared.ts';
 import { SuperAppReconciler } from './controller.ts';
@@ -29,8 +29,15 @@ const superApp = (spec: Partial<SuperApp['spec']> = {}, generation = 1) =>
   put(Kinds.SuperApp, Caches.superApps, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'SuperApp', metadata: { name: 'wallet', namespace: 'org-bank', uid: 'sa-uid', generation }, spec: { displayName: 'Wallet', ...spec } } as SuperApp);
 const miniApp = (name: string, spec: Partial<MiniApp['spec']> = {}) =>
   put(Kinds.MiniApp, Caches.miniApps, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name, namespace: 'org-partner', generation: 1 }, spec: { appName: name, type: 'Numeric', superApps: [{ organization: 'bank', name: 'wallet' }], versions: [{ name: '1.0' }], publishedVersion: '1.0', ...spec } } as MiniApp);
+/** An approval of the mini app as it is, recorded as the MiniAppReview controller records it. */
 const approve = (mini: string, version = '1.0') =>
-  put(Kinds.MiniAppReview, Caches.miniAppReviews, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniAppReview', metadata: { name: `${mini}-${version}`, namespace: 'org-bank' }, spec: { miniApp: { organization: 'partner', name: mini }, superApp: 'wallet', version, decision: 'Approved' } } as MiniAppReview);
+  put(Kinds.MiniAppReview, Caches.miniAppReviews, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'MiniAppReview',
+    metadata: { name: `${mini}-${version}`, namespace: 'org-bank', generation: 1 },
+    spec: { miniApp: { organization: 'partner', name: mini }, superApp: 'wallet', version, decision: 'Approved' },
+    status: recordedApproval(world.store.peek<MiniApp>(Kinds.MiniApp, mini, 'org-partner')!),
+  } as MiniAppReview);
 
 /** The super app as the store has it, into the cache (as the watch would). */
 const sync = () => caches.cache(Caches.superApps).put(store.peek<SuperApp>(Kinds.SuperApp, 'wallet', 'org-bank')!);

@@ -1,6 +1,6 @@
 import { GROUP, SuperAppConditions, SuperAppReasons } from '../../api/constants.ts';
 import type { MiniApp, MiniAppReview, Organization, SuperApp, SuperAppStatus } from '../../api/index.ts';
-import { CATALOG_KEY, buildCatalog, canonicalJson, catalogConfigMapName, contentHash, notAllowed, refKey, snapshotConfigMapName, targetsOf } from '../../domain/apps.ts';
+import { CATALOG_KEY, approvalChanged, buildCatalog, canonicalJson, catalogConfigMapName, contentHash, notAllowed, refKey, snapshotConfigMapName, targetsOf } from '../../domain/apps.ts';
 import type { AppRef } from '../../domain/apps.ts';
 import { Caches, Index } from '../../domain/caches.ts';
 import { AppDirectory } from '../../domain/directory.ts';
@@ -325,7 +325,8 @@ export function superAppController(deps: ControllerDeps, opts: SuperAppOptions =
     watches: [
       // One mini app change re-renders exactly the catalogs it touches (those it names, before and after).
       { cache: Caches.miniApps, map: targetsOfMini, changed: appChanged, coalesceMs: 250 },
-      { cache: Caches.miniAppReviews, map: (r) => [`${r.metadata.namespace}/${(r as MiniAppReview).spec.superApp}`], changed: (a, b) => a.metadata.generation !== b.metadata.generation, coalesceMs: 250 },
+      // A review's decision, or what an approval approved once the operator recorded it.
+      { cache: Caches.miniAppReviews, map: (r) => [`${r.metadata.namespace}/${(r as MiniAppReview).spec.superApp}`], changed: approvalChanged, coalesceMs: 250 },
       {
         cache: Caches.organizations,
         map: ofOrganization,
