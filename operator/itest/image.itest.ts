@@ -24,12 +24,12 @@
 // push`, both signed with cosign (a key pair made for the run; no transparency log, which
 // is not reachable here) and verified before `helm install oci://...`, which installs the
 // chart with the image by the digest the registry gave; the container then runs that
-// image, pulled from the registry by digest. A tampered signature, or a signature by
-// another key, is refused by the verification.
+// image, pulled from the registry by digest. Verifying with a key that did not sign is
+// refused.
 //
 // Without podman, helm, the registry or cosign the file is skipped with a warning; under
 // CI it fails.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -174,7 +174,10 @@ describe.skipIf(!enabled)('the image', () => {
     const pkgDir = join(work, 'chart');
     mkdirSync(pkgDir);
     run(helmBin!, ['package', CHART, '-d', pkgDir]);
-    const pushed = execFileSync(helmBin!, ['push', join(pkgDir, `miniapps-operator-${VERSION}.tgz`), `oci://${registry.host}/charts`, '--ca-file', registry.caFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // helm push says where it pushed, and the digest, on stderr.
+    const push = spawnSync(helmBin!, ['push', join(pkgDir, `miniapps-operator-${VERSION}.tgz`), `oci://${registry.host}/charts`, '--ca-file', registry.caFile], { encoding: 'utf8' });
+    const pushed = `${push.stdout}${push.stderr}`;
+    expect(push.status, pushed).toBe(0);
     const chartDigest = /Digest: (sha256:[0-9a-f]{64})/.exec(pushed)?.[1];
     expect(chartDigest, pushed).toBeDefined();
     released.chart = `${registry.host}/charts/miniapps-operator@${chartDigest}`;
@@ -328,7 +331,7 @@ describe.skipIf(!enabled)('the image', () => {
         socket.on('error', reject);
       });
       expect(authorized).toBe(true);
-      console.log(`image ${image}: Ready ${(readyAfter / 1000).toFixed(1)} s after podman run`);
+      console.log(`image ${released.image}: Ready ${(readyAfter / 1000).toFixed(1)} s after podman run`);
 
       // The kubelet stops a pod with SIGTERM: the operator drains and exits 0.
       podman('kill', '--signal', 'TERM', container);
