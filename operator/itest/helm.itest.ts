@@ -1,5 +1,7 @@
 // The chart on the real control plane: `helm install`, `helm upgrade`, `helm uninstall`
-// as the README's install section describes them, and least privilege proven: the
+// as the README's install section describes them, from an OCI registry as users get the
+// chart (packaged, `helm push`ed to distribution's registry on loopback over TLS, installed
+// with `oci://`), and least privilege proven: the
 // operator runs out of cluster as the chart's ServiceAccount, through the in-cluster
 // configuration path (KUBERNETES_SERVICE_HOST/PORT and a service account directory with
 // a token from the TokenRequest API, as a pod sees it), and runs a flow of every
@@ -56,13 +58,19 @@ import { tokenWebhookOperatorArgs } from '../testenv/controlplane.ts';
 import { ControlPlane, eventually, freePort, uniqueName } from '../testenv/index.ts';
 import { acceptByForm, acceptLink, invitationFlags } from '../testenv/invitations.ts';
 import { OperatorProcess, httpsJson, operatorRequest } from '../testenv/operator-process.ts';
+import { TestRegistry } from '../testenv/registry.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';
+import { VERSION } from '../runtime/version.ts';
 import { findTool, run } from '../testenv/tools.ts';
 import { applyExamples, kubectlOn } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHART = join(ROOT, 'charts/miniapps-operator');
 const helmBin = findTool('helm');
+/** The chart is installed and upgraded from an OCI registry, as users get it (packaged and pushed in beforeAll). */
+const registryBin = helmBin ? findTool('registry') : undefined;
+let registry: TestRegistry | undefined;
+let chartSource: string[] = [];
 const release = uniqueName('mo');
 /** The release namespace: where examples/ puts the provisioning administrator's ApiKey (the operator's namespace). */
 const ns = 'miniapps-system';
@@ -166,9 +174,20 @@ beforeAll(async () => {
   writeFileSync(policy, JSON.stringify({ apiVersion: 'audit.k8s.io/v1', kind: 'Policy', omitStages: ['RequestReceived'], rules: [{ level: 'Metadata', users: [SA_USER] }, { level: 'None' }] }));
   cp = await ControlPlane.start({ crdDir: join(ROOT, 'crds'), apiServerFlags: [`--audit-policy-file=${policy}`, `--audit-log-path=${AUDIT_LOG}`, '--audit-log-mode=blocking'], tokenWebhook: true });
   admin = KubeClient.fromKubeconfig(cp.kubeconfigPath, { fieldManager: 'test' });
+  if (registryBin) {
+    registry = await TestRegistry.start(registryBin);
+    const pkgDir = join(work, 'package');
+    mkdirSync(pkgDir);
+    run(helmBin, ['package', CHART, '-d', pkgDir]);
+    run(helmBin, ['push', join(pkgDir, `miniapps-operator-${VERSION}.tgz`), `oci://${registry.host}/charts`, '--ca-file', registry.caFile]);
+    chartSource = [`oci://${registry.host}/charts/miniapps-operator`, '--version', VERSION, '--ca-file', registry.caFile];
+  } else {
+    chartSource = [CHART];
+  }
 });
 
 afterAll(async () => {
+  await registry?.stop();
   await smtp?.stop();
   admin?.close();
   await cp?.stop();
@@ -184,7 +203,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
   });
 
   it('helm install creates the CRDs, RBAC, webhook configuration, admission policies, Services and the Deployment', async () => {
-    const out = helm('install', release, CHART, '--namespace', ns, '--create-namespace');
+    const out = helm('install', release, ...chartSource, '--namespace', ns, '--create-namespace');
     expect(out).toContain('STATUS: deployed');
     const manifest = helm('get', 'manifest', release, '--namespace', ns);
     installed.push(...parseAllDocuments(manifest).map((d) => d.toJS() as K8s | null).filter((o): o is K8s => !!o));
@@ -240,7 +259,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     expect(before.caBundle).toBe(before.secret['ca.crt']);
     expect(Buffer.from(before.secret['tls.crt']!, 'base64').toString('utf8')).toBe(served.certPEM);
 
-    helm('upgrade', release, CHART, '--namespace', ns, '--reuse-values', '--set', 'replicaCount=2', '--set', 'logLevel=debug');
+    helm('upgrade', release, ...chartSource, '--namespace', ns, '--reuse-values', '--set', 'replicaCount=2', '--set', 'logLevel=debug');
     const deployment = await getJson<{ spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } }>('deployment', fullname, '-n', ns);
     expect(deployment!.spec.replicas).toBe(2);
     // Two replicas: a PodDisruptionBudget keeps one through a drain.
@@ -250,7 +269,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     expect(await readBoth()).toEqual(before);
 
     // Out of cluster the API server cannot reach the webhook's Service (no pod, no proxy): off, for the flows below.
-    helm('upgrade', release, CHART, '--namespace', ns, '--reuse-values', '--set', 'webhook.enabled=false');
+    helm('upgrade', release, ...chartSource, '--namespace', ns, '--reuse-values', '--set', 'webhook.enabled=false');
     expect(await getJson('validatingwebhookconfiguration', fullname)).toBeUndefined();
     expect(await getJson('secret', `${fullname}-webhook-cert`, '-n', ns)).toBeUndefined();
   });
