@@ -387,6 +387,17 @@ export const AppManifestConditions = {
 export const MANIFEST_RECHECK_SECONDS = 30;
 
 /**
+ * How emails and user names are compared and put into RBAC subjects, everywhere: only the
+ * ASCII letters A-Z are lowercased, exactly as CEL's `lowerAscii()` does in the admission
+ * policies. Unicode lowercasing (`toLowerCase()`) maps some non-ASCII letters onto ASCII
+ * ones (the Kelvin sign U+212A onto `k`), so two different names the API server tells
+ * apart would become one person to the operator.
+ */
+export function lowerAscii(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+/**
  * The name of the UserGroup made from a manifest's group name (`solutions owner` →
  * `solutions-owner`): lowercased, every run of characters other than letters and digits
  * one dash, none at either end.

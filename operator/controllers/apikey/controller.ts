@@ -1,6 +1,7 @@
 import { API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE, ApiKeyConditions } from '../../api/constants.ts';
 import type { ApiKey, ApiKeyStatus, Membership, Organization } from '../../api/index.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
+import { userName } from '../../domain/rbac-types.ts';
 import { isActiveMember } from '../../domain/members.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
@@ -158,7 +159,7 @@ export class ApiKeyReconciler implements Reconciler {
    * the version the decision was made from. Returns whether it wrote.
    */
   private async writeStatus(k: ApiKey, fields: KeyFields, valid: ConditionInput, owner: ConditionInput, failure?: ConditionInput): Promise<boolean> {
-    const owners = this.deps.domain.settings().userPrefix + k.spec.owner.toLowerCase();
+    const owners = userName(this.deps.domain.settings().userPrefix, k.spec.owner);
     const issued = failure ?? issuedCheck(fields, valid, owner, owners);
     const ready = fields.keyId
       ? { reason: ApiKeyReasons.Ready, message: `Key ${fields.prefix} is active${fields.expiresAt ? ` until ${fields.expiresAt}` : ''}` }

@@ -4,7 +4,7 @@
 // released, not deleted), the administrators' RBAC there, and a User for each
 // administrator (made when missing; the User controller gives it every subscribed
 // solution's adminUserGroups).
-import { OrganizationReasons, STACK_LABEL, TenantConditions, TenantReasons } from '../../api/constants.ts';
+import { OrganizationReasons, STACK_LABEL, TenantConditions, TenantReasons, lowerAscii } from '../../api/constants.ts';
 import type { Tenant, User } from '../../api/index.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
@@ -36,7 +36,7 @@ export function administratorUser(tenant: Tenant, namespace: string, email: stri
   return {
     apiVersion: 'miniapps.dev/v1alpha1',
     kind: 'User',
-    metadata: { name: `${slug}-${shortHash(email.toLowerCase()).slice(0, 8)}`, namespace, labels: ownedLabels('Tenant', tenant.metadata.name) },
+    metadata: { name: `${slug}-${shortHash(lowerAscii(email)).slice(0, 8)}`, namespace, labels: ownedLabels('Tenant', tenant.metadata.name) },
     spec: { userCode: local.slice(0, 64), firstName: local.slice(0, 128), email, designation: 'Tenant administrator' },
   };
 }
