@@ -89,6 +89,7 @@ export const PolicyNames = {
   manifestSource: `${GROUP}-manifest-source`,
   operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
   namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
+  statusWriter: `${GROUP}-status-writer`,
 } as const;
 
 /**
@@ -343,8 +344,40 @@ function namespaceAccessPolicy(operatorNamespace: string, access: NamespaceAcces
   });
 }
 
-/** Every policy and binding, for an operator running in `operatorNamespace` (with `access` when it has a ServiceAccount). */
-export function admissionPolicies(operatorNamespace: string, access?: NamespaceAccessIdentity): PolicyObject[] {
+/**
+ * Status is what the operator observed, and other kinds and the API key verifier read it
+ * (an Organization's namespace, a Solution's last good manifest, a catalog's ConfigMap, a
+ * key's id and hash): the API server accepts a write to the status of any miniapps.dev
+ * kind from the operator's own identity only. In cluster that is the chart's
+ * ServiceAccount (`system:serviceaccount:<namespace>:<name>`); out of cluster the user
+ * name the API server gives the operator's credentials, which the operator asks for with
+ * a SelfSubjectReview at start before it installs this policy. There is deliberately no
+ * exception for `system:masters`: a cluster administrator who must write status removes
+ * the binding first, on purpose and in the audit log, and an operator that runs with a
+ * `system:masters` credential passes by its user name like any other.
+ */
+function statusWriterPolicy(operatorUser: string): PolicyObject[] {
+  const user = JSON.stringify(operatorUser);
+  return policy(PolicyNames.statusWriter, {
+    resources: ['*/status'],
+    operations: ['UPDATE'],
+    validations: [
+      {
+        expression: `request.userInfo.username == ${user}`,
+        messageExpression:
+          `'Only the miniapps operator (' + ${user} + ') writes the status of ' + request.kind.kind + ' ' + object.metadata.name + ', and you are ' + request.userInfo.username + ': ' + ` +
+          `'status is what the operator observed, and it takes no authority from anything another party writes; change the spec instead'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/**
+ * Every policy and binding, for an operator running in `operatorNamespace` (with `access`
+ * when it has a ServiceAccount, and the status-writer policy when its user name is known).
+ */
+export function admissionPolicies(operatorNamespace: string, access?: NamespaceAccessIdentity, operatorUser?: string): PolicyObject[] {
   return [
     ...provisioningPolicy(),
     ...invitedByPolicy(),
@@ -354,6 +387,7 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...manifestSourcePolicy(),
     ...operatorNamespacePolicy(operatorNamespace),
     ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),
+    ...(operatorUser ? statusWriterPolicy(operatorUser) : []),
   ];
 }
 
