@@ -54,6 +54,13 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   },
   {
     scope: 'cluster',
+    rule: { apiGroups: [''], resources: ['resourcequotas'], verbs: ['list', 'watch', 'patch'] },
+    why:
+      'The ResourceQuota `miniapps-quota` (PlatformConfig `spec.quotas.namespace`: how many ApiKeys and Secrets) in each organization and tenant namespace it creates: ' +
+      'it watches those it made and writes them with server-side apply (`patch`, which also makes one). Their namespaces follow organizations and tenants: resourceNames cannot limit it.',
+  },
+  {
+    scope: 'cluster',
     rule: { apiGroups: [RBAC_GROUP], resources: RBAC_RESOURCES, verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
     why:
       "The role table: Roles and RoleBindings in organization and tenant namespaces, the provisioning administrators', the tenant administrators' and each " +
@@ -110,7 +117,7 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
     scope: 'ownNamespace',
     rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'create', 'delete'] },
     why:
-      'The invitation signing key `miniapps-operator-invitation-key`, the key-encryption key and the token signing key (made on first start), ' +
+      'The invitation signing key `miniapps-operator-invitation-key`, the API keys\' seal key, the key-encryption key and the token signing key (made on first start), ' +
       'the webhook certificate, the SMTP credentials, and the API keys of provisioning administrators (their ApiKeys live here: `get` and `watch` are also what it gives a key\'s owner by name; ' +
       "`delete` removes a rotated-out key's Secret). Names follow the ApiKeys: no resourceNames.",
   },

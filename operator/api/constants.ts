@@ -87,7 +87,12 @@ export const PlatformConfigDefaults = {
   namespacePrefix: { organization: 'org-', tenant: 'tenant-' },
   userPrefix: '',
   groupPrefix: '',
+  /** spec.quotas: how many ApiKeys one owner may hold in one namespace, and the ResourceQuota of every namespace the operator creates. */
+  quotas: { apiKeysPerOwner: 20, namespace: { apiKeys: 200, secrets: 500 } },
 } as const;
+
+/** The ResourceQuota the operator puts into every organization and tenant namespace it creates. */
+export const NAMESPACE_QUOTA_NAME = 'miniapps-quota';
 
 export const PlatformConfigConditions = {
   Ready: 'Ready',

@@ -170,4 +170,6 @@ export const Caches = {
   ownedRoleBindings: ownedRbac('owned rolebindings', Resources.RoleBinding, ['roleRef', 'subjects']),
   ownedClusterRoles: ownedRbac('owned clusterroles', Resources.ClusterRole, ['rules']),
   ownedClusterRoleBindings: ownedRbac('owned clusterrolebindings', Resources.ClusterRoleBinding, ['roleRef', 'subjects']),
+  /** The ResourceQuotas the operator keeps in the namespaces it created (namespaceQuota), by owner. */
+  ownedResourceQuotas: declareCache<ObjectBody>({ name: 'owned resourcequotas', resource: Resources.ResourceQuota, labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['spec']), indexes: { [Index.owner]: byOwner } }),
 } as const;

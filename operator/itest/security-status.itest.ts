@@ -174,24 +174,6 @@ describe.skipIf(!webhook)('item 1: the operator takes no authority from status',
     await waitForKey(admin, ns, 'dev-rotating', (k) => k.status?.phase === 'Revoked' && !k.status.secretName, 'Revoked');
     expect(await admin.get(Resources.Secret, VICTIM, ns)).toBeDefined();
   });
-
-  it('item 1d: nobody but the operator writes the status of any miniapps.dev kind, not even another system:masters user', async () => {
-    const targets: [ResourceType, string, string | undefined, Record<string, unknown>][] = [
-      [Kinds.Organization, org, undefined, { namespace: 'kube-system' }],
-      [Kinds.Membership, 'dev', ns, { phase: 'Active' }],
-      [Kinds.ApiKey, 'admin-ci', ns, { phase: 'Active' }],
-      [Kinds.PlatformConfig, PLATFORM_CONFIG_NAME, undefined, { observedGeneration: 1 }],
-    ];
-    for (const [rt, name, namespace, status] of targets) {
-      for (const who of [{ user: WRITER }, { user: PROVISIONER }, { user: 'break-glass', groups: ['system:masters'] }]) {
-        const err = await refusal(patchStatus(rt, name, namespace, status, who));
-        expect(err.status, `${rt.kind} ${name} as ${who.user}`).toBe(403);
-      }
-    }
-    const policyErr = await refusal(patchStatus(Kinds.Organization, org, undefined, { namespace: 'kube-system' }, { user: 'break-glass', groups: ['system:masters'] }));
-    expect(policyErr.message).toContain('Only the miniapps operator (admin) writes the status of Organization');
-    expect((await admin.get<Organization>(Kinds.Organization, org))?.status?.namespace).toBe(ns);
-  });
 });
 
 describe.skipIf(!webhook)('item 2: the provisioning ClusterRole lists its resources', () => {
@@ -286,5 +268,26 @@ describe.skipIf(!webhook)('item 9: quotas', () => {
     // A place freed: the key is issued.
     await admin.delete(Kinds.ApiKey, 'r1', ns);
     await waitForKey(admin, ns, 'r3', active, 'Active once r1 is gone');
+  });
+});
+
+// Last: before the fix, the status written here moved the Organization (its namespace), which the other tests need.
+describe.skipIf(!webhook)('item 1: status of every kind', () => {
+  it('item 1d: nobody but the operator writes the status of any miniapps.dev kind, not even another system:masters user', async () => {
+    const targets: [ResourceType, string, string | undefined, Record<string, unknown>][] = [
+      [Kinds.Organization, org, undefined, { namespace: 'kube-system' }],
+      [Kinds.Membership, 'dev', ns, { phase: 'Active' }],
+      [Kinds.ApiKey, 'admin-ci', ns, { phase: 'Active' }],
+      [Kinds.PlatformConfig, PLATFORM_CONFIG_NAME, undefined, { observedGeneration: 1 }],
+    ];
+    for (const [rt, name, namespace, status] of targets) {
+      for (const who of [{ user: WRITER }, { user: PROVISIONER }, { user: 'break-glass', groups: ['system:masters'] }]) {
+        const err = await refusal(patchStatus(rt, name, namespace, status, who));
+        expect(err.status, `${rt.kind} ${name} as ${who.user}`).toBe(403);
+      }
+    }
+    const policyErr = await refusal(patchStatus(Kinds.Organization, org, undefined, { namespace: 'kube-system' }, { user: 'break-glass', groups: ['system:masters'] }));
+    expect(policyErr.message).toContain('Only the miniapps operator (admin) writes the status of Organization');
+    expect((await admin.get<Organization>(Kinds.Organization, org))?.status?.namespace).toBe(ns);
   });
 });
