@@ -30,6 +30,9 @@ export interface ApiKeyOptions {
   seal: KeySeal;
 }
 
+/** The status fields that record a key: what a record the operator did not write may have put there. */
+const KEY_RECORD_FIELDS = ['keyId', 'prefix', 'fingerprint', 'createdAt', 'rotationRevision', 'secretName', 'previousKey', 'seal'] as const;
+
 /** What a reconcile learned of a Secret status names: this ApiKey's own (controller ownerReference with its uid), missing, or someone else's. */
 type SecretState = { state: 'owned'; secret: SecretObject } | { state: 'missing' } | { state: 'foreign' };
 
@@ -128,7 +131,7 @@ export class ApiKeyReconciler implements Reconciler {
       const st = await secretState(name);
       if (st.state === 'owned') await this.deps.store.delete(Resources.Secret, name, k.metadata.namespace, { uid: st.secret.metadata.uid });
     }
-    const written = await this.writeStatus(k, fields, valid, owner);
+    const written = await this.writeStatus(k, fields, valid, owner, undefined, ignored.length ? raw : undefined);
     // A rotation is news (the holder must pick up the new key); the first key is in status and KeyIssued.
     if (issued && written && plan.kind === 'issue' && plan.lost) {
       this.deps.recorder.event(k, 'Warning', ApiKeyReasons.KeySecretMissing, `Secret ${raw.status?.secretName} of key ${raw.status?.prefix} (revision ${raw.status?.rotationRevision ?? 0}) is gone, not this ApiKey's own, or not recorded by the operator: that key is refused from now on, and key ${fields.prefix} (revision ${issued.revision}) is issued into Secret ${issued.secretName}`);
@@ -257,7 +260,7 @@ export class ApiKeyReconciler implements Reconciler {
    * Writes phase, the key fields and the whole condition set, with a compare-and-swap on
    * the version the decision was made from. Returns whether it wrote.
    */
-  private async writeStatus(k: ApiKey, fields: KeyFields, valid: ConditionInput, owner: ConditionInput, failure?: ConditionInput): Promise<boolean> {
+  private async writeStatus(k: ApiKey, fields: KeyFields, valid: ConditionInput, owner: ConditionInput, failure?: ConditionInput, untrusted?: ApiKey): Promise<boolean> {
     const owners = userName(this.deps.domain.settings().userPrefix, k.spec.owner);
     const issued = failure ?? issuedCheck(fields, valid, owner, owners);
     const ready = fields.keyId
@@ -281,7 +284,12 @@ export class ApiKeyReconciler implements Reconciler {
       observedGeneration: k.metadata.generation,
       conditions: replaceConditions(k.status?.conditions, conditions, k.metadata.generation, this.deps.clock.now()),
     };
-    const written = await this.deps.store.applyStatus(Kinds.ApiKey, k, status as Record<string, unknown>, { resourceVersion: k.metadata.resourceVersion });
+    const written = await this.deps.store.applyStatus(Kinds.ApiKey, untrusted ?? k, status as Record<string, unknown>, { resourceVersion: k.metadata.resourceVersion });
+    // Fields of a record the operator did not believe, written by someone else's field manager: server-side apply leaves them, so they are removed.
+    if (untrusted) {
+      const stale = KEY_RECORD_FIELDS.filter((f) => untrusted.status?.[f] !== undefined && status[f] === undefined);
+      await this.deps.store.dropStatusFields(Kinds.ApiKey, untrusted, stale, written?.metadata.resourceVersion ?? untrusted.metadata.resourceVersion);
+    }
     if (!written) return false;
     const before = k.status?.phase;
     if (status.phase !== before && status.phase !== 'Active' && status.phase !== 'Pending') {
