@@ -43,7 +43,9 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
     why:
       'It reconciles every kind and writes their status and finalizers (`*` includes subresources). These are also the miniapps.dev permissions it ' +
       "hands out (the provisioning administrators' ClusterRole, the organization and member Roles, the Organizations' ClusterRoles), and " +
-      'RBAC lets it write and bind roles whose rules it holds: it needs no `escalate`, and no `bind` for them.',
+      'RBAC lets it write and bind roles whose rules it holds: it needs no `escalate`, and no `bind` for them (the virtual subresources `organizations/provisioning`, ' +
+      '`apikeys/owner`, `apikeys/verify` and `users/tokenroles` among them; finalizers for blockOwnerDeletion). `*` also covers `miniapps/reveal`, which it neither uses nor hands out: ' +
+      'the data-protection API authorizes its callers, and a holder of the operator\'s token could read the key-encryption key anyway.',
   },
   {
     scope: 'cluster',
