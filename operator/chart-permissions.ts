@@ -56,10 +56,10 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   },
   {
     scope: 'cluster',
-    rule: { apiGroups: [''], resources: ['resourcequotas'], verbs: ['list', 'watch', 'patch'] },
+    rule: { apiGroups: [''], resources: ['resourcequotas'], verbs: ['list', 'watch', 'create', 'patch'] },
     why:
       'The ResourceQuota `miniapps-quota` (PlatformConfig `spec.quotas.namespace`: how many ApiKeys and Secrets) in each organization and tenant namespace it creates: ' +
-      'it watches those it made and writes them with server-side apply (`patch`, which also makes one). Their namespaces follow organizations and tenants: resourceNames cannot limit it.',
+      'it watches those it made and writes them with server-side apply (`patch`, and `create` when that makes the object; no `update`). Their namespaces follow organizations and tenants: resourceNames cannot limit it.',
   },
   {
     scope: 'cluster',

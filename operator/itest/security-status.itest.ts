@@ -269,6 +269,15 @@ describe.skipIf(!webhook)('item 9: quotas', () => {
     // A place freed: the key is issued.
     await admin.delete(Kinds.ApiKey, 'r1', ns);
     await waitForKey(admin, ns, 'r3', active, 'Active once r1 is gone');
+    // A tenant's namespace carries the same quota.
+    const tenant = uniqueName('status-tenant');
+    await admin.create(Kinds.Tenant, { metadata: { name: tenant }, spec: { displayName: tenant } });
+    try {
+      const quota = await eventually(async () => (await admin.get<Quota>(Resources.ResourceQuota, NAMESPACE_QUOTA_NAME, `tenant-${tenant}`)) ?? false, { describe: 'the quota of the tenant namespace' });
+      expect(quota.spec?.hard).toEqual({ 'count/apikeys.miniapps.dev': String(n0 + 3), 'count/secrets': '100' });
+    } finally {
+      await admin.delete(Kinds.Tenant, tenant);
+    }
   });
 });
 
