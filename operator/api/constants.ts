@@ -343,7 +343,7 @@ export const KUBERNETES_SCOPE = 'kubernetes';
  * The virtual subresource `apikeys/owner`: RBAC `update` on it, in the key's namespace, is
  * what lets someone hold a key for another owner (an admission policy asks the
  * authorizer). Organization administrators (the role table) and provisioning
- * administrators (`miniapps.dev/*`) hold it.
+ * administrators (by name, in their ClusterRole) hold it.
  */
 export const API_KEY_OWNER_SUBRESOURCE = 'owner';
 
