@@ -166,9 +166,26 @@ export class Operator {
    */
   private async installAdmissionPolicies(): Promise<void> {
     const access = this.namespaceAccess();
-    for (const obj of admissionPolicies(this.config.namespace, access && { ...access, bindingName: OPERATOR_BINDING_NAME })) {
+    const user = await this.ownUserName();
+    for (const obj of admissionPolicies(this.config.namespace, access && { ...access, bindingName: OPERATOR_BINDING_NAME }, user)) {
       await this.client.apply(obj.kind === 'ValidatingAdmissionPolicy' ? Resources.ValidatingAdmissionPolicy : Resources.ValidatingAdmissionPolicyBinding, obj);
     }
+  }
+
+  /**
+   * The user name the API server gives this process's credentials (SelfSubjectReview, which
+   * every authenticated user may ask): the one identity the status-writer policy lets
+   * write status. Out of cluster it is whatever the kubeconfig holds (a person, a
+   * ServiceAccount, a system:masters certificate).
+   */
+  private async ownUserName(): Promise<string> {
+    const review = await this.client.request<{ status?: { userInfo?: { username?: string } } }>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
+    const user = review.status?.userInfo?.username;
+    if (!user) throw new Error('The API server did not say who the operator is (SelfSubjectReview without a user name): the status-writer admission policy needs it');
+    this.log.info({ user }, 'Learned own user name for the status-writer policy');
+    return user;
   }
 
   /** The operator keeps its Lease and its Secrets in its own namespace. */

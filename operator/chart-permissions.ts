@@ -43,7 +43,9 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
     why:
       'It reconciles every kind and writes their status and finalizers (`*` includes subresources). These are also the miniapps.dev permissions it ' +
       "hands out (the provisioning administrators' ClusterRole, the organization and member Roles, the Organizations' ClusterRoles), and " +
-      'RBAC lets it write and bind roles whose rules it holds: it needs no `escalate`, and no `bind` for them.',
+      'RBAC lets it write and bind roles whose rules it holds: it needs no `escalate`, and no `bind` for them (the virtual subresources `organizations/provisioning`, ' +
+      '`apikeys/owner`, `apikeys/verify` and `users/tokenroles` among them; finalizers for blockOwnerDeletion). `*` also covers `miniapps/reveal`, which it neither uses nor hands out: ' +
+      'the data-protection API authorizes its callers, and a holder of the operator\'s token could read the key-encryption key anyway.',
   },
   {
     scope: 'cluster',
@@ -51,6 +53,13 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
     why:
       "It creates and deletes organizations' and tenants' namespaces, and adopts opted-in ones and releases them by patching their labels. Their names follow " +
       'organizations and tenants: resourceNames cannot limit it. No `update`: it writes with server-side apply (`patch`).',
+  },
+  {
+    scope: 'cluster',
+    rule: { apiGroups: [''], resources: ['resourcequotas'], verbs: ['list', 'watch', 'create', 'patch'] },
+    why:
+      'The ResourceQuota `miniapps-quota` (PlatformConfig `spec.quotas.namespace`: how many ApiKeys and Secrets) in each organization and tenant namespace it creates: ' +
+      'it watches those it made and writes them with server-side apply (`patch`, and `create` when that makes the object; no `update`). Their namespaces follow organizations and tenants: resourceNames cannot limit it.',
   },
   {
     scope: 'cluster',
@@ -110,7 +119,7 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
     scope: 'ownNamespace',
     rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'create', 'delete'] },
     why:
-      'The invitation signing key `miniapps-operator-invitation-key`, the key-encryption key and the token signing key (made on first start), ' +
+      'The invitation signing key `miniapps-operator-invitation-key`, the API keys\' seal key, the key-encryption key and the token signing key (made on first start), ' +
       'the webhook certificate, the SMTP credentials, and the API keys of provisioning administrators (their ApiKeys live here: `get` and `watch` are also what it gives a key\'s owner by name; ' +
       "`delete` removes a rotated-out key's Secret). Names follow the ApiKeys: no resourceNames.",
   },

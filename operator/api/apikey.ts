@@ -81,6 +81,12 @@ export const ApiKeyStatusSchema = Status(
     expiresAt: Optional(Timestamp('When the key stops working.')),
     rotationRevision: Optional(Int64('The revision of the current key: 0 for the first key, one more at each rotation.', { minimum: 0 })),
     secretName: Optional(ObjectName(`Secret (type ${API_KEY_SECRET_TYPE}), readable only by the owner, whose ${API_KEY_SECRET_KEY} key holds the current key.`)),
+    seal: Optional(
+      Str(
+        "The operator's HMAC (under a key only it holds) over the current key's record (keyId, fingerprint, secretName, rotationRevision) and the ApiKey's namespace, name and uid: verification accepts a key, and the operator grants or deletes a Secret, only from a record it sealed.",
+        { maxLength: 128 },
+      ),
+    ),
     previousKey: Optional(
       Obj(
         {
@@ -88,6 +94,7 @@ export const ApiKeyStatusSchema = Status(
           fingerprint: Str('SHA-256 of the previous key, hex.', { maxLength: 128 }),
           secretName: Optional(ObjectName('Secret that holds the previous key.')),
           validUntil: Timestamp('When the previous key stops working (rotation plus grace period).'),
+          seal: Optional(Str('The operator\'s HMAC over this record and the ApiKey\'s identity: a record it did not write is ignored.', { maxLength: 128 })),
         },
         'The key replaced by the last rotation, while its grace period lasts.',
       ),

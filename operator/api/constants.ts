@@ -87,7 +87,12 @@ export const PlatformConfigDefaults = {
   namespacePrefix: { organization: 'org-', tenant: 'tenant-' },
   userPrefix: '',
   groupPrefix: '',
+  /** spec.quotas: how many ApiKeys one owner may hold in one namespace, and the ResourceQuota of every namespace the operator creates. */
+  quotas: { apiKeysPerOwner: 20, namespace: { apiKeys: 200, secrets: 500 } },
 } as const;
+
+/** The ResourceQuota the operator puts into every organization and tenant namespace it creates. */
+export const NAMESPACE_QUOTA_NAME = 'miniapps-quota';
 
 export const PlatformConfigConditions = {
   Ready: 'Ready',
@@ -343,7 +348,7 @@ export const KUBERNETES_SCOPE = 'kubernetes';
  * The virtual subresource `apikeys/owner`: RBAC `update` on it, in the key's namespace, is
  * what lets someone hold a key for another owner (an admission policy asks the
  * authorizer). Organization administrators (the role table) and provisioning
- * administrators (`miniapps.dev/*`) hold it.
+ * administrators (by name, in their ClusterRole) hold it.
  */
 export const API_KEY_OWNER_SUBRESOURCE = 'owner';
 
@@ -416,6 +421,17 @@ export const AppManifestConditions = {
 
 /** Where a solution's manifest is read from: the key of its ConfigMap is looked at again this often. */
 export const MANIFEST_RECHECK_SECONDS = 30;
+
+/**
+ * How emails and user names are compared and put into RBAC subjects, everywhere: only the
+ * ASCII letters A-Z are lowercased, exactly as CEL's `lowerAscii()` does in the admission
+ * policies. Unicode lowercasing (`toLowerCase()`) maps some non-ASCII letters onto ASCII
+ * ones (the Kelvin sign U+212A onto `k`), so two different names the API server tells
+ * apart would become one person to the operator.
+ */
+export function lowerAscii(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
 
 /**
  * The name of the UserGroup made from a manifest's group name (`solutions owner` →

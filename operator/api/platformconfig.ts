@@ -4,6 +4,7 @@ import type { Static } from '@sinclair/typebox';
 import {
   Duration,
   Email,
+  Int,
   Obj,
   Optional,
   Status,
@@ -14,7 +15,7 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
-import { KIND_NAMES, PLATFORM_CONFIG_NAME, PlatformConfigDefaults } from './constants.ts';
+import { KIND_NAMES, NAMESPACE_QUOTA_NAME, PLATFORM_CONFIG_NAME, PlatformConfigDefaults } from './constants.ts';
 
 export { PLATFORM_CONFIG_NAME, PlatformConfigDefaults, PlatformConfigConditions } from './constants.ts';
 
@@ -88,6 +89,40 @@ export const PlatformConfigSpecSchema = Obj(
         maxLength: 64,
         default: PlatformConfigDefaults.groupPrefix,
       }),
+    ),
+    quotas: Optional(
+      Obj(
+        {
+          apiKeysPerOwner: Optional(
+            Int(
+              `How many ApiKeys one owner may hold in one namespace. A key beyond it is refused at admission, and the operator issues no key for one that slipped past (OwnerActive False, TooManyKeys). Defaults to ${PlatformConfigDefaults.quotas.apiKeysPerOwner}.`,
+              { minimum: 1, maximum: 10000, default: PlatformConfigDefaults.quotas.apiKeysPerOwner },
+            ),
+          ),
+          namespace: Optional(
+            Obj(
+              {
+                apiKeys: Optional(
+                  Int(`count/apikeys.miniapps.dev of the ResourceQuota ${NAMESPACE_QUOTA_NAME}. Defaults to ${PlatformConfigDefaults.quotas.namespace.apiKeys}.`, {
+                    minimum: 1,
+                    maximum: 100000,
+                    default: PlatformConfigDefaults.quotas.namespace.apiKeys,
+                  }),
+                ),
+                secrets: Optional(
+                  Int(`count/secrets of the ResourceQuota ${NAMESPACE_QUOTA_NAME} (API keys, data keys, icons). Defaults to ${PlatformConfigDefaults.quotas.namespace.secrets}.`, {
+                    minimum: 1,
+                    maximum: 100000,
+                    default: PlatformConfigDefaults.quotas.namespace.secrets,
+                  }),
+                ),
+              },
+              `The ResourceQuota ${NAMESPACE_QUOTA_NAME} the operator keeps in every organization and tenant namespace it creates (not in an adopted one: its owners keep their own quotas), enforced by the API server itself.`,
+            ),
+          ),
+        },
+        'Limits on what members can make, so that no one can flood the API server or the operator.',
+      ),
     ),
   },
   'Platform-wide parameters.',

@@ -89,6 +89,7 @@ export const PolicyNames = {
   manifestSource: `${GROUP}-manifest-source`,
   operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
   namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
+  statusWriter: `${GROUP}-status-writer`,
 } as const;
 
 /**
@@ -193,32 +194,51 @@ const CONFIRMED_DELETIONS: readonly ConfirmedDeletion[] = [
 /**
  * An API key authenticates as its owner, so who may hold a key for whom is a rule about
  * authority: the API server accepts an ApiKey whose spec.owner is the requester
- * (PlatformConfig userPrefix + the lowercased email is their username), or a requester
- * RBAC allows `update` on the virtual subresource `apikeys/owner` in the key's namespace:
- * the organization's administrators (the role table) and provisioning administrators
- * (`miniapps.dev/*`). The PlatformConfig `default` is read as the policy's parameter (for
- * userPrefix); without it ApiKeys are refused. Deletions are RBAC's alone: a member who
- * is not an administrator may reach only their own keys, by name.
+ * (PlatformConfig userPrefix + the email in ASCII lowercase is their username); or from a
+ * provisioning administrator (RBAC `update` on `organizations/provisioning`, which only
+ * ClusterRole miniapps:provisioning-administrator grants); or from a requester RBAC allows
+ * `update` on the virtual subresource `apikeys/owner` in the key's namespace (the
+ * organization's administrators, the role table), unless the owner is a provisioning
+ * administrator (PlatformConfig provisioningAdministrators.users): a key that
+ * authenticates as someone who runs the platform is made or widened only by a
+ * provisioning administrator; an organization administrator may still revoke it or
+ * change its description. That the owner of anyone else's key is an active member needs
+ * the operator's caches: the webhook refuses it and the reconciler issues no key for it.
+ * The PlatformConfig `default` is the policy's parameter; without it ApiKeys are refused.
+ * Deletions are RBAC's alone: a member who is not an administrator may reach only their
+ * own keys, by name.
  */
 function apiKeyOwnerPolicy(): PolicyObject[] {
+  const unchanged = (f: string) => `object.spec.?${f} == oldObject.spec.?${f}`;
   return policy(PolicyNames.apiKeyOwner, {
     resources: ['apikeys'],
     operations: ['CREATE', 'UPDATE'],
     params: { apiVersion: API_VERSION, kind: KIND_NAMES.PlatformConfig.kind, name: PLATFORM_CONFIG_NAME },
     variables: [
       { name: 'own', expression: `request.userInfo.username == params.spec.?userPrefix.orValue('') + object.spec.owner.lowerAscii()` },
+      { name: 'provisioner', expression: `authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).check('update').allowed()` },
       {
         name: 'delegated',
         expression: `authorizer.group(${lit(GROUP)}).resource('apikeys').subresource(${lit(API_KEY_OWNER_SUBRESOURCE)}).namespace(object.metadata.namespace).check('update').allowed()`,
       },
+      { name: 'ownerRunsPlatform', expression: `params.spec.?provisioningAdministrators.?users.orValue([]).exists(u, u.lowerAscii() == object.spec.owner.lowerAscii())` },
+      // Revoking, or a new description: what an organization administrator may still do to such a key.
+      { name: 'notWidened', expression: `request.operation == 'UPDATE' && ${['scopes', 'ttl', 'expiresAt', 'rotation'].map(unchanged).join(' && ')}` },
     ],
     validations: [
       {
-        expression: 'variables.own || variables.delegated',
+        expression: 'variables.own || variables.provisioner || variables.delegated',
         messageExpression:
           `'ApiKey ' + object.metadata.name + ' is for ' + object.spec.owner + ', and you are ' + request.userInfo.username + ': ' + ` +
           `'a key for someone else may be created or changed only by an administrator of the organization (for its members) or a provisioning administrator (for anyone); ' + ` +
           `'it needs RBAC update on ${GROUP} apikeys/${API_KEY_OWNER_SUBRESOURCE} in namespace ' + object.metadata.namespace`,
+        reason: 'Forbidden',
+      },
+      {
+        expression: 'variables.own || variables.provisioner || !variables.ownerRunsPlatform || variables.notWidened',
+        messageExpression:
+          `'ApiKey ' + object.metadata.name + ' is for ' + object.spec.owner + ', a provisioning administrator, and you are ' + request.userInfo.username + ': ' + ` +
+          `'a key that authenticates as a provisioning administrator is created or widened (scopes, ttl, expiresAt, rotation) only by a provisioning administrator; you may revoke it'`,
         reason: 'Forbidden',
       },
     ],
@@ -343,8 +363,41 @@ function namespaceAccessPolicy(operatorNamespace: string, access: NamespaceAcces
   });
 }
 
-/** Every policy and binding, for an operator running in `operatorNamespace` (with `access` when it has a ServiceAccount). */
-export function admissionPolicies(operatorNamespace: string, access?: NamespaceAccessIdentity): PolicyObject[] {
+/**
+ * Status is what the operator observed, and other kinds and the API key verifier read it
+ * (an Organization's namespace, a Solution's last good manifest, a catalog's ConfigMap, a
+ * key's id and hash): the API server accepts a write to the status of any miniapps.dev
+ * kind from the operator's own identity only. In cluster that is the chart's
+ * ServiceAccount (`system:serviceaccount:<namespace>:<name>`); out of cluster the user
+ * name the API server gives the operator's credentials, which the operator asks for with
+ * a SelfSubjectReview at start before it installs this policy. There is deliberately no
+ * exception for `system:masters`: a cluster administrator who must write status removes
+ * the binding first, on purpose and in the audit log, and an operator that runs with a
+ * `system:masters` credential passes by its user name like any other.
+ */
+function statusWriterPolicy(operatorUser: string): PolicyObject[] {
+  // A CEL string literal: single-quoted when it can be (the chart's ServiceAccount), else JSON's escapes, which CEL reads the same.
+  const user = /['\\]/.test(operatorUser) ? JSON.stringify(operatorUser) : lit(operatorUser);
+  return policy(PolicyNames.statusWriter, {
+    resources: ['*/status'],
+    operations: ['UPDATE'],
+    validations: [
+      {
+        expression: `request.userInfo.username == ${user}`,
+        messageExpression:
+          `'Only the miniapps operator (' + ${user} + ') writes the status of ' + request.kind.kind + ' ' + object.metadata.name + ', and you are ' + request.userInfo.username + ': ' + ` +
+          `'status is what the operator observed, and it takes no authority from anything another party writes; change the spec instead'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/**
+ * Every policy and binding, for an operator running in `operatorNamespace` (with `access`
+ * when it has a ServiceAccount, and the status-writer policy when its user name is known).
+ */
+export function admissionPolicies(operatorNamespace: string, access?: NamespaceAccessIdentity, operatorUser?: string): PolicyObject[] {
   return [
     ...provisioningPolicy(),
     ...invitedByPolicy(),
@@ -354,6 +407,7 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...manifestSourcePolicy(),
     ...operatorNamespacePolicy(operatorNamespace),
     ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),
+    ...(operatorUser ? statusWriterPolicy(operatorUser) : []),
   ];
 }
 

@@ -11,7 +11,7 @@
 // verifications a second and latency percentiles.
 import { connect } from 'node:net';
 import { PLATFORM_CONFIG_NAME } from '../api/constants.ts';
-import type { ApiKey, Membership, Organization } from '../api/index.ts';
+import type { ApiKey, Membership, Organization, PlatformConfig } from '../api/index.ts';
 import { generateKey } from '../controllers/apikey/key.ts';
 import { ApiKeyReasons, apiKeyChecks, issuedCheck, keyAccess, keyFields, keySecret, ownerCheck, phaseOf, validityCheck } from '../controllers/apikey/logic.ts';
 import type { IssuedKey } from '../controllers/apikey/logic.ts';
@@ -48,9 +48,15 @@ function keyBody(ctx: BenchContext, phase: string, namespace: string, i: number)
   };
 }
 
-/** The ApiKey admission policy reads the PlatformConfig: make sure there is one. */
+/**
+ * The ApiKey admission policy reads the PlatformConfig: make sure there is one, whose quotas
+ * let one member hold the N keys of the bench in one namespace (the defaults allow 20 per
+ * owner and 200 per namespace).
+ */
 async function ensurePlatformConfig(ctx: BenchContext): Promise<void> {
-  if (!(await ctx.client.get(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME))) await ctx.client.create(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: {} });
+  const quotas = { apiKeysPerOwner: Math.min(Math.max(ctx.n, 20), 10_000), namespace: { apiKeys: Math.max(ctx.n + 10, 200), secrets: Math.max(2 * ctx.n + 100, 500) } };
+  const existing = await ctx.client.get<PlatformConfig>(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME);
+  await ctx.client.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { ...(existing?.spec ?? {}), quotas } }, { fieldManager: 'miniapps-bench' });
 }
 
 /** One organization with its owner, an active administrator (acceptance Automatic); returns its namespace. */

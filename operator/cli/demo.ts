@@ -18,7 +18,7 @@ import { parseAllDocuments } from 'yaml';
 import { request as httpsRequest } from 'node:https';
 import { PLATFORM_CONFIG_NAME } from '../api/index.ts';
 import type { Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, Solution, Subscription, SuperApp, Tenant, User, UserGroup } from '../api/index.ts';
-import { TOKEN_ROLES_PATH } from '../api/constants.ts';
+import { TOKEN_ROLES_PATH, lowerAscii } from '../api/constants.ts';
 import { KubePluginApi } from '../plugin/api.ts';
 import { run as plugin } from '../plugin/plugin.ts';
 import { ApiError } from '../runtime/errors.ts';
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
   const rows = [['EMAIL', 'NAMESPACE', 'CREATE SUPERAPPS', 'CREATE MINIAPPS', 'CREATE MEMBERSHIPS', 'DELETE OWN MEMBERSHIP']];
   for (const m of state.members) {
     const ns = m.metadata.namespace!;
-    const user = m.spec.email.toLowerCase();
+    const user = lowerAscii(m.spec.email);
     rows.push([
       m.spec.email,
       ns,

@@ -2,7 +2,7 @@
 // kept, the indexes. Controllers, admission rules and HTTP routes ask the Manager for a
 // declaration of this table (`manager.cache(Caches.organizations)`); a second
 // declaration of the same resource and selector is an error at start.
-import { ADOPTABLE_BY_ANNOTATION } from '../api/constants.ts';
+import { ADOPTABLE_BY_ANNOTATION, lowerAscii } from '../api/constants.ts';
 import type { ApiKey, AppManifest, Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, Solution, Subscription, SuperApp, Tenant, User, UserGroup } from '../api/index.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
@@ -58,7 +58,7 @@ export function userGroupKeys(u: User): string[] {
   return [...new Set([...(u.spec.groups ?? []), ...(u.status?.groups ?? [])])].map((g) => groupKey(ns, g));
 }
 
-export const emailKey = (namespace: string, email: string) => `${namespace}/${email.toLowerCase()}`;
+export const emailKey = (namespace: string, email: string) => `${namespace}/${lowerAscii(email)}`;
 export const targetKey = (organization: string, name: string) => `${organization}/${name}`;
 /** A target that leaves the organization out (it defaults to the mini app's own), keyed by the mini app's namespace. */
 export const localTargetKey = (namespace: string, name: string) => `@${namespace}/${name}`;
@@ -202,4 +202,6 @@ export const Caches = {
   ownedRoleBindings: ownedRbac('owned rolebindings', Resources.RoleBinding, ['roleRef', 'subjects']),
   ownedClusterRoles: ownedRbac('owned clusterroles', Resources.ClusterRole, ['rules']),
   ownedClusterRoleBindings: ownedRbac('owned clusterrolebindings', Resources.ClusterRoleBinding, ['roleRef', 'subjects']),
+  /** The ResourceQuotas the operator keeps in the namespaces it created (namespaceQuota), by owner. */
+  ownedResourceQuotas: declareCache<ObjectBody>({ name: 'owned resourcequotas', resource: Resources.ResourceQuota, labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['spec']), indexes: { [Index.owner]: byOwner } }),
 } as const;

@@ -1,7 +1,7 @@
 // The lookups several kinds need, over the declared caches: the organization of a
 // namespace, its members, the platform settings. Controllers use this layer instead of
 // importing each other; every lookup goes through an index.
-import { PLATFORM_CONFIG_NAME } from '../api/constants.ts';
+import { PLATFORM_CONFIG_NAME, lowerAscii } from '../api/constants.ts';
 import type { Membership, Organization, PlatformConfig } from '../api/index.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
 import { Caches, Index, emailKey } from './caches.ts';
@@ -66,8 +66,8 @@ export class Domain {
    * cluster's authenticator knows a person's groups.
    */
   isProvisioningAdministrator(email: string): boolean {
-    const wanted = email.toLowerCase();
-    return this.settings().provisioningAdministrators.users.some((u) => u.toLowerCase() === wanted);
+    const wanted = lowerAscii(email);
+    return this.settings().provisioningAdministrators.users.some((u) => lowerAscii(u) === wanted);
   }
 
   /** Active administrators of the namespace's organization, other than the Membership `except`. */

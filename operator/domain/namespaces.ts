@@ -3,9 +3,9 @@
 // an existing one adopted only when it opted in with `miniapps.dev/adoptable-by:
 // <Kind>/<name>`, never a reserved one (default, kube-*, the operator's own), never one
 // another Organization or Tenant claims; released, not deleted, when adopted.
-import { ADOPTABLE_BY_ANNOTATION, GROUP, OrganizationConditions, OrganizationReasons, isReservedNamespace } from '../api/constants.ts';
+import { ADOPTABLE_BY_ANNOTATION, GROUP, NAMESPACE_QUOTA_NAME, OrganizationConditions, OrganizationReasons, isReservedNamespace } from '../api/constants.ts';
 import type { ConditionInput } from '../runtime/conditions.ts';
-import type { AnyObject } from '../runtime/kube/client.ts';
+import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { controllerRef } from '../runtime/apply.ts';
 import { ownedLabels } from '../controllers/shared.ts';
 import type { Namespace } from './caches.ts';
@@ -95,6 +95,22 @@ export function namespacePlan(owner: NamespaceOwner, ns: Namespace | undefined, 
     `Namespace "${name}" already exists and the operator did not create it, so it is left untouched; to let this ${word(kind)} adopt it, ` +
       `someone allowed to update the namespace runs: kubectl annotate namespace ${name} ${ADOPTABLE_BY_ANNOTATION}=${adoptionValue(owner, kind)}; or set spec.namespace to a free name`,
   );
+}
+
+/**
+ * The ResourceQuota `miniapps-quota` of a namespace the operator created for an
+ * Organization or Tenant (PlatformConfig spec.quotas.namespace): how many ApiKeys and
+ * Secrets it may hold, enforced by the API server itself, so that no member can flood the
+ * API server or the operator (each ApiKey costs a Secret, a Role and a RoleBinding). Owned
+ * by the Organization or Tenant. An adopted namespace gets none: its owners keep their own.
+ */
+export function namespaceQuota(owner: AnyObject & { metadata: { name: string } }, namespace: string, kind: NamespaceOwnerKind, quota: { apiKeys: number; secrets: number }): ObjectBody {
+  return {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: { name: NAMESPACE_QUOTA_NAME, namespace, labels: ownedLabels(kind, owner.metadata.name), ownerReferences: [controllerRef(owner)] },
+    spec: { hard: { [`count/apikeys.${GROUP}`]: String(quota.apiKeys), 'count/secrets': String(quota.secrets) } },
+  };
 }
 
 /**

@@ -4,6 +4,7 @@
 // passed as they are to `client.apply(Resources.Role, obj)`.
 
 import { createHash } from 'node:crypto';
+import { lowerAscii } from '../api/constants.ts';
 import type { ObjectMetaLike } from '../runtime/kube/client.ts';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
@@ -44,7 +45,7 @@ export type ClusterRoleBinding = { apiVersion: typeof RBAC_API_VERSION; kind: 'C
  * "'oidc:' + claims.email.lowerAscii()"`.
  */
 export function userName(userPrefix: string, email: string): string {
-  return `${userPrefix}${email.toLowerCase()}`;
+  return `${userPrefix}${lowerAscii(email)}`;
 }
 
 export function userSubject(userPrefix: string, email: string): Subject {

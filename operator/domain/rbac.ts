@@ -16,7 +16,7 @@
 // - Watching one object by name (`kubectl get -w NAME`, `kubectl wait`) is allowed
 //   wherever `get` is limited by resourceNames, so those rules grant `watch` too.
 
-import { API_KEY_OWNER_SUBRESOURCE, GROUP } from '../api/constants.ts';
+import { API_KEY_OWNER_SUBRESOURCE, GROUP, lowerAscii } from '../api/constants.ts';
 import type { Membership, Organization, Role } from '../api/index.ts';
 import { controllerRef } from '../runtime/apply.ts';
 import type { ObjectMetaLike } from '../runtime/kube/client.ts';
@@ -114,7 +114,7 @@ export function roleTableClusterRoles(): ClusterRole[] {
 
 /** `miniapps:member:<16 hex digits of SHA-256 of the lowercased email>`: stable, and free of the email. */
 export function memberBindingName(email: string): string {
-  return `miniapps:member:${shortHash(email.toLowerCase())}`;
+  return `miniapps:member:${shortHash(lowerAscii(email))}`;
 }
 
 /**

@@ -13,6 +13,7 @@ export interface PlatformSettings {
   categories: string[];
   platforms: string[];
   provisioningAdministrators: { users: string[]; groups: string[] };
+  quotas: { apiKeysPerOwner: number; namespace: { apiKeys: number; secrets: number } };
 }
 
 export const DEFAULT_SETTINGS: PlatformSettings = settingsOf(undefined);
@@ -33,6 +34,13 @@ export function settingsOf(spec: PlatformConfigSpec | undefined): PlatformSettin
     provisioningAdministrators: {
       users: spec?.provisioningAdministrators?.users ?? [],
       groups: spec?.provisioningAdministrators?.groups ?? [],
+    },
+    quotas: {
+      apiKeysPerOwner: spec?.quotas?.apiKeysPerOwner ?? PlatformConfigDefaults.quotas.apiKeysPerOwner,
+      namespace: {
+        apiKeys: spec?.quotas?.namespace?.apiKeys ?? PlatformConfigDefaults.quotas.namespace.apiKeys,
+        secrets: spec?.quotas?.namespace?.secrets ?? PlatformConfigDefaults.quotas.namespace.secrets,
+      },
     },
   };
 }

@@ -91,12 +91,12 @@ const KEY_FIELD = 'key';
  * the loser (409 AlreadyExists) reads the winner's. Deleting the Secret rotates the key on the
  * next start, and invalidates every link sent before.
  */
-export async function loadOrCreateSigningKey(client: KubeClient, namespace: string, name = 'miniapps-operator-invitation-key'): Promise<Buffer> {
+export async function loadOrCreateSigningKey(client: KubeClient, namespace: string, name = 'miniapps-operator-invitation-key', component = 'invitations'): Promise<Buffer> {
   const existing = await client.get<SecretLike>(Resources.Secret, name, namespace);
   if (existing) return keyOf(existing, namespace, name);
   try {
     const created = await client.create<SecretLike>(Resources.Secret, {
-      metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'app.kubernetes.io/component': 'invitations' } },
+      metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'app.kubernetes.io/component': component } },
       type: 'Opaque',
       immutable: true,
       data: { [KEY_FIELD]: randomBytes(KEY_BYTES).toString('base64') },

@@ -334,6 +334,14 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       await admin.create(Kinds.Organization, { metadata: { name: 'adopter' }, spec: { displayName: 'Adopter', namespace: 'adopted' } });
       custom.push({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'adopter' } });
 
+      // Item 1 of issue 16, with the chart's policy: status is written by the chart's ServiceAccount alone (the whole flow
+      // below writes it as that), not by the cluster's administrator (system:masters) nor anyone else.
+      const statusWrite = await admin
+        .request('PATCH', `/apis/miniapps.dev/v1alpha1/organizations/acme-bank/status`, { body: { status: { namespace: 'kube-system' } }, contentType: 'application/merge-patch+json' })
+        .then(() => 'written', (e: { status?: number; message?: string }) => `${e.status} ${e.message}`);
+      expect(statusWrite).toContain(`403 `);
+      expect(statusWrite).toContain(`Only the miniapps operator (${SA_USER}) writes the status of Organization acme-bank`);
+
       // The invited members accept on the acceptance page, with the link their email holds.
       const invited = ['bob@acme-bank.example', 'dave@fintech-partner.example'];
       await eventually(() => invited.every((to) => smtp!.messages.some((m) => m.to.includes(to))), { timeoutMs: 30_000, describe: `invitations to ${invited.join(', ')}` });

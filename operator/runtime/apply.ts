@@ -40,6 +40,11 @@ export interface ObjectStore {
   create<T extends AnyObject>(rt: ResourceType, obj: ObjectBody): Promise<T>;
   apply<T extends AnyObject>(rt: ResourceType, obj: ObjectBody): Promise<T>;
   applyStatus<T extends AnyObject>(rt: ResourceType, current: T & { status?: unknown }, status: Record<string, unknown>, opts?: { fieldManager?: string; resourceVersion?: string }): Promise<T | undefined>;
+  /**
+   * Removes these top-level status fields whoever wrote them (a JSON merge patch: server-side
+   * apply removes only what its own field manager owns), with a resourceVersion precondition.
+   */
+  dropStatusFields(rt: ResourceType, obj: AnyObject, fields: string[], resourceVersion?: string): Promise<void>;
   addFinalizer<T extends AnyObject>(rt: ResourceType, obj: T, finalizer: string): Promise<T>;
   removeFinalizer(rt: ResourceType, obj: AnyObject, finalizer: string): Promise<void>;
   /** Deletes (with a uid precondition when given); false when it did not exist. */
@@ -101,6 +106,12 @@ export class ObjectWriter implements ObjectStore {
     if (Object.entries(status).every(([k, v]) => isDeepStrictEqual(now[k], v))) return undefined;
     const metadata = { name: current.metadata.name, namespace: current.metadata.namespace, ...(opts.resourceVersion ? { resourceVersion: opts.resourceVersion } : {}) };
     return this.note(await this.client.apply<T>(rt, { apiVersion: apiVersionOf(rt), kind: rt.kind, metadata, status }, { subresource: 'status', fieldManager: opts.fieldManager }));
+  }
+
+  async dropStatusFields(rt: ResourceType, obj: AnyObject, fields: string[], resourceVersion?: string): Promise<void> {
+    if (fields.length === 0) return;
+    const status = Object.fromEntries(fields.map((f) => [f, null]));
+    this.note(await this.client.patch(rt, obj.metadata.name!, obj.metadata.namespace, { metadata: resourceVersion ? { resourceVersion } : {}, status }, 'merge', 'status'));
   }
 
   /** Adds the finalizer if missing. Returns the object as the server has it. */

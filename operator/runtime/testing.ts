@@ -141,6 +141,15 @@ export class FakeStore implements ObjectStore {
     return this.seed(rt, { ...existing, status: { ...now, ...structuredClone(status) } }) as unknown as T;
   }
 
+  async dropStatusFields(rt: ResourceType, obj: AnyObject, fields: string[]): Promise<void> {
+    const existing = this.objects.get(this.id(rt, keyOf(obj))) as (AnyObject & { status?: Record<string, unknown> }) | undefined;
+    if (!existing || fields.length === 0) return;
+    this.writes.push({ verb: 'status', kind: rt.kind, key: keyOf(obj) });
+    const status = { ...(existing.status ?? {}) };
+    for (const f of fields) delete status[f];
+    this.seed(rt, { ...existing, status });
+  }
+
   async addFinalizer<T extends AnyObject>(rt: ResourceType, obj: T, finalizer: string): Promise<T> {
     const existing = this.objects.get(this.id(rt, keyOf(obj)));
     if (!existing) throw new ApiError(404, 'NotFound', 'not found');

@@ -23,7 +23,8 @@ import { ManagedProcess, processAlive } from './process.ts';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Controllers kube-controller-manager runs unless `controllers` is given. */
-export const DEFAULT_CONTROLLERS = ['namespace-controller', 'garbage-collector-controller'];
+// The resource quota controller keeps each ResourceQuota's usage, without which the API server refuses every object a quota counts (the operator puts one into each namespace it creates).
+export const DEFAULT_CONTROLLERS = ['namespace-controller', 'garbage-collector-controller', 'resourcequota-controller'];
 
 export interface ControlPlaneOptions {
   /** Directory holding etcd, kube-apiserver, kube-controller-manager, kubectl. Default: $MINIAPPS_CONTROLPLANE_BIN_DIR, else built (or reused) by hack/controlplane/build.sh. */

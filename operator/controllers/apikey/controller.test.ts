@@ -15,6 +15,9 @@ import { generateKey } from './key.ts';
 import type { GeneratedKey } from './key.ts';
 import { keyTimes } from './logic.ts';
 import { KeyVerifier } from './verify.ts';
+import { KeySeal } from './seal.ts';
+
+const seal = new KeySeal(Buffer.alloc(32, 7));
 
 const NS = 'org-acme';
 let now: Date;
@@ -75,13 +78,77 @@ beforeEach(() => {
     operatorNamespace: 'miniapps-system',
   };
   reconciler = new ApiKeyReconciler(deps, {
+    seal,
     generate: () => {
       const k = generateKey();
       issued.push(k);
       return k;
     },
   });
-  verifier = new KeyVerifier(caches.cache(Caches.apiKeys), deps.domain, clock, 'miniapps-system');
+  verifier = new KeyVerifier(caches.cache(Caches.apiKeys), deps.domain, clock, 'miniapps-system', seal);
+});
+
+describe('item 1: status is not authority (the operator believes only what it sealed, and grants or deletes only Secrets the ApiKey owns)', () => {
+  const forge = (status: Record<string, unknown>) => {
+    store.seed(Kinds.ApiKey, { ...current(), status: { ...current().status, ...status } });
+    sync();
+  };
+  const victim = () => store.seed(Resources.Secret, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'smtp', namespace: NS, uid: 'uid-smtp' }, data: { password: 'c2VjcmV0' } } as never);
+
+  it('item 1a: a key id and fingerprint written into status by someone else do not verify, and a new key replaces the record', async () => {
+    apiKey();
+    await step();
+    const mine = generateKey();
+    forge({ keyId: mine.keyId, fingerprint: mine.fingerprint });
+    expect(verifier.verify(mine.token)).toMatchObject({ ok: false });
+    // Copying another ApiKey's sealed record does not help either: the seal names the ApiKey.
+    const sealed = current().status!;
+    forge({ keyId: sealed.keyId, fingerprint: sealed.fingerprint, seal: seal.current({ metadata: { ...current().metadata, name: 'other' } }, { ...sealed }) });
+    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false });
+    forge({ keyId: mine.keyId, fingerprint: mine.fingerprint, seal: undefined });
+    await step();
+    expect(events.some((e) => e.startsWith('Warning StatusNotTrusted'))).toBe(true);
+    expect(current().status).toMatchObject({ rotationRevision: 1, keyId: issued[1]!.keyId });
+    expect(verifier.verify(mine.token)).toMatchObject({ ok: false });
+    expect(verifier.verify(issued[1]!.token)).toMatchObject({ ok: true });
+  });
+
+  it('item 1b: a Secret that status names and the ApiKey does not own is never granted to the owner', async () => {
+    apiKey();
+    await step();
+    victim();
+    forge({ secretName: 'smtp' });
+    await step();
+    const role = store.peek<{ metadata: object; rules: { resources: string[]; resourceNames?: string[] }[] }>(Resources.Role, 'miniapps:apikey:ci', NS)!;
+    expect(role.rules.flatMap((r) => r.resourceNames ?? [])).not.toContain('smtp');
+    expect(events.some((e) => e.startsWith('Warning StatusNotTrusted'))).toBe(true);
+  });
+
+  it('item 1c: a previous key that status names with a Secret the ApiKey does not own is ignored, and that Secret is not deleted', async () => {
+    apiKey();
+    await step();
+    victim();
+    forge({ previousKey: { keyId: '0123456789abcdef', fingerprint: 'ab'.repeat(32), secretName: 'smtp', validUntil: '2026-01-01T00:00:00Z' } });
+    await step();
+    expect(store.peek(Resources.Secret, 'smtp', NS)).toBeDefined();
+    expect(current().status?.previousKey).toBeUndefined();
+    // Revoked: the Secrets status names go, only this ApiKey's own.
+    forge({ secretName: 'smtp' });
+    store.seed(Kinds.ApiKey, { ...current(), spec: { ...current().spec, revoked: true } });
+    await step();
+    expect(store.peek(Resources.Secret, 'smtp', NS)).toBeDefined();
+  });
+
+  it('a record from before seals existed is believed when the ApiKey\'s own Secret holds that key, and sealed', async () => {
+    apiKey();
+    await step();
+    forge({ seal: undefined });
+    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false });
+    await step();
+    expect(issued).toHaveLength(1);
+    expect(current().status?.seal).toBeDefined();
+    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: true });
+  });
 });
 
 describe('ApiKeyReconciler, one step', () => {

@@ -1,6 +1,7 @@
 import { API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE, ApiKeyConditions } from '../../api/constants.ts';
 import type { ApiKey, ApiKeyStatus, Membership, Organization } from '../../api/index.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
+import { userName } from '../../domain/rbac-types.ts';
 import { isActiveMember } from '../../domain/members.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
@@ -18,12 +19,29 @@ import { generateKey, parseKey } from './key.ts';
 import type { GeneratedKey } from './key.ts';
 import { ApiKeyReasons, apiKeyChecks, issuedCheck, keyAccess, keyFields, keySecret, nextWake, ownerCheck, phaseOf, planKey, secretNameFor, validityCheck } from './logic.ts';
 import type { IssuedKey, KeyFields } from './logic.ts';
+import type { KeySeal } from './seal.ts';
 
 type SecretObject = AnyObject & { type?: string; data?: Record<string, string> };
 
 export interface ApiKeyOptions {
   /** Where keys come from (the platform's CSPRNG; a fixed source in tests only). */
   generate?: () => GeneratedKey;
+  /** Seals what status records of each key, and tells a record of the operator's own from one someone else wrote (seal.ts). */
+  seal: KeySeal;
+}
+
+/** The status fields that record a key: what a record the operator did not write may have put there. */
+const KEY_RECORD_FIELDS = ['keyId', 'prefix', 'fingerprint', 'createdAt', 'rotationRevision', 'secretName', 'previousKey', 'seal'] as const;
+
+/** What a reconcile learned of a Secret status names: this ApiKey's own (controller ownerReference with its uid), missing, or someone else's. */
+type SecretState = { state: 'owned'; secret: SecretObject } | { state: 'missing' } | { state: 'foreign' };
+
+/** Status as the operator may believe it: key records it sealed (or proves from the ApiKey's own Secret); what it ignored, and from which revision to go on. */
+interface Trusted {
+  k: ApiKey;
+  ignored: string[];
+  /** The current key's record was not believed: issue the next revision after this one. */
+  reissueAfter?: number;
 }
 
 /**
@@ -32,9 +50,12 @@ export interface ApiKeyOptions {
  * the key of revision r is generated in memory and written as the immutable Secret
  * `<name>-r<r>` with create (never apply); if that Secret already exists (an earlier
  * attempt died after creating it), its key is reused and the fresh one dropped unseen.
- * Only then is the key recorded in status (its id and SHA-256, never the key), with a
- * compare-and-swap on the resourceVersion the decision was made from, so a stale cache
- * cannot write an older revision over a newer one.
+ * Only then is the key recorded in status (its id and SHA-256, never the key), sealed
+ * with the operator's HMAC (seal.ts), with a compare-and-swap on the resourceVersion the
+ * decision was made from, so a stale cache cannot write an older revision over a newer
+ * one. It takes no authority from status: a record it did not seal is believed only when
+ * the Secret it names is this ApiKey's own and holds that very key, and a Secret is
+ * granted to the owner or deleted only when this ApiKey owns it.
  */
 export class ApiKeyReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
@@ -42,28 +63,50 @@ export class ApiKeyReconciler implements Reconciler {
   private readonly roles: CacheReader<ObjectBody>;
   private readonly bindings: CacheReader<ObjectBody>;
   private readonly generate: () => GeneratedKey;
+  private readonly seal: KeySeal;
 
-  constructor(deps: ControllerDeps, opts: ApiKeyOptions = {}) {
+  constructor(deps: ControllerDeps, opts: ApiKeyOptions) {
     this.deps = deps;
     this.keys = deps.caches.cache(Caches.apiKeys);
     this.roles = deps.caches.cache(Caches.ownedRoles);
     this.bindings = deps.caches.cache(Caches.ownedRoleBindings);
     this.generate = opts.generate ?? (() => generateKey());
+    this.seal = opts.seal;
   }
 
   async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
-    const k = this.keys.get(key);
-    if (!k || k.metadata.deletionTimestamp) return; // the garbage collector removes its Secrets and RBAC
+    const raw = this.keys.get(key);
+    if (!raw || raw.metadata.deletionTimestamp) return; // the garbage collector removes its Secrets and RBAC
     const now = this.deps.clock.now();
+    const secrets = new Map<string, Promise<SecretState>>();
+    const secretState = (name: string) => {
+      let p = secrets.get(name);
+      if (!p) secrets.set(name, (p = this.secretState(raw, name)));
+      return p;
+    };
+    const { k, ignored, reissueAfter } = await this.trusted(raw, secretState);
     const { condition: valid, valid: isValid } = validityCheck(k, now);
-    const owner = ownerCheck(k, this.deps.domain, this.deps.operatorNamespace);
-    let plan = planKey(k, now, isValid && owner.status === 'True');
+    let owner = ownerCheck(k, this.deps.domain, this.deps.operatorNamespace);
+    // The per-owner cap stops new keys; a key already issued keeps working.
+    if (owner.status === 'True' && !k.status?.keyId) owner = this.keyLimit(k) ?? owner;
+    const mayIssue = isValid && owner.status === 'True';
+    let plan = planKey(k, now, mayIssue);
+    if (mayIssue && reissueAfter !== undefined) plan = { kind: 'issue', revision: reissueAfter + 1, rotation: true, lost: true };
     // The current key's Secret deleted (by an administrator who suspected a leak, or by
     // mistake): nobody can read that key any longer, so a new revision replaces it at once
     // and the old key is refused from then on, as cert-manager reissues a certificate whose
     // Secret is gone. Looked at whenever the ApiKey is reconciled (its changes, the resync).
-    const lostSecret = plan.kind === 'keep' && isValid && owner.status === 'True' && k.status?.secretName ? await this.secretMissing(k, k.status.secretName) : false;
-    if (lostSecret) plan = { kind: 'issue', revision: (k.status!.rotationRevision ?? 0) + 1, rotation: true, lost: true };
+    // A Secret of that name that is not this ApiKey's own is never handed out: replaced too.
+    if (plan.kind === 'keep' && mayIssue && k.status?.secretName) {
+      const st = await secretState(k.status.secretName);
+      if (st.state === 'foreign') ignored.push(`Secret ${k.status.secretName}, which is not this ApiKey's own`);
+      if (st.state !== 'owned') plan = { kind: 'issue', revision: (k.status.rotationRevision ?? 0) + 1, rotation: true, lost: true };
+    }
+    if (ignored.length) {
+      const message = `Status named ${ignored.join(' and ')}, which the operator did not record: ignored (nothing is granted, deleted or verified from it)${plan.kind === 'issue' && plan.lost ? '; a new key is issued' : ''}`;
+      this.deps.log.warn({ apiKey: key, ignored }, 'Ignored a status the operator did not write');
+      this.deps.recorder.event(k, 'Warning', ApiKeyReasons.StatusNotTrusted, message);
+    }
     let issued: IssuedKey | undefined;
     let failure: ConditionInput | undefined;
     if (plan.kind === 'issue') {
@@ -77,19 +120,21 @@ export class ApiKeyReconciler implements Reconciler {
       }
     }
     const fields = keyFields(k, now, issued, { lost: plan.kind === 'issue' && plan.lost });
-    if (fields.secretName) await this.grantOwner(k, fields);
+    if (fields.secretName) await this.grantOwner(k, fields, secretState);
     // A Secret that status names now and will not after this reconcile (a previous key whose
     // grace period ended, dropped now or replaced by a rotation, which comes only after that
     // end; the keys of a revoked ApiKey) goes before status stops naming it, so a kill in
-    // between only repeats the delete, and no Secret is left behind.
+    // between only repeats the delete, and no Secret is left behind. Only this ApiKey's own.
     const kept = new Set([fields.secretName, fields.previousKey?.secretName]);
     for (const name of [k.status?.secretName, k.status?.previousKey?.secretName]) {
-      if (name && !kept.has(name)) await this.deps.store.delete(Resources.Secret, name, k.metadata.namespace);
+      if (!name || kept.has(name)) continue;
+      const st = await secretState(name);
+      if (st.state === 'owned') await this.deps.store.delete(Resources.Secret, name, k.metadata.namespace, { uid: st.secret.metadata.uid });
     }
-    const written = await this.writeStatus(k, fields, valid, owner);
+    const written = await this.writeStatus(k, fields, valid, owner, undefined, ignored.length ? raw : undefined);
     // A rotation is news (the holder must pick up the new key); the first key is in status and KeyIssued.
     if (issued && written && plan.kind === 'issue' && plan.lost) {
-      this.deps.recorder.event(k, 'Warning', ApiKeyReasons.KeySecretMissing, `Secret ${k.status?.secretName} of key ${k.status?.prefix} (revision ${k.status?.rotationRevision ?? 0}) is gone: that key is refused from now on, and key ${fields.prefix} (revision ${issued.revision}) is issued into Secret ${issued.secretName}`);
+      this.deps.recorder.event(k, 'Warning', ApiKeyReasons.KeySecretMissing, `Secret ${raw.status?.secretName} of key ${raw.status?.prefix} (revision ${raw.status?.rotationRevision ?? 0}) is gone, not this ApiKey's own, or not recorded by the operator: that key is refused from now on, and key ${fields.prefix} (revision ${issued.revision}) is issued into Secret ${issued.secretName}`);
     } else if (issued && written && plan.kind === 'issue' && plan.rotation) {
       const grace = fields.previousKey ? `; the previous key ${fields.previousKey.keyId} works until ${fields.previousKey.validUntil}` : '';
       this.deps.recorder.event(k, 'Normal', ApiKeyReasons.KeyRotated, `Key ${fields.prefix} (revision ${issued.revision}) issued into Secret ${issued.secretName}${grace}`);
@@ -98,9 +143,65 @@ export class ApiKeyReconciler implements Reconciler {
     return after ? { requeueAfterMs: after } : undefined;
   }
 
-  /** Whether the Secret status names is gone (read fresh: Secrets are not cached). */
-  private async secretMissing(k: ApiKey, name: string): Promise<boolean> {
-    return (await this.deps.store.get(Resources.Secret, name, k.metadata.namespace)) === undefined;
+  /**
+   * Status with only the key records the operator may believe: sealed by it, or (a record
+   * from before seals existed, or a seal key made anew) proven by the Secret it names,
+   * which must be this ApiKey's own and hold that very key. A revoked key's record is kept
+   * as it is, for audits: nothing verifies or grants a revoked key, and its Secrets are
+   * deleted only when this ApiKey owns them.
+   */
+  private async trusted(k: ApiKey, secretState: (name: string) => Promise<SecretState>): Promise<Trusted> {
+    const s = k.status;
+    if (!s || k.spec.revoked) return { k, ignored: [] };
+    const ignored: string[] = [];
+    let status: ApiKeyStatus = s;
+    let reissueAfter: number | undefined;
+    const proven = async (keyId: string, fingerprint: string | undefined, name: string | undefined) => {
+      if (!name) return false;
+      const st = await secretState(name);
+      if (st.state !== 'owned' || st.secret.type !== API_KEY_SECRET_TYPE) return false;
+      const raw = st.secret.data?.[API_KEY_SECRET_KEY];
+      const parsed = raw ? parseKey(Buffer.from(raw, 'base64').toString('utf8')) : undefined;
+      return !!parsed?.ok && parsed.keyId === keyId && parsed.fingerprint === fingerprint;
+    };
+    if (s.keyId && !this.seal.currentHolds(k) && !(await proven(s.keyId, s.fingerprint, s.secretName))) {
+      ignored.push(`key ${s.keyId} in Secret ${s.secretName ?? '(none)'}`);
+      const { keyId: _i, prefix: _p, fingerprint: _f, createdAt: _c, secretName: _n, seal: _s, ...rest } = status;
+      status = rest;
+      reissueAfter = s.rotationRevision ?? 0;
+    }
+    const prev = s.previousKey;
+    if (prev && !this.seal.previousHolds(k) && !(await proven(prev.keyId, prev.fingerprint, prev.secretName))) {
+      ignored.push(`previous key ${prev.keyId} in Secret ${prev.secretName ?? '(none)'}`);
+      const { previousKey: _x, ...rest } = status;
+      status = rest;
+    }
+    return { k: status === s ? k : { ...k, status }, ignored, reissueAfter };
+  }
+
+  /** The Secret `name` of the ApiKey's namespace, as this reconcile found it (read fresh: Secrets are not cached). */
+  private async secretState(k: ApiKey, name: string): Promise<SecretState> {
+    const secret = await this.deps.store.get<SecretObject>(Resources.Secret, name, k.metadata.namespace);
+    if (!secret) return { state: 'missing' };
+    return secret.metadata.ownerReferences?.some((r) => r.controller && r.uid === k.metadata.uid) ? { state: 'owned', secret } : { state: 'foreign' };
+  }
+
+  /**
+   * OwnerActive False (TooManyKeys) for a key not issued yet whose owner already holds
+   * PlatformConfig spec.quotas.apiKeysPerOwner keys in the namespace (the oldest count
+   * first); undefined when it is within the cap.
+   */
+  private keyLimit(k: ApiKey): ConditionInput | undefined {
+    const limit = this.deps.domain.settings().quotas.apiKeysPerOwner;
+    const mine = this.keys.byIndex(Index.email, emailKey(k.metadata.namespace!, k.spec.owner)).filter((o) => !o.metadata.deletionTimestamp);
+    const ahead = keysAhead(k, mine);
+    if (ahead < limit) return undefined;
+    return {
+      type: ApiKeyConditions.OwnerActive,
+      status: 'False',
+      reason: ApiKeyReasons.TooManyKeys,
+      message: `No key is issued: ${k.spec.owner} already holds ${ahead} ApiKeys in namespace ${k.metadata.namespace}, and the limit is ${limit} (PlatformConfig spec.quotas.apiKeysPerOwner); delete one of them, or ask a provisioning administrator to raise the limit`,
+    };
   }
 
   /**
@@ -142,9 +243,11 @@ export class ApiKeyReconciler implements Reconciler {
     };
   }
 
-  /** The owner's Role of this key (its Secrets by name) and its binding. */
-  private async grantOwner(k: ApiKey, fields: KeyFields): Promise<void> {
-    const secrets = [fields.secretName!, ...(fields.previousKey?.secretName ? [fields.previousKey.secretName] : [])];
+  /** The owner's Role of this key (its Secrets by name, only those this ApiKey owns) and its binding. */
+  private async grantOwner(k: ApiKey, fields: KeyFields, secretState: (name: string) => Promise<SecretState>): Promise<void> {
+    const named = [fields.secretName!, ...(fields.previousKey?.secretName ? [fields.previousKey.secretName] : [])];
+    const states = await Promise.all(named.map(secretState));
+    const secrets = named.filter((_, i) => states[i]!.state === 'owned');
     const access = keyAccess(k, secrets, this.deps.domain.settings());
     const { name, namespace } = access.role.metadata;
     const writes: Promise<unknown>[] = [];
@@ -157,8 +260,8 @@ export class ApiKeyReconciler implements Reconciler {
    * Writes phase, the key fields and the whole condition set, with a compare-and-swap on
    * the version the decision was made from. Returns whether it wrote.
    */
-  private async writeStatus(k: ApiKey, fields: KeyFields, valid: ConditionInput, owner: ConditionInput, failure?: ConditionInput): Promise<boolean> {
-    const owners = this.deps.domain.settings().userPrefix + k.spec.owner.toLowerCase();
+  private async writeStatus(k: ApiKey, fields: KeyFields, valid: ConditionInput, owner: ConditionInput, failure?: ConditionInput, untrusted?: ApiKey): Promise<boolean> {
+    const owners = userName(this.deps.domain.settings().userPrefix, k.spec.owner);
     const issued = failure ?? issuedCheck(fields, valid, owner, owners);
     const ready = fields.keyId
       ? { reason: ApiKeyReasons.Ready, message: `Key ${fields.prefix} is active${fields.expiresAt ? ` until ${fields.expiresAt}` : ''}` }
@@ -166,7 +269,9 @@ export class ApiKeyReconciler implements Reconciler {
     const conditions = conditionsFromChecks(apiKeyChecks(valid, owner, issued), ready);
     // Every field this field manager owns, even when unset now: a field left out of the
     // comparison would never be seen to go (server-side apply drops what is not sent).
+    const previousKey = fields.previousKey ? { ...fields.previousKey, seal: this.seal.previous(k, fields.previousKey) } : undefined;
     const status: ApiKeyStatus = {
+      seal: fields.keyId ? this.seal.current(k, fields) : undefined,
       keyId: fields.keyId,
       prefix: fields.prefix,
       fingerprint: fields.fingerprint,
@@ -174,12 +279,17 @@ export class ApiKeyReconciler implements Reconciler {
       expiresAt: fields.expiresAt,
       rotationRevision: fields.rotationRevision,
       secretName: fields.secretName,
-      previousKey: fields.previousKey,
+      previousKey,
       phase: phaseOf(k, valid, owner, fields),
       observedGeneration: k.metadata.generation,
       conditions: replaceConditions(k.status?.conditions, conditions, k.metadata.generation, this.deps.clock.now()),
     };
-    const written = await this.deps.store.applyStatus(Kinds.ApiKey, k, status as Record<string, unknown>, { resourceVersion: k.metadata.resourceVersion });
+    const written = await this.deps.store.applyStatus(Kinds.ApiKey, untrusted ?? k, status as Record<string, unknown>, { resourceVersion: k.metadata.resourceVersion });
+    // Fields of a record the operator did not believe, written by someone else's field manager: server-side apply leaves them, so they are removed.
+    if (untrusted) {
+      const stale = KEY_RECORD_FIELDS.filter((f) => untrusted.status?.[f] !== undefined && status[f] === undefined);
+      await this.deps.store.dropStatusFields(Kinds.ApiKey, untrusted, stale, written?.metadata.resourceVersion ?? untrusted.metadata.resourceVersion);
+    }
     if (!written) return false;
     const before = k.status?.phase;
     if (status.phase !== before && status.phase !== 'Active' && status.phase !== 'Pending') {
@@ -197,7 +307,13 @@ const memberStateChanged = (a: AnyObject, b: AnyObject) => {
   return isActiveMember(x) !== isActiveMember(y) || x.spec.role !== y.spec.role || !!x.metadata.deletionTimestamp !== !!y.metadata.deletionTimestamp;
 };
 
-export function apiKeyController(deps: ControllerDeps, opts: ApiKeyOptions = {}, concurrency?: number): ControllerSpec {
+/** How many of `mine` (the owner's keys in the namespace) come before `k`: by creation, then name. */
+export function keysAhead(k: ApiKey, mine: readonly ApiKey[]): number {
+  const at = (o: ApiKey) => `${o.metadata.creationTimestamp ?? '~'}/${o.metadata.name}`;
+  return mine.filter((o) => o.metadata.uid !== k.metadata.uid && at(o) < at(k)).length;
+}
+
+export function apiKeyController(deps: ControllerDeps, opts: ApiKeyOptions, concurrency?: number): ControllerSpec {
   const keys = deps.caches.cache(Caches.apiKeys);
   const inNamespace = (ns: string | undefined) => (ns ? keys.byIndex(Index.namespace, ns).map(keyOf) : []);
   return {
@@ -212,6 +328,12 @@ export function apiKeyController(deps: ControllerDeps, opts: ApiKeyOptions = {},
         cache: Caches.organizations,
         map: (o) => inNamespace((o as Organization).status?.namespace),
         changed: (a, b) => (a as Organization).status?.namespace !== (b as Organization).status?.namespace || !!b.metadata.deletionTimestamp !== !!a.metadata.deletionTimestamp,
+      },
+      // A key of the same owner going frees a place under the per-owner cap.
+      {
+        cache: Caches.apiKeys,
+        map: (o) => keys.byIndex(Index.email, emailKey(o.metadata.namespace!, (o as ApiKey).spec.owner)).filter((x) => !x.status?.keyId).map(keyOf),
+        changed: (a, b) => !!a.metadata.deletionTimestamp !== !!b.metadata.deletionTimestamp,
       },
       // Provisioning administrators and userPrefix concern every key.
       { cache: Caches.platformConfigs, map: () => keys.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },

@@ -4,6 +4,7 @@
 // status that points at a key nobody has. A watch records every status the API server
 // ever held, so a key recorded and later replaced would be seen even if the end looks fine.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLATFORM_CONFIG_NAME } from '../../api/index.ts';
 import type { ApiKey, Organization } from '../../api/index.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { readKey } from '../../testenv/apikeys.ts';
@@ -18,6 +19,8 @@ const operatorNamespace = uniqueName('op-keycrash');
 const org = uniqueName('keycrash');
 const ns = `org-${org}`;
 const OWNER = `owner@${org}.example`;
+/** Keys are capped per owner (PlatformConfig spec.quotas.apiKeysPerOwner, default 20): the 40 keys have two owners. */
+const OWNER2 = `owner2@${org}.example`;
 const N = 40;
 const running = new Set<OperatorProcess>();
 
@@ -57,10 +60,13 @@ async function recordStatuses(): Promise<void> {
 }
 
 beforeAll(async () => {
+  // ApiKeys need the PlatformConfig (the owner policy's parameter); a file run alone has none yet.
+  if (!(await admin.get(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME))) await admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: {} });
   const op = await startOperator();
   await admin.create(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Key crash' } });
   await eventually(async () => (await admin.get<Organization>(Kinds.Organization, org))?.status?.namespace, { describe: 'the namespace' });
   await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'owner', namespace: ns }, spec: { email: OWNER, role: 'OrganizationAdministrator', acceptance: 'Automatic' } }), { describe: 'the owner' });
+  await admin.create(Kinds.Membership, { metadata: { name: 'owner2', namespace: ns }, spec: { email: OWNER2, role: 'OrganizationAdministrator', acceptance: 'Automatic' } });
   op.kill('SIGKILL');
   await op.exit;
   watching = recordStatuses();
@@ -79,7 +85,7 @@ describe('one key per revision, whatever kills the operator', () => {
     // Half rotate every 2 s (with a 1 s grace), so that every restart has new revisions to issue.
     await Promise.all(
       Array.from({ length: N }, (_, i) =>
-        admin.create(Kinds.ApiKey, { metadata: { name: `k${i}`, namespace: ns }, spec: { owner: OWNER, ttl: '1h', ...(i % 2 ? { rotation: { period: '2s', gracePeriod: '1s' } } : {}) } }),
+        admin.create(Kinds.ApiKey, { metadata: { name: `k${i}`, namespace: ns }, spec: { owner: i < N / 2 ? OWNER : OWNER2, ttl: '1h', ...(i % 2 ? { rotation: { period: '2s', gracePeriod: '1s' } } : {}) } }),
       ),
     );
     let kills = 0;

@@ -32,6 +32,10 @@ export const ApiKeyReasons = {
   NotIssued: 'NotIssued',
   IssueFailed: 'IssueFailed',
   KeySecretMissing: 'KeySecretMissing',
+  /** Status named a key or a Secret the operator did not record (seal.ts): ignored, reported. */
+  StatusNotTrusted: 'StatusNotTrusted',
+  /** The owner holds PlatformConfig spec.quotas.apiKeysPerOwner keys in the namespace already: no key is issued. */
+  TooManyKeys: 'TooManyKeys',
 } as const;
 
 /** What the owner checks need to know of the platform (the Domain implements it). */

@@ -12,6 +12,8 @@ import { apiKeyController } from './controller.ts';
 import { keyTimes } from './logic.ts';
 import { AUTHENTICATE_PATH, CallerAuthenticator, VERIFY_PATH, VerifyServer, tokenReviewHandler, verifyHandler } from './endpoints.ts';
 import { KeyVerifier } from './verify.ts';
+import { KeySeal, SEAL_KEY_SECRET } from './seal.ts';
+import { loadOrCreateSigningKey } from '../../invitations/token.ts';
 
 /** The listener name of the plain HTTP verify endpoint (its port is logged as verifyPort). */
 export const VERIFY_LISTENER = 'verify';
@@ -48,14 +50,16 @@ export const apiKeyModule: OperatorModule = {
         if (t) yield { namespace: k.metadata.namespace!, name: k.metadata.name, ...t };
       }
     };
-    const verifier = new KeyVerifier(deps.caches.cache(Caches.apiKeys), deps.domain, deps.clock, deps.operatorNamespace);
+    // The key that seals what status records of each key (seal.ts): made on first start, in the operator's own namespace.
+    const seal = new KeySeal(await loadOrCreateSigningKey(client, config.namespace, SEAL_KEY_SECRET, 'api-keys'));
+    const verifier = new KeyVerifier(deps.caches.cache(Caches.apiKeys), deps.domain, deps.clock, deps.operatorNamespace, seal);
     const callers = new CallerAuthenticator(new KubeAuthority(client, { cacheTtlMs: 0 }), { clock: deps.clock });
     const verify = verifyHandler({ verifier, callers, limits: { perCaller: { perMinute: config.verifyRateLimit, burst: config.verifyRateBurst } }, log, clock: deps.clock });
     // A constant ClusterRole for API gateways; a failure only means it must be made by hand.
     await client.apply(Resources.ClusterRole, verifierClusterRole()).catch((err: unknown) => log.warn({ err: errorMessage(err), clusterRole: VERIFIER_ROLE }, 'ClusterRole not applied'));
     return {
-      controllers: [apiKeyController(deps)],
-      admission: [{ kind: 'ApiKey', validate: apiKeyValidator(deps.domain, deps.operatorNamespace, deps.clock) }],
+      controllers: [apiKeyController(deps, { seal })],
+      admission: [{ kind: 'ApiKey', validate: apiKeyValidator(deps.domain, deps.operatorNamespace, deps.clock, keys) }],
       routes: [
         { path: AUTHENTICATE_PATH, handler: tokenReviewHandler(verifier, log) },
         { path: VERIFY_PATH, handler: verify },

@@ -2,7 +2,8 @@
 // authentication webhook (TokenReview) and the verify endpoint for API gateways. It reads
 // only the caches (ApiKeys, Memberships, Organizations, the PlatformConfig), never a
 // Secret: status holds each key's SHA-256, compared in constant time after a lookup by the
-// key's non-secret id. Time and the owner are checked at every call, so an expiry, a
+// key's non-secret id, and a record counts only with the operator's seal (seal.ts): a key
+// id and hash that someone else wrote into status never verify. Time and the owner are checked at every call, so an expiry, a
 // revocation, a suspension or a removal holds from the moment the cache sees it.
 import type { ApiKey } from '../../api/index.ts';
 import { Index } from '../../domain/caches.ts';
@@ -11,6 +12,7 @@ import type { CacheReader } from '../../runtime/cache.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import { parseKey, sameFingerprint } from './key.ts';
+import type { KeySeal } from './seal.ts';
 import { expiryOf, ownerStanding, ownerStatus, validityCheck } from './logic.ts';
 import type { OwnerLookup } from './logic.ts';
 
@@ -18,6 +20,7 @@ import type { OwnerLookup } from './logic.ts';
 interface Derived {
   expiryMs?: number;
   expiresAt?: string;
+  /** Only from a record the operator sealed. */
   current?: Buffer;
   previous?: Buffer;
   previousUntilMs?: number;
@@ -58,10 +61,12 @@ export class KeyVerifier {
   private readonly lookup: VerifierLookup;
   private readonly clock: Clock;
   private readonly operatorNamespace: string;
+  private readonly seal: KeySeal;
   private readonly derived = new WeakMap<ApiKey, Derived>();
 
-  constructor(keys: CacheReader<ApiKey>, lookup: VerifierLookup, clock: Clock, operatorNamespace: string) {
+  constructor(keys: CacheReader<ApiKey>, lookup: VerifierLookup, clock: Clock, operatorNamespace: string, seal: KeySeal) {
     this.keys = keys;
+    this.seal = seal;
     this.lookup = lookup;
     this.clock = clock;
     this.operatorNamespace = operatorNamespace;
@@ -75,8 +80,8 @@ export class KeyVerifier {
       d = {
         expiryMs: expiry?.getTime(),
         expiresAt: expiry ? rfc3339(expiry) : undefined,
-        current: s?.fingerprint ? Buffer.from(s.fingerprint, 'hex') : undefined,
-        previous: s?.previousKey?.fingerprint ? Buffer.from(s.previousKey.fingerprint, 'hex') : undefined,
+        current: s?.fingerprint && this.seal.currentHolds(k) ? Buffer.from(s.fingerprint, 'hex') : undefined,
+        previous: s?.previousKey?.fingerprint && this.seal.previousHolds(k) ? Buffer.from(s.previousKey.fingerprint, 'hex') : undefined,
         previousUntilMs: s?.previousKey ? Date.parse(s.previousKey.validUntil) : undefined,
       };
       this.derived.set(k, d);

@@ -1,4 +1,5 @@
 import type { Membership, Organization } from '../../api/index.ts';
+import { lowerAscii } from '../../api/constants.ts';
 import type { Domain } from '../../domain/lookups.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import type { Clock } from '../../runtime/clock.ts';
@@ -70,7 +71,7 @@ export class MembershipAcceptance implements AcceptBackend {
     const { claims } = verified;
     const cached = this.domain.memberships.byIndex(Index.uid, claims.uid)[0];
     const m = cached && (await this.client.get<Membership>(Kinds.Membership, cached.metadata.name, cached.metadata.namespace));
-    if (!m || m.metadata.uid !== claims.uid || m.metadata.deletionTimestamp || m.spec.email.toLowerCase() !== claims.email.toLowerCase()) {
+    if (!m || m.metadata.uid !== claims.uid || m.metadata.deletionTimestamp || lowerAscii(m.spec.email) !== lowerAscii(claims.email)) {
       return { state: 'unknown', message: 'This invitation no longer exists. Ask an administrator of the organization to invite you again.' };
     }
     if (m.status?.acceptedAt) return { state: 'used', message: 'This invitation has already been accepted.' };

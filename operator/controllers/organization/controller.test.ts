@@ -43,13 +43,14 @@ beforeEach(() => {
 });
 
 describe('OrganizationReconciler, one step', () => {
-  it('makes a new organization with at most 4 writes: its create, the finalizer, the namespace and the status', async () => {
+  it('makes a new organization with at most 5 writes: its create, the finalizer, the namespace, its ResourceQuota and the status', async () => {
     for (const cr of roleTableClusterRoles()) caches.cache(Caches.ownedClusterRoles).put(cr); // the shared role table exists already
     sync(org());
     await reconciler.reconcile('acme', { signal });
     expect(store.writes).toEqual([
       { verb: 'finalizer', kind: 'Organization', key: 'acme' },
       { verb: 'create', kind: 'Namespace', key: 'org-acme' },
+      { verb: 'apply', kind: 'ResourceQuota', key: 'org-acme/miniapps-quota' },
       { verb: 'status', kind: 'Organization', key: 'acme' },
     ]);
     expect(store.peek<Namespace>(Resources.Namespace, 'org-acme')?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Organization', controller: true });

@@ -1,4 +1,4 @@
-import { OrganizationConditions } from '../../api/constants.ts';
+import { NAMESPACE_QUOTA_NAME, OrganizationConditions } from '../../api/constants.ts';
 import type { Membership, Organization, OrganizationStatus } from '../../api/index.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
@@ -19,6 +19,7 @@ import { Annotations, CONFIRM_DELETE_VALUE, Kinds } from '../shared.ts';
 import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from './checks.ts';
 import { IconReasons, checkIcon, iconBytes } from './icon.ts';
 import { OrganizationReasons, claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
+import { namespaceQuota } from '../../domain/namespaces.ts';
 
 export const ORGANIZATION_FINALIZER = 'miniapps.dev/organization';
 
@@ -40,6 +41,7 @@ export class OrganizationReconciler implements Reconciler {
   private readonly clusterRoles: CacheReader<ObjectBody>;
   private readonly clusterRoleBindings: CacheReader<ObjectBody>;
   private readonly bindings: CacheReader<ObjectBody>;
+  private readonly quotas: CacheReader<ObjectBody>;
   private readonly superApps: CacheReader<AnyObject>;
   private readonly miniApps: CacheReader<AnyObject>;
   /** What the operator reconciles in a namespace with Secrets, ConfigMaps and RBAC there (namespace-indexed). */
@@ -53,6 +55,7 @@ export class OrganizationReconciler implements Reconciler {
     this.orgs = c.cache(Caches.organizations);
     this.namespaces = c.cache(Caches.namespaces);
     this.bindings = c.cache(Caches.ownedRoleBindings);
+    this.quotas = c.cache(Caches.ownedResourceQuotas);
     this.clusterRoles = c.cache(Caches.ownedClusterRoles);
     this.clusterRoleBindings = c.cache(Caches.ownedClusterRoleBindings);
     this.superApps = c.cache(Caches.superApps);
@@ -130,6 +133,10 @@ export class OrganizationReconciler implements Reconciler {
       if (needsApply(ns, desired, [])) await this.applyOrReport(Resources.Namespace, desired, OrganizationConditions.NamespaceReady, org);
     }
     const adopted = plan.action === 'adopted';
+    if (!adopted) {
+      const quota = namespaceQuota(org, nsName, 'Organization', this.deps.domain.settings().quotas.namespace);
+      if (needsApply(this.quotas.getByName(NAMESPACE_QUOTA_NAME, nsName), quota, ['spec'])) await this.applyOrReport(Resources.ResourceQuota, quota, OrganizationConditions.NamespaceReady, org);
+    }
     return {
       ok: true,
       recordName: true,
@@ -321,7 +328,7 @@ export function organizationController(deps: ControllerDeps, opts: OrganizationO
     name: 'organization',
     for: Caches.organizations,
     // Every namespace is cached (a claimed or foreign one must be seen to be refused); the RBAC objects only if the operator made them.
-    owns: [Caches.namespaces, Caches.ownedRoleBindings, Caches.ownedClusterRoles, Caches.ownedClusterRoleBindings],
+    owns: [Caches.namespaces, Caches.ownedRoleBindings, Caches.ownedClusterRoles, Caches.ownedClusterRoleBindings, Caches.ownedResourceQuotas],
     watches: [
       // Member counts and bindings: a burst of membership changes becomes one reconcile.
       // Only what the counts and bindings read: the spec, the phase, acceptance, deletion (not invitation bookkeeping).

@@ -8,12 +8,21 @@ const settings = { users: ['Zoe@Example.com', 'amy@example.com', 'zoe@example.co
 describe('provisioningAccess', () => {
   const { clusterRole, clusterRoleBinding } = provisioningAccess(settings, config);
 
-  it('grants every verb on every miniapps.dev resource, and reading namespaces', () => {
+  it('grants every verb on every miniapps.dev resource, named (no "*"), reading their status, provisioning and keys for others, and reading namespaces', () => {
     expect(clusterRole.metadata.name).toBe('miniapps:provisioning-administrator');
+    const kinds = ['apikeys', 'appmanifests', 'memberships', 'miniappreviews', 'miniapps', 'organizations', 'platformconfigs', 'solutions', 'subscriptions', 'superapps', 'tenants', 'usergroups', 'users'];
     expect(clusterRole.rules).toEqual([
-      { apiGroups: ['miniapps.dev'], resources: ['*'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] },
+      { apiGroups: ['miniapps.dev'], resources: kinds, verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] },
+      { apiGroups: ['miniapps.dev'], resources: kinds.map((k) => `${k}/status`), verbs: ['get'] },
+      { apiGroups: ['miniapps.dev'], resources: ['organizations/provisioning', 'apikeys/owner'], verbs: ['update'] },
       { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
     ]);
+  });
+
+  it('item 2: grants no status write and none of the virtual subresources made for other roles (reveal, token roles, verify)', () => {
+    const granted = clusterRole.rules.flatMap((r) => r.resources.flatMap((res) => r.verbs.map((v) => `${v} ${res}`)));
+    expect(granted.some((g) => g.includes('*'))).toBe(false);
+    for (const g of ['create miniapps/reveal', 'get users/tokenroles', 'create apikeys/verify', 'update apikeys/status', 'patch organizations/status']) expect(granted).not.toContain(g);
   });
 
   it('binds the users (prefixed, lowercased) and groups (prefixed), sorted and without duplicates', () => {

@@ -1,14 +1,37 @@
 // Who runs the platform, as Kubernetes RBAC: a pure function from the PlatformConfig's
 // provisioningAdministrators to the ClusterRole and ClusterRoleBinding that grant it.
 
-import { GROUP } from '../../api/constants.ts';
+import { API_KEY_OWNER_SUBRESOURCE, GROUP, KIND_NAMES, PROVISIONING_SUBRESOURCE } from '../../api/constants.ts';
 import type { PlatformConfig } from '../../api/index.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { ownedLabels } from '../shared.ts';
 import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, groupSubject, sortedSubjects, userSubject } from '../../domain/rbac-types.ts';
-import type { ClusterRole, ClusterRoleBinding } from '../../domain/rbac-types.ts';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule } from '../../domain/rbac-types.ts';
 
 export const PROVISIONING_ADMINISTRATOR_ROLE = 'miniapps:provisioning-administrator';
+
+/** Every miniapps.dev resource, by name: what the provisioning administrators manage. */
+const RESOURCES = Object.values(KIND_NAMES)
+  .map((k) => k.plural)
+  .sort();
+
+/**
+ * The provisioning administrators' rules, every resource named (no `*`, which would also
+ * grant every status write and every virtual subresource): all verbs on every kind, `get`
+ * of every status (the operator alone writes status), the provisioning decision
+ * (`organizations/provisioning`) and keys for others (`apikeys/owner`). Not
+ * `miniapps/reveal`, `users/tokenroles` nor `apikeys/verify`: revealing data, token roles
+ * and verifying keys come only through roles made for them (a Role granting reveal,
+ * `miniapps:tenant-administrator` in a tenant's namespace, `miniapps:api-key-verifier`).
+ */
+export function provisioningRules(): PolicyRule[] {
+  return [
+    { apiGroups: [GROUP], resources: [...RESOURCES], verbs: [...ALL_VERBS] },
+    { apiGroups: [GROUP], resources: RESOURCES.map((r) => `${r}/status`), verbs: ['get'] },
+    { apiGroups: [GROUP], resources: [`organizations/${PROVISIONING_SUBRESOURCE}`, `apikeys/${API_KEY_OWNER_SUBRESOURCE}`], verbs: ['update'] },
+    { apiGroups: [''], resources: ['namespaces'], verbs: [...READ_VERBS] },
+  ];
+}
 
 /**
  * The ClusterRole `miniapps:provisioning-administrator`, which manages every miniapps.dev
@@ -31,10 +54,7 @@ export function provisioningAccess(
       apiVersion: RBAC_API_VERSION,
       kind: 'ClusterRole',
       metadata: metadata(),
-      rules: [
-        { apiGroups: [GROUP], resources: ['*'], verbs: [...ALL_VERBS] },
-        { apiGroups: [''], resources: ['namespaces'], verbs: [...READ_VERBS] },
-      ],
+      rules: provisioningRules(),
     },
     clusterRoleBinding: {
       apiVersion: RBAC_API_VERSION,

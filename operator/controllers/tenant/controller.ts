@@ -4,11 +4,11 @@
 // released, not deleted), the administrators' RBAC there, and a User for each
 // administrator (made when missing; the User controller gives it every subscribed
 // solution's adminUserGroups).
-import { OrganizationReasons, STACK_LABEL, TenantConditions, TenantReasons } from '../../api/constants.ts';
+import { NAMESPACE_QUOTA_NAME, OrganizationReasons, STACK_LABEL, TenantConditions, TenantReasons, lowerAscii } from '../../api/constants.ts';
 import type { Tenant, User } from '../../api/index.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
-import { claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from '../../domain/namespaces.ts';
+import { claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan, namespaceQuota } from '../../domain/namespaces.ts';
 import { TENANT_ADMINISTRATORS_BINDING, tenantAdministratorBinding, tenantAdministratorClusterRole } from '../../domain/rbac.ts';
 import { shortHash } from '../../domain/rbac-types.ts';
 import { needsApply } from '../../runtime/apply.ts';
@@ -36,7 +36,7 @@ export function administratorUser(tenant: Tenant, namespace: string, email: stri
   return {
     apiVersion: 'miniapps.dev/v1alpha1',
     kind: 'User',
-    metadata: { name: `${slug}-${shortHash(email.toLowerCase()).slice(0, 8)}`, namespace, labels: ownedLabels('Tenant', tenant.metadata.name) },
+    metadata: { name: `${slug}-${shortHash(lowerAscii(email)).slice(0, 8)}`, namespace, labels: ownedLabels('Tenant', tenant.metadata.name) },
     spec: { userCode: local.slice(0, 64), firstName: local.slice(0, 128), email, designation: 'Tenant administrator' },
   };
 }
@@ -48,6 +48,7 @@ export class TenantReconciler implements Reconciler {
   private readonly bindings: CacheReader<ObjectBody>;
   private readonly clusterRoles: CacheReader<ObjectBody>;
   private readonly users: CacheReader<User>;
+  private readonly quotas: CacheReader<ObjectBody>;
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
@@ -57,6 +58,7 @@ export class TenantReconciler implements Reconciler {
     this.bindings = c.cache(Caches.ownedRoleBindings);
     this.clusterRoles = c.cache(Caches.ownedClusterRoles);
     this.users = c.cache(Caches.users);
+    this.quotas = c.cache(Caches.ownedResourceQuotas);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -98,6 +100,10 @@ export class TenantReconciler implements Reconciler {
       } else {
         const desired = desiredNamespace(tenant, nsName, plan.action === 'owned', 'Tenant', stack);
         if (needsApply(ns, desired, [])) await this.deps.store.apply(Resources.Namespace, desired);
+      }
+      if (plan.action !== 'adopted') {
+        const quota = namespaceQuota(tenant, nsName, 'Tenant', this.deps.domain.settings().quotas.namespace);
+        if (needsApply(this.quotas.getByName(NAMESPACE_QUOTA_NAME, nsName), quota, ['spec'])) await this.deps.store.apply(Resources.ResourceQuota, quota);
       }
     } catch (err) {
       if (err instanceof Error && err.message.includes('appeared meanwhile')) throw err;
@@ -187,7 +193,7 @@ export function tenantController(deps: ControllerDeps): ControllerSpec {
   return {
     name: 'tenant',
     for: Caches.tenants,
-    owns: [Caches.namespaces, Caches.ownedRoleBindings],
+    owns: [Caches.namespaces, Caches.ownedRoleBindings, Caches.ownedResourceQuotas],
     watches: [
       // An administrator's User deleted (or made by hand): decide again whether to make one.
       { cache: Caches.users, map: (u) => tenantOfNamespace(u.metadata.namespace), changed: (a, b) => (a as User).spec.email !== (b as User).spec.email, coalesceMs: 500 },

@@ -1,7 +1,7 @@
 // User: the roles and landing page its groups give it (spec.groups, and for a tenant
 // administrator every subscribed solution's adminUserGroups), and GroupsResolved False
 // naming every group that does not exist. Nothing secret is in status.
-import { UserConditions, UserReasons } from '../../api/constants.ts';
+import { UserConditions, UserReasons, lowerAscii } from '../../api/constants.ts';
 import type { Solution, Subscription, Tenant, User, UserGroup } from '../../api/index.ts';
 import { Caches, Index, emailKey, groupKey, targetKey } from '../../domain/caches.ts';
 import { SolutionLookups } from '../../domain/solutions.ts';
@@ -15,7 +15,7 @@ import { Kinds, writeKindStatus } from '../shared.ts';
 import { resolveUser } from './logic.ts';
 
 /** Whether the user is one of the tenant's administrators (emails compared lowercased). */
-export const isTenantAdministrator = (tenant: Tenant | undefined, user: User) => !!tenant?.spec.administrators?.some((e) => e.toLowerCase() === user.spec.email.toLowerCase());
+export const isTenantAdministrator = (tenant: Tenant | undefined, user: User) => !!tenant?.spec.administrators?.some((e) => lowerAscii(e) === lowerAscii(user.spec.email));
 
 export class UserReconciler implements Reconciler {
   private readonly deps: ControllerDeps;

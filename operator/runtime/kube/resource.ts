@@ -26,6 +26,7 @@ export const Resources = {
   Namespace: core('Namespace', 'namespaces', false),
   Secret: core('Secret', 'secrets', true),
   ConfigMap: core('ConfigMap', 'configmaps', true),
+  ResourceQuota: core('ResourceQuota', 'resourcequotas', true),
   Event: { group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', namespaced: true },
   Lease: { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true },
   Role: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true },
