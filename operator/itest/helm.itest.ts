@@ -359,17 +359,17 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       const store = await serviceAccountToken(admin, 'org-fintech-partner', 'store');
       const quickPay = { organization: 'fintech-partner', name: 'quick-pay' };
       const protectedValues = await eventually(async () => {
-        const r = await operatorRequest(operator.webhookPort, caPEM, 'POST', '/dataprotection/v1/protect', store, { miniApp: quickPay, values: ['Jane Doe'] });
+        const r = await operatorRequest(operator.apiPort, caPEM, 'POST', '/dataprotection/v1/protect', store, { miniApp: quickPay, values: ['Jane Doe'] });
         if (r.status !== 200) throw new Error(JSON.stringify(r));
         return r.body;
       }, { describe: 'protect for quick-pay' });
       expect(protectedValues.protection).toBe('EnvelopeEncryption');
-      expect((await operatorRequest(operator.webhookPort, caPEM, 'POST', '/dataprotection/v1/reveal', store, { miniApp: quickPay, values: protectedValues.values })).body).toEqual({ values: ['Jane Doe'] });
+      expect((await operatorRequest(operator.apiPort, caPEM, 'POST', '/dataprotection/v1/reveal', store, { miniApp: quickPay, values: protectedValues.values })).body).toEqual({ values: ['Jane Doe'] });
       // The token-roles API: a tenant's gateway asks for a user's roles in an app, as a signed JWT.
       await admin.create(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: 'tenant-contoso' }, roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: TENANT_ADMINISTRATOR_ROLE }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: 'tenant-contoso' }] });
       const tenantGateway = await serviceAccountToken(admin, 'tenant-contoso', 'gateway');
       const answer = await eventually(async () => {
-        const r = await operatorRequest(operator.webhookPort, caPEM, 'POST', '/tokenroles/v1/roles', tenantGateway, { namespace: 'tenant-contoso', user: 'thandi-mokoena', app: { organization: 'acme-bank', name: 'gated-frontend' }, jwt: true });
+        const r = await operatorRequest(operator.apiPort, caPEM, 'POST', '/tokenroles/v1/roles', tenantGateway, { namespace: 'tenant-contoso', user: 'thandi-mokoena', app: { organization: 'acme-bank', name: 'gated-frontend' }, jwt: true });
         if (r.status !== 200) throw new Error(JSON.stringify(r));
         return r.body;
       }, { describe: "thandi's token roles" });
@@ -380,7 +380,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       // Rotations: a new key-encryption key version (each data key rewrapped) and a new token signing key.
       await admin.patch(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME, undefined, { metadata: { annotations: { [ROTATE_KEK_ANNOTATION]: 'r1', [ROTATE_TOKEN_KEY_ANNOTATION]: 'r1' } } });
       await eventually(async () => (await admin.get<MiniApp>(Kinds.MiniApp, 'quick-pay', 'org-fintech-partner'))?.status?.dataKey?.keyEncryptionKeyId === 'v2', { describe: "quick-pay's data key rewrapped with v2" });
-      await eventually(async () => ((await operatorRequest(operator.webhookPort, caPEM, 'GET', '/tokenroles/v1/jwks.json')).body.keys as unknown[]).length === 2, { describe: 'a second token signing key published' });
+      await eventually(async () => ((await operatorRequest(operator.apiPort, caPEM, 'GET', '/tokenroles/v1/jwks.json')).body.keys as unknown[]).length === 2, { describe: 'a second token signing key published' });
       // Access taken away: a member suspended (their Role and RoleBinding go), a tenant left without administrators (their RoleBinding goes).
       const bob = (await admin.get<Membership>(Kinds.Membership, 'bob', 'org-acme-bank'))!;
       const ownedByBob = async () =>
