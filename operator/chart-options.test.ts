@@ -146,7 +146,7 @@ const EXAMPLES: Record<string, Example> = {
   'webhook.enabled': { set: false, shows: '--webhook-bind-address=0' },
   'webhook.failurePolicy': { set: 'Fail', shows: 'failurePolicy: Fail\n    matchPolicy: Equivalent' },
   'webhook.timeoutSeconds': { set: 10, shows: 'timeoutSeconds: 10' },
-  'webhook.port': { set: 8443, shows: 'port: 8443' },
+  'webhook.port': { set: 8444, shows: 'port: 8444' },
   'webhook.clientCA': { set: CA_BUNDLE, shows: '--webhook-client-ca-file=/etc/miniapps/webhook-client-ca/ca.crt' },
   'webhook.certSecretName': { set: 'my-webhook-tls', shows: '--webhook-cert-secret=$(POD_NAMESPACE)/my-webhook-tls' },
   'webhook.caBundle': { set: CA_BUNDLE, shows: `caBundle: ${b64(CA_BUNDLE)}`, profile: 'own CA' },

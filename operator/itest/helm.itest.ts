@@ -202,7 +202,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     expect(vwc!.webhooks[0]!.clientConfig.caBundle).toBeUndefined();
     expect(vwc!.webhooks[0]!.clientConfig.service).toMatchObject({ name: fullname, namespace: ns, port: 443 });
     const svc = await getJson<{ spec: { ports: { name: string; port: number }[] } }>('service', fullname, '-n', ns);
-    expect(svc!.spec.ports.map((p) => [p.name, p.port])).toEqual([['webhook', 443], ['metrics', 8080], ['acceptance', 8081]]);
+    expect(svc!.spec.ports.map((p) => [p.name, p.port])).toEqual([['webhook', 443], ['api', 8443], ['metrics', 8080], ['acceptance', 8081]]);
   });
 
   it('helm upgrade changes what it says and keeps the webhook certificate the operator generated; webhook.enabled=false removes the webhook configuration', async () => {
@@ -280,7 +280,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     const podEnv: Record<string, string> = { POD_NAMESPACE: ns, POD_NAME: `${fullname}-test` };
     for (const e of container.env) if (e.value !== undefined && e.name !== 'NODE_OPTIONS') podEnv[e.name] = e.value;
     const expand = (s: string) => s.replace(/\$\((\w+)\)/g, (_, v: string) => podEnv[v] ?? '');
-    const local = /^--(http|webhook|public)-bind-address=|^--(lease-duration|renew-deadline|retry-period)=|^--public-url=/;
+    const local = /^--(http|webhook|api|public)-bind-address=|^--(lease-duration|renew-deadline|retry-period)=|^--public-url=/;
     smtp = await TestSmtpServer.start();
     const args = [...container.args.filter((a) => !local.test(a)).map(expand), ...tokenWebhookOperatorArgs(cp.tokenWebhook!), ...invitationFlags(smtp.port, await freePort())];
     expect(args).toContain(`--namespace=${ns}`);
