@@ -52,8 +52,8 @@ RUN chown -R root:root .compile-cache && chmod -R a-w,a+rX .compile-cache
 # runAsNonRoot. The files above belong to root and are read-only to it.
 USER 1000:1000
 
-# 8080: /metrics, /healthz, /readyz   9443: validating webhook (TLS)
-# 8081: invitation acceptance page
-EXPOSE 8080 9443 8081
+# 8080: /healthz, /readyz (/metrics with --metrics-secure=false)   9443: the API server's webhooks (TLS)
+# 8443: the APIs and /metrics (TLS)   8081: invitation acceptance page
+EXPOSE 8080 9443 8443 8081
 
 ENTRYPOINT ["node", "operator/cli/main.ts"]

@@ -150,10 +150,26 @@ export class OperatorProcess {
     return [...this.logs.slice(-15).map((l) => JSON.stringify(l)), ...this.stderr.slice(-10)].join('\n');
   }
 
+  /** Set by readMetricsAs: /metrics read over TLS on the API port, as that caller (an operator started with --metrics-secure=true). */
+  private metricsReader?: { token: string; caPEM: string };
+
+  /** From now on, metrics() reads /metrics as Prometheus would with --metrics-secure: over TLS, with a token allowed `get` on /metrics. */
+  readMetricsAs(reader: { token: string; caPEM: string }): void {
+    this.metricsReader = reader;
+  }
+
   /** Prometheus text from /metrics. */
   async metrics(): Promise<string> {
-    const res = await fetch(`http://127.0.0.1:${this.healthPort}/metrics`);
-    return res.text();
+    const r = this.metricsReader;
+    if (!r) return (await fetch(`http://127.0.0.1:${this.healthPort}/metrics`)).text();
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: this.apiPort, servername: 'localhost', ca: r.caPEM, path: '/metrics', headers: { authorization: `Bearer ${r.token}` } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`/metrics answered ${res.statusCode}: ${text}`))));
+      });
+      req.on('error', reject);
+      req.end();
+    });
   }
 
   /** The sum of a counter or gauge over the series whose labels include `labels`. */
