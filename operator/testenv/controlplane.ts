@@ -48,7 +48,10 @@ export interface ControlPlaneOptions {
    * works once an operator listens there: the port is reserved and the serving
    * certificate made now (the API server starts before any operator); start the operator
    * with tokenWebhookOperatorArgs(cp.tokenWebhook). `cacheTTL`: how long the API server
-   * reuses an answer (default 2s, so a revocation shows within seconds).
+   * reuses an answer (default 2s, so a revocation shows within seconds). Whether or not it
+   * is set, kube-apiserver presents a client certificate of a CA of its own to every
+   * webhook (the token webhook's kubeconfig, and --admission-control-config-file for
+   * admission webhooks); tokenWebhookOperatorArgs gives the operator that CA.
    */
   tokenWebhook?: boolean | { cacheTTL?: string };
 }
