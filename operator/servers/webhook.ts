@@ -41,8 +41,8 @@ export const TLS_TIMEOUTS = {
   headersTimeout: 10_000,
   /** The whole request, body included. */
   requestTimeout: 15_000,
-  /** An idle keep-alive connection between requests (gateways keep theirs busy). */
-  keepAliveTimeout: 65_000,
+  /** An idle keep-alive connection between requests (Node's default: a busy gateway's connections never idle that long). */
+  keepAliveTimeout: 5_000,
   /** How often the server checks the header and request timeouts (Node's default is 30 s). */
   connectionsCheckingInterval: 1_000,
 };
