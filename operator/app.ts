@@ -236,7 +236,8 @@ export class Operator {
     const isIp = /^[\d.]+$|:/.test(host);
     // A Service's name as the API server calls it (<service>.<namespace>.svc) is also valid with the cluster domain.
     const dnsNames = [...new Set(['localhost', ...(isIp ? [] : [host]), ...(host.endsWith('.svc') ? [`${host}.cluster.local`] : [])])];
-    const target = cfg.webhookRegister ? webhookRegistrationName(cfg.namespace) : cfg.webhookConfiguration;
+    // Without the webhook listener (only the APIs' one) there is no registration to keep the CA bundle of.
+    const target = !cfg.webhookBindAddress ? undefined : cfg.webhookRegister ? webhookRegistrationName(cfg.namespace) : cfg.webhookConfiguration;
     const publish = target
       ? async (caPEM: string) => {
           const reg = this.webhookRegistration;
