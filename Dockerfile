@@ -75,8 +75,8 @@ COPY --from=build /app /app
 # The runtime user (uid/gid 1000), numeric so that the kubelet can verify runAsNonRoot.
 USER 1000:1000
 
-# 8080: /metrics, /healthz, /readyz   9443: validating webhook and APIs (TLS)
-# 8081: invitation acceptance page
-EXPOSE 8080 9443 8081
+# 8080: /healthz, /readyz (/metrics with --metrics-secure=false)   9443: the API server's webhooks (TLS)
+# 8443: the APIs and /metrics (TLS)   8081: invitation acceptance page
+EXPOSE 8080 9443 8443 8081
 
 ENTRYPOINT ["/usr/local/bin/node", "operator/cli/main.ts"]

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { admissionPolicies } from './api/policies.ts';
 import type { ControllerDeps } from './controllers/deps.ts';
@@ -10,6 +11,7 @@ import { OPERATOR_BINDING_NAME } from './domain/rbac.ts';
 import { ObjectWriter, OwnWrites } from './runtime/apply.ts';
 import { systemClock } from './runtime/clock.ts';
 import type { Clock } from './runtime/clock.ts';
+import { ConfigError } from './runtime/config.ts';
 import type { Config } from './runtime/config.ts';
 import { Manager } from './runtime/controller.ts';
 import { errorMessage } from './runtime/errors.ts';
@@ -20,10 +22,11 @@ import type { ClusterAccess } from './runtime/kube/kubeconfig.ts';
 import { Resources } from './runtime/kube/resource.ts';
 import { LeaderElector } from './runtime/leader.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
-import { HealthServer } from './servers/health.ts';
+import { KubeAuthority } from './servers/authority.ts';
+import { HealthServer, METRICS_PATH, metricsRoute } from './servers/health.ts';
 import { DirectoryStore, MemoryStore, SecretStore, ServingCertificates, injectCaBundle } from './servers/serving-cert.ts';
 import type { CertStore, ServingMaterial } from './servers/serving-cert.ts';
-import { WEBHOOK_PATH, WebhookServer, registerWebhook, unregisterWebhook, webhookRegistrationName } from './servers/webhook.ts';
+import { TlsRouter, WEBHOOK_PATH, WebhookServer, registerWebhook, unregisterWebhook, webhookRegistrationName } from './servers/webhook.ts';
 
 export interface OperatorOptions {
   config: Config;
@@ -52,10 +55,17 @@ export class Operator {
   readonly client: KubeClient;
   /** Leader election's own client: its renewals never queue behind reconciles for a token or a connection. */
   private readonly leaseClient: KubeClient;
+  /** The APIs' callers' reviews (TokenReview, SubjectAccessReview) have their own client and budget: a flood of them never slows the reconcilers. */
+  private readonly reviewClient: KubeClient;
+  /** Whose token, and may they: one for every API (data protection, token roles, verify, /metrics). */
+  readonly authority: KubeAuthority;
   readonly metrics = new OperatorMetrics();
   readonly manager: Manager;
   readonly health: HealthServer;
+  /** The API server's TLS listener (--webhook-bind-address): /validate, /authenticate. */
   webhook?: WebhookServer;
+  /** The APIs' TLS listener (--api-bind-address): /verify, data protection, token roles, /metrics. */
+  api?: TlsRouter;
   /** The webhook listener's certificate, read again (and, generated, rotated) while it runs. */
   certificates?: ServingCertificates;
   /** The modules' own listeners (the acceptance page), by name. */
@@ -76,6 +86,8 @@ export class Operator {
     const limits = { qps: cfg.kubeApiQps, burst: cfg.kubeApiBurst, hooks: this.metrics.kubeClientHooks() };
     this.client = new KubeClient(access, { connections: Math.max(16, cfg.concurrency * 2), ...limits });
     this.leaseClient = new KubeClient(access, { connections: 2, userAgent: 'miniapps-operator/leader-election', ...limits });
+    this.reviewClient = new KubeClient(access, { connections: 4, userAgent: 'miniapps-operator/caller-reviews', qps: cfg.reviewQps, burst: cfg.reviewBurst, timeoutMs: 10_000 });
+    this.authority = new KubeAuthority(this.reviewClient, { clock: this.clock, onReview: (review, result) => this.metrics.callerReviews.inc({ review, result }) });
     this.elector = cfg.leaderElect
       ? new LeaderElector(this.leaseClient, this.clock, this.log, {
           namespace: cfg.namespace,
@@ -97,7 +109,7 @@ export class Operator {
       informerDefaults: { resyncMs: cfg.resyncPeriodMs, watchIdleMs: cfg.watchIdleTimeoutMs },
     });
     // Liveness fails when the lease was not renewed in time (or was lost): such a process must be restarted.
-    this.health = new HealthServer(this.metrics.registry, { healthy: () => this.manager.healthy(), ready: () => this.manager.hasSynced() }, cfg.httpBindAddress);
+    this.health = new HealthServer(this.metrics.registry, { healthy: () => this.manager.healthy(), ready: () => this.manager.hasSynced() }, cfg.httpBindAddress, { metrics: !cfg.metricsSecure });
   }
 
   private controllerDeps(): ControllerDeps {
@@ -129,29 +141,39 @@ export class Operator {
     const cfg = this.config;
     await this.ensureOwnNamespace();
     if (cfg.installAdmissionPolicies) await this.installAdmissionPolicies();
-    const tls = cfg.webhookBindAddress ? await this.servingCertificates().load() : undefined;
-    if (tls) this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress!, this.log, () => this.manager.hasSynced());
+    const tls = cfg.webhookBindAddress || cfg.apiBindAddress ? await this.servingCertificates().load() : undefined;
+    const ready = () => this.manager.hasSynced();
+    if (tls && cfg.webhookBindAddress) {
+      const clientCA = cfg.webhookClientCaFile ? readClientCA(cfg.webhookClientCaFile) : undefined;
+      this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress, this.log, ready, { clientCA });
+      if (!clientCA) this.log.warn({}, 'The webhook listener answers any caller that reaches it, and /authenticate is off: set --webhook-client-ca-file to the CA of the API server\'s client certificate');
+    }
+    if (tls && cfg.apiBindAddress) {
+      this.api = new TlsRouter({ cert: tls.certPEM, key: tls.keyPEM }, cfg.apiBindAddress, this.log, { name: 'api', isReady: ready });
+      if (cfg.metricsSecure) this.api.route(METRICS_PATH, metricsRoute(this.metrics.registry, this.authority, this.clock));
+    }
     const deps = this.controllerDeps();
     for (const mod of MODULES) {
       for (const decl of mod.caches) this.manager.cache(decl);
-      const parts = await mod.setup({ deps, config: cfg, client: this.client, metrics: this.metrics });
+      const parts = await mod.setup({ deps, config: cfg, client: this.client, metrics: this.metrics, authority: this.authority });
       const undeclared = (parts.admission ?? []).map((a) => a.kind).filter((k) => !(mod.admits ?? []).includes(k as never));
       // The webhook's registration lists only the declared kinds: an undeclared rule would never be asked.
       if (undeclared.length) throw new Error(`Module ${mod.name} serves admission rules for ${undeclared.join(', ')} without declaring them in admits`);
       this.registerParts(parts);
     }
-    if (this.webhook && tls) await this.startWebhook(this.webhook, tls);
+    if (tls) await this.startTls(tls);
     const ports: Record<string, number> = {};
     for (const [name, listener] of this.listeners) ports[name] = await listener.start();
     const port = await this.health.start();
-    this.log.info({ port, webhookPort: this.webhook?.port, publicPort: ports[ACCEPT_LISTENER], verifyPort: ports[VERIFY_LISTENER], leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
+    this.log.info({ port, webhookPort: this.webhook?.port, webhookClientAuth: this.webhook?.authenticatesClients, apiPort: this.api?.port, publicPort: ports[ACCEPT_LISTENER], verifyPort: ports[VERIFY_LISTENER], leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
     void this.manager.start((reason) => onFatal(`Leadership lost: ${reason}`, { drain: false })).catch((err: unknown) => onFatal(errorMessage(err), { drain: true }));
   }
 
   private registerParts(parts: ModuleParts): void {
     for (const spec of parts.controllers ?? []) this.manager.add(spec);
     for (const { kind, validate } of parts.admission ?? []) this.webhook?.register(kind, validate);
-    for (const { path, handler } of parts.routes ?? []) this.webhook?.route(path, handler);
+    for (const { path, handler } of parts.routes ?? []) this.api?.route(path, handler);
+    for (const { path, handler } of parts.apiServerRoutes ?? []) this.webhook?.route(path, handler);
     for (const { name, listener } of parts.listeners ?? []) this.listeners.set(name, listener);
   }
 
@@ -195,11 +217,14 @@ export class Operator {
     await this.client.apply(Resources.Namespace, { metadata: { name: ns, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator' } } });
   }
 
-  /** The listener (its rules and routes already in), then the registration out of cluster, then the certificate checks. */
-  private async startWebhook(webhook: WebhookServer, tls: ServingMaterial): Promise<void> {
+  /** The listeners (their rules and routes already in), then the registration out of cluster, then the certificate checks. */
+  private async startTls(tls: ServingMaterial): Promise<void> {
     const cfg = this.config;
-    const port = await webhook.start();
-    if (cfg.webhookRegister) {
+    const webhook = this.webhook;
+    const api = this.api;
+    if (api) await api.start();
+    const port = webhook ? await webhook.start() : 0;
+    if (webhook && cfg.webhookRegister) {
       // One name per namespace: this apply replaces what an earlier (even SIGKILLed) run left.
       this.webhookRegistration = {
         name: webhookRegistrationName(cfg.namespace),
@@ -208,7 +233,10 @@ export class Operator {
       };
       await registerWebhook(this.client, { ...this.webhookRegistration, resources: ADMITTED_RESOURCES });
     }
-    this.certificates!.start((m) => webhook.setCertificate({ cert: m.certPEM, key: m.keyPEM }));
+    this.certificates!.start((m) => {
+      webhook?.setCertificate({ cert: m.certPEM, key: m.keyPEM });
+      api?.setCertificate({ cert: m.certPEM, key: m.keyPEM });
+    });
   }
 
   /**
@@ -225,7 +253,8 @@ export class Operator {
     const isIp = /^[\d.]+$|:/.test(host);
     // A Service's name as the API server calls it (<service>.<namespace>.svc) is also valid with the cluster domain.
     const dnsNames = [...new Set(['localhost', ...(isIp ? [] : [host]), ...(host.endsWith('.svc') ? [`${host}.cluster.local`] : [])])];
-    const target = cfg.webhookRegister ? webhookRegistrationName(cfg.namespace) : cfg.webhookConfiguration;
+    // Without the webhook listener (only the APIs' one) there is no registration to keep the CA bundle of.
+    const target = !cfg.webhookBindAddress ? undefined : cfg.webhookRegister ? webhookRegistrationName(cfg.namespace) : cfg.webhookConfiguration;
     const publish = target
       ? async (caPEM: string) => {
           const reg = this.webhookRegistration;
@@ -263,7 +292,19 @@ export class Operator {
       const deleted = await unregisterWebhook(this.client, this.webhookRegistration).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'Webhook registration not removed'));
       if (deleted === false) this.log.info({ name: this.webhookRegistration.name }, 'Webhook registration left in place: it no longer calls this process');
     }
-    await Promise.all([this.health.stop(), this.webhook?.stop(), ...[...this.listeners.values()].map((l) => l.stop())]);
-    await Promise.all([this.client.close(), this.leaseClient.close()]);
+    await Promise.all([this.health.stop(), this.webhook?.stop(), this.api?.stop(), ...[...this.listeners.values()].map((l) => l.stop())]);
+    await Promise.all([this.client.close(), this.leaseClient.close(), this.reviewClient.close()]);
   }
+}
+
+/** The PEM bundle of --webhook-client-ca-file; a file without a certificate stops the start (ConfigError). */
+function readClientCA(path: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: --webhook-client-ca-file (MINIAPPS_WEBHOOK_CLIENT_CA_FILE) cannot be read: ${errorMessage(err)}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`Invalid configuration: --webhook-client-ca-file (MINIAPPS_WEBHOOK_CLIENT_CA_FILE) holds no PEM certificate: ${path}`);
+  return pem;
 }

@@ -91,12 +91,12 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   {
     scope: 'cluster',
     rule: { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
-    why: 'The data-protection API (protect, reveal) asks whether the caller may `get` the MiniApp or `create` `miniapps/reveal`, the API key verify endpoint whether the caller may `create` `apikeys/verify`, and the token-roles API whether they may `get` `users/tokenroles`, so a caller never uses the operator\'s own rights.',
+    why: 'The data-protection API (protect, reveal) asks whether the caller may `get` the MiniApp or `create` `miniapps/reveal`, the API key verify endpoint whether the caller may `create` `apikeys/verify`, the token-roles API whether they may `get` `users/tokenroles`, and `/metrics` whether they may `get` the non-resource URL `/metrics`, so a caller never uses the operator\'s own rights.',
   },
   {
     scope: 'cluster',
     rule: { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-    why: "The data-protection API, the API key verify endpoint and the token-roles API authenticate their callers' bearer tokens (whose ServiceAccount token is it).",
+    why: "The data-protection API, the API key verify endpoint, the token-roles API and `/metrics` authenticate their callers' bearer tokens (whose ServiceAccount token is it).",
   },
   {
     scope: 'cluster',

@@ -296,7 +296,7 @@ export const tokenRolesScenario: Scenario = {
     const token = (await ctx.client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/gateway/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } })).status.token;
     const reg = await ctx.client.get<{ metadata: object; webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, `miniapps-operator-${namespace}`);
     const ca = Buffer.from(reg!.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
-    const port = op.process.webhookPort;
+    const port = op.process.apiPort;
     const bodies = Array.from({ length: users }, (_, i) => JSON.stringify({ namespace: ns, user: `user-${i * 2}`, app: { organization: org, name: 'frontend' } }));
     ctx.log(`[tokenroles] ${users} users Ready; warming up on 127.0.0.1:${port}`);
     // Warm up: every user's authorization decision (reused 10 s) and the JIT.

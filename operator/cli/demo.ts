@@ -236,16 +236,16 @@ async function main(): Promise<void> {
   const ca = Buffer.from(reg?.webhooks?.[0]?.clientConfig.caBundle ?? '', 'base64').toString();
   for (const m of state.miniApps) {
     const ref = { organization: m.status!.organization!, name: m.metadata.name };
-    const p = await callDataProtection(operator.webhookPort, ca, token, 'protect', ref, ['Jane Doe +254700123456']);
+    const p = await callDataProtection(operator.apiPort, ca, token, 'protect', ref, ['Jane Doe +254700123456']);
     const protectedValue = p.body.values?.[0] ?? p.body.error ?? '';
-    const r = m.spec.dataPrivacy?.protection === 'EnvelopeEncryption' ? await callDataProtection(operator.webhookPort, ca, token, 'reveal', ref, p.body.values ?? []) : undefined;
+    const r = m.spec.dataPrivacy?.protection === 'EnvelopeEncryption' ? await callDataProtection(operator.apiPort, ca, token, 'reveal', ref, p.body.values ?? []) : undefined;
     rows2.push([m.metadata.name, p.body.protection ?? '', protectedValue.length > 48 ? `${protectedValue.slice(0, 45)}...` : protectedValue, r ? (r.body.values?.[0] ?? r.body.error ?? '') : '(not encrypted)']);
   }
   say(table(rows2));
 
   await apiKeys(client, keyDocs, kubeconfig, tokenWebhook ? binDir : undefined);
 
-  await showTenants(client, operator.webhookPort, ca, kubectlMiniapps);
+  await showTenants(client, operator.apiPort, ca, kubectlMiniapps);
 
   if (flags.keep) {
     say(`\nEverything keeps running. In another shell:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get organizations,memberships,superapps,miniapps,miniappreviews -A\n  PATH=$PWD/operator/cli:$PATH kubectl miniapps list -A   (see the README for the plugin)\nPress Ctrl-C to stop.`);

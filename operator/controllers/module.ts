@@ -8,6 +8,7 @@ import type { Config } from '../runtime/config.ts';
 import type { ControllerSpec } from '../runtime/controller.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
+import type { KubeAuthority } from '../servers/authority.ts';
 import type { RouteHandler, Validator } from '../servers/webhook.ts';
 import type { ControllerDeps } from './deps.ts';
 
@@ -19,6 +20,8 @@ export interface ModuleContext {
   client: KubeClient;
   /** The operator's metrics, for a module's own counters (catalog writes). */
   metrics: OperatorMetrics;
+  /** Whose token, and may they: the one authority of every API's callers (its own client and budget). */
+  authority: KubeAuthority;
 }
 
 /** A listener of the module's own (the invitation acceptance page): started after the caches, stopped at shutdown. */
@@ -32,8 +35,10 @@ export interface ModuleParts {
   controllers?: ControllerSpec[];
   /** Admission rules that need the caches, by kind (the validating webhook serves them). */
   admission?: { kind: string; validate: Validator }[];
-  /** Routes on the operator's TLS listener (beside /validate). */
+  /** Routes on the APIs' TLS listener (--api-bind-address), whose callers authenticate by bearer token. */
   routes?: { path: string; handler: RouteHandler }[];
+  /** Routes on the API server's TLS listener (--webhook-bind-address, beside /validate): the authentication webhook. */
+  apiServerRoutes?: { path: string; handler: RouteHandler }[];
   listeners?: { name: string; listener: ModuleListener }[];
 }
 

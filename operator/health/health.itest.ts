@@ -4,7 +4,8 @@
 // those converging are InProgress / Progressing (a new generation not yet observed, a
 // Ready False that retrying fixes), and that those whose spec must change are Failed /
 // Degraded (the controllers' Stalled condition). Then the operator's /metrics, after
-// that run, passes `promtool check metrics`.
+// that run and read as Prometheus reads it (over TLS, with a token allowed `get` on
+// /metrics), passes `promtool check metrics`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKey, Membership, Organization, PlatformConfig } from '../api/index.ts';
 import { Kinds } from '../controllers/shared.ts';
@@ -12,6 +13,8 @@ import type { AnyObject } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { deleteOrganizationsAndWait, testClient } from '../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../testenv/index.ts';
+import { webhookRegistrationName } from '../servers/webhook.ts';
+import { serviceAccountToken } from '../testenv/apikeys.ts';
 import { OperatorProcess } from '../testenv/operator-process.ts';
 import { findTool, run } from '../testenv/tools.ts';
 import { argoHealth, kstatus } from './readers.ts';
@@ -23,7 +26,18 @@ const promtool = findTool('promtool');
 const admin = testClient();
 const operatorNamespace = uniqueName('op-health');
 let operator: OperatorProcess;
-const startOperator = () => OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: operatorNamespace });
+const metricsReader = `${operatorNamespace}-metrics-reader`;
+/** The operator as the chart runs it: /metrics over TLS for callers allowed `get` on /metrics, read here as Prometheus would. */
+async function startOperator(): Promise<OperatorProcess> {
+  const op = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: operatorNamespace, args: ['--metrics-secure=true'] });
+  const reg = await eventually(async () => (await admin.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(operatorNamespace))) ?? false, { describe: 'the webhook registration' });
+  if (!(await admin.get(Resources.ClusterRole, metricsReader))) {
+    await admin.create(Resources.ClusterRole, { metadata: { name: metricsReader }, rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }] });
+    await admin.create(Resources.ClusterRoleBinding, { metadata: { name: metricsReader }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: metricsReader }, subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: operatorNamespace }] });
+  }
+  op.readMetricsAs({ token: await serviceAccountToken(admin, operatorNamespace, 'prometheus'), caPEM: Buffer.from(reg.webhooks![0]!.clientConfig.caBundle, 'base64').toString() });
+  return op;
+}
 
 type Obj = AnyObject & { status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason: string }[] } };
 const condition = (o: Obj | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
@@ -64,6 +78,8 @@ afterAll(async () => {
   if (ttlBefore !== undefined) await admin.patch(Kinds.PlatformConfig, 'default', undefined, { spec: { invitationTTL: ttlBefore } });
   await admin.delete(Resources.Namespace, strayNs).catch(() => undefined);
   await admin.delete(Resources.Namespace, takenNs).catch(() => undefined);
+  await admin.delete(Resources.ClusterRoleBinding, metricsReader).catch(() => undefined);
+  await admin.delete(Resources.ClusterRole, metricsReader).catch(() => undefined);
   if (operator) {
     for (const t of [tenant, conflictedTenant]) await admin.delete(Kinds.Tenant, t).catch(() => undefined);
     await deleteOrganizationsAndWait(admin, [org, conflicted]);

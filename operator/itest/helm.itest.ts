@@ -221,7 +221,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     expect(vwc!.webhooks[0]!.clientConfig.caBundle).toBeUndefined();
     expect(vwc!.webhooks[0]!.clientConfig.service).toMatchObject({ name: fullname, namespace: ns, port: 443 });
     const svc = await getJson<{ spec: { ports: { name: string; port: number }[] } }>('service', fullname, '-n', ns);
-    expect(svc!.spec.ports.map((p) => [p.name, p.port])).toEqual([['webhook', 443], ['metrics', 8080], ['acceptance', 8081]]);
+    expect(svc!.spec.ports.map((p) => [p.name, p.port])).toEqual([['webhook', 443], ['api', 8443], ['metrics', 8080], ['acceptance', 8081]]);
   });
 
   it('helm upgrade changes what it says and keeps the webhook certificate the operator generated; webhook.enabled=false removes the webhook configuration', async () => {
@@ -299,7 +299,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     const podEnv: Record<string, string> = { POD_NAMESPACE: ns, POD_NAME: `${fullname}-test` };
     for (const e of container.env) if (e.value !== undefined && e.name !== 'NODE_OPTIONS') podEnv[e.name] = e.value;
     const expand = (s: string) => s.replace(/\$\((\w+)\)/g, (_, v: string) => podEnv[v] ?? '');
-    const local = /^--(http|webhook|public)-bind-address=|^--(lease-duration|renew-deadline|retry-period)=|^--public-url=/;
+    const local = /^--(http|webhook|api|public)-bind-address=|^--(lease-duration|renew-deadline|retry-period)=|^--public-url=/;
     smtp = await TestSmtpServer.start();
     const args = [...container.args.filter((a) => !local.test(a)).map(expand), ...tokenWebhookOperatorArgs(cp.tokenWebhook!), ...invitationFlags(smtp.port, await freePort())];
     expect(args).toContain(`--namespace=${ns}`);
@@ -386,17 +386,17 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       const store = await serviceAccountToken(admin, 'org-fintech-partner', 'store');
       const quickPay = { organization: 'fintech-partner', name: 'quick-pay' };
       const protectedValues = await eventually(async () => {
-        const r = await operatorRequest(operator.webhookPort, caPEM, 'POST', '/dataprotection/v1/protect', store, { miniApp: quickPay, values: ['Jane Doe'] });
+        const r = await operatorRequest(operator.apiPort, caPEM, 'POST', '/dataprotection/v1/protect', store, { miniApp: quickPay, values: ['Jane Doe'] });
         if (r.status !== 200) throw new Error(JSON.stringify(r));
         return r.body;
       }, { describe: 'protect for quick-pay' });
       expect(protectedValues.protection).toBe('EnvelopeEncryption');
-      expect((await operatorRequest(operator.webhookPort, caPEM, 'POST', '/dataprotection/v1/reveal', store, { miniApp: quickPay, values: protectedValues.values })).body).toEqual({ values: ['Jane Doe'] });
+      expect((await operatorRequest(operator.apiPort, caPEM, 'POST', '/dataprotection/v1/reveal', store, { miniApp: quickPay, values: protectedValues.values })).body).toEqual({ values: ['Jane Doe'] });
       // The token-roles API: a tenant's gateway asks for a user's roles in an app, as a signed JWT.
       await admin.create(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: 'tenant-contoso' }, roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: TENANT_ADMINISTRATOR_ROLE }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: 'tenant-contoso' }] });
       const tenantGateway = await serviceAccountToken(admin, 'tenant-contoso', 'gateway');
       const answer = await eventually(async () => {
-        const r = await operatorRequest(operator.webhookPort, caPEM, 'POST', '/tokenroles/v1/roles', tenantGateway, { namespace: 'tenant-contoso', user: 'thandi-mokoena', app: { organization: 'acme-bank', name: 'gated-frontend' }, jwt: true });
+        const r = await operatorRequest(operator.apiPort, caPEM, 'POST', '/tokenroles/v1/roles', tenantGateway, { namespace: 'tenant-contoso', user: 'thandi-mokoena', app: { organization: 'acme-bank', name: 'gated-frontend' }, jwt: true });
         if (r.status !== 200) throw new Error(JSON.stringify(r));
         return r.body;
       }, { describe: "thandi's token roles" });
@@ -407,7 +407,7 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       // Rotations: a new key-encryption key version (each data key rewrapped) and a new token signing key.
       await admin.patch(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME, undefined, { metadata: { annotations: { [ROTATE_KEK_ANNOTATION]: 'r1', [ROTATE_TOKEN_KEY_ANNOTATION]: 'r1' } } });
       await eventually(async () => (await admin.get<MiniApp>(Kinds.MiniApp, 'quick-pay', 'org-fintech-partner'))?.status?.dataKey?.keyEncryptionKeyId === 'v2', { describe: "quick-pay's data key rewrapped with v2" });
-      await eventually(async () => ((await operatorRequest(operator.webhookPort, caPEM, 'GET', '/tokenroles/v1/jwks.json')).body.keys as unknown[]).length === 2, { describe: 'a second token signing key published' });
+      await eventually(async () => ((await operatorRequest(operator.apiPort, caPEM, 'GET', '/tokenroles/v1/jwks.json')).body.keys as unknown[]).length === 2, { describe: 'a second token signing key published' });
       // Access taken away: a member suspended (their Role and RoleBinding go), a tenant left without administrators (their RoleBinding goes).
       const bob = (await admin.get<Membership>(Kinds.Membership, 'bob', 'org-acme-bank'))!;
       const ownedByBob = async () =>

@@ -255,9 +255,9 @@ describe.skipIf(!enabled)('the image', () => {
     // Its listeners on free ports (the pod's own network namespace is the host's here).
     const portOf: Record<string, number> = {};
     for (const p of c.ports) portOf[p.name] = await freePort();
-    const listenerFlag = { 'http-bind-address': 'metrics', 'webhook-bind-address': 'webhook', 'public-bind-address': 'acceptance' } as const;
+    const listenerFlag = { 'http-bind-address': 'metrics', 'webhook-bind-address': 'webhook', 'api-bind-address': 'api', 'public-bind-address': 'acceptance' } as const;
     const args = c.args.map(expand).map((a) => {
-      const m = /^--(http-bind-address|webhook-bind-address|public-bind-address)=:(\d+)$/.exec(a);
+      const m = /^--(http-bind-address|webhook-bind-address|api-bind-address|public-bind-address)=:(\d+)$/.exec(a);
       if (!m) return a;
       const name = listenerFlag[m[1] as keyof typeof listenerFlag];
       expect(Number(m[2])).toBe(c.ports.find((p) => p.name === name)!.containerPort);

@@ -41,6 +41,8 @@ describe('loadConfig', () => {
   it('limits API requests to 500 a second with bursts of 1000 unless told otherwise; 0 lifts the limit', () => {
     expect(loadConfig([], {})).toMatchObject({ kubeApiQps: 500, kubeApiBurst: 1000 });
     expect(loadConfig(['--kube-api-qps=7.5'], { MINIAPPS_KUBE_API_BURST: '15' })).toMatchObject({ kubeApiQps: 7.5, kubeApiBurst: 15 });
+    expect(loadConfig(['--trusted-proxies=10.0.0.0/8, fd00::/8'], {})).toMatchObject({ trustedProxies: ['10.0.0.0/8', 'fd00::/8'] });
+    expect(loadConfig([], {})).toMatchObject({ metricsSecure: true, apiBindAddress: { host: '0.0.0.0', port: 8443 }, webhookClientCaFile: undefined, trustedProxies: undefined });
     expect(loadConfig([], { MINIAPPS_KUBE_API_QPS: '0' }).kubeApiQps).toBe(0);
   });
 
@@ -63,6 +65,7 @@ describe('loadConfig', () => {
     [['--log-level=loud'], {}, /--log-level .* one of trace/],
     [['--renew-deadline=20s'], {}, /--renew-deadline must be shorter than --lease-duration/],
     [['--no-such-flag'], {}, /Unknown option '--no-such-flag'/],
+    [['--trusted-proxies=10.0.0.0/8,ingress'], {}, /--trusted-proxies \(MINIAPPS_TRUSTED_PROXIES\) must be IP addresses or CIDRs/],
     [['--kube-api-qps=fast'], {}, /--kube-api-qps \(MINIAPPS_KUBE_API_QPS\) must be a number of at least 0, got "fast"/],
     [[], { MINIAPPS_KUBE_API_QPS: '-1' }, /--kube-api-qps \(MINIAPPS_KUBE_API_QPS\) must be a number of at least 0/],
     [['--kube-api-burst=0'], {}, /--kube-api-burst \(MINIAPPS_KUBE_API_BURST\) must be a whole number of at least 1/],

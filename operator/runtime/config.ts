@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseCidr } from './netaddr.ts';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -10,7 +11,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'number' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode';
+type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'number' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode' | 'cidrs';
 
 interface Setting {
   flag: string;
@@ -33,7 +34,12 @@ export const SETTINGS = {
   kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', envList: 'kubeconfigPaths', help: `Path to a kubeconfig, used alone. KUBECONFIG may list several, separated by "${delimiter}", merged as kubectl merges them (missing files skipped). Default: KUBECONFIG, then in-cluster, then ~/.kube/config.` },
   namespace: { flag: 'namespace', env: 'MINIAPPS_NAMESPACE', kind: 'dns1123', help: "The operator's own namespace (its Lease and Secrets).", default: (e) => ownNamespace(e) ?? 'miniapps-system' },
   httpBindAddress: { flag: 'http-bind-address', env: 'MINIAPPS_HTTP_BIND_ADDRESS', kind: 'address', help: 'Listener for /metrics, /healthz and /readyz.', default: () => ':8080' },
-  webhookBindAddress: { flag: 'webhook-bind-address', env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS', kind: 'address', help: 'TLS listener for the validating webhook; "0" disables the webhook.', default: () => ':9443' },
+  webhookBindAddress: { flag: 'webhook-bind-address', env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS', kind: 'address', help: "TLS listener for the API server's calls: the validating webhook (/validate) and the API keys' authentication webhook (/authenticate); \"0\" disables it.", default: () => ':9443' },
+  webhookClientCaFile: { flag: 'webhook-client-ca-file', env: 'MINIAPPS_WEBHOOK_CLIENT_CA_FILE', kind: 'string', help: "PEM file of the CA(s) that signed the client certificate the API server presents to the webhooks (the `users` entry of its webhook kubeconfigs): with it, --webhook-bind-address answers only such a caller (a bare 401 to anyone else). Without it, /validate answers whoever reaches the port and /authenticate is not served (README \"Threat model\")." },
+  apiBindAddress: { flag: 'api-bind-address', env: 'MINIAPPS_API_BIND_ADDRESS', kind: 'address', help: 'TLS listener (same certificate as the webhooks) for the APIs that authenticate their callers by bearer token: /verify, the data-protection and token-roles APIs, and /metrics with --metrics-secure; "0" disables it.', default: () => ':8443' },
+  metricsSecure: { flag: 'metrics-secure', env: 'MINIAPPS_METRICS_SECURE', kind: 'boolean', help: 'Serve /metrics on --api-bind-address to callers whose bearer token the API server authenticates (TokenReview) and authorizes for get on the non-resource URL /metrics (SubjectAccessReview), as controller-runtime does; false serves it on --http-bind-address to anyone who reaches it.', default: () => 'true' },
+  reviewQps: { flag: 'review-qps', env: 'MINIAPPS_REVIEW_QPS', kind: 'number', help: "TokenReviews and SubjectAccessReviews a second (on average) that the APIs' callers may cost, on a client of their own: a flood of unknown tokens never takes the reconcilers' budget or connections.", default: () => '100', min: 1 },
+  reviewBurst: { flag: 'review-burst', env: 'MINIAPPS_REVIEW_BURST', kind: 'int', help: 'Reviews at once after a quiet spell (the token bucket of --review-qps).', default: () => '200', min: 1 },
   webhookCertDir: { flag: 'webhook-cert-dir', env: 'MINIAPPS_WEBHOOK_CERT_DIR', kind: 'string', help: 'Directory with tls.crt and tls.key (and ca.crt) of the serving certificate, e.g. the one a local control plane started its authentication webhook with, or a mounted Secret; read again every --webhook-cert-check-interval. Default: --webhook-cert-secret, else generate one.' },
   webhookCertSecret: { flag: 'webhook-cert-secret', env: 'MINIAPPS_WEBHOOK_CERT_SECRET', kind: 'namespacedName', help: 'namespace/name of a Secret with tls.crt and tls.key (and ca.crt) of the serving certificate, e.g. the one cert-manager renews; read again every --webhook-cert-check-interval. With --webhook-cert-rotate the operator fills and rotates it. Default: generate one in memory.' },
   webhookCertRotate: { flag: 'webhook-cert-rotate', env: 'MINIAPPS_WEBHOOK_CERT_ROTATE', kind: 'boolean', help: 'Generated mode for --webhook-cert-secret: the operator keeps a CA (ca.crt, ca.key) and a serving certificate (tls.crt, tls.key) in that Secret, renews the certificate --webhook-cert-renew-before ahead of its expiry and the CA a third of its lifetime ahead, with both CAs trusted across the change, and writes the CA bundle into --webhook-configuration (or its own registration). Only the leader rotates. The Helm chart sets it unless cert-manager or your own CA provides the certificate. Without --webhook-cert-secret and --webhook-cert-dir the certificate is generated in memory and rotated the same way.', default: () => 'false' },
@@ -60,6 +66,7 @@ export const SETTINGS = {
   watchIdleTimeout: { flag: 'watch-idle-timeout', env: 'MINIAPPS_WATCH_IDLE_TIMEOUT', kind: 'duration', help: 'A watch silent this long (no event, no bookmark) is restarted.', default: () => '5m', min: 1000 },
   logLevel: { flag: 'log-level', env: 'MINIAPPS_LOG_LEVEL', kind: 'level', help: 'trace, debug, info, warn, error or fatal.', default: () => 'info' },
   publicBindAddress: { flag: 'public-bind-address', env: 'MINIAPPS_PUBLIC_BIND_ADDRESS', kind: 'address', help: 'Listener for the invitation acceptance page (meant for an Ingress); "0" disables it.', default: () => ':8081' },
+  trustedProxies: { flag: 'trusted-proxies', env: 'MINIAPPS_TRUSTED_PROXIES', kind: 'cidrs', help: 'Comma-separated addresses or CIDRs of the proxies in front of the acceptance page (your Ingress controller\'s pods): only from them are X-Forwarded-For and Forwarded believed, and the client is the right-most address in them that is not one of these proxies. Empty: the connection\'s own address (every client behind a proxy shares its rate limit).' },
   publicUrl: { flag: 'public-url', env: 'MINIAPPS_PUBLIC_URL', kind: 'url', help: 'Base URL of the acceptance page as people reach it; invitation links start with it.', default: () => 'http://localhost:8081/' },
   verifyBindAddress: { flag: 'verify-bind-address', env: 'MINIAPPS_VERIFY_BIND_ADDRESS', kind: 'address', help: 'Plain HTTP listener for the API key verify endpoint (POST /verify), for a gateway beside the operator; it is also served over TLS on the webhook listener. "0" disables this listener.', default: () => '0' },
   verifyRateLimit: { flag: 'verify-rate-limit', env: 'MINIAPPS_VERIFY_RATE_LIMIT', kind: 'int', help: 'Verifications per minute per caller of the verify endpoint; beyond it (and --verify-rate-burst) it answers 429 with Retry-After.', default: () => '60000', min: 1 },
@@ -84,6 +91,12 @@ export type Config = {
   namespace: string;
   httpBindAddress: { host: string; port: number };
   webhookBindAddress?: { host: string; port: number };
+  webhookClientCaFile?: string;
+  apiBindAddress?: { host: string; port: number };
+  metricsSecure: boolean;
+  reviewQps: number;
+  reviewBurst: number;
+  trustedProxies?: string[];
   webhookCertDir?: string;
   webhookCertSecret?: { namespace: string; name: string };
   webhookCertRotate: boolean;
@@ -173,7 +186,7 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
       return ms;
     }
     case 'address': {
-      if ((name === 'webhookBindAddress' || name === 'publicBindAddress' || name === 'verifyBindAddress') && raw === '0') return undefined;
+      if ((name === 'webhookBindAddress' || name === 'apiBindAddress' || name === 'publicBindAddress' || name === 'verifyBindAddress') && raw === '0') return undefined;
       const m = /^(.*):(\d{1,5})$/.exec(raw);
       const port = m ? Number(m[2]) : NaN;
       if (!m || port > 65535) throw bad('must be [host]:port with a port from 0 to 65535');
@@ -195,6 +208,11 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
       const [ns, n, ...rest] = raw.split('/');
       if (!ns || !n || rest.length) throw bad('must be namespace/name');
       return { namespace: ns, name: n };
+    }
+    case 'cidrs': {
+      const list = raw.split(',').map((v) => v.trim()).filter(Boolean);
+      for (const entry of list) if (!parseCidr(entry)) throw bad('must be IP addresses or CIDRs (10.0.0.0/8, fd00::/8), separated by commas');
+      return list;
     }
     case 'tlsMode':
       if (!['none', 'starttls', 'tls'].includes(raw)) throw bad('must be none, starttls or tls');

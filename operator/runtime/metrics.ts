@@ -38,6 +38,7 @@ export class OperatorMetrics {
   readonly webhookCertRenewal: Gauge<'source'>;
   readonly apiKeyExpiration: Gauge<'apikey_namespace' | 'apikey_name'>;
   readonly apiKeyRenewal: Gauge<'apikey_namespace' | 'apikey_name'>;
+  readonly callerReviews: Counter<'review' | 'result'>;
   /**
    * The API keys' expiry and rotation times, read from the ApiKey cache when scraped (the
    * apikey module sets it): one series per active ApiKey that expires or rotates, none for
@@ -118,6 +119,12 @@ export class OperatorMetrics {
       "When the current key of an active API key with spec.rotation is due to be replaced, by the ApiKey's namespace and name (Unix time); past due means its rotation fails.",
       'rotatesAt',
     );
+    this.callerReviews = new prom.Counter({
+      name: 'miniapps_caller_reviews_total',
+      help: "Reviews the APIs' callers cost the API server, on the reviews' own client (--review-qps), by review (token: TokenReview, access: SubjectAccessReview) and result (allowed, refused, error).",
+      labelNames: ['review', 'result'],
+      registers,
+    });
     if (opts.processMetrics !== false) processMetrics(this.registry);
   }
 

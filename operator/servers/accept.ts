@@ -9,7 +9,8 @@
 // Referer (the GET address carries the token), and show the token only in the form's hidden
 // field. Every value is HTML-escaped. The backend decides; this server only presents.
 //
-// Each client address and each token has a request budget (a token bucket; 429 with
+// Each client address (behind --trusted-proxies, the address they forwarded) and each
+// token has a request budget (a token bucket; 429 with
 // Retry-After beyond it), and what a token's page shows is reused for a few seconds, so that
 // reloading a link does not read the API server each time. Tokens are only ever kept as their
 // SHA-256. Accepting always asks the backend (a compare-and-swap on a fresh read) and forgets
@@ -23,6 +24,7 @@ import { http } from '../runtime/builtins.ts';
 import { systemClock } from '../runtime/clock.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { errorMessage } from '../runtime/errors.ts';
+import { TrustedProxies } from '../runtime/netaddr.ts';
 import { clientKey, RateLimiter, TtlCache } from '../runtime/ratelimit.ts';
 import type { RateLimit } from '../runtime/ratelimit.ts';
 import { close, listen, readBody } from './listen.ts';
@@ -59,6 +61,12 @@ export interface AcceptServerOptions {
   /** Tokens whose page is kept at most (default 1,000). */
   cacheSize?: number;
   clock?: Clock;
+  /**
+   * Addresses or CIDRs of the proxies in front of the page (`--trusted-proxies`): only from
+   * them are X-Forwarded-For and Forwarded believed, the client being the right-most address
+   * that is not one of them. Unset: the connection's own address, whatever the headers say.
+   */
+  trustedProxies?: readonly string[];
 }
 
 export const DEFAULT_CLIENT_LIMIT: RateLimit = { perMinute: 60, burst: 20, maxKeys: 10_000 };
@@ -119,6 +127,7 @@ export class AcceptServer {
   private readonly tokens: RateLimiter;
   /** What describe answered (or is answering), by SHA-256 of the token. */
   private readonly views: TtlCache<Promise<AcceptView>>;
+  private readonly proxies: TrustedProxies;
   port = 0;
 
   constructor(opts: AcceptServerOptions) {
@@ -129,6 +138,7 @@ export class AcceptServer {
     const clock = opts.clock ?? systemClock;
     this.clients = new RateLimiter(opts.clientLimit ?? DEFAULT_CLIENT_LIMIT, clock);
     this.tokens = new RateLimiter(opts.tokenLimit ?? DEFAULT_TOKEN_LIMIT, clock);
+    this.proxies = new TrustedProxies(opts.trustedProxies);
     this.views = new TtlCache({ ttlMs: opts.cacheTtlMs ?? 5_000, maxEntries: opts.cacheSize ?? 1_000, clock });
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
@@ -162,7 +172,7 @@ export class AcceptServer {
       return;
     }
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST') {
-      const admitted = this.clients.take(clientKey(req.socket.remoteAddress));
+      const admitted = this.clients.take(clientKey(this.proxies.clientAddress(req)));
       if (!admitted.ok) {
         if (req.method === 'POST') res.setHeader('connection', 'close'); // the body is not read
         tooManyRequests(res, admitted.retryAfterSeconds);

@@ -2,14 +2,16 @@
 // (SubjectAccessReview), for the operator's HTTP APIs: callers are authorized as
 // themselves, never with the operator's rights. A token's review is reused for a few
 // seconds (keyed by its SHA-256) and renewed in the background while the token is in use,
-// so a busy caller neither costs a TokenReview per request nor waits for one once warm.
+// so a busy caller neither costs a TokenReview per request nor waits for one once warm;
+// a token nobody knows costs its address part of a budget, on a client of the reviews' own.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GROUP } from '../api/constants.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { resourcePath, Resources } from '../runtime/kube/resource.ts';
-import { ReviewCache, clientKey } from '../runtime/ratelimit.ts';
-import type { RateLimiter } from '../runtime/ratelimit.ts';
+import type { Clock } from '../runtime/clock.ts';
+import { RateLimiter, ReviewCache, TtlCache, clientKey } from '../runtime/ratelimit.ts';
+import type { RateLimit } from '../runtime/ratelimit.ts';
 import type { Authority, Caller } from './dataprotection.ts';
 
 const TOKEN_REVIEWS = '/apis/authentication.k8s.io/v1/tokenreviews';
@@ -30,45 +32,119 @@ export function tokenHash(req: IncomingMessage, token: string): string {
   return hash;
 }
 
+/** What the authority asks the API server with: a KubeClient of its own (reviewClient in app.ts), or a fake. */
+export type ReviewRequester = Pick<KubeClient, 'request'>;
+
+export interface KubeAuthorityOptions {
+  /** How long an accepted token is reused (default 10 s, renewed in the background while in use); 0 keeps none. */
+  cacheTtlMs?: number;
+  /** How long a refused token is remembered (default 2 s): the same bad token sent again costs no review. */
+  negativeTtlMs?: number;
+  /** Accepted tokens remembered at most (default 10,000): refused ones are kept apart, and never push them out. */
+  maxEntries?: number;
+  /** Refused tokens remembered at most (default 10,000). */
+  maxNegativeEntries?: number;
+  /** Reviews of tokens not remembered, per client address (default 600 a minute in bursts of 100): 429 beyond. */
+  perAddress?: RateLimit;
+  clock?: Clock;
+  /** Counts each review asked of the API server. */
+  onReview?: (review: 'token' | 'access', result: 'allowed' | 'refused' | 'error') => void;
+}
+
+export const DEFAULT_REVIEW_ADDRESS_LIMIT: RateLimit = { perMinute: 600, burst: 100 };
+
+/**
+ * The API server's answers for every API of the operator (data protection, token roles,
+ * verify, /metrics): one instance, on a client of its own with its own request budget
+ * (`--review-qps`), so that callers' reviews never queue behind the reconcilers' requests
+ * nor take their budget. Accepted tokens are reused for a few seconds; refused ones are
+ * remembered apart, briefly, so a flood of random tokens cannot push an accepted one out;
+ * and a token not remembered costs its client address one request of a budget (429 beyond).
+ */
 export class KubeAuthority implements Authority {
-  private readonly client: KubeClient;
-  private readonly reviews: ReviewCache<Caller | null>;
+  private readonly client: ReviewRequester;
+  private readonly accepted: ReviewCache<Caller | null>;
+  private readonly refused: TtlCache<true>;
+  private readonly perAddress: RateLimiter;
+  private readonly onReview: NonNullable<KubeAuthorityOptions['onReview']>;
 
-  constructor(client: KubeClient, opts: { cacheTtlMs?: number } = {}) {
+  constructor(client: ReviewRequester, opts: KubeAuthorityOptions = {}) {
     this.client = client;
-    this.reviews = new ReviewCache({ ttlMs: opts.cacheTtlMs ?? 10_000, maxEntries: 1_000 });
+    const ttl = opts.cacheTtlMs ?? 10_000;
+    // Only acceptances are kept here: a refusal (null) has a ttl of 0.
+    this.accepted = new ReviewCache({ ttlMs: (v) => (v ? ttl : 0), maxEntries: opts.maxEntries ?? 10_000, clock: opts.clock });
+    this.refused = new TtlCache({ ttlMs: opts.negativeTtlMs ?? 2_000, maxEntries: opts.maxNegativeEntries ?? 10_000, clock: opts.clock });
+    this.perAddress = new RateLimiter(opts.perAddress ?? DEFAULT_REVIEW_ADDRESS_LIMIT, opts.clock);
+    this.onReview = opts.onReview ?? (() => {});
   }
 
-  /** `hash`: the token's SHA-256 if the caller has it already (tokenHash). */
-  async authenticate(token: string, hash = sha256(token)): Promise<Caller | undefined> {
-    return (await this.reviews.get(hash, () => this.review(token))) ?? undefined;
+  /**
+   * Whose token this is, from what is remembered, else from a TokenReview once the client
+   * address `from` is within its budget (HttpError 429 otherwise). `hash`: the token's
+   * SHA-256 if the caller has it already (tokenHash).
+   */
+  async authenticate(token: string, hash = sha256(token), from?: string): Promise<Caller | undefined> {
+    const load = () => this.review(token, hash);
+    const known = this.accepted.peek(hash, load);
+    if (known) return known;
+    if (this.refused.get(hash)) return undefined;
+    if (from !== undefined) {
+      const admitted = this.perAddress.take(clientKey(from));
+      if (!admitted.ok) throw new HttpError(429, 'Too many unknown tokens from this address; try again later', { 'retry-after': String(admitted.retryAfterSeconds) });
+    }
+    return (await this.accepted.get(hash, load)) ?? undefined;
   }
 
-  private async review(token: string): Promise<Caller | null> {
-    const review = await this.client.request<{ status?: { authenticated?: boolean; user?: Caller } }>('POST', TOKEN_REVIEWS, {
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
-    });
-    return review.status?.authenticated && review.status.user?.username ? review.status.user : null;
+  private async review(token: string, hash: string): Promise<Caller | null> {
+    let review: { status?: { authenticated?: boolean; user?: Caller } };
+    try {
+      review = await this.client.request('POST', TOKEN_REVIEWS, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });
+    } catch (err) {
+      this.onReview('token', 'error');
+      throw err;
+    }
+    const user = review.status?.authenticated && review.status.user?.username ? review.status.user : null;
+    this.onReview('token', user ? 'allowed' : 'refused');
+    if (!user) {
+      this.accepted.forget(hash); // a renewal that finds the token refused ends its reuse now
+      this.refused.set(hash, true);
+    }
+    return user;
   }
 
   async allowed(caller: Caller, attrs: { verb: string; resource: string; subresource?: string; namespace: string; name: string }): Promise<boolean> {
-    const review = await this.client.request<{ status?: { allowed?: boolean } }>('POST', resourcePath(Resources.SubjectAccessReview), {
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: { user: caller.username, uid: caller.uid, groups: caller.groups, extra: caller.extra, resourceAttributes: { group: GROUP, ...attrs } },
-      },
-    });
-    return review.status?.allowed === true;
+    return this.access(caller, { resourceAttributes: { group: GROUP, ...attrs } });
+  }
+
+  /** May the caller `verb` the non-resource URL `path` (e.g. get /metrics)? */
+  async allowedPath(caller: Caller, attrs: { verb: string; path: string }): Promise<boolean> {
+    return this.access(caller, { nonResourceAttributes: attrs });
+  }
+
+  private async access(caller: Caller, attributes: Record<string, unknown>): Promise<boolean> {
+    let review: { status?: { allowed?: boolean } };
+    try {
+      review = await this.client.request('POST', resourcePath(Resources.SubjectAccessReview), {
+        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: caller.username, uid: caller.uid, groups: caller.groups, extra: caller.extra, ...attributes } },
+      });
+    } catch (err) {
+      this.onReview('access', 'error');
+      throw err;
+    }
+    const ok = review.status?.allowed === true;
+    this.onReview('access', ok ? 'allowed' : 'refused');
+    return ok;
   }
 }
 
 /** An answer of the operator's HTTP APIs other than 200: its status and what to tell the caller. */
 export class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  readonly headers?: Record<string, string>;
+  constructor(status: number, message: string, headers?: Record<string, string>) {
     super(message);
     this.status = status;
+    this.headers = headers;
   }
 }
 
@@ -94,7 +170,7 @@ export function admitPost(req: IncomingMessage, res: ServerResponse, limiter: Ra
 export async function callerOf(req: IncomingMessage, authority: Authority): Promise<Caller> {
   const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
   if (!token) throw new HttpError(401, 'A Kubernetes bearer token is required (Authorization: Bearer <token>)');
-  const caller = await authority.authenticate(token, tokenHash(req, token));
+  const caller = await authority.authenticate(token, tokenHash(req, token), req.socket.remoteAddress ?? '');
   if (!caller) throw new HttpError(401, 'The token was not accepted by the API server');
   return caller;
 }

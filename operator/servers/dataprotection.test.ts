@@ -21,15 +21,20 @@ const grants: Record<string, string[]> = {
 };
 let server: Server;
 let base: string;
+/** The SubjectAccessReviews asked, in order. */
+const reviews: string[] = [];
 
 beforeAll(async () => {
   const routes = dataProtectionRoutes({
     log: pino({ level: 'silent' }),
     authority: {
       authenticate: async (t) => (tokens[t] ? ({ username: tokens[t] } as Caller) : undefined),
-      allowed: async (c, a) => (grants[c.username] ?? []).includes(`${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''} ${a.name}`),
+      allowed: async (c, a) => {
+        reviews.push(`${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''} ${a.namespace}/${a.name}`);
+        return (grants[c.username] ?? []).includes(`${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''} ${a.name}`);
+      },
     },
-    backend: { resolve: (ref) => (ref.organization === 'partner' ? apps[ref.name] : undefined), dataKey: async (app) => keys.get(app.uid) },
+    backend: { target: (ref) => ({ namespace: 'org-p', name: ref.name }), resolve: (ref) => (ref.organization === 'partner' ? apps[ref.name] : undefined), dataKey: async (app) => keys.get(app.uid) },
   });
   server = createServer((req, res) => routes.find((r) => r.path === req.url)!.handler(req, res));
   base = `http://127.0.0.1:${await listen(server, { host: '127.0.0.1', port: 0 })}`;
@@ -66,6 +71,22 @@ describe('the data-protection API', () => {
     // A caller who may not even read the mini app cannot tell it from a missing one.
     expect((await call(REVEAL_PATH, 'tok-reader', 'plain', ['x'])).status).toBe(404);
     expect((await call(REVEAL_PATH, 'tok-reader', 'nosuch', ['x'])).status).toBe(404);
+  });
+
+  it.each([
+    ['protect', PROTECT_PATH],
+    ['reveal', REVEAL_PATH],
+  ])('%s: a missing mini app and one the caller may not use get the same bytes after the same reviews', async (_op, path) => {
+    const answer = async (name: string) => {
+      reviews.length = 0;
+      const res = await fetch(base + path, { method: 'POST', headers: { authorization: 'Bearer tok-reader' }, body: JSON.stringify({ miniApp: { organization: 'partner', name }, values: ['x'] }) });
+      return { status: res.status, body: await res.text(), reviews: reviews.map((r) => r.replace(name, '<name>')) };
+    };
+    const existing = await answer('plain');
+    const missing = await answer('ghost');
+    expect(existing.status).toBe(404);
+    expect(missing).toEqual({ ...existing, body: existing.body.replace('plain', 'ghost') });
+    expect(missing.reviews.length).toBeGreaterThan(0);
   });
 
   it('refuses what is not ciphertext of this mini app, and a mini app with no data key', async () => {

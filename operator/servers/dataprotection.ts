@@ -10,7 +10,9 @@
 // The caller authenticates with a Kubernetes bearer token (TokenReview) and is authorized by
 // the API server (SubjectAccessReview) as themselves, never by the operator's own rights:
 // protect needs `get` on the MiniApp, reveal needs `create` on the virtual subresource
-// `miniapps/reveal` of that MiniApp. Each client address has a request budget.
+// `miniapps/reveal` of that MiniApp, before the mini app is looked up: whoever may not use
+// it gets the same answer, after the same reviews, whether it exists or not. Each client
+// address has a request budget.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { REVEAL_SUBRESOURCE } from '../api/constants.ts';
@@ -35,8 +37,11 @@ export interface Caller {
 
 /** The API server's answers: whose token, and may they. */
 export interface Authority {
-  /** `hash`: the token's SHA-256 (base64url) when the caller has it, to remember the answer by. */
-  authenticate(token: string, hash?: string): Promise<Caller | undefined>;
+  /**
+   * `hash`: the token's SHA-256 (base64url) when the caller has it, to remember the answer by;
+   * `from`: the client address, whose budget a token not remembered costs (HttpError 429 beyond it).
+   */
+  authenticate(token: string, hash?: string, from?: string): Promise<Caller | undefined>;
   allowed(caller: Caller, attrs: { verb: string; resource: string; subresource?: string; namespace: string; name: string }): Promise<boolean>;
 }
 
@@ -50,6 +55,12 @@ export interface ProtectedApp {
 
 /** The mini apps and their data keys (the MiniApp module). */
 export interface DataProtectionBackend {
+  /**
+   * Where the mini app is, or would be: its organization's namespace (for an organization
+   * that does not exist, the one it would get), whether the mini app exists or not. The
+   * caller is authorized against this before anything is looked up.
+   */
+  target(ref: { organization: string; name: string }): { namespace: string; name: string };
   resolve(ref: { organization: string; name: string }): ProtectedApp | undefined;
   /** The unwrapped data key; undefined when the mini app has none (yet). */
   dataKey(app: ProtectedApp): Promise<Buffer | undefined>;
@@ -84,8 +95,8 @@ function parse(text: string, maxValues: number): Body {
   return b as Body;
 }
 
-const send = (res: ServerResponse, status: number, body: unknown) =>
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+const send = (res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>) =>
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
 
 /** The two routes, for the TLS listener. */
 export function dataProtectionRoutes(opts: DataProtectionOptions): { path: string; handler: RouteHandler }[] {
@@ -98,16 +109,22 @@ export function dataProtectionRoutes(opts: DataProtectionOptions): { path: strin
     void (async () => {
       const caller = await callerOf(req, opts.authority);
       const body = parse(await readBody(req, 4 << 20).catch(() => { throw new HttpError(413, 'The body is larger than 4 MiB'); }), maxValues);
-      const app = opts.backend.resolve(body.miniApp);
-      // Not found and not allowed look alike to someone who may not read the mini app.
+      // Authorized first, on where the mini app is or would be: a caller who may not use it
+      // gets the same answer, after the same reviews, whether it exists or not (no timing
+      // oracle); only then is it looked up.
       const what = `MiniApp ${body.miniApp.organization}/${body.miniApp.name}`;
-      if (!app) throw new HttpError(404, `${what} does not exist, or you may not use it`);
+      const notFound = () => new HttpError(404, `${what} does not exist, or you may not use it`);
+      const target = opts.backend.target(body.miniApp);
       const attrs = op === 'protect' ? { verb: 'get', resource: 'miniapps' } : { verb: 'create', resource: 'miniapps', subresource: REVEAL_SUBRESOURCE };
-      if (!(await opts.authority.allowed(caller, { ...attrs, namespace: app.namespace, name: app.name }))) {
-        const visible = op === 'reveal' && (await opts.authority.allowed(caller, { verb: 'get', resource: 'miniapps', namespace: app.namespace, name: app.name }));
-        if (!visible) throw new HttpError(404, `${what} does not exist, or you may not use it`);
-        throw new HttpError(403, `${caller.username} may not reveal data of ${what}: it needs RBAC create on miniapps.dev miniapps/${REVEAL_SUBRESOURCE} (resourceNames: ${app.name}) in namespace ${app.namespace}`);
+      if (!(await opts.authority.allowed(caller, { ...attrs, ...target }))) {
+        const visible = op === 'reveal' && (await opts.authority.allowed(caller, { verb: 'get', resource: 'miniapps', ...target }));
+        if (!visible) throw notFound();
+        // They may read the mini app (kubectl get tells them whether it exists): the reason may say more.
+        if (!opts.backend.resolve(body.miniApp)) throw notFound();
+        throw new HttpError(403, `${caller.username} may not reveal data of ${what}: it needs RBAC create on miniapps.dev miniapps/${REVEAL_SUBRESOURCE} (resourceNames: ${target.name}) in namespace ${target.namespace}`);
       }
+      const app = opts.backend.resolve(body.miniApp);
+      if (!app) throw notFound();
       if (op === 'protect') {
         if (app.protection === 'None') return { protection: app.protection, values: body.values };
         if (app.protection === 'IrreversibleMasking') return { protection: app.protection, values: body.values.map(maskValue) };
@@ -127,7 +144,7 @@ export function dataProtectionRoutes(opts: DataProtectionOptions): { path: strin
     })().then(
       (result) => send(res, 200, result),
       (err: unknown) => {
-        if (err instanceof HttpError) return send(res, err.status, { error: err.message });
+        if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.headers);
         log.error({ op, err: errorMessage(err) }, 'Data protection request failed');
         send(res, 500, { error: 'The operator could not do this now; try again' });
       },

@@ -80,9 +80,9 @@ function parse(text: string): Body {
   return b as Body;
 }
 
-const send = (res: ServerResponse, status: number, body: unknown, cache = 'no-store') => {
+const send = (res: ServerResponse, status: number, body: unknown, cache = 'no-store', headers?: Record<string, string>) => {
   const text = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': cache, 'content-length': text.length }).end(text);
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': cache, 'content-length': text.length, ...headers }).end(text);
 };
 
 export const DEFAULT_ISSUER = 'miniapps-operator';
@@ -137,7 +137,7 @@ export function tokenRolesRoutes(opts: TokenRolesOptions): { path: string; handl
     })().then(
       (result) => send(res, 200, result),
       (err: unknown) => {
-        if (err instanceof HttpError) return send(res, err.status, { error: err.message });
+        if (err instanceof HttpError) return send(res, err.status, { error: err.message }, 'no-store', err.headers);
         log.error({ err: errorMessage(err) }, 'Token roles request failed');
         send(res, 500, { error: 'The operator could not answer now; try again' });
       },

@@ -1,7 +1,10 @@
+import { request as httpsRequest } from 'node:https';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../runtime/errors.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
-import { unregisterWebhook, webhookRegistrationName } from './webhook.ts';
+import { createCA, issueCertificate } from '../runtime/pki.ts';
+import { WebhookServer, unregisterWebhook, webhookRegistrationName } from './webhook.ts';
 
 const ours = { name: webhookRegistrationName('ns'), url: 'https://127.0.0.1:4443/validate', caBundlePEM: '-----BEGIN CERTIFICATE-----\nours\n-----END CERTIFICATE-----\n' };
 const registered = (url: string, caPEM: string) => ({
@@ -44,5 +47,37 @@ describe('unregisterWebhook', () => {
     const { client, deletes } = fakeClient(registered(ours.url, ours.caBundlePEM), true);
     expect(await unregisterWebhook(client, ours)).toBe(false);
     expect(deletes).toHaveLength(1);
+  });
+});
+
+describe('the API server\'s TLS listener with a client CA', () => {
+  const serverCA = createCA('serving-ca');
+  const serving = issueCertificate({ ca: serverCA, commonName: 'localhost', dnsNames: ['localhost'], usages: 'server', validityDays: 1 });
+  const clientCA = createCA('apiserver-client-ca');
+  const apiServer = issueCertificate({ ca: clientCA, commonName: 'kube-apiserver', usages: 'client', validityDays: 1 });
+  const stranger = issueCertificate({ ca: createCA('stranger-ca'), commonName: 'kube-apiserver', usages: 'client', validityDays: 1 });
+
+  const call = (port: number, cert?: { certPEM: string; keyPEM: string }) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port, path: '/validate', method: 'POST', servername: 'localhost', ca: serverCA.certPEM, agent: false, ...(cert ? { cert: cert.certPEM, key: cert.keyPEM } : {}) }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ request: { uid: 'u', kind: { group: 'miniapps.dev', version: 'v1alpha1', kind: 'Membership' }, operation: 'CREATE', userInfo: {} } }));
+    });
+
+  it('answers a client certificate of that CA, and gives anyone else the same bare 401', async () => {
+    const server = new WebhookServer({ cert: serving.certPEM, key: serving.keyPEM }, { host: '127.0.0.1', port: 0 }, pino({ level: 'silent' }), () => true, { clientCA: clientCA.certPEM });
+    server.register('Membership', () => 'refused for a reason that names an email');
+    const port = await server.start();
+    try {
+      const ok = await call(port, apiServer);
+      expect(ok.status).toBe(200);
+      expect(ok.text).toContain('names an email');
+      for (const cert of [undefined, stranger]) expect(await call(port, cert)).toEqual({ status: 401, text: '{"error":"Unauthorized"}' });
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { errorMessage, isConflict } from '../runtime/errors.ts';
 import type { AnyObject, KubeClient } from '../runtime/kube/client.ts';
@@ -30,25 +31,129 @@ const MIN_TLS = 'TLSv1.2';
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * The operator's TLS listener, routing by path: `/validate` (the validating webhook),
- * `/readyz`, and whatever routes modules add (the authentication webhook for API keys,
- * later). Validators are registered per kind and read only from the operator's caches,
- * so admission never waits on the API server.
+ * How long a client may take, on every TLS listener (as the acceptance page): a slow or
+ * silent client cannot hold a connection, and so a socket and its memory, for long.
  */
-export class WebhookServer {
-  private readonly server: Server;
-  private readonly validators = new Map<string, Validator[]>();
+export const TLS_TIMEOUTS = {
+  /** The TLS handshake. */
+  handshakeTimeout: 10_000,
+  /** The request's headers, from its first byte. */
+  headersTimeout: 10_000,
+  /** The whole request, body included. */
+  requestTimeout: 15_000,
+  /** An idle keep-alive connection between requests (Node's default: a busy gateway's connections never idle that long). */
+  keepAliveTimeout: 5_000,
+  /** How often the server checks the header and request timeouts (Node's default is 30 s). */
+  connectionsCheckingInterval: 1_000,
+};
+
+export interface TlsRouterOptions {
+  /** Which listener it is, in logs (`webhook`, `api`). */
+  name: string;
+  /** Readiness of /readyz (and of the validating webhook's rules). */
+  isReady?: () => boolean;
+  /**
+   * PEM of the CAs whose client certificates may call this listener: every request without
+   * one verified against them is refused with a bare 401 before its body is read. Unset:
+   * any client.
+   */
+  clientCA?: string;
+  /** Overrides of TLS_TIMEOUTS (tests). */
+  timeouts?: Partial<typeof TLS_TIMEOUTS>;
+}
+
+/**
+ * A TLS listener routing by path, with /readyz; its serving certificate is replaced
+ * without a restart. Two of them run: the API server's (`--webhook-bind-address`: the
+ * validating and authentication webhooks, for a client certificate of the API server) and
+ * the APIs' (`--api-bind-address`: verify, data protection, token roles, /metrics, each
+ * authenticating its callers by bearer token).
+ */
+export class TlsRouter {
+  protected readonly server: Server;
   private readonly routes = new Map<string, RouteHandler>();
-  private readonly log: Logger;
+  protected readonly log: Logger;
   private readonly address: { host: string; port: number };
-  private readonly isReady: () => boolean;
+  protected readonly isReady: () => boolean;
+  private readonly clientCA?: string;
   port = 0;
 
-  constructor(tls: { cert: string; key: string }, address: { host: string; port: number }, log: Logger, isReady: () => boolean = () => true) {
-    this.log = log.child({ server: 'webhook' });
+  constructor(tls: { cert: string; key: string }, address: { host: string; port: number }, log: Logger, opts: TlsRouterOptions) {
+    this.log = log.child({ server: opts.name });
     this.address = address;
-    this.isReady = isReady;
-    this.route('/readyz', (_req, res) => res.writeHead(isReady() ? 200 : 503).end());
+    this.isReady = opts.isReady ?? (() => true);
+    this.clientCA = opts.clientCA;
+    const t = { ...TLS_TIMEOUTS, ...opts.timeouts };
+    this.route('/readyz', (_req, res) => res.writeHead(this.isReady() ? 200 : 503).end());
+    this.server = createServer(
+      {
+        ...this.context(tls),
+        ...(this.clientCA ? { requestCert: true, rejectUnauthorized: false } : {}),
+        handshakeTimeout: t.handshakeTimeout,
+        headersTimeout: t.headersTimeout,
+        requestTimeout: t.requestTimeout,
+        keepAliveTimeout: t.keepAliveTimeout,
+        connectionsCheckingInterval: t.connectionsCheckingInterval,
+      },
+      (req, res) => {
+        // A caller the listener does not know learns nothing: the same bare 401 whatever it asked.
+        if (this.clientCA && !(req.socket as TLSSocket).authorized) {
+          req.resume();
+          res.writeHead(401, { 'content-type': 'application/json', connection: 'close' }).end('{"error":"Unauthorized"}');
+          return;
+        }
+        const handler = this.routes.get((req.url ?? '/').split('?')[0]!);
+        if (handler) handler(req, res);
+        else res.writeHead(404).end();
+      },
+    );
+  }
+
+  private context(tls: { cert: string; key: string }) {
+    return { cert: tls.cert, key: tls.key, minVersion: MIN_TLS, ...(this.clientCA ? { ca: this.clientCA } : {}) } as const;
+  }
+
+  /**
+   * Serves `tls` from the next handshake on (a renewed certificate): connections already
+   * open finish on the one they started with, none is dropped.
+   */
+  setCertificate(tls: { cert: string; key: string }): void {
+    this.server.setSecureContext(this.context(tls));
+  }
+
+  /** Adds a route (before start); a path has one handler. */
+  route(path: string, handler: RouteHandler): void {
+    if (this.routes.has(path)) throw new Error(`Route ${path} is registered twice on the ${this.log.bindings().server as string} listener`);
+    this.routes.set(path, handler);
+  }
+
+  /** Whether callers must present a client certificate of the configured CA. */
+  get authenticatesClients(): boolean {
+    return !!this.clientCA;
+  }
+
+  async start(): Promise<number> {
+    this.port = await listen(this.server, this.address);
+    return this.port;
+  }
+
+  stop(): Promise<void> {
+    return close(this.server);
+  }
+}
+
+/**
+ * The API server's TLS listener: `/validate` (the validating webhook), `/readyz`, and the
+ * routes modules add for the API server (the authentication webhook for API keys).
+ * Validators are registered per kind and read only from the operator's caches, so
+ * admission never waits on the API server. With a client CA, only a caller presenting a
+ * certificate it signed (the API server, from its webhook kubeconfigs) is answered.
+ */
+export class WebhookServer extends TlsRouter {
+  private readonly validators = new Map<string, Validator[]>();
+
+  constructor(tls: { cert: string; key: string }, address: { host: string; port: number }, log: Logger, isReady: () => boolean = () => true, opts: Omit<TlsRouterOptions, 'name' | 'isReady'> = {}) {
+    super(tls, address, log, { ...opts, name: 'webhook', isReady });
     this.route(WEBHOOK_PATH, (req, res) => {
       if (req.method !== 'POST') {
         res.writeHead(405, { allow: 'POST' }).end();
@@ -61,25 +166,6 @@ export class WebhookServer {
           (err: unknown) => res.writeHead(400, { 'content-type': 'text/plain' }).end(errorMessage(err)),
         );
     });
-    this.server = createServer({ cert: tls.cert, key: tls.key, minVersion: MIN_TLS }, (req, res) => {
-      const handler = this.routes.get((req.url ?? '/').split('?')[0]!);
-      if (handler) handler(req, res);
-      else res.writeHead(404).end();
-    });
-  }
-
-  /**
-   * Serves `tls` from the next handshake on (a renewed certificate): connections already
-   * open finish on the one they started with, none is dropped.
-   */
-  setCertificate(tls: { cert: string; key: string }): void {
-    this.server.setSecureContext({ cert: tls.cert, key: tls.key, minVersion: MIN_TLS });
-  }
-
-  /** Adds a route (before start); a path has one handler. */
-  route(path: string, handler: RouteHandler): void {
-    if (this.routes.has(path)) throw new Error(`Route ${path} is registered twice on the webhook listener`);
-    this.routes.set(path, handler);
   }
 
   register(kind: string, validator: Validator): void {
@@ -109,15 +195,6 @@ export class WebhookServer {
       kind: 'AdmissionReview',
       response: denied ? { uid: req.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: denied } } : { uid: req.uid, allowed: true },
     };
-  }
-
-  async start(): Promise<number> {
-    this.port = await listen(this.server, this.address);
-    return this.port;
-  }
-
-  stop(): Promise<void> {
-    return close(this.server);
   }
 }
 

@@ -49,7 +49,10 @@ export interface ControlPlaneOptions {
    * works once an operator listens there: the port is reserved and the serving
    * certificate made now (the API server starts before any operator); start the operator
    * with tokenWebhookOperatorArgs(cp.tokenWebhook). `cacheTTL`: how long the API server
-   * reuses an answer (default 2s, so a revocation shows within seconds).
+   * reuses an answer (default 2s, so a revocation shows within seconds). Whether or not it
+   * is set, kube-apiserver presents a client certificate of a CA of its own to every
+   * webhook (the token webhook's kubeconfig, and --admission-control-config-file for
+   * admission webhooks); tokenWebhookOperatorArgs gives the operator that CA.
    */
   tokenWebhook?: boolean | { cacheTTL?: string };
 }
@@ -66,15 +69,26 @@ export interface TokenWebhookEndpoint {
   configFile: string;
   /** --authentication-token-webhook-cache-ttl. */
   cacheTTL: string;
+  /** The CA of the client certificate the API server presents to the operator's webhooks (for --webhook-client-ca-file). */
+  clientCAFile: string;
 }
 
-/** The operator flags that make it serve the control plane's authentication webhook. */
+/**
+ * The operator flags that make it serve the control plane's authentication webhook, and
+ * answer only the API server there (its client certificate, which it also presents to
+ * admission webhooks).
+ */
 export function tokenWebhookOperatorArgs(endpoint: TokenWebhookEndpoint): string[] {
-  return [`--webhook-bind-address=127.0.0.1:${endpoint.port}`, `--webhook-cert-dir=${endpoint.certDir}`];
+  return [`--webhook-bind-address=127.0.0.1:${endpoint.port}`, `--webhook-cert-dir=${endpoint.certDir}`, `--webhook-client-ca-file=${endpoint.clientCAFile}`];
 }
 
-/** The kubeconfig of an authentication token webhook (kube-apiserver --authentication-token-webhook-config-file). */
-export function tokenWebhookKubeconfig(url: string, caPEM: string): string {
+/**
+ * The kubeconfig of an authentication token webhook (kube-apiserver
+ * --authentication-token-webhook-config-file): "cluster" is the operator, "user" the API
+ * server with its client certificate.
+ */
+export function tokenWebhookKubeconfig(url: string, caPEM: string, client?: { certPEM: string; keyPEM: string }): string {
+  const b64 = (v: string) => Buffer.from(v).toString('base64');
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -82,10 +96,10 @@ export function tokenWebhookKubeconfig(url: string, caPEM: string): string {
     '- name: miniapps-operator',
     '  cluster:',
     `    server: ${url}`,
-    `    certificate-authority-data: ${Buffer.from(caPEM).toString('base64')}`,
+    `    certificate-authority-data: ${b64(caPEM)}`,
     'users:',
     '- name: kube-apiserver',
-    '  user: {}',
+    ...(client ? ['  user:', `    client-certificate-data: ${b64(client.certPEM)}`, `    client-key-data: ${b64(client.keyPEM)}`] : ['  user: {}']),
     'contexts:',
     '- name: webhook',
     '  context:',
@@ -94,6 +108,22 @@ export function tokenWebhookKubeconfig(url: string, caPEM: string): string {
     'current-context: webhook',
     '',
   ].join('\n');
+}
+
+/**
+ * The kubeconfig the API server reads its admission webhooks' credentials from
+ * (WebhookAdmissionConfiguration kubeConfigFile): user "*" presents this client certificate
+ * to every admission webhook it calls.
+ */
+export function admissionWebhooksKubeconfig(client: { certPEM: string; keyPEM: string }): string {
+  const b64 = (v: string) => Buffer.from(v).toString('base64');
+  return ['apiVersion: v1', 'kind: Config', 'users:', "- name: '*'", '  user:', `    client-certificate-data: ${b64(client.certPEM)}`, `    client-key-data: ${b64(client.keyPEM)}`, ''].join('\n');
+}
+
+/** kube-apiserver --admission-control-config-file: the validating and mutating webhooks' credentials from `kubeconfig`. */
+export function admissionConfiguration(kubeconfig: string): string {
+  const plugin = (name: string) => [`- name: ${name}`, '  configuration:', '    apiVersion: apiserver.config.k8s.io/v1', '    kind: WebhookAdmissionConfiguration', `    kubeConfigFile: ${JSON.stringify(kubeconfig)}`];
+  return ['apiVersion: apiserver.config.k8s.io/v1', 'kind: AdmissionConfiguration', 'plugins:', ...plugin('ValidatingAdmissionWebhook'), ...plugin('MutatingAdmissionWebhook'), ''].join('\n');
 }
 
 export interface ControlPlanePorts {
@@ -244,6 +274,12 @@ export class ControlPlane {
   readonly ports: ControlPlanePorts;
   /** Where the API server's authentication webhook calls the operator, when started with tokenWebhook. */
   readonly tokenWebhook?: TokenWebhookEndpoint;
+  /**
+   * The CA of the client certificate the API server presents to every webhook it calls
+   * (admission, through --admission-control-config-file, and the token webhook): an
+   * operator given it as --webhook-client-ca-file answers the API server only.
+   */
+  readonly webhookClientCAFile: string;
 
   private readonly keepWorkDir: boolean;
   private readonly log: (line: string) => void;
@@ -267,8 +303,10 @@ export class ControlPlane {
     apiServer: ManagedProcess;
     controllerManager: ManagedProcess | undefined;
     tokenWebhook?: TokenWebhookEndpoint;
+    webhookClientCAFile: string;
   }) {
     this.tokenWebhook = init.tokenWebhook;
+    this.webhookClientCAFile = init.webhookClientCAFile;
     this.binDir = init.binDir;
     this.workDir = init.workDir;
     this.keepWorkDir = init.keepWorkDir;
@@ -332,9 +370,20 @@ export class ControlPlane {
     const ports: ControlPlanePorts = { etcd: await freePort(), apiServer: await freePort() };
     const server = `https://127.0.0.1:${ports.apiServer}`;
 
+    // --- the API server's client certificate toward webhooks (admission and authentication),
+    // so that an operator started with --webhook-client-ca-file answers it and no one else
+    const webhookClientCA = createCA('kube-apiserver-webhook-client-ca');
+    const webhookClient = issueCertificate({ ca: webhookClientCA, commonName: 'kube-apiserver-webhook-client', usages: 'client', validityDays: 365 });
+    const webhookClientCAFile = f('webhook-client-ca.crt');
+    writeFileSync(webhookClientCAFile, webhookClientCA.certPEM);
+    const admissionKubeconfig = join(workDir, 'admission-webhooks.kubeconfig');
+    writeFileSync(admissionKubeconfig, admissionWebhooksKubeconfig(webhookClient), { mode: 0o600 });
+    const admissionConfig = join(workDir, 'admission-control.yaml');
+    writeFileSync(admissionConfig, admissionConfiguration(admissionKubeconfig));
+    const webhookFlags: string[] = [`--admission-control-config-file=${admissionConfig}`];
+
     // --- the operator's authentication webhook: its port and certificate, made before the API server starts
     let tokenWebhook: TokenWebhookEndpoint | undefined;
-    const webhookFlags: string[] = [];
     if (opts.tokenWebhook) {
       const webhookCA = createCA('miniapps-operator-webhook-ca');
       const webhookCert = issueCertificate({ ca: webhookCA, commonName: 'miniapps-operator-webhook', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usages: 'server', validityDays: 365 });
@@ -346,9 +395,9 @@ export class ControlPlane {
       const port = await freePort();
       const url = `https://127.0.0.1:${port}/authenticate`;
       const configFile = join(workDir, 'token-webhook.kubeconfig');
-      writeFileSync(configFile, tokenWebhookKubeconfig(url, webhookCA.certPEM), { mode: 0o600 });
+      writeFileSync(configFile, tokenWebhookKubeconfig(url, webhookCA.certPEM, webhookClient), { mode: 0o600 });
       const cacheTTL = (typeof opts.tokenWebhook === 'object' && opts.tokenWebhook.cacheTTL) || '2s';
-      tokenWebhook = { port, url, certDir, configFile, cacheTTL };
+      tokenWebhook = { port, url, certDir, configFile, cacheTTL, clientCAFile: webhookClientCAFile };
       webhookFlags.push(`--authentication-token-webhook-config-file=${configFile}`, `--authentication-token-webhook-cache-ttl=${cacheTTL}`, '--authentication-token-webhook-version=v1');
     }
     writeFileSync(join(workDir, 'admin.kubeconfig'), kubeconfigYAML(server, ca.certPEM, 'admin', admin), { mode: 0o600 });
@@ -440,6 +489,7 @@ export class ControlPlane {
       apiServer,
       controllerManager,
       tokenWebhook,
+      webhookClientCAFile,
     });
     try {
       etcd.start();

@@ -71,8 +71,10 @@ export class OperatorProcess {
   healthPort = 0;
   /** The acceptance page's port, when it listens. */
   publicPort = 0;
-  /** The validating webhook's port, when it listens. */
+  /** The API server's TLS listener (the validating and authentication webhooks), when it listens. */
   webhookPort = 0;
+  /** The APIs' TLS listener (verify, data protection, token roles, /metrics with --metrics-secure), when it listens. */
+  apiPort = 0;
   /** The plain HTTP verify endpoint's port, when it listens. */
   verifyPort = 0;
 
@@ -85,6 +87,10 @@ export class OperatorProcess {
       `--namespace=${opts.namespace}`,
       '--http-bind-address=127.0.0.1:0',
       '--webhook-bind-address=127.0.0.1:0',
+      '--api-bind-address=127.0.0.1:0',
+      // Tests read /metrics over plain HTTP (metrics() below); security-endpoints.itest and
+      // health.itest pass --metrics-secure=true and read it as an authorized caller would.
+      '--metrics-secure=false',
       '--public-bind-address=127.0.0.1:0',
       '--verify-bind-address=127.0.0.1:0',
       ...FAST_LEADER_ELECTION,
@@ -107,6 +113,7 @@ export class OperatorProcess {
             this.healthPort = parsed.port as number;
             this.publicPort = (parsed.publicPort as number | undefined) ?? 0;
             this.webhookPort = (parsed.webhookPort as number | undefined) ?? 0;
+            this.apiPort = (parsed.apiPort as number | undefined) ?? 0;
             this.verifyPort = (parsed.verifyPort as number | undefined) ?? 0;
           }
         } catch {
@@ -143,10 +150,26 @@ export class OperatorProcess {
     return [...this.logs.slice(-15).map((l) => JSON.stringify(l)), ...this.stderr.slice(-10)].join('\n');
   }
 
+  /** Set by readMetricsAs: /metrics read over TLS on the API port, as that caller (an operator started with --metrics-secure=true). */
+  private metricsReader?: { token: string; caPEM: string };
+
+  /** From now on, metrics() reads /metrics as Prometheus would with --metrics-secure: over TLS, with a token allowed `get` on /metrics. */
+  readMetricsAs(reader: { token: string; caPEM: string }): void {
+    this.metricsReader = reader;
+  }
+
   /** Prometheus text from /metrics. */
   async metrics(): Promise<string> {
-    const res = await fetch(`http://127.0.0.1:${this.healthPort}/metrics`);
-    return res.text();
+    const r = this.metricsReader;
+    if (!r) return (await fetch(`http://127.0.0.1:${this.healthPort}/metrics`)).text();
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: this.apiPort, servername: 'localhost', ca: r.caPEM, path: '/metrics', headers: { authorization: `Bearer ${r.token}` } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`/metrics answered ${res.statusCode}: ${text}`))));
+      });
+      req.on('error', reject);
+      req.end();
+    });
   }
 
   /** The sum of a counter or gauge over the series whose labels include `labels`. */

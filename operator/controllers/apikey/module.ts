@@ -1,5 +1,4 @@
 import { API_KEY_VERIFY_SUBRESOURCE, GROUP } from '../../api/constants.ts';
-import { KubeAuthority } from '../../servers/authority.ts';
 import { Caches } from '../../domain/caches.ts';
 import { RBAC_API_VERSION } from '../../domain/rbac-types.ts';
 import type { ClusterRole } from '../../domain/rbac-types.ts';
@@ -39,7 +38,7 @@ export const apiKeyModule: OperatorModule = {
   name: 'apikey',
   caches: [Caches.apiKeys, Caches.memberships, Caches.organizations, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
   admits: ['ApiKey'],
-  async setup({ deps, config, client, metrics }): Promise<ModuleParts> {
+  async setup({ deps, config, client, metrics, authority }): Promise<ModuleParts> {
     const log = deps.log.child({ module: 'apikey' });
     // The expiry gauges, read from the cache at each scrape: nothing to keep in step, no series left behind.
     const keys = deps.caches.cache(Caches.apiKeys);
@@ -53,17 +52,16 @@ export const apiKeyModule: OperatorModule = {
     // The key that seals what status records of each key (seal.ts): made on first start, in the operator's own namespace.
     const seal = new KeySeal(await loadOrCreateSigningKey(client, config.namespace, SEAL_KEY_SECRET, 'api-keys'));
     const verifier = new KeyVerifier(deps.caches.cache(Caches.apiKeys), deps.domain, deps.clock, deps.operatorNamespace, seal);
-    const callers = new CallerAuthenticator(new KubeAuthority(client, { cacheTtlMs: 0 }), { clock: deps.clock });
+    const callers = new CallerAuthenticator(authority, { clock: deps.clock });
     const verify = verifyHandler({ verifier, callers, limits: { perCaller: { perMinute: config.verifyRateLimit, burst: config.verifyRateBurst } }, log, clock: deps.clock });
     // A constant ClusterRole for API gateways; a failure only means it must be made by hand.
     await client.apply(Resources.ClusterRole, verifierClusterRole()).catch((err: unknown) => log.warn({ err: errorMessage(err), clusterRole: VERIFIER_ROLE }, 'ClusterRole not applied'));
     return {
       controllers: [apiKeyController(deps, { seal })],
       admission: [{ kind: 'ApiKey', validate: apiKeyValidator(deps.domain, deps.operatorNamespace, deps.clock, keys) }],
-      routes: [
-        { path: AUTHENTICATE_PATH, handler: tokenReviewHandler(verifier, log) },
-        { path: VERIFY_PATH, handler: verify },
-      ],
+      routes: [{ path: VERIFY_PATH, handler: verify }],
+      // The API server's own listener, for a caller with its client certificate only (none configured: not served).
+      apiServerRoutes: config.webhookClientCaFile ? [{ path: AUTHENTICATE_PATH, handler: tokenReviewHandler(verifier, log) }] : [],
       listeners: config.verifyBindAddress ? [{ name: VERIFY_LISTENER, listener: new VerifyServer(config.verifyBindAddress, verify) }] : [],
     };
   },

@@ -57,7 +57,7 @@ async function tokenFor(sa: string): Promise<string> {
 
 /** POST to the operator's TLS listener, trusting the CA it registered its webhook with. */
 const call = async (path: string, token: string, name: string, values: string[]) =>
-  (await operatorRequest(operator.webhookPort, caPEM, 'POST', path, token, { miniApp: { organization: org, name }, values })) as { status: number; body: { values?: string[]; protection?: string; error?: string } };
+  (await operatorRequest(operator.apiPort, caPEM, 'POST', path, token, { miniApp: { organization: org, name }, values })) as { status: number; body: { values?: string[]; protection?: string; error?: string } };
 
 let storeToken: string;
 let readerToken: string;

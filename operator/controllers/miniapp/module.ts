@@ -6,7 +6,6 @@ import { miniAppValidator } from './admission.ts';
 import { miniAppController } from './controller.ts';
 import { SecretDataKeys } from './datakeys.ts';
 import { AppDirectory } from '../../domain/directory.ts';
-import { KubeAuthority } from '../../servers/authority.ts';
 import { dataProtectionRoutes } from '../../servers/dataprotection.ts';
 import type { DataProtectionBackend } from '../../servers/dataprotection.ts';
 
@@ -19,7 +18,7 @@ export const miniAppModule: OperatorModule = {
   name: 'miniapp',
   caches: [Caches.miniApps, Caches.superApps, Caches.miniAppReviews, Caches.organizations, Caches.namespaces, Caches.platformConfigs],
   admits: ['MiniApp'],
-  async setup({ deps, config, client }) {
+  async setup({ deps, config, authority }) {
     const ring = new KeyRing(deps.store, config.namespace, deps.clock);
     const state = await ring.ensureExists();
     if (!state.ok) deps.log.error({ problem: state.problem }, 'Key-encryption key unusable: no data key is made or rewrapped until it is restored');
@@ -33,6 +32,7 @@ export const miniAppModule: OperatorModule = {
     });
     const dir = new AppDirectory(deps.caches, deps.domain);
     const backend: DataProtectionBackend = {
+      target: (ref) => ({ namespace: dir.namespaceOf(ref.organization) ?? `${deps.domain.settings().namespacePrefix.organization}${ref.organization}`, name: ref.name }),
       resolve: (ref) => {
         const mini = dir.miniAppOf(ref);
         if (!mini || dir.leaving(mini)) return undefined;
@@ -46,7 +46,7 @@ export const miniAppModule: OperatorModule = {
     return {
       controllers: [miniAppController(deps, { dataKeys })],
       admission: [{ kind: 'MiniApp', validate: miniAppValidator(deps.domain) }],
-      routes: dataProtectionRoutes({ authority: new KubeAuthority(client), backend, log: deps.log }),
+      routes: dataProtectionRoutes({ authority, backend, log: deps.log }),
     };
   },
 };

@@ -58,7 +58,7 @@ async function tokenFor(ns: string, sa: string): Promise<string> {
 }
 
 /** A request to the operator's TLS listener, trusting the CA it registered its webhook with. */
-const call = (method: 'GET' | 'POST', path: string, token?: string, body?: unknown) => operatorRequest(operator.webhookPort, caPEM, method, path, token, body);
+const call = (method: 'GET' | 'POST', path: string, token?: string, body?: unknown) => operatorRequest(operator.apiPort, caPEM, method, path, token, body);
 
 /** `kubectl miniapps ...` as the admin, through the plugin's own code. */
 async function plugin(...argv: string[]): Promise<{ code: number; out: string; err: string }> {

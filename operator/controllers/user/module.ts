@@ -1,7 +1,6 @@
 import { ROTATE_TOKEN_KEY_ANNOTATION } from '../../api/constants.ts';
 import { Caches, Index } from '../../domain/caches.ts';
 import { SolutionLookups, appManifestOf } from '../../domain/solutions.ts';
-import { KubeAuthority } from '../../servers/authority.ts';
 import { tokenRolesRoutes } from '../../servers/tokenroles.ts';
 import type { TokenRolesBackend } from '../../servers/tokenroles.ts';
 import { SigningKeys } from '../../tokenroles/keys.ts';
@@ -13,7 +12,7 @@ import { resolveUser, tokenRoles } from './logic.ts';
 export const userModule: OperatorModule = {
   name: 'user',
   caches: [Caches.users, Caches.userGroups, Caches.tenants, Caches.subscriptions, Caches.solutions, Caches.organizations, Caches.appManifests],
-  async setup({ deps, config, client }) {
+  async setup({ deps, config, authority }) {
     const keys = new SigningKeys(deps.store, config.namespace, deps.clock);
     const state = await keys.ensureExists();
     if (!state.ok) deps.log.error({ problem: state.problem }, 'Token signing key unusable: the token-roles API answers without JWTs until it is restored');
@@ -50,7 +49,7 @@ export const userModule: OperatorModule = {
     };
     return {
       controllers: [userController(deps)],
-      routes: tokenRolesRoutes({ authority: new KubeAuthority(client), backend, tokenRoles, clock: deps.clock, log: deps.log }),
+      routes: tokenRolesRoutes({ authority, backend, tokenRoles, clock: deps.clock, log: deps.log }),
     };
   },
 };
