@@ -16,6 +16,7 @@ import { isMap, isScalar, isSeq, parse, parseAllDocuments, parseDocument } from 
 import type { Pair, YAMLMap } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { ApiKey, Membership, Organization, PlatformConfig, Role } from './api/index.ts';
+import { renderChartReadme } from './cli/chart-docs.ts';
 import { chartYaml } from './cli/generate.ts';
 import { keyAccess } from './controllers/apikey/logic.ts';
 import { verifierClusterRole } from './controllers/apikey/module.ts';
@@ -58,6 +59,7 @@ function declared(node: Schema, path = ''): [string, Schema][] {
 }
 
 const helm = findTool('helm');
+const helmDocs = findTool('helm-docs');
 /** A helm built without hack/tools/build.sh's ldflags (`go install`) assumes Kubernetes 1.20, older than the chart's kubeVersion. */
 const KUBE_VERSION = ['--kube-version', '1.35.0'];
 
@@ -120,6 +122,13 @@ describe('the chart', () => {
     expect(copies).toEqual(crds);
     const stale = crds.filter((f) => readFileSync(join(ROOT, 'crds', f), 'utf8') !== readFileSync(join(CHART, 'files/crds', f), 'utf8'));
     expect(stale, 'charts/miniapps-operator/files/crds/ differs from crds/: copy crds/*.yaml there').toEqual([]);
+  });
+
+  it.skipIf(!helmDocs)('has a README whose values table helm-docs makes from values.yaml as it is (npm run docs:chart)', () => {
+    expect(renderChartReadme(helmDocs!), 'charts/miniapps-operator/README.md is stale: npm run docs:chart').toBe(readFileSync(join(CHART, 'README.md'), 'utf8'));
+    // Every documented value is a row.
+    const readme = readFileSync(join(CHART, 'README.md'), 'utf8');
+    for (const key of ['image.digest', 'invitations.publicUrl', 'webhook.enabled', 'crds.keep']) expect(readme).toContain(`| ${key} |`);
   });
 
   it("carries Artifact Hub's annotations of every kind's CRD and an applied example of each kind that has one (npm run generate writes them)", () => {
