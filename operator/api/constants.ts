@@ -372,10 +372,12 @@ export const SolutionConditions = {
 /** Why ids and roles are or are not an organization's (Solution and AppManifest conditions IdsOwned and RolesOwned). */
 export const OwnershipReasons = {
   IdsOwned: 'IdsOwned',
-  /** Another organization's AppManifest claimed the appId first: this one is used nowhere. */
+  /** Another organization holds the appId (it claimed it first): this AppManifest is used nowhere. */
   AppIdClaimed: 'AppIdClaimed',
-  /** Another organization's AppManifest claimed the listingId first: this one is used nowhere. */
+  /** Another organization holds the listingId (it claimed it first): this AppManifest is used nowhere. */
   ListingIdClaimed: 'ListingIdClaimed',
+  /** The AppManifest's namespace is no organization's: only an organization claims ids, so it is used nowhere. */
+  NotInOrganization: 'NotInOrganization',
   RolesOwned: 'RolesOwned',
   /** Roles name listings the organization does not own: left out of groups and tokens. */
   ListingNotOwned: 'ListingNotOwned',
@@ -477,6 +479,15 @@ export const LANDING_PAGE_PATTERN = String.raw`^(https://[^/?#\s\\]+([/?#][^\s\\
 /** Whether `url` is a landing page people may be sent to (LANDING_PAGE_PATTERN): what the schema admits, checked again where one is used. */
 const LANDING_PAGE = new RegExp(LANDING_PAGE_PATTERN);
 export const isSafeLandingPage = (url: string | undefined): boolean => !!url && LANDING_PAGE.test(url);
+
+/**
+ * A claim of an app or listing id (domain/claims.ts) is a Lease of the operator's namespace,
+ * named after a digest of the id, held by (an ownerReference to) the Organization that
+ * claimed it first; this label says which kind of id it is (`appId` or `listingId`).
+ */
+export const ID_CLAIM_LABEL = `${GROUP}/id-claim`;
+/** On a claim's Lease: the id it holds (its name is a digest of it). */
+export const CLAIMED_ID_ANNOTATION = `${GROUP}/claimed-id`;
 
 /** On a UserGroup a subscription manages: SHA-256 of what the operator last applied to it (what it compares to decide whether to apply again). */
 export const GROUP_DIGEST_ANNOTATION = `${GROUP}/applied-digest`;

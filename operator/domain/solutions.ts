@@ -18,7 +18,7 @@ import { AppManifestConditions, GROUP_DIGEST_ANNOTATION, SubscriptionConditions,
 import type { AppManifest, AppManifestContent, LandingPage, ManifestUserGroup, Organization, Solution, SolutionManifest, Subscription, Tenant, UserGroup } from '../api/index.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
 import type { ConditionInput } from '../runtime/conditions.ts';
-import { Caches, Index, listingKey } from './caches.ts';
+import { Caches, Index, listingKey, listingsNamed } from './caches.ts';
 import { AppClaims } from './claims.ts';
 
 /** A group as the merged manifests declare it. */
@@ -79,9 +79,7 @@ export interface GroupConflict {
 
 /** The listingIds the roles of a manifest name. */
 export function listingIdsOf(groups: readonly ManifestUserGroup[]): string[] {
-  const ids = new Set<string>();
-  for (const g of groups) for (const r of g.roles ?? []) ids.add(r.split(':')[1]!);
-  return [...ids].sort();
+  return listingsNamed(groups.flatMap((g) => g.roles ?? []));
 }
 
 function addGroup(into: Map<string, DeclaredGroup>, g: ManifestUserGroup, source: string, admin: boolean): void {
@@ -258,7 +256,6 @@ export class SolutionLookups {
       .byIndex(Index.namespace, namespace)
       .filter((s) => !s.metadata.deletionTimestamp)
       .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
-    const byUid = new Map(live.map((s) => [s.metadata.uid, s]));
     const claimants = new Map<string, { sub: Subscription; group: DeclaredGroup }[]>();
     for (const sub of live) {
       const r = this.resolve(sub);
@@ -278,8 +275,11 @@ export class SolutionLookups {
         }
         continue;
       }
-      // The organization whose subscriptions made the group keeps it; else the oldest declaring subscription's.
-      const maker = existing?.metadata.ownerReferences?.map((r) => byUid.get(r.uid)).find((s): s is Subscription => !!s);
+      // The organization whose subscriptions made the group keeps it: of its owners, the oldest subscription (by
+      // creation, never by name: a tenant administrator chooses names; a group two organizations share from before
+      // the upgrade goes to the one subscribed first). Else the oldest declaring subscription's.
+      const owners = new Set((existing?.metadata.ownerReferences ?? []).map((r) => r.uid));
+      const maker = live.find((s) => owners.has(s.metadata.uid ?? ''));
       const holder = maker ? orgOf(maker) : orgOf(list[0]!.sub);
       const holders = list.filter((c) => orgOf(c.sub) === holder);
       if (holders.length > 0) {

@@ -10,6 +10,8 @@
 import { GROUP_DIGEST_ANNOTATION, SubscriptionConditions, SubscriptionReasons } from '../../api/constants.ts';
 import type { Subscription, SubscriptionStatus, Solution, User, UserGroup, AppManifest, Tenant } from '../../api/index.ts';
 import { Caches, Index, groupKey, targetKey } from '../../domain/caches.ts';
+import type { ClaimLease } from '../../domain/caches.ts';
+import { AppClaims } from '../../domain/claims.ts';
 import { SolutionLookups } from '../../domain/solutions.ts';
 import type { GroupConflict } from '../../domain/solutions.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
@@ -195,16 +197,11 @@ export function subscriptionController(deps: ControllerDeps): ControllerSpec {
           return x?.manifestDigest !== y?.manifestDigest || x?.manifestVersion !== y?.manifestVersion || JSON.stringify(x?.conditions?.find((c) => c.type === 'ManifestValid')?.status) !== JSON.stringify(y?.conditions?.find((c) => c.type === 'ManifestValid')?.status);
         },
       },
-      // A new good app manifest (its status, not its spec: the spec's may be broken or in a ConfigMap), or a change of
-      // who owns which id, reaches the subscriptions of every solution whose roles name a listing concerned: the
-      // app's (old and new), and those of the apps that claim its appId or listingId too (one may hold them now).
+      // A new good app manifest (its status, not its spec: the spec's may be broken or in a ConfigMap) reaches the
+      // subscriptions of every solution whose roles name its listing (old and new).
       {
         cache: Caches.appManifests,
-        map: (a) => {
-          const app = a as AppManifest;
-          const listings = new Set([app.spec.listingId, ...lookups.claims.rivalsOf(app).map((r) => r.spec.listingId)]);
-          return [...listings].flatMap((l) => lookups.solutions.byIndex(Index.listingId, l)).flatMap(ofSolution);
-        },
+        map: (a) => lookups.solutions.byIndex(Index.listingId, (a as AppManifest).spec.listingId).flatMap(ofSolution),
         changed: (a, b) => {
           const [x, y] = [a as AppManifest, b as AppManifest];
           // Its first status too: a subscription waits for its apps to be checked (AppManifestsNotChecked).
@@ -215,6 +212,17 @@ export function subscriptionController(deps: ControllerDeps): ControllerSpec {
             x.metadata.deletionTimestamp !== y.metadata.deletionTimestamp ||
             (x.status?.observedGeneration === undefined) !== (y.status?.observedGeneration === undefined)
           );
+        },
+      },
+      // An id claimed, or its claim gone: the subscriptions of every solution naming that listing (or the listing of
+      // an app with that appId).
+      {
+        cache: Caches.idClaims,
+        map: (l) => {
+          const claimed = AppClaims.idOf(l as ClaimLease);
+          if (!claimed) return [];
+          const listings = claimed.kind === 'listingId' ? [claimed.id] : lookups.appManifests.byIndex(Index.appId, claimed.id).map((a) => a.spec.listingId);
+          return [...new Set(listings)].flatMap((id) => lookups.solutions.byIndex(Index.listingId, id)).flatMap(ofSolution);
         },
       },
       // The tenant's namespace recorded (or changed).

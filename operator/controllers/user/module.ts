@@ -12,7 +12,7 @@ import { resolveUser, tokenRoles } from './logic.ts';
 /** User: effective roles, landing page, missing groups; the token-roles API (its signing key made on first start). */
 export const userModule: OperatorModule = {
   name: 'user',
-  caches: [Caches.users, Caches.userGroups, Caches.tenants, Caches.subscriptions, Caches.solutions, Caches.organizations, Caches.appManifests],
+  caches: [Caches.users, Caches.userGroups, Caches.tenants, Caches.subscriptions, Caches.solutions, Caches.organizations, Caches.appManifests, Caches.idClaims],
   async setup({ deps, config, client }) {
     const keys = new SigningKeys(deps.store, config.namespace, deps.clock);
     const state = await keys.ensureExists();
