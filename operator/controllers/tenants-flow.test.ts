@@ -424,6 +424,22 @@ describe('issue 16: nothing crosses organizations, nothing hand-made is taken', 
     expect(writes.length).toBeGreaterThan(0); // its status (members, roles), by the UserGroup controller
     expect(writes.filter((w) => w.verb !== 'status')).toEqual([]);
   });
+
+  it('item 11 (review finding 4): a group made by hand a moment ago, not in the cache yet, is not adopted: the POST meets it (409), nothing is applied to it', async () => {
+    await converge(1);
+    subscription('tenant-t1');
+    const handMade = { roles: ['role:local:clerk'] };
+    // Someone makes it; the subscription reconciles before the cache shows it.
+    world.store.seed(Kinds.UserGroup, { apiVersion: API, kind: 'UserGroup', metadata: { name: 'field-executive', namespace: 'tenant-t1' }, spec: handMade } as AnyObject);
+    const before = world.store.writes.length;
+    await subscriptions.reconcile('tenant-t1/gated');
+    const g = get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!;
+    expect(g.spec).toEqual(handMade);
+    expect(g.metadata.ownerReferences).toBeUndefined();
+    expect(world.store.writes.slice(before).filter((w) => w.key === 'tenant-t1/field-executive' && w.verb === 'apply')).toEqual([]);
+    const sub = get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1')!;
+    expect(condition(sub, 'UserGroupsSynced')).toMatchObject({ status: 'False', reason: 'UserGroupConflict', message: expect.stringContaining('UserGroup field-executive was made by someone else a moment ago') });
+  });
 });
 
 describe('TenantReconciler', () => {

@@ -39,12 +39,17 @@ export interface ClaimRefusal {
   message: string;
 }
 
-/** What a claim came to: the organization holds the id, another does, or a claim made just now is not in the cache yet (ask again). */
-export type ClaimResult = 'held' | 'taken' | 'pending';
+/**
+ * What a claim came to: the organization holds the id, it just claimed it ('created': the
+ * cache does not show it yet), another organization holds it, or another's claim came
+ * first and the cache does not show it yet ('pending'). After 'created' or 'pending', ask
+ * again once the cache has caught up.
+ */
+export type ClaimResult = 'held' | 'created' | 'taken' | 'pending';
 
 /** The one message for an id that is not the organization's (whether or why is not told: only that it is not). */
 const notYours = (what: ClaimKind, id: string) =>
-  `${what} "${id}" is another organization's (an id belongs to the first organization to claim it, for as long as that organization exists), so this AppManifest is used nowhere (no groups, no token roles, no token): choose another ${what}`;
+  `${what} "${id}" was claimed first by another organization, which holds it for as long as it exists, so this AppManifest is used nowhere (no groups, no token roles, no token): choose another ${what}`;
 
 export class AppClaims {
   private readonly claims: CacheReader<ClaimLease>;
@@ -102,7 +107,7 @@ export class AppClaims {
         },
         spec: { holderIdentity: org.metadata.name },
       });
-      return 'held';
+      return 'created';
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) return 'pending';
       throw err;
@@ -114,21 +119,22 @@ export class AppClaims {
    * its organization's to use, if it is not; `pending` when a claim raced another and
    * must be looked at again.
    */
-  async claimIds(store: ObjectStore, operatorNamespace: string, app: AppManifest): Promise<{ refusal?: ClaimRefusal; pending: boolean }> {
+  async claimIds(store: ObjectStore, operatorNamespace: string, app: AppManifest): Promise<{ refusal?: ClaimRefusal; pending: boolean; unsure?: boolean }> {
     const ns = app.metadata.namespace!;
     if (!this.organizationOf(ns)) return { refusal: this.notInOrganization(ns), pending: false };
     const appId = await this.claim(store, operatorNamespace, ns, 'appId', app.spec.appId);
     const listing = await this.claim(store, operatorNamespace, ns, 'listingId', app.spec.listingId);
     if (appId === 'taken') return { refusal: { reason: OwnershipReasons.AppIdClaimed, message: notYours('appId', app.spec.appId) }, pending: false };
     if (listing === 'taken') return { refusal: { reason: OwnershipReasons.ListingIdClaimed, message: notYours('listingId', app.spec.listingId) }, pending: false };
-    return { pending: appId === 'pending' || listing === 'pending' };
+    return { pending: [appId, listing].some((r) => r === 'pending' || r === 'created'), unsure: appId === 'pending' || listing === 'pending' };
   }
 
-  /** Claims, for the organization of `namespace`, each listing `roles` name that no one holds yet (a Solution's manifest). */
+  /** Claims, for the organization of `namespace`, each listing `roles` name that no one holds yet (a Solution's manifest); true when the cache is to be asked again. */
   async claimListings(store: ObjectStore, operatorNamespace: string, namespace: string, roles: readonly string[]): Promise<boolean> {
     let pending = false;
     for (const listing of new Set(roles.map(listingOfRole))) {
-      if ((await this.claim(store, operatorNamespace, namespace, 'listingId', listing)) === 'pending') pending = true;
+      const result = await this.claim(store, operatorNamespace, namespace, 'listingId', listing);
+      if (result === 'pending' || result === 'created') pending = true;
     }
     return pending;
   }
@@ -157,6 +163,28 @@ export class AppClaims {
   owns(namespace: string, role: string): boolean {
     return this.heldBy(namespace, 'listingId', listingOfRole(role));
   }
+
+  /**
+   * The app's last good rolesRequired that name listings its organization holds: the same
+   * array for as long as the app object and the holders of those listings are the same (the
+   * token-roles hot path asks on every request, and tokenRoles caches by array).
+   */
+  ownedRolesRequired(app: AppManifest, required: readonly string[]): readonly string[] {
+    const ns = app.metadata.namespace!;
+    let memo = this.requiredMemo.get(app);
+    if (!memo || memo.required !== required) {
+      memo = { required, listings: [...new Set(required.map(listingOfRole))], holders: '', roles: [] };
+      this.requiredMemo.set(app, memo);
+    }
+    const holders = `${this.organizationOf(ns)?.metadata.uid ?? ''}|${memo.listings.map((l) => this.holderUid('listingId', l) ?? '').join(',')}`;
+    if (memo.holders !== holders) {
+      memo.holders = holders;
+      memo.roles = required.filter((r) => this.owns(ns, r));
+    }
+    return memo.roles;
+  }
+
+  private readonly requiredMemo = new WeakMap<AppManifest, { required: readonly string[]; listings: string[]; holders: string; roles: readonly string[] }>();
 
   /** The roles of `roles` whose listing the namespace's organization does not hold, sorted, once each. */
   unowned(namespace: string, roles: readonly string[]): string[] {

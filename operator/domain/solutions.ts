@@ -55,8 +55,11 @@ export function appManifestOf(app: AppManifest): AppManifestContent | undefined 
  * API decides the same from its caches (AppClaims).
  */
 export function tokenRolesRequiredOf(app: AppManifest): string[] {
-  if (app.status?.conditions?.find((c) => c.type === AppManifestConditions.IdsOwned)?.status !== 'True') return [];
-  const unowned = new Set(app.status.unownedRoles ?? []);
+  // No IdsOwned at all: the status of an operator from before ids were claimed (a plugin upgraded first), which
+  // answers its rolesRequired as they are.
+  const ids = app.status?.conditions?.find((c) => c.type === AppManifestConditions.IdsOwned);
+  if (ids && ids.status !== 'True') return [];
+  const unowned = new Set(app.status?.unownedRoles ?? []);
   return (appManifestOf(app)?.rolesRequired ?? []).filter((r) => !unowned.has(r));
 }
 

@@ -68,14 +68,16 @@ export class AppManifestReconciler implements Reconciler {
       condition = { type: AppManifestConditions.ManifestValid, status: 'False', reason: read.reason, message: read.message };
     }
     const ns = app.metadata.namespace!;
-    const { refusal: refused, pending } = await this.claims.claimIds(this.deps.store, this.deps.operatorNamespace, app);
+    const { refusal: refused, pending, unsure } = await this.claims.claimIds(this.deps.store, this.deps.operatorNamespace, app);
     const checks: Check[] = [
       {
         gatesReady: true,
         stalled: !!refused,
         condition: refused
           ? { type: AppManifestConditions.IdsOwned, status: 'False', ...refused }
-          : { type: AppManifestConditions.IdsOwned, status: 'True', reason: OwnershipReasons.IdsOwned, message: `This organization holds appId "${app.spec.appId}" and listingId "${app.spec.listingId}"` },
+          : unsure
+            ? { type: AppManifestConditions.IdsOwned, status: 'Unknown', reason: OwnershipReasons.ClaimPending, message: `Another organization claimed appId "${app.spec.appId}" or listingId "${app.spec.listingId}" at the same moment; whose it is is looked at again in a moment` }
+            : { type: AppManifestConditions.IdsOwned, status: 'True', reason: OwnershipReasons.IdsOwned, message: `This organization holds appId "${app.spec.appId}" and listingId "${app.spec.listingId}"` },
       },
       { condition, gatesReady: true, stalled: !read.ok && read.stalled },
     ];
@@ -95,7 +97,7 @@ export class AppManifestReconciler implements Reconciler {
     if (wrote && read.ok && read.digest !== last.manifestDigest) {
       this.deps.recorder.event(app, 'Normal', 'ManifestAccepted', `Accepted the app manifest (digest ${read.digest.slice(0, 12)}); the tenants of the solutions that include it are updated`);
     }
-    // A claim raced another's (409) that the cache has not shown yet: look again soon.
+    // A claim just made, or one that raced another's (409), is not in the cache yet: look again soon.
     if (pending) return { requeueAfterMs: 2000 };
     // A ConfigMap is not watched (the operator may read ConfigMaps only in the namespaces it manages): look again.
     return app.spec.manifestFrom ? { requeueAfterMs: MANIFEST_RECHECK_SECONDS * 1000 } : undefined;

@@ -73,7 +73,7 @@ export class SolutionReconciler implements Reconciler {
     if (wrote && read.ok && read.digest !== last.manifestDigest) {
       this.deps.recorder.event(sol, 'Normal', 'ManifestAccepted', `Accepted manifest version ${sol.spec.version} (digest ${read.digest.slice(0, 12)}); subscribed tenants are updated`);
     }
-    // A claim raced another's (409) that the cache has not shown yet: look again soon.
+    // A claim just made, or one that raced another's (409), is not in the cache yet: look again soon.
     if (pending) return { requeueAfterMs: 2000 };
     // A ConfigMap is not watched (the operator may read ConfigMaps only in the namespaces it manages): look again.
     return sol.spec.manifestFrom ? { requeueAfterMs: MANIFEST_RECHECK_SECONDS * 1000 } : undefined;

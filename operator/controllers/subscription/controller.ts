@@ -19,8 +19,8 @@ import { keyOf } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { Check, ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
-import { errorMessage } from '../../runtime/errors.ts';
-import type { AnyObject } from '../../runtime/kube/client.ts';
+import { ApiError, errorMessage } from '../../runtime/errors.ts';
+import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds, writeKindStatus } from '../shared.ts';
 import { desiredUserGroup, groupNeedsApply, madeBySubscription } from './logic.ts';
@@ -126,6 +126,12 @@ export class SubscriptionReconciler implements Reconciler {
         if (declared) {
           const desired = desiredUserGroup(ns, tenant.metadata.name, declared, declaredBy.get(name) ?? [sub]);
           if (groupNeedsApply(existing, desired)) {
+            // The cache says there is none: made with a POST first (only the operator's marker), so one that someone made
+            // a moment ago, not in the cache yet, is a 409 and never adopted by the apply that follows.
+            if (!existing && !(await this.createGroup(desired))) {
+              conflicts.push({ group: name, message: `UserGroup ${name} was made by someone else a moment ago: it is left as it is (no roles added, no owner) while it was not made by a subscription` });
+              continue;
+            }
             await this.deps.store.apply(Kinds.UserGroup, desired);
             applied++;
           }
@@ -166,6 +172,22 @@ export class SubscriptionReconciler implements Reconciler {
         message: `${mine.length} user group(s) in place${applied ? ` (${applied} written now)` : ''}${deleted ? `, ${deleted} dropped group(s) deleted` : ''}`,
       },
     };
+  }
+
+  /** Makes the group empty, marked as a subscription's (the apply then writes it): false when it exists already (409). */
+  private async createGroup(desired: ObjectBody): Promise<boolean> {
+    try {
+      await this.deps.store.create(Kinds.UserGroup, {
+        apiVersion: desired.apiVersion,
+        kind: desired.kind,
+        metadata: { name: desired.metadata.name, namespace: desired.metadata.namespace, annotations: { [GROUP_DIGEST_ANNOTATION]: 'creating' } },
+        spec: {},
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) return false;
+      throw err;
+    }
   }
 
   private async finish(sub: Subscription, checks: Check[], fields: Partial<SubscriptionStatus>): Promise<void> {

@@ -9,6 +9,8 @@ import type { OperatorModule } from '../module.ts';
 import { isTenantAdministrator, userController } from './controller.ts';
 import { resolveUser, tokenRoles } from './logic.ts';
 
+const NO_ROLES: readonly string[] = [];
+
 /** User: effective roles, landing page, missing groups; the token-roles API (its signing key made on first start). */
 export const userModule: OperatorModule = {
   name: 'user',
@@ -42,7 +44,7 @@ export const userModule: OperatorModule = {
         });
         // Its last good manifest's rolesRequired (none before it had one: the token carries no role), only those of
         // listings its organization owns.
-        const rolesRequired = (appManifestOf(app)?.rolesRequired ?? []).filter((r) => lookups.claims.owns(orgNs!, r));
+        const rolesRequired = lookups.claims.ownedRolesRequired(app, appManifestOf(app)?.rolesRequired ?? NO_ROLES);
         return subscribed ? { organization: ref.organization, appId: app.spec.appId, listingId: app.spec.listingId, rolesRequired } : undefined;
       },
       signingKey: () => keys.signingKey(rotation()),
