@@ -89,7 +89,7 @@ export const AppManifestStatusSchema = Status(
     unownedRoles: Optional(
       StringSet(
         Str('A role of the manifest (userGroups or rolesRequired).', { maxLength: 512 }),
-        "Roles of the last good manifest that name a listing this organization does not own (no AppManifest of this namespace holds that listingId, or another organization's claimed it first): left out of every tenant's groups and every token (RolesOwned says why).",
+        "Roles of the last good manifest that name a listing this organization does not hold (another organization claimed it first): left out of every tenant's groups and every token (RolesOwned says why).",
         2048,
       ),
     ),

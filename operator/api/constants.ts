@@ -362,9 +362,9 @@ export const SolutionConditions = {
   /** The manifest (inline or from the ConfigMap) is valid; when False the last good one stays in force. Gates Ready. */
   ManifestValid: 'ManifestValid',
   /**
-   * Every role of the last good manifest names a listing the solution's organization owns
-   * (an AppManifest of its namespace holds the listingId). When False the message names
-   * the others: they are left out of every tenant's groups. Gates Ready.
+   * Every role of the last good manifest names a listing the solution's organization holds
+   * (the solution claims those no one holds). When False the message names the others:
+   * they are left out of every tenant's groups. Gates Ready.
    */
   RolesOwned: 'RolesOwned',
 } as const;
@@ -404,9 +404,10 @@ export const AppManifestConditions = {
   /** The manifest names no group twice. Gates Ready. */
   ManifestValid: 'ManifestValid',
   /**
-   * The app's organization holds its appId and listingId: no other organization's
-   * AppManifest claimed either first (oldest creationTimestamp, then namespace/name).
-   * When False the app is used nowhere (no groups, no token). Gates Ready; Stalled.
+   * The app's organization holds its appId and listingId (domain/claims.ts: the first
+   * organization to claim an id holds it for as long as it exists). When False the app is
+   * used nowhere (no groups, no token); Unknown (ClaimPending) for a moment when another
+   * organization claimed at the same time. Gates Ready; Stalled when False.
    */
   IdsOwned: 'IdsOwned',
   /** Every role of the last good manifest names a listing the organization owns; the others are left out (status.unownedRoles). Gates Ready. */

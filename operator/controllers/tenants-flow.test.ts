@@ -362,7 +362,7 @@ describe('issue 16: nothing crosses organizations, nothing hand-made is taken', 
     put(Kinds.Subscription, Caches.subscriptions, { apiVersion: API, kind: 'Subscription', metadata: { name: 'evil', namespace: 'tenant-t1', uid: 'uid-sub-evil', generation: 1, creationTimestamp: '2026-12-03T00:00:00Z' }, spec: { solution: { organization: 'evil', name: 'evil' } } } as Subscription);
 
   it("item 3: an app whose appId another organization claimed first is IdsOwned False and contributes nothing; roles of another organization's listing are left out and reported", async () => {
-    // Acme's apps claim their ids first (a claim is made once, by the first reconcile of the first organization to ask).
+    // Acme's apps claim their ids first (a claim is made once, and then never moves).
     await converge(1);
     evilOrg();
     evilApp('copycat', { appId: FRONTEND.appId, listingId: 'gated-frontend', userGroups: [{ name: 'crew', roles: ['role:gated-frontend:owner'] }] });

@@ -14,7 +14,9 @@
 // organization held the id is refused for good, never promoted later.
 //
 // Who claims: an AppManifest of an organization's namespace claims its appId and listingId
-// (each on its own: an app is used only when its organization holds both); a Solution
+// (each on its own: an app is used only when its organization holds both; of several
+// AppManifests naming an id no one holds yet, the oldest claims first, so an upgrade keeps
+// each id with the organization that had it); a Solution
 // claims the listings the roles of its manifest name (a solution author may publish roles
 // of listings no AppManifest of theirs describes yet). Only an organization's namespace
 // claims anything: an AppManifest elsewhere is NotInOrganization and used nowhere, and a
@@ -55,7 +57,10 @@ export class AppClaims {
   private readonly claims: CacheReader<ClaimLease>;
   private readonly organizations: CacheReader<Organization>;
 
+  private readonly apps: CacheReader<AppManifest>;
+
   constructor(caches: CacheSource) {
+    this.apps = caches.cache(Caches.appManifests);
     this.claims = caches.cache(Caches.idClaims);
     this.organizations = caches.cache(Caches.organizations);
   }
@@ -69,6 +74,13 @@ export class AppClaims {
   private holderUid(kind: ClaimKind, id: string): string | undefined {
     const lease = this.claims.byIndex(Index.claim, claimKey(kind, id))[0];
     return lease?.metadata.ownerReferences?.find((r) => r.kind === 'Organization')?.uid;
+  }
+
+  /** The oldest live AppManifest of an organization's namespace whose spec names the id (creation, then namespace/name). */
+  private oldestNaming(kind: ClaimKind, id: string): AppManifest | undefined {
+    const named = this.apps.byIndex(kind === 'appId' ? Index.appId : Index.listingId, id).filter((a) => !a.metadata.deletionTimestamp && !!this.organizationOf(a.metadata.namespace!));
+    const key = (a: AppManifest) => `${a.metadata.creationTimestamp ?? ''} ${a.metadata.namespace}/${a.metadata.name}`;
+    return named.reduce<AppManifest | undefined>((best, a) => (!best || key(a) < key(best) ? a : best), undefined);
   }
 
   /** Whether the organization of `namespace` holds the id. */
@@ -94,6 +106,10 @@ export class AppClaims {
     const holder = this.holderUid(kind, id);
     if (holder !== undefined) return holder === org.metadata.uid ? 'held' : 'taken';
     if (org.metadata.deletionTimestamp) return 'taken';
+    // No claim yet: the oldest AppManifest naming the id, of any organization, claims first (what held before claims
+    // were records: an upgrade keeps each id with the organization that had it); the others wait for it.
+    const first = this.oldestNaming(kind, id);
+    if (first && this.organizationOf(first.metadata.namespace!)?.metadata.uid !== org.metadata.uid) return 'pending';
     try {
       await store.create(Resources.Lease, {
         apiVersion: 'coordination.k8s.io/v1',
