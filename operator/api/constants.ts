@@ -376,7 +376,7 @@ export const OwnershipReasons = {
   AppIdClaimed: 'AppIdClaimed',
   /** Another organization holds the listingId (it claimed it first): this AppManifest is used nowhere. */
   ListingIdClaimed: 'ListingIdClaimed',
-  /** Another organization claimed an id at the same moment (409) and the operator has not seen whose yet: looked at again in a moment. */
+  /** Another organization is claiming an id (at the same moment: 409, or by its older AppManifest naming it): looked at again in a moment. */
   ClaimPending: 'ClaimPending',
   /** The AppManifest's namespace is no organization's: only an organization claims ids, so it is used nowhere. */
   NotInOrganization: 'NotInOrganization',

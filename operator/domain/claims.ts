@@ -98,7 +98,9 @@ export class AppClaims {
   /**
    * Claims the id for the organization of `namespace` when no one holds it: a POST of its
    * Lease in `operatorNamespace` (409: someone else's claim came first, not in the cache
-   * yet: 'pending'). Never for a namespace of no organization, or one being deleted.
+   * yet: 'pending'). Not while an older AppManifest of another organization names the id
+   * ('pending': that one claims first). Never for a namespace of no organization, or of
+   * one being deleted.
    */
   async claim(store: ObjectStore, operatorNamespace: string, namespace: string, kind: ClaimKind, id: string): Promise<ClaimResult> {
     const org = this.organizationOf(namespace);

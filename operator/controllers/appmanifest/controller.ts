@@ -76,7 +76,7 @@ export class AppManifestReconciler implements Reconciler {
         condition: refused
           ? { type: AppManifestConditions.IdsOwned, status: 'False', ...refused }
           : unsure
-            ? { type: AppManifestConditions.IdsOwned, status: 'Unknown', reason: OwnershipReasons.ClaimPending, message: `Another organization claimed appId "${app.spec.appId}" or listingId "${app.spec.listingId}" at the same moment; whose it is is looked at again in a moment` }
+            ? { type: AppManifestConditions.IdsOwned, status: 'Unknown', reason: OwnershipReasons.ClaimPending, message: `appId "${app.spec.appId}" or listingId "${app.spec.listingId}" is being claimed by another organization (at the same moment, or by its older AppManifest); whose it is is looked at again in a moment` }
             : { type: AppManifestConditions.IdsOwned, status: 'True', reason: OwnershipReasons.IdsOwned, message: `This organization holds appId "${app.spec.appId}" and listingId "${app.spec.listingId}"` },
       },
       { condition, gatesReady: true, stalled: !read.ok && read.stalled },
