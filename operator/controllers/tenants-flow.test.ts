@@ -386,6 +386,26 @@ describe('issue 16: nothing crosses organizations, nothing hand-made is taken', 
     expect(get<UserGroup>(Kinds.UserGroup, 'crew', 'tenant-t1')!.spec.roles).toEqual(['role:nobodys:x', 'role:own:user']);
   });
 
+  it('item 3 (review finding 9): the groups of an app that loses its ids are kept as they are (orphaned and kept), never deleted for it', async () => {
+    const backOffice = (appId: string, generation: number) =>
+      put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-backoffice', namespace: 'org-acme', generation }, spec: { appId, listingId: 'gated-backoffice', userGroups: [{ name: 'back office', roles: ['role:gated-backoffice:approver'] }] } } as AppManifest);
+    backOffice('gated-backoffice-app', 2);
+    evilOrg();
+    evilApp('own', { appId: 'evil-app', listingId: 'own' });
+    subscription('tenant-t1');
+    await converge();
+    const made = get<UserGroup>(Kinds.UserGroup, 'back-office', 'tenant-t1')!;
+    expect(made.spec.roles).toEqual(['role:gated-backoffice:approver']);
+    // Renamed (with the webhook down) into an appId another organization holds: the app is used nowhere.
+    backOffice('evil-app', 3);
+    await converge(3);
+    expect(condition(get<AppManifest>(Kinds.AppManifest, 'gated-backoffice', 'org-acme'), 'IdsOwned')).toMatchObject({ status: 'False', reason: 'AppIdClaimed' });
+    expect(get<UserGroup>(Kinds.UserGroup, 'back-office', 'tenant-t1')?.spec).toEqual(made.spec);
+    const sub = get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1')!;
+    expect(sub.status?.orphanedUserGroups).toEqual(['back-office']);
+    expect(condition(sub, 'OrphansKept')).toMatchObject({ status: 'False', message: expect.stringContaining('does not hold their ids') });
+  });
+
   it('item 3: two organizations naming one group: the one that made it keeps it, the other reports a conflict and its administrators get nothing from it', async () => {
     evilOrg();
     evilApp('own', { appId: 'own-app', listingId: 'own' });

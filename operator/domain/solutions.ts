@@ -140,7 +140,7 @@ export function unionGroups(maps: readonly Map<string, DeclaredGroup>[]): Map<st
 }
 
 export type Resolution =
-  | { ok: true; organization: Organization; solution: Solution; apps: AppManifest[]; groups: Map<string, DeclaredGroup>; note?: string }
+  | { ok: true; organization: Organization; solution: Solution; apps: AppManifest[]; groups: Map<string, DeclaredGroup>; withheld: string[]; note?: string }
   | { ok: false; condition: ConditionInput; stalled: boolean };
 
 const unresolved = (reason: string, message: string, stalled = false): Resolution => ({
@@ -233,14 +233,17 @@ export class SolutionLookups {
     // Only what the solution's organization owns: its apps that hold their ids, and roles of its own listings.
     const ns = solution.metadata.namespace!;
     const owned = (role: string) => this.claims.owns(ns, role);
-    const apps = this.appsOf(solution).filter((a) => !this.claims.refusal(a));
+    const included = this.appsOf(solution);
+    const apps = included.filter((a) => !this.claims.refusal(a));
+    // The groups of its apps that do not hold their ids: not declared now, but never deleted for it (kept as they are).
+    const withheld = included.filter((a) => !apps.includes(a)).flatMap((a) => (appManifestOf(a)?.userGroups ?? []).map((g) => groupObjectName(g.name)));
     const groups = mergeManifests(
       solutionSource(ref.organization, ref.name),
       { userGroupsRequired: ownedGroups(manifest.userGroupsRequired, owned), adminUserGroups: ownedGroups(manifest.adminUserGroups, owned) },
       apps.map((a) => ({ source: appSource(ref.organization, a.metadata.name!), manifest: { ...appManifestOf(a)!, userGroups: ownedGroups(appManifestOf(a)!.userGroups, owned) } })),
     );
     const invalid = solution.status.conditions?.find((c) => c.type === 'ManifestValid' && c.status === 'False');
-    return { ok: true, organization, solution, apps, groups, ...(invalid ? { note: `the solution's newest manifest is invalid, so its last good one stands: ${invalid.message}` } : {}) };
+    return { ok: true, organization, solution, apps, groups, withheld, ...(invalid ? { note: `the solution's newest manifest is invalid, so its last good one stands: ${invalid.message}` } : {}) };
   }
 
   /**

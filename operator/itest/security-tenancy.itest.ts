@@ -368,4 +368,17 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     expect(groups.flatMap((g) => g.status?.roleSources ?? []).flatMap((r) => r.sources)).not.toContain(`AppManifest ${orgB}/copycat`);
     expect((await admin.get<UserGroup>(Kinds.UserGroup, 'mallory-crew', tenantNs))?.spec.roles).toEqual(['role:evil-listing:user']);
   }, 120_000);
+
+  it("finding 9: the groups of an app that loses its ids are kept as they are (orphaned and kept), never deleted for it", async () => {
+    await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'kiosk', namespace: nsA }, spec: { appId: 'kiosk-app', listingId: 'gated-frontend', userGroups: [{ name: 'kiosk crew', roles: ['role:gated-frontend:viewer'] }] } });
+    const made = await until<UserGroup>(Kinds.UserGroup, 'kiosk-crew', tenantNs, (g) => (g.spec.roles?.length ?? 0) > 0, "the kiosk app's group made");
+    // With the webhook down, renamed into an appId organization B holds: the app is used nowhere.
+    expect((await operator.stop()).code).toBe(0);
+    await admin.patch(Kinds.AppManifest, 'kiosk', nsA, { spec: { appId: EVIL_FRONTEND.appId } });
+    await startOperator();
+    await until<AppManifest>(Kinds.AppManifest, 'kiosk', nsA, (a) => cond(a, 'IdsOwned')?.reason === 'AppIdClaimed', 'kiosk IdsOwned False');
+    const sub = await until<Subscription>(Kinds.Subscription, 'gated', tenantNs, (s) => !!s.status?.orphanedUserGroups?.includes('kiosk-crew'), 'the group kept, as orphaned');
+    expect(cond(sub, 'OrphansKept')?.message).toContain('does not hold their ids');
+    expect((await admin.get<UserGroup>(Kinds.UserGroup, 'kiosk-crew', tenantNs))?.spec).toEqual(made.spec);
+  }, 120_000);
 });

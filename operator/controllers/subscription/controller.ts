@@ -78,18 +78,14 @@ export class SubscriptionReconciler implements Reconciler {
         message: `Solution ${ref.organization}/${ref.name} version ${solStatus.manifestVersion}, with ${resolved.apps.length} app manifest(s)${resolved.note ? `; ${resolved.note}` : ''}`,
       },
     });
-    const sync = await this.syncGroups(sub, tenant, [...resolved.groups.keys()]);
+    const sync = await this.syncGroups(sub, tenant, [...resolved.groups.keys()], new Set(resolved.withheld));
     checks.push({ condition: sync.condition, gatesReady: true });
-    if (sync.orphans.length > 0) {
-      checks.push({
-        gatesReady: false,
-        condition: {
-          type: SubscriptionConditions.OrphansKept,
-          status: 'False',
-          reason: SubscriptionReasons.OrphansKept,
-          message: `Group(s) ${sync.orphans.join(', ')} are no longer in the manifests but are kept while users belong to them; remove the users from them and they are deleted`,
-        },
-      });
+    if (sync.orphans.length > 0 || sync.withheld.length > 0) {
+      const why = [
+        ...(sync.orphans.length > 0 ? [`Group(s) ${sync.orphans.join(', ')} are no longer in the manifests but are kept while users belong to them; remove the users from them and they are deleted`] : []),
+        ...(sync.withheld.length > 0 ? [`Group(s) ${sync.withheld.join(', ')} of app(s) whose organization does not hold their ids (IdsOwned False) are kept as they are, not updated, until the app holds them again or leaves the solution`] : []),
+      ];
+      checks.push({ gatesReady: false, condition: { type: SubscriptionConditions.OrphansKept, status: 'False', reason: SubscriptionReasons.OrphansKept, message: why.join('; ') } });
     }
     const conflicting = sync.conflicts.map((c) => c.group).sort();
     await this.finish(sub, checks, {
@@ -97,7 +93,7 @@ export class SubscriptionReconciler implements Reconciler {
       manifestDigest: solStatus.manifestDigest,
       userGroups: [...resolved.groups.keys()].filter((g) => !conflicting.includes(g)).sort(),
       conflictingUserGroups: conflicting.length > 0 ? conflicting : undefined,
-      orphanedUserGroups: sync.orphans.length > 0 ? sync.orphans : undefined,
+      orphanedUserGroups: sync.orphans.length + sync.withheld.length > 0 ? [...sync.orphans, ...sync.withheld].sort() : undefined,
     });
     if (!sync.ok) throw new Error(sync.condition.message);
   }
@@ -107,7 +103,7 @@ export class SubscriptionReconciler implements Reconciler {
    * of the namespace declares for it: the union), and deals with the groups it made that
    * no manifest declares any more: kept while users belong to them, else deleted.
    */
-  private async syncGroups(sub: Subscription, tenant: Tenant, mine: string[]): Promise<{ ok: boolean; condition: ConditionInput; orphans: string[]; conflicts: GroupConflict[] }> {
+  private async syncGroups(sub: Subscription, tenant: Tenant, mine: string[], withheld: ReadonlySet<string>): Promise<{ ok: boolean; condition: ConditionInput; orphans: string[]; withheld: string[]; conflicts: GroupConflict[] }> {
     const ns = sub.metadata.namespace!;
     const { groups, declaredBy, conflicts: all } = this.lookups.declaredIn(ns);
     const conflicts = all.get(sub.metadata.name) ?? [];
@@ -115,6 +111,7 @@ export class SubscriptionReconciler implements Reconciler {
     const owned = this.userGroups.byIndex(Index.owner, sub.metadata.uid!).filter((g) => g.metadata.namespace === ns);
     const names = [...new Set([...mine, ...owned.map((g) => g.metadata.name!)])].sort();
     const orphans: string[] = [];
+    const kept: string[] = [];
     let applied = 0;
     let deleted = 0;
     try {
@@ -138,6 +135,11 @@ export class SubscriptionReconciler implements Reconciler {
           continue;
         }
         if (!existing || !madeBySubscription(existing)) continue;
+        // Declared by an app of the solution that does not hold its ids now: kept as it is, never deleted for that.
+        if (withheld.has(name)) {
+          kept.push(name);
+          continue;
+        }
         if (this.users.byIndex(Index.group, groupKey(ns, name)).length > 0) orphans.push(name);
         else {
           await this.deps.store.delete(Kinds.UserGroup, name, ns, { uid: existing.metadata.uid });
@@ -146,12 +148,13 @@ export class SubscriptionReconciler implements Reconciler {
         }
       }
     } catch (err) {
-      return { ok: false, orphans, conflicts, condition: { type: SubscriptionConditions.UserGroupsSynced, status: 'False', reason: SubscriptionReasons.ApplyFailed, message: `The user groups could not be written: ${errorMessage(err)}` } };
+      return { ok: false, orphans, withheld: kept, conflicts, condition: { type: SubscriptionConditions.UserGroupsSynced, status: 'False', reason: SubscriptionReasons.ApplyFailed, message: `The user groups could not be written: ${errorMessage(err)}` } };
     }
     if (conflicts.length > 0) {
       return {
         ok: true,
         orphans,
+        withheld: kept,
         conflicts,
         condition: {
           type: SubscriptionConditions.UserGroupsSynced,
@@ -164,6 +167,7 @@ export class SubscriptionReconciler implements Reconciler {
     return {
       ok: true,
       orphans,
+      withheld: kept,
       conflicts,
       condition: {
         type: SubscriptionConditions.UserGroupsSynced,
