@@ -381,4 +381,31 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     expect(cond(sub, 'OrphansKept')?.message).toContain('does not hold their ids');
     expect((await admin.get<UserGroup>(Kinds.UserGroup, 'kiosk-crew', tenantNs))?.spec).toEqual(made.spec);
   }, 120_000);
+
+  it('finding 1: a claim is a Lease of the operator\'s namespace owned by the organization, and it goes only with the organization', async () => {
+    const orgC = uniqueName('leaving-org');
+    const appId = `${orgC}-app`;
+    await admin.create<Organization>(Kinds.Organization, { metadata: { name: orgC }, spec: { displayName: orgC } });
+    const org = await until<Organization>(Kinds.Organization, orgC, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Organization ${orgC} Ready`);
+    await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'leaving', namespace: `org-${orgC}` }, spec: { appId, listingId: `${orgC}-listing` } });
+    await until<AppManifest>(Kinds.AppManifest, 'leaving', `org-${orgC}`, (a) => cond(a, 'IdsOwned')?.status === 'True', 'the app holds its ids');
+    const claimsOf = async () =>
+      (await admin.list<AnyObject & { spec?: { holderIdentity?: string } }>(Resources.Lease, { namespace: opNamespace, labelSelector: 'miniapps.dev/id-claim' })).items.filter((l) => l.metadata.ownerReferences?.some((r) => r.uid === org.metadata.uid));
+    const held = await claimsOf();
+    expect(held.map((l) => [l.metadata.labels?.['miniapps.dev/id-claim'], l.metadata.annotations?.['miniapps.dev/claimed-id'], l.spec?.holderIdentity]).sort()).toEqual([
+      ['appId', appId, orgC],
+      ['listingId', `${orgC}-listing`, orgC],
+    ]);
+    // Nobody but the operator (and cluster administrators) writes there: not an organization's administrator.
+    await expect(admin.create(Resources.Lease, { metadata: { name: 'forged', namespace: opNamespace, labels: { 'miniapps.dev/id-claim': 'appId' } }, spec: {} }, asMallory)).rejects.toThrow(/forbidden/i);
+    // The AppManifest deleted: the claim stays; another organization is still refused.
+    await admin.delete(Kinds.AppManifest, 'leaving', `org-${orgC}`);
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'after', namespace: nsB }, spec: { appId, listingId: `${orgC}-b` } }, asMallory)).rejects.toThrow(/is another organization's/);
+    expect(await claimsOf()).toHaveLength(2);
+    // The organization deleted: its claims go with it, and the id is free.
+    await deleteOrganizationsAndWait(admin, [orgC]);
+    await eventually(async () => (await claimsOf()).length === 0, { timeoutMs: 60_000, describe: 'the claims of the deleted organization gone' });
+    await admin.create(Kinds.AppManifest, { metadata: { name: 'after', namespace: nsB }, spec: { appId, listingId: `${orgC}-b` } }, asMallory);
+    await until<AppManifest>(Kinds.AppManifest, 'after', nsB, (a) => cond(a, 'IdsOwned')?.status === 'True', 'B holds the freed id');
+  }, 240_000);
 });
