@@ -100,6 +100,7 @@ export class Operator {
       : undefined;
     this.manager = new Manager({
       client: this.client,
+      namespace: cfg.namespace,
       ownWrites: this.ownWrites,
       log: this.log,
       metrics: this.metrics,

@@ -131,7 +131,14 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   {
     scope: 'ownNamespace',
     rule: { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-    why: 'Leader election: it creates the Lease `leaderElection.id` when there is none (RBAC cannot name what is created).',
+    why:
+      'Leader election: it creates the Lease `leaderElection.id` when there is none (RBAC cannot name what is created). ' +
+      'Claims of app and listing ids: one Lease per id (`miniapps-appid-<digest>`, `miniapps-listing-<digest>`), created once for the organization that claims it first and owned by it (deleted with it by the garbage collector); a 409 means another organization holds it.',
+  },
+  {
+    scope: 'ownNamespace',
+    rule: { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['list', 'watch'] },
+    why: 'Claims of app and listing ids: the cache of who holds which id (the Leases labelled `miniapps.dev/id-claim`), which the webhook and every controller read. Only in its own namespace, where only it writes.',
   },
   {
     scope: 'ownNamespace',

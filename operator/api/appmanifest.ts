@@ -49,16 +49,22 @@ export const AppManifestContentSchema = Obj(
   "The app's user groups and, for a frontend app, the roles its tokens may carry.",
 );
 
+/**
+ * An app or listing id: lower case letters, digits, `.`, `_` and `-`, starting and ending
+ * with a letter or digit. One case, no spaces or look-alikes: ids are compared exactly as
+ * written, and a listing id is also the `<listingId>` of a role.
+ */
+export const APP_ID_PATTERN = '^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$';
+
 export const AppManifestIdentity = {
   appId: Str(
-    "Identifier of the app, owned by one organization: the first AppManifest to claim it (oldest, then by namespace and name) keeps it; another organization's is refused at admission, or reported (IdsOwned False, AppIdClaimed) and used nowhere. A token's audience is `<organization>/<appId>`.",
-    { minLength: 1, maxLength: 128 },
+    "Identifier of the app (lower case letters, digits, `.`, `_`, `-`), held by one organization: the first to claim it, for as long as that organization exists (a claim is not released when the AppManifest is deleted, re-created or changes its ids). Another organization's AppManifest naming it is refused at admission, or reported (IdsOwned False, AppIdClaimed) and used nowhere. A token's audience is `<organization>/<appId>`.",
+    { pattern: APP_ID_PATTERN, minLength: 1, maxLength: 128 },
   ),
-    listingId: Str("Marketplace listing of the app: the `<listingId>` in its roles `role:<listingId>:<roleName>`. Owned by one organization as appId is: only that organization's manifests may grant roles of the listing.", {
-      pattern: '^[^:]+$',
-      minLength: 1,
-      maxLength: 128,
-    }),
+  listingId: Str(
+    "Marketplace listing of the app: the `<listingId>` in its roles `role:<listingId>:<roleName>` (lower case letters, digits, `.`, `_`, `-`). Held by one organization as appId is (claimed by its first AppManifest or Solution naming it): only that organization's manifests grant roles of the listing.",
+    { pattern: APP_ID_PATTERN, minLength: 1, maxLength: 128 },
+  ),
 };
 
 export const AppManifestSpecSchema = Obj(
@@ -83,7 +89,7 @@ export const AppManifestStatusSchema = Status(
     unownedRoles: Optional(
       StringSet(
         Str('A role of the manifest (userGroups or rolesRequired).', { maxLength: 512 }),
-        "Roles of the last good manifest that name a listing this organization does not own (no AppManifest of this namespace holds that listingId, or another organization's claimed it first): left out of every tenant's groups and every token (RolesOwned says why).",
+        "Roles of the last good manifest that name a listing this organization does not hold (another organization claimed it first): left out of every tenant's groups and every token (RolesOwned says why).",
         2048,
       ),
     ),

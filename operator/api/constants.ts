@@ -372,9 +372,9 @@ export const SolutionConditions = {
   /** The manifest (inline or from the ConfigMap) is valid; when False the last good one stays in force. Gates Ready. */
   ManifestValid: 'ManifestValid',
   /**
-   * Every role of the last good manifest names a listing the solution's organization owns
-   * (an AppManifest of its namespace holds the listingId). When False the message names
-   * the others: they are left out of every tenant's groups. Gates Ready.
+   * Every role of the last good manifest names a listing the solution's organization holds
+   * (the solution claims those no one holds). When False the message names the others:
+   * they are left out of every tenant's groups. Gates Ready.
    */
   RolesOwned: 'RolesOwned',
 } as const;
@@ -382,10 +382,14 @@ export const SolutionConditions = {
 /** Why ids and roles are or are not an organization's (Solution and AppManifest conditions IdsOwned and RolesOwned). */
 export const OwnershipReasons = {
   IdsOwned: 'IdsOwned',
-  /** Another organization's AppManifest claimed the appId first: this one is used nowhere. */
+  /** Another organization holds the appId (it claimed it first): this AppManifest is used nowhere. */
   AppIdClaimed: 'AppIdClaimed',
-  /** Another organization's AppManifest claimed the listingId first: this one is used nowhere. */
+  /** Another organization holds the listingId (it claimed it first): this AppManifest is used nowhere. */
   ListingIdClaimed: 'ListingIdClaimed',
+  /** Another organization is claiming an id (at the same moment: 409, or by its older AppManifest naming it): looked at again in a moment. */
+  ClaimPending: 'ClaimPending',
+  /** The AppManifest's namespace is no organization's: only an organization claims ids, so it is used nowhere. */
+  NotInOrganization: 'NotInOrganization',
   RolesOwned: 'RolesOwned',
   /** Roles name listings the organization does not own: left out of groups and tokens. */
   ListingNotOwned: 'ListingNotOwned',
@@ -410,9 +414,10 @@ export const AppManifestConditions = {
   /** The manifest names no group twice. Gates Ready. */
   ManifestValid: 'ManifestValid',
   /**
-   * The app's organization holds its appId and listingId: no other organization's
-   * AppManifest claimed either first (oldest creationTimestamp, then namespace/name).
-   * When False the app is used nowhere (no groups, no token). Gates Ready; Stalled.
+   * The app's organization holds its appId and listingId (domain/claims.ts: the first
+   * organization to claim an id holds it for as long as it exists). When False the app is
+   * used nowhere (no groups, no token); Unknown (ClaimPending) for a moment when another
+   * organization claimed at the same time. Gates Ready; Stalled when False.
    */
   IdsOwned: 'IdsOwned',
   /** Every role of the last good manifest names a listing the organization owns; the others are left out (status.unownedRoles). Gates Ready. */
@@ -498,6 +503,15 @@ export const LANDING_PAGE_PATTERN = String.raw`^(https://[^/?#\s\\]+([/?#][^\s\\
 /** Whether `url` is a landing page people may be sent to (LANDING_PAGE_PATTERN): what the schema admits, checked again where one is used. */
 const LANDING_PAGE = new RegExp(LANDING_PAGE_PATTERN);
 export const isSafeLandingPage = (url: string | undefined): boolean => !!url && LANDING_PAGE.test(url);
+
+/**
+ * A claim of an app or listing id (domain/claims.ts) is a Lease of the operator's namespace,
+ * named after a digest of the id, held by (an ownerReference to) the Organization that
+ * claimed it first; this label says which kind of id it is (`appId` or `listingId`).
+ */
+export const ID_CLAIM_LABEL = `${GROUP}/id-claim`;
+/** On a claim's Lease: the id it holds (its name is a digest of it). */
+export const CLAIMED_ID_ANNOTATION = `${GROUP}/claimed-id`;
 
 /** On a UserGroup a subscription manages: SHA-256 of what the operator last applied to it (what it compares to decide whether to apply again). */
 export const GROUP_DIGEST_ANNOTATION = `${GROUP}/applied-digest`;

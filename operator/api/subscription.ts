@@ -42,7 +42,7 @@ export const SubscriptionStatusSchema = Status(
       "Groups of the manifests this subscription does not manage: one that exists and was not made by a subscription (left as it is), or one another organization's subscription holds (groups are never merged across organizations). UserGroupsSynced says which is which.",
     ),
     orphanedUserGroups: groupNames(
-      'User groups dropped from the manifest that are kept because users still belong to them; remove the users from them, and they are deleted.',
+      'User groups dropped from the manifest that are kept because users still belong to them (remove the users from them, and they are deleted), and groups of an app of the solution whose organization does not hold its ids (IdsOwned False), kept as they are.',
     ),
   },
   'Observed state of the subscription.',

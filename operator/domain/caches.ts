@@ -2,8 +2,9 @@
 // kept, the indexes. Controllers, admission rules and HTTP routes ask the Manager for a
 // declaration of this table (`manager.cache(Caches.organizations)`); a second
 // declaration of the same resource and selector is an error at start.
-import { ADOPTABLE_BY_ANNOTATION, lowerAscii } from '../api/constants.ts';
-import type { ApiKey, AppManifest, Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, Solution, Subscription, SuperApp, Tenant, User, UserGroup } from '../api/index.ts';
+import { createHash } from 'node:crypto';
+import { ADOPTABLE_BY_ANNOTATION, CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL, lowerAscii } from '../api/constants.ts';
+import type { ApiKey, AppManifest, AppManifestContent, SolutionManifest, Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, Solution, Subscription, SuperApp, Tenant, User, UserGroup } from '../api/index.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { declareCache, keepOnly } from '../runtime/cache.ts';
@@ -37,6 +38,8 @@ export const Index = {
   listingId: 'listingId',
   /** App manifests by each listingId the roles of their last good manifest name. */
   namedListing: 'namedListing',
+  /** Claims (Leases of the operator's namespace) by `<kind>:<id>` (claimKey). */
+  claim: 'claim',
   /** Subscriptions by the solution they name (`organization/name`). */
   solution: 'solution',
   /** Users by `namespace/group` for each group they belong to (spec.groups and, for tenant administrators, status.groups). */
@@ -50,6 +53,24 @@ export const listingOfRole = (role: string): string => (role.startsWith('platfor
 
 /** The listingIds `roles` name, sorted, once each. */
 export const listingsNamed = (roles: readonly string[]): string[] => [...new Set(roles.map(listingOfRole))].sort();
+
+/** Every role an app manifest names: its groups' and its rolesRequired. */
+export const appRolesOf = (m: AppManifestContent | undefined): string[] => [...(m?.userGroups ?? []).flatMap((g) => g.roles ?? []), ...(m?.rolesRequired ?? [])];
+/** Every role a solution manifest names: its required and its admin groups'. */
+export const solutionRolesOf = (m: SolutionManifest | undefined): string[] => [...(m?.userGroupsRequired ?? []), ...(m?.adminUserGroups ?? [])].flatMap((g) => g.roles ?? []);
+/** What kind of id a claim holds. */
+export type ClaimKind = 'appId' | 'listingId';
+/** The Lease a claim of `id` is: one name per id, so two organizations asking at once meet in a 409. */
+export const claimName = (kind: ClaimKind, id: string): string => `miniapps-${kind === 'appId' ? 'appid' : 'listing'}-${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
+export const claimKey = (kind: ClaimKind, id: string): string => `${kind}:${id}`;
+/** A claim: a Lease of the operator's namespace (spec.holderIdentity names the organization; its ownerReference is the truth). */
+export type ClaimLease = AnyObject & { spec?: { holderIdentity?: string } };
+/** A claim's index key, only when its name is the one of the id it says (a Lease named otherwise holds nothing). */
+const claimIndex = (l: ClaimLease): string[] => {
+  const kind = l.metadata.labels?.[ID_CLAIM_LABEL];
+  const id = l.metadata.annotations?.[CLAIMED_ID_ANNOTATION];
+  return (kind === 'appId' || kind === 'listingId') && id !== undefined && l.metadata.name === claimName(kind, id) ? [claimKey(kind, id)] : [];
+};
 export const groupKey = (namespace: string, group: string) => `${namespace}/${group}`;
 
 /** The groups a User belongs to: spec.groups and what status.groups adds (a tenant administrator's admin groups). */
@@ -176,9 +197,14 @@ export const Caches = {
       [Index.listing]: (a) => [listingKey(a.metadata.namespace!, a.spec.listingId)],
       [Index.appId]: (a) => [a.spec.appId],
       [Index.listingId]: (a) => [a.spec.listingId],
-      [Index.namedListing]: (a) => listingsNamed([...(a.status?.manifest?.userGroups ?? []).flatMap((g) => g.roles ?? []), ...(a.status?.manifest?.rolesRequired ?? [])]),
+      [Index.namedListing]: (a) => listingsNamed(appRolesOf(a.status?.manifest)),
     },
   }),
+  /**
+   * Who holds each app and listing id: Leases of the operator's namespace (only it writes
+   * there), one per id, owned by the Organization that claimed it first (domain/claims.ts).
+   */
+  idClaims: declareCache<ClaimLease>({ name: 'idclaims', resource: Resources.Lease, labelSelector: ID_CLAIM_LABEL, inOperatorNamespace: true, indexes: { [Index.claim]: claimIndex } }),
   /** Subscriptions, by (tenant) namespace and by the solution they name. */
   subscriptions: declareCache<Subscription>({
     name: 'subscriptions',

@@ -18,7 +18,7 @@ import { AppManifestConditions, GROUP_DIGEST_ANNOTATION, SubscriptionConditions,
 import type { AppManifest, AppManifestContent, LandingPage, ManifestUserGroup, Organization, Solution, SolutionManifest, Subscription, Tenant, UserGroup } from '../api/index.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
 import type { ConditionInput } from '../runtime/conditions.ts';
-import { Caches, Index, listingKey } from './caches.ts';
+import { Caches, Index, listingKey, listingsNamed } from './caches.ts';
 import { AppClaims } from './claims.ts';
 
 /** A group as the merged manifests declare it. */
@@ -55,8 +55,11 @@ export function appManifestOf(app: AppManifest): AppManifestContent | undefined 
  * API decides the same from its caches (AppClaims).
  */
 export function tokenRolesRequiredOf(app: AppManifest): string[] {
-  if (app.status?.conditions?.find((c) => c.type === AppManifestConditions.IdsOwned)?.status !== 'True') return [];
-  const unowned = new Set(app.status.unownedRoles ?? []);
+  // No IdsOwned at all: the status of an operator from before ids were claimed (a plugin upgraded first), which
+  // answers its rolesRequired as they are.
+  const ids = app.status?.conditions?.find((c) => c.type === AppManifestConditions.IdsOwned);
+  if (ids && ids.status !== 'True') return [];
+  const unowned = new Set(app.status?.unownedRoles ?? []);
   return (appManifestOf(app)?.rolesRequired ?? []).filter((r) => !unowned.has(r));
 }
 
@@ -79,9 +82,7 @@ export interface GroupConflict {
 
 /** The listingIds the roles of a manifest name. */
 export function listingIdsOf(groups: readonly ManifestUserGroup[]): string[] {
-  const ids = new Set<string>();
-  for (const g of groups) for (const r of g.roles ?? []) ids.add(r.split(':')[1]!);
-  return [...ids].sort();
+  return listingsNamed(groups.flatMap((g) => g.roles ?? []));
 }
 
 function addGroup(into: Map<string, DeclaredGroup>, g: ManifestUserGroup, source: string, admin: boolean): void {
@@ -139,7 +140,7 @@ export function unionGroups(maps: readonly Map<string, DeclaredGroup>[]): Map<st
 }
 
 export type Resolution =
-  | { ok: true; organization: Organization; solution: Solution; apps: AppManifest[]; groups: Map<string, DeclaredGroup>; note?: string }
+  | { ok: true; organization: Organization; solution: Solution; apps: AppManifest[]; groups: Map<string, DeclaredGroup>; withheld: string[]; note?: string }
   | { ok: false; condition: ConditionInput; stalled: boolean };
 
 const unresolved = (reason: string, message: string, stalled = false): Resolution => ({
@@ -232,14 +233,17 @@ export class SolutionLookups {
     // Only what the solution's organization owns: its apps that hold their ids, and roles of its own listings.
     const ns = solution.metadata.namespace!;
     const owned = (role: string) => this.claims.owns(ns, role);
-    const apps = this.appsOf(solution).filter((a) => !this.claims.refusal(a));
+    const included = this.appsOf(solution);
+    const apps = included.filter((a) => !this.claims.refusal(a));
+    // The groups of its apps that do not hold their ids: not declared now, but never deleted for it (kept as they are).
+    const withheld = included.filter((a) => !apps.includes(a)).flatMap((a) => (appManifestOf(a)?.userGroups ?? []).map((g) => groupObjectName(g.name)));
     const groups = mergeManifests(
       solutionSource(ref.organization, ref.name),
       { userGroupsRequired: ownedGroups(manifest.userGroupsRequired, owned), adminUserGroups: ownedGroups(manifest.adminUserGroups, owned) },
       apps.map((a) => ({ source: appSource(ref.organization, a.metadata.name!), manifest: { ...appManifestOf(a)!, userGroups: ownedGroups(appManifestOf(a)!.userGroups, owned) } })),
     );
     const invalid = solution.status.conditions?.find((c) => c.type === 'ManifestValid' && c.status === 'False');
-    return { ok: true, organization, solution, apps, groups, ...(invalid ? { note: `the solution's newest manifest is invalid, so its last good one stands: ${invalid.message}` } : {}) };
+    return { ok: true, organization, solution, apps, groups, withheld, ...(invalid ? { note: `the solution's newest manifest is invalid, so its last good one stands: ${invalid.message}` } : {}) };
   }
 
   /**
@@ -258,7 +262,6 @@ export class SolutionLookups {
       .byIndex(Index.namespace, namespace)
       .filter((s) => !s.metadata.deletionTimestamp)
       .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
-    const byUid = new Map(live.map((s) => [s.metadata.uid, s]));
     const claimants = new Map<string, { sub: Subscription; group: DeclaredGroup }[]>();
     for (const sub of live) {
       const r = this.resolve(sub);
@@ -278,8 +281,11 @@ export class SolutionLookups {
         }
         continue;
       }
-      // The organization whose subscriptions made the group keeps it; else the oldest declaring subscription's.
-      const maker = existing?.metadata.ownerReferences?.map((r) => byUid.get(r.uid)).find((s): s is Subscription => !!s);
+      // The organization whose subscriptions made the group keeps it: of its owners, the oldest subscription (by
+      // creation, never by name: a tenant administrator chooses names; a group two organizations share from before
+      // the upgrade goes to the one subscribed first). Else the oldest declaring subscription's.
+      const owners = new Set((existing?.metadata.ownerReferences ?? []).map((r) => r.uid));
+      const maker = live.find((s) => owners.has(s.metadata.uid ?? ''));
       const holder = maker ? orgOf(maker) : orgOf(list[0]!.sub);
       const holders = list.filter((c) => orgOf(c.sub) === holder);
       if (holders.length > 0) {

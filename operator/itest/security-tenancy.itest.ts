@@ -278,3 +278,134 @@ describe('issue 16 item 11: a Subscription adopts a hand-made UserGroup', () => 
     expect((await admin.get<User>(Kinds.User, 'clerk', tenant2Ns))?.spec.groups).toEqual(['field-executive']);
   });
 });
+
+// The review of items 3 and 11 (merge babd0eb): holes in who holds an id, and in which organization keeps a group.
+describe('review of items 3 and 11: claims that hold, groups that stay', () => {
+  it("finding 2: an AppManifest in a namespace of no organization claims nothing (NotInOrganization) and keeps no organization from an id", async () => {
+    const teamX = uniqueName('team-x');
+    await admin.create(Resources.Namespace, { metadata: { name: teamX } });
+    // Made first, in a namespace no Organization holds.
+    await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'stray', namespace: teamX }, spec: { appId: `${teamX}-app`, listingId: `${teamX}-listing` } });
+    const stray = await until<AppManifest>(Kinds.AppManifest, 'stray', teamX, (a) => !!cond(a, 'IdsOwned'), 'the stray AppManifest checked');
+    expect(cond(stray, 'IdsOwned')).toMatchObject({ status: 'False', reason: 'NotInOrganization' });
+    // An organization claims the listing afterwards: admitted, and it holds it.
+    await admin.create(Kinds.AppManifest, { metadata: { name: 'own-listing', namespace: nsB }, spec: { appId: `${teamX}-b-app`, listingId: `${teamX}-listing` } }, asMallory);
+    const own = await until<AppManifest>(Kinds.AppManifest, 'own-listing', nsB, (a) => !!cond(a, 'IdsOwned'), "B's AppManifest checked");
+    expect(cond(own, 'IdsOwned')?.status).toBe('True');
+    expect(cond(await admin.get<AppManifest>(Kinds.AppManifest, 'stray', teamX), 'IdsOwned')?.status).toBe('False');
+    await admin.delete(Resources.Namespace, teamX);
+  });
+
+  it("finding 8: a solution's roles of a listing no AppManifest describes are claimed by its organization: they reach the tenant, and no one can squat the listing later", async () => {
+    const listing = uniqueName('dispatch-orders-app');
+    const manifest = { userGroupsRequired: [{ name: 'dispatchers', roles: [`role:${listing}:dispatcher`] }] };
+    await admin.create(Kinds.Solution, { metadata: { name: 'dispatch', namespace: nsA }, spec: { solutionId: 'dispatch', version: '1.0.0', manifest } });
+    const sol = await until<Solution>(Kinds.Solution, 'dispatch', nsA, (s) => cond(s, 'RolesOwned')?.status === 'True', 'the dispatch solution holds its listing');
+    expect(cond(sol, 'Ready')?.status).toBe('True');
+    await admin.create(Kinds.Subscription, { metadata: { name: 'dispatch', namespace: tenantNs }, spec: { solution: { organization: orgA, name: 'dispatch' } } }, asTenantAdmin(TENANT_ADMIN));
+    const group = await until<UserGroup>(Kinds.UserGroup, 'dispatchers', tenantNs, (g) => (g.spec.roles?.length ?? 0) > 0, 'the dispatchers group made');
+    expect(group.spec.roles).toEqual([`role:${listing}:dispatcher`]);
+    // Mallory comes later: the listing is A's.
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'squat', namespace: nsB }, spec: { appId: `${listing}-squat`, listingId: listing } }, asMallory)).rejects.toThrow(new RegExp(`spec\\.listingId: "${listing}" is another organization's`));
+    await admin.delete(Kinds.Subscription, 'dispatch', tenantNs, asTenantAdmin(TENANT_ADMIN));
+  });
+
+  it('finding 3: a group two organizations shared before the upgrade goes to the organization subscribed first, whatever the subscriptions are named', async () => {
+    await eventually(async () => accessAllowed(admin, TENANT2_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenant2Ns }), { timeoutMs: 60_000, describe: `${TENANT2_ADMIN} may subscribe` });
+    await admin.create(Kinds.Solution, { metadata: { name: 'legacy-a', namespace: nsA }, spec: { solutionId: 'legacy-a', version: '1', manifest: { userGroupsRequired: [{ name: 'legacy crew', roles: ['role:gated-frontend:viewer'] }] } } });
+    await admin.create(Kinds.Solution, { metadata: { name: 'legacy-b', namespace: nsB }, spec: { solutionId: 'legacy-b', version: '1', manifest: { userGroupsRequired: [{ name: 'legacy crew', roles: ['role:evil-listing:user'] }] } } }, asMallory);
+    for (const [name, ns] of [['legacy-a', nsA], ['legacy-b', nsB]] as const) await until<Solution>(Kinds.Solution, name, ns, (s) => cond(s, 'Ready')?.status === 'True', `Solution ${name} Ready`);
+    // Before the upgrade: the operator down, A's subscription first ("zeta"), B's a second later ("alpha", which sorts
+    // first), and the group both made, its owners in name order as the operator before the fix wrote them.
+    expect((await operator.stop()).code).toBe(0);
+    const zeta = await admin.create<Subscription>(Kinds.Subscription, { metadata: { name: 'zeta', namespace: tenant2Ns }, spec: { solution: { organization: orgA, name: 'legacy-a' } } }, asTenantAdmin(TENANT2_ADMIN));
+    await new Promise((r) => setTimeout(r, 1_100));
+    const alpha = await admin.create<Subscription>(Kinds.Subscription, { metadata: { name: 'alpha', namespace: tenant2Ns }, spec: { solution: { organization: orgB, name: 'legacy-b' } } }, asTenantAdmin(TENANT2_ADMIN));
+    const owner = (s: Subscription) => ({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Subscription', name: s.metadata.name!, uid: s.metadata.uid! });
+    // Applied under the operator's field manager, as the operator before the fix applied it.
+    await admin.apply<UserGroup>(
+      Kinds.UserGroup,
+      {
+        metadata: { name: 'legacy-crew', namespace: tenant2Ns, annotations: { 'miniapps.dev/applied-digest': 'from-before-the-upgrade' }, ownerReferences: [owner(alpha), owner(zeta)] },
+        spec: { displayName: 'legacy crew', roles: ['role:evil-listing:user', 'role:gated-frontend:viewer'] },
+      },
+      { fieldManager: 'miniapps-operator' },
+    );
+    await startOperator();
+    const group = await until<UserGroup>(Kinds.UserGroup, 'legacy-crew', tenant2Ns, (g) => g.metadata.annotations?.['miniapps.dev/applied-digest'] !== 'from-before-the-upgrade', 'the operator applied the group');
+    expect(group.spec.roles).toEqual(['role:gated-frontend:viewer']);
+    const b = await until<Subscription>(Kinds.Subscription, 'alpha', tenant2Ns, (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict', "B's subscription reports the conflict");
+    expect(b.status?.conflictingUserGroups).toEqual(['legacy-crew']);
+    // (A's gated-frontend app also declares "field executive", which the hand-made group of item 11 holds there.)
+    const a = await until<Subscription>(Kinds.Subscription, 'zeta', tenant2Ns, (s) => !!s.status?.userGroups?.includes('legacy-crew'), "A's subscription keeps the group");
+    expect(a.status?.conflictingUserGroups ?? []).not.toContain('legacy-crew');
+  }, 120_000);
+
+  it("finding 1: a claim is durable: an AppManifest refused for another organization's id is never promoted when that organization deletes, re-creates or renames its own, and nobody takes an id in the gap", async () => {
+    // The copycat made while the webhook was down is refused.
+    await until<AppManifest>(Kinds.AppManifest, 'copycat', nsB, (a) => cond(a, 'IdsOwned')?.status === 'False', 'copycat IdsOwned False');
+    // A deletes its AppManifest (a GitOps replace, kubectl replace --force): the copycat stays refused.
+    await admin.delete(Kinds.AppManifest, 'gated-frontend', nsA);
+    await eventually(async () => !(await admin.get(Kinds.AppManifest, 'gated-frontend', nsA)), { describe: "A's AppManifest gone" });
+    // In the gap, with the webhook up: Mallory cannot take the id.
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'gap', namespace: nsB }, spec: { appId: FRONTEND.appId, listingId: 'gap-listing' } }, asMallory)).rejects.toThrow(/spec\.appId: "gated-frontend-app" is another organization's/);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(cond(await admin.get<AppManifest>(Kinds.AppManifest, 'copycat', nsB), 'IdsOwned')?.status).toBe('False');
+    // A re-creates it: A's holds its ids again, the copycat does not.
+    await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-frontend', namespace: nsA }, spec: FRONTEND });
+    await until<AppManifest>(Kinds.AppManifest, 'gated-frontend', nsA, (a) => cond(a, 'IdsOwned')?.status === 'True', "A's re-created AppManifest holds its ids");
+    const copycat = await admin.get<AppManifest>(Kinds.AppManifest, 'copycat', nsB);
+    expect(cond(copycat, 'IdsOwned')?.status).toBe('False');
+    // A renames its back-office app's ids: the old ones stay A's.
+    await admin.patch(Kinds.AppManifest, 'gated-backoffice', nsA, { spec: { appId: 'gated-backoffice-app-2' } });
+    await until<AppManifest>(Kinds.AppManifest, 'gated-backoffice', nsA, (a) => cond(a, 'IdsOwned')?.message?.includes('gated-backoffice-app-2') ?? false, "A's renamed app checked");
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'renamed', namespace: nsB }, spec: { appId: 'gated-backoffice-app', listingId: 'renamed-listing' } }, asMallory)).rejects.toThrow(/spec\.appId: "gated-backoffice-app" is another organization's/);
+    await admin.patch(Kinds.AppManifest, 'gated-backoffice', nsA, { spec: { appId: 'gated-backoffice-app' } });
+    // B's tenant groups got nothing of A's listing, and the copycat has no token.
+    const admin1 = await userOf(tenantNs, TENANT_ADMIN);
+    expect((await tokenRolesOf(admin1.metadata.name, { organization: orgB, name: 'copycat' })).status).toBe(404);
+    const groups = (await admin.list<UserGroup>(Kinds.UserGroup, { namespace: tenantNs })).items;
+    expect(groups.flatMap((g) => g.status?.roleSources ?? []).flatMap((r) => r.sources)).not.toContain(`AppManifest ${orgB}/copycat`);
+    expect((await admin.get<UserGroup>(Kinds.UserGroup, 'mallory-crew', tenantNs))?.spec.roles).toEqual(['role:evil-listing:user']);
+  }, 120_000);
+
+  it("finding 9: the groups of an app that loses its ids are kept as they are (orphaned and kept), never deleted for it", async () => {
+    await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'kiosk', namespace: nsA }, spec: { appId: 'kiosk-app', listingId: 'gated-frontend', userGroups: [{ name: 'kiosk crew', roles: ['role:gated-frontend:viewer'] }] } });
+    const made = await until<UserGroup>(Kinds.UserGroup, 'kiosk-crew', tenantNs, (g) => (g.spec.roles?.length ?? 0) > 0, "the kiosk app's group made");
+    // With the webhook down, renamed into an appId organization B holds: the app is used nowhere.
+    expect((await operator.stop()).code).toBe(0);
+    await admin.patch(Kinds.AppManifest, 'kiosk', nsA, { spec: { appId: EVIL_FRONTEND.appId } });
+    await startOperator();
+    await until<AppManifest>(Kinds.AppManifest, 'kiosk', nsA, (a) => cond(a, 'IdsOwned')?.reason === 'AppIdClaimed', 'kiosk IdsOwned False');
+    const sub = await until<Subscription>(Kinds.Subscription, 'gated', tenantNs, (s) => !!s.status?.orphanedUserGroups?.includes('kiosk-crew'), 'the group kept, as orphaned');
+    expect(cond(sub, 'OrphansKept')?.message).toContain('does not hold their ids');
+    expect((await admin.get<UserGroup>(Kinds.UserGroup, 'kiosk-crew', tenantNs))?.spec).toEqual(made.spec);
+  }, 120_000);
+
+  it('finding 1: a claim is a Lease of the operator\'s namespace owned by the organization, and it goes only with the organization', async () => {
+    const orgC = uniqueName('leaving-org');
+    const appId = `${orgC}-app`;
+    await admin.create<Organization>(Kinds.Organization, { metadata: { name: orgC }, spec: { displayName: orgC } });
+    const org = await until<Organization>(Kinds.Organization, orgC, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Organization ${orgC} Ready`);
+    await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'leaving', namespace: `org-${orgC}` }, spec: { appId, listingId: `${orgC}-listing` } });
+    await until<AppManifest>(Kinds.AppManifest, 'leaving', `org-${orgC}`, (a) => cond(a, 'IdsOwned')?.status === 'True', 'the app holds its ids');
+    const claimsOf = async () =>
+      (await admin.list<AnyObject & { spec?: { holderIdentity?: string } }>(Resources.Lease, { namespace: opNamespace, labelSelector: 'miniapps.dev/id-claim' })).items.filter((l) => l.metadata.ownerReferences?.some((r) => r.uid === org.metadata.uid));
+    const held = await claimsOf();
+    expect(held.map((l) => [l.metadata.labels?.['miniapps.dev/id-claim'], l.metadata.annotations?.['miniapps.dev/claimed-id'], l.spec?.holderIdentity]).sort()).toEqual([
+      ['appId', appId, orgC],
+      ['listingId', `${orgC}-listing`, orgC],
+    ]);
+    // Nobody but the operator (and cluster administrators) writes there: not an organization's administrator.
+    await expect(admin.create(Resources.Lease, { metadata: { name: 'forged', namespace: opNamespace, labels: { 'miniapps.dev/id-claim': 'appId' } }, spec: {} }, asMallory)).rejects.toThrow(/forbidden/i);
+    // The AppManifest deleted: the claim stays; another organization is still refused.
+    await admin.delete(Kinds.AppManifest, 'leaving', `org-${orgC}`);
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'after', namespace: nsB }, spec: { appId, listingId: `${orgC}-b` } }, asMallory)).rejects.toThrow(/is another organization's/);
+    expect(await claimsOf()).toHaveLength(2);
+    // The organization deleted: its claims go with it, and the id is free.
+    await deleteOrganizationsAndWait(admin, [orgC]);
+    await eventually(async () => (await claimsOf()).length === 0, { timeoutMs: 60_000, describe: 'the claims of the deleted organization gone' });
+    await admin.create(Kinds.AppManifest, { metadata: { name: 'after', namespace: nsB }, spec: { appId, listingId: `${orgC}-b` } }, asMallory);
+    await until<AppManifest>(Kinds.AppManifest, 'after', nsB, (a) => cond(a, 'IdsOwned')?.status === 'True', 'B holds the freed id');
+  }, 240_000);
+});

@@ -268,4 +268,15 @@ describe('onboard and token-roles', () => {
     expect(s.out()).toContain('role:other-listing:admin');
     expect(s.out()).not.toContain(r('a'));
   });
+
+  it('item 3 (review finding 11): a plugin upgraded before the operator answers the rolesRequired of a status with no IdsOwned at all (as that operator does)', async () => {
+    const s = setup();
+    const r = (n: string) => `role:gated-frontend:${n}`;
+    s.api.put({ plural: 'users' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'User', metadata: { name: 'thandi', namespace: 'tenant-a' }, spec: {}, status: { effectiveRoles: [r('a'), r('b')] } } as AnyObject);
+    s.api.put({ plural: 'organizations' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme' }, spec: {}, status: { namespace: 'org-acme' } } as AnyObject);
+    const ready = { type: 'Ready', status: 'True', reason: 'Ready', message: '' };
+    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'frontend', namespace: 'org-acme' }, spec: { appId: 'fe', listingId: 'gated-frontend' }, status: { conditions: [ready], manifestDigest: 'd1', manifest: { rolesRequired: [`platform:${r('a')}`] } } } as AnyObject);
+    expect(await s.exec('token-roles', 'thandi', '--app', 'acme/frontend', '-n', 'tenant-a', '-o', 'json')).toBe(EXIT.ok);
+    expect(JSON.parse(s.out())).toMatchObject({ roles: [r('a')] });
+  });
 });

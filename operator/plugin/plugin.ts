@@ -4,7 +4,7 @@
 // (tables, -o yaml|json) and return exit codes scripts can rely on (EXIT).
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, DATA_PROTECTION_MODES, tokenAudience } from '../api/constants.ts';
+import { AppManifestConditions, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, DATA_PROTECTION_MODES, tokenAudience } from '../api/constants.ts';
 import type { AppManifest, MiniApp, Organization, Subscription, SuperApp, Tenant, User } from '../api/index.ts';
 import { tokenRoles } from '../controllers/user/logic.ts';
 import { appManifestOf, tokenRolesRequiredOf } from '../domain/solutions.ts';
@@ -472,7 +472,7 @@ async function tokenRolesCommand(args: string[], opts: Options, ctx: PluginConte
     return EXIT.ok;
   }
   if (roles.length === 0) {
-    ctx.io.err(`A token of ${app.spec.appId} carries no role for ${ns}/${user.metadata.name} (their roles: ${(user.status?.effectiveRoles ?? []).length}, the app requires ${required.length}${!appManifestOf(app) ? ': it has no valid manifest yet' : app.status?.conditions?.find((c) => c.type === 'IdsOwned')?.status !== 'True' ? ': its organization does not hold its appId and listingId (see its IdsOwned condition)' : ''}).\n`);
+    ctx.io.err(`A token of ${app.spec.appId} carries no role for ${ns}/${user.metadata.name} (their roles: ${(user.status?.effectiveRoles ?? []).length}, the app requires ${required.length}${!appManifestOf(app) ? ': it has no valid manifest yet' : app.status?.conditions?.find((c) => c.type === AppManifestConditions.IdsOwned)?.status !== 'True' ? ': its organization does not hold its appId and listingId (see its IdsOwned condition)' : ''}).\n`);
     return EXIT.ok;
   }
   ctx.io.out(table(['ROLE'], roles.map((r) => [r])));

@@ -52,6 +52,8 @@ export interface CacheDecl<T extends AnyObject = AnyObject> {
   name: string;
   resource: ResourceType;
   labelSelector?: string;
+  /** Only the objects of the operator's own namespace (the Manager's `namespace`): what only the operator writes. */
+  inOperatorNamespace?: boolean;
   /** Applied to every object before it is stored (the default drops managedFields). */
   transform?: (obj: T) => T;
   indexes?: Record<string, IndexFn<T>>;

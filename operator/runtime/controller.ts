@@ -83,6 +83,8 @@ function ownerKeys(ownerKind: string, ownerNamespaced: boolean) {
 
 export interface ManagerOptions {
   client: KubeClient;
+  /** The operator's own namespace: where the caches declared inOperatorNamespace look (and nowhere else). */
+  namespace?: string;
   /** Versions produced by the controllers' own writes: their events wake nobody. */
   ownWrites?: OwnWrites;
   log: Logger;
@@ -138,7 +140,9 @@ export class Manager implements CacheSource {
    * controller silently inherits a cache shaped for someone else.
    */
   cache<T extends AnyObject>(decl: CacheDecl<T>): Informer<T> {
-    const id = `${decl.resource.group}/${decl.resource.plural}?${decl.labelSelector ?? ''}`;
+    const namespace = decl.inOperatorNamespace ? this.opts.namespace : undefined;
+    if (decl.inOperatorNamespace && !namespace) throw new Error(`Cache ${decl.name} reads the operator's namespace, and the Manager was given none`);
+    const id = `${decl.resource.group}/${decl.resource.plural}?${decl.labelSelector ?? ''}${namespace ? `@${namespace}` : ''}`;
     const known = this.decls.get(id);
     if (known && known !== (decl as unknown as CacheDecl)) {
       throw new Error(`Cache conflict: ${decl.resource.plural}${decl.labelSelector ? ` [${decl.labelSelector}]` : ''} is declared twice (as "${known.name}" and "${decl.name}"); declare each cache once, in operator/domain/caches.ts`);
@@ -146,7 +150,7 @@ export class Manager implements CacheSource {
     let inf = this.informers.get(id);
     if (!inf) {
       const transform = decl.transform as ((obj: AnyObject) => AnyObject) | undefined;
-      inf = new Informer(this.opts.client, { ...this.opts.informerDefaults, resource: decl.resource, labelSelector: decl.labelSelector, ...(transform ? { transform } : {}) }, this.opts.log, {
+      inf = new Informer(this.opts.client, { ...this.opts.informerDefaults, resource: decl.resource, labelSelector: decl.labelSelector, ...(namespace ? { namespace } : {}), ...(transform ? { transform } : {}) }, this.opts.log, {
         onWatchRestart: (r, reason) => this.opts.metrics.watchRestarts.inc({ resource: r, reason }),
         onEvent: (r, type) => this.opts.metrics.watchEvents.inc({ resource: r, type }),
       });

@@ -7,14 +7,16 @@
 // new manifest never replaces it: ManifestValid turns False with file, line, column and
 // field, a Warning event says the same, and the tenants keep their groups.
 //
-// Ids and roles are one organization's (domain/claims.ts): IdsOwned False (AppIdClaimed,
-// ListingIdClaimed) when another organization's AppManifest claimed its appId or listingId
-// first, and then the app is used nowhere; RolesOwned False naming the roles of listings
-// its organization does not own (status.unownedRoles), which are left out of groups and
-// tokens.
+// Ids and roles are one organization's (domain/claims.ts): the reconciler claims the app's
+// appId and listingId for its organization (first come, for as long as the organization
+// exists); IdsOwned False (AppIdClaimed, ListingIdClaimed, NotInOrganization) when its
+// organization does not hold them, and then the app is used nowhere; RolesOwned False
+// naming the roles of listings its organization does not hold (status.unownedRoles), which
+// are left out of groups and tokens.
 import { AppManifestConditions, MANIFEST_RECHECK_SECONDS, OwnershipReasons, SolutionReasons } from '../../api/constants.ts';
-import type { AppManifest, AppManifestContent, AppManifestStatus } from '../../api/index.ts';
-import { Caches, Index } from '../../domain/caches.ts';
+import type { AppManifest, AppManifestContent, AppManifestStatus, Organization } from '../../api/index.ts';
+import { Caches, Index, appRolesOf } from '../../domain/caches.ts';
+import type { ClaimLease } from '../../domain/caches.ts';
 import { AppClaims } from '../../domain/claims.ts';
 import type { Check } from '../../runtime/conditions.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
@@ -66,22 +68,23 @@ export class AppManifestReconciler implements Reconciler {
       condition = { type: AppManifestConditions.ManifestValid, status: 'False', reason: read.reason, message: read.message };
     }
     const ns = app.metadata.namespace!;
-    const refused = this.claims.refusal(app);
+    const { refusal: refused, pending, unsure } = await this.claims.claimIds(this.deps.store, this.deps.operatorNamespace, app);
     const checks: Check[] = [
       {
         gatesReady: true,
         stalled: !!refused,
         condition: refused
           ? { type: AppManifestConditions.IdsOwned, status: 'False', ...refused }
-          : { type: AppManifestConditions.IdsOwned, status: 'True', reason: OwnershipReasons.IdsOwned, message: `This organization holds appId "${app.spec.appId}" and listingId "${app.spec.listingId}"` },
+          : unsure
+            ? { type: AppManifestConditions.IdsOwned, status: 'Unknown', reason: OwnershipReasons.ClaimPending, message: `appId "${app.spec.appId}" or listingId "${app.spec.listingId}" is being claimed by another organization (at the same moment, or by its older AppManifest); whose it is is looked at again in a moment` }
+            : { type: AppManifestConditions.IdsOwned, status: 'True', reason: OwnershipReasons.IdsOwned, message: `This organization holds appId "${app.spec.appId}" and listingId "${app.spec.listingId}"` },
       },
       { condition, gatesReady: true, stalled: !read.ok && read.stalled },
     ];
-    const roles = [...(fields.manifest?.userGroups ?? []).flatMap((g) => g.roles ?? []), ...(fields.manifest?.rolesRequired ?? [])];
-    const unowned = this.claims.unowned(ns, roles);
+    const unowned = this.claims.unowned(ns, appRolesOf(fields.manifest));
     fields.unownedRoles = unowned.length > 0 ? unowned : undefined;
     if (fields.manifest) {
-      const message = this.claims.unownedMessage(ns, unowned, "every tenant's groups and every token");
+      const message = this.claims.unownedMessage(unowned, "every tenant's groups and every token");
       checks.push({
         gatesReady: true,
         condition: message
@@ -94,6 +97,8 @@ export class AppManifestReconciler implements Reconciler {
     if (wrote && read.ok && read.digest !== last.manifestDigest) {
       this.deps.recorder.event(app, 'Normal', 'ManifestAccepted', `Accepted the app manifest (digest ${read.digest.slice(0, 12)}); the tenants of the solutions that include it are updated`);
     }
+    // A claim just made, or one that raced another's (409), is not in the cache yet: look again soon.
+    if (pending) return { requeueAfterMs: 2000 };
     // A ConfigMap is not watched (the operator may read ConfigMaps only in the namespaces it manages): look again.
     return app.spec.manifestFrom ? { requeueAfterMs: MANIFEST_RECHECK_SECONDS * 1000 } : undefined;
   }
@@ -101,21 +106,26 @@ export class AppManifestReconciler implements Reconciler {
 
 export function appManifestController(deps: ControllerDeps): ControllerSpec {
   const manifests = deps.caches.cache(Caches.appManifests);
-  const claims = new AppClaims(deps.caches);
   const keyOf = (a: AppManifest) => `${a.metadata.namespace}/${a.metadata.name}`;
   return {
     name: 'appmanifest',
     for: Caches.appManifests,
     watches: [
-      // Who holds an id may change when a claimant comes, goes or changes ids: the other claimants of its appId and
-      // listingId, and the apps whose roles name its listing (the map sees the old and the new object).
+      // A claim made or gone (its organization deleted): the apps naming that id, as their own or in their roles.
       {
-        cache: Caches.appManifests,
-        map: (a) => [...claims.rivalsOf(a as AppManifest), ...manifests.byIndex(Index.namedListing, (a as AppManifest).spec.listingId)].filter((x) => x !== a).map(keyOf),
-        changed: (a, b) => {
-          const [x, y] = [a as AppManifest, b as AppManifest];
-          return x.spec.appId !== y.spec.appId || x.spec.listingId !== y.spec.listingId || x.metadata.deletionTimestamp !== y.metadata.deletionTimestamp;
+        cache: Caches.idClaims,
+        map: (l) => {
+          const claimed = AppClaims.idOf(l as ClaimLease);
+          if (!claimed) return [];
+          const own = manifests.byIndex(claimed.kind === 'appId' ? Index.appId : Index.listingId, claimed.id);
+          return [...own, ...(claimed.kind === 'listingId' ? manifests.byIndex(Index.namedListing, claimed.id) : [])].map(keyOf);
         },
+      },
+      // An organization's namespace recorded or released: its apps claim, or hold nothing.
+      {
+        cache: Caches.organizations,
+        map: (o) => ((o as Organization).status?.namespace ? manifests.byIndex(Index.namespace, (o as Organization).status!.namespace!).map(keyOf) : []),
+        changed: (a, b) => (a as Organization).status?.namespace !== (b as Organization).status?.namespace,
       },
     ],
     reconciler: new AppManifestReconciler(deps),

@@ -7,7 +7,7 @@ import { appManifestController } from './controller.ts';
 /** AppManifest: its manifest inline or from a ConfigMap key, validated, the last good one kept in status; Ready. */
 export const appManifestModule: OperatorModule = {
   name: 'appmanifest',
-  caches: [Caches.appManifests],
+  caches: [Caches.appManifests, Caches.idClaims, Caches.organizations],
   admits: ['AppManifest'],
   setup: ({ deps }) => ({
     admission: [{ kind: 'AppManifest', validate: appManifestValidator(new AppClaims(deps.caches)) }],

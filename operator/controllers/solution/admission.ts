@@ -1,11 +1,10 @@
-import type { Solution, SolutionManifest } from '../../api/index.ts';
+import type { Solution } from '../../api/index.ts';
+import { solutionRolesOf as rolesOf } from '../../domain/caches.ts';
 import type { AppClaims } from '../../domain/claims.ts';
 import type { AdmissionRequest, Validator } from '../../servers/webhook.ts';
 
-const rolesOf = (m: SolutionManifest | undefined): string[] => [...(m?.userGroupsRequired ?? []), ...(m?.adminUserGroups ?? [])].flatMap((g) => g.roles ?? []);
-
 /**
- * Solutions: an inline manifest may not add a role of a listing another organization owns
+ * Solutions: an inline manifest may not add a role of a listing another organization holds
  * (a manifest from a ConfigMap is checked by the reconciler: RolesOwned). Roles already in
  * the object are not refused again, so it stays editable.
  */

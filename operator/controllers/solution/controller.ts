@@ -3,14 +3,15 @@
 // last good one in status (status.manifest, manifestDigest, manifestVersion): what every
 // subscribed tenant's groups are built from. A broken new manifest never replaces it:
 // ManifestValid turns False with the file, line, column and field of each problem, a
-// Warning event says the same, and the tenants keep their groups. RolesOwned says whether
-// every role names a listing the solution's organization owns (domain/claims.ts): the
-// others are left out of every tenant's groups until it does.
+// Warning event says the same, and the tenants keep their groups. The listings its roles
+// name that no organization holds yet are claimed for its organization (domain/claims.ts:
+// first come, for as long as the organization exists); RolesOwned says whether every role
+// names a listing the organization holds: the others are left out of every tenant's groups.
 import { MANIFEST_RECHECK_SECONDS, OwnershipReasons, SolutionConditions, SolutionReasons } from '../../api/constants.ts';
-import type { AppManifest, Solution, SolutionManifest, SolutionStatus } from '../../api/index.ts';
-import { Caches, Index } from '../../domain/caches.ts';
+import type { Organization, Solution, SolutionManifest, SolutionStatus } from '../../api/index.ts';
+import { Caches, Index, listingsNamed, solutionRolesOf } from '../../domain/caches.ts';
+import type { ClaimLease } from '../../domain/caches.ts';
 import { AppClaims } from '../../domain/claims.ts';
-import { listingIdsOf } from '../../domain/solutions.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
@@ -54,7 +55,7 @@ export class SolutionReconciler implements Reconciler {
         manifest,
         userGroups: (manifest.userGroupsRequired ?? []).map((g) => g.name),
         adminUserGroups: (manifest.adminUserGroups ?? []).map((g) => g.name),
-        apps: listingIdsOf([...(manifest.userGroupsRequired ?? []), ...(manifest.adminUserGroups ?? [])]),
+        apps: listingsNamed(solutionRolesOf(manifest)),
       };
       condition = valid(`The manifest is valid (version ${sol.spec.version}, ${fields.userGroups!.length} group(s), ${fields.adminUserGroups!.length} admin group(s), digest ${read.digest.slice(0, 12)})`);
     } else {
@@ -64,23 +65,27 @@ export class SolutionReconciler implements Reconciler {
       stalled = read.stalled;
     }
     const checks = [{ condition, gatesReady: true, stalled }];
+    // The listings its roles name that no one holds yet become its organization's (first come, for good).
+    const pending = fields.manifest ? await this.claims.claimListings(this.deps.store, this.deps.operatorNamespace, sol.metadata.namespace!, solutionRolesOf(fields.manifest)) : false;
     if (fields.manifest) checks.push({ condition: this.rolesOwned(sol.metadata.namespace!, fields.manifest), gatesReady: true, stalled: false });
     const conditions = conditionsFromChecks(checks, { reason: SolutionReasons.Ready, message: 'The solution is ready: its manifest is valid and every role names a listing of its organization' });
     const wrote = await writeKindStatus(this.deps, Kinds.Solution, sol, fields, conditions);
     if (wrote && read.ok && read.digest !== last.manifestDigest) {
       this.deps.recorder.event(sol, 'Normal', 'ManifestAccepted', `Accepted manifest version ${sol.spec.version} (digest ${read.digest.slice(0, 12)}); subscribed tenants are updated`);
     }
+    // A claim just made, or one that raced another's (409), is not in the cache yet: look again soon.
+    if (pending) return { requeueAfterMs: 2000 };
     // A ConfigMap is not watched (the operator may read ConfigMaps only in the namespaces it manages): look again.
     return sol.spec.manifestFrom ? { requeueAfterMs: MANIFEST_RECHECK_SECONDS * 1000 } : undefined;
   }
 
-  /** Whether every role of the (last good) manifest names a listing this organization owns. */
+  /** Whether every role of the (last good) manifest names a listing this organization holds. */
   private rolesOwned(namespace: string, manifest: SolutionManifest): ConditionInput {
-    const roles = [...(manifest.userGroupsRequired ?? []), ...(manifest.adminUserGroups ?? [])].flatMap((g) => g.roles ?? []);
-    const message = this.claims.unownedMessage(namespace, this.claims.unowned(namespace, roles), "every tenant's groups");
+    const roles = solutionRolesOf(manifest);
+    const message = this.claims.unownedMessage(this.claims.unowned(namespace, roles), "every tenant's groups");
     return message
       ? { type: SolutionConditions.RolesOwned, status: 'False', reason: OwnershipReasons.ListingNotOwned, message }
-      : { type: SolutionConditions.RolesOwned, status: 'True', reason: OwnershipReasons.RolesOwned, message: `Every role names a listing this organization owns (${listingIdsOf([...(manifest.userGroupsRequired ?? []), ...(manifest.adminUserGroups ?? [])]).length} listing(s))` };
+      : { type: SolutionConditions.RolesOwned, status: 'True', reason: OwnershipReasons.RolesOwned, message: `Every role names a listing this organization holds (${listingsNamed(roles).length} listing(s))` };
   }
 
   private read(sol: Solution): Promise<ManifestRead<SolutionManifest>> {
@@ -102,12 +107,19 @@ export function solutionController(deps: ControllerDeps): ControllerSpec {
     name: 'solution',
     for: Caches.solutions,
     watches: [
-      // Who owns a listing may have changed (an AppManifest claiming it came, went or changed its listingId): every
-      // solution naming it, in any namespace (the map sees the old and the new listingId).
+      // A listing claimed, or its claim gone (its organization deleted): every solution naming it, in any namespace.
       {
-        cache: Caches.appManifests,
-        map: (a) => solutions.byIndex(Index.listingId, (a as AppManifest).spec.listingId).map((s) => `${s.metadata.namespace}/${s.metadata.name}`),
-        changed: (a, b) => (a as AppManifest).spec.listingId !== (b as AppManifest).spec.listingId || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp,
+        cache: Caches.idClaims,
+        map: (l) => {
+          const claimed = AppClaims.idOf(l as ClaimLease);
+          return claimed?.kind === 'listingId' ? solutions.byIndex(Index.listingId, claimed.id).map((s) => `${s.metadata.namespace}/${s.metadata.name}`) : [];
+        },
+      },
+      // An organization's namespace recorded or released: its solutions claim, or hold nothing.
+      {
+        cache: Caches.organizations,
+        map: (o) => ((o as Organization).status?.namespace ? solutions.byIndex(Index.namespace, (o as Organization).status!.namespace!).map((s) => `${s.metadata.namespace}/${s.metadata.name}`) : []),
+        changed: (a, b) => (a as Organization).status?.namespace !== (b as Organization).status?.namespace,
       },
     ],
     reconciler: new SolutionReconciler(deps),

@@ -7,7 +7,7 @@ import { solutionController } from './controller.ts';
 /** Solution: its manifest read and validated, the last good one kept in status. */
 export const solutionModule: OperatorModule = {
   name: 'solution',
-  caches: [Caches.solutions, Caches.appManifests],
+  caches: [Caches.solutions, Caches.appManifests, Caches.idClaims, Caches.organizations],
   admits: ['Solution'],
   setup: ({ deps }) => ({
     admission: [{ kind: 'Solution', validate: solutionValidator(new AppClaims(deps.caches)) }],

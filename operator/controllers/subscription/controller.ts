@@ -10,6 +10,8 @@
 import { GROUP_DIGEST_ANNOTATION, SubscriptionConditions, SubscriptionReasons } from '../../api/constants.ts';
 import type { Subscription, SubscriptionStatus, Solution, User, UserGroup, AppManifest, Tenant } from '../../api/index.ts';
 import { Caches, Index, groupKey, targetKey } from '../../domain/caches.ts';
+import type { ClaimLease } from '../../domain/caches.ts';
+import { AppClaims } from '../../domain/claims.ts';
 import { SolutionLookups } from '../../domain/solutions.ts';
 import type { GroupConflict } from '../../domain/solutions.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
@@ -17,8 +19,8 @@ import { keyOf } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { Check, ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
-import { errorMessage } from '../../runtime/errors.ts';
-import type { AnyObject } from '../../runtime/kube/client.ts';
+import { ApiError, errorMessage } from '../../runtime/errors.ts';
+import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds, writeKindStatus } from '../shared.ts';
 import { desiredUserGroup, groupNeedsApply, madeBySubscription } from './logic.ts';
@@ -76,18 +78,14 @@ export class SubscriptionReconciler implements Reconciler {
         message: `Solution ${ref.organization}/${ref.name} version ${solStatus.manifestVersion}, with ${resolved.apps.length} app manifest(s)${resolved.note ? `; ${resolved.note}` : ''}`,
       },
     });
-    const sync = await this.syncGroups(sub, tenant, [...resolved.groups.keys()]);
+    const sync = await this.syncGroups(sub, tenant, [...resolved.groups.keys()], new Set(resolved.withheld));
     checks.push({ condition: sync.condition, gatesReady: true });
-    if (sync.orphans.length > 0) {
-      checks.push({
-        gatesReady: false,
-        condition: {
-          type: SubscriptionConditions.OrphansKept,
-          status: 'False',
-          reason: SubscriptionReasons.OrphansKept,
-          message: `Group(s) ${sync.orphans.join(', ')} are no longer in the manifests but are kept while users belong to them; remove the users from them and they are deleted`,
-        },
-      });
+    if (sync.orphans.length > 0 || sync.withheld.length > 0) {
+      const why = [
+        ...(sync.orphans.length > 0 ? [`Group(s) ${sync.orphans.join(', ')} are no longer in the manifests but are kept while users belong to them; remove the users from them and they are deleted`] : []),
+        ...(sync.withheld.length > 0 ? [`Group(s) ${sync.withheld.join(', ')} of app(s) whose organization does not hold their ids (IdsOwned False) are kept as they are, not updated, until the app holds them again or leaves the solution`] : []),
+      ];
+      checks.push({ gatesReady: false, condition: { type: SubscriptionConditions.OrphansKept, status: 'False', reason: SubscriptionReasons.OrphansKept, message: why.join('; ') } });
     }
     const conflicting = sync.conflicts.map((c) => c.group).sort();
     await this.finish(sub, checks, {
@@ -95,7 +93,7 @@ export class SubscriptionReconciler implements Reconciler {
       manifestDigest: solStatus.manifestDigest,
       userGroups: [...resolved.groups.keys()].filter((g) => !conflicting.includes(g)).sort(),
       conflictingUserGroups: conflicting.length > 0 ? conflicting : undefined,
-      orphanedUserGroups: sync.orphans.length > 0 ? sync.orphans : undefined,
+      orphanedUserGroups: sync.orphans.length + sync.withheld.length > 0 ? [...sync.orphans, ...sync.withheld].sort() : undefined,
     });
     if (!sync.ok) throw new Error(sync.condition.message);
   }
@@ -105,7 +103,7 @@ export class SubscriptionReconciler implements Reconciler {
    * of the namespace declares for it: the union), and deals with the groups it made that
    * no manifest declares any more: kept while users belong to them, else deleted.
    */
-  private async syncGroups(sub: Subscription, tenant: Tenant, mine: string[]): Promise<{ ok: boolean; condition: ConditionInput; orphans: string[]; conflicts: GroupConflict[] }> {
+  private async syncGroups(sub: Subscription, tenant: Tenant, mine: string[], withheld: ReadonlySet<string>): Promise<{ ok: boolean; condition: ConditionInput; orphans: string[]; withheld: string[]; conflicts: GroupConflict[] }> {
     const ns = sub.metadata.namespace!;
     const { groups, declaredBy, conflicts: all } = this.lookups.declaredIn(ns);
     const conflicts = all.get(sub.metadata.name) ?? [];
@@ -113,6 +111,7 @@ export class SubscriptionReconciler implements Reconciler {
     const owned = this.userGroups.byIndex(Index.owner, sub.metadata.uid!).filter((g) => g.metadata.namespace === ns);
     const names = [...new Set([...mine, ...owned.map((g) => g.metadata.name!)])].sort();
     const orphans: string[] = [];
+    const kept: string[] = [];
     let applied = 0;
     let deleted = 0;
     try {
@@ -124,12 +123,23 @@ export class SubscriptionReconciler implements Reconciler {
         if (declared) {
           const desired = desiredUserGroup(ns, tenant.metadata.name, declared, declaredBy.get(name) ?? [sub]);
           if (groupNeedsApply(existing, desired)) {
+            // The cache says there is none: made with a POST first (only the operator's marker), so one that someone made
+            // a moment ago, not in the cache yet, is a 409 and never adopted by the apply that follows.
+            if (!existing && !(await this.createGroup(desired))) {
+              conflicts.push({ group: name, message: `UserGroup ${name} was made by someone else a moment ago: it is left as it is (no roles added, no owner) while it was not made by a subscription` });
+              continue;
+            }
             await this.deps.store.apply(Kinds.UserGroup, desired);
             applied++;
           }
           continue;
         }
         if (!existing || !madeBySubscription(existing)) continue;
+        // Declared by an app of the solution that does not hold its ids now: kept as it is, never deleted for that.
+        if (withheld.has(name)) {
+          kept.push(name);
+          continue;
+        }
         if (this.users.byIndex(Index.group, groupKey(ns, name)).length > 0) orphans.push(name);
         else {
           await this.deps.store.delete(Kinds.UserGroup, name, ns, { uid: existing.metadata.uid });
@@ -138,12 +148,13 @@ export class SubscriptionReconciler implements Reconciler {
         }
       }
     } catch (err) {
-      return { ok: false, orphans, conflicts, condition: { type: SubscriptionConditions.UserGroupsSynced, status: 'False', reason: SubscriptionReasons.ApplyFailed, message: `The user groups could not be written: ${errorMessage(err)}` } };
+      return { ok: false, orphans, withheld: kept, conflicts, condition: { type: SubscriptionConditions.UserGroupsSynced, status: 'False', reason: SubscriptionReasons.ApplyFailed, message: `The user groups could not be written: ${errorMessage(err)}` } };
     }
     if (conflicts.length > 0) {
       return {
         ok: true,
         orphans,
+        withheld: kept,
         conflicts,
         condition: {
           type: SubscriptionConditions.UserGroupsSynced,
@@ -156,6 +167,7 @@ export class SubscriptionReconciler implements Reconciler {
     return {
       ok: true,
       orphans,
+      withheld: kept,
       conflicts,
       condition: {
         type: SubscriptionConditions.UserGroupsSynced,
@@ -164,6 +176,22 @@ export class SubscriptionReconciler implements Reconciler {
         message: `${mine.length} user group(s) in place${applied ? ` (${applied} written now)` : ''}${deleted ? `, ${deleted} dropped group(s) deleted` : ''}`,
       },
     };
+  }
+
+  /** Makes the group empty, marked as a subscription's (the apply then writes it): false when it exists already (409). */
+  private async createGroup(desired: ObjectBody): Promise<boolean> {
+    try {
+      await this.deps.store.create(Kinds.UserGroup, {
+        apiVersion: desired.apiVersion,
+        kind: desired.kind,
+        metadata: { name: desired.metadata.name, namespace: desired.metadata.namespace, annotations: { [GROUP_DIGEST_ANNOTATION]: 'creating' } },
+        spec: {},
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) return false;
+      throw err;
+    }
   }
 
   private async finish(sub: Subscription, checks: Check[], fields: Partial<SubscriptionStatus>): Promise<void> {
@@ -195,16 +223,11 @@ export function subscriptionController(deps: ControllerDeps): ControllerSpec {
           return x?.manifestDigest !== y?.manifestDigest || x?.manifestVersion !== y?.manifestVersion || JSON.stringify(x?.conditions?.find((c) => c.type === 'ManifestValid')?.status) !== JSON.stringify(y?.conditions?.find((c) => c.type === 'ManifestValid')?.status);
         },
       },
-      // A new good app manifest (its status, not its spec: the spec's may be broken or in a ConfigMap), or a change of
-      // who owns which id, reaches the subscriptions of every solution whose roles name a listing concerned: the
-      // app's (old and new), and those of the apps that claim its appId or listingId too (one may hold them now).
+      // A new good app manifest (its status, not its spec: the spec's may be broken or in a ConfigMap) reaches the
+      // subscriptions of every solution whose roles name its listing (old and new).
       {
         cache: Caches.appManifests,
-        map: (a) => {
-          const app = a as AppManifest;
-          const listings = new Set([app.spec.listingId, ...lookups.claims.rivalsOf(app).map((r) => r.spec.listingId)]);
-          return [...listings].flatMap((l) => lookups.solutions.byIndex(Index.listingId, l)).flatMap(ofSolution);
-        },
+        map: (a) => lookups.solutions.byIndex(Index.listingId, (a as AppManifest).spec.listingId).flatMap(ofSolution),
         changed: (a, b) => {
           const [x, y] = [a as AppManifest, b as AppManifest];
           // Its first status too: a subscription waits for its apps to be checked (AppManifestsNotChecked).
@@ -215,6 +238,17 @@ export function subscriptionController(deps: ControllerDeps): ControllerSpec {
             x.metadata.deletionTimestamp !== y.metadata.deletionTimestamp ||
             (x.status?.observedGeneration === undefined) !== (y.status?.observedGeneration === undefined)
           );
+        },
+      },
+      // An id claimed, or its claim gone: the subscriptions of every solution naming that listing (or the listing of
+      // an app with that appId).
+      {
+        cache: Caches.idClaims,
+        map: (l) => {
+          const claimed = AppClaims.idOf(l as ClaimLease);
+          if (!claimed) return [];
+          const listings = claimed.kind === 'listingId' ? [claimed.id] : lookups.appManifests.byIndex(Index.appId, claimed.id).map((a) => a.spec.listingId);
+          return [...new Set(listings)].flatMap((id) => lookups.solutions.byIndex(Index.listingId, id)).flatMap(ofSolution);
         },
       },
       // The tenant's namespace recorded (or changed).

@@ -8,10 +8,12 @@ import type { OperatorModule } from '../module.ts';
 import { isTenantAdministrator, userController } from './controller.ts';
 import { resolveUser, tokenRoles } from './logic.ts';
 
+const NO_ROLES: readonly string[] = [];
+
 /** User: effective roles, landing page, missing groups; the token-roles API (its signing key made on first start). */
 export const userModule: OperatorModule = {
   name: 'user',
-  caches: [Caches.users, Caches.userGroups, Caches.tenants, Caches.subscriptions, Caches.solutions, Caches.organizations, Caches.appManifests],
+  caches: [Caches.users, Caches.userGroups, Caches.tenants, Caches.subscriptions, Caches.solutions, Caches.organizations, Caches.appManifests, Caches.idClaims],
   async setup({ deps, config, authority }) {
     const keys = new SigningKeys(deps.store, config.namespace, deps.clock);
     const state = await keys.ensureExists();
@@ -41,7 +43,7 @@ export const userModule: OperatorModule = {
         });
         // Its last good manifest's rolesRequired (none before it had one: the token carries no role), only those of
         // listings its organization owns.
-        const rolesRequired = (appManifestOf(app)?.rolesRequired ?? []).filter((r) => lookups.claims.owns(orgNs!, r));
+        const rolesRequired = lookups.claims.ownedRolesRequired(app, appManifestOf(app)?.rolesRequired ?? NO_ROLES);
         return subscribed ? { organization: ref.organization, appId: app.spec.appId, listingId: app.spec.listingId, rolesRequired } : undefined;
       },
       signingKey: () => keys.signingKey(rotation()),
