@@ -32,7 +32,7 @@ describe('the out-of-cluster webhook registration', () => {
     running.push(op);
     const reg = await client.get<Registration>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(namespace));
     expect(reg?.webhooks?.map((w) => w.rules?.map((r) => r.resources))).toEqual([[[...ADMITTED_RESOURCES]]]);
-    expect(ADMITTED_RESOURCES).toEqual(['apikeys', 'memberships', 'miniappreviews', 'miniapps', 'superapps']);
+    expect(ADMITTED_RESOURCES).toEqual(['apikeys', 'appmanifests', 'memberships', 'miniappreviews', 'miniapps', 'solutions', 'superapps']);
     await op.stop();
   });
 

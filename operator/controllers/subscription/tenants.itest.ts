@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import type { AppManifest, Organization, Solution, Subscription, Tenant, User, UserGroup } from '../../api/index.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
-import { testClient } from '../../testenv/clients.ts';
+import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess, operatorRequest } from '../../testenv/operator-process.ts';
 import { accessAllowed } from '../../testenv/access.ts';
@@ -89,6 +89,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const t of tenants) await client.delete(Kinds.Tenant, t);
+  // The organization goes too, while the operator runs its finalizers: its AppManifests name
+  // the seed's app and listing ids, which a later file's organization claims for itself
+  // (the oldest AppManifest of a live organization would hold them first).
+  await deleteOrganizationsAndWait(client, [org]);
   const exit = await operator?.stop();
   expect(exit?.code).toBe(0);
 }, 120_000);
