@@ -70,7 +70,7 @@ let gateway = '';
 
 /** The token-roles API, as a gateway holding what a tenant administrator holds in the tenant namespace. */
 const tokenRolesOf = (user: string, app: { organization: string; name: string }) =>
-  operatorRequest(operator.webhookPort, caPEM, 'POST', '/tokenroles/v1/roles', gateway, { namespace: tenantNs, user, app, jwt: true });
+  operatorRequest(operator.apiPort, caPEM, 'POST', '/tokenroles/v1/roles', gateway, { namespace: tenantNs, user, app, jwt: true });
 
 /** `kubectl miniapps ...` through the plugin's own code (as the cluster administrator: it reads the app's status). */
 async function plugin(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -193,7 +193,7 @@ describe('issue 16 item 3: one organization reaches into another\'s tokens', () 
 
   it("item 3c: a token's audience names the organization: <organization>/<appId>, in the JWT, the JSON answer and the plugin", async () => {
     const admin1 = await userOf(tenantNs, TENANT_ADMIN);
-    const jwks = await operatorRequest(operator.webhookPort, caPEM, 'GET', '/tokenroles/v1/jwks.json');
+    const jwks = await operatorRequest(operator.apiPort, caPEM, 'GET', '/tokenroles/v1/jwks.json');
     const keys = createLocalJWKSet(jwks.body as never);
     // A's own app: the audience is A's, and A's app verifies it.
     const own = await eventually(async () => {
