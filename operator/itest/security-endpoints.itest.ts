@@ -234,6 +234,20 @@ describe.skipIf(!webhook)('issue 16: every endpoint knows its caller', () => {
     expect(await page('203.0.113.2, 203.0.113.1')).toBe(429);
   });
 
+  it('item 13: a client behind the proxy cannot pick a fresh bucket with a Forwarded header of its own (the proxy writes X-Forwarded-For)', async () => {
+    // ingress-nginx writes X-Forwarded-For and passes the client's own Forwarded through:
+    // a fresh Forwarded per request must not be a fresh bucket.
+    const page = async (i: number) => {
+      const res = await fetch(`http://127.0.0.1:${operator.publicPort}/invitations/accept?token=${randomBytes(12).toString('hex')}`, { headers: { forwarded: `for=203.0.113.${100 + i}`, 'x-forwarded-for': '198.51.100.77' } });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push(await page(i));
+    expect(statuses.slice(0, 20).every((s) => s !== 429)).toBe(true);
+    expect(statuses.slice(20)).toEqual([429, 429, 429, 429, 429]);
+  });
+
   it('item 15: /metrics is served only to callers the API server authorizes for get on /metrics, over TLS', async () => {
     const plain = await fetch(`http://127.0.0.1:${operator.healthPort}/metrics`);
     expect(plain.status).toBe(404);

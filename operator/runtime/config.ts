@@ -11,7 +11,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'number' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode' | 'cidrs';
+type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'number' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode' | 'cidrs' | 'forwardedHeader';
 
 interface Setting {
   flag: string;
@@ -66,7 +66,8 @@ export const SETTINGS = {
   watchIdleTimeout: { flag: 'watch-idle-timeout', env: 'MINIAPPS_WATCH_IDLE_TIMEOUT', kind: 'duration', help: 'A watch silent this long (no event, no bookmark) is restarted.', default: () => '5m', min: 1000 },
   logLevel: { flag: 'log-level', env: 'MINIAPPS_LOG_LEVEL', kind: 'level', help: 'trace, debug, info, warn, error or fatal.', default: () => 'info' },
   publicBindAddress: { flag: 'public-bind-address', env: 'MINIAPPS_PUBLIC_BIND_ADDRESS', kind: 'address', help: 'Listener for the invitation acceptance page (meant for an Ingress); "0" disables it.', default: () => ':8081' },
-  trustedProxies: { flag: 'trusted-proxies', env: 'MINIAPPS_TRUSTED_PROXIES', kind: 'cidrs', help: 'Comma-separated addresses or CIDRs of the proxies in front of the acceptance page (your Ingress controller\'s pods): only from them are X-Forwarded-For and Forwarded believed, and the client is the right-most address in them that is not one of these proxies. Empty: the connection\'s own address (every client behind a proxy shares its rate limit).' },
+  trustedProxies: { flag: 'trusted-proxies', env: 'MINIAPPS_TRUSTED_PROXIES', kind: 'cidrs', help: 'Comma-separated addresses or CIDRs of the proxies in front of the acceptance page (your Ingress controller\'s pods): only from them is --forwarded-header believed, and the client is the right-most address in them that is not one of these proxies. Empty: the connection\'s own address (every client behind a proxy shares its rate limit).' },
+  forwardedHeader: { flag: 'forwarded-header', env: 'MINIAPPS_FORWARDED_HEADER', kind: 'forwardedHeader', help: 'The header --trusted-proxies write the client\'s address in: X-Forwarded-For (ingress-nginx and most Ingress controllers) or Forwarded (RFC 7239). The other one is never read: a proxy passes a client\'s own copy of it through.', default: () => 'X-Forwarded-For' },
   publicUrl: { flag: 'public-url', env: 'MINIAPPS_PUBLIC_URL', kind: 'url', help: 'Base URL of the acceptance page as people reach it; invitation links start with it.', default: () => 'http://localhost:8081/' },
   verifyBindAddress: { flag: 'verify-bind-address', env: 'MINIAPPS_VERIFY_BIND_ADDRESS', kind: 'address', help: 'Plain HTTP listener for the API key verify endpoint (POST /verify), for a gateway beside the operator; it is also served over TLS on the webhook listener. "0" disables this listener.', default: () => '0' },
   verifyRateLimit: { flag: 'verify-rate-limit', env: 'MINIAPPS_VERIFY_RATE_LIMIT', kind: 'int', help: 'Verifications per minute per caller of the verify endpoint; beyond it (and --verify-rate-burst) it answers 429 with Retry-After.', default: () => '60000', min: 1 },
@@ -97,6 +98,7 @@ export type Config = {
   reviewQps: number;
   reviewBurst: number;
   trustedProxies?: string[];
+  forwardedHeader: 'x-forwarded-for' | 'forwarded';
   webhookCertDir?: string;
   webhookCertSecret?: { namespace: string; name: string };
   webhookCertRotate: boolean;
@@ -213,6 +215,11 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
       const list = raw.split(',').map((v) => v.trim()).filter(Boolean);
       for (const entry of list) if (!parseCidr(entry)) throw bad('must be IP addresses or CIDRs (10.0.0.0/8, fd00::/8), separated by commas');
       return list;
+    }
+    case 'forwardedHeader': {
+      const h = raw.toLowerCase();
+      if (h !== 'x-forwarded-for' && h !== 'forwarded') throw bad('must be X-Forwarded-For or Forwarded');
+      return h;
     }
     case 'tlsMode':
       if (!['none', 'starttls', 'tls'].includes(raw)) throw bad('must be none, starttls or tls');
