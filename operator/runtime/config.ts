@@ -69,7 +69,7 @@ export const SETTINGS = {
   trustedProxies: { flag: 'trusted-proxies', env: 'MINIAPPS_TRUSTED_PROXIES', kind: 'cidrs', help: 'Comma-separated addresses or CIDRs of the proxies in front of the acceptance page (your Ingress controller\'s pods): only from them is --forwarded-header believed, and the client is the right-most address in them that is not one of these proxies. Empty: the connection\'s own address (every client behind a proxy shares its rate limit).' },
   forwardedHeader: { flag: 'forwarded-header', env: 'MINIAPPS_FORWARDED_HEADER', kind: 'forwardedHeader', help: 'The header --trusted-proxies write the client\'s address in: X-Forwarded-For (ingress-nginx and most Ingress controllers) or Forwarded (RFC 7239). The other one is never read: a proxy passes a client\'s own copy of it through.', default: () => 'X-Forwarded-For' },
   publicUrl: { flag: 'public-url', env: 'MINIAPPS_PUBLIC_URL', kind: 'url', help: 'Base URL of the acceptance page as people reach it; invitation links start with it.', default: () => 'http://localhost:8081/' },
-  verifyBindAddress: { flag: 'verify-bind-address', env: 'MINIAPPS_VERIFY_BIND_ADDRESS', kind: 'address', help: 'Plain HTTP listener for the API key verify endpoint (POST /verify), for a gateway beside the operator; it is also served over TLS on the webhook listener. "0" disables this listener.', default: () => '0' },
+  verifyBindAddress: { flag: 'verify-bind-address', env: 'MINIAPPS_VERIFY_BIND_ADDRESS', kind: 'address', help: 'Plain HTTP listener for the API key verify endpoint (POST /verify), for a gateway beside the operator; it is also served over TLS on --api-bind-address. "0" disables this listener.', default: () => '0' },
   verifyRateLimit: { flag: 'verify-rate-limit', env: 'MINIAPPS_VERIFY_RATE_LIMIT', kind: 'int', help: 'Verifications per minute per caller of the verify endpoint; beyond it (and --verify-rate-burst) it answers 429 with Retry-After.', default: () => '60000', min: 1 },
   verifyRateBurst: { flag: 'verify-rate-burst', env: 'MINIAPPS_VERIFY_RATE_BURST', kind: 'int', help: 'Verifications a caller may make at once before --verify-rate-limit applies.', default: () => '2000', min: 1 },
   smtpHost: { flag: 'smtp-host', env: 'MINIAPPS_SMTP_HOST', kind: 'string', help: 'SMTP server for invitation emails; without it invitations are not sent (InvitationSent=False, SMTPNotConfigured).' },
@@ -254,6 +254,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     out[camel(name)] = raw === undefined || raw === '' ? undefined : parseValue(name, s, raw);
   }
   const cfg = out as unknown as Omit<Config, 'identity'>;
+  if (cfg.metricsSecure && !cfg.apiBindAddress) {
+    throw new ConfigError('Invalid configuration: --metrics-secure (MINIAPPS_METRICS_SECURE) serves /metrics on --api-bind-address (MINIAPPS_API_BIND_ADDRESS), which is "0" (off): without it there would be no /metrics at all. Set --api-bind-address, or --metrics-secure=false to serve /metrics on --http-bind-address to anyone who reaches it');
+  }
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) throw new ConfigError('Invalid configuration: --renew-deadline must be shorter than --lease-duration');
   if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) throw new ConfigError('Invalid configuration: --retry-period must be shorter than --renew-deadline');
   if (!cfg.serviceAccount !== !cfg.namespaceAccessRole) {

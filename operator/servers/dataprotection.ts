@@ -1,4 +1,4 @@
-// The data-protection API, on the operator's TLS listener, for whoever stores a mini app's
+// The data-protection API, on the APIs' TLS listener (--api-bind-address), for whoever stores a mini app's
 // data: values go in as they are and come back as the mini app's mode says.
 //
 //   POST /dataprotection/v1/protect  {"miniApp": {"organization", "name"}, "values": [...]}
@@ -149,7 +149,7 @@ function parse(text: string, maxValues: number): Body {
 const send = (res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>) =>
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
 
-/** The two routes, for the TLS listener. */
+/** The two routes, for the APIs' TLS listener. */
 export function dataProtectionRoutes(opts: DataProtectionOptions): { path: string; handler: RouteHandler }[] {
   const limiter = new RateLimiter(opts.clientLimit ?? { perMinute: 600, burst: 100 });
   const maxValues = opts.maxValues ?? 1000;

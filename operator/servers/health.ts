@@ -85,7 +85,9 @@ export function metricsRoute(registry: Registry, authority: KubeAuthority, clock
     void (async () => {
       const caller = await callerOf(req, authority);
       const key = JSON.stringify([caller.username, caller.groups ?? []]);
-      if (!(await decisions.get(key, () => authority.allowedPath(caller, { verb: 'get', path: METRICS_PATH })))) {
+      // A decision in use is renewed with the review budget's reserve; a new one takes the budget.
+      const known = decisions.peek(key, () => authority.allowedPath(caller, { verb: 'get', path: METRICS_PATH }, { renewal: true }));
+      if (!(known ?? (await decisions.get(key, () => authority.allowedPath(caller, { verb: 'get', path: METRICS_PATH }))))) {
         throw new HttpError(403, `${caller.username} may not get /metrics: it needs RBAC get on the non-resource URL /metrics (ClusterRole <release>-metrics-reader)`);
       }
       return registry.metrics();

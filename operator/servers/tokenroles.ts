@@ -1,4 +1,4 @@
-// The token-roles API, on the operator's TLS listener: which roles a frontend app's token
+// The token-roles API, on the APIs' TLS listener (--api-bind-address): which roles a frontend app's token
 // carries for a user, for an identity provider or gateway that builds the app's token.
 //
 //   POST /tokenroles/v1/roles  {"namespace": "<tenant namespace>", "user": "<User name>",
