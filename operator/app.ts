@@ -147,7 +147,7 @@ export class Operator {
     const ready = () => this.manager.hasSynced();
     if (tls && cfg.webhookBindAddress) {
       const clientCA = cfg.webhookClientCaFile ? readClientCA(cfg.webhookClientCaFile) : undefined;
-      this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress, this.log, ready, { clientCA });
+      this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress, this.log, ready, { clientCA, clientNames: cfg.webhookClientAllowedNames });
       if (!clientCA) this.log.warn({}, 'The webhook listener answers any caller that reaches it, and /authenticate is off: set --webhook-client-ca-file to the CA of the API server\'s client certificate');
     }
     if (tls && cfg.apiBindAddress) {

@@ -150,6 +150,7 @@ const EXAMPLES: Record<string, Example> = {
   'webhook.timeoutSeconds': { set: 10, shows: 'timeoutSeconds: 10' },
   'webhook.port': { set: 8444, shows: 'port: 8444' },
   'webhook.clientCA': { set: CA_BUNDLE, shows: '--webhook-client-ca-file=/etc/miniapps/webhook-client-ca/ca.crt' },
+  'webhook.clientAllowedNames': { set: ['kube-apiserver-webhook-client'], with: { webhook: { clientCA: CA_BUNDLE } }, shows: '--webhook-client-allowed-names=kube-apiserver-webhook-client' },
   'webhook.certSecretName': { set: 'my-webhook-tls', shows: '--webhook-cert-secret=$(POD_NAMESPACE)/my-webhook-tls' },
   'webhook.caBundle': { set: CA_BUNDLE, shows: `caBundle: ${b64(CA_BUNDLE)}`, profile: 'own CA' },
   'webhook.certCheckInterval': { set: '30s', shows: '--webhook-cert-check-interval=30s' },

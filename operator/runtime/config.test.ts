@@ -52,6 +52,12 @@ describe('loadConfig', () => {
     expect(loadConfig(['--api-bind-address=0', '--metrics-secure=false'], {})).toMatchObject({ metricsSecure: false, apiBindAddress: undefined });
   });
 
+  it('finding 7: the webhook client names go with the client CA', () => {
+    expect(loadConfig(['--webhook-client-ca-file=/ca.crt', '--webhook-client-allowed-names=kube-apiserver, front-proxy'], {}).webhookClientAllowedNames).toEqual(['kube-apiserver', 'front-proxy']);
+    expect(loadConfig([], {}).webhookClientAllowedNames).toBeUndefined();
+    expect(() => loadConfig(['--webhook-client-allowed-names=kube-apiserver'], {})).toThrow('needs --webhook-client-ca-file');
+  });
+
   it('reads only the forwarded header the proxies write: X-Forwarded-For unless told Forwarded', () => {
     expect(loadConfig([], {}).forwardedHeader).toBe('x-forwarded-for');
     expect(loadConfig(['--forwarded-header=Forwarded'], {}).forwardedHeader).toBe('forwarded');

@@ -11,7 +11,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'number' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode' | 'cidrs' | 'forwardedHeader';
+type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'number' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode' | 'cidrs' | 'forwardedHeader' | 'names';
 
 interface Setting {
   flag: string;
@@ -36,6 +36,7 @@ export const SETTINGS = {
   httpBindAddress: { flag: 'http-bind-address', env: 'MINIAPPS_HTTP_BIND_ADDRESS', kind: 'address', help: 'Listener for /metrics, /healthz and /readyz.', default: () => ':8080' },
   webhookBindAddress: { flag: 'webhook-bind-address', env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS', kind: 'address', help: "TLS listener for the API server's calls: the validating webhook (/validate) and the API keys' authentication webhook (/authenticate); \"0\" disables it.", default: () => ':9443' },
   webhookClientCaFile: { flag: 'webhook-client-ca-file', env: 'MINIAPPS_WEBHOOK_CLIENT_CA_FILE', kind: 'string', help: "PEM file of the CA(s) that signed the client certificate the API server presents to the webhooks (the `users` entry of its webhook kubeconfigs): with it, --webhook-bind-address answers only such a caller (a bare 401 to anyone else). Without it, /validate answers whoever reaches the port and /authenticate is not served (README \"Threat model\")." },
+  webhookClientAllowedNames: { flag: 'webhook-client-allowed-names', env: 'MINIAPPS_WEBHOOK_CLIENT_ALLOWED_NAMES', kind: 'names', help: "Comma-separated common names (CN) of the client certificates of --webhook-client-ca-file that the webhook listener answers, as kube-apiserver's --requestheader-allowed-names: with a CA that signs other clients too, only the API server's name. Empty: any certificate of that CA." },
   apiBindAddress: { flag: 'api-bind-address', env: 'MINIAPPS_API_BIND_ADDRESS', kind: 'address', help: 'TLS listener (same certificate as the webhooks) for the APIs that authenticate their callers by bearer token: /verify, the data-protection and token-roles APIs, and /metrics with --metrics-secure; "0" disables it.', default: () => ':8443' },
   metricsSecure: { flag: 'metrics-secure', env: 'MINIAPPS_METRICS_SECURE', kind: 'boolean', help: 'Serve /metrics on --api-bind-address to callers whose bearer token the API server authenticates (TokenReview) and authorizes for get on the non-resource URL /metrics (SubjectAccessReview), as controller-runtime does; false serves it on --http-bind-address to anyone who reaches it.', default: () => 'true' },
   reviewQps: { flag: 'review-qps', env: 'MINIAPPS_REVIEW_QPS', kind: 'number', help: "TokenReviews and SubjectAccessReviews a second (on average) that the APIs' callers may cost, on a client of their own: a flood of unknown tokens never takes the reconcilers' budget or connections. Beyond it a request is answered 503 with Retry-After at once (no queue); a quarter of --review-burst is kept for renewing the answers of callers already known.", default: () => '300', min: 1 },
@@ -93,6 +94,7 @@ export type Config = {
   httpBindAddress: { host: string; port: number };
   webhookBindAddress?: { host: string; port: number };
   webhookClientCaFile?: string;
+  webhookClientAllowedNames?: string[];
   apiBindAddress?: { host: string; port: number };
   metricsSecure: boolean;
   reviewQps: number;
@@ -216,6 +218,10 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
       for (const entry of list) if (!parseCidr(entry)) throw bad('must be IP addresses or CIDRs (10.0.0.0/8, fd00::/8), separated by commas');
       return list;
     }
+    case 'names': {
+      const list = raw.split(',').map((v) => v.trim()).filter(Boolean);
+      return list.length ? list : undefined;
+    }
     case 'forwardedHeader': {
       const h = raw.toLowerCase();
       if (h !== 'x-forwarded-for' && h !== 'forwarded') throw bad('must be X-Forwarded-For or Forwarded');
@@ -254,6 +260,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     out[camel(name)] = raw === undefined || raw === '' ? undefined : parseValue(name, s, raw);
   }
   const cfg = out as unknown as Omit<Config, 'identity'>;
+  if (cfg.webhookClientAllowedNames && !cfg.webhookClientCaFile) {
+    throw new ConfigError('Invalid configuration: --webhook-client-allowed-names (MINIAPPS_WEBHOOK_CLIENT_ALLOWED_NAMES) needs --webhook-client-ca-file, the CA whose certificates it names');
+  }
   if (cfg.metricsSecure && !cfg.apiBindAddress) {
     throw new ConfigError('Invalid configuration: --metrics-secure (MINIAPPS_METRICS_SECURE) serves /metrics on --api-bind-address (MINIAPPS_API_BIND_ADDRESS), which is "0" (off): without it there would be no /metrics at all. Set --api-bind-address, or --metrics-secure=false to serve /metrics on --http-bind-address to anyone who reaches it');
   }

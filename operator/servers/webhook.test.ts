@@ -1,4 +1,5 @@
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../runtime/errors.ts';
@@ -76,6 +77,44 @@ describe('the API server\'s TLS listener with a client CA', () => {
       expect(ok.status).toBe(200);
       expect(ok.text).toContain('names an email');
       for (const cert of [undefined, stranger]) expect(await call(port, cert)).toEqual({ status: 401, text: '{"error":"Unauthorized"}' });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  /** One POST /validate on a connection of its own, resuming `session` when given; the status, the session to resume, whether this one was resumed. */
+  const raw = (port: number, opts: { cert?: { certPEM: string; keyPEM: string }; session?: Buffer }) =>
+    new Promise<{ status: number; session?: Buffer; reused: boolean }>((resolve, reject) => {
+      let session: Buffer | undefined;
+      let reused = false;
+      let text = '';
+      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: serverCA.certPEM, session: opts.session, maxVersion: 'TLSv1.2', ...(opts.cert ? { cert: opts.cert.certPEM, key: opts.cert.keyPEM } : {}) });
+      socket.on('session', (s) => (session = s));
+      socket.on('secureConnect', () => {
+        reused = socket.isSessionReused();
+      });
+      socket.on('secureConnect', () => socket.write('POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}'));
+      socket.setEncoding('utf8').on('data', (c: string) => (text += c));
+      socket.on('error', reject);
+      socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0), session, reused }));
+    });
+
+  it('finding 7: with allowed names, answers only a certificate of the CA with one of them; a resumed session is judged as its first handshake', async () => {
+    const otherClient = issueCertificate({ ca: clientCA, commonName: 'some-other-client', usages: 'client', validityDays: 1 });
+    const server = new WebhookServer({ cert: serving.certPEM, key: serving.keyPEM }, { host: '127.0.0.1', port: 0 }, pino({ level: 'silent' }), () => true, { clientCA: clientCA.certPEM, clientNames: ['kube-apiserver'] });
+    const port = await server.start();
+    try {
+      expect((await call(port, apiServer)).status).toBe(200);
+      expect(await call(port, otherClient)).toEqual({ status: 401, text: '{"error":"Unauthorized"}' });
+      // Resumed sessions: the API server's stays answered, a refused one stays refused.
+      const first = await raw(port, { cert: apiServer });
+      expect(first.status).toBe(400); // answered: `{}` is no AdmissionReview
+      const again = await raw(port, { session: first.session });
+      expect(again).toMatchObject({ status: 400, reused: true });
+      const refused = await raw(port, { cert: otherClient });
+      expect(refused.status).toBe(401);
+      const resumedRefused = await raw(port, { session: refused.session });
+      expect(resumedRefused.status).toBe(401);
     } finally {
       await server.stop();
     }

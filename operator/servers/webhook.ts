@@ -58,6 +58,8 @@ export interface TlsRouterOptions {
    * any client.
    */
   clientCA?: string;
+  /** With clientCA: the common names answered (--webhook-client-allowed-names); unset or empty: any certificate of the CA. */
+  clientNames?: readonly string[];
   /** Overrides of TLS_TIMEOUTS (tests). */
   timeouts?: Partial<typeof TLS_TIMEOUTS>;
 }
@@ -76,6 +78,7 @@ export class TlsRouter {
   private readonly address: { host: string; port: number };
   protected readonly isReady: () => boolean;
   private readonly clientCA?: string;
+  private readonly clientNames?: readonly string[];
   port = 0;
 
   constructor(tls: { cert: string; key: string }, address: { host: string; port: number }, log: Logger, opts: TlsRouterOptions) {
@@ -83,6 +86,7 @@ export class TlsRouter {
     this.address = address;
     this.isReady = opts.isReady ?? (() => true);
     this.clientCA = opts.clientCA;
+    this.clientNames = opts.clientNames?.length ? opts.clientNames : undefined;
     const t = { ...TLS_TIMEOUTS, ...opts.timeouts };
     this.route('/readyz', (_req, res) => res.writeHead(this.isReady() ? 200 : 503).end());
     this.server = createServer(
@@ -97,7 +101,7 @@ export class TlsRouter {
       },
       (req, res) => {
         // A caller the listener does not know learns nothing: the same bare 401 whatever it asked.
-        if (this.clientCA && !(req.socket as TLSSocket).authorized) {
+        if (this.clientCA && !this.knownClient(req.socket as TLSSocket)) {
           req.resume();
           res.writeHead(401, { 'content-type': 'application/json', connection: 'close' }).end('{"error":"Unauthorized"}');
           return;
@@ -107,6 +111,19 @@ export class TlsRouter {
         else res.writeHead(404).end();
       },
     );
+  }
+
+  /**
+   * A certificate of the client CA was verified, it is there (also on a resumed session,
+   * whose certificate OpenSSL keeps), and its common name is one allowed, when names are set.
+   */
+  private knownClient(socket: TLSSocket): boolean {
+    if (!socket.authorized) return false;
+    const cert = socket.getPeerCertificate();
+    if (!cert || !Object.keys(cert).length) return false;
+    if (!this.clientNames) return true;
+    const cn = cert.subject?.CN;
+    return (Array.isArray(cn) ? cn : [cn]).some((n) => n !== undefined && this.clientNames!.includes(n));
   }
 
   private context(tls: { cert: string; key: string }) {
