@@ -1,5 +1,8 @@
 import type { Server } from 'node:http';
 
+/** Header and request timeouts of the plain HTTP listeners (health, verify), checked every second. */
+export const PLAIN_HTTP_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 } as const;
+
 /** Listens and resolves with the bound port (port 0 picks a free one). */
 export function listen(server: Server, address: { host: string; port: number }): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../runtime/errors.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { createCA, issueCertificate } from '../runtime/pki.ts';
-import { WebhookServer, unregisterWebhook, webhookRegistrationName } from './webhook.ts';
+import { WEBHOOK_KEEP_ALIVE_MS, WebhookServer, unregisterWebhook, webhookRegistrationName } from './webhook.ts';
 
 const ours = { name: webhookRegistrationName('ns'), url: 'https://127.0.0.1:4443/validate', caBundlePEM: '-----BEGIN CERTIFICATE-----\nours\n-----END CERTIFICATE-----\n' };
 const registered = (url: string, caPEM: string) => ({
@@ -118,5 +118,14 @@ describe('the API server\'s TLS listener with a client CA', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('finding 13: with a client CA (only the API server is answered), an idle connection outlives the API server\'s 90 s, so none closes under its POST', () => {
+    const log = pino({ level: 'silent' });
+    const withCA = new WebhookServer({ cert: serving.certPEM, key: serving.keyPEM }, { host: '127.0.0.1', port: 0 }, log, () => true, { clientCA: clientCA.certPEM });
+    const open = new WebhookServer({ cert: serving.certPEM, key: serving.keyPEM }, { host: '127.0.0.1', port: 0 }, log);
+    expect(withCA.keepAliveTimeout).toBe(WEBHOOK_KEEP_ALIVE_MS);
+    expect(WEBHOOK_KEEP_ALIVE_MS).toBeGreaterThan(90_000);
+    expect(open.keepAliveTimeout).toBe(5_000);
   });
 });

@@ -34,6 +34,15 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
  * How long a client may take, on every TLS listener (as the acceptance page): a slow or
  * silent client cannot hold a connection, and so a socket and its memory, for long.
  */
+/**
+ * An idle keep-alive connection of the API server's, on the webhook listener with a client
+ * CA: above the 90 s its clients keep idle connections, so the operator never closes one
+ * under a POST it is writing (Go does not retry a POST that was written; with failurePolicy
+ * Ignore the rule would be skipped). Only the API server gets such a connection: anyone
+ * else is answered 401 with `connection: close`.
+ */
+export const WEBHOOK_KEEP_ALIVE_MS = 120_000;
+
 export const TLS_TIMEOUTS = {
   /** The TLS handshake. */
   handshakeTimeout: 10_000,
@@ -144,6 +153,11 @@ export class TlsRouter {
     this.routes.set(path, handler);
   }
 
+  /** How long an idle keep-alive connection stays open. */
+  get keepAliveTimeout(): number {
+    return this.server.keepAliveTimeout;
+  }
+
   /** Whether callers must present a client certificate of the configured CA. */
   get authenticatesClients(): boolean {
     return !!this.clientCA;
@@ -170,7 +184,7 @@ export class WebhookServer extends TlsRouter {
   private readonly validators = new Map<string, Validator[]>();
 
   constructor(tls: { cert: string; key: string }, address: { host: string; port: number }, log: Logger, isReady: () => boolean = () => true, opts: Omit<TlsRouterOptions, 'name' | 'isReady'> = {}) {
-    super(tls, address, log, { ...opts, name: 'webhook', isReady });
+    super(tls, address, log, { ...opts, name: 'webhook', isReady, timeouts: { ...(opts.clientCA ? { keepAliveTimeout: WEBHOOK_KEEP_ALIVE_MS } : {}), ...opts.timeouts } });
     this.route(WEBHOOK_PATH, (req, res) => {
       if (req.method !== 'POST') {
         res.writeHead(405, { allow: 'POST' }).end();

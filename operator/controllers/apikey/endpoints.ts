@@ -26,7 +26,7 @@ import { AccessDecisions, HttpError, callerOf } from '../../servers/authority.ts
 import type { Authority } from '../../servers/dataprotection.ts';
 import { RateLimiter } from '../../runtime/ratelimit.ts';
 import type { RateLimit } from '../../runtime/ratelimit.ts';
-import { close, listen, readBody } from '../../servers/listen.ts';
+import { PLAIN_HTTP_TIMEOUTS, close, listen, readBody } from '../../servers/listen.ts';
 import type { RouteHandler } from '../../servers/webhook.ts';
 import type { ModuleListener } from '../module.ts';
 import type { KeyIdentity, KeyVerifier } from './verify.ts';
@@ -184,7 +184,7 @@ export class VerifyServer implements ModuleListener {
 
   constructor(address: { host: string; port: number }, handler: RouteHandler) {
     this.address = address;
-    this.server = http.createServer((req, res) => {
+    this.server = http.createServer({ ...PLAIN_HTTP_TIMEOUTS }, (req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === VERIFY_PATH) return handler(req, res);
       if (path === '/healthz') return void res.writeHead(200).end('ok');
