@@ -197,4 +197,10 @@ export class ReviewCache<V> {
   get size(): number {
     return this.entries.size;
   }
+
+  /** Drops the answer kept longest (to make room elsewhere). */
+  evictOldest(): void {
+    const oldest = this.entries.keys().next();
+    if (!oldest.done) this.entries.delete(oldest.value);
+  }
 }

@@ -118,3 +118,17 @@ describe('AccessDecisions: one layer of cache over the authority', () => {
     expect(asked.filter((x) => x === 'a')).toHaveLength(4); // each refusal asked again
   });
 });
+
+describe('finding 12: one caller\'s choice of names cannot push out another caller\'s decisions', () => {
+  it('a caller churning the cache with names of its own choosing evicts only its own decisions', async () => {
+    const asked: string[] = [];
+    const authority = { authenticate: async () => undefined, allowed: async (c: { username: string }, a: { name: string }) => (asked.push(`${c.username} ${a.name}`), true) };
+    const decisions = new AccessDecisions(authority, { maxEntries: 100 });
+    const attrs = (name: string) => ({ verb: 'get', resource: 'users', subresource: 'tokenroles', namespace: 'n', name });
+    for (let i = 0; i < 10; i++) await decisions.allowed({ username: 'gateway' }, attrs(`user-${i}`));
+    for (let i = 0; i < 1_000; i++) await decisions.allowed({ username: 'churner' }, attrs(`random-${i}`));
+    asked.length = 0;
+    for (let i = 0; i < 10; i++) await decisions.allowed({ username: 'gateway' }, attrs(`user-${i}`));
+    expect(asked).toEqual([]);
+  });
+});

@@ -172,19 +172,42 @@ export type AccessAttributes = { verb: string; resource: string; subresource?: s
  */
 export class AccessDecisions {
   private readonly authority: Authority;
-  private readonly decisions: ReviewCache<boolean>;
+  /** One cache per caller, so that what one caller asks (its own choice of namespaces and names) only ever pushes out its own decisions. */
+  private readonly byCaller = new Map<string, ReviewCache<boolean>>();
+  private readonly maxEntries: number;
+  private readonly newCache: () => ReviewCache<boolean>;
 
   constructor(authority: Authority, opts: { ttlMs?: number; refusalTtlMs?: number; maxEntries?: number; clock?: Clock } = {}) {
     this.authority = authority;
     const ttl = opts.ttlMs ?? 10_000;
     const refusal = opts.refusalTtlMs ?? ttl;
-    this.decisions = new ReviewCache<boolean>({ ttlMs: (ok) => (ok ? ttl : refusal), maxEntries: opts.maxEntries ?? 10_000, clock: opts.clock });
+    this.maxEntries = opts.maxEntries ?? 10_000;
+    this.newCache = () => new ReviewCache<boolean>({ ttlMs: (ok) => (ok ? ttl : refusal), maxEntries: this.maxEntries, clock: opts.clock });
   }
 
   allowed(caller: Caller, attrs: AccessAttributes): Promise<boolean> {
-    const key = JSON.stringify([caller.username, caller.groups ?? [], caller.extra ?? {}, attrs]);
-    const known = this.decisions.peek(key, () => this.authority.allowed(caller, attrs, { renewal: true }));
-    return known !== undefined ? Promise.resolve(known) : this.decisions.get(key, () => this.authority.allowed(caller, attrs));
+    const who = JSON.stringify([caller.username, caller.groups ?? [], caller.extra ?? {}]);
+    let decisions = this.byCaller.get(who);
+    if (!decisions) this.byCaller.set(who, (decisions = this.newCache()));
+    const key = JSON.stringify(attrs);
+    const known = decisions.peek(key, () => this.authority.allowed(caller, attrs, { renewal: true }));
+    if (known !== undefined) return Promise.resolve(known);
+    return decisions.get(key, () => this.authority.allowed(caller, attrs)).finally(() => this.trim());
+  }
+
+  /** Past maxEntries in all, the caller holding the most gives up its oldest decision. */
+  private trim(): void {
+    let total = 0;
+    for (const [who, c] of this.byCaller) {
+      if (!c.size) this.byCaller.delete(who);
+      total += c.size;
+    }
+    while (total > this.maxEntries) {
+      let largest: ReviewCache<boolean> | undefined;
+      for (const c of this.byCaller.values()) if (!largest || c.size > largest.size) largest = c;
+      largest!.evictOldest();
+      total--;
+    }
   }
 }
 
