@@ -86,8 +86,9 @@ export class Operator {
     const limits = { qps: cfg.kubeApiQps, burst: cfg.kubeApiBurst, hooks: this.metrics.kubeClientHooks() };
     this.client = new KubeClient(access, { connections: Math.max(16, cfg.concurrency * 2), ...limits });
     this.leaseClient = new KubeClient(access, { connections: 2, userAgent: 'miniapps-operator/leader-election', ...limits });
-    this.reviewClient = new KubeClient(access, { connections: 4, userAgent: 'miniapps-operator/caller-reviews', qps: cfg.reviewQps, burst: cfg.reviewBurst, timeoutMs: 10_000 });
-    this.authority = new KubeAuthority(this.reviewClient, { clock: this.clock, onReview: (review, result) => this.metrics.callerReviews.inc({ review, result }) });
+    // The reviews' budget is the authority's (it refuses at once rather than queue): the client itself does not wait.
+    this.reviewClient = new KubeClient(access, { connections: 4, userAgent: 'miniapps-operator/caller-reviews', timeoutMs: 10_000 });
+    this.authority = new KubeAuthority(this.reviewClient, { clock: this.clock, budget: { qps: cfg.reviewQps, burst: cfg.reviewBurst }, onReview: (review, result) => this.metrics.callerReviews.inc({ review, result }) });
     this.elector = cfg.leaderElect
       ? new LeaderElector(this.leaseClient, this.clock, this.log, {
           namespace: cfg.namespace,
@@ -146,7 +147,7 @@ export class Operator {
     const ready = () => this.manager.hasSynced();
     if (tls && cfg.webhookBindAddress) {
       const clientCA = cfg.webhookClientCaFile ? readClientCA(cfg.webhookClientCaFile) : undefined;
-      this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress, this.log, ready, { clientCA });
+      this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress, this.log, ready, { clientCA, clientNames: cfg.webhookClientAllowedNames });
       if (!clientCA) this.log.warn({}, 'The webhook listener answers any caller that reaches it, and /authenticate is off: set --webhook-client-ca-file to the CA of the API server\'s client certificate');
     }
     if (tls && cfg.apiBindAddress) {

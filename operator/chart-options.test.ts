@@ -138,16 +138,19 @@ const EXAMPLES: Record<string, Example> = {
   'ingress.tls': { set: [{ hosts: ['invite.example.com'], secretName: 'invite-tls' }], with: { ingress: { enabled: true } }, shows: 'secretName: invite-tls' },
   'invitations.publicUrl': { set: 'https://join.example.com/', shows: '--public-url=https://join.example.com/' },
   'invitations.trustedProxies': { set: ['10.0.0.0/8', 'fd00::/8'], shows: '--trusted-proxies=10.0.0.0/8,fd00::/8' },
+  'invitations.forwardedHeader': { set: 'Forwarded', shows: '--forwarded-header=Forwarded' },
   'invitations.smtp.host': { set: 'smtp.example.com', shows: '--smtp-host=smtp.example.com' },
   'invitations.smtp.port': { set: 465, with: { invitations: { smtp: { host: 'smtp.example.com' } } }, shows: '--smtp-port=465' },
   'invitations.smtp.security': { set: 'tls', with: { invitations: { smtp: { host: 'smtp.example.com' } } }, shows: '--smtp-security=tls' },
   'invitations.smtp.from': { set: 'noreply@example.com', with: { invitations: { smtp: { host: 'smtp.example.com' } } }, shows: '--smtp-from=noreply@example.com' },
   'invitations.smtp.credentialsSecret': { set: 'smtp-auth', with: { invitations: { smtp: { host: 'smtp.example.com' } } }, shows: '--smtp-credentials-secret=$(POD_NAMESPACE)/smtp-auth' },
-  'webhook.enabled': { set: false, shows: '--webhook-bind-address=0' },
+  // metrics.secure needs the APIs' TLS port, which webhook.enabled=false turns off (refused below).
+  'webhook.enabled': { set: false, with: { metrics: { secure: false } }, shows: '--webhook-bind-address=0' },
   'webhook.failurePolicy': { set: 'Fail', shows: 'failurePolicy: Fail\n    matchPolicy: Equivalent' },
   'webhook.timeoutSeconds': { set: 10, shows: 'timeoutSeconds: 10' },
   'webhook.port': { set: 8444, shows: 'port: 8444' },
   'webhook.clientCA': { set: CA_BUNDLE, shows: '--webhook-client-ca-file=/etc/miniapps/webhook-client-ca/ca.crt' },
+  'webhook.clientAllowedNames': { set: ['kube-apiserver-webhook-client'], with: { webhook: { clientCA: CA_BUNDLE } }, shows: '--webhook-client-allowed-names=kube-apiserver-webhook-client' },
   'webhook.certSecretName': { set: 'my-webhook-tls', shows: '--webhook-cert-secret=$(POD_NAMESPACE)/my-webhook-tls' },
   'webhook.caBundle': { set: CA_BUNDLE, shows: `caBundle: ${b64(CA_BUNDLE)}`, profile: 'own CA' },
   'webhook.certCheckInterval': { set: '30s', shows: '--webhook-cert-check-interval=30s' },
@@ -270,8 +273,25 @@ describe.skipIf(!helm)('helm lint and helm template (helm v3)', () => {
     ['a value the schema does not declare', { replicas: 2 }, /additional properties 'replicas' not allowed|replicas/],
     ['serviceAccount.create false without a name', { serviceAccount: { create: false } }, /serviceAccount.name is required/],
     ['a log level that does not exist', { logLevel: 'verbose' }, /logLevel/],
+    ['metrics.secure without the APIs\' TLS port (webhook.enabled false): no /metrics anywhere', { webhook: { enabled: false } }, /metrics.secure needs webhook.enabled/],
+    ['a forwarded header proxies do not write', { invitations: { forwardedHeader: 'X-Real-IP' } }, /forwardedHeader/],
   ])('refuses %s', (_name, values, message) => {
     expect(() => template(helm!, values)).toThrow(message);
+  });
+});
+
+describe.skipIf(!helm)('the pods roll when what they read only at start changes', () => {
+  const podAnnotations = (values: Values) => {
+    const deployment = objects(template(helm!, values)).find((o) => (o as { kind: string }).kind === 'Deployment') as unknown as { spec: { template: { metadata: { annotations?: Record<string, string> } } } };
+    return deployment.spec.template.metadata.annotations ?? {};
+  };
+  it('finding 8: another webhook.clientCA changes the pod template (a checksum annotation), podAnnotations kept', () => {
+    const other = CA_BUNDLE.replace('MIIB', 'MIIC');
+    const a = podAnnotations({ webhook: { clientCA: CA_BUNDLE }, podAnnotations: { 'example.com/pod': 'yes' } });
+    const b = podAnnotations({ webhook: { clientCA: other }, podAnnotations: { 'example.com/pod': 'yes' } });
+    expect(a['checksum/webhook-client-ca']).toMatch(/^[0-9a-f]{64}$/);
+    expect(b['checksum/webhook-client-ca']).not.toEqual(a['checksum/webhook-client-ca']);
+    expect(a['example.com/pod']).toBe('yes');
   });
 });
 

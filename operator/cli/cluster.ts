@@ -14,7 +14,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ControlPlane, REPO_ROOT, tokenWebhookOperatorArgs } from '../testenv/controlplane.ts';
+import { ControlPlane, REPO_ROOT, localOperatorArgs } from '../testenv/controlplane.ts';
+import { freePort } from '../testenv/eventually.ts';
 import { processAlive, tailFile } from '../testenv/process.ts';
 
 const CLUSTER_DIR = join(REPO_ROOT, '.cluster');
@@ -146,7 +147,7 @@ async function serve(): Promise<void> {
     binDir: cp.binDir,
     logs: { supervisor: SUPERVISOR_LOG, ...cp.logFiles() },
     startedAt: new Date().toISOString(),
-    operatorArgs: cp.tokenWebhook ? tokenWebhookOperatorArgs(cp.tokenWebhook) : [],
+    operatorArgs: localOperatorArgs(cp.tokenWebhook, await freePort()),
   };
   writeFileSync(`${STATE}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(`${STATE}.tmp`, STATE);

@@ -269,7 +269,9 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     expect(await readBoth()).toEqual(before);
 
     // Out of cluster the API server cannot reach the webhook's Service (no pod, no proxy): off, for the flows below.
-    helm('upgrade', release, ...chartSource, '--namespace', ns, '--reuse-values', '--set', 'webhook.enabled=false');
+    // metrics.secure goes with it (the chart refuses metrics.secure without the APIs' TLS port, which webhook.enabled=false turns off).
+    expect(() => helm('upgrade', release, ...chartSource, '--namespace', ns, '--reuse-values', '--set', 'webhook.enabled=false')).toThrow(/metrics.secure needs webhook.enabled/);
+    helm('upgrade', release, ...chartSource, '--namespace', ns, '--reuse-values', '--set', 'webhook.enabled=false', '--set', 'metrics.secure=false');
     expect(await getJson('validatingwebhookconfiguration', fullname)).toBeUndefined();
     expect(await getJson('secret', `${fullname}-webhook-cert`, '-n', ns)).toBeUndefined();
   });

@@ -4,7 +4,7 @@
 // operator/testenv/controlplane.ts), and seen refused.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -35,7 +35,7 @@ let operator: OperatorProcess;
 let caPEM: string;
 
 /** A request over TLS to the operator (trusting its CA), optionally with a client certificate; the raw answer. */
-function tlsCall(port: number, opts: { method?: string; path: string; token?: string; body?: unknown; cert?: { certPEM: string; keyPEM: string }; headers?: Record<string, string> }): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> {
+function tlsCall(port: number, opts: { method?: string; path: string; token?: string; body?: unknown; cert?: { certPEM: string; keyPEM: string }; headers?: Record<string, string>; agent?: HttpsAgent }): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const req = httpsRequest(
@@ -46,7 +46,7 @@ function tlsCall(port: number, opts: { method?: string; path: string; token?: st
         ca: caPEM,
         path: opts.path,
         method: opts.method ?? 'POST',
-        agent: false,
+        agent: opts.agent ?? false,
         ...(opts.cert ? { cert: opts.cert.certPEM, key: opts.cert.keyPEM } : {}),
         headers: { 'content-type': 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...opts.headers },
       },
@@ -109,7 +109,8 @@ beforeAll(async () => {
   operator = await OperatorProcess.start({
     kubeconfig: testKubeconfig(),
     namespace: operatorNamespace,
-    args: ['--leader-elect=false', ...tokenWebhookOperatorArgs(webhook), '--metrics-secure=true', '--trusted-proxies=127.0.0.1'],
+    // A small review budget (finding 2's flood exceeds it), still above the address budget of one address (150 new reviews at once, then 30 a second, against 100 and 10).
+    args: ['--leader-elect=false', ...tokenWebhookOperatorArgs(webhook), '--metrics-secure=true', '--trusted-proxies=127.0.0.1', '--review-qps=30', '--review-burst=200'],
   });
   caPEM = readFileSync(join(webhook.certDir, 'ca.crt'), 'utf8');
   await admin.create(Kinds.Organization, { metadata: { name: org }, spec: { displayName: org, capabilities: { miniApps: true } } });
@@ -194,6 +195,18 @@ describe.skipIf(!webhook)('issue 16: every endpoint knows its caller', () => {
     expect(gatewayDuringFlood).toBe(404);
   });
 
+  it('item 5 (review finding 4): /verify authenticates through the same authority: an address that spent its budget of unknown tokens elsewhere gets 429 there too', async () => {
+    // This address spends its budget of unknown tokens on token roles (until a 429)...
+    const roles = (token: string) => tlsCall(operator.apiPort, { path: '/tokenroles/v1/roles', token, body: { namespace: ns, user: 'nobody', app: { organization: org, name: 'frontend' } } });
+    let spent = false;
+    for (let i = 0; i < 300 && !spent; i++) spent = (await roles(randomBytes(24).toString('base64url'))).status === 429;
+    expect(spent).toBe(true);
+    // ...and /verify, asked at once, has no second budget to give.
+    const r = await tlsCall(operator.apiPort, { path: '/verify', token: randomBytes(24).toString('base64url'), body: { apiKey: 'mak_0000000000000000_x' } });
+    expect(r.status).toBe(429);
+    expect(r.headers['retry-after']).toBeDefined();
+  });
+
   it('item 10: the data-protection API answers a missing mini app exactly as an existing one the caller may not use, after the same SubjectAccessReview', async () => {
     await admin.create(Kinds.MiniApp, { metadata: { name: 'vault', namespace: ns }, spec: { appName: 'vault', type: 'Text', dataPrivacy: { protection: 'EnvelopeEncryption' } } });
     await eventually(async () => (await admin.get<MiniApp>(Kinds.MiniApp, 'vault', ns))?.status?.conditions?.some((c) => c.type === 'DataKeyReady' && c.status === 'True'), { describe: 'the vault\'s data key' });
@@ -234,6 +247,20 @@ describe.skipIf(!webhook)('issue 16: every endpoint knows its caller', () => {
     expect(await page('203.0.113.2, 203.0.113.1')).toBe(429);
   });
 
+  it('item 13: a client behind the proxy cannot pick a fresh bucket with a Forwarded header of its own (the proxy writes X-Forwarded-For)', async () => {
+    // ingress-nginx writes X-Forwarded-For and passes the client's own Forwarded through:
+    // a fresh Forwarded per request must not be a fresh bucket.
+    const page = async (i: number) => {
+      const res = await fetch(`http://127.0.0.1:${operator.publicPort}/invitations/accept?token=${randomBytes(12).toString('hex')}`, { headers: { forwarded: `for=203.0.113.${100 + i}`, 'x-forwarded-for': '198.51.100.77' } });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push(await page(i));
+    expect(statuses.slice(0, 20).every((s) => s !== 429)).toBe(true);
+    expect(statuses.slice(20)).toEqual([429, 429, 429, 429, 429]);
+  });
+
   it('item 15: /metrics is served only to callers the API server authorizes for get on /metrics, over TLS', async () => {
     const plain = await fetch(`http://127.0.0.1:${operator.healthPort}/metrics`);
     expect(plain.status).toBe(404);
@@ -270,5 +297,53 @@ describe.skipIf(!webhook)('issue 16: every endpoint knows its caller', () => {
     const cases = { 'api: no handshake': silentTcp(operator.apiPort), 'api: slow headers': slowHeaders(operator.apiPort), 'webhook: no handshake': silentTcp(operator.webhookPort), 'webhook: slow headers': slowHeaders(operator.webhookPort) };
     const times = await Promise.all(Object.entries(cases).map(async ([what, open]) => [what, await closedWithin(open).then((ms) => ms < 20_000, (err: Error) => err.message)] as const));
     expect(Object.fromEntries(times)).toEqual(Object.fromEntries(Object.keys(cases).map((k) => [k, true])));
+  });
+
+  it('item 5 (review finding 2): a flood of unknown tokens from many addresses is refused at once beyond the review budget, never queued; a known caller is answered meanwhile', async () => {
+    const gateway = await serviceAccountToken(admin, callers, 'gateway');
+    const ask = (token: string, agent?: HttpsAgent) => tlsCall(operator.apiPort, { path: '/tokenroles/v1/roles', token, agent, body: { namespace: ns, user: 'nobody', app: { organization: org, name: 'frontend' } } });
+    await eventually(async () => (await ask(gateway)).status === 404, { describe: 'the gateway known' });
+    // 24 addresses of the loopback network, 48 unknown tokens each (under each address's burst of 100):
+    // 1,152 new reviews against a budget of 150 at once and 30 a second.
+    const ADDRESSES = 24;
+    const PER_ADDRESS = 48;
+    const agents = Array.from({ length: ADDRESSES }, (_, i) => new HttpsAgent({ keepAlive: true, maxSockets: 4, localAddress: `127.0.3.${i + 1}`, ca: caPEM, servername: 'localhost' }));
+    const reviewsBefore = await apiServerCreates('tokenreviews');
+    const answers: { status: number; ms: number }[] = [];
+    const gatewayDuringFlood: { status: number; ms: number }[] = [];
+    const started = Date.now();
+    try {
+      await Promise.all([
+        ...agents.flatMap((agent) =>
+          Array.from({ length: 4 }, async () => {
+            for (let i = 0; i < PER_ADDRESS / 4; i++) {
+              const t0 = Date.now();
+              const r = await ask(randomBytes(24).toString('base64url'), agent);
+              answers.push({ status: r.status, ms: Date.now() - t0 });
+            }
+          }),
+        ),
+        (async () => {
+          for (let i = 0; i < 5; i++) {
+            await new Promise((r) => setTimeout(r, 200));
+            const t0 = Date.now();
+            gatewayDuringFlood.push({ status: (await ask(gateway)).status, ms: Date.now() - t0 });
+          }
+        })(),
+      ]);
+    } finally {
+      for (const a of agents) a.destroy();
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const reviews = (await apiServerCreates('tokenreviews')) - reviewsBefore;
+    const count = (s: number) => answers.filter((a) => a.status === s).length;
+    expect(answers).toHaveLength(ADDRESSES * PER_ADDRESS);
+    expect(count(401) + count(503)).toBe(ADDRESSES * PER_ADDRESS);
+    expect(count(503)).toBeGreaterThan(0);
+    // At most what the budget allows (plus the gateway's renewals), and nobody waited in a queue for it.
+    expect(reviews).toBeLessThanOrEqual(200 + Math.ceil(seconds * 30) + 5);
+    const slowest = Math.max(...answers.map((a) => a.ms));
+    expect(slowest).toBeLessThan(5_000);
+    expect(gatewayDuringFlood.map((g) => g.status)).toEqual([404, 404, 404, 404, 404]);
   });
 });

@@ -46,6 +46,24 @@ describe('loadConfig', () => {
     expect(loadConfig([], { MINIAPPS_KUBE_API_QPS: '0' }).kubeApiQps).toBe(0);
   });
 
+  it('finding 5: refuses --metrics-secure without the APIs\' listener (there would be no /metrics anywhere); --metrics-secure=false serves it on the health port', () => {
+    expect(() => loadConfig(['--api-bind-address=0'], {})).toThrow(ConfigError);
+    expect(() => loadConfig(['--api-bind-address=0'], {})).toThrow('--metrics-secure');
+    expect(loadConfig(['--api-bind-address=0', '--metrics-secure=false'], {})).toMatchObject({ metricsSecure: false, apiBindAddress: undefined });
+  });
+
+  it('finding 7: the webhook client names go with the client CA', () => {
+    expect(loadConfig(['--webhook-client-ca-file=/ca.crt', '--webhook-client-allowed-names=kube-apiserver, front-proxy'], {}).webhookClientAllowedNames).toEqual(['kube-apiserver', 'front-proxy']);
+    expect(loadConfig([], {}).webhookClientAllowedNames).toBeUndefined();
+    expect(() => loadConfig(['--webhook-client-allowed-names=kube-apiserver'], {})).toThrow('needs --webhook-client-ca-file');
+  });
+
+  it('reads only the forwarded header the proxies write: X-Forwarded-For unless told Forwarded', () => {
+    expect(loadConfig([], {}).forwardedHeader).toBe('x-forwarded-for');
+    expect(loadConfig(['--forwarded-header=Forwarded'], {}).forwardedHeader).toBe('forwarded');
+    expect(() => loadConfig(['--forwarded-header=X-Real-IP'], {})).toThrow(ConfigError);
+  });
+
   it('reads the webhook certificate every minute; generated ones last 90 days, renewed 30 days ahead, of a 10-year CA; rotation is asked for', () => {
     expect(loadConfig([], {})).toMatchObject({ webhookCertCheckIntervalMs: 60_000, webhookCertDurationMs: 2160 * 3_600_000, webhookCertRenewBeforeMs: 720 * 3_600_000, webhookCaDurationMs: 87600 * 3_600_000, webhookCertRotate: false });
     expect(loadConfig(['--webhook-cert-rotate', '--webhook-cert-secret=ns/s', '--webhook-register=false', '--webhook-configuration=mo'], {})).toMatchObject({ webhookCertRotate: true, webhookConfiguration: 'mo' });

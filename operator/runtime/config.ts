@@ -11,7 +11,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'number' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode' | 'cidrs';
+type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'number' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode' | 'cidrs' | 'forwardedHeader' | 'names';
 
 interface Setting {
   flag: string;
@@ -36,10 +36,11 @@ export const SETTINGS = {
   httpBindAddress: { flag: 'http-bind-address', env: 'MINIAPPS_HTTP_BIND_ADDRESS', kind: 'address', help: 'Listener for /metrics, /healthz and /readyz.', default: () => ':8080' },
   webhookBindAddress: { flag: 'webhook-bind-address', env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS', kind: 'address', help: "TLS listener for the API server's calls: the validating webhook (/validate) and the API keys' authentication webhook (/authenticate); \"0\" disables it.", default: () => ':9443' },
   webhookClientCaFile: { flag: 'webhook-client-ca-file', env: 'MINIAPPS_WEBHOOK_CLIENT_CA_FILE', kind: 'string', help: "PEM file of the CA(s) that signed the client certificate the API server presents to the webhooks (the `users` entry of its webhook kubeconfigs): with it, --webhook-bind-address answers only such a caller (a bare 401 to anyone else). Without it, /validate answers whoever reaches the port and /authenticate is not served (README \"Threat model\")." },
+  webhookClientAllowedNames: { flag: 'webhook-client-allowed-names', env: 'MINIAPPS_WEBHOOK_CLIENT_ALLOWED_NAMES', kind: 'names', help: "Comma-separated common names (CN) of the client certificates of --webhook-client-ca-file that the webhook listener answers, as kube-apiserver's --requestheader-allowed-names: with a CA that signs other clients too, only the API server's name. Empty: any certificate of that CA." },
   apiBindAddress: { flag: 'api-bind-address', env: 'MINIAPPS_API_BIND_ADDRESS', kind: 'address', help: 'TLS listener (same certificate as the webhooks) for the APIs that authenticate their callers by bearer token: /verify, the data-protection and token-roles APIs, and /metrics with --metrics-secure; "0" disables it.', default: () => ':8443' },
   metricsSecure: { flag: 'metrics-secure', env: 'MINIAPPS_METRICS_SECURE', kind: 'boolean', help: 'Serve /metrics on --api-bind-address to callers whose bearer token the API server authenticates (TokenReview) and authorizes for get on the non-resource URL /metrics (SubjectAccessReview), as controller-runtime does; false serves it on --http-bind-address to anyone who reaches it.', default: () => 'true' },
-  reviewQps: { flag: 'review-qps', env: 'MINIAPPS_REVIEW_QPS', kind: 'number', help: "TokenReviews and SubjectAccessReviews a second (on average) that the APIs' callers may cost, on a client of their own: a flood of unknown tokens never takes the reconcilers' budget or connections.", default: () => '100', min: 1 },
-  reviewBurst: { flag: 'review-burst', env: 'MINIAPPS_REVIEW_BURST', kind: 'int', help: 'Reviews at once after a quiet spell (the token bucket of --review-qps).', default: () => '200', min: 1 },
+  reviewQps: { flag: 'review-qps', env: 'MINIAPPS_REVIEW_QPS', kind: 'number', help: "TokenReviews and SubjectAccessReviews a second (on average) that the APIs' callers may cost, on a client of their own: a flood of unknown tokens never takes the reconcilers' budget or connections. Beyond it a request is answered 503 with Retry-After at once (no queue); a quarter of --review-burst is kept for renewing the answers of callers already known.", default: () => '300', min: 1 },
+  reviewBurst: { flag: 'review-burst', env: 'MINIAPPS_REVIEW_BURST', kind: 'int', help: 'Reviews at once after a quiet spell (the token bucket of --review-qps).', default: () => '600', min: 1 },
   webhookCertDir: { flag: 'webhook-cert-dir', env: 'MINIAPPS_WEBHOOK_CERT_DIR', kind: 'string', help: 'Directory with tls.crt and tls.key (and ca.crt) of the serving certificate, e.g. the one a local control plane started its authentication webhook with, or a mounted Secret; read again every --webhook-cert-check-interval. Default: --webhook-cert-secret, else generate one.' },
   webhookCertSecret: { flag: 'webhook-cert-secret', env: 'MINIAPPS_WEBHOOK_CERT_SECRET', kind: 'namespacedName', help: 'namespace/name of a Secret with tls.crt and tls.key (and ca.crt) of the serving certificate, e.g. the one cert-manager renews; read again every --webhook-cert-check-interval. With --webhook-cert-rotate the operator fills and rotates it. Default: generate one in memory.' },
   webhookCertRotate: { flag: 'webhook-cert-rotate', env: 'MINIAPPS_WEBHOOK_CERT_ROTATE', kind: 'boolean', help: 'Generated mode for --webhook-cert-secret: the operator keeps a CA (ca.crt, ca.key) and a serving certificate (tls.crt, tls.key) in that Secret, renews the certificate --webhook-cert-renew-before ahead of its expiry and the CA a third of its lifetime ahead, with both CAs trusted across the change, and writes the CA bundle into --webhook-configuration (or its own registration). Only the leader rotates. The Helm chart sets it unless cert-manager or your own CA provides the certificate. Without --webhook-cert-secret and --webhook-cert-dir the certificate is generated in memory and rotated the same way.', default: () => 'false' },
@@ -66,9 +67,10 @@ export const SETTINGS = {
   watchIdleTimeout: { flag: 'watch-idle-timeout', env: 'MINIAPPS_WATCH_IDLE_TIMEOUT', kind: 'duration', help: 'A watch silent this long (no event, no bookmark) is restarted.', default: () => '5m', min: 1000 },
   logLevel: { flag: 'log-level', env: 'MINIAPPS_LOG_LEVEL', kind: 'level', help: 'trace, debug, info, warn, error or fatal.', default: () => 'info' },
   publicBindAddress: { flag: 'public-bind-address', env: 'MINIAPPS_PUBLIC_BIND_ADDRESS', kind: 'address', help: 'Listener for the invitation acceptance page (meant for an Ingress); "0" disables it.', default: () => ':8081' },
-  trustedProxies: { flag: 'trusted-proxies', env: 'MINIAPPS_TRUSTED_PROXIES', kind: 'cidrs', help: 'Comma-separated addresses or CIDRs of the proxies in front of the acceptance page (your Ingress controller\'s pods): only from them are X-Forwarded-For and Forwarded believed, and the client is the right-most address in them that is not one of these proxies. Empty: the connection\'s own address (every client behind a proxy shares its rate limit).' },
+  trustedProxies: { flag: 'trusted-proxies', env: 'MINIAPPS_TRUSTED_PROXIES', kind: 'cidrs', help: 'Comma-separated addresses or CIDRs of the proxies in front of the acceptance page (your Ingress controller\'s pods): only from them is --forwarded-header believed, and the client is the right-most address in them that is not one of these proxies. Empty: the connection\'s own address (every client behind a proxy shares its rate limit).' },
+  forwardedHeader: { flag: 'forwarded-header', env: 'MINIAPPS_FORWARDED_HEADER', kind: 'forwardedHeader', help: 'The header --trusted-proxies write the client\'s address in: X-Forwarded-For (ingress-nginx and most Ingress controllers) or Forwarded (RFC 7239). The other one is never read: a proxy passes a client\'s own copy of it through.', default: () => 'X-Forwarded-For' },
   publicUrl: { flag: 'public-url', env: 'MINIAPPS_PUBLIC_URL', kind: 'url', help: 'Base URL of the acceptance page as people reach it; invitation links start with it.', default: () => 'http://localhost:8081/' },
-  verifyBindAddress: { flag: 'verify-bind-address', env: 'MINIAPPS_VERIFY_BIND_ADDRESS', kind: 'address', help: 'Plain HTTP listener for the API key verify endpoint (POST /verify), for a gateway beside the operator; it is also served over TLS on the webhook listener. "0" disables this listener.', default: () => '0' },
+  verifyBindAddress: { flag: 'verify-bind-address', env: 'MINIAPPS_VERIFY_BIND_ADDRESS', kind: 'address', help: 'Plain HTTP listener for the API key verify endpoint (POST /verify), for a gateway beside the operator; it is also served over TLS on --api-bind-address. "0" disables this listener.', default: () => '0' },
   verifyRateLimit: { flag: 'verify-rate-limit', env: 'MINIAPPS_VERIFY_RATE_LIMIT', kind: 'int', help: 'Verifications per minute per caller of the verify endpoint; beyond it (and --verify-rate-burst) it answers 429 with Retry-After.', default: () => '60000', min: 1 },
   verifyRateBurst: { flag: 'verify-rate-burst', env: 'MINIAPPS_VERIFY_RATE_BURST', kind: 'int', help: 'Verifications a caller may make at once before --verify-rate-limit applies.', default: () => '2000', min: 1 },
   smtpHost: { flag: 'smtp-host', env: 'MINIAPPS_SMTP_HOST', kind: 'string', help: 'SMTP server for invitation emails; without it invitations are not sent (InvitationSent=False, SMTPNotConfigured).' },
@@ -92,11 +94,13 @@ export type Config = {
   httpBindAddress: { host: string; port: number };
   webhookBindAddress?: { host: string; port: number };
   webhookClientCaFile?: string;
+  webhookClientAllowedNames?: string[];
   apiBindAddress?: { host: string; port: number };
   metricsSecure: boolean;
   reviewQps: number;
   reviewBurst: number;
   trustedProxies?: string[];
+  forwardedHeader: 'x-forwarded-for' | 'forwarded';
   webhookCertDir?: string;
   webhookCertSecret?: { namespace: string; name: string };
   webhookCertRotate: boolean;
@@ -214,6 +218,15 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
       for (const entry of list) if (!parseCidr(entry)) throw bad('must be IP addresses or CIDRs (10.0.0.0/8, fd00::/8), separated by commas');
       return list;
     }
+    case 'names': {
+      const list = raw.split(',').map((v) => v.trim()).filter(Boolean);
+      return list.length ? list : undefined;
+    }
+    case 'forwardedHeader': {
+      const h = raw.toLowerCase();
+      if (h !== 'x-forwarded-for' && h !== 'forwarded') throw bad('must be X-Forwarded-For or Forwarded');
+      return h;
+    }
     case 'tlsMode':
       if (!['none', 'starttls', 'tls'].includes(raw)) throw bad('must be none, starttls or tls');
       return raw;
@@ -247,6 +260,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     out[camel(name)] = raw === undefined || raw === '' ? undefined : parseValue(name, s, raw);
   }
   const cfg = out as unknown as Omit<Config, 'identity'>;
+  if (cfg.webhookClientAllowedNames && !cfg.webhookClientCaFile) {
+    throw new ConfigError('Invalid configuration: --webhook-client-allowed-names (MINIAPPS_WEBHOOK_CLIENT_ALLOWED_NAMES) needs --webhook-client-ca-file, the CA whose certificates it names');
+  }
+  if (cfg.metricsSecure && !cfg.apiBindAddress) {
+    throw new ConfigError('Invalid configuration: --metrics-secure (MINIAPPS_METRICS_SECURE) serves /metrics on --api-bind-address (MINIAPPS_API_BIND_ADDRESS), which is "0" (off): without it there would be no /metrics at all. Set --api-bind-address, or --metrics-secure=false to serve /metrics on --http-bind-address to anyone who reaches it');
+  }
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) throw new ConfigError('Invalid configuration: --renew-deadline must be shorter than --lease-duration');
   if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) throw new ConfigError('Invalid configuration: --retry-period must be shorter than --renew-deadline');
   if (!cfg.serviceAccount !== !cfg.namespaceAccessRole) {

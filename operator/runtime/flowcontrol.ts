@@ -81,3 +81,35 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * A budget of requests that never queues: a token is taken if one is there now, else the
+ * caller is refused at once (to answer 503 rather than wait behind a flood). Part of the
+ * bucket (`reserve`, a fraction of burst) is kept for `priority` takers (the renewals of
+ * answers already given to known callers): others are refused once the bucket is down to
+ * it, so a flood of new work cannot starve the renewals.
+ */
+export class ReviewBudget {
+  private readonly bucket: TokenBucket;
+  private readonly reserve: number;
+  private readonly now: MonotonicNow;
+
+  constructor(opts: { qps: number; burst: number; reserveFraction?: number; now?: MonotonicNow }) {
+    this.now = opts.now ?? monotonicNow;
+    this.bucket = new TokenBucket(opts.qps, opts.burst, this.now());
+    this.reserve = Math.floor(this.bucket.burst * (opts.reserveFraction ?? 0.25));
+  }
+
+  /** Takes a token now if one is there for this kind of taker; false: refuse the work. */
+  take(priority: boolean): boolean {
+    const now = this.now();
+    if (!priority && this.bucket.available(now) < this.reserve + 1) return false;
+    return this.bucket.tryTake(now);
+  }
+
+  /** Seconds until a new (not priority) taker may find a token: for Retry-After. */
+  retryAfterSeconds(): number {
+    const missing = this.reserve + 1 - this.bucket.available(this.now());
+    return Math.max(1, Math.ceil(missing / this.bucket.qps));
+  }
+}

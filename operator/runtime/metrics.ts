@@ -121,7 +121,7 @@ export class OperatorMetrics {
     );
     this.callerReviews = new prom.Counter({
       name: 'miniapps_caller_reviews_total',
-      help: "Reviews the APIs' callers cost the API server, on the reviews' own client (--review-qps), by review (token: TokenReview, access: SubjectAccessReview) and result (allowed, refused, error).",
+      help: "Reviews the APIs' callers cost the API server, on the reviews' own client (--review-qps), by review (token: TokenReview, access: SubjectAccessReview) and result (allowed, refused, error; throttled: not sent, the budget spent, the caller answered 503).",
       labelNames: ['review', 'result'],
       registers,
     });

@@ -1,7 +1,9 @@
-// Client addresses behind proxies: X-Forwarded-For and Forwarded (RFC 7239) are believed
-// only from the proxies configured (--trusted-proxies), and the client is the right-most
-// address that is not one of them (what each trusted proxy appended), so a client cannot
-// choose its own rate-limit bucket by sending the headers itself.
+// Client addresses behind proxies: the one header the proxies write (--forwarded-header,
+// X-Forwarded-For by default, or Forwarded of RFC 7239) is believed only from the proxies
+// configured (--trusted-proxies), and the client is the right-most address in it that is not
+// one of them (what each trusted proxy appended), so a client cannot choose its own
+// rate-limit bucket by sending the headers itself. The other header is never read: a proxy
+// that writes only X-Forwarded-For passes a client's own Forwarded header through.
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 
@@ -29,12 +31,17 @@ export function normalizeAddress(raw: string | undefined): string | undefined {
   return isIP(a) ? a : undefined;
 }
 
+/** The header the trusted proxies write the client's address in (lower case). */
+export type ForwardedHeader = 'x-forwarded-for' | 'forwarded';
+
 /** The trusted proxies, as a set to test addresses against. */
 export class TrustedProxies {
   private readonly list = new BlockList();
   readonly size: number;
+  readonly header: ForwardedHeader;
 
-  constructor(entries: readonly string[] = []) {
+  constructor(entries: readonly string[] = [], header: ForwardedHeader = 'x-forwarded-for') {
+    this.header = header;
     for (const e of entries) {
       const c = parseCidr(e);
       if (!c) throw new Error(`Not an IP address or CIDR: ${JSON.stringify(e)}`);
@@ -51,14 +58,15 @@ export class TrustedProxies {
   /**
    * The client's address: the connection's, unless that is a trusted proxy; then, walking
    * the forwarded addresses from the right (the nearest hop first), the first one that is
-   * not a trusted proxy. Forwarded (`for=`) is read when present, else X-Forwarded-For. A
+   * not a trusted proxy, in the configured header only (X-Forwarded-For, or the `for=` of
+   * Forwarded). A
    * hop that is not an address (`unknown`, an obfuscated name) ends the walk there: the
    * proxy that wrote it is the client as far as we can tell.
    */
   clientAddress(req: IncomingMessage): string | undefined {
     const peer = req.socket.remoteAddress;
     if (!this.size || !this.has(peer)) return peer;
-    const hops = forwardedHops(req);
+    const hops = forwardedHops(req, this.header);
     let client = normalizeAddress(peer);
     for (let i = hops.length - 1; i >= 0; i--) {
       const hop = normalizeAddress(hops[i]);
@@ -71,18 +79,13 @@ export class TrustedProxies {
 }
 
 /** The addresses the proxies recorded, left (the first) to right (the nearest). */
-function forwardedHops(req: IncomingMessage): string[] {
-  const header = (name: string) => {
-    const v = req.headers[name];
-    return (Array.isArray(v) ? v.join(',') : (v ?? '')).trim();
-  };
-  const forwarded = header('forwarded');
-  if (forwarded) {
-    return forwarded.split(',').map((element) => {
-      const pair = element.split(';').map((p) => p.trim()).find((p) => p.toLowerCase().startsWith('for='));
-      return pair ? pair.slice(4) : '';
-    });
-  }
-  const xff = header('x-forwarded-for');
-  return xff ? xff.split(',').map((s) => s.trim()) : [];
+function forwardedHops(req: IncomingMessage, name: ForwardedHeader): string[] {
+  const v = req.headers[name];
+  const value = (Array.isArray(v) ? v.join(',') : (v ?? '')).trim();
+  if (!value) return [];
+  if (name === 'x-forwarded-for') return value.split(',').map((s) => s.trim());
+  return value.split(',').map((element) => {
+    const pair = element.split(';').map((p) => p.trim()).find((p) => p.toLowerCase().startsWith('for='));
+    return pair ? pair.slice(4) : '';
+  });
 }

@@ -177,8 +177,9 @@ export class ReviewCache<V> {
     const at = this.clock.now().getTime();
     p = load().then((value) => {
       const ttl = this.ttlOf(value);
+      // A renewal's answer replaces the old one, also when it is not to be kept (ttl 0).
+      this.entries.delete(key);
       if (ttl > 0 && this.maxEntries > 0) {
-        this.entries.delete(key);
         this.entries.set(key, { value, at, expires: at + ttl });
         if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
       }
@@ -195,5 +196,11 @@ export class ReviewCache<V> {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Drops the answer kept longest (to make room elsewhere). */
+  evictOldest(): void {
+    const oldest = this.entries.keys().next();
+    if (!oldest.done) this.entries.delete(oldest.value);
   }
 }

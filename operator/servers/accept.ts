@@ -25,6 +25,7 @@ import { systemClock } from '../runtime/clock.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { errorMessage } from '../runtime/errors.ts';
 import { TrustedProxies } from '../runtime/netaddr.ts';
+import type { ForwardedHeader } from '../runtime/netaddr.ts';
 import { clientKey, RateLimiter, TtlCache } from '../runtime/ratelimit.ts';
 import type { RateLimit } from '../runtime/ratelimit.ts';
 import { close, listen, readBody } from './listen.ts';
@@ -63,10 +64,12 @@ export interface AcceptServerOptions {
   clock?: Clock;
   /**
    * Addresses or CIDRs of the proxies in front of the page (`--trusted-proxies`): only from
-   * them are X-Forwarded-For and Forwarded believed, the client being the right-most address
-   * that is not one of them. Unset: the connection's own address, whatever the headers say.
+   * them is `forwardedHeader` believed, the client being the right-most address in it that
+   * is not one of them. Unset: the connection's own address, whatever the headers say.
    */
   trustedProxies?: readonly string[];
+  /** The header those proxies write (`--forwarded-header`, default X-Forwarded-For); the other one is ignored. */
+  forwardedHeader?: ForwardedHeader;
 }
 
 export const DEFAULT_CLIENT_LIMIT: RateLimit = { perMinute: 60, burst: 20, maxKeys: 10_000 };
@@ -138,7 +141,7 @@ export class AcceptServer {
     const clock = opts.clock ?? systemClock;
     this.clients = new RateLimiter(opts.clientLimit ?? DEFAULT_CLIENT_LIMIT, clock);
     this.tokens = new RateLimiter(opts.tokenLimit ?? DEFAULT_TOKEN_LIMIT, clock);
-    this.proxies = new TrustedProxies(opts.trustedProxies);
+    this.proxies = new TrustedProxies(opts.trustedProxies, opts.forwardedHeader);
     this.views = new TtlCache({ ttlMs: opts.cacheTtlMs ?? 5_000, maxEntries: opts.cacheSize ?? 1_000, clock });
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {

@@ -4,12 +4,17 @@
 // seconds (keyed by its SHA-256) and renewed in the background while the token is in use,
 // so a busy caller neither costs a TokenReview per request nor waits for one once warm;
 // a token nobody knows costs its address part of a budget, on a client of the reviews' own.
+// Every review takes a token of one budget (--review-qps) or is refused at once (503): no
+// queue; renewals of answers already given (known tokens, decisions in use) may dip into a
+// reserve that new work may not touch, so a flood cannot starve known callers.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GROUP } from '../api/constants.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { resourcePath, Resources } from '../runtime/kube/resource.ts';
 import type { Clock } from '../runtime/clock.ts';
+import { ReviewBudget } from '../runtime/flowcontrol.ts';
+import type { MonotonicNow } from '../runtime/flowcontrol.ts';
 import { RateLimiter, ReviewCache, TtlCache, clientKey } from '../runtime/ratelimit.ts';
 import type { RateLimit } from '../runtime/ratelimit.ts';
 import type { Authority, Caller } from './dataprotection.ts';
@@ -46,9 +51,17 @@ export interface KubeAuthorityOptions {
   maxNegativeEntries?: number;
   /** Reviews of tokens not remembered, per client address (default 600 a minute in bursts of 100): 429 beyond. */
   perAddress?: RateLimit;
+  /**
+   * Reviews a second and at once (--review-qps, --review-burst) for every API together;
+   * beyond, a review is not sent and the request is answered 503 with Retry-After at once.
+   * A quarter of the burst is kept for renewals of answers in use. Unset: no budget.
+   */
+  budget?: { qps: number; burst: number };
+  /** The budget's clock (monotonic ms; tests pass their own). */
+  now?: MonotonicNow;
   clock?: Clock;
-  /** Counts each review asked of the API server. */
-  onReview?: (review: 'token' | 'access', result: 'allowed' | 'refused' | 'error') => void;
+  /** Counts each review asked of the API server (`throttled`: not sent, the budget spent). */
+  onReview?: (review: 'token' | 'access', result: 'allowed' | 'refused' | 'error' | 'throttled') => void;
 }
 
 export const DEFAULT_REVIEW_ADDRESS_LIMIT: RateLimit = { perMinute: 600, burst: 100 };
@@ -66,6 +79,7 @@ export class KubeAuthority implements Authority {
   private readonly accepted: ReviewCache<Caller | null>;
   private readonly refused: TtlCache<true>;
   private readonly perAddress: RateLimiter;
+  private readonly budget?: ReviewBudget;
   private readonly onReview: NonNullable<KubeAuthorityOptions['onReview']>;
 
   constructor(client: ReviewRequester, opts: KubeAuthorityOptions = {}) {
@@ -76,6 +90,14 @@ export class KubeAuthority implements Authority {
     this.refused = new TtlCache({ ttlMs: opts.negativeTtlMs ?? 2_000, maxEntries: opts.maxNegativeEntries ?? 10_000, clock: opts.clock });
     this.perAddress = new RateLimiter(opts.perAddress ?? DEFAULT_REVIEW_ADDRESS_LIMIT, opts.clock);
     this.onReview = opts.onReview ?? (() => {});
+    if (opts.budget) this.budget = new ReviewBudget({ ...opts.budget, now: opts.now });
+  }
+
+  /** A token of the budget for one review, or HttpError 503 (nothing sent). `renewal`: of an answer in use, may use the reserve. */
+  private spend(review: 'token' | 'access', renewal: boolean): void {
+    if (!this.budget || this.budget.take(renewal)) return;
+    this.onReview(review, 'throttled');
+    throw new HttpError(503, 'The operator is asking the API server about too many callers right now; try again shortly', { 'retry-after': String(this.budget.retryAfterSeconds()) });
   }
 
   /**
@@ -84,18 +106,18 @@ export class KubeAuthority implements Authority {
    * SHA-256 if the caller has it already (tokenHash).
    */
   async authenticate(token: string, hash = sha256(token), from?: string): Promise<Caller | undefined> {
-    const load = () => this.review(token, hash);
-    const known = this.accepted.peek(hash, load);
+    const known = this.accepted.peek(hash, () => this.review(token, hash, true));
     if (known) return known;
     if (this.refused.get(hash)) return undefined;
     if (from !== undefined) {
       const admitted = this.perAddress.take(clientKey(from));
       if (!admitted.ok) throw new HttpError(429, 'Too many unknown tokens from this address; try again later', { 'retry-after': String(admitted.retryAfterSeconds) });
     }
-    return (await this.accepted.get(hash, load)) ?? undefined;
+    return (await this.accepted.get(hash, () => this.review(token, hash, false))) ?? undefined;
   }
 
-  private async review(token: string, hash: string): Promise<Caller | null> {
+  private async review(token: string, hash: string, renewal: boolean): Promise<Caller | null> {
+    this.spend('token', renewal);
     let review: { status?: { authenticated?: boolean; user?: Caller } };
     try {
       review = await this.client.request('POST', TOKEN_REVIEWS, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });
@@ -112,16 +134,18 @@ export class KubeAuthority implements Authority {
     return user;
   }
 
-  async allowed(caller: Caller, attrs: { verb: string; resource: string; subresource?: string; namespace: string; name: string }): Promise<boolean> {
-    return this.access(caller, { resourceAttributes: { group: GROUP, ...attrs } });
+  /** One SubjectAccessReview, uncached (AccessDecisions remembers them); `renewal`: of a decision in use. */
+  async allowed(caller: Caller, attrs: AccessAttributes, how?: { renewal?: boolean }): Promise<boolean> {
+    return this.access(caller, { resourceAttributes: { group: GROUP, ...attrs } }, how?.renewal ?? false);
   }
 
   /** May the caller `verb` the non-resource URL `path` (e.g. get /metrics)? */
-  async allowedPath(caller: Caller, attrs: { verb: string; path: string }): Promise<boolean> {
-    return this.access(caller, { nonResourceAttributes: attrs });
+  async allowedPath(caller: Caller, attrs: { verb: string; path: string }, how?: { renewal?: boolean }): Promise<boolean> {
+    return this.access(caller, { nonResourceAttributes: attrs }, how?.renewal ?? false);
   }
 
-  private async access(caller: Caller, attributes: Record<string, unknown>): Promise<boolean> {
+  private async access(caller: Caller, attributes: Record<string, unknown>, renewal: boolean): Promise<boolean> {
+    this.spend('access', renewal);
     let review: { status?: { allowed?: boolean } };
     try {
       review = await this.client.request('POST', resourcePath(Resources.SubjectAccessReview), {
@@ -134,6 +158,56 @@ export class KubeAuthority implements Authority {
     const ok = review.status?.allowed === true;
     this.onReview('access', ok ? 'allowed' : 'refused');
     return ok;
+  }
+}
+
+export type AccessAttributes = { verb: string; resource: string; subresource?: string; namespace: string; name: string };
+
+/**
+ * An API's access decisions, remembered for a few seconds by who asks (user name, groups,
+ * extra) and what (the attributes), renewed in the background while in use (a renewal may
+ * use the budget's reserve), over the authority's uncached SubjectAccessReviews: one layer
+ * of cache, so a revoked grant stops answering within `ttlMs`. `refusalTtlMs`: how long a
+ * refusal is remembered (0: never, when a refusal must cost the same review every time).
+ */
+export class AccessDecisions {
+  private readonly authority: Authority;
+  /** One cache per caller, so that what one caller asks (its own choice of namespaces and names) only ever pushes out its own decisions. */
+  private readonly byCaller = new Map<string, ReviewCache<boolean>>();
+  private readonly maxEntries: number;
+  private readonly newCache: () => ReviewCache<boolean>;
+
+  constructor(authority: Authority, opts: { ttlMs?: number; refusalTtlMs?: number; maxEntries?: number; clock?: Clock } = {}) {
+    this.authority = authority;
+    const ttl = opts.ttlMs ?? 10_000;
+    const refusal = opts.refusalTtlMs ?? ttl;
+    this.maxEntries = opts.maxEntries ?? 10_000;
+    this.newCache = () => new ReviewCache<boolean>({ ttlMs: (ok) => (ok ? ttl : refusal), maxEntries: this.maxEntries, clock: opts.clock });
+  }
+
+  allowed(caller: Caller, attrs: AccessAttributes): Promise<boolean> {
+    const who = JSON.stringify([caller.username, caller.groups ?? [], caller.extra ?? {}]);
+    let decisions = this.byCaller.get(who);
+    if (!decisions) this.byCaller.set(who, (decisions = this.newCache()));
+    const key = JSON.stringify(attrs);
+    const known = decisions.peek(key, () => this.authority.allowed(caller, attrs, { renewal: true }));
+    if (known !== undefined) return Promise.resolve(known);
+    return decisions.get(key, () => this.authority.allowed(caller, attrs)).finally(() => this.trim());
+  }
+
+  /** Past maxEntries in all, the caller holding the most gives up its oldest decision. */
+  private trim(): void {
+    let total = 0;
+    for (const [who, c] of this.byCaller) {
+      if (!c.size) this.byCaller.delete(who);
+      total += c.size;
+    }
+    while (total > this.maxEntries) {
+      let largest: ReviewCache<boolean> | undefined;
+      for (const c of this.byCaller.values()) if (!largest || c.size > largest.size) largest = c;
+      largest!.evictOldest();
+      total--;
+    }
   }
 }
 
@@ -170,6 +244,8 @@ export function admitPost(req: IncomingMessage, res: ServerResponse, limiter: Ra
 export async function callerOf(req: IncomingMessage, authority: Authority): Promise<Caller> {
   const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
   if (!token) throw new HttpError(401, 'A Kubernetes bearer token is required (Authorization: Bearer <token>)');
+  // A caller who hung up costs no review.
+  if (req.destroyed) throw new HttpError(499, 'The client closed the request');
   const caller = await authority.authenticate(token, tokenHash(req, token), req.socket.remoteAddress ?? '');
   if (!caller) throw new HttpError(401, 'The token was not accepted by the API server');
   return caller;

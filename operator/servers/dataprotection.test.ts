@@ -21,6 +21,8 @@ const grants: Record<string, string[]> = {
 };
 let server: Server;
 let base: string;
+let small: Server;
+let smallBase: string;
 /** The SubjectAccessReviews asked, in order. */
 const reviews: string[] = [];
 
@@ -38,8 +40,19 @@ beforeAll(async () => {
   });
   server = createServer((req, res) => routes.find((r) => r.path === req.url)!.handler(req, res));
   base = `http://127.0.0.1:${await listen(server, { host: '127.0.0.1', port: 0 })}`;
+  // The same API with 256 KiB of bodies in flight at most, its caller's answers held back until released.
+  const smallRoutes = dataProtectionRoutes({
+    log: pino({ level: 'silent' }),
+    maxBytesInFlight: 256 << 10,
+    authority: { authenticate: async (t) => (tokens[t] ? ({ username: tokens[t] } as Caller) : undefined), allowed: async () => { await hold; return false; } },
+    backend: { target: (ref) => ({ namespace: 'org-p', name: ref.name }), resolve: () => undefined, dataKey: async () => undefined },
+  });
+  small = createServer((req, res) => smallRoutes.find((r) => r.path === req.url)!.handler(req, res));
+  smallBase = `http://127.0.0.1:${await listen(small, { host: '127.0.0.1', port: 0 })}`;
 });
-afterAll(() => close(server));
+let release: () => void = () => {};
+let hold: Promise<void> = Promise.resolve();
+afterAll(() => Promise.all([close(server), close(small)]));
 
 async function call(path: string, token: string | undefined, name: string, values: string[]) {
   const res = await fetch(base + path, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {}, body: JSON.stringify({ miniApp: { organization: 'partner', name }, values }) });
@@ -87,6 +100,21 @@ describe('the data-protection API', () => {
     expect(existing.status).toBe(404);
     expect(missing).toEqual({ ...existing, body: existing.body.replace('plain', 'ghost') });
     expect(missing.reviews.length).toBeGreaterThan(0);
+  });
+
+  it('finding 6: bodies of accepted callers share a cap of bytes in flight (503 beyond), and one above 4 MiB is refused from its Content-Length', async () => {
+    hold = new Promise((r) => (release = r));
+    const body = (kib: number) => JSON.stringify({ miniApp: { organization: 'partner', name: 'vault' }, values: ['x'.repeat(kib << 10)] });
+    const post = (text: string) => fetch(smallBase + PROTECT_PATH, { method: 'POST', headers: { authorization: 'Bearer tok-store' }, body: text }).then((r) => r.status);
+    // Two bodies of 100 KiB are held (their authorization waits), a third does not fit.
+    const first = [post(body(100)), post(body(100))];
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await post(body(100))).toBe(503);
+    release();
+    expect(await Promise.all(first)).toEqual([404, 404]);
+    // Their bytes are given back once answered.
+    expect(await post(body(100))).toBe(404);
+    expect(await post(body(5 << 10))).toBe(413);
   });
 
   it('refuses what is not ciphertext of this mini app, and a mini app with no data key', async () => {

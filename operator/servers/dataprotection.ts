@@ -1,4 +1,4 @@
-// The data-protection API, on the operator's TLS listener, for whoever stores a mini app's
+// The data-protection API, on the APIs' TLS listener (--api-bind-address), for whoever stores a mini app's
 // data: values go in as they are and come back as the mini app's mode says.
 //
 //   POST /dataprotection/v1/protect  {"miniApp": {"organization", "name"}, "values": [...]}
@@ -12,17 +12,19 @@
 // protect needs `get` on the MiniApp, reveal needs `create` on the virtual subresource
 // `miniapps/reveal` of that MiniApp, before the mini app is looked up: whoever may not use
 // it gets the same answer, after the same reviews, whether it exists or not. Each client
-// address has a request budget.
+// address has a request budget; bodies are read only once the caller is authenticated, and
+// all the bodies being read or answered hold at most 32 MiB together (503 beyond), so accepted tokens cannot fill the memory with 4 MiB bodies. A
+// caller's allowed decisions are remembered for 10 s (renewed while in use), refusals never
+// (every refusal costs the same review, whether the mini app exists or not).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { REVEAL_SUBRESOURCE } from '../api/constants.ts';
 import { decryptValue, encryptValue, maskValue } from '../dataprotection/envelope.ts';
 import { errorMessage } from '../runtime/errors.ts';
 import { RateLimiter } from '../runtime/ratelimit.ts';
-import { HttpError, admitPost, callerOf } from './authority.ts';
+import { AccessDecisions, HttpError, admitPost, callerOf } from './authority.ts';
 import type { RateLimit } from '../runtime/ratelimit.ts';
 import type { RouteHandler } from './webhook.ts';
-import { readBody } from './listen.ts';
 
 export const PROTECT_PATH = '/dataprotection/v1/protect';
 export const REVEAL_PATH = '/dataprotection/v1/reveal';
@@ -42,7 +44,8 @@ export interface Authority {
    * `from`: the client address, whose budget a token not remembered costs (HttpError 429 beyond it).
    */
   authenticate(token: string, hash?: string, from?: string): Promise<Caller | undefined>;
-  allowed(caller: Caller, attrs: { verb: string; resource: string; subresource?: string; namespace: string; name: string }): Promise<boolean>;
+  /** One SubjectAccessReview (uncached); `renewal`: of a decision in use (AccessDecisions), which may use the budget's reserve. */
+  allowed(caller: Caller, attrs: { verb: string; resource: string; subresource?: string; namespace: string; name: string }, how?: { renewal?: boolean }): Promise<boolean>;
 }
 
 /** A mini app as the API sees it. */
@@ -74,6 +77,54 @@ export interface DataProtectionOptions {
   clientLimit?: RateLimit;
   /** Values per request at most (default 1,000). */
   maxValues?: number;
+  /** Bytes of request bodies held by all requests at once at most (default 32 MiB): 503 beyond. */
+  maxBytesInFlight?: number;
+}
+
+export const MAX_BODY_BYTES = 4 << 20;
+
+/**
+ * Reads a body of at most `limit` bytes (413), counting its bytes against the shared `pool`
+ * until the response is done (503 with Retry-After when the pool is full: nothing more is
+ * buffered). A Content-Length above the limit is refused before anything is read.
+ */
+function readPooledBody(req: IncomingMessage, res: ServerResponse, limit: number, pool: { used: number; max: number }): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) return Promise.reject(new HttpError(413, `The body is larger than ${limit >> 20} MiB`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let held = 0;
+    let failed = false;
+    res.once('close', () => {
+      pool.used -= held;
+      held = 0;
+    });
+    const fail = (err: HttpError) => {
+      failed = true;
+      chunks.length = 0;
+      pool.used -= held;
+      held = 0;
+      req.resume();
+      reject(err);
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      if (held + chunk.length > limit) return fail(new HttpError(413, `The body is larger than ${limit >> 20} MiB`));
+      if (pool.used + chunk.length > pool.max) return fail(new HttpError(503, 'The operator is reading too many requests at once; try again shortly', { 'retry-after': '1' }));
+      pool.used += chunk.length;
+      held += chunk.length;
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', (err) => {
+      if (!failed) {
+        failed = true;
+        reject(err);
+      }
+    });
+  });
 }
 
 interface Body {
@@ -98,17 +149,19 @@ function parse(text: string, maxValues: number): Body {
 const send = (res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>) =>
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
 
-/** The two routes, for the TLS listener. */
+/** The two routes, for the APIs' TLS listener. */
 export function dataProtectionRoutes(opts: DataProtectionOptions): { path: string; handler: RouteHandler }[] {
   const limiter = new RateLimiter(opts.clientLimit ?? { perMinute: 600, burst: 100 });
   const maxValues = opts.maxValues ?? 1000;
+  const pool = { used: 0, max: opts.maxBytesInFlight ?? 32 << 20 };
+  const decisions = new AccessDecisions(opts.authority, { ttlMs: 10_000, refusalTtlMs: 0, maxEntries: 10_000 });
   const log = opts.log.child({ server: 'dataprotection' });
 
   const handle = (op: 'protect' | 'reveal') => (req: IncomingMessage, res: ServerResponse) => {
     if (!admitPost(req, res, limiter)) return;
     void (async () => {
       const caller = await callerOf(req, opts.authority);
-      const body = parse(await readBody(req, 4 << 20).catch(() => { throw new HttpError(413, 'The body is larger than 4 MiB'); }), maxValues);
+      const body = parse(await readPooledBody(req, res, MAX_BODY_BYTES, pool), maxValues);
       // Authorized first, on where the mini app is or would be: a caller who may not use it
       // gets the same answer, after the same reviews, whether it exists or not (no timing
       // oracle); only then is it looked up.
@@ -116,8 +169,8 @@ export function dataProtectionRoutes(opts: DataProtectionOptions): { path: strin
       const notFound = () => new HttpError(404, `${what} does not exist, or you may not use it`);
       const target = opts.backend.target(body.miniApp);
       const attrs = op === 'protect' ? { verb: 'get', resource: 'miniapps' } : { verb: 'create', resource: 'miniapps', subresource: REVEAL_SUBRESOURCE };
-      if (!(await opts.authority.allowed(caller, { ...attrs, ...target }))) {
-        const visible = op === 'reveal' && (await opts.authority.allowed(caller, { verb: 'get', resource: 'miniapps', ...target }));
+      if (!(await decisions.allowed(caller, { ...attrs, ...target }))) {
+        const visible = op === 'reveal' && (await decisions.allowed(caller, { verb: 'get', resource: 'miniapps', ...target }));
         if (!visible) throw notFound();
         // They may read the mini app (kubectl get tells them whether it exists): the reason may say more.
         if (!opts.backend.resolve(body.miniApp)) throw notFound();

@@ -5,7 +5,7 @@ import type { Clock } from '../runtime/clock.ts';
 import { ReviewCache } from '../runtime/ratelimit.ts';
 import { HttpError, callerOf } from './authority.ts';
 import type { KubeAuthority } from './authority.ts';
-import { close, listen } from './listen.ts';
+import { PLAIN_HTTP_TIMEOUTS, close, listen } from './listen.ts';
 import type { RouteHandler } from './webhook.ts';
 
 export interface HealthChecks {
@@ -27,7 +27,7 @@ export class HealthServer {
 
   constructor(registry: Registry, checks: HealthChecks, address: { host: string; port: number }, opts: { metrics?: boolean } = {}) {
     this.address = address;
-    this.server = http.createServer((req, res) => {
+    this.server = http.createServer({ ...PLAIN_HTTP_TIMEOUTS }, (req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -85,7 +85,9 @@ export function metricsRoute(registry: Registry, authority: KubeAuthority, clock
     void (async () => {
       const caller = await callerOf(req, authority);
       const key = JSON.stringify([caller.username, caller.groups ?? []]);
-      if (!(await decisions.get(key, () => authority.allowedPath(caller, { verb: 'get', path: METRICS_PATH })))) {
+      // A decision in use is renewed with the review budget's reserve; a new one takes the budget.
+      const known = decisions.peek(key, () => authority.allowedPath(caller, { verb: 'get', path: METRICS_PATH }, { renewal: true }));
+      if (!(known ?? (await decisions.get(key, () => authority.allowedPath(caller, { verb: 'get', path: METRICS_PATH }))))) {
         throw new HttpError(403, `${caller.username} may not get /metrics: it needs RBAC get on the non-resource URL /metrics (ClusterRole <release>-metrics-reader)`);
       }
       return registry.metrics();

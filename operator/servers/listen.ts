@@ -1,5 +1,8 @@
 import type { Server } from 'node:http';
 
+/** Header and request timeouts of the plain HTTP listeners (health, verify), checked every second. */
+export const PLAIN_HTTP_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 } as const;
+
 /** Listens and resolves with the bound port (port 0 picks a free one). */
 export function listen(server: Server, address: { host: string; port: number }): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -12,10 +15,21 @@ export function listen(server: Server, address: { host: string; port: number }):
   });
 }
 
-export function close(server: Server): Promise<void> {
+/**
+ * Stops listening and drains: idle keep-alive connections are closed at once (and again as
+ * requests in flight finish), requests in flight are answered, and whatever is still open
+ * after `graceMs` (default 10 s) is cut. Resolves when every connection is gone.
+ */
+export function close(server: Server, graceMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections?.();
+    const idle = setInterval(() => server.closeIdleConnections?.(), 100);
+    const cut = setTimeout(() => server.closeAllConnections?.(), graceMs);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections?.();
   });
 }
 

@@ -1,4 +1,4 @@
-// The token-roles API, on the operator's TLS listener: which roles a frontend app's token
+// The token-roles API, on the APIs' TLS listener (--api-bind-address): which roles a frontend app's token
 // carries for a user, for an identity provider or gateway that builds the app's token.
 //
 //   POST /tokenroles/v1/roles  {"namespace": "<tenant namespace>", "user": "<User name>",
@@ -24,8 +24,8 @@ import { TOKEN_ROLES_JWKS_PATH, TOKEN_ROLES_PATH, tokenAudience } from '../api/c
 import { TOKEN_ROLES_SUBRESOURCE } from '../domain/rbac.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { errorMessage } from '../runtime/errors.ts';
-import { RateLimiter, ReviewCache } from '../runtime/ratelimit.ts';
-import { HttpError, admitPost, callerOf } from './authority.ts';
+import { RateLimiter } from '../runtime/ratelimit.ts';
+import { AccessDecisions, HttpError, admitPost, callerOf } from './authority.ts';
 import type { RateLimit } from '../runtime/ratelimit.ts';
 import { SIGNING_ALG, publicJwk } from '../tokenroles/keys.ts';
 import type { SigningState } from '../tokenroles/keys.ts';
@@ -91,13 +91,12 @@ export const DEFAULT_ISSUER = 'miniapps-operator';
 export function tokenRolesRoutes(opts: TokenRolesOptions): { path: string; handler: RouteHandler }[] {
   const limiter = new RateLimiter(opts.clientLimit ?? { perMinute: 1_200_000, burst: 20_000 });
   const log = opts.log.child({ server: 'tokenroles' });
-  const decisions = new ReviewCache<boolean>({ ttlMs: 10_000, maxEntries: 10_000, clock: opts.clock });
+  const decisions = new AccessDecisions(opts.authority, { ttlMs: 10_000, maxEntries: 10_000, clock: opts.clock });
   const issuer = opts.issuer ?? DEFAULT_ISSUER;
   const ttl = opts.tokenTtlSeconds ?? 300;
   let jose: typeof import('jose') | undefined;
 
-  const may = (caller: Parameters<Authority['allowed']>[0], attrs: Parameters<Authority['allowed']>[1]) =>
-    decisions.get(JSON.stringify([caller.username, caller.groups ?? [], attrs]), () => opts.authority.allowed(caller, attrs));
+  const may = (caller: Parameters<Authority['allowed']>[0], attrs: Parameters<Authority['allowed']>[1]) => decisions.allowed(caller, attrs);
 
   const roles: RouteHandler = (req: IncomingMessage, res: ServerResponse) => {
     if (!admitPost(req, res, limiter)) return;

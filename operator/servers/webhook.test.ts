@@ -1,10 +1,11 @@
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../runtime/errors.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { createCA, issueCertificate } from '../runtime/pki.ts';
-import { WebhookServer, unregisterWebhook, webhookRegistrationName } from './webhook.ts';
+import { WEBHOOK_KEEP_ALIVE_MS, WebhookServer, unregisterWebhook, webhookRegistrationName } from './webhook.ts';
 
 const ours = { name: webhookRegistrationName('ns'), url: 'https://127.0.0.1:4443/validate', caBundlePEM: '-----BEGIN CERTIFICATE-----\nours\n-----END CERTIFICATE-----\n' };
 const registered = (url: string, caPEM: string) => ({
@@ -79,5 +80,52 @@ describe('the API server\'s TLS listener with a client CA', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  /** One POST /validate on a connection of its own, resuming `session` when given; the status, the session to resume, whether this one was resumed. */
+  const raw = (port: number, opts: { cert?: { certPEM: string; keyPEM: string }; session?: Buffer }) =>
+    new Promise<{ status: number; session?: Buffer; reused: boolean }>((resolve, reject) => {
+      let session: Buffer | undefined;
+      let reused = false;
+      let text = '';
+      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: serverCA.certPEM, session: opts.session, maxVersion: 'TLSv1.2', ...(opts.cert ? { cert: opts.cert.certPEM, key: opts.cert.keyPEM } : {}) });
+      socket.on('session', (s) => (session = s));
+      socket.on('secureConnect', () => {
+        reused = socket.isSessionReused();
+      });
+      socket.on('secureConnect', () => socket.write('POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}'));
+      socket.setEncoding('utf8').on('data', (c: string) => (text += c));
+      socket.on('error', reject);
+      socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0), session, reused }));
+    });
+
+  it('finding 7: with allowed names, answers only a certificate of the CA with one of them; a resumed session is judged as its first handshake', async () => {
+    const otherClient = issueCertificate({ ca: clientCA, commonName: 'some-other-client', usages: 'client', validityDays: 1 });
+    const server = new WebhookServer({ cert: serving.certPEM, key: serving.keyPEM }, { host: '127.0.0.1', port: 0 }, pino({ level: 'silent' }), () => true, { clientCA: clientCA.certPEM, clientNames: ['kube-apiserver'] });
+    const port = await server.start();
+    try {
+      expect((await call(port, apiServer)).status).toBe(200);
+      expect(await call(port, otherClient)).toEqual({ status: 401, text: '{"error":"Unauthorized"}' });
+      // Resumed sessions: the API server's stays answered, a refused one stays refused.
+      const first = await raw(port, { cert: apiServer });
+      expect(first.status).toBe(400); // answered: `{}` is no AdmissionReview
+      const again = await raw(port, { session: first.session });
+      expect(again).toMatchObject({ status: 400, reused: true });
+      const refused = await raw(port, { cert: otherClient });
+      expect(refused.status).toBe(401);
+      const resumedRefused = await raw(port, { session: refused.session });
+      expect(resumedRefused.status).toBe(401);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('finding 13: with a client CA (only the API server is answered), an idle connection outlives the API server\'s 90 s, so none closes under its POST', () => {
+    const log = pino({ level: 'silent' });
+    const withCA = new WebhookServer({ cert: serving.certPEM, key: serving.keyPEM }, { host: '127.0.0.1', port: 0 }, log, () => true, { clientCA: clientCA.certPEM });
+    const open = new WebhookServer({ cert: serving.certPEM, key: serving.keyPEM }, { host: '127.0.0.1', port: 0 }, log);
+    expect(withCA.keepAliveTimeout).toBe(WEBHOOK_KEEP_ALIVE_MS);
+    expect(WEBHOOK_KEEP_ALIVE_MS).toBeGreaterThan(90_000);
+    expect(open.keepAliveTimeout).toBe(5_000);
   });
 });

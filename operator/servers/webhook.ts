@@ -34,6 +34,15 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
  * How long a client may take, on every TLS listener (as the acceptance page): a slow or
  * silent client cannot hold a connection, and so a socket and its memory, for long.
  */
+/**
+ * An idle keep-alive connection of the API server's, on the webhook listener with a client
+ * CA: above the 90 s its clients keep idle connections, so the operator never closes one
+ * under a POST it is writing (Go does not retry a POST that was written; with failurePolicy
+ * Ignore the rule would be skipped). Only the API server gets such a connection: anyone
+ * else is answered 401 with `connection: close`.
+ */
+export const WEBHOOK_KEEP_ALIVE_MS = 120_000;
+
 export const TLS_TIMEOUTS = {
   /** The TLS handshake. */
   handshakeTimeout: 10_000,
@@ -58,6 +67,8 @@ export interface TlsRouterOptions {
    * any client.
    */
   clientCA?: string;
+  /** With clientCA: the common names answered (--webhook-client-allowed-names); unset or empty: any certificate of the CA. */
+  clientNames?: readonly string[];
   /** Overrides of TLS_TIMEOUTS (tests). */
   timeouts?: Partial<typeof TLS_TIMEOUTS>;
 }
@@ -76,6 +87,7 @@ export class TlsRouter {
   private readonly address: { host: string; port: number };
   protected readonly isReady: () => boolean;
   private readonly clientCA?: string;
+  private readonly clientNames?: readonly string[];
   port = 0;
 
   constructor(tls: { cert: string; key: string }, address: { host: string; port: number }, log: Logger, opts: TlsRouterOptions) {
@@ -83,6 +95,7 @@ export class TlsRouter {
     this.address = address;
     this.isReady = opts.isReady ?? (() => true);
     this.clientCA = opts.clientCA;
+    this.clientNames = opts.clientNames?.length ? opts.clientNames : undefined;
     const t = { ...TLS_TIMEOUTS, ...opts.timeouts };
     this.route('/readyz', (_req, res) => res.writeHead(this.isReady() ? 200 : 503).end());
     this.server = createServer(
@@ -97,7 +110,7 @@ export class TlsRouter {
       },
       (req, res) => {
         // A caller the listener does not know learns nothing: the same bare 401 whatever it asked.
-        if (this.clientCA && !(req.socket as TLSSocket).authorized) {
+        if (this.clientCA && !this.knownClient(req.socket as TLSSocket)) {
           req.resume();
           res.writeHead(401, { 'content-type': 'application/json', connection: 'close' }).end('{"error":"Unauthorized"}');
           return;
@@ -107,6 +120,19 @@ export class TlsRouter {
         else res.writeHead(404).end();
       },
     );
+  }
+
+  /**
+   * A certificate of the client CA was verified, it is there (also on a resumed session,
+   * whose certificate OpenSSL keeps), and its common name is one allowed, when names are set.
+   */
+  private knownClient(socket: TLSSocket): boolean {
+    if (!socket.authorized) return false;
+    const cert = socket.getPeerCertificate();
+    if (!cert || !Object.keys(cert).length) return false;
+    if (!this.clientNames) return true;
+    const cn = cert.subject?.CN;
+    return (Array.isArray(cn) ? cn : [cn]).some((n) => n !== undefined && this.clientNames!.includes(n));
   }
 
   private context(tls: { cert: string; key: string }) {
@@ -125,6 +151,11 @@ export class TlsRouter {
   route(path: string, handler: RouteHandler): void {
     if (this.routes.has(path)) throw new Error(`Route ${path} is registered twice on the ${this.log.bindings().server as string} listener`);
     this.routes.set(path, handler);
+  }
+
+  /** How long an idle keep-alive connection stays open. */
+  get keepAliveTimeout(): number {
+    return this.server.keepAliveTimeout;
   }
 
   /** Whether callers must present a client certificate of the configured CA. */
@@ -153,7 +184,7 @@ export class WebhookServer extends TlsRouter {
   private readonly validators = new Map<string, Validator[]>();
 
   constructor(tls: { cert: string; key: string }, address: { host: string; port: number }, log: Logger, isReady: () => boolean = () => true, opts: Omit<TlsRouterOptions, 'name' | 'isReady'> = {}) {
-    super(tls, address, log, { ...opts, name: 'webhook', isReady });
+    super(tls, address, log, { ...opts, name: 'webhook', isReady, timeouts: { ...(opts.clientCA ? { keepAliveTimeout: WEBHOOK_KEEP_ALIVE_MS } : {}), ...opts.timeouts } });
     this.route(WEBHOOK_PATH, (req, res) => {
       if (req.method !== 'POST') {
         res.writeHead(405, { allow: 'POST' }).end();

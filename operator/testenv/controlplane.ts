@@ -83,6 +83,15 @@ export function tokenWebhookOperatorArgs(endpoint: TokenWebhookEndpoint): string
 }
 
 /**
+ * The flags `npm run cluster:up` prints for running the operator next to the local control
+ * plane: the webhook's (when the control plane calls one) and the APIs' TLS listener on
+ * loopback too (its default, :8443, is every interface).
+ */
+export function localOperatorArgs(endpoint: TokenWebhookEndpoint | undefined, apiPort: number): string[] {
+  return [...(endpoint ? tokenWebhookOperatorArgs(endpoint) : []), `--api-bind-address=127.0.0.1:${apiPort}`];
+}
+
+/**
  * The kubeconfig of an authentication token webhook (kube-apiserver
  * --authentication-token-webhook-config-file): "cluster" is the operator, "user" the API
  * server with its client certificate.

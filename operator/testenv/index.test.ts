@@ -33,3 +33,13 @@ describe('uniqueName', () => {
     expect(uniqueName('a'.repeat(100)).length).toBeLessThanOrEqual(63);
   });
 });
+
+describe('the operator flags cluster:up prints', () => {
+  it('finding 11: bind the APIs\' TLS listener to loopback, like the webhook', async () => {
+    const { localOperatorArgs } = await import('./controlplane.ts');
+    const args = localOperatorArgs({ port: 9443, certDir: '/c', clientCAFile: '/c/client-ca.crt' } as never, 18443);
+    expect(args).toContain('--api-bind-address=127.0.0.1:18443');
+    expect(args).toContain('--webhook-bind-address=127.0.0.1:9443');
+    expect(localOperatorArgs(undefined, 18443)).toEqual(['--api-bind-address=127.0.0.1:18443']);
+  });
+});

@@ -1,16 +1,19 @@
 // The two ways a key is verified over HTTP, both through KeyVerifier:
 //
 //   POST /authenticate   the Kubernetes API server's authentication webhook (TokenReview,
-//                        authentication.k8s.io/v1 or v1beta1), on the operator's TLS
-//                        listener: kubectl --token=<key> authenticates as the key's owner.
-//   POST /verify         for API gateways, on the TLS listener and (--verify-bind-address)
-//                        on a plain HTTP listener: {"apiKey": "...", "scope": "..."} with
-//                        the caller's own ServiceAccount token as `Authorization: Bearer`.
-//                        The caller is authenticated by TokenReview and authorized by
+//                        authentication.k8s.io/v1 or v1beta1), on the webhook listener
+//                        (--webhook-bind-address, the API server's client certificate
+//                        only): kubectl --token=<key> authenticates as the key's owner.
+//   POST /verify         for API gateways, on the APIs' TLS listener (--api-bind-address)
+//                        and (--verify-bind-address) on a plain HTTP listener:
+//                        {"apiKey": "...", "scope": "..."} with the caller's own
+//                        ServiceAccount token as `Authorization: Bearer`. The caller is
+//                        authenticated by the APIs' shared authority (TokenReview, its
+//                        caches and budgets, servers/authority.ts) and authorized by
 //                        SubjectAccessReview (`create` on miniapps.dev apikeys/verify,
-//                        ClusterRole miniapps:api-key-verifier), both remembered for a
-//                        few seconds by the token's SHA-256, and rate-limited per caller
-//                        (429 with Retry-After).
+//                        ClusterRole miniapps:api-key-verifier), that decision remembered
+//                        for a few seconds by user name and groups, and rate-limited per
+//                        caller (429 with Retry-After).
 //
 // Keys and tokens are never logged: only key ids and callers' user names.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -18,13 +21,12 @@ import type { Logger } from 'pino';
 import { http } from '../../runtime/builtins.ts';
 import { API_KEY_PREFIX, API_KEY_VERIFY_SUBRESOURCE, ApiKeyExtra, GROUP, KUBERNETES_SCOPE } from '../../api/constants.ts';
 import type { Clock } from '../../runtime/clock.ts';
-import { systemClock } from '../../runtime/clock.ts';
 import { errorMessage } from '../../runtime/errors.ts';
-import { tokenHash } from '../../servers/authority.ts';
+import { AccessDecisions, HttpError, callerOf } from '../../servers/authority.ts';
 import type { Authority } from '../../servers/dataprotection.ts';
-import { RateLimiter, ReviewCache, clientKey } from '../../runtime/ratelimit.ts';
+import { RateLimiter } from '../../runtime/ratelimit.ts';
 import type { RateLimit } from '../../runtime/ratelimit.ts';
-import { close, listen, readBody } from '../../servers/listen.ts';
+import { PLAIN_HTTP_TIMEOUTS, close, listen, readBody } from '../../servers/listen.ts';
 import type { RouteHandler } from '../../servers/webhook.ts';
 import type { ModuleListener } from '../module.ts';
 import type { KeyIdentity, KeyVerifier } from './verify.ts';
@@ -91,123 +93,66 @@ export function tokenReviewHandler(verifier: KeyVerifier, log: Logger): RouteHan
   };
 }
 
-/** Who called the verify endpoint, as the API server authenticated them. */
-export interface Caller {
-  username: string;
-  uid?: string;
-  groups?: string[];
-  extra?: Record<string, string[]>;
-}
-
-export type CallerCheck = { ok: true; caller: Caller } | { ok: false; status: 401 | 403; message: string };
-
-export interface CallerAuthOptions {
-  /** How long an answer about a token is reused (default 10 s; a refusal 2 s). */
-  ttlMs?: number;
-  negativeTtlMs?: number;
-  /** Distinct tokens remembered at most (default 10,000). */
-  maxEntries?: number;
-  clock?: Clock;
-}
-
-/**
- * Authenticates callers of the verify endpoint by TokenReview and authorizes them by
- * SubjectAccessReview (`create` on miniapps.dev apikeys/verify, cluster-wide), with the
- * operator's own credentials. Answers are reused for a few seconds (a refusal for less),
- * keyed by the token's SHA-256 (the token itself is not kept); one lookup per token runs
- * at a time, and a caller's answer is renewed in the background while it keeps calling.
- */
-export class CallerAuthenticator {
-  private readonly authority: Authority;
-  private readonly answers: ReviewCache<CallerCheck>;
-
-  /** `authority`: the API server's TokenReview and SubjectAccessReview, uncached (the answers are cached here). */
-  constructor(authority: Authority, opts: CallerAuthOptions = {}) {
-    this.authority = authority;
-    const [good, bad] = [opts.ttlMs ?? 10_000, opts.negativeTtlMs ?? 2_000];
-    this.answers = new ReviewCache({ ttlMs: (a) => (a.ok ? good : bad), maxEntries: opts.maxEntries ?? 10_000, clock: opts.clock ?? systemClock });
-  }
-
-  /** The remembered answer for this token, if any (no waiting; renewed in the background when old enough). */
-  cached(token: string, tokenHash: string): CallerCheck | undefined {
-    return this.answers.peek(tokenHash, () => this.ask(token));
-  }
-
-  /** Asks the API server about the token (once at a time per token); throws when it cannot be asked. */
-  lookup(token: string, tokenHash: string): Promise<CallerCheck> {
-    return this.answers.get(tokenHash, () => this.ask(token));
-  }
-
-  private async ask(token: string): Promise<CallerCheck> {
-    const user = await this.authority.authenticate(token);
-    if (!user) return { ok: false, status: 401, message: 'The bearer token was not accepted by the Kubernetes API server: send a ServiceAccount token as Authorization: Bearer' };
-    // Cluster-wide: no namespace, no name.
-    if (!(await this.authority.allowed(user, { verb: 'create', resource: 'apikeys', subresource: API_KEY_VERIFY_SUBRESOURCE, namespace: '', name: '' }))) {
-      return { ok: false, status: 403, message: `${user.username} may not verify API keys: it needs RBAC create on ${GROUP} apikeys/${API_KEY_VERIFY_SUBRESOURCE} (bind it to ClusterRole miniapps:api-key-verifier)` };
-    }
-    return { ok: true, caller: { username: user.username } };
-  }
-}
-
 export interface VerifyLimits {
   /** Verifications per caller (default 60,000 a minute in bursts of 2,000). */
   perCaller: RateLimit;
-  /** Requests per client address whose token is not remembered (each costs a TokenReview), default 600 a minute in bursts of 100. */
-  perAddress?: RateLimit;
 }
 
 export const DEFAULT_VERIFY_LIMIT: RateLimit = { perMinute: 60_000, burst: 2_000 };
-const DEFAULT_ADDRESS_LIMIT: RateLimit = { perMinute: 600, burst: 100 };
 
-/** The verify endpoint's handler: the caller first, then its rate limit, then the key. */
-export function verifyHandler(opts: { verifier: KeyVerifier; callers: CallerAuthenticator; limits: VerifyLimits; log: Logger; clock?: Clock }): RouteHandler {
-  const { verifier, callers, log } = opts;
+/**
+ * The verify endpoint's handler: the caller first, through the APIs' one authority
+ * (callerOf: its cache of accepted tokens, refused ones kept apart, the per-address
+ * budget of unknown tokens and the review budget, shared with every other API), then
+ * whether they may verify (an access decision remembered for a few seconds by user name
+ * and groups, the only cache of its own), then its rate limit, then the key.
+ */
+export function verifyHandler(opts: { verifier: KeyVerifier; authority: Authority; limits: VerifyLimits; log: Logger; clock?: Clock }): RouteHandler {
+  const { verifier, authority, log } = opts;
   const perCaller = new RateLimiter(opts.limits.perCaller, opts.clock);
-  const perAddress = new RateLimiter(opts.limits.perAddress ?? DEFAULT_ADDRESS_LIMIT, opts.clock);
-  const tooMany = (res: ServerResponse, seconds: number, message: string) => reply(res, 429, { error: message }, { 'retry-after': String(seconds) });
+  const decisions = new AccessDecisions(authority, { ttlMs: 10_000, refusalTtlMs: 2_000, clock: opts.clock });
 
-  const answer = (req: IncomingMessage, res: ServerResponse, check: CallerCheck) => {
-    if (!check.ok) {
-      reply(res, check.status, { error: check.message }, check.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
-      req.resume();
-      return;
+  const check = async (req: IncomingMessage): Promise<string> => {
+    const caller = await callerOf(req, authority).catch((err: unknown) => {
+      if (err instanceof HttpError && err.status === 401) throw new HttpError(401, 'The bearer token was not accepted by the Kubernetes API server: send a ServiceAccount token as Authorization: Bearer', { 'www-authenticate': 'Bearer' });
+      throw err;
+    });
+    // Cluster-wide: no namespace, no name.
+    if (!(await decisions.allowed(caller, { verb: 'create', resource: 'apikeys', subresource: API_KEY_VERIFY_SUBRESOURCE, namespace: '', name: '' }))) {
+      throw new HttpError(403, `${caller.username} may not verify API keys: it needs RBAC create on ${GROUP} apikeys/${API_KEY_VERIFY_SUBRESOURCE} (bind it to ClusterRole miniapps:api-key-verifier)`);
     }
-    const admitted = perCaller.take(check.caller.username);
-    if (!admitted.ok) {
-      req.resume();
-      return tooMany(res, admitted.retryAfterSeconds, `Too many verifications by ${check.caller.username}; retry after ${admitted.retryAfterSeconds}s`);
+    const admitted = perCaller.take(caller.username);
+    if (!admitted.ok) throw new HttpError(429, `Too many verifications by ${caller.username}; retry after ${admitted.retryAfterSeconds}s`, { 'retry-after': String(admitted.retryAfterSeconds) });
+    return caller.username;
+  };
+
+  const answer = (res: ServerResponse, caller: string, text: string) => {
+    let body: { apiKey?: unknown; scope?: unknown };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      return reply(res, 400, { error: 'The body must be JSON: {"apiKey": "mak_...", "scope": "optional"}' });
     }
-    readBody(req, 16 * 1024).then(
-      (text) => {
-        let body: { apiKey?: unknown; scope?: unknown };
-        try {
-          body = JSON.parse(text) as typeof body;
-        } catch {
-          return reply(res, 400, { error: 'The body must be JSON: {"apiKey": "mak_...", "scope": "optional"}' });
-        }
-        if (typeof body.apiKey !== 'string' || (body.scope !== undefined && typeof body.scope !== 'string')) {
-          return reply(res, 400, { error: 'The body must be JSON: {"apiKey": "mak_...", "scope": "optional"}' });
-        }
-        const verdict = verifier.verify(body.apiKey, body.scope as string | undefined);
-        if (!verdict.ok) {
-          log.debug({ caller: check.caller.username, reason: verdict.reason }, 'API key refused');
-          return reply(res, 200, { valid: false, reason: verdict.reason });
-        }
-        const id = verdict.identity;
-        reply(res, 200, {
-          valid: true,
-          owner: id.owner,
-          username: id.username,
-          organization: id.organization ?? null,
-          apiKey: { namespace: id.namespace, name: id.name },
-          keyId: id.keyId,
-          scopes: id.scopes,
-          expiresAt: id.expiresAt ?? null,
-          previousKey: id.previous,
-        });
-      },
-      (err: unknown) => reply(res, 400, { error: errorMessage(err) }),
-    );
+    if (typeof body.apiKey !== 'string' || (body.scope !== undefined && typeof body.scope !== 'string')) {
+      return reply(res, 400, { error: 'The body must be JSON: {"apiKey": "mak_...", "scope": "optional"}' });
+    }
+    const verdict = verifier.verify(body.apiKey, body.scope as string | undefined);
+    if (!verdict.ok) {
+      log.debug({ caller, reason: verdict.reason }, 'API key refused');
+      return reply(res, 200, { valid: false, reason: verdict.reason });
+    }
+    const id = verdict.identity;
+    reply(res, 200, {
+      valid: true,
+      owner: id.owner,
+      username: id.username,
+      organization: id.organization ?? null,
+      apiKey: { namespace: id.namespace, name: id.name },
+      keyId: id.keyId,
+      scopes: id.scopes,
+      expiresAt: id.expiresAt ?? null,
+      previousKey: id.previous,
+    });
   };
 
   return (req, res) => {
@@ -216,39 +161,30 @@ export function verifyHandler(opts: { verifier: KeyVerifier; callers: CallerAuth
       req.resume();
       return;
     }
-    const auth = req.headers.authorization;
-    const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : '';
-    if (!token) {
-      req.resume();
-      return reply(res, 401, { error: 'Authenticate with your ServiceAccount token: Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer' });
-    }
-    const hash = tokenHash(req, token);
-    const known = callers.cached(token, hash);
-    if (known) return answer(req, res, known);
-    const admitted = perAddress.take(clientKey(req.socket.remoteAddress));
-    if (!admitted.ok) {
-      req.resume();
-      return tooMany(res, admitted.retryAfterSeconds, `Too many callers to authenticate from this address; retry after ${admitted.retryAfterSeconds}s`);
-    }
-    callers.lookup(token, hash).then(
-      (check) => answer(req, res, check),
+    check(req).then(
+      (caller) =>
+        readBody(req, 16 * 1024).then(
+          (text) => answer(res, caller, text),
+          (err: unknown) => reply(res, 400, { error: errorMessage(err) }),
+        ),
       (err: unknown) => {
-        log.warn({ err: errorMessage(err) }, 'Verify caller not authenticated: the API server could not be asked');
         req.resume();
+        if (err instanceof HttpError) return reply(res, err.status, { error: err.message }, err.headers);
+        log.warn({ err: errorMessage(err) }, 'Verify caller not authenticated: the API server could not be asked');
         reply(res, 503, { error: 'The caller could not be authenticated right now; try again' }, { 'retry-after': '1' });
       },
     );
   };
 }
 
-/** The verify endpoint on a plain HTTP listener of its own (for a gateway next to the operator; TLS is on the webhook listener). */
+/** The verify endpoint on a plain HTTP listener of its own (for a gateway next to the operator; TLS is on the APIs' listener). */
 export class VerifyServer implements ModuleListener {
   private readonly server: Server;
   private readonly address: { host: string; port: number };
 
   constructor(address: { host: string; port: number }, handler: RouteHandler) {
     this.address = address;
-    this.server = http.createServer((req, res) => {
+    this.server = http.createServer({ ...PLAIN_HTTP_TIMEOUTS }, (req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === VERIFY_PATH) return handler(req, res);
       if (path === '/healthz') return void res.writeHead(200).end('ok');

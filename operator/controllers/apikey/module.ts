@@ -9,7 +9,7 @@ import type { ModuleParts, OperatorModule } from '../module.ts';
 import { apiKeyValidator } from './admission.ts';
 import { apiKeyController } from './controller.ts';
 import { keyTimes } from './logic.ts';
-import { AUTHENTICATE_PATH, CallerAuthenticator, VERIFY_PATH, VerifyServer, tokenReviewHandler, verifyHandler } from './endpoints.ts';
+import { AUTHENTICATE_PATH, VERIFY_PATH, VerifyServer, tokenReviewHandler, verifyHandler } from './endpoints.ts';
 import { KeyVerifier } from './verify.ts';
 import { KeySeal, SEAL_KEY_SECRET } from './seal.ts';
 import { loadOrCreateSigningKey } from '../../invitations/token.ts';
@@ -52,8 +52,7 @@ export const apiKeyModule: OperatorModule = {
     // The key that seals what status records of each key (seal.ts): made on first start, in the operator's own namespace.
     const seal = new KeySeal(await loadOrCreateSigningKey(client, config.namespace, SEAL_KEY_SECRET, 'api-keys'));
     const verifier = new KeyVerifier(deps.caches.cache(Caches.apiKeys), deps.domain, deps.clock, deps.operatorNamespace, seal);
-    const callers = new CallerAuthenticator(authority, { clock: deps.clock });
-    const verify = verifyHandler({ verifier, callers, limits: { perCaller: { perMinute: config.verifyRateLimit, burst: config.verifyRateBurst } }, log, clock: deps.clock });
+    const verify = verifyHandler({ verifier, authority, limits: { perCaller: { perMinute: config.verifyRateLimit, burst: config.verifyRateBurst } }, log, clock: deps.clock });
     // A constant ClusterRole for API gateways; a failure only means it must be made by hand.
     await client.apply(Resources.ClusterRole, verifierClusterRole()).catch((err: unknown) => log.warn({ err: errorMessage(err), clusterRole: VERIFIER_ROLE }, 'ClusterRole not applied'));
     return {

@@ -48,7 +48,7 @@ export const membershipModule: OperatorModule = {
     };
     if (cfg.publicBindAddress) {
       const backend = new MembershipAcceptance({ client, domain: deps.domain, signingKey, clock: deps.clock });
-      parts.listeners = [{ name: ACCEPT_LISTENER, listener: new AcceptServer({ address: cfg.publicBindAddress, log: deps.log, backend, trustedProxies: cfg.trustedProxies }) }];
+      parts.listeners = [{ name: ACCEPT_LISTENER, listener: new AcceptServer({ address: cfg.publicBindAddress, log: deps.log, backend, trustedProxies: cfg.trustedProxies, forwardedHeader: cfg.forwardedHeader }) }];
     }
     return parts;
   },
