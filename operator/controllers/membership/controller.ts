@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { MembershipConditions } from '../../api/constants.ts';
 import type { Membership, MembershipStatus, Organization } from '../../api/index.ts';
@@ -26,6 +25,7 @@ import {
   RESEND_WINDOW_MS,
   admitFirstInvitation,
   firstInvitationHeldCondition,
+  firstInvitationRecipient,
   membershipConditions,
   nextCheck,
   phaseOf,
@@ -168,9 +168,8 @@ export class MembershipReconciler implements Reconciler {
     });
   }
 
-  /** A recipient as the Organization's record names it: an HMAC of organization and lowercased email, never the address. */
   private recipientId(organization: string, email: string): string {
-    return createHmac('sha256', this.recipientKey).update(`miniapps.dev/first-invitation\n${organization}\n${email.toLowerCase()}`).digest('hex').slice(0, 32);
+    return firstInvitationRecipient(this.recipientKey, organization, email);
   }
 
   /**

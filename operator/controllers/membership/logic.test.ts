@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Membership } from '../../api/index.ts';
 import { loadConfig } from '../../runtime/config.ts';
 import {
+  firstInvitationRecipient,
   FIRST_INVITATION_WINDOW_MS,
   MAX_AUTOMATIC_ATTEMPTS,
   admitFirstInvitation,
@@ -286,5 +287,13 @@ describe('admitFirstInvitation: the first-email limits that outlive Memberships 
 
   it('an unreadable time is not counted (and dropped)', () => {
     expect(admitted([{ recipient: 'r1', sentAt: 'soon' }])).toEqual([{ recipient: 'r1', sentAt: iso(NOW) }]);
+  });
+});
+
+describe('firstInvitationRecipient: one case-fold rule (issue 16, item 16; the review\'s finding 7)', () => {
+  const key = Buffer.alloc(32, 9);
+  it('folds only the ASCII letters, as RBAC subjects and the admission policies do: a Kelvin sign is another recipient', () => {
+    expect(firstInvitationRecipient(key, 'acme', 'KARL@Acme.example')).toBe(firstInvitationRecipient(key, 'acme', 'karl@acme.example'));
+    expect(firstInvitationRecipient(key, 'acme', '\u212Aarl@acme.example')).not.toBe(firstInvitationRecipient(key, 'acme', 'karl@acme.example'));
   });
 });

@@ -1,4 +1,5 @@
-import { FIRST_INVITATIONS_RECORDED, MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/constants.ts';
+import { createHmac } from 'node:crypto';
+import { FIRST_INVITATIONS_RECORDED, MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION, lowerAscii } from '../../api/constants.ts';
 import type { Membership, MembershipPhase, MembershipStatus, OrganizationStatus } from '../../api/index.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
@@ -215,6 +216,11 @@ export function admitFirstInvitation(record: FirstInvitationRecord | undefined, 
   }
   if (byRecipient !== undefined) return { hold: { until: new Date(byRecipient), limit: 'recipient', count: mine.length, max: limits.perRecipient } };
   return { record: [...inWindow.map(({ e }) => e), { recipient, sentAt: rfc3339(now) }] };
+}
+
+/** A recipient as the Organization's record names it: an HMAC of organization and email (ASCII letters lowercased, as RBAC subjects are: lowerAscii), never the address. */
+export function firstInvitationRecipient(key: Buffer, organization: string, email: string): string {
+  return createHmac('sha256', key).update(`miniapps.dev/first-invitation\n${organization}\n${lowerAscii(email)}`).digest('hex').slice(0, 32);
 }
 
 /** InvitationSent while a Membership's first email waits for the first-email limits. */
