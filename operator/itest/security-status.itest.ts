@@ -303,6 +303,22 @@ describe.skipIf(!webhook)('review of items 1 and 2: upgrades, seal keys, Secrets
     expect(whoami.exitCode).not.toBe(0);
   });
 
+  it('review 3: an older sealed record of the same ApiKey put back into status is reconciled at once: the lost key it names stops working', async () => {
+    await createKey('replay-ci', { owner: DEV }, DEV);
+    const first = await waitForKey(admin, ns, 'replay-ci', active, 'Active');
+    const lost = await readKey(admin, first);
+    // Its Secret deleted (a suspected leak): revision 1 replaces it.
+    await admin.delete(Resources.Secret, first.status!.secretName!, ns);
+    await nudge('replay-ci');
+    await waitForKey(admin, ns, 'replay-ci', (k) => active(k) && k.status!.keyId !== first.status!.keyId, 'a new key');
+    expect((await verifyKey(operator.verifyPort, caller, lost)).body.valid).toBe(false);
+    // Revision 0's sealed record put back (as if the policy were gone): the controller reacts to the status change itself.
+    const { keyId, prefix, fingerprint, createdAt, rotationRevision, secretName, seal } = first.status!;
+    await patchStatus(Kinds.ApiKey, 'replay-ci', ns, { keyId, prefix, fingerprint, createdAt, rotationRevision, secretName, seal });
+    await waitForKey(admin, ns, 'replay-ci', (k) => active(k) && k.status!.keyId !== keyId, 'the replayed record replaced', 10_000);
+    expect((await verifyKey(operator.verifyPort, caller, lost)).body.valid).toBe(false);
+  });
+
   it('review: status sent with a create, or with an update of the main resource, is dropped by the API server', async () => {
     const mine = generateKey();
     const forged = { keyId: mine.keyId, fingerprint: mine.fingerprint, prefix: `mak_${mine.keyId}`, secretName: VICTIM, seal: 'v1:00000000:' + '0'.repeat(64) };

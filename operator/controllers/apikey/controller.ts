@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ApiKeyConditions } from '../../api/constants.ts';
 import type { ApiKey, ApiKeyStatus, Membership, Organization } from '../../api/index.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
@@ -314,6 +315,9 @@ export function apiKeyController(deps: ControllerDeps, opts: ApiKeyOptions, conc
   return {
     name: 'apikey',
     for: Caches.apiKeys,
+    // A key record changed by someone else (the operator's own writes are told apart): an
+    // older sealed record put back, a record removed. Reconciled at once, not at the resync.
+    statusChanged: (a, b) => KEY_RECORD_FIELDS.some((f) => !isDeepStrictEqual((a as ApiKey).status?.[f], (b as ApiKey).status?.[f])),
     owns: [Caches.ownedRoles, Caches.ownedRoleBindings],
     watches: [
       // A member's suspension, removal or acceptance enables or disables their keys.
