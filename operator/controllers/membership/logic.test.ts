@@ -285,6 +285,16 @@ describe('admitFirstInvitation: the first-email limits that outlive Memberships 
     expect(d).toEqual({ hold: { until: new Date(NOW.getTime() - 5 * HOUR + FIRST_INVITATION_WINDOW_MS), limit: 'organization', count: 5, max: 5 } });
   });
 
+  it('a Membership admitted before (its process died before the attempt was recorded) is counted once, not held', () => {
+    const record = [at(3 * HOUR), at(2 * HOUR)].map((sentAt) => ({ recipient: 'r1', sentAt }));
+    const once = admitFirstInvitation(record, 'r1', NOW, limits, 'm1');
+    if ('hold' in once) throw new Error('held');
+    expect(once.record).toHaveLength(3);
+    const again = admitFirstInvitation(once.record, 'r1', new Date(NOW.getTime() + MIN), limits, 'm1');
+    expect(again).toEqual({ record: once.record });
+    expect(admitFirstInvitation(once.record, 'r1', NOW, limits, 'm2')).toMatchObject({ hold: { limit: 'recipient' } });
+  });
+
   it('an unreadable time is not counted (and dropped)', () => {
     expect(admitted([{ recipient: 'r1', sentAt: 'soon' }])).toEqual([{ recipient: 'r1', sentAt: iso(NOW) }]);
   });
