@@ -352,6 +352,9 @@ export const KUBERNETES_SCOPE = 'kubernetes';
  */
 export const API_KEY_OWNER_SUBRESOURCE = 'owner';
 
+/** The ApiKey spec fields that make a key do more or for longer: not changed for an owner who may not hold a key (the admission policy and the webhook). */
+export const API_KEY_WIDENING_FIELDS = ['scopes', 'ttl', 'expiresAt', 'rotation'] as const;
+
 /**
  * The virtual subresource `apikeys/verify`: RBAC `create` on it, cluster-wide, is what
  * lets an API gateway ask the operator's verify endpoint about a key (ClusterRole
