@@ -319,6 +319,21 @@ describe.skipIf(!webhook)('review of items 1 and 2: upgrades, seal keys, Secrets
     expect((await verifyKey(operator.verifyPort, caller, lost)).body.valid).toBe(false);
   });
 
+  it('review 10: an operator run out of cluster does not overwrite the policies a Helm release installed (they name the chart\'s operator)', async () => {
+    const vap = Resources.ValidatingAdmissionPolicy;
+    const name = 'miniapps.dev-status-writer';
+    await admin.patch(vap, name, undefined, { metadata: { labels: { 'app.kubernetes.io/managed-by': 'Helm' } } });
+    const other = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: uniqueName('op-helm'), args: ['--install-admission-policies=true', ...operatorArgs()], waitForStart: false });
+    try {
+      const exited = await Promise.race([other.exit, new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000))]);
+      expect(exited?.code, other.describe()).toBe(1);
+      expect(other.describe()).toContain('is installed by a Helm release');
+    } finally {
+      await other.stop();
+      await admin.patch(vap, name, undefined, { metadata: { labels: { 'app.kubernetes.io/managed-by': null } } });
+    }
+  });
+
   it('review: status sent with a create, or with an update of the main resource, is dropped by the API server', async () => {
     const mine = generateKey();
     const forged = { keyId: mine.keyId, fingerprint: mine.fingerprint, prefix: `mak_${mine.keyId}`, secretName: VICTIM, seal: 'v1:00000000:' + '0'.repeat(64) };
