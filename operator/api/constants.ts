@@ -91,6 +91,9 @@ export const PlatformConfigDefaults = {
   quotas: { apiKeysPerOwner: 20, namespace: { apiKeys: 200, secrets: 500 } },
 } as const;
 
+/** Secrets the namespace quota must allow beyond two per ApiKey (data keys, icons): PlatformConfig refuses less. */
+export const QUOTA_SECRETS_MARGIN = 50;
+
 /** The ResourceQuota the operator puts into every organization and tenant namespace it creates. */
 export const NAMESPACE_QUOTA_NAME = 'miniapps-quota';
 

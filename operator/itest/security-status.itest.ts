@@ -260,6 +260,8 @@ describe.skipIf(!webhook)('review of items 1 and 2: upgrades, seal keys, Secrets
     const k = await waitForKey(admin, ns, 'reseal-ci', active, 'Active');
     const token = await readKey(admin, k);
     await operator.stop();
+    // The key's Secret is of an earlier second than the new seal key (timestamps are whole seconds; one of the same second is not believed).
+    await new Promise((r) => setTimeout(r, 1100));
     await admin.delete(Resources.Secret, 'miniapps-operator-apikey-seal-key', operatorNamespace);
     operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: operatorNamespace, args: operatorArgs() });
     expect((await verifyKey(operator.verifyPort, caller, token)).body).toMatchObject({ valid: true, owner: DEV });
@@ -332,6 +334,15 @@ describe.skipIf(!webhook)('review of items 1 and 2: upgrades, seal keys, Secrets
       await other.stop();
       await admin.patch(vap, name, undefined, { metadata: { labels: { 'app.kubernetes.io/managed-by': null } } });
     }
+  });
+
+  it('review 5: a namespace quota with too few Secrets for its API keys is refused by the API server', async () => {
+    const current = await admin.get<PlatformConfig>(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME);
+    const spec = { ...(current?.spec ?? {}) };
+    const err = await refusal(admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { ...spec, quotas: { namespace: { apiKeys: 300, secrets: 500 } } } }));
+    expect(err.message).toContain('must be at least 2 * quotas.namespace.apiKeys + 50');
+    // Raising apiKeys alone over the default secrets is refused the same way.
+    expect((await refusal(admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { ...spec, quotas: { namespace: { apiKeys: 400 } } } }))).message).toContain('quotas.namespace.secrets');
   });
 
   it('review: status sent with a create, or with an update of the main resource, is dropped by the API server', async () => {

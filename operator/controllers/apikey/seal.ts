@@ -163,14 +163,14 @@ export class KeySeal {
   /**
    * Whether a Secret holding key `r` as revision `r.revision` of this ApiKey was made by the
    * operator: it carries the operator's seal, or it was made before any seal key existed
-   * (`creationTimestamp`, set by the API server, not after the seal key's own).
+   * (`creationTimestamp`, set by the API server, a second or more before the seal key's own).
    */
   secretHolds(k: Who, r: SecretRecord, secret: { metadata: { annotations?: Record<string, string>; creationTimestamp?: string } }): boolean {
     if (this.check(secret.metadata.annotations?.[SECRET_SEAL_ANNOTATION], this.secretParts(k, r))) return true;
     const made = secret.metadata.creationTimestamp ? Date.parse(secret.metadata.creationTimestamp) : NaN;
-    // Timestamps are whole seconds: a Secret of the same second as the seal key counts as before it (the operator
-    // made both at its first start, or just before the key was made anew; a Secret planted in that second is the window left).
-    return this.since !== undefined && !Number.isNaN(made) && made <= this.since;
+    // Timestamps are whole seconds: a Secret of the same second as the seal key does not count as before it (it
+    // may have been planted just after); an unmarked key Secret of that second is not believed, and its key is reissued.
+    return this.since !== undefined && !Number.isNaN(made) && made < this.since;
   }
 }
 
