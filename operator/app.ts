@@ -191,9 +191,19 @@ export class Operator {
   private async installAdmissionPolicies(): Promise<void> {
     const access = this.namespaceAccess();
     const user = await this.ownUserName();
-    for (const obj of admissionPolicies(this.config.namespace, access && { ...access, bindingName: OPERATOR_BINDING_NAME }, user)) {
-      await this.client.apply(obj.kind === 'ValidatingAdmissionPolicy' ? Resources.ValidatingAdmissionPolicy : Resources.ValidatingAdmissionPolicyBinding, obj);
+    const objects = admissionPolicies(this.config.namespace, access && { ...access, bindingName: OPERATOR_BINDING_NAME }, user);
+    const typeOf = (obj: (typeof objects)[number]) => (obj.kind === 'ValidatingAdmissionPolicy' ? Resources.ValidatingAdmissionPolicy : Resources.ValidatingAdmissionPolicyBinding);
+    // The chart's policies name the chart's operator: replacing them (with this process's
+    // user name, which stays after it stops) would lock that operator out of every status.
+    for (const obj of objects) {
+      const existing = await this.client.get(typeOf(obj), obj.metadata!.name!);
+      if (existing && helmManaged(existing)) {
+        throw new Error(
+          `${obj.kind} ${obj.metadata!.name} is installed by a Helm release (${existing.metadata.annotations?.['meta.helm.sh/release-namespace'] ?? '?'}/${existing.metadata.annotations?.['meta.helm.sh/release-name'] ?? '?'}): not overwritten; run with --install-admission-policies=false against a cluster where the chart installed them`,
+        );
+      }
     }
+    for (const obj of objects) await this.client.apply(typeOf(obj), obj);
   }
 
   /**
@@ -309,4 +319,9 @@ function readClientCA(path: string): string {
   }
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`Invalid configuration: --webhook-client-ca-file (MINIAPPS_WEBHOOK_CLIENT_CA_FILE) holds no PEM certificate: ${path}`);
   return pem;
+}
+
+/** Whether a Helm release installed this object (its managed-by label, or Helm's release annotations). */
+export function helmManaged(obj: { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } }): boolean {
+  return obj.metadata.labels?.['app.kubernetes.io/managed-by'] === 'Helm' || !!obj.metadata.annotations?.['meta.helm.sh/release-name'];
 }

@@ -83,7 +83,7 @@ export const ApiKeyStatusSchema = Status(
     secretName: Optional(ObjectName(`Secret (type ${API_KEY_SECRET_TYPE}), readable only by the owner, whose ${API_KEY_SECRET_KEY} key holds the current key.`)),
     seal: Optional(
       Str(
-        "The operator's HMAC (under a key only it holds) over the current key's record (keyId, fingerprint, secretName, rotationRevision) and the ApiKey's namespace, name and uid: verification accepts a key, and the operator grants or deletes a Secret, only from a record it sealed.",
+        "The operator's HMAC (under a key only it holds), `v1:<seal key id>:<mac>`, over the current key's record (keyId, fingerprint, secretName, rotationRevision, createdAt) and the ApiKey's namespace, name and uid: verification accepts a key, and the operator grants or deletes a Secret, only from a record it sealed (or one whose Secret it marked as this ApiKey's and that holds that key).",
         { maxLength: 128 },
       ),
     ),

@@ -91,6 +91,9 @@ export const PlatformConfigDefaults = {
   quotas: { apiKeysPerOwner: 20, namespace: { apiKeys: 200, secrets: 500 } },
 } as const;
 
+/** Secrets the namespace quota must allow beyond two per ApiKey (data keys, icons): PlatformConfig refuses less. */
+export const QUOTA_SECRETS_MARGIN = 50;
+
 /** The ResourceQuota the operator puts into every organization and tenant namespace it creates. */
 export const NAMESPACE_QUOTA_NAME = 'miniapps-quota';
 
@@ -351,6 +354,9 @@ export const KUBERNETES_SCOPE = 'kubernetes';
  * administrators (by name, in their ClusterRole) hold it.
  */
 export const API_KEY_OWNER_SUBRESOURCE = 'owner';
+
+/** The ApiKey spec fields that make a key do more or for longer: not changed for an owner who may not hold a key (the admission policy and the webhook). */
+export const API_KEY_WIDENING_FIELDS = ['scopes', 'ttl', 'expiresAt', 'rotation'] as const;
 
 /**
  * The virtual subresource `apikeys/verify`: RBAC `create` on it, cluster-wide, is what

@@ -90,6 +90,7 @@ export const OrganizationStatusSchema = Status(
           {
             recipient: Str("HMAC-SHA-256 (under the operator's invitation key) of the organization and the lowercased email: never the address.", { maxLength: 64 }),
             sentAt: Timestamp('When the first email of a Membership to this recipient was allowed.'),
+            membership: Optional(Str('12 hex digits of an HMAC of the Membership\'s uid: a Membership admitted once is not counted again after a restart.', { maxLength: 16 })),
           },
           'One first email (an invitation or an access notification) of a Membership.',
         ),

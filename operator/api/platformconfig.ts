@@ -10,12 +10,13 @@ import {
   Status,
   Str,
   StringSet,
+  celRules,
   column,
   defineKind,
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
-import { KIND_NAMES, NAMESPACE_QUOTA_NAME, PLATFORM_CONFIG_NAME, PlatformConfigDefaults } from './constants.ts';
+import { KIND_NAMES, NAMESPACE_QUOTA_NAME, PLATFORM_CONFIG_NAME, PlatformConfigDefaults, QUOTA_SECRETS_MARGIN } from './constants.ts';
 
 export { PLATFORM_CONFIG_NAME, PlatformConfigDefaults, PlatformConfigConditions } from './constants.ts';
 
@@ -117,7 +118,11 @@ export const PlatformConfigSpecSchema = Obj(
                   }),
                 ),
               },
-              `The ResourceQuota ${NAMESPACE_QUOTA_NAME} the operator keeps in every organization and tenant namespace it creates (not in an adopted one: its owners keep their own quotas), enforced by the API server itself.`,
+              `The ResourceQuota ${NAMESPACE_QUOTA_NAME} the operator keeps in every organization and tenant namespace it creates (not in an adopted one: its owners keep their own quotas), enforced by the API server itself. secrets must leave room for two Secrets per key (a rotating key in its grace period) and ${QUOTA_SECRETS_MARGIN} more (data keys, icons).`,
+              celRules({
+                rule: `!has(self.apiKeys) || !has(self.secrets) || self.secrets >= 2 * self.apiKeys + ${QUOTA_SECRETS_MARGIN}`,
+                message: `quotas.namespace.secrets must be at least 2 * quotas.namespace.apiKeys + ${QUOTA_SECRETS_MARGIN}: every key holds one Secret and two during a rotation's grace period, and data keys and icons are Secrets too; raise secrets with apiKeys`,
+              }),
             ),
           ),
         },

@@ -10,7 +10,7 @@
 //
 // Plain data, no TypeBox: the operator process imports it.
 
-import { API_KEY_OWNER_SUBRESOURCE, API_VERSION, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, INVITED_BY_ANNOTATION, KIND_NAMES, PLATFORM_CONFIG_NAME, PROVISIONING_SUBRESOURCE, RESERVED_NAMESPACES } from './constants.ts';
+import { API_KEY_OWNER_SUBRESOURCE, API_KEY_WIDENING_FIELDS, API_VERSION, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, INVITED_BY_ANNOTATION, KIND_NAMES, PLATFORM_CONFIG_NAME, PROVISIONING_SUBRESOURCE, RESERVED_NAMESPACES } from './constants.ts';
 
 const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
 
@@ -223,7 +223,7 @@ function apiKeyOwnerPolicy(): PolicyObject[] {
       },
       { name: 'ownerRunsPlatform', expression: `params.spec.?provisioningAdministrators.?users.orValue([]).exists(u, u.lowerAscii() == object.spec.owner.lowerAscii())` },
       // Revoking, or a new description: what an organization administrator may still do to such a key.
-      { name: 'notWidened', expression: `request.operation == 'UPDATE' && ${['scopes', 'ttl', 'expiresAt', 'rotation'].map(unchanged).join(' && ')}` },
+      { name: 'notWidened', expression: `request.operation == 'UPDATE' && ${API_KEY_WIDENING_FIELDS.map(unchanged).join(' && ')}` },
     ],
     validations: [
       {

@@ -2,10 +2,10 @@
 // notified by one email to a loopback SMTP server, from the first create to all Active;
 // then the floor: the same API writes and the same emails (through the real Mailer) from
 // a plain client loop. The organizations are made Ready before the clock starts in both.
-import { createHash } from 'node:crypto';
 import { MembershipConditions, OrganizationConditions } from '../api/index.ts';
 import type { Membership, Organization, Role } from '../api/index.ts';
-import { FIRST_INVITATIONS_PER_ORGANIZATION, FIRST_INVITATIONS_PER_RECIPIENT, RESEND_LIMIT_PER_ORG, RESEND_MIN_INTERVAL_MS, admitFirstInvitation, membershipConditions, planInvitation } from '../controllers/membership/logic.ts';
+import { FIRST_INVITATIONS_PER_ORGANIZATION, FIRST_INVITATIONS_PER_RECIPIENT, RESEND_LIMIT_PER_ORG, RESEND_MIN_INTERVAL_MS, admitFirstInvitation, firstInvitationMembership, firstInvitationRecipient, membershipConditions, planInvitation } from '../controllers/membership/logic.ts';
+
 import { administratorCheck, countMembers } from '../controllers/organization/checks.ts';
 import { memberAccess, organizationClusterAccess } from '../domain/rbac.ts';
 import { DEFAULT_SETTINGS } from '../domain/settings.ts';
@@ -28,6 +28,9 @@ import { removeOperatorWebhook, startOperator } from './operator.ts';
 import type { BenchOperator } from './operator.ts';
 import { PHASE_LABEL, RUN_LABEL, isReady as isOrganizationReady, operatorNamespace, orgBody, perOrg, profileSection, round, writeAsOrganizationController, writesPerOrg } from './organizations.ts';
 import type { BenchContext, Figure, Scenario, ScenarioResult } from './scenario.ts';
+
+/** The bench's stand-in for the invitation signing key (the recipients' identifiers in the record). */
+const BENCH_RECIPIENT_KEY = Buffer.alloc(32, 0x5a);
 
 const IDLE_MS = 5_000;
 const CONTROLLERS = ['membership', 'organization'] as const;
@@ -296,10 +299,11 @@ async function writeAsMembershipController(writer: ObjectWriter, mailer: Mailer,
   // The first email is counted in the Organization's status before anything else (the limits that outlive Memberships), one organization at a time.
   await inTurn(org.metadata.name, async () => {
     const fresh = (await writer.client.get<Organization>(Kinds.Organization, org.metadata.name))!;
-    const recipient = createHash('sha256').update(`${org.metadata.name}\n${m.spec.email.toLowerCase()}`).digest('hex').slice(0, 32);
-    const admitted = admitFirstInvitation(fresh.status?.firstInvitations, recipient, now, { perRecipient: FIRST_INVITATIONS_PER_RECIPIENT, perOrganization: FIRST_INVITATIONS_PER_ORGANIZATION });
+    const recipient = firstInvitationRecipient(BENCH_RECIPIENT_KEY, org.metadata.name, m.spec.email);
+    const limits = { perRecipient: FIRST_INVITATIONS_PER_RECIPIENT, perOrganization: FIRST_INVITATIONS_PER_ORGANIZATION };
+    const admitted = admitFirstInvitation(fresh.status?.firstInvitations, recipient, now, limits, firstInvitationMembership(BENCH_RECIPIENT_KEY, m.metadata.uid!));
     if ('hold' in admitted) throw new Error(`Membership ${namespace}/${m.metadata.name}: the first-email limits hold it (raise --invitation-organization-limit for this size)`);
-    await writer.applyStatus(Kinds.Organization, fresh, { firstInvitations: admitted.record }, { fieldManager: INVITATION_FIELD_MANAGER });
+    await writer.applyStatus(Kinds.Organization, fresh, { firstInvitations: admitted.record }, { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: fresh.metadata.resourceVersion });
   });
   const intent = (await cas(m, plan.invitation)) ?? m;
   const content = accessGrantedEmail({ organization: { name: org.metadata.name, displayName: org.spec.displayName }, role: m.spec.role });

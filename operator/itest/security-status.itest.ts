@@ -239,6 +239,126 @@ describe.skipIf(!webhook)('item 16: one case-fold rule', () => {
   });
 });
 
+describe.skipIf(!webhook)('review of items 1 and 2: upgrades, seal keys, Secrets others made', () => {
+  it('review 1: a key keeps verifying while another version of the operator records it without a seal (a rolling upgrade: the old pod leads)', async () => {
+    await createKey('upgrade-ci', { owner: DEV }, DEV);
+    const k = await waitForKey(admin, ns, 'upgrade-ci', active, 'Active');
+    const token = await readKey(admin, k);
+    // What the version before seals writes (here with the operator's own identity): the record, no seal.
+    await admin.request('PATCH', resourcePath(Kinds.ApiKey, { namespace: ns, name: 'upgrade-ci', subresource: 'status' }), { body: { status: { seal: null } }, contentType: 'application/merge-patch+json' });
+    await eventually(async () => !(await admin.get<ApiKey>(Kinds.ApiKey, 'upgrade-ci', ns))?.status?.seal, { describe: 'the record without its seal' });
+    for (let i = 0; i < 4; i++) {
+      expect((await verifyKey(operator.verifyPort, caller, token)).body).toMatchObject({ valid: true, owner: DEV });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const whoami = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { token });
+    expect(whoami).toBe(DEV);
+  });
+
+  it('review 1: the seal key made anew (its Secret deleted, the operator restarted): keys verify at once, none is reissued', async () => {
+    await createKey('reseal-ci', { owner: DEV }, DEV);
+    const k = await waitForKey(admin, ns, 'reseal-ci', active, 'Active');
+    const token = await readKey(admin, k);
+    await operator.stop();
+    // The key's Secret is of an earlier second than the new seal key (timestamps are whole seconds; one of the same second is not believed).
+    await new Promise((r) => setTimeout(r, 1100));
+    await admin.delete(Resources.Secret, 'miniapps-operator-apikey-seal-key', operatorNamespace);
+    operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: operatorNamespace, args: operatorArgs() });
+    expect((await verifyKey(operator.verifyPort, caller, token)).body).toMatchObject({ valid: true, owner: DEV });
+    // Resealed under the new key, the same key id: nothing reissued.
+    const after = await waitForKey(admin, ns, 'reseal-ci', (x) => !!x.status?.seal && x.status.seal !== k.status?.seal, 'resealed under the new seal key');
+    expect(after.status?.keyId).toBe(k.status?.keyId);
+    expect((await verifyKey(operator.verifyPort, caller, token)).body).toMatchObject({ valid: true, owner: DEV });
+  });
+
+  it('review 2: a Secret someone else made with the ApiKey as its controller is not reused when the key is reissued, and its key does not authenticate', async () => {
+    // Someone who may create and delete Secrets in the namespace (not the key's owner, not an administrator of the organization).
+    const BOT = `secrets-bot@${org}.example`;
+    await admin.apply(Resources.Role, { metadata: { name: 'secrets-bot', namespace: ns }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['create', 'delete'] }] });
+    await admin.apply(Resources.RoleBinding, {
+      metadata: { name: 'secrets-bot', namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'secrets-bot' },
+      subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: BOT }],
+    });
+    await eventually(() => accessAllowed(admin, BOT, { group: '', verb: 'create', resource: 'secrets', namespace: ns }), { describe: 'the bot bound' });
+    await createKey('planted-ci', { owner: DEV }, DEV);
+    const k = await waitForKey(admin, ns, 'planted-ci', active, 'Active');
+    const mine = generateKey();
+    await admin.create(
+      Resources.Secret,
+      {
+        metadata: { name: 'planted-ci-r1', namespace: ns, ownerReferences: [{ apiVersion: 'miniapps.dev/v1alpha1', kind: 'ApiKey', name: 'planted-ci', uid: k.metadata.uid!, controller: true }] },
+        type: 'miniapps.dev/api-key',
+        stringData: { apiKey: mine.token },
+      } as never,
+      { as: { user: BOT } },
+    );
+    // The current key's Secret goes: the operator reissues revision 1 and meets the planted Secret.
+    await admin.delete(Resources.Secret, 'planted-ci-r0', ns, { as: { user: BOT } });
+    await nudge('planted-ci');
+    await waitForKey(admin, ns, 'planted-ci', (x) => x.status?.keyId === mine.keyId || !!x.status?.conditions?.some((c) => c.type === 'KeyIssued' && c.reason === 'IssueFailed'), 'the reissue decided');
+    const after = (await admin.get<ApiKey>(Kinds.ApiKey, 'planted-ci', ns))!;
+    expect(after.status?.keyId).not.toBe(mine.keyId);
+    expect(after.status?.conditions?.find((c) => c.type === 'KeyIssued')?.message).toContain("does not carry the operator's seal");
+    expect((await verifyKey(operator.verifyPort, caller, mine.token)).body.valid).toBe(false);
+    const whoami = await kubectl(['auth', 'whoami'], { token: mine.token, allowFailure: true });
+    expect(whoami.exitCode).not.toBe(0);
+  });
+
+  it('review 3: an older sealed record of the same ApiKey put back into status is reconciled at once: the lost key it names stops working', async () => {
+    await createKey('replay-ci', { owner: DEV }, DEV);
+    const first = await waitForKey(admin, ns, 'replay-ci', active, 'Active');
+    const lost = await readKey(admin, first);
+    // Its Secret deleted (a suspected leak): revision 1 replaces it.
+    await admin.delete(Resources.Secret, first.status!.secretName!, ns);
+    await nudge('replay-ci');
+    await waitForKey(admin, ns, 'replay-ci', (k) => active(k) && k.status!.keyId !== first.status!.keyId, 'a new key');
+    expect((await verifyKey(operator.verifyPort, caller, lost)).body.valid).toBe(false);
+    // Revision 0's sealed record put back (as if the policy were gone): the controller reacts to the status change itself.
+    const { keyId, prefix, fingerprint, createdAt, rotationRevision, secretName, seal } = first.status!;
+    await patchStatus(Kinds.ApiKey, 'replay-ci', ns, { keyId, prefix, fingerprint, createdAt, rotationRevision, secretName, seal });
+    await waitForKey(admin, ns, 'replay-ci', (k) => active(k) && k.status!.keyId !== keyId, 'the replayed record replaced', 10_000);
+    expect((await verifyKey(operator.verifyPort, caller, lost)).body.valid).toBe(false);
+  });
+
+  it('review 10: an operator run out of cluster does not overwrite the policies a Helm release installed (they name the chart\'s operator)', async () => {
+    const vap = Resources.ValidatingAdmissionPolicy;
+    const name = 'miniapps.dev-status-writer';
+    await admin.patch(vap, name, undefined, { metadata: { labels: { 'app.kubernetes.io/managed-by': 'Helm' } } });
+    const other = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: uniqueName('op-helm'), args: ['--install-admission-policies=true', ...operatorArgs()], waitForStart: false });
+    try {
+      const exited = await Promise.race([other.exit, new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000))]);
+      expect(exited?.code, other.describe()).toBe(1);
+      expect(other.describe()).toContain('is installed by a Helm release');
+    } finally {
+      await other.stop();
+      await admin.patch(vap, name, undefined, { metadata: { labels: { 'app.kubernetes.io/managed-by': null } } });
+    }
+  });
+
+  it('review 5: a namespace quota with too few Secrets for its API keys is refused by the API server', async () => {
+    const current = await admin.get<PlatformConfig>(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME);
+    const spec = { ...(current?.spec ?? {}) };
+    const err = await refusal(admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { ...spec, quotas: { namespace: { apiKeys: 300, secrets: 500 } } } }));
+    expect(err.message).toContain('must be at least 2 * quotas.namespace.apiKeys + 50');
+    // Raising apiKeys alone over the default secrets is refused the same way.
+    expect((await refusal(admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { ...spec, quotas: { namespace: { apiKeys: 400 } } } }))).message).toContain('quotas.namespace.secrets');
+  });
+
+  it('review: status sent with a create, or with an update of the main resource, is dropped by the API server', async () => {
+    const mine = generateKey();
+    const forged = { keyId: mine.keyId, fingerprint: mine.fingerprint, prefix: `mak_${mine.keyId}`, secretName: VICTIM, seal: 'v1:00000000:' + '0'.repeat(64) };
+    const created = await admin.create<ApiKey>(Kinds.ApiKey, { metadata: { name: 'with-status', namespace: ns }, spec: { owner: DEV, ttl: '1h' }, status: forged } as never, { as: { user: DEV } });
+    expect(created.status?.keyId).toBeUndefined();
+    expect(created.status?.secretName).toBeUndefined();
+    const k = await waitForKey(admin, ns, 'with-status', active, 'Active');
+    const updated = await admin.request<ApiKey>('PUT', resourcePath(Kinds.ApiKey, { namespace: ns, name: 'with-status' }), { body: { ...k, status: { ...k.status, ...forged } }, as: { user: DEV } });
+    expect(updated.status?.keyId).toBe(k.status?.keyId);
+    expect(updated.status?.secretName).toBe(k.status?.secretName);
+    expect((await verifyKey(operator.verifyPort, caller, mine.token)).body.valid).toBe(false);
+  });
+});
+
 describe.skipIf(!webhook)('item 9: quotas', () => {
   it('item 9: keys are capped per owner (admission, and the reconciler while the operator was down) and per namespace (a ResourceQuota the API server enforces)', async () => {
     const { items } = await admin.list<ApiKey>(Kinds.ApiKey, { namespace: ns });

@@ -1,3 +1,4 @@
+import { API_KEY_WIDENING_FIELDS } from '../../api/constants.ts';
 import type { ApiKey } from '../../api/index.ts';
 import { Index, emailKey } from '../../domain/caches.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
@@ -24,9 +25,6 @@ import type { OwnerLookup } from './logic.ts';
  * Who may create a key for whom is not decided here but by the API server itself (the
  * admission policy miniapps.dev-apikey-owner), so it holds while the operator is down.
  */
-/** What makes a key do more or for longer: not changed for an owner who may not hold a key. */
-const WIDENING = ['scopes', 'ttl', 'expiresAt', 'rotation'] as const;
-
 export function apiKeyValidator(lookup: OwnerLookup & { settings(): { quotas: { apiKeysPerOwner: number } } }, operatorNamespace: string, clock: Clock, keys: CacheReader<ApiKey>): Validator {
   return (req: AdmissionRequest) => {
     if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return undefined;
@@ -40,9 +38,9 @@ export function apiKeyValidator(lookup: OwnerLookup & { settings(): { quotas: { 
       if (held >= limit) {
         return `ApiKey ${k.metadata.name} refused: ${k.spec.owner} already holds ${held} ApiKeys in namespace ${req.namespace}, and the limit is ${limit} (PlatformConfig spec.quotas.apiKeysPerOwner); delete one of them, or ask a provisioning administrator to raise the limit`;
       }
-    } else if (old && WIDENING.some((f) => !isDeepStrictEqual(k.spec[f], old.spec[f]))) {
+    } else if (old && API_KEY_WIDENING_FIELDS.some((f) => !isDeepStrictEqual(k.spec[f], old.spec[f]))) {
       const owner = ownerStanding({ ...k, metadata: { ...k.metadata, namespace: req.namespace } }, lookup, operatorNamespace);
-      if (!owner.ok) return `ApiKey ${k.metadata.name} refused: its ${WIDENING.join(', ')} cannot change while ${owner.problem}; revoke it or delete it instead`;
+      if (!owner.ok) return `ApiKey ${k.metadata.name} refused: its ${API_KEY_WIDENING_FIELDS.join(', ')} cannot change while ${owner.problem}; revoke it or delete it instead`;
     }
     const expiresAtChanged = req.operation === 'CREATE' || k.spec.expiresAt !== old?.spec.expiresAt;
     if (expiresAtChanged && k.spec.expiresAt) {

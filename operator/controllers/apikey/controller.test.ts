@@ -15,7 +15,7 @@ import { generateKey } from './key.ts';
 import type { GeneratedKey } from './key.ts';
 import { keyTimes } from './logic.ts';
 import { KeyVerifier } from './verify.ts';
-import { KeySeal } from './seal.ts';
+import { KeySeal, SECRET_SEAL_ANNOTATION, sealKeyId } from './seal.ts';
 
 const seal = new KeySeal(Buffer.alloc(32, 7));
 
@@ -100,17 +100,17 @@ describe('item 1: status is not authority (the operator believes only what it se
     await step();
     const mine = generateKey();
     forge({ keyId: mine.keyId, fingerprint: mine.fingerprint });
-    expect(verifier.verify(mine.token)).toMatchObject({ ok: false });
+    expect((await verifier.verify(mine.token))).toMatchObject({ ok: false });
     // Copying another ApiKey's sealed record does not help either: the seal names the ApiKey.
     const sealed = current().status!;
     forge({ keyId: sealed.keyId, fingerprint: sealed.fingerprint, seal: seal.current({ metadata: { ...current().metadata, name: 'other' } }, { ...sealed }) });
-    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false });
+    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false });
     forge({ keyId: mine.keyId, fingerprint: mine.fingerprint, seal: undefined });
     await step();
     expect(events.some((e) => e.startsWith('Warning StatusNotTrusted'))).toBe(true);
     expect(current().status).toMatchObject({ rotationRevision: 1, keyId: issued[1]!.keyId });
-    expect(verifier.verify(mine.token)).toMatchObject({ ok: false });
-    expect(verifier.verify(issued[1]!.token)).toMatchObject({ ok: true });
+    expect((await verifier.verify(mine.token))).toMatchObject({ ok: false });
+    expect((await verifier.verify(issued[1]!.token))).toMatchObject({ ok: true });
   });
 
   it('item 1b: a Secret that status names and the ApiKey does not own is never granted to the owner', async () => {
@@ -143,11 +143,11 @@ describe('item 1: status is not authority (the operator believes only what it se
     apiKey();
     await step();
     forge({ seal: undefined });
-    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false });
+    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false });
     await step();
     expect(issued).toHaveLength(1);
     expect(current().status?.seal).toBeDefined();
-    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: true });
+    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: true });
   });
 });
 
@@ -171,9 +171,11 @@ describe('ApiKeyReconciler, one step', () => {
   it('reuses the Secret an earlier attempt created (killed before it recorded status): one key per revision', async () => {
     apiKey();
     const earlier = generateKey();
-    // What a killed attempt left: the Secret of revision 0, status still empty.
+    // What a killed attempt left: the Secret of revision 0 (with the operator's seal, as it creates them), status still empty.
     const { keySecret } = await import('./logic.ts');
-    store.seed(Resources.Secret, keySecret({ ...current(), metadata: { ...current().metadata } }, 0, earlier) as never);
+    const body = keySecret({ ...current(), metadata: { ...current().metadata } }, 0, earlier);
+    body.metadata.annotations = { ...body.metadata.annotations, [SECRET_SEAL_ANNOTATION]: seal.secret(current(), { revision: 0, keyId: earlier.keyId, fingerprint: earlier.fingerprint }) };
+    store.seed(Resources.Secret, body as never);
     await step();
     expect(current().status).toMatchObject({ keyId: earlier.keyId, fingerprint: earlier.fingerprint, rotationRevision: 0 });
     expect(secretKey('ci-r0')).toBe(earlier.token);
@@ -183,27 +185,27 @@ describe('ApiKeyReconciler, one step', () => {
     apiKey({ rotation: { period: '1h', gracePeriod: '10m' } });
     await step();
     const first = issued[0]!;
-    expect(verifier.verify(first.token)).toMatchObject({ ok: true });
+    expect((await verifier.verify(first.token))).toMatchObject({ ok: true });
     now = new Date(Date.parse(current().status!.createdAt!) + 3_600_000);
     await step();
     const second = issued[1]!;
     expect(current().status).toMatchObject({ rotationRevision: 1, keyId: second.keyId, secretName: 'ci-r1', previousKey: { keyId: first.keyId, secretName: 'ci-r0' } });
-    expect(verifier.verify(second.token)).toMatchObject({ ok: true, identity: { previous: false } });
-    expect(verifier.verify(first.token)).toMatchObject({ ok: true, identity: { previous: true } });
+    expect((await verifier.verify(second.token))).toMatchObject({ ok: true, identity: { previous: false } });
+    expect((await verifier.verify(first.token))).toMatchObject({ ok: true, identity: { previous: true } });
     now = new Date(Date.parse(current().status!.previousKey!.validUntil));
-    expect(verifier.verify(first.token)).toMatchObject({ ok: false, reason: expect.stringContaining('rotated out') });
+    expect((await verifier.verify(first.token))).toMatchObject({ ok: false, reason: expect.stringContaining('rotated out') });
     await step();
     expect(current().status?.previousKey).toBeUndefined();
-    expect(verifier.verify(first.token)).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
+    expect((await verifier.verify(first.token))).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
   });
 
   it('a revoked key is refused at once, and Ready False with Stalled', async () => {
     apiKey();
     await step();
-    expect(verifier.verify(issued[0]!.token).ok).toBe(true);
+    expect((await verifier.verify(issued[0]!.token)).ok).toBe(true);
     store.seed(Kinds.ApiKey, { ...current(), spec: { ...current().spec, revoked: true } });
     sync();
-    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('revoked') });
+    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false, reason: expect.stringContaining('revoked') });
     await step();
     expect(current().status?.phase).toBe('Revoked');
     expect(cond('Ready')).toMatchObject({ status: 'False', reason: 'Revoked' });
@@ -219,15 +221,15 @@ describe('ApiKeyReconciler, one step', () => {
     apiKey();
     await step();
     const first = issued[0]!;
-    expect(verifier.verify(first.token).ok).toBe(true);
+    expect((await verifier.verify(first.token)).ok).toBe(true);
     await store.delete(Resources.Secret, 'ci-r0', NS);
     await step();
     const second = issued[1]!;
     expect(current().status).toMatchObject({ rotationRevision: 1, keyId: second.keyId, secretName: 'ci-r1', phase: 'Active' });
     expect(current().status?.previousKey).toBeUndefined();
     expect(secretKey('ci-r1')).toBe(second.token);
-    expect(verifier.verify(second.token)).toMatchObject({ ok: true });
-    expect(verifier.verify(first.token)).toMatchObject({ ok: false });
+    expect((await verifier.verify(second.token))).toMatchObject({ ok: true });
+    expect((await verifier.verify(first.token))).toMatchObject({ ok: false });
     expect(events.filter((e) => e.startsWith('Warning KeySecretMissing'))).toHaveLength(1);
     expect(events.join('\n')).not.toContain(first.token);
     // With the Secret in place, a reconcile changes nothing.
@@ -240,9 +242,9 @@ describe('ApiKeyReconciler, one step', () => {
     const res = await step();
     expect(res?.requeueAfterMs).toBe(3_590_000 + 50);
     now = new Date('2026-12-01T00:59:59.999Z');
-    expect(verifier.verify(issued[0]!.token).ok).toBe(true);
+    expect((await verifier.verify(issued[0]!.token)).ok).toBe(true);
     now = new Date('2026-12-01T01:00:00Z');
-    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('expired') });
+    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false, reason: expect.stringContaining('expired') });
     await step();
     expect(current().status?.phase).toBe('Expired');
   });
@@ -251,13 +253,13 @@ describe('ApiKeyReconciler, one step', () => {
     apiKey();
     await step();
     caches.cache(Caches.memberships).put(member({ suspended: true }));
-    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('suspended') });
+    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false, reason: expect.stringContaining('suspended') });
     await step();
     expect(current().status?.phase).toBe('Disabled');
     expect(cond('Ready')).toMatchObject({ status: 'False', reason: 'OwnerSuspended' });
     expect(cond('Stalled')).toBeUndefined();
     caches.cache(Caches.memberships).put(member());
-    expect(verifier.verify(issued[0]!.token).ok).toBe(true);
+    expect((await verifier.verify(issued[0]!.token)).ok).toBe(true);
   });
 
   it('issues nothing for an owner who is not a member', async () => {
@@ -275,10 +277,10 @@ describe('ApiKeyReconciler, one step', () => {
     apiKey({ owner: 'root@platform.example' }, 'miniapps-system');
     await step('miniapps-system');
     expect(current('miniapps-system').status?.phase).toBe('Active');
-    const v = verifier.verify(issued[0]!.token, 'kubernetes');
+    const v = (await verifier.verify(issued[0]!.token, 'kubernetes'));
     expect(v).toMatchObject({ ok: true, identity: { username: 'oidc:root@platform.example', organization: undefined } });
     caches.cache(Caches.platformConfigs).put({ ...pc, spec: { ...pc.spec, provisioningAdministrators: { users: [] } } });
-    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('not a provisioning administrator') });
+    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false, reason: expect.stringContaining('not a provisioning administrator') });
   });
 });
 
@@ -287,17 +289,17 @@ describe('KeyVerifier', () => {
     apiKey({ scopes: ['catalog:*'] });
     await step();
     const t = issued[0]!.token;
-    expect(verifier.verify(t, 'catalog:read').ok).toBe(true);
-    expect(verifier.verify(t, 'kubernetes')).toMatchObject({ ok: false, reason: expect.stringContaining('does not have the scope kubernetes') });
-    expect(verifier.verify(t).ok).toBe(true);
+    expect((await verifier.verify(t, 'catalog:read')).ok).toBe(true);
+    expect((await verifier.verify(t, 'kubernetes'))).toMatchObject({ ok: false, reason: expect.stringContaining('does not have the scope kubernetes') });
+    expect((await verifier.verify(t)).ok).toBe(true);
   });
 
   it('refuses a well-formed key that no ApiKey holds, and one whose hash does not match', async () => {
     apiKey();
     await step();
-    expect(verifier.verify(generateKey().token)).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
+    expect(await verifier.verify(generateKey().token)).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
     caches.cache(Caches.apiKeys).remove(`${NS}/ci`);
-    expect(verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
+    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
   });
 });
 
@@ -323,5 +325,75 @@ describe('the expiry gauges of API keys (keyTimes)', () => {
     expect(keyTimes(key({ expiresAt: '2026-04-01T00:00:00Z', revoked: true }), at)).toBeUndefined();
     expect(keyTimes(key({ expiresAt: '2026-02-28T00:00:00Z' }), at)).toBeUndefined();
     expect(keyTimes(key({ expiresAt: '2026-03-01T12:00:00Z', rotation: { period: '240h' } }), at)).toEqual({ expiresAt: Date.parse('2026-03-01T12:00:00Z'), rotatesAt: undefined });
+  });
+});
+
+describe('the review of items 1 and 2: seals of a key ring, the verifier\'s fallback, Secrets the operator marked', () => {
+  const secrets = (namespace: string, name: string) => Promise.resolve(store.peek<never>(Resources.Secret, name, namespace));
+
+  it('review 1: a record the operator did not seal (an older version leading during an upgrade) verifies when its Secret is the operator\'s and holds that key; one read per version', async () => {
+    apiKey();
+    await step();
+    store.seed(Kinds.ApiKey, { ...current(), status: { ...current().status, seal: undefined } });
+    sync();
+    let reads = 0;
+    const fallback = new KeyVerifier(caches.cache(Caches.apiKeys), reconciler['deps'].domain, clock, 'miniapps-system', seal, (ns, name) => (reads++, secrets(ns, name)));
+    expect(await fallback.verify(issued[0]!.token)).toMatchObject({ ok: true });
+    expect(await fallback.verify(issued[0]!.token)).toMatchObject({ ok: true });
+    expect(reads).toBe(1);
+    // A key someone else wrote into status with the same Secret named: that Secret does not hold it.
+    const mine = generateKey();
+    store.seed(Kinds.ApiKey, { ...current(), status: { ...current().status, keyId: mine.keyId, fingerprint: mine.fingerprint } });
+    sync();
+    expect(await fallback.verify(mine.token)).toMatchObject({ ok: false });
+  });
+
+  it('review 1: a seal key made anew is learned without losing the old one: seals of both verify, a seal of an unknown key asks for a reload', () => {
+    const a = Buffer.alloc(32, 1);
+    const b = Buffer.alloc(32, 2);
+    const ring = new KeySeal(a, '2026-01-01T00:00:00Z');
+    const who = { metadata: { name: 'ci', namespace: NS, uid: 'u1' } };
+    const rec = { keyId: '0123456789abcdef', fingerprint: 'ab'.repeat(32), secretName: 'ci-r0', rotationRevision: 0, createdAt: '2026-01-02T00:00:00Z' };
+    const byA = ring.current(who, rec);
+    expect(byA).toMatch(new RegExp(`^v1:${sealKeyId(a)}:[0-9a-f]{64}$`));
+    let asked = 0;
+    const other = new KeySeal(b);
+    other.onUnknown = () => asked++;
+    expect(other.currentHolds({ ...who, status: { ...rec, seal: byA } } as ApiKey)).toBe(false);
+    expect(asked).toBe(1);
+    ring.use(b, '2026-02-01T00:00:00Z');
+    expect(ring.currentHolds({ ...who, status: { ...rec, seal: byA } } as ApiKey)).toBe(true);
+    expect(ring.currentHolds({ ...who, status: { ...rec, seal: other.current(who, rec) } } as ApiKey)).toBe(true);
+    // createdAt is sealed: moving it (to put off a rotation) breaks the seal.
+    expect(ring.currentHolds({ ...who, status: { ...rec, createdAt: '2026-06-01T00:00:00Z', seal: byA } } as ApiKey)).toBe(false);
+  });
+
+  it('review 2: a Secret someone else made with the ApiKey as its controller is not reused by a reissue, not believed, and its key never verifies', async () => {
+    apiKey();
+    await step();
+    const planted = generateKey();
+    const { keySecret } = await import('./logic.ts');
+    store.seed(Resources.Secret, keySecret(current(), 1, planted) as never);
+    // The current key's Secret goes: the reissue of revision 1 meets the planted Secret.
+    await store.delete(Resources.Secret, 'ci-r0', NS);
+    await expect(step()).rejects.toThrow(/does not carry the operator's seal/);
+    expect(current().status?.keyId).not.toBe(planted.keyId);
+    expect(cond('KeyIssued')).toMatchObject({ status: 'False', reason: 'IssueFailed' });
+    const fallback = new KeyVerifier(caches.cache(Caches.apiKeys), reconciler['deps'].domain, clock, 'miniapps-system', seal, secrets);
+    expect((await fallback.verify(planted.token)).ok).toBe(false);
+    // Nor is it believed when status names it (the policy gone): no seal, and the Secret is not the operator's.
+    store.seed(Kinds.ApiKey, { ...current(), status: { ...current().status, keyId: planted.keyId, fingerprint: planted.fingerprint, secretName: 'ci-r1', rotationRevision: 1, seal: undefined } });
+    sync();
+    expect((await fallback.verify(planted.token)).ok).toBe(false);
+  });
+
+  it('review 2: a Secret made before any seal key existed (an upgrade) is believed on its ownerReference; one made after is not', () => {
+    const ring = new KeySeal(Buffer.alloc(32, 3), '2026-06-01T00:00:00Z');
+    const who = { metadata: { name: 'ci', namespace: NS, uid: 'u1' } };
+    const r = { revision: 0, keyId: '0123456789abcdef', fingerprint: 'ab'.repeat(32) };
+    expect(ring.secretHolds(who, r, { metadata: { creationTimestamp: '2026-05-31T23:59:59Z' } })).toBe(true);
+    expect(ring.secretHolds(who, r, { metadata: { creationTimestamp: '2026-06-01T00:00:00Z' } })).toBe(false);
+    expect(ring.secretHolds(who, r, { metadata: { annotations: { [SECRET_SEAL_ANNOTATION]: ring.secret(who, r) }, creationTimestamp: '2026-07-01T00:00:00Z' } })).toBe(true);
+    expect(ring.secretHolds(who, { ...r, revision: 1 }, { metadata: { annotations: { [SECRET_SEAL_ANNOTATION]: ring.secret(who, r) }, creationTimestamp: '2026-07-01T00:00:00Z' } })).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
-import { API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE, ApiKeyConditions } from '../../api/constants.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { ApiKeyConditions } from '../../api/constants.ts';
 import type { ApiKey, ApiKeyStatus, Membership, Organization } from '../../api/index.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import { userName } from '../../domain/rbac-types.ts';
@@ -15,10 +16,11 @@ import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../shared.ts';
-import { generateKey, parseKey } from './key.ts';
+import { generateKey } from './key.ts';
 import type { GeneratedKey } from './key.ts';
 import { ApiKeyReasons, apiKeyChecks, issuedCheck, keyAccess, keyFields, keySecret, nextWake, ownerCheck, phaseOf, planKey, secretNameFor, validityCheck } from './logic.ts';
 import type { IssuedKey, KeyFields } from './logic.ts';
+import { SECRET_SEAL_ANNOTATION, secretKey } from './seal.ts';
 import type { KeySeal } from './seal.ts';
 
 type SecretObject = AnyObject & { type?: string; data?: Record<string, string> };
@@ -33,8 +35,8 @@ export interface ApiKeyOptions {
 /** The status fields that record a key: what a record the operator did not write may have put there. */
 const KEY_RECORD_FIELDS = ['keyId', 'prefix', 'fingerprint', 'createdAt', 'rotationRevision', 'secretName', 'previousKey', 'seal'] as const;
 
-/** What a reconcile learned of a Secret status names: this ApiKey's own (controller ownerReference with its uid), missing, or someone else's. */
-type SecretState = { state: 'owned'; secret: SecretObject } | { state: 'missing' } | { state: 'foreign' };
+/** What a reconcile learned of a Secret status names: this ApiKey's own (made by the operator for it: seal.ts secretKey), missing, or someone else's. */
+type SecretState = { state: 'owned'; secret: SecretObject; key: { keyId: string; fingerprint: string } } | { state: 'missing' } | { state: 'foreign'; why: string };
 
 /** Status as the operator may believe it: key records it sealed (or proves from the ApiKey's own Secret); what it ignored, and from which revision to go on. */
 interface Trusted {
@@ -99,7 +101,7 @@ export class ApiKeyReconciler implements Reconciler {
     // A Secret of that name that is not this ApiKey's own is never handed out: replaced too.
     if (plan.kind === 'keep' && mayIssue && k.status?.secretName) {
       const st = await secretState(k.status.secretName);
-      if (st.state === 'foreign') ignored.push(`Secret ${k.status.secretName}, which is not this ApiKey's own`);
+      if (st.state === 'foreign') ignored.push(`Secret ${k.status.secretName}, which is not this ApiKey's own (${st.why})`);
       if (st.state !== 'owned') plan = { kind: 'issue', revision: (k.status.rotationRevision ?? 0) + 1, rotation: true, lost: true };
     }
     if (ignored.length) {
@@ -159,10 +161,7 @@ export class ApiKeyReconciler implements Reconciler {
     const proven = async (keyId: string, fingerprint: string | undefined, name: string | undefined) => {
       if (!name) return false;
       const st = await secretState(name);
-      if (st.state !== 'owned' || st.secret.type !== API_KEY_SECRET_TYPE) return false;
-      const raw = st.secret.data?.[API_KEY_SECRET_KEY];
-      const parsed = raw ? parseKey(Buffer.from(raw, 'base64').toString('utf8')) : undefined;
-      return !!parsed?.ok && parsed.keyId === keyId && parsed.fingerprint === fingerprint;
+      return st.state === 'owned' && st.key.keyId === keyId && st.key.fingerprint === fingerprint;
     };
     if (s.keyId && !this.seal.currentHolds(k) && !(await proven(s.keyId, s.fingerprint, s.secretName))) {
       ignored.push(`key ${s.keyId} in Secret ${s.secretName ?? '(none)'}`);
@@ -183,7 +182,8 @@ export class ApiKeyReconciler implements Reconciler {
   private async secretState(k: ApiKey, name: string): Promise<SecretState> {
     const secret = await this.deps.store.get<SecretObject>(Resources.Secret, name, k.metadata.namespace);
     if (!secret) return { state: 'missing' };
-    return secret.metadata.ownerReferences?.some((r) => r.controller && r.uid === k.metadata.uid) ? { state: 'owned', secret } : { state: 'foreign' };
+    const held = secretKey(this.seal, k, secret);
+    return held.own ? { state: 'owned', secret, key: held } : { state: 'foreign', why: held.why };
   }
 
   /**
@@ -211,6 +211,7 @@ export class ApiKeyReconciler implements Reconciler {
   private async issue(k: ApiKey, revision: number): Promise<IssuedKey> {
     const fresh = this.generate();
     const body = keySecret(k, revision, fresh);
+    body.metadata.annotations = { ...body.metadata.annotations, [SECRET_SEAL_ANNOTATION]: this.seal.secret(k, { revision, keyId: fresh.keyId, fingerprint: fresh.fingerprint }) };
     const name = body.metadata.name!;
     const namespace = k.metadata.namespace!;
     let secret: SecretObject;
@@ -225,18 +226,13 @@ export class ApiKeyReconciler implements Reconciler {
     return this.issuedFrom(k, secret, revision);
   }
 
-  /** What the Secret holds, once it is checked to be this ApiKey's key of this revision. */
+  /** What the Secret holds, once it is checked to be this ApiKey's key of this revision, made by the operator. */
   private issuedFrom(k: ApiKey, secret: SecretObject, revision: number): IssuedKey {
-    const name = secret.metadata.name!;
-    if (!secret.metadata.ownerReferences?.some((r) => r.uid === k.metadata.uid && r.controller)) {
-      throw new Error(`Secret ${name} exists but is owned by another object (a deleted ApiKey of the same name, whose Secret the garbage collector has not removed yet?); it is left alone`);
-    }
-    const raw = secret.data?.[API_KEY_SECRET_KEY];
-    const parsed = raw ? parseKey(Buffer.from(raw, 'base64').toString('utf8')) : undefined;
-    if (secret.type !== API_KEY_SECRET_TYPE || !parsed?.ok) throw new Error(`Secret ${name} does not hold an API key in ${API_KEY_SECRET_KEY}; it is left alone`);
+    const held = secretKey(this.seal, k, secret);
+    if (!held.own) throw new Error(`${held.why} (a deleted ApiKey of the same name, whose Secret the garbage collector has not removed yet, or a Secret someone else made); it is left alone, and no key is issued from it`);
     return {
-      keyId: parsed.keyId,
-      fingerprint: parsed.fingerprint,
+      keyId: held.keyId,
+      fingerprint: held.fingerprint,
       createdAt: secret.metadata.creationTimestamp ?? rfc3339(this.deps.clock.now()),
       secretName: secretNameFor(k.metadata.name, revision),
       revision,
@@ -319,6 +315,9 @@ export function apiKeyController(deps: ControllerDeps, opts: ApiKeyOptions, conc
   return {
     name: 'apikey',
     for: Caches.apiKeys,
+    // A key record changed by someone else (the operator's own writes are told apart): an
+    // older sealed record put back, a record removed. Reconciled at once, not at the resync.
+    statusChanged: (a, b) => KEY_RECORD_FIELDS.some((f) => !isDeepStrictEqual((a as ApiKey).status?.[f], (b as ApiKey).status?.[f])),
     owns: [Caches.ownedRoles, Caches.ownedRoleBindings],
     watches: [
       // A member's suspension, removal or acceptance enables or disables their keys.

@@ -66,7 +66,7 @@ export function tokenReviewHandler(verifier: KeyVerifier, log: Logger): RouteHan
       return;
     }
     readBody(req, 64 * 1024).then(
-      (text) => {
+      async (text) => {
         let review: { apiVersion?: string; spec?: { token?: unknown } };
         try {
           review = JSON.parse(text) as typeof review;
@@ -77,7 +77,7 @@ export function tokenReviewHandler(verifier: KeyVerifier, log: Logger): RouteHan
         const apiVersion = review.apiVersion === 'authentication.k8s.io/v1beta1' ? review.apiVersion : 'authentication.k8s.io/v1';
         let status: Record<string, unknown> = { authenticated: false };
         if (token.startsWith(API_KEY_PREFIX)) {
-          const verdict = verifier.verify(token, KUBERNETES_SCOPE);
+          const verdict = await verifier.verify(token, KUBERNETES_SCOPE);
           if (verdict.ok) {
             status = { authenticated: true, user: tokenReviewUser(verdict.identity) };
             log.debug({ keyId: verdict.identity.keyId, user: verdict.identity.username }, 'API key authenticated');
@@ -89,7 +89,7 @@ export function tokenReviewHandler(verifier: KeyVerifier, log: Logger): RouteHan
         reply(res, 200, { apiVersion, kind: 'TokenReview', status });
       },
       (err: unknown) => reply(res, 400, { error: errorMessage(err) }),
-    );
+    ).catch((err: unknown) => reply(res, 500, { error: errorMessage(err) }));
   };
 }
 
@@ -126,7 +126,7 @@ export function verifyHandler(opts: { verifier: KeyVerifier; authority: Authorit
     return caller.username;
   };
 
-  const answer = (res: ServerResponse, caller: string, text: string) => {
+  const answer = async (res: ServerResponse, caller: string, text: string): Promise<void> => {
     let body: { apiKey?: unknown; scope?: unknown };
     try {
       body = JSON.parse(text) as typeof body;
@@ -136,7 +136,7 @@ export function verifyHandler(opts: { verifier: KeyVerifier; authority: Authorit
     if (typeof body.apiKey !== 'string' || (body.scope !== undefined && typeof body.scope !== 'string')) {
       return reply(res, 400, { error: 'The body must be JSON: {"apiKey": "mak_...", "scope": "optional"}' });
     }
-    const verdict = verifier.verify(body.apiKey, body.scope as string | undefined);
+    const verdict = await verifier.verify(body.apiKey, body.scope as string | undefined);
     if (!verdict.ok) {
       log.debug({ caller, reason: verdict.reason }, 'API key refused');
       return reply(res, 200, { valid: false, reason: verdict.reason });
@@ -164,7 +164,7 @@ export function verifyHandler(opts: { verifier: KeyVerifier; authority: Authorit
     check(req).then(
       (caller) =>
         readBody(req, 16 * 1024).then(
-          (text) => answer(res, caller, text),
+          (text) => answer(res, caller, text).catch((err: unknown) => reply(res, 500, { error: errorMessage(err) })),
           (err: unknown) => reply(res, 400, { error: errorMessage(err) }),
         ),
       (err: unknown) => {

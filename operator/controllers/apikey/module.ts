@@ -4,6 +4,7 @@ import { RBAC_API_VERSION } from '../../domain/rbac-types.ts';
 import type { ClusterRole } from '../../domain/rbac-types.ts';
 import { errorMessage } from '../../runtime/errors.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
+import type { KubeClient } from '../../runtime/kube/client.ts';
 import { MANAGED_BY } from '../shared.ts';
 import type { ModuleParts, OperatorModule } from '../module.ts';
 import { apiKeyValidator } from './admission.ts';
@@ -11,7 +12,8 @@ import { apiKeyController } from './controller.ts';
 import { keyTimes } from './logic.ts';
 import { AUTHENTICATE_PATH, VERIFY_PATH, VerifyServer, tokenReviewHandler, verifyHandler } from './endpoints.ts';
 import { KeyVerifier } from './verify.ts';
-import { KeySeal, SEAL_KEY_SECRET } from './seal.ts';
+import type { SecretReader } from './verify.ts';
+import { KeySeal, SEAL_KEY_SECRET, sealKeyId } from './seal.ts';
 import { loadOrCreateSigningKey } from '../../invitations/token.ts';
 
 /** The listener name of the plain HTTP verify endpoint (its port is logged as verifyPort). */
@@ -50,8 +52,9 @@ export const apiKeyModule: OperatorModule = {
       }
     };
     // The key that seals what status records of each key (seal.ts): made on first start, in the operator's own namespace.
-    const seal = new KeySeal(await loadOrCreateSigningKey(client, config.namespace, SEAL_KEY_SECRET, 'api-keys'));
-    const verifier = new KeyVerifier(deps.caches.cache(Caches.apiKeys), deps.domain, deps.clock, deps.operatorNamespace, seal);
+    const seal = await loadSeal(client, config.namespace, log);
+    const secrets: SecretReader = (namespace, name) => client.get(Resources.Secret, name, namespace);
+    const verifier = new KeyVerifier(deps.caches.cache(Caches.apiKeys), deps.domain, deps.clock, deps.operatorNamespace, seal, secrets);
     const verify = verifyHandler({ verifier, authority, limits: { perCaller: { perMinute: config.verifyRateLimit, burst: config.verifyRateBurst } }, log, clock: deps.clock });
     // A constant ClusterRole for API gateways; a failure only means it must be made by hand.
     await client.apply(Resources.ClusterRole, verifierClusterRole()).catch((err: unknown) => log.warn({ err: errorMessage(err), clusterRole: VERIFIER_ROLE }, 'ClusterRole not applied'));
@@ -65,3 +68,38 @@ export const apiKeyModule: OperatorModule = {
     };
   },
 };
+
+/** How often the seal key's Secret is read again (sooner when a seal of an unknown key id is met, at most every RELOAD_MIN_MS). */
+const RELOAD_EVERY_MS = 60_000;
+const RELOAD_MIN_MS = 5_000;
+
+/**
+ * The seal ring (seal.ts): the key of the Secret SEAL_KEY_SECRET (made on first start), read
+ * again every minute and whenever a seal names a key this process does not hold, so a key
+ * made anew by another replica (the Secret deleted) is learned without a restart; the keys
+ * seen before keep verifying.
+ */
+async function loadSeal(client: KubeClient, namespace: string, log: { warn: (o: object, m: string) => void }): Promise<KeySeal> {
+  const read = async () => {
+    const key = await loadOrCreateSigningKey(client, namespace, SEAL_KEY_SECRET, 'api-keys');
+    const secret = await client.get<{ metadata: { creationTimestamp?: string } }>(Resources.Secret, SEAL_KEY_SECRET, namespace);
+    return { key, createdAt: secret?.metadata.creationTimestamp };
+  };
+  const first = await read();
+  const seal = new KeySeal(first.key, first.createdAt);
+  let last = 0;
+  const reload = () => {
+    const now = Date.now();
+    if (now - last < RELOAD_MIN_MS) return;
+    last = now;
+    read().then(
+      ({ key, createdAt }) => {
+        if (sealKeyId(key) !== seal.keyId) seal.use(key, createdAt);
+      },
+      (err: unknown) => log.warn({ err: errorMessage(err), secret: SEAL_KEY_SECRET }, 'The seal key could not be read again'),
+    );
+  };
+  seal.onUnknown = reload;
+  setInterval(reload, RELOAD_EVERY_MS).unref();
+  return seal;
+}

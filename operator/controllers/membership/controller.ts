@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { MembershipConditions } from '../../api/constants.ts';
 import type { Membership, MembershipStatus, Organization } from '../../api/index.ts';
@@ -26,6 +25,8 @@ import {
   RESEND_WINDOW_MS,
   admitFirstInvitation,
   firstInvitationHeldCondition,
+  firstInvitationMembership,
+  firstInvitationRecipient,
   membershipConditions,
   nextCheck,
   phaseOf,
@@ -54,9 +55,10 @@ export interface MembershipOptions {
   invitationOrganizationLimit?: number;
   /**
    * The key of the recipients' identifiers in Organization status.firstInvitations (an
-   * HMAC of organization and email: the address is never written). The invitation signing key.
+   * HMAC of organization and email: the address is never written). The invitation signing
+   * key: required (a fixed key would let anyone test an address against the record).
    */
-  recipientKey?: Buffer;
+  recipientKey: Buffer;
 }
 
 export class MembershipReconciler implements Reconciler {
@@ -86,7 +88,7 @@ export class MembershipReconciler implements Reconciler {
     this.members = deps.caches.cache(Caches.memberships);
     this.bindings = deps.caches.cache(Caches.ownedRoleBindings);
     this.roles = deps.caches.cache(Caches.ownedRoles);
-    this.recipientKey = opts.recipientKey ?? Buffer.alloc(32);
+    this.recipientKey = opts.recipientKey;
   }
 
   async reconcile(key: string, ctx?: ReconcileContext): Promise<ReconcileResult | void> {
@@ -157,20 +159,21 @@ export class MembershipReconciler implements Reconciler {
       if (this.admitted.has(uid)) return undefined;
       const fresh = await this.deps.store.get<Organization>(Kinds.Organization, org.metadata.name);
       if (!fresh) throw new Error(`Organization ${org.metadata.name} is gone; the first email of ${m.metadata.namespace}/${m.metadata.name} waits`);
-      const decision = admitFirstInvitation(fresh.status?.firstInvitations, this.recipientId(org.metadata.name, m.spec.email), now, {
+      const limits = {
         perRecipient: this.opts.invitationRecipientLimit ?? FIRST_INVITATIONS_PER_RECIPIENT,
         perOrganization: this.opts.invitationOrganizationLimit ?? FIRST_INVITATIONS_PER_ORGANIZATION,
-      });
+      };
+      const decision = admitFirstInvitation(fresh.status?.firstInvitations, this.recipientId(org.metadata.name, m.spec.email), now, limits, firstInvitationMembership(this.recipientKey, uid));
       if ('hold' in decision) return decision.hold;
-      await this.deps.store.applyStatus(Kinds.Organization, fresh, { firstInvitations: decision.record }, { fieldManager: INVITATION_FIELD_MANAGER });
+      // On the version read: a record another writer changed meanwhile is read again (the reconcile fails and is retried).
+      await this.deps.store.applyStatus(Kinds.Organization, fresh, { firstInvitations: decision.record }, { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: fresh.metadata.resourceVersion });
       this.admitted.add(uid);
       return undefined;
     });
   }
 
-  /** A recipient as the Organization's record names it: an HMAC of organization and lowercased email, never the address. */
   private recipientId(organization: string, email: string): string {
-    return createHmac('sha256', this.recipientKey).update(`miniapps.dev/first-invitation\n${organization}\n${email.toLowerCase()}`).digest('hex').slice(0, 32);
+    return firstInvitationRecipient(this.recipientKey, organization, email);
   }
 
   /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Membership } from '../../api/index.ts';
 import { loadConfig } from '../../runtime/config.ts';
 import {
+  firstInvitationRecipient,
   FIRST_INVITATION_WINDOW_MS,
   MAX_AUTOMATIC_ATTEMPTS,
   admitFirstInvitation,
@@ -284,7 +285,25 @@ describe('admitFirstInvitation: the first-email limits that outlive Memberships 
     expect(d).toEqual({ hold: { until: new Date(NOW.getTime() - 5 * HOUR + FIRST_INVITATION_WINDOW_MS), limit: 'organization', count: 5, max: 5 } });
   });
 
+  it('a Membership admitted before (its process died before the attempt was recorded) is counted once, not held', () => {
+    const record = [at(3 * HOUR), at(2 * HOUR)].map((sentAt) => ({ recipient: 'r1', sentAt }));
+    const once = admitFirstInvitation(record, 'r1', NOW, limits, 'm1');
+    if ('hold' in once) throw new Error('held');
+    expect(once.record).toHaveLength(3);
+    const again = admitFirstInvitation(once.record, 'r1', new Date(NOW.getTime() + MIN), limits, 'm1');
+    expect(again).toEqual({ record: once.record });
+    expect(admitFirstInvitation(once.record, 'r1', NOW, limits, 'm2')).toMatchObject({ hold: { limit: 'recipient' } });
+  });
+
   it('an unreadable time is not counted (and dropped)', () => {
     expect(admitted([{ recipient: 'r1', sentAt: 'soon' }])).toEqual([{ recipient: 'r1', sentAt: iso(NOW) }]);
+  });
+});
+
+describe('firstInvitationRecipient: one case-fold rule (issue 16, item 16; the review\'s finding 7)', () => {
+  const key = Buffer.alloc(32, 9);
+  it('folds only the ASCII letters, as RBAC subjects and the admission policies do: a Kelvin sign is another recipient', () => {
+    expect(firstInvitationRecipient(key, 'acme', 'KARL@Acme.example')).toBe(firstInvitationRecipient(key, 'acme', 'karl@acme.example'));
+    expect(firstInvitationRecipient(key, 'acme', '\u212Aarl@acme.example')).not.toBe(firstInvitationRecipient(key, 'acme', 'karl@acme.example'));
   });
 });

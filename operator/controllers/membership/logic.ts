@@ -1,4 +1,5 @@
-import { FIRST_INVITATIONS_RECORDED, MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/constants.ts';
+import { createHmac } from 'node:crypto';
+import { FIRST_INVITATIONS_RECORDED, MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION, lowerAscii } from '../../api/constants.ts';
 import type { Membership, MembershipPhase, MembershipStatus, OrganizationStatus } from '../../api/index.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
@@ -198,12 +199,14 @@ export interface FirstInvitationHold {
  * rolling day, counting those of Memberships deleted since. Pure: returns the record to
  * write before sending (this one added, entries older than the window dropped), or the hold.
  */
-export function admitFirstInvitation(record: FirstInvitationRecord | undefined, recipient: string, now: Date, limits: FirstInvitationLimits): { record: FirstInvitationRecord } | { hold: FirstInvitationHold } {
+export function admitFirstInvitation(record: FirstInvitationRecord | undefined, recipient: string, now: Date, limits: FirstInvitationLimits, membership?: string): { record: FirstInvitationRecord } | { hold: FirstInvitationHold } {
   const t = now.getTime();
   const inWindow = (record ?? [])
     .map((e) => ({ e, at: Date.parse(e.sentAt) }))
     .filter(({ at }) => Number.isFinite(at) && at > t - FIRST_INVITATION_WINDOW_MS)
     .sort((a, b) => a.at - b.at);
+  // Admitted already (a process that recorded it died before the attempt was recorded): counted once.
+  if (membership && inWindow.some(({ e }) => e.membership === membership)) return { record: inWindow.map(({ e }) => e) };
   // With n ≥ max in the window, a place frees up when all but max - 1 of them have left it.
   const freedAt = (times: number[], max: number) => (times.length >= max ? times[times.length - max]! + FIRST_INVITATION_WINDOW_MS : undefined);
   const orgMax = Math.max(1, Math.min(limits.perOrganization, FIRST_INVITATIONS_RECORDED));
@@ -214,7 +217,17 @@ export function admitFirstInvitation(record: FirstInvitationRecord | undefined, 
     return { hold: { until: new Date(byOrganization), limit: 'organization', count: inWindow.length, max: orgMax } };
   }
   if (byRecipient !== undefined) return { hold: { until: new Date(byRecipient), limit: 'recipient', count: mine.length, max: limits.perRecipient } };
-  return { record: [...inWindow.map(({ e }) => e), { recipient, sentAt: rfc3339(now) }] };
+  return { record: [...inWindow.map(({ e }) => e), { recipient, sentAt: rfc3339(now), ...(membership ? { membership } : {}) }] };
+}
+
+/** A Membership as the Organization's record names it: 12 hex digits of an HMAC of its uid. */
+export function firstInvitationMembership(key: Buffer, uid: string): string {
+  return createHmac('sha256', key).update(`miniapps.dev/first-invitation-membership\n${uid}`).digest('hex').slice(0, 12);
+}
+
+/** A recipient as the Organization's record names it: an HMAC of organization and email (ASCII letters lowercased, as RBAC subjects are: lowerAscii), never the address. */
+export function firstInvitationRecipient(key: Buffer, organization: string, email: string): string {
+  return createHmac('sha256', key).update(`miniapps.dev/first-invitation\n${organization}\n${lowerAscii(email)}`).digest('hex').slice(0, 32);
 }
 
 /** InvitationSent while a Membership's first email waits for the first-email limits. */
