@@ -40,7 +40,7 @@ export const MiniAppReviewStatusSchema = Status(
     approvedContent: Optional(
       Obj(
         {
-          observedGeneration: Int('The generation of the review (its spec) this record is of: a changed review is a new decision, recorded again.', { minimum: 0 }),
+          observedGeneration: Int('The generation of the review (its spec) this record is of. An edit that leaves the review Approved keeps the content recorded (it approves nothing new); a new review, or one Rejected and approved again, records anew.', { minimum: 0 }),
           digest: Str('`sha256:<hex>` of the fields below as canonical JSON.', { maxLength: 80 }),
           appName: Str('spec.appName of the mini app when approved.', { maxLength: 64 }),
           type: Str('spec.type of the mini app when approved.', { maxLength: 64 }),

@@ -11,7 +11,7 @@
 // verifications a second and latency percentiles.
 import { connect } from 'node:net';
 import { PLATFORM_CONFIG_NAME } from '../api/constants.ts';
-import type { ApiKey, Membership, Organization, PlatformConfig } from '../api/index.ts';
+import type { ApiKey, Membership, Organization } from '../api/index.ts';
 import { generateKey } from '../controllers/apikey/key.ts';
 import { ApiKeyReasons, apiKeyChecks, issuedCheck, keyAccess, keyFields, keySecret, ownerCheck, phaseOf, validityCheck } from '../controllers/apikey/logic.ts';
 import type { IssuedKey } from '../controllers/apikey/logic.ts';
@@ -53,11 +53,21 @@ function keyBody(ctx: BenchContext, phase: string, namespace: string, i: number)
  * let one member hold the N keys of the bench in one namespace (the defaults allow 20 per
  * owner and 200 per namespace).
  */
+/**
+ * Quotas that fit N keys, applied under the bench's own field manager, which owns only
+ * spec.quotas (not the whole spec); releasePlatformConfig gives them up again.
+ */
 async function ensurePlatformConfig(ctx: BenchContext): Promise<void> {
   const quotas = { apiKeysPerOwner: Math.min(Math.max(ctx.n, 20), 10_000), namespace: { apiKeys: Math.max(ctx.n + 10, 200), secrets: Math.max(2 * ctx.n + 100, 500) } };
-  const existing = await ctx.client.get<PlatformConfig>(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME);
-  await ctx.client.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { ...(existing?.spec ?? {}), quotas } }, { fieldManager: 'miniapps-bench' });
+  await ctx.client.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { quotas } }, { fieldManager: BENCH_FIELD_MANAGER });
 }
+
+/** The bench's quotas gone (server-side apply of nothing under its field manager): the defaults, or what another manager sets, hold again. */
+async function releasePlatformConfig(ctx: BenchContext): Promise<void> {
+  await ctx.client.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: {} }, { fieldManager: BENCH_FIELD_MANAGER });
+}
+
+const BENCH_FIELD_MANAGER = 'miniapps-bench';
 
 /** One organization with its owner, an active administrator (acceptance Automatic); returns its namespace. */
 async function organizationWithOwner(ctx: BenchContext, phase: string, op?: BenchOperator): Promise<{ org: Organization; namespace: string; member: Membership }> {
@@ -209,12 +219,15 @@ export const apikeys: Scenario = {
   async run(ctx: BenchContext): Promise<ScenarioResult> {
     const api = new ApiServerMetrics(ctx.kubeconfig);
     await ensurePlatformConfig(ctx);
-    const op = await operatorPhase(ctx, api);
+    const op = await operatorPhase(ctx, api).catch(async (err: unknown) => {
+      await releasePlatformConfig(ctx);
+      throw err;
+    });
     await op.op.stop();
     await removeOperatorWebhook(ctx.client, operatorNamespace(ctx));
     await sleep(1000); // the API server drops the webhook from its configuration asynchronously
     ctx.log('[apikeys] floor phase: the same writes from a plain client loop, no operator');
-    const floor = await floorPhase(ctx, api);
+    const floor = await floorPhase(ctx, api).finally(() => releasePlatformConfig(ctx));
     const ratio = op.seconds / floor.seconds;
     return {
       table: [

@@ -143,6 +143,14 @@ describe('security, round two: reviews, invitations, icons', () => {
     // The approval is tied to what it approved: the reviewer's first review still names the old content.
     const first = await admin.get<MiniAppReview>(Kinds.MiniAppReview, 'pay-1', bank.ns);
     expect((first?.status as { approvedContent?: { appName?: string } } | undefined)?.approvedContent?.appName).toBe('pay');
+    // An edit of that first review (a new comment) approves nothing new: its record keeps the content it approved (the review's finding 4).
+    await patchAs(reviewer, Kinds.MiniAppReview, 'pay-1', bank.ns, { spec: { comment: 'typo fixed' } });
+    type Recorded = MiniAppReview & { status?: { approvedContent?: { appName?: string; observedGeneration?: number } } };
+    const edited = await eventually(async () => {
+      const r = (await admin.get<MiniAppReview>(Kinds.MiniAppReview, 'pay-1', bank.ns)) as Recorded | undefined;
+      return r && r.metadata.generation! > 1 && r.status?.approvedContent?.observedGeneration === r.metadata.generation ? r : false;
+    }, { describe: 'pay-1 edited and reconciled' });
+    expect(edited.status?.approvedContent?.appName).toBe('pay');
   });
 
   it('item 7: deleting and re-creating a Membership does not send a new first invitation each time, and the display name stays out of the subject', async () => {

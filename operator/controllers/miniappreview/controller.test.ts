@@ -63,10 +63,15 @@ describe('MiniAppReviewReconciler, one step', () => {
     // The reviewer is told the approval no longer covers the mini app, and what changed.
     expect(resolved()).toMatchObject({ status: 'True', message: expect.stringContaining('it approved other content than the mini app has now (appName pay → Bank_Login; type Numeric → Intent; domain - → credentials; dataPrivacy.protection EnvelopeEncryption → None)') });
 
-    // A changed review is a new decision: it records the content of that moment.
-    review({ comment: 'again' }, 2);
+    // An edit of the review (a comment) approves nothing new: the content recorded stays, now of generation 2 (the review's finding 4).
+    const edit = (spec: Partial<MiniAppReview['spec']>, generation: number) => {
+      const status = current().status; // an edit of the spec keeps status
+      const r = review(spec, generation);
+      put(Kinds.MiniAppReview, Caches.miniAppReviews, { ...r, status });
+    };
+    edit({ comment: 'again' }, 2);
     await step();
-    expect(current().status?.approvedContent).toMatchObject({ observedGeneration: 2, appName: 'Bank_Login', type: 'Intent', domain: 'credentials', protection: 'None' });
+    expect(current().status?.approvedContent).toEqual({ ...recorded, observedGeneration: 2 });
   });
 
   it('records nothing for a rejection, nor before the target is found', async () => {

@@ -59,14 +59,17 @@ function approvalNote(approved: ReviewedContent, mini: MiniApp): string {
 
 /**
  * What an Approved review approved: the mini app's catalog content as it is the first time
- * the review (this generation of its spec) finds its target, recorded in status, which only
- * the operator writes; kept as it is afterwards, whatever the mini app becomes, so the
- * approval counts only for that content. A Rejected review records nothing.
+ * the approval finds its target, recorded in status, which only the operator writes; kept
+ * as it is afterwards, whatever the mini app becomes, so the approval counts only for that
+ * content. An edit of the review that leaves it Approved (a new comment, another version, a
+ * GitOps tool applying it again) keeps the content recorded: it approves nothing new, since
+ * nothing says its author looked at the mini app again; a new review does. A Rejected
+ * review records nothing (so approving it again is a new approval).
  */
 function recordApproval(review: MiniAppReview, mini: MiniApp | undefined, resolved: boolean): MiniAppReviewStatus['approvedContent'] {
   if (review.spec.decision !== 'Approved') return undefined;
   const recorded = review.status?.approvedContent;
-  if (recorded && recorded.observedGeneration === review.metadata.generation) return recorded;
+  if (recorded) return recorded.observedGeneration === review.metadata.generation ? recorded : { ...recorded, observedGeneration: review.metadata.generation ?? 0 };
   if (!resolved || !mini) return undefined;
   const content = reviewedContentOf(mini);
   return { observedGeneration: review.metadata.generation ?? 0, digest: reviewedDigest(content), ...content };
