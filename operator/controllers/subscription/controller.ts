@@ -150,32 +150,21 @@ export class SubscriptionReconciler implements Reconciler {
     } catch (err) {
       return { ok: false, orphans, withheld: kept, conflicts, condition: { type: SubscriptionConditions.UserGroupsSynced, status: 'False', reason: SubscriptionReasons.ApplyFailed, message: `The user groups could not be written: ${errorMessage(err)}` } };
     }
-    if (conflicts.length > 0) {
-      return {
-        ok: true,
-        orphans,
-        withheld: kept,
-        conflicts,
-        condition: {
-          type: SubscriptionConditions.UserGroupsSynced,
-          status: 'False',
-          reason: SubscriptionReasons.UserGroupConflict,
-          message: `${mine.length - conflicts.length} of ${mine.length} user group(s) in place; not managed by this subscription: ${conflicts.map((c) => c.message).join('; ')}`,
-        },
-      };
-    }
-    return {
-      ok: true,
-      orphans,
-      withheld: kept,
-      conflicts,
-      condition: {
-        type: SubscriptionConditions.UserGroupsSynced,
-        status: 'True',
-        reason: SubscriptionReasons.UserGroupsSynced,
-        message: `${mine.length} user group(s) in place${applied ? ` (${applied} written now)` : ''}${deleted ? `, ${deleted} dropped group(s) deleted` : ''}`,
-      },
-    };
+    const condition: ConditionInput =
+      conflicts.length > 0
+        ? {
+            type: SubscriptionConditions.UserGroupsSynced,
+            status: 'False',
+            reason: SubscriptionReasons.UserGroupConflict,
+            message: `${mine.length - conflicts.length} of ${mine.length} user group(s) in place; not managed by this subscription: ${conflicts.map((c) => c.message).join('; ')}`,
+          }
+        : {
+            type: SubscriptionConditions.UserGroupsSynced,
+            status: 'True',
+            reason: SubscriptionReasons.UserGroupsSynced,
+            message: `${mine.length} user group(s) in place${applied ? ` (${applied} written now)` : ''}${deleted ? `, ${deleted} dropped group(s) deleted` : ''}`,
+          };
+    return { ok: true, orphans, withheld: kept, conflicts, condition };
   }
 
   /** Makes the group empty, marked as a subscription's (the apply then writes it): false when it exists already (409). */
