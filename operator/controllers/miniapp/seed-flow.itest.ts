@@ -230,6 +230,8 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
     await admin.create(Kinds.MiniAppReview, reviewBody('quick-pay-2b', 'quick-pay', '2.0.0', 'Approved'), as(people.reviewer));
     await admin.delete(Kinds.MiniAppReview, 'quick-pay-2', bankNs, as(people.reviewer));
     await admin.create(Kinds.MiniApp, miniAppBody('newcomer'), as(people.developer));
+    // The webhook checks a review against the operator's cache: the review comes once the operator has seen the mini app.
+    await eventually(async () => (await getMini('newcomer'))?.status?.superApps?.some((s) => s.state === 'AwaitingReview') ?? false, { describe: 'newcomer seen by the operator (AwaitingReview)' });
     await admin.create(Kinds.MiniAppReview, reviewBody('newcomer-1', 'newcomer', '1.0.0', 'Approved'), as(people.reviewer));
     await kubectl(['annotate', 'miniapps.miniapps.dev', 'fx-rates', '-n', partnerNs, 'miniapps.dev/confirm-delete=CONFIRM DELETE'], { as: people.developer });
     await admin.delete(Kinds.MiniApp, 'fx-rates', partnerNs, as(people.developer));
