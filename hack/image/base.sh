@@ -11,7 +11,10 @@
 #                                            no dpkg database), /etc/passwd with root and
 #                                            nonroot (uid 1000), /tmp writable.
 #
-# Each is made once per suite and content (the hash of this file) and reused; the list of
+# Each is made once per suite, content (the hash of this file) and ISO week, and reused
+# within it: a week later the bases are made again from the mirror, so Debian's security
+# updates reach the image without anyone editing this file (the same week's builds give
+# the same image, which is what operator/itest/image.itest.ts compares). The list of
 # Debian packages with their versions goes to <cache>/image/<name>.packages for the SBOM.
 # Prints the two image references on stdout, build first.
 set -euo pipefail
@@ -19,7 +22,8 @@ suite=${MINIAPPS_IMAGE_SUITE:-bookworm}
 cache=${MINIAPPS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/miniapps-operator}/image
 mkdir -p "$cache"
 here=$(cd "$(dirname "$0")" && pwd)
-hash=$(sha256sum "$here/base.sh" | cut -c1-12)
+# MINIAPPS_IMAGE_WEEK pins the week (a test building twice across midnight on a Sunday).
+hash=$( { cat "$here/base.sh"; echo "${MINIAPPS_IMAGE_WEEK:-$(date -u +%G-W%V)}"; } | sha256sum | cut -c1-12)
 podman=(podman --runtime runc)
 # SOURCE_DATE_EPOCH: mmdebstrap then writes every file with that time (reproducible
 # given the same packages); the packages are whatever the mirror serves that day.

@@ -71,8 +71,10 @@ const cosignBin = podmanMissing.length === 0 ? findTool('cosign') : undefined;
 const enabled = podmanMissing.length === 0 && !!helmBin && !!registryBin && !!cosignBin;
 
 const podman = (...args: string[]) => execFileSync('podman', ['--runtime', 'runc', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
+/** Both builds of the file on the same week's bases (base.sh remakes them weekly), as base.sh names the week. */
+const week = process.env.MINIAPPS_IMAGE_WEEK ?? execFileSync('date', ['-u', '+%G-W%V'], { encoding: 'utf8' }).trim();
 const build = (...args: string[]) =>
-  execFileSync('bash', [join(ROOT, 'hack/image/build.sh'), ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 << 20 })
+  execFileSync('bash', [join(ROOT, 'hack/image/build.sh'), ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 << 20, env: { ...process.env, MINIAPPS_IMAGE_WEEK: week } })
     .trim()
     .split('\n')
     .at(-1)!;
