@@ -2,7 +2,7 @@
 // (+29 MB) are for tests and tools only, and so are TypeBox and the API's JSON schemas
 // (operator/api/common.ts and the kind modules): the operator takes its constants from
 // operator/api/constants.ts and only types from the rest. What else it would load at
-// start without needing it is pinned here too (the README's idle RSS): Node's bundled
+// start without needing it is pinned here too (the idle RSS of docs/benchmarks.md): Node's bundled
 // undici (an ESM import of node:http reads its WebSocket getters), nodemailer before the
 // first email, a JavaScript X.509 library, prom-client's Pushgateway, cluster aggregation
 // and default metrics. This loads what operator/cli/main.ts loads (app.ts, its
