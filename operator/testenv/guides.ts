@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 export const GUIDES_DIR = fileURLToPath(new URL('../../docs/guides/', import.meta.url));
 
 /** The order the guides run in (each picks up what the ones before it made); others follow, by name. */
-export const GUIDE_ORDER = ['provisioning-administrator', 'organization-administrator', 'mini-app-developer', 'reviewer', 'tenant-administrator'];
+export const GUIDE_ORDER = ['provisioning-administrator', 'organization-administrator', 'mini-app-developer', 'reviewer', 'super-app-administrator', 'tenant-administrator'];
 
 export type GuideStep =
   | { kind: 'run'; script: string; exit: number; output: string[]; line: number; as?: string }
