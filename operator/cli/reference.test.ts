@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SETTINGS } from '../runtime/config.ts';
 import { OperatorMetrics } from '../runtime/metrics.ts';
-import { ROOT, docsIndex, pluginCommands, referenceFiles, staleReference } from './reference.ts';
+import { HTTP_ENDPOINTS, ROOT, docsIndex, endpointSources, pluginCommands, referenceFiles, staleReference } from './reference.ts';
 
 const files = referenceFiles();
 const page = (path: string) => files.get(path)!;
@@ -55,6 +55,16 @@ describe('the generated reference', () => {
     expect(commands).toEqual(expect.arrayContaining(['list', 'search', 'duplicate', 'catalog', 'delete', 'onboard', 'token-roles']));
     const plugin = page('docs/reference/plugin.md');
     for (const c of commands) expect(plugin).toContain(`\n## ${c}\n\n\`\`\`text\nkubectl miniapps ${c}`);
+  });
+
+  it('lists every endpoint, and describes the requests of the verify, data-protection, token-roles and acceptance endpoints from the files that serve them', () => {
+    const http = page('docs/reference/http.md');
+    for (const e of HTTP_ENDPOINTS) expect(http).toContain(`| \`${e.path}\` |`);
+    const described = endpointSources().map((s) => s.comment).join('\n');
+    for (const path of ['/verify', '/authenticate', '/dataprotection/v1/protect', '/dataprotection/v1/reveal', '/tokenroles/v1/roles', '/tokenroles/v1/jwks.json', '/invitations/accept']) {
+      expect(HTTP_ENDPOINTS.map((e) => e.path)).toContain(path);
+      if (path !== '/invitations/accept') expect(described).toMatch(new RegExp(`(GET|POST)\\s+${path.replace(/\./g, '\\.')}`));
+    }
   });
 
   it('indexes every page under docs/ in docs/README.md', () => {

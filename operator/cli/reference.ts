@@ -184,11 +184,43 @@ export const HTTP_ENDPOINTS: { listener: string; method: string; path: string; c
   { listener: 'acceptance page (`--public-bind-address`, :8081; put an Ingress in front)', method: 'GET, POST', path: ACCEPT_PATH, caller: 'the invited person, with the link of their email', what: 'the invitation acceptance page (a form; the POST accepts)', doc: '../design/decisions.md' },
 ];
 
+/** The comment a source file begins with (its `//` lines, after a #! line), without the slashes. */
+function headerComment(text: string): string {
+  const lines = text.split('\n');
+  if (lines[0]?.startsWith('#!')) lines.shift();
+  const out: string[] = [];
+  for (const l of lines) {
+    if (!l.startsWith('//')) break;
+    out.push(l.replace(/^\/\/ ?/, ''));
+  }
+  return out.join('\n').trim();
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') && !/\.(test|itest|bench)\.ts$/.test(e.name) ? [join(dir, e.name)] : []);
+}
+
+/** The source files whose opening comment describes an endpoint (names its path as `METHOD /path`), wherever they live, in the endpoints' order. */
+export function endpointSources(): { file: string; comment: string }[] {
+  const comments = sourceFiles(join(ROOT, 'operator')).sort().map((f) => ({ file: relative(ROOT, f), comment: headerComment(readFileSync(f, 'utf8')) }));
+  const found: { file: string; comment: string }[] = [];
+  for (const e of HTTP_ENDPOINTS) {
+    for (const path of e.path.split(', ')) {
+      const c = comments.find((x) => new RegExp(`(GET|POST)\\s+${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm').test(x.comment));
+      if (c && !found.includes(c)) found.push(c);
+    }
+  }
+  return found;
+}
+
 /** docs/reference/http.md. */
 export function httpReference(): string {
-  const out = [GENERATED('the paths the operator\'s servers use (operator/servers, operator/controllers/apikey, operator/api)'), '# HTTP APIs', '', 'The endpoints the operator serves, by listener. Each TLS listener uses the webhook\'s serving certificate; every API authenticates its caller by bearer token (TokenReview) and authorizes it with a SubjectAccessReview, on a budget of its own (`--review-qps`).', ''];
+  const out = [GENERATED('the paths the operator\'s servers use, and the opening comments of the files that serve them'), '# HTTP APIs', '', 'The endpoints the operator serves, by listener. Each TLS listener uses the webhook\'s serving certificate; every API authenticates its caller by bearer token (TokenReview) and authorizes it with a SubjectAccessReview, on a budget of its own (`--review-qps`).', ''];
   out.push('| listener | method | path | caller | what | more |', '|---|---|---|---|---|---|');
   for (const e of HTTP_ENDPOINTS) out.push(`| ${e.listener} | ${e.method} | ${code(e.path)} | ${cell(e.caller)} | ${cell(e.what)} | [more](${e.doc}) |`);
+  out.push('', '## Requests and answers', '', 'As the code that serves them describes them (the opening comment of each file).');
+  for (const { file, comment } of endpointSources()) out.push('', `### ${file}`, '', '```text', comment, '```');
   return out.join('\n') + '\n';
 }
 
