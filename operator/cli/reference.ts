@@ -264,10 +264,16 @@ export function docsIndex(extra: Map<string, string> = new Map()): string {
   pages.delete('README.md');
   const out = [GENERATED('the pages under docs/ (their titles and first sentences)'), '# Documentation', '', 'Start with the [README](../README.md): what the operator is, the two commands, installing it with Helm. Then:'];
   const sectionOf = (p: string) => (p.includes('/') ? p.split('/')[0]! : '');
+  // Pages the README links (the guides, in the order people meet them) come in its order.
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const readmeRank = (p: string) => {
+    const at = readme.indexOf(`(docs/${p})`);
+    return at < 0 ? Number.MAX_SAFE_INTEGER : at;
+  };
   const known = new Set(SECTIONS.map((s) => s.dir));
   const sections = [...SECTIONS, ...[...new Set([...pages.keys()].map(sectionOf))].filter((d) => !known.has(d)).sort().map((dir) => ({ dir, title: dir }))];
   for (const s of sections) {
-    const inIt = [...pages.keys()].filter((p) => sectionOf(p) === s.dir).sort((a, b) => (a.endsWith('README.md') ? -1 : b.endsWith('README.md') ? 1 : a.localeCompare(b)));
+    const inIt = [...pages.keys()].filter((p) => sectionOf(p) === s.dir).sort((a, b) => (a.endsWith('README.md') ? -1 : b.endsWith('README.md') ? 1 : readmeRank(a) - readmeRank(b) || a.localeCompare(b)));
     if (inIt.length === 0) continue;
     out.push('', `## ${s.title}`, '');
     for (const p of inIt) {
