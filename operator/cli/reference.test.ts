@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SETTINGS } from '../runtime/config.ts';
 import { OperatorMetrics } from '../runtime/metrics.ts';
-import { HTTP_ENDPOINTS, ROOT, docsIndex, endpointSources, pluginCommands, referenceFiles, staleReference } from './reference.ts';
+import { HTTP_ENDPOINTS, ROOT, docsIndex, endpointSources, pluginCommands, readableMessage, referenceFiles, staleReference } from './reference.ts';
 
 const files = referenceFiles();
 const page = (path: string) => files.get(path)!;
@@ -65,6 +65,23 @@ describe('the generated reference', () => {
       expect(HTTP_ENDPOINTS.map((e) => e.path)).toContain(path);
       if (path !== '/invitations/accept') expect(described).toMatch(new RegExp(`(GET|POST)\\s+${path.replace(/\./g, '\\.')}`));
     }
+  });
+
+  it("lists every admission policy of the chart with the messages it refuses with", () => {
+    const policies = page('docs/reference/admission-policies.md');
+    const template = readFileSync(join(ROOT, 'charts/miniapps-operator/templates/admission-policies.yaml'), 'utf8');
+    const names = [...template.matchAll(/^kind: ValidatingAdmissionPolicy\nmetadata:\n  name: (\S+)/gm)].map((m) => m[1]!.replace(/\{\{.*/, ''));
+    expect(names.length).toBeGreaterThan(5);
+    for (const n of names) expect(policies).toContain(`| \`${n}`);
+    expect(policies).toContain('to confirm, annotate it first: kubectl annotate organization <oldObject.metadata.name> miniapps.dev/confirm-delete="CONFIRM DELETE"');
+  });
+
+  it.each([
+    ["'a ' + object.metadata.name + ' b'", 'a <object.metadata.name> b'],
+    ["'it\\'s ' + request.userInfo.username", "it's <request.userInfo.username>"],
+    ['"x"', 'x'],
+  ])('reads the CEL message %s as %s', (cel, text) => {
+    expect(readableMessage(cel)).toBe(text);
   });
 
   it('indexes every page under docs/ in docs/README.md', () => {

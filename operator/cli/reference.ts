@@ -224,6 +224,53 @@ export function httpReference(): string {
   return out.join('\n') + '\n';
 }
 
+/** A CEL messageExpression as a reader sees it: its string literals, and `<expression>` for the rest. */
+export function readableMessage(cel: string): string {
+  const parts: string[] = [];
+  let i = 0;
+  let expr = '';
+  const flush = () => {
+    const e = expr.trim().replace(/^\+|\+$/g, '').trim();
+    if (e) parts.push(`<${e}>`);
+    expr = '';
+  };
+  while (i < cel.length) {
+    const ch = cel[i]!;
+    if (ch === "'" || ch === '"') {
+      flush();
+      let lit = '';
+      for (i++; i < cel.length && cel[i] !== ch; i++) lit += cel[i] === '\\' ? cel[++i] : cel[i];
+      parts.push(lit);
+      i++;
+    } else if (ch === '+' && !expr.trim()) i++;
+    else if (ch === '+') {
+      flush();
+      i++;
+    } else expr += cel[i++];
+  }
+  flush();
+  return parts.join('');
+}
+
+const POLICIES = join(ROOT, 'charts/miniapps-operator/templates/admission-policies.yaml');
+
+/** docs/reference/admission-policies.md: the rules the API server enforces, from the chart's generated template. */
+export function admissionReference(): string {
+  const text = readFileSync(POLICIES, 'utf8').replace(/\{\{[^}]*"miniapps-operator\.(\w+)"[^}]*\}\}/g, (_m, what: string) => `<${what}>`);
+  type Rule = { apiGroups?: string[]; resources?: string[]; operations?: string[] };
+  type Policy = { kind: string; metadata: { name: string }; spec: { failurePolicy?: string; matchConstraints?: { resourceRules?: Rule[] }; validations?: { expression: string; message?: string; messageExpression?: string; reason?: string }[]; policyName?: string; validationActions?: string[] } };
+  const docs = text.split(/^---$/m).map((d) => parse(d) as Policy | null).filter((d): d is Policy => !!d);
+  const out = [GENERATED('the chart\'s admission policies (charts/miniapps-operator/templates/admission-policies.yaml, from operator/api)'), '# Admission policies', '',
+    'Who may change what, enforced by the API server itself with ValidatingAdmissionPolicies, so the rules hold while the operator is down. The chart installs them; an operator run outside a cluster installs them itself. `<namespace>` is the operator\'s (the release\'s) namespace. Why each exists is in [the threat model](../design/threat-model.md).', ''];
+  out.push('| policy | requests | failure policy | refuses, with the message |', '|---|---|---|---|');
+  for (const p of docs.filter((d) => d.kind === 'ValidatingAdmissionPolicy')) {
+    const rules = (p.spec.matchConstraints?.resourceRules ?? []).map((r) => `${(r.operations ?? []).join(', ')} of ${(r.resources ?? []).join(', ')}${r.apiGroups?.length && !r.apiGroups.includes('miniapps.dev') ? ` (${r.apiGroups.map((g) => g || 'core').join(', ')})` : ''}`).join('; ');
+    const messages = (p.spec.validations ?? []).map((v) => (v.messageExpression ? readableMessage(v.messageExpression) : v.message ?? code(v.expression)));
+    out.push(`| ${code(p.metadata.name)} | ${cell(rules)} | ${p.spec.failurePolicy ?? 'Fail'} | ${messages.map(cell).join('<br>')} |`);
+  }
+  return out.join('\n') + '\n';
+}
+
 /** docs/reference/README.md. */
 function referenceIndex(): string {
   return [GENERATED('operator/cli/reference.ts'), '# Reference', '', 'Generated from the code by `npm run generate`; `node operator/cli/generate.ts --check` and `operator/cli/reference.test.ts` fail when a page is stale.', '',
@@ -231,7 +278,8 @@ function referenceIndex(): string {
     '- [Flags](flags.md): every flag of the operator, its environment variable and default.',
     '- [Metrics](metrics.md): what `/metrics` exports.',
     '- [kubectl miniapps](plugin.md): the plugin\'s commands, as its help prints them.',
-    '- [HTTP APIs](http.md): the endpoints the operator serves, by listener.', ''].join('\n');
+    '- [HTTP APIs](http.md): the endpoints the operator serves, by listener.',
+    '- [Admission policies](admission-policies.md): the rules the API server enforces itself, with the messages they refuse with.', ''].join('\n');
 }
 
 /** The title (first heading) and first sentence of a Markdown page. */
@@ -293,6 +341,7 @@ export function referenceFiles(): Map<string, string> {
     ['docs/reference/metrics.md', metricsReference()],
     ['docs/reference/plugin.md', pluginReference()],
     ['docs/reference/http.md', httpReference()],
+    ['docs/reference/admission-policies.md', admissionReference()],
   ]);
   files.set('docs/README.md', docsIndex(files));
   return files;
