@@ -5,13 +5,14 @@
 // file, line, column and field of every problem, and what happens meanwhile (the last good
 // manifest stays in force). ConfigMaps are not watched: the caller looks again every
 // MANIFEST_RECHECK_SECONDS.
-import { MANIFEST_RECHECK_SECONDS, SolutionReasons } from '../api/constants.ts';
+import { MANIFEST_RECHECK_SECONDS } from '../api/constants.ts';
+import { SolutionReasons } from '../api/solution/names.ts';
 import { duplicateGroupProblems, formatProblems, manifestDigest, parseManifestFile } from '../manifests/parse.ts';
 import type { ManifestFileOf, ManifestKind, ManifestProblem } from '../manifests/parse.ts';
 import { isStatus } from '../runtime/errors.ts';
 import { Resources } from '../runtime/kube/resource.ts';
-import type { ControllerDeps } from './deps.ts';
-import type { ConfigMapObject } from './shared.ts';
+import type { ObjectStore } from '../runtime/apply.ts';
+import type { ConfigMapObject } from '../runtime/objects.ts';
 
 export type ManifestRead<T> = { ok: true; manifest: T; digest: string } | { ok: false; reason: string; message: string; stalled: boolean };
 
@@ -44,7 +45,7 @@ export const fieldsOf =
     Object.fromEntries(keys.filter((k) => m[k] !== undefined).map((k) => [k, m[k]])) as M;
 
 /** Reads, parses and checks the manifest of `src`: the part to keep and its digest, or what is wrong. */
-export async function readManifest<K extends ManifestKind, M extends object, T>(store: ControllerDeps['store'], src: ManifestSource<K, M, T>): Promise<ManifestRead<T>> {
+export async function readManifest<K extends ManifestKind, M extends object, T>(store: ObjectStore, src: ManifestSource<K, M, T>): Promise<ManifestRead<T>> {
   const { owner } = src;
   const found = (m: M): ManifestRead<T> => {
     const manifest = src.keep(m);

@@ -1,38 +1,21 @@
-import { CONFIRM_DELETE_ANNOTATION, GROUP, KIND_NAMES, RESEND_INVITATION_ANNOTATION, VERSION } from '../api/constants.ts';
-import type { KindName, KindNames } from '../api/constants.ts';
-import type { ResourceType } from '../runtime/kube/resource.ts';
-import type { AnyObject } from '../runtime/kube/client.ts';
-import type { EventRecorder } from '../runtime/events.ts';
-import type { ObjectStore } from '../runtime/apply.ts';
-import type { Clock } from '../runtime/clock.ts';
-import { replaceConditions } from '../runtime/conditions.ts';
-import type { Condition, ConditionInput } from '../runtime/conditions.ts';
+// What the operator puts on the objects it makes (labels), how it tells they are its own,
+// and how a reconciler writes a status. Kind-neutral: the kind is a parameter.
+import { GROUP } from '../api/constants.ts';
+import type { ResourceType } from './kube/resource.ts';
+import type { AnyObject } from './kube/client.ts';
+import type { EventRecorder } from './events.ts';
+import type { ObjectStore } from './apply.ts';
+import type { Clock } from './clock.ts';
+import { replaceConditions } from './conditions.ts';
+import type { Condition, ConditionInput } from './conditions.ts';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'miniapps-operator' } as const;
 export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=miniapps-operator';
-
-export const resourceOf = (def: KindNames): ResourceType => ({
-  group: GROUP,
-  version: VERSION,
-  kind: def.kind,
-  plural: def.plural,
-  namespaced: def.scope === 'Namespaced',
-});
-
-/** The REST resource of every miniapps.dev kind, by kind name. */
-export const Kinds = Object.fromEntries(Object.values(KIND_NAMES).map((d) => [d.kind, resourceOf(d)])) as Record<KindName, ResourceType>;
 
 /** `miniapps.dev/<kind>: <name>` and managed-by: the labels of everything the operator creates. */
 export function ownedLabels(kind: string, name: string): Record<string, string> {
   return { ...MANAGED_BY, [`${GROUP}/${kind.toLowerCase()}`]: name };
 }
-
-export const Annotations = {
-  confirmDelete: CONFIRM_DELETE_ANNOTATION,
-  resendInvitation: RESEND_INVITATION_ANNOTATION,
-} as const;
-
-export { CONFIRM_DELETE_VALUE } from '../api/constants.ts';
 
 /** The ConfigMap shape the catalog and icon code reads. */
 export type ConfigMapObject = AnyObject & { data?: Record<string, string>; binaryData?: Record<string, string>; immutable?: boolean };
@@ -58,15 +41,6 @@ export function warnNewFailures(
     const prev = before?.find((x) => x.type === c.type);
     if (prev?.status !== 'False' || prev.reason !== c.reason) recorder.event(obj, 'Warning', c.reason, c.message);
   }
-}
-
-/** Whether an update of an app changed what other kinds read of it: its spec, its deletion, its confirm-delete annotation. */
-export function appChanged(a: AnyObject, b: AnyObject): boolean {
-  return (
-    a.metadata.generation !== b.metadata.generation ||
-    a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp ||
-    a.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION] !== b.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION]
-  );
 }
 
 /**

@@ -19,12 +19,13 @@ import {
   defineKind,
   immutable,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { API_KEY_PREFIX, API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE, ApiKeyPhases, KIND_NAMES, KUBERNETES_SCOPE } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { API_KEY_PREFIX, API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE, ApiKeyPhases, KUBERNETES_SCOPE } from './names.ts';
+import { KIND_NAMES } from '../registry.ts';
 
-export { ApiKeyConditions, ApiKeyPhases, API_KEY_PREFIX, API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE, KUBERNETES_SCOPE } from './constants.ts';
-export type { ApiKeyPhase } from './constants.ts';
+export { ApiKeyConditions, ApiKeyPhases, API_KEY_PREFIX, API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE, KUBERNETES_SCOPE } from './names.ts';
+export type { ApiKeyPhase } from './names.ts';
 
 export const ApiKeySpecSchema = Obj(
   {

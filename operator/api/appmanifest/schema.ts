@@ -14,12 +14,12 @@ import {
   defineKind,
   mapList,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { KIND_NAMES } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { KIND_NAMES } from '../registry.ts';
 
-export { AppManifestConditions } from './constants.ts';
-import { ManifestUserGroupSchema } from './usergroup.ts';
+export { AppManifestConditions } from './names.ts';
+import { ManifestUserGroupSchema } from '../usergroup/schema.ts';
 
 /** `platform:role:<listingId>:<roleName>`. */
 export const PLATFORM_ROLE_PATTERN = '^platform:role:[^:]+:[^:]+$';

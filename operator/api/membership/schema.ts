@@ -18,11 +18,12 @@ import {
   immutable,
   mapList,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { KIND_NAMES, MAX_RECENT_RESENDS, RESEND_INVITATION_ANNOTATION } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { KIND_NAMES } from '../registry.ts';
+import { MAX_RECENT_RESENDS, RESEND_INVITATION_ANNOTATION } from './names.ts';
 
-export { MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from './constants.ts';
+export { MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from './names.ts';
 
 export const Roles = ['OrganizationAdministrator', 'SuperAppAdministrator', 'MiniAppDeveloper', 'MiniAppReviewer'] as const;
 export type Role = (typeof Roles)[number];

@@ -18,11 +18,12 @@ import {
   defineKind,
   mapList,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { DATA_PROTECTION_MODES, KIND_NAMES, MiniAppTargetStates } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { DATA_PROTECTION_MODES, MiniAppTargetStates } from './names.ts';
+import { KIND_NAMES } from '../registry.ts';
 
-export { MiniAppConditions } from './constants.ts';
+export { MiniAppConditions } from './names.ts';
 
 export const MiniAppTypes = [
   'Intent',

@@ -15,11 +15,11 @@ import {
   column,
   defineKind,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { KIND_NAMES } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { KIND_NAMES } from '../registry.ts';
 
-export { MiniAppReviewConditions } from './constants.ts';
+export { MiniAppReviewConditions } from './names.ts';
 
 export const ReviewDecisions = ['Approved', 'Rejected'] as const;
 export type ReviewDecision = (typeof ReviewDecisions)[number];

@@ -22,11 +22,12 @@ import {
   mapList,
   ownNamespaceRules,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { FIRST_INVITATIONS_RECORDED, KIND_NAMES } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { FIRST_INVITATIONS_RECORDED } from '../membership/names.ts';
+import { KIND_NAMES } from '../registry.ts';
 
-export { OrganizationConditions, IconLimits } from './constants.ts';
+export { OrganizationConditions, IconLimits } from './names.ts';
 
 export const IconSourceKinds = ['Secret', 'ConfigMap'] as const;
 

@@ -14,11 +14,12 @@ import {
   column,
   defineKind,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { KIND_NAMES, NAMESPACE_QUOTA_NAME, PLATFORM_CONFIG_NAME, PlatformConfigDefaults, QUOTA_SECRETS_MARGIN } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { KIND_NAMES } from '../registry.ts';
+import { NAMESPACE_QUOTA_NAME, PLATFORM_CONFIG_NAME, PlatformConfigDefaults, QUOTA_SECRETS_MARGIN } from './names.ts';
 
-export { PLATFORM_CONFIG_NAME, PlatformConfigDefaults, PlatformConfigConditions } from './constants.ts';
+export { PLATFORM_CONFIG_NAME, PlatformConfigDefaults, PlatformConfigConditions } from './names.ts';
 
 const prefix = (description: string, defaultValue: string) =>
   Str(description, { maxLength: 32, pattern: '^([a-z0-9]([-a-z0-9]*[-a-z0-9])?)?$', default: defaultValue });

@@ -16,12 +16,12 @@ import {
   defineKind,
   mapList,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { KIND_NAMES } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { KIND_NAMES } from '../registry.ts';
 
-export { SolutionConditions } from './constants.ts';
-import { ManifestUserGroupSchema } from './usergroup.ts';
+export { SolutionConditions } from './names.ts';
+import { ManifestUserGroupSchema } from '../usergroup/schema.ts';
 
 const userGroups = (description: string) => List(ManifestUserGroupSchema, description, mapList(['name'], 128));
 

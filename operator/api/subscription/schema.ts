@@ -12,11 +12,11 @@ import {
   column,
   defineKind,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { KIND_NAMES } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { KIND_NAMES } from '../registry.ts';
 
-export { SubscriptionConditions } from './constants.ts';
+export { SubscriptionConditions } from './names.ts';
 
 const groupNames = (description: string) =>
   Optional(StringSet(Str('Name of a UserGroup in this namespace.', { maxLength: 253 }), description, 256));

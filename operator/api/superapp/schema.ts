@@ -19,11 +19,11 @@ import {
   defineKind,
   mapList,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { KIND_NAMES } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { KIND_NAMES } from '../registry.ts';
 
-export { SuperAppConditions } from './constants.ts';
+export { SuperAppConditions } from './names.ts';
 
 export const ReviewPolicies = ['Required', 'SameOrganization'] as const;
 

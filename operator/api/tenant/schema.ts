@@ -15,11 +15,12 @@ import {
   defineKind,
   ownNamespaceRules,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { KIND_NAMES, STACK_LABEL } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { KIND_NAMES } from '../registry.ts';
+import { STACK_LABEL } from './names.ts';
 
-export { TenantConditions, STACK_LABEL } from './constants.ts';
+export { TenantConditions, STACK_LABEL } from './names.ts';
 
 export const TenantSpecSchema = Obj(
   {

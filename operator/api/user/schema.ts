@@ -12,12 +12,12 @@ import {
   column,
   defineKind,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { KIND_NAMES } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { KIND_NAMES } from '../registry.ts';
 
-export { UserConditions } from './constants.ts';
-import { LandingPageSchema, RoleSchema } from './usergroup.ts';
+export { UserConditions } from './names.ts';
+import { LandingPageSchema, RoleSchema } from '../usergroup/schema.ts';
 
 const text = (description: string, maxLength = 128) => Optional(Str(description, { maxLength }));
 const texts = (itemDescription: string, description: string) =>

@@ -14,11 +14,12 @@ import {
   column,
   defineKind,
   printerColumns,
-} from './common.ts';
-import type { Resource } from './common.ts';
-import { KIND_NAMES, LANDING_PAGE_PATTERN } from './constants.ts';
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { KIND_NAMES } from '../registry.ts';
+import { LANDING_PAGE_PATTERN } from '../constants.ts';
 
-export { UserGroupConditions } from './constants.ts';
+export { UserGroupConditions } from './names.ts';
 
 /** `role:<listingId>:<roleName>`. */
 export const ROLE_PATTERN = '^role:[^:\\s]+:[^:\\s]+$';

@@ -4,7 +4,7 @@
 import { pino } from 'pino';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, chromiumMissing, launchChromium } from '../testenv/browser.ts';
+import { CHROMIUM, chromiumMissing, launchChromium } from '../../testenv/browser.ts';
 import { AcceptServer } from './accept.ts';
 import type { AcceptBackend } from './accept.ts';
 

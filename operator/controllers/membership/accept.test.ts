@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../runtime/clock.ts';
+import type { Clock } from '../../runtime/clock.ts';
 import { AcceptServer } from './accept.ts';
 import type { AcceptBackend, AcceptRefusal, AcceptResult, AcceptServerOptions, AcceptView } from './accept.ts';
 

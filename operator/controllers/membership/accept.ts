@@ -19,16 +19,16 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { escapeHtml, formatTime, roleName } from '../invitations/message.ts';
-import { http } from '../runtime/builtins.ts';
-import { systemClock } from '../runtime/clock.ts';
-import type { Clock } from '../runtime/clock.ts';
-import { errorMessage } from '../runtime/errors.ts';
-import { TrustedProxies } from '../runtime/netaddr.ts';
-import type { ForwardedHeader } from '../runtime/netaddr.ts';
-import { clientKey, RateLimiter, TtlCache } from '../runtime/ratelimit.ts';
-import type { RateLimit } from '../runtime/ratelimit.ts';
-import { close, listen, readBody } from './listen.ts';
+import { escapeHtml, formatTime, roleName } from './message.ts';
+import { http } from '../../runtime/builtins.ts';
+import { systemClock } from '../../runtime/clock.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { errorMessage } from '../../runtime/errors.ts';
+import { TrustedProxies } from '../../runtime/netaddr.ts';
+import type { ForwardedHeader } from '../../runtime/netaddr.ts';
+import { clientKey, RateLimiter, TtlCache } from '../../runtime/ratelimit.ts';
+import type { RateLimit } from '../../runtime/ratelimit.ts';
+import { close, listen, readBody } from '../../servers/listen.ts';
 
 /** Why a token cannot be used, with a message for the person holding it. */
 export type AcceptRefusal = { state: 'expired' | 'used' | 'invalid' | 'unknown'; message: string };

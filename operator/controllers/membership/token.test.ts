@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../runtime/errors.ts';
-import type { KubeClient } from '../runtime/kube/client.ts';
-import { loadOrCreateSigningKey, signToken, verifyToken } from './token.ts';
+import { ApiError } from '../../runtime/errors.ts';
+import type { KubeClient } from '../../runtime/kube/client.ts';
+import { loadOrCreateSigningKey } from '../../runtime/signing-key.ts';
+import { signToken, verifyToken } from './token.ts';
 import type { TokenClaims } from './token.ts';
 
 const key = Buffer.alloc(32, 7);

@@ -12,10 +12,7 @@
 //   - status.acceptedAt unset                      (single use).
 // The token is never stored: it is derived again from these claims whenever it is needed.
 
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ApiError, isAlreadyExists } from '../runtime/errors.ts';
-import type { KubeClient } from '../runtime/kube/client.ts';
-import { Resources } from '../runtime/kube/resource.ts';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export interface TokenClaims {
   /** metadata.uid of the Membership. */
@@ -31,7 +28,6 @@ export type TokenVerification = { ok: true; claims: TokenClaims } | { ok: false;
 
 /** Separates these MACs from any other use of the key. */
 const DOMAIN = 'miniapps.dev/invitation.v1\n';
-const KEY_BYTES = 32;
 const MAX_TOKEN_LENGTH = 2048;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -76,44 +72,4 @@ function parseClaims(payload: string): TokenClaims | undefined {
   if (typeof uid !== 'string' || typeof email !== 'string' || typeof expiresAt !== 'string') return undefined;
   if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || Number.isNaN(Date.parse(expiresAt))) return undefined;
   return { uid, email, attempt, expiresAt };
-}
-
-interface SecretLike {
-  metadata: { name?: string; namespace?: string };
-  data?: Record<string, string>;
-}
-
-const KEY_FIELD = 'key';
-
-/**
- * The key that signs acceptance tokens: 32 random bytes in a Secret of the operator's
- * namespace, created on first start. Two replicas starting together both try to create it;
- * the loser (409 AlreadyExists) reads the winner's. Deleting the Secret rotates the key on the
- * next start, and invalidates every link sent before.
- */
-export async function loadOrCreateSigningKey(client: KubeClient, namespace: string, name = 'miniapps-operator-invitation-key', component = 'invitations'): Promise<Buffer> {
-  const existing = await client.get<SecretLike>(Resources.Secret, name, namespace);
-  if (existing) return keyOf(existing, namespace, name);
-  try {
-    const created = await client.create<SecretLike>(Resources.Secret, {
-      metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'app.kubernetes.io/component': component } },
-      type: 'Opaque',
-      immutable: true,
-      data: { [KEY_FIELD]: randomBytes(KEY_BYTES).toString('base64') },
-    });
-    return keyOf(created, namespace, name);
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
-  }
-  const winner = await client.get<SecretLike>(Resources.Secret, name, namespace);
-  if (!winner) throw new ApiError(404, 'NotFound', `Secret ${namespace}/${name} was created by another replica and is gone again`);
-  return keyOf(winner, namespace, name);
-}
-
-function keyOf(secret: SecretLike, namespace: string, name: string): Buffer {
-  const key = Buffer.from(secret.data?.[KEY_FIELD] ?? '', 'base64');
-  if (key.length < KEY_BYTES) {
-    throw new Error(`Secret ${namespace}/${name} has no usable signing key: data.${KEY_FIELD} must hold at least ${KEY_BYTES} bytes; delete the Secret to have a new key generated`);
-  }
-  return key;
 }

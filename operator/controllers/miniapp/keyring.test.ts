@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Resources } from '../runtime/kube/resource.ts';
-import { FakeStore } from '../runtime/testing.ts';
+import { Resources } from '../../runtime/kube/resource.ts';
+import { FakeStore } from '../../runtime/testing.ts';
 import { keyCheck, newKey } from './envelope.ts';
 import { KEK_SECRET_NAME, KEYRING_FIELD, KeyRing, parseKeyRing, withNewVersion, withoutUnused } from './keyring.ts';
 import type { KeyRingDocument } from './keyring.ts';

@@ -4,12 +4,12 @@
 // key is wrapped by it any more. A Secret that does not check out (malformed, a key whose
 // bytes no longer match its check value) is never used to wrap anything and never
 // overwritten: the mini apps report it.
-import type { ObjectStore } from '../runtime/apply.ts';
-import { rfc3339 } from '../runtime/clock.ts';
-import type { Clock } from '../runtime/clock.ts';
-import { errorMessage } from '../runtime/errors.ts';
-import { SecretDocument } from '../runtime/secret-document.ts';
-import type { SecretObject } from '../runtime/secret-document.ts';
+import type { ObjectStore } from '../../runtime/apply.ts';
+import { rfc3339 } from '../../runtime/clock.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { errorMessage } from '../../runtime/errors.ts';
+import { SecretDocument } from '../../runtime/secret-document.ts';
+import type { SecretObject } from '../../runtime/secret-document.ts';
 import { KEY_BYTES, keyCheck, keyCheckMatches, newKey } from './envelope.ts';
 
 export const KEK_SECRET_NAME = 'miniapps-operator-key-encryption-key';

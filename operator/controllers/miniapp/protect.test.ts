@@ -2,10 +2,11 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newKey } from '../dataprotection/envelope.ts';
-import { PROTECT_PATH, REVEAL_PATH, dataProtectionRoutes } from './dataprotection.ts';
-import type { Caller, ProtectedApp } from './dataprotection.ts';
-import { close, listen } from './listen.ts';
+import { newKey } from './envelope.ts';
+import { PROTECT_PATH, REVEAL_PATH, dataProtectionRoutes } from './protect.ts';
+import type { Caller } from '../../servers/authority.ts';
+import type { ProtectedApp } from './protect.ts';
+import { close, listen } from '../../servers/listen.ts';
 
 const apps: Record<string, ProtectedApp> = {
   plain: { namespace: 'org-p', name: 'plain', uid: 'u1', protection: 'None' },

@@ -18,35 +18,17 @@
 // (every refusal costs the same review, whether the mini app exists or not).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { REVEAL_SUBRESOURCE } from '../api/constants.ts';
-import { decryptValue, encryptValue, maskValue } from '../dataprotection/envelope.ts';
-import { errorMessage } from '../runtime/errors.ts';
-import { RateLimiter } from '../runtime/ratelimit.ts';
-import { AccessDecisions, HttpError, admitPost, callerOf } from './authority.ts';
-import type { RateLimit } from '../runtime/ratelimit.ts';
-import type { RouteHandler } from './webhook.ts';
+import { REVEAL_SUBRESOURCE } from '../../api/miniapp/names.ts';
+import { decryptValue, encryptValue, maskValue } from './envelope.ts';
+import { errorMessage } from '../../runtime/errors.ts';
+import { RateLimiter } from '../../runtime/ratelimit.ts';
+import { AccessDecisions, HttpError, admitPost, callerOf } from '../../servers/authority.ts';
+import type { Authority } from '../../servers/authority.ts';
+import type { RateLimit } from '../../runtime/ratelimit.ts';
+import type { RouteHandler } from '../../servers/webhook.ts';
 
 export const PROTECT_PATH = '/dataprotection/v1/protect';
 export const REVEAL_PATH = '/dataprotection/v1/reveal';
-
-/** Who a token belongs to, as TokenReview says. */
-export interface Caller {
-  username: string;
-  uid?: string;
-  groups?: string[];
-  extra?: Record<string, string[]>;
-}
-
-/** The API server's answers: whose token, and may they. */
-export interface Authority {
-  /**
-   * `hash`: the token's SHA-256 (base64url) when the caller has it, to remember the answer by;
-   * `from`: the client address, whose budget a token not remembered costs (HttpError 429 beyond it).
-   */
-  authenticate(token: string, hash?: string, from?: string): Promise<Caller | undefined>;
-  /** One SubjectAccessReview (uncached); `renewal`: of a decision in use (AccessDecisions), which may use the budget's reserve. */
-  allowed(caller: Caller, attrs: { verb: string; resource: string; subresource?: string; namespace: string; name: string }, how?: { renewal?: boolean }): Promise<boolean>;
-}
 
 /** A mini app as the API sees it. */
 export interface ProtectedApp {

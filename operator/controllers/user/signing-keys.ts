@@ -7,13 +7,13 @@
 // The private keys never leave the Secret and this process's memory.
 import { generateKeyPairSync } from 'node:crypto';
 import type { JWK } from 'jose';
-import { TOKEN_SIGNING_SECRET } from '../api/constants.ts';
-import type { ObjectStore } from '../runtime/apply.ts';
-import { rfc3339 } from '../runtime/clock.ts';
-import type { Clock } from '../runtime/clock.ts';
-import { errorMessage } from '../runtime/errors.ts';
-import { SecretDocument } from '../runtime/secret-document.ts';
-import type { SecretObject } from '../runtime/secret-document.ts';
+import { TOKEN_SIGNING_SECRET } from '../../api/user/names.ts';
+import type { ObjectStore } from '../../runtime/apply.ts';
+import { rfc3339 } from '../../runtime/clock.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { errorMessage } from '../../runtime/errors.ts';
+import { SecretDocument } from '../../runtime/secret-document.ts';
+import type { SecretObject } from '../../runtime/secret-document.ts';
 
 export const SIGNING_FIELD = 'keys.json';
 export const SIGNING_ALG = 'ES256';

@@ -6,12 +6,12 @@ import type { Server } from 'node:http';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN_ROLES_JWKS_PATH, TOKEN_ROLES_PATH } from '../api/constants.ts';
-import { tokenRoles } from '../controllers/user/logic.ts';
-import { FakeStore } from '../runtime/testing.ts';
-import { SigningKeys } from '../tokenroles/keys.ts';
-import type { Caller } from './dataprotection.ts';
-import { close, listen } from './listen.ts';
+import { TOKEN_ROLES_JWKS_PATH, TOKEN_ROLES_PATH } from '../../api/user/names.ts';
+import { tokenRoles } from '../../domain/solutions.ts';
+import { FakeStore } from '../../runtime/testing.ts';
+import { SigningKeys } from './signing-keys.ts';
+import type { Caller } from '../../servers/authority.ts';
+import { close, listen } from '../../servers/listen.ts';
 import { tokenRolesRoutes } from './tokenroles.ts';
 
 const r = (n: string) => `role:gated-frontend:${n}`;

@@ -20,18 +20,18 @@
 // most, renewed in the background while in use (a steady caller never waits for one).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { TOKEN_ROLES_JWKS_PATH, TOKEN_ROLES_PATH, tokenAudience } from '../api/constants.ts';
-import { TOKEN_ROLES_SUBRESOURCE } from '../domain/rbac.ts';
-import type { Clock } from '../runtime/clock.ts';
-import { errorMessage } from '../runtime/errors.ts';
-import { RateLimiter } from '../runtime/ratelimit.ts';
-import { AccessDecisions, HttpError, admitPost, callerOf } from './authority.ts';
-import type { RateLimit } from '../runtime/ratelimit.ts';
-import { SIGNING_ALG, publicJwk } from '../tokenroles/keys.ts';
-import type { SigningState } from '../tokenroles/keys.ts';
-import type { Authority } from './dataprotection.ts';
-import { readBody } from './listen.ts';
-import type { RouteHandler } from './webhook.ts';
+import { TOKEN_ROLES_JWKS_PATH, TOKEN_ROLES_PATH, tokenAudience } from '../../api/user/names.ts';
+import { TOKEN_ROLES_SUBRESOURCE } from '../../domain/rbac.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { errorMessage } from '../../runtime/errors.ts';
+import { RateLimiter } from '../../runtime/ratelimit.ts';
+import { AccessDecisions, HttpError, admitPost, callerOf } from '../../servers/authority.ts';
+import type { RateLimit } from '../../runtime/ratelimit.ts';
+import { SIGNING_ALG, publicJwk } from './signing-keys.ts';
+import type { SigningState } from './signing-keys.ts';
+import type { Authority } from '../../servers/authority.ts';
+import { readBody } from '../../servers/listen.ts';
+import type { RouteHandler } from '../../servers/webhook.ts';
 
 /** What the API answers from (the User module, over the caches). */
 export interface TokenRolesBackend {
