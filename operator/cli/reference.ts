@@ -18,9 +18,9 @@ import { SETTINGS } from '../runtime/config.ts';
 import { OperatorMetrics } from '../runtime/metrics.ts';
 import { METRICS_PATH } from '../servers/health.ts';
 import { WEBHOOK_PATH } from '../servers/webhook.ts';
-import { ACCEPT_PATH } from '../servers/accept.ts';
-import { PROTECT_PATH, REVEAL_PATH } from '../servers/dataprotection.ts';
-import { TOKEN_ROLES_JWKS_PATH, TOKEN_ROLES_PATH } from '../api/constants.ts';
+import { ACCEPT_PATH } from '../controllers/membership/accept.ts';
+import { PROTECT_PATH, REVEAL_PATH } from '../controllers/miniapp/protect.ts';
+import { TOKEN_ROLES_JWKS_PATH, TOKEN_ROLES_PATH } from '../api/user/names.ts';
 import { AUTHENTICATE_PATH, VERIFY_PATH } from '../controllers/apikey/endpoints.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));

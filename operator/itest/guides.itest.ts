@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { PLATFORM_CONFIG_NAME } from '../api/index.ts';
 import type { PlatformConfig } from '../api/index.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { testClient } from '../testenv/clients.ts';
 import { eventually, freePort, testBinDir, testKubeconfig, uniqueName } from '../testenv/index.ts';
 import { acceptByForm, acceptLink, invitationFlags } from '../testenv/invitations.ts';
