@@ -279,7 +279,8 @@ function referenceIndex(): string {
     '- [Metrics](metrics.md): what `/metrics` exports.',
     '- [kubectl miniapps](plugin.md): the plugin\'s commands, as its help prints them.',
     '- [HTTP APIs](http.md): the endpoints the operator serves, by listener.',
-    '- [Admission policies](admission-policies.md): the rules the API server enforces itself, with the messages they refuse with.', ''].join('\n');
+    '- [Admission policies](admission-policies.md): the rules the API server enforces itself, with the messages they refuse with.',
+    '- [The Helm chart\'s values](../../charts/miniapps-operator/README.md#values): generated from `values.yaml` by helm-docs (`npm run docs:chart`).', ''].join('\n');
 }
 
 /** The title (first heading) and first sentence of a Markdown page. */
