@@ -157,7 +157,7 @@ export function pluginCommands(): string[] {
   }
   if (names.length === 0) {
     const help = plugin(['--help']);
-    names = [...help.matchAll(/^\s+(?:kubectl miniapps )?([a-z][a-z-]+)\b/gm)].map((m) => m[1]!).filter((n) => n !== 'kubectl');
+    names = [...help.matchAll(/^\s+kubectl miniapps ([a-z][a-z-]*)\b/gm)].map((m) => m[1]!);
   }
   return [...new Set(names.filter((n) => n !== 'help'))];
 }
