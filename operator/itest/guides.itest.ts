@@ -16,7 +16,7 @@ import { parse, stringify } from 'yaml';
 import { PLATFORM_CONFIG_NAME } from '../api/index.ts';
 import type { PlatformConfig } from '../api/index.ts';
 import { Kinds } from '../api/registry.ts';
-import { testClient } from '../testenv/clients.ts';
+import { deleteOrganizationsAndWait, testClient } from '../testenv/clients.ts';
 import { eventually, freePort, testBinDir, testKubeconfig, uniqueName } from '../testenv/index.ts';
 import { acceptByForm, acceptLink, invitationFlags } from '../testenv/invitations.ts';
 import { OperatorProcess } from '../testenv/operator-process.ts';
@@ -49,9 +49,11 @@ function kubeconfigFor(person: Guide['person']): string {
 }
 
 /** The guide's PlatformConfig: its provisioning administrator, the categories and platforms the guides use, no prefixes. */
+let originalSpec: PlatformConfig['spec'] | undefined;
 async function platformConfig(): Promise<void> {
   const provisioner = guides.find((g) => g.name === 'provisioning-administrator')?.person.user;
   const pc = await admin.get<PlatformConfig>(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME);
+  originalSpec = pc?.spec;
   const spec = { ...(pc?.spec ?? {}) } as Record<string, unknown>;
   delete spec.userPrefix;
   delete spec.groupPrefix;
@@ -76,11 +78,16 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  // What the guides made, deleted as their provisioning administrator would (confirmed).
-  for (const [kind, name] of [[Kinds.Organization, 'lumen'], [Kinds.Tenant, 'harbor']] as const) {
-    await admin.patch(kind, name, undefined, { metadata: { annotations: { 'miniapps.dev/confirm-delete': 'CONFIRM DELETE' } } }).catch(() => undefined);
-    await admin.delete(kind, name).catch(() => undefined);
+  // What the guides made, deleted (confirmed) while this file's operator still releases its
+  // finalizers, and the PlatformConfig as it was: the next file's operator starts clean.
+  if (operator) {
+    await admin.delete(Kinds.Tenant, 'harbor').catch(() => undefined);
+    await deleteOrganizationsAndWait(admin, ['lumen']);
+    await eventually(async () => (await admin.get(Kinds.Tenant, 'harbor')) === undefined, { timeoutMs: 120_000, describe: 'Tenant harbor deleted' });
   }
+  const pc = await admin.get<PlatformConfig>(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME);
+  if (pc && originalSpec) await admin.replace(Kinds.PlatformConfig, { ...pc, spec: originalSpec });
+  else if (pc) await admin.delete(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME);
   await operator?.stop();
   await smtp?.stop();
   rmSync(work, { recursive: true, force: true });
