@@ -10,6 +10,7 @@
 //
 // Plain data, no TypeBox: the operator process imports it.
 
+import { closedRulePolicies } from './closed-rules.ts';
 import { API_KEY_OWNER_SUBRESOURCE, API_KEY_WIDENING_FIELDS, API_VERSION, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, INVITED_BY_ANNOTATION, KIND_NAMES, PLATFORM_CONFIG_NAME, PROVISIONING_SUBRESOURCE, RESERVED_NAMESPACES } from './constants.ts';
 
 const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
@@ -21,7 +22,7 @@ export type PolicyObject = {
   spec: Record<string, unknown>;
 };
 
-interface Validation {
+export interface Validation {
   expression: string;
   messageExpression: string;
   reason: 'Forbidden' | 'Invalid';
@@ -30,12 +31,12 @@ interface Validation {
 const LABELS = { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'app.kubernetes.io/part-of': 'miniapps-operator' };
 
 /** CEL string literal (single-quoted; the values here never hold quotes or backslashes). */
-const lit = (s: string) => {
+export const lit = (s: string) => {
   if (/['\\]/.test(s)) throw new Error(`Cannot quote ${JSON.stringify(s)} as a CEL literal`);
   return `'${s}'`;
 };
 
-function policy(
+export function policy(
   name: string,
   spec: {
     apiGroups?: string[];
@@ -44,8 +45,13 @@ function policy(
     matchConditions?: { name: string; expression: string }[];
     variables?: { name: string; expression: string }[];
     validations: Validation[];
-    /** A cluster-scoped object whose fields the expressions read as `params`, by name. */
-    params?: { apiVersion: string; kind: string; name: string };
+    /**
+     * The object whose fields the expressions read as `params`: one by name, or every one a
+     * label selector matches (`{}`: all; of a namespaced kind, those of the request's
+     * namespace), each evaluated in turn and all of them required to pass. `notFound`:
+     * what no such object means (default Deny: refused by failurePolicy Fail).
+     */
+    params?: { apiVersion: string; kind: string; name?: string; selector?: Record<string, unknown>; notFound?: 'Allow' | 'Deny' };
   },
 ): PolicyObject[] {
   return [
@@ -73,7 +79,9 @@ function policy(
         policyName: name,
         validationActions: ['Deny'],
         // Without the object there is nothing to decide with: refuse (failurePolicy Fail).
-        ...(spec.params ? { paramRef: { name: spec.params.name, parameterNotFoundAction: 'Deny' } } : {}),
+        ...(spec.params
+          ? { paramRef: { ...(spec.params.selector ? { selector: spec.params.selector } : { name: spec.params.name }), parameterNotFoundAction: spec.params.notFound ?? 'Deny' } }
+          : {}),
       },
     },
   ];
@@ -90,6 +98,8 @@ export const PolicyNames = {
   operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
   namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
   statusWriter: `${GROUP}-status-writer`,
+  organizationApps: `${GROUP}-organization-apps`,
+  membershipEmail: `${GROUP}-membership-email`,
 } as const;
 
 /**
@@ -405,6 +415,7 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...apiKeyOwnerPolicy(),
     ...tenantNamespacePolicy(),
     ...manifestSourcePolicy(),
+    ...closedRulePolicies(),
     ...operatorNamespacePolicy(operatorNamespace),
     ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),
     ...(operatorUser ? statusWriterPolicy(operatorUser) : []),
