@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../api/index.ts';
 import { PolicyNames } from '../api/policies.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { ApiError } from '../runtime/errors.ts';
 import { Resources, resourcePath } from '../runtime/kube/resource.ts';
 import { LAST_ADMINISTRATOR_WEBHOOK, webhookRegistrationName } from '../servers/webhook.ts';
