@@ -169,4 +169,15 @@ describe('with the operator back', () => {
     expect(last.message).toContain(`${ADMIN_A} is the last active OrganizationAdministrator of Organization ${cap}`);
     expect(await member('a')).toBeDefined();
   });
+
+  it('a standby replica answers it too: every replica loads the caches, only the leader reconciles', async () => {
+    const standby = await start();
+    expect(await standby.metric('miniapps_leader')).toBe(0);
+    // The standby's registration replaced the leader's: the API server now calls the standby alone.
+    const reg = await admin.get<Registration>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(opNamespace));
+    expect(reg?.webhooks?.map((w) => w.clientConfig?.url)).toEqual([0, 1].map(() => `https://127.0.0.1:${standby.webhookPort}/validate`));
+    const last = await refusal(deleteMember('a'));
+    expect(last.message).toContain(`${ADMIN_A} is the last active OrganizationAdministrator of Organization ${cap}`);
+    expect(await member('a')).toBeDefined();
+  });
 });

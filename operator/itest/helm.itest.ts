@@ -261,6 +261,12 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     const before = await readBoth();
     expect(Object.keys(before.secret).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
     expect(before.caBundle).toBe(before.secret['ca.crt']);
+    // The fail-closed last-administrator webhook gets the same bundle: without it the API server could not call it, and would refuse.
+    const hooks = (await getJson<{ webhooks: { name: string; clientConfig: { caBundle?: string } }[] }>('validatingwebhookconfiguration', fullname))!.webhooks;
+    expect(hooks.map((h) => [h.name, h.clientConfig.caBundle])).toEqual([
+      ['validate.miniapps.dev', before.caBundle],
+      ['last-administrator.miniapps.dev', before.caBundle],
+    ]);
     expect(Buffer.from(before.secret['tls.crt']!, 'base64').toString('utf8')).toBe(served.certPEM);
 
     helm('upgrade', release, ...chartSource, '--namespace', ns, '--reuse-values', '--set', 'replicaCount=3', '--set', 'logLevel=debug');
