@@ -64,6 +64,8 @@ export class Operator {
   readonly health: HealthServer;
   /** The API server's TLS listener (--webhook-bind-address): /validate, /authenticate. */
   webhook?: WebhookServer;
+  /** This process's user name, once asked (ownUserName). */
+  private userName?: string;
   /** The APIs' TLS listener (--api-bind-address): /verify, data protection, token roles, /metrics. */
   api?: TlsRouter;
   /** The webhook listener's certificate, read again (and, generated, rotated) while it runs. */
@@ -219,6 +221,7 @@ export class Operator {
     const user = review.status?.userInfo?.username;
     if (!user) throw new Error('The API server did not say who the operator is (SelfSubjectReview without a user name): the status-writer admission policy needs it');
     this.log.info({ user }, 'Learned own user name for the status-writer policy');
+    this.userName = user;
     return user;
   }
 
@@ -243,7 +246,8 @@ export class Operator {
         url: `https://${cfg.webhookHost.includes(':') ? `[${cfg.webhookHost}]` : cfg.webhookHost}:${port}${WEBHOOK_PATH}`,
         caBundlePEM: tls.caPEM,
       };
-      await registerWebhook(this.client, { ...this.webhookRegistration, resources: ADMITTED_RESOURCES });
+      const failClosed = cfg.webhookFailClosed ? { operatorNamespace: cfg.namespace, operatorUser: this.userName ?? (await this.ownUserName()) } : undefined;
+      await registerWebhook(this.client, { ...this.webhookRegistration, resources: ADMITTED_RESOURCES, failClosed });
     }
     this.certificates!.start((m) => {
       webhook?.setCertificate({ cert: m.certPEM, key: m.keyPEM });
