@@ -120,6 +120,20 @@ describe('the import rules (docs/architecture.md)', () => {
     expect(edges((f) => !isTest(f) && layerOf(f) === 'domain', (t) => ['servers', 'controllers'].includes(layerOf(t)))).toEqual([]);
   });
 
+  it('one status writer: every controller writes its status through runtime/status.ts, none computes conditions itself', () => {
+    const controllerFiles = FILES.filter((f) => !!controllerSlice(f) && !isTest(f));
+    for (const folder of FOLDERS) expect(GRAPH.get(`controllers/${folder}/controller.ts`), folder).toContain('runtime/status.ts');
+    expect(controllerFiles.filter((f) => /\b(replaceConditions|setConditions|warnNewFailures)\(/.test(readFileSync(join(ROOT, f), 'utf8')))).toEqual([]);
+    // What is left of applyStatus in controllers are a side effect's records (an invitation, an acceptance), each under a field manager of its own.
+    const bare = controllerFiles.flatMap((f) =>
+      readFileSync(join(ROOT, f), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('.applyStatus(') && !line.includes('fieldManager:'))
+        .map((line) => `${f}: ${line.trim()}`),
+    );
+    expect(bare).toEqual([]);
+  });
+
   it('the rules can fail: a made-up edge from runtime to a controller is caught', () => {
     GRAPH.set('runtime/__probe__.ts', ['controllers/membership/controller.ts']);
     try {
