@@ -116,6 +116,10 @@ describe('the import rules (docs/architecture.md)', () => {
     expect(edges((f) => !isTest(f) && layerOf(f) === 'servers', (t) => kindApi(t) || ['domain', 'controllers'].includes(layerOf(t)))).toEqual([]);
   });
 
+  it('the process (app.ts) knows no slice: it registers MODULES and whatever they declare', () => {
+    expect(edges((f) => f === 'app.ts', (t) => !!controllerSlice(t) || /^api\/[a-z]+\//.test(t))).toEqual([]);
+  });
+
   it('domain imports neither servers nor controllers', () => {
     expect(edges((f) => !isTest(f) && layerOf(f) === 'domain', (t) => ['servers', 'controllers'].includes(layerOf(t)))).toEqual([]);
   });

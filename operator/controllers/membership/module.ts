@@ -8,8 +8,8 @@ import { membershipValidator } from './admission.ts';
 import { membershipController } from './controller.ts';
 import { SmtpInvitationMailer } from './mail.ts';
 
-/** The listener name of the invitation acceptance page (its port is logged as publicPort). */
-export const ACCEPT_LISTENER = 'accept';
+/** The listener name of the invitation acceptance page, on --public-bind-address (its port is logged as publicPort). */
+export const ACCEPT_LISTENER = 'public';
 
 async function mailer({ config: cfg, client }: ModuleContext): Promise<Mailer | undefined> {
   if (!cfg.smtpHost) return undefined;
