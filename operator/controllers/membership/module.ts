@@ -1,6 +1,6 @@
 import { Caches } from '../../domain/caches.ts';
 import { Mailer } from './mailer.ts';
-import { loadOrCreateSigningKey } from '../../runtime/signing-key.ts';
+import { loadInvitationKey } from './token.ts';
 import { AcceptServer } from './accept.ts';
 import type { ModuleContext, ModuleParts, OperatorModule } from '../module.ts';
 import { MembershipAcceptance } from './acceptance.ts';
@@ -28,7 +28,7 @@ export const membershipModule: OperatorModule = {
   admits: ['Membership'],
   async setup(ctx): Promise<ModuleParts> {
     const { deps, config: cfg, client, metrics } = ctx;
-    const signingKey = await loadOrCreateSigningKey(client, cfg.namespace);
+    const signingKey = await loadInvitationKey(client, cfg.namespace);
     const smtp = await mailer(ctx);
     if (!smtp) deps.log.warn('No SMTP server configured (--smtp-host): invitations will not be sent');
     const invitations = smtp ? new SmtpInvitationMailer(smtp, signingKey, cfg.publicUrl) : undefined;
