@@ -11,7 +11,7 @@
 // are printed for a person to move by hand (exit code 1).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = process.env.ROOT ?? fileURLToPath(new URL('../../', import.meta.url));
@@ -48,7 +48,10 @@ for (const h of hunks) {
     const hits = before ? [...text].filter(([, t]) => t.split(before).length === 2) : [];
     if (hits.length === 1) {
       const [page, t] = hits[0]!;
-      text.set(page, t.replace(before, () => after));
+      // README links to docs/ pages, made relative to the page the text now lives in.
+      const up = relative(dirname(page), join(ROOT, 'docs'));
+      const moved = after.replace(/\]\(docs\/([^)]*)\)/g, (_m, rest: string) => `](${up ? `${up}/` : ''}${rest})`);
+      text.set(page, t.replace(before, () => moved));
       writeFileSync(page, text.get(page)!);
       console.log(`placed in ${relative(ROOT, page)} (${seg.filter((l) => l[0] !== ' ').length} changed lines)`);
       placed = true;
