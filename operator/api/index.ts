@@ -20,6 +20,7 @@ import { userGroupKind } from './usergroup.ts';
 
 export * from './common.ts';
 export * from './platformconfig.ts';
+export * from './organization-model.ts';
 export * from './organization.ts';
 export * from './tenant.ts';
 export * from './membership.ts';

@@ -9,6 +9,7 @@ import {
   Optional,
   Status,
   Str,
+  StringEnum,
   StringSet,
   celRules,
   column,
@@ -16,6 +17,7 @@ import {
   printerColumns,
 } from './common.ts';
 import type { Resource } from './common.ts';
+import { DEFAULT_ORGANIZATION_MODEL, OrganizationModels } from './organization-model.ts';
 import { KIND_NAMES, NAMESPACE_QUOTA_NAME, PLATFORM_CONFIG_NAME, PlatformConfigDefaults, QUOTA_SECRETS_MARGIN } from './constants.ts';
 
 export { PLATFORM_CONFIG_NAME, PlatformConfigDefaults, PlatformConfigConditions } from './constants.ts';
@@ -90,6 +92,13 @@ export const PlatformConfigSpecSchema = Obj(
         maxLength: 64,
         default: PlatformConfigDefaults.groupPrefix,
       }),
+    ),
+    organizationModel: Optional(
+      StringEnum(
+        OrganizationModels,
+        'Which organization model the platform follows. MiniAppCenter (default, seed 000): provisioning administrators create Organizations; roles OrganizationAdministrator, SuperAppAdministrator, MiniAppDeveloper, MiniAppReviewer. AppCenter (seed 002): anyone signed in may create an Organization (annotated miniapps.dev/created-by with their own user name) and becomes its OrganizationAdministrator (App Center\'s Admin); roles OrganizationAdministrator, Collaborator and Member, and Collaborators and Members see only the apps they belong to. See docs/people.md.',
+        { default: DEFAULT_ORGANIZATION_MODEL },
+      ),
     ),
     quotas: Optional(
       Obj(

@@ -12,6 +12,8 @@
 
 import { API_KEY_OWNER_SUBRESOURCE, API_KEY_WIDENING_FIELDS, API_VERSION, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, INVITED_BY_ANNOTATION, KIND_NAMES, PLATFORM_CONFIG_NAME, PROVISIONING_SUBRESOURCE, RESERVED_NAMESPACES } from './constants.ts';
 
+import { peoplePolicies } from './people-policies.ts';
+
 const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
 
 export type PolicyObject = {
@@ -21,7 +23,7 @@ export type PolicyObject = {
   spec: Record<string, unknown>;
 };
 
-interface Validation {
+export interface Validation {
   expression: string;
   messageExpression: string;
   reason: 'Forbidden' | 'Invalid';
@@ -30,12 +32,12 @@ interface Validation {
 const LABELS = { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'app.kubernetes.io/part-of': 'miniapps-operator' };
 
 /** CEL string literal (single-quoted; the values here never hold quotes or backslashes). */
-const lit = (s: string) => {
+export const lit = (s: string) => {
   if (/['\\]/.test(s)) throw new Error(`Cannot quote ${JSON.stringify(s)} as a CEL literal`);
   return `'${s}'`;
 };
 
-function policy(
+export function policy(
   name: string,
   spec: {
     apiGroups?: string[];
@@ -90,6 +92,8 @@ export const PolicyNames = {
   operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
   namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
   statusWriter: `${GROUP}-status-writer`,
+  createdBy: `${GROUP}-created-by`,
+  selfServiceOrganization: `${GROUP}-organization-self-service`,
 } as const;
 
 /**
@@ -403,6 +407,7 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...invitedByPolicy(),
     ...CONFIRMED_DELETIONS.flatMap(confirmDeletePolicy),
     ...apiKeyOwnerPolicy(),
+    ...peoplePolicies(),
     ...tenantNamespacePolicy(),
     ...manifestSourcePolicy(),
     ...operatorNamespacePolicy(operatorNamespace),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Roles } from '../api/index.ts';
+import { MiniAppCenterRoles as Roles } from '../api/index.ts';
 import type { Membership, Organization, Role } from '../api/index.ts';
 import { userName } from './rbac-types.ts';
 import {

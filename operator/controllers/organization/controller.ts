@@ -1,5 +1,6 @@
 import { NAMESPACE_QUOTA_NAME, OrganizationConditions } from '../../api/constants.ts';
 import type { Membership, Organization, OrganizationStatus } from '../../api/index.ts';
+import { CREATED_BY_ANNOTATION, CREATOR_CONDITION, CREATOR_MEMBERSHIP_NAME, CreatorReasons } from '../../api/organization-model.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
 import { NAMESPACE_ACCESS_FINALIZER, OPERATOR_BINDING_NAME, operatorNamespaceAccess, organizationClusterAccess, organizationClusterName, roleTableClusterRoles } from '../../domain/rbac.ts';
@@ -12,7 +13,7 @@ import type { Check, ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
-import { Resources } from '../../runtime/kube/resource.ts';
+import { Resources, apiVersionOf } from '../../runtime/kube/resource.ts';
 import type { ResourceType } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Annotations, CONFIRM_DELETE_VALUE, Kinds } from '../shared.ts';
@@ -87,6 +88,8 @@ export class OrganizationReconciler implements Reconciler {
         checks.push({ condition: icon, gatesReady: true, stalled: STALLED_ICON.has(icon.reason) });
         requeueAfterMs = Math.min(requeueAfterMs ?? RECHECK_ICON_MS, RECHECK_ICON_MS);
       }
+      const creator = await this.ensureCreator(org, nsName, members.length);
+      if (creator) checks.push({ condition: creator, gatesReady: false });
       const admins = administratorCheck(counts, members.length);
       if (admins) checks.push({ condition: admins, gatesReady: false });
     }
@@ -147,6 +150,44 @@ export class OrganizationReconciler implements Reconciler {
         message: adopted ? `Namespace ${nsName} is adopted (it opted in); it will be released, not deleted, with the organization` : `Namespace ${nsName} is in place`,
       },
     };
+  }
+
+  /**
+   * App Center (PlatformConfig organizationModel AppCenter): whoever created the
+   * Organization becomes its administrator. The API server accepted its
+   * miniapps.dev/created-by only as the creator's own user name and refuses any change of
+   * it, so the operator takes no authority from what someone else wrote. The Membership
+   * (named `creator`, OrganizationAdministrator, acceptance Automatic) is made only while
+   * the organization has no Membership at all: once people are in, their administrators
+   * decide (the creator may leave, and is not brought back).
+   */
+  private async ensureCreator(org: Organization, nsName: string, memberCount: number): Promise<ConditionInput | undefined> {
+    const settings = this.deps.domain.settings();
+    const creator = org.metadata.annotations?.[CREATED_BY_ANNOTATION];
+    if (settings.organizationModel !== 'AppCenter' || creator === undefined) return undefined;
+    const email = creator.startsWith(settings.userPrefix) ? creator.slice(settings.userPrefix.length) : '';
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
+      return {
+        type: CREATOR_CONDITION,
+        status: 'False',
+        reason: CreatorReasons.CreatorNotAPerson,
+        message: `The creator ${creator} is not PlatformConfig userPrefix (${JSON.stringify(settings.userPrefix)}) followed by an email, so no Membership can name them: a provisioning administrator adds the organization's first administrator with a Membership`,
+      };
+    }
+    if (memberCount === 0) {
+      try {
+        await this.deps.store.create(Kinds.Membership, {
+          apiVersion: apiVersionOf(Kinds.Membership),
+          kind: 'Membership',
+          metadata: { name: CREATOR_MEMBERSHIP_NAME, namespace: nsName },
+          spec: { email, role: 'OrganizationAdministrator', acceptance: 'Automatic' },
+        });
+        this.deps.recorder.event(org, 'Normal', CreatorReasons.CreatorMembershipMade, `Membership ${CREATOR_MEMBERSHIP_NAME} makes the creator ${email} the organization's administrator`);
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw new Error(`The creator's Membership in ${nsName} could not be created: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+    return { type: CREATOR_CONDITION, status: 'True', reason: CreatorReasons.CreatorMembershipMade, message: `The creator ${email} was made the organization's administrator (Membership ${CREATOR_MEMBERSHIP_NAME}, unless people were already in)` };
   }
 
   /**
