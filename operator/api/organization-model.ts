@@ -51,6 +51,8 @@ export const CREATOR_CONDITION = 'CreatorAdministrator';
 export const CreatorReasons = {
   /** The creator's Membership exists (or the organization already has members: it is made only for an organization without any). */
   CreatorMembershipMade: 'CreatorMembershipMade',
+  /** The organization's namespace is not recorded yet (a Membership is admitted only there). */
+  CreatorMembershipPending: 'CreatorMembershipPending',
   /** The creator's user name is not PlatformConfig userPrefix followed by an email: no Membership can name them. */
   CreatorNotAPerson: 'CreatorNotAPerson',
 } as const;

@@ -5,8 +5,8 @@
 //
 // What RBAC cannot say, and who says it instead:
 // - "their own" API keys: RBAC cannot match spec.owner, so a member who is not an
-//   administrator may only create apikeys here (an admission policy makes the API server
-//   accept only keys whose spec.owner is the requester, unless RBAC allows `update` on
+//   administrator may only create and patch apikeys here (an admission policy makes the API server
+//   accept only keys, created or patched, whose spec.owner is the requester, unless RBAC allows `update` on
 //   `apikeys/owner`, which administrators hold); each key's owner is then given that key
 //   alone, by name (get, watch, update, patch, delete, its status and its Secrets), by
 //   the ApiKey controller. So a non-administrator neither lists nor reads anyone else's
@@ -26,8 +26,14 @@ import { MANAGED_BY, ownedLabels } from '../controllers/shared.ts';
 import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, shortHash, sortedSubjects, userSubject } from './rbac-types.ts';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacRole, RoleBinding } from './rbac-types.ts';
 
-/** "Their own" API keys: create only here; the ApiKey controller grants each owner their own keys by name. */
-export const OWN_KEY_VERBS = ['create'] as const;
+/**
+ * "Their own" API keys: create here, and patch, so that `kubectl apply --server-side -f
+ * key.yaml` (a PATCH that creates) works as it does for every other object; the admission
+ * policy apikey-owner refuses any create or patch of a key whose spec.owner is not the
+ * requester (and spec.owner cannot change), so patch reaches only their own keys. No get
+ * or list: the ApiKey controller grants each owner their own keys by name.
+ */
+export const OWN_KEY_VERBS = ['create', 'patch'] as const;
 /** What a rule limited by resourceNames can grant (list and create never name an object). */
 const NAMED_VERBS: readonly string[] = ['get', 'watch', 'update', 'patch', 'delete'];
 

@@ -89,7 +89,8 @@ export class OrganizationReconciler implements Reconciler {
         requeueAfterMs = Math.min(requeueAfterMs ?? RECHECK_ICON_MS, RECHECK_ICON_MS);
       }
       const creator = await this.ensureCreator(org, nsName, members.length);
-      if (creator) checks.push({ condition: creator, gatesReady: false });
+      if (creator) checks.push({ condition: creator.condition, gatesReady: false });
+      if (creator?.requeueAfterMs) requeueAfterMs = Math.min(requeueAfterMs ?? creator.requeueAfterMs, creator.requeueAfterMs);
       const admins = administratorCheck(counts, members.length);
       if (admins) checks.push({ condition: admins, gatesReady: false });
     }
@@ -161,18 +162,22 @@ export class OrganizationReconciler implements Reconciler {
    * the organization has no Membership at all: once people are in, their administrators
    * decide (the creator may leave, and is not brought back).
    */
-  private async ensureCreator(org: Organization, nsName: string, memberCount: number): Promise<ConditionInput | undefined> {
+  private async ensureCreator(org: Organization, nsName: string, memberCount: number): Promise<{ condition: ConditionInput; requeueAfterMs?: number } | undefined> {
     const settings = this.deps.domain.settings();
     const creator = org.metadata.annotations?.[CREATED_BY_ANNOTATION];
     if (settings.organizationModel !== 'AppCenter' || creator === undefined) return undefined;
     const email = creator.startsWith(settings.userPrefix) ? creator.slice(settings.userPrefix.length) : '';
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
-      return {
+      return { condition: {
         type: CREATOR_CONDITION,
         status: 'False',
         reason: CreatorReasons.CreatorNotAPerson,
         message: `The creator ${creator} is not PlatformConfig userPrefix (${JSON.stringify(settings.userPrefix)}) followed by an email, so no Membership can name them: a provisioning administrator adds the organization's first administrator with a Membership`,
-      };
+      } };
+    }
+    // A Membership is admitted only in a namespace an Organization's status names: first the record, then the creator.
+    if (org.status?.namespace !== nsName) {
+      return { condition: { type: CREATOR_CONDITION, status: 'Unknown', reason: CreatorReasons.CreatorMembershipPending, message: `The creator ${email} becomes the administrator once namespace ${nsName} is recorded` }, requeueAfterMs: 1000 };
     }
     if (memberCount === 0) {
       try {
@@ -187,7 +192,7 @@ export class OrganizationReconciler implements Reconciler {
         if (!isAlreadyExists(err)) throw new Error(`The creator's Membership in ${nsName} could not be created: ${errorMessage(err)}`, { cause: err });
       }
     }
-    return { type: CREATOR_CONDITION, status: 'True', reason: CreatorReasons.CreatorMembershipMade, message: `The creator ${email} was made the organization's administrator (Membership ${CREATOR_MEMBERSHIP_NAME}, unless people were already in)` };
+    return { condition: { type: CREATOR_CONDITION, status: 'True', reason: CreatorReasons.CreatorMembershipMade, message: `The creator ${email} was made the organization's administrator (Membership ${CREATOR_MEMBERSHIP_NAME}, unless people were already in)` } };
   }
 
   /**
