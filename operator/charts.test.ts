@@ -371,9 +371,10 @@ describe('the operator holds every permission it hands out (so it needs no escal
     ...organizationClusterAccess(org, Roles.map((role) => ({ email: `${role}@example.com`, role })), settings).clusterRoles.map((r): [string, PolicyRule[]] => [`the ClusterRole ${r.metadata.name}`, r.rules]),
   ];
 
-  it.each(generated)('covers %s', (_name, rules) => {
+  it.each(generated)('covers %s', (name, rules) => {
     expect(rules.length).toBeGreaterThan(0);
-    expect(uncovered(holds, rules)).toEqual([]);
+    // A member's Role lives in an organization namespace, where the operator also holds its namespace access (an administrator's events).
+    expect(uncovered(name.startsWith('the member Role') ? [...holds, ...roleOf('namespaceAccess')] : holds, rules)).toEqual([]);
   });
 
   it("covers a super app manager's Role (its catalogs' ConfigMaps by name) with what it holds in an organization namespace", () => {

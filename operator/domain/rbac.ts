@@ -199,6 +199,8 @@ export function memberRules(membership: Membership, model: OrganizationModel = D
   const managed = !updatesSuperApps ? [] : (reach.catalogs ?? []).filter((c) => belongs === undefined || belongs.some((a) => a.kind === 'SuperApp' && a.name === c.superApp));
   const catalogNames = [...new Set(managed.flatMap((c) => c.configMaps))].sort();
   if (catalogNames.length > 0) rules.push({ apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: catalogNames });
+  // Events: RBAC cannot limit them to the objects they regard, so only administrators, who read every object here (others' API keys included), read them.
+  if (memberRole === 'OrganizationAdministrator') rules.push({ apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: [...READ_VERBS] });
   rules.push(rule(['memberships'], ['get', 'delete'], [membership.metadata.name]));
   return rules;
 }
