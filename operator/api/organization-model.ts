@@ -56,3 +56,13 @@ export const CreatorReasons = {
   /** The creator's user name is not PlatformConfig userPrefix followed by an email: no Membership can name them. */
   CreatorNotAPerson: 'CreatorNotAPerson',
 } as const;
+
+/**
+ * The ConfigMap the operator makes, empty and labelled miniapps.dev/icon=true, in each
+ * organization namespace (seed 002's organization icon): the organization's
+ * administrators may get and patch it by name (and nothing else of the namespace's
+ * ConfigMaps), so they set the icon with their own rights, e.g. `kubectl create configmap
+ * organization-icon --from-file=icon.png --dry-run=client -o yaml | kubectl apply
+ * --server-side -f -`, then point spec.icon at it.
+ */
+export const ORGANIZATION_ICON_CONFIGMAP = 'organization-icon';

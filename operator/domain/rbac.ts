@@ -17,7 +17,7 @@
 //   wherever `get` is limited by resourceNames, so those rules grant `watch` too.
 
 import { API_KEY_OWNER_SUBRESOURCE, GROUP, lowerAscii } from '../api/constants.ts';
-import { AppCenterRoles, DEFAULT_ORGANIZATION_MODEL, MiniAppCenterRoles } from '../api/organization-model.ts';
+import { AppCenterRoles, DEFAULT_ORGANIZATION_MODEL, MiniAppCenterRoles, ORGANIZATION_ICON_CONFIGMAP } from '../api/organization-model.ts';
 import type { OrganizationModel } from '../api/organization-model.ts';
 import type { AppCenterRole, Membership, MiniAppCenterRole, Organization, Role } from '../api/index.ts';
 import { controllerRef } from '../runtime/apply.ts';
@@ -199,6 +199,8 @@ export function memberRules(membership: Membership, model: OrganizationModel = D
   const managed = !updatesSuperApps ? [] : (reach.catalogs ?? []).filter((c) => belongs === undefined || belongs.some((a) => a.kind === 'SuperApp' && a.name === c.superApp));
   const catalogNames = [...new Set(managed.flatMap((c) => c.configMaps))].sort();
   if (catalogNames.length > 0) rules.push({ apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: catalogNames });
+  // The organization icon's ConfigMap (the operator makes it): its administrators set the icon with their own rights.
+  if (memberRole === 'OrganizationAdministrator') rules.push({ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'], resourceNames: [ORGANIZATION_ICON_CONFIGMAP] });
   // Events: RBAC cannot limit them to the objects they regard, so only administrators, who read every object here (others' API keys included), read them.
   if (memberRole === 'OrganizationAdministrator') rules.push({ apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: [...READ_VERBS] });
   rules.push(rule(['memberships'], ['get', 'delete'], [membership.metadata.name]));

@@ -9,13 +9,15 @@
 // - A member creates their own API key with `kubectl apply --server-side -f` (or `kubectl
 //   create -f`), without seeing anyone else's; plain `kubectl apply -f` is refused, because
 //   it reads the object first.
+// - An organization administrator sets the organization's icon with their own rights.
 // (App Center's model: appcenter.itest.ts.)
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { PLATFORM_CONFIG_NAME } from '../api/index.ts';
+import { ORGANIZATION_ICON_CONFIGMAP, PLATFORM_CONFIG_NAME } from '../api/index.ts';
 import type { ApiKey, MiniApp, MiniAppReview, Organization, SuperApp } from '../api/index.ts';
 import { Kinds } from '../controllers/shared.ts';
 import { ApiError } from '../runtime/errors.ts';
@@ -202,5 +204,58 @@ describe('a member creates their own API key the ways people create objects', ()
     await kubectl(['apply', '--server-side', '-f', keyFile('other-ci', other)], { as: other });
     await waitForKey(admin, org.ns, 'other-ci', (k) => k.status?.phase === 'Active', 'other-ci Active');
     expect(cond(await admin.get<ApiKey>(Kinds.ApiKey, 'other-ci', org.ns), 'Ready')?.status).toBe('True');
+  });
+});
+
+/** A real greyscale PNG of the given size (no fixture file). */
+function png(width: number, height: number): Buffer {
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = table[(c ^ b) & 0xff]! ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc((width + 1) * height))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+describe("the organization icon (seed 002), set by an organization administrator with their own rights", () => {
+  it('an administrator applies the icon into ConfigMap organization-icon and points spec.icon at it; other members may not, and no other ConfigMap is theirs', async () => {
+    const org = await organization('ppl-icon');
+    const ada = `ada@${org.name}.example`;
+    const dev = `dev@${org.name}.example`;
+    await member(org.ns, 'ada', ada, 'OrganizationAdministrator', { verb: 'patch', resource: 'organizations', name: org.name });
+    await member(org.ns, 'dev', dev, 'MiniAppDeveloper', { verb: 'create', resource: 'miniapps' });
+    const manifest = (bytes: Buffer) => stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ORGANIZATION_ICON_CONFIGMAP, namespace: org.ns }, binaryData: { 'icon.png': bytes.toString('base64') } });
+    // What `kubectl create configmap organization-icon --from-file=icon.png --dry-run=client -o yaml | kubectl apply --server-side -f -` sends.
+    await eventually(async () => (await kubectl(['apply', '--server-side', '-f', '-'], { as: ada, stdin: manifest(png(256, 256)), allowFailure: true })).exitCode === 0, { describe: 'ada applies the icon', timeoutMs: 30_000 });
+    await admin.request('PATCH', resourcePath(Kinds.Organization, { name: org.name }), { body: { spec: { icon: { kind: 'ConfigMap', name: ORGANIZATION_ICON_CONFIGMAP, key: 'icon.png' } } }, contentType: 'application/merge-patch+json', ...as(ada) });
+    await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, org.name), 'IconValid')?.status === 'True', { describe: 'IconValid True', timeoutMs: 30_000 });
+    // Too wide: reported, as for any icon.
+    await kubectl(['apply', '--server-side', '-f', '-'], { as: ada, stdin: manifest(png(600, 600)) });
+    await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, org.name), 'IconValid')?.reason === 'IconTooWide', { describe: 'IconTooWide', timeoutMs: 30_000 });
+
+    // A developer may not change the icon; the administrator may make no other ConfigMap.
+    const byDev = await kubectl(['apply', '--server-side', '-f', '-'], { as: dev, stdin: manifest(png(16, 16)), allowFailure: true });
+    expect(byDev.exitCode).not.toBe(0);
+    expect(byDev.stderr).toMatch(/forbidden/i);
+    const other = await kubectl(['create', 'configmap', 'brand', '-n', org.ns, '--from-literal=a=b'], { as: ada, allowFailure: true });
+    expect(other.exitCode).not.toBe(0);
+    expect(other.stderr).toMatch(/forbidden/i);
   });
 });

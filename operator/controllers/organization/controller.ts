@@ -1,6 +1,8 @@
 import { NAMESPACE_QUOTA_NAME, OrganizationConditions } from '../../api/constants.ts';
 import type { Membership, Organization, OrganizationStatus } from '../../api/index.ts';
-import { CREATED_BY_ANNOTATION, CREATOR_CONDITION, CREATOR_MEMBERSHIP_NAME, CreatorReasons } from '../../api/organization-model.ts';
+import { CREATED_BY_ANNOTATION, CREATOR_CONDITION, CREATOR_MEMBERSHIP_NAME, CreatorReasons, ORGANIZATION_ICON_CONFIGMAP } from '../../api/organization-model.ts';
+import { ICON_OPT_IN_LABEL } from '../../api/constants.ts';
+import { controllerRef } from '../../runtime/apply.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
 import { NAMESPACE_ACCESS_FINALIZER, OPERATOR_BINDING_NAME, operatorNamespaceAccess, organizationClusterAccess, organizationClusterName, roleTableClusterRoles } from '../../domain/rbac.ts';
@@ -16,7 +18,7 @@ import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources, apiVersionOf } from '../../runtime/kube/resource.ts';
 import type { ResourceType } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Annotations, CONFIRM_DELETE_VALUE, Kinds } from '../shared.ts';
+import { Annotations, CONFIRM_DELETE_VALUE, Kinds, ownedLabels } from '../shared.ts';
 import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from './checks.ts';
 import { IconReasons, checkIcon, iconBytes } from './icon.ts';
 import { OrganizationReasons, claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
@@ -48,6 +50,8 @@ export class OrganizationReconciler implements Reconciler {
   /** What the operator reconciles in a namespace with Secrets, ConfigMaps and RBAC there (namespace-indexed). */
   private readonly namespaced: CacheReader<AnyObject>[];
   private readonly namespaceAccess?: NamespaceAccess;
+  /** Organizations (uid/namespace) whose icon ConfigMap this process made or found. */
+  private readonly iconConfigMaps = new Set<string>();
 
   constructor(deps: ControllerDeps, opts: OrganizationOptions = {}) {
     this.deps = deps;
@@ -88,6 +92,8 @@ export class OrganizationReconciler implements Reconciler {
         checks.push({ condition: icon, gatesReady: true, stalled: STALLED_ICON.has(icon.reason) });
         requeueAfterMs = Math.min(requeueAfterMs ?? RECHECK_ICON_MS, RECHECK_ICON_MS);
       }
+      // Made once an administrator is there to use it (a new organization costs no write more).
+      if (counts.administrators > 0) await this.ensureIconConfigMap(org, nsName);
       const creator = await this.ensureCreator(org, nsName, members.length);
       if (creator) checks.push({ condition: creator.condition, gatesReady: false });
       if (creator?.requeueAfterMs) requeueAfterMs = Math.min(requeueAfterMs ?? creator.requeueAfterMs, creator.requeueAfterMs);
@@ -151,6 +157,28 @@ export class OrganizationReconciler implements Reconciler {
         message: adopted ? `Namespace ${nsName} is adopted (it opted in); it will be released, not deleted, with the organization` : `Namespace ${nsName} is in place`,
       },
     };
+  }
+
+  /**
+   * The empty ConfigMap organization-icon (labelled as an icon, owned by the
+   * Organization) that administrators may patch by name: created once the organization has
+   * an active administrator (a POST: what
+   * exists, the administrators' icon included, is never overwritten), remembered per
+   * namespace by this process.
+   */
+  private async ensureIconConfigMap(org: Organization, nsName: string): Promise<void> {
+    const key = `${org.metadata.uid}/${nsName}`;
+    if (this.iconConfigMaps.has(key)) return;
+    try {
+      await this.deps.store.create(Resources.ConfigMap, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: ORGANIZATION_ICON_CONFIGMAP, namespace: nsName, labels: { ...ownedLabels('Organization', org.metadata.name), [ICON_OPT_IN_LABEL]: 'true' }, ownerReferences: [controllerRef(org)] },
+      });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw new Error(`ConfigMap ${ORGANIZATION_ICON_CONFIGMAP} in ${nsName} could not be created: ${errorMessage(err)}`, { cause: err });
+    }
+    this.iconConfigMaps.add(key);
   }
 
   /**
