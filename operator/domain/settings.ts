@@ -1,8 +1,8 @@
 // The platform settings every controller reads, from the PlatformConfig singleton with the
 // contract's defaults filled in.
-import { PlatformConfigDefaults } from '../api/constants.ts';
-import type { OrganizationModel, PlatformConfigSpec } from '../api/index.ts';
-import { DEFAULT_ORGANIZATION_MODEL } from '../api/organization-model.ts';
+import { DEFAULT_ORGANIZATION_MODEL, PlatformConfigDefaults } from '../api/platformconfig/names.ts';
+import type { OrganizationModel } from '../api/platformconfig/names.ts';
+import type { PlatformConfigSpec } from '../api/index.ts';
 import { parseDuration } from '../runtime/config.ts';
 
 /** The settings every controller reads, with the contract's defaults filled in. */
@@ -15,7 +15,7 @@ export interface PlatformSettings {
   platforms: string[];
   provisioningAdministrators: { users: string[]; groups: string[] };
   quotas: { apiKeysPerOwner: number; namespace: { apiKeys: number; secrets: number } };
-  /** MiniAppCenter (seed 000) or AppCenter (seed 002): see api/organization-model.ts. */
+  /** MiniAppCenter (seed 000) or AppCenter (seed 002): see api/platformconfig/names.ts. */
   organizationModel: OrganizationModel;
 }
 

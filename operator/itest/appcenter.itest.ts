@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppCenterRoles, CREATED_BY_ANNOTATION, CREATOR_MEMBERSHIP_NAME, PLATFORM_CONFIG_NAME } from '../api/index.ts';
 import type { AppCenterRole, Membership, Organization } from '../api/index.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { memberAccess, organizationClusterAccess } from '../domain/rbac.ts';
 import type { NamespaceReach } from '../domain/rbac.ts';
 import type { ClusterRole, ClusterRoleBinding, RbacRole, RoleBinding } from '../domain/rbac-types.ts';

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ORGANIZATION_ICON_CONFIGMAP, PLATFORM_CONFIG_NAME } from '../api/index.ts';
 import type { ApiKey, MiniApp, MiniAppReview, Organization, SuperApp } from '../api/index.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { ApiError } from '../runtime/errors.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { Resources, resourcePath } from '../runtime/kube/resource.ts';

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { MembershipConditions } from '../../api/constants.ts';
-import { CREATED_BY_ANNOTATION } from '../../api/organization-model.ts';
+import { MembershipConditions } from '../../api/membership/names.ts';
+import { CREATED_BY_ANNOTATION } from '../../api/constants.ts';
 import type { Membership, MembershipStatus, MiniApp, Organization, SuperApp } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
@@ -19,7 +19,7 @@ import type { NamespaceReach } from '../../domain/rbac.ts';
 import { userName } from '../../domain/rbac-types.ts';
 import { catalogConfigMapName, snapshotConfigMapName } from '../../domain/apps.ts';
 import type { PlatformSettings } from '../../domain/settings.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import {
   FIRST_INVITATIONS_PER_ORGANIZATION,
   FIRST_INVITATIONS_PER_RECIPIENT,

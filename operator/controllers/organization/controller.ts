@@ -1,7 +1,9 @@
-import { NAMESPACE_QUOTA_NAME, OrganizationConditions } from '../../api/constants.ts';
+import { NAMESPACE_QUOTA_NAME } from '../../api/platformconfig/names.ts';
+import { OrganizationConditions } from '../../api/organization/names.ts';
 import type { Membership, Organization, OrganizationStatus } from '../../api/index.ts';
-import { CREATED_BY_ANNOTATION, CREATOR_CONDITION, CREATOR_MEMBERSHIP_NAME, CreatorReasons, ORGANIZATION_ICON_CONFIGMAP } from '../../api/organization-model.ts';
-import { ICON_OPT_IN_LABEL } from '../../api/constants.ts';
+import { CREATOR_CONDITION, CREATOR_MEMBERSHIP_NAME, CreatorReasons, ICON_OPT_IN_LABEL, ORGANIZATION_ICON_CONFIGMAP } from '../../api/organization/names.ts';
+import { ownedLabels } from '../../runtime/objects.ts';
+import { CREATED_BY_ANNOTATION } from '../../api/constants.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
@@ -18,7 +20,8 @@ import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources, apiVersionOf } from '../../runtime/kube/resource.ts';
 import type { ResourceType } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Annotations, CONFIRM_DELETE_VALUE, Kinds, ownedLabels } from '../shared.ts';
+import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../../api/constants.ts';
+import { Kinds } from '../../api/registry.ts';
 import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from './checks.ts';
 import { IconReasons, checkIcon, iconBytes } from './icon.ts';
 import { OrganizationReasons, claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
@@ -290,12 +293,12 @@ export class OrganizationReconciler implements Reconciler {
    */
   private async finalize(org: Organization): Promise<ReconcileResult | void> {
     if (!org.metadata.finalizers?.includes(ORGANIZATION_FINALIZER)) return;
-    if (org.metadata.annotations?.[Annotations.confirmDelete] !== CONFIRM_DELETE_VALUE) {
+    if (org.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION] !== CONFIRM_DELETE_VALUE) {
       const held: ConditionInput = {
         type: OrganizationConditions.Ready,
         status: 'False',
         reason: OrganizationReasons.DeletionNotConfirmed,
-        message: `Deletion is on hold and nothing was removed: annotate the Organization with ${Annotations.confirmDelete}="${CONFIRM_DELETE_VALUE}" to delete it and everything in it`,
+        message: `Deletion is on hold and nothing was removed: annotate the Organization with ${CONFIRM_DELETE_ANNOTATION}="${CONFIRM_DELETE_VALUE}" to delete it and everything in it`,
       };
       await this.writeStatus(org, [held], {}, 'merge');
       return;

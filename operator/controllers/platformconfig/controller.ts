@@ -1,4 +1,4 @@
-import { PlatformConfigConditions } from '../../api/constants.ts';
+import { PlatformConfigConditions } from '../../api/platformconfig/names.ts';
 import type { PlatformConfig, PlatformConfigStatus } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
@@ -10,11 +10,11 @@ import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Caches } from '../../domain/caches.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { settingsOf } from '../../domain/settings.ts';
 import { PlatformConfigReasons, validatePlatformConfig } from './logic.ts';
 import { PROVISIONING_ADMINISTRATOR_ROLE, organizationCreatorAccess, provisioningAccess } from './rbac.ts';
-import { ORGANIZATION_CREATOR_ROLE } from '../../api/organization-model.ts';
+import { ORGANIZATION_CREATOR_ROLE } from '../../api/platformconfig/names.ts';
 
 
 export class PlatformConfigReconciler implements Reconciler {
