@@ -175,9 +175,10 @@ describe('App Center with the operator running', () => {
   afterAll(async () => {
     if (process.env.DEBUG_APPCENTER) for (const l of operator?.logs ?? []) if (l.level !== 'info' && l.level !== 'debug') console.log(JSON.stringify(l));
     if (operator) await deleteOrganizationsAndWait(admin, made).catch(() => undefined);
-    await operator?.stop();
-    // Give up this file's part of the PlatformConfig: the Mini App Center's model again.
+    // Give up this file's part of the PlatformConfig (the Mini App Center's model again) while the operator runs, so that it takes the grant back.
     await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: {} });
+    if (operator) await eventually(async () => !(await allowed(ann, { verb: 'create', resource: 'organizations' })), { describe: 'the organization-creator grant taken back', timeoutMs: 30_000 }).catch(() => undefined);
+    await operator?.stop();
   });
 
   it('with the Mini App Center\'s model, a person may not create an Organization; with App Center\'s, anyone signed in may', async () => {
@@ -285,5 +286,11 @@ describe('App Center with the operator running', () => {
     // A catalog is a ConfigMap by name, not every ConfigMap of the namespace.
     expect((await refusal(admin.request('GET', resourcePath(Resources.ConfigMap, { namespace: annNs }), as(carl)))).status).toBe(403);
     expect((await refusal(getAs(carl, Resources.ConfigMap, 'kube-root-ca.crt', annNs))).status).toBe(403);
+  });
+
+  it("back to the Mini App Center's model, people no longer create Organizations", async () => {
+    await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: {} });
+    await eventually(async () => !(await allowed(carl, { verb: 'create', resource: 'organizations' })), { describe: 'the organization-creator grant taken back', timeoutMs: 30_000 });
+    expect((await refusal(admin.create(Kinds.Organization, orgBody(uniqueName('appc-late'), { [CREATED_BY_ANNOTATION]: carl }), as(carl)))).status).toBe(403);
   });
 });

@@ -241,13 +241,14 @@ describe("the organization icon (seed 002), set by an organization administrator
     const dev = `dev@${org.name}.example`;
     await member(org.ns, 'ada', ada, 'OrganizationAdministrator', { verb: 'patch', resource: 'organizations', name: org.name });
     await member(org.ns, 'dev', dev, 'MiniAppDeveloper', { verb: 'create', resource: 'miniapps' });
-    const manifest = (bytes: Buffer) => stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ORGANIZATION_ICON_CONFIGMAP, namespace: org.ns }, binaryData: { 'icon.png': bytes.toString('base64') } });
+    const manifest = (bytes: Buffer, key = 'icon.png') => stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ORGANIZATION_ICON_CONFIGMAP, namespace: org.ns }, binaryData: { [key]: bytes.toString('base64') } });
     // What `kubectl create configmap organization-icon --from-file=icon.png --dry-run=client -o yaml | kubectl apply --server-side -f -` sends.
     await eventually(async () => (await kubectl(['apply', '--server-side', '-f', '-'], { as: ada, stdin: manifest(png(256, 256)), allowFailure: true })).exitCode === 0, { describe: 'ada applies the icon', timeoutMs: 30_000 });
     await admin.request('PATCH', resourcePath(Kinds.Organization, { name: org.name }), { body: { spec: { icon: { kind: 'ConfigMap', name: ORGANIZATION_ICON_CONFIGMAP, key: 'icon.png' } } }, contentType: 'application/merge-patch+json', ...as(ada) });
     await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, org.name), 'IconValid')?.status === 'True', { describe: 'IconValid True', timeoutMs: 30_000 });
-    // Too wide: reported, as for any icon.
-    await kubectl(['apply', '--server-side', '-f', '-'], { as: ada, stdin: manifest(png(600, 600)) });
+    // Too wide: reported, as for any icon (the operator reads the ConfigMap when the Organization changes, and every 10 minutes).
+    await kubectl(['apply', '--server-side', '-f', '-'], { as: ada, stdin: manifest(png(600, 600), 'wide.png') });
+    await admin.request('PATCH', resourcePath(Kinds.Organization, { name: org.name }), { body: { spec: { icon: { kind: 'ConfigMap', name: ORGANIZATION_ICON_CONFIGMAP, key: 'wide.png' } } }, contentType: 'application/merge-patch+json', ...as(ada) });
     await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, org.name), 'IconValid')?.reason === 'IconTooWide', { describe: 'IconTooWide', timeoutMs: 30_000 });
 
     // A developer may not change the icon; the administrator may make no other ConfigMap.
