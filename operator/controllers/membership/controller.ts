@@ -422,7 +422,8 @@ export function membershipController(deps: ControllerDeps, opts: MembershipOptio
       },
       // A super app or mini app appearing, going, or with another creator or versions: its members' Roles (the apps they created, the catalogs they read).
       { cache: Caches.superApps, map: (o) => inNamespace(o.metadata.namespace), changed: (a, b) => appReachChanged(a, b) || !isDeepStrictEqual((a as SuperApp).spec.versions, (b as SuperApp).spec.versions) },
-      { cache: Caches.miniApps, map: (o) => inNamespace(o.metadata.namespace), changed: appReachChanged },
+      // Mini apps matter only through who created them: one without miniapps.dev/created-by (before or after a change) concerns no Role.
+      { cache: Caches.miniApps, map: (o) => (o.metadata.annotations?.[CREATED_BY_ANNOTATION] !== undefined ? inNamespace(o.metadata.namespace) : []), changed: appReachChanged },
       // userPrefix, invitationTTL and organizationModel concern every membership.
       { cache: Caches.platformConfigs, map: () => members.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
     ],
