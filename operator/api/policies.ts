@@ -58,12 +58,9 @@ function manifestSourcePolicy(): PolicyObject[] {
  * Who created what (App Center's model, docs/people.md), enforced by the API server: the
  * operator makes an Organization's creator its administrator and gives App Center's
  * Collaborators and Members the apps they created, from the annotation
- * miniapps.dev/created-by, so the API server accepts only the requester's own user name
- * there, and never a change of it.
- */
-/**
- * miniapps.dev/created-by on an Organization, SuperApp or MiniApp: at creation only the
- * requester's own user name; afterwards unchanged. And an app made by someone who may not
+ * miniapps.dev/created-by on an Organization, SuperApp or MiniApp, so the API server
+ * accepts there only the requester's own user name at creation, and never a change of it
+ * afterwards. And an app made by someone who may not
  * list that kind in the namespace (App Center's Collaborator and Member see only their
  * own apps) must carry it, or they would make an app they cannot see.
  */
