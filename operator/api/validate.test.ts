@@ -118,7 +118,7 @@ const good: Record<string, Fixture> = {
       designation: 'Engineer',
       workLocations: ['Austin'],
       teams: ['TPS'],
-      identification: 'ID-123',
+      identification: { idType: 'passport', idNum: 'ID-123' },
       userType: 'Internal',
       department: 'Engineering',
       employmentType: 'Permanent',

@@ -3,7 +3,7 @@
 // declaration of this table (`manager.cache(Caches.organizations)`); a second
 // declaration of the same resource and selector is an error at start.
 import { createHash } from 'node:crypto';
-import { ADOPTABLE_BY_ANNOTATION, CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL, lowerAscii } from '../api/constants.ts';
+import { ADOPTABLE_BY_ANNOTATION, CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL, groupObjectName, lowerAscii } from '../api/constants.ts';
 import type { ApiKey, AppManifest, AppManifestContent, SolutionManifest, Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, Solution, Subscription, SuperApp, Tenant, User, UserGroup } from '../api/index.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
@@ -76,7 +76,7 @@ export const groupKey = (namespace: string, group: string) => `${namespace}/${gr
 /** The groups a User belongs to: spec.groups and what status.groups adds (a tenant administrator's admin groups). */
 export function userGroupKeys(u: User): string[] {
   const ns = u.metadata.namespace!;
-  return [...new Set([...(u.spec.groups ?? []), ...(u.status?.groups ?? [])])].map((g) => groupKey(ns, g));
+  return [...new Set([...(u.spec.groups ?? []).map(groupObjectName), ...(u.status?.groups ?? [])])].map((g) => groupKey(ns, g));
 }
 
 export const emailKey = (namespace: string, email: string) => `${namespace}/${lowerAscii(email)}`;

@@ -6,7 +6,7 @@ import type { TokenRolesBackend } from '../../servers/tokenroles.ts';
 import { SigningKeys } from '../../tokenroles/keys.ts';
 import type { OperatorModule } from '../module.ts';
 import { isTenantAdministrator, userController } from './controller.ts';
-import { resolveUser, tokenRoles } from './logic.ts';
+import { memberGroups, resolveUser, tokenRoles } from './logic.ts';
 
 const NO_ROLES: readonly string[] = [];
 
@@ -26,8 +26,9 @@ export const userModule: OperatorModule = {
       user: (ns, name) => {
         const u = users.getByName(name, ns);
         if (!u || u.metadata.deletionTimestamp) return undefined;
-        const admin = isTenantAdministrator(lookups.tenantOf(ns), u);
-        const r = resolveUser(u.spec.groups ?? [], admin ? lookups.adminGroupsIn(ns) : [], (g) => groups.getByName(g, ns));
+        const tenant = lookups.tenantOf(ns);
+        const admin = isTenantAdministrator(tenant, u);
+        const r = resolveUser(memberGroups(u, tenant), admin ? lookups.adminGroupsIn(ns) : [], (g) => groups.getByName(g, ns));
         return { email: u.spec.email, roles: r.effectiveRoles };
       },
       app: (ns, ref) => {
