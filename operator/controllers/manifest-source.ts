@@ -24,7 +24,7 @@ export interface ManifestSource<K extends ManifestKind, M extends object, T> {
   /** Else the ConfigMap key holding it as YAML. */
   from?: { configMapKeyRef: { name: string; key: string } };
   /** Fields the file must agree on with the spec (the object's identity): field → the spec's value. */
-  agree: Record<string, string>;
+  agree: Record<string, string | undefined>;
   /** The part of the manifest kept in status (and digested). */
   keep: (m: M) => T;
   /** Whether status holds a last good manifest, and what that means for those who use it. */
@@ -77,7 +77,7 @@ export async function readManifest<K extends ManifestKind, M extends object, T>(
   const doc = parsed.manifest as ManifestFileOf<K> & Record<string, unknown>;
   const disagree = Object.entries(src.agree)
     .filter(([field, value]) => doc[field] !== value)
-    .map(([field, value]) => ({ ...parsed.locate([field]), path: field, message: `is "${String(doc[field])}", but the ${owner.kind}'s spec.${field} is "${value}"` }));
+    .map(([field, value]) => ({ ...parsed.locate([field]), path: field, message: `is ${doc[field] === undefined ? 'not set' : `"${String(doc[field])}"`}, but the ${owner.kind}'s spec.${field} is ${value === undefined ? 'not set' : `"${value}"`}` }));
   if (disagree.length > 0) return { ok: false, reason: SolutionReasons.ManifestInconsistent, message: problemMessage(src, file, disagree), stalled: true };
   return found(parsed.manifest as unknown as M);
 }

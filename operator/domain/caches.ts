@@ -48,8 +48,16 @@ export const Index = {
 
 export const listingKey = (namespace: string, listingId: string) => `${namespace}/${listingId}`;
 
-/** The listingId of a role: `role:<listingId>:<roleName>`, or `platform:role:<listingId>:<roleName>` (an app's rolesRequired). */
-export const listingOfRole = (role: string): string => (role.startsWith('platform:') ? role.slice('platform:'.length) : role).split(':')[1] ?? '';
+/**
+ * The listingId of a role: `role:<listingId>:<roleName>`, or `platform:role:<listingId>:<roleName>` (an app's
+ * rolesRequired). The role name is the last colon-separated part, the listing id everything before it after
+ * `role:` (`role:platform:app:example:users` is role `users` of listing `platform:app:example`: the seed's ids).
+ */
+export const listingOfRole = (role: string): string => {
+  const body = (role.startsWith('platform:') ? role.slice('platform:'.length) : role).slice('role:'.length);
+  const last = body.lastIndexOf(':');
+  return last > 0 ? body.slice(0, last) : '';
+};
 
 /** The listingIds `roles` name, sorted, once each. */
 export const listingsNamed = (roles: readonly string[]): string[] => [...new Set(roles.map(listingOfRole))].sort();
@@ -194,9 +202,9 @@ export const Caches = {
     resource: Kinds.AppManifest,
     indexes: {
       [Index.namespace]: byNamespace,
-      [Index.listing]: (a) => [listingKey(a.metadata.namespace!, a.spec.listingId)],
+      [Index.listing]: (a) => (a.spec.listingId !== undefined ? [listingKey(a.metadata.namespace!, a.spec.listingId)] : []),
       [Index.appId]: (a) => [a.spec.appId],
-      [Index.listingId]: (a) => [a.spec.listingId],
+      [Index.listingId]: (a) => (a.spec.listingId !== undefined ? [a.spec.listingId] : []),
       [Index.namedListing]: (a) => listingsNamed(appRolesOf(a.status?.manifest)),
     },
   }),

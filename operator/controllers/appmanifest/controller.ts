@@ -77,7 +77,7 @@ export class AppManifestReconciler implements Reconciler {
           ? { type: AppManifestConditions.IdsOwned, status: 'False', ...refused }
           : unsure
             ? { type: AppManifestConditions.IdsOwned, status: 'Unknown', reason: OwnershipReasons.ClaimPending, message: `appId "${app.spec.appId}" or listingId "${app.spec.listingId}" is being claimed by another organization (at the same moment, or by its older AppManifest); whose it is is looked at again in a moment` }
-            : { type: AppManifestConditions.IdsOwned, status: 'True', reason: OwnershipReasons.IdsOwned, message: `This organization holds appId "${app.spec.appId}" and listingId "${app.spec.listingId}"` },
+            : { type: AppManifestConditions.IdsOwned, status: 'True', reason: OwnershipReasons.IdsOwned, message: app.spec.listingId !== undefined ? `This organization holds appId "${app.spec.appId}" and listingId "${app.spec.listingId}"` : `This organization holds appId "${app.spec.appId}" (the app has no listingId: it is a frontend app of no solution's groups)` },
       },
       { condition, gatesReady: true, stalled: !read.ok && read.stalled },
     ];

@@ -14,6 +14,12 @@ describe('tokenRoles', () => {
     { case: 'a user without roles gets nothing', user: [], required: [p('a')], want: [] },
     { case: 'the same role name of another listing does not count', user: ['role:other-app:a'], required: [p('a')], want: [] },
     { case: 'a required entry without the platform: prefix matches nothing', user: [r('a')], required: [r('a')], want: [] },
+    {
+      case: "seed 003's frontend file: role ids of several parts (listing platform:app:example) are matched whole",
+      user: ['role:platform:app:example:users', 'role:platform:app:dispatch:viewer', 'role:dispatch-orders-app:dispatch-get-orders', 'role:platform:app:other:users'],
+      required: ['platform:role:platform:app:example:users', 'platform:role:platform:app:example:users-admin', 'platform:role:platform:app:dispatch:viewer', 'platform:role:platform:app:dispatch:editor'],
+      want: ['role:platform:app:dispatch:viewer', 'role:platform:app:example:users'],
+    },
     { case: 'duplicates come out once, sorted', user: [r('b'), r('a'), r('b')], required: [p('b'), p('a')], want: [r('a'), r('b')] },
   ])('$case', ({ user, required, want }) => {
     expect(tokenRoles(user, required)).toEqual(want);

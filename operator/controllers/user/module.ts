@@ -37,10 +37,12 @@ export const userModule: OperatorModule = {
         if (!app || app.metadata.deletionTimestamp) return undefined;
         // An app whose appId or listingId another organization claimed first is used nowhere.
         if (lookups.claims.refusal(app)) return undefined;
-        // Only an app of a solution the tenant subscribes to (the solution includes it by listingId).
+        // Only an app of a solution the tenant subscribes to (the solution includes it by listingId); a frontend app
+        // without a listingId (the seed's file) serves the tenants subscribed to any solution of its organization.
+        const listing = app.spec.listingId;
         const subscribed = lookups.subscriptions.byIndex(Index.namespace, ns).some((sub) => {
           const { solution } = lookups.solutionOf(sub);
-          return !!solution && solution.metadata.namespace === orgNs && !!solution.status?.apps?.includes(app.spec.listingId);
+          return !!solution && solution.metadata.namespace === orgNs && (listing === undefined || !!solution.status?.apps?.includes(listing));
         });
         // Its last good manifest's rolesRequired (none before it had one: the token carries no role), only those of
         // listings its organization owns.
