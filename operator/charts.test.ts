@@ -371,9 +371,13 @@ describe('the operator holds every permission it hands out (so it needs no escal
     ...organizationClusterAccess(org, Roles.map((role) => ({ email: `${role}@example.com`, role })), settings).clusterRoles.map((r): [string, PolicyRule[]] => [`the ClusterRole ${r.metadata.name}`, r.rules]),
   ];
 
-  it.each(generated)('covers %s', (_name, rules) => {
+  it.each(generated)('covers %s', (name, rules) => {
     expect(rules.length).toBeGreaterThan(0);
-    expect(uncovered(holds, rules)).toEqual([]);
+    // A member Role's manifest artifacts (seed 003: ConfigMaps get/create/patch) are held where the operator binds its
+    // namespace access, the organization's namespace, where the member Role is; nothing else of it needs that.
+    const artifacts = name.startsWith('the member Role') ? rules.filter((r) => r.apiGroups.includes('') && r.resources.includes('configmaps')) : [];
+    expect(uncovered(holds, rules.filter((r) => !artifacts.includes(r)))).toEqual([]);
+    expect(uncovered([...holds, ...roleOf('namespaceAccess')], artifacts)).toEqual([]);
   });
 
   it('covers the API key verifiers\' ClusterRole', () => {

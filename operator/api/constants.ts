@@ -175,6 +175,8 @@ export const TenantConditions = {
   RBACReady: 'RBACReady',
   /** Every administrator has a User in the namespace (the operator makes missing ones). Gates Ready. */
   AdministratorsReady: 'AdministratorsReady',
+  /** Seed 003: the solutions onboarded to the tenant are recorded, and the groups of those onboarded with forceCreateUserGroup made (status.solutions). Gates Ready. */
+  SolutionsOnboarded: 'SolutionsOnboarded',
 } as const;
 
 /** The namespace label that carries spec.stack. */
@@ -461,6 +463,8 @@ export const TenantReasons = {
   RBACApplied: 'RBACApplied',
   AdministratorsPresent: 'AdministratorsPresent',
   ApplyFailed: 'ApplyFailed',
+  /** Every onboarded solution is recorded at its stage (status.solutions). */
+  SolutionsOnboarded: 'SolutionsOnboarded',
 } as const;
 
 export const SubscriptionConditions = {
@@ -562,3 +566,33 @@ export const tokenAudience = (organization: string, appId: string): string => `$
 export const TOKEN_SIGNING_SECRET = 'miniapps-operator-token-signing-key';
 /** Any new value of this annotation on the PlatformConfig asks for a new token signing key. */
 export const ROTATE_TOKEN_KEY_ANNOTATION = `${GROUP}/rotate-token-signing-key`;
+
+// ---------------------------------------------------------------------------
+// Seed 003: onboarding, offers and manifest artifacts (docs/seed003.md)
+
+/**
+ * On a tenant's namespace: the solutions onboarded to the tenant, `<organization>/<name>`
+ * separated by spaces, written by the operator (Tenant controller) from the Solutions'
+ * spec.onboarding. The admission policy `miniapps.dev-subscription-offered` reads it: a
+ * Subscription may name only a solution listed here. Tenant administrators cannot write
+ * namespaces, so they cannot offer themselves a solution.
+ */
+export const OFFERED_SOLUTIONS_ANNOTATION = `${GROUP}/offered-solutions`;
+
+/**
+ * On a ConfigMap of an organization's namespace: what manifest it holds, `solution` or
+ * `app` (the seed's "uploaded artifact"). Members write only ConfigMaps with this label,
+ * and only of a kind they may update (solutions: the solution's owners; appmanifests: the
+ * app's developers): admission policy `miniapps.dev-manifest-artifacts`.
+ */
+export const MANIFEST_LABEL = `${GROUP}/manifest`;
+
+/**
+ * Virtual subresource `organizations/configmaps`: RBAC `update` on it (for an Organization)
+ * lets one write any ConfigMap of its namespace (catalogs, snapshots, icons), not only
+ * manifest artifacts. The operator (miniapps.dev `*`) and cluster administrators hold it.
+ */
+export const CONFIGMAPS_SUBRESOURCE = 'configmaps';
+
+/** On a UserGroup made at onboarding (forceCreateUserGroup), before any subscription: the solution, `<organization>.<name>`. */
+export const ONBOARDED_BY_LABEL = `${GROUP}/onboarded-solution`;

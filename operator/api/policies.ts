@@ -10,7 +10,7 @@
 //
 // Plain data, no TypeBox: the operator process imports it.
 
-import { API_KEY_OWNER_SUBRESOURCE, API_KEY_WIDENING_FIELDS, API_VERSION, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, INVITED_BY_ANNOTATION, KIND_NAMES, PLATFORM_CONFIG_NAME, PROVISIONING_SUBRESOURCE, RESERVED_NAMESPACES } from './constants.ts';
+import { API_KEY_OWNER_SUBRESOURCE, API_KEY_WIDENING_FIELDS, API_VERSION, CONFIGMAPS_SUBRESOURCE, CONFIRM_DELETE_ANNOTATION, MANIFEST_LABEL, OFFERED_SOLUTIONS_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, INVITED_BY_ANNOTATION, KIND_NAMES, PLATFORM_CONFIG_NAME, PROVISIONING_SUBRESOURCE, RESERVED_NAMESPACES } from './constants.ts';
 
 const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
 
@@ -90,6 +90,8 @@ export const PolicyNames = {
   operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
   namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
   statusWriter: `${GROUP}-status-writer`,
+  subscriptionOffered: `${GROUP}-subscription-offered`,
+  manifestArtifacts: `${GROUP}-manifest-artifacts`,
 } as const;
 
 /**
@@ -304,6 +306,92 @@ function tenantNamespacePolicy(): PolicyObject[] {
 }
 
 /**
+ * Seed 003: a tenant subscribes only to a solution offered to it. The solution's owners
+ * offer it (Solution spec.onboarding: tenants by name, or stacks); the operator records the
+ * offers on the tenant's namespace (annotation miniapps.dev/offered-solutions, which tenant
+ * administrators cannot write). A Subscription may name a solution (when made, or when
+ * spec.solution changes) only if it is listed there, unless the requester is a provisioning
+ * administrator (RBAC update on organizations/provisioning: they run the platform, and the
+ * plugin's `onboard` subscribes tenants directly for them). An offer withdrawn while the
+ * operator is down stays on the namespace until it is back; an offer never appears without
+ * the operator (the API server refuses meanwhile).
+ */
+function subscriptionOfferedPolicy(): PolicyObject[] {
+  const offered = `namespaceObject.metadata.?annotations[?${lit(OFFERED_SOLUTIONS_ANNOTATION)}].orValue('')`;
+  return policy(PolicyNames.subscriptionOffered, {
+    resources: ['subscriptions'],
+    operations: ['CREATE', 'UPDATE'],
+    matchConditions: [{ name: 'names-a-solution', expression: `request.operation == 'CREATE' || oldObject.spec.solution != object.spec.solution` }],
+    variables: [
+      { name: 'solution', expression: `object.spec.solution.organization + '/' + object.spec.solution.name` },
+      { name: 'provisioner', expression: `authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).check('update').allowed()` },
+    ],
+    validations: [
+      {
+        expression: `variables.provisioner || (namespaceObject != null && ${offered}.split(' ').exists(s, s == variables.solution))`,
+        messageExpression:
+          `'Solution ' + variables.solution + ' is not offered to the tenant of namespace ' + request.namespace + ': a tenant subscribes only to a solution onboarded to it ' + ` +
+          `'(its owners name the tenant, or its stack, in the Solution\'s spec.onboarding; the namespace\'s annotation ${OFFERED_SOLUTIONS_ANNOTATION} lists the offers)'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/**
+ * Seed 003: "only the solution owners will be able to update their solution level manifest
+ * file, the same is true for app level manifest (only the app developers)". Members who may
+ * write Solutions or AppManifests get RBAC get/create/patch on ConfigMaps of their
+ * organization's namespace (the role table); this policy narrows that to manifest
+ * artifacts: a ConfigMap labelled miniapps.dev/manifest `solution` (needs update on
+ * solutions there: the solution's owners) or `app` (update on appmanifests: the app's
+ * developers), before and after the change. Catalogs, snapshots and icons stay the
+ * operator's and the administrators': whoever RBAC allows update on the virtual
+ * subresource organizations/configmaps of the namespace's Organization (the operator, a
+ * cluster administrator) is not limited.
+ */
+function manifestArtifactsPolicy(): PolicyObject[] {
+  const label = lit(MANIFEST_LABEL);
+  const orgLabel = lit(`${GROUP}/organization`);
+  const kinds = `['solution', 'app']`;
+  const may = (v: string) => `(${v} == 'solution' ? variables.mayUpdateSolutions : variables.mayUpdateApps)`;
+  return policy(PolicyNames.manifestArtifacts, {
+    apiGroups: [''],
+    resources: ['configmaps'],
+    operations: ['CREATE', 'UPDATE', 'DELETE'],
+    matchConditions: [
+      { name: 'in-an-organization', expression: `namespaceObject != null && namespaceObject.metadata.?labels[?${orgLabel}].orValue('') != ''` },
+      {
+        name: 'not-unrestricted',
+        expression: `!authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(CONFIGMAPS_SUBRESOURCE)}).name(namespaceObject.metadata.labels[${orgLabel}]).check('update').allowed()`,
+      },
+    ],
+    variables: [
+      { name: 'after', expression: `request.operation == 'DELETE' ? 'none' : object.metadata.?labels[?${label}].orValue('')` },
+      { name: 'before', expression: `request.operation == 'CREATE' ? 'none' : oldObject.metadata.?labels[?${label}].orValue('')` },
+      { name: 'mayUpdateSolutions', expression: `authorizer.group(${lit(GROUP)}).resource('solutions').namespace(request.namespace).check('update').allowed()` },
+      { name: 'mayUpdateApps', expression: `authorizer.group(${lit(GROUP)}).resource('appmanifests').namespace(request.namespace).check('update').allowed()` },
+    ],
+    validations: [
+      {
+        expression: `(variables.after == 'none' || variables.after in ${kinds}) && (variables.before == 'none' || variables.before in ${kinds})`,
+        messageExpression:
+          `'In namespace ' + request.namespace + ' you may write only manifest ConfigMaps: label ConfigMap ' + (request.operation == 'DELETE' ? oldObject.metadata.name : object.metadata.name) + ' ${MANIFEST_LABEL}: solution (a solution manifest) or app (an app manifest), ' + ` +
+          `'on the ConfigMap you write and on the one it replaces; other ConfigMaps (catalogs, snapshots, icons) are the operator\'s and the administrators\''`,
+        reason: 'Forbidden',
+      },
+      {
+        expression: `(variables.after == 'none' || ${may('variables.after')}) && (variables.before == 'none' || ${may('variables.before')})`,
+        messageExpression:
+          `'ConfigMap ' + (request.operation == 'DELETE' ? oldObject.metadata.name : object.metadata.name) + ' holds ' + (variables.after == 'solution' || variables.before == 'solution' ? 'a solution' : 'an app') + ' manifest: ' + ` +
+          `'only who may update ' + (variables.after == 'solution' || variables.before == 'solution' ? 'Solutions (the solution\'s owners: organization and super app administrators)' : 'AppManifests (the app\'s developers: organization administrators and mini app developers)') + ' in namespace ' + request.namespace + ' writes it'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/**
  * The operator's own namespace holds its Lease and its keys: no Organization or Tenant
  * may name it. (`default` and `kube-*` are refused by the CRDs' own rules.)
  */
@@ -405,6 +493,8 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...apiKeyOwnerPolicy(),
     ...tenantNamespacePolicy(),
     ...manifestSourcePolicy(),
+    ...subscriptionOfferedPolicy(),
+    ...manifestArtifactsPolicy(),
     ...operatorNamespacePolicy(operatorNamespace),
     ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),
     ...(operatorUser ? statusWriterPolicy(operatorUser) : []),

@@ -3,7 +3,9 @@
 
 import type { Static } from '@sinclair/typebox';
 import {
+  Bool,
   List,
+  ObjectName,
   ManifestDigest,
   ManifestFrom,
   Obj,
@@ -42,6 +44,28 @@ export const SolutionSpecSchema = Obj(
     solutionId: Str('Identifier of the solution in the platform\'s marketplace.', { minLength: 1, maxLength: 128 }),
     version: Version('Version of the solution, e.g. `2.1.0`. Changing it (with the manifest) updates subscribed tenants.'),
     manifest: Optional(SolutionManifestSchema),
+    onboarding: Optional(
+      Obj(
+        {
+          tenants: Optional(
+            StringSet(ObjectName('A Tenant, by name (the seed\'s tenantIds).'), 'The tenants the solution is offered to.', 256),
+          ),
+          stacks: Optional(
+            StringSet(
+              Str('A stack (the seed\'s stackId): every Tenant whose spec.stack is this.', { pattern: '^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$', maxLength: 63 }),
+              'The stacks whose tenants the solution is offered to.',
+              16,
+            ),
+          ),
+          forceCreateUserGroup: Optional(
+            Bool(
+              "Make the manifest's user groups in each onboarded tenant now, before it subscribes (the seed's forceCreateUserGroup); by default they are made when the tenant subscribes. The Tenant's status.solutions shows the stage (UserGroupsCreated), and a later Subscription takes the groups over.",
+            ),
+          ),
+        },
+        "Onboarding (the seed's onboarding API, for spec.version): the tenants this solution is offered to. Only an offered solution can be subscribed to (the API server refuses a Subscription to any other, admission policy miniapps.dev-subscription-offered), and only the solution's owners (who may update it: its organization's administrators and super app administrators) change this.",
+      ),
+    ),
     manifestFrom: ManifestFrom(
       'Where to read the manifest from: a ConfigMap key holding the manifest as YAML. The operator validates it and reports errors with line and field in the ManifestValid condition.',
     ),

@@ -10,6 +10,7 @@ import {
   organizationClusterName,
   roleTableClusterRoles,
   roleRules,
+  manifestArtifactRules,
 } from './rbac.ts';
 
 const NS = 'org-acme';
@@ -84,7 +85,8 @@ describe('roleTableClusterRoles', () => {
 describe('memberAccess', () => {
   it('binds the member to a Role of their own as the lowercased, prefixed user, owned by the Membership', () => {
     const { role, roleBinding } = memberAccess(aMembership(), anOrg(), NS, { userPrefix: 'oidc:' });
-    expect(role.rules.slice(0, -1)).toEqual(roleRules('MiniAppDeveloper'));
+    // The role table's rules, then (seed 003) the manifest artifacts' ConfigMaps, then leaving.
+    expect(role.rules.slice(0, -1)).toEqual([...roleRules('MiniAppDeveloper'), ...manifestArtifactRules('MiniAppDeveloper')]);
     expect(role.metadata).toEqual(roleBinding.metadata);
     expect(roleBinding).toEqual({
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -113,7 +115,7 @@ describe('memberAccess', () => {
   });
 
   it('treats an empty apps list as no limit', () => {
-    expect(memberAccess(aMembership({ apps: [] }), anOrg(), NS, { userPrefix: '' }).role.rules.slice(0, -1)).toEqual(roleRules('MiniAppDeveloper'));
+    expect(memberAccess(aMembership({ apps: [] }), anOrg(), NS, { userPrefix: '' }).role.rules.slice(0, -1)).toEqual([...roleRules('MiniAppDeveloper'), ...manifestArtifactRules('MiniAppDeveloper')]);
   });
 
   describe('for a member limited to some apps', () => {
@@ -145,7 +147,7 @@ describe('memberAccess', () => {
 
     it('keeps the rules of the role for the other kinds', () => {
       const others = (rules: ReturnType<typeof roleRules>) => rules.filter((r) => !/^(super|mini)apps(\/status)?$/.test(r.resources[0]!));
-      expect(others(role.rules.slice(0, -1))).toEqual(others(roleRules('MiniAppDeveloper')));
+      expect(others(role.rules.slice(0, -1))).toEqual(others([...roleRules('MiniAppDeveloper'), ...manifestArtifactRules('MiniAppDeveloper')]));
     });
 
     it('limits a read-only role to reading the named apps', () => {
@@ -222,5 +224,18 @@ describe('organizationClusterAccess', () => {
 describe('rbac-types', () => {
   it('makes the user name from the prefix and the lowercased email', () => {
     expect(userName('oidc:', 'Alice@Example.COM')).toBe('oidc:alice@example.com');
+  });
+});
+
+describe('manifest artifacts (seed 003: the owners upload their manifest ConfigMaps)', () => {
+  it.each<[Role, string[]]>([
+    ['OrganizationAdministrator', ['get', 'create', 'patch']],
+    ['SuperAppAdministrator', ['get', 'create', 'patch']],
+    ['MiniAppDeveloper', ['get', 'create', 'patch']],
+    ['MiniAppReviewer', []],
+  ])('a %s member Role gets ConfigMaps %j (who may update solutions or app manifests), never delete', (role, verbs) => {
+    const rules = memberAccess(aMembership({ role }), anOrg(), NS, { userPrefix: '' }).role.rules.filter((r) => r.resources.includes('configmaps'));
+    expect(rules.flatMap((r) => r.verbs)).toEqual(verbs);
+    expect(rules.every((r) => r.apiGroups.join() === '')).toBe(true);
   });
 });

@@ -91,6 +91,22 @@ export function roleRules(role: Role, apps?: Apps): PolicyRule[] {
   });
 }
 
+/**
+ * Seed 003's uploaded artifacts: a member who may update Solutions or AppManifests (a
+ * solution's owners, an app's developers) may read, create and patch ConfigMaps of the
+ * namespace, by their member Role (not the role table's ClusterRoles, which grant nothing
+ * outside miniapps.dev)
+ * (`kubectl apply -f manifest-configmap.yaml`); the admission policy
+ * miniapps.dev-manifest-artifacts limits that to ConfigMaps labelled miniapps.dev/manifest
+ * of a kind they may update. The verbs are the operator's own there (namespace access), so
+ * the operator may grant them; no delete (clear the Solution's manifestFrom instead).
+ */
+export const MANIFEST_ARTIFACT_VERBS = ['get', 'create', 'patch'] as const;
+export function manifestArtifactRules(role: Role): PolicyRule[] {
+  const writes = ROLE_TABLE[role].solutions.includes('update') || ROLE_TABLE[role].appmanifests.includes('update');
+  return writes ? [{ apiGroups: [''], resources: ['configmaps'], verbs: [...MANIFEST_ARTIFACT_VERBS] }] : [];
+}
+
 const organizationLabels = (org: Organization) => ownedLabels('Organization', org.metadata.name);
 
 /** Labels the role table's shared ClusterRoles. */
@@ -144,7 +160,7 @@ export function memberAccess(
   const limited = apps !== undefined && apps.length > 0;
   const leave = rule(['memberships'], ['get', 'delete'], [membership.metadata.name]);
   return {
-    role: { apiVersion: RBAC_API_VERSION, kind: 'Role', metadata: metadata(), rules: [...roleRules(memberRole, limited ? apps : undefined), leave] },
+    role: { apiVersion: RBAC_API_VERSION, kind: 'Role', metadata: metadata(), rules: [...roleRules(memberRole, limited ? apps : undefined), ...manifestArtifactRules(memberRole), leave] },
     roleBinding: {
       apiVersion: RBAC_API_VERSION,
       kind: 'RoleBinding',
