@@ -46,6 +46,8 @@ function policy(
     validations: Validation[];
     /** A cluster-scoped object whose fields the expressions read as `params`, by name. */
     params?: { apiVersion: string; kind: string; name: string };
+    /** Only objects in namespaces with this label (key: any value). */
+    namespaceLabel?: string;
   },
 ): PolicyObject[] {
   return [
@@ -58,6 +60,7 @@ function policy(
         failurePolicy: 'Fail',
         matchConstraints: {
           resourceRules: [{ apiGroups: spec.apiGroups ?? [GROUP], apiVersions: ['*'], operations: spec.operations, resources: spec.resources }],
+          ...(spec.namespaceLabel ? { namespaceSelector: { matchExpressions: [{ key: spec.namespaceLabel, operator: 'Exists' }] } } : {}),
         },
         ...(spec.params ? { paramKind: { apiVersion: spec.params.apiVersion, kind: spec.params.kind } } : {}),
         ...(spec.matchConditions ? { matchConditions: spec.matchConditions } : {}),
@@ -331,7 +334,7 @@ function subscriptionOfferedPolicy(): PolicyObject[] {
         expression: `variables.provisioner || (namespaceObject != null && ${offered}.split(' ').exists(s, s == variables.solution))`,
         messageExpression:
           `'Solution ' + variables.solution + ' is not offered to the tenant of namespace ' + request.namespace + ': a tenant subscribes only to a solution onboarded to it ' + ` +
-          `'(its owners name the tenant, or its stack, in the Solution\'s spec.onboarding; the namespace\'s annotation ${OFFERED_SOLUTIONS_ANNOTATION} lists the offers)'`,
+          `'(its owners name the tenant, or its stack, in the Solution\\'s spec.onboarding; the namespace\\'s annotation ${OFFERED_SOLUTIONS_ANNOTATION} lists the offers)'`,
         reason: 'Forbidden',
       },
     ],
@@ -356,17 +359,18 @@ function manifestArtifactsPolicy(): PolicyObject[] {
   const kinds = `['solution', 'app']`;
   const may = (v: string) => `(${v} == 'solution' ? variables.mayUpdateSolutions : variables.mayUpdateApps)`;
   return policy(PolicyNames.manifestArtifacts, {
+    // Only organizations' namespaces (not a label selector on the ConfigMaps: an unlabelled one is what is refused).
+    namespaceLabel: `${GROUP}/organization`,
     apiGroups: [''],
     resources: ['configmaps'],
     operations: ['CREATE', 'UPDATE', 'DELETE'],
-    matchConditions: [
-      { name: 'in-an-organization', expression: `namespaceObject != null && namespaceObject.metadata.?labels[?${orgLabel}].orValue('') != ''` },
-      {
-        name: 'not-unrestricted',
-        expression: `!authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(CONFIGMAPS_SUBRESOURCE)}).name(namespaceObject.metadata.labels[${orgLabel}]).check('update').allowed()`,
-      },
-    ],
+    // (namespaceObject is not given to matchConditions: the namespace is looked at in the variables.)
     variables: [
+      { name: 'organization', expression: `namespaceObject == null ? '' : namespaceObject.metadata.?labels[?${orgLabel}].orValue('')` },
+      {
+        name: 'limited',
+        expression: `variables.organization != '' && !authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(CONFIGMAPS_SUBRESOURCE)}).name(variables.organization).check('update').allowed()`,
+      },
       { name: 'after', expression: `request.operation == 'DELETE' ? 'none' : object.metadata.?labels[?${label}].orValue('')` },
       { name: 'before', expression: `request.operation == 'CREATE' ? 'none' : oldObject.metadata.?labels[?${label}].orValue('')` },
       { name: 'mayUpdateSolutions', expression: `authorizer.group(${lit(GROUP)}).resource('solutions').namespace(request.namespace).check('update').allowed()` },
@@ -374,17 +378,17 @@ function manifestArtifactsPolicy(): PolicyObject[] {
     ],
     validations: [
       {
-        expression: `(variables.after == 'none' || variables.after in ${kinds}) && (variables.before == 'none' || variables.before in ${kinds})`,
+        expression: `!variables.limited || ((variables.after == 'none' || variables.after in ${kinds}) && (variables.before == 'none' || variables.before in ${kinds}))`,
         messageExpression:
           `'In namespace ' + request.namespace + ' you may write only manifest ConfigMaps: label ConfigMap ' + (request.operation == 'DELETE' ? oldObject.metadata.name : object.metadata.name) + ' ${MANIFEST_LABEL}: solution (a solution manifest) or app (an app manifest), ' + ` +
-          `'on the ConfigMap you write and on the one it replaces; other ConfigMaps (catalogs, snapshots, icons) are the operator\'s and the administrators\''`,
+          `'on the ConfigMap you write and on the one it replaces; other ConfigMaps (catalogs, snapshots, icons) are the operator\\'s and the administrators\\''`,
         reason: 'Forbidden',
       },
       {
-        expression: `(variables.after == 'none' || ${may('variables.after')}) && (variables.before == 'none' || ${may('variables.before')})`,
+        expression: `!variables.limited || ((variables.after == 'none' || ${may('variables.after')}) && (variables.before == 'none' || ${may('variables.before')}))`,
         messageExpression:
           `'ConfigMap ' + (request.operation == 'DELETE' ? oldObject.metadata.name : object.metadata.name) + ' holds ' + (variables.after == 'solution' || variables.before == 'solution' ? 'a solution' : 'an app') + ' manifest: ' + ` +
-          `'only who may update ' + (variables.after == 'solution' || variables.before == 'solution' ? 'Solutions (the solution\'s owners: organization and super app administrators)' : 'AppManifests (the app\'s developers: organization administrators and mini app developers)') + ' in namespace ' + request.namespace + ' writes it'`,
+          `'only who may update ' + (variables.after == 'solution' || variables.before == 'solution' ? 'Solutions (the solution\\'s owners: organization and super app administrators)' : 'AppManifests (the app\\'s developers: organization administrators and mini app developers)') + ' in namespace ' + request.namespace + ' writes it'`,
         reason: 'Forbidden',
       },
     ],

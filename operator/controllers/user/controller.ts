@@ -47,7 +47,13 @@ export class UserReconciler implements Reconciler {
           }
         : { type: UserConditions.GroupsResolved, status: 'True', reason: UserReasons.GroupsResolved, message: `${r.groups.length} group(s)${admin ? ' (with the admin groups of a tenant administrator)' : ''}, ${r.effectiveRoles.length} role(s)` };
     const conditions = conditionsFromChecks([{ condition, gatesReady: true }], { reason: UserReasons.Ready, message: 'The user\'s roles are resolved' });
-    await writeKindStatus(this.deps, Kinds.User, user, { groups: r.groups, effectiveRoles: r.effectiveRoles, landingPage: r.landingPage }, conditions);
+    const wasReady = user.status?.conditions?.find((c) => c.type === UserConditions.Ready)?.status === 'True';
+    const written = await writeKindStatus(this.deps, Kinds.User, user, { groups: r.groups, effectiveRoles: r.effectiveRoles, landingPage: r.landingPage }, conditions);
+    // What the seed's createUsers `callback` told: the user is made and usable. Watchers see it as this event and the
+    // Ready condition (kubectl wait --for=condition=Ready); counts only, nothing personal from the spec.
+    if (written && !wasReady && r.missing.length === 0) {
+      this.deps.recorder.event(user, 'Normal', UserReasons.Ready, `User is ready: ${r.groups.length} group(s), ${r.effectiveRoles.length} role(s)`);
+    }
   }
 }
 
