@@ -13,9 +13,9 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { List, Obj, Optional, Str, Version } from './common.ts';
 import { plainSchema } from './crd.ts';
 import type { JSONSchema } from './crd.ts';
-import { AppManifestContentSchema, AppManifestIdentity } from './appmanifest.ts';
-import { SolutionManifestSchema } from './solution.ts';
-import { GROUP_NAME_PATTERN, ManifestUserGroupSchema } from './usergroup.ts';
+import { AppManifestContentSchema, AppManifestIdentity } from './appmanifest/schema.ts';
+import { SolutionManifestSchema } from './solution/schema.ts';
+import { GROUP_NAME_PATTERN, ManifestUserGroupSchema } from './usergroup/schema.ts';
 
 /**
  * adminUserGroups in a file: as the seed writes it, a list of group names

@@ -3,12 +3,15 @@
 // declaration of this table (`manager.cache(Caches.organizations)`); a second
 // declaration of the same resource and selector is an error at start.
 import { createHash } from 'node:crypto';
-import { ADOPTABLE_BY_ANNOTATION, CLAIMED_ID_ANNOTATION, OFFERED_SOLUTIONS_ANNOTATION, ID_CLAIM_LABEL, groupObjectName, lowerAscii } from '../api/constants.ts';
+import { ADOPTABLE_BY_ANNOTATION, CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL, lowerAscii } from '../api/constants.ts';
+import { OFFERED_SOLUTIONS_ANNOTATION } from '../api/tenant/names.ts';
+import { groupObjectName } from '../api/usergroup/names.ts';
 import type { ApiKey, AppManifest, AppManifestContent, SolutionManifest, Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, Solution, Subscription, SuperApp, Tenant, User, UserGroup } from '../api/index.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { declareCache, keepOnly } from '../runtime/cache.ts';
-import { Kinds, MANAGED_BY_SELECTOR } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
+import { MANAGED_BY_SELECTOR } from '../runtime/objects.ts';
 
 export const Index = {
   namespace: 'namespace',

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppManifest, Organization, Solution, Subscription, Tenant, User, UserGroup } from '../api/index.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { KubePluginApi } from '../plugin/api.ts';
 import { EXIT, run } from '../plugin/plugin.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';

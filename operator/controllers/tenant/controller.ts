@@ -4,7 +4,11 @@
 // released, not deleted), the administrators' RBAC there, and a User for each
 // administrator (made when missing; the User controller gives it every subscribed
 // solution's adminUserGroups).
-import { GROUP_DIGEST_ANNOTATION, NAMESPACE_QUOTA_NAME, OFFERED_SOLUTIONS_ANNOTATION, ONBOARDED_BY_LABEL, OrganizationReasons, STACK_LABEL, TenantConditions, TenantReasons, lowerAscii } from '../../api/constants.ts';
+import { NAMESPACE_QUOTA_NAME } from '../../api/platformconfig/names.ts';
+import { OrganizationReasons } from '../../api/organization/names.ts';
+import { OFFERED_SOLUTIONS_ANNOTATION, ONBOARDED_BY_LABEL, STACK_LABEL, TenantConditions, TenantReasons } from '../../api/tenant/names.ts';
+import { GROUP_DIGEST_ANNOTATION } from '../../api/usergroup/names.ts';
+import { lowerAscii } from '../../api/constants.ts';
 import type { Solution, Subscription, Tenant, TenantStatus, User, UserGroup } from '../../api/index.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
@@ -21,7 +25,8 @@ import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
 import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Kinds, ownedLabels, writeKindStatus } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
+import { ownedLabels, writeKindStatus } from '../../runtime/objects.ts';
 import { Onboarding, offeredAnnotation, tenantsOnboardedBy } from './onboarding.ts';
 
 export const TENANT_FINALIZER = 'miniapps.dev/tenant';

@@ -13,7 +13,10 @@
 // subscription has it, and deleted when the offer (or forceCreateUserGroup) goes and nobody
 // belongs to it.
 import { createHash } from 'node:crypto';
-import { API_VERSION, GROUP, GROUP_DIGEST_ANNOTATION, ONBOARDED_BY_LABEL } from '../../api/constants.ts';
+import { API_VERSION, GROUP } from '../../api/constants.ts';
+import { ONBOARDED_BY_LABEL } from '../../api/tenant/names.ts';
+import { GROUP_DIGEST_ANNOTATION } from '../../api/usergroup/names.ts';
+import { Kinds } from '../../api/registry.ts';
 import type { Solution, Subscription, Tenant, TenantStatus, UserGroup } from '../../api/index.ts';
 import { Caches, Index, groupKey } from '../../domain/caches.ts';
 import { shortHash } from '../../domain/rbac-types.ts';
@@ -24,7 +27,7 @@ import type { CacheReader } from '../../runtime/cache.ts';
 import { isAlreadyExists } from '../../runtime/errors.ts';
 import type { ObjectBody } from '../../runtime/kube/client.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Kinds, MANAGED_BY } from '../shared.ts';
+import { MANAGED_BY } from '../../runtime/objects.ts';
 
 export type SolutionStage = NonNullable<TenantStatus['solutions']>[number];
 
