@@ -13,7 +13,7 @@
 //
 // Plain data, no TypeBox: the operator process imports it.
 
-import { GROUP, MANIFEST_LABEL, RESERVED_NAMESPACES } from './constants.ts';
+import { GROUP, MANIFEST_ARTIFACT_ONLY_ANNOTATION, MANIFEST_LABEL, RESERVED_NAMESPACES } from './constants.ts';
 import { CONFIGMAPS_SUBRESOURCE } from './organization/names.ts';
 import { subscriptionOfferedPolicy } from './subscription/policies.ts';
 import { PolicyNames, lit, policy, confirmDeletePolicy } from './policy.ts';
@@ -33,23 +33,33 @@ export { PolicyNames } from './policy.ts';
  * role table grants nobody ConfigMaps, so the API server accepts a ConfigMap reference only
  * from someone RBAC lets `get` that ConfigMap: when the object is made with one, or the
  * reference changes (edits of other fields, and of the ConfigMap itself, need nothing more).
+ * Seed 003: members who write manifest artifacts may create and patch ConfigMaps but not
+ * read them (a namespace's other ConfigMaps stay unreadable to them); their reference is
+ * admitted with the annotation miniapps.dev/manifest-artifact-only "true", and then the
+ * operator reads only a ConfigMap labelled as that kind's manifest (which only who may
+ * update that kind writes: the manifest-artifacts policy), reporting any other as missing.
  */
 function manifestSourcePolicy(): PolicyObject[] {
+  const artifactsOnly = (o: string) => `(${o}.metadata.?annotations[?${lit(MANIFEST_ARTIFACT_ONLY_ANNOTATION)}].orValue('') == 'true')`;
   return policy(PolicyNames.manifestSource, {
     resources: ['solutions', 'appmanifests'],
     operations: ['CREATE', 'UPDATE'],
     matchConditions: [
       {
         name: 'names-a-configmap',
-        expression: `has(object.spec.manifestFrom) && (request.operation == 'CREATE' || !has(oldObject.spec.manifestFrom) || oldObject.spec.manifestFrom != object.spec.manifestFrom)`,
+        // Also when the artifacts-only annotation goes (seed 003): that widens what the operator reads.
+        expression:
+          `has(object.spec.manifestFrom) && (request.operation == 'CREATE' || !has(oldObject.spec.manifestFrom) || oldObject.spec.manifestFrom != object.spec.manifestFrom || ` +
+          `(${artifactsOnly('oldObject')} && !${artifactsOnly('object')}))`,
       },
     ],
     validations: [
       {
-        expression: `authorizer.group('').resource('configmaps').namespace(object.metadata.namespace).name(object.spec.manifestFrom.configMapKeyRef.name).check('get').allowed()`,
+        expression: `${artifactsOnly('object')} || authorizer.group('').resource('configmaps').namespace(object.metadata.namespace).name(object.spec.manifestFrom.configMapKeyRef.name).check('get').allowed()`,
         messageExpression:
           `request.kind.kind + ' ' + object.metadata.name + ' reads its manifest from ConfigMap ' + object.spec.manifestFrom.configMapKeyRef.name + ', which you may not read: ' + ` +
-          `'the operator reads a ConfigMap only for someone RBAC lets get it (get on configmaps in namespace ' + object.metadata.namespace + '); put the manifest inline, or ask for that access'`,
+          `'the operator reads a ConfigMap only for someone RBAC lets get it (get on configmaps in namespace ' + object.metadata.namespace + '), or, with the annotation ${MANIFEST_ARTIFACT_ONLY_ANNOTATION}: "true", ' + ` +
+          `'only a manifest artifact (a ConfigMap labelled ${MANIFEST_LABEL} with the kind of manifest, which only its owners write); put the manifest inline, set that annotation, or ask for that access'`,
         reason: 'Forbidden',
       },
     ],
@@ -87,7 +97,7 @@ function tenantNamespacePolicy(): PolicyObject[] {
 /**
  * Seed 003: "only the solution owners will be able to update their solution level manifest
  * file, the same is true for app level manifest (only the app developers)". Members who may
- * write Solutions or AppManifests get RBAC get/create/patch on ConfigMaps of their
+ * write Solutions or AppManifests get RBAC create/patch on ConfigMaps of their
  * organization's namespace (the role table); this policy narrows that to manifest
  * artifacts: a ConfigMap labelled miniapps.dev/manifest `solution` (needs update on
  * solutions there: the solution's owners) or `app` (update on appmanifests: the app's

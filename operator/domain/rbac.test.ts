@@ -229,11 +229,11 @@ describe('rbac-types', () => {
 
 describe('manifest artifacts (seed 003: the owners upload their manifest ConfigMaps)', () => {
   it.each<[Role, string[]]>([
-    ['OrganizationAdministrator', ['get', 'create', 'patch']],
-    ['SuperAppAdministrator', ['get', 'create', 'patch']],
-    ['MiniAppDeveloper', ['get', 'create', 'patch']],
+    ['OrganizationAdministrator', ['create', 'patch']],
+    ['SuperAppAdministrator', ['create', 'patch']],
+    ['MiniAppDeveloper', ['create', 'patch']],
     ['MiniAppReviewer', []],
-  ])('a %s member Role gets ConfigMaps %j (who may update solutions or app manifests), never delete', (role, verbs) => {
+  ])('a %s member Role gets ConfigMaps %j (who may update solutions or app manifests): never get, list or delete (the namespace\'s other ConfigMaps stay unreadable)', (role, verbs) => {
     const rules = memberAccess(aMembership({ role }), anOrg(), NS, { userPrefix: '' }).role.rules.filter((r) => r.resources.includes('configmaps'));
     expect(rules.flatMap((r) => r.verbs)).toEqual(verbs);
     expect(rules.every((r) => r.apiGroups.join() === '')).toBe(true);

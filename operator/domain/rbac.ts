@@ -94,15 +94,18 @@ export function roleRules(role: Role, apps?: Apps): PolicyRule[] {
 
 /**
  * Seed 003's uploaded artifacts: a member who may update Solutions or AppManifests (a
- * solution's owners, an app's developers) may read, create and patch ConfigMaps of the
+ * solution's owners, an app's developers) may create and patch ConfigMaps of the
  * namespace, by their member Role (not the role table's ClusterRoles, which grant nothing
- * outside miniapps.dev)
- * (`kubectl apply -f manifest-configmap.yaml`); the admission policy
+ * outside miniapps.dev). No get, list or watch: the namespace's other ConfigMaps (an icon
+ * candidate, anything a person keeps there) stay unreadable to them; they upload with
+ * `kubectl create -f` or `kubectl apply --server-side -f`, and their Solution or AppManifest
+ * carries the annotation miniapps.dev/manifest-artifact-only (the manifest-source policy);
+ * the admission policy
  * miniapps.dev-manifest-artifacts limits that to ConfigMaps labelled miniapps.dev/manifest
  * of a kind they may update. The verbs are the operator's own there (namespace access), so
  * the operator may grant them; no delete (clear the Solution's manifestFrom instead).
  */
-export const MANIFEST_ARTIFACT_VERBS = ['get', 'create', 'patch'] as const;
+export const MANIFEST_ARTIFACT_VERBS = ['create', 'patch'] as const;
 export function manifestArtifactRules(role: Role): PolicyRule[] {
   const writes = ROLE_TABLE[role].solutions.includes('update') || ROLE_TABLE[role].appmanifests.includes('update');
   return writes ? [{ apiGroups: [''], resources: ['configmaps'], verbs: [...MANIFEST_ARTIFACT_VERBS] }] : [];

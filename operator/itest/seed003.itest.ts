@@ -58,9 +58,12 @@ async function until<T extends AnyObject>(rt: Parameters<typeof admin.get>[0], n
   );
 }
 
-/** `kubectl apply -f -` of `doc` (YAML or JSON) as `user`: the exit code and what kubectl said. */
+/**
+ * `kubectl apply --server-side -f -` of `doc` (YAML or JSON) as `user`: the exit code and what kubectl said. Server-side:
+ * the owners may create and patch manifest ConfigMaps, never read ConfigMaps (client-side apply reads first).
+ */
 async function applyAs(user: string, doc: string): Promise<{ code: number; out: string }> {
-  const r = await kubectl(['apply', '-f', '-'], { as: user, stdin: doc, allowFailure: true });
+  const r = await kubectl(['apply', '--server-side', '-f', '-'], { as: user, stdin: doc, allowFailure: true });
   return { code: r.exitCode, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -158,10 +161,15 @@ describe('seed 003: the manifests, uploaded by their owners as the seed writes t
   });
 
   it('the Solution reads the seed manifest: its groups, and adminUserGroups as a list of names', async () => {
-    const made = await applyAs(
-      OWNER,
-      JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Solution', metadata: { name: 'gated', namespace: orgNs }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } } }),
-    );
+    // The owner may write manifest ConfigMaps, never read the namespace's ConfigMaps: a reference is admitted only
+    // with the artifacts-only annotation (then the operator reads only a ConfigMap labelled as a solution manifest).
+    expect(await accessAllowed(admin, OWNER, { group: '', verb: 'get', resource: 'configmaps', namespace: orgNs })).toBe(false);
+    const solution = (annotations: Record<string, string>) =>
+      JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Solution', metadata: { name: 'gated', namespace: orgNs, annotations }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } } });
+    const refused = await applyAs(OWNER, solution({}));
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toMatch(/which you may not read/);
+    const made = await applyAs(OWNER, solution({ 'miniapps.dev/manifest-artifact-only': 'true' }));
     expect(made, made.out).toMatchObject({ code: 0 });
     const sol = await until<Solution>(Kinds.Solution, 'gated', orgNs, (s) => cond(s, 'ManifestValid')?.status === 'True' && !!s.status?.manifestDigest, 'the seed manifest valid');
     expect([...(sol.status?.userGroups ?? [])].sort()).toEqual(['field-executive', 'solutions-owner']);
@@ -183,7 +191,7 @@ describe('seed 003: the manifests, uploaded by their owners as the seed writes t
     );
     const made = await applyAs(
       DEVELOPER,
-      JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'example-client', namespace: orgNs }, spec: { appId: 'platform:app:example-client', manifestFrom: { configMapKeyRef: { name: 'example-client', key: 'manifest.yaml' } } } }),
+      JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'example-client', namespace: orgNs, annotations: { 'miniapps.dev/manifest-artifact-only': 'true' } }, spec: { appId: 'platform:app:example-client', manifestFrom: { configMapKeyRef: { name: 'example-client', key: 'manifest.yaml' } } } }),
     );
     expect(made, made.out).toMatchObject({ code: 0 });
     const app = await until<AppManifest>(Kinds.AppManifest, 'example-client', orgNs, (a) => cond(a, 'Ready')?.status === 'True', 'the frontend app Ready', 90_000);
@@ -195,6 +203,20 @@ describe('seed 003: the manifests, uploaded by their owners as the seed writes t
       'platform:role:platform:app:dispatch:editor',
     ]);
     expect(app.status?.unownedRoles).toBeUndefined();
+  });
+
+  it('with the artifacts-only annotation, a ConfigMap that is no manifest artifact of that kind is never read: it is reported as missing, its content untold', async () => {
+    await admin.create(Resources.ConfigMap, { metadata: { name: 'payroll', namespace: orgNs }, data: { 'manifest.yaml': 'solutionId: payroll-secret-value\n' } });
+    for (const name of ['payroll', 'example-client']) {
+      const doc = JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Solution', metadata: { name: `peek-${name}`, namespace: orgNs, annotations: { 'miniapps.dev/manifest-artifact-only': 'true' } }, spec: { solutionId: 'peek', version: '1.0.0', manifestFrom: { configMapKeyRef: { name, key: 'manifest.yaml' } } } });
+      const made = await applyAs(OWNER, doc);
+      expect(made, made.out).toMatchObject({ code: 0 });
+      const sol = await until<Solution>(Kinds.Solution, `peek-${name}`, orgNs, (s) => !!cond(s, 'ManifestValid'), `Solution peek-${name} checked`);
+      expect(cond(sol, 'ManifestValid')).toMatchObject({ status: 'False', reason: 'ManifestNotFound' });
+      expect(cond(sol, 'ManifestValid')?.message).toContain('is no solution manifest artifact');
+      expect(JSON.stringify(sol.status)).not.toContain('payroll-secret-value');
+      await admin.delete(Kinds.Solution, `peek-${name}`, orgNs);
+    }
   });
 });
 
