@@ -17,7 +17,7 @@ import { API_VERSION, GROUP } from '../../api/constants.ts';
 import { ONBOARDED_BY_LABEL } from '../../api/tenant/names.ts';
 import { GROUP_DIGEST_ANNOTATION } from '../../api/usergroup/names.ts';
 import { Kinds } from '../../api/registry.ts';
-import type { Solution, Subscription, Tenant, TenantStatus, UserGroup } from '../../api/index.ts';
+import type { Solution, Subscription, Tenant, TenantStatus, User, UserGroup } from '../../api/index.ts';
 import { Caches, Index, groupKey } from '../../domain/caches.ts';
 import { shortHash } from '../../domain/rbac-types.ts';
 import { SolutionLookups } from '../../domain/solutions.ts';
@@ -67,12 +67,12 @@ const onboardingOwns = (g: UserGroup | undefined, label?: string): g is UserGrou
 export class Onboarding {
   private readonly deps: ControllerDeps;
   private readonly lookups: SolutionLookups;
-  private readonly users: CacheReader<{ metadata: { name?: string } } & ObjectBody>;
+  private readonly users: CacheReader<User>;
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
     this.lookups = new SolutionLookups(deps.caches);
-    this.users = deps.caches.cache(Caches.users) as never;
+    this.users = deps.caches.cache(Caches.users);
   }
 
   /** The Solutions onboarded to the tenant (by name or stack), live ones of an organization, with their `organization/name`. */
