@@ -8,36 +8,12 @@
 // list annotations become `uniqueItems` for sets, and a map list's duplicate keys (a
 // group named twice) are checked by the parser, which JSON Schema cannot say.
 
-import { Type } from '@sinclair/typebox';
 import type { Static, TSchema } from '@sinclair/typebox';
-import { List, Obj, Optional, Str, Version } from './common.ts';
+import { Obj, Optional, Str, Version } from './common.ts';
 import { plainSchema } from './crd.ts';
 import type { JSONSchema } from './crd.ts';
-import { AppManifestContentSchema, AppManifestIdentity } from './appmanifest/schema.ts';
-import { SolutionManifestSchema } from './solution/schema.ts';
-import { GROUP_NAME_PATTERN, ManifestUserGroupSchema } from './usergroup/schema.ts';
-
-/**
- * adminUserGroups in a file: as the seed writes it, a list of group names
- * (`- solutions admin`), or, as before, groups written whole; the two may be mixed.
- */
-const FileAdminUserGroups = List(
-  Type.Union([
-    Str(
-      "A group by name (the seed's form, e.g. `solutions admin`): a group of userGroupsRequired, or of an app manifest, or one no manifest defines, which is then made empty in each subscribing tenant (apps' manifests may add roles to it). The tenant's administrators get it.",
-      { pattern: GROUP_NAME_PATTERN, minLength: 1, maxLength: 128 },
-    ),
-    ManifestUserGroupSchema,
-  ]),
-  "The user groups the tenant's administrators get: names (the seed's form), or groups written whole (name, description, landingPage, roles).",
-  { maxItems: 128 },
-);
-
-/** rolesRequired in a file: as the seed writes it (`rolesRequired:` / `roles:` / `- platform:role:...`), or a plain list. */
-const FileRolesRequired = Type.Union([
-  AppManifestContentSchema.properties.rolesRequired,
-  Obj({ roles: AppManifestContentSchema.properties.rolesRequired }, "The seed's form: the roles under `roles:`."),
-]);
+import { AppManifestContentSchema, AppManifestIdentity, FileRolesRequired } from './appmanifest/schema.ts';
+import { FileAdminUserGroups, SolutionManifestSchema } from './solution/schema.ts';
 
 export const SolutionManifestFileSchema = Obj(
   {

@@ -1,5 +1,6 @@
 // AppManifest: an app's own user groups and, for a frontend app, the roles its tokens may carry.
 
+import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import {
   List,
@@ -129,3 +130,9 @@ export const appManifestKind = defineKind(
     ],
   },
 );
+
+/** rolesRequired in a file: as the seed writes it (`rolesRequired:` / `roles:` / `- platform:role:...`), or a plain list. */
+export const FileRolesRequired = Type.Union([
+  AppManifestContentSchema.properties.rolesRequired,
+  Obj({ roles: AppManifestContentSchema.properties.rolesRequired }, "The seed's form: the roles under `roles:`."),
+]);

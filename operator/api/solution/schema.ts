@@ -1,6 +1,7 @@
 // Solution: a bundle of apps sold to tenants, with the manifest of user groups
 // tenants get when they subscribe.
 
+import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import {
   Bool,
@@ -23,7 +24,7 @@ import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 
 export { SolutionConditions } from './names.ts';
-import { ManifestUserGroupSchema } from '../usergroup/schema.ts';
+import { GROUP_NAME_PATTERN, ManifestUserGroupSchema } from '../usergroup/schema.ts';
 
 const userGroups = (description: string) => List(ManifestUserGroupSchema, description, mapList(['name'], 128));
 
@@ -122,4 +123,20 @@ export const solutionKind = defineKind(
       },
     ],
   },
+);
+
+/**
+ * adminUserGroups in a file: as the seed writes it, a list of group names
+ * (`- solutions admin`), or, as before, groups written whole; the two may be mixed.
+ */
+export const FileAdminUserGroups = List(
+  Type.Union([
+    Str(
+      "A group by name (the seed's form, e.g. `solutions admin`): a group of userGroupsRequired, or of an app manifest, or one no manifest defines, which is then made empty in each subscribing tenant (apps' manifests may add roles to it). The tenant's administrators get it.",
+      { pattern: GROUP_NAME_PATTERN, minLength: 1, maxLength: 128 },
+    ),
+    ManifestUserGroupSchema,
+  ]),
+  "The user groups the tenant's administrators get: names (the seed's form), or groups written whole (name, description, landingPage, roles).",
+  { maxItems: 128 },
 );

@@ -26,7 +26,8 @@ import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
-import { ownedLabels, writeKindStatus } from '../../runtime/objects.ts';
+import { ownedLabels } from '../../runtime/objects.ts';
+import { writeStatus } from '../../runtime/status.ts';
 import { Onboarding, offeredAnnotation, tenantsOnboardedBy } from './onboarding.ts';
 
 export const TENANT_FINALIZER = 'miniapps.dev/tenant';
@@ -88,7 +89,7 @@ export class TenantReconciler implements Reconciler {
     }
     const conditions = conditionsFromChecks(checks, { reason: TenantReasons.Ready, message: `The tenant is ready in namespace ${nsName}` });
     const namespace = ns.recordName ? nsName : tenant.status?.namespace;
-    await writeKindStatus(this.deps, Kinds.Tenant, tenant, { namespace, solutions }, conditions);
+    await writeStatus(this.deps, Kinds.Tenant, tenant, { fields: { namespace, solutions }, conditions });
     return ns.requeueAfterMs ? { requeueAfterMs: ns.requeueAfterMs } : undefined;
   }
 

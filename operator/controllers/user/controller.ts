@@ -13,7 +13,7 @@ import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
-import { writeKindStatus } from '../../runtime/objects.ts';
+import { writeStatus } from '../../runtime/status.ts';
 import { memberGroups, resolveUser } from './logic.ts';
 
 /** Whether the user is one of the tenant's administrators (emails compared lowercased). */
@@ -50,7 +50,7 @@ export class UserReconciler implements Reconciler {
         : { type: UserConditions.GroupsResolved, status: 'True', reason: UserReasons.GroupsResolved, message: `${r.groups.length} group(s)${admin ? ' (with the admin groups of a tenant administrator)' : ''}, ${r.effectiveRoles.length} role(s)` };
     const conditions = conditionsFromChecks([{ condition, gatesReady: true }], { reason: UserReasons.Ready, message: 'The user\'s roles are resolved' });
     const wasReady = user.status?.conditions?.find((c) => c.type === UserConditions.Ready)?.status === 'True';
-    const written = await writeKindStatus(this.deps, Kinds.User, user, { groups: r.groups, effectiveRoles: r.effectiveRoles, landingPage: r.landingPage }, conditions);
+    const written = await writeStatus(this.deps, Kinds.User, user, { fields: { groups: r.groups, effectiveRoles: r.effectiveRoles, landingPage: r.landingPage }, conditions });
     // What the seed's createUsers `callback` told: the user is made and usable. Watchers see it as this event and the
     // Ready condition (kubectl wait --for=condition=Ready); counts only, nothing personal from the spec.
     if (written && !wasReady && r.missing.length === 0) {
