@@ -84,3 +84,30 @@ export const isSafeLandingPage = (url: string | undefined): boolean => !!url && 
 export const ID_CLAIM_LABEL = `${GROUP}/id-claim`;
 /** On a claim's Lease: the id it holds (its name is a digest of it). */
 export const CLAIMED_ID_ANNOTATION = `${GROUP}/claimed-id`;
+
+/**
+ * Who created an Organization, SuperApp or MiniApp: the creator's Kubernetes user name
+ * (PlatformConfig userPrefix + the email in lowercase). An admission policy makes the API
+ * server accept only the requester's own user name at creation, and no change afterwards:
+ * the operator then makes an App Center organization's creator its administrator, and
+ * gives an App Center Collaborator or Member the apps they created.
+ */
+export const CREATED_BY_ANNOTATION = `${GROUP}/created-by`;
+
+/**
+ * On a ConfigMap of an organization's namespace (seed 003's "uploaded artifact"): what
+ * manifest it holds, `solution` or `app`. Members write only ConfigMaps with this label, and
+ * only of a kind they may update (solutions: the solution's owners; appmanifests: the app's
+ * developers): admission policy `miniapps.dev-manifest-artifacts`.
+ */
+export const MANIFEST_LABEL = `${GROUP}/manifest`;
+
+/**
+ * On a Solution or AppManifest whose spec.manifestFrom names a ConfigMap (seed 003): read
+ * only a manifest artifact (a ConfigMap labelled MANIFEST_LABEL with the object's kind).
+ * The admission policy `miniapps.dev-manifest-source` admits a ConfigMap reference from
+ * someone RBAC does not let `get` it (a solution's owner, an app's developer: they may only
+ * create and patch ConfigMaps) only with this annotation set to "true", so nobody makes the
+ * operator read, and report on, a ConfigMap they could not read themselves.
+ */
+export const MANIFEST_ARTIFACT_ONLY_ANNOTATION = `${GROUP}/manifest-artifact-only`;

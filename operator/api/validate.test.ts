@@ -118,7 +118,7 @@ const good: Record<string, Fixture> = {
       designation: 'Engineer',
       workLocations: ['Austin'],
       teams: ['TPS'],
-      identification: 'ID-123',
+      identification: { idType: 'passport', idNum: 'ID-123' },
       userType: 'Internal',
       department: 'Engineering',
       employmentType: 'Permanent',
@@ -156,8 +156,8 @@ describe('validate', () => {
     ['a landing page rank of 0', withSpec('UserGroup', { landingPage: { url: '/x', rank: 0 } }), 'spec.landingPage.rank', /must be >= 1/],
     ['a role not written role:x:y', withSpec('UserGroup', { roles: ['loans:viewer'] }), 'spec.roles[0]', /pattern/],
     [
-      'a manifest role with too many parts',
-      withSpec('Solution', { manifest: { userGroupsRequired: [{ ...userGroup, roles: ['role:a:b:c'] }] } }),
+      'a manifest role with an empty part (a listing id may hold colons since seed 003, `role:a:b:c` is role c of listing a:b; an empty part is still refused)',
+      withSpec('Solution', { manifest: { userGroupsRequired: [{ ...userGroup, roles: ['role:a::c'] }] } }),
       'spec.manifest.userGroupsRequired[0].roles[0]',
       /pattern/,
     ],
@@ -210,7 +210,7 @@ describe('validateSpec', () => {
       errors: [
         {
           path: 'role',
-          message: 'must be one of OrganizationAdministrator, SuperAppAdministrator, MiniAppDeveloper, MiniAppReviewer',
+          message: 'must be one of OrganizationAdministrator, SuperAppAdministrator, MiniAppDeveloper, MiniAppReviewer, Collaborator, Member',
         },
       ],
     });

@@ -297,7 +297,7 @@ describe('the seed flow, step by step', () => {
   });
 
   it('refuses an inline manifest naming a group twice (by the UserGroup it makes), keeping no groups from it', async () => {
-    put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'gated', namespace: 'org-acme', generation: 2 }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifest: { userGroupsRequired: [{ name: 'Owner' }], adminUserGroups: [{ name: 'owner' }] } } } as Solution);
+    put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'gated', namespace: 'org-acme', generation: 2 }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifest: { userGroupsRequired: [{ name: 'Owner' }], adminUserGroups: [{ name: 'owner', description: 'written whole a second time' }] } } } as Solution);
     await converge();
     const sol = get<Solution>(Kinds.Solution, 'gated', 'org-acme')!;
     expect(condition(sol, 'ManifestValid')).toMatchObject({ status: 'False', reason: 'ManifestInconsistent' });

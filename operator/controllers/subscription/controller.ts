@@ -218,7 +218,10 @@ export function subscriptionController(deps: ControllerDeps): ControllerSpec {
       // subscriptions of every solution whose roles name its listing (old and new).
       {
         cache: Caches.appManifests,
-        map: (a) => lookups.solutions.byIndex(Index.listingId, (a as AppManifest).spec.listingId).flatMap(ofSolution),
+        map: (a) => {
+          const listing = (a as AppManifest).spec.listingId;
+          return listing !== undefined ? lookups.solutions.byIndex(Index.listingId, listing).flatMap(ofSolution) : [];
+        },
         changed: (a, b) => {
           const [x, y] = [a as AppManifest, b as AppManifest];
           // Its first status too: a subscription waits for its apps to be checked (AppManifestsNotChecked).
@@ -238,7 +241,7 @@ export function subscriptionController(deps: ControllerDeps): ControllerSpec {
         map: (l) => {
           const claimed = AppClaims.idOf(l as ClaimLease);
           if (!claimed) return [];
-          const listings = claimed.kind === 'listingId' ? [claimed.id] : lookups.appManifests.byIndex(Index.appId, claimed.id).map((a) => a.spec.listingId);
+          const listings = claimed.kind === 'listingId' ? [claimed.id] : lookups.appManifests.byIndex(Index.appId, claimed.id).flatMap((a) => (a.spec.listingId !== undefined ? [a.spec.listingId] : []));
           return [...new Set(listings)].flatMap((id) => lookups.solutions.byIndex(Index.listingId, id)).flatMap(ofSolution);
         },
       },

@@ -6,9 +6,10 @@
 // solution's adminUserGroups).
 import { NAMESPACE_QUOTA_NAME } from '../../api/platformconfig/names.ts';
 import { OrganizationReasons } from '../../api/organization/names.ts';
-import { STACK_LABEL, TenantConditions, TenantReasons } from '../../api/tenant/names.ts';
+import { OFFERED_SOLUTIONS_ANNOTATION, ONBOARDED_BY_LABEL, STACK_LABEL, TenantConditions, TenantReasons } from '../../api/tenant/names.ts';
+import { GROUP_DIGEST_ANNOTATION } from '../../api/usergroup/names.ts';
 import { lowerAscii } from '../../api/constants.ts';
-import type { Tenant, User } from '../../api/index.ts';
+import type { Solution, Subscription, Tenant, TenantStatus, User, UserGroup } from '../../api/index.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
 import { claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan, namespaceQuota } from '../../domain/namespaces.ts';
@@ -27,6 +28,7 @@ import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
 import { ownedLabels } from '../../runtime/objects.ts';
 import { writeStatus } from '../../runtime/status.ts';
+import { Onboarding, offeredAnnotation, tenantsOnboardedBy } from './onboarding.ts';
 
 export const TENANT_FINALIZER = 'miniapps.dev/tenant';
 
@@ -54,9 +56,11 @@ export class TenantReconciler implements Reconciler {
   private readonly clusterRoles: CacheReader<ObjectBody>;
   private readonly users: CacheReader<User>;
   private readonly quotas: CacheReader<ObjectBody>;
+  private readonly onboarding: Onboarding;
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
+    this.onboarding = new Onboarding(deps);
     const c = deps.caches;
     this.tenants = c.cache(Caches.tenants);
     this.namespaces = c.cache(Caches.namespaces);
@@ -72,19 +76,46 @@ export class TenantReconciler implements Reconciler {
     if (tenant.metadata.deletionTimestamp) return this.finalize(tenant);
     tenant = await this.deps.store.addFinalizer(Kinds.Tenant, tenant, TENANT_FINALIZER);
     const nsName = namespaceNameFor(tenant, this.deps.domain.settings().namespacePrefix.tenant);
-    const ns = await this.ensureNamespace(tenant, nsName);
+    const offered = this.onboarding.offered(tenant);
+    const ns = await this.ensureNamespace(tenant, nsName, offeredAnnotation(offered.map((o) => o.key)));
     const checks: Check[] = [{ condition: ns.condition, gatesReady: true, stalled: STALLED_NAMESPACE.has(ns.condition.reason) }];
+    let solutions = tenant.status?.solutions;
     if (ns.ok) {
       checks.push({ condition: await this.ensureRbac(tenant, nsName), gatesReady: true });
       checks.push({ condition: await this.ensureAdministrators(tenant, nsName), gatesReady: true });
+      const onboarded = await this.ensureOnboarding(tenant, nsName, offered);
+      checks.push({ condition: onboarded.condition, gatesReady: true });
+      if (onboarded.stages) solutions = onboarded.stages.length > 0 ? onboarded.stages : undefined;
     }
     const conditions = conditionsFromChecks(checks, { reason: TenantReasons.Ready, message: `The tenant is ready in namespace ${nsName}` });
     const namespace = ns.recordName ? nsName : tenant.status?.namespace;
-    await writeStatus(this.deps, Kinds.Tenant, tenant, { fields: { namespace }, conditions });
+    await writeStatus(this.deps, Kinds.Tenant, tenant, { fields: { namespace, solutions }, conditions });
     return ns.requeueAfterMs ? { requeueAfterMs: ns.requeueAfterMs } : undefined;
   }
 
-  private async ensureNamespace(tenant: Tenant, nsName: string): Promise<{ ok: boolean; condition: ConditionInput; requeueAfterMs?: number; recordName: boolean }> {
+  /** Seed 003: each onboarded solution at its stage, the groups of a forceCreateUserGroup onboarding made before any subscription. */
+  private async ensureOnboarding(tenant: Tenant, nsName: string, offered: { key: string; solution: Solution }[]): Promise<{ condition: ConditionInput; stages?: TenantStatus['solutions'] }> {
+    try {
+      const { stages, created } = await this.onboarding.reconcile(tenant, nsName, offered);
+      if (created.length > 0) {
+        this.deps.recorder.event(tenant, 'Normal', 'UserGroupsCreated', `Created UserGroup(s) ${created.join(', ')} in ${nsName} at onboarding (forceCreateUserGroup), before any subscription`);
+      }
+      const count = (stage: string) => stages.filter((s) => s.stage === stage).length;
+      return {
+        stages,
+        condition: {
+          type: TenantConditions.SolutionsOnboarded,
+          status: 'True',
+          reason: TenantReasons.SolutionsOnboarded,
+          message: `${stages.length} solution(s): ${count('Offered')} offered, ${count('UserGroupsCreated')} with user groups made at onboarding, ${count('Subscribed')} subscribed (status.solutions)`,
+        },
+      };
+    } catch (err) {
+      return { condition: { type: TenantConditions.SolutionsOnboarded, status: 'False', reason: TenantReasons.ApplyFailed, message: `The user groups of an onboarded solution could not be written: ${errorMessage(err)}` } };
+    }
+  }
+
+  private async ensureNamespace(tenant: Tenant, nsName: string, offered: string): Promise<{ ok: boolean; condition: ConditionInput; requeueAfterMs?: number; recordName: boolean }> {
     const invalid = namespaceNameProblem(nsName, this.deps.operatorNamespace, 'Tenant');
     if (invalid) return { ok: false, condition: invalid, recordName: false };
     const ns = this.namespaces.getByName(nsName);
@@ -94,6 +125,9 @@ export class TenantReconciler implements Reconciler {
       return { ok: false, condition: plan.problem, requeueAfterMs: terminating ? RECHECK_TERMINATING_MS : RECHECK_CONFLICT_MS, recordName: terminating };
     }
     const stack: Record<string, string> = tenant.spec.stack ? { [STACK_LABEL]: tenant.spec.stack } : {};
+    // The solutions offered to the tenant (seed 003), for the admission policy that lets a Subscription name only those.
+    // Applied (never in the POST): the operator's apply owns it, so an empty list removes it.
+    const withOffers = (n: ReturnType<typeof desiredNamespace>) => (offered ? { ...n, metadata: { ...n.metadata, annotations: { [OFFERED_SOLUTIONS_ANNOTATION]: offered } } } : n);
     try {
       if (plan.action === 'create') {
         try {
@@ -102,9 +136,10 @@ export class TenantReconciler implements Reconciler {
           if (isAlreadyExists(err)) throw new Error(`Namespace ${nsName} appeared meanwhile; deciding again`, { cause: err });
           throw err;
         }
+        if (offered) await this.deps.store.apply(Resources.Namespace, withOffers(desiredNamespace(tenant, nsName, true, 'Tenant', stack)));
       } else {
-        const desired = desiredNamespace(tenant, nsName, plan.action === 'owned', 'Tenant', stack);
-        if (needsApply(ns, desired, [])) await this.deps.store.apply(Resources.Namespace, desired);
+        const desired = withOffers(desiredNamespace(tenant, nsName, plan.action === 'owned', 'Tenant', stack));
+        if (needsApply(ns, desired, []) || (ns?.metadata.annotations?.[OFFERED_SOLUTIONS_ANNOTATION] ?? '') !== offered) await this.deps.store.apply(Resources.Namespace, desired);
       }
       if (plan.action !== 'adopted') {
         const quota = namespaceQuota(tenant, nsName, 'Tenant', this.deps.domain.settings().quotas.namespace);
@@ -213,6 +248,21 @@ export function tenantController(deps: ControllerDeps): ControllerSpec {
         },
       },
       { cache: Caches.platformConfigs, map: () => tenants.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
+      // Seed 003: a Solution onboarded to (or withdrawn from) tenants, or its good manifest changed (the groups made at
+      // onboarding follow it): the tenants it names (old and new: the map sees both objects).
+      {
+        cache: Caches.solutions,
+        map: (s) => tenantsOnboardedBy(s as Solution, tenants).map(keyOf),
+        changed: (a, b) => a.metadata.generation !== b.metadata.generation || (a as Solution).status?.manifestDigest !== (b as Solution).status?.manifestDigest || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp,
+      },
+      // A subscription made or gone: the solution's stage.
+      { cache: Caches.subscriptions, map: (s) => tenantOfNamespace(s.metadata.namespace), changed: (a, b) => (a as Subscription).metadata.generation !== (b as Subscription).metadata.generation || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp },
+      // A group made at onboarding taken over by a subscription, changed or deleted.
+      {
+        cache: Caches.userGroups,
+        map: (g) => ((g as UserGroup).metadata.labels?.[ONBOARDED_BY_LABEL] ? tenantOfNamespace(g.metadata.namespace) : []),
+        changed: (a, b) => a.metadata.annotations?.[GROUP_DIGEST_ANNOTATION] !== b.metadata.annotations?.[GROUP_DIGEST_ANNOTATION] || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp || JSON.stringify(a.metadata.ownerReferences) !== JSON.stringify(b.metadata.ownerReferences),
+      },
     ],
     reconciler: new TenantReconciler(deps),
   };
