@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let client: KubeClient | undefined;
   const connect = () => {
-    let access;
+    let access: ReturnType<typeof loadClusterAccess>;
     try {
       access = loadClusterAccess({ path: global.kubeconfig });
     } catch (err) {

@@ -221,7 +221,7 @@ describe('the seed flow, step by step', () => {
     // Version 2 drops "field executive" and adds a role to "solutions owner".
     const v2 = SEED.replace('version: 1.0.0', 'version: 2.0.0')
       .replace('      - role:gated-backoffice:approver\n', '      - role:gated-backoffice:approver\n      - role:gated-backoffice:auditor\n')
-      .replace(/  - name: field executive[\s\S]*?(?=adminUserGroups)/, '');
+      .replace(/ {2}- name: field executive[\s\S]*?(?=adminUserGroups)/, '');
     setManifest(v2);
     // The app still names "field executive": drop it there too.
     put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 }, spec: { ...FRONTEND, userGroups: [] } } as AppManifest);

@@ -151,6 +151,7 @@ describe('the kubectl plugin, packaged and installed with krew', () => {
     expect(completed.stdout).toContain(':4');
 
     // completion bash, for kubectl-miniapps typed on its own, in a real bash.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own ${...}
     const bash = await exec('bash', ['--norc', '--noprofile', '-c', 'source <(kubectl-miniapps completion bash) && COMP_WORDS=(kubectl-miniapps list -o y) && COMP_CWORD=3 && _kubectl_miniapps && printf "%s\\n" "${COMPREPLY[@]}"'], env);
     expect(bash).toEqual({ stdout: 'yaml\n', stderr: '', code: 0 });
 

@@ -27,7 +27,7 @@ describe('per-command help', () => {
   });
 
   it('every command of the usage has its help (and completes)', () => {
-    const commands = [...USAGE.matchAll(/^  kubectl miniapps ([a-z][a-z-]*)/gm)].map((m) => m[1]);
+    const commands = [...USAGE.matchAll(/^ {2}kubectl miniapps ([a-z][a-z-]*)/gm)].map((m) => m[1]);
     expect(commands.length).toBeGreaterThan(7);
     expect(Object.keys(COMMAND_HELP)).toEqual(commands);
   });

@@ -33,7 +33,7 @@ export function complete(words: string[]): string {
   }
   const command = positionals[0] !== undefined ? COMMAND_HELP[positionals[0]] : undefined;
   const answer = (candidates: readonly string[], directive: number = DIRECTIVE.noFileComp) =>
-    [...candidates.filter((c) => c.startsWith(partial)), `:${directive}`].join('\n') + '\n';
+    `${[...candidates.filter((c) => c.startsWith(partial)), `:${directive}`].join('\n')}\n`;
   const valuesOf = (flag: string) => (flag === 'output' && command?.outputs) || FLAG_HELP[flag]!.values;
 
   if (pendingFlag) {

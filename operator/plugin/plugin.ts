@@ -140,7 +140,7 @@ export const FLAG_OPTIONS = {
 } as const;
 
 export function parse(argv: string[]): { command?: string; args: string[]; opts: Options; help: boolean } {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof FLAG_OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: FLAG_OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {

@@ -216,7 +216,7 @@ export class Manager implements CacheSource {
       onAdd: (o) => enqueue([keyOf(o)], `${forName}:add`),
       onUpdate: (old, o) => {
         if (old === o) return enqueue([keyOf(o)], `${forName}:resync`);
-        if (specOrMetaChanged(old, o) || !!spec.statusChanged?.(old, o)) enqueueUnlessOurs([keyOf(o)], o, `${forName}:update`);
+        if (specOrMetaChanged(old, o) || spec.statusChanged?.(old, o)) enqueueUnlessOurs([keyOf(o)], o, `${forName}:update`);
       },
       onDelete: (o) => enqueue([keyOf(o)], `${forName}:delete`),
     });

@@ -122,7 +122,10 @@ export class WorkQueue {
   /** Adds the key after a delay; an earlier pending delay for the same key wins. */
   addAfter(key: string, delayMs: number, reason = 'unknown'): void {
     if (this.shuttingDown) return;
-    if (delayMs <= 0) return this.add(key, reason);
+    if (delayMs <= 0) {
+      this.add(key, reason);
+      return;
+    }
     const at = Date.now() + delayMs;
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
