@@ -2,9 +2,11 @@
 // them), checked against prom-client's own collectDefaultMetrics; and miniapps_build_info.
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { findTool, run } from '../testenv/tools.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { VERSION } from './version.ts';
 
+const promtool = findTool('promtool');
 type Described = { name: string; help: string; type: string };
 const describe_ = (r: Registry) => (r.getMetricsAsArray() as unknown as Described[]).map((m) => ({ name: m.name, help: m.help, type: String(m.type) }));
 
@@ -43,15 +45,29 @@ describe('miniapps_build_info', () => {
     try {
       delete process.env.MINIAPPS_REVISION;
       expect(await new OperatorMetrics({ processMetrics: false }).registry.getSingleMetricAsString('miniapps_build_info')).toContain(
-        `miniapps_build_info{version="${VERSION}",nodeVersion="${process.versions.node}"} 1`,
+        `miniapps_build_info{version="${VERSION}",node_version="${process.versions.node}"} 1`,
       );
       process.env.MINIAPPS_REVISION = 'abc123';
       expect(await new OperatorMetrics({ processMetrics: false, version: '9.9.9' }).registry.getSingleMetricAsString('miniapps_build_info')).toContain(
-        `miniapps_build_info{version="9.9.9",nodeVersion="${process.versions.node}",revision="abc123"} 1`,
+        `miniapps_build_info{version="9.9.9",node_version="${process.versions.node}",revision="abc123"} 1`,
       );
     } finally {
       if (before === undefined) delete process.env.MINIAPPS_REVISION;
       else process.env.MINIAPPS_REVISION = before;
     }
+  });
+});
+
+describe.skipIf(!promtool)('promtool check metrics', () => {
+  it("finds nothing to say about a scrape with every controller and queue series set (the health itest checks a real operator's)", async () => {
+    const m = new OperatorMetrics();
+    const hooks = m.workQueueHooks('widget', () => ({ depth: 1, inFlightSeconds: () => [0.5] }));
+    hooks.onAdd?.();
+    hooks.onGet?.(0.01);
+    hooks.onDone?.(0.2);
+    hooks.onRetry?.();
+    m.crReconcileTotal.inc({ controller: 'widget', result: 'success' });
+    m.crReconcileTime.observe({ controller: 'widget' }, 0.2);
+    expect(run(promtool!, ['check', 'metrics'], await m.registry.metrics())).toBe('');
   });
 });

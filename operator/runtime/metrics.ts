@@ -180,9 +180,9 @@ export class OperatorMetrics {
     inFlight('workqueue_longest_running_processor_seconds', 'How many seconds has the longest running processor for workqueue been running.', (s) => Math.max(0, ...s));
     this.wqRetries = new prom.Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', ...wq });
     // As prometheus_build_info and go_build_info: 1, the facts in labels (revision only when the build says it: MINIAPPS_REVISION).
-    const buildInfo = new prom.Gauge({ name: 'miniapps_build_info', help: 'Always 1: the version of the operator (revision: the source revision, when the build recorded it) and of the Node.js running it.', labelNames: ['version', 'revision', 'nodeVersion'], registers });
+    const buildInfo = new prom.Gauge({ name: 'miniapps_build_info', help: 'Always 1: the version of the operator (revision: the source revision, when the build recorded it) and of the Node.js running it.', labelNames: ['version', 'revision', 'node_version'], registers });
     const revision = process.env.MINIAPPS_REVISION;
-    buildInfo.set({ version: opts.version ?? VERSION, nodeVersion: process.versions.node, ...(revision ? { revision } : {}) }, 1);
+    buildInfo.set({ version: opts.version ?? VERSION, node_version: process.versions.node, ...(revision ? { revision } : {}) }, 1);
     if (opts.processMetrics !== false) processMetrics(this.registry);
   }
 
