@@ -166,3 +166,24 @@ describe('Manager: reconcile loggers and queue metrics', () => {
     expect(value('controller_runtime_active_workers{controller="widget"}')).toBe(0);
   });
 });
+
+describe('Manager: owned objects', () => {
+  it("wakes the owner only for a controller reference of the primary's group and kind (a Widget of another API group is someone else's)", async () => {
+    const client = new FakeClient();
+    const manager = new Manager({ client: client as unknown as KubeClient, log: pino({ level: 'silent' }), metrics: new OperatorMetrics({ processMetrics: false }), defaultConcurrency: 1 });
+    const reconciled: string[] = [];
+    manager.add({ name: 'widget', for: { name: 'widgets', resource: Widgets }, owns: [{ name: 'parts', resource: Parts }], reconciler: { reconcile: async (key) => void reconciled.push(key) } });
+    void manager.start(() => {});
+    await manager.waitForSync();
+    const ownedBy = (name: string, apiVersion: string): AnyObject => ({
+      apiVersion: 'test.dev/v1',
+      kind: 'Part',
+      metadata: { name: `${name}-part`, uid: `p-${name}`, resourceVersion: '1', ownerReferences: [{ apiVersion, kind: 'Widget', name, uid: `w-${name}`, controller: true }] },
+    });
+    client.push(Parts, { type: 'ADDED', object: ownedBy('theirs', 'other.example/v1') });
+    client.push(Parts, { type: 'ADDED', object: ownedBy('ours', 'test.dev/v1') });
+    await tick(200);
+    await manager.stop();
+    expect(reconciled).toEqual(['ours']);
+  });
+});

@@ -80,12 +80,15 @@ function specOrMetaChanged(oldObj: AnyObject, obj: AnyObject): boolean {
   return !isDeepStrictEqual(strip(oldObj), strip(obj));
 }
 
-/** Enqueue the controller owner of kind `ownerKind`. */
-function ownerKeys(ownerKind: string, ownerNamespaced: boolean) {
+/** The API group of an apiVersion ("apps/v1": apps; "v1": the core group, ""). */
+const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
+
+/** Enqueue the controller owner of the primary's group and kind (a kind of the same name in another API group is not ours). */
+function ownerKeys(owner: { group: string; kind: string; namespaced: boolean }) {
   return (obj: AnyObject): string[] => {
-    const ref = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === ownerKind);
+    const ref = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === owner.kind && groupOf(r.apiVersion) === owner.group);
     if (!ref) return [];
-    return [ownerNamespaced && obj.metadata.namespace ? `${obj.metadata.namespace}/${ref.name}` : ref.name];
+    return [owner.namespaced && obj.metadata.namespace ? `${obj.metadata.namespace}/${ref.name}` : ref.name];
   };
 }
 
@@ -222,7 +225,7 @@ export class Manager implements CacheSource {
     });
     const owned = new Set<AnyCacheDecl>(spec.owns ?? []);
     const primary = spec.for.resource;
-    const watches: Watch[] = [...(spec.owns ?? []).map((cache) => ({ cache, map: ownerKeys(primary.kind, primary.namespaced) })), ...(spec.watches ?? [])];
+    const watches: Watch[] = [...(spec.owns ?? []).map((cache) => ({ cache, map: ownerKeys(primary) })), ...(spec.watches ?? [])];
     for (const w of watches) {
       const delay = w.coalesceMs ?? 0;
       const name = w.cache.resource.plural;
