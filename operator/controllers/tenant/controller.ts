@@ -16,7 +16,7 @@ import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { Check, ConditionInput } from '../../runtime/conditions.ts';
-import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
+import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
 import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
@@ -41,6 +41,21 @@ export function administratorUser(tenant: Tenant, namespace: string, email: stri
   };
 }
 
+/**
+ * A write that failed: the False condition that says so, for status, and the error, which
+ * the reconcile throws on after writing status so that the work queue backs off and
+ * retries (the controllers' error contract: throw what retrying may fix; a Stalled
+ * condition, not an error, for what it cannot).
+ */
+class WriteFailed extends Error {
+  readonly condition: ConditionInput;
+  constructor(condition: ConditionInput, cause: unknown) {
+    super(condition.message, { cause });
+    this.name = 'WriteFailed';
+    this.condition = condition;
+  }
+}
+
 export class TenantReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
   private readonly tenants: CacheReader<Tenant>;
@@ -61,22 +76,33 @@ export class TenantReconciler implements Reconciler {
     this.quotas = c.cache(Caches.ownedResourceQuotas);
   }
 
-  async reconcile(key: string): Promise<ReconcileResult | void> {
+  async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
     let tenant = this.tenants.get(key);
     if (!tenant) return;
     if (tenant.metadata.deletionTimestamp) return this.finalize(tenant);
     tenant = await this.deps.store.addFinalizer(Kinds.Tenant, tenant, TENANT_FINALIZER);
     const nsName = namespaceNameFor(tenant, this.deps.domain.settings().namespacePrefix.tenant);
-    const ns = await this.ensureNamespace(tenant, nsName);
-    const checks: Check[] = [{ condition: ns.condition, gatesReady: true, stalled: STALLED_NAMESPACE.has(ns.condition.reason) }];
-    if (ns.ok) {
-      checks.push({ condition: await this.ensureRbac(tenant, nsName), gatesReady: true });
-      checks.push({ condition: await this.ensureAdministrators(tenant, nsName), gatesReady: true });
+    const checks: Check[] = [];
+    let ns: Awaited<ReturnType<TenantReconciler['ensureNamespace']>> | undefined;
+    let failed: WriteFailed | undefined;
+    try {
+      ns = await this.ensureNamespace(tenant, nsName);
+      checks.push({ condition: ns.condition, gatesReady: true, stalled: STALLED_NAMESPACE.has(ns.condition.reason) });
+      if (ns.ok) {
+        checks.push({ condition: await this.ensureRbac(tenant, nsName), gatesReady: true });
+        checks.push({ condition: await this.ensureAdministrators(tenant, nsName), gatesReady: true });
+      }
+    } catch (err) {
+      if (!(err instanceof WriteFailed)) throw err;
+      failed = err;
+      checks.push({ condition: err.condition, gatesReady: true });
     }
     const conditions = conditionsFromChecks(checks, { reason: TenantReasons.Ready, message: `The tenant is ready in namespace ${nsName}` });
-    const namespace = ns.recordName ? nsName : tenant.status?.namespace;
+    const namespace = ns?.recordName ? nsName : tenant.status?.namespace;
     await writeKindStatus(this.deps, Kinds.Tenant, tenant, { namespace }, conditions);
-    return ns.requeueAfterMs ? { requeueAfterMs: ns.requeueAfterMs } : undefined;
+    // Status says what failed; the error backs the key off (exponentially, per key) until the write goes through.
+    if (failed) throw failed;
+    return ns?.requeueAfterMs ? { requeueAfterMs: ns.requeueAfterMs } : undefined;
   }
 
   private async ensureNamespace(tenant: Tenant, nsName: string): Promise<{ ok: boolean; condition: ConditionInput; requeueAfterMs?: number; recordName: boolean }> {
@@ -89,15 +115,17 @@ export class TenantReconciler implements Reconciler {
       return { ok: false, condition: plan.problem, requeueAfterMs: terminating ? RECHECK_TERMINATING_MS : RECHECK_CONFLICT_MS, recordName: terminating };
     }
     const stack: Record<string, string> = tenant.spec.stack ? { [STACK_LABEL]: tenant.spec.stack } : {};
+    if (plan.action === 'create') {
+      try {
+        await this.deps.store.create(Resources.Namespace, desiredNamespace(tenant, nsName, true, 'Tenant', stack));
+      } catch (err) {
+        // Someone's namespace appeared first: decide again once the cache shows it (a retry, no failure to report).
+        if (isAlreadyExists(err)) throw new Error(`Namespace ${nsName} appeared meanwhile; deciding again`, { cause: err });
+        throw this.namespaceFailed(nsName, err);
+      }
+    }
     try {
-      if (plan.action === 'create') {
-        try {
-          await this.deps.store.create(Resources.Namespace, desiredNamespace(tenant, nsName, true, 'Tenant', stack));
-        } catch (err) {
-          if (isAlreadyExists(err)) throw new Error(`Namespace ${nsName} appeared meanwhile; deciding again`, { cause: err });
-          throw err;
-        }
-      } else {
+      if (plan.action !== 'create') {
         const desired = desiredNamespace(tenant, nsName, plan.action === 'owned', 'Tenant', stack);
         if (needsApply(ns, desired, [])) await this.deps.store.apply(Resources.Namespace, desired);
       }
@@ -106,8 +134,7 @@ export class TenantReconciler implements Reconciler {
         if (needsApply(this.quotas.getByName(NAMESPACE_QUOTA_NAME, nsName), quota, ['spec'])) await this.deps.store.apply(Resources.ResourceQuota, quota);
       }
     } catch (err) {
-      if (err instanceof Error && err.message.includes('appeared meanwhile')) throw err;
-      return { ok: false, recordName: false, condition: { type: TenantConditions.NamespaceReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `Namespace ${nsName} could not be written: ${errorMessage(err)}` }, requeueAfterMs: 5_000 };
+      throw this.namespaceFailed(nsName, err);
     }
     const adopted = plan.action === 'adopted';
     return {
@@ -120,6 +147,10 @@ export class TenantReconciler implements Reconciler {
         message: adopted ? `Namespace ${nsName} is adopted (it opted in); it will be released, not deleted, with the tenant` : `Namespace ${nsName} is in place`,
       },
     };
+  }
+
+  private namespaceFailed(nsName: string, err: unknown): WriteFailed {
+    return new WriteFailed({ type: TenantConditions.NamespaceReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `Namespace ${nsName} could not be written: ${errorMessage(err)}` }, err);
   }
 
   /** The shared tenant-administrator ClusterRole and its RoleBinding to the administrators in the namespace. */
@@ -137,7 +168,7 @@ export class TenantReconciler implements Reconciler {
       const n = tenant.spec.administrators?.length ?? 0;
       return { type: TenantConditions.RBACReady, status: 'True', reason: TenantReasons.RBACApplied, message: n ? `${n} administrator(s) may manage Users and Subscriptions in ${nsName}` : 'The tenant has no administrators' };
     } catch (err) {
-      return { type: TenantConditions.RBACReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `The administrators' RBAC could not be applied: ${errorMessage(err)}` };
+      throw new WriteFailed({ type: TenantConditions.RBACReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `The administrators' RBAC could not be applied: ${errorMessage(err)}` }, err);
     }
   }
 
@@ -157,7 +188,7 @@ export class TenantReconciler implements Reconciler {
         }
       }
     } catch (err) {
-      return { type: TenantConditions.AdministratorsReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `A User for an administrator could not be created: ${errorMessage(err)}` };
+      throw new WriteFailed({ type: TenantConditions.AdministratorsReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `A User for an administrator could not be created: ${errorMessage(err)}` }, err);
     }
     if (made.length > 0) this.deps.recorder.event(tenant, 'Normal', 'AdministratorUsersCreated', `Created User(s) ${made.join(', ')} for the tenant's administrators in ${nsName}`);
     const n = tenant.spec.administrators?.length ?? 0;
