@@ -1,7 +1,7 @@
 // The mini apps `list` and `search` show: read, filtered by category, sorted, printed.
 import { Option } from 'commander';
 import type { MiniApp } from '../api/index.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { EXIT } from './core.ts';
 import type { PluginContext } from './core.ts';
 import { noneFound, printObjects, table } from './output.ts';

@@ -8,7 +8,7 @@ import { Caches } from '../../domain/caches.ts';
 import { ApiError } from '../../runtime/errors.ts';
 import type { RecordedWrite } from '../../runtime/testing.ts';
 import { FakeWorld } from '../testing.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { TenantReconciler } from './controller.ts';
 
 const signal = new AbortController().signal;

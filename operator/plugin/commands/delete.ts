@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../../api/constants.ts';
 import type { MiniApp } from '../../api/index.ts';
-import { Kinds } from '../../controllers/shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { ApiError } from '../../runtime/errors.ts';
 import { EXIT } from '../core.ts';
 import type { CommandEnv } from '../core.ts';

@@ -1,9 +1,9 @@
 // kubectl miniapps duplicate SOURCE NEWNAME
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { DATA_PROTECTION_MODES } from '../../api/constants.ts';
+import { DATA_PROTECTION_MODES } from '../../api/miniapp/names.ts';
 import type { MiniApp, Organization } from '../../api/index.ts';
-import { Kinds } from '../../controllers/shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { ApiError } from '../../runtime/errors.ts';
 import { EXIT, outputOption } from '../core.ts';
 import type { CommandEnv } from '../core.ts';

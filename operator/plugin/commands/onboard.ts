@@ -2,7 +2,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { Subscription, Tenant } from '../../api/index.ts';
-import { Kinds } from '../../controllers/shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { EXIT, orgRef } from '../core.ts';
 import type { CommandEnv } from '../core.ts';
 

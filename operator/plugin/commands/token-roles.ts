@@ -1,11 +1,11 @@
 // kubectl miniapps token-roles USER --app ORG/APP
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { AppManifestConditions, tokenAudience } from '../../api/constants.ts';
+import { AppManifestConditions } from '../../api/appmanifest/names.ts';
+import { tokenAudience } from '../../api/user/names.ts';
 import type { AppManifest, Organization, User } from '../../api/index.ts';
-import { Kinds } from '../../controllers/shared.ts';
-import { tokenRoles } from '../../controllers/user/logic.ts';
-import { appManifestOf, tokenRolesRequiredOf } from '../../domain/solutions.ts';
+import { Kinds } from '../../api/registry.ts';
+import { appManifestOf, tokenRoles, tokenRolesRequiredOf } from '../../domain/solutions.ts';
 import { ApiError } from '../../runtime/errors.ts';
 import { EXIT, orgRef, outputOption } from '../core.ts';
 import type { CommandEnv } from '../core.ts';
