@@ -13,7 +13,7 @@ import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { memberAccess } from '../../domain/rbac.ts';
+import { memberAccess, organizationClusterName } from '../../domain/rbac.ts';
 import type { PlatformSettings } from '../../domain/settings.ts';
 import { Kinds } from '../../api/registry.ts';
 import {
@@ -67,6 +67,7 @@ export class MembershipReconciler implements Reconciler {
   private readonly members: CacheReader<Membership>;
   private readonly bindings: CacheReader<ObjectBody>;
   private readonly roles: CacheReader<ObjectBody>;
+  private readonly clusterBindings: CacheReader<ObjectBody>;
   /** Message-IDs the mail server accepted whose "sent" is not recorded yet: never sent again. */
   private readonly accepted = new Set<string>();
   /**
@@ -88,6 +89,7 @@ export class MembershipReconciler implements Reconciler {
     this.members = deps.caches.cache(Caches.memberships);
     this.bindings = deps.caches.cache(Caches.ownedRoleBindings);
     this.roles = deps.caches.cache(Caches.ownedRoles);
+    this.clusterBindings = deps.caches.cache(Caches.ownedClusterRoleBindings);
     this.recipientKey = opts.recipientKey;
   }
 
@@ -131,7 +133,9 @@ export class MembershipReconciler implements Reconciler {
       await this.revokeAccess(m);
     }
     const subject = access.roleBinding.subjects?.[0]?.name ?? m.spec.email;
-    await this.writeStatus(m, phase, membershipConditions(m, phase, { bound, subject, namespace, roleName: access.roleBinding.roleRef.name }, sendProblem, hold));
+    // The access the person has also comes from the Organization's ClusterRoleBindings (reading it; an administrator's to change it), written by the Organization controller.
+    const organizationBindingsMissing = bound ? this.organizationBindingsMissing(org!, m, subject) : [];
+    await this.writeStatus(m, phase, membershipConditions(m, phase, { bound, subject, namespace, roleName: access.roleBinding.roleRef.name, organizationBindingsMissing }, sendProblem, hold));
     if (hold && this.warned.get(key) !== hold.request) {
       this.warned.set(key, hold.request);
       this.deps.recorder.event(m, 'Warning', MembershipReasons.ResendRateLimited, resendHeldCondition(hold).message);
@@ -334,6 +338,12 @@ export class MembershipReconciler implements Reconciler {
     }
   }
 
+  /** The Organization's ClusterRoleBindings `m` needs that do not name `subject` (in the cache). */
+  private organizationBindingsMissing(org: Organization, m: Membership, subject: string): string[] {
+    const needed = [organizationClusterName(org.metadata.name, 'member'), ...(m.spec.role === 'OrganizationAdministrator' ? [organizationClusterName(org.metadata.name, 'administrator')] : [])];
+    return needed.filter((name) => !(this.clusterBindings.getByName(name)?.subjects as { kind: string; name: string }[] | undefined)?.some((s) => s.kind === 'User' && s.name === subject));
+  }
+
   /** Removes the RoleBinding (and per-member Role) this Membership owns, if any. */
   private async revokeAccess(m: Membership): Promise<void> {
     for (const rb of this.bindings.byIndex(Index.owner, m.metadata.uid!)) {
@@ -377,6 +387,16 @@ export function membershipController(deps: ControllerDeps, opts: MembershipOptio
         cache: Caches.organizations,
         map: (o) => inNamespace((o as Organization).status?.namespace),
         changed: (a, b) => (a as Organization).status?.namespace !== (b as Organization).status?.namespace || !!b.metadata.deletionTimestamp !== !!a.metadata.deletionTimestamp,
+      },
+      // The Organization's bindings naming (or no longer naming) its members: whether an Active member is Ready.
+      {
+        cache: Caches.ownedClusterRoleBindings,
+        map: (b) => {
+          const owner = b.metadata.ownerReferences?.find((r) => r.kind === 'Organization' && r.apiVersion.startsWith('miniapps.dev/'));
+          return owner ? inNamespace(deps.caches.cache(Caches.organizations).getByName(owner.name)?.status?.namespace) : [];
+        },
+        changed: (a, b) => !isDeepStrictEqual((a as ObjectBody).subjects, (b as ObjectBody).subjects),
+        coalesceMs: 200,
       },
       // userPrefix and invitationTTL concern every membership.
       { cache: Caches.platformConfigs, map: () => members.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },

@@ -158,6 +158,7 @@ export class OrganizationReconciler implements Reconciler {
   private async ensureRbac(org: Organization, nsName: string): Promise<ConditionInput> {
     const active = this.deps.domain.activeMembersOf(nsName).map((m) => ({ email: m.spec.email, role: m.spec.role }));
     const cluster = organizationClusterAccess(org, active, this.deps.domain.settings());
+    const admins = active.filter((m) => m.role === 'OrganizationAdministrator').length;
     // Independent objects, applied side by side.
     const pending: Promise<void>[] = [];
     const ensure = (rt: ResourceType, cache: CacheReader<ObjectBody>, obj: ObjectBody, fields: string[]) => {
@@ -182,7 +183,8 @@ export class OrganizationReconciler implements Reconciler {
       type: OrganizationConditions.RBACReady,
       status: 'True',
       reason: OrganizationReasons.RBACApplied,
-      message: `The role table's ClusterRoles are in place; ${active.length} active member(s) may read the Organization`,
+      // What this checked, and no more: each member's role in the namespace is their Membership's to bind (its AccessGranted; its Ready waits for these bindings too).
+      message: `The role table's ClusterRoles are in place, and ClusterRoleBindings let ${active.length} active member(s) read the Organization (${admins} administrator(s) change it); each member's role in ${nsName} is on their Membership (AccessGranted)`,
     };
   }
 
