@@ -6,6 +6,7 @@ import type { Organization } from '../../api/index.ts';
 import { Caches } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
 import { NAMESPACE_ACCESS_FINALIZER, OPERATOR_BINDING_NAME, roleTableClusterRoles } from '../../domain/rbac.ts';
+import { ApiError } from '../../runtime/errors.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
 import { FakeWorld } from '../testing.ts';
@@ -171,5 +172,20 @@ describe("the operator's access in a namespace being deleted", () => {
     store.seed(Resources.Namespace, going);
     caches.cache(Caches.namespaces).put(going as never);
     await heldWhileAMiniAppIsLeft();
+  });
+});
+
+describe('OrganizationReconciler: the error contract', () => {
+  it('a namespace the API server fails to create: NamespaceReady and Ready False ApplyFailed in status, and the reconcile throws with the cause (the queue backs off)', async () => {
+    sync(org());
+    store.failing = (w) => (w.verb === 'create' && w.kind === 'Namespace' ? new ApiError(500, 'InternalError', 'etcdserver: request timed out') : undefined);
+    const failure = await reconciler.reconcile('acme', { signal }).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    expect(failure?.message).toMatch(/Namespace org-acme could not be applied/);
+    expect((failure?.cause as Error | undefined)?.message).toBe('etcdserver: request timed out');
+    expect(condition('NamespaceReady')).toMatchObject({ status: 'False', reason: 'ApplyFailed' });
+    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'ApplyFailed' });
   });
 });
