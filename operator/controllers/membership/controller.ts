@@ -113,17 +113,19 @@ export class MembershipReconciler implements Reconciler {
     }
     const now = this.deps.clock.now();
     let sendProblem: ConditionInput | undefined;
-    let plan = planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now));
+    // Planned on the cache: whether anything is to be sent at all (most reconciles send nothing and read nothing).
+    const plan = planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now));
     let firstHold: FirstInvitationHold | undefined;
+    // A requested resend held back: from the plan that was acted on (on the fresh read) when there was a send to decide.
+    let hold = plan.hold;
     if (plan.kind === 'send') {
       const outcome = await this.sendInvitation(m, org!, settings, now, ctx?.signal);
       if (!outcome) return; // deleted meanwhile
       m = outcome.membership;
       firstHold = outcome.firstHold;
       sendProblem = outcome.problem ?? (firstHold ? firstInvitationHeldCondition(firstHold) : undefined);
-      plan = planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now)); // what still waits
+      if (outcome.plan) hold = outcome.plan.hold;
     }
-    const hold = plan.hold;
     const phase = phaseOf(m, now);
     const access = memberAccess(m, org!, namespace, settings);
     const bound = phase === 'Active';
@@ -202,22 +204,21 @@ export class MembershipReconciler implements Reconciler {
   }
 
   /**
-   * Plans on the fresh read and records the attempt (the intent). A requested resend is
-   * decided and recorded in the organization's turn, so that two at once cannot both
-   * take its last free place.
+   * Records the attempt `planned` on the fresh read (the intent). A requested resend is
+   * decided again and recorded in the organization's turn, on what the turn sees, so that
+   * two at once cannot both take its last free place.
    */
-  private async recordAttempt(fresh: Membership, ttlMs: number, now: Date): Promise<{ membership: Membership; plan: InvitationPlan }> {
+  private async recordAttempt(fresh: Membership, planned: InvitationPlan, ttlMs: number, now: Date): Promise<{ membership: Membership; plan: InvitationPlan }> {
     let m = fresh;
-    const decide = async () => {
-      const plan = planInvitation(m, now, ttlMs, this.resendPolicy(m, now));
+    const act = async (plan: InvitationPlan) => {
       if (plan.kind === 'send' && !isDeepStrictEqual(m.status?.invitation, plan.invitation)) {
         m = await this.writeInvitation(m, plan.invitation);
         if (plan.requested) this.resent.set(m.metadata.uid!, plan.invitation.recentResends ?? []);
       }
       return { membership: m, plan };
     };
-    const first = planInvitation(m, now, ttlMs, this.resendPolicy(m, now));
-    return first.kind === 'send' && first.requested ? this.inTurn(m.metadata.namespace!, decide) : decide();
+    if (planned.kind === 'send' && planned.requested) return this.inTurn(m.metadata.namespace!, () => act(planInvitation(m, now, ttlMs, this.resendPolicy(m, now))));
+    return act(planned);
   }
 
   /** Runs `fn` after every earlier call for the same key has finished. */
@@ -275,7 +276,7 @@ export class MembershipReconciler implements Reconciler {
     settings: PlatformSettings,
     now: Date,
     signal: AbortSignal | undefined,
-  ): Promise<{ membership: Membership; problem?: ConditionInput; firstHold?: FirstInvitationHold } | undefined> {
+  ): Promise<{ membership: Membership; problem?: ConditionInput; firstHold?: FirstInvitationHold; plan?: InvitationPlan } | undefined> {
     const mailer = this.opts.mailer;
     if (!mailer) {
       return {
@@ -290,15 +291,17 @@ export class MembershipReconciler implements Reconciler {
     }
     const read = await this.deps.store.get<Membership>(Kinds.Membership, cached.metadata.name, cached.metadata.namespace);
     if (!read) return undefined;
-    if (!read.status?.invitation && planInvitation(read, now, settings.invitationTTLMs, this.resendPolicy(read, now)).kind === 'send') {
+    // Planned once on the fresh read, and acted on (a requested resend is decided again in the organization's turn: recordAttempt).
+    const planned = planInvitation(read, now, settings.invitationTTLMs, this.resendPolicy(read, now));
+    if (!read.status?.invitation && planned.kind === 'send') {
       const firstHold = await this.admitFirst(read, org, now);
-      if (firstHold) return { membership: read, firstHold };
+      if (firstHold) return { membership: read, firstHold, plan: planned };
     }
-    const recorded = await this.recordAttempt(read, settings.invitationTTLMs, now);
+    const recorded = await this.recordAttempt(read, planned, settings.invitationTTLMs, now);
     if (recorded.membership.status?.invitation) this.admitted.delete(read.metadata.uid!);
     let m = recorded.membership;
     const plan = recorded.plan;
-    if (plan.kind !== 'send') return { membership: m };
+    if (plan.kind !== 'send') return { membership: m, plan };
     const messageId = plan.invitation.messageId!;
     if (!this.accepted.has(messageId)) {
       try {
@@ -311,7 +314,7 @@ export class MembershipReconciler implements Reconciler {
         this.opts.onEmail?.('failed', problem?.reason ?? 'Error');
         if (!problem) throw new Error(`Invitation for ${m.spec.email} not sent: ${errorMessage(err)}`, { cause: err });
         this.deps.recorder.event(m, 'Warning', problem.reason, problem.message);
-        return { membership: m, problem: { type: MembershipConditions.InvitationSent, status: 'False', ...problem } };
+        return { membership: m, problem: { type: MembershipConditions.InvitationSent, status: 'False', ...problem }, plan };
       }
       this.accepted.add(messageId);
       this.opts.onEmail?.('sent', '');
@@ -320,7 +323,8 @@ export class MembershipReconciler implements Reconciler {
     this.accepted.delete(messageId);
     const attempt = plan.invitation.attempts;
     this.deps.recorder.event(m, 'Normal', plan.notification ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent, plan.notification ? `Access notification sent to ${m.spec.email}` : `Invitation ${attempt} sent to ${m.spec.email}; it expires at ${plan.invitation.expiresAt}`);
-    return { membership: m };
+    // A requested resend held while a recorded attempt went out now waits from this send: the one case planned again.
+    return { membership: m, plan: plan.hold ? planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now)) : plan };
   }
 
   /** Compare-and-swap of status.invitation under its own field manager. */
