@@ -179,12 +179,22 @@ export class OrganizationReconciler implements Reconciler {
       }
     }
     await Promise.all(pending);
+    // The members' own bindings in the namespace (each Membership's RoleBinding, which the Membership controller writes): checked, not assumed.
+    const members = this.deps.domain.activeMembersOf(nsName);
+    const unbound = members.filter((m) => this.bindings.byIndex(Index.owner, m.metadata.uid!).length === 0).map((m) => m.metadata.name);
+    if (unbound.length > 0) {
+      return {
+        type: OrganizationConditions.RBACReady,
+        status: 'False',
+        reason: OrganizationReasons.MemberRolesPending,
+        message: `${members.length - unbound.length} of ${members.length} active member(s) have their role bound in ${nsName}; waiting for the RoleBinding of Membership(s) ${unbound.slice(0, 10).join(', ')}${unbound.length > 10 ? ` and ${unbound.length - 10} more` : ''}`,
+      };
+    }
     return {
       type: OrganizationConditions.RBACReady,
       status: 'True',
       reason: OrganizationReasons.RBACApplied,
-      // What this checked, and no more: each member's role in the namespace is their Membership's to bind (its AccessGranted; its Ready waits for these bindings too).
-      message: `The role table's ClusterRoles are in place, and ClusterRoleBindings let ${active.length} active member(s) read the Organization (${admins} administrator(s) change it); each member's role in ${nsName} is on their Membership (AccessGranted)`,
+      message: `The role table's ClusterRoles are in place, ClusterRoleBindings let ${active.length} active member(s) read the Organization (${admins} administrator(s) change it), and each one's role is bound in ${nsName}`,
     };
   }
 
@@ -345,6 +355,8 @@ export function organizationController(deps: ControllerDeps, opts: OrganizationO
       }, changed: (a, b) => a.metadata.generation !== b.metadata.generation, coalesceMs: 1_000 },
       // Only whether apps exist matters here (the capability check), not their status writes; a burst of them is one reconcile.
       { cache: Caches.miniApps, map: orgOfNamespace, changed: (a, b) => a.metadata.generation !== b.metadata.generation, coalesceMs: 1_000 },
+      // A member's RoleBinding (their Membership's) appearing or going: RBACReady checks them.
+      { cache: Caches.ownedRoleBindings, map: (rb) => (rb.metadata.ownerReferences?.some((r) => r.controller && r.kind === 'Membership') ? orgOfNamespace(rb) : []), coalesceMs: 1_000 },
       // userPrefix concerns every organization's bindings.
       { cache: Caches.platformConfigs, map: () => orgs.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
     ],
