@@ -4,6 +4,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { create, mergePatch, nsPath, remove, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
+import { filterMiniApps, objectNameOf } from '../logic.ts';
 import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
 import { Empty, Field, Loading, ReadyCell, Refusal } from '../ui.tsx';
@@ -15,19 +16,6 @@ const PROTECTIONS: [string, string][] = [
   ['EnvelopeEncryption', 'Envelope Encryption (AES 256)'],
 ];
 export const CONFIRM_DELETE = 'CONFIRM DELETE';
-
-/** An object name from an app name: lowercase, underscores as dashes. */
-export const objectNameOf = (appName: string): string => appName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
-
-/** Mini apps matching a search (name, app name, type) and a category. */
-export function filterMiniApps(items: Obj[], search: string, category: string): Obj[] {
-  const q = search.trim().toLowerCase();
-  return items.filter((m) => {
-    if (category && !(m.spec?.categories ?? []).includes(category)) return false;
-    if (!q) return true;
-    return m.metadata.name.includes(q) || String(m.spec?.appName ?? '').toLowerCase().includes(q) || String(m.spec?.type ?? '').toLowerCase().includes(q);
-  });
-}
 
 type Dialog = { kind: 'create' } | { kind: 'duplicate'; source: Obj } | { kind: 'delete'; target: Obj } | undefined;
 

@@ -6,35 +6,11 @@ import { useState } from 'preact/hooks';
 import { create, nsPath, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
+import { awaitingReview } from '../logic.ts';
+import type { Pending } from '../logic.ts';
 import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
 import { Empty, Field, Loading, Refusal } from '../ui.tsx';
-
-interface Pending {
-  organization: string;
-  miniApp: string;
-  appName: string;
-  superApp: string;
-  version: string;
-}
-
-/** Versions of readable mini apps that target one of this organization's super apps and have no review yet. */
-export function awaitingReview(org: string, miniApps: Obj[], superApps: Obj[], reviews: Obj[]): Pending[] {
-  const mine = new Set(superApps.map((s) => s.metadata.name));
-  const reviewed = new Set(reviews.map((r) => `${r.spec?.miniApp?.organization}/${r.spec?.miniApp?.name}/${r.spec?.superApp}/${r.spec?.version}`));
-  const out: Pending[] = [];
-  for (const m of miniApps) {
-    const orgOf = (m.status?.organization as string | undefined) ?? org;
-    const versions = ((m.spec?.versions as { name: string }[] | undefined) ?? []).map((v) => v.name);
-    for (const target of (m.spec?.superApps as { organization?: string; name: string }[] | undefined) ?? []) {
-      if ((target.organization ?? orgOf) !== org || !mine.has(target.name)) continue;
-      for (const version of versions) {
-        if (!reviewed.has(`${orgOf}/${m.metadata.name}/${target.name}/${version}`)) out.push({ organization: orgOf, miniApp: m.metadata.name, appName: m.spec?.appName ?? m.metadata.name, superApp: target.name, version });
-      }
-    }
-  }
-  return out;
-}
 
 export function Reviews({ org }: { org: MyOrganization }) {
   const ns = org.namespace!;
