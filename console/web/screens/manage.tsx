@@ -102,7 +102,7 @@ function MiniAppForm({ ns, source, done }: { ns: string; source?: Obj; done: () 
   }
 
   return (
-    <form class="card" onSubmit={submit} aria-labelledby="miniapp-form-title">
+    <form class="card" onSubmit={submit} aria-labelledby="miniapp-form-title" noValidate>
       <h3 id="miniapp-form-title">{title}</h3>
       {source ? null : (
         <>

@@ -58,7 +58,7 @@ export function Members({ org }: { org: MyOrganization }) {
     <section aria-labelledby="members-title">
       <h2 id="members-title">{t('Members')}</h2>
       {mayInvite ? (
-        <form class="card" onSubmit={invite} aria-labelledby="invite-title">
+        <form class="card" onSubmit={invite} aria-labelledby="invite-title" noValidate>
           <h3 id="invite-title">{t('Invite new member')}</h3>
           <Field label={t('Email')} id="invite-email">
             <input id="invite-email" type="email" required value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} aria-describedby={inviteError ? 'invite-error' : undefined} aria-invalid={inviteError ? 'true' : undefined} />
