@@ -193,7 +193,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await axe(page, 'manage');
 
     await page.getByRole('button', { name: 'Create' }).click();
-    await page.getByLabel('Type').selectOption('Intent');
+    await page.getByLabel('Type', { exact: true }).selectOption('Intent');
     await page.getByLabel('Domain').fill('payments');
     await page.getByLabel('Name', { exact: true }).fill('bad name!');
     await page.locator('form').getByRole('button', { name: 'Create' }).click();
@@ -241,7 +241,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     const mine = (await admin.list<ApiKey>(Kinds.ApiKey, { namespace: ns })).items.find((k) => k.spec.description === 'CI pipeline');
     expect(mine?.spec.owner).toBe(DEV);
     expect(value).toBe(await readKey(admin, mine!));
-    await page.getByRole('button', { name: 'OK' }).click();
+    await page.getByRole('button', { name: 'OK', exact: true }).click();
     expect(await page.getByLabel('Your new API key').count()).toBe(0);
     await page.getByRole('button', { name: `Revoke ${mine!.metadata.name}` }).click();
     await eventually(async () => (await admin.get<ApiKey>(Kinds.ApiKey, mine!.metadata.name, ns))?.spec.revoked === true, { describe: 'the key revoked' });
@@ -271,7 +271,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
   it('provisioning administrator: every organization, NEW ORGANIZATION with Can Create Super Apps; a member finds no Organizations screen', async () => {
     const page = await pageAs('provisioner');
     await page.locator('[data-role="provisioning"]').waitFor();
-    await page.getByRole('link', { name: 'Organizations' }).click();
+    await page.getByRole('link', { name: 'Organizations', exact: true }).click();
     await page.locator(`tr[data-org="${org}"]`).waitFor();
     await axe(page, 'organizations');
     await page.getByRole('button', { name: 'NEW ORGANIZATION' }).click();
@@ -291,7 +291,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
 
     const member = await pageAs('dev');
     await member.locator(`tr[data-org="${org}"]`).waitFor();
-    expect(await member.getByRole('link', { name: 'Organizations' }).count()).toBe(0);
+    expect(await member.getByRole('link', { name: 'Organizations', exact: true }).count()).toBe(0);
     await member.goto(`${consoleServer.url}/#/organizations`);
     await member.getByRole('heading', { name: 'My organizations' }).waitFor();
     await member.context().close();

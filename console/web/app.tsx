@@ -98,7 +98,7 @@ export function App() {
   else {
     const route = hash.replace(/^#\/?/, '').split('/');
     if (route[0] === 'organizations' && me.provisioningAdministrator) body = <><h1>{t('Organizations')}</h1><Organizations /></>;
-    else if (route[0] === 'orgs' && route[1]) body = <OrganizationPage me={me} name={route[1]} tab={route[2]} />;
+    else if (route[0] === 'orgs' && route[1]) body = <OrganizationPage me={me} name={route[1]} tab={route[2]} refresh={() => void loadMe()} />;
     else body = <Home me={me} />;
   }
 
@@ -139,7 +139,7 @@ function Home({ me }: { me: Me }) {
   );
 }
 
-function OrganizationPage({ me, name, tab }: { me: Me; name: string; tab?: string }) {
+function OrganizationPage({ me, name, tab, refresh }: { me: Me; name: string; tab?: string; refresh: () => void }) {
   const org = me.organizations.find((o) => o.name === name);
   if (!org?.namespace) return <p><a href="#/">{t('Back to my organizations')}</a></p>;
   const tabs = TABS.filter((x) => x.shown(org));
@@ -154,7 +154,7 @@ function OrganizationPage({ me, name, tab }: { me: Me; name: string; tab?: strin
       {current?.id === 'manage' ? <Manage org={org} /> : null}
       {current?.id === 'superapps' ? <SuperApps org={org} /> : null}
       {current?.id === 'reviews' ? <Reviews org={org} /> : null}
-      {current?.id === 'apikeys' ? <ApiKeys org={org} owner={org.membership!.email!} /> : null}
+      {current?.id === 'apikeys' ? <ApiKeys org={org} owner={org.membership!.email!} refresh={refresh} /> : null}
     </>
   );
 }

@@ -29,7 +29,7 @@ const es: Record<string, string> = {
   'Leave': 'Salir de la organización',
   'Change role': 'Cambiar el rol',
   'Change role of {0}': 'Cambiar el rol de {0}',
-  'Remove {0}': 'Quitar a {0} de la organización',
+  'Remove {0}': 'Quitar de la organización: {0}',
   'Organization Administrator': 'Administrador de la organización',
   'Super App Administrator': 'Administrador de Super Apps',
   'Mini App Developer': 'Desarrollador de Mini Apps',

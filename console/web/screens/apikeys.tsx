@@ -9,7 +9,7 @@ import { can, namedWith } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
 import { Empty, Field, Loading, ReadyCell, Refusal } from '../ui.tsx';
 
-export function ApiKeys({ org, owner }: { org: MyOrganization; owner: string }) {
+export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: string; refresh: () => void }) {
   const ns = org.namespace!;
   const mayList = can(org.access, 'apikeys', 'list');
   const listed = useWatchList<Obj>(mayList ? nsPath(ns, 'apikeys') : undefined);
@@ -44,6 +44,8 @@ export function ApiKeys({ org, owner }: { org: MyOrganization; owner: string }) 
           const data = secret?.data && Object.values(secret.data)[0];
           if (data) {
             setShown(atob(data));
+            // The operator has granted the owner this key by name: ask the API server again what they may do.
+            refresh();
             break;
           }
         }
