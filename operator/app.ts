@@ -36,6 +36,9 @@ export interface OperatorOptions {
   clusterAccess?: ClusterAccess;
 }
 
+/** The listener name of the embedded identity provider (its port is logged as identityPort). */
+const IDENTITY_LISTENER = 'identity';
+
 /**
  * Finds the cluster the way kubectl does: --kubeconfig, then KUBECONFIG, in-cluster,
  * ~/.kube/config. Throws "No Kubernetes cluster configured: pass --kubeconfig or set
@@ -163,11 +166,13 @@ export class Operator {
       if (undeclared.length) throw new Error(`Module ${mod.name} serves admission rules for ${undeclared.join(', ')} without declaring them in admits`);
       this.registerParts(parts);
     }
+    // Loaded only when served: the provider's libraries (koa, oidc-provider) stay out of an operator that does not serve it.
+    if (cfg.identityBindAddress) this.listeners.set(IDENTITY_LISTENER, await (await import('./identity/listener.ts')).identityListener(cfg, this.client, this.log, this.clock, tls));
     if (tls) await this.startTls(tls);
     const ports: Record<string, number> = {};
     for (const [name, listener] of this.listeners) ports[name] = await listener.start();
     const port = await this.health.start();
-    this.log.info({ port, webhookPort: this.webhook?.port, webhookClientAuth: this.webhook?.authenticatesClients, apiPort: this.api?.port, publicPort: ports[ACCEPT_LISTENER], verifyPort: ports[VERIFY_LISTENER], leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
+    this.log.info({ port, webhookPort: this.webhook?.port, webhookClientAuth: this.webhook?.authenticatesClients, apiPort: this.api?.port, publicPort: ports[ACCEPT_LISTENER], identityPort: ports[IDENTITY_LISTENER], verifyPort: ports[VERIFY_LISTENER], leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
     void this.manager.start((reason) => onFatal(`Leadership lost: ${reason}`, { drain: false })).catch((err: unknown) => onFatal(errorMessage(err), { drain: true }));
   }
 
