@@ -15,8 +15,11 @@ import { accessAllowed } from '../operator/testenv/access.ts';
 import { readKey, waitForKey } from '../operator/testenv/apikeys.ts';
 import { chromiumMissing, launchChromium } from '../operator/testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient } from '../operator/testenv/clients.ts';
-import { tokenWebhookOperatorArgs } from '../operator/testenv/controlplane.ts';
-import { eventually, testKubeconfig, testTokenWebhook, uniqueName } from '../operator/testenv/index.ts';
+import { identityOperatorArgs, tokenWebhookOperatorArgs } from '../operator/testenv/controlplane.ts';
+import { createTestAccount } from '../operator/testenv/identity.ts';
+import { eventually, freePort, testIdentity, testKubeconfig, testTokenWebhook, uniqueName } from '../operator/testenv/index.ts';
+import { CONSOLE_CLIENT_ID } from '../operator/identity/provider.ts';
+import { createOidcClient } from './server/oidc.ts';
 import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer } from './server/server.ts';
@@ -24,7 +27,8 @@ import { upstreamFromKubeconfig } from './server/upstream.ts';
 import { signInWithToken } from './testing.ts';
 
 const webhook = testTokenWebhook();
-const skip = !!chromiumMissing('console.itest.ts') || !webhook;
+const identity = testIdentity();
+const skip = !!chromiumMissing('console.itest.ts') || !webhook || !identity;
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const admin = testClient();
@@ -36,6 +40,7 @@ const REVIEWER = `reviewer@${org}.example`;
 const PROVISIONER = `root-${org}@platform.example`;
 const operatorNamespace = uniqueName('op-console');
 const newOrg = uniqueName('console-new');
+const PASSWORD = 'correct horse battery staple';
 const as = (user: string) => ({ as: { user } });
 
 /** Axe on the page as it is now: no serious or critical violation. */
@@ -65,7 +70,14 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
   beforeAll(async () => {
     previousConfig = await admin.get<PlatformConfig>(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME);
     await admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { ...(previousConfig?.spec ?? {}), provisioningAdministrators: { users: [PROVISIONER] } } });
-    operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: operatorNamespace, args: ['--leader-elect=false', ...tokenWebhookOperatorArgs(webhook!)] });
+    // The console's address is known before the operator starts: the embedded provider registers its exact redirect URI.
+    const consolePort = await freePort();
+    const consoleUrl = `http://127.0.0.1:${consolePort}`;
+    operator = await OperatorProcess.start({
+      kubeconfig: testKubeconfig(),
+      namespace: operatorNamespace,
+      args: ['--leader-elect=false', ...tokenWebhookOperatorArgs(webhook!), ...identityOperatorArgs(identity!), `--identity-console-redirect-uris=${consoleUrl}/auth/callback`],
+    });
     await admin.create(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Console Bank', capabilities: { superApps: true, miniApps: true } } });
     await eventually(async () => (await admin.get<Organization>(Kinds.Organization, org))?.status?.namespace, { describe: 'the namespace' });
     // The webhook answers from the operator's cache, which sees the namespace a moment later.
@@ -84,7 +96,9 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: ns }, spec: { displayName: 'Wallet', platforms: ['ios'] } }).catch(async () =>
       eventually(() => admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: ns }, spec: { displayName: 'Wallet' } }), { describe: 'the super app' }));
     await eventually(() => admin.create<MiniApp>(Kinds.MiniApp, { metadata: { name: 'transfers', namespace: ns }, spec: { appName: 'transfers', type: 'Text', superApps: [{ name: 'wallet' }], versions: [{ name: '1.0.0' }] } }), { describe: 'the mini app to review' });
-    consoleServer = await startConsoleServer({ upstream: upstreamFromKubeconfig(testKubeconfig()) });
+    await createTestAccount(admin, operatorNamespace, { username: 'ada', email: ADMIN, password: PASSWORD, firstName: 'Ada', lastName: 'Admin' });
+    const oidc = await createOidcClient({ issuer: identity!.issuer, clientId: CONSOLE_CLIENT_ID, redirectUri: `${consoleUrl}/auth/callback`, caPEM: identity!.caPEM });
+    consoleServer = await startConsoleServer({ upstream: upstreamFromKubeconfig(testKubeconfig()), oidc, port: consolePort, publicUrl: consoleUrl });
     browser = await launchChromium();
   }, 180_000);
 
@@ -105,6 +119,36 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await page.goto(consoleServer.url);
     return page;
   }
+
+  it('signs in for real through the embedded OpenID Connect provider, and the API server knows the person by their own token', async () => {
+    const context = await browser.newContext({ bypassCSP: true, ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(consoleServer.url);
+    await page.getByRole('link', { name: 'SIGN IN' }).click();
+    // The provider's own page (its origin, its form): the console never sees the password.
+    await page.getByLabel('User name or email').waitFor();
+    expect(new URL(page.url()).origin).toBe(new URL(identity!.issuer).origin);
+    await page.getByLabel('User name or email').fill('ada');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator(`tr[data-org="${org}"]`).waitFor({ timeout: 30_000 });
+    expect(new URL(page.url()).origin).toBe(consoleServer.url);
+    expect(await page.locator('[data-username]').innerText()).toBe(ADMIN);
+    await expect(page.locator(`tr[data-org="${org}"]`).innerText()).resolves.toContain('Organization Administrator');
+    // The tokens stay on the server: the browser holds only the opaque, HttpOnly session cookie
+    // (the sign-in's own cookie is gone; the provider's cookies, on the same loopback host, are its own).
+    const cookies = await context.cookies(consoleServer.url);
+    expect(cookies.filter((c) => c.name.startsWith('miniapps_console')).map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([['miniapps_console', true, 'Strict']]);
+    expect(cookies.map((c) => c.value).join(' ')).not.toContain('eyJ');
+    const stored = await page.evaluate('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie');
+    expect(stored).toBe('{}{}');
+    // Signing out ends the console's session and sends the browser to the provider's end-session page.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((u) => u.origin === new URL(identity!.issuer).origin && u.pathname.startsWith('/session/end'));
+    await page.goto(consoleServer.url);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await context.close();
+  });
 
   it('a page with no session offers sign-in and shows nothing of the cluster', async () => {
     const context = await browser.newContext({ bypassCSP: true });

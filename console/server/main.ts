@@ -17,6 +17,7 @@ const USAGE = `Usage: npm run console -- [flags]
   --issuer-url=URL           OpenID Connect issuer (the embedded provider or an external one)
   --client-id=ID             the console's client id at that issuer
   --client-secret-file=FILE  the client secret, if the console is a confidential client
+  --issuer-ca-file=FILE      the CA of the issuer's certificate, when it is not publicly trusted (the embedded provider's)
   --scopes=LIST              scopes to ask for (default "openid email profile groups offline_access")`;
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
@@ -33,6 +34,7 @@ async function main(): Promise<number> {
       'issuer-url': { type: 'string' },
       'client-id': { type: 'string' },
       'client-secret-file': { type: 'string' },
+      'issuer-ca-file': { type: 'string' },
       scopes: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -55,6 +57,7 @@ async function main(): Promise<number> {
         clientSecret: values['client-secret-file'] ? readFileSync(values['client-secret-file'], 'utf8').trim() : undefined,
         redirectUri: new URL('/auth/callback', publicUrl).href,
         scopes: values.scopes,
+        caPEM: values['issuer-ca-file'] ? readFileSync(values['issuer-ca-file'], 'utf8') : undefined,
       })
     : undefined;
   if (!oidc) log('No --issuer-url: nobody can sign in (see docs/console.md)');

@@ -4,6 +4,7 @@
 // JWT whose audience is the console's client id, which is what kube-apiserver's JWT
 // authenticator (structured AuthenticationConfiguration) is set up to trust.
 import * as oidc from 'openid-client';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { Tokens } from './session.ts';
 
 export interface OidcOptions {
@@ -13,6 +14,8 @@ export interface OidcOptions {
   /** The console's callback URL, registered exactly with the provider. */
   redirectUri: string;
   scopes?: string;
+  /** PEM of the CA that signed the issuer's certificate, when it is not publicly trusted (the embedded provider's own CA). */
+  caPEM?: string;
 }
 
 export interface OidcClient {
@@ -22,7 +25,7 @@ export interface OidcClient {
   finish(callbackUrl: URL, pending: { codeVerifier: string; state: string; nonce: string }): Promise<Tokens>;
   refresh(refreshToken: string): Promise<Tokens>;
   /** The provider's end-session URL, if it has one. */
-  endSessionUrl(postLogoutRedirectUri: string): string | undefined;
+  endSessionUrl(postLogoutRedirectUri: string, idTokenHint: string): string | undefined;
 }
 
 const loopback = (u: URL): boolean => u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
@@ -31,13 +34,15 @@ export async function createOidcClient(opts: OidcOptions): Promise<OidcClient> {
   const issuer = new URL(opts.issuer);
   // Plain http only for a provider on this machine (tests, a laptop demo).
   const execute = issuer.protocol === 'http:' && loopback(issuer) ? [oidc.allowInsecureRequests] : [];
-  const config = await oidc.discovery(issuer, opts.clientId, opts.clientSecret, opts.clientSecret ? undefined : oidc.None(), { execute });
+  const customFetch = opts.caPEM ? trusting(opts.caPEM) : undefined;
+  const config = await oidc.discovery(issuer, opts.clientId, opts.clientSecret, opts.clientSecret ? undefined : oidc.None(), { execute, ...(customFetch ? { [oidc.customFetch]: customFetch } : {}) });
+  if (customFetch) config[oidc.customFetch] = customFetch;
   const scope = opts.scopes ?? 'openid email profile groups offline_access';
   const tokensOf = (t: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, fallbackRefresh?: string): Tokens => {
     const bearer = t.id_token;
     if (!bearer) throw new Error('The identity provider returned no ID token');
     const claims = t.claims();
-    return { bearer, refreshToken: t.refresh_token ?? fallbackRefresh, expiresAt: claims?.exp ? claims.exp * 1000 : undefined };
+    return { bearer, idToken: bearer, refreshToken: t.refresh_token ?? fallbackRefresh, expiresAt: claims?.exp ? claims.exp * 1000 : undefined };
   };
   return {
     async start() {
@@ -62,9 +67,15 @@ export async function createOidcClient(opts: OidcOptions): Promise<OidcClient> {
     async refresh(refreshToken) {
       return tokensOf(await oidc.refreshTokenGrant(config, refreshToken), refreshToken);
     },
-    endSessionUrl(postLogoutRedirectUri) {
+    endSessionUrl(postLogoutRedirectUri, idTokenHint) {
       if (!config.serverMetadata().end_session_endpoint) return undefined;
-      return oidc.buildEndSessionUrl(config, { post_logout_redirect_uri: postLogoutRedirectUri, client_id: opts.clientId }).href;
+      return oidc.buildEndSessionUrl(config, { post_logout_redirect_uri: postLogoutRedirectUri, id_token_hint: idTokenHint }).href;
     },
   };
+}
+
+/** fetch that trusts only `caPEM` (the issuer's own CA) for the issuer's endpoints. */
+function trusting(caPEM: string): oidc.CustomFetch {
+  const dispatcher = new Agent({ connect: { ca: caPEM } });
+  return ((url: string, init: oidc.CustomFetchOptions) => undiciFetch(url, { ...(init as object), dispatcher } as never)) as unknown as oidc.CustomFetch;
 }

@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProxyRequest } from './allowlist.ts';
+import type { OidcClient } from './oidc.ts';
 import { startConsoleServer } from './server.ts';
 import type { ConsoleServer } from './server.ts';
 import { COOKIE, SessionStore, csrfOk, sessionIdFrom } from './session.ts';
@@ -207,5 +208,57 @@ describe('the console server against a stand-in API server', () => {
     const after = await fetch(`${consoleServer.url}/k8s/apis/miniapps.dev/v1alpha1/namespaces/org-a/miniapps`, { headers: { cookie } });
     expect(after.status).toBe(401);
     expect(seen).toHaveLength(0);
+  });
+});
+
+describe('sign-in: the callback belongs to the browser that started it', () => {
+  let consoleServer: ConsoleServer;
+  const finished: { state: string }[] = [];
+  // A stand-in for openid-client's side (console.itest.ts signs in for real with the embedded provider).
+  const oidc: OidcClient = {
+    start: async () => ({ url: 'https://id.example/authorize?state=s1', codeVerifier: 'v', state: 's1', nonce: 'n' }),
+    finish: async (_url, pending) => {
+      finished.push({ state: pending.state });
+      return { bearer: 'id-token', idToken: 'id-token' };
+    },
+    refresh: async () => ({ bearer: 'x' }),
+    endSessionUrl: () => 'https://id.example/session/end',
+  };
+
+  beforeAll(async () => {
+    consoleServer = await startConsoleServer({ upstream: createUpstream({ server: 'http://127.0.0.1:9' }), oidc, distDir: '/nonexistent/' });
+  });
+  afterAll(() => consoleServer?.close());
+
+  it('keeps the sign-in in a Lax cookie for the callback path only, redeems it once, and starts a new Strict session', async () => {
+    const login = await fetch(`${consoleServer.url}/auth/login?returnTo=/%23/orgs`, { redirect: 'manual' });
+    expect(login.status).toBe(302);
+    expect(login.headers.get('location')).toBe('https://id.example/authorize?state=s1');
+    const signin = login.headers.get('set-cookie')!;
+    expect(signin).toMatch(/^miniapps_console_signin=[^;]+; Max-Age=600; Path=\/auth\/callback; HttpOnly; SameSite=Lax$/);
+    const cookie = signin.split(';')[0]!;
+
+    // Another browser (no sign-in cookie) cannot redeem it.
+    expect((await fetch(`${consoleServer.url}/auth/callback?code=c&state=s1`, { redirect: 'manual' })).status).toBe(400);
+    expect(finished).toEqual([]);
+
+    const back = await fetch(`${consoleServer.url}/auth/callback?code=c&state=s1`, { redirect: 'manual', headers: { cookie } });
+    expect(back.status).toBe(302);
+    expect(back.headers.get('location')).toBe('/#/orgs');
+    const set = back.headers.getSetCookie();
+    expect(set.find((c) => c.startsWith('miniapps_console='))).toMatch(/HttpOnly; SameSite=Strict/);
+    expect(set.find((c) => c.startsWith('miniapps_console_signin='))).toContain('Max-Age=0');
+    expect(finished).toEqual([{ state: 's1' }]);
+
+    // Replayed: refused, nothing redeemed twice.
+    expect((await fetch(`${consoleServer.url}/auth/callback?code=c&state=s1`, { redirect: 'manual', headers: { cookie } })).status).toBe(400);
+    expect(finished).toHaveLength(1);
+
+    // Signed in: the session says so; signing out goes to the provider's end-session page.
+    const session = set.find((c) => c.startsWith('miniapps_console='))!.split(';')[0]!;
+    const info = (await (await fetch(`${consoleServer.url}/console/api/session`, { headers: { cookie: session } })).json()) as { signedIn: boolean; csrfToken: string };
+    expect(info.signedIn).toBe(true);
+    const out = (await (await fetch(`${consoleServer.url}/auth/logout`, { method: 'POST', headers: { cookie: session, 'x-csrf-token': info.csrfToken } })).json()) as { redirect: string };
+    expect(out.redirect).toBe('https://id.example/session/end');
   });
 });

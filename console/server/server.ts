@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { checkProxyRequest } from './allowlist.ts';
 import { whoAmI } from './me.ts';
 import type { OidcClient } from './oidc.ts';
-import { CSRF_HEADER, SessionStore, csrfOk, sessionCookie, sessionIdFrom } from './session.ts';
+import { CSRF_HEADER, SIGNIN_COOKIE, SessionStore, csrfOk, sessionCookie, sessionIdFrom, signinCookie } from './session.ts';
 import type { Session } from './session.ts';
 import { KubeStatusError } from './upstream.ts';
 import type { Upstream } from './upstream.ts';
@@ -192,41 +192,48 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
 
     if (path === '/auth/login' && method === 'GET') {
       if (!opts.oidc) return status(res, 404, 'Sign-in is not configured: start the console with --issuer-url and --client-id');
-      const setCookie: Record<string, string> = {};
-      if (!session) {
-        session = sessions.create();
-        setCookie['set-cookie'] = sessionCookie(session.id, secure());
-      }
       const started = await opts.oidc.start();
       const returnTo = url.searchParams.get('returnTo') ?? '/';
-      session.pending = { codeVerifier: started.codeVerifier, state: started.state, nonce: started.nonce, returnTo: returnTo.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/' };
-      res.writeHead(302, { ...SECURITY_HEADERS, location: started.url, 'cache-control': 'no-store', ...setCookie });
+      // The sign-in in progress is a session of its own, bound to this browser by its own cookie.
+      const signin = sessions.create();
+      signin.pending = { codeVerifier: started.codeVerifier, state: started.state, nonce: started.nonce, returnTo: returnTo.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/' };
+      res.writeHead(302, { ...SECURITY_HEADERS, location: started.url, 'cache-control': 'no-store', 'set-cookie': signinCookie(signin.id, secure()) });
       return void res.end();
     }
 
     if (path === '/auth/callback' && method === 'GET') {
       if (!opts.oidc) return status(res, 404, 'Sign-in is not configured');
-      const pending = session?.pending;
-      if (!session || !pending) return status(res, 400, 'No sign-in is in progress in this browser: start again from the console');
-      session.pending = undefined;
+      const signinId = sessionIdFrom(req.headers.cookie, SIGNIN_COOKIE);
+      const signin = sessions.get(signinId);
+      const pending = signin?.pending;
+      // Used once, whatever happens next.
+      sessions.destroy(signinId);
+      const clear = signinCookie(undefined, secure());
+      if (!pending) {
+        res.setHeader('set-cookie', clear);
+        return status(res, 400, 'No sign-in is in progress in this browser: start again from the console');
+      }
       try {
         const tokens = await opts.oidc.finish(new URL(req.url!, publicUrl), pending);
-        // A new session id after sign-in (no fixation): the old one is gone.
-        sessions.destroy(session.id);
+        // A new session after sign-in (no fixation): any earlier one of this browser is gone.
+        sessions.destroy(id);
         const fresh = sessions.create();
         fresh.tokens = tokens;
         log('Signed in');
-        res.writeHead(302, { ...SECURITY_HEADERS, location: pending.returnTo, 'set-cookie': sessionCookie(fresh.id, secure()), 'cache-control': 'no-store' });
+        res.writeHead(302, { ...SECURITY_HEADERS, location: pending.returnTo, 'set-cookie': [sessionCookie(fresh.id, secure()), clear], 'cache-control': 'no-store' });
         return void res.end();
       } catch (err) {
         log('Sign-in failed', { error: (err as Error).message });
+        res.setHeader('set-cookie', clear);
         return status(res, 400, `Sign-in failed: ${(err as Error).message}`);
       }
     }
 
     if (path === '/auth/logout' && method === 'POST') {
+      const idToken = session?.tokens?.idToken;
       sessions.destroy(id);
-      const next = opts.oidc?.endSessionUrl(new URL('/', publicUrl).href) ?? '/';
+      // Signed in with the provider: end its session too (it asks the person to confirm).
+      const next = (idToken && opts.oidc?.endSessionUrl(new URL('/', publicUrl).href, idToken)) || '/';
       return json(res, 200, { signedOut: true, redirect: next }, { 'set-cookie': sessionCookie(undefined, secure()) });
     }
 

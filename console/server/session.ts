@@ -7,6 +7,8 @@ import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 export interface Tokens {
   /** The bearer token forwarded to the API server (the OIDC ID token, or a test's token). */
   bearer: string;
+  /** The ID token, when the session was signed in with OpenID Connect (the end-session hint). */
+  idToken?: string;
   refreshToken?: string;
   /** When the bearer token expires (ms since epoch), if known. */
   expiresAt?: number;
@@ -22,6 +24,13 @@ export interface Session {
 }
 
 export const COOKIE = 'miniapps_console';
+/**
+ * The sign-in in progress: its own short-lived cookie, SameSite=Lax and only for the
+ * callback path, because the provider's redirect back is a cross-site navigation that
+ * never carries a SameSite=Strict cookie.
+ */
+export const SIGNIN_COOKIE = 'miniapps_console_signin';
+export const SIGNIN_PATH = '/auth/callback';
 
 export interface SessionStoreOptions {
   /** How long a session lives without use. Default 8 h. */
@@ -84,13 +93,19 @@ export class SessionStore {
 const hash = (id: string): string => createHash('sha256').update(id).digest('base64url');
 
 /** The cookie's id from a Cookie header. */
-export function sessionIdFrom(cookieHeader: string | undefined): string | undefined {
+export function sessionIdFrom(cookieHeader: string | undefined, name = COOKIE): string | undefined {
   if (!cookieHeader) return undefined;
   for (const part of cookieHeader.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === COOKIE) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return undefined;
+}
+
+/** The Set-Cookie value of a sign-in in progress (or for clearing it): ten minutes, the callback path only. */
+export function signinCookie(id: string | undefined, secure: boolean): string {
+  const attrs = [`Path=${SIGNIN_PATH}`, 'HttpOnly', 'SameSite=Lax', ...(secure ? ['Secure'] : [])];
+  return id ? `${SIGNIN_COOKIE}=${id}; Max-Age=600; ${attrs.join('; ')}` : `${SIGNIN_COOKIE}=; Max-Age=0; ${attrs.join('; ')}`;
 }
 
 /** The Set-Cookie value for a session id (or for clearing it). */

@@ -7,7 +7,7 @@ import type { Config } from '../runtime/config.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import type { ModuleListener } from '../controllers/module.ts';
 import { AccountStore } from './accounts.ts';
-import { DEFAULT_TTLS, kubectlClient } from './provider.ts';
+import { DEFAULT_TTLS, consoleClient, kubectlClient } from './provider.ts';
 import { IdentityServer } from './server.ts';
 
 export async function identityListener(cfg: Config, client: KubeClient, log: Logger, clock: Clock, serving?: { certPEM: string; keyPEM: string }): Promise<ModuleListener> {
@@ -23,7 +23,7 @@ export async function identityListener(cfg: Config, client: KubeClient, log: Log
     client,
     namespace: cfg.namespace,
     accounts: new AccountStore(client, cfg.namespace),
-    clients: [kubectlClient()],
+    clients: [kubectlClient(), ...(cfg.identityConsoleRedirectUris ? [consoleClient(cfg.identityConsoleRedirectUris)] : [])],
     log: log.child({ component: 'identity' }),
     clock,
     ttl: { ...DEFAULT_TTLS, token: tokenSeconds },

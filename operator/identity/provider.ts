@@ -54,6 +54,20 @@ export function kubectlClient(): StaticClient {
   };
 }
 
+/** The console's client (console/, docs/console.md): public (PKCE, no secret), a web application with exact redirect URIs. */
+export const CONSOLE_CLIENT_ID = 'miniapps-console';
+
+export function consoleClient(redirectUris: string[]): StaticClient {
+  return {
+    client_id: CONSOLE_CLIENT_ID,
+    redirect_uris: redirectUris,
+    post_logout_redirect_uris: [...new Set(redirectUris.map((u) => new URL('/', u).href))],
+    application_type: 'web',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+  };
+}
+
 export interface ProviderOptions {
   issuer: string;
   client: KubeClient;

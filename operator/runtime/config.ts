@@ -85,6 +85,7 @@ export const SETTINGS = {
   identityBindAddress: { flag: 'identity-bind-address', env: 'MINIAPPS_IDENTITY_BIND_ADDRESS', kind: 'address', help: 'TLS listener of the embedded OpenID Connect provider (accounts, sign-in, tokens the API server trusts: docs/identity.md); "0" disables it.', default: () => '0' },
   identityIssuer: { flag: 'identity-issuer', env: 'MINIAPPS_IDENTITY_ISSUER', kind: 'url', help: "The embedded provider's issuer URL as people and the API server reach it (e.g. https://<acceptance host>/ behind the Ingress); must equal the issuer in kube-apiserver's AuthenticationConfiguration." },
   identityCertDir: { flag: 'identity-cert-dir', env: 'MINIAPPS_IDENTITY_CERT_DIR', kind: 'string', help: 'Directory with tls.crt and tls.key of the identity listener. Default: the webhooks\' serving certificate.' },
+  identityConsoleRedirectUris: { flag: 'identity-console-redirect-uris', env: 'MINIAPPS_IDENTITY_CONSOLE_REDIRECT_URIS', kind: 'names', help: 'Comma-separated exact redirect URIs of the console (<its public URL>/auth/callback): registers it with the embedded provider as the public client miniapps-console (PKCE; docs/console.md). Empty: no console client.' },
   identityTokenDuration: { flag: 'identity-token-ttl', env: 'MINIAPPS_IDENTITY_TOKEN_TTL', kind: 'duration', help: 'Lifetime of the ID and access tokens the embedded provider issues: the longest a suspended account keeps the access a token already issued gives.', default: () => '5m', min: 10_000 },
   shutdownTimeout: { flag: 'shutdown-timeout', env: 'MINIAPPS_SHUTDOWN_TIMEOUT', kind: 'duration', help: 'How long SIGTERM waits for in-flight reconciles.', default: () => '30s', min: 0 },
 } as const satisfies Record<string, Setting>;
@@ -135,6 +136,7 @@ export type Config = {
   identityIssuer?: string;
   identityCertDir?: string;
   identityTokenDurationMs: number;
+  identityConsoleRedirectUris?: string[];
   publicBindAddress?: { host: string; port: number };
   publicUrl: string;
   verifyBindAddress?: { host: string; port: number };
