@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_CONFIG_NAME } from '../operator/api/index.ts';
 import type { ApiKey, MiniApp, Membership, Organization, PlatformConfig } from '../operator/api/index.ts';
 import { Resources } from '../operator/runtime/kube/resource.ts';
-import { Kinds } from '../operator/controllers/shared.ts';
+import { Kinds } from '../operator/api/registry.ts';
 import { accessAllowed } from '../operator/testenv/access.ts';
 import { readKey, waitForKey } from '../operator/testenv/apikeys.ts';
 import { chromiumMissing, launchChromium } from '../operator/testenv/browser.ts';
