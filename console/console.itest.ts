@@ -3,7 +3,11 @@
 // authenticates through the operator's token webhook), walks its screens, finds what it
 // may not do absent, or refused with the API server's own message, and every screen
 // passes axe with no serious or critical violation.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,9 +42,11 @@ const ADMIN = `admin@${org}.example`;
 const DEV = `dev@${org}.example`;
 const REVIEWER = `reviewer@${org}.example`;
 const PROVISIONER = `root-${org}@platform.example`;
+const SUPERADMIN = `superapps@${org}.example`;
 const operatorNamespace = uniqueName('op-console');
 const newOrg = uniqueName('console-new');
 const PASSWORD = 'correct horse battery staple';
+const dist = mkdtempSync(join(tmpdir(), 'console-dist-'));
 const as = (user: string) => ({ as: { user } });
 
 /** Axe on the page as it is now: no serious or critical violation. */
@@ -84,12 +90,14 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'admin', namespace: ns }, spec: { email: ADMIN, role: 'OrganizationAdministrator', acceptance: 'Automatic' } }), { describe: 'the administrator' });
     await admin.create(Kinds.Membership, { metadata: { name: 'dev', namespace: ns }, spec: { email: DEV, role: 'MiniAppDeveloper', acceptance: 'Automatic' } });
     await admin.create(Kinds.Membership, { metadata: { name: 'reviewer', namespace: ns }, spec: { email: REVIEWER, role: 'MiniAppReviewer', acceptance: 'Automatic' } });
-    for (const [who, verb, resource] of [[ADMIN, 'create', 'memberships'], [DEV, 'create', 'miniapps'], [REVIEWER, 'create', 'miniappreviews']] as const) {
+    await admin.create(Kinds.Membership, { metadata: { name: 'superapps', namespace: ns }, spec: { email: SUPERADMIN, role: 'SuperAppAdministrator', acceptance: 'Automatic' } });
+    for (const [who, verb, resource] of [[ADMIN, 'create', 'memberships'], [DEV, 'create', 'miniapps'], [REVIEWER, 'create', 'miniappreviews'], [SUPERADMIN, 'create', 'superapps']] as const) {
       await eventually(() => accessAllowed(admin, who, { verb, resource, namespace: ns }), { describe: `${who} bound` });
     }
     tokens.admin = await keyOf(ADMIN, 'admin-key');
     tokens.dev = await keyOf(DEV, 'dev-key');
     tokens.reviewer = await keyOf(REVIEWER, 'reviewer-key');
+    tokens.superadmin = await keyOf(SUPERADMIN, 'superadmin-key');
     await eventually(() => accessAllowed(admin, PROVISIONER, { verb: 'create', resource: 'organizations' }), { describe: 'the provisioning administrator bound' });
     tokens.provisioner = await keyOf(PROVISIONER, 'root', operatorNamespace);
     // What the reviewer's queue holds: a super app of this organization and a mini app version aimed at it.
@@ -98,13 +106,16 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await eventually(() => admin.create<MiniApp>(Kinds.MiniApp, { metadata: { name: 'transfers', namespace: ns }, spec: { appName: 'transfers', type: 'Text', superApps: [{ name: 'wallet' }], versions: [{ name: '1.0.0' }] } }), { describe: 'the mini app to review' });
     await createTestAccount(admin, operatorNamespace, { username: 'ada', email: ADMIN, password: PASSWORD, firstName: 'Ada', lastName: 'Admin' });
     const oidc = await createOidcClient({ issuer: identity!.issuer, clientId: CONSOLE_CLIENT_ID, redirectUri: `${consoleUrl}/auth/callback`, caPEM: identity!.caPEM });
-    consoleServer = await startConsoleServer({ upstream: upstreamFromKubeconfig(testKubeconfig()), oidc, port: consolePort, publicUrl: consoleUrl });
+    // The page as this checkout builds it (not whatever console/dist holds).
+    await build({ configFile: fileURLToPath(new URL('./vite.config.ts', import.meta.url)), logLevel: 'silent', build: { outDir: dist, emptyOutDir: true } });
+    consoleServer = await startConsoleServer({ upstream: upstreamFromKubeconfig(testKubeconfig()), oidc, port: consolePort, publicUrl: consoleUrl, distDir: `${dist}/` });
     browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
     await consoleServer?.close();
+    rmSync(dist, { recursive: true, force: true });
     await deleteOrganizationsAndWait(admin, [org, newOrg]).catch(() => undefined);
     await operator?.stop();
     await admin.delete(Resources.Namespace, operatorNamespace).catch(() => undefined);
@@ -309,6 +320,38 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await page.locator('tr[data-miniapp="transfers"]').waitFor();
     expect(await page.getByRole('button', { name: 'Create' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: /^Delete / }).count()).toBe(0);
+    await page.context().close();
+  });
+
+  it('super app administrator: Super Apps (NEW SUPER APP, freeze a version and see its snapshot, a bad version refused by the API server); mini apps read only', async () => {
+    const page = await pageAs('superadmin');
+    await expect(page.locator(`tr[data-org="${org}"]`).innerText()).resolves.toContain('Super App Administrator');
+    await page.goto(`${consoleServer.url}/#/orgs/${org}/superapps`);
+    const wallet = page.locator('tr[data-superapp="wallet"]');
+    await wallet.waitFor();
+    await axe(page, 'super apps');
+
+    await page.getByRole('button', { name: 'NEW SUPER APP' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('loyalty');
+    await page.getByLabel('Display name').fill('Loyalty');
+    await page.getByRole('button', { name: 'CONFIRM' }).click();
+    await page.locator('tr[data-superapp="loyalty"]').waitFor();
+    expect((await admin.get<{ metadata: { name: string }; spec: { displayName: string } }>(Kinds.SuperApp, 'loyalty', ns))?.spec.displayName).toBe('Loyalty');
+
+    await wallet.getByLabel('Freeze version of Wallet').fill('not a version');
+    await wallet.getByRole('button', { name: 'FREEZE' }).click();
+    await wallet.locator('[role="alert"]').waitFor();
+    expect(await wallet.locator('[role="alert"]').innerText()).toContain('spec.versions');
+    await wallet.getByLabel('Freeze version of Wallet').fill('1.0.0');
+    await wallet.getByRole('button', { name: 'FREEZE' }).click();
+    // The operator's snapshot, shown as it appears in status.
+    await wallet.locator('[data-snapshot="1.0.0"]').waitFor({ timeout: 30_000 });
+    expect(await wallet.locator('[data-snapshot="1.0.0"]').innerText()).toMatch(/mini apps in snapshot \S+/);
+    await axe(page, 'super apps with a snapshot');
+
+    await page.getByRole('link', { name: 'Manage' }).click();
+    await page.locator('tr[data-miniapp="transfers"]').waitFor();
+    expect(await page.getByRole('button', { name: 'Create' }).count()).toBe(0);
     await page.context().close();
   });
 

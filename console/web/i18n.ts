@@ -92,6 +92,11 @@ const es: Record<string, string> = {
   'Actions': 'Acciones',
   '{0} of {1} mini apps': '{0} de {1} mini apps',
   'Organization name': 'Nombre de la organización',
+  'NEW SUPER APP': 'NUEVA SUPER APP',
+  'Separated by commas, from the platform list.': 'Separadas por comas, de la lista de plataformas.',
+  '{0} mini apps in snapshot {1}': '{0} mini apps en la instantánea {1}',
+  'Freeze version of {0}': 'Congelar una versión de {0}',
+  'FREEZE': 'CONGELAR',
   'Back to my organizations': 'Volver a mis organizaciones',
   'The API server refused this:': 'El servidor de API rechazó esto:',
 };
