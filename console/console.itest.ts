@@ -172,7 +172,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await context.close();
   });
 
-  it('organization administrator: my organizations and role, Members (invite, the API server refusing a malformed email and the last administrator leaving), in English and Spanish', async () => {
+  it('organization administrator: my organizations and role, Members (invite, the API server refusing a malformed email, change role, suspend, remove, and the last administrator leaving), in English and Spanish', async () => {
     const page = await pageAs('admin');
     const row = page.locator(`tr[data-org="${org}"]`);
     await expect(row.innerText()).resolves.toContain('Organization Administrator');
@@ -206,6 +206,13 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await eventually(async () => (await admin.get<Membership>(Kinds.Membership, 'dev', ns))?.spec.role === 'MiniAppReviewer', { describe: 'the role changed' });
     await page.getByLabel(`Change role of ${DEV}`).selectOption('MiniAppDeveloper');
     await eventually(async () => (await admin.get<Membership>(Kinds.Membership, 'dev', ns))?.spec.role === 'MiniAppDeveloper', { describe: 'the role changed back' });
+
+    // Suspend, then reactivate.
+    await page.getByRole('button', { name: `Suspend ${DEV}` }).click();
+    await eventually(async () => (await admin.get<Membership>(Kinds.Membership, 'dev', ns))?.spec.suspended === true, { describe: 'the member suspended' });
+    await page.getByRole('button', { name: `Reactivate ${DEV}` }).click();
+    await eventually(async () => (await admin.get<Membership>(Kinds.Membership, 'dev', ns))?.spec.suspended === false, { describe: 'the member reactivated' });
+    await eventually(() => accessAllowed(admin, DEV, { verb: 'create', resource: 'miniapps', namespace: ns }), { describe: 'the developer bound again' });
 
     // Remove the invitee.
     await page.getByRole('button', { name: `Remove ${invitee}` }).click();
@@ -355,7 +362,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await page.context().close();
   });
 
-  it('provisioning administrator: every organization, NEW ORGANIZATION with Can Create Super Apps; a member finds no Organizations screen', async () => {
+  it('provisioning administrator: every organization, NEW ORGANIZATION with Can Create Super Apps, delete it with CONFIRM DELETE; a member finds no Organizations screen', async () => {
     const page = await pageAs('provisioner');
     await page.locator('[data-role="provisioning"]').waitFor();
     await page.getByRole('link', { name: 'Organizations', exact: true }).click();
@@ -374,6 +381,20 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await page.getByRole('button', { name: 'CONFIRM' }).click();
     await page.locator(`tr[data-org="${newOrg}"]`).waitFor();
     expect((await admin.get<Organization>(Kinds.Organization, newOrg))?.spec).toMatchObject({ displayName: 'New Partner', capabilities: { superApps: true, miniApps: false } });
+
+    // Delete it, confirmed with CONFIRM DELETE (anything else keeps the button disabled).
+    await eventually(async () => (await admin.get<Organization>(Kinds.Organization, newOrg))?.status?.namespace ?? false, { describe: 'the new namespace' });
+    await page.goto(`${consoleServer.url}/#/orgs/${newOrg}/members`);
+    await page.getByRole('heading', { name: 'Delete organization' }).waitFor();
+    await page.getByLabel('Confirmation').fill('confirm delete');
+    expect(await page.getByRole('button', { name: 'Delete organization' }).isDisabled()).toBe(true);
+    await page.getByLabel('Confirmation').fill('CONFIRM DELETE');
+    await axe(page, 'delete organization');
+    await page.getByRole('button', { name: 'Delete organization' }).click();
+    await eventually(async () => {
+      const o = await admin.get<Organization>(Kinds.Organization, newOrg);
+      return o === undefined || !!o.metadata.deletionTimestamp;
+    }, { describe: 'the new organization deleted' });
     await page.context().close();
 
     const member = await pageAs('dev');

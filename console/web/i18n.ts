@@ -97,6 +97,13 @@ const es: Record<string, string> = {
   '{0} mini apps in snapshot {1}': '{0} mini apps en la instantánea {1}',
   'Freeze version of {0}': 'Congelar una versión de {0}',
   'FREEZE': 'CONGELAR',
+  'Suspend': 'Suspender',
+  'Suspend {0}': 'Suspender: {0}',
+  'Reactivate': 'Reactivar',
+  'Reactivate {0}': 'Reactivar: {0}',
+  'Resend invitation': 'Reenviar la invitación',
+  'Resend invitation to {0}': 'Reenviar la invitación: {0}',
+  'Delete organization': 'Eliminar organización',
   'Back to my organizations': 'Volver a mis organizaciones',
   'The API server refused this:': 'El servidor de API rechazó esto:',
 };

@@ -1,7 +1,7 @@
 // Members (seeds 000, 002): invite by email with a role, change a role, remove, leave.
 // The last-admin rule is the API server's: its refusal is shown next to the row.
 import { useState } from 'preact/hooks';
-import { ApiError, create, mergePatch, nsPath, remove, useWatchList } from '../api.ts';
+import { ApiError, clusterPath, create, mergePatch, nsPath, remove, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { ROLES, roleName, t } from '../i18n.ts';
 import { can } from '../model.ts';
@@ -39,6 +39,25 @@ export function Members({ org }: { org: MyOrganization }) {
     rowError(m.metadata.name);
     try {
       await mergePatch(nsPath(ns, 'memberships', m.metadata.name), { spec: { role: newRole } });
+    } catch (err) {
+      rowError(m.metadata.name, err);
+    }
+  }
+
+  async function suspend(m: Obj, suspended: boolean) {
+    rowError(m.metadata.name);
+    try {
+      await mergePatch(nsPath(ns, 'memberships', m.metadata.name), { spec: { suspended } });
+    } catch (err) {
+      rowError(m.metadata.name, err);
+    }
+  }
+
+  async function resend(m: Obj) {
+    rowError(m.metadata.name);
+    try {
+      // Every new value of the annotation asks the operator to send the invitation again.
+      await mergePatch(nsPath(ns, 'memberships', m.metadata.name), { metadata: { annotations: { 'miniapps.dev/resend-invitation': new Date().toISOString() } } });
     } catch (err) {
       rowError(m.metadata.name, err);
     }
@@ -101,6 +120,14 @@ export function Members({ org }: { org: MyOrganization }) {
                     {invitation ? <small class="why"> {invitation.reason}: {invitation.message}</small> : null}
                   </td>
                   <td>
+                    {mayChange && n !== mine ? (
+                      <button type="button" class="secondary" aria-label={m.spec?.suspended ? t('Reactivate {0}', m.spec?.email) : t('Suspend {0}', m.spec?.email)} onClick={() => void suspend(m, !m.spec?.suspended)}>
+                        {m.spec?.suspended ? t('Reactivate') : t('Suspend')}
+                      </button>
+                    ) : null}
+                    {mayChange && (m.status?.phase === 'Invited' || m.status?.phase === 'Expired') ? (
+                      <button type="button" class="secondary" aria-label={t('Resend invitation to {0}', m.spec?.email)} onClick={() => void resend(m)}>{t('Resend invitation')}</button>
+                    ) : null}
                     {mayDelete ? (
                       <button type="button" class="secondary" aria-label={n === mine ? t('Leave') : t('Remove {0}', m.spec?.email)} onClick={() => void drop(m)}>
                         {n === mine ? t('Leave') : t('Remove')}
@@ -114,6 +141,35 @@ export function Members({ org }: { org: MyOrganization }) {
           </tbody>
         </table>
       )}
+      {can(org.access, 'organizations', 'delete', org.name) ? <DeleteOrganization org={org} /> : null}
     </section>
+  );
+}
+
+/** Deleting the organization (seed 002), confirmed with CONFIRM DELETE: the annotation the API server's policy asks for, then the delete. */
+function DeleteOrganization({ org }: { org: MyOrganization }) {
+  const [typed, setTyped] = useState('');
+  const [error, setError] = useState<string>();
+  const path = clusterPath('organizations', org.name);
+  async function submit(ev: Event) {
+    ev.preventDefault();
+    setError(undefined);
+    try {
+      await mergePatch(path, { metadata: { annotations: { 'miniapps.dev/confirm-delete': typed } } });
+      await remove(path);
+      location.hash = '#/';
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+  return (
+    <form class="card" onSubmit={submit} aria-labelledby="delete-org-title">
+      <h3 id="delete-org-title">{t('Delete organization')}</h3>
+      <Field label={t('Confirmation')} id="delete-org-confirm" hint={t('Type CONFIRM DELETE to delete {0}. This cannot be undone.', org.displayName ?? org.name)}>
+        <input id="delete-org-confirm" autocomplete="off" value={typed} aria-describedby="delete-org-confirm-hint" onInput={(e) => setTyped((e.target as HTMLInputElement).value)} />
+      </Field>
+      <button type="submit" class="danger" disabled={typed !== 'CONFIRM DELETE'}>{t('Delete organization')}</button>
+      <Refusal error={error} />
+    </form>
   );
 }
