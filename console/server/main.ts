@@ -48,22 +48,23 @@ async function main(): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not ${JSON.stringify(values.port)}`);
   if (!!values['issuer-url'] !== !!values['client-id']) throw new Error('--issuer-url and --client-id go together');
   const host = values.host!;
-  const publicUrl = values['public-url'] ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (port === 0 && values['issuer-url'] && !values['public-url']) throw new Error('--port=0 with --issuer-url needs --public-url: the redirect URI is registered before the port is known');
+  const publicUrl = values['public-url'] ?? (port === 0 ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
   const upstream = upstreamFromKubeconfig(values.kubeconfig);
   const oidc = values['issuer-url']
     ? await createOidcClient({
         issuer: values['issuer-url'],
         clientId: values['client-id']!,
         clientSecret: values['client-secret-file'] ? readFileSync(values['client-secret-file'], 'utf8').trim() : undefined,
-        redirectUri: new URL('/auth/callback', publicUrl).href,
+        redirectUri: new URL('/auth/callback', publicUrl!).href,
         scopes: values.scopes,
         caPEM: values['issuer-ca-file'] ? readFileSync(values['issuer-ca-file'], 'utf8') : undefined,
       })
     : undefined;
   if (!oidc) log('No --issuer-url: nobody can sign in (see docs/console.md)');
   const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log });
-  log('Console started', { url: publicUrl, apiServer: upstream.server });
-  process.stdout.write(`Console: ${publicUrl}\n`);
+  log('Console started', { url: publicUrl ?? c.url, apiServer: upstream.server });
+  process.stdout.write(`Console: ${publicUrl ?? c.url}\n`);
   const stop = (): void => {
     void c.close().then(() => process.exit(0));
   };
