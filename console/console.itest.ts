@@ -252,6 +252,11 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
 
     await page.getByRole('link', { name: 'Manage' }).click();
     await page.locator('tr[data-miniapp="transfers"]').waitFor();
+    // Where the mini app stands in each super app: the operator's state and its message.
+    const target = page.locator('tr[data-miniapp="transfers"] [data-target="wallet"]');
+    await target.waitFor();
+    const standing = (await admin.get<MiniApp>(Kinds.MiniApp, 'transfers', ns))?.status?.superApps?.find((x) => x.name === 'wallet');
+    expect(await target.innerText()).toContain(`wallet: ${standing?.state}`);
     await axe(page, 'manage');
 
     await page.getByRole('button', { name: 'Create' }).click();

@@ -104,6 +104,11 @@ const es: Record<string, string> = {
   'Resend invitation': 'Reenviar la invitación',
   'Resend invitation to {0}': 'Reenviar la invitación: {0}',
   'Delete organization': 'Eliminar organización',
+  'Listed': 'Publicada',
+  'AwaitingReview': 'Esperando revisión',
+  'NotAllowed': 'No permitida',
+  'NotFound': 'No encontrada',
+  'Unpublished': 'Sin publicar',
   'Back to my organizations': 'Volver a mis organizaciones',
   'The API server refused this:': 'El servidor de API rechazó esto:',
 };

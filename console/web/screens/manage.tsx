@@ -51,7 +51,7 @@ export function Manage({ org }: { org: MyOrganization }) {
           <p aria-live="polite" id="manage-count">{t('{0} of {1} mini apps', shown.length, list.items.length)}</p>
           <table>
             <thead>
-              <tr><th scope="col">{t('Name')}</th><th scope="col">{t('Type')}</th><th scope="col">{t('Group')}</th><th scope="col">{t('Categories')}</th><th scope="col">{t('Status')}</th><th scope="col">{t('Actions')}</th></tr>
+              <tr><th scope="col">{t('Name')}</th><th scope="col">{t('Type')}</th><th scope="col">{t('Group')}</th><th scope="col">{t('Categories')}</th><th scope="col">{t('Super Apps')}</th><th scope="col">{t('Status')}</th><th scope="col">{t('Actions')}</th></tr>
             </thead>
             <tbody>
               {shown.map((m) => (
@@ -60,6 +60,16 @@ export function Manage({ org }: { org: MyOrganization }) {
                   <td>{m.spec?.type}{m.spec?.domain ? ` · ${m.spec.domain}` : ''}</td>
                   <td>{org.displayName ?? org.name}</td>
                   <td>{((m.spec?.categories as string[] | undefined) ?? []).join(', ')}</td>
+                  <td>
+                    <ul class="plain">
+                      {((m.status?.superApps as { organization: string; name: string; state: string; version?: string; message?: string }[] | undefined) ?? []).map((x) => (
+                        <li key={`${x.organization}/${x.name}`} data-target={x.name}>
+                          {x.organization === org.name ? x.name : `${x.organization}/${x.name}`}: {t(x.state)}{x.version ? ` (${x.version})` : ''}
+                          {x.message ? <small class="why"> {x.message}</small> : null}
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
                   <td><ReadyCell o={m} /></td>
                   <td>
                     {mayCreate ? <button type="button" class="secondary" aria-label={t('Duplicate {0}', m.spec?.appName)} onClick={() => setDialog({ kind: 'duplicate', source: m })}>{t('Duplicate')}</button> : null}
