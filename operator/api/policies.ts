@@ -13,16 +13,98 @@
 //
 // Plain data, no TypeBox: the operator process imports it.
 
-import { GROUP, RESERVED_NAMESPACES } from './constants.ts';
+import { API_VERSION, GROUP, RESERVED_NAMESPACES } from './constants.ts';
+import { KIND_NAMES } from './registry.ts';
 import { PolicyNames, lit, policy, confirmDeletePolicy } from './policy.ts';
 import type { PolicyObject } from './policy.ts';
 import { provisioningPolicy, ORGANIZATION_DELETION } from './organization/policies.ts';
-import { invitedByPolicy } from './membership/policies.ts';
+import { invitedByPolicy, membershipEmailPolicy } from './membership/policies.ts';
 import { MINIAPP_DELETION } from './miniapp/policies.ts';
 import { apiKeyOwnerPolicy } from './apikey/policies.ts';
 
 export type { PolicyObject } from './policy.ts';
 export { PolicyNames } from './policy.ts';
+
+// Three of the four rules that must hold while the operator is down (issue 18;
+// docs/closed-rules.md) are admission policies that read the objects they depend on LIVE,
+// as parameters selected by label (every Organization; every Membership of the request's
+// namespace), never a copy the operator keeps: organizationAppsPolicy below (capabilities,
+// mini app targets) and membership/policies.ts membershipEmailPolicy. The fourth, the last
+// administrator, needs "another active administrator exists", which a policy cannot state
+// (each parameter is judged on its own and all must pass): a webhook that fails closed
+// (servers/webhook.ts LAST_ADMINISTRATOR_WEBHOOK).
+
+/** The label the operator puts on an organization's namespace, naming the organization. */
+const ORGANIZATION_NAMESPACE_LABEL = `${GROUP}/organization`;
+
+/**
+ * Capabilities and mini app targets. Every Organization is a parameter (selector `{}`),
+ * each judged on its own: only the one whose namespace this is (status.namespace, which
+ * only the operator writes, or the namespace's `miniapps.dev/organization` label, which
+ * only whoever may label namespaces writes) has a say, and it must allow the request.
+ * With no Organization at all there is no capability anywhere: refused.
+ *
+ * The cost is one small evaluation per Organization for each create of a SuperApp or
+ * MiniApp and each MiniApp update that changes spec.superApps (matchConditions; other
+ * writes are not judged).
+ */
+export function organizationAppsPolicy(): PolicyObject[] {
+  const label = lit(ORGANIZATION_NAMESPACE_LABEL);
+  const orgOf = (ref: string) => `${ref}.?organization.orValue(params.metadata.name)`;
+  const sameRef = (a: string, b: string) => `${orgOf(a)} == ${orgOf(b)} && ${a}.name == ${b}.name`;
+  return policy(PolicyNames.organizationApps, {
+    resources: ['superapps', 'miniapps'],
+    operations: ['CREATE', 'UPDATE'],
+    params: { apiVersion: API_VERSION, kind: KIND_NAMES.Organization.kind, selector: {}, notFound: 'Deny' },
+    matchConditions: [
+      {
+        name: 'creates-or-retargets',
+        expression: `request.operation == 'CREATE' || (request.kind.kind == 'MiniApp' && object.spec.?superApps != oldObject.spec.?superApps)`,
+      },
+    ],
+    variables: [
+      {
+        name: 'ours',
+        // `namespace` is a CEL reserved word: index by name.
+        expression:
+          `params.?status[?'namespace'].orValue('') == request.namespace || ` +
+          `(namespaceObject != null && namespaceObject.metadata.?labels[?${label}].orValue('') == params.metadata.name)`,
+      },
+      { name: 'superApp', expression: `request.kind.kind == 'SuperApp'` },
+      {
+        name: 'capable',
+        expression: `variables.superApp ? params.spec.?capabilities.?superApps.orValue(false) : params.spec.?capabilities.?miniApps.orValue(false)`,
+      },
+      {
+        // Targets of another organization that miniAppTargets does not list, and that the object did not already have.
+        name: 'refused',
+        expression:
+          `variables.superApp ? [] : object.spec.?superApps.orValue([]).filter(t, ` +
+          `${orgOf('t')} != params.metadata.name && ` +
+          `!params.spec.?miniAppTargets.orValue([]).exists(x, x.organization == ${orgOf('t')} && x.name == t.name) && ` +
+          `!(request.operation == 'UPDATE' && oldObject.spec.?superApps.orValue([]).exists(o, ${sameRef('o', 't')})))`,
+      },
+    ],
+    validations: [
+      {
+        expression: `!variables.ours || request.operation != 'CREATE' || variables.capable`,
+        messageExpression:
+          `'Organization ' + params.metadata.name + ' may not create ' + (variables.superApp ? 'super apps' : 'mini apps') + ` +
+          `' (spec.capabilities.' + (variables.superApp ? 'superApps' : 'miniApps') + ' is false); ask a provisioning administrator to grant it'`,
+        reason: 'Forbidden',
+      },
+      {
+        expression: `!variables.ours || variables.refused.size() == 0`,
+        messageExpression:
+          `'spec.superApps: Organization ' + params.metadata.name + ' may not publish mini apps into super app ' + ` +
+          `${orgOf('variables.refused[0]')} + '/' + variables.refused[0].name + ` +
+          `': it is another organization\\'s and not in spec.miniAppTargets of Organization ' + params.metadata.name + ` +
+          `'; a provisioning administrator can add {organization: ' + ${orgOf('variables.refused[0]')} + ', name: ' + variables.refused[0].name + '} there'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
 
 /**
  * A Solution or AppManifest with `spec.manifestFrom` has the operator read a ConfigMap of
@@ -185,6 +267,8 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...apiKeyOwnerPolicy(),
     ...tenantNamespacePolicy(),
     ...manifestSourcePolicy(),
+    ...organizationAppsPolicy(),
+    ...membershipEmailPolicy(),
     ...operatorNamespacePolicy(operatorNamespace),
     ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),
     ...(operatorUser ? statusWriterPolicy(operatorUser) : []),

@@ -5,7 +5,7 @@ import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
-import { STALLED, replaceConditions } from '../../runtime/conditions.ts';
+import { STALLED } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
@@ -35,6 +35,7 @@ import {
 } from './logic.ts';
 import type { FirstInvitationHold, Invitation, InvitationPlan, ResendPolicy } from './logic.ts';
 import type { InvitationMailer } from './mail.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 /** Field managers: each writes its own part of status, so none can erase another's. */
 export const INVITATION_FIELD_MANAGER = 'miniapps-operator-invitations';
@@ -346,13 +347,8 @@ export class MembershipReconciler implements Reconciler {
   private async writeStatus(m: Membership, phase: MembershipStatus['phase'], conditions: ConditionInput[]): Promise<void> {
     const ready = conditions.find((c) => c.type === MembershipConditions.Ready);
     const all = ready && ready.status === 'False' && STALLED_REASONS.has(ready.reason) ? [...conditions, { ...ready, type: STALLED, status: 'True' as const }] : conditions;
-    const status = {
-      phase,
-      observedGeneration: m.metadata.generation,
-      conditions: replaceConditions(m.status?.conditions, all, m.metadata.generation, this.deps.clock.now()),
-    };
-    const written = await this.deps.store.applyStatus(Kinds.Membership, m, status);
-    if (written && ready?.status === 'False' && ready.reason !== MembershipReasons.InvitationPending) this.deps.recorder.event(m, 'Warning', ready.reason, ready.message);
+    // Ready False is reported each time it is written (a pending invitation is no failure).
+    await writeStatus(this.deps, Kinds.Membership, m, { fields: { phase }, conditions: all, warn: () => (ready?.status === 'False' && ready.reason !== MembershipReasons.InvitationPending ? [ready] : []) });
   }
 }
 

@@ -8,7 +8,7 @@ import type { NamespaceAccess } from '../../domain/rbac.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
-import { conditionsFromChecks, replaceConditions, setConditions } from '../../runtime/conditions.ts';
+import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { Check, ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
@@ -22,6 +22,7 @@ import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from 
 import { IconReasons, checkIcon, iconBytes } from './icon.ts';
 import { OrganizationReasons, claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
 import { namespaceQuota } from '../../domain/namespaces.ts';
+import { newFailures, writeStatus } from '../../runtime/status.ts';
 
 export const ORGANIZATION_FINALIZER = 'miniapps.dev/organization';
 
@@ -280,21 +281,16 @@ export class OrganizationReconciler implements Reconciler {
   ): Promise<void> {
     const namespace = fields.namespace ?? org.status?.namespace;
     const members = fields.members ?? org.status?.members;
-    const status = {
-      ...(namespace ? { namespace } : {}),
-      ...(members ? { members } : {}),
-      observedGeneration: org.metadata.generation,
-      conditions: (mode === 'replace' ? replaceConditions : setConditions)(org.status?.conditions, conditions, org.metadata.generation, this.deps.clock.now()),
-    };
-    const written = await this.deps.store.applyStatus(Kinds.Organization, org, status);
-    if (!written) return;
-    for (const c of conditions) {
-      const before = org.status?.conditions?.find((x) => x.type === c.type);
-      const derived = c.type === OrganizationConditions.Ready || c.type === OrganizationConditions.Stalled;
-      if (c.status === 'False' && !derived && (before?.status !== 'False' || before.reason !== c.reason)) this.deps.recorder.event(org, 'Warning', c.reason, c.message);
-    }
-    const ready = conditions.find((c) => c.type === OrganizationConditions.Ready);
-    if (ready?.reason === OrganizationReasons.DeletionNotConfirmed) this.deps.recorder.event(org, 'Warning', ready.reason, ready.message);
+    await writeStatus(this.deps, Kinds.Organization, org, {
+      fields: { ...(namespace ? { namespace } : {}), ...(members ? { members } : {}) },
+      conditions,
+      mode,
+      // The new failures, and a held deletion (Ready's own reason) each time it is written.
+      warn: ({ before }) => {
+        const ready = conditions.find((c) => c.type === OrganizationConditions.Ready);
+        return [...newFailures(before?.conditions, conditions), ...(ready?.reason === OrganizationReasons.DeletionNotConfirmed ? [ready] : [])];
+      },
+    });
   }
 }
 

@@ -1,8 +1,8 @@
 import { PlatformConfigConditions } from '../../api/platformconfig/names.ts';
-import type { PlatformConfig, PlatformConfigStatus } from '../../api/index.ts';
+import type { PlatformConfig } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
-import { STALLED, setConditions } from '../../runtime/conditions.ts';
+import { STALLED } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
@@ -14,6 +14,7 @@ import { Kinds } from '../../api/registry.ts';
 import { settingsOf } from '../../domain/settings.ts';
 import { PlatformConfigReasons, validatePlatformConfig } from './logic.ts';
 import { PROVISIONING_ADMINISTRATOR_ROLE, provisioningAccess } from './rbac.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 
 export class PlatformConfigReconciler implements Reconciler {
@@ -41,13 +42,8 @@ export class PlatformConfigReconciler implements Reconciler {
       conditions.push(await this.bindAdministrators(pc));
       conditions.push({ type: PlatformConfigConditions.Ready, status: 'True', reason: PlatformConfigReasons.Valid, message: 'The platform configuration is valid and in use' });
     }
-    const status: PlatformConfigStatus = {
-      observedGeneration: pc.metadata.generation,
-      // Stalled goes once the problem is fixed; AdministratorsBound stays from the last time it was checked.
-      conditions: setConditions(problem ? pc.status?.conditions : pc.status?.conditions?.filter((c) => c.type !== STALLED), conditions, pc.metadata.generation, this.deps.clock.now()),
-    };
-    const written = await this.deps.store.applyStatus(Kinds.PlatformConfig, pc, status);
-    if (written && problem) this.deps.recorder.event(pc, 'Warning', problem.reason, problem.message);
+    // Stalled goes once the problem is fixed; AdministratorsBound stays from the last time it was checked.
+    await writeStatus(this.deps, Kinds.PlatformConfig, pc, { conditions, mode: 'merge', drop: problem ? [] : [STALLED], warn: () => (problem ? [problem] : []) });
   }
 
   /** Provisioning administrators get the ClusterRole that manages the whole platform. */

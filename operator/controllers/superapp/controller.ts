@@ -9,7 +9,7 @@ import { missingCapability } from '../../domain/organizations.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { keyOf } from '../../runtime/cache.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
-import { conditionsFromChecks, replaceConditions } from '../../runtime/conditions.ts';
+import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { Check, ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
@@ -18,8 +18,9 @@ import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
 import { appChanged } from '../../domain/apps.ts';
-import { controlledBy, ownedLabels, warnNewFailures } from '../../runtime/objects.ts';
+import { controlledBy, ownedLabels } from '../../runtime/objects.ts';
 import type { ConfigMapObject } from '../../runtime/objects.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 /** Labels and annotations of the catalog ConfigMaps. */
 export const CatalogMeta = {
@@ -241,15 +242,8 @@ export class SuperAppReconciler implements Reconciler {
     const catalog = 'catalog' in fields ? fields.catalog : sa.status?.catalog;
     const versions = fields.versions ?? sa.status?.versions;
     const organization = this.dir.organizationOf(sa)?.metadata.name ?? sa.status?.organization;
-    const status = {
-      ...(organization ? { organization } : {}),
-      ...(catalog ? { catalog } : {}),
-      ...(versions?.length ? { versions } : {}),
-      observedGeneration: sa.metadata.generation,
-      conditions: replaceConditions(sa.status?.conditions, conditions, sa.metadata.generation, this.deps.clock.now()),
-    };
-    const written = await this.deps.store.applyStatus(Kinds.SuperApp, sa, status);
-    if (written) warnNewFailures(this.deps.recorder, sa, sa.status?.conditions, conditions);
+    const owned = { ...(organization ? { organization } : {}), ...(catalog ? { catalog } : {}), ...(versions?.length ? { versions } : {}) };
+    await writeStatus(this.deps, Kinds.SuperApp, sa, { fields: owned, conditions });
   }
 }
 
