@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProxyRequest } from './allowlist.ts';
 import type { OidcClient } from './oidc.ts';
-import { startConsoleServer } from './server.ts';
+import { safeReturnTo, startConsoleServer } from './server.ts';
 import type { ConsoleServer } from './server.ts';
 import { COOKIE, SessionStore, csrfOk, sessionIdFrom } from './session.ts';
 import { createUpstream } from './upstream.ts';
@@ -51,6 +51,20 @@ describe('the proxy allow-list', () => {
     ['GET', '/apis/miniapps.dev/v1alpha1/namespaces/org-a/miniapps?as=admin', 400, 'unknown query parameters'],
   ])('refuses %s %s (%i: %s)', (method, path, status) => {
     expect(checkProxyRequest(method, path)).toMatchObject({ ok: false, status });
+  });
+});
+
+describe('where sign-in returns to', () => {
+  it.each([
+    ['/#/orgs/bank/members', '/#/orgs/bank/members'],
+    ['/', '/'],
+    ['//evil.example/', '/'],
+    ['/\\evil.example/', '/'],
+    ['https://evil.example/', '/'],
+    ['/ok\\x', '/'],
+    ['', '/'],
+  ])('%s goes to %s', (asked, went) => {
+    expect(safeReturnTo(asked)).toBe(went);
   });
 });
 

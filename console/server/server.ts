@@ -58,6 +58,11 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
+/** Where to go after sign-in: a path of the console only (no other origin, not even with `//` or `/\\`, which browsers read as one). */
+export function safeReturnTo(returnTo: string): string {
+  return /^\/(?![/\\])[^\\\s]*$/.test(returnTo) ? returnTo : '/';
+}
+
 export async function startConsoleServer(opts: ConsoleServerOptions & { host?: string; port?: number }): Promise<ConsoleServer> {
   const sessions = opts.sessions ?? new SessionStore();
   const log = opts.log ?? (() => {});
@@ -196,7 +201,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
       const returnTo = url.searchParams.get('returnTo') ?? '/';
       // The sign-in in progress is a session of its own, bound to this browser by its own cookie.
       const signin = sessions.create();
-      signin.pending = { codeVerifier: started.codeVerifier, state: started.state, nonce: started.nonce, returnTo: returnTo.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/' };
+      signin.pending = { codeVerifier: started.codeVerifier, state: started.state, nonce: started.nonce, returnTo: safeReturnTo(returnTo) };
       res.writeHead(302, { ...SECURITY_HEADERS, location: started.url, 'cache-control': 'no-store', 'set-cookie': signinCookie(signin.id, secure()) });
       return void res.end();
     }

@@ -91,7 +91,7 @@ export function App() {
       <section aria-labelledby="signin-title">
         <h1 id="signin-title">{t('Sign in')}</h1>
         <p>{t('You are not signed in.')}</p>
-        {session.signIn ? <a class="button" href={`/auth/login?returnTo=${encodeURIComponent(`/${location.hash}`)}`}>{t('SIGN IN')}</a> : null}
+        {session.signIn ? <a class="button" href={`/auth/login?returnTo=${encodeURIComponent(`/${location.hash}`)}`}>{t('SIGN IN')}</a> : <p>{t('Sign-in is not configured: the console was started without --issuer-url.')}</p>}
       </section>
     );
   } else if (!me) body = <Loading />;

@@ -109,6 +109,7 @@ const es: Record<string, string> = {
   'NotAllowed': 'No permitida',
   'NotFound': 'No encontrada',
   'Unpublished': 'Sin publicar',
+  'Sign-in is not configured: the console was started without --issuer-url.': 'El inicio de sesión no está configurado: la consola se inició sin --issuer-url.',
   'Back to my organizations': 'Volver a mis organizaciones',
   'The API server refused this:': 'El servidor de API rechazó esto:',
 };
