@@ -110,6 +110,7 @@ const es: Record<string, string> = {
   'NotFound': 'No encontrada',
   'Unpublished': 'Sin publicar',
   'Sign-in is not configured: the console was started without --issuer-url.': 'El inicio de sesión no está configurado: la consola se inició sin --issuer-url.',
+  'Show {0} more of {1}': 'Mostrar {0} más de {1}',
   'Back to my organizations': 'Volver a mis organizaciones',
   'The API server refused this:': 'El servidor de API rechazó esto:',
 };

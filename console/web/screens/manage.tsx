@@ -17,6 +17,9 @@ const PROTECTIONS: [string, string][] = [
 ];
 export const CONFIRM_DELETE = 'CONFIRM DELETE';
 
+/** Rows shown at first, and added by each "Show more". */
+const PAGE = 100;
+
 type Dialog = { kind: 'create' } | { kind: 'duplicate'; source: Obj } | { kind: 'delete'; target: Obj } | undefined;
 
 export function Manage({ org }: { org: MyOrganization }) {
@@ -25,6 +28,8 @@ export function Manage({ org }: { org: MyOrganization }) {
   const [search, setSearch] = useState('');
   const [category, setCategory] = useState('');
   const [dialog, setDialog] = useState<Dialog>();
+  // The first rows, and more on request: search and filter always cover every mini app.
+  const [limit, setLimit] = useState(PAGE);
   const categories = useMemo(() => [...new Set(list.items.flatMap((m) => (m.spec?.categories as string[] | undefined) ?? []))].sort(), [list.items]);
   const shown = useMemo(() => filterMiniApps(list.items, search, category).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)), [list.items, search, category]);
   const mayCreate = can(org.access, 'miniapps', 'create');
@@ -54,7 +59,7 @@ export function Manage({ org }: { org: MyOrganization }) {
               <tr><th scope="col">{t('Name')}</th><th scope="col">{t('Type')}</th><th scope="col">{t('Group')}</th><th scope="col">{t('Categories')}</th><th scope="col">{t('Super Apps')}</th><th scope="col">{t('Status')}</th><th scope="col">{t('Actions')}</th></tr>
             </thead>
             <tbody>
-              {shown.map((m) => (
+              {shown.slice(0, limit).map((m) => (
                 <tr key={m.metadata.name} data-miniapp={m.metadata.name}>
                   <td>{m.spec?.appName} <small>({m.metadata.name})</small></td>
                   <td>{m.spec?.type}{m.spec?.domain ? ` · ${m.spec.domain}` : ''}</td>
@@ -79,6 +84,7 @@ export function Manage({ org }: { org: MyOrganization }) {
               ))}
             </tbody>
           </table>
+          {shown.length > limit ? <button type="button" class="secondary" onClick={() => setLimit((l) => l + PAGE)}>{t('Show {0} more of {1}', Math.min(PAGE, shown.length - limit), shown.length - limit)}</button> : null}
         </>
       )}
     </section>
