@@ -84,3 +84,13 @@ export const isSafeLandingPage = (url: string | undefined): boolean => !!url && 
 export const ID_CLAIM_LABEL = `${GROUP}/id-claim`;
 /** On a claim's Lease: the id it holds (its name is a digest of it). */
 export const CLAIMED_ID_ANNOTATION = `${GROUP}/claimed-id`;
+
+/**
+ * Who created an Organization, SuperApp or MiniApp: the creator's Kubernetes user name
+ * (PlatformConfig userPrefix + the email in lowercase). An admission policy makes the API
+ * server accept only the requester's own user name at creation, and no change afterwards:
+ * the operator then makes an App Center organization's creator its administrator, and
+ * gives an App Center Collaborator or Member the apps they created.
+ */
+export const CREATED_BY_ANNOTATION = `${GROUP}/created-by`;
+

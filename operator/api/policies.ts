@@ -13,11 +13,11 @@
 //
 // Plain data, no TypeBox: the operator process imports it.
 
-import { API_VERSION, GROUP, RESERVED_NAMESPACES } from './constants.ts';
+import { API_VERSION, CREATED_BY_ANNOTATION, GROUP, RESERVED_NAMESPACES } from './constants.ts';
 import { KIND_NAMES } from './registry.ts';
 import { PolicyNames, lit, policy, confirmDeletePolicy } from './policy.ts';
 import type { PolicyObject } from './policy.ts';
-import { provisioningPolicy, ORGANIZATION_DELETION } from './organization/policies.ts';
+import { provisioningPolicy, selfServiceOrganizationPolicy, ORGANIZATION_DELETION } from './organization/policies.ts';
 import { invitedByPolicy, membershipEmailPolicy } from './membership/policies.ts';
 import { MINIAPP_DELETION } from './miniapp/policies.ts';
 import { apiKeyOwnerPolicy } from './apikey/policies.ts';
@@ -130,6 +130,51 @@ function manifestSourcePolicy(): PolicyObject[] {
         messageExpression:
           `request.kind.kind + ' ' + object.metadata.name + ' reads its manifest from ConfigMap ' + object.spec.manifestFrom.configMapKeyRef.name + ', which you may not read: ' + ` +
           `'the operator reads a ConfigMap only for someone RBAC lets get it (get on configmaps in namespace ' + object.metadata.namespace + '); put the manifest inline, or ask for that access'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/**
+ * Who created what (App Center's model, docs/people.md), enforced by the API server: the
+ * operator makes an Organization's creator its administrator and gives App Center's
+ * Collaborators and Members the apps they created, from the annotation
+ * miniapps.dev/created-by on an Organization, SuperApp or MiniApp, so the API server
+ * accepts there only the requester's own user name at creation, and never a change of it
+ * afterwards. And an app made by someone who may not
+ * list that kind in the namespace (App Center's Collaborator and Member see only their
+ * own apps) must carry it, or they would make an app they cannot see.
+ */
+function createdByPolicy(): PolicyObject[] {
+  const key = lit(CREATED_BY_ANNOTATION);
+  return policy(PolicyNames.createdBy, {
+    resources: ['organizations', 'superapps', 'miniapps'],
+    operations: ['CREATE', 'UPDATE'],
+    variables: [
+      { name: 'creator', expression: `object.metadata.?annotations[?${key}]` },
+      { name: 'before', expression: `request.operation == 'UPDATE' ? oldObject.metadata.?annotations[?${key}] : optional.none()` },
+    ],
+    validations: [
+      {
+        expression: `request.operation == 'UPDATE' || !variables.creator.hasValue() || variables.creator.value() == request.userInfo.username`,
+        messageExpression:
+          `'The annotation ${CREATED_BY_ANNOTATION} must be your own user name (' + request.userInfo.username + '), or left out: ' + ` +
+          `'it names who created ' + request.kind.kind + ' ' + object.metadata.name + ', and that person gets access to it'`,
+        reason: 'Forbidden',
+      },
+      {
+        expression: `request.operation == 'CREATE' || variables.creator == variables.before`,
+        messageExpression: `'The annotation ${CREATED_BY_ANNOTATION} of ' + request.kind.kind + ' ' + object.metadata.name + ' cannot be changed or removed: it names who created it'`,
+        reason: 'Forbidden',
+      },
+      {
+        expression:
+          `request.operation == 'UPDATE' || request.kind.kind == 'Organization' || variables.creator.hasValue() || ` +
+          `authorizer.group(${lit(GROUP)}).resource(request.resource.resource).namespace(request.namespace).check('list').allowed()`,
+        messageExpression:
+          `'You see only the apps you belong to in namespace ' + request.namespace + ', so annotate the new ' + request.kind.kind + ' ' + object.metadata.name + ` +
+          `' with ${CREATED_BY_ANNOTATION}: ' + request.userInfo.username + ' (you then belong to it); without it you could not see what you made'`,
         reason: 'Forbidden',
       },
     ],
@@ -265,6 +310,8 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...confirmDeletePolicy(ORGANIZATION_DELETION),
     ...confirmDeletePolicy(MINIAPP_DELETION),
     ...apiKeyOwnerPolicy(),
+    ...createdByPolicy(),
+    ...selfServiceOrganizationPolicy(),
     ...tenantNamespacePolicy(),
     ...manifestSourcePolicy(),
     ...organizationAppsPolicy(),

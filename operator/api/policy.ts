@@ -89,6 +89,8 @@ export const PolicyNames = {
   membershipEmail: `${GROUP}-membership-email`,
   namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
   statusWriter: `${GROUP}-status-writer`,
+  createdBy: `${GROUP}-created-by`,
+  selfServiceOrganization: `${GROUP}-organization-self-service`,
 } as const;
 
 /** What a confirmed deletion removes, for the refusal message. */

@@ -116,6 +116,8 @@ export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<stri
         else resolve(stdout);
       },
     );
+    // A kubectl that exits before reading its stdin (a quick refusal) closes the pipe: its exit status says what happened, not an EPIPE.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.stdin ?? '');
   });
 }

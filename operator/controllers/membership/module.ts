@@ -24,7 +24,7 @@ async function mailer({ config: cfg, client }: ModuleContext): Promise<Mailer | 
  */
 export const membershipModule: OperatorModule = {
   name: 'membership',
-  caches: [Caches.memberships, Caches.organizations, Caches.namespaces, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
+  caches: [Caches.memberships, Caches.organizations, Caches.namespaces, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings, Caches.superApps, Caches.miniApps],
   admits: ['Membership'],
   async setup(ctx): Promise<ModuleParts> {
     const { deps, config: cfg, client, metrics } = ctx;

@@ -1,6 +1,8 @@
 import { GROUP } from '../../api/constants.ts';
 import { SuperAppConditions, SuperAppReasons } from '../../api/superapp/names.ts';
 import type { MiniApp, MiniAppReview, Organization, SuperApp, SuperAppStatus } from '../../api/index.ts';
+import { REVIEW_QUEUE_MAX, reviewQueueEntry } from '../../domain/apps.ts';
+import type { ReviewQueueEntry } from '../../domain/apps.ts';
 import { CATALOG_KEY, approvalChanged, buildCatalog, canonicalJson, catalogConfigMapName, contentHash, notAllowed, refKey, snapshotConfigMapName, targetsOf } from '../../domain/apps.ts';
 import type { AppRef } from '../../domain/apps.ts';
 import { Caches, Index } from '../../domain/caches.ts';
@@ -85,7 +87,8 @@ export class SuperAppReconciler implements Reconciler {
     const checks: Check[] = [{ condition: allowed, gatesReady: true }];
     checks.push({ condition: platformsCheck(sa, this.deps.domain.settings().platforms), gatesReady: true, stalled: true });
 
-    const { catalog, featuredMissing } = buildCatalog(sa, org.metadata.name, this.listed(sa, org));
+    const queue: ReviewQueueEntry[] = [];
+    const { catalog, featuredMissing } = buildCatalog(sa, org.metadata.name, this.listed(sa, org, queue));
     const json = canonicalJson(catalog);
     const hash = contentHash(json);
     const count = catalog.miniApps.length;
@@ -98,11 +101,12 @@ export class SuperAppReconciler implements Reconciler {
       checks.push({ condition: snaps.condition, gatesReady: true, stalled: snaps.condition.reason === SuperAppReasons.SnapshotConflict });
     }
     if (sa.spec.featured?.length) checks.push({ condition: featuredCheck(featuredMissing, (ref) => this.whyNotListed(ref, org, sa)), gatesReady: false });
-    await this.writeStatus(sa, conditionsFromChecks(checks, READY), { catalog: live.status, versions: versions ?? [] });
+    queue.sort((a, b) => a.organization.localeCompare(b.organization) || a.name.localeCompare(b.name));
+    await this.writeStatus(sa, conditionsFromChecks(checks, READY), { catalog: live.status, versions: versions ?? [], queue });
   }
 
-  /** The mini apps this super app lists, with the version each shows. */
-  private listed(sa: SuperApp, org: Organization) {
+  /** The mini apps this super app lists, with the version each shows; those waiting for a review go into `queue`. */
+  private listed(sa: SuperApp, org: Organization, queue: ReviewQueueEntry[] = []) {
     const target: AppRef = { organization: org.metadata.name, name: sa.metadata.name };
     const out: { mini: MiniApp; organization: string; version: string }[] = [];
     for (const mini of this.dir.miniAppsNaming(sa)) {
@@ -112,6 +116,7 @@ export class SuperAppReconciler implements Reconciler {
       if (!miniOrg || !targetsOf(mini, miniOrg.metadata.name).some((t) => refKey(t) === refKey(target))) continue;
       const p = this.dir.placement(mini, miniOrg, target);
       if (p.state === 'Listed' && p.version) out.push({ mini, organization: miniOrg.metadata.name, version: p.version });
+      if (p.awaitingReview && p.pendingVersion) queue.push(reviewQueueEntry(mini, miniOrg.metadata.name, p.pendingVersion));
     }
     return out;
   }
@@ -238,11 +243,20 @@ export class SuperAppReconciler implements Reconciler {
   }
 
   /** Writes status with every field this controller owns (those not recomputed keep their values). */
-  private async writeStatus(sa: SuperApp, conditions: ConditionInput[], fields: { catalog?: CatalogStatus; versions?: Versions }): Promise<void> {
+  private async writeStatus(sa: SuperApp, conditions: ConditionInput[], fields: { catalog?: CatalogStatus; versions?: Versions; queue?: ReviewQueueEntry[] }): Promise<void> {
     const catalog = 'catalog' in fields ? fields.catalog : sa.status?.catalog;
     const versions = fields.versions ?? sa.status?.versions;
+    // A reconcile that publishes nothing keeps the queue it last saw.
+    const queue = fields.queue ?? sa.status?.reviewQueue ?? [];
+    const awaitingReview = fields.queue ? fields.queue.length : (sa.status?.awaitingReview ?? 0);
     const organization = this.dir.organizationOf(sa)?.metadata.name ?? sa.status?.organization;
-    const owned = { ...(organization ? { organization } : {}), ...(catalog ? { catalog } : {}), ...(versions?.length ? { versions } : {}) };
+    const owned = {
+      ...(organization ? { organization } : {}),
+      ...(catalog ? { catalog } : {}),
+      ...(versions?.length ? { versions } : {}),
+      awaitingReview,
+      ...(queue.length ? { reviewQueue: queue.slice(0, REVIEW_QUEUE_MAX) } : {}),
+    };
     await writeStatus(this.deps, Kinds.SuperApp, sa, { fields: owned, conditions });
   }
 }
