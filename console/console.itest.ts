@@ -142,7 +142,9 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await page.getByLabel('User name or email').fill('ada');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator(`tr[data-org="${org}"]`).waitFor({ timeout: 30_000 });
+    await page.locator(`tr[data-org="${org}"]`).waitFor({ timeout: 30_000 }).catch(async (err: Error) => {
+      throw new Error(`${err.message}\nThe page at ${page.url()} said: ${await page.locator('body').innerText()}`);
+    });
     expect(new URL(page.url()).origin).toBe(consoleServer.url);
     expect(await page.locator('[data-username]').innerText()).toBe(ADMIN);
     await expect(page.locator(`tr[data-org="${org}"]`).innerText()).resolves.toContain('Organization Administrator');
