@@ -94,6 +94,10 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     for (const [who, verb, resource] of [[ADMIN, 'create', 'memberships'], [DEV, 'create', 'miniapps'], [REVIEWER, 'create', 'miniappreviews'], [SUPERADMIN, 'create', 'superapps']] as const) {
       await eventually(() => accessAllowed(admin, who, { verb, resource, namespace: ns }), { describe: `${who} bound` });
     }
+    // Each member may get their Organization by name (how the console finds "my organizations"): the Organization controller grants it a moment after the Role.
+    for (const who of [ADMIN, DEV, REVIEWER, SUPERADMIN]) {
+      await eventually(() => accessAllowed(admin, who, { verb: 'get', resource: 'organizations', name: org }), { describe: `${who} may get Organization ${org}` });
+    }
     tokens.admin = await keyOf(ADMIN, 'admin-key');
     tokens.dev = await keyOf(DEV, 'dev-key');
     tokens.reviewer = await keyOf(REVIEWER, 'reviewer-key');

@@ -47,10 +47,16 @@ export function App() {
       if (s.signedIn) void loadMe();
     }, (e: ApiError) => setError(e.message));
   }, []);
-  // Access can change while the page is open (a new key, a new role): ask again on navigation.
+  // Access can change while the page is open (a new key, a new role, a new organization):
+  // ask again on navigation, and every 15 s (no watch can tell a person their own access).
   useEffect(() => {
     if (session?.signedIn) void loadMe();
   }, [hash]);
+  useEffect(() => {
+    if (!session?.signedIn) return;
+    const timer = setInterval(() => void loadMe(), 15_000);
+    return () => clearInterval(timer);
+  }, [session?.signedIn]);
 
   const changeLang = (l: Lang) => {
     setLang(l);
