@@ -1,0 +1,134 @@
+// The embedded identity provider on the real control plane: kube-apiserver trusts it
+// through its structured AuthenticationConfiguration (testenv, --authentication-config),
+// an account signs in with the authorization code flow and PKCE (openid-client as the
+// relying party, the sign-in form posted as a browser posts it), and the ID token is that
+// person to the API server: allowed and refused by RBAC exactly as the operator binds.
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userSubject } from '../domain/rbac-types.ts';
+import { Resources } from '../runtime/kube/resource.ts';
+import type { KubeClient } from '../runtime/kube/client.ts';
+import { testClient } from '../testenv/clients.ts';
+import { identityOperatorArgs } from '../testenv/controlplane.ts';
+import type { IdentityEndpoint } from '../testenv/controlplane.ts';
+import { UserAgent, createTestAccount, relyingParty, signIn } from '../testenv/identity.ts';
+import { eventually, kubectl, testIdentity, testKubeconfig, uniqueName } from '../testenv/index.ts';
+import { OperatorProcess } from '../testenv/operator-process.ts';
+import { KUBECTL_CLIENT_ID } from './provider.ts';
+
+let admin: KubeClient;
+let operator: OperatorProcess;
+let idp: IdentityEndpoint;
+const opNamespace = uniqueName('identity-op');
+const workNamespace = uniqueName('identity-work');
+const email = `${uniqueName('ada')}@example.com`;
+const password = 'correct horse battery staple';
+const username = uniqueName('ada');
+
+async function startOperator(): Promise<OperatorProcess> {
+  return OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace, args: [...identityOperatorArgs(idp), '--leader-elect=false'] });
+}
+
+beforeAll(async () => {
+  idp = testIdentity()!;
+  admin = testClient();
+  operator = await startOperator();
+  expect(operator.identityPort).toBe(idp.port);
+  await createTestAccount(admin, opNamespace, { username, email, password, firstName: 'Ada', lastName: 'Lovelace' });
+  // What the operator binds for a member: the user named by the email (PlatformConfig userPrefix is empty here).
+  await admin.create(Resources.Namespace, { metadata: { name: workNamespace } });
+  await admin.create(Resources.Role, { metadata: { name: 'read-configmaps', namespace: workNamespace }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }] });
+  await admin.create(Resources.RoleBinding, {
+    metadata: { name: 'read-configmaps', namespace: workNamespace },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-configmaps' },
+    subjects: [userSubject('', email)],
+  });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await admin?.delete(Resources.Namespace, workNamespace);
+  await admin?.delete(Resources.Namespace, opNamespace);
+  await admin?.close();
+});
+
+describe('embedded identity provider', () => {
+  it('publishes discovery with PKCE S256 only, device authorization, end session and a JWKS kept in a Secret', async () => {
+    const config = await relyingParty(idp.issuer, KUBECTL_CLIENT_ID, idp.caPEM);
+    const meta = config.serverMetadata();
+    expect(meta.issuer).toBe(idp.issuer);
+    expect(meta.code_challenge_methods_supported).toEqual(['S256']);
+    expect(meta.device_authorization_endpoint).toBe(`${idp.issuer}/device/auth`);
+    expect(meta.end_session_endpoint).toBeTruthy();
+    expect(meta.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']));
+    const jwks = (await (await new UserAgent(idp.caPEM).request(meta.jwks_uri!)).json()) as { keys: { kid: string; d?: string }[] };
+    const stored = await admin.get<{ metadata: { name: string }; data: Record<string, string> }>(Resources.Secret, 'miniapps-identity-keys', opNamespace);
+    const storedKids = (JSON.parse(Buffer.from(stored!.data.jwks!, 'base64').toString()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    expect(jwks.keys.map((k) => k.kid)).toEqual(storedKids);
+    expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
+  });
+
+  it('signs an account in with the code flow and PKCE; the API server takes the ID token as that person, allowed and refused by RBAC', async () => {
+    const result = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: username, password });
+    expect(result.claims.email).toBe(email);
+    expect(result.claims.aud).toBe(KUBECTL_CLIENT_ID);
+    expect(result.refreshToken).toBeTruthy();
+    // The API server's JWT authenticator may need a moment after the provider first starts (it fetches discovery and keys).
+    const whoami = await eventually(
+      async () => {
+        const r = await kubectl(['auth', 'whoami', '-o', 'json'], { token: result.idToken, allowFailure: true });
+        return r.exitCode === 0 ? (JSON.parse(r.stdout) as { status: { userInfo: { username: string; uid?: string } } }) : false;
+      },
+      { timeoutMs: 60_000, describe: 'kube-apiserver to accept the ID token' },
+    );
+    expect(whoami!.status.userInfo.username).toBe(email);
+    expect(whoami!.status.userInfo.uid).toBe(result.claims.sub);
+    const allowed = await kubectl(['get', 'configmaps', '-n', workNamespace], { token: result.idToken, allowFailure: true });
+    expect(allowed.exitCode, allowed.stderr).toBe(0);
+    const refused = await kubectl(['get', 'secrets', '-n', workNamespace], { token: result.idToken, allowFailure: true });
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain(`User "${email}" cannot list resource "secrets"`);
+  });
+
+  it('signs in with the email too, and refuses a wrong password or an unknown account with the same words', async () => {
+    const byEmail = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: email.toUpperCase(), password });
+    expect(byEmail.claims.email).toBe(email);
+    const wrong = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: username, password: 'not the password at all' }).catch((e: Error) => e.message);
+    const unknown = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: 'nobody-here', password: 'not the password at all' }).catch((e: Error) => e.message);
+    expect(wrong).toBe('Sign-in refused (HTTP 401): The user name or password is wrong, or the account cannot sign in now');
+    expect(unknown).toBe(wrong);
+  });
+
+  it('refuses an authorization request without PKCE, and a redirect URI that is not registered', async () => {
+    const config = await relyingParty(idp.issuer, KUBECTL_CLIENT_ID, idp.caPEM);
+    const ua = new UserAgent(idp.caPEM);
+    const noPkce = oidc.buildAuthorizationUrl(config, { redirect_uri: 'http://127.0.0.1:5000/callback', scope: 'openid email', state: 's' });
+    const r1 = await ua.follow(noPkce.href, new URL(idp.issuer).origin);
+    expect(r1.leftTo).toContain('error=invalid_request');
+    expect(new URL(r1.leftTo!).searchParams.get('error_description')).toContain('requires PKCE');
+    const badRedirect = oidc.buildAuthorizationUrl(config, { redirect_uri: 'https://attacker.example/callback', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+    const r2 = await ua.follow(badRedirect.href, new URL(idp.issuer).origin);
+    expect(r2.leftTo).toBeUndefined();
+    expect(r2.res.status).toBe(400);
+    expect(await r2.res.text()).toContain('redirect_uri did not match any of the client');
+  });
+
+  it('rotates refresh tokens (a used one is refused) and keeps its state across a restart of the operator', async () => {
+    const first = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: username, password });
+    const second = await oidc.refreshTokenGrant(first.config, first.refreshToken!);
+    expect(second.refresh_token).toBeTruthy();
+    expect(second.refresh_token).not.toBe(first.refreshToken);
+    expect(second.claims()?.email).toBe(email);
+    await expect(oidc.refreshTokenGrant(first.config, first.refreshToken!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    // Reusing a rotated refresh token revokes the whole grant (oidc-provider's reuse detection): start again from a fresh sign-in.
+    const fresh = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: username, password });
+    await operator.stop();
+    operator = await startOperator();
+    const config = await relyingParty(idp.issuer, KUBECTL_CLIENT_ID, idp.caPEM);
+    const afterRestart = await oidc.refreshTokenGrant(config, fresh.refreshToken!);
+    expect(afterRestart.claims()?.email).toBe(email);
+    const states = await admin.list(Resources.Secret, { namespace: opNamespace, labelSelector: 'miniapps.dev/oidc-model' });
+    expect(states.items.length).toBeGreaterThan(0);
+    for (const s of states.items as unknown as { metadata: { name: string } }[]) expect(s.metadata.name).not.toContain(fresh.refreshToken!.slice(0, 20));
+  });
+});

@@ -1,0 +1,225 @@
+// The identity provider's own TLS listener: oidc-provider's endpoints (discovery, JWKS,
+// authorization, token, device authorization, end session, revocation, userinfo) and
+// the sign-in pages it sends people to (/interaction/<uid>). The signing keys are read
+// (and rotated when due) every `keyCheckIntervalMs`, and the provider is rebuilt with a
+// new key set; its state lives on the cluster, so rebuilding loses nothing.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { Server } from 'node:https';
+import type { Logger } from 'pino';
+import type Provider from 'oidc-provider';
+import type { Clock } from '../runtime/clock.ts';
+import { errorMessage } from '../runtime/errors.ts';
+import type { KubeClient } from '../runtime/kube/client.ts';
+import { RateLimiter } from '../runtime/ratelimit.ts';
+import { close, listen, readBody } from '../servers/listen.ts';
+import type { AccountStore } from './accounts.ts';
+import { sweepExpired } from './adapter.ts';
+import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
+import type { KeyMaterial, KeyPolicy } from './keys.ts';
+import { createProvider, escapeHtml, page } from './provider.ts';
+import type { IdentityTTLs, StaticClient } from './provider.ts';
+
+export interface IdentityServerOptions {
+  issuer: string;
+  bind: { host: string; port: number };
+  tls: { cert: string; key: string };
+  client: KubeClient;
+  namespace: string;
+  accounts: AccountStore;
+  clients: StaticClient[];
+  log: Logger;
+  clock: Clock;
+  ttl?: IdentityTTLs;
+  keyPolicy?: KeyPolicy;
+  keyCheckIntervalMs?: number;
+  sweepIntervalMs?: number;
+  proxy?: boolean;
+  /** Failed sign-ins in a row for one login before it is locked for `lockoutMs`. */
+  maxFailures?: number;
+  lockoutMs?: number;
+}
+
+/** Sign-in failures per login (user name or email as typed, lowercased), whether or not an account has it: a lockout tells nothing about existence. */
+export class FailureCounter {
+  private readonly entries = new Map<string, { failures: number; lockedUntil: number }>();
+  private readonly max: number;
+  private readonly lockoutMs: number;
+  constructor(max: number, lockoutMs: number) {
+    this.max = max;
+    this.lockoutMs = lockoutMs;
+  }
+  locked(login: string, now: number): boolean {
+    const e = this.entries.get(login.trim().toLowerCase());
+    return !!e && e.lockedUntil > now;
+  }
+  fail(login: string, now: number): void {
+    const key = login.trim().toLowerCase();
+    const e = this.entries.get(key) ?? { failures: 0, lockedUntil: 0 };
+    if (e.lockedUntil && e.lockedUntil <= now) Object.assign(e, { failures: 0, lockedUntil: 0 });
+    e.failures++;
+    if (e.failures >= this.max) e.lockedUntil = now + this.lockoutMs;
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    if (this.entries.size > 100_000) this.entries.delete(this.entries.keys().next().value!);
+  }
+  succeed(login: string): void {
+    this.entries.delete(login.trim().toLowerCase());
+  }
+}
+
+export const SIGN_IN_FAILED = 'The user name or password is wrong, or the account cannot sign in now';
+
+export class IdentityServer {
+  private readonly opts: IdentityServerOptions;
+  private readonly server: Server;
+  private provider?: Provider;
+  private handler?: (req: IncomingMessage, res: ServerResponse) => void;
+  private kids = '';
+  private csrfKey = '';
+  private timers: NodeJS.Timeout[] = [];
+  private readonly perAddress = new RateLimiter({ perMinute: 30, burst: 10 });
+  readonly failures: FailureCounter;
+  port = 0;
+
+  constructor(opts: IdentityServerOptions) {
+    this.opts = opts;
+    this.failures = new FailureCounter(opts.maxFailures ?? 5, opts.lockoutMs ?? 15 * 60_000);
+    this.server = createServer({ cert: opts.tls.cert, key: opts.tls.key, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+      void this.route(req, res);
+    });
+  }
+
+  /** The provider serving now (tests read its configuration). */
+  current(): Provider {
+    if (!this.provider) throw new Error('Identity server not started');
+    return this.provider;
+  }
+
+  async start(): Promise<void> {
+    await this.refreshKeys();
+    this.port = await listen(this.server as never, this.opts.bind);
+    this.opts.log.info({ issuer: this.opts.issuer, port: this.port }, 'Identity provider listening');
+    const keyTimer = setInterval(() => void this.refreshKeys().catch((err: unknown) => this.opts.log.error({ err: errorMessage(err) }, 'Signing keys not refreshed')), this.opts.keyCheckIntervalMs ?? 60_000);
+    const sweepTimer = setInterval(
+      () =>
+        void sweepExpired(this.opts.client, this.opts.namespace, this.opts.clock.now().getTime()).then(
+          (n) => n && this.opts.log.debug({ removed: n }, 'Expired identity state removed'),
+          (err: unknown) => this.opts.log.warn({ err: errorMessage(err) }, 'Expired identity state not removed'),
+        ),
+      this.opts.sweepIntervalMs ?? 5 * 60_000,
+    );
+    keyTimer.unref();
+    sweepTimer.unref();
+    this.timers.push(keyTimer, sweepTimer);
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await close(this.server as never, 2_000);
+  }
+
+  /** Reads the key Secret (making or rotating keys when due) and rebuilds the provider when the key set changed. */
+  async refreshKeys(): Promise<void> {
+    const keys = await ensureKeys(this.opts.client, this.opts.namespace, this.opts.clock.now().getTime(), this.opts.keyPolicy ?? DEFAULT_KEY_POLICY);
+    const kids = keys.signing.map((k) => k.kid).join(',') + '|' + keys.cookieKeys.join(',');
+    if (kids === this.kids) return;
+    this.build(keys);
+    this.kids = kids;
+  }
+
+  private build(keys: KeyMaterial): void {
+    const provider = createProvider({
+      issuer: this.opts.issuer,
+      client: this.opts.client,
+      namespace: this.opts.namespace,
+      accounts: this.opts.accounts,
+      keys,
+      clients: this.opts.clients,
+      ttl: this.opts.ttl,
+      proxy: this.opts.proxy,
+    });
+    provider.on('server_error', (_ctx, err) => this.opts.log.error({ err: errorMessage(err) }, 'Identity provider error'));
+    this.csrfKey = keys.cookieKeys[0]!;
+    this.provider = provider;
+    this.handler = provider.callback() as never;
+  }
+
+  private csrfToken(uid: string): string {
+    return createHmac('sha256', this.csrfKey).update(`csrf:${uid}`).digest('base64url');
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'https://identity.invalid');
+      const m = /^\/interaction\/([A-Za-z0-9_-]{1,64})(\/login)?$/.exec(url.pathname);
+      if (m) return await this.interaction(req, res, m[1]!, !!m[2]);
+      this.handler!(req, res);
+    } catch (err) {
+      this.opts.log.warn({ err: errorMessage(err) }, 'Identity request failed');
+      if (!res.headersSent) send(res, 400, page('Sign-in failed', '<p>This sign-in page has expired or was not opened by this browser. Start again from the application you came from.</p>'));
+    }
+  }
+
+  private async interaction(req: IncomingMessage, res: ServerResponse, uid: string, isLogin: boolean): Promise<void> {
+    const provider = this.current();
+    // Throws when the browser's interaction cookie does not match: a page opened elsewhere, or expired.
+    const details = await provider.interactionDetails(req, res);
+    if (details.uid !== uid) throw new Error('Interaction mismatch');
+    if (details.prompt.name === 'consent') {
+      // First-party clients only (each is configured by the platform): consent is given by signing in.
+      const grant = details.grantId ? (await provider.Grant.find(details.grantId))! : new provider.Grant({ accountId: details.session!.accountId, clientId: details.params.client_id as string });
+      const d = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+      if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+      if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+      for (const [indicator, scopes] of Object.entries(d.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+      const grantId = await grant.save();
+      return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    }
+    if (details.prompt.name !== 'login') throw new Error(`Unsupported prompt ${details.prompt.name}`);
+    if (!isLogin || req.method !== 'POST') return send(res, 200, this.loginPage(uid));
+    const form = new URLSearchParams(await readBody(req, 16 << 10));
+    const csrf = form.get('csrf') ?? '';
+    const expected = this.csrfToken(uid);
+    if (csrf.length !== expected.length || !timingSafeEqual(Buffer.from(csrf), Buffer.from(expected))) return send(res, 403, page('Sign-in failed', '<p>The form was not sent from this page. Start again from the application you came from.</p>'));
+    const login = (form.get('login') ?? '').slice(0, 254);
+    const password = (form.get('password') ?? '').slice(0, 256);
+    const now = this.opts.clock.now().getTime();
+    const byAddress = this.perAddress.take(req.socket.remoteAddress ?? '');
+    if (!byAddress.ok || this.failures.locked(login, now)) {
+      res.setHeader('Retry-After', String(byAddress.ok ? 60 : byAddress.retryAfterSeconds));
+      return send(res, 429, this.loginPage(uid, 'Too many sign-in attempts. Wait a few minutes and try again.'));
+    }
+    const account = await this.opts.accounts.authenticate(login, password);
+    if (!account || account.suspended) {
+      this.failures.fail(login, now);
+      return send(res, 401, this.loginPage(uid, SIGN_IN_FAILED));
+    }
+    this.failures.succeed(login);
+    this.opts.log.info({ account: account.id }, 'Account signed in');
+    return provider.interactionFinished(req, res, { login: { accountId: account.id } }, { mergeWithLastSubmission: false });
+  }
+
+  private loginPage(uid: string, error?: string): string {
+    return page(
+      'Sign in',
+      `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="on">` +
+        `<input type="hidden" name="csrf" value="${this.csrfToken(uid)}">` +
+        '<label for="login">User name or email</label><input id="login" name="login" autocomplete="username" required autofocus>' +
+        '<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>' +
+        '<button type="submit">Sign in</button></form>',
+    );
+  }
+}
+
+function send(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+  });
+  res.end(html);
+}
