@@ -9,7 +9,27 @@ import { promisify } from 'node:util';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 
-const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+const scryptRaw = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+
+/**
+ * At most two hashes at once in this process: each takes 128 MiB with the default
+ * parameters, and a burst of sign-ins must queue rather than exhaust the container's memory.
+ */
+const HASH_SLOTS = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+async function scrypt(password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }): Promise<Buffer> {
+  // A finished hash hands its slot straight to the next waiter, so no newcomer slips in between.
+  if (running >= HASH_SLOTS) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  try {
+    return await scryptRaw(password, salt, keylen, options);
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
 
 export const ACCOUNT_LABEL = 'miniapps.dev/account';
 export const ACCOUNT_USERNAME_LABEL = 'miniapps.dev/account-username';
@@ -206,3 +226,35 @@ export class AccountStore {
     await this.client.patch(Resources.Secret, accountSecretName(id), this.namespace, { data: { passwordHash: b64(await hashPassword(password, this.kdf)) } });
   }
 }
+
+/** Sign-in failures per login (user name or email as typed, lowercased), whether or not an account has it: a lockout tells nothing about existence. */
+export class FailureCounter {
+  private readonly entries = new Map<string, { failures: number; lockedUntil: number }>();
+  private readonly max: number;
+  private readonly lockoutMs: number;
+  constructor(max: number, lockoutMs: number) {
+    this.max = max;
+    this.lockoutMs = lockoutMs;
+  }
+  locked(login: string, now: number): boolean {
+    const e = this.entries.get(login.trim().toLowerCase());
+    return !!e && e.lockedUntil > now;
+  }
+  fail(login: string, now: number): void {
+    const key = login.trim().toLowerCase();
+    const e = this.entries.get(key) ?? { failures: 0, lockedUntil: 0 };
+    if (e.lockedUntil && e.lockedUntil <= now) Object.assign(e, { failures: 0, lockedUntil: 0 });
+    e.failures++;
+    if (e.failures >= this.max) e.lockedUntil = now + this.lockoutMs;
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    if (this.entries.size > 100_000) this.entries.delete(this.entries.keys().next().value!);
+  }
+  succeed(login: string): void {
+    this.entries.delete(login.trim().toLowerCase());
+  }
+}
+
+
+/** What every refused sign-in says: the same for a wrong password, an unknown account and a suspended one. */
+export const SIGN_IN_FAILED = 'The user name or password is wrong, or the account cannot sign in now';

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accountId, hashPassword, passwordProblem, verifyPassword } from './accounts.ts';
+import { FailureCounter, accountId, hashPassword, passwordProblem, verifyPassword } from './accounts.ts';
 import { planKeys } from './keys.ts';
-import { FailureCounter } from './server.ts';
 
 const cheap = { N: 2 ** 12, r: 8, p: 1 };
 const DAY = 24 * 3600_000;

@@ -14,6 +14,7 @@ import { errorMessage } from '../runtime/errors.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { RateLimiter } from '../runtime/ratelimit.ts';
 import { close, listen, readBody } from '../servers/listen.ts';
+import { FailureCounter, SIGN_IN_FAILED } from './accounts.ts';
 import type { AccountStore } from './accounts.ts';
 import { sweepExpired } from './adapter.ts';
 import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
@@ -41,35 +42,6 @@ export interface IdentityServerOptions {
   lockoutMs?: number;
 }
 
-/** Sign-in failures per login (user name or email as typed, lowercased), whether or not an account has it: a lockout tells nothing about existence. */
-export class FailureCounter {
-  private readonly entries = new Map<string, { failures: number; lockedUntil: number }>();
-  private readonly max: number;
-  private readonly lockoutMs: number;
-  constructor(max: number, lockoutMs: number) {
-    this.max = max;
-    this.lockoutMs = lockoutMs;
-  }
-  locked(login: string, now: number): boolean {
-    const e = this.entries.get(login.trim().toLowerCase());
-    return !!e && e.lockedUntil > now;
-  }
-  fail(login: string, now: number): void {
-    const key = login.trim().toLowerCase();
-    const e = this.entries.get(key) ?? { failures: 0, lockedUntil: 0 };
-    if (e.lockedUntil && e.lockedUntil <= now) Object.assign(e, { failures: 0, lockedUntil: 0 });
-    e.failures++;
-    if (e.failures >= this.max) e.lockedUntil = now + this.lockoutMs;
-    this.entries.delete(key);
-    this.entries.set(key, e);
-    if (this.entries.size > 100_000) this.entries.delete(this.entries.keys().next().value!);
-  }
-  succeed(login: string): void {
-    this.entries.delete(login.trim().toLowerCase());
-  }
-}
-
-export const SIGN_IN_FAILED = 'The user name or password is wrong, or the account cannot sign in now';
 
 export class IdentityServer {
   private readonly opts: IdentityServerOptions;
