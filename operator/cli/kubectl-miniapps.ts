@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { KubePluginApi } from '../plugin/api.ts';
 import { complete } from '../plugin/completion.ts';
 import { noKubeconfig, withConnectionErrors } from '../plugin/connection.ts';
+import { getTokenCommand, loginCommand } from '../plugin/login-command.ts';
 import { EXIT, FLAG_OPTIONS, run } from '../plugin/plugin.ts';
 import type { PluginIO } from '../plugin/plugin.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
@@ -43,6 +44,9 @@ async function main(argv: string[]): Promise<number> {
     io.out(complete(argv.slice(1)));
     return EXIT.ok;
   }
+  // Sign-in commands work before any kubeconfig user exists (operator/plugin/login-command.ts).
+  if (argv[0] === 'login') return loginCommand(argv.slice(1), io);
+  if (argv[0] === 'get-token') return getTokenCommand(argv.slice(1), io);
   let global: { kubeconfig?: string; as?: string; 'as-group'?: string[] } = {};
   try {
     global = parseArgs({ args: argv, options: FLAG_OPTIONS, allowPositionals: true, strict: false }).values as typeof global;

@@ -3,7 +3,13 @@
 // an account signs in with the authorization code flow and PKCE (openid-client as the
 // relying party, the sign-in form posted as a browser posts it), and the ID token is that
 // person to the API server: allowed and refused by RBAC exactly as the operator binds.
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
+import { chromiumMissing, launchChromium } from '../testenv/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userSubject } from '../domain/rbac-types.ts';
 import { Resources } from '../runtime/kube/resource.ts';
@@ -12,7 +18,7 @@ import { testClient } from '../testenv/clients.ts';
 import { identityOperatorArgs } from '../testenv/controlplane.ts';
 import type { IdentityEndpoint } from '../testenv/controlplane.ts';
 import { UserAgent, createTestAccount, relyingParty, signIn } from '../testenv/identity.ts';
-import { eventually, kubectl, testIdentity, testKubeconfig, uniqueName } from '../testenv/index.ts';
+import { eventually, kubectl, testBinDir, testIdentity, testKubeconfig, uniqueName } from '../testenv/index.ts';
 import { OperatorProcess } from '../testenv/operator-process.ts';
 import { KUBECTL_CLIENT_ID } from './provider.ts';
 
@@ -130,5 +136,63 @@ describe('embedded identity provider', () => {
     const states = await admin.list(Resources.Secret, { namespace: opNamespace, labelSelector: 'miniapps.dev/oidc-model' });
     expect(states.items.length).toBeGreaterThan(0);
     for (const s of states.items as unknown as { metadata: { name: string } }[]) expect(s.metadata.name).not.toContain(fresh.refreshToken!.slice(0, 20));
+  });
+});
+
+const PLUGIN = fileURLToPath(new URL('../cli/kubectl-miniapps.ts', import.meta.url));
+
+describe.skipIf(!!chromiumMissing('identity.itest.ts'))('kubectl miniapps login', () => {
+  it('signs in with --device (the code approved in headless Chromium), writes an exec user, and kubectl then acts as the member, refreshing the token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'miniapps-login-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    copyFileSync(testKubeconfig(), kubeconfig);
+    const login = spawn(process.execPath, [PLUGIN, 'login', `--issuer=${idp.issuer}`, '--device', `--certificate-authority=${join(idp.certDir, 'ca.crt')}`, `--kubeconfig=${kubeconfig}`, `--cache-dir=${join(dir, 'cache')}`, `--exec-command=${process.execPath} ${PLUGIN}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    login.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    login.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => login.once('exit', resolve));
+    const url = await eventually(() => /Open (https:\/\/\S+) in a browser/.exec(stderr)?.[1] ?? false, { describe: 'the device sign-in address', timeoutMs: 30_000 });
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      const page = await context.newPage();
+      await page.goto(url);
+      await expect(page.locator('h1').innerText()).resolves.toBe('Confirm the device');
+      await Promise.all([page.waitForURL(/\/interaction\//), page.getByRole('button', { name: 'Continue' }).click()]);
+      await page.getByLabel('User name or email').fill(username);
+      await page.getByLabel('Password').fill(password);
+      await Promise.all([page.waitForURL(/\/device\/callback|\/device\/[A-Za-z]/), page.getByRole('button', { name: 'Sign in' }).click()]);
+      await expect(page.locator('h1').innerText()).resolves.toBe('Signed in');
+    } finally {
+      await browser.close();
+    }
+    expect(await exited, stderr).toBe(0);
+    expect(stdout).toContain('Signed in.');
+    const cfg = readFileSync(kubeconfig, 'utf8');
+    expect(cfg).toContain('get-token');
+    expect(cfg).not.toContain('eyJ'); // no token in the kubeconfig: the exec plugin fetches it
+
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(join(testBinDir(), 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], { encoding: 'utf8' }, (err, out, errOut) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: out, stderr: errOut })),
+      );
+    const who = await eventually(async () => {
+      const r = await run(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+      return r.code === 0 ? r.stdout : false;
+    }, { describe: 'kubectl auth whoami through the exec plugin', timeoutMs: 60_000 });
+    expect(who).toBe(email);
+    expect((await run(['get', 'configmaps', '-n', workNamespace])).code).toBe(0);
+    const refused = await run(['get', 'secrets', '-n', workNamespace]);
+    expect(refused.stderr).toContain(`User "${email}" cannot list resource "secrets"`);
+
+    // An expired ID token is refreshed with the (rotating) refresh token, and the new one is kept.
+    const cacheFile = join(dir, 'cache', (await import('node:fs')).readdirSync(join(dir, 'cache'))[0]!);
+    const before = JSON.parse(readFileSync(cacheFile, 'utf8')) as { refreshToken: string; expiresAt: number };
+    (await import('node:fs')).writeFileSync(cacheFile, JSON.stringify({ ...before, expiresAt: 0 }));
+    expect((await run(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).stdout).toBe(email);
+    const after = JSON.parse(readFileSync(cacheFile, 'utf8')) as { refreshToken: string; expiresAt: number };
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    expect(after.expiresAt).toBeGreaterThan(Date.now() / 1000);
   });
 });
