@@ -1,7 +1,8 @@
 // The operator process must stay small: @kubernetes/client-node (+86 MB RSS) and undici
 // (+29 MB) are for tests and tools only, and so are TypeBox and the API's JSON schemas
-// (operator/api/common.ts and the kind modules): the operator takes its constants from
-// operator/api/constants.ts and only types from the rest. What else it would load at
+// (operator/api/common.ts and each kind's schema.ts): the operator takes its values from
+// the plain-data modules (api/constants.ts, api/registry.ts, api/policies.ts, each kind's
+// names.ts and policies.ts) and only types from the rest. What else it would load at
 // start without needing it is pinned here too (the README's idle RSS): Node's bundled
 // undici (an ESM import of node:http reads its WebSocket getters), nodemailer before the
 // first email, a JavaScript X.509 library, prom-client's Pushgateway, cluster aggregation
@@ -50,9 +51,11 @@ describe('the operator process', () => {
     expect(urls.filter((u) => /\/node_modules\/(@kubernetes|undici)\//.test(u))).toEqual([]);
   });
 
-  it('imports neither TypeBox nor the schema builders (api/common.ts, the kind modules): of the API, only api/constants.ts and api/policies.ts (plain data)', () => {
+  it('imports neither TypeBox nor the schema builders (api/common.ts, api/<kind>/schema.ts, api/index.ts): of the API, only the plain-data modules (constants, registry, policies, each kind\'s names and policies)', () => {
     expect(inPackage('@sinclair/typebox')).toEqual([]);
-    expect(urls.filter((u) => u.startsWith(API)).sort()).toEqual([new URL('./constants.ts', API).href, new URL('./policies.ts', API).href]);
+    const api = urls.filter((u) => u.startsWith(API)).map((u) => u.slice(API.length)).sort();
+    expect(api).toEqual(expect.arrayContaining(['constants.ts', 'policies.ts', 'policy.ts', 'registry.ts', 'membership/names.ts', 'apikey/policies.ts']));
+    expect(api.filter((p) => !/^(constants|registry|policy|policies)\.ts$|^[a-z]+\/(names|policies)\.ts$/.test(p))).toEqual([]);
   });
 
   it("does not make Node load its bundled undici (an ESM import of node:http does: runtime/builtins.ts)", () => {

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from './registry.ts';
 import { ApiError } from '../runtime/errors.ts';
 import type { AnyObject, KubeClient } from '../runtime/kube/client.ts';
 import { Resources, resourcePath } from '../runtime/kube/resource.ts';

@@ -19,7 +19,7 @@ import type {
   TUnsafe,
 } from '@sinclair/typebox';
 import { CATEGORY, RESERVED_NAMESPACES } from './constants.ts';
-import type { KindNames as KindIdentity } from './constants.ts';
+import type { KindNames as KindIdentity } from './registry.ts';
 
 export { GROUP, VERSION, API_VERSION, CATEGORY, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from './constants.ts';
 

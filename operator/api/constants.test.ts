@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KIND_NAMES, lowerAscii } from './constants.ts';
+import { KIND_NAMES } from './registry.ts';
+import { lowerAscii } from './constants.ts';
 import { ALL_KINDS } from './index.ts';
 
 describe('KIND_NAMES', () => {

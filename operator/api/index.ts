@@ -2,38 +2,38 @@
 // first, then organization kinds, then tenant kinds), and lookups by kind name.
 
 import type { KindDefinition } from './common.ts';
-import { KIND_NAMES } from './constants.ts';
-import type { KindName } from './constants.ts';
-import { apiKeyKind } from './apikey.ts';
-import { appManifestKind } from './appmanifest.ts';
-import { membershipKind } from './membership.ts';
-import { miniAppKind } from './miniapp.ts';
-import { miniAppReviewKind } from './miniappreview.ts';
-import { organizationKind } from './organization.ts';
-import { platformConfigKind } from './platformconfig.ts';
-import { solutionKind } from './solution.ts';
-import { subscriptionKind } from './subscription.ts';
-import { superAppKind } from './superapp.ts';
-import { tenantKind } from './tenant.ts';
-import { userKind } from './user.ts';
-import { userGroupKind } from './usergroup.ts';
+import { KIND_NAMES } from './registry.ts';
+import type { KindName } from './registry.ts';
+import { apiKeyKind } from './apikey/schema.ts';
+import { appManifestKind } from './appmanifest/schema.ts';
+import { membershipKind } from './membership/schema.ts';
+import { miniAppKind } from './miniapp/schema.ts';
+import { miniAppReviewKind } from './miniappreview/schema.ts';
+import { organizationKind } from './organization/schema.ts';
+import { platformConfigKind } from './platformconfig/schema.ts';
+import { solutionKind } from './solution/schema.ts';
+import { subscriptionKind } from './subscription/schema.ts';
+import { superAppKind } from './superapp/schema.ts';
+import { tenantKind } from './tenant/schema.ts';
+import { userKind } from './user/schema.ts';
+import { userGroupKind } from './usergroup/schema.ts';
 
 export * from './common.ts';
-export * from './platformconfig.ts';
-export * from './organization.ts';
-export * from './tenant.ts';
-export * from './membership.ts';
-export * from './superapp.ts';
-export * from './miniapp.ts';
-export * from './miniappreview.ts';
-export * from './apikey.ts';
-export * from './solution.ts';
-export * from './appmanifest.ts';
-export * from './subscription.ts';
-export * from './usergroup.ts';
-export * from './user.ts';
-export { KIND_NAMES } from './constants.ts';
-export type { KindName, KindNames } from './constants.ts';
+export * from './platformconfig/schema.ts';
+export * from './organization/schema.ts';
+export * from './tenant/schema.ts';
+export * from './membership/schema.ts';
+export * from './superapp/schema.ts';
+export * from './miniapp/schema.ts';
+export * from './miniappreview/schema.ts';
+export * from './apikey/schema.ts';
+export * from './solution/schema.ts';
+export * from './appmanifest/schema.ts';
+export * from './subscription/schema.ts';
+export * from './usergroup/schema.ts';
+export * from './user/schema.ts';
+export { KIND_NAMES } from './registry.ts';
+export type { KindName, KindNames } from './registry.ts';
 
 const definitions: Record<KindName, KindDefinition> = {
   PlatformConfig: platformConfigKind,

@@ -12,8 +12,8 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Obj, Optional, Str, Version } from './common.ts';
 import { plainSchema } from './crd.ts';
 import type { JSONSchema } from './crd.ts';
-import { AppManifestContentSchema, AppManifestIdentity } from './appmanifest.ts';
-import { SolutionManifestSchema } from './solution.ts';
+import { AppManifestContentSchema, AppManifestIdentity } from './appmanifest/schema.ts';
+import { SolutionManifestSchema } from './solution/schema.ts';
 
 export const SolutionManifestFileSchema = Obj(
   {

@@ -8,242 +8,21 @@
 // registers its webhook) and by the Helm chart in cluster: `npm run generate` writes
 // charts/miniapps-operator/templates/admission-policies.yaml from this module.
 //
+// Each kind's own policies are in api/<kind>/policies.ts (built with api/policy.ts); this
+// module holds the ones that span kinds and assembles them all, in a fixed order.
+//
 // Plain data, no TypeBox: the operator process imports it.
 
-import { API_KEY_OWNER_SUBRESOURCE, API_KEY_WIDENING_FIELDS, API_VERSION, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, GROUP, INVITED_BY_ANNOTATION, KIND_NAMES, PLATFORM_CONFIG_NAME, PROVISIONING_SUBRESOURCE, RESERVED_NAMESPACES } from './constants.ts';
+import { GROUP, RESERVED_NAMESPACES } from './constants.ts';
+import { PolicyNames, lit, policy, confirmDeletePolicy } from './policy.ts';
+import type { PolicyObject } from './policy.ts';
+import { provisioningPolicy, ORGANIZATION_DELETION } from './organization/policies.ts';
+import { invitedByPolicy } from './membership/policies.ts';
+import { MINIAPP_DELETION } from './miniapp/policies.ts';
+import { apiKeyOwnerPolicy } from './apikey/policies.ts';
 
-const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
-
-export type PolicyObject = {
-  apiVersion: string;
-  kind: 'ValidatingAdmissionPolicy' | 'ValidatingAdmissionPolicyBinding';
-  metadata: { name: string; labels: Record<string, string> };
-  spec: Record<string, unknown>;
-};
-
-interface Validation {
-  expression: string;
-  messageExpression: string;
-  reason: 'Forbidden' | 'Invalid';
-}
-
-const LABELS = { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'app.kubernetes.io/part-of': 'miniapps-operator' };
-
-/** CEL string literal (single-quoted; the values here never hold quotes or backslashes). */
-const lit = (s: string) => {
-  if (/['\\]/.test(s)) throw new Error(`Cannot quote ${JSON.stringify(s)} as a CEL literal`);
-  return `'${s}'`;
-};
-
-function policy(
-  name: string,
-  spec: {
-    apiGroups?: string[];
-    resources: string[];
-    operations: string[];
-    matchConditions?: { name: string; expression: string }[];
-    variables?: { name: string; expression: string }[];
-    validations: Validation[];
-    /** A cluster-scoped object whose fields the expressions read as `params`, by name. */
-    params?: { apiVersion: string; kind: string; name: string };
-  },
-): PolicyObject[] {
-  return [
-    {
-      apiVersion: ADMISSION_API_VERSION,
-      kind: 'ValidatingAdmissionPolicy',
-      metadata: { name, labels: LABELS },
-      spec: {
-        // A policy that cannot be evaluated refuses: these rules are about authority.
-        failurePolicy: 'Fail',
-        matchConstraints: {
-          resourceRules: [{ apiGroups: spec.apiGroups ?? [GROUP], apiVersions: ['*'], operations: spec.operations, resources: spec.resources }],
-        },
-        ...(spec.params ? { paramKind: { apiVersion: spec.params.apiVersion, kind: spec.params.kind } } : {}),
-        ...(spec.matchConditions ? { matchConditions: spec.matchConditions } : {}),
-        ...(spec.variables ? { variables: spec.variables } : {}),
-        validations: spec.validations,
-      },
-    },
-    {
-      apiVersion: ADMISSION_API_VERSION,
-      kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name, labels: LABELS },
-      spec: {
-        policyName: name,
-        validationActions: ['Deny'],
-        // Without the object there is nothing to decide with: refuse (failurePolicy Fail).
-        ...(spec.params ? { paramRef: { name: spec.params.name, parameterNotFoundAction: 'Deny' } } : {}),
-      },
-    },
-  ];
-}
-
-/** Names of the cluster-wide policies (the operator-namespace one is named per namespace). */
-export const PolicyNames = {
-  provisioning: `${GROUP}-organization-provisioning`,
-  invitedBy: `${GROUP}-membership-invited-by`,
-  confirmDelete: (kind: 'Organization' | 'MiniApp') => `${GROUP}-${kind.toLowerCase()}-confirm-delete`,
-  apiKeyOwner: `${GROUP}-apikey-owner`,
-  tenantNamespace: `${GROUP}-tenant-namespace`,
-  manifestSource: `${GROUP}-manifest-source`,
-  operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
-  namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
-  statusWriter: `${GROUP}-status-writer`,
-} as const;
-
-/**
- * An Organization's `capabilities` and `miniAppTargets` are the provisioning
- * administrators' decision: changing them needs RBAC `update` on the virtual
- * subresource `organizations/provisioning` of that Organization, which the
- * `miniapps:provisioning-administrator` ClusterRole grants (and `system:masters`
- * holds). An organization's own administrators, whom RBAC lets update the
- * Organization, can change everything else.
- */
-function provisioningPolicy(): PolicyObject[] {
-  const field = (f: 'capabilities' | 'miniAppTargets'): Validation => ({
-    expression: `variables.provisioner || object.spec.?${f} == oldObject.spec.?${f}`,
-    messageExpression:
-      `'Only provisioning administrators may change spec.${f} of Organization ' + object.metadata.name + ` +
-      `' (it needs RBAC update on ${GROUP} organizations/${PROVISIONING_SUBRESOURCE}, which ClusterRole miniapps:provisioning-administrator grants)'`,
-    reason: 'Forbidden',
-  });
-  return policy(PolicyNames.provisioning, {
-    resources: ['organizations'],
-    operations: ['UPDATE'],
-    variables: [
-      {
-        name: 'provisioner',
-        // Variables are evaluated lazily: the authorizer is asked only when a field changed.
-        expression: `authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).name(object.metadata.name).check('update').allowed()`,
-      },
-    ],
-    validations: [field('capabilities'), field('miniAppTargets')],
-  });
-}
-
-/**
- * `miniapps.dev/invited-by` names who invited the person, and the invitation email shows
- * it: the API server accepts as its value only the authenticated username of whoever
- * sets it, so it cannot be used to put words in someone else's mouth.
- */
-function invitedByPolicy(): PolicyObject[] {
-  const key = lit(INVITED_BY_ANNOTATION);
-  return policy(PolicyNames.invitedBy, {
-    resources: ['memberships'],
-    operations: ['CREATE', 'UPDATE'],
-    variables: [
-      { name: 'inviter', expression: `object.metadata.?annotations[?${key}]` },
-      { name: 'before', expression: `request.operation == 'UPDATE' ? oldObject.metadata.?annotations[?${key}] : optional.none()` },
-    ],
-    validations: [
-      {
-        expression: `!variables.inviter.hasValue() || variables.inviter == variables.before || variables.inviter.value() == request.userInfo.username`,
-        messageExpression:
-          `'The annotation ${INVITED_BY_ANNOTATION} must be your own username (' + request.userInfo.username + '), or left out: ' + ` +
-          `'it names the inviter in the invitation email'`,
-        reason: 'Forbidden',
-      },
-    ],
-  });
-}
-
-/** What a confirmed deletion removes, for the refusal message. */
-interface ConfirmedDeletion {
-  kind: 'Organization' | 'MiniApp';
-  resource: string;
-  /** What deleting it does, e.g. "deletes its namespace and everything in it". */
-  consequence: string;
-  /**
-   * For a namespaced kind: no confirmation while its namespace is being deleted (the
-   * namespace controller deletes what is in it; the namespace's deletion was the decision).
-   */
-  exemptWhileNamespaceTerminates?: boolean;
-}
-
-/**
- * Deleting an Organization deletes its namespace and everything in it; deleting a MiniApp
- * takes it out of every catalog and destroys its data key: the API server refuses either
- * unless the object carries `miniapps.dev/confirm-delete: CONFIRM DELETE` (the operator's
- * finalizer also holds an unconfirmed deletion, should this policy be missing).
- */
-function confirmDeletePolicy(d: ConfirmedDeletion): PolicyObject[] {
-  const confirmed = `oldObject.metadata.?annotations[?${lit(CONFIRM_DELETE_ANNOTATION)}].orValue('') == ${lit(CONFIRM_DELETE_VALUE)}`;
-  const namespaceGoing = `(namespaceObject != null && namespaceObject.metadata.?deletionTimestamp.hasValue())`;
-  const ns = d.exemptWhileNamespaceTerminates ? ` + ' -n ' + oldObject.metadata.namespace` : '';
-  return policy(PolicyNames.confirmDelete(d.kind), {
-    resources: [d.resource],
-    operations: ['DELETE'],
-    validations: [
-      {
-        expression: d.exemptWhileNamespaceTerminates ? `${namespaceGoing} || ${confirmed}` : confirmed,
-        messageExpression:
-          `'Deleting ${d.kind} ' + oldObject.metadata.name + ' ${d.consequence}; to confirm, annotate it first: ' + ` +
-          `'kubectl annotate ${d.kind.toLowerCase()} ' + oldObject.metadata.name${ns} + ' ${CONFIRM_DELETE_ANNOTATION}="${CONFIRM_DELETE_VALUE}"'`,
-        reason: 'Forbidden',
-      },
-    ],
-  });
-}
-
-const CONFIRMED_DELETIONS: readonly ConfirmedDeletion[] = [
-  { kind: 'Organization', resource: 'organizations', consequence: 'deletes its namespace and everything in it' },
-  { kind: 'MiniApp', resource: 'miniapps', consequence: 'takes it out of every catalog and destroys its data key (what it encrypted can never be revealed again)', exemptWhileNamespaceTerminates: true },
-];
-
-/**
- * An API key authenticates as its owner, so who may hold a key for whom is a rule about
- * authority: the API server accepts an ApiKey whose spec.owner is the requester
- * (PlatformConfig userPrefix + the email in ASCII lowercase is their username); or from a
- * provisioning administrator (RBAC `update` on `organizations/provisioning`, which only
- * ClusterRole miniapps:provisioning-administrator grants); or from a requester RBAC allows
- * `update` on the virtual subresource `apikeys/owner` in the key's namespace (the
- * organization's administrators, the role table), unless the owner is a provisioning
- * administrator (PlatformConfig provisioningAdministrators.users): a key that
- * authenticates as someone who runs the platform is made or widened only by a
- * provisioning administrator; an organization administrator may still revoke it or
- * change its description. That the owner of anyone else's key is an active member needs
- * the operator's caches: the webhook refuses it and the reconciler issues no key for it.
- * The PlatformConfig `default` is the policy's parameter; without it ApiKeys are refused.
- * Deletions are RBAC's alone: a member who is not an administrator may reach only their
- * own keys, by name.
- */
-function apiKeyOwnerPolicy(): PolicyObject[] {
-  const unchanged = (f: string) => `object.spec.?${f} == oldObject.spec.?${f}`;
-  return policy(PolicyNames.apiKeyOwner, {
-    resources: ['apikeys'],
-    operations: ['CREATE', 'UPDATE'],
-    params: { apiVersion: API_VERSION, kind: KIND_NAMES.PlatformConfig.kind, name: PLATFORM_CONFIG_NAME },
-    variables: [
-      { name: 'own', expression: `request.userInfo.username == params.spec.?userPrefix.orValue('') + object.spec.owner.lowerAscii()` },
-      { name: 'provisioner', expression: `authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).check('update').allowed()` },
-      {
-        name: 'delegated',
-        expression: `authorizer.group(${lit(GROUP)}).resource('apikeys').subresource(${lit(API_KEY_OWNER_SUBRESOURCE)}).namespace(object.metadata.namespace).check('update').allowed()`,
-      },
-      { name: 'ownerRunsPlatform', expression: `params.spec.?provisioningAdministrators.?users.orValue([]).exists(u, u.lowerAscii() == object.spec.owner.lowerAscii())` },
-      // Revoking, or a new description: what an organization administrator may still do to such a key.
-      { name: 'notWidened', expression: `request.operation == 'UPDATE' && ${API_KEY_WIDENING_FIELDS.map(unchanged).join(' && ')}` },
-    ],
-    validations: [
-      {
-        expression: 'variables.own || variables.provisioner || variables.delegated',
-        messageExpression:
-          `'ApiKey ' + object.metadata.name + ' is for ' + object.spec.owner + ', and you are ' + request.userInfo.username + ': ' + ` +
-          `'a key for someone else may be created or changed only by an administrator of the organization (for its members) or a provisioning administrator (for anyone); ' + ` +
-          `'it needs RBAC update on ${GROUP} apikeys/${API_KEY_OWNER_SUBRESOURCE} in namespace ' + object.metadata.namespace`,
-        reason: 'Forbidden',
-      },
-      {
-        expression: 'variables.own || variables.provisioner || !variables.ownerRunsPlatform || variables.notWidened',
-        messageExpression:
-          `'ApiKey ' + object.metadata.name + ' is for ' + object.spec.owner + ', a provisioning administrator, and you are ' + request.userInfo.username + ': ' + ` +
-          `'a key that authenticates as a provisioning administrator is created or widened (scopes, ttl, expiresAt, rotation) only by a provisioning administrator; you may revoke it'`,
-        reason: 'Forbidden',
-      },
-    ],
-  });
-}
+export type { PolicyObject } from './policy.ts';
+export { PolicyNames } from './policy.ts';
 
 /**
  * A Solution or AppManifest with `spec.manifestFrom` has the operator read a ConfigMap of
@@ -401,7 +180,8 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
   return [
     ...provisioningPolicy(),
     ...invitedByPolicy(),
-    ...CONFIRMED_DELETIONS.flatMap(confirmDeletePolicy),
+    ...confirmDeletePolicy(ORGANIZATION_DELETION),
+    ...confirmDeletePolicy(MINIAPP_DELETION),
     ...apiKeyOwnerPolicy(),
     ...tenantNamespacePolicy(),
     ...manifestSourcePolicy(),

@@ -10,13 +10,13 @@
 // authorized by SubjectAccessReview, both remembered), about random keys among the N:
 // verifications a second and latency percentiles.
 import { connect } from 'node:net';
-import { PLATFORM_CONFIG_NAME } from '../api/constants.ts';
+import { PLATFORM_CONFIG_NAME } from '../api/platformconfig/names.ts';
 import type { ApiKey, Membership, Organization } from '../api/index.ts';
 import { generateKey } from '../controllers/apikey/key.ts';
 import { ApiKeyReasons, apiKeyChecks, issuedCheck, keyAccess, keyFields, keySecret, ownerCheck, phaseOf, validityCheck } from '../controllers/apikey/logic.ts';
 import type { IssuedKey } from '../controllers/apikey/logic.ts';
 import { VERIFIER_ROLE } from '../controllers/apikey/module.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { ObjectWriter } from '../runtime/apply.ts';
 import { conditionsFromChecks, replaceConditions } from '../runtime/conditions.ts';
 import type { ObjectBody } from '../runtime/kube/client.ts';

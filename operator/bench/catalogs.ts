@@ -3,12 +3,16 @@
 // the first apply until every catalog lists its mini apps, every mini app is Listed and
 // every review Ready; then the same API writes from a plain client loop (the floor); then
 // one mini app change, which must rewrite exactly its super app's catalog within a second.
-import { MiniAppConditions, MiniAppReviewConditions, PLATFORM_CONFIG_NAME, SuperAppConditions } from '../api/constants.ts';
+import { MiniAppConditions } from '../api/miniapp/names.ts';
+import { MiniAppReviewConditions } from '../api/miniappreview/names.ts';
+import { PLATFORM_CONFIG_NAME } from '../api/platformconfig/names.ts';
+import { SuperAppConditions } from '../api/superapp/names.ts';
 import type { MiniApp, MiniAppReview, Organization, SuperApp } from '../api/index.ts';
 import { MINIAPP_FINALIZER } from '../controllers/miniapp/controller.ts';
-import { Kinds, ownedLabels } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
+import { ownedLabels } from '../runtime/objects.ts';
 import { CATALOG_KEY, buildCatalog, canonicalJson, catalogConfigMapName, contentHash, dataKeySecretName, describeContent, reviewedContentOf, reviewedDigest } from '../domain/apps.ts';
-import { newKey, wrapDataKey } from '../dataprotection/envelope.ts';
+import { newKey, wrapDataKey } from '../controllers/miniapp/envelope.ts';
 import { ObjectWriter, controllerRef } from '../runtime/apply.ts';
 import { setConditions } from '../runtime/conditions.ts';
 import { ApiError } from '../runtime/errors.ts';

@@ -9,9 +9,10 @@ import { FIRST_INVITATIONS_PER_ORGANIZATION, FIRST_INVITATIONS_PER_RECIPIENT, RE
 import { administratorCheck, countMembers } from '../controllers/organization/checks.ts';
 import { memberAccess, organizationClusterAccess } from '../domain/rbac.ts';
 import { DEFAULT_SETTINGS } from '../domain/settings.ts';
-import { Annotations, CONFIRM_DELETE_VALUE, Kinds } from '../controllers/shared.ts';
-import { Mailer } from '../invitations/mailer.ts';
-import { accessGrantedEmail } from '../invitations/message.ts';
+import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../api/constants.ts';
+import { Kinds } from '../api/registry.ts';
+import { Mailer } from '../controllers/membership/mailer.ts';
+import { accessGrantedEmail } from '../controllers/membership/message.ts';
 import { ObjectWriter } from '../runtime/apply.ts';
 import { rfc3339 } from '../runtime/clock.ts';
 import { setConditions } from '../runtime/conditions.ts';
@@ -74,7 +75,7 @@ export async function deleteRun(ctx: BenchContext): Promise<void> {
   const orgs = await ctx.client.listAll<Organization>(Kinds.Organization, { labelSelector: `${RUN_LABEL}=${ctx.runId}` });
   await pool(orgs.items.length, ctx.concurrency, async (i) => {
     const name = orgs.items[i]!.metadata.name!;
-    await ctx.client.patch(Kinds.Organization, name, undefined, { metadata: { finalizers: null, annotations: { [Annotations.confirmDelete]: CONFIRM_DELETE_VALUE } } });
+    await ctx.client.patch(Kinds.Organization, name, undefined, { metadata: { finalizers: null, annotations: { [CONFIRM_DELETE_ANNOTATION]: CONFIRM_DELETE_VALUE } } });
     await ctx.client.delete(Kinds.Organization, name);
   });
   await ctx.client.delete(Resources.Namespace, operatorNamespace(ctx));

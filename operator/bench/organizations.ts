@@ -5,7 +5,7 @@ import type { Organization, OrganizationStatus } from '../api/index.ts';
 import { ORGANIZATION_FINALIZER } from '../controllers/organization/controller.ts';
 import { OrganizationReasons, desiredNamespace, namespaceNameFor } from '../controllers/organization/logic.ts';
 import { organizationClusterAccess } from '../domain/rbac.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { ObjectWriter } from '../runtime/apply.ts';
 import { setConditions } from '../runtime/conditions.ts';
 import type { ObjectBody } from '../runtime/kube/client.ts';

@@ -13,7 +13,7 @@
 // Reconciles and writes per object come from the operator's own /metrics
 // (miniapps_reconcile_total, miniapps_reconcile_triggers_total, miniapps_kube_requests_total),
 // API requests per object from the API server's.
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import type { Membership, Organization } from '../api/index.ts';
 import { ObjectWriter } from '../runtime/apply.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';

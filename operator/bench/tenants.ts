@@ -5,10 +5,12 @@
 // which must update exactly that group's users. The floor makes, from a plain client loop
 // with the same concurrency, the writes no controller can avoid for the users: each one's
 // create and one status write (computed by the same pure function).
-import { GROUP, OrganizationConditions, TenantConditions } from '../api/constants.ts';
+import { GROUP } from '../api/constants.ts';
+import { OrganizationConditions } from '../api/organization/names.ts';
+import { TenantConditions } from '../api/tenant/names.ts';
 import type { Organization, Subscription, Tenant, User, UserGroup } from '../api/index.ts';
 import { resolveUser } from '../controllers/user/logic.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { ObjectWriter } from '../runtime/apply.ts';
 import { setConditions } from '../runtime/conditions.ts';
 import type { ObjectBody } from '../runtime/kube/client.ts';

@@ -4,7 +4,7 @@ import { apiKeyModule } from './apikey/module.ts';
 import { membershipModule } from './membership/module.ts';
 import { miniAppModule } from './miniapp/module.ts';
 import { miniAppReviewModule } from './miniappreview/module.ts';
-import { KIND_NAMES } from '../api/constants.ts';
+import { KIND_NAMES } from '../api/registry.ts';
 import type { OperatorModule } from './module.ts';
 import { organizationModule } from './organization/module.ts';
 import { platformConfigModule } from './platformconfig/module.ts';

@@ -2,7 +2,7 @@
 // caches, its controllers, its admission rules and its HTTP routes; operator/controllers/
 // index.ts lists them, and the Operator (app.ts) registers whatever they declare.
 // Adding a kind touches its folder and that list, nothing else.
-import type { KindName } from '../api/constants.ts';
+import type { KindName } from '../api/registry.ts';
 import type { AnyCacheDecl } from '../runtime/cache.ts';
 import type { Config } from '../runtime/config.ts';
 import type { ControllerSpec } from '../runtime/controller.ts';

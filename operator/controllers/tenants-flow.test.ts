@@ -13,13 +13,13 @@ import type { AnyObject } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
 import { FakeWorld } from './testing.ts';
-import { Kinds } from './shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { SolutionReconciler } from './solution/controller.ts';
 import { SubscriptionReconciler } from './subscription/controller.ts';
 import { UserGroupReconciler } from './usergroup/controller.ts';
 import { UserReconciler } from './user/controller.ts';
 import { TenantReconciler } from './tenant/controller.ts';
-import { tokenRoles } from './user/logic.ts';
+import { tokenRoles } from '../domain/solutions.ts';
 import { AppManifestReconciler } from './appmanifest/controller.ts';
 
 const SEED = readFileSync(new URL('../manifests/testdata/gated-solution.yaml', import.meta.url), 'utf8');

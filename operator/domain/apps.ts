@@ -4,8 +4,10 @@
 // SuperApp, MiniApp and MiniAppReview controllers and their admission rules all decide
 // with these, so a catalog and a mini app's status never disagree.
 import { createHash } from 'node:crypto';
-import { DATA_KEY_SECRET_SUFFIX } from '../api/constants.ts';
-import type { MiniAppTargetState } from '../api/constants.ts';
+import { CONFIRM_DELETE_ANNOTATION } from '../api/constants.ts';
+import { DATA_KEY_SECRET_SUFFIX } from '../api/miniapp/names.ts';
+import type { AnyObject } from '../runtime/kube/client.ts';
+import type { MiniAppTargetState } from '../api/miniapp/names.ts';
 import type { MiniApp, MiniAppReview, Organization, SuperApp } from '../api/index.ts';
 import { missingCapability } from './organizations.ts';
 
@@ -307,4 +309,13 @@ export function snapshotConfigMapName(superApp: string, version: string): string
   const suffix = clean === version ? clean : `${clean}-${createHash('sha256').update(version).digest('hex').slice(0, 8)}`;
   const base = `${superApp}-catalog-`;
   return `${base.slice(0, Math.max(1, 253 - suffix.length))}${suffix}`.replace(/[-.]+$/, '');
+}
+
+/** Whether an update of an app changed what other kinds read of it: its spec, its deletion, its confirm-delete annotation. */
+export function appChanged(a: AnyObject, b: AnyObject): boolean {
+  return (
+    a.metadata.generation !== b.metadata.generation ||
+    a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp ||
+    a.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION] !== b.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION]
+  );
 }

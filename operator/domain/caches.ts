@@ -8,7 +8,8 @@ import type { ApiKey, AppManifest, AppManifestContent, SolutionManifest, Members
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { declareCache, keepOnly } from '../runtime/cache.ts';
-import { Kinds, MANAGED_BY_SELECTOR } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
+import { MANAGED_BY_SELECTOR } from '../runtime/objects.ts';
 
 export const Index = {
   namespace: 'namespace',

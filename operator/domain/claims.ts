@@ -32,7 +32,7 @@ import type { ObjectStore } from '../runtime/apply.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
 import { ApiError } from '../runtime/errors.ts';
 import { Resources } from '../runtime/kube/resource.ts';
-import { MANAGED_BY } from '../controllers/shared.ts';
+import { MANAGED_BY } from '../runtime/objects.ts';
 import { Caches, Index, claimKey, claimName, listingOfRole } from './caches.ts';
 import type { ClaimKind, ClaimLease } from './caches.ts';
 

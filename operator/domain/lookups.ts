@@ -1,7 +1,8 @@
 // The lookups several kinds need, over the declared caches: the organization of a
 // namespace, its members, the platform settings. Controllers use this layer instead of
 // importing each other; every lookup goes through an index.
-import { PLATFORM_CONFIG_NAME, lowerAscii } from '../api/constants.ts';
+import { PLATFORM_CONFIG_NAME } from '../api/platformconfig/names.ts';
+import { lowerAscii } from '../api/constants.ts';
 import type { Membership, Organization, PlatformConfig } from '../api/index.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
 import { Caches, Index, emailKey } from './caches.ts';

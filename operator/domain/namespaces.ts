@@ -3,11 +3,13 @@
 // an existing one adopted only when it opted in with `miniapps.dev/adoptable-by:
 // <Kind>/<name>`, never a reserved one (default, kube-*, the operator's own), never one
 // another Organization or Tenant claims; released, not deleted, when adopted.
-import { ADOPTABLE_BY_ANNOTATION, GROUP, NAMESPACE_QUOTA_NAME, OrganizationConditions, OrganizationReasons, isReservedNamespace } from '../api/constants.ts';
+import { ADOPTABLE_BY_ANNOTATION, GROUP, isReservedNamespace } from '../api/constants.ts';
+import { NAMESPACE_QUOTA_NAME } from '../api/platformconfig/names.ts';
+import { OrganizationConditions, OrganizationReasons } from '../api/organization/names.ts';
 import type { ConditionInput } from '../runtime/conditions.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { controllerRef } from '../runtime/apply.ts';
-import { ownedLabels } from '../controllers/shared.ts';
+import { ownedLabels } from '../runtime/objects.ts';
 import type { Namespace } from './caches.ts';
 
 /** Who may own a namespace. */

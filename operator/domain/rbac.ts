@@ -16,11 +16,12 @@
 // - Watching one object by name (`kubectl get -w NAME`, `kubectl wait`) is allowed
 //   wherever `get` is limited by resourceNames, so those rules grant `watch` too.
 
-import { API_KEY_OWNER_SUBRESOURCE, GROUP, lowerAscii } from '../api/constants.ts';
+import { API_KEY_OWNER_SUBRESOURCE } from '../api/apikey/names.ts';
+import { GROUP, lowerAscii } from '../api/constants.ts';
 import type { Membership, Organization, Role } from '../api/index.ts';
 import { controllerRef } from '../runtime/apply.ts';
 import type { ObjectMetaLike } from '../runtime/kube/client.ts';
-import { MANAGED_BY, ownedLabels } from '../controllers/shared.ts';
+import { MANAGED_BY, ownedLabels } from '../runtime/objects.ts';
 import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, shortHash, sortedSubjects, userSubject } from './rbac-types.ts';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacRole, RoleBinding } from './rbac-types.ts';
 

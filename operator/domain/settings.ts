@@ -1,6 +1,6 @@
 // The platform settings every controller reads, from the PlatformConfig singleton with the
 // contract's defaults filled in.
-import { PlatformConfigDefaults } from '../api/constants.ts';
+import { PlatformConfigDefaults } from '../api/platformconfig/names.ts';
 import type { PlatformConfigSpec } from '../api/index.ts';
 import { parseDuration } from '../runtime/config.ts';
 

@@ -14,7 +14,10 @@
 // another organization claimed first; a group is the union of what one organization's
 // subscriptions declare, never of two organizations' (the first to make it keeps it, the
 // others report a conflict), and a group someone made by hand is never taken over.
-import { AppManifestConditions, GROUP_DIGEST_ANNOTATION, SubscriptionConditions, SubscriptionReasons, groupObjectName, isSafeLandingPage } from '../api/constants.ts';
+import { AppManifestConditions } from '../api/appmanifest/names.ts';
+import { GROUP_DIGEST_ANNOTATION, groupObjectName } from '../api/usergroup/names.ts';
+import { SubscriptionConditions, SubscriptionReasons } from '../api/subscription/names.ts';
+import { isSafeLandingPage } from '../api/constants.ts';
 import type { AppManifest, AppManifestContent, LandingPage, ManifestUserGroup, Organization, Solution, SolutionManifest, Subscription, Tenant, UserGroup } from '../api/index.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
 import type { ConditionInput } from '../runtime/conditions.ts';
@@ -326,3 +329,18 @@ export class SolutionLookups {
     return [...out].sort();
   }
 }
+
+/**
+ * The roles a frontend app's token carries for a user: each of the user's roles
+ * `role:<listingId>:<roleName>` whose `platform:`-prefixed form the app's rolesRequired
+ * lists (the seed: a user with a, b, c and d, an app requiring a and b: a and b). Sorted,
+ * without duplicates; always a subset of both sides.
+ */
+export function tokenRoles(userRoles: readonly string[], rolesRequired: readonly string[]): string[] {
+  let required = requiredSets.get(rolesRequired);
+  if (!required) requiredSets.set(rolesRequired, (required = new Set(rolesRequired)));
+  return [...new Set(userRoles)].filter((r) => required.has(`platform:${r}`)).sort();
+}
+
+/** An app's rolesRequired as a set, made once per list (the cached AppManifest's, asked about on every request). */
+const requiredSets = new WeakMap<readonly string[], Set<string>>();

@@ -8,7 +8,7 @@
 // /metrics), passes `promtool check metrics`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKey, Membership, Organization, PlatformConfig } from '../api/index.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { deleteOrganizationsAndWait, testClient } from '../testenv/clients.ts';

@@ -7,7 +7,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Membership, Organization } from '../api/index.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { chromiumMissing, launchChromium } from '../testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient } from '../testenv/clients.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { Organization } from '../api/index.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import type { AnyObject, KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { eventually } from '../testenv/eventually.ts';

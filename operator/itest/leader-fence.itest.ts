@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Membership, Organization } from '../api/index.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { testClient } from '../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../testenv/index.ts';
 import { invitationFlags } from '../testenv/invitations.ts';

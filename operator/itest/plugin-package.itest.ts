@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { ControlPlane } from '../testenv/index.ts';
 import { findTool } from '../testenv/tools.ts';
 

@@ -11,7 +11,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_CONFIG_NAME } from '../api/index.ts';
 import type { MiniApp, Organization, PlatformConfig } from '../api/index.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { createCA, issueCertificate } from '../runtime/pki.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { accessAllowed } from '../testenv/access.ts';

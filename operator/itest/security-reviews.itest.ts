@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_CONFIG_NAME } from '../api/index.ts';
 import type { Membership, MiniApp, MiniAppReview, Organization } from '../api/index.ts';
-import type { ConfigMapObject } from '../controllers/shared.ts';
-import { Kinds } from '../controllers/shared.ts';
+import type { ConfigMapObject } from '../runtime/objects.ts';
+import { Kinds } from '../api/registry.ts';
 import { ApiError } from '../runtime/errors.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { Resources, resourcePath } from '../runtime/kube/resource.ts';

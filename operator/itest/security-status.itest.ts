@@ -6,10 +6,10 @@
 // and one case-fold rule. People act by impersonation; a ServiceAccount bound to a role
 // that lets it write status stands for "whoever may write apikeys/status".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NAMESPACE_QUOTA_NAME, PLATFORM_CONFIG_NAME } from '../api/constants.ts';
+import { NAMESPACE_QUOTA_NAME, PLATFORM_CONFIG_NAME } from '../api/platformconfig/names.ts';
 import type { ApiKey, Organization, PlatformConfig } from '../api/index.ts';
 import { generateKey } from '../controllers/apikey/key.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { ApiError } from '../runtime/errors.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';
 import { Resources, resourcePath } from '../runtime/kube/resource.ts';

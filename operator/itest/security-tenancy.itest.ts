@@ -12,7 +12,7 @@ import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { AppManifest, Membership, Organization, Solution, Subscription, Tenant, User, UserGroup } from '../api/index.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { KubePluginApi } from '../plugin/api.ts';
 import { EXIT, run } from '../plugin/plugin.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';

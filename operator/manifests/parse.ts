@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Document, LineCounter, Node } from 'yaml';
-import { SolutionReasons, groupObjectName } from '../api/constants.ts';
+import { SolutionReasons } from '../api/solution/names.ts';
+import { groupObjectName } from '../api/usergroup/names.ts';
 import type { ManifestUserGroup, SolutionManifest } from '../api/index.ts';
 import type { AppManifestFile } from '../api/manifests.ts';
 

@@ -1,6 +1,7 @@
 // Per-command help (`kubectl miniapps <command> --help`) and what shell completion offers:
 // each command's usage, summary, flags and the values a flag takes, in one table.
-import { CONFIRM_DELETE_ANNOTATION, DATA_PROTECTION_MODES } from '../api/constants.ts';
+import { CONFIRM_DELETE_ANNOTATION } from '../api/constants.ts';
+import { DATA_PROTECTION_MODES } from '../api/miniapp/names.ts';
 
 /** A flag as help shows it: `-n, --namespace NS`, what it does, and the values completion offers. */
 interface FlagHelp {

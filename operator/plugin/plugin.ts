@@ -4,15 +4,18 @@
 // (tables, -o yaml|json) and return exit codes scripts can rely on (EXIT).
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { AppManifestConditions, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, DATA_PROTECTION_MODES, tokenAudience } from '../api/constants.ts';
+import { AppManifestConditions } from '../api/appmanifest/names.ts';
+import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../api/constants.ts';
+import { DATA_PROTECTION_MODES } from '../api/miniapp/names.ts';
+import { tokenAudience } from '../api/user/names.ts';
 import type { AppManifest, MiniApp, Organization, Subscription, SuperApp, Tenant, User } from '../api/index.ts';
-import { tokenRoles } from '../controllers/user/logic.ts';
+import { tokenRoles } from '../domain/solutions.ts';
 import { appManifestOf, tokenRolesRequiredOf } from '../domain/solutions.ts';
 import { ApiError } from '../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { completionScript } from './completion.ts';
 import { commandHelp } from './help.ts';
 

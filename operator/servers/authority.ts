@@ -17,7 +17,25 @@ import { ReviewBudget } from '../runtime/flowcontrol.ts';
 import type { MonotonicNow } from '../runtime/flowcontrol.ts';
 import { RateLimiter, ReviewCache, TtlCache, clientKey } from '../runtime/ratelimit.ts';
 import type { RateLimit } from '../runtime/ratelimit.ts';
-import type { Authority, Caller } from './dataprotection.ts';
+
+/** Who a token belongs to, as TokenReview says. */
+export interface Caller {
+  username: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** The API server's answers: whose token, and may they. */
+export interface Authority {
+  /**
+   * `hash`: the token's SHA-256 (base64url) when the caller has it, to remember the answer by;
+   * `from`: the client address, whose budget a token not remembered costs (HttpError 429 beyond it).
+   */
+  authenticate(token: string, hash?: string, from?: string): Promise<Caller | undefined>;
+  /** One SubjectAccessReview (uncached); `renewal`: of a decision in use (AccessDecisions), which may use the budget's reserve. */
+  allowed(caller: Caller, attrs: { verb: string; resource: string; subresource?: string; namespace: string; name: string }, how?: { renewal?: boolean }): Promise<boolean>;
+}
 
 const TOKEN_REVIEWS = '/apis/authentication.k8s.io/v1/tokenreviews';
 

@@ -1,8 +1,8 @@
 // API keys as their holders and gateways use them: the key read from its Secret, the
 // verify endpoint asked with a ServiceAccount token. For tests, the demo and the bench.
-import { API_KEY_SECRET_KEY } from '../api/constants.ts';
+import { API_KEY_SECRET_KEY } from '../api/apikey/names.ts';
 import type { ApiKey } from '../api/index.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { Resources, resourcePath } from '../runtime/kube/resource.ts';
 import { eventually } from './eventually.ts';

@@ -1,6 +1,6 @@
 // A runtime KubeClient on the test cluster, for integration tests.
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../api/constants.ts';
-import { Kinds } from '../controllers/shared.ts';
+import { Kinds } from '../api/registry.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { eventually } from './eventually.ts';
 import { testKubeconfig } from './index.ts';

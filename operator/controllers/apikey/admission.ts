@@ -1,4 +1,4 @@
-import { API_KEY_WIDENING_FIELDS } from '../../api/constants.ts';
+import { API_KEY_WIDENING_FIELDS } from '../../api/apikey/names.ts';
 import type { ApiKey } from '../../api/index.ts';
 import { Index, emailKey } from '../../domain/caches.ts';
 import type { CacheReader } from '../../runtime/cache.ts';

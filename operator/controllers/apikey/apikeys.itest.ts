@@ -14,7 +14,7 @@ import { deleteOrganization, testClient } from '../../testenv/clients.ts';
 import { tokenWebhookOperatorArgs } from '../../testenv/controlplane.ts';
 import { eventually, kubectl, testKubeconfig, testTokenWebhook, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { KEY_IN_TEXT, generateKey } from './key.ts';
 
 const admin = testClient();

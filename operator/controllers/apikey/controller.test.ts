@@ -9,7 +9,7 @@ import { Domain } from '../../domain/lookups.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { ApiKeyReconciler } from './controller.ts';
 import { generateKey } from './key.ts';
 import type { GeneratedKey } from './key.ts';

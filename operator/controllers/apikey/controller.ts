@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { ApiKeyConditions } from '../../api/constants.ts';
+import { ApiKeyConditions } from '../../api/apikey/names.ts';
 import type { ApiKey, ApiKeyStatus, Membership, Organization } from '../../api/index.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import { userName } from '../../domain/rbac-types.ts';
@@ -15,7 +15,7 @@ import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { generateKey } from './key.ts';
 import type { GeneratedKey } from './key.ts';
 import { ApiKeyReasons, apiKeyChecks, issuedCheck, keyAccess, keyFields, keySecret, nextWake, ownerCheck, phaseOf, planKey, secretNameFor, validityCheck } from './logic.ts';

@@ -11,7 +11,7 @@ import { readKey } from '../../testenv/apikeys.ts';
 import { deleteOrganization, testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { fingerprintOf } from './key.ts';
 
 const admin = testClient();

@@ -19,11 +19,12 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { http } from '../../runtime/builtins.ts';
-import { API_KEY_PREFIX, API_KEY_VERIFY_SUBRESOURCE, ApiKeyExtra, GROUP, KUBERNETES_SCOPE } from '../../api/constants.ts';
+import { API_KEY_PREFIX, API_KEY_VERIFY_SUBRESOURCE, ApiKeyExtra, KUBERNETES_SCOPE } from '../../api/apikey/names.ts';
+import { GROUP } from '../../api/constants.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { errorMessage } from '../../runtime/errors.ts';
 import { AccessDecisions, HttpError, callerOf } from '../../servers/authority.ts';
-import type { Authority } from '../../servers/dataprotection.ts';
+import type { Authority } from '../../servers/authority.ts';
 import { RateLimiter } from '../../runtime/ratelimit.ts';
 import type { RateLimit } from '../../runtime/ratelimit.ts';
 import { PLAIN_HTTP_TIMEOUTS, close, listen, readBody } from '../../servers/listen.ts';

@@ -9,7 +9,7 @@
 // Only the SHA-256 of a key (its fingerprint) is kept outside its Secret: a hash of 256
 // random bits reveals nothing of them, so verification needs ApiKey objects only.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { API_KEY_PREFIX } from '../../api/constants.ts';
+import { API_KEY_PREFIX } from '../../api/apikey/names.ts';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const SECRET_BYTES = 32;

@@ -2,8 +2,9 @@
 // is still valid, which revision is due, what status says about it, and the Secret and
 // RBAC that hold it. No clock, no randomness, no API: the reconciler hands in `now` and
 // the Secret it found or made.
-import { API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE, ApiKeyConditions, GROUP } from '../../api/constants.ts';
-import type { ApiKeyPhase } from '../../api/constants.ts';
+import { API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE, ApiKeyConditions } from '../../api/apikey/names.ts';
+import { GROUP } from '../../api/constants.ts';
+import type { ApiKeyPhase } from '../../api/apikey/names.ts';
 import type { ApiKey, ApiKeyStatus, Membership, Organization } from '../../api/index.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
@@ -13,7 +14,7 @@ import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { isActiveMember } from '../../domain/members.ts';
 import { RBAC_API_VERSION, RBAC_GROUP, shortHash, userSubject } from '../../domain/rbac-types.ts';
 import type { RbacRole, RoleBinding } from '../../domain/rbac-types.ts';
-import { ownedLabels } from '../shared.ts';
+import { ownedLabels } from '../../runtime/objects.ts';
 import { prefixOf } from './key.ts';
 
 export const ApiKeyReasons = {

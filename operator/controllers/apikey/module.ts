@@ -1,11 +1,12 @@
-import { API_KEY_VERIFY_SUBRESOURCE, GROUP } from '../../api/constants.ts';
+import { API_KEY_VERIFY_SUBRESOURCE } from '../../api/apikey/names.ts';
+import { GROUP } from '../../api/constants.ts';
 import { Caches } from '../../domain/caches.ts';
 import { RBAC_API_VERSION } from '../../domain/rbac-types.ts';
 import type { ClusterRole } from '../../domain/rbac-types.ts';
 import { errorMessage } from '../../runtime/errors.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
-import { MANAGED_BY } from '../shared.ts';
+import { MANAGED_BY } from '../../runtime/objects.ts';
 import type { ModuleParts, OperatorModule } from '../module.ts';
 import { apiKeyValidator } from './admission.ts';
 import { apiKeyController } from './controller.ts';
@@ -14,7 +15,7 @@ import { AUTHENTICATE_PATH, VERIFY_PATH, VerifyServer, tokenReviewHandler, verif
 import { KeyVerifier } from './verify.ts';
 import type { SecretReader } from './verify.ts';
 import { KeySeal, SEAL_KEY_SECRET, sealKeyId } from './seal.ts';
-import { loadOrCreateSigningKey } from '../../invitations/token.ts';
+import { loadOrCreateSigningKey } from '../../runtime/signing-key.ts';
 
 /** The listener name of the plain HTTP verify endpoint (its port is logged as verifyPort). */
 export const VERIFY_LISTENER = 'verify';

@@ -16,7 +16,8 @@
 // that loaded different keys (the Secret deleted and made anew by one of them) converge.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { ApiKey } from '../../api/index.ts';
-import { API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE, GROUP } from '../../api/constants.ts';
+import { API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE } from '../../api/apikey/names.ts';
+import { GROUP } from '../../api/constants.ts';
 import { parseKey } from './key.ts';
 
 /** The Secret in the operator's namespace that holds the seal key (made on first start). */

@@ -13,7 +13,9 @@
 // organization does not hold them, and then the app is used nowhere; RolesOwned False
 // naming the roles of listings its organization does not hold (status.unownedRoles), which
 // are left out of groups and tokens.
-import { AppManifestConditions, MANIFEST_RECHECK_SECONDS, OwnershipReasons, SolutionReasons } from '../../api/constants.ts';
+import { AppManifestConditions } from '../../api/appmanifest/names.ts';
+import { MANIFEST_RECHECK_SECONDS, OwnershipReasons } from '../../api/constants.ts';
+import { SolutionReasons } from '../../api/solution/names.ts';
 import type { AppManifest, AppManifestContent, AppManifestStatus, Organization } from '../../api/index.ts';
 import { Caches, Index, appRolesOf } from '../../domain/caches.ts';
 import type { ClaimLease } from '../../domain/caches.ts';
@@ -24,8 +26,9 @@ import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { fieldsOf, readManifest } from '../manifest-source.ts';
-import { Kinds, writeKindStatus } from '../shared.ts';
+import { fieldsOf, readManifest } from '../../domain/manifest-source.ts';
+import { Kinds } from '../../api/registry.ts';
+import { writeKindStatus } from '../../runtime/objects.ts';
 
 /** What of an app manifest is kept in status (appId and listingId are the spec's). */
 const contentOnly = fieldsOf<AppManifestContent>('userGroups', 'rolesRequired');

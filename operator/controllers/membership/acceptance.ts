@@ -6,12 +6,12 @@ import type { Clock } from '../../runtime/clock.ts';
 import { isConflict } from '../../runtime/errors.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import { ObjectWriter } from '../../runtime/apply.ts';
-import { verifyToken } from '../../invitations/token.ts';
-import type { AcceptBackend, AcceptResult, AcceptView, AccountCredentials, SignInHelp } from '../../servers/accept.ts';
+import { verifyToken } from './token.ts';
+import type { AcceptBackend, AcceptResult, AcceptView, AccountCredentials, SignInHelp } from './accept.ts';
 import { AccountExistsError, FailureCounter, SIGN_IN_FAILED, passwordProblem, usernameProblem } from '../../identity/accounts.ts';
 import type { Account, AccountStore } from '../../identity/accounts.ts';
 import { Index } from '../../domain/caches.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 
 /** The field manager of acceptedAt: the acceptance page, not the reconciler, records it. */
 export const ACCEPTANCE_FIELD_MANAGER = 'miniapps-operator-acceptance';

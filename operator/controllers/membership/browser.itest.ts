@@ -11,7 +11,7 @@ import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
 import { chromiumMissing, launchChromium } from '../../testenv/browser.ts';
 import { acceptLink, invitationFlags } from '../../testenv/invitations.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 
 const missing = !!chromiumMissing('browser.itest.ts');
 

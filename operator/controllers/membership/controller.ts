@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { MembershipConditions } from '../../api/constants.ts';
+import { MembershipConditions } from '../../api/membership/names.ts';
 import type { Membership, MembershipStatus, Organization } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
@@ -15,7 +15,7 @@ import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { memberAccess } from '../../domain/rbac.ts';
 import type { PlatformSettings } from '../../domain/settings.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import {
   FIRST_INVITATIONS_PER_ORGANIZATION,
   FIRST_INVITATIONS_PER_RECIPIENT,

@@ -12,7 +12,7 @@ import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
 import { accessAllowed } from '../../testenv/access.ts';
 import { acceptByForm, acceptLink, invitationFlags } from '../../testenv/invitations.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 
 const admin = testClient();
 const PROVISIONER = `provisioner-${uniqueName('p')}@platform.example`;

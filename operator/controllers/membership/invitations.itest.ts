@@ -9,7 +9,7 @@ import { eventually, freePort, testKubeconfig, uniqueName } from '../../testenv/
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
 import { acceptByForm, acceptLink, invitationFlags } from '../../testenv/invitations.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 
 const admin = testClient();
 let smtp: TestSmtpServer;

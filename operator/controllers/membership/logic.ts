@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { FIRST_INVITATIONS_RECORDED, MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION, lowerAscii } from '../../api/constants.ts';
+import { FIRST_INVITATIONS_RECORDED, MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/membership/names.ts';
+import { lowerAscii } from '../../api/constants.ts';
 import type { Membership, MembershipPhase, MembershipStatus, OrganizationStatus } from '../../api/index.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { formatDuration } from '../../runtime/config.ts';
-import { invitationMessageId } from '../../invitations/message.ts';
+import { invitationMessageId } from './message.ts';
 import { isActiveMember } from '../../domain/members.ts';
 
 export { isActiveMember };

@@ -1,9 +1,9 @@
-import { INVITED_BY_ANNOTATION } from '../../api/constants.ts';
+import { INVITED_BY_ANNOTATION } from '../../api/membership/names.ts';
 import type { Membership, Organization } from '../../api/index.ts';
-import { MailRejected, MailUnavailable } from '../../invitations/mailer.ts';
-import type { Mailer } from '../../invitations/mailer.ts';
-import { accessGrantedEmail, invitationEmail, inviterFromUsername } from '../../invitations/message.ts';
-import { signToken } from '../../invitations/token.ts';
+import { MailRejected, MailUnavailable } from './mailer.ts';
+import type { Mailer } from './mailer.ts';
+import { accessGrantedEmail, invitationEmail, inviterFromUsername } from './message.ts';
+import { signToken } from './token.ts';
 import type { Invitation } from './logic.ts';
 import { MembershipReasons } from './logic.ts';
 

@@ -1,8 +1,8 @@
 import { Caches } from '../../domain/caches.ts';
-import { Mailer } from '../../invitations/mailer.ts';
-import { loadOrCreateSigningKey } from '../../invitations/token.ts';
+import { Mailer } from './mailer.ts';
+import { loadOrCreateSigningKey } from '../../runtime/signing-key.ts';
 import { AccountStore } from '../../identity/accounts.ts';
-import { AcceptServer } from '../../servers/accept.ts';
+import { AcceptServer } from './accept.ts';
 import type { ModuleContext, ModuleParts, OperatorModule } from '../module.ts';
 import { MembershipAcceptance } from './acceptance.ts';
 import { membershipValidator } from './admission.ts';

@@ -12,7 +12,7 @@ import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { invitationFlags } from '../../testenv/invitations.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 
 const admin = testClient();
 const INTERVAL_S = 8;

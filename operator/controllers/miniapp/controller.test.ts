@@ -8,7 +8,7 @@ import type { AnyObject } from '../../runtime/kube/client.ts';
 import type { AnyCacheDecl } from '../../runtime/cache.ts';
 import type { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
 import { FakeWorld, recordedApproval } from '../testing.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { MINIAPP_FINALIZER, MiniAppReconciler } from './controller.ts';
 
 let caches: MemoryCaches;

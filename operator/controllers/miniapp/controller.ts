@@ -1,4 +1,4 @@
-import { MiniAppConditions, MiniAppReasons, ROTATE_KEK_ANNOTATION } from '../../api/constants.ts';
+import { MiniAppConditions, MiniAppReasons, ROTATE_KEK_ANNOTATION } from '../../api/miniapp/names.ts';
 import type { MiniApp, MiniAppReview, MiniAppStatus, Organization, SuperApp } from '../../api/index.ts';
 import { approvalChanged, notAllowed, refKey, targetRefusal, targetsOf } from '../../domain/apps.ts';
 import type { AppRef, Placement } from '../../domain/apps.ts';
@@ -11,7 +11,9 @@ import type { Check, ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Annotations, CONFIRM_DELETE_VALUE, Kinds, warnNewFailures } from '../shared.ts';
+import { warnNewFailures } from '../../runtime/objects.ts';
+import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../../api/constants.ts';
+import { Kinds } from '../../api/registry.ts';
 import type { DataKeys } from './datakeys.ts';
 
 export const MINIAPP_FINALIZER = 'miniapps.dev/miniapp';
@@ -77,13 +79,13 @@ export class MiniAppReconciler implements Reconciler {
    */
   private async finalize(mini: MiniApp): Promise<ReconcileResult | void> {
     if (!mini.metadata.finalizers?.includes(MINIAPP_FINALIZER)) return;
-    const confirmed = mini.metadata.annotations?.[Annotations.confirmDelete] === CONFIRM_DELETE_VALUE;
+    const confirmed = mini.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION] === CONFIRM_DELETE_VALUE;
     if (!confirmed && !this.dir.namespaceTerminating(mini.metadata.namespace!)) {
       const held: ConditionInput = {
         type: MiniAppConditions.Ready,
         status: 'False',
         reason: MiniAppReasons.DeletionNotConfirmed,
-        message: `Deletion is on hold and nothing was removed: annotate the MiniApp with ${Annotations.confirmDelete}="${CONFIRM_DELETE_VALUE}" to delete it, leave every catalog and destroy its data key`,
+        message: `Deletion is on hold and nothing was removed: annotate the MiniApp with ${CONFIRM_DELETE_ANNOTATION}="${CONFIRM_DELETE_VALUE}" to delete it, leave every catalog and destroy its data key`,
       };
       const before = mini.status?.conditions?.find((c) => c.type === MiniAppConditions.Ready);
       await this.writeStatus(mini, [held], 'merge', {});

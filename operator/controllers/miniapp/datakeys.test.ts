@@ -5,10 +5,10 @@ import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MiniApp } from '../../api/index.ts';
 import { Caches } from '../../domain/caches.ts';
-import { KEK_SECRET_NAME, KeyRing } from '../../dataprotection/keyring.ts';
+import { KEK_SECRET_NAME, KeyRing } from './keyring.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { SecretDataKeys } from './datakeys.ts';
 
 const clock = { now: () => new Date('2026-12-01T00:00:00Z') };

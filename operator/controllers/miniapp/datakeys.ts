@@ -1,9 +1,10 @@
-import { GROUP, MiniAppConditions, MiniAppReasons } from '../../api/constants.ts';
+import { GROUP } from '../../api/constants.ts';
+import { MiniAppConditions, MiniAppReasons } from '../../api/miniapp/names.ts';
 import type { MiniApp, MiniAppStatus } from '../../api/index.ts';
 import { dataKeySecretName } from '../../domain/apps.ts';
 import { Caches, Index, NO_DATA_KEY_YET } from '../../domain/caches.ts';
-import { newKey, unwrapDataKey, wrapDataKey } from '../../dataprotection/envelope.ts';
-import type { KeyRing, KeyRingState } from '../../dataprotection/keyring.ts';
+import { newKey, unwrapDataKey, wrapDataKey } from './envelope.ts';
+import type { KeyRing, KeyRingState } from './keyring.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import type { ObjectStore } from '../../runtime/apply.ts';
 import type { CacheReader, CacheSource } from '../../runtime/cache.ts';
@@ -14,7 +15,7 @@ import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { Logger } from 'pino';
-import { ownedLabels } from '../shared.ts';
+import { ownedLabels } from '../../runtime/objects.ts';
 
 /** What a reconcile learns of a mini app's data key. */
 export interface DataKeyOutcome {

@@ -7,15 +7,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_CONFIG_NAME } from '../../api/index.ts';
 import type { MiniApp, Organization } from '../../api/index.ts';
-import { unwrapDataKey } from '../../dataprotection/envelope.ts';
-import { KEK_SECRET_NAME, parseKeyRing } from '../../dataprotection/keyring.ts';
+import { unwrapDataKey } from './envelope.ts';
+import { KEK_SECRET_NAME, parseKeyRing } from './keyring.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { webhookRegistrationName } from '../../servers/webhook.ts';
 import { clearKeyRotationRequest, deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess, operatorRequest } from '../../testenv/operator-process.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 
 const admin = testClient();
 const opNamespace = uniqueName('op-privacy');

@@ -1,13 +1,13 @@
-import { ROTATE_KEK_ANNOTATION } from '../../api/constants.ts';
+import { ROTATE_KEK_ANNOTATION } from '../../api/miniapp/names.ts';
 import { Caches } from '../../domain/caches.ts';
-import { KeyRing } from '../../dataprotection/keyring.ts';
+import { KeyRing } from './keyring.ts';
 import type { OperatorModule } from '../module.ts';
 import { miniAppValidator } from './admission.ts';
 import { miniAppController } from './controller.ts';
 import { SecretDataKeys } from './datakeys.ts';
 import { AppDirectory } from '../../domain/directory.ts';
-import { dataProtectionRoutes } from '../../servers/dataprotection.ts';
-import type { DataProtectionBackend } from '../../servers/dataprotection.ts';
+import { dataProtectionRoutes } from './protect.ts';
+import type { DataProtectionBackend } from './protect.ts';
 
 /**
  * MiniApp: where it stands in each super app, its data key (the key-encryption key is

@@ -20,8 +20,8 @@ import { accessAllowed } from '../../testenv/access.ts';
 import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
 import { eventually, kubectl, testBinDir, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
-import type { ConfigMapObject } from '../shared.ts';
-import { Kinds } from '../shared.ts';
+import type { ConfigMapObject } from '../../runtime/objects.ts';
+import { Kinds } from '../../api/registry.ts';
 
 const admin = testClient();
 // Its own field manager: the PlatformConfig fields it applies merge with other tests' (sets).

@@ -7,7 +7,7 @@ import type { AnyCacheDecl } from '../../runtime/cache.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import type { FakeStore } from '../../runtime/testing.ts';
 import { FakeWorld } from '../testing.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { MiniAppReviewReconciler } from './controller.ts';
 
 let world: FakeWorld;

@@ -1,4 +1,4 @@
-import { MiniAppReviewConditions, MiniAppReviewReasons } from '../../api/constants.ts';
+import { MiniAppReviewConditions, MiniAppReviewReasons } from '../../api/miniappreview/names.ts';
 import type { MiniApp, MiniAppReview, MiniAppReviewStatus } from '../../api/index.ts';
 import { contentChanges, describeContent, reviewedContentOf, reviewedDigest } from '../../domain/apps.ts';
 import type { ReviewedContent } from '../../domain/apps.ts';
@@ -10,7 +10,8 @@ import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Kinds, warnNewFailures } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
+import { warnNewFailures } from '../../runtime/objects.ts';
 import { reviewProblem } from './logic.ts';
 
 /** A MiniAppReview: whether what it names exists and fits (TargetResolved). Its decision is read by the catalogs. */

@@ -1,4 +1,4 @@
-import { MiniAppReviewReasons } from '../../api/constants.ts';
+import { MiniAppReviewReasons } from '../../api/miniappreview/names.ts';
 import type { MiniAppReview } from '../../api/index.ts';
 import { refKey, targetRefusal } from '../../domain/apps.ts';
 import { missingCapability } from '../../domain/organizations.ts';

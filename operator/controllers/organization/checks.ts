@@ -2,7 +2,7 @@ import type { Membership, Organization } from '../../api/index.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { isActiveAdministrator } from '../../domain/members.ts';
-import { OrganizationConditions, OrganizationReasons } from '../../api/constants.ts';
+import { OrganizationConditions, OrganizationReasons } from '../../api/organization/names.ts';
 import { missingCapability } from '../../domain/organizations.ts';
 
 const OrganizationCheckReasons = OrganizationReasons;

@@ -9,7 +9,8 @@ import { NAMESPACE_ACCESS_FINALIZER, OPERATOR_BINDING_NAME, roleTableClusterRole
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
 import { FakeWorld } from '../testing.ts';
-import { Annotations, CONFIRM_DELETE_VALUE, Kinds } from '../shared.ts';
+import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../../api/constants.ts';
+import { Kinds } from '../../api/registry.ts';
 import { OrganizationReconciler, membershipMattersToOrganization } from './controller.ts';
 
 const now = new Date('2026-12-01T00:00:00Z');
@@ -154,7 +155,7 @@ describe("the operator's access in a namespace being deleted", () => {
 
     // Deleted (confirmed); its namespace terminating with a mini app still in it.
     const o = store.peek<Organization>(Kinds.Organization, 'acme')!;
-    store.seed(Kinds.Organization, { ...o, metadata: { ...o.metadata, deletionTimestamp: now.toISOString(), annotations: { [Annotations.confirmDelete]: CONFIRM_DELETE_VALUE } } });
+    store.seed(Kinds.Organization, { ...o, metadata: { ...o.metadata, deletionTimestamp: now.toISOString(), annotations: { [CONFIRM_DELETE_ANNOTATION]: CONFIRM_DELETE_VALUE } } });
     const ns = store.peek<Namespace>(Resources.Namespace, 'org-acme')!;
     store.seed(Resources.Namespace, { ...ns, metadata: { ...ns.metadata, deletionTimestamp: now.toISOString() } });
     sync(o);

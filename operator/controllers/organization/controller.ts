@@ -1,4 +1,5 @@
-import { NAMESPACE_QUOTA_NAME, OrganizationConditions } from '../../api/constants.ts';
+import { NAMESPACE_QUOTA_NAME } from '../../api/platformconfig/names.ts';
+import { OrganizationConditions } from '../../api/organization/names.ts';
 import type { Membership, Organization, OrganizationStatus } from '../../api/index.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
@@ -15,7 +16,8 @@ import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ResourceType } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Annotations, CONFIRM_DELETE_VALUE, Kinds } from '../shared.ts';
+import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../../api/constants.ts';
+import { Kinds } from '../../api/registry.ts';
 import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from './checks.ts';
 import { IconReasons, checkIcon, iconBytes } from './icon.ts';
 import { OrganizationReasons, claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
@@ -216,12 +218,12 @@ export class OrganizationReconciler implements Reconciler {
    */
   private async finalize(org: Organization): Promise<ReconcileResult | void> {
     if (!org.metadata.finalizers?.includes(ORGANIZATION_FINALIZER)) return;
-    if (org.metadata.annotations?.[Annotations.confirmDelete] !== CONFIRM_DELETE_VALUE) {
+    if (org.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION] !== CONFIRM_DELETE_VALUE) {
       const held: ConditionInput = {
         type: OrganizationConditions.Ready,
         status: 'False',
         reason: OrganizationReasons.DeletionNotConfirmed,
-        message: `Deletion is on hold and nothing was removed: annotate the Organization with ${Annotations.confirmDelete}="${CONFIRM_DELETE_VALUE}" to delete it and everything in it`,
+        message: `Deletion is on hold and nothing was removed: annotate the Organization with ${CONFIRM_DELETE_ANNOTATION}="${CONFIRM_DELETE_VALUE}" to delete it and everything in it`,
       };
       await this.writeStatus(org, [held], {}, 'merge');
       return;

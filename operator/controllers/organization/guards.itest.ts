@@ -7,7 +7,7 @@ import { Resources } from '../../runtime/kube/resource.ts';
 import { testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { PolicyNames, admissionPolicies } from '../../api/policies.ts';
 
 const admin = testClient();

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { imageSize as ImageSize } from 'image-size';
-import { ICON_OPT_IN_LABEL, IconLimits, OrganizationConditions, OrganizationReasons } from '../../api/constants.ts';
+import { ICON_OPT_IN_LABEL, IconLimits, OrganizationConditions, OrganizationReasons } from '../../api/organization/names.ts';
 import type { IconReference } from '../../api/index.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 

@@ -1,5 +1,5 @@
 // The organization's namespace follows the rules of operator/domain/namespaces.ts, shared with Tenants.
-import { OrganizationReasons } from '../../api/constants.ts';
+import { OrganizationReasons } from '../../api/organization/names.ts';
 
 export { OrganizationReasons };
 

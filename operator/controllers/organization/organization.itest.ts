@@ -5,7 +5,7 @@ import type { AnyObject } from '../../runtime/kube/client.ts';
 import { testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 
 const client = testClient();
 let operator: OperatorProcess;

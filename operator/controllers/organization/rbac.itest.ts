@@ -13,7 +13,7 @@ import { eventually, kubectl, uniqueName } from '../../testenv/index.ts';
 import { provisioningAccess } from '../platformconfig/rbac.ts';
 import { userName } from '../../domain/rbac-types.ts';
 import type { ClusterRole, ClusterRoleBinding, RbacRole, RoleBinding } from '../../domain/rbac-types.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { memberAccess, organizationClusterAccess, roleTableClusterRoles } from '../../domain/rbac.ts';
 
 const client = testClient();

@@ -2,7 +2,7 @@
 // the hole it closes (the security issue), and runs against the real API server, with
 // people impersonated as the API server authenticates them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_CONFIG_NAME } from '../../api/constants.ts';
+import { PLATFORM_CONFIG_NAME } from '../../api/platformconfig/names.ts';
 import type { Membership, Organization, PlatformConfig } from '../../api/index.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
@@ -10,7 +10,7 @@ import { accessAllowed } from '../../testenv/access.ts';
 import { deleteOrganization, testClient } from '../../testenv/clients.ts';
 import { eventually, kubectl, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { PROVISIONING_ADMINISTRATOR_ROLE } from '../platformconfig/rbac.ts';
 
 const admin = testClient();

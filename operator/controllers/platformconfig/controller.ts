@@ -1,4 +1,4 @@
-import { PlatformConfigConditions } from '../../api/constants.ts';
+import { PlatformConfigConditions } from '../../api/platformconfig/names.ts';
 import type { PlatformConfig, PlatformConfigStatus } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
@@ -10,7 +10,7 @@ import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Caches } from '../../domain/caches.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 import { settingsOf } from '../../domain/settings.ts';
 import { PlatformConfigReasons, validatePlatformConfig } from './logic.ts';
 import { PROVISIONING_ADMINISTRATOR_ROLE, provisioningAccess } from './rbac.ts';

@@ -1,4 +1,4 @@
-import { PLATFORM_CONFIG_NAME, PlatformConfigConditions } from '../../api/constants.ts';
+import { PLATFORM_CONFIG_NAME, PlatformConfigConditions } from '../../api/platformconfig/names.ts';
 import type { PlatformConfig, PlatformConfigSpec } from '../../api/index.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { parseDuration } from '../../runtime/config.ts';

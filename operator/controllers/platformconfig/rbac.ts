@@ -1,10 +1,13 @@
 // Who runs the platform, as Kubernetes RBAC: a pure function from the PlatformConfig's
 // provisioningAdministrators to the ClusterRole and ClusterRoleBinding that grant it.
 
-import { API_KEY_OWNER_SUBRESOURCE, GROUP, KIND_NAMES, PROVISIONING_SUBRESOURCE } from '../../api/constants.ts';
+import { API_KEY_OWNER_SUBRESOURCE } from '../../api/apikey/names.ts';
+import { GROUP } from '../../api/constants.ts';
+import { KIND_NAMES } from '../../api/registry.ts';
+import { PROVISIONING_SUBRESOURCE } from '../../api/organization/names.ts';
 import type { PlatformConfig } from '../../api/index.ts';
 import { controllerRef } from '../../runtime/apply.ts';
-import { ownedLabels } from '../shared.ts';
+import { ownedLabels } from '../../runtime/objects.ts';
 import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, groupSubject, sortedSubjects, userSubject } from '../../domain/rbac-types.ts';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule } from '../../domain/rbac-types.ts';
 

@@ -7,7 +7,8 @@
 // name that no organization holds yet are claimed for its organization (domain/claims.ts:
 // first come, for as long as the organization exists); RolesOwned says whether every role
 // names a listing the organization holds: the others are left out of every tenant's groups.
-import { MANIFEST_RECHECK_SECONDS, OwnershipReasons, SolutionConditions, SolutionReasons } from '../../api/constants.ts';
+import { MANIFEST_RECHECK_SECONDS, OwnershipReasons } from '../../api/constants.ts';
+import { SolutionConditions, SolutionReasons } from '../../api/solution/names.ts';
 import type { Organization, Solution, SolutionManifest, SolutionStatus } from '../../api/index.ts';
 import { Caches, Index, listingsNamed, solutionRolesOf } from '../../domain/caches.ts';
 import type { ClaimLease } from '../../domain/caches.ts';
@@ -17,9 +18,10 @@ import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { fieldsOf, readManifest } from '../manifest-source.ts';
-import type { ManifestRead } from '../manifest-source.ts';
-import { Kinds, writeKindStatus } from '../shared.ts';
+import { fieldsOf, readManifest } from '../../domain/manifest-source.ts';
+import type { ManifestRead } from '../../domain/manifest-source.ts';
+import { Kinds } from '../../api/registry.ts';
+import { writeKindStatus } from '../../runtime/objects.ts';
 
 export { SolutionReasons };
 

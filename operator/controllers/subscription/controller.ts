@@ -7,7 +7,8 @@
 // (never given an owner, so unsubscribing never deletes it). A group no manifest declares
 // any more is kept while users belong to it (reported in status.orphanedUserGroups and
 // OrphansKept), and deleted once nobody does.
-import { GROUP_DIGEST_ANNOTATION, SubscriptionConditions, SubscriptionReasons } from '../../api/constants.ts';
+import { GROUP_DIGEST_ANNOTATION } from '../../api/usergroup/names.ts';
+import { SubscriptionConditions, SubscriptionReasons } from '../../api/subscription/names.ts';
 import type { Subscription, SubscriptionStatus, Solution, User, UserGroup, AppManifest, Tenant } from '../../api/index.ts';
 import { Caches, Index, groupKey, targetKey } from '../../domain/caches.ts';
 import type { ClaimLease } from '../../domain/caches.ts';
@@ -22,7 +23,8 @@ import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/
 import { ApiError, errorMessage } from '../../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Kinds, writeKindStatus } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
+import { writeKindStatus } from '../../runtime/objects.ts';
 import { desiredUserGroup, groupNeedsApply, madeBySubscription } from './logic.ts';
 
 /** A solution or organization that is not there yet is looked for again this often (besides the watches). */

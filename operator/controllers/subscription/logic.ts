@@ -1,10 +1,11 @@
 // The UserGroup a tenant's subscriptions declare, as the operator applies it: pure.
 import { createHash } from 'node:crypto';
-import { API_VERSION, GROUP, GROUP_DIGEST_ANNOTATION } from '../../api/constants.ts';
+import { API_VERSION, GROUP } from '../../api/constants.ts';
+import { GROUP_DIGEST_ANNOTATION } from '../../api/usergroup/names.ts';
 import type { Subscription, UserGroup } from '../../api/index.ts';
 import type { DeclaredGroup } from '../../domain/solutions.ts';
 import type { ObjectBody } from '../../runtime/kube/client.ts';
-import { MANAGED_BY } from '../shared.ts';
+import { MANAGED_BY } from '../../runtime/objects.ts';
 
 /**
  * The UserGroup `group` as applied: spec from the merged manifests (roles sorted),

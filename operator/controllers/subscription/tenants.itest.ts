@@ -18,7 +18,7 @@ import { accessAllowed } from '../../testenv/access.ts';
 import { KubePluginApi } from '../../plugin/api.ts';
 import { EXIT, run } from '../../plugin/plugin.ts';
 import { webhookRegistrationName } from '../../servers/webhook.ts';
-import { Kinds } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
 
 const SEED = readFileSync(new URL('../../manifests/testdata/gated-solution.yaml', import.meta.url), 'utf8');
 const FRONTEND = parse(readFileSync(new URL('../../manifests/testdata/gated-frontend.yaml', import.meta.url), 'utf8')) as AppManifest['spec'];

@@ -9,8 +9,8 @@ import { Resources } from '../../runtime/kube/resource.ts';
 import type { AnyCacheDecl } from '../../runtime/cache.ts';
 import type { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
 import { FakeWorld, recordedApproval } from '../testing.ts';
-import type { ConfigMapObject } from '../shared.ts';
-import { Kinds } from '../shared.ts';
+import type { ConfigMapObject } from '../../runtime/objects.ts';
+import { Kinds } from '../../api/registry.ts';
 import { SuperAppReconciler } from './controller.ts';
 
 let now = new Date('2026-12-01T00:00:00Z');

@@ -1,4 +1,5 @@
-import { GROUP, SuperAppConditions, SuperAppReasons } from '../../api/constants.ts';
+import { GROUP } from '../../api/constants.ts';
+import { SuperAppConditions, SuperAppReasons } from '../../api/superapp/names.ts';
 import type { MiniApp, MiniAppReview, Organization, SuperApp, SuperAppStatus } from '../../api/index.ts';
 import { CATALOG_KEY, approvalChanged, buildCatalog, canonicalJson, catalogConfigMapName, contentHash, notAllowed, refKey, snapshotConfigMapName, targetsOf } from '../../domain/apps.ts';
 import type { AppRef } from '../../domain/apps.ts';
@@ -15,8 +16,10 @@ import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Kinds, appChanged, controlledBy, ownedLabels, warnNewFailures } from '../shared.ts';
-import type { ConfigMapObject } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
+import { appChanged } from '../../domain/apps.ts';
+import { controlledBy, ownedLabels, warnNewFailures } from '../../runtime/objects.ts';
+import type { ConfigMapObject } from '../../runtime/objects.ts';
 
 /** Labels and annotations of the catalog ConfigMaps. */
 export const CatalogMeta = {

@@ -4,7 +4,10 @@
 // released, not deleted), the administrators' RBAC there, and a User for each
 // administrator (made when missing; the User controller gives it every subscribed
 // solution's adminUserGroups).
-import { NAMESPACE_QUOTA_NAME, OrganizationReasons, STACK_LABEL, TenantConditions, TenantReasons, lowerAscii } from '../../api/constants.ts';
+import { NAMESPACE_QUOTA_NAME } from '../../api/platformconfig/names.ts';
+import { OrganizationReasons } from '../../api/organization/names.ts';
+import { STACK_LABEL, TenantConditions, TenantReasons } from '../../api/tenant/names.ts';
+import { lowerAscii } from '../../api/constants.ts';
 import type { Tenant, User } from '../../api/index.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
@@ -21,7 +24,8 @@ import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
 import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Kinds, ownedLabels, writeKindStatus } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
+import { ownedLabels, writeKindStatus } from '../../runtime/objects.ts';
 
 export const TENANT_FINALIZER = 'miniapps.dev/tenant';
 

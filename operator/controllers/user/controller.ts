@@ -1,7 +1,8 @@
 // User: the roles and landing page its groups give it (spec.groups, and for a tenant
 // administrator every subscribed solution's adminUserGroups), and GroupsResolved False
 // naming every group that does not exist. Nothing secret is in status.
-import { UserConditions, UserReasons, lowerAscii } from '../../api/constants.ts';
+import { UserConditions, UserReasons } from '../../api/user/names.ts';
+import { lowerAscii } from '../../api/constants.ts';
 import type { Solution, Subscription, Tenant, User, UserGroup } from '../../api/index.ts';
 import { Caches, Index, emailKey, groupKey, targetKey } from '../../domain/caches.ts';
 import { SolutionLookups } from '../../domain/solutions.ts';
@@ -11,7 +12,8 @@ import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Kinds, writeKindStatus } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
+import { writeKindStatus } from '../../runtime/objects.ts';
 import { resolveUser } from './logic.ts';
 
 /** Whether the user is one of the tenant's administrators (emails compared lowercased). */

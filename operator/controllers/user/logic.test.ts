@@ -1,7 +1,8 @@
 // The roles a frontend app's token carries, and a user's status from their groups.
 import { describe, expect, it } from 'vitest';
 import type { UserGroup } from '../../api/index.ts';
-import { resolveUser, tokenRoles } from './logic.ts';
+import { resolveUser } from './logic.ts';
+import { tokenRoles } from '../../domain/solutions.ts';
 
 const r = (name: string) => `role:gated-frontend:${name}`;
 const p = (name: string) => `platform:role:gated-frontend:${name}`;

@@ -40,18 +40,3 @@ export function resolveUser(specGroups: readonly string[], adminGroups: readonly
     ...(landing ? { landingPage: { url: landing.page.url, rank: landing.page.rank, group: landing.group } } : {}),
   };
 }
-
-/**
- * The roles a frontend app's token carries for a user: each of the user's roles
- * `role:<listingId>:<roleName>` whose `platform:`-prefixed form the app's rolesRequired
- * lists (the seed: a user with a, b, c and d, an app requiring a and b: a and b). Sorted,
- * without duplicates; always a subset of both sides.
- */
-export function tokenRoles(userRoles: readonly string[], rolesRequired: readonly string[]): string[] {
-  let required = requiredSets.get(rolesRequired);
-  if (!required) requiredSets.set(rolesRequired, (required = new Set(rolesRequired)));
-  return [...new Set(userRoles)].filter((r) => required.has(`platform:${r}`)).sort();
-}
-
-/** An app's rolesRequired as a set, made once per list (the cached AppManifest's, asked about on every request). */
-const requiredSets = new WeakMap<readonly string[], Set<string>>();

@@ -1,7 +1,7 @@
 // UserGroup: its effective roles (spec.roles sorted), its member count (Users whose
 // groups include it, by the group index), and where each role comes from (the manifests
 // the namespace's subscriptions merge; `spec` for a role someone added by hand).
-import { UserGroupConditions, UserGroupReasons } from '../../api/constants.ts';
+import { UserGroupConditions, UserGroupReasons } from '../../api/usergroup/names.ts';
 import type { RoleSource, Subscription, User, UserGroup } from '../../api/index.ts';
 import { Caches, Index, groupKey, userGroupKeys } from '../../domain/caches.ts';
 import { SolutionLookups, madeBySubscription } from '../../domain/solutions.ts';
@@ -11,7 +11,8 @@ import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { Check } from '../../runtime/conditions.ts';
 import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { Kinds, writeKindStatus } from '../shared.ts';
+import { Kinds } from '../../api/registry.ts';
+import { writeKindStatus } from '../../runtime/objects.ts';
 
 /** Each role of the group with its sources, sorted by role: the manifests' (if declared), `spec` for one no manifest grants. */
 export function roleSources(roles: readonly string[], declared: DeclaredGroup | undefined): RoleSource[] {

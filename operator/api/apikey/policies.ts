@@ -1,0 +1,62 @@
+// The ApiKey's admission policy: who may hold a key for whom.
+import { API_VERSION, GROUP } from '../constants.ts';
+import { PolicyNames, lit, policy } from '../policy.ts';
+import type { PolicyObject } from '../policy.ts';
+import { KIND_NAMES } from '../registry.ts';
+import { PLATFORM_CONFIG_NAME } from '../platformconfig/names.ts';
+import { PROVISIONING_SUBRESOURCE } from '../organization/names.ts';
+import { API_KEY_OWNER_SUBRESOURCE, API_KEY_WIDENING_FIELDS } from './names.ts';
+
+/**
+ * An API key authenticates as its owner, so who may hold a key for whom is a rule about
+ * authority: the API server accepts an ApiKey whose spec.owner is the requester
+ * (PlatformConfig userPrefix + the email in ASCII lowercase is their username); or from a
+ * provisioning administrator (RBAC `update` on `organizations/provisioning`, which only
+ * ClusterRole miniapps:provisioning-administrator grants); or from a requester RBAC allows
+ * `update` on the virtual subresource `apikeys/owner` in the key's namespace (the
+ * organization's administrators, the role table), unless the owner is a provisioning
+ * administrator (PlatformConfig provisioningAdministrators.users): a key that
+ * authenticates as someone who runs the platform is made or widened only by a
+ * provisioning administrator; an organization administrator may still revoke it or
+ * change its description. That the owner of anyone else's key is an active member needs
+ * the operator's caches: the webhook refuses it and the reconciler issues no key for it.
+ * The PlatformConfig `default` is the policy's parameter; without it ApiKeys are refused.
+ * Deletions are RBAC's alone: a member who is not an administrator may reach only their
+ * own keys, by name.
+ */
+export function apiKeyOwnerPolicy(): PolicyObject[] {
+  const unchanged = (f: string) => `object.spec.?${f} == oldObject.spec.?${f}`;
+  return policy(PolicyNames.apiKeyOwner, {
+    resources: ['apikeys'],
+    operations: ['CREATE', 'UPDATE'],
+    params: { apiVersion: API_VERSION, kind: KIND_NAMES.PlatformConfig.kind, name: PLATFORM_CONFIG_NAME },
+    variables: [
+      { name: 'own', expression: `request.userInfo.username == params.spec.?userPrefix.orValue('') + object.spec.owner.lowerAscii()` },
+      { name: 'provisioner', expression: `authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).check('update').allowed()` },
+      {
+        name: 'delegated',
+        expression: `authorizer.group(${lit(GROUP)}).resource('apikeys').subresource(${lit(API_KEY_OWNER_SUBRESOURCE)}).namespace(object.metadata.namespace).check('update').allowed()`,
+      },
+      { name: 'ownerRunsPlatform', expression: `params.spec.?provisioningAdministrators.?users.orValue([]).exists(u, u.lowerAscii() == object.spec.owner.lowerAscii())` },
+      // Revoking, or a new description: what an organization administrator may still do to such a key.
+      { name: 'notWidened', expression: `request.operation == 'UPDATE' && ${API_KEY_WIDENING_FIELDS.map(unchanged).join(' && ')}` },
+    ],
+    validations: [
+      {
+        expression: 'variables.own || variables.provisioner || variables.delegated',
+        messageExpression:
+          `'ApiKey ' + object.metadata.name + ' is for ' + object.spec.owner + ', and you are ' + request.userInfo.username + ': ' + ` +
+          `'a key for someone else may be created or changed only by an administrator of the organization (for its members) or a provisioning administrator (for anyone); ' + ` +
+          `'it needs RBAC update on ${GROUP} apikeys/${API_KEY_OWNER_SUBRESOURCE} in namespace ' + object.metadata.namespace`,
+        reason: 'Forbidden',
+      },
+      {
+        expression: 'variables.own || variables.provisioner || !variables.ownerRunsPlatform || variables.notWidened',
+        messageExpression:
+          `'ApiKey ' + object.metadata.name + ' is for ' + object.spec.owner + ', a provisioning administrator, and you are ' + request.userInfo.username + ': ' + ` +
+          `'a key that authenticates as a provisioning administrator is created or widened (scopes, ttl, expiresAt, rotation) only by a provisioning administrator; you may revoke it'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}

@@ -1,0 +1,129 @@
+// AppManifest: an app's own user groups and, for a frontend app, the roles its tokens may carry.
+
+import type { Static } from '@sinclair/typebox';
+import {
+  List,
+  ManifestDigest,
+  ManifestFrom,
+  Obj,
+  Optional,
+  Status,
+  Str,
+  StringSet,
+  column,
+  defineKind,
+  mapList,
+  printerColumns,
+} from '../common.ts';
+import type { Resource } from '../common.ts';
+import { KIND_NAMES } from '../registry.ts';
+
+export { AppManifestConditions } from './names.ts';
+import { ManifestUserGroupSchema } from '../usergroup/schema.ts';
+
+/** `platform:role:<listingId>:<roleName>`. */
+export const PLATFORM_ROLE_PATTERN = '^platform:role:[^:]+:[^:]+$';
+
+/**
+ * What an app manifest declares: inline in the spec, or in the YAML document the ConfigMap
+ * key spec.manifestFrom names (with appId and listingId, which must agree with the spec's).
+ * The last good one is kept in status.manifest.
+ */
+export const AppManifestContentSchema = Obj(
+  {
+    userGroups: Optional(
+      List(
+        ManifestUserGroupSchema,
+        "The app's user groups. A group with the name of a solution's group is merged with it: the tenant's group holds the roles of both.",
+        mapList(['name'], 128),
+      ),
+    ),
+    rolesRequired: Optional(
+      StringSet(
+        Str('A role, written `platform:role:<listingId>:<roleName>`.', { pattern: PLATFORM_ROLE_PATTERN, maxLength: 512 }),
+        "For a frontend app: the roles its tokens may carry. A user's token for the app carries each role `role:<listingId>:<roleName>` the user has whose `platform:`-prefixed form is listed here.",
+        512,
+      ),
+    ),
+  },
+  "The app's user groups and, for a frontend app, the roles its tokens may carry.",
+);
+
+/**
+ * An app or listing id: lower case letters, digits, `.`, `_` and `-`, starting and ending
+ * with a letter or digit. One case, no spaces or look-alikes: ids are compared exactly as
+ * written, and a listing id is also the `<listingId>` of a role.
+ */
+export const APP_ID_PATTERN = '^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$';
+
+export const AppManifestIdentity = {
+  appId: Str(
+    "Identifier of the app (lower case letters, digits, `.`, `_`, `-`), held by one organization: the first to claim it, for as long as that organization exists (a claim is not released when the AppManifest is deleted, re-created or changes its ids). Another organization's AppManifest naming it is refused at admission, or reported (IdsOwned False, AppIdClaimed) and used nowhere. A token's audience is `<organization>/<appId>`.",
+    { pattern: APP_ID_PATTERN, minLength: 1, maxLength: 128 },
+  ),
+  listingId: Str(
+    "Marketplace listing of the app: the `<listingId>` in its roles `role:<listingId>:<roleName>` (lower case letters, digits, `.`, `_`, `-`). Held by one organization as appId is (claimed by its first AppManifest or Solution naming it): only that organization's manifests grant roles of the listing.",
+    { pattern: APP_ID_PATTERN, minLength: 1, maxLength: 128 },
+  ),
+};
+
+export const AppManifestSpecSchema = Obj(
+  {
+    ...AppManifestIdentity,
+    ...AppManifestContentSchema.properties,
+    manifestFrom: ManifestFrom(
+      "Where to read userGroups and rolesRequired from instead: a ConfigMap key holding the app manifest as YAML (appId and listingId included, equal to the spec's). The operator validates it and reports errors with line and field in the ManifestValid condition.",
+    ),
+  },
+  "Desired state of the app's manifest: userGroups and rolesRequired inline, or manifestFrom (not both).",
+);
+
+export const AppManifestStatusSchema = Status(
+  {
+    manifestDigest: ManifestDigest('SHA-256 (hex) of the last good manifest (userGroups and rolesRequired); changes when it does.'),
+    manifest: Optional({
+      ...AppManifestContentSchema,
+      description:
+        "The last good manifest, as parsed: what subscribed tenants' groups and the app's tokens are built from. A new manifest that does not validate never replaces it (ManifestValid says what is wrong); until there is one, the app contributes nothing.",
+    }),
+    unownedRoles: Optional(
+      StringSet(
+        Str('A role of the manifest (userGroups or rolesRequired).', { maxLength: 512 }),
+        "Roles of the last good manifest that name a listing this organization does not hold (another organization claimed it first): left out of every tenant's groups and every token (RolesOwned says why).",
+        2048,
+      ),
+    ),
+  },
+  "Observed state of the app's manifest.",
+);
+
+export type AppManifestContent = Static<typeof AppManifestContentSchema>;
+
+export type AppManifestSpec = Static<typeof AppManifestSpecSchema>;
+export type AppManifestStatus = Static<typeof AppManifestStatusSchema>;
+export type AppManifest = Resource<AppManifestSpec, AppManifestStatus>;
+
+export const appManifestKind = defineKind(
+  {
+    ...KIND_NAMES.AppManifest,
+    shortNames: ['amf'],
+    description:
+      "AppManifest declares an app's own user groups and, for a frontend app, the roles its tokens may carry. " +
+      "A solution includes the app when a Solution in the same namespace grants a role of the app's listingId; subscribing tenants then get the app's groups merged with the solution's.",
+  },
+  {
+    specSchema: AppManifestSpecSchema,
+    statusSchema: AppManifestStatusSchema,
+    printerColumns: printerColumns(
+      column('App ID', '.spec.appId', 'Identifier of the app.'),
+      column('Listing ID', '.spec.listingId', 'Marketplace listing of the app.'),
+    ),
+    specRules: [
+      {
+        rule: '!has(self.manifestFrom) || !(has(self.userGroups) || has(self.rolesRequired))',
+        message: 'set either spec.userGroups/spec.rolesRequired (inline) or spec.manifestFrom (a ConfigMap key), not both',
+        reason: 'FieldValueInvalid',
+      },
+    ],
+  },
+);

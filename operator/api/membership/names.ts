@@ -1,0 +1,29 @@
+// The names of the membership slice: conditions, reasons, labels, annotations and limits, as plain
+// values (no TypeBox): the operator process imports them.
+import { GROUP } from '../constants.ts';
+
+/**
+ * Set on a Membership, it names who invited the person; an admission policy makes the
+ * API server accept only the requester's own authenticated username as its value.
+ */
+export const INVITED_BY_ANNOTATION = `${GROUP}/invited-by`;
+
+export const MembershipConditions = {
+  Ready: 'Ready',
+  /** The current invitation email went out (or, with acceptance Automatic, the notification). */
+  InvitationSent: 'InvitationSent',
+  /** The member's role is bound to their Kubernetes user. */
+  AccessGranted: 'AccessGranted',
+} as const;
+
+/** Annotation whose every new value asks the operator to resend the invitation. */
+export const RESEND_INVITATION_ANNOTATION = `${GROUP}/resend-invitation`;
+
+/** At most this many resend times are kept in a Membership's status.invitation.recentResends (the newest). */
+export const MAX_RECENT_RESENDS = 100;
+
+/**
+ * The most first emails of Memberships an Organization's status.firstInvitations records
+ * (a rolling day's): a per-organization limit above it holds at it.
+ */
+export const FIRST_INVITATIONS_RECORDED = 10_000;

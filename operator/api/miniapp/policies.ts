@@ -1,0 +1,10 @@
+// The MiniApp's admission policy: the confirmation its deletion needs (policy.ts confirmDeletePolicy).
+import type { ConfirmedDeletion } from '../policy.ts';
+
+/** Deleting a MiniApp takes it out of every catalog and destroys its data key. */
+export const MINIAPP_DELETION: ConfirmedDeletion = {
+  kind: 'MiniApp',
+  resource: 'miniapps',
+  consequence: 'takes it out of every catalog and destroys its data key (what it encrypted can never be revealed again)',
+  exemptWhileNamespaceTerminates: true,
+};

@@ -1,0 +1,62 @@
+// The names of the organization slice: conditions, reasons, labels, annotations and limits, as plain
+// values (no TypeBox): the operator process imports them.
+import { GROUP, STALLED_CONDITION } from '../constants.ts';
+
+/**
+ * The virtual subresource `organizations/provisioning`: RBAC `update` on it is what
+ * allows changing an Organization's capabilities and miniAppTargets (an admission
+ * policy asks the authorizer). The provisioning administrators' ClusterRole grants it.
+ */
+export const PROVISIONING_SUBRESOURCE = 'provisioning';
+
+export const OrganizationConditions = {
+  Ready: 'Ready',
+  Stalled: STALLED_CONDITION,
+  /** The organization's namespace exists and belongs to it. Gates Ready. */
+  NamespaceReady: 'NamespaceReady',
+  /** The RBAC that grants members their roles and the Organization itself is in place. Gates Ready. */
+  RBACReady: 'RBACReady',
+  /** Every app in the namespace is allowed by spec.capabilities (reported when one slipped past admission). Gates Ready. */
+  CapabilitiesRespected: 'CapabilitiesRespected',
+  /** spec.icon names an image of at most 512×512 pixels and 1 MiB. Gates Ready; only while spec.icon is set. */
+  IconValid: 'IconValid',
+  /** Every spec.miniAppTargets entry exists. Reported, does not gate Ready (a target may come later); only while targets are set. */
+  MiniAppTargetsResolved: 'MiniAppTargetsResolved',
+  /** The organization has an active administrator. Reported, does not gate Ready (it waits for a person); only while it has members. */
+  AdministratorActive: 'AdministratorActive',
+} as const;
+
+export const OrganizationReasons = {
+  Ready: 'Ready',
+  NamespaceCreated: 'NamespaceCreated',
+  NamespaceAdopted: 'NamespaceAdopted',
+  InvalidNamespaceName: 'InvalidNamespaceName',
+  NamespaceConflict: 'NamespaceConflict',
+  NamespaceTerminating: 'NamespaceTerminating',
+  NamespaceReserved: 'NamespaceReserved',
+  NamespaceNotAdoptable: 'NamespaceNotAdoptable',
+  RBACApplied: 'RBACApplied',
+  ApplyFailed: 'ApplyFailed',
+  CapabilitiesRespected: 'CapabilitiesRespected',
+  CapabilityMissing: 'CapabilityMissing',
+  TargetsResolved: 'TargetsResolved',
+  TargetNotFound: 'TargetNotFound',
+  AdministratorActive: 'AdministratorActive',
+  NoActiveAdministrator: 'NoActiveAdministrator',
+  IconValid: 'IconValid',
+  IconMissing: 'IconMissing',
+  IconNotAnImage: 'IconNotAnImage',
+  IconTooLarge: 'IconTooLarge',
+  IconTooWide: 'IconTooWide',
+  DeletionNotConfirmed: 'DeletionNotConfirmed',
+} as const;
+
+/**
+ * A Secret holds an organization's icon only if it carries this label with the value
+ * "true" (set by someone who may update the Secret): the icon check then never tells
+ * anything about a Secret that did not opt in. ConfigMaps need no label.
+ */
+export const ICON_OPT_IN_LABEL = `${GROUP}/icon`;
+
+/** Limits the operator checks an icon against (reported by IconValid). */
+export const IconLimits = { maxWidth: 512, maxHeight: 512, maxBytes: 1024 * 1024 } as const;

@@ -1,0 +1,39 @@
+// The Organization's admission policies: who may change its provisioning (capabilities and
+// miniAppTargets), and the confirmation its deletion needs.
+import { GROUP } from '../constants.ts';
+import { PolicyNames, lit, policy } from '../policy.ts';
+import type { ConfirmedDeletion, PolicyObject, Validation } from '../policy.ts';
+import { PROVISIONING_SUBRESOURCE } from './names.ts';
+
+/**
+ * An Organization's `capabilities` and `miniAppTargets` are the provisioning
+ * administrators' decision: changing them needs RBAC `update` on the virtual
+ * subresource `organizations/provisioning` of that Organization, which the
+ * `miniapps:provisioning-administrator` ClusterRole grants (and `system:masters`
+ * holds). An organization's own administrators, whom RBAC lets update the
+ * Organization, can change everything else.
+ */
+export function provisioningPolicy(): PolicyObject[] {
+  const field = (f: 'capabilities' | 'miniAppTargets'): Validation => ({
+    expression: `variables.provisioner || object.spec.?${f} == oldObject.spec.?${f}`,
+    messageExpression:
+      `'Only provisioning administrators may change spec.${f} of Organization ' + object.metadata.name + ` +
+      `' (it needs RBAC update on ${GROUP} organizations/${PROVISIONING_SUBRESOURCE}, which ClusterRole miniapps:provisioning-administrator grants)'`,
+    reason: 'Forbidden',
+  });
+  return policy(PolicyNames.provisioning, {
+    resources: ['organizations'],
+    operations: ['UPDATE'],
+    variables: [
+      {
+        name: 'provisioner',
+        // Variables are evaluated lazily: the authorizer is asked only when a field changed.
+        expression: `authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).name(object.metadata.name).check('update').allowed()`,
+      },
+    ],
+    validations: [field('capabilities'), field('miniAppTargets')],
+  });
+}
+
+/** Deleting an Organization deletes its namespace and everything in it (policy.ts confirmDeletePolicy). */
+export const ORGANIZATION_DELETION: ConfirmedDeletion = { kind: 'Organization', resource: 'organizations', consequence: 'deletes its namespace and everything in it' };

@@ -1,0 +1,48 @@
+// The one list of the miniapps.dev kinds: a new kind is one line of KIND_NAMES here, its
+// api/<kind>/ folder (schema.ts, names.ts, and policies.ts if it has admission policies)
+// and its controllers/<kind>/ folder (module.ts). Everything else that goes over the kinds
+// (the schemas in api/index.ts, the REST resources below, the modules in
+// controllers/index.ts, the health checks) is derived from this table; the folder of a kind
+// is its name in lower case. The order is the CRDs' (cluster-scoped first, then
+// organization kinds, then tenant kinds). Plain values: the operator process imports it.
+import { GROUP, VERSION } from './constants.ts';
+import type { ResourceType } from '../runtime/kube/resource.ts';
+
+export interface KindNames {
+  kind: string;
+  plural: string;
+  scope: 'Cluster' | 'Namespaced';
+}
+
+/** Checks that every entry's kind is its key. */
+const kindTable = <const T extends { readonly [K in keyof T]: KindNames & { readonly kind: K } }>(table: T): T => table;
+
+export const KIND_NAMES = kindTable({
+  PlatformConfig: { kind: 'PlatformConfig', plural: 'platformconfigs', scope: 'Cluster' },
+  Organization: { kind: 'Organization', plural: 'organizations', scope: 'Cluster' },
+  Tenant: { kind: 'Tenant', plural: 'tenants', scope: 'Cluster' },
+  Membership: { kind: 'Membership', plural: 'memberships', scope: 'Namespaced' },
+  SuperApp: { kind: 'SuperApp', plural: 'superapps', scope: 'Namespaced' },
+  MiniApp: { kind: 'MiniApp', plural: 'miniapps', scope: 'Namespaced' },
+  MiniAppReview: { kind: 'MiniAppReview', plural: 'miniappreviews', scope: 'Namespaced' },
+  ApiKey: { kind: 'ApiKey', plural: 'apikeys', scope: 'Namespaced' },
+  Solution: { kind: 'Solution', plural: 'solutions', scope: 'Namespaced' },
+  AppManifest: { kind: 'AppManifest', plural: 'appmanifests', scope: 'Namespaced' },
+  Subscription: { kind: 'Subscription', plural: 'subscriptions', scope: 'Namespaced' },
+  UserGroup: { kind: 'UserGroup', plural: 'usergroups', scope: 'Namespaced' },
+  User: { kind: 'User', plural: 'users', scope: 'Namespaced' },
+});
+
+export type KindName = keyof typeof KIND_NAMES;
+
+/** The REST resource of a kind. */
+export const resourceOf = (def: KindNames): ResourceType => ({
+  group: GROUP,
+  version: VERSION,
+  kind: def.kind,
+  plural: def.plural,
+  namespaced: def.scope === 'Namespaced',
+});
+
+/** The REST resource of every miniapps.dev kind, by kind name. */
+export const Kinds = Object.fromEntries(Object.values(KIND_NAMES).map((d) => [d.kind, resourceOf(d)])) as Record<KindName, ResourceType>;
