@@ -4,10 +4,11 @@
 // the hash is readable by the operator alone and never appears in a status, event or
 // log. The account's id (the tokens' `sub`) is derived from the lowercased email, which
 // is what the operator binds in RBAC.
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
+import { revokeAccount } from './adapter.ts';
 
 const scryptRaw = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
@@ -216,14 +217,27 @@ export class AccountStore {
     }
   }
 
-  /** Sets or clears the account's suspension. */
+  /**
+   * Sets or clears the account's suspension. Suspending also deletes every session, grant
+   * and refresh token of the account (the provider refuses them anyway: it reads the
+   * account at each refresh); an ID or access token already issued works until it expires
+   * (--identity-token-ttl).
+   */
   async setSuspended(id: string, suspended: boolean): Promise<void> {
     await this.client.patch(Resources.Secret, accountSecretName(id), this.namespace, { data: { suspended: b64(String(suspended)) } });
+    if (suspended) await revokeAccount(this.client, this.namespace, id);
   }
 
-  /** Replaces the password (a reset). */
+  /** Replaces the password (a reset), and ends every session and refresh token of the account. */
   async setPassword(id: string, password: string): Promise<void> {
     await this.client.patch(Resources.Secret, accountSecretName(id), this.namespace, { data: { passwordHash: b64(await hashPassword(password, this.kdf)) } });
+    await revokeAccount(this.client, this.namespace, id);
+  }
+
+  /** A digest of the account's current password hash: a reset link carries it, so it works once (the next password changes it). */
+  async passwordFingerprint(id: string): Promise<string | undefined> {
+    const s = await this.secret(id);
+    return s?.data?.passwordHash ? createHash('sha256').update(unb64(s.data.passwordHash)).digest('base64url').slice(0, 22) : undefined;
   }
 }
 
@@ -258,3 +272,25 @@ export class FailureCounter {
 
 /** What every refused sign-in says: the same for a wrong password, an unknown account and a suspended one. */
 export const SIGN_IN_FAILED = 'The user name or password is wrong, or the account cannot sign in now';
+
+/** A password-reset link's token: the account, when it expires, and the fingerprint of the password it replaces, signed. */
+export function resetToken(key: string, accountIdValue: string, fingerprint: string, expiresAtS: number): string {
+  const body = Buffer.from(JSON.stringify({ a: accountIdValue, e: expiresAtS, f: fingerprint })).toString('base64url');
+  return `${body}.${createHmac('sha256', key).update(`reset:${body}`).digest('base64url')}`;
+}
+
+/** The account a reset token names, if its signature holds and it has not expired (the caller checks the fingerprint). */
+export function readResetToken(key: string, token: string, nowS: number): { accountId: string; fingerprint: string } | undefined {
+  const [body, sig] = token.split('.');
+  if (!body || !sig) return undefined;
+  const expected = createHmac('sha256', key).update(`reset:${body}`).digest();
+  const given = Buffer.from(sig, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  try {
+    const p = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { a?: unknown; e?: unknown; f?: unknown };
+    if (typeof p.a !== 'string' || typeof p.e !== 'number' || typeof p.f !== 'string' || p.e <= nowS) return undefined;
+    return { accountId: p.a, fingerprint: p.f };
+  } catch {
+    return undefined;
+  }
+}

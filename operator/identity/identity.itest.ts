@@ -20,6 +20,9 @@ import type { IdentityEndpoint } from '../testenv/controlplane.ts';
 import { UserAgent, createTestAccount, relyingParty, signIn } from '../testenv/identity.ts';
 import { eventually, kubectl, testBinDir, testIdentity, testKubeconfig, uniqueName } from '../testenv/index.ts';
 import { OperatorProcess } from '../testenv/operator-process.ts';
+import { TestSmtpServer } from '../testenv/smtp.ts';
+import { invitationFlags } from '../testenv/invitations.ts';
+import { AccountStore, accountId } from './accounts.ts';
 import { KUBECTL_CLIENT_ID } from './provider.ts';
 
 let admin: KubeClient;
@@ -194,5 +197,73 @@ describe.skipIf(!!chromiumMissing('identity.itest.ts'))('kubectl miniapps login'
     const after = JSON.parse(readFileSync(cacheFile, 'utf8')) as { refreshToken: string; expiresAt: number };
     expect(after.refreshToken).not.toBe(before.refreshToken);
     expect(after.expiresAt).toBeGreaterThan(Date.now() / 1000);
+  });
+});
+
+describe('account suspension and password reset', () => {
+  let smtp: TestSmtpServer;
+  const email2 = `${uniqueName('linus')}@example.com`;
+  const username2 = uniqueName('linus');
+  const password2 = 'first password of linus';
+  const TOKEN_TTL_S = 15;
+
+  beforeAll(async () => {
+    smtp = await TestSmtpServer.start();
+    // Short-lived ID tokens, so that the window a suspended account keeps is seen to close.
+    await operator.stop();
+    operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace, args: [...identityOperatorArgs(idp), '--leader-elect=false', `--identity-token-ttl=${TOKEN_TTL_S}s`, ...invitationFlags(smtp.port)] });
+    await createTestAccount(admin, opNamespace, { username: username2, email: email2, password: password2, firstName: 'Linus', lastName: 'Torvalds' });
+    await admin.create(Resources.RoleBinding, {
+      metadata: { name: 'read-configmaps-2', namespace: workNamespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-configmaps' },
+      subjects: [userSubject('', email2)],
+    });
+  });
+  afterAll(async () => {
+    await smtp?.stop();
+  });
+
+  it('a suspended account cannot sign in, its refresh token stops at once, and its issued ID token is refused once it expires (--identity-token-ttl)', async () => {
+    const s = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: username2, password: password2 });
+    expect(s.claims.exp - s.claims.iat).toBe(TOKEN_TTL_S);
+    await eventually(async () => (await kubectl(['get', 'configmaps', '-n', workNamespace], { token: s.idToken, allowFailure: true })).exitCode === 0, { describe: 'the member allowed before suspension' });
+
+    await new AccountStore(admin, opNamespace).setSuspended(accountId(email2), true);
+    await expect(oidc.refreshTokenGrant(s.config, s.refreshToken!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    const refusedSignIn = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: username2, password: password2 }).catch((e: Error) => e.message);
+    expect(refusedSignIn).toBe('Sign-in refused (HTTP 401): The user name or password is wrong, or the account cannot sign in now');
+    await eventually(async () => (await kubectl(['get', 'configmaps', '-n', workNamespace], { token: s.idToken, allowFailure: true })).exitCode !== 0, { describe: 'the issued token refused', timeoutMs: (TOKEN_TTL_S + 30) * 1000, intervalMs: 500 });
+    // Refused no later than the token's expiry (plus the API server's clock skew allowance and this poll's step).
+    expect(Date.now() / 1000).toBeLessThanOrEqual(s.claims.exp + 10);
+
+    await new AccountStore(admin, opNamespace).setSuspended(accountId(email2), false);
+    const again = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: username2, password: password2 });
+    expect(again.claims.email).toBe(email2);
+  });
+
+  it('resets a password by email: the same answer for an unknown email, a link that works once, the old password and refresh tokens refused afterwards', async () => {
+    const before = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: email2, password: password2 });
+    const ua = new UserAgent(idp.caPEM);
+    const known = await ua.request(`${idp.issuer}/reset`, { form: { email: email2 } });
+    const unknown = await ua.request(`${idp.issuer}/reset`, { form: { email: `${uniqueName('nobody')}@example.com` } });
+    expect(known.status).toBe(200);
+    expect(unknown.status).toBe(200);
+    expect(await unknown.text()).toBe(await known.text());
+    const mail = await eventually(() => smtp.messages.find((m) => m.to.includes(email2)) ?? false, { describe: 'the reset email' });
+    expect(smtp.messages.filter((m) => m.subject === 'Reset your password')).toHaveLength(1);
+    const link = /https:\/\/\S+\/reset\/confirm\?token=[\w.-]+/.exec(mail.text)![0];
+    expect((await ua.request(link)).status).toBe(200);
+    const token = new URL(link).searchParams.get('token')!;
+    expect((await ua.request(`${idp.issuer}/reset/confirm`, { form: { token, password: 'short' } })).status).toBe(400);
+    const newPassword = 'the second password of linus';
+    expect((await ua.request(`${idp.issuer}/reset/confirm`, { form: { token, password: newPassword } })).status).toBe(200);
+    const reused = await ua.request(`${idp.issuer}/reset/confirm`, { form: { token, password: 'yet another password here' } });
+    expect(reused.status).toBe(400);
+    expect(await reused.text()).toContain('This link does not work');
+
+    await expect(oidc.refreshTokenGrant(before.config, before.refreshToken!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: email2, password: password2 })).rejects.toThrow('Sign-in refused (HTTP 401)');
+    const after = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: email2, password: newPassword });
+    expect(after.claims.email).toBe(email2);
   });
 });

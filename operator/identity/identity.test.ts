@@ -66,3 +66,17 @@ describe('sign-in failures', () => {
     expect(f.locked('ada', 0)).toBe(false);
   });
 });
+
+describe('password reset tokens', () => {
+  it('name the account and fingerprint while signed and unexpired, and nothing once tampered with or expired', async () => {
+    const { readResetToken, resetToken } = await import('./accounts.ts');
+    const t = resetToken('k1', 'abc', 'fp', 100);
+    expect(readResetToken('k1', t, 99)).toEqual({ accountId: 'abc', fingerprint: 'fp' });
+    expect(readResetToken('k1', t, 100)).toBeUndefined();
+    expect(readResetToken('k2', t, 99)).toBeUndefined();
+    const [body, sig] = t.split('.');
+    const forged = Buffer.from(JSON.stringify({ a: 'other', e: 100, f: 'fp' })).toString('base64url');
+    expect(readResetToken('k1', `${forged}.${sig}`, 99)).toBeUndefined();
+    expect(readResetToken('k1', `${body}`, 99)).toBeUndefined();
+  });
+});
