@@ -32,8 +32,9 @@ async function scrypt(password: string, salt: Buffer, keylen: number, options: {
   }
 }
 
-export const ACCOUNT_LABEL = 'miniapps.dev/account';
-export const ACCOUNT_USERNAME_LABEL = 'miniapps.dev/account-username';
+import { ACCOUNT_LABEL, ACCOUNT_SECRET_TYPE, ACCOUNT_USERNAME_LABEL } from '../api/account/names.ts';
+
+export { ACCOUNT_LABEL, ACCOUNT_USERNAME_LABEL };
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'miniapps-operator' };
 
 /** scrypt parameters (OWASP's minimum for scrypt is N=2^17, r=8, p=1: 128 MiB a hash). */
@@ -205,7 +206,7 @@ export class AccountStore {
         namespace: this.namespace,
         labels: { ...MANAGED_BY, [ACCOUNT_LABEL]: 'true', [ACCOUNT_USERNAME_LABEL]: usernameKey(a.username) },
       },
-      type: 'miniapps.dev/account',
+      type: ACCOUNT_SECRET_TYPE,
       data: { username: b64(a.username.trim()), email: b64(email), firstName: b64(a.firstName.trim()), lastName: b64(a.lastName.trim()), passwordHash: b64(passwordHash), suspended: b64('false') },
     };
     try {

@@ -10,15 +10,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import { chromiumMissing, launchChromium } from '../testenv/browser.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { PLATFORM_CONFIG_NAME } from '../api/platformconfig/names.ts';
 import { userSubject } from '../domain/rbac-types.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { testClient } from '../testenv/clients.ts';
-import { identityOperatorArgs } from '../testenv/controlplane.ts';
+import { identityOperatorArgs, tokenWebhookOperatorArgs } from '../testenv/controlplane.ts';
+import { readKey, waitForKey } from '../testenv/apikeys.ts';
+import { deleteOrganizationsAndWait } from '../testenv/clients.ts';
+import { Kinds } from '../api/registry.ts';
+import type { Membership, Organization } from '../api/index.ts';
 import type { IdentityEndpoint } from '../testenv/controlplane.ts';
 import { UserAgent, createTestAccount, relyingParty, signIn } from '../testenv/identity.ts';
-import { eventually, kubectl, testBinDir, testIdentity, testKubeconfig, uniqueName } from '../testenv/index.ts';
+import { eventually, kubectl, testBinDir, testIdentity, testKubeconfig, testTokenWebhook, uniqueName } from '../testenv/index.ts';
 import { OperatorProcess } from '../testenv/operator-process.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';
 import { invitationFlags } from '../testenv/invitations.ts';
@@ -211,7 +216,11 @@ describe('account suspension and password reset', () => {
     smtp = await TestSmtpServer.start();
     // Short-lived ID tokens, so that the window a suspended account keeps is seen to close.
     await operator.stop();
-    operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace, args: [...identityOperatorArgs(idp), '--leader-elect=false', `--identity-token-ttl=${TOKEN_TTL_S}s`, ...invitationFlags(smtp.port)] });
+    operator = await OperatorProcess.start({
+      kubeconfig: testKubeconfig(),
+      namespace: opNamespace,
+      args: [...identityOperatorArgs(idp), '--leader-elect=false', `--identity-token-ttl=${TOKEN_TTL_S}s`, ...invitationFlags(smtp.port), ...tokenWebhookOperatorArgs(testTokenWebhook()!)],
+    });
     await createTestAccount(admin, opNamespace, { username: username2, email: email2, password: password2, firstName: 'Linus', lastName: 'Torvalds' });
     await admin.create(Resources.RoleBinding, {
       metadata: { name: 'read-configmaps-2', namespace: workNamespace },
@@ -219,8 +228,38 @@ describe('account suspension and password reset', () => {
       subjects: [userSubject('', email2)],
     });
   });
+  const orgName = uniqueName('acct-org');
   afterAll(async () => {
+    await deleteOrganizationsAndWait(admin, [orgName]).catch(() => {});
     await smtp?.stop();
+  });
+
+  it("stops the API keys of a suspended account at once, in every organization, and gives them back when the suspension is lifted", async () => {
+    // The ApiKey admission policies take their parameters from the PlatformConfig `default`.
+    const hadConfig = !!(await admin.get(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME));
+    if (!hadConfig) await admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: {} });
+    onTestFinished(async () => {
+      if (!hadConfig) await admin.delete(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME);
+    });
+    await admin.create(Kinds.Organization, { metadata: { name: orgName }, spec: { displayName: 'Account Org', capabilities: { miniApps: true } } });
+    const ns = await eventually(async () => (await admin.get<Organization>(Kinds.Organization, orgName))?.status?.namespace ?? false, { describe: 'the namespace' });
+    await admin.create(Kinds.Membership, { metadata: { name: 'linus', namespace: ns }, spec: { email: email2, role: 'MiniAppDeveloper', acceptance: 'Automatic' } });
+    await eventually(async () => (await admin.get<Membership>(Kinds.Membership, 'linus', ns))?.status?.phase === 'Active', { describe: 'the member Active' });
+    await admin.create(Kinds.ApiKey, { metadata: { name: 'linus-key', namespace: ns }, spec: { owner: email2, ttl: '720h' } });
+    const k = await waitForKey(admin, ns, 'linus-key', (x) => x.status?.phase === 'Active' && !!x.status.secretName, 'Active', 60_000);
+    const apiKey = await readKey(admin, k);
+    const whoamiWithKey = async () => (await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { token: apiKey, allowFailure: true }));
+    await eventually(async () => (await whoamiWithKey()).stdout === email2, { describe: 'the key authenticates as its owner' });
+
+    await new AccountStore(admin, opNamespace).setSuspended(accountId(email2), true);
+    const disabled = await waitForKey(admin, ns, 'linus-key', (x) => x.status?.phase === 'Disabled', 'Disabled after the account is suspended');
+    expect(disabled.status?.conditions?.find((c) => c.type === 'OwnerActive')).toMatchObject({ status: 'False', reason: 'AccountSuspended' });
+    // The API server reuses a successful authentication for 10 s, plus the webhook's cache TTL (2 s here).
+    await eventually(async () => (await whoamiWithKey()).exitCode !== 0, { describe: 'the key refused by the API server', timeoutMs: 20_000, intervalMs: 250 });
+
+    await new AccountStore(admin, opNamespace).setSuspended(accountId(email2), false);
+    await waitForKey(admin, ns, 'linus-key', (x) => x.status?.phase === 'Active', 'Active again once the suspension is lifted');
+    await eventually(async () => (await whoamiWithKey()).stdout === email2, { describe: 'the key authenticates again' });
   });
 
   it('a suspended account cannot sign in, its refresh token stops at once, and its issued ID token is refused once it expires (--identity-token-ttl)', async () => {
