@@ -45,8 +45,17 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   // Sign-in commands work before any kubeconfig user exists (operator/plugin/login-command.ts).
-  if (argv[0] === 'login') return loginCommand(argv.slice(1), io);
-  if (argv[0] === 'get-token') return getTokenCommand(argv.slice(1), io);
+  if (argv[0] === 'login' || argv[0] === 'get-token') {
+    try {
+      return await (argv[0] === 'login' ? loginCommand : getTokenCommand)(argv.slice(1), io);
+    } catch (err) {
+      // openid-client's errors carry the provider's own words in error / error_description.
+      const e = err as { message?: string; error?: string; error_description?: string; cause?: { error?: string; error_description?: string; code?: string; message?: string } };
+      const said = e.error_description ?? e.cause?.error_description ?? e.error ?? e.cause?.error ?? e.cause?.code ?? e.cause?.message;
+      io.err(`error: ${e.message ?? String(err)}${said ? ` (${said})` : ''}\n`);
+      return EXIT.error;
+    }
+  }
   let global: { kubeconfig?: string; as?: string; 'as-group'?: string[] } = {};
   try {
     global = parseArgs({ args: argv, options: FLAG_OPTIONS, allowPositionals: true, strict: false }).values as typeof global;

@@ -205,6 +205,35 @@ describe.skipIf(!!chromiumMissing('identity.itest.ts'))('kubectl miniapps login'
   });
 });
 
+describe.skipIf(!!chromiumMissing('identity.itest.ts'))('kubectl miniapps login in a browser', () => {
+  it('signs in with the code flow and PKCE through a loopback redirect, and writes the user', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'miniapps-login-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    copyFileSync(testKubeconfig(), kubeconfig);
+    const login = spawn(process.execPath, [PLUGIN, 'login', `--issuer=${idp.issuer}`, '--no-browser', `--certificate-authority=${join(idp.certDir, 'ca.crt')}`, `--kubeconfig=${kubeconfig}`, `--cache-dir=${join(dir, 'cache')}`, '--user=browser'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    login.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => login.once('exit', resolve));
+    const url = await eventually(() => /Sign in at: (https:\/\/\S+)/.exec(stderr)?.[1] ?? false, { describe: 'the sign-in address', timeoutMs: 30_000 });
+    const authorize = new URL(url);
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorize.searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    const browser = await launchChromium();
+    try {
+      const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+      await page.goto(url);
+      await page.getByLabel('User name or email').fill(email);
+      await page.getByLabel('Password').fill(password);
+      await Promise.all([page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback/), page.getByRole('button', { name: 'Sign in' }).click()]);
+      await expect(page.locator('body').innerText()).resolves.toContain('Signed in.');
+    } finally {
+      await browser.close();
+    }
+    expect(await exited, stderr).toBe(0);
+    expect(readFileSync(kubeconfig, 'utf8')).toContain('name: browser');
+  });
+});
+
 describe('account suspension and password reset', () => {
   let smtp: TestSmtpServer;
   const email2 = `${uniqueName('linus')}@example.com`;

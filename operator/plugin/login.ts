@@ -60,8 +60,10 @@ export async function browserLogin(config: oidc.Configuration, opts: { open: (ur
   const state = oidc.randomState();
   let settle!: { resolve: (u: URL) => void; reject: (e: Error) => void };
   const callback = new Promise<URL>((res, rej) => (settle = { resolve: res, reject: rej }));
+  let redirectUri = '';
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // The redirect URI with its port: openid-client sends it again with the code, and it must be the one authorized.
+    const url = new URL(req.url ?? '/', redirectUri);
     if (url.pathname !== '/callback') {
       res.writeHead(404).end();
       return;
@@ -73,7 +75,7 @@ export async function browserLogin(config: oidc.Configuration, opts: { open: (ur
   });
   await new Promise<void>((res, rej) => server.once('error', rej).listen(opts.port ?? 0, '127.0.0.1', () => res()));
   const port = (server.address() as { port: number }).port;
-  const redirectUri = `http://127.0.0.1:${port}/callback`;
+  redirectUri = `http://127.0.0.1:${port}/callback`;
   const timer = setTimeout(() => settle.reject(new Error('No sign-in within the time allowed; run the command again')), opts.timeoutMs ?? 5 * 60_000);
   try {
     opts.open(
