@@ -116,6 +116,8 @@ export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<stri
         else resolve(stdout);
       },
     );
+    // kubectl may exit before reading its stdin (a refusal): the pipe's EPIPE is not the test's error, its exit code is.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(opts.stdin ?? '');
   });
 }
