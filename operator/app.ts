@@ -3,8 +3,6 @@ import type { Logger } from 'pino';
 import { admissionPolicies } from './api/policies.ts';
 import type { ControllerDeps } from './controllers/deps.ts';
 import { ADMITTED_RESOURCES, MODULES } from './controllers/index.ts';
-import { VERIFY_LISTENER } from './controllers/apikey/module.ts';
-import { ACCEPT_LISTENER } from './controllers/membership/module.ts';
 import type { ModuleListener, ModuleParts } from './controllers/module.ts';
 import { Domain } from './domain/lookups.ts';
 import { OPERATOR_BINDING_NAME } from './domain/rbac.ts';
@@ -24,8 +22,10 @@ import { LeaderElector } from './runtime/leader.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
 import { KubeAuthority } from './servers/authority.ts';
 import { HealthServer, METRICS_PATH, metricsRoute } from './servers/health.ts';
-import { DirectoryStore, MemoryStore, SecretStore, ServingCertificates, injectCaBundle } from './servers/serving-cert.ts';
-import type { CertStore, ServingMaterial } from './servers/serving-cert.ts';
+import { DirectoryStore, MemoryStore, SecretStore } from './runtime/certs/source.ts';
+import { ServingCertificates } from './runtime/certs/serving.ts';
+import { injectCaBundle } from './runtime/certs/cabundle.ts';
+import type { CertStore, ServingMaterial } from './runtime/certs/source.ts';
 import { TlsRouter, WEBHOOK_PATH, WebhookServer, registerWebhook, unregisterWebhook, webhookRegistrationName } from './servers/webhook.ts';
 
 export interface OperatorOptions {
@@ -67,6 +67,8 @@ export class Operator {
   readonly health: HealthServer;
   /** The API server's TLS listener (--webhook-bind-address): /validate, /authenticate. */
   webhook?: WebhookServer;
+  /** This process's user name, once asked (ownUserName). */
+  private userName?: string;
   /** The APIs' TLS listener (--api-bind-address): /verify, data protection, token roles, /metrics. */
   api?: TlsRouter;
   /** The webhook listener's certificate, read again (and, generated, rotated) while it runs. */
@@ -171,8 +173,10 @@ export class Operator {
     if (tls) await this.startTls(tls);
     const ports: Record<string, number> = {};
     for (const [name, listener] of this.listeners) ports[name] = await listener.start();
+    // Each module's listener logged as `<name>Port` (publicPort: the acceptance page; verifyPort: the verify endpoint).
+    const listenerPorts = Object.fromEntries(Object.entries(ports).map(([name, p]) => [`${name}Port`, p]));
     const port = await this.health.start();
-    this.log.info({ port, webhookPort: this.webhook?.port, webhookClientAuth: this.webhook?.authenticatesClients, apiPort: this.api?.port, publicPort: ports[ACCEPT_LISTENER], identityPort: ports[IDENTITY_LISTENER], verifyPort: ports[VERIFY_LISTENER], leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
+    this.log.info({ port, webhookPort: this.webhook?.port, webhookClientAuth: this.webhook?.authenticatesClients, apiPort: this.api?.port, ...listenerPorts, leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
     void this.manager.start((reason) => onFatal(`Leadership lost: ${reason}`, { drain: false })).catch((err: unknown) => onFatal(errorMessage(err), { drain: true }));
   }
 
@@ -224,6 +228,7 @@ export class Operator {
     const user = review.status?.userInfo?.username;
     if (!user) throw new Error('The API server did not say who the operator is (SelfSubjectReview without a user name): the status-writer admission policy needs it');
     this.log.info({ user }, 'Learned own user name for the status-writer policy');
+    this.userName = user;
     return user;
   }
 
@@ -248,7 +253,8 @@ export class Operator {
         url: `https://${cfg.webhookHost.includes(':') ? `[${cfg.webhookHost}]` : cfg.webhookHost}:${port}${WEBHOOK_PATH}`,
         caBundlePEM: tls.caPEM,
       };
-      await registerWebhook(this.client, { ...this.webhookRegistration, resources: ADMITTED_RESOURCES });
+      const failClosed = cfg.webhookFailClosed ? { operatorNamespace: cfg.namespace, operatorUser: this.userName ?? (await this.ownUserName()) } : undefined;
+      await registerWebhook(this.client, { ...this.webhookRegistration, resources: ADMITTED_RESOURCES, failClosed });
     }
     this.certificates!.start((m) => {
       webhook?.setCertificate({ cert: m.certPEM, key: m.keyPEM });

@@ -64,7 +64,7 @@ const EXAMPLES: Record<string, Example> = {
   namespaceOverride: { set: 'operators', shows: 'namespace: operators' },
   'crds.enabled': { set: false },
   'crds.keep': { set: false },
-  replicaCount: { set: 2, shows: 'kind: PodDisruptionBudget' },
+  replicaCount: { set: 3, shows: 'replicas: 3' },
   'image.repository': { set: 'registry.example.com/miniapps-operator', shows: 'image: "registry.example.com/miniapps-operator:' },
   'image.tag': { set: '9.9.9', shows: ':9.9.9"' },
   'image.digest': { set: SHA, shows: `@${SHA}` },
@@ -146,7 +146,8 @@ const EXAMPLES: Record<string, Example> = {
   'invitations.smtp.credentialsSecret': { set: 'smtp-auth', with: { invitations: { smtp: { host: 'smtp.example.com' } } }, shows: '--smtp-credentials-secret=$(POD_NAMESPACE)/smtp-auth' },
   // metrics.secure needs the APIs' TLS port, which webhook.enabled=false turns off (refused below).
   'webhook.enabled': { set: false, with: { metrics: { secure: false } }, shows: '--webhook-bind-address=0' },
-  'webhook.failurePolicy': { set: 'Fail', shows: 'failurePolicy: Fail\n    matchPolicy: Equivalent' },
+  'webhook.failurePolicy': { set: 'Fail', shows: 'failurePolicy: Fail\n    matchPolicy: Equivalent\n    timeoutSeconds: 5\n    clientConfig:\n      service:\n        name: rel-miniapps-operator\n        namespace: miniapps-system\n        path: /validate\n        port: 443\n    rules:' },
+  'webhook.failClosed.enabled': { set: false },
   'webhook.timeoutSeconds': { set: 10, shows: 'timeoutSeconds: 10' },
   'webhook.port': { set: 8444, shows: 'port: 8444' },
   'webhook.clientCA': { set: CA_BUNDLE, shows: '--webhook-client-ca-file=/etc/miniapps/webhook-client-ca/ca.crt' },
@@ -250,7 +251,7 @@ describe.skipIf(!helm)('helm lint and helm template (helm v3)', () => {
   it('lint --strict passes with the default values, and the render has every kind of the chart', () => {
     expect(lint(helm!, {})).toContain('0 chart(s) failed');
     const kinds = objects(template(helm!, {})).map((o) => (o as { kind: string }).kind);
-    expect(new Set(kinds)).toEqual(new Set(['CustomResourceDefinition', 'Deployment', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'Secret', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']));
+    expect(new Set(kinds)).toEqual(new Set(['CustomResourceDefinition', 'Deployment', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'Secret', 'ValidatingWebhookConfiguration', 'PodDisruptionBudget', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']));
   });
 
   it.each(PROFILES)('lint --strict passes with %s', (_name, values) => {

@@ -113,7 +113,12 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   {
     scope: 'namespaceAccess',
     rule: { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch'] },
-    why: "Organization icons and solutions' manifests (read), super apps' catalogs (applied) and their immutable snapshots (created), in the namespaces it manages only.",
+    why: "Organization icons and solutions' manifests (read), super apps' catalogs (applied) and their immutable snapshots (created), in the namespaces it manages only. Holding `get` there also lets it give the people who manage a super app its catalogs, by name.",
+  },
+  {
+    scope: 'namespaceAccess',
+    rule: { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['get', 'list', 'watch'] },
+    why: "Not used by the operator: held so that it may give an organization's administrators (who read every object there) the events of their namespace. RBAC cannot limit events to the objects they regard, so other members get none (docs/people.md).",
   },
   {
     scope: 'ownNamespace',

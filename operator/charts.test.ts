@@ -24,11 +24,12 @@ import { Roles } from './api/index.ts';
 import { FULLNAME, LEASE_NAME, NAMESPACE_ACCESS_ROLE, OPERATOR_PERMISSIONS, SCOPES, WEBHOOK_CERT_SECRET, permissionTable, rulesOf } from './chart-permissions.ts';
 import type { Scope } from './chart-permissions.ts';
 import { memberAccess, organizationClusterAccess, roleTableClusterRoles, tenantAdministratorClusterRole } from './domain/rbac.ts';
-import { provisioningAccess } from './controllers/platformconfig/rbac.ts';
+import { organizationCreatorAccess, provisioningAccess } from './controllers/platformconfig/rbac.ts';
 import { grants, uncovered } from './domain/rbac-coverage.ts';
 import type { Permission } from './domain/rbac-coverage.ts';
 import { RBAC_GROUP } from './domain/rbac-types.ts';
 import { findTool } from './testenv/tools.ts';
+import { LAST_ADMINISTRATOR_WEBHOOK, lastAdministratorMatchConditions, lastAdministratorNamespaceSelector } from './servers/webhook.ts';
 import type { PolicyRule } from './domain/rbac-types.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -160,6 +161,31 @@ describe('the chart', () => {
     const caCert = cm.find((o) => o.kind === 'Certificate' && o.spec.secretName === issuer.spec.ca!.secretName)!;
     expect(caCert.spec.isCA).toBe(true);
     expect(cm.find((o) => o.kind === 'Issuer' && o.metadata.name === caCert.spec.issuerRef!.name)!.spec.selfSigned).toEqual({});
+  });
+
+  it.skipIf(!helm)('by default, runs two replicas with a PodDisruptionBudget, and registers the last-administrator webhook failing closed for exactly the requests that could break the rule, never for the cluster or the operator', () => {
+    type Obj = { kind: string; metadata: { name: string }; spec?: { replicas?: number; minAvailable?: number }; webhooks?: Record<string, unknown>[] };
+    const objects = (args: string[] = []) =>
+      parseAllDocuments(execFileSync(helm!, ['template', 'release', CHART, '--namespace', 'miniapps-system', ...args, ...KUBE_VERSION], { encoding: 'utf8' }))
+        .map((d) => d.toJS() as Obj | null)
+        .filter((o): o is Obj => !!o);
+    const rendered = objects();
+    expect(rendered.find((o) => o.kind === 'Deployment')?.spec?.replicas).toBe(2);
+    expect(rendered.find((o) => o.kind === 'PodDisruptionBudget')?.spec?.minAvailable).toBe(1);
+    const hooks = rendered.find((o) => o.kind === 'ValidatingWebhookConfiguration')!.webhooks!;
+    expect(hooks.map((h) => [h.name, h.failurePolicy])).toEqual([
+      ['validate.miniapps.dev', 'Ignore'],
+      [LAST_ADMINISTRATOR_WEBHOOK, 'Fail'],
+    ]);
+    const closed = hooks[1]!;
+    expect(closed.rules).toEqual([{ apiGroups: ['miniapps.dev'], apiVersions: ['*'], resources: ['memberships'], operations: ['UPDATE', 'DELETE'], scope: 'Namespaced' }]);
+    // The same conditions as the out-of-cluster registration, with the chart's ServiceAccount as the operator.
+    expect(closed.matchConditions).toEqual(lastAdministratorMatchConditions('system:serviceaccount:miniapps-system:release-miniapps-operator').map((c) => ({ ...c, expression: c.expression.replace(/"(system:serviceaccount:[^"]+)"/, "'$1'") })));
+    expect(closed.namespaceSelector).toEqual(lastAdministratorNamespaceSelector('miniapps-system'));
+    expect((closed.clientConfig as { service: unknown }).service).toEqual((hooks[0]!.clientConfig as { service: unknown }).service);
+    // Off: the first webhook alone; one replica: no PodDisruptionBudget (it would block every drain).
+    expect(objects(['--set', 'webhook.failClosed.enabled=false']).find((o) => o.kind === 'ValidatingWebhookConfiguration')!.webhooks!.map((h) => h.name)).toEqual(['validate.miniapps.dev']);
+    expect(objects(['--set', 'replicaCount=1']).find((o) => o.kind === 'PodDisruptionBudget')).toBeUndefined();
   });
 });
 
@@ -371,9 +397,21 @@ describe('the operator holds every permission it hands out (so it needs no escal
     ...organizationClusterAccess(org, Roles.map((role) => ({ email: `${role}@example.com`, role })), settings).clusterRoles.map((r): [string, PolicyRule[]] => [`the ClusterRole ${r.metadata.name}`, r.rules]),
   ];
 
-  it.each(generated)('covers %s', (_name, rules) => {
+  it.each(generated)('covers %s', (name, rules) => {
     expect(rules.length).toBeGreaterThan(0);
-    expect(uncovered(holds, rules)).toEqual([]);
+    // A member's Role lives in an organization namespace, where the operator also holds its namespace access (an administrator's events).
+    expect(uncovered(name.startsWith('the member Role') ? [...holds, ...roleOf('namespaceAccess')] : holds, rules)).toEqual([]);
+  });
+
+  it("covers a super app manager's Role (its catalogs' ConfigMaps by name) with what it holds in an organization namespace", () => {
+    const reach = { catalogs: [{ superApp: 'shop', configMaps: ['shop-catalog', 'shop-catalog-1.0.0'] }] };
+    const rules = memberAccess(aMember('SuperAppAdministrator'), org, 'org-acme', settings, reach).role.rules;
+    expect(rules).toContainEqual({ apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: ['shop-catalog', 'shop-catalog-1.0.0'] });
+    expect(uncovered([...holds, ...roleOf('namespaceAccess')], rules)).toEqual([]);
+  });
+
+  it('covers the organization creators\' ClusterRole (App Center)', () => {
+    expect(uncovered(holds, organizationCreatorAccess(platformConfig).clusterRole.rules)).toEqual([]);
   });
 
   it('covers the API key verifiers\' ClusterRole', () => {

@@ -84,3 +84,23 @@ export const isSafeLandingPage = (url: string | undefined): boolean => !!url && 
 export const ID_CLAIM_LABEL = `${GROUP}/id-claim`;
 /** On a claim's Lease: the id it holds (its name is a digest of it). */
 export const CLAIMED_ID_ANNOTATION = `${GROUP}/claimed-id`;
+
+/**
+ * Who created an Organization, SuperApp or MiniApp: the creator's Kubernetes user name
+ * (PlatformConfig userPrefix + the email in lowercase). An admission policy makes the API
+ * server accept only the requester's own user name at creation, and no change afterwards:
+ * the operator then makes an App Center organization's creator its administrator, and
+ * gives an App Center Collaborator or Member the apps they created.
+ */
+export const CREATED_BY_ANNOTATION = `${GROUP}/created-by`;
+
+// Accounts of the embedded identity provider (operator/identity/): each is a Secret in the
+// operator's namespace with ACCOUNT_LABEL; the domain's caches and the identity server read these.
+/** Label of every account Secret (value "true"). */
+export const ACCOUNT_LABEL = 'miniapps.dev/account';
+
+/** Label holding a digest of the account's lowercased user name (lookups by user name). */
+export const ACCOUNT_USERNAME_LABEL = 'miniapps.dev/account-username';
+
+/** Type of the account Secrets. */
+export const ACCOUNT_SECRET_TYPE = 'miniapps.dev/account';

@@ -1,23 +1,11 @@
-// Every kind of the miniapps.dev API, in the stable order of KIND_NAMES (cluster-scoped
-// first, then organization kinds, then tenant kinds), and lookups by kind name.
+// Every kind of the miniapps.dev API, in the stable order of KIND_NAMES (api/registry.ts:
+// cluster-scoped first, then organization kinds, then tenant kinds), and lookups by kind name.
 
 import type { KindDefinition } from './common.ts';
-import { KIND_NAMES } from './registry.ts';
+import { KIND_NAMES, sliceExport, sliceFolder } from './registry.ts';
 import type { KindName } from './registry.ts';
-import { apiKeyKind } from './apikey/schema.ts';
-import { appManifestKind } from './appmanifest/schema.ts';
-import { membershipKind } from './membership/schema.ts';
-import { miniAppKind } from './miniapp/schema.ts';
-import { miniAppReviewKind } from './miniappreview/schema.ts';
-import { organizationKind } from './organization/schema.ts';
-import { platformConfigKind } from './platformconfig/schema.ts';
-import { solutionKind } from './solution/schema.ts';
-import { subscriptionKind } from './subscription/schema.ts';
-import { superAppKind } from './superapp/schema.ts';
-import { tenantKind } from './tenant/schema.ts';
-import { userKind } from './user/schema.ts';
-import { userGroupKind } from './usergroup/schema.ts';
 
+// The types and schemas of every kind, for `import type { Membership } from '.../api/index.ts'`.
 export * from './common.ts';
 export * from './platformconfig/schema.ts';
 export * from './organization/schema.ts';
@@ -35,24 +23,16 @@ export * from './user/schema.ts';
 export { KIND_NAMES } from './registry.ts';
 export type { KindName, KindNames } from './registry.ts';
 
-const definitions: Record<KindName, KindDefinition> = {
-  PlatformConfig: platformConfigKind,
-  Organization: organizationKind,
-  Tenant: tenantKind,
-  Membership: membershipKind,
-  SuperApp: superAppKind,
-  MiniApp: miniAppKind,
-  MiniAppReview: miniAppReviewKind,
-  ApiKey: apiKeyKind,
-  Solution: solutionKind,
-  AppManifest: appManifestKind,
-  Subscription: subscriptionKind,
-  UserGroup: userGroupKind,
-  User: userKind,
-};
+/** Each kind's definition, from its slice (api/<folder>/schema.ts), in the registry's order. */
+async function loadDefinition(kind: KindName): Promise<KindDefinition> {
+  const slice = (await import(`./${sliceFolder(kind)}/schema.ts`)) as Record<string, unknown>;
+  const def = slice[sliceExport(kind, 'Kind')] as KindDefinition | undefined;
+  if (def?.kind !== kind) throw new Error(`api/${sliceFolder(kind)}/schema.ts must export ${sliceExport(kind, 'Kind')}, the definition of ${kind}`);
+  return def;
+}
 
 /** Every kind's definition, in KIND_NAMES order. */
-export const ALL_KINDS: readonly KindDefinition[] = (Object.keys(KIND_NAMES) as KindName[]).map((name) => definitions[name]);
+export const ALL_KINDS: readonly KindDefinition[] = await Promise.all((Object.keys(KIND_NAMES) as KindName[]).map(loadDefinition));
 
 const byKind = new Map(ALL_KINDS.map((def) => [def.kind, def]));
 const byPlural = new Map(ALL_KINDS.map((def) => [def.plural, def]));

@@ -13,16 +13,98 @@
 //
 // Plain data, no TypeBox: the operator process imports it.
 
-import { GROUP, RESERVED_NAMESPACES } from './constants.ts';
+import { API_VERSION, CREATED_BY_ANNOTATION, GROUP, RESERVED_NAMESPACES } from './constants.ts';
+import { KIND_NAMES } from './registry.ts';
 import { PolicyNames, lit, policy, confirmDeletePolicy } from './policy.ts';
 import type { PolicyObject } from './policy.ts';
-import { provisioningPolicy, ORGANIZATION_DELETION } from './organization/policies.ts';
-import { invitedByPolicy } from './membership/policies.ts';
+import { provisioningPolicy, selfServiceOrganizationPolicy, ORGANIZATION_DELETION } from './organization/policies.ts';
+import { invitedByPolicy, membershipEmailPolicy } from './membership/policies.ts';
 import { MINIAPP_DELETION } from './miniapp/policies.ts';
 import { apiKeyOwnerPolicy } from './apikey/policies.ts';
 
 export type { PolicyObject } from './policy.ts';
 export { PolicyNames } from './policy.ts';
+
+// Three of the four rules that must hold while the operator is down (issue 18;
+// docs/closed-rules.md) are admission policies that read the objects they depend on LIVE,
+// as parameters selected by label (every Organization; every Membership of the request's
+// namespace), never a copy the operator keeps: organizationAppsPolicy below (capabilities,
+// mini app targets) and membership/policies.ts membershipEmailPolicy. The fourth, the last
+// administrator, needs "another active administrator exists", which a policy cannot state
+// (each parameter is judged on its own and all must pass): a webhook that fails closed
+// (servers/webhook.ts LAST_ADMINISTRATOR_WEBHOOK).
+
+/** The label the operator puts on an organization's namespace, naming the organization. */
+const ORGANIZATION_NAMESPACE_LABEL = `${GROUP}/organization`;
+
+/**
+ * Capabilities and mini app targets. Every Organization is a parameter (selector `{}`),
+ * each judged on its own: only the one whose namespace this is (status.namespace, which
+ * only the operator writes, or the namespace's `miniapps.dev/organization` label, which
+ * only whoever may label namespaces writes) has a say, and it must allow the request.
+ * With no Organization at all there is no capability anywhere: refused.
+ *
+ * The cost is one small evaluation per Organization for each create of a SuperApp or
+ * MiniApp and each MiniApp update that changes spec.superApps (matchConditions; other
+ * writes are not judged).
+ */
+export function organizationAppsPolicy(): PolicyObject[] {
+  const label = lit(ORGANIZATION_NAMESPACE_LABEL);
+  const orgOf = (ref: string) => `${ref}.?organization.orValue(params.metadata.name)`;
+  const sameRef = (a: string, b: string) => `${orgOf(a)} == ${orgOf(b)} && ${a}.name == ${b}.name`;
+  return policy(PolicyNames.organizationApps, {
+    resources: ['superapps', 'miniapps'],
+    operations: ['CREATE', 'UPDATE'],
+    params: { apiVersion: API_VERSION, kind: KIND_NAMES.Organization.kind, selector: {}, notFound: 'Deny' },
+    matchConditions: [
+      {
+        name: 'creates-or-retargets',
+        expression: `request.operation == 'CREATE' || (request.kind.kind == 'MiniApp' && object.spec.?superApps != oldObject.spec.?superApps)`,
+      },
+    ],
+    variables: [
+      {
+        name: 'ours',
+        // `namespace` is a CEL reserved word: index by name.
+        expression:
+          `params.?status[?'namespace'].orValue('') == request.namespace || ` +
+          `(namespaceObject != null && namespaceObject.metadata.?labels[?${label}].orValue('') == params.metadata.name)`,
+      },
+      { name: 'superApp', expression: `request.kind.kind == 'SuperApp'` },
+      {
+        name: 'capable',
+        expression: `variables.superApp ? params.spec.?capabilities.?superApps.orValue(false) : params.spec.?capabilities.?miniApps.orValue(false)`,
+      },
+      {
+        // Targets of another organization that miniAppTargets does not list, and that the object did not already have.
+        name: 'refused',
+        expression:
+          `variables.superApp ? [] : object.spec.?superApps.orValue([]).filter(t, ` +
+          `${orgOf('t')} != params.metadata.name && ` +
+          `!params.spec.?miniAppTargets.orValue([]).exists(x, x.organization == ${orgOf('t')} && x.name == t.name) && ` +
+          `!(request.operation == 'UPDATE' && oldObject.spec.?superApps.orValue([]).exists(o, ${sameRef('o', 't')})))`,
+      },
+    ],
+    validations: [
+      {
+        expression: `!variables.ours || request.operation != 'CREATE' || variables.capable`,
+        messageExpression:
+          `'Organization ' + params.metadata.name + ' may not create ' + (variables.superApp ? 'super apps' : 'mini apps') + ` +
+          `' (spec.capabilities.' + (variables.superApp ? 'superApps' : 'miniApps') + ' is false); ask a provisioning administrator to grant it'`,
+        reason: 'Forbidden',
+      },
+      {
+        expression: `!variables.ours || variables.refused.size() == 0`,
+        messageExpression:
+          `'spec.superApps: Organization ' + params.metadata.name + ' may not publish mini apps into super app ' + ` +
+          `${orgOf('variables.refused[0]')} + '/' + variables.refused[0].name + ` +
+          `': it is another organization\\'s and not in spec.miniAppTargets of Organization ' + params.metadata.name + ` +
+          `'; a provisioning administrator can add {organization: ' + ${orgOf('variables.refused[0]')} + ', name: ' + variables.refused[0].name + '} there'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
 
 /**
  * A Solution or AppManifest with `spec.manifestFrom` has the operator read a ConfigMap of
@@ -48,6 +130,51 @@ function manifestSourcePolicy(): PolicyObject[] {
         messageExpression:
           `request.kind.kind + ' ' + object.metadata.name + ' reads its manifest from ConfigMap ' + object.spec.manifestFrom.configMapKeyRef.name + ', which you may not read: ' + ` +
           `'the operator reads a ConfigMap only for someone RBAC lets get it (get on configmaps in namespace ' + object.metadata.namespace + '); put the manifest inline, or ask for that access'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/**
+ * Who created what (App Center's model, docs/people.md), enforced by the API server: the
+ * operator makes an Organization's creator its administrator and gives App Center's
+ * Collaborators and Members the apps they created, from the annotation
+ * miniapps.dev/created-by on an Organization, SuperApp or MiniApp, so the API server
+ * accepts there only the requester's own user name at creation, and never a change of it
+ * afterwards. And an app made by someone who may not
+ * list that kind in the namespace (App Center's Collaborator and Member see only their
+ * own apps) must carry it, or they would make an app they cannot see.
+ */
+function createdByPolicy(): PolicyObject[] {
+  const key = lit(CREATED_BY_ANNOTATION);
+  return policy(PolicyNames.createdBy, {
+    resources: ['organizations', 'superapps', 'miniapps'],
+    operations: ['CREATE', 'UPDATE'],
+    variables: [
+      { name: 'creator', expression: `object.metadata.?annotations[?${key}]` },
+      { name: 'before', expression: `request.operation == 'UPDATE' ? oldObject.metadata.?annotations[?${key}] : optional.none()` },
+    ],
+    validations: [
+      {
+        expression: `request.operation == 'UPDATE' || !variables.creator.hasValue() || variables.creator.value() == request.userInfo.username`,
+        messageExpression:
+          `'The annotation ${CREATED_BY_ANNOTATION} must be your own user name (' + request.userInfo.username + '), or left out: ' + ` +
+          `'it names who created ' + request.kind.kind + ' ' + object.metadata.name + ', and that person gets access to it'`,
+        reason: 'Forbidden',
+      },
+      {
+        expression: `request.operation == 'CREATE' || variables.creator == variables.before`,
+        messageExpression: `'The annotation ${CREATED_BY_ANNOTATION} of ' + request.kind.kind + ' ' + object.metadata.name + ' cannot be changed or removed: it names who created it'`,
+        reason: 'Forbidden',
+      },
+      {
+        expression:
+          `request.operation == 'UPDATE' || request.kind.kind == 'Organization' || variables.creator.hasValue() || ` +
+          `authorizer.group(${lit(GROUP)}).resource(request.resource.resource).namespace(request.namespace).check('list').allowed()`,
+        messageExpression:
+          `'You see only the apps you belong to in namespace ' + request.namespace + ', so annotate the new ' + request.kind.kind + ' ' + object.metadata.name + ` +
+          `' with ${CREATED_BY_ANNOTATION}: ' + request.userInfo.username + ' (you then belong to it); without it you could not see what you made'`,
         reason: 'Forbidden',
       },
     ],
@@ -183,8 +310,12 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...confirmDeletePolicy(ORGANIZATION_DELETION),
     ...confirmDeletePolicy(MINIAPP_DELETION),
     ...apiKeyOwnerPolicy(),
+    ...createdByPolicy(),
+    ...selfServiceOrganizationPolicy(),
     ...tenantNamespacePolicy(),
     ...manifestSourcePolicy(),
+    ...organizationAppsPolicy(),
+    ...membershipEmailPolicy(),
     ...operatorNamespacePolicy(operatorNamespace),
     ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),
     ...(operatorUser ? statusWriterPolicy(operatorUser) : []),

@@ -34,8 +34,13 @@ export function policy(
     matchConditions?: { name: string; expression: string }[];
     variables?: { name: string; expression: string }[];
     validations: Validation[];
-    /** A cluster-scoped object whose fields the expressions read as `params`, by name. */
-    params?: { apiVersion: string; kind: string; name: string };
+    /**
+     * The object whose fields the expressions read as `params`: one by name, or every one a
+     * label selector matches (`{}`: all; of a namespaced kind, those of the request's
+     * namespace), each evaluated in turn and all of them required to pass. `notFound`:
+     * what no such object means (default Deny: refused by failurePolicy Fail).
+     */
+    params?: { apiVersion: string; kind: string; name?: string; selector?: Record<string, unknown>; notFound?: 'Allow' | 'Deny' };
   },
 ): PolicyObject[] {
   return [
@@ -63,7 +68,9 @@ export function policy(
         policyName: name,
         validationActions: ['Deny'],
         // Without the object there is nothing to decide with: refuse (failurePolicy Fail).
-        ...(spec.params ? { paramRef: { name: spec.params.name, parameterNotFoundAction: 'Deny' } } : {}),
+        ...(spec.params
+          ? { paramRef: { ...(spec.params.selector ? { selector: spec.params.selector } : { name: spec.params.name }), parameterNotFoundAction: spec.params.notFound ?? 'Deny' } }
+          : {}),
       },
     },
   ];
@@ -78,8 +85,12 @@ export const PolicyNames = {
   tenantNamespace: `${GROUP}-tenant-namespace`,
   manifestSource: `${GROUP}-manifest-source`,
   operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
+  organizationApps: `${GROUP}-organization-apps`,
+  membershipEmail: `${GROUP}-membership-email`,
   namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
   statusWriter: `${GROUP}-status-writer`,
+  createdBy: `${GROUP}-created-by`,
+  selfServiceOrganization: `${GROUP}-organization-self-service`,
 } as const;
 
 /** What a confirmed deletion removes, for the refusal message. */

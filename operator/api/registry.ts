@@ -35,6 +35,16 @@ export const KIND_NAMES = kindTable({
 
 export type KindName = keyof typeof KIND_NAMES;
 
+/** The folder of a kind's slice, api/<folder>/ and controllers/<folder>/: its name in lower case. */
+export const sliceFolder = (kind: KindName): string => kind.toLowerCase();
+
+/**
+ * The name a slice's file exports its part under: `<kind>Kind` (api/<folder>/schema.ts, the
+ * kind's definition) and `<kind>Module` (controllers/<folder>/module.ts), the kind's first
+ * letter in lower case (`apiKeyKind`, `apiKeyModule`).
+ */
+export const sliceExport = (kind: KindName, part: 'Kind' | 'Module'): string => `${kind[0]!.toLowerCase()}${kind.slice(1)}${part}`;
+
 /** The REST resource of a kind. */
 export const resourceOf = (def: KindNames): ResourceType => ({
   group: GROUP,

@@ -210,7 +210,7 @@ describe('validateSpec', () => {
       errors: [
         {
           path: 'role',
-          message: 'must be one of OrganizationAdministrator, SuperAppAdministrator, MiniAppDeveloper, MiniAppReviewer',
+          message: 'must be one of OrganizationAdministrator, SuperAppAdministrator, MiniAppDeveloper, MiniAppReviewer, Collaborator, Member',
         },
       ],
     });

@@ -18,6 +18,7 @@ import { admissionPolicies } from '../api/policies.ts';
 import { MANIFEST_SCHEMAS, manifestSchemaFile } from '../api/manifests.ts';
 import { OPERATOR_BINDING_NAME } from '../domain/rbac.ts';
 import { ADMITTED_RESOURCES } from '../controllers/index.ts';
+import { lastAdministratorMatchConditions } from '../servers/webhook.ts';
 import { healthFiles } from '../health/argocd.ts';
 import { parseAllDocuments, parseDocument, stringify } from 'yaml';
 
@@ -47,6 +48,10 @@ export function webhookResourcesTemplate(): string {
     '{{/* The miniapps.dev resources with admission rules in the operator: the API server calls the webhook for these only. */}}',
     '{{- define "miniapps-operator.webhookResources" -}}',
     JSON.stringify(ADMITTED_RESOURCES),
+    '{{- end -}}',
+    '{{/* The requests the fail-closed webhook (last-administrator.miniapps.dev) is asked about, from operator/servers/webhook.ts; the chart adds its ServiceAccount\'s exemption. */}}',
+    '{{- define "miniapps-operator.lastAdministratorMatchConditions" -}}',
+    ...lastAdministratorMatchConditions().map((c) => `- ${JSON.stringify(c)}`),
     '{{- end -}}',
     '',
   ].join('\n');

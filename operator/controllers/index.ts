@@ -1,23 +1,19 @@
-// Every kind's module, registered by the Operator (app.ts). A new kind is a folder with
-// its module.ts, and one line here.
-import { apiKeyModule } from './apikey/module.ts';
-import { membershipModule } from './membership/module.ts';
-import { miniAppModule } from './miniapp/module.ts';
-import { miniAppReviewModule } from './miniappreview/module.ts';
-import { KIND_NAMES } from '../api/registry.ts';
+// Every kind's module, registered by the Operator (app.ts): one per kind of the registry
+// (api/registry.ts), each the `<kind>Module` export of controllers/<folder>/module.ts. A new
+// kind is its folders (api/<folder>/, controllers/<folder>/) and one line of the registry.
+import { KIND_NAMES, sliceExport, sliceFolder } from '../api/registry.ts';
+import type { KindName } from '../api/registry.ts';
 import type { OperatorModule } from './module.ts';
-import { organizationModule } from './organization/module.ts';
-import { platformConfigModule } from './platformconfig/module.ts';
-import { superAppModule } from './superapp/module.ts';
-import { appManifestModule } from './appmanifest/module.ts';
-import { solutionModule } from './solution/module.ts';
-import { subscriptionModule } from './subscription/module.ts';
-import { tenantModule } from './tenant/module.ts';
-import { userModule } from './user/module.ts';
-import { userGroupModule } from './usergroup/module.ts';
 
-export const MODULES: readonly OperatorModule[] = [platformConfigModule, organizationModule, membershipModule, superAppModule, miniAppModule, miniAppReviewModule, apiKeyModule,
-  tenantModule, solutionModule, appManifestModule, subscriptionModule, userGroupModule, userModule];
+async function loadModule(kind: KindName): Promise<OperatorModule> {
+  const slice = (await import(`./${sliceFolder(kind)}/module.ts`)) as Record<string, unknown>;
+  const mod = slice[sliceExport(kind, 'Module')] as OperatorModule | undefined;
+  if (mod?.name !== sliceFolder(kind)) throw new Error(`controllers/${sliceFolder(kind)}/module.ts must export ${sliceExport(kind, 'Module')}, the module named ${sliceFolder(kind)}`);
+  return mod;
+}
+
+/** Every kind's module, in the registry's order. */
+export const MODULES: readonly OperatorModule[] = await Promise.all((Object.keys(KIND_NAMES) as KindName[]).map(loadModule));
 
 /** The resources (plurals) the validating webhook serves, as the modules declare them (`admits`), sorted. */
 export const ADMITTED_RESOURCES: readonly string[] = MODULES.flatMap((m) => m.admits ?? []).map((k) => KIND_NAMES[k].plural).sort();

@@ -100,6 +100,23 @@ describe('placementOf: which version a super app shows', () => {
   });
 });
 
+describe("placementOf: what goes into the super app's review queue (awaitingReview)", () => {
+  const approvedOther = review('2.0', 'Approved', undefined, recorded(mini({ appName: 'other' })));
+  it.each<[string, Partial<PlacementInput>, boolean]>([
+    ['a published version no review decided waits in the queue', {}, true],
+    ['a published version waiting while an earlier one is listed waits in the queue', { reviews: [review('1.0', 'Approved')] }, true],
+    ['an approval of other content than the mini app has now leaves it in the queue', { reviews: [approvedOther] }, true],
+    ['an approved published version is not in the queue', { reviews: [review('2.0', 'Approved')] }, false],
+    ['a rejected published version is not in the queue (decided)', { reviews: [review('2.0', 'Rejected', 'no')] }, false],
+    ['a rejected published version with an earlier listed one is not in the queue', { reviews: [review('1.0', 'Approved'), review('2.0', 'Rejected', 'no')] }, false],
+    ['an approval the operator has not recorded yet is not in the queue', { reviews: [review('2.0', 'Approved', undefined, null)] }, false],
+    ['a target the organization may not publish into is not in the queue', { miniOrg: org('partner') }, false],
+    ['a mini app of the super app\'s own organization with reviewPolicy SameOrganization is not in the queue', { miniOrg: org('bank'), superApp: superApp({ reviewPolicy: 'SameOrganization' }) }, false],
+  ])('%s', (_, input, queued) => {
+    expect(placementOf({ ...base, ...input }).awaitingReview ?? false).toBe(queued);
+  });
+});
+
 describe('buildCatalog and its JSON', () => {
   const listed = (name: string, organization = 'partner', spec: Partial<MiniApp['spec']> = {}) => ({ mini: mini(spec, name), organization, version: '2.0' });
 

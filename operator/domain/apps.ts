@@ -97,6 +97,18 @@ export function reviewedContentOf(mini: MiniApp): ReviewedContent {
   };
 }
 
+/** A mini app version waiting for a review in a super app, as SuperApp status.reviewQueue lists it. */
+export type ReviewQueueEntry = AppRef & ReviewedContent & { version: string; digest: string };
+
+/** The review queue entry of `mini` (of `organization`) waiting at `version`. */
+export function reviewQueueEntry(mini: MiniApp, organization: string, version: string): ReviewQueueEntry {
+  const content = reviewedContentOf(mini);
+  return { organization, name: mini.metadata.name, version, ...content, digest: reviewedDigest(content) };
+}
+
+/** The most entries SuperApp status.reviewQueue holds (awaitingReview counts them all). */
+export const REVIEW_QUEUE_MAX = 100;
+
 /** `sha256:<hex>` of the reviewed content as canonical JSON. */
 export const reviewedDigest = (c: ReviewedContent): string => contentHash(canonicalJson(c));
 
@@ -140,6 +152,8 @@ export interface Placement {
   state: MiniAppTargetState;
   version?: string;
   pendingVersion?: string;
+  /** pendingVersion waits for a review (none decided it for the content it has now): it is in the super app's review queue. */
+  awaitingReview?: boolean;
   message: string;
 }
 
@@ -195,9 +209,10 @@ export function placementOf({ mini, miniOrg, target, superApp, reviews }: Placem
         : unrecorded
           ? `version ${published} is approved; the operator is recording what the review approved`
           : `version ${published} waits for an Approved MiniAppReview in the namespace of ${where}`;
-  if (earlier) return { state: 'Listed', version: earlier, pendingVersion: published, message: `Listed at version ${earlier}, the newest approved; ${waiting}` };
+  const awaitingReview = now.decision !== 'Rejected' && !unrecorded;
+  if (earlier) return { state: 'Listed', version: earlier, pendingVersion: published, awaitingReview, message: `Listed at version ${earlier}, the newest approved; ${waiting}` };
   if (now.decision === 'Rejected') return { state: 'Rejected', pendingVersion: published, message: now.comment || `Version ${published} was rejected by MiniAppReview ${now.review}; publish a fixed version and ask for a review` };
-  return { state: 'AwaitingReview', pendingVersion: published, message: `Not listed yet: ${waiting}` };
+  return { state: 'AwaitingReview', pendingVersion: published, awaitingReview, message: `Not listed yet: ${waiting}` };
 }
 
 /** The Secret of a mini app's data key (EnvelopeEncryption), in the mini app's namespace. */

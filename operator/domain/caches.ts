@@ -10,7 +10,7 @@ import { Resources } from '../runtime/kube/resource.ts';
 import { declareCache, keepOnly } from '../runtime/cache.ts';
 import { Kinds } from '../api/registry.ts';
 import { MANAGED_BY_SELECTOR } from '../runtime/objects.ts';
-import { ACCOUNT_LABEL } from '../api/account/names.ts';
+import { ACCOUNT_LABEL } from '../api/constants.ts';
 
 export const Index = {
   namespace: 'namespace',

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Roles } from '../api/index.ts';
+import { MiniAppCenterRoles as Roles } from '../api/index.ts';
 import type { Membership, Organization, Role } from '../api/index.ts';
 import { userName } from './rbac-types.ts';
 import {
   ORGANIZATION_ROLE_NAMES,
   memberAccess,
+  memberRules,
   memberBindingName,
   organizationClusterAccess,
   organizationClusterName,
@@ -70,9 +71,9 @@ describe('roleTableClusterRoles', () => {
 
   it.each<[Role, string[][]]>([
     ['OrganizationAdministrator', [['apikeys', 'get,list,watch,create,update,patch,delete,deletecollection'], ['apikeys/status', 'get'], ['apikeys/owner', 'update']]],
-    ['MiniAppDeveloper', [['apikeys', 'create']]],
-    ['MiniAppReviewer', [['apikeys', 'create']]],
-  ])('gives a %s these rules on API keys (others only create; the ApiKey controller grants each owner their keys by name)', (role, rules) => {
+    ['MiniAppDeveloper', [['apikeys', 'create,patch']]],
+    ['MiniAppReviewer', [['apikeys', 'create,patch']]],
+  ])('gives a %s these rules on API keys (others only create and patch, which the apikey-owner policy limits to their own; the ApiKey controller grants each owner their keys by name)', (role, rules) => {
     expect(roleRules(role).filter((r) => r.resources[0]!.startsWith('apikeys')).map((r) => [r.resources[0], r.verbs.join()])).toEqual(rules);
   });
 
@@ -222,5 +223,37 @@ describe('organizationClusterAccess', () => {
 describe('rbac-types', () => {
   it('makes the user name from the prefix and the lowercased email', () => {
     expect(userName('oidc:', 'Alice@Example.COM')).toBe('oidc:alice@example.com');
+  });
+});
+
+describe('memberRules: what the namespace adds (apps people created, catalogs)', () => {
+  const reach = {
+    created: [{ kind: 'MiniApp' as const, name: 'mine' }],
+    catalogs: [{ superApp: 'shop', configMaps: ['shop-catalog', 'shop-catalog-1.0.0'] }, { superApp: 'bank', configMaps: ['bank-catalog'] }],
+  };
+  const catalogRule = (rules: ReturnType<typeof memberRules>) => rules.find((r) => r.resources.includes('configmaps'));
+  const named = (rules: ReturnType<typeof memberRules>, resource: string) => rules.find((r) => r.resources[0] === resource && r.resourceNames)?.resourceNames;
+
+  it.each<[string, Membership['spec'], 'MiniAppCenter' | 'AppCenter', string[] | undefined]>([
+    ['a SuperAppAdministrator reads every super app\'s catalogs', { email: 'a@x.com', role: 'SuperAppAdministrator' }, 'MiniAppCenter', ['bank-catalog', 'shop-catalog', 'shop-catalog-1.0.0']],
+    ['an OrganizationAdministrator reads every super app\'s catalogs', { email: 'a@x.com', role: 'OrganizationAdministrator' }, 'MiniAppCenter', ['bank-catalog', 'shop-catalog', 'shop-catalog-1.0.0']],
+    ['a SuperAppAdministrator limited to shop reads only its catalogs', { email: 'a@x.com', role: 'SuperAppAdministrator', apps: [{ kind: 'SuperApp', name: 'shop' }] }, 'MiniAppCenter', ['shop-catalog', 'shop-catalog-1.0.0']],
+    ['a MiniAppDeveloper (who may not update super apps) reads none', { email: 'a@x.com', role: 'MiniAppDeveloper' }, 'MiniAppCenter', undefined],
+    ['a MiniAppReviewer reads none', { email: 'a@x.com', role: 'MiniAppReviewer' }, 'MiniAppCenter', undefined],
+    ['an App Center Member reads the catalogs of the super apps they belong to', { email: 'a@x.com', role: 'Member', apps: [{ kind: 'SuperApp', name: 'bank' }] }, 'AppCenter', ['bank-catalog']],
+    ['an App Center Member of no super app reads none', { email: 'a@x.com', role: 'Member' }, 'AppCenter', undefined],
+  ])('%s', (_, spec, model, names) => {
+    expect(catalogRule(memberRules(aMembership(spec), model, reach))?.resourceNames).toEqual(names);
+  });
+
+  it('gives App Center\'s Collaborator and Member the apps they created and were added to, and the Mini App Center\'s roles nothing for what they created', () => {
+    expect(named(memberRules(aMembership({ role: 'Member', apps: [{ kind: 'MiniApp', name: 'added' }] }), 'AppCenter', reach), 'miniapps')).toEqual(['added', 'mine']);
+    expect(named(memberRules(aMembership({ role: 'MiniAppDeveloper' }), 'MiniAppCenter', reach), 'miniapps')).toBeUndefined();
+  });
+
+  it('keeps the App Center Admin\'s full table (reviews included) and the Mini App Center administrator\'s (reviews read)', () => {
+    const reviews = (model: 'MiniAppCenter' | 'AppCenter') => memberRules(aMembership({ role: 'OrganizationAdministrator' }), model).find((r) => r.resources[0] === 'miniappreviews')?.verbs;
+    expect(reviews('AppCenter')).toContain('create');
+    expect(reviews('MiniAppCenter')).toEqual(['get', 'list', 'watch']);
   });
 });

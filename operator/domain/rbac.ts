@@ -5,8 +5,8 @@
 //
 // What RBAC cannot say, and who says it instead:
 // - "their own" API keys: RBAC cannot match spec.owner, so a member who is not an
-//   administrator may only create apikeys here (an admission policy makes the API server
-//   accept only keys whose spec.owner is the requester, unless RBAC allows `update` on
+//   administrator may only create and patch apikeys here (an admission policy makes the API server
+//   accept only keys, created or patched, whose spec.owner is the requester, unless RBAC allows `update` on
 //   `apikeys/owner`, which administrators hold); each key's owner is then given that key
 //   alone, by name (get, watch, update, patch, delete, its status and its Secrets), by
 //   the ApiKey controller. So a non-administrator neither lists nor reads anyone else's
@@ -18,15 +18,25 @@
 
 import { API_KEY_OWNER_SUBRESOURCE } from '../api/apikey/names.ts';
 import { GROUP, lowerAscii } from '../api/constants.ts';
-import type { Membership, Organization, Role } from '../api/index.ts';
+import { AppCenterRoles, MiniAppCenterRoles } from '../api/membership/names.ts';
+import { ORGANIZATION_ICON_CONFIGMAP } from '../api/organization/names.ts';
+import { DEFAULT_ORGANIZATION_MODEL } from '../api/platformconfig/names.ts';
+import type { OrganizationModel } from '../api/platformconfig/names.ts';
+import type { AppCenterRole, Membership, MiniAppCenterRole, Organization, Role } from '../api/index.ts';
 import { controllerRef } from '../runtime/apply.ts';
 import type { ObjectMetaLike } from '../runtime/kube/client.ts';
 import { MANAGED_BY, ownedLabels } from '../runtime/objects.ts';
 import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, shortHash, sortedSubjects, userSubject } from './rbac-types.ts';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacRole, RoleBinding } from './rbac-types.ts';
 
-/** "Their own" API keys: create only here; the ApiKey controller grants each owner their own keys by name. */
-export const OWN_KEY_VERBS = ['create'] as const;
+/**
+ * "Their own" API keys: create here, and patch, so that `kubectl apply --server-side -f
+ * key.yaml` (a PATCH that creates) works as it does for every other object; the admission
+ * policy apikey-owner refuses any create or patch of a key whose spec.owner is not the
+ * requester (and spec.owner cannot change), so patch reaches only their own keys. No get
+ * or list: the ApiKey controller grants each owner their own keys by name.
+ */
+export const OWN_KEY_VERBS = ['create', 'patch'] as const;
 /** What a rule limited by resourceNames can grant (list and create never name an object). */
 const NAMED_VERBS: readonly string[] = ['get', 'watch', 'update', 'patch', 'delete'];
 
@@ -34,8 +44,8 @@ const NAMED_VERBS: readonly string[] = ['get', 'watch', 'update', 'patch', 'dele
 export const ORGANIZATION_RESOURCES = ['superapps', 'miniapps', 'miniappreviews', 'memberships', 'apikeys', 'solutions', 'appmanifests'] as const;
 export type OrganizationResource = (typeof ORGANIZATION_RESOURCES)[number];
 
-/** The contract's role table: verbs per role and resource. Reading is everyone's. */
-export const ROLE_TABLE: Record<Role, Record<OrganizationResource, readonly string[]>> = {
+/** The contract's role table (Mini App Center, seed 000): verbs per role and resource. Reading is everyone's. */
+export const ROLE_TABLE: Record<MiniAppCenterRole, Record<OrganizationResource, readonly string[]>> = {
   OrganizationAdministrator: {
     superapps: ALL_VERBS, miniapps: ALL_VERBS, miniappreviews: READ_VERBS, memberships: ALL_VERBS, apikeys: ALL_VERBS, solutions: ALL_VERBS, appmanifests: ALL_VERBS,
   },
@@ -50,8 +60,48 @@ export const ROLE_TABLE: Record<Role, Record<OrganizationResource, readonly stri
   },
 };
 
+const NONE: readonly string[] = [];
+
+/**
+ * App Center's matrix (seed 002) as the same kind of table. Its columns, here: "create
+ * apps" is create on super apps and mini apps (the organization's capabilities still
+ * apply); "see every app" is read on all of them, else only those the member belongs to
+ * (Membership spec.apps and the apps they created: see memberAccess); "manage the
+ * settings" is update of the Organization; "add people" is writing Memberships;
+ * "distribution groups and shared teams" is deciding which mini apps reach the
+ * organization's super apps: MiniAppReviews. Solutions and app manifests are not App
+ * Center's: only its Admin has them.
+ */
+export const APP_CENTER_TABLE: Record<AppCenterRole, Record<OrganizationResource, readonly string[]>> = {
+  OrganizationAdministrator: {
+    superapps: ALL_VERBS, miniapps: ALL_VERBS, miniappreviews: ALL_VERBS, memberships: ALL_VERBS, apikeys: ALL_VERBS, solutions: ALL_VERBS, appmanifests: ALL_VERBS,
+  },
+  Collaborator: {
+    superapps: ALL_VERBS, miniapps: ALL_VERBS, miniappreviews: ALL_VERBS, memberships: READ_VERBS, apikeys: OWN_KEY_VERBS, solutions: NONE, appmanifests: NONE,
+  },
+  Member: {
+    superapps: ALL_VERBS, miniapps: ALL_VERBS, miniappreviews: NONE, memberships: READ_VERBS, apikeys: OWN_KEY_VERBS, solutions: NONE, appmanifests: NONE,
+  },
+};
+
+/** Whether `role` is one of `model`'s roles. */
+export const roleInModel = (role: Role, model: OrganizationModel): boolean =>
+  (model === 'AppCenter' ? (AppCenterRoles as readonly string[]) : (MiniAppCenterRoles as readonly string[])).includes(role);
+
+/** The model a role's rules come from: its own model's, OrganizationAdministrator's from `model`. */
+const modelOf = (role: Role, model: OrganizationModel): OrganizationModel =>
+  role === 'OrganizationAdministrator' ? model : (AppCenterRoles as readonly string[]).includes(role) ? 'AppCenter' : 'MiniAppCenter';
+
+/** The verbs `role` holds on `resource` under `model`. */
+export function tableVerbs(role: Role, resource: OrganizationResource, model: OrganizationModel = DEFAULT_ORGANIZATION_MODEL): readonly string[] {
+  return modelOf(role, model) === 'AppCenter' ? APP_CENTER_TABLE[role as AppCenterRole][resource] : ROLE_TABLE[role as MiniAppCenterRole][resource];
+}
+
+/** App Center's Collaborator and Member see only the apps they belong to, whatever spec.apps says. */
+export const seesOnlyOwnApps = (role: Role): boolean => role === 'Collaborator' || role === 'Member';
+
 /** The Role (in the organization's namespace) of each organization role. */
-export const ORGANIZATION_ROLE_NAMES: Record<Role, string> = {
+export const ORGANIZATION_ROLE_NAMES: Record<MiniAppCenterRole, string> = {
   OrganizationAdministrator: 'miniapps:organization-administrator',
   SuperAppAdministrator: 'miniapps:superapp-administrator',
   MiniAppDeveloper: 'miniapps:miniapp-developer',
@@ -76,19 +126,23 @@ const rule = (resources: string[], verbs: readonly string[], resourceNames?: str
 /**
  * The rules of `role`: per resource, the table's verbs and `get` of its status. With
  * `apps`, super apps and mini apps are limited to the named ones (no list, no create);
- * a kind with no named app is not granted at all.
+ * a kind with no named app is not granted at all. App Center's Collaborator and Member
+ * (who always pass `apps`: what they belong to) keep `create`: they make apps, and then
+ * belong to what they made.
  */
-export function roleRules(role: Role, apps?: Apps): PolicyRule[] {
+export function roleRules(role: Role, apps?: Apps, model: OrganizationModel = DEFAULT_ORGANIZATION_MODEL): PolicyRule[] {
   return ORGANIZATION_RESOURCES.flatMap((resource) => {
-    const verbs = ROLE_TABLE[role][resource];
+    const verbs = tableVerbs(role, resource, model);
+    if (verbs.length === 0) return [];
     // Keys: only their own, by name (the ApiKey controller); administrators hold any key for anyone.
     if (resource === 'apikeys' && verbs === OWN_KEY_VERBS) return [rule([resource], verbs)];
     if (resource === 'apikeys') return [rule([resource], verbs), rule([`${resource}/status`], ['get']), rule([`${resource}/${API_KEY_OWNER_SUBRESOURCE}`], ['update'])];
     const limited = apps !== undefined && Object.values(APP_RESOURCES).includes(resource);
     if (!limited) return [rule([resource], verbs), rule([`${resource}/status`], ['get'])];
     const names = [...new Set(apps.filter((a) => APP_RESOURCES[a.kind] === resource).map((a) => a.name))].sort();
-    if (names.length === 0) return [];
-    return [rule([resource], verbs.filter((v) => NAMED_VERBS.includes(v)), names), rule([`${resource}/status`], ['get'], names)];
+    const create = seesOnlyOwnApps(role) && verbs.includes('create') ? [rule([resource], ['create'])] : [];
+    if (names.length === 0) return create;
+    return [...create, rule([resource], verbs.filter((v) => NAMED_VERBS.includes(v)), names), rule([`${resource}/status`], ['get'], names)];
   });
 }
 
@@ -105,7 +159,7 @@ export const ROLE_TABLE_LABELS = { ...MANAGED_BY, [`${GROUP}/role-table`]: 'true
  * so a new organization costs no RBAC writes at all.
  */
 export function roleTableClusterRoles(): ClusterRole[] {
-  return (Object.keys(ORGANIZATION_ROLE_NAMES) as Role[]).map((role) => ({
+  return (Object.keys(ORGANIZATION_ROLE_NAMES) as MiniAppCenterRole[]).map((role) => ({
     apiVersion: RBAC_API_VERSION,
     kind: 'ClusterRole',
     metadata: { name: ORGANIZATION_ROLE_NAMES[role], labels: { ...ROLE_TABLE_LABELS } },
@@ -119,22 +173,59 @@ export function memberBindingName(email: string): string {
 }
 
 /**
+ * What the operator knows of the organization's namespace beyond the Membership: the apps
+ * each person created (annotation miniapps.dev/created-by, checked by the API server at
+ * creation) and each super app's catalog ConfigMaps (the live one and the snapshots).
+ */
+export interface NamespaceReach {
+  /** The apps whose miniapps.dev/created-by is this member's user name. */
+  created?: Apps;
+  /** Every super app of the namespace and the names of its catalog ConfigMaps. */
+  catalogs?: { superApp: string; configMaps: string[] }[];
+}
+
+/**
+ * The rules of a member: their role's (under the platform's organization model), the
+ * super app and mini app rules limited to spec.apps when it is not empty (for App
+ * Center's Collaborator and Member always: spec.apps and the apps they created), `get`
+ * of the catalog ConfigMaps of every super app they may update (the people who manage a
+ * super app read what it publishes; ConfigMaps by name, nothing else of the namespace),
+ * and get and delete of their own Membership (so they can leave).
+ */
+export function memberRules(membership: Membership, model: OrganizationModel = DEFAULT_ORGANIZATION_MODEL, reach: NamespaceReach = {}): PolicyRule[] {
+  const { role: memberRole, apps } = membership.spec;
+  const own = seesOnlyOwnApps(memberRole);
+  const listed = apps ?? [];
+  const belongs: Apps | undefined = own ? [...listed, ...(reach.created ?? [])] : listed.length > 0 ? listed : undefined;
+  const rules = roleRules(memberRole, belongs, model);
+  const updatesSuperApps = tableVerbs(memberRole, 'superapps', model).includes('update');
+  const managed = !updatesSuperApps ? [] : (reach.catalogs ?? []).filter((c) => belongs === undefined || belongs.some((a) => a.kind === 'SuperApp' && a.name === c.superApp));
+  const catalogNames = [...new Set(managed.flatMap((c) => c.configMaps))].sort();
+  if (catalogNames.length > 0) rules.push({ apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: catalogNames });
+  // The organization icon's ConfigMap (the operator makes it): its administrators set the icon with their own rights.
+  if (memberRole === 'OrganizationAdministrator') rules.push({ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'], resourceNames: [ORGANIZATION_ICON_CONFIGMAP] });
+  // Events: RBAC cannot limit them to the objects they regard, so only administrators, who read every object here (others' API keys included), read them.
+  if (memberRole === 'OrganizationAdministrator') rules.push({ apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: [...READ_VERBS] });
+  rules.push(rule(['memberships'], ['get', 'delete'], [membership.metadata.name]));
+  return rules;
+}
+
+/**
  * What an active member is granted in the organization's namespace: a Role of their
- * own (named by memberBindingName) with their role's rules, the super app and mini app
- * rules limited to spec.apps when it is not empty, plus get and delete of their own
- * Membership (so they can leave); and a RoleBinding of that Role to the member's
- * Kubernetes user (`userPrefix` + the lowercased email, see userName). Both are owned by
- * the Membership. The roleRef is always the member's own Role, so a change of role or
- * apps limit only rewrites the Role's rules. Invited, expired and suspended members get
- * nothing: the caller deletes what exists.
+ * own (named by memberBindingName) with memberRules; and a RoleBinding of that Role to
+ * the member's Kubernetes user (`userPrefix` + the lowercased email, see userName). Both
+ * are owned by the Membership. The roleRef is always the member's own Role, so a change
+ * of role or apps limit only rewrites the Role's rules. Invited, expired and suspended
+ * members get nothing: the caller deletes what exists.
  */
 export function memberAccess(
   membership: Membership,
   org: Organization,
   namespace: string,
-  settings: { userPrefix: string },
+  settings: { userPrefix: string; organizationModel?: OrganizationModel },
+  reach: NamespaceReach = {},
 ): { role: RbacRole; roleBinding: RoleBinding } {
-  const { email, role: memberRole, apps } = membership.spec;
+  const { email } = membership.spec;
   const name = memberBindingName(email);
   const metadata = () => ({
     name,
@@ -142,10 +233,8 @@ export function memberAccess(
     labels: { ...organizationLabels(org), ...ownedLabels('Membership', membership.metadata.name) },
     ownerReferences: [controllerRef(membership)],
   });
-  const limited = apps !== undefined && apps.length > 0;
-  const leave = rule(['memberships'], ['get', 'delete'], [membership.metadata.name]);
   return {
-    role: { apiVersion: RBAC_API_VERSION, kind: 'Role', metadata: metadata(), rules: [...roleRules(memberRole, limited ? apps : undefined), leave] },
+    role: { apiVersion: RBAC_API_VERSION, kind: 'Role', metadata: metadata(), rules: memberRules(membership, settings.organizationModel, reach) },
     roleBinding: {
       apiVersion: RBAC_API_VERSION,
       kind: 'RoleBinding',

@@ -1,6 +1,7 @@
 // The platform settings every controller reads, from the PlatformConfig singleton with the
 // contract's defaults filled in.
-import { PlatformConfigDefaults } from '../api/platformconfig/names.ts';
+import { DEFAULT_ORGANIZATION_MODEL, PlatformConfigDefaults } from '../api/platformconfig/names.ts';
+import type { OrganizationModel } from '../api/platformconfig/names.ts';
 import type { PlatformConfigSpec } from '../api/index.ts';
 import { parseDuration } from '../runtime/config.ts';
 
@@ -14,6 +15,8 @@ export interface PlatformSettings {
   platforms: string[];
   provisioningAdministrators: { users: string[]; groups: string[] };
   quotas: { apiKeysPerOwner: number; namespace: { apiKeys: number; secrets: number } };
+  /** MiniAppCenter (seed 000) or AppCenter (seed 002): see api/platformconfig/names.ts. */
+  organizationModel: OrganizationModel;
 }
 
 export const DEFAULT_SETTINGS: PlatformSettings = settingsOf(undefined);
@@ -35,6 +38,7 @@ export function settingsOf(spec: PlatformConfigSpec | undefined): PlatformSettin
       users: spec?.provisioningAdministrators?.users ?? [],
       groups: spec?.provisioningAdministrators?.groups ?? [],
     },
+    organizationModel: spec?.organizationModel ?? DEFAULT_ORGANIZATION_MODEL,
     quotas: {
       apiKeysPerOwner: spec?.quotas?.apiKeysPerOwner ?? PlatformConfigDefaults.quotas.apiKeysPerOwner,
       namespace: {

@@ -13,11 +13,13 @@
 // (it cannot tell a kind without status from one not yet reconciled); these scripts
 // know every kind here has one, so they say Progressing until the operator writes it.
 import { stringify } from 'yaml';
-import { GROUP } from '../api/index.ts';
+import { GROUP } from '../api/constants.ts';
+import { KIND_NAMES } from '../api/registry.ts';
+import type { KindName } from '../api/registry.ts';
 
-/** The kinds a controller reconciles and reports status for (one per module of operator/controllers). */
-export const HEALTH_KINDS = ['PlatformConfig', 'Organization', 'Membership', 'SuperApp', 'MiniApp', 'MiniAppReview', 'ApiKey', 'Solution', 'AppManifest', 'Tenant', 'Subscription', 'UserGroup', 'User'] as const;
-export type HealthKind = (typeof HEALTH_KINDS)[number];
+/** The kinds a controller reconciles and reports status for: every kind of the registry (each has its module in operator/controllers). */
+export const HEALTH_KINDS: readonly KindName[] = Object.keys(KIND_NAMES) as KindName[];
+export type HealthKind = KindName;
 
 /** Path of a kind's script inside the chart. */
 export const healthScriptPath = (kind: string): string => `health/${GROUP}/${kind}/health.lua`;

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKey, Membership, Organization, PlatformConfig } from '../api/index.ts';
 import { Kinds } from '../api/registry.ts';
+import { PolicyNames, admissionPolicies } from '../api/policies.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { deleteOrganizationsAndWait, testClient } from '../testenv/clients.ts';
@@ -141,7 +142,15 @@ describe.skipIf(!kstatusBin || !lua)('health of objects the operator reconciled,
       await admin.create(Resources.Namespace, { metadata: { name: takenNs, labels: { 'miniapps.dev/organization': 'someone-else' } } });
       await admin.create(Kinds.Organization, { metadata: { name: conflicted }, spec: { displayName: 'Late', namespace: takenNs } });
       await admin.create(Kinds.Tenant, { metadata: { name: conflictedTenant }, spec: { displayName: 'Late tenant', namespace: takenNs } });
-      await admin.create(Kinds.Membership, { metadata: { name: 'admin-again', namespace: ns }, spec: { email: `admin@${id}.example`, role: 'MiniAppDeveloper' } });
+      // One Membership per email is also an admission policy the API server holds while the
+      // operator is down: removed for this create, as on a cluster without it.
+      const emailBinding = admissionPolicies('unused').find((p) => p.kind === 'ValidatingAdmissionPolicyBinding' && p.metadata.name === PolicyNames.membershipEmail)!;
+      await admin.delete(Resources.ValidatingAdmissionPolicyBinding, emailBinding.metadata.name);
+      try {
+        await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'admin-again', namespace: ns }, spec: { email: `admin@${id}.example`, role: 'MiniAppDeveloper' } }), { describe: 'the duplicate accepted' });
+      } finally {
+        await admin.apply(Resources.ValidatingAdmissionPolicyBinding, emailBinding);
+      }
       // The CRD keeps PlatformConfig a singleton (CEL); an invitationTTL of zero only the operator refuses.
       const pc = (await admin.get<PlatformConfig>(Kinds.PlatformConfig, 'default'))!;
       ttlBefore = pc.spec?.invitationTTL ?? null;

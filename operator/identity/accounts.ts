@@ -32,7 +32,7 @@ async function scrypt(password: string, salt: Buffer, keylen: number, options: {
   }
 }
 
-import { ACCOUNT_LABEL, ACCOUNT_SECRET_TYPE, ACCOUNT_USERNAME_LABEL } from '../api/account/names.ts';
+import { ACCOUNT_LABEL, ACCOUNT_SECRET_TYPE, ACCOUNT_USERNAME_LABEL } from '../api/constants.ts';
 
 export { ACCOUNT_LABEL, ACCOUNT_USERNAME_LABEL };
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'miniapps-operator' };

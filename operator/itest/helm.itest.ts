@@ -54,7 +54,9 @@ import { KubeClient } from '../runtime/kube/client.ts';
 import { loadClusterAccess } from '../runtime/kube/kubeconfig.ts';
 import type { ClusterAccess } from '../runtime/kube/kubeconfig.ts';
 import { Resources } from '../runtime/kube/resource.ts';
-import { SecretStore, ServingCertificates, injectCaBundle } from '../servers/serving-cert.ts';
+import { SecretStore } from '../runtime/certs/source.ts';
+import { ServingCertificates } from '../runtime/certs/serving.ts';
+import { injectCaBundle } from '../runtime/certs/cabundle.ts';
 import { readKey, serviceAccountToken, verifyKey } from '../testenv/apikeys.ts';
 import { deleteOrganizationsAndWait } from '../testenv/clients.ts';
 import { tokenWebhookOperatorArgs } from '../testenv/controlplane.ts';
@@ -211,7 +213,8 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     const manifest = helm('get', 'manifest', release, '--namespace', ns);
     installed.push(...parseAllDocuments(manifest).map((d) => d.toJS() as K8s | null).filter((o): o is K8s => !!o));
     const kinds = new Set(installed.map((o) => o.kind));
-    expect(kinds).toEqual(new Set(['CustomResourceDefinition', 'ServiceAccount', 'Secret', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'Deployment', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']));
+    // Two replicas by default, so a PodDisruptionBudget keeps one answering the fail-closed webhook through a drain.
+    expect(kinds).toEqual(new Set(['CustomResourceDefinition', 'ServiceAccount', 'Secret', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'Deployment', 'PodDisruptionBudget', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']));
     // Every object of the release is there, as the API server has it.
     const missing: string[] = [];
     for (const o of installed) if (!(await getJson(`${resourceOf(o)}/${o.metadata.name}`, ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : [])))) missing.push(`${o.kind} ${o.metadata.name}`);
@@ -260,12 +263,18 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     const before = await readBoth();
     expect(Object.keys(before.secret).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
     expect(before.caBundle).toBe(before.secret['ca.crt']);
+    // The fail-closed last-administrator webhook gets the same bundle: without it the API server could not call it, and would refuse.
+    const hooks = (await getJson<{ webhooks: { name: string; clientConfig: { caBundle?: string } }[] }>('validatingwebhookconfiguration', fullname))!.webhooks;
+    expect(hooks.map((h) => [h.name, h.clientConfig.caBundle])).toEqual([
+      ['validate.miniapps.dev', before.caBundle],
+      ['last-administrator.miniapps.dev', before.caBundle],
+    ]);
     expect(Buffer.from(before.secret['tls.crt']!, 'base64').toString('utf8')).toBe(served.certPEM);
 
-    helm('upgrade', release, ...chartSource, '--namespace', ns, '--reuse-values', '--set', 'replicaCount=2', '--set', 'logLevel=debug');
+    helm('upgrade', release, ...chartSource, '--namespace', ns, '--reuse-values', '--set', 'replicaCount=3', '--set', 'logLevel=debug');
     const deployment = await getJson<{ spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } }>('deployment', fullname, '-n', ns);
-    expect(deployment!.spec.replicas).toBe(2);
-    // Two replicas: a PodDisruptionBudget keeps one through a drain.
+    expect(deployment!.spec.replicas).toBe(3);
+    // More than one replica: a PodDisruptionBudget keeps one through a drain.
     expect((await getJson<{ spec: { minAvailable: number } }>('poddisruptionbudget', fullname, '-n', ns))?.spec.minAvailable).toBe(1);
     expect(deployment!.spec.template.spec.containers[0]!.args).toContain('--log-level=debug');
     // Nothing of the certificate is in the chart's manifests: the upgrade leaves the operator's Secret data and caBundle as they were.

@@ -148,11 +148,13 @@ describe.skipIf(!webhook)('issue 16: every endpoint knows its caller', () => {
       const authenticate = await tlsCall(operator.webhookPort, { path: '/authenticate', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'mak_0000000000000000_x' } }, cert });
       expect({ status: authenticate.status, text: authenticate.text }).toEqual({ status: 401, text: '{"error":"Unauthorized"}' });
     }
-    // The API server itself is answered: the webhook's rule refuses a second Membership of
-    // the same email (failurePolicy Ignore: had the call failed, the create would pass)...
-    const duplicate = await kubectl(['create', '-n', ns, '-f', '-'], { allowFailure: true, stdin: JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', metadata: { name: 'again' }, spec: { email: ADMIN, role: 'MiniAppDeveloper' } }) });
-    expect(duplicate.exitCode).not.toBe(0);
-    expect(duplicate.stderr).toContain(`${ADMIN} already has Membership admin`);
+    // The API server itself is answered: the webhook's rule refuses a MiniApp with a category
+    // PlatformConfig does not list (failurePolicy Ignore: had the call failed, the create
+    // would pass; a second Membership of one email, which this test used to send, is now
+    // refused by an admission policy before any webhook is called)...
+    const category = await kubectl(['create', '-n', ns, '-f', '-'], { allowFailure: true, stdin: JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name: 'probe' }, spec: { appName: 'probe', type: 'Text', categories: ['NoSuchCategoryAnywhere'] } }) });
+    expect(category.exitCode).not.toBe(0);
+    expect(category.stderr).toContain('admission webhook "validate.miniapps.dev" denied the request: spec.categories: NoSuchCategoryAnywhere is not allowed by PlatformConfig default');
     // ...and an API key authenticates through /authenticate (kubectl --token).
     await eventually(() => accessAllowed(admin, PROVISIONER, { verb: 'create', resource: 'organizations' }), { describe: 'the provisioning administrator bound' });
     await admin.create(Kinds.ApiKey, { metadata: { name: 'root', namespace: operatorNamespace }, spec: { owner: PROVISIONER, ttl: '24h' } }, { as: { user: PROVISIONER } });

@@ -18,7 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { API_VERSION } from '../api/constants.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { createCA, issueCertificate } from '../runtime/pki.ts';
-import { PUBLISHED_ANNOTATION } from '../servers/serving-cert.ts';
+import { PUBLISHED_ANNOTATION } from '../runtime/certs/source.ts';
 import { webhookRegistrationName } from '../servers/webhook.ts';
 import { testClient } from '../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../testenv/index.ts';

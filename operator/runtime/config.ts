@@ -50,6 +50,7 @@ export const SETTINGS = {
   webhookCaDuration: { flag: 'webhook-ca-duration', env: 'MINIAPPS_WEBHOOK_CA_DURATION', kind: 'duration', help: 'Lifetime of the generated CA; it is replaced a third of it ahead of its expiry, which must leave room for a whole serving certificate (at least 3 × --webhook-cert-duration).', default: () => '87600h', min: 3000 },
   webhookCertCheckInterval: { flag: 'webhook-cert-check-interval', env: 'MINIAPPS_WEBHOOK_CERT_CHECK_INTERVAL', kind: 'duration', help: 'How often the serving certificate is read again (a renewed one is served from then on, without a restart) and, generated, checked for rotation.', default: () => '1m', min: 100 },
   webhookRegister: { flag: 'webhook-register', env: 'MINIAPPS_WEBHOOK_REGISTER', kind: 'boolean', help: 'Register the ValidatingWebhookConfiguration (with the CA bundle) itself; default: true out of cluster, false in cluster (the Helm chart installs it).', default: (e) => String(!inCluster(e)) },
+  webhookFailClosed: { flag: 'webhook-fail-closed', env: 'MINIAPPS_WEBHOOK_FAIL_CLOSED', kind: 'boolean', help: 'With --webhook-register: also register the webhook that fails closed (last-administrator.miniapps.dev, failurePolicy Fail), so that no request that could remove an organization\'s last active administrator gets in while the operator is down; it stays after a crash and goes with a clean stop (out of cluster the registration calls this process). The chart\'s is webhook.failClosed.enabled (docs/closed-rules.md).', default: () => 'false' },
   webhookHost: { flag: 'webhook-host', env: 'MINIAPPS_WEBHOOK_HOST', kind: 'string', help: 'Host the API server calls the webhook on, when the operator registers it.', default: () => '127.0.0.1' },
   installAdmissionPolicies: { flag: 'install-admission-policies', env: 'MINIAPPS_INSTALL_ADMISSION_POLICIES', kind: 'boolean', help: "Install the ValidatingAdmissionPolicies (who may change what, enforced by the API server even while the operator is down) itself; default: true out of cluster, false in cluster (the Helm chart installs them).", default: (e) => String(!inCluster(e)) },
   serviceAccount: { flag: 'service-account', env: 'MINIAPPS_SERVICE_ACCOUNT', kind: 'namespacedName', help: "namespace/name of the operator's own ServiceAccount: bound in each organization namespace to --namespace-access-role, so that the operator reads and writes Secrets and ConfigMaps only there. Set by the Helm chart; out of cluster the kubeconfig's identity is used as it is." },
@@ -114,6 +115,7 @@ export type Config = {
   webhookCaDurationMs: number;
   webhookCertCheckIntervalMs: number;
   webhookRegister: boolean;
+  webhookFailClosed: boolean;
   webhookHost: string;
   installAdmissionPolicies: boolean;
   serviceAccount?: { namespace: string; name: string };

@@ -15,12 +15,12 @@ interface SecretLike {
 const KEY_FIELD = 'key';
 
 /**
- * The key that signs acceptance tokens: 32 random bytes in a Secret of the operator's
- * namespace, created on first start. Two replicas starting together both try to create it;
+ * A signing key (the invitation links', the API keys' seal): 32 random bytes in the Secret
+ * `name` of the operator's namespace (labelled with `component`), created on first start. Two replicas starting together both try to create it;
  * the loser (409 AlreadyExists) reads the winner's. Deleting the Secret rotates the key on the
- * next start, and invalidates every link sent before.
+ * next start (for the invitation key: every link sent before stops working).
  */
-export async function loadOrCreateSigningKey(client: KubeClient, namespace: string, name = 'miniapps-operator-invitation-key', component = 'invitations'): Promise<Buffer> {
+export async function loadOrCreateSigningKey(client: KubeClient, namespace: string, name: string, component: string): Promise<Buffer> {
   const existing = await client.get<SecretLike>(Resources.Secret, name, namespace);
   if (existing) return keyOf(existing, namespace, name);
   try {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../runtime/errors.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { createCA, issueCertificate } from '../runtime/pki.ts';
-import { WEBHOOK_KEEP_ALIVE_MS, WebhookServer, unregisterWebhook, webhookRegistrationName } from './webhook.ts';
+import { LAST_ADMINISTRATOR_WEBHOOK, WEBHOOK_KEEP_ALIVE_MS, WebhookServer, unregisterWebhook, webhookRegistrationName } from './webhook.ts';
 
 const ours = { name: webhookRegistrationName('ns'), url: 'https://127.0.0.1:4443/validate', caBundlePEM: '-----BEGIN CERTIFICATE-----\nours\n-----END CERTIFICATE-----\n' };
 const registered = (url: string, caPEM: string) => ({
@@ -42,6 +42,19 @@ describe('unregisterWebhook', () => {
     const { client, deletes } = fakeClient(current);
     expect(await unregisterWebhook(client, ours)).toBe(false);
     expect(deletes).toEqual([]);
+  });
+
+  it('deletes its registration with the fail-closed webhook too (both call this process), and leaves one whose fail-closed webhook calls another', async () => {
+    const both = registered(ours.url, ours.caBundlePEM);
+    both.webhooks.push({ name: LAST_ADMINISTRATOR_WEBHOOK, clientConfig: { ...both.webhooks[0]!.clientConfig } });
+    const { client, deletes } = fakeClient(both);
+    expect(await unregisterWebhook(client, ours)).toBe(true);
+    expect(deletes).toHaveLength(1);
+    const mixed = structuredClone(both);
+    mixed.webhooks[1]!.clientConfig.url = 'https://127.0.0.1:5443/validate';
+    const other = fakeClient(mixed);
+    expect(await unregisterWebhook(other.client, ours)).toBe(false);
+    expect(other.deletes).toEqual([]);
   });
 
   it('leaves a registration replaced between the read and the delete (409 on the precondition)', async () => {

@@ -240,13 +240,59 @@ export function webhookRegistrationName(namespace: string): string {
 }
 
 /**
+ * The webhook that fails closed: the last-administrator rule (membershipValidator) for
+ * exactly the requests that could break it, so it holds while no operator answers (the
+ * API server then refuses them, naming this webhook). A policy cannot state it (it needs
+ * "another active administrator exists"; docs/closed-rules.md).
+ */
+export const LAST_ADMINISTRATOR_WEBHOOK = 'last-administrator.miniapps.dev';
+
+/** CEL: the Membership `m` (object or oldObject) is an active OrganizationAdministrator, as domain/members.ts isActiveAdministrator; `accepted` says whether it was accepted. */
+const activeAdministrator = (m: string, accepted: string) =>
+  `${m}.spec.role == 'OrganizationAdministrator' && !${m}.spec.?suspended.orValue(false) && (${m}.spec.?acceptance.orValue('Required') == 'Automatic' || ${accepted})`;
+
+/**
+ * The requests the fail-closed webhook is asked about (its matchConditions): an active
+ * administrator's Membership deleted, or changed so that it is no longer one (demoted,
+ * suspended, acceptance back to Required before it was accepted); never by the cluster's
+ * own controllers (every ServiceAccount of kube-system: the namespace controller deletes
+ * what a deleted namespace holds, the garbage collector what lost its owner), nor by the
+ * operator itself (`operatorUser`, when known). Every other Membership write is not sent
+ * to it, and goes ahead whether or not the operator runs.
+ */
+export function lastAdministratorMatchConditions(operatorUser?: string): { name: string; expression: string }[] {
+  const accepted = `oldObject.?status.?acceptedAt.hasValue()`;
+  return [
+    {
+      name: 'removes-an-active-administrator',
+      expression:
+        `${activeAdministrator('oldObject', accepted)} && ` +
+        `(request.operation == 'DELETE' || !(${activeAdministrator('object', accepted)}))`,
+    },
+    { name: 'not-the-cluster-controllers', expression: `!request.userInfo.username.startsWith('system:serviceaccount:kube-system:')` },
+    ...(operatorUser ? [{ name: 'not-the-operator', expression: `request.userInfo.username != ${JSON.stringify(operatorUser)}` }] : []),
+  ];
+}
+
+/** The namespaces the fail-closed webhook never judges: the cluster's own and the operator's. */
+export function lastAdministratorNamespaceSelector(operatorNamespace: string) {
+  return { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'kube-public', 'kube-node-lease', 'default', operatorNamespace] }] };
+}
+
+/**
  * Registers the ValidatingWebhookConfiguration for the miniapps.dev resources that have
- * admission rules (`resources`, the modules' `admits`), as the Helm chart does in
+ * admission rules (`resources`, the modules' admits), as the Helm chart does in
  * cluster: a write of any other kind costs no call. failurePolicy Ignore: when the
  * operator is down the API stays usable and the reconcilers report what slipped past as a
- * False condition.
+ * False condition. With `failClosed`, a second webhook of the same registration asks the
+ * same endpoint about the requests that could remove an organization's last active
+ * administrator, with failurePolicy Fail: while no operator answers, those are refused.
  */
-export async function registerWebhook(client: KubeClient, opts: { name: string; url: string; caBundlePEM: string; resources: readonly string[] }): Promise<void> {
+export async function registerWebhook(
+  client: KubeClient,
+  opts: { name: string; url: string; caBundlePEM: string; resources: readonly string[]; failClosed?: { operatorNamespace: string; operatorUser?: string } },
+): Promise<void> {
+  const clientConfig = { url: opts.url, caBundle: Buffer.from(opts.caBundlePEM).toString('base64') };
   await client.apply(Resources.ValidatingWebhookConfiguration, {
     metadata: { name: opts.name, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator' } },
     webhooks: [
@@ -257,9 +303,25 @@ export async function registerWebhook(client: KubeClient, opts: { name: string; 
         failurePolicy: 'Ignore',
         matchPolicy: 'Equivalent',
         timeoutSeconds: 5,
-        clientConfig: { url: opts.url, caBundle: Buffer.from(opts.caBundlePEM).toString('base64') },
+        clientConfig,
         rules: [{ apiGroups: ['miniapps.dev'], apiVersions: ['*'], resources: [...opts.resources], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: '*' }],
       },
+      ...(opts.failClosed
+        ? [
+            {
+              name: LAST_ADMINISTRATOR_WEBHOOK,
+              admissionReviewVersions: ['v1'],
+              sideEffects: 'None',
+              failurePolicy: 'Fail',
+              matchPolicy: 'Equivalent',
+              timeoutSeconds: 5,
+              clientConfig,
+              namespaceSelector: lastAdministratorNamespaceSelector(opts.failClosed.operatorNamespace),
+              matchConditions: lastAdministratorMatchConditions(opts.failClosed.operatorUser),
+              rules: [{ apiGroups: ['miniapps.dev'], apiVersions: ['*'], resources: ['memberships'], operations: ['UPDATE', 'DELETE'], scope: 'Namespaced' }],
+            },
+          ]
+        : []),
     ],
   });
 }
@@ -279,7 +341,11 @@ interface RegistrationLike {
 export async function unregisterWebhook(client: KubeClient, opts: { name: string; url: string; caBundlePEM: string }): Promise<boolean> {
   const current = await client.get<RegistrationLike>(Resources.ValidatingWebhookConfiguration, opts.name);
   const hooks = current?.webhooks ?? [];
-  const ours = hooks.length === 1 && hooks[0].name === WEBHOOK_NAME && hooks[0].clientConfig?.url === opts.url && hooks[0].clientConfig.caBundle === Buffer.from(opts.caBundlePEM).toString('base64');
+  const bundle = Buffer.from(opts.caBundlePEM).toString('base64');
+  const ours =
+    hooks.length > 0 &&
+    hooks[0].name === WEBHOOK_NAME &&
+    hooks.every((h, i) => (i === 0 || h.name === LAST_ADMINISTRATOR_WEBHOOK) && h.clientConfig?.url === opts.url && h.clientConfig.caBundle === bundle);
   if (!current || !ours) return false;
   try {
     return await client.delete(Resources.ValidatingWebhookConfiguration, opts.name, undefined, { uid: current.metadata.uid, resourceVersion: current.metadata.resourceVersion });

@@ -116,8 +116,8 @@ export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<stri
         else resolve(stdout);
       },
     );
-    // kubectl may exit before reading its stdin (a refusal): the pipe's EPIPE is not the test's error, its exit code is.
-    child.stdin?.on('error', () => {});
+    // A kubectl that exits before reading its stdin (a quick refusal) closes the pipe: its exit status says what happened, not an EPIPE.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.stdin ?? '');
   });
 }

@@ -27,3 +27,21 @@ export const MAX_RECENT_RESENDS = 100;
  * (a rolling day's): a per-organization limit above it holds at it.
  */
 export const FIRST_INVITATIONS_RECORDED = 10_000;
+
+// The organization models' roles (PlatformConfig spec.organizationModel; docs/people.md).
+
+/** The roles of the Mini App Center's organization model (seed 000; organizationModel MiniAppCenter). */
+export const MiniAppCenterRoles = ['OrganizationAdministrator', 'SuperAppAdministrator', 'MiniAppDeveloper', 'MiniAppReviewer'] as const;
+export type MiniAppCenterRole = (typeof MiniAppCenterRoles)[number];
+/**
+ * The roles of App Center's organization model (seed 002; organizationModel AppCenter):
+ * its Admin is OrganizationAdministrator (administrator of every app, the settings and
+ * the people: the same role, so the last-administrator rule is one rule), Collaborator
+ * and Member.
+ */
+export const AppCenterRoles = ['OrganizationAdministrator', 'Collaborator', 'Member'] as const;
+export type AppCenterRole = (typeof AppCenterRoles)[number];
+/** Every role a Membership may name; which of them apply is PlatformConfig organizationModel's choice. */
+export const Roles = ['OrganizationAdministrator', 'SuperAppAdministrator', 'MiniAppDeveloper', 'MiniAppReviewer', 'Collaborator', 'Member'] as const;
+export type Role = (typeof Roles)[number];
+

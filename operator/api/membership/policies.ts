@@ -1,6 +1,9 @@
-// The Membership's admission policy: who may name the inviter.
+// The Membership's admission policies: who may name the inviter; one Membership per email
+// (which holds while the operator is down: docs/closed-rules.md).
 import { PolicyNames, lit, policy } from '../policy.ts';
 import type { PolicyObject } from '../policy.ts';
+import { API_VERSION } from '../constants.ts';
+import { KIND_NAMES } from '../registry.ts';
 import { INVITED_BY_ANNOTATION } from './names.ts';
 
 /**
@@ -23,6 +26,35 @@ export function invitedByPolicy(): PolicyObject[] {
         messageExpression:
           `'The annotation ${INVITED_BY_ANNOTATION} must be your own username (' + request.userInfo.username + '), or left out: ' + ` +
           `'it names the inviter in the invitation email'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
+/**
+ * One Membership per email per organization: every other Membership of the request's
+ * namespace is a parameter (selector `{}`, looked up in the request's namespace), and none
+ * may hold the same email in ASCII lowercase. The first Membership of a namespace has no
+ * parameter: allowed. Judged when a Membership is created (spec.email is immutable);
+ * Memberships already duplicated (made before this policy) stay editable.
+ *
+ * Like the webhook's cache, the API server's view of the other Memberships lags a write by
+ * milliseconds: two creates of one email at the same instant can both pass. The Membership
+ * controller then reports the later one DuplicateEmail (Stalled) and binds nothing for it.
+ */
+export function membershipEmailPolicy(): PolicyObject[] {
+  return policy(PolicyNames.membershipEmail, {
+    resources: ['memberships'],
+    // spec.email is immutable (the CRD's rule): only a create brings a new one.
+    operations: ['CREATE'],
+    params: { apiVersion: API_VERSION, kind: KIND_NAMES.Membership.kind, selector: {}, notFound: 'Allow' },
+    validations: [
+      {
+        expression: `params.metadata.name == object.metadata.name || params.spec.email.lowerAscii() != object.spec.email.lowerAscii()`,
+        messageExpression:
+          `object.spec.email + ' already has Membership ' + params.metadata.name + ' in namespace ' + request.namespace + ` +
+          `' (emails are compared case-insensitively); change that Membership instead'`,
         reason: 'Forbidden',
       },
     ],

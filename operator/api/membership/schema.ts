@@ -25,8 +25,10 @@ import { MAX_RECENT_RESENDS, RESEND_INVITATION_ANNOTATION } from './names.ts';
 
 export { MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from './names.ts';
 
-export const Roles = ['OrganizationAdministrator', 'SuperAppAdministrator', 'MiniAppDeveloper', 'MiniAppReviewer'] as const;
-export type Role = (typeof Roles)[number];
+import { Roles } from './names.ts';
+
+export { AppCenterRoles, MiniAppCenterRoles, Roles } from './names.ts';
+export type { AppCenterRole, MiniAppCenterRole, Role } from './names.ts';
 
 export const AcceptanceModes = ['Required', 'Automatic'] as const;
 export const MembershipPhases = ['Invited', 'Active', 'Suspended', 'Expired'] as const;
@@ -40,7 +42,7 @@ export const MembershipSpecSchema = Obj(
     ),
     role: StringEnum(
       Roles,
-      'What the member may do in the organization: OrganizationAdministrator (everything), SuperAppAdministrator (super apps and solutions), MiniAppDeveloper (mini apps and app manifests) or MiniAppReviewer (reviews).',
+      'What the member may do in the organization. With PlatformConfig organizationModel MiniAppCenter (the default): OrganizationAdministrator (everything), SuperAppAdministrator (super apps and solutions), MiniAppDeveloper (mini apps and app manifests) or MiniAppReviewer (reviews). With AppCenter: OrganizationAdministrator (App Center\'s Admin: every app, the settings and the people), Collaborator (creates apps, sees only the apps they belong to, manages reviews) or Member (creates apps, sees only the apps they belong to). A role of the other model grants nothing (Ready False, RoleNotInModel).',
     ),
     apps: Optional(
       List(
@@ -51,7 +53,7 @@ export const MembershipSpecSchema = Obj(
           },
           'An app of the organization.',
         ),
-        'Limits the member to these apps (someone invited through an app sees only the apps they were invited to). Empty means every app of the organization.',
+        'Limits the member to these apps (someone invited through an app sees only the apps they were invited to). Empty means every app of the organization, except for App Center\'s Collaborator and Member (PlatformConfig organizationModel AppCenter), who see only the apps listed here and those they created themselves (annotation miniapps.dev/created-by).',
         mapList(['kind', 'name'], 256),
       ),
     ),

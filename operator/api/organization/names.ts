@@ -60,3 +60,32 @@ export const ICON_OPT_IN_LABEL = `${GROUP}/icon`;
 
 /** Limits the operator checks an icon against (reported by IconValid). */
 export const IconLimits = { maxWidth: 512, maxHeight: 512, maxBytes: 1024 * 1024 } as const;
+
+/** The Membership the operator makes for an App Center organization's creator. */
+export const CREATOR_MEMBERSHIP_NAME = 'creator';
+
+/**
+ * The condition an App Center Organization reports about its creator (with
+ * organizationModel AppCenter and the miniapps.dev/created-by annotation; it does not gate
+ * Ready): the creator's Membership (OrganizationAdministrator, acceptance Automatic) was
+ * made, or why not.
+ */
+export const CREATOR_CONDITION = 'CreatorAdministrator';
+export const CreatorReasons = {
+  /** The creator's Membership exists (or the organization already has members: it is made only for an organization without any). */
+  CreatorMembershipMade: 'CreatorMembershipMade',
+  /** The organization's namespace is not recorded yet (a Membership is admitted only there). */
+  CreatorMembershipPending: 'CreatorMembershipPending',
+  /** The creator's user name is not PlatformConfig userPrefix followed by an email: no Membership can name them. */
+  CreatorNotAPerson: 'CreatorNotAPerson',
+} as const;
+
+/**
+ * The ConfigMap the operator makes, empty and labelled miniapps.dev/icon=true, in each
+ * organization namespace (seed 002's organization icon): the organization's
+ * administrators may get and patch it by name (and nothing else of the namespace's
+ * ConfigMaps), so they set the icon with their own rights, e.g. `kubectl create configmap
+ * organization-icon --from-file=icon.png --dry-run=client -o yaml | kubectl apply
+ * --server-side -f -`, then point spec.icon at it.
+ */
+export const ORGANIZATION_ICON_CONFIGMAP = 'organization-icon';

@@ -1,6 +1,6 @@
 // The Organization's admission policies: who may change its provisioning (capabilities and
 // miniAppTargets), and the confirmation its deletion needs.
-import { GROUP } from '../constants.ts';
+import { CREATED_BY_ANNOTATION, GROUP } from '../constants.ts';
 import { PolicyNames, lit, policy } from '../policy.ts';
 import type { ConfirmedDeletion, PolicyObject, Validation } from '../policy.ts';
 import { PROVISIONING_SUBRESOURCE } from './names.ts';
@@ -37,3 +37,34 @@ export function provisioningPolicy(): PolicyObject[] {
 
 /** Deleting an Organization deletes its namespace and everything in it (policy.ts confirmDeletePolicy). */
 export const ORGANIZATION_DELETION: ConfirmedDeletion = { kind: 'Organization', resource: 'organizations', consequence: 'deletes its namespace and everything in it' };
+
+/**
+ * An Organization created by someone who is not a provisioning administrator (App
+ * Center's self-service organizations: PlatformConfig organizationModel AppCenter binds
+ * create to everyone signed in) names its creator, who becomes its administrator, and
+ * does not name miniAppTargets: publishing into another organization's super apps stays
+ * the provisioning administrators' decision (changing it later needs them too).
+ */
+export function selfServiceOrganizationPolicy(): PolicyObject[] {
+  return policy(PolicyNames.selfServiceOrganization, {
+    resources: ['organizations'],
+    operations: ['CREATE'],
+    matchConditions: [{ name: 'not-a-provisioning-administrator', expression: `!authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).check('update').allowed()` }],
+    validations: [
+      {
+        expression: `object.metadata.?annotations[?${lit(CREATED_BY_ANNOTATION)}].hasValue()`,
+        messageExpression:
+          `'An Organization you create yourself names you as its creator, and you become its administrator: annotate ' + object.metadata.name + ` +
+          `' with ${CREATED_BY_ANNOTATION}: ' + request.userInfo.username`,
+        reason: 'Forbidden',
+      },
+      {
+        expression: `object.spec.?miniAppTargets.orValue([]).size() == 0`,
+        messageExpression:
+          `'Organization ' + object.metadata.name + ': spec.miniAppTargets (publishing into other organizations\\' super apps) is set only by a provisioning administrator; ` +
+          `create the organization without it and ask them'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}

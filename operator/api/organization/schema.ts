@@ -27,7 +27,8 @@ import type { Resource } from '../common.ts';
 import { FIRST_INVITATIONS_RECORDED } from '../membership/names.ts';
 import { KIND_NAMES } from '../registry.ts';
 
-export { OrganizationConditions, IconLimits } from './names.ts';
+export { OrganizationConditions, IconLimits, CREATOR_CONDITION, CREATOR_MEMBERSHIP_NAME, CreatorReasons, ORGANIZATION_ICON_CONFIGMAP } from './names.ts';
+export { CREATED_BY_ANNOTATION } from '../constants.ts';
 
 export const IconSourceKinds = ['Secret', 'ConfigMap'] as const;
 

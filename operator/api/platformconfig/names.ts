@@ -26,3 +26,19 @@ export const PlatformConfigConditions = {
   /** True when the spec cannot be used as it is (kstatus' convention: Flux reports Failed). */
   Stalled: 'Stalled',
 } as const;
+
+/**
+ * Which organization model the platform follows (PlatformConfig spec.organizationModel):
+ * the Mini App Center's (seed 000: provisioning administrators make organizations; four
+ * roles) or App Center's (seed 002: anyone signed in makes their own organization and
+ * becomes its Admin; Admin, Collaborator, Member; Collaborators and Members see only the
+ * apps they belong to). See docs/people.md.
+ */
+export const OrganizationModels = ['MiniAppCenter', 'AppCenter'] as const;
+export type OrganizationModel = (typeof OrganizationModels)[number];
+export const DEFAULT_ORGANIZATION_MODEL: OrganizationModel = 'MiniAppCenter';
+
+/** The ClusterRole that lets people make their own Organizations (bound to system:authenticated with organizationModel AppCenter). */
+export const ORGANIZATION_CREATOR_ROLE = 'miniapps:organization-creator';
+/** The group every authenticated request carries. */
+export const AUTHENTICATED_GROUP = 'system:authenticated';

@@ -9,6 +9,7 @@ import {
   Optional,
   Status,
   Str,
+  StringEnum,
   StringSet,
   celRules,
   column,
@@ -17,9 +18,10 @@ import {
 } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
-import { NAMESPACE_QUOTA_NAME, PLATFORM_CONFIG_NAME, PlatformConfigDefaults, QUOTA_SECRETS_MARGIN } from './names.ts';
+import { DEFAULT_ORGANIZATION_MODEL, NAMESPACE_QUOTA_NAME, OrganizationModels, PLATFORM_CONFIG_NAME, PlatformConfigDefaults, QUOTA_SECRETS_MARGIN } from './names.ts';
 
-export { PLATFORM_CONFIG_NAME, PlatformConfigDefaults, PlatformConfigConditions } from './names.ts';
+export { PLATFORM_CONFIG_NAME, PlatformConfigDefaults, PlatformConfigConditions, DEFAULT_ORGANIZATION_MODEL, OrganizationModels, ORGANIZATION_CREATOR_ROLE, AUTHENTICATED_GROUP } from './names.ts';
+export type { OrganizationModel } from './names.ts';
 
 const prefix = (description: string, defaultValue: string) =>
   Str(description, { maxLength: 32, pattern: '^([a-z0-9]([-a-z0-9]*[-a-z0-9])?)?$', default: defaultValue });
@@ -91,6 +93,13 @@ export const PlatformConfigSpecSchema = Obj(
         maxLength: 64,
         default: PlatformConfigDefaults.groupPrefix,
       }),
+    ),
+    organizationModel: Optional(
+      StringEnum(
+        OrganizationModels,
+        'Which organization model the platform follows. MiniAppCenter (default, seed 000): provisioning administrators create Organizations; roles OrganizationAdministrator, SuperAppAdministrator, MiniAppDeveloper, MiniAppReviewer. AppCenter (seed 002): anyone signed in may create an Organization (annotated miniapps.dev/created-by with their own user name) and becomes its OrganizationAdministrator (App Center\'s Admin); roles OrganizationAdministrator, Collaborator and Member, and Collaborators and Members see only the apps they belong to. See docs/people.md.',
+        { default: DEFAULT_ORGANIZATION_MODEL },
+      ),
     ),
     quotas: Optional(
       Obj(

@@ -97,6 +97,27 @@ export const SuperAppStatusSchema = Status(
         mapList(['name'], 256),
       ),
     ),
+    awaitingReview: Optional(Int('How many mini apps wait for a MiniAppReview in this super app (reviewQueue lists the first ones).', { minimum: 0 })),
+    reviewQueue: Optional(
+      List(
+        Obj(
+          {
+            organization: LabelName("The mini app's organization (this one, or a partner whose miniAppTargets name this super app)."),
+            name: ObjectName("The MiniApp's name, in its organization's namespace."),
+            version: Version('The version waiting for a review: the mini app\'s spec.publishedVersion.'),
+            appName: Str('spec.appName of the mini app now.', { maxLength: 64 }),
+            type: Str('spec.type of the mini app now.', { maxLength: 64 }),
+            domain: Optional(Str('spec.domain of the mini app now.', { maxLength: 253 })),
+            categories: List(Str('A category.', { maxLength: 64 }), 'spec.categories of the mini app now, sorted.', { maxItems: 16 }),
+            protection: Str('spec.dataPrivacy.protection of the mini app now.', { maxLength: 64 }),
+            digest: Str('`sha256:<hex>` of the content above: what an Approved MiniAppReview written now would approve (its status.approvedContent.digest).', { maxLength: 80 }),
+          },
+          'A mini app version waiting for a review, with the content a review approves.',
+        ),
+        "The reviewers' queue: the mini apps (of this organization or a partner's) whose published version waits for an Approved or Rejected MiniAppReview in this super app, with the content a review would approve, sorted by organization and name (at most 100: awaitingReview counts them all). Reviewers read it here, where they may read: a partner's MiniApp itself lives in the partner's namespace.",
+        { maxItems: 100 },
+      ),
+    ),
   },
   'Observed state of the super app.',
 );
@@ -119,6 +140,7 @@ export const superAppKind = defineKind(
       column('Display Name', '.spec.displayName', 'Name of the super app.'),
       column('Review Policy', '.spec.reviewPolicy', 'Whether mini apps need a review.', 'string', 1),
       column('Mini Apps', '.status.catalog.miniApps', 'Mini apps in the catalog.', 'integer'),
+      column('Awaiting Review', '.status.awaitingReview', 'Mini apps waiting for a review in this super app (status.reviewQueue).', 'integer'),
     ),
   },
 );

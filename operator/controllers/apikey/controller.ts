@@ -10,7 +10,7 @@ import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
-import { conditionsFromChecks, replaceConditions } from '../../runtime/conditions.ts';
+import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
@@ -24,6 +24,7 @@ import { ApiKeyReasons, apiKeyChecks, issuedCheck, keyAccess, keyFields, keySecr
 import type { IssuedKey, KeyFields } from './logic.ts';
 import { SECRET_SEAL_ANNOTATION, secretKey } from './seal.ts';
 import type { KeySeal } from './seal.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 type SecretObject = AnyObject & { type?: string; data?: Record<string, string> };
 
@@ -268,7 +269,7 @@ export class ApiKeyReconciler implements Reconciler {
     // Every field this field manager owns, even when unset now: a field left out of the
     // comparison would never be seen to go (server-side apply drops what is not sent).
     const previousKey = fields.previousKey ? { ...fields.previousKey, seal: this.seal.previous(k, fields.previousKey) } : undefined;
-    const status: ApiKeyStatus = {
+    const keyStatus: Omit<ApiKeyStatus, 'observedGeneration' | 'conditions'> = {
       seal: fields.keyId ? this.seal.current(k, fields) : undefined,
       keyId: fields.keyId,
       prefix: fields.prefix,
@@ -279,22 +280,26 @@ export class ApiKeyReconciler implements Reconciler {
       secretName: fields.secretName,
       previousKey,
       phase: phaseOf(k, valid, owner, fields),
-      observedGeneration: k.metadata.generation,
-      conditions: replaceConditions(k.status?.conditions, conditions, k.metadata.generation, this.deps.clock.now()),
     };
-    const written = await this.deps.store.applyStatus(Kinds.ApiKey, untrusted ?? k, status as Record<string, unknown>, { resourceVersion: k.metadata.resourceVersion });
+    const written = await writeStatus(this.deps, Kinds.ApiKey, k, {
+      fields: keyStatus,
+      conditions,
+      target: untrusted ?? k,
+      resourceVersion: k.metadata.resourceVersion,
+      // A key that stops working says why, once (when its phase changes to one that does not verify).
+      warn: () => {
+        const phase = keyStatus.phase;
+        if (phase === k.status?.phase || phase === 'Active' || phase === 'Pending') return [];
+        const why = conditions.find((c) => c.type === ApiKeyConditions.Ready)!;
+        return [{ reason: why.reason, message: `The key is ${phase}: ${why.message}` }];
+      },
+    });
     // Fields of a record the operator did not believe, written by someone else's field manager: server-side apply leaves them, so they are removed.
     if (untrusted) {
-      const stale = KEY_RECORD_FIELDS.filter((f) => untrusted.status?.[f] !== undefined && status[f] === undefined);
+      const stale = KEY_RECORD_FIELDS.filter((f) => untrusted.status?.[f] !== undefined && keyStatus[f] === undefined);
       await this.deps.store.dropStatusFields(Kinds.ApiKey, untrusted, stale, written?.metadata.resourceVersion ?? untrusted.metadata.resourceVersion);
     }
-    if (!written) return false;
-    const before = k.status?.phase;
-    if (status.phase !== before && status.phase !== 'Active' && status.phase !== 'Pending') {
-      const why = conditions.find((c) => c.type === ApiKeyConditions.Ready)!;
-      this.deps.recorder.event(k, 'Warning', why.reason, `The key is ${status.phase}: ${why.message}`);
-    }
-    return true;
+    return !!written;
   }
 }
 

@@ -28,7 +28,7 @@ import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/
 import type { ControllerDeps } from '../deps.ts';
 import { fieldsOf, readManifest } from '../../domain/manifest-source.ts';
 import { Kinds } from '../../api/registry.ts';
-import { writeKindStatus } from '../../runtime/objects.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 /** What of an app manifest is kept in status (appId and listingId are the spec's). */
 const contentOnly = fieldsOf<AppManifestContent>('userGroups', 'rolesRequired');
@@ -96,7 +96,7 @@ export class AppManifestReconciler implements Reconciler {
       });
     }
     const conditions = conditionsFromChecks(checks, { reason: 'Ready', message: 'The app manifest is ready: its manifest is valid, its ids and the listings of its roles are its organization\'s' });
-    const wrote = await writeKindStatus(this.deps, Kinds.AppManifest, app, fields, conditions);
+    const wrote = !!(await writeStatus(this.deps, Kinds.AppManifest, app, { fields, conditions }));
     if (wrote && read.ok && read.digest !== last.manifestDigest) {
       this.deps.recorder.event(app, 'Normal', 'ManifestAccepted', `Accepted the app manifest (digest ${read.digest.slice(0, 12)}); the tenants of the solutions that include it are updated`);
     }

@@ -1,11 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { MembershipConditions } from '../../api/membership/names.ts';
-import type { Membership, MembershipStatus, Organization } from '../../api/index.ts';
+import { CREATED_BY_ANNOTATION } from '../../api/constants.ts';
+import type { Membership, MembershipStatus, MiniApp, Organization, SuperApp } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
-import { STALLED, replaceConditions } from '../../runtime/conditions.ts';
+import { STALLED } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
@@ -13,7 +14,10 @@ import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { memberAccess } from '../../domain/rbac.ts';
+import { memberAccess, roleInModel } from '../../domain/rbac.ts';
+import type { NamespaceReach } from '../../domain/rbac.ts';
+import { userName } from '../../domain/rbac-types.ts';
+import { catalogConfigMapName, snapshotConfigMapName } from '../../domain/apps.ts';
 import type { PlatformSettings } from '../../domain/settings.ts';
 import { Kinds } from '../../api/registry.ts';
 import {
@@ -35,6 +39,7 @@ import {
 } from './logic.ts';
 import type { FirstInvitationHold, Invitation, InvitationPlan, ResendPolicy } from './logic.ts';
 import type { InvitationMailer } from './mail.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 /** Field managers: each writes its own part of status, so none can erase another's. */
 export const INVITATION_FIELD_MANAGER = 'miniapps-operator-invitations';
@@ -67,6 +72,8 @@ export class MembershipReconciler implements Reconciler {
   private readonly members: CacheReader<Membership>;
   private readonly bindings: CacheReader<ObjectBody>;
   private readonly roles: CacheReader<ObjectBody>;
+  private readonly superApps: CacheReader<SuperApp>;
+  private readonly miniApps: CacheReader<MiniApp>;
   /** Message-IDs the mail server accepted whose "sent" is not recorded yet: never sent again. */
   private readonly accepted = new Set<string>();
   /**
@@ -88,6 +95,8 @@ export class MembershipReconciler implements Reconciler {
     this.members = deps.caches.cache(Caches.memberships);
     this.bindings = deps.caches.cache(Caches.ownedRoleBindings);
     this.roles = deps.caches.cache(Caches.ownedRoles);
+    this.superApps = deps.caches.cache(Caches.superApps);
+    this.miniApps = deps.caches.cache(Caches.miniApps);
     this.recipientKey = opts.recipientKey;
   }
 
@@ -100,7 +109,7 @@ export class MembershipReconciler implements Reconciler {
     const namespace = m.metadata.namespace!;
     const org = this.deps.domain.organizationOf(namespace);
     const settings = this.deps.domain.settings();
-    const blocked = this.blocked(m, org);
+    const blocked = this.blocked(m, org, settings);
     if (blocked) {
       await this.revokeAccess(m);
       await this.writeStatus(m, phaseOf(m, this.deps.clock.now()), [
@@ -123,7 +132,7 @@ export class MembershipReconciler implements Reconciler {
     }
     const hold = plan.hold;
     const phase = phaseOf(m, now);
-    const access = memberAccess(m, org!, namespace, settings);
+    const access = memberAccess(m, org!, namespace, settings, this.reach(m, namespace, settings));
     const bound = phase === 'Active';
     if (bound) {
       await this.grantAccess(access);
@@ -228,14 +237,44 @@ export class MembershipReconciler implements Reconciler {
     }
   }
 
+  /**
+   * What the member's Role needs beyond the Membership: the apps of the namespace they
+   * created (their user name in miniapps.dev/created-by, which the API server accepts only
+   * from the creator) and the catalog ConfigMaps of its super apps.
+   */
+  private reach(m: Membership, namespace: string, settings: PlatformSettings): NamespaceReach {
+    const me = userName(settings.userPrefix, m.spec.email);
+    const createdBy = (o: SuperApp | MiniApp) => o.metadata.annotations?.[CREATED_BY_ANNOTATION] === me;
+    const superApps = this.superApps.byIndex(Index.namespace, namespace);
+    return {
+      created: [
+        ...superApps.filter(createdBy).map((a) => ({ kind: 'SuperApp' as const, name: a.metadata.name })),
+        ...this.miniApps.byIndex(Index.namespace, namespace).filter(createdBy).map((a) => ({ kind: 'MiniApp' as const, name: a.metadata.name })),
+      ],
+      catalogs: superApps.map((a) => ({
+        superApp: a.metadata.name,
+        configMaps: [catalogConfigMapName(a.metadata.name), ...(a.spec.versions ?? []).map((v) => snapshotConfigMapName(a.metadata.name, v.name))],
+      })),
+    };
+  }
+
   /** Why this membership can grant nothing at all, if it cannot. */
-  private blocked(m: Membership, org: Organization | undefined): ConditionInput | undefined {
+  private blocked(m: Membership, org: Organization | undefined, settings: PlatformSettings): ConditionInput | undefined {
     if (!org) {
       return {
         type: MembershipConditions.Ready,
         status: 'False',
         reason: MembershipReasons.OrganizationNotFound,
         message: `Namespace ${m.metadata.namespace} belongs to no Organization; create Memberships in an organization's namespace`,
+      };
+    }
+    if (!roleInModel(m.spec.role, settings.organizationModel)) {
+      return {
+        type: MembershipConditions.Ready,
+        status: 'False',
+        reason: MembershipReasons.RoleNotInModel,
+        message: `Role ${m.spec.role} is not a role of the platform's organization model ${settings.organizationModel} (PlatformConfig spec.organizationModel): ` +
+          (settings.organizationModel === 'AppCenter' ? 'use OrganizationAdministrator, Collaborator or Member' : 'use OrganizationAdministrator, SuperAppAdministrator, MiniAppDeveloper or MiniAppReviewer'),
       };
     }
     const sameEmail = this.members.byIndex(Index.email, emailKey(m.metadata.namespace!, m.spec.email));
@@ -346,13 +385,8 @@ export class MembershipReconciler implements Reconciler {
   private async writeStatus(m: Membership, phase: MembershipStatus['phase'], conditions: ConditionInput[]): Promise<void> {
     const ready = conditions.find((c) => c.type === MembershipConditions.Ready);
     const all = ready && ready.status === 'False' && STALLED_REASONS.has(ready.reason) ? [...conditions, { ...ready, type: STALLED, status: 'True' as const }] : conditions;
-    const status = {
-      phase,
-      observedGeneration: m.metadata.generation,
-      conditions: replaceConditions(m.status?.conditions, all, m.metadata.generation, this.deps.clock.now()),
-    };
-    const written = await this.deps.store.applyStatus(Kinds.Membership, m, status);
-    if (written && ready?.status === 'False' && ready.reason !== MembershipReasons.InvitationPending) this.deps.recorder.event(m, 'Warning', ready.reason, ready.message);
+    // Ready False is reported each time it is written (a pending invitation is no failure).
+    await writeStatus(this.deps, Kinds.Membership, m, { fields: { phase }, conditions: all, warn: () => (ready?.status === 'False' && ready.reason !== MembershipReasons.InvitationPending ? [ready] : []) });
   }
 }
 
@@ -360,6 +394,10 @@ class MailUnconfirmed extends Error {}
 
 /** Ready reasons that retrying cannot fix: the Membership (or another one) must change. */
 const STALLED_REASONS = new Set<string>([MembershipReasons.DuplicateEmail, MembershipReasons.RecipientRejected]);
+
+/** Whether an app's creator (miniapps.dev/created-by) changed. */
+const appReachChanged = (a: { metadata: { annotations?: Record<string, string> } }, b: { metadata: { annotations?: Record<string, string> } }) =>
+  a.metadata.annotations?.[CREATED_BY_ANNOTATION] !== b.metadata.annotations?.[CREATED_BY_ANNOTATION];
 
 export function membershipController(deps: ControllerDeps, opts: MembershipOptions, concurrency?: number): ControllerSpec {
   const reconciler = new MembershipReconciler(deps, opts);
@@ -378,7 +416,11 @@ export function membershipController(deps: ControllerDeps, opts: MembershipOptio
         map: (o) => inNamespace((o as Organization).status?.namespace),
         changed: (a, b) => (a as Organization).status?.namespace !== (b as Organization).status?.namespace || !!b.metadata.deletionTimestamp !== !!a.metadata.deletionTimestamp,
       },
-      // userPrefix and invitationTTL concern every membership.
+      // A super app or mini app appearing, going, or with another creator or versions: its members' Roles (the apps they created, the catalogs they read).
+      { cache: Caches.superApps, map: (o) => inNamespace(o.metadata.namespace), changed: (a, b) => appReachChanged(a, b) || !isDeepStrictEqual((a as SuperApp).spec.versions, (b as SuperApp).spec.versions) },
+      // Mini apps matter only through who created them: one without miniapps.dev/created-by (before or after a change) concerns no Role.
+      { cache: Caches.miniApps, map: (o) => (o.metadata.annotations?.[CREATED_BY_ANNOTATION] !== undefined ? inNamespace(o.metadata.namespace) : []), changed: appReachChanged },
+      // userPrefix, invitationTTL and organizationModel concern every membership.
       { cache: Caches.platformConfigs, map: () => members.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
     ],
     reconciler,

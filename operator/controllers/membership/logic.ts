@@ -40,6 +40,8 @@ export const MembershipReasons = {
   Suspended: 'Suspended',
   OrganizationNotFound: 'OrganizationNotFound',
   DuplicateEmail: 'DuplicateEmail',
+  /** The role is not one of PlatformConfig spec.organizationModel's. */
+  RoleNotInModel: 'RoleNotInModel',
   Active: 'Active',
   ResendRateLimited: 'ResendRateLimited',
   InvitationRateLimited: 'InvitationRateLimited',

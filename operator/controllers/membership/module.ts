@@ -1,6 +1,6 @@
 import { Caches } from '../../domain/caches.ts';
 import { Mailer } from './mailer.ts';
-import { loadOrCreateSigningKey } from '../../runtime/signing-key.ts';
+import { loadInvitationKey } from './token.ts';
 import { AccountStore } from '../../identity/accounts.ts';
 import { AcceptServer } from './accept.ts';
 import type { ModuleContext, ModuleParts, OperatorModule } from '../module.ts';
@@ -9,8 +9,8 @@ import { membershipValidator } from './admission.ts';
 import { membershipController } from './controller.ts';
 import { SmtpInvitationMailer } from './mail.ts';
 
-/** The listener name of the invitation acceptance page (its port is logged as publicPort). */
-export const ACCEPT_LISTENER = 'accept';
+/** The listener name of the invitation acceptance page, on --public-bind-address (its port is logged as publicPort). */
+export const ACCEPT_LISTENER = 'public';
 
 async function mailer({ config: cfg, client }: ModuleContext): Promise<Mailer | undefined> {
   if (!cfg.smtpHost) return undefined;
@@ -25,11 +25,11 @@ async function mailer({ config: cfg, client }: ModuleContext): Promise<Mailer | 
  */
 export const membershipModule: OperatorModule = {
   name: 'membership',
-  caches: [Caches.memberships, Caches.organizations, Caches.namespaces, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
+  caches: [Caches.memberships, Caches.organizations, Caches.namespaces, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings, Caches.superApps, Caches.miniApps],
   admits: ['Membership'],
   async setup(ctx): Promise<ModuleParts> {
     const { deps, config: cfg, client, metrics } = ctx;
-    const signingKey = await loadOrCreateSigningKey(client, cfg.namespace);
+    const signingKey = await loadInvitationKey(client, cfg.namespace);
     const smtp = await mailer(ctx);
     if (!smtp) deps.log.warn('No SMTP server configured (--smtp-host): invitations will not be sent');
     const invitations = smtp ? new SmtpInvitationMailer(smtp, signingKey, cfg.publicUrl) : undefined;

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../runtime/errors.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
-import { loadOrCreateSigningKey } from '../../runtime/signing-key.ts';
-import { signToken, verifyToken } from './token.ts';
+import { loadInvitationKey, signToken, verifyToken } from './token.ts';
 import type { TokenClaims } from './token.ts';
 
 const key = Buffer.alloc(32, 7);
@@ -107,18 +106,18 @@ function fakeClient(): { client: KubeClient; store: Map<string, { data?: Record<
   return { client, store, creates: () => creates };
 }
 
-describe('loadOrCreateSigningKey', () => {
+describe('loadInvitationKey (runtime/signing-key.ts)', () => {
   it('creates a 32-byte key on first start and reads the same key afterwards', async () => {
     const { client, store } = fakeClient();
-    const first = await loadOrCreateSigningKey(client, 'miniapps-system');
+    const first = await loadInvitationKey(client, 'miniapps-system');
     expect(first).toHaveLength(32);
     expect(store.has('miniapps-system/miniapps-operator-invitation-key')).toBe(true);
-    expect(await loadOrCreateSigningKey(client, 'miniapps-system')).toEqual(first);
+    expect(await loadInvitationKey(client, 'miniapps-system')).toEqual(first);
   });
 
   it('gives two replicas starting at once the same key (the loser of the create reads the winner)', async () => {
     const { client, creates } = fakeClient();
-    const [a, b] = await Promise.all([loadOrCreateSigningKey(client, 'ns'), loadOrCreateSigningKey(client, 'ns')]);
+    const [a, b] = await Promise.all([loadInvitationKey(client, 'ns'), loadInvitationKey(client, 'ns')]);
     expect(creates()).toBe(2);
     expect(a).toEqual(b);
   });
@@ -126,7 +125,7 @@ describe('loadOrCreateSigningKey', () => {
   it('refuses a Secret without a usable key, without showing its content', async () => {
     const { client, store } = fakeClient();
     store.set('ns/k', { data: { key: Buffer.from('short-secret').toString('base64') } });
-    await expect(loadOrCreateSigningKey(client, 'ns', 'k')).rejects.toThrow(/Secret ns\/k has no usable signing key/);
-    await expect(loadOrCreateSigningKey(client, 'ns', 'k')).rejects.not.toThrow(/short-secret/);
+    await expect(loadInvitationKey(client, 'ns', 'k')).rejects.toThrow(/Secret ns\/k has no usable signing key/);
+    await expect(loadInvitationKey(client, 'ns', 'k')).rejects.not.toThrow(/short-secret/);
   });
 });

@@ -13,6 +13,8 @@
 // The token is never stored: it is derived again from these claims whenever it is needed.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { KubeClient } from '../../runtime/kube/client.ts';
+import { loadOrCreateSigningKey } from '../../runtime/signing-key.ts';
 
 export interface TokenClaims {
   /** metadata.uid of the Membership. */
@@ -72,4 +74,12 @@ function parseClaims(payload: string): TokenClaims | undefined {
   if (typeof uid !== 'string' || typeof email !== 'string' || typeof expiresAt !== 'string') return undefined;
   if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || Number.isNaN(Date.parse(expiresAt))) return undefined;
   return { uid, email, attempt, expiresAt };
+}
+
+/** The Secret (in the operator's namespace) with the key that signs acceptance links. */
+export const INVITATION_KEY_SECRET = 'miniapps-operator-invitation-key';
+
+/** The key that signs acceptance tokens; deleting its Secret rotates it on the next start and invalidates every link sent before. */
+export function loadInvitationKey(client: KubeClient, namespace: string, name = INVITATION_KEY_SECRET): Promise<Buffer> {
+  return loadOrCreateSigningKey(client, namespace, name, 'invitations');
 }

@@ -6,15 +6,15 @@ import { Caches, Index, superAppTargetKeys } from '../../domain/caches.ts';
 import { AppDirectory } from '../../domain/directory.ts';
 import { missingCapability } from '../../domain/organizations.ts';
 import { keyOf } from '../../runtime/cache.ts';
-import { conditionsFromChecks, replaceConditions, setConditions } from '../../runtime/conditions.ts';
+import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { Check, ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { warnNewFailures } from '../../runtime/objects.ts';
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../../api/constants.ts';
 import { Kinds } from '../../api/registry.ts';
 import type { DataKeys } from './datakeys.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 export const MINIAPP_FINALIZER = 'miniapps.dev/miniapp';
 
@@ -100,15 +100,9 @@ export class MiniAppReconciler implements Reconciler {
     const organization = fields.organization ?? mini.status?.organization;
     const superApps = fields.superApps ?? mini.status?.superApps;
     const dataKey = 'dataKey' in fields ? fields.dataKey : mini.status?.dataKey;
-    const status = {
-      ...(organization ? { organization } : {}),
-      ...(superApps?.length ? { superApps } : {}),
-      ...(dataKey ? { dataKey } : {}),
-      observedGeneration: mini.metadata.generation,
-      conditions: (mode === 'replace' ? replaceConditions : setConditions)(mini.status?.conditions, conditions, mini.metadata.generation, this.deps.clock.now()),
-    };
-    const written = await this.deps.store.applyStatus(Kinds.MiniApp, mini, status);
-    if (written && mode === 'replace') warnNewFailures(this.deps.recorder, mini, mini.status?.conditions, conditions);
+    const owned = { ...(organization ? { organization } : {}), ...(superApps?.length ? { superApps } : {}), ...(dataKey ? { dataKey } : {}) };
+    // A held deletion (merge) is reported by its own event.
+    await writeStatus(this.deps, Kinds.MiniApp, mini, { fields: owned, conditions, mode, warn: mode === 'replace' ? 'newFailures' : 'none' });
   }
 }
 

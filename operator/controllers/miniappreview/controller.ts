@@ -5,14 +5,14 @@ import type { ReviewedContent } from '../../domain/apps.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
 import { AppDirectory } from '../../domain/directory.ts';
 import { keyOf } from '../../runtime/cache.ts';
-import { conditionsFromChecks, replaceConditions } from '../../runtime/conditions.ts';
+import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
-import { warnNewFailures } from '../../runtime/objects.ts';
 import { reviewProblem } from './logic.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 /** A MiniAppReview: whether what it names exists and fits (TargetResolved). Its decision is read by the catalogs. */
 export class MiniAppReviewReconciler implements Reconciler {
@@ -40,13 +40,7 @@ export class MiniAppReviewReconciler implements Reconciler {
         };
     // A mini app, version or super app may still come: not Stalled, except a review outside any organization's namespace.
     const conditions = conditionsFromChecks([{ condition, gatesReady: true, stalled: problem?.reason === MiniAppReviewReasons.NotInOrganization }], { reason: MiniAppReviewReasons.Ready, message: 'The review applies' });
-    const status = {
-      ...(approvedContent ? { approvedContent } : {}),
-      observedGeneration: review.metadata.generation,
-      conditions: replaceConditions(review.status?.conditions, conditions, review.metadata.generation, this.deps.clock.now()),
-    };
-    const written = await this.deps.store.applyStatus(Kinds.MiniAppReview, review, status);
-    if (written) warnNewFailures(this.deps.recorder, review, review.status?.conditions, conditions);
+    await writeStatus(this.deps, Kinds.MiniAppReview, review, { fields: approvedContent ? { approvedContent } : {}, conditions });
   }
 }
 

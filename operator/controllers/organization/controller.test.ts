@@ -173,3 +173,47 @@ describe("the operator's access in a namespace being deleted", () => {
     await heldWhileAMiniAppIsLeft();
   });
 });
+
+describe('OrganizationReconciler: App Center makes the creator administrator', () => {
+  const platform = (spec: Record<string, unknown>) => caches.cache(Caches.platformConfigs).put({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', metadata: { name: 'default' }, spec } as never);
+  const creatorOrg = (createdBy: string) =>
+    store.seed(Kinds.Organization, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme', generation: 1, uid: 'uid-acme', annotations: { 'miniapps.dev/created-by': createdBy } }, spec: { displayName: 'Acme' } });
+  const memberships = () => store.writes.filter((w) => w.kind === 'Membership');
+
+  it('waits for the namespace to be recorded, then makes Membership creator (OrganizationAdministrator, Automatic) for the email after userPrefix', async () => {
+    platform({ organizationModel: 'AppCenter', userPrefix: 'oidc:' });
+    sync(creatorOrg('oidc:ann@acme.example'));
+    await reconciler.reconcile('acme', { signal });
+    expect(memberships()).toEqual([]);
+    expect(condition('CreatorAdministrator')).toMatchObject({ status: 'Unknown', reason: 'CreatorMembershipPending' });
+    sync(store.peek<Organization>(Kinds.Organization, 'acme')!);
+    await reconciler.reconcile('acme', { signal });
+    expect(memberships()).toEqual([{ verb: 'create', kind: 'Membership', key: 'org-acme/creator' }]);
+    expect(store.peek<{ spec: unknown } & Organization>(Kinds.Membership, 'creator', 'org-acme')?.spec).toEqual({ email: 'ann@acme.example', role: 'OrganizationAdministrator', acceptance: 'Automatic' });
+    expect(condition('CreatorAdministrator')).toMatchObject({ status: 'True', reason: 'CreatorMembershipMade' });
+    expect(condition('Ready')).toMatchObject({ status: 'True' });
+  });
+
+  it.each([
+    ['a user name without the userPrefix', 'ann@acme.example'],
+    ['a ServiceAccount', 'system:serviceaccount:ci:deployer'],
+  ])('makes no Membership for %s, and says why', async (_, createdBy) => {
+    platform({ organizationModel: 'AppCenter', userPrefix: 'oidc:' });
+    sync(creatorOrg(createdBy));
+    await reconciler.reconcile('acme', { signal });
+    sync(store.peek<Organization>(Kinds.Organization, 'acme')!);
+    await reconciler.reconcile('acme', { signal });
+    expect(memberships()).toEqual([]);
+    expect(condition('CreatorAdministrator')).toMatchObject({ status: 'False', reason: 'CreatorNotAPerson' });
+  });
+
+  it("does nothing for the creator with the Mini App Center's model", async () => {
+    platform({ userPrefix: 'oidc:' });
+    sync(creatorOrg('oidc:ann@acme.example'));
+    await reconciler.reconcile('acme', { signal });
+    sync(store.peek<Organization>(Kinds.Organization, 'acme')!);
+    await reconciler.reconcile('acme', { signal });
+    expect(memberships()).toEqual([]);
+    expect(condition('CreatorAdministrator')).toBeUndefined();
+  });
+});

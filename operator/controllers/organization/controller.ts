@@ -1,6 +1,10 @@
 import { NAMESPACE_QUOTA_NAME } from '../../api/platformconfig/names.ts';
 import { OrganizationConditions } from '../../api/organization/names.ts';
 import type { Membership, Organization, OrganizationStatus } from '../../api/index.ts';
+import { CREATOR_CONDITION, CREATOR_MEMBERSHIP_NAME, CreatorReasons, ICON_OPT_IN_LABEL, ORGANIZATION_ICON_CONFIGMAP } from '../../api/organization/names.ts';
+import { ownedLabels } from '../../runtime/objects.ts';
+import { CREATED_BY_ANNOTATION } from '../../api/constants.ts';
+import { controllerRef } from '../../runtime/apply.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
 import { NAMESPACE_ACCESS_FINALIZER, OPERATOR_BINDING_NAME, operatorNamespaceAccess, organizationClusterAccess, organizationClusterName, roleTableClusterRoles } from '../../domain/rbac.ts';
@@ -8,12 +12,12 @@ import type { NamespaceAccess } from '../../domain/rbac.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
-import { conditionsFromChecks, replaceConditions, setConditions } from '../../runtime/conditions.ts';
+import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { Check, ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
-import { Resources } from '../../runtime/kube/resource.ts';
+import { Resources, apiVersionOf } from '../../runtime/kube/resource.ts';
 import type { ResourceType } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../../api/constants.ts';
@@ -22,6 +26,7 @@ import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from 
 import { IconReasons, checkIcon, iconBytes } from './icon.ts';
 import { OrganizationReasons, claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
 import { namespaceQuota } from '../../domain/namespaces.ts';
+import { newFailures, writeStatus } from '../../runtime/status.ts';
 
 export const ORGANIZATION_FINALIZER = 'miniapps.dev/organization';
 
@@ -49,6 +54,8 @@ export class OrganizationReconciler implements Reconciler {
   /** What the operator reconciles in a namespace with Secrets, ConfigMaps and RBAC there (namespace-indexed). */
   private readonly namespaced: CacheReader<AnyObject>[];
   private readonly namespaceAccess?: NamespaceAccess;
+  /** Organizations (uid/namespace) whose icon ConfigMap this process made or found. */
+  private readonly iconConfigMaps = new Set<string>();
 
   constructor(deps: ControllerDeps, opts: OrganizationOptions = {}) {
     this.deps = deps;
@@ -89,6 +96,11 @@ export class OrganizationReconciler implements Reconciler {
         checks.push({ condition: icon, gatesReady: true, stalled: STALLED_ICON.has(icon.reason) });
         requeueAfterMs = Math.min(requeueAfterMs ?? RECHECK_ICON_MS, RECHECK_ICON_MS);
       }
+      // Made once an administrator is there to use it (a new organization costs no write more).
+      if (counts.administrators > 0) await this.ensureIconConfigMap(org, nsName);
+      const creator = await this.ensureCreator(org, nsName, members.length);
+      if (creator) checks.push({ condition: creator.condition, gatesReady: false });
+      if (creator?.requeueAfterMs) requeueAfterMs = Math.min(requeueAfterMs ?? creator.requeueAfterMs, creator.requeueAfterMs);
       const admins = administratorCheck(counts, members.length);
       if (admins) checks.push({ condition: admins, gatesReady: false });
     }
@@ -149,6 +161,70 @@ export class OrganizationReconciler implements Reconciler {
         message: adopted ? `Namespace ${nsName} is adopted (it opted in); it will be released, not deleted, with the organization` : `Namespace ${nsName} is in place`,
       },
     };
+  }
+
+  /**
+   * The empty ConfigMap organization-icon (labelled as an icon, owned by the
+   * Organization) that administrators may patch by name: created once the organization has
+   * an active administrator (a POST: what
+   * exists, the administrators' icon included, is never overwritten), remembered per
+   * namespace by this process.
+   */
+  private async ensureIconConfigMap(org: Organization, nsName: string): Promise<void> {
+    const key = `${org.metadata.uid}/${nsName}`;
+    if (this.iconConfigMaps.has(key)) return;
+    try {
+      await this.deps.store.create(Resources.ConfigMap, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: ORGANIZATION_ICON_CONFIGMAP, namespace: nsName, labels: { ...ownedLabels('Organization', org.metadata.name), [ICON_OPT_IN_LABEL]: 'true' }, ownerReferences: [controllerRef(org)] },
+      });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw new Error(`ConfigMap ${ORGANIZATION_ICON_CONFIGMAP} in ${nsName} could not be created: ${errorMessage(err)}`, { cause: err });
+    }
+    this.iconConfigMaps.add(key);
+  }
+
+  /**
+   * App Center (PlatformConfig organizationModel AppCenter): whoever created the
+   * Organization becomes its administrator. The API server accepted its
+   * miniapps.dev/created-by only as the creator's own user name and refuses any change of
+   * it, so the operator takes no authority from what someone else wrote. The Membership
+   * (named `creator`, OrganizationAdministrator, acceptance Automatic) is made only while
+   * the organization has no Membership at all: once people are in, their administrators
+   * decide (the creator may leave, and is not brought back).
+   */
+  private async ensureCreator(org: Organization, nsName: string, memberCount: number): Promise<{ condition: ConditionInput; requeueAfterMs?: number } | undefined> {
+    const settings = this.deps.domain.settings();
+    const creator = org.metadata.annotations?.[CREATED_BY_ANNOTATION];
+    if (settings.organizationModel !== 'AppCenter' || creator === undefined) return undefined;
+    const email = creator.startsWith(settings.userPrefix) ? creator.slice(settings.userPrefix.length) : '';
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
+      return { condition: {
+        type: CREATOR_CONDITION,
+        status: 'False',
+        reason: CreatorReasons.CreatorNotAPerson,
+        message: `The creator ${creator} is not PlatformConfig userPrefix (${JSON.stringify(settings.userPrefix)}) followed by an email, so no Membership can name them: a provisioning administrator adds the organization's first administrator with a Membership`,
+      } };
+    }
+    // A Membership is admitted only in a namespace an Organization's status names: first the record, then the creator.
+    if (org.status?.namespace !== nsName) {
+      return { condition: { type: CREATOR_CONDITION, status: 'Unknown', reason: CreatorReasons.CreatorMembershipPending, message: `The creator ${email} becomes the administrator once namespace ${nsName} is recorded` }, requeueAfterMs: 1000 };
+    }
+    if (memberCount === 0) {
+      try {
+        await this.deps.store.create(Kinds.Membership, {
+          apiVersion: apiVersionOf(Kinds.Membership),
+          kind: 'Membership',
+          metadata: { name: CREATOR_MEMBERSHIP_NAME, namespace: nsName },
+          spec: { email, role: 'OrganizationAdministrator', acceptance: 'Automatic' },
+        });
+        this.deps.recorder.event(org, 'Normal', CreatorReasons.CreatorMembershipMade, `Membership ${CREATOR_MEMBERSHIP_NAME} makes the creator ${email} the organization's administrator`);
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw new Error(`The creator's Membership in ${nsName} could not be created: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+    return { condition: { type: CREATOR_CONDITION, status: 'True', reason: CreatorReasons.CreatorMembershipMade, message: `The creator ${email} was made the organization's administrator (Membership ${CREATOR_MEMBERSHIP_NAME}, unless people were already in)` } };
   }
 
   /**
@@ -280,21 +356,16 @@ export class OrganizationReconciler implements Reconciler {
   ): Promise<void> {
     const namespace = fields.namespace ?? org.status?.namespace;
     const members = fields.members ?? org.status?.members;
-    const status = {
-      ...(namespace ? { namespace } : {}),
-      ...(members ? { members } : {}),
-      observedGeneration: org.metadata.generation,
-      conditions: (mode === 'replace' ? replaceConditions : setConditions)(org.status?.conditions, conditions, org.metadata.generation, this.deps.clock.now()),
-    };
-    const written = await this.deps.store.applyStatus(Kinds.Organization, org, status);
-    if (!written) return;
-    for (const c of conditions) {
-      const before = org.status?.conditions?.find((x) => x.type === c.type);
-      const derived = c.type === OrganizationConditions.Ready || c.type === OrganizationConditions.Stalled;
-      if (c.status === 'False' && !derived && (before?.status !== 'False' || before.reason !== c.reason)) this.deps.recorder.event(org, 'Warning', c.reason, c.message);
-    }
-    const ready = conditions.find((c) => c.type === OrganizationConditions.Ready);
-    if (ready?.reason === OrganizationReasons.DeletionNotConfirmed) this.deps.recorder.event(org, 'Warning', ready.reason, ready.message);
+    await writeStatus(this.deps, Kinds.Organization, org, {
+      fields: { ...(namespace ? { namespace } : {}), ...(members ? { members } : {}) },
+      conditions,
+      mode,
+      // The new failures, and a held deletion (Ready's own reason) each time it is written.
+      warn: ({ before }) => {
+        const ready = conditions.find((c) => c.type === OrganizationConditions.Ready);
+        return [...newFailures(before?.conditions, conditions), ...(ready?.reason === OrganizationReasons.DeletionNotConfirmed ? [ready] : [])];
+      },
+    });
   }
 }
 

@@ -1,8 +1,8 @@
 import { PlatformConfigConditions } from '../../api/platformconfig/names.ts';
-import type { PlatformConfig, PlatformConfigStatus } from '../../api/index.ts';
+import type { PlatformConfig } from '../../api/index.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
-import { STALLED, setConditions } from '../../runtime/conditions.ts';
+import { STALLED } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
@@ -13,7 +13,9 @@ import { Caches } from '../../domain/caches.ts';
 import { Kinds } from '../../api/registry.ts';
 import { settingsOf } from '../../domain/settings.ts';
 import { PlatformConfigReasons, validatePlatformConfig } from './logic.ts';
-import { PROVISIONING_ADMINISTRATOR_ROLE, provisioningAccess } from './rbac.ts';
+import { PROVISIONING_ADMINISTRATOR_ROLE, organizationCreatorAccess, provisioningAccess } from './rbac.ts';
+import { ORGANIZATION_CREATOR_ROLE } from '../../api/platformconfig/names.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 
 export class PlatformConfigReconciler implements Reconciler {
@@ -39,15 +41,25 @@ export class PlatformConfigReconciler implements Reconciler {
       conditions.push(problem, { ...problem, type: STALLED, status: 'True' });
     } else {
       conditions.push(await this.bindAdministrators(pc));
+      await this.bindOrganizationCreators(pc);
       conditions.push({ type: PlatformConfigConditions.Ready, status: 'True', reason: PlatformConfigReasons.Valid, message: 'The platform configuration is valid and in use' });
     }
-    const status: PlatformConfigStatus = {
-      observedGeneration: pc.metadata.generation,
-      // Stalled goes once the problem is fixed; AdministratorsBound stays from the last time it was checked.
-      conditions: setConditions(problem ? pc.status?.conditions : pc.status?.conditions?.filter((c) => c.type !== STALLED), conditions, pc.metadata.generation, this.deps.clock.now()),
-    };
-    const written = await this.deps.store.applyStatus(Kinds.PlatformConfig, pc, status);
-    if (written && problem) this.deps.recorder.event(pc, 'Warning', problem.reason, problem.message);
+    // Stalled goes once the problem is fixed; AdministratorsBound stays from the last time it was checked.
+    await writeStatus(this.deps, Kinds.PlatformConfig, pc, { conditions, mode: 'merge', drop: problem ? [] : [STALLED], warn: () => (problem ? [problem] : []) });
+  }
+
+  /** With App Center's model everyone signed in may create an Organization; with the Mini App Center's, the grant is removed. */
+  private async bindOrganizationCreators(pc: PlatformConfig): Promise<void> {
+    const access = organizationCreatorAccess(pc);
+    if (settingsOf(pc.spec).organizationModel === 'AppCenter') {
+      if (needsApply(this.clusterRoles.getByName(ORGANIZATION_CREATOR_ROLE), access.clusterRole, ['rules'])) await this.deps.store.apply(Resources.ClusterRole, access.clusterRole);
+      if (needsApply(this.clusterRoleBindings.getByName(ORGANIZATION_CREATOR_ROLE), access.clusterRoleBinding, ['roleRef', 'subjects'])) await this.deps.store.apply(Resources.ClusterRoleBinding, access.clusterRoleBinding);
+      return;
+    }
+    for (const [rt, cache] of [[Resources.ClusterRoleBinding, this.clusterRoleBindings], [Resources.ClusterRole, this.clusterRoles]] as const) {
+      const have = cache.getByName(ORGANIZATION_CREATOR_ROLE);
+      if (have?.metadata.ownerReferences?.some((r) => r.uid === pc.metadata.uid)) await this.deps.store.delete(rt, ORGANIZATION_CREATOR_ROLE, undefined, { uid: have.metadata.uid });
+    }
   }
 
   /** Provisioning administrators get the ClusterRole that manages the whole platform. */

@@ -6,6 +6,7 @@ import { GROUP } from '../../api/constants.ts';
 import { KIND_NAMES } from '../../api/registry.ts';
 import { PROVISIONING_SUBRESOURCE } from '../../api/organization/names.ts';
 import type { PlatformConfig } from '../../api/index.ts';
+import { AUTHENTICATED_GROUP, ORGANIZATION_CREATOR_ROLE } from '../../api/platformconfig/names.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { ownedLabels } from '../../runtime/objects.ts';
 import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, groupSubject, sortedSubjects, userSubject } from '../../domain/rbac-types.ts';
@@ -68,6 +69,29 @@ export function provisioningAccess(
         ...settings.users.map((u) => userSubject(settings.userPrefix, u)),
         ...settings.groups.map((g) => groupSubject(settings.groupPrefix, g)),
       ]),
+    },
+  };
+}
+
+/**
+ * App Center's self-service organizations (PlatformConfig organizationModel AppCenter):
+ * the ClusterRole `miniapps:organization-creator` (create Organizations, nothing else) and
+ * its ClusterRoleBinding to every signed-in person (`system:authenticated`), owned by the
+ * PlatformConfig. An admission policy then makes each such Organization name its creator
+ * (miniapps.dev/created-by), whom the operator makes its administrator, and keeps
+ * miniAppTargets the provisioning administrators'. Not made with the Mini App Center's
+ * model (there, only provisioning administrators create Organizations).
+ */
+export function organizationCreatorAccess(owner: PlatformConfig): { clusterRole: ClusterRole; clusterRoleBinding: ClusterRoleBinding } {
+  const metadata = () => ({ name: ORGANIZATION_CREATOR_ROLE, labels: ownedLabels('PlatformConfig', owner.metadata.name), ownerReferences: [controllerRef(owner)] });
+  return {
+    clusterRole: { apiVersion: RBAC_API_VERSION, kind: 'ClusterRole', metadata: metadata(), rules: [{ apiGroups: [GROUP], resources: ['organizations'], verbs: ['create'] }] },
+    clusterRoleBinding: {
+      apiVersion: RBAC_API_VERSION,
+      kind: 'ClusterRoleBinding',
+      metadata: metadata(),
+      roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: ORGANIZATION_CREATOR_ROLE },
+      subjects: [{ kind: 'Group', apiGroup: RBAC_GROUP, name: AUTHENTICATED_GROUP }],
     },
   };
 }

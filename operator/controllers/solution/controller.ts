@@ -21,7 +21,7 @@ import type { ControllerDeps } from '../deps.ts';
 import { fieldsOf, readManifest } from '../../domain/manifest-source.ts';
 import type { ManifestRead } from '../../domain/manifest-source.ts';
 import { Kinds } from '../../api/registry.ts';
-import { writeKindStatus } from '../../runtime/objects.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 export { SolutionReasons };
 
@@ -71,7 +71,7 @@ export class SolutionReconciler implements Reconciler {
     const pending = fields.manifest ? await this.claims.claimListings(this.deps.store, this.deps.operatorNamespace, sol.metadata.namespace!, solutionRolesOf(fields.manifest)) : false;
     if (fields.manifest) checks.push({ condition: this.rolesOwned(sol.metadata.namespace!, fields.manifest), gatesReady: true, stalled: false });
     const conditions = conditionsFromChecks(checks, { reason: SolutionReasons.Ready, message: 'The solution is ready: its manifest is valid and every role names a listing of its organization' });
-    const wrote = await writeKindStatus(this.deps, Kinds.Solution, sol, fields, conditions);
+    const wrote = !!(await writeStatus(this.deps, Kinds.Solution, sol, { fields, conditions }));
     if (wrote && read.ok && read.digest !== last.manifestDigest) {
       this.deps.recorder.event(sol, 'Normal', 'ManifestAccepted', `Accepted manifest version ${sol.spec.version} (digest ${read.digest.slice(0, 12)}); subscribed tenants are updated`);
     }

@@ -24,7 +24,7 @@ import { ApiError, errorMessage } from '../../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../../runtime/kube/client.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
-import { writeKindStatus } from '../../runtime/objects.ts';
+import { writeStatus } from '../../runtime/status.ts';
 import { desiredUserGroup, groupNeedsApply, madeBySubscription } from './logic.ts';
 
 /** A solution or organization that is not there yet is looked for again this often (besides the watches). */
@@ -187,7 +187,7 @@ export class SubscriptionReconciler implements Reconciler {
 
   private async finish(sub: Subscription, checks: Check[], fields: Partial<SubscriptionStatus>): Promise<void> {
     const conditions = conditionsFromChecks(checks, { reason: SubscriptionReasons.Ready, message: 'The tenant\'s user groups match the solution and its apps' });
-    await writeKindStatus(this.deps, Kinds.Subscription, sub, fields, conditions);
+    await writeStatus(this.deps, Kinds.Subscription, sub, { fields, conditions });
   }
 }
 

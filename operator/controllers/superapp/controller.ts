@@ -1,6 +1,8 @@
 import { GROUP } from '../../api/constants.ts';
 import { SuperAppConditions, SuperAppReasons } from '../../api/superapp/names.ts';
 import type { MiniApp, MiniAppReview, Organization, SuperApp, SuperAppStatus } from '../../api/index.ts';
+import { REVIEW_QUEUE_MAX, reviewQueueEntry } from '../../domain/apps.ts';
+import type { ReviewQueueEntry } from '../../domain/apps.ts';
 import { CATALOG_KEY, approvalChanged, buildCatalog, canonicalJson, catalogConfigMapName, contentHash, notAllowed, refKey, snapshotConfigMapName, targetsOf } from '../../domain/apps.ts';
 import type { AppRef } from '../../domain/apps.ts';
 import { Caches, Index } from '../../domain/caches.ts';
@@ -9,7 +11,7 @@ import { missingCapability } from '../../domain/organizations.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { keyOf } from '../../runtime/cache.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
-import { conditionsFromChecks, replaceConditions } from '../../runtime/conditions.ts';
+import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { Check, ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
@@ -18,8 +20,9 @@ import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
 import { appChanged } from '../../domain/apps.ts';
-import { controlledBy, ownedLabels, warnNewFailures } from '../../runtime/objects.ts';
+import { controlledBy, ownedLabels } from '../../runtime/objects.ts';
 import type { ConfigMapObject } from '../../runtime/objects.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 /** Labels and annotations of the catalog ConfigMaps. */
 export const CatalogMeta = {
@@ -84,7 +87,8 @@ export class SuperAppReconciler implements Reconciler {
     const checks: Check[] = [{ condition: allowed, gatesReady: true }];
     checks.push({ condition: platformsCheck(sa, this.deps.domain.settings().platforms), gatesReady: true, stalled: true });
 
-    const { catalog, featuredMissing } = buildCatalog(sa, org.metadata.name, this.listed(sa, org));
+    const queue: ReviewQueueEntry[] = [];
+    const { catalog, featuredMissing } = buildCatalog(sa, org.metadata.name, this.listed(sa, org, queue));
     const json = canonicalJson(catalog);
     const hash = contentHash(json);
     const count = catalog.miniApps.length;
@@ -97,11 +101,12 @@ export class SuperAppReconciler implements Reconciler {
       checks.push({ condition: snaps.condition, gatesReady: true, stalled: snaps.condition.reason === SuperAppReasons.SnapshotConflict });
     }
     if (sa.spec.featured?.length) checks.push({ condition: featuredCheck(featuredMissing, (ref) => this.whyNotListed(ref, org, sa)), gatesReady: false });
-    await this.writeStatus(sa, conditionsFromChecks(checks, READY), { catalog: live.status, versions: versions ?? [] });
+    queue.sort((a, b) => a.organization.localeCompare(b.organization) || a.name.localeCompare(b.name));
+    await this.writeStatus(sa, conditionsFromChecks(checks, READY), { catalog: live.status, versions: versions ?? [], queue });
   }
 
-  /** The mini apps this super app lists, with the version each shows. */
-  private listed(sa: SuperApp, org: Organization) {
+  /** The mini apps this super app lists, with the version each shows; those waiting for a review go into `queue`. */
+  private listed(sa: SuperApp, org: Organization, queue: ReviewQueueEntry[] = []) {
     const target: AppRef = { organization: org.metadata.name, name: sa.metadata.name };
     const out: { mini: MiniApp; organization: string; version: string }[] = [];
     for (const mini of this.dir.miniAppsNaming(sa)) {
@@ -111,6 +116,7 @@ export class SuperAppReconciler implements Reconciler {
       if (!miniOrg || !targetsOf(mini, miniOrg.metadata.name).some((t) => refKey(t) === refKey(target))) continue;
       const p = this.dir.placement(mini, miniOrg, target);
       if (p.state === 'Listed' && p.version) out.push({ mini, organization: miniOrg.metadata.name, version: p.version });
+      if (p.awaitingReview && p.pendingVersion) queue.push(reviewQueueEntry(mini, miniOrg.metadata.name, p.pendingVersion));
     }
     return out;
   }
@@ -237,19 +243,21 @@ export class SuperAppReconciler implements Reconciler {
   }
 
   /** Writes status with every field this controller owns (those not recomputed keep their values). */
-  private async writeStatus(sa: SuperApp, conditions: ConditionInput[], fields: { catalog?: CatalogStatus; versions?: Versions }): Promise<void> {
+  private async writeStatus(sa: SuperApp, conditions: ConditionInput[], fields: { catalog?: CatalogStatus; versions?: Versions; queue?: ReviewQueueEntry[] }): Promise<void> {
     const catalog = 'catalog' in fields ? fields.catalog : sa.status?.catalog;
     const versions = fields.versions ?? sa.status?.versions;
+    // A reconcile that publishes nothing keeps the queue it last saw.
+    const queue = fields.queue ?? sa.status?.reviewQueue ?? [];
+    const awaitingReview = fields.queue ? fields.queue.length : (sa.status?.awaitingReview ?? 0);
     const organization = this.dir.organizationOf(sa)?.metadata.name ?? sa.status?.organization;
-    const status = {
+    const owned = {
       ...(organization ? { organization } : {}),
       ...(catalog ? { catalog } : {}),
       ...(versions?.length ? { versions } : {}),
-      observedGeneration: sa.metadata.generation,
-      conditions: replaceConditions(sa.status?.conditions, conditions, sa.metadata.generation, this.deps.clock.now()),
+      awaitingReview,
+      ...(queue.length ? { reviewQueue: queue.slice(0, REVIEW_QUEUE_MAX) } : {}),
     };
-    const written = await this.deps.store.applyStatus(Kinds.SuperApp, sa, status);
-    if (written) warnNewFailures(this.deps.recorder, sa, sa.status?.conditions, conditions);
+    await writeStatus(this.deps, Kinds.SuperApp, sa, { fields: owned, conditions });
   }
 }
 

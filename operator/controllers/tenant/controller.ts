@@ -25,7 +25,8 @@ import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
-import { ownedLabels, writeKindStatus } from '../../runtime/objects.ts';
+import { ownedLabels } from '../../runtime/objects.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 export const TENANT_FINALIZER = 'miniapps.dev/tenant';
 
@@ -79,7 +80,7 @@ export class TenantReconciler implements Reconciler {
     }
     const conditions = conditionsFromChecks(checks, { reason: TenantReasons.Ready, message: `The tenant is ready in namespace ${nsName}` });
     const namespace = ns.recordName ? nsName : tenant.status?.namespace;
-    await writeKindStatus(this.deps, Kinds.Tenant, tenant, { namespace }, conditions);
+    await writeStatus(this.deps, Kinds.Tenant, tenant, { fields: { namespace }, conditions });
     return ns.requeueAfterMs ? { requeueAfterMs: ns.requeueAfterMs } : undefined;
   }
 

@@ -13,7 +13,7 @@ import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
-import { writeKindStatus } from '../../runtime/objects.ts';
+import { writeStatus } from '../../runtime/status.ts';
 import { resolveUser } from './logic.ts';
 
 /** Whether the user is one of the tenant's administrators (emails compared lowercased). */
@@ -48,7 +48,7 @@ export class UserReconciler implements Reconciler {
           }
         : { type: UserConditions.GroupsResolved, status: 'True', reason: UserReasons.GroupsResolved, message: `${r.groups.length} group(s)${admin ? ' (with the admin groups of a tenant administrator)' : ''}, ${r.effectiveRoles.length} role(s)` };
     const conditions = conditionsFromChecks([{ condition, gatesReady: true }], { reason: UserReasons.Ready, message: 'The user\'s roles are resolved' });
-    await writeKindStatus(this.deps, Kinds.User, user, { groups: r.groups, effectiveRoles: r.effectiveRoles, landingPage: r.landingPage }, conditions);
+    await writeStatus(this.deps, Kinds.User, user, { fields: { groups: r.groups, effectiveRoles: r.effectiveRoles, landingPage: r.landingPage }, conditions });
   }
 }
 

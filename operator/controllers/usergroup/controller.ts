@@ -12,7 +12,7 @@ import type { Check } from '../../runtime/conditions.ts';
 import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
-import { writeKindStatus } from '../../runtime/objects.ts';
+import { writeStatus } from '../../runtime/status.ts';
 
 /** Each role of the group with its sources, sorted by role: the manifests' (if declared), `spec` for one no manifest grants. */
 export function roleSources(roles: readonly string[], declared: DeclaredGroup | undefined): RoleSource[] {
@@ -54,7 +54,7 @@ export class UserGroupReconciler implements Reconciler {
         }]
       : [];
     const conditions = conditionsFromChecks(checks, { reason: UserGroupReasons.Ready, message: `${roles.length} role(s), ${members} member(s)` });
-    await writeKindStatus(this.deps, Kinds.UserGroup, group, { effectiveRoles: roles, members, roleSources: roleSources(roles, declared) }, conditions);
+    await writeStatus(this.deps, Kinds.UserGroup, group, { fields: { effectiveRoles: roles, members, roleSources: roleSources(roles, declared) }, conditions });
   }
 }
 

@@ -1,0 +1,203 @@
+// The layers and slices of docs/architecture.md as checked facts. Each kind is a vertical
+// slice (api/<folder>/ and controllers/<folder>/) registered by one line of
+// api/registry.ts; the layers beneath (domain/, runtime/, servers/) and the tools beside
+// (plugin/, testenv/) know no controller; a controller imports no other controller; no
+// module imports itself back through others (type-only imports count: they tie the files
+// together for a reader as much as for the compiler).
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ALL_KINDS } from './api/index.ts';
+import { KIND_NAMES, sliceExport, sliceFolder } from './api/registry.ts';
+import type { KindName } from './api/registry.ts';
+import { MODULES } from './controllers/index.ts';
+import { HEALTH_KINDS } from './health/argocd.ts';
+
+const ROOT = fileURLToPath(new URL('./', import.meta.url));
+const KINDS = Object.keys(KIND_NAMES) as KindName[];
+const FOLDERS = KINDS.map(sliceFolder);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'testdata' ? [] : sourceFiles(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Every file under operator/, relative (`controllers/membership/accept.ts`). */
+const FILES = sourceFiles(ROOT).map((f) => relative(ROOT, f).replaceAll('\\', '/'));
+const isTest = (f: string) => /\.(i?test)\.ts$/.test(f);
+
+/** The operator files `file` imports (static imports and re-exports, type-only ones too; literal dynamic imports). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const specs = [
+    ...text.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s+'([^']+)'/gm),
+    ...text.matchAll(/^\s*import\s+'([^']+)'/gm),
+    ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+  ].map((m) => m[1]!);
+  return specs.filter((s) => s.startsWith('.')).map((s) => relative(ROOT, resolve(dirname(join(ROOT, file)), s)).replaceAll('\\', '/'));
+}
+const GRAPH = new Map(FILES.map((f) => [f, importsOf(f)]));
+
+const layerOf = (f: string) => f.split('/')[0]!;
+/** The slice a controllers/ file belongs to (`membership`), or undefined for controllers/*.ts (the module framework). */
+const controllerSlice = (f: string) => (f.startsWith('controllers/') && f.split('/').length > 2 ? f.split('/')[1] : undefined);
+
+/** The import edges from files `from` selects to files `to` selects, as `a → b`. */
+function edges(from: (f: string) => boolean, to: (target: string, source: string) => boolean): string[] {
+  return [...GRAPH].filter(([f]) => from(f)).flatMap(([f, targets]) => targets.filter((t) => to(t, f)).map((t) => `${f} → ${t}`));
+}
+
+/** The strongly connected components of more than one file (Tarjan). */
+function cycles(): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of GRAPH.get(v) ?? []) {
+      if (!GRAPH.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1) found.push(component.sort());
+    }
+  };
+  for (const v of GRAPH.keys()) if (!index.has(v)) visit(v);
+  return found;
+}
+
+describe('the import rules (docs/architecture.md)', () => {
+  it('sees the code: every slice and layer has files, and the graph has edges', () => {
+    for (const layer of ['api', 'controllers', 'domain', 'runtime', 'servers', 'plugin', 'testenv']) expect(FILES.some((f) => layerOf(f) === layer), layer).toBe(true);
+    expect(GRAPH.get('app.ts')).toContain('controllers/index.ts');
+  });
+
+  it('no import cycle, type-only imports included', () => {
+    expect(cycles()).toEqual([]);
+  });
+
+  it('a controller imports no other controller (tests may use another slice\'s fixtures)', () => {
+    expect(edges((f) => !isTest(f) && !!controllerSlice(f), (t, f) => !!controllerSlice(t) && controllerSlice(t) !== controllerSlice(f))).toEqual([]);
+  });
+
+  it('api, domain, runtime, servers, plugin and testenv import no controller, except in tests', () => {
+    const below = new Set(['api', 'domain', 'runtime', 'servers', 'plugin', 'testenv', 'health']);
+    expect(edges((f) => !isTest(f) && below.has(layerOf(f)), (t) => layerOf(t) === 'controllers')).toEqual([]);
+  });
+
+  it('runtime knows no kind: of the API it reads only the kind-neutral names (api/constants.ts), and nothing of domain, servers or controllers', () => {
+    expect(edges((f) => !isTest(f) && layerOf(f) === 'runtime', (t) => ['domain', 'servers', 'controllers'].includes(layerOf(t)) || (layerOf(t) === 'api' && t !== 'api/constants.ts' && !t.startsWith('runtime/')))).toEqual([]);
+    const kindLiteral = new RegExp(`'(${KINDS.join('|')})'`);
+    expect(FILES.filter((f) => layerOf(f) === 'runtime' && !isTest(f) && kindLiteral.test(readFileSync(join(ROOT, f), 'utf8')))).toEqual([]);
+  });
+
+  it('servers are listener plumbing: no kind (api/<kind>/, the registry), no domain, no controller', () => {
+    const kindApi = (t: string) => layerOf(t) === 'api' && (FOLDERS.includes(t.split('/')[1]!) || t === 'api/registry.ts' || t === 'api/index.ts');
+    expect(edges((f) => !isTest(f) && layerOf(f) === 'servers', (t) => kindApi(t) || ['domain', 'controllers'].includes(layerOf(t)))).toEqual([]);
+  });
+
+  it('the process (app.ts) knows no slice: it registers MODULES and whatever they declare', () => {
+    expect(edges((f) => f === 'app.ts', (t) => !!controllerSlice(t) || /^api\/[a-z]+\//.test(t))).toEqual([]);
+  });
+
+  it('domain imports neither servers nor controllers', () => {
+    expect(edges((f) => !isTest(f) && layerOf(f) === 'domain', (t) => ['servers', 'controllers'].includes(layerOf(t)))).toEqual([]);
+  });
+
+  it('one status writer: every controller writes its status through runtime/status.ts, none computes conditions itself', () => {
+    const controllerFiles = FILES.filter((f) => !!controllerSlice(f) && !isTest(f));
+    for (const folder of FOLDERS) expect(GRAPH.get(`controllers/${folder}/controller.ts`), folder).toContain('runtime/status.ts');
+    expect(controllerFiles.filter((f) => /\b(replaceConditions|setConditions|warnNewFailures)\(/.test(readFileSync(join(ROOT, f), 'utf8')))).toEqual([]);
+    // What is left of applyStatus in controllers are a side effect's records (an invitation, an acceptance), each under a field manager of its own.
+    const bare = controllerFiles.flatMap((f) =>
+      readFileSync(join(ROOT, f), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('.applyStatus(') && !line.includes('fieldManager:'))
+        .map((line) => `${f}: ${line.trim()}`),
+    );
+    expect(bare).toEqual([]);
+  });
+
+  it('the rules can fail: a made-up edge from runtime to a controller is caught', () => {
+    GRAPH.set('runtime/__probe__.ts', ['controllers/membership/controller.ts']);
+    try {
+      expect(edges((f) => layerOf(f) === 'runtime', (t) => layerOf(t) === 'controllers')).toEqual(['runtime/__probe__.ts → controllers/membership/controller.ts']);
+    } finally {
+      GRAPH.delete('runtime/__probe__.ts');
+    }
+  });
+});
+
+describe('each kind is a slice registered by one line (api/registry.ts)', () => {
+  it.each(KINDS)('%s: api/<folder>/schema.ts and names.ts, controllers/<folder>/module.ts', (kind) => {
+    const folder = sliceFolder(kind);
+    expect(existsSync(join(ROOT, 'api', folder, 'schema.ts'))).toBe(true);
+    expect(existsSync(join(ROOT, 'api', folder, 'names.ts'))).toBe(true);
+    expect(existsSync(join(ROOT, 'controllers', folder, 'module.ts'))).toBe(true);
+    expect(readFileSync(join(ROOT, 'api', folder, 'schema.ts'), 'utf8')).toContain(`export const ${sliceExport(kind, 'Kind')} = defineKind(`);
+  });
+
+  it('what each kind\'s module declares: its caches, the kinds it admits, its setup', () => {
+    const declared = Object.fromEntries(MODULES.map((m) => [m.name, { caches: m.caches.map((c) => c.name), admits: [...(m.admits ?? [])], setup: typeof m.setup }]));
+    expect(Object.keys(declared)).toEqual(FOLDERS);
+    for (const [name, d] of Object.entries(declared)) {
+      expect(d.setup, name).toBe('function');
+      expect(d.caches.length, `${name} reads at least its own kind`).toBeGreaterThan(0);
+      for (const k of d.admits) expect(KINDS, `${name} admits ${k}`).toContain(k);
+    }
+    // The module of a kind reads that kind's cache (the controller's `for`).
+    for (const kind of KINDS) expect(declared[sliceFolder(kind)]!.caches, kind).toContain(KIND_NAMES[kind].plural);
+  });
+
+  it('every list of kinds is derived from the registry: the schemas, the modules, the health checks', () => {
+    expect(ALL_KINDS.map((d) => d.kind)).toEqual(KINDS);
+    expect(MODULES.map((m) => m.name)).toEqual(FOLDERS);
+    expect([...HEALTH_KINDS]).toEqual(KINDS);
+  });
+
+  it('no slice folder without a registry line, in api/ or controllers/', () => {
+    const dirs = (layer: string) => readdirSync(join(ROOT, layer), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    expect(dirs('api')).toEqual([...FOLDERS].sort());
+    expect(dirs('controllers')).toEqual([...FOLDERS].sort());
+  });
+
+  it('no other hand-kept list of kinds: no file but the registry names four or more kinds in one list', () => {
+    const quoted = new RegExp(`['"](${KINDS.join('|')})['"]`, 'g');
+    const lists = FILES.filter((f) => f !== 'api/registry.ts' && !isTest(f)).filter((f) =>
+      readFileSync(join(ROOT, f), 'utf8')
+        .split(/\n/)
+        .some((line) => new Set([...line.matchAll(quoted)].map((m) => m[1])).size >= 4),
+    );
+    expect(lists).toEqual([]);
+  });
+
+  it('no file imports the schemas or modules of three or more slices (the registry loads them): only api/index.ts re-exports every schema, for types', () => {
+    const aggregators = FILES.filter((f) => !isTest(f)).filter((f) => {
+      const slices = new Set(GRAPH.get(f)!.filter((t) => /^(api\/[a-z]+\/schema|controllers\/[a-z]+\/module)\.ts$/.test(t)).map((t) => t.split('/')[1]));
+      return slices.size >= 3;
+    });
+    expect(aggregators).toEqual(['api/index.ts']);
+    // And that re-export is complete: a kind left out would lose its types, not its registration.
+    expect(GRAPH.get('api/index.ts')!.filter((t) => t.endsWith('/schema.ts')).sort()).toEqual(FOLDERS.map((f) => `api/${f}/schema.ts`).sort());
+  });
+});
