@@ -170,7 +170,7 @@ describe.skipIf(!!chromiumMissing('identity.itest.ts'))('kubectl miniapps login'
       await Promise.all([page.waitForURL(/\/interaction\//), page.getByRole('button', { name: 'Continue' }).click()]);
       await page.getByLabel('User name or email').fill(username);
       await page.getByLabel('Password').fill(password);
-      await Promise.all([page.waitForURL(/\/device\/callback|\/device\/[A-Za-z]/), page.getByRole('button', { name: 'Sign in' }).click()]);
+      await Promise.all([page.waitForURL(/\/device\/[\w-]+$/), page.getByRole('button', { name: 'Sign in' }).click()]);
       await expect(page.locator('h1').innerText()).resolves.toBe('Signed in');
     } finally {
       await browser.close();
