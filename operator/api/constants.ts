@@ -94,6 +94,24 @@ export const CLAIMED_ID_ANNOTATION = `${GROUP}/claimed-id`;
  */
 export const CREATED_BY_ANNOTATION = `${GROUP}/created-by`;
 
+/**
+ * On a ConfigMap of an organization's namespace (seed 003's "uploaded artifact"): what
+ * manifest it holds, `solution` or `app`. Members write only ConfigMaps with this label, and
+ * only of a kind they may update (solutions: the solution's owners; appmanifests: the app's
+ * developers): admission policy `miniapps.dev-manifest-artifacts`.
+ */
+export const MANIFEST_LABEL = `${GROUP}/manifest`;
+
+/**
+ * On a Solution or AppManifest whose spec.manifestFrom names a ConfigMap (seed 003): read
+ * only a manifest artifact (a ConfigMap labelled MANIFEST_LABEL with the object's kind).
+ * The admission policy `miniapps.dev-manifest-source` admits a ConfigMap reference from
+ * someone RBAC does not let `get` it (a solution's owner, an app's developer: they may only
+ * create and patch ConfigMaps) only with this annotation set to "true", so nobody makes the
+ * operator read, and report on, a ConfigMap they could not read themselves.
+ */
+export const MANIFEST_ARTIFACT_ONLY_ANNOTATION = `${GROUP}/manifest-artifact-only`;
+
 // Accounts of the embedded identity provider (operator/identity/): each is a Secret in the
 // operator's namespace with ACCOUNT_LABEL; the domain's caches and the identity server read these.
 /** Label of every account Secret (value "true"). */

@@ -12,8 +12,8 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Obj, Optional, Str, Version } from './common.ts';
 import { plainSchema } from './crd.ts';
 import type { JSONSchema } from './crd.ts';
-import { AppManifestContentSchema, AppManifestIdentity } from './appmanifest/schema.ts';
-import { SolutionManifestSchema } from './solution/schema.ts';
+import { AppManifestContentSchema, AppManifestIdentity, FileRolesRequired } from './appmanifest/schema.ts';
+import { FileAdminUserGroups, SolutionManifestSchema } from './solution/schema.ts';
 
 export const SolutionManifestFileSchema = Obj(
   {
@@ -23,12 +23,13 @@ export const SolutionManifestFileSchema = Obj(
     }),
     version: Optional(Version('Version of the solution the manifest describes (informative; the Solution\'s spec.version is what subscriptions pin).')),
     ...SolutionManifestSchema.properties,
+    adminUserGroups: Optional(FileAdminUserGroups),
   },
   "A solution manifest: the user groups every subscribing tenant gets (userGroupsRequired), those its administrators get in addition (adminUserGroups), and the app roles `role:<listingId>:<roleName>` each group holds.",
 );
 
 export const AppManifestFileSchema = Obj(
-  { ...AppManifestIdentity, ...AppManifestContentSchema.properties },
+  { ...AppManifestIdentity, ...AppManifestContentSchema.properties, rolesRequired: Optional(FileRolesRequired) },
   "An app manifest: the app's own user groups and, for a frontend app, the roles its tokens may carry (rolesRequired).",
 );
 

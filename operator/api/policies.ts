@@ -13,8 +13,10 @@
 //
 // Plain data, no TypeBox: the operator process imports it.
 
-import { API_VERSION, CREATED_BY_ANNOTATION, GROUP, RESERVED_NAMESPACES } from './constants.ts';
+import { API_VERSION, CREATED_BY_ANNOTATION, GROUP, MANIFEST_ARTIFACT_ONLY_ANNOTATION, MANIFEST_LABEL, RESERVED_NAMESPACES } from './constants.ts';
 import { KIND_NAMES } from './registry.ts';
+import { CONFIGMAPS_SUBRESOURCE } from './organization/names.ts';
+import { subscriptionOfferedPolicy } from './subscription/policies.ts';
 import { PolicyNames, lit, policy, confirmDeletePolicy } from './policy.ts';
 import type { PolicyObject } from './policy.ts';
 import { provisioningPolicy, selfServiceOrganizationPolicy, ORGANIZATION_DELETION } from './organization/policies.ts';
@@ -113,23 +115,33 @@ export function organizationAppsPolicy(): PolicyObject[] {
  * role table grants nobody ConfigMaps, so the API server accepts a ConfigMap reference only
  * from someone RBAC lets `get` that ConfigMap: when the object is made with one, or the
  * reference changes (edits of other fields, and of the ConfigMap itself, need nothing more).
+ * Seed 003: members who write manifest artifacts may create and patch ConfigMaps but not
+ * read them (a namespace's other ConfigMaps stay unreadable to them); their reference is
+ * admitted with the annotation miniapps.dev/manifest-artifact-only "true", and then the
+ * operator reads only a ConfigMap labelled as that kind's manifest (which only who may
+ * update that kind writes: the manifest-artifacts policy), reporting any other as missing.
  */
 function manifestSourcePolicy(): PolicyObject[] {
+  const artifactsOnly = (o: string) => `(${o}.metadata.?annotations[?${lit(MANIFEST_ARTIFACT_ONLY_ANNOTATION)}].orValue('') == 'true')`;
   return policy(PolicyNames.manifestSource, {
     resources: ['solutions', 'appmanifests'],
     operations: ['CREATE', 'UPDATE'],
     matchConditions: [
       {
         name: 'names-a-configmap',
-        expression: `has(object.spec.manifestFrom) && (request.operation == 'CREATE' || !has(oldObject.spec.manifestFrom) || oldObject.spec.manifestFrom != object.spec.manifestFrom)`,
+        // Also when the artifacts-only annotation goes (seed 003): that widens what the operator reads.
+        expression:
+          `has(object.spec.manifestFrom) && (request.operation == 'CREATE' || !has(oldObject.spec.manifestFrom) || oldObject.spec.manifestFrom != object.spec.manifestFrom || ` +
+          `(${artifactsOnly('oldObject')} && !${artifactsOnly('object')}))`,
       },
     ],
     validations: [
       {
-        expression: `authorizer.group('').resource('configmaps').namespace(object.metadata.namespace).name(object.spec.manifestFrom.configMapKeyRef.name).check('get').allowed()`,
+        expression: `${artifactsOnly('object')} || authorizer.group('').resource('configmaps').namespace(object.metadata.namespace).name(object.spec.manifestFrom.configMapKeyRef.name).check('get').allowed()`,
         messageExpression:
           `request.kind.kind + ' ' + object.metadata.name + ' reads its manifest from ConfigMap ' + object.spec.manifestFrom.configMapKeyRef.name + ', which you may not read: ' + ` +
-          `'the operator reads a ConfigMap only for someone RBAC lets get it (get on configmaps in namespace ' + object.metadata.namespace + '); put the manifest inline, or ask for that access'`,
+          `'the operator reads a ConfigMap only for someone RBAC lets get it (get on configmaps in namespace ' + object.metadata.namespace + '), or, with the annotation ${MANIFEST_ARTIFACT_ONLY_ANNOTATION}: "true", ' + ` +
+          `'only a manifest artifact (a ConfigMap labelled ${MANIFEST_LABEL} with the kind of manifest, which only its owners write); put the manifest inline, set that annotation, or ask for that access'`,
         reason: 'Forbidden',
       },
     ],
@@ -204,6 +216,60 @@ function tenantNamespacePolicy(): PolicyObject[] {
           `request.kind.kind + ' ' + object.metadata.name + ' must be created in the namespace of a Tenant, and namespace ' + request.namespace + ' is not one ' + ` +
           `'(it has no label ${GROUP}/tenant): create it in the namespace of its Tenant (kubectl get tenants shows the NAMESPACE of each)'`,
         reason: 'Invalid',
+      },
+    ],
+  });
+}
+
+/**
+ * Seed 003: "only the solution owners will be able to update their solution level manifest
+ * file, the same is true for app level manifest (only the app developers)". Members who may
+ * write Solutions or AppManifests get RBAC create/patch on ConfigMaps of their
+ * organization's namespace (the role table); this policy narrows that to manifest
+ * artifacts: a ConfigMap labelled miniapps.dev/manifest `solution` (needs update on
+ * solutions there: the solution's owners) or `app` (update on appmanifests: the app's
+ * developers), before and after the change. Catalogs, snapshots and icons stay the
+ * operator's and the administrators': whoever RBAC allows update on the virtual
+ * subresource organizations/configmaps of the namespace's Organization (the operator, a
+ * cluster administrator) is not limited.
+ */
+function manifestArtifactsPolicy(): PolicyObject[] {
+  const label = lit(MANIFEST_LABEL);
+  const orgLabel = lit(`${GROUP}/organization`);
+  const kinds = `['solution', 'app']`;
+  const may = (v: string) => `(${v} == 'solution' ? variables.mayUpdateSolutions : variables.mayUpdateApps)`;
+  return policy(PolicyNames.manifestArtifacts, {
+    // Only organizations' namespaces (not a label selector on the ConfigMaps: an unlabelled one is what is refused).
+    namespaceLabel: `${GROUP}/organization`,
+    apiGroups: [''],
+    resources: ['configmaps'],
+    operations: ['CREATE', 'UPDATE', 'DELETE'],
+    // (namespaceObject is not given to matchConditions: the namespace is looked at in the variables.)
+    variables: [
+      { name: 'organization', expression: `namespaceObject == null ? '' : namespaceObject.metadata.?labels[?${orgLabel}].orValue('')` },
+      {
+        name: 'limited',
+        expression: `variables.organization != '' && !authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(CONFIGMAPS_SUBRESOURCE)}).name(variables.organization).check('update').allowed()`,
+      },
+      { name: 'after', expression: `request.operation == 'DELETE' ? 'none' : object.metadata.?labels[?${label}].orValue('')` },
+      { name: 'before', expression: `request.operation == 'CREATE' ? 'none' : oldObject.metadata.?labels[?${label}].orValue('')` },
+      { name: 'mayUpdateSolutions', expression: `authorizer.group(${lit(GROUP)}).resource('solutions').namespace(request.namespace).check('update').allowed()` },
+      { name: 'mayUpdateApps', expression: `authorizer.group(${lit(GROUP)}).resource('appmanifests').namespace(request.namespace).check('update').allowed()` },
+    ],
+    validations: [
+      {
+        expression: `!variables.limited || ((variables.after == 'none' || variables.after in ${kinds}) && (variables.before == 'none' || variables.before in ${kinds}))`,
+        messageExpression:
+          `'In namespace ' + request.namespace + ' you may write only manifest ConfigMaps: label ConfigMap ' + (request.operation == 'DELETE' ? oldObject.metadata.name : object.metadata.name) + ' ${MANIFEST_LABEL}: solution (a solution manifest) or app (an app manifest), ' + ` +
+          `'on the ConfigMap you write and on the one it replaces; other ConfigMaps (catalogs, snapshots, icons) are the operator\\'s and the administrators\\''`,
+        reason: 'Forbidden',
+      },
+      {
+        expression: `!variables.limited || ((variables.after == 'none' || ${may('variables.after')}) && (variables.before == 'none' || ${may('variables.before')}))`,
+        messageExpression:
+          `'ConfigMap ' + (request.operation == 'DELETE' ? oldObject.metadata.name : object.metadata.name) + ' holds ' + (variables.after == 'solution' || variables.before == 'solution' ? 'a solution' : 'an app') + ' manifest: ' + ` +
+          `'only who may update ' + (variables.after == 'solution' || variables.before == 'solution' ? 'Solutions (the solution\\'s owners: organization and super app administrators)' : 'AppManifests (the app\\'s developers: organization administrators and mini app developers)') + ' in namespace ' + request.namespace + ' writes it'`,
+        reason: 'Forbidden',
       },
     ],
   });
@@ -316,6 +382,8 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...manifestSourcePolicy(),
     ...organizationAppsPolicy(),
     ...membershipEmailPolicy(),
+    ...subscriptionOfferedPolicy(),
+    ...manifestArtifactsPolicy(),
     ...operatorNamespacePolicy(operatorNamespace),
     ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),
     ...(operatorUser ? statusWriterPolicy(operatorUser) : []),

@@ -41,6 +41,8 @@ export function policy(
      * what no such object means (default Deny: refused by failurePolicy Fail).
      */
     params?: { apiVersion: string; kind: string; name?: string; selector?: Record<string, unknown>; notFound?: 'Allow' | 'Deny' };
+    /** Only objects in namespaces with this label (key: any value). */
+    namespaceLabel?: string;
   },
 ): PolicyObject[] {
   return [
@@ -53,6 +55,7 @@ export function policy(
         failurePolicy: 'Fail',
         matchConstraints: {
           resourceRules: [{ apiGroups: spec.apiGroups ?? [GROUP], apiVersions: ['*'], operations: spec.operations, resources: spec.resources }],
+          ...(spec.namespaceLabel ? { namespaceSelector: { matchExpressions: [{ key: spec.namespaceLabel, operator: 'Exists' }] } } : {}),
         },
         ...(spec.params ? { paramKind: { apiVersion: spec.params.apiVersion, kind: spec.params.kind } } : {}),
         ...(spec.matchConditions ? { matchConditions: spec.matchConditions } : {}),
@@ -91,6 +94,8 @@ export const PolicyNames = {
   statusWriter: `${GROUP}-status-writer`,
   createdBy: `${GROUP}-created-by`,
   selfServiceOrganization: `${GROUP}-organization-self-service`,
+  subscriptionOffered: `${GROUP}-subscription-offered`,
+  manifestArtifacts: `${GROUP}-manifest-artifacts`,
 } as const;
 
 /** What a confirmed deletion removes, for the refusal message. */

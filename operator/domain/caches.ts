@@ -4,6 +4,8 @@
 // declaration of the same resource and selector is an error at start.
 import { createHash } from 'node:crypto';
 import { ADOPTABLE_BY_ANNOTATION, CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL, lowerAscii } from '../api/constants.ts';
+import { OFFERED_SOLUTIONS_ANNOTATION } from '../api/tenant/names.ts';
+import { groupObjectName } from '../api/usergroup/names.ts';
 import type { ApiKey, AppManifest, AppManifestContent, SolutionManifest, Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, Solution, Subscription, SuperApp, Tenant, User, UserGroup } from '../api/index.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
@@ -40,6 +42,8 @@ export const Index = {
   listingId: 'listingId',
   /** App manifests by each listingId the roles of their last good manifest name. */
   namedListing: 'namedListing',
+  /** Solutions by what their spec.onboarding names: `tenant:<name>` and `stack:<stack>` (onboardingKeys). */
+  onboarding: 'onboarding',
   /** Claims (Leases of the operator's namespace) by `<kind>:<id>` (claimKey). */
   claim: 'claim',
   /** Subscriptions by the solution they name (`organization/name`). */
@@ -50,8 +54,16 @@ export const Index = {
 
 export const listingKey = (namespace: string, listingId: string) => `${namespace}/${listingId}`;
 
-/** The listingId of a role: `role:<listingId>:<roleName>`, or `platform:role:<listingId>:<roleName>` (an app's rolesRequired). */
-export const listingOfRole = (role: string): string => (role.startsWith('platform:') ? role.slice('platform:'.length) : role).split(':')[1] ?? '';
+/**
+ * The listingId of a role: `role:<listingId>:<roleName>`, or `platform:role:<listingId>:<roleName>` (an app's
+ * rolesRequired). The role name is the last colon-separated part, the listing id everything before it after
+ * `role:` (`role:platform:app:example:users` is role `users` of listing `platform:app:example`: the seed's ids).
+ */
+export const listingOfRole = (role: string): string => {
+  const body = (role.startsWith('platform:') ? role.slice('platform:'.length) : role).slice('role:'.length);
+  const last = body.lastIndexOf(':');
+  return last > 0 ? body.slice(0, last) : '';
+};
 
 /** The listingIds `roles` name, sorted, once each. */
 export const listingsNamed = (roles: readonly string[]): string[] => [...new Set(roles.map(listingOfRole))].sort();
@@ -73,12 +85,17 @@ const claimIndex = (l: ClaimLease): string[] => {
   const id = l.metadata.annotations?.[CLAIMED_ID_ANNOTATION];
   return (kind === 'appId' || kind === 'listingId') && id !== undefined && l.metadata.name === claimName(kind, id) ? [claimKey(kind, id)] : [];
 };
+/** What a Solution's spec.onboarding offers it to, as index keys: `tenant:<name>`, `stack:<stack>`. */
+export function onboardingKeys(s: Solution): string[] {
+  const o = s.spec.onboarding;
+  return [...(o?.tenants ?? []).map((t) => `tenant:${t}`), ...(o?.stacks ?? []).map((x) => `stack:${x}`)];
+}
 export const groupKey = (namespace: string, group: string) => `${namespace}/${group}`;
 
 /** The groups a User belongs to: spec.groups and what status.groups adds (a tenant administrator's admin groups). */
 export function userGroupKeys(u: User): string[] {
   const ns = u.metadata.namespace!;
-  return [...new Set([...(u.spec.groups ?? []), ...(u.status?.groups ?? [])])].map((g) => groupKey(ns, g));
+  return [...new Set([...(u.spec.groups ?? []).map(groupObjectName), ...(u.status?.groups ?? [])])].map((g) => groupKey(ns, g));
 }
 
 export const emailKey = (namespace: string, email: string) => `${namespace}/${lowerAscii(email)}`;
@@ -194,7 +211,11 @@ export const Caches = {
   /** Tenants, by the namespace they own (recorded in status once it is theirs). */
   tenants: declareCache<Tenant>({ name: 'tenants', resource: Kinds.Tenant, indexes: { [Index.namespace]: (t) => (t.status?.namespace ? [t.status.namespace] : []) } }),
   /** Solutions, by namespace and by each listingId the roles of their last good manifest name (status.apps). */
-  solutions: declareCache<Solution>({ name: 'solutions', resource: Kinds.Solution, indexes: { [Index.namespace]: byNamespace, [Index.listingId]: (s) => s.status?.apps ?? [] } }),
+  solutions: declareCache<Solution>({
+    name: 'solutions',
+    resource: Kinds.Solution,
+    indexes: { [Index.namespace]: byNamespace, [Index.listingId]: (s) => s.status?.apps ?? [], [Index.onboarding]: onboardingKeys },
+  }),
   /**
    * App manifests, by namespace, by `namespace/listingId` (a solution includes the apps whose
    * listingId its roles name), by appId and by listingId (who claimed them first), and by
@@ -205,9 +226,9 @@ export const Caches = {
     resource: Kinds.AppManifest,
     indexes: {
       [Index.namespace]: byNamespace,
-      [Index.listing]: (a) => [listingKey(a.metadata.namespace!, a.spec.listingId)],
+      [Index.listing]: (a) => (a.spec.listingId !== undefined ? [listingKey(a.metadata.namespace!, a.spec.listingId)] : []),
       [Index.appId]: (a) => [a.spec.appId],
-      [Index.listingId]: (a) => [a.spec.listingId],
+      [Index.listingId]: (a) => (a.spec.listingId !== undefined ? [a.spec.listingId] : []),
       [Index.namedListing]: (a) => listingsNamed(appRolesOf(a.status?.manifest)),
     },
   }),
@@ -244,9 +265,9 @@ export const Caches = {
   }),
   /**
    * Every namespace (a claimed or foreign one must be seen to be refused): metadata, the
-   * adoption opt-in annotation and phase only.
+   * adoption opt-in and offered-solutions annotations and phase only.
    */
-  namespaces: declareCache<Namespace>({ name: 'namespaces', resource: Resources.Namespace, transform: keepOnly<Namespace>(['status'], { annotations: [ADOPTABLE_BY_ANNOTATION] }) }),
+  namespaces: declareCache<Namespace>({ name: 'namespaces', resource: Resources.Namespace, transform: keepOnly<Namespace>(['status'], { annotations: [ADOPTABLE_BY_ANNOTATION, OFFERED_SOLUTIONS_ANNOTATION] }) }),
   ownedRoles: ownedRbac('owned roles', Resources.Role, ['rules']),
   ownedRoleBindings: ownedRbac('owned rolebindings', Resources.RoleBinding, ['roleRef', 'subjects']),
   ownedClusterRoles: ownedRbac('owned clusterroles', Resources.ClusterRole, ['rules']),

@@ -141,9 +141,9 @@ export class AppClaims {
     const ns = app.metadata.namespace!;
     if (!this.organizationOf(ns)) return { refusal: this.notInOrganization(ns), pending: false };
     const appId = await this.claim(store, operatorNamespace, ns, 'appId', app.spec.appId);
-    const listing = await this.claim(store, operatorNamespace, ns, 'listingId', app.spec.listingId);
+    const listing = app.spec.listingId !== undefined ? await this.claim(store, operatorNamespace, ns, 'listingId', app.spec.listingId) : 'held';
     if (appId === 'taken') return { refusal: { reason: OwnershipReasons.AppIdClaimed, message: notYours('appId', app.spec.appId) }, pending: false };
-    if (listing === 'taken') return { refusal: { reason: OwnershipReasons.ListingIdClaimed, message: notYours('listingId', app.spec.listingId) }, pending: false };
+    if (listing === 'taken') return { refusal: { reason: OwnershipReasons.ListingIdClaimed, message: notYours('listingId', app.spec.listingId!) }, pending: false };
     return { pending: [appId, listing].some((r) => r === 'pending' || r === 'created'), unsure: appId === 'pending' || listing === 'pending' };
   }
 
@@ -173,7 +173,7 @@ export class AppClaims {
     const ns = app.metadata.namespace!;
     if (!this.organizationOf(ns)) return this.notInOrganization(ns);
     if (!this.heldBy(ns, 'appId', app.spec.appId)) return { reason: OwnershipReasons.AppIdClaimed, message: notYours('appId', app.spec.appId) };
-    if (!this.heldBy(ns, 'listingId', app.spec.listingId)) return { reason: OwnershipReasons.ListingIdClaimed, message: notYours('listingId', app.spec.listingId) };
+    if (app.spec.listingId !== undefined && !this.heldBy(ns, 'listingId', app.spec.listingId)) return { reason: OwnershipReasons.ListingIdClaimed, message: notYours('listingId', app.spec.listingId) };
     return undefined;
   }
 

@@ -13,6 +13,7 @@ import { isStatus } from '../runtime/errors.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import type { ObjectStore } from '../runtime/apply.ts';
 import type { ConfigMapObject } from '../runtime/objects.ts';
+import { MANIFEST_ARTIFACT_ONLY_ANNOTATION, MANIFEST_LABEL } from '../api/constants.ts';
 
 export type ManifestRead<T> = { ok: true; manifest: T; digest: string } | { ok: false; reason: string; message: string; stalled: boolean };
 
@@ -25,11 +26,17 @@ export interface ManifestSource<K extends ManifestKind, M extends object, T> {
   /** Else the ConfigMap key holding it as YAML. */
   from?: { configMapKeyRef: { name: string; key: string } };
   /** Fields the file must agree on with the spec (the object's identity): field → the spec's value. */
-  agree: Record<string, string>;
+  agree: Record<string, string | undefined>;
   /** The part of the manifest kept in status (and digested). */
   keep: (m: M) => T;
   /** Whether status holds a last good manifest, and what that means for those who use it. */
   hasLastGood: boolean;
+  /**
+   * Seed 003: the object carries MANIFEST_ARTIFACT_ONLY_ANNOTATION (it was admitted for
+   * someone who may not read ConfigMaps): only a ConfigMap labelled MANIFEST_LABEL with this
+   * kind (`solution`, `app`) is read; any other is reported as if it did not exist.
+   */
+  artifactsOnly?: boolean;
   meanwhile: { kept: string; none: string };
 }
 
@@ -68,6 +75,15 @@ export async function readManifest<K extends ManifestKind, M extends object, T>(
     if (!isStatus(err, 403)) throw err;
     return { ok: false, reason: SolutionReasons.ManifestNotFound, message: `The operator may not read ConfigMaps in namespace ${owner.namespace} (it reads them only in the namespaces of organizations): create the ${owner.kind} in its organization's namespace`, stalled: true };
   }
+  if (src.artifactsOnly && cm && cm.metadata.labels?.[MANIFEST_LABEL] !== src.kind) {
+    // Nothing about it (not even that it exists): its writer did not mark it as this kind's manifest.
+    return {
+      ok: false,
+      reason: SolutionReasons.ManifestNotFound,
+      message: `ConfigMap ${ref.name} is no ${src.kind} manifest artifact in namespace ${owner.namespace} (label ${MANIFEST_LABEL}: ${src.kind}); with ${MANIFEST_ARTIFACT_ONLY_ANNOTATION} the operator reads only those (looked again every ${MANIFEST_RECHECK_SECONDS}s)`,
+      stalled: false,
+    };
+  }
   const text = cm?.data?.[ref.key];
   if (text === undefined) {
     const what = cm ? `ConfigMap ${ref.name} has no key "${ref.key}"` : `ConfigMap ${ref.name} does not exist`;
@@ -78,7 +94,7 @@ export async function readManifest<K extends ManifestKind, M extends object, T>(
   const doc = parsed.manifest as ManifestFileOf<K> & Record<string, unknown>;
   const disagree = Object.entries(src.agree)
     .filter(([field, value]) => doc[field] !== value)
-    .map(([field, value]) => ({ ...parsed.locate([field]), path: field, message: `is "${String(doc[field])}", but the ${owner.kind}'s spec.${field} is "${value}"` }));
+    .map(([field, value]) => ({ ...parsed.locate([field]), path: field, message: `is ${doc[field] === undefined ? 'not set' : `"${String(doc[field])}"`}, but the ${owner.kind}'s spec.${field} is ${value === undefined ? 'not set' : `"${value}"`}` }));
   if (disagree.length > 0) return { ok: false, reason: SolutionReasons.ManifestInconsistent, message: problemMessage(src, file, disagree), stalled: true };
   return found(parsed.manifest as unknown as M);
 }

@@ -11,6 +11,7 @@ import {
   organizationClusterName,
   roleTableClusterRoles,
   roleRules,
+  manifestArtifactRules,
 } from './rbac.ts';
 
 const NS = 'org-acme';
@@ -85,7 +86,8 @@ describe('roleTableClusterRoles', () => {
 describe('memberAccess', () => {
   it('binds the member to a Role of their own as the lowercased, prefixed user, owned by the Membership', () => {
     const { role, roleBinding } = memberAccess(aMembership(), anOrg(), NS, { userPrefix: 'oidc:' });
-    expect(role.rules.slice(0, -1)).toEqual(roleRules('MiniAppDeveloper'));
+    // The role table's rules, then (seed 003) the manifest artifacts' ConfigMaps, then leaving.
+    expect(role.rules.slice(0, -1)).toEqual([...roleRules('MiniAppDeveloper'), ...manifestArtifactRules('MiniAppDeveloper')]);
     expect(role.metadata).toEqual(roleBinding.metadata);
     expect(roleBinding).toEqual({
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -114,7 +116,7 @@ describe('memberAccess', () => {
   });
 
   it('treats an empty apps list as no limit', () => {
-    expect(memberAccess(aMembership({ apps: [] }), anOrg(), NS, { userPrefix: '' }).role.rules.slice(0, -1)).toEqual(roleRules('MiniAppDeveloper'));
+    expect(memberAccess(aMembership({ apps: [] }), anOrg(), NS, { userPrefix: '' }).role.rules.slice(0, -1)).toEqual([...roleRules('MiniAppDeveloper'), ...manifestArtifactRules('MiniAppDeveloper')]);
   });
 
   describe('for a member limited to some apps', () => {
@@ -146,7 +148,7 @@ describe('memberAccess', () => {
 
     it('keeps the rules of the role for the other kinds', () => {
       const others = (rules: ReturnType<typeof roleRules>) => rules.filter((r) => !/^(super|mini)apps(\/status)?$/.test(r.resources[0]!));
-      expect(others(role.rules.slice(0, -1))).toEqual(others(roleRules('MiniAppDeveloper')));
+      expect(others(role.rules.slice(0, -1))).toEqual(others([...roleRules('MiniAppDeveloper'), ...manifestArtifactRules('MiniAppDeveloper')]));
     });
 
     it('limits a read-only role to reading the named apps', () => {
@@ -255,5 +257,18 @@ describe('memberRules: what the namespace adds (apps people created, catalogs)',
     const reviews = (model: 'MiniAppCenter' | 'AppCenter') => memberRules(aMembership({ role: 'OrganizationAdministrator' }), model).find((r) => r.resources[0] === 'miniappreviews')?.verbs;
     expect(reviews('AppCenter')).toContain('create');
     expect(reviews('MiniAppCenter')).toEqual(['get', 'list', 'watch']);
+  });
+});
+
+describe('manifest artifacts (seed 003: the owners upload their manifest ConfigMaps)', () => {
+  it.each<[Role, string[]]>([
+    ['OrganizationAdministrator', ['create', 'patch']],
+    ['SuperAppAdministrator', ['create', 'patch']],
+    ['MiniAppDeveloper', ['create', 'patch']],
+    ['MiniAppReviewer', []],
+  ])('a %s member Role gets ConfigMaps %j (who may update solutions or app manifests): never get, list or delete (the namespace\'s other ConfigMaps stay unreadable)', (role, verbs) => {
+    const rules = memberAccess(aMembership({ role }), anOrg(), NS, { userPrefix: '' }).role.rules.filter((r) => r.resources.includes('configmaps') && !r.resourceNames);
+    expect(rules.flatMap((r) => r.verbs)).toEqual(verbs);
+    expect(rules.every((r) => r.apiGroups.join() === '')).toBe(true);
   });
 });

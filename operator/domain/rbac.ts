@@ -146,6 +146,25 @@ export function roleRules(role: Role, apps?: Apps, model: OrganizationModel = DE
   });
 }
 
+/**
+ * Seed 003's uploaded artifacts: a member who may update Solutions or AppManifests (a
+ * solution's owners, an app's developers) may create and patch ConfigMaps of the
+ * namespace, by their member Role (not the role table's ClusterRoles, which grant nothing
+ * outside miniapps.dev). No get, list or watch: the namespace's other ConfigMaps (an icon
+ * candidate, anything a person keeps there) stay unreadable to them; they upload with
+ * `kubectl create -f` or `kubectl apply --server-side -f`, and their Solution or AppManifest
+ * carries the annotation miniapps.dev/manifest-artifact-only (the manifest-source policy);
+ * the admission policy
+ * miniapps.dev-manifest-artifacts limits that to ConfigMaps labelled miniapps.dev/manifest
+ * of a kind they may update. The verbs are the operator's own there (namespace access), so
+ * the operator may grant them; no delete (clear the Solution's manifestFrom instead).
+ */
+export const MANIFEST_ARTIFACT_VERBS = ['create', 'patch'] as const;
+export function manifestArtifactRules(role: Role, model: OrganizationModel = DEFAULT_ORGANIZATION_MODEL): PolicyRule[] {
+  const writes = tableVerbs(role, 'solutions', model).includes('update') || tableVerbs(role, 'appmanifests', model).includes('update');
+  return writes ? [{ apiGroups: [''], resources: ['configmaps'], verbs: [...MANIFEST_ARTIFACT_VERBS] }] : [];
+}
+
 const organizationLabels = (org: Organization) => ownedLabels('Organization', org.metadata.name);
 
 /** Labels the role table's shared ClusterRoles. */
@@ -206,6 +225,7 @@ export function memberRules(membership: Membership, model: OrganizationModel = D
   if (memberRole === 'OrganizationAdministrator') rules.push({ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'], resourceNames: [ORGANIZATION_ICON_CONFIGMAP] });
   // Events: RBAC cannot limit them to the objects they regard, so only administrators, who read every object here (others' API keys included), read them.
   if (memberRole === 'OrganizationAdministrator') rules.push({ apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: [...READ_VERBS] });
+  rules.push(...manifestArtifactRules(memberRole, model));
   rules.push(rule(['memberships'], ['get', 'delete'], [membership.metadata.name]));
   return rules;
 }

@@ -65,7 +65,7 @@ export async function planKeys(current: KeyMaterial | undefined, nowMs: number, 
   const rotate = (nowS - newest.iat) * 1000 >= policy.rotateAfterMs;
   const signing = rotate ? [await newSigningKey(nowMs), ...current.signing] : [...current.signing];
   // A key is retired once it has stopped signing for retainMs: the key after it (newer) was made that long ago.
-  const kept = signing.filter((k, i) => i === 0 || (nowS - signing[i - 1]!.iat) * 1000 < policy.retainMs);
+  const kept = signing.filter((_k, i) => i === 0 || (nowS - signing[i - 1]!.iat) * 1000 < policy.retainMs);
   const cookieKeys = rotate ? [randomBytes(32).toString('base64url'), ...current.cookieKeys].slice(0, 2) : current.cookieKeys;
   if (!rotate && kept.length === current.signing.length) return undefined;
   return { signing: kept, cookieKeys };

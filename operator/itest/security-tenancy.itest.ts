@@ -81,6 +81,17 @@ async function plugin(...argv: string[]): Promise<{ code: number; out: string; e
 }
 
 /** The User the Tenant controller made for an administrator. */
+/**
+ * Seed 003: a tenant subscribes only to a solution offered to it (the Solution's spec.onboarding); the operator records
+ * the offer on the tenant's namespace, and the API server refuses a tenant administrator's Subscription until it has.
+ */
+async function offeredTo(ns: string, solution: string): Promise<void> {
+  await eventually(async () => ((await admin.get<AnyObject>(Resources.Namespace, ns))?.metadata.annotations?.['miniapps.dev/offered-solutions'] ?? '').split(' ').includes(solution), {
+    timeoutMs: 60_000,
+    describe: `${solution} offered to ${ns}`,
+  });
+}
+
 async function userOf(ns: string, email: string): Promise<User> {
   return eventually(async () => (await admin.list<User>(Kinds.User, { namespace: ns })).items.find((u) => u.spec.email === email) ?? false, { timeoutMs: 60_000, describe: `the User of ${email}` });
 }
@@ -106,7 +117,7 @@ beforeAll(async () => {
   for (const name of [orgA, orgB]) await until<Organization>(Kinds.Organization, name, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Organization ${name} Ready`);
   // Organization A: the seed's solution, its two apps (each claims its listing: A's first).
   await admin.create(Resources.ConfigMap, { metadata: { name: 'gated-manifest', namespace: nsA }, data: { 'manifest.yaml': SEED } });
-  await admin.create<Solution>(Kinds.Solution, { metadata: { name: 'gated', namespace: nsA }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } } });
+  await admin.create<Solution>(Kinds.Solution, { metadata: { name: 'gated', namespace: nsA }, spec: { solutionId: 'gated-solution', version: '1.0.0', onboarding: { tenants: [tenant, tenant2] }, manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } } });
   await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-frontend', namespace: nsA }, spec: FRONTEND });
   await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-backoffice', namespace: nsA }, spec: { appId: 'gated-backoffice-app', listingId: 'gated-backoffice', rolesRequired: ['platform:role:gated-backoffice:admin'] } });
   // Mallory administers organization B.
@@ -116,6 +127,7 @@ beforeAll(async () => {
   for (const [t, email] of [[tenant, TENANT_ADMIN], [tenant2, TENANT2_ADMIN]] as const) await admin.create<Tenant>(Kinds.Tenant, { metadata: { name: t }, spec: { displayName: t, administrators: [email] } });
   for (const t of [tenant, tenant2]) await until<Tenant>(Kinds.Tenant, t, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Tenant ${t} Ready`);
   await eventually(async () => accessAllowed(admin, TENANT_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenantNs }), { timeoutMs: 60_000, describe: `${TENANT_ADMIN} may subscribe` });
+  await offeredTo(tenantNs, `${orgA}/gated`);
   await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: tenantNs }, spec: { solution: { organization: orgA, name: 'gated' } } }, asTenantAdmin(TENANT_ADMIN));
   await until<Subscription>(Kinds.Subscription, 'gated', tenantNs, (s) => cond(s, 'Ready')?.status === 'True', 'the subscription to A Ready');
   // The gateway the token-roles API answers (it holds what the tenant administrator holds).
@@ -123,13 +135,14 @@ beforeAll(async () => {
   await admin.create(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: tenantNs }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: tenantNs }] });
   gateway = (await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${tenantNs}/serviceaccounts/gateway/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } })).status.token;
 
-  // The operator goes down: its webhook fails open. Mallory makes what it would refuse, and the tenant administrator
-  // subscribes the tenant to B's solution.
+  // The operator goes down: its webhook fails open. Mallory makes what it would refuse, and the tenant is subscribed to
+  // B's solution (by a provisioning administrator: seed 003 lets a tenant administrator subscribe only to a solution
+  // offered to the tenant, and B's is made while the operator, which records offers, is down).
   expect((await operator.stop()).code).toBe(0);
   await admin.create(Kinds.AppManifest, { metadata: { name: 'copycat', namespace: nsB }, spec: COPYCAT }, asMallory);
   await admin.create(Kinds.AppManifest, { metadata: { name: 'evil-frontend', namespace: nsB }, spec: EVIL_FRONTEND }, asMallory);
   await admin.create(Kinds.Solution, { metadata: { name: 'evil', namespace: nsB }, spec: EVIL_SOLUTION }, asMallory);
-  await admin.create(Kinds.Subscription, { metadata: { name: 'evil', namespace: tenantNs }, spec: { solution: { organization: orgB, name: 'evil' } } }, asTenantAdmin(TENANT_ADMIN));
+  await admin.create(Kinds.Subscription, { metadata: { name: 'evil', namespace: tenantNs }, spec: { solution: { organization: orgB, name: 'evil' } } });
   await startOperator();
 }, 300_000);
 
@@ -260,6 +273,7 @@ describe('issue 16 item 11: a Subscription adopts a hand-made UserGroup', () => 
     await admin.create<UserGroup>(Kinds.UserGroup, { metadata: { name: 'field-executive', namespace: tenant2Ns }, spec: handMade });
     await admin.create<User>(Kinds.User, { metadata: { name: 'clerk', namespace: tenant2Ns }, spec: { userCode: 'C1', firstName: 'Clerk', email: 'clerk@y.example', groups: ['field-executive'] } });
     await eventually(async () => accessAllowed(admin, TENANT2_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenant2Ns }), { timeoutMs: 60_000, describe: `${TENANT2_ADMIN} may subscribe` });
+    await offeredTo(tenant2Ns, `${orgA}/gated`);
     await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: tenant2Ns }, spec: { solution: { organization: orgA, name: 'gated' } } }, asTenantAdmin(TENANT2_ADMIN));
     const sub = await until<Subscription>(Kinds.Subscription, 'gated', tenant2Ns, (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict', 'the conflict reported');
     expect(sub.status?.conflictingUserGroups).toEqual(['field-executive']);
@@ -299,9 +313,10 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
   it("finding 8: a solution's roles of a listing no AppManifest describes are claimed by its organization: they reach the tenant, and no one can squat the listing later", async () => {
     const listing = uniqueName('dispatch-orders-app');
     const manifest = { userGroupsRequired: [{ name: 'dispatchers', roles: [`role:${listing}:dispatcher`] }] };
-    await admin.create(Kinds.Solution, { metadata: { name: 'dispatch', namespace: nsA }, spec: { solutionId: 'dispatch', version: '1.0.0', manifest } });
+    await admin.create(Kinds.Solution, { metadata: { name: 'dispatch', namespace: nsA }, spec: { solutionId: 'dispatch', version: '1.0.0', manifest, onboarding: { tenants: [tenant] } } });
     const sol = await until<Solution>(Kinds.Solution, 'dispatch', nsA, (s) => cond(s, 'RolesOwned')?.status === 'True', 'the dispatch solution holds its listing');
     expect(cond(sol, 'Ready')?.status).toBe('True');
+    await offeredTo(tenantNs, `${orgA}/dispatch`);
     await admin.create(Kinds.Subscription, { metadata: { name: 'dispatch', namespace: tenantNs }, spec: { solution: { organization: orgA, name: 'dispatch' } } }, asTenantAdmin(TENANT_ADMIN));
     const group = await until<UserGroup>(Kinds.UserGroup, 'dispatchers', tenantNs, (g) => (g.spec.roles?.length ?? 0) > 0, 'the dispatchers group made');
     expect(group.spec.roles).toEqual([`role:${listing}:dispatcher`]);
@@ -312,9 +327,10 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
 
   it('finding 3: a group two organizations shared before the upgrade goes to the organization subscribed first, whatever the subscriptions are named', async () => {
     await eventually(async () => accessAllowed(admin, TENANT2_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenant2Ns }), { timeoutMs: 60_000, describe: `${TENANT2_ADMIN} may subscribe` });
-    await admin.create(Kinds.Solution, { metadata: { name: 'legacy-a', namespace: nsA }, spec: { solutionId: 'legacy-a', version: '1', manifest: { userGroupsRequired: [{ name: 'legacy crew', roles: ['role:gated-frontend:viewer'] }] } } });
-    await admin.create(Kinds.Solution, { metadata: { name: 'legacy-b', namespace: nsB }, spec: { solutionId: 'legacy-b', version: '1', manifest: { userGroupsRequired: [{ name: 'legacy crew', roles: ['role:evil-listing:user'] }] } } }, asMallory);
+    await admin.create(Kinds.Solution, { metadata: { name: 'legacy-a', namespace: nsA }, spec: { solutionId: 'legacy-a', version: '1', onboarding: { tenants: [tenant2] }, manifest: { userGroupsRequired: [{ name: 'legacy crew', roles: ['role:gated-frontend:viewer'] }] } } });
+    await admin.create(Kinds.Solution, { metadata: { name: 'legacy-b', namespace: nsB }, spec: { solutionId: 'legacy-b', version: '1', onboarding: { tenants: [tenant2] }, manifest: { userGroupsRequired: [{ name: 'legacy crew', roles: ['role:evil-listing:user'] }] } } }, asMallory);
     for (const [name, ns] of [['legacy-a', nsA], ['legacy-b', nsB]] as const) await until<Solution>(Kinds.Solution, name, ns, (s) => cond(s, 'Ready')?.status === 'True', `Solution ${name} Ready`);
+    for (const s of [`${orgA}/legacy-a`, `${orgB}/legacy-b`]) await offeredTo(tenant2Ns, s);
     // Before the upgrade: the operator down, A's subscription first ("zeta"), B's a second later ("alpha", which sorts
     // first), and the group both made, its owners in name order as the operator before the fix wrote them.
     expect((await operator.stop()).code).toBe(0);

@@ -2,6 +2,7 @@
 // input is refused with the line, column and field path where it is.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { listingOfRole } from '../domain/caches.ts';
 import { formatProblem, formatProblems, manifestDigest, parseManifestFile } from './parse.ts';
 
 const testdata = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
@@ -115,5 +116,81 @@ describe('parseManifestFile', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(formatProblems('app.yaml', r.problems)).toMatch(/^app\.yaml:9:5 rolesRequired\[0\]: must match platform:role:<listingId>:<roleName>$/);
+  });
+});
+
+describe("seed 003's own files, as the seed writes them", () => {
+  const seed003 = (name: string) => testdata(`seed003/${name}`);
+
+  it('the solution manifest parses: adminUserGroups is a list of names, kept as groups with only a name', async () => {
+    const r = await parseManifestFile('solution', seed003('solution-manifest.yaml'));
+    expect(r.ok, JSON.stringify(!r.ok && r.problems)).toBe(true);
+    if (!r.ok) return;
+    expect(r.manifest.solutionId).toBe('gated-solution');
+    expect(r.manifest.userGroupsRequired?.map((g) => g.name)).toEqual(['solutions-owner', 'field-executive']);
+    expect(r.manifest.adminUserGroups).toEqual([{ name: 'solutions-admin' }]);
+  });
+
+  it('a name and the same group written whole with only its name are one manifest (one digest)', async () => {
+    const a = await parseManifestFile('solution', 'solutionId: s\nadminUserGroups:\n  - solutions admin\n');
+    const b = await parseManifestFile('solution', 'solutionId: s\nadminUserGroups:\n  - name: solutions admin\n');
+    expect(a.ok && b.ok).toBe(true);
+    if (!a.ok || !b.ok) return;
+    expect(manifestDigest(a.manifest)).toBe(manifestDigest(b.manifest));
+  });
+
+  it('an admin group may name a group of userGroupsRequired (its administrators get it), by name only', async () => {
+    const r = await parseManifestFile('solution', 'solutionId: s\nuserGroupsRequired:\n  - name: solutions owner\n    roles: [role:a:b]\nadminUserGroups:\n  - Solutions Owner\n  - name: other\n    roles: [role:a:c]\n');
+    expect(r.ok, JSON.stringify(!r.ok && r.problems)).toBe(true);
+  });
+
+  it('an admin group written whole that repeats a userGroupsRequired group is still refused (which roles would hold?)', async () => {
+    const r = await parseManifestFile('solution', 'solutionId: s\nuserGroupsRequired:\n  - name: g\nadminUserGroups:\n  - name: g\n    roles: [role:a:b]\n');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.reason).toBe('ManifestInconsistent');
+  });
+
+  it('an admin group name that is not a group name (a role, a URL) is refused with its place', async () => {
+    const r = await parseManifestFile('solution', 'solutionId: s\nadminUserGroups:\n  - "role:a:b"\n');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(formatProblems('m.yaml', r.problems)).toContain('m.yaml:3:5 adminUserGroups[0]');
+  });
+
+  it("the frontend app's file parses: appId with colons, rolesRequired with roles under it, no listingId", async () => {
+    const r = await parseManifestFile('app', seed003('frontend-app.yaml'));
+    expect(r.ok, JSON.stringify(!r.ok && r.problems)).toBe(true);
+    if (!r.ok) return;
+    expect(r.manifest.appId).toBe('platform:app:example-client');
+    expect(r.manifest.listingId).toBeUndefined();
+    expect(r.manifest.rolesRequired).toEqual([
+      'platform:role:platform:app:example:users',
+      'platform:role:platform:app:example:users-admin',
+      'platform:role:platform:app:dispatch:viewer',
+      'platform:role:platform:app:dispatch:editor',
+    ]);
+  });
+
+  it('rolesRequired as a list (the form before) and under roles: are one manifest', async () => {
+    const a = await parseManifestFile('app', 'appId: x\nrolesRequired:\n  roles: [platform:role:l:r]\n');
+    const b = await parseManifestFile('app', 'appId: x\nrolesRequired: [platform:role:l:r]\n');
+    expect(a.ok && b.ok).toBe(true);
+    if (!a.ok || !b.ok) return;
+    expect(manifestDigest(a.manifest)).toBe(manifestDigest(b.manifest));
+  });
+
+  it.each([
+    { role: 'role:dispatch-orders-app:dispatch-get-orders', listing: 'dispatch-orders-app' },
+    { role: 'role:platform:app:example:users', listing: 'platform:app:example' },
+    { role: 'platform:role:platform:app:example:users-admin', listing: 'platform:app:example' },
+    { role: 'platform:role:gated-frontend:owner', listing: 'gated-frontend' },
+  ])('role $role is of listing $listing (the role name is the last part)', ({ role, listing }) => {
+    expect(listingOfRole(role)).toBe(listing);
+  });
+
+  it('a role id without a role name after its listing is refused', async () => {
+    const r = await parseManifestFile('app', 'appId: x\nrolesRequired:\n  roles: ["platform:role:onlylisting"]\n');
+    expect(r.ok).toBe(false);
   });
 });

@@ -99,6 +99,7 @@ function messageOf(e: AjvError): string {
       const pattern = String(e.params.pattern);
       if (pattern.startsWith('^platform:role:')) return 'must match platform:role:<listingId>:<roleName>';
       if (pattern.startsWith('^role:')) return 'must match role:<listingId>:<roleName>';
+      if (pattern.startsWith('^[A-Za-z0-9]([A-Za-z0-9 ._-]')) return 'must be a group name: letters, digits, spaces, `.`, `_` and `-`, starting and ending with a letter or digit';
       if (pattern.startsWith('^(https://')) return 'must be an https:// URL or a path starting with a single / (no other scheme: javascript:, http:)';
       return `must match ${pattern}`;
     }
@@ -106,6 +107,8 @@ function messageOf(e: AjvError): string {
       return `repeats item ${Math.min(Number(e.params.i), Number(e.params.j))}: a list of roles holds each once`;
     case 'type':
       return `must be ${String(e.params.type)}`;
+    case 'anyOf':
+      return 'has none of the forms this field takes (see the schema: schemas/)';
     default:
       return e.message ?? `fails ${e.keyword}`;
   }
@@ -150,10 +153,15 @@ function groupLists(kind: ManifestKind, manifest: Record<string, unknown>): { fi
   return fields.map((field) => ({ field, groups: (manifest[field] as ManifestUserGroup[] | undefined) ?? [] }));
 }
 
+/** An adminUserGroups entry that only names a group (the seed's `- solutions admin`, or `- name: solutions admin`). */
+const namesOnly = (g: ManifestUserGroup) => Object.keys(g).every((k) => k === 'name');
+
 /**
  * What JSON Schema cannot say: no group named twice (by the UserGroup name it makes, so
  * `Field Executive` and `field-executive` are one group), in one list or across
- * userGroupsRequired and adminUserGroups. Paths start at `prefix` (e.g. `spec.manifest`).
+ * userGroupsRequired and adminUserGroups; except that an adminUserGroups entry that only
+ * names a group may name one of userGroupsRequired (its administrators get that group).
+ * Paths start at `prefix` (e.g. `spec.manifest`).
  */
 export function duplicateGroupProblems(kind: ManifestKind, manifest: Record<string, unknown>, locate?: (segments: (string | number)[]) => { line?: number; col?: number }): ManifestProblem[] {
   const seen = new Map<string, string>();
@@ -163,6 +171,7 @@ export function duplicateGroupProblems(kind: ManifestKind, manifest: Record<stri
       const objectName = groupObjectName(g.name);
       const segments = [field, i, 'name'];
       const first = seen.get(objectName);
+      if (first && field === 'adminUserGroups' && namesOnly(g) && first.startsWith('userGroupsRequired[')) return;
       if (first) {
         problems.push({ ...(locate?.(segments) ?? {}), path: pathString(segments), message: `names the group "${g.name}" again (as UserGroup ${objectName}, already named at ${first}); a group may appear once` });
       } else seen.set(objectName, pathString(segments));
@@ -208,7 +217,7 @@ export async function parseManifestFile<K extends ManifestKind>(kind: K, text: s
   const validate = await validatorFor(kind);
   if (!validate(value)) {
     const problems = dedupe(
-      (validate.errors ?? []).map((e) => {
+      oneBranch(validate.errors ?? []).map((e) => {
         const segments = [...segmentsOf(e.instancePath), ...(e.keyword === 'uniqueItems' ? [Math.max(Number(e.params.i), Number(e.params.j))] : [])];
         const extra = e.keyword === 'required' ? String(e.params.missingProperty) : e.keyword === 'additionalProperties' ? String(e.params.additionalProperty) : undefined;
         const pos = locator.at(segments, e.keyword === 'additionalProperties' ? extra : undefined);
@@ -217,9 +226,36 @@ export async function parseManifestFile<K extends ManifestKind>(kind: K, text: s
     );
     return { ok: false, reason: SolutionReasons.ManifestSchemaInvalid, problems };
   }
+  normalize(kind, value as Record<string, unknown>);
   const dupes = duplicateGroupProblems(kind, value as Record<string, unknown>, (s) => locator.at(s));
   if (dupes.length > 0) return { ok: false, reason: SolutionReasons.ManifestInconsistent, problems: dupes };
   return { ok: true, manifest: value as ManifestFileOf<K>, locate: (segments) => locator.at(segments) };
+}
+
+/**
+ * The seed's forms as the operator keeps them (status.manifest, the CRDs' shape): an
+ * adminUserGroups entry that is a name becomes `{name}`; rolesRequired written `roles:`
+ * under it becomes the list. The digest is of this form, so both writings are one manifest.
+ */
+function normalize(kind: ManifestKind, doc: Record<string, unknown>): void {
+  if (kind === 'solution' && Array.isArray(doc.adminUserGroups)) doc.adminUserGroups = doc.adminUserGroups.map((g: unknown) => (typeof g === 'string' ? { name: g } : g));
+  if (kind === 'app' && doc.rolesRequired && !Array.isArray(doc.rolesRequired)) doc.rolesRequired = (doc.rolesRequired as { roles?: unknown }).roles ?? [];
+}
+
+/**
+ * A field that takes one of several forms (anyOf: a group's name or the group written whole;
+ * rolesRequired as a list or under `roles:`) fails in every form; the errors of the form the
+ * value has are the ones people read: the `type` errors of the other forms at that field and
+ * the anyOf summary go, unless nothing else is left (then the value has none of the forms).
+ */
+function oneBranch(errors: AjvError[]): AjvError[] {
+  const unions = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath);
+  if (unions.length === 0) return errors;
+  return errors.filter((e) => {
+    if (!unions.includes(e.instancePath) || (e.keyword !== 'anyOf' && e.keyword !== 'type')) return true;
+    const deeper = errors.some((o) => o !== e && o.keyword !== 'anyOf' && o.keyword !== 'type' && (o.instancePath === e.instancePath || o.instancePath.startsWith(`${e.instancePath}/`)));
+    return !deeper && e.keyword === 'anyOf';
+  });
 }
 
 /** The same problem reported by several keywords (a pattern and its anyOf) once. */

@@ -61,7 +61,7 @@ class UsageError extends Error {}
 
 /** Complete and validate: every problem is found before the network is touched. */
 export function loginFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): LoginFlags | 'help' {
-  let v;
+  let v: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: false; strict: true }>>['values'];
   try {
     v = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }).values;
   } catch (err) {
@@ -138,9 +138,10 @@ export async function loginCommand(argv: string[], io: PluginIO): Promise<number
 
 /** The exec credential plugin: prints an ExecCredential with a valid ID token, refreshing it when needed. */
 export async function getTokenCommand(argv: string[], io: PluginIO): Promise<number> {
-  let v;
+  const options = { issuer: { type: 'string' }, 'client-id': { type: 'string' }, 'certificate-authority': { type: 'string' }, 'cache-dir': { type: 'string' } } as const;
+  let v: { issuer?: string; 'client-id'?: string; 'certificate-authority'?: string; 'cache-dir'?: string };
   try {
-    v = parseArgs({ args: argv, options: { issuer: { type: 'string' }, 'client-id': { type: 'string' }, 'certificate-authority': { type: 'string' }, 'cache-dir': { type: 'string' } }, strict: true, allowPositionals: false }).values;
+    v = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
     io.err(`error: ${(err as Error).message}\n`);
     return 2;

@@ -1,5 +1,6 @@
 // AppManifest: an app's own user groups and, for a frontend app, the roles its tokens may carry.
 
+import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import {
   List,
@@ -19,10 +20,10 @@ import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 
 export { AppManifestConditions } from './names.ts';
-import { ManifestUserGroupSchema } from '../usergroup/schema.ts';
+import { ManifestUserGroupSchema, ROLE_ID_RULE } from '../usergroup/schema.ts';
 
-/** `platform:role:<listingId>:<roleName>`. */
-export const PLATFORM_ROLE_PATTERN = '^platform:role:[^:]+:[^:]+$';
+/** `platform:role:<listingId>:<roleName>`: the last part is the role name, the listing id may hold colons (ROLE_ID_RULE). */
+export const PLATFORM_ROLE_PATTERN = '^platform:role:[^:\\s]+(:[^:\\s]+)+$';
 
 /**
  * What an app manifest declares: inline in the spec, or in the YAML document the ConfigMap
@@ -40,8 +41,8 @@ export const AppManifestContentSchema = Obj(
     ),
     rolesRequired: Optional(
       StringSet(
-        Str('A role, written `platform:role:<listingId>:<roleName>`.', { pattern: PLATFORM_ROLE_PATTERN, maxLength: 512 }),
-        "For a frontend app: the roles its tokens may carry. A user's token for the app carries each role `role:<listingId>:<roleName>` the user has whose `platform:`-prefixed form is listed here.",
+        Str(`A role, written \`platform:role:<listingId>:<roleName>\` (e.g. \`platform:role:platform:app:example:users\`: role \`users\` of listing \`platform:app:example\`). ${ROLE_ID_RULE}`, { pattern: PLATFORM_ROLE_PATTERN, maxLength: 512 }),
+        "For a frontend app: the roles its tokens may carry. A user's token for the app carries each role `role:<listingId>:<roleName>` the user has whose `platform:`-prefixed form is listed here: the intersection of the user's roles and these (a user with roles a, b, c and d, an app requiring a and b: the token carries a and b). In a manifest file it may also be written as the seed writes it, `rolesRequired:` with a nested `roles:` list.",
         512,
       ),
     ),
@@ -50,20 +51,22 @@ export const AppManifestContentSchema = Obj(
 );
 
 /**
- * An app or listing id: lower case letters, digits, `.`, `_` and `-`, starting and ending
- * with a letter or digit. One case, no spaces or look-alikes: ids are compared exactly as
+ * An app or listing id: lower case letters, digits, `.`, `_`, `-` and `:`, starting and ending
+ * with a letter or digit (the seed's `platform:app:example-client`). One case, no spaces or look-alikes: ids are compared exactly as
  * written, and a listing id is also the `<listingId>` of a role.
  */
-export const APP_ID_PATTERN = '^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$';
+export const APP_ID_PATTERN = '^[a-z0-9]([a-z0-9._:-]*[a-z0-9])?$';
 
 export const AppManifestIdentity = {
   appId: Str(
-    "Identifier of the app (lower case letters, digits, `.`, `_`, `-`), held by one organization: the first to claim it, for as long as that organization exists (a claim is not released when the AppManifest is deleted, re-created or changes its ids). Another organization's AppManifest naming it is refused at admission, or reported (IdsOwned False, AppIdClaimed) and used nowhere. A token's audience is `<organization>/<appId>`.",
+    "Identifier of the app (lower case letters, digits, `.`, `_`, `-`, `:`; e.g. the seed's `platform:app:example-client`), held by one organization: the first to claim it, for as long as that organization exists (a claim is not released when the AppManifest is deleted, re-created or changes its ids). Another organization's AppManifest naming it is refused at admission, or reported (IdsOwned False, AppIdClaimed) and used nowhere. A token's audience is `<organization>/<appId>`.",
     { pattern: APP_ID_PATTERN, minLength: 1, maxLength: 128 },
   ),
-  listingId: Str(
-    "Marketplace listing of the app: the `<listingId>` in its roles `role:<listingId>:<roleName>` (lower case letters, digits, `.`, `_`, `-`). Held by one organization as appId is (claimed by its first AppManifest or Solution naming it): only that organization's manifests grant roles of the listing.",
-    { pattern: APP_ID_PATTERN, minLength: 1, maxLength: 128 },
+  listingId: Optional(
+    Str(
+      "Marketplace listing of the app: the `<listingId>` in its roles `role:<listingId>:<roleName>` (lower case letters, digits, `.`, `_`, `-`, `:`). Held by one organization as appId is (claimed by its first AppManifest or Solution naming it): only that organization's manifests grant roles of the listing. Optional: a frontend app written as the seed writes it has none; it then belongs to no solution's groups, and its tokens serve the tenants subscribed to a solution of its organization.",
+      { pattern: APP_ID_PATTERN, minLength: 1, maxLength: 128 },
+    ),
   ),
 };
 
@@ -127,3 +130,9 @@ export const appManifestKind = defineKind(
     ],
   },
 );
+
+/** rolesRequired in a file: as the seed writes it (`rolesRequired:` / `roles:` / `- platform:role:...`), or a plain list. */
+export const FileRolesRequired = Type.Union([
+  AppManifestContentSchema.properties.rolesRequired,
+  Obj({ roles: AppManifestContentSchema.properties.rolesRequired }, "The seed's form: the roles under `roles:`."),
+]);

@@ -9,6 +9,14 @@ import { GROUP, STALLED_CONDITION } from '../constants.ts';
  */
 export const PROVISIONING_SUBRESOURCE = 'provisioning';
 
+/**
+ * Virtual subresource `organizations/configmaps` (seed 003): RBAC `update` on it (for an
+ * Organization) lets one write any ConfigMap of its namespace (catalogs, snapshots, icons),
+ * not only manifest artifacts (MANIFEST_LABEL). The operator (miniapps.dev `*`) and cluster
+ * administrators hold it.
+ */
+export const CONFIGMAPS_SUBRESOURCE = 'configmaps';
+
 export const OrganizationConditions = {
   Ready: 'Ready',
   Stalled: STALLED_CONDITION,
@@ -36,6 +44,8 @@ export const OrganizationReasons = {
   NamespaceReserved: 'NamespaceReserved',
   NamespaceNotAdoptable: 'NamespaceNotAdoptable',
   RBACApplied: 'RBACApplied',
+  /** An active member's role is not bound in the namespace yet (their Membership's RoleBinding is missing). */
+  MemberRolesPending: 'MemberRolesPending',
   ApplyFailed: 'ApplyFailed',
   CapabilitiesRespected: 'CapabilitiesRespected',
   CapabilityMissing: 'CapabilityMissing',

@@ -1,9 +1,12 @@
 // Solution: a bundle of apps sold to tenants, with the manifest of user groups
 // tenants get when they subscribe.
 
+import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import {
+  Bool,
   List,
+  ObjectName,
   ManifestDigest,
   ManifestFrom,
   Obj,
@@ -21,7 +24,7 @@ import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 
 export { SolutionConditions } from './names.ts';
-import { ManifestUserGroupSchema } from '../usergroup/schema.ts';
+import { GROUP_NAME_PATTERN, ManifestUserGroupSchema } from '../usergroup/schema.ts';
 
 const userGroups = (description: string) => List(ManifestUserGroupSchema, description, mapList(['name'], 128));
 
@@ -42,6 +45,28 @@ export const SolutionSpecSchema = Obj(
     solutionId: Str('Identifier of the solution in the platform\'s marketplace.', { minLength: 1, maxLength: 128 }),
     version: Version('Version of the solution, e.g. `2.1.0`. Changing it (with the manifest) updates subscribed tenants.'),
     manifest: Optional(SolutionManifestSchema),
+    onboarding: Optional(
+      Obj(
+        {
+          tenants: Optional(
+            StringSet(ObjectName('A Tenant, by name (the seed\'s tenantIds).'), 'The tenants the solution is offered to.', 256),
+          ),
+          stacks: Optional(
+            StringSet(
+              Str('A stack (the seed\'s stackId): every Tenant whose spec.stack is this.', { pattern: '^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$', maxLength: 63 }),
+              'The stacks whose tenants the solution is offered to.',
+              16,
+            ),
+          ),
+          forceCreateUserGroup: Optional(
+            Bool(
+              "Make the manifest's user groups in each onboarded tenant now, before it subscribes (the seed's forceCreateUserGroup); by default they are made when the tenant subscribes. The Tenant's status.solutions shows the stage (UserGroupsCreated), and a later Subscription takes the groups over.",
+            ),
+          ),
+        },
+        "Onboarding (the seed's onboarding API, for spec.version): the tenants this solution is offered to. Only an offered solution can be subscribed to (the API server refuses a Subscription to any other, admission policy miniapps.dev-subscription-offered), and only the solution's owners (who may update it: its organization's administrators and super app administrators) change this.",
+      ),
+    ),
     manifestFrom: ManifestFrom(
       'Where to read the manifest from: a ConfigMap key holding the manifest as YAML. The operator validates it and reports errors with line and field in the ManifestValid condition.',
     ),
@@ -98,4 +123,20 @@ export const solutionKind = defineKind(
       },
     ],
   },
+);
+
+/**
+ * adminUserGroups in a file: as the seed writes it, a list of group names
+ * (`- solutions admin`), or, as before, groups written whole; the two may be mixed.
+ */
+export const FileAdminUserGroups = List(
+  Type.Union([
+    Str(
+      "A group by name (the seed's form, e.g. `solutions admin`): a group of userGroupsRequired, or of an app manifest, or one no manifest defines, which is then made empty in each subscribing tenant (apps' manifests may add roles to it). The tenant's administrators get it.",
+      { pattern: GROUP_NAME_PATTERN, minLength: 1, maxLength: 128 },
+    ),
+    ManifestUserGroupSchema,
+  ]),
+  "The user groups the tenant's administrators get: names (the seed's form), or groups written whole (name, description, landingPage, roles).",
+  { maxItems: 128 },
 );

@@ -21,8 +21,16 @@ import { LANDING_PAGE_PATTERN } from '../constants.ts';
 
 export { UserGroupConditions } from './names.ts';
 
-/** `role:<listingId>:<roleName>`. */
-export const ROLE_PATTERN = '^role:[^:\\s]+:[^:\\s]+$';
+/**
+ * `role:<listingId>:<roleName>`, where the listing id may itself hold colons
+ * (`role:platform:app:example:users`): the role name is the last colon-separated part,
+ * the listing id everything between `role:` and it (domain/caches.ts listingOfRole).
+ */
+export const ROLE_PATTERN = '^role:[^:\\s]+(:[^:\\s]+)+$';
+
+/** How a role id is read, for the schemas' descriptions. */
+export const ROLE_ID_RULE =
+  'The role name is the last colon-separated part and the listing id everything between `role:` and it, so a listing id may hold colons: `role:platform:app:example:users` is role `users` of listing `platform:app:example`.';
 
 /**
  * A group's name as manifests write it (the seed's `solutions owner`): letters, digits,
@@ -48,12 +56,12 @@ export const LandingPageSchema = Obj(
   'Where members of the group land after they log in.',
 );
 
-export const RoleSchema = Str('An app role, written `role:<listingId>:<roleName>`.', {
+export const RoleSchema = Str(`An app role, written \`role:<listingId>:<roleName>\`. ${ROLE_ID_RULE}`, {
   pattern: ROLE_PATTERN,
   maxLength: 512,
 });
 
-export const RolesSchema = StringSet(RoleSchema, 'App roles the group grants, each written `role:<listingId>:<roleName>`.', 512);
+export const RolesSchema = StringSet(RoleSchema, 'App roles the group grants, each written `role:<listingId>:<roleName>` (the last part is the role name).', 512);
 
 const userGroupProperties = {
   description: Optional(Str('What the group is for.', { maxLength: 2048 })),

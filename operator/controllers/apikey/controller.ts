@@ -79,7 +79,8 @@ export class ApiKeyReconciler implements Reconciler {
     this.seal = opts.seal;
   }
 
-  async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
+  async reconcile(key: string, ctx?: ReconcileContext): Promise<ReconcileResult | void> {
+    const log = ctx?.log ?? this.deps.log.child({ controller: 'apikey', key });
     const raw = this.keys.get(key);
     if (!raw || raw.metadata.deletionTimestamp) return; // the garbage collector removes its Secrets and RBAC
     const now = this.deps.clock.now();
@@ -109,7 +110,7 @@ export class ApiKeyReconciler implements Reconciler {
     }
     if (ignored.length) {
       const message = `Status named ${ignored.join(' and ')}, which the operator did not record: ignored (nothing is granted, deleted or verified from it)${plan.kind === 'issue' && plan.lost ? '; a new key is issued' : ''}`;
-      this.deps.log.warn({ apiKey: key, ignored }, 'Ignored a status the operator did not write');
+      log.warn({ ignored }, 'Ignored a status the operator did not write');
       this.deps.recorder.event(k, 'Warning', ApiKeyReasons.StatusNotTrusted, message);
     }
     let issued: IssuedKey | undefined;

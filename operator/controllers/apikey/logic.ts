@@ -221,7 +221,7 @@ function strip<T extends Record<string, unknown>>(o: T): T {
 }
 
 /** What verification answers for the current key, in one word. */
-export function phaseOf(k: ApiKey, valid: ConditionInput, owner: ConditionInput, fields: KeyFields): ApiKeyPhase {
+export function phaseOf(_k: ApiKey, valid: ConditionInput, owner: ConditionInput, fields: KeyFields): ApiKeyPhase {
   if (valid.reason === ApiKeyReasons.Revoked) return 'Revoked';
   if (valid.reason === ApiKeyReasons.Expired) return 'Expired';
   if (owner.status !== 'True') return 'Disabled';

@@ -18,7 +18,7 @@ export function appManifestValidator(claims: AppClaims): Validator {
     const old = req.oldObject as AppManifest | undefined;
     const ns = req.namespace!;
     const taken = (what: 'appId' | 'listingId') =>
-      app.spec[what] !== old?.spec[what] && claims.takenFrom(ns, what, app.spec[what])
+      app.spec[what] !== undefined && app.spec[what] !== old?.spec[what] && claims.takenFrom(ns, what, app.spec[what])
         ? `spec.${what}: "${app.spec[what]}" is another organization's (the first organization to claim an id holds it); choose another one`
         : undefined;
     return taken('appId') ?? taken('listingId') ?? claims.foreignRolesAdded(ns, appRolesOf(app.spec), appRolesOf(old?.spec), 'spec.userGroups/spec.rolesRequired');

@@ -13,6 +13,7 @@
 // organization does not hold them, and then the app is used nowhere; RolesOwned False
 // naming the roles of listings its organization does not hold (status.unownedRoles), which
 // are left out of groups and tokens.
+import { MANIFEST_ARTIFACT_ONLY_ANNOTATION } from '../../api/constants.ts';
 import { AppManifestConditions } from '../../api/appmanifest/names.ts';
 import { MANIFEST_RECHECK_SECONDS, OwnershipReasons } from '../../api/constants.ts';
 import { SolutionReasons } from '../../api/solution/names.ts';
@@ -55,6 +56,7 @@ export class AppManifestReconciler implements Reconciler {
       agree: { appId: app.spec.appId, listingId: app.spec.listingId },
       keep: contentOnly,
       hasLastGood: !!last.manifest,
+      artifactsOnly: app.metadata.annotations?.[MANIFEST_ARTIFACT_ONLY_ANNOTATION] === 'true',
       meanwhile: {
         kept: "the last good manifest stays in force (subscribed tenants keep the app's groups, its tokens their roles)",
         none: 'solutions that include the app leave it out (no groups, no token roles) until it is fixed',
@@ -80,7 +82,7 @@ export class AppManifestReconciler implements Reconciler {
           ? { type: AppManifestConditions.IdsOwned, status: 'False', ...refused }
           : unsure
             ? { type: AppManifestConditions.IdsOwned, status: 'Unknown', reason: OwnershipReasons.ClaimPending, message: `appId "${app.spec.appId}" or listingId "${app.spec.listingId}" is being claimed by another organization (at the same moment, or by its older AppManifest); whose it is is looked at again in a moment` }
-            : { type: AppManifestConditions.IdsOwned, status: 'True', reason: OwnershipReasons.IdsOwned, message: `This organization holds appId "${app.spec.appId}" and listingId "${app.spec.listingId}"` },
+            : { type: AppManifestConditions.IdsOwned, status: 'True', reason: OwnershipReasons.IdsOwned, message: app.spec.listingId !== undefined ? `This organization holds appId "${app.spec.appId}" and listingId "${app.spec.listingId}"` : `This organization holds appId "${app.spec.appId}" (the app has no listingId: it is a frontend app of no solution's groups)` },
       },
       { condition, gatesReady: true, stalled: !read.ok && read.stalled },
     ];

@@ -19,6 +19,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { ACCEPT_PATH } from './link.ts';
 import { escapeHtml, formatTime, roleName } from './message.ts';
 import { http } from '../../runtime/builtins.ts';
 import { systemClock } from '../../runtime/clock.ts';
@@ -99,7 +100,7 @@ export interface AcceptServerOptions {
 export const DEFAULT_CLIENT_LIMIT: RateLimit = { perMinute: 60, burst: 20, maxKeys: 10_000 };
 export const DEFAULT_TOKEN_LIMIT: RateLimit = { perMinute: 10, burst: 5, maxKeys: 10_000 };
 
-export const ACCEPT_PATH = '/invitations/accept';
+export { ACCEPT_PATH } from './link.ts';
 
 const STATUS: Record<AcceptView['state'] | AcceptResult['state'], number> = {
   valid: 200,

@@ -7,6 +7,7 @@
 // name that no organization holds yet are claimed for its organization (domain/claims.ts:
 // first come, for as long as the organization exists); RolesOwned says whether every role
 // names a listing the organization holds: the others are left out of every tenant's groups.
+import { MANIFEST_ARTIFACT_ONLY_ANNOTATION } from '../../api/constants.ts';
 import { MANIFEST_RECHECK_SECONDS, OwnershipReasons } from '../../api/constants.ts';
 import { SolutionConditions, SolutionReasons } from '../../api/solution/names.ts';
 import type { Organization, Solution, SolutionManifest, SolutionStatus } from '../../api/index.ts';
@@ -98,6 +99,7 @@ export class SolutionReconciler implements Reconciler {
       agree: { solutionId: sol.spec.solutionId },
       keep: groupsOnly,
       hasLastGood: !!sol.status?.manifest,
+      artifactsOnly: sol.metadata.annotations?.[MANIFEST_ARTIFACT_ONLY_ANNOTATION] === 'true',
       meanwhile: { kept: 'the last good manifest stays in force (subscribed tenants keep their groups)', none: 'no tenant gets groups from it until it is fixed' },
     });
   }

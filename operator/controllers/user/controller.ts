@@ -14,7 +14,7 @@ import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
 import { writeStatus } from '../../runtime/status.ts';
-import { resolveUser } from './logic.ts';
+import { memberGroups, resolveUser } from './logic.ts';
 
 /** Whether the user is one of the tenant's administrators (emails compared lowercased). */
 export const isTenantAdministrator = (tenant: Tenant | undefined, user: User) => !!tenant?.spec.administrators?.some((e) => lowerAscii(e) === lowerAscii(user.spec.email));
@@ -36,19 +36,26 @@ export class UserReconciler implements Reconciler {
     const user = this.users.get(key);
     if (!user || user.metadata.deletionTimestamp) return;
     const ns = user.metadata.namespace!;
-    const admin = isTenantAdministrator(this.lookups.tenantOf(ns), user);
-    const r = resolveUser(user.spec.groups ?? [], admin ? this.lookups.adminGroupsIn(ns) : [], (name) => this.groups.getByName(name, ns));
+    const tenant = this.lookups.tenantOf(ns);
+    const admin = isTenantAdministrator(tenant, user);
+    const r = resolveUser(memberGroups(user, tenant), admin ? this.lookups.adminGroupsIn(ns) : [], (name) => this.groups.getByName(name, ns));
     const condition: ConditionInput =
       r.missing.length > 0
         ? {
             type: UserConditions.GroupsResolved,
             status: 'False',
             reason: UserReasons.GroupsMissing,
-            message: `Group(s) ${r.missing.join(', ')} do not exist in namespace ${ns}, so they give no roles; fix spec.groups (kubectl get usergroups -n ${ns}) or subscribe to the solution that has them`,
+            message: `Group(s) ${r.missing.join(', ')} do not exist in namespace ${ns}, so they give no roles; fix spec.groups or the Tenant's spec.designations (kubectl get usergroups -n ${ns}), or subscribe to the solution that has them`,
           }
         : { type: UserConditions.GroupsResolved, status: 'True', reason: UserReasons.GroupsResolved, message: `${r.groups.length} group(s)${admin ? ' (with the admin groups of a tenant administrator)' : ''}, ${r.effectiveRoles.length} role(s)` };
     const conditions = conditionsFromChecks([{ condition, gatesReady: true }], { reason: UserReasons.Ready, message: 'The user\'s roles are resolved' });
-    await writeStatus(this.deps, Kinds.User, user, { fields: { groups: r.groups, effectiveRoles: r.effectiveRoles, landingPage: r.landingPage }, conditions });
+    const wasReady = user.status?.conditions?.find((c) => c.type === UserConditions.Ready)?.status === 'True';
+    const written = await writeStatus(this.deps, Kinds.User, user, { fields: { groups: r.groups, effectiveRoles: r.effectiveRoles, landingPage: r.landingPage }, conditions });
+    // What the seed's createUsers `callback` told: the user is made and usable. Watchers see it as this event and the
+    // Ready condition (kubectl wait --for=condition=Ready); counts only, nothing personal from the spec.
+    if (written && !wasReady && r.missing.length === 0) {
+      this.deps.recorder.event(user, 'Normal', UserReasons.Ready, `User is ready: ${r.groups.length} group(s), ${r.effectiveRoles.length} role(s)`);
+    }
   }
 }
 
@@ -78,8 +85,17 @@ export function userController(deps: ControllerDeps): ControllerSpec {
           a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp ||
           JSON.stringify(a.metadata.ownerReferences?.map((r) => r.uid)) !== JSON.stringify(b.metadata.ownerReferences?.map((r) => r.uid)),
       },
-      // Who the administrators are (old and new ones: the map sees both objects).
-      { cache: Caches.tenants, map: (t) => administratorsOf(t as Tenant), changed: (a, b) => a.metadata.generation !== b.metadata.generation || (a as Tenant).status?.namespace !== (b as Tenant).status?.namespace },
+      // Who the administrators are (old and new ones: the map sees both objects); a change of designations: every User
+      // of the tenant with a designation.
+      {
+        cache: Caches.tenants,
+        map: (t) => {
+          const ns = (t as Tenant).status?.namespace;
+          const designated = ns && (t as Tenant).spec.designations?.length ? users.byIndex(Index.namespace, ns).filter((u) => !!u.spec.designation).map(keyOf) : [];
+          return [...new Set([...administratorsOf(t as Tenant), ...designated])];
+        },
+        changed: (a, b) => a.metadata.generation !== b.metadata.generation || (a as Tenant).status?.namespace !== (b as Tenant).status?.namespace,
+      },
       // The admin groups of the tenant's solutions: a subscription added, removed or re-pinned.
       { cache: Caches.subscriptions, map: (s) => administratorsOf(lookups.tenantOf(s.metadata.namespace)), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
       // A solution's admin groups changed: the administrators of every tenant subscribed to it.

@@ -1,7 +1,7 @@
 // The roles a frontend app's token carries, and a user's status from their groups.
 import { describe, expect, it } from 'vitest';
 import type { UserGroup } from '../../api/index.ts';
-import { resolveUser } from './logic.ts';
+import { memberGroups, resolveUser } from './logic.ts';
 import { tokenRoles } from '../../domain/solutions.ts';
 
 const r = (name: string) => `role:gated-frontend:${name}`;
@@ -15,6 +15,12 @@ describe('tokenRoles', () => {
     { case: 'a user without roles gets nothing', user: [], required: [p('a')], want: [] },
     { case: 'the same role name of another listing does not count', user: ['role:other-app:a'], required: [p('a')], want: [] },
     { case: 'a required entry without the platform: prefix matches nothing', user: [r('a')], required: [r('a')], want: [] },
+    {
+      case: "seed 003's frontend file: role ids of several parts (listing platform:app:example) are matched whole",
+      user: ['role:platform:app:example:users', 'role:platform:app:dispatch:viewer', 'role:dispatch-orders-app:dispatch-get-orders', 'role:platform:app:other:users'],
+      required: ['platform:role:platform:app:example:users', 'platform:role:platform:app:example:users-admin', 'platform:role:platform:app:dispatch:viewer', 'platform:role:platform:app:dispatch:editor'],
+      want: ['role:platform:app:dispatch:viewer', 'role:platform:app:example:users'],
+    },
     { case: 'duplicates come out once, sorted', user: [r('b'), r('a'), r('b')], required: [p('b'), p('a')], want: [r('a'), r('b')] },
   ])('$case', ({ user, required, want }) => {
     expect(tokenRoles(user, required)).toEqual(want);
@@ -77,5 +83,32 @@ describe('resolveUser', () => {
 
   it('adds the admin groups to the groups, once', () => {
     expect(resolveUser(['admin', 'field'], ['admin'], of).groups).toEqual(['admin', 'field']);
+  });
+});
+
+describe('memberGroups (seed 003: group names as the seed writes them, designations mapped to groups)', () => {
+  const tenant = {
+    spec: {
+      displayName: 't',
+      designations: [
+        { designation: 'new tenant admin', groups: ['solutions admin', 'business owner'] },
+        { designation: 'Field Agent', groups: ['field executive'] },
+      ],
+    },
+  };
+  const user = (spec: Record<string, unknown>) => ({ spec: { userCode: 'u', firstName: 'U', email: 'u@x.example', ...spec } });
+  it.each([
+    { case: 'a group name with spaces names the UserGroup of its dashed form', spec: { groups: ['solutions admin'] }, want: ['solutions-admin'] },
+    { case: 'the seed written with or without its lost dashes is one group', spec: { groups: ['solutions admin', 'solutions-admin', 'Solutions Admin'] }, want: ['solutions-admin'] },
+    { case: 'a designation mapped one to many adds each of its groups', spec: { designation: 'new tenant admin' }, want: ['business-owner', 'solutions-admin'] },
+    { case: 'a designation is compared as group names are', spec: { designation: 'New-Tenant-Admin', groups: ['team lead'] }, want: ['business-owner', 'solutions-admin', 'team-lead'] },
+    { case: 'a designation mapped one to one adds its group', spec: { designation: 'field agent' }, want: ['field-executive'] },
+    { case: 'a designation the tenant does not map adds nothing', spec: { designation: 'auditor', groups: ['x'] }, want: ['x'] },
+  ])('$case', ({ spec, want }) => {
+    expect(memberGroups(user(spec) as never, tenant as never)).toEqual(want);
+  });
+
+  it('without a tenant, only spec.groups count', () => {
+    expect(memberGroups(user({ designation: 'new tenant admin', groups: ['a b'] }) as never, undefined)).toEqual(['a-b']);
   });
 });

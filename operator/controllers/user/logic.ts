@@ -1,6 +1,21 @@
 // A User's status from its groups: pure.
-import type { LandingPage, UserGroup, UserStatus } from '../../api/index.ts';
+import type { LandingPage, Tenant, User, UserGroup, UserStatus } from '../../api/index.ts';
 import { isSafeLandingPage } from '../../api/constants.ts';
+import { groupObjectName } from '../../api/usergroup/names.ts';
+
+/** A designation as compared: the same mapping as a group name's (`New Tenant Admin`, `new-tenant-admin` are one). */
+export const designationKey = (designation: string): string => groupObjectName(designation);
+
+/**
+ * The groups a user belongs to by their own word and their designation, by UserGroup name:
+ * spec.groups (`solutions admin` is the UserGroup `solutions-admin`) and the groups the
+ * tenant's spec.designations maps the user's designation to (one or several). Sorted, once each.
+ */
+export function memberGroups(user: Pick<User, 'spec'>, tenant: Pick<Tenant, 'spec'> | undefined): string[] {
+  const key = user.spec.designation ? designationKey(user.spec.designation) : undefined;
+  const byDesignation = key ? (tenant?.spec.designations ?? []).filter((d) => designationKey(d.designation) === key).flatMap((d) => d.groups) : [];
+  return [...new Set([...(user.spec.groups ?? []), ...byDesignation].map(groupObjectName).filter(Boolean))].sort();
+}
 
 export interface ResolvedUser {
   /** spec.groups and the admin groups, sorted. */
@@ -19,7 +34,7 @@ export interface ResolvedUser {
  * refused it) is never given.
  */
 export function resolveUser(specGroups: readonly string[], adminGroups: readonly string[], groupOf: (name: string) => UserGroup | undefined): ResolvedUser {
-  const groups = [...new Set([...specGroups, ...adminGroups])].sort();
+  const groups = [...new Set([...specGroups, ...adminGroups].map(groupObjectName))].sort();
   const missing: string[] = [];
   const roles = new Set<string>();
   let landing: { page: LandingPage; group: string } | undefined;

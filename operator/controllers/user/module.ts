@@ -6,7 +6,7 @@ import type { TokenRolesBackend } from './tokenroles.ts';
 import { SigningKeys } from './signing-keys.ts';
 import type { OperatorModule } from '../module.ts';
 import { isTenantAdministrator, userController } from './controller.ts';
-import { resolveUser } from './logic.ts';
+import { memberGroups, resolveUser } from './logic.ts';
 import { tokenRoles } from '../../domain/solutions.ts';
 
 const NO_ROLES: readonly string[] = [];
@@ -27,8 +27,9 @@ export const userModule: OperatorModule = {
       user: (ns, name) => {
         const u = users.getByName(name, ns);
         if (!u || u.metadata.deletionTimestamp) return undefined;
-        const admin = isTenantAdministrator(lookups.tenantOf(ns), u);
-        const r = resolveUser(u.spec.groups ?? [], admin ? lookups.adminGroupsIn(ns) : [], (g) => groups.getByName(g, ns));
+        const tenant = lookups.tenantOf(ns);
+        const admin = isTenantAdministrator(tenant, u);
+        const r = resolveUser(memberGroups(u, tenant), admin ? lookups.adminGroupsIn(ns) : [], (g) => groups.getByName(g, ns));
         return { email: u.spec.email, roles: r.effectiveRoles };
       },
       app: (ns, ref) => {
@@ -37,10 +38,12 @@ export const userModule: OperatorModule = {
         if (!app || app.metadata.deletionTimestamp) return undefined;
         // An app whose appId or listingId another organization claimed first is used nowhere.
         if (lookups.claims.refusal(app)) return undefined;
-        // Only an app of a solution the tenant subscribes to (the solution includes it by listingId).
+        // Only an app of a solution the tenant subscribes to (the solution includes it by listingId); a frontend app
+        // without a listingId (the seed's file) serves the tenants subscribed to any solution of its organization.
+        const listing = app.spec.listingId;
         const subscribed = lookups.subscriptions.byIndex(Index.namespace, ns).some((sub) => {
           const { solution } = lookups.solutionOf(sub);
-          return !!solution && solution.metadata.namespace === orgNs && !!solution.status?.apps?.includes(app.spec.listingId);
+          return !!solution && solution.metadata.namespace === orgNs && (listing === undefined || !!solution.status?.apps?.includes(listing));
         });
         // Its last good manifest's rolesRequired (none before it had one: the token carries no role), only those of
         // listings its organization owns.

@@ -38,7 +38,7 @@ export interface TokenRolesBackend {
   /** The user's email and roles, or undefined when there is no such User. */
   user(namespace: string, name: string): { email: string; roles: string[] } | undefined;
   /** The app, when it exists, holds its ids and belongs to a solution the namespace's tenant subscribes to; rolesRequired only of its organization's listings. */
-  app(namespace: string, ref: { organization: string; name: string }): { organization: string; appId: string; listingId: string; rolesRequired: readonly string[] } | undefined;
+  app(namespace: string, ref: { organization: string; name: string }): { organization: string; appId: string; listingId?: string; rolesRequired: readonly string[] } | undefined;
   /** The key to sign with (rotated first when a rotation was asked for). */
   signingKey(): Promise<SigningState>;
   /** Every key the JWKS publishes. */
