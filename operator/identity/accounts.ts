@@ -4,15 +4,37 @@
 // the hash is readable by the operator alone and never appears in a status, event or
 // log. The account's id (the tokens' `sub`) is derived from the lowercased email, which
 // is what the operator binds in RBAC.
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
+import { revokeAccount } from './adapter.ts';
 
-const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+const scryptRaw = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
-export const ACCOUNT_LABEL = 'miniapps.dev/account';
-export const ACCOUNT_USERNAME_LABEL = 'miniapps.dev/account-username';
+/**
+ * At most two hashes at once in this process: each takes 128 MiB with the default
+ * parameters, and a burst of sign-ins must queue rather than exhaust the container's memory.
+ */
+const HASH_SLOTS = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+async function scrypt(password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }): Promise<Buffer> {
+  // A finished hash hands its slot straight to the next waiter, so no newcomer slips in between.
+  if (running >= HASH_SLOTS) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  try {
+    return await scryptRaw(password, salt, keylen, options);
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
+import { ACCOUNT_LABEL, ACCOUNT_SECRET_TYPE, ACCOUNT_USERNAME_LABEL } from '../api/constants.ts';
+
+export { ACCOUNT_LABEL, ACCOUNT_USERNAME_LABEL };
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'miniapps-operator' };
 
 /** scrypt parameters (OWASP's minimum for scrypt is N=2^17, r=8, p=1: 128 MiB a hash). */
@@ -184,7 +206,7 @@ export class AccountStore {
         namespace: this.namespace,
         labels: { ...MANAGED_BY, [ACCOUNT_LABEL]: 'true', [ACCOUNT_USERNAME_LABEL]: usernameKey(a.username) },
       },
-      type: 'miniapps.dev/account',
+      type: ACCOUNT_SECRET_TYPE,
       data: { username: b64(a.username.trim()), email: b64(email), firstName: b64(a.firstName.trim()), lastName: b64(a.lastName.trim()), passwordHash: b64(passwordHash), suspended: b64('false') },
     };
     try {
@@ -196,13 +218,80 @@ export class AccountStore {
     }
   }
 
-  /** Sets or clears the account's suspension. */
+  /**
+   * Sets or clears the account's suspension. Suspending also deletes every session, grant
+   * and refresh token of the account (the provider refuses them anyway: it reads the
+   * account at each refresh); an ID or access token already issued works until it expires
+   * (--identity-token-ttl).
+   */
   async setSuspended(id: string, suspended: boolean): Promise<void> {
     await this.client.patch(Resources.Secret, accountSecretName(id), this.namespace, { data: { suspended: b64(String(suspended)) } });
+    if (suspended) await revokeAccount(this.client, this.namespace, id);
   }
 
-  /** Replaces the password (a reset). */
+  /** Replaces the password (a reset), and ends every session and refresh token of the account. */
   async setPassword(id: string, password: string): Promise<void> {
     await this.client.patch(Resources.Secret, accountSecretName(id), this.namespace, { data: { passwordHash: b64(await hashPassword(password, this.kdf)) } });
+    await revokeAccount(this.client, this.namespace, id);
+  }
+
+  /** A digest of the account's current password hash: a reset link carries it, so it works once (the next password changes it). */
+  async passwordFingerprint(id: string): Promise<string | undefined> {
+    const s = await this.secret(id);
+    return s?.data?.passwordHash ? createHash('sha256').update(unb64(s.data.passwordHash)).digest('base64url').slice(0, 22) : undefined;
+  }
+}
+
+/** Sign-in failures per login (user name or email as typed, lowercased), whether or not an account has it: a lockout tells nothing about existence. */
+export class FailureCounter {
+  private readonly entries = new Map<string, { failures: number; lockedUntil: number }>();
+  private readonly max: number;
+  private readonly lockoutMs: number;
+  constructor(max: number, lockoutMs: number) {
+    this.max = max;
+    this.lockoutMs = lockoutMs;
+  }
+  locked(login: string, now: number): boolean {
+    const e = this.entries.get(login.trim().toLowerCase());
+    return !!e && e.lockedUntil > now;
+  }
+  fail(login: string, now: number): void {
+    const key = login.trim().toLowerCase();
+    const e = this.entries.get(key) ?? { failures: 0, lockedUntil: 0 };
+    if (e.lockedUntil && e.lockedUntil <= now) Object.assign(e, { failures: 0, lockedUntil: 0 });
+    e.failures++;
+    if (e.failures >= this.max) e.lockedUntil = now + this.lockoutMs;
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    if (this.entries.size > 100_000) this.entries.delete(this.entries.keys().next().value!);
+  }
+  succeed(login: string): void {
+    this.entries.delete(login.trim().toLowerCase());
+  }
+}
+
+
+/** What every refused sign-in says: the same for a wrong password, an unknown account and a suspended one. */
+export const SIGN_IN_FAILED = 'The user name or password is wrong, or the account cannot sign in now';
+
+/** A password-reset link's token: the account, when it expires, and the fingerprint of the password it replaces, signed. */
+export function resetToken(key: string, accountIdValue: string, fingerprint: string, expiresAtS: number): string {
+  const body = Buffer.from(JSON.stringify({ a: accountIdValue, e: expiresAtS, f: fingerprint })).toString('base64url');
+  return `${body}.${createHmac('sha256', key).update(`reset:${body}`).digest('base64url')}`;
+}
+
+/** The account a reset token names, if its signature holds and it has not expired (the caller checks the fingerprint). */
+export function readResetToken(key: string, token: string, nowS: number): { accountId: string; fingerprint: string } | undefined {
+  const [body, sig] = token.split('.');
+  if (!body || !sig) return undefined;
+  const expected = createHmac('sha256', key).update(`reset:${body}`).digest();
+  const given = Buffer.from(sig, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  try {
+    const p = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { a?: unknown; e?: unknown; f?: unknown };
+    if (typeof p.a !== 'string' || typeof p.e !== 'number' || typeof p.f !== 'string' || p.e <= nowS) return undefined;
+    return { accountId: p.a, fingerprint: p.f };
+  } catch {
+    return undefined;
   }
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accountId, hashPassword, passwordProblem, verifyPassword } from './accounts.ts';
+import { FailureCounter, accountId, hashPassword, passwordProblem, verifyPassword } from './accounts.ts';
 import { planKeys } from './keys.ts';
-import { FailureCounter } from './server.ts';
 
 const cheap = { N: 2 ** 12, r: 8, p: 1 };
 const DAY = 24 * 3600_000;
@@ -65,5 +64,37 @@ describe('sign-in failures', () => {
     f.succeed('ada');
     f.fail('ada', 0);
     expect(f.locked('ada', 0)).toBe(false);
+  });
+});
+
+describe('password reset tokens', () => {
+  it('name the account and fingerprint while signed and unexpired, and nothing once tampered with or expired', async () => {
+    const { readResetToken, resetToken } = await import('./accounts.ts');
+    const t = resetToken('k1', 'abc', 'fp', 100);
+    expect(readResetToken('k1', t, 99)).toEqual({ accountId: 'abc', fingerprint: 'fp' });
+    expect(readResetToken('k1', t, 100)).toBeUndefined();
+    expect(readResetToken('k2', t, 99)).toBeUndefined();
+    const [body, sig] = t.split('.');
+    const forged = Buffer.from(JSON.stringify({ a: 'other', e: 100, f: 'fp' })).toString('base64url');
+    expect(readResetToken('k1', `${forged}.${sig}`, 99)).toBeUndefined();
+    expect(readResetToken('k1', `${body}`, 99)).toBeUndefined();
+  });
+});
+
+describe("kube-apiserver's AuthenticationConfiguration for the embedded provider", () => {
+  it('maps username to userPrefix + email and groups to groupPrefix + groups: the subjects the operator binds', async () => {
+    const { identityAuthenticationConfig } = await import('../testenv/controlplane.ts');
+    const { parse } = await import('yaml');
+    const cfg = parse(identityAuthenticationConfig({ issuer: 'https://127.0.0.1:9444', caPEM: '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n', audiences: ['miniapps-kubectl'], userPrefix: 'oidc:', groupPrefix: 'oidc:' }));
+    expect(cfg).toEqual({
+      apiVersion: 'apiserver.config.k8s.io/v1',
+      kind: 'AuthenticationConfiguration',
+      jwt: [
+        {
+          issuer: { url: 'https://127.0.0.1:9444', audiences: ['miniapps-kubectl'], audienceMatchPolicy: 'MatchAny', certificateAuthority: '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n' },
+          claimMappings: { username: { claim: 'email', prefix: 'oidc:' }, groups: { claim: 'groups', prefix: 'oidc:' }, uid: { claim: 'sub' } },
+        },
+      ],
+    });
   });
 });

@@ -9,6 +9,14 @@ import type { ModuleListener } from '../controllers/module.ts';
 import { AccountStore } from './accounts.ts';
 import { DEFAULT_TTLS, consoleClient, kubectlClient } from './provider.ts';
 import { IdentityServer } from './server.ts';
+import { Mailer } from '../controllers/membership/mailer.ts';
+
+/** The same SMTP server as invitations send through, for password-reset emails. */
+function resetMailer(cfg: Config, client: KubeClient): Mailer | undefined {
+  if (!cfg.smtpHost) return undefined;
+  const config = { host: cfg.smtpHost, port: cfg.smtpPort, security: cfg.smtpSecurity, from: cfg.smtpFrom };
+  return cfg.smtpCredentialsSecret ? Mailer.fromSecret(client, cfg.smtpCredentialsSecret, config) : new Mailer(config);
+}
 
 export async function identityListener(cfg: Config, client: KubeClient, log: Logger, clock: Clock, serving?: { certPEM: string; keyPEM: string }): Promise<ModuleListener> {
   const tls = cfg.identityCertDir
@@ -27,6 +35,7 @@ export async function identityListener(cfg: Config, client: KubeClient, log: Log
     log: log.child({ component: 'identity' }),
     clock,
     ttl: { ...DEFAULT_TTLS, token: tokenSeconds },
+    mailer: resetMailer(cfg, client),
   });
   return {
     async start() {

@@ -102,7 +102,23 @@ export function createProvider(opts: ProviderOptions): Provider {
     conformIdTokenClaims: false,
     features: {
       devInteractions: { enabled: false },
-      deviceFlow: { enabled: true },
+      deviceFlow: {
+        enabled: true,
+        // Our own pages (the library's defaults load web fonts from outside); `form` is the library's hidden form.
+        userCodeInputSource: async (ctx, form, _out, err) => {
+          const msg = err ? '<p class="error" role="alert">The code is not valid, or has expired. Try again.</p>' : '<p>Enter the code your terminal shows.</p>';
+          ctx.body = page('Sign in a device', `${msg}${form}<button type="submit" form="op.deviceInputForm">Continue</button>`);
+        },
+        userCodeConfirmSource: async (ctx, form, client, _deviceInfo, userCode) => {
+          ctx.body = page(
+            'Confirm the device',
+            `<p><strong>${escapeHtml(client.clientName ?? client.clientId)}</strong> asks to sign in as you. Continue only if your terminal shows this code:</p><p><code>${escapeHtml(userCode)}</code></p>${form}<button type="submit" form="op.deviceConfirmForm">Continue</button> <button type="submit" form="op.deviceConfirmForm" value="yes" name="abort">Abort</button>`,
+          );
+        },
+        successSource: async (ctx) => {
+          ctx.body = page('Signed in', '<p>The device is signed in. You can close this page and return to your terminal.</p>');
+        },
+      },
       revocation: { enabled: true },
       rpInitiatedLogout: { enabled: true },
       introspection: { enabled: false },

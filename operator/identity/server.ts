@@ -14,6 +14,8 @@ import { errorMessage } from '../runtime/errors.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { RateLimiter } from '../runtime/ratelimit.ts';
 import { close, listen, readBody } from '../servers/listen.ts';
+import { FailureCounter, SIGN_IN_FAILED, accountId, passwordProblem, readResetToken, resetToken } from './accounts.ts';
+import type { Mailer } from '../controllers/membership/mailer.ts';
 import type { AccountStore } from './accounts.ts';
 import { sweepExpired } from './adapter.ts';
 import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
@@ -36,40 +38,15 @@ export interface IdentityServerOptions {
   keyCheckIntervalMs?: number;
   sweepIntervalMs?: number;
   proxy?: boolean;
+  /** Sends password-reset emails; without it /reset says resets are not available. */
+  mailer?: Mailer;
+  /** How long a reset link works (default 30 minutes). */
+  resetTtlMs?: number;
   /** Failed sign-ins in a row for one login before it is locked for `lockoutMs`. */
   maxFailures?: number;
   lockoutMs?: number;
 }
 
-/** Sign-in failures per login (user name or email as typed, lowercased), whether or not an account has it: a lockout tells nothing about existence. */
-export class FailureCounter {
-  private readonly entries = new Map<string, { failures: number; lockedUntil: number }>();
-  private readonly max: number;
-  private readonly lockoutMs: number;
-  constructor(max: number, lockoutMs: number) {
-    this.max = max;
-    this.lockoutMs = lockoutMs;
-  }
-  locked(login: string, now: number): boolean {
-    const e = this.entries.get(login.trim().toLowerCase());
-    return !!e && e.lockedUntil > now;
-  }
-  fail(login: string, now: number): void {
-    const key = login.trim().toLowerCase();
-    const e = this.entries.get(key) ?? { failures: 0, lockedUntil: 0 };
-    if (e.lockedUntil && e.lockedUntil <= now) Object.assign(e, { failures: 0, lockedUntil: 0 });
-    e.failures++;
-    if (e.failures >= this.max) e.lockedUntil = now + this.lockoutMs;
-    this.entries.delete(key);
-    this.entries.set(key, e);
-    if (this.entries.size > 100_000) this.entries.delete(this.entries.keys().next().value!);
-  }
-  succeed(login: string): void {
-    this.entries.delete(login.trim().toLowerCase());
-  }
-}
-
-export const SIGN_IN_FAILED = 'The user name or password is wrong, or the account cannot sign in now';
 
 export class IdentityServer {
   private readonly opts: IdentityServerOptions;
@@ -80,6 +57,8 @@ export class IdentityServer {
   private csrfKey = '';
   private timers: NodeJS.Timeout[] = [];
   private readonly perAddress = new RateLimiter({ perMinute: 30, burst: 10 });
+  /** Reset emails per address asked for: a few an hour, so the form cannot be used to flood someone's mailbox. */
+  private readonly resetsPerEmail = new RateLimiter({ perMinute: 3 / 60, burst: 3 });
   readonly failures: FailureCounter;
   port = 0;
 
@@ -155,6 +134,8 @@ export class IdentityServer {
       const url = new URL(req.url ?? '/', 'https://identity.invalid');
       const m = /^\/interaction\/([A-Za-z0-9_-]{1,64})(\/login)?$/.exec(url.pathname);
       if (m) return await this.interaction(req, res, m[1]!, !!m[2]);
+      if (url.pathname === '/reset') return await this.resetRequest(req, res);
+      if (url.pathname === '/reset/confirm') return await this.resetConfirm(req, res, url);
       this.handler!(req, res);
     } catch (err) {
       this.opts.log.warn({ err: errorMessage(err) }, 'Identity request failed');
@@ -208,8 +189,63 @@ export class IdentityServer {
         `<input type="hidden" name="csrf" value="${this.csrfToken(uid)}">` +
         '<label for="login">User name or email</label><input id="login" name="login" autocomplete="username" required autofocus>' +
         '<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>' +
-        '<button type="submit">Sign in</button></form>',
+        '<button type="submit">Sign in</button></form><p><a href="/reset">Forgot your password?</a></p>',
     );
+  }
+
+  /** GET: the form asking for the email; POST: a reset link to that email if an account has it, and the same answer either way. */
+  private async resetRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = '<form method="post" action="/reset"><label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required><button type="submit">Send a reset link</button></form>';
+    if (req.method !== 'POST') return send(res, 200, page('Reset your password', `<p>Enter the email of your account. If it has one, a link to choose a new password is sent to it.</p>${form}`));
+    const byAddress = this.perAddress.take(req.socket.remoteAddress ?? '');
+    if (!byAddress.ok) return send(res, 429, page('Reset your password', '<p class="error" role="alert">Too many requests. Wait a few minutes and try again.</p>'));
+    const email = (new URLSearchParams(await readBody(req, 4 << 10)).get('email') ?? '').trim().toLowerCase().slice(0, 254);
+    const answer = page('Check your email', '<p>If an account has this email, a link to choose a new password is on its way. It works for 30 minutes, once.</p>');
+    if (!this.opts.mailer) return send(res, 503, page('Reset your password', '<p>Password resets by email are not available here (no SMTP server). Ask an administrator.</p>'));
+    if (!email.includes('@') || !this.resetsPerEmail.take(email).ok) return send(res, 200, answer);
+    const account = await this.opts.accounts.find(accountId(email));
+    const fingerprint = account && !account.suspended ? await this.opts.accounts.passwordFingerprint(account.id) : undefined;
+    if (account && fingerprint) {
+      const expiresAt = Math.floor((this.opts.clock.now().getTime() + (this.opts.resetTtlMs ?? 30 * 60_000)) / 1000);
+      const link = `${this.opts.issuer}/reset/confirm?token=${resetToken(this.csrfKey, account.id, fingerprint, expiresAt)}`;
+      // Sent in the background: the answer takes as long whether or not an account has the email.
+      void this.opts.mailer
+        .send({
+          to: account.email,
+          subject: 'Reset your password',
+          text: `Someone asked to reset the password of the account ${account.username}.\n\nTo choose a new password, open this link within 30 minutes:\n${link}\n\nIf it was not you, ignore this email: the password stays as it is.\n`,
+          html: page('Reset your password', `<p>Someone asked to reset the password of the account <strong>${escapeHtml(account.username)}</strong>.</p><p><a href="${escapeHtml(link)}">Choose a new password</a> (the link works for 30 minutes, once).</p><p>If it was not you, ignore this email.</p>`),
+          messageId: `<reset.${account.id}.${expiresAt}@miniapps.dev>`,
+        })
+        .catch((err: unknown) => this.opts.log.warn({ err: errorMessage(err) }, 'Password reset email not sent'));
+    }
+    return send(res, 200, answer);
+  }
+
+  /** GET: the new-password form for a valid link; POST: sets the password (the link then stops working) and ends the account's sessions. */
+  private async resetConfirm(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const form = req.method === 'POST' ? new URLSearchParams(await readBody(req, 4 << 10)) : undefined;
+    const token = (form?.get('token') ?? url.searchParams.get('token') ?? '').slice(0, 1024);
+    const claims = readResetToken(this.csrfKey, token, Math.floor(this.opts.clock.now().getTime() / 1000));
+    const current = claims && (await this.opts.accounts.passwordFingerprint(claims.accountId));
+    const account = claims && current === claims.fingerprint ? await this.opts.accounts.find(claims.accountId) : undefined;
+    if (!claims || !account || account.suspended) {
+      return send(res, 400, page('This link does not work', '<p>The link has expired, was already used, or is not complete. Ask for a new one at <a href="/reset">Reset your password</a>.</p>'));
+    }
+    const passwordForm = (error?: string) =>
+      page(
+        'Choose a new password',
+        `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/reset/confirm"><input type="hidden" name="token" value="${escapeHtml(token)}"><label for="password">New password</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="12"><button type="submit">Set the password</button></form>`,
+      );
+    if (!form) return send(res, 200, passwordForm());
+    const password = (form.get('password') ?? '').slice(0, 1024);
+    const problem = passwordProblem(password);
+    if (problem) return send(res, 400, passwordForm(`${problem}.`));
+    await this.opts.accounts.setPassword(account.id, password);
+    this.failures.succeed(account.email);
+    this.failures.succeed(account.username);
+    this.opts.log.info({ account: account.id }, 'Account password reset');
+    return send(res, 200, page('Password changed', '<p>Your password is changed, and every session of the account was ended. Sign in again with the new password.</p>'));
   }
 }
 

@@ -148,8 +148,8 @@ export function tokenWebhookOperatorArgs(endpoint: TokenWebhookEndpoint): string
  * plane: the webhook's (when the control plane calls one) and the APIs' TLS listener on
  * loopback too (its default, :8443, is every interface).
  */
-export function localOperatorArgs(endpoint: TokenWebhookEndpoint | undefined, apiPort: number): string[] {
-  return [...(endpoint ? tokenWebhookOperatorArgs(endpoint) : []), `--api-bind-address=127.0.0.1:${apiPort}`];
+export function localOperatorArgs(endpoint: TokenWebhookEndpoint | undefined, apiPort: number, identity?: IdentityEndpoint): string[] {
+  return [...(endpoint ? tokenWebhookOperatorArgs(endpoint) : []), `--api-bind-address=127.0.0.1:${apiPort}`, ...(identity ? identityOperatorArgs(identity) : [])];
 }
 
 /**
