@@ -5,11 +5,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '../runtime/clock.ts';
 import type { Config } from '../runtime/config.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
-import type { ModuleListener } from '../controllers/module.ts';
+import type { ModuleListener } from '../servers/listen.ts';
 import { AccountStore } from './accounts.ts';
 import { DEFAULT_TTLS, consoleClient, kubectlClient } from './provider.ts';
 import { IdentityServer } from './server.ts';
-import { Mailer } from '../controllers/membership/mailer.ts';
+import { Mailer } from '../runtime/mail/mailer.ts';
 
 /** The same SMTP server as invitations send through, for password-reset emails. */
 function resetMailer(cfg: Config, client: KubeClient): Mailer | undefined {

@@ -15,7 +15,7 @@ import type { KubeClient } from '../runtime/kube/client.ts';
 import { RateLimiter } from '../runtime/ratelimit.ts';
 import { close, listen, readBody } from '../servers/listen.ts';
 import { FailureCounter, SIGN_IN_FAILED, accountId, passwordProblem, readResetToken, resetToken } from './accounts.ts';
-import type { Mailer } from '../controllers/membership/mailer.ts';
+import type { Mailer } from '../runtime/mail/mailer.ts';
 import type { AccountStore } from './accounts.ts';
 import { sweepExpired } from './adapter.ts';
 import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';

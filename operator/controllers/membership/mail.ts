@@ -1,7 +1,7 @@
 import { INVITED_BY_ANNOTATION } from '../../api/membership/names.ts';
 import type { Membership, Organization } from '../../api/index.ts';
-import { MailRejected, MailUnavailable } from './mailer.ts';
-import type { Mailer } from './mailer.ts';
+import { MailRejected, MailUnavailable } from '../../runtime/mail/mailer.ts';
+import type { Mailer } from '../../runtime/mail/mailer.ts';
 import { accessGrantedEmail, invitationEmail, inviterFromUsername } from './message.ts';
 import { acceptUrl } from './link.ts';
 import { signToken } from './token.ts';

@@ -1,5 +1,5 @@
 import { Caches } from '../../domain/caches.ts';
-import { Mailer } from './mailer.ts';
+import { Mailer } from '../../runtime/mail/mailer.ts';
 import { loadInvitationKey } from './token.ts';
 import { AccountStore } from '../../identity/accounts.ts';
 import { AcceptServer } from './accept.ts';
