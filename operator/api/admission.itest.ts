@@ -108,7 +108,7 @@ async function installRaw(): Promise<void> {
           crd.metadata.name,
         );
         const established = served?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-        expect(served?.spec.versions[0]!.schema).toEqual(crd.spec.versions[0]!.schema);
+        expect(served!.spec.versions[0]!.schema).toEqual(crd.spec.versions[0]!.schema);
         return established === true;
       },
       { describe: `CRD ${crd.metadata.name} serving the schema of crds/` },

@@ -295,6 +295,7 @@ export function Status<P extends TProperties>(properties: P, description: string
   return Obj({ ...statusBaseProperties, ...properties }, description);
 }
 
+// biome-ignore lint/complexity/noBannedTypes: a status with no fields of its own besides the common ones
 export type StatusBase = Static<ReturnType<typeof Status<{}>>>;
 
 // ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { memberAccess, organizationClusterAccess } from '../domain/rbac.ts';
 import { DEFAULT_SETTINGS } from '../domain/settings.ts';
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../api/constants.ts';
 import { Kinds } from '../api/registry.ts';
-import { Mailer } from '../controllers/membership/mailer.ts';
+import { Mailer } from '../runtime/mail/mailer.ts';
 import { accessGrantedEmail } from '../controllers/membership/message.ts';
 import { ObjectWriter } from '../runtime/apply.ts';
 import { rfc3339 } from '../runtime/clock.ts';
@@ -329,7 +329,7 @@ async function writeOrganizationMembers(writer: ObjectWriter, org: Organization,
   const counts = countMembers(members);
   const gen = org.metadata.generation;
   const conditions = [
-    { type: OrganizationConditions.RBACReady, status: 'True' as const, reason: 'RBACApplied', message: `Roles for the 4 organization roles are in namespace ${org.status!.namespace}; ${active.length} active member(s) may read the Organization` },
+    { type: OrganizationConditions.RBACReady, status: 'True' as const, reason: 'RBACApplied', message: `The role table's ClusterRoles are in place, and ClusterRoleBindings let ${active.length} active member(s) read the Organization (${active.filter((m) => m.role === 'OrganizationAdministrator').length} administrator(s) change it), and the role of each whose Membership says AccessGranted is bound in ${org.status!.namespace}` },
     ...[administratorCheck(counts, members.length)].filter((c) => c !== undefined),
   ];
   await writer.applyStatus(Kinds.Organization, org, { ...org.status, members: counts, observedGeneration: gen, conditions: setConditions(org.status?.conditions, conditions, gen, new Date()) });

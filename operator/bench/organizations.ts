@@ -180,7 +180,7 @@ export async function writeAsOrganizationController(writer: ObjectWriter, create
       undefined,
       [
         { type: OrganizationConditions.NamespaceReady, status: 'True', reason: OrganizationReasons.NamespaceCreated, message: `Namespace ${nsName} is in place` },
-        { type: OrganizationConditions.RBACReady, status: 'True', reason: 'RBACApplied', message: "The role table's ClusterRoles are in place; 0 active member(s) may read the Organization" },
+        { type: OrganizationConditions.RBACReady, status: 'True', reason: 'RBACApplied', message: `The role table's ClusterRoles are in place, ClusterRoleBindings let 0 active member(s) read the Organization (0 administrator(s) change it), and the role of each whose Membership says AccessGranted is bound in ${nsName}` },
         { type: 'CapabilitiesRespected', status: 'True', reason: 'CapabilitiesRespected', message: 'Every app in the namespace is allowed by spec.capabilities' },
         { type: OrganizationConditions.Ready, status: 'True', reason: OrganizationReasons.Ready, message: 'The organization is ready' },
       ],

@@ -75,7 +75,7 @@ interface Checkpoint {
 async function checkpoint(op: BenchOperator, objects: number): Promise<Checkpoint> {
   await sleep(SETTLE_MS);
   const metrics = await op.metrics();
-  return { objects, sample: op.sample(), liveHeapMB: op.liveHeapMB() ?? metricSum(metrics, 'miniapps_nodejs_heap_size_used_bytes') / 2 ** 20, metrics };
+  return { objects, sample: op.sample(), liveHeapMB: op.liveHeapMB() ?? metricSum(metrics, 'nodejs_heap_size_used_bytes') / 2 ** 20, metrics };
 }
 
 async function createOrganizations(ctx: BenchContext, phase: string, from: number, to: number, timeoutMs: number): Promise<number> {

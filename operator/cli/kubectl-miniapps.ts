@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // kubectl-miniapps: the kubectl plugin (`kubectl miniapps ...`). Put this file on PATH as
 // `kubectl-miniapps` (see docs/plugin.md) and kubectl finds it. It uses your own kubeconfig
-// (--kubeconfig, KUBECONFIG, ~/.kube/config) and permissions; see operator/plugin/plugin.ts.
-// `npm run package` bundles it (operator/cli/package.ts) into dist/kubectl-miniapps, one
-// file of JavaScript that checks the Node.js version before this module runs.
+// (--kubeconfig, KUBECONFIG, ~/.kube/config; --context) and permissions, and your proxy
+// (the cluster's proxy-url, else HTTPS_PROXY and NO_PROXY, as kubectl); see
+// operator/plugin/plugin.ts. `npm run package` bundles it (operator/cli/package.ts) into
+// dist/kubectl-miniapps, one file of JavaScript that checks the Node.js version before
+// this module runs.
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { KubePluginApi } from '../plugin/api.ts';
-import { complete } from '../plugin/completion.ts';
 import { noKubeconfig, withConnectionErrors } from '../plugin/connection.ts';
-import { EXIT, FLAG_OPTIONS, run } from '../plugin/plugin.ts';
-import type { PluginIO } from '../plugin/plugin.ts';
+import { getTokenCommand, loginCommand } from '../plugin/login-command.ts';
+import { EXIT, complete, run } from '../plugin/plugin.ts';
+import type { GlobalOptions, PluginIO } from '../plugin/plugin.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { loadClusterAccess } from '../runtime/kube/kubeconfig.ts';
+import type { ClusterAccess } from '../runtime/kube/kubeconfig.ts';
+import { proxyForDisplay, proxyFromEnvironment } from '../runtime/kube/proxy.ts';
 import { VERSION } from '../runtime/version.ts';
 
 /** One line from stdin, whether it is a terminal or a pipe (the prompt goes to stderr). */
@@ -43,23 +46,33 @@ async function main(argv: string[]): Promise<number> {
     io.out(complete(argv.slice(1)));
     return EXIT.ok;
   }
-  let global: { kubeconfig?: string; as?: string; 'as-group'?: string[] } = {};
-  try {
-    global = parseArgs({ args: argv, options: FLAG_OPTIONS, allowPositionals: true, strict: false }).values as typeof global;
-  } catch {
-    // run() reports bad flags
+  // Sign-in commands work before any kubeconfig user exists (operator/plugin/login-command.ts).
+  if (argv[0] === 'login' || argv[0] === 'get-token') {
+    try {
+      return await (argv[0] === 'login' ? loginCommand : getTokenCommand)(argv.slice(1), io);
+    } catch (err) {
+      // openid-client's errors carry the provider's own words in error / error_description.
+      const e = err as { message?: string; error?: string; error_description?: string; cause?: { error?: string; error_description?: string; code?: string; message?: string } };
+      const said = e.error_description ?? e.cause?.error_description ?? e.error ?? e.cause?.error ?? e.cause?.code ?? e.cause?.message;
+      io.err(`error: ${e.message ?? String(err)}${said ? ` (${said})` : ''}\n`);
+      return EXIT.error;
+    }
   }
   let client: KubeClient | undefined;
-  const connect = () => {
-    let access;
+  const connect = (g: GlobalOptions) => {
+    let access: ClusterAccess;
     try {
-      access = loadClusterAccess({ path: global.kubeconfig });
+      access = loadClusterAccess({ path: g.kubeconfig, context: g.context });
     } catch (err) {
       throw new Error(noKubeconfig(err) ?? (err as Error).message);
     }
-    client = new KubeClient(access, { userAgent: `kubectl-miniapps/${VERSION}`, timeoutMs: 30_000 });
-    const api = new KubePluginApi(client, global.as ? { user: global.as, groups: global['as-group'] } : undefined);
-    return { api: withConnectionErrors(api, access), defaultNamespace: access.namespace ?? 'default' };
+    // kubectl's order: the cluster's proxy-url, else HTTPS_PROXY / NO_PROXY.
+    const proxyUrl = access.proxyUrl ?? proxyFromEnvironment(access.server, process.env);
+    // --request-timeout bounds each request whole (KubePluginApi); 0 waits as long as it takes; without it, 30 s of silence fail.
+    client = new KubeClient(access, { userAgent: `kubectl-miniapps/${VERSION}`, timeoutMs: g.requestTimeout ? 0 : 30_000, proxyUrl });
+    const api = new KubePluginApi(client, g.as ? { user: g.as, groups: g.asGroup } : undefined, g.requestTimeout);
+    const source = proxyUrl ? `${access.source}, through the proxy ${proxyForDisplay(proxyUrl)}` : access.source;
+    return { api: withConnectionErrors(api, { server: access.server, source }), defaultNamespace: access.namespace ?? 'default' };
   };
   try {
     return await run(argv, { io, connect });

@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import type { AppManifest, Organization, Solution, Subscription, Tenant, User, UserGroup } from '../api/index.ts';
 import { Caches } from '../domain/caches.ts';
 import type { AnyCacheDecl } from '../runtime/cache.ts';
+import { ApiError } from '../runtime/errors.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
@@ -221,7 +222,7 @@ describe('the seed flow, step by step', () => {
     // Version 2 drops "field executive" and adds a role to "solutions owner".
     const v2 = SEED.replace('version: 1.0.0', 'version: 2.0.0')
       .replace('      - role:gated-backoffice:approver\n', '      - role:gated-backoffice:approver\n      - role:gated-backoffice:auditor\n')
-      .replace(/  - name: field executive[\s\S]*?(?=adminUserGroups)/, '');
+      .replace(/ {2}- name: field executive[\s\S]*?(?=adminUserGroups)/, '');
     setManifest(v2);
     // The app still names "field executive": drop it there too.
     put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 }, spec: { ...FRONTEND, userGroups: [] } } as AppManifest);
@@ -532,5 +533,21 @@ describe('TenantReconciler', () => {
       expect(world.store.writes).toContainEqual({ verb: 'apply', kind: 'Namespace', key: 'tenant-bank' });
     }
     expect(get<Tenant>(Kinds.Tenant, 'bank')!.metadata.finalizers).toEqual([]);
+  });
+});
+
+describe('the error contract (a failed write is in status, and thrown with its cause so the queue backs off)', () => {
+  it('a UserGroup the API server fails to write: UserGroupsSynced False ApplyFailed, and the Subscription reconcile throws with the cause', async () => {
+    subscription('tenant-t1');
+    await converge(1);
+    world.store.failing = (w) => (w.kind === 'UserGroup' && w.verb !== 'status' ? new ApiError(500, 'InternalError', 'etcdserver: leader changed') : undefined);
+    for (const g of world.store.all<UserGroup>(Kinds.UserGroup)) world.caches.cache(Caches.userGroups).remove(`${g.metadata.namespace}/${g.metadata.name}`);
+    const failure = await subscriptions.reconcile('tenant-t1/gated').then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    expect(failure?.message).toMatch(/The user groups could not be written/);
+    expect((failure?.cause as Error | undefined)?.message).toBe('etcdserver: leader changed');
+    expect(condition(get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1'), 'UserGroupsSynced')).toMatchObject({ status: 'False', reason: 'ApplyFailed' });
   });
 });

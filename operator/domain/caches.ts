@@ -12,6 +12,7 @@ import { Resources } from '../runtime/kube/resource.ts';
 import { declareCache, keepOnly } from '../runtime/cache.ts';
 import { Kinds } from '../api/registry.ts';
 import { MANAGED_BY_SELECTOR } from '../runtime/objects.ts';
+import { ACCOUNT_LABEL } from '../api/constants.ts';
 
 export const Index = {
   namespace: 'namespace',
@@ -143,6 +144,15 @@ const byOwner = (o: AnyObject) => (o.metadata.ownerReferences ?? []).map((r) => 
 const ownedRbac = (name: string, resource: (typeof Resources)['Role' | 'RoleBinding' | 'ClusterRole' | 'ClusterRoleBinding'], fields: string[]) =>
   declareCache<ObjectBody>({ name, resource, labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(fields), indexes: { [Index.owner]: byOwner } });
 
+/** An account of the embedded identity provider as the caches keep it: its email and whether it is suspended, never its password hash. */
+export type AccountEntry = AnyObject & { data?: { email?: string; suspended?: string } };
+
+const b64text = (v: string | undefined) => (v ? Buffer.from(v, 'base64').toString('utf8') : '');
+/** The lowercased email of an account entry. */
+export const accountEmail = (a: AccountEntry): string => lowerAscii(b64text(a.data?.email));
+/** Whether an account entry is suspended. */
+export const accountSuspended = (a: AccountEntry): boolean => b64text(a.data?.suspended) === 'true';
+
 export const Caches = {
   platformConfigs: declareCache<PlatformConfig>({ name: 'platformconfigs', resource: Kinds.PlatformConfig }),
   /**
@@ -226,6 +236,18 @@ export const Caches = {
    * Who holds each app and listing id: Leases of the operator's namespace (only it writes
    * there), one per id, owned by the Organization that claimed it first (domain/claims.ts).
    */
+  /**
+   * Accounts of the embedded identity provider (Secrets of the operator's namespace), by
+   * lowercased email, keeping only the email and the suspension: what API keys ask.
+   */
+  accounts: declareCache<AccountEntry>({
+    name: 'accounts',
+    resource: Resources.Secret,
+    labelSelector: ACCOUNT_LABEL,
+    inOperatorNamespace: true,
+    transform: (s) => ({ metadata: { name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion }, data: { email: s.data?.email, suspended: s.data?.suspended } }) as AccountEntry,
+    indexes: { [Index.email]: (a) => [accountEmail(a)] },
+  }),
   idClaims: declareCache<ClaimLease>({ name: 'idclaims', resource: Resources.Lease, labelSelector: ID_CLAIM_LABEL, inOperatorNamespace: true, indexes: { [Index.claim]: claimIndex } }),
   /** Subscriptions, by (tenant) namespace and by the solution they name. */
   subscriptions: declareCache<Subscription>({

@@ -1,8 +1,10 @@
-// Per-command help and shell completion (cobra's __complete protocol, as kubectl calls a plugin's kubectl_complete-<name>).
+// Per-command help and shell completion (cobra's __complete protocol, as kubectl calls a
+// plugin's kubectl_complete-<name>), both read from the one command tree (program.ts).
 import { describe, expect, it } from 'vitest';
-import { complete, completionScript } from './completion.ts';
-import { COMMAND_HELP } from './help.ts';
-import { EXIT, USAGE, run } from './plugin.ts';
+import { completionScript } from './completion.ts';
+import { COMMANDS } from './commands/index.ts';
+import { buildProgram, flagTerm } from './program.ts';
+import { EXIT, complete, run, usage } from './plugin.ts';
 
 async function exec(...argv: string[]) {
   const out: string[] = [];
@@ -16,20 +18,28 @@ async function exec(...argv: string[]) {
   return { code, out: out.join(''), err: err.join('') };
 }
 
+const program = buildProgram({ io: { out: () => {}, err: () => {}, readLine: async () => undefined }, run: async () => {} });
+const names = program.commands.map((c) => c.name());
+
 describe('per-command help', () => {
-  it.each(Object.keys(COMMAND_HELP))('%s --help prints its usage and flags, without connecting', async (command) => {
-    const res = await exec(command, '--help');
+  it.each(names)('%s --help prints its usage and flags, without connecting', async (name) => {
+    const cmd = program.commands.find((c) => c.name() === name)!;
+    const res = await exec(name, '--help');
     expect(res.code).toBe(EXIT.ok);
     expect(res.err).toBe('');
-    expect(res.out).toContain(`kubectl miniapps ${COMMAND_HELP[command]!.usage}`);
-    for (const flag of COMMAND_HELP[command]!.flags) expect(res.out).toContain(`--${flag}`);
+    expect(res.out).toContain(`kubectl miniapps ${name} ${cmd.usage()}`);
+    for (const o of cmd.options) expect(res.out).toContain(flagTerm(o));
     expect(res.out).toContain('--kubeconfig PATH');
+    expect(res.out).toContain('--context NAME');
+    expect(res.out).toContain('--request-timeout DURATION');
   });
 
-  it('every command of the usage has its help (and completes)', () => {
-    const commands = [...USAGE.matchAll(/^  kubectl miniapps ([a-z][a-z-]*)/gm)].map((m) => m[1]);
-    expect(commands.length).toBeGreaterThan(7);
-    expect(Object.keys(COMMAND_HELP)).toEqual(commands);
+  it('every command of the registry is in the usage, with its help and its completion', () => {
+    expect(names).toHaveLength(COMMANDS.length);
+    expect(names.length).toBeGreaterThan(7);
+    const commands = [...usage().matchAll(/^ {2}kubectl miniapps ([a-z][a-z-]*)/gm)].map((m) => m[1]);
+    expect(commands).toEqual(names);
+    expect(lines('')).toEqual([...names, ':4']);
   });
 
   it('list --help is not the whole usage', async () => {
@@ -37,15 +47,22 @@ describe('per-command help', () => {
     expect(res.out).toMatch(/^kubectl miniapps list: mini apps with/);
     expect(res.out).not.toContain('token-roles');
   });
+
+  it('--help prints the usage on stdout (exit 0); no command prints it on stderr (exit 2)', async () => {
+    expect(await exec('--help')).toEqual({ code: EXIT.ok, out: usage(), err: '' });
+    expect(await exec()).toEqual({ code: EXIT.usage, out: '', err: usage() });
+  });
 });
 
-describe('completion', () => {
-  const lines = (...words: string[]) => complete(words).trimEnd().split('\n');
+const lines = (...words: string[]) => complete(words).trimEnd().split('\n');
 
+describe('completion', () => {
   it('commands, then the flags of the command, then the values of a flag', () => {
     expect(lines('')).toEqual(['list', 'search', 'duplicate', 'catalog', 'delete', 'onboard', 'token-roles', 'completion', ':4']);
     expect(lines('d')).toEqual(['duplicate', 'delete', ':4']);
-    expect(lines('delete', '--')).toEqual(['--namespace', '--kubeconfig', '--as', '--as-group', '--help', ':4']);
+    // delete has no flags of its own: kubectl's global ones.
+    expect(lines('delete', '--')).toEqual(['--namespace', '--kubeconfig', '--context', '--as', '--as-group', '--request-timeout', '--help', ':4']);
+    expect(lines('list', '--')).toEqual(['--category', '--all-namespaces', '--output', '--namespace', '--kubeconfig', '--context', '--as', '--as-group', '--request-timeout', '--help', ':4']);
     expect(lines('list', '-o', '')).toEqual(['wide', 'yaml', 'json', ':4']);
     expect(lines('catalog', 'wallet', '--output', '')).toEqual(['yaml', 'json', ':4']);
     expect(lines('list', '--output=y')).toEqual(['--output=yaml', ':4']);
@@ -55,6 +72,7 @@ describe('completion', () => {
 
   it('a flag value is not taken for the command; --kubeconfig completes files', () => {
     expect(lines('-n', 'org-a', 'l')).toEqual(['list', ':4']);
+    expect(lines('--context', 'kind-a', 'l')).toEqual(['list', ':4']);
     expect(lines('list', '--kubeconfig', '')).toEqual([':0']);
     expect(lines('list', 'extra', '')).toEqual([':4']);
   });

@@ -3,52 +3,52 @@
 // which is what kubectl (1.26 and later) expects from a plugin's kubectl_complete-<name>
 // executable: `kubectl miniapps <TAB>` runs it with the words after `kubectl miniapps`.
 // `completion bash|zsh` prints scripts for kubectl-miniapps typed on its own.
-import { COMMAND_HELP, FLAG_HELP, GLOBAL_FLAGS } from './help.ts';
+import type { Command, Option } from 'commander';
+import { FILE_OPTIONS } from './core.ts';
 
 /** cobra's ShellCompDirective bits. */
 export const DIRECTIVE = { default: 0, noFileComp: 4 } as const;
 
-const flagNamed = (word: string): string | undefined => {
-  if (word.startsWith('--')) return FLAG_HELP[word.slice(2)] ? word.slice(2) : undefined;
-  return Object.keys(FLAG_HELP).find((n) => FLAG_HELP[n]!.short === word.slice(1));
-};
+/** The option `word` names among `options` (--name, -x; not --name=value). */
+const optionNamed = (options: readonly Option[], word: string): Option | undefined => options.find((o) => o.long === word || o.short === word);
 
-/** The completions of `words`' last word (the one being typed, maybe empty), in cobra's __complete format. */
-export function complete(words: string[]): string {
+/**
+ * The completions of `words`' last word (the one being typed, maybe empty), in cobra's
+ * __complete format, from `program`'s command tree: its commands, each command's flags and
+ * the program's, the values a flag or argument takes (choices), files for --kubeconfig.
+ */
+export function completeIn(program: Command, words: string[]): string {
   const partial = words.at(-1) ?? '';
-  const before = words.slice(0, -1);
+  const globals = [...program.options];
+  const helpOption = (program as unknown as { _getHelpOption(): Option | null })._getHelpOption();
+  let command: Command | undefined;
   const positionals: string[] = [];
-  let pendingFlag: string | undefined;
-  for (const w of before) {
-    if (pendingFlag) {
-      pendingFlag = undefined;
+  let pending: Option | undefined;
+  for (const w of words.slice(0, -1)) {
+    if (pending) {
+      pending = undefined;
       continue;
     }
     if (w.startsWith('-') && w.length > 1) {
-      const name = w.includes('=') ? undefined : flagNamed(w);
-      if (name && FLAG_HELP[name]!.arg) pendingFlag = name;
+      const o = w.includes('=') ? undefined : optionNamed([...(command?.options ?? []), ...globals], w);
+      if (o && (o.required || o.optional)) pending = o;
       continue;
     }
-    positionals.push(w);
+    if (!command) command = program.commands.find((c) => c.name() === w);
+    else positionals.push(w);
   }
-  const command = positionals[0] !== undefined ? COMMAND_HELP[positionals[0]] : undefined;
-  const answer = (candidates: readonly string[], directive: number = DIRECTIVE.noFileComp) =>
-    [...candidates.filter((c) => c.startsWith(partial)), `:${directive}`].join('\n') + '\n';
-  const valuesOf = (flag: string) => (flag === 'output' && command?.outputs) || FLAG_HELP[flag]!.values;
+  const answer = (candidates: readonly string[], directive: number = DIRECTIVE.noFileComp) => `${[...candidates.filter((c) => c.startsWith(partial)), `:${directive}`].join('\n')}\n`;
+  const valuesOf = (o: Option) => (FILE_OPTIONS.has(o.attributeName()) ? undefined : (o.argChoices ?? []));
 
-  if (pendingFlag) {
-    if (pendingFlag === 'kubeconfig') return answer([], DIRECTIVE.default);
-    return answer(valuesOf(pendingFlag) ?? []);
+  if (pending) return FILE_OPTIONS.has(pending.attributeName()) ? answer([], DIRECTIVE.default) : answer(valuesOf(pending) ?? []);
+  const eq = partial.match(/^(--[^=]+)=/);
+  if (eq) {
+    const o = optionNamed([...(command?.options ?? []), ...globals], eq[1]!);
+    return answer((o ? (valuesOf(o) ?? []) : []).map((v) => `${eq[1]}=${v}`));
   }
-  const eq = partial.match(/^--([^=]+)=/);
-  if (eq) return answer((valuesOf(eq[1]!) ?? []).map((v) => `--${eq[1]}=${v}`));
-  if (partial.startsWith('-')) {
-    const flags = [...(command?.flags ?? []), ...GLOBAL_FLAGS];
-    return answer(flags.map((f) => `--${f}`));
-  }
-  if (positionals.length === 0) return answer(Object.keys(COMMAND_HELP));
-  if (command?.args && positionals.length === 1) return answer(command.args);
-  return answer([]);
+  if (partial.startsWith('-')) return answer([...(command?.options ?? []), ...globals, ...(helpOption ? [helpOption] : [])].map((o) => o.long!).filter(Boolean));
+  if (!command) return answer(program.commands.map((c) => c.name()));
+  return answer(command.registeredArguments[positionals.length]?.argChoices ?? []);
 }
 
 /** `kubectl miniapps completion bash|zsh`: for kubectl-miniapps typed on its own (source it in your shell's rc file). */

@@ -1,7 +1,7 @@
 // What the plugin says when it cannot talk to the API server or finds no kubeconfig: one
 // line naming the server and the kubeconfig it came from, and what failed (never a stack).
 import { NoClusterConfigError } from '../runtime/kube/kubeconfig.ts';
-import type { PluginApi } from './plugin.ts';
+import type { PluginApi } from './core.ts';
 
 /** Where requests go, as ClusterAccess says it (server URL, and "kubeconfig /path (context x)"). */
 export interface Endpoint {

@@ -5,8 +5,9 @@ import type { MiniApp, SuperApp } from '../api/index.ts';
 import { ApiError } from '../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
+import { parseRequestTimeout } from './core.ts';
 import { EXIT, run, table } from './plugin.ts';
-import type { PluginApi } from './plugin.ts';
+import type { GlobalOptions, PluginApi } from './plugin.ts';
 
 const mini = (name: string, ns: string, spec: Partial<MiniApp['spec']> = {}, status: MiniApp['status'] = {}): MiniApp => ({
   apiVersion: 'miniapps.dev/v1alpha1',
@@ -278,5 +279,68 @@ describe('onboard and token-roles', () => {
     s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'frontend', namespace: 'org-acme' }, spec: { appId: 'fe', listingId: 'gated-frontend' }, status: { conditions: [ready], manifestDigest: 'd1', manifest: { rolesRequired: [`platform:${r('a')}`] } } } as AnyObject);
     expect(await s.exec('token-roles', 'thandi', '--app', 'acme/frontend', '-n', 'tenant-a', '-o', 'json')).toBe(EXIT.ok);
     expect(JSON.parse(s.out())).toMatchObject({ roles: [r('a')] });
+  });
+});
+
+describe("arguments and kubectl's global flags", () => {
+  /** run() with a connect that records the global flags it was given. */
+  function recording() {
+    const s = seeded();
+    const connects: GlobalOptions[] = [];
+    const err: string[] = [];
+    const exec = (...argv: string[]) =>
+      run(argv, {
+        io: { out: () => {}, err: (t) => err.push(t), readLine: async () => undefined },
+        connect: (g) => {
+          connects.push(g);
+          return { api: s.api, defaultNamespace: 'org-partner' };
+        },
+      });
+    return { exec, connects, err: () => err.join('') };
+  }
+
+  it.each([
+    ['onboard', 'acme/gated'],
+    ['onboard', 'gated', '--tenants', 'a'],
+    ['onboard', 'acme/gated', '--tenants', 'a', '--stack', 'eu-1'],
+    ['token-roles', 'thandi'],
+    ['token-roles', 'thandi', '--app', 'frontend'],
+    ['duplicate', 'quick-pay', 'x', '--data-privacy', 'Rot13'],
+    ['duplicate', 'quick-pay', 'x', '-o', 'wide'],
+    ['catalog', 'wallet', '--version'],
+    ['list', 'extra'],
+    ['list', '--request-timeout', '5x'],
+    ['list', '--request-timeout', '1d'],
+    ['search'],
+    ['delete'],
+  ])('%j is refused before any connection (exit 2)', async (...argv) => {
+    const r = recording();
+    expect(await r.exec(...argv)).toBe(EXIT.usage);
+    expect(r.connects).toEqual([]);
+    expect(r.err()).toMatch(/^error: .+\nRun "kubectl miniapps [a-z-]+ --help" for usage\.\n$/);
+  });
+
+  it('hands --kubeconfig, --context, --as, --as-group (names with spaces, repeated), --request-timeout and -n to the connection, before or after the command', async () => {
+    const r = recording();
+    expect(await r.exec('--context', 'kind-b', 'list', '--kubeconfig', '/k', '--as', 'mallory', '--as-group', 'mallory crew', '--as-group', 'ops', '--request-timeout', '1m30s', '-n', 'org-bank')).toBe(EXIT.ok);
+    expect(r.connects).toEqual([{ context: 'kind-b', kubeconfig: '/k', as: 'mallory', asGroup: ['mallory crew', 'ops'], requestTimeout: { ms: 90_000, text: '1m30s' }, namespace: 'org-bank' }]);
+  });
+
+  it('-n picks the namespace the command reads; an argument with spaces stays one argument', async () => {
+    const s = seeded();
+    expect(await s.exec('list', '-n', 'org-bank')).toBe(EXIT.ok);
+    expect(s.out()).toContain('branch-finder');
+    expect(s.out()).not.toContain('quick-pay');
+    const t = seeded();
+    expect(await t.exec('search', 'two words')).toBe(EXIT.ok);
+    expect(t.err()).toBe('No resources found in org-partner namespace.\n');
+  });
+
+  it('reads --request-timeout as kubectl does: a Go duration, or whole seconds', () => {
+    expect(parseRequestTimeout('0')).toEqual({ ms: 0, text: '0' });
+    expect(parseRequestTimeout('5')).toEqual({ ms: 5000, text: '5s' });
+    expect(parseRequestTimeout('1h2m3.5s').ms).toBe(3_723_500);
+    expect(parseRequestTimeout('250ms').ms).toBe(250);
+    for (const bad of ['', 's', '1d', '1m 2s', '-1s', '5x']) expect(() => parseRequestTimeout(bad), bad).toThrow(/expected a duration/);
   });
 });

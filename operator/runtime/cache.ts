@@ -60,7 +60,7 @@ export interface CacheDecl<T extends AnyObject = AnyObject> {
 }
 
 /** A declaration of any object type (where only its identity matters: watches, module lists). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any object type, as the comment says (CacheDecl<AnyObject> would not take a CacheDecl<MiniApp>)
 export type AnyCacheDecl = CacheDecl<any>;
 
 /** Declares a cache (typed; no behaviour of its own). */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { Informer, keyOf, likelyCause } from './cache.ts';
 import type { AnyCacheDecl, CacheDecl, CacheSource, InformerOptions } from './cache.ts';
@@ -23,6 +24,13 @@ export interface ReconcileContext {
    * not abort it: in-flight reconciles drain, then the lease is released.
    */
   signal: AbortSignal;
+  /**
+   * The controller's logger for this reconcile, as controller-runtime's: the controller's
+   * name, group and kind, the object's namespace and name, and a reconcileID that every
+   * line of this one reconcile shares. Log errors under `err` (the Error itself: its
+   * message and stack with their causes). Absent only where a test calls reconcile itself.
+   */
+  log?: Logger;
 }
 
 /** Level-based: reads the current state for `key` from the caches, converges it, returns. */
@@ -72,12 +80,15 @@ function specOrMetaChanged(oldObj: AnyObject, obj: AnyObject): boolean {
   return !isDeepStrictEqual(strip(oldObj), strip(obj));
 }
 
-/** Enqueue the controller owner of kind `ownerKind`. */
-function ownerKeys(ownerKind: string, ownerNamespaced: boolean) {
+/** The API group of an apiVersion ("apps/v1": apps; "v1": the core group, ""). */
+const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
+
+/** Enqueue the controller owner of the primary's group and kind (a kind of the same name in another API group is not ours). */
+function ownerKeys(owner: { group: string; kind: string; namespaced: boolean }) {
   return (obj: AnyObject): string[] => {
-    const ref = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === ownerKind);
+    const ref = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === owner.kind && groupOf(r.apiVersion) === owner.group);
     if (!ref) return [];
-    return [ownerNamespaced && obj.metadata.namespace ? `${obj.metadata.namespace}/${ref.name}` : ref.name];
+    return [owner.namespaced && obj.metadata.namespace ? `${obj.metadata.namespace}/${ref.name}` : ref.name];
   };
 }
 
@@ -163,8 +174,13 @@ export class Manager implements CacheSource {
   }
 
   add(spec: ControllerSpec): WorkQueue {
-    const queue = new WorkQueue({ baseDelayMs: this.opts.queue?.baseDelayMs, maxDelayMs: this.opts.queue?.maxDelayMs, retryBucket: this.retryBucket });
-    const log = this.opts.log.child({ controller: spec.name });
+    const queue: WorkQueue = new WorkQueue({
+      baseDelayMs: this.opts.queue?.baseDelayMs,
+      maxDelayMs: this.opts.queue?.maxDelayMs,
+      retryBucket: this.retryBucket,
+      hooks: this.opts.metrics.workQueueHooks(spec.name, () => queue),
+    });
+    const log = this.opts.log.child({ controller: spec.name, controllerGroup: spec.for.resource.group, controllerKind: spec.for.resource.kind });
     /** Queues `keys`; `reason` ("<resource>:<event>") is what miniapps_reconcile_triggers_total counts the reconcile under. */
     const enqueue = (keys: string[], reason: string, delayMs = 0) => {
       for (const k of keys) delayMs > 0 ? queue.addAfter(k, delayMs, reason) : queue.add(k, reason);
@@ -203,13 +219,13 @@ export class Manager implements CacheSource {
       onAdd: (o) => enqueue([keyOf(o)], `${forName}:add`),
       onUpdate: (old, o) => {
         if (old === o) return enqueue([keyOf(o)], `${forName}:resync`);
-        if (specOrMetaChanged(old, o) || !!spec.statusChanged?.(old, o)) enqueueUnlessOurs([keyOf(o)], o, `${forName}:update`);
+        if (specOrMetaChanged(old, o) || spec.statusChanged?.(old, o)) enqueueUnlessOurs([keyOf(o)], o, `${forName}:update`);
       },
       onDelete: (o) => enqueue([keyOf(o)], `${forName}:delete`),
     });
     const owned = new Set<AnyCacheDecl>(spec.owns ?? []);
     const primary = spec.for.resource;
-    const watches: Watch[] = [...(spec.owns ?? []).map((cache) => ({ cache, map: ownerKeys(primary.kind, primary.namespaced) })), ...(spec.watches ?? [])];
+    const watches: Watch[] = [...(spec.owns ?? []).map((cache) => ({ cache, map: ownerKeys(primary) })), ...(spec.watches ?? [])];
     for (const w of watches) {
       const delay = w.coalesceMs ?? 0;
       const name = w.cache.resource.plural;
@@ -306,6 +322,7 @@ export class Manager implements CacheSource {
 
   private startWorkers(rc: RunningController): void {
     const n = rc.spec.concurrency ?? this.opts.defaultConcurrency ?? 4;
+    this.opts.metrics.crMaxConcurrent.set({ controller: rc.spec.name }, n);
     for (let i = 0; i < n; i++) rc.workers.push(this.worker(rc));
   }
 
@@ -322,25 +339,36 @@ export class Manager implements CacheSource {
       m.reconcileTriggers.inc({ controller: spec.name, trigger: queue.takeReason(key) });
       m.queueDepth.set({ controller: spec.name }, queue.depth);
       m.inFlight.set({ controller: spec.name }, queue.inFlight);
-      const end = m.reconcileDuration.startTimer({ controller: spec.name });
+      m.crActiveWorkers.inc({ controller: spec.name });
+      const controller = { controller: spec.name };
+      const slash = key.indexOf('/');
+      const reconcileLog = log.child({ ...(slash >= 0 ? { namespace: key.slice(0, slash) } : {}), name: key.slice(slash + 1), reconcileID: randomUUID() });
+      const end = m.reconcileDuration.startTimer(controller);
+      const endTime = m.crReconcileTime.startTimer(controller);
       try {
-        const res = await spec.reconciler.reconcile(key, { signal: this.work.signal });
+        const res = await spec.reconciler.reconcile(key, { signal: this.work.signal, log: reconcileLog });
         queue.forget(key);
         if (res?.requeueAfterMs) queue.addAfter(key, res.requeueAfterMs, 'requeueAfter');
         m.reconcileTotal.inc({ controller: spec.name, result: res?.requeueAfterMs ? 'requeue' : 'success' });
+        m.crReconcileTotal.inc({ controller: spec.name, result: res?.requeueAfterMs ? 'requeue_after' : 'success' });
       } catch (err) {
-        m.reconcileErrors.inc({ controller: spec.name });
+        m.reconcileErrors.inc(controller);
+        m.crReconcileErrors.inc(controller);
+        m.crReconcileTotal.inc({ controller: spec.name, result: 'error' });
         if (err instanceof TerminalError) {
           queue.forget(key);
           m.reconcileTotal.inc({ controller: spec.name, result: 'terminal' });
-          log.error({ key, err: errorMessage(err) }, 'Reconcile failed; not retrying until the object changes');
+          m.crTerminalErrors.inc(controller);
+          reconcileLog.error({ err }, 'Reconcile failed; not retrying until the object changes');
         } else {
           const delayMs = queue.addRateLimited(key);
           m.reconcileTotal.inc({ controller: spec.name, result: 'error' });
-          log.warn({ key, err: errorMessage(err), cause: errorMessage((err as Error)?.cause ?? ''), retryInMs: delayMs }, 'Reconcile failed; retrying');
+          reconcileLog.warn({ err, retryInMs: delayMs }, 'Reconcile failed; retrying');
         }
       } finally {
         end();
+        endTime();
+        m.crActiveWorkers.dec(controller);
         rc.reconciled(key);
         queue.done(key);
         m.inFlight.set({ controller: spec.name }, queue.inFlight);

@@ -10,7 +10,7 @@ import type { FakeLeaseApi } from '../testenv/fake-lease-api.ts';
 import { systemClock } from './clock.ts';
 import { Manager } from './controller.ts';
 import type { ReconcileContext } from './controller.ts';
-import { KubeClient } from './kube/client.ts';
+import type { KubeClient } from './kube/client.ts';
 import { Resources } from './kube/resource.ts';
 import { LeaderElector } from './leader.ts';
 import { OperatorMetrics } from './metrics.ts';

@@ -79,8 +79,15 @@ export interface RecordedWrite {
  */
 export class FakeStore implements ObjectStore {
   readonly writes: RecordedWrite[] = [];
+  /** A write this answers with an error fails with it, as the API server or the network would fail it (nothing is written). */
+  failing?: (write: RecordedWrite) => Error | undefined;
   private readonly objects = new Map<string, AnyObject>();
   private version = 1;
+
+  private check(verb: RecordedWrite['verb'], rt: ResourceType, key: string): void {
+    const err = this.failing?.({ verb, kind: rt.kind, key });
+    if (err) throw err;
+  }
 
   private id(rt: ResourceType, key: string): string {
     return `${rt.group}/${rt.plural}/${key}`;
@@ -118,6 +125,7 @@ export class FakeStore implements ObjectStore {
 
   async create<T extends AnyObject>(rt: ResourceType, obj: ObjectBody): Promise<T> {
     const key = keyOf(obj as AnyObject);
+    this.check('create', rt, key);
     if (this.objects.has(this.id(rt, key))) throw new ApiError(409, 'AlreadyExists', `${rt.plural} "${obj.metadata.name}" already exists`);
     this.writes.push({ verb: 'create', kind: rt.kind, key });
     return this.seed(rt, obj as AnyObject) as T;
@@ -125,6 +133,7 @@ export class FakeStore implements ObjectStore {
 
   async apply<T extends AnyObject>(rt: ResourceType, obj: ObjectBody): Promise<T> {
     const key = keyOf(obj as AnyObject);
+    this.check('apply', rt, key);
     const existing = this.objects.get(this.id(rt, key));
     this.writes.push({ verb: 'apply', kind: rt.kind, key });
     const merged = { ...(existing ?? {}), ...structuredClone(obj), metadata: { ...(existing?.metadata ?? {}), ...structuredClone(obj.metadata) } } as AnyObject;
@@ -133,6 +142,7 @@ export class FakeStore implements ObjectStore {
 
   async applyStatus<T extends AnyObject>(rt: ResourceType, current: T & { status?: unknown }, status: Record<string, unknown>): Promise<T | undefined> {
     const key = keyOf(current);
+    this.check('status', rt, key);
     const existing = this.objects.get(this.id(rt, key)) as (AnyObject & { status?: Record<string, unknown> }) | undefined;
     if (!existing) throw new ApiError(404, 'NotFound', `${rt.plural} "${current.metadata.name}" not found`);
     const now = existing.status ?? {};
@@ -151,6 +161,7 @@ export class FakeStore implements ObjectStore {
   }
 
   async addFinalizer<T extends AnyObject>(rt: ResourceType, obj: T, finalizer: string): Promise<T> {
+    this.check('finalizer', rt, keyOf(obj));
     const existing = this.objects.get(this.id(rt, keyOf(obj)));
     if (!existing) throw new ApiError(404, 'NotFound', 'not found');
     if (existing.metadata.finalizers?.includes(finalizer)) return structuredClone(existing) as T;
@@ -167,6 +178,7 @@ export class FakeStore implements ObjectStore {
 
   async delete(rt: ResourceType, name: string, namespace?: string): Promise<boolean> {
     const key = namespace ? `${namespace}/${name}` : name;
+    this.check('delete', rt, key);
     this.writes.push({ verb: 'delete', kind: rt.kind, key });
     return this.objects.delete(this.id(rt, key));
   }

@@ -111,3 +111,28 @@ describe('WorkQueue', () => {
     expect(q.takeReason('a')).toBe('unknown');
   });
 });
+
+describe('WorkQueue hooks (the workqueue_* metrics)', () => {
+  it('counts each add once, measures the wait from the add that queued the key and the work from get to done, and tells of retries', async () => {
+    let t = 0;
+    const seen: string[] = [];
+    const q = new WorkQueue({
+      now: () => t,
+      hooks: { onAdd: () => seen.push('add'), onGet: (s) => seen.push(`get ${s}`), onDone: (s) => seen.push(`done ${s}`), onRetry: () => seen.push('retry') },
+    });
+    q.add('a');
+    t = 250;
+    expect(await q.get()).toBe('a');
+    q.add('a'); // changed while in flight: queued again when done, its wait counted from now
+    q.add('a'); // folded into the one waiting
+    t = 1000;
+    expect(q.inFlightSeconds()).toEqual([0.75]);
+    q.done('a');
+    t = 1500;
+    expect(await q.get()).toBe('a');
+    q.addRateLimited('a');
+    q.done('a');
+    await q.shutDown();
+    expect(seen).toEqual(['add', 'get 0.25', 'add', 'done 0.75', 'get 1.25', 'retry', 'done 0']);
+  });
+});

@@ -21,8 +21,22 @@ export interface WorkQueueOptions {
   /** Retries a second on average, and at once (client-go: 10 and 100). */
   retryQps?: number;
   retryBurst?: number;
-  /** For tests: the clock the retry bucket is read with. */
+  /** For tests: the clock the retry bucket is read with (and, in ms, the one queue and work times are measured with). */
   now?: MonotonicNow;
+  /** Told of adds, waits, work and retries (client-go's workqueue metrics: operator/runtime/metrics.ts). */
+  hooks?: WorkQueueHooks;
+}
+
+/** What client-go's workqueue reports to its MetricsProvider, in seconds. */
+export interface WorkQueueHooks {
+  /** A key was queued (not folded into a key already waiting). */
+  onAdd?(): void;
+  /** A worker took a key that had waited `seconds` since it was queued. */
+  onGet?(seconds: number): void;
+  /** A worker finished a key it had held `seconds`. */
+  onDone?(seconds: number): void;
+  /** A key was queued again after a failure (addRateLimited). */
+  onRetry?(): void;
 }
 
 /** client-go's DefaultControllerRateLimiter bucket: 10 retries a second, 100 at once. */
@@ -45,12 +59,34 @@ export class WorkQueue {
   private readonly retryBucket: TokenBucket;
   private readonly now: MonotonicNow;
   private drained?: () => void;
+  private readonly hooks: WorkQueueHooks;
+  /** When each waiting key was queued, and when each key in flight was handed out (ms of `now`). */
+  private readonly addedAt = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
 
   constructor(opts: WorkQueueOptions = {}) {
     this.baseDelayMs = opts.baseDelayMs ?? 100;
     this.maxDelayMs = opts.maxDelayMs ?? 5 * 60_000;
     this.now = opts.now ?? monotonicNow;
     this.retryBucket = opts.retryBucket ?? new TokenBucket(opts.retryQps ?? DEFAULT_RETRY_QPS, opts.retryBurst ?? DEFAULT_RETRY_BURST, this.now());
+    this.hooks = opts.hooks ?? {};
+  }
+
+  /** Seconds each key in flight has been held so far (workqueue_unfinished_work_seconds, ..._longest_running_processor_seconds). */
+  inFlightSeconds(): number[] {
+    const now = this.now();
+    return [...this.startedAt.values()].map((t) => (now - t) / 1000);
+  }
+
+  /** Hands `key` to a worker: it is in flight from now. */
+  private handOut(key: string): void {
+    const now = this.now();
+    this.dirty.delete(key);
+    this.processing.add(key);
+    this.startedAt.set(key, now);
+    const added = this.addedAt.get(key);
+    this.addedAt.delete(key);
+    this.hooks.onGet?.(added === undefined ? 0 : (now - added) / 1000);
   }
 
   /** Keys waiting (not counting those in flight or delayed). */
@@ -66,12 +102,17 @@ export class WorkQueue {
   add(key: string, reason = 'unknown'): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    this.addedAt.set(key, this.now());
     if (!this.reasons.has(key)) this.reasons.set(key, reason);
-    if (this.processing.has(key)) return;
+    if (!this.processing.has(key)) this.ready(key);
+    this.hooks.onAdd?.();
+  }
+
+  /** A dirty key no worker holds: to a waiting worker, else to the end of the queue. */
+  private ready(key: string): void {
     const waiter = this.waiters.shift();
     if (waiter) {
-      this.dirty.delete(key);
-      this.processing.add(key);
+      this.handOut(key);
       waiter(key);
     } else {
       this.queue.push(key);
@@ -81,7 +122,10 @@ export class WorkQueue {
   /** Adds the key after a delay; an earlier pending delay for the same key wins. */
   addAfter(key: string, delayMs: number, reason = 'unknown'): void {
     if (this.shuttingDown) return;
-    if (delayMs <= 0) return this.add(key, reason);
+    if (delayMs <= 0) {
+      this.add(key, reason);
+      return;
+    }
     const at = Date.now() + delayMs;
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
@@ -103,6 +147,7 @@ export class WorkQueue {
     this.failures.set(key, n);
     const perKey = Math.min(this.baseDelayMs * 2 ** (n - 1), this.maxDelayMs);
     const delay = Math.max(perKey, Math.ceil(this.retryBucket.reserve(this.now())));
+    this.hooks.onRetry?.();
     this.addAfter(key, delay, 'retry');
     return delay;
   }
@@ -137,19 +182,19 @@ export class WorkQueue {
         this.queue.splice(0, this.head);
         this.head = 0;
       }
-      this.dirty.delete(key);
-      this.processing.add(key);
+      this.handOut(key);
       return Promise.resolve(key);
     }
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   done(key: string): void {
+    const started = this.startedAt.get(key);
+    this.startedAt.delete(key);
+    if (started !== undefined) this.hooks.onDone?.((this.now() - started) / 1000);
     this.processing.delete(key);
-    if (this.dirty.has(key) && !this.shuttingDown) {
-      this.dirty.delete(key);
-      this.add(key);
-    }
+    // Changed while in flight: queued again now, its wait counted from that add.
+    if (this.dirty.has(key) && !this.shuttingDown) this.ready(key);
     if (this.shuttingDown && this.processing.size === 0) this.drained?.();
   }
 
@@ -159,6 +204,7 @@ export class WorkQueue {
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.reasons.clear();
+    this.addedAt.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
     if (this.processing.size === 0) return Promise.resolve();
     return new Promise((resolve) => (this.drained = resolve));

@@ -66,7 +66,7 @@ describe('finding 2: the review budget never queues, and keeps a reserve for the
   it('a flood of unknown tokens from many addresses is refused at once (503, nothing sent) beyond the budget; a known caller\'s renewal still goes through', async () => {
     const { client, asked } = apiServer();
     const clock = new FakeClock();
-    let ms = 0;
+    const ms = 0;
     const authority = new KubeAuthority(client, { clock, now: () => ms, budget: { qps: 10, burst: 20 }, perAddress: { perMinute: 1e9, burst: 1e9 }, cacheTtlMs: 10_000 });
     expect(await authority.authenticate('good-gateway', undefined, '10.0.0.1')).toBeTruthy();
     const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => authority.authenticate(`random-${i}`, undefined, `10.1.${i}.1`).then(() => 'answered', (e: HttpError) => e.status)));

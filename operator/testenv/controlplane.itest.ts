@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlane } from './controlplane.ts';
 import { eventually, kubectl, testBinDir, uniqueName } from './index.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: kubectl's JSON, read field by field in the assertions
 const json = async (args: string[]): Promise<any> => JSON.parse(await kubectl([...args, '-o', 'json']));
 
 describe('shared control plane', () => {

@@ -44,6 +44,8 @@ export const OrganizationReasons = {
   NamespaceReserved: 'NamespaceReserved',
   NamespaceNotAdoptable: 'NamespaceNotAdoptable',
   RBACApplied: 'RBACApplied',
+  /** An active member's role is not bound in the namespace yet (their Membership's RoleBinding is missing). */
+  MemberRolesPending: 'MemberRolesPending',
   ApplyFailed: 'ApplyFailed',
   CapabilitiesRespected: 'CapabilitiesRespected',
   CapabilityMissing: 'CapabilityMissing',

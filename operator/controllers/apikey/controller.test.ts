@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKey, Membership, Organization, PlatformConfig } from '../../api/index.ts';
 import { Caches } from '../../domain/caches.ts';
 import { Domain } from '../../domain/lookups.ts';
+import { ApiError } from '../../runtime/errors.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
 import type { ControllerDeps } from '../deps.ts';
@@ -395,5 +396,20 @@ describe('the review of items 1 and 2: seals of a key ring, the verifier\'s fall
     expect(ring.secretHolds(who, r, { metadata: { creationTimestamp: '2026-06-01T00:00:00Z' } })).toBe(false);
     expect(ring.secretHolds(who, r, { metadata: { annotations: { [SECRET_SEAL_ANNOTATION]: ring.secret(who, r) }, creationTimestamp: '2026-07-01T00:00:00Z' } })).toBe(true);
     expect(ring.secretHolds(who, { ...r, revision: 1 }, { metadata: { annotations: { [SECRET_SEAL_ANNOTATION]: ring.secret(who, r) }, creationTimestamp: '2026-07-01T00:00:00Z' } })).toBe(false);
+  });
+});
+
+describe('ApiKey controller: the error contract', () => {
+  it("a key Secret the API server fails to create: KeyIssued False IssueFailed, and the reconcile throws with the cause", async () => {
+    apiKey();
+    store.failing = (w) => (w.verb === 'create' && w.kind === 'Secret' ? new ApiError(500, 'InternalError', 'etcdserver: too many requests') : undefined);
+    const failure = await step().then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    expect(failure?.message).toMatch(/could not be issued/);
+    expect((failure?.cause as Error | undefined)?.message).toBe('etcdserver: too many requests');
+    expect(cond('KeyIssued')).toMatchObject({ status: 'False', reason: 'IssueFailed' });
+    expect(JSON.stringify(current().status)).not.toMatch(/mak_|apiKey/);
   });
 });

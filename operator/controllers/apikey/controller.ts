@@ -1,7 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ApiKeyConditions } from '../../api/apikey/names.ts';
 import type { ApiKey, ApiKeyStatus, Membership, Organization } from '../../api/index.ts';
-import { Caches, Index, emailKey } from '../../domain/caches.ts';
+import { lowerAscii } from '../../api/constants.ts';
+import { Caches, Index, accountEmail, accountSuspended, emailKey } from '../../domain/caches.ts';
+import type { AccountEntry } from '../../domain/caches.ts';
 import { userName } from '../../domain/rbac-types.ts';
 import { isActiveMember } from '../../domain/members.ts';
 import { needsApply } from '../../runtime/apply.ts';
@@ -77,7 +79,8 @@ export class ApiKeyReconciler implements Reconciler {
     this.seal = opts.seal;
   }
 
-  async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
+  async reconcile(key: string, ctx?: ReconcileContext): Promise<ReconcileResult | void> {
+    const log = ctx?.log ?? this.deps.log.child({ controller: 'apikey', key });
     const raw = this.keys.get(key);
     if (!raw || raw.metadata.deletionTimestamp) return; // the garbage collector removes its Secrets and RBAC
     const now = this.deps.clock.now();
@@ -107,7 +110,7 @@ export class ApiKeyReconciler implements Reconciler {
     }
     if (ignored.length) {
       const message = `Status named ${ignored.join(' and ')}, which the operator did not record: ignored (nothing is granted, deleted or verified from it)${plan.kind === 'issue' && plan.lost ? '; a new key is issued' : ''}`;
-      this.deps.log.warn({ apiKey: key, ignored }, 'Ignored a status the operator did not write');
+      log.warn({ ignored }, 'Ignored a status the operator did not write');
       this.deps.recorder.event(k, 'Warning', ApiKeyReasons.StatusNotTrusted, message);
     }
     let issued: IssuedKey | undefined;
@@ -338,6 +341,12 @@ export function apiKeyController(deps: ControllerDeps, opts: ApiKeyOptions, conc
         cache: Caches.apiKeys,
         map: (o) => keys.byIndex(Index.email, emailKey(o.metadata.namespace!, (o as ApiKey).spec.owner)).filter((x) => !x.status?.keyId).map(keyOf),
         changed: (a, b) => !!a.metadata.deletionTimestamp !== !!b.metadata.deletionTimestamp,
+      },
+      // An account suspended or restored (embedded identity provider) disables or enables its keys everywhere.
+      {
+        cache: Caches.accounts,
+        map: (o) => keys.list().filter((k) => lowerAscii(k.spec.owner) === accountEmail(o as AccountEntry)).map(keyOf),
+        changed: (a, b) => accountSuspended(a as AccountEntry) !== accountSuspended(b as AccountEntry),
       },
       // Provisioning administrators and userPrefix concern every key.
       { cache: Caches.platformConfigs, map: () => keys.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },

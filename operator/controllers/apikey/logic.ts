@@ -26,6 +26,8 @@ export const ApiKeyReasons = {
   OwnerNotMember: 'OwnerNotMember',
   OwnerNotActive: 'OwnerNotActive',
   OwnerSuspended: 'OwnerSuspended',
+  /** The owner's account (embedded identity provider) is suspended: no key of theirs works anywhere. */
+  AccountSuspended: 'AccountSuspended',
   NotProvisioningAdministrator: 'NotProvisioningAdministrator',
   NotAnOrganizationNamespace: 'NotAnOrganizationNamespace',
   KeyIssued: 'KeyIssued',
@@ -44,6 +46,8 @@ export interface OwnerLookup {
   organizationOf(namespace: string | undefined): Organization | undefined;
   memberByEmail(namespace: string, email: string): Membership | undefined;
   isProvisioningAdministrator(email: string): boolean;
+  /** Whether the owner's account is suspended (suspension is of the account: every key stops). */
+  isAccountSuspended?(email: string): boolean;
 }
 
 /** Why the owner may not hold a key here now, with what to do about it; undefined when they may. */
@@ -57,7 +61,7 @@ export interface OwnerProblem {
 export type OwnerStatus =
   | { may: true; as: 'member'; org: Organization; member: Membership }
   | { may: true; as: 'provisioner'; org?: Organization }
-  | { may: false; as: 'notProvisioner' | 'noOrganization' }
+  | { may: false; as: 'notProvisioner' | 'noOrganization' | 'accountSuspended' }
   | { may: false; as: 'suspended' | 'notActive' | 'notMember'; org: Organization };
 
 /**
@@ -68,6 +72,7 @@ export type OwnerStatus =
 export function ownerStatus(k: ApiKey, lookup: OwnerLookup, operatorNamespace: string): OwnerStatus {
   const owner = k.spec.owner;
   const ns = k.metadata.namespace!;
+  if (lookup.isAccountSuspended?.(owner)) return { may: false, as: 'accountSuspended' };
   if (ns === operatorNamespace) return lookup.isProvisioningAdministrator(owner) ? { may: true, as: 'provisioner' } : { may: false, as: 'notProvisioner' };
   const org = lookup.organizationOf(ns);
   if (!org) return { may: false, as: 'noOrganization' };
@@ -92,6 +97,8 @@ export function ownerStanding(k: ApiKey, lookup: OwnerLookup, operatorNamespace:
       return { ok: true, who: `${owner} is a provisioning administrator` };
     case 'notProvisioner':
       return no(ApiKeyReasons.NotProvisioningAdministrator, `${owner} is not a provisioning administrator (PlatformConfig spec.provisioningAdministrators.users), and keys in namespace ${ns} are for provisioning administrators only`);
+    case 'accountSuspended':
+      return no(ApiKeyReasons.AccountSuspended, `the account of ${owner} is suspended: a suspended account holds no working key, in any organization, until the suspension is lifted`);
     case 'noOrganization':
       return no(ApiKeyReasons.NotAnOrganizationNamespace, `namespace ${ns} belongs to no Organization: create ApiKeys in an organization's namespace, or in ${operatorNamespace} for provisioning administrators`);
     case 'suspended':
@@ -214,7 +221,7 @@ function strip<T extends Record<string, unknown>>(o: T): T {
 }
 
 /** What verification answers for the current key, in one word. */
-export function phaseOf(k: ApiKey, valid: ConditionInput, owner: ConditionInput, fields: KeyFields): ApiKeyPhase {
+export function phaseOf(_k: ApiKey, valid: ConditionInput, owner: ConditionInput, fields: KeyFields): ApiKeyPhase {
   if (valid.reason === ApiKeyReasons.Revoked) return 'Revoked';
   if (valid.reason === ApiKeyReasons.Expired) return 'Expired';
   if (owner.status !== 'True') return 'Disabled';

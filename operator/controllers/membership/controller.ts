@@ -14,7 +14,7 @@ import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { memberAccess, roleInModel } from '../../domain/rbac.ts';
+import { memberAccess, organizationClusterName, roleInModel } from '../../domain/rbac.ts';
 import type { NamespaceReach } from '../../domain/rbac.ts';
 import { userName } from '../../domain/rbac-types.ts';
 import { catalogConfigMapName, snapshotConfigMapName } from '../../domain/apps.ts';
@@ -72,6 +72,7 @@ export class MembershipReconciler implements Reconciler {
   private readonly members: CacheReader<Membership>;
   private readonly bindings: CacheReader<ObjectBody>;
   private readonly roles: CacheReader<ObjectBody>;
+  private readonly clusterBindings: CacheReader<ObjectBody>;
   private readonly superApps: CacheReader<SuperApp>;
   private readonly miniApps: CacheReader<MiniApp>;
   /** Message-IDs the mail server accepted whose "sent" is not recorded yet: never sent again. */
@@ -95,6 +96,7 @@ export class MembershipReconciler implements Reconciler {
     this.members = deps.caches.cache(Caches.memberships);
     this.bindings = deps.caches.cache(Caches.ownedRoleBindings);
     this.roles = deps.caches.cache(Caches.ownedRoles);
+    this.clusterBindings = deps.caches.cache(Caches.ownedClusterRoleBindings);
     this.superApps = deps.caches.cache(Caches.superApps);
     this.miniApps = deps.caches.cache(Caches.miniApps);
     this.recipientKey = opts.recipientKey;
@@ -120,17 +122,19 @@ export class MembershipReconciler implements Reconciler {
     }
     const now = this.deps.clock.now();
     let sendProblem: ConditionInput | undefined;
-    let plan = planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now));
+    // Planned on the cache: whether anything is to be sent at all (most reconciles send nothing and read nothing).
+    const plan = planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now));
     let firstHold: FirstInvitationHold | undefined;
+    // A requested resend held back: from the plan that was acted on (on the fresh read) when there was a send to decide.
+    let hold = plan.hold;
     if (plan.kind === 'send') {
       const outcome = await this.sendInvitation(m, org!, settings, now, ctx?.signal);
       if (!outcome) return; // deleted meanwhile
       m = outcome.membership;
       firstHold = outcome.firstHold;
       sendProblem = outcome.problem ?? (firstHold ? firstInvitationHeldCondition(firstHold) : undefined);
-      plan = planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now)); // what still waits
+      if (outcome.plan) hold = outcome.plan.hold;
     }
-    const hold = plan.hold;
     const phase = phaseOf(m, now);
     const access = memberAccess(m, org!, namespace, settings, this.reach(m, namespace, settings));
     const bound = phase === 'Active';
@@ -140,7 +144,9 @@ export class MembershipReconciler implements Reconciler {
       await this.revokeAccess(m);
     }
     const subject = access.roleBinding.subjects?.[0]?.name ?? m.spec.email;
-    await this.writeStatus(m, phase, membershipConditions(m, phase, { bound, subject, namespace, roleName: access.roleBinding.roleRef.name }, sendProblem, hold));
+    // The access the person has also comes from the Organization's ClusterRoleBindings (reading it; an administrator's to change it), written by the Organization controller.
+    const organizationBindingsMissing = bound ? this.organizationBindingsMissing(org!, m, subject) : [];
+    await this.writeStatus(m, phase, membershipConditions(m, phase, { bound, subject, namespace, roleName: access.roleBinding.roleRef.name, organizationBindingsMissing }, sendProblem, hold));
     if (hold && this.warned.get(key) !== hold.request) {
       this.warned.set(key, hold.request);
       this.deps.recorder.event(m, 'Warning', MembershipReasons.ResendRateLimited, resendHeldCondition(hold).message);
@@ -207,22 +213,21 @@ export class MembershipReconciler implements Reconciler {
   }
 
   /**
-   * Plans on the fresh read and records the attempt (the intent). A requested resend is
-   * decided and recorded in the organization's turn, so that two at once cannot both
-   * take its last free place.
+   * Records the attempt `planned` on the fresh read (the intent). A requested resend is
+   * decided again and recorded in the organization's turn, on what the turn sees, so that
+   * two at once cannot both take its last free place.
    */
-  private async recordAttempt(fresh: Membership, ttlMs: number, now: Date): Promise<{ membership: Membership; plan: InvitationPlan }> {
+  private async recordAttempt(fresh: Membership, planned: InvitationPlan, ttlMs: number, now: Date): Promise<{ membership: Membership; plan: InvitationPlan }> {
     let m = fresh;
-    const decide = async () => {
-      const plan = planInvitation(m, now, ttlMs, this.resendPolicy(m, now));
+    const act = async (plan: InvitationPlan) => {
       if (plan.kind === 'send' && !isDeepStrictEqual(m.status?.invitation, plan.invitation)) {
         m = await this.writeInvitation(m, plan.invitation);
         if (plan.requested) this.resent.set(m.metadata.uid!, plan.invitation.recentResends ?? []);
       }
       return { membership: m, plan };
     };
-    const first = planInvitation(m, now, ttlMs, this.resendPolicy(m, now));
-    return first.kind === 'send' && first.requested ? this.inTurn(m.metadata.namespace!, decide) : decide();
+    if (planned.kind === 'send' && planned.requested) return this.inTurn(m.metadata.namespace!, () => act(planInvitation(m, now, ttlMs, this.resendPolicy(m, now))));
+    return act(planned);
   }
 
   /** Runs `fn` after every earlier call for the same key has finished. */
@@ -310,7 +315,7 @@ export class MembershipReconciler implements Reconciler {
     settings: PlatformSettings,
     now: Date,
     signal: AbortSignal | undefined,
-  ): Promise<{ membership: Membership; problem?: ConditionInput; firstHold?: FirstInvitationHold } | undefined> {
+  ): Promise<{ membership: Membership; problem?: ConditionInput; firstHold?: FirstInvitationHold; plan?: InvitationPlan } | undefined> {
     const mailer = this.opts.mailer;
     if (!mailer) {
       return {
@@ -325,15 +330,17 @@ export class MembershipReconciler implements Reconciler {
     }
     const read = await this.deps.store.get<Membership>(Kinds.Membership, cached.metadata.name, cached.metadata.namespace);
     if (!read) return undefined;
-    if (!read.status?.invitation && planInvitation(read, now, settings.invitationTTLMs, this.resendPolicy(read, now)).kind === 'send') {
+    // Planned once on the fresh read, and acted on (a requested resend is decided again in the organization's turn: recordAttempt).
+    const planned = planInvitation(read, now, settings.invitationTTLMs, this.resendPolicy(read, now));
+    if (!read.status?.invitation && planned.kind === 'send') {
       const firstHold = await this.admitFirst(read, org, now);
-      if (firstHold) return { membership: read, firstHold };
+      if (firstHold) return { membership: read, firstHold, plan: planned };
     }
-    const recorded = await this.recordAttempt(read, settings.invitationTTLMs, now);
+    const recorded = await this.recordAttempt(read, planned, settings.invitationTTLMs, now);
     if (recorded.membership.status?.invitation) this.admitted.delete(read.metadata.uid!);
     let m = recorded.membership;
     const plan = recorded.plan;
-    if (plan.kind !== 'send') return { membership: m };
+    if (plan.kind !== 'send') return { membership: m, plan };
     const messageId = plan.invitation.messageId!;
     if (!this.accepted.has(messageId)) {
       try {
@@ -346,7 +353,7 @@ export class MembershipReconciler implements Reconciler {
         this.opts.onEmail?.('failed', problem?.reason ?? 'Error');
         if (!problem) throw new Error(`Invitation for ${m.spec.email} not sent: ${errorMessage(err)}`, { cause: err });
         this.deps.recorder.event(m, 'Warning', problem.reason, problem.message);
-        return { membership: m, problem: { type: MembershipConditions.InvitationSent, status: 'False', ...problem } };
+        return { membership: m, problem: { type: MembershipConditions.InvitationSent, status: 'False', ...problem }, plan };
       }
       this.accepted.add(messageId);
       this.opts.onEmail?.('sent', '');
@@ -355,7 +362,8 @@ export class MembershipReconciler implements Reconciler {
     this.accepted.delete(messageId);
     const attempt = plan.invitation.attempts;
     this.deps.recorder.event(m, 'Normal', plan.notification ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent, plan.notification ? `Access notification sent to ${m.spec.email}` : `Invitation ${attempt} sent to ${m.spec.email}; it expires at ${plan.invitation.expiresAt}`);
-    return { membership: m };
+    // A requested resend held while a recorded attempt went out now waits from this send: the one case planned again.
+    return { membership: m, plan: plan.hold ? planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now)) : plan };
   }
 
   /** Compare-and-swap of status.invitation under its own field manager. */
@@ -371,6 +379,12 @@ export class MembershipReconciler implements Reconciler {
     if (needsApply(this.bindings.getByName(name, namespace) as ObjectBody | undefined, access.roleBinding, ['roleRef', 'subjects'])) {
       await this.deps.store.apply(Resources.RoleBinding, access.roleBinding);
     }
+  }
+
+  /** The Organization's ClusterRoleBindings `m` needs that do not name `subject` (in the cache). */
+  private organizationBindingsMissing(org: Organization, m: Membership, subject: string): string[] {
+    const needed = [organizationClusterName(org.metadata.name, 'member'), ...(m.spec.role === 'OrganizationAdministrator' ? [organizationClusterName(org.metadata.name, 'administrator')] : [])];
+    return needed.filter((name) => !(this.clusterBindings.getByName(name)?.subjects as { kind: string; name: string }[] | undefined)?.some((s) => s.kind === 'User' && s.name === subject));
   }
 
   /** Removes the RoleBinding (and per-member Role) this Membership owns, if any. */
@@ -415,6 +429,16 @@ export function membershipController(deps: ControllerDeps, opts: MembershipOptio
         cache: Caches.organizations,
         map: (o) => inNamespace((o as Organization).status?.namespace),
         changed: (a, b) => (a as Organization).status?.namespace !== (b as Organization).status?.namespace || !!b.metadata.deletionTimestamp !== !!a.metadata.deletionTimestamp,
+      },
+      // The Organization's bindings naming (or no longer naming) its members: whether an Active member is Ready.
+      {
+        cache: Caches.ownedClusterRoleBindings,
+        map: (b) => {
+          const owner = b.metadata.ownerReferences?.find((r) => r.kind === 'Organization' && r.apiVersion.startsWith('miniapps.dev/'));
+          return owner ? inNamespace(deps.caches.cache(Caches.organizations).getByName(owner.name)?.status?.namespace) : [];
+        },
+        changed: (a, b) => !isDeepStrictEqual((a as ObjectBody).subjects, (b as ObjectBody).subjects),
+        coalesceMs: 200,
       },
       // A super app or mini app appearing, going, or with another creator or versions: its members' Roles (the apps they created, the catalogs they read).
       { cache: Caches.superApps, map: (o) => inNamespace(o.metadata.namespace), changed: (a, b) => appReachChanged(a, b) || !isDeepStrictEqual((a as SuperApp).spec.versions, (b as SuperApp).spec.versions) },

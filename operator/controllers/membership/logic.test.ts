@@ -46,7 +46,9 @@ const POLICY: ResendPolicy = { intervalMs: RESEND_MIN_INTERVAL_MS, limitPerOrgan
 /** `n` resend times of other memberships, evenly from `from` to `to` (ms from NOW). */
 const others = (n: number, from: number, to: number) => Array.from({ length: n }, (_, i) => later(from + (n > 1 ? ((to - from) * i) / (n - 1) : 0)));
 const annotate = (value: string) => (m: Membership) => (m.metadata.annotations = { 'miniapps.dev/resend-invitation': value });
-const all = (...mods: ((m: Membership) => void)[]) => (m: Membership) => mods.forEach((f) => f(m));
+const all = (...mods: ((m: Membership) => void)[]) => (m: Membership) => {
+  for (const f of mods) f(m);
+};
 
 describe('planInvitation', () => {
   it.each<[string, (m: Membership) => void, ReturnType<typeof planInvitation>]>([

@@ -37,6 +37,8 @@ export const MembershipReasons = {
   RecipientRejected: 'RecipientRejected',
   RoleBound: 'RoleBound',
   AwaitingAcceptance: 'AwaitingAcceptance',
+  /** Active, the namespace role bound, and the Organization's ClusterRoleBinding not naming the member yet: not Ready. */
+  OrganizationAccessPending: 'OrganizationAccessPending',
   Suspended: 'Suspended',
   OrganizationNotFound: 'OrganizationNotFound',
   DuplicateEmail: 'DuplicateEmail',
@@ -258,7 +260,14 @@ export function phaseOf(m: Membership, now: Date): MembershipPhase {
 export function membershipConditions(
   m: Membership,
   phase: MembershipPhase,
-  access: { bound: boolean; subject: string; namespace: string; roleName: string },
+  access: {
+    bound: boolean;
+    subject: string;
+    namespace: string;
+    roleName: string;
+    /** The Organization's ClusterRoleBindings the member needs (to read it; an administrator's to change it) that do not name them yet. */
+    organizationBindingsMissing?: readonly string[];
+  },
   sendProblem: ConditionInput | undefined,
   hold?: ResendHold,
 ): ConditionInput[] {
@@ -283,12 +292,23 @@ export function membershipConditions(
     : phase === 'Suspended'
       ? { type: MembershipConditions.AccessGranted, status: 'False', reason: MembershipReasons.Suspended, message: 'The membership is suspended: it grants no access; set spec.suspended to false to restore it' }
       : { type: MembershipConditions.AccessGranted, status: 'False', reason: MembershipReasons.AwaitingAcceptance, message: `Access is granted once ${m.spec.email} accepts the invitation` };
-  return [sent, granted, readyCondition(m, phase, sent, !sendProblem && !!inv?.sentAt, hold)];
+  const missing = access.organizationBindingsMissing ?? [];
+  const ready =
+    phase === 'Active' && access.bound && missing.length > 0
+      ? {
+          type: MembershipConditions.Ready,
+          status: 'False' as const,
+          reason: MembershipReasons.OrganizationAccessPending,
+          message: `Role ${access.roleName} is bound in ${access.namespace}; ClusterRoleBinding ${missing.join(' and ')} does not name user "${access.subject}" yet (the Organization controller writes it), so they cannot read the Organization`,
+        }
+      : readyCondition(m, phase, sent, !sendProblem && !!inv?.sentAt, hold);
+  return [sent, granted, ready];
 }
 
 /**
  * Ready means the operator has done all it can: the member is Active with the role
- * bound, or Suspended with access removed, or Invited with the invitation out (the
+ * bound and named by the Organization's bindings (they have the access: `kubectl wait`
+ * returns when they do), or Suspended with access removed, or Invited with the invitation out (the
  * rest is the person's move). An expired invitation or a failed send is not Ready. A
  * held resend changes nothing: the invitation sent last is still out (and valid,
  * since an expired one is resent automatically or makes the phase Expired).

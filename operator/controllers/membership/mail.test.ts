@@ -2,7 +2,7 @@
 // who invited the person comes from miniapps.dev/invited-by only as an identity.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Membership, Organization } from '../../api/index.ts';
-import { Mailer } from './mailer.ts';
+import { Mailer } from '../../runtime/mail/mailer.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
 import { SmtpInvitationMailer } from './mail.ts';
 

@@ -1,8 +1,9 @@
 import { INVITED_BY_ANNOTATION } from '../../api/membership/names.ts';
 import type { Membership, Organization } from '../../api/index.ts';
-import { MailRejected, MailUnavailable } from './mailer.ts';
-import type { Mailer } from './mailer.ts';
+import { MailRejected, MailUnavailable } from '../../runtime/mail/mailer.ts';
+import type { Mailer } from '../../runtime/mail/mailer.ts';
 import { accessGrantedEmail, invitationEmail, inviterFromUsername } from './message.ts';
+import { acceptUrl } from './link.ts';
 import { signToken } from './token.ts';
 import type { Invitation } from './logic.ts';
 import { MembershipReasons } from './logic.ts';
@@ -30,12 +31,7 @@ export interface InvitationMailer {
   classify(err: unknown): { reason: string; message: string } | undefined;
 }
 
-/** The acceptance link: `<publicUrl>/invitations/accept?token=...`. */
-export function acceptUrl(publicUrl: string, token: string): string {
-  const url = new URL('invitations/accept', publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`);
-  url.searchParams.set('token', token);
-  return url.toString();
-}
+export { acceptUrl } from './link.ts';
 
 export class SmtpInvitationMailer implements InvitationMailer {
   private readonly mailer: Mailer;

@@ -2,10 +2,11 @@
 // in-memory API server (runtime/testing.ts): which writes it makes and which condition
 // set it reports. The integration tests prove the controller on the real control plane.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Organization } from '../../api/index.ts';
+import type { Membership, Organization } from '../../api/index.ts';
 import { Caches } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
 import { NAMESPACE_ACCESS_FINALIZER, OPERATOR_BINDING_NAME, roleTableClusterRoles } from '../../domain/rbac.ts';
+import { ApiError } from '../../runtime/errors.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { FakeStore, MemoryCaches } from '../../runtime/testing.ts';
 import { FakeWorld } from '../testing.ts';
@@ -171,6 +172,48 @@ describe("the operator's access in a namespace being deleted", () => {
     store.seed(Resources.Namespace, going);
     caches.cache(Caches.namespaces).put(going as never);
     await heldWhileAMiniAppIsLeft();
+  });
+});
+
+describe('OrganizationReconciler: the error contract', () => {
+  it('a namespace the API server fails to create: NamespaceReady and Ready False ApplyFailed in status, and the reconcile throws with the cause (the queue backs off)', async () => {
+    sync(org());
+    store.failing = (w) => (w.verb === 'create' && w.kind === 'Namespace' ? new ApiError(500, 'InternalError', 'etcdserver: request timed out') : undefined);
+    const failure = await reconciler.reconcile('acme', { signal }).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    expect(failure?.message).toMatch(/Namespace org-acme could not be applied/);
+    expect((failure?.cause as Error | undefined)?.message).toBe('etcdserver: request timed out');
+    expect(condition('NamespaceReady')).toMatchObject({ status: 'False', reason: 'ApplyFailed' });
+    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'ApplyFailed' });
+  });
+});
+
+describe('OrganizationReconciler: RBACReady checks the members\' bindings', () => {
+  it("is False (MemberRolesPending, naming the Membership) while an active member's RoleBinding is missing, True once it is there", async () => {
+    for (const cr of roleTableClusterRoles()) caches.cache(Caches.ownedClusterRoles).put(cr);
+    sync(org());
+    caches.cache(Caches.memberships).put({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', metadata: { name: 'dev', namespace: 'org-acme', uid: 'uid-dev' }, spec: { email: 'dev@acme.example', role: 'MiniAppDeveloper', acceptance: 'Automatic' }, status: { conditions: [{ type: 'AccessGranted', status: 'True', reason: 'RoleBound', message: '', lastTransitionTime: '2026-12-01T00:00:00Z' }] } } as Membership);
+    await reconciler.reconcile('acme', { signal });
+    sync(store.peek<Organization>(Kinds.Organization, 'acme')!);
+    await reconciler.reconcile('acme', { signal });
+    expect(condition('RBACReady')).toMatchObject({ status: 'False', reason: 'MemberRolesPending' });
+    expect(condition('RBACReady')?.message).toBe('0 of 1 active member(s) have their role bound in org-acme; waiting for the RoleBinding of Membership(s) dev');
+    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'MemberRolesPending' });
+
+    // The Membership controller binds the member's role (a RoleBinding it owns).
+    caches.cache(Caches.ownedRoleBindings).put({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'miniapps-member-dev', namespace: 'org-acme', ownerReferences: [{ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', name: 'dev', uid: 'uid-dev', controller: true }] },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'miniapps-member-dev' },
+      subjects: [{ kind: 'User', name: 'dev@acme.example' }],
+    } as never);
+    await reconciler.reconcile('acme', { signal });
+    expect(condition('RBACReady')).toMatchObject({ status: 'True', reason: 'RBACApplied' });
+    expect(condition('RBACReady')?.message).toContain('the role of each whose Membership says AccessGranted is bound in org-acme');
+    expect(condition('Ready')).toMatchObject({ status: 'True' });
   });
 });
 

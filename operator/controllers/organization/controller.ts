@@ -5,6 +5,7 @@ import { CREATOR_CONDITION, CREATOR_MEMBERSHIP_NAME, CreatorReasons, ICON_OPT_IN
 import { ownedLabels } from '../../runtime/objects.ts';
 import { CREATED_BY_ANNOTATION } from '../../api/constants.ts';
 import { controllerRef } from '../../runtime/apply.ts';
+import { MembershipConditions } from '../../api/membership/names.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
 import { NAMESPACE_ACCESS_FINALIZER, OPERATOR_BINDING_NAME, operatorNamespaceAccess, organizationClusterAccess, organizationClusterName, roleTableClusterRoles } from '../../domain/rbac.ts';
@@ -234,6 +235,7 @@ export class OrganizationReconciler implements Reconciler {
   private async ensureRbac(org: Organization, nsName: string): Promise<ConditionInput> {
     const active = this.deps.domain.activeMembersOf(nsName).map((m) => ({ email: m.spec.email, role: m.spec.role }));
     const cluster = organizationClusterAccess(org, active, this.deps.domain.settings());
+    const admins = active.filter((m) => m.role === 'OrganizationAdministrator').length;
     // Independent objects, applied side by side.
     const pending: Promise<void>[] = [];
     const ensure = (rt: ResourceType, cache: CacheReader<ObjectBody>, obj: ObjectBody, fields: string[]) => {
@@ -254,11 +256,24 @@ export class OrganizationReconciler implements Reconciler {
       }
     }
     await Promise.all(pending);
+    // The members' own bindings in the namespace: each Membership that says its role is bound (AccessGranted True, written by the
+    // Membership controller) must own its RoleBinding: checked, not assumed. (A blocked one, its role outside the model or a second
+    // Membership for an email, grants nothing and is not counted.)
+    const members = this.deps.domain.activeMembersOf(nsName).filter((m) => m.status?.conditions?.some((c) => c.type === MembershipConditions.AccessGranted && c.status === 'True'));
+    const unbound = members.filter((m) => this.bindings.byIndex(Index.owner, m.metadata.uid!).length === 0).map((m) => m.metadata.name);
+    if (unbound.length > 0) {
+      return {
+        type: OrganizationConditions.RBACReady,
+        status: 'False',
+        reason: OrganizationReasons.MemberRolesPending,
+        message: `${members.length - unbound.length} of ${members.length} active member(s) have their role bound in ${nsName}; waiting for the RoleBinding of Membership(s) ${unbound.slice(0, 10).join(', ')}${unbound.length > 10 ? ` and ${unbound.length - 10} more` : ''}`,
+      };
+    }
     return {
       type: OrganizationConditions.RBACReady,
       status: 'True',
       reason: OrganizationReasons.RBACApplied,
-      message: `The role table's ClusterRoles are in place; ${active.length} active member(s) may read the Organization`,
+      message: `The role table's ClusterRoles are in place, ClusterRoleBindings let ${active.length} active member(s) read the Organization (${admins} administrator(s) change it), and the role of each whose Membership says AccessGranted is bound in ${nsName}`,
     };
   }
 
@@ -414,6 +429,8 @@ export function organizationController(deps: ControllerDeps, opts: OrganizationO
       }, changed: (a, b) => a.metadata.generation !== b.metadata.generation, coalesceMs: 1_000 },
       // Only whether apps exist matters here (the capability check), not their status writes; a burst of them is one reconcile.
       { cache: Caches.miniApps, map: orgOfNamespace, changed: (a, b) => a.metadata.generation !== b.metadata.generation, coalesceMs: 1_000 },
+      // A member's RoleBinding (their Membership's) appearing or going: RBACReady checks them.
+      { cache: Caches.ownedRoleBindings, map: (rb) => (rb.metadata.ownerReferences?.some((r) => r.controller && r.kind === 'Membership') ? orgOfNamespace(rb) : []), coalesceMs: 1_000 },
       // userPrefix concerns every organization's bindings.
       { cache: Caches.platformConfigs, map: () => orgs.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },
     ],

@@ -68,7 +68,7 @@ export function iconBytes(
   kind: IconReference['kind'],
   key: string,
 ): Uint8Array | undefined {
-  if (!obj || obj.metadata?.labels?.[ICON_OPT_IN_LABEL] !== 'true') return undefined;
+  if (obj?.metadata?.labels?.[ICON_OPT_IN_LABEL] !== 'true') return undefined;
   if (kind === 'Secret') return obj.data?.[key] !== undefined ? Buffer.from(obj.data[key], 'base64') : undefined;
   if (obj.binaryData?.[key] !== undefined) return Buffer.from(obj.binaryData[key], 'base64');
   return obj.data?.[key] !== undefined ? Buffer.from(obj.data[key], 'utf8') : undefined;

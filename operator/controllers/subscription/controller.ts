@@ -97,7 +97,8 @@ export class SubscriptionReconciler implements Reconciler {
       conflictingUserGroups: conflicting.length > 0 ? conflicting : undefined,
       orphanedUserGroups: sync.orphans.length + sync.withheld.length > 0 ? [...sync.orphans, ...sync.withheld].sort() : undefined,
     });
-    if (!sync.ok) throw new Error(sync.condition.message);
+    // Status says what failed; the error, with its cause, backs the key off until the write goes through.
+    if (!sync.ok) throw new Error(sync.condition.message, { cause: sync.error });
   }
 
   /**
@@ -105,7 +106,7 @@ export class SubscriptionReconciler implements Reconciler {
    * of the namespace declares for it: the union), and deals with the groups it made that
    * no manifest declares any more: kept while users belong to them, else deleted.
    */
-  private async syncGroups(sub: Subscription, tenant: Tenant, mine: string[], withheld: ReadonlySet<string>): Promise<{ ok: boolean; condition: ConditionInput; orphans: string[]; withheld: string[]; conflicts: GroupConflict[] }> {
+  private async syncGroups(sub: Subscription, tenant: Tenant, mine: string[], withheld: ReadonlySet<string>): Promise<{ ok: boolean; error?: unknown; condition: ConditionInput; orphans: string[]; withheld: string[]; conflicts: GroupConflict[] }> {
     const ns = sub.metadata.namespace!;
     const { groups, declaredBy, conflicts: all } = this.lookups.declaredIn(ns);
     const conflicts = all.get(sub.metadata.name) ?? [];
@@ -150,7 +151,7 @@ export class SubscriptionReconciler implements Reconciler {
         }
       }
     } catch (err) {
-      return { ok: false, orphans, withheld: kept, conflicts, condition: { type: SubscriptionConditions.UserGroupsSynced, status: 'False', reason: SubscriptionReasons.ApplyFailed, message: `The user groups could not be written: ${errorMessage(err)}` } };
+      return { ok: false, error: err, orphans, withheld: kept, conflicts, condition: { type: SubscriptionConditions.UserGroupsSynced, status: 'False', reason: SubscriptionReasons.ApplyFailed, message: `The user groups could not be written: ${errorMessage(err)}` } };
     }
     const condition: ConditionInput =
       conflicts.length > 0

@@ -295,7 +295,7 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
   });
 
   it('deletes a group dropped from the manifests once nobody is in it, and keeps it while someone is', async () => {
-    const noField = SEED.replace(/  - name: field executive[\s\S]*?(?=adminUserGroups)/, '');
+    const noField = SEED.replace(/ {2}- name: field executive[\s\S]*?(?=adminUserGroups)/, '');
     // The app names "field executive" too: drop it there as well (a merge patch replaces the whole list).
     await client.patch(Kinds.AppManifest, 'gated-frontend', orgNs, { spec: { userGroups: [] } });
     await setManifest(noField);

@@ -4,6 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MiniApp, MiniAppReview, Organization, PlatformConfig, SuperApp } from '../../api/index.ts';
 import { Caches } from '../../domain/caches.ts';
+import { ApiError } from '../../runtime/errors.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { AnyCacheDecl } from '../../runtime/cache.ts';
@@ -199,5 +200,22 @@ describe('SuperAppReconciler, one step', () => {
     caches.cache(Caches.miniApps).put({ ...going, metadata: { ...going.metadata, deletionTimestamp: '2026-12-01T00:00:00Z', annotations: { 'miniapps.dev/confirm-delete': 'CONFIRM DELETE' } } });
     await step();
     expect(catalogOf().miniApps.map((m) => m.name)).toEqual(['held']);
+  });
+});
+
+describe('SuperAppReconciler: the error contract', () => {
+  it('a catalog the API server fails to write: CatalogPublished and Ready False ApplyFailed, and the reconcile throws with the cause', async () => {
+    superApp();
+    miniApp('alpha');
+    approve('alpha');
+    store.failing = (w) => (w.kind === 'ConfigMap' ? new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request') : undefined);
+    const failure = await reconciler.reconcile('org-bank/wallet', { signal }).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    expect(failure?.message).toMatch(/ConfigMap wallet-catalog could not be written/);
+    expect((failure?.cause as Error | undefined)?.message).toBe('the server is currently unable to handle the request');
+    expect(condition('CatalogPublished')).toMatchObject({ status: 'False', reason: 'ApplyFailed' });
+    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'ApplyFailed' });
   });
 });

@@ -20,7 +20,7 @@ import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { Check, ConditionInput } from '../../runtime/conditions.ts';
-import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
+import type { ControllerSpec, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage, isAlreadyExists } from '../../runtime/errors.ts';
 import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
@@ -48,6 +48,21 @@ export function administratorUser(tenant: Tenant, namespace: string, email: stri
   };
 }
 
+/**
+ * A write that failed: the False condition that says so, for status, and the error, which
+ * the reconcile throws on after writing status so that the work queue backs off and
+ * retries (the controllers' error contract: throw what retrying may fix; a Stalled
+ * condition, not an error, for what it cannot).
+ */
+class WriteFailed extends Error {
+  readonly condition: ConditionInput;
+  constructor(condition: ConditionInput, cause: unknown) {
+    super(condition.message, { cause });
+    this.name = 'WriteFailed';
+    this.condition = condition;
+  }
+}
+
 export class TenantReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
   private readonly tenants: CacheReader<Tenant>;
@@ -70,27 +85,38 @@ export class TenantReconciler implements Reconciler {
     this.quotas = c.cache(Caches.ownedResourceQuotas);
   }
 
-  async reconcile(key: string): Promise<ReconcileResult | void> {
+  async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
     let tenant = this.tenants.get(key);
     if (!tenant) return;
     if (tenant.metadata.deletionTimestamp) return this.finalize(tenant);
     tenant = await this.deps.store.addFinalizer(Kinds.Tenant, tenant, TENANT_FINALIZER);
     const nsName = namespaceNameFor(tenant, this.deps.domain.settings().namespacePrefix.tenant);
     const offered = this.onboarding.offered(tenant);
-    const ns = await this.ensureNamespace(tenant, nsName, offeredAnnotation(offered.map((o) => o.key)));
-    const checks: Check[] = [{ condition: ns.condition, gatesReady: true, stalled: STALLED_NAMESPACE.has(ns.condition.reason) }];
+    const checks: Check[] = [];
+    let ns: Awaited<ReturnType<TenantReconciler['ensureNamespace']>> | undefined;
+    let failed: WriteFailed | undefined;
     let solutions = tenant.status?.solutions;
-    if (ns.ok) {
-      checks.push({ condition: await this.ensureRbac(tenant, nsName), gatesReady: true });
-      checks.push({ condition: await this.ensureAdministrators(tenant, nsName), gatesReady: true });
-      const onboarded = await this.ensureOnboarding(tenant, nsName, offered);
-      checks.push({ condition: onboarded.condition, gatesReady: true });
-      if (onboarded.stages) solutions = onboarded.stages.length > 0 ? onboarded.stages : undefined;
+    try {
+      ns = await this.ensureNamespace(tenant, nsName, offeredAnnotation(offered.map((o) => o.key)));
+      checks.push({ condition: ns.condition, gatesReady: true, stalled: STALLED_NAMESPACE.has(ns.condition.reason) });
+      if (ns.ok) {
+        checks.push({ condition: await this.ensureRbac(tenant, nsName), gatesReady: true });
+        checks.push({ condition: await this.ensureAdministrators(tenant, nsName), gatesReady: true });
+        const onboarded = await this.ensureOnboarding(tenant, nsName, offered);
+        checks.push({ condition: onboarded.condition, gatesReady: true });
+        if (onboarded.stages) solutions = onboarded.stages.length > 0 ? onboarded.stages : undefined;
+      }
+    } catch (err) {
+      if (!(err instanceof WriteFailed)) throw err;
+      failed = err;
+      checks.push({ condition: err.condition, gatesReady: true });
     }
     const conditions = conditionsFromChecks(checks, { reason: TenantReasons.Ready, message: `The tenant is ready in namespace ${nsName}` });
-    const namespace = ns.recordName ? nsName : tenant.status?.namespace;
+    const namespace = ns?.recordName ? nsName : tenant.status?.namespace;
     await writeStatus(this.deps, Kinds.Tenant, tenant, { fields: { namespace, solutions }, conditions });
-    return ns.requeueAfterMs ? { requeueAfterMs: ns.requeueAfterMs } : undefined;
+    // Status says what failed; the error backs the key off (exponentially, per key) until the write goes through.
+    if (failed) throw failed;
+    return ns?.requeueAfterMs ? { requeueAfterMs: ns.requeueAfterMs } : undefined;
   }
 
   /** Seed 003: each onboarded solution at its stage, the groups of a forceCreateUserGroup onboarding made before any subscription. */
@@ -111,7 +137,7 @@ export class TenantReconciler implements Reconciler {
         },
       };
     } catch (err) {
-      return { condition: { type: TenantConditions.SolutionsOnboarded, status: 'False', reason: TenantReasons.ApplyFailed, message: `The user groups of an onboarded solution could not be written: ${errorMessage(err)}` } };
+      throw new WriteFailed({ type: TenantConditions.SolutionsOnboarded, status: 'False', reason: TenantReasons.ApplyFailed, message: `The user groups of an onboarded solution could not be written: ${errorMessage(err)}` }, err);
     }
   }
 
@@ -128,14 +154,17 @@ export class TenantReconciler implements Reconciler {
     // The solutions offered to the tenant (seed 003), for the admission policy that lets a Subscription name only those.
     // Applied (never in the POST): the operator's apply owns it, so an empty list removes it.
     const withOffers = (n: ReturnType<typeof desiredNamespace>) => (offered ? { ...n, metadata: { ...n.metadata, annotations: { [OFFERED_SOLUTIONS_ANNOTATION]: offered } } } : n);
+    if (plan.action === 'create') {
+      try {
+        await this.deps.store.create(Resources.Namespace, desiredNamespace(tenant, nsName, true, 'Tenant', stack));
+      } catch (err) {
+        // Someone's namespace appeared first: decide again once the cache shows it (a retry, no failure to report).
+        if (isAlreadyExists(err)) throw new Error(`Namespace ${nsName} appeared meanwhile; deciding again`, { cause: err });
+        throw this.namespaceFailed(nsName, err);
+      }
+    }
     try {
       if (plan.action === 'create') {
-        try {
-          await this.deps.store.create(Resources.Namespace, desiredNamespace(tenant, nsName, true, 'Tenant', stack));
-        } catch (err) {
-          if (isAlreadyExists(err)) throw new Error(`Namespace ${nsName} appeared meanwhile; deciding again`, { cause: err });
-          throw err;
-        }
         if (offered) await this.deps.store.apply(Resources.Namespace, withOffers(desiredNamespace(tenant, nsName, true, 'Tenant', stack)));
       } else {
         const desired = withOffers(desiredNamespace(tenant, nsName, plan.action === 'owned', 'Tenant', stack));
@@ -146,8 +175,7 @@ export class TenantReconciler implements Reconciler {
         if (needsApply(this.quotas.getByName(NAMESPACE_QUOTA_NAME, nsName), quota, ['spec'])) await this.deps.store.apply(Resources.ResourceQuota, quota);
       }
     } catch (err) {
-      if (err instanceof Error && err.message.includes('appeared meanwhile')) throw err;
-      return { ok: false, recordName: false, condition: { type: TenantConditions.NamespaceReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `Namespace ${nsName} could not be written: ${errorMessage(err)}` }, requeueAfterMs: 5_000 };
+      throw this.namespaceFailed(nsName, err);
     }
     const adopted = plan.action === 'adopted';
     return {
@@ -160,6 +188,10 @@ export class TenantReconciler implements Reconciler {
         message: adopted ? `Namespace ${nsName} is adopted (it opted in); it will be released, not deleted, with the tenant` : `Namespace ${nsName} is in place`,
       },
     };
+  }
+
+  private namespaceFailed(nsName: string, err: unknown): WriteFailed {
+    return new WriteFailed({ type: TenantConditions.NamespaceReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `Namespace ${nsName} could not be written: ${errorMessage(err)}` }, err);
   }
 
   /** The shared tenant-administrator ClusterRole and its RoleBinding to the administrators in the namespace. */
@@ -177,7 +209,7 @@ export class TenantReconciler implements Reconciler {
       const n = tenant.spec.administrators?.length ?? 0;
       return { type: TenantConditions.RBACReady, status: 'True', reason: TenantReasons.RBACApplied, message: n ? `${n} administrator(s) may manage Users and Subscriptions in ${nsName}` : 'The tenant has no administrators' };
     } catch (err) {
-      return { type: TenantConditions.RBACReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `The administrators' RBAC could not be applied: ${errorMessage(err)}` };
+      throw new WriteFailed({ type: TenantConditions.RBACReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `The administrators' RBAC could not be applied: ${errorMessage(err)}` }, err);
     }
   }
 
@@ -197,7 +229,7 @@ export class TenantReconciler implements Reconciler {
         }
       }
     } catch (err) {
-      return { type: TenantConditions.AdministratorsReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `A User for an administrator could not be created: ${errorMessage(err)}` };
+      throw new WriteFailed({ type: TenantConditions.AdministratorsReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `A User for an administrator could not be created: ${errorMessage(err)}` }, err);
     }
     if (made.length > 0) this.deps.recorder.event(tenant, 'Normal', 'AdministratorUsersCreated', `Created User(s) ${made.join(', ')} for the tenant's administrators in ${nsName}`);
     const n = tenant.spec.administrators?.length ?? 0;

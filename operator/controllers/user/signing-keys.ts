@@ -56,7 +56,7 @@ export function parseSigning(secret: SecretObject | undefined, namespace: string
   try {
     const doc = JSON.parse(Buffer.from(secret.data?.[SIGNING_FIELD] ?? '', 'base64').toString('utf8')) as SigningDocument;
     const current = doc.keys?.find((k) => k.kid === doc.current);
-    if (!current || current.jwk?.kty !== 'EC' || !current.jwk.d) return { ok: false, problem: `${where} has no usable current key` };
+    if (current?.jwk?.kty !== 'EC' || !current.jwk.d) return { ok: false, problem: `${where} has no usable current key` };
     return { ok: true, doc, current, resourceVersion: secret.metadata.resourceVersion };
   } catch (err) {
     return { ok: false, problem: `${where} is not a key document: ${errorMessage(err)}` };

@@ -388,7 +388,7 @@ describe('KubeClient backpressure', () => {
 
   it('gives back the token of a request aborted while it waited for the rate limit', async () => {
     handler = (_req, res) => json(res, 200, {});
-    let t = 0;
+    const t = 0;
     const c = newClient({ qps: 1, burst: 1, now: () => t });
     await c.request('GET', '/x');
     const ac = new AbortController();

@@ -5,6 +5,7 @@ import { ApiError } from '../errors.ts';
 import { TokenBucket, abortableSleep, monotonicNow } from '../flowcontrol.ts';
 import type { MonotonicNow } from '../flowcontrol.ts';
 import { loadClusterAccess } from './kubeconfig.ts';
+import { nodeSupportsProxy, proxyForDisplay } from './proxy.ts';
 import type { ClusterAccess, Impersonation } from './kubeconfig.ts';
 import { apiVersionOf, resourcePath } from './resource.ts';
 import type { ResourceType } from './resource.ts';
@@ -78,8 +79,14 @@ export interface KubeClientOptions {
   /** The most connections kept to the API server for requests (watches use their own). */
   connections?: number;
   userAgent?: string;
-  /** How long a request may stay silent (no bytes either way) before it fails. Default 30 s; watches have none. */
+  /** How long a request may stay silent (no bytes either way) before it fails. Default 30 s; 0: no limit; watches have none. */
   timeoutMs?: number;
+  /**
+   * An http:// or https:// proxy every request goes through (CONNECT for an https server).
+   * Default: the kubeconfig cluster's proxy-url (ClusterAccess.proxyUrl); the plugin passes
+   * proxyFromEnvironment's answer when there is none, as kubectl reads HTTPS_PROXY.
+   */
+  proxyUrl?: string;
   /**
    * Client-side rate limit, as client-go's rest.Config QPS and Burst: requests a second on
    * average, and at once after a quiet spell. Watches are exempt (client-go Request.Watch).
@@ -176,6 +183,8 @@ export class KubeClient {
   readonly fieldManager: string;
   readonly access: ClusterAccess;
   private readonly opts: Required<Pick<KubeClientOptions, 'fieldManager' | 'connections' | 'userAgent' | 'timeoutMs'>>;
+  /** The proxy requests go through, if any. */
+  readonly proxyUrl?: string;
   /**
    * The connection pools, shared with every view (withSignal) of this client: the current
    * agents, agents replaced (new certificate or CA) that still carry requests or watches
@@ -201,6 +210,10 @@ export class KubeClient {
       timeoutMs: opts.timeoutMs ?? 30_000,
     };
     this.fieldManager = this.opts.fieldManager;
+    this.proxyUrl = opts.proxyUrl ?? access.proxyUrl;
+    if (this.proxyUrl && !nodeSupportsProxy()) {
+      throw new Error(`Requests to ${this.server} are to go through the proxy ${proxyForDisplay(this.proxyUrl)}, and Node.js ${process.version} cannot use one: Node.js 22.21 or 24.5 or later can`);
+    }
     this.now = opts.now ?? monotonicNow;
     this.sleep = opts.sleep ?? abortableSleep;
     this.hooks = opts.hooks ?? {};
@@ -243,8 +256,12 @@ export class KubeClient {
     // `timeout` closes idle keep-alive sockets after 30 s, before the API server would. On a
     // socket in use it only emits 'timeout' (a request's own setTimeout replaces it; a watch
     // ignores it: the informer's watchdog judges silence).
+    // Node's own proxy support, given the one proxy URL for this server's scheme (no NO_PROXY: it was decided before).
+    const proxyEnv = this.proxyUrl ? (tls ? { HTTPS_PROXY: this.proxyUrl } : { HTTP_PROXY: this.proxyUrl }) : undefined;
     const make = (maxSockets: number) =>
-      tls ? new HttpsAgent({ keepAlive: true, maxSockets, timeout: 30_000, ...tls }) : new http.Agent({ keepAlive: true, maxSockets, timeout: 30_000 });
+      tls
+        ? new HttpsAgent({ keepAlive: true, maxSockets, timeout: 30_000, ...tls, ...(proxyEnv ? { proxyEnv } : {}) })
+        : new http.Agent({ keepAlive: true, maxSockets, timeout: 30_000, ...(proxyEnv ? { proxyEnv } : {}) });
     this.pool.agents = { ca, cert, key, requests: make(this.opts.connections), watches: make(Infinity) };
     return this.pool.agents;
   }

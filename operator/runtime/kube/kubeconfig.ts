@@ -42,6 +42,8 @@ export interface ClusterAccess {
   readonly impersonate?: Impersonation;
   /** The namespace the kubeconfig context names (kubectl's default namespace), if any. */
   readonly namespace?: string;
+  /** The cluster's proxy-url (an http:// or https:// proxy): requests go through it, whatever HTTPS_PROXY says (as client-go). */
+  readonly proxyUrl?: string;
   /** Authentication headers (Authorization), from cache while the credentials are fresh. */
   headers(): Promise<Record<string, string>>;
   /** Forgets cached credentials (after a 401): the next headers() reads or runs them again. */
@@ -59,6 +61,8 @@ export class NoClusterConfigError extends Error {
 export interface LoadClusterAccessOptions {
   /** An explicit kubeconfig file (--kubeconfig): used alone when given. */
   path?: string;
+  /** The kubeconfig context to use instead of its current-context (kubectl --context). */
+  context?: string;
   /** A KUBECONFIG list already split (Config.kubeconfigPaths); default: env.KUBECONFIG split at path.delimiter. */
   paths?: string[];
   /** The environment to read KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT and HOME from. */
@@ -161,7 +165,7 @@ function fromKubeconfigFiles(paths: string[], opts: LoadClusterAccessOptions, mu
   }
   const described = paths.length === 1 ? `kubeconfig ${paths[0]}` : `KUBECONFIG (${paths.join(delimiter)})`;
   if (!files.length) throw new NoClusterConfigError(`No Kubernetes cluster configured: no file of KUBECONFIG=${paths.join(delimiter)} exists`);
-  const contextName = files.find((f) => f.currentContext)?.currentContext;
+  const contextName = opts.context ?? files.find((f) => f.currentContext)?.currentContext;
   if (!contextName) throw new Error(`${described} sets no current-context`);
   const find = (kind: 'contexts' | 'clusters' | 'users', name: string) => {
     for (const f of files) {
@@ -171,7 +175,7 @@ function fromKubeconfigFiles(paths: string[], opts: LoadClusterAccessOptions, mu
     return undefined;
   };
   const ctx = find('contexts', contextName);
-  if (!ctx) throw new Error(`${described}: current-context ${contextName} is not among its contexts`);
+  if (!ctx) throw new Error(opts.context ? `${described} has no context named ${contextName}` : `${described}: current-context ${contextName} is not among its contexts`);
   const clusterName = str(ctx.entry.cluster);
   if (!clusterName) throw new Error(`${described}: context ${contextName} names no cluster`);
   const cluster = find('clusters', clusterName);
@@ -194,6 +198,21 @@ function fromKubeconfigFiles(paths: string[], opts: LoadClusterAccessOptions, mu
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** A cluster's proxy-url: an http(s) URL, or a clear refusal (a SOCKS proxy, which client-go takes, is not supported here). Never echoes a password. */
+function proxyUrlOf(v: unknown, where: string): string | undefined {
+  const value = str(v);
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${where} has a proxy-url that is not a URL`);
+  }
+  if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+  url.password = '';
+  throw new Error(`${where} has proxy-url ${url.protocol}//${url.host}: only http:// and https:// proxies are supported (not SOCKS)`);
+}
 
 function readPath(dir: string, p: string, what: string, source: string, before?: (abs: string) => void): Buffer {
   const abs = isAbsolute(p) ? p : resolve(dir, p);
@@ -298,6 +317,7 @@ class KubeconfigAccess implements ClusterAccess {
   readonly source: string;
   readonly impersonate?: Impersonation;
   readonly namespace?: string;
+  readonly proxyUrl?: string;
   private staticCert?: Buffer;
   private staticKey?: Buffer;
   private readonly token?: string;
@@ -328,6 +348,7 @@ class KubeconfigAccess implements ClusterAccess {
     this.server = server.replace(/\/+$/, '');
     this.rejectUnauthorized = cluster['insecure-skip-tls-verify'] !== true;
     this.servername = str(cluster['tls-server-name']);
+    this.proxyUrl = proxyUrlOf(cluster['proxy-url'], `${source}: cluster ${a.clusterName}`);
     const stamps = new FileStamps(a.opts);
     const caData = str(cluster['certificate-authority-data']);
     const caFile = str(cluster['certificate-authority']);
