@@ -70,7 +70,7 @@ describe('the generated reference', () => {
   it("lists every admission policy of the chart with the messages it refuses with", () => {
     const policies = page('docs/reference/admission-policies.md');
     const template = readFileSync(join(ROOT, 'charts/miniapps-operator/templates/admission-policies.yaml'), 'utf8');
-    const names = [...template.matchAll(/^kind: ValidatingAdmissionPolicy\nmetadata:\n  name: (\S+)/gm)].map((m) => m[1]!.replace(/\{\{.*/, ''));
+    const names = [...template.matchAll(/^kind: ValidatingAdmissionPolicy\nmetadata:\n {2}name: (\S+)/gm)].map((m) => m[1]!.replace(/\{\{.*/, ''));
     expect(names.length).toBeGreaterThan(5);
     for (const n of names) expect(policies).toContain(`| \`${n}`);
     expect(policies).toContain('to confirm, annotate it first: kubectl annotate organization <oldObject.metadata.name> miniapps.dev/confirm-delete="CONFIRM DELETE"');
