@@ -3,7 +3,7 @@
 // (operator/api/common.ts and each kind's schema.ts): the operator takes its values from
 // the plain-data modules (api/constants.ts, api/registry.ts, api/policies.ts, each kind's
 // names.ts and policies.ts) and only types from the rest. What else it would load at
-// start without needing it is pinned here too (the README's idle RSS): Node's bundled
+// start without needing it is pinned here too (the idle RSS of docs/benchmarks.md): Node's bundled
 // undici (an ESM import of node:http reads its WebSocket getters), nodemailer before the
 // first email, a JavaScript X.509 library, prom-client's Pushgateway, cluster aggregation
 // and default metrics. This loads what operator/cli/main.ts loads (app.ts, its

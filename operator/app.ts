@@ -265,7 +265,7 @@ export class Operator {
   /**
    * The serving certificate's source: --webhook-cert-dir, --webhook-cert-secret (filled and
    * rotated by the operator with --webhook-cert-rotate), or generated in this process's
-   * memory and rotated there. README "The webhook's serving certificate" says why.
+   * memory and rotated there. docs/design/decisions.md ("The webhook's serving certificate") says why.
    */
   private servingCertificates(): ServingCertificates {
     const cfg = this.config;

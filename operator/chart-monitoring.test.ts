@@ -120,8 +120,8 @@ describe.skipIf(!helm || !promtool)('the PrometheusRule', () => {
   });
 });
 
-describe('the README\'s "Metrics and alerts" table', () => {
-  const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+describe('the "Metrics and alerts" table of docs/operate.md', () => {
+  const readme = readFileSync(fileURLToPath(new URL('../docs/operate.md', import.meta.url)), 'utf8');
   const section = readme.split(/^## /m).find((s) => s.startsWith('Metrics and alerts\n')) ?? '';
   const rows = section.split('\n').filter((l) => l.startsWith('| `'));
 

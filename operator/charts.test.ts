@@ -1,7 +1,7 @@
 // The Helm chart in charts/miniapps-operator: values.schema.json is a valid JSON
 // Schema that values.yaml satisfies and that refuses unknown keys, every value is
 // documented, and the chart's copy of the CRDs matches crds/. The RBAC of
-// templates/rbac.yaml is the list of chart-permissions.ts, which the README's table
+// templates/rbac.yaml is the list of chart-permissions.ts, which docs/design/permissions.md's table
 // shows; it grants no escalate, bind on one ClusterRole only, no Secrets or ConfigMaps
 // cluster-wide, and covers every role the operator writes. When a `helm` binary is found
 // ($HELM, the one `npm run tools:build` builds, or PATH), `helm lint` and `helm
@@ -359,9 +359,9 @@ describe('the RBAC and settings helm template renders', () => {
   });
 });
 
-describe('the README\'s "Operator permissions" table', () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.split(/^## /m).find((s) => s.startsWith('Operator permissions\n')) ?? '';
+describe('the table of docs/design/permissions.md', () => {
+  const page = readFileSync(join(ROOT, 'docs/design/permissions.md'), 'utf8');
+  const section = page.split(/^# /m).find((s) => s.startsWith('Operator permissions\n')) ?? '';
   const rows = section.split('\n').filter((l) => l.startsWith('|')).map((l) => l.slice(1, -1).split(' | ').map((c) => c.trim()));
 
   it('lists exactly the grants of operator/chart-permissions.ts, with their scope and why', () => {

@@ -258,7 +258,7 @@ async function main(): Promise<void> {
   await showTenants(client, operator.apiPort, ca, kubectlMiniapps);
 
   if (flags.keep) {
-    say(`\nEverything keeps running. In another shell:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get organizations,memberships,superapps,miniapps,miniappreviews -A\n  PATH=$PWD/operator/cli:$PATH kubectl miniapps list -A   (see the README for the plugin)\nPress Ctrl-C to stop.`);
+    say(`\nEverything keeps running. In another shell:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get organizations,memberships,superapps,miniapps,miniappreviews -A\n  node_modules/.bin/node operator/cli/kubectl-miniapps.ts list -A   (the plugin from this checkout; to run it as kubectl miniapps, see docs/plugin.md)\nPress Ctrl-C to stop.`);
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   }
 }
@@ -360,7 +360,7 @@ async function apiKeys(client: KubeClient, keyDocs: ObjectBody[], kubeconfig: st
     ...keys.map((k) => [k.metadata.namespace!, k.metadata.name, k.spec.owner, k.status!.phase!, k.status!.prefix!, k.status!.secretName!, k.status!.expiresAt ?? '', k.spec.rotation ? `${k.spec.rotation.period} (grace ${k.spec.rotation.gracePeriod})` : 'none']),
   ]));
   if (!binDir) {
-    say('\n(kubectl --token needs an API server that calls the operator\'s /authenticate: the local control plane does; see the README for a cluster of your own)');
+    say('\n(kubectl --token needs an API server that calls the operator\'s /authenticate: the local control plane does; see docs/api-keys.md for a cluster of your own)');
     return;
   }
   const access = loadClusterAccess({ path: kubeconfig });

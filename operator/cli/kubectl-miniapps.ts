@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // kubectl-miniapps: the kubectl plugin (`kubectl miniapps ...`). Put this file on PATH as
-// `kubectl-miniapps` (see the README) and kubectl finds it. It uses your own kubeconfig
+// `kubectl-miniapps` (see docs/plugin.md) and kubectl finds it. It uses your own kubeconfig
 // (--kubeconfig, KUBECONFIG, ~/.kube/config; --context) and permissions, and your proxy
 // (the cluster's proxy-url, else HTTPS_PROXY and NO_PROXY, as kubectl); see
 // operator/plugin/plugin.ts. `npm run package` bundles it (operator/cli/package.ts) into

@@ -1,5 +1,5 @@
-// The namespace an Organization or a Tenant owns, and the rules for it (README, threat
-// model): created by the operator with a POST (never an apply onto someone's namespace),
+// The namespace an Organization or a Tenant owns, and the rules for it (docs/design/threat-model.md):
+// created by the operator with a POST (never an apply onto someone's namespace),
 // an existing one adopted only when it opted in with `miniapps.dev/adoptable-by:
 // <Kind>/<name>`, never a reserved one (default, kube-*, the operator's own), never one
 // another Organization or Tenant claims; released, not deleted, when adopted.

@@ -1,5 +1,5 @@
 // The chart on the real control plane: `helm install`, `helm upgrade`, `helm uninstall`
-// as the README's install section describes them, from an OCI registry as users get the
+// as docs/install.md describes them, from an OCI registry as users get the
 // chart (packaged, `helm push`ed to distribution's registry on loopback over TLS, installed
 // with `oci://`), and least privilege proven: the
 // operator runs out of cluster as the chart's ServiceAccount, through the in-cluster

@@ -7,7 +7,7 @@
 // What this shows is what the operator controls: the old leader gives up, cancels its work
 // and exits before the standby takes over, and sends nothing after. The proxy drops what
 // the connections the old leader closed still held (see testenv/tcp-proxy.ts); a real
-// network may deliver such bytes late, which no Lease can prevent (README, "Leadership is a
+// network may deliver such bytes late, which no Lease can prevent (docs/design/decisions.md, "Leadership is a
 // fence in time").
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 // Issue 16, items 1, 2, 9, 14 and 16, as an attacker would try them on the real control
-// plane with the operator running as the README says (its token webhook in the API server,
+// plane with the operator running as docs/api-keys.md says (its token webhook in the API server,
 // the verify endpoint on plain HTTP): status others can write is no authority, the
 // provisioning ClusterRole grants no virtual subresource, keys are capped per owner and per
 // namespace, keys for non-members are not made or widened by organization administrators,

@@ -286,6 +286,6 @@ function processMetrics(registry: Registry): void {
       this.set({ version: process.version, major: major!, minor: minor!, patch: patch! }, 1);
     },
   });
-  gauge('miniapps_nodejs_heap_size_limit_bytes', 'The V8 heap limit in bytes (from the memory limit of the container, see the README).', () => getHeapStatistics().heap_size_limit);
+  gauge('miniapps_nodejs_heap_size_limit_bytes', 'The V8 heap limit in bytes (from the memory limit of the container, see docs/operate.md).', () => getHeapStatistics().heap_size_limit);
   gauge('miniapps_nodejs_constrained_memory_bytes', 'The memory limit Node sees (cgroup or rlimit), 0 when there is none.', () => process.constrainedMemory());
 }
