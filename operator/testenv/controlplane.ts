@@ -396,8 +396,24 @@ export class ControlPlane {
     this.controllerManager = init.controllerManager;
   }
 
-  /** Builds or reuses the binaries, then starts etcd, kube-apiserver and kube-controller-manager. */
+  /**
+   * Builds or reuses the binaries, then starts etcd, kube-apiserver and kube-controller-manager.
+   * The ports are found free and then handed to the processes, so another process on the
+   * machine (a second control plane, say) can take one in between: a component that could not
+   * bind its port is started again on new ports, up to three times in all.
+   */
   static async start(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ControlPlane.startOnce(opts);
+      } catch (err) {
+        if (attempt >= 3 || !/address already in use/.test(String((err as Error)?.message))) throw err;
+        (opts.log ?? noop)(`[controlplane] a port was taken before a component could bind it; starting again on new ports (attempt ${attempt + 1})`);
+      }
+    }
+  }
+
+  private static async startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
     const log = opts.log ?? noop;
     const t0 = Date.now();
     const binDir = opts.binDir ?? (await ensureBinaries(log));
