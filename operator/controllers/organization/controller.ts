@@ -1,6 +1,7 @@
 import { NAMESPACE_QUOTA_NAME } from '../../api/platformconfig/names.ts';
 import { OrganizationConditions } from '../../api/organization/names.ts';
-import type { Membership, Organization, OrganizationStatus } from '../../api/index.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization, OrganizationStatus } from '../../api/organization/schema.ts';
 import { CREATOR_CONDITION, CREATOR_MEMBERSHIP_NAME, CreatorReasons, ICON_OPT_IN_LABEL, ORGANIZATION_ICON_CONFIGMAP } from '../../api/organization/names.ts';
 import { ownedLabels } from '../../runtime/objects.ts';
 import { CREATED_BY_ANNOTATION } from '../../api/constants.ts';

@@ -1,5 +1,5 @@
 import { PlatformConfigConditions } from '../../api/platformconfig/names.ts';
-import type { PlatformConfig } from '../../api/index.ts';
+import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { STALLED } from '../../runtime/conditions.ts';

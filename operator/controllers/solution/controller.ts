@@ -10,7 +10,8 @@
 import { MANIFEST_ARTIFACT_ONLY_ANNOTATION } from '../../api/constants.ts';
 import { MANIFEST_RECHECK_SECONDS, OwnershipReasons } from '../../api/constants.ts';
 import { SolutionConditions, SolutionReasons } from '../../api/solution/names.ts';
-import type { Organization, Solution, SolutionManifest, SolutionStatus } from '../../api/index.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { Solution, SolutionManifest, SolutionStatus } from '../../api/solution/schema.ts';
 import { Caches, Index, listingsNamed, solutionRolesOf } from '../../domain/caches.ts';
 import type { ClaimLease } from '../../domain/caches.ts';
 import { AppClaims } from '../../domain/claims.ts';

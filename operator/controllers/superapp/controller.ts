@@ -1,6 +1,9 @@
 import { GROUP } from '../../api/constants.ts';
 import { SuperAppConditions, SuperAppReasons } from '../../api/superapp/names.ts';
-import type { MiniApp, MiniAppReview, Organization, SuperApp, SuperAppStatus } from '../../api/index.ts';
+import type { MiniApp } from '../../api/miniapp/schema.ts';
+import type { MiniAppReview } from '../../api/miniappreview/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { SuperApp, SuperAppStatus } from '../../api/superapp/schema.ts';
 import { REVIEW_QUEUE_MAX, reviewQueueEntry } from '../../domain/apps.ts';
 import type { ReviewQueueEntry } from '../../domain/apps.ts';
 import { CATALOG_KEY, approvalChanged, buildCatalog, canonicalJson, catalogConfigMapName, contentHash, notAllowed, refKey, snapshotConfigMapName, targetsOf } from '../../domain/apps.ts';
