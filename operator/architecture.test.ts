@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { ALL_KINDS } from './api/index.ts';
 import { KIND_NAMES, sliceExport, sliceFolder } from './api/registry.ts';
 import type { KindName } from './api/registry.ts';
-import { MODULES } from './controllers/index.ts';
+import { MODULE_METRICS, MODULES } from './controllers/index.ts';
+import { OperatorMetrics } from './runtime/metrics.ts';
 import { HEALTH_KINDS } from './health/argocd.ts';
 
 const ROOT = fileURLToPath(new URL('./', import.meta.url));
@@ -109,6 +110,39 @@ describe('the import rules (docs/architecture.md)', () => {
     expect(edges((f) => !isTest(f) && layerOf(f) === 'runtime', (t) => ['domain', 'servers', 'controllers'].includes(layerOf(t)) || (layerOf(t) === 'api' && t !== 'api/constants.ts' && !t.startsWith('runtime/')))).toEqual([]);
     const kindLiteral = new RegExp(`'(${KINDS.join('|')})'`);
     expect(FILES.filter((f) => layerOf(f) === 'runtime' && !isTest(f) && kindLiteral.test(readFileSync(join(ROOT, f), 'utf8')))).toEqual([]);
+  });
+
+  /**
+   * Identifiers in runtime/ code (comments left out) made from a kind's name: `ApiKeyPhase`,
+   * `MembershipConditions`, and for kinds of two words their camel case too (`apiKeyTimes`);
+   * one-word kinds in lower case (`user`, `organization`) are ordinary words there.
+   */
+  function kindIdentifiers(files: Map<string, string>): string[] {
+    const camel = KINDS.filter((k) => /[a-z][A-Z]/.test(k)).map((k) => `${k[0]!.toLowerCase()}${k.slice(1)}`);
+    const ident = new RegExp(`\\b(?:${[...KINDS, ...camel].join('|')})[A-Z_]\\w*`, 'g');
+    return [...files].flatMap(([f, text]) => {
+      const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      return [...new Set([...code.matchAll(ident)].map((m) => m[0]))].map((id) => `${f}: ${id}`);
+    });
+  }
+
+  it('runtime knows no kind: no identifier of its code names a kind, and its metrics are kind-neutral (a kind\'s are in its slice)', () => {
+    const runtime = new Map(FILES.filter((f) => layerOf(f) === 'runtime' && !isTest(f)).map((f) => [f, readFileSync(join(ROOT, f), 'utf8')]));
+    expect(kindIdentifiers(runtime)).toEqual([]);
+    // The bare registry (no module's metric set) names no kind, and no module's metric is also one of runtime's.
+    const own = new OperatorMetrics({ processMetrics: false }).registry.getMetricsAsArray().map((m) => m.name);
+    const kindWords = new Set([...FOLDERS, ...KINDS.map((k) => KIND_NAMES[k].plural), 'invitation', 'invitations']);
+    expect(own.filter((n) => n.split('_').slice(1).some((w) => kindWords.has(w)))).toEqual([]); // after the miniapps_ prefix
+    const all = new OperatorMetrics({ processMetrics: false, sets: MODULE_METRICS }).registry.getMetricsAsArray().map((m) => m.name);
+    const sliced = all.filter((n) => !own.includes(n));
+    expect(sliced).toEqual(expect.arrayContaining(['miniapps_invitation_emails_total', 'miniapps_apikey_expiration_timestamp_seconds', 'miniapps_apikey_renewal_timestamp_seconds']));
+    // A slice's metric set is declared in its own folder (controllers/<kind>/metrics.ts).
+    for (const m of MODULES) for (const set of m.metrics ?? []) expect(existsSync(join(ROOT, 'controllers', m.name, 'metrics.ts')), `${m.name}: ${set.name}`).toBe(true);
+  });
+
+  it('the kind-identifier rule can fail: runtime code naming apiKeyTimes or MembershipConditions is caught, a comment is not', () => {
+    const probe = new Map([['runtime/__probe__.ts', '// the apiKey cache\nexport let apiKeyTimes = 1;\nconst x = MembershipConditions.Ready;\nconst user = 1, apiKey = 2;']]);
+    expect(kindIdentifiers(probe)).toEqual(['runtime/__probe__.ts: apiKeyTimes', 'runtime/__probe__.ts: MembershipConditions']);
   });
 
   it('servers are listener plumbing: no kind (api/<kind>/, the registry), no domain, no controller', () => {
