@@ -172,6 +172,18 @@ describe('the import rules (docs/architecture.md)', () => {
     expect(bare).toEqual([]);
   });
 
+  it('one import line per module (values and types apart): no file imports the same module twice the same way', () => {
+    const twice = FILES.flatMap((f) => {
+      const seen = new Map<string, number>();
+      for (const m of readFileSync(join(ROOT, f), 'utf8').matchAll(/^import (type )?\{[^}]*\} from '([^']+)';$/gm)) {
+        const key = `${m[1] ?? ''}${m[2]!.startsWith('.') ? relative(ROOT, resolve(dirname(join(ROOT, f)), m[2]!)) : m[2]}`;
+        seen.set(key, (seen.get(key) ?? 0) + 1);
+      }
+      return [...seen].filter(([, n]) => n > 1).map(([key]) => `${f}: ${key}`);
+    });
+    expect(twice).toEqual([]);
+  });
+
   it('the rules can fail: a made-up edge from runtime to a controller is caught', () => {
     GRAPH.set('runtime/__probe__.ts', ['controllers/membership/controller.ts']);
     try {

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, isDeepStrictEqual } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { request as httpsRequest } from 'node:https';
 import { PLATFORM_CONFIG_NAME } from '../api/platformconfig/schema.ts';
@@ -45,7 +45,6 @@ import { ControlPlane, REPO_ROOT, installCRDs, tokenWebhookOperatorArgs } from '
 import type { TokenWebhookEndpoint } from '../testenv/controlplane.ts';
 import { eventually, freePort } from '../testenv/eventually.ts';
 import { countMembers } from '../controllers/organization/checks.ts';
-import { isDeepStrictEqual } from 'node:util';
 import { OperatorProcess } from '../testenv/operator-process.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';
 import { accessAllowed } from '../testenv/access.ts';
