@@ -39,6 +39,7 @@ describe('ManagedProcess', () => {
     writeFileSync(
       script,
       `import { ManagedProcess } from ${JSON.stringify(processTs)};
+import { writeFileSync } from 'node:fs';
 const p = new ManagedProcess({ name: 'sleeper', command: 'sleep', args: ['300'], logPath: ${JSON.stringify(join(dir, 'o.log'))} });
 p.start();
 writeFileSync(${JSON.stringify(pidFile)}, String(p.pid));
