@@ -1,7 +1,7 @@
 // A controller is a module: each kind's folder exports one OperatorModule with its
-// caches, its controllers, its admission rules and its HTTP routes; operator/controllers/
-// index.ts lists them, and the Operator (app.ts) registers whatever they declare.
-// Adding a kind touches its folder and that list, nothing else.
+// caches, its controllers, its admission rules, its HTTP routes and its metrics;
+// operator/controllers/index.ts loads them from the registry (api/registry.ts), and the
+// Operator (app.ts) registers whatever they declare.
 import type { KindName } from '../api/registry.ts';
 import type { AnyCacheDecl } from '../runtime/cache.ts';
 import type { Config } from '../runtime/config.ts';
