@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // Two projects:
-//   unit         operator/**/*.test.ts   no cluster, fast.
+//   unit         operator/**/*.test.ts and console/**/*.test.ts   no cluster, fast.
 //   integration  operator/**/*.itest.ts  a real kube-apiserver + etcd + kube-controller-manager,
 //                started once per run by operator/testenv/global-setup.ts (or an existing
 //                cluster when TEST_KUBECONFIG is set). The first run on a machine builds the
@@ -15,14 +15,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['operator/**/*.test.ts'],
+          include: ['operator/**/*.test.ts', 'console/**/*.test.ts'],
           testTimeout: 20_000,
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['operator/**/*.itest.ts'],
+          include: ['operator/**/*.itest.ts', 'console/**/*.itest.ts'],
           globalSetup: ['operator/testenv/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 1_800_000,

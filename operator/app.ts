@@ -36,6 +36,9 @@ export interface OperatorOptions {
   clusterAccess?: ClusterAccess;
 }
 
+/** The listener name of the embedded identity provider (its port is logged as identityPort). */
+const IDENTITY_LISTENER = 'identity';
+
 /**
  * Finds the cluster the way kubectl does: --kubeconfig, then KUBECONFIG, in-cluster,
  * ~/.kube/config. Throws "No Kubernetes cluster configured: pass --kubeconfig or set
@@ -165,6 +168,8 @@ export class Operator {
       if (undeclared.length) throw new Error(`Module ${mod.name} serves admission rules for ${undeclared.join(', ')} without declaring them in admits`);
       this.registerParts(parts);
     }
+    // Loaded only when served: the provider's libraries (koa, oidc-provider) stay out of an operator that does not serve it.
+    if (cfg.identityBindAddress) this.listeners.set(IDENTITY_LISTENER, await (await import('./identity/listener.ts')).identityListener(cfg, this.client, this.log, this.clock, tls));
     if (tls) await this.startTls(tls);
     const ports: Record<string, number> = {};
     for (const [name, listener] of this.listeners) ports[name] = await listener.start();

@@ -89,7 +89,7 @@ function cycles(): string[][] {
 
 describe('the import rules (docs/architecture.md)', () => {
   it('sees the code: every slice and layer has files, and the graph has edges', () => {
-    for (const layer of ['api', 'controllers', 'domain', 'runtime', 'servers', 'plugin', 'testenv']) expect(FILES.some((f) => layerOf(f) === layer), layer).toBe(true);
+    for (const layer of ['api', 'controllers', 'domain', 'runtime', 'servers', 'plugin', 'testenv', 'identity']) expect(FILES.some((f) => layerOf(f) === layer), layer).toBe(true);
     expect(GRAPH.get('app.ts')).toContain('controllers/index.ts');
   });
 
@@ -101,8 +101,8 @@ describe('the import rules (docs/architecture.md)', () => {
     expect(edges((f) => !isTest(f) && !!controllerSlice(f), (t, f) => !!controllerSlice(t) && controllerSlice(t) !== controllerSlice(f))).toEqual([]);
   });
 
-  it('api, domain, runtime, servers, plugin and testenv import no controller, except in tests', () => {
-    const below = new Set(['api', 'domain', 'runtime', 'servers', 'plugin', 'testenv', 'health']);
+  it('api, domain, runtime, servers, identity, plugin and testenv import no controller, except in tests', () => {
+    const below = new Set(['api', 'domain', 'runtime', 'servers', 'plugin', 'testenv', 'health', 'identity']);
     expect(edges((f) => !isTest(f) && below.has(layerOf(f)), (t) => layerOf(t) === 'controllers')).toEqual([]);
   });
 

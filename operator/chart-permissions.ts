@@ -122,8 +122,9 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   },
   {
     scope: 'ownNamespace',
-    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'create', 'delete'] },
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
     why:
+      '`list`: the accounts of the embedded identity provider (label miniapps.dev/account), cached for their suspension (an API key of a suspended account stops). ' +
       'The invitation signing key `miniapps-operator-invitation-key`, the API keys\' seal key, the key-encryption key and the token signing key (made on first start), ' +
       'the webhook certificate, the SMTP credentials, and the API keys of provisioning administrators (their ApiKeys live here: `get` and `watch` are also what it gives a key\'s owner by name; ' +
       "`delete` removes a rotated-out key's Secret). Names follow the ApiKeys: no resourceNames.",

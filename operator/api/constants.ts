@@ -111,3 +111,14 @@ export const MANIFEST_LABEL = `${GROUP}/manifest`;
  * operator read, and report on, a ConfigMap they could not read themselves.
  */
 export const MANIFEST_ARTIFACT_ONLY_ANNOTATION = `${GROUP}/manifest-artifact-only`;
+
+// Accounts of the embedded identity provider (operator/identity/): each is a Secret in the
+// operator's namespace with ACCOUNT_LABEL; the domain's caches and the identity server read these.
+/** Label of every account Secret (value "true"). */
+export const ACCOUNT_LABEL = 'miniapps.dev/account';
+
+/** Label holding a digest of the account's lowercased user name (lookups by user name). */
+export const ACCOUNT_USERNAME_LABEL = 'miniapps.dev/account-username';
+
+/** Type of the account Secrets. */
+export const ACCOUNT_SECRET_TYPE = 'miniapps.dev/account';

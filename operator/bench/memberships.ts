@@ -13,7 +13,7 @@ import { memberAccess, organizationClusterAccess } from '../domain/rbac.ts';
 import { DEFAULT_SETTINGS } from '../domain/settings.ts';
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../api/constants.ts';
 import { Kinds } from '../api/registry.ts';
-import { Mailer } from '../controllers/membership/mailer.ts';
+import { Mailer } from '../runtime/mail/mailer.ts';
 import { accessGrantedEmail } from '../controllers/membership/message.ts';
 import { ObjectWriter } from '../runtime/apply.ts';
 import { rfc3339 } from '../runtime/clock.ts';

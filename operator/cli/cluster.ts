@@ -58,7 +58,7 @@ function usage(state: ClusterState): string {
     `  export PATH=${state.binDir}:$PATH   # kubectl, matching the server version`,
     '  kubectl get crds',
     '',
-    'the API server authenticates API keys through an operator started with:',
+    'the API server authenticates API keys, and trusts the embedded identity provider (docs/identity.md), through an operator started with:',
     `  npm start -- --kubeconfig=${state.kubeconfig} ${(state.operatorArgs ?? []).join(' ')}`,
     '',
     `logs: ${Object.values(state.logs).join(' ')}`,
@@ -134,7 +134,7 @@ async function serve(): Promise<void> {
   };
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void stop(sig));
 
-  cp = await ControlPlane.start({ workDir: DATA_DIR, keepWorkDir: true, crdDir: join(REPO_ROOT, 'crds'), log, tokenWebhook: true });
+  cp = await ControlPlane.start({ workDir: DATA_DIR, keepWorkDir: true, crdDir: join(REPO_ROOT, 'crds'), log, tokenWebhook: true, identity: true });
   if (stopping) return;
   copyFileSync(cp.kubeconfigPath, KUBECONFIG);
   const state: ClusterState = {
@@ -147,7 +147,7 @@ async function serve(): Promise<void> {
     binDir: cp.binDir,
     logs: { supervisor: SUPERVISOR_LOG, ...cp.logFiles() },
     startedAt: new Date().toISOString(),
-    operatorArgs: localOperatorArgs(cp.tokenWebhook, await freePort()),
+    operatorArgs: localOperatorArgs(cp.tokenWebhook, await freePort(), cp.identity),
   };
   writeFileSync(`${STATE}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(`${STATE}.tmp`, STATE);

@@ -41,8 +41,8 @@ import { Resources } from '../runtime/kube/resource.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
 import { loadClusterAccess } from '../runtime/kube/kubeconfig.ts';
 import { readKey, waitForKey } from '../testenv/apikeys.ts';
-import { ControlPlane, REPO_ROOT, installCRDs, tokenWebhookOperatorArgs } from '../testenv/controlplane.ts';
-import type { TokenWebhookEndpoint } from '../testenv/controlplane.ts';
+import { ControlPlane, REPO_ROOT, identityOperatorArgs, installCRDs, tokenWebhookOperatorArgs } from '../testenv/controlplane.ts';
+import type { IdentityEndpoint, TokenWebhookEndpoint } from '../testenv/controlplane.ts';
 import { eventually, freePort } from '../testenv/eventually.ts';
 import { countMembers } from '../controllers/organization/checks.ts';
 import { OperatorProcess } from '../testenv/operator-process.ts';
@@ -73,9 +73,13 @@ function examples(): ObjectBody[] {
     .filter(Boolean);
 }
 
+/** The password of the accounts the demo's invited people make on the invitation page (docs/identity.md). */
+const DEMO_PASSWORD = 'demo-password-not-secret';
+
 async function main(): Promise<void> {
   let kubeconfig = flags.kubeconfig;
   let tokenWebhook: TokenWebhookEndpoint | undefined;
+  let identity: IdentityEndpoint | undefined;
   let binDir: string | undefined;
   if (kubeconfig) {
     say(`Using the cluster of ${kubeconfig}`);
@@ -83,7 +87,9 @@ async function main(): Promise<void> {
   } else {
     say('Starting a local control plane (the first run builds it from source: about 10 minutes)…');
     // The API server authenticates unknown bearer tokens (API keys) through the operator's /authenticate.
-    const cp = await ControlPlane.start({ crdDir: 'crds', log: say, tokenWebhook: true });
+    // ...and trusts the operator's embedded identity provider (accounts made on the invitation page).
+    const cp = await ControlPlane.start({ crdDir: 'crds', log: say, tokenWebhook: true, identity: true });
+    identity = cp.identity;
     cleanups.push(() => cp.stop());
     kubeconfig = cp.kubeconfigPath;
     tokenWebhook = cp.tokenWebhook;
@@ -100,7 +106,7 @@ async function main(): Promise<void> {
   const operator = await OperatorProcess.start({
     kubeconfig,
     namespace: 'miniapps-system',
-    args: [...invitationFlags(smtp.port, publicPort), '--lease-duration=15s', '--renew-deadline=10s', '--retry-period=2s', ...(tokenWebhook ? tokenWebhookOperatorArgs(tokenWebhook) : [])],
+    args: [...invitationFlags(smtp.port, publicPort), '--lease-duration=15s', '--renew-deadline=10s', '--retry-period=2s', ...(tokenWebhook ? tokenWebhookOperatorArgs(tokenWebhook) : []), ...(identity ? identityOperatorArgs(identity) : [])],
   });
   cleanups.push(() => operator.stop());
   say(`Operator started (metrics: http://127.0.0.1:${operator.healthPort}/metrics)`);
@@ -135,8 +141,10 @@ async function main(): Promise<void> {
   for (const m of invited) {
     const email = (m.spec as Membership['spec']).email;
     const mail = await eventually(() => smtp.messages.find((x) => JSON.stringify(x.to).includes(email)) ?? false, { timeoutMs: 60_000, describe: `the invitation email to ${email}` });
-    const res = await acceptByForm(acceptLink(mail));
-    say(`${email} opened the link from their email and accepted: HTTP ${res.status}`);
+    // With the embedded provider the page asks for an account: the person makes one (the demo's password is DEMO_PASSWORD).
+    const username = email.split('@')[0]!.replace(/[^A-Za-z0-9._-]/g, '-');
+    const res = await acceptByForm(acceptLink(mail), identity ? { action: 'create', username, password: DEMO_PASSWORD, firstName: username, lastName: 'Demo' } : {});
+    say(`${email} opened the link from their email${identity ? `, created the account ${username}` : ''} and accepted: HTTP ${res.status}`);
   }
 
   const all = async () => ({

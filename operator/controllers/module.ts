@@ -25,10 +25,9 @@ export interface ModuleContext {
 }
 
 /** A listener of the module's own (the invitation acceptance page): started after the caches, stopped at shutdown. */
-export interface ModuleListener {
-  start(): Promise<number>;
-  stop(): Promise<void>;
-}
+/** A listener a module serves (defined with the listener plumbing, in servers/listen.ts). */
+export type { ModuleListener } from '../servers/listen.ts';
+import type { ModuleListener } from '../servers/listen.ts';
 
 /** What a module contributes. */
 export interface ModuleParts {

@@ -3,7 +3,7 @@
 // declaration of this table (`manager.cache(Caches.organizations)`); a second
 // declaration of the same resource and selector is an error at start.
 import { createHash } from 'node:crypto';
-import { ADOPTABLE_BY_ANNOTATION, CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL, lowerAscii } from '../api/constants.ts';
+import { ADOPTABLE_BY_ANNOTATION, CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL, lowerAscii, ACCOUNT_LABEL } from '../api/constants.ts';
 import { OFFERED_SOLUTIONS_ANNOTATION } from '../api/tenant/names.ts';
 import { groupObjectName } from '../api/usergroup/names.ts';
 import type { ApiKey } from '../api/apikey/schema.ts';
@@ -155,6 +155,15 @@ const byOwner = (o: AnyObject) => (o.metadata.ownerReferences ?? []).map((r) => 
 const ownedRbac = (name: string, resource: (typeof Resources)['Role' | 'RoleBinding' | 'ClusterRole' | 'ClusterRoleBinding'], fields: string[]) =>
   declareCache<ObjectBody>({ name, resource, labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(fields), indexes: { [Index.owner]: byOwner } });
 
+/** An account of the embedded identity provider as the caches keep it: its email and whether it is suspended, never its password hash. */
+export type AccountEntry = AnyObject & { data?: { email?: string; suspended?: string } };
+
+const b64text = (v: string | undefined) => (v ? Buffer.from(v, 'base64').toString('utf8') : '');
+/** The lowercased email of an account entry. */
+export const accountEmail = (a: AccountEntry): string => lowerAscii(b64text(a.data?.email));
+/** Whether an account entry is suspended. */
+export const accountSuspended = (a: AccountEntry): boolean => b64text(a.data?.suspended) === 'true';
+
 export const Caches = {
   platformConfigs: declareCache<PlatformConfig>({ name: 'platformconfigs', resource: Kinds.PlatformConfig }),
   /**
@@ -238,6 +247,18 @@ export const Caches = {
    * Who holds each app and listing id: Leases of the operator's namespace (only it writes
    * there), one per id, owned by the Organization that claimed it first (domain/claims.ts).
    */
+  /**
+   * Accounts of the embedded identity provider (Secrets of the operator's namespace), by
+   * lowercased email, keeping only the email and the suspension: what API keys ask.
+   */
+  accounts: declareCache<AccountEntry>({
+    name: 'accounts',
+    resource: Resources.Secret,
+    labelSelector: ACCOUNT_LABEL,
+    inOperatorNamespace: true,
+    transform: (s) => ({ metadata: { name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion }, data: { email: s.data?.email, suspended: s.data?.suspended } }) as AccountEntry,
+    indexes: { [Index.email]: (a) => [accountEmail(a)] },
+  }),
   idClaims: declareCache<ClaimLease>({ name: 'idclaims', resource: Resources.Lease, labelSelector: ID_CLAIM_LABEL, inOperatorNamespace: true, indexes: { [Index.claim]: claimIndex } }),
   /** Subscriptions, by (tenant) namespace and by the solution they name. */
   subscriptions: declareCache<Subscription>({

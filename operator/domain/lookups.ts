@@ -7,7 +7,8 @@ import type { Membership } from '../api/membership/schema.ts';
 import type { Organization } from '../api/organization/schema.ts';
 import type { PlatformConfig } from '../api/platformconfig/schema.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
-import { Caches, Index, emailKey } from './caches.ts';
+import { Caches, Index, accountSuspended, emailKey } from './caches.ts';
+import type { AccountEntry } from './caches.ts';
 import { isActiveAdministrator, isActiveMember } from './members.ts';
 import { settingsOf } from './settings.ts';
 import type { PlatformSettings } from './settings.ts';
@@ -16,11 +17,24 @@ export class Domain {
   readonly organizations: CacheReader<Organization>;
   readonly memberships: CacheReader<Membership>;
   private readonly platformConfigs: CacheReader<PlatformConfig>;
+  private readonly caches: CacheSource;
+  private accounts?: CacheReader<AccountEntry>;
 
   constructor(caches: CacheSource) {
+    this.caches = caches;
     this.organizations = caches.cache(Caches.organizations);
     this.memberships = caches.cache(Caches.memberships);
     this.platformConfigs = caches.cache(Caches.platformConfigs);
+  }
+
+  /**
+   * Whether the embedded identity provider's account with this email is suspended (seed
+   * 001: suspension is of the account). The cache is made on first use: only modules that
+   * declare Caches.accounts ask (the ApiKey module).
+   */
+  isAccountSuspended(email: string): boolean {
+    this.accounts ??= this.caches.cache(Caches.accounts);
+    return this.accounts.byIndex(Index.email, lowerAscii(email)).some(accountSuspended);
   }
 
   /** The PlatformConfig `default`, if there is one. */

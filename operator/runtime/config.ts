@@ -83,6 +83,11 @@ export const SETTINGS = {
   invitationResendLimit: { flag: 'invitation-resend-limit', env: 'MINIAPPS_INVITATION_RESEND_LIMIT', kind: 'int', help: 'Resends asked for through the miniapps.dev/resend-invitation annotation per organization per rolling hour; more wait until the oldest leaves the hour.', default: () => '20', min: 1 },
   invitationRecipientLimit: { flag: 'invitation-recipient-limit', env: 'MINIAPPS_INVITATION_RECIPIENT_LIMIT', kind: 'int', help: 'First emails of Memberships (invitation or access notification) to one address per organization per rolling day, Memberships deleted since included; more wait until the oldest leaves the day.', default: () => '3', min: 1 },
   invitationOrganizationLimit: { flag: 'invitation-organization-limit', env: 'MINIAPPS_INVITATION_ORGANIZATION_LIMIT', kind: 'int', help: 'First emails of Memberships per organization per rolling day, whoever they go to (at most 10000); more wait until the oldest leaves the day.', default: () => '500', min: 1 },
+  identityBindAddress: { flag: 'identity-bind-address', env: 'MINIAPPS_IDENTITY_BIND_ADDRESS', kind: 'address', help: 'TLS listener of the embedded OpenID Connect provider (accounts, sign-in, tokens the API server trusts: docs/identity.md); "0" disables it.', default: () => '0' },
+  identityIssuer: { flag: 'identity-issuer', env: 'MINIAPPS_IDENTITY_ISSUER', kind: 'url', help: "The embedded provider's issuer URL as people and the API server reach it (e.g. https://<acceptance host>/ behind the Ingress); must equal the issuer in kube-apiserver's AuthenticationConfiguration." },
+  identityCertDir: { flag: 'identity-cert-dir', env: 'MINIAPPS_IDENTITY_CERT_DIR', kind: 'string', help: 'Directory with tls.crt and tls.key of the identity listener. Default: the webhooks\' serving certificate.' },
+  identityConsoleRedirectUris: { flag: 'identity-console-redirect-uris', env: 'MINIAPPS_IDENTITY_CONSOLE_REDIRECT_URIS', kind: 'names', help: 'Comma-separated exact redirect URIs of the console (<its public URL>/auth/callback): registers it with the embedded provider as the public client miniapps-console (PKCE; docs/console.md). Empty: no console client.' },
+  identityTokenDuration: { flag: 'identity-token-ttl', env: 'MINIAPPS_IDENTITY_TOKEN_TTL', kind: 'duration', help: 'Lifetime of the ID and access tokens the embedded provider issues: the longest a suspended account keeps the access a token already issued gives.', default: () => '5m', min: 10_000 },
   shutdownTimeout: { flag: 'shutdown-timeout', env: 'MINIAPPS_SHUTDOWN_TIMEOUT', kind: 'duration', help: 'How long SIGTERM waits for in-flight reconciles.', default: () => '30s', min: 0 },
 } as const satisfies Record<string, Setting>;
 
@@ -129,6 +134,11 @@ export type Config = {
   cacheSyncTimeoutMs: number;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   shutdownTimeoutMs: number;
+  identityBindAddress?: { host: string; port: number };
+  identityIssuer?: string;
+  identityCertDir?: string;
+  identityTokenDurationMs: number;
+  identityConsoleRedirectUris?: string[];
   publicBindAddress?: { host: string; port: number };
   publicUrl: string;
   verifyBindAddress?: { host: string; port: number };
@@ -192,7 +202,7 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
       return ms;
     }
     case 'address': {
-      if ((name === 'webhookBindAddress' || name === 'apiBindAddress' || name === 'publicBindAddress' || name === 'verifyBindAddress') && raw === '0') return undefined;
+      if ((name === 'webhookBindAddress' || name === 'apiBindAddress' || name === 'publicBindAddress' || name === 'verifyBindAddress' || name === 'identityBindAddress') && raw === '0') return undefined;
       const m = /^(.*):(\d{1,5})$/.exec(raw);
       const port = m ? Number(m[2]) : NaN;
       if (!m || port > 65535) throw bad('must be [host]:port with a port from 0 to 65535');
@@ -267,6 +277,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   }
   if (cfg.metricsSecure && !cfg.apiBindAddress) {
     throw new ConfigError('Invalid configuration: --metrics-secure (MINIAPPS_METRICS_SECURE) serves /metrics on --api-bind-address (MINIAPPS_API_BIND_ADDRESS), which is "0" (off): without it there would be no /metrics at all. Set --api-bind-address, or --metrics-secure=false to serve /metrics on --http-bind-address to anyone who reaches it');
+  }
+  if (cfg.identityBindAddress && !cfg.identityIssuer?.startsWith('https://')) {
+    throw new ConfigError('Invalid configuration: --identity-bind-address (MINIAPPS_IDENTITY_BIND_ADDRESS) needs --identity-issuer (MINIAPPS_IDENTITY_ISSUER), an https:// URL: the issuer the API server trusts');
   }
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) throw new ConfigError('Invalid configuration: --renew-deadline must be shorter than --lease-duration');
   if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) throw new ConfigError('Invalid configuration: --retry-period must be shorter than --renew-deadline');

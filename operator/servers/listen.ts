@@ -57,3 +57,10 @@ export function readBody(req: NodeJS.ReadableStream, limit = 1 << 20): Promise<s
     req.on('error', reject);
   });
 }
+
+/** A listener a module serves beside the operator's own (started and stopped with the process). */
+export interface ModuleListener {
+  /** Starts listening; resolves with the bound port. */
+  start(): Promise<number>;
+  stop(): Promise<void>;
+}

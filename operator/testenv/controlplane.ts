@@ -55,6 +55,67 @@ export interface ControlPlaneOptions {
    * admission webhooks); tokenWebhookOperatorArgs gives the operator that CA.
    */
   tokenWebhook?: boolean | { cacheTTL?: string };
+  /**
+   * Start kube-apiserver trusting the operator's embedded identity provider
+   * (--authentication-config, a structured AuthenticationConfiguration): its port on
+   * 127.0.0.1 is reserved and its serving certificate made now, so the provider can start
+   * after the API server (which fetches the issuer's discovery and keys once it is up).
+   * Start the operator with identityOperatorArgs(cp.identity).
+   */
+  identity?: boolean | { userPrefix?: string; groupPrefix?: string };
+}
+
+/** Where the embedded identity provider listens, and what the API server trusts of it. */
+export interface IdentityEndpoint {
+  port: number;
+  /** https://127.0.0.1:<port> */
+  issuer: string;
+  /** tls.crt, tls.key and ca.crt of the provider's serving certificate. */
+  certDir: string;
+  caPEM: string;
+  /** The client ids the API server accepts as audiences. */
+  audiences: string[];
+  /** The AuthenticationConfiguration file given to --authentication-config. */
+  configFile: string;
+}
+
+/** The client ids whose ID tokens kube-apiserver accepts: the kubectl login command's and the console's. */
+export const IDENTITY_AUDIENCES = ['miniapps-kubectl', 'miniapps-console'];
+
+/**
+ * kube-apiserver's structured AuthenticationConfiguration for the embedded provider: the
+ * username is PlatformConfig userPrefix + the email claim, the groups are groupPrefix +
+ * the groups claim: exactly the RBAC subjects the operator binds.
+ */
+export function identityAuthenticationConfig(opts: { issuer: string; caPEM: string; audiences: string[]; userPrefix?: string; groupPrefix?: string }): string {
+  const indent = (text: string, n: number) => text.trimEnd().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+  return [
+    'apiVersion: apiserver.config.k8s.io/v1',
+    'kind: AuthenticationConfiguration',
+    'jwt:',
+    '- issuer:',
+    `    url: ${JSON.stringify(opts.issuer)}`,
+    '    audiences:',
+    ...opts.audiences.map((a) => `    - ${JSON.stringify(a)}`),
+    '    audienceMatchPolicy: MatchAny',
+    '    certificateAuthority: |',
+    indent(opts.caPEM, 6),
+    '  claimMappings:',
+    '    username:',
+    '      claim: email',
+    `      prefix: ${JSON.stringify(opts.userPrefix ?? '')}`,
+    '    groups:',
+    '      claim: groups',
+    `      prefix: ${JSON.stringify(opts.groupPrefix ?? '')}`,
+    '    uid:',
+    '      claim: sub',
+    '',
+  ].join('\n');
+}
+
+/** The operator flags that serve the embedded identity provider where the control plane trusts it. */
+export function identityOperatorArgs(endpoint: IdentityEndpoint): string[] {
+  return [`--identity-bind-address=127.0.0.1:${endpoint.port}`, `--identity-issuer=${endpoint.issuer}`, `--identity-cert-dir=${endpoint.certDir}`];
 }
 
 /** The operator endpoint the API server's authentication webhook calls. */
@@ -87,8 +148,8 @@ export function tokenWebhookOperatorArgs(endpoint: TokenWebhookEndpoint): string
  * plane: the webhook's (when the control plane calls one) and the APIs' TLS listener on
  * loopback too (its default, :8443, is every interface).
  */
-export function localOperatorArgs(endpoint: TokenWebhookEndpoint | undefined, apiPort: number): string[] {
-  return [...(endpoint ? tokenWebhookOperatorArgs(endpoint) : []), `--api-bind-address=127.0.0.1:${apiPort}`];
+export function localOperatorArgs(endpoint: TokenWebhookEndpoint | undefined, apiPort: number, identity?: IdentityEndpoint): string[] {
+  return [...(endpoint ? tokenWebhookOperatorArgs(endpoint) : []), `--api-bind-address=127.0.0.1:${apiPort}`, ...(identity ? identityOperatorArgs(identity) : [])];
 }
 
 /**
@@ -289,6 +350,8 @@ export class ControlPlane {
    * operator given it as --webhook-client-ca-file answers the API server only.
    */
   readonly webhookClientCAFile: string;
+  /** The embedded identity provider the API server trusts, when started with identity. */
+  readonly identity?: IdentityEndpoint;
 
   private readonly keepWorkDir: boolean;
   private readonly log: (line: string) => void;
@@ -313,7 +376,9 @@ export class ControlPlane {
     controllerManager: ManagedProcess | undefined;
     tokenWebhook?: TokenWebhookEndpoint;
     webhookClientCAFile: string;
+    identity?: IdentityEndpoint;
   }) {
+    this.identity = init.identity;
     this.tokenWebhook = init.tokenWebhook;
     this.webhookClientCAFile = init.webhookClientCAFile;
     this.binDir = init.binDir;
@@ -409,6 +474,24 @@ export class ControlPlane {
       tokenWebhook = { port, url, certDir, configFile, cacheTTL, clientCAFile: webhookClientCAFile };
       webhookFlags.push(`--authentication-token-webhook-config-file=${configFile}`, `--authentication-token-webhook-cache-ttl=${cacheTTL}`, '--authentication-token-webhook-version=v1');
     }
+    // --- the embedded identity provider: its port, certificate and the API server's trust in it
+    let identity: IdentityEndpoint | undefined;
+    if (opts.identity) {
+      const idCA = createCA('miniapps-identity-ca');
+      const idCert = issueCertificate({ ca: idCA, commonName: 'miniapps-identity', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usages: 'server', validityDays: 365 });
+      const certDir = join(pkiDir, 'identity');
+      mkdirSync(certDir, { recursive: true });
+      writeFileSync(join(certDir, 'tls.crt'), idCert.certPEM);
+      writeFileSync(join(certDir, 'tls.key'), idCert.keyPEM, { mode: 0o600 });
+      writeFileSync(join(certDir, 'ca.crt'), idCA.certPEM);
+      const port = await freePort();
+      const issuer = `https://127.0.0.1:${port}`;
+      const configFile = join(workDir, 'authentication-config.yaml');
+      const prefixes = typeof opts.identity === 'object' ? opts.identity : {};
+      writeFileSync(configFile, identityAuthenticationConfig({ issuer, caPEM: idCA.certPEM, audiences: IDENTITY_AUDIENCES, ...prefixes }));
+      identity = { port, issuer, certDir, caPEM: idCA.certPEM, audiences: IDENTITY_AUDIENCES, configFile };
+      webhookFlags.push(`--authentication-config=${configFile}`);
+    }
     writeFileSync(join(workDir, 'admin.kubeconfig'), kubeconfigYAML(server, ca.certPEM, 'admin', admin), { mode: 0o600 });
     writeFileSync(join(workDir, 'kube-controller-manager.kubeconfig'), kubeconfigYAML(server, ca.certPEM, 'kube-controller-manager', kcm), {
       mode: 0o600,
@@ -499,6 +582,7 @@ export class ControlPlane {
       controllerManager,
       tokenWebhook,
       webhookClientCAFile,
+      identity,
     });
     try {
       etcd.start();

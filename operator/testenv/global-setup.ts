@@ -23,15 +23,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('kubeconfig', external);
     project.provide('binDir', binDir);
     project.provide('tokenWebhook', null);
+    project.provide('identity', null);
     return async () => {};
   }
   // The API server authenticates bearer tokens it does not know through the operator's
   // /authenticate (kubectl --token=<API key>), for the operators tests start on that port.
-  const cp = await ControlPlane.start({ log, crdDir, keepWorkDir: process.env.TESTENV_KEEP === '1', tokenWebhook: true });
+  const cp = await ControlPlane.start({ log, crdDir, keepWorkDir: process.env.TESTENV_KEEP === '1', tokenWebhook: true, identity: true });
   if (process.env.TESTENV_KEEP === '1') log(`[testenv] work dir kept: ${cp.workDir}`);
   project.provide('kubeconfig', cp.kubeconfigPath);
   project.provide('binDir', cp.binDir);
   project.provide('tokenWebhook', cp.tokenWebhook ?? null);
+  project.provide('identity', cp.identity ?? null);
   return async () => {
     await cp.stop();
   };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import type { TokenWebhookEndpoint } from './controlplane.ts';
+import type { IdentityEndpoint, TokenWebhookEndpoint } from './controlplane.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,6 +19,8 @@ declare module 'vitest' {
     binDir: string;
     /** Where the API server's authentication webhook calls an operator (null on an external TEST_KUBECONFIG cluster). */
     tokenWebhook: TokenWebhookEndpoint | null;
+    /** The embedded identity provider the API server trusts (null on an external TEST_KUBECONFIG cluster). */
+    identity: IdentityEndpoint | null;
   }
 }
 
@@ -34,6 +36,11 @@ export function testKubeconfig(): string {
 /** The control plane's authentication webhook endpoint, or undefined on a cluster that has none. */
 export function testTokenWebhook(): TokenWebhookEndpoint | undefined {
   return inject('tokenWebhook') ?? undefined;
+}
+
+/** Where the embedded identity provider must listen for the API server to trust its tokens, or undefined on a cluster that has none. */
+export function testIdentity(): IdentityEndpoint | undefined {
+  return inject('identity') ?? undefined;
 }
 
 /** Directory of the control plane binaries (kubectl lives there). */

@@ -10,14 +10,18 @@ export function acceptLink(mail: { text: string }): string {
   return link;
 }
 
-/** Submits the acceptance form for `link`, as the page's button does: POST of the token to the link's own path. */
-export function acceptByForm(link: string): Promise<Response> {
+/**
+ * Submits the acceptance form for `link`, as the page's button does: POST of the token to
+ * the link's own path, with `fields` (an operator with the embedded identity provider
+ * takes the account form's: action=create, username, password, firstName, lastName).
+ */
+export function acceptByForm(link: string, fields: Record<string, string> = {}): Promise<Response> {
   const url = new URL(link);
   const token = url.searchParams.get('token') ?? '';
   return fetch(`${url.origin}${url.pathname}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token }).toString(),
+    body: new URLSearchParams({ token, ...fields }).toString(),
   });
 }
 

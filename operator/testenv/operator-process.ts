@@ -77,6 +77,8 @@ export class OperatorProcess {
   apiPort = 0;
   /** The plain HTTP verify endpoint's port, when it listens. */
   verifyPort = 0;
+  /** The embedded identity provider's port, when it listens (--identity-bind-address). */
+  identityPort = 0;
 
   private constructor(opts: OperatorProcessOptions) {
     const args = [
@@ -115,6 +117,7 @@ export class OperatorProcess {
             this.webhookPort = (parsed.webhookPort as number | undefined) ?? 0;
             this.apiPort = (parsed.apiPort as number | undefined) ?? 0;
             this.verifyPort = (parsed.verifyPort as number | undefined) ?? 0;
+            this.identityPort = (parsed.identityPort as number | undefined) ?? 0;
           }
         } catch {
           this.stderr.push(line);

@@ -3,7 +3,9 @@ import { ApiKeyConditions } from '../../api/apikey/names.ts';
 import type { ApiKey, ApiKeyStatus } from '../../api/apikey/schema.ts';
 import type { Membership } from '../../api/membership/schema.ts';
 import type { Organization } from '../../api/organization/schema.ts';
-import { Caches, Index, emailKey } from '../../domain/caches.ts';
+import { lowerAscii } from '../../api/constants.ts';
+import { Caches, Index, accountEmail, accountSuspended, emailKey } from '../../domain/caches.ts';
+import type { AccountEntry } from '../../domain/caches.ts';
 import { userName } from '../../domain/rbac-types.ts';
 import { isActiveMember } from '../../domain/members.ts';
 import { needsApply } from '../../runtime/apply.ts';
@@ -341,6 +343,12 @@ export function apiKeyController(deps: ControllerDeps, opts: ApiKeyOptions, conc
         cache: Caches.apiKeys,
         map: (o) => keys.byIndex(Index.email, emailKey(o.metadata.namespace!, (o as ApiKey).spec.owner)).filter((x) => !x.status?.keyId).map(keyOf),
         changed: (a, b) => !!a.metadata.deletionTimestamp !== !!b.metadata.deletionTimestamp,
+      },
+      // An account suspended or restored (embedded identity provider) disables or enables its keys everywhere.
+      {
+        cache: Caches.accounts,
+        map: (o) => keys.list().filter((k) => lowerAscii(k.spec.owner) === accountEmail(o as AccountEntry)).map(keyOf),
+        changed: (a, b) => accountSuspended(a as AccountEntry) !== accountSuspended(b as AccountEntry),
       },
       // Provisioning administrators and userPrefix concern every key.
       { cache: Caches.platformConfigs, map: () => keys.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation },

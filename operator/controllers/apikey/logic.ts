@@ -28,6 +28,8 @@ export const ApiKeyReasons = {
   OwnerNotMember: 'OwnerNotMember',
   OwnerNotActive: 'OwnerNotActive',
   OwnerSuspended: 'OwnerSuspended',
+  /** The owner's account (embedded identity provider) is suspended: no key of theirs works anywhere. */
+  AccountSuspended: 'AccountSuspended',
   NotProvisioningAdministrator: 'NotProvisioningAdministrator',
   NotAnOrganizationNamespace: 'NotAnOrganizationNamespace',
   KeyIssued: 'KeyIssued',
@@ -46,6 +48,8 @@ export interface OwnerLookup {
   organizationOf(namespace: string | undefined): Organization | undefined;
   memberByEmail(namespace: string, email: string): Membership | undefined;
   isProvisioningAdministrator(email: string): boolean;
+  /** Whether the owner's account is suspended (suspension is of the account: every key stops). */
+  isAccountSuspended?(email: string): boolean;
 }
 
 /** Why the owner may not hold a key here now, with what to do about it; undefined when they may. */
@@ -59,7 +63,7 @@ export interface OwnerProblem {
 export type OwnerStatus =
   | { may: true; as: 'member'; org: Organization; member: Membership }
   | { may: true; as: 'provisioner'; org?: Organization }
-  | { may: false; as: 'notProvisioner' | 'noOrganization' }
+  | { may: false; as: 'notProvisioner' | 'noOrganization' | 'accountSuspended' }
   | { may: false; as: 'suspended' | 'notActive' | 'notMember'; org: Organization };
 
 /**
@@ -70,6 +74,7 @@ export type OwnerStatus =
 export function ownerStatus(k: ApiKey, lookup: OwnerLookup, operatorNamespace: string): OwnerStatus {
   const owner = k.spec.owner;
   const ns = k.metadata.namespace!;
+  if (lookup.isAccountSuspended?.(owner)) return { may: false, as: 'accountSuspended' };
   if (ns === operatorNamespace) return lookup.isProvisioningAdministrator(owner) ? { may: true, as: 'provisioner' } : { may: false, as: 'notProvisioner' };
   const org = lookup.organizationOf(ns);
   if (!org) return { may: false, as: 'noOrganization' };
@@ -94,6 +99,8 @@ export function ownerStanding(k: ApiKey, lookup: OwnerLookup, operatorNamespace:
       return { ok: true, who: `${owner} is a provisioning administrator` };
     case 'notProvisioner':
       return no(ApiKeyReasons.NotProvisioningAdministrator, `${owner} is not a provisioning administrator (PlatformConfig spec.provisioningAdministrators.users), and keys in namespace ${ns} are for provisioning administrators only`);
+    case 'accountSuspended':
+      return no(ApiKeyReasons.AccountSuspended, `the account of ${owner} is suspended: a suspended account holds no working key, in any organization, until the suspension is lifted`);
     case 'noOrganization':
       return no(ApiKeyReasons.NotAnOrganizationNamespace, `namespace ${ns} belongs to no Organization: create ApiKeys in an organization's namespace, or in ${operatorNamespace} for provisioning administrators`);
     case 'suspended':

@@ -40,7 +40,7 @@ export function verifierClusterRole(): ClusterRole {
  */
 export const apiKeyModule: OperatorModule = {
   name: 'apikey',
-  caches: [Caches.apiKeys, Caches.memberships, Caches.organizations, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
+  caches: [Caches.apiKeys, Caches.accounts, Caches.memberships, Caches.organizations, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
   admits: ['ApiKey'],
   metrics: [apiKeyMetrics],
   async setup({ deps, config, client, metrics, authority }): Promise<ModuleParts> {

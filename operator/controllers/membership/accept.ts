@@ -34,14 +34,38 @@ import { close, listen, readBody } from '../../servers/listen.ts';
 /** Why a token cannot be used, with a message for the person holding it. */
 export type AcceptRefusal = { state: 'expired' | 'used' | 'invalid' | 'unknown'; message: string };
 
-export type AcceptView = { state: 'valid'; organization: string; role: string; email: string; expiresAt: string } | AcceptRefusal;
+export type AcceptView = {
+  state: 'valid';
+  organization: string;
+  role: string;
+  email: string;
+  expiresAt: string;
+  /** The embedded identity provider holds accounts: the page asks to create one, or to sign in with the invited email's, before accepting. */
+  accounts?: boolean;
+} | AcceptRefusal;
 
-export type AcceptResult = { state: 'accepted'; organization: string; role: string; email: string } | AcceptRefusal;
+/** How people sign in once they are members: shown on the page after accepting. */
+export interface SignInHelp {
+  /** The embedded provider's issuer (`kubectl miniapps login --issuer <it>`), or undefined with an external provider. */
+  issuer?: string;
+  consoleUrl?: string;
+}
+
+export type AcceptResult =
+  | { state: 'accepted'; organization: string; role: string; email: string; namespace?: string; username?: string; signIn?: SignInHelp }
+  /** The account part was refused (taken user name, weak password, wrong password): the form again, with this message. */
+  | { state: 'retry'; message: string; view: Extract<AcceptView, { state: 'valid' }>; status: number; fields?: Record<string, string> }
+  | AcceptRefusal;
+
+/** What the person typed on the page to have an account: a new one, or the invited email's existing one. */
+export type AccountCredentials =
+  | { action: 'create'; username: string; password: string; firstName: string; lastName: string }
+  | { action: 'signin'; password: string };
 
 /** Resolves tokens to invitations (the Membership controller implements it). Throwing means "try again later". */
 export interface AcceptBackend {
   describe(token: string): Promise<AcceptView>;
-  accept(token: string): Promise<AcceptResult>;
+  accept(token: string, account?: AccountCredentials): Promise<AcceptResult>;
 }
 
 export interface AcceptServerOptions {
@@ -81,6 +105,7 @@ export { ACCEPT_PATH } from './link.ts';
 const STATUS: Record<AcceptView['state'] | AcceptResult['state'], number> = {
   valid: 200,
   accepted: 200,
+  retry: 400,
   expired: 410,
   used: 409,
   invalid: 400,
@@ -103,6 +128,13 @@ dt{color:#555}dd{margin:0;font-weight:600;overflow-wrap:anywhere}
 button{font:inherit;font-weight:600;color:#fff;background:#1d4ed8;border:0;border-radius:.5rem;padding:.75rem 1.5rem;cursor:pointer}
 button:hover{background:#1e40af}button:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}
 .note{color:#555;font-size:.9rem}
+h2{font-size:1.15rem;margin:1.75rem 0 .5rem}
+label{display:block;margin:.75rem 0 .25rem;color:#333}
+input{font:inherit;width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #bbb;border-radius:.375rem}
+input[readonly]{background:#eee}
+form button{margin-top:1rem}
+.error{color:#b91c1c;font-weight:600}
+code{background:#f1f1f1;padding:.1rem .3rem;border-radius:.25rem;overflow-wrap:anywhere}
 `;
 
 const CSP = [
@@ -202,7 +234,8 @@ export class AcceptServer {
         page(res, 413, 'Request too large', '<p>Open the link from the invitation email again.</p>');
         return;
       }
-      await this.answer(res, new URLSearchParams(body).get('token'), (t, hash) => this.accept(t, hash));
+      const form = new URLSearchParams(body);
+      await this.answer(res, form.get('token'), (t, hash) => this.accept(t, hash, credentials(form)));
       return;
     }
     res.setHeader('allow', 'GET, HEAD, POST');
@@ -222,9 +255,9 @@ export class AcceptServer {
   }
 
   /** Always the backend; then the page reused for this token (read before or during the accept) is stale. */
-  private async accept(token: string, hash: string): Promise<AcceptResult> {
+  private async accept(token: string, hash: string, account: AccountCredentials | undefined): Promise<AcceptResult> {
     try {
-      return await this.backend.accept(token);
+      return await this.backend.accept(token, account);
     } finally {
       this.views.delete(hash);
     }
@@ -259,13 +292,33 @@ export class AcceptServer {
         this.log.info({ organization: outcome.organization, role: outcome.role }, 'Invitation accepted');
         accepted(res, outcome);
         return;
+      case 'retry':
+        invitation(res, token, outcome.view, { message: outcome.message, status: outcome.status, fields: outcome.fields });
+        return;
       default:
         refusal(res, outcome);
     }
   }
 }
 
-function invitation(res: ServerResponse, token: string, v: Extract<AcceptView, { state: 'valid' }>): void {
+/** The account fields of the form, when it has them (the page of an operator without accounts has none). */
+function credentials(form: URLSearchParams): AccountCredentials | undefined {
+  const field = (name: string, max: number) => (form.get(name) ?? '').slice(0, max);
+  switch (form.get('action')) {
+    case 'create':
+      return { action: 'create', username: field('username', 128).trim(), password: field('password', 1024), firstName: field('firstName', 128).trim(), lastName: field('lastName', 128).trim() };
+    case 'signin':
+      return { action: 'signin', password: field('password', 1024) };
+    default:
+      return undefined;
+  }
+}
+
+function invitation(res: ServerResponse, token: string, v: Extract<AcceptView, { state: 'valid' }>, retry?: { message: string; status: number; fields?: Record<string, string> }): void {
+  if (v.accounts) {
+    accountInvitation(res, token, v, retry);
+    return;
+  }
   const org = escapeHtml(v.organization);
   const role = escapeHtml(roleName(v.role));
   page(
@@ -287,14 +340,65 @@ function invitation(res: ServerResponse, token: string, v: Extract<AcceptView, {
   );
 }
 
-function accepted(res: ServerResponse, r: Extract<AcceptResult, { state: 'accepted' }>): void {
+/** The invitation with the account forms: create one (the seed's fields, the email fixed) or sign in with the invited email's, then accept. */
+function accountInvitation(res: ServerResponse, token: string, v: Extract<AcceptView, { state: 'valid' }>, retry?: { message: string; status: number; fields?: Record<string, string> }): void {
+  const org = escapeHtml(v.organization);
+  const role = escapeHtml(roleName(v.role));
+  const email = escapeHtml(v.email);
+  const f = (name: string) => escapeHtml(retry?.fields?.[name] ?? '');
+  const hidden = `<input type="hidden" name="token" value="${escapeHtml(token)}">`;
   page(
     res,
-    STATUS.accepted,
-    `Welcome to ${r.organization}`,
-    `<p>You accepted the invitation. <strong>${escapeHtml(r.email)}</strong> is now a member of <strong>${escapeHtml(r.organization)}</strong> as <strong>${escapeHtml(roleName(r.role))}</strong>.</p>
-<p class="note">You can close this page.</p>`,
+    retry?.status ?? STATUS.valid,
+    `Join ${v.organization}`,
+    `<p>You have been invited to join <strong>${org}</strong> as <strong>${role}</strong>.</p>
+<dl>
+<dt>Organization</dt><dd>${org}</dd>
+<dt>Role</dt><dd>${role}</dd>
+<dt>Email</dt><dd>${email}</dd>
+<dt>Expires</dt><dd><time datetime="${escapeHtml(v.expiresAt)}">${escapeHtml(formatTime(v.expiresAt))}</time></dd>
+</dl>
+${retry ? `<p class="error" role="alert">${escapeHtml(retry.message)}</p>` : ''}
+<h2>Create your account</h2>
+<form method="post" action="${ACCEPT_PATH}">
+${hidden}<input type="hidden" name="action" value="create">
+<label for="username">User name</label><input id="username" name="username" autocomplete="username" required minlength="2" maxlength="63" value="${f('username')}">
+<label for="email">Email</label><input id="email" name="email" type="email" value="${email}" readonly>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="12" maxlength="256">
+<label for="firstName">First name</label><input id="firstName" name="firstName" autocomplete="given-name" required maxlength="64" value="${f('firstName')}">
+<label for="lastName">Last name</label><input id="lastName" name="lastName" autocomplete="family-name" required maxlength="64" value="${f('lastName')}">
+<button type="submit">Create account and accept</button>
+</form>
+<h2>Already have an account?</h2>
+<form method="post" action="${ACCEPT_PATH}">
+${hidden}<input type="hidden" name="action" value="signin">
+<label for="signin-password">Password of ${email}</label><input id="signin-password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in and accept</button>
+</form>
+<p class="note">If you did not expect this invitation, close this page: nothing happens unless you accept.</p>`,
   );
+}
+
+function accepted(res: ServerResponse, r: Extract<AcceptResult, { state: 'accepted' }>): void {
+  const help = r.signIn;
+  const lines = [
+    `<p>You accepted the invitation. <strong>${escapeHtml(r.email)}</strong> is now a member of <strong>${escapeHtml(r.organization)}</strong> as <strong>${escapeHtml(roleName(r.role))}</strong>.</p>`,
+    '<dl>',
+    `<dt>Organization</dt><dd>${escapeHtml(r.organization)}</dd>`,
+    `<dt>Role</dt><dd>${escapeHtml(roleName(r.role))}</dd>`,
+    ...(r.namespace ? [`<dt>Namespace</dt><dd>${escapeHtml(r.namespace)}</dd>`] : []),
+    ...(r.username ? [`<dt>User name</dt><dd>${escapeHtml(r.username)}</dd>`] : []),
+    `<dt>Kubernetes user</dt><dd>${escapeHtml(r.email)}</dd>`,
+    '</dl>',
+  ];
+  if (help?.consoleUrl) lines.push(`<p>Sign in to the console at <strong>${escapeHtml(help.consoleUrl)}</strong> with your user name or email and password.</p>`);
+  if (help?.issuer) {
+    lines.push(`<p>With kubectl: <code>kubectl miniapps login --issuer ${escapeHtml(help.issuer)}</code> (add <code>--device</code> on a terminal without a browser), then <code>kubectl get miniapps -n ${escapeHtml(r.namespace ?? '<namespace>')}</code>.</p>`);
+  } else if (r.namespace) {
+    lines.push(`<p>With kubectl: sign in with your organization's identity provider as ${escapeHtml(r.email)}, then use the namespace <code>${escapeHtml(r.namespace)}</code>.</p>`);
+  }
+  lines.push('<p class="note">You can close this page.</p>');
+  page(res, STATUS.accepted, `Welcome to ${r.organization}`, lines.join('\n'));
 }
 
 function refusal(res: ServerResponse, r: AcceptRefusal): void {

@@ -8,7 +8,9 @@ import { isConflict } from '../../runtime/errors.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import { ObjectWriter } from '../../runtime/apply.ts';
 import { verifyToken } from './token.ts';
-import type { AcceptBackend, AcceptResult, AcceptView } from './accept.ts';
+import type { AcceptBackend, AcceptResult, AcceptView, AccountCredentials, SignInHelp } from './accept.ts';
+import { AccountExistsError, FailureCounter, SIGN_IN_FAILED, passwordProblem, usernameProblem } from '../../identity/accounts.ts';
+import type { Account, AccountStore } from '../../identity/accounts.ts';
 import { Index } from '../../domain/caches.ts';
 import { Kinds } from '../../api/registry.ts';
 
@@ -30,8 +32,14 @@ export class MembershipAcceptance implements AcceptBackend {
   private readonly domain: Domain;
   private readonly signingKey: Buffer;
   private readonly clock: Clock;
+  /** The embedded provider's accounts: accepting then needs one (made here, or signed in to). */
+  private readonly accounts?: AccountStore;
+  private readonly signIn?: SignInHelp;
+  private readonly failures = new FailureCounter(5, 15 * 60_000);
 
-  constructor(opts: { client: KubeClient; domain: Domain; signingKey: Buffer; clock: Clock }) {
+  constructor(opts: { client: KubeClient; domain: Domain; signingKey: Buffer; clock: Clock; accounts?: AccountStore; signIn?: SignInHelp }) {
+    this.accounts = opts.accounts;
+    this.signIn = opts.signIn;
     this.client = opts.client;
     this.writer = new ObjectWriter(opts.client);
     this.domain = opts.domain;
@@ -43,17 +51,58 @@ export class MembershipAcceptance implements AcceptBackend {
     const found = await this.resolve(token);
     if ('state' in found) return found;
     const { membership: m, org } = found;
-    return { state: 'valid', organization: org?.spec.displayName ?? m.metadata.namespace!, role: m.spec.role, email: m.spec.email, expiresAt: m.status!.invitation!.expiresAt! };
+    return this.view(m, org);
   }
 
-  async accept(token: string): Promise<AcceptResult> {
+  private view(m: Membership, org: Organization | undefined): Extract<AcceptView, { state: 'valid' }> {
+    return { state: 'valid', organization: org?.spec.displayName ?? m.metadata.namespace!, role: m.spec.role, email: m.spec.email, expiresAt: m.status!.invitation!.expiresAt!, accounts: !!this.accounts };
+  }
+
+  /**
+   * The account the person has once the form is taken: made from the seed's fields (the
+   * email is the invitation's), or the invited email's own, signed in to with its password.
+   * Bad input makes nothing; a refused sign-in says the same whatever the reason.
+   */
+  private async account(m: Membership, org: Organization | undefined, creds: AccountCredentials | undefined): Promise<Account | Extract<AcceptResult, { state: 'retry' }>> {
+    const accounts = this.accounts!;
+    const retry = (message: string, status = 400, fields?: Record<string, string>) => ({ state: 'retry' as const, message, status, view: this.view(m, org), fields });
+    if (!creds) return retry('Create your account, or sign in with the one you have, to accept the invitation.');
+    if (creds.action === 'create') {
+      const fields = { username: creds.username, firstName: creds.firstName, lastName: creds.lastName };
+      const problem = usernameProblem(creds.username) ?? passwordProblem(creds.password) ?? (!creds.firstName || !creds.lastName ? 'Give your first name and last name' : undefined);
+      if (problem) return retry(`${problem}.`, 400, fields);
+      try {
+        return await accounts.create({ email: m.spec.email, username: creds.username, password: creds.password, firstName: creds.firstName, lastName: creds.lastName });
+      } catch (err) {
+        if (err instanceof AccountExistsError) return retry('That user name is taken, or this email already has an account: choose another user name, or sign in below with the account you have.', 409, fields);
+        throw err;
+      }
+    }
+    const now = this.clock.now().getTime();
+    if (this.failures.locked(m.spec.email, now)) return retry('Too many sign-in attempts. Wait a few minutes and try again.', 429);
+    const a = await accounts.authenticate(m.spec.email, creds.password);
+    if (!a || a.suspended) {
+      this.failures.fail(m.spec.email, now);
+      return retry(`${SIGN_IN_FAILED}.`, 401);
+    }
+    this.failures.succeed(m.spec.email);
+    return a;
+  }
+
+  async accept(token: string, creds?: AccountCredentials): Promise<AcceptResult> {
+    let account: Account | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
       const found = await this.resolve(token);
       if ('state' in found) return found;
       const { membership: m, org } = found;
+      if (this.accounts && !account) {
+        const got = await this.account(m, org, creds);
+        if ('state' in got) return got;
+        account = got;
+      }
       try {
         await this.writer.applyStatus(Kinds.Membership, m, { acceptedAt: rfc3339(this.clock.now()) }, { fieldManager: ACCEPTANCE_FIELD_MANAGER, resourceVersion: m.metadata.resourceVersion });
-        return { state: 'accepted', organization: org?.spec.displayName ?? m.metadata.namespace!, role: m.spec.role, email: m.spec.email };
+        return { state: 'accepted', organization: org?.spec.displayName ?? m.metadata.namespace!, role: m.spec.role, email: m.spec.email, namespace: m.metadata.namespace, username: account?.username, signIn: this.signIn };
       } catch (err) {
         if (!isConflict(err)) throw err; // changed meanwhile: read again and decide again
       }

@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Membership } from '../../api/membership/schema.ts';
 import type { Organization } from '../../api/organization/schema.ts';
-import { Mailer } from './mailer.ts';
+import { Mailer } from '../../runtime/mail/mailer.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
 import { SmtpInvitationMailer } from './mail.ts';
 

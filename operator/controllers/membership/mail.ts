@@ -1,8 +1,8 @@
 import { INVITED_BY_ANNOTATION } from '../../api/membership/names.ts';
 import type { Membership } from '../../api/membership/schema.ts';
 import type { Organization } from '../../api/organization/schema.ts';
-import { MailRejected, MailUnavailable } from './mailer.ts';
-import type { Mailer } from './mailer.ts';
+import { MailRejected, MailUnavailable } from '../../runtime/mail/mailer.ts';
+import type { Mailer } from '../../runtime/mail/mailer.ts';
 import { accessGrantedEmail, invitationEmail, inviterFromUsername } from './message.ts';
 import { acceptUrl } from './link.ts';
 import { signToken } from './token.ts';

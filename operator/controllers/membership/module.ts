@@ -1,6 +1,7 @@
 import { Caches } from '../../domain/caches.ts';
-import { Mailer } from './mailer.ts';
+import { Mailer } from '../../runtime/mail/mailer.ts';
 import { loadInvitationKey } from './token.ts';
+import { AccountStore } from '../../identity/accounts.ts';
 import { AcceptServer } from './accept.ts';
 import type { ModuleContext, ModuleParts, OperatorModule } from '../module.ts';
 import { MembershipAcceptance } from './acceptance.ts';
@@ -49,7 +50,10 @@ export const membershipModule: OperatorModule = {
       admission: [{ kind: 'Membership', validate: membershipValidator(deps.domain, deps.caches.cache(Caches.namespaces)) }],
     };
     if (cfg.publicBindAddress) {
-      const backend = new MembershipAcceptance({ client, domain: deps.domain, signingKey, clock: deps.clock });
+      // With the embedded identity provider, accepting needs an account (made on the page, or signed in to).
+      const accounts = cfg.identityBindAddress ? new AccountStore(client, cfg.namespace) : undefined;
+      const signIn = cfg.identityIssuer ? { issuer: cfg.identityIssuer.replace(/\/$/, '') } : undefined;
+      const backend = new MembershipAcceptance({ client, domain: deps.domain, signingKey, clock: deps.clock, accounts, signIn });
       parts.listeners = [{ name: ACCEPT_LISTENER, listener: new AcceptServer({ address: cfg.publicBindAddress, log: deps.log, backend, trustedProxies: cfg.trustedProxies, forwardedHeader: cfg.forwardedHeader }) }];
     }
     return parts;

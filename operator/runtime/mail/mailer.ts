@@ -22,8 +22,8 @@ import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type MailComposer from 'nodemailer/lib/mail-composer';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
-import type { KubeClient } from '../../runtime/kube/client.ts';
-import { Resources } from '../../runtime/kube/resource.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { Resources } from '../kube/resource.ts';
 
 export interface MailerConfig {
   host: string;

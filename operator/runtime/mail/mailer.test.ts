@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { KubeClient } from '../../runtime/kube/client.ts';
+import type { KubeClient } from '../kube/client.ts';
 import { eventually } from '../../testenv/eventually.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
 import { MailRejected, MailUnavailable, Mailer } from './mailer.ts';

@@ -1,0 +1,147 @@
+// "My organizations" and the other questions a member cannot ask the API server directly
+// (they cannot list Organizations), answered with the caller's own token only:
+//
+// 1. SelfSubjectReview: the username and groups the API server authenticated.
+// 2. SelfSubjectRulesReview (in any namespace: cluster-wide rules come with it): the
+//    Organizations the caller may `get`. The operator grants each active member `get` on
+//    their own Organization by name (ClusterRole miniapps:org:<org>:member), so the
+//    resourceNames are exactly "my organizations". A rule without resourceNames that lets
+//    them list Organizations (a provisioning administrator) means: all of them, listed.
+// 3. Each Organization, read as the caller: its namespace and display name.
+// 4. SelfSubjectRulesReview in that namespace: what the caller may do there (the console
+//    shows only what this allows), and their own Membership: the one they may `delete`
+//    by name (the operator's "leave" rule), read for their role.
+//
+// Nothing here uses the console's or the operator's credentials, and nothing is
+// answered about anyone but the caller.
+import { kubeJson } from './upstream.ts';
+import type { Upstream } from './upstream.ts';
+
+const GROUP = 'miniapps.dev';
+const API = `/apis/${GROUP}/v1alpha1`;
+
+interface ResourceRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+}
+
+interface RulesReview {
+  status?: { resourceRules?: ResourceRule[]; incomplete?: boolean; evaluationError?: string };
+}
+
+/** Verbs on a resource (any object), and the objects held by name with their verbs. */
+export interface Access {
+  /** resource → verbs allowed on every object of it (no resourceNames). */
+  all: Record<string, string[]>;
+  /** resource → name → verbs allowed on that object only. */
+  named: Record<string, Record<string, string[]>>;
+  incomplete: boolean;
+}
+
+export interface MyOrganization {
+  name: string;
+  displayName?: string;
+  namespace?: string;
+  /** The caller's Membership, when they have one there. */
+  membership?: { name: string; role?: string; phase?: string; email?: string };
+  access?: Access;
+  /** Why part of this could not be read (shown, never hidden). */
+  problem?: string;
+}
+
+export interface Me {
+  username: string;
+  groups: string[];
+  /** May list and create Organizations (a provisioning administrator). */
+  provisioningAdministrator: boolean;
+  organizations: MyOrganization[];
+}
+
+/** The rules as a lookup of the project's kinds (other API groups are left out). */
+export function accessFrom(review: RulesReview): Access {
+  const all: Record<string, Set<string>> = {};
+  const named: Record<string, Record<string, Set<string>>> = {};
+  for (const r of review.status?.resourceRules ?? []) {
+    const groups = r.apiGroups ?? [];
+    if (!groups.includes(GROUP) && !groups.includes('*') && !(groups.includes('') && (r.resources ?? []).some((x) => x === 'secrets' || x === 'events'))) continue;
+    const verbs = r.verbs.includes('*') ? ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] : r.verbs;
+    for (const res of r.resources ?? []) {
+      if (r.resourceNames?.length) {
+        for (const n of r.resourceNames) for (const v of verbs) ((named[res] ??= {})[n] ??= new Set()).add(v);
+      } else {
+        for (const v of verbs) (all[res] ??= new Set()).add(v);
+      }
+    }
+  }
+  return {
+    all: Object.fromEntries(Object.entries(all).map(([k, v]) => [k, [...v].sort()])),
+    named: Object.fromEntries(Object.entries(named).map(([k, byName]) => [k, Object.fromEntries(Object.entries(byName).map(([n, v]) => [n, [...v].sort()]))])),
+    incomplete: review.status?.incomplete === true,
+  };
+}
+
+export const can = (a: Access | undefined, resource: string, verb: string, name?: string): boolean =>
+  !!a && ((a.all[resource] ?? a.all['*'])?.includes(verb) || (name !== undefined && !!a.named[resource]?.[name]?.includes(verb)));
+
+/** The caller's own Membership's name: the one Membership they may delete by name (leaving). */
+export function ownMembershipName(a: Access): string | undefined {
+  const names = Object.entries(a.named.memberships ?? {}).filter(([, verbs]) => verbs.includes('delete')).map(([n]) => n);
+  return names.length === 1 ? names[0] : undefined;
+}
+
+const rulesReview = (up: Upstream, token: string, namespace: string): Promise<RulesReview> =>
+  kubeJson<RulesReview>(up, token, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SelfSubjectRulesReview',
+    spec: { namespace },
+  });
+
+interface OrgObject {
+  metadata: { name: string };
+  spec?: { displayName?: string };
+  status?: { namespace?: string };
+}
+
+/** Everything the console shows about the caller, asked as the caller. */
+export async function whoAmI(up: Upstream, token: string): Promise<Me> {
+  const review = await kubeJson<{ status?: { userInfo?: { username?: string; groups?: string[] } } }>(up, token, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'SelfSubjectReview',
+  });
+  const username = review.status?.userInfo?.username ?? '';
+  const groups = review.status?.userInfo?.groups ?? [];
+  const cluster = accessFrom(await rulesReview(up, token, 'default'));
+  const provisioningAdministrator = can(cluster, 'organizations', 'list') && can(cluster, 'organizations', 'create');
+  let orgs: OrgObject[];
+  if (can(cluster, 'organizations', 'list')) {
+    orgs = (await kubeJson<{ items: OrgObject[] }>(up, token, 'GET', `${API}/organizations`)).items;
+  } else {
+    const names = Object.entries(cluster.named.organizations ?? {}).filter(([, v]) => v.includes('get')).map(([n]) => n).sort();
+    orgs = await Promise.all(names.map(async (name) => {
+      try {
+        return await kubeJson<OrgObject>(up, token, 'GET', `${API}/organizations/${name}`);
+      } catch {
+        return { metadata: { name } };
+      }
+    }));
+  }
+  const organizations = await Promise.all(orgs.map(async (o): Promise<MyOrganization> => {
+    const out: MyOrganization = { name: o.metadata.name, displayName: o.spec?.displayName, namespace: o.status?.namespace };
+    if (!out.namespace) return { ...out, problem: 'The organization has no namespace yet' };
+    try {
+      out.access = accessFrom(await rulesReview(up, token, out.namespace));
+      const mine = ownMembershipName(out.access);
+      if (mine) {
+        const m = await kubeJson<{ spec?: { role?: string; email?: string }; status?: { phase?: string } }>(up, token, 'GET', `${API}/namespaces/${out.namespace}/memberships/${mine}`);
+        out.membership = { name: mine, role: m.spec?.role, phase: m.status?.phase, email: m.spec?.email };
+      }
+    } catch (err) {
+      out.problem = (err as Error).message;
+    }
+    return out;
+  }));
+  organizations.sort((a, b) => a.name.localeCompare(b.name));
+  return { username, groups, provisioningAdministrator, organizations };
+}

@@ -1,0 +1,277 @@
+// The console's HTTP server: the built page, OpenID Connect sign-in, the person's
+// session, "who am I", and a thin same-origin proxy to the API server that forwards the
+// person's own bearer token to an allow-list of paths. It holds no Kubernetes credentials
+// of its own that it could use for anyone: the upstream is a cluster address and CA only.
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkProxyRequest } from './allowlist.ts';
+import { whoAmI } from './me.ts';
+import type { OidcClient } from './oidc.ts';
+import { CSRF_HEADER, SIGNIN_COOKIE, SessionStore, csrfOk, sessionCookie, sessionIdFrom, signinCookie } from './session.ts';
+import type { Session } from './session.ts';
+import { KubeStatusError } from './upstream.ts';
+import type { Upstream } from './upstream.ts';
+
+export const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+export const PROXY_PREFIX = '/k8s';
+const MAX_BODY = 4 * 1024 * 1024;
+/** Refresh the bearer token this long before it expires. */
+const REFRESH_EARLY_MS = 30_000;
+
+export interface ConsoleServerOptions {
+  upstream: Upstream;
+  /** Sign-in; without it, only sessions a test put into the store have tokens. */
+  oidc?: OidcClient;
+  sessions?: SessionStore;
+  /** The console's public origin (for CSRF's Origin check and cookies' Secure), e.g. https://console.example. Default: the listening address. */
+  publicUrl?: string;
+  /** Where the built page is. Default console/dist. */
+  distDir?: string;
+  /** One line per event that matters; never a header, cookie or token. */
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface ConsoleServer {
+  readonly server: Server;
+  readonly url: string;
+  readonly sessions: SessionStore;
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+};
+
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+/** Where to go after sign-in: a path of the console only (no other origin, not even with `//` or `/\\`, which browsers read as one). */
+export function safeReturnTo(returnTo: string): string {
+  return /^\/(?![/\\])[^\\\s]*$/.test(returnTo) ? returnTo : '/';
+}
+
+export async function startConsoleServer(opts: ConsoleServerOptions & { host?: string; port?: number }): Promise<ConsoleServer> {
+  const sessions = opts.sessions ?? new SessionStore();
+  const log = opts.log ?? (() => {});
+  const dist = opts.distDir ?? DIST;
+  let publicUrl = opts.publicUrl;
+  const refreshing = new WeakMap<Session, Promise<void>>();
+
+  const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void => {
+    res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-store', ...extra });
+    res.end(JSON.stringify(body));
+  };
+  const status = (res: ServerResponse, code: number, message: string): void =>
+    json(res, code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code });
+
+  const secure = (): boolean => (publicUrl ?? '').startsWith('https:');
+  const origin = (): string => new URL(publicUrl!).origin;
+
+  /** The request's session, and its bearer token refreshed if it is about to expire. */
+  async function bearerOf(s: Session | undefined): Promise<string | undefined> {
+    if (!s?.tokens) return undefined;
+    const t = s.tokens;
+    if (t.expiresAt !== undefined && t.expiresAt - REFRESH_EARLY_MS <= Date.now()) {
+      if (!t.refreshToken || !opts.oidc) return t.expiresAt > Date.now() ? t.bearer : undefined;
+      let p = refreshing.get(s);
+      if (!p) {
+        const oidc = opts.oidc;
+        p = oidc.refresh(t.refreshToken).then(
+          (fresh) => { s.tokens = fresh; },
+          (err: unknown) => { log('Refreshing a session token failed', { error: (err as Error).name }); s.tokens = undefined; },
+        ).finally(() => refreshing.delete(s));
+        refreshing.set(s, p);
+      }
+      await p;
+      return s.tokens?.bearer;
+    }
+    return t.bearer;
+  }
+
+  async function body(req: IncomingMessage): Promise<Buffer | undefined> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_BODY) throw new KubeStatusError(413, `the request body is larger than ${MAX_BODY} bytes`);
+      chunks.push(c as Buffer);
+    }
+    return chunks.length ? Buffer.concat(chunks) : undefined;
+  }
+
+  async function proxy(req: IncomingMessage, res: ServerResponse, session: Session | undefined, rest: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const verdict = checkProxyRequest(method, rest);
+    if (!verdict.ok) return status(res, verdict.status, verdict.message);
+    const token = await bearerOf(session);
+    if (!token) return status(res, 401, 'Not signed in: sign in to the console again');
+    const payload = method === 'GET' || method === 'HEAD' ? undefined : await body(req);
+    const headers: Record<string, string> = { accept: String(req.headers.accept ?? 'application/json') };
+    if (payload) headers['content-type'] = String(req.headers['content-type'] ?? 'application/json');
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    let up: IncomingMessage;
+    try {
+      up = await opts.upstream.request({ method, path: verdict.path, token, headers, body: payload, signal: abort.signal });
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      log('The API server could not be reached', { error: (err as Error).message });
+      return status(res, 502, 'The API server could not be reached');
+    }
+    res.writeHead(up.statusCode ?? 502, { ...SECURITY_HEADERS, 'content-type': String(up.headers['content-type'] ?? 'application/json'), 'cache-control': 'no-store' });
+    // Watches stream: each event is passed on as it comes.
+    res.flushHeaders();
+    up.pipe(res);
+    up.on('error', () => res.destroy());
+  }
+
+  async function serveStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    let file = normalize(join(dist, decodeURIComponent(pathname)));
+    if (!file.startsWith(dist.endsWith(sep) ? dist : dist + sep)) return status(res, 404, 'not found');
+    let info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) {
+      // The page's own routes (#/...) never reach here; any other path is the page too.
+      if (pathname.startsWith('/assets/')) return status(res, 404, 'not found');
+      file = join(dist, 'index.html');
+      info = await stat(file).catch(() => undefined);
+      if (!info) return status(res, 503, 'The console is not built: run npm run console:build');
+    }
+    const data = await readFile(file);
+    const immutable = pathname.startsWith('/assets/');
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+    res.end(req.method === 'HEAD' ? undefined : data);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://console.invalid');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const id = sessionIdFrom(req.headers.cookie);
+    let session = sessions.get(id);
+
+    if (path === '/healthz') return json(res, 200, { ok: true });
+
+    const touchesApi = path.startsWith(`${PROXY_PREFIX}/`) || path.startsWith('/console/api/') || path.startsWith('/auth/');
+    if (touchesApi && !csrfOk(method, session, req.headers[CSRF_HEADER] as string | undefined, req.headers.origin, origin())) {
+      return status(res, 403, 'The request has no valid CSRF token: reload the console');
+    }
+
+    if (path.startsWith(`${PROXY_PREFIX}/`)) return proxy(req, res, session, req.url!.slice(PROXY_PREFIX.length));
+
+    if (path === '/console/api/session' && method === 'GET') {
+      const setCookie: Record<string, string> = {};
+      if (!session) {
+        session = sessions.create();
+        setCookie['set-cookie'] = sessionCookie(session.id, secure());
+      }
+      return json(res, 200, { signedIn: !!session.tokens, csrfToken: session.csrf, signIn: !!opts.oidc }, setCookie);
+    }
+
+    if (path === '/console/api/me' && method === 'GET') {
+      const token = await bearerOf(session);
+      if (!token) return status(res, 401, 'Not signed in: sign in to the console again');
+      try {
+        return json(res, 200, await whoAmI(opts.upstream, token));
+      } catch (err) {
+        const code = err instanceof KubeStatusError ? err.status : 502;
+        return status(res, code, (err as Error).message);
+      }
+    }
+
+    if (path === '/auth/login' && method === 'GET') {
+      if (!opts.oidc) return status(res, 404, 'Sign-in is not configured: start the console with --issuer-url and --client-id');
+      const started = await opts.oidc.start();
+      const returnTo = url.searchParams.get('returnTo') ?? '/';
+      // The sign-in in progress is a session of its own, bound to this browser by its own cookie.
+      const signin = sessions.create();
+      signin.pending = { codeVerifier: started.codeVerifier, state: started.state, nonce: started.nonce, returnTo: safeReturnTo(returnTo) };
+      res.writeHead(302, { ...SECURITY_HEADERS, location: started.url, 'cache-control': 'no-store', 'set-cookie': signinCookie(signin.id, secure()) });
+      return void res.end();
+    }
+
+    if (path === '/auth/callback' && method === 'GET') {
+      if (!opts.oidc) return status(res, 404, 'Sign-in is not configured');
+      const signinId = sessionIdFrom(req.headers.cookie, SIGNIN_COOKIE);
+      const signin = sessions.get(signinId);
+      const pending = signin?.pending;
+      // Used once, whatever happens next.
+      sessions.destroy(signinId);
+      const clear = signinCookie(undefined, secure());
+      if (!pending) {
+        res.setHeader('set-cookie', clear);
+        return status(res, 400, 'No sign-in is in progress in this browser: start again from the console');
+      }
+      try {
+        const tokens = await opts.oidc.finish(new URL(req.url!, publicUrl), pending);
+        // A new session after sign-in (no fixation): any earlier one of this browser is gone.
+        sessions.destroy(id);
+        const fresh = sessions.create();
+        fresh.tokens = tokens;
+        log('Signed in');
+        res.writeHead(302, { ...SECURITY_HEADERS, location: pending.returnTo, 'set-cookie': [sessionCookie(fresh.id, secure()), clear], 'cache-control': 'no-store' });
+        return void res.end();
+      } catch (err) {
+        log('Sign-in failed', { error: (err as Error).message });
+        res.setHeader('set-cookie', clear);
+        return status(res, 400, `Sign-in failed: ${(err as Error).message}`);
+      }
+    }
+
+    if (path === '/auth/logout' && method === 'POST') {
+      const idToken = session?.tokens?.idToken;
+      sessions.destroy(id);
+      // Signed in with the provider: end its session too (it asks the person to confirm).
+      const next = (idToken && opts.oidc?.endSessionUrl(new URL('/', publicUrl).href, idToken)) || '/';
+      return json(res, 200, { signedOut: true, redirect: next }, { 'set-cookie': sessionCookie(undefined, secure()) });
+    }
+
+    if (touchesApi) return status(res, 404, 'not found');
+    if (method !== 'GET' && method !== 'HEAD') return status(res, 405, 'method not allowed');
+    return serveStatic(req, res, path);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const code = err instanceof KubeStatusError ? err.status : 500;
+      log('A console request failed', { error: (err as Error).message });
+      if (!res.headersSent) status(res, code, code === 500 ? 'The console failed on this request' : (err as Error).message);
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const host = (opts.host ?? '127.0.0.1').includes(':') ? `[${opts.host}]` : (opts.host ?? '127.0.0.1');
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  publicUrl ??= url;
+  return {
+    server,
+    url,
+    sessions,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}

@@ -1,0 +1,42 @@
+// The page's pure logic (no DOM, no Preact), unit-tested in console/web/logic.test.ts.
+import type { Obj } from './api.ts';
+
+/** An object name from an app name: lowercase, underscores as dashes. */
+export const objectNameOf = (appName: string): string => appName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+
+/** Mini apps matching a search (name, app name, type) and a category. */
+export function filterMiniApps(items: Obj[], search: string, category: string): Obj[] {
+  const q = search.trim().toLowerCase();
+  return items.filter((m) => {
+    if (category && !(m.spec?.categories ?? []).includes(category)) return false;
+    if (!q) return true;
+    return m.metadata.name.includes(q) || String(m.spec?.appName ?? '').toLowerCase().includes(q) || String(m.spec?.type ?? '').toLowerCase().includes(q);
+  });
+}
+
+export interface Pending {
+  organization: string;
+  miniApp: string;
+  appName: string;
+  superApp: string;
+  version: string;
+}
+
+/** Versions of readable mini apps that target one of this organization's super apps and have no review yet. */
+export function awaitingReview(org: string, miniApps: Obj[], superApps: Obj[], reviews: Obj[]): Pending[] {
+  const mine = new Set(superApps.map((s) => s.metadata.name));
+  const reviewed = new Set(reviews.map((r) => `${r.spec?.miniApp?.organization}/${r.spec?.miniApp?.name}/${r.spec?.superApp}/${r.spec?.version}`));
+  const out: Pending[] = [];
+  for (const m of miniApps) {
+    const orgOf = (m.status?.organization as string | undefined) ?? org;
+    const versions = ((m.spec?.versions as { name: string }[] | undefined) ?? []).map((v) => v.name);
+    for (const target of (m.spec?.superApps as { organization?: string; name: string }[] | undefined) ?? []) {
+      if ((target.organization ?? orgOf) !== org || !mine.has(target.name)) continue;
+      for (const version of versions) {
+        if (!reviewed.has(`${orgOf}/${m.metadata.name}/${target.name}/${version}`)) out.push({ organization: orgOf, miniApp: m.metadata.name, appName: m.spec?.appName ?? m.metadata.name, superApp: target.name, version });
+      }
+    }
+  }
+  return out;
+}
+

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { FailureCounter, accountId, hashPassword, passwordProblem, verifyPassword } from './accounts.ts';
+import { planKeys } from './keys.ts';
+
+const cheap = { N: 2 ** 12, r: 8, p: 1 };
+const DAY = 24 * 3600_000;
+
+describe('password hashes', () => {
+  it('verify the password they were made from, and no other', async () => {
+    const h = await hashPassword('correct horse battery staple', cheap);
+    expect(h).toMatch(/^scrypt\$4096\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    expect(await verifyPassword('correct horse battery staple', h)).toBe(true);
+    expect(await verifyPassword('correct horse battery stapl', h)).toBe(false);
+    expect(await verifyPassword('x', 'md5$abc')).toBe(false);
+  });
+  it('are salted: the same password hashes differently twice', async () => {
+    expect(await hashPassword('same password here', cheap)).not.toBe(await hashPassword('same password here', cheap));
+  });
+  it('use OWASP scrypt parameters by default (N=2^17, r=8)', async () => {
+    expect((await hashPassword('a long enough password')).split('$').slice(1, 4)).toEqual(['131072', '8', '1']);
+  });
+  it('refuse passwords shorter than 12 characters', () => {
+    expect(passwordProblem('short')).toMatch(/at least 12/);
+    expect(passwordProblem('twelve chars')).toBeUndefined();
+  });
+  it('derive the account id from the lowercased email, never the email itself', () => {
+    expect(accountId(' Ada@Example.com ')).toBe(accountId('ada@example.com'));
+    expect(accountId('ada@example.com')).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe('signing keys', () => {
+  it('are made when there are none', async () => {
+    const made = await planKeys(undefined, 0, { rotateAfterMs: 30 * DAY, retainMs: 2 * DAY });
+    expect(made!.signing).toHaveLength(1);
+    expect(made!.signing[0]).toMatchObject({ alg: 'RS256', use: 'sig', kty: 'RSA' });
+    expect(made!.cookieKeys).toHaveLength(1);
+  });
+  it('rotate once the newest is older than rotateAfter, the old one kept to verify, then dropped after retain', async () => {
+    const policy = { rotateAfterMs: 30 * DAY, retainMs: 2 * DAY };
+    const first = (await planKeys(undefined, 0, policy))!;
+    expect(await planKeys(first, 29 * DAY, policy)).toBeUndefined();
+    const rotated = (await planKeys(first, 30 * DAY, policy))!;
+    expect(rotated.signing.map((k) => k.kid)).toEqual([expect.any(String), first.signing[0]!.kid]);
+    expect(rotated.signing[0]!.kid).not.toBe(first.signing[0]!.kid);
+    expect(await planKeys(rotated, 31 * DAY, policy)).toBeUndefined();
+    const retired = (await planKeys(rotated, 32 * DAY, policy))!;
+    expect(retired.signing.map((k) => k.kid)).toEqual([rotated.signing[0]!.kid]);
+  });
+});
+
+describe('sign-in failures', () => {
+  it('lock a login after 5 failures in a row, whether or not an account has it, until the lockout ends', () => {
+    const f = new FailureCounter(5, 60_000);
+    for (let i = 0; i < 4; i++) f.fail('Nobody', 0);
+    expect(f.locked('nobody', 0)).toBe(false);
+    f.fail('nobody', 0);
+    expect(f.locked('NOBODY', 1)).toBe(true);
+    expect(f.locked('nobody', 60_001)).toBe(false);
+  });
+  it('start counting again after a success', () => {
+    const f = new FailureCounter(2, 60_000);
+    f.fail('ada', 0);
+    f.succeed('ada');
+    f.fail('ada', 0);
+    expect(f.locked('ada', 0)).toBe(false);
+  });
+});
+
+describe('password reset tokens', () => {
+  it('name the account and fingerprint while signed and unexpired, and nothing once tampered with or expired', async () => {
+    const { readResetToken, resetToken } = await import('./accounts.ts');
+    const t = resetToken('k1', 'abc', 'fp', 100);
+    expect(readResetToken('k1', t, 99)).toEqual({ accountId: 'abc', fingerprint: 'fp' });
+    expect(readResetToken('k1', t, 100)).toBeUndefined();
+    expect(readResetToken('k2', t, 99)).toBeUndefined();
+    const [body, sig] = t.split('.');
+    const forged = Buffer.from(JSON.stringify({ a: 'other', e: 100, f: 'fp' })).toString('base64url');
+    expect(readResetToken('k1', `${forged}.${sig}`, 99)).toBeUndefined();
+    expect(readResetToken('k1', `${body}`, 99)).toBeUndefined();
+  });
+});
+
+describe("kube-apiserver's AuthenticationConfiguration for the embedded provider", () => {
+  it('maps username to userPrefix + email and groups to groupPrefix + groups: the subjects the operator binds', async () => {
+    const { identityAuthenticationConfig } = await import('../testenv/controlplane.ts');
+    const { parse } = await import('yaml');
+    const cfg = parse(identityAuthenticationConfig({ issuer: 'https://127.0.0.1:9444', caPEM: '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n', audiences: ['miniapps-kubectl'], userPrefix: 'oidc:', groupPrefix: 'oidc:' }));
+    expect(cfg).toEqual({
+      apiVersion: 'apiserver.config.k8s.io/v1',
+      kind: 'AuthenticationConfiguration',
+      jwt: [
+        {
+          issuer: { url: 'https://127.0.0.1:9444', audiences: ['miniapps-kubectl'], audienceMatchPolicy: 'MatchAny', certificateAuthority: '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n' },
+          claimMappings: { username: { claim: 'email', prefix: 'oidc:' }, groups: { claim: 'groups', prefix: 'oidc:' }, uid: { claim: 'sub' } },
+        },
+      ],
+    });
+  });
+});

@@ -1,0 +1,146 @@
+// The invitation page with the embedded identity provider, in headless Chromium and as
+// plain form posts: the invitee creates their account with the seed's fields (the email
+// fixed from the invitation) and accepts; the page then says what they have; the account
+// signs in and kubectl, as that member, is allowed and refused as their role says. A second
+// invitation to the same email is accepted by signing in with the existing account. Bad
+// input makes nothing.
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Membership } from '../api/membership/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
+import { Kinds } from '../api/registry.ts';
+import { Resources } from '../runtime/kube/resource.ts';
+import { chromiumMissing, launchChromium } from '../testenv/browser.ts';
+import { deleteOrganizationsAndWait, testClient } from '../testenv/clients.ts';
+import { identityOperatorArgs } from '../testenv/controlplane.ts';
+import { signIn } from '../testenv/identity.ts';
+import { eventually, freePort, kubectl, testIdentity, testKubeconfig, uniqueName } from '../testenv/index.ts';
+import { acceptLink, invitationFlags } from '../testenv/invitations.ts';
+import { OperatorProcess } from '../testenv/operator-process.ts';
+import { TestSmtpServer } from '../testenv/smtp.ts';
+import { accountId } from './accounts.ts';
+import { KUBECTL_CLIENT_ID } from './provider.ts';
+
+const missing = !!chromiumMissing('invitation.itest.ts');
+const admin = testClient();
+const opNamespace = uniqueName('identity-inv');
+const orgs: string[] = [];
+let smtp: TestSmtpServer;
+let operator: OperatorProcess;
+let browser: Browser | undefined;
+
+async function invite(displayName: string, email: string, role: string): Promise<{ ns: string; link: string }> {
+  const org = uniqueName('inv');
+  orgs.push(org);
+  await admin.create(Kinds.Organization, { metadata: { name: org }, spec: { displayName, capabilities: { miniApps: true } } });
+  const ns = await eventually(async () => (await admin.get<Organization>(Kinds.Organization, org))?.status?.namespace ?? false, { describe: 'the namespace' });
+  await admin.create(Kinds.Membership, { metadata: { name: 'member', namespace: ns }, spec: { email, role } });
+  const mail = await eventually(() => smtp.messages.find((m) => m.to.includes(email) && m.text.includes(displayName)) ?? false, { describe: 'the invitation email' });
+  return { ns, link: acceptLink(mail) };
+}
+
+function post(link: string, form: Record<string, string>): Promise<Response> {
+  const url = new URL(link);
+  return fetch(`${url.origin}${url.pathname}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: url.searchParams.get('token')!, ...form }).toString() });
+}
+
+const text = (html: string) => html.replace(/<style>[\s\S]*?<\/style>/, '').replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/\s+/g, ' ');
+
+async function activeMember(ns: string): Promise<Membership> {
+  return eventually(async () => {
+    const m = await admin.get<Membership>(Kinds.Membership, 'member', ns);
+    return m?.status?.phase === 'Active' && m.status.conditions?.find((c) => c.type === 'AccessGranted')?.status === 'True' ? m : false;
+  }, { describe: 'the membership Active with its role bound', timeoutMs: 60_000 });
+}
+
+beforeAll(async () => {
+  smtp = await TestSmtpServer.start();
+  const port = await freePort();
+  operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace, args: [...invitationFlags(smtp.port, port), ...identityOperatorArgs(testIdentity()!), '--leader-elect=false'] });
+  if (!missing) browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await deleteOrganizationsAndWait(admin, orgs).catch(() => {});
+  await operator?.stop();
+  await smtp?.stop();
+  await admin.delete(Resources.Namespace, opNamespace);
+});
+
+describe('accepting an invitation with an account of the embedded provider', () => {
+  const idp = () => testIdentity()!;
+  const email = `${uniqueName('grace')}@example.com`;
+  const username = uniqueName('grace');
+  const password = 'a long and secret passphrase';
+
+  it.skipIf(missing)('creates the account on the page (the seed fields, the email fixed), accepts, and says what the member now has', async () => {
+    const { ns, link } = await invite('Hopper Bank', email, 'MiniAppDeveloper');
+    const page = await browser!.newPage();
+    expect((await page.goto(link))?.status()).toBe(200);
+    expect(await page.getByLabel('Email').inputValue()).toBe(email);
+    expect(await page.getByLabel('Email').getAttribute('readonly')).not.toBeNull();
+    await page.getByLabel('User name').fill(username);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByLabel('First name').fill('Grace');
+    await page.getByLabel('Last name').fill('Hopper');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create account and accept' }).click()]);
+    const after = await page.locator('main').innerText();
+    expect(after).toContain('You accepted the invitation');
+    expect(after).toContain('Hopper Bank');
+    expect(after).toContain('mini app developer');
+    expect(after).toContain(ns);
+    expect(after).toContain(`kubectl miniapps login --issuer ${idp().issuer}`);
+    await page.close();
+
+    const secret = await admin.get<{ metadata: { name: string }; data: Record<string, string> }>(Resources.Secret, `account-${accountId(email)}`, opNamespace);
+    expect(Buffer.from(secret!.data.username!, 'base64').toString()).toBe(username);
+    expect(Buffer.from(secret!.data.passwordHash!, 'base64').toString()).toMatch(/^scrypt\$131072\$8\$1\$/);
+    await activeMember(ns);
+
+    // The account signs in; the API server takes its token as the member, as the role says.
+    const session = await signIn({ issuer: idp().issuer, caPEM: idp().caPEM, clientId: KUBECTL_CLIENT_ID, login: username, password });
+    const canCreate = (resource: string) => kubectl(['auth', 'can-i', 'create', resource, '-n', ns], { token: session.idToken, allowFailure: true });
+    await eventually(async () => (await canCreate('miniapps.miniapps.dev')).stdout.trim() === 'yes', { describe: 'a developer may create mini apps', timeoutMs: 60_000 });
+    expect((await canCreate('superapps.miniapps.dev')).stdout.trim()).toBe('no');
+    expect((await canCreate('memberships.miniapps.dev')).stdout.trim()).toBe('no');
+  });
+
+  it('accepts a second invitation to the same email by signing in with the existing account; a wrong password is refused and accepts nothing', async () => {
+    if (missing) {
+      // The first test made the account in the browser; without one, make it with the page's form.
+      const first = await invite('Hopper Bank', email, 'MiniAppDeveloper');
+      const made = await post(first.link, { action: 'create', username, password, firstName: 'Grace', lastName: 'Hopper' });
+      expect(made.status).toBe(200);
+    }
+    const { ns, link } = await invite('Second Bank', email, 'MiniAppReviewer');
+    const wrong = await post(link, { action: 'signin', password: 'not the right password' });
+    expect(wrong.status).toBe(401);
+    expect(text(await wrong.text())).toContain('The user name or password is wrong, or the account cannot sign in now.');
+    expect((await admin.get<Membership>(Kinds.Membership, 'member', ns))?.status?.acceptedAt).toBeUndefined();
+    const taken = await post(link, { action: 'create', username, password, firstName: 'Someone', lastName: 'Else' });
+    expect(taken.status).toBe(409);
+    const ok = await post(link, { action: 'signin', password });
+    expect(ok.status).toBe(200);
+    expect(text(await ok.text())).toContain(`is now a member of Second Bank as mini app reviewer`);
+    await activeMember(ns);
+  });
+
+  it('refuses bad account input and creates nothing: a short password, a bad user name, missing names, no account part at all', async () => {
+    const other = `${uniqueName('nobody')}@example.com`;
+    const { ns, link } = await invite('Third Bank', other, 'MiniAppReviewer');
+    const cases: [Record<string, string>, string][] = [
+      [{ action: 'create', username: 'fine-name', password: 'short', firstName: 'A', lastName: 'B' }, 'The password must have at least 12 characters.'],
+      [{ action: 'create', username: 'bad name!', password: 'long enough password', firstName: 'A', lastName: 'B' }, 'The user name must be 2 to 63 letters'],
+      [{ action: 'create', username: 'fine-name', password: 'long enough password', firstName: '', lastName: 'B' }, 'Give your first name and last name.'],
+      [{}, 'Create your account, or sign in with the one you have, to accept the invitation.'],
+    ];
+    for (const [form, message] of cases) {
+      const res = await post(link, form);
+      expect(res.status, JSON.stringify(form)).toBe(400);
+      expect(text(await res.text())).toContain(message);
+    }
+    expect(await admin.get(Resources.Secret, `account-${accountId(other)}`, opNamespace)).toBeUndefined();
+    expect((await admin.get<Membership>(Kinds.Membership, 'member', ns))?.status?.acceptedAt).toBeUndefined();
+  });
+});

@@ -1,0 +1,261 @@
+// The identity provider's own TLS listener: oidc-provider's endpoints (discovery, JWKS,
+// authorization, token, device authorization, end session, revocation, userinfo) and
+// the sign-in pages it sends people to (/interaction/<uid>). The signing keys are read
+// (and rotated when due) every `keyCheckIntervalMs`, and the provider is rebuilt with a
+// new key set; its state lives on the cluster, so rebuilding loses nothing.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { Server } from 'node:https';
+import type { Logger } from 'pino';
+import type Provider from 'oidc-provider';
+import type { Clock } from '../runtime/clock.ts';
+import { errorMessage } from '../runtime/errors.ts';
+import type { KubeClient } from '../runtime/kube/client.ts';
+import { RateLimiter } from '../runtime/ratelimit.ts';
+import { close, listen, readBody } from '../servers/listen.ts';
+import { FailureCounter, SIGN_IN_FAILED, accountId, passwordProblem, readResetToken, resetToken } from './accounts.ts';
+import type { Mailer } from '../runtime/mail/mailer.ts';
+import type { AccountStore } from './accounts.ts';
+import { sweepExpired } from './adapter.ts';
+import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
+import type { KeyMaterial, KeyPolicy } from './keys.ts';
+import { createProvider, escapeHtml, page } from './provider.ts';
+import type { IdentityTTLs, StaticClient } from './provider.ts';
+
+export interface IdentityServerOptions {
+  issuer: string;
+  bind: { host: string; port: number };
+  tls: { cert: string; key: string };
+  client: KubeClient;
+  namespace: string;
+  accounts: AccountStore;
+  clients: StaticClient[];
+  log: Logger;
+  clock: Clock;
+  ttl?: IdentityTTLs;
+  keyPolicy?: KeyPolicy;
+  keyCheckIntervalMs?: number;
+  sweepIntervalMs?: number;
+  proxy?: boolean;
+  /** Sends password-reset emails; without it /reset says resets are not available. */
+  mailer?: Mailer;
+  /** How long a reset link works (default 30 minutes). */
+  resetTtlMs?: number;
+  /** Failed sign-ins in a row for one login before it is locked for `lockoutMs`. */
+  maxFailures?: number;
+  lockoutMs?: number;
+}
+
+
+export class IdentityServer {
+  private readonly opts: IdentityServerOptions;
+  private readonly server: Server;
+  private provider?: Provider;
+  private handler?: (req: IncomingMessage, res: ServerResponse) => void;
+  private kids = '';
+  private csrfKey = '';
+  private timers: NodeJS.Timeout[] = [];
+  private readonly perAddress = new RateLimiter({ perMinute: 30, burst: 10 });
+  /** Reset emails per address asked for: a few an hour, so the form cannot be used to flood someone's mailbox. */
+  private readonly resetsPerEmail = new RateLimiter({ perMinute: 3 / 60, burst: 3 });
+  readonly failures: FailureCounter;
+  port = 0;
+
+  constructor(opts: IdentityServerOptions) {
+    this.opts = opts;
+    this.failures = new FailureCounter(opts.maxFailures ?? 5, opts.lockoutMs ?? 15 * 60_000);
+    this.server = createServer({ cert: opts.tls.cert, key: opts.tls.key, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+      void this.route(req, res);
+    });
+  }
+
+  /** The provider serving now (tests read its configuration). */
+  current(): Provider {
+    if (!this.provider) throw new Error('Identity server not started');
+    return this.provider;
+  }
+
+  async start(): Promise<void> {
+    await this.refreshKeys();
+    this.port = await listen(this.server as never, this.opts.bind);
+    this.opts.log.info({ issuer: this.opts.issuer, port: this.port }, 'Identity provider listening');
+    const keyTimer = setInterval(() => void this.refreshKeys().catch((err: unknown) => this.opts.log.error({ err: errorMessage(err) }, 'Signing keys not refreshed')), this.opts.keyCheckIntervalMs ?? 60_000);
+    const sweepTimer = setInterval(
+      () =>
+        void sweepExpired(this.opts.client, this.opts.namespace, this.opts.clock.now().getTime()).then(
+          (n) => n && this.opts.log.debug({ removed: n }, 'Expired identity state removed'),
+          (err: unknown) => this.opts.log.warn({ err: errorMessage(err) }, 'Expired identity state not removed'),
+        ),
+      this.opts.sweepIntervalMs ?? 5 * 60_000,
+    );
+    keyTimer.unref();
+    sweepTimer.unref();
+    this.timers.push(keyTimer, sweepTimer);
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await close(this.server as never, 2_000);
+  }
+
+  /** Reads the key Secret (making or rotating keys when due) and rebuilds the provider when the key set changed. */
+  async refreshKeys(): Promise<void> {
+    const keys = await ensureKeys(this.opts.client, this.opts.namespace, this.opts.clock.now().getTime(), this.opts.keyPolicy ?? DEFAULT_KEY_POLICY);
+    const kids = keys.signing.map((k) => k.kid).join(',') + '|' + keys.cookieKeys.join(',');
+    if (kids === this.kids) return;
+    this.build(keys);
+    this.kids = kids;
+  }
+
+  private build(keys: KeyMaterial): void {
+    const provider = createProvider({
+      issuer: this.opts.issuer,
+      client: this.opts.client,
+      namespace: this.opts.namespace,
+      accounts: this.opts.accounts,
+      keys,
+      clients: this.opts.clients,
+      ttl: this.opts.ttl,
+      proxy: this.opts.proxy,
+    });
+    provider.on('server_error', (_ctx, err) => this.opts.log.error({ err: errorMessage(err) }, 'Identity provider error'));
+    this.csrfKey = keys.cookieKeys[0]!;
+    this.provider = provider;
+    this.handler = provider.callback() as never;
+  }
+
+  private csrfToken(uid: string): string {
+    return createHmac('sha256', this.csrfKey).update(`csrf:${uid}`).digest('base64url');
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'https://identity.invalid');
+      const m = /^\/interaction\/([A-Za-z0-9_-]{1,64})(\/login)?$/.exec(url.pathname);
+      if (m) return await this.interaction(req, res, m[1]!, !!m[2]);
+      if (url.pathname === '/reset') return await this.resetRequest(req, res);
+      if (url.pathname === '/reset/confirm') return await this.resetConfirm(req, res, url);
+      this.handler!(req, res);
+    } catch (err) {
+      this.opts.log.warn({ err: errorMessage(err) }, 'Identity request failed');
+      if (!res.headersSent) send(res, 400, page('Sign-in failed', '<p>This sign-in page has expired or was not opened by this browser. Start again from the application you came from.</p>'));
+    }
+  }
+
+  private async interaction(req: IncomingMessage, res: ServerResponse, uid: string, isLogin: boolean): Promise<void> {
+    const provider = this.current();
+    // Throws when the browser's interaction cookie does not match: a page opened elsewhere, or expired.
+    const details = await provider.interactionDetails(req, res);
+    if (details.uid !== uid) throw new Error('Interaction mismatch');
+    if (details.prompt.name === 'consent') {
+      // First-party clients only (each is configured by the platform): consent is given by signing in.
+      const grant = details.grantId ? (await provider.Grant.find(details.grantId))! : new provider.Grant({ accountId: details.session!.accountId, clientId: details.params.client_id as string });
+      const d = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+      if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+      if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+      for (const [indicator, scopes] of Object.entries(d.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+      const grantId = await grant.save();
+      return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    }
+    if (details.prompt.name !== 'login') throw new Error(`Unsupported prompt ${details.prompt.name}`);
+    if (!isLogin || req.method !== 'POST') return send(res, 200, this.loginPage(uid));
+    const form = new URLSearchParams(await readBody(req, 16 << 10));
+    const csrf = form.get('csrf') ?? '';
+    const expected = this.csrfToken(uid);
+    if (csrf.length !== expected.length || !timingSafeEqual(Buffer.from(csrf), Buffer.from(expected))) return send(res, 403, page('Sign-in failed', '<p>The form was not sent from this page. Start again from the application you came from.</p>'));
+    const login = (form.get('login') ?? '').slice(0, 254);
+    const password = (form.get('password') ?? '').slice(0, 256);
+    const now = this.opts.clock.now().getTime();
+    const byAddress = this.perAddress.take(req.socket.remoteAddress ?? '');
+    if (!byAddress.ok || this.failures.locked(login, now)) {
+      res.setHeader('Retry-After', String(byAddress.ok ? 60 : byAddress.retryAfterSeconds));
+      return send(res, 429, this.loginPage(uid, 'Too many sign-in attempts. Wait a few minutes and try again.'));
+    }
+    const account = await this.opts.accounts.authenticate(login, password);
+    if (!account || account.suspended) {
+      this.failures.fail(login, now);
+      return send(res, 401, this.loginPage(uid, SIGN_IN_FAILED));
+    }
+    this.failures.succeed(login);
+    this.opts.log.info({ account: account.id }, 'Account signed in');
+    return provider.interactionFinished(req, res, { login: { accountId: account.id } }, { mergeWithLastSubmission: false });
+  }
+
+  private loginPage(uid: string, error?: string): string {
+    return page(
+      'Sign in',
+      `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="on">` +
+        `<input type="hidden" name="csrf" value="${this.csrfToken(uid)}">` +
+        '<label for="login">User name or email</label><input id="login" name="login" autocomplete="username" required autofocus>' +
+        '<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>' +
+        '<button type="submit">Sign in</button></form><p><a href="/reset">Forgot your password?</a></p>',
+    );
+  }
+
+  /** GET: the form asking for the email; POST: a reset link to that email if an account has it, and the same answer either way. */
+  private async resetRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = '<form method="post" action="/reset"><label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required><button type="submit">Send a reset link</button></form>';
+    if (req.method !== 'POST') return send(res, 200, page('Reset your password', `<p>Enter the email of your account. If it has one, a link to choose a new password is sent to it.</p>${form}`));
+    const byAddress = this.perAddress.take(req.socket.remoteAddress ?? '');
+    if (!byAddress.ok) return send(res, 429, page('Reset your password', '<p class="error" role="alert">Too many requests. Wait a few minutes and try again.</p>'));
+    const email = (new URLSearchParams(await readBody(req, 4 << 10)).get('email') ?? '').trim().toLowerCase().slice(0, 254);
+    const answer = page('Check your email', '<p>If an account has this email, a link to choose a new password is on its way. It works for 30 minutes, once.</p>');
+    if (!this.opts.mailer) return send(res, 503, page('Reset your password', '<p>Password resets by email are not available here (no SMTP server). Ask an administrator.</p>'));
+    if (!email.includes('@') || !this.resetsPerEmail.take(email).ok) return send(res, 200, answer);
+    const account = await this.opts.accounts.find(accountId(email));
+    const fingerprint = account && !account.suspended ? await this.opts.accounts.passwordFingerprint(account.id) : undefined;
+    if (account && fingerprint) {
+      const expiresAt = Math.floor((this.opts.clock.now().getTime() + (this.opts.resetTtlMs ?? 30 * 60_000)) / 1000);
+      const link = `${this.opts.issuer}/reset/confirm?token=${resetToken(this.csrfKey, account.id, fingerprint, expiresAt)}`;
+      // Sent in the background: the answer takes as long whether or not an account has the email.
+      void this.opts.mailer
+        .send({
+          to: account.email,
+          subject: 'Reset your password',
+          text: `Someone asked to reset the password of the account ${account.username}.\n\nTo choose a new password, open this link within 30 minutes:\n${link}\n\nIf it was not you, ignore this email: the password stays as it is.\n`,
+          html: page('Reset your password', `<p>Someone asked to reset the password of the account <strong>${escapeHtml(account.username)}</strong>.</p><p><a href="${escapeHtml(link)}">Choose a new password</a> (the link works for 30 minutes, once).</p><p>If it was not you, ignore this email.</p>`),
+          messageId: `<reset.${account.id}.${expiresAt}@miniapps.dev>`,
+        })
+        .catch((err: unknown) => this.opts.log.warn({ err: errorMessage(err) }, 'Password reset email not sent'));
+    }
+    return send(res, 200, answer);
+  }
+
+  /** GET: the new-password form for a valid link; POST: sets the password (the link then stops working) and ends the account's sessions. */
+  private async resetConfirm(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const form = req.method === 'POST' ? new URLSearchParams(await readBody(req, 4 << 10)) : undefined;
+    const token = (form?.get('token') ?? url.searchParams.get('token') ?? '').slice(0, 1024);
+    const claims = readResetToken(this.csrfKey, token, Math.floor(this.opts.clock.now().getTime() / 1000));
+    const current = claims && (await this.opts.accounts.passwordFingerprint(claims.accountId));
+    const account = claims && current === claims.fingerprint ? await this.opts.accounts.find(claims.accountId) : undefined;
+    if (!claims || !account || account.suspended) {
+      return send(res, 400, page('This link does not work', '<p>The link has expired, was already used, or is not complete. Ask for a new one at <a href="/reset">Reset your password</a>.</p>'));
+    }
+    const passwordForm = (error?: string) =>
+      page(
+        'Choose a new password',
+        `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/reset/confirm"><input type="hidden" name="token" value="${escapeHtml(token)}"><label for="password">New password</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="12"><button type="submit">Set the password</button></form>`,
+      );
+    if (!form) return send(res, 200, passwordForm());
+    const password = (form.get('password') ?? '').slice(0, 1024);
+    const problem = passwordProblem(password);
+    if (problem) return send(res, 400, passwordForm(`${problem}.`));
+    await this.opts.accounts.setPassword(account.id, password);
+    this.failures.succeed(account.email);
+    this.failures.succeed(account.username);
+    this.opts.log.info({ account: account.id }, 'Account password reset');
+    return send(res, 200, page('Password changed', '<p>Your password is changed, and every session of the account was ended. Sign in again with the new password.</p>'));
+  }
+}
+
+function send(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+  });
+  res.end(html);
+}

@@ -1,0 +1,41 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loginFlags } from './login-command.ts';
+import { execCredential, execUser, writeKubeconfigUser } from './login.ts';
+
+describe('kubectl miniapps login flags', () => {
+  it.each([
+    [[], '--issuer is required'],
+    [['--issuer=not a url'], '--issuer must be a URL'],
+    [['--issuer=http://idp.example'], '--issuer must be an https:// URL'],
+    [['--issuer=https://idp.example', '--certificate-authority=/nonexistent/ca.crt'], '--certificate-authority: ENOENT'],
+    [['--issuer=https://idp.example', '--bogus'], "Unknown option '--bogus'"],
+  ])('refuse %j before any network call', (argv, message) => {
+    expect(() => loginFlags(argv, {})).toThrow(message);
+  });
+  it('default to the kubectl client, the browser flow and KUBECONFIG\'s first file', () => {
+    const f = loginFlags(['--issuer=https://idp.example/'], { KUBECONFIG: '/a/config:/b/config' });
+    expect(f).toMatchObject({ issuer: 'https://idp.example', clientId: 'miniapps-kubectl', device: false, browser: true, user: 'miniapps', kubeconfig: '/a/config', execCommand: ['kubectl', 'miniapps'] });
+  });
+});
+
+describe('the kubeconfig user', () => {
+  it('is an exec plugin running get-token with the issuer, written beside the other users, and the current context points at it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'login-test-'));
+    const path = join(dir, 'config');
+    writeFileSync(path, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://k"}}]\ncontexts: [{name: ctx, context: {cluster: c, user: admin}}]\ncurrent-context: ctx\nusers: [{name: admin, user: {token: x}}]\n');
+    const out = writeKubeconfigUser(path, 'miniapps', execUser({ issuer: 'https://idp.example', clientId: 'miniapps-kubectl' }, ['kubectl', 'miniapps']));
+    expect(out.context).toBe('ctx');
+    const cfg = parse(readFileSync(path, 'utf8'));
+    expect(cfg.contexts[0].context.user).toBe('miniapps');
+    expect(cfg.users.map((u: { name: string }) => u.name)).toEqual(['admin', 'miniapps']);
+    expect(cfg.users[1].user.exec).toEqual({ apiVersion: 'client.authentication.k8s.io/v1', command: 'kubectl', args: ['miniapps', 'get-token', '--issuer=https://idp.example', '--client-id=miniapps-kubectl'], interactiveMode: 'Never', provideClusterInfo: false });
+    expect(() => writeKubeconfigUser(path, 'miniapps', {}, 'nope')).toThrow('has no context nope');
+  });
+  it('gets an ExecCredential with the ID token and its expiry', () => {
+    expect(JSON.parse(execCredential({ idToken: 'abc', expiresAt: 1_800_000_000 }))).toEqual({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'abc', expirationTimestamp: '2027-01-15T08:00:00.000Z' } });
+  });
+});

@@ -1,0 +1,132 @@
+// Signing in to the embedded identity provider from tests, as a person would: an account
+// made on the cluster, then the authorization code flow with PKCE driven by openid-client
+// (the relying party) and a browser-like user agent that follows the provider's redirects
+// with its cookies and posts the sign-in form. The ID token it returns is what kubectl
+// sends: `kubectl --token=<idToken>` is that person to the API server.
+import * as oidc from 'openid-client';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { AccountStore } from '../identity/accounts.ts';
+import type { Account, NewAccount } from '../identity/accounts.ts';
+import type { KubeClient } from '../runtime/kube/client.ts';
+
+/** A cheap scrypt for accounts made by tests (the hash keeps its parameters; the provider verifies any). */
+export const TEST_KDF = { N: 2 ** 14, r: 8, p: 1 };
+
+/** Creates an account as the invitation page does (on the cluster, hash in a Secret of `namespace`). */
+export function createTestAccount(client: KubeClient, namespace: string, account: NewAccount): Promise<Account> {
+  return new AccountStore(client, namespace, { kdf: TEST_KDF }).create(account);
+}
+
+/** fetch that trusts `caPEM` (the provider's CA), for openid-client's customFetch and the user agent. */
+export function fetchTrusting(caPEM: string): typeof fetch {
+  const dispatcher = new Agent({ connect: { ca: caPEM } });
+  return ((url: string | URL | Request, init?: RequestInit) => undiciFetch(url as never, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+}
+
+/** openid-client's Configuration for `clientId` (a public client: PKCE, no secret) at `issuer`. */
+export async function relyingParty(issuer: string, clientId: string, caPEM: string): Promise<oidc.Configuration> {
+  const f = fetchTrusting(caPEM);
+  const config = await oidc.discovery(new URL(issuer), clientId, undefined, oidc.None(), { [oidc.customFetch]: f as never });
+  config[oidc.customFetch] = f as never;
+  return config;
+}
+
+/** A user agent with a cookie jar: follows redirects within the issuer, stops at the first one leaving it. */
+export class UserAgent {
+  private readonly cookies = new Map<string, string>();
+  private readonly f: typeof fetch;
+  constructor(caPEM: string) {
+    this.f = fetchTrusting(caPEM);
+  }
+
+  private store(res: Response): void {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      if (/expires=Thu, 01 Jan 1970/i.test(c) || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    let body: string | undefined;
+    if (init.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(init.form).toString();
+    }
+    const res = await this.f(url, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
+    this.store(res);
+    return res;
+  }
+
+  /** GETs `url` and follows redirects while they stay on `origin`; returns the last response and its URL, or the location leaving it. */
+  async follow(url: string, origin: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ res: Response; url: string; leftTo?: string }> {
+    let current = url;
+    let res = await this.request(current, init);
+    for (let hops = 0; hops < 20 && res.status >= 300 && res.status < 400; hops++) {
+      const next = new URL(res.headers.get('location')!, current).href;
+      await res.body?.cancel();
+      if (new URL(next).origin !== origin) return { res, url: current, leftTo: next };
+      current = next;
+      res = await this.request(current);
+    }
+    return { res, url: current };
+  }
+}
+
+/** The hidden CSRF field and the action of the sign-in form in `html`. */
+export function loginForm(html: string): { action: string; csrf: string } {
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!action || !csrf) throw new Error(`No sign-in form in the page: ${html.slice(0, 500)}`);
+  return { action: action.replace(/&amp;/g, '&'), csrf };
+}
+
+/** The alert of a page (the sign-in error), else its body's text. */
+export function pageMessage(html: string): string {
+  const alert = /role="alert">([^<]*)</.exec(html)?.[1];
+  const body = alert ?? (/<body>([\s\S]*)<\/body>/.exec(html)?.[1] ?? html);
+  return body.replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
+}
+
+export interface SignInResult {
+  idToken: string;
+  accessToken: string;
+  refreshToken?: string;
+  claims: oidc.IDToken;
+  config: oidc.Configuration;
+}
+
+/**
+ * Signs `login` in with the authorization code flow and PKCE (S256) at `issuer`, as the
+ * client `clientId` whose redirect URI is `redirectUri` (a loopback one for kubectl's):
+ * openid-client builds the request and redeems the code; the user agent posts the form.
+ * Throws with the page's text when the sign-in is refused.
+ */
+export async function signIn(opts: { issuer: string; caPEM: string; clientId: string; login: string; password: string; redirectUri?: string; scope?: string }): Promise<SignInResult> {
+  const config = await relyingParty(opts.issuer, opts.clientId, opts.caPEM);
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const redirectUri = opts.redirectUri ?? 'http://127.0.0.1:53999/callback';
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: opts.scope ?? 'openid email profile groups offline_access',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    prompt: 'consent',
+  });
+  const ua = new UserAgent(opts.caPEM);
+  const origin = new URL(opts.issuer).origin;
+  const page = await ua.follow(url.href, origin);
+  if (page.leftTo) throw new Error(`The provider sent the browser away before signing in: ${page.leftTo}`);
+  const form = loginForm(await page.res.text());
+  const done = await ua.follow(new URL(form.action, origin).href, origin, { form: { csrf: form.csrf, login: opts.login, password: opts.password } });
+  if (!done.leftTo) throw new Error(`Sign-in refused (HTTP ${done.res.status}): ${pageMessage(await done.res.text())}`);
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(done.leftTo), { pkceCodeVerifier: verifier, expectedState: state, idTokenExpected: true });
+  return { idToken: tokens.id_token!, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, claims: tokens.claims()!, config };
+}
