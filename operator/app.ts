@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { admissionPolicies } from './api/policies.ts';
 import type { ControllerDeps } from './controllers/deps.ts';
-import { ADMITTED_RESOURCES, MODULES } from './controllers/index.ts';
+import { ADMITTED_RESOURCES, MODULE_METRICS, MODULES } from './controllers/index.ts';
 import type { ModuleListener, ModuleParts } from './controllers/module.ts';
 import { Domain } from './domain/lookups.ts';
 import { OPERATOR_BINDING_NAME } from './domain/rbac.ts';
@@ -62,7 +62,7 @@ export class Operator {
   private readonly reviewClient: KubeClient;
   /** Whose token, and may they: one for every API (data protection, token roles, verify, /metrics). */
   readonly authority: KubeAuthority;
-  readonly metrics = new OperatorMetrics();
+  readonly metrics = new OperatorMetrics({ sets: MODULE_METRICS });
   readonly manager: Manager;
   readonly health: HealthServer;
   /** The API server's TLS listener (--webhook-bind-address): /validate, /authenticate. */

@@ -15,7 +15,8 @@ import type { ResourceType } from '../runtime/kube/resource.ts';
 import { deleteOrganization, testClient } from '../testenv/clients.ts';
 import { REPO_ROOT } from '../testenv/controlplane.ts';
 import { eventually, kubectl, uniqueName } from '../testenv/index.ts';
-import { ALL_KINDS, API_VERSION, GROUP, VERSION } from './index.ts';
+import { ALL_KINDS } from './index.ts';
+import { API_VERSION, GROUP, VERSION } from './common.ts';
 import { PolicyNames, admissionPolicies } from './policies.ts';
 
 type KindName = keyof typeof Kinds;

@@ -8,21 +8,19 @@
 // registers its webhook) and by the Helm chart in cluster: `npm run generate` writes
 // charts/miniapps-operator/templates/admission-policies.yaml from this module.
 //
-// Each kind's own policies are in api/<kind>/policies.ts (built with api/policy.ts); this
-// module holds the ones that span kinds and assembles them all, in a fixed order.
+// Each kind's own policies are in api/<kind>/policies.ts (built with api/policy.ts, exported
+// as `<kind>Policies`); this module gathers them in the registry's order (no list of kinds
+// here), then adds the ones that span kinds, in a fixed order.
 //
 // Plain data, no TypeBox: the operator process imports it.
 
 import { API_VERSION, CREATED_BY_ANNOTATION, GROUP, MANIFEST_ARTIFACT_ONLY_ANNOTATION, MANIFEST_LABEL, RESERVED_NAMESPACES } from './constants.ts';
-import { KIND_NAMES } from './registry.ts';
+import { existsSync } from 'node:fs';
+import { KIND_NAMES, sliceExport, sliceFolder } from './registry.ts';
+import type { KindName } from './registry.ts';
 import { CONFIGMAPS_SUBRESOURCE } from './organization/names.ts';
-import { subscriptionOfferedPolicy } from './subscription/policies.ts';
-import { PolicyNames, lit, policy, confirmDeletePolicy } from './policy.ts';
+import { PolicyNames, lit, policy } from './policy.ts';
 import type { PolicyObject } from './policy.ts';
-import { provisioningPolicy, selfServiceOrganizationPolicy, ORGANIZATION_DELETION } from './organization/policies.ts';
-import { invitedByPolicy, membershipEmailPolicy } from './membership/policies.ts';
-import { MINIAPP_DELETION } from './miniapp/policies.ts';
-import { apiKeyOwnerPolicy } from './apikey/policies.ts';
 
 export type { PolicyObject } from './policy.ts';
 export { PolicyNames } from './policy.ts';
@@ -365,24 +363,32 @@ function statusWriterPolicy(operatorUser: string): PolicyObject[] {
   });
 }
 
+/** Each kind's own policies (api/<folder>/policies.ts, if the kind has one), in the registry's order. */
+async function loadKindPolicies(kind: KindName): Promise<(() => PolicyObject[]) | undefined> {
+  const file = `./${sliceFolder(kind)}/policies.ts`;
+  if (!existsSync(new URL(file, import.meta.url))) return undefined;
+  const slice = (await import(`./${sliceFolder(kind)}/policies.ts`)) as Record<string, unknown>;
+  const build = slice[sliceExport(kind, 'Policies')];
+  if (typeof build !== 'function') throw new Error(`api/${sliceFolder(kind)}/policies.ts must export ${sliceExport(kind, 'Policies')}(), the policies of ${kind}`);
+  return build as () => PolicyObject[];
+}
+
+/** The builders of every kind's own policies, in KIND_NAMES order (kinds without policies left out). */
+export const KIND_POLICIES: readonly { kind: KindName; build: () => PolicyObject[] }[] = (
+  await Promise.all((Object.keys(KIND_NAMES) as KindName[]).map(async (kind) => ({ kind, build: await loadKindPolicies(kind) })))
+).filter((k): k is { kind: KindName; build: () => PolicyObject[] } => k.build !== undefined);
+
 /**
  * Every policy and binding, for an operator running in `operatorNamespace` (with `access`
  * when it has a ServiceAccount, and the status-writer policy when its user name is known).
  */
 export function admissionPolicies(operatorNamespace: string, access?: NamespaceAccessIdentity, operatorUser?: string): PolicyObject[] {
   return [
-    ...provisioningPolicy(),
-    ...invitedByPolicy(),
-    ...confirmDeletePolicy(ORGANIZATION_DELETION),
-    ...confirmDeletePolicy(MINIAPP_DELETION),
-    ...apiKeyOwnerPolicy(),
+    ...KIND_POLICIES.flatMap((k) => k.build()),
     ...createdByPolicy(),
-    ...selfServiceOrganizationPolicy(),
     ...tenantNamespacePolicy(),
     ...manifestSourcePolicy(),
     ...organizationAppsPolicy(),
-    ...membershipEmailPolicy(),
-    ...subscriptionOfferedPolicy(),
     ...manifestArtifactsPolicy(),
     ...operatorNamespacePolicy(operatorNamespace),
     ...(access ? namespaceAccessPolicy(operatorNamespace, access) : []),

@@ -40,10 +40,11 @@ export const sliceFolder = (kind: KindName): string => kind.toLowerCase();
 
 /**
  * The name a slice's file exports its part under: `<kind>Kind` (api/<folder>/schema.ts, the
- * kind's definition) and `<kind>Module` (controllers/<folder>/module.ts), the kind's first
- * letter in lower case (`apiKeyKind`, `apiKeyModule`).
+ * kind's definition), `<kind>Policies` (api/<folder>/policies.ts, when the kind has admission
+ * policies of its own) and `<kind>Module` (controllers/<folder>/module.ts), the kind's first
+ * letter in lower case (`apiKeyKind`, `apiKeyPolicies`, `apiKeyModule`).
  */
-export const sliceExport = (kind: KindName, part: 'Kind' | 'Module'): string => `${kind[0]!.toLowerCase()}${kind.slice(1)}${part}`;
+export const sliceExport = (kind: KindName, part: 'Kind' | 'Policies' | 'Module'): string => `${kind[0]!.toLowerCase()}${kind.slice(1)}${part}`;
 
 /** The REST resource of a kind. */
 export const resourceOf = (def: KindNames): ResourceType => ({

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_KINDS, API_VERSION, SolutionManifestSchema } from './index.ts';
-import type { KubeObject } from './index.ts';
+import { ALL_KINDS } from './index.ts';
+import { API_VERSION } from './common.ts';
+import { SolutionManifestSchema } from './solution/schema.ts';
+import type { KubeObject } from './common.ts';
 import { compileValidator, validate, validateSpec } from './validate.ts';
 
 type Fixture = KubeObject & { spec: Record<string, unknown> };

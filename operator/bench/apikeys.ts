@@ -11,7 +11,9 @@
 // verifications a second and latency percentiles.
 import { connect } from 'node:net';
 import { PLATFORM_CONFIG_NAME } from '../api/platformconfig/names.ts';
-import type { ApiKey, Membership, Organization } from '../api/index.ts';
+import type { ApiKey } from '../api/apikey/schema.ts';
+import type { Membership } from '../api/membership/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
 import { generateKey } from '../controllers/apikey/key.ts';
 import { ApiKeyReasons, apiKeyChecks, issuedCheck, keyAccess, keyFields, keySecret, ownerCheck, phaseOf, validityCheck } from '../controllers/apikey/logic.ts';
 import type { IssuedKey } from '../controllers/apikey/logic.ts';

@@ -2,8 +2,10 @@
 // notified by one email to a loopback SMTP server, from the first create to all Active;
 // then the floor: the same API writes and the same emails (through the real Mailer) from
 // a plain client loop. The organizations are made Ready before the clock starts in both.
-import { MembershipConditions, OrganizationConditions } from '../api/index.ts';
-import type { Membership, Organization, Role } from '../api/index.ts';
+import { MembershipConditions } from '../api/membership/schema.ts';
+import { OrganizationConditions } from '../api/organization/schema.ts';
+import type { Membership, Role } from '../api/membership/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
 import { FIRST_INVITATIONS_PER_ORGANIZATION, FIRST_INVITATIONS_PER_RECIPIENT, RESEND_LIMIT_PER_ORG, RESEND_MIN_INTERVAL_MS, admitFirstInvitation, firstInvitationMembership, firstInvitationRecipient, membershipConditions, planInvitation } from '../controllers/membership/logic.ts';
 
 import { administratorCheck, countMembers } from '../controllers/organization/checks.ts';

@@ -1,7 +1,8 @@
 // Scenario "organizations": N Organizations until all are Ready, with the operator, then
 // the same API writes made by a plain client loop (the floor the operator cannot beat).
-import { OrganizationConditions, PlatformConfigDefaults } from '../api/index.ts';
-import type { Organization, OrganizationStatus } from '../api/index.ts';
+import { OrganizationConditions } from '../api/organization/schema.ts';
+import { PlatformConfigDefaults } from '../api/platformconfig/schema.ts';
+import type { Organization, OrganizationStatus } from '../api/organization/schema.ts';
 import { ORGANIZATION_FINALIZER } from '../controllers/organization/controller.ts';
 import { OrganizationReasons, desiredNamespace, namespaceNameFor } from '../controllers/organization/logic.ts';
 import { organizationClusterAccess } from '../domain/rbac.ts';

@@ -14,7 +14,8 @@
 // (miniapps_reconcile_total, miniapps_reconcile_triggers_total, miniapps_kube_requests_total),
 // API requests per object from the API server's.
 import { Kinds } from '../api/registry.ts';
-import type { Membership, Organization } from '../api/index.ts';
+import type { Membership } from '../api/membership/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
 import { ObjectWriter } from '../runtime/apply.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';
 import { ApiServerMetrics, requestDelta } from './apiserver.ts';

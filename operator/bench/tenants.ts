@@ -8,7 +8,11 @@
 import { GROUP } from '../api/constants.ts';
 import { OrganizationConditions } from '../api/organization/names.ts';
 import { TenantConditions } from '../api/tenant/names.ts';
-import type { Organization, Subscription, Tenant, User, UserGroup } from '../api/index.ts';
+import type { Organization } from '../api/organization/schema.ts';
+import type { Subscription } from '../api/subscription/schema.ts';
+import type { Tenant } from '../api/tenant/schema.ts';
+import type { User } from '../api/user/schema.ts';
+import type { UserGroup } from '../api/usergroup/schema.ts';
 import { resolveUser } from '../controllers/user/logic.ts';
 import { Kinds } from '../api/registry.ts';
 import { ObjectWriter } from '../runtime/apply.ts';

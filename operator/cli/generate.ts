@@ -13,7 +13,8 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ALL_KINDS, API_VERSION, GROUP } from '../api/index.ts';
+import { ALL_KINDS } from '../api/index.ts';
+import { API_VERSION, GROUP } from '../api/common.ts';
 import { crdFileName, renderCRD } from '../api/crd.ts';
 import { admissionPolicies } from '../api/policies.ts';
 import { MANIFEST_SCHEMAS, manifestSchemaFile } from '../api/manifests.ts';

@@ -15,6 +15,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { SETTINGS } from '../runtime/config.ts';
+import { MODULE_METRICS } from '../controllers/index.ts';
 import { OperatorMetrics } from '../runtime/metrics.ts';
 import { METRICS_PATH } from '../servers/health.ts';
 import { WEBHOOK_PATH } from '../servers/webhook.ts';
@@ -135,8 +136,8 @@ export function flagsReference(): string {
 
 /** docs/reference/metrics.md: every metric of the registry, its type, labels and help. */
 export function metricsReference(): string {
-  const metrics = new OperatorMetrics().registry.getMetricsAsArray() as unknown as { name: string; help: string; type: string; labelNames?: string[] }[];
-  const out = [GENERATED("the operator's metrics registry (operator/runtime/metrics.ts)"), '# Metrics', '', 'What `/metrics` exports (where it is served, who may read it, and the alerts of the chart\'s PrometheusRule are in [operate.md](../operate.md#metrics-and-alerts)).', ''];
+  const metrics = new OperatorMetrics({ sets: MODULE_METRICS }).registry.getMetricsAsArray() as unknown as { name: string; help: string; type: string; labelNames?: string[] }[];
+  const out = [GENERATED("the operator's metrics registry (operator/runtime/metrics.ts, with the modules' own sets)"), '# Metrics', '', 'What `/metrics` exports (where it is served, who may read it, and the alerts of the chart\'s PrometheusRule are in [operate.md](../operate.md#metrics-and-alerts)).', ''];
   out.push('| metric | type | labels | help |', '|---|---|---|---|');
   for (const m of metrics) out.push(`| ${code(m.name)} | ${m.type} | ${(m.labelNames ?? []).join(', ')} | ${cell(m.help)} |`);
   return out.join('\n') + '\n';

@@ -3,6 +3,7 @@
 // kind is its folders (api/<folder>/, controllers/<folder>/) and one line of the registry.
 import { KIND_NAMES, sliceExport, sliceFolder } from '../api/registry.ts';
 import type { KindName } from '../api/registry.ts';
+import type { MetricSet } from '../runtime/metrics.ts';
 import type { OperatorModule } from './module.ts';
 
 async function loadModule(kind: KindName): Promise<OperatorModule> {
@@ -17,3 +18,6 @@ export const MODULES: readonly OperatorModule[] = await Promise.all((Object.keys
 
 /** The resources (plurals) the validating webhook serves, as the modules declare them (`admits`), sorted. */
 export const ADMITTED_RESOURCES: readonly string[] = MODULES.flatMap((m) => m.admits ?? []).map((k) => KIND_NAMES[k].plural).sort();
+
+/** The modules' own metrics (OperatorModule.metrics), in the modules' order: the Operator registers them with its own. */
+export const MODULE_METRICS: readonly MetricSet<unknown>[] = MODULES.flatMap((m) => m.metrics ?? []);

@@ -1,13 +1,13 @@
 // A controller is a module: each kind's folder exports one OperatorModule with its
-// caches, its controllers, its admission rules and its HTTP routes; operator/controllers/
-// index.ts lists them, and the Operator (app.ts) registers whatever they declare.
-// Adding a kind touches its folder and that list, nothing else.
+// caches, its controllers, its admission rules, its HTTP routes and its metrics;
+// operator/controllers/index.ts loads them from the registry (api/registry.ts), and the
+// Operator (app.ts) registers whatever they declare.
 import type { KindName } from '../api/registry.ts';
 import type { AnyCacheDecl } from '../runtime/cache.ts';
 import type { Config } from '../runtime/config.ts';
 import type { ControllerSpec } from '../runtime/controller.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
-import type { OperatorMetrics } from '../runtime/metrics.ts';
+import type { MetricSet, OperatorMetrics } from '../runtime/metrics.ts';
 import type { KubeAuthority } from '../servers/authority.ts';
 import type { RouteHandler, Validator } from '../servers/webhook.ts';
 import type { ControllerDeps } from './deps.ts';
@@ -18,7 +18,7 @@ export interface ModuleContext {
   config: Config;
   /** For what a module loads once at start (a signing key, SMTP credentials); reconcilers use deps.store. */
   client: KubeClient;
-  /** The operator's metrics, for a module's own counters (catalog writes). */
+  /** The operator's metrics, for a module's own counters (catalog writes) and its metric sets (`metrics.of`). */
   metrics: OperatorMetrics;
   /** Whose token, and may they: the one authority of every API's callers (its own client and budget). */
   authority: KubeAuthority;
@@ -52,5 +52,7 @@ export interface OperatorModule {
    * rule for a kind not declared here.
    */
   admits?: readonly KindName[];
+  /** Its own metrics (controllers/<kind>/metrics.ts): registered with the operator's at start, read in setup with `ctx.metrics.of(set)`. */
+  metrics?: readonly MetricSet<unknown>[];
   setup(ctx: ModuleContext): ModuleParts | Promise<ModuleParts>;
 }

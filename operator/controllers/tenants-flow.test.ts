@@ -6,7 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { AppManifest, Organization, Solution, Subscription, Tenant, User, UserGroup } from '../api/index.ts';
+import type { AppManifest } from '../api/appmanifest/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
+import type { Solution } from '../api/solution/schema.ts';
+import type { Subscription } from '../api/subscription/schema.ts';
+import type { Tenant } from '../api/tenant/schema.ts';
+import type { User } from '../api/user/schema.ts';
+import type { UserGroup } from '../api/usergroup/schema.ts';
 import { Caches } from '../domain/caches.ts';
 import type { AnyCacheDecl } from '../runtime/cache.ts';
 import { ApiError } from '../runtime/errors.ts';

@@ -1,7 +1,8 @@
 // One reconcile step's world for unit tests: the declared caches and the API server in
 // memory (runtime/testing.ts), the controller dependencies over them, the events recorded.
 import { pino } from 'pino';
-import type { MiniApp, MiniAppReviewStatus } from '../api/index.ts';
+import type { MiniApp } from '../api/miniapp/schema.ts';
+import type { MiniAppReviewStatus } from '../api/miniappreview/schema.ts';
 import { reviewedContentOf, reviewedDigest } from '../domain/apps.ts';
 import { Domain } from '../domain/lookups.ts';
 import type { AnyCacheDecl } from '../runtime/cache.ts';

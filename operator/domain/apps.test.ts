@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { MiniApp, MiniAppReview, Organization, SuperApp } from '../api/index.ts';
+import type { MiniApp } from '../api/miniapp/schema.ts';
+import type { MiniAppReview } from '../api/miniappreview/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
+import type { SuperApp } from '../api/superapp/schema.ts';
 import { buildCatalog, canonicalJson, contentHash, placementOf, reviewedContentOf, reviewedDigest, snapshotConfigMapName, verdictOf } from './apps.ts';
 import type { PlacementInput } from './apps.ts';
 

@@ -8,7 +8,10 @@ import { CONFIRM_DELETE_ANNOTATION } from '../api/constants.ts';
 import { DATA_KEY_SECRET_SUFFIX } from '../api/miniapp/names.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';
 import type { MiniAppTargetState } from '../api/miniapp/names.ts';
-import type { MiniApp, MiniAppReview, Organization, SuperApp } from '../api/index.ts';
+import type { MiniApp } from '../api/miniapp/schema.ts';
+import type { MiniAppReview } from '../api/miniappreview/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
+import type { SuperApp } from '../api/superapp/schema.ts';
 import { missingCapability } from './organizations.ts';
 
 /** A super app or mini app by organization and name. */

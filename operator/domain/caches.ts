@@ -3,16 +3,27 @@
 // declaration of this table (`manager.cache(Caches.organizations)`); a second
 // declaration of the same resource and selector is an error at start.
 import { createHash } from 'node:crypto';
-import { ADOPTABLE_BY_ANNOTATION, CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL, lowerAscii } from '../api/constants.ts';
+import { ADOPTABLE_BY_ANNOTATION, CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL, lowerAscii, ACCOUNT_LABEL } from '../api/constants.ts';
 import { OFFERED_SOLUTIONS_ANNOTATION } from '../api/tenant/names.ts';
 import { groupObjectName } from '../api/usergroup/names.ts';
-import type { ApiKey, AppManifest, AppManifestContent, SolutionManifest, Membership, MiniApp, MiniAppReview, Organization, PlatformConfig, Solution, Subscription, SuperApp, Tenant, User, UserGroup } from '../api/index.ts';
+import type { ApiKey } from '../api/apikey/schema.ts';
+import type { AppManifest, AppManifestContent } from '../api/appmanifest/schema.ts';
+import type { SolutionManifest, Solution } from '../api/solution/schema.ts';
+import type { Membership } from '../api/membership/schema.ts';
+import type { MiniApp } from '../api/miniapp/schema.ts';
+import type { MiniAppReview } from '../api/miniappreview/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
+import type { PlatformConfig } from '../api/platformconfig/schema.ts';
+import type { Subscription } from '../api/subscription/schema.ts';
+import type { SuperApp } from '../api/superapp/schema.ts';
+import type { Tenant } from '../api/tenant/schema.ts';
+import type { User } from '../api/user/schema.ts';
+import type { UserGroup } from '../api/usergroup/schema.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { declareCache, keepOnly } from '../runtime/cache.ts';
 import { Kinds } from '../api/registry.ts';
 import { MANAGED_BY_SELECTOR } from '../runtime/objects.ts';
-import { ACCOUNT_LABEL } from '../api/constants.ts';
 
 export const Index = {
   namespace: 'namespace',

@@ -24,9 +24,9 @@
 //
 // Every consumer asks here (the admission rules, the Solution, AppManifest and
 // Subscription controllers, the token-roles API), and all read the same claims.
-import { API_VERSION, OwnershipReasons } from '../api/constants.ts';
-import { CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL } from '../api/constants.ts';
-import type { AppManifest, Organization } from '../api/index.ts';
+import { API_VERSION, OwnershipReasons, CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL } from '../api/constants.ts';
+import type { AppManifest } from '../api/appmanifest/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
 import { controllerRef } from '../runtime/apply.ts';
 import type { ObjectStore } from '../runtime/apply.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';

@@ -1,7 +1,10 @@
 // Lookups of super apps, mini apps and reviews by reference, over the declared caches and
 // their indexes, for the three app controllers and their admission rules (which never
 // import each other).
-import type { MiniApp, MiniAppReview, Organization, SuperApp } from '../api/index.ts';
+import type { MiniApp } from '../api/miniapp/schema.ts';
+import type { MiniAppReview } from '../api/miniappreview/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
+import type { SuperApp } from '../api/superapp/schema.ts';
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../api/constants.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
 import { placementOf, refKey, targetsOf } from './apps.ts';

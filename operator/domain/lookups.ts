@@ -3,7 +3,9 @@
 // importing each other; every lookup goes through an index.
 import { PLATFORM_CONFIG_NAME } from '../api/platformconfig/names.ts';
 import { lowerAscii } from '../api/constants.ts';
-import type { Membership, Organization, PlatformConfig } from '../api/index.ts';
+import type { Membership } from '../api/membership/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
+import type { PlatformConfig } from '../api/platformconfig/schema.ts';
 import type { CacheReader, CacheSource } from '../runtime/cache.ts';
 import { Caches, Index, accountSuspended, emailKey } from './caches.ts';
 import type { AccountEntry } from './caches.ts';

@@ -5,7 +5,7 @@
 // file, line, column and field of every problem, and what happens meanwhile (the last good
 // manifest stays in force). ConfigMaps are not watched: the caller looks again every
 // MANIFEST_RECHECK_SECONDS.
-import { MANIFEST_RECHECK_SECONDS } from '../api/constants.ts';
+import { MANIFEST_RECHECK_SECONDS, MANIFEST_ARTIFACT_ONLY_ANNOTATION, MANIFEST_LABEL } from '../api/constants.ts';
 import { SolutionReasons } from '../api/solution/names.ts';
 import { duplicateGroupProblems, formatProblems, manifestDigest, parseManifestFile } from '../manifests/parse.ts';
 import type { ManifestFileOf, ManifestKind, ManifestProblem } from '../manifests/parse.ts';
@@ -13,7 +13,6 @@ import { isStatus } from '../runtime/errors.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import type { ObjectStore } from '../runtime/apply.ts';
 import type { ConfigMapObject } from '../runtime/objects.ts';
-import { MANIFEST_ARTIFACT_ONLY_ANNOTATION, MANIFEST_LABEL } from '../api/constants.ts';
 
 export type ManifestRead<T> = { ok: true; manifest: T; digest: string } | { ok: false; reason: string; message: string; stalled: boolean };
 

@@ -1,6 +1,6 @@
 // What a Membership means to every kind that asks: who is an active member, who an
 // active administrator. Pure functions of the Membership.
-import type { Membership } from '../api/index.ts';
+import type { Membership } from '../api/membership/schema.ts';
 
 /** A member whose role is bound: accepted (or acceptance Automatic) and not suspended. */
 export function isActiveMember(m: Membership): boolean {

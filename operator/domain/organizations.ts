@@ -1,5 +1,5 @@
 // What an Organization allows, for every kind that asks (super apps, mini apps, the webhook).
-import type { Organization } from '../api/index.ts';
+import type { Organization } from '../api/organization/schema.ts';
 
 const CAPABILITY = {
   SuperApp: { field: 'superApps', what: 'super apps' },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MiniAppCenterRoles as Roles } from '../api/index.ts';
-import type { Membership, Organization, Role } from '../api/index.ts';
+import { MiniAppCenterRoles as Roles } from '../api/membership/schema.ts';
+import type { Membership, Role } from '../api/membership/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
 import { userName } from './rbac-types.ts';
 import {
   ORGANIZATION_ROLE_NAMES,

@@ -2,7 +2,7 @@
 // contract's defaults filled in.
 import { DEFAULT_ORGANIZATION_MODEL, PlatformConfigDefaults } from '../api/platformconfig/names.ts';
 import type { OrganizationModel } from '../api/platformconfig/names.ts';
-import type { PlatformConfigSpec } from '../api/index.ts';
+import type { PlatformConfigSpec } from '../api/platformconfig/schema.ts';
 import { parseDuration } from '../runtime/config.ts';
 
 /** The settings every controller reads, with the contract's defaults filled in. */

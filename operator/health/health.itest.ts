@@ -7,7 +7,10 @@
 // that run and read as Prometheus reads it (over TLS, with a token allowed `get` on
 // /metrics), passes `promtool check metrics`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiKey, Membership, Organization, PlatformConfig } from '../api/index.ts';
+import type { ApiKey } from '../api/apikey/schema.ts';
+import type { Membership } from '../api/membership/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
+import type { PlatformConfig } from '../api/platformconfig/schema.ts';
 import { Kinds } from '../api/registry.ts';
 import { PolicyNames, admissionPolicies } from '../api/policies.ts';
 import type { AnyObject } from '../runtime/kube/client.ts';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GROUP } from '../api/index.ts';
+import { GROUP } from '../api/common.ts';
 import { MODULES } from '../controllers/index.ts';
 import { READY, conditionsFromChecks, replaceConditions } from '../runtime/conditions.ts';
 import type { Condition } from '../runtime/conditions.ts';

@@ -6,7 +6,8 @@
 // input makes nothing.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Membership, Organization } from '../api/index.ts';
+import type { Membership } from '../api/membership/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
 import { Kinds } from '../api/registry.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { chromiumMissing, launchChromium } from '../testenv/browser.ts';

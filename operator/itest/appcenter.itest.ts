@@ -10,8 +10,11 @@
 //    creator becomes their Admin, people who see only the apps they belong to or made,
 //    every refusal seen as the person meets it (impersonated).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppCenterRoles, CREATED_BY_ANNOTATION, CREATOR_MEMBERSHIP_NAME, PLATFORM_CONFIG_NAME } from '../api/index.ts';
-import type { AppCenterRole, Membership, Organization } from '../api/index.ts';
+import { AppCenterRoles } from '../api/membership/schema.ts';
+import { CREATED_BY_ANNOTATION, CREATOR_MEMBERSHIP_NAME } from '../api/organization/schema.ts';
+import { PLATFORM_CONFIG_NAME } from '../api/platformconfig/schema.ts';
+import type { AppCenterRole, Membership } from '../api/membership/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
 import { Kinds } from '../api/registry.ts';
 import { memberAccess, organizationClusterAccess } from '../domain/rbac.ts';
 import type { NamespaceReach } from '../domain/rbac.ts';

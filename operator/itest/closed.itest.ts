@@ -4,7 +4,7 @@
 // read the Organizations and Memberships live) and the last administrator (a webhook that
 // fails closed), and still allows what breaks none of them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Organization } from '../api/index.ts';
+import type { Organization } from '../api/organization/schema.ts';
 import { PolicyNames } from '../api/policies.ts';
 import { Kinds } from '../api/registry.ts';
 import { ApiError } from '../runtime/errors.ts';

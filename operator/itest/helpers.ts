@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
-import type { Organization } from '../api/index.ts';
+import type { Organization } from '../api/organization/schema.ts';
 import { Kinds } from '../api/registry.ts';
 import type { AnyObject, KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';

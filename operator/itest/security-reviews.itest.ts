@@ -3,8 +3,11 @@
 // impersonated as the API server authenticates them, and seen refused. Email is counted
 // on a real SMTP server on loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_CONFIG_NAME } from '../api/index.ts';
-import type { Membership, MiniApp, MiniAppReview, Organization } from '../api/index.ts';
+import { PLATFORM_CONFIG_NAME } from '../api/platformconfig/schema.ts';
+import type { Membership } from '../api/membership/schema.ts';
+import type { MiniApp } from '../api/miniapp/schema.ts';
+import type { MiniAppReview } from '../api/miniappreview/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
 import type { ConfigMapObject } from '../runtime/objects.ts';
 import { Kinds } from '../api/registry.ts';
 import { ApiError } from '../runtime/errors.ts';

@@ -7,7 +7,9 @@
 // that lets it write status stands for "whoever may write apikeys/status".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE_QUOTA_NAME, PLATFORM_CONFIG_NAME } from '../api/platformconfig/names.ts';
-import type { ApiKey, Organization, PlatformConfig } from '../api/index.ts';
+import type { ApiKey } from '../api/apikey/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
+import type { PlatformConfig } from '../api/platformconfig/schema.ts';
 import { generateKey } from '../controllers/apikey/key.ts';
 import { Kinds } from '../api/registry.ts';
 import { ApiError } from '../runtime/errors.ts';

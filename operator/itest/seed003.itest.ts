@@ -9,7 +9,13 @@
 // people act by impersonation, as the API server authorizes them.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppManifest, Organization, Solution, Subscription, Tenant, User, UserGroup } from '../api/index.ts';
+import type { AppManifest } from '../api/appmanifest/schema.ts';
+import type { Organization } from '../api/organization/schema.ts';
+import type { Solution } from '../api/solution/schema.ts';
+import type { Subscription } from '../api/subscription/schema.ts';
+import type { Tenant } from '../api/tenant/schema.ts';
+import type { User } from '../api/user/schema.ts';
+import type { UserGroup } from '../api/usergroup/schema.ts';
 import { Kinds } from '../api/registry.ts';
 import { KubePluginApi } from '../plugin/api.ts';
 import { EXIT, run } from '../plugin/plugin.ts';

@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import type { Document, LineCounter, Node } from 'yaml';
 import { SolutionReasons } from '../api/solution/names.ts';
 import { groupObjectName } from '../api/usergroup/names.ts';
-import type { ManifestUserGroup, SolutionManifest } from '../api/index.ts';
+import type { ManifestUserGroup } from '../api/usergroup/schema.ts';
+import type { SolutionManifest } from '../api/solution/schema.ts';
 import type { AppManifestFile } from '../api/manifests.ts';
 
 export type ManifestKind = 'solution' | 'app';

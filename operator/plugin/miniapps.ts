@@ -1,6 +1,6 @@
 // The mini apps `list` and `search` show: read, filtered by category, sorted, printed.
 import { Option } from 'commander';
-import type { MiniApp } from '../api/index.ts';
+import type { MiniApp } from '../api/miniapp/schema.ts';
 import { Kinds } from '../api/registry.ts';
 import { EXIT } from './core.ts';
 import type { PluginContext } from './core.ts';

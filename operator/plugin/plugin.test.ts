@@ -1,7 +1,8 @@
 // The plugin's commands on an in-memory API: what they print, what they write, their exit codes.
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import type { MiniApp, SuperApp } from '../api/index.ts';
+import type { MiniApp } from '../api/miniapp/schema.ts';
+import type { SuperApp } from '../api/superapp/schema.ts';
 import { ApiError } from '../runtime/errors.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { getHeapStatistics } from 'node:v8';
-import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, CounterConfiguration, Gauge, GaugeConfiguration, Histogram, HistogramConfiguration, Registry } from 'prom-client';
 import type { KubeClientHooks } from './kube/client.ts';
 import { VERSION } from './version.ts';
 import type { WorkQueueHooks } from './workqueue.ts';
@@ -17,6 +17,25 @@ const prom = {
   Gauge: require('prom-client/lib/gauge') as typeof Gauge,
   Histogram: require('prom-client/lib/histogram') as typeof Histogram,
 };
+
+/** How a slice makes its metrics: prom-client's classes, on the operator's registry. */
+export interface MetricMakers {
+  counter<L extends string>(cfg: Omit<CounterConfiguration<L>, 'registers'>): Counter<L>;
+  gauge<L extends string>(cfg: Omit<GaugeConfiguration<L>, 'registers'>): Gauge<L>;
+  histogram<L extends string>(cfg: Omit<HistogramConfiguration<L>, 'registers'>): Histogram<L>;
+}
+
+/**
+ * The metrics of one slice (controllers/<kind>/metrics.ts), kind-neutral here: the module
+ * declares the set (OperatorModule.metrics), the Operator registers it with its own, and
+ * the slice reads its metrics with `metrics.of(set)`.
+ */
+export interface MetricSet<T> {
+  readonly name: string;
+  make(m: MetricMakers): T;
+}
+
+export const defineMetrics = <T>(name: string, make: (m: MetricMakers) => T): MetricSet<T> => ({ name, make });
 
 /** The operator's Prometheus metrics, on a registry of its own (no global state). */
 export class OperatorMetrics {
@@ -35,11 +54,8 @@ export class OperatorMetrics {
   readonly kubeRetryWait: Counter;
   readonly kubeRateLimiterWait: Histogram;
   readonly catalogWrites: Counter<'kind'>;
-  readonly invitationEmails: Counter<'result' | 'reason'>;
   readonly webhookCertExpiration: Gauge<'source'>;
   readonly webhookCertRenewal: Gauge<'source'>;
-  readonly apiKeyExpiration: Gauge<'apikey_namespace' | 'apikey_name'>;
-  readonly apiKeyRenewal: Gauge<'apikey_namespace' | 'apikey_name'>;
   readonly callerReviews: Counter<'review' | 'result'>;
   /** controller-runtime's names (pkg/internal/controller/metrics), so its stock dashboards and alerts work here. */
   readonly crReconcileTotal: Counter<'controller' | 'result'>;
@@ -56,14 +72,17 @@ export class OperatorMetrics {
   readonly wqRetries: Counter<'name' | 'controller'>;
   /** Each controller's queue, for the seconds its keys in flight have been held (read when scraped). */
   private readonly queues = new Map<string, { inFlightSeconds(): number[] }>();
-  /**
-   * The API keys' expiry and rotation times, read from the ApiKey cache when scraped (the
-   * apikey module sets it): one series per active ApiKey that expires or rotates, none for
-   * the others, never a key or its id in a label.
-   */
-  apiKeyTimes?: () => Iterable<{ namespace: string; name: string; expiresAt?: number; rotatesAt?: number }>;
+  /** The slices' metric sets (MetricSet), made on this registry. */
+  private readonly sets = new Map<MetricSet<unknown>, unknown>();
 
-  constructor(opts: { processMetrics?: boolean; /** For tests: the version miniapps_build_info says (default package.json's). */ version?: string } = {}) {
+  constructor(
+    opts: {
+      processMetrics?: boolean;
+      /** For tests: the version miniapps_build_info says (default package.json's). */ version?: string;
+      /** The slices' own metrics (OperatorModule.metrics), registered after the operator's and before the process's. */
+      sets?: readonly MetricSet<unknown>[];
+    } = {},
+  ) {
     const registers = [this.registry];
     this.reconcileTotal = new prom.Counter({ name: 'miniapps_reconcile_total', help: 'Reconciles by controller and result (success, requeue, error, terminal).', labelNames: ['controller', 'result'], registers });
     this.reconcileErrors = new prom.Counter({ name: 'miniapps_reconcile_errors_total', help: 'Reconciles that ended in an error, by controller.', labelNames: ['controller'], registers });
@@ -95,12 +114,6 @@ export class OperatorMetrics {
       registers,
     });
     this.catalogWrites = new prom.Counter({ name: 'miniapps_catalog_writes_total', help: 'Catalog ConfigMaps written, by kind (live: a super app catalog rewritten; snapshot: a version frozen).', labelNames: ['kind'], registers });
-    this.invitationEmails = new prom.Counter({
-      name: 'miniapps_invitation_emails_total',
-      help: 'Invitation and access notification emails the operator tried to send, by result (sent, failed) and reason (the Membership condition reason of a failure; empty when sent).',
-      labelNames: ['result', 'reason'],
-      registers,
-    });
     // As cert-manager's certmanager_certificate_expiration_timestamp_seconds and
     // certmanager_certificate_renewal_timestamp_seconds: Unix times, alerts compare with time().
     // Labelled by where the certificate comes from (secret, directory, memory): a label-less
@@ -112,30 +125,6 @@ export class OperatorMetrics {
       labelNames: ['source'],
       registers,
     });
-    // One series per key with that time, set from the cache at each scrape.
-    const keyGauge = (name: string, help: string, time: 'expiresAt' | 'rotatesAt') => {
-      const read = () => this.apiKeyTimes?.() ?? [];
-      return new prom.Gauge({
-        name,
-        help,
-        labelNames: ['apikey_namespace', 'apikey_name'] as const,
-        registers,
-        collect() {
-          this.reset();
-          for (const k of read()) if (k[time] !== undefined) this.set({ apikey_namespace: k.namespace, apikey_name: k.name }, k[time] / 1000);
-        },
-      });
-    };
-    this.apiKeyExpiration = keyGauge(
-      'miniapps_apikey_expiration_timestamp_seconds',
-      "When an active API key expires (spec.expiresAt or spec.ttl; rotation does not extend it), by the ApiKey's namespace and name (apikey_namespace, apikey_name: the target's own namespace label stays the operator's) (Unix time). Keys that never expire have no series.",
-      'expiresAt',
-    );
-    this.apiKeyRenewal = keyGauge(
-      'miniapps_apikey_renewal_timestamp_seconds',
-      "When the current key of an active API key with spec.rotation is due to be replaced, by the ApiKey's namespace and name (Unix time); past due means its rotation fails.",
-      'rotatesAt',
-    );
     this.callerReviews = new prom.Counter({
       name: 'miniapps_caller_reviews_total',
       help: "Reviews the APIs' callers cost the API server, on the reviews' own client (--review-qps), by review (token: TokenReview, access: SubjectAccessReview) and result (allowed, refused, error; throttled: not sent, the budget spent, the caller answered 503).",
@@ -183,7 +172,22 @@ export class OperatorMetrics {
     const buildInfo = new prom.Gauge({ name: 'miniapps_build_info', help: 'Always 1: the version of the operator (revision: the source revision, when the build recorded it) and of the Node.js running it.', labelNames: ['version', 'revision', 'node_version'], registers });
     const revision = process.env.MINIAPPS_REVISION;
     buildInfo.set({ version: opts.version ?? VERSION, node_version: process.versions.node, ...(revision ? { revision } : {}) }, 1);
+    for (const set of opts.sets ?? []) this.of(set);
     if (opts.processMetrics !== false) processMetrics(this.registry);
+  }
+
+  /** The metrics of `set` on this registry, made the first time they are asked for. */
+  of<T>(set: MetricSet<T>): T {
+    if (!this.sets.has(set)) {
+      const registers = [this.registry];
+      const made = set.make({
+        counter: (cfg) => new prom.Counter({ ...cfg, registers }),
+        gauge: (cfg) => new prom.Gauge({ ...cfg, registers }),
+        histogram: (cfg) => new prom.Histogram({ ...cfg, registers }),
+      });
+      this.sets.set(set, made);
+    }
+    return this.sets.get(set) as T;
   }
 
   /** WorkQueue hooks that feed controller `name`'s workqueue_* series; `queue` is read when scraped for its keys in flight. */

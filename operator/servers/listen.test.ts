@@ -1,5 +1,4 @@
-import { createServer } from 'node:http';
-import { Agent, request } from 'node:http';
+import { createServer, Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { close, listen } from './listen.ts';
 

@@ -1,7 +1,7 @@
 // API keys as their holders and gateways use them: the key read from its Secret, the
 // verify endpoint asked with a ServiceAccount token. For tests, the demo and the bench.
 import { API_KEY_SECRET_KEY } from '../api/apikey/names.ts';
-import type { ApiKey } from '../api/index.ts';
+import type { ApiKey } from '../api/apikey/schema.ts';
 import { Kinds } from '../api/registry.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { Resources, resourcePath } from '../runtime/kube/resource.ts';

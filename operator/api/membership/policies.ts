@@ -60,3 +60,6 @@ export function membershipEmailPolicy(): PolicyObject[] {
     ],
   });
 }
+
+/** This kind's admission policies, in a fixed order (api/policies.ts gathers every kind's in the registry's order). */
+export const membershipPolicies = (): PolicyObject[] => [...invitedByPolicy(), ...membershipEmailPolicy()];

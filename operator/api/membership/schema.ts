@@ -21,11 +21,10 @@ import {
 } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
-import { MAX_RECENT_RESENDS, RESEND_INVITATION_ANNOTATION } from './names.ts';
+import { MAX_RECENT_RESENDS, RESEND_INVITATION_ANNOTATION, Roles } from './names.ts';
 
 export { MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from './names.ts';
 
-import { Roles } from './names.ts';
 
 export { AppCenterRoles, MiniAppCenterRoles, Roles } from './names.ts';
 export type { AppCenterRole, MiniAppCenterRole, Role } from './names.ts';

@@ -1,5 +1,6 @@
 // The MiniApp's admission policy: the confirmation its deletion needs (policy.ts confirmDeletePolicy).
-import type { ConfirmedDeletion } from '../policy.ts';
+import { confirmDeletePolicy } from '../policy.ts';
+import type { ConfirmedDeletion, PolicyObject } from '../policy.ts';
 
 /** Deleting a MiniApp takes it out of every catalog and destroys its data key. */
 export const MINIAPP_DELETION: ConfirmedDeletion = {
@@ -8,3 +9,6 @@ export const MINIAPP_DELETION: ConfirmedDeletion = {
   consequence: 'takes it out of every catalog and destroys its data key (what it encrypted can never be revealed again)',
   exemptWhileNamespaceTerminates: true,
 };
+
+/** This kind's admission policies, in a fixed order (api/policies.ts gathers every kind's in the registry's order). */
+export const miniAppPolicies = (): PolicyObject[] => confirmDeletePolicy(MINIAPP_DELETION);

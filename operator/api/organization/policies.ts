@@ -1,7 +1,7 @@
 // The Organization's admission policies: who may change its provisioning (capabilities and
 // miniAppTargets), and the confirmation its deletion needs.
 import { CREATED_BY_ANNOTATION, GROUP } from '../constants.ts';
-import { PolicyNames, lit, policy } from '../policy.ts';
+import { PolicyNames, confirmDeletePolicy, lit, policy } from '../policy.ts';
 import type { ConfirmedDeletion, PolicyObject, Validation } from '../policy.ts';
 import { PROVISIONING_SUBRESOURCE } from './names.ts';
 
@@ -68,3 +68,6 @@ export function selfServiceOrganizationPolicy(): PolicyObject[] {
     ],
   });
 }
+
+/** This kind's admission policies, in a fixed order (api/policies.ts gathers every kind's in the registry's order). */
+export const organizationPolicies = (): PolicyObject[] => [...provisioningPolicy(), ...confirmDeletePolicy(ORGANIZATION_DELETION), ...selfServiceOrganizationPolicy()];

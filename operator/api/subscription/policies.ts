@@ -38,3 +38,5 @@ export function subscriptionOfferedPolicy(): PolicyObject[] {
   });
 }
 
+/** This kind's admission policies, in a fixed order (api/policies.ts gathers every kind's in the registry's order). */
+export const subscriptionPolicies = (): PolicyObject[] => subscriptionOfferedPolicy();

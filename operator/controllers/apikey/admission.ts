@@ -1,5 +1,5 @@
 import { API_KEY_WIDENING_FIELDS } from '../../api/apikey/names.ts';
-import type { ApiKey } from '../../api/index.ts';
+import type { ApiKey } from '../../api/apikey/schema.ts';
 import { Index, emailKey } from '../../domain/caches.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import type { Clock } from '../../runtime/clock.ts';

@@ -4,8 +4,10 @@
 // its holder would, with `kubectl --token`, and through the verify endpoint with a
 // ServiceAccount token. Who may hold and see which key is checked by impersonation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_CONFIG_NAME } from '../../api/index.ts';
-import type { ApiKey, Organization, PlatformConfig } from '../../api/index.ts';
+import { PLATFORM_CONFIG_NAME } from '../../api/platformconfig/schema.ts';
+import type { ApiKey } from '../../api/apikey/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
 import { ApiError } from '../../runtime/errors.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { accessAllowed } from '../../testenv/access.ts';

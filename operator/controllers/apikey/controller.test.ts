@@ -3,7 +3,10 @@
 // tests prove it on the real control plane (apikeys.itest.ts, tokens.itest.ts).
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ApiKey, Membership, Organization, PlatformConfig } from '../../api/index.ts';
+import type { ApiKey } from '../../api/apikey/schema.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
 import { Caches } from '../../domain/caches.ts';
 import { Domain } from '../../domain/lookups.ts';
 import { ApiError } from '../../runtime/errors.ts';

@@ -1,6 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ApiKeyConditions } from '../../api/apikey/names.ts';
-import type { ApiKey, ApiKeyStatus, Membership, Organization } from '../../api/index.ts';
+import type { ApiKey, ApiKeyStatus } from '../../api/apikey/schema.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { lowerAscii } from '../../api/constants.ts';
 import { Caches, Index, accountEmail, accountSuspended, emailKey } from '../../domain/caches.ts';
 import type { AccountEntry } from '../../domain/caches.ts';

@@ -4,8 +4,9 @@
 // status that points at a key nobody has. A watch records every status the API server
 // ever held, so a key recorded and later replaced would be seen even if the end looks fine.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_CONFIG_NAME } from '../../api/index.ts';
-import type { ApiKey, Organization } from '../../api/index.ts';
+import { PLATFORM_CONFIG_NAME } from '../../api/platformconfig/schema.ts';
+import type { ApiKey } from '../../api/apikey/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { readKey } from '../../testenv/apikeys.ts';
 import { deleteOrganization, testClient } from '../../testenv/clients.ts';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiKey, Membership, Organization } from '../../api/index.ts';
+import type { ApiKey } from '../../api/apikey/schema.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { ApiKeyReasons, ownerStanding, ownerStatus } from './logic.ts';
 import type { OwnerLookup } from './logic.ts';
 

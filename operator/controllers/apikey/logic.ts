@@ -5,7 +5,9 @@
 import { API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE, ApiKeyConditions } from '../../api/apikey/names.ts';
 import { GROUP } from '../../api/constants.ts';
 import type { ApiKeyPhase } from '../../api/apikey/names.ts';
-import type { ApiKey, ApiKeyStatus, Membership, Organization } from '../../api/index.ts';
+import type { ApiKey, ApiKeyStatus } from '../../api/apikey/schema.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import type { Check, ConditionInput } from '../../runtime/conditions.ts';

@@ -11,6 +11,7 @@ import type { ModuleParts, OperatorModule } from '../module.ts';
 import { apiKeyValidator } from './admission.ts';
 import { apiKeyController } from './controller.ts';
 import { keyTimes } from './logic.ts';
+import { apiKeyMetrics } from './metrics.ts';
 import { AUTHENTICATE_PATH, VERIFY_PATH, VerifyServer, tokenReviewHandler, verifyHandler } from './endpoints.ts';
 import { KeyVerifier } from './verify.ts';
 import type { SecretReader } from './verify.ts';
@@ -41,11 +42,12 @@ export const apiKeyModule: OperatorModule = {
   name: 'apikey',
   caches: [Caches.apiKeys, Caches.accounts, Caches.memberships, Caches.organizations, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
   admits: ['ApiKey'],
+  metrics: [apiKeyMetrics],
   async setup({ deps, config, client, metrics, authority }): Promise<ModuleParts> {
     const log = deps.log.child({ module: 'apikey' });
     // The expiry gauges, read from the cache at each scrape: nothing to keep in step, no series left behind.
     const keys = deps.caches.cache(Caches.apiKeys);
-    metrics.apiKeyTimes = function* () {
+    metrics.of(apiKeyMetrics).source.times = function* () {
       const now = deps.clock.now();
       for (const k of keys.list()) {
         const t = keyTimes(k, now);

@@ -15,7 +15,7 @@
 // Secret (periodically, and at once when a seal of an unknown key id is met), so replicas
 // that loaded different keys (the Secret deleted and made anew by one of them) converge.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { ApiKey } from '../../api/index.ts';
+import type { ApiKey } from '../../api/apikey/schema.ts';
 import { API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE } from '../../api/apikey/names.ts';
 import { GROUP } from '../../api/constants.ts';
 import { parseKey } from './key.ts';

@@ -8,7 +8,7 @@
 // operator made for this ApiKey and holds that key (read once per version): a key id and
 // hash that someone else wrote into status never verify. Time and the owner are checked at every call, so an expiry, a
 // revocation, a suspension or a removal holds from the moment the cache sees it.
-import type { ApiKey } from '../../api/index.ts';
+import type { ApiKey } from '../../api/apikey/schema.ts';
 import { Index } from '../../domain/caches.ts';
 import { userName } from '../../domain/rbac-types.ts';
 import type { CacheReader } from '../../runtime/cache.ts';

@@ -1,4 +1,4 @@
-import type { AppManifest } from '../../api/index.ts';
+import type { AppManifest } from '../../api/appmanifest/schema.ts';
 import { appRolesOf } from '../../domain/caches.ts';
 import type { AppClaims } from '../../domain/claims.ts';
 import type { AdmissionRequest, Validator } from '../../servers/webhook.ts';

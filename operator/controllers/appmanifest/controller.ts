@@ -13,18 +13,17 @@
 // organization does not hold them, and then the app is used nowhere; RolesOwned False
 // naming the roles of listings its organization does not hold (status.unownedRoles), which
 // are left out of groups and tokens.
-import { MANIFEST_ARTIFACT_ONLY_ANNOTATION } from '../../api/constants.ts';
+import { MANIFEST_ARTIFACT_ONLY_ANNOTATION, MANIFEST_RECHECK_SECONDS, OwnershipReasons } from '../../api/constants.ts';
 import { AppManifestConditions } from '../../api/appmanifest/names.ts';
-import { MANIFEST_RECHECK_SECONDS, OwnershipReasons } from '../../api/constants.ts';
 import { SolutionReasons } from '../../api/solution/names.ts';
-import type { AppManifest, AppManifestContent, AppManifestStatus, Organization } from '../../api/index.ts';
+import type { AppManifest, AppManifestContent, AppManifestStatus } from '../../api/appmanifest/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { Caches, Index, appRolesOf } from '../../domain/caches.ts';
 import type { ClaimLease } from '../../domain/caches.ts';
 import { AppClaims } from '../../domain/claims.ts';
-import type { Check } from '../../runtime/conditions.ts';
+import type { Check, ConditionInput } from '../../runtime/conditions.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
-import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { fieldsOf, readManifest } from '../../domain/manifest-source.ts';

@@ -1,4 +1,5 @@
-import type { Membership, Organization } from '../../api/index.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { lowerAscii } from '../../api/constants.ts';
 import type { Domain } from '../../domain/lookups.ts';
 import { rfc3339 } from '../../runtime/clock.ts';

@@ -1,4 +1,4 @@
-import type { Membership } from '../../api/index.ts';
+import type { Membership } from '../../api/membership/schema.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import type { AdmissionRequest, Validator } from '../../servers/webhook.ts';
 import { Index, emailKey } from '../../domain/caches.ts';

@@ -4,7 +4,8 @@
 // (the Organization controller), so `kubectl wait --for=condition=Ready` returns when the
 // person can act.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Membership, Organization } from '../../api/index.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { Kinds } from '../../api/registry.ts';
 import { Caches } from '../../domain/caches.ts';
 import { organizationClusterAccess } from '../../domain/rbac.ts';

@@ -1,7 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { MembershipConditions } from '../../api/membership/names.ts';
 import { CREATED_BY_ANNOTATION } from '../../api/constants.ts';
-import type { Membership, MembershipStatus, MiniApp, Organization, SuperApp } from '../../api/index.ts';
+import type { Membership, MembershipStatus } from '../../api/membership/schema.ts';
+import type { MiniApp } from '../../api/miniapp/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { SuperApp } from '../../api/superapp/schema.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';

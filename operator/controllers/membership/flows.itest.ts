@@ -3,8 +3,10 @@
 // page, and what RBAC then allows each person, checked as the API server checks it
 // (impersonation).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_CONFIG_NAME } from '../../api/index.ts';
-import type { Membership, Organization, PlatformConfig } from '../../api/index.ts';
+import { PLATFORM_CONFIG_NAME } from '../../api/platformconfig/schema.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
 import { ApiError } from '../../runtime/errors.ts';
 import { testClient } from '../../testenv/clients.ts';
 import { eventually, freePort, kubectl, testKubeconfig, uniqueName } from '../../testenv/index.ts';

@@ -2,8 +2,10 @@
 // sends, the mail server down, invitations expiring. The loopback SMTP server counts
 // what really arrived (only messages completed with the final dot).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_CONFIG_NAME } from '../../api/index.ts';
-import type { Membership, Organization, PlatformConfig } from '../../api/index.ts';
+import { PLATFORM_CONFIG_NAME } from '../../api/platformconfig/schema.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
 import { testClient } from '../../testenv/clients.ts';
 import { eventually, freePort, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Membership } from '../../api/index.ts';
+import type { Membership } from '../../api/membership/schema.ts';
 import { loadConfig } from '../../runtime/config.ts';
 import {
   firstInvitationRecipient,

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { FIRST_INVITATIONS_RECORDED, MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from '../../api/membership/names.ts';
 import { lowerAscii } from '../../api/constants.ts';
-import type { Membership, MembershipPhase, MembershipStatus, OrganizationStatus } from '../../api/index.ts';
+import type { Membership, MembershipPhase, MembershipStatus } from '../../api/membership/schema.ts';
+import type { OrganizationStatus } from '../../api/organization/schema.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { formatDuration } from '../../runtime/config.ts';

@@ -1,7 +1,8 @@
 // The invitation email as the operator sends it, received by the loopback SMTP server:
 // who invited the person comes from miniapps.dev/invited-by only as an identity.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Membership, Organization } from '../../api/index.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { Mailer } from '../../runtime/mail/mailer.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
 import { SmtpInvitationMailer } from './mail.ts';

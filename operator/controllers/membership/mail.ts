@@ -1,5 +1,6 @@
 import { INVITED_BY_ANNOTATION } from '../../api/membership/names.ts';
-import type { Membership, Organization } from '../../api/index.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { MailRejected, MailUnavailable } from '../../runtime/mail/mailer.ts';
 import type { Mailer } from '../../runtime/mail/mailer.ts';
 import { accessGrantedEmail, invitationEmail, inviterFromUsername } from './message.ts';

@@ -8,6 +8,7 @@ import { MembershipAcceptance } from './acceptance.ts';
 import { membershipValidator } from './admission.ts';
 import { membershipController } from './controller.ts';
 import { SmtpInvitationMailer } from './mail.ts';
+import { invitationMetrics } from './metrics.ts';
 
 /** The listener name of the invitation acceptance page, on --public-bind-address (its port is logged as publicPort). */
 export const ACCEPT_LISTENER = 'public';
@@ -27,6 +28,7 @@ export const membershipModule: OperatorModule = {
   name: 'membership',
   caches: [Caches.memberships, Caches.organizations, Caches.namespaces, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings, Caches.superApps, Caches.miniApps],
   admits: ['Membership'],
+  metrics: [invitationMetrics],
   async setup(ctx): Promise<ModuleParts> {
     const { deps, config: cfg, client, metrics } = ctx;
     const signingKey = await loadInvitationKey(client, cfg.namespace);
@@ -42,7 +44,7 @@ export const membershipModule: OperatorModule = {
           invitationRecipientLimit: cfg.invitationRecipientLimit,
           invitationOrganizationLimit: cfg.invitationOrganizationLimit,
           recipientKey: signingKey,
-          onEmail: (result, reason) => metrics.invitationEmails.inc({ result, reason }),
+          onEmail: (result, reason) => metrics.of(invitationMetrics).emails.inc({ result, reason }),
         }),
       ],
       admission: [{ kind: 'Membership', validate: membershipValidator(deps.domain, deps.caches.cache(Caches.namespaces)) }],

@@ -3,7 +3,8 @@
 // after the previous invitation; per organization, a number per rolling hour. The
 // loopback SMTP server counts what really arrived.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Membership, Organization } from '../../api/index.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { rfc3339 } from '../../runtime/clock.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';

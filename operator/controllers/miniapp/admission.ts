@@ -1,4 +1,4 @@
-import type { MiniApp } from '../../api/index.ts';
+import type { MiniApp } from '../../api/miniapp/schema.ts';
 import { notAllowed, refKey, targetRefusal, targetsOf } from '../../domain/apps.ts';
 import type { Domain } from '../../domain/lookups.ts';
 import { missingCapability } from '../../domain/organizations.ts';

@@ -1,5 +1,8 @@
 import { MiniAppConditions, MiniAppReasons, ROTATE_KEK_ANNOTATION } from '../../api/miniapp/names.ts';
-import type { MiniApp, MiniAppReview, MiniAppStatus, Organization, SuperApp } from '../../api/index.ts';
+import type { MiniApp, MiniAppStatus } from '../../api/miniapp/schema.ts';
+import type { MiniAppReview } from '../../api/miniappreview/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { SuperApp } from '../../api/superapp/schema.ts';
 import { approvalChanged, notAllowed, refKey, targetRefusal, targetsOf } from '../../domain/apps.ts';
 import type { AppRef, Placement } from '../../domain/apps.ts';
 import { Caches, Index, superAppTargetKeys } from '../../domain/caches.ts';

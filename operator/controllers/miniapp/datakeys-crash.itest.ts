@@ -4,8 +4,10 @@
 // mini app must end with exactly one Secret whose key never changed (the same 256 bits
 // before and after the rotation), and nothing else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_CONFIG_NAME } from '../../api/index.ts';
-import type { MiniApp, Organization, PlatformConfig } from '../../api/index.ts';
+import { PLATFORM_CONFIG_NAME } from '../../api/platformconfig/schema.ts';
+import type { MiniApp } from '../../api/miniapp/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
 import { unwrapDataKey } from './envelope.ts';
 import { KEK_SECRET_NAME, parseKeyRing } from './keyring.ts';
 import type { KeyRingState } from './keyring.ts';

@@ -3,7 +3,7 @@
 // never overwritten when it does not unwrap.
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MiniApp } from '../../api/index.ts';
+import type { MiniApp } from '../../api/miniapp/schema.ts';
 import { Caches } from '../../domain/caches.ts';
 import { KEK_SECRET_NAME, KeyRing } from './keyring.ts';
 import { Resources } from '../../runtime/kube/resource.ts';

@@ -1,6 +1,6 @@
 import { GROUP } from '../../api/constants.ts';
 import { MiniAppConditions, MiniAppReasons } from '../../api/miniapp/names.ts';
-import type { MiniApp, MiniAppStatus } from '../../api/index.ts';
+import type { MiniApp, MiniAppStatus } from '../../api/miniapp/schema.ts';
 import { dataKeySecretName } from '../../domain/apps.ts';
 import { Caches, Index, NO_DATA_KEY_YET } from '../../domain/caches.ts';
 import { newKey, unwrapDataKey, wrapDataKey } from './envelope.ts';

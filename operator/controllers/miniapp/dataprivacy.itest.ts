@@ -5,8 +5,9 @@
 // crypto-shredding: once the mini app is deleted, its ciphertext can never be revealed and
 // no Secret anywhere holds its wrapped key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_CONFIG_NAME } from '../../api/index.ts';
-import type { MiniApp, Organization } from '../../api/index.ts';
+import { PLATFORM_CONFIG_NAME } from '../../api/platformconfig/schema.ts';
+import type { MiniApp } from '../../api/miniapp/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { unwrapDataKey } from './envelope.ts';
 import { KEK_SECRET_NAME, parseKeyRing } from './keyring.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { MiniAppReview } from '../../api/index.ts';
+import type { MiniAppReview } from '../../api/miniappreview/schema.ts';
 import type { AppDirectory } from '../../domain/directory.ts';
 import type { AdmissionRequest, Validator } from '../../servers/webhook.ts';
 import { reviewProblem } from './logic.ts';

@@ -1,7 +1,10 @@
 // One reconcile step of the MiniAppReview controller on in-memory caches and an in-memory
 // API server: TargetResolved, and what an approval approved (issue 16, items 6 and 8).
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MiniApp, MiniAppReview, Organization, SuperApp } from '../../api/index.ts';
+import type { MiniApp } from '../../api/miniapp/schema.ts';
+import type { MiniAppReview } from '../../api/miniappreview/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { SuperApp } from '../../api/superapp/schema.ts';
 import { Caches } from '../../domain/caches.ts';
 import type { AnyCacheDecl } from '../../runtime/cache.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';

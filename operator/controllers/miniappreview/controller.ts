@@ -1,5 +1,6 @@
 import { MiniAppReviewConditions, MiniAppReviewReasons } from '../../api/miniappreview/names.ts';
-import type { MiniApp, MiniAppReview, MiniAppReviewStatus } from '../../api/index.ts';
+import type { MiniApp } from '../../api/miniapp/schema.ts';
+import type { MiniAppReview, MiniAppReviewStatus } from '../../api/miniappreview/schema.ts';
 import { contentChanges, describeContent, reviewedContentOf, reviewedDigest } from '../../domain/apps.ts';
 import type { ReviewedContent } from '../../domain/apps.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';

@@ -1,5 +1,5 @@
 import { MiniAppReviewReasons } from '../../api/miniappreview/names.ts';
-import type { MiniAppReview } from '../../api/index.ts';
+import type { MiniAppReview } from '../../api/miniappreview/schema.ts';
 import { refKey, targetRefusal } from '../../domain/apps.ts';
 import { missingCapability } from '../../domain/organizations.ts';
 import type { AppDirectory } from '../../domain/directory.ts';

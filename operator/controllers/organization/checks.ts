@@ -1,4 +1,5 @@
-import type { Membership, Organization } from '../../api/index.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { isActiveAdministrator } from '../../domain/members.ts';

@@ -2,7 +2,8 @@
 // in-memory API server (runtime/testing.ts): which writes it makes and which condition
 // set it reports. The integration tests prove the controller on the real control plane.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Membership, Organization } from '../../api/index.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { Caches } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
 import { NAMESPACE_ACCESS_FINALIZER, OPERATOR_BINDING_NAME, roleTableClusterRoles } from '../../domain/rbac.ts';

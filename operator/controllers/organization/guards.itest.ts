@@ -2,7 +2,7 @@
 // (its failurePolicy is Ignore) or an admission policy was missing: report it, and
 // delete nothing because of it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Organization } from '../../api/index.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { testClient } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';

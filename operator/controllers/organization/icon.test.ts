@@ -1,6 +1,6 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { IconReference } from '../../api/index.ts';
+import type { IconReference } from '../../api/organization/schema.ts';
 import { checkIcon, iconBytes } from './icon.ts';
 
 /** A real PNG of the given size (one colour), built here so no fixture file is needed. */

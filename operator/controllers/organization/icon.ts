@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { imageSize as ImageSize } from 'image-size';
 import { ICON_OPT_IN_LABEL, IconLimits, OrganizationConditions, OrganizationReasons } from '../../api/organization/names.ts';
-import type { IconReference } from '../../api/index.ts';
+import type { IconReference } from '../../api/organization/schema.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 
 // image-size (26 modules) is loaded with the first icon, as nodemailer with the first

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Organization } from '../../api/index.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { claimOf, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { Namespace } from './logic.ts';

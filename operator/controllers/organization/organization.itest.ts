@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Organization } from '../../api/index.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { testClient } from '../../testenv/clients.ts';

@@ -3,8 +3,11 @@
 // runs), then SubjectAccessReviews ask what each person may do. The expected answers
 // are written here from the contract's role table (api.md), not taken from rbac.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MiniAppCenterRoles as Roles, PLATFORM_CONFIG_NAME } from '../../api/index.ts';
-import type { Membership, MiniAppCenterRole as Role, Organization, PlatformConfig } from '../../api/index.ts';
+import { MiniAppCenterRoles as Roles } from '../../api/membership/schema.ts';
+import { PLATFORM_CONFIG_NAME } from '../../api/platformconfig/schema.ts';
+import type { Membership, MiniAppCenterRole as Role } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { deleteOrganization, testClient } from '../../testenv/clients.ts';
 import { accessAllowed } from '../../testenv/access.ts';

@@ -3,7 +3,9 @@
 // people impersonated as the API server authenticates them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_CONFIG_NAME } from '../../api/platformconfig/names.ts';
-import type { Membership, Organization, PlatformConfig } from '../../api/index.ts';
+import type { Membership } from '../../api/membership/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { accessAllowed } from '../../testenv/access.ts';

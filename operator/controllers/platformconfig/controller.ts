@@ -1,5 +1,5 @@
-import { PlatformConfigConditions } from '../../api/platformconfig/names.ts';
-import type { PlatformConfig } from '../../api/index.ts';
+import { PlatformConfigConditions, ORGANIZATION_CREATOR_ROLE } from '../../api/platformconfig/names.ts';
+import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { STALLED } from '../../runtime/conditions.ts';
@@ -14,7 +14,6 @@ import { Kinds } from '../../api/registry.ts';
 import { settingsOf } from '../../domain/settings.ts';
 import { PlatformConfigReasons, validatePlatformConfig } from './logic.ts';
 import { PROVISIONING_ADMINISTRATOR_ROLE, organizationCreatorAccess, provisioningAccess } from './rbac.ts';
-import { ORGANIZATION_CREATOR_ROLE } from '../../api/platformconfig/names.ts';
 import { writeStatus } from '../../runtime/status.ts';
 
 

@@ -1,5 +1,5 @@
 import { PLATFORM_CONFIG_NAME, PlatformConfigConditions } from '../../api/platformconfig/names.ts';
-import type { PlatformConfig, PlatformConfigSpec } from '../../api/index.ts';
+import type { PlatformConfig, PlatformConfigSpec } from '../../api/platformconfig/schema.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { parseDuration } from '../../runtime/config.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PlatformConfig } from '../../api/index.ts';
+import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
 import { PROVISIONING_ADMINISTRATOR_ROLE, provisioningAccess } from './rbac.ts';
 
 const config: PlatformConfig = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', metadata: { name: 'default', uid: 'uid-pc' }, spec: {} };

@@ -5,7 +5,7 @@ import { API_KEY_OWNER_SUBRESOURCE } from '../../api/apikey/names.ts';
 import { GROUP } from '../../api/constants.ts';
 import { KIND_NAMES } from '../../api/registry.ts';
 import { PROVISIONING_SUBRESOURCE } from '../../api/organization/names.ts';
-import type { PlatformConfig } from '../../api/index.ts';
+import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
 import { AUTHENTICATED_GROUP, ORGANIZATION_CREATOR_ROLE } from '../../api/platformconfig/names.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { ownedLabels } from '../../runtime/objects.ts';

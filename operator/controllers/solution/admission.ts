@@ -1,4 +1,4 @@
-import type { Solution } from '../../api/index.ts';
+import type { Solution } from '../../api/solution/schema.ts';
 import { solutionRolesOf as rolesOf } from '../../domain/caches.ts';
 import type { AppClaims } from '../../domain/claims.ts';
 import type { AdmissionRequest, Validator } from '../../servers/webhook.ts';

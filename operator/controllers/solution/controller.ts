@@ -7,10 +7,10 @@
 // name that no organization holds yet are claimed for its organization (domain/claims.ts:
 // first come, for as long as the organization exists); RolesOwned says whether every role
 // names a listing the organization holds: the others are left out of every tenant's groups.
-import { MANIFEST_ARTIFACT_ONLY_ANNOTATION } from '../../api/constants.ts';
-import { MANIFEST_RECHECK_SECONDS, OwnershipReasons } from '../../api/constants.ts';
+import { MANIFEST_ARTIFACT_ONLY_ANNOTATION, MANIFEST_RECHECK_SECONDS, OwnershipReasons } from '../../api/constants.ts';
 import { SolutionConditions, SolutionReasons } from '../../api/solution/names.ts';
-import type { Organization, Solution, SolutionManifest, SolutionStatus } from '../../api/index.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { Solution, SolutionManifest, SolutionStatus } from '../../api/solution/schema.ts';
 import { Caches, Index, listingsNamed, solutionRolesOf } from '../../domain/caches.ts';
 import type { ClaimLease } from '../../domain/caches.ts';
 import { AppClaims } from '../../domain/claims.ts';

@@ -9,7 +9,12 @@
 // OrphansKept), and deleted once nobody does.
 import { GROUP_DIGEST_ANNOTATION } from '../../api/usergroup/names.ts';
 import { SubscriptionConditions, SubscriptionReasons } from '../../api/subscription/names.ts';
-import type { Subscription, SubscriptionStatus, Solution, User, UserGroup, AppManifest, Tenant } from '../../api/index.ts';
+import type { Subscription, SubscriptionStatus } from '../../api/subscription/schema.ts';
+import type { Solution } from '../../api/solution/schema.ts';
+import type { User } from '../../api/user/schema.ts';
+import type { UserGroup } from '../../api/usergroup/schema.ts';
+import type { AppManifest } from '../../api/appmanifest/schema.ts';
+import type { Tenant } from '../../api/tenant/schema.ts';
 import { Caches, Index, groupKey, targetKey } from '../../domain/caches.ts';
 import type { ClaimLease } from '../../domain/caches.ts';
 import { AppClaims } from '../../domain/claims.ts';

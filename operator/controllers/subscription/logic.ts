@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { API_VERSION, GROUP } from '../../api/constants.ts';
 import { GROUP_DIGEST_ANNOTATION } from '../../api/usergroup/names.ts';
-import type { Subscription, UserGroup } from '../../api/index.ts';
+import type { Subscription } from '../../api/subscription/schema.ts';
+import type { UserGroup } from '../../api/usergroup/schema.ts';
 import type { DeclaredGroup } from '../../domain/solutions.ts';
 import type { ObjectBody } from '../../runtime/kube/client.ts';
 import { MANAGED_BY } from '../../runtime/objects.ts';

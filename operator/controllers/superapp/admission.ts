@@ -1,4 +1,4 @@
-import type { SuperApp } from '../../api/index.ts';
+import type { SuperApp } from '../../api/superapp/schema.ts';
 import { notAllowed } from '../../domain/apps.ts';
 import type { Domain } from '../../domain/lookups.ts';
 import { missingCapability } from '../../domain/organizations.ts';

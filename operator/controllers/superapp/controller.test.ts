@@ -2,7 +2,11 @@
 // server: the catalog ConfigMap it writes (and when it writes none), the snapshots, the
 // condition set. The integration tests prove it on the real control plane.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MiniApp, MiniAppReview, Organization, PlatformConfig, SuperApp } from '../../api/index.ts';
+import type { MiniApp } from '../../api/miniapp/schema.ts';
+import type { MiniAppReview } from '../../api/miniappreview/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
+import type { SuperApp } from '../../api/superapp/schema.ts';
 import { Caches } from '../../domain/caches.ts';
 import { ApiError } from '../../runtime/errors.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';

@@ -3,7 +3,7 @@
 // condition saying what could not be written) and thrown, so the work queue backs off and
 // retries; what retrying cannot fix (a reserved namespace name) is Stalled and not thrown.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Tenant } from '../../api/index.ts';
+import type { Tenant } from '../../api/tenant/schema.ts';
 import { Caches } from '../../domain/caches.ts';
 import { ApiError } from '../../runtime/errors.ts';
 import type { RecordedWrite } from '../../runtime/testing.ts';

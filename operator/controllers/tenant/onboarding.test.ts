@@ -1,7 +1,8 @@
 // Seed 003's onboarding seen from the tenant: which tenants a Solution's spec.onboarding
 // names, the offers as the namespace annotation holds them, and the group made at onboarding.
 import { describe, expect, it } from 'vitest';
-import type { Solution, Tenant } from '../../api/index.ts';
+import type { Solution } from '../../api/solution/schema.ts';
+import type { Tenant } from '../../api/tenant/schema.ts';
 import type { DeclaredGroup } from '../../domain/solutions.ts';
 import { offeredAnnotation, onboardedByValue, onboardingGroup, tenantsOnboardedBy } from './onboarding.ts';
 

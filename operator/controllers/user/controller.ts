@@ -3,7 +3,11 @@
 // naming every group that does not exist. Nothing secret is in status.
 import { UserConditions, UserReasons } from '../../api/user/names.ts';
 import { lowerAscii } from '../../api/constants.ts';
-import type { Solution, Subscription, Tenant, User, UserGroup } from '../../api/index.ts';
+import type { Solution } from '../../api/solution/schema.ts';
+import type { Subscription } from '../../api/subscription/schema.ts';
+import type { Tenant } from '../../api/tenant/schema.ts';
+import type { User } from '../../api/user/schema.ts';
+import type { UserGroup } from '../../api/usergroup/schema.ts';
 import { Caches, Index, emailKey, groupKey, targetKey } from '../../domain/caches.ts';
 import { SolutionLookups } from '../../domain/solutions.ts';
 import type { CacheReader } from '../../runtime/cache.ts';

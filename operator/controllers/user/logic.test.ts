@@ -1,6 +1,6 @@
 // The roles a frontend app's token carries, and a user's status from their groups.
 import { describe, expect, it } from 'vitest';
-import type { UserGroup } from '../../api/index.ts';
+import type { UserGroup } from '../../api/usergroup/schema.ts';
 import { memberGroups, resolveUser } from './logic.ts';
 import { tokenRoles } from '../../domain/solutions.ts';
 

@@ -1,5 +1,7 @@
 // A User's status from its groups: pure.
-import type { LandingPage, Tenant, User, UserGroup, UserStatus } from '../../api/index.ts';
+import type { LandingPage, UserGroup } from '../../api/usergroup/schema.ts';
+import type { Tenant } from '../../api/tenant/schema.ts';
+import type { User, UserStatus } from '../../api/user/schema.ts';
 import { isSafeLandingPage } from '../../api/constants.ts';
 import { groupObjectName } from '../../api/usergroup/names.ts';
 

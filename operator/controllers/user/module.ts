@@ -1,13 +1,12 @@
 import { ROTATE_TOKEN_KEY_ANNOTATION } from '../../api/user/names.ts';
 import { Caches, Index } from '../../domain/caches.ts';
-import { SolutionLookups, appManifestOf } from '../../domain/solutions.ts';
+import { SolutionLookups, appManifestOf, tokenRoles } from '../../domain/solutions.ts';
 import { tokenRolesRoutes } from './tokenroles.ts';
 import type { TokenRolesBackend } from './tokenroles.ts';
 import { SigningKeys } from './signing-keys.ts';
 import type { OperatorModule } from '../module.ts';
 import { isTenantAdministrator, userController } from './controller.ts';
 import { memberGroups, resolveUser } from './logic.ts';
-import { tokenRoles } from '../../domain/solutions.ts';
 
 const NO_ROLES: readonly string[] = [];
 

@@ -2,7 +2,9 @@
 // groups include it, by the group index), and where each role comes from (the manifests
 // the namespace's subscriptions merge; `spec` for a role someone added by hand).
 import { UserGroupConditions, UserGroupReasons } from '../../api/usergroup/names.ts';
-import type { RoleSource, Subscription, User, UserGroup } from '../../api/index.ts';
+import type { RoleSource, UserGroup } from '../../api/usergroup/schema.ts';
+import type { Subscription } from '../../api/subscription/schema.ts';
+import type { User } from '../../api/user/schema.ts';
 import { Caches, Index, groupKey, userGroupKeys } from '../../domain/caches.ts';
 import { SolutionLookups, madeBySubscription } from '../../domain/solutions.ts';
 import type { DeclaredGroup } from '../../domain/solutions.ts';

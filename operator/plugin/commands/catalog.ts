@@ -2,7 +2,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import type { SuperApp } from '../../api/index.ts';
+import type { SuperApp } from '../../api/superapp/schema.ts';
 import { Kinds } from '../../api/registry.ts';
 import { ApiError } from '../../runtime/errors.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';

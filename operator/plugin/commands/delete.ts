@@ -1,7 +1,7 @@
 // kubectl miniapps delete MINIAPP
 import type { Command } from 'commander';
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../../api/constants.ts';
-import type { MiniApp } from '../../api/index.ts';
+import type { MiniApp } from '../../api/miniapp/schema.ts';
 import { Kinds } from '../../api/registry.ts';
 import { ApiError } from '../../runtime/errors.ts';
 import { EXIT } from '../core.ts';

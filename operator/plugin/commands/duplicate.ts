@@ -2,7 +2,8 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DATA_PROTECTION_MODES } from '../../api/miniapp/names.ts';
-import type { MiniApp, Organization } from '../../api/index.ts';
+import type { MiniApp } from '../../api/miniapp/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
 import { Kinds } from '../../api/registry.ts';
 import { ApiError } from '../../runtime/errors.ts';
 import { EXIT, outputOption } from '../core.ts';

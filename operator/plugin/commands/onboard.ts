@@ -1,7 +1,8 @@
 // kubectl miniapps onboard ORG/SOLUTION (--tenants T1,T2 | --stack NAME)
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import type { Subscription, Tenant } from '../../api/index.ts';
+import type { Subscription } from '../../api/subscription/schema.ts';
+import type { Tenant } from '../../api/tenant/schema.ts';
 import { Kinds } from '../../api/registry.ts';
 import { EXIT, orgRef } from '../core.ts';
 import type { CommandEnv } from '../core.ts';

@@ -1,6 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { request } from 'node:https';
-import { Agent } from 'node:https';
+import { request, Agent } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
