@@ -9,7 +9,6 @@
 import { createInterface } from 'node:readline';
 import { KubePluginApi } from '../plugin/api.ts';
 import { noKubeconfig, withConnectionErrors } from '../plugin/connection.ts';
-import { getTokenCommand, loginCommand } from '../plugin/login-command.ts';
 import { EXIT, complete, run } from '../plugin/plugin.ts';
 import type { GlobalOptions, PluginIO } from '../plugin/plugin.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
@@ -45,18 +44,6 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === '__complete') {
     io.out(complete(argv.slice(1)));
     return EXIT.ok;
-  }
-  // Sign-in commands work before any kubeconfig user exists (operator/plugin/login-command.ts).
-  if (argv[0] === 'login' || argv[0] === 'get-token') {
-    try {
-      return await (argv[0] === 'login' ? loginCommand : getTokenCommand)(argv.slice(1), io);
-    } catch (err) {
-      // openid-client's errors carry the provider's own words in error / error_description.
-      const e = err as { message?: string; error?: string; error_description?: string; cause?: { error?: string; error_description?: string; code?: string; message?: string } };
-      const said = e.error_description ?? e.cause?.error_description ?? e.error ?? e.cause?.error ?? e.cause?.code ?? e.cause?.message;
-      io.err(`error: ${e.message ?? String(err)}${said ? ` (${said})` : ''}\n`);
-      return EXIT.error;
-    }
   }
   let client: KubeClient | undefined;
   const connect = (g: GlobalOptions) => {

@@ -18,7 +18,7 @@ async function exec(...argv: string[]) {
   return { code, out: out.join(''), err: err.join('') };
 }
 
-const program = buildProgram({ io: { out: () => {}, err: () => {}, readLine: async () => undefined }, run: async () => {} });
+const program = buildProgram({ io: { out: () => {}, err: () => {}, readLine: async () => undefined }, run: async () => {}, runOffline: async () => {} });
 const names = program.commands.map((c) => c.name());
 
 describe('per-command help', () => {
@@ -28,7 +28,8 @@ describe('per-command help', () => {
     expect(res.code).toBe(EXIT.ok);
     expect(res.err).toBe('');
     expect(res.out).toContain(`kubectl miniapps ${name} ${cmd.usage()}`);
-    for (const o of cmd.options) expect(res.out).toContain(flagTerm(o));
+    // Every flag but the hidden ones (test-only, as login's --cache-dir).
+    for (const o of cmd.options) expect(res.out.includes(flagTerm(o))).toBe(!o.hidden);
     expect(res.out).toContain('--kubeconfig PATH');
     expect(res.out).toContain('--context NAME');
     expect(res.out).toContain('--request-timeout DURATION');
@@ -58,7 +59,7 @@ const lines = (...words: string[]) => complete(words).trimEnd().split('\n');
 
 describe('completion', () => {
   it('commands, then the flags of the command, then the values of a flag', () => {
-    expect(lines('')).toEqual(['list', 'search', 'duplicate', 'catalog', 'delete', 'onboard', 'token-roles', 'completion', ':4']);
+    expect(lines('')).toEqual(['list', 'search', 'duplicate', 'catalog', 'delete', 'onboard', 'token-roles', 'login', 'get-token', 'completion', ':4']);
     expect(lines('d')).toEqual(['duplicate', 'delete', ':4']);
     // delete has no flags of its own: kubectl's global ones.
     expect(lines('delete', '--')).toEqual(['--namespace', '--kubeconfig', '--context', '--as', '--as-group', '--request-timeout', '--help', ':4']);
@@ -71,8 +72,8 @@ describe('completion', () => {
   });
 
   it('a flag value is not taken for the command; --kubeconfig completes files', () => {
-    expect(lines('-n', 'org-a', 'l')).toEqual(['list', ':4']);
-    expect(lines('--context', 'kind-a', 'l')).toEqual(['list', ':4']);
+    expect(lines('-n', 'org-a', 'l')).toEqual(['list', 'login', ':4']);
+    expect(lines('--context', 'kind-a', 'l')).toEqual(['list', 'login', ':4']);
     expect(lines('list', '--kubeconfig', '')).toEqual([':0']);
     expect(lines('list', 'extra', '')).toEqual([':4']);
   });

@@ -69,6 +69,8 @@ export interface PluginSetup {
 export interface CommandEnv {
   io: PluginIO;
   run(work: (ctx: PluginContext) => Promise<number>): Promise<void>;
+  /** Runs work that needs no cluster connection (login, get-token: no kubeconfig user need exist); its result is the exit code. */
+  runOffline(work: () => Promise<number>): Promise<void>;
 }
 
 /** A wrong argument or flag value found after parsing (before any request): exit 2. */
@@ -102,7 +104,7 @@ export function globalOptions(): Option[] {
 }
 
 /** Options whose value is a file (completion offers files). */
-export const FILE_OPTIONS = new Set(['kubeconfig']);
+export const FILE_OPTIONS = new Set(['kubeconfig', 'certificateAuthority', 'cacheDir']);
 
 /** -o: the formats a command prints. */
 export const outputOption = (formats: readonly string[]) => new Option('-o, --output <FORMAT>', formats.join(', ').replace(/, ([^,]*)$/, ' or $1')).choices(formats);

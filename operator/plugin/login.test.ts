@@ -4,7 +4,22 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loginFlags } from './login-command.ts';
+import { EXIT, complete, run, usage } from './plugin.ts';
 import { execCredential, execUser, writeKubeconfigUser } from './login.ts';
+
+/** Runs the plugin with `argv`; connecting to a cluster fails the test (login and get-token never do). */
+async function runPlugin(argv: string[]) {
+  let out = '';
+  let err = '';
+  const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t), readLine: async () => undefined };
+  const code = await run(argv, {
+    io,
+    connect: () => {
+      throw new Error('connected to a cluster');
+    },
+  });
+  return { code, out, err };
+}
 
 describe('kubectl miniapps login flags', () => {
   it.each([
@@ -12,13 +27,38 @@ describe('kubectl miniapps login flags', () => {
     [['--issuer=not a url'], '--issuer must be a URL'],
     [['--issuer=http://idp.example'], '--issuer must be an https:// URL'],
     [['--issuer=https://idp.example', '--certificate-authority=/nonexistent/ca.crt'], '--certificate-authority: ENOENT'],
-    [['--issuer=https://idp.example', '--bogus'], "Unknown option '--bogus'"],
-  ])('refuse %j before any network call', (argv, message) => {
-    expect(() => loginFlags(argv, {})).toThrow(message);
+    [['--issuer=https://idp.example', '--bogus'], "unknown option '--bogus'"],
+  ])('refuse %j before any network call, with exit 2', async (argv, message) => {
+    const r = await runPlugin(['login', ...argv]);
+    expect(r.err).toContain(message);
+    expect(r.err).toContain('kubectl miniapps login --help');
+    expect(r.out).toBe('');
+    expect(r.code).toBe(EXIT.usage);
+  });
+  it.each([
+    [[], '--issuer is required'],
+    [['--issuer=https://idp.example', '--certificate-authority=/nonexistent/ca.crt'], '--certificate-authority: ENOENT'],
+    [['--issuer=https://idp.example', '--bogus'], "unknown option '--bogus'"],
+  ])('get-token refuses %j before any network call, with exit 2 and nothing on stdout', async (argv, message) => {
+    const r = await runPlugin(['get-token', ...argv]);
+    expect(r.err).toContain(message);
+    expect(r.out).toBe('');
+    expect(r.code).toBe(EXIT.usage);
   });
   it('default to the kubectl client, the browser flow and KUBECONFIG\'s first file', () => {
-    const f = loginFlags(['--issuer=https://idp.example/'], { KUBECONFIG: '/a/config:/b/config' });
+    const f = loginFlags({ issuer: 'https://idp.example/' }, { KUBECONFIG: '/a/config:/b/config' });
     expect(f).toMatchObject({ issuer: 'https://idp.example', clientId: 'miniapps-kubectl', device: false, browser: true, user: 'miniapps', kubeconfig: '/a/config', execCommand: ['kubectl', 'miniapps'] });
+  });
+  it('are in the help and in completion, with the global --kubeconfig and --context', async () => {
+    expect(usage()).toMatch(/kubectl miniapps login --issuer URL/);
+    expect(usage()).toMatch(/kubectl miniapps get-token --issuer URL/);
+    const help = await runPlugin(['login', '--help']);
+    expect(help.code).toBe(EXIT.ok);
+    expect(help.out).toContain('--device');
+    expect(help.out).toContain('--kubeconfig');
+    expect(help.out).not.toContain('--cache-dir');
+    expect(complete(['']).split('\n')).toEqual(expect.arrayContaining(['login', 'get-token']));
+    expect(complete(['login', '--d']).split('\n')).toContain('--device');
   });
 });
 

@@ -18,13 +18,13 @@ export { table } from './output.ts';
 /** The help of the program, as `kubectl miniapps --help` prints it. */
 export function usage(): string {
   const io = { out: () => {}, err: () => {}, readLine: async () => undefined };
-  return buildProgram({ io, run: async () => {} }).helpInformation();
+  return buildProgram({ io, run: async () => {}, runOffline: async () => {} }).helpInformation();
 }
 
 /** What `kubectl miniapps __complete WORD... PARTIAL` prints (completion.ts), from the command tree. */
 export function complete(words: string[]): string {
   const io = { out: () => {}, err: () => {}, readLine: async () => undefined };
-  return completeIn(buildProgram({ io, run: async () => {} }), words);
+  return completeIn(buildProgram({ io, run: async () => {}, runOffline: async () => {} }), words);
 }
 
 /** Runs one command; returns the exit code. */
@@ -36,6 +36,9 @@ export async function run(argv: string[], setup: PluginSetup): Promise<number> {
     io,
     run: async (work) => {
       code = await connected(program!.opts() as GlobalOptions, setup, work);
+    },
+    runOffline: async (work) => {
+      code = await work();
     },
   };
   program = buildProgram(env);

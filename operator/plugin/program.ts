@@ -46,15 +46,16 @@ function formatHelp(cmd: Command, helper: Help): string {
       '',
     ].join('\n');
   }
+  const shown = cmd.options.filter((o) => !o.hidden);
   return [
     `kubectl miniapps ${cmd.name()}: ${cmd.description() || cmd.summary()}`,
     '',
     'Usage:',
     `  kubectl miniapps ${cmd.name()} ${cmd.usage()}`,
     '',
-    ...(cmd.options.length ? ['Flags:', ...flagLines(cmd.options, widthOf(cmd.options, globals)), ''] : []),
+    ...(shown.length ? ['Flags:', ...flagLines(shown, widthOf(shown, globals)), ''] : []),
     'Global flags:',
-    ...flagLines(globals, widthOf(cmd.options, globals)),
+    ...flagLines(globals, widthOf(shown, globals)),
     '',
   ].join('\n');
 }

@@ -7,9 +7,11 @@ import { catalog } from './catalog.ts';
 import { completion } from './completion.ts';
 import { remove } from './delete.ts';
 import { duplicate } from './duplicate.ts';
+import { getToken } from './get-token.ts';
 import { list } from './list.ts';
+import { login } from './login.ts';
 import { onboard } from './onboard.ts';
 import { search } from './search.ts';
 import { tokenRolesCommand } from './token-roles.ts';
 
-export const COMMANDS: readonly ((program: Command, env: CommandEnv) => Command)[] = [list, search, duplicate, catalog, remove, onboard, tokenRolesCommand, completion];
+export const COMMANDS: readonly ((program: Command, env: CommandEnv) => Command)[] = [list, search, duplicate, catalog, remove, onboard, tokenRolesCommand, login, getToken, completion];
