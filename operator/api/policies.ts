@@ -19,8 +19,8 @@ import { CONFIGMAPS_SUBRESOURCE } from './organization/names.ts';
 import { subscriptionOfferedPolicy } from './subscription/policies.ts';
 import { PolicyNames, lit, policy, confirmDeletePolicy } from './policy.ts';
 import type { PolicyObject } from './policy.ts';
-import { provisioningPolicy, selfServiceOrganizationPolicy, ORGANIZATION_DELETION } from './organization/policies.ts';
-import { invitedByPolicy, membershipEmailPolicy } from './membership/policies.ts';
+import { provisioningPolicy, selfServiceCreatorPolicy, selfServiceOrganizationPolicy, ORGANIZATION_DELETION } from './organization/policies.ts';
+import { invitedByPolicy, membershipEmailPolicy, membershipOwnersPolicy } from './membership/policies.ts';
 import { MINIAPP_DELETION } from './miniapp/policies.ts';
 import { apiKeyOwnerPolicy } from './apikey/policies.ts';
 
@@ -44,7 +44,11 @@ const ORGANIZATION_NAMESPACE_LABEL = `${GROUP}/organization`;
  * each judged on its own: only the one whose namespace this is (status.namespace, which
  * only the operator writes, or the namespace's `miniapps.dev/organization` label, which
  * only whoever may label namespaces writes) has a say, and it must allow the request.
- * With no Organization at all there is no capability anywhere: refused.
+ * With no Organization at all no namespace is an organization's, so there is nothing to
+ * check against: allowed (`parameterNotFoundAction: Allow`), exactly as in a namespace no
+ * Organization claims while others exist. (Deny would refuse every SuperApp and MiniApp
+ * create in the cluster, matchConditions notwithstanding: a binding whose parameters are
+ * missing refuses before its matchConditions are looked at.)
  *
  * The cost is one small evaluation per Organization for each create of a SuperApp or
  * MiniApp and each MiniApp update that changes spec.superApps (matchConditions; other
@@ -57,7 +61,7 @@ export function organizationAppsPolicy(): PolicyObject[] {
   return policy(PolicyNames.organizationApps, {
     resources: ['superapps', 'miniapps'],
     operations: ['CREATE', 'UPDATE'],
-    params: { apiVersion: API_VERSION, kind: KIND_NAMES.Organization.kind, selector: {}, notFound: 'Deny' },
+    params: { apiVersion: API_VERSION, kind: KIND_NAMES.Organization.kind, selector: {}, notFound: 'Allow' },
     matchConditions: [
       {
         name: 'creates-or-retargets',
@@ -378,10 +382,12 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...apiKeyOwnerPolicy(),
     ...createdByPolicy(),
     ...selfServiceOrganizationPolicy(),
+    ...selfServiceCreatorPolicy(),
     ...tenantNamespacePolicy(),
     ...manifestSourcePolicy(),
     ...organizationAppsPolicy(),
     ...membershipEmailPolicy(),
+    ...membershipOwnersPolicy(),
     ...subscriptionOfferedPolicy(),
     ...manifestArtifactsPolicy(),
     ...operatorNamespacePolicy(operatorNamespace),

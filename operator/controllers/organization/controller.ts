@@ -3,7 +3,7 @@ import { OrganizationConditions } from '../../api/organization/names.ts';
 import type { Membership, Organization, OrganizationStatus } from '../../api/index.ts';
 import { CREATOR_CONDITION, CREATOR_MEMBERSHIP_NAME, CreatorReasons, ICON_OPT_IN_LABEL, ORGANIZATION_ICON_CONFIGMAP } from '../../api/organization/names.ts';
 import { ownedLabels } from '../../runtime/objects.ts';
-import { CREATED_BY_ANNOTATION } from '../../api/constants.ts';
+import { ADOPTABLE_BY_ANNOTATION, CREATED_BY_ANNOTATION, lowerAscii } from '../../api/constants.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { MembershipConditions } from '../../api/membership/names.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
@@ -25,7 +25,7 @@ import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../../api/const
 import { Kinds } from '../../api/registry.ts';
 import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from './checks.ts';
 import { IconReasons, checkIcon, iconBytes } from './icon.ts';
-import { OrganizationReasons, claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
+import { OrganizationReasons, adoptionValue, claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
 import { namespaceQuota } from '../../domain/namespaces.ts';
 import { newFailures, writeStatus } from '../../runtime/status.ts';
 
@@ -191,15 +191,19 @@ export class OrganizationReconciler implements Reconciler {
    * Organization becomes its administrator. The API server accepted its
    * miniapps.dev/created-by only as the creator's own user name and refuses any change of
    * it, so the operator takes no authority from what someone else wrote. The Membership
-   * (named `creator`, OrganizationAdministrator, acceptance Automatic) is made only while
-   * the organization has no Membership at all: once people are in, their administrators
-   * decide (the creator may leave, and is not brought back).
+   * (named `creator`, OrganizationAdministrator, acceptance Automatic) is made once, and
+   * only while the organization has no Membership at all: once the condition
+   * CreatorAdministrator is True (status, which only the operator writes) it is never made
+   * again, so a creator who left (or was removed with everyone else) is not brought back.
+   * The email is ASCII-lowercased, as Memberships compare it; the event names no one.
    */
   private async ensureCreator(org: Organization, nsName: string, memberCount: number): Promise<{ condition: ConditionInput; requeueAfterMs?: number } | undefined> {
     const settings = this.deps.domain.settings();
     const creator = org.metadata.annotations?.[CREATED_BY_ANNOTATION];
     if (settings.organizationModel !== 'AppCenter' || creator === undefined) return undefined;
-    const email = creator.startsWith(settings.userPrefix) ? creator.slice(settings.userPrefix.length) : '';
+    const made = org.status?.conditions?.find((c) => c.type === CREATOR_CONDITION && c.status === 'True');
+    if (made) return { condition: { type: CREATOR_CONDITION, status: 'True', reason: made.reason, message: made.message } };
+    const email = lowerAscii(creator.startsWith(settings.userPrefix) ? creator.slice(settings.userPrefix.length) : '');
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
       return { condition: {
         type: CREATOR_CONDITION,
@@ -220,7 +224,7 @@ export class OrganizationReconciler implements Reconciler {
           metadata: { name: CREATOR_MEMBERSHIP_NAME, namespace: nsName },
           spec: { email, role: 'OrganizationAdministrator', acceptance: 'Automatic' },
         });
-        this.deps.recorder.event(org, 'Normal', CreatorReasons.CreatorMembershipMade, `Membership ${CREATOR_MEMBERSHIP_NAME} makes the creator ${email} the organization's administrator`);
+        this.deps.recorder.event(org, 'Normal', CreatorReasons.CreatorMembershipMade, `Membership ${CREATOR_MEMBERSHIP_NAME} makes the organization's creator its administrator`);
       } catch (err) {
         if (!isAlreadyExists(err)) throw new Error(`The creator's Membership in ${nsName} could not be created: ${errorMessage(err)}`, { cause: err });
       }
@@ -337,6 +341,8 @@ export class OrganizationReconciler implements Reconciler {
         await this.releaseNamespaceAccess(nsName, true);
         // Applying the namespace with nothing but its name gives up every field this field manager set: the labels.
         await this.deps.store.apply(Resources.Namespace, { metadata: { name: nsName } });
+        // The opt-in that named this Organization goes too: a later Organization of the same name must be opted in again.
+        await this.deps.store.removeAnnotation(Resources.Namespace, nsName, undefined, ADOPTABLE_BY_ANNOTATION, adoptionValue(org));
         this.deps.recorder.event(org, 'Normal', 'NamespaceReleased', `Released adopted namespace ${nsName}: it is kept, without the organization's labels`, 'Release');
       }
     }
