@@ -213,3 +213,43 @@ describe('App Center self-service organizations', () => {
     expect(await admin.get(Kinds.Membership, 'boss', ns)).toBeDefined();
   });
 });
+
+describe('catalog grants', () => {
+  const opNamespace = uniqueName('op-secp-cat');
+  let operator: OperatorProcess;
+  const made: string[] = [];
+  beforeAll(async () => {
+    operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace, args: ['--leader-elect=false'] });
+  }, 120_000);
+  afterAll(async () => {
+    if (operator) await deleteOrganizationsAndWait(admin, made).catch(() => undefined);
+    await operator?.stop();
+  }, 180_000);
+
+  it("a super app's managers read only the catalog ConfigMaps the operator recorded, not one a version name points at", async () => {
+    const name = uniqueName('secp-shop');
+    made.push(name);
+    await admin.create(Kinds.Organization, { metadata: { name }, spec: { displayName: name, capabilities: { superApps: true, miniApps: true } } });
+    const ns = await namespaceOf(name);
+    const sam = `sam@${name}.example`;
+    await admin.create(Kinds.Membership, { metadata: { name: 'sam', namespace: ns }, spec: { email: sam, role: 'SuperAppAdministrator', acceptance: 'Automatic' } });
+    await eventually(() => accessAllowed(admin, sam, { verb: 'create', resource: 'superapps', namespace: ns }), { timeoutMs: 30_000, describe: 'sam manages super apps' });
+    await admin.create(Kinds.SuperApp, { metadata: { name: 'mall', namespace: ns }, spec: { displayName: 'Mall', versions: [{ name: '2.0.0' }] } }, as(sam));
+    await eventually(() => admin.request('GET', resourcePath(Resources.ConfigMap, { namespace: ns, name: 'mall-catalog-2.0.0' }), as(sam)).then(() => true, () => false), { timeoutMs: 30_000, describe: 'sam reads the snapshot' });
+    // Someone else's ConfigMap whose name a version of mall would give its snapshot.
+    await admin.create(Resources.ConfigMap, { metadata: { name: 'mall-catalog-9.9.9', namespace: ns }, data: { password: 'not-sams' } });
+    await admin.request('PATCH', resourcePath(Kinds.SuperApp, { namespace: ns, name: 'mall' }), {
+      body: { spec: { versions: [{ name: '2.0.0' }, { name: '9.9.9' }] } },
+      contentType: 'application/merge-patch+json',
+      ...as(sam),
+    });
+    await eventually(async () => {
+      const s = await admin.get<AnyObject & { status?: { conditions?: Cond[] } }>(Kinds.SuperApp, 'mall', ns);
+      return JSON.stringify(s?.status?.conditions ?? []).includes("is not this super app's snapshot");
+    }, { timeoutMs: 30_000, describe: 'the operator refused to take the ConfigMap as a snapshot' });
+    // A grant by the version's name would reach sam's Role within a reconcile.
+    await new Promise((r) => setTimeout(r, 5000));
+    expect((await refusal(admin.request('GET', resourcePath(Resources.ConfigMap, { namespace: ns, name: 'mall-catalog-9.9.9' }), as(sam)))).status).toBe(403);
+    await admin.request('GET', resourcePath(Resources.ConfigMap, { namespace: ns, name: 'mall-catalog-2.0.0' }), as(sam));
+  });
+});
