@@ -219,6 +219,8 @@ describe('catalog grants', () => {
   let operator: OperatorProcess;
   const made: string[] = [];
   beforeAll(async () => {
+    // The ApiKey policy reads the PlatformConfig (userPrefix).
+    await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: {} });
     operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace, args: ['--leader-elect=false'] });
   }, 120_000);
   afterAll(async () => {
@@ -226,7 +228,7 @@ describe('catalog grants', () => {
     await operator?.stop();
   }, 180_000);
 
-  it("a super app's managers read only the catalog ConfigMaps the operator recorded, not one a version name points at", async () => {
+  it("a super app's managers read only the catalog ConfigMaps the operator recorded, not one a version name points at; a key not theirs is refused without naming its owner", async () => {
     const name = uniqueName('secp-shop');
     made.push(name);
     await admin.create(Kinds.Organization, { metadata: { name }, spec: { displayName: name, capabilities: { superApps: true, miniApps: true } } });
@@ -251,5 +253,16 @@ describe('catalog grants', () => {
     await new Promise((r) => setTimeout(r, 5000));
     expect((await refusal(admin.request('GET', resourcePath(Resources.ConfigMap, { namespace: ns, name: 'mall-catalog-9.9.9' }), as(sam)))).status).toBe(403);
     await admin.request('GET', resourcePath(Resources.ConfigMap, { namespace: ns, name: 'mall-catalog-2.0.0' }), as(sam));
+
+    // ApiKeys: sam may patch keys (his own), and one not his is refused without naming whose it is.
+    const owner = `owner@${name}.example`;
+    await admin.create(Kinds.Membership, { metadata: { name: 'owner', namespace: ns }, spec: { email: owner, role: 'MiniAppDeveloper', acceptance: 'Automatic' } });
+    await eventually(() => admin.create(Kinds.ApiKey, { metadata: { name: 'owners-key', namespace: ns }, spec: { owner, ttl: '720h' } }).then(() => true, () => false), { timeoutMs: 30_000, describe: "the owner's key" });
+    const patched = await refusal(
+      admin.request('PATCH', resourcePath(Kinds.ApiKey, { namespace: ns, name: 'owners-key' }), { body: { spec: { ttl: '8760h' } }, contentType: 'application/merge-patch+json', ...as(sam) }),
+    );
+    expect(patched.status).toBe(403);
+    expect(patched.message).toContain('is not yours');
+    expect(patched.message).not.toContain(owner);
   });
 });
