@@ -192,6 +192,33 @@ describe('App Center self-service organizations', () => {
     expect((await admin.get<Organization>(Kinds.Organization, name))?.status?.members?.active).toBe(0);
   }, 120_000);
 
+  it('one person has at most PlatformConfig quotas.organizationsPerCreator Organizations of their own: the next gets no namespace until one goes', async () => {
+    const zed = `zed@${id}.example.com`;
+    const [first, second] = [uniqueName('secp-z1'), uniqueName('secp-z2')];
+    made.push(first, second);
+    await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { organizationModel: 'AppCenter', quotas: { organizationsPerCreator: 1 } } });
+    try {
+      await selfService(first, zed);
+      await namespaceOf(first);
+      await selfService(second, zed);
+      const held = await eventually(async () => {
+        const c = cond(await admin.get<Organization>(Kinds.Organization, second), 'NamespaceReady');
+        return c?.reason === 'CreatorLimitReached' ? c : false;
+      }, { timeoutMs: 30_000, describe: 'the second one held' });
+      expect(held.message).toContain('PlatformConfig spec.quotas.organizationsPerCreator');
+      expect(held.message).not.toContain(zed);
+      expect(await admin.get(Resources.Namespace, `org-${second}`)).toBeUndefined();
+      await admin.request('PATCH', resourcePath(Kinds.Organization, { name: first }), {
+        body: { metadata: { annotations: { [CONFIRM_DELETE_ANNOTATION]: CONFIRM_DELETE_VALUE } } },
+        contentType: 'application/merge-patch+json',
+      });
+      await admin.delete(Kinds.Organization, first);
+      expect(await eventually(async () => (await admin.get<Organization>(Kinds.Organization, second))?.status?.namespace ?? false, { timeoutMs: 90_000, describe: 'room made: the second one gets its namespace' })).toBe(`org-${second}`);
+    } finally {
+      await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { organizationModel: 'AppCenter' } });
+    }
+  }, 150_000);
+
   it('no Membership is given an owner: the garbage collector would remove the last administrator unjudged', async () => {
     const name = uniqueName('secp-owner');
     made.push(name);

@@ -33,6 +33,7 @@ export const ORGANIZATION_FINALIZER = 'miniapps.dev/organization';
 
 const RECHECK_CONFLICT_MS = 60_000;
 const RECHECK_TERMINATING_MS = 2_000;
+const RECHECK_CREATOR_LIMIT_MS = 30_000;
 /** An icon lives in a Secret or ConfigMap the operator does not watch: look again this often. */
 const RECHECK_ICON_MS = 10 * 60_000;
 
@@ -80,6 +81,13 @@ export class OrganizationReconciler implements Reconciler {
     // The finalizer and the namespace are independent (the namespace's ownerReference
     // already ties it to the organization): one round trip for both.
     const nsName = namespaceNameFor(org, this.deps.domain.settings().namespacePrefix.organization);
+    const overLimit = this.creatorLimit(org);
+    if (overLimit) {
+      const conditions = conditionsFromChecks([{ condition: overLimit, gatesReady: true, stalled: true }], { reason: OrganizationReasons.Ready, message: 'The organization is ready' });
+      await this.writeStatus(org, conditions, {}, 'replace');
+      // Another of the creator's Organizations going makes room: looked at again now and then.
+      return { requeueAfterMs: RECHECK_CREATOR_LIMIT_MS };
+    }
     const [withFinalizer, ns] = await Promise.all([this.deps.store.addFinalizer(Kinds.Organization, org, ORGANIZATION_FINALIZER), this.ensureNamespace(org, nsName)]);
     org = withFinalizer;
     // The readiness chain, in order; the first gating check that fails is Ready's reason.
@@ -184,6 +192,31 @@ export class OrganizationReconciler implements Reconciler {
       if (!isAlreadyExists(err)) throw new Error(`ConfigMap ${ORGANIZATION_ICON_CONFIGMAP} in ${nsName} could not be created: ${errorMessage(err)}`, { cause: err });
     }
     this.iconConfigMaps.add(key);
+  }
+
+  /**
+   * A self-service Organization (miniapps.dev/created-by) beyond PlatformConfig
+   * spec.quotas.organizationsPerCreator of its creator's (oldest first, then by name; those
+   * being deleted do not count) gets no namespace, before any is made. One that already has
+   * its namespace keeps it (lowering the limit takes nothing away).
+   */
+  private creatorLimit(org: Organization): ConditionInput | undefined {
+    const creator = org.metadata.annotations?.[CREATED_BY_ANNOTATION];
+    if (creator === undefined || org.status?.namespace) return undefined;
+    const limit = this.deps.domain.settings().quotas.organizationsPerCreator;
+    const key = (o: Organization) => `${o.metadata.creationTimestamp ?? ''}\u0000${o.metadata.name}`;
+    const mine = this.orgs
+      .list()
+      .filter((o) => !o.metadata.deletionTimestamp && o.metadata.annotations?.[CREATED_BY_ANNOTATION] !== undefined && lowerAscii(o.metadata.annotations[CREATED_BY_ANNOTATION]) === lowerAscii(creator))
+      .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    const rank = mine.findIndex((o) => o.metadata.name === org.metadata.name);
+    if (rank < limit) return undefined;
+    return {
+      type: OrganizationConditions.NamespaceReady,
+      status: 'False',
+      reason: OrganizationReasons.CreatorLimitReached,
+      message: `No namespace is made: its creator already has ${rank} Organization(s) of their own, and the limit is ${limit} (PlatformConfig spec.quotas.organizationsPerCreator); delete one of them (then this one gets its namespace), or ask a provisioning administrator to raise the limit`,
+    };
   }
 
   /**
