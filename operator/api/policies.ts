@@ -42,7 +42,11 @@ const ORGANIZATION_NAMESPACE_LABEL = `${GROUP}/organization`;
  * each judged on its own: only the one whose namespace this is (status.namespace, which
  * only the operator writes, or the namespace's `miniapps.dev/organization` label, which
  * only whoever may label namespaces writes) has a say, and it must allow the request.
- * With no Organization at all there is no capability anywhere: refused.
+ * With no Organization at all no namespace is an organization's, so there is nothing to
+ * check against: allowed (`parameterNotFoundAction: Allow`), exactly as in a namespace no
+ * Organization claims while others exist. (Deny would refuse every SuperApp and MiniApp
+ * create in the cluster, matchConditions notwithstanding: a binding whose parameters are
+ * missing refuses before its matchConditions are looked at.)
  *
  * The cost is one small evaluation per Organization for each create of a SuperApp or
  * MiniApp and each MiniApp update that changes spec.superApps (matchConditions; other
@@ -55,7 +59,7 @@ export function organizationAppsPolicy(): PolicyObject[] {
   return policy(PolicyNames.organizationApps, {
     resources: ['superapps', 'miniapps'],
     operations: ['CREATE', 'UPDATE'],
-    params: { apiVersion: API_VERSION, kind: KIND_NAMES.Organization.kind, selector: {}, notFound: 'Deny' },
+    params: { apiVersion: API_VERSION, kind: KIND_NAMES.Organization.kind, selector: {}, notFound: 'Allow' },
     matchConditions: [
       {
         name: 'creates-or-retargets',

@@ -90,10 +90,12 @@ export const PolicyNames = {
   operatorNamespace: (operatorNamespace: string) => `${GROUP}-operator-namespace.${operatorNamespace}`,
   organizationApps: `${GROUP}-organization-apps`,
   membershipEmail: `${GROUP}-membership-email`,
+  membershipOwners: `${GROUP}-membership-owners`,
   namespaceAccess: (operatorNamespace: string) => `${GROUP}-namespace-access.${operatorNamespace}`,
   statusWriter: `${GROUP}-status-writer`,
   createdBy: `${GROUP}-created-by`,
   selfServiceOrganization: `${GROUP}-organization-self-service`,
+  selfServiceCreator: `${GROUP}-organization-self-service-creator`,
   subscriptionOffered: `${GROUP}-subscription-offered`,
   manifestArtifacts: `${GROUP}-manifest-artifacts`,
 } as const;

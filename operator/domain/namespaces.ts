@@ -3,7 +3,7 @@
 // an existing one adopted only when it opted in with `miniapps.dev/adoptable-by:
 // <Kind>/<name>`, never a reserved one (default, kube-*, the operator's own), never one
 // another Organization or Tenant claims; released, not deleted, when adopted.
-import { ADOPTABLE_BY_ANNOTATION, GROUP, isReservedNamespace } from '../api/constants.ts';
+import { ADOPTABLE_BY_ANNOTATION, CREATED_BY_ANNOTATION, GROUP, isReservedNamespace } from '../api/constants.ts';
 import { NAMESPACE_QUOTA_NAME } from '../api/platformconfig/names.ts';
 import { OrganizationConditions, OrganizationReasons } from '../api/organization/names.ts';
 import type { ConditionInput } from '../runtime/conditions.ts';
@@ -91,7 +91,15 @@ export function namespacePlan(owner: NamespaceOwner, ns: Namespace | undefined, 
     return problem(OrganizationReasons.NamespaceTerminating, `Namespace "${name}" is being deleted; it will be created again once it is gone`);
   }
   if (createdFor(owner, ns)) return { action: 'owned' };
-  if (ns.metadata.annotations?.[ADOPTABLE_BY_ANNOTATION] === adoptionValue(owner, kind)) return { action: 'adopted' };
+  if (ns.metadata.annotations?.[ADOPTABLE_BY_ANNOTATION] === adoptionValue(owner, kind)) {
+    // A self-service Organization (App Center: anyone signed in may create one, and becomes its administrator) never adopts:
+    // the opt-in names an Organization by name, and whoever creates one of that name would otherwise take the namespace over.
+    if (owner.metadata.annotations?.[CREATED_BY_ANNOTATION] === undefined) return { action: 'adopted' };
+    return problem(
+      OrganizationReasons.NamespaceNotAdoptable,
+      `Namespace "${name}" already exists and the operator did not create it; an Organization created by ${CREATED_BY_ANNOTATION} (self-service) never adopts a namespace, whatever ${ADOPTABLE_BY_ANNOTATION} says: leave spec.namespace out, or a provisioning administrator creates the Organization`,
+    );
+  }
   return problem(
     OrganizationReasons.NamespaceNotAdoptable,
     `Namespace "${name}" already exists and the operator did not create it, so it is left untouched; to let this ${word(kind)} adopt it, ` +

@@ -14,7 +14,7 @@ export interface PlatformSettings {
   categories: string[];
   platforms: string[];
   provisioningAdministrators: { users: string[]; groups: string[] };
-  quotas: { apiKeysPerOwner: number; namespace: { apiKeys: number; secrets: number } };
+  quotas: { apiKeysPerOwner: number; organizationsPerCreator: number; namespace: { apiKeys: number; secrets: number } };
   /** MiniAppCenter (seed 000) or AppCenter (seed 002): see api/platformconfig/names.ts. */
   organizationModel: OrganizationModel;
 }
@@ -41,6 +41,7 @@ export function settingsOf(spec: PlatformConfigSpec | undefined): PlatformSettin
     organizationModel: spec?.organizationModel ?? DEFAULT_ORGANIZATION_MODEL,
     quotas: {
       apiKeysPerOwner: spec?.quotas?.apiKeysPerOwner ?? PlatformConfigDefaults.quotas.apiKeysPerOwner,
+      organizationsPerCreator: spec?.quotas?.organizationsPerCreator ?? PlatformConfigDefaults.quotas.organizationsPerCreator,
       namespace: {
         apiKeys: spec?.quotas?.namespace?.apiKeys ?? PlatformConfigDefaults.quotas.namespace.apiKeys,
         secrets: spec?.quotas?.namespace?.secrets ?? PlatformConfigDefaults.quotas.namespace.secrets,

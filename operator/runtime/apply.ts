@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { ApiError } from './errors.ts';
 import type { AnyObject, KubeClient, ObjectBody } from './kube/client.ts';
 import { apiVersionOf } from './kube/resource.ts';
 import type { ResourceType } from './kube/resource.ts';
@@ -47,6 +48,8 @@ export interface ObjectStore {
   dropStatusFields(rt: ResourceType, obj: AnyObject, fields: string[], resourceVersion?: string): Promise<void>;
   addFinalizer<T extends AnyObject>(rt: ResourceType, obj: T, finalizer: string): Promise<T>;
   removeFinalizer(rt: ResourceType, obj: AnyObject, finalizer: string): Promise<void>;
+  /** Removes the annotation `key` whoever set it, only while it still has `value` (a JSON patch test); nothing when it does not. */
+  removeAnnotation(rt: ResourceType, name: string, namespace: string | undefined, key: string, value: string): Promise<void>;
   /** Deletes (with a uid precondition when given); false when it did not exist. */
   delete(rt: ResourceType, name: string, namespace?: string, opts?: { uid?: string }): Promise<boolean>;
 }
@@ -132,6 +135,16 @@ export class ObjectWriter implements ObjectStore {
     await this.client.patch(rt, obj.metadata.name!, obj.metadata.namespace, {
       metadata: { finalizers: finalizers.filter((f) => f !== finalizer), resourceVersion: obj.metadata.resourceVersion },
     });
+  }
+
+  async removeAnnotation(rt: ResourceType, name: string, namespace: string | undefined, key: string, value: string): Promise<void> {
+    const path = `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    try {
+      await this.client.patch(rt, name, namespace, [{ op: 'test', path, value }, { op: 'remove', path }], 'json');
+    } catch (err) {
+      // 422: the test failed (another value, or no such annotation); 404: the object is gone. Either way nothing names it any more.
+      if (!(err instanceof ApiError) || (err.status !== 422 && err.status !== 404)) throw err;
+    }
   }
 }
 

@@ -67,7 +67,7 @@ export class MemoryCaches implements CacheSource {
 
 /** One write the fake API server took, for assertions. */
 export interface RecordedWrite {
-  verb: 'create' | 'apply' | 'status' | 'finalizer' | 'delete';
+  verb: 'create' | 'apply' | 'status' | 'finalizer' | 'patch' | 'delete';
   kind: string;
   key: string;
 }
@@ -174,6 +174,15 @@ export class FakeStore implements ObjectStore {
     if (!existing?.metadata.finalizers?.includes(finalizer)) return;
     this.writes.push({ verb: 'finalizer', kind: rt.kind, key: keyOf(obj) });
     this.seed(rt, { ...existing, metadata: { ...existing.metadata, finalizers: existing.metadata.finalizers.filter((f) => f !== finalizer) } });
+  }
+
+  async removeAnnotation(rt: ResourceType, name: string, namespace: string | undefined, key: string, value: string): Promise<void> {
+    const id = namespace ? `${namespace}/${name}` : name;
+    const existing = this.objects.get(this.id(rt, id));
+    if (existing?.metadata.annotations?.[key] !== value) return;
+    this.writes.push({ verb: 'patch', kind: rt.kind, key: id });
+    const { [key]: _gone, ...annotations } = existing.metadata.annotations;
+    this.seed(rt, { ...existing, metadata: { ...existing.metadata, annotations } });
   }
 
   async delete(rt: ResourceType, name: string, namespace?: string): Promise<boolean> {

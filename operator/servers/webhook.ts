@@ -256,7 +256,9 @@ const activeAdministrator = (m: string, accepted: string) =>
  * administrator's Membership deleted, or changed so that it is no longer one (demoted,
  * suspended, acceptance back to Required before it was accepted); never by the cluster's
  * own controllers (every ServiceAccount of kube-system: the namespace controller deletes
- * what a deleted namespace holds, the garbage collector what lost its owner), nor by the
+ * what a deleted namespace holds, the garbage collector what lost its owner; and
+ * `system:kube-controller-manager`, the identity those controllers act as when
+ * kube-controller-manager runs without --use-service-account-credentials), nor by the
  * operator itself (`operatorUser`, when known). Every other Membership write is not sent
  * to it, and goes ahead whether or not the operator runs.
  */
@@ -269,7 +271,10 @@ export function lastAdministratorMatchConditions(operatorUser?: string): { name:
         `${activeAdministrator('oldObject', accepted)} && ` +
         `(request.operation == 'DELETE' || !(${activeAdministrator('object', accepted)}))`,
     },
-    { name: 'not-the-cluster-controllers', expression: `!request.userInfo.username.startsWith('system:serviceaccount:kube-system:')` },
+    {
+      name: 'not-the-cluster-controllers',
+      expression: `!request.userInfo.username.startsWith('system:serviceaccount:kube-system:') && request.userInfo.username != 'system:kube-controller-manager'`,
+    },
     ...(operatorUser ? [{ name: 'not-the-operator', expression: `request.userInfo.username != ${JSON.stringify(operatorUser)}` }] : []),
   ];
 }

@@ -6,5 +6,5 @@
 {{/* The requests the fail-closed webhook (last-administrator.miniapps.dev) is asked about, from operator/servers/webhook.ts; the chart adds its ServiceAccount's exemption. */}}
 {{- define "miniapps-operator.lastAdministratorMatchConditions" -}}
 - {"name":"removes-an-active-administrator","expression":"oldObject.spec.role == 'OrganizationAdministrator' && !oldObject.spec.?suspended.orValue(false) && (oldObject.spec.?acceptance.orValue('Required') == 'Automatic' || oldObject.?status.?acceptedAt.hasValue()) && (request.operation == 'DELETE' || !(object.spec.role == 'OrganizationAdministrator' && !object.spec.?suspended.orValue(false) && (object.spec.?acceptance.orValue('Required') == 'Automatic' || oldObject.?status.?acceptedAt.hasValue())))"}
-- {"name":"not-the-cluster-controllers","expression":"!request.userInfo.username.startsWith('system:serviceaccount:kube-system:')"}
+- {"name":"not-the-cluster-controllers","expression":"!request.userInfo.username.startsWith('system:serviceaccount:kube-system:') && request.userInfo.username != 'system:kube-controller-manager'"}
 {{- end -}}

@@ -45,7 +45,8 @@ export function apiKeyOwnerPolicy(): PolicyObject[] {
       {
         expression: 'variables.own || variables.provisioner || variables.delegated',
         messageExpression:
-          `'ApiKey ' + object.metadata.name + ' is for ' + object.spec.owner + ', and you are ' + request.userInfo.username + ': ' + ` +
+          // On UPDATE the key is someone's who may not be the writer's to know: its owner is named only back to whoever wrote it on CREATE.
+          `'ApiKey ' + object.metadata.name + (request.operation == 'CREATE' ? ' is for ' + object.spec.owner + ', and you are ' + request.userInfo.username : ' is not yours') + ': ' + ` +
           `'a key for someone else may be created or changed only by an administrator of the organization (for its members) or a provisioning administrator (for anyone); ' + ` +
           `'it needs RBAC update on ${GROUP} apikeys/${API_KEY_OWNER_SUBRESOURCE} in namespace ' + object.metadata.namespace`,
         reason: 'Forbidden',
@@ -53,7 +54,7 @@ export function apiKeyOwnerPolicy(): PolicyObject[] {
       {
         expression: 'variables.own || variables.provisioner || !variables.ownerRunsPlatform || variables.notWidened',
         messageExpression:
-          `'ApiKey ' + object.metadata.name + ' is for ' + object.spec.owner + ', a provisioning administrator, and you are ' + request.userInfo.username + ': ' + ` +
+          `'ApiKey ' + object.metadata.name + (request.operation == 'CREATE' ? ' is for ' + object.spec.owner + ', a provisioning administrator, and you are ' + request.userInfo.username : ' is not yours') + ': ' + ` +
           `'a key that authenticates as a provisioning administrator is created or widened (scopes, ttl, expiresAt, rotation) only by a provisioning administrator; you may revoke it'`,
         reason: 'Forbidden',
       },

@@ -61,5 +61,30 @@ export function membershipEmailPolicy(): PolicyObject[] {
   });
 }
 
+/**
+ * A Membership has no owner: the API server refuses an ownerReference added to one (on
+ * create, or a new one on update). An owner would hand its removal to the garbage
+ * collector, whose deletions the last-administrator rule never judges (it exempts the
+ * cluster's controllers so that a namespace's deletion is never blocked): pointing the
+ * last administrator's Membership at an object one may delete would remove them without
+ * asking the rule. Removing ownerReferences is allowed (the garbage collector does it when
+ * it orphans); the operator makes Memberships without owners.
+ */
+export function membershipOwnersPolicy(): PolicyObject[] {
+  return policy(PolicyNames.membershipOwners, {
+    resources: ['memberships'],
+    operations: ['CREATE', 'UPDATE'],
+    variables: [{ name: 'before', expression: `request.operation == 'UPDATE' ? oldObject.metadata.?ownerReferences.orValue([]) : []` }],
+    validations: [
+      {
+        expression: `object.metadata.?ownerReferences.orValue([]).all(r, variables.before.exists(o, o.uid == r.uid))`,
+        messageExpression:
+          `'Membership ' + object.metadata.name + ' cannot be given an owner (metadata.ownerReferences): a Membership is removed by deleting it, which the last-administrator rule judges, never by the garbage collector'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
 /** This kind's admission policies, in a fixed order (api/policies.ts gathers every kind's in the registry's order). */
-export const membershipPolicies = (): PolicyObject[] => [...invitedByPolicy(), ...membershipEmailPolicy()];
+export const membershipPolicies = (): PolicyObject[] => [...invitedByPolicy(), ...membershipEmailPolicy(), ...membershipOwnersPolicy()];

@@ -39,6 +39,8 @@ export const OrganizationReasons = {
   NamespaceCreated: 'NamespaceCreated',
   NamespaceAdopted: 'NamespaceAdopted',
   InvalidNamespaceName: 'InvalidNamespaceName',
+  /** A self-service Organization beyond PlatformConfig spec.quotas.organizationsPerCreator of its creator's: no namespace. */
+  CreatorLimitReached: 'CreatorLimitReached',
   NamespaceConflict: 'NamespaceConflict',
   NamespaceTerminating: 'NamespaceTerminating',
   NamespaceReserved: 'NamespaceReserved',

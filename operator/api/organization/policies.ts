@@ -1,6 +1,8 @@
 // The Organization's admission policies: who may change its provisioning (capabilities and
 // miniAppTargets), and the confirmation its deletion needs.
-import { CREATED_BY_ANNOTATION, GROUP } from '../constants.ts';
+import { API_VERSION, CREATED_BY_ANNOTATION, GROUP } from '../constants.ts';
+import { PLATFORM_CONFIG_NAME } from '../platformconfig/names.ts';
+import { KIND_NAMES } from '../registry.ts';
 import { PolicyNames, confirmDeletePolicy, lit, policy } from '../policy.ts';
 import type { ConfirmedDeletion, PolicyObject, Validation } from '../policy.ts';
 import { PROVISIONING_SUBRESOURCE } from './names.ts';
@@ -59,6 +61,21 @@ export function selfServiceOrganizationPolicy(): PolicyObject[] {
         reason: 'Forbidden',
       },
       {
+        // ServiceAccounts (system:serviceaccount:…), nodes and the cluster's own identities are not people: they create no organization of their own.
+        expression: `!request.userInfo.username.startsWith('system:')`,
+        messageExpression:
+          `'Organization ' + object.metadata.name + ': ' + request.userInfo.username + ' is not a person; ` +
+          `an Organization is created for itself only by a person, otherwise by a provisioning administrator'`,
+        reason: 'Forbidden',
+      },
+      {
+        // Naming the namespace would let anyone signed in take any free name (argocd, monitoring…) before its real owner does.
+        expression: `!object.spec.?namespace.hasValue()`,
+        messageExpression:
+          `'Organization ' + object.metadata.name + ': spec.namespace is chosen only by a provisioning administrator; leave it out and the organization gets its own namespace named after it'`,
+        reason: 'Forbidden',
+      },
+      {
         expression: `object.spec.?miniAppTargets.orValue([]).size() == 0`,
         messageExpression:
           `'Organization ' + object.metadata.name + ': spec.miniAppTargets (publishing into other organizations\\' super apps) is set only by a provisioning administrator; ` +
@@ -69,5 +86,31 @@ export function selfServiceOrganizationPolicy(): PolicyObject[] {
   });
 }
 
+/**
+ * A self-service Organization's creator signed in as a person of the platform's identity
+ * provider: their user name starts with PlatformConfig userPrefix (the creator's
+ * Membership is named by the email after it). A policy of its own because it reads the
+ * PlatformConfig: without one there is no App Center model (nobody but provisioning
+ * administrators may create Organizations), and its binding allows (a binding whose
+ * parameter is missing refuses every request it matches, before any matchCondition).
+ */
+export function selfServiceCreatorPolicy(): PolicyObject[] {
+  return policy(PolicyNames.selfServiceCreator, {
+    resources: ['organizations'],
+    operations: ['CREATE'],
+    params: { apiVersion: API_VERSION, kind: KIND_NAMES.PlatformConfig.kind, name: PLATFORM_CONFIG_NAME, notFound: 'Allow' },
+    matchConditions: [{ name: 'not-a-provisioning-administrator', expression: `!authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).check('update').allowed()` }],
+    validations: [
+      {
+        expression: `request.userInfo.username.startsWith(params.spec.?userPrefix.orValue(''))`,
+        messageExpression:
+          `'Organization ' + object.metadata.name + ': ' + request.userInfo.username + ' is not a person signed in with PlatformConfig userPrefix (' + params.spec.?userPrefix.orValue('') + '); ` +
+          `an Organization is created for itself only by a person, otherwise by a provisioning administrator'`,
+        reason: 'Forbidden',
+      },
+    ],
+  });
+}
+
 /** This kind's admission policies, in a fixed order (api/policies.ts gathers every kind's in the registry's order). */
-export const organizationPolicies = (): PolicyObject[] => [...provisioningPolicy(), ...confirmDeletePolicy(ORGANIZATION_DELETION), ...selfServiceOrganizationPolicy()];
+export const organizationPolicies = (): PolicyObject[] => [...provisioningPolicy(), ...confirmDeletePolicy(ORGANIZATION_DELETION), ...selfServiceOrganizationPolicy(), ...selfServiceCreatorPolicy()];

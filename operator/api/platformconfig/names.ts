@@ -10,7 +10,7 @@ export const PlatformConfigDefaults = {
   userPrefix: '',
   groupPrefix: '',
   /** spec.quotas: how many ApiKeys one owner may hold in one namespace, and the ResourceQuota of every namespace the operator creates. */
-  quotas: { apiKeysPerOwner: 20, namespace: { apiKeys: 200, secrets: 500 } },
+  quotas: { apiKeysPerOwner: 20, organizationsPerCreator: 3, namespace: { apiKeys: 200, secrets: 500 } },
 } as const;
 
 /** Secrets the namespace quota must allow beyond two per ApiKey (data keys, icons): PlatformConfig refuses less. */

@@ -110,6 +110,12 @@ export const PlatformConfigSpecSchema = Obj(
               { minimum: 1, maximum: 10000, default: PlatformConfigDefaults.quotas.apiKeysPerOwner },
             ),
           ),
+          organizationsPerCreator: Optional(
+            Int(
+              `How many self-service Organizations (annotated miniapps.dev/created-by) one person may have: the operator gives no namespace to one beyond it (the oldest count first; NamespaceReady False, CreatorLimitReached). Provisioning administrators' Organizations do not count. Defaults to ${PlatformConfigDefaults.quotas.organizationsPerCreator}.`,
+              { minimum: 0, maximum: 10000, default: PlatformConfigDefaults.quotas.organizationsPerCreator },
+            ),
+          ),
           namespace: Optional(
             Obj(
               {

@@ -20,7 +20,6 @@ import type { ControllerDeps } from '../deps.ts';
 import { memberAccess, organizationClusterName, roleInModel } from '../../domain/rbac.ts';
 import type { NamespaceReach } from '../../domain/rbac.ts';
 import { userName } from '../../domain/rbac-types.ts';
-import { catalogConfigMapName, snapshotConfigMapName } from '../../domain/apps.ts';
 import type { PlatformSettings } from '../../domain/settings.ts';
 import { Kinds } from '../../api/registry.ts';
 import {
@@ -259,10 +258,9 @@ export class MembershipReconciler implements Reconciler {
         ...superApps.filter(createdBy).map((a) => ({ kind: 'SuperApp' as const, name: a.metadata.name })),
         ...this.miniApps.byIndex(Index.namespace, namespace).filter(createdBy).map((a) => ({ kind: 'MiniApp' as const, name: a.metadata.name })),
       ],
-      catalogs: superApps.map((a) => ({
-        superApp: a.metadata.name,
-        configMaps: [catalogConfigMapName(a.metadata.name), ...(a.spec.versions ?? []).map((v) => snapshotConfigMapName(a.metadata.name, v.name))],
-      })),
+      // Only the names the operator recorded in the super app's status (which only it writes) as the ConfigMaps it published:
+      // never names derived from what a super app's managers write (spec.versions), which could be made to name another ConfigMap.
+      catalogs: superApps.map((a) => ({ superApp: a.metadata.name, configMaps: publishedConfigMaps(a) })),
     };
   }
 
@@ -412,6 +410,10 @@ class MailUnconfirmed extends Error {}
 /** Ready reasons that retrying cannot fix: the Membership (or another one) must change. */
 const STALLED_REASONS = new Set<string>([MembershipReasons.DuplicateEmail, MembershipReasons.RecipientRejected]);
 
+/** The catalog and snapshot ConfigMaps the operator recorded in a super app's status. */
+const publishedConfigMaps = (a: SuperApp): string[] =>
+  [a.status?.catalog?.configMapName, ...(a.status?.versions ?? []).map((v) => v.configMapName)].filter((n): n is string => typeof n === 'string' && n !== '');
+
 /** Whether an app's creator (miniapps.dev/created-by) changed. */
 const appReachChanged = (a: { metadata: { annotations?: Record<string, string> } }, b: { metadata: { annotations?: Record<string, string> } }) =>
   a.metadata.annotations?.[CREATED_BY_ANNOTATION] !== b.metadata.annotations?.[CREATED_BY_ANNOTATION];
@@ -443,8 +445,8 @@ export function membershipController(deps: ControllerDeps, opts: MembershipOptio
         changed: (a, b) => !isDeepStrictEqual((a as ObjectBody).subjects, (b as ObjectBody).subjects),
         coalesceMs: 200,
       },
-      // A super app or mini app appearing, going, or with another creator or versions: its members' Roles (the apps they created, the catalogs they read).
-      { cache: Caches.superApps, map: (o) => inNamespace(o.metadata.namespace), changed: (a, b) => appReachChanged(a, b) || !isDeepStrictEqual((a as SuperApp).spec.versions, (b as SuperApp).spec.versions) },
+      // A super app or mini app appearing, going, or with another creator or published ConfigMaps: its members' Roles (the apps they created, the catalogs they read).
+      { cache: Caches.superApps, map: (o) => inNamespace(o.metadata.namespace), changed: (a, b) => appReachChanged(a, b) || !isDeepStrictEqual(publishedConfigMaps(a as SuperApp), publishedConfigMaps(b as SuperApp)) },
       // Mini apps matter only through who created them: one without miniapps.dev/created-by (before or after a change) concerns no Role.
       { cache: Caches.miniApps, map: (o) => (o.metadata.annotations?.[CREATED_BY_ANNOTATION] !== undefined ? inNamespace(o.metadata.namespace) : []), changed: appReachChanged },
       // userPrefix, invitationTTL and organizationModel concern every membership.

@@ -3,7 +3,7 @@ import { OrganizationConditions, CREATOR_CONDITION, CREATOR_MEMBERSHIP_NAME, Cre
 import type { Membership } from '../../api/membership/schema.ts';
 import type { Organization, OrganizationStatus } from '../../api/organization/schema.ts';
 import { ownedLabels } from '../../runtime/objects.ts';
-import { CREATED_BY_ANNOTATION, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../../api/constants.ts';
+import { ADOPTABLE_BY_ANNOTATION, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, CREATED_BY_ANNOTATION, lowerAscii } from '../../api/constants.ts';
 import { controllerRef, needsApply } from '../../runtime/apply.ts';
 import { MembershipConditions } from '../../api/membership/names.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
@@ -23,7 +23,7 @@ import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
 import { administratorCheck, capabilityCheck, countMembers, targetsCheck } from './checks.ts';
 import { IconReasons, checkIcon, iconBytes } from './icon.ts';
-import { OrganizationReasons, claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
+import { OrganizationReasons, adoptionValue, claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan } from './logic.ts';
 import { namespaceQuota } from '../../domain/namespaces.ts';
 import { newFailures, writeStatus } from '../../runtime/status.ts';
 
@@ -31,6 +31,7 @@ export const ORGANIZATION_FINALIZER = 'miniapps.dev/organization';
 
 const RECHECK_CONFLICT_MS = 60_000;
 const RECHECK_TERMINATING_MS = 2_000;
+const RECHECK_CREATOR_LIMIT_MS = 30_000;
 /** An icon lives in a Secret or ConfigMap the operator does not watch: look again this often. */
 const RECHECK_ICON_MS = 10 * 60_000;
 
@@ -78,6 +79,13 @@ export class OrganizationReconciler implements Reconciler {
     // The finalizer and the namespace are independent (the namespace's ownerReference
     // already ties it to the organization): one round trip for both.
     const nsName = namespaceNameFor(org, this.deps.domain.settings().namespacePrefix.organization);
+    const overLimit = this.creatorLimit(org);
+    if (overLimit) {
+      const conditions = conditionsFromChecks([{ condition: overLimit, gatesReady: true, stalled: true }], { reason: OrganizationReasons.Ready, message: 'The organization is ready' });
+      await this.writeStatus(org, conditions, {}, 'replace');
+      // Another of the creator's Organizations going makes room: looked at again now and then.
+      return { requeueAfterMs: RECHECK_CREATOR_LIMIT_MS };
+    }
     const [withFinalizer, ns] = await Promise.all([this.deps.store.addFinalizer(Kinds.Organization, org, ORGANIZATION_FINALIZER), this.ensureNamespace(org, nsName)]);
     org = withFinalizer;
     // The readiness chain, in order; the first gating check that fails is Ready's reason.
@@ -185,19 +193,48 @@ export class OrganizationReconciler implements Reconciler {
   }
 
   /**
+   * A self-service Organization (miniapps.dev/created-by) beyond PlatformConfig
+   * spec.quotas.organizationsPerCreator of its creator's (oldest first, then by name; those
+   * being deleted do not count) gets no namespace, before any is made. One that already has
+   * its namespace keeps it (lowering the limit takes nothing away).
+   */
+  private creatorLimit(org: Organization): ConditionInput | undefined {
+    const creator = org.metadata.annotations?.[CREATED_BY_ANNOTATION];
+    if (creator === undefined || org.status?.namespace) return undefined;
+    const limit = this.deps.domain.settings().quotas.organizationsPerCreator;
+    const key = (o: Organization) => `${o.metadata.creationTimestamp ?? ''}\u0000${o.metadata.name}`;
+    const mine = this.orgs
+      .list()
+      .filter((o) => !o.metadata.deletionTimestamp && o.metadata.annotations?.[CREATED_BY_ANNOTATION] !== undefined && lowerAscii(o.metadata.annotations[CREATED_BY_ANNOTATION]) === lowerAscii(creator))
+      .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    const rank = mine.findIndex((o) => o.metadata.name === org.metadata.name);
+    if (rank < limit) return undefined;
+    return {
+      type: OrganizationConditions.NamespaceReady,
+      status: 'False',
+      reason: OrganizationReasons.CreatorLimitReached,
+      message: `No namespace is made: its creator already has ${rank} Organization(s) of their own, and the limit is ${limit} (PlatformConfig spec.quotas.organizationsPerCreator); delete one of them (then this one gets its namespace), or ask a provisioning administrator to raise the limit`,
+    };
+  }
+
+  /**
    * App Center (PlatformConfig organizationModel AppCenter): whoever created the
    * Organization becomes its administrator. The API server accepted its
    * miniapps.dev/created-by only as the creator's own user name and refuses any change of
    * it, so the operator takes no authority from what someone else wrote. The Membership
-   * (named `creator`, OrganizationAdministrator, acceptance Automatic) is made only while
-   * the organization has no Membership at all: once people are in, their administrators
-   * decide (the creator may leave, and is not brought back).
+   * (named `creator`, OrganizationAdministrator, acceptance Automatic) is made once, and
+   * only while the organization has no Membership at all: once the condition
+   * CreatorAdministrator is True (status, which only the operator writes) it is never made
+   * again, so a creator who left (or was removed with everyone else) is not brought back.
+   * The email is ASCII-lowercased, as Memberships compare it; the event names no one.
    */
   private async ensureCreator(org: Organization, nsName: string, memberCount: number): Promise<{ condition: ConditionInput; requeueAfterMs?: number } | undefined> {
     const settings = this.deps.domain.settings();
     const creator = org.metadata.annotations?.[CREATED_BY_ANNOTATION];
     if (settings.organizationModel !== 'AppCenter' || creator === undefined) return undefined;
-    const email = creator.startsWith(settings.userPrefix) ? creator.slice(settings.userPrefix.length) : '';
+    const made = org.status?.conditions?.find((c) => c.type === CREATOR_CONDITION && c.status === 'True');
+    if (made) return { condition: { type: CREATOR_CONDITION, status: 'True', reason: made.reason, message: made.message } };
+    const email = lowerAscii(creator.startsWith(settings.userPrefix) ? creator.slice(settings.userPrefix.length) : '');
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
       return { condition: {
         type: CREATOR_CONDITION,
@@ -218,7 +255,7 @@ export class OrganizationReconciler implements Reconciler {
           metadata: { name: CREATOR_MEMBERSHIP_NAME, namespace: nsName },
           spec: { email, role: 'OrganizationAdministrator', acceptance: 'Automatic' },
         });
-        this.deps.recorder.event(org, 'Normal', CreatorReasons.CreatorMembershipMade, `Membership ${CREATOR_MEMBERSHIP_NAME} makes the creator ${email} the organization's administrator`);
+        this.deps.recorder.event(org, 'Normal', CreatorReasons.CreatorMembershipMade, `Membership ${CREATOR_MEMBERSHIP_NAME} makes the organization's creator its administrator`);
       } catch (err) {
         if (!isAlreadyExists(err)) throw new Error(`The creator's Membership in ${nsName} could not be created: ${errorMessage(err)}`, { cause: err });
       }
@@ -335,6 +372,8 @@ export class OrganizationReconciler implements Reconciler {
         await this.releaseNamespaceAccess(nsName, true);
         // Applying the namespace with nothing but its name gives up every field this field manager set: the labels.
         await this.deps.store.apply(Resources.Namespace, { metadata: { name: nsName } });
+        // The opt-in that named this Organization goes too: a later Organization of the same name must be opted in again.
+        await this.deps.store.removeAnnotation(Resources.Namespace, nsName, undefined, ADOPTABLE_BY_ANNOTATION, adoptionValue(org));
         this.deps.recorder.event(org, 'Normal', 'NamespaceReleased', `Released adopted namespace ${nsName}: it is kept, without the organization's labels`, 'Release');
       }
     }
