@@ -18,7 +18,7 @@ import { API_VERSION, CREATED_BY_ANNOTATION, GROUP, MANIFEST_ARTIFACT_ONLY_ANNOT
 import { existsSync } from 'node:fs';
 import { KIND_NAMES, sliceExport, sliceFolder } from './registry.ts';
 import type { KindName } from './registry.ts';
-import { CONFIGMAPS_SUBRESOURCE } from './organization/names.ts';
+import { CONFIGMAPS_SUBRESOURCE, ORGANIZATION_ICON_CONFIGMAP } from './organization/names.ts';
 import { PolicyNames, lit, policy } from './policy.ts';
 import type { PolicyObject } from './policy.ts';
 
@@ -230,10 +230,12 @@ function tenantNamespacePolicy(): PolicyObject[] {
  * organization's namespace (the role table); this policy narrows that to manifest
  * artifacts: a ConfigMap labelled miniapps.dev/manifest `solution` (needs update on
  * solutions there: the solution's owners) or `app` (update on appmanifests: the app's
- * developers), before and after the change. Catalogs, snapshots and icons stay the
- * operator's and the administrators': whoever RBAC allows update on the virtual
- * subresource organizations/configmaps of the namespace's Organization (the operator, a
- * cluster administrator) is not limited.
+ * developers), before and after the change. Catalogs and snapshots stay the operator's:
+ * whoever RBAC allows update on the virtual subresource organizations/configmaps of the
+ * namespace's Organization (the operator, a cluster administrator) is not limited. The
+ * organization's icon ConfigMap (organization-icon) is not limited for whoever may patch
+ * the Organization (its administrators, who set the icon, seed 002; RBAC gives them that
+ * ConfigMap by name); for anyone else it is no manifest artifact, so refused.
  */
 function manifestArtifactsPolicy(): PolicyObject[] {
   const label = lit(MANIFEST_LABEL);
@@ -251,7 +253,7 @@ function manifestArtifactsPolicy(): PolicyObject[] {
       { name: 'organization', expression: `namespaceObject == null ? '' : namespaceObject.metadata.?labels[?${orgLabel}].orValue('')` },
       {
         name: 'limited',
-        expression: `variables.organization != '' && !authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(CONFIGMAPS_SUBRESOURCE)}).name(variables.organization).check('update').allowed()`,
+        expression: `variables.organization != '' && !((request.operation == 'DELETE' ? oldObject.metadata.name : object.metadata.name) == ${lit(ORGANIZATION_ICON_CONFIGMAP)} && authorizer.group(${lit(GROUP)}).resource('organizations').name(variables.organization).check('patch').allowed()) && !authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(CONFIGMAPS_SUBRESOURCE)}).name(variables.organization).check('update').allowed()`,
       },
       { name: 'after', expression: `request.operation == 'DELETE' ? 'none' : object.metadata.?labels[?${label}].orValue('')` },
       { name: 'before', expression: `request.operation == 'CREATE' ? 'none' : oldObject.metadata.?labels[?${label}].orValue('')` },
