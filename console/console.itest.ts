@@ -91,11 +91,18 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await admin.create(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Console Bank', capabilities: { superApps: true, miniApps: true } } });
     await eventually(async () => (await admin.get<Organization>(Kinds.Organization, org))?.status?.namespace, { describe: 'the namespace' });
     // The webhook answers from the operator's cache, which sees the namespace a moment later.
-    await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'admin', namespace: ns }, spec: { email: ADMIN, role: 'OrganizationAdministrator', acceptance: 'Automatic' } }), { describe: 'the administrator' });
+    await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'admin', namespace: ns }, spec: { email: ADMIN, role: 'OrganizationAdministrator', acceptance: 'Automatic' } }), {
+      describe: 'the administrator',
+    });
     await admin.create(Kinds.Membership, { metadata: { name: 'dev', namespace: ns }, spec: { email: DEV, role: 'MiniAppDeveloper', acceptance: 'Automatic' } });
     await admin.create(Kinds.Membership, { metadata: { name: 'reviewer', namespace: ns }, spec: { email: REVIEWER, role: 'MiniAppReviewer', acceptance: 'Automatic' } });
     await admin.create(Kinds.Membership, { metadata: { name: 'superapps', namespace: ns }, spec: { email: SUPERADMIN, role: 'SuperAppAdministrator', acceptance: 'Automatic' } });
-    for (const [who, verb, resource] of [[ADMIN, 'create', 'memberships'], [DEV, 'create', 'miniapps'], [REVIEWER, 'create', 'miniappreviews'], [SUPERADMIN, 'create', 'superapps']] as const) {
+    for (const [who, verb, resource] of [
+      [ADMIN, 'create', 'memberships'],
+      [DEV, 'create', 'miniapps'],
+      [REVIEWER, 'create', 'miniappreviews'],
+      [SUPERADMIN, 'create', 'superapps'],
+    ] as const) {
       await eventually(() => accessAllowed(admin, who, { verb, resource, namespace: ns }), { describe: `${who} bound` });
     }
     // Each member may get their Organization by name (how the console finds "my organizations"): the Organization controller grants it a moment after the Role.
@@ -109,9 +116,17 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await eventually(() => accessAllowed(admin, PROVISIONER, { verb: 'create', resource: 'organizations' }), { describe: 'the provisioning administrator bound' });
     tokens.provisioner = await keyOf(PROVISIONER, 'root', operatorNamespace);
     // What the reviewer's queue holds: a super app of this organization and a mini app version aimed at it.
-    await admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: ns }, spec: { displayName: 'Wallet', platforms: ['ios'] } }).catch(async () =>
-      eventually(() => admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: ns }, spec: { displayName: 'Wallet' } }), { describe: 'the super app' }));
-    await eventually(() => admin.create<MiniApp>(Kinds.MiniApp, { metadata: { name: 'transfers', namespace: ns }, spec: { appName: 'transfers', type: 'Text', superApps: [{ name: 'wallet' }], versions: [{ name: '1.0.0' }] } }), { describe: 'the mini app to review' });
+    await admin
+      .create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: ns }, spec: { displayName: 'Wallet', platforms: ['ios'] } })
+      .catch(async () => eventually(() => admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: ns }, spec: { displayName: 'Wallet' } }), { describe: 'the super app' }));
+    await eventually(
+      () =>
+        admin.create<MiniApp>(Kinds.MiniApp, {
+          metadata: { name: 'transfers', namespace: ns },
+          spec: { appName: 'transfers', type: 'Text', superApps: [{ name: 'wallet' }], versions: [{ name: '1.0.0' }] },
+        }),
+      { describe: 'the mini app to review' },
+    );
     await createTestAccount(admin, operatorNamespace, { username: 'ada', email: ADMIN, password: PASSWORD, firstName: 'Ada', lastName: 'Admin' });
     const oidc = await createOidcClient({ issuer: identity!.issuer, clientId: CONSOLE_CLIENT_ID, redirectUri: `${consoleUrl}/auth/callback`, caPEM: identity!.caPEM });
     // The page as this checkout builds it (not whatever console/dist holds).
@@ -150,9 +165,12 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await page.getByLabel('User name or email').fill('ada');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator(`tr[data-org="${org}"]`).waitFor({ timeout: 30_000 }).catch(async (err: Error) => {
-      throw new Error(`${err.message}\nThe page at ${page.url()} said: ${await page.locator('body').innerText()}`);
-    });
+    await page
+      .locator(`tr[data-org="${org}"]`)
+      .waitFor({ timeout: 30_000 })
+      .catch(async (err: Error) => {
+        throw new Error(`${err.message}\nThe page at ${page.url()} said: ${await page.locator('body').innerText()}`);
+      });
     expect(new URL(page.url()).origin).toBe(consoleServer.url);
     expect(await page.locator('[data-username]').innerText()).toBe(ADMIN);
     await expect(page.locator(`tr[data-org="${org}"]`).innerText()).resolves.toContain('Organization Administrator');
@@ -254,7 +272,11 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     // And refused by the API server when tried anyway through the console's proxy.
     const tried = await page.evaluate(async (namespace) => {
       const s = (await (await fetch('/console/api/session')).json()) as { csrfToken: string };
-      const r = await fetch(`/k8s/apis/miniapps.dev/v1alpha1/namespaces/${namespace}/memberships`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken }, body: JSON.stringify({ metadata: { name: 'sneaky' }, spec: { email: 'x@y.example', role: 'OrganizationAdministrator' } }) });
+      const r = await fetch(`/k8s/apis/miniapps.dev/v1alpha1/namespaces/${namespace}/memberships`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken },
+        body: JSON.stringify({ metadata: { name: 'sneaky' }, spec: { email: 'x@y.example', role: 'OrganizationAdministrator' } }),
+      });
       return { status: r.status, message: ((await r.json()) as { message: string }).message };
     }, ns);
     expect(tried.status).toBe(403);
@@ -290,7 +312,12 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await page.getByLabel(/Protection Type/).selectOption('IrreversibleMasking');
     await page.locator('form').getByRole('button', { name: 'Create' }).click();
     await page.locator('tr[data-miniapp="pay-bills-copy"]').waitFor();
-    expect((await admin.get<MiniApp>(Kinds.MiniApp, 'pay-bills-copy', ns))?.spec).toMatchObject({ appName: 'pay_bills_copy', type: 'Intent', domain: 'payments', dataPrivacy: { protection: 'IrreversibleMasking' } });
+    expect((await admin.get<MiniApp>(Kinds.MiniApp, 'pay-bills-copy', ns))?.spec).toMatchObject({
+      appName: 'pay_bills_copy',
+      type: 'Intent',
+      domain: 'payments',
+      dataPrivacy: { protection: 'IrreversibleMasking' },
+    });
 
     await page.getByLabel('Search').fill('copy');
     await expect(page.locator('tr[data-miniapp]').count()).resolves.toBe(1);
@@ -335,7 +362,13 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await pending.getByLabel('Comment').fill('Looks right');
     await pending.getByRole('button', { name: 'Approved' }).click();
     await pending.waitFor({ state: 'detached' });
-    const review = await eventually(async () => (await admin.list<{ metadata: { name: string }; spec: { decision: string; comment?: string; miniApp: { name: string } } }>(Kinds.MiniAppReview, { namespace: ns })).items.find((r) => r.spec.miniApp.name === 'transfers') ?? false, { describe: 'the review' });
+    const review = await eventually(
+      async () =>
+        (await admin.list<{ metadata: { name: string }; spec: { decision: string; comment?: string; miniApp: { name: string } } }>(Kinds.MiniAppReview, { namespace: ns })).items.find(
+          (r) => r.spec.miniApp.name === 'transfers',
+        ) ?? false,
+      { describe: 'the review' },
+    );
     expect(review.spec).toMatchObject({ decision: 'Approved', comment: 'Looks right' });
 
     await page.getByRole('link', { name: 'Manage' }).click();
@@ -406,10 +439,13 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await page.getByLabel('Confirmation').fill('CONFIRM DELETE');
     await axe(page, 'delete organization');
     await page.getByRole('button', { name: 'Delete organization' }).click();
-    await eventually(async () => {
-      const o = await admin.get<Organization>(Kinds.Organization, newOrg);
-      return o === undefined || !!o.metadata.deletionTimestamp;
-    }, { describe: 'the new organization deleted' });
+    await eventually(
+      async () => {
+        const o = await admin.get<Organization>(Kinds.Organization, newOrg);
+        return o === undefined || !!o.metadata.deletionTimestamp;
+      },
+      { describe: 'the new organization deleted' },
+    );
     await page.context().close();
 
     const member = await pageAs('dev');
@@ -420,7 +456,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await member.context().close();
   });
 
-  it('shows 2,000 mini apps and searches all of them, each in under a second (the list served by a route stand-in: the budget is the page\'s)', async () => {
+  it("shows 2,000 mini apps and searches all of them, each in under a second (the list served by a route stand-in: the budget is the page's)", async () => {
     const page = await pageAs('dev');
     await page.locator(`tr[data-org="${org}"]`).waitFor();
     let served = 0;
@@ -431,12 +467,19 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
       spec: { appName: `app_${i}`, type: 'Text', categories: [i % 2 ? 'finance' : 'news'] },
       status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'ok' }] },
     }));
-    await page.route((u) => u.pathname === `/k8s/apis/miniapps.dev/v1alpha1/namespaces/${ns}/miniapps`, async (route) => {
-      // The list answered at once; the watch after it left open, as a quiet API server would.
-      if (new URL(route.request().url()).searchParams.has('watch')) return;
-      served = Date.now();
-      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniAppList', metadata: { resourceVersion: '1' }, items }) });
-    });
+    await page.route(
+      (u) => u.pathname === `/k8s/apis/miniapps.dev/v1alpha1/namespaces/${ns}/miniapps`,
+      async (route) => {
+        // The list answered at once; the watch after it left open, as a quiet API server would.
+        if (new URL(route.request().url()).searchParams.has('watch')) return;
+        served = Date.now();
+        await route.fulfill({
+          status: 200,
+          contentType: 'application/json',
+          body: JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniAppList', metadata: { resourceVersion: '1' }, items }),
+        });
+      },
+    );
     const count = page.locator('#manage-count');
     await page.goto(`${consoleServer.url}/#/orgs/${org}/manage`);
     await expect.poll(() => count.textContent(), { interval: 10, timeout: 10_000 }).toBe('2000 of 2000 mini apps');

@@ -25,10 +25,14 @@ process.on('exit', () => process.stdout.write(JSON.stringify({ urls: [...seen], 
 `;
 
 function modulesAppLoads(): { urls: string[]; builtins: string[] } {
-  const res = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(HOOK)}`, '--input-type=module', '-e', START_PATH.map((u) => `await import(${JSON.stringify(u)});`).join(' ')], {
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  const res = spawnSync(
+    process.execPath,
+    ['--import', `data:text/javascript,${encodeURIComponent(HOOK)}`, '--input-type=module', '-e', START_PATH.map((u) => `await import(${JSON.stringify(u)});`).join(' ')],
+    {
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
   expect(res.stderr).toBe('');
   expect(res.status).toBe(0);
   const loaded = JSON.parse(res.stdout) as { urls: string[]; builtins: string[] };
@@ -51,14 +55,17 @@ describe('the operator process', () => {
     expect(urls.filter((u) => /\/node_modules\/(@kubernetes|undici)\//.test(u))).toEqual([]);
   });
 
-  it('imports neither TypeBox nor the schema builders (api/common.ts, api/<kind>/schema.ts, api/index.ts): of the API, only the plain-data modules (constants, registry, policies, each kind\'s names and policies)', () => {
+  it("imports neither TypeBox nor the schema builders (api/common.ts, api/<kind>/schema.ts, api/index.ts): of the API, only the plain-data modules (constants, registry, policies, each kind's names and policies)", () => {
     expect(inPackage('@sinclair/typebox')).toEqual([]);
-    const api = urls.filter((u) => u.startsWith(API)).map((u) => u.slice(API.length)).sort();
+    const api = urls
+      .filter((u) => u.startsWith(API))
+      .map((u) => u.slice(API.length))
+      .sort();
     expect(api).toEqual(expect.arrayContaining(['constants.ts', 'policies.ts', 'policy.ts', 'registry.ts', 'membership/names.ts', 'apikey/policies.ts']));
     expect(api.filter((p) => !/^(constants|registry|policy|policies)\.ts$|^[a-z]+\/(names|policies)\.ts$/.test(p))).toEqual([]);
   });
 
-  it("does not make Node load its bundled undici (an ESM import of node:http does: runtime/builtins.ts)", () => {
+  it('does not make Node load its bundled undici (an ESM import of node:http does: runtime/builtins.ts)', () => {
     expect(builtins.filter((m) => m.includes('undici'))).toEqual([]);
   });
 
@@ -70,7 +77,7 @@ describe('the operator process', () => {
     expect(inPackage('node-forge')).toEqual([]);
   });
 
-  it("takes from prom-client only its Registry, Counter, Gauge and Histogram: no Pushgateway, cluster aggregation, default metrics or @opentelemetry/api", () => {
+  it('takes from prom-client only its Registry, Counter, Gauge and Histogram: no Pushgateway, cluster aggregation, default metrics or @opentelemetry/api', () => {
     expect(inPackage('prom-client').filter((u) => !/\/lib\/(registry|counter|gauge|histogram|metric|util|validation|exemplar)\.js$/.test(u))).toEqual([]);
     expect(inPackage('@opentelemetry/api')).toEqual([]);
   });

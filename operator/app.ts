@@ -93,7 +93,11 @@ export class Operator {
     this.leaseClient = new KubeClient(access, { connections: 2, userAgent: 'miniapps-operator/leader-election', ...limits });
     // The reviews' budget is the authority's (it refuses at once rather than queue): the client itself does not wait.
     this.reviewClient = new KubeClient(access, { connections: 4, userAgent: 'miniapps-operator/caller-reviews', timeoutMs: 10_000 });
-    this.authority = new KubeAuthority(this.reviewClient, { clock: this.clock, budget: { qps: cfg.reviewQps, burst: cfg.reviewBurst }, onReview: (review, result) => this.metrics.callerReviews.inc({ review, result }) });
+    this.authority = new KubeAuthority(this.reviewClient, {
+      clock: this.clock,
+      budget: { qps: cfg.reviewQps, burst: cfg.reviewBurst },
+      onReview: (review, result) => this.metrics.callerReviews.inc({ review, result }),
+    });
     this.elector = cfg.leaderElect
       ? new LeaderElector(this.leaseClient, this.clock, this.log, {
           namespace: cfg.namespace,
@@ -153,7 +157,8 @@ export class Operator {
     if (tls && cfg.webhookBindAddress) {
       const clientCA = cfg.webhookClientCaFile ? readClientCA(cfg.webhookClientCaFile) : undefined;
       this.webhook = new WebhookServer({ cert: tls.certPEM, key: tls.keyPEM }, cfg.webhookBindAddress, this.log, ready, { clientCA, clientNames: cfg.webhookClientAllowedNames });
-      if (!clientCA) this.log.warn({}, 'The webhook listener answers any caller that reaches it, and /authenticate is off: set --webhook-client-ca-file to the CA of the API server\'s client certificate');
+      if (!clientCA)
+        this.log.warn({}, "The webhook listener answers any caller that reaches it, and /authenticate is off: set --webhook-client-ca-file to the CA of the API server's client certificate");
     }
     if (tls && cfg.apiBindAddress) {
       this.api = new TlsRouter({ cert: tls.certPEM, key: tls.keyPEM }, cfg.apiBindAddress, this.log, { name: 'api', isReady: ready });
@@ -176,7 +181,18 @@ export class Operator {
     // Each module's listener logged as `<name>Port` (publicPort: the acceptance page; verifyPort: the verify endpoint).
     const listenerPorts = Object.fromEntries(Object.entries(ports).map(([name, p]) => [`${name}Port`, p]));
     const port = await this.health.start();
-    this.log.info({ port, webhookPort: this.webhook?.port, webhookClientAuth: this.webhook?.authenticatesClients, apiPort: this.api?.port, ...listenerPorts, leaderElection: cfg.leaderElect, identity: cfg.identity }, 'Operator started');
+    this.log.info(
+      {
+        port,
+        webhookPort: this.webhook?.port,
+        webhookClientAuth: this.webhook?.authenticatesClients,
+        apiPort: this.api?.port,
+        ...listenerPorts,
+        leaderElection: cfg.leaderElect,
+        identity: cfg.identity,
+      },
+      'Operator started',
+    );
     void this.manager.start((reason) => onFatal(`Leadership lost: ${reason}`, { drain: false })).catch((err: unknown) => onFatal(errorMessage(err), { drain: true }));
   }
 
@@ -295,7 +311,13 @@ export class Operator {
       checkIntervalMs: cfg.webhookCertCheckIntervalMs,
       rotation: generated
         ? {
-            policy: { certDurationMs: cfg.webhookCertDurationMs, renewBeforeMs: cfg.webhookCertRenewBeforeMs, caDurationMs: cfg.webhookCaDurationMs, dnsNames, ipAddresses: ['127.0.0.1', ...(isIp ? [host] : [])].filter((v, i, a) => a.indexOf(v) === i) },
+            policy: {
+              certDurationMs: cfg.webhookCertDurationMs,
+              renewBeforeMs: cfg.webhookCertRenewBeforeMs,
+              caDurationMs: cfg.webhookCaDurationMs,
+              dnsNames,
+              ipAddresses: ['127.0.0.1', ...(isIp ? [host] : [])].filter((v, i, a) => a.indexOf(v) === i),
+            },
             // A Secret has one writer, the leader; a certificate in memory is this process's own.
             mayRotate: store instanceof MemoryStore ? () => true : () => this.manager.isLeading,
             publish,

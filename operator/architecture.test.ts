@@ -34,11 +34,9 @@ const isTest = (f: string) => /\.(i?test)\.ts$/.test(f);
 /** The operator files `file` imports (static imports and re-exports, type-only ones too; literal dynamic imports). */
 function importsOf(file: string): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
-  const specs = [
-    ...text.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s+'([^']+)'/gm),
-    ...text.matchAll(/^\s*import\s+'([^']+)'/gm),
-    ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
-  ].map((m) => m[1]!);
+  const specs = [...text.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s+'([^']+)'/gm), ...text.matchAll(/^\s*import\s+'([^']+)'/gm), ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map(
+    (m) => m[1]!,
+  );
   return specs.filter((s) => s.startsWith('.')).map((s) => relative(ROOT, resolve(dirname(join(ROOT, file)), s)).replaceAll('\\', '/'));
 }
 const GRAPH = new Map(FILES.map((f) => [f, importsOf(f)]));
@@ -89,7 +87,11 @@ function cycles(): string[][] {
 
 describe('the import rules (docs/architecture.md)', () => {
   it('sees the code: every slice and layer has files, and the graph has edges', () => {
-    for (const layer of ['api', 'controllers', 'domain', 'runtime', 'servers', 'plugin', 'testenv', 'identity']) expect(FILES.some((f) => layerOf(f) === layer), layer).toBe(true);
+    for (const layer of ['api', 'controllers', 'domain', 'runtime', 'servers', 'plugin', 'testenv', 'identity'])
+      expect(
+        FILES.some((f) => layerOf(f) === layer),
+        layer,
+      ).toBe(true);
     expect(GRAPH.get('app.ts')).toContain('controllers/index.ts');
   });
 
@@ -97,17 +99,32 @@ describe('the import rules (docs/architecture.md)', () => {
     expect(cycles()).toEqual([]);
   });
 
-  it('a controller imports no other controller (tests may use another slice\'s fixtures)', () => {
-    expect(edges((f) => !isTest(f) && !!controllerSlice(f), (t, f) => !!controllerSlice(t) && controllerSlice(t) !== controllerSlice(f))).toEqual([]);
+  it("a controller imports no other controller (tests may use another slice's fixtures)", () => {
+    expect(
+      edges(
+        (f) => !isTest(f) && !!controllerSlice(f),
+        (t, f) => !!controllerSlice(t) && controllerSlice(t) !== controllerSlice(f),
+      ),
+    ).toEqual([]);
   });
 
   it('api, domain, runtime, servers, identity, plugin and testenv import no controller, except in tests', () => {
     const below = new Set(['api', 'domain', 'runtime', 'servers', 'plugin', 'testenv', 'health', 'identity']);
-    expect(edges((f) => !isTest(f) && below.has(layerOf(f)), (t) => layerOf(t) === 'controllers')).toEqual([]);
+    expect(
+      edges(
+        (f) => !isTest(f) && below.has(layerOf(f)),
+        (t) => layerOf(t) === 'controllers',
+      ),
+    ).toEqual([]);
   });
 
   it('runtime knows no kind: of the API it reads only the kind-neutral names (api/constants.ts), and nothing of domain, servers or controllers', () => {
-    expect(edges((f) => !isTest(f) && layerOf(f) === 'runtime', (t) => ['domain', 'servers', 'controllers'].includes(layerOf(t)) || (layerOf(t) === 'api' && t !== 'api/constants.ts' && !t.startsWith('runtime/')))).toEqual([]);
+    expect(
+      edges(
+        (f) => !isTest(f) && layerOf(f) === 'runtime',
+        (t) => ['domain', 'servers', 'controllers'].includes(layerOf(t)) || (layerOf(t) === 'api' && t !== 'api/constants.ts' && !t.startsWith('runtime/')),
+      ),
+    ).toEqual([]);
     const kindLiteral = new RegExp(`'(${KINDS.join('|')})'`);
     expect(FILES.filter((f) => layerOf(f) === 'runtime' && !isTest(f) && kindLiteral.test(readFileSync(join(ROOT, f), 'utf8')))).toEqual([]);
   });
@@ -126,13 +143,20 @@ describe('the import rules (docs/architecture.md)', () => {
     });
   }
 
-  it('runtime knows no kind: no identifier of its code names a kind, and its metrics are kind-neutral (a kind\'s are in its slice)', () => {
+  it("runtime knows no kind: no identifier of its code names a kind, and its metrics are kind-neutral (a kind's are in its slice)", () => {
     const runtime = new Map(FILES.filter((f) => layerOf(f) === 'runtime' && !isTest(f)).map((f) => [f, readFileSync(join(ROOT, f), 'utf8')]));
     expect(kindIdentifiers(runtime)).toEqual([]);
     // The bare registry (no module's metric set) names no kind, and no module's metric is also one of runtime's.
     const own = new OperatorMetrics({ processMetrics: false }).registry.getMetricsAsArray().map((m) => m.name);
     const kindWords = new Set([...FOLDERS, ...KINDS.map((k) => KIND_NAMES[k].plural), 'invitation', 'invitations']);
-    expect(own.filter((n) => n.split('_').slice(1).some((w) => kindWords.has(w)))).toEqual([]); // after the miniapps_ prefix
+    expect(
+      own.filter((n) =>
+        n
+          .split('_')
+          .slice(1)
+          .some((w) => kindWords.has(w)),
+      ),
+    ).toEqual([]); // after the miniapps_ prefix
     const all = new OperatorMetrics({ processMetrics: false, sets: MODULE_METRICS }).registry.getMetricsAsArray().map((m) => m.name);
     const sliced = all.filter((n) => !own.includes(n));
     expect(sliced).toEqual(expect.arrayContaining(['miniapps_invitation_emails_total', 'miniapps_apikey_expiration_timestamp_seconds', 'miniapps_apikey_renewal_timestamp_seconds']));
@@ -147,15 +171,30 @@ describe('the import rules (docs/architecture.md)', () => {
 
   it('servers are listener plumbing: no kind (api/<kind>/, the registry), no domain, no controller', () => {
     const kindApi = (t: string) => layerOf(t) === 'api' && (FOLDERS.includes(t.split('/')[1]!) || t === 'api/registry.ts' || t === 'api/index.ts');
-    expect(edges((f) => !isTest(f) && layerOf(f) === 'servers', (t) => kindApi(t) || ['domain', 'controllers'].includes(layerOf(t)))).toEqual([]);
+    expect(
+      edges(
+        (f) => !isTest(f) && layerOf(f) === 'servers',
+        (t) => kindApi(t) || ['domain', 'controllers'].includes(layerOf(t)),
+      ),
+    ).toEqual([]);
   });
 
   it('the process (app.ts) knows no slice: it registers MODULES and whatever they declare', () => {
-    expect(edges((f) => f === 'app.ts', (t) => !!controllerSlice(t) || /^api\/[a-z]+\//.test(t))).toEqual([]);
+    expect(
+      edges(
+        (f) => f === 'app.ts',
+        (t) => !!controllerSlice(t) || /^api\/[a-z]+\//.test(t),
+      ),
+    ).toEqual([]);
   });
 
   it('domain imports neither servers nor controllers', () => {
-    expect(edges((f) => !isTest(f) && layerOf(f) === 'domain', (t) => ['servers', 'controllers'].includes(layerOf(t)))).toEqual([]);
+    expect(
+      edges(
+        (f) => !isTest(f) && layerOf(f) === 'domain',
+        (t) => ['servers', 'controllers'].includes(layerOf(t)),
+      ),
+    ).toEqual([]);
   });
 
   it('one status writer: every controller writes its status through runtime/status.ts, none computes conditions itself', () => {
@@ -190,7 +229,12 @@ describe('the import rules (docs/architecture.md)', () => {
   it('the rules can fail: a made-up edge from runtime to a controller is caught', () => {
     GRAPH.set('runtime/__probe__.ts', ['controllers/membership/controller.ts']);
     try {
-      expect(edges((f) => layerOf(f) === 'runtime', (t) => layerOf(t) === 'controllers')).toEqual(['runtime/__probe__.ts → controllers/membership/controller.ts']);
+      expect(
+        edges(
+          (f) => layerOf(f) === 'runtime',
+          (t) => layerOf(t) === 'controllers',
+        ),
+      ).toEqual(['runtime/__probe__.ts → controllers/membership/controller.ts']);
     } finally {
       GRAPH.delete('runtime/__probe__.ts');
     }
@@ -206,7 +250,7 @@ describe('each kind is a slice registered by one line (api/registry.ts)', () => 
     expect(readFileSync(join(ROOT, 'api', folder, 'schema.ts'), 'utf8')).toContain(`export const ${sliceExport(kind, 'Kind')} = defineKind(`);
   });
 
-  it('what each kind\'s module declares: its caches, the kinds it admits, its setup', () => {
+  it("what each kind's module declares: its caches, the kinds it admits, its setup", () => {
     const declared = Object.fromEntries(MODULES.map((m) => [m.name, { caches: m.caches.map((c) => c.name), admits: [...(m.admits ?? [])], setup: typeof m.setup }]));
     expect(Object.keys(declared)).toEqual(FOLDERS);
     for (const [name, d] of Object.entries(declared)) {
@@ -225,7 +269,11 @@ describe('each kind is a slice registered by one line (api/registry.ts)', () => 
   });
 
   it('no slice folder without a registry line, in api/ or controllers/', () => {
-    const dirs = (layer: string) => readdirSync(join(ROOT, layer), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    const dirs = (layer: string) =>
+      readdirSync(join(ROOT, layer), { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
     expect(dirs('api')).toEqual([...FOLDERS].sort());
     expect(dirs('controllers')).toEqual([...FOLDERS].sort());
   });
@@ -276,12 +324,24 @@ describe('each kind is a slice registered by one line (api/registry.ts)', () => 
     expect(handKeptLists(GRAPH)).toEqual(KNOWN_LISTS);
   });
 
-  it('the check can fail: a file that re-exports every schema, or imports every kind\'s policies, is a hand-kept list', () => {
+  it("the check can fail: a file that re-exports every schema, or imports every kind's policies, is a hand-kept list", () => {
     const probe = new Map(GRAPH);
-    probe.set('api/__probe_index__.ts', FOLDERS.map((f) => `api/${f}/schema.ts`));
+    probe.set(
+      'api/__probe_index__.ts',
+      FOLDERS.map((f) => `api/${f}/schema.ts`),
+    );
     const withPolicies = FOLDERS.filter((f) => existsSync(join(ROOT, 'api', f, 'policies.ts')));
-    probe.set('api/__probe_policies__.ts', withPolicies.map((f) => `api/${f}/policies.ts`));
-    probe.set('domain/__probe_some__.ts', FOLDERS.slice(0, 3).map((f) => `api/${f}/schema.ts`));
-    expect(handKeptLists(probe).filter((l) => l.includes('__probe'))).toEqual(['api/__probe_index__.ts lists every api/<kind>/schema.ts', 'api/__probe_policies__.ts lists every api/<kind>/policies.ts']);
+    probe.set(
+      'api/__probe_policies__.ts',
+      withPolicies.map((f) => `api/${f}/policies.ts`),
+    );
+    probe.set(
+      'domain/__probe_some__.ts',
+      FOLDERS.slice(0, 3).map((f) => `api/${f}/schema.ts`),
+    );
+    expect(handKeptLists(probe).filter((l) => l.includes('__probe'))).toEqual([
+      'api/__probe_index__.ts lists every api/<kind>/schema.ts',
+      'api/__probe_policies__.ts lists every api/<kind>/policies.ts',
+    ]);
   });
 });

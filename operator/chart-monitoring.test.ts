@@ -31,7 +31,19 @@ const SEL = `namespace="${NAMESPACE}", job="${JOB}"`;
 const DAY = 86_400;
 
 function renderedRules(): Rule[] {
-  const out = run(helm!, ['template', 'rel', CHART, '--namespace', NAMESPACE, '--kube-version', '1.35.0', '--set', 'monitoring.prometheusRule.enabled=true', '--show-only', 'templates/prometheusrule.yaml']);
+  const out = run(helm!, [
+    'template',
+    'rel',
+    CHART,
+    '--namespace',
+    NAMESPACE,
+    '--kube-version',
+    '1.35.0',
+    '--set',
+    'monitoring.prometheusRule.enabled=true',
+    '--show-only',
+    'templates/prometheusrule.yaml',
+  ]);
   const rule = parse(out) as { spec: { groups: { name: string; rules: Rule[] }[] } };
   return rule.spec.groups.flatMap((g) => g.rules);
 }
@@ -56,17 +68,41 @@ const APIKEY = { apikey_namespace: 'org-acme', apikey_name: 'ci' };
 const FIRING: Record<string, { series: { series: string; values: string }[]; labels: Record<string, string> }> = {
   MiniappsOperatorDown: { series: [{ series: `up{${SEL}, pod="a"}`, values: '0x120' }], labels: { severity: 'critical' } },
   MiniappsOperatorNoLeader: { series: [{ series: `miniapps_leader{${SEL}, pod="a"}`, values: '0x120' }], labels: { severity: 'critical' } },
-  MiniappsOperatorReconcileErrors: { series: [{ series: `miniapps_reconcile_errors_total{${SEL}, pod="a", controller="organization"}`, values: '0+1x120' }], labels: { severity: 'warning', controller: 'organization' } },
-  MiniappsOperatorQueueBacklog: { series: [{ series: `miniapps_workqueue_depth{${SEL}, pod="a", controller="organization"}`, values: '250x120' }], labels: { severity: 'warning', controller: 'organization' } },
-  MiniappsOperatorWatchRestarts: { series: [{ series: `miniapps_watch_restarts_total{${SEL}, pod="a", resource="organizations", reason="error"}`, values: '0+1x120' }], labels: { severity: 'warning', resource: 'organizations' } },
-  MiniappsOperatorInvitationFailures: { series: [{ series: `miniapps_invitation_emails_total{${SEL}, pod="a", result="failed", reason="SMTPUnavailable"}`, values: '0+1x120' }], labels: { severity: 'warning', reason: 'SMTPUnavailable' } },
+  MiniappsOperatorReconcileErrors: {
+    series: [{ series: `miniapps_reconcile_errors_total{${SEL}, pod="a", controller="organization"}`, values: '0+1x120' }],
+    labels: { severity: 'warning', controller: 'organization' },
+  },
+  MiniappsOperatorQueueBacklog: {
+    series: [{ series: `miniapps_workqueue_depth{${SEL}, pod="a", controller="organization"}`, values: '250x120' }],
+    labels: { severity: 'warning', controller: 'organization' },
+  },
+  MiniappsOperatorWatchRestarts: {
+    series: [{ series: `miniapps_watch_restarts_total{${SEL}, pod="a", resource="organizations", reason="error"}`, values: '0+1x120' }],
+    labels: { severity: 'warning', resource: 'organizations' },
+  },
+  MiniappsOperatorInvitationFailures: {
+    series: [{ series: `miniapps_invitation_emails_total{${SEL}, pod="a", result="failed", reason="SMTPUnavailable"}`, values: '0+1x120' }],
+    labels: { severity: 'warning', reason: 'SMTPUnavailable' },
+  },
   // 13 days left, under the default 14; 15 days left would not fire (the healthy test's 90 are far from it).
-  MiniappsOperatorWebhookCertificateExpiring: { series: [{ series: `miniapps_webhook_certificate_expiration_timestamp_seconds{${SEL}, pod="a", source="secret"}`, values: `${13 * DAY}x120` }], labels: { severity: 'warning', pod: 'a' } },
+  MiniappsOperatorWebhookCertificateExpiring: {
+    series: [{ series: `miniapps_webhook_certificate_expiration_timestamp_seconds{${SEL}, pod="a", source="secret"}`, values: `${13 * DAY}x120` }],
+    labels: { severity: 'warning', pod: 'a' },
+  },
   // Due at 1000 s: at 6000 more than an hour past (since 4600 s, so for 23 minutes).
-  MiniappsOperatorWebhookCertificateRenewalOverdue: { series: [{ series: `miniapps_webhook_certificate_renewal_timestamp_seconds{${SEL}, pod="a", source="secret"}`, values: '1000x120' }], labels: { severity: 'warning', pod: 'a' } },
-  MiniappsOperatorApiKeyExpiring: { series: [{ series: `miniapps_apikey_expiration_timestamp_seconds{${SEL}, pod="a", apikey_namespace="org-acme", apikey_name="ci"}`, values: `${6 * DAY}x120` }], labels: { severity: 'warning', ...APIKEY } },
+  MiniappsOperatorWebhookCertificateRenewalOverdue: {
+    series: [{ series: `miniapps_webhook_certificate_renewal_timestamp_seconds{${SEL}, pod="a", source="secret"}`, values: '1000x120' }],
+    labels: { severity: 'warning', pod: 'a' },
+  },
+  MiniappsOperatorApiKeyExpiring: {
+    series: [{ series: `miniapps_apikey_expiration_timestamp_seconds{${SEL}, pod="a", apikey_namespace="org-acme", apikey_name="ci"}`, values: `${6 * DAY}x120` }],
+    labels: { severity: 'warning', ...APIKEY },
+  },
   // Due at 4000 s: 2000 s past at 6000, and more than 900 s past since 4900 s.
-  MiniappsOperatorApiKeyRotationOverdue: { series: [{ series: `miniapps_apikey_renewal_timestamp_seconds{${SEL}, pod="a", apikey_namespace="org-acme", apikey_name="ci"}`, values: '4000x120' }], labels: { severity: 'warning', ...APIKEY } },
+  MiniappsOperatorApiKeyRotationOverdue: {
+    series: [{ series: `miniapps_apikey_renewal_timestamp_seconds{${SEL}, pod="a", apikey_namespace="org-acme", apikey_name="ci"}`, values: '4000x120' }],
+    labels: { severity: 'warning', ...APIKEY },
+  },
 };
 /** Series close to an alert's threshold on the side where it must stay silent. */
 const NEAR_MISS: Record<string, { series: string; values: string }[]> = {

@@ -96,8 +96,14 @@ const EXAMPLES: Record<string, Example> = {
   resources: { set: { limits: { cpu: '2' } }, shows: 'cpu: "2"' },
   nodeSelector: { set: { disktype: 'ssd' }, shows: 'disktype: ssd' },
   tolerations: { set: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }], shows: 'key: dedicated' },
-  affinity: { set: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } }, shows: 'nodeAffinity:' },
-  topologySpreadConstraints: { set: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'miniapps-operator' } } }], shows: 'maxSkew: 1' },
+  affinity: {
+    set: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } },
+    shows: 'nodeAffinity:',
+  },
+  topologySpreadConstraints: {
+    set: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'miniapps-operator' } } }],
+    shows: 'maxSkew: 1',
+  },
   priorityClassName: { set: 'system-cluster-critical', shows: 'priorityClassName: "system-cluster-critical"' },
   'livenessProbe.enabled': { set: false },
   'livenessProbe.initialDelaySeconds': { set: 11, shows: 'initialDelaySeconds: 11' },
@@ -128,9 +134,21 @@ const EXAMPLES: Record<string, Example> = {
   'podDisruptionBudget.minAvailable': { set: 2, with: { replicaCount: 3 }, shows: 'minAvailable: 2' },
   'networkPolicy.enabled': { set: true, shows: 'kind: NetworkPolicy' },
   'networkPolicy.webhookFrom': { set: [{ ipBlock: { cidr: '172.16.0.0/28' } }], with: { networkPolicy: { enabled: true } }, shows: 'cidr: 172.16.0.0/28' },
-  'networkPolicy.apiFrom': { set: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'gateways' } } }], with: { networkPolicy: { enabled: true } }, shows: 'kubernetes.io/metadata.name: gateways' },
-  'networkPolicy.metricsFrom': { set: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], with: { networkPolicy: { enabled: true } }, shows: 'kubernetes.io/metadata.name: monitoring' },
-  'networkPolicy.acceptanceFrom': { set: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], with: { networkPolicy: { enabled: true } }, shows: 'kubernetes.io/metadata.name: ingress-nginx' },
+  'networkPolicy.apiFrom': {
+    set: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'gateways' } } }],
+    with: { networkPolicy: { enabled: true } },
+    shows: 'kubernetes.io/metadata.name: gateways',
+  },
+  'networkPolicy.metricsFrom': {
+    set: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+    with: { networkPolicy: { enabled: true } },
+    shows: 'kubernetes.io/metadata.name: monitoring',
+  },
+  'networkPolicy.acceptanceFrom': {
+    set: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+    with: { networkPolicy: { enabled: true } },
+    shows: 'kubernetes.io/metadata.name: ingress-nginx',
+  },
   'ingress.enabled': { set: true, shows: 'kind: Ingress' },
   'ingress.className': { set: 'nginx', with: { ingress: { enabled: true } }, shows: 'ingressClassName: nginx' },
   'ingress.host': { set: 'join.example.org', with: { ingress: { enabled: true } }, shows: 'host: "join.example.org"' },
@@ -146,7 +164,11 @@ const EXAMPLES: Record<string, Example> = {
   'invitations.smtp.credentialsSecret': { set: 'smtp-auth', with: { invitations: { smtp: { host: 'smtp.example.com' } } }, shows: '--smtp-credentials-secret=$(POD_NAMESPACE)/smtp-auth' },
   // metrics.secure needs the APIs' TLS port, which webhook.enabled=false turns off (refused below).
   'webhook.enabled': { set: false, with: { metrics: { secure: false } }, shows: '--webhook-bind-address=0' },
-  'webhook.failurePolicy': { set: 'Fail', shows: 'failurePolicy: Fail\n    matchPolicy: Equivalent\n    timeoutSeconds: 5\n    clientConfig:\n      service:\n        name: rel-miniapps-operator\n        namespace: miniapps-system\n        path: /validate\n        port: 443\n    rules:' },
+  'webhook.failurePolicy': {
+    set: 'Fail',
+    shows:
+      'failurePolicy: Fail\n    matchPolicy: Equivalent\n    timeoutSeconds: 5\n    clientConfig:\n      service:\n        name: rel-miniapps-operator\n        namespace: miniapps-system\n        path: /validate\n        port: 443\n    rules:',
+  },
   'webhook.failClosed.enabled': { set: false },
   'webhook.timeoutSeconds': { set: 10, shows: 'timeoutSeconds: 10' },
   'webhook.port': { set: 8444, shows: 'port: 8444' },
@@ -234,7 +256,9 @@ describe('the documented values', () => {
 
   it('are all the templates read (.Values.x in the templates is declared in values.schema.json)', () => {
     const declared = new Set(leaves(schema).flatMap((p) => p.split('.').map((_, i, parts) => parts.slice(0, i + 1).join('.'))));
-    const templates = readdirSync(join(CHART, 'templates')).map((f) => readFileSync(join(CHART, 'templates', f), 'utf8')).join('\n');
+    const templates = readdirSync(join(CHART, 'templates'))
+      .map((f) => readFileSync(join(CHART, 'templates', f), 'utf8'))
+      .join('\n');
     const read = [...new Set([...templates.matchAll(/\.Values\.([A-Za-z0-9_.]+)/g)].map((m) => m[1]!.replace(/\.$/, '')))];
     expect(read.length).toBeGreaterThan(30);
     expect(read.filter((p) => !declared.has(p))).toEqual([]);
@@ -251,7 +275,23 @@ describe.skipIf(!helm)('helm lint and helm template (helm v3)', () => {
   it('lint --strict passes with the default values, and the render has every kind of the chart', () => {
     expect(lint(helm!, {})).toContain('0 chart(s) failed');
     const kinds = objects(template(helm!, {})).map((o) => (o as { kind: string }).kind);
-    expect(new Set(kinds)).toEqual(new Set(['CustomResourceDefinition', 'Deployment', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'Secret', 'ValidatingWebhookConfiguration', 'PodDisruptionBudget', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']));
+    expect(new Set(kinds)).toEqual(
+      new Set([
+        'CustomResourceDefinition',
+        'Deployment',
+        'ServiceAccount',
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'Role',
+        'RoleBinding',
+        'Service',
+        'Secret',
+        'ValidatingWebhookConfiguration',
+        'PodDisruptionBudget',
+        'ValidatingAdmissionPolicy',
+        'ValidatingAdmissionPolicyBinding',
+      ]),
+    );
   });
 
   it.each(PROFILES)('lint --strict passes with %s', (_name, values) => {
@@ -274,7 +314,7 @@ describe.skipIf(!helm)('helm lint and helm template (helm v3)', () => {
     ['a value the schema does not declare', { replicas: 2 }, /additional properties 'replicas' not allowed|replicas/],
     ['serviceAccount.create false without a name', { serviceAccount: { create: false } }, /serviceAccount.name is required/],
     ['a log level that does not exist', { logLevel: 'verbose' }, /logLevel/],
-    ['metrics.secure without the APIs\' TLS port (webhook.enabled false): no /metrics anywhere', { webhook: { enabled: false } }, /metrics.secure needs webhook.enabled/],
+    ["metrics.secure without the APIs' TLS port (webhook.enabled false): no /metrics anywhere", { webhook: { enabled: false } }, /metrics.secure needs webhook.enabled/],
     ['a forwarded header proxies do not write', { invitations: { forwardedHeader: 'X-Real-IP' } }, /forwardedHeader/],
   ])('refuses %s', (_name, values, message) => {
     expect(() => template(helm!, values)).toThrow(message);
@@ -283,7 +323,9 @@ describe.skipIf(!helm)('helm lint and helm template (helm v3)', () => {
 
 describe.skipIf(!helm)('the pods roll when what they read only at start changes', () => {
   const podAnnotations = (values: Values) => {
-    const deployment = objects(template(helm!, values)).find((o) => (o as { kind: string }).kind === 'Deployment') as unknown as { spec: { template: { metadata: { annotations?: Record<string, string> } } } };
+    const deployment = objects(template(helm!, values)).find((o) => (o as { kind: string }).kind === 'Deployment') as unknown as {
+      spec: { template: { metadata: { annotations?: Record<string, string> } } };
+    };
     return deployment.spec.template.metadata.annotations ?? {};
   };
   it('finding 8: another webhook.clientCA changes the pod template (a checksum annotation), podAnnotations kept', () => {

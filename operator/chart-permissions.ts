@@ -45,7 +45,7 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
       "hands out (the provisioning administrators' ClusterRole, the organization and member Roles, the Organizations' ClusterRoles), and " +
       'RBAC lets it write and bind roles whose rules it holds: it needs no `escalate`, and no `bind` for them (the virtual subresources `organizations/provisioning`, ' +
       '`apikeys/owner`, `apikeys/verify` and `users/tokenroles` among them; finalizers for blockOwnerDeletion). `*` also covers `miniapps/reveal`, which it neither uses nor hands out: ' +
-      'the data-protection API authorizes its callers, and a holder of the operator\'s token could read the key-encryption key anyway.',
+      "the data-protection API authorizes its callers, and a holder of the operator's token could read the key-encryption key anyway.",
   },
   {
     scope: 'cluster',
@@ -66,7 +66,7 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
     rule: { apiGroups: [RBAC_GROUP], resources: RBAC_RESOURCES, verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
     why:
       "The role table: Roles and RoleBindings in organization and tenant namespaces, the provisioning administrators', the tenant administrators' and each " +
-      'Organization\'s ClusterRoles and bindings, its own RoleBinding in each organization namespace. It watches those it made, writes them with server-side ' +
+      "Organization's ClusterRoles and bindings, its own RoleBinding in each organization namespace. It watches those it made, writes them with server-side " +
       'apply (`patch`, and `create` when that makes the object; no `update`) and deletes those nobody holds any more. Their names follow organizations and members: resourceNames cannot limit it.',
   },
   {
@@ -91,7 +91,7 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   {
     scope: 'cluster',
     rule: { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
-    why: 'The data-protection API (protect, reveal) asks whether the caller may `get` the MiniApp or `create` `miniapps/reveal`, the API key verify endpoint whether the caller may `create` `apikeys/verify`, the token-roles API whether they may `get` `users/tokenroles`, and `/metrics` whether they may `get` the non-resource URL `/metrics`, so a caller never uses the operator\'s own rights.',
+    why: "The data-protection API (protect, reveal) asks whether the caller may `get` the MiniApp or `create` `miniapps/reveal`, the API key verify endpoint whether the caller may `create` `apikeys/verify`, the token-roles API whether they may `get` `users/tokenroles`, and `/metrics` whether they may `get` the non-resource URL `/metrics`, so a caller never uses the operator's own rights.",
   },
   {
     scope: 'cluster',
@@ -101,7 +101,7 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   {
     scope: 'cluster',
     rule: { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['get', 'patch'], resourceNames: [FULLNAME] },
-    why: 'When it generates the webhook\'s certificate (no cert-manager, no caBundle of yours), the leader writes the CA bundle into the caBundle of the chart\'s ValidatingWebhookConfiguration, and puts it back if it was changed; no other webhook configuration.',
+    why: "When it generates the webhook's certificate (no cert-manager, no caBundle of yours), the leader writes the CA bundle into the caBundle of the chart's ValidatingWebhookConfiguration, and puts it back if it was changed; no other webhook configuration.",
   },
   {
     scope: 'namespaceAccess',
@@ -125,14 +125,14 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
     rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
     why:
       '`list`: the accounts of the embedded identity provider (label miniapps.dev/account), cached for their suspension (an API key of a suspended account stops). ' +
-      'The invitation signing key `miniapps-operator-invitation-key`, the API keys\' seal key, the key-encryption key and the token signing key (made on first start), ' +
-      'the webhook certificate, the SMTP credentials, and the API keys of provisioning administrators (their ApiKeys live here: `get` and `watch` are also what it gives a key\'s owner by name; ' +
+      "The invitation signing key `miniapps-operator-invitation-key`, the API keys' seal key, the key-encryption key and the token signing key (made on first start), " +
+      "the webhook certificate, the SMTP credentials, and the API keys of provisioning administrators (their ApiKeys live here: `get` and `watch` are also what it gives a key's owner by name; " +
       "`delete` removes a rotated-out key's Secret). Names follow the ApiKeys: no resourceNames.",
   },
   {
     scope: 'ownNamespace',
     rule: { apiGroups: [''], resources: ['secrets'], verbs: ['patch'], resourceNames: [KEK_SECRET, TOKEN_SIGNING_SECRET, WEBHOOK_CERT_SECRET] },
-    why: 'Rotation: a new version of the key-encryption key ring, of the token signing keys and of the generated webhook certificate (the chart\'s Secret `webhook.certSecretName`), written with compare-and-swap.',
+    why: "Rotation: a new version of the key-encryption key ring, of the token signing keys and of the generated webhook certificate (the chart's Secret `webhook.certSecretName`), written with compare-and-swap.",
   },
   {
     scope: 'ownNamespace',
@@ -179,4 +179,3 @@ export function grantText(rule: PolicyRule): string {
 export function permissionTable(): [grant: string, scope: string, why: string][] {
   return OPERATOR_PERMISSIONS.map((g) => [grantText(g.rule), SCOPES[g.scope].text, g.why]);
 }
-

@@ -94,7 +94,11 @@ describe('values.schema.json', () => {
   });
 
   it('describes every value', () => {
-    expect(declared(schema).filter(([, s]) => !s.description?.trim()).map(([p]) => p)).toEqual([]);
+    expect(
+      declared(schema)
+        .filter(([, s]) => !s.description?.trim())
+        .map(([p]) => p),
+    ).toEqual([]);
   });
 });
 
@@ -121,8 +125,12 @@ describe('values.yaml', () => {
 
 describe('the chart', () => {
   it('carries the CRDs of crds/ in files/crds/ (npm run generate copies them)', () => {
-    const crds = readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).sort();
-    const copies = readdirSync(join(CHART, 'files/crds')).filter((f) => f.endsWith('.yaml')).sort();
+    const crds = readdirSync(join(ROOT, 'crds'))
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
+    const copies = readdirSync(join(CHART, 'files/crds'))
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
     expect(copies).toEqual(crds);
     const stale = crds.filter((f) => readFileSync(join(ROOT, 'crds', f), 'utf8') !== readFileSync(join(CHART, 'files/crds', f), 'utf8'));
     expect(stale, 'charts/miniapps-operator/files/crds/ differs from crds/: copy crds/*.yaml there').toEqual([]);
@@ -144,13 +152,20 @@ describe('the chart', () => {
     expect(crds.map((c) => `${c.name}.yaml`).sort()).toEqual(files.sort());
     const examples = parse(annotations['artifacthub.io/crdsExamples']!) as { apiVersion: string; kind: string }[];
     expect(examples.length).toBeGreaterThanOrEqual(10);
-    for (const e of examples) expect(crds.map((c) => c.kind), e.kind).toContain(e.kind);
+    for (const e of examples)
+      expect(
+        crds.map((c) => c.kind),
+        e.kind,
+      ).toContain(e.kind);
   });
 
   it.skipIf(!helm)('passes helm lint, and helm template renders with the default values and with cert-manager', () => {
     execFileSync(helm!, ['lint', CHART, '--strict', ...KUBE_VERSION], { encoding: 'utf8' });
     const rendered = execFileSync(helm!, ['template', 'release', CHART, '--namespace', 'miniapps-system', ...KUBE_VERSION], { encoding: 'utf8' });
-    const kinds = rendered.split('\n').filter((l) => l.startsWith('kind: ')).map((l) => l.slice(6));
+    const kinds = rendered
+      .split('\n')
+      .filter((l) => l.startsWith('kind: '))
+      .map((l) => l.slice(6));
     expect(kinds.filter((k) => k === 'CustomResourceDefinition')).toHaveLength(readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).length);
     expect(kinds).toEqual(expect.arrayContaining(['Deployment', 'ServiceAccount', 'ClusterRole', 'Role', 'Service', 'ValidatingWebhookConfiguration', 'Secret']));
     const withCertManager = execFileSync(helm!, ['template', 'release', CHART, '--set', 'webhook.certManager.enabled=true', '--set', 'crds.enabled=false', ...KUBE_VERSION], { encoding: 'utf8' });
@@ -158,7 +173,9 @@ describe('the chart', () => {
     expect(withCertManager).not.toContain('kind: CustomResourceDefinition');
     // The serving certificate comes from a CA of the release's own, not self-signed: its renewals keep the injected CA.
     type CM = { kind: string; metadata: { name: string }; spec: { isCA?: boolean; secretName?: string; issuerRef?: { name: string }; ca?: { secretName: string }; selfSigned?: object } };
-    const cm = parseAllDocuments(withCertManager).map((d) => d.toJS() as CM | null).filter((o): o is CM => !!o && ['Issuer', 'Certificate'].includes(o.kind));
+    const cm = parseAllDocuments(withCertManager)
+      .map((d) => d.toJS() as CM | null)
+      .filter((o): o is CM => !!o && ['Issuer', 'Certificate'].includes(o.kind));
     const serving = cm.find((o) => o.kind === 'Certificate' && o.metadata.name === 'release-miniapps-operator-webhook')!;
     const issuer = cm.find((o) => o.kind === 'Issuer' && o.metadata.name === serving.spec.issuerRef!.name)!;
     const caCert = cm.find((o) => o.kind === 'Certificate' && o.spec.secretName === issuer.spec.ca!.secretName)!;
@@ -166,30 +183,42 @@ describe('the chart', () => {
     expect(cm.find((o) => o.kind === 'Issuer' && o.metadata.name === caCert.spec.issuerRef!.name)!.spec.selfSigned).toEqual({});
   });
 
-  it.skipIf(!helm)('by default, runs two replicas with a PodDisruptionBudget, and registers the last-administrator webhook failing closed for exactly the requests that could break the rule, never for the cluster or the operator', () => {
-    type Obj = { kind: string; metadata: { name: string }; spec?: { replicas?: number; minAvailable?: number }; webhooks?: Record<string, unknown>[] };
-    const objects = (args: string[] = []) =>
-      parseAllDocuments(execFileSync(helm!, ['template', 'release', CHART, '--namespace', 'miniapps-system', ...args, ...KUBE_VERSION], { encoding: 'utf8' }))
-        .map((d) => d.toJS() as Obj | null)
-        .filter((o): o is Obj => !!o);
-    const rendered = objects();
-    expect(rendered.find((o) => o.kind === 'Deployment')?.spec?.replicas).toBe(2);
-    expect(rendered.find((o) => o.kind === 'PodDisruptionBudget')?.spec?.minAvailable).toBe(1);
-    const hooks = rendered.find((o) => o.kind === 'ValidatingWebhookConfiguration')!.webhooks!;
-    expect(hooks.map((h) => [h.name, h.failurePolicy])).toEqual([
-      ['validate.miniapps.dev', 'Ignore'],
-      [LAST_ADMINISTRATOR_WEBHOOK, 'Fail'],
-    ]);
-    const closed = hooks[1]!;
-    expect(closed.rules).toEqual([{ apiGroups: ['miniapps.dev'], apiVersions: ['*'], resources: ['memberships'], operations: ['UPDATE', 'DELETE'], scope: 'Namespaced' }]);
-    // The same conditions as the out-of-cluster registration, with the chart's ServiceAccount as the operator.
-    expect(closed.matchConditions).toEqual(lastAdministratorMatchConditions('system:serviceaccount:miniapps-system:release-miniapps-operator').map((c) => ({ ...c, expression: c.expression.replace(/"(system:serviceaccount:[^"]+)"/, "'$1'") })));
-    expect(closed.namespaceSelector).toEqual(lastAdministratorNamespaceSelector('miniapps-system'));
-    expect((closed.clientConfig as { service: unknown }).service).toEqual((hooks[0]!.clientConfig as { service: unknown }).service);
-    // Off: the first webhook alone; one replica: no PodDisruptionBudget (it would block every drain).
-    expect(objects(['--set', 'webhook.failClosed.enabled=false']).find((o) => o.kind === 'ValidatingWebhookConfiguration')!.webhooks!.map((h) => h.name)).toEqual(['validate.miniapps.dev']);
-    expect(objects(['--set', 'replicaCount=1']).find((o) => o.kind === 'PodDisruptionBudget')).toBeUndefined();
-  });
+  it.skipIf(!helm)(
+    'by default, runs two replicas with a PodDisruptionBudget, and registers the last-administrator webhook failing closed for exactly the requests that could break the rule, never for the cluster or the operator',
+    () => {
+      type Obj = { kind: string; metadata: { name: string }; spec?: { replicas?: number; minAvailable?: number }; webhooks?: Record<string, unknown>[] };
+      const objects = (args: string[] = []) =>
+        parseAllDocuments(execFileSync(helm!, ['template', 'release', CHART, '--namespace', 'miniapps-system', ...args, ...KUBE_VERSION], { encoding: 'utf8' }))
+          .map((d) => d.toJS() as Obj | null)
+          .filter((o): o is Obj => !!o);
+      const rendered = objects();
+      expect(rendered.find((o) => o.kind === 'Deployment')?.spec?.replicas).toBe(2);
+      expect(rendered.find((o) => o.kind === 'PodDisruptionBudget')?.spec?.minAvailable).toBe(1);
+      const hooks = rendered.find((o) => o.kind === 'ValidatingWebhookConfiguration')!.webhooks!;
+      expect(hooks.map((h) => [h.name, h.failurePolicy])).toEqual([
+        ['validate.miniapps.dev', 'Ignore'],
+        [LAST_ADMINISTRATOR_WEBHOOK, 'Fail'],
+      ]);
+      const closed = hooks[1]!;
+      expect(closed.rules).toEqual([{ apiGroups: ['miniapps.dev'], apiVersions: ['*'], resources: ['memberships'], operations: ['UPDATE', 'DELETE'], scope: 'Namespaced' }]);
+      // The same conditions as the out-of-cluster registration, with the chart's ServiceAccount as the operator.
+      expect(closed.matchConditions).toEqual(
+        lastAdministratorMatchConditions('system:serviceaccount:miniapps-system:release-miniapps-operator').map((c) => ({
+          ...c,
+          expression: c.expression.replace(/"(system:serviceaccount:[^"]+)"/, "'$1'"),
+        })),
+      );
+      expect(closed.namespaceSelector).toEqual(lastAdministratorNamespaceSelector('miniapps-system'));
+      expect((closed.clientConfig as { service: unknown }).service).toEqual((hooks[0]!.clientConfig as { service: unknown }).service);
+      // Off: the first webhook alone; one replica: no PodDisruptionBudget (it would block every drain).
+      expect(
+        objects(['--set', 'webhook.failClosed.enabled=false'])
+          .find((o) => o.kind === 'ValidatingWebhookConfiguration')!
+          .webhooks!.map((h) => h.name),
+      ).toEqual(['validate.miniapps.dev']);
+      expect(objects(['--set', 'replicaCount=1']).find((o) => o.kind === 'PodDisruptionBudget')).toBeUndefined();
+    },
+  );
 });
 
 // ---- RBAC ----
@@ -242,9 +271,7 @@ const chartRoles = rbacObjects.filter(isRole);
 const roleOf = (scope: Scope) => chartRoles.find((r) => r.kind === SCOPES[scope].kind && r.metadata.name === SCOPES[scope].name)?.rules ?? [];
 /** The rules of the ClusterRoles bound cluster-wide by the chart. */
 const clusterWide = (objects: RbacObject[]) =>
-  objects
-    .filter((o) => o.kind === 'ClusterRoleBinding')
-    .flatMap((b) => objects.find((r) => r.kind === 'ClusterRole' && r.metadata.name === b.roleRef?.name)?.rules ?? []);
+  objects.filter((o) => o.kind === 'ClusterRoleBinding').flatMap((b) => objects.find((r) => r.kind === 'ClusterRole' && r.metadata.name === b.roleRef?.name)?.rules ?? []);
 
 const ANY_VERB = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'bind', 'escalate', 'impersonate', '*'];
 const granted = (rules: PolicyRule[], p: Permission) => rules.some((r) => grants(r, p));
@@ -254,8 +281,7 @@ const allRules = (objects: RbacObject[]) => objects.filter(isRole).flatMap((o) =
 
 /** Safety properties of the chart's RBAC, named by sentences; each returns what violates it. */
 const RBAC_PROPERTIES: Record<string, (objects: RbacObject[]) => unknown[]> = {
-  'no rule grants escalate': (objects) =>
-    allRules(objects).filter((r) => ['roles', 'clusterroles'].some((resource) => grantsSome(r, { apiGroup: RBAC_GROUP, resource, verb: 'escalate' }))),
+  'no rule grants escalate': (objects) => allRules(objects).filter((r) => ['roles', 'clusterroles'].some((resource) => grantsSome(r, { apiGroup: RBAC_GROUP, resource, verb: 'escalate' }))),
   'bind is granted by name only, on the namespace access ClusterRole alone': (objects) =>
     allRules(objects).filter(
       (r) =>
@@ -263,9 +289,7 @@ const RBAC_PROPERTIES: Record<string, (objects: RbacObject[]) => unknown[]> = {
         (grantsSome(r, { apiGroup: RBAC_GROUP, resource: 'clusterroles', verb: 'bind' }) && JSON.stringify(r.resourceNames) !== JSON.stringify([NAMESPACE_ACCESS_ROLE])),
     ),
   'no ClusterRole bound cluster-wide grants anything on Secrets or ConfigMaps': (objects) =>
-    ['secrets', 'configmaps'].flatMap((resource) =>
-      ANY_VERB.filter((verb) => clusterWide(objects).some((r) => grantsSome(r, { apiGroup: '', resource, verb }))).map((verb) => `${verb} ${resource}`),
-    ),
+    ['secrets', 'configmaps'].flatMap((resource) => ANY_VERB.filter((verb) => clusterWide(objects).some((r) => grantsSome(r, { apiGroup: '', resource, verb }))).map((verb) => `${verb} ${resource}`)),
   'the chart binds the namespace access ClusterRole nowhere (the operator binds it, namespace by namespace)': (objects) =>
     objects.filter((o) => o.roleRef?.name === NAMESPACE_ACCESS_ROLE).map((o) => `${o.kind} ${o.metadata.name}`),
 };
@@ -286,7 +310,7 @@ const EXPECTED_RBAC = {
   ],
 };
 
-describe('the operator\'s RBAC (templates/rbac.yaml)', () => {
+describe("the operator's RBAC (templates/rbac.yaml)", () => {
   it('is the list of operator/chart-permissions.ts: the same roles with the same rules, in its order', () => {
     expect(summary(rbacObjects).roles).toEqual(EXPECTED_RBAC.roles);
   });
@@ -300,7 +324,7 @@ describe('the operator\'s RBAC (templates/rbac.yaml)', () => {
     expect(silent).toEqual([]);
   });
 
-  it('binds the ClusterRole cluster-wide and the Role in the release namespace, each to the operator\'s ServiceAccount', () => {
+  it("binds the ClusterRole cluster-wide and the Role in the release namespace, each to the operator's ServiceAccount", () => {
     expect(summary(rbacObjects).bindings).toEqual(EXPECTED_RBAC.bindings);
   });
 
@@ -315,21 +339,31 @@ describe('the operator\'s RBAC (templates/rbac.yaml)', () => {
     ['escalate on one ClusterRole by name', 'no rule grants escalate', [clusterRole('c', { apiGroups: [RBAC_GROUP], resources: ['clusterroles'], verbs: ['escalate'], resourceNames: ['admin'] })]],
     ['every verb on everything', 'no rule grants escalate', [clusterRole('c', { apiGroups: ['*'], resources: ['*'], verbs: ['*'] })]],
     ['bind without names', 'bind is granted by name only, on the namespace access ClusterRole alone', [clusterRole('c', { apiGroups: [RBAC_GROUP], resources: ['clusterroles'], verbs: ['bind'] })]],
-    ['bind on another ClusterRole too', 'bind is granted by name only, on the namespace access ClusterRole alone', [
-      clusterRole('c', { apiGroups: [RBAC_GROUP], resources: ['clusterroles'], verbs: ['bind'], resourceNames: [NAMESPACE_ACCESS_ROLE, 'cluster-admin'] }),
-    ]],
-    ['bind on Roles by that name', 'bind is granted by name only, on the namespace access ClusterRole alone', [
-      clusterRole('c', { apiGroups: [RBAC_GROUP], resources: ['roles'], verbs: ['bind'], resourceNames: [NAMESPACE_ACCESS_ROLE] }),
-    ]],
-    ['one Secret read cluster-wide', 'no ClusterRole bound cluster-wide grants anything on Secrets or ConfigMaps', [
-      clusterRole('c', { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['s'] }), boundClusterWide('c'),
-    ]],
-    ['ConfigMaps by a wildcard, cluster-wide', 'no ClusterRole bound cluster-wide grants anything on Secrets or ConfigMaps', [
-      clusterRole('c', { apiGroups: ['*'], resources: ['*'], verbs: ['list'] }), boundClusterWide('c'),
-    ]],
-    ['the namespace access ClusterRole bound by the chart', 'the chart binds the namespace access ClusterRole nowhere (the operator binds it, namespace by namespace)', [
-      clusterRole(NAMESPACE_ACCESS_ROLE, ...roleOf('namespaceAccess')), boundClusterWide(NAMESPACE_ACCESS_ROLE),
-    ]],
+    [
+      'bind on another ClusterRole too',
+      'bind is granted by name only, on the namespace access ClusterRole alone',
+      [clusterRole('c', { apiGroups: [RBAC_GROUP], resources: ['clusterroles'], verbs: ['bind'], resourceNames: [NAMESPACE_ACCESS_ROLE, 'cluster-admin'] })],
+    ],
+    [
+      'bind on Roles by that name',
+      'bind is granted by name only, on the namespace access ClusterRole alone',
+      [clusterRole('c', { apiGroups: [RBAC_GROUP], resources: ['roles'], verbs: ['bind'], resourceNames: [NAMESPACE_ACCESS_ROLE] })],
+    ],
+    [
+      'one Secret read cluster-wide',
+      'no ClusterRole bound cluster-wide grants anything on Secrets or ConfigMaps',
+      [clusterRole('c', { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['s'] }), boundClusterWide('c')],
+    ],
+    [
+      'ConfigMaps by a wildcard, cluster-wide',
+      'no ClusterRole bound cluster-wide grants anything on Secrets or ConfigMaps',
+      [clusterRole('c', { apiGroups: ['*'], resources: ['*'], verbs: ['list'] }), boundClusterWide('c')],
+    ],
+    [
+      'the namespace access ClusterRole bound by the chart',
+      'the chart binds the namespace access ClusterRole nowhere (the operator binds it, namespace by namespace)',
+      [clusterRole(NAMESPACE_ACCESS_ROLE, ...roleOf('namespaceAccess')), boundClusterWide(NAMESPACE_ACCESS_ROLE)],
+    ],
   ])('would refuse %s', (_name, property, objects) => {
     expect(RBAC_PROPERTIES[property]!(objects)).not.toEqual([]);
   });
@@ -348,7 +382,9 @@ describe('the operator\'s RBAC (templates/rbac.yaml)', () => {
 describe('the RBAC and settings helm template renders', () => {
   it.skipIf(!helm)('are those of the template read without Helm, with the names filled in', () => {
     const render = (template: string) =>
-      execFileSync(helm!, ['template', 'rel', CHART, '--namespace', 'ns-x', '--set', 'serviceAccount.name=op-sa', '--set', 'leaderElection.id=lease-x', '--show-only', template, ...KUBE_VERSION], { encoding: 'utf8' })
+      execFileSync(helm!, ['template', 'rel', CHART, '--namespace', 'ns-x', '--set', 'serviceAccount.name=op-sa', '--set', 'leaderElection.id=lease-x', '--show-only', template, ...KUBE_VERSION], {
+        encoding: 'utf8',
+      })
         .replaceAll(/\blease-x\b/g, LEASE_NAME)
         .replaceAll(/\brel-miniapps-operator\b/g, FULLNAME)
         .replaceAll(/\bop-sa\b/g, '<serviceaccount>')
@@ -365,7 +401,15 @@ describe('the RBAC and settings helm template renders', () => {
 describe('the table of docs/design/permissions.md', () => {
   const page = readFileSync(join(ROOT, 'docs/design/permissions.md'), 'utf8');
   const section = page.split(/^# /m).find((s) => s.startsWith('Operator permissions\n')) ?? '';
-  const rows = section.split('\n').filter((l) => l.startsWith('|')).map((l) => l.slice(1, -1).split(' | ').map((c) => c.trim()));
+  const rows = section
+    .split('\n')
+    .filter((l) => l.startsWith('|'))
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split(' | ')
+        .map((c) => c.trim()),
+    );
 
   it('lists exactly the grants of operator/chart-permissions.ts, with their scope and why', () => {
     expect(rows[0]).toEqual(['grant', 'scope', 'why']);
@@ -385,8 +429,20 @@ const aMember = (role: Role, apps?: Membership['spec']['apps']): Membership => (
 });
 const APPS_LIMITS: [string, Membership['spec']['apps']][] = [
   ['every app', undefined],
-  ['a super app and a mini app', [{ kind: 'SuperApp', name: 'shop' }, { kind: 'MiniApp', name: 'cart' }]],
-  ['mini apps only', [{ kind: 'MiniApp', name: 'cart' }, { kind: 'MiniApp', name: 'pay' }]],
+  [
+    'a super app and a mini app',
+    [
+      { kind: 'SuperApp', name: 'shop' },
+      { kind: 'MiniApp', name: 'cart' },
+    ],
+  ],
+  [
+    'mini apps only',
+    [
+      { kind: 'MiniApp', name: 'cart' },
+      { kind: 'MiniApp', name: 'pay' },
+    ],
+  ],
 ];
 const settings = { userPrefix: 'oidc:', groupPrefix: 'grp:' };
 
@@ -396,8 +452,14 @@ describe('the operator holds every permission it hands out (so it needs no escal
     ["the provisioning administrators' ClusterRole", provisioningAccess({ ...settings, users: ['amy@example.com'], groups: ['ops'] }, platformConfig).clusterRole.rules],
     ...roleTableClusterRoles().map((r): [string, PolicyRule[]] => [`the role table ClusterRole ${r.metadata.name}`, r.rules]),
     ["the tenant administrators' ClusterRole", tenantAdministratorClusterRole().rules],
-    ...Roles.flatMap((role) => APPS_LIMITS.map(([apps, limit]): [string, PolicyRule[]] => [`the member Role of a ${role} with ${apps}`, memberAccess(aMember(role, limit), org, 'org-acme', settings).role.rules])),
-    ...organizationClusterAccess(org, Roles.map((role) => ({ email: `${role}@example.com`, role })), settings).clusterRoles.map((r): [string, PolicyRule[]] => [`the ClusterRole ${r.metadata.name}`, r.rules]),
+    ...Roles.flatMap((role) =>
+      APPS_LIMITS.map(([apps, limit]): [string, PolicyRule[]] => [`the member Role of a ${role} with ${apps}`, memberAccess(aMember(role, limit), org, 'org-acme', settings).role.rules]),
+    ),
+    ...organizationClusterAccess(
+      org,
+      Roles.map((role) => ({ email: `${role}@example.com`, role })),
+      settings,
+    ).clusterRoles.map((r): [string, PolicyRule[]] => [`the ClusterRole ${r.metadata.name}`, r.rules]),
   ];
 
   it.each(generated)('covers %s', (name, rules) => {
@@ -413,11 +475,11 @@ describe('the operator holds every permission it hands out (so it needs no escal
     expect(uncovered([...holds, ...roleOf('namespaceAccess')], rules)).toEqual([]);
   });
 
-  it('covers the organization creators\' ClusterRole (App Center)', () => {
+  it("covers the organization creators' ClusterRole (App Center)", () => {
     expect(uncovered(holds, organizationCreatorAccess(platformConfig).clusterRole.rules)).toEqual([]);
   });
 
-  it('covers the API key verifiers\' ClusterRole', () => {
+  it("covers the API key verifiers' ClusterRole", () => {
     expect(uncovered(holds, verifierClusterRole().rules)).toEqual([]);
   });
 

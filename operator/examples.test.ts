@@ -18,12 +18,18 @@ const docs = readdirSync(DIR)
   .flatMap((f) => parseAllDocuments(readFileSync(join(DIR, f), 'utf8')).map((d) => ({ file: f, obj: d.toJS() as AnyObject & { data?: Record<string, string> } })));
 
 describe('examples/', () => {
-  it.each(docs.filter((d) => d.obj.apiVersion === 'miniapps.dev/v1alpha1').map((d) => [`${d.file} ${d.obj.kind} ${d.obj.metadata.name}`, d.obj] as const))('%s is valid against its CRD schema', (_name, obj) => {
-    expect(validate(obj.kind!, obj)).toEqual({ ok: true });
-  });
+  it.each(docs.filter((d) => d.obj.apiVersion === 'miniapps.dev/v1alpha1').map((d) => [`${d.file} ${d.obj.kind} ${d.obj.metadata.name}`, d.obj] as const))(
+    '%s is valid against its CRD schema',
+    (_name, obj) => {
+      expect(validate(obj.kind!, obj)).toEqual({ ok: true });
+    },
+  );
 
   it("puts every namespaced object in the namespace of an Organization or Tenant it declares (or the demo operator's own, for provisioning administrators' keys)", () => {
-    const owned = new Set(['miniapps-system', ...docs.flatMap(({ obj }) => (obj.kind === 'Organization' ? [`org-${obj.metadata.name}`] : obj.kind === 'Tenant' ? [`tenant-${obj.metadata.name}`] : []))]);
+    const owned = new Set([
+      'miniapps-system',
+      ...docs.flatMap(({ obj }) => (obj.kind === 'Organization' ? [`org-${obj.metadata.name}`] : obj.kind === 'Tenant' ? [`tenant-${obj.metadata.name}`] : [])),
+    ]);
     const stray = docs.filter(({ obj }) => obj.metadata.namespace && !owned.has(obj.metadata.namespace)).map(({ file, obj }) => `${file} ${obj.kind} ${obj.metadata.name}`);
     expect(stray).toEqual([]);
   });

@@ -39,7 +39,14 @@ describe('what the rules review says a person may do', () => {
   });
 
   it("finds an administrator's own Membership beside their right to delete every one", () => {
-    const admin = accessFrom({ status: { resourceRules: [{ verbs: ['*'], apiGroups: ['miniapps.dev'], resources: ['memberships'] }, { verbs: ['get', 'delete'], apiGroups: ['miniapps.dev'], resources: ['memberships'], resourceNames: ['boss'] }] } });
+    const admin = accessFrom({
+      status: {
+        resourceRules: [
+          { verbs: ['*'], apiGroups: ['miniapps.dev'], resources: ['memberships'] },
+          { verbs: ['get', 'delete'], apiGroups: ['miniapps.dev'], resources: ['memberships'], resourceNames: ['boss'] },
+        ],
+      },
+    });
     expect(ownMembershipName(admin)).toBe('boss');
     expect(can(admin, 'memberships', 'deletecollection')).toBe(true);
   });

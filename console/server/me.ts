@@ -87,7 +87,9 @@ export const can = (a: Access | undefined, resource: string, verb: string, name?
 
 /** The caller's own Membership's name: the one Membership they may delete by name (leaving). */
 export function ownMembershipName(a: Access): string | undefined {
-  const names = Object.entries(a.named.memberships ?? {}).filter(([, verbs]) => verbs.includes('delete')).map(([n]) => n);
+  const names = Object.entries(a.named.memberships ?? {})
+    .filter(([, verbs]) => verbs.includes('delete'))
+    .map(([n]) => n);
   return names.length === 1 ? names[0] : undefined;
 }
 
@@ -118,30 +120,37 @@ export async function whoAmI(up: Upstream, token: string): Promise<Me> {
   if (can(cluster, 'organizations', 'list')) {
     orgs = (await kubeJson<{ items: OrgObject[] }>(up, token, 'GET', `${API}/organizations`)).items;
   } else {
-    const names = Object.entries(cluster.named.organizations ?? {}).filter(([, v]) => v.includes('get')).map(([n]) => n).sort();
-    orgs = await Promise.all(names.map(async (name) => {
-      try {
-        return await kubeJson<OrgObject>(up, token, 'GET', `${API}/organizations/${name}`);
-      } catch {
-        return { metadata: { name } };
-      }
-    }));
+    const names = Object.entries(cluster.named.organizations ?? {})
+      .filter(([, v]) => v.includes('get'))
+      .map(([n]) => n)
+      .sort();
+    orgs = await Promise.all(
+      names.map(async (name) => {
+        try {
+          return await kubeJson<OrgObject>(up, token, 'GET', `${API}/organizations/${name}`);
+        } catch {
+          return { metadata: { name } };
+        }
+      }),
+    );
   }
-  const organizations = await Promise.all(orgs.map(async (o): Promise<MyOrganization> => {
-    const out: MyOrganization = { name: o.metadata.name, displayName: o.spec?.displayName, namespace: o.status?.namespace };
-    if (!out.namespace) return { ...out, problem: 'The organization has no namespace yet' };
-    try {
-      out.access = accessFrom(await rulesReview(up, token, out.namespace));
-      const mine = ownMembershipName(out.access);
-      if (mine) {
-        const m = await kubeJson<{ spec?: { role?: string; email?: string }; status?: { phase?: string } }>(up, token, 'GET', `${API}/namespaces/${out.namespace}/memberships/${mine}`);
-        out.membership = { name: mine, role: m.spec?.role, phase: m.status?.phase, email: m.spec?.email };
+  const organizations = await Promise.all(
+    orgs.map(async (o): Promise<MyOrganization> => {
+      const out: MyOrganization = { name: o.metadata.name, displayName: o.spec?.displayName, namespace: o.status?.namespace };
+      if (!out.namespace) return { ...out, problem: 'The organization has no namespace yet' };
+      try {
+        out.access = accessFrom(await rulesReview(up, token, out.namespace));
+        const mine = ownMembershipName(out.access);
+        if (mine) {
+          const m = await kubeJson<{ spec?: { role?: string; email?: string }; status?: { phase?: string } }>(up, token, 'GET', `${API}/namespaces/${out.namespace}/memberships/${mine}`);
+          out.membership = { name: mine, role: m.spec?.role, phase: m.status?.phase, email: m.spec?.email };
+        }
+      } catch (err) {
+        out.problem = (err as Error).message;
       }
-    } catch (err) {
-      out.problem = (err as Error).message;
-    }
-    return out;
-  }));
+      return out;
+    }),
+  );
   organizations.sort((a, b) => a.name.localeCompare(b.name));
   return { username, groups, provisioningAdministrator, organizations };
 }

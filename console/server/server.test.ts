@@ -146,7 +146,7 @@ describe('the console server against a stand-in API server', () => {
     return { cookie, csrf: body.csrfToken };
   }
 
-  it('forwards the person\'s own bearer token and nothing else that identifies anyone', async () => {
+  it("forwards the person's own bearer token and nothing else that identifies anyone", async () => {
     const { cookie } = await signedIn('alice-token');
     seen.length = 0;
     const res = await fetch(`${consoleServer.url}/k8s/apis/miniapps.dev/v1alpha1/namespaces/org-a/miniapps`, {

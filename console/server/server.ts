@@ -74,8 +74,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
     res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-store', ...extra });
     res.end(JSON.stringify(body));
   };
-  const status = (res: ServerResponse, code: number, message: string): void =>
-    json(res, code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code });
+  const status = (res: ServerResponse, code: number, message: string): void => json(res, code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code });
 
   const secure = (): boolean => (publicUrl ?? '').startsWith('https:');
   const origin = (): string => new URL(publicUrl!).origin;
@@ -89,10 +88,18 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
       let p = refreshing.get(s);
       if (!p) {
         const oidc = opts.oidc;
-        p = oidc.refresh(t.refreshToken).then(
-          (fresh) => { s.tokens = fresh; },
-          (err: unknown) => { log('Refreshing a session token failed', { error: (err as Error).name }); s.tokens = undefined; },
-        ).finally(() => refreshing.delete(s));
+        p = oidc
+          .refresh(t.refreshToken)
+          .then(
+            (fresh) => {
+              s.tokens = fresh;
+            },
+            (err: unknown) => {
+              log('Refreshing a session token failed', { error: (err as Error).name });
+              s.tokens = undefined;
+            },
+          )
+          .finally(() => refreshing.delete(s));
         refreshing.set(s, p);
       }
       await p;
@@ -269,9 +276,10 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
     server,
     url,
     sessions,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -11,7 +11,16 @@ export const setCsrf = (token: string): void => {
 export interface Obj {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace?: string; resourceVersion?: string; generateName?: string; annotations?: Record<string, string>; labels?: Record<string, string>; creationTimestamp?: string; deletionTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    generateName?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+  };
   spec?: any;
   status?: any;
 }

@@ -41,11 +41,14 @@ export function App() {
 
   const loadMe = () => get<Me>('/console/api/me').then(setMe, (e: ApiError) => setError(e.message));
   useEffect(() => {
-    get<{ signedIn: boolean; signIn: boolean; csrfToken: string }>('/console/api/session').then((s) => {
-      setCsrf(s.csrfToken);
-      setSession(s);
-      if (s.signedIn) void loadMe();
-    }, (e: ApiError) => setError(e.message));
+    get<{ signedIn: boolean; signIn: boolean; csrfToken: string }>('/console/api/session').then(
+      (s) => {
+        setCsrf(s.csrfToken);
+        setSession(s);
+        if (s.signedIn) void loadMe();
+      },
+      (e: ApiError) => setError(e.message),
+    );
   }, []);
   // Access can change while the page is open (a new key, a new role, a new organization):
   // ask again on navigation, and every 15 s (no watch can tell a person their own access).
@@ -83,8 +86,16 @@ export function App() {
           <option value="en">English</option>
           <option value="es">Español</option>
         </select>
-        {me ? <span>{t('Signed in as')} <strong data-username>{me.username}</strong></span> : null}
-        {session?.signedIn ? <button type="button" class="secondary" onClick={() => void signOut()}>{t('Sign out')}</button> : null}
+        {me ? (
+          <span>
+            {t('Signed in as')} <strong data-username>{me.username}</strong>
+          </span>
+        ) : null}
+        {session?.signedIn ? (
+          <button type="button" class="secondary" onClick={() => void signOut()}>
+            {t('Sign out')}
+          </button>
+        ) : null}
       </div>
     </header>
   );
@@ -97,13 +108,25 @@ export function App() {
       <section aria-labelledby="signin-title">
         <h1 id="signin-title">{t('Sign in')}</h1>
         <p>{t('You are not signed in.')}</p>
-        {session.signIn ? <a class="button" href={`/auth/login?returnTo=${encodeURIComponent(`/${location.hash}`)}`}>{t('SIGN IN')}</a> : <p>{t('Sign-in is not configured: the console was started without --issuer-url.')}</p>}
+        {session.signIn ? (
+          <a class="button" href={`/auth/login?returnTo=${encodeURIComponent(`/${location.hash}`)}`}>
+            {t('SIGN IN')}
+          </a>
+        ) : (
+          <p>{t('Sign-in is not configured: the console was started without --issuer-url.')}</p>
+        )}
       </section>
     );
   } else if (!me) body = <Loading />;
   else {
     const route = hash.replace(/^#\/?/, '').split('/');
-    if (route[0] === 'organizations' && me.provisioningAdministrator) body = <><h1>{t('Organizations')}</h1><Organizations /></>;
+    if (route[0] === 'organizations' && me.provisioningAdministrator)
+      body = (
+        <>
+          <h1>{t('Organizations')}</h1>
+          <Organizations />
+        </>
+      );
     else if (route[0] === 'orgs' && route[1]) body = <OrganizationPage me={me} name={route[1]} tab={route[2]} refresh={() => void loadMe()} />;
     else body = <Home me={me} />;
   }
@@ -120,11 +143,22 @@ function Home({ me }: { me: Me }) {
   return (
     <section aria-labelledby="home-title">
       <h1 id="home-title">{t('My organizations')}</h1>
-      {me.provisioningAdministrator ? <p data-role="provisioning">{t('Role')}: {t('Provisioning Administrator')}</p> : null}
-      {me.organizations.length === 0 ? <p>{t('You are not a member of any organization yet.')}</p> : (
+      {me.provisioningAdministrator ? (
+        <p data-role="provisioning">
+          {t('Role')}: {t('Provisioning Administrator')}
+        </p>
+      ) : null}
+      {me.organizations.length === 0 ? (
+        <p>{t('You are not a member of any organization yet.')}</p>
+      ) : (
         <table>
           <thead>
-            <tr><th scope="col">{t('Organization')}</th><th scope="col">{t('Role')}</th><th scope="col">{t('Status')}</th><th scope="col">{t('Namespace')}</th></tr>
+            <tr>
+              <th scope="col">{t('Organization')}</th>
+              <th scope="col">{t('Role')}</th>
+              <th scope="col">{t('Status')}</th>
+              <th scope="col">{t('Namespace')}</th>
+            </tr>
           </thead>
           <tbody>
             {me.organizations.map((o) => {
@@ -133,8 +167,13 @@ function Home({ me }: { me: Me }) {
                 <tr key={o.name} data-org={o.name}>
                   <td>{first ? <a href={`#/orgs/${o.name}/${first.id}`}>{o.displayName ?? o.name}</a> : (o.displayName ?? o.name)}</td>
                   <td>{o.membership ? roleName(o.membership.role) : me.provisioningAdministrator ? t('Provisioning Administrator') : '—'}</td>
-                  <td>{o.membership?.phase ?? ''}{o.problem ? <small class="why"> {o.problem}</small> : null}</td>
-                  <td><code>{o.namespace ?? ''}</code></td>
+                  <td>
+                    {o.membership?.phase ?? ''}
+                    {o.problem ? <small class="why"> {o.problem}</small> : null}
+                  </td>
+                  <td>
+                    <code>{o.namespace ?? ''}</code>
+                  </td>
                 </tr>
               );
             })}
@@ -147,14 +186,25 @@ function Home({ me }: { me: Me }) {
 
 function OrganizationPage({ me, name, tab, refresh }: { me: Me; name: string; tab?: string; refresh: () => void }) {
   const org = me.organizations.find((o) => o.name === name);
-  if (!org?.namespace) return <p><a href="#/">{t('Back to my organizations')}</a></p>;
+  if (!org?.namespace)
+    return (
+      <p>
+        <a href="#/">{t('Back to my organizations')}</a>
+      </p>
+    );
   const tabs = TABS.filter((x) => x.shown(org));
   const current = tabs.find((x) => x.id === tab) ?? tabs[0];
   return (
     <>
-      <h1>{org.displayName ?? org.name} {org.membership ? <small>· {roleName(org.membership.role)}</small> : null}</h1>
+      <h1>
+        {org.displayName ?? org.name} {org.membership ? <small>· {roleName(org.membership.role)}</small> : null}
+      </h1>
       <nav class="tabs" aria-label={t('Organization')}>
-        {tabs.map((x) => <a href={`#/orgs/${name}/${x.id}`} aria-current={x === current ? 'page' : undefined}>{t(x.label)}</a>)}
+        {tabs.map((x) => (
+          <a href={`#/orgs/${name}/${x.id}`} aria-current={x === current ? 'page' : undefined}>
+            {t(x.label)}
+          </a>
+        ))}
       </nav>
       {current?.id === 'members' ? <Members org={org} /> : null}
       {current?.id === 'manage' ? <Manage org={org} /> : null}

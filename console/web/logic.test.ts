@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { Obj } from './api.ts';
 import { awaitingReview, filterMiniApps, objectNameOf } from './logic.ts';
 
-const miniApp = (name: string, spec: Record<string, unknown>, organization = 'bank'): Obj => ({ metadata: { name }, spec: { appName: name.replace(/-/g, '_'), type: 'Text', ...spec }, status: { organization } });
+const miniApp = (name: string, spec: Record<string, unknown>, organization = 'bank'): Obj => ({
+  metadata: { name },
+  spec: { appName: name.replace(/-/g, '_'), type: 'Text', ...spec },
+  status: { organization },
+});
 
 describe('the Manage list', () => {
   it('searches names, app names and types, and filters by category', () => {
@@ -21,7 +25,7 @@ describe('the Manage list', () => {
     expect(filterMiniApps(items, 'app-1999', 'finance')).toHaveLength(1);
   });
 
-  it('makes an object name from any app name, so a bad app name meets the API server\'s own rule', () => {
+  it("makes an object name from any app name, so a bad app name meets the API server's own rule", () => {
     expect(objectNameOf('Pay_Bills')).toBe('pay-bills');
     expect(objectNameOf('bad name!')).toBe('bad-name');
   });

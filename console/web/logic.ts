@@ -2,7 +2,12 @@
 import type { Obj } from './api.ts';
 
 /** An object name from an app name: lowercase, underscores as dashes. */
-export const objectNameOf = (appName: string): string => appName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+export const objectNameOf = (appName: string): string =>
+  appName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
 
 /** Mini apps matching a search (name, app name, type) and a category. */
 export function filterMiniApps(items: Obj[], search: string, category: string): Obj[] {
@@ -10,7 +15,15 @@ export function filterMiniApps(items: Obj[], search: string, category: string): 
   return items.filter((m) => {
     if (category && !(m.spec?.categories ?? []).includes(category)) return false;
     if (!q) return true;
-    return m.metadata.name.includes(q) || String(m.spec?.appName ?? '').toLowerCase().includes(q) || String(m.spec?.type ?? '').toLowerCase().includes(q);
+    return (
+      m.metadata.name.includes(q) ||
+      String(m.spec?.appName ?? '')
+        .toLowerCase()
+        .includes(q) ||
+      String(m.spec?.type ?? '')
+        .toLowerCase()
+        .includes(q)
+    );
   });
 }
 
@@ -33,10 +46,10 @@ export function awaitingReview(org: string, miniApps: Obj[], superApps: Obj[], r
     for (const target of (m.spec?.superApps as { organization?: string; name: string }[] | undefined) ?? []) {
       if ((target.organization ?? orgOf) !== org || !mine.has(target.name)) continue;
       for (const version of versions) {
-        if (!reviewed.has(`${orgOf}/${m.metadata.name}/${target.name}/${version}`)) out.push({ organization: orgOf, miniApp: m.metadata.name, appName: m.spec?.appName ?? m.metadata.name, superApp: target.name, version });
+        if (!reviewed.has(`${orgOf}/${m.metadata.name}/${target.name}/${version}`))
+          out.push({ organization: orgOf, miniApp: m.metadata.name, appName: m.spec?.appName ?? m.metadata.name, superApp: target.name, version });
       }
     }
   }
   return out;
 }
-

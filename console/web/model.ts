@@ -27,4 +27,7 @@ export const can = (a: Access | undefined, resource: string, verb: string, name?
 
 /** Names of the objects of `resource` the person holds by name with `verb`. */
 export const namedWith = (a: Access | undefined, resource: string, verb: string): string[] =>
-  Object.entries(a?.named[resource] ?? {}).filter(([, v]) => v.includes(verb)).map(([n]) => n).sort();
+  Object.entries(a?.named[resource] ?? {})
+    .filter(([, v]) => v.includes(verb))
+    .map(([n]) => n)
+    .sort();

@@ -38,10 +38,22 @@ for (const h of hunks) {
   let placed = false;
   for (;;) {
     const seg = h.slice(lo, hi);
-    const before = seg.filter((l) => l[0] !== '+').map((l) => l.slice(1)).join('\n');
-    const after = seg.filter((l) => l[0] !== '-').map((l) => l.slice(1)).join('\n');
+    const before = seg
+      .filter((l) => l[0] !== '+')
+      .map((l) => l.slice(1))
+      .join('\n');
+    const after = seg
+      .filter((l) => l[0] !== '-')
+      .map((l) => l.slice(1))
+      .join('\n');
     if (seg.some((l) => l[0] !== ' ') && after && [...text.values()].some((t) => t.includes(after)) && !before.includes(after)) {
-      console.log(`already there: ${after.split('\n').find((l) => l.trim())?.trim().slice(0, 80)} ...`);
+      console.log(
+        `already there: ${after
+          .split('\n')
+          .find((l) => l.trim())
+          ?.trim()
+          .slice(0, 80)} ...`,
+      );
       placed = true;
       break;
     }
@@ -51,7 +63,10 @@ for (const h of hunks) {
       // README links to docs/ pages, made relative to the page the text now lives in.
       const up = relative(dirname(page), join(ROOT, 'docs'));
       const moved = after.replace(/\]\(docs\/([^)]*)\)/g, (_m, rest: string) => `](${up ? `${up}/` : ''}${rest})`);
-      text.set(page, t.replace(before, () => moved));
+      text.set(
+        page,
+        t.replace(before, () => moved),
+      );
       writeFileSync(page, text.get(page)!);
       console.log(`placed in ${relative(ROOT, page)} (${seg.filter((l) => l[0] !== ' ').length} changed lines)`);
       placed = true;

@@ -15,8 +15,18 @@ const arg = (name: string) => {
 const image = arg('image');
 const id = execFileSync('podman', ['image', 'inspect', '--format', '{{.Id}}', image], { encoding: 'utf8' }).trim();
 
-interface SpdxPackage { SPDXID: string; name: string; versionInfo: string; [k: string]: unknown }
-interface Spdx { name: string; documentDescribes: string[]; packages: SpdxPackage[]; relationships: { spdxElementId: string; relatedSpdxElement: string; relationshipType: string }[] }
+interface SpdxPackage {
+  SPDXID: string;
+  name: string;
+  versionInfo: string;
+  [k: string]: unknown;
+}
+interface Spdx {
+  name: string;
+  documentDescribes: string[];
+  packages: SpdxPackage[];
+  relationships: { spdxElementId: string; relatedSpdxElement: string; relationshipType: string }[];
+}
 const doc = JSON.parse(execFileSync('npm', ['sbom', '--omit', 'dev', '--package-lock-only', '--sbom-format', 'spdx'], { encoding: 'utf8', maxBuffer: 64 << 20 })) as Spdx;
 const npmRoot = doc.documentDescribes[0]!;
 

@@ -60,7 +60,10 @@ afterAll(async () => {
 /** The CRDs as committed in crds/: what the API server was given. */
 const crds = readdirSync(join(REPO_ROOT, 'crds'))
   .filter((f) => f.endsWith(`.${GROUP}.yaml`))
-  .map((f) => parse(readFileSync(join(REPO_ROOT, 'crds', f), 'utf8')) as { metadata: { name: string }; spec: { names: { kind: string; plural: string } ; versions: { schema: { openAPIV3Schema: Schema } }[] } });
+  .map(
+    (f) =>
+      parse(readFileSync(join(REPO_ROOT, 'crds', f), 'utf8')) as { metadata: { name: string }; spec: { names: { kind: string; plural: string }; versions: { schema: { openAPIV3Schema: Schema } }[] } },
+  );
 
 function crdOf(plural: string) {
   const crd = crds.find((c) => c.spec.names.plural === plural);
@@ -104,10 +107,7 @@ async function installRaw(): Promise<void> {
   for (const crd of accepted) {
     await eventually(
       async () => {
-        const served = await client.get<AnyObject & { spec: typeof crd.spec; status?: { conditions?: { type: string; status: string }[] } }>(
-          Resources.CustomResourceDefinition,
-          crd.metadata.name,
-        );
+        const served = await client.get<AnyObject & { spec: typeof crd.spec; status?: { conditions?: { type: string; status: string }[] } }>(Resources.CustomResourceDefinition, crd.metadata.name);
         const established = served?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
         expect(served!.spec.versions[0]!.schema).toEqual(crd.spec.versions[0]!.schema);
         return established === true;
@@ -117,10 +117,9 @@ async function installRaw(): Promise<void> {
   }
   // The API server swaps in a CRD's new validation shortly after the update.
   if (accepted.some((c) => c.spec.names.kind === 'PlatformConfig')) {
-    await eventually(
-      async () => (await refusal(dryRunCreate(Kinds.PlatformConfig, { apiVersion: API_VERSION, kind: 'PlatformConfig', metadata: { name: 'probe' } } as AnyObject))).status === 422,
-      { describe: 'the CEL rules of crds/ in force' },
-    );
+    await eventually(async () => (await refusal(dryRunCreate(Kinds.PlatformConfig, { apiVersion: API_VERSION, kind: 'PlatformConfig', metadata: { name: 'probe' } } as AnyObject))).status === 422, {
+      describe: 'the CEL rules of crds/ in force',
+    });
   }
 }
 
@@ -210,7 +209,7 @@ describe('the CRDs on the API server', () => {
     expect(established?.status).toBe('True');
   });
 
-  it('every property of every kind\'s spec and status has a description in the published OpenAPI v3 document', async () => {
+  it("every property of every kind's spec and status has a description in the published OpenAPI v3 document", async () => {
     const schemas = await eventually(
       async () => {
         const index = await client.request<{ paths: Record<string, { serverRelativeURL: string }> }>('GET', '/openapi/v3');
@@ -254,7 +253,7 @@ describe('the CRDs on the API server', () => {
     ['usergroups', 'spec.landingPage'],
     ['users', 'spec.userCode'],
     ['memberships', 'status.phase'],
-  ])('kubectl explain %s.%s prints the field\'s description', async (plural, path) => {
+  ])("kubectl explain %s.%s prints the field's description", async (plural, path) => {
     const description = crdField(plural, path).description;
     expect(description, `${plural}.${path} has a description in crds/`).toBeTruthy();
     const out = await eventually(() => kubectl(['explain', `${plural}.${path}`]), { describe: `kubectl explain ${plural}.${path}` });
@@ -274,13 +273,9 @@ describe('the CRDs on the API server', () => {
   });
 });
 
-describe('the API server refuses invalid objects with 422 and the rule\'s message', () => {
+describe("the API server refuses invalid objects with 422 and the rule's message", () => {
   it.each<[string, () => AnyObject, string[]]>([
-    [
-      'an Intent mini app without a domain',
-      () => withSpec('MiniApp', { type: 'Intent', domain: undefined }),
-      ['an Intent mini app needs spec.domain'],
-    ],
+    ['an Intent mini app without a domain', () => withSpec('MiniApp', { type: 'Intent', domain: undefined }), ['an Intent mini app needs spec.domain']],
     ['a mini app whose appName has a dash', () => withSpec('MiniApp', { appName: 'fx-rates' }), ['spec.appName', '^[A-Za-z0-9_]+$']],
     [
       'a user group role not written role:<listingId>:<roleName>',
@@ -288,26 +283,10 @@ describe('the API server refuses invalid objects with 422 and the rule\'s messag
       // Seed 003: a listing id may hold colons (the role name is the last part).
       ['spec.roles[0]', '^role:[^:\\s]+(:[^:\\s]+)+$'],
     ],
-    [
-      'a landing page of rank 0',
-      () => withSpec('UserGroup', { landingPage: { url: '/home', rank: 0 } }),
-      ['spec.landingPage.rank', 'should be greater than or equal to 1'],
-    ],
-    [
-      'an API key with both expiresAt and ttl',
-      () => withSpec('ApiKey', { expiresAt: '2030-01-01T00:00:00Z', ttl: '720h' }),
-      ['set exactly one of spec.expiresAt (a date-time) and spec.ttl'],
-    ],
-    [
-      'an API key with neither expiresAt nor ttl',
-      () => withSpec('ApiKey', { ttl: undefined }),
-      ['set exactly one of spec.expiresAt (a date-time) and spec.ttl'],
-    ],
-    [
-      'a PlatformConfig not named default',
-      () => ({ ...minimal.PlatformConfig, metadata: { name: 'production' } }),
-      ["PlatformConfig is a singleton: name it 'default'"],
-    ],
+    ['a landing page of rank 0', () => withSpec('UserGroup', { landingPage: { url: '/home', rank: 0 } }), ['spec.landingPage.rank', 'should be greater than or equal to 1']],
+    ['an API key with both expiresAt and ttl', () => withSpec('ApiKey', { expiresAt: '2030-01-01T00:00:00Z', ttl: '720h' }), ['set exactly one of spec.expiresAt (a date-time) and spec.ttl']],
+    ['an API key with neither expiresAt nor ttl', () => withSpec('ApiKey', { ttl: undefined }), ['set exactly one of spec.expiresAt (a date-time) and spec.ttl']],
+    ['a PlatformConfig not named default', () => ({ ...minimal.PlatformConfig, metadata: { name: 'production' } }), ["PlatformConfig is a singleton: name it 'default'"]],
     ['a membership with an invalid email', () => withSpec('Membership', { email: 'not an email' }), ['spec.email']],
     ['a membership with an unknown role', () => withSpec('Membership', { role: 'Owner' }), ['spec.role', 'Unsupported value: "Owner"']],
     [
@@ -322,7 +301,7 @@ describe('the API server refuses invalid objects with 422 and the rule\'s messag
     for (const m of messages) expect(err.message).toContain(m);
   });
 
-  it('changing a membership\'s email', async () => {
+  it("changing a membership's email", async () => {
     const name = uniqueName('email');
     const created = await client.create(Kinds.Membership, { ...withSpec('Membership', {}), metadata: { name, namespace: ns } });
     expect(created.metadata.uid).toBeTruthy();
@@ -357,13 +336,14 @@ describe('the API server accepts a minimal valid object of every kind', () => {
   });
 });
 
-describe('the API server alone keeps the kinds of a tenant in a tenant\'s namespace (admission policy, no operator)', () => {
+describe("the API server alone keeps the kinds of a tenant in a tenant's namespace (admission policy, no operator)", () => {
   const plain = `${ns}-plain`;
   const tenantPolicy = admissionPolicies('miniapps-system').filter((p) => p.metadata.name === PolicyNames.tenantNamespace);
 
   beforeAll(async () => {
     // The objects the operator (out of cluster) and the chart install; applied here by hand: no operator runs in this file.
-    for (const p of tenantPolicy) await client.apply(p.kind === 'ValidatingAdmissionPolicy' ? Resources.ValidatingAdmissionPolicy : Resources.ValidatingAdmissionPolicyBinding, p as unknown as AnyObject);
+    for (const p of tenantPolicy)
+      await client.apply(p.kind === 'ValidatingAdmissionPolicy' ? Resources.ValidatingAdmissionPolicy : Resources.ValidatingAdmissionPolicyBinding, p as unknown as AnyObject);
     await client.create(Resources.Namespace, { metadata: { name: plain } });
   });
   afterAll(async () => {
@@ -373,7 +353,14 @@ describe('the API server alone keeps the kinds of a tenant in a tenant\'s namesp
   it.each(['Subscription', 'UserGroup', 'User'] as const)('a %s outside a tenant namespace is refused with how to fix it, and accepted in one', async (kind) => {
     const obj = (namespace: string) => ({ ...minimal[kind], metadata: { name: uniqueName(kind.toLowerCase()), namespace } });
     // A new policy takes a moment to be in force.
-    const err = (await eventually(async () => dryRunCreate(Kinds[kind], obj(plain)).then(() => false, (e: unknown) => (e instanceof ApiError ? e : false)), { describe: `the ${kind} refused` })) as ApiError;
+    const err = (await eventually(
+      async () =>
+        dryRunCreate(Kinds[kind], obj(plain)).then(
+          () => false,
+          (e: unknown) => (e instanceof ApiError ? e : false),
+        ),
+      { describe: `the ${kind} refused` },
+    )) as ApiError;
     expect(err.status, err.message).toBe(422);
     expect(err.message).toContain(`${kind} `);
     expect(err.message).toContain(`must be created in the namespace of a Tenant, and namespace ${plain} is not one (it has no label miniapps.dev/tenant): create it in the namespace of its Tenant`);
@@ -381,28 +368,45 @@ describe('the API server alone keeps the kinds of a tenant in a tenant\'s namesp
   });
 });
 
-describe("the API server alone reads a manifest ConfigMap only for someone who may (admission policy, no operator)", () => {
+describe('the API server alone reads a manifest ConfigMap only for someone who may (admission policy, no operator)', () => {
   const dev = 'manifest-author@acme.example';
   const sourcePolicy = admissionPolicies('miniapps-system').filter((p) => p.metadata.name === PolicyNames.manifestSource);
-  const solution = (name: string) => ({ ...withSpec('Solution', { manifest: undefined, manifestFrom: { configMapKeyRef: { name: 'lending', key: 'manifest.yaml' } } }), metadata: { name, namespace: ns } });
+  const solution = (name: string) => ({
+    ...withSpec('Solution', { manifest: undefined, manifestFrom: { configMapKeyRef: { name: 'lending', key: 'manifest.yaml' } } }),
+    metadata: { name, namespace: ns },
+  });
   const createAsDev = (obj: AnyObject) => kubectl(['create', '--dry-run=server', '-o', 'name', '-f', '-'], { as: dev, stdin: JSON.stringify(obj), allowFailure: true });
 
   beforeAll(async () => {
-    for (const p of sourcePolicy) await client.apply(p.kind === 'ValidatingAdmissionPolicy' ? Resources.ValidatingAdmissionPolicy : Resources.ValidatingAdmissionPolicyBinding, p as unknown as AnyObject);
+    for (const p of sourcePolicy)
+      await client.apply(p.kind === 'ValidatingAdmissionPolicy' ? Resources.ValidatingAdmissionPolicy : Resources.ValidatingAdmissionPolicyBinding, p as unknown as AnyObject);
     await client.create(Resources.Role, { metadata: { name: 'manifest-author', namespace: ns }, rules: [{ apiGroups: [GROUP], resources: ['solutions', 'appmanifests'], verbs: ['create'] }] });
-    await client.create(Resources.RoleBinding, { metadata: { name: 'manifest-author', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'manifest-author' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: dev }] });
+    await client.create(Resources.RoleBinding, {
+      metadata: { name: 'manifest-author', namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'manifest-author' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: dev }],
+    });
   });
 
   it('refuses a Solution naming a ConfigMap its author may not read, with how to fix it, and accepts it once they may read that one', async () => {
-    const refused = await eventually(async () => {
-      const r = await createAsDev(solution(uniqueName('sol')));
-      return r.exitCode !== 0 && /may not read/.test(r.stderr) ? r : false;
-    }, { describe: 'the Solution refused' });
-    expect(refused.stderr).toContain('reads its manifest from ConfigMap lending, which you may not read: the operator reads a ConfigMap only for someone RBAC lets get it (get on configmaps in namespace');
+    const refused = await eventually(
+      async () => {
+        const r = await createAsDev(solution(uniqueName('sol')));
+        return r.exitCode !== 0 && /may not read/.test(r.stderr) ? r : false;
+      },
+      { describe: 'the Solution refused' },
+    );
+    expect(refused.stderr).toContain(
+      'reads its manifest from ConfigMap lending, which you may not read: the operator reads a ConfigMap only for someone RBAC lets get it (get on configmaps in namespace',
+    );
     // Inline needs nothing more.
     expect((await createAsDev(withSpec('Solution', {}))).exitCode).toBe(0);
     await client.create(Resources.Role, { metadata: { name: 'read-lending', namespace: ns }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: ['lending'] }] });
-    await client.create(Resources.RoleBinding, { metadata: { name: 'read-lending', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-lending' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: dev }] });
+    await client.create(Resources.RoleBinding, {
+      metadata: { name: 'read-lending', namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-lending' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: dev }],
+    });
     await eventually(async () => (await createAsDev(solution(uniqueName('sol')))).exitCode === 0, { describe: 'the Solution accepted once its author may read the ConfigMap' });
   });
 });

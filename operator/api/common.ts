@@ -5,19 +5,7 @@
 
 import type { ObjectMetaLike, OwnerReference } from '../runtime/kube/client.ts';
 import { Type } from '@sinclair/typebox';
-import type {
-  ArrayOptions,
-  IntegerOptions,
-  ObjectOptions,
-  SchemaOptions,
-  Static,
-  StringOptions,
-  TArray,
-  TObject,
-  TProperties,
-  TSchema,
-  TUnsafe,
-} from '@sinclair/typebox';
+import type { ArrayOptions, IntegerOptions, ObjectOptions, SchemaOptions, Static, StringOptions, TArray, TObject, TProperties, TSchema, TUnsafe } from '@sinclair/typebox';
 import { CATEGORY, RESERVED_NAMESPACES } from './constants.ts';
 import type { KindNames as KindIdentity } from './registry.ts';
 
@@ -60,8 +48,7 @@ export const Patterns = {
   /** Condition reasons: PascalCase-like identifiers (metav1.Condition). */
   reason: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
   /** Condition types (metav1.Condition). */
-  conditionType:
-    '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+  conditionType: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -97,11 +84,7 @@ export function Obj<P extends TProperties>(properties: P, description: string, o
  * (a structural CRD schema needs enum, not TypeBox's anyOf of literals) and
  * typed as the union of the literals.
  */
-export function StringEnum<const V extends readonly string[]>(
-  values: V,
-  description: string,
-  options: SchemaOptions = {},
-): TUnsafe<V[number]> {
+export function StringEnum<const V extends readonly string[]>(values: V, description: string, options: SchemaOptions = {}): TUnsafe<V[number]> {
   return Type.Unsafe<V[number]>({ type: 'string', enum: [...values], description, ...options });
 }
 
@@ -269,9 +252,7 @@ export const ConditionSchema = Obj(
     }),
     message: Str('Human-readable message: when False, what is wrong and how to fix it.', { maxLength: 32768 }),
     lastTransitionTime: Timestamp('When the condition last changed from one status to another.'),
-    observedGeneration: Optional(
-      Int64('The .metadata.generation the condition was computed from.', { minimum: 0 }),
-    ),
+    observedGeneration: Optional(Int64('The .metadata.generation the condition was computed from.', { minimum: 0 })),
   },
   'One aspect of the current state of the object.',
 );
@@ -279,11 +260,7 @@ export const ConditionSchema = Obj(
 export type Condition = Static<typeof ConditionSchema>;
 export type ConditionStatus = Condition['status'];
 
-export const ConditionsSchema = List(
-  ConditionSchema,
-  'Latest observations of the object, one per condition type. Every kind has `Ready`.',
-  mapList(['type'], 32),
-);
+export const ConditionsSchema = List(ConditionSchema, 'Latest observations of the object, one per condition type. Every kind has `Ready`.', mapList(['type'], 32));
 
 export const statusBaseProperties = {
   observedGeneration: Optional(Int64('The .metadata.generation the status was computed from.', { minimum: 0 })),
@@ -337,13 +314,7 @@ export function printerColumns(...columns: PrinterColumn[]): PrinterColumn[] {
   return [...columns, ReadyColumn, ReasonColumn, AgeColumn];
 }
 
-export function column(
-  name: string,
-  jsonPath: string,
-  description: string,
-  type: PrinterColumn['type'] = 'string',
-  priority?: number,
-): PrinterColumn {
+export function column(name: string, jsonPath: string, description: string, type: PrinterColumn['type'] = 'string', priority?: number): PrinterColumn {
   return priority === undefined ? { name, type, jsonPath, description } : { name, type, jsonPath, description, priority };
 }
 
@@ -375,8 +346,7 @@ type KindNames = KindIdentity & Pick<KindDefinition, 'shortNames' | 'description
 /** Fills in the derived names (singular, listKind, categories) and empty rule lists. */
 export function defineKind(
   names: KindNames,
-  schemas: Pick<KindDefinition, 'specSchema' | 'statusSchema' | 'printerColumns'> &
-    Partial<Pick<KindDefinition, 'specRules' | 'rootRules'>>,
+  schemas: Pick<KindDefinition, 'specSchema' | 'statusSchema' | 'printerColumns'> & Partial<Pick<KindDefinition, 'specRules' | 'rootRules'>>,
 ): KindDefinition {
   return {
     ...names,

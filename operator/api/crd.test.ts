@@ -46,19 +46,13 @@ describe('generated CRDs', () => {
 
   it.each(kinds)('the %s schema is structural: no anyOf, oneOf, allOf, not or patternProperties', (kind) => {
     const forbidden = ['anyOf', 'oneOf', 'allOf', 'not', 'patternProperties', '$ref', 'const'];
-    const offenders = specAndStatusNodes(kind).flatMap(([path, node]) =>
-      forbidden.filter((keyword) => keyword in node).map((keyword) => `${path}: ${keyword}`),
-    );
+    const offenders = specAndStatusNodes(kind).flatMap(([path, node]) => forbidden.filter((keyword) => keyword in node).map((keyword) => `${path}: ${keyword}`));
     expect(offenders).toEqual([]);
   });
 
   it.each(kinds)('every string and list of %s is bounded, so CEL cost estimation accepts rules on them', (kind) => {
     const unbounded = specAndStatusNodes(kind)
-      .filter(
-        ([, node]) =>
-          (node.type === 'string' && node.maxLength === undefined && node.enum === undefined) ||
-          (node.type === 'array' && node.maxItems === undefined),
-      )
+      .filter(([, node]) => (node.type === 'string' && node.maxLength === undefined && node.enum === undefined) || (node.type === 'array' && node.maxItems === undefined))
       .map(([path]) => path);
     expect(unbounded).toEqual([]);
   });
@@ -87,10 +81,7 @@ describe('generated CRDs', () => {
 
   it('the status conditions of every kind are a map keyed by type', () => {
     for (const def of ALL_KINDS) {
-      const conditions = (openAPISchema(def).properties as Record<string, JSONSchema>).status!.properties as Record<
-        string,
-        JSONSchema
-      >;
+      const conditions = (openAPISchema(def).properties as Record<string, JSONSchema>).status!.properties as Record<string, JSONSchema>;
       expect(conditions.conditions).toMatchObject({
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
@@ -112,12 +103,7 @@ describe('CEL rules', () => {
   it.each([
     ['a PlatformConfig must be named default', 'PlatformConfig', '', "self.metadata.name == 'default'"],
     ['an Intent mini app needs a domain', 'MiniApp', 'spec', "self.type != 'Intent' || has(self.domain)"],
-    [
-      'a published version must be one of the versions',
-      'MiniApp',
-      'spec',
-      '!has(self.publishedVersion) || (has(self.versions) && self.versions.exists(v, v.name == self.publishedVersion))',
-    ],
+    ['a published version must be one of the versions', 'MiniApp', 'spec', '!has(self.publishedVersion) || (has(self.versions) && self.versions.exists(v, v.name == self.publishedVersion))'],
     ['an ApiKey has exactly one of expiresAt and ttl', 'ApiKey', 'spec', 'has(self.expiresAt) != has(self.ttl)'],
     ['an ApiKey owner is immutable', 'ApiKey', 'spec.owner', 'self == oldSelf'],
     ['a Solution has exactly one of manifest and manifestFrom', 'Solution', 'spec', 'has(self.manifest) != has(self.manifestFrom)'],
@@ -128,20 +114,13 @@ describe('CEL rules', () => {
       'spec',
       'has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)',
     ],
-    [
-      'a Tenant namespace cannot move',
-      'Tenant',
-      'spec',
-      'has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)',
-    ],
+    ['a Tenant namespace cannot move', 'Tenant', 'spec', 'has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)'],
   ])('%s', (_, kind, path, rule) => {
     expect(rulesAt(kind, path)).toContain(rule);
   });
 
   it('every rule has a message that says how to fix it', () => {
-    const rules = ALL_KINDS.flatMap((def) =>
-      [...walk(openAPISchema(def), '')].flatMap(([, node]) => (node['x-kubernetes-validations'] ?? []) as { message?: string }[]),
-    );
+    const rules = ALL_KINDS.flatMap((def) => [...walk(openAPISchema(def), '')].flatMap(([, node]) => (node['x-kubernetes-validations'] ?? []) as { message?: string }[]));
     expect(rules.length).toBeGreaterThan(0);
     for (const rule of rules) expect(rule.message).toMatch(/.{20,}/);
   });

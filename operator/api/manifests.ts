@@ -21,11 +21,11 @@ export const SolutionManifestFileSchema = Obj(
       minLength: 1,
       maxLength: 128,
     }),
-    version: Optional(Version('Version of the solution the manifest describes (informative; the Solution\'s spec.version is what subscriptions pin).')),
+    version: Optional(Version("Version of the solution the manifest describes (informative; the Solution's spec.version is what subscriptions pin).")),
     ...SolutionManifestSchema.properties,
     adminUserGroups: Optional(FileAdminUserGroups),
   },
-  "A solution manifest: the user groups every subscribing tenant gets (userGroupsRequired), those its administrators get in addition (adminUserGroups), and the app roles `role:<listingId>:<roleName>` each group holds.",
+  'A solution manifest: the user groups every subscribing tenant gets (userGroupsRequired), those its administrators get in addition (adminUserGroups), and the app roles `role:<listingId>:<roleName>` each group holds.',
 );
 
 export const AppManifestFileSchema = Obj(

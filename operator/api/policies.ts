@@ -71,8 +71,7 @@ export function organizationAppsPolicy(): PolicyObject[] {
         name: 'ours',
         // `namespace` is a CEL reserved word: index by name.
         expression:
-          `params.?status[?'namespace'].orValue('') == request.namespace || ` +
-          `(namespaceObject != null && namespaceObject.metadata.?labels[?${label}].orValue('') == params.metadata.name)`,
+          `params.?status[?'namespace'].orValue('') == request.namespace || ` + `(namespaceObject != null && namespaceObject.metadata.?labels[?${label}].orValue('') == params.metadata.name)`,
       },
       { name: 'superApp', expression: `request.kind.kind == 'SuperApp'` },
       {
@@ -401,4 +400,3 @@ export function admissionPolicies(operatorNamespace: string, access?: NamespaceA
     ...(operatorUser ? statusWriterPolicy(operatorUser) : []),
   ];
 }
-

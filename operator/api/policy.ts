@@ -71,9 +71,7 @@ export function policy(
         policyName: name,
         validationActions: ['Deny'],
         // Without the object there is nothing to decide with: refuse (failurePolicy Fail).
-        ...(spec.params
-          ? { paramRef: { ...(spec.params.selector ? { selector: spec.params.selector } : { name: spec.params.name }), parameterNotFoundAction: spec.params.notFound ?? 'Deny' } }
-          : {}),
+        ...(spec.params ? { paramRef: { ...(spec.params.selector ? { selector: spec.params.selector } : { name: spec.params.name }), parameterNotFoundAction: spec.params.notFound ?? 'Deny' } } : {}),
       },
     },
   ];

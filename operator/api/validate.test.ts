@@ -103,11 +103,7 @@ const good: Record<string, Fixture> = {
     rolesRequired: ['platform:role:loans:approver'],
   }),
   Subscription: namespaced('Subscription', { solution: { organization: 'acme', name: 'lending' }, version: '2.1.0' }, 'tenant-initech'),
-  UserGroup: namespaced(
-    'UserGroup',
-    { description: 'Tellers', landingPage: { url: '/tellers', rank: 2 }, roles: ['role:loans:viewer'] },
-    'tenant-initech',
-  ),
+  UserGroup: namespaced('UserGroup', { description: 'Tellers', landingPage: { url: '/tellers', rank: 2 }, roles: ['role:loans:viewer'] }, 'tenant-initech'),
   User: namespaced(
     'User',
     {
@@ -175,7 +171,12 @@ describe('validate', () => {
     ['a duplicate category', withSpec('MiniApp', { categories: ['Payments', 'Payments'] }), 'spec.categories', /item 1 has a duplicate/],
     [
       'two apps of the same kind and name',
-      withSpec('Membership', { apps: [{ kind: 'MiniApp', name: 'a' }, { kind: 'MiniApp', name: 'a' }] }),
+      withSpec('Membership', {
+        apps: [
+          { kind: 'MiniApp', name: 'a' },
+          { kind: 'MiniApp', name: 'a' },
+        ],
+      }),
       'spec.apps',
       /item 1 has the same kind and name/,
     ],

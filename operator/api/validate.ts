@@ -72,9 +72,7 @@ function closed(schema: JSONSchema): JSONSchema {
   const out: JSONSchema = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'properties') {
-      out[key] = Object.fromEntries(
-        Object.entries(value as Record<string, JSONSchema>).map(([name, child]) => [name, closed(child)]),
-      );
+      out[key] = Object.fromEntries(Object.entries(value as Record<string, JSONSchema>).map(([name, child]) => [name, closed(child)]));
     } else if (key === 'items' || key === 'additionalProperties') {
       out[key] = typeof value === 'object' && value !== null ? closed(value as JSONSchema) : value;
     } else {

@@ -78,10 +78,13 @@ async function organizationWithOwner(ctx: BenchContext, phase: string, op?: Benc
   let org: Organization;
   if (op) {
     await ctx.client.create(Kinds.Organization, body);
-    org = await eventually(async () => {
-      const o = await ctx.client.get<Organization>(Kinds.Organization, body.metadata.name);
-      return o && isOrganizationReady(o) ? o : false;
-    }, { timeoutMs: 60_000, describe: 'the bench organization Ready' });
+    org = await eventually(
+      async () => {
+        const o = await ctx.client.get<Organization>(Kinds.Organization, body.metadata.name);
+        return o && isOrganizationReady(o) ? o : false;
+      },
+      { timeoutMs: 60_000, describe: 'the bench organization Ready' },
+    );
   } else {
     org = await writeAsOrganizationController(writer, await ctx.client.create<Organization>(Kinds.Organization, body));
   }
@@ -191,13 +194,21 @@ async function writeAsApiKeyController(writer: ObjectWriter, created: ApiKey, me
   await Promise.all([writer.apply(Resources.Role, access.role), writer.apply(Resources.RoleBinding, access.roleBinding)]);
   const { condition: valid } = validityCheck(created, now);
   const owner = ownerCheck(created, lookup, 'none');
-  const conditions = conditionsFromChecks(apiKeyChecks(valid, owner, issuedCheck(fields, valid, owner, member.spec.email)), { reason: ApiKeyReasons.Ready, message: `Key ${fields.prefix} is active until ${fields.expiresAt}` });
-  await writer.applyStatus(Kinds.ApiKey, created, {
-    ...fields,
-    phase: phaseOf(created, valid, owner, fields),
-    observedGeneration: created.metadata.generation,
-    conditions: replaceConditions(undefined, conditions, created.metadata.generation, now),
-  }, { resourceVersion: created.metadata.resourceVersion });
+  const conditions = conditionsFromChecks(apiKeyChecks(valid, owner, issuedCheck(fields, valid, owner, member.spec.email)), {
+    reason: ApiKeyReasons.Ready,
+    message: `Key ${fields.prefix} is active until ${fields.expiresAt}`,
+  });
+  await writer.applyStatus(
+    Kinds.ApiKey,
+    created,
+    {
+      ...fields,
+      phase: phaseOf(created, valid, owner, fields),
+      observedGeneration: created.metadata.generation,
+      conditions: replaceConditions(undefined, conditions, created.metadata.generation, now),
+    },
+    { resourceVersion: created.metadata.resourceVersion },
+  );
 }
 
 async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ seconds: number; writesPerKey: number; figures: Figure[] }> {
@@ -274,7 +285,9 @@ const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.l
 async function load(port: number, callerToken: string, keys: string[], connections: number, durationMs: number): Promise<{ count: number; invalid: number; errors: number; latencies: Float64Array }> {
   const requests = keys.map((k) => {
     const body = JSON.stringify({ apiKey: k });
-    return Buffer.from(`POST /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${callerToken}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    return Buffer.from(
+      `POST /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${callerToken}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   });
   let latencies = new Float64Array(1 << 20);
   let count = 0;

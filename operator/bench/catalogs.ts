@@ -67,7 +67,10 @@ const selector = (ctx: BenchContext, phase: string) => `${RUN_LABEL}=${ctx.runId
 
 function superAppBody(ctx: BenchContext, phase: string, l: Layout, i: number): ObjectBody {
   // Every tenth mini app of the organization is featured (in reverse order, so featured-first shows).
-  const featured = Array.from({ length: l.perSuperApp(i) }, (_, k) => i + k * l.orgs).filter((_, k) => k % 10 === 0).reverse().map((j) => ({ name: l.miniName(j) }));
+  const featured = Array.from({ length: l.perSuperApp(i) }, (_, k) => i + k * l.orgs)
+    .filter((_, k) => k % 10 === 0)
+    .reverse()
+    .map((j) => ({ name: l.miniName(j) }));
   return { metadata: { name: 'wallet', namespace: l.org(i).ns, labels: labels(ctx, phase) }, spec: { displayName: `Wallet ${i}`, platforms: ['Android', 'iOS'], featured } };
 }
 
@@ -148,7 +151,14 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<
   const t0 = performance.now();
   const expected = (s: SuperApp) => Number(s.metadata.namespace!.split('-').at(-1));
   const watch = <T extends AnyObject>(rt: typeof Kinds.SuperApp, n: number, done: (o: T) => boolean, what: string) =>
-    convergence<T>(ctx.client, rt, { labelSelector: selector(ctx, phase), n, done, timeoutMs: Math.max(300_000, l.miniApps * 120), progress: (d) => ctx.log(`[catalogs] ${what}: ${d}/${n} after ${seconds(t0).toFixed(1)}s`), progressMs: 5_000 });
+    convergence<T>(ctx.client, rt, {
+      labelSelector: selector(ctx, phase),
+      n,
+      done,
+      timeoutMs: Math.max(300_000, l.miniApps * 120),
+      progress: (d) => ctx.log(`[catalogs] ${what}: ${d}/${n} after ${seconds(t0).toFixed(1)}s`),
+      progressMs: 5_000,
+    });
   const converged = Promise.all([
     watch<SuperApp>(Kinds.SuperApp, l.orgs, (s) => ready(s) && s.status?.catalog?.miniApps === l.perSuperApp(expected(s)), 'catalogs complete'),
     watch<MiniApp>(Kinds.MiniApp, l.miniApps, (m) => ready(m) && m.status?.superApps?.[0]?.state === 'Listed', 'mini apps Listed'),
@@ -177,7 +187,12 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<
 
   // One mini app change: only its super app's catalog is rewritten, within a second.
   const target = l.org(l.ownerOf(l.miniApps - 1));
-  const catalogs = async () => new Map((await ctx.client.list<AnyObject>(Resources.ConfigMap, { labelSelector: 'miniapps.dev/catalog=live' })).items.filter((c) => c.metadata.namespace!.includes(`c${ctx.runId}-op-`)).map((c) => [`${c.metadata.namespace}/${c.metadata.name}`, c.metadata.resourceVersion]));
+  const catalogs = async () =>
+    new Map(
+      (await ctx.client.list<AnyObject>(Resources.ConfigMap, { labelSelector: 'miniapps.dev/catalog=live' })).items
+        .filter((c) => c.metadata.namespace!.includes(`c${ctx.runId}-op-`))
+        .map((c) => [`${c.metadata.namespace}/${c.metadata.name}`, c.metadata.resourceVersion]),
+    );
   const before = await catalogs();
   const writesBeforeChange = metricSum(await op.metrics(), 'miniapps_catalog_writes_total');
   const tc = performance.now();
@@ -200,7 +215,10 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<
 
   const delta = requestDelta(requestsBefore, requestsAfter);
   const n = l.miniApps;
-  const reconcileFigures = ['superapp', 'miniapp', 'miniappreview', 'organization'].map((c) => ({ label: `reconciles (${c})`, value: metricSum(metricsAtConvergence, 'miniapps_reconcile_total', { controller: c }) }));
+  const reconcileFigures = ['superapp', 'miniapp', 'miniappreview', 'organization'].map((c) => ({
+    label: `reconciles (${c})`,
+    value: metricSum(metricsAtConvergence, 'miniapps_reconcile_total', { controller: c }),
+  }));
   const figures: Figure[] = [
     { label: 'first apply → every catalog, mini app and review converged', value: round(total), unit: 's' },
     { label: 'mini apps applied after', value: round(appliedMinis), unit: 's' },
@@ -265,15 +283,28 @@ async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ s
   const minis: MiniApp[] = [];
   const miniStatus = (m: MiniApp, i: number, state: 'AwaitingReview' | 'Listed') => ({
     organization: l.org(i).name,
-    superApps: [{ organization: l.org(i).name, name: 'wallet', state, ...(state === 'Listed' ? { version: '1.0.0' } : { pendingVersion: '1.0.0' }), message: state === 'Listed' ? 'Listed at version 1.0.0' : 'Not listed yet: version 1.0.0 waits for an Approved MiniAppReview in the namespace of super app x/wallet' }],
+    superApps: [
+      {
+        organization: l.org(i).name,
+        name: 'wallet',
+        state,
+        ...(state === 'Listed' ? { version: '1.0.0' } : { pendingVersion: '1.0.0' }),
+        message: state === 'Listed' ? 'Listed at version 1.0.0' : 'Not listed yet: version 1.0.0 waits for an Approved MiniAppReview in the namespace of super app x/wallet',
+      },
+    ],
     observedGeneration: m.metadata.generation,
-    conditions: setConditions(undefined, [
-      condition(MiniAppConditions.Allowed, 'Allowed', `Organization ${l.org(i).name} may create mini apps`),
-      condition(MiniAppConditions.TargetsValid, 'TargetsValid', 'All 1 target(s) are allowed'),
-      condition(MiniAppConditions.CategoriesValid, 'CategoriesValid', '1 categor(ies), all allowed by PlatformConfig'),
-      condition(MiniAppConditions.TargetsResolved, 'TargetsResolved', 'All 1 target super app(s) exist'),
-      condition(MiniAppConditions.Ready, 'Ready', 'The mini app is ready: listed in 1 of 1 super app(s); status.superApps says where it stands in each'),
-    ], m.metadata.generation, now),
+    conditions: setConditions(
+      undefined,
+      [
+        condition(MiniAppConditions.Allowed, 'Allowed', `Organization ${l.org(i).name} may create mini apps`),
+        condition(MiniAppConditions.TargetsValid, 'TargetsValid', 'All 1 target(s) are allowed'),
+        condition(MiniAppConditions.CategoriesValid, 'CategoriesValid', '1 categor(ies), all allowed by PlatformConfig'),
+        condition(MiniAppConditions.TargetsResolved, 'TargetsResolved', 'All 1 target super app(s) exist'),
+        condition(MiniAppConditions.Ready, 'Ready', 'The mini app is ready: listed in 1 of 1 super app(s); status.superApps says where it stands in each'),
+      ],
+      m.metadata.generation,
+      now,
+    ),
   });
   await pool(l.miniApps, ctx.concurrency, async (j) => {
     const i = l.ownerOf(j);
@@ -282,7 +313,12 @@ async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ s
     if (created.spec.dataPrivacy?.protection === 'EnvelopeEncryption') {
       const wrapped = wrapDataKey(kek, 'v1', newKey(), created.metadata.uid!);
       await writer.create(Resources.Secret, {
-        metadata: { name: dataKeySecretName(created.metadata.name), namespace: created.metadata.namespace, labels: { ...ownedLabels('MiniApp', created.metadata.name), 'miniapps.dev/data-key': 'true' }, ownerReferences: [controllerRef(created)] },
+        metadata: {
+          name: dataKeySecretName(created.metadata.name),
+          namespace: created.metadata.namespace,
+          labels: { ...ownedLabels('MiniApp', created.metadata.name), 'miniapps.dev/data-key': 'true' },
+          ownerReferences: [controllerRef(created)],
+        },
         type: 'miniapps.dev/data-key',
         data: { wrappedKey: wrapped.toString('base64'), keyEncryptionKeyId: Buffer.from('v1').toString('base64'), miniAppUid: Buffer.from(created.metadata.uid!).toString('base64') },
       });
@@ -296,7 +332,19 @@ async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ s
     await writer.applyStatus(Kinds.MiniAppReview, r, {
       approvedContent: { observedGeneration: r.metadata.generation ?? 0, digest: reviewedDigest(content), ...content },
       observedGeneration: r.metadata.generation,
-      conditions: setConditions(undefined, [condition(MiniAppReviewConditions.TargetResolved, 'TargetResolved', `Approved version 1.0.0 of MiniApp ${l.org(i).name}/${l.miniName(j)} for SuperApp wallet, as it is: ${describeContent(content)} (status.approvedContent)`), condition('Ready', 'Ready', 'The review applies')], r.metadata.generation, now),
+      conditions: setConditions(
+        undefined,
+        [
+          condition(
+            MiniAppReviewConditions.TargetResolved,
+            'TargetResolved',
+            `Approved version 1.0.0 of MiniApp ${l.org(i).name}/${l.miniName(j)} for SuperApp wallet, as it is: ${describeContent(content)} (status.approvedContent)`,
+          ),
+          condition('Ready', 'Ready', 'The review applies'),
+        ],
+        r.metadata.generation,
+        now,
+      ),
     });
     await writer.applyStatus(Kinds.MiniApp, minis[j]!, miniStatus(minis[j]!, i, 'Listed'));
   });
@@ -306,18 +354,32 @@ async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ s
     const json = canonicalJson(buildCatalog(sa, l.org(i).name, listed).catalog);
     const hash = contentHash(json);
     const name = catalogConfigMapName('wallet');
-    await writer.create(Resources.ConfigMap, { metadata: { name, namespace: l.org(i).ns, labels: { ...ownedLabels('SuperApp', 'wallet'), 'miniapps.dev/catalog': 'live' }, annotations: { 'miniapps.dev/catalog-hash': hash }, ownerReferences: [controllerRef(sa)] }, data: { [CATALOG_KEY]: json } });
+    await writer.create(Resources.ConfigMap, {
+      metadata: {
+        name,
+        namespace: l.org(i).ns,
+        labels: { ...ownedLabels('SuperApp', 'wallet'), 'miniapps.dev/catalog': 'live' },
+        annotations: { 'miniapps.dev/catalog-hash': hash },
+        ownerReferences: [controllerRef(sa)],
+      },
+      data: { [CATALOG_KEY]: json },
+    });
     await writer.applyStatus(Kinds.SuperApp, sa, {
       organization: l.org(i).name,
       catalog: { configMapName: name, miniApps: listed.length, hash },
       observedGeneration: sa.metadata.generation,
-      conditions: setConditions(undefined, [
-        condition(SuperAppConditions.Allowed, 'Allowed', `Organization ${l.org(i).name} may create super apps`),
-        condition(SuperAppConditions.PlatformsValid, 'PlatformsValid', '2 platform(s), all allowed by PlatformConfig'),
-        condition(SuperAppConditions.CatalogPublished, 'CatalogPublished', `ConfigMap ${name} lists ${listed.length} mini app(s) (${hash.slice(0, 19)}…)`),
-        condition(SuperAppConditions.FeaturedListed, 'FeaturedListed', 'Every featured mini app is in the catalog, shown first'),
-        condition('Ready', 'Ready', 'The catalog is published'),
-      ], sa.metadata.generation, now),
+      conditions: setConditions(
+        undefined,
+        [
+          condition(SuperAppConditions.Allowed, 'Allowed', `Organization ${l.org(i).name} may create super apps`),
+          condition(SuperAppConditions.PlatformsValid, 'PlatformsValid', '2 platform(s), all allowed by PlatformConfig'),
+          condition(SuperAppConditions.CatalogPublished, 'CatalogPublished', `ConfigMap ${name} lists ${listed.length} mini app(s) (${hash.slice(0, 19)}…)`),
+          condition(SuperAppConditions.FeaturedListed, 'FeaturedListed', 'Every featured mini app is in the catalog, shown first'),
+          condition('Ready', 'Ready', 'The catalog is published'),
+        ],
+        sa.metadata.generation,
+        now,
+      ),
     });
   });
   const total = seconds(t0);
@@ -327,7 +389,8 @@ async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ s
 
 export const catalogs: Scenario = {
   name: 'catalogs',
-  description: 'O organizations with a super app each, M mini apps and M approving reviews until every catalog, mini app and review converged, against the same writes from a plain client loop; then one mini app change',
+  description:
+    'O organizations with a super app each, M mini apps and M approving reviews until every catalog, mini app and review converged, against the same writes from a plain client loop; then one mini app change',
   sizes: {
     orgs: { default: 50, help: 'organizations, one super app each' },
     miniapps: { default: 5000, help: 'mini apps (and as many reviews), spread over the organizations' },

@@ -6,7 +6,17 @@ import { MembershipConditions } from '../api/membership/schema.ts';
 import { OrganizationConditions } from '../api/organization/schema.ts';
 import type { Membership, Role } from '../api/membership/schema.ts';
 import type { Organization } from '../api/organization/schema.ts';
-import { FIRST_INVITATIONS_PER_ORGANIZATION, FIRST_INVITATIONS_PER_RECIPIENT, RESEND_LIMIT_PER_ORG, RESEND_MIN_INTERVAL_MS, admitFirstInvitation, firstInvitationMembership, firstInvitationRecipient, membershipConditions, planInvitation } from '../controllers/membership/logic.ts';
+import {
+  FIRST_INVITATIONS_PER_ORGANIZATION,
+  FIRST_INVITATIONS_PER_RECIPIENT,
+  RESEND_LIMIT_PER_ORG,
+  RESEND_MIN_INTERVAL_MS,
+  admitFirstInvitation,
+  firstInvitationMembership,
+  firstInvitationRecipient,
+  membershipConditions,
+  planInvitation,
+} from '../controllers/membership/logic.ts';
 
 import { administratorCheck, countMembers } from '../controllers/organization/checks.ts';
 import { memberAccess, organizationClusterAccess } from '../domain/rbac.ts';
@@ -287,7 +297,10 @@ const turns = new Map<string, Promise<unknown>>();
 /** Runs `fn` after every earlier call for the same key has finished (the controller's organization turn). */
 function inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const result = (turns.get(key) ?? Promise.resolve()).then(fn);
-  turns.set(key, result.catch(() => undefined));
+  turns.set(
+    key,
+    result.catch(() => undefined),
+  );
   return result;
 }
 
@@ -331,7 +344,12 @@ async function writeOrganizationMembers(writer: ObjectWriter, org: Organization,
   const counts = countMembers(members);
   const gen = org.metadata.generation;
   const conditions = [
-    { type: OrganizationConditions.RBACReady, status: 'True' as const, reason: 'RBACApplied', message: `The role table's ClusterRoles are in place, and ClusterRoleBindings let ${active.length} active member(s) read the Organization (${active.filter((m) => m.role === 'OrganizationAdministrator').length} administrator(s) change it), and the role of each whose Membership says AccessGranted is bound in ${org.status!.namespace}` },
+    {
+      type: OrganizationConditions.RBACReady,
+      status: 'True' as const,
+      reason: 'RBACApplied',
+      message: `The role table's ClusterRoles are in place, and ClusterRoleBindings let ${active.length} active member(s) read the Organization (${active.filter((m) => m.role === 'OrganizationAdministrator').length} administrator(s) change it), and the role of each whose Membership says AccessGranted is bound in ${org.status!.namespace}`,
+    },
     ...[administratorCheck(counts, members.length)].filter((c) => c !== undefined),
   ];
   await writer.applyStatus(Kinds.Organization, org, { ...org.status, members: counts, observedGeneration: gen, conditions: setConditions(org.status?.conditions, conditions, gen, new Date()) });
@@ -375,7 +393,8 @@ export async function membershipsFloorPhase(ctx: BenchContext, api: ApiServerMet
 
 export const memberships: Scenario = {
   name: 'memberships',
-  description: 'orgs × members Memberships (acceptance Automatic, one email each to a loopback SMTP server) until all are Active, with the operator, against the same writes and emails from a plain client loop',
+  description:
+    'orgs × members Memberships (acceptance Automatic, one email each to a loopback SMTP server) until all are Active, with the operator, against the same writes and emails from a plain client loop',
   sizes: {
     orgs: { default: 20, help: 'Organizations (made Ready before timing)' },
     members: { default: 100, help: 'Memberships per organization' },

@@ -166,10 +166,7 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<
  */
 export async function writeAsOrganizationController(writer: ObjectWriter, created: Organization): Promise<Organization> {
   const nsName = namespaceNameFor(created, PlatformConfigDefaults.namespacePrefix.organization);
-  const [org] = await Promise.all([
-    writer.addFinalizer(Kinds.Organization, created, ORGANIZATION_FINALIZER),
-    writer.create(Resources.Namespace, desiredNamespace(created, nsName, true)),
-  ]);
+  const [org] = await Promise.all([writer.addFinalizer(Kinds.Organization, created, ORGANIZATION_FINALIZER), writer.create(Resources.Namespace, desiredNamespace(created, nsName, true))]);
   const cluster = organizationClusterAccess(org, [], { userPrefix: '' });
   await Promise.all([...cluster.clusterRoles.map((r) => writer.apply(Resources.ClusterRole, r)), ...cluster.clusterRoleBindings.map((b) => writer.apply(Resources.ClusterRoleBinding, b))]);
   const gen = org.metadata.generation;
@@ -181,7 +178,12 @@ export async function writeAsOrganizationController(writer: ObjectWriter, create
       undefined,
       [
         { type: OrganizationConditions.NamespaceReady, status: 'True', reason: OrganizationReasons.NamespaceCreated, message: `Namespace ${nsName} is in place` },
-        { type: OrganizationConditions.RBACReady, status: 'True', reason: 'RBACApplied', message: `The role table's ClusterRoles are in place, ClusterRoleBindings let 0 active member(s) read the Organization (0 administrator(s) change it), and the role of each whose Membership says AccessGranted is bound in ${nsName}` },
+        {
+          type: OrganizationConditions.RBACReady,
+          status: 'True',
+          reason: 'RBACApplied',
+          message: `The role table's ClusterRoles are in place, ClusterRoleBindings let 0 active member(s) read the Organization (0 administrator(s) change it), and the role of each whose Membership says AccessGranted is bound in ${nsName}`,
+        },
         { type: 'CapabilitiesRespected', status: 'True', reason: 'CapabilitiesRespected', message: 'Every app in the namespace is allowed by spec.capabilities' },
         { type: OrganizationConditions.Ready, status: 'True', reason: OrganizationReasons.Ready, message: 'The organization is ready' },
       ],
@@ -224,7 +226,12 @@ export function profileSection(ctx: BenchContext): ScenarioResult['table'] {
   const file = ctx.cpuProfDir && newestProfile(ctx.cpuProfDir);
   if (!file) return [];
   const p = summariseProfile(file, 12);
-  return [{ phase: `operator CPU profile (${file})`, figures: [...p.byArea.map((a) => ({ label: a.area, value: round(a.ms, 0), unit: 'ms' })), ...p.topFunctions.map((f) => ({ label: f.name, value: round(f.ms, 0), unit: 'ms self' }))] }];
+  return [
+    {
+      phase: `operator CPU profile (${file})`,
+      figures: [...p.byArea.map((a) => ({ label: a.area, value: round(a.ms, 0), unit: 'ms' })), ...p.topFunctions.map((f) => ({ label: f.name, value: round(f.ms, 0), unit: 'ms self' }))],
+    },
+  ];
 }
 
 export const organizations: Scenario = {

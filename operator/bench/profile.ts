@@ -26,7 +26,9 @@ export interface ProfileSummary {
 
 /** The newest *.cpuprofile in `dir`, if any. */
 export function newestProfile(dir: string): string | undefined {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f));
   return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
 }
 
@@ -58,7 +60,11 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
   return {
     file,
     totalMs: (p.endTime - p.startTime) / 1000,
-    topFunctions: sorted(fn).slice(0, top).map(([name, ms]) => ({ name, ms })),
-    byArea: sorted(area).slice(0, top).map(([a, ms]) => ({ area: a, ms })),
+    topFunctions: sorted(fn)
+      .slice(0, top)
+      .map(([name, ms]) => ({ name, ms })),
+    byArea: sorted(area)
+      .slice(0, top)
+      .map(([a, ms]) => ({ area: a, ms })),
   };
 }

@@ -138,7 +138,8 @@ async function restart(op: BenchOperator, organizations: number) {
   for (;;) {
     m = await op.metrics();
     const done = metricSum(m, 'miniapps_reconcile_total', { controller: 'organization' });
-    if (done >= organizations && metricSum(m, 'miniapps_workqueue_depth', { controller: 'organization' }) === 0 && metricSum(m, 'miniapps_workqueue_in_flight', { controller: 'organization' }) === 0) break;
+    if (done >= organizations && metricSum(m, 'miniapps_workqueue_depth', { controller: 'organization' }) === 0 && metricSum(m, 'miniapps_workqueue_in_flight', { controller: 'organization' }) === 0)
+      break;
     if (seconds(t0) > Math.max(120, organizations / 20)) throw new Error(`the restarted operator reconciled ${done} of ${organizations} Organizations in ${seconds(t0).toFixed(0)}s`);
     await sleep(250);
   }
@@ -233,14 +234,22 @@ export const scale: Scenario = {
         figures: [
           { label: 'idle RSS (ready, before any object)', value: round(idleMB, 1), unit: `MB (target < ${TARGETS.idleRssMB}: ${verdict(idleMB < TARGETS.idleRssMB)})` },
           { label: 'RSS settled, before any object', value: round(o.settled.sample.rssMB, 1), unit: `MB, live heap ${round(o.settled.liveHeapMB, 1)} MB` },
-          ...o.at.map((c) => ({ label: `RSS with ${c.objects} Organizations (settled)`, value: round(c.sample.rssMB, 1), unit: `MB, live heap ${round(c.liveHeapMB, 1)} MB${c === all ? ` (target < ${TARGETS.orgsRssMB}: ${verdict(c.sample.rssMB < TARGETS.orgsRssMB)})` : ''}` })),
+          ...o.at.map((c) => ({
+            label: `RSS with ${c.objects} Organizations (settled)`,
+            value: round(c.sample.rssMB, 1),
+            unit: `MB, live heap ${round(c.liveHeapMB, 1)} MB${c === all ? ` (target < ${TARGETS.orgsRssMB}: ${verdict(c.sample.rssMB < TARGETS.orgsRssMB)})` : ''}`,
+          })),
           { label: 'peak RSS (VmHWM)', value: round(all.sample.peakRssMB, 1), unit: 'MB' },
           { label: `per Organization from ${first.objects} to ${half.objects}`, value: lower.rssKB, unit: `kB RSS, ${lower.heapKB} kB live heap` },
-          { label: `per Organization from ${half.objects} to ${all.objects}`, value: upper.rssKB, unit: `kB RSS, ${upper.heapKB} kB live heap (${round(upper.heapKB / lower.heapKB, 2)} × the lower step's heap: flat is 1)` },
+          {
+            label: `per Organization from ${half.objects} to ${all.objects}`,
+            value: upper.rssKB,
+            unit: `kB RSS, ${upper.heapKB} kB live heap (${round(upper.heapKB / lower.heapKB, 2)} × the lower step's heap: flat is 1)`,
+          },
           { label: `RSS per Organization, all ${orgs} (from idle)`, value: perOrgKB, unit: 'kB' },
           { label: 'first create → all Ready (both steps)', value: round(o.seconds), unit: 's' },
           ...workFigures(o.work, orgs, '/org', ['organization']),
-          { label: 'API writes, the bench\'s create included (API server)', value: o.apiWritesPerOrg, unit: '/org' },
+          { label: "API writes, the bench's create included (API server)", value: o.apiWritesPerOrg, unit: '/org' },
         ],
       },
       {
@@ -272,7 +281,7 @@ export const scale: Scenario = {
           { label: 'first create → all Active', value: round(m.seconds), unit: 's' },
           { label: 'emails', value: m.emails, unit: `(expected ${memberships}: ${m.exactEmails ? 'exactly' : 'NOT exactly'})` },
           ...workFigures(mWork, memberships, '/membership', ['membership', 'organization']),
-          { label: 'API writes, the bench\'s create included (API server)', value: m.writesPerMember, unit: '/membership' },
+          { label: "API writes, the bench's create included (API server)", value: m.writesPerMember, unit: '/membership' },
         ],
       },
       {

@@ -50,7 +50,10 @@ function userBody(ctx: BenchContext, phase: string, ns: string, groups: number, 
   };
 }
 
-async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ seconds: number; peakRssMB: number; writes: number; change: { seconds: number; updated: number; expected: number; others: number }; figures: Figure[] }> {
+async function operatorPhase(
+  ctx: BenchContext,
+  api: ApiServerMetrics,
+): Promise<{ seconds: number; peakRssMB: number; writes: number; change: { seconds: number; updated: number; expected: number; others: number }; figures: Figure[] }> {
   const phase = 'operator';
   const users = ctx.sizes.users!;
   const groups = ctx.sizes.groups!;
@@ -61,24 +64,43 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<
   const tenant = `t${ctx.runId}`;
   ctx.log(`[tenants] operator ready (pid ${op.pid}); organization, two solutions, app manifests, tenant, subscriptions first (not timed)`);
   await ctx.client.create(Kinds.Organization, { metadata: { name: org, labels: labels(ctx, phase) }, spec: { displayName: 'Tenants bench' } });
-  const o = await convergence<Organization>(ctx.client, Kinds.Organization, { labelSelector: selector(ctx, phase), n: 1, done: (x) => fresh(x, OrganizationConditions.Ready), timeoutMs: 60_000 }).then(() => ctx.client.get<Organization>(Kinds.Organization, org));
+  const o = await convergence<Organization>(ctx.client, Kinds.Organization, { labelSelector: selector(ctx, phase), n: 1, done: (x) => fresh(x, OrganizationConditions.Ready), timeoutMs: 60_000 }).then(
+    () => ctx.client.get<Organization>(Kinds.Organization, org),
+  );
   const orgNs = o!.status!.namespace!;
   const manifest = (s: number, extra: (g: number) => string[] = () => []) => ({
-    userGroupsRequired: Array.from({ length: groups }, (_, g) => g).filter((g) => solutionOf(g) === s).map((g) => ({ name: groupName(g), description: `Group ${g}`, landingPage: { url: `/g${g}`, rank: 1 + (g % 3) }, roles: [...solutionRoles(g), ...extra(g)] })),
+    userGroupsRequired: Array.from({ length: groups }, (_, g) => g)
+      .filter((g) => solutionOf(g) === s)
+      .map((g) => ({ name: groupName(g), description: `Group ${g}`, landingPage: { url: `/g${g}`, rank: 1 + (g % 3) }, roles: [...solutionRoles(g), ...extra(g)] })),
   });
   for (const s of [0, 1]) {
-    await ctx.client.create(Kinds.Solution, { metadata: { name: `solution-${s}`, namespace: orgNs, labels: labels(ctx, phase) }, spec: { solutionId: `bench-${s}`, version: '1', manifest: manifest(s) } });
+    await ctx.client.create(Kinds.Solution, {
+      metadata: { name: `solution-${s}`, namespace: orgNs, labels: labels(ctx, phase) },
+      spec: { solutionId: `bench-${s}`, version: '1', manifest: manifest(s) },
+    });
     await ctx.client.create(Kinds.AppManifest, {
       metadata: { name: listing(s), namespace: orgNs, labels: labels(ctx, phase) },
-      spec: { appId: listing(s), listingId: listing(s), userGroups: Array.from({ length: groups }, (_, g) => g).filter((g) => solutionOf(g) === s).map((g) => ({ name: groupName(g), roles: [appRole(g)] })) },
+      spec: {
+        appId: listing(s),
+        listingId: listing(s),
+        userGroups: Array.from({ length: groups }, (_, g) => g)
+          .filter((g) => solutionOf(g) === s)
+          .map((g) => ({ name: groupName(g), roles: [appRole(g)] })),
+      },
     });
   }
   await ctx.client.create(Kinds.Tenant, { metadata: { name: tenant, labels: labels(ctx, phase) }, spec: { displayName: 'Bench tenant' } });
   const ns = `tenant-${tenant}`;
   await convergence<Tenant>(ctx.client, Kinds.Tenant, { labelSelector: selector(ctx, phase), n: 1, done: (x) => fresh(x, TenantConditions.Ready), timeoutMs: 60_000 });
-  for (const s of [0, 1]) await ctx.client.create(Kinds.Subscription, { metadata: { name: `solution-${s}`, namespace: ns, labels: labels(ctx, phase) }, spec: { solution: { organization: org, name: `solution-${s}` } } });
+  for (const s of [0, 1])
+    await ctx.client.create(Kinds.Subscription, { metadata: { name: `solution-${s}`, namespace: ns, labels: labels(ctx, phase) }, spec: { solution: { organization: org, name: `solution-${s}` } } });
   await convergence<Subscription>(ctx.client, Kinds.Subscription, { labelSelector: selector(ctx, phase), n: 2, done: (x) => fresh(x), timeoutMs: 60_000 });
-  await convergence<UserGroup>(ctx.client, Kinds.UserGroup, { labelSelector: 'app.kubernetes.io/managed-by=miniapps-operator', n: groups, done: (g) => g.metadata.namespace === ns && (g.spec.roles?.length ?? 0) === ROLES_PER_GROUP + 1, timeoutMs: 60_000 });
+  await convergence<UserGroup>(ctx.client, Kinds.UserGroup, {
+    labelSelector: 'app.kubernetes.io/managed-by=miniapps-operator',
+    n: groups,
+    done: (g) => g.metadata.namespace === ns && (g.spec.roles?.length ?? 0) === ROLES_PER_GROUP + 1,
+    timeoutMs: 60_000,
+  });
 
   const atStart = op.sample();
   const requestsBefore = await api.requestCounts();
@@ -104,7 +126,8 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<
   ctx.log(`[tenants] converged in ${total.toFixed(2)}s`);
 
   // One role added to group 0 (solution 0's manifest): exactly its users are written again.
-  const versions = async () => new Map((await ctx.client.list<User>(Kinds.User, { namespace: ns, labelSelector: selector(ctx, phase) })).items.map((u) => [u.metadata.name!, u.metadata.resourceVersion]));
+  const versions = async () =>
+    new Map((await ctx.client.list<User>(Kinds.User, { namespace: ns, labelSelector: selector(ctx, phase) })).items.map((u) => [u.metadata.name!, u.metadata.resourceVersion]));
   const before = await versions();
   const added = `role:${listing(0)}:g0-added`;
   const tc = performance.now();
@@ -124,7 +147,7 @@ async function operatorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<
   const delta = requestDelta(requestsBefore, requestsAfter);
   const reconciles = (c: string) => metricSum(metricsAtConvergence, 'miniapps_reconcile_total', { controller: c }) - metricSum(reconcilesBefore, 'miniapps_reconcile_total', { controller: c });
   const figures: Figure[] = [
-    { label: 'first create → every user\'s roles in status', value: round(total), unit: 's' },
+    { label: "first create → every user's roles in status", value: round(total), unit: 's' },
     { label: 'users created after', value: round(applied), unit: 's' },
     { label: 'operator CPU until converged', value: round(atConvergence.cpuSeconds - atStart.cpuSeconds), unit: 's' },
     { label: 'operator RSS before the users', value: round(atStart.rssMB, 1), unit: 'MB' },
@@ -149,7 +172,15 @@ async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ s
   // Labelled as a tenant's namespace: the API server creates Users only in one (admission policy miniapps.dev-tenant-namespace).
   await ctx.client.create(Resources.Namespace, { metadata: { name: ns, labels: { ...labels(ctx, phase), [`${GROUP}/tenant`]: ns } } });
   const groupObjects = new Map<string, UserGroup>(
-    Array.from({ length: groups }, (_, g) => [groupName(g), { apiVersion: 'miniapps.dev/v1alpha1', kind: 'UserGroup', metadata: { name: groupName(g), namespace: ns }, spec: { roles: expectedRoles(g), landingPage: { url: `/g${g}`, rank: 1 + (g % 3) } } } as UserGroup]),
+    Array.from({ length: groups }, (_, g) => [
+      groupName(g),
+      {
+        apiVersion: 'miniapps.dev/v1alpha1',
+        kind: 'UserGroup',
+        metadata: { name: groupName(g), namespace: ns },
+        spec: { roles: expectedRoles(g), landingPage: { url: `/g${g}`, rank: 1 + (g % 3) } },
+      } as UserGroup,
+    ]),
   );
   const now = new Date();
   const requestsBefore = await api.requestCounts();
@@ -157,7 +188,15 @@ async function floorPhase(ctx: BenchContext, api: ApiServerMetrics): Promise<{ s
   await pool(users, ctx.concurrency, async (i) => {
     const u = await ctx.client.create<User>(Kinds.User, userBody(ctx, phase, ns, groups, i));
     const r = resolveUser(u.spec.groups ?? [], [], (g) => groupObjects.get(g));
-    const conditions = setConditions(undefined, [{ type: 'GroupsResolved', status: 'True', reason: 'GroupsResolved', message: `1 group(s), ${r.effectiveRoles.length} role(s)` }, { type: 'Ready', status: 'True', reason: 'Ready', message: "The user's roles are resolved" }], u.metadata.generation, now);
+    const conditions = setConditions(
+      undefined,
+      [
+        { type: 'GroupsResolved', status: 'True', reason: 'GroupsResolved', message: `1 group(s), ${r.effectiveRoles.length} role(s)` },
+        { type: 'Ready', status: 'True', reason: 'Ready', message: "The user's roles are resolved" },
+      ],
+      u.metadata.generation,
+      now,
+    );
     await writer.applyStatus(Kinds.User, u, { groups: r.groups, effectiveRoles: r.effectiveRoles, landingPage: r.landingPage, observedGeneration: u.metadata.generation, conditions });
   });
   const total = seconds(t0);
@@ -211,9 +250,20 @@ const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.l
  * POST /tokenroles/v1/roles one after the other for `durationMs`, about users picked at
  * random. Returns the count, the answers other than 200 with roles, and the latencies.
  */
-async function tokenRolesLoad(port: number, ca: string, callerToken: string, bodies: string[], connections: number, durationMs: number): Promise<{ count: number; bad: number; errors: number; latencies: Float64Array }> {
+async function tokenRolesLoad(
+  port: number,
+  ca: string,
+  callerToken: string,
+  bodies: string[],
+  connections: number,
+  durationMs: number,
+): Promise<{ count: number; bad: number; errors: number; latencies: Float64Array }> {
   const { connect } = await import('node:tls');
-  const requests = bodies.map((b) => Buffer.from(`POST /tokenroles/v1/roles HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${callerToken}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`));
+  const requests = bodies.map((b) =>
+    Buffer.from(
+      `POST /tokenroles/v1/roles HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${callerToken}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
+    ),
+  );
   let latencies = new Float64Array(1 << 20);
   let count = 0;
   let bad = 0;
@@ -284,10 +334,24 @@ export const tokenRolesScenario: Scenario = {
     await convergence<Organization>(ctx.client, Kinds.Organization, { labelSelector: selector(ctx, phase), n: 1, done: (x) => fresh(x, OrganizationConditions.Ready), timeoutMs: 60_000 });
     const orgNs = (await ctx.client.get<Organization>(Kinds.Organization, org))!.status!.namespace!;
     const all = Array.from({ length: groups }, (_, g) => g);
-    await ctx.client.create(Kinds.Solution, { metadata: { name: 'solution', namespace: orgNs }, spec: { solutionId: 'bench', version: '1', manifest: { userGroupsRequired: all.map((g) => ({ name: groupName(g), roles: solutionRoles(g) })) } } });
+    await ctx.client.create(Kinds.Solution, {
+      metadata: { name: 'solution', namespace: orgNs },
+      spec: { solutionId: 'bench', version: '1', manifest: { userGroupsRequired: all.map((g) => ({ name: groupName(g), roles: solutionRoles(g) })) } },
+    });
     // The frontend requires half of each group's roles.
-    const required = [...new Set(all.flatMap((g) => solutionRoles(g).slice(0, 2).map((r) => `platform:${r}`)))];
-    await ctx.client.create(Kinds.AppManifest, { metadata: { name: 'frontend', namespace: orgNs }, spec: { appId: 'frontend', listingId: listing(0), rolesRequired: required.filter((r) => r.includes(listing(0))) } });
+    const required = [
+      ...new Set(
+        all.flatMap((g) =>
+          solutionRoles(g)
+            .slice(0, 2)
+            .map((r) => `platform:${r}`),
+        ),
+      ),
+    ];
+    await ctx.client.create(Kinds.AppManifest, {
+      metadata: { name: 'frontend', namespace: orgNs },
+      spec: { appId: 'frontend', listingId: listing(0), rolesRequired: required.filter((r) => r.includes(listing(0))) },
+    });
     await ctx.client.create(Kinds.Tenant, { metadata: { name: tenant, labels: labels(ctx, phase) }, spec: { displayName: 'Bench tenant' } });
     await convergence<Tenant>(ctx.client, Kinds.Tenant, { labelSelector: selector(ctx, phase), n: 1, done: (x) => fresh(x, TenantConditions.Ready), timeoutMs: 60_000 });
     const ns = `tenant-${tenant}`;
@@ -298,8 +362,16 @@ export const tokenRolesScenario: Scenario = {
     await convergence<User>(ctx.client, Kinds.User, { labelSelector: selector(ctx, phase), n: users, done: (u) => fresh(u), timeoutMs: 300_000 });
     const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
     await ctx.client.create(sa, { metadata: { name: 'gateway', namespace: ns } });
-    await ctx.client.create(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: ns }] });
-    const token = (await ctx.client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/gateway/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } })).status.token;
+    await ctx.client.create(Resources.RoleBinding, {
+      metadata: { name: 'gateway', namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' },
+      subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: ns }],
+    });
+    const token = (
+      await ctx.client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/gateway/token`, {
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+      })
+    ).status.token;
     const reg = await ctx.client.get<{ metadata: object; webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, `miniapps-operator-${namespace}`);
     const ca = Buffer.from(reg!.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
     const port = op.process.apiPort;
@@ -334,7 +406,21 @@ export const tokenRolesScenario: Scenario = {
           ],
         },
       ],
-      summary: { bench: 'tokenroles', n: users, connections: ctx.sizes.connections!, seconds: ctx.sizes.seconds!, answers: r.count, perSecond: round(perSecond, 0), p50Ms: round(p50, 3), p99Ms: round(p99, 3), p999Ms: round(p999, 3), bad: r.bad, errors: r.errors, operatorCpuSeconds: round(cpu, 2), peakRssMB: round(after.peakRssMB, 1) },
+      summary: {
+        bench: 'tokenroles',
+        n: users,
+        connections: ctx.sizes.connections!,
+        seconds: ctx.sizes.seconds!,
+        answers: r.count,
+        perSecond: round(perSecond, 0),
+        p50Ms: round(p50, 3),
+        p99Ms: round(p99, 3),
+        p999Ms: round(p999, 3),
+        bad: r.bad,
+        errors: r.errors,
+        operatorCpuSeconds: round(cpu, 2),
+        peakRssMB: round(after.peakRssMB, 1),
+      },
     };
   },
 };

@@ -42,7 +42,9 @@ const USAGE = `Usage: node operator/cli/bench.ts [flags]
   --n=N               objects to create (default 1000; scenarios with size flags of their own take those)
   --concurrency=C     writes in flight, and the operator's --concurrency (default ${DEFAULT_CONCURRENCY})
   --kubeconfig=PATH   use this cluster instead of starting a local control plane
-  --scenario=NAME     ${Object.values(SCENARIOS).map((s) => `${s.name}: ${s.description}`).join('; ')}
+  --scenario=NAME     ${Object.values(SCENARIOS)
+    .map((s) => `${s.name}: ${s.description}`)
+    .join('; ')}
   --cpu-prof[=DIR]    write the operator's V8 CPU profile to DIR (default .bench/) and summarise it
 ${SIZE_FLAGS.map((f) => `  ${`--${f.flag}=N`.padEnd(18)}  ${f.scenario}: ${f.help} (default ${f.default})`).join('\n')}`;
 
@@ -116,7 +118,12 @@ async function main(): Promise<number> {
   const given = values as Record<string, string | boolean | undefined>;
   const stray = SIZE_FLAGS.find((f) => given[f.flag] !== undefined && !scenario.sizes?.[f.flag]);
   if (stray) throw new Error(`--${stray.flag} is a flag of scenario ${stray.scenario}, not of ${scenario.name}`);
-  if (scenario.n && values.n !== undefined) throw new Error(`scenario ${scenario.name} takes ${Object.keys(scenario.sizes ?? {}).map((k) => `--${k}`).join(' and ')}, not --n`);
+  if (scenario.n && values.n !== undefined)
+    throw new Error(
+      `scenario ${scenario.name} takes ${Object.keys(scenario.sizes ?? {})
+        .map((k) => `--${k}`)
+        .join(' and ')}, not --n`,
+    );
   const sizes = Object.fromEntries(Object.entries(scenario.sizes ?? {}).map(([flag, d]) => [flag, positiveInt(flag, given[flag] as string | undefined, d.default)]));
   const n = scenario.n ? scenario.n(sizes) : positiveInt('n', values.n, 1000);
   const concurrency = positiveInt('concurrency', values.concurrency, DEFAULT_CONCURRENCY);
@@ -154,7 +161,11 @@ async function main(): Promise<number> {
       log,
       defer: (what, fn) => cleanup.add(what, fn),
     };
-    log(`[bench] scenario ${scenario.name}, N=${n}${Object.entries(sizes).map(([k, v]) => ` ${k}=${v}`).join('')}, concurrency ${concurrency}, run ${ctx.runId}`);
+    log(
+      `[bench] scenario ${scenario.name}, N=${n}${Object.entries(sizes)
+        .map(([k, v]) => ` ${k}=${v}`)
+        .join('')}, concurrency ${concurrency}, run ${ctx.runId}`,
+    );
     const result = await scenario.run(ctx);
     printTable(result);
     process.stdout.write(`${JSON.stringify(result.summary)}\n`);

@@ -59,7 +59,14 @@ const cond = (o: Status | undefined, type = 'Ready') => o?.status?.conditions?.f
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const KINDS: Record<string, ResourceType> = { ...Kinds, ConfigMap: Resources.ConfigMap, Secret: Resources.Secret, Namespace: Resources.Namespace };
@@ -106,7 +113,14 @@ async function main(): Promise<void> {
   const operator = await OperatorProcess.start({
     kubeconfig,
     namespace: 'miniapps-system',
-    args: [...invitationFlags(smtp.port, publicPort), '--lease-duration=15s', '--renew-deadline=10s', '--retry-period=2s', ...(tokenWebhook ? tokenWebhookOperatorArgs(tokenWebhook) : []), ...(identity ? identityOperatorArgs(identity) : [])],
+    args: [
+      ...invitationFlags(smtp.port, publicPort),
+      '--lease-duration=15s',
+      '--renew-deadline=10s',
+      '--retry-period=2s',
+      ...(tokenWebhook ? tokenWebhookOperatorArgs(tokenWebhook) : []),
+      ...(identity ? identityOperatorArgs(identity) : []),
+    ],
   });
   cleanups.push(() => operator.stop());
   say(`Operator started (metrics: http://127.0.0.1:${operator.healthPort}/metrics)`);
@@ -121,7 +135,9 @@ async function main(): Promise<void> {
   const tenantNames = clusterScoped.filter((d) => d.kind === 'Tenant').map((d) => d.metadata.name!);
   await eventually(
     async () =>
-      (await Promise.all([...orgNames.map((n) => client.get<Organization>(Kinds.Organization, n)), ...tenantNames.map((n) => client.get<Tenant>(Kinds.Tenant, n))])).every((o) => cond(o, 'NamespaceReady')?.status === 'True'),
+      (await Promise.all([...orgNames.map((n) => client.get<Organization>(Kinds.Organization, n)), ...tenantNames.map((n) => client.get<Tenant>(Kinds.Tenant, n))])).every(
+        (o) => cond(o, 'NamespaceReady')?.status === 'True',
+      ),
     { timeoutMs: 60_000, describe: 'the organizations’ and tenants’ namespaces' },
   );
   // API keys last: their owners must be active members (or provisioning administrators) first.
@@ -129,10 +145,17 @@ async function main(): Promise<void> {
   const namespaced = docs.filter((d) => d.metadata.namespace && d.kind !== 'ApiKey');
   // A review names a mini app applied a moment earlier: the webhook may not have seen it yet.
   for (const d of namespaced) {
-    await eventually(() => apply(d).then(() => true, (err: unknown) => {
-      if (err instanceof ApiError && err.status === 403 && /does not exist/.test(err.message)) return false;
-      throw err;
-    }), { timeoutMs: 30_000, describe: `${d.kind} ${d.metadata.name} accepted` });
+    await eventually(
+      () =>
+        apply(d).then(
+          () => true,
+          (err: unknown) => {
+            if (err instanceof ApiError && err.status === 403 && /does not exist/.test(err.message)) return false;
+            throw err;
+          },
+        ),
+      { timeoutMs: 30_000, describe: `${d.kind} ${d.metadata.name} accepted` },
+    );
   }
   say(`Applied ${namespaced.length} namespaced objects from examples/`);
 
@@ -161,44 +184,64 @@ async function main(): Promise<void> {
   const catalogsAgree = async (s: State) => {
     for (const sa of s.superApps) {
       const cm = sa.status?.catalog && (await client.get<{ metadata: object; data?: Record<string, string> }>(Resources.ConfigMap, sa.status.catalog.configMapName, sa.metadata.namespace));
-      const listed = (JSON.parse(cm?.data?.['catalog.json'] ?? '{"miniApps":[]}') as { miniApps: { organization: string; name: string; version: string }[] }).miniApps.map((m) => `${m.organization}/${m.name}@${m.version}`).sort();
-      const says = s.miniApps.flatMap((m) => (m.status?.superApps ?? []).filter((t) => t.organization === sa.status?.organization && t.name === sa.metadata.name && t.state === 'Listed').map((t) => `${m.status?.organization}/${m.metadata.name}@${t.version}`)).sort();
+      const listed = (JSON.parse(cm?.data?.['catalog.json'] ?? '{"miniApps":[]}') as { miniApps: { organization: string; name: string; version: string }[] }).miniApps
+        .map((m) => `${m.organization}/${m.name}@${m.version}`)
+        .sort();
+      const says = s.miniApps
+        .flatMap((m) =>
+          (m.status?.superApps ?? [])
+            .filter((t) => t.organization === sa.status?.organization && t.name === sa.metadata.name && t.state === 'Listed')
+            .map((t) => `${m.status?.organization}/${m.metadata.name}@${t.version}`),
+        )
+        .sort();
       if (!cm || !isDeepStrictEqual(listed, says)) return false;
     }
     return true;
   };
   let previous: string | undefined;
-  const state = await eventually(async () => {
-    const s = await all();
-    const ready = [s.pc, ...s.orgs, ...s.members, ...s.superApps, ...s.miniApps, ...s.reviews].every((o) => cond(o as Status)?.status === 'True') && s.members.every((m) => m.status?.phase === 'Active');
-    const reconciled = [...s.superApps, ...s.miniApps, ...s.reviews].every(current);
-    // Each Organization's counts must reflect the Memberships seen here, not an earlier moment.
-    const counted = s.orgs.every((o) => isDeepStrictEqual(o.status?.members, countMembers(s.members.filter((m) => m.metadata.namespace === o.status?.namespace))));
-    if (!(ready && reconciled && counted && (await catalogsAgree(s)))) return false;
-    // The same twice in a row: nothing was still on its way.
-    const fingerprint = JSON.stringify([s.superApps, s.miniApps].map((l) => l.map((o) => o.status)));
-    const stable = fingerprint === previous;
-    previous = fingerprint;
-    return stable ? s : false;
-  }, { timeoutMs: 120_000, intervalMs: 1_000, describe: 'every example Ready, member counts that reflect the Memberships, catalogs that agree with the mini apps' });
+  const state = await eventually(
+    async () => {
+      const s = await all();
+      const ready =
+        [s.pc, ...s.orgs, ...s.members, ...s.superApps, ...s.miniApps, ...s.reviews].every((o) => cond(o as Status)?.status === 'True') && s.members.every((m) => m.status?.phase === 'Active');
+      const reconciled = [...s.superApps, ...s.miniApps, ...s.reviews].every(current);
+      // Each Organization's counts must reflect the Memberships seen here, not an earlier moment.
+      const counted = s.orgs.every((o) => isDeepStrictEqual(o.status?.members, countMembers(s.members.filter((m) => m.metadata.namespace === o.status?.namespace))));
+      if (!(ready && reconciled && counted && (await catalogsAgree(s)))) return false;
+      // The same twice in a row: nothing was still on its way.
+      const fingerprint = JSON.stringify([s.superApps, s.miniApps].map((l) => l.map((o) => o.status)));
+      const stable = fingerprint === previous;
+      previous = fingerprint;
+      return stable ? s : false;
+    },
+    { timeoutMs: 120_000, intervalMs: 1_000, describe: 'every example Ready, member counts that reflect the Memberships, catalogs that agree with the mini apps' },
+  );
 
   say('\nConverged:\n');
-  say(table([
-    ['KIND', 'NAME', 'READY', 'DETAILS'],
-    ['PlatformConfig', PLATFORM_CONFIG_NAME, cond(state.pc)!.status, cond(state.pc, 'AdministratorsBound')?.message ?? ''],
-    ...state.orgs.map((o) => ['Organization', o.metadata.name, cond(o)!.status, `namespace ${o.status?.namespace}; members ${o.status?.members?.active} active, ${o.status?.members?.administrators} admin; icon: ${cond(o, 'IconValid')?.message ?? 'none'}; targets: ${cond(o, 'MiniAppTargetsResolved')?.message ?? 'none'}`]),
-  ]));
+  say(
+    table([
+      ['KIND', 'NAME', 'READY', 'DETAILS'],
+      ['PlatformConfig', PLATFORM_CONFIG_NAME, cond(state.pc)!.status, cond(state.pc, 'AdministratorsBound')?.message ?? ''],
+      ...state.orgs.map((o) => [
+        'Organization',
+        o.metadata.name,
+        cond(o)!.status,
+        `namespace ${o.status?.namespace}; members ${o.status?.members?.active} active, ${o.status?.members?.administrators} admin; icon: ${cond(o, 'IconValid')?.message ?? 'none'}; targets: ${cond(o, 'MiniAppTargetsResolved')?.message ?? 'none'}`,
+      ]),
+    ]),
+  );
   say('');
-  say(table([
-    ['NAMESPACE', 'MEMBERSHIP', 'EMAIL', 'ROLE', 'PHASE', 'READY'],
-    ...state.members.map((m) => [m.metadata.namespace!, m.metadata.name, m.spec.email, m.spec.role, m.status?.phase ?? '', cond(m)?.status ?? '']),
-  ]));
+  say(
+    table([
+      ['NAMESPACE', 'MEMBERSHIP', 'EMAIL', 'ROLE', 'PHASE', 'READY'],
+      ...state.members.map((m) => [m.metadata.namespace!, m.metadata.name, m.spec.email, m.spec.role, m.status?.phase ?? '', cond(m)?.status ?? '']),
+    ]),
+  );
   say('\nEmails the loopback SMTP server received:\n');
   say(table([['TO', 'SUBJECT'], ...smtp.messages.map((m) => [String(m.to), m.subject])]));
 
   say('\nWhat the API server allows each member (SubjectAccessReview, as kubectl --as would see it):\n');
-  const can = async (user: string, verb: string, resource: string, namespace: string, name?: string) =>
-    (await accessAllowed(client, user, { verb, resource, namespace, name })) ? 'yes' : 'no';
+  const can = async (user: string, verb: string, resource: string, namespace: string, name?: string) => ((await accessAllowed(client, user, { verb, resource, namespace, name })) ? 'yes' : 'no');
   // RBAC says what the role allows; the webhook adds the organization's capabilities.
   const capability = (ns: string, field: 'superApps' | 'miniApps', allowed: string) => {
     const org = state.orgs.find((o) => o.status?.namespace === ns);
@@ -220,12 +263,32 @@ async function main(): Promise<void> {
   say(table(rows));
 
   say('\nSuper apps, mini apps and reviews:\n');
-  say(table([
-    ['KIND', 'NAMESPACE', 'NAME', 'READY', 'DETAILS'],
-    ...state.superApps.map((o) => ['SuperApp', o.metadata.namespace!, o.metadata.name, cond(o)!.status, `catalog ${o.status?.catalog?.configMapName}: ${o.status?.catalog?.miniApps} mini app(s), ${o.status?.catalog?.hash?.slice(0, 19)}…; featured: ${cond(o, 'FeaturedListed')?.message ?? 'none'}`]),
-    ...state.miniApps.map((o) => ['MiniApp', o.metadata.namespace!, o.metadata.name, cond(o)!.status, `${o.spec.dataPrivacy?.protection ?? 'None'}${o.status?.dataKey ? ` (data key in Secret ${o.status.dataKey.secretName}, wrapped by ${o.status.dataKey.keyEncryptionKeyId})` : ''}`]),
-    ...state.reviews.map((o) => ['MiniAppReview', o.metadata.namespace!, o.metadata.name, cond(o)!.status, `${o.spec.decision} ${o.spec.miniApp.organization}/${o.spec.miniApp.name} ${o.spec.version} for ${o.spec.superApp}`]),
-  ]));
+  say(
+    table([
+      ['KIND', 'NAMESPACE', 'NAME', 'READY', 'DETAILS'],
+      ...state.superApps.map((o) => [
+        'SuperApp',
+        o.metadata.namespace!,
+        o.metadata.name,
+        cond(o)!.status,
+        `catalog ${o.status?.catalog?.configMapName}: ${o.status?.catalog?.miniApps} mini app(s), ${o.status?.catalog?.hash?.slice(0, 19)}…; featured: ${cond(o, 'FeaturedListed')?.message ?? 'none'}`,
+      ]),
+      ...state.miniApps.map((o) => [
+        'MiniApp',
+        o.metadata.namespace!,
+        o.metadata.name,
+        cond(o)!.status,
+        `${o.spec.dataPrivacy?.protection ?? 'None'}${o.status?.dataKey ? ` (data key in Secret ${o.status.dataKey.secretName}, wrapped by ${o.status.dataKey.keyEncryptionKeyId})` : ''}`,
+      ]),
+      ...state.reviews.map((o) => [
+        'MiniAppReview',
+        o.metadata.namespace!,
+        o.metadata.name,
+        cond(o)!.status,
+        `${o.spec.decision} ${o.spec.miniApp.organization}/${o.spec.miniApp.name} ${o.spec.version} for ${o.spec.superApp}`,
+      ]),
+    ]),
+  );
 
   // The plugin, as a person would run it (here with the demo's admin credentials).
   const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stdout.write(t), readLine: async () => undefined };
@@ -241,8 +304,13 @@ async function main(): Promise<void> {
   const wallet = state.superApps[0]!;
   const release = '2026.1';
   await client.patch(Kinds.SuperApp, wallet.metadata.name, wallet.metadata.namespace, { spec: { versions: [...(wallet.spec.versions ?? []), { name: release, description: 'The demo release' }] } });
-  const frozen = await eventually(async () => (await client.get<SuperApp>(Kinds.SuperApp, wallet.metadata.name, wallet.metadata.namespace))?.status?.versions?.find((v) => v.name === release) ?? false, { describe: `version ${release} frozen` });
-  say(`\nVersion ${release} of ${wallet.metadata.name} froze the catalog into the immutable ConfigMap ${frozen.configMapName} at ${frozen.frozenAt} (${frozen.miniApps} mini app(s), ${frozen.hash?.slice(0, 19)}…):\n`);
+  const frozen = await eventually(
+    async () => (await client.get<SuperApp>(Kinds.SuperApp, wallet.metadata.name, wallet.metadata.namespace))?.status?.versions?.find((v) => v.name === release) ?? false,
+    { describe: `version ${release} frozen` },
+  );
+  say(
+    `\nVersion ${release} of ${wallet.metadata.name} froze the catalog into the immutable ConfigMap ${frozen.configMapName} at ${frozen.frozenAt} (${frozen.miniApps} mini app(s), ${frozen.hash?.slice(0, 19)}…):\n`,
+  );
   await kubectlMiniapps('catalog', wallet.metadata.name, '-n', wallet.metadata.namespace!, '--version', release);
 
   // The three data-privacy modes, as a data store holding the mini apps' data sees them.
@@ -257,7 +325,12 @@ async function main(): Promise<void> {
     const p = await callDataProtection(operator.apiPort, ca, token, 'protect', ref, ['Jane Doe +254700123456']);
     const protectedValue = p.body.values?.[0] ?? p.body.error ?? '';
     const r = m.spec.dataPrivacy?.protection === 'EnvelopeEncryption' ? await callDataProtection(operator.apiPort, ca, token, 'reveal', ref, p.body.values ?? []) : undefined;
-    rows2.push([m.metadata.name, p.body.protection ?? '', protectedValue.length > 48 ? `${protectedValue.slice(0, 45)}...` : protectedValue, r ? (r.body.values?.[0] ?? r.body.error ?? '') : '(not encrypted)']);
+    rows2.push([
+      m.metadata.name,
+      p.body.protection ?? '',
+      protectedValue.length > 48 ? `${protectedValue.slice(0, 45)}...` : protectedValue,
+      r ? (r.body.values?.[0] ?? r.body.error ?? '') : '(not encrypted)',
+    ]);
   }
   say(table(rows2));
 
@@ -266,55 +339,97 @@ async function main(): Promise<void> {
   await showTenants(client, operator.apiPort, ca, kubectlMiniapps);
 
   if (flags.keep) {
-    say(`\nEverything keeps running. In another shell:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get organizations,memberships,superapps,miniapps,miniappreviews -A\n  node_modules/.bin/node operator/cli/kubectl-miniapps.ts list -A   (the plugin from this checkout; to run it as kubectl miniapps, see docs/plugin.md)\nPress Ctrl-C to stop.`);
+    say(
+      `\nEverything keeps running. In another shell:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get organizations,memberships,superapps,miniapps,miniappreviews -A\n  node_modules/.bin/node operator/cli/kubectl-miniapps.ts list -A   (the plugin from this checkout; to run it as kubectl miniapps, see docs/plugin.md)\nPress Ctrl-C to stop.`,
+    );
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   }
 }
 
 /** The solution side: the tenants' groups (the union of the solution's and its app's manifests), users, and one token's roles. */
 async function showTenants(client: KubeClient, port: number, ca: string, kubectlMiniapps: (...argv: string[]) => Promise<number>): Promise<void> {
-  const s = await eventually(async () => {
-    const [solutions, tenants, subs, groups, users] = await Promise.all([
-      client.listAll<Solution>(Kinds.Solution),
-      client.listAll<Tenant>(Kinds.Tenant),
-      client.listAll<Subscription>(Kinds.Subscription),
-      client.listAll<UserGroup>(Kinds.UserGroup),
-      client.listAll<User>(Kinds.User),
-    ]);
-    const all = [...solutions.items, ...tenants.items, ...subs.items, ...users.items];
-    const settled = all.every((o) => cond(o as Status)?.status === 'True' && o.status?.observedGeneration === o.metadata.generation) && groups.items.every((g) => g.status?.members !== undefined);
-    return settled && groups.items.length > 0 ? { solutions: solutions.items, tenants: tenants.items, subs: subs.items, groups: groups.items, users: users.items } : false;
-  }, { timeoutMs: 60_000, intervalMs: 1_000, describe: 'solutions, tenants, subscriptions and users Ready' });
+  const s = await eventually(
+    async () => {
+      const [solutions, tenants, subs, groups, users] = await Promise.all([
+        client.listAll<Solution>(Kinds.Solution),
+        client.listAll<Tenant>(Kinds.Tenant),
+        client.listAll<Subscription>(Kinds.Subscription),
+        client.listAll<UserGroup>(Kinds.UserGroup),
+        client.listAll<User>(Kinds.User),
+      ]);
+      const all = [...solutions.items, ...tenants.items, ...subs.items, ...users.items];
+      const settled = all.every((o) => cond(o as Status)?.status === 'True' && o.status?.observedGeneration === o.metadata.generation) && groups.items.every((g) => g.status?.members !== undefined);
+      return settled && groups.items.length > 0 ? { solutions: solutions.items, tenants: tenants.items, subs: subs.items, groups: groups.items, users: users.items } : false;
+    },
+    { timeoutMs: 60_000, intervalMs: 1_000, describe: 'solutions, tenants, subscriptions and users Ready' },
+  );
   say('\nSolutions and tenants:\n');
-  say(table([
-    ['KIND', 'NAME', 'READY', 'DETAILS'],
-    ...s.solutions.map((o) => ['Solution', `${o.metadata.namespace}/${o.metadata.name}`, cond(o)!.status, cond(o, 'ManifestValid')?.message ?? '']),
-    ...s.tenants.map((o) => ['Tenant', o.metadata.name, cond(o)!.status, `namespace ${o.status?.namespace}; ${cond(o, 'AdministratorsReady')?.message ?? ''}`]),
-    ...s.subs.map((o) => ['Subscription', `${o.metadata.namespace}/${o.metadata.name}`, cond(o)!.status, `${o.spec.solution.organization}/${o.spec.solution.name} ${o.status?.version}: groups ${(o.status?.userGroups ?? []).join(', ')}`]),
-  ]));
-  say('\nThe tenants\' user groups (solution and app manifests merged; each role with where it comes from):\n');
-  say(table([
-    ['NAMESPACE', 'GROUP', 'MEMBERS', 'LANDING PAGE', 'ROLES (SOURCE)'],
-    ...s.groups.map((g) => [g.metadata.namespace!, g.metadata.name!, String(g.status?.members ?? 0), g.spec.landingPage ? `${g.spec.landingPage.url} (rank ${g.spec.landingPage.rank})` : '', (g.status?.roleSources ?? []).map((r) => `${r.role} (${r.sources.map((x) => x.split(' ')[0]).join('+')})`).join(', ')]),
-  ]));
+  say(
+    table([
+      ['KIND', 'NAME', 'READY', 'DETAILS'],
+      ...s.solutions.map((o) => ['Solution', `${o.metadata.namespace}/${o.metadata.name}`, cond(o)!.status, cond(o, 'ManifestValid')?.message ?? '']),
+      ...s.tenants.map((o) => ['Tenant', o.metadata.name, cond(o)!.status, `namespace ${o.status?.namespace}; ${cond(o, 'AdministratorsReady')?.message ?? ''}`]),
+      ...s.subs.map((o) => [
+        'Subscription',
+        `${o.metadata.namespace}/${o.metadata.name}`,
+        cond(o)!.status,
+        `${o.spec.solution.organization}/${o.spec.solution.name} ${o.status?.version}: groups ${(o.status?.userGroups ?? []).join(', ')}`,
+      ]),
+    ]),
+  );
+  say("\nThe tenants' user groups (solution and app manifests merged; each role with where it comes from):\n");
+  say(
+    table([
+      ['NAMESPACE', 'GROUP', 'MEMBERS', 'LANDING PAGE', 'ROLES (SOURCE)'],
+      ...s.groups.map((g) => [
+        g.metadata.namespace!,
+        g.metadata.name!,
+        String(g.status?.members ?? 0),
+        g.spec.landingPage ? `${g.spec.landingPage.url} (rank ${g.spec.landingPage.rank})` : '',
+        (g.status?.roleSources ?? []).map((r) => `${r.role} (${r.sources.map((x) => x.split(' ')[0]).join('+')})`).join(', '),
+      ]),
+    ]),
+  );
   say('\nUsers:\n');
-  say(table([
-    ['NAMESPACE', 'USER', 'DESIGNATION', 'GROUPS', 'LANDS ON', 'ROLES'],
-    ...s.users.map((u) => [u.metadata.namespace!, u.metadata.name!, u.spec.designation ?? '', (u.status?.groups ?? []).join(','), u.status?.landingPage?.url ?? '', String(u.status?.effectiveRoles?.length ?? 0)]),
-  ]));
+  say(
+    table([
+      ['NAMESPACE', 'USER', 'DESIGNATION', 'GROUPS', 'LANDS ON', 'ROLES'],
+      ...s.users.map((u) => [
+        u.metadata.namespace!,
+        u.metadata.name!,
+        u.spec.designation ?? '',
+        (u.status?.groups ?? []).join(','),
+        u.status?.landingPage?.url ?? '',
+        String(u.status?.effectiveRoles?.length ?? 0),
+      ]),
+    ]),
+  );
   // One token: a gateway's ServiceAccount in the first tenant asks the operator, as an identity provider would.
   const user = s.users.find((u) => (u.spec.groups ?? []).length > 1) ?? s.users[0]!;
   const ns = user.metadata.namespace!;
   const app = { organization: 'acme-bank', name: 'gated-frontend' };
   const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
   await client.apply(sa, { metadata: { name: 'gateway', namespace: ns } });
-  await client.apply(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: ns }] });
-  const token = (await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/gateway/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } } })).status.token;
-  const answer = await eventually(async () => {
-    const r = await postJson(port, ca, TOKEN_ROLES_PATH, token, { namespace: ns, user: user.metadata.name, app, jwt: true });
-    return r.status === 200 ? r.body : false;
-  }, { timeoutMs: 20_000, describe: 'the token roles' });
-  say(`\nThe roles a token of ${app.organization}/${app.name} carries for ${ns}/${user.metadata.name} (POST ${TOKEN_ROLES_PATH}): the user's ${user.status?.effectiveRoles?.length} role(s) that the app's rolesRequired lists:\n`);
+  await client.apply(Resources.RoleBinding, {
+    metadata: { name: 'gateway', namespace: ns },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' },
+    subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: ns }],
+  });
+  const token = (
+    await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/gateway/token`, {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
+    })
+  ).status.token;
+  const answer = await eventually(
+    async () => {
+      const r = await postJson(port, ca, TOKEN_ROLES_PATH, token, { namespace: ns, user: user.metadata.name, app, jwt: true });
+      return r.status === 200 ? r.body : false;
+    },
+    { timeoutMs: 20_000, describe: 'the token roles' },
+  );
+  say(
+    `\nThe roles a token of ${app.organization}/${app.name} carries for ${ns}/${user.metadata.name} (POST ${TOKEN_ROLES_PATH}): the user's ${user.status?.effectiveRoles?.length} role(s) that the app's rolesRequired lists:\n`,
+  );
   say(`  ${(answer.roles as string[]).join('\n  ')}`);
   const claims = JSON.parse(Buffer.from(String(answer.token).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
   say(`\nAs a JWT (ES256, verify with /tokenroles/v1/jwks.json): ${JSON.stringify(claims)}`);
@@ -324,10 +439,16 @@ async function showTenants(client: KubeClient, port: number, ca: string, kubectl
 
 function postJson(port: number, ca: string, path: string, token: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path, method: 'POST', ca, servername: 'localhost', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
-    });
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path, method: 'POST', ca, servername: 'localhost', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => (text += c))
+          .on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -338,20 +459,45 @@ async function dataStoreToken(client: KubeClient, ns: string, appNamespaces: str
   const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true };
   await client.apply(sa, { metadata: { name: 'data-store', namespace: ns } });
   for (const appNs of appNamespaces) {
-    await client.apply(Resources.Role, { metadata: { name: 'data-store', namespace: appNs }, rules: [{ apiGroups: ['miniapps.dev'], resources: ['miniapps'], verbs: ['get'] }, { apiGroups: ['miniapps.dev'], resources: ['miniapps/reveal'], verbs: ['create'] }] });
-    await client.apply(Resources.RoleBinding, { metadata: { name: 'data-store', namespace: appNs }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'data-store' }, subjects: [{ kind: 'ServiceAccount', name: 'data-store', namespace: ns }] });
+    await client.apply(Resources.Role, {
+      metadata: { name: 'data-store', namespace: appNs },
+      rules: [
+        { apiGroups: ['miniapps.dev'], resources: ['miniapps'], verbs: ['get'] },
+        { apiGroups: ['miniapps.dev'], resources: ['miniapps/reveal'], verbs: ['create'] },
+      ],
+    });
+    await client.apply(Resources.RoleBinding, {
+      metadata: { name: 'data-store', namespace: appNs },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'data-store' },
+      subjects: [{ kind: 'ServiceAccount', name: 'data-store', namespace: ns }],
+    });
   }
-  const res = await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/data-store/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } } });
+  const res = await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/data-store/token`, {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
+  });
   return res.status.token;
 }
 
 /** POST to the operator's data-protection API (its TLS listener, trusted through the CA it registered its webhook with). */
-function callDataProtection(port: number, ca: string, token: string, op: 'protect' | 'reveal', miniApp: { organization: string; name: string }, values: string[]): Promise<{ status: number; body: { protection?: string; values?: string[]; error?: string } }> {
+function callDataProtection(
+  port: number,
+  ca: string,
+  token: string,
+  op: 'protect' | 'reveal',
+  miniApp: { organization: string; name: string },
+  values: string[],
+): Promise<{ status: number; body: { protection?: string; values?: string[]; error?: string } }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path: `/dataprotection/v1/${op}`, method: 'POST', ca, servername: 'localhost', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') }));
-    });
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path: `/dataprotection/v1/${op}`, method: 'POST', ca, servername: 'localhost', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => (text += c))
+          .on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') }));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify({ miniApp, values }));
   });
@@ -363,21 +509,37 @@ async function apiKeys(client: KubeClient, keyDocs: ObjectBody[], kubeconfig: st
   for (const d of keyDocs) await eventually(() => client.apply(KINDS[d.kind!]!, d), { timeoutMs: 30_000, describe: `ApiKey ${d.metadata.name} accepted` });
   const keys = await Promise.all(keyDocs.map((d) => waitForKey(client, d.metadata.namespace!, d.metadata.name!, (k) => k.status?.phase === 'Active', 'Active', 60_000)));
   say(`\nAPI keys (examples/40-apikeys.yaml): each in a Secret only its owner may read; status keeps its SHA-256 only\n`);
-  say(table([
-    ['NAMESPACE', 'APIKEY', 'OWNER', 'PHASE', 'PREFIX', 'SECRET', 'EXPIRES', 'ROTATION'],
-    ...keys.map((k) => [k.metadata.namespace!, k.metadata.name, k.spec.owner, k.status!.phase!, k.status!.prefix!, k.status!.secretName!, k.status!.expiresAt ?? '', k.spec.rotation ? `${k.spec.rotation.period} (grace ${k.spec.rotation.gracePeriod})` : 'none']),
-  ]));
+  say(
+    table([
+      ['NAMESPACE', 'APIKEY', 'OWNER', 'PHASE', 'PREFIX', 'SECRET', 'EXPIRES', 'ROTATION'],
+      ...keys.map((k) => [
+        k.metadata.namespace!,
+        k.metadata.name,
+        k.spec.owner,
+        k.status!.phase!,
+        k.status!.prefix!,
+        k.status!.secretName!,
+        k.status!.expiresAt ?? '',
+        k.spec.rotation ? `${k.spec.rotation.period} (grace ${k.spec.rotation.gracePeriod})` : 'none',
+      ]),
+    ]),
+  );
   if (!binDir) {
-    say('\n(kubectl --token needs an API server that calls the operator\'s /authenticate: the local control plane does; see docs/api-keys.md for a cluster of your own)');
+    say("\n(kubectl --token needs an API server that calls the operator's /authenticate: the local control plane does; see docs/api-keys.md for a cluster of your own)");
     return;
   }
   const access = loadClusterAccess({ path: kubeconfig });
   const dir = mkdtempSync(join(tmpdir(), 'miniapps-demo-'));
   const bare = join(dir, 'kubeconfig');
   const b64 = (x: string | Buffer | undefined) => (x ? Buffer.from(x).toString('base64') : '');
-  writeFileSync(bare, `apiVersion: v1\nkind: Config\nclusters:\n- name: demo\n  cluster:\n    server: ${access.server}\n    certificate-authority-data: ${b64(access.ca)}\nusers:\n- name: key\n  user: {}\ncontexts:\n- name: demo\n  context: {cluster: demo, user: key}\ncurrent-context: demo\n`, { mode: 0o600 });
+  writeFileSync(
+    bare,
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: demo\n  cluster:\n    server: ${access.server}\n    certificate-authority-data: ${b64(access.ca)}\nusers:\n- name: key\n  user: {}\ncontexts:\n- name: demo\n  context: {cluster: demo, user: key}\ncurrent-context: demo\n`,
+    { mode: 0o600 },
+  );
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  const kubectl = (token: string, args: string[], stdin?: string) => spawnSync(join(binDir, 'kubectl'), [`--kubeconfig=${bare}`, `--token=${token}`, ...args], { input: stdin, encoding: 'utf8', timeout: 60_000 });
+  const kubectl = (token: string, args: string[], stdin?: string) =>
+    spawnSync(join(binDir, 'kubectl'), [`--kubeconfig=${bare}`, `--token=${token}`, ...args], { input: stdin, encoding: 'utf8', timeout: 60_000 });
   const org = (name: string) => JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name }, spec: { displayName: 'Made with an API key' } });
   for (const k of keys) {
     const token = await readKey(client, k);

@@ -12,7 +12,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** A PATH with Node, bash and the few commands the scripts run before they look for Go, and no Go, whatever the machine has. */
 const bin = mkdtempSync(join(tmpdir(), 'no-go-'));
 afterAll(() => rmSync(bin, { recursive: true, force: true }));
-for (const tool of ['bash', 'dirname', 'cat', 'realpath']) symlinkSync(execFileSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim(), join(bin, tool));
+for (const tool of ['bash', 'dirname', 'cat', 'realpath'])
+  symlinkSync(execFileSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim(), join(bin, tool));
 symlinkSync(process.execPath, join(bin, 'node'));
 const NO_GO = bin;
 

@@ -25,7 +25,12 @@ function start(file: string, version: string) {
       exit.code = code;
       throw exit;
     },
-    getBuiltinModule: (name: string) => ({ 'node:vm': { compileFunction: (code: string) => () => ran.push(code), constants: {} }, 'node:path': { resolve: (p: string) => p, dirname: () => '/opt/bin' }, 'node:module': { createRequire: () => () => ({}) } })[name],
+    getBuiltinModule: (name: string) =>
+      ({
+        'node:vm': { compileFunction: (code: string) => () => ran.push(code), constants: {} },
+        'node:path': { resolve: (p: string) => p, dirname: () => '/opt/bin' },
+        'node:module': { createRequire: () => () => ({}) },
+      })[name],
   };
   let code = 0;
   try {
@@ -76,7 +81,14 @@ describe('the release archive', () => {
     const path = join(dir, 'x.tar.gz');
     writeFileSync(path, one);
     const listing = execFileSync('tar', ['-tvzf', path, '--numeric-owner', '--full-time'], { encoding: 'utf8' }).trim().split('\n');
-    expect(listing.map((l) => l.split(/\s+/).filter((_, i) => i !== 3 && i !== 4).join(' '))).toEqual(['-rw-r--r-- 0/0 1000 a', '-rwxr-xr-x 0/0 17 b']);
+    expect(
+      listing.map((l) =>
+        l
+          .split(/\s+/)
+          .filter((_, i) => i !== 3 && i !== 4)
+          .join(' '),
+      ),
+    ).toEqual(['-rw-r--r-- 0/0 1000 a', '-rwxr-xr-x 0/0 17 b']);
     expect(listing.every((l) => l.includes('1970-01-01 00:00:00'))).toBe(true);
     execFileSync('tar', ['-xzf', path, '-C', dir]);
     expect(readFileSync(join(dir, 'b'), 'utf8')).toBe('#!/bin/sh\necho b\n');

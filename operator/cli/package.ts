@@ -162,39 +162,42 @@ export function gzip(data: Buffer): Buffer {
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 export function krewManifest(opts: { version: string; uri: string; sha256: string; homepage: string; need: string }): string {
-  return stringify({
-    apiVersion: 'krew.googlecontainertools.github.com/v1alpha2',
-    kind: 'Plugin',
-    metadata: { name: 'miniapps' },
-    spec: {
-      version: `v${opts.version}`,
-      homepage: opts.homepage,
-      shortDescription: 'Super apps, mini apps and their catalogs (miniapps-operator)',
-      description: [
-        "Lists, searches and duplicates mini apps, shows super apps' catalogs, deletes a mini app after",
-        'confirmation, onboards tenants to a solution and shows the roles a token carries, with your own',
-        'kubeconfig and permissions. For clusters running miniapps-operator.',
-      ].join(' '),
-      caveats: [
-        `This plugin needs Node.js ${opts.need} or later as \`node\` on PATH.`,
-        'Shell completion of `kubectl miniapps` (kubectl 1.26 and later): put',
-        `kubectl_complete-miniapps on PATH, e.g. ln -s "\${KREW_ROOT:-$HOME/.krew}/store/miniapps/v${opts.version}/${COMPLETE}" "\${KREW_ROOT:-$HOME/.krew}/bin/"`,
-      ].join('\n'),
-      platforms: [
-        {
-          selector: { matchLabels: { os: 'linux', arch: 'amd64' } },
-          uri: opts.uri,
-          sha256: opts.sha256,
-          files: [
-            { from: PLUGIN, to: '.' },
-            { from: COMPLETE, to: '.' },
-            { from: LICENSES, to: '.' },
-          ],
-          bin: PLUGIN,
-        },
-      ],
+  return stringify(
+    {
+      apiVersion: 'krew.googlecontainertools.github.com/v1alpha2',
+      kind: 'Plugin',
+      metadata: { name: 'miniapps' },
+      spec: {
+        version: `v${opts.version}`,
+        homepage: opts.homepage,
+        shortDescription: 'Super apps, mini apps and their catalogs (miniapps-operator)',
+        description: [
+          "Lists, searches and duplicates mini apps, shows super apps' catalogs, deletes a mini app after",
+          'confirmation, onboards tenants to a solution and shows the roles a token carries, with your own',
+          'kubeconfig and permissions. For clusters running miniapps-operator.',
+        ].join(' '),
+        caveats: [
+          `This plugin needs Node.js ${opts.need} or later as \`node\` on PATH.`,
+          'Shell completion of `kubectl miniapps` (kubectl 1.26 and later): put',
+          `kubectl_complete-miniapps on PATH, e.g. ln -s "\${KREW_ROOT:-$HOME/.krew}/store/miniapps/v${opts.version}/${COMPLETE}" "\${KREW_ROOT:-$HOME/.krew}/bin/"`,
+        ].join('\n'),
+        platforms: [
+          {
+            selector: { matchLabels: { os: 'linux', arch: 'amd64' } },
+            uri: opts.uri,
+            sha256: opts.sha256,
+            files: [
+              { from: PLUGIN, to: '.' },
+              { from: COMPLETE, to: '.' },
+              { from: LICENSES, to: '.' },
+            ],
+            bin: PLUGIN,
+          },
+        ],
+      },
     },
-  }, { blockQuote: 'literal', lineWidth: 0 });
+    { blockQuote: 'literal', lineWidth: 0 },
+  );
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -30,12 +30,20 @@ describe('the generated reference', () => {
   it('documents every kind with every field of its spec and status, with the descriptions of the CRDs', () => {
     const crds = page('docs/reference/crds.md');
     for (const f of readdirSync(join(ROOT, 'crds')).filter((n) => n.endsWith('.yaml'))) {
-      const crd = parse(readFileSync(join(ROOT, 'crds', f), 'utf8')) as { spec: { names: { kind: string }; versions: { schema: { openAPIV3Schema: { properties: Record<string, { description?: string; properties?: Record<string, { description?: string }> }> } } }[] } };
+      const crd = parse(readFileSync(join(ROOT, 'crds', f), 'utf8')) as {
+        spec: { names: { kind: string }; versions: { schema: { openAPIV3Schema: { properties: Record<string, { description?: string; properties?: Record<string, { description?: string }> }> } } }[] };
+      };
       expect(crds).toContain(`\n## ${crd.spec.names.kind}\n`);
       const spec = crd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec!;
       for (const [name, field] of Object.entries(spec.properties ?? {})) {
         expect(crds).toContain(`| \`spec.${name}\` |`);
-        if (field.description) expect(crds).toContain(field.description.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').slice(0, 60));
+        if (field.description)
+          expect(crds).toContain(
+            field.description
+              .replace(/\s*\n\s*/g, ' ')
+              .replace(/\|/g, '\\|')
+              .slice(0, 60),
+          );
       }
     }
   });
@@ -60,14 +68,16 @@ describe('the generated reference', () => {
   it('lists every endpoint, and describes the requests of the verify, data-protection, token-roles and acceptance endpoints from the files that serve them', () => {
     const http = page('docs/reference/http.md');
     for (const e of HTTP_ENDPOINTS) expect(http).toContain(`| \`${e.path}\` |`);
-    const described = endpointSources().map((s) => s.comment).join('\n');
+    const described = endpointSources()
+      .map((s) => s.comment)
+      .join('\n');
     for (const path of ['/verify', '/authenticate', '/dataprotection/v1/protect', '/dataprotection/v1/reveal', '/tokenroles/v1/roles', '/tokenroles/v1/jwks.json', '/invitations/accept']) {
       expect(HTTP_ENDPOINTS.map((e) => e.path)).toContain(path);
       if (path !== '/invitations/accept') expect(described).toMatch(new RegExp(`(GET|POST)\\s+${path.replace(/\./g, '\\.')}`));
     }
   });
 
-  it("lists every admission policy of the chart with the messages it refuses with", () => {
+  it('lists every admission policy of the chart with the messages it refuses with', () => {
     const policies = page('docs/reference/admission-policies.md');
     const template = readFileSync(join(ROOT, 'charts/miniapps-operator/templates/admission-policies.yaml'), 'utf8');
     const names = [...template.matchAll(/^kind: ValidatingAdmissionPolicy\nmetadata:\n {2}name: (\S+)/gm)].map((m) => m[1]!.replace(/\{\{.*/, ''));
@@ -86,18 +96,29 @@ describe('the generated reference', () => {
 
   it('indexes every page under docs/ in docs/README.md', () => {
     const index = docsIndex();
-    for (const f of markdown(join(ROOT, 'docs')).map((p) => relative(join(ROOT, 'docs'), p)).filter((p) => p !== 'README.md')) expect(index).toContain(`](${f})`);
+    for (const f of markdown(join(ROOT, 'docs'))
+      .map((p) => relative(join(ROOT, 'docs'), p))
+      .filter((p) => p !== 'README.md'))
+      expect(index).toContain(`](${f})`);
   });
 });
 
 /** GitHub's anchor of a heading. */
-const slug = (heading: string) => heading.trim().toLowerCase().replace(/`/g, '').replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/`/g, '')
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
 
 describe('links in README.md and docs/', () => {
   const pages = [join(ROOT, 'README.md'), ...markdown(join(ROOT, 'docs'))];
   const broken: string[] = [];
   for (const p of pages) {
-    const text = readFileSync(p, 'utf8').replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+    const text = readFileSync(p, 'utf8')
+      .replace(/```[\s\S]*?```/g, '')
+      .replace(/`[^`\n]*`/g, '');
     for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
       if (/^[a-z]+:/.test(target!)) continue;
       const [path, anchor] = target!.split('#') as [string, string | undefined];

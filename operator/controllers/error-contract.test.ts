@@ -49,9 +49,17 @@ const outcome = (p: Promise<unknown>) =>
   );
 /** The error itself or its cause is the API server's. */
 const fromServer = (err: Error | undefined) => [err?.message, (err?.cause as Error | undefined)?.message];
-const conditionOf = (rt: ResourceType, name: string, ns: string | undefined, type: string) => world.store.peek<{ status?: { conditions?: { type: string; status: string; reason: string }[] } } & AnyObject>(rt, name, ns)?.status?.conditions?.find((c) => c.type === type);
+const conditionOf = (rt: ResourceType, name: string, ns: string | undefined, type: string) =>
+  world.store.peek<{ status?: { conditions?: { type: string; status: string; reason: string }[] } } & AnyObject>(rt, name, ns)?.status?.conditions?.find((c) => c.type === type);
 
-const organization = () => put(Kinds.Organization, Caches.organizations, { apiVersion: API, kind: 'Organization', metadata: { name: 'acme', uid: 'uid-acme' }, spec: { displayName: 'Acme', capabilities: { superApps: true, miniApps: true } }, status: { namespace: 'org-acme' } } as Organization);
+const organization = () =>
+  put(Kinds.Organization, Caches.organizations, {
+    apiVersion: API,
+    kind: 'Organization',
+    metadata: { name: 'acme', uid: 'uid-acme' },
+    spec: { displayName: 'Acme', capabilities: { superApps: true, miniApps: true } },
+    status: { namespace: 'org-acme' },
+  } as Organization);
 
 beforeEach(() => {
   world = new FakeWorld();
@@ -63,7 +71,12 @@ describe('a status write the API server fails for now: the reconcile throws with
       'MiniApp',
       () => {
         organization();
-        put(Kinds.MiniApp, Caches.miniApps, { apiVersion: API, kind: 'MiniApp', metadata: { name: 'pay', namespace: 'org-acme', uid: 'uid-pay', generation: 1 }, spec: { appName: 'pay', type: 'Numeric', versions: [{ name: '1.0' }] } } as MiniApp);
+        put(Kinds.MiniApp, Caches.miniApps, {
+          apiVersion: API,
+          kind: 'MiniApp',
+          metadata: { name: 'pay', namespace: 'org-acme', uid: 'uid-pay', generation: 1 },
+          spec: { appName: 'pay', type: 'Numeric', versions: [{ name: '1.0' }] },
+        } as MiniApp);
         return new MiniAppReconciler(world.deps).reconcile('org-acme/pay');
       },
     ],
@@ -71,7 +84,12 @@ describe('a status write the API server fails for now: the reconcile throws with
       'MiniAppReview',
       () => {
         organization();
-        put(Kinds.MiniAppReview, Caches.miniAppReviews, { apiVersion: API, kind: 'MiniAppReview', metadata: { name: 'r', namespace: 'org-acme', generation: 1 }, spec: { miniApp: { organization: 'acme', name: 'pay' }, superApp: 'wallet', version: '1.0', decision: 'Approved' } } as MiniAppReview);
+        put(Kinds.MiniAppReview, Caches.miniAppReviews, {
+          apiVersion: API,
+          kind: 'MiniAppReview',
+          metadata: { name: 'r', namespace: 'org-acme', generation: 1 },
+          spec: { miniApp: { organization: 'acme', name: 'pay' }, superApp: 'wallet', version: '1.0', decision: 'Approved' },
+        } as MiniAppReview);
         return new MiniAppReviewReconciler(world.deps).reconcile('org-acme/r');
       },
     ],
@@ -79,7 +97,12 @@ describe('a status write the API server fails for now: the reconcile throws with
       'Solution',
       () => {
         organization();
-        put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'gated', namespace: 'org-acme', generation: 1 }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'missing', key: 'manifest.yaml' } } } } as Solution);
+        put(Kinds.Solution, Caches.solutions, {
+          apiVersion: API,
+          kind: 'Solution',
+          metadata: { name: 'gated', namespace: 'org-acme', generation: 1 },
+          spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'missing', key: 'manifest.yaml' } } },
+        } as Solution);
         return new SolutionReconciler(world.deps).reconcile('org-acme/gated');
       },
     ],
@@ -93,14 +116,24 @@ describe('a status write the API server fails for now: the reconcile throws with
     [
       'User',
       () => {
-        put(Kinds.User, Caches.users, { apiVersion: API, kind: 'User', metadata: { name: 'ada', namespace: 'tenant-t1', generation: 1 }, spec: { userCode: 'ada', firstName: 'Ada', email: 'ada@t.example', groups: ['field executive'], designation: 'Field officer' } } as User);
+        put(Kinds.User, Caches.users, {
+          apiVersion: API,
+          kind: 'User',
+          metadata: { name: 'ada', namespace: 'tenant-t1', generation: 1 },
+          spec: { userCode: 'ada', firstName: 'Ada', email: 'ada@t.example', groups: ['field executive'], designation: 'Field officer' },
+        } as User);
         return new UserReconciler(world.deps).reconcile('tenant-t1/ada');
       },
     ],
     [
       'UserGroup',
       () => {
-        put(Kinds.UserGroup, Caches.userGroups, { apiVersion: API, kind: 'UserGroup', metadata: { name: 'field-executive', namespace: 'tenant-t1', generation: 1 }, spec: { displayName: 'field executive', roles: ['role:gated-frontend:viewer'] } } as UserGroup);
+        put(Kinds.UserGroup, Caches.userGroups, {
+          apiVersion: API,
+          kind: 'UserGroup',
+          metadata: { name: 'field-executive', namespace: 'tenant-t1', generation: 1 },
+          spec: { displayName: 'field executive', roles: ['role:gated-frontend:viewer'] },
+        } as UserGroup);
         return new UserGroupReconciler(world.deps).reconcile('tenant-t1/field-executive');
       },
     ],
@@ -126,7 +159,8 @@ describe('a status write the API server fails for now: the reconcile throws with
 });
 
 describe('PlatformConfig: the error contract', () => {
-  const platformConfig = (name = 'default') => put(Kinds.PlatformConfig, Caches.platformConfigs, { apiVersion: API, kind: 'PlatformConfig', metadata: { name, uid: `uid-${name}`, generation: 1 }, spec: {} } as PlatformConfig);
+  const platformConfig = (name = 'default') =>
+    put(Kinds.PlatformConfig, Caches.platformConfigs, { apiVersion: API, kind: 'PlatformConfig', metadata: { name, uid: `uid-${name}`, generation: 1 }, spec: {} } as PlatformConfig);
 
   it('a ClusterRoleBinding the API server fails to apply: a Warning event, and the reconcile throws with the cause', async () => {
     platformConfig();
@@ -165,7 +199,12 @@ describe('AppManifest: the error contract', () => {
 
 describe('User: the error contract', () => {
   it('groups that do not exist: GroupsResolved False GroupsMissing (a group made later fixes it: the watch requeues), and the reconcile returns', async () => {
-    put(Kinds.User, Caches.users, { apiVersion: API, kind: 'User', metadata: { name: 'ada', namespace: 'tenant-t1', generation: 1 }, spec: { userCode: 'ada', firstName: 'Ada', email: 'ada@t.example', groups: ['nobody'], designation: 'Field officer' } } as User);
+    put(Kinds.User, Caches.users, {
+      apiVersion: API,
+      kind: 'User',
+      metadata: { name: 'ada', namespace: 'tenant-t1', generation: 1 },
+      spec: { userCode: 'ada', firstName: 'Ada', email: 'ada@t.example', groups: ['nobody'], designation: 'Field officer' },
+    } as User);
     expect(await outcome(new UserReconciler(world.deps).reconcile('tenant-t1/ada'))).toBeUndefined();
     expect(conditionOf(Kinds.User, 'ada', 'tenant-t1', 'GroupsResolved')).toMatchObject({ status: 'False', reason: 'GroupsMissing' });
   });

@@ -17,7 +17,9 @@ async function loadModule(kind: KindName): Promise<OperatorModule> {
 export const MODULES: readonly OperatorModule[] = await Promise.all((Object.keys(KIND_NAMES) as KindName[]).map(loadModule));
 
 /** The resources (plurals) the validating webhook serves, as the modules declare them (`admits`), sorted. */
-export const ADMITTED_RESOURCES: readonly string[] = MODULES.flatMap((m) => m.admits ?? []).map((k) => KIND_NAMES[k].plural).sort();
+export const ADMITTED_RESOURCES: readonly string[] = MODULES.flatMap((m) => m.admits ?? [])
+  .map((k) => KIND_NAMES[k].plural)
+  .sort();
 
 /** The modules' own metrics (OperatorModule.metrics), in the modules' order: the Operator registers them with its own. */
 export const MODULE_METRICS: readonly MetricSet<unknown>[] = MODULES.flatMap((m) => m.metrics ?? []);

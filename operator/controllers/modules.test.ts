@@ -9,7 +9,9 @@ import { Caches } from '../domain/caches.ts';
 import { MODULES } from './index.ts';
 
 const CONTROLLERS = fileURLToPath(new URL('./', import.meta.url));
-const kinds = readdirSync(CONTROLLERS, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+const kinds = readdirSync(CONTROLLERS, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name);
 
 function importsOf(file: string): string[] {
   return [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^']+)'/gm)].map((m) => m[1]!);
@@ -20,7 +22,11 @@ describe('controller modules', () => {
     const dir = join(CONTROLLERS, kind);
     const offenders = readdirSync(dir)
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.itest.ts'))
-      .flatMap((f) => importsOf(join(dir, f)).filter((p) => kinds.some((other) => other !== kind && p.startsWith(`../${other}/`))).map((p) => `${f} → ${p}`));
+      .flatMap((f) =>
+        importsOf(join(dir, f))
+          .filter((p) => kinds.some((other) => other !== kind && p.startsWith(`../${other}/`)))
+          .map((p) => `${f} → ${p}`),
+      );
     expect(offenders).toEqual([]);
   });
 

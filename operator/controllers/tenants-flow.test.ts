@@ -60,16 +60,34 @@ function sync(): void {
   }
 }
 
-const manifestConfigMap = (text: string) => put(Resources.ConfigMap, Caches.namespaces /* unused cache */, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gated-manifest', namespace: 'org-acme' }, data: { 'manifest.yaml': text } } as AnyObject);
-const setManifest = (text: string) => world.store.seed(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gated-manifest', namespace: 'org-acme' }, data: { 'manifest.yaml': text } } as AnyObject);
+const manifestConfigMap = (text: string) =>
+  put(Resources.ConfigMap, Caches.namespaces /* unused cache */, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'gated-manifest', namespace: 'org-acme' },
+    data: { 'manifest.yaml': text },
+  } as AnyObject);
+const setManifest = (text: string) =>
+  world.store.seed(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gated-manifest', namespace: 'org-acme' }, data: { 'manifest.yaml': text } } as AnyObject);
 
 const subscription = (ns: string, name = 'gated', version?: string) =>
-  put(Kinds.Subscription, Caches.subscriptions, { apiVersion: API, kind: 'Subscription', metadata: { name, namespace: ns, uid: `uid-sub-${ns}-${name}`, generation: 1 }, spec: { solution: { organization: 'acme', name: 'gated' }, ...(version ? { version } : {}) } } as Subscription);
+  put(Kinds.Subscription, Caches.subscriptions, {
+    apiVersion: API,
+    kind: 'Subscription',
+    metadata: { name, namespace: ns, uid: `uid-sub-${ns}-${name}`, generation: 1 },
+    spec: { solution: { organization: 'acme', name: 'gated' }, ...(version ? { version } : {}) },
+  } as Subscription);
 const user = (ns: string, name: string, groups: string[], email = `${name}@t.example`) =>
-  put(Kinds.User, Caches.users, { apiVersion: API, kind: 'User', metadata: { name, namespace: ns, generation: 1 }, spec: { userCode: name, firstName: name, email, groups, designation: 'Field officer' } } as User);
+  put(Kinds.User, Caches.users, {
+    apiVersion: API,
+    kind: 'User',
+    metadata: { name, namespace: ns, generation: 1 },
+    spec: { userCode: name, firstName: name, email, groups, designation: 'Field officer' },
+  } as User);
 
 const get = <T extends AnyObject>(rt: ResourceType, name: string, ns?: string) => world.store.peek<T>(rt, name, ns);
-const condition = (o: { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } } | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
+const condition = (o: { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } } | undefined, type: string) =>
+  o?.status?.conditions?.find((c) => c.type === type);
 
 let solutions: SolutionReconciler;
 let subscriptions: SubscriptionReconciler;
@@ -101,16 +119,38 @@ beforeEach(() => {
   groups = new UserGroupReconciler(deps);
   users = new UserReconciler(deps);
   apps = new AppManifestReconciler(deps);
-  put(Kinds.Organization, Caches.organizations, { apiVersion: API, kind: 'Organization', metadata: { name: 'acme', uid: 'uid-acme' }, spec: { displayName: 'Acme' }, status: { namespace: 'org-acme' } } as Organization);
+  put(Kinds.Organization, Caches.organizations, {
+    apiVersion: API,
+    kind: 'Organization',
+    metadata: { name: 'acme', uid: 'uid-acme' },
+    spec: { displayName: 'Acme' },
+    status: { namespace: 'org-acme' },
+  } as Organization);
   for (const t of ['t1', 't2']) {
-    put(Kinds.Tenant, Caches.tenants, { apiVersion: API, kind: 'Tenant', metadata: { name: t, uid: `uid-${t}` }, spec: { displayName: t, administrators: [`ada@${t}.example`] }, status: { namespace: `tenant-${t}` } } as Tenant);
+    put(Kinds.Tenant, Caches.tenants, {
+      apiVersion: API,
+      kind: 'Tenant',
+      metadata: { name: t, uid: `uid-${t}` },
+      spec: { displayName: t, administrators: [`ada@${t}.example`] },
+      status: { namespace: `tenant-${t}` },
+    } as Tenant);
   }
   manifestConfigMap(SEED);
-  put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'gated', namespace: 'org-acme', generation: 1 }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } } } as Solution);
+  put(Kinds.Solution, Caches.solutions, {
+    apiVersion: API,
+    kind: 'Solution',
+    metadata: { name: 'gated', namespace: 'org-acme', generation: 1 },
+    spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } },
+  } as Solution);
   put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 1 }, spec: FRONTEND } as AppManifest);
   // The solution's other listing is the organization's too: only the organization that claims a listing with an
   // AppManifest grants its roles (item 3 of issue 16).
-  put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-backoffice', namespace: 'org-acme', generation: 1 }, spec: { appId: 'gated-backoffice-app', listingId: 'gated-backoffice' } } as AppManifest);
+  put(Kinds.AppManifest, Caches.appManifests, {
+    apiVersion: API,
+    kind: 'AppManifest',
+    metadata: { name: 'gated-backoffice', namespace: 'org-acme', generation: 1 },
+    spec: { appId: 'gated-backoffice-app', listingId: 'gated-backoffice' },
+  } as AppManifest);
 });
 
 describe('the seed flow, step by step', () => {
@@ -147,13 +187,17 @@ describe('the seed flow, step by step', () => {
     await subscriptions.reconcile('tenant-t1/gated');
     sync();
     expect(get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!.spec).toEqual(before);
-    expect(condition(get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1'), 'SolutionResolved')).toMatchObject({ status: 'False', reason: 'AppManifestsNotChecked', message: expect.stringContaining('gated-frontend') });
+    expect(condition(get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1'), 'SolutionResolved')).toMatchObject({
+      status: 'False',
+      reason: 'AppManifestsNotChecked',
+      message: expect.stringContaining('gated-frontend'),
+    });
     await converge();
     expect(condition(get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1'), 'Ready')?.status).toBe('True');
     expect(get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!.spec).toEqual(before);
   });
 
-  it('gives users the union of their groups\' roles, the landing page of the lowest rank, and names missing groups', async () => {
+  it("gives users the union of their groups' roles, the landing page of the lowest rank, and names missing groups", async () => {
     subscription('tenant-t1');
     user('tenant-t1', 'fe', ['field-executive']);
     user('tenant-t1', 'both', ['field-executive', 'solutions-owner']);
@@ -231,7 +275,12 @@ describe('the seed flow, step by step', () => {
       .replace(/ {2}- name: field executive[\s\S]*?(?=adminUserGroups)/, '');
     setManifest(v2);
     // The app still names "field executive": drop it there too.
-    put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 }, spec: { ...FRONTEND, userGroups: [] } } as AppManifest);
+    put(Kinds.AppManifest, Caches.appManifests, {
+      apiVersion: API,
+      kind: 'AppManifest',
+      metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 },
+      spec: { ...FRONTEND, userGroups: [] },
+    } as AppManifest);
     await converge();
     for (const ns of ['tenant-t1', 'tenant-t2']) expect(get<UserGroup>(Kinds.UserGroup, 'solutions-owner', ns)!.spec.roles).toContain('role:gated-backoffice:auditor');
     // Kept in t1 (a user is in it), gone in t2.
@@ -249,7 +298,18 @@ describe('the seed flow, step by step', () => {
   });
 
   it('leaves out an app manifest that names a group twice, and says so in its ManifestValid', async () => {
-    put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 }, spec: { ...FRONTEND, userGroups: [{ name: 'field executive', roles: ['role:gated-frontend:offline-sync'] }, { name: 'Field-Executive', roles: ['role:gated-frontend:x'] }] } } as AppManifest);
+    put(Kinds.AppManifest, Caches.appManifests, {
+      apiVersion: API,
+      kind: 'AppManifest',
+      metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 },
+      spec: {
+        ...FRONTEND,
+        userGroups: [
+          { name: 'field executive', roles: ['role:gated-frontend:offline-sync'] },
+          { name: 'Field-Executive', roles: ['role:gated-frontend:x'] },
+        ],
+      },
+    } as AppManifest);
     await new AppManifestReconciler(world.deps).reconcile('org-acme/gated-frontend');
     const app = get<AppManifest>(Kinds.AppManifest, 'gated-frontend', 'org-acme')!;
     expect(app.status?.conditions?.find((c) => c.type === 'ManifestValid')).toMatchObject({ status: 'False', reason: 'ManifestInconsistent' });
@@ -259,11 +319,17 @@ describe('the seed flow, step by step', () => {
     expect(get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!.spec.roles).toEqual(['role:gated-frontend:field-entry', 'role:gated-frontend:viewer']);
   });
 
-  it("reads an app manifest from a ConfigMap key: its groups reach the tenants; a broken edit keeps them and names line and field", async () => {
-    const appFile = (text: string) => world.store.seed(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'frontend-manifest', namespace: 'org-acme' }, data: { 'app.yaml': text } } as AnyObject);
+  it('reads an app manifest from a ConfigMap key: its groups reach the tenants; a broken edit keeps them and names line and field', async () => {
+    const appFile = (text: string) =>
+      world.store.seed(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'frontend-manifest', namespace: 'org-acme' }, data: { 'app.yaml': text } } as AnyObject);
     const FILE = readFileSync(new URL('../manifests/testdata/gated-frontend.yaml', import.meta.url), 'utf8').replace('role:gated-frontend:offline-sync', 'role:gated-frontend:from-file');
     appFile(FILE);
-    put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 }, spec: { appId: FRONTEND.appId, listingId: FRONTEND.listingId, manifestFrom: { configMapKeyRef: { name: 'frontend-manifest', key: 'app.yaml' } } } } as AppManifest);
+    put(Kinds.AppManifest, Caches.appManifests, {
+      apiVersion: API,
+      kind: 'AppManifest',
+      metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 },
+      spec: { appId: FRONTEND.appId, listingId: FRONTEND.listingId, manifestFrom: { configMapKeyRef: { name: 'frontend-manifest', key: 'app.yaml' } } },
+    } as AppManifest);
     subscription('tenant-t1');
     await converge();
     const app = () => get<AppManifest>(Kinds.AppManifest, 'gated-frontend', 'org-acme')!;
@@ -297,14 +363,23 @@ describe('the seed flow, step by step', () => {
   it('keeps the last good inline app manifest when its spec is edited into one naming a group twice', async () => {
     subscription('tenant-t1');
     await converge();
-    put(Kinds.AppManifest, Caches.appManifests, { ...get<AppManifest>(Kinds.AppManifest, 'gated-frontend', 'org-acme')!, metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 }, spec: { ...FRONTEND, userGroups: [{ name: 'field executive', roles: ['role:gated-frontend:x'] }, { name: 'Field-Executive' }] } } as AppManifest);
+    put(Kinds.AppManifest, Caches.appManifests, {
+      ...get<AppManifest>(Kinds.AppManifest, 'gated-frontend', 'org-acme')!,
+      metadata: { name: 'gated-frontend', namespace: 'org-acme', generation: 2 },
+      spec: { ...FRONTEND, userGroups: [{ name: 'field executive', roles: ['role:gated-frontend:x'] }, { name: 'Field-Executive' }] },
+    } as AppManifest);
     await converge();
     expect(condition(get<AppManifest>(Kinds.AppManifest, 'gated-frontend', 'org-acme'), 'ManifestValid')?.reason).toBe('ManifestInconsistent');
     expect(get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!.spec.roles).toEqual(['role:gated-frontend:field-entry', 'role:gated-frontend:offline-sync', 'role:gated-frontend:viewer']);
   });
 
   it('refuses an inline manifest naming a group twice (by the UserGroup it makes), keeping no groups from it', async () => {
-    put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'gated', namespace: 'org-acme', generation: 2 }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifest: { userGroupsRequired: [{ name: 'Owner' }], adminUserGroups: [{ name: 'owner', description: 'written whole a second time' }] } } } as Solution);
+    put(Kinds.Solution, Caches.solutions, {
+      apiVersion: API,
+      kind: 'Solution',
+      metadata: { name: 'gated', namespace: 'org-acme', generation: 2 },
+      spec: { solutionId: 'gated-solution', version: '1.0.0', manifest: { userGroupsRequired: [{ name: 'Owner' }], adminUserGroups: [{ name: 'owner', description: 'written whole a second time' }] } },
+    } as Solution);
     await converge();
     const sol = get<Solution>(Kinds.Solution, 'gated', 'org-acme')!;
     expect(condition(sol, 'ManifestValid')).toMatchObject({ status: 'False', reason: 'ManifestInconsistent' });
@@ -316,11 +391,31 @@ describe('the seed flow, step by step', () => {
     subscription('tenant-t1', 'gated');
     // A second solution of the same organization that also has "field executive".
     manifestConfigMap(SEED); // unchanged for the first
-    world.store.seed(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'other-manifest', namespace: 'org-acme' }, data: { 'm.yaml': 'solutionId: other\nuserGroupsRequired:\n  - name: Field Executive\n    roles: [role:other-app:reporter]\n' } } as AnyObject);
-    put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'other', namespace: 'org-acme', generation: 1 }, spec: { solutionId: 'other', version: '1', manifestFrom: { configMapKeyRef: { name: 'other-manifest', key: 'm.yaml' } } } } as Solution);
-    put(Kinds.Subscription, Caches.subscriptions, { apiVersion: API, kind: 'Subscription', metadata: { name: 'other', namespace: 'tenant-t1', uid: 'uid-sub-other', generation: 1 }, spec: { solution: { organization: 'acme', name: 'other' } } } as Subscription);
+    world.store.seed(Resources.ConfigMap, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'other-manifest', namespace: 'org-acme' },
+      data: { 'm.yaml': 'solutionId: other\nuserGroupsRequired:\n  - name: Field Executive\n    roles: [role:other-app:reporter]\n' },
+    } as AnyObject);
+    put(Kinds.Solution, Caches.solutions, {
+      apiVersion: API,
+      kind: 'Solution',
+      metadata: { name: 'other', namespace: 'org-acme', generation: 1 },
+      spec: { solutionId: 'other', version: '1', manifestFrom: { configMapKeyRef: { name: 'other-manifest', key: 'm.yaml' } } },
+    } as Solution);
+    put(Kinds.Subscription, Caches.subscriptions, {
+      apiVersion: API,
+      kind: 'Subscription',
+      metadata: { name: 'other', namespace: 'tenant-t1', uid: 'uid-sub-other', generation: 1 },
+      spec: { solution: { organization: 'acme', name: 'other' } },
+    } as Subscription);
     // The listing of the second solution's role is the organization's (it claims it with an AppManifest).
-    put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'other-app', namespace: 'org-acme', generation: 1 }, spec: { appId: 'other-app', listingId: 'other-app' } } as AppManifest);
+    put(Kinds.AppManifest, Caches.appManifests, {
+      apiVersion: API,
+      kind: 'AppManifest',
+      metadata: { name: 'other-app', namespace: 'org-acme', generation: 1 },
+      spec: { appId: 'other-app', listingId: 'other-app' },
+    } as AppManifest);
     await converge();
     const g = get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!;
     expect(g.spec.roles).toContain('role:other-app:reporter');
@@ -360,13 +455,30 @@ describe('the seed flow, step by step', () => {
 });
 
 describe('issue 16: nothing crosses organizations, nothing hand-made is taken', () => {
-  const evilOrg = () => put(Kinds.Organization, Caches.organizations, { apiVersion: API, kind: 'Organization', metadata: { name: 'evil', uid: 'uid-evil' }, spec: { displayName: 'Evil' }, status: { namespace: 'org-evil' } } as Organization);
+  const evilOrg = () =>
+    put(Kinds.Organization, Caches.organizations, {
+      apiVersion: API,
+      kind: 'Organization',
+      metadata: { name: 'evil', uid: 'uid-evil' },
+      spec: { displayName: 'Evil' },
+      status: { namespace: 'org-evil' },
+    } as Organization);
   const evilSolution = (manifest: Solution['spec']['manifest']) =>
-    put(Kinds.Solution, Caches.solutions, { apiVersion: API, kind: 'Solution', metadata: { name: 'evil', namespace: 'org-evil', generation: 1, creationTimestamp: '2026-12-02T00:00:00Z' }, spec: { solutionId: 'evil', version: '1', manifest } } as Solution);
+    put(Kinds.Solution, Caches.solutions, {
+      apiVersion: API,
+      kind: 'Solution',
+      metadata: { name: 'evil', namespace: 'org-evil', generation: 1, creationTimestamp: '2026-12-02T00:00:00Z' },
+      spec: { solutionId: 'evil', version: '1', manifest },
+    } as Solution);
   const evilApp = (name: string, spec: AppManifest['spec'], creationTimestamp = '2026-12-02T00:00:00Z') =>
     put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name, namespace: 'org-evil', generation: 1, creationTimestamp }, spec } as AppManifest);
   const subscribeEvil = () =>
-    put(Kinds.Subscription, Caches.subscriptions, { apiVersion: API, kind: 'Subscription', metadata: { name: 'evil', namespace: 'tenant-t1', uid: 'uid-sub-evil', generation: 1, creationTimestamp: '2026-12-03T00:00:00Z' }, spec: { solution: { organization: 'evil', name: 'evil' } } } as Subscription);
+    put(Kinds.Subscription, Caches.subscriptions, {
+      apiVersion: API,
+      kind: 'Subscription',
+      metadata: { name: 'evil', namespace: 'tenant-t1', uid: 'uid-sub-evil', generation: 1, creationTimestamp: '2026-12-03T00:00:00Z' },
+      spec: { solution: { organization: 'evil', name: 'evil' } },
+    } as Subscription);
 
   it("item 3: an app whose appId another organization claimed first is IdsOwned False and contributes nothing; roles of another organization's listing are left out and reported", async () => {
     // Acme's apps claim their ids first (a claim is made once, and then never moves).
@@ -388,14 +500,23 @@ describe('issue 16: nothing crosses organizations, nothing hand-made is taken', 
     expect(condition(own, 'RolesOwned')).toMatchObject({ status: 'False', reason: 'ListingNotOwned' });
     const sol = get<Solution>(Kinds.Solution, 'evil', 'org-evil')!;
     // One message whatever the reason; a listing nobody held ("nobodys") is the solution's organization's now (first come).
-    expect(condition(sol, 'RolesOwned')).toMatchObject({ status: 'False', reason: 'ListingNotOwned', message: expect.stringContaining('role:gated-frontend:admin name listing(s) "gated-frontend" that this organization does not hold') });
+    expect(condition(sol, 'RolesOwned')).toMatchObject({
+      status: 'False',
+      reason: 'ListingNotOwned',
+      message: expect.stringContaining('role:gated-frontend:admin name listing(s) "gated-frontend" that this organization does not hold'),
+    });
     expect(condition(sol, 'RolesOwned')?.message).not.toContain('nobodys');
     expect(get<UserGroup>(Kinds.UserGroup, 'crew', 'tenant-t1')!.spec.roles).toEqual(['role:nobodys:x', 'role:own:user']);
   });
 
   it('item 3 (review finding 9): the groups of an app that loses its ids are kept as they are (orphaned and kept), never deleted for it', async () => {
     const backOffice = (appId: string, generation: number) =>
-      put(Kinds.AppManifest, Caches.appManifests, { apiVersion: API, kind: 'AppManifest', metadata: { name: 'gated-backoffice', namespace: 'org-acme', generation }, spec: { appId, listingId: 'gated-backoffice', userGroups: [{ name: 'back office', roles: ['role:gated-backoffice:approver'] }] } } as AppManifest);
+      put(Kinds.AppManifest, Caches.appManifests, {
+        apiVersion: API,
+        kind: 'AppManifest',
+        metadata: { name: 'gated-backoffice', namespace: 'org-acme', generation },
+        spec: { appId, listingId: 'gated-backoffice', userGroups: [{ name: 'back office', roles: ['role:gated-backoffice:approver'] }] },
+      } as AppManifest);
     backOffice('gated-backoffice-app', 2);
     evilOrg();
     evilApp('own', { appId: 'evil-app', listingId: 'own' });
@@ -429,7 +550,10 @@ describe('issue 16: nothing crosses organizations, nothing hand-made is taken', 
     const evil = get<Subscription>(Kinds.Subscription, 'evil', 'tenant-t1')!;
     expect(condition(evil, 'UserGroupsSynced')).toMatchObject({ status: 'False', reason: 'UserGroupConflict' });
     expect(evil.status?.conflictingUserGroups).toEqual(['solutions-admin']);
-    expect(condition(group, 'Uncontested')).toMatchObject({ status: 'False', message: expect.stringContaining("Subscription(s) evil name this group but may not manage it (another organization's subscriptions made it)") });
+    expect(condition(group, 'Uncontested')).toMatchObject({
+      status: 'False',
+      message: expect.stringContaining("Subscription(s) evil name this group but may not manage it (another organization's subscriptions made it)"),
+    });
     expect(condition(get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1'), 'Ready')?.status).toBe('True');
     expect(get<User>(Kinds.User, 'ada', 'tenant-t1')!.status?.effectiveRoles).not.toContain('role:own:admin');
   });
@@ -442,7 +566,11 @@ describe('issue 16: nothing crosses organizations, nothing hand-made is taken', 
     const g = get<UserGroup>(Kinds.UserGroup, 'field-executive', 'tenant-t1')!;
     expect(g.spec).toEqual(handMade);
     expect(g.metadata.ownerReferences).toBeUndefined();
-    expect(condition(g, 'Uncontested')).toMatchObject({ status: 'False', reason: 'UserGroupConflict', message: expect.stringContaining('Subscription(s) gated name this group but may not manage it (it was not made by a subscription)') });
+    expect(condition(g, 'Uncontested')).toMatchObject({
+      status: 'False',
+      reason: 'UserGroupConflict',
+      message: expect.stringContaining('Subscription(s) gated name this group but may not manage it (it was not made by a subscription)'),
+    });
     expect(condition(g, 'Ready')?.status).toBe('True');
     const sub = get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1')!;
     expect(condition(sub, 'UserGroupsSynced')).toMatchObject({ status: 'False', reason: 'UserGroupConflict', message: expect.stringContaining('was not made by a subscription') });
@@ -465,14 +593,23 @@ describe('issue 16: nothing crosses organizations, nothing hand-made is taken', 
     expect(g.metadata.ownerReferences).toBeUndefined();
     expect(world.store.writes.slice(before).filter((w) => w.key === 'tenant-t1/field-executive' && w.verb === 'apply')).toEqual([]);
     const sub = get<Subscription>(Kinds.Subscription, 'gated', 'tenant-t1')!;
-    expect(condition(sub, 'UserGroupsSynced')).toMatchObject({ status: 'False', reason: 'UserGroupConflict', message: expect.stringContaining('UserGroup field-executive was made by someone else a moment ago') });
+    expect(condition(sub, 'UserGroupsSynced')).toMatchObject({
+      status: 'False',
+      reason: 'UserGroupConflict',
+      message: expect.stringContaining('UserGroup field-executive was made by someone else a moment ago'),
+    });
   });
 });
 
 describe('TenantReconciler', () => {
   it('creates the namespace, binds the administrators, and makes a User for each administrator who has none', async () => {
     world = new FakeWorld();
-    const t = put(Kinds.Tenant, Caches.tenants, { apiVersion: API, kind: 'Tenant', metadata: { name: 'bank', uid: 'uid-bank', generation: 1 }, spec: { displayName: 'Bank', administrators: ['Ada.Lovelace@bank.example'], stack: 'eu-1' } } as Tenant);
+    const t = put(Kinds.Tenant, Caches.tenants, {
+      apiVersion: API,
+      kind: 'Tenant',
+      metadata: { name: 'bank', uid: 'uid-bank', generation: 1 },
+      spec: { displayName: 'Bank', administrators: ['Ada.Lovelace@bank.example'], stack: 'eu-1' },
+    } as Tenant);
     const r = new TenantReconciler(world.deps);
     await r.reconcile('bank');
     sync();
@@ -493,13 +630,18 @@ describe('TenantReconciler', () => {
   });
 
   it.each([
-    { case: "claimed by an organization", labels: { 'miniapps.dev/organization': 'acme' }, annotations: {}, reason: 'NamespaceConflict' },
+    { case: 'claimed by an organization', labels: { 'miniapps.dev/organization': 'acme' }, annotations: {}, reason: 'NamespaceConflict' },
     { case: 'not opted in', labels: {}, annotations: {}, reason: 'NamespaceNotAdoptable' },
     { case: 'opted in for another tenant', labels: {}, annotations: { 'miniapps.dev/adoptable-by': 'Tenant/other' }, reason: 'NamespaceNotAdoptable' },
   ])('leaves an existing namespace $case alone (Stalled)', async ({ labels, annotations, reason }) => {
     world = new FakeWorld();
     put(Resources.Namespace, Caches.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant-bank', labels, annotations } } as AnyObject);
-    put(Kinds.Tenant, Caches.tenants, { apiVersion: API, kind: 'Tenant', metadata: { name: 'bank', uid: 'uid-bank', generation: 1 }, spec: { displayName: 'Bank', administrators: ['ada@bank.example'] } } as Tenant);
+    put(Kinds.Tenant, Caches.tenants, {
+      apiVersion: API,
+      kind: 'Tenant',
+      metadata: { name: 'bank', uid: 'uid-bank', generation: 1 },
+      spec: { displayName: 'Bank', administrators: ['ada@bank.example'] },
+    } as Tenant);
     await new TenantReconciler(world.deps).reconcile('bank');
     const tenant = get<Tenant>(Kinds.Tenant, 'bank')!;
     expect(condition(tenant, 'NamespaceReady')).toMatchObject({ status: 'False', reason });
@@ -526,9 +668,19 @@ describe('TenantReconciler', () => {
     world = new FakeWorld();
     const ns = adopted
       ? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant-bank', labels: { 'miniapps.dev/tenant': 'bank' } } }
-      : { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant-bank', labels: { 'miniapps.dev/tenant': 'bank' }, ownerReferences: [{ apiVersion: API, kind: 'Tenant', name: 'bank', uid: 'uid-bank', controller: true }] } };
+      : {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: 'tenant-bank', labels: { 'miniapps.dev/tenant': 'bank' }, ownerReferences: [{ apiVersion: API, kind: 'Tenant', name: 'bank', uid: 'uid-bank', controller: true }] },
+        };
     put(Resources.Namespace, Caches.namespaces, ns as AnyObject);
-    put(Kinds.Tenant, Caches.tenants, { apiVersion: API, kind: 'Tenant', metadata: { name: 'bank', uid: 'uid-bank', generation: 1, deletionTimestamp: '2026-12-01T00:00:00Z', finalizers: ['miniapps.dev/tenant'] }, spec: { displayName: 'Bank' }, status: { namespace: 'tenant-bank' } } as Tenant);
+    put(Kinds.Tenant, Caches.tenants, {
+      apiVersion: API,
+      kind: 'Tenant',
+      metadata: { name: 'bank', uid: 'uid-bank', generation: 1, deletionTimestamp: '2026-12-01T00:00:00Z', finalizers: ['miniapps.dev/tenant'] },
+      spec: { displayName: 'Bank' },
+      status: { namespace: 'tenant-bank' },
+    } as Tenant);
     const r = new TenantReconciler(world.deps);
     await r.reconcile('bank');
     if (deleted) {

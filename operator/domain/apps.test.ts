@@ -46,8 +46,16 @@ describe('placementOf: which version a super app shows', () => {
   it.each<[string, Partial<PlacementInput>, { state: string; version?: string; pendingVersion?: string; message?: RegExp }]>([
     ['a super app that does not exist is NotFound', { superApp: undefined }, { state: 'NotFound' }],
     ['a mini app outside any organization is NotAllowed', { miniOrg: undefined }, { state: 'NotAllowed' }],
-    ['an organization without the miniApps capability is NotAllowed', { miniOrg: org('partner', { capabilities: {}, miniAppTargets: [{ organization: 'bank', name: 'wallet' }] }) }, { state: 'NotAllowed', message: /capabilities\.miniApps/ }],
-    ["another organization's super app not in miniAppTargets is NotAllowed, naming what to add", { miniOrg: org('partner') }, { state: 'NotAllowed', message: /add \{organization: bank, name: wallet\} there/ }],
+    [
+      'an organization without the miniApps capability is NotAllowed',
+      { miniOrg: org('partner', { capabilities: {}, miniAppTargets: [{ organization: 'bank', name: 'wallet' }] }) },
+      { state: 'NotAllowed', message: /capabilities\.miniApps/ },
+    ],
+    [
+      "another organization's super app not in miniAppTargets is NotAllowed, naming what to add",
+      { miniOrg: org('partner') },
+      { state: 'NotAllowed', message: /add \{organization: bank, name: wallet\} there/ },
+    ],
     ['without publishedVersion nothing is shown', { mini: mini({ publishedVersion: undefined }) }, { state: 'Unpublished' }],
     ['with reviewPolicy Required and no review it waits', {}, { state: 'AwaitingReview', pendingVersion: '2.0' }],
     ['an approved published version is listed', { reviews: [review('2.0', 'Approved')] }, { state: 'Listed', version: '2.0' }],
@@ -69,12 +77,20 @@ describe('placementOf: which version a super app shows', () => {
       { state: 'AwaitingReview', pendingVersion: '2.0', message: /approved \(MiniAppReview r\d+\) with other content than it has now \(appName pay → Bank_Login; categories - → Payments\)/ },
     ],
     [
-      'a change of content leaves no earlier approved version listed either (the content is every version\'s)',
+      "a change of content leaves no earlier approved version listed either (the content is every version's)",
       { mini: mini({ type: 'Intent', domain: 'credentials' }), reviews: [review('1.0', 'Approved'), review('2.0', 'Approved')] },
       { state: 'AwaitingReview', message: /type Numeric → Intent; domain - → credentials/ },
     ],
-    ['an approval of the content as it is now counts', { mini: mini({ appName: 'Bank_Login' }), reviews: [review('2.0', 'Approved', undefined, recorded(mini({ appName: 'Bank_Login' })))] }, { state: 'Listed', version: '2.0' }],
-    ['an approval the operator has not recorded yet does not count', { reviews: [review('2.0', 'Approved', undefined, null)] }, { state: 'AwaitingReview', message: /recording what the review approved/ }],
+    [
+      'an approval of the content as it is now counts',
+      { mini: mini({ appName: 'Bank_Login' }), reviews: [review('2.0', 'Approved', undefined, recorded(mini({ appName: 'Bank_Login' })))] },
+      { state: 'Listed', version: '2.0' },
+    ],
+    [
+      'an approval the operator has not recorded yet does not count',
+      { reviews: [review('2.0', 'Approved', undefined, null)] },
+      { state: 'AwaitingReview', message: /recording what the review approved/ },
+    ],
     ['an approval recorded for an earlier spec of the review does not count', { reviews: [review('2.0', 'Approved', undefined, recorded(mini(), 0))] }, { state: 'AwaitingReview' }],
     ['a rejection counts whatever the content', { mini: mini({ appName: 'Other' }), reviews: [review('2.0', 'Rejected', 'no')] }, { state: 'Rejected' }],
     ['an approved version after the published one is not shown', { mini: mini({ publishedVersion: '1.1' }), reviews: [review('2.0', 'Approved')] }, { state: 'AwaitingReview' }],
@@ -114,7 +130,11 @@ describe("placementOf: what goes into the super app's review queue (awaitingRevi
     ['a rejected published version with an earlier listed one is not in the queue', { reviews: [review('1.0', 'Approved'), review('2.0', 'Rejected', 'no')] }, false],
     ['an approval the operator has not recorded yet is not in the queue', { reviews: [review('2.0', 'Approved', undefined, null)] }, false],
     ['a target the organization may not publish into is not in the queue', { miniOrg: org('partner') }, false],
-    ['a mini app of the super app\'s own organization with reviewPolicy SameOrganization is not in the queue', { miniOrg: org('bank'), superApp: superApp({ reviewPolicy: 'SameOrganization' }) }, false],
+    [
+      "a mini app of the super app's own organization with reviewPolicy SameOrganization is not in the queue",
+      { miniOrg: org('bank'), superApp: superApp({ reviewPolicy: 'SameOrganization' }) },
+      false,
+    ],
   ])('%s', (_, input, queued) => {
     expect(placementOf({ ...base, ...input }).awaitingReview ?? false).toBe(queued);
   });

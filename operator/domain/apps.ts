@@ -73,8 +73,7 @@ export function verdictOf(reviews: readonly MiniAppReview[]): Verdict {
   return { decision: 'None' };
 }
 
-const newestFirst = (a: MiniAppReview, b: MiniAppReview) =>
-  (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name);
+const newestFirst = (a: MiniAppReview, b: MiniAppReview) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name);
 
 /**
  * What a review approves besides the version: the fields of the mini app a catalog shows
@@ -147,7 +146,11 @@ export function approvalOf(review: MiniAppReview): (ReviewedContent & { digest: 
 export function approvalChanged(a: { metadata: { generation?: number } }, b: { metadata: { generation?: number } }): boolean {
   const ra = a as MiniAppReview;
   const rb = b as MiniAppReview;
-  return ra.metadata.generation !== rb.metadata.generation || ra.status?.approvedContent?.digest !== rb.status?.approvedContent?.digest || ra.status?.approvedContent?.observedGeneration !== rb.status?.approvedContent?.observedGeneration;
+  return (
+    ra.metadata.generation !== rb.metadata.generation ||
+    ra.status?.approvedContent?.digest !== rb.status?.approvedContent?.digest ||
+    ra.status?.approvedContent?.observedGeneration !== rb.status?.approvedContent?.observedGeneration
+  );
 }
 
 /** Where a mini app stands in one super app, and the version shown there if it is listed. */
@@ -201,20 +204,29 @@ export function placementOf({ mini, miniOrg, target, superApp, reviews }: Placem
   const now = verdict(published);
   if (now.decision === 'Approved') return { state: 'Listed', version: published, message: `Listed at version ${published}` };
   const versions = (mini.spec.versions ?? []).map((v) => v.name);
-  const earlier = versions.slice(0, Math.max(0, versions.indexOf(published))).reverse().find((v) => verdict(v).decision === 'Approved');
+  const earlier = versions
+    .slice(0, Math.max(0, versions.indexOf(published)))
+    .reverse()
+    .find((v) => verdict(v).decision === 'Approved');
   const stale = reviews.map((r) => ({ r, a: approvalOf(r) })).filter(({ r, a }) => a && a.digest !== digest && r.spec.version === published);
   const unrecorded = reviews.some((r) => r.spec.decision === 'Approved' && r.spec.version === published && !approvalOf(r));
   const waiting =
     now.decision === 'Rejected'
       ? `version ${published} was rejected (MiniAppReview ${now.review}${now.comment ? `: ${now.comment}` : ''})`
       : stale.length
-        ? `version ${published} was approved (MiniAppReview ${stale.map(({ r }) => r.metadata.name).sort().join(', ')}) with other content than it has now (${contentChanges(stale[0]!.a!, content).join('; ')}); it waits for an Approved MiniAppReview of the mini app as it is now in the namespace of ${where}`
+        ? `version ${published} was approved (MiniAppReview ${stale
+            .map(({ r }) => r.metadata.name)
+            .sort()
+            .join(
+              ', ',
+            )}) with other content than it has now (${contentChanges(stale[0]!.a!, content).join('; ')}); it waits for an Approved MiniAppReview of the mini app as it is now in the namespace of ${where}`
         : unrecorded
           ? `version ${published} is approved; the operator is recording what the review approved`
           : `version ${published} waits for an Approved MiniAppReview in the namespace of ${where}`;
   const awaitingReview = now.decision !== 'Rejected' && !unrecorded;
   if (earlier) return { state: 'Listed', version: earlier, pendingVersion: published, awaitingReview, message: `Listed at version ${earlier}, the newest approved; ${waiting}` };
-  if (now.decision === 'Rejected') return { state: 'Rejected', pendingVersion: published, message: now.comment || `Version ${published} was rejected by MiniAppReview ${now.review}; publish a fixed version and ask for a review` };
+  if (now.decision === 'Rejected')
+    return { state: 'Rejected', pendingVersion: published, message: now.comment || `Version ${published} was rejected by MiniAppReview ${now.review}; publish a fixed version and ask for a review` };
   return { state: 'AwaitingReview', pendingVersion: published, awaitingReview, message: `Not listed yet: ${waiting}` };
 }
 
@@ -303,7 +315,11 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }

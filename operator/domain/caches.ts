@@ -256,7 +256,11 @@ export const Caches = {
     resource: Resources.Secret,
     labelSelector: ACCOUNT_LABEL,
     inOperatorNamespace: true,
-    transform: (s) => ({ metadata: { name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion }, data: { email: s.data?.email, suspended: s.data?.suspended } }) as AccountEntry,
+    transform: (s) =>
+      ({
+        metadata: { name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion },
+        data: { email: s.data?.email, suspended: s.data?.suspended },
+      }) as AccountEntry,
     indexes: { [Index.email]: (a) => [accountEmail(a)] },
   }),
   idClaims: declareCache<ClaimLease>({ name: 'idclaims', resource: Resources.Lease, labelSelector: ID_CLAIM_LABEL, inOperatorNamespace: true, indexes: { [Index.claim]: claimIndex } }),
@@ -278,11 +282,21 @@ export const Caches = {
    * Every namespace (a claimed or foreign one must be seen to be refused): metadata, the
    * adoption opt-in and offered-solutions annotations and phase only.
    */
-  namespaces: declareCache<Namespace>({ name: 'namespaces', resource: Resources.Namespace, transform: keepOnly<Namespace>(['status'], { annotations: [ADOPTABLE_BY_ANNOTATION, OFFERED_SOLUTIONS_ANNOTATION] }) }),
+  namespaces: declareCache<Namespace>({
+    name: 'namespaces',
+    resource: Resources.Namespace,
+    transform: keepOnly<Namespace>(['status'], { annotations: [ADOPTABLE_BY_ANNOTATION, OFFERED_SOLUTIONS_ANNOTATION] }),
+  }),
   ownedRoles: ownedRbac('owned roles', Resources.Role, ['rules']),
   ownedRoleBindings: ownedRbac('owned rolebindings', Resources.RoleBinding, ['roleRef', 'subjects']),
   ownedClusterRoles: ownedRbac('owned clusterroles', Resources.ClusterRole, ['rules']),
   ownedClusterRoleBindings: ownedRbac('owned clusterrolebindings', Resources.ClusterRoleBinding, ['roleRef', 'subjects']),
   /** The ResourceQuotas the operator keeps in the namespaces it created (namespaceQuota), by owner. */
-  ownedResourceQuotas: declareCache<ObjectBody>({ name: 'owned resourcequotas', resource: Resources.ResourceQuota, labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(['spec']), indexes: { [Index.owner]: byOwner } }),
+  ownedResourceQuotas: declareCache<ObjectBody>({
+    name: 'owned resourcequotas',
+    resource: Resources.ResourceQuota,
+    labelSelector: MANAGED_BY_SELECTOR,
+    transform: keepOnly(['spec']),
+    indexes: { [Index.owner]: byOwner },
+  }),
 } as const;

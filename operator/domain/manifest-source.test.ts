@@ -49,7 +49,9 @@ describe('readManifest', () => {
   it("names the line and field of a file whose appId or listingId is not the spec's", async () => {
     const r = await readManifest(storeWith({ 'app.yaml': FRONTEND.replace('listingId: gated-frontend', 'listingId: other') }), appSource({ hasLastGood: true }));
     expect(r).toMatchObject({ ok: false, reason: 'ManifestInconsistent', stalled: true });
-    expect(!r.ok && r.message).toBe('The manifest is invalid, so the last one stands: configmap/fe-manifest/app.yaml:3:12 listingId: is "other", but the AppManifest\'s spec.listingId is "gated-frontend"');
+    expect(!r.ok && r.message).toBe(
+      'The manifest is invalid, so the last one stands: configmap/fe-manifest/app.yaml:3:12 listingId: is "other", but the AppManifest\'s spec.listingId is "gated-frontend"',
+    );
   });
 
   it('reports a role in the wrong format with file, line, column and field', async () => {
@@ -71,7 +73,9 @@ describe('readManifest', () => {
     store.get = () => Promise.reject(new ApiError(403, 'Forbidden', 'configmaps "fe-manifest" is forbidden'));
     const r = await readManifest(store, appSource());
     expect(r).toMatchObject({ ok: false, reason: 'ManifestNotFound', stalled: true });
-    expect(!r.ok && r.message).toContain("The operator may not read ConfigMaps in namespace org-acme (it reads them only in the namespaces of organizations): create the AppManifest in its organization's namespace");
+    expect(!r.ok && r.message).toContain(
+      "The operator may not read ConfigMaps in namespace org-acme (it reads them only in the namespaces of organizations): create the AppManifest in its organization's namespace",
+    );
   });
 
   it('refuses an inline manifest that names a group twice, with its field path in the spec', async () => {
@@ -83,7 +87,14 @@ describe('readManifest', () => {
 
   it("reads a solution manifest the same way, checking its solutionId against the spec's", async () => {
     const seed = readFileSync(new URL('../manifests/testdata/gated-solution.yaml', import.meta.url), 'utf8');
-    const src = { kind: 'solution' as const, owner: { kind: 'Solution', name: 'gated', namespace: 'org-acme' }, from: { configMapKeyRef: { name: 'fe-manifest', key: 'app.yaml' } }, keep: (m: object) => m, hasLastGood: false, meanwhile };
+    const src = {
+      kind: 'solution' as const,
+      owner: { kind: 'Solution', name: 'gated', namespace: 'org-acme' },
+      from: { configMapKeyRef: { name: 'fe-manifest', key: 'app.yaml' } },
+      keep: (m: object) => m,
+      hasLastGood: false,
+      meanwhile,
+    };
     expect((await readManifest(storeWith({ 'app.yaml': seed }), { ...src, agree: { solutionId: 'gated-solution' } })).ok).toBe(true);
     const r = await readManifest(storeWith({ 'app.yaml': seed }), { ...src, agree: { solutionId: 'another' } });
     expect(!r.ok && r.message).toMatch(/configmap\/fe-manifest\/app\.yaml:2:13 solutionId: is "gated-solution", but the Solution's spec\.solutionId is "another"$/);

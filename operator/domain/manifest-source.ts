@@ -72,7 +72,12 @@ export async function readManifest<K extends ManifestKind, M extends object, T>(
   } catch (err) {
     // Outside the namespaces it manages the operator may read no ConfigMap: no retrying fixes that.
     if (!isStatus(err, 403)) throw err;
-    return { ok: false, reason: SolutionReasons.ManifestNotFound, message: `The operator may not read ConfigMaps in namespace ${owner.namespace} (it reads them only in the namespaces of organizations): create the ${owner.kind} in its organization's namespace`, stalled: true };
+    return {
+      ok: false,
+      reason: SolutionReasons.ManifestNotFound,
+      message: `The operator may not read ConfigMaps in namespace ${owner.namespace} (it reads them only in the namespaces of organizations): create the ${owner.kind} in its organization's namespace`,
+      stalled: true,
+    };
   }
   if (src.artifactsOnly && cm && cm.metadata.labels?.[MANIFEST_LABEL] !== src.kind) {
     // Nothing about it (not even that it exists): its writer did not mark it as this kind's manifest.
@@ -86,14 +91,23 @@ export async function readManifest<K extends ManifestKind, M extends object, T>(
   const text = cm?.data?.[ref.key];
   if (text === undefined) {
     const what = cm ? `ConfigMap ${ref.name} has no key "${ref.key}"` : `ConfigMap ${ref.name} does not exist`;
-    return { ok: false, reason: SolutionReasons.ManifestNotFound, message: `${what} in namespace ${owner.namespace}; ${src.hasLastGood ? 'the last good manifest stays in force' : 'create it with the manifest YAML'} (looked again every ${MANIFEST_RECHECK_SECONDS}s)`, stalled: false };
+    return {
+      ok: false,
+      reason: SolutionReasons.ManifestNotFound,
+      message: `${what} in namespace ${owner.namespace}; ${src.hasLastGood ? 'the last good manifest stays in force' : 'create it with the manifest YAML'} (looked again every ${MANIFEST_RECHECK_SECONDS}s)`,
+      stalled: false,
+    };
   }
   const parsed = await parseManifestFile(src.kind, text);
   if (!parsed.ok) return { ok: false, reason: parsed.reason, message: problemMessage(src, file, parsed.problems), stalled: true };
   const doc = parsed.manifest as ManifestFileOf<K> & Record<string, unknown>;
   const disagree = Object.entries(src.agree)
     .filter(([field, value]) => doc[field] !== value)
-    .map(([field, value]) => ({ ...parsed.locate([field]), path: field, message: `is ${doc[field] === undefined ? 'not set' : `"${String(doc[field])}"`}, but the ${owner.kind}'s spec.${field} is ${value === undefined ? 'not set' : `"${value}"`}` }));
+    .map(([field, value]) => ({
+      ...parsed.locate([field]),
+      path: field,
+      message: `is ${doc[field] === undefined ? 'not set' : `"${String(doc[field])}"`}, but the ${owner.kind}'s spec.${field} is ${value === undefined ? 'not set' : `"${value}"`}`,
+    }));
   if (disagree.length > 0) return { ok: false, reason: SolutionReasons.ManifestInconsistent, message: problemMessage(src, file, disagree), stalled: true };
   return found(parsed.manifest as unknown as M);
 }

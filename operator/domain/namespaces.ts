@@ -128,7 +128,13 @@ export function namespaceQuota(owner: AnyObject & { metadata: { name: string } }
  * stack), and a controlling ownerReference only on a namespace it creates (an adopted
  * one is never its owner's to delete).
  */
-export function desiredNamespace(owner: AnyObject & { metadata: { name: string } }, name: string, created: boolean, kind: NamespaceOwnerKind = 'Organization', extraLabels: Record<string, string> = {}): Namespace {
+export function desiredNamespace(
+  owner: AnyObject & { metadata: { name: string } },
+  name: string,
+  created: boolean,
+  kind: NamespaceOwnerKind = 'Organization',
+  extraLabels: Record<string, string> = {},
+): Namespace {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',

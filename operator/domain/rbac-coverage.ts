@@ -19,9 +19,7 @@ export type Permission = { apiGroup: string; resource: string; verb: string; res
 export function breakDown(rule: PolicyRule): Permission[] {
   const names: (string | undefined)[] = rule.resourceNames?.length ? rule.resourceNames : [undefined];
   return rule.apiGroups.flatMap((apiGroup) =>
-    rule.resources.flatMap((resource) =>
-      rule.verbs.flatMap((verb) => names.map((resourceName) => ({ apiGroup, resource, verb, ...(resourceName === undefined ? {} : { resourceName }) }))),
-    ),
+    rule.resources.flatMap((resource) => rule.verbs.flatMap((verb) => names.map((resourceName) => ({ apiGroup, resource, verb, ...(resourceName === undefined ? {} : { resourceName }) })))),
   );
 }
 

@@ -67,4 +67,3 @@ export function sortedSubjects(subjects: Subject[]): Subject[] {
 export function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
-

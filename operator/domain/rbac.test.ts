@@ -72,12 +72,26 @@ describe('roleTableClusterRoles', () => {
   });
 
   it.each<[Role, string[][]]>([
-    ['OrganizationAdministrator', [['apikeys', 'get,list,watch,create,update,patch,delete,deletecollection'], ['apikeys/status', 'get'], ['apikeys/owner', 'update']]],
+    [
+      'OrganizationAdministrator',
+      [
+        ['apikeys', 'get,list,watch,create,update,patch,delete,deletecollection'],
+        ['apikeys/status', 'get'],
+        ['apikeys/owner', 'update'],
+      ],
+    ],
     ['MiniAppDeveloper', [['apikeys', 'create,patch']]],
     ['MiniAppReviewer', [['apikeys', 'create,patch']]],
-  ])('gives a %s these rules on API keys (others only create and patch, which the apikey-owner policy limits to their own; the ApiKey controller grants each owner their keys by name)', (role, rules) => {
-    expect(roleRules(role).filter((r) => r.resources[0]!.startsWith('apikeys')).map((r) => [r.resources[0], r.verbs.join()])).toEqual(rules);
-  });
+  ])(
+    'gives a %s these rules on API keys (others only create and patch, which the apikey-owner policy limits to their own; the ApiKey controller grants each owner their keys by name)',
+    (role, rules) => {
+      expect(
+        roleRules(role)
+          .filter((r) => r.resources[0]!.startsWith('apikeys'))
+          .map((r) => [r.resources[0], r.verbs.join()]),
+      ).toEqual(rules);
+    },
+  );
 
   it('is deterministic: the same input gives deep-equal output', () => {
     expect(roleTableClusterRoles()).toEqual(roles);
@@ -136,9 +150,7 @@ describe('memberAccess', () => {
     });
 
     it('grants the named mini apps only, without list or create', () => {
-      expect(rulesOf('miniapps')).toEqual([
-        { apiGroups: ['miniapps.dev'], resources: ['miniapps'], verbs: ['get', 'watch', 'update', 'patch', 'delete'], resourceNames: ['budget', 'wallet'] },
-      ]);
+      expect(rulesOf('miniapps')).toEqual([{ apiGroups: ['miniapps.dev'], resources: ['miniapps'], verbs: ['get', 'watch', 'update', 'patch', 'delete'], resourceNames: ['budget', 'wallet'] }]);
       expect(rulesOf('miniapps/status')[0]?.resourceNames).toEqual(['budget', 'wallet']);
     });
 
@@ -159,7 +171,12 @@ describe('memberAccess', () => {
   });
 
   it('is deterministic: the same input gives deep-equal output', () => {
-    const m = aMembership({ apps: [{ kind: 'SuperApp', name: 'b' }, { kind: 'SuperApp', name: 'a' }] });
+    const m = aMembership({
+      apps: [
+        { kind: 'SuperApp', name: 'b' },
+        { kind: 'SuperApp', name: 'a' },
+      ],
+    });
     expect(memberAccess(m, anOrg(), NS, { userPrefix: 'x:' })).toEqual(memberAccess(structuredClone(m), anOrg(), NS, { userPrefix: 'x:' }));
   });
 });
@@ -189,10 +206,7 @@ describe('organizationClusterAccess', () => {
   });
 
   it('binds every member, and the administrators, sorted and without duplicates', () => {
-    expect(access.clusterRoleBindings.map((b) => b.subjects.map((s) => s.name))).toEqual([
-      ['oidc:ann@example.com', 'oidc:bob@example.com', 'oidc:zed@example.com'],
-      ['oidc:ann@example.com'],
-    ]);
+    expect(access.clusterRoleBindings.map((b) => b.subjects.map((s) => s.name))).toEqual([['oidc:ann@example.com', 'oidc:bob@example.com', 'oidc:zed@example.com'], ['oidc:ann@example.com']]);
   });
 
   it('labels everything and makes the Organization its controller', () => {
@@ -232,15 +246,23 @@ describe('rbac-types', () => {
 describe('memberRules: what the namespace adds (apps people created, catalogs)', () => {
   const reach = {
     created: [{ kind: 'MiniApp' as const, name: 'mine' }],
-    catalogs: [{ superApp: 'shop', configMaps: ['shop-catalog', 'shop-catalog-1.0.0'] }, { superApp: 'bank', configMaps: ['bank-catalog'] }],
+    catalogs: [
+      { superApp: 'shop', configMaps: ['shop-catalog', 'shop-catalog-1.0.0'] },
+      { superApp: 'bank', configMaps: ['bank-catalog'] },
+    ],
   };
   const catalogRule = (rules: ReturnType<typeof memberRules>) => rules.find((r) => r.resources.includes('configmaps'));
   const named = (rules: ReturnType<typeof memberRules>, resource: string) => rules.find((r) => r.resources[0] === resource && r.resourceNames)?.resourceNames;
 
   it.each<[string, Membership['spec'], 'MiniAppCenter' | 'AppCenter', string[] | undefined]>([
-    ['a SuperAppAdministrator reads every super app\'s catalogs', { email: 'a@x.com', role: 'SuperAppAdministrator' }, 'MiniAppCenter', ['bank-catalog', 'shop-catalog', 'shop-catalog-1.0.0']],
-    ['an OrganizationAdministrator reads every super app\'s catalogs', { email: 'a@x.com', role: 'OrganizationAdministrator' }, 'MiniAppCenter', ['bank-catalog', 'shop-catalog', 'shop-catalog-1.0.0']],
-    ['a SuperAppAdministrator limited to shop reads only its catalogs', { email: 'a@x.com', role: 'SuperAppAdministrator', apps: [{ kind: 'SuperApp', name: 'shop' }] }, 'MiniAppCenter', ['shop-catalog', 'shop-catalog-1.0.0']],
+    ["a SuperAppAdministrator reads every super app's catalogs", { email: 'a@x.com', role: 'SuperAppAdministrator' }, 'MiniAppCenter', ['bank-catalog', 'shop-catalog', 'shop-catalog-1.0.0']],
+    ["an OrganizationAdministrator reads every super app's catalogs", { email: 'a@x.com', role: 'OrganizationAdministrator' }, 'MiniAppCenter', ['bank-catalog', 'shop-catalog', 'shop-catalog-1.0.0']],
+    [
+      'a SuperAppAdministrator limited to shop reads only its catalogs',
+      { email: 'a@x.com', role: 'SuperAppAdministrator', apps: [{ kind: 'SuperApp', name: 'shop' }] },
+      'MiniAppCenter',
+      ['shop-catalog', 'shop-catalog-1.0.0'],
+    ],
     ['a MiniAppDeveloper (who may not update super apps) reads none', { email: 'a@x.com', role: 'MiniAppDeveloper' }, 'MiniAppCenter', undefined],
     ['a MiniAppReviewer reads none', { email: 'a@x.com', role: 'MiniAppReviewer' }, 'MiniAppCenter', undefined],
     ['an App Center Member reads the catalogs of the super apps they belong to', { email: 'a@x.com', role: 'Member', apps: [{ kind: 'SuperApp', name: 'bank' }] }, 'AppCenter', ['bank-catalog']],
@@ -249,12 +271,12 @@ describe('memberRules: what the namespace adds (apps people created, catalogs)',
     expect(catalogRule(memberRules(aMembership(spec), model, reach))?.resourceNames).toEqual(names);
   });
 
-  it('gives App Center\'s Collaborator and Member the apps they created and were added to, and the Mini App Center\'s roles nothing for what they created', () => {
+  it("gives App Center's Collaborator and Member the apps they created and were added to, and the Mini App Center's roles nothing for what they created", () => {
     expect(named(memberRules(aMembership({ role: 'Member', apps: [{ kind: 'MiniApp', name: 'added' }] }), 'AppCenter', reach), 'miniapps')).toEqual(['added', 'mine']);
     expect(named(memberRules(aMembership({ role: 'MiniAppDeveloper' }), 'MiniAppCenter', reach), 'miniapps')).toBeUndefined();
   });
 
-  it('keeps the App Center Admin\'s full table (reviews included) and the Mini App Center administrator\'s (reviews read)', () => {
+  it("keeps the App Center Admin's full table (reviews included) and the Mini App Center administrator's (reviews read)", () => {
     const reviews = (model: 'MiniAppCenter' | 'AppCenter') => memberRules(aMembership({ role: 'OrganizationAdministrator' }), model).find((r) => r.resources[0] === 'miniappreviews')?.verbs;
     expect(reviews('AppCenter')).toContain('create');
     expect(reviews('MiniAppCenter')).toEqual(['get', 'list', 'watch']);
@@ -267,7 +289,7 @@ describe('manifest artifacts (seed 003: the owners upload their manifest ConfigM
     ['SuperAppAdministrator', ['create', 'patch']],
     ['MiniAppDeveloper', ['create', 'patch']],
     ['MiniAppReviewer', []],
-  ])('a %s member Role gets ConfigMaps %j (who may update solutions or app manifests): never get, list or delete (the namespace\'s other ConfigMaps stay unreadable)', (role, verbs) => {
+  ])("a %s member Role gets ConfigMaps %j (who may update solutions or app manifests): never get, list or delete (the namespace's other ConfigMaps stay unreadable)", (role, verbs) => {
     const rules = memberAccess(aMembership({ role }), anOrg(), NS, { userPrefix: '' }).role.rules.filter((r) => r.resources.includes('configmaps') && !r.resourceNames);
     expect(rules.flatMap((r) => r.verbs)).toEqual(verbs);
     expect(rules.every((r) => r.apiGroups.join() === '')).toBe(true);

@@ -48,16 +48,40 @@ export type OrganizationResource = (typeof ORGANIZATION_RESOURCES)[number];
 /** The contract's role table (Mini App Center, seed 000): verbs per role and resource. Reading is everyone's. */
 export const ROLE_TABLE: Record<MiniAppCenterRole, Record<OrganizationResource, readonly string[]>> = {
   OrganizationAdministrator: {
-    superapps: ALL_VERBS, miniapps: ALL_VERBS, miniappreviews: READ_VERBS, memberships: ALL_VERBS, apikeys: ALL_VERBS, solutions: ALL_VERBS, appmanifests: ALL_VERBS,
+    superapps: ALL_VERBS,
+    miniapps: ALL_VERBS,
+    miniappreviews: READ_VERBS,
+    memberships: ALL_VERBS,
+    apikeys: ALL_VERBS,
+    solutions: ALL_VERBS,
+    appmanifests: ALL_VERBS,
   },
   SuperAppAdministrator: {
-    superapps: ALL_VERBS, miniapps: READ_VERBS, miniappreviews: READ_VERBS, memberships: READ_VERBS, apikeys: OWN_KEY_VERBS, solutions: ALL_VERBS, appmanifests: READ_VERBS,
+    superapps: ALL_VERBS,
+    miniapps: READ_VERBS,
+    miniappreviews: READ_VERBS,
+    memberships: READ_VERBS,
+    apikeys: OWN_KEY_VERBS,
+    solutions: ALL_VERBS,
+    appmanifests: READ_VERBS,
   },
   MiniAppDeveloper: {
-    superapps: READ_VERBS, miniapps: ALL_VERBS, miniappreviews: READ_VERBS, memberships: READ_VERBS, apikeys: OWN_KEY_VERBS, solutions: READ_VERBS, appmanifests: ALL_VERBS,
+    superapps: READ_VERBS,
+    miniapps: ALL_VERBS,
+    miniappreviews: READ_VERBS,
+    memberships: READ_VERBS,
+    apikeys: OWN_KEY_VERBS,
+    solutions: READ_VERBS,
+    appmanifests: ALL_VERBS,
   },
   MiniAppReviewer: {
-    superapps: READ_VERBS, miniapps: READ_VERBS, miniappreviews: ALL_VERBS, memberships: READ_VERBS, apikeys: OWN_KEY_VERBS, solutions: READ_VERBS, appmanifests: READ_VERBS,
+    superapps: READ_VERBS,
+    miniapps: READ_VERBS,
+    miniappreviews: ALL_VERBS,
+    memberships: READ_VERBS,
+    apikeys: OWN_KEY_VERBS,
+    solutions: READ_VERBS,
+    appmanifests: READ_VERBS,
   },
 };
 
@@ -75,13 +99,31 @@ const NONE: readonly string[] = [];
  */
 export const APP_CENTER_TABLE: Record<AppCenterRole, Record<OrganizationResource, readonly string[]>> = {
   OrganizationAdministrator: {
-    superapps: ALL_VERBS, miniapps: ALL_VERBS, miniappreviews: ALL_VERBS, memberships: ALL_VERBS, apikeys: ALL_VERBS, solutions: ALL_VERBS, appmanifests: ALL_VERBS,
+    superapps: ALL_VERBS,
+    miniapps: ALL_VERBS,
+    miniappreviews: ALL_VERBS,
+    memberships: ALL_VERBS,
+    apikeys: ALL_VERBS,
+    solutions: ALL_VERBS,
+    appmanifests: ALL_VERBS,
   },
   Collaborator: {
-    superapps: ALL_VERBS, miniapps: ALL_VERBS, miniappreviews: ALL_VERBS, memberships: READ_VERBS, apikeys: OWN_KEY_VERBS, solutions: NONE, appmanifests: NONE,
+    superapps: ALL_VERBS,
+    miniapps: ALL_VERBS,
+    miniappreviews: ALL_VERBS,
+    memberships: READ_VERBS,
+    apikeys: OWN_KEY_VERBS,
+    solutions: NONE,
+    appmanifests: NONE,
   },
   Member: {
-    superapps: ALL_VERBS, miniapps: ALL_VERBS, miniappreviews: NONE, memberships: READ_VERBS, apikeys: OWN_KEY_VERBS, solutions: NONE, appmanifests: NONE,
+    superapps: ALL_VERBS,
+    miniapps: ALL_VERBS,
+    miniappreviews: NONE,
+    memberships: READ_VERBS,
+    apikeys: OWN_KEY_VERBS,
+    solutions: NONE,
+    appmanifests: NONE,
   },
 };
 
@@ -143,7 +185,15 @@ export function roleRules(role: Role, apps?: Apps, model: OrganizationModel = DE
     const names = [...new Set(apps.filter((a) => APP_RESOURCES[a.kind] === resource).map((a) => a.name))].sort();
     const create = seesOnlyOwnApps(role) && verbs.includes('create') ? [rule([resource], ['create'])] : [];
     if (names.length === 0) return create;
-    return [...create, rule([resource], verbs.filter((v) => NAMED_VERBS.includes(v)), names), rule([`${resource}/status`], ['get'], names)];
+    return [
+      ...create,
+      rule(
+        [resource],
+        verbs.filter((v) => NAMED_VERBS.includes(v)),
+        names,
+      ),
+      rule([`${resource}/status`], ['get'], names),
+    ];
   });
 }
 
@@ -400,7 +450,11 @@ export function tenantAdministratorClusterRole(): ClusterRole {
  * administrator's Kubernetes user (userPrefix + the lowercased email), owned by the
  * Tenant; undefined when it has no administrators (the caller deletes what exists).
  */
-export function tenantAdministratorBinding(tenant: { metadata: { name: string; uid?: string }; apiVersion?: string; kind?: string; spec: { administrators?: string[] } }, namespace: string, settings: { userPrefix: string }): RoleBinding | undefined {
+export function tenantAdministratorBinding(
+  tenant: { metadata: { name: string; uid?: string }; apiVersion?: string; kind?: string; spec: { administrators?: string[] } },
+  namespace: string,
+  settings: { userPrefix: string },
+): RoleBinding | undefined {
   const admins = tenant.spec.administrators ?? [];
   if (admins.length === 0) return undefined;
   return {

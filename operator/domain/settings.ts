@@ -49,4 +49,3 @@ export function settingsOf(spec: PlatformConfigSpec | undefined): PlatformSettin
     },
   };
 }
-

@@ -214,7 +214,8 @@ export class SolutionLookups {
   resolve(sub: Subscription): Resolution {
     const ref = sub.spec.solution;
     const { organization, solution } = this.solutionOf(sub);
-    if (!organization?.status?.namespace) return unresolved(SubscriptionReasons.OrganizationNotFound, `Organization "${ref.organization}" does not exist (or has no namespace yet); the subscription waits for it`);
+    if (!organization?.status?.namespace)
+      return unresolved(SubscriptionReasons.OrganizationNotFound, `Organization "${ref.organization}" does not exist (or has no namespace yet); the subscription waits for it`);
     if (!solution) return unresolved(SubscriptionReasons.SolutionNotFound, `Solution "${ref.name}" does not exist in organization "${ref.organization}"; the subscription waits for it`);
     const manifest = solution.status?.manifest;
     if (!manifest || !solution.status?.manifestDigest) {
@@ -285,7 +286,10 @@ export class SolutionLookups {
       const existing = this.userGroups.getByName(name, namespace);
       if (existing && !existing.metadata.deletionTimestamp && !madeBySubscription(existing)) {
         for (const { sub } of list) {
-          conflict(sub, { group: name, message: `UserGroup ${name} exists and was not made by a subscription: it is left as it is (no roles added, no owner); rename the group in the manifest, or delete or rename the UserGroup for the subscription to make it` });
+          conflict(sub, {
+            group: name,
+            message: `UserGroup ${name} exists and was not made by a subscription: it is left as it is (no roles added, no owner); rename the group in the manifest, or delete or rename the UserGroup for the subscription to make it`,
+          });
         }
         continue;
       }
@@ -298,7 +302,10 @@ export class SolutionLookups {
       const holders = list.filter((c) => orgOf(c.sub) === holder);
       if (holders.length > 0) {
         groups.set(name, unionGroups(holders.map((c) => new Map([[name, c.group]]))).get(name)!);
-        declaredBy.set(name, holders.map((c) => c.sub));
+        declaredBy.set(
+          name,
+          holders.map((c) => c.sub),
+        );
       }
       const heldBy = maker ?? holders[0]?.sub ?? list[0]!.sub;
       for (const { sub } of list.filter((c) => orgOf(c.sub) !== holder)) {

@@ -34,10 +34,17 @@ const metricsReader = `${operatorNamespace}-metrics-reader`;
 /** The operator as the chart runs it: /metrics over TLS for callers allowed `get` on /metrics, read here as Prometheus would. */
 async function startOperator(): Promise<OperatorProcess> {
   const op = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: operatorNamespace, args: ['--metrics-secure=true'] });
-  const reg = await eventually(async () => (await admin.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(operatorNamespace))) ?? false, { describe: 'the webhook registration' });
+  const reg = await eventually(
+    async () => (await admin.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(operatorNamespace))) ?? false,
+    { describe: 'the webhook registration' },
+  );
   if (!(await admin.get(Resources.ClusterRole, metricsReader))) {
     await admin.create(Resources.ClusterRole, { metadata: { name: metricsReader }, rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }] });
-    await admin.create(Resources.ClusterRoleBinding, { metadata: { name: metricsReader }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: metricsReader }, subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: operatorNamespace }] });
+    await admin.create(Resources.ClusterRoleBinding, {
+      metadata: { name: metricsReader },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: metricsReader },
+      subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: operatorNamespace }],
+    });
   }
   op.readMetricsAs({ token: await serviceAccountToken(admin, operatorNamespace, 'prometheus'), caPEM: Buffer.from(reg.webhooks![0]!.clientConfig.caBundle, 'base64').toString() });
   return op;
@@ -97,21 +104,33 @@ describe.skipIf(!kstatusBin || !lua)('health of objects the operator reconciled,
     if (!(await admin.get<PlatformConfig>(Kinds.PlatformConfig, 'default'))) await admin.create(Kinds.PlatformConfig, { metadata: { name: 'default' }, spec: {} });
     await admin.create<Organization>(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Health Inc', capabilities: { superApps: true, miniApps: true } } });
     seen.converged.push(await settled(Kinds.Organization, org, undefined, readyTrue, 'the Organization Ready'));
-    await admin.create<Membership>(Kinds.Membership, { metadata: { name: 'admin', namespace: ns }, spec: { email: `admin@${id}.example`, role: 'OrganizationAdministrator', acceptance: 'Automatic' } });
+    await admin.create<Membership>(Kinds.Membership, {
+      metadata: { name: 'admin', namespace: ns },
+      spec: { email: `admin@${id}.example`, role: 'OrganizationAdministrator', acceptance: 'Automatic' },
+    });
     await admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: ns }, spec: { displayName: 'Wallet', reviewPolicy: 'SameOrganization' } });
-    await admin.create(Kinds.MiniApp, { metadata: { name: 'finder', namespace: ns }, spec: { appName: 'finder', type: 'WebService', superApps: [{ name: 'wallet' }], versions: [{ name: '1.0.0' }], publishedVersion: '1.0.0' } });
+    await admin.create(Kinds.MiniApp, {
+      metadata: { name: 'finder', namespace: ns },
+      spec: { appName: 'finder', type: 'WebService', superApps: [{ name: 'wallet' }], versions: [{ name: '1.0.0' }], publishedVersion: '1.0.0' },
+    });
     seen.converged.push(await settled(Kinds.Membership, 'admin', ns, readyTrue, 'the Membership Ready'));
     seen.converged.push(await settled(Kinds.SuperApp, 'wallet', ns, readyTrue, 'the SuperApp Ready'));
     seen.converged.push(await settled(Kinds.MiniApp, 'finder', ns, readyTrue, 'the MiniApp Ready'));
     // Created once what they name is known to the operator (its webhook reads its caches).
-    await admin.create(Kinds.MiniAppReview, { metadata: { name: 'finder-1.0.0', namespace: ns }, spec: { miniApp: { organization: org, name: 'finder' }, superApp: 'wallet', version: '1.0.0', decision: 'Approved' } });
+    await admin.create(Kinds.MiniAppReview, {
+      metadata: { name: 'finder-1.0.0', namespace: ns },
+      spec: { miniApp: { organization: org, name: 'finder' }, superApp: 'wallet', version: '1.0.0', decision: 'Approved' },
+    });
     await admin.create(Kinds.ApiKey, { metadata: { name: 'bot', namespace: ns }, spec: { owner: `admin@${id}.example`, description: 'Health bot', ttl: '720h' } });
     seen.converged.push(await settled(Kinds.MiniAppReview, 'finder-1.0.0', ns, readyTrue, 'the MiniAppReview Ready'));
     seen.converged.push(await settled(Kinds.ApiKey, 'bot', ns, readyTrue, 'the ApiKey Ready'));
     seen.converged.push(await settled(Kinds.PlatformConfig, 'default', undefined, readyTrue, 'the PlatformConfig Ready'));
 
     // The solution side: a solution with an app, a tenant subscribed to it, the group that makes, a user in it.
-    await admin.create(Kinds.Solution, { metadata: { name: 'field', namespace: ns }, spec: { solutionId: 'field', version: '1.0.0', manifest: { userGroupsRequired: [{ name: 'field executive', roles: ['role:finder:viewer'] }] } } });
+    await admin.create(Kinds.Solution, {
+      metadata: { name: 'field', namespace: ns },
+      spec: { solutionId: 'field', version: '1.0.0', manifest: { userGroupsRequired: [{ name: 'field executive', roles: ['role:finder:viewer'] }] } },
+    });
     await admin.create(Kinds.AppManifest, { metadata: { name: 'finder', namespace: ns }, spec: { appId: 'finder', listingId: 'finder', rolesRequired: ['platform:role:finder:viewer'] } });
     await admin.create(Kinds.Tenant, { metadata: { name: tenant }, spec: { displayName: 'Health tenant' } });
     seen.converged.push(await settled(Kinds.Solution, 'field', ns, readyTrue, 'the Solution Ready'));
@@ -137,7 +156,10 @@ describe.skipIf(!kstatusBin || !lua)('health of objects the operator reconciled,
       await admin.patch(Kinds.Organization, org, undefined, { spec: { displayName: 'Health Incorporated' } });
       await admin.patch(Kinds.MiniApp, 'finder', ns, { spec: { categories: ['NoSuchCategory'] } });
       const changed = [(await admin.get<Obj>(Kinds.Organization, org))!, (await admin.get<Obj>(Kinds.MiniApp, 'finder', ns))!];
-      expect(changed.map((o) => [o.metadata.generation, o.status?.observedGeneration, condition(o, 'Ready')?.status])).toEqual([[2, 1, 'True'], [2, 1, 'True']]);
+      expect(changed.map((o) => [o.metadata.generation, o.status?.observedGeneration, condition(o, 'Ready')?.status])).toEqual([
+        [2, 1, 'True'],
+        [2, 1, 'True'],
+      ]);
       seen.converging.push(...changed);
       expect(kstatus(kstatusBin!, changed).map((r) => r.status)).toEqual(['InProgress', 'InProgress']);
       expect(argoHealth(lua!, changed).map((r) => r.status)).toEqual(['Progressing', 'Progressing']);
@@ -150,7 +172,9 @@ describe.skipIf(!kstatusBin || !lua)('health of objects the operator reconciled,
       const emailBinding = admissionPolicies('unused').find((p) => p.kind === 'ValidatingAdmissionPolicyBinding' && p.metadata.name === PolicyNames.membershipEmail)!;
       await admin.delete(Resources.ValidatingAdmissionPolicyBinding, emailBinding.metadata.name);
       try {
-        await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'admin-again', namespace: ns }, spec: { email: `admin@${id}.example`, role: 'MiniAppDeveloper' } }), { describe: 'the duplicate accepted' });
+        await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'admin-again', namespace: ns }, spec: { email: `admin@${id}.example`, role: 'MiniAppDeveloper' } }), {
+          describe: 'the duplicate accepted',
+        });
       } finally {
         await admin.apply(Resources.ValidatingAdmissionPolicyBinding, emailBinding);
       }
@@ -159,7 +183,10 @@ describe.skipIf(!kstatusBin || !lua)('health of objects the operator reconciled,
       ttlBefore = pc.spec?.invitationTTL ?? null;
       await admin.patch(Kinds.PlatformConfig, 'default', undefined, { spec: { invitationTTL: '0s' } });
       await admin.create(Resources.Namespace, { metadata: { name: strayNs } });
-      await admin.create(Kinds.MiniAppReview, { metadata: { name: 'lost', namespace: strayNs }, spec: { miniApp: { organization: org, name: 'finder' }, superApp: 'wallet', version: '1.0.0', decision: 'Approved' } });
+      await admin.create(Kinds.MiniAppReview, {
+        metadata: { name: 'lost', namespace: strayNs },
+        spec: { miniApp: { organization: org, name: 'finder' }, superApp: 'wallet', version: '1.0.0', decision: 'Approved' },
+      });
       const unseen = [(await admin.get<Obj>(Kinds.Organization, conflicted))!];
       expect(unseen[0]!.status).toBeUndefined();
       expect(kstatus(kstatusBin!, unseen).map((r) => r.status)).toEqual(['Current']);
@@ -205,7 +232,7 @@ describe.skipIf(!kstatusBin || !lua)('health of objects the operator reconciled,
   });
 });
 
-describe.skipIf(!kstatusBin || !lua || !promtool)('the operator\'s /metrics after that run', () => {
+describe.skipIf(!kstatusBin || !lua || !promtool)("the operator's /metrics after that run", () => {
   it('passes promtool check metrics (names, units, help and types as Prometheus expects)', async () => {
     const scrape = await operator.metrics();
     expect(scrape).toContain('miniapps_reconcile_total');

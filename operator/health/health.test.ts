@@ -37,10 +37,15 @@ const SHAPES: [string, Shape, KstatusResult['status'], ArgoHealth['status']][] =
   ['converging on a new generation (Ready True of the last one)', { generation: 4, status: status(3, true) }, 'InProgress', 'Progressing'],
   ['converging (Ready False, retrying)', { generation: 3, status: status(3, false) }, 'InProgress', 'Progressing'],
   ['stalled on its spec (Ready False, Stalled True)', { generation: 3, status: status(3, false, true) }, 'Failed', 'Degraded'],
-  ['fixed after it stalled (the reconcile reports the whole set: Stalled gone)', {
-    generation: 4,
-    status: { observedGeneration: 4, conditions: replaceConditions(status(3, false, true).conditions, checked(true, false), 4, NOW) },
-  }, 'Current', 'Healthy'],
+  [
+    'fixed after it stalled (the reconcile reports the whole set: Stalled gone)',
+    {
+      generation: 4,
+      status: { observedGeneration: 4, conditions: replaceConditions(status(3, false, true).conditions, checked(true, false), 4, NOW) },
+    },
+    'Current',
+    'Healthy',
+  ],
   // kstatus cannot tell a kind without status from one not yet reconciled; the Argo CD scripts can.
   ['not yet seen by the operator (no status)', { generation: 1 }, 'Current', 'Progressing'],
 ];
@@ -70,7 +75,9 @@ describe('the Argo CD health scripts', () => {
 describe('luaLiteral', () => {
   it.skipIf(!lua)('hands Lua the same strings, numbers, tables and absent nulls', () => {
     const value = { s: 'é "q" \\ \n\t]]', n: 3, b: false, a: [1, 'two'], none: null };
-    const [hs] = argoHealth(lua!, [{ kind: 'Organization', metadata: { generation: 1 }, status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True', message: value.s }] } } as never]);
+    const [hs] = argoHealth(lua!, [
+      { kind: 'Organization', metadata: { generation: 1 }, status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True', message: value.s }] } } as never,
+    ]);
     expect(hs).toEqual({ status: 'Healthy', message: value.s.replace('\n', ' ') });
     expect(luaLiteral(value)).toBe('{["s"] = "\\195\\169 \\34q\\34 \\92 \\10\\9]]", ["n"] = 3, ["b"] = false, ["a"] = {1, "two"}, ["none"] = nil}');
   });
@@ -94,7 +101,7 @@ describe.each(HEALTH_KINDS)('%s', (kind) => {
 });
 
 describe('a Ready condition', () => {
-  it('is the last check\'s verdict (conditionsFromChecks), the type both readers look for', () => {
+  it("is the last check's verdict (conditionsFromChecks), the type both readers look for", () => {
     expect(checked(true, false).map((c) => c.type)).toEqual(['Checked', READY]);
     expect(checked(false, true).map((c) => c.type)).toEqual(['Checked', READY, 'Stalled']);
   });

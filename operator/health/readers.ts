@@ -22,7 +22,10 @@ export interface KstatusResult {
 /** kstatus.Compute of each object, in order. */
 export function kstatus(binary: string, objects: readonly object[]): KstatusResult[] {
   const out = run(binary, [], JSON.stringify(objects));
-  return out.trimEnd().split('\n').map((line) => JSON.parse(line) as KstatusResult);
+  return out
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as KstatusResult);
 }
 
 export interface ArgoHealth {
@@ -40,7 +43,9 @@ export function luaLiteral(value: unknown): string {
     return `${out}"`;
   }
   if (Array.isArray(value)) return `{${value.map(luaLiteral).join(', ')}}`;
-  return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `[${luaLiteral(k)}] = ${luaLiteral(v)}`).join(', ')}}`;
+  return `{${Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `[${luaLiteral(k)}] = ${luaLiteral(v)}`)
+    .join(', ')}}`;
 }
 
 /** The chart's Argo CD health script of each object's kind, run on it, in order. */
@@ -49,15 +54,22 @@ export function argoHealth(lua: string, objects: readonly { kind?: string }[]): 
   try {
     const runner = [
       // One line per object: status, a tab, the message with its newlines escaped.
-      ...objects.map((o) => `obj = ${luaLiteral(o)}\nlocal hs = dofile(${luaLiteral(join(CHART_DIR, healthScriptPath(o.kind ?? "")))})\nprint(hs.status .. "\\t" .. string.gsub(hs.message or "", "\\n", " "))`),
-    ].map((chunk) => `do\n${chunk}\nend`).join('\n');
+      ...objects.map(
+        (o) => `obj = ${luaLiteral(o)}\nlocal hs = dofile(${luaLiteral(join(CHART_DIR, healthScriptPath(o.kind ?? '')))})\nprint(hs.status .. "\\t" .. string.gsub(hs.message or "", "\\n", " "))`,
+      ),
+    ]
+      .map((chunk) => `do\n${chunk}\nend`)
+      .join('\n');
     const file = join(dir, 'runner.lua');
     writeFileSync(file, runner);
     const out = run(lua, [file]);
-    return out.trimEnd().split('\n').map((line) => {
-      const [status, ...message] = line.split('\t');
-      return { status: status as ArgoHealth['status'], message: message.join('\t') };
-    });
+    return out
+      .trimEnd()
+      .split('\n')
+      .map((line) => {
+        const [status, ...message] = line.split('\t');
+        return { status: status as ArgoHealth['status'], message: message.join('\t') };
+      });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

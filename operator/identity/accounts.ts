@@ -270,7 +270,6 @@ export class FailureCounter {
   }
 }
 
-
 /** What every refused sign-in says: the same for a wrong password, an unknown account and a suspended one. */
 export const SIGN_IN_FAILED = 'The user name or password is wrong, or the account cannot sign in now';
 

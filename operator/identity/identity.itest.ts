@@ -154,7 +154,20 @@ describe.skipIf(!!chromiumMissing('identity.itest.ts'))('kubectl miniapps login'
     const dir = mkdtempSync(join(tmpdir(), 'miniapps-login-'));
     const kubeconfig = join(dir, 'kubeconfig');
     copyFileSync(testKubeconfig(), kubeconfig);
-    const login = spawn(process.execPath, [PLUGIN, 'login', `--issuer=${idp.issuer}`, '--device', `--certificate-authority=${join(idp.certDir, 'ca.crt')}`, `--kubeconfig=${kubeconfig}`, `--cache-dir=${join(dir, 'cache')}`, `--exec-command=${process.execPath} ${PLUGIN}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const login = spawn(
+      process.execPath,
+      [
+        PLUGIN,
+        'login',
+        `--issuer=${idp.issuer}`,
+        '--device',
+        `--certificate-authority=${join(idp.certDir, 'ca.crt')}`,
+        `--kubeconfig=${kubeconfig}`,
+        `--cache-dir=${join(dir, 'cache')}`,
+        `--exec-command=${process.execPath} ${PLUGIN}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     let stdout = '';
     login.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -183,12 +196,17 @@ describe.skipIf(!!chromiumMissing('identity.itest.ts'))('kubectl miniapps login'
 
     const run = (args: string[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-        execFile(join(testBinDir(), 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], { encoding: 'utf8' }, (err, out, errOut) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: out, stderr: errOut })),
+        execFile(join(testBinDir(), 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], { encoding: 'utf8' }, (err, out, errOut) =>
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: out, stderr: errOut }),
+        ),
       );
-    const who = await eventually(async () => {
-      const r = await run(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
-      return r.code === 0 ? r.stdout : false;
-    }, { describe: 'kubectl auth whoami through the exec plugin', timeoutMs: 60_000 });
+    const who = await eventually(
+      async () => {
+        const r = await run(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+        return r.code === 0 ? r.stdout : false;
+      },
+      { describe: 'kubectl auth whoami through the exec plugin', timeoutMs: 60_000 },
+    );
     expect(who).toBe(email);
     expect((await run(['get', 'configmaps', '-n', workNamespace])).code).toBe(0);
     const refused = await run(['get', 'secrets', '-n', workNamespace]);
@@ -210,7 +228,20 @@ describe.skipIf(!!chromiumMissing('identity.itest.ts'))('kubectl miniapps login 
     const dir = mkdtempSync(join(tmpdir(), 'miniapps-login-'));
     const kubeconfig = join(dir, 'kubeconfig');
     copyFileSync(testKubeconfig(), kubeconfig);
-    const login = spawn(process.execPath, [PLUGIN, 'login', `--issuer=${idp.issuer}`, '--no-browser', `--certificate-authority=${join(idp.certDir, 'ca.crt')}`, `--kubeconfig=${kubeconfig}`, `--cache-dir=${join(dir, 'cache')}`, '--user=browser'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const login = spawn(
+      process.execPath,
+      [
+        PLUGIN,
+        'login',
+        `--issuer=${idp.issuer}`,
+        '--no-browser',
+        `--certificate-authority=${join(idp.certDir, 'ca.crt')}`,
+        `--kubeconfig=${kubeconfig}`,
+        `--cache-dir=${join(dir, 'cache')}`,
+        '--user=browser',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     login.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => login.once('exit', resolve));
@@ -263,7 +294,7 @@ describe('account suspension and password reset', () => {
     await smtp?.stop();
   });
 
-  it("stops the API keys of a suspended account at once, in every organization, and gives them back when the suspension is lifted", async () => {
+  it('stops the API keys of a suspended account at once, in every organization, and gives them back when the suspension is lifted', async () => {
     // The ApiKey admission policies take their parameters from the PlatformConfig `default`.
     const hadConfig = !!(await admin.get(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME));
     if (!hadConfig) await admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: {} });
@@ -277,7 +308,7 @@ describe('account suspension and password reset', () => {
     await admin.create(Kinds.ApiKey, { metadata: { name: 'linus-key', namespace: ns }, spec: { owner: email2, ttl: '720h' } });
     const k = await waitForKey(admin, ns, 'linus-key', (x) => x.status?.phase === 'Active' && !!x.status.secretName, 'Active', 60_000);
     const apiKey = await readKey(admin, k);
-    const whoamiWithKey = async () => (await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { token: apiKey, allowFailure: true }));
+    const whoamiWithKey = async () => await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { token: apiKey, allowFailure: true });
     await eventually(async () => (await whoamiWithKey()).stdout === email2, { describe: 'the key authenticates as its owner' });
 
     await new AccountStore(admin, opNamespace).setSuspended(accountId(email2), true);
@@ -294,13 +325,19 @@ describe('account suspension and password reset', () => {
   it('a suspended account cannot sign in, its refresh token stops at once, and its issued ID token is refused once it expires (--identity-token-ttl)', async () => {
     const s = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: username2, password: password2 });
     expect(s.claims.exp - s.claims.iat).toBe(TOKEN_TTL_S);
-    await eventually(async () => (await kubectl(['get', 'configmaps', '-n', workNamespace], { token: s.idToken, allowFailure: true })).exitCode === 0, { describe: 'the member allowed before suspension' });
+    await eventually(async () => (await kubectl(['get', 'configmaps', '-n', workNamespace], { token: s.idToken, allowFailure: true })).exitCode === 0, {
+      describe: 'the member allowed before suspension',
+    });
 
     await new AccountStore(admin, opNamespace).setSuspended(accountId(email2), true);
     await expect(oidc.refreshTokenGrant(s.config, s.refreshToken!)).rejects.toMatchObject({ error: 'invalid_grant' });
     const refusedSignIn = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: username2, password: password2 }).catch((e: Error) => e.message);
     expect(refusedSignIn).toBe('Sign-in refused (HTTP 401): The user name or password is wrong, or the account cannot sign in now');
-    await eventually(async () => (await kubectl(['get', 'configmaps', '-n', workNamespace], { token: s.idToken, allowFailure: true })).exitCode !== 0, { describe: 'the issued token refused', timeoutMs: (TOKEN_TTL_S + 30) * 1000, intervalMs: 500 });
+    await eventually(async () => (await kubectl(['get', 'configmaps', '-n', workNamespace], { token: s.idToken, allowFailure: true })).exitCode !== 0, {
+      describe: 'the issued token refused',
+      timeoutMs: (TOKEN_TTL_S + 30) * 1000,
+      intervalMs: 500,
+    });
     // Refused no later than the token's expiry (plus the API server's clock skew allowance and this poll's step).
     expect(Date.now() / 1000).toBeLessThanOrEqual(s.claims.exp + 10);
 

@@ -85,13 +85,26 @@ describe("kube-apiserver's AuthenticationConfiguration for the embedded provider
   it('maps username to userPrefix + email and groups to groupPrefix + groups: the subjects the operator binds', async () => {
     const { identityAuthenticationConfig } = await import('../testenv/controlplane.ts');
     const { parse } = await import('yaml');
-    const cfg = parse(identityAuthenticationConfig({ issuer: 'https://127.0.0.1:9444', caPEM: '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n', audiences: ['miniapps-kubectl'], userPrefix: 'oidc:', groupPrefix: 'oidc:' }));
+    const cfg = parse(
+      identityAuthenticationConfig({
+        issuer: 'https://127.0.0.1:9444',
+        caPEM: '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n',
+        audiences: ['miniapps-kubectl'],
+        userPrefix: 'oidc:',
+        groupPrefix: 'oidc:',
+      }),
+    );
     expect(cfg).toEqual({
       apiVersion: 'apiserver.config.k8s.io/v1',
       kind: 'AuthenticationConfiguration',
       jwt: [
         {
-          issuer: { url: 'https://127.0.0.1:9444', audiences: ['miniapps-kubectl'], audienceMatchPolicy: 'MatchAny', certificateAuthority: '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n' },
+          issuer: {
+            url: 'https://127.0.0.1:9444',
+            audiences: ['miniapps-kubectl'],
+            audienceMatchPolicy: 'MatchAny',
+            certificateAuthority: '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n',
+          },
           claimMappings: { username: { claim: 'email', prefix: 'oidc:' }, groups: { claim: 'groups', prefix: 'oidc:' }, uid: { claim: 'sub' } },
         },
       ],

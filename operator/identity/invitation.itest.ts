@@ -41,22 +41,38 @@ async function invite(displayName: string, email: string, role: string): Promise
 
 function post(link: string, form: Record<string, string>): Promise<Response> {
   const url = new URL(link);
-  return fetch(`${url.origin}${url.pathname}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: url.searchParams.get('token')!, ...form }).toString() });
+  return fetch(`${url.origin}${url.pathname}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: url.searchParams.get('token')!, ...form }).toString(),
+  });
 }
 
-const text = (html: string) => html.replace(/<style>[\s\S]*?<\/style>/, '').replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/\s+/g, ' ');
+const text = (html: string) =>
+  html
+    .replace(/<style>[\s\S]*?<\/style>/, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/\s+/g, ' ');
 
 async function activeMember(ns: string): Promise<Membership> {
-  return eventually(async () => {
-    const m = await admin.get<Membership>(Kinds.Membership, 'member', ns);
-    return m?.status?.phase === 'Active' && m.status.conditions?.find((c) => c.type === 'AccessGranted')?.status === 'True' ? m : false;
-  }, { describe: 'the membership Active with its role bound', timeoutMs: 60_000 });
+  return eventually(
+    async () => {
+      const m = await admin.get<Membership>(Kinds.Membership, 'member', ns);
+      return m?.status?.phase === 'Active' && m.status.conditions?.find((c) => c.type === 'AccessGranted')?.status === 'True' ? m : false;
+    },
+    { describe: 'the membership Active with its role bound', timeoutMs: 60_000 },
+  );
 }
 
 beforeAll(async () => {
   smtp = await TestSmtpServer.start();
   const port = await freePort();
-  operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace, args: [...invitationFlags(smtp.port, port), ...identityOperatorArgs(testIdentity()!), '--leader-elect=false'] });
+  operator = await OperatorProcess.start({
+    kubeconfig: testKubeconfig(),
+    namespace: opNamespace,
+    args: [...invitationFlags(smtp.port, port), ...identityOperatorArgs(testIdentity()!), '--leader-elect=false'],
+  });
   if (!missing) browser = await launchChromium();
 }, 120_000);
 

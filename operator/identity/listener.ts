@@ -22,7 +22,7 @@ export async function identityListener(cfg: Config, client: KubeClient, log: Log
   const tls = cfg.identityCertDir
     ? { cert: readFileSync(join(cfg.identityCertDir, 'tls.crt'), 'utf8'), key: readFileSync(join(cfg.identityCertDir, 'tls.key'), 'utf8') }
     : serving && { cert: serving.certPEM, key: serving.keyPEM };
-  if (!tls) throw new Error('The identity listener needs a certificate: --identity-cert-dir, or the webhooks\' serving certificate (--webhook-bind-address or --api-bind-address)');
+  if (!tls) throw new Error("The identity listener needs a certificate: --identity-cert-dir, or the webhooks' serving certificate (--webhook-bind-address or --api-bind-address)");
   const tokenSeconds = Math.round(cfg.identityTokenDurationMs / 1000);
   const server = new IdentityServer({
     issuer: cfg.identityIssuer!.replace(/\/$/, ''),

@@ -158,7 +158,10 @@ export function createProvider(opts: ProviderOptions): Provider {
     },
     renderError: async (ctx, out) => {
       ctx.type = 'html';
-      ctx.body = page('Sign-in failed', `<p>${escapeHtml(String(out.error_description ?? out.error ?? 'The request could not be completed'))}.</p><p>Start again from the application you came from.</p>`);
+      ctx.body = page(
+        'Sign-in failed',
+        `<p>${escapeHtml(String(out.error_description ?? out.error ?? 'The request could not be completed'))}.</p><p>Start again from the application you came from.</p>`,
+      );
     },
   };
   const provider = new Provider(opts.issuer, configuration);

@@ -47,7 +47,6 @@ export interface IdentityServerOptions {
   lockoutMs?: number;
 }
 
-
 export class IdentityServer {
   private readonly opts: IdentityServerOptions;
   private readonly server: Server;
@@ -80,7 +79,10 @@ export class IdentityServer {
     await this.refreshKeys();
     this.port = await listen(this.server as never, this.opts.bind);
     this.opts.log.info({ issuer: this.opts.issuer, port: this.port }, 'Identity provider listening');
-    const keyTimer = setInterval(() => void this.refreshKeys().catch((err: unknown) => this.opts.log.error({ err: errorMessage(err) }, 'Signing keys not refreshed')), this.opts.keyCheckIntervalMs ?? 60_000);
+    const keyTimer = setInterval(
+      () => void this.refreshKeys().catch((err: unknown) => this.opts.log.error({ err: errorMessage(err) }, 'Signing keys not refreshed')),
+      this.opts.keyCheckIntervalMs ?? 60_000,
+    );
     const sweepTimer = setInterval(
       () =>
         void sweepExpired(this.opts.client, this.opts.namespace, this.opts.clock.now().getTime()).then(
@@ -163,7 +165,8 @@ export class IdentityServer {
     const form = new URLSearchParams(await readBody(req, 16 << 10));
     const csrf = form.get('csrf') ?? '';
     const expected = this.csrfToken(uid);
-    if (csrf.length !== expected.length || !timingSafeEqual(Buffer.from(csrf), Buffer.from(expected))) return send(res, 403, page('Sign-in failed', '<p>The form was not sent from this page. Start again from the application you came from.</p>'));
+    if (csrf.length !== expected.length || !timingSafeEqual(Buffer.from(csrf), Buffer.from(expected)))
+      return send(res, 403, page('Sign-in failed', '<p>The form was not sent from this page. Start again from the application you came from.</p>'));
     const login = (form.get('login') ?? '').slice(0, 254);
     const password = (form.get('password') ?? '').slice(0, 256);
     const now = this.opts.clock.now().getTime();
@@ -195,7 +198,8 @@ export class IdentityServer {
 
   /** GET: the form asking for the email; POST: a reset link to that email if an account has it, and the same answer either way. */
   private async resetRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const form = '<form method="post" action="/reset"><label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required><button type="submit">Send a reset link</button></form>';
+    const form =
+      '<form method="post" action="/reset"><label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required><button type="submit">Send a reset link</button></form>';
     if (req.method !== 'POST') return send(res, 200, page('Reset your password', `<p>Enter the email of your account. If it has one, a link to choose a new password is sent to it.</p>${form}`));
     const byAddress = this.perAddress.take(req.socket.remoteAddress ?? '');
     if (!byAddress.ok) return send(res, 429, page('Reset your password', '<p class="error" role="alert">Too many requests. Wait a few minutes and try again.</p>'));
@@ -214,7 +218,10 @@ export class IdentityServer {
           to: account.email,
           subject: 'Reset your password',
           text: `Someone asked to reset the password of the account ${account.username}.\n\nTo choose a new password, open this link within 30 minutes:\n${link}\n\nIf it was not you, ignore this email: the password stays as it is.\n`,
-          html: page('Reset your password', `<p>Someone asked to reset the password of the account <strong>${escapeHtml(account.username)}</strong>.</p><p><a href="${escapeHtml(link)}">Choose a new password</a> (the link works for 30 minutes, once).</p><p>If it was not you, ignore this email.</p>`),
+          html: page(
+            'Reset your password',
+            `<p>Someone asked to reset the password of the account <strong>${escapeHtml(account.username)}</strong>.</p><p><a href="${escapeHtml(link)}">Choose a new password</a> (the link works for 30 minutes, once).</p><p>If it was not you, ignore this email.</p>`,
+          ),
           messageId: `<reset.${account.id}.${expiresAt}@miniapps.dev>`,
         })
         .catch((err: unknown) => this.opts.log.warn({ err: errorMessage(err) }, 'Password reset email not sent'));

@@ -79,7 +79,12 @@ describe('a watch whose resourceVersion is too old', () => {
     try {
       await second.synced;
       expect(restarts).toContain('gone');
-      expect(second.list().map((o) => o.metadata.name).sort()).toEqual(['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4']);
+      expect(
+        second
+          .list()
+          .map((o) => o.metadata.name)
+          .sort(),
+      ).toEqual(['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4']);
       // and it watches on from the fresh list
       await client.create(Resources.ConfigMap, { metadata: { name: 'cm-5', namespace: ns }, data: {} });
       await eventually(() => second.getByName('cm-5', ns) !== undefined, { describe: 'the informer to see cm-5' });

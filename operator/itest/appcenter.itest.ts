@@ -38,7 +38,10 @@ type Cond = { type: string; status: string; reason: string; message: string };
 const cond = (o: { status?: { conditions?: Cond[] } } | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ApiError)) throw new Error(`expected a refusal, got ${err === undefined ? 'success' : String(err)}`);
   return err;
 }
@@ -71,8 +74,20 @@ const EMAILS: Record<AppCenterRole, string> = {
 /** Each person belongs to one mini app and one super app by Membership spec.apps (added to the app), and created one mini app. */
 const BELONGS: Record<AppCenterRole, { listed: { kind: 'SuperApp' | 'MiniApp'; name: string }[]; created: string }> = {
   OrganizationAdministrator: { listed: [], created: 'admins-own' },
-  Collaborator: { listed: [{ kind: 'MiniApp', name: 'collab-added' }, { kind: 'SuperApp', name: 'collab-shop' }], created: 'collab-own' },
-  Member: { listed: [{ kind: 'MiniApp', name: 'member-added' }, { kind: 'SuperApp', name: 'member-shop' }], created: 'member-own' },
+  Collaborator: {
+    listed: [
+      { kind: 'MiniApp', name: 'collab-added' },
+      { kind: 'SuperApp', name: 'collab-shop' },
+    ],
+    created: 'collab-own',
+  },
+  Member: {
+    listed: [
+      { kind: 'MiniApp', name: 'member-added' },
+      { kind: 'SuperApp', name: 'member-shop' },
+    ],
+    created: 'member-own',
+  },
 };
 /** An app nobody but the administrator sees. */
 const SOMEONE_ELSES = 'someone-elses';
@@ -105,9 +120,19 @@ function matrixRows(): Row[] {
       ['distribution: update MiniAppReviews', at('update', 'miniappreviews', 'a-review'), s.distribution],
       ['distribution: list MiniAppReviews', at('list', 'miniappreviews'), s.distribution],
     ];
-    if (added) rows.push(['see their apps: get the mini app they were added to', at('get', 'miniapps', added), true], ['see their apps: delete the mini app they were added to', at('delete', 'miniapps', added), true]);
-    if (shop) rows.push(['see their apps: update the super app they were added to', at('update', 'superapps', shop), true], ["see every app: get another person's super app", at('get', 'superapps', 'admins-shop'), s.seeEveryApp]);
-    return rows.map(([what, attrs, expected]): Row => [`${role === 'OrganizationAdministrator' ? 'Admin (OrganizationAdministrator)' : role} ${expected ? 'may' : 'may not'}: ${what}`, role, attrs, expected]);
+    if (added)
+      rows.push(
+        ['see their apps: get the mini app they were added to', at('get', 'miniapps', added), true],
+        ['see their apps: delete the mini app they were added to', at('delete', 'miniapps', added), true],
+      );
+    if (shop)
+      rows.push(
+        ['see their apps: update the super app they were added to', at('update', 'superapps', shop), true],
+        ["see every app: get another person's super app", at('get', 'superapps', 'admins-shop'), s.seeEveryApp],
+      );
+    return rows.map(
+      ([what, attrs, expected]): Row => [`${role === 'OrganizationAdministrator' ? 'Admin (OrganizationAdministrator)' : role} ${expected ? 'may' : 'may not'}: ${what}`, role, attrs, expected],
+    );
   });
 }
 
@@ -115,22 +140,35 @@ async function applyAll(objects: (RbacRole | RoleBinding | ClusterRole | Cluster
   for (const o of objects) await admin.apply(Resources[o.kind], o);
 }
 
-describe('App Center\'s matrix (seed 002), as SubjectAccessReviews in the organization namespace', () => {
+describe("App Center's matrix (seed 002), as SubjectAccessReviews in the organization namespace", () => {
   beforeAll(async () => {
     const theOrg = await admin.create<Organization>(Kinds.Organization, { metadata: { name: org }, spec: { displayName: org } });
     await admin.create(Resources.Namespace, { metadata: { name: ns } });
     const settings = { userPrefix: '', organizationModel: 'AppCenter' as const };
     const objects: (RbacRole | RoleBinding)[] = [];
     for (const role of AppCenterRoles) {
-      const m = await admin.create<Membership>(Kinds.Membership, { metadata: { name: uniqueName(role.toLowerCase()), namespace: ns }, spec: { email: EMAILS[role], role, apps: BELONGS[role].listed } });
+      const m = await admin.create<Membership>(Kinds.Membership, {
+        metadata: { name: uniqueName(role.toLowerCase()), namespace: ns },
+        spec: { email: EMAILS[role], role, apps: BELONGS[role].listed },
+      });
       const reach: NamespaceReach = { created: [{ kind: 'MiniApp', name: BELONGS[role].created }] };
       const { role: r, roleBinding } = memberAccess(m, theOrg, ns, settings, reach);
       objects.push(r, roleBinding);
     }
-    const cluster = organizationClusterAccess(theOrg, AppCenterRoles.map((role) => ({ email: EMAILS[role], role })), settings);
+    const cluster = organizationClusterAccess(
+      theOrg,
+      AppCenterRoles.map((role) => ({ email: EMAILS[role], role })),
+      settings,
+    );
     await applyAll([...objects, ...cluster.clusterRoles, ...cluster.clusterRoleBindings]);
     await eventually(
-      async () => (await Promise.all([...AppCenterRoles.map((role) => allowed(EMAILS[role], at('get', 'miniapps', BELONGS[role].created))), allowed(EMAILS.OrganizationAdministrator, { verb: 'update', resource: 'organizations', name: org })])).every(Boolean),
+      async () =>
+        (
+          await Promise.all([
+            ...AppCenterRoles.map((role) => allowed(EMAILS[role], at('get', 'miniapps', BELONGS[role].created))),
+            allowed(EMAILS.OrganizationAdministrator, { verb: 'update', resource: 'organizations', name: org }),
+          ])
+        ).every(Boolean),
       { describe: 'every generated binding to take effect', timeoutMs: 30_000 },
     );
   });
@@ -146,9 +184,15 @@ describe('App Center\'s matrix (seed 002), as SubjectAccessReviews in the organi
 
   it('a Collaborator or Member added to no app and having made none may still create apps, and sees none', async () => {
     const m: Membership = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', metadata: { name: 'nobody', namespace: ns, uid: 'x' }, spec: { email: 'x@example.com', role: 'Member' } };
-    const rules = memberAccess(m, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: org, uid: 'y' }, spec: { displayName: org } }, ns, { userPrefix: '', organizationModel: 'AppCenter' }).role.rules;
+    const rules = memberAccess(m, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: org, uid: 'y' }, spec: { displayName: org } }, ns, {
+      userPrefix: '',
+      organizationModel: 'AppCenter',
+    }).role.rules;
     const apps = rules.filter((r) => r.resources.some((x) => x === 'miniapps' || x === 'superapps'));
-    expect(apps.map((r) => [r.resources.join(), r.verbs.join(), r.resourceNames])).toEqual([['superapps', 'create', undefined], ['miniapps', 'create', undefined]]);
+    expect(apps.map((r) => [r.resources.join(), r.verbs.join(), r.resourceNames])).toEqual([
+      ['superapps', 'create', undefined],
+      ['miniapps', 'create', undefined],
+    ]);
   });
 });
 
@@ -180,11 +224,14 @@ describe('App Center with the operator running', () => {
     if (operator) await deleteOrganizationsAndWait(admin, made).catch(() => undefined);
     // Give up this file's part of the PlatformConfig (the Mini App Center's model again) while the operator runs, so that it takes the grant back.
     await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: {} });
-    if (operator) await eventually(async () => !(await allowed(ann, { verb: 'create', resource: 'organizations' })), { describe: 'the organization-creator grant taken back', timeoutMs: 30_000 }).catch(() => undefined);
+    if (operator)
+      await eventually(async () => !(await allowed(ann, { verb: 'create', resource: 'organizations' })), { describe: 'the organization-creator grant taken back', timeoutMs: 30_000 }).catch(
+        () => undefined,
+      );
     await operator?.stop();
   });
 
-  it('with the Mini App Center\'s model, a person may not create an Organization; with App Center\'s, anyone signed in may', async () => {
+  it("with the Mini App Center's model, a person may not create an Organization; with App Center's, anyone signed in may", async () => {
     await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: {} });
     // The default model: only provisioning administrators create Organizations.
     await eventually(async () => !(await allowed(ann, { verb: 'create', resource: 'organizations' })), { describe: 'no organization-creator grant', timeoutMs: 30_000 });
@@ -215,7 +262,7 @@ describe('App Center with the operator running', () => {
   let annOrg = '';
   let annNs = '';
 
-  it('the creator becomes the Organization\'s administrator (a Membership the operator makes), and may not rename the creator', async () => {
+  it("the creator becomes the Organization's administrator (a Membership the operator makes), and may not rename the creator", async () => {
     annOrg = uniqueName('appc-anns');
     made.push(annOrg);
     await admin.create(Kinds.Organization, orgBody(annOrg, { [CREATED_BY_ANNOTATION]: ann }), as(ann));
@@ -223,15 +270,18 @@ describe('App Center with the operator running', () => {
     const creator = await eventually(async () => (await admin.get<Membership>(Kinds.Membership, CREATOR_MEMBERSHIP_NAME, annNs)) ?? false, { describe: "the creator's Membership", timeoutMs: 30_000 });
     expect(creator.spec).toMatchObject({ email: ann, role: 'OrganizationAdministrator', acceptance: 'Automatic' });
     await eventually(() => allowed(ann, { verb: 'create', resource: 'memberships', namespace: annNs }), { describe: 'ann administers her organization', timeoutMs: 30_000 });
-    const o = await eventually(async () => {
-      const got = await admin.get<Organization>(Kinds.Organization, annOrg);
-      return cond(got, 'CreatorAdministrator')?.status === 'True' ? got! : false;
-    }, { describe: 'CreatorAdministrator True', timeoutMs: 30_000 });
+    const o = await eventually(
+      async () => {
+        const got = await admin.get<Organization>(Kinds.Organization, annOrg);
+        return cond(got, 'CreatorAdministrator')?.status === 'True' ? got! : false;
+      },
+      { describe: 'CreatorAdministrator True', timeoutMs: 30_000 },
+    );
     expect(cond(o, 'CreatorAdministrator')?.reason).toBe('CreatorMembershipMade');
 
     // Her own rights now: update the Organization (its settings), but not who created it.
     await eventually(() => allowed(ann, { verb: 'patch', resource: 'organizations', name: annOrg }), { describe: 'ann may change her Organization', timeoutMs: 30_000 });
-    await patchAs(ann, Kinds.Organization, annOrg, undefined, { spec: { description: 'Ann\'s apps' } });
+    await patchAs(ann, Kinds.Organization, annOrg, undefined, { spec: { description: "Ann's apps" } });
     const renamed = await refusal(patchAs(ann, Kinds.Organization, annOrg, undefined, { metadata: { annotations: { [CREATED_BY_ANNOTATION]: carl } } }));
     expect(renamed.message).toContain('cannot be changed');
     // Someone who is not in it may not read it.
@@ -240,7 +290,11 @@ describe('App Center with the operator running', () => {
 
   it('a Member creates apps and sees only those they made or were added to; a Collaborator added to one app sees that one', async () => {
     await admin.create(Kinds.Membership, { metadata: { name: 'carl', namespace: annNs }, spec: { email: carl, role: 'Member', acceptance: 'Automatic' } }, as(ann));
-    await admin.create(Kinds.Membership, { metadata: { name: 'dora', namespace: annNs }, spec: { email: dora, role: 'Collaborator', acceptance: 'Automatic', apps: [{ kind: 'MiniApp', name: 'anns-app' }] } }, as(ann));
+    await admin.create(
+      Kinds.Membership,
+      { metadata: { name: 'dora', namespace: annNs }, spec: { email: dora, role: 'Collaborator', acceptance: 'Automatic', apps: [{ kind: 'MiniApp', name: 'anns-app' }] } },
+      as(ann),
+    );
     await admin.create(Kinds.MiniApp, miniApp('anns-app', annNs), as(ann));
     await eventually(() => allowed(carl, { verb: 'create', resource: 'miniapps', namespace: annNs }), { describe: 'carl may create mini apps', timeoutMs: 30_000 });
 
@@ -248,7 +302,14 @@ describe('App Center with the operator running', () => {
     const unnamed = await refusal(admin.create(Kinds.MiniApp, miniApp('carls-app', annNs), as(carl)));
     expect(unnamed.message).toContain(`${CREATED_BY_ANNOTATION}: ${carl}`);
     await admin.create(Kinds.MiniApp, miniApp('carls-app', annNs, carl), as(carl));
-    await eventually(async () => (await getAs(carl, Kinds.MiniApp, 'carls-app', annNs).then(() => true, () => false)), { describe: 'carl reads the app he made', timeoutMs: 30_000 });
+    await eventually(
+      async () =>
+        await getAs(carl, Kinds.MiniApp, 'carls-app', annNs).then(
+          () => true,
+          () => false,
+        ),
+      { describe: 'carl reads the app he made', timeoutMs: 30_000 },
+    );
     await patchAs(carl, Kinds.MiniApp, 'carls-app', annNs, { spec: { locations: ['UY'] } });
 
     // Not the administrator's app, not the list, not someone else's creation by claiming it.
@@ -260,7 +321,14 @@ describe('App Center with the operator running', () => {
     expect((await refusal(admin.create(Kinds.Membership, { metadata: { name: 'eve', namespace: annNs }, spec: { email: 'eve@example.com', role: 'Member' } }, as(carl)))).status).toBe(403);
 
     // The Collaborator added to Ann's app sees it, and not Carl's.
-    await eventually(async () => (await getAs(dora, Kinds.MiniApp, 'anns-app', annNs).then(() => true, () => false)), { describe: 'dora reads the app she was added to', timeoutMs: 30_000 });
+    await eventually(
+      async () =>
+        await getAs(dora, Kinds.MiniApp, 'anns-app', annNs).then(
+          () => true,
+          () => false,
+        ),
+      { describe: 'dora reads the app she was added to', timeoutMs: 30_000 },
+    );
     expect((await refusal(getAs(dora, Kinds.MiniApp, 'carls-app', annNs))).status).toBe(403);
     // The administrator sees everything.
     await getAs(ann, Kinds.MiniApp, 'carls-app', annNs);
@@ -269,20 +337,41 @@ describe('App Center with the operator running', () => {
   it('a role of the other model grants nothing and says so', async () => {
     const erin = `erin@${annOrg}.example.com`;
     await admin.create(Kinds.Membership, { metadata: { name: 'erin', namespace: annNs }, spec: { email: erin, role: 'MiniAppDeveloper', acceptance: 'Automatic' } }, as(ann));
-    const m = await eventually(async () => {
-      const got = await admin.get<Membership>(Kinds.Membership, 'erin', annNs);
-      return cond(got, 'Ready')?.reason === 'RoleNotInModel' ? got! : false;
-    }, { describe: 'erin RoleNotInModel', timeoutMs: 30_000 });
+    const m = await eventually(
+      async () => {
+        const got = await admin.get<Membership>(Kinds.Membership, 'erin', annNs);
+        return cond(got, 'Ready')?.reason === 'RoleNotInModel' ? got! : false;
+      },
+      { describe: 'erin RoleNotInModel', timeoutMs: 30_000 },
+    );
     expect(cond(m, 'Ready')?.message).toContain('use OrganizationAdministrator, Collaborator or Member');
     expect(await allowed(erin, { verb: 'get', resource: 'miniapps', namespace: annNs, name: 'anns-app' })).toBe(false);
   });
 
-  it("the people who manage a super app read its catalog and snapshots; others do not", async () => {
-    await admin.create(Kinds.SuperApp, { metadata: { name: 'carls-shop', namespace: annNs, annotations: { [CREATED_BY_ANNOTATION]: carl } }, spec: { displayName: 'Shop', versions: [{ name: '1.0.0' }] } }, as(carl));
+  it('the people who manage a super app read its catalog and snapshots; others do not', async () => {
+    await admin.create(
+      Kinds.SuperApp,
+      { metadata: { name: 'carls-shop', namespace: annNs, annotations: { [CREATED_BY_ANNOTATION]: carl } }, spec: { displayName: 'Shop', versions: [{ name: '1.0.0' }] } },
+      as(carl),
+    );
     await eventually(async () => !!(await admin.get(Resources.ConfigMap, 'carls-shop-catalog-1.0.0', annNs)), { describe: 'the snapshot', timeoutMs: 30_000 });
     for (const cm of ['carls-shop-catalog', 'carls-shop-catalog-1.0.0']) {
-      await eventually(async () => getAs(carl, Resources.ConfigMap, cm, annNs).then(() => true, () => false), { describe: `carl reads ${cm}`, timeoutMs: 30_000 });
-      await eventually(async () => getAs(ann, Resources.ConfigMap, cm, annNs).then(() => true, () => false), { describe: `ann reads ${cm}`, timeoutMs: 30_000 });
+      await eventually(
+        async () =>
+          getAs(carl, Resources.ConfigMap, cm, annNs).then(
+            () => true,
+            () => false,
+          ),
+        { describe: `carl reads ${cm}`, timeoutMs: 30_000 },
+      );
+      await eventually(
+        async () =>
+          getAs(ann, Resources.ConfigMap, cm, annNs).then(
+            () => true,
+            () => false,
+          ),
+        { describe: `ann reads ${cm}`, timeoutMs: 30_000 },
+      );
       // Dora neither belongs to the super app nor administers the organization.
       expect((await refusal(getAs(dora, Resources.ConfigMap, cm, annNs))).status).toBe(403);
     }

@@ -36,17 +36,23 @@ const start = async () => {
 };
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ApiError)) throw new Error(`expected a refusal, got ${err === undefined ? 'success' : String(err)}`);
   return err;
 }
 
 /** Retries until the API server refuses with 403 (a policy's parameters reach it a moment after a change). */
 const refusedEventually = (attempt: () => Promise<unknown>, describe: string) =>
-  eventually(async () => {
-    const err = await refusal(attempt()).catch(() => undefined);
-    return err?.status === 403 ? err : false;
-  }, { timeoutMs: 20_000, describe });
+  eventually(
+    async () => {
+      const err = await refusal(attempt()).catch(() => undefined);
+      return err?.status === 403 ? err : false;
+    },
+    { timeoutMs: 20_000, describe },
+  );
 
 async function organization(name: string, spec: Record<string, unknown>): Promise<string> {
   await admin.create(Kinds.Organization, { metadata: { name }, spec: { displayName: name, ...spec } });
@@ -56,8 +62,7 @@ async function organization(name: string, spec: Record<string, unknown>): Promis
 const superApp = (namespace: string, name: string) => admin.create(Kinds.SuperApp, { metadata: { name, namespace }, spec: { displayName: name } });
 const miniApp = (namespace: string, name: string, superApps: { organization?: string; name: string }[] = []) =>
   admin.create(Kinds.MiniApp, { metadata: { name, namespace }, spec: { appName: name.replaceAll('-', '_'), type: 'Text', superApps } });
-const membership = (namespace: string, name: string, email: string, role: string) =>
-  admin.create(Kinds.Membership, { metadata: { name, namespace }, spec: { email, role, acceptance: 'Automatic' } });
+const membership = (namespace: string, name: string, email: string, role: string) => admin.create(Kinds.Membership, { metadata: { name, namespace }, spec: { email, role, acceptance: 'Automatic' } });
 const member = (name: string) => admin.get(Kinds.Membership, name, ns[cap]);
 /**
  * A cluster administrator, impersonated: out of cluster the operator runs with the test's
@@ -113,12 +118,19 @@ describe('with the operator killed', () => {
     await admin.patch(Kinds.Organization, cap, undefined, { spec: { capabilities: { superApps: true, miniApps: false } } });
     const revoked = await refusedEventually(() => miniApp(ns[cap]!, 'after-revoke'), 'the mini app refused once miniApps is revoked');
     expect(revoked.message).toContain(`Organization ${cap} may not create mini apps (spec.capabilities.miniApps is false)`);
-    await eventually(() => superApp(ns[cap]!, 'granted').then(() => true, () => false), { timeoutMs: 20_000, describe: 'the super app allowed once superApps is granted' });
+    await eventually(
+      () =>
+        superApp(ns[cap]!, 'granted').then(
+          () => true,
+          () => false,
+        ),
+      { timeoutMs: 20_000, describe: 'the super app allowed once superApps is granted' },
+    );
     // What exists stays editable: the mini app made before the revocation.
     await admin.patch(Kinds.MiniApp, 'allowed', ns[cap], { spec: { locations: ['CH'] } });
   });
 
-  it("mini app targets: a partner publishes only into the super apps its miniAppTargets names; a target removed while it is down is refused at once, what a mini app already has is not", async () => {
+  it('mini app targets: a partner publishes only into the super apps its miniAppTargets names; a target removed while it is down is refused at once, what a mini app already has is not', async () => {
     await miniApp(ns[partner]!, 'pay', [{ organization: bank, name: 'wallet' }]);
     const other = await refusal(miniApp(ns[partner]!, 'snoop', [{ organization: bank, name: 'cards' }]));
     expect(other.message).toContain(`ValidatingAdmissionPolicy '${PolicyNames.organizationApps}'`);
@@ -128,7 +140,16 @@ describe('with the operator killed', () => {
     expect(removed.message).toContain(`may not publish mini apps into super app ${bank}/wallet`);
     // The mini app that already names the wallet keeps it, and stays editable; a target added to it is judged.
     await admin.patch(Kinds.MiniApp, 'pay', ns[partner], { spec: { locations: ['CH'] } });
-    const added = await refusal(admin.patch(Kinds.MiniApp, 'pay', ns[partner], { spec: { superApps: [{ organization: bank, name: 'wallet' }, { organization: bank, name: 'cards' }] } }));
+    const added = await refusal(
+      admin.patch(Kinds.MiniApp, 'pay', ns[partner], {
+        spec: {
+          superApps: [
+            { organization: bank, name: 'wallet' },
+            { organization: bank, name: 'cards' },
+          ],
+        },
+      }),
+    );
     expect(added.message).toContain(`into super app ${bank}/cards`);
   });
 
@@ -157,7 +178,7 @@ describe('with the operator killed', () => {
 });
 
 describe('with the operator back', () => {
-  it('an administrator who is not the last one is removed; the last one is refused with the rule\'s own reason', async () => {
+  it("an administrator who is not the last one is removed; the last one is refused with the rule's own reason", async () => {
     operator = await start();
     operatorUp = true;
     await patchMember('b', { suspended: true });

@@ -21,10 +21,13 @@ describe('an operator killed while converging', () => {
     running.push(first);
     const creating = createOrgs(client, names, batch);
     // Kill it once some, but not all, have converged.
-    const partial = await eventually(async () => {
-      const { ready } = await batchState(client, batch);
-      return ready >= 10 ? ready : false;
-    }, { timeoutMs: 60_000, intervalMs: 50, describe: 'the first Organizations to converge' });
+    const partial = await eventually(
+      async () => {
+        const { ready } = await batchState(client, batch);
+        return ready >= 10 ? ready : false;
+      },
+      { timeoutMs: 60_000, intervalMs: 50, describe: 'the first Organizations to converge' },
+    );
     first.kill('SIGKILL');
     expect((await first.exit).signal).toBe('SIGKILL');
     await creating;
@@ -34,10 +37,13 @@ describe('an operator killed while converging', () => {
 
     const second = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace });
     running.push(second);
-    await eventually(async () => {
-      const { ready } = await batchState(client, batch);
-      return ready === N || false;
-    }, { timeoutMs: 120_000, intervalMs: 500, describe: `all ${N} Organizations Ready` });
+    await eventually(
+      async () => {
+        const { ready } = await batchState(client, batch);
+        return ready === N || false;
+      },
+      { timeoutMs: 120_000, intervalMs: 500, describe: `all ${N} Organizations Ready` },
+    );
 
     const { items } = await client.listAll(Resources.Namespace, { labelSelector: 'app.kubernetes.io/managed-by=miniapps-operator' });
     const ours = items.filter((ns) => ns.metadata.name?.startsWith(`org-${batch}-`));

@@ -55,7 +55,15 @@ describe('server-side apply by a GitOps tool', () => {
     // Converged: each object's status observed its generation.
     type Read = { metadata: { generation?: number; managedFields?: { manager: string; subresource?: string; fieldsV1?: Record<string, unknown> }[] }; status?: { observedGeneration?: number } };
     const read = async (o: AnyObject) => {
-      const got = await kubectl(['get', `${o.kind!.toLowerCase()}.miniapps.dev`, o.metadata.name!, ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : []), '-o', 'json', '--show-managed-fields']);
+      const got = await kubectl([
+        'get',
+        `${o.kind!.toLowerCase()}.miniapps.dev`,
+        o.metadata.name!,
+        ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : []),
+        '-o',
+        'json',
+        '--show-managed-fields',
+      ]);
       return JSON.parse(got.stdout || '{"metadata":{}}') as Read;
     };
     await eventually(async () => (await Promise.all(custom.map(read))).every((obj) => obj.status?.observedGeneration === obj.metadata.generation), {

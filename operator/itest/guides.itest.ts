@@ -114,7 +114,12 @@ describe.each(guides.map((g) => [g.name, g] as const))('the guide %s', (_name, g
     const first = step.script.split('\n')[0]!;
     const who = step.as ?? guide.person.user;
     it(`line ${step.line}: ${first}${step.script.includes('\n') ? ' ...' : ''} (as ${who}, exit ${step.exit})`, () => {
-      const env = { PATH: [bin, dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'), HOME: home, KUBECONFIG: step.as ? kubeconfigFor({ user: step.as, groups: [] }) : kubeconfig, LANG: 'C.UTF-8' };
+      const env = {
+        PATH: [bin, dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+        HOME: home,
+        KUBECONFIG: step.as ? kubeconfigFor({ user: step.as, groups: [] }) : kubeconfig,
+        LANG: 'C.UTF-8',
+      };
       const r = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', step.script], { cwd: home, env, encoding: 'utf8', timeout: 180_000 });
       const output = `${r.stdout}${r.stderr}`;
       const where = `docs/guides/${guide.name}.md:${step.line} as ${who}\n${step.script}\n--- printed:\n${output}${r.error ? `\n${r.error.message}` : ''}`;

@@ -153,7 +153,10 @@ const deniedByRbac = (e: Audit) => e.annotations?.['authorization.k8s.io/decisio
 const permissionOf = (e: Audit): { namespace?: string; p: Permission } => {
   const ref = e.objectRef!;
   const named = ref.name !== undefined && !['create', 'list', 'watch', 'deletecollection'].includes(e.verb);
-  return { namespace: ref.namespace, p: { apiGroup: ref.apiGroup ?? '', resource: ref.subresource ? `${ref.resource}/${ref.subresource}` : ref.resource!, verb: e.verb, ...(named ? { resourceName: ref.name } : {}) } };
+  return {
+    namespace: ref.namespace,
+    p: { apiGroup: ref.apiGroup ?? '', resource: ref.subresource ? `${ref.resource}/${ref.subresource}` : ref.resource!, verb: e.verb, ...(named ? { resourceName: ref.name } : {}) },
+  };
 };
 const permissionText = (p: Permission) => `${p.verb} ${p.apiGroup || 'core'}/${p.resource}${p.resourceName ? ` (${p.resourceName.replace(fullname, FULLNAME)})` : ''}`;
 const requestText = (e: Audit) => (e.objectRef?.resource ? `${permissionText(permissionOf(e).p)} in ${e.objectRef.namespace ?? 'the cluster'}` : `${e.verb} ${e.requestURI}`);
@@ -214,10 +217,30 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     const out = helm('install', release, ...chartSource, '--namespace', ns, '--create-namespace');
     expect(out).toContain('STATUS: deployed');
     const manifest = helm('get', 'manifest', release, '--namespace', ns);
-    installed.push(...parseAllDocuments(manifest).map((d) => d.toJS() as K8s | null).filter((o): o is K8s => !!o));
+    installed.push(
+      ...parseAllDocuments(manifest)
+        .map((d) => d.toJS() as K8s | null)
+        .filter((o): o is K8s => !!o),
+    );
     const kinds = new Set(installed.map((o) => o.kind));
     // Two replicas by default, so a PodDisruptionBudget keeps one answering the fail-closed webhook through a drain.
-    expect(kinds).toEqual(new Set(['CustomResourceDefinition', 'ServiceAccount', 'Secret', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'Deployment', 'PodDisruptionBudget', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']));
+    expect(kinds).toEqual(
+      new Set([
+        'CustomResourceDefinition',
+        'ServiceAccount',
+        'Secret',
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'Role',
+        'RoleBinding',
+        'Service',
+        'Deployment',
+        'PodDisruptionBudget',
+        'ValidatingWebhookConfiguration',
+        'ValidatingAdmissionPolicy',
+        'ValidatingAdmissionPolicyBinding',
+      ]),
+    );
     // Every object of the release is there, as the API server has it.
     const missing: string[] = [];
     for (const o of installed) if (!(await getJson(`${resourceOf(o)}/${o.metadata.name}`, ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : [])))) missing.push(`${o.kind} ${o.metadata.name}`);
@@ -230,13 +253,25 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     expect(vwc!.webhooks[0]!.clientConfig.caBundle).toBeUndefined();
     expect(vwc!.webhooks[0]!.clientConfig.service).toMatchObject({ name: fullname, namespace: ns, port: 443 });
     const svc = await getJson<{ spec: { ports: { name: string; port: number }[] } }>('service', fullname, '-n', ns);
-    expect(svc!.spec.ports.map((p) => [p.name, p.port])).toEqual([['webhook', 443], ['api', 8443], ['metrics', 8080], ['acceptance', 8081]]);
+    expect(svc!.spec.ports.map((p) => [p.name, p.port])).toEqual([
+      ['webhook', 443],
+      ['api', 8443],
+      ['metrics', 8080],
+      ['acceptance', 8081],
+    ]);
   });
 
   it('helm upgrade changes what it says and keeps the webhook certificate the operator generated; webhook.enabled=false removes the webhook configuration', async () => {
     // What the operator's leader does at its first start, with the chart's flags and as the chart's ServiceAccount (RBAC: its Secrets, get and patch of this one webhook configuration).
     const args = (await getJson<{ spec: { template: { spec: { containers: { args: string[] }[] } } } }>('deployment', fullname, '-n', ns))!.spec.template.spec.containers[0]!.args;
-    expect(args).toEqual(expect.arrayContaining(['--webhook-cert-rotate=true', `--webhook-configuration=${fullname}`, `--webhook-host=${fullname}.${ns}.svc`, `--webhook-cert-secret=$(POD_NAMESPACE)/${fullname}-webhook-cert`]));
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--webhook-cert-rotate=true',
+        `--webhook-configuration=${fullname}`,
+        `--webhook-host=${fullname}.${ns}.svc`,
+        `--webhook-cert-secret=$(POD_NAMESPACE)/${fullname}-webhook-cert`,
+      ]),
+    );
     // With a token of the chart's ServiceAccount (not impersonation: the audit log below counts what its own requests used).
     const access = loadClusterAccess({ path: testKubeconfig() });
     const saToken = await serviceAccountToken(admin, ns, fullname, 600);
@@ -249,7 +284,13 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       }),
       { fieldManager: 'miniapps-operator' },
     );
-    const policy = { certDurationMs: 2160 * 3_600_000, renewBeforeMs: 720 * 3_600_000, caDurationMs: 87600 * 3_600_000, dnsNames: [`${fullname}.${ns}.svc`, `${fullname}.${ns}.svc.cluster.local`], ipAddresses: [] };
+    const policy = {
+      certDurationMs: 2160 * 3_600_000,
+      renewBeforeMs: 720 * 3_600_000,
+      caDurationMs: 87600 * 3_600_000,
+      dnsNames: [`${fullname}.${ns}.svc`, `${fullname}.${ns}.svc.cluster.local`],
+      ipAddresses: [],
+    };
     const certs = new ServingCertificates({
       store: new SecretStore(asChart, { namespace: ns, name: `${fullname}-webhook-cert` }),
       log: pino({ level: 'silent' }),
@@ -292,7 +333,12 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
   });
 
   it("the operator, as the chart's ServiceAccount through the in-cluster path, runs a flow of every controller and API to Ready, and no request is forbidden", async () => {
-    const deployment = (await getJson<{ spec: { template: { spec: { serviceAccountName: string; containers: { args: string[]; env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } } }>('deployment', fullname, '-n', ns))!;
+    const deployment = (await getJson<{ spec: { template: { spec: { serviceAccountName: string; containers: { args: string[]; env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } } }>(
+      'deployment',
+      fullname,
+      '-n',
+      ns,
+    ))!;
     const pod = deployment.spec.template.spec;
     const container = pod.containers[0]!;
 
@@ -333,7 +379,9 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     try {
       expect(operator.logs.find((l) => l.msg === 'Operator started')).toBeDefined();
       // As whom it runs: the API server says the token is the chart's ServiceAccount.
-      const review = await admin.request<{ status: { user: { username: string } } }>('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: token.status.token } } });
+      const review = await admin.request<{ status: { user: { username: string } } }>('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: token.status.token } },
+      });
       expect(review.status.user.username).toBe(SA_USER);
 
       // Every controller's kinds, as examples/ has them: PlatformConfig, Organizations (one with an icon),
@@ -355,7 +403,10 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       // below writes it as that), not by the cluster's administrator (system:masters) nor anyone else.
       const statusWrite = await admin
         .request('PATCH', `/apis/miniapps.dev/v1alpha1/organizations/acme-bank/status`, { body: { status: { namespace: 'kube-system' } }, contentType: 'application/merge-patch+json' })
-        .then(() => 'written', (e: { status?: number; message?: string }) => `${e.status} ${e.message}`);
+        .then(
+          () => 'written',
+          (e: { status?: number; message?: string }) => `${e.status} ${e.message}`,
+        );
       expect(statusWrite).toContain(`403 `);
       expect(statusWrite).toContain(`Only the miniapps operator (${SA_USER}) writes the status of Organization acme-bank`);
 
@@ -368,82 +419,148 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       const notReady = async () => {
         const groups = (await Promise.all(['tenant-contoso', 'tenant-northwind'].map((n) => admin.listAll<AnyObject>(Kinds.UserGroup, { namespace: n })))).flatMap((l) => l.items);
         expect(groups.length).toBeGreaterThanOrEqual(6); // three groups for each Subscription
-        const all = [...custom.map((o) => ({ kind: o.kind!, name: o.metadata.name!, namespace: o.metadata.namespace })), ...groups.map((g) => ({ kind: 'UserGroup', name: g.metadata.name!, namespace: g.metadata.namespace }))];
-        const states = await Promise.all(all.map(async (o) => {
-          const x = await admin.get<WithStatus>(Kinds[o.kind as keyof typeof Kinds], o.name, o.namespace);
-          const ready = x?.status?.conditions?.find((c) => c.type === 'Ready');
-          return ready?.status === 'True' && x!.status!.observedGeneration === x!.metadata.generation ? undefined : `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}: ${ready ? `${ready.reason}: ${ready.message}` : 'no Ready condition yet'}`;
-        }));
+        const all = [
+          ...custom.map((o) => ({ kind: o.kind!, name: o.metadata.name!, namespace: o.metadata.namespace })),
+          ...groups.map((g) => ({ kind: 'UserGroup', name: g.metadata.name!, namespace: g.metadata.namespace })),
+        ];
+        const states = await Promise.all(
+          all.map(async (o) => {
+            const x = await admin.get<WithStatus>(Kinds[o.kind as keyof typeof Kinds], o.name, o.namespace);
+            const ready = x?.status?.conditions?.find((c) => c.type === 'Ready');
+            return ready?.status === 'True' && x!.status!.observedGeneration === x!.metadata.generation
+              ? undefined
+              : `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}: ${ready ? `${ready.reason}: ${ready.message}` : 'no Ready condition yet'}`;
+          }),
+        );
         return states.filter((x): x is string => !!x);
       };
-      await eventually(async () => {
-        const left = await notReady();
-        if (left.length) throw new Error(left.join('\n'));
-        return true;
-      }, { timeoutMs: 90_000, describe: 'every object Ready at its generation' });
+      await eventually(
+        async () => {
+          const left = await notReady();
+          if (left.length) throw new Error(left.join('\n'));
+          return true;
+        },
+        { timeoutMs: 90_000, describe: 'every object Ready at its generation' },
+      );
 
       // The APIs beside the controllers, each asked as its callers ask it.
       // The verify endpoint: a gateway allowed to verify keys (TokenReview, SubjectAccessReview).
       await admin.create(Resources.Namespace, { metadata: { name: 'gateways' } });
-      await admin.create(Resources.ClusterRoleBinding, { metadata: { name: 'gateway-verifier' }, roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: 'miniapps:api-key-verifier' }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: 'gateways' }] });
+      await admin.create(Resources.ClusterRoleBinding, {
+        metadata: { name: 'gateway-verifier' },
+        roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: 'miniapps:api-key-verifier' },
+        subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: 'gateways' }],
+      });
       const gateway = await serviceAccountToken(admin, 'gateways', 'gateway');
       const adminKey = await readKey(admin, (await admin.get<ApiKey>(Kinds.ApiKey, 'platform-automation', ns))!);
-      await eventually(async () => (await verifyKey(operator.verifyPort, gateway, adminKey)).body.valid === true, { describe: 'the verify endpoint accepting the administrator\'s key' });
+      await eventually(async () => (await verifyKey(operator.verifyPort, gateway, adminKey)).body.valid === true, { describe: "the verify endpoint accepting the administrator's key" });
       expect((await verifyKey(operator.verifyPort, gateway, adminKey)).body).toMatchObject({ valid: true, owner: 'platform-admin@example.com' });
       // The authentication webhook: the API server asks the operator whose key it is.
       const erinKey = await readKey(admin, (await admin.get<ApiKey>(Kinds.ApiKey, 'erin-review-bot', 'org-fintech-partner'))!);
-      const whoami = await eventually(async () => {
-        const r = await httpsJson({ host: server.hostname, port: Number(server.port), ca: clusterCA }, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', erinKey, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
-        return r.status === 201 ? r.body : false;
-      }, { describe: "the API server authenticating Erin's key" });
+      const whoami = await eventually(
+        async () => {
+          const r = await httpsJson({ host: server.hostname, port: Number(server.port), ca: clusterCA }, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', erinKey, {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'SelfSubjectReview',
+          });
+          return r.status === 201 ? r.body : false;
+        },
+        { describe: "the API server authenticating Erin's key" },
+      );
       expect(JSON.stringify(whoami)).toContain('erin@fintech-partner.example');
       // The data-protection API: a data store that may read quick-pay and reveal its data.
-      await admin.create(Resources.Role, { metadata: { name: 'store', namespace: 'org-fintech-partner' }, rules: [{ apiGroups: [GROUP], resources: ['miniapps'], verbs: ['get'] }, { apiGroups: [GROUP], resources: ['miniapps/reveal'], verbs: ['create'], resourceNames: ['quick-pay'] }] });
-      await admin.create(Resources.RoleBinding, { metadata: { name: 'store', namespace: 'org-fintech-partner' }, roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name: 'store' }, subjects: [{ kind: 'ServiceAccount', name: 'store', namespace: 'org-fintech-partner' }] });
+      await admin.create(Resources.Role, {
+        metadata: { name: 'store', namespace: 'org-fintech-partner' },
+        rules: [
+          { apiGroups: [GROUP], resources: ['miniapps'], verbs: ['get'] },
+          { apiGroups: [GROUP], resources: ['miniapps/reveal'], verbs: ['create'], resourceNames: ['quick-pay'] },
+        ],
+      });
+      await admin.create(Resources.RoleBinding, {
+        metadata: { name: 'store', namespace: 'org-fintech-partner' },
+        roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name: 'store' },
+        subjects: [{ kind: 'ServiceAccount', name: 'store', namespace: 'org-fintech-partner' }],
+      });
       const store = await serviceAccountToken(admin, 'org-fintech-partner', 'store');
       const quickPay = { organization: 'fintech-partner', name: 'quick-pay' };
-      const protectedValues = await eventually(async () => {
-        const r = await operatorRequest(operator.apiPort, caPEM, 'POST', '/dataprotection/v1/protect', store, { miniApp: quickPay, values: ['Jane Doe'] });
-        if (r.status !== 200) throw new Error(JSON.stringify(r));
-        return r.body;
-      }, { describe: 'protect for quick-pay' });
+      const protectedValues = await eventually(
+        async () => {
+          const r = await operatorRequest(operator.apiPort, caPEM, 'POST', '/dataprotection/v1/protect', store, { miniApp: quickPay, values: ['Jane Doe'] });
+          if (r.status !== 200) throw new Error(JSON.stringify(r));
+          return r.body;
+        },
+        { describe: 'protect for quick-pay' },
+      );
       expect(protectedValues.protection).toBe('EnvelopeEncryption');
-      expect((await operatorRequest(operator.apiPort, caPEM, 'POST', '/dataprotection/v1/reveal', store, { miniApp: quickPay, values: protectedValues.values })).body).toEqual({ values: ['Jane Doe'] });
+      expect((await operatorRequest(operator.apiPort, caPEM, 'POST', '/dataprotection/v1/reveal', store, { miniApp: quickPay, values: protectedValues.values })).body).toEqual({
+        values: ['Jane Doe'],
+      });
       // The token-roles API: a tenant's gateway asks for a user's roles in an app, as a signed JWT.
-      await admin.create(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: 'tenant-contoso' }, roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: TENANT_ADMINISTRATOR_ROLE }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: 'tenant-contoso' }] });
+      await admin.create(Resources.RoleBinding, {
+        metadata: { name: 'gateway', namespace: 'tenant-contoso' },
+        roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: TENANT_ADMINISTRATOR_ROLE },
+        subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: 'tenant-contoso' }],
+      });
       const tenantGateway = await serviceAccountToken(admin, 'tenant-contoso', 'gateway');
-      const answer = await eventually(async () => {
-        const r = await operatorRequest(operator.apiPort, caPEM, 'POST', '/tokenroles/v1/roles', tenantGateway, { namespace: 'tenant-contoso', user: 'thandi-mokoena', app: { organization: 'acme-bank', name: 'gated-frontend' }, jwt: true });
-        if (r.status !== 200) throw new Error(JSON.stringify(r));
-        return r.body;
-      }, { describe: "thandi's token roles" });
+      const answer = await eventually(
+        async () => {
+          const r = await operatorRequest(operator.apiPort, caPEM, 'POST', '/tokenroles/v1/roles', tenantGateway, {
+            namespace: 'tenant-contoso',
+            user: 'thandi-mokoena',
+            app: { organization: 'acme-bank', name: 'gated-frontend' },
+            jwt: true,
+          });
+          if (r.status !== 200) throw new Error(JSON.stringify(r));
+          return r.body;
+        },
+        { describe: "thandi's token roles" },
+      );
       expect(answer.roles).toEqual(['role:gated-frontend:field-entry', 'role:gated-frontend:owner', 'role:gated-frontend:viewer']);
       expect(answer.token).toEqual(expect.any(String));
 
-      await eventually(async () => ((await admin.get<ApiKey>(Kinds.ApiKey, 'rotating', ns))?.status?.rotationRevision ?? 0) >= 1 && !(await admin.get(Resources.Secret, 'rotating-r0', ns)), { timeoutMs: 30_000, describe: 'the rotating key rotated and its first Secret deleted' });
+      await eventually(async () => ((await admin.get<ApiKey>(Kinds.ApiKey, 'rotating', ns))?.status?.rotationRevision ?? 0) >= 1 && !(await admin.get(Resources.Secret, 'rotating-r0', ns)), {
+        timeoutMs: 30_000,
+        describe: 'the rotating key rotated and its first Secret deleted',
+      });
       // Rotations: a new key-encryption key version (each data key rewrapped) and a new token signing key.
       await admin.patch(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME, undefined, { metadata: { annotations: { [ROTATE_KEK_ANNOTATION]: 'r1', [ROTATE_TOKEN_KEY_ANNOTATION]: 'r1' } } });
-      await eventually(async () => (await admin.get<MiniApp>(Kinds.MiniApp, 'quick-pay', 'org-fintech-partner'))?.status?.dataKey?.keyEncryptionKeyId === 'v2', { describe: "quick-pay's data key rewrapped with v2" });
-      await eventually(async () => ((await operatorRequest(operator.apiPort, caPEM, 'GET', '/tokenroles/v1/jwks.json')).body.keys as unknown[]).length === 2, { describe: 'a second token signing key published' });
+      await eventually(async () => (await admin.get<MiniApp>(Kinds.MiniApp, 'quick-pay', 'org-fintech-partner'))?.status?.dataKey?.keyEncryptionKeyId === 'v2', {
+        describe: "quick-pay's data key rewrapped with v2",
+      });
+      await eventually(async () => ((await operatorRequest(operator.apiPort, caPEM, 'GET', '/tokenroles/v1/jwks.json')).body.keys as unknown[]).length === 2, {
+        describe: 'a second token signing key published',
+      });
       // Access taken away: a member suspended (their Role and RoleBinding go), a tenant left without administrators (their RoleBinding goes).
       const bob = (await admin.get<Membership>(Kinds.Membership, 'bob', 'org-acme-bank'))!;
       const ownedByBob = async () =>
-        (await Promise.all([Resources.Role, Resources.RoleBinding].map(async (rt) => (await admin.listAll(rt, { namespace: 'org-acme-bank' })).items.filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === bob.metadata.uid)).map(() => rt.kind)))).flat();
+        (
+          await Promise.all(
+            [Resources.Role, Resources.RoleBinding].map(async (rt) =>
+              (await admin.listAll(rt, { namespace: 'org-acme-bank' })).items.filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === bob.metadata.uid)).map(() => rt.kind),
+            ),
+          )
+        ).flat();
       expect(await ownedByBob()).toEqual(['Role', 'RoleBinding']);
       await admin.patch(Kinds.Membership, 'bob', 'org-acme-bank', { spec: { suspended: true } });
       await admin.patch(Kinds.Tenant, 'contoso', undefined, { spec: { administrators: [] } });
       await eventually(async () => !(await admin.get(Resources.RoleBinding, TENANT_ADMINISTRATORS_BINDING, 'tenant-contoso')), { describe: "the tenant administrators' binding removed" });
-      await eventually(async () => (await admin.get<Membership>(Kinds.Membership, 'bob', 'org-acme-bank'))?.status?.phase === 'Suspended' && (await ownedByBob()).length === 0, { describe: "bob suspended, his Role and RoleBinding removed" });
+      await eventually(async () => (await admin.get<Membership>(Kinds.Membership, 'bob', 'org-acme-bank'))?.status?.phase === 'Suspended' && (await ownedByBob()).length === 0, {
+        describe: 'bob suspended, his Role and RoleBinding removed',
+      });
       // Its last active member suspended too: the Organization's ClusterRoles and their bindings, which nobody holds any more, go.
       const orgGrants = ['miniapps:org:acme-bank:member', 'miniapps:org:acme-bank:administrator'];
       expect(await Promise.all(orgGrants.map(async (n) => !!(await admin.get(Resources.ClusterRole, n)) && !!(await admin.get(Resources.ClusterRoleBinding, n))))).toEqual([true, true]);
       await admin.patch(Kinds.Membership, 'alice', 'org-acme-bank', { spec: { suspended: true } });
-      await eventually(async () => (await Promise.all(orgGrants.flatMap((n) => [admin.get(Resources.ClusterRole, n), admin.get(Resources.ClusterRoleBinding, n)]))).every((o) => o === undefined), { describe: "acme-bank's ClusterRoles and bindings removed" });
+      await eventually(async () => (await Promise.all(orgGrants.flatMap((n) => [admin.get(Resources.ClusterRole, n), admin.get(Resources.ClusterRoleBinding, n)]))).every((o) => o === undefined), {
+        describe: "acme-bank's ClusterRoles and bindings removed",
+      });
 
       // A mini app deleted (confirmed): its data key shredded, the catalog rewritten without it.
       await admin.patch(Kinds.MiniApp, 'quick-pay', 'org-fintech-partner', { metadata: { annotations: { [CONFIRM_DELETE_ANNOTATION]: CONFIRM_DELETE_VALUE } } });
       await admin.delete(Kinds.MiniApp, 'quick-pay', 'org-fintech-partner');
-      await eventually(async () => !(await admin.get(Kinds.MiniApp, 'quick-pay', 'org-fintech-partner')) && !(await admin.get(Resources.Secret, 'quick-pay-data-key', 'org-fintech-partner')), { describe: 'quick-pay and its data key gone' });
+      await eventually(async () => !(await admin.get(Kinds.MiniApp, 'quick-pay', 'org-fintech-partner')) && !(await admin.get(Resources.Secret, 'quick-pay-data-key', 'org-fintech-partner')), {
+        describe: 'quick-pay and its data key gone',
+      });
 
       // What the operator handed out and bound, before the deletions take some of it away.
       snapshots.push(await writtenRbac());
@@ -459,15 +576,28 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       expect(adopted?.metadata.labels).toEqual({ 'kubernetes.io/metadata.name': 'adopted' }); // the operator's labels gone
       // Its binding there goes with the Organization (the garbage collector), its finalizer already let go.
       await eventually(async () => !(await admin.get(Resources.RoleBinding, 'miniapps-operator', 'adopted')), { describe: "the operator's binding in the released namespace gone" });
-      await eventually(async () => !(await admin.get(Kinds.ApiKey, 'platform-automation', ns)) && !(await admin.get(Kinds.ApiKey, 'rotating', ns)) && !(await admin.get(Kinds.Tenant, 'northwind')), { timeoutMs: 60_000, describe: 'the ApiKeys and the Tenant deleted' });
+      await eventually(async () => !(await admin.get(Kinds.ApiKey, 'platform-automation', ns)) && !(await admin.get(Kinds.ApiKey, 'rotating', ns)) && !(await admin.get(Kinds.Tenant, 'northwind')), {
+        timeoutMs: 60_000,
+        describe: 'the ApiKeys and the Tenant deleted',
+      });
       snapshots.push(await writtenRbac());
 
       // Nothing the authorizer refused, as the operator saw it (the audit log below says it as the API server saw it).
       expect(operator.logs.map((l) => JSON.stringify(l)).filter((l) => /cannot \w+ resource/.test(l))).toEqual([]);
     } catch (err) {
       // What went wrong, as the operator and the API server saw it.
-      const denied = readFileSync(AUDIT_LOG, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Audit).filter((e) => e.user.username === SA_USER && deniedByRbac(e));
-      console.log(`Denied requests: ${[...new Set(denied.map(requestText))].join('; ') || 'none'}\nThe operator's last warnings and errors:\n${operator.logs.filter((l) => l.level === 'warn' || l.level === 'error').slice(-20).map((l) => JSON.stringify(l)).join('\n')}`);
+      const denied = readFileSync(AUDIT_LOG, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Audit)
+        .filter((e) => e.user.username === SA_USER && deniedByRbac(e));
+      console.log(
+        `Denied requests: ${[...new Set(denied.map(requestText))].join('; ') || 'none'}\nThe operator's last warnings and errors:\n${operator.logs
+          .filter((l) => l.level === 'warn' || l.level === 'error')
+          .slice(-20)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
       throw err;
     } finally {
       expect((await operator.stop()).code).toBe(0);
@@ -475,13 +605,21 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
 
     // What it did, as the API server audited it: no request denied, each covered by a grant of
     // the chart that applies where it was made.
-    const events = readFileSync(AUDIT_LOG, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Audit).filter((e) => e.user.username === SA_USER);
+    const events = readFileSync(AUDIT_LOG, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Audit)
+      .filter((e) => e.user.username === SA_USER);
     expect(events.length).toBeGreaterThan(100);
     // RBAC denied nothing; the only other refusals are the API server's (NamespaceLifecycle) of new
     // content in the namespaces being deleted, which the controllers there still reconciled.
     expect(events.filter(deniedByRbac).map(requestText)).toEqual([]);
     const deletedNamespaces = ['org-fintech-partner', 'tenant-northwind'];
-    expect(events.filter((e) => e.responseStatus?.code === 403 && !(deletedNamespaces.includes(e.objectRef?.namespace ?? '') && /because it is being terminated/.test(e.responseStatus.message ?? ''))).map(requestText)).toEqual([]);
+    expect(
+      events
+        .filter((e) => e.responseStatus?.code === 403 && !(deletedNamespaces.includes(e.objectRef?.namespace ?? '') && /because it is being terminated/.test(e.responseStatus.message ?? '')))
+        .map(requestText),
+    ).toEqual([]);
 
     // Every Role, ClusterRole and binding it wrote (before and after the deletions), by its label.
     const key = (o: { kind: string; metadata: { namespace?: string; name: string } }) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -491,21 +629,27 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     const rbacKey = (e: Audit) => `${kindOf[e.objectRef!.resource!]} ${e.objectRef!.namespace ?? ''}/${e.objectRef!.name}`;
     const rbacEvents = events.filter((e) => e.objectRef?.apiGroup === RBAC_GROUP && !e.objectRef.subresource && e.objectRef.name && (e.responseStatus?.code ?? 500) < 300);
     const deleted = new Set(rbacEvents.filter((e) => e.verb === 'delete').map(rbacKey));
-    const unseen = rbacEvents.filter((e) => ['create', 'update', 'patch'].includes(e.verb)).map(rbacKey).filter((k) => !written.roles.has(k) && !written.bindings.has(k) && !deleted.has(k));
+    const unseen = rbacEvents
+      .filter((e) => ['create', 'update', 'patch'].includes(e.verb))
+      .map(rbacKey)
+      .filter((k) => !written.roles.has(k) && !written.bindings.has(k) && !deleted.has(k));
     expect(unseen, 'RBAC the operator wrote without its label').toEqual([]);
 
     // Where each of the chart's roles applies: the namespace access ClusterRole where the operator bound it.
     const accessNamespaces = new Set([...written.bindings.values()].filter((b) => b.roleRef.kind === 'ClusterRole' && b.roleRef.name === `${fullname}-namespace`).map((b) => b.metadata.namespace!));
     expect(accessNamespaces).toContain('org-acme-bank');
-    const appliesIn = (scope: Scope, namespace: string | undefined) => scope === 'cluster' || (namespace !== undefined && (scope === 'ownNamespace' ? namespace === ns : accessNamespaces.has(namespace)));
+    const appliesIn = (scope: Scope, namespace: string | undefined) =>
+      scope === 'cluster' || (namespace !== undefined && (scope === 'ownNamespace' ? namespace === ns : accessNamespaces.has(namespace)));
     const roles = chartRoles(installed);
     const held = (namespace: string | undefined, p: Permission) => roles.some((r) => appliesIn(r.scope, namespace) && grants(r.rule, p));
     const where = ({ namespace, p }: { namespace?: string; p: Permission }) => `${permissionText(p)} in ${namespace ?? 'the cluster'}`;
     // A server-side apply that creates the object (201) is also authorized as `create`, which the audit does not show as a request of its own.
-    const used = events.filter((e) => e.objectRef?.resource).flatMap((e) => {
-      const asked = permissionOf(e);
-      return e.verb === 'patch' && e.responseStatus?.code === 201 ? [asked, { namespace: asked.namespace, p: { ...asked.p, verb: 'create', resourceName: undefined } }] : [asked];
-    });
+    const used = events
+      .filter((e) => e.objectRef?.resource)
+      .flatMap((e) => {
+        const asked = permissionOf(e);
+        return e.verb === 'patch' && e.responseStatus?.code === 201 ? [asked, { namespace: asked.namespace, p: { ...asked.p, verb: 'create', resourceName: undefined } }] : [asked];
+      });
     expect(used.filter(({ namespace, p }) => !held(namespace, p)).map(where)).toEqual([]);
 
     // It has no escalate: each Role and ClusterRole it wrote hands out only permissions it holds where
@@ -520,8 +664,12 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
       expect(target, `the role of ${key(b)}`).toBeDefined();
       // What it holds there without this binding (the namespace access one gives what it binds) and without bind.
       const self = b.roleRef.name === `${fullname}-namespace`;
-      const holdsAll = target!.rules.flatMap(breakDown).every((p) => roles.some((r) => appliesIn(r.scope, b.metadata.namespace) && !(self && r.scope === 'namespaceAccess') && !r.rule.verbs.includes('bind') && grants(r.rule, p)));
-      return holdsAll ? [] : [{ namespace: b.metadata.namespace, p: { apiGroup: RBAC_GROUP, resource: b.roleRef.kind === 'Role' ? 'roles' : 'clusterroles', verb: 'bind', resourceName: b.roleRef.name } }];
+      const holdsAll = target!.rules
+        .flatMap(breakDown)
+        .every((p) => roles.some((r) => appliesIn(r.scope, b.metadata.namespace) && !(self && r.scope === 'namespaceAccess') && !r.rule.verbs.includes('bind') && grants(r.rule, p)));
+      return holdsAll
+        ? []
+        : [{ namespace: b.metadata.namespace, p: { apiGroup: RBAC_GROUP, resource: b.roleRef.kind === 'Role' ? 'roles' : 'clusterroles', verb: 'bind', resourceName: b.roleRef.name } }];
     });
     expect(bound.filter(({ namespace, p }) => !held(namespace, p)).map(where)).toEqual([]);
 
@@ -536,11 +684,16 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     );
     const unused = usage.filter((u) => !u.used).map((u) => u.grant);
     const declared = new Map(UNEXERCISED_GRANTS.map((g) => [g.grant, g.why]));
-    console.log(`The chart's grants that no flow used (${unused.length} of ${usage.length}):\n${unused.map((g) => `  ${g}\n      ${declared.get(g) ?? 'NOT DECLARED in operator/chart-permissions.ts'}`).join('\n')}`);
-    expect({ unusedButNotDeclared: unused.filter((g) => !declared.has(g)), declaredButUsed: [...declared.keys()].filter((g) => !unused.includes(g)) }).toEqual({ unusedButNotDeclared: [], declaredButUsed: [] });
+    console.log(
+      `The chart's grants that no flow used (${unused.length} of ${usage.length}):\n${unused.map((g) => `  ${g}\n      ${declared.get(g) ?? 'NOT DECLARED in operator/chart-permissions.ts'}`).join('\n')}`,
+    );
+    expect({ unusedButNotDeclared: unused.filter((g) => !declared.has(g)), declaredButUsed: [...declared.keys()].filter((g) => !unused.includes(g)) }).toEqual({
+      unusedButNotDeclared: [],
+      declaredButUsed: [],
+    });
   });
 
-  it('helm uninstall removes the release\'s objects, and keeps the CRDs (crds.keep) and the users\' objects', async () => {
+  it("helm uninstall removes the release's objects, and keeps the CRDs (crds.keep) and the users' objects", async () => {
     helm('uninstall', release, '--namespace', ns);
     const crds = installed.filter((o) => o.kind === 'CustomResourceDefinition');
     const others = installed.filter((o) => o.kind !== 'CustomResourceDefinition');
@@ -554,5 +707,4 @@ describe.skipIf(!helmBin)('the chart on the real control plane', () => {
     expect(await admin.get<Organization>(Kinds.Organization, 'acme-bank')).toBeDefined();
     expect(await admin.get<Membership>(Kinds.Membership, 'alice', 'org-acme-bank')).toBeDefined();
   });
-
 });

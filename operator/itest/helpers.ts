@@ -43,7 +43,10 @@ export function kubectlOn(cp: ControlPlane, args: string[], stdin?: string): Pro
 
 export const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 /** The files of examples/, in the order they are applied. */
-export const exampleFiles = (): string[] => readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort();
+export const exampleFiles = (): string[] =>
+  readdirSync(EXAMPLES)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
 
 /**
  * examples/ applied file by file with server-side apply under `manager`, as a GitOps tool
@@ -59,7 +62,9 @@ export async function applyExamples(cp: ControlPlane, admin: KubeClient, manager
   };
   const applied: AnyObject[] = [];
   for (const file of exampleFiles()) {
-    const docs = parseAllDocuments(readFileSync(join(EXAMPLES, file), 'utf8')).map((d) => d.toJS() as AnyObject).filter(Boolean);
+    const docs = parseAllDocuments(readFileSync(join(EXAMPLES, file), 'utf8'))
+      .map((d) => d.toJS() as AnyObject)
+      .filter(Boolean);
     const clusterScoped = docs.filter((d) => !d.metadata.namespace);
     if (clusterScoped.length && clusterScoped.length < docs.length) await apply(file, ['-f', '-'], clusterScoped.map((d) => stringify(d)).join('---\n'));
     for (const ns of new Set(docs.map((d) => d.metadata.namespace).filter((n): n is string => !!n))) {

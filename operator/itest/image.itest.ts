@@ -74,7 +74,13 @@ const podman = (...args: string[]) => execFileSync('podman', ['--runtime', 'runc
 /** Both builds of the file on the same week's bases (base.sh remakes them weekly), as base.sh names the week. */
 const week = process.env.MINIAPPS_IMAGE_WEEK ?? execFileSync('date', ['-u', '+%G-W%V'], { encoding: 'utf8' }).trim();
 const build = (...args: string[]) =>
-  execFileSync('bash', [join(ROOT, 'hack/image/build.sh'), ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 << 20, env: { ...process.env, MINIAPPS_IMAGE_WEEK: week } })
+  execFileSync('bash', [join(ROOT, 'hack/image/build.sh'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 16 << 20,
+    env: { ...process.env, MINIAPPS_IMAGE_WEEK: week },
+  })
     .trim()
     .split('\n')
     .at(-1)!;
@@ -223,10 +229,42 @@ describe.skipIf(!enabled)('the image', () => {
     const [repository, digest] = released.image!.split('@') as [string, string];
     podman('pull', '--quiet', '--cert-dir', registry.certDir, released.image!);
     const install = (...args: string[]) =>
-      run(helmBin!, ['install', release, `oci://${registry.host}/charts/miniapps-operator`, '--version', VERSION, '--ca-file', registry.caFile, '--namespace', ns, '--create-namespace', '--set', `image.repository=${repository}`, '--set', `image.digest=${digest}`, '--set', 'crds.enabled=false', '--kubeconfig', cp.kubeconfigPath, ...args]);
+      run(helmBin!, [
+        'install',
+        release,
+        `oci://${registry.host}/charts/miniapps-operator`,
+        '--version',
+        VERSION,
+        '--ca-file',
+        registry.caFile,
+        '--namespace',
+        ns,
+        '--create-namespace',
+        '--set',
+        `image.repository=${repository}`,
+        '--set',
+        `image.digest=${digest}`,
+        '--set',
+        'crds.enabled=false',
+        '--kubeconfig',
+        cp.kubeconfigPath,
+        ...args,
+      ]);
     // The release notes: with SMTP and the Ingress set (the link from its host, https as its tls
     // names it), no warning and the link (a dry run, before anything of the release exists)...
-    const configured = install('--dry-run=client', '--set', 'invitations.smtp.host=smtp.example.com', '--set', 'ingress.enabled=true', '--set', 'ingress.host=join.example.com', '--set', 'ingress.tls[0].hosts[0]=join.example.com', '--set', 'ingress.tls[0].secretName=join-tls');
+    const configured = install(
+      '--dry-run=client',
+      '--set',
+      'invitations.smtp.host=smtp.example.com',
+      '--set',
+      'ingress.enabled=true',
+      '--set',
+      'ingress.host=join.example.com',
+      '--set',
+      'ingress.tls[0].hosts[0]=join.example.com',
+      '--set',
+      'ingress.tls[0].secretName=join-tls',
+    );
     expect(configured).not.toContain('WARNING');
     expect(configured).toContain('Invitation links start with https://join.example.com/');
     expect(configured).toContain('--public-url=https://join.example.com/');
@@ -246,7 +284,12 @@ describe.skipIf(!enabled)('the image', () => {
       ports: { name: string; containerPort: number }[];
       volumeMounts: { name: string; mountPath: string }[];
     };
-    type PodSpec = { serviceAccountName: string; securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean }; containers: Container[]; volumes: { name: string; emptyDir?: { sizeLimit?: string } }[] };
+    type PodSpec = {
+      serviceAccountName: string;
+      securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean };
+      containers: Container[];
+      volumes: { name: string; emptyDir?: { sizeLimit?: string } }[];
+    };
     const deployment = JSON.parse((await kubectlOn(cp, ['get', 'deployment', fullname, '-n', ns, '-o', 'json'])).stdout) as { spec: { template: { metadata: { name?: string }; spec: PodSpec } } };
     const pod = deployment.spec.template.spec;
     const c = pod.containers[0]!;
@@ -306,14 +349,33 @@ describe.skipIf(!enabled)('the image', () => {
     const proc = spawn(
       'podman',
       [
-        '--runtime', 'runc', 'run', '--rm', '--name', container, '--network', 'host',
-        '--user', user, '--read-only', '--read-only-tmpfs=false', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-        '--ulimit', 'nofile=1024:4096', '--ulimit', 'nproc=4096:4096',
+        '--runtime',
+        'runc',
+        'run',
+        '--rm',
+        '--name',
+        container,
+        '--network',
+        'host',
+        '--user',
+        user,
+        '--read-only',
+        '--read-only-tmpfs=false',
+        '--cap-drop',
+        'ALL',
+        '--security-opt',
+        'no-new-privileges',
+        '--ulimit',
+        'nofile=1024:4096',
+        '--ulimit',
+        'nproc=4096:4096',
         ...(memory ? ['--memory', String(bytesOf(memory))] : []),
         ...tmpfs.flat(),
-        '--volume', `${saDir}:${SA_PATH}:ro`,
+        '--volume',
+        `${saDir}:${SA_PATH}:ro`,
         ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-        released.image!, ...args,
+        released.image!,
+        ...args,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -342,7 +404,9 @@ describe.skipIf(!enabled)('the image', () => {
       // The webhook: the leader generates its certificate and publishes the CA in the chart's configuration.
       const caBundle = await eventually(
         async () => {
-          const vwc = JSON.parse((await kubectlOn(cp, ['get', 'validatingwebhookconfiguration', fullname, '-o', 'json'])).stdout) as { webhooks: { clientConfig: { caBundle?: string; service: { name: string; namespace: string } } }[] };
+          const vwc = JSON.parse((await kubectlOn(cp, ['get', 'validatingwebhookconfiguration', fullname, '-o', 'json'])).stdout) as {
+            webhooks: { clientConfig: { caBundle?: string; service: { name: string; namespace: string } } }[];
+          };
           return vwc.webhooks[0]!.clientConfig.caBundle ?? false;
         },
         { timeoutMs: 60_000, describe: 'the CA bundle written into the webhook configuration' },

@@ -27,7 +27,11 @@ describe('leader election', () => {
     await eventually(() => standby.ready(), { describe: 'the standby to be ready (caches synced)' });
 
     const batch = uniqueName('le');
-    await createOrgs(client, Array.from({ length: 20 }, (_, i) => `${batch}-${i}`), batch);
+    await createOrgs(
+      client,
+      Array.from({ length: 20 }, (_, i) => `${batch}-${i}`),
+      batch,
+    );
     await eventually(async () => (await batchState(client, batch)).ready === 20, { describe: '20 Organizations Ready' });
     expect(await leader.metric('miniapps_reconcile_total', { controller: 'organization' })).toBeGreaterThanOrEqual(20);
     expect(await standby.metric('miniapps_reconcile_total', { controller: 'organization' })).toBe(0);
@@ -37,7 +41,11 @@ describe('leader election', () => {
     leader.kill('SIGKILL');
     const killedAt = Date.now();
     const batch2 = uniqueName('le2');
-    await createOrgs(client, Array.from({ length: 5 }, (_, i) => `${batch2}-${i}`), batch2);
+    await createOrgs(
+      client,
+      Array.from({ length: 5 }, (_, i) => `${batch2}-${i}`),
+      batch2,
+    );
     await eventually(async () => (await batchState(client, batch2)).ready === 5, { timeoutMs: 30_000, describe: 'the standby to converge new Organizations' });
     expect(Date.now() - killedAt).toBeLessThan(15_000);
     expect(await standby.metric('miniapps_leader')).toBe(1);

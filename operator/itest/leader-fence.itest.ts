@@ -55,7 +55,10 @@ describe('leadership that cannot overlap', () => {
     const { path: proxied } = kubeconfigVia(proxy.port);
     const oldMail = await TestSmtpServer.start();
     const newMail = await TestSmtpServer.start();
-    cleanup.push(() => oldMail.stop(), () => newMail.stop());
+    cleanup.push(
+      () => oldMail.stop(),
+      () => newMail.stop(),
+    );
 
     const leader = await OperatorProcess.start({ kubeconfig: proxied, namespace, args: invitationFlags(oldMail.port) });
     running.push(leader);

@@ -47,7 +47,10 @@ const as = (user: string) => ({ as: { user } });
 const getAs = (user: string, rt: ResourceType, name: string, namespace?: string) => admin.request<Record<string, unknown>>('GET', resourcePath(rt, { namespace, name }), as(user));
 const listAs = (user: string, rt: ResourceType, namespace: string) => admin.request<{ items: unknown[] }>('GET', resourcePath(rt, { namespace }), as(user));
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ApiError)) throw new Error(`expected a refusal, got ${err === undefined ? 'success' : String(err)}`);
   return err;
 }
@@ -88,21 +91,44 @@ describe("reviewers' queue (seed 000: see and manage the reviews of the organiza
     await member(partner.ns, 'dev', developer, 'MiniAppDeveloper', { verb: 'create', resource: 'miniapps' });
     await member(partner.ns, 'someone', stranger, 'MiniAppReviewer', { verb: 'list', resource: 'miniapps' });
     await admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: bank.ns }, spec: { displayName: 'Wallet', platforms: ['Android'] } });
-    await admin.create(Kinds.MiniApp, {
-      metadata: { name: 'pay', namespace: partner.ns },
-      spec: { appName: 'pay', type: 'Numeric', superApps: [{ organization: bank.name, name: 'wallet' }], categories: ['Payments'], versions: [{ name: '1.0.0' }, { name: '1.1.0' }], publishedVersion: '1.0.0' },
-    }, as(developer));
+    await admin.create(
+      Kinds.MiniApp,
+      {
+        metadata: { name: 'pay', namespace: partner.ns },
+        spec: {
+          appName: 'pay',
+          type: 'Numeric',
+          superApps: [{ organization: bank.name, name: 'wallet' }],
+          categories: ['Payments'],
+          versions: [{ name: '1.0.0' }, { name: '1.1.0' }],
+          publishedVersion: '1.0.0',
+        },
+      },
+      as(developer),
+    );
 
     // The reviewer may not read the partner's MiniApp itself (it is in the partner's namespace) ...
     expect((await refusal(getAs(reviewer, Kinds.MiniApp, 'pay', partner.ns))).status).toBe(403);
     // ... but reads the queue of their super app, with what an approval would approve.
-    const queued = await eventually(async () => {
-      const sa = (await getAs(reviewer, Kinds.SuperApp, 'wallet', bank.ns)) as unknown as SuperApp;
-      return sa.status?.reviewQueue?.length ? sa : false;
-    }, { describe: 'pay in the queue of wallet', timeoutMs: 30_000 });
+    const queued = await eventually(
+      async () => {
+        const sa = (await getAs(reviewer, Kinds.SuperApp, 'wallet', bank.ns)) as unknown as SuperApp;
+        return sa.status?.reviewQueue?.length ? sa : false;
+      },
+      { describe: 'pay in the queue of wallet', timeoutMs: 30_000 },
+    );
     expect(queued.status!.awaitingReview).toBe(1);
     expect(queued.status!.reviewQueue).toEqual([
-      { organization: partner.name, name: 'pay', version: '1.0.0', appName: 'pay', type: 'Numeric', categories: ['Payments'], protection: 'None', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+      {
+        organization: partner.name,
+        name: 'pay',
+        version: '1.0.0',
+        appName: 'pay',
+        type: 'Numeric',
+        categories: ['Payments'],
+        protection: 'None',
+        digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      },
     ]);
     // kubectl shows how many wait.
     const table = await kubectl(['get', 'superapps.miniapps.dev', 'wallet', '-n', bank.ns], { as: reviewer });
@@ -111,18 +137,45 @@ describe("reviewers' queue (seed 000: see and manage the reviews of the organiza
     expect((await refusal(getAs(stranger, Kinds.SuperApp, 'wallet', bank.ns))).status).toBe(403);
 
     // Approving with a comment: listed, and off the queue; the approval covers the content the queue showed.
-    await admin.create(Kinds.MiniAppReview, { metadata: { name: 'pay-1', namespace: bank.ns }, spec: { miniApp: { organization: partner.name, name: 'pay' }, superApp: 'wallet', version: '1.0.0', decision: 'Approved', comment: 'Looks right' } }, as(reviewer));
-    await eventually(async () => {
-      const sa = await admin.get<SuperApp>(Kinds.SuperApp, 'wallet', bank.ns);
-      return sa?.status?.awaitingReview === 0 && !sa.status.reviewQueue && sa.status.catalog?.miniApps === 1;
-    }, { describe: 'pay listed and off the queue', timeoutMs: 30_000 });
-    const review = await eventually(async () => (await admin.get<MiniAppReview>(Kinds.MiniAppReview, 'pay-1', bank.ns))?.status?.approvedContent ? (await admin.get<MiniAppReview>(Kinds.MiniAppReview, 'pay-1', bank.ns))! : false, { describe: 'the approval recorded', timeoutMs: 30_000 });
+    await admin.create(
+      Kinds.MiniAppReview,
+      {
+        metadata: { name: 'pay-1', namespace: bank.ns },
+        spec: { miniApp: { organization: partner.name, name: 'pay' }, superApp: 'wallet', version: '1.0.0', decision: 'Approved', comment: 'Looks right' },
+      },
+      as(reviewer),
+    );
+    await eventually(
+      async () => {
+        const sa = await admin.get<SuperApp>(Kinds.SuperApp, 'wallet', bank.ns);
+        return sa?.status?.awaitingReview === 0 && !sa.status.reviewQueue && sa.status.catalog?.miniApps === 1;
+      },
+      { describe: 'pay listed and off the queue', timeoutMs: 30_000 },
+    );
+    const review = await eventually(
+      async () => ((await admin.get<MiniAppReview>(Kinds.MiniAppReview, 'pay-1', bank.ns))?.status?.approvedContent ? (await admin.get<MiniAppReview>(Kinds.MiniAppReview, 'pay-1', bank.ns))! : false),
+      { describe: 'the approval recorded', timeoutMs: 30_000 },
+    );
     expect(review.status!.approvedContent!.digest).toBe(queued.status!.reviewQueue![0]!.digest);
 
     // A new published version waits again; rejecting it with a comment takes it off the queue, and the developer reads the comment.
-    await admin.request('PATCH', resourcePath(Kinds.MiniApp, { namespace: partner.ns, name: 'pay' }), { body: { spec: { publishedVersion: '1.1.0' } }, contentType: 'application/merge-patch+json', ...as(developer) });
-    await eventually(async () => ((await getAs(reviewer, Kinds.SuperApp, 'wallet', bank.ns)) as unknown as SuperApp).status?.reviewQueue?.[0]?.version === '1.1.0', { describe: '1.1.0 in the queue', timeoutMs: 30_000 });
-    await admin.create(Kinds.MiniAppReview, { metadata: { name: 'pay-2', namespace: bank.ns }, spec: { miniApp: { organization: partner.name, name: 'pay' }, superApp: 'wallet', version: '1.1.0', decision: 'Rejected', comment: 'The amount field accepts letters' } }, as(reviewer));
+    await admin.request('PATCH', resourcePath(Kinds.MiniApp, { namespace: partner.ns, name: 'pay' }), {
+      body: { spec: { publishedVersion: '1.1.0' } },
+      contentType: 'application/merge-patch+json',
+      ...as(developer),
+    });
+    await eventually(async () => ((await getAs(reviewer, Kinds.SuperApp, 'wallet', bank.ns)) as unknown as SuperApp).status?.reviewQueue?.[0]?.version === '1.1.0', {
+      describe: '1.1.0 in the queue',
+      timeoutMs: 30_000,
+    });
+    await admin.create(
+      Kinds.MiniAppReview,
+      {
+        metadata: { name: 'pay-2', namespace: bank.ns },
+        spec: { miniApp: { organization: partner.name, name: 'pay' }, superApp: 'wallet', version: '1.1.0', decision: 'Rejected', comment: 'The amount field accepts letters' },
+      },
+      as(reviewer),
+    );
     await eventually(async () => (await admin.get<SuperApp>(Kinds.SuperApp, 'wallet', bank.ns))?.status?.awaitingReview === 0, { describe: '1.1.0 off the queue', timeoutMs: 30_000 });
     const mini = (await getAs(developer, Kinds.MiniApp, 'pay', partner.ns)) as unknown as MiniApp;
     expect(mini.status?.superApps?.[0]?.message).toContain('The amount field accepts letters');
@@ -143,7 +196,14 @@ describe('catalogs, snapshots and events: who reads them', () => {
     await eventually(async () => !!(await admin.get(Resources.ConfigMap, 'mall-catalog-2.0.0', shop.ns)), { describe: 'the snapshot', timeoutMs: 30_000 });
     for (const cm of ['mall-catalog', 'mall-catalog-2.0.0']) {
       for (const who of ['admin', 'manager'] as const) {
-        await eventually(() => getAs(people[who][0], Resources.ConfigMap, cm, shop.ns).then(() => true, () => false), { describe: `${who} reads ${cm}`, timeoutMs: 30_000 });
+        await eventually(
+          () =>
+            getAs(people[who][0], Resources.ConfigMap, cm, shop.ns).then(
+              () => true,
+              () => false,
+            ),
+          { describe: `${who} reads ${cm}`, timeoutMs: 30_000 },
+        );
       }
       for (const who of ['developer', 'reviewer'] as const) expect((await refusal(getAs(people[who][0], Resources.ConfigMap, cm, shop.ns))).status).toBe(403);
     }
@@ -159,7 +219,7 @@ describe('catalogs, snapshots and events: who reads them', () => {
 });
 
 describe('a member creates their own API key the ways people create objects', () => {
-  it('kubectl apply --server-side -f creates it and reads the key once; plain kubectl apply -f is refused (it reads first); nobody else\'s key is seen or touched', async () => {
+  it("kubectl apply --server-side -f creates it and reads the key once; plain kubectl apply -f is refused (it reads first); nobody else's key is seen or touched", async () => {
     const org = await organization('ppl-keys');
     const dev = `dev@${org.name}.example`;
     const other = `other@${org.name}.example`;
@@ -183,7 +243,14 @@ describe('a member creates their own API key the ways people create objects', ()
     expect(ssa.stderr).toBe('');
     expect(ssa.exitCode).toBe(0);
     const issued = await waitForKey(admin, org.ns, 'dev-ci', (k) => k.status?.phase === 'Active', 'dev-ci Active');
-    await eventually(() => getAs(dev, Resources.Secret, issued.status!.secretName!, org.ns).then(() => true, () => false), { describe: 'dev reads the Secret of the key', timeoutMs: 30_000 });
+    await eventually(
+      () =>
+        getAs(dev, Resources.Secret, issued.status!.secretName!, org.ns).then(
+          () => true,
+          () => false,
+        ),
+      { describe: 'dev reads the Secret of the key', timeoutMs: 30_000 },
+    );
     expect(await readKey(admin, issued)).toContain(issued.status!.prefix!);
     // Applying the same file again changes the description, as apply does.
     await kubectl(['apply', '--server-side', '-f', keyFile('dev-ci', dev, 'CI pipeline')], { as: dev });
@@ -202,7 +269,12 @@ describe('a member creates their own API key the ways people create objects', ()
     const same = await kubectl(['apply', '--server-side', '-o', 'yaml', '-f', keyFile('dev-ci', dev, 'CI pipeline')], { as: other, allowFailure: true });
     expect(same.exitCode).not.toBe(0);
     expect(same.stdout).toBe('');
-    const revoke = await admin.request('PATCH', resourcePath(Kinds.ApiKey, { namespace: org.ns, name: 'dev-ci' }), { body: { spec: { revoked: true } }, contentType: 'application/merge-patch+json', ...as(other) }).then(() => undefined, (e: unknown) => e);
+    const revoke = await admin
+      .request('PATCH', resourcePath(Kinds.ApiKey, { namespace: org.ns, name: 'dev-ci' }), { body: { spec: { revoked: true } }, contentType: 'application/merge-patch+json', ...as(other) })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(revoke).toBeInstanceOf(ApiError);
     expect((await admin.get<ApiKey>(Kinds.ApiKey, 'dev-ci', org.ns))?.spec.revoked).toBeFalsy();
     // ... and makes their own the same way.
@@ -236,24 +308,41 @@ function png(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc((width + 1) * height))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc((width + 1) * height))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
-describe("the organization icon (seed 002), set by an organization administrator with their own rights", () => {
+describe('the organization icon (seed 002), set by an organization administrator with their own rights', () => {
   it('an administrator applies the icon into ConfigMap organization-icon and points spec.icon at it; other members may not, and no other ConfigMap is theirs', async () => {
     const org = await organization('ppl-icon');
     const ada = `ada@${org.name}.example`;
     const dev = `dev@${org.name}.example`;
     await member(org.ns, 'ada', ada, 'OrganizationAdministrator', { verb: 'patch', resource: 'organizations', name: org.name });
     await member(org.ns, 'dev', dev, 'MiniAppDeveloper', { verb: 'create', resource: 'miniapps' });
-    const manifest = (bytes: Buffer, key = 'icon.png') => stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ORGANIZATION_ICON_CONFIGMAP, namespace: org.ns }, binaryData: { [key]: bytes.toString('base64') } });
+    const manifest = (bytes: Buffer, key = 'icon.png') =>
+      stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ORGANIZATION_ICON_CONFIGMAP, namespace: org.ns }, binaryData: { [key]: bytes.toString('base64') } });
     // What `kubectl create configmap organization-icon --from-file=icon.png --dry-run=client -o yaml | kubectl apply --server-side -f -` sends.
-    await eventually(async () => (await kubectl(['apply', '--server-side', '-f', '-'], { as: ada, stdin: manifest(png(256, 256)), allowFailure: true })).exitCode === 0, { describe: 'ada applies the icon', timeoutMs: 30_000 });
-    await admin.request('PATCH', resourcePath(Kinds.Organization, { name: org.name }), { body: { spec: { icon: { kind: 'ConfigMap', name: ORGANIZATION_ICON_CONFIGMAP, key: 'icon.png' } } }, contentType: 'application/merge-patch+json', ...as(ada) });
+    await eventually(async () => (await kubectl(['apply', '--server-side', '-f', '-'], { as: ada, stdin: manifest(png(256, 256)), allowFailure: true })).exitCode === 0, {
+      describe: 'ada applies the icon',
+      timeoutMs: 30_000,
+    });
+    await admin.request('PATCH', resourcePath(Kinds.Organization, { name: org.name }), {
+      body: { spec: { icon: { kind: 'ConfigMap', name: ORGANIZATION_ICON_CONFIGMAP, key: 'icon.png' } } },
+      contentType: 'application/merge-patch+json',
+      ...as(ada),
+    });
     await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, org.name), 'IconValid')?.status === 'True', { describe: 'IconValid True', timeoutMs: 30_000 });
     // Too wide: reported, as for any icon (the operator reads the ConfigMap when the Organization changes, and every 10 minutes).
     await kubectl(['apply', '--server-side', '-f', '-'], { as: ada, stdin: manifest(png(600, 600), 'wide.png') });
-    await admin.request('PATCH', resourcePath(Kinds.Organization, { name: org.name }), { body: { spec: { icon: { kind: 'ConfigMap', name: ORGANIZATION_ICON_CONFIGMAP, key: 'wide.png' } } }, contentType: 'application/merge-patch+json', ...as(ada) });
+    await admin.request('PATCH', resourcePath(Kinds.Organization, { name: org.name }), {
+      body: { spec: { icon: { kind: 'ConfigMap', name: ORGANIZATION_ICON_CONFIGMAP, key: 'wide.png' } } },
+      contentType: 'application/merge-patch+json',
+      ...as(ada),
+    });
     await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, org.name), 'IconValid')?.reason === 'IconTooWide', { describe: 'IconTooWide', timeoutMs: 30_000 });
 
     // A developer may not change the icon; the administrator may make no other ConfigMap.

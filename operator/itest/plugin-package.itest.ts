@@ -121,7 +121,12 @@ describe('the kubectl plugin, packaged and installed with krew', () => {
     mkdirSync(join(index, 'plugins'), { recursive: true });
     writeFileSync(join(index, 'plugins/miniapps.yaml'), readFileSync(join(out, 'krew/miniapps.yaml')));
     const git = (...args: string[]) => exec('git', ['-C', index, '-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { ...process.env, GIT_CONFIG_NOSYSTEM: '1' });
-    for (const args of [['init', '-q', '-b', 'main'], ['add', '.'], ['commit', '-q', '-m', 'miniapps']]) expect(await git(...args)).toMatchObject({ code: 0 });
+    for (const args of [
+      ['init', '-q', '-b', 'main'],
+      ['add', '.'],
+      ['commit', '-q', '-m', 'miniapps'],
+    ])
+      expect(await git(...args)).toMatchObject({ code: 0 });
 
     const env = userEnv();
     const added = await exec(krew!, ['index', 'add', 'local', index], env);
@@ -140,12 +145,22 @@ describe('the kubectl plugin, packaged and installed with krew', () => {
     await admin.apply(Resources.Namespace, { metadata: { name: 'plugin-pkg' } });
     await admin.create(Kinds.MiniApp, { metadata: { name: 'fx-rates', namespace: 'plugin-pkg' }, spec: { appName: 'fx_rates', type: 'Numeric', categories: ['Travel'] } });
     const list = await kubectl(['miniapps', 'list', '-n', 'plugin-pkg']);
-    expect(list).toEqual({ stdout: 'NAME       ORGANIZATION   TYPE      CATEGORIES   PUBLISHED   SUPER APPS\nfx-rates   <none>         Numeric   Travel       <none>      <none>\n', stderr: '', code: 0 });
+    expect(list).toEqual({
+      stdout: 'NAME       ORGANIZATION   TYPE      CATEGORIES   PUBLISHED   SUPER APPS\nfx-rates   <none>         Numeric   Travel       <none>      <none>\n',
+      stderr: '',
+      code: 0,
+    });
     // kubectl hands every word after `miniapps` to the plugin: --context picks a context of a merged KUBECONFIG whose current one is elsewhere.
     const elsewhere = join(dir, 'elsewhere.kubeconfig');
-    writeFileSync(elsewhere, 'apiVersion: v1\nkind: Config\nclusters: [{name: x, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: x, user: {token: x}}]\ncontexts: [{name: elsewhere, context: {cluster: x, user: x}}]\ncurrent-context: elsewhere\n');
+    writeFileSync(
+      elsewhere,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: x, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: x, user: {token: x}}]\ncontexts: [{name: elsewhere, context: {cluster: x, user: x}}]\ncurrent-context: elsewhere\n',
+    );
     const context = (parse(readFileSync(cp.kubeconfigPath, 'utf8')) as { 'current-context': string })['current-context'];
-    const viaContext = await exec(join(cp.binDir, 'kubectl'), ['miniapps', 'list', '-n', 'plugin-pkg', '--context', context, '--request-timeout', '30s'], { ...userEnv(), KUBECONFIG: `${elsewhere}:${cp.kubeconfigPath}` });
+    const viaContext = await exec(join(cp.binDir, 'kubectl'), ['miniapps', 'list', '-n', 'plugin-pkg', '--context', context, '--request-timeout', '30s'], {
+      ...userEnv(),
+      KUBECONFIG: `${elsewhere}:${cp.kubeconfigPath}`,
+    });
     expect(viaContext).toEqual({ stdout: list.stdout, stderr: '', code: 0 });
     const help = await kubectl(['miniapps', 'search', '--help']);
     expect(help.stdout).toMatch(/^kubectl miniapps search: /);
@@ -158,7 +173,11 @@ describe('the kubectl plugin, packaged and installed with krew', () => {
 
     // completion bash, for kubectl-miniapps typed on its own, in a real bash.
     // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own ${...}
-    const bash = await exec('bash', ['--norc', '--noprofile', '-c', 'source <(kubectl-miniapps completion bash) && COMP_WORDS=(kubectl-miniapps list -o y) && COMP_CWORD=3 && _kubectl_miniapps && printf "%s\\n" "${COMPREPLY[@]}"'], env);
+    const bash = await exec(
+      'bash',
+      ['--norc', '--noprofile', '-c', 'source <(kubectl-miniapps completion bash) && COMP_WORDS=(kubectl-miniapps list -o y) && COMP_CWORD=3 && _kubectl_miniapps && printf "%s\\n" "${COMPREPLY[@]}"'],
+      env,
+    );
     expect(bash).toEqual({ stdout: 'yaml\n', stderr: '', code: 0 });
 
     // An API server that is not there: one line naming it and the kubeconfig.

@@ -37,7 +37,10 @@ let operator: OperatorProcess;
 let caPEM: string;
 
 /** A request over TLS to the operator (trusting its CA), optionally with a client certificate; the raw answer. */
-function tlsCall(port: number, opts: { method?: string; path: string; token?: string; body?: unknown; cert?: { certPEM: string; keyPEM: string }; headers?: Record<string, string>; agent?: HttpsAgent }): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> {
+function tlsCall(
+  port: number,
+  opts: { method?: string; path: string; token?: string; body?: unknown; cert?: { certPEM: string; keyPEM: string }; headers?: Record<string, string>; agent?: HttpsAgent },
+): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const req = httpsRequest(
@@ -54,7 +57,10 @@ function tlsCall(port: number, opts: { method?: string; path: string; token?: st
       },
       (res) => {
         let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => (text += c))
+          .on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
       },
     );
     req.on('error', reject);
@@ -117,10 +123,16 @@ beforeAll(async () => {
   caPEM = readFileSync(join(webhook.certDir, 'ca.crt'), 'utf8');
   await admin.create(Kinds.Organization, { metadata: { name: org }, spec: { displayName: org, capabilities: { miniApps: true } } });
   await eventually(async () => (await admin.get<Organization>(Kinds.Organization, org))?.status?.namespace === ns, { describe: 'the namespace' });
-  await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'admin', namespace: ns }, spec: { email: ADMIN, role: 'OrganizationAdministrator', acceptance: 'Automatic' } }), { describe: 'the administrator' });
+  await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'admin', namespace: ns }, spec: { email: ADMIN, role: 'OrganizationAdministrator', acceptance: 'Automatic' } }), {
+    describe: 'the administrator',
+  });
   await admin.create(Resources.Namespace, { metadata: { name: callers } });
   await admin.create(Resources.ClusterRole, { metadata: { name: readerRole }, rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }] });
-  await admin.create(Resources.ClusterRoleBinding, { metadata: { name: readerRole }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: readerRole }, subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: callers }] });
+  await admin.create(Resources.ClusterRoleBinding, {
+    metadata: { name: readerRole },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: readerRole },
+    subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: callers }],
+  });
   readerToken = await serviceAccountToken(admin, callers, 'prometheus');
   await eventually(async () => (await tlsCall(operator.apiPort, { method: 'GET', path: '/metrics', token: readerToken })).status === 200, { describe: 'Prometheus allowed /metrics' });
 });
@@ -147,28 +159,38 @@ describe.skipIf(!webhook)('issue 16: every endpoint knows its caller', () => {
     for (const cert of [undefined, intruder]) {
       const validate = await tlsCall(operator.webhookPort, { path: '/validate', body: probe, cert });
       expect({ status: validate.status, text: validate.text }).toEqual({ status: 401, text: '{"error":"Unauthorized"}' });
-      const authenticate = await tlsCall(operator.webhookPort, { path: '/authenticate', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'mak_0000000000000000_x' } }, cert });
+      const authenticate = await tlsCall(operator.webhookPort, {
+        path: '/authenticate',
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'mak_0000000000000000_x' } },
+        cert,
+      });
       expect({ status: authenticate.status, text: authenticate.text }).toEqual({ status: 401, text: '{"error":"Unauthorized"}' });
     }
     // The API server itself is answered: the webhook's rule refuses a MiniApp with a category
     // PlatformConfig does not list (failurePolicy Ignore: had the call failed, the create
     // would pass; a second Membership of one email, which this test used to send, is now
     // refused by an admission policy before any webhook is called)...
-    const category = await kubectl(['create', '-n', ns, '-f', '-'], { allowFailure: true, stdin: JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name: 'probe' }, spec: { appName: 'probe', type: 'Text', categories: ['NoSuchCategoryAnywhere'] } }) });
+    const category = await kubectl(['create', '-n', ns, '-f', '-'], {
+      allowFailure: true,
+      stdin: JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name: 'probe' }, spec: { appName: 'probe', type: 'Text', categories: ['NoSuchCategoryAnywhere'] } }),
+    });
     expect(category.exitCode).not.toBe(0);
     expect(category.stderr).toContain('admission webhook "validate.miniapps.dev" denied the request: spec.categories: NoSuchCategoryAnywhere is not allowed by PlatformConfig default');
     // ...and an API key authenticates through /authenticate (kubectl --token).
     await eventually(() => accessAllowed(admin, PROVISIONER, { verb: 'create', resource: 'organizations' }), { describe: 'the provisioning administrator bound' });
     await admin.create(Kinds.ApiKey, { metadata: { name: 'root', namespace: operatorNamespace }, spec: { owner: PROVISIONER, ttl: '24h' } }, { as: { user: PROVISIONER } });
     const key = await readKey(admin, await waitForKey(admin, operatorNamespace, 'root', (k) => k.status?.phase === 'Active' && !!k.status.secretName, 'Active'));
-    const whoami = await eventually(async () => {
-      const r = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { token: key, allowFailure: true });
-      return r.exitCode === 0 ? r.stdout : false;
-    }, { describe: 'kubectl --token with the key' });
+    const whoami = await eventually(
+      async () => {
+        const r = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { token: key, allowFailure: true });
+        return r.exitCode === 0 ? r.stdout : false;
+      },
+      { describe: 'kubectl --token with the key' },
+    );
     expect(whoami).toBe(PROVISIONER);
   });
 
-  it('item 5: random bearer tokens on /tokenroles/v1/roles cost at most the address budget of TokenReviews, on the reviews\' own client; a known caller is still answered', async () => {
+  it("item 5: random bearer tokens on /tokenroles/v1/roles cost at most the address budget of TokenReviews, on the reviews' own client; a known caller is still answered", async () => {
     const gateway = await serviceAccountToken(admin, callers, 'gateway');
     const ask = (token: string) => tlsCall(operator.apiPort, { path: '/tokenroles/v1/roles', token, body: { namespace: ns, user: 'nobody', app: { organization: org, name: 'frontend' } } });
     // The gateway is known (authenticated; it may not ask about this user: 404).
@@ -213,7 +235,9 @@ describe.skipIf(!webhook)('issue 16: every endpoint knows its caller', () => {
 
   it('item 10: the data-protection API answers a missing mini app exactly as an existing one the caller may not use, after the same SubjectAccessReview', async () => {
     await admin.create(Kinds.MiniApp, { metadata: { name: 'vault', namespace: ns }, spec: { appName: 'vault', type: 'Text', dataPrivacy: { protection: 'EnvelopeEncryption' } } });
-    await eventually(async () => (await admin.get<MiniApp>(Kinds.MiniApp, 'vault', ns))?.status?.conditions?.some((c) => c.type === 'DataKeyReady' && c.status === 'True'), { describe: 'the vault\'s data key' });
+    await eventually(async () => (await admin.get<MiniApp>(Kinds.MiniApp, 'vault', ns))?.status?.conditions?.some((c) => c.type === 'DataKeyReady' && c.status === 'True'), {
+      describe: "the vault's data key",
+    });
     const outsider = await serviceAccountToken(admin, callers, 'outsider');
     for (const path of ['/dataprotection/v1/protect', '/dataprotection/v1/reveal']) {
       // SubjectAccessReviews as the API server counts them (nothing else asks for one meanwhile).
@@ -223,7 +247,7 @@ describe.skipIf(!webhook)('issue 16: every endpoint knows its caller', () => {
         return { status: res.status, text: res.text.replace(name, '<name>'), accessReviews: (await apiServerCreates('subjectaccessreviews')) - before };
       };
       // The outsider's token is known from here on (the flood above spent this address's budget for unknown tokens: 429 until it refills).
-      await eventually(async () => (await answer('vault')).status !== 429, { describe: 'the outsider\'s token reviewed' });
+      await eventually(async () => (await answer('vault')).status !== 429, { describe: "the outsider's token reviewed" });
       for (let round = 0; round < 3; round++) {
         const existing = await answer('vault');
         const missing = await answer(`ghost-${round}`);
@@ -255,7 +279,9 @@ describe.skipIf(!webhook)('issue 16: every endpoint knows its caller', () => {
     // ingress-nginx writes X-Forwarded-For and passes the client's own Forwarded through:
     // a fresh Forwarded per request must not be a fresh bucket.
     const page = async (i: number) => {
-      const res = await fetch(`http://127.0.0.1:${operator.publicPort}/invitations/accept?token=${randomBytes(12).toString('hex')}`, { headers: { forwarded: `for=203.0.113.${100 + i}`, 'x-forwarded-for': '198.51.100.77' } });
+      const res = await fetch(`http://127.0.0.1:${operator.publicPort}/invitations/accept?token=${randomBytes(12).toString('hex')}`, {
+        headers: { forwarded: `for=203.0.113.${100 + i}`, 'x-forwarded-for': '198.51.100.77' },
+      });
       await res.arrayBuffer();
       return res.status;
     };
@@ -298,14 +324,31 @@ describe.skipIf(!webhook)('issue 16: every endpoint knows its caller', () => {
       s.on('secureConnect', () => s.write('POST /verify HTTP/1.1\r\nHost: localhost\r\nX-Slow: '));
       return s;
     };
-    const cases = { 'api: no handshake': silentTcp(operator.apiPort), 'api: slow headers': slowHeaders(operator.apiPort), 'webhook: no handshake': silentTcp(operator.webhookPort), 'webhook: slow headers': slowHeaders(operator.webhookPort) };
-    const times = await Promise.all(Object.entries(cases).map(async ([what, open]) => [what, await closedWithin(open).then((ms) => ms < 20_000, (err: Error) => err.message)] as const));
+    const cases = {
+      'api: no handshake': silentTcp(operator.apiPort),
+      'api: slow headers': slowHeaders(operator.apiPort),
+      'webhook: no handshake': silentTcp(operator.webhookPort),
+      'webhook: slow headers': slowHeaders(operator.webhookPort),
+    };
+    const times = await Promise.all(
+      Object.entries(cases).map(
+        async ([what, open]) =>
+          [
+            what,
+            await closedWithin(open).then(
+              (ms) => ms < 20_000,
+              (err: Error) => err.message,
+            ),
+          ] as const,
+      ),
+    );
     expect(Object.fromEntries(times)).toEqual(Object.fromEntries(Object.keys(cases).map((k) => [k, true])));
   });
 
   it('item 5 (review finding 2): a flood of unknown tokens from many addresses is refused at once beyond the review budget, never queued; a known caller is answered meanwhile', async () => {
     const gateway = await serviceAccountToken(admin, callers, 'gateway');
-    const ask = (token: string, agent?: HttpsAgent) => tlsCall(operator.apiPort, { path: '/tokenroles/v1/roles', token, agent, body: { namespace: ns, user: 'nobody', app: { organization: org, name: 'frontend' } } });
+    const ask = (token: string, agent?: HttpsAgent) =>
+      tlsCall(operator.apiPort, { path: '/tokenroles/v1/roles', token, agent, body: { namespace: ns, user: 'nobody', app: { organization: org, name: 'frontend' } } });
     await eventually(async () => (await ask(gateway)).status === 404, { describe: 'the gateway known' });
     // 24 addresses of the loopback network, 48 unknown tokens each (under each address's burst of 100):
     // 1,152 new reviews against a budget of 150 at once and 30 a second.

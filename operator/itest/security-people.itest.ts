@@ -34,7 +34,10 @@ type Cond = { type: string; status: string; reason: string; message: string };
 const cond = (o: { status?: { conditions?: Cond[] } } | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ApiError)) throw new Error(`expected a refusal, got ${err === undefined ? 'success' : String(err)}`);
   return err;
 }
@@ -106,10 +109,13 @@ describe('App Center self-service organizations', () => {
     made.push(name);
     await admin.create(Resources.Namespace, { metadata: { name: ns, annotations: { [ADOPTABLE_BY_ANNOTATION]: `Organization/${name}` } } });
     await selfService(name, eve);
-    const org = await eventually(async () => {
-      const o = await admin.get<Organization>(Kinds.Organization, name);
-      return cond(o, 'NamespaceReady')?.status === 'False' ? o : false;
-    }, { timeoutMs: 30_000, describe: 'the namespace refused' });
+    const org = await eventually(
+      async () => {
+        const o = await admin.get<Organization>(Kinds.Organization, name);
+        return cond(o, 'NamespaceReady')?.status === 'False' ? o : false;
+      },
+      { timeoutMs: 30_000, describe: 'the namespace refused' },
+    );
     expect(cond(org, 'NamespaceReady')).toMatchObject({ reason: 'NamespaceNotAdoptable' });
     expect(cond(org, 'NamespaceReady')!.message).toContain('never adopts');
     expect(org?.status?.namespace).toBeUndefined();
@@ -151,10 +157,13 @@ describe('App Center self-service organizations', () => {
     // With a userPrefix, a name without it (another identity provider's, say) is refused too.
     await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { organizationModel: 'AppCenter', userPrefix: 'oidc:' } });
     try {
-      const bare = await eventually(async () => {
-        const e = await refusal(selfService(uniqueName('secp-bare'), eve)).catch(() => undefined);
-        return e?.status === 403 ? e : false;
-      }, { timeoutMs: 20_000, describe: 'a name without the prefix refused' });
+      const bare = await eventually(
+        async () => {
+          const e = await refusal(selfService(uniqueName('secp-bare'), eve)).catch(() => undefined);
+          return e?.status === 403 ? e : false;
+        },
+        { timeoutMs: 20_000, describe: 'a name without the prefix refused' },
+      );
       expect(bare.message).toContain('PlatformConfig userPrefix (oidc:)');
     } finally {
       await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { organizationModel: 'AppCenter' } });
@@ -165,18 +174,27 @@ describe('App Center self-service organizations', () => {
     const name = uniqueName('secp-once');
     const Creator = `Eve.Mixed@${id}.Example.com`;
     made.push(name);
-    await eventually(async () => {
-      const e = await selfService(name, Creator).then(() => undefined, (err: unknown) => err);
-      return e === undefined || (e instanceof ApiError && e.status === 409);
-    }, { timeoutMs: 20_000, describe: 'created (the PlatformConfig without a prefix reached the policy)' });
+    await eventually(
+      async () => {
+        const e = await selfService(name, Creator).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        return e === undefined || (e instanceof ApiError && e.status === 409);
+      },
+      { timeoutMs: 20_000, describe: 'created (the PlatformConfig without a prefix reached the policy)' },
+    );
     const ns = await namespaceOf(name);
     const m = await eventually(async () => (await admin.get<Membership>(Kinds.Membership, CREATOR_MEMBERSHIP_NAME, ns)) ?? false, { timeoutMs: 30_000, describe: "the creator's Membership" });
     expect(m.spec.email).toBe(Creator.toLowerCase());
-    const events = await eventually(async () => {
-      const all = await admin.list<AnyObject & { reason?: string; note?: string; regarding?: { name?: string } }>(Resources.Event, {});
-      const mine = all.items.filter((e) => e.reason === 'CreatorMembershipMade' && e.regarding?.name === name);
-      return mine.length > 0 ? mine : false;
-    }, { timeoutMs: 30_000, describe: 'the CreatorMembershipMade event' });
+    const events = await eventually(
+      async () => {
+        const all = await admin.list<AnyObject & { reason?: string; note?: string; regarding?: { name?: string } }>(Resources.Event, {});
+        const mine = all.items.filter((e) => e.reason === 'CreatorMembershipMade' && e.regarding?.name === name);
+        return mine.length > 0 ? mine : false;
+      },
+      { timeoutMs: 30_000, describe: 'the CreatorMembershipMade event' },
+    );
     for (const e of events) expect(e.note?.toLowerCase()).not.toContain('eve.mixed');
     await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, name), 'CreatorAdministrator')?.status === 'True', { timeoutMs: 30_000, describe: 'made, in status' });
     // Everyone leaves while the operator is stopped (the last administrator's removal is then judged by nobody).
@@ -184,10 +202,13 @@ describe('App Center self-service organizations', () => {
     await admin.delete(Kinds.Membership, CREATOR_MEMBERSHIP_NAME, ns);
     await eventually(async () => (await admin.get(Kinds.Membership, CREATOR_MEMBERSHIP_NAME, ns)) === undefined, { describe: 'gone' });
     await startOperator();
-    await eventually(async () => {
-      const o = await admin.get<Organization>(Kinds.Organization, name);
-      return o?.status?.members?.active === 0 && o.status.members.administrators === 0;
-    }, { timeoutMs: 30_000, describe: 'the operator counted no members' });
+    await eventually(
+      async () => {
+        const o = await admin.get<Organization>(Kinds.Organization, name);
+        return o?.status?.members?.active === 0 && o.status.members.administrators === 0;
+      },
+      { timeoutMs: 30_000, describe: 'the operator counted no members' },
+    );
     // A made Membership would be seen (and counted) within a reconcile or two.
     await new Promise((r) => setTimeout(r, 5000));
     expect(await admin.get(Kinds.Membership, CREATOR_MEMBERSHIP_NAME, ns)).toBeUndefined();
@@ -203,10 +224,13 @@ describe('App Center self-service organizations', () => {
       await selfService(first, zed);
       await namespaceOf(first);
       await selfService(second, zed);
-      const held = await eventually(async () => {
-        const c = cond(await admin.get<Organization>(Kinds.Organization, second), 'NamespaceReady');
-        return c?.reason === 'CreatorLimitReached' ? c : false;
-      }, { timeoutMs: 30_000, describe: 'the second one held' });
+      const held = await eventually(
+        async () => {
+          const c = cond(await admin.get<Organization>(Kinds.Organization, second), 'NamespaceReady');
+          return c?.reason === 'CreatorLimitReached' ? c : false;
+        },
+        { timeoutMs: 30_000, describe: 'the second one held' },
+      );
       expect(held.message).toContain('PlatformConfig spec.quotas.organizationsPerCreator');
       expect(held.message).not.toContain(zed);
       expect(await admin.get(Resources.Namespace, `org-${second}`)).toBeUndefined();
@@ -215,7 +239,12 @@ describe('App Center self-service organizations', () => {
         contentType: 'application/merge-patch+json',
       });
       await admin.delete(Kinds.Organization, first);
-      expect(await eventually(async () => (await admin.get<Organization>(Kinds.Organization, second))?.status?.namespace ?? false, { timeoutMs: 90_000, describe: 'room made: the second one gets its namespace' })).toBe(`org-${second}`);
+      expect(
+        await eventually(async () => (await admin.get<Organization>(Kinds.Organization, second))?.status?.namespace ?? false, {
+          timeoutMs: 90_000,
+          describe: 'room made: the second one gets its namespace',
+        }),
+      ).toBe(`org-${second}`);
     } finally {
       await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { organizationModel: 'AppCenter' } });
     }
@@ -232,11 +261,17 @@ describe('App Center self-service organizations', () => {
     const cm = await admin.create<AnyObject>(Resources.ConfigMap, { metadata: { name: 'bait', namespace: ns } });
     const owner = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'bait', uid: cm.metadata.uid! }];
     const patched = await refusal(
-      admin.request('PATCH', resourcePath(Kinds.Membership, { namespace: ns, name: 'boss' }), { body: { metadata: { ownerReferences: owner } }, contentType: 'application/merge-patch+json', ...as(`boss@${id}.example`) }),
+      admin.request('PATCH', resourcePath(Kinds.Membership, { namespace: ns, name: 'boss' }), {
+        body: { metadata: { ownerReferences: owner } },
+        contentType: 'application/merge-patch+json',
+        ...as(`boss@${id}.example`),
+      }),
     );
     expect(patched.status).toBe(403);
     expect(patched.message).toContain('cannot be given an owner');
-    const created = await refusal(admin.create(Kinds.Membership, { metadata: { name: 'owned', namespace: ns, ownerReferences: owner }, spec: { email: `owned@${id}.example`, role: 'MiniAppDeveloper' } }));
+    const created = await refusal(
+      admin.create(Kinds.Membership, { metadata: { name: 'owned', namespace: ns, ownerReferences: owner }, spec: { email: `owned@${id}.example`, role: 'MiniAppDeveloper' } }),
+    );
     expect(created.message).toContain('cannot be given an owner');
     await admin.delete(Resources.ConfigMap, 'bait', ns);
     expect(await admin.get(Kinds.Membership, 'boss', ns)).toBeDefined();
@@ -266,7 +301,14 @@ describe('catalog grants', () => {
     await admin.create(Kinds.Membership, { metadata: { name: 'sam', namespace: ns }, spec: { email: sam, role: 'SuperAppAdministrator', acceptance: 'Automatic' } });
     await eventually(() => accessAllowed(admin, sam, { verb: 'create', resource: 'superapps', namespace: ns }), { timeoutMs: 30_000, describe: 'sam manages super apps' });
     await admin.create(Kinds.SuperApp, { metadata: { name: 'mall', namespace: ns }, spec: { displayName: 'Mall', versions: [{ name: '2.0.0' }] } }, as(sam));
-    await eventually(() => admin.request('GET', resourcePath(Resources.ConfigMap, { namespace: ns, name: 'mall-catalog-2.0.0' }), as(sam)).then(() => true, () => false), { timeoutMs: 30_000, describe: 'sam reads the snapshot' });
+    await eventually(
+      () =>
+        admin.request('GET', resourcePath(Resources.ConfigMap, { namespace: ns, name: 'mall-catalog-2.0.0' }), as(sam)).then(
+          () => true,
+          () => false,
+        ),
+      { timeoutMs: 30_000, describe: 'sam reads the snapshot' },
+    );
     // Someone else's ConfigMap whose name a version of mall would give its snapshot.
     await admin.create(Resources.ConfigMap, { metadata: { name: 'mall-catalog-9.9.9', namespace: ns }, data: { password: 'not-sams' } });
     await admin.request('PATCH', resourcePath(Kinds.SuperApp, { namespace: ns, name: 'mall' }), {
@@ -274,10 +316,13 @@ describe('catalog grants', () => {
       contentType: 'application/merge-patch+json',
       ...as(sam),
     });
-    await eventually(async () => {
-      const s = await admin.get<AnyObject & { status?: { conditions?: Cond[] } }>(Kinds.SuperApp, 'mall', ns);
-      return JSON.stringify(s?.status?.conditions ?? []).includes("is not this super app's snapshot");
-    }, { timeoutMs: 30_000, describe: 'the operator refused to take the ConfigMap as a snapshot' });
+    await eventually(
+      async () => {
+        const s = await admin.get<AnyObject & { status?: { conditions?: Cond[] } }>(Kinds.SuperApp, 'mall', ns);
+        return JSON.stringify(s?.status?.conditions ?? []).includes("is not this super app's snapshot");
+      },
+      { timeoutMs: 30_000, describe: 'the operator refused to take the ConfigMap as a snapshot' },
+    );
     // A grant by the version's name would reach sam's Role within a reconcile.
     await new Promise((r) => setTimeout(r, 5000));
     expect((await refusal(admin.request('GET', resourcePath(Resources.ConfigMap, { namespace: ns, name: 'mall-catalog-9.9.9' }), as(sam)))).status).toBe(403);
@@ -286,7 +331,14 @@ describe('catalog grants', () => {
     // ApiKeys: sam may patch keys (his own), and one not his is refused without naming whose it is.
     const owner = `owner@${name}.example`;
     await admin.create(Kinds.Membership, { metadata: { name: 'owner', namespace: ns }, spec: { email: owner, role: 'MiniAppDeveloper', acceptance: 'Automatic' } });
-    await eventually(() => admin.create(Kinds.ApiKey, { metadata: { name: 'owners-key', namespace: ns }, spec: { owner, ttl: '720h' } }).then(() => true, () => false), { timeoutMs: 30_000, describe: "the owner's key" });
+    await eventually(
+      () =>
+        admin.create(Kinds.ApiKey, { metadata: { name: 'owners-key', namespace: ns }, spec: { owner, ttl: '720h' } }).then(
+          () => true,
+          () => false,
+        ),
+      { timeoutMs: 30_000, describe: "the owner's key" },
+    );
     const patched = await refusal(
       admin.request('PATCH', resourcePath(Kinds.ApiKey, { namespace: ns, name: 'owners-key' }), { body: { spec: { ttl: '8760h' } }, contentType: 'application/merge-patch+json', ...as(sam) }),
     );

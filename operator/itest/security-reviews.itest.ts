@@ -44,7 +44,10 @@ const patchAs = (user: string, rt: ResourceType, name: string, namespace: string
   admin.request('PATCH', resourcePath(rt, { namespace, name, subresource }), { body, contentType: 'application/merge-patch+json', as: { user } });
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ApiError)) throw new Error(`expected a refusal, got ${err === undefined ? 'success' : String(err)}`);
   return err;
 }
@@ -54,10 +57,13 @@ async function organization(prefix: string, spec: Partial<Organization['spec']> 
   const name = uniqueName(prefix);
   organizations.push(name);
   await admin.create(Kinds.Organization, { metadata: { name }, spec: { displayName: name, ...spec } });
-  const ns = await eventually(async () => {
-    const o = await admin.get<Organization>(Kinds.Organization, name);
-    return cond(o, 'NamespaceReady')?.status === 'True' ? o!.status!.namespace! : false;
-  }, { timeoutMs: 30_000, describe: `the namespace of ${name}` });
+  const ns = await eventually(
+    async () => {
+      const o = await admin.get<Organization>(Kinds.Organization, name);
+      return cond(o, 'NamespaceReady')?.status === 'True' ? o!.status!.namespace! : false;
+    },
+    { timeoutMs: 30_000, describe: `the namespace of ${name}` },
+  );
   return { name, ns };
 }
 
@@ -125,11 +131,16 @@ describe('security, round two: reviews, invitations, icons', () => {
         await sleep(100);
       }
     })();
-    await patchAs(developer, Kinds.MiniApp, 'pay', partner.ns, { spec: { appName: 'Official_Bank_Login', type: 'Intent', domain: 'credentials', categories: ['Shopping'], dataPrivacy: { protection: 'None' } } });
-    const waiting = await eventually(async () => {
-      const m = await admin.get<MiniApp>(Kinds.MiniApp, 'pay', partner.ns);
-      return m?.status?.observedGeneration === m?.metadata.generation && m?.status?.superApps?.[0]?.state !== 'Listed' ? m! : false;
-    }, { describe: 'pay no longer Listed' });
+    await patchAs(developer, Kinds.MiniApp, 'pay', partner.ns, {
+      spec: { appName: 'Official_Bank_Login', type: 'Intent', domain: 'credentials', categories: ['Shopping'], dataPrivacy: { protection: 'None' } },
+    });
+    const waiting = await eventually(
+      async () => {
+        const m = await admin.get<MiniApp>(Kinds.MiniApp, 'pay', partner.ns);
+        return m?.status?.observedGeneration === m?.metadata.generation && m?.status?.superApps?.[0]?.state !== 'Listed' ? m! : false;
+      },
+      { describe: 'pay no longer Listed' },
+    );
     await watching;
     expect(shownUnreviewed, 'the catalog showed content no review approved').toBeUndefined();
     expect(await catalog()).toEqual([]);
@@ -137,7 +148,11 @@ describe('security, round two: reviews, invitations, icons', () => {
     expect(where.state).toBe('AwaitingReview');
     for (const field of ['appName', 'type', 'domain', 'categories', 'dataPrivacy']) expect(where.message, field).toContain(field);
     // The reviewer's review says so too: a new review is needed.
-    await eventually(async () => cond((await admin.get<MiniAppReview>(Kinds.MiniAppReview, 'pay-1', bank.ns)) as WithConditions, 'TargetResolved')?.message.includes('a new review must approve it as it is now') ?? false, { describe: 'pay-1 says its approval no longer covers pay' });
+    await eventually(
+      async () =>
+        cond((await admin.get<MiniAppReview>(Kinds.MiniAppReview, 'pay-1', bank.ns)) as WithConditions, 'TargetResolved')?.message.includes('a new review must approve it as it is now') ?? false,
+      { describe: 'pay-1 says its approval no longer covers pay' },
+    );
 
     // A review of the content as it is now lists it again, as it is now.
     await admin.create(Kinds.MiniAppReview, reviewBody(bank.ns, 'pay-2', { organization: partner.name, name: 'pay' }, '1.0.0'), as(reviewer));
@@ -149,10 +164,13 @@ describe('security, round two: reviews, invitations, icons', () => {
     // An edit of that first review (a new comment) approves nothing new: its record keeps the content it approved (the review's finding 4).
     await patchAs(reviewer, Kinds.MiniAppReview, 'pay-1', bank.ns, { spec: { comment: 'typo fixed' } });
     type Recorded = MiniAppReview & { status?: { approvedContent?: { appName?: string; observedGeneration?: number } } };
-    const edited = await eventually(async () => {
-      const r = (await admin.get<MiniAppReview>(Kinds.MiniAppReview, 'pay-1', bank.ns)) as Recorded | undefined;
-      return r && r.metadata.generation! > 1 && r.status?.approvedContent?.observedGeneration === r.metadata.generation ? r : false;
-    }, { describe: 'pay-1 edited and reconciled' });
+    const edited = await eventually(
+      async () => {
+        const r = (await admin.get<MiniAppReview>(Kinds.MiniAppReview, 'pay-1', bank.ns)) as Recorded | undefined;
+        return r && r.metadata.generation! > 1 && r.status?.approvedContent?.observedGeneration === r.metadata.generation ? r : false;
+      },
+      { describe: 'pay-1 edited and reconciled' },
+    );
     expect(edited.status?.approvedContent?.appName).toBe('pay');
   });
 
@@ -169,10 +187,13 @@ describe('security, round two: reviews, invitations, icons', () => {
     const start = Date.now();
     for (let i = 0; i < 10; i++) {
       await admin.create(Kinds.Membership, body, as(orgAdmin));
-      await eventually(async () => {
-        const m = await get();
-        return (m?.status?.invitation?.sentAt !== undefined || cond(m as WithConditions, 'InvitationSent')?.reason === 'InvitationRateLimited') && !m?.metadata.deletionTimestamp;
-      }, { timeoutMs: 15_000, intervalMs: 50, describe: `attempt ${i + 1}: invited or held` });
+      await eventually(
+        async () => {
+          const m = await get();
+          return (m?.status?.invitation?.sentAt !== undefined || cond(m as WithConditions, 'InvitationSent')?.reason === 'InvitationRateLimited') && !m?.metadata.deletionTimestamp;
+        },
+        { timeoutMs: 15_000, intervalMs: 50, describe: `attempt ${i + 1}: invited or held` },
+      );
       if (i < 9) {
         await admin.delete(Kinds.Membership, 'stranger', org.ns, as(orgAdmin));
         await eventually(async () => (await get()) === undefined, { intervalMs: 50, describe: 'the Membership gone' });
@@ -209,12 +230,15 @@ describe('security, round two: reviews, invitations, icons', () => {
     // Per organization: ORG_LIMIT first emails per window, whoever they go to (the administrator's notification and the stranger's three included).
     const others = ['a', 'b', 'c', 'd'];
     for (const p of others) await admin.create(Kinds.Membership, { metadata: { name: p, namespace: org.ns }, spec: { email: `${p}@${org.name}.example`, role: 'MiniAppDeveloper' } }, as(orgAdmin));
-    const settled = await eventually(async () => {
-      const now = await Promise.all(others.map((p) => admin.get<Membership>(Kinds.Membership, p, org.ns)));
-      const sent = now.filter((m) => m?.status?.invitation?.sentAt);
-      const limited = now.filter((m) => cond(m as WithConditions, 'InvitationSent')?.reason === 'InvitationRateLimited');
-      return sent.length + limited.length === others.length ? { sent, limited } : false;
-    }, { describe: 'every other invitation sent or held' });
+    const settled = await eventually(
+      async () => {
+        const now = await Promise.all(others.map((p) => admin.get<Membership>(Kinds.Membership, p, org.ns)));
+        const sent = now.filter((m) => m?.status?.invitation?.sentAt);
+        const limited = now.filter((m) => cond(m as WithConditions, 'InvitationSent')?.reason === 'InvitationRateLimited');
+        return sent.length + limited.length === others.length ? { sent, limited } : false;
+      },
+      { describe: 'every other invitation sent or held' },
+    );
     expect(settled.sent).toHaveLength(ORG_LIMIT - 1 - 3);
     for (const m of settled.limited) expect(cond(m as WithConditions, 'InvitationSent')?.message).toContain('per organization');
     await sleep(1000);
@@ -225,7 +249,10 @@ describe('security, round two: reviews, invitations, icons', () => {
     const { bank, partner, reviewer, developer } = await bankAndPartner('i8');
     // A third organization's mini app that names the wallet, while it may; then it may no longer.
     const outsider = await organization('i8-outsider', { capabilities: { miniApps: true }, miniAppTargets: [{ organization: bank.name, name: 'wallet' }] });
-    await admin.create(Kinds.MiniApp, miniAppBody(outsider.ns, 'hidden', [{ organization: bank.name, name: 'wallet' }], { versions: [{ name: '0.9.0-secret-feature' }], publishedVersion: '0.9.0-secret-feature' }));
+    await admin.create(
+      Kinds.MiniApp,
+      miniAppBody(outsider.ns, 'hidden', [{ organization: bank.name, name: 'wallet' }], { versions: [{ name: '0.9.0-secret-feature' }], publishedVersion: '0.9.0-secret-feature' }),
+    );
     await admin.patch(Kinds.Organization, outsider.name, undefined, { spec: { miniAppTargets: null } });
     await eventually(async () => (await admin.get<MiniApp>(Kinds.MiniApp, 'hidden', outsider.ns))?.status?.superApps?.[0]?.state === 'NotAllowed', { describe: 'hidden NotAllowed in the wallet' });
     // The partner's mini app that names no super app of the bank.
@@ -256,10 +283,13 @@ describe('security, round two: reviews, invitations, icons', () => {
     await admin.delete(Kinds.MiniApp, 'gone', partner.ns, as(developer));
     await patchAs(developer, Kinds.MiniApp, 'pay', partner.ns, { spec: { superApps: [] } });
     const resolved = async (review: string) =>
-      eventually(async () => {
-        const c = cond((await admin.get<MiniAppReview>(Kinds.MiniAppReview, review, bank.ns)) as WithConditions, 'TargetResolved');
-        return c?.status === 'False' ? c : false;
-      }, { describe: `TargetResolved=False on ${review}` });
+      eventually(
+        async () => {
+          const c = cond((await admin.get<MiniAppReview>(Kinds.MiniAppReview, review, bank.ns)) as WithConditions, 'TargetResolved');
+          return c?.status === 'False' ? c : false;
+        },
+        { describe: `TargetResolved=False on ${review}` },
+      );
     const [gone, pay] = await Promise.all([resolved('of-gone'), resolved('of-pay')]);
     expect(pay.reason).toBe(gone.reason);
     expect(blank(pay.message, 'pay', partner.name)).toBe(blank(gone.message, 'gone', partner.name));
@@ -275,10 +305,13 @@ describe('security, round two: reviews, invitations, icons', () => {
     await admin.create(Resources.ConfigMap, { metadata: { name: 'payroll-settings', namespace: org.ns }, data: { 'db-url': 'postgres://payroll' } });
     const iconOf = async (kind: string, name: string, key: string) => {
       await patchAs(orgAdmin, Kinds.Organization, org.name, undefined, { spec: { icon: { kind, name, key } } });
-      const o = await eventually(async () => {
-        const x = await admin.get<Organization>(Kinds.Organization, org.name);
-        return x?.status?.observedGeneration === x?.metadata.generation && cond(x as WithConditions, 'IconValid') ? x! : false;
-      }, { describe: `IconValid about ${kind} ${name}` });
+      const o = await eventually(
+        async () => {
+          const x = await admin.get<Organization>(Kinds.Organization, org.name);
+          return x?.status?.observedGeneration === x?.metadata.generation && cond(x as WithConditions, 'IconValid') ? x! : false;
+        },
+        { describe: `IconValid about ${kind} ${name}` },
+      );
       return cond(o as WithConditions, 'IconValid')!;
     };
     const existing = await iconOf('ConfigMap', 'payroll-settings', 'db-url');

@@ -47,7 +47,10 @@ const operatorArgs = () => ['--leader-elect=false', ...tokenWebhookOperatorArgs(
 const active = (k: ApiKey) => k.status?.phase === 'Active' && !!k.status.secretName;
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ApiError)) throw new Error(`expected a refusal, got ${err === undefined ? 'success' : String(err)}`);
   return err;
 }
@@ -80,7 +83,9 @@ beforeAll(async () => {
   operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: operatorNamespace, args: operatorArgs() });
   await admin.create(Kinds.Organization, { metadata: { name: org }, spec: { displayName: org } });
   await eventually(async () => (await admin.get<Organization>(Kinds.Organization, org))?.status?.namespace, { describe: `the namespace of ${org}` });
-  await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'admin', namespace: ns }, spec: { email: ADMIN, role: 'OrganizationAdministrator', acceptance: 'Automatic' } }), { describe: 'the administrator' });
+  await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'admin', namespace: ns }, spec: { email: ADMIN, role: 'OrganizationAdministrator', acceptance: 'Automatic' } }), {
+    describe: 'the administrator',
+  });
   await member('dev', DEV, 'MiniAppDeveloper');
   await member('reviewer', REVIEWER, 'MiniAppReviewer');
   await member('karl', KARL, 'OrganizationAdministrator');
@@ -153,7 +158,9 @@ describe.skipIf(!webhook)('item 1: the operator takes no authority from status',
     await nudge('dev-ci');
     const role = () => admin.get<AnyObject & { rules: { resourceNames?: string[] }[] }>(Resources.Role, 'miniapps:apikey:dev-ci', ns);
     // The operator reconciled the forged status: it names another Secret again, or (the hole) the Role hands out the one it named.
-    await eventually(async () => (await admin.get<ApiKey>(Kinds.ApiKey, 'dev-ci', ns))?.status?.secretName !== VICTIM || !!(await role())?.rules.some((r) => r.resourceNames?.includes(VICTIM)), { describe: 'the forged status reconciled' });
+    await eventually(async () => (await admin.get<ApiKey>(Kinds.ApiKey, 'dev-ci', ns))?.status?.secretName !== VICTIM || !!(await role())?.rules.some((r) => r.resourceNames?.includes(VICTIM)), {
+      describe: 'the forged status reconciled',
+    });
     expect((await role())?.rules.flatMap((r) => r.resourceNames ?? [])).not.toContain(VICTIM);
     expect(await accessAllowed(admin, DEV, { group: '', verb: 'get', resource: 'secrets', namespace: ns, name: VICTIM })).toBe(false);
     const events = await admin.list<AnyObject & { reason?: string; note?: string; regarding?: { name?: string } }>(Resources.Event, { namespace: ns });
@@ -169,7 +176,9 @@ describe.skipIf(!webhook)('item 1: the operator takes no authority from status',
     expect(err.status).toBe(403);
     await patchStatus(Kinds.ApiKey, 'dev-rotating', ns, { previousKey });
     await nudge('dev-rotating');
-    await eventually(async () => !(await admin.get<ApiKey>(Kinds.ApiKey, 'dev-rotating', ns))?.status?.previousKey || !(await admin.get(Resources.Secret, VICTIM, ns)), { describe: 'the forged previous key reconciled' });
+    await eventually(async () => !(await admin.get<ApiKey>(Kinds.ApiKey, 'dev-rotating', ns))?.status?.previousKey || !(await admin.get(Resources.Secret, VICTIM, ns)), {
+      describe: 'the forged previous key reconciled',
+    });
     expect(await admin.get(Resources.Secret, VICTIM, ns)).toBeDefined();
     // Revoked: the operator deletes the key's Secrets, and only its own.
     await patchStatus(Kinds.ApiKey, 'dev-rotating', ns, { previousKey });
@@ -201,10 +210,20 @@ describe.skipIf(!webhook)('item 14: keys of non-members', () => {
     expect(err.message).toContain('a provisioning administrator');
     await createKey('root-here', { owner: PROVISIONER, scopes: ['catalog:read'] }, PROVISIONER);
     await waitForKey(admin, ns, 'root-here', active, 'Active');
-    const widen = await refusal(admin.request('PATCH', resourcePath(Kinds.ApiKey, { namespace: ns, name: 'root-here' }), { body: { spec: { scopes: ['kubernetes'] } }, contentType: 'application/merge-patch+json', as: { user: ADMIN } }));
+    const widen = await refusal(
+      admin.request('PATCH', resourcePath(Kinds.ApiKey, { namespace: ns, name: 'root-here' }), {
+        body: { spec: { scopes: ['kubernetes'] } },
+        contentType: 'application/merge-patch+json',
+        as: { user: ADMIN },
+      }),
+    );
     expect(widen.status).toBe(403);
     expect(widen.message).toContain('only by a provisioning administrator');
-    await admin.request('PATCH', resourcePath(Kinds.ApiKey, { namespace: ns, name: 'root-here' }), { body: { spec: { revoked: true } }, contentType: 'application/merge-patch+json', as: { user: ADMIN } });
+    await admin.request('PATCH', resourcePath(Kinds.ApiKey, { namespace: ns, name: 'root-here' }), {
+      body: { spec: { revoked: true } },
+      contentType: 'application/merge-patch+json',
+      as: { user: ADMIN },
+    });
     // A stranger: refused at admission (the operator's caches know the members).
     const stranger = await refusal(createKey('for-stranger', { owner: `stranger@${org}.example` }, ADMIN));
     expect(stranger.message).toContain('is not a member');
@@ -214,13 +233,19 @@ describe.skipIf(!webhook)('item 14: keys of non-members', () => {
     await waitForKey(admin, ns, 'leaver-ci', active, 'Active');
     await admin.delete(Kinds.Membership, 'leaver', ns);
     await waitForKey(admin, ns, 'leaver-ci', (k) => k.status?.phase === 'Disabled', 'Disabled');
-    const leaver = await refusal(admin.request('PATCH', resourcePath(Kinds.ApiKey, { namespace: ns, name: 'leaver-ci' }), { body: { spec: { scopes: ['kubernetes'] } }, contentType: 'application/merge-patch+json', as: { user: ADMIN } }));
+    const leaver = await refusal(
+      admin.request('PATCH', resourcePath(Kinds.ApiKey, { namespace: ns, name: 'leaver-ci' }), {
+        body: { spec: { scopes: ['kubernetes'] } },
+        contentType: 'application/merge-patch+json',
+        as: { user: ADMIN },
+      }),
+    );
     expect(leaver.message).toContain('cannot change while');
   });
 });
 
 describe.skipIf(!webhook)('item 16: one case-fold rule', () => {
-  it('item 16: someone whose name only Unicode-lowercases to a member\'s cannot make a key that authenticates as that member', async () => {
+  it("item 16: someone whose name only Unicode-lowercases to a member's cannot make a key that authenticates as that member", async () => {
     // U+212A KELVIN SIGN: toLowerCase() makes it "k", CEL's lowerAscii() leaves it.
     const kelvin = `\u212Aarl@${org}.example`;
     await admin.apply(Resources.RoleBinding, {
@@ -247,7 +272,10 @@ describe.skipIf(!webhook)('review of items 1 and 2: upgrades, seal keys, Secrets
     const k = await waitForKey(admin, ns, 'upgrade-ci', active, 'Active');
     const token = await readKey(admin, k);
     // What the version before seals writes (here with the operator's own identity): the record, no seal.
-    await admin.request('PATCH', resourcePath(Kinds.ApiKey, { namespace: ns, name: 'upgrade-ci', subresource: 'status' }), { body: { status: { seal: null } }, contentType: 'application/merge-patch+json' });
+    await admin.request('PATCH', resourcePath(Kinds.ApiKey, { namespace: ns, name: 'upgrade-ci', subresource: 'status' }), {
+      body: { status: { seal: null } },
+      contentType: 'application/merge-patch+json',
+    });
     await eventually(async () => !(await admin.get<ApiKey>(Kinds.ApiKey, 'upgrade-ci', ns))?.status?.seal, { describe: 'the record without its seal' });
     for (let i = 0; i < 4; i++) {
       expect((await verifyKey(operator.verifyPort, caller, token)).body).toMatchObject({ valid: true, owner: DEV });
@@ -298,7 +326,13 @@ describe.skipIf(!webhook)('review of items 1 and 2: upgrades, seal keys, Secrets
     // The current key's Secret goes: the operator reissues revision 1 and meets the planted Secret.
     await admin.delete(Resources.Secret, 'planted-ci-r0', ns, { as: { user: BOT } });
     await nudge('planted-ci');
-    await waitForKey(admin, ns, 'planted-ci', (x) => x.status?.keyId === mine.keyId || !!x.status?.conditions?.some((c) => c.type === 'KeyIssued' && c.reason === 'IssueFailed'), 'the reissue decided');
+    await waitForKey(
+      admin,
+      ns,
+      'planted-ci',
+      (x) => x.status?.keyId === mine.keyId || !!x.status?.conditions?.some((c) => c.type === 'KeyIssued' && c.reason === 'IssueFailed'),
+      'the reissue decided',
+    );
     const after = (await admin.get<ApiKey>(Kinds.ApiKey, 'planted-ci', ns))!;
     expect(after.status?.keyId).not.toBe(mine.keyId);
     expect(after.status?.conditions?.find((c) => c.type === 'KeyIssued')?.message).toContain("does not carry the operator's seal");
@@ -323,7 +357,7 @@ describe.skipIf(!webhook)('review of items 1 and 2: upgrades, seal keys, Secrets
     expect((await verifyKey(operator.verifyPort, caller, lost)).body.valid).toBe(false);
   });
 
-  it('review 10: an operator run out of cluster does not overwrite the policies a Helm release installed (they name the chart\'s operator)', async () => {
+  it("review 10: an operator run out of cluster does not overwrite the policies a Helm release installed (they name the chart's operator)", async () => {
     const vap = Resources.ValidatingAdmissionPolicy;
     const name = 'miniapps.dev-status-writer';
     await admin.patch(vap, name, undefined, { metadata: { labels: { 'app.kubernetes.io/managed-by': 'Helm' } } });
@@ -344,7 +378,9 @@ describe.skipIf(!webhook)('review of items 1 and 2: upgrades, seal keys, Secrets
     const err = await refusal(admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { ...spec, quotas: { namespace: { apiKeys: 300, secrets: 500 } } } }));
     expect(err.message).toContain('must be at least 2 * quotas.namespace.apiKeys + 50');
     // Raising apiKeys alone over the default secrets is refused the same way.
-    expect((await refusal(admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { ...spec, quotas: { namespace: { apiKeys: 400 } } } }))).message).toContain('quotas.namespace.secrets');
+    expect((await refusal(admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { ...spec, quotas: { namespace: { apiKeys: 400 } } } }))).message).toContain(
+      'quotas.namespace.secrets',
+    );
   });
 
   it('review: status sent with a create, or with an update of the main resource, is dropped by the API server', async () => {
@@ -365,9 +401,14 @@ describe.skipIf(!webhook)('item 9: quotas', () => {
   it('item 9: keys are capped per owner (admission, and the reconciler while the operator was down) and per namespace (a ResourceQuota the API server enforces)', async () => {
     const { items } = await admin.list<ApiKey>(Kinds.ApiKey, { namespace: ns });
     const n0 = items.length;
-    await admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { ...(previousConfig?.spec ?? {}), provisioningAdministrators: { users: [PROVISIONER] }, quotas: { apiKeysPerOwner: 2, namespace: { apiKeys: n0 + 3, secrets: 100 } } } });
+    await admin.apply(Kinds.PlatformConfig, {
+      metadata: { name: PLATFORM_CONFIG_NAME },
+      spec: { ...(previousConfig?.spec ?? {}), provisioningAdministrators: { users: [PROVISIONER] }, quotas: { apiKeysPerOwner: 2, namespace: { apiKeys: n0 + 3, secrets: 100 } } },
+    });
     type Quota = AnyObject & { spec?: { hard?: Record<string, string> }; status?: { hard?: Record<string, string> } };
-    await eventually(async () => (await admin.get<Quota>(Resources.ResourceQuota, NAMESPACE_QUOTA_NAME, ns))?.status?.hard?.['count/apikeys.miniapps.dev'] === String(n0 + 3), { describe: 'the namespace quota in force' });
+    await eventually(async () => (await admin.get<Quota>(Resources.ResourceQuota, NAMESPACE_QUOTA_NAME, ns))?.status?.hard?.['count/apikeys.miniapps.dev'] === String(n0 + 3), {
+      describe: 'the namespace quota in force',
+    });
     // The lowest role, for itself: two keys, then a clear refusal.
     await createKey('r1', { owner: REVIEWER }, REVIEWER);
     await createKey('r2', { owner: REVIEWER }, REVIEWER);
@@ -395,7 +436,9 @@ describe.skipIf(!webhook)('item 9: quotas', () => {
     const tenant = uniqueName('status-tenant');
     await admin.create(Kinds.Tenant, { metadata: { name: tenant }, spec: { displayName: tenant } });
     try {
-      const quota = await eventually(async () => (await admin.get<Quota>(Resources.ResourceQuota, NAMESPACE_QUOTA_NAME, `tenant-${tenant}`)) ?? false, { describe: 'the quota of the tenant namespace' });
+      const quota = await eventually(async () => (await admin.get<Quota>(Resources.ResourceQuota, NAMESPACE_QUOTA_NAME, `tenant-${tenant}`)) ?? false, {
+        describe: 'the quota of the tenant namespace',
+      });
       expect(quota.spec?.hard).toEqual({ 'count/apikeys.miniapps.dev': String(n0 + 3), 'count/secrets': '100' });
     } finally {
       await admin.delete(Kinds.Tenant, tenant);

@@ -68,7 +68,10 @@ async function until<T extends AnyObject>(rt: Parameters<typeof admin.get>[0], n
 
 async function startOperator(): Promise<void> {
   operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace });
-  const reg = await eventually(async () => (await admin.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(opNamespace))) ?? false, { describe: 'the webhook registration' });
+  const reg = await eventually(
+    async () => (await admin.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(opNamespace))) ?? false,
+    { describe: 'the webhook registration' },
+  );
   caPEM = Buffer.from(reg.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
 }
 
@@ -83,7 +86,10 @@ const tokenRolesOf = (user: string, app: { organization: string; name: string })
 async function plugin(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run(argv, { io: { out: (t) => out.push(t), err: (t) => err.push(t), readLine: async () => undefined }, connect: () => ({ api: new KubePluginApi(admin), defaultNamespace: 'default' }) });
+  const code = await run(argv, {
+    io: { out: (t) => out.push(t), err: (t) => err.push(t), readLine: async () => undefined },
+    connect: () => ({ api: new KubePluginApi(admin), defaultNamespace: 'default' }),
+  });
   return { code, out: out.join(''), err: err.join('') };
 }
 
@@ -106,8 +112,17 @@ async function userOf(ns: string, email: string): Promise<User> {
 const A_ROLES = (roles: readonly string[]) => roles.filter((r) => r.startsWith('role:gated-frontend:') || r.startsWith('role:gated-backoffice:'));
 
 // What Mallory makes while the operator (and with it the webhook) is down.
-const COPYCAT = { appId: FRONTEND.appId, listingId: 'gated-frontend', rolesRequired: ['platform:role:gated-frontend:admin', 'platform:role:gated-frontend:owner'], userGroups: [{ name: 'mallory crew', roles: ['role:gated-frontend:owner'] }] };
-const EVIL_FRONTEND = { appId: 'evil-frontend-app', listingId: 'evil-listing', rolesRequired: ['platform:role:gated-frontend:admin', 'platform:role:gated-frontend:owner', 'platform:role:evil-listing:user'] };
+const COPYCAT = {
+  appId: FRONTEND.appId,
+  listingId: 'gated-frontend',
+  rolesRequired: ['platform:role:gated-frontend:admin', 'platform:role:gated-frontend:owner'],
+  userGroups: [{ name: 'mallory crew', roles: ['role:gated-frontend:owner'] }],
+};
+const EVIL_FRONTEND = {
+  appId: 'evil-frontend-app',
+  listingId: 'evil-listing',
+  rolesRequired: ['platform:role:gated-frontend:admin', 'platform:role:gated-frontend:owner', 'platform:role:evil-listing:user'],
+};
 const EVIL_SOLUTION = {
   solutionId: 'evil',
   version: '1.0.0',
@@ -124,23 +139,47 @@ beforeAll(async () => {
   for (const name of [orgA, orgB]) await until<Organization>(Kinds.Organization, name, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Organization ${name} Ready`);
   // Organization A: the seed's solution, its two apps (each claims its listing: A's first).
   await admin.create(Resources.ConfigMap, { metadata: { name: 'gated-manifest', namespace: nsA }, data: { 'manifest.yaml': SEED } });
-  await admin.create<Solution>(Kinds.Solution, { metadata: { name: 'gated', namespace: nsA }, spec: { solutionId: 'gated-solution', version: '1.0.0', onboarding: { tenants: [tenant, tenant2] }, manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } } });
+  await admin.create<Solution>(Kinds.Solution, {
+    metadata: { name: 'gated', namespace: nsA },
+    spec: { solutionId: 'gated-solution', version: '1.0.0', onboarding: { tenants: [tenant, tenant2] }, manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } },
+  });
   await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-frontend', namespace: nsA }, spec: FRONTEND });
-  await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-backoffice', namespace: nsA }, spec: { appId: 'gated-backoffice-app', listingId: 'gated-backoffice', rolesRequired: ['platform:role:gated-backoffice:admin'] } });
+  await admin.create<AppManifest>(Kinds.AppManifest, {
+    metadata: { name: 'gated-backoffice', namespace: nsA },
+    spec: { appId: 'gated-backoffice-app', listingId: 'gated-backoffice', rolesRequired: ['platform:role:gated-backoffice:admin'] },
+  });
   // Mallory administers organization B.
   await admin.create<Membership>(Kinds.Membership, { metadata: { name: 'mallory', namespace: nsB }, spec: { email: MALLORY, role: 'OrganizationAdministrator', acceptance: 'Automatic' } });
-  await eventually(async () => accessAllowed(admin, MALLORY, { verb: 'create', resource: 'appmanifests', namespace: nsB }), { timeoutMs: 60_000, describe: `${MALLORY} may create AppManifests in ${nsB}` });
+  await eventually(async () => accessAllowed(admin, MALLORY, { verb: 'create', resource: 'appmanifests', namespace: nsB }), {
+    timeoutMs: 60_000,
+    describe: `${MALLORY} may create AppManifests in ${nsB}`,
+  });
   // Two tenants; the first subscribes to A's solution.
-  for (const [t, email] of [[tenant, TENANT_ADMIN], [tenant2, TENANT2_ADMIN]] as const) await admin.create<Tenant>(Kinds.Tenant, { metadata: { name: t }, spec: { displayName: t, administrators: [email] } });
+  for (const [t, email] of [
+    [tenant, TENANT_ADMIN],
+    [tenant2, TENANT2_ADMIN],
+  ] as const)
+    await admin.create<Tenant>(Kinds.Tenant, { metadata: { name: t }, spec: { displayName: t, administrators: [email] } });
   for (const t of [tenant, tenant2]) await until<Tenant>(Kinds.Tenant, t, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Tenant ${t} Ready`);
-  await eventually(async () => accessAllowed(admin, TENANT_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenantNs }), { timeoutMs: 60_000, describe: `${TENANT_ADMIN} may subscribe` });
+  await eventually(async () => accessAllowed(admin, TENANT_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenantNs }), {
+    timeoutMs: 60_000,
+    describe: `${TENANT_ADMIN} may subscribe`,
+  });
   await offeredTo(tenantNs, `${orgA}/gated`);
   await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: tenantNs }, spec: { solution: { organization: orgA, name: 'gated' } } }, asTenantAdmin(TENANT_ADMIN));
   await until<Subscription>(Kinds.Subscription, 'gated', tenantNs, (s) => cond(s, 'Ready')?.status === 'True', 'the subscription to A Ready');
   // The gateway the token-roles API answers (it holds what the tenant administrator holds).
   await admin.create(ServiceAccounts, { metadata: { name: 'gateway', namespace: tenantNs } });
-  await admin.create(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: tenantNs }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: tenantNs }] });
-  gateway = (await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${tenantNs}/serviceaccounts/gateway/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } })).status.token;
+  await admin.create(Resources.RoleBinding, {
+    metadata: { name: 'gateway', namespace: tenantNs },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' },
+    subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: tenantNs }],
+  });
+  gateway = (
+    await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${tenantNs}/serviceaccounts/gateway/token`, {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+    })
+  ).status.token;
 
   // The operator goes down: its webhook fails open. Mallory makes what it would refuse, and the tenant is subscribed to
   // B's solution (by a provisioning administrator: seed 003 lets a tenant administrator subscribe only to a solution
@@ -160,11 +199,15 @@ afterAll(async () => {
   expect(exit?.code).toBe(0);
 }, 180_000);
 
-describe('issue 16 item 3: one organization reaches into another\'s tokens', () => {
-  it("item 3a: an appId or listingId another organization claimed first is refused at admission, and one that slipped past is reported and used nowhere", async () => {
+describe("issue 16 item 3: one organization reaches into another's tokens", () => {
+  it('item 3a: an appId or listingId another organization claimed first is refused at admission, and one that slipped past is reported and used nowhere', async () => {
     // With the webhook up: refused, whoever asks.
-    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'copycat-2', namespace: nsB }, spec: { appId: FRONTEND.appId, listingId: 'mallory-listing' } }, asMallory)).rejects.toThrow(/spec\.appId: "gated-frontend-app" is another organization's/);
-    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'copycat-3', namespace: nsB }, spec: { appId: 'mallory-app', listingId: 'gated-frontend' } }, asMallory)).rejects.toThrow(/spec\.listingId: "gated-frontend" is another organization's/);
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'copycat-2', namespace: nsB }, spec: { appId: FRONTEND.appId, listingId: 'mallory-listing' } }, asMallory)).rejects.toThrow(
+      /spec\.appId: "gated-frontend-app" is another organization's/,
+    );
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'copycat-3', namespace: nsB }, spec: { appId: 'mallory-app', listingId: 'gated-frontend' } }, asMallory)).rejects.toThrow(
+      /spec\.listingId: "gated-frontend" is another organization's/,
+    );
     // Nor by renaming an app of one's own into it.
     await expect(admin.patch(Kinds.AppManifest, 'evil-frontend', nsB, { spec: { appId: 'gated-backoffice-app' } })).rejects.toThrow(/spec\.appId: "gated-backoffice-app" is another organization's/);
     // The one made while the webhook was down: reported, Stalled, and A's keeps its ids.
@@ -190,8 +233,16 @@ describe('issue 16 item 3: one organization reaches into another\'s tokens', () 
   it("item 3b: a manifest grants only roles of listings its own organization owns; another's are refused at admission, and reported and left out of groups and tokens when they slip past", async () => {
     // With the webhook up: refused in an inline Solution and an inline AppManifest.
     const grab = { solutionId: 'grab', version: '1', manifest: { userGroupsRequired: [{ name: 'grabbers', roles: ['role:gated-frontend:admin'] }] } };
-    await expect(admin.create(Kinds.Solution, { metadata: { name: 'grab', namespace: nsB }, spec: grab }, asMallory)).rejects.toThrow(/spec\.manifest: role:gated-frontend:admin name listing\(s\) another organization owns/);
-    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'grab', namespace: nsB }, spec: { appId: 'grab-app', listingId: 'grab-listing', rolesRequired: ['platform:role:gated-backoffice:admin'] } }, asMallory)).rejects.toThrow(/platform:role:gated-backoffice:admin name listing\(s\) another organization owns/);
+    await expect(admin.create(Kinds.Solution, { metadata: { name: 'grab', namespace: nsB }, spec: grab }, asMallory)).rejects.toThrow(
+      /spec\.manifest: role:gated-frontend:admin name listing\(s\) another organization owns/,
+    );
+    await expect(
+      admin.create(
+        Kinds.AppManifest,
+        { metadata: { name: 'grab', namespace: nsB }, spec: { appId: 'grab-app', listingId: 'grab-listing', rolesRequired: ['platform:role:gated-backoffice:admin'] } },
+        asMallory,
+      ),
+    ).rejects.toThrow(/platform:role:gated-backoffice:admin name listing\(s\) another organization owns/);
     // What slipped past is reported: the Solution's and the app's RolesOwned.
     const evil = await until<Solution>(Kinds.Solution, 'evil', nsB, (s) => cond(s, 'RolesOwned')?.status === 'False', 'Solution evil RolesOwned False');
     expect(cond(evil, 'RolesOwned')).toMatchObject({ reason: 'ListingNotOwned', message: expect.stringContaining('role:gated-frontend:admin') });
@@ -206,7 +257,13 @@ describe('issue 16 item 3: one organization reaches into another\'s tokens', () 
       for (const r of g.status?.roleSources ?? []) if (A_ROLES([r.role]).length) expect(r.sources.every((s) => s === `Solution ${orgA}/gated` || s.startsWith(`AppManifest ${orgA}/`))).toBe(true);
     }
     // The tenant administrator holds A's admin roles from A's solution, nothing A's from B.
-    const admin1 = await until<User>(Kinds.User, (await userOf(tenantNs, TENANT_ADMIN)).metadata.name, tenantNs, (u) => !!u.status?.groups?.includes('solutions-admin'), 'the tenant administrator in solutions-admin');
+    const admin1 = await until<User>(
+      Kinds.User,
+      (await userOf(tenantNs, TENANT_ADMIN)).metadata.name,
+      tenantNs,
+      (u) => !!u.status?.groups?.includes('solutions-admin'),
+      'the tenant administrator in solutions-admin',
+    );
     expect(A_ROLES(admin1.status?.effectiveRoles ?? [])).toEqual(['role:gated-backoffice:admin', 'role:gated-frontend:admin']);
     expect(admin1.status?.effectiveRoles).not.toContain('role:gated-frontend:owner');
   });
@@ -216,11 +273,14 @@ describe('issue 16 item 3: one organization reaches into another\'s tokens', () 
     const jwks = await operatorRequest(operator.apiPort, caPEM, 'GET', '/tokenroles/v1/jwks.json');
     const keys = createLocalJWKSet(jwks.body as never);
     // A's own app: the audience is A's, and A's app verifies it.
-    const own = await eventually(async () => {
-      const r = await tokenRolesOf(admin1.metadata.name, { organization: orgA, name: 'gated-frontend' });
-      if (r.status !== 200) throw new Error(JSON.stringify(r));
-      return r;
-    }, { timeoutMs: 60_000, describe: "a token of A's frontend" });
+    const own = await eventually(
+      async () => {
+        const r = await tokenRolesOf(admin1.metadata.name, { organization: orgA, name: 'gated-frontend' });
+        if (r.status !== 200) throw new Error(JSON.stringify(r));
+        return r;
+      },
+      { timeoutMs: 60_000, describe: "a token of A's frontend" },
+    );
     expect(own.body.audience).toBe(`${orgA}/gated-frontend-app`);
     const { payload } = await jwtVerify(String(own.body.token), keys, { issuer: 'miniapps-operator', audience: `${orgA}/gated-frontend-app` });
     expect(payload).toMatchObject({ organization: orgA, appId: 'gated-frontend-app', roles: ['role:gated-frontend:admin'] });
@@ -238,7 +298,7 @@ describe('issue 16 item 3: one organization reaches into another\'s tokens', () 
     expect(JSON.parse(theirsViaPlugin.out)).toMatchObject({ audience: `${orgB}/evil-frontend-app`, roles: [] });
   });
 
-  it('item 3d: groups are never merged across organizations: a group of two organizations\' solutions is a conflict, not a union', async () => {
+  it("item 3d: groups are never merged across organizations: a group of two organizations' solutions is a conflict, not a union", async () => {
     const sub = await until<Subscription>(Kinds.Subscription, 'evil', tenantNs, (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict', "B's subscription reports the conflict");
     expect(sub.status?.conflictingUserGroups).toEqual(['solutions-admin']);
     expect(cond(sub, 'UserGroupsSynced')?.message).toContain('never merged across organizations');
@@ -256,20 +316,38 @@ describe('issue 16 item 3: one organization reaches into another\'s tokens', () 
   });
 
   it('item 3e: landing pages are only https: URLs or paths: javascript: and http: are refused at admission and in manifest validation', async () => {
-    const withPage = (url: string) => ({ solutionId: 'pages', version: '1', manifest: { userGroupsRequired: [{ name: 'evil evil', landingPage: { url, rank: 1 }, roles: ['role:evil-listing:user'] }] } });
+    const withPage = (url: string) => ({
+      solutionId: 'pages',
+      version: '1',
+      manifest: { userGroupsRequired: [{ name: 'evil evil', landingPage: { url, rank: 1 }, roles: ['role:evil-listing:user'] }] },
+    });
     for (const url of ['javascript:alert(document.cookie)', 'http://evil.example/', '//evil.example/', 'JAVASCRIPT:alert(1)']) {
       await expect(admin.create(Kinds.Solution, { metadata: { name: uniqueName('pages'), namespace: nsB }, spec: withPage(url) }, asMallory)).rejects.toThrow(/landingPage\.url/);
     }
-    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'pages', namespace: nsB }, spec: { appId: 'pages-app', listingId: 'pages-listing', userGroups: [{ name: 'x', landingPage: { url: 'javascript:alert(1)', rank: 1 } }] } }, asMallory)).rejects.toThrow(/landingPage\.url/);
-    await expect(admin.create(Kinds.UserGroup, { metadata: { name: 'by-hand', namespace: tenantNs }, spec: { landingPage: { url: 'javascript:alert(1)', rank: 1 } } })).rejects.toThrow(/landingPage\.url/);
+    await expect(
+      admin.create(
+        Kinds.AppManifest,
+        { metadata: { name: 'pages', namespace: nsB }, spec: { appId: 'pages-app', listingId: 'pages-listing', userGroups: [{ name: 'x', landingPage: { url: 'javascript:alert(1)', rank: 1 } }] } },
+        asMallory,
+      ),
+    ).rejects.toThrow(/landingPage\.url/);
+    await expect(admin.create(Kinds.UserGroup, { metadata: { name: 'by-hand', namespace: tenantNs }, spec: { landingPage: { url: 'javascript:alert(1)', rank: 1 } } })).rejects.toThrow(
+      /landingPage\.url/,
+    );
     // https and paths are fine.
     await admin.create(Kinds.Solution, { metadata: { name: 'pages-ok', namespace: nsB }, spec: withPage('https://evil.example/home') }, asMallory);
     // A manifest file with one: ManifestValid False, naming file, line, column and field.
     const file = 'solutionId: pages\nuserGroupsRequired:\n  - name: evil evil\n    landingPage:\n      url: javascript:alert(1)\n      rank: 1\n';
     await admin.create(Resources.ConfigMap, { metadata: { name: 'pages-manifest', namespace: nsB }, data: { 'manifest.yaml': file } });
-    await admin.create(Kinds.Solution, { metadata: { name: 'pages-file', namespace: nsB }, spec: { solutionId: 'pages', version: '1', manifestFrom: { configMapKeyRef: { name: 'pages-manifest', key: 'manifest.yaml' } } } });
+    await admin.create(Kinds.Solution, {
+      metadata: { name: 'pages-file', namespace: nsB },
+      spec: { solutionId: 'pages', version: '1', manifestFrom: { configMapKeyRef: { name: 'pages-manifest', key: 'manifest.yaml' } } },
+    });
     const sol = await until<Solution>(Kinds.Solution, 'pages-file', nsB, (s) => cond(s, 'ManifestValid')?.status === 'False', 'ManifestValid False');
-    expect(cond(sol, 'ManifestValid')).toMatchObject({ reason: 'ManifestSchemaInvalid', message: expect.stringContaining('configmap/pages-manifest/manifest.yaml:5:12 userGroupsRequired[0].landingPage.url: must be an https:// URL or a path') });
+    expect(cond(sol, 'ManifestValid')).toMatchObject({
+      reason: 'ManifestSchemaInvalid',
+      message: expect.stringContaining('configmap/pages-manifest/manifest.yaml:5:12 userGroupsRequired[0].landingPage.url: must be an https:// URL or a path'),
+    });
     expect(sol.status?.manifest).toBeUndefined();
   });
 });
@@ -279,7 +357,10 @@ describe('issue 16 item 11: a Subscription adopts a hand-made UserGroup', () => 
     const handMade = { description: 'Made by hand', landingPage: { url: '/local/home', rank: 3 }, roles: ['role:local-app:clerk'] };
     await admin.create<UserGroup>(Kinds.UserGroup, { metadata: { name: 'field-executive', namespace: tenant2Ns }, spec: handMade });
     await admin.create<User>(Kinds.User, { metadata: { name: 'clerk', namespace: tenant2Ns }, spec: { userCode: 'C1', firstName: 'Clerk', email: 'clerk@y.example', groups: ['field-executive'] } });
-    await eventually(async () => accessAllowed(admin, TENANT2_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenant2Ns }), { timeoutMs: 60_000, describe: `${TENANT2_ADMIN} may subscribe` });
+    await eventually(async () => accessAllowed(admin, TENANT2_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenant2Ns }), {
+      timeoutMs: 60_000,
+      describe: `${TENANT2_ADMIN} may subscribe`,
+    });
     await offeredTo(tenant2Ns, `${orgA}/gated`);
     await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: tenant2Ns }, spec: { solution: { organization: orgA, name: 'gated' } } }, asTenantAdmin(TENANT2_ADMIN));
     const sub = await until<Subscription>(Kinds.Subscription, 'gated', tenant2Ns, (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict', 'the conflict reported');
@@ -291,7 +372,13 @@ describe('issue 16 item 11: a Subscription adopts a hand-made UserGroup', () => 
     expect(group?.metadata.ownerReferences).toBeUndefined();
     expect(group?.metadata.annotations?.['miniapps.dev/applied-digest']).toBeUndefined();
     expect(group?.spec).toEqual(handMade);
-    await until<UserGroup>(Kinds.UserGroup, 'field-executive', tenant2Ns, (g) => cond(g, 'Uncontested')?.reason === 'UserGroupConflict', 'the hand-made UserGroup reports the subscription that names it');
+    await until<UserGroup>(
+      Kinds.UserGroup,
+      'field-executive',
+      tenant2Ns,
+      (g) => cond(g, 'Uncontested')?.reason === 'UserGroupConflict',
+      'the hand-made UserGroup reports the subscription that names it',
+    );
     // Unsubscribing deletes the groups the subscription made, never the hand-made one or its member.
     await admin.delete(Kinds.Subscription, 'gated', tenant2Ns, asTenantAdmin(TENANT2_ADMIN));
     await eventually(async () => !(await admin.get(Kinds.UserGroup, 'solutions-owner', tenant2Ns)), { timeoutMs: 60_000, describe: 'the groups of the subscription gone' });
@@ -302,7 +389,7 @@ describe('issue 16 item 11: a Subscription adopts a hand-made UserGroup', () => 
 
 // The review of items 3 and 11 (merge babd0eb): holes in who holds an id, and in which organization keeps a group.
 describe('review of items 3 and 11: claims that hold, groups that stay', () => {
-  it("finding 2: an AppManifest in a namespace of no organization claims nothing (NotInOrganization) and keeps no organization from an id", async () => {
+  it('finding 2: an AppManifest in a namespace of no organization claims nothing (NotInOrganization) and keeps no organization from an id', async () => {
     const teamX = uniqueName('team-x');
     await admin.create(Resources.Namespace, { metadata: { name: teamX } });
     // Made first, in a namespace no Organization holds.
@@ -328,22 +415,49 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     const group = await until<UserGroup>(Kinds.UserGroup, 'dispatchers', tenantNs, (g) => (g.spec.roles?.length ?? 0) > 0, 'the dispatchers group made');
     expect(group.spec.roles).toEqual([`role:${listing}:dispatcher`]);
     // Mallory comes later: the listing is A's.
-    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'squat', namespace: nsB }, spec: { appId: `${listing}-squat`, listingId: listing } }, asMallory)).rejects.toThrow(new RegExp(`spec\\.listingId: "${listing}" is another organization's`));
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'squat', namespace: nsB }, spec: { appId: `${listing}-squat`, listingId: listing } }, asMallory)).rejects.toThrow(
+      new RegExp(`spec\\.listingId: "${listing}" is another organization's`),
+    );
     await admin.delete(Kinds.Subscription, 'dispatch', tenantNs, asTenantAdmin(TENANT_ADMIN));
   });
 
   it('finding 3: a group two organizations shared before the upgrade goes to the organization subscribed first, whatever the subscriptions are named', async () => {
-    await eventually(async () => accessAllowed(admin, TENANT2_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenant2Ns }), { timeoutMs: 60_000, describe: `${TENANT2_ADMIN} may subscribe` });
-    await admin.create(Kinds.Solution, { metadata: { name: 'legacy-a', namespace: nsA }, spec: { solutionId: 'legacy-a', version: '1', onboarding: { tenants: [tenant2] }, manifest: { userGroupsRequired: [{ name: 'legacy crew', roles: ['role:gated-frontend:viewer'] }] } } });
-    await admin.create(Kinds.Solution, { metadata: { name: 'legacy-b', namespace: nsB }, spec: { solutionId: 'legacy-b', version: '1', onboarding: { tenants: [tenant2] }, manifest: { userGroupsRequired: [{ name: 'legacy crew', roles: ['role:evil-listing:user'] }] } } }, asMallory);
-    for (const [name, ns] of [['legacy-a', nsA], ['legacy-b', nsB]] as const) await until<Solution>(Kinds.Solution, name, ns, (s) => cond(s, 'Ready')?.status === 'True', `Solution ${name} Ready`);
+    await eventually(async () => accessAllowed(admin, TENANT2_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenant2Ns }), {
+      timeoutMs: 60_000,
+      describe: `${TENANT2_ADMIN} may subscribe`,
+    });
+    await admin.create(Kinds.Solution, {
+      metadata: { name: 'legacy-a', namespace: nsA },
+      spec: { solutionId: 'legacy-a', version: '1', onboarding: { tenants: [tenant2] }, manifest: { userGroupsRequired: [{ name: 'legacy crew', roles: ['role:gated-frontend:viewer'] }] } },
+    });
+    await admin.create(
+      Kinds.Solution,
+      {
+        metadata: { name: 'legacy-b', namespace: nsB },
+        spec: { solutionId: 'legacy-b', version: '1', onboarding: { tenants: [tenant2] }, manifest: { userGroupsRequired: [{ name: 'legacy crew', roles: ['role:evil-listing:user'] }] } },
+      },
+      asMallory,
+    );
+    for (const [name, ns] of [
+      ['legacy-a', nsA],
+      ['legacy-b', nsB],
+    ] as const)
+      await until<Solution>(Kinds.Solution, name, ns, (s) => cond(s, 'Ready')?.status === 'True', `Solution ${name} Ready`);
     for (const s of [`${orgA}/legacy-a`, `${orgB}/legacy-b`]) await offeredTo(tenant2Ns, s);
     // Before the upgrade: the operator down, A's subscription first ("zeta"), B's a second later ("alpha", which sorts
     // first), and the group both made, its owners in name order as the operator before the fix wrote them.
     expect((await operator.stop()).code).toBe(0);
-    const zeta = await admin.create<Subscription>(Kinds.Subscription, { metadata: { name: 'zeta', namespace: tenant2Ns }, spec: { solution: { organization: orgA, name: 'legacy-a' } } }, asTenantAdmin(TENANT2_ADMIN));
+    const zeta = await admin.create<Subscription>(
+      Kinds.Subscription,
+      { metadata: { name: 'zeta', namespace: tenant2Ns }, spec: { solution: { organization: orgA, name: 'legacy-a' } } },
+      asTenantAdmin(TENANT2_ADMIN),
+    );
     await new Promise((r) => setTimeout(r, 1_100));
-    const alpha = await admin.create<Subscription>(Kinds.Subscription, { metadata: { name: 'alpha', namespace: tenant2Ns }, spec: { solution: { organization: orgB, name: 'legacy-b' } } }, asTenantAdmin(TENANT2_ADMIN));
+    const alpha = await admin.create<Subscription>(
+      Kinds.Subscription,
+      { metadata: { name: 'alpha', namespace: tenant2Ns }, spec: { solution: { organization: orgB, name: 'legacy-b' } } },
+      asTenantAdmin(TENANT2_ADMIN),
+    );
     const owner = (s: Subscription) => ({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Subscription', name: s.metadata.name!, uid: s.metadata.uid! });
     // Applied under the operator's field manager, as the operator before the fix applied it.
     await admin.apply<UserGroup>(
@@ -355,7 +469,13 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
       { fieldManager: 'miniapps-operator' },
     );
     await startOperator();
-    const group = await until<UserGroup>(Kinds.UserGroup, 'legacy-crew', tenant2Ns, (g) => g.metadata.annotations?.['miniapps.dev/applied-digest'] !== 'from-before-the-upgrade', 'the operator applied the group');
+    const group = await until<UserGroup>(
+      Kinds.UserGroup,
+      'legacy-crew',
+      tenant2Ns,
+      (g) => g.metadata.annotations?.['miniapps.dev/applied-digest'] !== 'from-before-the-upgrade',
+      'the operator applied the group',
+    );
     expect(group.spec.roles).toEqual(['role:gated-frontend:viewer']);
     const b = await until<Subscription>(Kinds.Subscription, 'alpha', tenant2Ns, (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict', "B's subscription reports the conflict");
     expect(b.status?.conflictingUserGroups).toEqual(['legacy-crew']);
@@ -371,7 +491,9 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     await admin.delete(Kinds.AppManifest, 'gated-frontend', nsA);
     await eventually(async () => !(await admin.get(Kinds.AppManifest, 'gated-frontend', nsA)), { describe: "A's AppManifest gone" });
     // In the gap, with the webhook up: Mallory cannot take the id.
-    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'gap', namespace: nsB }, spec: { appId: FRONTEND.appId, listingId: 'gap-listing' } }, asMallory)).rejects.toThrow(/spec\.appId: "gated-frontend-app" is another organization's/);
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'gap', namespace: nsB }, spec: { appId: FRONTEND.appId, listingId: 'gap-listing' } }, asMallory)).rejects.toThrow(
+      /spec\.appId: "gated-frontend-app" is another organization's/,
+    );
     await new Promise((r) => setTimeout(r, 3_000));
     expect(cond(await admin.get<AppManifest>(Kinds.AppManifest, 'copycat', nsB), 'IdsOwned')?.status).toBe('False');
     // A re-creates it: A's holds its ids again, the copycat does not.
@@ -382,7 +504,9 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     // A renames its back-office app's ids: the old ones stay A's.
     await admin.patch(Kinds.AppManifest, 'gated-backoffice', nsA, { spec: { appId: 'gated-backoffice-app-2' } });
     await until<AppManifest>(Kinds.AppManifest, 'gated-backoffice', nsA, (a) => cond(a, 'IdsOwned')?.message?.includes('gated-backoffice-app-2') ?? false, "A's renamed app checked");
-    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'renamed', namespace: nsB }, spec: { appId: 'gated-backoffice-app', listingId: 'renamed-listing' } }, asMallory)).rejects.toThrow(/spec\.appId: "gated-backoffice-app" is another organization's/);
+    await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'renamed', namespace: nsB }, spec: { appId: 'gated-backoffice-app', listingId: 'renamed-listing' } }, asMallory)).rejects.toThrow(
+      /spec\.appId: "gated-backoffice-app" is another organization's/,
+    );
     await admin.patch(Kinds.AppManifest, 'gated-backoffice', nsA, { spec: { appId: 'gated-backoffice-app' } });
     // B's tenant groups got nothing of A's listing, and the copycat has no token.
     const admin1 = await userOf(tenantNs, TENANT_ADMIN);
@@ -392,8 +516,11 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     expect((await admin.get<UserGroup>(Kinds.UserGroup, 'mallory-crew', tenantNs))?.spec.roles).toEqual(['role:evil-listing:user']);
   }, 120_000);
 
-  it("finding 9: the groups of an app that loses its ids are kept as they are (orphaned and kept), never deleted for it", async () => {
-    await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'kiosk', namespace: nsA }, spec: { appId: 'kiosk-app', listingId: 'gated-frontend', userGroups: [{ name: 'kiosk crew', roles: ['role:gated-frontend:viewer'] }] } });
+  it('finding 9: the groups of an app that loses its ids are kept as they are (orphaned and kept), never deleted for it', async () => {
+    await admin.create<AppManifest>(Kinds.AppManifest, {
+      metadata: { name: 'kiosk', namespace: nsA },
+      spec: { appId: 'kiosk-app', listingId: 'gated-frontend', userGroups: [{ name: 'kiosk crew', roles: ['role:gated-frontend:viewer'] }] },
+    });
     const made = await until<UserGroup>(Kinds.UserGroup, 'kiosk-crew', tenantNs, (g) => (g.spec.roles?.length ?? 0) > 0, "the kiosk app's group made");
     // With the webhook down, renamed into an appId organization B holds: the app is used nowhere.
     expect((await operator.stop()).code).toBe(0);
@@ -405,7 +532,7 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     expect((await admin.get<UserGroup>(Kinds.UserGroup, 'kiosk-crew', tenantNs))?.spec).toEqual(made.spec);
   }, 120_000);
 
-  it('finding 1: a claim is a Lease of the operator\'s namespace owned by the organization, and it goes only with the organization', async () => {
+  it("finding 1: a claim is a Lease of the operator's namespace owned by the organization, and it goes only with the organization", async () => {
     const orgC = uniqueName('leaving-org');
     const appId = `${orgC}-app`;
     await admin.create<Organization>(Kinds.Organization, { metadata: { name: orgC }, spec: { displayName: orgC } });
@@ -413,14 +540,18 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'leaving', namespace: `org-${orgC}` }, spec: { appId, listingId: `${orgC}-listing` } });
     await until<AppManifest>(Kinds.AppManifest, 'leaving', `org-${orgC}`, (a) => cond(a, 'IdsOwned')?.status === 'True', 'the app holds its ids');
     const claimsOf = async () =>
-      (await admin.list<AnyObject & { spec?: { holderIdentity?: string } }>(Resources.Lease, { namespace: opNamespace, labelSelector: 'miniapps.dev/id-claim' })).items.filter((l) => l.metadata.ownerReferences?.some((r) => r.uid === org.metadata.uid));
+      (await admin.list<AnyObject & { spec?: { holderIdentity?: string } }>(Resources.Lease, { namespace: opNamespace, labelSelector: 'miniapps.dev/id-claim' })).items.filter((l) =>
+        l.metadata.ownerReferences?.some((r) => r.uid === org.metadata.uid),
+      );
     const held = await claimsOf();
     expect(held.map((l) => [l.metadata.labels?.['miniapps.dev/id-claim'], l.metadata.annotations?.['miniapps.dev/claimed-id'], l.spec?.holderIdentity]).sort()).toEqual([
       ['appId', appId, orgC],
       ['listingId', `${orgC}-listing`, orgC],
     ]);
     // Nobody but the operator (and cluster administrators) writes there: not an organization's administrator.
-    await expect(admin.create(Resources.Lease, { metadata: { name: 'forged', namespace: opNamespace, labels: { 'miniapps.dev/id-claim': 'appId' } }, spec: {} }, asMallory)).rejects.toThrow(/forbidden/i);
+    await expect(admin.create(Resources.Lease, { metadata: { name: 'forged', namespace: opNamespace, labels: { 'miniapps.dev/id-claim': 'appId' } }, spec: {} }, asMallory)).rejects.toThrow(
+      /forbidden/i,
+    );
     // The AppManifest deleted: the claim stays; another organization is still refused.
     await admin.delete(Kinds.AppManifest, 'leaving', `org-${orgC}`);
     await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'after', namespace: nsB }, spec: { appId, listingId: `${orgC}-b` } }, asMallory)).rejects.toThrow(/is another organization's/);

@@ -93,20 +93,30 @@ async function member(name: string, email: string, role: string): Promise<void> 
 async function plugin(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run(argv, { io: { out: (t) => out.push(t), err: (t) => err.push(t), readLine: async () => undefined }, connect: () => ({ api: new KubePluginApi(admin), defaultNamespace: 'default' }) });
+  const code = await run(argv, {
+    io: { out: (t) => out.push(t), err: (t) => err.push(t), readLine: async () => undefined },
+    connect: () => ({ api: new KubePluginApi(admin), defaultNamespace: 'default' }),
+  });
   return { code, out: out.join(''), err: err.join('') };
 }
 
 beforeAll(async () => {
   operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace });
-  const reg = await eventually(async () => (await admin.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(opNamespace))) ?? false, { describe: 'the webhook registration' });
+  const reg = await eventually(
+    async () => (await admin.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(opNamespace))) ?? false,
+    { describe: 'the webhook registration' },
+  );
   caPEM = Buffer.from(reg.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
   await admin.create<Organization>(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Gated', capabilities: { superApps: true, miniApps: true } } });
   await until<Organization>(Kinds.Organization, org, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Organization ${org} Ready`);
   await member('owner', OWNER, 'SuperAppAdministrator');
   await member('dev', DEVELOPER, 'MiniAppDeveloper');
   await member('reviewer', REVIEWER, 'MiniAppReviewer');
-  for (const [who, verb, resource] of [[OWNER, 'update', 'solutions'], [DEVELOPER, 'update', 'appmanifests'], [REVIEWER, 'get', 'solutions']] as const) {
+  for (const [who, verb, resource] of [
+    [OWNER, 'update', 'solutions'],
+    [DEVELOPER, 'update', 'appmanifests'],
+    [REVIEWER, 'get', 'solutions'],
+  ] as const) {
     await eventually(async () => accessAllowed(admin, who, { verb, resource, namespace: orgNs }), { timeoutMs: 60_000, describe: `${who} may ${verb} ${resource}` });
   }
   await admin.create<Tenant>(Kinds.Tenant, {
@@ -125,7 +135,10 @@ beforeAll(async () => {
   await admin.create<Tenant>(Kinds.Tenant, { metadata: { name: tenantC }, spec: { displayName: 'Tenant C', administrators: [adminOf(tenantC)] } });
   for (const t of [tenantA, tenantB, tenantC]) {
     await until<Tenant>(Kinds.Tenant, t, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Tenant ${t} Ready`);
-    await eventually(async () => accessAllowed(admin, adminOf(t), { verb: 'create', resource: 'subscriptions', namespace: nsOf(t) }), { timeoutMs: 60_000, describe: `${adminOf(t)} may create Subscriptions` });
+    await eventually(async () => accessAllowed(admin, adminOf(t), { verb: 'create', resource: 'subscriptions', namespace: nsOf(t) }), {
+      timeoutMs: 60_000,
+      describe: `${adminOf(t)} may create Subscriptions`,
+    });
   }
 }, 300_000);
 
@@ -171,7 +184,12 @@ describe('seed 003: the manifests, uploaded by their owners as the seed writes t
     // with the artifacts-only annotation (then the operator reads only a ConfigMap labelled as a solution manifest).
     expect(await accessAllowed(admin, OWNER, { group: '', verb: 'get', resource: 'configmaps', namespace: orgNs })).toBe(false);
     const solution = (annotations: Record<string, string>) =>
-      JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Solution', metadata: { name: 'gated', namespace: orgNs, annotations }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } } });
+      JSON.stringify({
+        apiVersion: 'miniapps.dev/v1alpha1',
+        kind: 'Solution',
+        metadata: { name: 'gated', namespace: orgNs, annotations },
+        spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } },
+      });
     const refused = await applyAs(OWNER, solution({}));
     expect(refused.code).not.toBe(0);
     expect(refused.out).toMatch(/which you may not read/);
@@ -186,18 +204,29 @@ describe('seed 003: the manifests, uploaded by their owners as the seed writes t
 
   it("the frontend app's file is read as written: appId platform:app:example-client, rolesRequired/roles, no listingId", async () => {
     // The backend apps whose roles it requires are the organization's (their listings claimed by their AppManifests).
-    for (const [name, id] of [['example', 'platform:app:example'], ['dispatch', 'platform:app:dispatch']] as const) {
+    for (const [name, id] of [
+      ['example', 'platform:app:example'],
+      ['dispatch', 'platform:app:dispatch'],
+    ] as const) {
       await admin.create(Kinds.AppManifest, { metadata: { name, namespace: orgNs }, spec: { appId: id, listingId: id } }, as(DEVELOPER));
     }
     // An app of the solution adds a role to the admin group the solution names but does not define.
     await admin.create(
       Kinds.AppManifest,
-      { metadata: { name: 'dispatch-users', namespace: orgNs }, spec: { appId: 'dispatch-users-app', listingId: 'dispatch-users-app', userGroups: [{ name: 'solutions admin', roles: ['role:dispatch-users-app:dispatch-manage-users'] }] } },
+      {
+        metadata: { name: 'dispatch-users', namespace: orgNs },
+        spec: { appId: 'dispatch-users-app', listingId: 'dispatch-users-app', userGroups: [{ name: 'solutions admin', roles: ['role:dispatch-users-app:dispatch-manage-users'] }] },
+      },
       as(DEVELOPER),
     );
     const made = await applyAs(
       DEVELOPER,
-      JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'example-client', namespace: orgNs, annotations: { 'miniapps.dev/manifest-artifact-only': 'true' } }, spec: { appId: 'platform:app:example-client', manifestFrom: { configMapKeyRef: { name: 'example-client', key: 'manifest.yaml' } } } }),
+      JSON.stringify({
+        apiVersion: 'miniapps.dev/v1alpha1',
+        kind: 'AppManifest',
+        metadata: { name: 'example-client', namespace: orgNs, annotations: { 'miniapps.dev/manifest-artifact-only': 'true' } },
+        spec: { appId: 'platform:app:example-client', manifestFrom: { configMapKeyRef: { name: 'example-client', key: 'manifest.yaml' } } },
+      }),
     );
     expect(made, made.out).toMatchObject({ code: 0 });
     const app = await until<AppManifest>(Kinds.AppManifest, 'example-client', orgNs, (a) => cond(a, 'Ready')?.status === 'True', 'the frontend app Ready', 90_000);
@@ -214,7 +243,12 @@ describe('seed 003: the manifests, uploaded by their owners as the seed writes t
   it('with the artifacts-only annotation, a ConfigMap that is no manifest artifact of that kind is never read: it is reported as missing, its content untold', async () => {
     await admin.create(Resources.ConfigMap, { metadata: { name: 'payroll', namespace: orgNs }, data: { 'manifest.yaml': 'solutionId: payroll-secret-value\n' } });
     for (const name of ['payroll', 'example-client']) {
-      const doc = JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Solution', metadata: { name: `peek-${name}`, namespace: orgNs, annotations: { 'miniapps.dev/manifest-artifact-only': 'true' } }, spec: { solutionId: 'peek', version: '1.0.0', manifestFrom: { configMapKeyRef: { name, key: 'manifest.yaml' } } } });
+      const doc = JSON.stringify({
+        apiVersion: 'miniapps.dev/v1alpha1',
+        kind: 'Solution',
+        metadata: { name: `peek-${name}`, namespace: orgNs, annotations: { 'miniapps.dev/manifest-artifact-only': 'true' } },
+        spec: { solutionId: 'peek', version: '1.0.0', manifestFrom: { configMapKeyRef: { name, key: 'manifest.yaml' } } },
+      });
       const made = await applyAs(OWNER, doc);
       expect(made, made.out).toMatchObject({ code: 0 });
       const sol = await until<Solution>(Kinds.Solution, `peek-${name}`, orgNs, (s) => !!cond(s, 'ManifestValid'), `Solution peek-${name} checked`);
@@ -228,9 +262,9 @@ describe('seed 003: the manifests, uploaded by their owners as the seed writes t
 
 describe('seed 003: onboarding by the solution owner, subscription only to what is offered', () => {
   it('a tenant administrator cannot subscribe to a solution not onboarded to the tenant', async () => {
-    await expect(admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: nsOf(tenantA) }, spec: { solution: { organization: org, name: 'gated' } } }, as(adminOf(tenantA)))).rejects.toThrow(
-      new RegExp(`Solution ${SOLUTION} is not offered to the tenant of namespace ${nsOf(tenantA)}`),
-    );
+    await expect(
+      admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: nsOf(tenantA) }, spec: { solution: { organization: org, name: 'gated' } } }, as(adminOf(tenantA))),
+    ).rejects.toThrow(new RegExp(`Solution ${SOLUTION} is not offered to the tenant of namespace ${nsOf(tenantA)}`));
   });
 
   it("only the solution's owners onboard it: the developer and the reviewer are refused, the owner is not", async () => {
@@ -266,20 +300,35 @@ describe('seed 003: onboarding by the solution owner, subscription only to what 
     await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: nsOf(tenantB) }, spec: { solution: { organization: org, name: 'gated' } } }, as(adminOf(tenantB)));
     await until<Subscription>(Kinds.Subscription, 'gated', nsOf(tenantB), (s) => cond(s, 'Ready')?.status === 'True', 'the subscription of tenant B Ready');
     await until<Tenant>(Kinds.Tenant, tenantB, undefined, (x) => stageOf(x, SOLUTION)?.stage === 'Subscribed', 'tenant B at stage Subscribed');
-    const owned = await until<UserGroup>(Kinds.UserGroup, 'solutions-owner', nsOf(tenantB), (g) => !!g.metadata.ownerReferences?.some((r) => r.kind === 'Subscription'), 'the group taken over by the subscription');
+    const owned = await until<UserGroup>(
+      Kinds.UserGroup,
+      'solutions-owner',
+      nsOf(tenantB),
+      (g) => !!g.metadata.ownerReferences?.some((r) => r.kind === 'Subscription'),
+      'the group taken over by the subscription',
+    );
     expect(owned.spec.roles).toEqual(['role:dispatch-orders-app:dispatch-get-orders', 'role:dispatch-orders-app:dispatch-view-orders']);
     // Tenant A subscribes too; tenant C, never offered, is still refused; and tenant A may not re-point its subscription
     // at a solution not offered to it.
     await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: nsOf(tenantA) }, spec: { solution: { organization: org, name: 'gated' } } }, as(adminOf(tenantA)));
     await until<Subscription>(Kinds.Subscription, 'gated', nsOf(tenantA), (s) => cond(s, 'Ready')?.status === 'True', 'the subscription of tenant A Ready');
-    await expect(admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: nsOf(tenantC) }, spec: { solution: { organization: org, name: 'gated' } } }, as(adminOf(tenantC)))).rejects.toThrow(/is not offered to the tenant/);
     await expect(
-      admin.request('PATCH', `/apis/miniapps.dev/v1alpha1/namespaces/${nsOf(tenantA)}/subscriptions/gated`, { body: { spec: { solution: { organization: org, name: 'other' } } }, contentType: 'application/merge-patch+json', as: { user: adminOf(tenantA) } }),
+      admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: nsOf(tenantC) }, spec: { solution: { organization: org, name: 'gated' } } }, as(adminOf(tenantC))),
+    ).rejects.toThrow(/is not offered to the tenant/);
+    await expect(
+      admin.request('PATCH', `/apis/miniapps.dev/v1alpha1/namespaces/${nsOf(tenantA)}/subscriptions/gated`, {
+        body: { spec: { solution: { organization: org, name: 'other' } } },
+        contentType: 'application/merge-patch+json',
+        as: { user: adminOf(tenantA) },
+      }),
     ).rejects.toThrow(/is not offered to the tenant/);
   });
 
   it("the tenant's administrator gets the admin group the manifest names", async () => {
-    const admins = await eventually(async () => (await admin.list<User>(Kinds.User, { namespace: nsOf(tenantA) })).items.find((u) => u.spec.email === adminOf(tenantA)) ?? false, { timeoutMs: 60_000, describe: 'the administrator User' });
+    const admins = await eventually(async () => (await admin.list<User>(Kinds.User, { namespace: nsOf(tenantA) })).items.find((u) => u.spec.email === adminOf(tenantA)) ?? false, {
+      timeoutMs: 60_000,
+      describe: 'the administrator User',
+    });
     const u = await until<User>(Kinds.User, admins.metadata.name!, nsOf(tenantA), (x) => !!x.status?.groups?.includes('solutions-admin'), 'the administrator in solutions-admin');
     expect(u.status?.effectiveRoles).toContain('role:dispatch-users-app:dispatch-manage-users');
   });
@@ -287,7 +336,9 @@ describe('seed 003: onboarding by the solution owner, subscription only to what 
 
 describe("seed 003: the createUsers body, designations, and the frontend app's token", () => {
   it("a User with the seed's callback is refused (a User has no callback: its status and events say when it is ready)", async () => {
-    await expect(admin.create(Kinds.User, { metadata: { name: 'user123', namespace: nsOf(tenantA) }, spec: CREATE_USERS } as never, as(adminOf(tenantA)))).rejects.toThrow(/unknown field "spec\.callback"/);
+    await expect(admin.create(Kinds.User, { metadata: { name: 'user123', namespace: nsOf(tenantA) }, spec: CREATE_USERS } as never, as(adminOf(tenantA)))).rejects.toThrow(
+      /unknown field "spec\.callback"/,
+    );
   });
 
   it("the seed's createUsers body, every other field as the seed writes it, is a User: its groups by the seed's names and designation resolve", async () => {
@@ -302,23 +353,40 @@ describe("seed 003: the createUsers body, designations, and the frontend app's t
     const u = await until<User>(Kinds.User, 'user123', nsOf(tenantA), (x) => cond(x, 'Ready')?.status === 'True', 'user123 Ready');
     expect(u.status?.groups).toEqual(['business-owner', 'solutions-admin']);
     // a, b, c and d of the seed's example.
-    expect(u.status?.effectiveRoles).toEqual(['role:dispatch-orders-app:dispatch-get-orders', 'role:dispatch-users-app:dispatch-manage-users', 'role:platform:app:dispatch:viewer', 'role:platform:app:example:users']);
+    expect(u.status?.effectiveRoles).toEqual([
+      'role:dispatch-orders-app:dispatch-get-orders',
+      'role:dispatch-users-app:dispatch-manage-users',
+      'role:platform:app:dispatch:viewer',
+      'role:platform:app:example:users',
+    ]);
     // Nothing personal beyond the spec in status or events: no email, mobile, identification or ids.
-    const events = (await admin.list<AnyObject & { reason?: string; note?: string; regarding?: { name?: string } }>(Resources.Event, { namespace: nsOf(tenantA) })).items.filter((e) => e.regarding?.name === 'user123');
+    const events = (await admin.list<AnyObject & { reason?: string; note?: string; regarding?: { name?: string } }>(Resources.Event, { namespace: nsOf(tenantA) })).items.filter(
+      (e) => e.regarding?.name === 'user123',
+    );
     expect(events.map((e) => e.reason)).toContain('Ready');
     const said = JSON.stringify([u.status, events]);
     for (const secret of ['john.doe@example.com', '5551234567', '5557654321', 'p123456789', 'aaa123456', 'file123456', 'owner456']) expect(said).not.toContain(secret);
   });
 
   it('designations map to groups: one to many, one to one, as the tenant declares them; a changed mapping reaches the users', async () => {
-    await admin.create(Kinds.User, { metadata: { name: 'designated', namespace: nsOf(tenantA) }, spec: { userCode: 'u2', firstName: 'Jane', email: 'jane@a.example', designation: 'New Tenant Admin' } }, as(adminOf(tenantA)));
-    await admin.create(Kinds.User, { metadata: { name: 'agent', namespace: nsOf(tenantA) }, spec: { userCode: 'u3', firstName: 'Ann', email: 'ann@a.example', designation: 'field agent' } }, as(adminOf(tenantA)));
+    await admin.create(
+      Kinds.User,
+      { metadata: { name: 'designated', namespace: nsOf(tenantA) }, spec: { userCode: 'u2', firstName: 'Jane', email: 'jane@a.example', designation: 'New Tenant Admin' } },
+      as(adminOf(tenantA)),
+    );
+    await admin.create(
+      Kinds.User,
+      { metadata: { name: 'agent', namespace: nsOf(tenantA) }, spec: { userCode: 'u3', firstName: 'Ann', email: 'ann@a.example', designation: 'field agent' } },
+      as(adminOf(tenantA)),
+    );
     await until<User>(Kinds.User, 'designated', nsOf(tenantA), (x) => JSON.stringify(x.status?.groups) === JSON.stringify(['business-owner', 'solutions-admin']), 'one designation, two groups');
     const agent = await until<User>(Kinds.User, 'agent', nsOf(tenantA), (x) => JSON.stringify(x.status?.groups) === JSON.stringify(['field-executive']), 'one designation, one group');
     expect(agent.status?.effectiveRoles).toEqual(['role:dispatch-routes-app:dispatch-list-routes', 'role:dispatch-routes-app:dispatch-view-routes', 'role:dispatch-users-app:dispatch-view-users']);
     expect(agent.status?.landingPage).toEqual({ url: '/app-b', rank: 1, group: 'field-executive' });
     // A tenant administrator cannot change the mapping (the Tenant is the provisioning administrators'); they can.
-    await expect(admin.request('PATCH', `/apis/miniapps.dev/v1alpha1/tenants/${tenantA}`, { body: { spec: { designations: [] } }, contentType: 'application/merge-patch+json', as: { user: adminOf(tenantA) } })).rejects.toThrow(/forbidden/i);
+    await expect(
+      admin.request('PATCH', `/apis/miniapps.dev/v1alpha1/tenants/${tenantA}`, { body: { spec: { designations: [] } }, contentType: 'application/merge-patch+json', as: { user: adminOf(tenantA) } }),
+    ).rejects.toThrow(/forbidden/i);
     await admin.patch(Kinds.Tenant, tenantA, undefined, { spec: { designations: [{ designation: 'field agent', groups: ['field executive', 'solutions owner'] }] } });
     await until<User>(Kinds.User, 'agent', nsOf(tenantA), (x) => JSON.stringify(x.status?.groups) === JSON.stringify(['field-executive', 'solutions-owner']), 'the new mapping applied');
     await until<User>(Kinds.User, 'designated', nsOf(tenantA), (x) => (x.status?.groups ?? []).length === 0 && cond(x, 'Ready')?.status === 'True', 'a designation no longer mapped gives nothing');
@@ -333,18 +401,34 @@ describe("seed 003: the createUsers body, designations, and the frontend app's t
     // The operator's token-roles API, as a gateway holding what the tenant administrator holds.
     const ServiceAccounts = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
     await admin.create(ServiceAccounts, { metadata: { name: 'gateway', namespace: nsOf(tenantA) } });
-    await admin.create(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: nsOf(tenantA) }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: nsOf(tenantA) }] });
-    const token = (await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${nsOf(tenantA)}/serviceaccounts/gateway/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } })).status.token;
+    await admin.create(Resources.RoleBinding, {
+      metadata: { name: 'gateway', namespace: nsOf(tenantA) },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' },
+      subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: nsOf(tenantA) }],
+    });
+    const token = (
+      await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${nsOf(tenantA)}/serviceaccounts/gateway/token`, {
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+      })
+    ).status.token;
     const answer = await eventually(
       async () => {
-        const r = await operatorRequest(operator.apiPort, caPEM, 'POST', '/tokenroles/v1/roles', token, { namespace: nsOf(tenantA), user: 'user123', app: { organization: org, name: 'example-client' } });
+        const r = await operatorRequest(operator.apiPort, caPEM, 'POST', '/tokenroles/v1/roles', token, {
+          namespace: nsOf(tenantA),
+          user: 'user123',
+          app: { organization: org, name: 'example-client' },
+        });
         return r.status === 200 ? r : false;
       },
       { timeoutMs: 30_000, describe: 'the token-roles API answers' },
     );
     expect((answer.body as { roles: string[] }).roles).toEqual(want);
     // Tenant C subscribes to nothing: the app serves it no token.
-    const none = await operatorRequest(operator.apiPort, caPEM, 'POST', '/tokenroles/v1/roles', token, { namespace: nsOf(tenantC), user: 'user123', app: { organization: org, name: 'example-client' } });
+    const none = await operatorRequest(operator.apiPort, caPEM, 'POST', '/tokenroles/v1/roles', token, {
+      namespace: nsOf(tenantC),
+      user: 'user123',
+      app: { organization: org, name: 'example-client' },
+    });
     expect(none.status).not.toBe(200);
   });
 });

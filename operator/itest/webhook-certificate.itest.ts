@@ -78,11 +78,20 @@ describe('the generated webhook certificate', () => {
     const op = await OperatorProcess.start({
       kubeconfig: testKubeconfig(),
       namespace,
-      args: [`--webhook-cert-secret=${namespace}/${secretName}`, '--webhook-cert-rotate', '--webhook-cert-duration=30s', '--webhook-cert-renew-before=15s', '--webhook-ca-duration=90s', '--webhook-cert-check-interval=500ms', ...FAST_LEADER_ELECTION],
+      args: [
+        `--webhook-cert-secret=${namespace}/${secretName}`,
+        '--webhook-cert-rotate',
+        '--webhook-cert-duration=30s',
+        '--webhook-cert-renew-before=15s',
+        '--webhook-ca-duration=90s',
+        '--webhook-cert-check-interval=500ms',
+        ...FAST_LEADER_ELECTION,
+      ],
     });
     running.push(op);
     const registration = webhookRegistrationName(namespace);
-    const bundle = async () => Buffer.from((await client.get<Registration & { metadata: object }>(Resources.ValidatingWebhookConfiguration, registration))!.webhooks[0]!.clientConfig.caBundle!, 'base64').toString('utf8');
+    const bundle = async () =>
+      Buffer.from((await client.get<Registration & { metadata: object }>(Resources.ValidatingWebhookConfiguration, registration))!.webhooks[0]!.clientConfig.caBundle!, 'base64').toString('utf8');
 
     const admission = refusedByWebhook(namespace);
     const outcomes = new Map<string, number>();

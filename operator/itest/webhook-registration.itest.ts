@@ -20,13 +20,11 @@ afterAll(async () => {
 /** The ValidatingWebhookConfigurations of the operators of `namespace`, with the URLs they call. */
 async function registrations(namespace: string): Promise<{ name: string; urls: string[] }[]> {
   const { items } = await client.listAll<Registration>(Resources.ValidatingWebhookConfiguration);
-  return items
-    .filter((r) => r.metadata.name.startsWith(webhookRegistrationName(namespace)))
-    .map((r) => ({ name: r.metadata.name, urls: (r.webhooks ?? []).map((w) => w.clientConfig?.url ?? '') }));
+  return items.filter((r) => r.metadata.name.startsWith(webhookRegistrationName(namespace))).map((r) => ({ name: r.metadata.name, urls: (r.webhooks ?? []).map((w) => w.clientConfig?.url ?? '') }));
 }
 
 describe('the out-of-cluster webhook registration', () => {
-  it('names only the resources with admission rules (the modules\' admits): a User or a Tenant write costs no call', async () => {
+  it("names only the resources with admission rules (the modules' admits): a User or a Tenant write costs no call", async () => {
     const namespace = uniqueName('op-wh');
     const op = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace });
     running.push(op);

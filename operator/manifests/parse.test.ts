@@ -9,7 +9,10 @@ const testdata = (name: string) => readFileSync(new URL(`./testdata/${name}`, im
 const SEED = testdata('gated-solution.yaml');
 
 /** The seed manifest with line `n` (1-based) replaced. */
-const withLine = (n: number, text: string) => SEED.split('\n').map((l, i) => (i === n - 1 ? text : l)).join('\n');
+const withLine = (n: number, text: string) =>
+  SEED.split('\n')
+    .map((l, i) => (i === n - 1 ? text : l))
+    .join('\n');
 const lineOf = (needle: string) => SEED.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
 describe('parseManifestFile', () => {
@@ -140,7 +143,10 @@ describe("seed 003's own files, as the seed writes them", () => {
   });
 
   it('an admin group may name a group of userGroupsRequired (its administrators get it), by name only', async () => {
-    const r = await parseManifestFile('solution', 'solutionId: s\nuserGroupsRequired:\n  - name: solutions owner\n    roles: [role:a:b]\nadminUserGroups:\n  - Solutions Owner\n  - name: other\n    roles: [role:a:c]\n');
+    const r = await parseManifestFile(
+      'solution',
+      'solutionId: s\nuserGroupsRequired:\n  - name: solutions owner\n    roles: [role:a:b]\nadminUserGroups:\n  - Solutions Owner\n  - name: other\n    roles: [role:a:c]\n',
+    );
     expect(r.ok, JSON.stringify(!r.ok && r.problems)).toBe(true);
   });
 

@@ -35,7 +35,7 @@ export interface ManifestProblem {
 export type ManifestReason = typeof SolutionReasons.ManifestNotYAML | typeof SolutionReasons.ManifestSchemaInvalid | typeof SolutionReasons.ManifestInconsistent;
 
 export type ParseResult<T> =
-  | { ok: true; manifest: T; /** Line and column of a field of the file. */ locate: (segments: (string | number)[]) => { line?: number; col?: number } }
+  | { ok: true; manifest: T /** Line and column of a field of the file. */; locate: (segments: (string | number)[]) => { line?: number; col?: number } }
   | { ok: false; reason: ManifestReason; problems: ManifestProblem[] };
 
 const SCHEMA_FILES: Record<ManifestKind, string> = { solution: 'solution-manifest.schema.json', app: 'app-manifest.schema.json' };
@@ -78,8 +78,7 @@ export function formatProblems(file: string, problems: readonly ManifestProblem[
   return shown.join('; ');
 }
 
-const pathString = (segments: readonly (string | number)[]) =>
-  segments.reduce<string>((path, s) => (typeof s === 'number' ? `${path}[${s}]` : path ? `${path}.${s}` : s), '');
+const pathString = (segments: readonly (string | number)[]) => segments.reduce<string>((path, s) => (typeof s === 'number' ? `${path}[${s}]` : path ? `${path}.${s}` : s), '');
 
 function segmentsOf(instancePath: string): (string | number)[] {
   return instancePath
@@ -174,7 +173,11 @@ export function duplicateGroupProblems(kind: ManifestKind, manifest: Record<stri
       const first = seen.get(objectName);
       if (first && field === 'adminUserGroups' && namesOnly(g) && first.startsWith('userGroupsRequired[')) return;
       if (first) {
-        problems.push({ ...(locate?.(segments) ?? {}), path: pathString(segments), message: `names the group "${g.name}" again (as UserGroup ${objectName}, already named at ${first}); a group may appear once` });
+        problems.push({
+          ...(locate?.(segments) ?? {}),
+          path: pathString(segments),
+          message: `names the group "${g.name}" again (as UserGroup ${objectName}, already named at ${first}); a group may appear once`,
+        });
       } else seen.set(objectName, pathString(segments));
     });
   }

@@ -29,7 +29,8 @@ export class KubePluginApi implements PluginApi {
     try {
       return await this.client.request<T>(method, path, { ...opts, as: this.as, signal });
     } catch (err) {
-      if (signal.aborted && !(err instanceof ApiError)) throw new RequestTimeoutError(`the API server ${this.client.server} did not answer ${method} ${path.split('?')[0]} within ${t.text} (--request-timeout)`);
+      if (signal.aborted && !(err instanceof ApiError))
+        throw new RequestTimeoutError(`the API server ${this.client.server} did not answer ${method} ${path.split('?')[0]} within ${t.text} (--request-timeout)`);
       throw err;
     }
   }

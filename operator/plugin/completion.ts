@@ -46,7 +46,13 @@ export function completeIn(program: Command, words: string[]): string {
     const o = optionNamed([...(command?.options ?? []), ...globals], eq[1]!);
     return answer((o ? (valuesOf(o) ?? []) : []).map((v) => `${eq[1]}=${v}`));
   }
-  if (partial.startsWith('-')) return answer([...(command?.options ?? []), ...globals, ...(helpOption ? [helpOption] : [])].filter((o) => !o.hidden).map((o) => o.long!).filter(Boolean));
+  if (partial.startsWith('-'))
+    return answer(
+      [...(command?.options ?? []), ...globals, ...(helpOption ? [helpOption] : [])]
+        .filter((o) => !o.hidden)
+        .map((o) => o.long!)
+        .filter(Boolean),
+    );
   if (!command) return answer(program.commands.map((c) => c.name()));
   return answer(command.registeredArguments[positionals.length]?.argChoices ?? []);
 }

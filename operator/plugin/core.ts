@@ -83,7 +83,7 @@ export class UsageError extends Error {}
 export function parseRequestTimeout(value: string): { ms: number; text: string } {
   const v = value.trim();
   if (/^\d+$/.test(v)) return { ms: Number(v) * 1000, text: v === '0' ? '0' : `${v}s` };
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   const parts = [...v.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)];
   if (!parts.length || parts.map((p) => p[0]).join('') !== v) {
     throw new InvalidArgumentError('expected a duration with a unit, such as 30s, 2m or 1m30s (0: no timeout)');
@@ -96,10 +96,12 @@ export function globalOptions(): Option[] {
   return [
     new Option('-n, --namespace <NS>', "the namespace (default: the kubeconfig context's)"),
     new Option('--kubeconfig <PATH>', 'the kubeconfig (default: KUBECONFIG, then ~/.kube/config)'),
-    new Option('--context <NAME>', "the kubeconfig context to use (default: its current-context)"),
+    new Option('--context <NAME>', 'the kubeconfig context to use (default: its current-context)'),
     new Option('--as <USER>', 'impersonate USER, as kubectl does'),
     new Option('--as-group <GROUP>', 'impersonate GROUP (repeatable), as kubectl does').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
-    new Option('--request-timeout <DURATION>', 'how long to wait for each answer of the API server, as 30s or 2m; 0: as long as it takes (default: until 30 s pass without a byte)').argParser(parseRequestTimeout),
+    new Option('--request-timeout <DURATION>', 'how long to wait for each answer of the API server, as 30s or 2m; 0: as long as it takes (default: until 30 s pass without a byte)').argParser(
+      parseRequestTimeout,
+    ),
   ];
 }
 

@@ -94,7 +94,7 @@ function plugin(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: 
 const TABLE = 'NAME       ORGANIZATION   TYPE      CATEGORIES   PUBLISHED   SUPER APPS\nfx-rates   acme           Numeric   Travel       <none>      <none>\n';
 
 describe('kubectl-miniapps, as a process', () => {
-  it("--context picks a context other than the current one (its namespace too); an unknown one is one line, exit 1", async () => {
+  it('--context picks a context other than the current one (its namespace too); an unknown one is one line, exit 1', async () => {
     const path = kubeconfig();
     const real = await plugin(['list', '--kubeconfig', path, '--context', 'real', '--as', 'thandi', '--as-group', 'field executives', '--as-group', 'ops']);
     expect(real).toEqual({ stdout: TABLE, stderr: '', code: 0 });
@@ -126,7 +126,11 @@ describe('kubectl-miniapps, as a process', () => {
     const path = kubeconfig();
     const started = Date.now();
     const slow = await plugin(['list', '--kubeconfig', path, '--context', 'real', '-n', 'slow', '--request-timeout', '1s']);
-    expect(slow).toEqual({ stdout: '', stderr: `error: the API server https://127.0.0.1:${apiPort} did not answer GET /apis/miniapps.dev/v1alpha1/namespaces/slow/miniapps within 1s (--request-timeout)\n`, code: 1 });
+    expect(slow).toEqual({
+      stdout: '',
+      stderr: `error: the API server https://127.0.0.1:${apiPort} did not answer GET /apis/miniapps.dev/v1alpha1/namespaces/slow/miniapps within 1s (--request-timeout)\n`,
+      code: 1,
+    });
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 });

@@ -99,22 +99,27 @@ function openBrowser(url: string): void {
 /** Runs login with checked flags (loginFlags); returns the exit code. */
 export function loginCommand(flags: LoginFlags, io: PluginIO): Promise<number> {
   return signInErrors(io, async () => {
-  const o = { issuer: flags.issuer, clientId: flags.clientId, caPEM: flags.caPEM };
-  const config = await discover(o);
-  const tokens = flags.device
-    ? await deviceLogin(config, {
-        show: (d) => io.err(`Open ${d.verificationUriComplete ?? d.verificationUri} in a browser${d.verificationUriComplete ? '' : ` and enter the code ${d.userCode}`} (code ${d.userCode}, valid ${Math.round(d.expiresIn / 60)} minutes).\n`),
-      })
-    : await browserLogin(config, {
-        open: (url) => {
-          io.err(`Sign in at: ${url}\n`);
-          if (flags.browser) openBrowser(url);
-        },
-      });
-  writeTokens(tokenCachePath(o, flags.cacheDir), tokens);
-  const written = writeKubeconfigUser(flags.kubeconfig, flags.user, execUser({ ...o, caFile: flags.caFile, cacheDir: flags.cacheDir }, flags.execCommand), flags.context);
-  io.out(`Signed in. The kubeconfig ${flags.kubeconfig} has the user ${flags.user}${written.context ? `, used by the context ${written.context}` : ' (point a context at it: kubectl config set-context --current --user ' + flags.user + ')'}.\nTry: kubectl auth whoami\n`);
-  return EXIT.ok;
+    const o = { issuer: flags.issuer, clientId: flags.clientId, caPEM: flags.caPEM };
+    const config = await discover(o);
+    const tokens = flags.device
+      ? await deviceLogin(config, {
+          show: (d) =>
+            io.err(
+              `Open ${d.verificationUriComplete ?? d.verificationUri} in a browser${d.verificationUriComplete ? '' : ` and enter the code ${d.userCode}`} (code ${d.userCode}, valid ${Math.round(d.expiresIn / 60)} minutes).\n`,
+            ),
+        })
+      : await browserLogin(config, {
+          open: (url) => {
+            io.err(`Sign in at: ${url}\n`);
+            if (flags.browser) openBrowser(url);
+          },
+        });
+    writeTokens(tokenCachePath(o, flags.cacheDir), tokens);
+    const written = writeKubeconfigUser(flags.kubeconfig, flags.user, execUser({ ...o, caFile: flags.caFile, cacheDir: flags.cacheDir }, flags.execCommand), flags.context);
+    io.out(
+      `Signed in. The kubeconfig ${flags.kubeconfig} has the user ${flags.user}${written.context ? `, used by the context ${written.context}` : ' (point a context at it: kubectl config set-context --current --user ' + flags.user + ')'}.\nTry: kubectl auth whoami\n`,
+    );
+    return EXIT.ok;
   });
 }
 

@@ -45,9 +45,17 @@ describe('kubectl miniapps login flags', () => {
     expect(r.out).toBe('');
     expect(r.code).toBe(EXIT.usage);
   });
-  it('default to the kubectl client, the browser flow and KUBECONFIG\'s first file', () => {
+  it("default to the kubectl client, the browser flow and KUBECONFIG's first file", () => {
     const f = loginFlags({ issuer: 'https://idp.example/' }, { KUBECONFIG: '/a/config:/b/config' });
-    expect(f).toMatchObject({ issuer: 'https://idp.example', clientId: 'miniapps-kubectl', device: false, browser: true, user: 'miniapps', kubeconfig: '/a/config', execCommand: ['kubectl', 'miniapps'] });
+    expect(f).toMatchObject({
+      issuer: 'https://idp.example',
+      clientId: 'miniapps-kubectl',
+      device: false,
+      browser: true,
+      user: 'miniapps',
+      kubeconfig: '/a/config',
+      execCommand: ['kubectl', 'miniapps'],
+    });
   });
   it('are in the help and in completion, with the global --kubeconfig and --context', async () => {
     expect(usage()).toMatch(/kubectl miniapps login --issuer URL/);
@@ -66,16 +74,29 @@ describe('the kubeconfig user', () => {
   it('is an exec plugin running get-token with the issuer, written beside the other users, and the current context points at it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'login-test-'));
     const path = join(dir, 'config');
-    writeFileSync(path, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://k"}}]\ncontexts: [{name: ctx, context: {cluster: c, user: admin}}]\ncurrent-context: ctx\nusers: [{name: admin, user: {token: x}}]\n');
+    writeFileSync(
+      path,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://k"}}]\ncontexts: [{name: ctx, context: {cluster: c, user: admin}}]\ncurrent-context: ctx\nusers: [{name: admin, user: {token: x}}]\n',
+    );
     const out = writeKubeconfigUser(path, 'miniapps', execUser({ issuer: 'https://idp.example', clientId: 'miniapps-kubectl' }, ['kubectl', 'miniapps']));
     expect(out.context).toBe('ctx');
     const cfg = parse(readFileSync(path, 'utf8'));
     expect(cfg.contexts[0].context.user).toBe('miniapps');
     expect(cfg.users.map((u: { name: string }) => u.name)).toEqual(['admin', 'miniapps']);
-    expect(cfg.users[1].user.exec).toEqual({ apiVersion: 'client.authentication.k8s.io/v1', command: 'kubectl', args: ['miniapps', 'get-token', '--issuer=https://idp.example', '--client-id=miniapps-kubectl'], interactiveMode: 'Never', provideClusterInfo: false });
+    expect(cfg.users[1].user.exec).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      command: 'kubectl',
+      args: ['miniapps', 'get-token', '--issuer=https://idp.example', '--client-id=miniapps-kubectl'],
+      interactiveMode: 'Never',
+      provideClusterInfo: false,
+    });
     expect(() => writeKubeconfigUser(path, 'miniapps', {}, 'nope')).toThrow('has no context nope');
   });
   it('gets an ExecCredential with the ID token and its expiry', () => {
-    expect(JSON.parse(execCredential({ idToken: 'abc', expiresAt: 1_800_000_000 }))).toEqual({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'abc', expirationTimestamp: '2027-01-15T08:00:00.000Z' } });
+    expect(JSON.parse(execCredential({ idToken: 'abc', expiresAt: 1_800_000_000 }))).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token: 'abc', expirationTimestamp: '2027-01-15T08:00:00.000Z' },
+    });
   });
 });

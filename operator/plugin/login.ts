@@ -99,7 +99,10 @@ export async function browserLogin(config: oidc.Configuration, opts: { open: (ur
 }
 
 /** The device flow: `show` is told where to go and which code to enter; resolves once the person approved it there. */
-export async function deviceLogin(config: oidc.Configuration, opts: { show: (d: { verificationUri: string; verificationUriComplete?: string; userCode: string; expiresIn: number }) => void; scope?: string; signal?: AbortSignal }): Promise<StoredTokens> {
+export async function deviceLogin(
+  config: oidc.Configuration,
+  opts: { show: (d: { verificationUri: string; verificationUriComplete?: string; userCode: string; expiresIn: number }) => void; scope?: string; signal?: AbortSignal },
+): Promise<StoredTokens> {
   const d = await oidc.initiateDeviceAuthorization(config, { scope: opts.scope ?? DEFAULT_SCOPE });
   opts.show({ verificationUri: d.verification_uri, verificationUriComplete: d.verification_uri_complete, userCode: d.user_code, expiresIn: d.expires_in });
   const tokens = await oidc.pollDeviceAuthorizationGrant(config, d, undefined, { signal: opts.signal });
@@ -156,7 +159,14 @@ export function execUser(o: IssuerOptions & { caFile?: string; cacheDir?: string
     exec: {
       apiVersion: 'client.authentication.k8s.io/v1',
       command: cmd,
-      args: [...prefix, 'get-token', `--issuer=${o.issuer}`, `--client-id=${o.clientId}`, ...(o.caFile ? [`--certificate-authority=${resolve(o.caFile)}`] : []), ...(o.cacheDir ? [`--cache-dir=${resolve(o.cacheDir)}`] : [])],
+      args: [
+        ...prefix,
+        'get-token',
+        `--issuer=${o.issuer}`,
+        `--client-id=${o.clientId}`,
+        ...(o.caFile ? [`--certificate-authority=${resolve(o.caFile)}`] : []),
+        ...(o.cacheDir ? [`--cache-dir=${resolve(o.cacheDir)}`] : []),
+      ],
       interactiveMode: 'Never',
       provideClusterInfo: false,
     },

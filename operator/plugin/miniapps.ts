@@ -24,9 +24,7 @@ export async function miniApps(opts: MiniAppListOptions, ctx: PluginContext): Pr
 
 /** Where a mini app stands in each super app: `org/name=State(version)`. */
 function states(m: MiniApp): string {
-  return (m.status?.superApps ?? [])
-    .map((t) => `${t.organization}/${t.name}=${t.state}${t.version ? `(${t.version}${t.pendingVersion ? `, ${t.pendingVersion} pending` : ''})` : ''}`)
-    .join(',');
+  return (m.status?.superApps ?? []).map((t) => `${t.organization}/${t.name}=${t.state}${t.version ? `(${t.version}${t.pendingVersion ? `, ${t.pendingVersion} pending` : ''})` : ''}`).join(',');
 }
 
 export function printMiniApps(items: MiniApp[], opts: MiniAppListOptions, ctx: PluginContext): number {

@@ -6,7 +6,14 @@ import type { PluginContext } from './core.ts';
 export function table(header: string[], rows: string[][]): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (c === '' ? '<none>' : c)))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return `${cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n')}\n`;
+  return `${cells
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 /** -o json / -o yaml of one object or a list (kubectl prints a v1 List). */

@@ -63,11 +63,19 @@ function setup(answer?: string) {
 
 function seeded(answer?: string) {
   const s = setup(answer);
-  s.api.put({ plural: 'miniapps' }, mini('quick-pay', 'org-partner', { categories: ['Payments'], publishedVersion: '1.0', superApps: [{ name: 'own' }, { organization: 'bank', name: 'wallet' }], dataPrivacy: { protection: 'EnvelopeEncryption' } }, {
-    organization: 'partner',
-    superApps: [{ organization: 'bank', name: 'wallet', state: 'Listed', version: '1.0' }],
-    dataKey: { secretName: 'quick-pay-data-key', keyEncryptionKeyId: 'v1', wrappedAt: '2026-01-01T00:00:00Z' },
-  }));
+  s.api.put(
+    { plural: 'miniapps' },
+    mini(
+      'quick-pay',
+      'org-partner',
+      { categories: ['Payments'], publishedVersion: '1.0', superApps: [{ name: 'own' }, { organization: 'bank', name: 'wallet' }], dataPrivacy: { protection: 'EnvelopeEncryption' } },
+      {
+        organization: 'partner',
+        superApps: [{ organization: 'bank', name: 'wallet', state: 'Listed', version: '1.0' }],
+        dataKey: { secretName: 'quick-pay-data-key', keyEncryptionKeyId: 'v1', wrappedAt: '2026-01-01T00:00:00Z' },
+      },
+    ),
+  );
   s.api.put({ plural: 'miniapps' }, mini('fx-rates', 'org-partner', { categories: ['Travel'], domain: 'currency' }, { organization: 'partner' }));
   s.api.put({ plural: 'miniapps' }, mini('branch-finder', 'org-bank', { categories: ['Utilities'] }, { organization: 'bank' }));
   return s;
@@ -75,7 +83,15 @@ function seeded(answer?: string) {
 
 describe('kubectl miniapps', () => {
   it('prints a kubectl-style table', () => {
-    expect(table(['NAME', 'TYPE'], [['a', 'Numeric'], ['longer-name', '']])).toBe('NAME          TYPE\na             Numeric\nlonger-name   <none>\n');
+    expect(
+      table(
+        ['NAME', 'TYPE'],
+        [
+          ['a', 'Numeric'],
+          ['longer-name', ''],
+        ],
+      ),
+    ).toBe('NAME          TYPE\na             Numeric\nlonger-name   <none>\n');
   });
 
   it('list shows organization, type, categories and where each stands, in the current namespace or all', async () => {
@@ -129,7 +145,10 @@ describe('kubectl miniapps', () => {
         type: 'Numeric',
         categories: ['Payments'],
         publishedVersion: '1.0',
-        superApps: [{ organization: 'partner', name: 'own' }, { organization: 'bank', name: 'wallet' }],
+        superApps: [
+          { organization: 'partner', name: 'own' },
+          { organization: 'bank', name: 'wallet' },
+        ],
         dataPrivacy: { protection: 'IrreversibleMasking' },
       },
     });
@@ -144,7 +163,7 @@ describe('kubectl miniapps', () => {
     expect(JSON.stringify(created)).not.toMatch(/uid-|data-key|finalizers|last-applied/);
   });
 
-  it('duplicate into another organization goes to its namespace; a refusal is exit 4 with the server\'s message', async () => {
+  it("duplicate into another organization goes to its namespace; a refusal is exit 4 with the server's message", async () => {
     const s = seeded();
     s.api.put({ plural: 'organizations' }, { metadata: { name: 'other' }, status: { namespace: 'org-other' } } as AnyObject);
     await s.exec('duplicate', 'fx-rates', 'fx', '--organization', 'other', '-o', 'json');
@@ -154,14 +173,26 @@ describe('kubectl miniapps', () => {
     expect(s.err()).toContain('may not create mini apps');
   });
 
-  it('catalog prints the live catalog or a version\'s snapshot; -o json the bytes as published', async () => {
+  it("catalog prints the live catalog or a version's snapshot; -o json the bytes as published", async () => {
     const s = setup();
-    const doc = { superApp: { organization: 'bank', name: 'wallet', displayName: 'Wallet' }, miniApps: [{ organization: 'partner', name: 'quick-pay', appName: 'quick_pay', type: 'Intent', version: '1.0', categories: ['Payments'], dataPrivacy: { protection: 'None' }, featured: true }] };
+    const doc = {
+      superApp: { organization: 'bank', name: 'wallet', displayName: 'Wallet' },
+      miniApps: [{ organization: 'partner', name: 'quick-pay', appName: 'quick_pay', type: 'Intent', version: '1.0', categories: ['Payments'], dataPrivacy: { protection: 'None' }, featured: true }],
+    };
     const json = `${JSON.stringify(doc, null, 2)}\n`;
-    s.api.put({ plural: 'superapps' }, { metadata: { name: 'wallet', namespace: 'org-partner' }, spec: { displayName: 'Wallet' }, status: { catalog: { configMapName: 'wallet-catalog', miniApps: 1 }, versions: [{ name: '1.0', configMapName: 'wallet-catalog-1.0', miniApps: 0, frozenAt: 'x' }] } } as SuperApp);
+    s.api.put({ plural: 'superapps' }, {
+      metadata: { name: 'wallet', namespace: 'org-partner' },
+      spec: { displayName: 'Wallet' },
+      status: { catalog: { configMapName: 'wallet-catalog', miniApps: 1 }, versions: [{ name: '1.0', configMapName: 'wallet-catalog-1.0', miniApps: 0, frozenAt: 'x' }] },
+    } as SuperApp);
     s.api.put({ plural: 'configmaps' }, { metadata: { name: 'wallet-catalog', namespace: 'org-partner' }, data: { 'catalog.json': json } } as AnyObject);
     expect(await s.exec('catalog', 'wallet')).toBe(EXIT.ok);
-    expect(s.out()).toBe(table(['#', 'ORGANIZATION', 'NAME', 'APP NAME', 'TYPE', 'VERSION', 'CATEGORIES', 'PROTECTION', 'FEATURED'], [['1', 'partner', 'quick-pay', 'quick_pay', 'Intent', '1.0', 'Payments', 'None', 'yes']]));
+    expect(s.out()).toBe(
+      table(
+        ['#', 'ORGANIZATION', 'NAME', 'APP NAME', 'TYPE', 'VERSION', 'CATEGORIES', 'PROTECTION', 'FEATURED'],
+        [['1', 'partner', 'quick-pay', 'quick_pay', 'Intent', '1.0', 'Payments', 'None', 'yes']],
+      ),
+    );
     const j = setup();
     j.api.objects.clear();
     for (const [k, v] of s.api.objects) j.api.objects.set(k, v);
@@ -198,7 +229,13 @@ describe('kubectl miniapps', () => {
 });
 
 describe('onboard and token-roles', () => {
-  const tenant = (name: string, stack?: string, ns = `tenant-${name}`) => ({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Tenant', metadata: { name }, spec: { displayName: name, ...(stack ? { stack } : {}) }, status: ns ? { namespace: ns } : {} });
+  const tenant = (name: string, stack?: string, ns = `tenant-${name}`) => ({
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'Tenant',
+    metadata: { name },
+    spec: { displayName: name, ...(stack ? { stack } : {}) },
+    status: ns ? { namespace: ns } : {},
+  });
   const world = () => {
     const s = setup();
     for (const t of [tenant('a', 'eu-1'), tenant('b', 'eu-1'), tenant('c', 'us-1'), tenant('d', 'eu-1', '')]) s.api.put({ plural: 'tenants' }, t as AnyObject);
@@ -237,15 +274,32 @@ describe('onboard and token-roles', () => {
   it("prints the seed's answer: the user's roles the app requires", async () => {
     const s = setup();
     const r = (n: string) => `role:gated-frontend:${n}`;
-    s.api.put({ plural: 'users' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'User', metadata: { name: 'thandi', namespace: 'tenant-a' }, spec: {}, status: { effectiveRoles: [r('a'), r('b'), r('c'), r('d')] } } as AnyObject);
+    s.api.put({ plural: 'users' }, {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'User',
+      metadata: { name: 'thandi', namespace: 'tenant-a' },
+      spec: {},
+      status: { effectiveRoles: [r('a'), r('b'), r('c'), r('d')] },
+    } as AnyObject);
     s.api.put({ plural: 'organizations' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme' }, spec: {}, status: { namespace: 'org-acme' } } as AnyObject);
     // The last good manifest in status is what counts (the spec's newest one is not validated yet).
     // As the operator writes it: its organization holds the app's ids (IdsOwned True).
     const owned = { type: 'IdsOwned', status: 'True', reason: 'IdsOwned', message: '' };
-    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'frontend', namespace: 'org-acme' }, spec: { appId: 'fe', listingId: 'gated-frontend', rolesRequired: [`platform:${r('c')}`] }, status: { conditions: [owned], manifestDigest: 'd1', manifest: { rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`] } } } as AnyObject);
+    s.api.put({ plural: 'appmanifests' }, {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'AppManifest',
+      metadata: { name: 'frontend', namespace: 'org-acme' },
+      spec: { appId: 'fe', listingId: 'gated-frontend', rolesRequired: [`platform:${r('c')}`] },
+      status: { conditions: [owned], manifestDigest: 'd1', manifest: { rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`] } },
+    } as AnyObject);
     expect(await s.exec('token-roles', 'thandi', '--app', 'acme/frontend', '-n', 'tenant-a')).toBe(EXIT.ok);
     expect(s.out()).toBe(table(['ROLE'], [[r('a')], [r('b')]]));
-    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'fresh', namespace: 'org-acme' }, spec: { appId: 'fe2', listingId: 'gated-frontend', rolesRequired: [`platform:${r('a')}`] } } as AnyObject);
+    s.api.put({ plural: 'appmanifests' }, {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'AppManifest',
+      metadata: { name: 'fresh', namespace: 'org-acme' },
+      spec: { appId: 'fe2', listingId: 'gated-frontend', rolesRequired: [`platform:${r('a')}`] },
+    } as AnyObject);
     expect(await s.exec('token-roles', 'thandi', '--app', 'acme/fresh', '-n', 'tenant-a')).toBe(EXIT.ok);
     expect(s.err()).toContain('it has no valid manifest yet');
     expect(await s.exec('token-roles', 'thandi', '--app', 'acme/frontend', '-n', 'tenant-a', '-o', 'json')).toBe(EXIT.ok);
@@ -257,15 +311,33 @@ describe('onboard and token-roles', () => {
   it('item 3: answers no role for an app whose ids another organization claimed, and none of a listing its organization does not own', async () => {
     const s = setup();
     const r = (n: string) => `role:gated-frontend:${n}`;
-    s.api.put({ plural: 'users' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'User', metadata: { name: 'thandi', namespace: 'tenant-a' }, spec: {}, status: { effectiveRoles: [r('a'), r('b'), 'role:other-listing:admin'] } } as AnyObject);
+    s.api.put({ plural: 'users' }, {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'User',
+      metadata: { name: 'thandi', namespace: 'tenant-a' },
+      spec: {},
+      status: { effectiveRoles: [r('a'), r('b'), 'role:other-listing:admin'] },
+    } as AnyObject);
     s.api.put({ plural: 'organizations' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'evil' }, spec: {}, status: { namespace: 'org-evil' } } as AnyObject);
     const manifest = { rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`, 'platform:role:other-listing:admin'] };
     const claimed = { type: 'IdsOwned', status: 'False', reason: 'AppIdClaimed', message: 'appId "fe" was claimed first by another organization' };
-    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'copycat', namespace: 'org-evil' }, spec: { appId: 'fe', listingId: 'gated-frontend' }, status: { conditions: [claimed], manifestDigest: 'd1', manifest } } as AnyObject);
+    s.api.put({ plural: 'appmanifests' }, {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'AppManifest',
+      metadata: { name: 'copycat', namespace: 'org-evil' },
+      spec: { appId: 'fe', listingId: 'gated-frontend' },
+      status: { conditions: [claimed], manifestDigest: 'd1', manifest },
+    } as AnyObject);
     expect(await s.exec('token-roles', 'thandi', '--app', 'evil/copycat', '-n', 'tenant-a', '-o', 'json')).toBe(EXIT.ok);
     expect(JSON.parse(s.out())).toMatchObject({ audience: 'evil/fe', roles: [] });
     const owned = { type: 'IdsOwned', status: 'True', reason: 'IdsOwned', message: '' };
-    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'own', namespace: 'org-evil' }, spec: { appId: 'own', listingId: 'other-listing' }, status: { conditions: [owned], manifestDigest: 'd1', manifest, unownedRoles: [`platform:${r('a')}`, `platform:${r('b')}`] } } as AnyObject);
+    s.api.put({ plural: 'appmanifests' }, {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'AppManifest',
+      metadata: { name: 'own', namespace: 'org-evil' },
+      spec: { appId: 'own', listingId: 'other-listing' },
+      status: { conditions: [owned], manifestDigest: 'd1', manifest, unownedRoles: [`platform:${r('a')}`, `platform:${r('b')}`] },
+    } as AnyObject);
     expect(await s.exec('token-roles', 'thandi', '--app', 'evil/own', '-n', 'tenant-a')).toBe(EXIT.ok);
     expect(s.out()).toContain('role:other-listing:admin');
     expect(s.out()).not.toContain(r('a'));
@@ -274,10 +346,22 @@ describe('onboard and token-roles', () => {
   it('item 3 (review finding 11): a plugin upgraded before the operator answers the rolesRequired of a status with no IdsOwned at all (as that operator does)', async () => {
     const s = setup();
     const r = (n: string) => `role:gated-frontend:${n}`;
-    s.api.put({ plural: 'users' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'User', metadata: { name: 'thandi', namespace: 'tenant-a' }, spec: {}, status: { effectiveRoles: [r('a'), r('b')] } } as AnyObject);
+    s.api.put({ plural: 'users' }, {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'User',
+      metadata: { name: 'thandi', namespace: 'tenant-a' },
+      spec: {},
+      status: { effectiveRoles: [r('a'), r('b')] },
+    } as AnyObject);
     s.api.put({ plural: 'organizations' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme' }, spec: {}, status: { namespace: 'org-acme' } } as AnyObject);
     const ready = { type: 'Ready', status: 'True', reason: 'Ready', message: '' };
-    s.api.put({ plural: 'appmanifests' }, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'AppManifest', metadata: { name: 'frontend', namespace: 'org-acme' }, spec: { appId: 'fe', listingId: 'gated-frontend' }, status: { conditions: [ready], manifestDigest: 'd1', manifest: { rolesRequired: [`platform:${r('a')}`] } } } as AnyObject);
+    s.api.put({ plural: 'appmanifests' }, {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'AppManifest',
+      metadata: { name: 'frontend', namespace: 'org-acme' },
+      spec: { appId: 'fe', listingId: 'gated-frontend' },
+      status: { conditions: [ready], manifestDigest: 'd1', manifest: { rolesRequired: [`platform:${r('a')}`] } },
+    } as AnyObject);
     expect(await s.exec('token-roles', 'thandi', '--app', 'acme/frontend', '-n', 'tenant-a', '-o', 'json')).toBe(EXIT.ok);
     expect(JSON.parse(s.out())).toMatchObject({ roles: [r('a')] });
   });
@@ -323,7 +407,9 @@ describe("arguments and kubectl's global flags", () => {
 
   it('hands --kubeconfig, --context, --as, --as-group (names with spaces, repeated), --request-timeout and -n to the connection, before or after the command', async () => {
     const r = recording();
-    expect(await r.exec('--context', 'kind-b', 'list', '--kubeconfig', '/k', '--as', 'mallory', '--as-group', 'mallory crew', '--as-group', 'ops', '--request-timeout', '1m30s', '-n', 'org-bank')).toBe(EXIT.ok);
+    expect(
+      await r.exec('--context', 'kind-b', 'list', '--kubeconfig', '/k', '--as', 'mallory', '--as-group', 'mallory crew', '--as-group', 'ops', '--request-timeout', '1m30s', '-n', 'org-bank'),
+    ).toBe(EXIT.ok);
     expect(r.connects).toEqual([{ context: 'kind-b', kubeconfig: '/k', as: 'mallory', asGroup: ['mallory crew', 'ops'], requestTimeout: { ms: 90_000, text: '1m30s' }, namespace: 'org-bank' }]);
   });
 

@@ -40,6 +40,10 @@ describe('needsApply', () => {
   it('applies a desired finalizer that an object written before it had one lacks, and nothing when it is there', () => {
     const withFinalizer = { ...desired, metadata: { ...desired.metadata, finalizers: ['miniapps.dev/namespace-access'] } };
     expect(needsApply(structuredClone(desired) as never, withFinalizer, ['rules'])).toBe(true);
-    expect(needsApply({ ...structuredClone(withFinalizer), metadata: { ...structuredClone(withFinalizer.metadata), finalizers: ['other', 'miniapps.dev/namespace-access'] } } as never, withFinalizer, ['rules'])).toBe(false);
+    expect(
+      needsApply({ ...structuredClone(withFinalizer), metadata: { ...structuredClone(withFinalizer.metadata), finalizers: ['other', 'miniapps.dev/namespace-access'] } } as never, withFinalizer, [
+        'rules',
+      ]),
+    ).toBe(false);
   });
 });

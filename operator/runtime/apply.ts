@@ -40,7 +40,12 @@ export interface ObjectStore {
   get<T extends AnyObject>(rt: ResourceType, name: string, namespace?: string): Promise<T | undefined>;
   create<T extends AnyObject>(rt: ResourceType, obj: ObjectBody): Promise<T>;
   apply<T extends AnyObject>(rt: ResourceType, obj: ObjectBody): Promise<T>;
-  applyStatus<T extends AnyObject>(rt: ResourceType, current: T & { status?: unknown }, status: Record<string, unknown>, opts?: { fieldManager?: string; resourceVersion?: string }): Promise<T | undefined>;
+  applyStatus<T extends AnyObject>(
+    rt: ResourceType,
+    current: T & { status?: unknown },
+    status: Record<string, unknown>,
+    opts?: { fieldManager?: string; resourceVersion?: string },
+  ): Promise<T | undefined>;
   /**
    * Removes these top-level status fields whoever wrote them (a JSON merge patch: server-side
    * apply removes only what its own field manager owns), with a resourceVersion precondition.
@@ -140,7 +145,16 @@ export class ObjectWriter implements ObjectStore {
   async removeAnnotation(rt: ResourceType, name: string, namespace: string | undefined, key: string, value: string): Promise<void> {
     const path = `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
     try {
-      await this.client.patch(rt, name, namespace, [{ op: 'test', path, value }, { op: 'remove', path }], 'json');
+      await this.client.patch(
+        rt,
+        name,
+        namespace,
+        [
+          { op: 'test', path, value },
+          { op: 'remove', path },
+        ],
+        'json',
+      );
     } catch (err) {
       // 422: the test failed (another value, or no such annotation); 404: the object is gone. Either way nothing names it any more.
       if (!(err instanceof ApiError) || (err.status !== 422 && err.status !== 404)) throw err;

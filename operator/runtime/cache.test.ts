@@ -104,7 +104,13 @@ describe('Informer', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const client = new KubeClient({ server: `http://127.0.0.1:${(server.address() as { port: number }).port}`, rejectUnauthorized: true, source: 'test', headers: async () => ({}), refresh: () => {} });
+    const client = new KubeClient({
+      server: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+      rejectUnauthorized: true,
+      source: 'test',
+      headers: async () => ({}),
+      refresh: () => {},
+    });
     const transform = (o: ReturnType<typeof cm>) => {
       log.push(`store ${o.metadata.name}${'managedFields' in o.metadata ? ' with managedFields' : ''}`);
       return o;
@@ -123,7 +129,14 @@ describe('Informer', () => {
 
   it('keepOnly shares equal labels, owners and fields between the objects it keeps', () => {
     const owner = [{ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', name: 'o', uid: 'u', controller: true }];
-    const role = (name: string) => JSON.parse(JSON.stringify({ metadata: { name, namespace: 'ns', uid: name, resourceVersion: '1', labels: { team: 'a' }, ownerReferences: owner, annotations: { x: 'y' } }, rules: [{ verbs: ['get'] }], extra: 1 }));
+    const role = (name: string) =>
+      JSON.parse(
+        JSON.stringify({
+          metadata: { name, namespace: 'ns', uid: name, resourceVersion: '1', labels: { team: 'a' }, ownerReferences: owner, annotations: { x: 'y' } },
+          rules: [{ verbs: ['get'] }],
+          extra: 1,
+        }),
+      );
     const keep = keepOnly(['rules']);
     const [a, b] = [keep(role('a')), keep(role('b'))] as { metadata: Record<string, unknown>; rules: unknown }[];
     expect(a!.metadata.ownerReferences).toEqual(owner);

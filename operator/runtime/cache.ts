@@ -85,8 +85,7 @@ export interface InformerHooks {
   onEvent?(resource: string, type: string): void;
 }
 
-export const keyOf = (obj: { metadata: { namespace?: string; name?: string } }): string =>
-  obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : (obj.metadata.name ?? '');
+export const keyOf = (obj: { metadata: { namespace?: string; name?: string } }): string => (obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : (obj.metadata.name ?? ''));
 
 const dropManagedFields = <T extends AnyObject>(obj: T): T => {
   if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
@@ -174,9 +173,7 @@ function intern(value: unknown): unknown {
 export function keepOnly<T extends AnyObject>(fields: readonly string[], opts: { annotations?: readonly string[] } = {}): (obj: T) => T {
   return (obj) => {
     const m = obj.metadata;
-    const annotations = opts.annotations?.length && m.annotations
-      ? Object.fromEntries(opts.annotations.filter((a) => a in m.annotations!).map((a) => [a, m.annotations![a]!]))
-      : undefined;
+    const annotations = opts.annotations?.length && m.annotations ? Object.fromEntries(opts.annotations.filter((a) => a in m.annotations!).map((a) => [a, m.annotations![a]!])) : undefined;
     const slim: Record<string, unknown> = {
       apiVersion: obj.apiVersion,
       kind: obj.kind,
@@ -329,10 +326,13 @@ export class Informer<T extends AnyObject = AnyObject> implements CacheReader<T>
       const { signal } = this.abort;
       let timer: NodeJS.Timeout | undefined;
       const next = () => {
-        timer = setTimeout(() => {
-          this.resync();
-          if (!signal.aborted) next();
-        }, jittered(this.opts.resyncMs, this.opts.resyncJitter, this.opts.random));
+        timer = setTimeout(
+          () => {
+            this.resync();
+            if (!signal.aborted) next();
+          },
+          jittered(this.opts.resyncMs, this.opts.resyncJitter, this.opts.random),
+        );
         timer.unref();
       };
       next();

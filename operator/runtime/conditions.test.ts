@@ -26,7 +26,15 @@ describe('replaceConditions', () => {
   const now = new Date('2026-01-01T00:00:00Z');
   const later = new Date('2026-01-02T00:00:00Z');
   it('drops a type that no longer applies and keeps the transition time of one that did not flip', () => {
-    const before = setConditions(undefined, [{ type: 'IconValid', status: 'True', reason: 'IconValid', message: 'ok' }, { type: 'Ready', status: 'True', reason: 'Ready', message: 'ok' }], 1, now);
+    const before = setConditions(
+      undefined,
+      [
+        { type: 'IconValid', status: 'True', reason: 'IconValid', message: 'ok' },
+        { type: 'Ready', status: 'True', reason: 'Ready', message: 'ok' },
+      ],
+      1,
+      now,
+    );
     const after = replaceConditions(before, [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'ok' }], 2, later);
     expect(after).toEqual([{ type: 'Ready', status: 'True', reason: 'Ready', message: 'ok', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 2 }]);
   });
@@ -36,13 +44,22 @@ describe('conditionsFromChecks', () => {
   const ok = (type: string) => ({ type, status: 'True' as const, reason: type, message: 'fine' });
   const bad = (type: string, reason: string) => ({ type, status: 'False' as const, reason, message: `${reason} happened` });
   it('is Ready when every gating check passes, whatever the others say', () => {
-    const out = conditionsFromChecks([{ condition: ok('A'), gatesReady: true }, { condition: bad('B', 'Waiting'), gatesReady: false }], { reason: 'Ready', message: 'ready' });
+    const out = conditionsFromChecks(
+      [
+        { condition: ok('A'), gatesReady: true },
+        { condition: bad('B', 'Waiting'), gatesReady: false },
+      ],
+      { reason: 'Ready', message: 'ready' },
+    );
     expect(out.at(-1)).toEqual({ type: 'Ready', status: 'True', reason: 'Ready', message: 'ready' });
     expect(out.find((c) => c.type === 'Stalled')).toBeUndefined();
   });
   it('takes the first failed gating check as Ready, and sets Stalled when retrying cannot fix it', () => {
     const out = conditionsFromChecks(
-      [{ condition: bad('A', 'Retrying'), gatesReady: true }, { condition: bad('B', 'Broken'), gatesReady: true, stalled: true }],
+      [
+        { condition: bad('A', 'Retrying'), gatesReady: true },
+        { condition: bad('B', 'Broken'), gatesReady: true, stalled: true },
+      ],
       { reason: 'Ready', message: 'ready' },
     );
     expect(out.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Retrying' });

@@ -46,7 +46,7 @@ describe('loadConfig', () => {
     expect(loadConfig([], { MINIAPPS_KUBE_API_QPS: '0' }).kubeApiQps).toBe(0);
   });
 
-  it('finding 5: refuses --metrics-secure without the APIs\' listener (there would be no /metrics anywhere); --metrics-secure=false serves it on the health port', () => {
+  it("finding 5: refuses --metrics-secure without the APIs' listener (there would be no /metrics anywhere); --metrics-secure=false serves it on the health port", () => {
     expect(() => loadConfig(['--api-bind-address=0'], {})).toThrow(ConfigError);
     expect(() => loadConfig(['--api-bind-address=0'], {})).toThrow('--metrics-secure');
     expect(loadConfig(['--api-bind-address=0', '--metrics-secure=false'], {})).toMatchObject({ metricsSecure: false, apiBindAddress: undefined });
@@ -65,8 +65,17 @@ describe('loadConfig', () => {
   });
 
   it('reads the webhook certificate every minute; generated ones last 90 days, renewed 30 days ahead, of a 10-year CA; rotation is asked for', () => {
-    expect(loadConfig([], {})).toMatchObject({ webhookCertCheckIntervalMs: 60_000, webhookCertDurationMs: 2160 * 3_600_000, webhookCertRenewBeforeMs: 720 * 3_600_000, webhookCaDurationMs: 87600 * 3_600_000, webhookCertRotate: false });
-    expect(loadConfig(['--webhook-cert-rotate', '--webhook-cert-secret=ns/s', '--webhook-register=false', '--webhook-configuration=mo'], {})).toMatchObject({ webhookCertRotate: true, webhookConfiguration: 'mo' });
+    expect(loadConfig([], {})).toMatchObject({
+      webhookCertCheckIntervalMs: 60_000,
+      webhookCertDurationMs: 2160 * 3_600_000,
+      webhookCertRenewBeforeMs: 720 * 3_600_000,
+      webhookCaDurationMs: 87600 * 3_600_000,
+      webhookCertRotate: false,
+    });
+    expect(loadConfig(['--webhook-cert-rotate', '--webhook-cert-secret=ns/s', '--webhook-register=false', '--webhook-configuration=mo'], {})).toMatchObject({
+      webhookCertRotate: true,
+      webhookConfiguration: 'mo',
+    });
   });
 
   it('takes flags over environment', () => {
@@ -92,7 +101,11 @@ describe('loadConfig', () => {
     [['--webhook-cert-rotate', '--webhook-cert-secret=ns/s', '--webhook-cert-dir=/tmp/x'], {}, /cannot be used with --webhook-cert-dir/],
     [['--webhook-cert-rotate', '--webhook-cert-secret=ns/s', '--webhook-register=false'], {}, /needs --webhook-configuration/],
     [['--webhook-cert-renew-before=2160h'], {}, /--webhook-cert-renew-before \(MINIAPPS_WEBHOOK_CERT_RENEW_BEFORE\) must be shorter than --webhook-cert-duration/],
-    [['--webhook-cert-duration=30s', '--webhook-cert-renew-before=10s', '--webhook-ca-duration=60s'], {}, /--webhook-ca-duration \(MINIAPPS_WEBHOOK_CA_DURATION\) must be at least 3 × --webhook-cert-duration/],
+    [
+      ['--webhook-cert-duration=30s', '--webhook-cert-renew-before=10s', '--webhook-ca-duration=60s'],
+      {},
+      /--webhook-ca-duration \(MINIAPPS_WEBHOOK_CA_DURATION\) must be at least 3 × --webhook-cert-duration/,
+    ],
   ])('refuses %j %j with a message naming the setting', (argv, env, message) => {
     expect(() => loadConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadConfig(argv, env)).toThrow(message);

@@ -25,69 +25,323 @@ interface Setting {
 }
 
 const IN_CLUSTER_NS = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-const ownNamespace = (env: NodeJS.ProcessEnv) =>
-  env.POD_NAMESPACE || (existsSync(IN_CLUSTER_NS) ? readFileSync(IN_CLUSTER_NS, 'utf8').trim() : undefined);
+const ownNamespace = (env: NodeJS.ProcessEnv) => env.POD_NAMESPACE || (existsSync(IN_CLUSTER_NS) ? readFileSync(IN_CLUSTER_NS, 'utf8').trim() : undefined);
 const inCluster = (env: NodeJS.ProcessEnv) => !!env.KUBERNETES_SERVICE_HOST;
 
 /** Every setting, with its flag, its environment variable and its default. */
 export const SETTINGS = {
-  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', envList: 'kubeconfigPaths', help: `Path to a kubeconfig, used alone. KUBECONFIG may list several, separated by "${delimiter}", merged as kubectl merges them (missing files skipped). Default: KUBECONFIG, then in-cluster, then ~/.kube/config.` },
+  kubeconfig: {
+    flag: 'kubeconfig',
+    env: 'KUBECONFIG',
+    kind: 'string',
+    envList: 'kubeconfigPaths',
+    help: `Path to a kubeconfig, used alone. KUBECONFIG may list several, separated by "${delimiter}", merged as kubectl merges them (missing files skipped). Default: KUBECONFIG, then in-cluster, then ~/.kube/config.`,
+  },
   namespace: { flag: 'namespace', env: 'MINIAPPS_NAMESPACE', kind: 'dns1123', help: "The operator's own namespace (its Lease and Secrets).", default: (e) => ownNamespace(e) ?? 'miniapps-system' },
   httpBindAddress: { flag: 'http-bind-address', env: 'MINIAPPS_HTTP_BIND_ADDRESS', kind: 'address', help: 'Listener for /metrics, /healthz and /readyz.', default: () => ':8080' },
-  webhookBindAddress: { flag: 'webhook-bind-address', env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS', kind: 'address', help: "TLS listener for the API server's calls: the validating webhook (/validate) and the API keys' authentication webhook (/authenticate). \"0\" turns both off: the rules that need the operator's caches go unchecked (out of cluster no webhook is registered) and API keys do not authenticate to the API server; the APIs on --api-bind-address (verify, data protection, token roles) are not affected (\"0\" there turns them off).", default: () => ':9443' },
-  webhookClientCaFile: { flag: 'webhook-client-ca-file', env: 'MINIAPPS_WEBHOOK_CLIENT_CA_FILE', kind: 'string', help: "PEM file of the CA(s) that signed the client certificate the API server presents to the webhooks (the `users` entry of its webhook kubeconfigs): with it, --webhook-bind-address answers only such a caller (a bare 401 to anyone else). Without it, /validate answers whoever reaches the port and /authenticate is not served (docs/design/threat-model.md)." },
-  webhookClientAllowedNames: { flag: 'webhook-client-allowed-names', env: 'MINIAPPS_WEBHOOK_CLIENT_ALLOWED_NAMES', kind: 'names', help: "Comma-separated common names (CN) of the client certificates of --webhook-client-ca-file that the webhook listener answers, as kube-apiserver's --requestheader-allowed-names: with a CA that signs other clients too, only the API server's name. Empty: any certificate of that CA." },
-  apiBindAddress: { flag: 'api-bind-address', env: 'MINIAPPS_API_BIND_ADDRESS', kind: 'address', help: 'TLS listener (same certificate as the webhooks) for the APIs that authenticate their callers by bearer token: /verify, the data-protection and token-roles APIs, and /metrics with --metrics-secure; "0" disables it.', default: () => ':8443' },
-  metricsSecure: { flag: 'metrics-secure', env: 'MINIAPPS_METRICS_SECURE', kind: 'boolean', help: 'Serve /metrics on --api-bind-address to callers whose bearer token the API server authenticates (TokenReview) and authorizes for get on the non-resource URL /metrics (SubjectAccessReview), as controller-runtime does; false serves it on --http-bind-address to anyone who reaches it.', default: () => 'true' },
-  reviewQps: { flag: 'review-qps', env: 'MINIAPPS_REVIEW_QPS', kind: 'number', help: "TokenReviews and SubjectAccessReviews a second (on average) that the APIs' callers may cost, on a client of their own: a flood of unknown tokens never takes the reconcilers' budget or connections. Beyond it a request is answered 503 with Retry-After at once (no queue); a quarter of --review-burst is kept for renewing the answers of callers already known.", default: () => '300', min: 1 },
+  webhookBindAddress: {
+    flag: 'webhook-bind-address',
+    env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS',
+    kind: 'address',
+    help: 'TLS listener for the API server\'s calls: the validating webhook (/validate) and the API keys\' authentication webhook (/authenticate). "0" turns both off: the rules that need the operator\'s caches go unchecked (out of cluster no webhook is registered) and API keys do not authenticate to the API server; the APIs on --api-bind-address (verify, data protection, token roles) are not affected ("0" there turns them off).',
+    default: () => ':9443',
+  },
+  webhookClientCaFile: {
+    flag: 'webhook-client-ca-file',
+    env: 'MINIAPPS_WEBHOOK_CLIENT_CA_FILE',
+    kind: 'string',
+    help: 'PEM file of the CA(s) that signed the client certificate the API server presents to the webhooks (the `users` entry of its webhook kubeconfigs): with it, --webhook-bind-address answers only such a caller (a bare 401 to anyone else). Without it, /validate answers whoever reaches the port and /authenticate is not served (docs/design/threat-model.md).',
+  },
+  webhookClientAllowedNames: {
+    flag: 'webhook-client-allowed-names',
+    env: 'MINIAPPS_WEBHOOK_CLIENT_ALLOWED_NAMES',
+    kind: 'names',
+    help: "Comma-separated common names (CN) of the client certificates of --webhook-client-ca-file that the webhook listener answers, as kube-apiserver's --requestheader-allowed-names: with a CA that signs other clients too, only the API server's name. Empty: any certificate of that CA.",
+  },
+  apiBindAddress: {
+    flag: 'api-bind-address',
+    env: 'MINIAPPS_API_BIND_ADDRESS',
+    kind: 'address',
+    help: 'TLS listener (same certificate as the webhooks) for the APIs that authenticate their callers by bearer token: /verify, the data-protection and token-roles APIs, and /metrics with --metrics-secure; "0" disables it.',
+    default: () => ':8443',
+  },
+  metricsSecure: {
+    flag: 'metrics-secure',
+    env: 'MINIAPPS_METRICS_SECURE',
+    kind: 'boolean',
+    help: 'Serve /metrics on --api-bind-address to callers whose bearer token the API server authenticates (TokenReview) and authorizes for get on the non-resource URL /metrics (SubjectAccessReview), as controller-runtime does; false serves it on --http-bind-address to anyone who reaches it.',
+    default: () => 'true',
+  },
+  reviewQps: {
+    flag: 'review-qps',
+    env: 'MINIAPPS_REVIEW_QPS',
+    kind: 'number',
+    help: "TokenReviews and SubjectAccessReviews a second (on average) that the APIs' callers may cost, on a client of their own: a flood of unknown tokens never takes the reconcilers' budget or connections. Beyond it a request is answered 503 with Retry-After at once (no queue); a quarter of --review-burst is kept for renewing the answers of callers already known.",
+    default: () => '300',
+    min: 1,
+  },
   reviewBurst: { flag: 'review-burst', env: 'MINIAPPS_REVIEW_BURST', kind: 'int', help: 'Reviews at once after a quiet spell (the token bucket of --review-qps).', default: () => '600', min: 1 },
-  webhookCertDir: { flag: 'webhook-cert-dir', env: 'MINIAPPS_WEBHOOK_CERT_DIR', kind: 'string', help: 'Directory with tls.crt and tls.key (and ca.crt) of the serving certificate, e.g. the one a local control plane started its authentication webhook with, or a mounted Secret; read again every --webhook-cert-check-interval. Default: --webhook-cert-secret, else generate one.' },
-  webhookCertSecret: { flag: 'webhook-cert-secret', env: 'MINIAPPS_WEBHOOK_CERT_SECRET', kind: 'namespacedName', help: 'namespace/name of a Secret with tls.crt and tls.key (and ca.crt) of the serving certificate, e.g. the one cert-manager renews; read again every --webhook-cert-check-interval. With --webhook-cert-rotate the operator fills and rotates it. Default: generate one in memory.' },
-  webhookCertRotate: { flag: 'webhook-cert-rotate', env: 'MINIAPPS_WEBHOOK_CERT_ROTATE', kind: 'boolean', help: 'Generated mode for --webhook-cert-secret: the operator keeps a CA (ca.crt, ca.key) and a serving certificate (tls.crt, tls.key) in that Secret, renews the certificate --webhook-cert-renew-before ahead of its expiry and the CA a third of its lifetime ahead, with both CAs trusted across the change, and writes the CA bundle into --webhook-configuration (or its own registration). Only the leader rotates. The Helm chart sets it unless cert-manager or your own CA provides the certificate. Without --webhook-cert-secret and --webhook-cert-dir the certificate is generated in memory and rotated the same way.', default: () => 'false' },
-  webhookConfiguration: { flag: 'webhook-configuration', env: 'MINIAPPS_WEBHOOK_CONFIGURATION', kind: 'string', help: 'The ValidatingWebhookConfiguration whose caBundle --webhook-cert-rotate keeps current (the chart\'s); default: the registration the operator makes itself (--webhook-register).' },
-  webhookCertDuration: { flag: 'webhook-cert-duration', env: 'MINIAPPS_WEBHOOK_CERT_DURATION', kind: 'duration', help: 'Lifetime of a generated serving certificate (as cert-manager\'s duration).', default: () => '2160h', min: 1000 },
-  webhookCertRenewBefore: { flag: 'webhook-cert-renew-before', env: 'MINIAPPS_WEBHOOK_CERT_RENEW_BEFORE', kind: 'duration', help: 'How long before its expiry a generated serving certificate is replaced (as cert-manager\'s renewBefore); below --webhook-cert-duration.', default: () => '720h', min: 1000 },
-  webhookCaDuration: { flag: 'webhook-ca-duration', env: 'MINIAPPS_WEBHOOK_CA_DURATION', kind: 'duration', help: 'Lifetime of the generated CA; it is replaced a third of it ahead of its expiry, which must leave room for a whole serving certificate (at least 3 × --webhook-cert-duration).', default: () => '87600h', min: 3000 },
-  webhookCertCheckInterval: { flag: 'webhook-cert-check-interval', env: 'MINIAPPS_WEBHOOK_CERT_CHECK_INTERVAL', kind: 'duration', help: 'How often the serving certificate is read again (a renewed one is served from then on, without a restart) and, generated, checked for rotation.', default: () => '1m', min: 100 },
-  webhookRegister: { flag: 'webhook-register', env: 'MINIAPPS_WEBHOOK_REGISTER', kind: 'boolean', help: 'Register the ValidatingWebhookConfiguration (with the CA bundle) itself; default: true out of cluster, false in cluster (the Helm chart installs it).', default: (e) => String(!inCluster(e)) },
-  webhookFailClosed: { flag: 'webhook-fail-closed', env: 'MINIAPPS_WEBHOOK_FAIL_CLOSED', kind: 'boolean', help: 'With --webhook-register: also register the webhook that fails closed (last-administrator.miniapps.dev, failurePolicy Fail), so that no request that could remove an organization\'s last active administrator gets in while the operator is down; it stays after a crash and goes with a clean stop (out of cluster the registration calls this process). The chart\'s is webhook.failClosed.enabled (docs/closed-rules.md).', default: () => 'false' },
+  webhookCertDir: {
+    flag: 'webhook-cert-dir',
+    env: 'MINIAPPS_WEBHOOK_CERT_DIR',
+    kind: 'string',
+    help: 'Directory with tls.crt and tls.key (and ca.crt) of the serving certificate, e.g. the one a local control plane started its authentication webhook with, or a mounted Secret; read again every --webhook-cert-check-interval. Default: --webhook-cert-secret, else generate one.',
+  },
+  webhookCertSecret: {
+    flag: 'webhook-cert-secret',
+    env: 'MINIAPPS_WEBHOOK_CERT_SECRET',
+    kind: 'namespacedName',
+    help: 'namespace/name of a Secret with tls.crt and tls.key (and ca.crt) of the serving certificate, e.g. the one cert-manager renews; read again every --webhook-cert-check-interval. With --webhook-cert-rotate the operator fills and rotates it. Default: generate one in memory.',
+  },
+  webhookCertRotate: {
+    flag: 'webhook-cert-rotate',
+    env: 'MINIAPPS_WEBHOOK_CERT_ROTATE',
+    kind: 'boolean',
+    help: 'Generated mode for --webhook-cert-secret: the operator keeps a CA (ca.crt, ca.key) and a serving certificate (tls.crt, tls.key) in that Secret, renews the certificate --webhook-cert-renew-before ahead of its expiry and the CA a third of its lifetime ahead, with both CAs trusted across the change, and writes the CA bundle into --webhook-configuration (or its own registration). Only the leader rotates. The Helm chart sets it unless cert-manager or your own CA provides the certificate. Without --webhook-cert-secret and --webhook-cert-dir the certificate is generated in memory and rotated the same way.',
+    default: () => 'false',
+  },
+  webhookConfiguration: {
+    flag: 'webhook-configuration',
+    env: 'MINIAPPS_WEBHOOK_CONFIGURATION',
+    kind: 'string',
+    help: "The ValidatingWebhookConfiguration whose caBundle --webhook-cert-rotate keeps current (the chart's); default: the registration the operator makes itself (--webhook-register).",
+  },
+  webhookCertDuration: {
+    flag: 'webhook-cert-duration',
+    env: 'MINIAPPS_WEBHOOK_CERT_DURATION',
+    kind: 'duration',
+    help: "Lifetime of a generated serving certificate (as cert-manager's duration).",
+    default: () => '2160h',
+    min: 1000,
+  },
+  webhookCertRenewBefore: {
+    flag: 'webhook-cert-renew-before',
+    env: 'MINIAPPS_WEBHOOK_CERT_RENEW_BEFORE',
+    kind: 'duration',
+    help: "How long before its expiry a generated serving certificate is replaced (as cert-manager's renewBefore); below --webhook-cert-duration.",
+    default: () => '720h',
+    min: 1000,
+  },
+  webhookCaDuration: {
+    flag: 'webhook-ca-duration',
+    env: 'MINIAPPS_WEBHOOK_CA_DURATION',
+    kind: 'duration',
+    help: 'Lifetime of the generated CA; it is replaced a third of it ahead of its expiry, which must leave room for a whole serving certificate (at least 3 × --webhook-cert-duration).',
+    default: () => '87600h',
+    min: 3000,
+  },
+  webhookCertCheckInterval: {
+    flag: 'webhook-cert-check-interval',
+    env: 'MINIAPPS_WEBHOOK_CERT_CHECK_INTERVAL',
+    kind: 'duration',
+    help: 'How often the serving certificate is read again (a renewed one is served from then on, without a restart) and, generated, checked for rotation.',
+    default: () => '1m',
+    min: 100,
+  },
+  webhookRegister: {
+    flag: 'webhook-register',
+    env: 'MINIAPPS_WEBHOOK_REGISTER',
+    kind: 'boolean',
+    help: 'Register the ValidatingWebhookConfiguration (with the CA bundle) itself; default: true out of cluster, false in cluster (the Helm chart installs it).',
+    default: (e) => String(!inCluster(e)),
+  },
+  webhookFailClosed: {
+    flag: 'webhook-fail-closed',
+    env: 'MINIAPPS_WEBHOOK_FAIL_CLOSED',
+    kind: 'boolean',
+    help: "With --webhook-register: also register the webhook that fails closed (last-administrator.miniapps.dev, failurePolicy Fail), so that no request that could remove an organization's last active administrator gets in while the operator is down; it stays after a crash and goes with a clean stop (out of cluster the registration calls this process). The chart's is webhook.failClosed.enabled (docs/closed-rules.md).",
+    default: () => 'false',
+  },
   webhookHost: { flag: 'webhook-host', env: 'MINIAPPS_WEBHOOK_HOST', kind: 'string', help: 'Host the API server calls the webhook on, when the operator registers it.', default: () => '127.0.0.1' },
-  installAdmissionPolicies: { flag: 'install-admission-policies', env: 'MINIAPPS_INSTALL_ADMISSION_POLICIES', kind: 'boolean', help: "Install the ValidatingAdmissionPolicies (who may change what, enforced by the API server even while the operator is down) itself; default: true out of cluster, false in cluster (the Helm chart installs them).", default: (e) => String(!inCluster(e)) },
-  serviceAccount: { flag: 'service-account', env: 'MINIAPPS_SERVICE_ACCOUNT', kind: 'namespacedName', help: "namespace/name of the operator's own ServiceAccount: bound in each organization namespace to --namespace-access-role, so that the operator reads and writes Secrets and ConfigMaps only there. Set by the Helm chart; out of cluster the kubeconfig's identity is used as it is." },
-  namespaceAccessRole: { flag: 'namespace-access-role', env: 'MINIAPPS_NAMESPACE_ACCESS_ROLE', kind: 'string', help: 'The ClusterRole bound to --service-account in each organization namespace (the Helm chart defines it).' },
+  installAdmissionPolicies: {
+    flag: 'install-admission-policies',
+    env: 'MINIAPPS_INSTALL_ADMISSION_POLICIES',
+    kind: 'boolean',
+    help: 'Install the ValidatingAdmissionPolicies (who may change what, enforced by the API server even while the operator is down) itself; default: true out of cluster, false in cluster (the Helm chart installs them).',
+    default: (e) => String(!inCluster(e)),
+  },
+  serviceAccount: {
+    flag: 'service-account',
+    env: 'MINIAPPS_SERVICE_ACCOUNT',
+    kind: 'namespacedName',
+    help: "namespace/name of the operator's own ServiceAccount: bound in each organization namespace to --namespace-access-role, so that the operator reads and writes Secrets and ConfigMaps only there. Set by the Helm chart; out of cluster the kubeconfig's identity is used as it is.",
+  },
+  namespaceAccessRole: {
+    flag: 'namespace-access-role',
+    env: 'MINIAPPS_NAMESPACE_ACCESS_ROLE',
+    kind: 'string',
+    help: 'The ClusterRole bound to --service-account in each organization namespace (the Helm chart defines it).',
+  },
   leaderElect: { flag: 'leader-elect', env: 'MINIAPPS_LEADER_ELECT', kind: 'boolean', help: 'Elect a leader through a Lease, so that only one replica reconciles.', default: () => 'true' },
   leaderElectionId: { flag: 'leader-election-id', env: 'MINIAPPS_LEADER_ELECTION_ID', kind: 'dns1123', help: 'Name of the Lease.', default: () => 'miniapps-operator' },
   leaseDuration: { flag: 'lease-duration', env: 'MINIAPPS_LEASE_DURATION', kind: 'duration', help: 'How long a standby waits before taking over a silent leader.', default: () => '15s', min: 1000 },
   renewDeadline: { flag: 'renew-deadline', env: 'MINIAPPS_RENEW_DEADLINE', kind: 'duration', help: 'How long the leader keeps trying to renew before it gives up.', default: () => '10s', min: 500 },
   retryPeriod: { flag: 'retry-period', env: 'MINIAPPS_RETRY_PERIOD', kind: 'duration', help: 'How often leader election retries and renews.', default: () => '2s', min: 100 },
-  kubeApiQps: { flag: 'kube-api-qps', env: 'MINIAPPS_KUBE_API_QPS', kind: 'number', help: 'Requests a second to the API server on average (client-side token bucket, as client-go QPS); watches are not counted; 0: no limit. Retries after 429 count too.', default: () => '500' },
-  kubeApiBurst: { flag: 'kube-api-burst', env: 'MINIAPPS_KUBE_API_BURST', kind: 'int', help: 'Requests to the API server at once after a quiet spell (the token bucket\'s size, as client-go Burst).', default: () => '1000', min: 1 },
+  kubeApiQps: {
+    flag: 'kube-api-qps',
+    env: 'MINIAPPS_KUBE_API_QPS',
+    kind: 'number',
+    help: 'Requests a second to the API server on average (client-side token bucket, as client-go QPS); watches are not counted; 0: no limit. Retries after 429 count too.',
+    default: () => '500',
+  },
+  kubeApiBurst: {
+    flag: 'kube-api-burst',
+    env: 'MINIAPPS_KUBE_API_BURST',
+    kind: 'int',
+    help: "Requests to the API server at once after a quiet spell (the token bucket's size, as client-go Burst).",
+    default: () => '1000',
+    min: 1,
+  },
   concurrency: { flag: 'concurrency', env: 'MINIAPPS_CONCURRENCY', kind: 'int', help: 'Reconciles in flight at once, per controller.', default: () => '16', min: 1 },
   resyncPeriod: { flag: 'resync-period', env: 'MINIAPPS_RESYNC_PERIOD', kind: 'duration', help: 'How often every object is reconciled again even if nothing changed.', default: () => '1h', min: 1000 },
-  cacheSyncTimeout: { flag: 'cache-sync-timeout', env: 'MINIAPPS_CACHE_SYNC_TIMEOUT', kind: 'duration', help: 'How long start waits for every cache to list; then the operator stops, naming each cache that did not and the likely cause (a missing CRD or permission).', default: () => '2m', min: 1000 },
-  watchIdleTimeout: { flag: 'watch-idle-timeout', env: 'MINIAPPS_WATCH_IDLE_TIMEOUT', kind: 'duration', help: 'A watch silent this long (no event, no bookmark) is restarted.', default: () => '5m', min: 1000 },
+  cacheSyncTimeout: {
+    flag: 'cache-sync-timeout',
+    env: 'MINIAPPS_CACHE_SYNC_TIMEOUT',
+    kind: 'duration',
+    help: 'How long start waits for every cache to list; then the operator stops, naming each cache that did not and the likely cause (a missing CRD or permission).',
+    default: () => '2m',
+    min: 1000,
+  },
+  watchIdleTimeout: {
+    flag: 'watch-idle-timeout',
+    env: 'MINIAPPS_WATCH_IDLE_TIMEOUT',
+    kind: 'duration',
+    help: 'A watch silent this long (no event, no bookmark) is restarted.',
+    default: () => '5m',
+    min: 1000,
+  },
   logLevel: { flag: 'log-level', env: 'MINIAPPS_LOG_LEVEL', kind: 'level', help: 'trace, debug, info, warn, error or fatal.', default: () => 'info' },
-  publicBindAddress: { flag: 'public-bind-address', env: 'MINIAPPS_PUBLIC_BIND_ADDRESS', kind: 'address', help: 'Listener for the invitation acceptance page (meant for an Ingress); "0" disables it.', default: () => ':8081' },
-  trustedProxies: { flag: 'trusted-proxies', env: 'MINIAPPS_TRUSTED_PROXIES', kind: 'cidrs', help: 'Comma-separated addresses or CIDRs of the proxies in front of the acceptance page (your Ingress controller\'s pods): only from them is --forwarded-header believed, and the client is the right-most address in them that is not one of these proxies. Empty: the connection\'s own address (every client behind a proxy shares its rate limit).' },
-  forwardedHeader: { flag: 'forwarded-header', env: 'MINIAPPS_FORWARDED_HEADER', kind: 'forwardedHeader', help: 'The header --trusted-proxies write the client\'s address in: X-Forwarded-For (ingress-nginx and most Ingress controllers) or Forwarded (RFC 7239). The other one is never read: a proxy passes a client\'s own copy of it through.', default: () => 'X-Forwarded-For' },
-  publicUrl: { flag: 'public-url', env: 'MINIAPPS_PUBLIC_URL', kind: 'url', help: 'Base URL of the acceptance page as people reach it; invitation links start with it.', default: () => 'http://localhost:8081/' },
-  verifyBindAddress: { flag: 'verify-bind-address', env: 'MINIAPPS_VERIFY_BIND_ADDRESS', kind: 'address', help: 'Plain HTTP listener for the API key verify endpoint (POST /verify), for a gateway beside the operator; it is also served over TLS on --api-bind-address. "0" disables this listener.', default: () => '0' },
-  verifyRateLimit: { flag: 'verify-rate-limit', env: 'MINIAPPS_VERIFY_RATE_LIMIT', kind: 'int', help: 'Verifications per minute per caller of the verify endpoint; beyond it (and --verify-rate-burst) it answers 429 with Retry-After.', default: () => '60000', min: 1 },
-  verifyRateBurst: { flag: 'verify-rate-burst', env: 'MINIAPPS_VERIFY_RATE_BURST', kind: 'int', help: 'Verifications a caller may make at once before --verify-rate-limit applies.', default: () => '2000', min: 1 },
+  publicBindAddress: {
+    flag: 'public-bind-address',
+    env: 'MINIAPPS_PUBLIC_BIND_ADDRESS',
+    kind: 'address',
+    help: 'Listener for the invitation acceptance page (meant for an Ingress); "0" disables it.',
+    default: () => ':8081',
+  },
+  trustedProxies: {
+    flag: 'trusted-proxies',
+    env: 'MINIAPPS_TRUSTED_PROXIES',
+    kind: 'cidrs',
+    help: "Comma-separated addresses or CIDRs of the proxies in front of the acceptance page (your Ingress controller's pods): only from them is --forwarded-header believed, and the client is the right-most address in them that is not one of these proxies. Empty: the connection's own address (every client behind a proxy shares its rate limit).",
+  },
+  forwardedHeader: {
+    flag: 'forwarded-header',
+    env: 'MINIAPPS_FORWARDED_HEADER',
+    kind: 'forwardedHeader',
+    help: "The header --trusted-proxies write the client's address in: X-Forwarded-For (ingress-nginx and most Ingress controllers) or Forwarded (RFC 7239). The other one is never read: a proxy passes a client's own copy of it through.",
+    default: () => 'X-Forwarded-For',
+  },
+  publicUrl: {
+    flag: 'public-url',
+    env: 'MINIAPPS_PUBLIC_URL',
+    kind: 'url',
+    help: 'Base URL of the acceptance page as people reach it; invitation links start with it.',
+    default: () => 'http://localhost:8081/',
+  },
+  verifyBindAddress: {
+    flag: 'verify-bind-address',
+    env: 'MINIAPPS_VERIFY_BIND_ADDRESS',
+    kind: 'address',
+    help: 'Plain HTTP listener for the API key verify endpoint (POST /verify), for a gateway beside the operator; it is also served over TLS on --api-bind-address. "0" disables this listener.',
+    default: () => '0',
+  },
+  verifyRateLimit: {
+    flag: 'verify-rate-limit',
+    env: 'MINIAPPS_VERIFY_RATE_LIMIT',
+    kind: 'int',
+    help: 'Verifications per minute per caller of the verify endpoint; beyond it (and --verify-rate-burst) it answers 429 with Retry-After.',
+    default: () => '60000',
+    min: 1,
+  },
+  verifyRateBurst: {
+    flag: 'verify-rate-burst',
+    env: 'MINIAPPS_VERIFY_RATE_BURST',
+    kind: 'int',
+    help: 'Verifications a caller may make at once before --verify-rate-limit applies.',
+    default: () => '2000',
+    min: 1,
+  },
   smtpHost: { flag: 'smtp-host', env: 'MINIAPPS_SMTP_HOST', kind: 'string', help: 'SMTP server for invitation emails; without it invitations are not sent (InvitationSent=False, SMTPNotConfigured).' },
   smtpPort: { flag: 'smtp-port', env: 'MINIAPPS_SMTP_PORT', kind: 'int', help: 'SMTP port.', default: () => '587', min: 1 },
-  smtpSecurity: { flag: 'smtp-security', env: 'MINIAPPS_SMTP_SECURITY', kind: 'tlsMode', help: 'none, starttls (upgrade a plain connection; required when offered) or tls (implicit TLS, usually port 465).', default: () => 'starttls' },
+  smtpSecurity: {
+    flag: 'smtp-security',
+    env: 'MINIAPPS_SMTP_SECURITY',
+    kind: 'tlsMode',
+    help: 'none, starttls (upgrade a plain connection; required when offered) or tls (implicit TLS, usually port 465).',
+    default: () => 'starttls',
+  },
   smtpFrom: { flag: 'smtp-from', env: 'MINIAPPS_SMTP_FROM', kind: 'string', help: 'From address of invitation emails.', default: () => 'miniapps-operator@localhost' },
-  smtpCredentialsSecret: { flag: 'smtp-credentials-secret', env: 'MINIAPPS_SMTP_CREDENTIALS_SECRET', kind: 'namespacedName', help: 'namespace/name of a Secret with the keys username and password for SMTP authentication; needs --smtp-security starttls or tls.' },
-  invitationResendInterval: { flag: 'invitation-resend-interval', env: 'MINIAPPS_INVITATION_RESEND_INTERVAL', kind: 'duration', help: 'A resend asked for through the miniapps.dev/resend-invitation annotation goes out no sooner than this after the previous invitation to the same Membership.', default: () => '10m', min: 0 },
-  invitationResendLimit: { flag: 'invitation-resend-limit', env: 'MINIAPPS_INVITATION_RESEND_LIMIT', kind: 'int', help: 'Resends asked for through the miniapps.dev/resend-invitation annotation per organization per rolling hour; more wait until the oldest leaves the hour.', default: () => '20', min: 1 },
-  invitationRecipientLimit: { flag: 'invitation-recipient-limit', env: 'MINIAPPS_INVITATION_RECIPIENT_LIMIT', kind: 'int', help: 'First emails of Memberships (invitation or access notification) to one address per organization per rolling day, Memberships deleted since included; more wait until the oldest leaves the day.', default: () => '3', min: 1 },
-  invitationOrganizationLimit: { flag: 'invitation-organization-limit', env: 'MINIAPPS_INVITATION_ORGANIZATION_LIMIT', kind: 'int', help: 'First emails of Memberships per organization per rolling day, whoever they go to (at most 10000); more wait until the oldest leaves the day.', default: () => '500', min: 1 },
-  identityBindAddress: { flag: 'identity-bind-address', env: 'MINIAPPS_IDENTITY_BIND_ADDRESS', kind: 'address', help: 'TLS listener of the embedded OpenID Connect provider (accounts, sign-in, tokens the API server trusts: docs/identity.md); "0" disables it.', default: () => '0' },
-  identityIssuer: { flag: 'identity-issuer', env: 'MINIAPPS_IDENTITY_ISSUER', kind: 'url', help: "The embedded provider's issuer URL as people and the API server reach it (e.g. https://<acceptance host>/ behind the Ingress); must equal the issuer in kube-apiserver's AuthenticationConfiguration." },
-  identityCertDir: { flag: 'identity-cert-dir', env: 'MINIAPPS_IDENTITY_CERT_DIR', kind: 'string', help: 'Directory with tls.crt and tls.key of the identity listener. Default: the webhooks\' serving certificate.' },
-  identityConsoleRedirectUris: { flag: 'identity-console-redirect-uris', env: 'MINIAPPS_IDENTITY_CONSOLE_REDIRECT_URIS', kind: 'names', help: 'Comma-separated exact redirect URIs of the console (<its public URL>/auth/callback): registers it with the embedded provider as the public client miniapps-console (PKCE; docs/console.md). Empty: no console client.' },
-  identityTokenDuration: { flag: 'identity-token-ttl', env: 'MINIAPPS_IDENTITY_TOKEN_TTL', kind: 'duration', help: 'Lifetime of the ID and access tokens the embedded provider issues: the longest a suspended account keeps the access a token already issued gives.', default: () => '5m', min: 10_000 },
+  smtpCredentialsSecret: {
+    flag: 'smtp-credentials-secret',
+    env: 'MINIAPPS_SMTP_CREDENTIALS_SECRET',
+    kind: 'namespacedName',
+    help: 'namespace/name of a Secret with the keys username and password for SMTP authentication; needs --smtp-security starttls or tls.',
+  },
+  invitationResendInterval: {
+    flag: 'invitation-resend-interval',
+    env: 'MINIAPPS_INVITATION_RESEND_INTERVAL',
+    kind: 'duration',
+    help: 'A resend asked for through the miniapps.dev/resend-invitation annotation goes out no sooner than this after the previous invitation to the same Membership.',
+    default: () => '10m',
+    min: 0,
+  },
+  invitationResendLimit: {
+    flag: 'invitation-resend-limit',
+    env: 'MINIAPPS_INVITATION_RESEND_LIMIT',
+    kind: 'int',
+    help: 'Resends asked for through the miniapps.dev/resend-invitation annotation per organization per rolling hour; more wait until the oldest leaves the hour.',
+    default: () => '20',
+    min: 1,
+  },
+  invitationRecipientLimit: {
+    flag: 'invitation-recipient-limit',
+    env: 'MINIAPPS_INVITATION_RECIPIENT_LIMIT',
+    kind: 'int',
+    help: 'First emails of Memberships (invitation or access notification) to one address per organization per rolling day, Memberships deleted since included; more wait until the oldest leaves the day.',
+    default: () => '3',
+    min: 1,
+  },
+  invitationOrganizationLimit: {
+    flag: 'invitation-organization-limit',
+    env: 'MINIAPPS_INVITATION_ORGANIZATION_LIMIT',
+    kind: 'int',
+    help: 'First emails of Memberships per organization per rolling day, whoever they go to (at most 10000); more wait until the oldest leaves the day.',
+    default: () => '500',
+    min: 1,
+  },
+  identityBindAddress: {
+    flag: 'identity-bind-address',
+    env: 'MINIAPPS_IDENTITY_BIND_ADDRESS',
+    kind: 'address',
+    help: 'TLS listener of the embedded OpenID Connect provider (accounts, sign-in, tokens the API server trusts: docs/identity.md); "0" disables it.',
+    default: () => '0',
+  },
+  identityIssuer: {
+    flag: 'identity-issuer',
+    env: 'MINIAPPS_IDENTITY_ISSUER',
+    kind: 'url',
+    help: "The embedded provider's issuer URL as people and the API server reach it (e.g. https://<acceptance host>/ behind the Ingress); must equal the issuer in kube-apiserver's AuthenticationConfiguration.",
+  },
+  identityCertDir: {
+    flag: 'identity-cert-dir',
+    env: 'MINIAPPS_IDENTITY_CERT_DIR',
+    kind: 'string',
+    help: "Directory with tls.crt and tls.key of the identity listener. Default: the webhooks' serving certificate.",
+  },
+  identityConsoleRedirectUris: {
+    flag: 'identity-console-redirect-uris',
+    env: 'MINIAPPS_IDENTITY_CONSOLE_REDIRECT_URIS',
+    kind: 'names',
+    help: 'Comma-separated exact redirect URIs of the console (<its public URL>/auth/callback): registers it with the embedded provider as the public client miniapps-console (PKCE; docs/console.md). Empty: no console client.',
+  },
+  identityTokenDuration: {
+    flag: 'identity-token-ttl',
+    env: 'MINIAPPS_IDENTITY_TOKEN_TTL',
+    kind: 'duration',
+    help: 'Lifetime of the ID and access tokens the embedded provider issues: the longest a suspended account keeps the access a token already issued gives.',
+    default: () => '5m',
+    min: 10_000,
+  },
   shutdownTimeout: { flag: 'shutdown-timeout', env: 'MINIAPPS_SHUTDOWN_TIMEOUT', kind: 'duration', help: 'How long SIGTERM waits for in-flight reconciles.', default: () => '30s', min: 0 },
 } as const satisfies Record<string, Setting>;
 
@@ -156,7 +410,7 @@ export type Config = {
   identity: string;
 };
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Go-style durations ("1h30m", "500ms", "15s"), plus "d" for days; in milliseconds. */
 export function parseDuration(s: string): number | undefined {
@@ -173,7 +427,12 @@ export function parseDuration(s: string): number | undefined {
 
 /** The inverse of parseDuration for whole units: 600000 → "10m", 90000 → "90s", 1500 → "1500ms". */
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const)
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }
 
@@ -202,7 +461,8 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
       return ms;
     }
     case 'address': {
-      if ((name === 'webhookBindAddress' || name === 'apiBindAddress' || name === 'publicBindAddress' || name === 'verifyBindAddress' || name === 'identityBindAddress') && raw === '0') return undefined;
+      if ((name === 'webhookBindAddress' || name === 'apiBindAddress' || name === 'publicBindAddress' || name === 'verifyBindAddress' || name === 'identityBindAddress') && raw === '0')
+        return undefined;
       const m = /^(.*):(\d{1,5})$/.exec(raw);
       const port = m ? Number(m[2]) : NaN;
       if (!m || port > 65535) throw bad('must be [host]:port with a port from 0 to 65535');
@@ -226,12 +486,18 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
       return { namespace: ns, name: n };
     }
     case 'cidrs': {
-      const list = raw.split(',').map((v) => v.trim()).filter(Boolean);
+      const list = raw
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean);
       for (const entry of list) if (!parseCidr(entry)) throw bad('must be IP addresses or CIDRs (10.0.0.0/8, fd00::/8), separated by commas');
       return list;
     }
     case 'names': {
-      const list = raw.split(',').map((v) => v.trim()).filter(Boolean);
+      const list = raw
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean);
       return list.length ? list : undefined;
     }
     case 'forwardedHeader': {
@@ -276,10 +542,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     throw new ConfigError('Invalid configuration: --webhook-client-allowed-names (MINIAPPS_WEBHOOK_CLIENT_ALLOWED_NAMES) needs --webhook-client-ca-file, the CA whose certificates it names');
   }
   if (cfg.metricsSecure && !cfg.apiBindAddress) {
-    throw new ConfigError('Invalid configuration: --metrics-secure (MINIAPPS_METRICS_SECURE) serves /metrics on --api-bind-address (MINIAPPS_API_BIND_ADDRESS), which is "0" (off): without it there would be no /metrics at all. Set --api-bind-address, or --metrics-secure=false to serve /metrics on --http-bind-address to anyone who reaches it');
+    throw new ConfigError(
+      'Invalid configuration: --metrics-secure (MINIAPPS_METRICS_SECURE) serves /metrics on --api-bind-address (MINIAPPS_API_BIND_ADDRESS), which is "0" (off): without it there would be no /metrics at all. Set --api-bind-address, or --metrics-secure=false to serve /metrics on --http-bind-address to anyone who reaches it',
+    );
   }
   if (cfg.identityBindAddress && !cfg.identityIssuer?.startsWith('https://')) {
-    throw new ConfigError('Invalid configuration: --identity-bind-address (MINIAPPS_IDENTITY_BIND_ADDRESS) needs --identity-issuer (MINIAPPS_IDENTITY_ISSUER), an https:// URL: the issuer the API server trusts');
+    throw new ConfigError(
+      'Invalid configuration: --identity-bind-address (MINIAPPS_IDENTITY_BIND_ADDRESS) needs --identity-issuer (MINIAPPS_IDENTITY_ISSUER), an https:// URL: the issuer the API server trusts',
+    );
   }
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) throw new ConfigError('Invalid configuration: --renew-deadline must be shorter than --lease-duration');
   if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) throw new ConfigError('Invalid configuration: --retry-period must be shorter than --renew-deadline');
@@ -293,7 +563,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     throw new ConfigError('Invalid configuration: --webhook-cert-rotate (MINIAPPS_WEBHOOK_CERT_ROTATE) cannot be used with --webhook-cert-dir: a directory is read, never written');
   }
   if (cfg.webhookCertRotate && !cfg.webhookRegister && !cfg.webhookConfiguration) {
-    throw new ConfigError('Invalid configuration: --webhook-cert-rotate (MINIAPPS_WEBHOOK_CERT_ROTATE) needs --webhook-configuration, the ValidatingWebhookConfiguration whose caBundle it keeps current, when --webhook-register is false');
+    throw new ConfigError(
+      'Invalid configuration: --webhook-cert-rotate (MINIAPPS_WEBHOOK_CERT_ROTATE) needs --webhook-configuration, the ValidatingWebhookConfiguration whose caBundle it keeps current, when --webhook-register is false',
+    );
   }
   if (cfg.webhookCertRenewBeforeMs >= cfg.webhookCertDurationMs) {
     throw new ConfigError('Invalid configuration: --webhook-cert-renew-before (MINIAPPS_WEBHOOK_CERT_RENEW_BEFORE) must be shorter than --webhook-cert-duration (MINIAPPS_WEBHOOK_CERT_DURATION)');

@@ -93,13 +93,13 @@ async function run(opts: { someoneElse?: boolean }) {
 }
 
 describe('Manager', () => {
-  it('does not reconcile again for the event of its own write that arrived before the write\'s answer', async () => {
+  it("does not reconcile again for the event of its own write that arrived before the write's answer", async () => {
     const { reconciled, triggers } = await run({});
     expect(reconciled).toEqual(['a']);
     expect(triggers).toEqual(['miniapps_reconcile_triggers_total{controller="widget",trigger="widgets:add"} 1']);
   });
 
-  it('reconciles again, after the reconcile in flight, when that event was someone else\'s change', async () => {
+  it("reconciles again, after the reconcile in flight, when that event was someone else's change", async () => {
     const { reconciled, triggers } = await run({ someoneElse: true });
     expect(reconciled).toEqual(['a', 'a']);
     expect(triggers).toContain('miniapps_reconcile_triggers_total{controller="widget",trigger="parts:add"} 1');
@@ -142,7 +142,7 @@ describe('Manager: reconcile loggers and queue metrics', () => {
     expect(failed?.err.stack).toContain('caused by: Error: connection reset by peer');
   });
 
-  it("counts what controller-runtime counts: workqueue adds, queue and work durations, retries, and reconciles by result", async () => {
+  it('counts what controller-runtime counts: workqueue adds, queue and work durations, retries, and reconciles by result', async () => {
     const { series } = await reconcileWidgets(['a', 'b'], async (key) => {
       await tick(30);
       if (key === 'b') throw new Error('boom');

@@ -156,15 +156,22 @@ export class Manager implements CacheSource {
     const id = `${decl.resource.group}/${decl.resource.plural}?${decl.labelSelector ?? ''}${namespace ? `@${namespace}` : ''}`;
     const known = this.decls.get(id);
     if (known && known !== (decl as unknown as CacheDecl)) {
-      throw new Error(`Cache conflict: ${decl.resource.plural}${decl.labelSelector ? ` [${decl.labelSelector}]` : ''} is declared twice (as "${known.name}" and "${decl.name}"); declare each cache once, in operator/domain/caches.ts`);
+      throw new Error(
+        `Cache conflict: ${decl.resource.plural}${decl.labelSelector ? ` [${decl.labelSelector}]` : ''} is declared twice (as "${known.name}" and "${decl.name}"); declare each cache once, in operator/domain/caches.ts`,
+      );
     }
     let inf = this.informers.get(id);
     if (!inf) {
       const transform = decl.transform as ((obj: AnyObject) => AnyObject) | undefined;
-      inf = new Informer(this.opts.client, { ...this.opts.informerDefaults, resource: decl.resource, labelSelector: decl.labelSelector, ...(namespace ? { namespace } : {}), ...(transform ? { transform } : {}) }, this.opts.log, {
-        onWatchRestart: (r, reason) => this.opts.metrics.watchRestarts.inc({ resource: r, reason }),
-        onEvent: (r, type) => this.opts.metrics.watchEvents.inc({ resource: r, type }),
-      });
+      inf = new Informer(
+        this.opts.client,
+        { ...this.opts.informerDefaults, resource: decl.resource, labelSelector: decl.labelSelector, ...(namespace ? { namespace } : {}), ...(transform ? { transform } : {}) },
+        this.opts.log,
+        {
+          onWatchRestart: (r, reason) => this.opts.metrics.watchRestarts.inc({ resource: r, reason }),
+          onEvent: (r, type) => this.opts.metrics.watchEvents.inc({ resource: r, type }),
+        },
+      );
       for (const [name, fn] of Object.entries(decl.indexes ?? {})) inf.addIndexer(name, fn as (o: AnyObject) => string[]);
       this.informers.set(id, inf);
       this.decls.set(id, decl as unknown as CacheDecl);
@@ -379,10 +386,12 @@ export class Manager implements CacheSource {
   /** Drains in-flight reconciles, releases the lease, stops the caches. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      await Promise.all(this.controllers.map(async (rc) => {
-        await rc.queue.shutDown();
-        await Promise.all(rc.workers);
-      }));
+      await Promise.all(
+        this.controllers.map(async (rc) => {
+          await rc.queue.shutDown();
+          await Promise.all(rc.workers);
+        }),
+      );
       this.leading = false;
       this.opts.metrics.isLeader.set(0);
       await this.opts.elector?.release();

@@ -25,12 +25,7 @@ export class KubeEventRecorder implements EventRecorder {
   private readonly log: Logger;
   private readonly opts: { controller: string; instance: string; dedupeMs: number };
 
-  constructor(
-    client: KubeClient,
-    clock: Clock,
-    log: Logger,
-    opts: { controller?: string; instance: string; dedupeMs?: number },
-  ) {
+  constructor(client: KubeClient, clock: Clock, log: Logger, opts: { controller?: string; instance: string; dedupeMs?: number }) {
     this.client = client;
     this.clock = clock;
     this.log = log;

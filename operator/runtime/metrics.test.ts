@@ -23,7 +23,11 @@ describe('process metrics', () => {
     expect(processAndNode.map((m) => m.name)).toEqual(
       expect.arrayContaining(['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'process_open_fds', 'nodejs_heap_size_used_bytes', 'nodejs_version_info']),
     );
-    for (const m of processAndNode) expect(standard.find((s) => s.name === m.name), m.name).toEqual(m);
+    for (const m of processAndNode)
+      expect(
+        standard.find((s) => s.name === m.name),
+        m.name,
+      ).toEqual(m);
     expect(ours.filter((m) => m.name.startsWith('miniapps_process_'))).toEqual([]);
   });
 

@@ -84,7 +84,12 @@ export class OperatorMetrics {
     } = {},
   ) {
     const registers = [this.registry];
-    this.reconcileTotal = new prom.Counter({ name: 'miniapps_reconcile_total', help: 'Reconciles by controller and result (success, requeue, error, terminal).', labelNames: ['controller', 'result'], registers });
+    this.reconcileTotal = new prom.Counter({
+      name: 'miniapps_reconcile_total',
+      help: 'Reconciles by controller and result (success, requeue, error, terminal).',
+      labelNames: ['controller', 'result'],
+      registers,
+    });
     this.reconcileErrors = new prom.Counter({ name: 'miniapps_reconcile_errors_total', help: 'Reconciles that ended in an error, by controller.', labelNames: ['controller'], registers });
     this.reconcileTriggers = new prom.Counter({
       name: 'miniapps_reconcile_triggers_total',
@@ -101,24 +106,53 @@ export class OperatorMetrics {
     });
     this.queueDepth = new prom.Gauge({ name: 'miniapps_workqueue_depth', help: 'Keys waiting in the work queue, by controller.', labelNames: ['controller'], registers });
     this.inFlight = new prom.Gauge({ name: 'miniapps_workqueue_in_flight', help: 'Keys being reconciled, by controller.', labelNames: ['controller'], registers });
-    this.watchRestarts = new prom.Counter({ name: 'miniapps_watch_restarts_total', help: 'Watches restarted, by resource and reason (gone, error, stalled).', labelNames: ['resource', 'reason'], registers });
+    this.watchRestarts = new prom.Counter({
+      name: 'miniapps_watch_restarts_total',
+      help: 'Watches restarted, by resource and reason (gone, error, stalled).',
+      labelNames: ['resource', 'reason'],
+      registers,
+    });
     this.watchEvents = new prom.Counter({ name: 'miniapps_watch_events_total', help: 'Watch events received, by resource and type.', labelNames: ['resource', 'type'], registers });
     this.isLeader = new prom.Gauge({ name: 'miniapps_leader', help: '1 while this process holds the leader Lease.', registers });
-    this.kubeRequests = new prom.Counter({ name: 'miniapps_kube_requests_total', help: 'Attempts sent to the API server, by verb (WATCH for watches) and HTTP status (0: no answer).', labelNames: ['verb', 'code'], registers });
-    this.kubeRetries = new prom.Counter({ name: 'miniapps_kube_request_retries_total', help: 'Requests sent again after a 429, or a 5xx with Retry-After, by verb and the status that caused it.', labelNames: ['verb', 'code'], registers });
-    this.kubeRetryWait = new prom.Counter({ name: 'miniapps_kube_request_retry_wait_seconds_total', help: 'Time waited before retries, as the API server asked with Retry-After (capped).', registers });
+    this.kubeRequests = new prom.Counter({
+      name: 'miniapps_kube_requests_total',
+      help: 'Attempts sent to the API server, by verb (WATCH for watches) and HTTP status (0: no answer).',
+      labelNames: ['verb', 'code'],
+      registers,
+    });
+    this.kubeRetries = new prom.Counter({
+      name: 'miniapps_kube_request_retries_total',
+      help: 'Requests sent again after a 429, or a 5xx with Retry-After, by verb and the status that caused it.',
+      labelNames: ['verb', 'code'],
+      registers,
+    });
+    this.kubeRetryWait = new prom.Counter({
+      name: 'miniapps_kube_request_retry_wait_seconds_total',
+      help: 'Time waited before retries, as the API server asked with Retry-After (capped).',
+      registers,
+    });
     this.kubeRateLimiterWait = new prom.Histogram({
       name: 'miniapps_kube_rate_limiter_wait_seconds',
       help: 'Waits of requests for the client-side rate limit (--kube-api-qps, --kube-api-burst); requests that did not wait are not counted.',
       buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    this.catalogWrites = new prom.Counter({ name: 'miniapps_catalog_writes_total', help: 'Catalog ConfigMaps written, by kind (live: a super app catalog rewritten; snapshot: a version frozen).', labelNames: ['kind'], registers });
+    this.catalogWrites = new prom.Counter({
+      name: 'miniapps_catalog_writes_total',
+      help: 'Catalog ConfigMaps written, by kind (live: a super app catalog rewritten; snapshot: a version frozen).',
+      labelNames: ['kind'],
+      registers,
+    });
     // As cert-manager's certmanager_certificate_expiration_timestamp_seconds and
     // certmanager_certificate_renewal_timestamp_seconds: Unix times, alerts compare with time().
     // Labelled by where the certificate comes from (secret, directory, memory): a label-less
     // gauge would read 0 (long expired) in a process without a webhook.
-    this.webhookCertExpiration = new prom.Gauge({ name: 'miniapps_webhook_certificate_expiration_timestamp_seconds', help: 'When the serving certificate this process presents on the webhook listener expires (Unix time), by its source (secret, directory, memory).', labelNames: ['source'], registers });
+    this.webhookCertExpiration = new prom.Gauge({
+      name: 'miniapps_webhook_certificate_expiration_timestamp_seconds',
+      help: 'When the serving certificate this process presents on the webhook listener expires (Unix time), by its source (secret, directory, memory).',
+      labelNames: ['source'],
+      registers,
+    });
     this.webhookCertRenewal = new prom.Gauge({
       name: 'miniapps_webhook_certificate_renewal_timestamp_seconds',
       help: 'When the operator renews the webhook serving certificate it generated (--webhook-cert-rotate, or in memory): its expiry less --webhook-cert-renew-before (Unix time), by its source. Absent when cert-manager or you provide the certificate.',
@@ -133,23 +167,46 @@ export class OperatorMetrics {
     });
     // controller-runtime's reconcile metrics (its result label: success, error, requeue, requeue_after).
     this.crReconcileTotal = new prom.Counter({ name: 'controller_runtime_reconcile_total', help: 'Total number of reconciliations per controller', labelNames: ['controller', 'result'], registers });
-    this.crReconcileErrors = new prom.Counter({ name: 'controller_runtime_reconcile_errors_total', help: 'Total number of reconciliation errors per controller', labelNames: ['controller'], registers });
-    this.crTerminalErrors = new prom.Counter({ name: 'controller_runtime_terminal_reconcile_errors_total', help: 'Total number of terminal reconciliation errors per controller', labelNames: ['controller'], registers });
+    this.crReconcileErrors = new prom.Counter({
+      name: 'controller_runtime_reconcile_errors_total',
+      help: 'Total number of reconciliation errors per controller',
+      labelNames: ['controller'],
+      registers,
+    });
+    this.crTerminalErrors = new prom.Counter({
+      name: 'controller_runtime_terminal_reconcile_errors_total',
+      help: 'Total number of terminal reconciliation errors per controller',
+      labelNames: ['controller'],
+      registers,
+    });
     this.crReconcileTime = new prom.Histogram({
       name: 'controller_runtime_reconcile_time_seconds',
       help: 'Length of time per reconciliation per controller',
       labelNames: ['controller'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60],
+      buckets: [
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50,
+        60,
+      ],
       registers,
     });
-    this.crMaxConcurrent = new prom.Gauge({ name: 'controller_runtime_max_concurrent_reconciles', help: 'Maximum number of concurrent reconciles per controller', labelNames: ['controller'], registers });
+    this.crMaxConcurrent = new prom.Gauge({
+      name: 'controller_runtime_max_concurrent_reconciles',
+      help: 'Maximum number of concurrent reconciles per controller',
+      labelNames: ['controller'],
+      registers,
+    });
     this.crActiveWorkers = new prom.Gauge({ name: 'controller_runtime_active_workers', help: 'Number of currently used workers per controller', labelNames: ['controller'], registers });
     // client-go's workqueue metrics, with controller-runtime's labels and buckets (ExponentialBuckets(10e-9, 10, 12)).
     const queueBuckets = Array.from({ length: 12 }, (_, i) => Number((1e-8 * 10 ** i).toPrecision(1)));
     const wq = { labelNames: ['name', 'controller'] as const, registers };
     this.wqDepth = new prom.Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', ...wq });
     this.wqAdds = new prom.Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', ...wq });
-    this.wqQueueDuration = new prom.Histogram({ name: 'workqueue_queue_duration_seconds', help: 'How long in seconds an item stays in workqueue before being requested', buckets: queueBuckets, ...wq });
+    this.wqQueueDuration = new prom.Histogram({
+      name: 'workqueue_queue_duration_seconds',
+      help: 'How long in seconds an item stays in workqueue before being requested',
+      buckets: queueBuckets,
+      ...wq,
+    });
     this.wqWorkDuration = new prom.Histogram({ name: 'workqueue_work_duration_seconds', help: 'How long in seconds processing an item from workqueue takes.', buckets: queueBuckets, ...wq });
     const queues = this.queues;
     const inFlight = (name: string, help: string, of: (seconds: number[]) => number) =>
@@ -169,7 +226,12 @@ export class OperatorMetrics {
     inFlight('workqueue_longest_running_processor_seconds', 'How many seconds has the longest running processor for workqueue been running.', (s) => Math.max(0, ...s));
     this.wqRetries = new prom.Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', ...wq });
     // As prometheus_build_info and go_build_info: 1, the facts in labels (revision only when the build says it: MINIAPPS_REVISION).
-    const buildInfo = new prom.Gauge({ name: 'miniapps_build_info', help: 'Always 1: the version of the operator (revision: the source revision, when the build recorded it) and of the Node.js running it.', labelNames: ['version', 'revision', 'node_version'], registers });
+    const buildInfo = new prom.Gauge({
+      name: 'miniapps_build_info',
+      help: 'Always 1: the version of the operator (revision: the source revision, when the build recorded it) and of the Node.js running it.',
+      labelNames: ['version', 'revision', 'node_version'],
+      registers,
+    });
     const revision = process.env.MINIAPPS_REVISION;
     buildInfo.set({ version: opts.version ?? VERSION, node_version: process.versions.node, ...(revision ? { revision } : {}) }, 1);
     for (const set of opts.sets ?? []) this.of(set);

@@ -85,7 +85,10 @@ function forwardedHops(req: IncomingMessage, name: ForwardedHeader): string[] {
   if (!value) return [];
   if (name === 'x-forwarded-for') return value.split(',').map((s) => s.trim());
   return value.split(',').map((element) => {
-    const pair = element.split(';').map((p) => p.trim()).find((p) => p.toLowerCase().startsWith('for='));
+    const pair = element
+      .split(';')
+      .map((p) => p.trim())
+      .find((p) => p.toLowerCase().startsWith('for='));
     return pair ? pair.slice(4) : '';
   });
 }

@@ -55,10 +55,7 @@ describe('RateLimiter', () => {
     expect(limiter.take('flood-0').ok).toBe(true); // forgotten: a full bucket again
   });
 
-  it.each([
-    [{ perMinute: 0, burst: 1 }],
-    [{ perMinute: 10, burst: 0 }],
-  ])('refuses a limit that admits nothing: %j', (limit) => {
+  it.each([[{ perMinute: 0, burst: 1 }], [{ perMinute: 10, burst: 0 }]])('refuses a limit that admits nothing: %j', (limit) => {
     expect(() => new RateLimiter(limit)).toThrow(/perMinute > 0 and burst ≥ 1/);
   });
 });

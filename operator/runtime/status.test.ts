@@ -67,7 +67,15 @@ describe('writeStatus, the one status writer', () => {
 
   it('makes the conditions from a readiness chain: the first gating failure is Ready, and Stalled when retrying cannot fix it', async () => {
     const w = world();
-    await w.write({ checks: { chain: [{ condition: cond('Sized', 'False', 'TooBig'), gatesReady: true, stalled: true }, { condition: cond('Painted', 'False', 'NoPaint'), gatesReady: false }], ready: { reason: 'Ready', message: 'fine' } } });
+    await w.write({
+      checks: {
+        chain: [
+          { condition: cond('Sized', 'False', 'TooBig'), gatesReady: true, stalled: true },
+          { condition: cond('Painted', 'False', 'NoPaint'), gatesReady: false },
+        ],
+        ready: { reason: 'Ready', message: 'fine' },
+      },
+    });
     expect(w.current().status!.conditions!.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual(['Sized=False/TooBig', 'Painted=False/NoPaint', 'Ready=False/TooBig', 'Stalled=True/TooBig']);
   });
 
@@ -82,11 +90,15 @@ describe('writeStatus, the one status writer', () => {
     await quiet.write({ conditions: [cond('Sized', 'False', 'TooBig')], warn: 'none' });
     expect(quiet.events).toEqual([]);
     const own = world({ phase: 'Active' });
-    await own.write({ fields: { phase: 'Expired' }, conditions: [cond('Ready', 'False', 'Expired')], warn: ({ before, status }) => (before?.phase !== status.phase ? [{ reason: 'PhaseChanged', message: `${before?.phase} to ${status.phase}` }] : []) });
+    await own.write({
+      fields: { phase: 'Expired' },
+      conditions: [cond('Ready', 'False', 'Expired')],
+      warn: ({ before, status }) => (before?.phase !== status.phase ? [{ reason: 'PhaseChanged', message: `${before?.phase} to ${status.phase}` }] : []),
+    });
     expect(own.events).toEqual(['Warning PhaseChanged: Active to Expired']);
   });
 
-  it('writes to `target` (compare-and-swap on `resourceVersion` is the store\'s)', async () => {
+  it("writes to `target` (compare-and-swap on `resourceVersion` is the store's)", async () => {
     const w = world();
     const stale = { ...w.obj, status: { size: 9 } } as Widget;
     await w.write({ fields: { size: 1 }, conditions: [], target: w.obj }, stale);

@@ -24,7 +24,7 @@ function apiServer() {
   return { client, asked };
 }
 
-describe('the authority of the APIs\' callers', () => {
+describe("the authority of the APIs' callers", () => {
   it('random tokens cannot push a known caller out: refusals are remembered apart', async () => {
     const { client, asked } = apiServer();
     const authority = new KubeAuthority(client, { maxEntries: 10, maxNegativeEntries: 10, perAddress: { perMinute: 1e9, burst: 1e9 } });
@@ -63,13 +63,20 @@ describe('the authority of the APIs\' callers', () => {
 });
 
 describe('finding 2: the review budget never queues, and keeps a reserve for the renewals of known callers', () => {
-  it('a flood of unknown tokens from many addresses is refused at once (503, nothing sent) beyond the budget; a known caller\'s renewal still goes through', async () => {
+  it("a flood of unknown tokens from many addresses is refused at once (503, nothing sent) beyond the budget; a known caller's renewal still goes through", async () => {
     const { client, asked } = apiServer();
     const clock = new FakeClock();
     const ms = 0;
     const authority = new KubeAuthority(client, { clock, now: () => ms, budget: { qps: 10, burst: 20 }, perAddress: { perMinute: 1e9, burst: 1e9 }, cacheTtlMs: 10_000 });
     expect(await authority.authenticate('good-gateway', undefined, '10.0.0.1')).toBeTruthy();
-    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => authority.authenticate(`random-${i}`, undefined, `10.1.${i}.1`).then(() => 'answered', (e: HttpError) => e.status)));
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        authority.authenticate(`random-${i}`, undefined, `10.1.${i}.1`).then(
+          () => 'answered',
+          (e: HttpError) => e.status,
+        ),
+      ),
+    );
     // 20 - 1 (the gateway) - 5 (the reserve) answered; every other one refused at once.
     expect(answers.filter((a) => a === 'answered')).toHaveLength(14);
     expect(answers.filter((a) => a === 503)).toHaveLength(186);
@@ -101,7 +108,10 @@ describe('AccessDecisions: one layer of cache over the authority', () => {
     const clock = new FakeClock();
     const asked: string[] = [];
     let allow = true;
-    const authority = { authenticate: async () => undefined, allowed: async (_c: unknown, a: { name: string }, how?: { renewal?: boolean }) => (asked.push(`${a.name}${how?.renewal ? ' (renewal)' : ''}`), allow) };
+    const authority = {
+      authenticate: async () => undefined,
+      allowed: async (_c: unknown, a: { name: string }, how?: { renewal?: boolean }) => (asked.push(`${a.name}${how?.renewal ? ' (renewal)' : ''}`), allow),
+    };
     const decisions = new AccessDecisions(authority, { ttlMs: 10_000, refusalTtlMs: 0, clock });
     const attrs = (name: string) => ({ verb: 'get', resource: 'miniapps', namespace: 'n', name });
     expect(await decisions.allowed({ username: 'u' }, attrs('a'))).toBe(true);
@@ -119,7 +129,7 @@ describe('AccessDecisions: one layer of cache over the authority', () => {
   });
 });
 
-describe('finding 12: one caller\'s choice of names cannot push out another caller\'s decisions', () => {
+describe("finding 12: one caller's choice of names cannot push out another caller's decisions", () => {
   it('a caller churning the cache with names of its own choosing evicts only its own decisions', async () => {
     const asked: string[] = [];
     const authority = { authenticate: async () => undefined, allowed: async (c: { username: string }, a: { name: string }) => (asked.push(`${c.username} ${a.name}`), true) };

@@ -64,7 +64,7 @@ describe('unregisterWebhook', () => {
   });
 });
 
-describe('the API server\'s TLS listener with a client CA', () => {
+describe("the API server's TLS listener with a client CA", () => {
   const serverCA = createCA('serving-ca');
   const serving = issueCertificate({ ca: serverCA, commonName: 'localhost', dnsNames: ['localhost'], usages: 'server', validityDays: 1 });
   const clientCA = createCA('apiserver-client-ca');
@@ -73,10 +73,16 @@ describe('the API server\'s TLS listener with a client CA', () => {
 
   const call = (port: number, cert?: { certPEM: string; keyPEM: string }) =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = httpsRequest({ host: '127.0.0.1', port, path: '/validate', method: 'POST', servername: 'localhost', ca: serverCA.certPEM, agent: false, ...(cert ? { cert: cert.certPEM, key: cert.keyPEM } : {}) }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
+      const req = httpsRequest(
+        { host: '127.0.0.1', port, path: '/validate', method: 'POST', servername: 'localhost', ca: serverCA.certPEM, agent: false, ...(cert ? { cert: cert.certPEM, key: cert.keyPEM } : {}) },
+        (res) => {
+          let text = '';
+          res
+            .setEncoding('utf8')
+            .on('data', (c: string) => (text += c))
+            .on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify({ request: { uid: 'u', kind: { group: 'miniapps.dev', version: 'v1alpha1', kind: 'Membership' }, operation: 'CREATE', userInfo: {} } }));
     });
@@ -101,7 +107,15 @@ describe('the API server\'s TLS listener with a client CA', () => {
       let session: Buffer | undefined;
       let reused = false;
       let text = '';
-      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: serverCA.certPEM, session: opts.session, maxVersion: 'TLSv1.2', ...(opts.cert ? { cert: opts.cert.certPEM, key: opts.cert.keyPEM } : {}) });
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        ca: serverCA.certPEM,
+        session: opts.session,
+        maxVersion: 'TLSv1.2',
+        ...(opts.cert ? { cert: opts.cert.certPEM, key: opts.cert.keyPEM } : {}),
+      });
       socket.on('session', (s) => (session = s));
       socket.on('secureConnect', () => {
         reused = socket.isSessionReused();
@@ -114,7 +128,10 @@ describe('the API server\'s TLS listener with a client CA', () => {
 
   it('finding 7: with allowed names, answers only a certificate of the CA with one of them; a resumed session is judged as its first handshake', async () => {
     const otherClient = issueCertificate({ ca: clientCA, commonName: 'some-other-client', usages: 'client', validityDays: 1 });
-    const server = new WebhookServer({ cert: serving.certPEM, key: serving.keyPEM }, { host: '127.0.0.1', port: 0 }, pino({ level: 'silent' }), () => true, { clientCA: clientCA.certPEM, clientNames: ['kube-apiserver'] });
+    const server = new WebhookServer({ cert: serving.certPEM, key: serving.keyPEM }, { host: '127.0.0.1', port: 0 }, pino({ level: 'silent' }), () => true, {
+      clientCA: clientCA.certPEM,
+      clientNames: ['kube-apiserver'],
+    });
     const port = await server.start();
     try {
       expect((await call(port, apiServer)).status).toBe(200);
@@ -133,7 +150,7 @@ describe('the API server\'s TLS listener with a client CA', () => {
     }
   });
 
-  it('finding 13: with a client CA (only the API server is answered), an idle connection outlives the API server\'s 90 s, so none closes under its POST', () => {
+  it("finding 13: with a client CA (only the API server is answered), an idle connection outlives the API server's 90 s, so none closes under its POST", () => {
     const log = pino({ level: 'silent' });
     const withCA = new WebhookServer({ cert: serving.certPEM, key: serving.keyPEM }, { host: '127.0.0.1', port: 0 }, log, () => true, { clientCA: clientCA.certPEM });
     const open = new WebhookServer({ cert: serving.certPEM, key: serving.keyPEM }, { host: '127.0.0.1', port: 0 }, log);

@@ -267,9 +267,7 @@ export function lastAdministratorMatchConditions(operatorUser?: string): { name:
   return [
     {
       name: 'removes-an-active-administrator',
-      expression:
-        `${activeAdministrator('oldObject', accepted)} && ` +
-        `(request.operation == 'DELETE' || !(${activeAdministrator('object', accepted)}))`,
+      expression: `${activeAdministrator('oldObject', accepted)} && ` + `(request.operation == 'DELETE' || !(${activeAdministrator('object', accepted)}))`,
     },
     {
       name: 'not-the-cluster-controllers',

@@ -9,10 +9,13 @@ import { eventually } from './eventually.ts';
 
 /** Waits until the ApiKey's status satisfies `done`, and returns it. */
 export function waitForKey(client: KubeClient, namespace: string, name: string, done: (k: ApiKey) => boolean, describe: string, timeoutMs = 30_000): Promise<ApiKey> {
-  return eventually(async () => {
-    const k = await client.get<ApiKey>(Kinds.ApiKey, name, namespace);
-    return k && done(k) ? k : false;
-  }, { timeoutMs, describe: `ApiKey ${namespace}/${name}: ${describe}` });
+  return eventually(
+    async () => {
+      const k = await client.get<ApiKey>(Kinds.ApiKey, name, namespace);
+      return k && done(k) ? k : false;
+    },
+    { timeoutMs, describe: `ApiKey ${namespace}/${name}: ${describe}` },
+  );
 }
 
 /** The key of the ApiKey's current revision, read from its Secret (as its owner may). */
@@ -38,7 +41,18 @@ export async function serviceAccountToken(client: KubeClient, namespace: string,
 export interface VerifyAnswer {
   status: number;
   retryAfter?: string;
-  body: { valid?: boolean; reason?: string; error?: string; owner?: string; username?: string; organization?: string | null; scopes?: string[]; keyId?: string; expiresAt?: string | null; previousKey?: boolean };
+  body: {
+    valid?: boolean;
+    reason?: string;
+    error?: string;
+    owner?: string;
+    username?: string;
+    organization?: string | null;
+    scopes?: string[];
+    keyId?: string;
+    expiresAt?: string | null;
+    previousKey?: boolean;
+  };
 }
 
 /** Asks the operator's plain HTTP verify endpoint about `apiKey`, as the caller holding `callerToken`. */

@@ -51,10 +51,7 @@ describe('shared control plane', () => {
     await kubectl(['create', 'namespace', ns]);
     await kubectl(['create', 'configmap', 'content', '-n', ns, '--from-literal=a=b']);
     await kubectl(['delete', 'namespace', ns, '--wait=false']);
-    await eventually(
-      async () => (await kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name'])).trim() === '',
-      { timeoutMs: 60_000, describe: `namespace ${ns} to be gone` },
-    );
+    await eventually(async () => (await kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name'])).trim() === '', { timeoutMs: 60_000, describe: `namespace ${ns} to be gone` });
   });
 });
 

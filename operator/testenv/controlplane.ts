@@ -88,7 +88,12 @@ export const IDENTITY_AUDIENCES = ['miniapps-kubectl', 'miniapps-console'];
  * the groups claim: exactly the RBAC subjects the operator binds.
  */
 export function identityAuthenticationConfig(opts: { issuer: string; caPEM: string; audiences: string[]; userPrefix?: string; groupPrefix?: string }): string {
-  const indent = (text: string, n: number) => text.trimEnd().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+  const indent = (text: string, n: number) =>
+    text
+      .trimEnd()
+      .split('\n')
+      .map((l) => ' '.repeat(n) + l)
+      .join('\n');
   return [
     'apiVersion: apiserver.config.k8s.io/v1',
     'kind: AuthenticationConfiguration',
@@ -192,7 +197,13 @@ export function admissionWebhooksKubeconfig(client: { certPEM: string; keyPEM: s
 
 /** kube-apiserver --admission-control-config-file: the validating and mutating webhooks' credentials from `kubeconfig`. */
 export function admissionConfiguration(kubeconfig: string): string {
-  const plugin = (name: string) => [`- name: ${name}`, '  configuration:', '    apiVersion: apiserver.config.k8s.io/v1', '    kind: WebhookAdmissionConfiguration', `    kubeConfigFile: ${JSON.stringify(kubeconfig)}`];
+  const plugin = (name: string) => [
+    `- name: ${name}`,
+    '  configuration:',
+    '    apiVersion: apiserver.config.k8s.io/v1',
+    '    kind: WebhookAdmissionConfiguration',
+    `    kubeConfigFile: ${JSON.stringify(kubeconfig)}`,
+  ];
   return ['apiVersion: apiserver.config.k8s.io/v1', 'kind: AdmissionConfiguration', 'plugins:', ...plugin('ValidatingAdmissionWebhook'), ...plugin('MutatingAdmissionWebhook'), ''].join('\n');
 }
 
@@ -702,16 +713,21 @@ export class ControlPlane {
 
   private async waitForApiServer(): Promise<void> {
     let last = '';
-    await this.waitFor(this.apiServer, 'kube-apiserver /readyz', async () => {
-      try {
-        const r = await httpsGet(`${this.server}/readyz`, this.adminTLS);
-        last = `HTTP ${r.status}: ${r.body.slice(0, 2000)}`;
-        return r.status === 200;
-      } catch (err) {
-        last = String(err);
-        return false;
-      }
-    }, () => last);
+    await this.waitFor(
+      this.apiServer,
+      'kube-apiserver /readyz',
+      async () => {
+        try {
+          const r = await httpsGet(`${this.server}/readyz`, this.adminTLS);
+          last = `HTTP ${r.status}: ${r.body.slice(0, 2000)}`;
+          return r.status === 200;
+        } catch (err) {
+          last = String(err);
+          return false;
+        }
+      },
+      () => last,
+    );
   }
 
   private async waitFor(proc: ManagedProcess, what: string, probe: () => Promise<boolean>, lastSeen?: () => string): Promise<void> {
@@ -794,4 +810,3 @@ export async function installCRDs(kubeconfigPath: string, dir = 'crds', opts: In
     await client.close();
   }
 }
-

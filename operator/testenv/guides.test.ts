@@ -23,13 +23,26 @@ describe('the guides as tests read them', () => {
   });
 
   it('reads commands, exit codes, another person, outputs and invitations in order', () => {
-    const g = parseGuide('g', [
-      '<!-- guide: person=a@x.example groups=ops,dev -->',
-      '```sh run', 'kubectl auth can-i get pods', '```', '```text output', 'yes', '', '```',
-      '<!-- guide: accept-invitation b@x.example -->',
-      '```sh run exit=1 as=c@x.example', 'false', '```',
-      '```yaml', 'not: run', '```',
-    ].join('\n'));
+    const g = parseGuide(
+      'g',
+      [
+        '<!-- guide: person=a@x.example groups=ops,dev -->',
+        '```sh run',
+        'kubectl auth can-i get pods',
+        '```',
+        '```text output',
+        'yes',
+        '',
+        '```',
+        '<!-- guide: accept-invitation b@x.example -->',
+        '```sh run exit=1 as=c@x.example',
+        'false',
+        '```',
+        '```yaml',
+        'not: run',
+        '```',
+      ].join('\n'),
+    );
     expect(g.person).toEqual({ user: 'a@x.example', groups: ['ops', 'dev'] });
     expect(g.steps).toEqual([
       { kind: 'run', script: 'kubectl auth can-i get pods', exit: 0, output: ['yes'], line: 2 },

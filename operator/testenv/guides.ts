@@ -21,9 +21,7 @@ export const GUIDES_DIR = fileURLToPath(new URL('../../docs/guides/', import.met
 /** The order the guides run in (each picks up what the ones before it made); others follow, by name. */
 export const GUIDE_ORDER = ['provisioning-administrator', 'organization-administrator', 'mini-app-developer', 'reviewer', 'super-app-administrator', 'tenant-administrator'];
 
-export type GuideStep =
-  | { kind: 'run'; script: string; exit: number; output: string[]; line: number; as?: string }
-  | { kind: 'accept-invitation'; email: string; line: number };
+export type GuideStep = { kind: 'run'; script: string; exit: number; output: string[]; line: number; as?: string } | { kind: 'accept-invitation'; email: string; line: number };
 
 export interface Guide {
   name: string;
@@ -77,7 +75,9 @@ export function parseGuide(name: string, text: string): Guide {
 
 /** Every guide, in GUIDE_ORDER, then the others by name. */
 export function loadGuides(dir = GUIDES_DIR): Guide[] {
-  const names = readdirSync(dir).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3));
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => f.slice(0, -3));
   const rank = (n: string) => (GUIDE_ORDER.includes(n) ? GUIDE_ORDER.indexOf(n) : GUIDE_ORDER.length);
   return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((n) => parseGuide(n, readFileSync(join(dir, `${n}.md`), 'utf8')));
 }

@@ -89,8 +89,16 @@ export function loginForm(html: string): { action: string; csrf: string } {
 /** The alert of a page (the sign-in error), else its body's text. */
 export function pageMessage(html: string): string {
   const alert = /role="alert">([^<]*)</.exec(html)?.[1];
-  const body = alert ?? (/<body>([\s\S]*)<\/body>/.exec(html)?.[1] ?? html);
-  return body.replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
+  const body = alert ?? /<body>([\s\S]*)<\/body>/.exec(html)?.[1] ?? html;
+  return body
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 export interface SignInResult {

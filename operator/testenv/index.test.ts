@@ -35,7 +35,7 @@ describe('uniqueName', () => {
 });
 
 describe('the operator flags cluster:up prints', () => {
-  it('finding 11: bind the APIs\' TLS listener to loopback, like the webhook', async () => {
+  it("finding 11: bind the APIs' TLS listener to loopback, like the webhook", async () => {
     const { localOperatorArgs } = await import('./controlplane.ts');
     const args = localOperatorArgs({ port: 9443, certDir: '/c', clientCAFile: '/c/client-ca.crt' } as never, 18443);
     expect(args).toContain('--api-bind-address=127.0.0.1:18443');

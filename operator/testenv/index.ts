@@ -100,22 +100,17 @@ export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<stri
   for (const g of opts.asGroups ?? []) full.push(`--as-group=${g}`);
   full.push(...args);
   return new Promise((resolve, reject) => {
-    const child = execFile(
-      join(cp?.binDir ?? testBinDir(), 'kubectl'),
-      full,
-      { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        const result: KubectlResult = { stdout, stderr, exitCode: code };
-        if (err && typeof err.code !== 'number') {
-          // Spawn failure or timeout rather than a kubectl exit status.
-          result.stderr = `${stderr}${err.message}`;
-        }
-        if (opts.allowFailure) resolve(result);
-        else if (code !== 0) reject(new KubectlError(args, result));
-        else resolve(stdout);
-      },
-    );
+    const child = execFile(join(cp?.binDir ?? testBinDir(), 'kubectl'), full, { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      const result: KubectlResult = { stdout, stderr, exitCode: code };
+      if (err && typeof err.code !== 'number') {
+        // Spawn failure or timeout rather than a kubectl exit status.
+        result.stderr = `${stderr}${err.message}`;
+      }
+      if (opts.allowFailure) resolve(result);
+      else if (code !== 0) reject(new KubectlError(args, result));
+      else resolve(stdout);
+    });
     // A kubectl that exits before reading its stdin (a quick refusal) closes the pipe: its exit status says what happened, not an EPIPE.
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.stdin ?? '');

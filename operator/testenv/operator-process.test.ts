@@ -24,7 +24,7 @@ const HEAP_LIMIT = "process.stdout.write(String(require('node:v8').getHeapStatis
  */
 function heapLimitInContainer(flags: string[]): number | undefined {
   const script = [
-    "printf '0::/\\n' > \"$TMP/cgroup\"",
+    'printf \'0::/\\n\' > "$TMP/cgroup"',
     'mount --bind "$TMP/cgroup" /proc/$$/cgroup',
     'mount -t tmpfs none /sys/fs/cgroup',
     `echo ${limitMiB * 1024 * 1024} > /sys/fs/cgroup/memory.max`,
@@ -41,14 +41,14 @@ function heapLimitInContainer(flags: string[]): number | undefined {
 }
 
 describe('OPERATOR_NODE_FLAGS', () => {
-  it('give the old space the chart\'s heapPercentage of its resources.limits.memory, as the Dockerfile does', () => {
+  it("give the old space the chart's heapPercentage of its resources.limits.memory, as the Dockerfile does", () => {
     expect(limitMiB).toBeGreaterThan(0);
     expect(OPERATOR_NODE_FLAGS).toContain(`--max-old-space-size=${(limitMiB * percentage) / 100}`);
     expect(readFileSync(`${ROOT}Dockerfile`, 'utf8')).toContain(`--max-old-space-size-percentage=${percentage}`);
   });
 
   const inContainer = heapLimitInContainer([`--max-old-space-size-percentage=${percentage}`]);
-  it.skipIf(inContainer === undefined)('give the heap limit that Node 24 computes in a cgroup v2 container of the chart\'s memory limit (needs root and unshare)', () => {
+  it.skipIf(inContainer === undefined)("give the heap limit that Node 24 computes in a cgroup v2 container of the chart's memory limit (needs root and unshare)", () => {
     const bare = spawnSync(process.execPath, [...OPERATOR_NODE_FLAGS, '-e', HEAP_LIMIT], { encoding: 'utf8' });
     expect(Number(bare.stdout)).toBe(inContainer);
   });

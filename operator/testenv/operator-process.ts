@@ -168,7 +168,10 @@ export class OperatorProcess {
     return new Promise((resolve, reject) => {
       const req = httpsRequest({ host: '127.0.0.1', port: this.apiPort, servername: 'localhost', ca: r.caPEM, path: '/metrics', headers: { authorization: `Bearer ${r.token}` } }, (res) => {
         let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`/metrics answered ${res.statusCode}: ${text}`))));
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => (text += c))
+          .on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`/metrics answered ${res.statusCode}: ${text}`))));
       });
       req.on('error', reject);
       req.end();
@@ -212,18 +215,27 @@ export class OperatorProcess {
 }
 
 /** A JSON request over TLS with an optional bearer token, trusting `ca`; the body of the answer parsed (undefined when empty). */
-export function httpsJson(target: { host: string; port: number; ca: string | Buffer; servername?: string }, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+export function httpsJson(
+  target: { host: string; port: number; ca: string | Buffer; servername?: string },
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
     const req = httpsRequest({ ...target, path, method, headers }, (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> });
-        } catch {
-          reject(new Error(`${method} ${path}: ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`));
-        }
-      });
+      res
+        .setEncoding('utf8')
+        .on('data', (c: string) => (text += c))
+        .on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> });
+          } catch {
+            reject(new Error(`${method} ${path}: ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`));
+          }
+        });
     });
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));

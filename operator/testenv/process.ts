@@ -103,9 +103,7 @@ export class ManagedProcess {
     installExitHook();
     const fd = openSync(this.logPath, 'a');
     const setpriv = findSetpriv();
-    const [cmd, args] = setpriv
-      ? [setpriv, ['--pdeathsig', 'KILL', '--', this.opts.command, ...this.opts.args]]
-      : [this.opts.command, this.opts.args];
+    const [cmd, args] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', this.opts.command, ...this.opts.args]] : [this.opts.command, this.opts.args];
     this.exitInfo = undefined;
     this.spawnError = undefined;
     this.stopping = false;
@@ -139,9 +137,7 @@ export class ManagedProcess {
   /** An Error describing an unexpected exit, with the tail of the log, or undefined while running. */
   failure(): Error | undefined {
     if (this.exitInfo === undefined || this.stopping) return undefined;
-    const how = this.spawnError
-      ? `could not be started: ${this.spawnError.message}`
-      : `exited (code ${this.exitInfo.code}, signal ${this.exitInfo.signal})`;
+    const how = this.spawnError ? `could not be started: ${this.spawnError.message}` : `exited (code ${this.exitInfo.code}, signal ${this.exitInfo.signal})`;
     const tail = tailFile(this.logPath);
     return new Error(`${this.name} ${how}; log ${this.logPath}${tail ? `, last lines:\n${tail}` : ' is empty'}`);
   }

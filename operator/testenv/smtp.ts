@@ -118,7 +118,10 @@ export class TestSmtpServer {
     const deadline = Date.now() + timeoutMs;
     while (this.messages.length < n) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${n} message(s); received ${this.messages.length}: ${this.messages.map((m) => `${m.to.join(',')} "${m.subject}"`).join('; ') || 'none'}`);
+      if (left <= 0)
+        throw new Error(
+          `Timed out after ${timeoutMs} ms waiting for ${n} message(s); received ${this.messages.length}: ${this.messages.map((m) => `${m.to.join(',')} "${m.subject}"`).join('; ') || 'none'}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -157,7 +160,11 @@ export class TestSmtpServer {
         stream.on('end', () => {
           const envelope = session.envelope;
           const from = envelope.mailFrom ? envelope.mailFrom.address : '';
-          this.record(from, envelope.rcptTo.map((r) => r.address), Buffer.concat(chunks).toString('utf8'));
+          this.record(
+            from,
+            envelope.rcptTo.map((r) => r.address),
+            Buffer.concat(chunks).toString('utf8'),
+          );
           callback(null, 'OK: message queued');
         });
       },

@@ -31,7 +31,12 @@ export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: s
     setError(undefined);
     try {
       const expiry = expires ? { expiresAt: new Date(`${expires}T00:00:00Z`).toISOString().replace('.000', '') } : { ttl: '720h' };
-      const k = await create<Obj>(nsPath(ns, 'apikeys'), { apiVersion: 'miniapps.dev/v1alpha1', kind: 'ApiKey', metadata: { generateName: 'key-', namespace: ns }, spec: { owner, ...(description ? { description } : {}), ...expiry } });
+      const k = await create<Obj>(nsPath(ns, 'apikeys'), {
+        apiVersion: 'miniapps.dev/v1alpha1',
+        kind: 'ApiKey',
+        metadata: { generateName: 'key-', namespace: ns },
+        spec: { owner, ...(description ? { description } : {}), ...expiry },
+      });
       setCreated((c) => [...c, k.metadata.name]);
       setAdding(false);
       setWaiting(true);
@@ -70,7 +75,11 @@ export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: s
   return (
     <section aria-labelledby="keys-title">
       <h2 id="keys-title">{t('API keys')}</h2>
-      {can(org.access, 'apikeys', 'create') ? <button type="button" onClick={() => setAdding(true)}>{t('+ ADD API-KEY')}</button> : null}
+      {can(org.access, 'apikeys', 'create') ? (
+        <button type="button" onClick={() => setAdding(true)}>
+          {t('+ ADD API-KEY')}
+        </button>
+      ) : null}
       {adding ? (
         <form class="card" onSubmit={add} aria-labelledby="key-form-title">
           <h3 id="key-form-title">{t('+ ADD API-KEY')}</h3>
@@ -81,7 +90,9 @@ export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: s
             <input id="key-expires" type="date" value={expires} aria-describedby={error ? 'key-error' : undefined} onInput={(e) => setExpires((e.target as HTMLInputElement).value)} />
           </Field>
           <button type="submit">{t('CONFIRM')}</button>
-          <button type="button" class="secondary" onClick={() => setAdding(false)}>{t('Cancel')}</button>
+          <button type="button" class="secondary" onClick={() => setAdding(false)}>
+            {t('Cancel')}
+          </button>
         </form>
       ) : null}
       <Refusal error={error} id="key-error" />
@@ -90,25 +101,49 @@ export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: s
         <div class="card" role="status">
           <h3>{t('Your new API key')}</h3>
           <p>{t('Copy this API key now: it is not shown again.')}</p>
-          <label for="key-value" class="sr-only">{t('Your new API key')}</label>
+          <label for="key-value" class="sr-only">
+            {t('Your new API key')}
+          </label>
           <input id="key-value" readOnly value={shown} onFocus={(e) => (e.target as HTMLInputElement).select()} />
-          <button type="button" class="secondary" onClick={() => setShown(undefined)}>OK</button>
+          <button type="button" class="secondary" onClick={() => setShown(undefined)}>
+            OK
+          </button>
         </div>
       ) : null}
-      {state.error ? <Refusal error={state.error} /> : !state.loaded ? <Loading /> : mine.length === 0 ? <Empty /> : (
+      {state.error ? (
+        <Refusal error={state.error} />
+      ) : !state.loaded ? (
+        <Loading />
+      ) : mine.length === 0 ? (
+        <Empty />
+      ) : (
         <table>
           <thead>
-            <tr><th scope="col">{t('Name')}</th><th scope="col">{t('Description')}</th><th scope="col">{t('Expires')}</th><th scope="col">{t('Status')}</th><th scope="col">{t('Actions')}</th></tr>
+            <tr>
+              <th scope="col">{t('Name')}</th>
+              <th scope="col">{t('Description')}</th>
+              <th scope="col">{t('Expires')}</th>
+              <th scope="col">{t('Status')}</th>
+              <th scope="col">{t('Actions')}</th>
+            </tr>
           </thead>
           <tbody>
             {mine.map((k) => (
               <tr key={k.metadata.name} data-apikey={k.metadata.name}>
-                <td>{k.metadata.name} <small>{k.status?.prefix ?? ''}</small></td>
+                <td>
+                  {k.metadata.name} <small>{k.status?.prefix ?? ''}</small>
+                </td>
                 <td>{k.spec?.description ?? ''}</td>
                 <td>{k.status?.expiresAt ?? k.spec?.expiresAt ?? ''}</td>
-                <td>{k.spec?.revoked ? t('Revoked') : <ReadyCell o={k} />} {k.status?.phase ? <small>{k.status.phase}</small> : null}</td>
                 <td>
-                  {!k.spec?.revoked && can(org.access, 'apikeys', 'patch', k.metadata.name) ? <button type="button" class="danger" aria-label={t('Revoke {0}', k.metadata.name)} onClick={() => void revoke(k)}>{t('Revoke')}</button> : null}
+                  {k.spec?.revoked ? t('Revoked') : <ReadyCell o={k} />} {k.status?.phase ? <small>{k.status.phase}</small> : null}
+                </td>
+                <td>
+                  {!k.spec?.revoked && can(org.access, 'apikeys', 'patch', k.metadata.name) ? (
+                    <button type="button" class="danger" aria-label={t('Revoke {0}', k.metadata.name)} onClick={() => void revoke(k)}>
+                      {t('Revoke')}
+                    </button>
+                  ) : null}
                   <Refusal error={rowErrors[k.metadata.name]} />
                 </td>
               </tr>

@@ -44,47 +44,89 @@ export function Manage({ org }: { org: MyOrganization }) {
         <Field label={t('Category')} id="manage-category">
           <select id="manage-category" value={category} onChange={(e) => setCategory((e.target as HTMLSelectElement).value)}>
             <option value="">{t('All categories')}</option>
-            {categories.map((c) => <option value={c}>{c}</option>)}
+            {categories.map((c) => (
+              <option value={c}>{c}</option>
+            ))}
           </select>
         </Field>
-        {mayCreate ? <button type="button" onClick={() => setDialog({ kind: 'create' })}>{t('Create')}</button> : null}
+        {mayCreate ? (
+          <button type="button" onClick={() => setDialog({ kind: 'create' })}>
+            {t('Create')}
+          </button>
+        ) : null}
       </div>
       {dialog?.kind === 'create' || dialog?.kind === 'duplicate' ? <MiniAppForm ns={ns} source={dialog.kind === 'duplicate' ? dialog.source : undefined} done={() => setDialog(undefined)} /> : null}
       {dialog?.kind === 'delete' ? <DeleteForm ns={ns} target={dialog.target} done={() => setDialog(undefined)} /> : null}
-      {list.error ? <Refusal error={list.error} /> : !list.loaded ? <Loading /> : list.items.length === 0 ? <Empty /> : (
+      {list.error ? (
+        <Refusal error={list.error} />
+      ) : !list.loaded ? (
+        <Loading />
+      ) : list.items.length === 0 ? (
+        <Empty />
+      ) : (
         <>
-          <p aria-live="polite" id="manage-count">{t('{0} of {1} mini apps', shown.length, list.items.length)}</p>
+          <p aria-live="polite" id="manage-count">
+            {t('{0} of {1} mini apps', shown.length, list.items.length)}
+          </p>
           <table>
             <thead>
-              <tr><th scope="col">{t('Name')}</th><th scope="col">{t('Type')}</th><th scope="col">{t('Group')}</th><th scope="col">{t('Categories')}</th><th scope="col">{t('Super Apps')}</th><th scope="col">{t('Status')}</th><th scope="col">{t('Actions')}</th></tr>
+              <tr>
+                <th scope="col">{t('Name')}</th>
+                <th scope="col">{t('Type')}</th>
+                <th scope="col">{t('Group')}</th>
+                <th scope="col">{t('Categories')}</th>
+                <th scope="col">{t('Super Apps')}</th>
+                <th scope="col">{t('Status')}</th>
+                <th scope="col">{t('Actions')}</th>
+              </tr>
             </thead>
             <tbody>
               {shown.slice(0, limit).map((m) => (
                 <tr key={m.metadata.name} data-miniapp={m.metadata.name}>
-                  <td>{m.spec?.appName} <small>({m.metadata.name})</small></td>
-                  <td>{m.spec?.type}{m.spec?.domain ? ` · ${m.spec.domain}` : ''}</td>
+                  <td>
+                    {m.spec?.appName} <small>({m.metadata.name})</small>
+                  </td>
+                  <td>
+                    {m.spec?.type}
+                    {m.spec?.domain ? ` · ${m.spec.domain}` : ''}
+                  </td>
                   <td>{org.displayName ?? org.name}</td>
                   <td>{((m.spec?.categories as string[] | undefined) ?? []).join(', ')}</td>
                   <td>
                     <ul class="plain">
                       {((m.status?.superApps as { organization: string; name: string; state: string; version?: string; message?: string }[] | undefined) ?? []).map((x) => (
                         <li key={`${x.organization}/${x.name}`} data-target={x.name}>
-                          {x.organization === org.name ? x.name : `${x.organization}/${x.name}`}: {t(x.state)}{x.version ? ` (${x.version})` : ''}
+                          {x.organization === org.name ? x.name : `${x.organization}/${x.name}`}: {t(x.state)}
+                          {x.version ? ` (${x.version})` : ''}
                           {x.message ? <small class="why"> {x.message}</small> : null}
                         </li>
                       ))}
                     </ul>
                   </td>
-                  <td><ReadyCell o={m} /></td>
                   <td>
-                    {mayCreate ? <button type="button" class="secondary" aria-label={t('Duplicate {0}', m.spec?.appName)} onClick={() => setDialog({ kind: 'duplicate', source: m })}>{t('Duplicate')}</button> : null}
-                    {can(org.access, 'miniapps', 'delete', m.metadata.name) ? <button type="button" class="danger" aria-label={t('Delete {0}', m.spec?.appName)} onClick={() => setDialog({ kind: 'delete', target: m })}>{t('Delete')}</button> : null}
+                    <ReadyCell o={m} />
+                  </td>
+                  <td>
+                    {mayCreate ? (
+                      <button type="button" class="secondary" aria-label={t('Duplicate {0}', m.spec?.appName)} onClick={() => setDialog({ kind: 'duplicate', source: m })}>
+                        {t('Duplicate')}
+                      </button>
+                    ) : null}
+                    {can(org.access, 'miniapps', 'delete', m.metadata.name) ? (
+                      <button type="button" class="danger" aria-label={t('Delete {0}', m.spec?.appName)} onClick={() => setDialog({ kind: 'delete', target: m })}>
+                        {t('Delete')}
+                      </button>
+                    ) : null}
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
-          {shown.length > limit ? <button type="button" class="secondary" onClick={() => setLimit((l) => l + PAGE)}>{t('Show {0} more of {1}', Math.min(PAGE, shown.length - limit), shown.length - limit)}</button> : null}
+          {shown.length > limit ? (
+            <button type="button" class="secondary" onClick={() => setLimit((l) => l + PAGE)}>
+              {t('Show {0} more of {1}', Math.min(PAGE, shown.length - limit), shown.length - limit)}
+            </button>
+          ) : null}
         </>
       )}
     </section>
@@ -124,7 +166,9 @@ function MiniAppForm({ ns, source, done }: { ns: string; source?: Obj; done: () 
         <>
           <Field label={t('Type')} id="miniapp-type">
             <select id="miniapp-type" value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)}>
-              {MINI_APP_TYPES.map((x) => <option value={x}>{x}</option>)}
+              {MINI_APP_TYPES.map((x) => (
+                <option value={x}>{x}</option>
+              ))}
             </select>
           </Field>
           {type === 'Intent' ? (
@@ -135,15 +179,26 @@ function MiniAppForm({ ns, source, done }: { ns: string; source?: Obj; done: () 
         </>
       )}
       <Field label={t('Name')} id="miniapp-name" hint={t('Letters, digits and underscores only.')}>
-        <input id="miniapp-name" required value={appName} aria-describedby={error ? 'miniapp-name-hint miniapp-error' : 'miniapp-name-hint'} aria-invalid={error ? 'true' : undefined} onInput={(e) => setAppName((e.target as HTMLInputElement).value)} />
+        <input
+          id="miniapp-name"
+          required
+          value={appName}
+          aria-describedby={error ? 'miniapp-name-hint miniapp-error' : 'miniapp-name-hint'}
+          aria-invalid={error ? 'true' : undefined}
+          onInput={(e) => setAppName((e.target as HTMLInputElement).value)}
+        />
       </Field>
       <Field label={`${t('Data Privacy')}: ${t('Protection Type')}`} id="miniapp-protection">
         <select id="miniapp-protection" value={protection} onChange={(e) => setProtection((e.target as HTMLSelectElement).value)}>
-          {PROTECTIONS.map(([v, label]) => <option value={v}>{t(label)}</option>)}
+          {PROTECTIONS.map(([v, label]) => (
+            <option value={v}>{t(label)}</option>
+          ))}
         </select>
       </Field>
       <button type="submit">{t('Create')}</button>
-      <button type="button" class="secondary" onClick={done}>{t('Cancel')}</button>
+      <button type="button" class="secondary" onClick={done}>
+        {t('Cancel')}
+      </button>
       <Refusal error={error} id="miniapp-error" />
     </form>
   );
@@ -170,8 +225,12 @@ function DeleteForm({ ns, target, done }: { ns: string; target: Obj; done: () =>
       <Field label={t('Confirmation')} id="delete-confirm" hint={t('Type CONFIRM DELETE to delete {0}. This cannot be undone.', target.spec?.appName ?? name)}>
         <input id="delete-confirm" autocomplete="off" value={typed} aria-describedby="delete-confirm-hint" onInput={(e) => setTyped((e.target as HTMLInputElement).value)} />
       </Field>
-      <button type="submit" class="danger" disabled={typed !== CONFIRM_DELETE}>{t('Delete')}</button>
-      <button type="button" class="secondary" onClick={done}>{t('Cancel')}</button>
+      <button type="submit" class="danger" disabled={typed !== CONFIRM_DELETE}>
+        {t('Delete')}
+      </button>
+      <button type="button" class="secondary" onClick={done}>
+        {t('Cancel')}
+      </button>
       <Refusal error={error} />
     </form>
   );

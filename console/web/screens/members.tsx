@@ -80,21 +80,44 @@ export function Members({ org }: { org: MyOrganization }) {
         <form class="card" onSubmit={invite} aria-labelledby="invite-title" noValidate>
           <h3 id="invite-title">{t('Invite new member')}</h3>
           <Field label={t('Email')} id="invite-email">
-            <input id="invite-email" type="email" required value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} aria-describedby={inviteError ? 'invite-error' : undefined} aria-invalid={inviteError ? 'true' : undefined} />
+            <input
+              id="invite-email"
+              type="email"
+              required
+              value={email}
+              onInput={(e) => setEmail((e.target as HTMLInputElement).value)}
+              aria-describedby={inviteError ? 'invite-error' : undefined}
+              aria-invalid={inviteError ? 'true' : undefined}
+            />
           </Field>
           <Field label={t('Role')} id="invite-role">
             <select id="invite-role" value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)}>
-              {ROLES.map((r) => <option value={r}>{roleName(r)}</option>)}
+              {ROLES.map((r) => (
+                <option value={r}>{roleName(r)}</option>
+              ))}
             </select>
           </Field>
-          <button type="submit" disabled={busy}>{t('SEND')}</button>
+          <button type="submit" disabled={busy}>
+            {t('SEND')}
+          </button>
           <Refusal error={inviteError} id="invite-error" />
         </form>
       ) : null}
-      {list.error ? <Refusal error={list.error} /> : !list.loaded ? <Loading /> : items.length === 0 ? <Empty /> : (
+      {list.error ? (
+        <Refusal error={list.error} />
+      ) : !list.loaded ? (
+        <Loading />
+      ) : items.length === 0 ? (
+        <Empty />
+      ) : (
         <table>
           <thead>
-            <tr><th scope="col">{t('Email')}</th><th scope="col">{t('Role')}</th><th scope="col">{t('Status')}</th><th scope="col">{t('Actions')}</th></tr>
+            <tr>
+              <th scope="col">{t('Email')}</th>
+              <th scope="col">{t('Role')}</th>
+              <th scope="col">{t('Status')}</th>
+              <th scope="col">{t('Actions')}</th>
+            </tr>
           </thead>
           <tbody>
             {items.map((m) => {
@@ -108,25 +131,43 @@ export function Members({ org }: { org: MyOrganization }) {
                   <td>
                     {mayChange ? (
                       <>
-                        <label class="sr-only" for={`role-${n}`}>{t('Change role of {0}', m.spec?.email)}</label>
+                        <label class="sr-only" for={`role-${n}`}>
+                          {t('Change role of {0}', m.spec?.email)}
+                        </label>
                         <select id={`role-${n}`} value={m.spec?.role} onChange={(e) => void changeRole(m, (e.target as HTMLSelectElement).value)}>
-                          {ROLES.map((r) => <option value={r}>{roleName(r)}</option>)}
+                          {ROLES.map((r) => (
+                            <option value={r}>{roleName(r)}</option>
+                          ))}
                         </select>
                       </>
-                    ) : roleName(m.spec?.role)}
+                    ) : (
+                      roleName(m.spec?.role)
+                    )}
                   </td>
                   <td>
                     {m.status?.phase ?? '—'}
-                    {invitation ? <small class="why"> {invitation.reason}: {invitation.message}</small> : null}
+                    {invitation ? (
+                      <small class="why">
+                        {' '}
+                        {invitation.reason}: {invitation.message}
+                      </small>
+                    ) : null}
                   </td>
                   <td>
                     {mayChange && n !== mine ? (
-                      <button type="button" class="secondary" aria-label={m.spec?.suspended ? t('Reactivate {0}', m.spec?.email) : t('Suspend {0}', m.spec?.email)} onClick={() => void suspend(m, !m.spec?.suspended)}>
+                      <button
+                        type="button"
+                        class="secondary"
+                        aria-label={m.spec?.suspended ? t('Reactivate {0}', m.spec?.email) : t('Suspend {0}', m.spec?.email)}
+                        onClick={() => void suspend(m, !m.spec?.suspended)}
+                      >
                         {m.spec?.suspended ? t('Reactivate') : t('Suspend')}
                       </button>
                     ) : null}
                     {mayChange && (m.status?.phase === 'Invited' || m.status?.phase === 'Expired') ? (
-                      <button type="button" class="secondary" aria-label={t('Resend invitation to {0}', m.spec?.email)} onClick={() => void resend(m)}>{t('Resend invitation')}</button>
+                      <button type="button" class="secondary" aria-label={t('Resend invitation to {0}', m.spec?.email)} onClick={() => void resend(m)}>
+                        {t('Resend invitation')}
+                      </button>
                     ) : null}
                     {mayDelete ? (
                       <button type="button" class="secondary" aria-label={n === mine ? t('Leave') : t('Remove {0}', m.spec?.email)} onClick={() => void drop(m)}>
@@ -168,7 +209,9 @@ function DeleteOrganization({ org }: { org: MyOrganization }) {
       <Field label={t('Confirmation')} id="delete-org-confirm" hint={t('Type CONFIRM DELETE to delete {0}. This cannot be undone.', org.displayName ?? org.name)}>
         <input id="delete-org-confirm" autocomplete="off" value={typed} aria-describedby="delete-org-confirm-hint" onInput={(e) => setTyped((e.target as HTMLInputElement).value)} />
       </Field>
-      <button type="submit" class="danger" disabled={typed !== 'CONFIRM DELETE'}>{t('Delete organization')}</button>
+      <button type="submit" class="danger" disabled={typed !== 'CONFIRM DELETE'}>
+        {t('Delete organization')}
+      </button>
       <Refusal error={error} />
     </form>
   );

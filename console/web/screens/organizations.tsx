@@ -19,7 +19,12 @@ export function Organizations() {
     ev.preventDefault();
     setError(undefined);
     try {
-      await create(clusterPath('organizations'), { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name }, spec: { displayName: displayName || name, capabilities: { superApps, miniApps } } });
+      await create(clusterPath('organizations'), {
+        apiVersion: 'miniapps.dev/v1alpha1',
+        kind: 'Organization',
+        metadata: { name },
+        spec: { displayName: displayName || name, capabilities: { superApps, miniApps } },
+      });
       setOpen(false);
       setName('');
       setDisplayName('');
@@ -31,7 +36,9 @@ export function Organizations() {
   return (
     <section aria-labelledby="orgs-title">
       <h2 id="orgs-title">{t('Organizations')}</h2>
-      <button type="button" onClick={() => setOpen(true)}>{t('NEW ORGANIZATION')}</button>
+      <button type="button" onClick={() => setOpen(true)}>
+        {t('NEW ORGANIZATION')}
+      </button>
       {open ? (
         <form class="card" onSubmit={submit} aria-labelledby="org-form-title">
           <h3 id="org-form-title">{t('NEW ORGANIZATION')}</h3>
@@ -50,23 +57,41 @@ export function Organizations() {
             <label for="org-miniapps">{t('Can Create Mini Apps')}</label>
           </div>
           <button type="submit">{t('CONFIRM')}</button>
-          <button type="button" class="secondary" onClick={() => setOpen(false)}>{t('Cancel')}</button>
+          <button type="button" class="secondary" onClick={() => setOpen(false)}>
+            {t('Cancel')}
+          </button>
           <Refusal error={error} id="org-error" />
         </form>
       ) : null}
-      {list.error ? <Refusal error={list.error} /> : !list.loaded ? <Loading /> : list.items.length === 0 ? <Empty /> : (
+      {list.error ? (
+        <Refusal error={list.error} />
+      ) : !list.loaded ? (
+        <Loading />
+      ) : list.items.length === 0 ? (
+        <Empty />
+      ) : (
         <table>
           <thead>
-            <tr><th scope="col">{t('Organization')}</th><th scope="col">{t('Can Create Super Apps')}</th><th scope="col">{t('Can Create Mini Apps')}</th><th scope="col">{t('Namespace')}</th><th scope="col">{t('Status')}</th></tr>
+            <tr>
+              <th scope="col">{t('Organization')}</th>
+              <th scope="col">{t('Can Create Super Apps')}</th>
+              <th scope="col">{t('Can Create Mini Apps')}</th>
+              <th scope="col">{t('Namespace')}</th>
+              <th scope="col">{t('Status')}</th>
+            </tr>
           </thead>
           <tbody>
             {list.items.map((o) => (
               <tr key={o.metadata.name} data-org={o.metadata.name}>
-                <td><a href={`#/orgs/${o.metadata.name}/members`}>{o.spec?.displayName ?? o.metadata.name}</a></td>
+                <td>
+                  <a href={`#/orgs/${o.metadata.name}/members`}>{o.spec?.displayName ?? o.metadata.name}</a>
+                </td>
                 <td>{o.spec?.capabilities?.superApps ? '✓' : '—'}</td>
                 <td>{o.spec?.capabilities?.miniApps ? '✓' : '—'}</td>
                 <td>{o.status?.namespace ?? ''}</td>
-                <td><ReadyCell o={o} /></td>
+                <td>
+                  <ReadyCell o={o} />
+                </td>
               </tr>
             ))}
           </tbody>

@@ -42,19 +42,29 @@ export function Reviews({ org }: { org: MyOrganization }) {
       {mayDecide ? (
         <>
           <h3>{t('Review a mini app')}</h3>
-          {!miniApps.loaded ? <Loading /> : queue.length === 0 ? <Empty /> : (
+          {!miniApps.loaded ? (
+            <Loading />
+          ) : queue.length === 0 ? (
+            <Empty />
+          ) : (
             <ul class="queue">
               {queue.map((p) => {
                 const key = `${p.organization}/${p.miniApp}/${p.superApp}/${p.version}`;
                 const id = `comment-${key.replace(/[^a-z0-9]/gi, '-')}`;
                 return (
                   <li key={key} class="card" data-pending={key}>
-                    <p><strong>{p.appName}</strong> {p.version} → {p.superApp}</p>
+                    <p>
+                      <strong>{p.appName}</strong> {p.version} → {p.superApp}
+                    </p>
                     <Field label={t('Comment')} id={id}>
                       <textarea id={id} value={comments[key] ?? ''} onInput={(e) => setComments((c) => ({ ...c, [key]: (e.target as HTMLTextAreaElement).value }))} />
                     </Field>
-                    <button type="button" onClick={() => void decide(p, 'Approved', key)}>{t('Approved')}</button>
-                    <button type="button" class="danger" onClick={() => void decide(p, 'Rejected', key)}>{t('Rejected')}</button>
+                    <button type="button" onClick={() => void decide(p, 'Approved', key)}>
+                      {t('Approved')}
+                    </button>
+                    <button type="button" class="danger" onClick={() => void decide(p, 'Rejected', key)}>
+                      {t('Rejected')}
+                    </button>
                     <Refusal error={errors[key]} />
                   </li>
                 );
@@ -63,15 +73,29 @@ export function Reviews({ org }: { org: MyOrganization }) {
           )}
         </>
       ) : null}
-      {reviews.error ? <Refusal error={reviews.error} /> : !reviews.loaded ? <Loading /> : reviews.items.length === 0 ? <Empty /> : (
+      {reviews.error ? (
+        <Refusal error={reviews.error} />
+      ) : !reviews.loaded ? (
+        <Loading />
+      ) : reviews.items.length === 0 ? (
+        <Empty />
+      ) : (
         <table>
           <thead>
-            <tr><th scope="col">{t('Mini app')}</th><th scope="col">{t('Super app')}</th><th scope="col">{t('Version')}</th><th scope="col">{t('Decision')}</th><th scope="col">{t('Comment')}</th></tr>
+            <tr>
+              <th scope="col">{t('Mini app')}</th>
+              <th scope="col">{t('Super app')}</th>
+              <th scope="col">{t('Version')}</th>
+              <th scope="col">{t('Decision')}</th>
+              <th scope="col">{t('Comment')}</th>
+            </tr>
           </thead>
           <tbody>
             {reviews.items.map((r) => (
               <tr key={r.metadata.name}>
-                <td>{r.spec?.miniApp?.organization}/{r.spec?.miniApp?.name}</td>
+                <td>
+                  {r.spec?.miniApp?.organization}/{r.spec?.miniApp?.name}
+                </td>
                 <td>{r.spec?.superApp}</td>
                 <td>{r.spec?.version}</td>
                 <td>{t(r.spec?.decision ?? '')}</td>

@@ -8,7 +8,11 @@ import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
 import { Empty, Field, Loading, ReadyCell, Refusal } from '../ui.tsx';
 
-const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 export function SuperApps({ org }: { org: MyOrganization }) {
   const ns = org.namespace!;
@@ -24,7 +28,12 @@ export function SuperApps({ org }: { org: MyOrganization }) {
     ev.preventDefault();
     setError(undefined);
     try {
-      await create(nsPath(ns, 'superapps'), { apiVersion: 'miniapps.dev/v1alpha1', kind: 'SuperApp', metadata: { name, namespace: ns }, spec: { displayName: displayName || name, ...(platforms ? { platforms: list(platforms) } : {}) } });
+      await create(nsPath(ns, 'superapps'), {
+        apiVersion: 'miniapps.dev/v1alpha1',
+        kind: 'SuperApp',
+        metadata: { name, namespace: ns },
+        spec: { displayName: displayName || name, ...(platforms ? { platforms: list(platforms) } : {}) },
+      });
       setOpen(false);
       setName('');
     } catch (err) {
@@ -35,7 +44,11 @@ export function SuperApps({ org }: { org: MyOrganization }) {
   return (
     <section aria-labelledby="superapps-title">
       <h2 id="superapps-title">{t('Super Apps')}</h2>
-      {mayCreate ? <button type="button" onClick={() => setOpen(true)}>{t('NEW SUPER APP')}</button> : null}
+      {mayCreate ? (
+        <button type="button" onClick={() => setOpen(true)}>
+          {t('NEW SUPER APP')}
+        </button>
+      ) : null}
       {open ? (
         <form class="card" onSubmit={submit} aria-labelledby="superapp-form-title" noValidate>
           <h3 id="superapp-form-title">{t('NEW SUPER APP')}</h3>
@@ -49,29 +62,48 @@ export function SuperApps({ org }: { org: MyOrganization }) {
             <input id="superapp-platforms" value={platforms} aria-describedby="superapp-platforms-hint" onInput={(e) => setPlatforms((e.target as HTMLInputElement).value)} />
           </Field>
           <button type="submit">{t('CONFIRM')}</button>
-          <button type="button" class="secondary" onClick={() => setOpen(false)}>{t('Cancel')}</button>
+          <button type="button" class="secondary" onClick={() => setOpen(false)}>
+            {t('Cancel')}
+          </button>
           <Refusal error={error} id="superapp-error" />
         </form>
       ) : null}
-      {state.error ? <Refusal error={state.error} /> : !state.loaded ? <Loading /> : state.items.length === 0 ? <Empty /> : (
+      {state.error ? (
+        <Refusal error={state.error} />
+      ) : !state.loaded ? (
+        <Loading />
+      ) : state.items.length === 0 ? (
+        <Empty />
+      ) : (
         <table>
           <thead>
-            <tr><th scope="col">{t('Name')}</th><th scope="col">{t('Platforms')}</th><th scope="col">{t('Versions')}</th><th scope="col">{t('Status')}</th></tr>
+            <tr>
+              <th scope="col">{t('Name')}</th>
+              <th scope="col">{t('Platforms')}</th>
+              <th scope="col">{t('Versions')}</th>
+              <th scope="col">{t('Status')}</th>
+            </tr>
           </thead>
           <tbody>
             {state.items.map((s) => (
               <tr key={s.metadata.name} data-superapp={s.metadata.name}>
-                <td>{s.spec?.displayName ?? s.metadata.name} <small>({s.metadata.name})</small></td>
+                <td>
+                  {s.spec?.displayName ?? s.metadata.name} <small>({s.metadata.name})</small>
+                </td>
                 <td>{((s.spec?.platforms as string[] | undefined) ?? []).join(', ')}</td>
                 <td>
                   <ul class="plain">
                     {((s.status?.versions as { name: string; configMapName: string; miniApps: number }[] | undefined) ?? []).map((v) => (
-                      <li key={v.name} data-snapshot={v.name}>{v.name}: {t('{0} mini apps in snapshot {1}', v.miniApps, v.configMapName)}</li>
+                      <li key={v.name} data-snapshot={v.name}>
+                        {v.name}: {t('{0} mini apps in snapshot {1}', v.miniApps, v.configMapName)}
+                      </li>
                     ))}
                   </ul>
                   {can(org.access, 'superapps', 'patch', s.metadata.name) ? <Freeze ns={ns} superApp={s} /> : null}
                 </td>
-                <td><ReadyCell o={s} /></td>
+                <td>
+                  <ReadyCell o={s} />
+                </td>
               </tr>
             ))}
           </tbody>

@@ -1,25 +1,7 @@
 // ApiKey: a key people and systems use to call the platform's APIs as the key's owner.
 
 import type { Static } from '@sinclair/typebox';
-import {
-  Bool,
-  Duration,
-  StringEnum,
-  celRules,
-  Email,
-  Int64,
-  ObjectName,
-  Obj,
-  Optional,
-  Status,
-  Str,
-  StringSet,
-  Timestamp,
-  column,
-  defineKind,
-  immutable,
-  printerColumns,
-} from '../common.ts';
+import { Bool, Duration, StringEnum, celRules, Email, Int64, ObjectName, Obj, Optional, Status, Str, StringSet, Timestamp, column, defineKind, immutable, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { API_KEY_PREFIX, API_KEY_SECRET_KEY, API_KEY_SECRET_TYPE, ApiKeyPhases, KUBERNETES_SCOPE } from './names.ts';
 import { KIND_NAMES } from '../registry.ts';
@@ -30,7 +12,7 @@ export type { ApiKeyPhase } from './names.ts';
 export const ApiKeySpecSchema = Obj(
   {
     owner: Email(
-      'Email of the key\'s owner: an active member of the organization, or a provisioning administrator. The key authenticates as this person. Cannot be changed.',
+      "Email of the key's owner: an active member of the organization, or a provisioning administrator. The key authenticates as this person. Cannot be changed.",
       immutable('spec.owner', 'create a new ApiKey for the other owner and revoke this one'),
     ),
     description: Optional(Str('What the key is for.', { maxLength: 1024 })),
@@ -95,7 +77,7 @@ export const ApiKeyStatusSchema = Status(
           fingerprint: Str('SHA-256 of the previous key, hex.', { maxLength: 128 }),
           secretName: Optional(ObjectName('Secret that holds the previous key.')),
           validUntil: Timestamp('When the previous key stops working (rotation plus grace period).'),
-          seal: Optional(Str('The operator\'s HMAC over this record and the ApiKey\'s identity: a record it did not write is ignored.', { maxLength: 128 })),
+          seal: Optional(Str("The operator's HMAC over this record and the ApiKey's identity: a record it did not write is ignored.", { maxLength: 128 })),
         },
         'The key replaced by the last rotation, while its grace period lasts.',
       ),

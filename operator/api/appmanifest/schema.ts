@@ -2,20 +2,7 @@
 
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import {
-  List,
-  ManifestDigest,
-  ManifestFrom,
-  Obj,
-  Optional,
-  Status,
-  Str,
-  StringSet,
-  column,
-  defineKind,
-  mapList,
-  printerColumns,
-} from '../common.ts';
+import { List, ManifestDigest, ManifestFrom, Obj, Optional, Status, Str, StringSet, column, defineKind, mapList, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 
@@ -33,15 +20,14 @@ export const PLATFORM_ROLE_PATTERN = '^platform:role:[^:\\s]+(:[^:\\s]+)+$';
 export const AppManifestContentSchema = Obj(
   {
     userGroups: Optional(
-      List(
-        ManifestUserGroupSchema,
-        "The app's user groups. A group with the name of a solution's group is merged with it: the tenant's group holds the roles of both.",
-        mapList(['name'], 128),
-      ),
+      List(ManifestUserGroupSchema, "The app's user groups. A group with the name of a solution's group is merged with it: the tenant's group holds the roles of both.", mapList(['name'], 128)),
     ),
     rolesRequired: Optional(
       StringSet(
-        Str(`A role, written \`platform:role:<listingId>:<roleName>\` (e.g. \`platform:role:platform:app:example:users\`: role \`users\` of listing \`platform:app:example\`). ${ROLE_ID_RULE}`, { pattern: PLATFORM_ROLE_PATTERN, maxLength: 512 }),
+        Str(`A role, written \`platform:role:<listingId>:<roleName>\` (e.g. \`platform:role:platform:app:example:users\`: role \`users\` of listing \`platform:app:example\`). ${ROLE_ID_RULE}`, {
+          pattern: PLATFORM_ROLE_PATTERN,
+          maxLength: 512,
+        }),
         "For a frontend app: the roles its tokens may carry. A user's token for the app carries each role `role:<listingId>:<roleName>` the user has whose `platform:`-prefixed form is listed here: the intersection of the user's roles and these (a user with roles a, b, c and d, an app requiring a and b: the token carries a and b). In a manifest file it may also be written as the seed writes it, `rolesRequired:` with a nested `roles:` list.",
         512,
       ),
@@ -117,10 +103,7 @@ export const appManifestKind = defineKind(
   {
     specSchema: AppManifestSpecSchema,
     statusSchema: AppManifestStatusSchema,
-    printerColumns: printerColumns(
-      column('App ID', '.spec.appId', 'Identifier of the app.'),
-      column('Listing ID', '.spec.listingId', 'Marketplace listing of the app.'),
-    ),
+    printerColumns: printerColumns(column('App ID', '.spec.appId', 'Identifier of the app.'), column('Listing ID', '.spec.listingId', 'Marketplace listing of the app.')),
     specRules: [
       {
         rule: '!has(self.manifestFrom) || !(has(self.userGroups) || has(self.rolesRequired))',

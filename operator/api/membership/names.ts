@@ -44,4 +44,3 @@ export type AppCenterRole = (typeof AppCenterRoles)[number];
 /** Every role a Membership may name; which of them apply is PlatformConfig organizationModel's choice. */
 export const Roles = ['OrganizationAdministrator', 'SuperAppAdministrator', 'MiniAppDeveloper', 'MiniAppReviewer', 'Collaborator', 'Member'] as const;
 export type Role = (typeof Roles)[number];
-

@@ -24,8 +24,7 @@ export function invitedByPolicy(): PolicyObject[] {
       {
         expression: `!variables.inviter.hasValue() || variables.inviter == variables.before || variables.inviter.value() == request.userInfo.username`,
         messageExpression:
-          `'The annotation ${INVITED_BY_ANNOTATION} must be your own username (' + request.userInfo.username + '), or left out: ' + ` +
-          `'it names the inviter in the invitation email'`,
+          `'The annotation ${INVITED_BY_ANNOTATION} must be your own username (' + request.userInfo.username + '), or left out: ' + ` + `'it names the inviter in the invitation email'`,
         reason: 'Forbidden',
       },
     ],
@@ -78,8 +77,7 @@ export function membershipOwnersPolicy(): PolicyObject[] {
     validations: [
       {
         expression: `object.metadata.?ownerReferences.orValue([]).all(r, variables.before.exists(o, o.uid == r.uid))`,
-        messageExpression:
-          `'Membership ' + object.metadata.name + ' cannot be given an owner (metadata.ownerReferences): a Membership is removed by deleting it, which the last-administrator rule judges, never by the garbage collector'`,
+        messageExpression: `'Membership ' + object.metadata.name + ' cannot be given an owner (metadata.ownerReferences): a Membership is removed by deleting it, which the last-administrator rule judges, never by the garbage collector'`,
         reason: 'Forbidden',
       },
     ],

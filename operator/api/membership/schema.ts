@@ -1,30 +1,12 @@
 // Membership: one person's role in an organization, in the organization's namespace.
 
 import type { Static } from '@sinclair/typebox';
-import {
-  Bool,
-  Email,
-  Int,
-  List,
-  Obj,
-  ObjectName,
-  Optional,
-  Status,
-  Str,
-  StringEnum,
-  Timestamp,
-  column,
-  defineKind,
-  immutable,
-  mapList,
-  printerColumns,
-} from '../common.ts';
+import { Bool, Email, Int, List, Obj, ObjectName, Optional, Status, Str, StringEnum, Timestamp, column, defineKind, immutable, mapList, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 import { MAX_RECENT_RESENDS, RESEND_INVITATION_ANNOTATION, Roles } from './names.ts';
 
 export { MAX_RECENT_RESENDS, MembershipConditions, RESEND_INVITATION_ANNOTATION } from './names.ts';
-
 
 export { AppCenterRoles, MiniAppCenterRoles, Roles } from './names.ts';
 export type { AppCenterRole, MiniAppCenterRole, Role } from './names.ts';
@@ -41,7 +23,7 @@ export const MembershipSpecSchema = Obj(
     ),
     role: StringEnum(
       Roles,
-      'What the member may do in the organization. With PlatformConfig organizationModel MiniAppCenter (the default): OrganizationAdministrator (everything), SuperAppAdministrator (super apps and solutions), MiniAppDeveloper (mini apps and app manifests) or MiniAppReviewer (reviews). With AppCenter: OrganizationAdministrator (App Center\'s Admin: every app, the settings and the people), Collaborator (creates apps, sees only the apps they belong to, manages reviews) or Member (creates apps, sees only the apps they belong to). A role of the other model grants nothing (Ready False, RoleNotInModel).',
+      "What the member may do in the organization. With PlatformConfig organizationModel MiniAppCenter (the default): OrganizationAdministrator (everything), SuperAppAdministrator (super apps and solutions), MiniAppDeveloper (mini apps and app manifests) or MiniAppReviewer (reviews). With AppCenter: OrganizationAdministrator (App Center's Admin: every app, the settings and the people), Collaborator (creates apps, sees only the apps they belong to, manages reviews) or Member (creates apps, sees only the apps they belong to). A role of the other model grants nothing (Ready False, RoleNotInModel).",
     ),
     apps: Optional(
       List(
@@ -52,21 +34,19 @@ export const MembershipSpecSchema = Obj(
           },
           'An app of the organization.',
         ),
-        'Limits the member to these apps (someone invited through an app sees only the apps they were invited to). Empty means every app of the organization, except for App Center\'s Collaborator and Member (PlatformConfig organizationModel AppCenter), who see only the apps listed here and those they created themselves (annotation miniapps.dev/created-by).',
+        "Limits the member to these apps (someone invited through an app sees only the apps they were invited to). Empty means every app of the organization, except for App Center's Collaborator and Member (PlatformConfig organizationModel AppCenter), who see only the apps listed here and those they created themselves (annotation miniapps.dev/created-by).",
         mapList(['kind', 'name'], 256),
       ),
     ),
     suspended: Optional(
-      Bool('Takes the member\'s access away, from every app, without deleting the Membership. Defaults to false.', {
+      Bool("Takes the member's access away, from every app, without deleting the Membership. Defaults to false.", {
         default: false,
       }),
     ),
     acceptance: Optional(
-      StringEnum(
-        AcceptanceModes,
-        'Required (default): the person gets an invitation and gains access when they accept it. Automatic: access at once; the person is only notified.',
-        { default: 'Required' },
-      ),
+      StringEnum(AcceptanceModes, 'Required (default): the person gets an invitation and gains access when they accept it. Automatic: access at once; the person is only notified.', {
+        default: 'Required',
+      }),
     ),
   },
   'Who the member is and what they may do.',
@@ -117,7 +97,7 @@ export const membershipKind = defineKind(
     ...KIND_NAMES.Membership,
     shortNames: ['mbr'],
     description:
-      "Membership gives one person, by email, a role in the organization whose namespace it is in. The operator invites the person, binds the role once they accept, and takes access away on suspension or removal. The last active administrator cannot be removed, demoted or suspended.",
+      'Membership gives one person, by email, a role in the organization whose namespace it is in. The operator invites the person, binds the role once they accept, and takes access away on suspension or removal. The last active administrator cannot be removed, demoted or suspended.',
   },
   {
     specSchema: MembershipSpecSchema,

@@ -1,43 +1,14 @@
 // MiniApp: a small app that runs inside one or more super apps.
 
 import type { Static } from '@sinclair/typebox';
-import {
-  LabelName,
-  List,
-  LocalOrgRef,
-  Obj,
-  ObjectName,
-  Optional,
-  Status,
-  Str,
-  StringEnum,
-  StringSet,
-  Timestamp,
-  Version,
-  column,
-  defineKind,
-  mapList,
-  printerColumns,
-} from '../common.ts';
+import { LabelName, List, LocalOrgRef, Obj, ObjectName, Optional, Status, Str, StringEnum, StringSet, Timestamp, Version, column, defineKind, mapList, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { DATA_PROTECTION_MODES, MiniAppTargetStates } from './names.ts';
 import { KIND_NAMES } from '../registry.ts';
 
 export { MiniAppConditions } from './names.ts';
 
-export const MiniAppTypes = [
-  'Intent',
-  'Numeric',
-  'Alphanumeric',
-  'Alpha',
-  'Date',
-  'DateRange',
-  'Announcement',
-  'YesNo',
-  'WebService',
-  'IntelliCorpusCollection',
-  'Text',
-] as const;
+export const MiniAppTypes = ['Intent', 'Numeric', 'Alphanumeric', 'Alpha', 'Date', 'DateRange', 'Announcement', 'YesNo', 'WebService', 'IntelliCorpusCollection', 'Text'] as const;
 export type MiniAppType = (typeof MiniAppTypes)[number];
 
 export const DataProtectionModes = DATA_PROTECTION_MODES;
@@ -65,15 +36,9 @@ export const MiniAppSpecSchema = Obj(
       ),
     ),
     categories: Optional(
-      StringSet(
-        Str('A category from PlatformConfig spec.categories.', { minLength: 1, maxLength: 64 }),
-        'Categories of the mini app; each must be listed in PlatformConfig spec.categories.',
-        16,
-      ),
+      StringSet(Str('A category from PlatformConfig spec.categories.', { minLength: 1, maxLength: 64 }), 'Categories of the mini app; each must be listed in PlatformConfig spec.categories.', 16),
     ),
-    locations: Optional(
-      StringSet(Str('A location, e.g. a country or city code.', { minLength: 1, maxLength: 128 }), 'Where the mini app is offered.', 256),
-    ),
+    locations: Optional(StringSet(Str('A location, e.g. a country or city code.', { minLength: 1, maxLength: 128 }), 'Where the mini app is offered.', 256)),
     versions: Optional(
       List(
         Obj(
@@ -152,7 +117,7 @@ export const miniAppKind = defineKind(
     ...KIND_NAMES.MiniApp,
     shortNames: ['mapp'],
     description:
-      'MiniApp is a small app that runs inside super apps. It reaches a super app\'s catalog after an approving review. ' +
+      "MiniApp is a small app that runs inside super apps. It reaches a super app's catalog after an approving review. " +
       'Deleting it needs the annotation `miniapps.dev/confirm-delete: CONFIRM DELETE`.',
   },
   {

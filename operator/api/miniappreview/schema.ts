@@ -1,21 +1,7 @@
 // MiniAppReview: a super app organization's decision on one version of a mini app.
 
 import type { Static } from '@sinclair/typebox';
-import {
-  Int,
-  List,
-  ObjectName,
-  Obj,
-  OrgRef,
-  Optional,
-  Status,
-  Str,
-  StringEnum,
-  Version,
-  column,
-  defineKind,
-  printerColumns,
-} from '../common.ts';
+import { Int, List, ObjectName, Obj, OrgRef, Optional, Status, Str, StringEnum, Version, column, defineKind, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 
@@ -29,8 +15,8 @@ export const MiniAppReviewSpecSchema = Obj(
     miniApp: OrgRef('mini app', 'The mini app under review.'),
     superApp: ObjectName("Name of the super app, in this review's namespace, the decision applies to."),
     version: Version('The version of the mini app reviewed (one of its spec.versions[].name).'),
-    decision: StringEnum(ReviewDecisions, 'Approved: the version may appear in the super app\'s catalog. Rejected: it may not.'),
-    comment: Optional(Str('Why, for the mini app\'s developers; say what to fix when rejecting.', { maxLength: 4096 })),
+    decision: StringEnum(ReviewDecisions, "Approved: the version may appear in the super app's catalog. Rejected: it may not."),
+    comment: Optional(Str("Why, for the mini app's developers; say what to fix when rejecting.", { maxLength: 4096 })),
   },
   'The decision.',
 );
@@ -40,7 +26,10 @@ export const MiniAppReviewStatusSchema = Status(
     approvedContent: Optional(
       Obj(
         {
-          observedGeneration: Int('The generation of the review (its spec) this record is of. An edit that leaves the review Approved keeps the content recorded (it approves nothing new); a new review, or one Rejected and approved again, records anew.', { minimum: 0 }),
+          observedGeneration: Int(
+            'The generation of the review (its spec) this record is of. An edit that leaves the review Approved keeps the content recorded (it approves nothing new); a new review, or one Rejected and approved again, records anew.',
+            { minimum: 0 },
+          ),
           digest: Str('`sha256:<hex>` of the fields below as canonical JSON.', { maxLength: 80 }),
           appName: Str('spec.appName of the mini app when approved.', { maxLength: 64 }),
           type: Str('spec.type of the mini app when approved.', { maxLength: 64 }),

@@ -51,7 +51,9 @@ export function selfServiceOrganizationPolicy(): PolicyObject[] {
   return policy(PolicyNames.selfServiceOrganization, {
     resources: ['organizations'],
     operations: ['CREATE'],
-    matchConditions: [{ name: 'not-a-provisioning-administrator', expression: `!authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).check('update').allowed()` }],
+    matchConditions: [
+      { name: 'not-a-provisioning-administrator', expression: `!authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).check('update').allowed()` },
+    ],
     validations: [
       {
         expression: `object.metadata.?annotations[?${lit(CREATED_BY_ANNOTATION)}].hasValue()`,
@@ -71,8 +73,7 @@ export function selfServiceOrganizationPolicy(): PolicyObject[] {
       {
         // Naming the namespace would let anyone signed in take any free name (argocd, monitoring…) before its real owner does.
         expression: `!object.spec.?namespace.hasValue()`,
-        messageExpression:
-          `'Organization ' + object.metadata.name + ': spec.namespace is chosen only by a provisioning administrator; leave it out and the organization gets its own namespace named after it'`,
+        messageExpression: `'Organization ' + object.metadata.name + ': spec.namespace is chosen only by a provisioning administrator; leave it out and the organization gets its own namespace named after it'`,
         reason: 'Forbidden',
       },
       {
@@ -99,7 +100,9 @@ export function selfServiceCreatorPolicy(): PolicyObject[] {
     resources: ['organizations'],
     operations: ['CREATE'],
     params: { apiVersion: API_VERSION, kind: KIND_NAMES.PlatformConfig.kind, name: PLATFORM_CONFIG_NAME, notFound: 'Allow' },
-    matchConditions: [{ name: 'not-a-provisioning-administrator', expression: `!authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).check('update').allowed()` }],
+    matchConditions: [
+      { name: 'not-a-provisioning-administrator', expression: `!authorizer.group(${lit(GROUP)}).resource('organizations').subresource(${lit(PROVISIONING_SUBRESOURCE)}).check('update').allowed()` },
+    ],
     validations: [
       {
         expression: `request.userInfo.username.startsWith(params.spec.?userPrefix.orValue(''))`,

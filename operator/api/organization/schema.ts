@@ -36,10 +36,7 @@ export const IconReferenceSchema = Obj(
   {
     kind: StringEnum(IconSourceKinds, 'Kind of the object holding the icon: Secret or ConfigMap.'),
     name: ObjectName("Name of the Secret or ConfigMap in the organization's namespace."),
-    key: Str(
-      'Key holding the image bytes (ConfigMap binaryData or data, Secret data), e.g. `icon.png`.',
-      { pattern: Patterns.configKey, minLength: 1, maxLength: 253 },
-    ),
+    key: Str('Key holding the image bytes (ConfigMap binaryData or data, Secret data), e.g. `icon.png`.', { pattern: Patterns.configKey, minLength: 1, maxLength: 253 }),
   },
   "The organization's icon: a key of a Secret or ConfigMap in the organization's namespace (status.namespace). " +
     'The image must be PNG, JPEG, GIF or WebP of at most 512×512 pixels and 1 MiB; the operator reports the check as the IconValid condition. ' +
@@ -92,7 +89,7 @@ export const OrganizationStatusSchema = Status(
           {
             recipient: Str("HMAC-SHA-256 (under the operator's invitation key) of the organization and the lowercased email: never the address.", { maxLength: 64 }),
             sentAt: Timestamp('When the first email of a Membership to this recipient was allowed.'),
-            membership: Optional(Str('12 hex digits of an HMAC of the Membership\'s uid: a Membership admitted once is not counted again after a restart.', { maxLength: 16 })),
+            membership: Optional(Str("12 hex digits of an HMAC of the Membership's uid: a Membership admitted once is not counted again after a restart.", { maxLength: 16 })),
           },
           'One first email (an invitation or an access notification) of a Membership.',
         ),
@@ -114,7 +111,7 @@ export const organizationKind = defineKind(
     ...KIND_NAMES.Organization,
     shortNames: ['org'],
     description:
-      'Organization is a group of people who build super apps and/or mini apps. The operator creates its namespace and the RBAC that turns each member\'s role into permissions, and reports member counts. ' +
+      "Organization is a group of people who build super apps and/or mini apps. The operator creates its namespace and the RBAC that turns each member's role into permissions, and reports member counts. " +
       'Deleting it needs the annotation `miniapps.dev/confirm-delete: CONFIRM DELETE` and removes everything in it.',
   },
   {

@@ -1,21 +1,7 @@
 // PlatformConfig: the platform's system parameters, a cluster-scoped singleton named `default`.
 
 import type { Static } from '@sinclair/typebox';
-import {
-  Duration,
-  Email,
-  Int,
-  Obj,
-  Optional,
-  Status,
-  Str,
-  StringEnum,
-  StringSet,
-  celRules,
-  column,
-  defineKind,
-  printerColumns,
-} from '../common.ts';
+import { Duration, Email, Int, Obj, Optional, Status, Str, StringEnum, StringSet, celRules, column, defineKind, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 import { DEFAULT_ORGANIZATION_MODEL, NAMESPACE_QUOTA_NAME, OrganizationModels, PLATFORM_CONFIG_NAME, PlatformConfigDefaults, QUOTA_SECRETS_MARGIN } from './names.ts';
@@ -23,8 +9,7 @@ import { DEFAULT_ORGANIZATION_MODEL, NAMESPACE_QUOTA_NAME, OrganizationModels, P
 export { PLATFORM_CONFIG_NAME, PlatformConfigDefaults, PlatformConfigConditions, DEFAULT_ORGANIZATION_MODEL, OrganizationModels, ORGANIZATION_CREATOR_ROLE, AUTHENTICATED_GROUP } from './names.ts';
 export type { OrganizationModel } from './names.ts';
 
-const prefix = (description: string, defaultValue: string) =>
-  Str(description, { maxLength: 32, pattern: '^([a-z0-9]([-a-z0-9]*[-a-z0-9])?)?$', default: defaultValue });
+const prefix = (description: string, defaultValue: string) => Str(description, { maxLength: 32, pattern: '^([a-z0-9]([-a-z0-9]*[-a-z0-9])?)?$', default: defaultValue });
 
 export const PlatformConfigSpecSchema = Obj(
   {
@@ -49,44 +34,30 @@ export const PlatformConfigSpecSchema = Obj(
         'Who runs the platform: bound to the ClusterRole that manages Organizations, Tenants and everything in them.',
       ),
     ),
-    categories: Optional(
-      StringSet(
-        Str('A mini app category, e.g. `Payments`.', { minLength: 1, maxLength: 64 }),
-        'Allowed values of MiniApp spec.categories.',
-        256,
-      ),
-    ),
-    platforms: Optional(
-      StringSet(
-        Str('A super app platform, e.g. `Android`, `iOS`, `Web`.', { minLength: 1, maxLength: 64 }),
-        'Allowed values of SuperApp spec.platforms.',
-        64,
-      ),
-    ),
+    categories: Optional(StringSet(Str('A mini app category, e.g. `Payments`.', { minLength: 1, maxLength: 64 }), 'Allowed values of MiniApp spec.categories.', 256)),
+    platforms: Optional(StringSet(Str('A super app platform, e.g. `Android`, `iOS`, `Web`.', { minLength: 1, maxLength: 64 }), 'Allowed values of SuperApp spec.platforms.', 64)),
     invitationTTL: Optional(
       Duration('How long a membership invitation stays valid. Defaults to 168h (7 days).', {
         default: PlatformConfigDefaults.invitationTTL,
       }),
     ),
-    namespacePrefix: Optional(Obj(
-      {
-        organization: Optional(prefix(
-          'Put before an Organization name to name its namespace when spec.namespace is not set. Defaults to `org-`.',
-          PlatformConfigDefaults.namespacePrefix.organization,
-        )),
-        tenant: Optional(prefix(
-          'Put before a Tenant name to name its namespace when spec.namespace is not set. Defaults to `tenant-`.',
-          PlatformConfigDefaults.namespacePrefix.tenant,
-        )),
-      },
-      'Prefixes of the namespaces the operator creates for organizations and tenants. Changing them does not move existing namespaces.',
-      { default: {} },
-    )),
-    userPrefix: Optional(
-      Str(
-        'What the cluster authenticator puts before a user name (e.g. `oidc:`), so that RBAC subjects match the names people log in with. Defaults to none.',
-        { maxLength: 64, default: PlatformConfigDefaults.userPrefix },
+    namespacePrefix: Optional(
+      Obj(
+        {
+          organization: Optional(
+            prefix('Put before an Organization name to name its namespace when spec.namespace is not set. Defaults to `org-`.', PlatformConfigDefaults.namespacePrefix.organization),
+          ),
+          tenant: Optional(prefix('Put before a Tenant name to name its namespace when spec.namespace is not set. Defaults to `tenant-`.', PlatformConfigDefaults.namespacePrefix.tenant)),
+        },
+        'Prefixes of the namespaces the operator creates for organizations and tenants. Changing them does not move existing namespaces.',
+        { default: {} },
       ),
+    ),
+    userPrefix: Optional(
+      Str('What the cluster authenticator puts before a user name (e.g. `oidc:`), so that RBAC subjects match the names people log in with. Defaults to none.', {
+        maxLength: 64,
+        default: PlatformConfigDefaults.userPrefix,
+      }),
     ),
     groupPrefix: Optional(
       Str('What the cluster authenticator puts before a group name (e.g. `oidc:`). Defaults to none.', {
@@ -97,7 +68,7 @@ export const PlatformConfigSpecSchema = Obj(
     organizationModel: Optional(
       StringEnum(
         OrganizationModels,
-        'Which organization model the platform follows. MiniAppCenter (default, seed 000): provisioning administrators create Organizations; roles OrganizationAdministrator, SuperAppAdministrator, MiniAppDeveloper, MiniAppReviewer. AppCenter (seed 002): anyone signed in may create an Organization (annotated miniapps.dev/created-by with their own user name) and becomes its OrganizationAdministrator (App Center\'s Admin); roles OrganizationAdministrator, Collaborator and Member, and Collaborators and Members see only the apps they belong to. See docs/people.md.',
+        "Which organization model the platform follows. MiniAppCenter (default, seed 000): provisioning administrators create Organizations; roles OrganizationAdministrator, SuperAppAdministrator, MiniAppDeveloper, MiniAppReviewer. AppCenter (seed 002): anyone signed in may create an Organization (annotated miniapps.dev/created-by with their own user name) and becomes its OrganizationAdministrator (App Center's Admin); roles OrganizationAdministrator, Collaborator and Member, and Collaborators and Members see only the apps they belong to. See docs/people.md.",
         { default: DEFAULT_ORGANIZATION_MODEL },
       ),
     ),
@@ -160,7 +131,7 @@ export const platformConfigKind = defineKind(
     ...KIND_NAMES.PlatformConfig,
     shortNames: ['pcfg'],
     description:
-      'PlatformConfig holds the platform\'s system parameters: provisioning administrators, allowed categories and platforms, invitation lifetime and naming prefixes. It is a singleton named `default`.',
+      "PlatformConfig holds the platform's system parameters: provisioning administrators, allowed categories and platforms, invitation lifetime and naming prefixes. It is a singleton named `default`.",
   },
   {
     specSchema: PlatformConfigSpecSchema,

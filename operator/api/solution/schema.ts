@@ -3,23 +3,7 @@
 
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import {
-  Bool,
-  List,
-  ObjectName,
-  ManifestDigest,
-  ManifestFrom,
-  Obj,
-  Optional,
-  Status,
-  Str,
-  StringSet,
-  Version,
-  column,
-  defineKind,
-  mapList,
-  printerColumns,
-} from '../common.ts';
+import { Bool, List, ObjectName, ManifestDigest, ManifestFrom, Obj, Optional, Status, Str, StringSet, Version, column, defineKind, mapList, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 
@@ -34,7 +18,7 @@ const userGroups = (description: string) => List(ManifestUserGroupSchema, descri
  */
 export const SolutionManifestSchema = Obj(
   {
-    userGroupsRequired: Optional(userGroups("User groups every subscribing tenant gets.")),
+    userGroupsRequired: Optional(userGroups('User groups every subscribing tenant gets.')),
     adminUserGroups: Optional(userGroups("User groups the tenant's administrators get, in addition.")),
   },
   'The user groups a subscribing tenant gets, and the app roles each holds.',
@@ -42,18 +26,16 @@ export const SolutionManifestSchema = Obj(
 
 export const SolutionSpecSchema = Obj(
   {
-    solutionId: Str('Identifier of the solution in the platform\'s marketplace.', { minLength: 1, maxLength: 128 }),
+    solutionId: Str("Identifier of the solution in the platform's marketplace.", { minLength: 1, maxLength: 128 }),
     version: Version('Version of the solution, e.g. `2.1.0`. Changing it (with the manifest) updates subscribed tenants.'),
     manifest: Optional(SolutionManifestSchema),
     onboarding: Optional(
       Obj(
         {
-          tenants: Optional(
-            StringSet(ObjectName('A Tenant, by name (the seed\'s tenantIds).'), 'The tenants the solution is offered to.', 256),
-          ),
+          tenants: Optional(StringSet(ObjectName("A Tenant, by name (the seed's tenantIds)."), 'The tenants the solution is offered to.', 256)),
           stacks: Optional(
             StringSet(
-              Str('A stack (the seed\'s stackId): every Tenant whose spec.stack is this.', { pattern: '^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$', maxLength: 63 }),
+              Str("A stack (the seed's stackId): every Tenant whose spec.stack is this.", { pattern: '^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$', maxLength: 63 }),
               'The stacks whose tenants the solution is offered to.',
               16,
             ),
@@ -77,21 +59,16 @@ export const SolutionSpecSchema = Obj(
 export const SolutionStatusSchema = Status(
   {
     manifestDigest: ManifestDigest('SHA-256 (hex) of the last good manifest, the one subscribed tenants are built from; changes when it does.'),
-    manifestVersion: Optional(Version('spec.version when the last good manifest was accepted: what a Subscription\'s spec.version is compared with.')),
+    manifestVersion: Optional(Version("spec.version when the last good manifest was accepted: what a Subscription's spec.version is compared with.")),
     manifest: Optional({
       ...SolutionManifestSchema,
-      description:
-        'The last good manifest, as parsed: what subscribed tenants are built from. A new manifest that does not validate never replaces it (ManifestValid says what is wrong).',
+      description: 'The last good manifest, as parsed: what subscribed tenants are built from. A new manifest that does not validate never replaces it (ManifestValid says what is wrong).',
     }),
     apps: Optional(
-      StringSet(Str('The listingId of an app.', { maxLength: 128 }), 'The listingIds the manifest\'s roles name: the AppManifests of this namespace with these listingIds are merged into it.', 256),
+      StringSet(Str('The listingId of an app.', { maxLength: 128 }), "The listingIds the manifest's roles name: the AppManifests of this namespace with these listingIds are merged into it.", 256),
     ),
-    userGroups: Optional(
-      StringSet(Str('Name of a user group.', { maxLength: 253 }), 'Names of the manifest\'s userGroupsRequired.', 128),
-    ),
-    adminUserGroups: Optional(
-      StringSet(Str('Name of a user group.', { maxLength: 253 }), 'Names of the manifest\'s adminUserGroups.', 128),
-    ),
+    userGroups: Optional(StringSet(Str('Name of a user group.', { maxLength: 253 }), "Names of the manifest's userGroupsRequired.", 128)),
+    adminUserGroups: Optional(StringSet(Str('Name of a user group.', { maxLength: 253 }), "Names of the manifest's adminUserGroups.", 128)),
   },
   'Observed state of the solution.',
 );
@@ -106,15 +83,12 @@ export const solutionKind = defineKind(
     ...KIND_NAMES.Solution,
     shortNames: ['sol'],
     description:
-      "Solution is a bundle of apps sold to tenants. Its manifest lists the user groups a subscribing tenant gets and the app roles each holds; it is written inline or read from a ConfigMap.",
+      'Solution is a bundle of apps sold to tenants. Its manifest lists the user groups a subscribing tenant gets and the app roles each holds; it is written inline or read from a ConfigMap.',
   },
   {
     specSchema: SolutionSpecSchema,
     statusSchema: SolutionStatusSchema,
-    printerColumns: printerColumns(
-      column('Solution ID', '.spec.solutionId', 'Identifier of the solution.'),
-      column('Version', '.spec.version', 'Version of the solution.'),
-    ),
+    printerColumns: printerColumns(column('Solution ID', '.spec.solutionId', 'Identifier of the solution.'), column('Version', '.spec.version', 'Version of the solution.')),
     specRules: [
       {
         rule: 'has(self.manifest) != has(self.manifestFrom)',

@@ -1,33 +1,19 @@
 // Subscription: a tenant's subscription to a solution, in the tenant's namespace.
 
 import type { Static } from '@sinclair/typebox';
-import {
-  Obj,
-  OrgRef,
-  Optional,
-  Status,
-  Str,
-  StringSet,
-  Version,
-  column,
-  defineKind,
-  printerColumns,
-} from '../common.ts';
+import { Obj, OrgRef, Optional, Status, Str, StringSet, Version, column, defineKind, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 
 export { SubscriptionConditions } from './names.ts';
 
-const groupNames = (description: string) =>
-  Optional(StringSet(Str('Name of a UserGroup in this namespace.', { maxLength: 253 }), description, 256));
+const groupNames = (description: string) => Optional(StringSet(Str('Name of a UserGroup in this namespace.', { maxLength: 253 }), description, 256));
 
 export const SubscriptionSpecSchema = Obj(
   {
     solution: OrgRef('solution', 'The solution subscribed to.'),
     version: Optional(
-      Version(
-        "The solution version subscribed to; must equal the Solution's spec.version, else the subscription waits (SolutionResolved False). Empty follows the solution's current version.",
-      ),
+      Version("The solution version subscribed to; must equal the Solution's spec.version, else the subscription waits (SolutionResolved False). Empty follows the solution's current version."),
     ),
   },
   'Desired state of the subscription.',

@@ -1,25 +1,7 @@
 // SuperApp: a host application whose catalog lists the mini apps approved for it.
 
 import type { Static } from '@sinclair/typebox';
-import {
-  Int,
-  LabelName,
-  List,
-  LocalOrgRef,
-  Obj,
-  ObjectName,
-  Optional,
-  Status,
-  Str,
-  StringEnum,
-  StringSet,
-  Timestamp,
-  Version,
-  column,
-  defineKind,
-  mapList,
-  printerColumns,
-} from '../common.ts';
+import { Int, LabelName, List, LocalOrgRef, Obj, ObjectName, Optional, Status, Str, StringEnum, StringSet, Timestamp, Version, column, defineKind, mapList, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 
@@ -37,13 +19,7 @@ export const SuperAppSpecSchema = Obj(
         16,
       ),
     ),
-    featured: Optional(
-      List(
-        LocalOrgRef('mini app', 'A mini app shown first.', "the super app's organization"),
-        'Mini apps shown first in the catalog, in this order.',
-        { maxItems: 64 },
-      ),
-    ),
+    featured: Optional(List(LocalOrgRef('mini app', 'A mini app shown first.', "the super app's organization"), 'Mini apps shown first in the catalog, in this order.', { maxItems: 64 })),
     reviewPolicy: Optional(
       StringEnum(
         ReviewPolicies,
@@ -104,7 +80,7 @@ export const SuperAppStatusSchema = Status(
           {
             organization: LabelName("The mini app's organization (this one, or a partner whose miniAppTargets name this super app)."),
             name: ObjectName("The MiniApp's name, in its organization's namespace."),
-            version: Version('The version waiting for a review: the mini app\'s spec.publishedVersion.'),
+            version: Version("The version waiting for a review: the mini app's spec.publishedVersion."),
             appName: Str('spec.appName of the mini app now.', { maxLength: 64 }),
             type: Str('spec.type of the mini app now.', { maxLength: 64 }),
             domain: Optional(Str('spec.domain of the mini app now.', { maxLength: 253 })),
@@ -130,8 +106,7 @@ export const superAppKind = defineKind(
   {
     ...KIND_NAMES.SuperApp,
     shortNames: ['sapp'],
-    description:
-      'SuperApp is a host application in which mini apps run. The operator publishes its catalog of approved mini apps as a ConfigMap, and an immutable snapshot ConfigMap per version.',
+    description: 'SuperApp is a host application in which mini apps run. The operator publishes its catalog of approved mini apps as a ConfigMap, and an immutable snapshot ConfigMap per version.',
   },
   {
     specSchema: SuperAppSpecSchema,

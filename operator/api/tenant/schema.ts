@@ -2,23 +2,7 @@
 // in which its Subscriptions, UserGroups and Users live.
 
 import type { Static } from '@sinclair/typebox';
-import {
-  Email,
-  LabelName,
-  List,
-  mapList,
-  Obj,
-  Optional,
-  OwnNamespace,
-  Status,
-  Str,
-  StringEnum,
-  StringSet,
-  column,
-  defineKind,
-  ownNamespaceRules,
-  printerColumns,
-} from '../common.ts';
+import { Email, LabelName, List, mapList, Obj, Optional, OwnNamespace, Status, Str, StringEnum, StringSet, column, defineKind, ownNamespaceRules, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 import { STACK_LABEL } from './names.ts';
@@ -47,10 +31,10 @@ export const TenantSpecSchema = Obj(
       List(
         Obj(
           {
-            designation: Str(
-              'A designation as Users write it in spec.designation (e.g. `new tenant admin`); compared lowercased, every run of spaces, dots, underscores and dashes as one dash.',
-              { minLength: 1, maxLength: 128 },
-            ),
+            designation: Str('A designation as Users write it in spec.designation (e.g. `new tenant admin`); compared lowercased, every run of spaces, dots, underscores and dashes as one dash.', {
+              minLength: 1,
+              maxLength: 128,
+            }),
             groups: StringSet(
               Str('A user group by the name the manifests write (e.g. `solutions admin`) or by its UserGroup name (`solutions-admin`).', { pattern: GROUP_NAME_PATTERN, minLength: 1, maxLength: 128 }),
               'The groups every User of the tenant with this designation belongs to: one (one to one) or several (one to many).',
@@ -99,8 +83,7 @@ export const tenantKind = defineKind(
   {
     ...KIND_NAMES.Tenant,
     shortNames: ['tnt'],
-    description:
-      "Tenant is a customer of solutions. The operator creates its namespace, where its Subscriptions, UserGroups and Users live.",
+    description: 'Tenant is a customer of solutions. The operator creates its namespace, where its Subscriptions, UserGroups and Users live.',
   },
   {
     specSchema: TenantSpecSchema,

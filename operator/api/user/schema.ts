@@ -1,17 +1,7 @@
 // User: a person of a tenant, as the seed's create-users API takes them, in the tenant's namespace.
 
 import type { Static } from '@sinclair/typebox';
-import {
-  Email,
-  Obj,
-  Optional,
-  Status,
-  Str,
-  StringSet,
-  column,
-  defineKind,
-  printerColumns,
-} from '../common.ts';
+import { Email, Obj, Optional, Status, Str, StringSet, column, defineKind, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 
@@ -19,8 +9,7 @@ export { UserConditions } from './names.ts';
 import { GROUP_NAME_PATTERN, LandingPageSchema, RoleSchema } from '../usergroup/schema.ts';
 
 const text = (description: string, maxLength = 128) => Optional(Str(description, { maxLength }));
-const texts = (itemDescription: string, description: string) =>
-  Optional(StringSet(Str(itemDescription, { minLength: 1, maxLength: 128 }), description, 32));
+const texts = (itemDescription: string, description: string) => Optional(StringSet(Str(itemDescription, { minLength: 1, maxLength: 128 }), description, 32));
 
 /** A mobile number as the seed's createUsers body writes it: `{countryCode: "+1", number: "5551234567"}`. */
 const MobileSchema = (description: string) =>
@@ -36,16 +25,16 @@ const MobileSchema = (description: string) =>
 
 export const UserSpecSchema = Obj(
   {
-    userCode: Str('Code of the user in the tenant, e.g. an employee number (the seed\'s `userCode`).', { minLength: 1, maxLength: 64 }),
-    userOwnerId: text('Who the user belongs to, as the platform records it (the seed\'s `userOwnerId`, e.g. `owner456`).'),
-    userOwnerType: text('What kind of owner userOwnerId is (the seed\'s `userOwnerType`, e.g. `solutionprovider`).', 64),
-    function: text('The business function of the user (the seed\'s `function`, e.g. `administration`).'),
+    userCode: Str("Code of the user in the tenant, e.g. an employee number (the seed's `userCode`).", { minLength: 1, maxLength: 64 }),
+    userOwnerId: text("Who the user belongs to, as the platform records it (the seed's `userOwnerId`, e.g. `owner456`)."),
+    userOwnerType: text("What kind of owner userOwnerId is (the seed's `userOwnerType`, e.g. `solutionprovider`).", 64),
+    function: text("The business function of the user (the seed's `function`, e.g. `administration`)."),
     firstName: Str('First name.', { minLength: 1, maxLength: 128 }),
     middleName: text('Middle name or initial.'),
     lastName: text('Last name.'),
     email: Email('Email of the user.'),
-    primaryMobile: MobileSchema('Primary mobile number (the seed\'s `primaryMobile`).'),
-    secondaryMobile: MobileSchema('Secondary mobile number (the seed\'s `secondaryMobile`).'),
+    primaryMobile: MobileSchema("Primary mobile number (the seed's `primaryMobile`)."),
+    secondaryMobile: MobileSchema("Secondary mobile number (the seed's `secondaryMobile`)."),
     mobiles: Optional(
       StringSet(
         Str('A mobile number, international format preferred, e.g. `+27 82 555 0100`.', {
@@ -59,7 +48,7 @@ export const UserSpecSchema = Obj(
     groups: Optional(
       StringSet(
         Str(
-          'A user group by the name the manifests write (e.g. `solutions admin`) or by its UserGroup\'s object name (`solutions-admin`): a name is compared lowercased with every run of spaces, dots, underscores and dashes as one dash, so both name the UserGroup `solutions-admin`.',
+          "A user group by the name the manifests write (e.g. `solutions admin`) or by its UserGroup's object name (`solutions-admin`): a name is compared lowercased with every run of spaces, dots, underscores and dashes as one dash, so both name the UserGroup `solutions-admin`.",
           { pattern: GROUP_NAME_PATTERN, minLength: 1, maxLength: 128 },
         ),
         "User groups the user belongs to; with the groups of their designation (the Tenant's spec.designations) they decide the user's roles and landing page.",
@@ -72,16 +61,19 @@ export const UserSpecSchema = Obj(
       Obj(
         {
           idType: Str('Kind of identity document, e.g. `passport`.', { minLength: 1, maxLength: 64 }),
-          idNum: Str('The document\'s number. Personal: the operator never copies it into status, events or logs.', { minLength: 1, maxLength: 128 }),
+          idNum: Str("The document's number. Personal: the operator never copies it into status, events or logs.", { minLength: 1, maxLength: 128 }),
         },
         "Identification of the user as the seed's createUsers body writes it (`idType`, `idNum`).",
       ),
     ),
-    fileId: text('Id of a file about the user uploaded to the platform (the seed\'s `fileId`); kept as written.'),
+    fileId: text("Id of a file about the user uploaded to the platform (the seed's `fileId`); kept as written."),
     userType: text('Type of user, as the tenant classifies users (e.g. `admin`, `Internal`).', 64),
     department: text('Department of the user.'),
-    aaaId: text('Id of the user in the identity system (the seed\'s `aaaId`); kept as written.'),
-    aaaGroups: texts('A group of the identity system.', 'Groups of the user in the identity system (the seed\'s `aaaGroups`); kept as written, they grant nothing here (spec.groups and the designation do).'),
+    aaaId: text("Id of the user in the identity system (the seed's `aaaId`); kept as written."),
+    aaaGroups: texts(
+      'A group of the identity system.',
+      "Groups of the user in the identity system (the seed's `aaaGroups`); kept as written, they grant nothing here (spec.groups and the designation do).",
+    ),
     designation: text(
       "Job title or designation (e.g. `new tenant admin`). When the Tenant's spec.designations maps it, the user also belongs to those groups; designations are compared as group names are (lowercased, runs of spaces, dots, underscores and dashes as one dash).",
     ),
@@ -99,9 +91,7 @@ export const UserStatusSchema = Status(
         256,
       ),
     ),
-    effectiveRoles: Optional(
-      StringSet(RoleSchema, "The user's roles, sorted: the union of the roles of their groups that exist.", 4096),
-    ),
+    effectiveRoles: Optional(StringSet(RoleSchema, "The user's roles, sorted: the union of the roles of their groups that exist.", 4096)),
     landingPage: Optional(
       Obj(
         {

@@ -8,7 +8,10 @@ import { GROUP } from '../constants.ts';
  * one dash, none at either end.
  */
 export function groupObjectName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 }
 
 /** On a UserGroup a subscription manages: SHA-256 of what the operator last applied to it (what it compares to decide whether to apply again). */

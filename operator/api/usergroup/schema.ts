@@ -2,19 +2,7 @@
 // user groups shared with solution and app manifests.
 
 import type { Static } from '@sinclair/typebox';
-import {
-  Int,
-  List,
-  mapList,
-  Obj,
-  Optional,
-  Status,
-  Str,
-  StringSet,
-  column,
-  defineKind,
-  printerColumns,
-} from '../common.ts';
+import { Int, List, mapList, Obj, Optional, Status, Str, StringSet, column, defineKind, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 import { LANDING_PAGE_PATTERN } from '../constants.ts';
@@ -43,15 +31,15 @@ export const GROUP_NAME_PATTERN = '^[A-Za-z0-9]([A-Za-z0-9 ._-]*[A-Za-z0-9])?$';
 
 export const LandingPageSchema = Obj(
   {
-    url: Str('Where the group\'s members land: an `https://` URL, or a path on the app\'s own origin starting with a single `/` (e.g. `/owner/home`). Other schemes (`javascript:`, `http:`) are refused.', {
-      minLength: 1,
-      maxLength: 2048,
-      pattern: LANDING_PAGE_PATTERN,
-    }),
-    rank: Int(
-      'Priority of this landing page, 1 being the highest: a user in several groups lands on the page of the group with the lowest rank number.',
-      { minimum: 1 },
+    url: Str(
+      "Where the group's members land: an `https://` URL, or a path on the app's own origin starting with a single `/` (e.g. `/owner/home`). Other schemes (`javascript:`, `http:`) are refused.",
+      {
+        minLength: 1,
+        maxLength: 2048,
+        pattern: LANDING_PAGE_PATTERN,
+      },
     ),
+    rank: Int('Priority of this landing page, 1 being the highest: a user in several groups lands on the page of the group with the lowest rank number.', { minimum: 1 }),
   },
   'Where members of the group land after they log in.',
 );
@@ -83,7 +71,7 @@ export const ManifestUserGroupSchema = Obj(
 
 export const UserGroupSpecSchema = Obj(
   {
-    displayName: Optional(Str('The group\'s name as the manifest writes it (e.g. `solutions owner`).', { maxLength: 128 })),
+    displayName: Optional(Str("The group's name as the manifest writes it (e.g. `solutions owner`).", { maxLength: 128 })),
     ...userGroupProperties,
   },
   'Desired state of the user group.',
@@ -111,9 +99,7 @@ export const UserGroupStatusSchema = Status(
       ),
     ),
     members: Optional(Int('Users in the tenant namespace that belong to the group.', { minimum: 0 })),
-    roleSources: Optional(
-      List(RoleSourceSchema, 'Each role of the group with the manifests that grant it (the subscriptions of the namespace merged), sorted by role.', mapList(['role'], 2048)),
-    ),
+    roleSources: Optional(List(RoleSourceSchema, 'Each role of the group with the manifests that grant it (the subscriptions of the namespace merged), sorted by role.', mapList(['role'], 2048))),
   },
   'Observed state of the user group.',
 );
@@ -129,15 +115,11 @@ export const userGroupKind = defineKind(
   {
     ...KIND_NAMES.UserGroup,
     shortNames: ['ug'],
-    description:
-      "UserGroup is a named set of app roles in a tenant's namespace, made by Subscriptions from solution and app manifests, or by hand. Users get roles through the groups they belong to.",
+    description: "UserGroup is a named set of app roles in a tenant's namespace, made by Subscriptions from solution and app manifests, or by hand. Users get roles through the groups they belong to.",
   },
   {
     specSchema: UserGroupSpecSchema,
     statusSchema: UserGroupStatusSchema,
-    printerColumns: printerColumns(
-      column('Members', '.status.members', 'Users in the group.', 'integer'),
-      column('Landing Page', '.spec.landingPage.url', 'Where members land.', 'string', 1),
-    ),
+    printerColumns: printerColumns(column('Members', '.status.members', 'Users in the group.', 'integer'), column('Landing Page', '.spec.landingPage.url', 'Where members land.', 'string', 1)),
   },
 );

@@ -39,7 +39,10 @@ const as = (user: string) => ({ as: { user } });
 const active = (k: ApiKey) => k.status?.phase === 'Active' && !!k.status.secretName;
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ApiError)) throw new Error(`expected a refusal, got ${err === undefined ? 'success' : String(err)}`);
   return err;
 }
@@ -72,7 +75,10 @@ async function newOrganization(name: string, adminEmail: string): Promise<void> 
   await admin.create(Kinds.Organization, { metadata: { name }, spec: { displayName: name } });
   await eventually(async () => (await admin.get<Organization>(Kinds.Organization, name))?.status?.namespace, { describe: `the namespace of ${name}` });
   // The webhook answers from the operator's cache, which sees the namespace a moment later.
-  await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'admin', namespace: `org-${name}` }, spec: { email: adminEmail, role: 'OrganizationAdministrator', acceptance: 'Automatic' } }), { describe: `the administrator of ${name}` });
+  await eventually(
+    () => admin.create(Kinds.Membership, { metadata: { name: 'admin', namespace: `org-${name}` }, spec: { email: adminEmail, role: 'OrganizationAdministrator', acceptance: 'Automatic' } }),
+    { describe: `the administrator of ${name}` },
+  );
 }
 
 beforeAll(async () => {
@@ -113,7 +119,11 @@ describe.skipIf(!webhook)('kubectl --token with an API key, on the real API serv
     expect(user.groups).toEqual(['system:authenticated']);
     expect(user.extra['miniapps.dev/api-key-id']).toEqual([key.status!.keyId]);
     const name = uniqueName('by-key');
-    const created = await withKey(token, ['create', '-f', '-'], JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name }, spec: { displayName: 'Made with a key' } }));
+    const created = await withKey(
+      token,
+      ['create', '-f', '-'],
+      JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name }, spec: { displayName: 'Made with a key' } }),
+    );
     expect(created.exitCode, created.stderr).toBe(0);
     expect(created.stdout).toContain(`organization.miniapps.dev/${name} created`);
     await deleteOrganization(admin, name);
@@ -122,15 +132,27 @@ describe.skipIf(!webhook)('kubectl --token with an API key, on the real API serv
   it("a member's key cannot create an Organization, may what the member's role allows in their organization, and nothing in another", async () => {
     await createKey(ns, 'dev-ci', { owner: DEV }, DEV);
     const { token } = await activeKey(ns, 'dev-ci');
-    const org2 = await withKey(token, ['create', '-f', '-'], JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: uniqueName('nope') }, spec: { displayName: 'No' } }));
+    const org2 = await withKey(
+      token,
+      ['create', '-f', '-'],
+      JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: uniqueName('nope') }, spec: { displayName: 'No' } }),
+    );
     expect(org2.exitCode).not.toBe(0);
     expect(org2.stderr).toContain('forbidden');
     expect(org2.stderr).toContain(`User "${DEV}" cannot create resource "organizations"`);
-    const mini = await withKey(token, ['create', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name: 'pay' }, spec: { appName: 'pay', type: 'Numeric' } }));
+    const mini = await withKey(
+      token,
+      ['create', '-n', ns, '-f', '-'],
+      JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name: 'pay' }, spec: { appName: 'pay', type: 'Numeric' } }),
+    );
     // RBAC lets a developer create mini apps; the webhook then refuses for the missing capability, which proves the request got that far.
     expect(mini.stderr).toContain('spec.capabilities.miniApps is false');
     expect((await withKey(token, ['get', 'miniapps.miniapps.dev', '-n', ns])).exitCode).toBe(0);
-    const superapp = await withKey(token, ['create', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'SuperApp', metadata: { name: 'w' }, spec: { displayName: 'W' } }));
+    const superapp = await withKey(
+      token,
+      ['create', '-n', ns, '-f', '-'],
+      JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'SuperApp', metadata: { name: 'w' }, spec: { displayName: 'W' } }),
+    );
     expect(superapp.stderr).toContain(`User "${DEV}" cannot create resource "superapps"`);
     const elsewhere = await withKey(token, ['get', 'miniapps.miniapps.dev', '-n', otherNs]);
     expect(elsewhere.exitCode).not.toBe(0);
@@ -167,7 +189,11 @@ describe.skipIf(!webhook)('kubectl --token with an API key, on the real API serv
     await admin.patch(Kinds.ApiKey, 'revoke-me', ns, { spec: { revoked: true } });
     const t0 = Date.now();
     // The verify endpoint reads the operator's cache: refused as soon as the watch brings the change.
-    await eventually(async () => (await verifyKey(operator.verifyPort, caller, token)).body.reason?.includes('revoked'), { timeoutMs: 2_000, intervalMs: 50, describe: 'the verify endpoint refusing the revoked key' });
+    await eventually(async () => (await verifyKey(operator.verifyPort, caller, token)).body.reason?.includes('revoked'), {
+      timeoutMs: 2_000,
+      intervalMs: 50,
+      describe: 'the verify endpoint refusing the revoked key',
+    });
     await refusedWithin(token, 'the revoked key refused');
     expect(Date.now() - t0).toBeLessThan(API_SERVER_REUSE_MS + 1_000);
     await waitForKey(admin, ns, 'revoke-me', (k) => k.status?.phase === 'Revoked', 'Revoked');
@@ -237,7 +263,11 @@ describe.skipIf(!webhook)('kubectl --token with an API key, on the real API serv
     expect((await verifyKey(operator.verifyPort, caller, second)).body).toMatchObject({ valid: true, previousKey: false });
     if (Date.now() < validUntil - 500) expect((await verifyKey(operator.verifyPort, caller, first.token)).body).toMatchObject({ valid: true, previousKey: true });
     if (Date.now() < validUntil - 500) expect((await withKey(first.token, ['auth', 'whoami'])).exitCode).toBe(0);
-    await eventually(async () => (await verifyKey(operator.verifyPort, caller, first.token)).body.valid === false, { timeoutMs: 8_000, intervalMs: 100, describe: 'the previous key refused after the grace period' });
+    await eventually(async () => (await verifyKey(operator.verifyPort, caller, first.token)).body.valid === false, {
+      timeoutMs: 8_000,
+      intervalMs: 100,
+      describe: 'the previous key refused after the grace period',
+    });
     expect(Date.now()).toBeGreaterThanOrEqual(validUntil);
     await refusedWithin(first.token, 'the rotated-out key refused by the API server');
     // Revision 2 came meanwhile or comes now; the current key keeps working.
@@ -267,7 +297,9 @@ async function gatewayToken(name: string, bind = true): Promise<string> {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:api-key-verifier' },
       subjects: [{ kind: 'ServiceAccount', name, namespace: gateways }],
     });
-    await eventually(() => accessAllowed(admin, `system:serviceaccount:${gateways}:${name}`, { verb: 'create', resource: 'apikeys', subresource: 'verify' } as never), { describe: 'the gateway bound' });
+    await eventually(() => accessAllowed(admin, `system:serviceaccount:${gateways}:${name}`, { verb: 'create', resource: 'apikeys', subresource: 'verify' } as never), {
+      describe: 'the gateway bound',
+    });
   }
   return serviceAccountToken(admin, gateways, name);
 }
@@ -280,7 +312,7 @@ describe.skipIf(!webhook)('who may hold, see and manage which key', () => {
     expect(err.message).toContain('only by an administrator of the organization (for its members) or a provisioning administrator (for anyone)');
   });
 
-  it("an organization administrator may create a key for a member; a provisioning administrator for anyone", async () => {
+  it('an organization administrator may create a key for a member; a provisioning administrator for anyone', async () => {
     await createKey(ns, 'made-by-admin', { owner: DEV }, ADMIN);
     await createKey(ns, 'made-by-root', { owner: DEV }, PROVISIONER);
     await waitForKey(admin, ns, 'made-by-admin', active, 'Active');
@@ -308,7 +340,7 @@ describe.skipIf(!webhook)('who may hold, see and manage which key', () => {
     expect(await accessAllowed(admin, ADMIN, { group: '', verb: 'get', resource: 'secrets', namespace: ns, name: devKey.status!.secretName! })).toBe(false);
   });
 
-  it('a key of one organization gets nothing in another, even made by that organization\'s administrator', async () => {
+  it("a key of one organization gets nothing in another, even made by that organization's administrator", async () => {
     const err = await refusal(createKey(otherNs, uniqueName('x'), { owner: DEV }, OTHER_ADMIN));
     expect(err.message).toContain(`${DEV} is not a member of Organization ${otherOrg}`);
   });
@@ -339,7 +371,17 @@ describe.skipIf(!webhook)('the verify endpoint', () => {
     const caller = await gatewayToken('reader');
     const a = await verifyKey(operator.verifyPort, caller, token, 'catalog:read');
     expect(a.status).toBe(200);
-    expect(a.body).toEqual({ valid: true, owner: DEV, username: DEV, organization: org, apiKey: { namespace: ns, name: 'gw' }, keyId: key.status!.keyId, scopes: ['kubernetes', 'catalog:*'], expiresAt: key.status!.expiresAt, previousKey: false });
+    expect(a.body).toEqual({
+      valid: true,
+      owner: DEV,
+      username: DEV,
+      organization: org,
+      apiKey: { namespace: ns, name: 'gw' },
+      keyId: key.status!.keyId,
+      scopes: ['kubernetes', 'catalog:*'],
+      expiresAt: key.status!.expiresAt,
+      previousKey: false,
+    });
   });
 
   it('refuses callers who do not authenticate (401) or may not verify (403)', async () => {
@@ -371,7 +413,7 @@ describe.skipIf(!webhook)('the verify endpoint', () => {
 });
 
 describe.skipIf(!webhook)('secrets stay secret', () => {
-  it('no key appears in the operator\'s logs, in any Event, or in any ApiKey status of this run', async () => {
+  it("no key appears in the operator's logs, in any Event, or in any ApiKey status of this run", async () => {
     const keys = (await Promise.all(made.map(async (m) => admin.get<ApiKey>(Kinds.ApiKey, m.name, m.namespace)))).filter((k): k is ApiKey => !!k?.status?.secretName);
     expect(keys.length).toBeGreaterThan(5);
     const values = new Set(await Promise.all(keys.map((k) => readKey(admin, k))));

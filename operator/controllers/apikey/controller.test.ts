@@ -104,17 +104,17 @@ describe('item 1: status is not authority (the operator believes only what it se
     await step();
     const mine = generateKey();
     forge({ keyId: mine.keyId, fingerprint: mine.fingerprint });
-    expect((await verifier.verify(mine.token))).toMatchObject({ ok: false });
+    expect(await verifier.verify(mine.token)).toMatchObject({ ok: false });
     // Copying another ApiKey's sealed record does not help either: the seal names the ApiKey.
     const sealed = current().status!;
     forge({ keyId: sealed.keyId, fingerprint: sealed.fingerprint, seal: seal.current({ metadata: { ...current().metadata, name: 'other' } }, { ...sealed }) });
-    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false });
+    expect(await verifier.verify(issued[0]!.token)).toMatchObject({ ok: false });
     forge({ keyId: mine.keyId, fingerprint: mine.fingerprint, seal: undefined });
     await step();
     expect(events.some((e) => e.startsWith('Warning StatusNotTrusted'))).toBe(true);
     expect(current().status).toMatchObject({ rotationRevision: 1, keyId: issued[1]!.keyId });
-    expect((await verifier.verify(mine.token))).toMatchObject({ ok: false });
-    expect((await verifier.verify(issued[1]!.token))).toMatchObject({ ok: true });
+    expect(await verifier.verify(mine.token)).toMatchObject({ ok: false });
+    expect(await verifier.verify(issued[1]!.token)).toMatchObject({ ok: true });
   });
 
   it('item 1b: a Secret that status names and the ApiKey does not own is never granted to the owner', async () => {
@@ -143,15 +143,15 @@ describe('item 1: status is not authority (the operator believes only what it se
     expect(store.peek(Resources.Secret, 'smtp', NS)).toBeDefined();
   });
 
-  it('a record from before seals existed is believed when the ApiKey\'s own Secret holds that key, and sealed', async () => {
+  it("a record from before seals existed is believed when the ApiKey's own Secret holds that key, and sealed", async () => {
     apiKey();
     await step();
     forge({ seal: undefined });
-    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false });
+    expect(await verifier.verify(issued[0]!.token)).toMatchObject({ ok: false });
     await step();
     expect(issued).toHaveLength(1);
     expect(current().status?.seal).toBeDefined();
-    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: true });
+    expect(await verifier.verify(issued[0]!.token)).toMatchObject({ ok: true });
   });
 });
 
@@ -161,7 +161,15 @@ describe('ApiKeyReconciler, one step', () => {
     await step();
     expect(store.writes.map((w) => `${w.verb} ${w.kind}`)).toEqual(['create Secret', 'apply Role', 'apply RoleBinding', 'status ApiKey']);
     const s = current().status!;
-    expect(s).toMatchObject({ phase: 'Active', rotationRevision: 0, secretName: 'ci-r0', keyId: issued[0]!.keyId, fingerprint: issued[0]!.fingerprint, prefix: `mak_${issued[0]!.keyId}`, expiresAt: '2026-12-31T00:00:00Z' });
+    expect(s).toMatchObject({
+      phase: 'Active',
+      rotationRevision: 0,
+      secretName: 'ci-r0',
+      keyId: issued[0]!.keyId,
+      fingerprint: issued[0]!.fingerprint,
+      prefix: `mak_${issued[0]!.keyId}`,
+      expiresAt: '2026-12-31T00:00:00Z',
+    });
     expect(secretKey('ci-r0')).toBe(issued[0]!.token);
     expect(JSON.stringify(current())).not.toContain(issued[0]!.token);
     expect(events.join('\n')).not.toContain(issued[0]!.token);
@@ -169,7 +177,12 @@ describe('ApiKeyReconciler, one step', () => {
     expect(role.rules.find((r) => r.resources[0] === 'secrets')?.resourceNames).toEqual(['ci-r0']);
     const binding = store.peek<{ metadata: object; subjects: { name: string }[] }>(Resources.RoleBinding, 'miniapps:apikey:ci', NS)!;
     expect(binding.subjects.map((x) => x.name)).toEqual(['dev@acme.example']);
-    expect(s.conditions?.map((c) => [c.type, c.status])).toEqual([['KeyValid', 'True'], ['OwnerActive', 'True'], ['KeyIssued', 'True'], ['Ready', 'True']]);
+    expect(s.conditions?.map((c) => [c.type, c.status])).toEqual([
+      ['KeyValid', 'True'],
+      ['OwnerActive', 'True'],
+      ['KeyIssued', 'True'],
+      ['Ready', 'True'],
+    ]);
   });
 
   it('reuses the Secret an earlier attempt created (killed before it recorded status): one key per revision', async () => {
@@ -189,18 +202,18 @@ describe('ApiKeyReconciler, one step', () => {
     apiKey({ rotation: { period: '1h', gracePeriod: '10m' } });
     await step();
     const first = issued[0]!;
-    expect((await verifier.verify(first.token))).toMatchObject({ ok: true });
+    expect(await verifier.verify(first.token)).toMatchObject({ ok: true });
     now = new Date(Date.parse(current().status!.createdAt!) + 3_600_000);
     await step();
     const second = issued[1]!;
     expect(current().status).toMatchObject({ rotationRevision: 1, keyId: second.keyId, secretName: 'ci-r1', previousKey: { keyId: first.keyId, secretName: 'ci-r0' } });
-    expect((await verifier.verify(second.token))).toMatchObject({ ok: true, identity: { previous: false } });
-    expect((await verifier.verify(first.token))).toMatchObject({ ok: true, identity: { previous: true } });
+    expect(await verifier.verify(second.token)).toMatchObject({ ok: true, identity: { previous: false } });
+    expect(await verifier.verify(first.token)).toMatchObject({ ok: true, identity: { previous: true } });
     now = new Date(Date.parse(current().status!.previousKey!.validUntil));
-    expect((await verifier.verify(first.token))).toMatchObject({ ok: false, reason: expect.stringContaining('rotated out') });
+    expect(await verifier.verify(first.token)).toMatchObject({ ok: false, reason: expect.stringContaining('rotated out') });
     await step();
     expect(current().status?.previousKey).toBeUndefined();
-    expect((await verifier.verify(first.token))).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
+    expect(await verifier.verify(first.token)).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
   });
 
   it('a revoked key is refused at once, and Ready False with Stalled', async () => {
@@ -209,7 +222,7 @@ describe('ApiKeyReconciler, one step', () => {
     expect((await verifier.verify(issued[0]!.token)).ok).toBe(true);
     store.seed(Kinds.ApiKey, { ...current(), spec: { ...current().spec, revoked: true } });
     sync();
-    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false, reason: expect.stringContaining('revoked') });
+    expect(await verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('revoked') });
     await step();
     expect(current().status?.phase).toBe('Revoked');
     expect(cond('Ready')).toMatchObject({ status: 'False', reason: 'Revoked' });
@@ -232,8 +245,8 @@ describe('ApiKeyReconciler, one step', () => {
     expect(current().status).toMatchObject({ rotationRevision: 1, keyId: second.keyId, secretName: 'ci-r1', phase: 'Active' });
     expect(current().status?.previousKey).toBeUndefined();
     expect(secretKey('ci-r1')).toBe(second.token);
-    expect((await verifier.verify(second.token))).toMatchObject({ ok: true });
-    expect((await verifier.verify(first.token))).toMatchObject({ ok: false });
+    expect(await verifier.verify(second.token)).toMatchObject({ ok: true });
+    expect(await verifier.verify(first.token)).toMatchObject({ ok: false });
     expect(events.filter((e) => e.startsWith('Warning KeySecretMissing'))).toHaveLength(1);
     expect(events.join('\n')).not.toContain(first.token);
     // With the Secret in place, a reconcile changes nothing.
@@ -248,7 +261,7 @@ describe('ApiKeyReconciler, one step', () => {
     now = new Date('2026-12-01T00:59:59.999Z');
     expect((await verifier.verify(issued[0]!.token)).ok).toBe(true);
     now = new Date('2026-12-01T01:00:00Z');
-    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false, reason: expect.stringContaining('expired') });
+    expect(await verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('expired') });
     await step();
     expect(current().status?.phase).toBe('Expired');
   });
@@ -257,7 +270,7 @@ describe('ApiKeyReconciler, one step', () => {
     apiKey();
     await step();
     caches.cache(Caches.memberships).put(member({ suspended: true }));
-    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false, reason: expect.stringContaining('suspended') });
+    expect(await verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('suspended') });
     await step();
     expect(current().status?.phase).toBe('Disabled');
     expect(cond('Ready')).toMatchObject({ status: 'False', reason: 'OwnerSuspended' });
@@ -275,16 +288,21 @@ describe('ApiKeyReconciler, one step', () => {
     expect(cond('Ready')).toMatchObject({ status: 'False', reason: 'OwnerNotMember' });
   });
 
-  it('in the operator namespace, only a provisioning administrator\'s key is issued, and it authenticates as them', async () => {
-    const pc: PlatformConfig = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', metadata: { name: 'default' }, spec: { provisioningAdministrators: { users: ['Root@platform.example'] }, userPrefix: 'oidc:' } };
+  it("in the operator namespace, only a provisioning administrator's key is issued, and it authenticates as them", async () => {
+    const pc: PlatformConfig = {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'PlatformConfig',
+      metadata: { name: 'default' },
+      spec: { provisioningAdministrators: { users: ['Root@platform.example'] }, userPrefix: 'oidc:' },
+    };
     caches.cache(Caches.platformConfigs).put(pc);
     apiKey({ owner: 'root@platform.example' }, 'miniapps-system');
     await step('miniapps-system');
     expect(current('miniapps-system').status?.phase).toBe('Active');
-    const v = (await verifier.verify(issued[0]!.token, 'kubernetes'));
+    const v = await verifier.verify(issued[0]!.token, 'kubernetes');
     expect(v).toMatchObject({ ok: true, identity: { username: 'oidc:root@platform.example', organization: undefined } });
     caches.cache(Caches.platformConfigs).put({ ...pc, spec: { ...pc.spec, provisioningAdministrators: { users: [] } } });
-    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false, reason: expect.stringContaining('not a provisioning administrator') });
+    expect(await verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('not a provisioning administrator') });
   });
 });
 
@@ -294,7 +312,7 @@ describe('KeyVerifier', () => {
     await step();
     const t = issued[0]!.token;
     expect((await verifier.verify(t, 'catalog:read')).ok).toBe(true);
-    expect((await verifier.verify(t, 'kubernetes'))).toMatchObject({ ok: false, reason: expect.stringContaining('does not have the scope kubernetes') });
+    expect(await verifier.verify(t, 'kubernetes')).toMatchObject({ ok: false, reason: expect.stringContaining('does not have the scope kubernetes') });
     expect((await verifier.verify(t)).ok).toBe(true);
   });
 
@@ -303,7 +321,7 @@ describe('KeyVerifier', () => {
     await step();
     expect(await verifier.verify(generateKey().token)).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
     caches.cache(Caches.apiKeys).remove(`${NS}/ci`);
-    expect((await verifier.verify(issued[0]!.token))).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
+    expect(await verifier.verify(issued[0]!.token)).toMatchObject({ ok: false, reason: expect.stringContaining('unknown API key') });
   });
 });
 
@@ -332,10 +350,10 @@ describe('the expiry gauges of API keys (keyTimes)', () => {
   });
 });
 
-describe('the review of items 1 and 2: seals of a key ring, the verifier\'s fallback, Secrets the operator marked', () => {
+describe("the review of items 1 and 2: seals of a key ring, the verifier's fallback, Secrets the operator marked", () => {
   const secrets = (namespace: string, name: string) => Promise.resolve(store.peek<never>(Resources.Secret, name, namespace));
 
-  it('review 1: a record the operator did not seal (an older version leading during an upgrade) verifies when its Secret is the operator\'s and holds that key; one read per version', async () => {
+  it("review 1: a record the operator did not seal (an older version leading during an upgrade) verifies when its Secret is the operator's and holds that key; one read per version", async () => {
     apiKey();
     await step();
     store.seed(Kinds.ApiKey, { ...current(), status: { ...current().status, seal: undefined } });
@@ -403,7 +421,7 @@ describe('the review of items 1 and 2: seals of a key ring, the verifier\'s fall
 });
 
 describe('ApiKey controller: the error contract', () => {
-  it("a key Secret the API server fails to create: KeyIssued False IssueFailed, and the reconcile throws with the cause", async () => {
+  it('a key Secret the API server fails to create: KeyIssued False IssueFailed, and the reconcile throws with the cause', async () => {
     apiKey();
     store.failing = (w) => (w.verb === 'create' && w.kind === 'Secret' ? new ApiError(500, 'InternalError', 'etcdserver: too many requests') : undefined);
     const failure = await step().then(

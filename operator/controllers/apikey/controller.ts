@@ -142,7 +142,12 @@ export class ApiKeyReconciler implements Reconciler {
     const written = await this.writeStatus(k, fields, valid, owner, undefined, ignored.length ? raw : undefined);
     // A rotation is news (the holder must pick up the new key); the first key is in status and KeyIssued.
     if (issued && written && plan.kind === 'issue' && plan.lost) {
-      this.deps.recorder.event(k, 'Warning', ApiKeyReasons.KeySecretMissing, `Secret ${raw.status?.secretName} of key ${raw.status?.prefix} (revision ${raw.status?.rotationRevision ?? 0}) is gone, not this ApiKey's own, or not recorded by the operator: that key is refused from now on, and key ${fields.prefix} (revision ${issued.revision}) is issued into Secret ${issued.secretName}`);
+      this.deps.recorder.event(
+        k,
+        'Warning',
+        ApiKeyReasons.KeySecretMissing,
+        `Secret ${raw.status?.secretName} of key ${raw.status?.prefix} (revision ${raw.status?.rotationRevision ?? 0}) is gone, not this ApiKey's own, or not recorded by the operator: that key is refused from now on, and key ${fields.prefix} (revision ${issued.revision}) is issued into Secret ${issued.secretName}`,
+      );
     } else if (issued && written && plan.kind === 'issue' && plan.rotation) {
       const grace = fields.previousKey ? `; the previous key ${fields.previousKey.keyId} works until ${fields.previousKey.validUntil}` : '';
       this.deps.recorder.event(k, 'Normal', ApiKeyReasons.KeyRotated, `Key ${fields.prefix} (revision ${issued.revision}) issued into Secret ${issued.secretName}${grace}`);
@@ -235,7 +240,10 @@ export class ApiKeyReconciler implements Reconciler {
   /** What the Secret holds, once it is checked to be this ApiKey's key of this revision, made by the operator. */
   private issuedFrom(k: ApiKey, secret: SecretObject, revision: number): IssuedKey {
     const held = secretKey(this.seal, k, secret);
-    if (!held.own) throw new Error(`${held.why} (a deleted ApiKey of the same name, whose Secret the garbage collector has not removed yet, or a Secret someone else made); it is left alone, and no key is issued from it`);
+    if (!held.own)
+      throw new Error(
+        `${held.why} (a deleted ApiKey of the same name, whose Secret the garbage collector has not removed yet, or a Secret someone else made); it is left alone, and no key is issued from it`,
+      );
     return {
       keyId: held.keyId,
       fingerprint: held.fingerprint,
@@ -341,13 +349,21 @@ export function apiKeyController(deps: ControllerDeps, opts: ApiKeyOptions, conc
       // A key of the same owner going frees a place under the per-owner cap.
       {
         cache: Caches.apiKeys,
-        map: (o) => keys.byIndex(Index.email, emailKey(o.metadata.namespace!, (o as ApiKey).spec.owner)).filter((x) => !x.status?.keyId).map(keyOf),
+        map: (o) =>
+          keys
+            .byIndex(Index.email, emailKey(o.metadata.namespace!, (o as ApiKey).spec.owner))
+            .filter((x) => !x.status?.keyId)
+            .map(keyOf),
         changed: (a, b) => !!a.metadata.deletionTimestamp !== !!b.metadata.deletionTimestamp,
       },
       // An account suspended or restored (embedded identity provider) disables or enables its keys everywhere.
       {
         cache: Caches.accounts,
-        map: (o) => keys.list().filter((k) => lowerAscii(k.spec.owner) === accountEmail(o as AccountEntry)).map(keyOf),
+        map: (o) =>
+          keys
+            .list()
+            .filter((k) => lowerAscii(k.spec.owner) === accountEmail(o as AccountEntry))
+            .map(keyOf),
         changed: (a, b) => accountSuspended(a as AccountEntry) !== accountSuspended(b as AccountEntry),
       },
       // Provisioning administrators and userPrefix concern every key.

@@ -33,7 +33,13 @@ async function startOperator(): Promise<OperatorProcess> {
 }
 
 const keys = async () => (await admin.list<ApiKey>(Kinds.ApiKey, { namespace: ns })).items;
-const keySecrets = async () => (await admin.list<{ metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; data?: Record<string, string> }>(Resources.Secret, { namespace: ns, labelSelector: 'miniapps.dev/apikey' })).items;
+const keySecrets = async () =>
+  (
+    await admin.list<{ metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; data?: Record<string, string> }>(Resources.Secret, {
+      namespace: ns,
+      labelSelector: 'miniapps.dev/apikey',
+    })
+  ).items;
 
 /** Every (ApiKey uid, revision) → the fingerprints status ever recorded for it. */
 const recorded = new Map<string, Set<string>>();
@@ -66,7 +72,9 @@ beforeAll(async () => {
   const op = await startOperator();
   await admin.create(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Key crash' } });
   await eventually(async () => (await admin.get<Organization>(Kinds.Organization, org))?.status?.namespace, { describe: 'the namespace' });
-  await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'owner', namespace: ns }, spec: { email: OWNER, role: 'OrganizationAdministrator', acceptance: 'Automatic' } }), { describe: 'the owner' });
+  await eventually(() => admin.create(Kinds.Membership, { metadata: { name: 'owner', namespace: ns }, spec: { email: OWNER, role: 'OrganizationAdministrator', acceptance: 'Automatic' } }), {
+    describe: 'the owner',
+  });
   await admin.create(Kinds.Membership, { metadata: { name: 'owner2', namespace: ns }, spec: { email: OWNER2, role: 'OrganizationAdministrator', acceptance: 'Automatic' } });
   op.kill('SIGKILL');
   await op.exit;
@@ -86,7 +94,10 @@ describe('one key per revision, whatever kills the operator', () => {
     // Half rotate every 2 s (with a 1 s grace), so that every restart has new revisions to issue.
     await Promise.all(
       Array.from({ length: N }, (_, i) =>
-        admin.create(Kinds.ApiKey, { metadata: { name: `k${i}`, namespace: ns }, spec: { owner: i < N / 2 ? OWNER : OWNER2, ttl: '1h', ...(i % 2 ? { rotation: { period: '2s', gracePeriod: '1s' } } : {}) } }),
+        admin.create(Kinds.ApiKey, {
+          metadata: { name: `k${i}`, namespace: ns },
+          spec: { owner: i < N / 2 ? OWNER : OWNER2, ttl: '1h', ...(i % 2 ? { rotation: { period: '2s', gracePeriod: '1s' } } : {}) },
+        }),
       ),
     );
     let kills = 0;
@@ -103,10 +114,13 @@ describe('one key per revision, whatever kills the operator', () => {
     }
 
     const op = await startOperator();
-    await eventually(async () => {
-      const now = await keys();
-      return now.length === N && now.every((k) => k.status?.phase === 'Active' && k.status.observedGeneration === k.metadata.generation) ? now : false;
-    }, { timeoutMs: 60_000, describe: `all ${N} keys Active` });
+    await eventually(
+      async () => {
+        const now = await keys();
+        return now.length === N && now.every((k) => k.status?.phase === 'Active' && k.status.observedGeneration === k.metadata.generation) ? now : false;
+      },
+      { timeoutMs: 60_000, describe: `all ${N} keys Active` },
+    );
     await op.stop();
     // Keys rotate every 2 s: what the operator did between that read and its stop counts too.
     const final = await keys();
@@ -142,7 +156,9 @@ describe('one key per revision, whatever kills the operator', () => {
     const rotations = final.reduce((n, k) => n + (k.status!.rotationRevision ?? 0), 0);
     // Rotated-out keys' Secrets are gone: at most the current and the previous revision of each key remain.
     expect(secrets.length).toBeLessThanOrEqual(N + final.filter((k) => k.status!.previousKey).length + pending);
-    console.log(`killed ${kills} times; ${caughtBetween} Secrets found created but not yet recorded after a kill; ${rotations} rotations; ${checked} revisions checked against their Secrets; ${pending} in flight at the stop`);
+    console.log(
+      `killed ${kills} times; ${caughtBetween} Secrets found created but not yet recorded after a kill; ${rotations} rotations; ${checked} revisions checked against their Secrets; ${pending} in flight at the stop`,
+    );
     expect(kills).toBeGreaterThanOrEqual(8);
     expect(rotations).toBeGreaterThan(N / 2);
     expect(checked).toBeGreaterThanOrEqual(N);

@@ -66,31 +66,33 @@ export function tokenReviewHandler(verifier: KeyVerifier, log: Logger): RouteHan
       res.writeHead(405, { allow: 'POST' }).end();
       return;
     }
-    readBody(req, 64 * 1024).then(
-      async (text) => {
-        let review: { apiVersion?: string; spec?: { token?: unknown } };
-        try {
-          review = JSON.parse(text) as typeof review;
-        } catch {
-          return reply(res, 400, { error: 'not a TokenReview (invalid JSON)' });
-        }
-        const token = typeof review.spec?.token === 'string' ? review.spec.token : '';
-        const apiVersion = review.apiVersion === 'authentication.k8s.io/v1beta1' ? review.apiVersion : 'authentication.k8s.io/v1';
-        let status: Record<string, unknown> = { authenticated: false };
-        if (token.startsWith(API_KEY_PREFIX)) {
-          const verdict = await verifier.verify(token, KUBERNETES_SCOPE);
-          if (verdict.ok) {
-            status = { authenticated: true, user: tokenReviewUser(verdict.identity) };
-            log.debug({ keyId: verdict.identity.keyId, user: verdict.identity.username }, 'API key authenticated');
-          } else {
-            status = { authenticated: false, error: verdict.reason };
-            log.info({ reason: verdict.reason }, 'API key refused');
+    readBody(req, 64 * 1024)
+      .then(
+        async (text) => {
+          let review: { apiVersion?: string; spec?: { token?: unknown } };
+          try {
+            review = JSON.parse(text) as typeof review;
+          } catch {
+            return reply(res, 400, { error: 'not a TokenReview (invalid JSON)' });
           }
-        }
-        reply(res, 200, { apiVersion, kind: 'TokenReview', status });
-      },
-      (err: unknown) => reply(res, 400, { error: errorMessage(err) }),
-    ).catch((err: unknown) => reply(res, 500, { error: errorMessage(err) }));
+          const token = typeof review.spec?.token === 'string' ? review.spec.token : '';
+          const apiVersion = review.apiVersion === 'authentication.k8s.io/v1beta1' ? review.apiVersion : 'authentication.k8s.io/v1';
+          let status: Record<string, unknown> = { authenticated: false };
+          if (token.startsWith(API_KEY_PREFIX)) {
+            const verdict = await verifier.verify(token, KUBERNETES_SCOPE);
+            if (verdict.ok) {
+              status = { authenticated: true, user: tokenReviewUser(verdict.identity) };
+              log.debug({ keyId: verdict.identity.keyId, user: verdict.identity.username }, 'API key authenticated');
+            } else {
+              status = { authenticated: false, error: verdict.reason };
+              log.info({ reason: verdict.reason }, 'API key refused');
+            }
+          }
+          reply(res, 200, { apiVersion, kind: 'TokenReview', status });
+        },
+        (err: unknown) => reply(res, 400, { error: errorMessage(err) }),
+      )
+      .catch((err: unknown) => reply(res, 500, { error: errorMessage(err) }));
   };
 }
 
@@ -115,7 +117,8 @@ export function verifyHandler(opts: { verifier: KeyVerifier; authority: Authorit
 
   const check = async (req: IncomingMessage): Promise<string> => {
     const caller = await callerOf(req, authority).catch((err: unknown) => {
-      if (err instanceof HttpError && err.status === 401) throw new HttpError(401, 'The bearer token was not accepted by the Kubernetes API server: send a ServiceAccount token as Authorization: Bearer', { 'www-authenticate': 'Bearer' });
+      if (err instanceof HttpError && err.status === 401)
+        throw new HttpError(401, 'The bearer token was not accepted by the Kubernetes API server: send a ServiceAccount token as Authorization: Bearer', { 'www-authenticate': 'Bearer' });
       throw err;
     });
     // Cluster-wide: no namespace, no name.

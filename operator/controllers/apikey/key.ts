@@ -72,7 +72,7 @@ export function generateKey(random: (n: number) => Buffer = randomBytes): Genera
   return { token, keyId, fingerprint: fingerprintOf(token) };
 }
 
-export type ParsedKey = { ok: true; keyId: string; fingerprint: string; /** The same SHA-256, as bytes (for constant-time comparison). */ digest: Buffer } | { ok: false; reason: string };
+export type ParsedKey = { ok: true; keyId: string; fingerprint: string /** The same SHA-256, as bytes (for constant-time comparison). */; digest: Buffer } | { ok: false; reason: string };
 
 /**
  * Checks a presented key's shape and checksum (no lookup): a tampered, mistyped or

@@ -28,6 +28,10 @@ describe('the owner of an API key, with account suspension (seed 001: suspension
   ])('may hold no key as %s once the account is suspended, with a reason saying so', (_who, ns, provisioner) => {
     const l = lookup(['ada@example.com'], provisioner);
     expect(ownerStatus(key(ns), l, 'miniapps-system')).toEqual({ may: false, as: 'accountSuspended' });
-    expect(ownerStanding(key(ns), l, 'miniapps-system')).toMatchObject({ ok: false, reason: ApiKeyReasons.AccountSuspended, problem: expect.stringContaining('the account of ada@example.com is suspended') });
+    expect(ownerStanding(key(ns), l, 'miniapps-system')).toMatchObject({
+      ok: false,
+      reason: ApiKeyReasons.AccountSuspended,
+      problem: expect.stringContaining('the account of ada@example.com is suspended'),
+    });
   });
 });

@@ -98,11 +98,17 @@ export function ownerStanding(k: ApiKey, lookup: OwnerLookup, operatorNamespace:
     case 'provisioner':
       return { ok: true, who: `${owner} is a provisioning administrator` };
     case 'notProvisioner':
-      return no(ApiKeyReasons.NotProvisioningAdministrator, `${owner} is not a provisioning administrator (PlatformConfig spec.provisioningAdministrators.users), and keys in namespace ${ns} are for provisioning administrators only`);
+      return no(
+        ApiKeyReasons.NotProvisioningAdministrator,
+        `${owner} is not a provisioning administrator (PlatformConfig spec.provisioningAdministrators.users), and keys in namespace ${ns} are for provisioning administrators only`,
+      );
     case 'accountSuspended':
       return no(ApiKeyReasons.AccountSuspended, `the account of ${owner} is suspended: a suspended account holds no working key, in any organization, until the suspension is lifted`);
     case 'noOrganization':
-      return no(ApiKeyReasons.NotAnOrganizationNamespace, `namespace ${ns} belongs to no Organization: create ApiKeys in an organization's namespace, or in ${operatorNamespace} for provisioning administrators`);
+      return no(
+        ApiKeyReasons.NotAnOrganizationNamespace,
+        `namespace ${ns} belongs to no Organization: create ApiKeys in an organization's namespace, or in ${operatorNamespace} for provisioning administrators`,
+      );
     case 'suspended':
       return no(ApiKeyReasons.OwnerSuspended, `${owner} is suspended in Organization ${st.org.metadata.name} (${only})`);
     case 'notActive':
@@ -138,7 +144,12 @@ export function validityCheck(k: ApiKey, now: Date): { condition: ConditionInput
   if (expiry && expiry.getTime() <= now.getTime()) {
     return {
       valid: false,
-      condition: { type, status: 'False', reason: ApiKeyReasons.Expired, message: `The key expired at ${rfc3339(expiry)} and is refused; set a later spec.expiresAt (or a longer spec.ttl), or create a new ApiKey` },
+      condition: {
+        type,
+        status: 'False',
+        reason: ApiKeyReasons.Expired,
+        message: `The key expired at ${rfc3339(expiry)} and is refused; set a later spec.expiresAt (or a longer spec.ttl), or create a new ApiKey`,
+      },
     };
   }
   return { valid: true, condition: { type, status: 'True', reason: ApiKeyReasons.Valid, message: expiry ? `The key is valid until ${rfc3339(expiry)}` : 'The key is valid' } };
@@ -194,7 +205,16 @@ export function keyFields(k: ApiKey, now: Date, issued?: IssuedKey, opts: { lost
     // Secret holds them any longer; status keeps what identifies the key, for audits.
     if (k.spec.revoked) return strip({ keyId: s.keyId, prefix: s.prefix, fingerprint: s.fingerprint, createdAt: s.createdAt, expiresAt, rotationRevision: s.rotationRevision });
     const previous = s.previousKey && Date.parse(s.previousKey.validUntil) > now.getTime() ? s.previousKey : undefined;
-    return strip({ keyId: s.keyId, prefix: s.prefix, fingerprint: s.fingerprint, createdAt: s.createdAt, expiresAt, rotationRevision: s.rotationRevision, secretName: s.secretName, previousKey: previous });
+    return strip({
+      keyId: s.keyId,
+      prefix: s.prefix,
+      fingerprint: s.fingerprint,
+      createdAt: s.createdAt,
+      expiresAt,
+      rotationRevision: s.rotationRevision,
+      secretName: s.secretName,
+      previousKey: previous,
+    });
   }
   let previousKey: KeyFields['previousKey'];
   if (s.keyId && s.fingerprint && (s.rotationRevision ?? 0) < issued.revision && !opts.lost) {
@@ -234,10 +254,20 @@ export function phaseOf(_k: ApiKey, valid: ConditionInput, owner: ConditionInput
 export function issuedCheck(fields: KeyFields, valid: ConditionInput, owner: ConditionInput, owners: string): ConditionInput {
   const type = ApiKeyConditions.KeyIssued;
   if (fields.keyId && !fields.secretName) {
-    return { type, status: 'False', reason: ApiKeyReasons.Revoked, message: `Key ${fields.prefix} (revision ${fields.rotationRevision ?? 0}) was revoked and its Secret deleted; create a new ApiKey for a new key` };
+    return {
+      type,
+      status: 'False',
+      reason: ApiKeyReasons.Revoked,
+      message: `Key ${fields.prefix} (revision ${fields.rotationRevision ?? 0}) was revoked and its Secret deleted; create a new ApiKey for a new key`,
+    };
   }
   if (fields.keyId) {
-    return { type, status: 'True', reason: ApiKeyReasons.KeyIssued, message: `Key ${fields.prefix} (revision ${fields.rotationRevision ?? 0}) is in Secret ${fields.secretName}, readable by ${owners} only` };
+    return {
+      type,
+      status: 'True',
+      reason: ApiKeyReasons.KeyIssued,
+      message: `Key ${fields.prefix} (revision ${fields.rotationRevision ?? 0}) is in Secret ${fields.secretName}, readable by ${owners} only`,
+    };
   }
   const why = valid.status !== 'True' ? valid.message : owner.message;
   return { type, status: 'False', reason: ApiKeyReasons.NotIssued, message: `No key is issued: ${why}` };

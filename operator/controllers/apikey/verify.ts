@@ -145,7 +145,9 @@ export class KeyVerifier {
       const s = k.status;
       const d = this.derive(k);
       const matches = (fingerprint: string | undefined, sealed: Buffer | undefined, which: 'current' | 'previous') =>
-        sealed ? sameFingerprint(sealed, parsed.digest) : !!fingerprint && /^[0-9a-f]{64}$/.test(fingerprint) && sameFingerprint(Buffer.from(fingerprint, 'hex'), parsed.digest) && this.proven(k, d, which);
+        sealed
+          ? sameFingerprint(sealed, parsed.digest)
+          : !!fingerprint && /^[0-9a-f]{64}$/.test(fingerprint) && sameFingerprint(Buffer.from(fingerprint, 'hex'), parsed.digest) && this.proven(k, d, which);
       const current = s?.keyId === parsed.keyId && (await matches(s.fingerprint, d.current, 'current'));
       const previous = !current && s?.previousKey?.keyId === parsed.keyId && (await matches(s.previousKey.fingerprint, d.previous, 'previous'));
       if (!current && !previous) continue;

@@ -65,7 +65,12 @@ export class AppManifestReconciler implements Reconciler {
     let condition: ConditionInput;
     if (read.ok) {
       fields = { manifest: read.manifest, manifestDigest: read.digest };
-      condition = { type: AppManifestConditions.ManifestValid, status: 'True', reason: SolutionReasons.ManifestValid, message: `The manifest is valid (${read.manifest.userGroups?.length ?? 0} group(s), ${read.manifest.rolesRequired?.length ?? 0} role(s) required, digest ${read.digest.slice(0, 12)})` };
+      condition = {
+        type: AppManifestConditions.ManifestValid,
+        status: 'True',
+        reason: SolutionReasons.ManifestValid,
+        message: `The manifest is valid (${read.manifest.userGroups?.length ?? 0} group(s), ${read.manifest.rolesRequired?.length ?? 0} role(s) required, digest ${read.digest.slice(0, 12)})`,
+      };
     } else {
       // The last good manifest stays as it is.
       fields = { manifest: last.manifest, manifestDigest: last.manifestDigest };
@@ -80,8 +85,21 @@ export class AppManifestReconciler implements Reconciler {
         condition: refused
           ? { type: AppManifestConditions.IdsOwned, status: 'False', ...refused }
           : unsure
-            ? { type: AppManifestConditions.IdsOwned, status: 'Unknown', reason: OwnershipReasons.ClaimPending, message: `appId "${app.spec.appId}" or listingId "${app.spec.listingId}" is being claimed by another organization (at the same moment, or by its older AppManifest); whose it is is looked at again in a moment` }
-            : { type: AppManifestConditions.IdsOwned, status: 'True', reason: OwnershipReasons.IdsOwned, message: app.spec.listingId !== undefined ? `This organization holds appId "${app.spec.appId}" and listingId "${app.spec.listingId}"` : `This organization holds appId "${app.spec.appId}" (the app has no listingId: it is a frontend app of no solution's groups)` },
+            ? {
+                type: AppManifestConditions.IdsOwned,
+                status: 'Unknown',
+                reason: OwnershipReasons.ClaimPending,
+                message: `appId "${app.spec.appId}" or listingId "${app.spec.listingId}" is being claimed by another organization (at the same moment, or by its older AppManifest); whose it is is looked at again in a moment`,
+              }
+            : {
+                type: AppManifestConditions.IdsOwned,
+                status: 'True',
+                reason: OwnershipReasons.IdsOwned,
+                message:
+                  app.spec.listingId !== undefined
+                    ? `This organization holds appId "${app.spec.appId}" and listingId "${app.spec.listingId}"`
+                    : `This organization holds appId "${app.spec.appId}" (the app has no listingId: it is a frontend app of no solution's groups)`,
+              },
       },
       { condition, gatesReady: true, stalled: !read.ok && read.stalled },
     ];
@@ -96,7 +114,7 @@ export class AppManifestReconciler implements Reconciler {
           : { type: AppManifestConditions.RolesOwned, status: 'True', reason: OwnershipReasons.RolesOwned, message: 'Every role names a listing this organization owns' },
       });
     }
-    const conditions = conditionsFromChecks(checks, { reason: 'Ready', message: 'The app manifest is ready: its manifest is valid, its ids and the listings of its roles are its organization\'s' });
+    const conditions = conditionsFromChecks(checks, { reason: 'Ready', message: "The app manifest is ready: its manifest is valid, its ids and the listings of its roles are its organization's" });
     const wrote = !!(await writeStatus(this.deps, Kinds.AppManifest, app, { fields, conditions }));
     if (wrote && read.ok && read.digest !== last.manifestDigest) {
       this.deps.recorder.event(app, 'Normal', 'ManifestAccepted', `Accepted the app manifest (digest ${read.digest.slice(0, 12)}); the tenants of the solutions that include it are updated`);

@@ -34,15 +34,17 @@ import { close, listen, readBody } from '../../servers/listen.ts';
 /** Why a token cannot be used, with a message for the person holding it. */
 export type AcceptRefusal = { state: 'expired' | 'used' | 'invalid' | 'unknown'; message: string };
 
-export type AcceptView = {
-  state: 'valid';
-  organization: string;
-  role: string;
-  email: string;
-  expiresAt: string;
-  /** The embedded identity provider holds accounts: the page asks to create one, or to sign in with the invited email's, before accepting. */
-  accounts?: boolean;
-} | AcceptRefusal;
+export type AcceptView =
+  | {
+      state: 'valid';
+      organization: string;
+      role: string;
+      email: string;
+      expiresAt: string;
+      /** The embedded identity provider holds accounts: the page asks to create one, or to sign in with the invited email's, before accepting. */
+      accounts?: boolean;
+    }
+  | AcceptRefusal;
 
 /** How people sign in once they are members: shown on the page after accepting. */
 export interface SignInHelp {
@@ -58,9 +60,7 @@ export type AcceptResult =
   | AcceptRefusal;
 
 /** What the person typed on the page to have an account: a new one, or the invited email's existing one. */
-export type AccountCredentials =
-  | { action: 'create'; username: string; password: string; firstName: string; lastName: string }
-  | { action: 'signin'; password: string };
+export type AccountCredentials = { action: 'create'; username: string; password: string; firstName: string; lastName: string } | { action: 'signin'; password: string };
 
 /** Resolves tokens to invitations (the Membership controller implements it). Throwing means "try again later". */
 export interface AcceptBackend {
@@ -137,13 +137,7 @@ form button{margin-top:1rem}
 code{background:#f1f1f1;padding:.1rem .3rem;border-radius:.25rem;overflow-wrap:anywhere}
 `;
 
-const CSP = [
-  "default-src 'none'",
-  `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
-  "form-action 'self'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+const CSP = ["default-src 'none'", `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`, "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
 
 const SECURITY_HEADERS = {
   'content-security-policy': CSP,
@@ -393,7 +387,9 @@ function accepted(res: ServerResponse, r: Extract<AcceptResult, { state: 'accept
   ];
   if (help?.consoleUrl) lines.push(`<p>Sign in to the console at <strong>${escapeHtml(help.consoleUrl)}</strong> with your user name or email and password.</p>`);
   if (help?.issuer) {
-    lines.push(`<p>With kubectl: <code>kubectl miniapps login --issuer ${escapeHtml(help.issuer)}</code> (add <code>--device</code> on a terminal without a browser), then <code>kubectl get miniapps -n ${escapeHtml(r.namespace ?? '<namespace>')}</code>.</p>`);
+    lines.push(
+      `<p>With kubectl: <code>kubectl miniapps login --issuer ${escapeHtml(help.issuer)}</code> (add <code>--device</code> on a terminal without a browser), then <code>kubectl get miniapps -n ${escapeHtml(r.namespace ?? '<namespace>')}</code>.</p>`,
+    );
   } else if (r.namespace) {
     lines.push(`<p>With kubectl: sign in with your organization's identity provider as ${escapeHtml(r.email)}, then use the namespace <code>${escapeHtml(r.namespace)}</code>.</p>`);
   }

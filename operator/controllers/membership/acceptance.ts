@@ -55,7 +55,14 @@ export class MembershipAcceptance implements AcceptBackend {
   }
 
   private view(m: Membership, org: Organization | undefined): Extract<AcceptView, { state: 'valid' }> {
-    return { state: 'valid', organization: org?.spec.displayName ?? m.metadata.namespace!, role: m.spec.role, email: m.spec.email, expiresAt: m.status!.invitation!.expiresAt!, accounts: !!this.accounts };
+    return {
+      state: 'valid',
+      organization: org?.spec.displayName ?? m.metadata.namespace!,
+      role: m.spec.role,
+      email: m.spec.email,
+      expiresAt: m.status!.invitation!.expiresAt!,
+      accounts: !!this.accounts,
+    };
   }
 
   /**
@@ -74,7 +81,8 @@ export class MembershipAcceptance implements AcceptBackend {
       try {
         return await accounts.create({ email: m.spec.email, username: creds.username, password: creds.password, firstName: creds.firstName, lastName: creds.lastName });
       } catch (err) {
-        if (err instanceof AccountExistsError) return retry('That user name is taken, or this email already has an account: choose another user name, or sign in below with the account you have.', 409, fields);
+        if (err instanceof AccountExistsError)
+          return retry('That user name is taken, or this email already has an account: choose another user name, or sign in below with the account you have.', 409, fields);
         throw err;
       }
     }
@@ -102,7 +110,15 @@ export class MembershipAcceptance implements AcceptBackend {
       }
       try {
         await this.writer.applyStatus(Kinds.Membership, m, { acceptedAt: rfc3339(this.clock.now()) }, { fieldManager: ACCEPTANCE_FIELD_MANAGER, resourceVersion: m.metadata.resourceVersion });
-        return { state: 'accepted', organization: org?.spec.displayName ?? m.metadata.namespace!, role: m.spec.role, email: m.spec.email, namespace: m.metadata.namespace, username: account?.username, signIn: this.signIn };
+        return {
+          state: 'accepted',
+          organization: org?.spec.displayName ?? m.metadata.namespace!,
+          role: m.spec.role,
+          email: m.spec.email,
+          namespace: m.metadata.namespace,
+          username: account?.username,
+          signIn: this.signIn,
+        };
       } catch (err) {
         if (!isConflict(err)) throw err; // changed meanwhile: read again and decide again
       }

@@ -57,10 +57,13 @@ describe.skipIf(missing)('accepting an invitation in a browser', () => {
     await Promise.all([page.waitForLoadState('load'), page.getByRole('button').click()]);
     await expect(page.locator('main').innerText()).resolves.toContain('You accepted the invitation');
 
-    const m = await eventually(async () => {
-      const now = await admin.get<Membership>(Kinds.Membership, 'reviewer', ns);
-      return now?.status?.phase === 'Active' && now.status.conditions?.find((c) => c.type === 'AccessGranted')?.status === 'True' ? now : false;
-    }, { describe: 'the membership Active with its role bound' });
+    const m = await eventually(
+      async () => {
+        const now = await admin.get<Membership>(Kinds.Membership, 'reviewer', ns);
+        return now?.status?.phase === 'Active' && now.status.conditions?.find((c) => c.type === 'AccessGranted')?.status === 'True' ? now : false;
+      },
+      { describe: 'the membership Active with its role bound' },
+    );
     expect(m.status?.acceptedAt).toBeDefined();
 
     // The same link again: used.

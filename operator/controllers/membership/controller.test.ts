@@ -21,7 +21,13 @@ let org: Organization;
 beforeEach(() => {
   world = new FakeWorld();
   reconciler = new MembershipReconciler(world.deps, { recipientKey: Buffer.alloc(32, 7) });
-  org = world.put(Kinds.Organization, Caches.organizations, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme', generation: 1 }, spec: { displayName: 'Acme' }, status: { namespace: 'org-acme' } } as Organization);
+  org = world.put(Kinds.Organization, Caches.organizations, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'Organization',
+    metadata: { name: 'acme', generation: 1 },
+    spec: { displayName: 'Acme' },
+    status: { namespace: 'org-acme' },
+  } as Organization);
 });
 
 /** A member who accepted the invitation (nothing is left to send). */

@@ -46,7 +46,6 @@ import { writeStatus } from '../../runtime/status.ts';
 /** Field managers: each writes its own part of status, so none can erase another's. */
 export const INVITATION_FIELD_MANAGER = 'miniapps-operator-invitations';
 
-
 export interface MembershipOptions {
   /** Sends invitation emails; undefined when no SMTP server is configured. */
   mailer?: InvitationMailer;
@@ -256,7 +255,10 @@ export class MembershipReconciler implements Reconciler {
     return {
       created: [
         ...superApps.filter(createdBy).map((a) => ({ kind: 'SuperApp' as const, name: a.metadata.name })),
-        ...this.miniApps.byIndex(Index.namespace, namespace).filter(createdBy).map((a) => ({ kind: 'MiniApp' as const, name: a.metadata.name })),
+        ...this.miniApps
+          .byIndex(Index.namespace, namespace)
+          .filter(createdBy)
+          .map((a) => ({ kind: 'MiniApp' as const, name: a.metadata.name })),
       ],
       // Only the names the operator recorded in the super app's status (which only it writes) as the ConfigMaps it published:
       // never names derived from what a super app's managers write (spec.versions), which could be made to name another ConfigMap.
@@ -279,8 +281,11 @@ export class MembershipReconciler implements Reconciler {
         type: MembershipConditions.Ready,
         status: 'False',
         reason: MembershipReasons.RoleNotInModel,
-        message: `Role ${m.spec.role} is not a role of the platform's organization model ${settings.organizationModel} (PlatformConfig spec.organizationModel): ` +
-          (settings.organizationModel === 'AppCenter' ? 'use OrganizationAdministrator, Collaborator or Member' : 'use OrganizationAdministrator, SuperAppAdministrator, MiniAppDeveloper or MiniAppReviewer'),
+        message:
+          `Role ${m.spec.role} is not a role of the platform's organization model ${settings.organizationModel} (PlatformConfig spec.organizationModel): ` +
+          (settings.organizationModel === 'AppCenter'
+            ? 'use OrganizationAdministrator, Collaborator or Member'
+            : 'use OrganizationAdministrator, SuperAppAdministrator, MiniAppDeveloper or MiniAppReviewer'),
       };
     }
     const sameEmail = this.members.byIndex(Index.email, emailKey(m.metadata.namespace!, m.spec.email));
@@ -348,9 +353,10 @@ export class MembershipReconciler implements Reconciler {
         const result = await mailer.send({ membership: m, organization: org, invitation: plan.invitation, notification: plan.notification, userPrefix: settings.userPrefix }, signal);
         if (!result.accepted) throw new MailUnconfirmed(result.response);
       } catch (err) {
-        const problem = err instanceof MailUnconfirmed
-          ? { reason: MembershipReasons.SMTPUnavailable, message: `The mail server did not confirm the email to ${m.spec.email} (${err.message}); retrying with backoff` }
-          : mailer.classify(err);
+        const problem =
+          err instanceof MailUnconfirmed
+            ? { reason: MembershipReasons.SMTPUnavailable, message: `The mail server did not confirm the email to ${m.spec.email} (${err.message}); retrying with backoff` }
+            : mailer.classify(err);
         this.opts.onEmail?.('failed', problem?.reason ?? 'Error');
         if (!problem) throw new Error(`Invitation for ${m.spec.email} not sent: ${errorMessage(err)}`, { cause: err });
         this.deps.recorder.event(m, 'Warning', problem.reason, problem.message);
@@ -362,7 +368,12 @@ export class MembershipReconciler implements Reconciler {
     m = await this.writeInvitation(m, { ...plan.invitation, sentAt: rfc3339(now) });
     this.accepted.delete(messageId);
     const attempt = plan.invitation.attempts;
-    this.deps.recorder.event(m, 'Normal', plan.notification ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent, plan.notification ? `Access notification sent to ${m.spec.email}` : `Invitation ${attempt} sent to ${m.spec.email}; it expires at ${plan.invitation.expiresAt}`);
+    this.deps.recorder.event(
+      m,
+      'Normal',
+      plan.notification ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent,
+      plan.notification ? `Access notification sent to ${m.spec.email}` : `Invitation ${attempt} sent to ${m.spec.email}; it expires at ${plan.invitation.expiresAt}`,
+    );
     // A requested resend held while a recorded attempt went out now waits from this send: the one case planned again.
     return { membership: m, plan: plan.hold ? planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now)) : plan };
   }
@@ -401,7 +412,11 @@ export class MembershipReconciler implements Reconciler {
     const ready = conditions.find((c) => c.type === MembershipConditions.Ready);
     const all = ready && ready.status === 'False' && STALLED_REASONS.has(ready.reason) ? [...conditions, { ...ready, type: STALLED, status: 'True' as const }] : conditions;
     // Ready False is reported each time it is written (a pending invitation is no failure).
-    await writeStatus(this.deps, Kinds.Membership, m, { fields: { phase }, conditions: all, warn: () => (ready?.status === 'False' && ready.reason !== MembershipReasons.InvitationPending ? [ready] : []) });
+    await writeStatus(this.deps, Kinds.Membership, m, {
+      fields: { phase },
+      conditions: all,
+      warn: () => (ready?.status === 'False' && ready.reason !== MembershipReasons.InvitationPending ? [ready] : []),
+    });
   }
 }
 
@@ -446,7 +461,11 @@ export function membershipController(deps: ControllerDeps, opts: MembershipOptio
         coalesceMs: 200,
       },
       // A super app or mini app appearing, going, or with another creator or published ConfigMaps: its members' Roles (the apps they created, the catalogs they read).
-      { cache: Caches.superApps, map: (o) => inNamespace(o.metadata.namespace), changed: (a, b) => appReachChanged(a, b) || !isDeepStrictEqual(publishedConfigMaps(a as SuperApp), publishedConfigMaps(b as SuperApp)) },
+      {
+        cache: Caches.superApps,
+        map: (o) => inNamespace(o.metadata.namespace),
+        changed: (a, b) => appReachChanged(a, b) || !isDeepStrictEqual(publishedConfigMaps(a as SuperApp), publishedConfigMaps(b as SuperApp)),
+      },
       // Mini apps matter only through who created them: one without miniapps.dev/created-by (before or after a change) concerns no Role.
       { cache: Caches.miniApps, map: (o) => (o.metadata.annotations?.[CREATED_BY_ANNOTATION] !== undefined ? inNamespace(o.metadata.namespace) : []), changed: appReachChanged },
       // userPrefix, invitationTTL and organizationModel concern every membership.

@@ -22,18 +22,20 @@ let smtp: TestSmtpServer;
 let operator: OperatorProcess;
 
 const as = (user: string) => ({ as: { user } });
-const cond = (o: { status?: { conditions?: { type: string; status: string; reason: string }[] } } | undefined, type: string) =>
-  o?.status?.conditions?.find((c) => c.type === type);
+const cond = (o: { status?: { conditions?: { type: string; status: string; reason: string }[] } } | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
 
 async function membership(ns: string, name: string): Promise<Membership> {
   return (await admin.get<Membership>(Kinds.Membership, name, ns))!;
 }
 
 async function waitMembership(ns: string, name: string, check: (m: Membership) => boolean, describe: string): Promise<Membership> {
-  return eventually(async () => {
-    const m = await membership(ns, name);
-    return m && check(m) ? m : false;
-  }, { timeoutMs: 30_000, describe: `${ns}/${name}: ${describe}` });
+  return eventually(
+    async () => {
+      const m = await membership(ns, name);
+      return m && check(m) ? m : false;
+    },
+    { timeoutMs: 30_000, describe: `${ns}/${name}: ${describe}` },
+  );
 }
 
 /** The acceptance link in the newest email to `to`. */
@@ -45,7 +47,10 @@ async function linkFor(to: string): Promise<string> {
 const can = (user: string, verb: string, resource: string, namespace: string, name?: string) => accessAllowed(admin, user, { verb, resource, namespace, name });
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ApiError)) throw new Error(`expected a refusal, got ${err === undefined ? 'success' : String(err)}`);
   return err;
 }
@@ -107,10 +112,13 @@ describe('the seed flow', () => {
     expect((await acceptByForm(link)).status).toBe(200);
     await waitMembership(ns, 'dev', (m) => m.status?.phase === 'Active' && cond(m, 'AccessGranted')?.status === 'True', 'the developer Active');
     expect((await acceptByForm(link)).status).toBe(409);
-    const org1 = await eventually(async () => {
-      const o = await admin.get<Organization>(Kinds.Organization, org);
-      return o?.status?.members?.active === 2 ? o : false;
-    }, { describe: 'two active members counted' });
+    const org1 = await eventually(
+      async () => {
+        const o = await admin.get<Organization>(Kinds.Organization, org);
+        return o?.status?.members?.active === 2 ? o : false;
+      },
+      { describe: 'two active members counted' },
+    );
     expect(org1.status?.members).toEqual({ active: 2, invited: 0, suspended: 0, administrators: 1 });
   });
 
@@ -124,7 +132,7 @@ describe('the seed flow', () => {
     expect(noCapability.message).toContain('spec.capabilities.superApps is false');
   });
 
-  it('the administrator changes the developer\'s role, and RBAC follows', async () => {
+  it("the administrator changes the developer's role, and RBAC follows", async () => {
     await admin.patch(Kinds.Membership, 'dev', ns, { spec: { role: 'MiniAppReviewer' } });
     await eventually(async () => !(await can(devEmail, 'create', 'miniapps', ns)), { describe: 'the developer to lose create on mini apps' });
     expect(await can(devEmail, 'create', 'miniappreviews', ns)).toBe(true);
@@ -191,7 +199,9 @@ describe('bad input', () => {
   it('a second Membership for the same email (in another case) is refused', async () => {
     await admin.create(Kinds.Membership, { metadata: { name: 'first', namespace: ns }, spec: { email: 'Same@bad.example', role: 'MiniAppReviewer', acceptance: 'Automatic' } });
     await eventually(() => operator.hasLog('Operator started'));
-    const err = await eventually(() => refusal(admin.create(Kinds.Membership, { metadata: { name: 'second', namespace: ns }, spec: { email: 'same@BAD.example', role: 'MiniAppDeveloper' } })), { describe: 'the duplicate refused' });
+    const err = await eventually(() => refusal(admin.create(Kinds.Membership, { metadata: { name: 'second', namespace: ns }, spec: { email: 'same@BAD.example', role: 'MiniAppDeveloper' } })), {
+      describe: 'the duplicate refused',
+    });
     expect(err.message).toContain('already has Membership first');
   });
 
@@ -200,7 +210,11 @@ describe('bad input', () => {
     ['not an image', Buffer.from('just text'), 'IconNotAnImage'],
   ])('an icon that is %s is reported in IconValid', async (_what, bytes, reason) => {
     await admin.delete({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true }, 'brand', ns);
-    if (bytes) await admin.create({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true }, { metadata: { name: 'brand', namespace: ns, labels: { 'miniapps.dev/icon': 'true' } }, binaryData: { 'icon.png': bytes.toString('base64') } });
+    if (bytes)
+      await admin.create(
+        { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
+        { metadata: { name: 'brand', namespace: ns, labels: { 'miniapps.dev/icon': 'true' } }, binaryData: { 'icon.png': bytes.toString('base64') } },
+      );
     await admin.patch(Kinds.Organization, org, undefined, { metadata: { annotations: { touch: uniqueName('t') } } });
     await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, org), 'IconValid')?.reason === reason, { describe: `IconValid ${reason}` });
   });

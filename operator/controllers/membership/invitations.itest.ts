@@ -81,10 +81,13 @@ describe('one email per invitation attempt', () => {
     }
 
     operator = await startOperator();
-    const done = await eventually(async () => {
-      const now = await members(ns);
-      return now.length === N && now.every((m) => cond(m, 'InvitationSent')?.status === 'True') ? now : false;
-    }, { timeoutMs: 60_000, describe: `all ${N} invitations sent` });
+    const done = await eventually(
+      async () => {
+        const now = await members(ns);
+        return now.length === N && now.every((m) => cond(m, 'InvitationSent')?.status === 'True') ? now : false;
+      },
+      { timeoutMs: 60_000, describe: `all ${N} invitations sent` },
+    );
     await operator.stop();
 
     expect(kills).toBeGreaterThan(0);
@@ -113,10 +116,13 @@ describe('the mail server', () => {
     try {
       await smtp.stop();
       await admin.create(Kinds.Membership, { metadata: { name: 'waiting', namespace: ns }, spec: { email: `waiting@${ns}.example`, role: 'MiniAppReviewer' } });
-      const down = await eventually(async () => {
-        const m = (await members(ns))[0];
-        return cond(m, 'InvitationSent')?.reason === 'SMTPUnavailable' ? m : false;
-      }, { describe: 'SMTPUnavailable' });
+      const down = await eventually(
+        async () => {
+          const m = (await members(ns))[0];
+          return cond(m, 'InvitationSent')?.reason === 'SMTPUnavailable' ? m : false;
+        },
+        { describe: 'SMTPUnavailable' },
+      );
       expect(cond(down, 'Ready')?.status).toBe('False');
       expect(operator.logs.some((l) => l.level === 'fatal')).toBe(false);
       // What the chart's MiniappsOperatorInvitationFailures alert reads.
@@ -150,10 +156,13 @@ describe('expiry', () => {
     const email = `slow@${ns}.example`;
     try {
       await admin.create(Kinds.Membership, { metadata: { name: 'slow', namespace: ns }, spec: { email, role: 'MiniAppReviewer' } });
-      const expired = await eventually(async () => {
-        const m = (await members(ns))[0];
-        return m?.status?.phase === 'Expired' ? m : false;
-      }, { timeoutMs: 40_000, describe: 'the membership Expired' });
+      const expired = await eventually(
+        async () => {
+          const m = (await members(ns))[0];
+          return m?.status?.phase === 'Expired' ? m : false;
+        },
+        { timeoutMs: 40_000, describe: 'the membership Expired' },
+      );
       expect(expired.status?.invitation?.attempts).toBe(3);
       expect(cond(expired, 'Ready')).toMatchObject({ status: 'False', reason: 'InvitationExpired' });
       expect(mailsTo(email).map((m) => m.messageId)).toEqual([1, 2, 3].map((a) => `<invitation.${expired.metadata.uid}.${a}@miniapps.dev>`));

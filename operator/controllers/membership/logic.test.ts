@@ -37,18 +37,22 @@ function membership(mod: (m: Membership) => void = () => {}): Membership {
   return m;
 }
 
-const sent = (attempts: number, expiresAt: string, extra: object = {}) => (m: Membership) => {
-  m.status = { invitation: { attempts, messageId: msgId(attempts), sentAt: iso(NOW), expiresAt, ...extra } };
-};
+const sent =
+  (attempts: number, expiresAt: string, extra: object = {}) =>
+  (m: Membership) => {
+    m.status = { invitation: { attempts, messageId: msgId(attempts), sentAt: iso(NOW), expiresAt, ...extra } };
+  };
 
 /** The defaults, in an organization where no other membership had a resend lately. */
 const POLICY: ResendPolicy = { intervalMs: RESEND_MIN_INTERVAL_MS, limitPerOrganization: RESEND_LIMIT_PER_ORG, organizationResends: [] };
 /** `n` resend times of other memberships, evenly from `from` to `to` (ms from NOW). */
 const others = (n: number, from: number, to: number) => Array.from({ length: n }, (_, i) => later(from + (n > 1 ? ((to - from) * i) / (n - 1) : 0)));
 const annotate = (value: string) => (m: Membership) => (m.metadata.annotations = { 'miniapps.dev/resend-invitation': value });
-const all = (...mods: ((m: Membership) => void)[]) => (m: Membership) => {
-  for (const f of mods) f(m);
-};
+const all =
+  (...mods: ((m: Membership) => void)[]) =>
+  (m: Membership) => {
+    for (const f of mods) f(m);
+  };
 
 describe('planInvitation', () => {
   it.each<[string, (m: Membership) => void, ReturnType<typeof planInvitation>]>([
@@ -68,11 +72,7 @@ describe('planInvitation', () => {
       { kind: 'send', notification: false, invitation: { attempts: 2, messageId: msgId(2), expiresAt: later(TTL) } },
     ],
     ['a sent invitation that has not expired waits for its expiry', sent(1, later(HOUR)), { kind: 'none', recheckAt: new Date(later(HOUR)) }],
-    [
-      'an expired invitation is sent again automatically',
-      sent(1, later(-HOUR)),
-      { kind: 'send', notification: false, invitation: { attempts: 2, messageId: msgId(2), expiresAt: later(TTL) } },
-    ],
+    ['an expired invitation is sent again automatically', sent(1, later(-HOUR)), { kind: 'send', notification: false, invitation: { attempts: 2, messageId: msgId(2), expiresAt: later(TTL) } }],
     [`after ${MAX_AUTOMATIC_ATTEMPTS} attempts an expired invitation is not sent again by itself`, sent(MAX_AUTOMATIC_ATTEMPTS, later(-HOUR)), { kind: 'none' }],
     [
       'a new value of the resend annotation sends one more attempt, even after the automatic ones',
@@ -90,14 +90,22 @@ describe('planInvitation', () => {
       },
       { kind: 'none', recheckAt: new Date(later(HOUR)) },
     ],
-    ['an accepted invitation sends nothing', (m) => (m.status = { acceptedAt: iso(NOW), invitation: { attempts: 1, messageId: msgId(1), expiresAt: later(-HOUR), sentAt: iso(NOW) } }), { kind: 'none' }],
+    [
+      'an accepted invitation sends nothing',
+      (m) => (m.status = { acceptedAt: iso(NOW), invitation: { attempts: 1, messageId: msgId(1), expiresAt: later(-HOUR), sentAt: iso(NOW) } }),
+      { kind: 'none' },
+    ],
     ['a suspended membership sends nothing', (m) => (m.spec.suspended = true), { kind: 'none' }],
     [
       'acceptance Automatic sends one notification, with no link to expire',
       (m) => (m.spec.acceptance = 'Automatic'),
       { kind: 'send', notification: true, invitation: { attempts: 1, messageId: msgId(1) } },
     ],
-    ['acceptance Automatic sends nothing once notified', (m) => ((m.spec.acceptance = 'Automatic'), (m.status = { invitation: { attempts: 1, messageId: msgId(1), sentAt: iso(NOW) } })), { kind: 'none' }],
+    [
+      'acceptance Automatic sends nothing once notified',
+      (m) => ((m.spec.acceptance = 'Automatic'), (m.status = { invitation: { attempts: 1, messageId: msgId(1), sentAt: iso(NOW) } })),
+      { kind: 'none' },
+    ],
   ])('%s', (_name, mod, expected) => {
     expect(planInvitation(membership(mod), NOW, TTL, POLICY)).toEqual(expected);
   });
@@ -111,7 +119,13 @@ describe('planInvitation within the resend limits', () => {
     invitation: { attempts: 2, messageId: msgId(2), expiresAt: later(TTL), resendRequest: 'again', recentResends },
   });
   const membershipHold = (until: number, previousAt: string): ResendHold => ({ request: 'again', until: new Date(later(until)), limit: 'membership', intervalMs: RESEND_MIN_INTERVAL_MS, previousAt });
-  const organizationHold = (until: number, resends = RESEND_LIMIT_PER_ORG): ResendHold => ({ request: 'again', until: new Date(later(until)), limit: 'organization', resends, limitPerOrganization: RESEND_LIMIT_PER_ORG });
+  const organizationHold = (until: number, resends = RESEND_LIMIT_PER_ORG): ResendHold => ({
+    request: 'again',
+    until: new Date(later(until)),
+    limit: 'organization',
+    resends,
+    limitPerOrganization: RESEND_LIMIT_PER_ORG,
+  });
 
   it.each<[string, (m: Membership) => void, string[], ReturnType<typeof planInvitation>]>([
     [
@@ -163,7 +177,12 @@ describe('planInvitation within the resend limits', () => {
       'an attempt recorded but not sent is still sent while a resend asked for after it is held',
       all((m) => (m.status = { invitation: { attempts: 2, messageId: msgId(2), expiresAt: later(TTL), resendRequest: 'first', recentResends: [later(-2 * MIN)] } }), annotate('again')),
       [],
-      { kind: 'send', notification: false, invitation: { attempts: 2, messageId: msgId(2), expiresAt: later(TTL), resendRequest: 'first', recentResends: [later(-2 * MIN)] }, hold: membershipHold(8 * MIN, later(-2 * MIN)) },
+      {
+        kind: 'send',
+        notification: false,
+        invitation: { attempts: 2, messageId: msgId(2), expiresAt: later(TTL), resendRequest: 'first', recentResends: [later(-2 * MIN)] },
+        hold: membershipHold(8 * MIN, later(-2 * MIN)),
+      },
     ],
     [
       'the first invitation is not limited, even with the annotation set and the organization at its limit',
@@ -252,7 +271,12 @@ describe('phaseOf', () => {
 describe('nextCheck', () => {
   it('looks again just after a pending invitation expires, and not at all once accepted', () => {
     expect(nextCheck(membership(sent(1, later(HOUR))), NOW)).toBe(HOUR + 1000);
-    expect(nextCheck(membership((m) => (m.status = { acceptedAt: iso(NOW), invitation: { expiresAt: later(HOUR) } })), NOW)).toBeUndefined();
+    expect(
+      nextCheck(
+        membership((m) => (m.status = { acceptedAt: iso(NOW), invitation: { expiresAt: later(HOUR) } })),
+        NOW,
+      ),
+    ).toBeUndefined();
   });
 });
 
@@ -267,7 +291,12 @@ describe('admitFirstInvitation: the first-email limits that outlive Memberships 
 
   it('records the first email before it goes out, and drops what left the day', () => {
     expect(admitted(undefined)).toEqual([{ recipient: 'r1', sentAt: iso(NOW) }]);
-    expect(admitted([{ recipient: 'r2', sentAt: at(FIRST_INVITATION_WINDOW_MS + 1) }, { recipient: 'r2', sentAt: at(MIN) }])).toEqual([
+    expect(
+      admitted([
+        { recipient: 'r2', sentAt: at(FIRST_INVITATION_WINDOW_MS + 1) },
+        { recipient: 'r2', sentAt: at(MIN) },
+      ]),
+    ).toEqual([
       { recipient: 'r2', sentAt: at(MIN) },
       { recipient: 'r1', sentAt: iso(NOW) },
     ]);
@@ -278,7 +307,11 @@ describe('admitFirstInvitation: the first-email limits that outlive Memberships 
     const d = admitFirstInvitation(record, 'r1', NOW, limits);
     expect(d).toEqual({ hold: { until: new Date(NOW.getTime() - 3 * HOUR + FIRST_INVITATION_WINDOW_MS), limit: 'recipient', count: 3, max: 3 } });
     expect(admitted(record, 'r2')).toHaveLength(4); // another address is not held by it
-    expect(firstInvitationHeldCondition((d as { hold: Parameters<typeof firstInvitationHeldCondition>[0] }).hold)).toMatchObject({ status: 'False', reason: 'InvitationRateLimited', message: expect.stringContaining('per recipient limit allows 3') });
+    expect(firstInvitationHeldCondition((d as { hold: Parameters<typeof firstInvitationHeldCondition>[0] }).hold)).toMatchObject({
+      status: 'False',
+      reason: 'InvitationRateLimited',
+      message: expect.stringContaining('per recipient limit allows 3'),
+    });
   });
 
   it('holds any first email once the organization had its limit in a day, whoever they went to', () => {
@@ -302,7 +335,7 @@ describe('admitFirstInvitation: the first-email limits that outlive Memberships 
   });
 });
 
-describe('firstInvitationRecipient: one case-fold rule (issue 16, item 16; the review\'s finding 7)', () => {
+describe("firstInvitationRecipient: one case-fold rule (issue 16, item 16; the review's finding 7)", () => {
   const key = Buffer.alloc(32, 9);
   it('folds only the ASCII letters, as RBAC subjects and the admission policies do: a Kelvin sign is another recipient', () => {
     expect(firstInvitationRecipient(key, 'acme', 'KARL@Acme.example')).toBe(firstInvitationRecipient(key, 'acme', 'karl@acme.example'));

@@ -74,10 +74,7 @@ export type ResendHold = {
   /** The annotation value waiting for its resend: still pending, answered once allowed. */
   request: string;
   until: Date;
-} & (
-  | { limit: 'membership'; intervalMs: number; previousAt: string }
-  | { limit: 'organization'; resends: number; limitPerOrganization: number }
-);
+} & ({ limit: 'membership'; intervalMs: number; previousAt: string } | { limit: 'organization'; resends: number; limitPerOrganization: number });
 
 /** What to do about the invitation email now; `hold` is a requested resend that must wait. */
 export type InvitationPlan = (
@@ -92,7 +89,6 @@ export type InvitationPlan = (
       requested?: true;
     }
 ) & { hold?: ResendHold };
-
 
 const isAutomatic = (m: Membership) => m.spec.acceptance === 'Automatic';
 
@@ -153,9 +149,17 @@ export function planInvitation(m: Membership, now: Date, ttlMs: number, resends:
  */
 function resendHold(request: string, inv: Invitation, own: readonly string[], now: Date, policy: ResendPolicy): ResendHold | undefined {
   const t = now.getTime();
-  const previous = Math.max(...[inv.sentAt, ...own].filter((x): x is string => !!x).map(Date.parse).filter(Number.isFinite));
+  const previous = Math.max(
+    ...[inv.sentAt, ...own]
+      .filter((x): x is string => !!x)
+      .map(Date.parse)
+      .filter(Number.isFinite),
+  );
   const byMembership = previous + policy.intervalMs > t ? previous + policy.intervalMs : undefined;
-  const inWindow = [...policy.organizationResends, ...own].map(Date.parse).filter((x) => x > t - RESEND_WINDOW_MS).sort((a, b) => a - b);
+  const inWindow = [...policy.organizationResends, ...own]
+    .map(Date.parse)
+    .filter((x) => x > t - RESEND_WINDOW_MS)
+    .sort((a, b) => a - b);
   const limit = policy.limitPerOrganization;
   // With n ≥ limit in the window, a place frees up when all but limit - 1 of them have left it.
   const byOrganization = inWindow.length >= limit ? inWindow[inWindow.length - limit]! + RESEND_WINDOW_MS : undefined;
@@ -168,9 +172,10 @@ function resendHold(request: string, inv: Invitation, own: readonly string[], no
 
 /** InvitationSent while a requested resend waits: when it goes out, and which limit holds it. */
 export function resendHeldCondition(hold: ResendHold): ConditionInput {
-  const why = hold.limit === 'membership'
-    ? `the per membership limit allows one resend every ${formatDuration(hold.intervalMs)} and the previous invitation went out at ${hold.previousAt}`
-    : `the per organization limit allows ${hold.limitPerOrganization} resends per rolling hour and the organization has had ${hold.resends}`;
+  const why =
+    hold.limit === 'membership'
+      ? `the per membership limit allows one resend every ${formatDuration(hold.intervalMs)} and the previous invitation went out at ${hold.previousAt}`
+      : `the per organization limit allows ${hold.limitPerOrganization} resends per rolling hour and the organization has had ${hold.resends}`;
   return {
     type: MembershipConditions.InvitationSent,
     status: 'False',
@@ -205,7 +210,13 @@ export interface FirstInvitationHold {
  * rolling day, counting those of Memberships deleted since. Pure: returns the record to
  * write before sending (this one added, entries older than the window dropped), or the hold.
  */
-export function admitFirstInvitation(record: FirstInvitationRecord | undefined, recipient: string, now: Date, limits: FirstInvitationLimits, membership?: string): { record: FirstInvitationRecord } | { hold: FirstInvitationHold } {
+export function admitFirstInvitation(
+  record: FirstInvitationRecord | undefined,
+  recipient: string,
+  now: Date,
+  limits: FirstInvitationLimits,
+  membership?: string,
+): { record: FirstInvitationRecord } | { hold: FirstInvitationHold } {
   const t = now.getTime();
   const inWindow = (record ?? [])
     .map((e) => ({ e, at: Date.parse(e.sentAt) }))
@@ -218,7 +229,10 @@ export function admitFirstInvitation(record: FirstInvitationRecord | undefined, 
   const orgMax = Math.max(1, Math.min(limits.perOrganization, FIRST_INVITATIONS_RECORDED));
   const mine = inWindow.filter(({ e }) => e.recipient === recipient).map(({ at }) => at);
   const byRecipient = freedAt(mine, limits.perRecipient);
-  const byOrganization = freedAt(inWindow.map(({ at }) => at), orgMax);
+  const byOrganization = freedAt(
+    inWindow.map(({ at }) => at),
+    orgMax,
+  );
   if (byOrganization !== undefined && (byRecipient === undefined || byOrganization >= byRecipient)) {
     return { hold: { until: new Date(byOrganization), limit: 'organization', count: inWindow.length, max: orgMax } };
   }
@@ -233,14 +247,18 @@ export function firstInvitationMembership(key: Buffer, uid: string): string {
 
 /** A recipient as the Organization's record names it: an HMAC of organization and email (ASCII letters lowercased, as RBAC subjects are: lowerAscii), never the address. */
 export function firstInvitationRecipient(key: Buffer, organization: string, email: string): string {
-  return createHmac('sha256', key).update(`miniapps.dev/first-invitation\n${organization}\n${lowerAscii(email)}`).digest('hex').slice(0, 32);
+  return createHmac('sha256', key)
+    .update(`miniapps.dev/first-invitation\n${organization}\n${lowerAscii(email)}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** InvitationSent while a Membership's first email waits for the first-email limits. */
 export function firstInvitationHeldCondition(hold: FirstInvitationHold): ConditionInput {
-  const why = hold.limit === 'recipient'
-    ? `the per recipient limit allows ${hold.max} first emails to one address per organization per rolling day, and this address has had ${hold.count}, Memberships deleted since included`
-    : `the per organization limit allows ${hold.max} first emails of Memberships per rolling day, and the organization has had ${hold.count}`;
+  const why =
+    hold.limit === 'recipient'
+      ? `the per recipient limit allows ${hold.max} first emails to one address per organization per rolling day, and this address has had ${hold.count}, Memberships deleted since included`
+      : `the per organization limit allows ${hold.max} first emails of Memberships per rolling day, and the organization has had ${hold.count}`;
   return {
     type: MembershipConditions.InvitationSent,
     status: 'False',
@@ -273,25 +291,39 @@ export function membershipConditions(
   hold?: ResendHold,
 ): ConditionInput[] {
   const inv = m.status?.invitation;
-  const sent: ConditionInput = sendProblem ?? (hold ? resendHeldCondition(hold) : inv?.sentAt
-    ? {
-        type: MembershipConditions.InvitationSent,
-        status: 'True',
-        reason: isAutomatic(m) ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent,
-        message: isAutomatic(m)
-          ? `Access notification sent to ${m.spec.email} at ${inv.sentAt}`
-          : `Invitation ${inv.attempts} sent to ${m.spec.email} at ${inv.sentAt}; it expires at ${inv.expiresAt}`,
-      }
-    : {
-        type: MembershipConditions.InvitationSent,
-        status: 'False',
-        reason: m.spec.suspended ? MembershipReasons.Suspended : MembershipReasons.InvitationPending,
-        message: m.spec.suspended ? 'No invitation is sent while the membership is suspended' : 'The invitation is about to be sent',
-      });
+  const sent: ConditionInput =
+    sendProblem ??
+    (hold
+      ? resendHeldCondition(hold)
+      : inv?.sentAt
+        ? {
+            type: MembershipConditions.InvitationSent,
+            status: 'True',
+            reason: isAutomatic(m) ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent,
+            message: isAutomatic(m)
+              ? `Access notification sent to ${m.spec.email} at ${inv.sentAt}`
+              : `Invitation ${inv.attempts} sent to ${m.spec.email} at ${inv.sentAt}; it expires at ${inv.expiresAt}`,
+          }
+        : {
+            type: MembershipConditions.InvitationSent,
+            status: 'False',
+            reason: m.spec.suspended ? MembershipReasons.Suspended : MembershipReasons.InvitationPending,
+            message: m.spec.suspended ? 'No invitation is sent while the membership is suspended' : 'The invitation is about to be sent',
+          });
   const granted: ConditionInput = access.bound
-    ? { type: MembershipConditions.AccessGranted, status: 'True', reason: MembershipReasons.RoleBound, message: `Role ${access.roleName} is bound to user "${access.subject}" in namespace ${access.namespace}` }
+    ? {
+        type: MembershipConditions.AccessGranted,
+        status: 'True',
+        reason: MembershipReasons.RoleBound,
+        message: `Role ${access.roleName} is bound to user "${access.subject}" in namespace ${access.namespace}`,
+      }
     : phase === 'Suspended'
-      ? { type: MembershipConditions.AccessGranted, status: 'False', reason: MembershipReasons.Suspended, message: 'The membership is suspended: it grants no access; set spec.suspended to false to restore it' }
+      ? {
+          type: MembershipConditions.AccessGranted,
+          status: 'False',
+          reason: MembershipReasons.Suspended,
+          message: 'The membership is suspended: it grants no access; set spec.suspended to false to restore it',
+        }
       : { type: MembershipConditions.AccessGranted, status: 'False', reason: MembershipReasons.AwaitingAcceptance, message: `Access is granted once ${m.spec.email} accepts the invitation` };
   const missing = access.organizationBindingsMissing ?? [];
   const ready =
@@ -331,9 +363,7 @@ function readyCondition(m: Membership, phase: MembershipPhase, sent: ConditionIn
           : `The invitation expired after ${m.status?.invitation?.attempts} attempts; set the annotation ${RESEND_INVITATION_ANNOTATION} to a new value to send another`,
       };
     case 'Invited':
-      return delivered
-        ? ready(MembershipReasons.AwaitingAcceptance, `Waiting for ${m.spec.email} to accept the invitation`)
-        : { ...sent, type: MembershipConditions.Ready };
+      return delivered ? ready(MembershipReasons.AwaitingAcceptance, `Waiting for ${m.spec.email} to accept the invitation`) : { ...sent, type: MembershipConditions.Ready };
   }
 }
 

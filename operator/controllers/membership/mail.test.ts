@@ -26,7 +26,11 @@ function membership(invitedBy: string | undefined, acceptance: 'Required' | 'Aut
 }
 
 async function send(invitedBy: string | undefined, userPrefix: string, acceptance: 'Required' | 'Automatic' = 'Required') {
-  const mailer = new SmtpInvitationMailer(new Mailer({ host: '127.0.0.1', port: smtp.port, security: 'none', from: 'operator@miniapps.dev', connectionTimeoutMs: 5000 }), Buffer.alloc(32, 1), 'https://apps.example.com/');
+  const mailer = new SmtpInvitationMailer(
+    new Mailer({ host: '127.0.0.1', port: smtp.port, security: 'none', from: 'operator@miniapps.dev', connectionTimeoutMs: 5000 }),
+    Buffer.alloc(32, 1),
+    'https://apps.example.com/',
+  );
   const invitation = { attempts: 1, messageId: '<invitation.uid-1.1@miniapps.dev>', expiresAt: '2030-03-04T05:06:07Z' };
   const result = await mailer.send({ membership: membership(invitedBy, acceptance), organization, invitation, notification: acceptance === 'Automatic', userPrefix });
   expect(result.accepted).toBe(true);
@@ -35,7 +39,7 @@ async function send(invitedBy: string | undefined, userPrefix: string, acceptanc
 }
 
 describe('the inviter in the email', () => {
-  it('is the creator\'s username after the userPrefix, with the organization\'s display name', async () => {
+  it("is the creator's username after the userPrefix, with the organization's display name", async () => {
     const mail = await send('oidc:admin@acme.example', 'oidc:');
     expect(mail.text).toContain('admin@acme.example invited you to join Acme Corp as mini app developer.');
     expect(mail.text).not.toContain('oidc:');

@@ -66,7 +66,10 @@ export class SmtpInvitationMailer implements InvitationMailer {
 
   classify(err: unknown): { reason: string; message: string } | undefined {
     if (err instanceof MailRejected) {
-      return { reason: MembershipReasons.RecipientRejected, message: `The mail server refused the recipient (${err.message}); check spec.email (create a new Membership for a corrected address) or the mail server` };
+      return {
+        reason: MembershipReasons.RecipientRejected,
+        message: `The mail server refused the recipient (${err.message}); check spec.email (create a new Membership for a corrected address) or the mail server`,
+      };
     }
     if (err instanceof MailUnavailable) {
       return { reason: MembershipReasons.SMTPUnavailable, message: `The mail server could not be reached (${err.message}); retrying with backoff` };

@@ -54,7 +54,9 @@ export const membershipModule: OperatorModule = {
       const accounts = cfg.identityBindAddress ? new AccountStore(client, cfg.namespace) : undefined;
       const signIn = cfg.identityIssuer ? { issuer: cfg.identityIssuer.replace(/\/$/, '') } : undefined;
       const backend = new MembershipAcceptance({ client, domain: deps.domain, signingKey, clock: deps.clock, accounts, signIn });
-      parts.listeners = [{ name: ACCEPT_LISTENER, listener: new AcceptServer({ address: cfg.publicBindAddress, log: deps.log, backend, trustedProxies: cfg.trustedProxies, forwardedHeader: cfg.forwardedHeader }) }];
+      parts.listeners = [
+        { name: ACCEPT_LISTENER, listener: new AcceptServer({ address: cfg.publicBindAddress, log: deps.log, backend, trustedProxies: cfg.trustedProxies, forwardedHeader: cfg.forwardedHeader }) },
+      ];
     }
     return parts;
   },

@@ -61,10 +61,13 @@ describe('resend limits', () => {
       await sleep(400);
     }
     expect(mailsTo(email('a')), 'emails to a right after five resend requests').toHaveLength(1);
-    const held = await eventually(async () => {
-      const m = await get('a');
-      return cond(m, 'InvitationSent')?.reason === 'ResendRateLimited' && m.metadata.annotations?.['miniapps.dev/resend-invitation'] === 'again-5' ? m : false;
-    }, { describe: 'InvitationSent=False ResendRateLimited on a' });
+    const held = await eventually(
+      async () => {
+        const m = await get('a');
+        return cond(m, 'InvitationSent')?.reason === 'ResendRateLimited' && m.metadata.annotations?.['miniapps.dev/resend-invitation'] === 'again-5' ? m : false;
+      },
+      { describe: 'InvitationSent=False ResendRateLimited on a' },
+    );
     expect(cond(held, 'InvitationSent')?.status).toBe('False');
     expect(cond(held, 'InvitationSent')?.message).toMatch(/per membership/);
     expect(heldUntil(held)).toBe(rfc3339(new Date(Date.parse(first.status!.invitation!.sentAt!) + INTERVAL_S * 1000)));
@@ -72,10 +75,13 @@ describe('resend limits', () => {
     expect(cond(held, 'Ready')).toMatchObject({ status: 'True', reason: 'AwaitingAcceptance' });
 
     // Once allowed, the held resend goes out by itself: one email, answering the last value.
-    const resent = await eventually(async () => {
-      const m = await get('a');
-      return cond(m, 'InvitationSent')?.status === 'True' && m.status?.invitation?.attempts === 2 ? m : false;
-    }, { timeoutMs: (INTERVAL_S + 15) * 1000, describe: 'the held resend of a sent' });
+    const resent = await eventually(
+      async () => {
+        const m = await get('a');
+        return cond(m, 'InvitationSent')?.status === 'True' && m.status?.invitation?.attempts === 2 ? m : false;
+      },
+      { timeoutMs: (INTERVAL_S + 15) * 1000, describe: 'the held resend of a sent' },
+    );
     expect(resent.status!.invitation!.resendRequest).toBe('again-5');
     expect(Date.parse(resent.status!.invitation!.sentAt!) - Date.parse(first.status!.invitation!.sentAt!)).toBeGreaterThanOrEqual(INTERVAL_S * 1000);
     expect(mailsTo(email('a')).map((m) => m.messageId)).toEqual([1, 2].map((n) => `<invitation.${first.metadata.uid}.${n}@miniapps.dev>`));
@@ -93,12 +99,15 @@ describe('resend limits', () => {
     const lastFirst = Math.max(...(await Promise.all(others.map(get))).map((m) => Date.parse(m.status!.invitation!.sentAt!)));
     await sleep(Math.max(0, lastFirst + (INTERVAL_S + 1) * 1000 - Date.now()));
     await Promise.all(others.map((p) => annotate(p, 'please')));
-    const settled = await eventually(async () => {
-      const now = await Promise.all(others.map(get));
-      const sent = now.filter((m) => m.status?.invitation?.attempts === 2 && cond(m, 'InvitationSent')?.status === 'True');
-      const limited = now.filter((m) => cond(m, 'InvitationSent')?.reason === 'ResendRateLimited');
-      return sent.length + limited.length === others.length ? { sent, limited } : false;
-    }, { describe: 'every resend request of b..e answered or held' });
+    const settled = await eventually(
+      async () => {
+        const now = await Promise.all(others.map(get));
+        const sent = now.filter((m) => m.status?.invitation?.attempts === 2 && cond(m, 'InvitationSent')?.status === 'True');
+        const limited = now.filter((m) => cond(m, 'InvitationSent')?.reason === 'ResendRateLimited');
+        return sent.length + limited.length === others.length ? { sent, limited } : false;
+      },
+      { describe: 'every resend request of b..e answered or held' },
+    );
     expect(settled.sent).toHaveLength(LIMIT - 1);
     const until = rfc3339(new Date(Date.parse(resent.status!.invitation!.sentAt!) + 3_600_000));
     for (const m of settled.limited) {
@@ -109,7 +118,10 @@ describe('resend limits', () => {
     // Well past the interval, the organization's limit still holds them.
     await sleep((INTERVAL_S + 2) * 1000);
     const emails = people.map((p) => mailsTo(email(p)).length);
-    expect(emails.reduce((a, b) => a + b), `emails per person: ${emails.join(', ')}`).toBe(people.length + LIMIT);
+    expect(
+      emails.reduce((a, b) => a + b),
+      `emails per person: ${emails.join(', ')}`,
+    ).toBe(people.length + LIMIT);
     for (const m of settled.limited) expect(cond(await get(m.metadata.name), 'InvitationSent')?.reason).toBe('ResendRateLimited');
   });
 });

@@ -24,7 +24,13 @@ const signal = new AbortController().signal;
 let world: FakeWorld;
 const put = <T extends AnyObject>(rt: Parameters<FakeStore['seed']>[0], decl: AnyCacheDecl, obj: T): T => world.put(rt, decl, obj);
 const organization = (name: string, spec: Partial<Organization['spec']> = {}) =>
-  put(Kinds.Organization, Caches.organizations, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name }, spec: { displayName: name, capabilities: { superApps: true, miniApps: true }, ...spec }, status: { namespace: `org-${name}` } } as Organization);
+  put(Kinds.Organization, Caches.organizations, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'Organization',
+    metadata: { name },
+    spec: { displayName: name, capabilities: { superApps: true, miniApps: true }, ...spec },
+    status: { namespace: `org-${name}` },
+  } as Organization);
 const superApp = (name: string, ns = 'org-bank') =>
   put(Kinds.SuperApp, Caches.superApps, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'SuperApp', metadata: { name, namespace: ns }, spec: { displayName: name } } as SuperApp);
 const miniApp = (spec: Partial<MiniApp['spec']> = {}, meta: Partial<MiniApp['metadata']> = {}) =>
@@ -57,7 +63,12 @@ beforeEach(() => {
   ({ caches, store, events } = world);
   const { deps } = world;
   reconciler = new MiniAppReconciler(deps);
-  put(Kinds.PlatformConfig, Caches.platformConfigs, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', metadata: { name: 'default' }, spec: { categories: ['Payments'] } } as PlatformConfig);
+  put(Kinds.PlatformConfig, Caches.platformConfigs, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'PlatformConfig',
+    metadata: { name: 'default' },
+    spec: { categories: ['Payments'] },
+  } as PlatformConfig);
   organization('bank');
   organization('partner', { miniAppTargets: [{ organization: 'bank', name: 'wallet' }] });
   superApp('wallet');

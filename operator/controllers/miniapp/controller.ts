@@ -62,7 +62,15 @@ export class MiniAppReconciler implements Reconciler {
     if (envelope || (dataKey && this.opts.dataKeys)) {
       const dk = this.opts.dataKeys
         ? await this.opts.dataKeys.ensure(mini)
-        : { condition: { type: MiniAppConditions.DataKeyReady, status: 'False' as const, reason: MiniAppReasons.KeyEncryptionKeyInvalid, message: 'This operator runs without a key-encryption key: no data key can be made' }, stalled: false };
+        : {
+            condition: {
+              type: MiniAppConditions.DataKeyReady,
+              status: 'False' as const,
+              reason: MiniAppReasons.KeyEncryptionKeyInvalid,
+              message: 'This operator runs without a key-encryption key: no data key can be made',
+            },
+            stalled: false,
+          };
       if (dk.status) dataKey = dk.status;
       requeueAfterMs = dk.requeueAfterMs;
       if (envelope) checks.push({ condition: dk.condition, gatesReady: true, stalled: dk.stalled });
@@ -128,7 +136,13 @@ function readyMessage(placements: { target: AppRef; placement: Placement }[]): s
 
 export function allowedCheck(mini: MiniApp, org: Organization | undefined): ConditionInput {
   const type = MiniAppConditions.Allowed;
-  if (!org) return { type, status: 'False', reason: MiniAppReasons.OrganizationNotFound, message: `Namespace ${mini.metadata.namespace} belongs to no Organization: create MiniApps in an organization's namespace` };
+  if (!org)
+    return {
+      type,
+      status: 'False',
+      reason: MiniAppReasons.OrganizationNotFound,
+      message: `Namespace ${mini.metadata.namespace} belongs to no Organization: create MiniApps in an organization's namespace`,
+    };
   const missing = missingCapability(org, 'MiniApp');
   if (missing) return { type, status: 'False', reason: MiniAppReasons.CapabilityMissing, message: `${missing}; the mini app is listed nowhere meanwhile and nothing is deleted` };
   return { type, status: 'True', reason: MiniAppReasons.Allowed, message: `Organization ${org.metadata.name} may create mini apps` };
@@ -143,7 +157,13 @@ export function targetsValidCheck(org: Organization, targets: readonly AppRef[])
 
 export function categoriesCheck(mini: MiniApp, allowed: readonly string[]): ConditionInput {
   const bad = notAllowed(mini.spec.categories, allowed);
-  if (bad.length === 0) return { type: MiniAppConditions.CategoriesValid, status: 'True', reason: MiniAppReasons.CategoriesValid, message: `${mini.spec.categories?.length ?? 0} categor(ies), all allowed by PlatformConfig` };
+  if (bad.length === 0)
+    return {
+      type: MiniAppConditions.CategoriesValid,
+      status: 'True',
+      reason: MiniAppReasons.CategoriesValid,
+      message: `${mini.spec.categories?.length ?? 0} categor(ies), all allowed by PlatformConfig`,
+    };
   return {
     type: MiniAppConditions.CategoriesValid,
     status: 'False',
@@ -155,7 +175,12 @@ export function categoriesCheck(mini: MiniApp, allowed: readonly string[]): Cond
 export function resolvedCheck(placements: readonly { target: AppRef; placement: Placement }[]): ConditionInput {
   const missing = placements.filter((p) => p.placement.state === 'NotFound').map((p) => refKey(p.target));
   if (missing.length === 0) return { type: MiniAppConditions.TargetsResolved, status: 'True', reason: MiniAppReasons.TargetsResolved, message: `All ${placements.length} target super app(s) exist` };
-  return { type: MiniAppConditions.TargetsResolved, status: 'False', reason: MiniAppReasons.TargetNotFound, message: `These super apps do not exist (yet): ${missing.join(', ')}; the mini app is placed in them once they do` };
+  return {
+    type: MiniAppConditions.TargetsResolved,
+    status: 'False',
+    reason: MiniAppReasons.TargetNotFound,
+    message: `These super apps do not exist (yet): ${missing.join(', ')}; the mini app is placed in them once they do`,
+  };
 }
 
 export function miniAppController(deps: ControllerDeps, opts: MiniAppOptions = {}, concurrency?: number): ControllerSpec {
@@ -168,7 +193,9 @@ export function miniAppController(deps: ControllerDeps, opts: MiniAppOptions = {
     if (!ns) return [];
     // Its own mini apps (capability, targets), and those naming its super apps.
     const own = miniApps.byIndex(Index.namespace, ns).map(keyOf);
-    const naming = dir.superApps.byIndex(Index.namespace, ns).flatMap((sa) => superAppTargetKeys(org.metadata.name, ns, sa.metadata.name!).flatMap((k) => miniApps.byIndex(Index.target, k).map(keyOf)));
+    const naming = dir.superApps
+      .byIndex(Index.namespace, ns)
+      .flatMap((sa) => superAppTargetKeys(org.metadata.name, ns, sa.metadata.name!).flatMap((k) => miniApps.byIndex(Index.target, k).map(keyOf)));
     return [...own, ...naming];
   };
   const ofReview = (o: AnyObject) => {
@@ -190,10 +217,13 @@ export function miniAppController(deps: ControllerDeps, opts: MiniAppOptions = {
         changed: (a, b) => a.metadata.generation !== b.metadata.generation || (a as Organization).status?.namespace !== (b as Organization).status?.namespace,
       },
       // Categories (and a request to rotate the key-encryption key): every mini app.
-      { cache: Caches.platformConfigs, map: () => miniApps.list().map(keyOf), changed: (a, b) => a.metadata.generation !== b.metadata.generation || a.metadata.annotations?.[ROTATE_KEK_ANNOTATION] !== b.metadata.annotations?.[ROTATE_KEK_ANNOTATION] },
+      {
+        cache: Caches.platformConfigs,
+        map: () => miniApps.list().map(keyOf),
+        changed: (a, b) => a.metadata.generation !== b.metadata.generation || a.metadata.annotations?.[ROTATE_KEK_ANNOTATION] !== b.metadata.annotations?.[ROTATE_KEK_ANNOTATION],
+      },
     ],
     reconciler: new MiniAppReconciler(deps, opts),
     concurrency,
   };
 }
-

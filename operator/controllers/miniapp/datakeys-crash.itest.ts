@@ -80,7 +80,11 @@ afterAll(async () => {
 describe('data keys with the operator killed again and again', () => {
   it('each mini app gets exactly one data key, which rotation rewraps and never replaces', async () => {
     const names = Array.from({ length: N }, (_, i) => `vault-${i}`);
-    const creating = Promise.all(names.map((name) => admin.create(Kinds.MiniApp, { metadata: { name, namespace: ns }, spec: { appName: name.replace('-', '_'), type: 'Text', dataPrivacy: { protection: 'EnvelopeEncryption' } } })));
+    const creating = Promise.all(
+      names.map((name) =>
+        admin.create(Kinds.MiniApp, { metadata: { name, namespace: ns }, spec: { appName: name.replace('-', '_'), type: 'Text', dataPrivacy: { protection: 'EnvelopeEncryption' } } }),
+      ),
+    );
     const kills = await killAgainAndAgain(4, 400);
     await creating;
     const keyed = async (kek: string) => {

@@ -19,7 +19,13 @@ let rotation: string | undefined;
 let keys: SecretDataKeys;
 
 const mini = (name: string, uid = `uid-${name}`, status?: MiniApp['status']): MiniApp => {
-  const m = store.seed(Kinds.MiniApp, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name, namespace: 'org-p', uid }, spec: { appName: name, type: 'Text', dataPrivacy: { protection: 'EnvelopeEncryption' } }, ...(status ? { status } : {}) } as MiniApp);
+  const m = store.seed(Kinds.MiniApp, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'MiniApp',
+    metadata: { name, namespace: 'org-p', uid },
+    spec: { appName: name, type: 'Text', dataPrivacy: { protection: 'EnvelopeEncryption' } },
+    ...(status ? { status } : {}),
+  } as MiniApp);
   caches.cache(Caches.miniApps).put(m);
   return m;
 };

@@ -50,7 +50,6 @@ type SecretObject = AnyObject & { data?: Record<string, string>; type?: string }
 const field = (s: SecretObject, f: string) => Buffer.from(s.data?.[f] ?? '', 'base64');
 const text = (s: SecretObject, f: string) => field(s, f).toString('utf8');
 
-
 /**
  * Data keys as Secrets `<miniapp>-data-key` in the mini app's namespace: a random 256-bit
  * key, generated once and stored only wrapped by the current key-encryption key (bound to
@@ -110,12 +109,19 @@ export class SecretDataKeys implements DataKeys {
     }
     const kekId = text(secret, DataKeyFields.kek);
     const kek = ring.keys.get(kekId);
-    if (!kek) return problem(MiniAppReasons.KeyEncryptionKeyInvalid, `The data key is wrapped by key-encryption key version ${kekId}, which the key ring no longer holds; restore that version from a backup (the data key is kept as it is)`);
+    if (!kek)
+      return problem(
+        MiniAppReasons.KeyEncryptionKeyInvalid,
+        `The data key is wrapped by key-encryption key version ${kekId}, which the key ring no longer holds; restore that version from a backup (the data key is kept as it is)`,
+      );
     let dataKey: Buffer;
     try {
       dataKey = unwrapDataKey(kek, kekId, field(secret, DataKeyFields.wrapped), mini.metadata.uid!);
     } catch (err) {
-      return problem(MiniAppReasons.DataKeyUnwrapFailed, `The data key in Secret ${name} does not unwrap with key-encryption key ${kekId} (${errorMessage(err)}): the Secret or the key ring was changed; it is kept as it is and not replaced, restore them from a backup`);
+      return problem(
+        MiniAppReasons.DataKeyUnwrapFailed,
+        `The data key in Secret ${name} does not unwrap with key-encryption key ${kekId} (${errorMessage(err)}): the Secret or the key ring was changed; it is kept as it is and not replaced, restore them from a backup`,
+      );
     }
     const wrappedAt = secret.metadata.annotations?.[WRAPPED_AT] ?? rfc3339(this.clock.now());
     if (kekId === ring.current.id) {
@@ -176,7 +182,9 @@ export class SecretDataKeys implements DataKeys {
    */
   private async retireUnused(self: MiniApp): Promise<void> {
     const inUse = (id: string) =>
-      [...this.miniApps.byIndex(Index.kek, id), ...this.miniApps.byIndex(Index.kek, NO_DATA_KEY_YET)].some((m) => m.metadata.uid !== self.metadata.uid && (this.rewrapped.get(m.metadata.uid!) ?? id) === id);
+      [...this.miniApps.byIndex(Index.kek, id), ...this.miniApps.byIndex(Index.kek, NO_DATA_KEY_YET)].some(
+        (m) => m.metadata.uid !== self.metadata.uid && (this.rewrapped.get(m.metadata.uid!) ?? id) === id,
+      );
     const retired = await this.ring.retire(inUse);
     if (retired.length) this.log.info({ retired }, 'Key-encryption key versions retired: no data key uses them');
   }
@@ -213,4 +221,3 @@ function ready(secretName: string, kekId: string, wrappedAt: string, message: st
     status: { secretName, keyEncryptionKeyId: kekId, wrappedAt },
   };
 }
-

@@ -44,21 +44,29 @@ async function dataKeyOf(mini: MiniApp): Promise<Buffer> {
 
 async function createMini(name: string, protection: 'None' | 'IrreversibleMasking' | 'EnvelopeEncryption'): Promise<MiniApp> {
   await admin.create(Kinds.MiniApp, { metadata: { name, namespace: ns }, spec: { appName: name.replaceAll('-', '_'), type: 'Text', dataPrivacy: { protection } } });
-  return eventually(async () => {
-    const m = await getMini(name);
-    return cond(m, 'Ready')?.status === 'True' && m!.status?.observedGeneration === m!.metadata.generation ? m! : false;
-  }, { describe: `MiniApp ${name} Ready` });
+  return eventually(
+    async () => {
+      const m = await getMini(name);
+      return cond(m, 'Ready')?.status === 'True' && m!.status?.observedGeneration === m!.metadata.generation ? m! : false;
+    },
+    { describe: `MiniApp ${name} Ready` },
+  );
 }
 
 /** A ServiceAccount token (TokenRequest), as a data store holding a mini app's data would use. */
 async function tokenFor(sa: string): Promise<string> {
-  const res = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } });
+  const res = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  });
   return res.status.token;
 }
 
 /** POST to the operator's TLS listener, trusting the CA it registered its webhook with. */
 const call = async (path: string, token: string, name: string, values: string[]) =>
-  (await operatorRequest(operator.apiPort, caPEM, 'POST', path, token, { miniApp: { organization: org, name }, values })) as { status: number; body: { values?: string[]; protection?: string; error?: string } };
+  (await operatorRequest(operator.apiPort, caPEM, 'POST', path, token, { miniApp: { organization: org, name }, values })) as {
+    status: number;
+    body: { values?: string[]; protection?: string; error?: string };
+  };
 
 let storeToken: string;
 let readerToken: string;
@@ -66,7 +74,10 @@ let readerToken: string;
 beforeAll(async () => {
   await clearKeyRotationRequest(admin); // one an earlier file left would rotate this operator's new ring at once
   operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace });
-  const reg = await eventually(async () => (await admin.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(opNamespace))) ?? false, { describe: 'the webhook registration' });
+  const reg = await eventually(
+    async () => (await admin.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(opNamespace))) ?? false,
+    { describe: 'the webhook registration' },
+  );
   caPEM = Buffer.from(reg.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
   await admin.create(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Vaulted', capabilities: { miniApps: true } } });
   await eventually(async () => (await admin.get<Organization>(Kinds.Organization, org))?.status?.namespace === ns, { describe: 'the namespace' });
@@ -80,8 +91,15 @@ beforeAll(async () => {
     ],
   });
   await admin.create(Resources.Role, { metadata: { name: 'reader', namespace: ns }, rules: [{ apiGroups: ['miniapps.dev'], resources: ['miniapps'], verbs: ['get'] }] });
-  for (const [sa, role] of [['store', 'vault-store'], ['reader', 'reader']]) {
-    await admin.create(Resources.RoleBinding, { metadata: { name: sa, namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role }, subjects: [{ kind: 'ServiceAccount', name: sa, namespace: ns }] });
+  for (const [sa, role] of [
+    ['store', 'vault-store'],
+    ['reader', 'reader'],
+  ]) {
+    await admin.create(Resources.RoleBinding, {
+      metadata: { name: sa, namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+      subjects: [{ kind: 'ServiceAccount', name: sa, namespace: ns }],
+    });
   }
   storeToken = await tokenFor('store');
   readerToken = await tokenFor('reader');
@@ -102,7 +120,7 @@ describe('data privacy', () => {
     expect(ring.ok && ring.current.id).toBe('v1');
   });
 
-  it('each mode protects as it says: None as it is, IrreversibleMasking masked, EnvelopeEncryption with the mini app\'s own data key', async () => {
+  it("each mode protects as it says: None as it is, IrreversibleMasking masked, EnvelopeEncryption with the mini app's own data key", async () => {
     await createMini('plain', 'None');
     await createMini('masked', 'IrreversibleMasking');
     vault = await createMini('vault', 'EnvelopeEncryption');
@@ -134,17 +152,23 @@ describe('data privacy', () => {
     await admin.patch(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME, undefined, { metadata: { annotations: { 'miniapps.dev/rotate-key-encryption-key': 'r1' } } }).catch(async () => {
       await admin.create(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME, annotations: { 'miniapps.dev/rotate-key-encryption-key': 'r1' } }, spec: {} });
     });
-    const rotated = await eventually(async () => {
-      const m = await getMini('vault');
-      return m?.status?.dataKey?.keyEncryptionKeyId === 'v2' ? m : false;
-    }, { describe: 'the data key rewrapped with v2' });
+    const rotated = await eventually(
+      async () => {
+        const m = await getMini('vault');
+        return m?.status?.dataKey?.keyEncryptionKeyId === 'v2' ? m : false;
+      },
+      { describe: 'the data key rewrapped with v2' },
+    );
     expect(cond(rotated, 'DataKeyReady')?.status).toBe('True');
     expect((await secret('vault-data-key'))!.data!.wrappedKey).not.toBe(wrappedBefore);
     expect((await dataKeyOf(rotated)).equals(key)).toBe(true);
-    await eventually(async () => {
-      const ring = parseKeyRing(await kekSecret(), opNamespace);
-      return ring.ok && [...ring.keys.keys()].join() === 'v2';
-    }, { timeoutMs: 120_000, describe: 'v1 retired' });
+    await eventually(
+      async () => {
+        const ring = parseKeyRing(await kekSecret(), opNamespace);
+        return ring.ok && [...ring.keys.keys()].join() === 'v2';
+      },
+      { timeoutMs: 120_000, describe: 'v1 retired' },
+    );
     // What was encrypted before the rotation still reveals.
     expect((await call('/dataprotection/v1/reveal', storeToken, 'vault', before)).body).toEqual({ values: ['Jane Doe', '+254700123456'] });
   });
@@ -156,10 +180,13 @@ describe('data privacy', () => {
     await admin.patch(Resources.Secret, KEK_SECRET_NAME, opNamespace, { data: { 'keyring.json': Buffer.from(JSON.stringify(doc)).toString('base64') } });
     const dataKeyVersion = (await secret('vault-data-key'))!.metadata.resourceVersion;
     await admin.patch(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME, undefined, { metadata: { annotations: { 'miniapps.dev/rotate-key-encryption-key': 'r2' } } });
-    const refused = await eventually(async () => {
-      const m = await getMini('vault');
-      return cond(m, 'DataKeyReady')?.reason === 'KeyEncryptionKeyInvalid' ? m : false;
-    }, { describe: 'DataKeyReady=False KeyEncryptionKeyInvalid' });
+    const refused = await eventually(
+      async () => {
+        const m = await getMini('vault');
+        return cond(m, 'DataKeyReady')?.reason === 'KeyEncryptionKeyInvalid' ? m : false;
+      },
+      { describe: 'DataKeyReady=False KeyEncryptionKeyInvalid' },
+    );
     expect(cond(refused, 'DataKeyReady')?.message).toContain('no longer matches its check value');
     await admin.create(Kinds.MiniApp, { metadata: { name: 'vault-2', namespace: ns }, spec: { appName: 'vault_2', type: 'Text', dataPrivacy: { protection: 'EnvelopeEncryption' } } });
     await eventually(async () => cond(await getMini('vault-2'), 'DataKeyReady')?.reason === 'KeyEncryptionKeyInvalid', { describe: 'vault-2 gets no key from a tampered ring' });

@@ -16,11 +16,14 @@ describe('envelope encryption', () => {
     ['another mini app', () => unwrapDataKey(kek, 'v1', wrapDataKey(kek, 'v1', dataKey, 'uid-1'), 'uid-2')],
     ['another key-encryption key version', () => unwrapDataKey(kek, 'v2', wrapDataKey(kek, 'v1', dataKey, 'uid-1'), 'uid-1')],
     ['another key-encryption key', () => unwrapDataKey(newKey(), 'v1', wrapDataKey(kek, 'v1', dataKey, 'uid-1'), 'uid-1')],
-    ['a changed byte', () => {
-      const w = wrapDataKey(kek, 'v1', dataKey, 'uid-1');
-      w[20] ^= 1;
-      return unwrapDataKey(kek, 'v1', w, 'uid-1');
-    }],
+    [
+      'a changed byte',
+      () => {
+        const w = wrapDataKey(kek, 'v1', dataKey, 'uid-1');
+        w[20] ^= 1;
+        return unwrapDataKey(kek, 'v1', w, 'uid-1');
+      },
+    ],
   ])('refuses to unwrap for %s', (_what, fn) => {
     expect(fn).toThrow();
   });

@@ -6,7 +6,10 @@ import { KEK_SECRET_NAME, KEYRING_FIELD, KeyRing, parseKeyRing, withNewVersion, 
 import type { KeyRingDocument } from './keyring.ts';
 
 const clock = { now: () => new Date('2026-12-01T00:00:00Z') };
-const secretOf = (doc: unknown) => ({ metadata: { name: KEK_SECRET_NAME, namespace: 'ops' }, data: { [KEYRING_FIELD]: Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc)).toString('base64') } });
+const secretOf = (doc: unknown) => ({
+  metadata: { name: KEK_SECRET_NAME, namespace: 'ops' },
+  data: { [KEYRING_FIELD]: Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc)).toString('base64') },
+});
 const good = (): KeyRingDocument => {
   const key = newKey();
   return { current: 'v1', versions: [{ id: 'v1', key: key.toString('base64'), check: keyCheck(key, 'v1'), createdAt: '2026-01-01T00:00:00Z' }] };
@@ -21,18 +24,26 @@ describe('parseKeyRing: a key ring that does not check out is never used', () =>
   it.each<[string, () => unknown, RegExp]>([
     ['not JSON', () => 'garbage', /is not JSON/],
     ['no versions', () => ({ current: 'v1', versions: [] }), /has no versions/],
-    ['a key whose bytes were changed', () => {
-      const d = good();
-      const k = Buffer.from(d.versions[0]!.key, 'base64');
-      k[0] ^= 1;
-      d.versions[0]!.key = k.toString('base64');
-      return d;
-    }, /v1 no longer matches its check value/],
-    ['a key that is not 256 bits', () => {
-      const d = good();
-      d.versions[0]!.key = Buffer.alloc(16).toString('base64');
-      return d;
-    }, /not a 256-bit key/],
+    [
+      'a key whose bytes were changed',
+      () => {
+        const d = good();
+        const k = Buffer.from(d.versions[0]!.key, 'base64');
+        k[0] ^= 1;
+        d.versions[0]!.key = k.toString('base64');
+        return d;
+      },
+      /v1 no longer matches its check value/,
+    ],
+    [
+      'a key that is not 256 bits',
+      () => {
+        const d = good();
+        d.versions[0]!.key = Buffer.alloc(16).toString('base64');
+        return d;
+      },
+      /not a 256-bit key/,
+    ],
     ['a current version that is missing', () => ({ ...good(), current: 'v9' }), /current version v9/],
   ])('refuses %s', (_what, doc, problem) => {
     const state = parseKeyRing(secretOf(doc()), 'ops');

@@ -23,16 +23,17 @@ export interface KeyRingDocument {
   versions: { id: string; key: string; check: string; createdAt: string }[];
 }
 
-export type KeyRingState =
-  | { ok: true; current: { id: string; key: Buffer }; keys: ReadonlyMap<string, Buffer>; doc: KeyRingDocument; resourceVersion?: string }
-  | { ok: false; problem: string };
+export type KeyRingState = { ok: true; current: { id: string; key: Buffer }; keys: ReadonlyMap<string, Buffer>; doc: KeyRingDocument; resourceVersion?: string } | { ok: false; problem: string };
 
 const where = (ns: string) => `Secret ${ns}/${KEK_SECRET_NAME}`;
 
 /** Reads and checks the key ring from its Secret: every version 256 bits and matching its check value, the current one present. */
 export function parseKeyRing(secret: SecretObject | undefined, namespace: string): KeyRingState {
   if (!secret) return { ok: false, problem: `${where(namespace)} does not exist: restore it from a backup (a new one would unwrap none of the existing data keys)` };
-  const tampered = (why: string): KeyRingState => ({ ok: false, problem: `${where(namespace)} does not check out (${why}): nothing is wrapped or rewrapped with it and no data key is replaced; restore it from a backup` });
+  const tampered = (why: string): KeyRingState => ({
+    ok: false,
+    problem: `${where(namespace)} does not check out (${why}): nothing is wrapped or rewrapped with it and no data key is replaced; restore it from a backup`,
+  });
   let doc: KeyRingDocument;
   try {
     doc = JSON.parse(Buffer.from(secret.data?.[KEYRING_FIELD] ?? '', 'base64').toString('utf8')) as KeyRingDocument;

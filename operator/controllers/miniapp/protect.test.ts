@@ -45,7 +45,13 @@ beforeAll(async () => {
   const smallRoutes = dataProtectionRoutes({
     log: pino({ level: 'silent' }),
     maxBytesInFlight: 256 << 10,
-    authority: { authenticate: async (t) => (tokens[t] ? ({ username: tokens[t] } as Caller) : undefined), allowed: async () => { await hold; return false; } },
+    authority: {
+      authenticate: async (t) => (tokens[t] ? ({ username: tokens[t] } as Caller) : undefined),
+      allowed: async () => {
+        await hold;
+        return false;
+      },
+    },
     backend: { target: (ref) => ({ namespace: 'org-p', name: ref.name }), resolve: () => undefined, dataKey: async () => undefined },
   });
   small = createServer((req, res) => smallRoutes.find((r) => r.path === req.url)!.handler(req, res));

@@ -156,7 +156,10 @@ export function dataProtectionRoutes(opts: DataProtectionOptions): { path: strin
         if (!visible) throw notFound();
         // They may read the mini app (kubectl get tells them whether it exists): the reason may say more.
         if (!opts.backend.resolve(body.miniApp)) throw notFound();
-        throw new HttpError(403, `${caller.username} may not reveal data of ${what}: it needs RBAC create on miniapps.dev miniapps/${REVEAL_SUBRESOURCE} (resourceNames: ${target.name}) in namespace ${target.namespace}`);
+        throw new HttpError(
+          403,
+          `${caller.username} may not reveal data of ${what}: it needs RBAC create on miniapps.dev miniapps/${REVEAL_SUBRESOURCE} (resourceNames: ${target.name}) in namespace ${target.namespace}`,
+        );
       }
       const app = opts.backend.resolve(body.miniApp);
       if (!app) throw notFound();
@@ -165,7 +168,8 @@ export function dataProtectionRoutes(opts: DataProtectionOptions): { path: strin
         if (app.protection === 'IrreversibleMasking') return { protection: app.protection, values: body.values.map(maskValue) };
       }
       const key = await opts.backend.dataKey(app);
-      if (!key) throw new HttpError(op === 'protect' ? 503 : 409, op === 'protect' ? `${what} has no data key yet; try again in a few seconds` : `${what} holds no data key: there is nothing to reveal`);
+      if (!key)
+        throw new HttpError(op === 'protect' ? 503 : 409, op === 'protect' ? `${what} has no data key yet; try again in a few seconds` : `${what} holds no data key: there is nothing to reveal`);
       if (op === 'protect') return { protection: app.protection, values: body.values.map((v) => encryptValue(key, app.uid, v)) };
       const values = body.values.map((v, i) => {
         try {

@@ -49,7 +49,9 @@ const getSuperApp = (name = 'wallet') => admin.get<SuperApp>(Kinds.SuperApp, nam
 const catalogMap = (name = 'wallet-catalog') => admin.get<ConfigMapObject>(Resources.ConfigMap, name, bankNs);
 const catalog = async (name = 'wallet-catalog') => {
   const cm = await catalogMap(name);
-  return cm?.data?.['catalog.json'] ? (JSON.parse(cm.data['catalog.json']) as { superApp: { displayName: string }; miniApps: { name: string; version: string; featured: boolean; organization: string }[] }) : undefined;
+  return cm?.data?.['catalog.json']
+    ? (JSON.parse(cm.data['catalog.json']) as { superApp: { displayName: string }; miniApps: { name: string; version: string; featured: boolean; organization: string }[] })
+    : undefined;
 };
 const listed = async () => (await catalog())?.miniApps.map((m) => `${m.organization}/${m.name}@${m.version}${m.featured ? '*' : ''}`);
 
@@ -63,15 +65,21 @@ symlinkSync(fileURLToPath(new URL('../../cli/kubectl-miniapps.ts', import.meta.u
 function plugin(args: string[], opts: { as?: string; stdin?: string } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
   const full = ['miniapps', ...args, `--kubeconfig=${testKubeconfig()}`, ...(opts.as ? [`--as=${opts.as}`] : [])];
   return new Promise((resolve) => {
-    const child = execFile(join(testBinDir(), 'kubectl'), full, { env: { ...process.env, PATH: [pluginDir, dirname(process.execPath), process.env.PATH].join(':') }, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ stdout, stderr, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 }),
+    const child = execFile(
+      join(testBinDir(), 'kubectl'),
+      full,
+      { env: { ...process.env, PATH: [pluginDir, dirname(process.execPath), process.env.PATH].join(':') }, encoding: 'utf8', timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 }),
     );
     child.stdin?.end(opts.stdin ?? '');
   });
 }
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ApiError)) throw new Error(`expected a refusal, got ${err === undefined ? 'success' : String(err)}`);
   return err;
 }
@@ -118,8 +126,13 @@ afterAll(async () => {
 describe('the seed flow of super apps, mini apps and reviews', () => {
   it('a provisioning administrator creates a bank that may create super apps and a partner that may publish only into its wallet', async () => {
     await admin.create(Kinds.Organization, { metadata: { name: bank }, spec: { displayName: 'Bank', capabilities: { superApps: true } } }, as(PROVISIONER));
-    await admin.create(Kinds.Organization, { metadata: { name: partner }, spec: { displayName: 'Partner', capabilities: { miniApps: true }, miniAppTargets: [{ organization: bank, name: 'wallet' }] } }, as(PROVISIONER));
-    for (const name of [bank, partner]) await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, name), 'NamespaceReady')?.status === 'True', { describe: `${name}'s namespace` });
+    await admin.create(
+      Kinds.Organization,
+      { metadata: { name: partner }, spec: { displayName: 'Partner', capabilities: { miniApps: true }, miniAppTargets: [{ organization: bank, name: 'wallet' }] } },
+      as(PROVISIONER),
+    );
+    for (const name of [bank, partner])
+      await eventually(async () => cond(await admin.get<Organization>(Kinds.Organization, name), 'NamespaceReady')?.status === 'True', { describe: `${name}'s namespace` });
     await member(bankNs, 'admin', people.bankAdmin, 'OrganizationAdministrator', { verb: 'create', resource: 'superapps' });
     await member(bankNs, 'reviewer', people.reviewer, 'MiniAppReviewer', { verb: 'create', resource: 'miniappreviews' });
     await member(partnerNs, 'admin', people.partnerAdmin, 'OrganizationAdministrator', { verb: 'create', resource: 'miniapps' });
@@ -127,14 +140,23 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
   });
 
   it('the bank creates its super apps; a platform PlatformConfig does not list is refused, naming the allowed ones', async () => {
-    const bad = await refusal(admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: bankNs }, spec: { displayName: 'Wallet', platforms: ['Android', 'Symbian'] } }, as(people.bankAdmin)));
+    const bad = await refusal(
+      admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: bankNs }, spec: { displayName: 'Wallet', platforms: ['Android', 'Symbian'] } }, as(people.bankAdmin)),
+    );
     expect(bad.message).toContain('Symbian is not allowed by PlatformConfig default (allowed: Android, iOS)');
-    await admin.create(Kinds.SuperApp, { metadata: { name: 'wallet', namespace: bankNs }, spec: { displayName: 'Wallet', platforms: ['Android', 'iOS'], featured: [{ organization: partner, name: 'quick-pay' }] } }, as(people.bankAdmin));
+    await admin.create(
+      Kinds.SuperApp,
+      { metadata: { name: 'wallet', namespace: bankNs }, spec: { displayName: 'Wallet', platforms: ['Android', 'iOS'], featured: [{ organization: partner, name: 'quick-pay' }] } },
+      as(people.bankAdmin),
+    );
     await admin.create(Kinds.SuperApp, { metadata: { name: 'cards', namespace: bankNs }, spec: { displayName: 'Cards' } }, as(people.bankAdmin));
-    const sa = await eventually(async () => {
-      const s = await getSuperApp();
-      return cond(s, 'CatalogPublished')?.status === 'True' ? s! : false;
-    }, { describe: 'the wallet catalog published' });
+    const sa = await eventually(
+      async () => {
+        const s = await getSuperApp();
+        return cond(s, 'CatalogPublished')?.status === 'True' ? s! : false;
+      },
+      { describe: 'the wallet catalog published' },
+    );
     expect(sa.status?.catalog).toMatchObject({ configMapName: 'wallet-catalog', miniApps: 0, hash: expect.stringMatching(/^sha256:/) });
     expect(cond(sa, 'FeaturedListed')).toMatchObject({ status: 'False', reason: 'FeaturedNotListed', message: expect.stringContaining(`${partner}/quick-pay (no such MiniApp)`) });
     // The partner's developer cannot create super apps (RBAC), even in their own namespace.
@@ -151,10 +173,13 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
 
     await admin.create(Kinds.MiniApp, miniAppBody('quick-pay', { versions: [{ name: '1.0.0' }, { name: '2.0.0' }], dataPrivacy: { protection: 'EnvelopeEncryption' } }), as(people.developer));
     await admin.create(Kinds.MiniApp, miniAppBody('fx-rates'), as(people.developer));
-    const m = await eventually(async () => {
-      const x = await getMini('quick-pay');
-      return x?.status?.superApps?.[0]?.state === 'AwaitingReview' ? x : false;
-    }, { describe: 'quick-pay AwaitingReview' });
+    const m = await eventually(
+      async () => {
+        const x = await getMini('quick-pay');
+        return x?.status?.superApps?.[0]?.state === 'AwaitingReview' ? x : false;
+      },
+      { describe: 'quick-pay AwaitingReview' },
+    );
     expect(cond(m, 'Ready')?.status).toBe('True');
     expect(m.metadata.finalizers).toContain('miniapps.dev/miniapp');
     expect(await listed()).toEqual([]);
@@ -165,7 +190,9 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
     expect(wrongNs.message).toContain(`SuperApp wallet does not exist in namespace ${partnerNs}`);
     const noVersion = await refusal(admin.create(Kinds.MiniAppReview, reviewBody('r', 'quick-pay', '9.9.9', 'Approved')));
     expect(noVersion.message).toContain('has no version 9.9.9 (its spec.versions: 1.0.0, 2.0.0)');
-    const notTarget = await refusal(admin.create(Kinds.MiniAppReview, { ...reviewBody('r', 'quick-pay', '1.0.0', 'Approved'), spec: { ...reviewBody('r', 'quick-pay', '1.0.0', 'Approved').spec, superApp: 'cards' } }));
+    const notTarget = await refusal(
+      admin.create(Kinds.MiniAppReview, { ...reviewBody('r', 'quick-pay', '1.0.0', 'Approved'), spec: { ...reviewBody('r', 'quick-pay', '1.0.0', 'Approved').spec, superApp: 'cards' } }),
+    );
     expect(notTarget.message).toContain('does not name super app');
     // The partner's developer may not review for the bank (RBAC).
     const dev = await refusal(admin.create(Kinds.MiniAppReview, reviewBody('self', 'quick-pay', '1.0.0', 'Approved'), as(people.developer)));
@@ -175,16 +202,24 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
   it("the bank's reviewer approves; the mini app is listed, featured first, and says so", async () => {
     await admin.create(Kinds.MiniAppReview, reviewBody('fx-rates-1', 'fx-rates', '1.0.0', 'Approved'), as(people.reviewer));
     await admin.create(Kinds.MiniAppReview, reviewBody('quick-pay-1', 'quick-pay', '1.0.0', 'Approved', 'Looks good'), as(people.reviewer));
-    await eventually(async () => JSON.stringify(await listed()) === JSON.stringify([`${partner}/quick-pay@1.0.0*`, `${partner}/fx-rates@1.0.0`]), { describe: 'both listed, quick-pay featured first' });
-    const m = await eventually(async () => {
-      const x = await getMini('quick-pay');
-      return x?.status?.superApps?.[0]?.state === 'Listed' ? x : false;
-    }, { describe: 'quick-pay Listed' });
+    await eventually(async () => JSON.stringify(await listed()) === JSON.stringify([`${partner}/quick-pay@1.0.0*`, `${partner}/fx-rates@1.0.0`]), {
+      describe: 'both listed, quick-pay featured first',
+    });
+    const m = await eventually(
+      async () => {
+        const x = await getMini('quick-pay');
+        return x?.status?.superApps?.[0]?.state === 'Listed' ? x : false;
+      },
+      { describe: 'quick-pay Listed' },
+    );
     expect(m.status?.superApps?.[0]).toMatchObject({ organization: bank, name: 'wallet', state: 'Listed', version: '1.0.0' });
-    const sa = await eventually(async () => {
-      const s = await getSuperApp();
-      return cond(s, 'FeaturedListed')?.status === 'True' && s!.status?.catalog?.miniApps === 2 ? s! : false;
-    }, { describe: 'the super app counts 2, featured listed' });
+    const sa = await eventually(
+      async () => {
+        const s = await getSuperApp();
+        return cond(s, 'FeaturedListed')?.status === 'True' && s!.status?.catalog?.miniApps === 2 ? s! : false;
+      },
+      { describe: 'the super app counts 2, featured listed' },
+    );
     expect(sa.status?.catalog?.hash).toBe((await catalogMap())?.metadata.annotations?.['miniapps.dev/catalog-hash']);
     const entry = (await catalog())!.miniApps[0]!;
     expect(entry).toEqual({
@@ -203,23 +238,31 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
 
   it('a published version that waits for review keeps the approved one listed, and a rejection shows the comment', async () => {
     await kubectl(['patch', 'miniapps.miniapps.dev', 'quick-pay', '-n', partnerNs, '--type=merge', '-p', JSON.stringify({ spec: { publishedVersion: '2.0.0' } })], { as: people.developer });
-    const waiting = await eventually(async () => {
-      const x = await getMini('quick-pay');
-      return x?.status?.superApps?.[0]?.pendingVersion === '2.0.0' && x.status.observedGeneration === x.metadata.generation ? x : false;
-    }, { describe: 'quick-pay 2.0.0 pending' });
+    const waiting = await eventually(
+      async () => {
+        const x = await getMini('quick-pay');
+        return x?.status?.superApps?.[0]?.pendingVersion === '2.0.0' && x.status.observedGeneration === x.metadata.generation ? x : false;
+      },
+      { describe: 'quick-pay 2.0.0 pending' },
+    );
     expect(waiting.status?.superApps?.[0]).toMatchObject({ state: 'Listed', version: '1.0.0', pendingVersion: '2.0.0' });
     await admin.create(Kinds.MiniAppReview, reviewBody('quick-pay-2', 'quick-pay', '2.0.0', 'Rejected', 'The fee is not shown before paying'), as(people.reviewer));
-    await eventually(async () => (await getMini('quick-pay'))?.status?.superApps?.[0]?.message?.includes('The fee is not shown before paying') ?? false, { describe: "the reviewer's comment in status" });
+    await eventually(async () => (await getMini('quick-pay'))?.status?.superApps?.[0]?.message?.includes('The fee is not shown before paying') ?? false, {
+      describe: "the reviewer's comment in status",
+    });
     expect(await listed()).toEqual([`${partner}/quick-pay@1.0.0*`, `${partner}/fx-rates@1.0.0`]);
   });
 
   let snapshot: ConfigMapObject;
   it('a version freezes the catalog into an immutable ConfigMap, with its hash and time in status', async () => {
     await kubectl(['patch', 'superapps.miniapps.dev', 'wallet', '-n', bankNs, '--type=merge', '-p', JSON.stringify({ spec: { versions: [{ name: '1.0' }] } })], { as: people.bankAdmin });
-    const sa = await eventually(async () => {
-      const s = await getSuperApp();
-      return s?.status?.versions?.length === 1 ? s : false;
-    }, { describe: 'version 1.0 frozen' });
+    const sa = await eventually(
+      async () => {
+        const s = await getSuperApp();
+        return s?.status?.versions?.length === 1 ? s : false;
+      },
+      { describe: 'version 1.0 frozen' },
+    );
     expect(sa.status?.versions?.[0]).toMatchObject({ name: '1.0', configMapName: 'wallet-catalog-1.0', miniApps: 2, hash: sa.status?.catalog?.hash, frozenAt: expect.any(String) });
     snapshot = (await catalogMap('wallet-catalog-1.0'))!;
     expect(snapshot.immutable).toBe(true);
@@ -237,8 +280,14 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
     await admin.create(Kinds.MiniAppReview, reviewBody('newcomer-1', 'newcomer', '1.0.0', 'Approved'), as(people.reviewer));
     await kubectl(['annotate', 'miniapps.miniapps.dev', 'fx-rates', '-n', partnerNs, 'miniapps.dev/confirm-delete=CONFIRM DELETE'], { as: people.developer });
     await admin.delete(Kinds.MiniApp, 'fx-rates', partnerNs, as(people.developer));
-    await kubectl(['patch', 'superapps.miniapps.dev', 'wallet', '-n', bankNs, '--type=merge', '-p', JSON.stringify({ spec: { displayName: 'Wallet 2', featured: [{ organization: partner, name: 'newcomer' }] } })], { as: people.bankAdmin });
-    await eventually(async () => JSON.stringify(await listed()) === JSON.stringify([`${partner}/newcomer@1.0.0*`, `${partner}/quick-pay@2.0.0`]), { timeoutMs: 30_000, describe: 'the live catalog changed' });
+    await kubectl(
+      ['patch', 'superapps.miniapps.dev', 'wallet', '-n', bankNs, '--type=merge', '-p', JSON.stringify({ spec: { displayName: 'Wallet 2', featured: [{ organization: partner, name: 'newcomer' }] } })],
+      { as: people.bankAdmin },
+    );
+    await eventually(async () => JSON.stringify(await listed()) === JSON.stringify([`${partner}/newcomer@1.0.0*`, `${partner}/quick-pay@2.0.0`]), {
+      timeoutMs: 30_000,
+      describe: 'the live catalog changed',
+    });
     expect((await catalog())?.superApp.displayName).toBe('Wallet 2');
 
     const after = (await catalogMap('wallet-catalog-1.0'))!;
@@ -254,17 +303,24 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
     // Settled: no catalog write for a while.
     const writes = () => operator.metric('miniapps_catalog_writes_total', { kind: 'live' });
     let before = await writes();
-    await eventually(async () => {
-      await new Promise((r) => setTimeout(r, 1500));
-      const now = await writes();
-      const settled = now === before;
-      before = now;
-      return settled;
-    }, { describe: 'no more catalog writes' });
+    await eventually(
+      async () => {
+        await new Promise((r) => setTimeout(r, 1500));
+        const now = await writes();
+        const settled = now === before;
+        before = now;
+        return settled;
+      },
+      { describe: 'no more catalog writes' },
+    );
     const cards = (await catalogMap('cards-catalog'))!.metadata.resourceVersion;
     const wallet = (await catalogMap())!.metadata.resourceVersion;
     await kubectl(['patch', 'miniapps.miniapps.dev', 'newcomer', '-n', partnerNs, '--type=merge', '-p', JSON.stringify({ spec: { locations: ['KE', 'AE', 'UG'] } })], { as: people.developer });
-    await eventually(async () => (await catalog())?.miniApps.find((m) => m.name === 'newcomer') !== undefined && (await catalogMap())!.metadata.resourceVersion !== wallet, { timeoutMs: 1_000, intervalMs: 50, describe: 'the wallet catalog rewritten within a second' });
+    await eventually(async () => (await catalog())?.miniApps.find((m) => m.name === 'newcomer') !== undefined && (await catalogMap())!.metadata.resourceVersion !== wallet, {
+      timeoutMs: 1_000,
+      intervalMs: 50,
+      describe: 'the wallet catalog rewritten within a second',
+    });
     await new Promise((r) => setTimeout(r, 1000));
     expect(await writes()).toBe(before + 1);
     expect((await catalogMap('cards-catalog'))!.metadata.resourceVersion).toBe(cards);
@@ -272,37 +328,52 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
     // The super app changes in a way that leaves its catalog as it is: reconciled, not rewritten.
     const rv = (await catalogMap())!.metadata.resourceVersion;
     await kubectl(['patch', 'superapps.miniapps.dev', 'wallet', '-n', bankNs, '--type=merge', '-p', JSON.stringify({ spec: { reviewPolicy: 'Required' } })], { as: people.bankAdmin });
-    await eventually(async () => {
-      const s = await getSuperApp();
-      return s?.status?.observedGeneration === s?.metadata.generation;
-    }, { describe: 'the super app reconciled' });
+    await eventually(
+      async () => {
+        const s = await getSuperApp();
+        return s?.status?.observedGeneration === s?.metadata.generation;
+      },
+      { describe: 'the super app reconciled' },
+    );
     expect((await catalogMap())!.metadata.resourceVersion).toBe(rv);
     expect(await writes()).toBe(before + 1);
   });
 
   it('a PlatformConfig that drops a platform or a category turns the affected conditions False, naming it, and deletes nothing', async () => {
-    await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { provisioningAdministrators: { users: [PROVISIONER] }, categories: ['Shopping'], platforms: ['Android'] } });
+    await platform.apply(Kinds.PlatformConfig, {
+      metadata: { name: PLATFORM_CONFIG_NAME },
+      spec: { provisioningAdministrators: { users: [PROVISIONER] }, categories: ['Shopping'], platforms: ['Android'] },
+    });
     try {
-      const sa = await eventually(async () => {
-        const s = await getSuperApp();
-        return cond(s, 'PlatformsValid')?.status === 'False' ? s! : false;
-      }, { describe: 'PlatformsValid=False' });
+      const sa = await eventually(
+        async () => {
+          const s = await getSuperApp();
+          return cond(s, 'PlatformsValid')?.status === 'False' ? s! : false;
+        },
+        { describe: 'PlatformsValid=False' },
+      );
       expect(cond(sa, 'PlatformsValid')).toMatchObject({ reason: 'PlatformNotAllowed', message: expect.stringContaining('spec.platforms names iOS') });
-      const m = await eventually(async () => {
-        const x = await getMini('newcomer');
-        return cond(x, 'CategoriesValid')?.status === 'False' ? x! : false;
-      }, { describe: 'CategoriesValid=False' });
+      const m = await eventually(
+        async () => {
+          const x = await getMini('newcomer');
+          return cond(x, 'CategoriesValid')?.status === 'False' ? x! : false;
+        },
+        { describe: 'CategoriesValid=False' },
+      );
       expect(cond(m, 'CategoriesValid')?.message).toContain('spec.categories names Payments');
       // Nothing is deleted or delisted because of it.
       expect(await listed()).toEqual([`${partner}/newcomer@1.0.0*`, `${partner}/quick-pay@2.0.0`]);
       expect(sa.spec.platforms).toEqual(['Android', 'iOS']);
     } finally {
-      await platform.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: { provisioningAdministrators: { users: [PROVISIONER] }, categories: ['Payments', 'Shopping'], platforms: ['Android', 'iOS'] } });
+      await platform.apply(Kinds.PlatformConfig, {
+        metadata: { name: PLATFORM_CONFIG_NAME },
+        spec: { provisioningAdministrators: { users: [PROVISIONER] }, categories: ['Payments', 'Shopping'], platforms: ['Android', 'iOS'] },
+      });
     }
     await eventually(async () => cond(await getSuperApp(), 'PlatformsValid')?.status === 'True', { describe: 'PlatformsValid=True again' });
   });
 
-  it('the plugin lists and searches mini apps and prints catalogs, with the person\'s own permissions', async () => {
+  it("the plugin lists and searches mini apps and prints catalogs, with the person's own permissions", async () => {
     const listed = await plugin(['list', '-n', partnerNs], { as: people.developer });
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout.split('\n')[0]).toMatch(/^NAME\s+ORGANIZATION\s+TYPE\s+CATEGORIES\s+PUBLISHED\s+SUPER APPS$/);
@@ -313,7 +384,12 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
     expect(elsewhere.code).toBe(4); // RBAC: the partner's developer cannot list the bank's mini apps
     const cat = await plugin(['catalog', 'wallet', '-n', bankNs]);
     expect(cat.code, cat.stderr).toBe(0);
-    expect(cat.stdout.split('\n').slice(1, 3).map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual([`1 ${partner} newcomer`, `2 ${partner} quick-pay`]);
+    expect(
+      cat.stdout
+        .split('\n')
+        .slice(1, 3)
+        .map((l) => l.split(/\s+/).slice(0, 3).join(' ')),
+    ).toEqual([`1 ${partner} newcomer`, `2 ${partner} quick-pay`]);
     const frozen = await plugin(['catalog', 'wallet', '-n', bankNs, '--version', '1.0', '-o', 'json']);
     expect(frozen.stdout).toBe(snapshot.data!['catalog.json']);
   });
@@ -326,10 +402,13 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
     expect(await getMini('quick-pay-copy')).toBeUndefined(); // -o prints, it does not create
     const made = await plugin(['duplicate', 'quick-pay', 'quick-pay-copy', '-n', partnerNs], { as: people.developer });
     expect(made).toMatchObject({ code: 0, stdout: 'miniapp.miniapps.dev/quick-pay-copy created\n' });
-    const copy = await eventually(async () => {
-      const m = await getMini('quick-pay-copy');
-      return m?.status?.dataKey ? m : false;
-    }, { describe: 'the copy has its data key' });
+    const copy = await eventually(
+      async () => {
+        const m = await getMini('quick-pay-copy');
+        return m?.status?.dataKey ? m : false;
+      },
+      { describe: 'the copy has its data key' },
+    );
     expect(copy.spec).toMatchObject({ appName: 'quick_pay_copy', superApps: [{ organization: bank, name: 'wallet' }], dataPrivacy: { protection: 'EnvelopeEncryption' } });
     expect(copy.status?.dataKey?.secretName).toBe('quick-pay-copy-data-key');
     const [a, b] = await Promise.all(['quick-pay-data-key', 'quick-pay-copy-data-key'].map((n) => admin.get<ConfigMapObject>(Resources.Secret, n, partnerNs)));

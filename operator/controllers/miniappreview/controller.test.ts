@@ -17,13 +17,27 @@ let world: FakeWorld;
 let reconciler: MiniAppReviewReconciler;
 const put = <T extends AnyObject>(rt: Parameters<FakeStore['seed']>[0], decl: AnyCacheDecl, obj: T): T => world.put(rt, decl, obj);
 const organization = (name: string, spec: Partial<Organization['spec']> = {}) =>
-  put(Kinds.Organization, Caches.organizations, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name }, spec: { displayName: name, capabilities: { superApps: true, miniApps: true }, ...spec }, status: { namespace: `org-${name}` } } as Organization);
+  put(Kinds.Organization, Caches.organizations, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'Organization',
+    metadata: { name },
+    spec: { displayName: name, capabilities: { superApps: true, miniApps: true }, ...spec },
+    status: { namespace: `org-${name}` },
+  } as Organization);
 const miniApp = (spec: Partial<MiniApp['spec']> = {}, name = 'pay') =>
   put(Kinds.MiniApp, Caches.miniApps, {
     apiVersion: 'miniapps.dev/v1alpha1',
     kind: 'MiniApp',
     metadata: { name, namespace: 'org-partner', generation: 1 },
-    spec: { appName: 'pay', type: 'Numeric', superApps: [{ organization: 'bank', name: 'wallet' }], categories: ['Payments'], versions: [{ name: '1.0' }, { name: '2.0-beta' }], dataPrivacy: { protection: 'EnvelopeEncryption' }, ...spec },
+    spec: {
+      appName: 'pay',
+      type: 'Numeric',
+      superApps: [{ organization: 'bank', name: 'wallet' }],
+      categories: ['Payments'],
+      versions: [{ name: '1.0' }, { name: '2.0-beta' }],
+      dataPrivacy: { protection: 'EnvelopeEncryption' },
+      ...spec,
+    },
   } as MiniApp);
 const review = (spec: Partial<MiniAppReview['spec']> = {}, generation = 1) =>
   put(Kinds.MiniAppReview, Caches.miniAppReviews, {
@@ -55,16 +69,30 @@ describe('MiniAppReviewReconciler, one step', () => {
     await step();
     expect(resolved()).toMatchObject({ status: 'True' });
     const recorded = current().status?.approvedContent;
-    expect(recorded).toMatchObject({ observedGeneration: 1, appName: 'pay', type: 'Numeric', categories: ['Payments'], protection: 'EnvelopeEncryption', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    expect(recorded).toMatchObject({
+      observedGeneration: 1,
+      appName: 'pay',
+      type: 'Numeric',
+      categories: ['Payments'],
+      protection: 'EnvelopeEncryption',
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
     expect(recorded).not.toHaveProperty('domain');
 
-    expect(resolved()?.message).toBe('Approved version 1.0 of MiniApp partner/pay for SuperApp wallet, as it is: appName pay, type Numeric, categories Payments, dataPrivacy.protection EnvelopeEncryption (status.approvedContent)');
+    expect(resolved()?.message).toBe(
+      'Approved version 1.0 of MiniApp partner/pay for SuperApp wallet, as it is: appName pay, type Numeric, categories Payments, dataPrivacy.protection EnvelopeEncryption (status.approvedContent)',
+    );
 
     miniApp({ appName: 'Bank_Login', type: 'Intent', domain: 'credentials', dataPrivacy: { protection: 'None' } });
     await step();
     expect(current().status?.approvedContent).toEqual(recorded);
     // The reviewer is told the approval no longer covers the mini app, and what changed.
-    expect(resolved()).toMatchObject({ status: 'True', message: expect.stringContaining('it approved other content than the mini app has now (appName pay → Bank_Login; type Numeric → Intent; domain - → credentials; dataPrivacy.protection EnvelopeEncryption → None)') });
+    expect(resolved()).toMatchObject({
+      status: 'True',
+      message: expect.stringContaining(
+        'it approved other content than the mini app has now (appName pay → Bank_Login; type Numeric → Intent; domain - → credentials; dataPrivacy.protection EnvelopeEncryption → None)',
+      ),
+    });
 
     // An edit of the review (a comment) approves nothing new: the content recorded stays, now of generation 2 (the review's finding 4).
     const edit = (spec: Partial<MiniAppReview['spec']>, generation: number) => {
@@ -110,11 +138,14 @@ describe('MiniAppReviewReconciler, one step', () => {
     setup();
     review({ version: '9.9' });
     await step();
-    expect(resolved()).toEqual(expect.objectContaining({
-      status: 'False',
-      reason: 'MiniAppNotFound',
-      message: 'No MiniApp partner/pay asks to be in super app bank/wallet: it does not exist, does not name super app bank/wallet in spec.superApps, or may not publish into it; fix spec.miniApp (organization and name) or spec.superApp',
-    }));
+    expect(resolved()).toEqual(
+      expect.objectContaining({
+        status: 'False',
+        reason: 'MiniAppNotFound',
+        message:
+          'No MiniApp partner/pay asks to be in super app bank/wallet: it does not exist, does not name super app bank/wallet in spec.superApps, or may not publish into it; fix spec.miniApp (organization and name) or spec.superApp',
+      }),
+    );
   });
 
   it('names the versions once the target is established', async () => {

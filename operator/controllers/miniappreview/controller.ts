@@ -40,7 +40,10 @@ export class MiniAppReviewReconciler implements Reconciler {
           message: `${review.spec.decision} version ${review.spec.version} of MiniApp ${review.spec.miniApp.organization}/${review.spec.miniApp.name} for SuperApp ${review.spec.superApp}${approvedContent && mini ? approvalNote(approvedContent, mini) : ''}`,
         };
     // A mini app, version or super app may still come: not Stalled, except a review outside any organization's namespace.
-    const conditions = conditionsFromChecks([{ condition, gatesReady: true, stalled: problem?.reason === MiniAppReviewReasons.NotInOrganization }], { reason: MiniAppReviewReasons.Ready, message: 'The review applies' });
+    const conditions = conditionsFromChecks([{ condition, gatesReady: true, stalled: problem?.reason === MiniAppReviewReasons.NotInOrganization }], {
+      reason: MiniAppReviewReasons.Ready,
+      message: 'The review applies',
+    });
     await writeStatus(this.deps, Kinds.MiniAppReview, review, { fields: approvedContent ? { approvedContent } : {}, conditions });
   }
 }
@@ -90,4 +93,3 @@ export function miniAppReviewController(deps: ControllerDeps, concurrency?: numb
     concurrency,
   };
 }
-

@@ -35,7 +35,12 @@ export function capabilityCheck(org: Organization, superApps: readonly AnyObject
     ...(miniApps.length && missingCapability(org, 'MiniApp') ? miniApps.map((a) => `MiniApp ${a.metadata.name}`) : []),
   ];
   if (offenders.length === 0) {
-    return { type: ExtraConditions.CapabilitiesRespected, status: 'True', reason: OrganizationCheckReasons.CapabilitiesRespected, message: 'Every app in the namespace is allowed by spec.capabilities' };
+    return {
+      type: ExtraConditions.CapabilitiesRespected,
+      status: 'True',
+      reason: OrganizationCheckReasons.CapabilitiesRespected,
+      message: 'Every app in the namespace is allowed by spec.capabilities',
+    };
   }
   return {
     type: ExtraConditions.CapabilitiesRespected,
@@ -74,4 +79,3 @@ export function administratorCheck(counts: MemberCounts, memberCount: number): C
     message: 'The organization has no active OrganizationAdministrator; add a Membership with that role (acceptance Automatic) or have an invited administrator accept',
   };
 }
-

@@ -63,7 +63,16 @@ describe('OrganizationReconciler, one step', () => {
   it('makes the role table once, for every organization', async () => {
     sync(org());
     await reconciler.reconcile('acme', { signal });
-    expect(store.writes.filter((w) => w.kind === 'ClusterRole').map((w) => w.key).sort()).toEqual(roleTableClusterRoles().map((r) => r.metadata.name).sort());
+    expect(
+      store.writes
+        .filter((w) => w.kind === 'ClusterRole')
+        .map((w) => w.key)
+        .sort(),
+    ).toEqual(
+      roleTableClusterRoles()
+        .map((r) => r.metadata.name)
+        .sort(),
+    );
   });
 
   it('reports the whole declared condition set, and drops a type that no longer applies', async () => {
@@ -104,7 +113,12 @@ describe('OrganizationReconciler, one step', () => {
 
   it('an organization waiting for its first administrator is Ready (a person, not the spec, must act)', async () => {
     sync(org());
-    const m = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', metadata: { name: 'boss', namespace: 'org-acme', uid: 'u1' }, spec: { email: 'boss@example.com', role: 'OrganizationAdministrator' as const } };
+    const m = {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'Membership',
+      metadata: { name: 'boss', namespace: 'org-acme', uid: 'u1' },
+      spec: { email: 'boss@example.com', role: 'OrganizationAdministrator' as const },
+    };
     caches.cache(Caches.memberships).put(m);
     // The namespace is recorded by the first step; the members are counted from then on.
     await reconciler.reconcile('acme', { signal });
@@ -150,8 +164,11 @@ describe("the operator's access in a namespace being deleted", () => {
     await reconciler.reconcile('acme', { signal });
     expect(binding()?.metadata.finalizers).toEqual([]);
   }
-  const miniAppStillThere = () => caches.cache(Caches.miniApps).put({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name: 'pay', namespace: 'org-acme', finalizers: ['miniapps.dev/miniapp'] }, spec: {} } as never);
-  it('is held by its RoleBinding\'s finalizer until nothing it reconciles is left there, then let go', async () => {
+  const miniAppStillThere = () =>
+    caches
+      .cache(Caches.miniApps)
+      .put({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name: 'pay', namespace: 'org-acme', finalizers: ['miniapps.dev/miniapp'] }, spec: {} } as never);
+  it("is held by its RoleBinding's finalizer until nothing it reconciles is left there, then let go", async () => {
     await converged();
     expect(binding()?.metadata.finalizers).toEqual([NAMESPACE_ACCESS_FINALIZER]);
 
@@ -191,11 +208,19 @@ describe('OrganizationReconciler: the error contract', () => {
   });
 });
 
-describe('OrganizationReconciler: RBACReady checks the members\' bindings', () => {
+describe("OrganizationReconciler: RBACReady checks the members' bindings", () => {
   it("is False (MemberRolesPending, naming the Membership) while an active member's RoleBinding is missing, True once it is there", async () => {
     for (const cr of roleTableClusterRoles()) caches.cache(Caches.ownedClusterRoles).put(cr);
     sync(org());
-    caches.cache(Caches.memberships).put({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', metadata: { name: 'dev', namespace: 'org-acme', uid: 'uid-dev' }, spec: { email: 'dev@acme.example', role: 'MiniAppDeveloper', acceptance: 'Automatic' }, status: { conditions: [{ type: 'AccessGranted', status: 'True', reason: 'RoleBound', message: '', lastTransitionTime: '2026-12-01T00:00:00Z' }] } } as Membership);
+    caches
+      .cache(Caches.memberships)
+      .put({
+        apiVersion: 'miniapps.dev/v1alpha1',
+        kind: 'Membership',
+        metadata: { name: 'dev', namespace: 'org-acme', uid: 'uid-dev' },
+        spec: { email: 'dev@acme.example', role: 'MiniAppDeveloper', acceptance: 'Automatic' },
+        status: { conditions: [{ type: 'AccessGranted', status: 'True', reason: 'RoleBound', message: '', lastTransitionTime: '2026-12-01T00:00:00Z' }] },
+      } as Membership);
     await reconciler.reconcile('acme', { signal });
     sync(store.peek<Organization>(Kinds.Organization, 'acme')!);
     await reconciler.reconcile('acme', { signal });
@@ -219,9 +244,15 @@ describe('OrganizationReconciler: RBACReady checks the members\' bindings', () =
 });
 
 describe('OrganizationReconciler: App Center makes the creator administrator', () => {
-  const platform = (spec: Record<string, unknown>) => caches.cache(Caches.platformConfigs).put({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', metadata: { name: 'default' }, spec } as never);
+  const platform = (spec: Record<string, unknown>) =>
+    caches.cache(Caches.platformConfigs).put({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', metadata: { name: 'default' }, spec } as never);
   const creatorOrg = (createdBy: string) =>
-    store.seed(Kinds.Organization, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme', generation: 1, uid: 'uid-acme', annotations: { 'miniapps.dev/created-by': createdBy } }, spec: { displayName: 'Acme' } });
+    store.seed(Kinds.Organization, {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'Organization',
+      metadata: { name: 'acme', generation: 1, uid: 'uid-acme', annotations: { 'miniapps.dev/created-by': createdBy } },
+      spec: { displayName: 'Acme' },
+    });
   const memberships = () => store.writes.filter((w) => w.kind === 'Membership');
 
   it('waits for the namespace to be recorded, then makes Membership creator (OrganizationAdministrator, Automatic) for the email after userPrefix', async () => {
@@ -233,7 +264,11 @@ describe('OrganizationReconciler: App Center makes the creator administrator', (
     sync(store.peek<Organization>(Kinds.Organization, 'acme')!);
     await reconciler.reconcile('acme', { signal });
     expect(memberships()).toEqual([{ verb: 'create', kind: 'Membership', key: 'org-acme/creator' }]);
-    expect(store.peek<{ spec: unknown } & Organization>(Kinds.Membership, 'creator', 'org-acme')?.spec).toEqual({ email: 'ann@acme.example', role: 'OrganizationAdministrator', acceptance: 'Automatic' });
+    expect(store.peek<{ spec: unknown } & Organization>(Kinds.Membership, 'creator', 'org-acme')?.spec).toEqual({
+      email: 'ann@acme.example',
+      role: 'OrganizationAdministrator',
+      acceptance: 'Automatic',
+    });
     expect(condition('CreatorAdministrator')).toMatchObject({ status: 'True', reason: 'CreatorMembershipMade' });
     expect(condition('Ready')).toMatchObject({ status: 'True' });
   });

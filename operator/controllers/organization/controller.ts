@@ -35,9 +35,13 @@ const RECHECK_CREATOR_LIMIT_MS = 30_000;
 /** An icon lives in a Secret or ConfigMap the operator does not watch: look again this often. */
 const RECHECK_ICON_MS = 10 * 60_000;
 
-
 /** Namespace problems that retrying cannot fix: the spec (or the namespace's opt-in) must change. */
-const STALLED_NAMESPACE = new Set<string>([OrganizationReasons.InvalidNamespaceName, OrganizationReasons.NamespaceReserved, OrganizationReasons.NamespaceConflict, OrganizationReasons.NamespaceNotAdoptable]);
+const STALLED_NAMESPACE = new Set<string>([
+  OrganizationReasons.InvalidNamespaceName,
+  OrganizationReasons.NamespaceReserved,
+  OrganizationReasons.NamespaceConflict,
+  OrganizationReasons.NamespaceNotAdoptable,
+]);
 /** Icon problems that retrying cannot fix (a missing icon may still appear). */
 const STALLED_ICON = new Set<string>([IconReasons.IconNotAnImage, IconReasons.IconTooLarge, IconReasons.IconTooWide]);
 
@@ -69,7 +73,9 @@ export class OrganizationReconciler implements Reconciler {
     this.clusterRoleBindings = c.cache(Caches.ownedClusterRoleBindings);
     this.superApps = c.cache(Caches.superApps);
     this.miniApps = c.cache(Caches.miniApps);
-    this.namespaced = [Caches.memberships, Caches.apiKeys, Caches.superApps, Caches.miniApps, Caches.miniAppReviews, Caches.solutions, Caches.appManifests].map((d) => c.cache(d as typeof Caches.miniApps));
+    this.namespaced = [Caches.memberships, Caches.apiKeys, Caches.superApps, Caches.miniApps, Caches.miniAppReviews, Caches.solutions, Caches.appManifests].map((d) =>
+      c.cache(d as typeof Caches.miniApps),
+    );
   }
 
   async reconcile(key: string, _ctx?: ReconcileContext): Promise<ReconcileResult | void> {
@@ -184,7 +190,12 @@ export class OrganizationReconciler implements Reconciler {
       await this.deps.store.create(Resources.ConfigMap, {
         apiVersion: 'v1',
         kind: 'ConfigMap',
-        metadata: { name: ORGANIZATION_ICON_CONFIGMAP, namespace: nsName, labels: { ...ownedLabels('Organization', org.metadata.name), [ICON_OPT_IN_LABEL]: 'true' }, ownerReferences: [controllerRef(org)] },
+        metadata: {
+          name: ORGANIZATION_ICON_CONFIGMAP,
+          namespace: nsName,
+          labels: { ...ownedLabels('Organization', org.metadata.name), [ICON_OPT_IN_LABEL]: 'true' },
+          ownerReferences: [controllerRef(org)],
+        },
       });
     } catch (err) {
       if (!isAlreadyExists(err)) throw new Error(`ConfigMap ${ORGANIZATION_ICON_CONFIGMAP} in ${nsName} could not be created: ${errorMessage(err)}`, { cause: err });
@@ -205,7 +216,9 @@ export class OrganizationReconciler implements Reconciler {
     const key = (o: Organization) => `${o.metadata.creationTimestamp ?? ''}\u0000${o.metadata.name}`;
     const mine = this.orgs
       .list()
-      .filter((o) => !o.metadata.deletionTimestamp && o.metadata.annotations?.[CREATED_BY_ANNOTATION] !== undefined && lowerAscii(o.metadata.annotations[CREATED_BY_ANNOTATION]) === lowerAscii(creator))
+      .filter(
+        (o) => !o.metadata.deletionTimestamp && o.metadata.annotations?.[CREATED_BY_ANNOTATION] !== undefined && lowerAscii(o.metadata.annotations[CREATED_BY_ANNOTATION]) === lowerAscii(creator),
+      )
       .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     const rank = mine.findIndex((o) => o.metadata.name === org.metadata.name);
     if (rank < limit) return undefined;
@@ -236,16 +249,26 @@ export class OrganizationReconciler implements Reconciler {
     if (made) return { condition: { type: CREATOR_CONDITION, status: 'True', reason: made.reason, message: made.message } };
     const email = lowerAscii(creator.startsWith(settings.userPrefix) ? creator.slice(settings.userPrefix.length) : '');
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
-      return { condition: {
-        type: CREATOR_CONDITION,
-        status: 'False',
-        reason: CreatorReasons.CreatorNotAPerson,
-        message: `The creator ${creator} is not PlatformConfig userPrefix (${JSON.stringify(settings.userPrefix)}) followed by an email, so no Membership can name them: a provisioning administrator adds the organization's first administrator with a Membership`,
-      } };
+      return {
+        condition: {
+          type: CREATOR_CONDITION,
+          status: 'False',
+          reason: CreatorReasons.CreatorNotAPerson,
+          message: `The creator ${creator} is not PlatformConfig userPrefix (${JSON.stringify(settings.userPrefix)}) followed by an email, so no Membership can name them: a provisioning administrator adds the organization's first administrator with a Membership`,
+        },
+      };
     }
     // A Membership is admitted only in a namespace an Organization's status names: first the record, then the creator.
     if (org.status?.namespace !== nsName) {
-      return { condition: { type: CREATOR_CONDITION, status: 'Unknown', reason: CreatorReasons.CreatorMembershipPending, message: `The creator ${email} becomes the administrator once namespace ${nsName} is recorded` }, requeueAfterMs: 1000 };
+      return {
+        condition: {
+          type: CREATOR_CONDITION,
+          status: 'Unknown',
+          reason: CreatorReasons.CreatorMembershipPending,
+          message: `The creator ${email} becomes the administrator once namespace ${nsName} is recorded`,
+        },
+        requeueAfterMs: 1000,
+      };
     }
     if (memberCount === 0) {
       try {
@@ -260,7 +283,14 @@ export class OrganizationReconciler implements Reconciler {
         if (!isAlreadyExists(err)) throw new Error(`The creator's Membership in ${nsName} could not be created: ${errorMessage(err)}`, { cause: err });
       }
     }
-    return { condition: { type: CREATOR_CONDITION, status: 'True', reason: CreatorReasons.CreatorMembershipMade, message: `The creator ${email} was made the organization's administrator (Membership ${CREATOR_MEMBERSHIP_NAME}, unless people were already in)` } };
+    return {
+      condition: {
+        type: CREATOR_CONDITION,
+        status: 'True',
+        reason: CreatorReasons.CreatorMembershipMade,
+        message: `The creator ${email} was made the organization's administrator (Membership ${CREATOR_MEMBERSHIP_NAME}, unless people were already in)`,
+      },
+    };
   }
 
   /**
@@ -285,7 +315,10 @@ export class OrganizationReconciler implements Reconciler {
     for (const suffix of ['member', 'administrator'] as const) {
       const name = organizationClusterName(org.metadata.name, suffix);
       if (wanted.has(name)) continue;
-      for (const [rt, cache] of [[Resources.ClusterRoleBinding, this.clusterRoleBindings], [Resources.ClusterRole, this.clusterRoles]] as const) {
+      for (const [rt, cache] of [
+        [Resources.ClusterRoleBinding, this.clusterRoleBindings],
+        [Resources.ClusterRole, this.clusterRoles],
+      ] as const) {
         const have = cache.getByName(name);
         if (have?.metadata.ownerReferences?.some((r) => r.uid === org.metadata.uid)) pending.push(this.deps.store.delete(rt, name, undefined, { uid: have.metadata.uid }).then(() => undefined));
       }
@@ -459,11 +492,16 @@ export function organizationController(deps: ControllerDeps, opts: OrganizationO
       // Only what the counts and bindings read: the spec, the phase, acceptance, deletion (not invitation bookkeeping).
       { cache: Caches.memberships, map: orgOfNamespace, changed: membershipMattersToOrganization, coalesceMs: 1_000 },
       // A super app concerns its own organization and those that name it as a mini app target (by index).
-      { cache: Caches.superApps, map: (o) => {
-        const own = deps.domain.organizationOf(o.metadata.namespace);
-        const targeting = own ? orgs.byIndex(Index.target, targetKey(own.metadata.name, o.metadata.name!)).map(keyOf) : [];
-        return [...orgOfNamespace(o), ...targeting];
-      }, changed: (a, b) => a.metadata.generation !== b.metadata.generation, coalesceMs: 1_000 },
+      {
+        cache: Caches.superApps,
+        map: (o) => {
+          const own = deps.domain.organizationOf(o.metadata.namespace);
+          const targeting = own ? orgs.byIndex(Index.target, targetKey(own.metadata.name, o.metadata.name!)).map(keyOf) : [];
+          return [...orgOfNamespace(o), ...targeting];
+        },
+        changed: (a, b) => a.metadata.generation !== b.metadata.generation,
+        coalesceMs: 1_000,
+      },
       // Only whether apps exist matters here (the capability check), not their status writes; a burst of them is one reconcile.
       { cache: Caches.miniApps, map: orgOfNamespace, changed: (a, b) => a.metadata.generation !== b.metadata.generation, coalesceMs: 1_000 },
       // A member's RoleBinding (their Membership's) appearing or going: RBACReady checks them.

@@ -48,34 +48,46 @@ describe('with the webhook away', () => {
     await withoutPolicy(PolicyNames.organizationApps, () =>
       eventually(() => admin.create(Kinds.SuperApp, { metadata: { name: 'sneaky', namespace: ns }, spec: { displayName: 'Sneaky' } }), { describe: 'the super app accepted' }),
     );
-    const o = await eventually(async () => {
-      const now = await org(name);
-      return cond(now, 'CapabilitiesRespected')?.status === 'False' ? now : false;
-    }, { describe: 'CapabilitiesRespected=False' });
+    const o = await eventually(
+      async () => {
+        const now = await org(name);
+        return cond(now, 'CapabilitiesRespected')?.status === 'False' ? now : false;
+      },
+      { describe: 'CapabilitiesRespected=False' },
+    );
     expect(cond(o, 'CapabilitiesRespected')).toMatchObject({ reason: 'CapabilityMissing', message: expect.stringContaining('SuperApp sneaky') });
     expect(await admin.get(Kinds.SuperApp, 'sneaky', ns)).toBeDefined(); // reported, not deleted
-    const events = await eventually(async () => {
-      const list = await admin.list<{ metadata: { name?: string }; reason?: string; regarding?: { name?: string } }>(Resources.Event, { namespace: 'default' });
-      return list.items.find((e) => e.regarding?.name === name && e.reason === 'CapabilityMissing') ?? false;
-    }, { describe: 'a CapabilityMissing event' });
+    const events = await eventually(
+      async () => {
+        const list = await admin.list<{ metadata: { name?: string }; reason?: string; regarding?: { name?: string } }>(Resources.Event, { namespace: 'default' });
+        return list.items.find((e) => e.regarding?.name === name && e.reason === 'CapabilityMissing') ?? false;
+      },
+      { describe: 'a CapabilityMissing event' },
+    );
     expect(events).toBeDefined();
   });
 
   it('an unconfirmed deletion is held by the finalizer with the reason, keeps every status field, and goes ahead once confirmed', async () => {
     const name = uniqueName('held');
     await admin.create(Kinds.Organization, { metadata: { name }, spec: { displayName: 'Held' } });
-    const ns = await eventually(async () => {
-      const o = await org(name);
-      return cond(o, 'Ready')?.status === 'True' ? o!.status!.namespace! : false;
-    }, { describe: 'Ready' });
+    const ns = await eventually(
+      async () => {
+        const o = await org(name);
+        return cond(o, 'Ready')?.status === 'True' ? o!.status!.namespace! : false;
+      },
+      { describe: 'Ready' },
+    );
     await admin.create(Kinds.Membership, { metadata: { name: 'boss', namespace: ns }, spec: { email: `${name}@example.com`, role: 'OrganizationAdministrator', acceptance: 'Automatic' } });
     await eventually(async () => (await org(name))?.status?.members?.administrators === 1, { describe: 'one administrator counted' });
     // Admission would refuse the unconfirmed deletion: here the policy is missing, and the finalizer holds it.
     await withoutPolicy(PolicyNames.confirmDelete('Organization'), () => eventually(async () => admin.delete(Kinds.Organization, name), { describe: 'the unconfirmed delete accepted' }));
-    const held = await eventually(async () => {
-      const o = await org(name);
-      return cond(o, 'Ready')?.reason === 'DeletionNotConfirmed' ? o : false;
-    }, { describe: 'DeletionNotConfirmed' });
+    const held = await eventually(
+      async () => {
+        const o = await org(name);
+        return cond(o, 'Ready')?.reason === 'DeletionNotConfirmed' ? o : false;
+      },
+      { describe: 'DeletionNotConfirmed' },
+    );
     expect(held?.metadata.deletionTimestamp).toBeDefined();
     // Status fields wiped by partial writes: the held deletion's status write keeps what it did not recompute.
     expect(held?.status?.namespace).toBe(ns);
@@ -86,6 +98,9 @@ describe('with the webhook away', () => {
     expect((await org(name))?.status?.namespace).toBe(ns);
 
     await admin.patch(Kinds.Organization, name, undefined, { metadata: { annotations: { 'miniapps.dev/confirm-delete': 'CONFIRM DELETE' } } });
-    await eventually(async () => (await org(name)) === undefined && (await admin.get(Resources.Namespace, ns)) === undefined, { timeoutMs: 60_000, describe: 'the organization and its namespace gone' });
+    await eventually(async () => (await org(name)) === undefined && (await admin.get(Resources.Namespace, ns)) === undefined, {
+      timeoutMs: 60_000,
+      describe: 'the organization and its namespace gone',
+    });
   });
 });

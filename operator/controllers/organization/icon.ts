@@ -7,8 +7,7 @@ import type { ConditionInput } from '../../runtime/conditions.ts';
 // image-size (26 modules) is loaded with the first icon, as nodemailer with the first
 // email: an operator whose organizations set no icon never holds it (app.imports.test.ts).
 let loadedImageSize: typeof ImageSize | undefined;
-const imageSize = (bytes: Uint8Array): ReturnType<typeof ImageSize> =>
-  (loadedImageSize ??= (createRequire(import.meta.url)('image-size') as { imageSize: typeof ImageSize }).imageSize)(bytes);
+const imageSize = (bytes: Uint8Array): ReturnType<typeof ImageSize> => (loadedImageSize ??= (createRequire(import.meta.url)('image-size') as { imageSize: typeof ImageSize }).imageSize)(bytes);
 
 /** The icon check's reasons (OrganizationReasons). */
 export const IconReasons = {

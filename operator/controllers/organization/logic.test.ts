@@ -23,9 +23,20 @@ const ns = (name: string, mod: (n: Namespace) => void = () => {}): Namespace => 
 
 describe('namespaceNameFor', () => {
   it('uses the prefix and the name by default', () => expect(namespaceNameFor(org(), 'org-')).toBe('org-acme'));
-  it('uses spec.namespace when set', () => expect(namespaceNameFor(org((o) => (o.spec.namespace = 'acme-prod')), 'org-')).toBe('acme-prod'));
+  it('uses spec.namespace when set', () =>
+    expect(
+      namespaceNameFor(
+        org((o) => (o.spec.namespace = 'acme-prod')),
+        'org-',
+      ),
+    ).toBe('acme-prod'));
   it('keeps the namespace recorded in status when the prefix changes later', () =>
-    expect(namespaceNameFor(org((o) => (o.status = { namespace: 'org-acme' })), 'team-')).toBe('org-acme'));
+    expect(
+      namespaceNameFor(
+        org((o) => (o.status = { namespace: 'org-acme' })),
+        'team-',
+      ),
+    ).toBe('org-acme'));
 });
 
 describe('namespaceNameProblem', () => {
@@ -44,14 +55,16 @@ const optIn = (value: string) => (n: Namespace) => (n.metadata.annotations = { '
 describe('namespacePlan', () => {
   it('creates a namespace that does not exist', () => expect(namespacePlan(org(), undefined)).toEqual({ action: 'create' }));
   it('keeps a namespace it created for this organization', () => expect(namespacePlan(org(), ns('org-acme', owned))).toEqual({ action: 'owned' }));
-  it('adopts an existing namespace that opted in for this organization', () =>
-    expect(namespacePlan(org(), ns('org-acme', optIn('Organization/acme')))).toEqual({ action: 'adopted' }));
+  it('adopts an existing namespace that opted in for this organization', () => expect(namespacePlan(org(), ns('org-acme', optIn('Organization/acme')))).toEqual({ action: 'adopted' }));
   it.each([
     ['without the annotation (namespace takeover)', () => {}],
     ['with the organization label alone (labels are no consent)', (n: Namespace) => (n.metadata.labels = { 'miniapps.dev/organization': 'acme' })],
     ['opted in for another organization', optIn('Organization/other')],
     ['opted in for a tenant of that name', optIn('Tenant/acme')],
-    ['with an uncontrolled owner reference to the organization', (n: Namespace) => (n.metadata.ownerReferences = [{ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', name: 'acme', uid: 'uid-acme' }])],
+    [
+      'with an uncontrolled owner reference to the organization',
+      (n: Namespace) => (n.metadata.ownerReferences = [{ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', name: 'acme', uid: 'uid-acme' }]),
+    ],
   ])('leaves an existing namespace untouched %s, saying how to opt in', (_what, mod) =>
     expect(namespacePlan(org(), ns('org-acme', mod))).toMatchObject({
       action: 'none',
@@ -62,17 +75,29 @@ describe('namespacePlan', () => {
     ['another organization', { 'miniapps.dev/organization': 'other' }, 'Organization "other"'],
     ['a tenant', { 'miniapps.dev/tenant': 'bank' }, 'Tenant "bank"'],
   ])('refuses a namespace claimed by %s, even if it opted in', (_what, labels, who) =>
-    expect(namespacePlan(org(), ns('org-acme', (n) => ((n.metadata.labels = labels), optIn('Organization/acme')(n))))).toMatchObject({
+    expect(
+      namespacePlan(
+        org(),
+        ns('org-acme', (n) => ((n.metadata.labels = labels), optIn('Organization/acme')(n))),
+      ),
+    ).toMatchObject({
       problem: { reason: 'NamespaceConflict', message: expect.stringContaining(who) },
     }),
   );
   it('refuses a namespace another object controls', () =>
     expect(
-      namespacePlan(org(), ns('org-acme', (n) => (n.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'Thing', name: 't', uid: 'u2', controller: true }]))),
-    ).toMatchObject({ problem: { reason: 'NamespaceConflict' } }),
-  );
+      namespacePlan(
+        org(),
+        ns('org-acme', (n) => (n.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'Thing', name: 't', uid: 'u2', controller: true }])),
+      ),
+    ).toMatchObject({ problem: { reason: 'NamespaceConflict' } }));
   it('waits for a terminating namespace', () =>
-    expect(namespacePlan(org(), ns('org-acme', (n) => (owned(n), (n.status = { phase: 'Terminating' }))))).toMatchObject({ problem: { reason: 'NamespaceTerminating' } }));
+    expect(
+      namespacePlan(
+        org(),
+        ns('org-acme', (n) => (owned(n), (n.status = { phase: 'Terminating' }))),
+      ),
+    ).toMatchObject({ problem: { reason: 'NamespaceTerminating' } }));
 });
 
 describe('desiredNamespace', () => {

@@ -44,9 +44,7 @@ describe('Organization', () => {
     expect(org.status?.namespace).toBe(`org-${name}`);
     const ns = await client.get<AnyObject>(Resources.Namespace, `org-${name}`);
     expect(ns?.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'miniapps-operator', 'miniapps.dev/organization': name });
-    expect(ns?.metadata.ownerReferences).toEqual([
-      { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', name, uid: created.metadata.uid, controller: true, blockOwnerDeletion: true },
-    ]);
+    expect(ns?.metadata.ownerReferences).toEqual([{ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', name, uid: created.metadata.uid, controller: true, blockOwnerDeletion: true }]);
     expect(org.status?.conditions?.find((c) => c.type === 'NamespaceReady')).toMatchObject({ status: 'True', observedGeneration: org.metadata.generation });
   });
 

@@ -61,8 +61,7 @@ type Attributes = AccessAttributes;
 const allowed = (userName: string, attrs: Attributes, groups: string[] = []) => accessAllowed(client, userName, attrs, groups);
 
 /** The answers for every kind and verb of the table, in the organization's namespace. */
-const everything = (userName: string, namespace = ns) =>
-  Promise.all(KINDS.flatMap((resource) => VERBS.map((verb) => allowed(userName, { verb, resource, namespace, name: nameFor(verb) }))));
+const everything = (userName: string, namespace = ns) => Promise.all(KINDS.flatMap((resource) => VERBS.map((verb) => allowed(userName, { verb, resource, namespace, name: nameFor(verb) }))));
 
 const orgAttrs = (verb: string, name = org): Attributes => ({ verb, resource: 'organizations', name });
 
@@ -102,10 +101,7 @@ beforeAll(async () => {
     platformConfig = await client.create<PlatformConfig>(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: {} });
     createdPlatformConfig = true;
   }
-  const provisioning = provisioningAccess(
-    { users: [provisioningEmail], groups: ['platform-team'], userPrefix: USER_PREFIX, groupPrefix: GROUP_PREFIX },
-    platformConfig,
-  );
+  const provisioning = provisioningAccess({ users: [provisioningEmail], groups: ['platform-team'], userPrefix: USER_PREFIX, groupPrefix: GROUP_PREFIX }, platformConfig);
 
   await applyAll([
     ...roleTableClusterRoles(),
@@ -206,10 +202,14 @@ describe('people without a binding in the namespace', () => {
 
 describe('access to the Organization itself', () => {
   const people = [...Roles.map((role) => [role, EMAILS[role]] as const), ['member limited to an app', limitedEmail] as const];
-  it.each(people.flatMap(([who, email]) => ['get', 'update', 'delete'].map((verb) => {
-    const expected = verb === 'get' || who === 'OrganizationAdministrator';
-    return [`a ${who} ${expected ? 'may' : 'may not'} ${verb} their Organization`, email, verb, expected] as const;
-  })))('%s', async (_, email, verb, expected) => {
+  it.each(
+    people.flatMap(([who, email]) =>
+      ['get', 'update', 'delete'].map((verb) => {
+        const expected = verb === 'get' || who === 'OrganizationAdministrator';
+        return [`a ${who} ${expected ? 'may' : 'may not'} ${verb} their Organization`, email, verb, expected] as const;
+      }),
+    ),
+  )('%s', async (_, email, verb, expected) => {
     expect(await allowed(user(email), orgAttrs(verb))).toBe(expected);
   });
 
@@ -240,13 +240,10 @@ describe('provisioning administrators', () => {
 });
 
 describe('real impersonation agrees with the SubjectAccessReview', () => {
-  it.each(Roles.map((role) => [role, CONTRACT[role].miniapps === 'all'] as const))(
-    'kubectl auth can-i create miniapps as a %s answers as the table says',
-    async (role, expected) => {
-      const result = await kubectl(['auth', 'can-i', 'create', 'miniapps.miniapps.dev', '-n', ns], { as: user(EMAILS[role]), allowFailure: true });
-      expect(result.stdout.trim()).toBe(expected ? 'yes' : 'no');
-      expect(result.exitCode).toBe(expected ? 0 : 1);
-      expect(await allowed(user(EMAILS[role]), { verb: 'create', resource: 'miniapps', namespace: ns })).toBe(expected);
-    },
-  );
+  it.each(Roles.map((role) => [role, CONTRACT[role].miniapps === 'all'] as const))('kubectl auth can-i create miniapps as a %s answers as the table says', async (role, expected) => {
+    const result = await kubectl(['auth', 'can-i', 'create', 'miniapps.miniapps.dev', '-n', ns], { as: user(EMAILS[role]), allowFailure: true });
+    expect(result.stdout.trim()).toBe(expected ? 'yes' : 'no');
+    expect(result.exitCode).toBe(expected ? 0 : 1);
+    expect(await allowed(user(EMAILS[role]), { verb: 'create', resource: 'miniapps', namespace: ns })).toBe(expected);
+  });
 });

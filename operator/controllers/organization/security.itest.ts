@@ -25,11 +25,14 @@ const cond = (o: Organization | undefined, type: string) => o?.status?.condition
 const getOrg = (name: string) => admin.get<Organization>(Kinds.Organization, name);
 
 async function waitCondition(name: string, type: string, pred: (c: NonNullable<ReturnType<typeof cond>>) => boolean, what: string): Promise<Organization> {
-  return eventually(async () => {
-    const o = await getOrg(name);
-    const c = cond(o, type);
-    return c && o!.status!.observedGeneration === o!.metadata.generation && pred(c) ? o! : false;
-  }, { timeoutMs: 30_000, describe: `Organization ${name}: ${what}` });
+  return eventually(
+    async () => {
+      const o = await getOrg(name);
+      const c = cond(o, type);
+      return c && o!.status!.observedGeneration === o!.metadata.generation && pred(c) ? o! : false;
+    },
+    { timeoutMs: 30_000, describe: `Organization ${name}: ${what}` },
+  );
 }
 
 /** Deletes an Organization the confirmed way and waits until it is gone. */
@@ -66,7 +69,10 @@ describe('namespace takeover', () => {
     const name = uniqueName('grabber');
     await admin.create(Kinds.Organization, { metadata: { name }, spec: { displayName: 'Grabber', namespace: victim } });
     const org = await waitCondition(name, 'NamespaceReady', (c) => c.status === 'False', 'NamespaceReady=False');
-    expect(cond(org, 'NamespaceReady')).toMatchObject({ reason: 'NamespaceNotAdoptable', message: expect.stringContaining(`kubectl annotate namespace ${victim} miniapps.dev/adoptable-by=Organization/${name}`) });
+    expect(cond(org, 'NamespaceReady')).toMatchObject({
+      reason: 'NamespaceNotAdoptable',
+      message: expect.stringContaining(`kubectl annotate namespace ${victim} miniapps.dev/adoptable-by=Organization/${name}`),
+    });
     expect(cond(org, 'Ready')?.status).toBe('False');
     expect(org.status?.namespace).toBeUndefined();
 
@@ -75,7 +81,10 @@ describe('namespace takeover', () => {
     expect(ns?.metadata.labels).toEqual({ team: 'payments', 'kubernetes.io/metadata.name': victim });
     expect((await admin.list(Resources.Role, { namespace: victim })).items).toEqual([]);
     // Nor may Memberships be made there: the namespace is no organization's.
-    const refused = await kubectl(['apply', '-f', '-'], { allowFailure: true, stdin: JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', metadata: { name: 'm', namespace: victim }, spec: { email: 'x@example.com', role: 'MiniAppDeveloper' } }) });
+    const refused = await kubectl(['apply', '-f', '-'], {
+      allowFailure: true,
+      stdin: JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', metadata: { name: 'm', namespace: victim }, spec: { email: 'x@example.com', role: 'MiniAppDeveloper' } }),
+    });
     expect(refused.stderr).toContain('belongs to no Organization');
 
     await deleteConfirmed(name);
@@ -84,8 +93,14 @@ describe('namespace takeover', () => {
   });
 
   it.each(['kube-system', 'kube-public', 'default'])('an Organization or Tenant naming %s is refused at admission by the CRD', async (victim) => {
-    for (const [kind, spec] of [[Kinds.Organization, { displayName: 'X' }], [Kinds.Tenant, { displayName: 'X' }]] as const) {
-      const err = await admin.create(kind, { metadata: { name: uniqueName('grab') }, spec: { ...spec, namespace: victim } }).then(() => undefined, (e: { status?: number; message?: string }) => e);
+    for (const [kind, spec] of [
+      [Kinds.Organization, { displayName: 'X' }],
+      [Kinds.Tenant, { displayName: 'X' }],
+    ] as const) {
+      const err = await admin.create(kind, { metadata: { name: uniqueName('grab') }, spec: { ...spec, namespace: victim } }).then(
+        () => undefined,
+        (e: { status?: number; message?: string }) => e,
+      );
       expect(err?.status).toBe(422);
       expect(err?.message).toContain('those namespaces belong to the cluster');
     }
@@ -94,8 +109,20 @@ describe('namespace takeover', () => {
   it("the operator's own namespace is refused at admission by the operator's policy", async () => {
     const grab = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: uniqueName('grab') }, spec: { displayName: 'X', namespace: opNamespace } };
     // The operator installed its policy at start; the API server enforces a new policy once its informers have it (about a second later).
-    await eventually(async () => (await admin.apply(Kinds.Organization, grab, { dryRun: true }).then(() => undefined, (e: { status?: number }) => e))?.status === 403, { timeoutMs: 15_000, describe: 'the operator-namespace policy in effect' });
-    const err = await admin.create(Kinds.Organization, grab).then(() => undefined, (e: { status?: number; message?: string }) => e);
+    await eventually(
+      async () =>
+        (
+          await admin.apply(Kinds.Organization, grab, { dryRun: true }).then(
+            () => undefined,
+            (e: { status?: number }) => e,
+          )
+        )?.status === 403,
+      { timeoutMs: 15_000, describe: 'the operator-namespace policy in effect' },
+    );
+    const err = await admin.create(Kinds.Organization, grab).then(
+      () => undefined,
+      (e: { status?: number; message?: string }) => e,
+    );
     expect(err?.status).toBe(403);
     expect(err?.message).toContain("the miniapps operator's own namespace");
   });
@@ -124,7 +151,9 @@ describe('namespace takeover', () => {
     expect(adopted?.metadata.labels).toMatchObject({ 'miniapps.dev/organization': name, 'app.kubernetes.io/managed-by': 'miniapps-operator' });
     expect(adopted?.metadata.ownerReferences).toBeUndefined();
     // What the operator writes there (its own access binding, the members' Roles) is labelled and owned.
-    await eventually(async () => (await admin.list(Resources.RoleBinding, { namespace: nsName, labelSelector: `miniapps.dev/organization=${name}` })).items.length > 0, { describe: 'the RoleBinding in the adopted namespace' });
+    await eventually(async () => (await admin.list(Resources.RoleBinding, { namespace: nsName, labelSelector: `miniapps.dev/organization=${name}` })).items.length > 0, {
+      describe: 'the RoleBinding in the adopted namespace',
+    });
 
     await deleteConfirmed(name);
     const released = await admin.get<AnyObject>(Resources.Namespace, nsName);
@@ -133,7 +162,10 @@ describe('namespace takeover', () => {
     expect(released?.metadata.labels?.['app.kubernetes.io/managed-by']).toBeUndefined();
     expect(await admin.get(Resources.ConfigMap, 'precious', nsName)).toBeDefined();
     // What the operator wrote there goes with the organization (owned by it).
-    await eventually(async () => (await admin.list(Resources.RoleBinding, { namespace: nsName, labelSelector: `miniapps.dev/organization=${name}` })).items.length === 0, { timeoutMs: 30_000, describe: 'the RoleBinding gone' });
+    await eventually(async () => (await admin.list(Resources.RoleBinding, { namespace: nsName, labelSelector: `miniapps.dev/organization=${name}` })).items.length === 0, {
+      timeoutMs: 30_000,
+      describe: 'the RoleBinding gone',
+    });
   });
 });
 
@@ -142,21 +174,42 @@ describe("the operator's own permissions", () => {
     const name = uniqueName('access');
     await admin.create(Kinds.Organization, { metadata: { name }, spec: { displayName: 'Access' } });
     const ns = (await waitCondition(name, 'Ready', (c) => c.status === 'True', 'Ready')).status!.namespace!;
-    const binding = await eventually(async () => (await admin.get<AnyObject & { roleRef: unknown; subjects: unknown }>(Resources.RoleBinding, 'miniapps-operator', ns)) ?? false, { describe: "the operator's RoleBinding" });
+    const binding = await eventually(async () => (await admin.get<AnyObject & { roleRef: unknown; subjects: unknown }>(Resources.RoleBinding, 'miniapps-operator', ns)) ?? false, {
+      describe: "the operator's RoleBinding",
+    });
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: accessRole });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }]);
 
     const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: accessRole };
     const refusals = [
       () => admin.create(Resources.ClusterRoleBinding, { metadata: { name: uniqueName('steal') }, roleRef, subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }] }),
-      () => admin.create(Resources.RoleBinding, { metadata: { name: 'miniapps-operator-2', namespace: ns }, roleRef, subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }] }),
-      () => admin.create(Resources.RoleBinding, { metadata: { name: 'miniapps-operator', namespace: ns }, roleRef, subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'mallory' }] }),
+      () =>
+        admin.create(Resources.RoleBinding, {
+          metadata: { name: 'miniapps-operator-2', namespace: ns },
+          roleRef,
+          subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }],
+        }),
+      () =>
+        admin.create(Resources.RoleBinding, { metadata: { name: 'miniapps-operator', namespace: ns }, roleRef, subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'mallory' }] }),
       // The operator's own token, binding itself where it manages nothing.
-      () => admin.create(Resources.RoleBinding, { metadata: { name: 'miniapps-operator', namespace: 'kube-system' }, roleRef, subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }] }),
-      () => admin.create(Resources.RoleBinding, { metadata: { name: 'miniapps-operator', namespace: opNamespace }, roleRef, subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }] }),
+      () =>
+        admin.create(Resources.RoleBinding, {
+          metadata: { name: 'miniapps-operator', namespace: 'kube-system' },
+          roleRef,
+          subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }],
+        }),
+      () =>
+        admin.create(Resources.RoleBinding, {
+          metadata: { name: 'miniapps-operator', namespace: opNamespace },
+          roleRef,
+          subjects: [{ kind: 'ServiceAccount', name: 'miniapps-operator', namespace: opNamespace }],
+        }),
     ];
     for (const attempt of refusals) {
-      const err = await attempt().then(() => undefined, (e: { status?: number; message?: string }) => e);
+      const err = await attempt().then(
+        () => undefined,
+        (e: { status?: number; message?: string }) => e,
+      );
       expect(err?.status).toBe(403);
       expect(err?.message).toContain('may be bound only by a RoleBinding named miniapps-operator');
     }
@@ -178,10 +231,17 @@ describe('provisioning administrators decided by the authorizer', () => {
     await admin.create({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true }, { metadata: { name: 'argocd', namespace: saNs } });
     sa = `system:serviceaccount:${saNs}:argocd`;
     group = uniqueName('platform-team');
-    for (const [kind, subject] of [['ServiceAccount', { kind: 'ServiceAccount', name: 'argocd', namespace: saNs }], ['Group', { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: group }]] as const) {
+    for (const [kind, subject] of [
+      ['ServiceAccount', { kind: 'ServiceAccount', name: 'argocd', namespace: saNs }],
+      ['Group', { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: group }],
+    ] as const) {
       const name = uniqueName(`test-provisioning-${kind.toLowerCase()}`);
       bindings.push(name);
-      await admin.create(Resources.ClusterRoleBinding, { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: PROVISIONING_ADMINISTRATOR_ROLE }, subjects: [subject] });
+      await admin.create(Resources.ClusterRoleBinding, {
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: PROVISIONING_ADMINISTRATOR_ROLE },
+        subjects: [subject],
+      });
     }
   });
   afterAll(async () => {
@@ -231,12 +291,17 @@ describe('the icon check as an oracle for Secrets', () => {
 });
 
 describe('the inviter named in an invitation', () => {
-  it('is accepted only as the creator\'s own authenticated username, never as free text', async () => {
+  it("is accepted only as the creator's own authenticated username, never as free text", async () => {
     const name = uniqueName('inviter');
     const email = `${name}@example.com`;
     const { ns } = await orgWithAdministrator(name, email);
     const membership = (inviter: string) =>
-      JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Membership', metadata: { name: uniqueName('m'), namespace: ns, annotations: { 'miniapps.dev/invited-by': inviter } }, spec: { email: `${uniqueName('p')}@example.com`, role: 'MiniAppDeveloper' } });
+      JSON.stringify({
+        apiVersion: 'miniapps.dev/v1alpha1',
+        kind: 'Membership',
+        metadata: { name: uniqueName('m'), namespace: ns, annotations: { 'miniapps.dev/invited-by': inviter } },
+        spec: { email: `${uniqueName('p')}@example.com`, role: 'MiniAppDeveloper' },
+      });
     const forged = await kubectl(['create', '-f', '-'], { as: email, stdin: membership('Your Bank Security Team'), allowFailure: true });
     expect(forged.exitCode).not.toBe(0);
     expect(forged.stderr).toContain(`must be your own username (${email})`);

@@ -16,7 +16,6 @@ import { PlatformConfigReasons, validatePlatformConfig } from './logic.ts';
 import { PROVISIONING_ADMINISTRATOR_ROLE, organizationCreatorAccess, provisioningAccess } from './rbac.ts';
 import { writeStatus } from '../../runtime/status.ts';
 
-
 export class PlatformConfigReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
   private readonly cache: CacheReader<PlatformConfig>;
@@ -52,10 +51,14 @@ export class PlatformConfigReconciler implements Reconciler {
     const access = organizationCreatorAccess(pc);
     if (settingsOf(pc.spec).organizationModel === 'AppCenter') {
       if (needsApply(this.clusterRoles.getByName(ORGANIZATION_CREATOR_ROLE), access.clusterRole, ['rules'])) await this.deps.store.apply(Resources.ClusterRole, access.clusterRole);
-      if (needsApply(this.clusterRoleBindings.getByName(ORGANIZATION_CREATOR_ROLE), access.clusterRoleBinding, ['roleRef', 'subjects'])) await this.deps.store.apply(Resources.ClusterRoleBinding, access.clusterRoleBinding);
+      if (needsApply(this.clusterRoleBindings.getByName(ORGANIZATION_CREATOR_ROLE), access.clusterRoleBinding, ['roleRef', 'subjects']))
+        await this.deps.store.apply(Resources.ClusterRoleBinding, access.clusterRoleBinding);
       return;
     }
-    for (const [rt, cache] of [[Resources.ClusterRoleBinding, this.clusterRoleBindings], [Resources.ClusterRole, this.clusterRoles]] as const) {
+    for (const [rt, cache] of [
+      [Resources.ClusterRoleBinding, this.clusterRoleBindings],
+      [Resources.ClusterRole, this.clusterRoles],
+    ] as const) {
       const have = cache.getByName(ORGANIZATION_CREATOR_ROLE);
       if (have?.metadata.ownerReferences?.some((r) => r.uid === pc.metadata.uid)) await this.deps.store.delete(rt, ORGANIZATION_CREATOR_ROLE, undefined, { uid: have.metadata.uid });
     }

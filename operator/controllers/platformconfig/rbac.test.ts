@@ -10,7 +10,21 @@ describe('provisioningAccess', () => {
 
   it('grants every verb on every miniapps.dev resource, named (no "*"), reading their status, provisioning and keys for others, and reading namespaces', () => {
     expect(clusterRole.metadata.name).toBe('miniapps:provisioning-administrator');
-    const kinds = ['apikeys', 'appmanifests', 'memberships', 'miniappreviews', 'miniapps', 'organizations', 'platformconfigs', 'solutions', 'subscriptions', 'superapps', 'tenants', 'usergroups', 'users'];
+    const kinds = [
+      'apikeys',
+      'appmanifests',
+      'memberships',
+      'miniappreviews',
+      'miniapps',
+      'organizations',
+      'platformconfigs',
+      'solutions',
+      'subscriptions',
+      'superapps',
+      'tenants',
+      'usergroups',
+      'users',
+    ];
     expect(clusterRole.rules).toEqual([
       { apiGroups: ['miniapps.dev'], resources: kinds, verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] },
       { apiGroups: ['miniapps.dev'], resources: kinds.map((k) => `${k}/status`), verbs: ['get'] },
@@ -37,9 +51,7 @@ describe('provisioningAccess', () => {
   it('labels both and makes the PlatformConfig their controller', () => {
     for (const o of [clusterRole, clusterRoleBinding]) {
       expect(o.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'miniapps-operator', 'miniapps.dev/platformconfig': 'default' });
-      expect(o.metadata.ownerReferences).toEqual([
-        { apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', name: 'default', uid: 'uid-pc', controller: true, blockOwnerDeletion: true },
-      ]);
+      expect(o.metadata.ownerReferences).toEqual([{ apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', name: 'default', uid: 'uid-pc', controller: true, blockOwnerDeletion: true }]);
     }
   });
 

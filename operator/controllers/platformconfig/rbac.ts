@@ -65,10 +65,7 @@ export function provisioningAccess(
       kind: 'ClusterRoleBinding',
       metadata: metadata(),
       roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: PROVISIONING_ADMINISTRATOR_ROLE },
-      subjects: sortedSubjects([
-        ...settings.users.map((u) => userSubject(settings.userPrefix, u)),
-        ...settings.groups.map((g) => groupSubject(settings.groupPrefix, g)),
-      ]),
+      subjects: sortedSubjects([...settings.users.map((u) => userSubject(settings.userPrefix, u)), ...settings.groups.map((g) => groupSubject(settings.groupPrefix, g))]),
     },
   };
 }

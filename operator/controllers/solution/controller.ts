@@ -60,10 +60,19 @@ export class SolutionReconciler implements Reconciler {
         adminUserGroups: (manifest.adminUserGroups ?? []).map((g) => g.name),
         apps: listingsNamed(solutionRolesOf(manifest)),
       };
-      condition = valid(`The manifest is valid (version ${sol.spec.version}, ${fields.userGroups!.length} group(s), ${fields.adminUserGroups!.length} admin group(s), digest ${read.digest.slice(0, 12)})`);
+      condition = valid(
+        `The manifest is valid (version ${sol.spec.version}, ${fields.userGroups!.length} group(s), ${fields.adminUserGroups!.length} admin group(s), digest ${read.digest.slice(0, 12)})`,
+      );
     } else {
       // The last good manifest and everything derived from it stay as they are.
-      fields = { manifestDigest: last.manifestDigest, manifestVersion: last.manifestVersion, manifest: last.manifest, userGroups: last.userGroups, adminUserGroups: last.adminUserGroups, apps: last.apps };
+      fields = {
+        manifestDigest: last.manifestDigest,
+        manifestVersion: last.manifestVersion,
+        manifest: last.manifest,
+        userGroups: last.userGroups,
+        adminUserGroups: last.adminUserGroups,
+        apps: last.apps,
+      };
       condition = { type: SolutionConditions.ManifestValid, status: 'False', reason: read.reason, message: read.message };
       stalled = read.stalled;
     }
@@ -88,7 +97,12 @@ export class SolutionReconciler implements Reconciler {
     const message = this.claims.unownedMessage(this.claims.unowned(namespace, roles), "every tenant's groups");
     return message
       ? { type: SolutionConditions.RolesOwned, status: 'False', reason: OwnershipReasons.ListingNotOwned, message }
-      : { type: SolutionConditions.RolesOwned, status: 'True', reason: OwnershipReasons.RolesOwned, message: `Every role names a listing this organization holds (${listingsNamed(roles).length} listing(s))` };
+      : {
+          type: SolutionConditions.RolesOwned,
+          status: 'True',
+          reason: OwnershipReasons.RolesOwned,
+          message: `Every role names a listing this organization holds (${listingsNamed(roles).length} listing(s))`,
+        };
   }
 
   private read(sol: Solution): Promise<ManifestRead<SolutionManifest>> {

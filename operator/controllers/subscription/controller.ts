@@ -55,18 +55,32 @@ export class SubscriptionReconciler implements Reconciler {
     if (!sub || sub.metadata.deletionTimestamp) return;
     const ns = sub.metadata.namespace!;
     const last = sub.status ?? {};
-    const keep: Partial<SubscriptionStatus> = { version: last.version, manifestDigest: last.manifestDigest, userGroups: last.userGroups, conflictingUserGroups: last.conflictingUserGroups, orphanedUserGroups: last.orphanedUserGroups };
+    const keep: Partial<SubscriptionStatus> = {
+      version: last.version,
+      manifestDigest: last.manifestDigest,
+      userGroups: last.userGroups,
+      conflictingUserGroups: last.conflictingUserGroups,
+      orphanedUserGroups: last.orphanedUserGroups,
+    };
     const tenant = this.lookups.tenantOf(ns);
     const checks: Check[] = [];
     if (!tenant) {
       checks.push({
         gatesReady: true,
         stalled: true,
-        condition: { type: SubscriptionConditions.InTenant, status: 'False', reason: SubscriptionReasons.NotInTenant, message: `Namespace ${ns} is not a tenant's namespace; create the Subscription in the namespace of a Tenant (kubectl get tenants)` },
+        condition: {
+          type: SubscriptionConditions.InTenant,
+          status: 'False',
+          reason: SubscriptionReasons.NotInTenant,
+          message: `Namespace ${ns} is not a tenant's namespace; create the Subscription in the namespace of a Tenant (kubectl get tenants)`,
+        },
       });
       return this.finish(sub, checks, keep);
     }
-    checks.push({ gatesReady: true, condition: { type: SubscriptionConditions.InTenant, status: 'True', reason: SubscriptionReasons.InTenant, message: `In the namespace of Tenant ${tenant.metadata.name}` } });
+    checks.push({
+      gatesReady: true,
+      condition: { type: SubscriptionConditions.InTenant, status: 'True', reason: SubscriptionReasons.InTenant, message: `In the namespace of Tenant ${tenant.metadata.name}` },
+    });
     const resolved = this.lookups.resolve(sub);
     if (!resolved.ok) {
       // Nothing is changed while the solution cannot be resolved: the groups stay as they are.
@@ -89,8 +103,14 @@ export class SubscriptionReconciler implements Reconciler {
     checks.push({ condition: sync.condition, gatesReady: true });
     if (sync.orphans.length > 0 || sync.withheld.length > 0) {
       const why = [
-        ...(sync.orphans.length > 0 ? [`Group(s) ${sync.orphans.join(', ')} are no longer in the manifests but are kept while users belong to them; remove the users from them and they are deleted`] : []),
-        ...(sync.withheld.length > 0 ? [`Group(s) ${sync.withheld.join(', ')} of app(s) whose organization does not hold their ids (IdsOwned False) are kept as they are, not updated, until the app holds them again or leaves the solution`] : []),
+        ...(sync.orphans.length > 0
+          ? [`Group(s) ${sync.orphans.join(', ')} are no longer in the manifests but are kept while users belong to them; remove the users from them and they are deleted`]
+          : []),
+        ...(sync.withheld.length > 0
+          ? [
+              `Group(s) ${sync.withheld.join(', ')} of app(s) whose organization does not hold their ids (IdsOwned False) are kept as they are, not updated, until the app holds them again or leaves the solution`,
+            ]
+          : []),
       ];
       checks.push({ gatesReady: false, condition: { type: SubscriptionConditions.OrphansKept, status: 'False', reason: SubscriptionReasons.OrphansKept, message: why.join('; ') } });
     }
@@ -111,7 +131,12 @@ export class SubscriptionReconciler implements Reconciler {
    * of the namespace declares for it: the union), and deals with the groups it made that
    * no manifest declares any more: kept while users belong to them, else deleted.
    */
-  private async syncGroups(sub: Subscription, tenant: Tenant, mine: string[], withheld: ReadonlySet<string>): Promise<{ ok: boolean; error?: unknown; condition: ConditionInput; orphans: string[]; withheld: string[]; conflicts: GroupConflict[] }> {
+  private async syncGroups(
+    sub: Subscription,
+    tenant: Tenant,
+    mine: string[],
+    withheld: ReadonlySet<string>,
+  ): Promise<{ ok: boolean; error?: unknown; condition: ConditionInput; orphans: string[]; withheld: string[]; conflicts: GroupConflict[] }> {
     const ns = sub.metadata.namespace!;
     const { groups, declaredBy, conflicts: all } = this.lookups.declaredIn(ns);
     const conflicts = all.get(sub.metadata.name) ?? [];
@@ -134,7 +159,10 @@ export class SubscriptionReconciler implements Reconciler {
             // The cache says there is none: made with a POST first (only the operator's marker), so one that someone made
             // a moment ago, not in the cache yet, is a 409 and never adopted by the apply that follows.
             if (!existing && !(await this.createGroup(desired))) {
-              conflicts.push({ group: name, message: `UserGroup ${name} was made by someone else a moment ago: it is left as it is (no roles added, no owner) while it was not made by a subscription` });
+              conflicts.push({
+                group: name,
+                message: `UserGroup ${name} was made by someone else a moment ago: it is left as it is (no roles added, no owner) while it was not made by a subscription`,
+              });
               continue;
             }
             await this.deps.store.apply(Kinds.UserGroup, desired);
@@ -156,7 +184,14 @@ export class SubscriptionReconciler implements Reconciler {
         }
       }
     } catch (err) {
-      return { ok: false, error: err, orphans, withheld: kept, conflicts, condition: { type: SubscriptionConditions.UserGroupsSynced, status: 'False', reason: SubscriptionReasons.ApplyFailed, message: `The user groups could not be written: ${errorMessage(err)}` } };
+      return {
+        ok: false,
+        error: err,
+        orphans,
+        withheld: kept,
+        conflicts,
+        condition: { type: SubscriptionConditions.UserGroupsSynced, status: 'False', reason: SubscriptionReasons.ApplyFailed, message: `The user groups could not be written: ${errorMessage(err)}` },
+      };
     }
     const condition: ConditionInput =
       conflicts.length > 0
@@ -192,7 +227,7 @@ export class SubscriptionReconciler implements Reconciler {
   }
 
   private async finish(sub: Subscription, checks: Check[], fields: Partial<SubscriptionStatus>): Promise<void> {
-    const conditions = conditionsFromChecks(checks, { reason: SubscriptionReasons.Ready, message: 'The tenant\'s user groups match the solution and its apps' });
+    const conditions = conditionsFromChecks(checks, { reason: SubscriptionReasons.Ready, message: "The tenant's user groups match the solution and its apps" });
     await writeStatus(this.deps, Kinds.Subscription, sub, { fields, conditions });
   }
 }
@@ -210,14 +245,22 @@ export function subscriptionController(deps: ControllerDeps): ControllerSpec {
     for: Caches.subscriptions,
     watches: [
       // Another subscription of the tenant: the groups they share are the union of both.
-      { cache: Caches.subscriptions, map: (s) => inNamespace(s.metadata.namespace).filter((k) => k !== keyOf(s)), changed: (a, b) => a.metadata.generation !== b.metadata.generation || (a as Subscription).status?.manifestDigest !== (b as Subscription).status?.manifestDigest },
+      {
+        cache: Caches.subscriptions,
+        map: (s) => inNamespace(s.metadata.namespace).filter((k) => k !== keyOf(s)),
+        changed: (a, b) => a.metadata.generation !== b.metadata.generation || (a as Subscription).status?.manifestDigest !== (b as Subscription).status?.manifestDigest,
+      },
       // A new good manifest (or version) of the solution reaches every subscribed tenant.
       {
         cache: Caches.solutions,
         map: ofSolution,
         changed: (a, b) => {
           const [x, y] = [(a as Solution).status, (b as Solution).status];
-          return x?.manifestDigest !== y?.manifestDigest || x?.manifestVersion !== y?.manifestVersion || JSON.stringify(x?.conditions?.find((c) => c.type === 'ManifestValid')?.status) !== JSON.stringify(y?.conditions?.find((c) => c.type === 'ManifestValid')?.status);
+          return (
+            x?.manifestDigest !== y?.manifestDigest ||
+            x?.manifestVersion !== y?.manifestVersion ||
+            JSON.stringify(x?.conditions?.find((c) => c.type === 'ManifestValid')?.status) !== JSON.stringify(y?.conditions?.find((c) => c.type === 'ManifestValid')?.status)
+          );
         },
       },
       // A new good app manifest (its status, not its spec: the spec's may be broken or in a ConfigMap) reaches the
@@ -247,7 +290,8 @@ export function subscriptionController(deps: ControllerDeps): ControllerSpec {
         map: (l) => {
           const claimed = AppClaims.idOf(l as ClaimLease);
           if (!claimed) return [];
-          const listings = claimed.kind === 'listingId' ? [claimed.id] : lookups.appManifests.byIndex(Index.appId, claimed.id).flatMap((a) => (a.spec.listingId !== undefined ? [a.spec.listingId] : []));
+          const listings =
+            claimed.kind === 'listingId' ? [claimed.id] : lookups.appManifests.byIndex(Index.appId, claimed.id).flatMap((a) => (a.spec.listingId !== undefined ? [a.spec.listingId] : []));
           return [...new Set(listings)].flatMap((id) => lookups.solutions.byIndex(Index.listingId, id)).flatMap(ofSolution);
         },
       },
@@ -269,9 +313,13 @@ export function subscriptionController(deps: ControllerDeps): ControllerSpec {
         map: (u) => {
           const ns = u.metadata.namespace!;
           const groups = new Set([...((u as User).spec.groups ?? []), ...((u as User).status?.groups ?? [])]);
-          return subs.byIndex(Index.namespace, ns).filter((s) => s.status?.orphanedUserGroups?.some((g) => groups.has(g))).map(keyOf);
+          return subs
+            .byIndex(Index.namespace, ns)
+            .filter((s) => s.status?.orphanedUserGroups?.some((g) => groups.has(g)))
+            .map(keyOf);
         },
-        changed: (a, b) => JSON.stringify((a as User).spec.groups) !== JSON.stringify((b as User).spec.groups) || JSON.stringify((a as User).status?.groups) !== JSON.stringify((b as User).status?.groups),
+        changed: (a, b) =>
+          JSON.stringify((a as User).spec.groups) !== JSON.stringify((b as User).spec.groups) || JSON.stringify((a as User).status?.groups) !== JSON.stringify((b as User).status?.groups),
         coalesceMs: 1_000,
       },
     ],

@@ -25,7 +25,9 @@ export function desiredUserGroup(namespace: string, tenant: string, group: Decla
   const ownerReferences = [...owners]
     .sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1))
     .map((s) => ({ apiVersion: API_VERSION, kind: 'Subscription', name: s.metadata.name!, uid: s.metadata.uid!, controller: false, blockOwnerDeletion: false }));
-  const digest = createHash('sha256').update(JSON.stringify({ spec, owners: ownerReferences.map((r) => r.uid) })).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify({ spec, owners: ownerReferences.map((r) => r.uid) }))
+    .digest('hex');
   return {
     apiVersion: API_VERSION,
     kind: 'UserGroup',

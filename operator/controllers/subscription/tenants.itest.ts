@@ -59,7 +59,9 @@ let caPEM: string;
 
 /** A ServiceAccount token (TokenRequest), as an identity provider's gateway would hold. */
 async function tokenFor(ns: string, sa: string): Promise<string> {
-  const res = await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } });
+  const res = await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  });
   return res.status.token;
 }
 
@@ -70,22 +72,32 @@ const call = (method: 'GET' | 'POST', path: string, token?: string, body?: unkno
 async function plugin(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run(argv, { io: { out: (t) => out.push(t), err: (t) => err.push(t), readLine: async () => undefined }, connect: () => ({ api: new KubePluginApi(client), defaultNamespace: 'default' }) });
+  const code = await run(argv, {
+    io: { out: (t) => out.push(t), err: (t) => err.push(t), readLine: async () => undefined },
+    connect: () => ({ api: new KubePluginApi(client), defaultNamespace: 'default' }),
+  });
   return { code, out: out.join(''), err: err.join('') };
 }
 
-const setManifest = (text: string) => client.apply(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gated-manifest', namespace: orgNs }, data: { 'manifest.yaml': text } });
+const setManifest = (text: string) =>
+  client.apply(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gated-manifest', namespace: orgNs }, data: { 'manifest.yaml': text } });
 /** Any annotation change makes the Solution look at its ConfigMap now (it looks every 30 s anyway). */
 const nudge = () => client.patch(Kinds.Solution, 'gated', orgNs, { metadata: { annotations: { 'example.com/reload': String(Date.now()) } } });
 
 beforeAll(async () => {
   operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: operatorNamespace });
-  const reg = await eventually(async () => (await client.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(operatorNamespace))) ?? false, { describe: 'the webhook registration' });
+  const reg = await eventually(
+    async () => (await client.get<AnyObject & { webhooks?: { clientConfig: { caBundle: string } }[] }>(Resources.ValidatingWebhookConfiguration, webhookRegistrationName(operatorNamespace))) ?? false,
+    { describe: 'the webhook registration' },
+  );
   caPEM = Buffer.from(reg.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
   await client.create<Organization>(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Gated', capabilities: { superApps: true, miniApps: true } } });
   await until<Organization>(Kinds.Organization, org, undefined, (o) => cond(o as never, 'Ready')?.status === 'True', `Organization ${org} Ready`);
   await setManifest(SEED);
-  await client.create<Solution>(Kinds.Solution, { metadata: { name: 'gated', namespace: orgNs }, spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } } });
+  await client.create<Solution>(Kinds.Solution, {
+    metadata: { name: 'gated', namespace: orgNs },
+    spec: { solutionId: 'gated-solution', version: '1.0.0', manifestFrom: { configMapKeyRef: { name: 'gated-manifest', key: 'manifest.yaml' } } },
+  });
   await client.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-frontend', namespace: orgNs }, spec: FRONTEND });
   // The solution's back-office listing is the organization's: only the organization that claims a listing with an
   // AppManifest grants its roles (issue 16 item 3). Its own manifest comes later (from a ConfigMap, below).
@@ -153,12 +165,31 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
     }
   });
 
-  it("creates users with groups and designation; the tenant administrator is in the admin group", async () => {
+  it('creates users with groups and designation; the tenant administrator is in the admin group', async () => {
     const ns = tenantNs(tenants[0]!);
-    await client.create<User>(Kinds.User, { metadata: { name: 'thandi', namespace: ns }, spec: { userCode: 'E100', firstName: 'Thandi', lastName: 'Mokoena', email: 'thandi@a.example', groups: ['field-executive', 'solutions-owner'], designation: 'Field executive', workLocations: ['Durban'], userType: 'Internal', employmentType: 'Permanent' } });
+    await client.create<User>(Kinds.User, {
+      metadata: { name: 'thandi', namespace: ns },
+      spec: {
+        userCode: 'E100',
+        firstName: 'Thandi',
+        lastName: 'Mokoena',
+        email: 'thandi@a.example',
+        groups: ['field-executive', 'solutions-owner'],
+        designation: 'Field executive',
+        workLocations: ['Durban'],
+        userType: 'Internal',
+        employmentType: 'Permanent',
+      },
+    });
     const u = await until<User>(Kinds.User, 'thandi', ns, (x) => fresh(x) && cond(x, 'Ready')?.status === 'True', 'User thandi Ready');
     expect(u.spec.designation).toBe('Field executive');
-    expect(u.status?.effectiveRoles).toEqual(['role:gated-backoffice:approver', 'role:gated-frontend:field-entry', 'role:gated-frontend:offline-sync', 'role:gated-frontend:owner', 'role:gated-frontend:viewer']);
+    expect(u.status?.effectiveRoles).toEqual([
+      'role:gated-backoffice:approver',
+      'role:gated-frontend:field-entry',
+      'role:gated-frontend:offline-sync',
+      'role:gated-frontend:owner',
+      'role:gated-frontend:viewer',
+    ]);
     expect(u.status?.landingPage).toEqual({ url: '/owner/home', rank: 1, group: 'solutions-owner' });
     const admins = (await client.list<User>(Kinds.User, { namespace: ns })).items.filter((x) => x.spec.email === adminEmail(tenants[0]!));
     const admin = await until<User>(Kinds.User, admins[0]!.metadata.name!, ns, (x) => !!x.status?.groups?.includes('solutions-admin'), 'the administrator in solutions-admin');
@@ -166,18 +197,25 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
     await until<UserGroup>(Kinds.UserGroup, 'field-executive', ns, (g) => g.status?.members === 1, 'field-executive has 1 member');
   });
 
-  it("answers the token roles over HTTP for a caller the authorizer allows, as JSON and as a JWT that verifies with the JWKS; and in the plugin", async () => {
+  it('answers the token roles over HTTP for a caller the authorizer allows, as JSON and as a JWT that verifies with the JWKS; and in the plugin', async () => {
     const ns = tenantNs(tenants[0]!);
     for (const sa of ['gateway', 'nobody']) await client.create(ServiceAccounts, { metadata: { name: sa, namespace: ns } });
     // The gateway holds what a tenant administrator holds in the namespace (users/tokenroles among it).
-    await client.create(Resources.RoleBinding, { metadata: { name: 'gateway', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: ns }] });
+    await client.create(Resources.RoleBinding, {
+      metadata: { name: 'gateway', namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' },
+      subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: ns }],
+    });
     const [gateway, nobody] = [await tokenFor(ns, 'gateway'), await tokenFor(ns, 'nobody')];
     const question = { namespace: ns, user: 'thandi', app: { organization: org, name: 'gated-frontend' }, jwt: true };
-    const res = await eventually(async () => {
-      const r = await call('POST', '/tokenroles/v1/roles', gateway, question);
-      if (r.status !== 200) throw new Error(JSON.stringify(r)); // the RoleBinding may take a moment to reach the authorizer
-      return r;
-    }, { describe: 'the token roles for the gateway' });
+    const res = await eventually(
+      async () => {
+        const r = await call('POST', '/tokenroles/v1/roles', gateway, question);
+        if (r.status !== 200) throw new Error(JSON.stringify(r)); // the RoleBinding may take a moment to reach the authorizer
+        return r;
+      },
+      { describe: 'the token roles for the gateway' },
+    );
     // thandi has owner, viewer, field-entry, offline-sync and approver; the frontend requires owner, viewer, field-entry and admin.
     expect(res.body.roles).toEqual(['role:gated-frontend:field-entry', 'role:gated-frontend:owner', 'role:gated-frontend:viewer']);
     const jwks = await call('GET', '/tokenroles/v1/jwks.json');
@@ -198,14 +236,24 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
   it('keeps a role someone added by hand, and brings a manifest update to both tenants', async () => {
     const ns0 = tenantNs(tenants[0]!);
     // A provisioning administrator adds a role with their own field manager.
-    await client.apply(Kinds.UserGroup, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'UserGroup', metadata: { name: 'solutions-owner', namespace: ns0 }, spec: { roles: ['role:local-app:extra'] } }, { fieldManager: 'someone', force: false });
+    await client.apply(
+      Kinds.UserGroup,
+      { apiVersion: 'miniapps.dev/v1alpha1', kind: 'UserGroup', metadata: { name: 'solutions-owner', namespace: ns0 }, spec: { roles: ['role:local-app:extra'] } },
+      { fieldManager: 'someone', force: false },
+    );
     await setManifest(SEED.replace('      - role:gated-backoffice:approver\n', '      - role:gated-backoffice:approver\n      - role:gated-backoffice:auditor\n'));
     await nudge();
     for (const t of tenants) {
       const g = await until<UserGroup>(Kinds.UserGroup, 'solutions-owner', tenantNs(t), (x) => !!x.spec.roles?.includes('role:gated-backoffice:auditor'), `the new role in ${t}`);
       if (t === tenants[0]) {
         expect(g.spec.roles).toContain('role:local-app:extra');
-        await until<UserGroup>(Kinds.UserGroup, 'solutions-owner', ns0, (x) => x.status?.roleSources?.find((r) => r.role === 'role:local-app:extra')?.sources[0] === 'spec', 'the hand-added role reported as spec');
+        await until<UserGroup>(
+          Kinds.UserGroup,
+          'solutions-owner',
+          ns0,
+          (x) => x.status?.roleSources?.find((r) => r.role === 'role:local-app:extra')?.sources[0] === 'spec',
+          'the hand-added role reported as spec',
+        );
       }
     }
     await until<User>(Kinds.User, 'thandi', ns0, (u) => !!u.status?.effectiveRoles?.includes('role:gated-backoffice:auditor'), "thandi's roles updated");
@@ -226,7 +274,13 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
     for (const text of ['solutionId: [\n', SEED.replace('- name: solutions admin', '- name: Field Executive')]) {
       await setManifest(text);
       await nudge();
-      await until<Solution>(Kinds.Solution, 'gated', orgNs, (s) => cond(s, 'ManifestValid')?.reason === (text.startsWith('solutionId: [') ? 'ManifestNotYAML' : 'ManifestInconsistent'), 'the next bad manifest reported');
+      await until<Solution>(
+        Kinds.Solution,
+        'gated',
+        orgNs,
+        (s) => cond(s, 'ManifestValid')?.reason === (text.startsWith('solutionId: [') ? 'ManifestNotYAML' : 'ManifestInconsistent'),
+        'the next bad manifest reported',
+      );
     }
     expect((await client.get<UserGroup>(Kinds.UserGroup, 'field-executive', tenantNs(tenants[1]!)))?.spec).toEqual(before?.spec);
     await setManifest(SEED);
@@ -234,19 +288,34 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
     await until<Solution>(Kinds.Solution, 'gated', orgNs, (s) => cond(s, 'Ready')?.status === 'True', 'Solution Ready again');
   });
 
-  it("reads an app manifest from a ConfigMap key: its groups reach the tenants, and a broken edit keeps them while ManifestValid names line and field", async () => {
+  it('reads an app manifest from a ConfigMap key: its groups reach the tenants, and a broken edit keeps them while ManifestValid names line and field', async () => {
     const file = (role: string) => `appId: gated-backoffice-app\nlistingId: gated-backoffice\nuserGroups:\n  - name: back office clerk\n    roles:\n      - ${role}\n`;
-    const setAppFile = (text: string) => client.apply(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'backoffice-manifest', namespace: orgNs }, data: { 'app.yaml': text } });
+    const setAppFile = (text: string) =>
+      client.apply(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'backoffice-manifest', namespace: orgNs }, data: { 'app.yaml': text } });
     const manifestFrom = { configMapKeyRef: { name: 'backoffice-manifest', key: 'app.yaml' } };
     // Inline fields and manifestFrom at once: refused at admission.
-    await expect(client.create(Kinds.AppManifest, { metadata: { name: uniqueName('both'), namespace: orgNs }, spec: { appId: 'x', listingId: 'gated-backoffice', rolesRequired: ['platform:role:gated-backoffice:clerk'], manifestFrom } })).rejects.toThrow(/not both/);
+    await expect(
+      client.create(Kinds.AppManifest, {
+        metadata: { name: uniqueName('both'), namespace: orgNs },
+        spec: { appId: 'x', listingId: 'gated-backoffice', rolesRequired: ['platform:role:gated-backoffice:clerk'], manifestFrom },
+      }),
+    ).rejects.toThrow(/not both/);
     await setAppFile(file('role:gated-backoffice:clerk'));
-    await client.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-backoffice', namespace: orgNs }, spec: { appId: 'gated-backoffice-app', listingId: 'gated-backoffice', manifestFrom } });
+    await client.create<AppManifest>(Kinds.AppManifest, {
+      metadata: { name: 'gated-backoffice', namespace: orgNs },
+      spec: { appId: 'gated-backoffice-app', listingId: 'gated-backoffice', manifestFrom },
+    });
     const app = await until<AppManifest>(Kinds.AppManifest, 'gated-backoffice', orgNs, (a) => fresh(a) && cond(a, 'Ready')?.status === 'True', 'AppManifest gated-backoffice Ready');
     expect(app.status?.manifest?.userGroups?.map((g) => g.name)).toEqual(['back office clerk']);
     for (const t of tenants) {
       const g = await until<UserGroup>(Kinds.UserGroup, 'back-office-clerk', tenantNs(t), (x) => !!x.spec.roles?.includes('role:gated-backoffice:clerk'), `back-office-clerk in ${t}`);
-      await until<UserGroup>(Kinds.UserGroup, g.metadata.name!, tenantNs(t), (x) => x.status?.roleSources?.[0]?.sources[0] === `AppManifest ${org}/gated-backoffice`, `the clerk role's source in ${t}`);
+      await until<UserGroup>(
+        Kinds.UserGroup,
+        g.metadata.name!,
+        tenantNs(t),
+        (x) => x.status?.roleSources?.[0]?.sources[0] === `AppManifest ${org}/gated-backoffice`,
+        `the clerk role's source in ${t}`,
+      );
     }
     const before = await client.get<UserGroup>(Kinds.UserGroup, 'back-office-clerk', tenantNs(tenants[1]!));
     await setAppFile(file('gated-backoffice:clerk'));
@@ -274,7 +343,10 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
     const sub = await until<Subscription>(Kinds.Subscription, 'missing', ns, (s) => cond(s, 'SolutionResolved')?.status === 'False', 'SolutionResolved False');
     expect(cond(sub, 'SolutionResolved')?.reason).toBe('SolutionNotFound');
     // A Solution that never had a good manifest (its ConfigMap is missing): not Ready, and the subscription waits.
-    await client.create(Kinds.Solution, { metadata: { name: 'unready', namespace: orgNs }, spec: { solutionId: 'unready', version: '1', manifestFrom: { configMapKeyRef: { name: 'no-such-configmap', key: 'manifest.yaml' } } } });
+    await client.create(Kinds.Solution, {
+      metadata: { name: 'unready', namespace: orgNs },
+      spec: { solutionId: 'unready', version: '1', manifestFrom: { configMapKeyRef: { name: 'no-such-configmap', key: 'manifest.yaml' } } },
+    });
     const unready = await until<Solution>(Kinds.Solution, 'unready', orgNs, (x) => cond(x, 'ManifestValid')?.status === 'False', 'Solution unready reported');
     expect(cond(unready, 'ManifestValid')?.reason).toBe('ManifestNotFound');
     await client.create(Kinds.Subscription, { metadata: { name: 'unready', namespace: ns }, spec: { solution: { organization: org, name: 'unready' } } });

@@ -29,11 +29,27 @@ const signal = new AbortController().signal;
 let world: FakeWorld;
 const put = <T extends AnyObject>(rt: Parameters<FakeStore['seed']>[0], decl: AnyCacheDecl, obj: T): T => world.put(rt, decl, obj);
 const organization = (name: string, spec: Partial<Organization['spec']> = {}) =>
-  put(Kinds.Organization, Caches.organizations, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name }, spec: { displayName: name, capabilities: { superApps: true, miniApps: true }, ...spec }, status: { namespace: `org-${name}` } } as Organization);
+  put(Kinds.Organization, Caches.organizations, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'Organization',
+    metadata: { name },
+    spec: { displayName: name, capabilities: { superApps: true, miniApps: true }, ...spec },
+    status: { namespace: `org-${name}` },
+  } as Organization);
 const superApp = (spec: Partial<SuperApp['spec']> = {}, generation = 1) =>
-  put(Kinds.SuperApp, Caches.superApps, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'SuperApp', metadata: { name: 'wallet', namespace: 'org-bank', uid: 'sa-uid', generation }, spec: { displayName: 'Wallet', ...spec } } as SuperApp);
+  put(Kinds.SuperApp, Caches.superApps, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'SuperApp',
+    metadata: { name: 'wallet', namespace: 'org-bank', uid: 'sa-uid', generation },
+    spec: { displayName: 'Wallet', ...spec },
+  } as SuperApp);
 const miniApp = (name: string, spec: Partial<MiniApp['spec']> = {}) =>
-  put(Kinds.MiniApp, Caches.miniApps, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'MiniApp', metadata: { name, namespace: 'org-partner', generation: 1 }, spec: { appName: name, type: 'Numeric', superApps: [{ organization: 'bank', name: 'wallet' }], versions: [{ name: '1.0' }], publishedVersion: '1.0', ...spec } } as MiniApp);
+  put(Kinds.MiniApp, Caches.miniApps, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'MiniApp',
+    metadata: { name, namespace: 'org-partner', generation: 1 },
+    spec: { appName: name, type: 'Numeric', superApps: [{ organization: 'bank', name: 'wallet' }], versions: [{ name: '1.0' }], publishedVersion: '1.0', ...spec },
+  } as MiniApp);
 /** An approval of the mini app as it is, recorded as the MiniAppReview controller records it. */
 const approve = (mini: string, version = '1.0') =>
   put(Kinds.MiniAppReview, Caches.miniAppReviews, {
@@ -63,7 +79,12 @@ beforeEach(() => {
   const { deps } = world;
   writes = [];
   reconciler = new SuperAppReconciler(deps, { onCatalogWrite: (kind) => writes.push(kind) });
-  put(Kinds.PlatformConfig, Caches.platformConfigs, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'PlatformConfig', metadata: { name: 'default' }, spec: { platforms: ['Android', 'iOS'], categories: ['Payments'] } } as PlatformConfig);
+  put(Kinds.PlatformConfig, Caches.platformConfigs, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'PlatformConfig',
+    metadata: { name: 'default' },
+    spec: { platforms: ['Android', 'iOS'], categories: ['Payments'] },
+  } as PlatformConfig);
   organization('bank');
   organization('partner', { miniAppTargets: [{ organization: 'bank', name: 'wallet' }] });
 });
@@ -79,7 +100,10 @@ describe('SuperAppReconciler, one step', () => {
       { verb: 'create', kind: 'ConfigMap', key: 'org-bank/wallet-catalog' },
       { verb: 'status', kind: 'SuperApp', key: 'org-bank/wallet' },
     ]);
-    expect(catalogOf().miniApps.map((m) => [m.name, m.featured])).toEqual([['zeta', true], ['alpha', false]]);
+    expect(catalogOf().miniApps.map((m) => [m.name, m.featured])).toEqual([
+      ['zeta', true],
+      ['alpha', false],
+    ]);
     const cm = configMap('wallet-catalog')!;
     expect(cm.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'SuperApp', uid: 'sa-uid', controller: true });
     expect(status().catalog).toEqual({ configMapName: 'wallet-catalog', miniApps: 2, hash: cm.metadata.annotations!['miniapps.dev/catalog-hash'] });
@@ -118,10 +142,19 @@ describe('SuperAppReconciler, one step', () => {
   });
 
   it('reports a featured mini app that is not in the catalog, by name and why, without gating Ready', async () => {
-    superApp({ featured: [{ organization: 'partner', name: 'waiting' }, { organization: 'partner', name: 'ghost' }] });
+    superApp({
+      featured: [
+        { organization: 'partner', name: 'waiting' },
+        { organization: 'partner', name: 'ghost' },
+      ],
+    });
     miniApp('waiting');
     await step();
-    expect(condition('FeaturedListed')).toMatchObject({ status: 'False', reason: 'FeaturedNotListed', message: expect.stringContaining('partner/waiting (AwaitingReview), partner/ghost (no such MiniApp)') });
+    expect(condition('FeaturedListed')).toMatchObject({
+      status: 'False',
+      reason: 'FeaturedNotListed',
+      message: expect.stringContaining('partner/waiting (AwaitingReview), partner/ghost (no such MiniApp)'),
+    });
     expect(condition('Ready')?.status).toBe('True');
     expect(events).toContain('Warning FeaturedNotListed');
   });
@@ -135,7 +168,7 @@ describe('SuperAppReconciler, one step', () => {
     expect(configMap('wallet-catalog')).toBeDefined();
   });
 
-  it('leaves a ConfigMap of the catalog\'s name that is not its own untouched, and says so', async () => {
+  it("leaves a ConfigMap of the catalog's name that is not its own untouched, and says so", async () => {
     store.seed(Resources.ConfigMap, { metadata: { name: 'wallet-catalog', namespace: 'org-bank' }, data: { precious: 'yes' } });
     superApp();
     await step();
@@ -181,7 +214,9 @@ describe('SuperAppReconciler, one step', () => {
     now = new Date('2027-01-01T00:00:00Z');
     await step();
     expect(store.writes.filter((w) => w.kind === 'ConfigMap')).toEqual([]);
-    expect(status().versions).toEqual([{ name: '2.0', configMapName: 'wallet-catalog-2.0', miniApps: 0, frozenAt: '2026-12-01T00:00:00Z', hash: snap.metadata.annotations!['miniapps.dev/catalog-hash'] }]);
+    expect(status().versions).toEqual([
+      { name: '2.0', configMapName: 'wallet-catalog-2.0', miniApps: 0, frozenAt: '2026-12-01T00:00:00Z', hash: snap.metadata.annotations!['miniapps.dev/catalog-hash'] },
+    ]);
   });
 
   it('a super app in an organization without the capability is reported and nothing is published', async () => {

@@ -4,7 +4,21 @@ import type { MiniApp } from '../../api/miniapp/schema.ts';
 import type { MiniAppReview } from '../../api/miniappreview/schema.ts';
 import type { Organization } from '../../api/organization/schema.ts';
 import type { SuperApp, SuperAppStatus } from '../../api/superapp/schema.ts';
-import { REVIEW_QUEUE_MAX, reviewQueueEntry, CATALOG_KEY, approvalChanged, buildCatalog, canonicalJson, catalogConfigMapName, contentHash, notAllowed, refKey, snapshotConfigMapName, targetsOf, appChanged } from '../../domain/apps.ts';
+import {
+  REVIEW_QUEUE_MAX,
+  reviewQueueEntry,
+  CATALOG_KEY,
+  approvalChanged,
+  buildCatalog,
+  canonicalJson,
+  catalogConfigMapName,
+  contentHash,
+  notAllowed,
+  refKey,
+  snapshotConfigMapName,
+  targetsOf,
+  appChanged,
+} from '../../domain/apps.ts';
 import type { ReviewQueueEntry, AppRef } from '../../domain/apps.ts';
 import { Caches, Index } from '../../domain/caches.ts';
 import { AppDirectory } from '../../domain/directory.ts';
@@ -140,12 +154,18 @@ export class SuperAppReconciler implements Reconciler {
     const ns = sa.metadata.namespace!;
     const name = catalogConfigMapName(sa.metadata.name);
     const status: CatalogStatus = { configMapName: name, miniApps: count, hash };
-    const published: ConditionInput = { type: SuperAppConditions.CatalogPublished, status: 'True', reason: SuperAppReasons.CatalogPublished, message: `ConfigMap ${name} lists ${count} mini app(s) (${hash.slice(0, 19)}…)` };
+    const published: ConditionInput = {
+      type: SuperAppConditions.CatalogPublished,
+      status: 'True',
+      reason: SuperAppReasons.CatalogPublished,
+      message: `ConfigMap ${name} lists ${count} mini app(s) (${hash.slice(0, 19)}…)`,
+    };
     const uid = sa.metadata.uid!;
     const key = `${ns}/${sa.metadata.name}`;
     const seen = this.verified.get(key);
     const now = this.deps.clock.now().getTime();
-    if (seen?.uid === uid && seen.hash === hash && now - seen.at < (this.opts.verifyCatalogMs ?? VERIFY_CATALOG_MS) && sa.status?.catalog?.configMapName === name) return { condition: published, status };
+    if (seen?.uid === uid && seen.hash === hash && now - seen.at < (this.opts.verifyCatalogMs ?? VERIFY_CATALOG_MS) && sa.status?.catalog?.configMapName === name)
+      return { condition: published, status };
     const desired = catalogConfigMap(sa, name, json, { [CatalogMeta.hash]: hash }, 'live');
     const current = await this.deps.store.get<ConfigMapObject>(Resources.ConfigMap, name, ns);
     if (current && !controlledBy(current, sa)) {
@@ -200,7 +220,13 @@ export class SuperAppReconciler implements Reconciler {
           conflicts.push(`${v.name} (ConfigMap ${name} exists and is not this super app's snapshot)`);
           continue;
         }
-        versions.push({ name: v.name, configMapName: name, miniApps: Number(a[CatalogMeta.miniApps] ?? 0), frozenAt: a[CatalogMeta.frozenAt]!, hash: a[CatalogMeta.hash] ?? contentHash(existing.data?.[CATALOG_KEY] ?? '') });
+        versions.push({
+          name: v.name,
+          configMapName: name,
+          miniApps: Number(a[CatalogMeta.miniApps] ?? 0),
+          frozenAt: a[CatalogMeta.frozenAt]!,
+          hash: a[CatalogMeta.hash] ?? contentHash(existing.data?.[CATALOG_KEY] ?? ''),
+        });
         continue;
       }
       const frozenAt = rfc3339(this.deps.clock.now());
@@ -280,7 +306,13 @@ function catalogConfigMap(sa: SuperApp, name: string, json: string, annotations:
 
 export function allowedCheck(sa: SuperApp, org: Organization | undefined): ConditionInput {
   const type = SuperAppConditions.Allowed;
-  if (!org) return { type, status: 'False', reason: SuperAppReasons.OrganizationNotFound, message: `Namespace ${sa.metadata.namespace} belongs to no Organization: create SuperApps in an organization's namespace` };
+  if (!org)
+    return {
+      type,
+      status: 'False',
+      reason: SuperAppReasons.OrganizationNotFound,
+      message: `Namespace ${sa.metadata.namespace} belongs to no Organization: create SuperApps in an organization's namespace`,
+    };
   const missing = missingCapability(org, 'SuperApp');
   if (missing) return { type, status: 'False', reason: SuperAppReasons.CapabilityMissing, message: `${missing}; the catalog is not published meanwhile and nothing is deleted` };
   return { type, status: 'True', reason: SuperAppReasons.Allowed, message: `Organization ${org.metadata.name} may create super apps` };
@@ -288,7 +320,8 @@ export function allowedCheck(sa: SuperApp, org: Organization | undefined): Condi
 
 export function platformsCheck(sa: SuperApp, allowed: readonly string[]): ConditionInput {
   const bad = notAllowed(sa.spec.platforms, allowed);
-  if (bad.length === 0) return { type: SuperAppConditions.PlatformsValid, status: 'True', reason: SuperAppReasons.PlatformsValid, message: `${sa.spec.platforms?.length ?? 0} platform(s), all allowed by PlatformConfig` };
+  if (bad.length === 0)
+    return { type: SuperAppConditions.PlatformsValid, status: 'True', reason: SuperAppReasons.PlatformsValid, message: `${sa.spec.platforms?.length ?? 0} platform(s), all allowed by PlatformConfig` };
   return {
     type: SuperAppConditions.PlatformsValid,
     status: 'False',
@@ -298,7 +331,8 @@ export function platformsCheck(sa: SuperApp, allowed: readonly string[]): Condit
 }
 
 export function featuredCheck(missing: readonly AppRef[], why: (ref: AppRef) => string): ConditionInput {
-  if (missing.length === 0) return { type: SuperAppConditions.FeaturedListed, status: 'True', reason: SuperAppReasons.FeaturedListed, message: 'Every featured mini app is in the catalog, shown first' };
+  if (missing.length === 0)
+    return { type: SuperAppConditions.FeaturedListed, status: 'True', reason: SuperAppReasons.FeaturedListed, message: 'Every featured mini app is in the catalog, shown first' };
   return {
     type: SuperAppConditions.FeaturedListed,
     status: 'False',

@@ -21,7 +21,12 @@ beforeEach(() => {
 });
 
 function tenant(name = 'acme', spec: Partial<Tenant['spec']> = {}): Tenant {
-  return world.put(Kinds.Tenant, Caches.tenants, { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Tenant', metadata: { name, generation: 1 }, spec: { displayName: 'Acme', administrators: ['ada@acme.example'], ...spec } } as Tenant);
+  return world.put(Kinds.Tenant, Caches.tenants, {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'Tenant',
+    metadata: { name, generation: 1 },
+    spec: { displayName: 'Acme', administrators: ['ada@acme.example'], ...spec },
+  } as Tenant);
 }
 
 const conditions = (name = 'acme') => Object.fromEntries((world.store.peek<Tenant>(Kinds.Tenant, name)?.status?.conditions ?? []).map((c) => [c.type, `${c.status} ${c.reason}`]));

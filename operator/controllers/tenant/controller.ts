@@ -38,12 +38,22 @@ export const TENANT_FINALIZER = 'miniapps.dev/tenant';
 
 const RECHECK_CONFLICT_MS = 60_000;
 const RECHECK_TERMINATING_MS = 2_000;
-const STALLED_NAMESPACE = new Set<string>([OrganizationReasons.InvalidNamespaceName, OrganizationReasons.NamespaceReserved, OrganizationReasons.NamespaceConflict, OrganizationReasons.NamespaceNotAdoptable]);
+const STALLED_NAMESPACE = new Set<string>([
+  OrganizationReasons.InvalidNamespaceName,
+  OrganizationReasons.NamespaceReserved,
+  OrganizationReasons.NamespaceConflict,
+  OrganizationReasons.NamespaceNotAdoptable,
+]);
 
 /** The User the operator makes for an administrator who has none: `<local part>-<8 hex digits of the email's hash>`. */
 export function administratorUser(tenant: Tenant, namespace: string, email: string): User {
   const local = email.split('@')[0]!;
-  const slug = local.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'admin';
+  const slug =
+    local
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'admin';
   return {
     apiVersion: 'miniapps.dev/v1alpha1',
     kind: 'User',
@@ -141,7 +151,15 @@ export class TenantReconciler implements Reconciler {
         },
       };
     } catch (err) {
-      throw new WriteFailed({ type: TenantConditions.SolutionsOnboarded, status: 'False', reason: TenantReasons.ApplyFailed, message: `The user groups of an onboarded solution could not be written: ${errorMessage(err)}` }, err);
+      throw new WriteFailed(
+        {
+          type: TenantConditions.SolutionsOnboarded,
+          status: 'False',
+          reason: TenantReasons.ApplyFailed,
+          message: `The user groups of an onboarded solution could not be written: ${errorMessage(err)}`,
+        },
+        err,
+      );
     }
   }
 
@@ -195,7 +213,10 @@ export class TenantReconciler implements Reconciler {
   }
 
   private namespaceFailed(nsName: string, err: unknown): WriteFailed {
-    return new WriteFailed({ type: TenantConditions.NamespaceReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `Namespace ${nsName} could not be written: ${errorMessage(err)}` }, err);
+    return new WriteFailed(
+      { type: TenantConditions.NamespaceReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `Namespace ${nsName} could not be written: ${errorMessage(err)}` },
+      err,
+    );
   }
 
   /** The shared tenant-administrator ClusterRole and its RoleBinding to the administrators in the namespace. */
@@ -211,9 +232,17 @@ export class TenantReconciler implements Reconciler {
         await this.deps.store.delete(Resources.RoleBinding, TENANT_ADMINISTRATORS_BINDING, nsName, { uid: have.metadata.uid });
       }
       const n = tenant.spec.administrators?.length ?? 0;
-      return { type: TenantConditions.RBACReady, status: 'True', reason: TenantReasons.RBACApplied, message: n ? `${n} administrator(s) may manage Users and Subscriptions in ${nsName}` : 'The tenant has no administrators' };
+      return {
+        type: TenantConditions.RBACReady,
+        status: 'True',
+        reason: TenantReasons.RBACApplied,
+        message: n ? `${n} administrator(s) may manage Users and Subscriptions in ${nsName}` : 'The tenant has no administrators',
+      };
     } catch (err) {
-      throw new WriteFailed({ type: TenantConditions.RBACReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `The administrators' RBAC could not be applied: ${errorMessage(err)}` }, err);
+      throw new WriteFailed(
+        { type: TenantConditions.RBACReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `The administrators' RBAC could not be applied: ${errorMessage(err)}` },
+        err,
+      );
     }
   }
 
@@ -233,11 +262,19 @@ export class TenantReconciler implements Reconciler {
         }
       }
     } catch (err) {
-      throw new WriteFailed({ type: TenantConditions.AdministratorsReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `A User for an administrator could not be created: ${errorMessage(err)}` }, err);
+      throw new WriteFailed(
+        { type: TenantConditions.AdministratorsReady, status: 'False', reason: TenantReasons.ApplyFailed, message: `A User for an administrator could not be created: ${errorMessage(err)}` },
+        err,
+      );
     }
     if (made.length > 0) this.deps.recorder.event(tenant, 'Normal', 'AdministratorUsersCreated', `Created User(s) ${made.join(', ')} for the tenant's administrators in ${nsName}`);
     const n = tenant.spec.administrators?.length ?? 0;
-    return { type: TenantConditions.AdministratorsReady, status: 'True', reason: TenantReasons.AdministratorsPresent, message: `${n} administrator(s) have a User in ${nsName}; they get every subscribed solution's admin user groups` };
+    return {
+      type: TenantConditions.AdministratorsReady,
+      status: 'True',
+      reason: TenantReasons.AdministratorsPresent,
+      message: `${n} administrator(s) have a User in ${nsName}; they get every subscribed solution's admin user groups`,
+    };
   }
 
   /** A namespace created for the tenant is deleted (and everything in it); an adopted one is released: its labels come off, it stays. */
@@ -289,15 +326,25 @@ export function tenantController(deps: ControllerDeps): ControllerSpec {
       {
         cache: Caches.solutions,
         map: (s) => tenantsOnboardedBy(s as Solution, tenants).map(keyOf),
-        changed: (a, b) => a.metadata.generation !== b.metadata.generation || (a as Solution).status?.manifestDigest !== (b as Solution).status?.manifestDigest || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp,
+        changed: (a, b) =>
+          a.metadata.generation !== b.metadata.generation ||
+          (a as Solution).status?.manifestDigest !== (b as Solution).status?.manifestDigest ||
+          a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp,
       },
       // A subscription made or gone: the solution's stage.
-      { cache: Caches.subscriptions, map: (s) => tenantOfNamespace(s.metadata.namespace), changed: (a, b) => (a as Subscription).metadata.generation !== (b as Subscription).metadata.generation || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp },
+      {
+        cache: Caches.subscriptions,
+        map: (s) => tenantOfNamespace(s.metadata.namespace),
+        changed: (a, b) => (a as Subscription).metadata.generation !== (b as Subscription).metadata.generation || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp,
+      },
       // A group made at onboarding taken over by a subscription, changed or deleted.
       {
         cache: Caches.userGroups,
         map: (g) => ((g as UserGroup).metadata.labels?.[ONBOARDED_BY_LABEL] ? tenantOfNamespace(g.metadata.namespace) : []),
-        changed: (a, b) => a.metadata.annotations?.[GROUP_DIGEST_ANNOTATION] !== b.metadata.annotations?.[GROUP_DIGEST_ANNOTATION] || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp || JSON.stringify(a.metadata.ownerReferences) !== JSON.stringify(b.metadata.ownerReferences),
+        changed: (a, b) =>
+          a.metadata.annotations?.[GROUP_DIGEST_ANNOTATION] !== b.metadata.annotations?.[GROUP_DIGEST_ANNOTATION] ||
+          a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp ||
+          JSON.stringify(a.metadata.ownerReferences) !== JSON.stringify(b.metadata.ownerReferences),
       },
     ],
     reconciler: new TenantReconciler(deps),

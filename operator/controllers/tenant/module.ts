@@ -5,6 +5,20 @@ import { tenantController } from './controller.ts';
 /** Tenant: its namespace, the administrators' RBAC and Users. */
 export const tenantModule: OperatorModule = {
   name: 'tenant',
-  caches: [Caches.tenants, Caches.namespaces, Caches.users, Caches.platformConfigs, Caches.ownedRoleBindings, Caches.ownedClusterRoles, Caches.ownedResourceQuotas, Caches.solutions, Caches.subscriptions, Caches.userGroups, Caches.organizations, Caches.appManifests, Caches.idClaims],
+  caches: [
+    Caches.tenants,
+    Caches.namespaces,
+    Caches.users,
+    Caches.platformConfigs,
+    Caches.ownedRoleBindings,
+    Caches.ownedClusterRoles,
+    Caches.ownedResourceQuotas,
+    Caches.solutions,
+    Caches.subscriptions,
+    Caches.userGroups,
+    Caches.organizations,
+    Caches.appManifests,
+    Caches.idClaims,
+  ],
   setup: ({ deps }) => ({ controllers: [tenantController(deps)] }),
 };

@@ -6,10 +6,12 @@ import type { Tenant } from '../../api/tenant/schema.ts';
 import type { DeclaredGroup } from '../../domain/solutions.ts';
 import { offeredAnnotation, onboardedByValue, onboardingGroup, tenantsOnboardedBy } from './onboarding.ts';
 
-const tenant = (name: string, stack?: string): Tenant => ({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Tenant', metadata: { name, uid: `uid-${name}` }, spec: { displayName: name, ...(stack ? { stack } : {}) } }) as Tenant;
+const tenant = (name: string, stack?: string): Tenant =>
+  ({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Tenant', metadata: { name, uid: `uid-${name}` }, spec: { displayName: name, ...(stack ? { stack } : {}) } }) as Tenant;
 const TENANTS = [tenant('a'), tenant('b', 'sb1'), tenant('c', 'sb1'), tenant('d', 'prod')];
 const cache = { getByName: (n: string) => TENANTS.find((t) => t.metadata.name === n), list: () => TENANTS } as never;
-const solution = (onboarding?: Solution['spec']['onboarding']) => ({ metadata: { name: 'gated', namespace: 'org-acme' }, spec: { solutionId: 's', version: '1', ...(onboarding ? { onboarding } : {}) } }) as Solution;
+const solution = (onboarding?: Solution['spec']['onboarding']) =>
+  ({ metadata: { name: 'gated', namespace: 'org-acme' }, spec: { solutionId: 's', version: '1', ...(onboarding ? { onboarding } : {}) } }) as Solution;
 
 describe('tenantsOnboardedBy', () => {
   it.each([
@@ -18,7 +20,11 @@ describe('tenantsOnboardedBy', () => {
     { case: "the seed's stackId: every tenant of the stack", onboarding: { stacks: ['sb1'] }, want: ['b', 'c'] },
     { case: 'both, each tenant once', onboarding: { tenants: ['b', 'd'], stacks: ['sb1'] }, want: ['b', 'c', 'd'] },
   ])('$case', ({ onboarding, want }) => {
-    expect(tenantsOnboardedBy(solution(onboarding), cache).map((t) => t.metadata.name).sort()).toEqual(want);
+    expect(
+      tenantsOnboardedBy(solution(onboarding), cache)
+        .map((t) => t.metadata.name)
+        .sort(),
+    ).toEqual(want);
   });
 });
 
@@ -30,7 +36,16 @@ describe('offeredAnnotation', () => {
 });
 
 describe('onboardingGroup', () => {
-  const group: DeclaredGroup = { name: 'solutions-owner', displayName: 'solutions owner', description: 'd', roles: new Map([['role:l:b', new Set(['s'])], ['role:l:a', new Set(['s'])]]), admin: false };
+  const group: DeclaredGroup = {
+    name: 'solutions-owner',
+    displayName: 'solutions owner',
+    description: 'd',
+    roles: new Map([
+      ['role:l:b', new Set(['s'])],
+      ['role:l:a', new Set(['s'])],
+    ]),
+    admin: false,
+  };
   const made = onboardingGroup('tenant-a', TENANTS[0]!, 'acme/gated', group);
 
   it('is the declared group, roles sorted, labelled with a digest of its solution, owned (not controlled) by the Tenant', () => {

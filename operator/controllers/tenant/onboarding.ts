@@ -66,7 +66,10 @@ export function onboardingGroup(namespace: string, tenant: Tenant, solution: str
 
 /** Whether a group is still onboarding's own: made at onboarding (its label) and not yet taken over by a Subscription. */
 const onboardingOwns = (g: UserGroup | undefined, label?: string): g is UserGroup =>
-  !!g && !g.metadata.deletionTimestamp && (label === undefined ? !!g.metadata.labels?.[ONBOARDED_BY_LABEL] : g.metadata.labels?.[ONBOARDED_BY_LABEL] === label) && !g.metadata.ownerReferences?.some((r) => r.kind === 'Subscription');
+  !!g &&
+  !g.metadata.deletionTimestamp &&
+  (label === undefined ? !!g.metadata.labels?.[ONBOARDED_BY_LABEL] : g.metadata.labels?.[ONBOARDED_BY_LABEL] === label) &&
+  !g.metadata.ownerReferences?.some((r) => r.kind === 'Subscription');
 
 export class Onboarding {
   private readonly deps: ControllerDeps;
@@ -162,4 +165,3 @@ export function tenantsOnboardedBy(solution: Solution, tenants: CacheReader<Tena
   const byStack = stacks.size > 0 ? tenants.list().filter((t) => !!t.spec.stack && stacks.has(t.spec.stack)) : [];
   return [...new Set([...byName, ...byStack])];
 }
-

@@ -51,8 +51,13 @@ export class UserReconciler implements Reconciler {
             reason: UserReasons.GroupsMissing,
             message: `Group(s) ${r.missing.join(', ')} do not exist in namespace ${ns}, so they give no roles; fix spec.groups or the Tenant's spec.designations (kubectl get usergroups -n ${ns}), or subscribe to the solution that has them`,
           }
-        : { type: UserConditions.GroupsResolved, status: 'True', reason: UserReasons.GroupsResolved, message: `${r.groups.length} group(s)${admin ? ' (with the admin groups of a tenant administrator)' : ''}, ${r.effectiveRoles.length} role(s)` };
-    const conditions = conditionsFromChecks([{ condition, gatesReady: true }], { reason: UserReasons.Ready, message: 'The user\'s roles are resolved' });
+        : {
+            type: UserConditions.GroupsResolved,
+            status: 'True',
+            reason: UserReasons.GroupsResolved,
+            message: `${r.groups.length} group(s)${admin ? ' (with the admin groups of a tenant administrator)' : ''}, ${r.effectiveRoles.length} role(s)`,
+          };
+    const conditions = conditionsFromChecks([{ condition, gatesReady: true }], { reason: UserReasons.Ready, message: "The user's roles are resolved" });
     const wasReady = user.status?.conditions?.find((c) => c.type === UserConditions.Ready)?.status === 'True';
     const written = await writeStatus(this.deps, Kinds.User, user, { fields: { groups: r.groups, effectiveRoles: r.effectiveRoles, landingPage: r.landingPage }, conditions });
     // What the seed's createUsers `callback` told: the user is made and usable. Watchers see it as this event and the
@@ -95,7 +100,13 @@ export function userController(deps: ControllerDeps): ControllerSpec {
         cache: Caches.tenants,
         map: (t) => {
           const ns = (t as Tenant).status?.namespace;
-          const designated = ns && (t as Tenant).spec.designations?.length ? users.byIndex(Index.namespace, ns).filter((u) => !!u.spec.designation).map(keyOf) : [];
+          const designated =
+            ns && (t as Tenant).spec.designations?.length
+              ? users
+                  .byIndex(Index.namespace, ns)
+                  .filter((u) => !!u.spec.designation)
+                  .map(keyOf)
+              : [];
           return [...new Set([...administratorsOf(t as Tenant), ...designated])];
         },
         changed: (a, b) => a.metadata.generation !== b.metadata.generation || (a as Tenant).status?.namespace !== (b as Tenant).status?.namespace,
@@ -110,7 +121,9 @@ export function userController(deps: ControllerDeps): ControllerSpec {
           if (!org) return [];
           return lookups.subscriptions.byIndex(Index.solution, targetKey(org.metadata.name, sol.metadata.name!)).flatMap((s: Subscription) => administratorsOf(lookups.tenantOf(s.metadata.namespace)));
         },
-        changed: (a, b) => JSON.stringify((a as Solution).status?.adminUserGroups) !== JSON.stringify((b as Solution).status?.adminUserGroups) || (a as Solution).status?.manifestVersion !== (b as Solution).status?.manifestVersion,
+        changed: (a, b) =>
+          JSON.stringify((a as Solution).status?.adminUserGroups) !== JSON.stringify((b as Solution).status?.adminUserGroups) ||
+          (a as Solution).status?.manifestVersion !== (b as Solution).status?.manifestVersion,
       },
     ],
     reconciler: new UserReconciler(deps),

@@ -18,7 +18,12 @@ describe('tokenRoles', () => {
     {
       case: "seed 003's frontend file: role ids of several parts (listing platform:app:example) are matched whole",
       user: ['role:platform:app:example:users', 'role:platform:app:dispatch:viewer', 'role:dispatch-orders-app:dispatch-get-orders', 'role:platform:app:other:users'],
-      required: ['platform:role:platform:app:example:users', 'platform:role:platform:app:example:users-admin', 'platform:role:platform:app:dispatch:viewer', 'platform:role:platform:app:dispatch:editor'],
+      required: [
+        'platform:role:platform:app:example:users',
+        'platform:role:platform:app:example:users-admin',
+        'platform:role:platform:app:dispatch:viewer',
+        'platform:role:platform:app:dispatch:editor',
+      ],
       want: ['role:platform:app:dispatch:viewer', 'role:platform:app:example:users'],
     },
     { case: 'duplicates come out once, sorted', user: [r('b'), r('a'), r('b')], required: [p('b'), p('a')], want: [r('a'), r('b')] },
@@ -26,7 +31,7 @@ describe('tokenRoles', () => {
     expect(tokenRoles(user, required)).toEqual(want);
   });
 
-  it('is always a subset of both sides: of the user\'s roles, and of the roles the app requires (500 random cases)', () => {
+  it("is always a subset of both sides: of the user's roles, and of the roles the app requires (500 random cases)", () => {
     // A small seeded generator (mulberry32): the same cases every run, a failure reproducible.
     let seed = 0x5eed;
     const rand = () => {
@@ -54,7 +59,12 @@ describe('tokenRoles', () => {
   });
 });
 
-const group = (name: string, roles: string[], landingPage?: { url: string; rank: number }): UserGroup => ({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'UserGroup', metadata: { name, namespace: 't' }, spec: { roles, ...(landingPage ? { landingPage } : {}) } });
+const group = (name: string, roles: string[], landingPage?: { url: string; rank: number }): UserGroup => ({
+  apiVersion: 'miniapps.dev/v1alpha1',
+  kind: 'UserGroup',
+  metadata: { name, namespace: 't' },
+  spec: { roles, ...(landingPage ? { landingPage } : {}) },
+});
 
 describe('resolveUser', () => {
   const groups = new Map([

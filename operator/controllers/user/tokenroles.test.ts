@@ -45,7 +45,10 @@ beforeAll(async () => {
     },
     backend: {
       user: (ns, name) => (ns === 'tenant-a' && name === 'thandi' ? { email: 'thandi@a.example', roles: [r('a'), r('b'), r('c'), r('d')] } : undefined),
-      app: (ns, ref) => (ns === 'tenant-a' && ref.organization === 'acme' && ref.name === 'frontend' ? { organization: 'acme', appId: 'gated-frontend-app', listingId: 'gated-frontend', rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`] } : undefined),
+      app: (ns, ref) =>
+        ns === 'tenant-a' && ref.organization === 'acme' && ref.name === 'frontend'
+          ? { organization: 'acme', appId: 'gated-frontend-app', listingId: 'gated-frontend', rolesRequired: [`platform:${r('a')}`, `platform:${r('b')}`] }
+          : undefined,
       signingKey: () => keys.signingKey(rotation),
       publishedKeys: () => keys.signingKey(rotation),
     },

@@ -87,7 +87,6 @@ const send = (res: ServerResponse, status: number, body: unknown, cache = 'no-st
 
 export const DEFAULT_ISSUER = 'miniapps-operator';
 
-
 export function tokenRolesRoutes(opts: TokenRolesOptions): { path: string; handler: RouteHandler }[] {
   const limiter = new RateLimiter(opts.clientLimit ?? { perMinute: 1_200_000, burst: 20_000 });
   const log = opts.log.child({ server: 'tokenroles' });
@@ -102,7 +101,11 @@ export function tokenRolesRoutes(opts: TokenRolesOptions): { path: string; handl
     if (!admitPost(req, res, limiter)) return;
     void (async () => {
       const caller = await callerOf(req, opts.authority);
-      const body = parse(await readBody(req, 64 << 10).catch(() => { throw new HttpError(413, 'The body is larger than 64 KiB'); }));
+      const body = parse(
+        await readBody(req, 64 << 10).catch(() => {
+          throw new HttpError(413, 'The body is larger than 64 KiB');
+        }),
+      );
       const who = `User ${body.namespace}/${body.user}`;
       const target = { namespace: body.namespace, name: body.user, resource: 'users' };
       if (!(await may(caller, { ...target, verb: 'get', subresource: TOKEN_ROLES_SUBRESOURCE }))) {
@@ -112,7 +115,11 @@ export function tokenRolesRoutes(opts: TokenRolesOptions): { path: string; handl
       const user = opts.backend.user(body.namespace, body.user);
       if (!user) throw new HttpError(404, `${who} does not exist, or you may not ask about it`);
       const app = opts.backend.app(body.namespace, body.app);
-      if (!app) throw new HttpError(404, `AppManifest ${body.app.organization}/${body.app.name} does not exist, is not an app of a solution namespace ${body.namespace} subscribes to, or its appId or listingId is another organization's`);
+      if (!app)
+        throw new HttpError(
+          404,
+          `AppManifest ${body.app.organization}/${body.app.name} does not exist, is not an app of a solution namespace ${body.namespace} subscribes to, or its appId or listingId is another organization's`,
+        );
       const answer = opts.tokenRoles(user.roles, app.rolesRequired);
       const audience = tokenAudience(app.organization, app.appId);
       const out: Record<string, unknown> = { namespace: body.namespace, user: body.user, app: { ...body.app, appId: app.appId, listingId: app.listingId }, audience, roles: answer };

@@ -43,17 +43,22 @@ export class UserGroupReconciler implements Reconciler {
     const declared = groups.get(group.metadata.name!);
     const members = this.users.byIndex(Index.group, groupKey(ns, group.metadata.name!)).length;
     // Subscriptions that name this group but may not manage it (made by hand, or another organization's).
-    const contesting = [...conflicts].filter(([, list]) => list.some((c) => c.group === group.metadata.name)).map(([sub]) => sub).sort();
+    const contesting = [...conflicts]
+      .filter(([, list]) => list.some((c) => c.group === group.metadata.name))
+      .map(([sub]) => sub)
+      .sort();
     const checks: Check[] = contesting.length
-      ? [{
-          gatesReady: false,
-          condition: {
-            type: UserGroupConditions.Uncontested,
-            status: 'False',
-            reason: UserGroupReasons.UserGroupConflict,
-            message: `Subscription(s) ${contesting.join(', ')} name this group but may not manage it (${madeBySubscription(group) ? 'another organization\'s subscriptions made it' : 'it was not made by a subscription'}): they add nothing to it; see their UserGroupsSynced condition`,
+      ? [
+          {
+            gatesReady: false,
+            condition: {
+              type: UserGroupConditions.Uncontested,
+              status: 'False',
+              reason: UserGroupReasons.UserGroupConflict,
+              message: `Subscription(s) ${contesting.join(', ')} name this group but may not manage it (${madeBySubscription(group) ? "another organization's subscriptions made it" : 'it was not made by a subscription'}): they add nothing to it; see their UserGroupsSynced condition`,
+            },
           },
-        }]
+        ]
       : [];
     const conditions = conditionsFromChecks(checks, { reason: UserGroupReasons.Ready, message: `${roles.length} role(s), ${members} member(s)` });
     await writeStatus(this.deps, Kinds.UserGroup, group, { fields: { effectiveRoles: roles, members, roleSources: roleSources(roles, declared) }, conditions });

@@ -12,7 +12,7 @@ export function login(program: Command, env: CommandEnv): Command {
     .command('login')
     .summary('signs in to the platform and sets up kubectl to use your own identity')
     .description(
-      'signs in to the platform and sets up kubectl to use your own identity: with your browser (a page on 127.0.0.1 takes the answer) or, with --device, with a code you enter in any browser; then writes the kubeconfig user NAME (--user, default miniapps) whose exec plugin, kubectl miniapps get-token, gives kubectl a fresh ID token, and points the context (--context, default: the current one) of the kubeconfig (--kubeconfig, default: KUBECONFIG\'s first file, then ~/.kube/config) at it. Tokens are kept in ~/.kube/cache/miniapps (mode 0600)',
+      "signs in to the platform and sets up kubectl to use your own identity: with your browser (a page on 127.0.0.1 takes the answer) or, with --device, with a code you enter in any browser; then writes the kubeconfig user NAME (--user, default miniapps) whose exec plugin, kubectl miniapps get-token, gives kubectl a fresh ID token, and points the context (--context, default: the current one) of the kubeconfig (--kubeconfig, default: KUBECONFIG's first file, then ~/.kube/config) at it. Tokens are kept in ~/.kube/cache/miniapps (mode 0600)",
     )
     .usage('--issuer URL [--device] [--certificate-authority FILE] [--client-id ID] [--user NAME] [--context NAME] [--kubeconfig PATH] [--no-browser]')
     .addOption(new Option('--issuer <URL>', 'the identity provider (the invitation page says which)'))

@@ -30,7 +30,10 @@ export function onboard(program: Command, env: CommandEnv): Command {
   return cmd.action((ref: string, opts: OnboardOptions) => {
     if (!opts.tenants && !opts.stack) cmd.error('error: onboard needs one of --tenants T1,T2 and --stack NAME', { exitCode: EXIT.usage, code: 'miniapps.usage' });
     const solution = orgRef(ref, opts.organization, 'SOLUTION');
-    const wanted = opts.tenants?.split(',').map((t) => t.trim()).filter(Boolean);
+    const wanted = opts.tenants
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     return env.run(async (ctx) => {
       const all = await ctx.api.list<Tenant>(Kinds.Tenant);
       const chosen = wanted ? all.filter((t) => wanted.includes(t.metadata.name)) : all.filter((t) => t.spec.stack === opts.stack);

@@ -50,10 +50,17 @@ export function tokenRolesCommand(program: Command, env: CommandEnv): Command {
             : app.status?.conditions?.find((c) => c.type === AppManifestConditions.IdsOwned)?.status !== 'True'
               ? ': its organization does not hold its appId and listingId (see its IdsOwned condition)'
               : '';
-          ctx.io.err(`A token of ${app.spec.appId} carries no role for ${ns}/${user.metadata.name} (their roles: ${(user.status?.effectiveRoles ?? []).length}, the app requires ${required.length}${why}).\n`);
+          ctx.io.err(
+            `A token of ${app.spec.appId} carries no role for ${ns}/${user.metadata.name} (their roles: ${(user.status?.effectiveRoles ?? []).length}, the app requires ${required.length}${why}).\n`,
+          );
           return EXIT.ok;
         }
-        ctx.io.out(table(['ROLE'], roles.map((r) => [r])));
+        ctx.io.out(
+          table(
+            ['ROLE'],
+            roles.map((r) => [r]),
+          ),
+        );
         return EXIT.ok;
       });
     });

@@ -82,7 +82,15 @@ export type RotationStep = { write: false } | { write: true; next: CertState; re
 export function planRotation(s: CertState, now: number, p: RotationPolicy): RotationStep {
   const at = inspect(s, now, p);
   const issue = (ca: { certPEM: string; keyPEM: string }) =>
-    issueCertificate({ ca, commonName: p.dnsNames[0] ?? p.ipAddresses[0] ?? 'miniapps-operator-webhook', dnsNames: p.dnsNames, ipAddresses: p.ipAddresses, usages: 'server', validityDays: p.certDurationMs / DAY_MS, now: new Date(now) });
+    issueCertificate({
+      ca,
+      commonName: p.dnsNames[0] ?? p.ipAddresses[0] ?? 'miniapps-operator-webhook',
+      dnsNames: p.dnsNames,
+      ipAddresses: p.ipAddresses,
+      usages: 'server',
+      validityDays: p.certDurationMs / DAY_MS,
+      now: new Date(now),
+    });
   const caDue = !at.signing || expiry(at.signing) - now < p.caDurationMs / 3;
   if (caDue) {
     const ca = createCA('miniapps-operator-webhook-ca', p.caDurationMs / DAY_MS, new Date(now));

@@ -168,7 +168,8 @@ describe('the webhook listener serves a renewed certificate without a restart', 
   });
 
   it('reads a publication time that is not one as never published, so the bundle is written again', async () => {
-    const secret = (value: string) => ({ get: async () => ({ metadata: { name: 'c', namespace: 'n', resourceVersion: '7', annotations: { [PUBLISHED_ANNOTATION]: value } }, data: {} }) }) as unknown as KubeClient;
+    const secret = (value: string) =>
+      ({ get: async () => ({ metadata: { name: 'c', namespace: 'n', resourceVersion: '7', annotations: { [PUBLISHED_ANNOTATION]: value } }, data: {} }) }) as unknown as KubeClient;
     expect((await new SecretStore(secret('garbled'), { namespace: 'n', name: 'c' }).read()).state.publishedAt).toBeUndefined();
     expect((await new SecretStore(secret('2026-01-01T00:00:00Z'), { namespace: 'n', name: 'c' }).read()).state.publishedAt).toBe(T0);
   });
@@ -180,6 +181,8 @@ describe('the webhook listener serves a renewed certificate without a restart', 
     const certs = new ServingCertificates({ store, log: capture, clock: { now: () => new Date() }, checkIntervalMs: 60_000, rotation: { policy, mayRotate: () => true, publish: async () => false } });
     await certs.load();
     expect((await store.read()).state.publishedAt).toBeUndefined();
-    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('Webhook CA bundle not written into the webhook configuration (missing, without webhooks, or changed meanwhile); tried again at the next check');
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain(
+      'Webhook CA bundle not written into the webhook configuration (missing, without webhooks, or changed meanwhile); tried again at the next check',
+    );
   });
 });

@@ -77,7 +77,9 @@ export class ServingCertificates {
     await this.check(true);
     if (!this.current) {
       const where = this.opts.store.describe;
-      throw new Error(`${where} holds no serving certificate (tls.crt and tls.key)${this.opts.rotation ? '' : '; with --webhook-cert-secret, set --webhook-cert-rotate to let the operator generate and rotate it'}`);
+      throw new Error(
+        `${where} holds no serving certificate (tls.crt and tls.key)${this.opts.rotation ? '' : '; with --webhook-cert-secret, set --webhook-cert-rotate to let the operator generate and rotate it'}`,
+      );
     }
     return this.current;
   }
@@ -134,7 +136,11 @@ export class ServingCertificates {
    */
   private async publish(publish: (caPEM: string) => Promise<boolean>, caPEM: string): Promise<boolean> {
     const done = await publish(caPEM);
-    if (!done) this.log.warn({ source: this.opts.store.describe }, 'Webhook CA bundle not written into the webhook configuration (missing, without webhooks, or changed meanwhile); tried again at the next check');
+    if (!done)
+      this.log.warn(
+        { source: this.opts.store.describe },
+        'Webhook CA bundle not written into the webhook configuration (missing, without webhooks, or changed meanwhile); tried again at the next check',
+      );
     return done;
   }
 

@@ -63,7 +63,6 @@ function publishedTime(value: string | undefined): number | undefined {
   return Number.isFinite(t) ? t : undefined;
 }
 
-
 /** A Secret with tls.crt, tls.key, ca.crt (and, generated, ca.key): cert-manager's layout. */
 export class SecretStore implements CertStore {
   readonly describe: string;
@@ -97,7 +96,12 @@ export class SecretStore implements CertStore {
           apiVersion: 'v1',
           kind: 'Secret',
           type: 'Opaque',
-          metadata: { name: this.ref.name, namespace: this.ref.namespace, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'app.kubernetes.io/component': 'webhook' }, ...(next.publishedAt === undefined ? {} : { annotations: { [PUBLISHED_ANNOTATION]: rfc3339(new Date(next.publishedAt)) } }) },
+          metadata: {
+            name: this.ref.name,
+            namespace: this.ref.namespace,
+            labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator', 'app.kubernetes.io/component': 'webhook' },
+            ...(next.publishedAt === undefined ? {} : { annotations: { [PUBLISHED_ANNOTATION]: rfc3339(new Date(next.publishedAt)) } }),
+          },
           data,
         });
       } else {

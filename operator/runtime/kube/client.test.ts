@@ -206,7 +206,11 @@ describe('KubeClient requests', () => {
   it('pages through listAll', async () => {
     handler = (req, res) => {
       const cont = new URL(req.url!, 'http://x').searchParams.get('continue');
-      json(res, 200, cont ? { items: [{ metadata: { name: 'b' } }], metadata: { resourceVersion: '7' } } : { items: [{ metadata: { name: 'a' } }], metadata: { resourceVersion: '6', continue: 'next' } });
+      json(
+        res,
+        200,
+        cont ? { items: [{ metadata: { name: 'b' } }], metadata: { resourceVersion: '7' } } : { items: [{ metadata: { name: 'a' } }], metadata: { resourceVersion: '6', continue: 'next' } },
+      );
     };
     const out = await newClient().listAll(Resources.Namespace);
     expect(out).toEqual({ items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }], metadata: { resourceVersion: '7' } });
@@ -225,7 +229,12 @@ describe('KubeClient TLS', () => {
       writeFileSync(join(dir, 'ca.crt'), wrong.certPEM);
       utimesSync(join(dir, 'ca.crt'), 1_700_000_000, 1_700_000_000);
       const server = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
-      const config = { 'current-context': 'c', contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }], clusters: [{ name: 'k', cluster: { server, 'certificate-authority': 'ca.crt' } }], users: [{ name: 'u', user: { token: 't' } }] };
+      const config = {
+        'current-context': 'c',
+        contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+        clusters: [{ name: 'k', cluster: { server, 'certificate-authority': 'ca.crt' } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+      };
       writeFileSync(join(dir, 'config'), stringify(config));
       let now = 0;
       client = new KubeClient(loadClusterAccess({ path: join(dir, 'config'), env: {}, now: () => now, certFileRefreshMs: 1000 }));

@@ -134,10 +134,7 @@ export interface RetryPolicy {
  * as client-go does; a POST naming its object by generateName alone would make a second
  * one, and is not retried after a 5xx. The wait is capped at `maxWaitMs`.
  */
-export function retryWait(
-  a: { method: string; status: number; retryAfter: string | string[] | undefined; retries: number; generateNameOnly?: boolean },
-  policy: RetryPolicy,
-): number | undefined {
+export function retryWait(a: { method: string; status: number; retryAfter: string | string[] | undefined; retries: number; generateNameOnly?: boolean }, policy: RetryPolicy): number | undefined {
   if (a.retries >= policy.maxRetries) return undefined;
   if (a.status !== 429 && a.status < 500) return undefined;
   if (a.status !== 429 && a.method === 'POST' && a.generateNameOnly) return undefined;
@@ -445,11 +442,7 @@ export class KubeClient {
    * Server-side apply under this client's field manager, with strict field validation.
    * `force` takes over fields another manager owns (controllers own what they apply).
    */
-  apply<T extends AnyObject>(
-    rt: ResourceType,
-    obj: ObjectBody,
-    opts: { subresource?: 'status'; force?: boolean; dryRun?: boolean; fieldManager?: string } = {},
-  ): Promise<T> {
+  apply<T extends AnyObject>(rt: ResourceType, obj: ObjectBody, opts: { subresource?: 'status'; force?: boolean; dryRun?: boolean; fieldManager?: string } = {}): Promise<T> {
     const body = { ...obj, apiVersion: apiVersionOf(rt), kind: rt.kind };
     return this.request<T>('PATCH', resourcePath(rt, { namespace: obj.metadata.namespace, name: obj.metadata.name, subresource: opts.subresource }), {
       body,
@@ -467,7 +460,12 @@ export class KubeClient {
   }
 
   /** Deletes; a missing object is not an error. */
-  async delete(rt: ResourceType, name: string, namespace?: string, opts: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; uid?: string; resourceVersion?: string; as?: RequestOpts['as'] } = {}): Promise<boolean> {
+  async delete(
+    rt: ResourceType,
+    name: string,
+    namespace?: string,
+    opts: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; uid?: string; resourceVersion?: string; as?: RequestOpts['as'] } = {},
+  ): Promise<boolean> {
     const preconditions = opts.uid || opts.resourceVersion ? { uid: opts.uid, resourceVersion: opts.resourceVersion } : undefined;
     try {
       await this.request('DELETE', resourcePath(rt, { namespace, name }), {

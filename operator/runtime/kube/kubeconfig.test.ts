@@ -140,8 +140,12 @@ describe('loadClusterAccess from a kubeconfig', () => {
     expect(loadClusterAccess({ path: write('plain', kubeconfig()), env: emptyEnv() }).impersonate).toBeUndefined();
     expect(loadClusterAccess({ path: write('only-as', kubeconfig({ user: { token: 't', as: 'bob' } })), env: emptyEnv() }).impersonate).toEqual({ user: 'bob' });
     // Groups without a user: the API server would refuse every request; say so at start.
-    expect(() => loadClusterAccess({ path: write('groups', kubeconfig({ user: { token: 't', 'as-groups': ['devs'] } })), env: emptyEnv() })).toThrow(/user u1 impersonates groups without a user: set "as" too/);
-    expect(() => loadClusterAccess({ path: write('bad', kubeconfig({ user: { token: 't', as: 'x', 'as-user-extra': { k: 'v' } } })), env: emptyEnv() })).toThrow(/"as-user-extra" k is not a list of strings/);
+    expect(() => loadClusterAccess({ path: write('groups', kubeconfig({ user: { token: 't', 'as-groups': ['devs'] } })), env: emptyEnv() })).toThrow(
+      /user u1 impersonates groups without a user: set "as" too/,
+    );
+    expect(() => loadClusterAccess({ path: write('bad', kubeconfig({ user: { token: 't', as: 'x', 'as-user-extra': { k: 'v' } } })), env: emptyEnv() })).toThrow(
+      /"as-user-extra" k is not a list of strings/,
+    );
   });
 
   it('allows a context without a user and a plain http server', async () => {

@@ -93,7 +93,12 @@ export function loadClusterAccess(opts: LoadClusterAccessOptions = {}): ClusterA
   const env = opts.env ?? process.env;
   if (opts.path) return fromKubeconfigFiles([resolve(opts.path)], opts, true);
   const list = (opts.paths ?? (env.KUBECONFIG ?? '').split(delimiter)).filter(Boolean);
-  if (list.length) return fromKubeconfigFiles(list.map((p) => resolve(p)), opts, false);
+  if (list.length)
+    return fromKubeconfigFiles(
+      list.map((p) => resolve(p)),
+      opts,
+      false,
+    );
   if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) return inCluster(env, opts);
   const home = opts.home ?? env.HOME ?? homedir();
   const fallback = join(home, '.kube', 'config');
@@ -379,12 +384,17 @@ class KubeconfigAccess implements ClusterAccess {
     this.impersonate = parseImpersonation(user, `${source}: ${who}`);
     const authProvider = user['auth-provider'] as { name?: string } | undefined;
     if (user.exec && typeof user.exec === 'object') {
-      this.exec = new ExecPlugin(parseExec(user.exec as Record<string, unknown>, a.userDir, `${source}: exec of ${who}`), {
-        server: this.server,
-        'certificate-authority-data': this.caValue ? this.caValue.toString('base64') : undefined,
-        'insecure-skip-tls-verify': !this.rejectUnauthorized || undefined,
-        'tls-server-name': this.servername,
-      }, `${source}: exec plugin of ${who}`, a.opts);
+      this.exec = new ExecPlugin(
+        parseExec(user.exec as Record<string, unknown>, a.userDir, `${source}: exec of ${who}`),
+        {
+          server: this.server,
+          'certificate-authority-data': this.caValue ? this.caValue.toString('base64') : undefined,
+          'insecure-skip-tls-verify': !this.rejectUnauthorized || undefined,
+          'tls-server-name': this.servername,
+        },
+        `${source}: exec plugin of ${who}`,
+        a.opts,
+      );
     } else if (authProvider && !this.token && !this.tokenFile) {
       throw new Error(`${source}: ${who} uses auth-provider ${authProvider.name ?? '(unnamed)'}, which is not supported; use an exec credential plugin`);
     }
@@ -538,7 +548,7 @@ class ExecPlugin {
         const e = err as NodeJS.ErrnoException & { killed?: boolean };
         const hint = e.code === 'ENOENT' && cfg.installHint ? `\n${cfg.installHint}` : '';
         const tail = errOut.trim() ? `: ${errOut.trim().slice(-500)}` : '';
-        reject(new Error(`${this.where}: ${cfg.command} failed (${e.killed ? 'timed out' : e.code ?? e.message})${tail}${hint}`));
+        reject(new Error(`${this.where}: ${cfg.command} failed (${e.killed ? 'timed out' : (e.code ?? e.message)})${tail}${hint}`));
       });
     });
     let parsed: { apiVersion?: string; kind?: string; status?: Record<string, unknown> };

@@ -77,7 +77,9 @@ describe('requests through a proxy', () => {
   let proxyUrl = '';
 
   beforeAll(async () => {
-    api = createHttpsServer({ cert: serving.certPEM, key: serving.keyPEM }, (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url, auth: req.headers.authorization })));
+    api = createHttpsServer({ cert: serving.certPEM, key: serving.keyPEM }, (req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url, auth: req.headers.authorization })),
+    );
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     apiPort = (api.address() as AddressInfo).port;
     // A CONNECT proxy that resolves api.cluster.test to the API server on loopback (nothing else can).
@@ -145,7 +147,9 @@ describe('requests through a proxy', () => {
   });
 
   it('refuses a SOCKS proxy-url in one line that names the cluster and not the password, and --context picks another context', () => {
-    expect(() => loadClusterAccess({ path: kubeconfig(', proxy-url: "socks5://bob:hunter2@socks.corp:1080"') })).toThrow(/cluster c has proxy-url socks5:\/\/socks\.corp:1080: only http:\/\/ and https:\/\/ proxies are supported \(not SOCKS\)$/);
+    expect(() => loadClusterAccess({ path: kubeconfig(', proxy-url: "socks5://bob:hunter2@socks.corp:1080"') })).toThrow(
+      /cluster c has proxy-url socks5:\/\/socks\.corp:1080: only http:\/\/ and https:\/\/ proxies are supported \(not SOCKS\)$/,
+    );
     const path = kubeconfig('');
     expect(loadClusterAccess({ path }).namespace).toBeUndefined();
     expect(loadClusterAccess({ path, context: 'two' })).toMatchObject({ namespace: 'ns2', source: `kubeconfig ${path} (context two)` });
