@@ -1,7 +1,8 @@
 // The console's shell: sign-in, the person's organizations and roles, the organization's
 // tabs (shown only where the API server's rules review allows), language and sign out.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, get, setCsrf } from './api.ts';
+import { type ApiError, call, get, setCsrf } from './api.ts';
 import { lang, roleName, setLang, t } from './i18n.ts';
 import type { Lang } from './i18n.ts';
 import { can } from './model.ts';
@@ -100,7 +101,7 @@ export function App() {
     </header>
   );
 
-  let body;
+  let body: ComponentChildren;
   if (error) body = <Refusal error={error} />;
   else if (!session) body = <Loading />;
   else if (!session.signedIn) {

@@ -172,9 +172,9 @@ describe('the kubectl plugin, packaged and installed with krew', () => {
     expect(completed.stdout).toContain(':4');
 
     // completion bash, for kubectl-miniapps typed on its own, in a real bash.
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own ${...}
     const bash = await exec(
       'bash',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own ${...}
       ['--norc', '--noprofile', '-c', 'source <(kubectl-miniapps completion bash) && COMP_WORDS=(kubectl-miniapps list -o y) && COMP_CWORD=3 && _kubectl_miniapps && printf "%s\\n" "${COMPREPLY[@]}"'],
       env,
     );

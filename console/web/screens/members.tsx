@@ -1,7 +1,7 @@
 // Members (seeds 000, 002): invite by email with a role, change a role, remove, leave.
 // The last-admin rule is the API server's: its refusal is shown next to the row.
 import { useState } from 'preact/hooks';
-import { ApiError, clusterPath, create, mergePatch, nsPath, remove, useWatchList } from '../api.ts';
+import { type ApiError, clusterPath, create, mergePatch, nsPath, remove, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { ROLES, roleName, t } from '../i18n.ts';
 import { can } from '../model.ts';

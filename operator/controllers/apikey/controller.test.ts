@@ -359,6 +359,7 @@ describe("the review of items 1 and 2: seals of a key ring, the verifier's fallb
     store.seed(Kinds.ApiKey, { ...current(), status: { ...current().status, seal: undefined } });
     sync();
     let reads = 0;
+    // biome-ignore lint/complexity/useLiteralKeys: deps is private; the test reads it
     const fallback = new KeyVerifier(caches.cache(Caches.apiKeys), reconciler['deps'].domain, clock, 'miniapps-system', seal, (ns, name) => (reads++, secrets(ns, name)));
     expect(await fallback.verify(issued[0]!.token)).toMatchObject({ ok: true });
     expect(await fallback.verify(issued[0]!.token)).toMatchObject({ ok: true });
@@ -401,6 +402,7 @@ describe("the review of items 1 and 2: seals of a key ring, the verifier's fallb
     await expect(step()).rejects.toThrow(/does not carry the operator's seal/);
     expect(current().status?.keyId).not.toBe(planted.keyId);
     expect(cond('KeyIssued')).toMatchObject({ status: 'False', reason: 'IssueFailed' });
+    // biome-ignore lint/complexity/useLiteralKeys: deps is private; the test reads it
     const fallback = new KeyVerifier(caches.cache(Caches.apiKeys), reconciler['deps'].domain, clock, 'miniapps-system', seal, secrets);
     expect((await fallback.verify(planted.token)).ok).toBe(false);
     // Nor is it believed when status names it (the policy gone): no seal, and the Secret is not the operator's.

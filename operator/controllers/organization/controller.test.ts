@@ -212,15 +212,13 @@ describe("OrganizationReconciler: RBACReady checks the members' bindings", () =>
   it("is False (MemberRolesPending, naming the Membership) while an active member's RoleBinding is missing, True once it is there", async () => {
     for (const cr of roleTableClusterRoles()) caches.cache(Caches.ownedClusterRoles).put(cr);
     sync(org());
-    caches
-      .cache(Caches.memberships)
-      .put({
-        apiVersion: 'miniapps.dev/v1alpha1',
-        kind: 'Membership',
-        metadata: { name: 'dev', namespace: 'org-acme', uid: 'uid-dev' },
-        spec: { email: 'dev@acme.example', role: 'MiniAppDeveloper', acceptance: 'Automatic' },
-        status: { conditions: [{ type: 'AccessGranted', status: 'True', reason: 'RoleBound', message: '', lastTransitionTime: '2026-12-01T00:00:00Z' }] },
-      } as Membership);
+    caches.cache(Caches.memberships).put({
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'Membership',
+      metadata: { name: 'dev', namespace: 'org-acme', uid: 'uid-dev' },
+      spec: { email: 'dev@acme.example', role: 'MiniAppDeveloper', acceptance: 'Automatic' },
+      status: { conditions: [{ type: 'AccessGranted', status: 'True', reason: 'RoleBound', message: '', lastTransitionTime: '2026-12-01T00:00:00Z' }] },
+    } as Membership);
     await reconciler.reconcile('acme', { signal });
     sync(store.peek<Organization>(Kinds.Organization, 'acme')!);
     await reconciler.reconcile('acme', { signal });
