@@ -55,7 +55,9 @@ RUN /out/bin/node operator/cli/main.ts --help > /dev/null \
         if (text(fs.readFileSync(p).subarray(20))) kept++; else fs.rmSync(p); } \
       if (kept === 0) throw new Error("no stripped module in the compile cache");'
 USER 0:0
-RUN chown -R root:root .compile-cache && chmod -R a-w,a+rX .compile-cache /app
+# Everything under /app is root's and read-only to the runtime user: the compile cache made as 1000, and
+# files of packages whose tarballs carry their author's uid (npm keeps it when run as root).
+RUN chown -R root:root /app && chmod -R a-w,a+rX /app
 
 # --- runtime ---------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE}
