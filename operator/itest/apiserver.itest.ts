@@ -44,9 +44,25 @@ describe('when the API server restarts under a running operator', () => {
       await cp.restartApiServer();
       const restartedAt = Date.now();
       const after = uniqueName('after');
-      await createOrgs(client, [after], after);
+      // Just after its start the API server itself refuses the create for up to about 30 s: the admission policies whose
+      // params are custom resources (docs/closed-rules.md) fail closed until its discovery for admission, refreshed every
+      // 30 s, has those kinds. A client retries, as here; the operator's convergence is measured from the admission.
+      await eventually(
+        async () => {
+          try {
+            await createOrgs(client, [after], after);
+            return true;
+          } catch (err) {
+            if (/failed to configure policy/.test(String((err as Error).message))) return false;
+            throw err;
+          }
+        },
+        { timeoutMs: 60_000, describe: 'the API server admits an Organization after its restart' },
+      );
+      const admittedAt = Date.now();
       await eventually(async () => (await batchState(client, after)).ready === 1, { timeoutMs: 30_000, describe: 'an Organization Ready after the restart' });
-      expect(Date.now() - restartedAt).toBeLessThan(15_000);
+      expect(Date.now() - admittedAt).toBeLessThan(15_000);
+      expect(admittedAt - restartedAt).toBeLessThan(45_000);
       expect(await operator.metric('miniapps_watch_restarts_total')).toBeGreaterThan(0);
     } finally {
       const exit = await operator.stop();

@@ -360,10 +360,13 @@ describe("seed 003: the createUsers body, designations, and the frontend app's t
       'role:platform:app:example:users',
     ]);
     // Nothing personal beyond the spec in status or events: no email, mobile, identification or ids.
-    const events = (await admin.list<AnyObject & { reason?: string; note?: string; regarding?: { name?: string } }>(Resources.Event, { namespace: nsOf(tenantA) })).items.filter(
-      (e) => e.regarding?.name === 'user123',
-    );
-    expect(events.map((e) => e.reason)).toContain('Ready');
+    const userEvents = async () =>
+      (await admin.list<AnyObject & { reason?: string; note?: string; regarding?: { name?: string } }>(Resources.Event, { namespace: nsOf(tenantA) })).items.filter(
+        (e) => e.regarding?.name === 'user123',
+      );
+    // The Ready event is recorded after the status that says Ready (events are sent in the background): wait for it.
+    await eventually(async () => (await userEvents()).some((e) => e.reason === 'Ready'), { timeoutMs: 30_000, describe: "user123's Ready event" });
+    const events = await userEvents();
     const said = JSON.stringify([u.status, events]);
     for (const secret of ['john.doe@example.com', '5551234567', '5557654321', 'p123456789', 'aaa123456', 'file123456', 'owner456']) expect(said).not.toContain(secret);
   });
