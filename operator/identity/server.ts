@@ -204,23 +204,25 @@ export class IdentityServer {
     const byAddress = this.perAddress.take(req.socket.remoteAddress ?? '');
     if (!byAddress.ok) return send(res, 429, page('Reset your password', '<p class="error" role="alert">Too many requests. Wait a few minutes and try again.</p>'));
     const email = (new URLSearchParams(await readBody(req, 4 << 10)).get('email') ?? '').trim().toLowerCase().slice(0, 254);
-    const answer = page('Check your email', '<p>If an account has this email, a link to choose a new password is on its way. It works for 30 minutes, once.</p>');
+    const ttlMs = this.opts.resetTtlMs ?? 30 * 60_000;
+    const minutes = Math.max(1, Math.round(ttlMs / 60_000));
+    const answer = page('Check your email', `<p>If an account has this email, a link to choose a new password is on its way. It works for ${minutes} minutes, once.</p>`);
     if (!this.opts.mailer) return send(res, 503, page('Reset your password', '<p>Password resets by email are not available here (no SMTP server). Ask an administrator.</p>'));
     if (!email.includes('@') || !this.resetsPerEmail.take(email).ok) return send(res, 200, answer);
     const account = await this.opts.accounts.find(accountId(email));
     const fingerprint = account && !account.suspended ? await this.opts.accounts.passwordFingerprint(account.id) : undefined;
     if (account && fingerprint) {
-      const expiresAt = Math.floor((this.opts.clock.now().getTime() + (this.opts.resetTtlMs ?? 30 * 60_000)) / 1000);
+      const expiresAt = Math.floor((this.opts.clock.now().getTime() + ttlMs) / 1000);
       const link = `${this.opts.issuer}/reset/confirm?token=${resetToken(this.csrfKey, account.id, fingerprint, expiresAt)}`;
       // Sent in the background: the answer takes as long whether or not an account has the email.
       void this.opts.mailer
         .send({
           to: account.email,
           subject: 'Reset your password',
-          text: `Someone asked to reset the password of the account ${account.username}.\n\nTo choose a new password, open this link within 30 minutes:\n${link}\n\nIf it was not you, ignore this email: the password stays as it is.\n`,
+          text: `Someone asked to reset the password of the account ${account.username}.\n\nTo choose a new password, open this link within ${minutes} minutes:\n${link}\n\nIf it was not you, ignore this email: the password stays as it is.\n`,
           html: page(
             'Reset your password',
-            `<p>Someone asked to reset the password of the account <strong>${escapeHtml(account.username)}</strong>.</p><p><a href="${escapeHtml(link)}">Choose a new password</a> (the link works for 30 minutes, once).</p><p>If it was not you, ignore this email.</p>`,
+            `<p>Someone asked to reset the password of the account <strong>${escapeHtml(account.username)}</strong>.</p><p><a href="${escapeHtml(link)}">Choose a new password</a> (the link works for ${minutes} minutes, once).</p><p>If it was not you, ignore this email.</p>`,
           ),
           messageId: `<reset.${account.id}.${expiresAt}@miniapps.dev>`,
         })
