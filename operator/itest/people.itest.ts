@@ -12,7 +12,6 @@
 // - An organization administrator sets the organization's icon with their own rights.
 // (App Center's model: appcenter.itest.ts.)
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +30,7 @@ import { Resources, resourcePath } from '../runtime/kube/resource.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
 import { accessAllowed } from '../testenv/access.ts';
 import { readKey, waitForKey } from '../testenv/apikeys.ts';
+import { png } from '../testenv/png.ts';
 import { deleteOrganizationsAndWait, testClient } from '../testenv/clients.ts';
 import { eventually, kubectl, testKubeconfig, uniqueName } from '../testenv/index.ts';
 import { OperatorProcess } from '../testenv/operator-process.ts';
@@ -283,38 +283,6 @@ describe('a member creates their own API key the ways people create objects', ()
     expect(cond(await admin.get<ApiKey>(Kinds.ApiKey, 'other-ci', org.ns), 'Ready')?.status).toBe('True');
   });
 });
-
-/** A real greyscale PNG of the given size (no fixture file). */
-function png(width: number, height: number): Buffer {
-  const table = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf: Buffer) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = table[(c ^ b) & 0xff]! ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(crc(body));
-    return Buffer.concat([len, body, c]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc((width + 1) * height))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 describe('the organization icon (seed 002), set by an organization administrator with their own rights', () => {
   it('an administrator applies the icon into ConfigMap organization-icon and points spec.icon at it; other members may not, and no other ConfigMap is theirs', async () => {
