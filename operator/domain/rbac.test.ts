@@ -240,7 +240,12 @@ describe('organizationClusterAccess', () => {
 });
 
 describe('tenantClusterAccess', () => {
-  const tenant = { apiVersion: 'miniapps.dev/v1alpha1', kind: 'Tenant', metadata: { name: 'devtenant1', uid: 'uid-t1' }, spec: { administrators: ['Zoe@Example.com', 'adam@example.com', 'zoe@example.com'] } };
+  const tenant = {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'Tenant',
+    metadata: { name: 'devtenant1', uid: 'uid-t1' },
+    spec: { administrators: ['Zoe@Example.com', 'adam@example.com', 'zoe@example.com'] },
+  };
   const access = tenantClusterAccess(tenant, { userPrefix: 'oidc:' })!;
 
   it('lets each administrator get (and watch) their own Tenant by name and read its status, nothing more', () => {
