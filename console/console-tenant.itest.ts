@@ -193,6 +193,7 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     // The subscription is the operator's to build: the page follows the stage and the Subscription's conditions.
     await eventually(async () => ready(await admin.get<Subscription>(Kinds.Subscription, `${org}-gated`, tenantNs)), { describe: 'the Subscription Ready', timeoutMs: 60_000 });
     await eventually(async () => /Subscribed/.test(await row.innerText()) && /Ready: True/.test(await row.innerText()), { describe: 'the row shows Subscribed and Ready', timeoutMs: 30_000 });
+    await eventually(async () => (await row.innerText()).includes('Version 1.0.0'), { describe: 'the version the groups come from' });
     await axe(page, 'subscriptions (subscribed)');
   });
 

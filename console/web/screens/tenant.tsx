@@ -120,7 +120,15 @@ function Subscriptions({ tenant }: { tenant: MyTenant }) {
                   {t(r.stage)}
                   {r.userGroups.length ? <small class="why"> {r.userGroups.join(', ')}</small> : null}
                 </td>
-                <td>{r.subscription ? <code>{r.subscription.metadata.name}</code> : '—'}</td>
+                <td>
+                  {r.subscription ? <code>{r.subscription.metadata.name}</code> : '—'}
+                  {r.subscription?.status?.version ? (
+                    <small class="why">
+                      {' '}
+                      {t('Version')} {r.subscription.status.version}
+                    </small>
+                  ) : null}
+                </td>
                 <td>{r.subscription ? <Conditions o={r.subscription} /> : '—'}</td>
                 <td>
                   {!r.subscription && mayCreate ? (
