@@ -230,7 +230,7 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     await axe(page, 'user groups');
   });
 
-  it('creates a user: a malformed email is refused with the API server message next to the form and nothing is made; then made with groups and designation', async () => {
+  it('creates a user: a malformed email is refused with the API server message next to the Email field and nothing is made; then made with groups and designation', async () => {
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByLabel('User code').waitFor();
     await axe(page, 'users');
@@ -241,10 +241,12 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     await page.getByLabel('Groups').fill('solutions owner, field executive');
     await page.getByLabel('Designation').fill('new tenant admin');
     await page.getByRole('button', { name: 'CREATE USER' }).click();
-    const error = page.locator('#new-user-error');
+    // Next to the field the API server named: the Email field's own message, and only that field marked invalid.
+    const error = page.locator('#new-user-email-error');
     await error.waitFor();
     expect(await error.innerText()).toMatch(/spec\.email/);
-    expect(await page.getByLabel('Email').getAttribute('aria-describedby')).toContain('new-user-error');
+    expect(await page.getByLabel('Email').getAttribute('aria-describedby')).toContain('new-user-email-error');
+    expect(await page.locator('[aria-invalid="true"]').evaluateAll((els) => els.map((e) => e.id))).toEqual(['new-user-email']);
     expect(await admin.get<User>(Kinds.User, 'user123', tenantNs)).toBeUndefined();
     await axe(page, 'users (refused)');
     await page.getByLabel('Email').fill('john.doe@example.com');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Obj } from './api.ts';
-import { EMPTY_USER_FORM, listOf, roleParts, rolesWithSources, solutionsOf, userFormOf, userObjectName, userPatch, userSpecFrom } from './tenant-logic.ts';
+import { EMPTY_USER_FORM, fieldOfRefusal, listOf, roleParts, rolesWithSources, solutionsOf, userFormOf, userObjectName, userPatch, userSpecFrom } from './tenant-logic.ts';
 
 const user = (spec: Record<string, unknown>): Obj => ({ metadata: { name: 'user123' }, spec });
 
@@ -42,6 +42,17 @@ describe('the createUsers form', () => {
   ])('names the User %j as %j', (code, name) => expect(userObjectName(code)).toBe(name));
 
   it('lists ignore blanks and repeats', () => expect(listOf(' a, ,b,a ')).toEqual(['a', 'b']));
+});
+
+describe("where the API server's refusal is shown", () => {
+  it.each([
+    ['User.miniapps.dev "user123" is invalid: spec.email: Invalid value: "x": spec.email in body must be of type email: "x"', 'email'],
+    ['spec.primaryMobile.number: Invalid value: "abc": spec.primaryMobile.number in body should match', 'number'],
+    ['spec.primaryMobile.countryCode: Invalid value', 'countryCode'],
+    ['spec.groups[0]: Invalid value: "a/b"', 'groups'],
+    ['metadata.name: Invalid value: "": a lowercase RFC 1123 subdomain', undefined],
+    ['spec.identification: Invalid value', undefined],
+  ] as const)('%s: next to %s', (message, field) => expect(fieldOfRefusal(message)).toBe(field));
 });
 
 describe('editing a user', () => {

@@ -144,3 +144,15 @@ export function solutionsOf(tenant: Obj | undefined, subscriptions: Obj[]): { so
   for (const [solution, subscription] of bySolution) if (!rows.some((r) => r.solution === solution)) rows.push({ solution, stage: 'Subscribed', subscription, userGroups: [] });
   return rows.sort((a, b) => a.solution.localeCompare(b.solution));
 }
+
+/**
+ * The form field an API server refusal names (`spec.email: Invalid value ...`,
+ * `spec.primaryMobile.number`), so its message is shown next to that field; undefined when
+ * it names none of the form's fields (then it is shown under the form).
+ */
+export function fieldOfRefusal(message: string): keyof UserForm | undefined {
+  const m = /\bspec\.([A-Za-z]+)(?:\.([A-Za-z]+))?/.exec(message);
+  if (!m) return undefined;
+  if (m[1] === 'primaryMobile') return m[2] === 'countryCode' ? 'countryCode' : m[2] === 'number' ? 'number' : undefined;
+  return (Object.keys(EMPTY_USER_FORM) as (keyof UserForm)[]).find((k) => k === m[1]);
+}

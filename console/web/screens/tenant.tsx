@@ -10,7 +10,7 @@ import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
 import { can } from '../model.ts';
 import type { MyTenant } from '../model.ts';
-import { EMPTY_USER_FORM, roleParts, rolesWithSources, solutionsOf, userFormOf, userObjectName, userPatch, userSpecFrom } from '../tenant-logic.ts';
+import { EMPTY_USER_FORM, fieldOfRefusal, roleParts, rolesWithSources, solutionsOf, userFormOf, userObjectName, userPatch, userSpecFrom } from '../tenant-logic.ts';
 import type { UserForm } from '../tenant-logic.ts';
 import { Empty, Field, Loading, ReadyCell, Refusal } from '../ui.tsx';
 
@@ -215,13 +215,18 @@ const FIELDS: { key: keyof UserForm; label: string; type?: 'text' | 'email'; hin
   { key: 'employmentType', label: 'Employment type' },
 ];
 
-/** The createUsers fields, each with a visible label; the API server's refusal is shown next to the form. */
+/**
+ * The createUsers fields, each with a visible label. The API server's refusal is shown next
+ * to the field it names (spec.email ...), or under the form when it names none of them.
+ */
 function UserFields({ form, set, prefix, error, lockCode }: { form: UserForm; set: (f: UserForm) => void; prefix: string; error?: string; lockCode?: boolean }) {
+  const at = error ? fieldOfRefusal(error) : undefined;
   return (
     <>
       {FIELDS.map((f) => {
         const id = `${prefix}-${f.key}`;
-        const described = [f.hint ? `${id}-hint` : '', error ? `${prefix}-error` : ''].filter(Boolean).join(' ') || undefined;
+        const here = at === f.key;
+        const described = [f.hint ? `${id}-hint` : '', here ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
         return (
           <Field label={t(f.label)} id={id} hint={f.hint ? t(f.hint) : undefined} key={f.key}>
             <input
@@ -230,12 +235,14 @@ function UserFields({ form, set, prefix, error, lockCode }: { form: UserForm; se
               value={form[f.key]}
               readOnly={lockCode && f.key === 'userCode'}
               aria-describedby={described}
-              aria-invalid={error ? 'true' : undefined}
+              aria-invalid={here ? 'true' : undefined}
               onInput={(e) => set({ ...form, [f.key]: (e.target as HTMLInputElement).value })}
             />
+            {here ? <Refusal error={error} id={`${id}-error`} /> : null}
           </Field>
         );
       })}
+      {error && !at ? <Refusal error={error} id={`${prefix}-error`} /> : null}
     </>
   );
 }
@@ -273,7 +280,6 @@ function Users({ tenant }: { tenant: MyTenant }) {
           <button type="submit" disabled={busy}>
             {t('CREATE USER')}
           </button>
-          <Refusal error={error} id="new-user-error" />
         </form>
       ) : null}
       {list.error ? (
@@ -391,7 +397,6 @@ function EditUser({ tenant, u }: { tenant: MyTenant; u: Obj }) {
           {t('Saved.')}
         </p>
       ) : null}
-      <Refusal error={error} id="edit-user-error" />
     </form>
   );
 }
