@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createOidcClient } from './oidc.ts';
 import { startConsoleServer } from './server.ts';
-import { upstreamFromKubeconfig } from './upstream.ts';
+import { createUpstream, upstreamFromKubeconfig } from './upstream.ts';
 
 const USAGE = `Usage: npm run console -- [flags]
   --kubeconfig=PATH          the cluster to show (its server and CA only; default KUBECONFIG, in-cluster, ~/.kube/config)
@@ -18,7 +18,9 @@ const USAGE = `Usage: npm run console -- [flags]
   --client-id=ID             the console's client id at that issuer
   --client-secret-file=FILE  the client secret, if the console is a confidential client
   --issuer-ca-file=FILE      the CA of the issuer's certificate, when it is not publicly trusted (the embedded provider's)
-  --scopes=LIST              scopes to ask for (default "openid email profile groups offline_access")`;
+  --scopes=LIST              scopes to ask for (default "openid email profile groups offline_access")
+  --token-roles-url=URL      the operator's APIs listener (its --api-bind-address, https://...), for a tenant user's token roles
+  --token-roles-ca-file=FILE the CA of that listener's certificate (the operator's webhook CA)`;
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), component: 'console', msg, ...fields })}\n`);
@@ -36,6 +38,8 @@ async function main(): Promise<number> {
       'client-secret-file': { type: 'string' },
       'issuer-ca-file': { type: 'string' },
       scopes: { type: 'string' },
+      'token-roles-url': { type: 'string' },
+      'token-roles-ca-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -62,7 +66,10 @@ async function main(): Promise<number> {
       })
     : undefined;
   if (!oidc) log('No --issuer-url: nobody can sign in (see docs/console.md)');
-  const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log });
+  const tokenRoles = values['token-roles-url']
+    ? createUpstream({ server: values['token-roles-url'], ca: values['token-roles-ca-file'] ? readFileSync(values['token-roles-ca-file'], 'utf8') : undefined })
+    : undefined;
+  const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log, tokenRoles });
   log('Console started', { url: publicUrl ?? c.url, apiServer: upstream.server });
   process.stdout.write(`Console: ${publicUrl ?? c.url}\n`);
   const stop = (): void => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accessFrom, can, ownMembershipName } from './me.ts';
+import { accessFrom, can, heldByName, ownMembershipName } from './me.ts';
 
 // A member's rules in their organization's namespace, as SelfSubjectRulesReview answers
 // them for the Role the operator makes (operator/domain/rbac.ts memberAccess).
@@ -53,5 +53,31 @@ describe('what the rules review says a person may do', () => {
 
   it('names the organizations held by name, which is how a member finds theirs', () => {
     expect(a.named.organizations).toEqual({ bank: ['get'] });
+  });
+});
+
+describe("a tenant administrator's rules (operator/domain/rbac.ts tenantClusterAccess)", () => {
+  // What SelfSubjectRulesReview answers for an administrator of two tenants who is a member of no organization.
+  const cluster = accessFrom({
+    status: {
+      resourceRules: [
+        { verbs: ['get', 'watch'], apiGroups: ['miniapps.dev'], resources: ['tenants'], resourceNames: ['acme'] },
+        { verbs: ['get'], apiGroups: ['miniapps.dev'], resources: ['tenants/status'], resourceNames: ['acme'] },
+        { verbs: ['get', 'watch'], apiGroups: ['miniapps.dev'], resources: ['tenants'], resourceNames: ['globex'] },
+        { verbs: ['watch'], apiGroups: ['miniapps.dev'], resources: ['tenants'], resourceNames: ['watch-only'] },
+        { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectrulesreviews'] },
+      ],
+    },
+  });
+
+  it('finds their tenants: the Tenants they may get by name, and no others', () => {
+    expect(heldByName(cluster, 'tenants')).toEqual(['acme', 'globex']);
+    expect(heldByName(cluster, 'organizations')).toEqual([]);
+  });
+
+  it('may neither list Tenants nor change their own', () => {
+    expect(can(cluster, 'tenants', 'list')).toBe(false);
+    expect(can(cluster, 'tenants', 'patch', 'acme')).toBe(false);
+    expect(can(cluster, 'tenants', 'get', 'acme')).toBe(true);
   });
 });

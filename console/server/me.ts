@@ -12,6 +12,11 @@
 //    shows only what this allows), and their own Membership: the one they may `delete`
 //    by name (the operator's "leave" rule), read for their role.
 //
+// "My tenants" the same way: the operator grants each tenant administrator `get` on their
+// own Tenant by name (ClusterRole miniapps:tenant:<tenant>:administrator), so the Tenants
+// of step 2's resourceNames are theirs (all of them, listed, for whoever may list them);
+// each is read as the caller, and a rules review in its namespace says what they may do.
+//
 // Nothing here uses the console's or the operator's credentials, and nothing is
 // answered about anyone but the caller.
 import { kubeJson } from './upstream.ts';
@@ -51,12 +56,22 @@ export interface MyOrganization {
   problem?: string;
 }
 
+/** A Tenant the caller administers (or, for a provisioning administrator, any Tenant). */
+export interface MyTenant {
+  name: string;
+  displayName?: string;
+  namespace?: string;
+  access?: Access;
+  problem?: string;
+}
+
 export interface Me {
   username: string;
   groups: string[];
   /** May list and create Organizations (a provisioning administrator). */
   provisioningAdministrator: boolean;
   organizations: MyOrganization[];
+  tenants: MyTenant[];
 }
 
 /** The rules as a lookup of the project's kinds (other API groups are left out). */
@@ -93,6 +108,14 @@ export function ownMembershipName(a: Access): string | undefined {
   return names.length === 1 ? names[0] : undefined;
 }
 
+/** The objects of a cluster-scoped `resource` the caller may `get` by name (sorted): the ones the operator granted them. */
+export function heldByName(a: Access, resource: string): string[] {
+  return Object.entries(a.named[resource] ?? {})
+    .filter(([, v]) => v.includes('get'))
+    .map(([n]) => n)
+    .sort();
+}
+
 const rulesReview = (up: Upstream, token: string, namespace: string): Promise<RulesReview> =>
   kubeJson<RulesReview>(up, token, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
     apiVersion: 'authorization.k8s.io/v1',
@@ -116,24 +139,7 @@ export async function whoAmI(up: Upstream, token: string): Promise<Me> {
   const groups = review.status?.userInfo?.groups ?? [];
   const cluster = accessFrom(await rulesReview(up, token, 'default'));
   const provisioningAdministrator = can(cluster, 'organizations', 'list') && can(cluster, 'organizations', 'create');
-  let orgs: OrgObject[];
-  if (can(cluster, 'organizations', 'list')) {
-    orgs = (await kubeJson<{ items: OrgObject[] }>(up, token, 'GET', `${API}/organizations`)).items;
-  } else {
-    const names = Object.entries(cluster.named.organizations ?? {})
-      .filter(([, v]) => v.includes('get'))
-      .map(([n]) => n)
-      .sort();
-    orgs = await Promise.all(
-      names.map(async (name) => {
-        try {
-          return await kubeJson<OrgObject>(up, token, 'GET', `${API}/organizations/${name}`);
-        } catch {
-          return { metadata: { name } };
-        }
-      }),
-    );
-  }
+  const orgs = await readable<OrgObject>(up, token, cluster, 'organizations');
   const organizations = await Promise.all(
     orgs.map(async (o): Promise<MyOrganization> => {
       const out: MyOrganization = { name: o.metadata.name, displayName: o.spec?.displayName, namespace: o.status?.namespace };
@@ -152,5 +158,33 @@ export async function whoAmI(up: Upstream, token: string): Promise<Me> {
     }),
   );
   organizations.sort((a, b) => a.name.localeCompare(b.name));
-  return { username, groups, provisioningAdministrator, organizations };
+  const tenantObjects = await readable<OrgObject>(up, token, cluster, 'tenants');
+  const tenants = await Promise.all(
+    tenantObjects.map(async (o): Promise<MyTenant> => {
+      const out: MyTenant = { name: o.metadata.name, displayName: o.spec?.displayName, namespace: o.status?.namespace };
+      if (!out.namespace) return { ...out, problem: 'The tenant has no namespace yet' };
+      try {
+        out.access = accessFrom(await rulesReview(up, token, out.namespace));
+      } catch (err) {
+        out.problem = (err as Error).message;
+      }
+      return out;
+    }),
+  );
+  tenants.sort((a, b) => a.name.localeCompare(b.name));
+  return { username, groups, provisioningAdministrator, organizations, tenants };
+}
+
+/** The objects of a cluster-scoped kind the caller may read: all of them when they may list it, else those held by name, each read as the caller. */
+async function readable<T extends { metadata: { name: string } }>(up: Upstream, token: string, cluster: Access, plural: 'organizations' | 'tenants'): Promise<T[]> {
+  if (can(cluster, plural, 'list')) return (await kubeJson<{ items: T[] }>(up, token, 'GET', `${API}/${plural}`)).items;
+  return Promise.all(
+    heldByName(cluster, plural).map(async (name) => {
+      try {
+        return await kubeJson<T>(up, token, 'GET', `${API}/${plural}/${name}`);
+      } catch {
+        return { metadata: { name } } as T;
+      }
+    }),
+  );
 }

@@ -276,3 +276,87 @@ describe('sign-in: the callback belongs to the browser that started it', () => {
     expect(out.redirect).toBe('https://id.example/session/end');
   });
 });
+
+describe("the token-roles question, asked of the operator's API with the person's own token", () => {
+  let operatorApi: Server;
+  let withTokenRoles: ConsoleServer;
+  let without: ConsoleServer;
+  const asked: Seen[] = [];
+
+  beforeAll(async () => {
+    operatorApi = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString();
+        asked.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+        const q = JSON.parse(body) as { user: string };
+        if (q.user === 'someone-else') {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          return res.end(JSON.stringify({ error: 'User t/someone-else does not exist, or you may not ask about it' }));
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ namespace: 'tenant-a', user: q.user, roles: ['role:l:a'] }));
+      });
+    });
+    await new Promise<void>((r) => operatorApi.listen(0, '127.0.0.1', r));
+    const port = (operatorApi.address() as { port: number }).port;
+    const nowhere = createUpstream({ server: 'http://127.0.0.1:9' });
+    withTokenRoles = await startConsoleServer({ upstream: nowhere, tokenRoles: createUpstream({ server: `http://127.0.0.1:${port}` }), distDir: '/nonexistent/' });
+    without = await startConsoleServer({ upstream: nowhere, distDir: '/nonexistent/' });
+  });
+
+  afterAll(async () => {
+    await withTokenRoles?.close();
+    await without?.close();
+    await new Promise((r) => operatorApi?.close(r));
+  });
+
+  async function session(c: ConsoleServer, token?: string): Promise<{ cookie: string; csrf: string }> {
+    const res = await fetch(`${c.url}/console/api/session`);
+    const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+    const body = (await res.json()) as { csrfToken: string };
+    if (token) c.sessions.get(cookie.split('=')[1])!.tokens = { bearer: token };
+    return { cookie, csrf: body.csrfToken };
+  }
+  const question = { namespace: 'tenant-a', user: 'thandi', app: { organization: 'lumen', name: 'frontend' }, jwt: true, extra: 'dropped' };
+  const ask = (c: ConsoleServer, s: { cookie: string; csrf: string }, body: unknown = question) =>
+    fetch(`${c.url}/console/api/tokenroles`, {
+      method: 'POST',
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'application/json', authorization: 'Bearer browser-chosen' },
+      body: JSON.stringify(body),
+    });
+
+  it("forwards the question's fields only (never asking for a JWT) with the session's bearer token, and answers the roles", async () => {
+    asked.length = 0;
+    const res = await ask(withTokenRoles, await session(withTokenRoles, 'tina-token'));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ roles: ['role:l:a'] });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.url).toBe('/tokenroles/v1/roles');
+    expect(asked[0]!.headers.authorization).toBe('Bearer tina-token');
+    expect(asked[0]!.headers.cookie).toBeUndefined();
+    expect(JSON.parse(asked[0]!.body)).toEqual({ namespace: 'tenant-a', user: 'thandi', app: { organization: 'lumen', name: 'frontend' }, jwt: false });
+  });
+
+  it("passes the operator's refusal and its message through", async () => {
+    const res = await ask(withTokenRoles, await session(withTokenRoles, 'tina-token'), { ...question, user: 'someone-else' });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { message: string }).message).toContain('does not exist, or you may not ask about it');
+  });
+
+  it('asks nothing without a session, without the CSRF token, or with a malformed question', async () => {
+    asked.length = 0;
+    expect((await ask(withTokenRoles, await session(withTokenRoles))).status).toBe(401);
+    const s = await session(withTokenRoles, 'tina-token');
+    expect((await ask(withTokenRoles, { ...s, csrf: 'wrong' })).status).toBe(403);
+    expect((await ask(withTokenRoles, s, { namespace: 'tenant-a', user: 'thandi' })).status).toBe(400);
+    expect(asked).toHaveLength(0);
+  });
+
+  it('says so when the console was started without --token-roles-url', async () => {
+    const res = await ask(without, await session(without, 'tina-token'));
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { message: string }).message).toContain('--token-roles-url');
+  });
+});

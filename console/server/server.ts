@@ -12,7 +12,8 @@ import { whoAmI } from './me.ts';
 import type { OidcClient } from './oidc.ts';
 import { CSRF_HEADER, SIGNIN_COOKIE, SessionStore, csrfOk, sessionCookie, sessionIdFrom, signinCookie } from './session.ts';
 import type { Session } from './session.ts';
-import { KubeStatusError } from './upstream.ts';
+import { KubeStatusError, readJson } from './upstream.ts';
+import { TOKEN_ROLES_PATH } from '../../operator/api/user/names.ts';
 import type { Upstream } from './upstream.ts';
 
 export const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
@@ -30,6 +31,12 @@ export interface ConsoleServerOptions {
   publicUrl?: string;
   /** Where the built page is. Default console/dist. */
   distDir?: string;
+  /**
+   * The operator's token-roles API (its APIs' TLS listener, docs/console.md): asked with the
+   * person's own bearer token at `/console/api/tokenroles`, which the operator authorizes as
+   * them (`get` on `users/tokenroles`). Without it, the page says the question cannot be asked.
+   */
+  tokenRoles?: Upstream;
   /** One line per event that matters; never a header, cookie or token. */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -145,6 +152,43 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
     up.on('error', () => res.destroy());
   }
 
+  /**
+   * The roles a frontend app's token would carry for a tenant's user: one question, the
+   * operator's token-roles API, asked with the person's own token (the operator authorizes
+   * them as the API server would). Only the question's fields are forwarded, never a JWT asked for.
+   */
+  async function tokenRoles(req: IncomingMessage, res: ServerResponse, session: Session | undefined): Promise<void> {
+    if (!opts.tokenRoles) return status(res, 404, "The console was started without --token-roles-url: it cannot ask the operator's token-roles API");
+    const token = await bearerOf(session);
+    if (!token) return status(res, 401, 'Not signed in: sign in to the console again');
+    let q: { namespace?: unknown; user?: unknown; app?: { organization?: unknown; name?: unknown } };
+    try {
+      q = JSON.parse((await body(req))?.toString('utf8') ?? '');
+    } catch {
+      return status(res, 400, 'The question is not JSON');
+    }
+    const str = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 253;
+    if (!str(q?.namespace) || !str(q?.user) || !str(q?.app?.organization) || !str(q?.app?.name)) return status(res, 400, 'namespace, user, app.organization and app.name are required');
+    const question = { namespace: q.namespace, user: q.user, app: { organization: q.app!.organization, name: q.app!.name }, jwt: false };
+    let up: IncomingMessage;
+    try {
+      up = await opts.tokenRoles.request({
+        method: 'POST',
+        path: TOKEN_ROLES_PATH,
+        token,
+        headers: { accept: 'application/json', 'content-type': 'application/json' },
+        body: JSON.stringify(question),
+      });
+    } catch (err) {
+      log("The operator's token-roles API could not be reached", { error: (err as Error).message });
+      return status(res, 502, "The operator's token-roles API could not be reached");
+    }
+    const answer = await readJson<{ message?: string; error?: string }>(up).catch(() => ({}) as { message?: string; error?: string });
+    const code = up.statusCode ?? 502;
+    if (code >= 400) return status(res, code, answer.message ?? answer.error ?? `The token-roles API answered HTTP ${code}`);
+    return json(res, 200, answer);
+  }
+
   async function serveStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     let file = normalize(join(dist, decodeURIComponent(pathname)));
     if (!file.startsWith(dist.endsWith(sep) ? dist : dist + sep)) return status(res, 404, 'not found');
@@ -201,6 +245,8 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
         return status(res, code, (err as Error).message);
       }
     }
+
+    if (path === '/console/api/tokenroles' && method === 'POST') return tokenRoles(req, res, session);
 
     if (path === '/auth/login' && method === 'GET') {
       if (!opts.oidc) return status(res, 404, 'Sign-in is not configured: start the console with --issuer-url and --client-id');

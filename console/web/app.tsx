@@ -13,6 +13,7 @@ import { Members } from './screens/members.tsx';
 import { Organizations } from './screens/organizations.tsx';
 import { Reviews } from './screens/reviews.tsx';
 import { SuperApps } from './screens/superapps.tsx';
+import { TENANT_TABS, TenantPage } from './screens/tenant.tsx';
 import { Loading, Refusal } from './ui.tsx';
 
 const useHash = (): string => {
@@ -129,6 +130,7 @@ export function App() {
         </>
       );
     else if (route[0] === 'orgs' && route[1]) body = <OrganizationPage me={me} name={route[1]} tab={route[2]} refresh={() => void loadMe()} />;
+    else if (route[0] === 'tenants' && route[1]) body = <TenantRoute me={me} name={route[1]} tab={route[2]} user={route[3]} />;
     else body = <Home me={me} />;
   }
 
@@ -149,6 +151,7 @@ function Home({ me }: { me: Me }) {
           {t('Role')}: {t('Provisioning Administrator')}
         </p>
       ) : null}
+      <MyTenants me={me} />
       {me.organizations.length === 0 ? (
         <p>{t('You are not a member of any organization yet.')}</p>
       ) : (
@@ -183,6 +186,52 @@ function Home({ me }: { me: Me }) {
       )}
     </section>
   );
+}
+
+/** "My tenants": the Tenants the person administers (me.ts: those they may get by name), shown only when there are any. */
+function MyTenants({ me }: { me: Me }) {
+  const tenants = me.tenants ?? [];
+  if (tenants.length === 0) return null;
+  return (
+    <section aria-labelledby="tenants-title">
+      <h2 id="tenants-title">{t('My tenants')}</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{t('Tenant')}</th>
+            <th scope="col">{t('Namespace')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {tenants.map((x) => {
+            const first = TENANT_TABS.find((tab) => tab.shown(x));
+            return (
+              <tr key={x.name} data-tenant={x.name}>
+                <td>
+                  {first ? <a href={`#/tenants/${x.name}/${first.id}`}>{x.displayName ?? x.name}</a> : (x.displayName ?? x.name)}
+                  {x.problem ? <small class="why"> {x.problem}</small> : null}
+                </td>
+                <td>
+                  <code>{x.namespace ?? ''}</code>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function TenantRoute({ me, name, tab, user }: { me: Me; name: string; tab?: string; user?: string }) {
+  const tenant = me.tenants?.find((x) => x.name === name);
+  if (!tenant?.namespace)
+    return (
+      <p>
+        <a href="#/">{t('Back to my organizations')}</a>
+      </p>
+    );
+  return <TenantPage tenant={tenant} tab={tab} user={user} />;
 }
 
 function OrganizationPage({ me, name, tab, refresh }: { me: Me; name: string; tab?: string; refresh: () => void }) {

@@ -15,11 +15,21 @@ export interface MyOrganization {
   problem?: string;
 }
 
+/** A Tenant the person administers (console/server/me.ts: the Tenants they may get by name). */
+export interface MyTenant {
+  name: string;
+  displayName?: string;
+  namespace?: string;
+  access?: Access;
+  problem?: string;
+}
+
 export interface Me {
   username: string;
   groups: string[];
   provisioningAdministrator: boolean;
   organizations: MyOrganization[];
+  tenants?: MyTenant[];
 }
 
 export const can = (a: Access | undefined, resource: string, verb: string, name?: string): boolean =>

@@ -10,6 +10,8 @@ import {
   memberBindingName,
   organizationClusterAccess,
   organizationClusterName,
+  tenantClusterAccess,
+  tenantClusterName,
   roleTableClusterRoles,
   roleRules,
   manifestArtifactRules,
@@ -234,6 +236,44 @@ describe('organizationClusterAccess', () => {
 
   it('is deterministic: the same input gives deep-equal output', () => {
     expect(organizationClusterAccess(anOrg(), [...members].reverse(), { userPrefix: 'oidc:' })).toEqual(access);
+  });
+});
+
+describe('tenantClusterAccess', () => {
+  const tenant = {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'Tenant',
+    metadata: { name: 'devtenant1', uid: 'uid-t1' },
+    spec: { administrators: ['Zoe@Example.com', 'adam@example.com', 'zoe@example.com'] },
+  };
+  const access = tenantClusterAccess(tenant, { userPrefix: 'oidc:' })!;
+
+  it('lets each administrator get (and watch) their own Tenant by name and read its status, nothing more', () => {
+    expect(access.clusterRole.metadata.name).toBe('miniapps:tenant:devtenant1:administrator');
+    expect(access.clusterRole.rules).toEqual([
+      { apiGroups: ['miniapps.dev'], resources: ['tenants'], verbs: ['get', 'watch'], resourceNames: ['devtenant1'] },
+      { apiGroups: ['miniapps.dev'], resources: ['tenants/status'], verbs: ['get'], resourceNames: ['devtenant1'] },
+    ]);
+  });
+
+  it('binds the administrators (userPrefix + the lowercased email, sorted, once each), owned by the Tenant', () => {
+    expect(access.clusterRoleBinding.roleRef.name).toBe(access.clusterRole.metadata.name);
+    expect(access.clusterRoleBinding.subjects.map((x) => x.name)).toEqual(['oidc:adam@example.com', 'oidc:zoe@example.com']);
+    for (const o of [access.clusterRole, access.clusterRoleBinding]) {
+      expect(o.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Tenant', name: 'devtenant1', uid: 'uid-t1', controller: true })]);
+      expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'miniapps-operator', 'miniapps.dev/tenant': 'devtenant1' });
+    }
+  });
+
+  it('grants nothing to a tenant without administrators (the controller deletes what it made)', () => {
+    expect(tenantClusterAccess({ ...tenant, spec: {} }, { userPrefix: '' })).toBeUndefined();
+    expect(tenantClusterAccess({ ...tenant, spec: { administrators: [] } }, { userPrefix: '' })).toBeUndefined();
+  });
+
+  it('keeps the name of a very long tenant within 253 characters and distinct', () => {
+    const long = 'a'.repeat(253);
+    expect(tenantClusterName(long).length).toBeLessThanOrEqual(253);
+    expect(tenantClusterName(`${'a'.repeat(252)}b`)).not.toBe(tenantClusterName(long));
   });
 });
 

@@ -465,3 +465,54 @@ export function tenantAdministratorBinding(
     subjects: sortedSubjects(admins.map((e) => userSubject(settings.userPrefix, e))),
   };
 }
+
+const TENANT_PREFIX = 'miniapps:tenant:';
+const TENANT_SUFFIX = ':administrator';
+
+/**
+ * `miniapps:tenant:<tenant>:administrator`: a tenant name too long for an object name is
+ * cut and followed by a hash of the whole name (as organizationClusterName).
+ */
+export function tenantClusterName(tenant: string): string {
+  const room = MAX_NAME - TENANT_PREFIX.length - TENANT_SUFFIX.length;
+  const key = tenant.length <= room ? tenant : `${tenant.slice(0, room - 17)}-${shortHash(tenant)}`;
+  return `${TENANT_PREFIX}${key}${TENANT_SUFFIX}`;
+}
+
+/**
+ * Access to the cluster-scoped Tenant itself, as Organizations give it to their members
+ * (organizationClusterAccess): each administrator may `get` (and `watch`, by name) their
+ * own Tenant and read its status, so "my tenants" is answered from their own identity
+ * (a SelfSubjectRulesReview names it) and `kubectl get tenant <name>` works for them.
+ * Nothing more: the spec (administrators, designations) stays the provisioning
+ * administrators'. A ClusterRole limited by resourceNames and its ClusterRoleBinding to the
+ * administrators (userPrefix + the lowercased email), owned by the Tenant; undefined when
+ * it has no administrators (the caller deletes what exists).
+ */
+export function tenantClusterAccess(
+  tenant: { metadata: { name: string; uid?: string }; apiVersion?: string; kind?: string; spec: { administrators?: string[] } },
+  settings: { userPrefix: string },
+): { clusterRole: ClusterRole; clusterRoleBinding: ClusterRoleBinding } | undefined {
+  const admins = tenant.spec.administrators ?? [];
+  if (admins.length === 0) return undefined;
+  const name = tenantClusterName(tenant.metadata.name);
+  const metadata = () => ({ name, labels: ownedLabels('Tenant', tenant.metadata.name), ownerReferences: [controllerRef(tenant as never)] });
+  return {
+    clusterRole: {
+      apiVersion: RBAC_API_VERSION,
+      kind: 'ClusterRole',
+      metadata: metadata(),
+      rules: [
+        { apiGroups: [GROUP], resources: ['tenants'], verbs: ['get', 'watch'], resourceNames: [tenant.metadata.name] },
+        { apiGroups: [GROUP], resources: ['tenants/status'], verbs: ['get'], resourceNames: [tenant.metadata.name] },
+      ],
+    },
+    clusterRoleBinding: {
+      apiVersion: RBAC_API_VERSION,
+      kind: 'ClusterRoleBinding',
+      metadata: metadata(),
+      roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name },
+      subjects: sortedSubjects(admins.map((e) => userSubject(settings.userPrefix, e))),
+    },
+  };
+}

@@ -17,7 +17,7 @@ import type { UserGroup } from '../../api/usergroup/schema.ts';
 import { Caches, Index, emailKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
 import { claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan, namespaceQuota } from '../../domain/namespaces.ts';
-import { TENANT_ADMINISTRATORS_BINDING, tenantAdministratorBinding, tenantAdministratorClusterRole } from '../../domain/rbac.ts';
+import { TENANT_ADMINISTRATORS_BINDING, tenantAdministratorBinding, tenantAdministratorClusterRole, tenantClusterAccess, tenantClusterName } from '../../domain/rbac.ts';
 import { shortHash } from '../../domain/rbac-types.ts';
 import { needsApply } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
@@ -83,6 +83,7 @@ export class TenantReconciler implements Reconciler {
   private readonly namespaces: CacheReader<Namespace>;
   private readonly bindings: CacheReader<ObjectBody>;
   private readonly clusterRoles: CacheReader<ObjectBody>;
+  private readonly clusterRoleBindings: CacheReader<ObjectBody>;
   private readonly users: CacheReader<User>;
   private readonly quotas: CacheReader<ObjectBody>;
   private readonly onboarding: Onboarding;
@@ -95,6 +96,7 @@ export class TenantReconciler implements Reconciler {
     this.namespaces = c.cache(Caches.namespaces);
     this.bindings = c.cache(Caches.ownedRoleBindings);
     this.clusterRoles = c.cache(Caches.ownedClusterRoles);
+    this.clusterRoleBindings = c.cache(Caches.ownedClusterRoleBindings);
     this.users = c.cache(Caches.users);
     this.quotas = c.cache(Caches.ownedResourceQuotas);
   }
@@ -231,12 +233,29 @@ export class TenantReconciler implements Reconciler {
       } else if (have?.metadata.ownerReferences?.some((r) => r.uid === tenant.metadata.uid)) {
         await this.deps.store.delete(Resources.RoleBinding, TENANT_ADMINISTRATORS_BINDING, nsName, { uid: have.metadata.uid });
       }
+      // Each administrator may get their own Tenant by name (how they find it from their own identity, as members find their
+      // Organizations); removed when nobody administers it any more.
+      const access = tenantClusterAccess(tenant, this.deps.domain.settings());
+      if (access) {
+        if (needsApply(this.clusterRoles.getByName(access.clusterRole.metadata.name), access.clusterRole, ['rules'])) await this.deps.store.apply(Resources.ClusterRole, access.clusterRole);
+        if (needsApply(this.clusterRoleBindings.getByName(access.clusterRoleBinding.metadata.name), access.clusterRoleBinding, ['roleRef', 'subjects']))
+          await this.deps.store.apply(Resources.ClusterRoleBinding, access.clusterRoleBinding);
+      } else {
+        const name = tenantClusterName(tenant.metadata.name);
+        for (const [rt, cache] of [
+          [Resources.ClusterRoleBinding, this.clusterRoleBindings],
+          [Resources.ClusterRole, this.clusterRoles],
+        ] as const) {
+          const owned = cache.getByName(name);
+          if (owned?.metadata.ownerReferences?.some((r) => r.uid === tenant.metadata.uid)) await this.deps.store.delete(rt, name, undefined, { uid: owned.metadata.uid });
+        }
+      }
       const n = tenant.spec.administrators?.length ?? 0;
       return {
         type: TenantConditions.RBACReady,
         status: 'True',
         reason: TenantReasons.RBACApplied,
-        message: n ? `${n} administrator(s) may manage Users and Subscriptions in ${nsName}` : 'The tenant has no administrators',
+        message: n ? `${n} administrator(s) may read Tenant ${tenant.metadata.name} and manage Users and Subscriptions in ${nsName}` : 'The tenant has no administrators',
       };
     } catch (err) {
       throw new WriteFailed(
@@ -306,7 +325,7 @@ export function tenantController(deps: ControllerDeps): ControllerSpec {
   return {
     name: 'tenant',
     for: Caches.tenants,
-    owns: [Caches.namespaces, Caches.ownedRoleBindings, Caches.ownedResourceQuotas],
+    owns: [Caches.namespaces, Caches.ownedRoleBindings, Caches.ownedClusterRoles, Caches.ownedClusterRoleBindings, Caches.ownedResourceQuotas],
     watches: [
       // An administrator's User deleted (or made by hand): decide again whether to make one.
       { cache: Caches.users, map: (u) => tenantOfNamespace(u.metadata.namespace), changed: (a, b) => (a as User).spec.email !== (b as User).spec.email, coalesceMs: 500 },

@@ -2,7 +2,7 @@ import { Caches } from '../../domain/caches.ts';
 import type { OperatorModule } from '../module.ts';
 import { tenantController } from './controller.ts';
 
-/** Tenant: its namespace, the administrators' RBAC and Users. */
+/** Tenant: its namespace, the administrators' RBAC (in it, and `get` on the Tenant itself) and Users. */
 export const tenantModule: OperatorModule = {
   name: 'tenant',
   caches: [
@@ -12,6 +12,7 @@ export const tenantModule: OperatorModule = {
     Caches.platformConfigs,
     Caches.ownedRoleBindings,
     Caches.ownedClusterRoles,
+    Caches.ownedClusterRoleBindings,
     Caches.ownedResourceQuotas,
     Caches.solutions,
     Caches.subscriptions,
