@@ -14,7 +14,7 @@ import { UserAgent, createTestAccount, signIn } from '../testenv/identity.ts';
 import { eventually, freePort, uniqueName } from '../testenv/index.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';
 import { AccountStore } from './accounts.ts';
-import { lockoutSecretName } from './lockout.ts';
+import { ClusterFailureCounter, lockoutSecretName } from './lockout.ts';
 import { KUBECTL_CLIENT_ID, kubectlClient } from './provider.ts';
 import { IdentityServer } from './server.ts';
 
@@ -102,6 +102,22 @@ describe('identity provider hardening', () => {
     expect(await admin.get(Resources.Secret, lockoutSecretName(other), namespace)).toBeDefined();
     expect((await signIn({ issuer: a.issuer, caPEM: ca.certPEM, clientId: KUBECTL_CLIENT_ID, login: other, password })).claims.email).toBe(`${other}@example.com`);
     expect(await admin.get(Resources.Secret, lockoutSecretName(other), namespace)).toBeUndefined();
+  });
+
+  it('counts failures sent at once from two replicas without losing one (compare-and-swap on the Secret)', async () => {
+    const login = `${uniqueName('racer')}@example.com`;
+    const one = new ClusterFailureCounter(admin, namespace, 100, 60_000);
+    const two = new ClusterFailureCounter(testClient(), namespace, 100, 60_000);
+    const now = Date.now();
+    await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? one : two).fail(login, now)));
+    const s = await admin.get<{ metadata: { annotations: Record<string, string> } }>(Resources.Secret, lockoutSecretName(login), namespace);
+    expect(s?.metadata.annotations['miniapps.dev/sign-in-failures']).toBe('12');
+    expect(await one.locked(login, now)).toBe(false);
+    await two.fail(login, now);
+    expect(await new ClusterFailureCounter(admin, namespace, 13, 60_000).locked(login, now)).toBe(false);
+    await new ClusterFailureCounter(admin, namespace, 14, 60_000).fail(login, now);
+    expect(await one.locked(login, now)).toBe(true);
+    expect(await two.locked(login, now + 61_000)).toBe(false);
   });
 
   it('refuses a reset request without the CSRF token of its own form (a post from another site), and sends no email', async () => {

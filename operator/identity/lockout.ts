@@ -15,6 +15,8 @@ import { OIDC_EXPIRES_ANNOTATION, OIDC_MODEL_LABEL } from './adapter.ts';
 export const LOCKOUT_MODEL = 'lockout';
 const FAILURES_ANNOTATION = 'miniapps.dev/sign-in-failures';
 const LOCKED_UNTIL_ANNOTATION = 'miniapps.dev/locked-until';
+/** Compare-and-swap attempts of one failure (each conflict means another replica counted one in between). */
+const ATTEMPTS = 20;
 
 /** What the sign-in pages need of a lockout: per replica (FailureCounter) or on the cluster (ClusterFailureCounter). */
 export interface SignInFailures {
@@ -66,7 +68,9 @@ export class ClusterFailureCounter implements SignInFailures {
   /** One more failure: create or replace with the resourceVersion read, again on a conflict (another replica counted in between). */
   async fail(login: string, now: number): Promise<void> {
     const name = lockoutSecretName(login);
-    for (let attempt = 0; attempt < 8; attempt++) {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      // After a conflict, a short random pause: writers racing on one login then take turns.
+      if (attempt) await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
       const current = await this.get(login);
       const s = state(current, now);
       const failures = s.failures + 1;
@@ -87,7 +91,7 @@ export class ClusterFailureCounter implements SignInFailures {
         throw err;
       }
     }
-    throw new Error('Sign-in failure not counted after 8 conflicting writes');
+    throw new Error(`Sign-in failure not counted after ${ATTEMPTS} conflicting writes`);
   }
 
   async succeed(login: string): Promise<void> {
