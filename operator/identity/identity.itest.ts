@@ -349,8 +349,10 @@ describe('account suspension and password reset', () => {
   it('resets a password by email: the same answer for an unknown email, a link that works once, the old password and refresh tokens refused afterwards', async () => {
     const before = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: email2, password: password2 });
     const ua = new UserAgent(idp.caPEM);
-    const known = await ua.request(`${idp.issuer}/reset`, { form: { email: email2 } });
-    const unknown = await ua.request(`${idp.issuer}/reset`, { form: { email: `${uniqueName('nobody')}@example.com` } });
+    // The form's CSRF token goes with the cookie its page set (hardening.itest.ts: a post without them is refused).
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await (await ua.request(`${idp.issuer}/reset`)).text())![1]!;
+    const known = await ua.request(`${idp.issuer}/reset`, { form: { email: email2, csrf } });
+    const unknown = await ua.request(`${idp.issuer}/reset`, { form: { email: `${uniqueName('nobody')}@example.com`, csrf } });
     expect(known.status).toBe(200);
     expect(unknown.status).toBe(200);
     expect(await unknown.text()).toBe(await known.text());

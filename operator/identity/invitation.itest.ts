@@ -142,6 +142,23 @@ describe('accepting an invitation with an account of the embedded provider', () 
     await activeMember(ns);
   });
 
+  it("counts the invitation page's wrong passwords and the sign-in page's towards one lockout (on the cluster)", async () => {
+    // It leaves the email locked for 15 minutes: no later test signs it in.
+    const { ns, link } = await invite('Fourth Bank', email, 'MiniAppReviewer');
+    for (let i = 0; i < 3; i++) expect((await post(link, { action: 'signin', password: 'a wrong password again' })).status).toBe(401);
+    for (let i = 0; i < 2; i++) {
+      const refused = await signIn({ issuer: idp().issuer, caPEM: idp().caPEM, clientId: KUBECTL_CLIENT_ID, login: email, password: 'still not the password' }).catch((e: Error) => e.message);
+      expect(refused).toContain('HTTP 401');
+    }
+    // 5 in a row across the two pages: the right password is refused on both.
+    const locked = await signIn({ issuer: idp().issuer, caPEM: idp().caPEM, clientId: KUBECTL_CLIENT_ID, login: email, password }).catch((e: Error) => e.message);
+    expect(locked).toBe('Sign-in refused (HTTP 429): Too many sign-in attempts. Wait a few minutes and try again.');
+    const onPage = await post(link, { action: 'signin', password });
+    expect(onPage.status).toBe(429);
+    expect(text(await onPage.text())).toContain('Too many sign-in attempts');
+    expect((await admin.get<Membership>(Kinds.Membership, 'member', ns))?.status?.acceptedAt).toBeUndefined();
+  });
+
   it('refuses bad account input and creates nothing: a short password, a bad user name, missing names, no account part at all', async () => {
     const other = `${uniqueName('nobody')}@example.com`;
     const { ns, link } = await invite('Third Bank', other, 'MiniAppReviewer');

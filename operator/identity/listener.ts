@@ -36,6 +36,8 @@ export async function identityListener(cfg: Config, client: KubeClient, log: Log
     clock,
     ttl: { ...DEFAULT_TTLS, token: tokenSeconds },
     mailer: resetMailer(cfg, client),
+    trustedProxies: cfg.trustedProxies,
+    forwardedHeader: cfg.forwardedHeader,
   });
   return {
     async start() {

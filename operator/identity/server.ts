@@ -3,7 +3,7 @@
 // the sign-in pages it sends people to (/interaction/<uid>). The signing keys are read
 // (and rotated when due) every `keyCheckIntervalMs`, and the provider is rebuilt with a
 // new key set; its state lives on the cluster, so rebuilding loses nothing.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
@@ -13,8 +13,12 @@ import type { Clock } from '../runtime/clock.ts';
 import { errorMessage } from '../runtime/errors.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { RateLimiter } from '../runtime/ratelimit.ts';
+import { TrustedProxies } from '../runtime/netaddr.ts';
+import type { ForwardedHeader } from '../runtime/netaddr.ts';
 import { close, listen, readBody } from '../servers/listen.ts';
-import { FailureCounter, SIGN_IN_FAILED, accountId, passwordProblem, readResetToken, resetToken } from './accounts.ts';
+import { ClusterFailureCounter } from './lockout.ts';
+import type { SignInFailures } from './lockout.ts';
+import { SIGN_IN_FAILED, accountId, passwordProblem, readResetToken, resetToken } from './accounts.ts';
 import type { Mailer } from '../runtime/mail/mailer.ts';
 import type { AccountStore } from './accounts.ts';
 import { sweepExpired } from './adapter.ts';
@@ -45,6 +49,12 @@ export interface IdentityServerOptions {
   /** Failed sign-ins in a row for one login before it is locked for `lockoutMs`. */
   maxFailures?: number;
   lockoutMs?: number;
+  /**
+   * Addresses or CIDRs of the proxies in front of the listener (`--trusted-proxies`): only
+   * from them is `forwardedHeader` believed for the client's address the throttle keys on.
+   */
+  trustedProxies?: readonly string[];
+  forwardedHeader?: ForwardedHeader;
 }
 
 export class IdentityServer {
@@ -58,12 +68,15 @@ export class IdentityServer {
   private readonly perAddress = new RateLimiter({ perMinute: 30, burst: 10 });
   /** Reset emails per address asked for: a few an hour, so the form cannot be used to flood someone's mailbox. */
   private readonly resetsPerEmail = new RateLimiter({ perMinute: 3 / 60, burst: 3 });
-  readonly failures: FailureCounter;
+  /** Failed sign-ins in a row per login, on the cluster: every replica counts towards the same lockout. */
+  readonly failures: SignInFailures;
+  private readonly proxies: TrustedProxies;
   port = 0;
 
   constructor(opts: IdentityServerOptions) {
     this.opts = opts;
-    this.failures = new FailureCounter(opts.maxFailures ?? 5, opts.lockoutMs ?? 15 * 60_000);
+    this.failures = new ClusterFailureCounter(opts.client, opts.namespace, opts.maxFailures ?? 5, opts.lockoutMs ?? 15 * 60_000);
+    this.proxies = new TrustedProxies(opts.trustedProxies, opts.forwardedHeader);
     this.server = createServer({ cert: opts.tls.cert, key: opts.tls.key, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
       void this.route(req, res);
     });
@@ -131,6 +144,10 @@ export class IdentityServer {
     return createHmac('sha256', this.csrfKey).update(`csrf:${uid}`).digest('base64url');
   }
 
+  private resetCsrfToken(nonce: string): string {
+    return createHmac('sha256', this.csrfKey).update(`reset-csrf:${nonce}`).digest('base64url');
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'https://identity.invalid');
@@ -170,17 +187,17 @@ export class IdentityServer {
     const login = (form.get('login') ?? '').slice(0, 254);
     const password = (form.get('password') ?? '').slice(0, 256);
     const now = this.opts.clock.now().getTime();
-    const byAddress = this.perAddress.take(req.socket.remoteAddress ?? '');
-    if (!byAddress.ok || this.failures.locked(login, now)) {
+    const byAddress = this.perAddress.take(this.clientAddress(req));
+    if (!byAddress.ok || (await this.failures.locked(login, now))) {
       res.setHeader('Retry-After', String(byAddress.ok ? 60 : byAddress.retryAfterSeconds));
       return send(res, 429, this.loginPage(uid, 'Too many sign-in attempts. Wait a few minutes and try again.'));
     }
     const account = await this.opts.accounts.authenticate(login, password);
     if (!account || account.suspended) {
-      this.failures.fail(login, now);
+      await this.failures.fail(login, now);
       return send(res, 401, this.loginPage(uid, SIGN_IN_FAILED));
     }
-    this.failures.succeed(login);
+    await this.failures.succeed(login);
     this.opts.log.info({ account: account.id }, 'Account signed in');
     return provider.interactionFinished(req, res, { login: { accountId: account.id } }, { mergeWithLastSubmission: false });
   }
@@ -196,14 +213,35 @@ export class IdentityServer {
     );
   }
 
-  /** GET: the form asking for the email; POST: a reset link to that email if an account has it, and the same answer either way. */
+  /** The client's address the throttle keys on: the connection's, or what the trusted proxies forwarded. */
+  private clientAddress(req: IncomingMessage): string {
+    return this.proxies.clientAddress(req) ?? '';
+  }
+
+  /**
+   * GET: the form asking for the email, with a CSRF token bound to a random cookie of this
+   * browser (double submit: the token is an HMAC of the cookie, so another site can neither
+   * read nor forge it); POST: refused without both, else a reset link to that email if an
+   * account has it, and the same answer either way.
+   */
   private async resetRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const form =
-      '<form method="post" action="/reset"><label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required><button type="submit">Send a reset link</button></form>';
-    if (req.method !== 'POST') return send(res, 200, page('Reset your password', `<p>Enter the email of your account. If it has one, a link to choose a new password is sent to it.</p>${form}`));
-    const byAddress = this.perAddress.take(req.socket.remoteAddress ?? '');
+    if (req.method !== 'POST') {
+      const nonce = randomBytes(18).toString('base64url');
+      res.setHeader('Set-Cookie', `${RESET_COOKIE}=${nonce}; Path=/reset; Max-Age=3600; HttpOnly; Secure; SameSite=Strict`);
+      const form =
+        `<form method="post" action="/reset"><input type="hidden" name="csrf" value="${this.resetCsrfToken(nonce)}">` +
+        '<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required><button type="submit">Send a reset link</button></form>';
+      return send(res, 200, page('Reset your password', `<p>Enter the email of your account. If it has one, a link to choose a new password is sent to it.</p>${form}`));
+    }
+    const body = new URLSearchParams(await readBody(req, 4 << 10));
+    const nonce = cookie(req, RESET_COOKIE);
+    const csrf = body.get('csrf') ?? '';
+    const expected = nonce ? this.resetCsrfToken(nonce) : '';
+    if (!expected || csrf.length !== expected.length || !timingSafeEqual(Buffer.from(csrf), Buffer.from(expected)))
+      return send(res, 403, page('Reset your password', '<p class="error" role="alert">The form was not sent from this page. Open <a href="/reset">Reset your password</a> again.</p>'));
+    const byAddress = this.perAddress.take(this.clientAddress(req));
     if (!byAddress.ok) return send(res, 429, page('Reset your password', '<p class="error" role="alert">Too many requests. Wait a few minutes and try again.</p>'));
-    const email = (new URLSearchParams(await readBody(req, 4 << 10)).get('email') ?? '').trim().toLowerCase().slice(0, 254);
+    const email = (body.get('email') ?? '').trim().toLowerCase().slice(0, 254);
     const ttlMs = this.opts.resetTtlMs ?? 30 * 60_000;
     const minutes = Math.max(1, Math.round(ttlMs / 60_000));
     const answer = page('Check your email', `<p>If an account has this email, a link to choose a new password is on its way. It works for ${minutes} minutes, once.</p>`);
@@ -251,11 +289,22 @@ export class IdentityServer {
     const problem = passwordProblem(password);
     if (problem) return send(res, 400, passwordForm(`${problem}.`));
     await this.opts.accounts.setPassword(account.id, password);
-    this.failures.succeed(account.email);
-    this.failures.succeed(account.username);
+    await this.failures.succeed(account.email);
+    await this.failures.succeed(account.username);
     this.opts.log.info({ account: account.id }, 'Account password reset');
     return send(res, 200, page('Password changed', '<p>Your password is changed, and every session of the account was ended. Sign in again with the new password.</p>'));
   }
+}
+
+/** The reset form's cookie: a random value the form's CSRF token is the HMAC of. */
+const RESET_COOKIE = 'miniapps_reset';
+
+function cookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
 }
 
 function send(res: ServerResponse, status: number, html: string): void {

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loginFlags } from './login-command.ts';
 import { EXIT, complete, run, usage } from './plugin.ts';
-import { execCredential, execUser, writeKubeconfigUser } from './login.ts';
+import * as oidc from 'openid-client';
+import { browserLogin, execCredential, execUser, writeKubeconfigUser } from './login.ts';
 
 /** Runs the plugin with `argv`; connecting to a cluster fails the test (login and get-token never do). */
 async function runPlugin(argv: string[]) {
@@ -98,5 +99,23 @@ describe('the kubeconfig user', () => {
       kind: 'ExecCredential',
       status: { token: 'abc', expirationTimestamp: '2027-01-15T08:00:00.000Z' },
     });
+  });
+});
+
+describe('kubectl miniapps login in a browser: the loopback callback', () => {
+  it('refuses an answer whose state is not its own (forged) and keeps waiting for the real one', async () => {
+    const config = new oidc.Configuration({ issuer: 'https://idp.example', authorization_endpoint: 'https://idp.example/auth', token_endpoint: 'https://idp.example/token' }, 'miniapps-kubectl');
+    let opened = '';
+    const result = browserLogin(config, { open: (u) => void (opened = u), timeoutMs: 1_500 }).then(
+      () => 'signed in',
+      (e: Error) => e.message,
+    );
+    await expect.poll(() => opened).not.toBe('');
+    const redirect = new URL(opened).searchParams.get('redirect_uri')!;
+    const forged = await fetch(`${redirect}?code=made-up&state=forged`);
+    expect(forged.status).toBe(400);
+    expect(await forged.text()).toContain('state mismatch');
+    // Still waiting: the forged answer neither signed in nor ended the sign-in.
+    expect(await result).toBe('No sign-in within the time allowed; run the command again');
   });
 });

@@ -68,6 +68,12 @@ export async function browserLogin(config: oidc.Configuration, opts: { open: (ur
       res.writeHead(404).end();
       return;
     }
+    // An answer that is not to this sign-in (a forged or stale state) is refused and not waited on: the real one may still come.
+    if (url.searchParams.get('state') !== state) {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+      res.end('Sign-in failed: this answer does not belong to the sign-in the terminal started (state mismatch). Start again from the terminal.\n');
+      return;
+    }
     const ok = !url.searchParams.has('error');
     res.writeHead(ok ? 200 : 400, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     res.end(ok ? 'Signed in. You can close this window and return to the terminal.\n' : `Sign-in failed: ${url.searchParams.get('error_description') ?? url.searchParams.get('error')}\n`);

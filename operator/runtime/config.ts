@@ -222,7 +222,7 @@ export const SETTINGS = {
     flag: 'trusted-proxies',
     env: 'MINIAPPS_TRUSTED_PROXIES',
     kind: 'cidrs',
-    help: "Comma-separated addresses or CIDRs of the proxies in front of the acceptance page (your Ingress controller's pods): only from them is --forwarded-header believed, and the client is the right-most address in them that is not one of these proxies. Empty: the connection's own address (every client behind a proxy shares its rate limit).",
+    help: "Comma-separated addresses or CIDRs of the proxies in front of the acceptance page and the identity provider's listener (your Ingress controller's pods): only from them is --forwarded-header believed, and the client is the right-most address in them that is not one of these proxies. Empty: the connection's own address (every client behind a proxy shares its rate limit).",
   },
   forwardedHeader: {
     flag: 'forwarded-header',

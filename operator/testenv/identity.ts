@@ -35,8 +35,11 @@ export async function relyingParty(issuer: string, clientId: string, caPEM: stri
 export class UserAgent {
   private readonly cookies = new Map<string, string>();
   private readonly f: typeof fetch;
-  constructor(caPEM: string) {
+  private readonly headers: Record<string, string>;
+  /** `headers`: sent with every request (e.g. X-Forwarded-For, as a proxy in front of the provider writes it). */
+  constructor(caPEM: string, headers: Record<string, string> = {}) {
     this.f = fetchTrusting(caPEM);
+    this.headers = headers;
   }
 
   private store(res: Response): void {
@@ -50,8 +53,8 @@ export class UserAgent {
     }
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
-    const headers: Record<string, string> = {};
+  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...this.headers, ...init.headers };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let body: string | undefined;
     if (init.form) {
@@ -115,8 +118,20 @@ export interface SignInResult {
  * openid-client builds the request and redeems the code; the user agent posts the form.
  * Throws with the page's text when the sign-in is refused.
  */
-export async function signIn(opts: { issuer: string; caPEM: string; clientId: string; login: string; password: string; redirectUri?: string; scope?: string }): Promise<SignInResult> {
-  const config = await relyingParty(opts.issuer, opts.clientId, opts.caPEM);
+export async function signIn(opts: {
+  issuer: string;
+  caPEM: string;
+  clientId: string;
+  login: string;
+  password: string;
+  redirectUri?: string;
+  scope?: string;
+  /** The relying party's configuration, when the caller keeps one (else discovery runs again). */
+  config?: oidc.Configuration;
+  /** Headers the user agent sends with each request. */
+  headers?: Record<string, string>;
+}): Promise<SignInResult> {
+  const config = opts.config ?? (await relyingParty(opts.issuer, opts.clientId, opts.caPEM));
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const redirectUri = opts.redirectUri ?? 'http://127.0.0.1:53999/callback';
@@ -128,7 +143,7 @@ export async function signIn(opts: { issuer: string; caPEM: string; clientId: st
     state,
     prompt: 'consent',
   });
-  const ua = new UserAgent(opts.caPEM);
+  const ua = new UserAgent(opts.caPEM, opts.headers);
   const origin = new URL(opts.issuer).origin;
   const page = await ua.follow(url.href, origin);
   if (page.leftTo) throw new Error(`The provider sent the browser away before signing in: ${page.leftTo}`);

@@ -9,6 +9,7 @@ import type { KubeClient } from '../../runtime/kube/client.ts';
 import { ObjectWriter } from '../../runtime/apply.ts';
 import { verifyToken } from './token.ts';
 import type { AcceptBackend, AcceptResult, AcceptView, AccountCredentials, SignInHelp } from './accept.ts';
+import type { SignInFailures } from '../../identity/lockout.ts';
 import { AccountExistsError, FailureCounter, SIGN_IN_FAILED, passwordProblem, usernameProblem } from '../../identity/accounts.ts';
 import type { Account, AccountStore } from '../../identity/accounts.ts';
 import { Index } from '../../domain/caches.ts';
@@ -35,9 +36,10 @@ export class MembershipAcceptance implements AcceptBackend {
   /** The embedded provider's accounts: accepting then needs one (made here, or signed in to). */
   private readonly accounts?: AccountStore;
   private readonly signIn?: SignInHelp;
-  private readonly failures = new FailureCounter(5, 15 * 60_000);
+  private readonly failures: SignInFailures;
 
-  constructor(opts: { client: KubeClient; domain: Domain; signingKey: Buffer; clock: Clock; accounts?: AccountStore; signIn?: SignInHelp }) {
+  constructor(opts: { client: KubeClient; domain: Domain; signingKey: Buffer; clock: Clock; accounts?: AccountStore; signIn?: SignInHelp; failures?: SignInFailures }) {
+    this.failures = opts.failures ?? new FailureCounter(5, 15 * 60_000);
     this.accounts = opts.accounts;
     this.signIn = opts.signIn;
     this.client = opts.client;
@@ -87,13 +89,13 @@ export class MembershipAcceptance implements AcceptBackend {
       }
     }
     const now = this.clock.now().getTime();
-    if (this.failures.locked(m.spec.email, now)) return retry('Too many sign-in attempts. Wait a few minutes and try again.', 429);
+    if (await this.failures.locked(m.spec.email, now)) return retry('Too many sign-in attempts. Wait a few minutes and try again.', 429);
     const a = await accounts.authenticate(m.spec.email, creds.password);
     if (!a || a.suspended) {
-      this.failures.fail(m.spec.email, now);
+      await this.failures.fail(m.spec.email, now);
       return retry(`${SIGN_IN_FAILED}.`, 401);
     }
-    this.failures.succeed(m.spec.email);
+    await this.failures.succeed(m.spec.email);
     return a;
   }
 

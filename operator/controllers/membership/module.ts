@@ -2,6 +2,7 @@ import { Caches } from '../../domain/caches.ts';
 import { Mailer } from '../../runtime/mail/mailer.ts';
 import { loadInvitationKey } from './token.ts';
 import { AccountStore } from '../../identity/accounts.ts';
+import { ClusterFailureCounter } from '../../identity/lockout.ts';
 import { AcceptServer } from './accept.ts';
 import type { ModuleContext, ModuleParts, OperatorModule } from '../module.ts';
 import { MembershipAcceptance } from './acceptance.ts';
@@ -53,7 +54,9 @@ export const membershipModule: OperatorModule = {
       // With the embedded identity provider, accepting needs an account (made on the page, or signed in to).
       const accounts = cfg.identityBindAddress ? new AccountStore(client, cfg.namespace) : undefined;
       const signIn = cfg.identityIssuer ? { issuer: cfg.identityIssuer.replace(/\/$/, '') } : undefined;
-      const backend = new MembershipAcceptance({ client, domain: deps.domain, signingKey, clock: deps.clock, accounts, signIn });
+      // The same lockout as the identity provider's sign-in page (one count per login, on the cluster, shared by replicas).
+      const failures = accounts ? new ClusterFailureCounter(client, cfg.namespace, 5, 15 * 60_000) : undefined;
+      const backend = new MembershipAcceptance({ client, domain: deps.domain, signingKey, clock: deps.clock, accounts, signIn, failures });
       parts.listeners = [
         { name: ACCEPT_LISTENER, listener: new AcceptServer({ address: cfg.publicBindAddress, log: deps.log, backend, trustedProxies: cfg.trustedProxies, forwardedHeader: cfg.forwardedHeader }) },
       ];
