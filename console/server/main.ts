@@ -6,7 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createOidcClient } from './oidc.ts';
+import { KubeClient } from '../../operator/runtime/kube/client.ts';
 import { startConsoleServer } from './server.ts';
+import { SessionStore } from './session.ts';
+import { SecretSessionBackend } from './session-secrets.ts';
 import { upstreamFromKubeconfig } from './upstream.ts';
 
 const USAGE = `Usage: npm run console -- [flags]
@@ -18,7 +21,9 @@ const USAGE = `Usage: npm run console -- [flags]
   --client-id=ID             the console's client id at that issuer
   --client-secret-file=FILE  the client secret, if the console is a confidential client
   --issuer-ca-file=FILE      the CA of the issuer's certificate, when it is not publicly trusted (the embedded provider's)
-  --scopes=LIST              scopes to ask for (default "openid email profile groups offline_access")`;
+  --scopes=LIST              scopes to ask for (default "openid email profile groups offline_access")
+  --sessions-namespace=NS    keep sessions in Secrets in NS too (shared by replicas, kept over a restart); default: memory only
+  --sessions-kubeconfig=PATH the console's own credentials for those Secrets (default KUBECONFIG, in-cluster, ~/.kube/config)`;
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), component: 'console', msg, ...fields })}\n`);
@@ -36,6 +41,8 @@ async function main(): Promise<number> {
       'client-secret-file': { type: 'string' },
       'issuer-ca-file': { type: 'string' },
       scopes: { type: 'string' },
+      'sessions-namespace': { type: 'string' },
+      'sessions-kubeconfig': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -62,10 +69,28 @@ async function main(): Promise<number> {
       })
     : undefined;
   if (!oidc) log('No --issuer-url: nobody can sign in (see docs/console.md)');
-  const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log });
-  log('Console started', { url: publicUrl ?? c.url, apiServer: upstream.server });
+  let sessions: SessionStore | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+  if (values['sessions-namespace']) {
+    // The console's own ServiceAccount, for its sessions' Secrets only: never for anyone's request.
+    const client = KubeClient.fromKubeconfig(values['sessions-kubeconfig'], { userAgent: 'miniapps-console', fieldManager: 'miniapps-console' });
+    const backend = new SecretSessionBackend(client, values['sessions-namespace']);
+    sessions = new SessionStore({ backend });
+    const sweep = (): void => {
+      backend.sweep().then(
+        (n) => n && log('Expired sessions deleted', { count: n }),
+        (err: unknown) => log('Deleting expired sessions failed', { error: (err as Error).message }),
+      );
+    };
+    sweep();
+    sweeper = setInterval(sweep, 10 * 60_000);
+    sweeper.unref();
+  }
+  const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log, sessions });
+  log('Console started', { url: publicUrl ?? c.url, apiServer: upstream.server, sessions: values['sessions-namespace'] ? `Secrets in ${values['sessions-namespace']}` : 'memory' });
   process.stdout.write(`Console: ${publicUrl ?? c.url}\n`);
   const stop = (): void => {
+    if (sweeper) clearInterval(sweeper);
     void c.close().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
