@@ -10,10 +10,12 @@ import { KubeClient } from '../../operator/runtime/kube/client.ts';
 import { startConsoleServer } from './server.ts';
 import { SessionStore } from './session.ts';
 import { SecretSessionBackend } from './session-secrets.ts';
-import { upstreamFromKubeconfig } from './upstream.ts';
+import { createUpstream, upstreamFromKubeconfig } from './upstream.ts';
 
 const USAGE = `Usage: npm run console -- [flags]
   --kubeconfig=PATH          the cluster to show (its server and CA only; default KUBECONFIG, in-cluster, ~/.kube/config)
+  --api-server-url=URL       the API server to forward to, instead of the kubeconfig's (with --api-server-ca-file)
+  --api-server-ca-file=FILE  the CA of that API server's certificate (default: the system's trusted CAs)
   --host=ADDR                listen address (default 127.0.0.1)
   --port=N                   listen port (default 8090)
   --public-url=URL           the console's URL as browsers reach it (default http://HOST:PORT)
@@ -33,6 +35,8 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       kubeconfig: { type: 'string' },
+      'api-server-url': { type: 'string' },
+      'api-server-ca-file': { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '8090' },
       'public-url': { type: 'string' },
@@ -57,7 +61,10 @@ async function main(): Promise<number> {
   const host = values.host!;
   if (port === 0 && values['issuer-url'] && !values['public-url']) throw new Error('--port=0 with --issuer-url needs --public-url: the redirect URI is registered before the port is known');
   const publicUrl = values['public-url'] ?? (port === 0 ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
-  const upstream = upstreamFromKubeconfig(values.kubeconfig);
+  if (values['api-server-url'] && values.kubeconfig) throw new Error('--api-server-url and --kubeconfig name the cluster twice: give one');
+  const upstream = values['api-server-url']
+    ? createUpstream({ server: values['api-server-url'], ca: values['api-server-ca-file'] ? readFileSync(values['api-server-ca-file'], 'utf8') : undefined })
+    : upstreamFromKubeconfig(values.kubeconfig);
   const oidc = values['issuer-url']
     ? await createOidcClient({
         issuer: values['issuer-url'],
