@@ -141,8 +141,9 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
       return status(res, 502, 'The API server could not be reached');
     }
     res.writeHead(up.statusCode ?? 502, { ...SECURITY_HEADERS, 'content-type': String(up.headers['content-type'] ?? 'application/json'), 'cache-control': 'no-store' });
-    // Watches stream: each event is passed on as it comes.
-    res.flushHeaders();
+    // Watches stream: each event is passed on as it comes (the headers at once). Other
+    // answers go out with their headers in one write.
+    if (/[?&]watch=(1|true)(&|$)/.test(verdict.path)) res.flushHeaders();
     up.pipe(res);
     up.on('error', () => res.destroy());
   }
