@@ -212,4 +212,22 @@ describe.skipIf(!helm)("the chart's console, and its sessions in Secrets", () =>
     expect(other).toBe(403);
     for (const p of running) expect(readFileSync(p.logPath, 'utf8')).not.toContain(personToken);
   }, 180_000);
+
+  it("the sweep, with the console's ServiceAccount, deletes the sessions whose idle time ran out and keeps the others", async () => {
+    const backend = new SecretSessionBackend(KubeClient.fromKubeconfig(sessionsKubeconfig), ns);
+    let now = Date.now() - 9 * 3600_000;
+    const old = new SessionStore({ backend, now: () => now });
+    const stale = old.create();
+    stale.tokens = { bearer: 'stale' };
+    await old.save(stale);
+    now = Date.now();
+    const live = new SessionStore({ backend }).create();
+    live.tokens = { bearer: 'live' };
+    const store = new SessionStore({ backend });
+    await store.save(live);
+    expect(await backend.sweep()).toBe(1);
+    expect(await admin.get(Resources.Secret, `${SESSION_SECRET_PREFIX}${hash(stale.id)}`, ns)).toBeUndefined();
+    expect(await admin.get(Resources.Secret, `${SESSION_SECRET_PREFIX}${hash(live.id)}`, ns)).toBeDefined();
+    expect((await store.load(live.id))?.tokens?.bearer).toBe('live');
+  });
 });
