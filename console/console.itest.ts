@@ -3,7 +3,7 @@
 // authenticates through the operator's token webhook), walks its screens, finds what it
 // may not do absent, or refused with the API server's own message, and every screen
 // passes axe with no serious or critical violation.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,8 +53,31 @@ const PASSWORD = 'correct horse battery staple';
 const dist = mkdtempSync(join(tmpdir(), 'console-dist-'));
 const as = (user: string) => ({ as: { user } });
 
-/** Axe on the page as it is now: no serious or critical violation. */
+/**
+ * `npm run screenshots` (CONSOLE_SCREENSHOTS=docs/console): the main screens are saved there
+ * as PNGs, each when axe checks it, so the docs' pictures are this walk's, re-made by one command.
+ */
+const SHOTS = process.env.CONSOLE_SCREENSHOTS;
+const MAIN_SCREENS: Record<string, string> = {
+  'sign-in': 'sign-in',
+  'my organizations': 'my-organizations',
+  members: 'members',
+  'members (es)': 'members-es',
+  manage: 'manage',
+  'create application (refused)': 'create-refused',
+  'api keys': 'api-keys',
+  reviews: 'reviews',
+  'super apps with a snapshot': 'super-apps',
+  organizations: 'organizations',
+};
+
+/** Axe on the page as it is now: no serious or critical violation (and the screenshot of a main screen, with CONSOLE_SCREENSHOTS). */
 async function axe(page: Page, screen: string): Promise<void> {
+  const shot = SHOTS && MAIN_SCREENS[screen];
+  if (shot) {
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, `${shot}.png`) });
+  }
   await page.addScriptTag({ content: AXE });
   const violations = await page.evaluate(async () => {
     const r = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();

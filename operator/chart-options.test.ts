@@ -149,6 +149,11 @@ const EXAMPLES: Record<string, Example> = {
     with: { networkPolicy: { enabled: true } },
     shows: 'kubernetes.io/metadata.name: ingress-nginx',
   },
+  'networkPolicy.consoleFrom': {
+    set: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'console-ingress' } } }],
+    with: { networkPolicy: { enabled: true }, console: { enabled: true, issuerUrl: 'https://id.example', publicUrl: 'https://console.example' } },
+    shows: 'kubernetes.io/metadata.name: console-ingress',
+  },
   'ingress.enabled': { set: true, shows: 'kind: Ingress' },
   'ingress.className': { set: 'nginx', with: { ingress: { enabled: true } }, shows: 'ingressClassName: nginx' },
   'ingress.host': { set: 'join.example.org', with: { ingress: { enabled: true } }, shows: 'host: "join.example.org"' },
@@ -188,6 +193,29 @@ const EXAMPLES: Record<string, Example> = {
   'webhook.certManager.renewBefore': { set: '360h', with: { webhook: { certManager: { enabled: true } } }, shows: 'renewBefore: 360h' },
 };
 /** Values the schema declares that the chart's templates do not read, and why. */
+/** The console on: what its examples need. */
+const CONSOLE_ON = { console: { enabled: true, issuerUrl: 'https://id.example', publicUrl: 'https://console.example' } };
+const consoleWith = (extra: Values): Values => merge(CONSOLE_ON, { console: extra });
+Object.assign(EXAMPLES, {
+  'console.enabled': { set: true, with: { console: { issuerUrl: 'https://id.example', publicUrl: 'https://console.example' } }, shows: 'command: ["/usr/local/bin/node", "console/server/main.ts"]' },
+  'console.replicaCount': { set: 3, with: CONSOLE_ON, shows: 'replicas: 3' },
+  'console.issuerUrl': { set: 'https://login.example.org/realms/apps', with: CONSOLE_ON, shows: '--issuer-url=https://login.example.org/realms/apps' },
+  'console.clientId': { set: 'apps-console', with: CONSOLE_ON, shows: '--client-id=apps-console' },
+  'console.clientSecretSecret': { set: 'console-oidc', with: CONSOLE_ON, shows: 'secretName: console-oidc' },
+  'console.issuerCAConfigMap': { set: 'id-ca', with: CONSOLE_ON, shows: '--issuer-ca-file=/etc/miniapps-console/issuer-ca/ca.crt' },
+  'console.apiServerUrl': { set: 'https://api.example:6443', with: CONSOLE_ON, shows: '--api-server-url=https://api.example:6443' },
+  'console.apiServerCAConfigMap': { set: 'ca-of-api', with: consoleWith({ apiServerUrl: 'https://api.example:6443' }), shows: 'name: ca-of-api' },
+  'console.publicUrl': { set: 'https://apps.example', with: CONSOLE_ON, shows: '--public-url=https://apps.example' },
+  'console.servicePort': { set: 8091, with: CONSOLE_ON, shows: 'port: 8091' },
+  'console.sessions.namespace': { set: 'console-sessions', with: CONSOLE_ON, shows: '--sessions-namespace=console-sessions' },
+  'console.resources': { set: { limits: { memory: '321Mi' } }, with: CONSOLE_ON, shows: 'memory: 321Mi' },
+  'console.ingress.enabled': { set: true, with: CONSOLE_ON, shows: 'name: rel-miniapps-operator-console\n                port:\n                  name: http' },
+  'console.ingress.className': { set: 'nginx', with: consoleWith({ ingress: { enabled: true } }), shows: 'ingressClassName: nginx' },
+  'console.ingress.host': { set: 'apps.example.org', with: consoleWith({ ingress: { enabled: true } }), shows: 'host: "apps.example.org"' },
+  'console.ingress.annotations': { set: { 'cert-manager.io/cluster-issuer': 'letsencrypt' }, with: consoleWith({ ingress: { enabled: true } }), shows: 'cert-manager.io/cluster-issuer: letsencrypt' },
+  'console.ingress.tls': { set: [{ hosts: ['console.example.com'], secretName: 'console-tls' }], with: consoleWith({ ingress: { enabled: true } }), shows: 'secretName: console-tls' },
+} satisfies Record<string, Example>);
+
 const NOT_RENDERED: Record<string, string> = {
   global: "Helm's values shared with subcharts: declared so that a parent chart's globals pass the schema",
 };
@@ -316,6 +344,13 @@ describe.skipIf(!helm)('helm lint and helm template (helm v3)', () => {
     ['a log level that does not exist', { logLevel: 'verbose' }, /logLevel/],
     ["metrics.secure without the APIs' TLS port (webhook.enabled false): no /metrics anywhere", { webhook: { enabled: false } }, /metrics.secure needs webhook.enabled/],
     ['a forwarded header proxies do not write', { invitations: { forwardedHeader: 'X-Real-IP' } }, /forwardedHeader/],
+    ['the console without an issuer', { console: { enabled: true, publicUrl: 'https://console.example' } }, /console.enabled needs console.issuerUrl/],
+    [
+      "the console without a URL (the redirect URI can't be registered)",
+      { console: { enabled: true, issuerUrl: 'https://id.example' } },
+      /console.enabled needs console.publicUrl or console.ingress.enabled/,
+    ],
+    ['the console with a plain-http issuer', { console: { enabled: true, issuerUrl: 'http://id.example', publicUrl: 'https://console.example' } }, /issuerUrl/],
   ])('refuses %s', (_name, values, message) => {
     expect(() => template(helm!, values)).toThrow(message);
   });

@@ -6,11 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createOidcClient } from './oidc.ts';
+import { KubeClient } from '../../operator/runtime/kube/client.ts';
 import { startConsoleServer } from './server.ts';
+import { SessionStore } from './session.ts';
+import { SecretSessionBackend } from './session-secrets.ts';
 import { createUpstream, upstreamFromKubeconfig } from './upstream.ts';
 
 const USAGE = `Usage: npm run console -- [flags]
   --kubeconfig=PATH          the cluster to show (its server and CA only; default KUBECONFIG, in-cluster, ~/.kube/config)
+  --api-server-url=URL       the API server to forward to, instead of the kubeconfig's (with --api-server-ca-file)
+  --api-server-ca-file=FILE  the CA of that API server's certificate (default: the system's trusted CAs)
   --host=ADDR                listen address (default 127.0.0.1)
   --port=N                   listen port (default 8090)
   --public-url=URL           the console's URL as browsers reach it (default http://HOST:PORT)
@@ -20,7 +25,9 @@ const USAGE = `Usage: npm run console -- [flags]
   --issuer-ca-file=FILE      the CA of the issuer's certificate, when it is not publicly trusted (the embedded provider's)
   --scopes=LIST              scopes to ask for (default "openid email profile groups offline_access")
   --token-roles-url=URL      the operator's APIs listener (its --api-bind-address, https://...), for a tenant user's token roles
-  --token-roles-ca-file=FILE the CA of that listener's certificate (the operator's webhook CA)`;
+  --token-roles-ca-file=FILE the CA of that listener's certificate (the operator's webhook CA)
+  --sessions-namespace=NS    keep sessions in Secrets in NS too (shared by replicas, kept over a restart); default: memory only
+  --sessions-kubeconfig=PATH the console's own credentials for those Secrets (default KUBECONFIG, in-cluster, ~/.kube/config)`;
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), component: 'console', msg, ...fields })}\n`);
@@ -30,6 +37,8 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       kubeconfig: { type: 'string' },
+      'api-server-url': { type: 'string' },
+      'api-server-ca-file': { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '8090' },
       'public-url': { type: 'string' },
@@ -40,6 +49,8 @@ async function main(): Promise<number> {
       scopes: { type: 'string' },
       'token-roles-url': { type: 'string' },
       'token-roles-ca-file': { type: 'string' },
+      'sessions-namespace': { type: 'string' },
+      'sessions-kubeconfig': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -54,7 +65,10 @@ async function main(): Promise<number> {
   const host = values.host!;
   if (port === 0 && values['issuer-url'] && !values['public-url']) throw new Error('--port=0 with --issuer-url needs --public-url: the redirect URI is registered before the port is known');
   const publicUrl = values['public-url'] ?? (port === 0 ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
-  const upstream = upstreamFromKubeconfig(values.kubeconfig);
+  if (values['api-server-url'] && values.kubeconfig) throw new Error('--api-server-url and --kubeconfig name the cluster twice: give one');
+  const upstream = values['api-server-url']
+    ? createUpstream({ server: values['api-server-url'], ca: values['api-server-ca-file'] ? readFileSync(values['api-server-ca-file'], 'utf8') : undefined })
+    : upstreamFromKubeconfig(values.kubeconfig);
   const oidc = values['issuer-url']
     ? await createOidcClient({
         issuer: values['issuer-url'],
@@ -69,10 +83,28 @@ async function main(): Promise<number> {
   const tokenRoles = values['token-roles-url']
     ? createUpstream({ server: values['token-roles-url'], ca: values['token-roles-ca-file'] ? readFileSync(values['token-roles-ca-file'], 'utf8') : undefined })
     : undefined;
-  const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log, tokenRoles });
-  log('Console started', { url: publicUrl ?? c.url, apiServer: upstream.server });
+  let sessions: SessionStore | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+  if (values['sessions-namespace']) {
+    // The console's own ServiceAccount, for its sessions' Secrets only: never for anyone's request.
+    const client = KubeClient.fromKubeconfig(values['sessions-kubeconfig'], { userAgent: 'miniapps-console', fieldManager: 'miniapps-console' });
+    const backend = new SecretSessionBackend(client, values['sessions-namespace']);
+    sessions = new SessionStore({ backend });
+    const sweep = (): void => {
+      backend.sweep().then(
+        (n) => n && log('Expired sessions deleted', { count: n }),
+        (err: unknown) => log('Deleting expired sessions failed', { error: (err as Error).message }),
+      );
+    };
+    sweep();
+    sweeper = setInterval(sweep, 10 * 60_000);
+    sweeper.unref();
+  }
+  const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log, tokenRoles, sessions });
+  log('Console started', { url: publicUrl ?? c.url, apiServer: upstream.server, sessions: values['sessions-namespace'] ? `Secrets in ${values['sessions-namespace']}` : 'memory' });
   process.stdout.write(`Console: ${publicUrl ?? c.url}\n`);
   const stop = (): void => {
+    if (sweeper) clearInterval(sweeper);
     void c.close().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);

@@ -98,8 +98,10 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
         p = oidc
           .refresh(t.refreshToken)
           .then(
-            (fresh) => {
+            async (fresh) => {
               s.tokens = fresh;
+              // Every replica uses the new tokens (a rotated refresh token works once).
+              await sessions.save(s).catch((err: unknown) => log('Saving a refreshed session failed', { error: (err as Error).message }));
             },
             (err: unknown) => {
               log('Refreshing a session token failed', { error: (err as Error).name });
@@ -146,8 +148,9 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
       return status(res, 502, 'The API server could not be reached');
     }
     res.writeHead(up.statusCode ?? 502, { ...SECURITY_HEADERS, 'content-type': String(up.headers['content-type'] ?? 'application/json'), 'cache-control': 'no-store' });
-    // Watches stream: each event is passed on as it comes.
-    res.flushHeaders();
+    // Watches stream: each event is passed on as it comes (the headers at once). Other
+    // answers go out with their headers in one write.
+    if (/[?&]watch=(1|true)(&|$)/.test(verdict.path)) res.flushHeaders();
     up.pipe(res);
     up.on('error', () => res.destroy());
   }
@@ -215,7 +218,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
     const path = url.pathname;
     const method = req.method ?? 'GET';
     const id = sessionIdFrom(req.headers.cookie);
-    let session = sessions.get(id);
+    let session = await sessions.load(id);
 
     if (path === '/healthz') return json(res, 200, { ok: true });
 
@@ -255,6 +258,8 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
       // The sign-in in progress is a session of its own, bound to this browser by its own cookie.
       const signin = sessions.create();
       signin.pending = { codeVerifier: started.codeVerifier, state: started.state, nonce: started.nonce, returnTo: safeReturnTo(returnTo) };
+      // Saved: the provider may send the browser back to another replica.
+      await sessions.save(signin);
       res.writeHead(302, { ...SECURITY_HEADERS, location: started.url, 'cache-control': 'no-store', 'set-cookie': signinCookie(signin.id, secure()) });
       return void res.end();
     }
@@ -262,10 +267,10 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
     if (path === '/auth/callback' && method === 'GET') {
       if (!opts.oidc) return status(res, 404, 'Sign-in is not configured');
       const signinId = sessionIdFrom(req.headers.cookie, SIGNIN_COOKIE);
-      const signin = sessions.get(signinId);
+      const signin = await sessions.load(signinId);
       const pending = signin?.pending;
       // Used once, whatever happens next.
-      sessions.destroy(signinId);
+      await sessions.destroy(signinId);
       const clear = signinCookie(undefined, secure());
       if (!pending) {
         res.setHeader('set-cookie', clear);
@@ -274,9 +279,10 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
       try {
         const tokens = await opts.oidc.finish(new URL(req.url!, publicUrl), pending);
         // A new session after sign-in (no fixation): any earlier one of this browser is gone.
-        sessions.destroy(id);
+        await sessions.destroy(id);
         const fresh = sessions.create();
         fresh.tokens = tokens;
+        await sessions.save(fresh);
         log('Signed in');
         res.writeHead(302, { ...SECURITY_HEADERS, location: pending.returnTo, 'set-cookie': [sessionCookie(fresh.id, secure()), clear], 'cache-control': 'no-store' });
         return void res.end();
@@ -289,7 +295,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
 
     if (path === '/auth/logout' && method === 'POST') {
       const idToken = session?.tokens?.idToken;
-      sessions.destroy(id);
+      await sessions.destroy(id);
       // Signed in with the provider: end its session too (it asks the person to confirm).
       const next = (idToken && opts.oidc?.endSessionUrl(new URL('/', publicUrl).href, idToken)) || '/';
       return json(res, 200, { signedOut: true, redirect: next }, { 'set-cookie': sessionCookie(undefined, secure()) });

@@ -1,8 +1,14 @@
 // Sessions: the browser holds only an opaque random id in an httpOnly, SameSite=Strict
-// cookie (Secure on https); the tokens stay on the server, in memory, and never reach
-// the page, browser storage or a log. Each session has its own CSRF token, which the page
-// reads from /console/api/session and sends back in a header on every write.
-import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+// cookie (Secure on https); the tokens stay on the server and never reach the page,
+// browser storage or a log. Each session has its own CSRF token, which the page reads from
+// /console/api/session and sends back in a header on every write.
+//
+// In memory by default; with a SessionBackend (session-secrets.ts: Secrets in the
+// console's namespace) the sessions that matter (signed in, or a sign-in in progress) are
+// also kept on the cluster, so that every replica and a restarted console find them. What
+// is stored is sealed with a key derived from the cookie's id, which is never stored: the
+// record alone (someone reading the Secret) opens nothing, and its name is a hash of the id.
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface Tokens {
   /** The bearer token forwarded to the API server (the OIDC ID token, or a test's token). */
@@ -32,39 +38,82 @@ export const COOKIE = 'miniapps_console';
 export const SIGNIN_COOKIE = 'miniapps_console_signin';
 export const SIGNIN_PATH = '/auth/callback';
 
+/** A session as stored outside this process: sealed, and the time it expires (plain, for sweeping). */
+export interface StoredSession {
+  sealed: Buffer;
+  expiresAt: number;
+}
+
+/** Where sessions are kept beyond this process, keyed by the hash of their id. */
+export interface SessionBackend {
+  read(key: string): Promise<StoredSession | undefined>;
+  write(key: string, record: StoredSession): Promise<void>;
+  remove(key: string): Promise<void>;
+}
+
 export interface SessionStoreOptions {
   /** How long a session lives without use. Default 8 h. */
   idleMs?: number;
   now?: () => number;
-  /** Most sessions held at once; the oldest go first. Default 10,000. */
+  /** Most sessions held at once in memory; the oldest go first (from memory only). Default 10,000. */
   max?: number;
+  /** Sessions kept on the cluster too (shared by replicas, surviving a restart). */
+  backend?: SessionBackend;
+  /**
+   * With a backend: how long a session found in memory is trusted before it is read again
+   * (a sign-out or a token refresh on another replica is seen within this). Default 5 s.
+   */
+  recheckMs?: number;
+  /** With a backend: the stored expiry is moved forward at most this often per session. Default 10 min. */
+  touchMs?: number;
 }
 
-/** Sessions in this process's memory, looked up by a hash of the cookie's id. */
+/** Sessions looked up by a hash of the cookie's id: in this process's memory, and in a backend when given one. */
 export class SessionStore {
   readonly #byHash = new Map<string, Session>();
+  /** With a backend: when each cached session was last read or written there, and the expiry stored. */
+  readonly #checked = new Map<string, { at: number; storedExpiry: number }>();
   readonly #idleMs: number;
   readonly #now: () => number;
   readonly #max: number;
+  readonly #backend?: SessionBackend;
+  readonly #recheckMs: number;
+  readonly #touchMs: number;
 
   constructor(opts: SessionStoreOptions = {}) {
     this.#idleMs = opts.idleMs ?? 8 * 3600_000;
     this.#now = opts.now ?? Date.now;
     this.#max = opts.max ?? 10_000;
+    this.#backend = opts.backend;
+    this.#recheckMs = opts.recheckMs ?? 5_000;
+    this.#touchMs = opts.touchMs ?? 10 * 60_000;
+  }
+
+  get shared(): boolean {
+    return !!this.#backend;
   }
 
   /** A new, empty session; its id goes into the cookie. */
   create(): Session {
-    if (this.#byHash.size >= this.#max) {
-      const oldest = this.#byHash.keys().next().value;
-      if (oldest !== undefined) this.#byHash.delete(oldest);
-    }
     const s: Session = { id: randomBytes(32).toString('base64url'), csrf: randomBytes(32).toString('base64url'), expiresAt: this.#now() + this.#idleMs };
-    this.#byHash.set(hash(s.id), s);
+    this.#remember(hash(s.id), s);
     return s;
   }
 
-  /** The live session of a cookie id (its idle time restarts), or undefined. */
+  #remember(key: string, s: Session): void {
+    this.#byHash.delete(key);
+    if (this.#byHash.size >= this.#max) {
+      const oldest = this.#byHash.keys().next().value;
+      if (oldest !== undefined) {
+        this.#byHash.delete(oldest);
+        this.#checked.delete(oldest);
+      }
+    }
+    // Map order is the eviction order: most recently used last.
+    this.#byHash.set(key, s);
+  }
+
+  /** The live session of a cookie id held in this process's memory (its idle time restarts), or undefined. */
   get(id: string | undefined): Session | undefined {
     if (!id) return undefined;
     const key = hash(id);
@@ -72,17 +121,68 @@ export class SessionStore {
     if (!s) return undefined;
     if (s.expiresAt <= this.#now()) {
       this.#byHash.delete(key);
+      this.#checked.delete(key);
       return undefined;
     }
     s.expiresAt = this.#now() + this.#idleMs;
-    // Map order is the eviction order: most recently used last.
-    this.#byHash.delete(key);
-    this.#byHash.set(key, s);
+    this.#remember(key, s);
     return s;
   }
 
-  destroy(id: string | undefined): void {
-    if (id) this.#byHash.delete(hash(id));
+  /**
+   * The live session of a cookie id: from memory, and with a backend from there when
+   * memory has none or has not checked it for `recheckMs` (signed out or refreshed by
+   * another replica). Its idle time restarts; the stored expiry follows every `touchMs`.
+   */
+  async load(id: string | undefined): Promise<Session | undefined> {
+    if (!id || !this.#backend) return this.get(id);
+    const key = hash(id);
+    const now = this.#now();
+    const checked = this.#checked.get(key);
+    let s: Session | undefined;
+    if (!checked || now - checked.at < this.#recheckMs) {
+      s = this.get(id);
+      // Held here only (never saved: no tokens, no sign-in in progress): this replica's own.
+      if (s && !checked) return s;
+    }
+    if (!s) {
+      const stored = await this.#backend.read(key);
+      if (!stored || stored.expiresAt <= now) {
+        this.#byHash.delete(key);
+        this.#checked.delete(key);
+        if (stored) await this.#backend.remove(key);
+        return undefined;
+      }
+      const data = unseal(id, stored.sealed);
+      if (!data) return undefined;
+      // The object already in memory is kept (a token refresh in flight holds it), with what is stored.
+      s = this.#byHash.get(key) ?? { id, csrf: data.csrf, expiresAt: now };
+      s.tokens = data.tokens;
+      s.pending = data.pending;
+      s.expiresAt = now + this.#idleMs;
+      this.#remember(key, s);
+      this.#checked.set(key, { at: now, storedExpiry: stored.expiresAt });
+    }
+    if (s.expiresAt - this.#checked.get(key)!.storedExpiry >= this.#touchMs) await this.save(s);
+    return s;
+  }
+
+  /** Keeps a session's tokens or sign-in in progress in the backend (nothing without one). */
+  async save(s: Session): Promise<void> {
+    const key = hash(s.id);
+    this.#remember(key, s);
+    if (!this.#backend) return;
+    await this.#backend.write(key, { sealed: seal(s.id, { csrf: s.csrf, tokens: s.tokens, pending: s.pending }), expiresAt: s.expiresAt });
+    this.#checked.set(key, { at: this.#now(), storedExpiry: s.expiresAt });
+  }
+
+  /** Ends a session here and in the backend. */
+  async destroy(id: string | undefined): Promise<void> {
+    if (!id) return;
+    const key = hash(id);
+    this.#byHash.delete(key);
+    this.#checked.delete(key);
+    await this.#backend?.remove(key);
   }
 
   get size(): number {
@@ -90,7 +190,35 @@ export class SessionStore {
   }
 }
 
-const hash = (id: string): string => createHash('sha256').update(id).digest('base64url');
+/** The key a session is stored under: a hash of its id (lower-case hex, so it can be part of an object's name). */
+export const hash = (id: string): string => createHash('sha256').update(id).digest('hex');
+
+interface Sealed {
+  csrf: string;
+  tokens?: Tokens;
+  pending?: Session['pending'];
+}
+
+/** AES-256-GCM with a key derived (HKDF-SHA256) from the cookie's id; a random 12-byte IV. */
+const sealKey = (id: string): Buffer => Buffer.from(hkdfSync('sha256', Buffer.from(id), Buffer.alloc(0), 'miniapps-console-session', 32));
+
+export function seal(id: string, data: Sealed): Buffer {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', sealKey(id), iv);
+  const body = Buffer.concat([c.update(JSON.stringify(data), 'utf8'), c.final()]);
+  return Buffer.concat([iv, c.getAuthTag(), body]);
+}
+
+/** The stored data, or undefined when it was not sealed with this id (or was altered). */
+export function unseal(id: string, sealed: Buffer): Sealed | undefined {
+  try {
+    const d = createDecipheriv('aes-256-gcm', sealKey(id), sealed.subarray(0, 12));
+    d.setAuthTag(sealed.subarray(12, 28));
+    return JSON.parse(Buffer.concat([d.update(sealed.subarray(28)), d.final()]).toString('utf8')) as Sealed;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The cookie's id from a Cookie header. */
 export function sessionIdFrom(cookieHeader: string | undefined, name = COOKIE): string | undefined {

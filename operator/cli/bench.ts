@@ -12,6 +12,7 @@
 //   node operator/cli/bench.ts --scenario=tokenroles [--users=1000] [--connections=16] [--seconds=10] [...]
 //   node operator/cli/bench.ts --scenario=verify [--keys=10000] [--connections=16] [--seconds=10] [...]
 //   node operator/cli/bench.ts --scenario=identity [--accounts=8] [--connections=4] [--seconds=10] [...]
+//   node operator/cli/bench.ts --scenario=console [--requests=2000] [--objects=20] [...]
 //
 // Starts a local control plane (etcd + kube-apiserver + kube-controller-manager, crds/
 // installed) unless --kubeconfig names an existing cluster. Prints a table, then as the
@@ -24,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { apikeys, verify } from '../bench/apikeys.ts';
 import { catalogs } from '../bench/catalogs.ts';
 import { identityScenario } from '../bench/identity.ts';
+import { consoleProxy } from '../bench/console.ts';
 import { DEFAULT_CONCURRENCY } from '../bench/operator.ts';
 import { memberships } from '../bench/memberships.ts';
 import { organizations } from '../bench/organizations.ts';
@@ -34,7 +36,9 @@ import { errorMessage } from '../runtime/errors.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { ControlPlane, REPO_ROOT } from '../testenv/controlplane.ts';
 
-const SCENARIOS: Record<string, Scenario> = Object.fromEntries([organizations, memberships, catalogs, scale, apikeys, verify, tenants, tokenRolesScenario, identityScenario].map((s) => [s.name, s]));
+const SCENARIOS: Record<string, Scenario> = Object.fromEntries(
+  [organizations, memberships, catalogs, scale, apikeys, verify, tenants, tokenRolesScenario, identityScenario, consoleProxy].map((s) => [s.name, s]),
+);
 
 /** Every scenario's own size flags, e.g. --orgs of memberships. */
 const SIZE_FLAGS = Object.values(SCENARIOS).flatMap((s) => Object.entries(s.sizes ?? {}).map(([flag, d]) => ({ scenario: s.name, flag, ...d })));

