@@ -18,7 +18,8 @@ const USAGE = `Usage: npm run console -- [flags]
   --client-id=ID             the console's client id at that issuer
   --client-secret-file=FILE  the client secret, if the console is a confidential client
   --issuer-ca-file=FILE      the CA of the issuer's certificate, when it is not publicly trusted (the embedded provider's)
-  --scopes=LIST              scopes to ask for (default "openid email profile groups offline_access")`;
+  --scopes=LIST              scopes to ask for (default "openid email profile groups offline_access")
+  --operator-namespace=NS    the operator's namespace, where provisioning administrators' API keys live (default miniapps-system, the operator's own default)`;
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), component: 'console', msg, ...fields })}\n`);
@@ -36,6 +37,7 @@ async function main(): Promise<number> {
       'client-secret-file': { type: 'string' },
       'issuer-ca-file': { type: 'string' },
       scopes: { type: 'string' },
+      'operator-namespace': { type: 'string', default: 'miniapps-system' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -62,7 +64,7 @@ async function main(): Promise<number> {
       })
     : undefined;
   if (!oidc) log('No --issuer-url: nobody can sign in (see docs/console.md)');
-  const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log });
+  const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log, operatorNamespace: values['operator-namespace'] });
   log('Console started', { url: publicUrl ?? c.url, apiServer: upstream.server });
   process.stdout.write(`Console: ${publicUrl ?? c.url}\n`);
   const stop = (): void => {

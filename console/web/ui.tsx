@@ -1,7 +1,10 @@
 // Small building blocks shared by the screens: a labelled field, the API server's
 // message next to what it refused, a table.
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import { t } from './i18n.ts';
+
+export const CONFIRM_DELETE = 'CONFIRM DELETE';
 
 let nextId = 0;
 export const uid = (prefix: string): string => `${prefix}-${++nextId}`;
@@ -44,3 +47,106 @@ export function ReadyCell({ o }: { o: { status?: any } }) {
     </span>
   );
 }
+
+/**
+ * A live list as every screen shows it: the API server's refusal, loading, nothing yet,
+ * or the rows (`children`, called only when there is something to show).
+ */
+export function ListView({ state, count, children }: { state: { loaded: boolean; error?: string }; count: number; children: () => ComponentChildren }) {
+  if (state.error) return <Refusal error={state.error} />;
+  if (!state.loaded) return <Loading />;
+  if (count === 0) return <Empty />;
+  return <>{children()}</>;
+}
+
+/** A table with its column headers (already translated). */
+export function Table({ columns, children }: { columns: string[]; children: ComponentChildren }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th scope="col">{c}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
+/**
+ * Deleting with `CONFIRM DELETE` (seeds 001, 002): the button stays disabled until the
+ * words are typed; `onConfirm` gets them (the annotation the API server's policy asks for).
+ */
+export function ConfirmDelete({
+  id,
+  title,
+  what,
+  button,
+  onConfirm,
+  onCancel,
+}: {
+  id: string;
+  title: string;
+  what: string;
+  button: string;
+  onConfirm: (typed: string) => Promise<void>;
+  onCancel?: () => void;
+}) {
+  const [typed, setTyped] = useState('');
+  const [error, setError] = useState<string>();
+  async function submit(ev: Event) {
+    ev.preventDefault();
+    setError(undefined);
+    try {
+      await onConfirm(typed);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+  return (
+    <form class="card" onSubmit={submit} aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`}>{title}</h3>
+      <Field label={t('Confirmation')} id={id} hint={t('Type CONFIRM DELETE to delete {0}. This cannot be undone.', what)}>
+        <input id={id} autocomplete="off" value={typed} aria-describedby={`${id}-hint`} onInput={(e) => setTyped((e.target as HTMLInputElement).value)} />
+      </Field>
+      <button type="submit" class="danger" disabled={typed !== CONFIRM_DELETE}>
+        {button}
+      </button>
+      {onCancel ? (
+        <button type="button" class="secondary" onClick={onCancel}>
+          {t('Cancel')}
+        </button>
+      ) : null}
+      <Refusal error={error} />
+    </form>
+  );
+}
+
+/** Per-row refusals: the API server's message shown on the row it regards. */
+export function useRowErrors(): [Record<string, string>, (key: string, run: () => Promise<unknown>) => Promise<void>] {
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const attempt = async (key: string, run: () => Promise<unknown>): Promise<void> => {
+    setErrors((e) => ({ ...e, [key]: '' }));
+    try {
+      await run();
+    } catch (err) {
+      setErrors((e) => ({ ...e, [key]: (err as Error).message }));
+    }
+  };
+  return [errors, attempt];
+}
+
+/** A comma-separated field's values, trimmed, empty ones dropped. */
+export const splitList = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/**
+ * Which field the API server's message is about: the first of `fields` (paths such as
+ * `spec.categories`) it names, else undefined (the message then goes under the form).
+ */
+export const fieldOfError = (message: string | undefined, fields: string[]): string | undefined => (message ? fields.find((f) => message.includes(f)) : undefined);

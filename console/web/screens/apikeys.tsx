@@ -2,12 +2,12 @@
 // administrator cannot list keys: they see the keys they hold by name (the ApiKey
 // controller grants each owner their own), polled.
 import { useState } from 'preact/hooks';
-import { create, get, mergePatch, nsPath, usePolledObjects, useWatchList } from '../api.ts';
+import { create, mergePatch, nsPath, readNewKey, usePolledObjects, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
 import { can, namedWith } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
-import { Empty, Field, Loading, ReadyCell, Refusal } from '../ui.tsx';
+import { Field, ListView, ReadyCell, Refusal, Table } from '../ui.tsx';
 
 export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: string; refresh: () => void }) {
   const ns = org.namespace!;
@@ -41,20 +41,11 @@ export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: s
       setAdding(false);
       setWaiting(true);
       // The key is the operator's to make: wait for its Secret, read it once, show it once.
-      for (let i = 0; i < 60; i++) {
-        const now = await get<Obj>(nsPath(ns, 'apikeys', k.metadata.name)).catch(() => undefined);
-        const secretName = now?.status?.secretName;
-        if (secretName) {
-          const secret = await get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ns}/secrets/${secretName}`).catch(() => undefined);
-          const data = secret?.data && Object.values(secret.data)[0];
-          if (data) {
-            setShown(atob(data));
-            // The operator has granted the owner this key by name: ask the API server again what they may do.
-            refresh();
-            break;
-          }
-        }
-        await new Promise((r) => setTimeout(r, 500));
+      const key = await readNewKey(ns, k.metadata.name);
+      if (key) {
+        setShown(key);
+        // The operator has granted the owner this key by name: ask the API server again what they may do.
+        refresh();
       }
     } catch (err) {
       setError((err as Error).message);
@@ -110,24 +101,9 @@ export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: s
           </button>
         </div>
       ) : null}
-      {state.error ? (
-        <Refusal error={state.error} />
-      ) : !state.loaded ? (
-        <Loading />
-      ) : mine.length === 0 ? (
-        <Empty />
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('Name')}</th>
-              <th scope="col">{t('Description')}</th>
-              <th scope="col">{t('Expires')}</th>
-              <th scope="col">{t('Status')}</th>
-              <th scope="col">{t('Actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
+      <ListView state={state} count={mine.length}>
+        {() => (
+          <Table columns={[t('Name'), t('Description'), t('Expires'), t('Status'), t('Actions')]}>
             {mine.map((k) => (
               <tr key={k.metadata.name} data-apikey={k.metadata.name}>
                 <td>
@@ -148,9 +124,9 @@ export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: s
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </ListView>
     </section>
   );
 }

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { clusterPath, create, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
-import { Empty, Field, Loading, ReadyCell, Refusal } from '../ui.tsx';
+import { Field, ListView, ReadyCell, Refusal, Table } from '../ui.tsx';
 
 export function Organizations() {
   const list = useWatchList<Obj>(clusterPath('organizations'));
@@ -63,24 +63,9 @@ export function Organizations() {
           <Refusal error={error} id="org-error" />
         </form>
       ) : null}
-      {list.error ? (
-        <Refusal error={list.error} />
-      ) : !list.loaded ? (
-        <Loading />
-      ) : list.items.length === 0 ? (
-        <Empty />
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('Organization')}</th>
-              <th scope="col">{t('Can Create Super Apps')}</th>
-              <th scope="col">{t('Can Create Mini Apps')}</th>
-              <th scope="col">{t('Namespace')}</th>
-              <th scope="col">{t('Status')}</th>
-            </tr>
-          </thead>
-          <tbody>
+      <ListView state={list} count={list.items.length}>
+        {() => (
+          <Table columns={[t('Organization'), t('Can Create Super Apps'), t('Can Create Mini Apps'), t('Namespace'), t('Status')]}>
             {list.items.map((o) => (
               <tr key={o.metadata.name} data-org={o.metadata.name}>
                 <td>
@@ -94,9 +79,9 @@ export function Organizations() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </ListView>
     </section>
   );
 }
