@@ -54,4 +54,23 @@ describe('what the rules review says a person may do', () => {
   it('names the organizations held by name, which is how a member finds theirs', () => {
     expect(a.named.organizations).toEqual({ bank: ['get'] });
   });
+
+  it("keeps the organization icon's ConfigMap and the provisioning subresource, which decide the settings screen", () => {
+    const admin = accessFrom({
+      status: {
+        resourceRules: [
+          { verbs: ['get', 'patch'], apiGroups: [''], resources: ['configmaps'], resourceNames: ['organization-icon'] },
+          { verbs: ['get', 'update', 'patch', 'delete'], apiGroups: ['miniapps.dev'], resources: ['organizations'], resourceNames: ['bank'] },
+          { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'] },
+        ],
+      },
+    });
+    expect(can(admin, 'configmaps', 'patch', 'organization-icon')).toBe(true);
+    expect(can(admin, 'configmaps', 'patch', 'other')).toBe(false);
+    expect(can(admin, 'organizations', 'patch', 'bank')).toBe(true);
+    expect(can(admin, 'pods', 'list')).toBe(false);
+    const provisioner = accessFrom({ status: { resourceRules: [{ verbs: ['update'], apiGroups: ['miniapps.dev'], resources: ['organizations/provisioning', 'apikeys/owner'] }] } });
+    expect(can(provisioner, 'organizations/provisioning', 'update')).toBe(true);
+    expect(can(admin, 'organizations/provisioning', 'update')).toBe(false);
+  });
 });

@@ -2,6 +2,7 @@
 // featured"): the catalog ConfigMap the operator publishes (status.catalog.configMapName,
 // read by name: the people who manage a super app may get it), and spec.featured, changed
 // with the resourceVersion read, so a stale page is refused rather than overwriting.
+import { useEffect, useState } from 'preact/hooks';
 import { get, mergePatch, nsPath, usePolledObjects } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
@@ -39,17 +40,35 @@ export function Catalog({ org, superApp }: { org: MyOrganization; superApp: Obj 
   const isFeatured = (e: Entry) => featured.some((f) => f.name === e.name && (f.organization ?? org.name) === e.organization);
   const mayFeature = can(org.access, 'superapps', 'patch', name);
   const [errors, attempt] = useRowErrors();
+  // What the person just chose, shown until the watch brings the super app as changed (or the change is refused).
+  const [chosen, setChosen] = useState<Record<string, boolean>>({});
+  useEffect(() => setChosen({}), [superApp.metadata.resourceVersion]);
   const notListed = (superApp.status?.conditions as { type: string; status: string; message?: string }[] | undefined)?.find((c) => c.type === 'FeaturedListed' && c.status === 'False');
 
-  const toggle = (e: Entry) =>
-    attempt(`${e.organization}/${e.name}`, async () => {
+  const toggle = async (e: Entry, want: boolean) => {
+    const key = `${e.organization}/${e.name}`;
+    setChosen((c) => ({ ...c, [key]: want }));
+    await attempt(key, async () => {
       // The newest spec.featured and resourceVersion: a change by someone else since is refused (409), not overwritten.
       const now = await get<Obj>(nsPath(ns, 'superapps', name));
       const current: Ref[] = now.spec?.featured ?? [];
       const same = (f: Ref) => f.name === e.name && (f.organization ?? org.name) === e.organization;
-      const next = current.some(same) ? current.filter((f) => !same(f)) : [...current, e.organization === org.name ? { name: e.name } : { organization: e.organization, name: e.name }];
-      await mergePatch(nsPath(ns, 'superapps', name), { metadata: { resourceVersion: now.metadata.resourceVersion }, spec: { featured: next.length ? next : null } });
+      const next = !want
+        ? current.filter((f) => !same(f))
+        : current.some(same)
+          ? current
+          : [...current, e.organization === org.name ? { name: e.name } : { organization: e.organization, name: e.name }];
+      try {
+        await mergePatch(nsPath(ns, 'superapps', name), { metadata: { resourceVersion: now.metadata.resourceVersion }, spec: { featured: next.length ? next : null } });
+      } catch (err) {
+        setChosen((c) => {
+          const { [key]: _, ...rest } = c;
+          return rest;
+        });
+        throw err;
+      }
     });
+  };
 
   return (
     <section class="card" aria-labelledby={`catalog-${name}-title`} data-catalog={name}>
@@ -74,7 +93,7 @@ export function Catalog({ org, superApp }: { org: MyOrganization; superApp: Obj 
                   <td>
                     {mayFeature ? (
                       <>
-                        <input id={id} type="checkbox" checked={isFeatured(e)} onChange={() => void toggle(e)} />
+                        <input id={id} type="checkbox" checked={chosen[key] ?? isFeatured(e)} onChange={(ev) => void toggle(e, (ev.target as HTMLInputElement).checked)} />
                         <label for={id}>{t('Featured')}</label>
                       </>
                     ) : isFeatured(e) ? (

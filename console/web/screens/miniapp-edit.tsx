@@ -77,7 +77,7 @@ export function EditMiniApp({ ns, miniApp, done }: { ns: string; miniApp: Obj; d
             <li key={v.name} data-version={v.name}>
               {v.name}
               {v.description ? ` · ${v.description}` : ''}{' '}
-              <button type="button" class="secondary" aria-label={t('Remove version {0}', v.name)} onClick={() => setVersions((all) => all.filter((x) => x.name !== v.name))}>
+              <button type="button" class="secondary" aria-label={t('Remove from the list: {0}', v.name)} onClick={() => setVersions((all) => all.filter((x) => x.name !== v.name))}>
                 {t('Remove from the list')}
               </button>
             </li>

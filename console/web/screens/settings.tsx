@@ -185,7 +185,7 @@ function Provisioning({ org, current }: { org: MyOrganization; current: Obj }) {
                 <td>{x.organization}</td>
                 <td>{x.name}</td>
                 <td>
-                  <button type="button" class="secondary" aria-label={t('Remove target {0}', `${x.organization}/${x.name}`)} onClick={() => setTargets((all) => all.filter((y) => y !== x))}>
+                  <button type="button" class="secondary" aria-label={t('Remove from the list: {0}', `${x.organization}/${x.name}`)} onClick={() => setTargets((all) => all.filter((y) => y !== x))}>
                     {t('Remove from the list')}
                   </button>
                 </td>
