@@ -5,13 +5,10 @@
 // targets, platforms and categories, and API keys for users. Each role signs in with its
 // own API key (console/testing.ts), finds what it may not do absent or refused by the API
 // server, and every new screen passes axe with no serious or critical violation.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKey } from '../operator/api/apikey/schema.ts';
 import type { MiniApp } from '../operator/api/miniapp/schema.ts';
@@ -23,7 +20,7 @@ import { Kinds } from '../operator/api/registry.ts';
 import type { SuperApp } from '../operator/api/superapp/schema.ts';
 import { Resources } from '../operator/runtime/kube/resource.ts';
 import { accessAllowed } from '../operator/testenv/access.ts';
-import { readKey, waitForKey } from '../operator/testenv/apikeys.ts';
+import { readKey } from '../operator/testenv/apikeys.ts';
 import { chromiumMissing, launchChromium } from '../operator/testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient } from '../operator/testenv/clients.ts';
 import { tokenWebhookOperatorArgs } from '../operator/testenv/controlplane.ts';
@@ -33,11 +30,10 @@ import { png } from '../operator/testenv/png.ts';
 import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { upstreamFromKubeconfig } from './server/upstream.ts';
-import { signInWithToken } from './testing.ts';
+import { axe, buildPage, ownApiKey, signedInPage } from './testing.ts';
 
 const webhook = testTokenWebhook();
 const skip = !!chromiumMissing('console-screens.itest.ts') || !webhook;
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const admin = testClient();
 const org = uniqueName('screens');
@@ -50,26 +46,11 @@ const SUPERADMIN = `superapps@${org}.example`;
 const PROVISIONER = `root-${org}@platform.example`;
 const operatorNamespace = uniqueName('op-screens');
 const dist = mkdtempSync(join(tmpdir(), 'console-dist-'));
-const as = (user: string) => ({ as: { user } });
 type Cond = { type: string; status: string; reason?: string };
 const cond = (o: { status?: { conditions?: Cond[] } } | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
 
-/** Axe on the page as it is now: no serious or critical violation. */
-async function axe(page: Page, screen: string): Promise<void> {
-  await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate(async () => {
-    const r = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  expect(violations, `axe on ${screen}`).toEqual([]);
-}
-
-/** A person's own API key, made as them and read once it is Active. */
-async function keyOf(email: string, name: string, namespace = ns): Promise<string> {
-  await admin.create<ApiKey>(Kinds.ApiKey, { metadata: { name, namespace }, spec: { owner: email, ttl: '2h', description: 'console test' } }, as(email));
-  const k = await waitForKey(admin, namespace, name, (x) => x.status?.phase === 'Active' && !!x.status.secretName, 'Active');
-  return readKey(admin, k);
-}
+/** A person's own API key, the bearer token of their session. */
+const keyOf = (email: string, name: string, namespace = ns): Promise<string> => ownApiKey(admin, email, name, namespace);
 
 /** What the page's own fetch gets from the console's proxy (with the session's CSRF token). */
 function tryThroughProxy(page: Page, method: string, path: string, body: unknown, contentType = 'application/merge-patch+json') {
@@ -136,7 +117,7 @@ describe.skipIf(skip)("the console's remaining screens in a browser, as each rol
       { describe: 'the mini app' },
     );
     await eventually(async () => !!(await admin.get(Resources.ConfigMap, ORGANIZATION_ICON_CONFIGMAP, ns)), { describe: 'the icon ConfigMap the operator makes' });
-    await build({ configFile: fileURLToPath(new URL('./vite.config.ts', import.meta.url)), logLevel: 'silent', build: { outDir: dist, emptyOutDir: true } });
+    await buildPage(dist);
     consoleServer = await startConsoleServer({ upstream: upstreamFromKubeconfig(testKubeconfig()), port: 0, distDir: `${dist}/`, operatorNamespace });
     browser = await launchChromium();
   }, 180_000);
@@ -151,14 +132,7 @@ describe.skipIf(skip)("the console's remaining screens in a browser, as each rol
     if (previousConfig) await admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: previousConfig.spec ?? {} });
   });
 
-  async function pageAs(who: string, hash = ''): Promise<Page> {
-    // bypassCSP: only so the test can inject axe-core; the console's own CSP forbids inline scripts.
-    const context = await browser.newContext({ bypassCSP: true });
-    await signInWithToken(consoleServer, context, tokens[who]!);
-    const page = await context.newPage();
-    await page.goto(`${consoleServer.url}/${hash}`);
-    return page;
-  }
+  const pageAs = (who: string, hash = ''): Promise<Page> => signedInPage(browser, consoleServer, tokens[who]!, hash);
 
   it("organization administrator: the icon (the operator's refusal of a too-wide image and the API server's of a too-large file, next to the field, nothing left set), then a valid one; a developer finds no icon screen and is refused through the proxy", async () => {
     const page = await pageAs('admin', `#/orgs/${org}/settings`);
@@ -222,10 +196,10 @@ describe.skipIf(skip)("the console's remaining screens in a browser, as each rol
 
     await page.getByLabel('Categories').fill('Payments, Gambling');
     await page.getByRole('button', { name: 'SAVE' }).click();
-    const refused = page.locator('#miniapp-edit-error');
-    await refused.waitFor();
-    expect(await refused.innerText()).toContain('spec.categories: Gambling is not allowed by PlatformConfig default');
-    expect(await page.getByLabel('Categories').getAttribute('aria-describedby')).toContain('miniapp-edit-error');
+    const byCategories = page.locator('#miniapp-categories-error');
+    await byCategories.waitFor();
+    expect(await byCategories.innerText()).toContain('spec.categories: Gambling is not allowed by PlatformConfig default');
+    expect(await page.getByLabel('Categories').getAttribute('aria-describedby')).toContain('miniapp-categories-error');
     expect((await admin.get<MiniApp>(Kinds.MiniApp, 'transfers', ns))?.spec.categories).toBeUndefined();
 
     await page.getByLabel('Categories').fill('Payments');
@@ -250,6 +224,7 @@ describe.skipIf(skip)("the console's remaining screens in a browser, as each rol
     await admin.request('PATCH', `/apis/miniapps.dev/v1alpha1/namespaces/${ns}/miniapps/transfers`, { body: { spec: { locations: ['UY', 'AR', 'BR'] } }, contentType: 'application/merge-patch+json' });
     await page.getByLabel('Locations').fill('CL');
     await page.getByRole('button', { name: 'SAVE' }).click();
+    const refused = page.locator('#miniapp-edit-error');
     await refused.waitFor();
     expect(await refused.innerText()).toContain('the object has been modified');
     expect((await admin.get<MiniApp>(Kinds.MiniApp, 'transfers', ns))?.spec.locations).toEqual(['UY', 'AR', 'BR']);
@@ -323,9 +298,9 @@ describe.skipIf(skip)("the console's remaining screens in a browser, as each rol
     await axe(page, 'platforms and categories');
     await categories.fill(`Payments, News, ${'x'.repeat(65)}`);
     await page.getByRole('button', { name: 'SAVE' }).click();
-    await page.locator('#platform-error').waitFor();
-    expect(await page.locator('#platform-error').innerText()).toContain('spec.categories');
-    expect(await categories.getAttribute('aria-describedby')).toContain('platform-error');
+    await page.locator('#platform-categories-error').waitFor();
+    expect(await page.locator('#platform-categories-error').innerText()).toContain('spec.categories');
+    expect(await categories.getAttribute('aria-describedby')).toContain('platform-categories-error');
     expect((await admin.get<PlatformConfig>(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME))?.spec.categories).toEqual(['Payments', 'News']);
     await categories.fill('Payments, News, Wearables');
     await page.getByLabel('Platforms', { exact: true }).fill('ios, android, web');

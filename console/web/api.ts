@@ -171,3 +171,14 @@ export async function readNewKey(ns: string, name: string): Promise<string | und
   }
   return undefined;
 }
+
+/** Creates an ApiKey for `owner` in `ns`: until the expiration date (a day, UTC), or 30 days. */
+export function createApiKey(ns: string, owner: string, description: string, expires: string): Promise<Obj> {
+  const expiry = expires ? { expiresAt: new Date(`${expires}T00:00:00Z`).toISOString().replace('.000', '') } : { ttl: '720h' };
+  return create<Obj>(nsPath(ns, 'apikeys'), {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'ApiKey',
+    metadata: { generateName: 'key-', namespace: ns },
+    spec: { owner, ...(description ? { description } : {}), ...expiry },
+  });
+}

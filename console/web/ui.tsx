@@ -150,3 +150,49 @@ export const splitList = (s: string): string[] =>
  * `spec.categories`) it names, else undefined (the message then goes under the form).
  */
 export const fieldOfError = (message: string | undefined, fields: string[]): string | undefined => (message ? fields.find((f) => message.includes(f)) : undefined);
+
+/**
+ * A list typed as comma-separated words (categories, locations, platforms), with the API
+ * server's message under it when the message names this field (`error`).
+ */
+export function CommaField({ id, label, hint, value, onInput, error }: { id: string; label: string; hint: string; value: string; onInput: (v: string) => void; error?: string }) {
+  return (
+    <>
+      <Field label={label} id={id} hint={hint}>
+        <input
+          id={id}
+          value={value}
+          aria-describedby={error ? `${id}-hint ${id}-error` : `${id}-hint`}
+          aria-invalid={error ? 'true' : undefined}
+          onInput={(e) => onInput((e.target as HTMLInputElement).value)}
+        />
+      </Field>
+      <Refusal error={error} id={`${id}-error`} />
+    </>
+  );
+}
+
+/** "Saved." once a form's write went through. */
+export function Saved({ shown }: { shown: boolean }) {
+  return shown ? (
+    <p role="status" class="ok">
+      {t('Saved.')}
+    </p>
+  ) : null;
+}
+
+/** A new API key, shown once (seed 000: "Make sure to copy and securely store this API Key"). */
+export function KeyShownOnce({ id, value, close }: { id: string; value: string | undefined; close: () => void }) {
+  if (!value) return null;
+  return (
+    <div class="card" role="status">
+      <h3>{t('Your new API key')}</h3>
+      <p>{t('Copy this API key now: it is not shown again.')}</p>
+      <label for={id}>{t('Your new API key')}</label>
+      <input id={id} readOnly value={value} onFocus={(e) => (e.target as HTMLInputElement).select()} />
+      <button type="button" class="secondary" onClick={close}>
+        OK
+      </button>
+    </div>
+  );
+}

@@ -2,12 +2,12 @@
 // administrator cannot list keys: they see the keys they hold by name (the ApiKey
 // controller grants each owner their own), polled.
 import { useState } from 'preact/hooks';
-import { create, mergePatch, nsPath, readNewKey, usePolledObjects, useWatchList } from '../api.ts';
+import { createApiKey, mergePatch, nsPath, readNewKey, usePolledObjects, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
 import { can, namedWith } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
-import { Field, ListView, ReadyCell, Refusal, Table } from '../ui.tsx';
+import { Field, KeyShownOnce, ListView, ReadyCell, Refusal, Table } from '../ui.tsx';
 
 export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: string; refresh: () => void }) {
   const ns = org.namespace!;
@@ -30,13 +30,7 @@ export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: s
     ev.preventDefault();
     setError(undefined);
     try {
-      const expiry = expires ? { expiresAt: new Date(`${expires}T00:00:00Z`).toISOString().replace('.000', '') } : { ttl: '720h' };
-      const k = await create<Obj>(nsPath(ns, 'apikeys'), {
-        apiVersion: 'miniapps.dev/v1alpha1',
-        kind: 'ApiKey',
-        metadata: { generateName: 'key-', namespace: ns },
-        spec: { owner, ...(description ? { description } : {}), ...expiry },
-      });
+      const k = await createApiKey(ns, owner, description, expires);
       setCreated((c) => [...c, k.metadata.name]);
       setAdding(false);
       setWaiting(true);
@@ -88,19 +82,7 @@ export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: s
       ) : null}
       <Refusal error={error} id="key-error" />
       {waiting ? <p aria-live="polite">{t('Waiting for the operator to issue the key…')}</p> : null}
-      {shown ? (
-        <div class="card" role="status">
-          <h3>{t('Your new API key')}</h3>
-          <p>{t('Copy this API key now: it is not shown again.')}</p>
-          <label for="key-value" class="sr-only">
-            {t('Your new API key')}
-          </label>
-          <input id="key-value" readOnly value={shown} onFocus={(e) => (e.target as HTMLInputElement).select()} />
-          <button type="button" class="secondary" onClick={() => setShown(undefined)}>
-            OK
-          </button>
-        </div>
-      ) : null}
+      <KeyShownOnce id="key-value" value={shown} close={() => setShown(undefined)} />
       <ListView state={state} count={mine.length}>
         {() => (
           <Table columns={[t('Name'), t('Description'), t('Expires'), t('Status'), t('Actions')]}>

@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { mergePatch, nsPath } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
-import { Field, Refusal, fieldOfError, splitList } from '../ui.tsx';
+import { CommaField, Field, Refusal, fieldOfError, splitList } from '../ui.tsx';
 
 const FIELDS = ['spec.categories', 'spec.locations', 'spec.versions', 'spec.publishedVersion'];
 
@@ -52,24 +52,22 @@ export function EditMiniApp({ ns, miniApp, done }: { ns: string; miniApp: Obj; d
   return (
     <form class="card" onSubmit={submit} aria-labelledby="miniapp-edit-title" noValidate data-edit={miniApp.metadata.name}>
       <h3 id="miniapp-edit-title">{t('Edit {0}', app)}</h3>
-      <Field label={t('Categories')} id="miniapp-categories" hint={t("Separated by commas, from the platform's category list.")}>
-        <input
-          id="miniapp-categories"
-          value={categories}
-          aria-describedby={describedBy('spec.categories', 'miniapp-categories-hint')}
-          onInput={(e) => setCategories((e.target as HTMLInputElement).value)}
-        />
-      </Field>
-      {refusalAt('spec.categories')}
-      <Field label={t('Locations')} id="miniapp-locations" hint={t('Separated by commas, e.g. country or city codes.')}>
-        <input
-          id="miniapp-locations"
-          value={locations}
-          aria-describedby={describedBy('spec.locations', 'miniapp-locations-hint')}
-          onInput={(e) => setLocations((e.target as HTMLInputElement).value)}
-        />
-      </Field>
-      {refusalAt('spec.locations')}
+      <CommaField
+        id="miniapp-categories"
+        label={t('Categories')}
+        hint={t("Separated by commas, from the platform's category list.")}
+        value={categories}
+        onInput={setCategories}
+        error={field === 'spec.categories' ? error : undefined}
+      />
+      <CommaField
+        id="miniapp-locations"
+        label={t('Locations')}
+        hint={t('Separated by commas, e.g. country or city codes.')}
+        value={locations}
+        onInput={setLocations}
+        error={field === 'spec.locations' ? error : undefined}
+      />
       <fieldset>
         <legend>{t('Versions')}</legend>
         <ul class="plain">

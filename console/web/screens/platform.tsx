@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { clusterPath, get, mergePatch } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
-import { Field, Loading, Refusal, fieldOfError, splitList } from '../ui.tsx';
+import { CommaField, Loading, Refusal, Saved, fieldOfError, splitList } from '../ui.tsx';
 
 export const PLATFORM_CONFIG = clusterPath('platformconfigs', 'default');
 
@@ -50,33 +50,27 @@ export function Platform() {
       <p>
         PlatformConfig <code>default</code>
       </p>
-      <Field label={t('Platforms')} id="platform-platforms" hint={t('Separated by commas: the platforms super apps may name.')}>
-        <input
-          id="platform-platforms"
-          value={platforms}
-          aria-describedby={field === 'spec.platforms' ? 'platform-platforms-hint platform-error' : 'platform-platforms-hint'}
-          onInput={(e) => setPlatforms((e.target as HTMLInputElement).value)}
-        />
-      </Field>
-      {field === 'spec.platforms' ? <Refusal error={error} id="platform-error" /> : null}
-      <Field label={t('Categories')} id="platform-categories" hint={t('Separated by commas: the categories mini apps may name.')}>
-        <input
-          id="platform-categories"
-          value={categories}
-          aria-describedby={field === 'spec.categories' ? 'platform-categories-hint platform-error' : 'platform-categories-hint'}
-          onInput={(e) => setCategories((e.target as HTMLInputElement).value)}
-        />
-      </Field>
-      {field === 'spec.categories' ? <Refusal error={error} id="platform-error" /> : null}
+      <CommaField
+        id="platform-platforms"
+        label={t('Platforms')}
+        hint={t('Separated by commas: the platforms super apps may name.')}
+        value={platforms}
+        onInput={setPlatforms}
+        error={field === 'spec.platforms' ? error : undefined}
+      />
+      <CommaField
+        id="platform-categories"
+        label={t('Categories')}
+        hint={t('Separated by commas: the categories mini apps may name.')}
+        value={categories}
+        onInput={setCategories}
+        error={field === 'spec.categories' ? error : undefined}
+      />
       <button type="submit" disabled={!read}>
         {t('SAVE')}
       </button>
       {error && !field ? <Refusal error={error} id="platform-error" /> : null}
-      {saved ? (
-        <p role="status" class="ok">
-          {t('Saved.')}
-        </p>
-      ) : null}
+      <Saved shown={saved} />
     </form>
   );
 }

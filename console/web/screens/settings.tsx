@@ -8,7 +8,7 @@ import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
 import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
-import { Field, ListView, Refusal, Table } from '../ui.tsx';
+import { Field, ListView, Refusal, Saved, Table } from '../ui.tsx';
 
 export const ICON_CONFIGMAP = 'organization-icon';
 const ICON_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' };
@@ -221,11 +221,7 @@ function Provisioning({ org, current }: { org: MyOrganization; current: Obj }) {
         <button type="submit">{t('CONFIRM')}</button>
       </div>
       <Refusal error={error} id="provisioning-error" />
-      {saved ? (
-        <p role="status" class="ok">
-          {t('Saved.')}
-        </p>
-      ) : null}
+      <Saved shown={saved} />
     </form>
   );
 }

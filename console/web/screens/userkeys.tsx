@@ -5,11 +5,11 @@
 // provisioning administrator made it for themselves, else the owner reads it once on their
 // own API keys screen.
 import { useState } from 'preact/hooks';
-import { clusterPath, create, mergePatch, nsPath, readNewKey, useWatchList } from '../api.ts';
+import { clusterPath, createApiKey, mergePatch, nsPath, readNewKey, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
 import type { Me } from '../model.ts';
-import { Field, ListView, ReadyCell, Refusal, Table, useRowErrors } from '../ui.tsx';
+import { Field, KeyShownOnce, ListView, ReadyCell, Refusal, Table, useRowErrors } from '../ui.tsx';
 
 export function UserKeys({ me }: { me: Me }) {
   const keys = useWatchList<Obj>(clusterPath('apikeys'));
@@ -31,13 +31,7 @@ export function UserKeys({ me }: { me: Me }) {
     setError(undefined);
     setNote(undefined);
     try {
-      const expiry = expires ? { expiresAt: new Date(`${expires}T00:00:00Z`).toISOString().replace('.000', '') } : { ttl: '720h' };
-      const k = await create<Obj>(nsPath(where, 'apikeys'), {
-        apiVersion: 'miniapps.dev/v1alpha1',
-        kind: 'ApiKey',
-        metadata: { generateName: 'key-', namespace: where },
-        spec: { owner: owner.trim(), ...(description ? { description } : {}), ...expiry },
-      });
+      const k = await createApiKey(where, owner.trim(), description, expires);
       setOwner('');
       setDescription('');
       if (self(k.spec?.owner ?? '')) {
@@ -83,17 +77,7 @@ export function UserKeys({ me }: { me: Me }) {
         <Refusal error={error} id="userkey-error" />
         {note ? <p role="status">{note}</p> : null}
       </form>
-      {shown ? (
-        <div class="card" role="status">
-          <h3>{t('Your new API key')}</h3>
-          <p>{t('Copy this API key now: it is not shown again.')}</p>
-          <label for="userkey-value">{t('Your new API key')}</label>
-          <input id="userkey-value" readOnly value={shown} />
-          <button type="button" class="secondary" onClick={() => setShown(undefined)}>
-            OK
-          </button>
-        </div>
-      ) : null}
+      <KeyShownOnce id="userkey-value" value={shown} close={() => setShown(undefined)} />
       <ListView state={keys} count={sorted.length}>
         {() => (
           <Table columns={[t('User'), t('For'), t('Name'), t('Description'), t('Expires'), t('Status'), t('Actions')]}>
