@@ -138,7 +138,7 @@ type Target = { organization: string; name: string };
 
 function Provisioning({ org, current }: { org: MyOrganization; current: Obj }) {
   // The form starts from the object as it was read: a change since then is refused (409), not overwritten.
-  const [read] = useState(current);
+  const [read, setRead] = useState(current);
   const [superApps, setSuperApps] = useState<boolean>(!!read.spec?.capabilities?.superApps);
   const [miniApps, setMiniApps] = useState<boolean>(!!read.spec?.capabilities?.miniApps);
   const [targets, setTargets] = useState<Target[]>((read.spec?.miniAppTargets as Target[] | undefined) ?? []);
@@ -154,10 +154,12 @@ function Provisioning({ org, current }: { org: MyOrganization; current: Obj }) {
     setError(undefined);
     setSaved(false);
     try {
-      await mergePatch(clusterPath('organizations', org.name), {
-        metadata: { resourceVersion: read.metadata.resourceVersion },
-        spec: { capabilities: { superApps, miniApps }, miniAppTargets: targets.length ? targets : null },
-      });
+      setRead(
+        await mergePatch<Obj>(clusterPath('organizations', org.name), {
+          metadata: { resourceVersion: read.metadata.resourceVersion },
+          spec: { capabilities: { superApps, miniApps }, miniAppTargets: targets.length ? targets : null },
+        }),
+      );
       setSaved(true);
     } catch (err) {
       setError((err as Error).message);
