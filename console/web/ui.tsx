@@ -138,19 +138,6 @@ export function useRowErrors(): [Record<string, string>, (key: string, run: () =
   return [errors, attempt];
 }
 
-/** A comma-separated field's values, trimmed, empty ones dropped. */
-export const splitList = (s: string): string[] =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-
-/**
- * Which field the API server's message is about: the first of `fields` (paths such as
- * `spec.categories`) it names, else undefined (the message then goes under the form).
- */
-export const fieldOfError = (message: string | undefined, fields: string[]): string | undefined => (message ? fields.find((f) => message.includes(f)) : undefined);
-
 /**
  * A list typed as comma-separated words (categories, locations, platforms), with the API
  * server's message under it when the message names this field (`error`).
@@ -193,6 +180,16 @@ export function KeyShownOnce({ id, value, close }: { id: string; value: string |
       <button type="button" class="secondary" onClick={close}>
         OK
       </button>
+    </div>
+  );
+}
+
+/** A checkbox with its visible label after it (`Can Create Super Apps`). */
+export function Check({ id, label, checked, onChange }: { id: string; label: string; checked: boolean; onChange: (checked: boolean) => void }) {
+  return (
+    <div class="field check">
+      <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange((e.target as HTMLInputElement).checked)} />
+      <label for={id}>{label}</label>
     </div>
   );
 }

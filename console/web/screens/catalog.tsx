@@ -6,29 +6,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, mergePatch, nsPath, usePolledObjects } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
+import { catalogEntries } from '../logic.ts';
+import type { CatalogEntry } from '../logic.ts';
 import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
 import { ListView, Refusal, Table, useRowErrors } from '../ui.tsx';
 
-interface Entry {
-  organization: string;
-  name: string;
-  appName: string;
-  type: string;
-  version: string;
-  categories: string[];
-  featured: boolean;
-}
 type Ref = { organization?: string; name: string };
-
-/** The catalog JSON of a catalog ConfigMap (catalog.json), or no entries. */
-export function catalogEntries(cm: { data?: Record<string, string> } | undefined): Entry[] {
-  try {
-    return (JSON.parse(cm?.data?.['catalog.json'] ?? '{}') as { miniApps?: Entry[] }).miniApps ?? [];
-  } catch {
-    return [];
-  }
-}
 
 export function Catalog({ org, superApp }: { org: MyOrganization; superApp: Obj }) {
   const ns = org.namespace!;
@@ -37,7 +21,7 @@ export function Catalog({ org, superApp }: { org: MyOrganization; superApp: Obj 
   const polled = usePolledObjects<Obj & { data?: Record<string, string> }>(cmName ? [`/api/v1/namespaces/${ns}/configmaps/${cmName}`] : []);
   const entries = catalogEntries(polled.items[0]);
   const featured: Ref[] = (superApp.spec?.featured as Ref[] | undefined) ?? [];
-  const isFeatured = (e: Entry) => featured.some((f) => f.name === e.name && (f.organization ?? org.name) === e.organization);
+  const isFeatured = (e: CatalogEntry) => featured.some((f) => f.name === e.name && (f.organization ?? org.name) === e.organization);
   const mayFeature = can(org.access, 'superapps', 'patch', name);
   const [errors, attempt] = useRowErrors();
   // What the person just chose, shown until the watch brings the super app as changed (or the change is refused).
@@ -45,7 +29,7 @@ export function Catalog({ org, superApp }: { org: MyOrganization; superApp: Obj 
   useEffect(() => setChosen({}), [superApp.metadata.resourceVersion]);
   const notListed = (superApp.status?.conditions as { type: string; status: string; message?: string }[] | undefined)?.find((c) => c.type === 'FeaturedListed' && c.status === 'False');
 
-  const toggle = async (e: Entry, want: boolean) => {
+  const toggle = async (e: CatalogEntry, want: boolean) => {
     const key = `${e.organization}/${e.name}`;
     setChosen((c) => ({ ...c, [key]: want }));
     await attempt(key, async () => {

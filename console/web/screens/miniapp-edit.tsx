@@ -6,7 +6,8 @@ import { useState } from 'preact/hooks';
 import { mergePatch, nsPath } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
-import { CommaField, Field, Refusal, fieldOfError, splitList } from '../ui.tsx';
+import { fieldOfError, splitList } from '../logic.ts';
+import { CommaField, Field, Refusal } from '../ui.tsx';
 
 const FIELDS = ['spec.categories', 'spec.locations', 'spec.versions', 'spec.publishedVersion'];
 

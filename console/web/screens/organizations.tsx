@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { clusterPath, create, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
-import { Field, ListView, ReadyCell, Refusal, Table } from '../ui.tsx';
+import { Check, Field, ListView, ReadyCell, Refusal, Table } from '../ui.tsx';
 
 export function Organizations() {
   const list = useWatchList<Obj>(clusterPath('organizations'));
@@ -48,14 +48,8 @@ export function Organizations() {
           <Field label={t('Display name')} id="org-display">
             <input id="org-display" value={displayName} onInput={(e) => setDisplayName((e.target as HTMLInputElement).value)} />
           </Field>
-          <div class="field check">
-            <input id="org-superapps" type="checkbox" checked={superApps} onChange={(e) => setSuperApps((e.target as HTMLInputElement).checked)} />
-            <label for="org-superapps">{t('Can Create Super Apps')}</label>
-          </div>
-          <div class="field check">
-            <input id="org-miniapps" type="checkbox" checked={miniApps} onChange={(e) => setMiniApps((e.target as HTMLInputElement).checked)} />
-            <label for="org-miniapps">{t('Can Create Mini Apps')}</label>
-          </div>
+          <Check id="org-superapps" label={t('Can Create Super Apps')} checked={superApps} onChange={setSuperApps} />
+          <Check id="org-miniapps" label={t('Can Create Mini Apps')} checked={miniApps} onChange={setMiniApps} />
           <button type="submit">{t('CONFIRM')}</button>
           <button type="button" class="secondary" onClick={() => setOpen(false)}>
             {t('Cancel')}

@@ -5,7 +5,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { clusterPath, get, mergePatch } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
-import { CommaField, Loading, Refusal, Saved, fieldOfError, splitList } from '../ui.tsx';
+import { fieldOfError, splitList } from '../logic.ts';
+import { CommaField, Loading, Refusal, Saved } from '../ui.tsx';
 
 export const PLATFORM_CONFIG = clusterPath('platformconfigs', 'default');
 

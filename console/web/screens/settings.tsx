@@ -8,7 +8,7 @@ import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
 import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
-import { Field, ListView, Refusal, Saved, Table } from '../ui.tsx';
+import { Check, Field, ListView, Refusal, Saved, Table } from '../ui.tsx';
 
 export const ICON_CONFIGMAP = 'organization-icon';
 const ICON_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' };
@@ -169,14 +169,8 @@ function Provisioning({ org, current }: { org: MyOrganization; current: Obj }) {
   return (
     <form class="card" onSubmit={save} aria-labelledby="provisioning-title" noValidate>
       <h3 id="provisioning-title">{t('Permissions')}</h3>
-      <div class="field check">
-        <input id="prov-superapps" type="checkbox" checked={superApps} onChange={(e) => setSuperApps((e.target as HTMLInputElement).checked)} />
-        <label for="prov-superapps">{t('Can Create Super Apps')}</label>
-      </div>
-      <div class="field check">
-        <input id="prov-miniapps" type="checkbox" checked={miniApps} onChange={(e) => setMiniApps((e.target as HTMLInputElement).checked)} />
-        <label for="prov-miniapps">{t('Can Create Mini Apps')}</label>
-      </div>
+      <Check id="prov-superapps" label={t('Can Create Super Apps')} checked={superApps} onChange={setSuperApps} />
+      <Check id="prov-miniapps" label={t('Can Create Mini Apps')} checked={miniApps} onChange={setMiniApps} />
       <h4>{t('Mini app targets')}</h4>
       <p>{t('Super apps of other organizations in which this organization may publish mini apps.')}</p>
       <ListView state={{ loaded: true }} count={targets.length}>

@@ -4,9 +4,10 @@ import { useState } from 'preact/hooks';
 import { create, mergePatch, nsPath, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
+import { splitList } from '../logic.ts';
 import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
-import { Field, ListView, ReadyCell, Refusal, Table, splitList } from '../ui.tsx';
+import { Field, ListView, ReadyCell, Refusal, Table } from '../ui.tsx';
 import { Catalog } from './catalog.tsx';
 
 export function SuperApps({ org }: { org: MyOrganization }) {
