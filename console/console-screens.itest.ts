@@ -146,7 +146,7 @@ describe.skipIf(skip)("the console's remaining screens in a browser, as each rol
     await page.getByRole('button', { name: 'UPLOAD' }).click();
     const refusal = page.locator('#icon-error');
     await refusal.waitFor({ timeout: 40_000 });
-    expect(await refusal.innerText()).toContain('IconTooWide');
+    expect(await refusal.innerText()).toContain('The operator refused this: IconTooWide');
     expect(await refusal.innerText()).toContain('600×600');
     expect(await page.getByLabel('Image file').getAttribute('aria-describedby')).toContain('icon-error');
     await eventually(async () => (await admin.get<Organization>(Kinds.Organization, org))?.spec.icon === undefined, { describe: 'spec.icon unset again' });
@@ -157,7 +157,7 @@ describe.skipIf(skip)("the console's remaining screens in a browser, as each rol
     // Over 1 MiB: the API server refuses the ConfigMap itself.
     await page.getByLabel('Image file').setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.concat([png(16, 16), Buffer.alloc(1024 * 1024 + 1)]) });
     await page.getByRole('button', { name: 'UPLOAD' }).click();
-    await expect.poll(() => refusal.innerText(), { timeout: 20_000 }).toMatch(/must have at most 1048576 bytes|Too long/);
+    await expect.poll(() => refusal.innerText(), { timeout: 20_000 }).toMatch(/^The API server refused this: .*(must have at most 1048576 bytes|Too long)/);
     expect((await admin.get<Organization>(Kinds.Organization, org))?.spec.icon).toBeUndefined();
 
     // A valid icon: set, checked by the operator, shown.
@@ -312,6 +312,8 @@ describe.skipIf(skip)("the console's remaining screens in a browser, as each rol
     await page.getByRole('link', { name: 'API keys for users' }).click();
     await page.locator(`tr[data-userkey="${operatorNamespace}/root"]`).waitFor();
     await axe(page, 'api keys for users');
+    // The provisioning administrators (PlatformConfig) are offered as users to pick.
+    await expect.poll(() => page.locator('#userkey-owners option').evaluateAll((os) => os.map((o) => o.getAttribute('value')))).toContain(PROVISIONER);
     await page.getByLabel('User', { exact: true }).fill(PROVISIONER);
     await page.getByLabel('For', { exact: true }).selectOption(operatorNamespace);
     await page.getByLabel('Description').fill('Provisioning pipeline');

@@ -113,6 +113,7 @@ const es: Record<string, string> = {
   'Show {0} more of {1}': 'Mostrar {0} más de {1}',
   'Back to my organizations': 'Volver a mis organizaciones',
   'The API server refused this:': 'El servidor de API rechazó esto:',
+  'The operator refused this:': 'El operador rechazó esto:',
   Edit: 'Editar',
   'Edit {0}': 'Editar {0}',
   "Separated by commas, from the platform's category list.": 'Separadas por comas, de la lista de categorías de la plataforma.',

@@ -10,11 +10,11 @@ let nextId = 0;
 export const uid = (prefix: string): string => `${prefix}-${++nextId}`;
 
 /** The API server's (or operator's) own message, shown where the person acted. */
-export function Refusal({ error, id }: { error?: string; id?: string }) {
+export function Refusal({ error, id, by = 'api' }: { error?: string; id?: string; by?: 'api' | 'operator' }) {
   if (!error) return null;
   return (
     <p class="error" role="alert" id={id}>
-      {t('The API server refused this:')} {error}
+      {by === 'operator' ? t('The operator refused this:') : t('The API server refused this:')} {error}
     </p>
   );
 }

@@ -38,6 +38,8 @@ function Icon({ org, current }: { org: MyOrganization; current?: Obj }) {
   const cm = usePolledObjects<Obj & { binaryData?: Record<string, string> }>([cmPath]).items[0];
   const [file, setFile] = useState<File>();
   const [error, setError] = useState<string>();
+  // Who refused: the API server (the ConfigMap or the Organization write), or the operator (its IconValid check).
+  const [by, setBy] = useState<'api' | 'operator'>('api');
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string>();
   const ref = current?.spec?.icon as { kind: string; name: string; key: string } | undefined;
@@ -49,6 +51,7 @@ function Icon({ org, current }: { org: MyOrganization; current?: Obj }) {
   async function upload(ev: Event) {
     ev.preventDefault();
     setError(undefined);
+    setBy('api');
     setDone(undefined);
     if (!file) return;
     setBusy(true);
@@ -86,6 +89,7 @@ function Icon({ org, current }: { org: MyOrganization; current?: Obj }) {
         const now = await get<Obj>(clusterPath('organizations', org.name));
         await mergePatch(clusterPath('organizations', org.name), { metadata: { resourceVersion: now.metadata.resourceVersion }, spec: { icon: previous } });
         await mergePatch(cmPath, { binaryData: { [key]: null } });
+        setBy('operator');
         setError(`${verdict.reason}: ${verdict.message}`);
       } else {
         if (stale.length) await mergePatch(cmPath, { binaryData: Object.fromEntries(stale.map((k) => [k, null])) });
@@ -121,7 +125,7 @@ function Icon({ org, current }: { org: MyOrganization; current?: Obj }) {
           onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0])}
         />
       </Field>
-      <Refusal error={error} id="icon-error" />
+      <Refusal error={error} id="icon-error" by={by} />
       {done ? (
         <p role="status" class="ok">
           {done}

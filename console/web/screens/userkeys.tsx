@@ -5,7 +5,8 @@
 // provisioning administrator made it for themselves, else the owner reads it once on their
 // own API keys screen.
 import { useState } from 'preact/hooks';
-import { clusterPath, createApiKey, mergePatch, nsPath, readNewKey, useWatchList } from '../api.ts';
+import { clusterPath, createApiKey, mergePatch, nsPath, readNewKey, usePolledObjects, useWatchList } from '../api.ts';
+import { PLATFORM_CONFIG } from './platform.tsx';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
 import type { Me } from '../model.ts';
@@ -13,6 +14,9 @@ import { Field, KeyShownOnce, ListView, ReadyCell, Refusal, Table, useRowErrors 
 
 export function UserKeys({ me }: { me: Me }) {
   const keys = useWatchList<Obj>(clusterPath('apikeys'));
+  // The provisioning administrators by email (PlatformConfig), offered as the users to pick from.
+  const config = usePolledObjects<Obj>([PLATFORM_CONFIG], 30_000).items[0];
+  const provisioners: string[] = config?.spec?.provisioningAdministrators?.users ?? [];
   const orgs = me.organizations.filter((o) => o.namespace);
   const platformNs = me.operatorNamespace;
   const [owner, setOwner] = useState('');
@@ -53,12 +57,18 @@ export function UserKeys({ me }: { me: Me }) {
           <input
             id="userkey-owner"
             type="email"
+            list="userkey-owners"
             value={owner}
             aria-describedby={error ? 'userkey-owner-hint userkey-error' : 'userkey-owner-hint'}
             aria-invalid={error ? 'true' : undefined}
             onInput={(e) => setOwner((e.target as HTMLInputElement).value)}
           />
         </Field>
+        <datalist id="userkey-owners">
+          {provisioners.map((u) => (
+            <option value={u} />
+          ))}
+        </datalist>
         <Field label={t('For')} id="userkey-where">
           <select id="userkey-where" value={where} onChange={(e) => setWhere((e.target as HTMLSelectElement).value)}>
             {platformNs ? <option value={platformNs}>{t('Platform (provisioning administrators)')}</option> : null}
