@@ -3,12 +3,9 @@
 // authenticates through the operator's token webhook), walks its screens, finds what it
 // may not do absent, or refused with the API server's own message, and every screen
 // passes axe with no serious or critical violation.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_CONFIG_NAME } from '../operator/api/platformconfig/schema.ts';
@@ -20,7 +17,7 @@ import type { PlatformConfig } from '../operator/api/platformconfig/schema.ts';
 import { Resources } from '../operator/runtime/kube/resource.ts';
 import { Kinds } from '../operator/api/registry.ts';
 import { accessAllowed } from '../operator/testenv/access.ts';
-import { readKey, waitForKey } from '../operator/testenv/apikeys.ts';
+import { readKey } from '../operator/testenv/apikeys.ts';
 import { chromiumMissing, launchChromium } from '../operator/testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient } from '../operator/testenv/clients.ts';
 import { identityOperatorArgs, tokenWebhookOperatorArgs } from '../operator/testenv/controlplane.ts';
@@ -32,12 +29,11 @@ import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { upstreamFromKubeconfig } from './server/upstream.ts';
-import { signInWithToken } from './testing.ts';
+import { axe as checkAxe, buildPage, ownApiKey, signedInPage } from './testing.ts';
 
 const webhook = testTokenWebhook();
 const identity = testIdentity();
 const skip = !!chromiumMissing('console.itest.ts') || !webhook || !identity;
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const admin = testClient();
 const org = uniqueName('console');
@@ -51,7 +47,6 @@ const operatorNamespace = uniqueName('op-console');
 const newOrg = uniqueName('console-new');
 const PASSWORD = 'correct horse battery staple';
 const dist = mkdtempSync(join(tmpdir(), 'console-dist-'));
-const as = (user: string) => ({ as: { user } });
 
 /**
  * `npm run screenshots` (CONSOLE_SCREENSHOTS=docs/console): the main screens are saved there
@@ -71,27 +66,11 @@ const MAIN_SCREENS: Record<string, string> = {
   organizations: 'organizations',
 };
 
-/** Axe on the page as it is now: no serious or critical violation (and the screenshot of a main screen, with CONSOLE_SCREENSHOTS). */
-async function axe(page: Page, screen: string): Promise<void> {
-  const shot = SHOTS && MAIN_SCREENS[screen];
-  if (shot) {
-    mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: join(SHOTS, `${shot}.png`) });
-  }
-  await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate(async () => {
-    const r = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  expect(violations, `axe on ${screen}`).toEqual([]);
-}
+/** Axe on the page as it is now (console/testing.ts), and the screenshot of a main screen with CONSOLE_SCREENSHOTS. */
+const axe = (page: Page, screen: string): Promise<void> => checkAxe(page, screen, SHOTS && MAIN_SCREENS[screen] ? join(SHOTS, `${MAIN_SCREENS[screen]}.png`) : undefined);
 
-/** A person's own API key, made as them (non-administrators may make only their own) and read once it is Active. */
-async function keyOf(email: string, name: string, namespace = ns): Promise<string> {
-  await admin.create<ApiKey>(Kinds.ApiKey, { metadata: { name, namespace }, spec: { owner: email, ttl: '2h', description: 'console test' } }, as(email));
-  const k = await waitForKey(admin, namespace, name, (x) => x.status?.phase === 'Active' && !!x.status.secretName, 'Active');
-  return readKey(admin, k);
-}
+/** A person's own API key, the bearer token of their session. */
+const keyOf = (email: string, name: string, namespace = ns): Promise<string> => ownApiKey(admin, email, name, namespace);
 
 describe.skipIf(skip)('the console in a browser, as each role', () => {
   let operator: OperatorProcess;
@@ -153,7 +132,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await createTestAccount(admin, operatorNamespace, { username: 'ada', email: ADMIN, password: PASSWORD, firstName: 'Ada', lastName: 'Admin' });
     const oidc = await createOidcClient({ issuer: identity!.issuer, clientId: CONSOLE_CLIENT_ID, redirectUri: `${consoleUrl}/auth/callback`, caPEM: identity!.caPEM });
     // The page as this checkout builds it (not whatever console/dist holds).
-    await build({ configFile: fileURLToPath(new URL('./vite.config.ts', import.meta.url)), logLevel: 'silent', build: { outDir: dist, emptyOutDir: true } });
+    await buildPage(dist);
     consoleServer = await startConsoleServer({ upstream: upstreamFromKubeconfig(testKubeconfig()), oidc, port: consolePort, publicUrl: consoleUrl, distDir: `${dist}/` });
     browser = await launchChromium();
   }, 180_000);
@@ -168,14 +147,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     if (previousConfig) await admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: previousConfig.spec ?? {} });
   });
 
-  async function pageAs(who: string): Promise<Page> {
-    // bypassCSP: only so the test can inject axe-core; the console's own CSP forbids inline scripts.
-    const context = await browser.newContext({ bypassCSP: true });
-    await signInWithToken(consoleServer, context, tokens[who]!);
-    const page = await context.newPage();
-    await page.goto(consoleServer.url);
-    return page;
-  }
+  const pageAs = (who: string): Promise<Page> => signedInPage(browser, consoleServer, tokens[who]!);
 
   it('signs in for real through the embedded OpenID Connect provider, and the API server knows the person by their own token', async () => {
     const context = await browser.newContext({ bypassCSP: true, ignoreHTTPSErrors: true });

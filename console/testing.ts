@@ -2,7 +2,17 @@
 // gives a browser context that session's cookie. The production server has no route that
 // does this (console/server/main.ts never imports this file): in tests the token is an
 // API key or a ServiceAccount token the API server itself authenticates.
-import type { BrowserContext } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { build } from 'vite';
+import { expect } from 'vitest';
+import type { ApiKey } from '../operator/api/apikey/schema.ts';
+import { Kinds } from '../operator/api/registry.ts';
+import type { KubeClient } from '../operator/runtime/kube/client.ts';
+import { readKey, waitForKey } from '../operator/testenv/apikeys.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { COOKIE } from './server/session.ts';
 
@@ -10,4 +20,42 @@ export async function signInWithToken(console: ConsoleServer, context: BrowserCo
   const s = console.sessions.create();
   s.tokens = { bearer };
   await context.addCookies([{ name: COOKIE, value: s.id, url: console.url, httpOnly: true, sameSite: 'Strict' }]);
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Axe on the page as it is now: no serious or critical violation. */
+export async function axe(page: Page, screen: string, screenshot?: string): Promise<void> {
+  if (screenshot) {
+    mkdirSync(dirname(screenshot), { recursive: true });
+    await page.screenshot({ path: screenshot });
+  }
+  await page.addScriptTag({ content: AXE });
+  const violations = await page.evaluate(async () => {
+    const r = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  expect(violations, `axe on ${screen}`).toEqual([]);
+}
+
+/** A person's own API key, made as them (non-administrators may make only their own) and read once it is Active: the bearer token of their session. */
+export async function ownApiKey(client: KubeClient, email: string, name: string, namespace: string): Promise<string> {
+  await client.create<ApiKey>(Kinds.ApiKey, { metadata: { name, namespace }, spec: { owner: email, ttl: '2h', description: 'console test' } }, { as: { user: email } });
+  const k = await waitForKey(client, namespace, name, (x) => x.status?.phase === 'Active' && !!x.status.secretName, 'Active');
+  return readKey(client, k);
+}
+
+/** Builds the page as this checkout has it (not whatever console/dist holds) into `outDir`. */
+export async function buildPage(outDir: string): Promise<void> {
+  await build({ configFile: fileURLToPath(new URL('./vite.config.ts', import.meta.url)), logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+}
+
+/** A new browser context signed in with `bearer`, on the console's `hash` route. */
+export async function signedInPage(browser: Browser, console: ConsoleServer, bearer: string, hash = ''): Promise<Page> {
+  // bypassCSP: only so the test can inject axe-core; the console's own CSP forbids inline scripts.
+  const context = await browser.newContext({ bypassCSP: true });
+  await signInWithToken(console, context, bearer);
+  const page = await context.newPage();
+  await page.goto(`${console.url}/${hash}`);
+  return page;
 }

@@ -40,6 +40,10 @@ export const ALLOW_LIST: readonly Rule[] = [
   { methods: READ, path: new RegExp(`^/api/v1/namespaces/${NAME}/events$`), why: 'events' },
   // One Secret by name: an API key's owner reads the key once, right after creating it.
   { methods: READ, path: new RegExp(`^/api/v1/namespaces/${NAME}/secrets/${NAME}$`), why: "an API key's Secret, by name" },
+  // One ConfigMap by name, read: a super app's catalog and its snapshots, the organization's icon.
+  { methods: READ, path: new RegExp(`^/api/v1/namespaces/${NAME}/configmaps/${NAME}$`), why: 'a catalog or icon ConfigMap, by name' },
+  // The organization's icon: its administrators patch ConfigMap organization-icon (seed 002), no other.
+  { methods: ['PATCH'], path: new RegExp(`^/api/v1/namespaces/${NAME}/configmaps/organization-icon$`), why: "the organization's icon ConfigMap" },
   // Who am I, and what may I do: the questions every person may ask about themselves.
   { methods: ['POST'], path: /^\/apis\/authentication\.k8s\.io\/v1\/selfsubjectreviews$/, why: 'SelfSubjectReview' },
   { methods: ['POST'], path: /^\/apis\/authorization\.k8s\.io\/v1\/(selfsubjectrulesreviews|selfsubjectaccessreviews)$/, why: 'SelfSubject{Rules,Access}Review' },

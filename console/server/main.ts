@@ -27,7 +27,9 @@ const USAGE = `Usage: npm run console -- [flags]
   --token-roles-url=URL      the operator's APIs listener (its --api-bind-address, https://...), for a tenant user's token roles
   --token-roles-ca-file=FILE the CA of that listener's certificate (the operator's webhook CA)
   --sessions-namespace=NS    keep sessions in Secrets in NS too (shared by replicas, kept over a restart); default: memory only
-  --sessions-kubeconfig=PATH the console's own credentials for those Secrets (default KUBECONFIG, in-cluster, ~/.kube/config)`;
+  --sessions-kubeconfig=PATH the console's own credentials for those Secrets (default KUBECONFIG, in-cluster, ~/.kube/config)
+
+  --operator-namespace=NS    the operator's namespace, where provisioning administrators' API keys live (default miniapps-system, the operator's own default)`;
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), component: 'console', msg, ...fields })}\n`);
@@ -51,6 +53,7 @@ async function main(): Promise<number> {
       'token-roles-ca-file': { type: 'string' },
       'sessions-namespace': { type: 'string' },
       'sessions-kubeconfig': { type: 'string' },
+      'operator-namespace': { type: 'string', default: 'miniapps-system' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -100,7 +103,7 @@ async function main(): Promise<number> {
     sweeper = setInterval(sweep, 10 * 60_000);
     sweeper.unref();
   }
-  const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log, tokenRoles, sessions });
+  const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log, tokenRoles, sessions, operatorNamespace: values['operator-namespace'] });
   log('Console started', { url: publicUrl ?? c.url, apiServer: upstream.server, sessions: values['sessions-namespace'] ? `Secrets in ${values['sessions-namespace']}` : 'memory' });
   process.stdout.write(`Console: ${publicUrl ?? c.url}\n`);
   const stop = (): void => {

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { accessFrom, can, heldByName, ownMembershipName } from './me.ts';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessFrom, can, heldByName, ownMembershipName, whoAmI } from './me.ts';
+import { createUpstream } from './upstream.ts';
+import type { Upstream } from './upstream.ts';
 
 // A member's rules in their organization's namespace, as SelfSubjectRulesReview answers
 // them for the Role the operator makes (operator/domain/rbac.ts memberAccess).
@@ -53,6 +57,58 @@ describe('what the rules review says a person may do', () => {
 
   it('names the organizations held by name, which is how a member finds theirs', () => {
     expect(a.named.organizations).toEqual({ bank: ['get'] });
+  });
+
+  it("keeps the organization icon's ConfigMap and the provisioning subresource, which decide the settings screen", () => {
+    const admin = accessFrom({
+      status: {
+        resourceRules: [
+          { verbs: ['get', 'patch'], apiGroups: [''], resources: ['configmaps'], resourceNames: ['organization-icon'] },
+          { verbs: ['get', 'update', 'patch', 'delete'], apiGroups: ['miniapps.dev'], resources: ['organizations'], resourceNames: ['bank'] },
+          { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'] },
+        ],
+      },
+    });
+    expect(can(admin, 'configmaps', 'patch', 'organization-icon')).toBe(true);
+    expect(can(admin, 'configmaps', 'patch', 'other')).toBe(false);
+    expect(can(admin, 'organizations', 'patch', 'bank')).toBe(true);
+    expect(can(admin, 'pods', 'list')).toBe(false);
+    const provisioner = accessFrom({ status: { resourceRules: [{ verbs: ['update'], apiGroups: ['miniapps.dev'], resources: ['organizations/provisioning', 'apikeys/owner'] }] } });
+    expect(can(provisioner, 'organizations/provisioning', 'update')).toBe(true);
+    expect(can(admin, 'organizations/provisioning', 'update')).toBe(false);
+  });
+});
+
+describe('who am I, against a stand-in API server', () => {
+  let api: Server;
+  let up: Upstream;
+  // Per token: the rules a cluster-wide rules review answers.
+  const rules: Record<string, unknown[]> = {
+    provisioner: [{ verbs: ['*'], apiGroups: ['miniapps.dev'], resources: ['organizations'] }],
+    member: [{ verbs: ['get'], apiGroups: ['miniapps.dev'], resources: ['organizations'], resourceNames: ['bank'] }],
+  };
+  beforeAll(async () => {
+    api = createServer((req, res) => {
+      const token = (req.headers.authorization ?? '').replace('Bearer ', '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url!.endsWith('/selfsubjectreviews')) return res.end(JSON.stringify({ status: { userInfo: { username: `${token}@example.com`, groups: [] } } }));
+      if (req.url!.endsWith('/selfsubjectrulesreviews')) return res.end(JSON.stringify({ status: { resourceRules: rules[token] ?? [] } }));
+      if (req.url!.endsWith('/organizations')) return res.end(JSON.stringify({ items: [] }));
+      return res.end(JSON.stringify({ metadata: { name: 'bank' }, spec: { displayName: 'Bank' } }));
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    up = createUpstream({ server: `http://127.0.0.1:${(api.address() as { port: number }).port}` });
+  });
+  afterAll(async () => new Promise((r) => api?.close(r)));
+
+  it("tells the operator's namespace to provisioning administrators only, with the cluster-wide rules", async () => {
+    const provisioner = await whoAmI(up, 'provisioner', 'miniapps-system');
+    expect(provisioner).toMatchObject({ provisioningAdministrator: true, operatorNamespace: 'miniapps-system' });
+    expect(can(provisioner.cluster, 'organizations', 'create')).toBe(true);
+    const member = await whoAmI(up, 'member', 'miniapps-system');
+    expect(member.provisioningAdministrator).toBe(false);
+    expect(member.operatorNamespace).toBeUndefined();
+    expect(member.organizations.map((o) => o.name)).toEqual(['bank']);
   });
 });
 

@@ -21,6 +21,11 @@
 // answered about anyone but the caller.
 import { kubeJson } from './upstream.ts';
 import type { Upstream } from './upstream.ts';
+import { can } from '../shared/me.ts';
+import type { Access, Me, MyOrganization, MyTenant } from '../shared/me.ts';
+
+export { can };
+export type { Access, Me, MyOrganization, MyTenant };
 
 const GROUP = 'miniapps.dev';
 const API = `/apis/${GROUP}/v1alpha1`;
@@ -36,51 +41,13 @@ interface RulesReview {
   status?: { resourceRules?: ResourceRule[]; incomplete?: boolean; evaluationError?: string };
 }
 
-/** Verbs on a resource (any object), and the objects held by name with their verbs. */
-export interface Access {
-  /** resource → verbs allowed on every object of it (no resourceNames). */
-  all: Record<string, string[]>;
-  /** resource → name → verbs allowed on that object only. */
-  named: Record<string, Record<string, string[]>>;
-  incomplete: boolean;
-}
-
-export interface MyOrganization {
-  name: string;
-  displayName?: string;
-  namespace?: string;
-  /** The caller's Membership, when they have one there. */
-  membership?: { name: string; role?: string; phase?: string; email?: string };
-  access?: Access;
-  /** Why part of this could not be read (shown, never hidden). */
-  problem?: string;
-}
-
-/** A Tenant the caller administers (or, for a provisioning administrator, any Tenant). */
-export interface MyTenant {
-  name: string;
-  displayName?: string;
-  namespace?: string;
-  access?: Access;
-  problem?: string;
-}
-
-export interface Me {
-  username: string;
-  groups: string[];
-  /** May list and create Organizations (a provisioning administrator). */
-  provisioningAdministrator: boolean;
-  organizations: MyOrganization[];
-  tenants: MyTenant[];
-}
-
 /** The rules as a lookup of the project's kinds (other API groups are left out). */
 export function accessFrom(review: RulesReview): Access {
   const all: Record<string, Set<string>> = {};
   const named: Record<string, Record<string, Set<string>>> = {};
   for (const r of review.status?.resourceRules ?? []) {
     const groups = r.apiGroups ?? [];
-    if (!groups.includes(GROUP) && !groups.includes('*') && !(groups.includes('') && (r.resources ?? []).some((x) => x === 'secrets' || x === 'events'))) continue;
+    if (!groups.includes(GROUP) && !groups.includes('*') && !(groups.includes('') && (r.resources ?? []).some((x) => x === 'secrets' || x === 'events' || x === 'configmaps'))) continue;
     const verbs = r.verbs.includes('*') ? ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] : r.verbs;
     for (const res of r.resources ?? []) {
       if (r.resourceNames?.length) {
@@ -96,9 +63,6 @@ export function accessFrom(review: RulesReview): Access {
     incomplete: review.status?.incomplete === true,
   };
 }
-
-export const can = (a: Access | undefined, resource: string, verb: string, name?: string): boolean =>
-  !!a && ((a.all[resource] ?? a.all['*'])?.includes(verb) || (name !== undefined && !!a.named[resource]?.[name]?.includes(verb)));
 
 /** The caller's own Membership's name: the one Membership they may delete by name (leaving). */
 export function ownMembershipName(a: Access): string | undefined {
@@ -130,7 +94,7 @@ interface OrgObject {
 }
 
 /** Everything the console shows about the caller, asked as the caller. */
-export async function whoAmI(up: Upstream, token: string): Promise<Me> {
+export async function whoAmI(up: Upstream, token: string, operatorNamespace?: string): Promise<Me> {
   const review = await kubeJson<{ status?: { userInfo?: { username?: string; groups?: string[] } } }>(up, token, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
     apiVersion: 'authentication.k8s.io/v1',
     kind: 'SelfSubjectReview',
@@ -172,7 +136,7 @@ export async function whoAmI(up: Upstream, token: string): Promise<Me> {
     }),
   );
   tenants.sort((a, b) => a.name.localeCompare(b.name));
-  return { username, groups, provisioningAdministrator, organizations, tenants };
+  return { username, groups, provisioningAdministrator, cluster, ...(provisioningAdministrator && operatorNamespace ? { operatorNamespace } : {}), organizations, tenants };
 }
 
 /** The objects of a cluster-scoped kind the caller may read: all of them when they may list it, else those held by name, each read as the caller. */

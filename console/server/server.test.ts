@@ -31,6 +31,8 @@ describe('the proxy allow-list', () => {
     ['GET', '/apis/miniapps.dev/v1alpha1/namespaces/org-a/miniapps/pay/status'],
     ['GET', '/api/v1/namespaces/org-a/events'],
     ['GET', '/api/v1/namespaces/org-a/secrets/key-abc'],
+    ['GET', '/api/v1/namespaces/org-a/configmaps/wallet-catalog'],
+    ['PATCH', '/api/v1/namespaces/org-a/configmaps/organization-icon'],
     ['POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews'],
     ['POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews'],
   ])('forwards %s %s', (method, path) => {
@@ -40,6 +42,9 @@ describe('the proxy allow-list', () => {
   it.each([
     ['GET', '/api/v1/namespaces/org-a/secrets', 403, 'listing Secrets'],
     ['POST', '/api/v1/namespaces/org-a/secrets/key-abc', 405, 'writing a Secret'],
+    ['GET', '/api/v1/namespaces/org-a/configmaps', 403, 'listing ConfigMaps'],
+    ['PATCH', '/api/v1/namespaces/org-a/configmaps/wallet-catalog', 405, 'writing a ConfigMap other than the icon'],
+    ['POST', '/api/v1/namespaces/org-a/configmaps/organization-icon', 405, 'creating the icon ConfigMap'],
     ['GET', '/api/v1/nodes', 403, 'nodes'],
     ['POST', '/api/v1/namespaces/org-a/pods/x/exec', 403, 'exec'],
     ['PATCH', '/apis/miniapps.dev/v1alpha1/namespaces/org-a/miniapps/pay/status', 405, "writing the operator's status"],

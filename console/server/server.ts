@@ -37,6 +37,8 @@ export interface ConsoleServerOptions {
    * them (`get` on `users/tokenroles`). Without it, the page says the question cannot be asked.
    */
   tokenRoles?: Upstream;
+  /** The operator's namespace, where provisioning administrators' API keys live (told to provisioning administrators only). Default miniapps-system. */
+  operatorNamespace?: string;
   /** One line per event that matters; never a header, cookie or token. */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -242,7 +244,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
       const token = await bearerOf(session);
       if (!token) return status(res, 401, 'Not signed in: sign in to the console again');
       try {
-        return json(res, 200, await whoAmI(opts.upstream, token));
+        return json(res, 200, await whoAmI(opts.upstream, token, opts.operatorNamespace ?? 'miniapps-system'));
       } catch (err) {
         const code = err instanceof KubeStatusError ? err.status : 502;
         return status(res, code, (err as Error).message);

@@ -152,3 +152,33 @@ export function readiness(o: Obj): { ready: boolean; reason?: string; message?: 
   const c = (o.status?.conditions as { type: string; status: string; reason?: string; message?: string }[] | undefined)?.find((x) => x.type === 'Ready');
   return { ready: c?.status === 'True', reason: c?.reason, message: c?.message };
 }
+
+/**
+ * A new API key, read once: the operator makes it and writes it to a Secret that only its
+ * owner may read; wait for the Secret's name in status, then read the key. Undefined when
+ * it did not come within 30 s (the key's conditions say why).
+ */
+export async function readNewKey(ns: string, name: string): Promise<string | undefined> {
+  for (let i = 0; i < 60; i++) {
+    const now = await get<Obj>(nsPath(ns, 'apikeys', name)).catch(() => undefined);
+    const secretName = now?.status?.secretName;
+    if (secretName) {
+      const secret = await get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ns}/secrets/${secretName}`).catch(() => undefined);
+      const data = secret?.data && Object.values(secret.data)[0];
+      if (data) return atob(data);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return undefined;
+}
+
+/** Creates an ApiKey for `owner` in `ns`: until the expiration date (a day, UTC), or 30 days. */
+export function createApiKey(ns: string, owner: string, description: string, expires: string): Promise<Obj> {
+  const expiry = expires ? { expiresAt: new Date(`${expires}T00:00:00Z`).toISOString().replace('.000', '') } : { ttl: '720h' };
+  return create<Obj>(nsPath(ns, 'apikeys'), {
+    apiVersion: 'miniapps.dev/v1alpha1',
+    kind: 'ApiKey',
+    metadata: { generateName: 'key-', namespace: ns },
+    spec: { owner, ...(description ? { description } : {}), ...expiry },
+  });
+}

@@ -13,6 +13,9 @@ import { Members } from './screens/members.tsx';
 import { Organizations } from './screens/organizations.tsx';
 import { Reviews } from './screens/reviews.tsx';
 import { SuperApps } from './screens/superapps.tsx';
+import { Platform } from './screens/platform.tsx';
+import { ICON_CONFIGMAP, Settings } from './screens/settings.tsx';
+import { UserKeys } from './screens/userkeys.tsx';
 import { TENANT_TABS, TenantPage } from './screens/tenant.tsx';
 import { Loading, Refusal } from './ui.tsx';
 
@@ -31,6 +34,11 @@ const TABS = [
   { id: 'manage', label: 'Manage', shown: (o: MyOrganization) => can(o.access, 'miniapps', 'list') },
   { id: 'superapps', label: 'Super Apps', shown: (o: MyOrganization) => can(o.access, 'superapps', 'list') },
   { id: 'reviews', label: 'Reviews', shown: (o: MyOrganization) => can(o.access, 'miniappreviews', 'list') },
+  {
+    id: 'settings',
+    label: 'Organization settings',
+    shown: (o: MyOrganization) => (can(o.access, 'organizations', 'patch', o.name) && can(o.access, 'configmaps', 'patch', ICON_CONFIGMAP)) || can(o.access, 'organizations/provisioning', 'update'),
+  },
   { id: 'apikeys', label: 'API keys', shown: (o: MyOrganization) => !!o.membership?.email && (can(o.access, 'apikeys', 'create') || can(o.access, 'apikeys', 'list')) },
 ] as const;
 
@@ -80,6 +88,8 @@ export function App() {
         <nav aria-label={t('Organizations')}>
           <a href="#/">{t('My organizations')}</a>
           {me.provisioningAdministrator ? <a href="#/organizations">{t('Organizations')}</a> : null}
+          {me.provisioningAdministrator ? <a href="#/platform">{t('Platforms and categories')}</a> : null}
+          {me.provisioningAdministrator ? <a href="#/userkeys">{t('API keys for users')}</a> : null}
         </nav>
       ) : null}
       <div class="who">
@@ -127,6 +137,20 @@ export function App() {
         <>
           <h1>{t('Organizations')}</h1>
           <Organizations />
+        </>
+      );
+    else if (route[0] === 'platform' && me.provisioningAdministrator)
+      body = (
+        <>
+          <h1>{t('Platforms and categories')}</h1>
+          <Platform />
+        </>
+      );
+    else if (route[0] === 'userkeys' && me.provisioningAdministrator)
+      body = (
+        <>
+          <h1>{t('API keys for users')}</h1>
+          <UserKeys me={me} />
         </>
       );
     else if (route[0] === 'orgs' && route[1]) body = <OrganizationPage me={me} name={route[1]} tab={route[2]} refresh={() => void loadMe()} />;
@@ -260,6 +284,7 @@ function OrganizationPage({ me, name, tab, refresh }: { me: Me; name: string; ta
       {current?.id === 'manage' ? <Manage org={org} /> : null}
       {current?.id === 'superapps' ? <SuperApps org={org} /> : null}
       {current?.id === 'reviews' ? <Reviews org={org} /> : null}
+      {current?.id === 'settings' ? <Settings org={org} /> : null}
       {current?.id === 'apikeys' ? <ApiKeys org={org} owner={org.membership!.email!} refresh={refresh} /> : null}
     </>
   );

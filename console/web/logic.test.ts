@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Obj } from './api.ts';
-import { awaitingReview, filterMiniApps, objectNameOf } from './logic.ts';
+import { awaitingReview, catalogEntries, fieldOfError, filterMiniApps, objectNameOf, splitList } from './logic.ts';
 
 const miniApp = (name: string, spec: Record<string, unknown>, organization = 'bank'): Obj => ({
   metadata: { name },
@@ -41,5 +41,29 @@ describe('the review queue', () => {
     ];
     const reviews: Obj[] = [{ metadata: { name: 'r' }, spec: { miniApp: { organization: 'bank', name: 'pay' }, superApp: 'wallet', version: '1.0.0', decision: 'Approved' } }];
     expect(awaitingReview('bank', apps, superApps, reviews)).toEqual([{ organization: 'bank', miniApp: 'pay', appName: 'pay', superApp: 'wallet', version: '1.1.0' }]);
+  });
+});
+
+describe("the edit forms' helpers", () => {
+  it('reads a comma-separated list, trimmed, without empty entries', () => {
+    expect(splitList(' Payments, News ,, ')).toEqual(['Payments', 'News']);
+    expect(splitList('')).toEqual([]);
+  });
+
+  it.each([
+    ['admission webhook "validate.miniapps.dev" denied the request: spec.categories: Gambling is not allowed', 'spec.categories'],
+    ['MiniApp.miniapps.dev "x" is invalid: spec.locations[0]: Too long', 'spec.locations'],
+    ['Operation cannot be fulfilled on miniapps.miniapps.dev "x": the object has been modified', undefined],
+    [undefined, undefined],
+  ])('puts the message %j by the field %s', (message, field) => {
+    expect(fieldOfError(message, ['spec.categories', 'spec.locations'])).toBe(field);
+  });
+
+  it("reads a catalog ConfigMap's mini apps, and none from one without a catalog or with a broken one", () => {
+    const entry = { organization: 'bank', name: 'pay', appName: 'pay', type: 'Text', version: '1.0.0', categories: [], featured: true };
+    expect(catalogEntries({ data: { 'catalog.json': JSON.stringify({ kind: 'Catalog', miniApps: [entry] }) } })).toEqual([entry]);
+    expect(catalogEntries({ data: {} })).toEqual([]);
+    expect(catalogEntries({ data: { 'catalog.json': '{not json' } })).toEqual([]);
+    expect(catalogEntries(undefined)).toEqual([]);
   });
 });

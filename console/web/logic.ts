@@ -53,3 +53,36 @@ export function awaitingReview(org: string, miniApps: Obj[], superApps: Obj[], r
   }
   return out;
 }
+
+/** A comma-separated field's values, trimmed, empty ones dropped. */
+export const splitList = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/**
+ * Which field the API server's message is about: the first of `fields` (paths such as
+ * `spec.categories`) it names, else undefined (the message then goes under the form).
+ */
+export const fieldOfError = (message: string | undefined, fields: string[]): string | undefined => (message ? fields.find((f) => message.includes(f)) : undefined);
+
+/** A mini app as a super app's catalog lists it (operator/domain/apps.ts CatalogEntry). */
+export interface CatalogEntry {
+  organization: string;
+  name: string;
+  appName: string;
+  type: string;
+  version: string;
+  categories: string[];
+  featured: boolean;
+}
+
+/** The mini apps of a catalog ConfigMap (its catalog.json), or none when it has no catalog yet. */
+export function catalogEntries(cm: { data?: Record<string, string> } | undefined): CatalogEntry[] {
+  try {
+    return (JSON.parse(cm?.data?.['catalog.json'] ?? '{}') as { miniApps?: CatalogEntry[] }).miniApps ?? [];
+  } catch {
+    return [];
+  }
+}

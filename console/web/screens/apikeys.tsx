@@ -2,12 +2,12 @@
 // administrator cannot list keys: they see the keys they hold by name (the ApiKey
 // controller grants each owner their own), polled.
 import { useState } from 'preact/hooks';
-import { create, get, mergePatch, nsPath, usePolledObjects, useWatchList } from '../api.ts';
+import { createApiKey, mergePatch, nsPath, readNewKey, usePolledObjects, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
 import { can, namedWith } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
-import { Empty, Field, Loading, ReadyCell, Refusal } from '../ui.tsx';
+import { Field, KeyShownOnce, ListView, ReadyCell, Refusal, Table } from '../ui.tsx';
 
 export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: string; refresh: () => void }) {
   const ns = org.namespace!;
@@ -30,31 +30,16 @@ export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: s
     ev.preventDefault();
     setError(undefined);
     try {
-      const expiry = expires ? { expiresAt: new Date(`${expires}T00:00:00Z`).toISOString().replace('.000', '') } : { ttl: '720h' };
-      const k = await create<Obj>(nsPath(ns, 'apikeys'), {
-        apiVersion: 'miniapps.dev/v1alpha1',
-        kind: 'ApiKey',
-        metadata: { generateName: 'key-', namespace: ns },
-        spec: { owner, ...(description ? { description } : {}), ...expiry },
-      });
+      const k = await createApiKey(ns, owner, description, expires);
       setCreated((c) => [...c, k.metadata.name]);
       setAdding(false);
       setWaiting(true);
       // The key is the operator's to make: wait for its Secret, read it once, show it once.
-      for (let i = 0; i < 60; i++) {
-        const now = await get<Obj>(nsPath(ns, 'apikeys', k.metadata.name)).catch(() => undefined);
-        const secretName = now?.status?.secretName;
-        if (secretName) {
-          const secret = await get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ns}/secrets/${secretName}`).catch(() => undefined);
-          const data = secret?.data && Object.values(secret.data)[0];
-          if (data) {
-            setShown(atob(data));
-            // The operator has granted the owner this key by name: ask the API server again what they may do.
-            refresh();
-            break;
-          }
-        }
-        await new Promise((r) => setTimeout(r, 500));
+      const key = await readNewKey(ns, k.metadata.name);
+      if (key) {
+        setShown(key);
+        // The operator has granted the owner this key by name: ask the API server again what they may do.
+        refresh();
       }
     } catch (err) {
       setError((err as Error).message);
@@ -97,37 +82,10 @@ export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: s
       ) : null}
       <Refusal error={error} id="key-error" />
       {waiting ? <p aria-live="polite">{t('Waiting for the operator to issue the key…')}</p> : null}
-      {shown ? (
-        <div class="card" role="status">
-          <h3>{t('Your new API key')}</h3>
-          <p>{t('Copy this API key now: it is not shown again.')}</p>
-          <label for="key-value" class="sr-only">
-            {t('Your new API key')}
-          </label>
-          <input id="key-value" readOnly value={shown} onFocus={(e) => (e.target as HTMLInputElement).select()} />
-          <button type="button" class="secondary" onClick={() => setShown(undefined)}>
-            OK
-          </button>
-        </div>
-      ) : null}
-      {state.error ? (
-        <Refusal error={state.error} />
-      ) : !state.loaded ? (
-        <Loading />
-      ) : mine.length === 0 ? (
-        <Empty />
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('Name')}</th>
-              <th scope="col">{t('Description')}</th>
-              <th scope="col">{t('Expires')}</th>
-              <th scope="col">{t('Status')}</th>
-              <th scope="col">{t('Actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
+      <KeyShownOnce id="key-value" value={shown} close={() => setShown(undefined)} />
+      <ListView state={state} count={mine.length}>
+        {() => (
+          <Table columns={[t('Name'), t('Description'), t('Expires'), t('Status'), t('Actions')]}>
             {mine.map((k) => (
               <tr key={k.metadata.name} data-apikey={k.metadata.name}>
                 <td>
@@ -148,9 +106,9 @@ export function ApiKeys({ org, owner, refresh }: { org: MyOrganization; owner: s
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </ListView>
     </section>
   );
 }

@@ -7,7 +7,8 @@ import { t } from '../i18n.ts';
 import { filterMiniApps, objectNameOf } from '../logic.ts';
 import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
-import { Empty, Field, Loading, ReadyCell, Refusal } from '../ui.tsx';
+import { ConfirmDelete, Field, ListView, ReadyCell, Refusal, Table } from '../ui.tsx';
+import { EditMiniApp } from './miniapp-edit.tsx';
 
 export const MINI_APP_TYPES = ['Intent', 'Numeric', 'Alphanumeric', 'Alpha', 'Date', 'DateRange', 'Announcement', 'YesNo', 'WebService', 'IntelliCorpusCollection', 'Text'];
 const PROTECTIONS: [string, string][] = [
@@ -15,12 +16,11 @@ const PROTECTIONS: [string, string][] = [
   ['IrreversibleMasking', 'Irreversible Masking (***)'],
   ['EnvelopeEncryption', 'Envelope Encryption (AES 256)'],
 ];
-export const CONFIRM_DELETE = 'CONFIRM DELETE';
 
 /** Rows shown at first, and added by each "Show more". */
 const PAGE = 100;
 
-type Dialog = { kind: 'create' } | { kind: 'duplicate'; source: Obj } | { kind: 'delete'; target: Obj } | undefined;
+type Dialog = { kind: 'create' } | { kind: 'duplicate'; source: Obj } | { kind: 'delete'; target: Obj } | { kind: 'edit'; name: string } | undefined;
 
 export function Manage({ org }: { org: MyOrganization }) {
   const ns = org.namespace!;
@@ -56,31 +56,17 @@ export function Manage({ org }: { org: MyOrganization }) {
         ) : null}
       </div>
       {dialog?.kind === 'create' || dialog?.kind === 'duplicate' ? <MiniAppForm ns={ns} source={dialog.kind === 'duplicate' ? dialog.source : undefined} done={() => setDialog(undefined)} /> : null}
+      {dialog?.kind === 'edit' && list.items.some((m) => m.metadata.name === dialog.name) ? (
+        <EditMiniApp ns={ns} miniApp={list.items.find((m) => m.metadata.name === dialog.name)!} done={() => setDialog(undefined)} />
+      ) : null}
       {dialog?.kind === 'delete' ? <DeleteForm ns={ns} target={dialog.target} done={() => setDialog(undefined)} /> : null}
-      {list.error ? (
-        <Refusal error={list.error} />
-      ) : !list.loaded ? (
-        <Loading />
-      ) : list.items.length === 0 ? (
-        <Empty />
-      ) : (
-        <>
-          <p aria-live="polite" id="manage-count">
-            {t('{0} of {1} mini apps', shown.length, list.items.length)}
-          </p>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('Name')}</th>
-                <th scope="col">{t('Type')}</th>
-                <th scope="col">{t('Group')}</th>
-                <th scope="col">{t('Categories')}</th>
-                <th scope="col">{t('Super Apps')}</th>
-                <th scope="col">{t('Status')}</th>
-                <th scope="col">{t('Actions')}</th>
-              </tr>
-            </thead>
-            <tbody>
+      <ListView state={list} count={list.items.length}>
+        {() => (
+          <>
+            <p aria-live="polite" id="manage-count">
+              {t('{0} of {1} mini apps', shown.length, list.items.length)}
+            </p>
+            <Table columns={[t('Name'), t('Type'), t('Group'), t('Categories'), t('Super Apps'), t('Status'), t('Actions')]}>
               {shown.slice(0, limit).map((m) => (
                 <tr key={m.metadata.name} data-miniapp={m.metadata.name}>
                   <td>
@@ -107,6 +93,11 @@ export function Manage({ org }: { org: MyOrganization }) {
                     <ReadyCell o={m} />
                   </td>
                   <td>
+                    {can(org.access, 'miniapps', 'patch', m.metadata.name) ? (
+                      <button type="button" class="secondary" aria-label={t('Edit {0}', m.spec?.appName)} onClick={() => setDialog({ kind: 'edit', name: m.metadata.name })}>
+                        {t('Edit')}
+                      </button>
+                    ) : null}
                     {mayCreate ? (
                       <button type="button" class="secondary" aria-label={t('Duplicate {0}', m.spec?.appName)} onClick={() => setDialog({ kind: 'duplicate', source: m })}>
                         {t('Duplicate')}
@@ -120,15 +111,15 @@ export function Manage({ org }: { org: MyOrganization }) {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-          {shown.length > limit ? (
-            <button type="button" class="secondary" onClick={() => setLimit((l) => l + PAGE)}>
-              {t('Show {0} more of {1}', Math.min(PAGE, shown.length - limit), shown.length - limit)}
-            </button>
-          ) : null}
-        </>
-      )}
+            </Table>
+            {shown.length > limit ? (
+              <button type="button" class="secondary" onClick={() => setLimit((l) => l + PAGE)}>
+                {t('Show {0} more of {1}', Math.min(PAGE, shown.length - limit), shown.length - limit)}
+              </button>
+            ) : null}
+          </>
+        )}
+      </ListView>
     </section>
   );
 }
@@ -205,33 +196,19 @@ function MiniAppForm({ ns, source, done }: { ns: string; source?: Obj; done: () 
 }
 
 function DeleteForm({ ns, target, done }: { ns: string; target: Obj; done: () => void }) {
-  const [typed, setTyped] = useState('');
-  const [error, setError] = useState<string>();
   const name = target.metadata.name;
-  async function submit(ev: Event) {
-    ev.preventDefault();
-    setError(undefined);
-    try {
-      await mergePatch(nsPath(ns, 'miniapps', name), { metadata: { annotations: { 'miniapps.dev/confirm-delete': typed } } });
-      await remove(nsPath(ns, 'miniapps', name));
-      done();
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  }
   return (
-    <form class="card" onSubmit={submit} aria-labelledby="delete-title">
-      <h3 id="delete-title">{t('Delete {0}', target.spec?.appName ?? name)}</h3>
-      <Field label={t('Confirmation')} id="delete-confirm" hint={t('Type CONFIRM DELETE to delete {0}. This cannot be undone.', target.spec?.appName ?? name)}>
-        <input id="delete-confirm" autocomplete="off" value={typed} aria-describedby="delete-confirm-hint" onInput={(e) => setTyped((e.target as HTMLInputElement).value)} />
-      </Field>
-      <button type="submit" class="danger" disabled={typed !== CONFIRM_DELETE}>
-        {t('Delete')}
-      </button>
-      <button type="button" class="secondary" onClick={done}>
-        {t('Cancel')}
-      </button>
-      <Refusal error={error} />
-    </form>
+    <ConfirmDelete
+      id="delete-confirm"
+      title={t('Delete {0}', target.spec?.appName ?? name)}
+      what={target.spec?.appName ?? name}
+      button={t('Delete')}
+      onCancel={done}
+      onConfirm={async (typed) => {
+        await mergePatch(nsPath(ns, 'miniapps', name), { metadata: { annotations: { 'miniapps.dev/confirm-delete': typed } } });
+        await remove(nsPath(ns, 'miniapps', name));
+        done();
+      }}
+    />
   );
 }

@@ -6,7 +6,7 @@ import type { Obj } from '../api.ts';
 import { ROLES, roleName, t } from '../i18n.ts';
 import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
-import { Empty, Field, Loading, Refusal } from '../ui.tsx';
+import { ConfirmDelete, Field, ListView, Refusal, Table, useRowErrors } from '../ui.tsx';
 
 export function Members({ org }: { org: MyOrganization }) {
   const ns = org.namespace!;
@@ -14,12 +14,10 @@ export function Members({ org }: { org: MyOrganization }) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<string>('MiniAppDeveloper');
   const [inviteError, setInviteError] = useState<string>();
-  const [rowErrors, setRowErrors] = useState<Record<string, string>>({});
+  const [rowErrors, attempt] = useRowErrors();
   const [busy, setBusy] = useState(false);
   const mayInvite = can(org.access, 'memberships', 'create');
   const mine = org.membership?.name;
-
-  const rowError = (name: string, err?: unknown) => setRowErrors((e) => ({ ...e, [name]: err ? (err as Error).message : '' }));
 
   async function invite(ev: Event) {
     ev.preventDefault();
@@ -35,42 +33,12 @@ export function Members({ org }: { org: MyOrganization }) {
     }
   }
 
-  async function changeRole(m: Obj, newRole: string) {
-    rowError(m.metadata.name);
-    try {
-      await mergePatch(nsPath(ns, 'memberships', m.metadata.name), { spec: { role: newRole } });
-    } catch (err) {
-      rowError(m.metadata.name, err);
-    }
-  }
-
-  async function suspend(m: Obj, suspended: boolean) {
-    rowError(m.metadata.name);
-    try {
-      await mergePatch(nsPath(ns, 'memberships', m.metadata.name), { spec: { suspended } });
-    } catch (err) {
-      rowError(m.metadata.name, err);
-    }
-  }
-
-  async function resend(m: Obj) {
-    rowError(m.metadata.name);
-    try {
-      // Every new value of the annotation asks the operator to send the invitation again.
-      await mergePatch(nsPath(ns, 'memberships', m.metadata.name), { metadata: { annotations: { 'miniapps.dev/resend-invitation': new Date().toISOString() } } });
-    } catch (err) {
-      rowError(m.metadata.name, err);
-    }
-  }
-
-  async function drop(m: Obj) {
-    rowError(m.metadata.name);
-    try {
-      await remove(nsPath(ns, 'memberships', m.metadata.name));
-    } catch (err) {
-      rowError(m.metadata.name, err);
-    }
-  }
+  const changeRole = (m: Obj, newRole: string) => attempt(m.metadata.name, () => mergePatch(nsPath(ns, 'memberships', m.metadata.name), { spec: { role: newRole } }));
+  const suspend = (m: Obj, suspended: boolean) => attempt(m.metadata.name, () => mergePatch(nsPath(ns, 'memberships', m.metadata.name), { spec: { suspended } }));
+  // Every new value of the annotation asks the operator to send the invitation again.
+  const resend = (m: Obj) =>
+    attempt(m.metadata.name, () => mergePatch(nsPath(ns, 'memberships', m.metadata.name), { metadata: { annotations: { 'miniapps.dev/resend-invitation': new Date().toISOString() } } }));
+  const drop = (m: Obj) => attempt(m.metadata.name, () => remove(nsPath(ns, 'memberships', m.metadata.name)));
 
   const items = [...list.items].sort((a, b) => String(a.spec?.email).localeCompare(String(b.spec?.email)));
   return (
@@ -103,23 +71,9 @@ export function Members({ org }: { org: MyOrganization }) {
           <Refusal error={inviteError} id="invite-error" />
         </form>
       ) : null}
-      {list.error ? (
-        <Refusal error={list.error} />
-      ) : !list.loaded ? (
-        <Loading />
-      ) : items.length === 0 ? (
-        <Empty />
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('Email')}</th>
-              <th scope="col">{t('Role')}</th>
-              <th scope="col">{t('Status')}</th>
-              <th scope="col">{t('Actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
+      <ListView state={list} count={items.length}>
+        {() => (
+          <Table columns={[t('Email'), t('Role'), t('Status'), t('Actions')]}>
             {items.map((m) => {
               const n = m.metadata.name;
               const mayChange = can(org.access, 'memberships', 'update', n) || can(org.access, 'memberships', 'patch', n);
@@ -179,9 +133,9 @@ export function Members({ org }: { org: MyOrganization }) {
                 </tr>
               );
             })}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </ListView>
       {can(org.access, 'organizations', 'delete', org.name) ? <DeleteOrganization org={org} /> : null}
     </section>
   );
@@ -189,30 +143,18 @@ export function Members({ org }: { org: MyOrganization }) {
 
 /** Deleting the organization (seed 002), confirmed with CONFIRM DELETE: the annotation the API server's policy asks for, then the delete. */
 function DeleteOrganization({ org }: { org: MyOrganization }) {
-  const [typed, setTyped] = useState('');
-  const [error, setError] = useState<string>();
   const path = clusterPath('organizations', org.name);
-  async function submit(ev: Event) {
-    ev.preventDefault();
-    setError(undefined);
-    try {
-      await mergePatch(path, { metadata: { annotations: { 'miniapps.dev/confirm-delete': typed } } });
-      await remove(path);
-      location.hash = '#/';
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  }
   return (
-    <form class="card" onSubmit={submit} aria-labelledby="delete-org-title">
-      <h3 id="delete-org-title">{t('Delete organization')}</h3>
-      <Field label={t('Confirmation')} id="delete-org-confirm" hint={t('Type CONFIRM DELETE to delete {0}. This cannot be undone.', org.displayName ?? org.name)}>
-        <input id="delete-org-confirm" autocomplete="off" value={typed} aria-describedby="delete-org-confirm-hint" onInput={(e) => setTyped((e.target as HTMLInputElement).value)} />
-      </Field>
-      <button type="submit" class="danger" disabled={typed !== 'CONFIRM DELETE'}>
-        {t('Delete organization')}
-      </button>
-      <Refusal error={error} />
-    </form>
+    <ConfirmDelete
+      id="delete-org-confirm"
+      title={t('Delete organization')}
+      what={org.displayName ?? org.name}
+      button={t('Delete organization')}
+      onConfirm={async (typed) => {
+        await mergePatch(path, { metadata: { annotations: { 'miniapps.dev/confirm-delete': typed } } });
+        await remove(path);
+        location.hash = '#/';
+      }}
+    />
   );
 }

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { clusterPath, create, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
-import { Empty, Field, Loading, ReadyCell, Refusal } from '../ui.tsx';
+import { Check, Field, ListView, ReadyCell, Refusal, Table } from '../ui.tsx';
 
 export function Organizations() {
   const list = useWatchList<Obj>(clusterPath('organizations'));
@@ -48,14 +48,8 @@ export function Organizations() {
           <Field label={t('Display name')} id="org-display">
             <input id="org-display" value={displayName} onInput={(e) => setDisplayName((e.target as HTMLInputElement).value)} />
           </Field>
-          <div class="field check">
-            <input id="org-superapps" type="checkbox" checked={superApps} onChange={(e) => setSuperApps((e.target as HTMLInputElement).checked)} />
-            <label for="org-superapps">{t('Can Create Super Apps')}</label>
-          </div>
-          <div class="field check">
-            <input id="org-miniapps" type="checkbox" checked={miniApps} onChange={(e) => setMiniApps((e.target as HTMLInputElement).checked)} />
-            <label for="org-miniapps">{t('Can Create Mini Apps')}</label>
-          </div>
+          <Check id="org-superapps" label={t('Can Create Super Apps')} checked={superApps} onChange={setSuperApps} />
+          <Check id="org-miniapps" label={t('Can Create Mini Apps')} checked={miniApps} onChange={setMiniApps} />
           <button type="submit">{t('CONFIRM')}</button>
           <button type="button" class="secondary" onClick={() => setOpen(false)}>
             {t('Cancel')}
@@ -63,24 +57,9 @@ export function Organizations() {
           <Refusal error={error} id="org-error" />
         </form>
       ) : null}
-      {list.error ? (
-        <Refusal error={list.error} />
-      ) : !list.loaded ? (
-        <Loading />
-      ) : list.items.length === 0 ? (
-        <Empty />
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('Organization')}</th>
-              <th scope="col">{t('Can Create Super Apps')}</th>
-              <th scope="col">{t('Can Create Mini Apps')}</th>
-              <th scope="col">{t('Namespace')}</th>
-              <th scope="col">{t('Status')}</th>
-            </tr>
-          </thead>
-          <tbody>
+      <ListView state={list} count={list.items.length}>
+        {() => (
+          <Table columns={[t('Organization'), t('Can Create Super Apps'), t('Can Create Mini Apps'), t('Namespace'), t('Status')]}>
             {list.items.map((o) => (
               <tr key={o.metadata.name} data-org={o.metadata.name}>
                 <td>
@@ -94,9 +73,9 @@ export function Organizations() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </ListView>
     </section>
   );
 }

@@ -10,7 +10,7 @@ import { awaitingReview } from '../logic.ts';
 import type { Pending } from '../logic.ts';
 import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
-import { Empty, Field, Loading, Refusal } from '../ui.tsx';
+import { Empty, Field, ListView, Loading, Refusal, Table } from '../ui.tsx';
 
 export function Reviews({ org }: { org: MyOrganization }) {
   const ns = org.namespace!;
@@ -73,24 +73,9 @@ export function Reviews({ org }: { org: MyOrganization }) {
           )}
         </>
       ) : null}
-      {reviews.error ? (
-        <Refusal error={reviews.error} />
-      ) : !reviews.loaded ? (
-        <Loading />
-      ) : reviews.items.length === 0 ? (
-        <Empty />
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('Mini app')}</th>
-              <th scope="col">{t('Super app')}</th>
-              <th scope="col">{t('Version')}</th>
-              <th scope="col">{t('Decision')}</th>
-              <th scope="col">{t('Comment')}</th>
-            </tr>
-          </thead>
-          <tbody>
+      <ListView state={reviews} count={reviews.items.length}>
+        {() => (
+          <Table columns={[t('Mini app'), t('Super app'), t('Version'), t('Decision'), t('Comment')]}>
             {reviews.items.map((r) => (
               <tr key={r.metadata.name}>
                 <td>
@@ -102,9 +87,9 @@ export function Reviews({ org }: { org: MyOrganization }) {
                 <td>{r.spec?.comment ?? ''}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </ListView>
     </section>
   );
 }

@@ -4,15 +4,11 @@ import { useState } from 'preact/hooks';
 import { create, mergePatch, nsPath, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { t } from '../i18n.ts';
+import { splitList } from '../logic.ts';
 import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
-import { Empty, Field, Loading, ReadyCell, Refusal } from '../ui.tsx';
-
-const list = (s: string): string[] =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
+import { Field, ListView, ReadyCell, Refusal, Table } from '../ui.tsx';
+import { Catalog } from './catalog.tsx';
 
 export function SuperApps({ org }: { org: MyOrganization }) {
   const ns = org.namespace!;
@@ -23,6 +19,8 @@ export function SuperApps({ org }: { org: MyOrganization }) {
   const [displayName, setDisplayName] = useState('');
   const [platforms, setPlatforms] = useState('');
   const [error, setError] = useState<string>();
+  const [openCatalog, setOpenCatalog] = useState<string>();
+  const catalogOf = state.items.find((s) => s.metadata.name === openCatalog);
 
   async function submit(ev: Event) {
     ev.preventDefault();
@@ -32,7 +30,7 @@ export function SuperApps({ org }: { org: MyOrganization }) {
         apiVersion: 'miniapps.dev/v1alpha1',
         kind: 'SuperApp',
         metadata: { name, namespace: ns },
-        spec: { displayName: displayName || name, ...(platforms ? { platforms: list(platforms) } : {}) },
+        spec: { displayName: displayName || name, ...(platforms ? { platforms: splitList(platforms) } : {}) },
       });
       setOpen(false);
       setName('');
@@ -68,23 +66,9 @@ export function SuperApps({ org }: { org: MyOrganization }) {
           <Refusal error={error} id="superapp-error" />
         </form>
       ) : null}
-      {state.error ? (
-        <Refusal error={state.error} />
-      ) : !state.loaded ? (
-        <Loading />
-      ) : state.items.length === 0 ? (
-        <Empty />
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('Name')}</th>
-              <th scope="col">{t('Platforms')}</th>
-              <th scope="col">{t('Versions')}</th>
-              <th scope="col">{t('Status')}</th>
-            </tr>
-          </thead>
-          <tbody>
+      <ListView state={state} count={state.items.length}>
+        {() => (
+          <Table columns={[t('Name'), t('Platforms'), t('Versions'), t('Catalog'), t('Status')]}>
             {state.items.map((s) => (
               <tr key={s.metadata.name} data-superapp={s.metadata.name}>
                 <td>
@@ -102,13 +86,26 @@ export function SuperApps({ org }: { org: MyOrganization }) {
                   {can(org.access, 'superapps', 'patch', s.metadata.name) ? <Freeze ns={ns} superApp={s} /> : null}
                 </td>
                 <td>
+                  {s.status?.catalog ? t('{0} mini apps', s.status.catalog.miniApps) : '—'}{' '}
+                  <button
+                    type="button"
+                    class="secondary"
+                    aria-expanded={openCatalog === s.metadata.name}
+                    aria-label={t('Catalog of {0}', s.spec?.displayName ?? s.metadata.name)}
+                    onClick={() => setOpenCatalog(openCatalog === s.metadata.name ? undefined : s.metadata.name)}
+                  >
+                    {t('Catalog')}
+                  </button>
+                </td>
+                <td>
                   <ReadyCell o={s} />
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </ListView>
+      {catalogOf ? <Catalog org={org} superApp={catalogOf} /> : null}
     </section>
   );
 }
