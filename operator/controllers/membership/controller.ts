@@ -318,14 +318,10 @@ export class MembershipReconciler implements Reconciler {
       const decision = admitFirstInvitation(fresh.status?.firstInvitations, this.recipientId(org.metadata.name, m.spec.email), now, limits, firstInvitationMembership(this.recipientKey, uid));
       if ('hold' in decision) return decision.hold;
       // On the version read: a record another writer changed meanwhile is read again (the reconcile fails and is retried).
-      if (!isDeepStrictEqual(decision.record, fresh.status?.firstInvitations)) {
-        await this.deps.store.applyStatus(
-          Kinds.Organization,
-          fresh,
-          { firstInvitations: decision.record },
-          { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: fresh.metadata.resourceVersion },
-        );
-      }
+      // Unchanged (this Membership admitted already, its attempt not recorded yet): nothing to write.
+      if (isDeepStrictEqual(decision.record, fresh.status?.firstInvitations)) return undefined;
+      const version = fresh.metadata.resourceVersion;
+      await this.deps.store.applyStatus(Kinds.Organization, fresh, { firstInvitations: decision.record }, { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: version });
       return undefined;
     });
   }
