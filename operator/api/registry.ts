@@ -35,6 +35,28 @@ export const KIND_NAMES = kindTable({
 
 export type KindName = keyof typeof KIND_NAMES;
 
+/** The kinds, in the registry's order. */
+export const KIND_LIST = Object.keys(KIND_NAMES) as KindName[];
+
+/**
+ * Each kind's object type (`KindObjects['Membership']` is `Membership`), declared by its slice:
+ * api/<folder>/schema.ts adds its line to this interface (`declare module '../registry.ts'`), so
+ * what goes over every kind by type (the caches of domain/caches.ts) imports no slice and a new
+ * kind adds no line there. A registry kind whose slice declares no type fails to compile
+ * (EveryKindDeclaresItsObject).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by each slice's declaration (module augmentation)
+export interface KindObjects {}
+
+type Holds<T extends true> = T;
+/** Compiles only when every registry kind's slice declares its object type: the error names the kinds that do not. */
+export type EveryKindDeclaresItsObject = Holds<
+  [Exclude<KindName, keyof KindObjects>] extends [never] ? true : `no KindObjects line in api/<folder>/schema.ts for ${Exclude<KindName, keyof KindObjects>}`
+>;
+
+/** The object type of `kind`, as its slice declares it. */
+export type KindObject<K extends KindName & keyof KindObjects> = KindObjects[K];
+
 /** The folder of a kind's slice, api/<folder>/ and controllers/<folder>/: its name in lower case. */
 export const sliceFolder = (kind: KindName): string => kind.toLowerCase();
 

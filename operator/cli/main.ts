@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The operator process: `npm start` (against the current kubeconfig) or the container's entry point.
 import { Operator } from '../app.ts';
+import { MODULE_SETTINGS } from '../controllers/index.ts';
 import { ConfigError, loadConfig, usage } from '../runtime/config.ts';
 import { errorMessage } from '../runtime/errors.ts';
 import { createLogger } from '../runtime/logger.ts';
@@ -13,12 +14,12 @@ async function main(): Promise<void> {
     return;
   }
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${usage()}\n`);
+    process.stdout.write(`${usage(MODULE_SETTINGS)}\n`);
     return;
   }
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig(argv, process.env);
+    config = loadConfig(argv, process.env, MODULE_SETTINGS);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -5,7 +5,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { SETTINGS } from '../runtime/config.ts';
+import { MODULE_SETTINGS } from '../controllers/index.ts';
+import { allSettings } from '../runtime/config.ts';
 import { OperatorMetrics } from '../runtime/metrics.ts';
 import { HTTP_ENDPOINTS, ROOT, docsIndex, endpointSources, pluginCommands, readableMessage, referenceFiles, staleReference } from './reference.ts';
 
@@ -50,7 +51,7 @@ describe('the generated reference', () => {
 
   it('lists every flag with its environment variable', () => {
     const flags = page('docs/reference/flags.md');
-    for (const s of Object.values(SETTINGS)) expect(flags).toContain(`| \`--${s.flag}\` | \`${s.env}\` |`);
+    for (const s of Object.values(allSettings(MODULE_SETTINGS))) expect(flags).toContain(`| \`--${s.flag}\` | \`${s.env}\` |`);
   });
 
   it('lists every metric of the registry with its type', () => {

@@ -14,8 +14,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { SETTINGS } from '../runtime/config.ts';
-import { MODULE_METRICS } from '../controllers/index.ts';
+import { allSettings } from '../runtime/config.ts';
+import { MODULE_METRICS, MODULE_SETTINGS } from '../controllers/index.ts';
 import { OperatorMetrics } from '../runtime/metrics.ts';
 import { METRICS_PATH } from '../servers/health.ts';
 import { WEBHOOK_PATH } from '../servers/webhook.ts';
@@ -140,14 +140,14 @@ export function crdReference(): string {
 /** docs/reference/flags.md: every flag, its environment variable, default and help. */
 export function flagsReference(): string {
   const out = [
-    GENERATED('operator/runtime/config.ts'),
+    GENERATED("operator/runtime/config.ts and the modules' settings (controllers/<kind>/settings.ts)"),
     "# The operator's flags",
     '',
     "Every flag has an environment variable; a bad value stops the operator at start with exit code 2 and a message naming the setting (`node operator/cli/main.ts --help` prints the same). Defaults are those of a process outside a cluster with no environment set; the Helm chart sets its own (see [the chart's values](../../charts/miniapps-operator/README.md)).",
     '',
   ];
   out.push('| flag | environment | default | what it does |', '|---|---|---|---|');
-  for (const s of Object.values(SETTINGS) as { flag: string; env: string; help: string; default?: (env: NodeJS.ProcessEnv) => string | undefined }[]) {
+  for (const s of Object.values(allSettings(MODULE_SETTINGS))) {
     const def = s.default?.({});
     out.push(`| ${code(`--${s.flag}`)} | ${code(s.env)} | ${def === undefined ? '' : code(def)} | ${cell(s.help)} |`);
   }

@@ -3,6 +3,7 @@
 // kind is its folders (api/<folder>/, controllers/<folder>/) and one line of the registry.
 import { KIND_NAMES, sliceExport, sliceFolder } from '../api/registry.ts';
 import type { KindName } from '../api/registry.ts';
+import type { SettingTable } from '../runtime/config.ts';
 import type { MetricSet } from '../runtime/metrics.ts';
 import type { OperatorModule } from './module.ts';
 
@@ -23,3 +24,6 @@ export const ADMITTED_RESOURCES: readonly string[] = MODULES.flatMap((m) => m.ad
 
 /** The modules' own metrics (OperatorModule.metrics), in the modules' order: the Operator registers them with its own. */
 export const MODULE_METRICS: readonly MetricSet<unknown>[] = MODULES.flatMap((m) => m.metrics ?? []);
+
+/** The modules' own settings (OperatorModule.settings), in the modules' order: the process reads them with the operator's (loadConfig). */
+export const MODULE_SETTINGS: readonly SettingTable[] = MODULES.flatMap((m) => (m.settings ? [m.settings] : []));

@@ -4,7 +4,7 @@
 // Operator (app.ts) registers whatever they declare.
 import type { KindName } from '../api/registry.ts';
 import type { AnyCacheDecl } from '../runtime/cache.ts';
-import type { Config } from '../runtime/config.ts';
+import type { Config, SettingTable } from '../runtime/config.ts';
 import type { ControllerSpec } from '../runtime/controller.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import type { MetricSet, OperatorMetrics } from '../runtime/metrics.ts';
@@ -54,5 +54,12 @@ export interface OperatorModule {
   admits?: readonly KindName[];
   /** Its own metrics (controllers/<kind>/metrics.ts): registered with the operator's at start, read in setup with `ctx.metrics.of(set)`. */
   metrics?: readonly MetricSet<unknown>[];
+  /**
+   * Its own flags (controllers/<kind>/settings.ts, defineSettings): the process reads them
+   * with the operator's (loadConfig's `modules`, from MODULE_SETTINGS), --help and
+   * docs/reference/flags.md list them, and setup reads their values with
+   * `settingsOf(ctx.config, table)`.
+   */
+  settings?: SettingTable;
   setup(ctx: ModuleContext): ModuleParts | Promise<ModuleParts>;
 }

@@ -6,23 +6,14 @@ import { createHash } from 'node:crypto';
 import { ADOPTABLE_BY_ANNOTATION, CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL, lowerAscii, ACCOUNT_LABEL } from '../api/constants.ts';
 import { OFFERED_SOLUTIONS_ANNOTATION } from '../api/tenant/names.ts';
 import { groupObjectName } from '../api/usergroup/names.ts';
-import type { ApiKey } from '../api/apikey/schema.ts';
-import type { AppManifest, AppManifestContent } from '../api/appmanifest/schema.ts';
-import type { SolutionManifest, Solution } from '../api/solution/schema.ts';
-import type { Membership } from '../api/membership/schema.ts';
-import type { MiniApp } from '../api/miniapp/schema.ts';
-import type { MiniAppReview } from '../api/miniappreview/schema.ts';
-import type { Organization } from '../api/organization/schema.ts';
-import type { PlatformConfig } from '../api/platformconfig/schema.ts';
-import type { Subscription } from '../api/subscription/schema.ts';
-import type { SuperApp } from '../api/superapp/schema.ts';
-import type { Tenant } from '../api/tenant/schema.ts';
-import type { User } from '../api/user/schema.ts';
-import type { UserGroup } from '../api/usergroup/schema.ts';
+import type { AppManifestContent } from '../api/appmanifest/schema.ts';
+import type { SolutionManifest } from '../api/solution/schema.ts';
 import type { AnyObject, ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { declareCache, keepOnly } from '../runtime/cache.ts';
-import { Kinds } from '../api/registry.ts';
+import type { CacheDecl } from '../runtime/cache.ts';
+import { KIND_LIST, KIND_NAMES, Kinds } from '../api/registry.ts';
+import type { KindName, KindObject } from '../api/registry.ts';
 import { MANAGED_BY_SELECTOR } from '../runtime/objects.ts';
 
 export const Index = {
@@ -97,14 +88,14 @@ const claimIndex = (l: ClaimLease): string[] => {
   return (kind === 'appId' || kind === 'listingId') && id !== undefined && l.metadata.name === claimName(kind, id) ? [claimKey(kind, id)] : [];
 };
 /** What a Solution's spec.onboarding offers it to, as index keys: `tenant:<name>`, `stack:<stack>`. */
-export function onboardingKeys(s: Solution): string[] {
+export function onboardingKeys(s: KindObject<'Solution'>): string[] {
   const o = s.spec.onboarding;
   return [...(o?.tenants ?? []).map((t) => `tenant:${t}`), ...(o?.stacks ?? []).map((x) => `stack:${x}`)];
 }
 export const groupKey = (namespace: string, group: string) => `${namespace}/${group}`;
 
 /** The groups a User belongs to: spec.groups and what status.groups adds (a tenant administrator's admin groups). */
-export function userGroupKeys(u: User): string[] {
+export function userGroupKeys(u: KindObject<'User'>): string[] {
   const ns = u.metadata.namespace!;
   return [...new Set([...(u.spec.groups ?? []).map(groupObjectName), ...(u.status?.groups ?? [])])].map((g) => groupKey(ns, g));
 }
@@ -121,7 +112,7 @@ export const reviewVersionKey = (organization: string, name: string, version: st
  * `@namespace/name` when it defaults to the mini app's own. A super app of organization O
  * in namespace N named S is found under `O/S` and `@N/S` (superAppTargetKeys).
  */
-export function miniAppTargetKeys(m: MiniApp): string[] {
+export function miniAppTargetKeys(m: KindObject<'MiniApp'>): string[] {
   return (m.spec.superApps ?? []).map((t) => (t.organization ? targetKey(t.organization, t.name) : localTargetKey(m.metadata.namespace!, t.name)));
 }
 
@@ -129,7 +120,7 @@ export function miniAppTargetKeys(m: MiniApp): string[] {
 export const NO_DATA_KEY_YET = '-';
 
 /** The key-encryption key version a mini app's data key is wrapped by, as its status says. */
-function kekOf(m: MiniApp): string[] {
+function kekOf(m: KindObject<'MiniApp'>): string[] {
   if (m.status?.dataKey) return [m.status.dataKey.keyEncryptionKeyId];
   return m.spec.dataPrivacy?.protection === 'EnvelopeEncryption' ? [NO_DATA_KEY_YET] : [];
 }
@@ -142,7 +133,7 @@ export function superAppTargetKeys(organization: string | undefined, namespace: 
 export type Namespace = AnyObject & { status?: { phase?: string } };
 
 /** An Organization without status.firstInvitations: no reader of the cache needs it (the Membership controller reads it fresh). */
-function withoutFirstInvitations(o: Organization): Organization {
+function withoutFirstInvitations(o: KindObject<'Organization'>): KindObject<'Organization'> {
   if (!o.status?.firstInvitations) return o;
   const { firstInvitations: _, ...status } = o.status;
   return { ...o, status };
@@ -164,77 +155,74 @@ export const accountEmail = (a: AccountEntry): string => lowerAscii(b64text(a.da
 /** Whether an account entry is suspended. */
 export const accountSuspended = (a: AccountEntry): boolean => b64text(a.data?.suspended) === 'true';
 
-export const Caches = {
-  platformConfigs: declareCache<PlatformConfig>({ name: 'platformconfigs', resource: Kinds.PlatformConfig }),
+/** Where a kind's cache sits in the table: its name in camel case, plural (`memberships`, `apiKeys`, `miniAppReviews`). */
+export type KindCacheKey<K extends KindName> = `${Uncapitalize<K>}s`;
+const kindCacheKey = <K extends KindName>(kind: K): KindCacheKey<K> => `${uncapitalize(kind)}s`;
+const uncapitalize = <S extends string>(s: S): Uncapitalize<S> => `${s.charAt(0).toLowerCase()}${s.slice(1)}` as Uncapitalize<S>;
+
+/** What a kind's cache keeps and how it is indexed, when more than the whole object by namespace/name. */
+type KindCacheOptions<T extends AnyObject> = Pick<CacheDecl<T>, 'transform' | 'indexes'>;
+
+/**
+ * The indexes (and transforms) of the kinds' caches: what the questions of domain/ and the
+ * controllers ask across kinds. A kind named nowhere here is cached whole, with no index.
+ */
+const KIND_CACHE_OPTIONS: { [K in KindName]?: KindCacheOptions<KindObject<K>> } = {
   /**
    * Organizations, indexed by the namespace they own (the one recorded in status, which
    * the operator records only once it created the namespace or the namespace opted in:
    * spec.namespace alone makes no namespace an organization's) and by mini app target.
    */
-  organizations: declareCache<Organization>({
-    name: 'organizations',
-    resource: Kinds.Organization,
+  Organization: {
     // The record of first invitations (up to a day's, read fresh by the Membership controller) is kept out of memory.
     transform: withoutFirstInvitations,
     indexes: {
       [Index.namespace]: (o) => (o.status?.namespace ? [o.status.namespace] : []),
       [Index.target]: (o) => (o.spec.miniAppTargets ?? []).map((t) => targetKey(t.organization, t.name)),
     },
-  }),
+  },
   /** Memberships, by namespace, by namespace and lowercased email, and by uid. */
-  memberships: declareCache<Membership>({
-    name: 'memberships',
-    resource: Kinds.Membership,
+  Membership: {
     indexes: {
       [Index.namespace]: (m) => [m.metadata.namespace!],
       [Index.email]: (m) => [emailKey(m.metadata.namespace!, m.spec.email)],
       [Index.uid]: (m) => (m.metadata.uid ? [m.metadata.uid] : []),
     },
-  }),
+  },
   /**
    * ApiKeys, by the keyIds they answer for (current and previous: what verification looks
    * up), by namespace and lowercased owner email (what a Membership concerns), and by
    * namespace.
    */
-  apiKeys: declareCache<ApiKey>({
-    name: 'apikeys',
-    resource: Kinds.ApiKey,
+  ApiKey: {
     indexes: {
       [Index.keyId]: (k) => [k.status?.keyId, k.status?.previousKey?.keyId].filter((id): id is string => !!id),
       [Index.email]: (k) => [emailKey(k.metadata.namespace!, k.spec.owner)],
       [Index.namespace]: (k) => [k.metadata.namespace!],
     },
-  }),
-  superApps: declareCache<SuperApp>({ name: 'superapps', resource: Kinds.SuperApp, indexes: { [Index.namespace]: byNamespace } }),
+  },
+  SuperApp: { indexes: { [Index.namespace]: byNamespace } },
   /** Mini apps, by namespace, by each super app they name as a target (miniAppTargetKeys), by key-encryption key version. */
-  miniApps: declareCache<MiniApp>({ name: 'miniapps', resource: Kinds.MiniApp, indexes: { [Index.namespace]: byNamespace, [Index.target]: miniAppTargetKeys, [Index.kek]: kekOf } }),
+  MiniApp: { indexes: { [Index.namespace]: byNamespace, [Index.target]: miniAppTargetKeys, [Index.kek]: kekOf } },
   /** Reviews, by the mini app they review, by mini app and version, and by super app. */
-  miniAppReviews: declareCache<MiniAppReview>({
-    name: 'miniappreviews',
-    resource: Kinds.MiniAppReview,
+  MiniAppReview: {
     indexes: {
       [Index.namespace]: byNamespace,
       [Index.miniApp]: (r) => [targetKey(r.spec.miniApp.organization, r.spec.miniApp.name)],
       [Index.miniAppVersion]: (r) => [reviewVersionKey(r.spec.miniApp.organization, r.spec.miniApp.name, r.spec.version)],
       [Index.superApp]: (r) => [`${r.metadata.namespace}/${r.spec.superApp}`],
     },
-  }),
+  },
   /** Tenants, by the namespace they own (recorded in status once it is theirs). */
-  tenants: declareCache<Tenant>({ name: 'tenants', resource: Kinds.Tenant, indexes: { [Index.namespace]: (t) => (t.status?.namespace ? [t.status.namespace] : []) } }),
+  Tenant: { indexes: { [Index.namespace]: (t) => (t.status?.namespace ? [t.status.namespace] : []) } },
   /** Solutions, by namespace and by each listingId the roles of their last good manifest name (status.apps). */
-  solutions: declareCache<Solution>({
-    name: 'solutions',
-    resource: Kinds.Solution,
-    indexes: { [Index.namespace]: byNamespace, [Index.listingId]: (s) => s.status?.apps ?? [], [Index.onboarding]: onboardingKeys },
-  }),
+  Solution: { indexes: { [Index.namespace]: byNamespace, [Index.listingId]: (s) => s.status?.apps ?? [], [Index.onboarding]: onboardingKeys } },
   /**
    * App manifests, by namespace, by `namespace/listingId` (a solution includes the apps whose
    * listingId its roles name), by appId and by listingId (who claimed them first), and by
    * the listings their own roles name.
    */
-  appManifests: declareCache<AppManifest>({
-    name: 'appmanifests',
-    resource: Kinds.AppManifest,
+  AppManifest: {
     indexes: {
       [Index.namespace]: byNamespace,
       [Index.listing]: (a) => (a.spec.listingId !== undefined ? [listingKey(a.metadata.namespace!, a.spec.listingId)] : []),
@@ -242,11 +230,29 @@ export const Caches = {
       [Index.listingId]: (a) => (a.spec.listingId !== undefined ? [a.spec.listingId] : []),
       [Index.namedListing]: (a) => listingsNamed(appRolesOf(a.status?.manifest)),
     },
-  }),
+  },
+  /** Subscriptions, by (tenant) namespace and by the solution they name. */
+  Subscription: { indexes: { [Index.namespace]: byNamespace, [Index.solution]: (s) => [targetKey(s.spec.solution.organization, s.spec.solution.name)] } },
+  /** User groups, by namespace and by the uid of each owner (the subscriptions that declare them). */
+  UserGroup: { indexes: { [Index.namespace]: byNamespace, [Index.owner]: byOwner } },
+  /** Users, by namespace, by `namespace/group` (userGroupKeys) and by namespace and lowercased email. */
+  User: { indexes: { [Index.namespace]: byNamespace, [Index.group]: userGroupKeys, [Index.email]: (u) => [emailKey(u.metadata.namespace!, u.spec.email)] } },
+};
+
+/** The cache of `kind`: named after its plural, of its REST resource, with its options above. */
+const kindCache = <K extends KindName>(kind: K): CacheDecl<KindObject<K>> => declareCache<KindObject<K>>({ name: KIND_NAMES[kind].plural, resource: Kinds[kind], ...KIND_CACHE_OPTIONS[kind] });
+
+/** One cache per registry kind, typed by the kind's object (`KindCaches['apiKeys']` is a `CacheDecl<ApiKey>`), derived from the registry. */
+export type KindCaches = { readonly [K in KindName as KindCacheKey<K>]: CacheDecl<KindObject<K>> };
+const kindCaches = Object.fromEntries(KIND_LIST.map((kind) => [kindCacheKey(kind), kindCache(kind)])) as KindCaches;
+
+export const Caches = {
+  ...kindCaches,
   /**
    * Who holds each app and listing id: Leases of the operator's namespace (only it writes
    * there), one per id, owned by the Organization that claimed it first (domain/claims.ts).
    */
+  idClaims: declareCache<ClaimLease>({ name: 'idclaims', resource: Resources.Lease, labelSelector: ID_CLAIM_LABEL, inOperatorNamespace: true, indexes: { [Index.claim]: claimIndex } }),
   /**
    * Accounts of the embedded identity provider (Secrets of the operator's namespace), by
    * lowercased email, keeping only the email and the suspension: what API keys ask.
@@ -262,21 +268,6 @@ export const Caches = {
         data: { email: s.data?.email, suspended: s.data?.suspended },
       }) as AccountEntry,
     indexes: { [Index.email]: (a) => [accountEmail(a)] },
-  }),
-  idClaims: declareCache<ClaimLease>({ name: 'idclaims', resource: Resources.Lease, labelSelector: ID_CLAIM_LABEL, inOperatorNamespace: true, indexes: { [Index.claim]: claimIndex } }),
-  /** Subscriptions, by (tenant) namespace and by the solution they name. */
-  subscriptions: declareCache<Subscription>({
-    name: 'subscriptions',
-    resource: Kinds.Subscription,
-    indexes: { [Index.namespace]: byNamespace, [Index.solution]: (s) => [targetKey(s.spec.solution.organization, s.spec.solution.name)] },
-  }),
-  /** User groups, by namespace and by the uid of each owner (the subscriptions that declare them). */
-  userGroups: declareCache<UserGroup>({ name: 'usergroups', resource: Kinds.UserGroup, indexes: { [Index.namespace]: byNamespace, [Index.owner]: byOwner } }),
-  /** Users, by namespace, by `namespace/group` (userGroupKeys) and by namespace and lowercased email. */
-  users: declareCache<User>({
-    name: 'users',
-    resource: Kinds.User,
-    indexes: { [Index.namespace]: byNamespace, [Index.group]: userGroupKeys, [Index.email]: (u) => [emailKey(u.metadata.namespace!, u.spec.email)] },
   }),
   /**
    * Every namespace (a claimed or foreign one must be seen to be refused): metadata, the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatDuration, loadConfig, parseDuration } from './config.ts';
+import { ConfigError, allSettings, defineSettings, formatDuration, loadConfig, parseDuration, settingsOf, usage } from './config.ts';
 
 describe('parseDuration', () => {
   it.each([
@@ -32,10 +32,27 @@ describe('loadConfig', () => {
     expect(cfg).toMatchObject({ leaderElect: true, leaseDurationMs: 15_000, concurrency: 16, httpBindAddress: { host: '0.0.0.0', port: 8080 }, namespace: 'miniapps-system' });
   });
 
-  it('limits invitation resends to one per membership every 10 minutes and 20 per organization an hour unless told otherwise', () => {
-    expect(loadConfig([], {})).toMatchObject({ invitationResendIntervalMs: 600_000, invitationResendLimit: 20, invitationRecipientLimit: 3, invitationOrganizationLimit: 500 });
-    expect(loadConfig(['--invitation-recipient-limit=1'], { MINIAPPS_INVITATION_ORGANIZATION_LIMIT: '50' })).toMatchObject({ invitationRecipientLimit: 1, invitationOrganizationLimit: 50 });
-    expect(loadConfig(['--invitation-resend-interval=2s'], { MINIAPPS_INVITATION_RESEND_LIMIT: '3' })).toMatchObject({ invitationResendIntervalMs: 2000, invitationResendLimit: 3 });
+  it("reads a module's settings with the operator's, typed, and only when loaded with them", () => {
+    const table = defineSettings({
+      probeBindAddress: { flag: 'probe-bind-address', env: 'MINIAPPS_PROBE_BIND_ADDRESS', kind: 'address', off: true, help: 'A listener.', default: () => ':9999' },
+      probeInterval: { flag: 'probe-interval', env: 'MINIAPPS_PROBE_INTERVAL', kind: 'duration', help: 'An interval.', default: () => '1m', min: 0 },
+    });
+    const cfg = loadConfig(['--probe-interval=2s'], { MINIAPPS_PROBE_BIND_ADDRESS: '127.0.0.1:1' }, [table]);
+    const own: { probeBindAddress?: { host: string; port: number }; probeIntervalMs: number } = settingsOf(cfg, table);
+    expect(own).toEqual({ probeBindAddress: { host: '127.0.0.1', port: 1 }, probeIntervalMs: 2000 });
+    expect(settingsOf(loadConfig(['--probe-bind-address=0'], {}, [table]), table).probeBindAddress).toBeUndefined();
+    expect(() => loadConfig(['--probe-interval=soon'], {}, [table])).toThrow('Invalid configuration: --probe-interval (MINIAPPS_PROBE_INTERVAL) must be a duration');
+    // Loaded without the module's table: its flag is unknown, and its values are not made up.
+    expect(() => loadConfig(['--probe-interval=2s'], {})).toThrow(ConfigError);
+    expect(() => settingsOf(loadConfig([], {}), table)).toThrow('Configuration read without --probe-bind-address (MINIAPPS_PROBE_BIND_ADDRESS)');
+    expect(usage([table])).toContain('--probe-interval (MINIAPPS_PROBE_INTERVAL) [default 1m]');
+  });
+
+  it('refuses a setting, flag or variable declared twice', () => {
+    const again = defineSettings({ other: { flag: 'concurrency', env: 'MINIAPPS_OTHER', kind: 'int', help: '' } });
+    expect(() => allSettings([again])).toThrow('Setting other (--concurrency, MINIAPPS_OTHER) is declared twice');
+    expect(() => allSettings([defineSettings({ concurrency: { flag: 'x', env: 'MINIAPPS_X', kind: 'int', help: '' } })])).toThrow('declared twice');
+    expect(() => allSettings([defineSettings({ y: { flag: 'y', env: 'MINIAPPS_CONCURRENCY', kind: 'int', help: '' } })])).toThrow('declared twice');
   });
 
   it('limits API requests to 500 a second with bursts of 1000 unless told otherwise; 0 lifts the limit', () => {
@@ -96,7 +113,6 @@ describe('loadConfig', () => {
     [['--kube-api-qps=fast'], {}, /--kube-api-qps \(MINIAPPS_KUBE_API_QPS\) must be a number of at least 0, got "fast"/],
     [[], { MINIAPPS_KUBE_API_QPS: '-1' }, /--kube-api-qps \(MINIAPPS_KUBE_API_QPS\) must be a number of at least 0/],
     [['--kube-api-burst=0'], {}, /--kube-api-burst \(MINIAPPS_KUBE_API_BURST\) must be a whole number of at least 1/],
-    [['--invitation-resend-limit=0'], {}, /--invitation-resend-limit \(MINIAPPS_INVITATION_RESEND_LIMIT\) must be a whole number of at least 1/],
     [['--webhook-cert-rotate'], {}, /--webhook-cert-rotate \(MINIAPPS_WEBHOOK_CERT_ROTATE\) needs --webhook-cert-secret/],
     [['--webhook-cert-rotate', '--webhook-cert-secret=ns/s', '--webhook-cert-dir=/tmp/x'], {}, /cannot be used with --webhook-cert-dir/],
     [['--webhook-cert-rotate', '--webhook-cert-secret=ns/s', '--webhook-register=false'], {}, /needs --webhook-configuration/],

@@ -11,15 +11,43 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'boolean' | 'duration' | 'int' | 'number' | 'address' | 'level' | 'url' | 'dns1123' | 'namespacedName' | 'tlsMode' | 'cidrs' | 'forwardedHeader' | 'names';
+type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-interface Setting {
+/** What each kind of setting parses to. */
+interface KindValues {
+  string: string;
+  boolean: boolean;
+  /** In milliseconds (the setting's key gets `Ms`: `resyncPeriod` is `resyncPeriodMs`). */
+  duration: number;
+  int: number;
+  number: number;
+  address: { host: string; port: number };
+  level: LogLevel;
+  url: string;
+  dns1123: string;
+  namespacedName: { namespace: string; name: string };
+  tlsMode: 'none' | 'starttls' | 'tls';
+  cidrs: string[];
+  forwardedHeader: 'x-forwarded-for' | 'forwarded';
+  names: string[];
+}
+type Kind = keyof KindValues;
+
+/**
+ * One setting: its flag, its environment variable, its kind (how it is parsed and
+ * validated), its help and its default. The operator's own are SETTINGS below; a module
+ * declares its own with defineSettings (controllers/<kind>/settings.ts) and lists them in
+ * OperatorModule.settings, from which the process gathers them (loadConfig's `modules`).
+ */
+export interface Setting {
   flag: string;
   env: string;
   kind: Kind;
   help: string;
   default?: (env: NodeJS.ProcessEnv) => string | undefined;
   min?: number;
+  /** An address that "0" turns off (the value is then undefined). */
+  off?: boolean;
   /** The environment variable is a list (path.delimiter between entries) kept apart from the flag's one value, under this Config key. */
   envList?: string;
 }
@@ -27,6 +55,20 @@ interface Setting {
 const IN_CLUSTER_NS = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 const ownNamespace = (env: NodeJS.ProcessEnv) => env.POD_NAMESPACE || (existsSync(IN_CLUSTER_NS) ? readFileSync(IN_CLUSTER_NS, 'utf8').trim() : undefined);
 const inCluster = (env: NodeJS.ProcessEnv) => !!env.KUBERNETES_SERVICE_HOST;
+
+/** Settings by name (the name, with `Ms` after a duration's, is their key in the configuration). */
+export type SettingTable = Readonly<Record<string, Setting>>;
+
+/** Declares a table of settings (typed: settingsOf gives their values with their types). */
+export const defineSettings = <const T extends SettingTable>(table: T): T => table;
+
+type ConfigKey<N extends string> = N extends `${string}${'Duration' | 'Deadline' | 'Period' | 'Timeout' | 'Interval' | 'RenewBefore'}` ? `${N}Ms` : N;
+/** Whether a setting always has a value: it has a default that no "0" turns off and that is not an empty list. */
+type Always<S> = S extends { default: unknown } ? (S extends { off: true } ? false : S extends { kind: 'names' } ? false : true) : false;
+/** The values of a table of settings, by their keys in the configuration. */
+export type SettingValues<T extends SettingTable> = { readonly [N in keyof T & string as Always<T[N]> extends true ? ConfigKey<N> : never]: KindValues[T[N]['kind']] } & {
+  readonly [N in keyof T & string as Always<T[N]> extends true ? never : ConfigKey<N>]?: KindValues[T[N]['kind']];
+};
 
 /** Every setting, with its flag, its environment variable and its default. */
 export const SETTINGS = {
@@ -43,6 +85,7 @@ export const SETTINGS = {
     flag: 'webhook-bind-address',
     env: 'MINIAPPS_WEBHOOK_BIND_ADDRESS',
     kind: 'address',
+    off: true,
     help: 'TLS listener for the API server\'s calls: the validating webhook (/validate) and the API keys\' authentication webhook (/authenticate). "0" turns both off: the rules that need the operator\'s caches go unchecked (out of cluster no webhook is registered) and API keys do not authenticate to the API server; the APIs on --api-bind-address (verify, data protection, token roles) are not affected ("0" there turns them off).',
     default: () => ':9443',
   },
@@ -62,6 +105,7 @@ export const SETTINGS = {
     flag: 'api-bind-address',
     env: 'MINIAPPS_API_BIND_ADDRESS',
     kind: 'address',
+    off: true,
     help: 'TLS listener (same certificate as the webhooks) for the APIs that authenticate their callers by bearer token: /verify, the data-protection and token-roles APIs, and /metrics with --metrics-secure; "0" disables it.',
     default: () => ':8443',
   },
@@ -211,13 +255,6 @@ export const SETTINGS = {
     min: 1000,
   },
   logLevel: { flag: 'log-level', env: 'MINIAPPS_LOG_LEVEL', kind: 'level', help: 'trace, debug, info, warn, error or fatal.', default: () => 'info' },
-  publicBindAddress: {
-    flag: 'public-bind-address',
-    env: 'MINIAPPS_PUBLIC_BIND_ADDRESS',
-    kind: 'address',
-    help: 'Listener for the invitation acceptance page (meant for an Ingress); "0" disables it.',
-    default: () => ':8081',
-  },
   trustedProxies: {
     flag: 'trusted-proxies',
     env: 'MINIAPPS_TRUSTED_PROXIES',
@@ -230,36 +267,6 @@ export const SETTINGS = {
     kind: 'forwardedHeader',
     help: "The header --trusted-proxies write the client's address in: X-Forwarded-For (ingress-nginx and most Ingress controllers) or Forwarded (RFC 7239). The other one is never read: a proxy passes a client's own copy of it through.",
     default: () => 'X-Forwarded-For',
-  },
-  publicUrl: {
-    flag: 'public-url',
-    env: 'MINIAPPS_PUBLIC_URL',
-    kind: 'url',
-    help: 'Base URL of the acceptance page as people reach it; invitation links start with it.',
-    default: () => 'http://localhost:8081/',
-  },
-  verifyBindAddress: {
-    flag: 'verify-bind-address',
-    env: 'MINIAPPS_VERIFY_BIND_ADDRESS',
-    kind: 'address',
-    help: 'Plain HTTP listener for the API key verify endpoint (POST /verify), for a gateway beside the operator; it is also served over TLS on --api-bind-address. "0" disables this listener.',
-    default: () => '0',
-  },
-  verifyRateLimit: {
-    flag: 'verify-rate-limit',
-    env: 'MINIAPPS_VERIFY_RATE_LIMIT',
-    kind: 'int',
-    help: 'Verifications per minute per caller of the verify endpoint; beyond it (and --verify-rate-burst) it answers 429 with Retry-After.',
-    default: () => '60000',
-    min: 1,
-  },
-  verifyRateBurst: {
-    flag: 'verify-rate-burst',
-    env: 'MINIAPPS_VERIFY_RATE_BURST',
-    kind: 'int',
-    help: 'Verifications a caller may make at once before --verify-rate-limit applies.',
-    default: () => '2000',
-    min: 1,
   },
   smtpHost: { flag: 'smtp-host', env: 'MINIAPPS_SMTP_HOST', kind: 'string', help: 'SMTP server for invitation emails; without it invitations are not sent (InvitationSent=False, SMTPNotConfigured).' },
   smtpPort: { flag: 'smtp-port', env: 'MINIAPPS_SMTP_PORT', kind: 'int', help: 'SMTP port.', default: () => '587', min: 1 },
@@ -277,42 +284,11 @@ export const SETTINGS = {
     kind: 'namespacedName',
     help: 'namespace/name of a Secret with the keys username and password for SMTP authentication; needs --smtp-security starttls or tls.',
   },
-  invitationResendInterval: {
-    flag: 'invitation-resend-interval',
-    env: 'MINIAPPS_INVITATION_RESEND_INTERVAL',
-    kind: 'duration',
-    help: 'A resend asked for through the miniapps.dev/resend-invitation annotation goes out no sooner than this after the previous invitation to the same Membership.',
-    default: () => '10m',
-    min: 0,
-  },
-  invitationResendLimit: {
-    flag: 'invitation-resend-limit',
-    env: 'MINIAPPS_INVITATION_RESEND_LIMIT',
-    kind: 'int',
-    help: 'Resends asked for through the miniapps.dev/resend-invitation annotation per organization per rolling hour; more wait until the oldest leaves the hour.',
-    default: () => '20',
-    min: 1,
-  },
-  invitationRecipientLimit: {
-    flag: 'invitation-recipient-limit',
-    env: 'MINIAPPS_INVITATION_RECIPIENT_LIMIT',
-    kind: 'int',
-    help: 'First emails of Memberships (invitation or access notification) to one address per organization per rolling day, Memberships deleted since included; more wait until the oldest leaves the day.',
-    default: () => '3',
-    min: 1,
-  },
-  invitationOrganizationLimit: {
-    flag: 'invitation-organization-limit',
-    env: 'MINIAPPS_INVITATION_ORGANIZATION_LIMIT',
-    kind: 'int',
-    help: 'First emails of Memberships per organization per rolling day, whoever they go to (at most 10000); more wait until the oldest leaves the day.',
-    default: () => '500',
-    min: 1,
-  },
   identityBindAddress: {
     flag: 'identity-bind-address',
     env: 'MINIAPPS_IDENTITY_BIND_ADDRESS',
     kind: 'address',
+    off: true,
     help: 'TLS listener of the embedded OpenID Connect provider (accounts, sign-in, tokens the API server trusts: docs/identity.md); "0" disables it.',
     default: () => '0',
   },
@@ -345,6 +321,7 @@ export const SETTINGS = {
   shutdownTimeout: { flag: 'shutdown-timeout', env: 'MINIAPPS_SHUTDOWN_TIMEOUT', kind: 'duration', help: 'How long SIGTERM waits for in-flight reconciles.', default: () => '30s', min: 0 },
 } as const satisfies Record<string, Setting>;
 
+/** The operator's own settings' values (what knows no kind); a module reads its own with settingsOf. */
 export type Config = {
   /** --kubeconfig: one file, used alone. */
   kubeconfig?: string;
@@ -386,27 +363,18 @@ export type Config = {
   resyncPeriodMs: number;
   watchIdleTimeoutMs: number;
   cacheSyncTimeoutMs: number;
-  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  logLevel: LogLevel;
   shutdownTimeoutMs: number;
   identityBindAddress?: { host: string; port: number };
   identityIssuer?: string;
   identityCertDir?: string;
   identityTokenDurationMs: number;
   identityConsoleRedirectUris?: string[];
-  publicBindAddress?: { host: string; port: number };
-  publicUrl: string;
-  verifyBindAddress?: { host: string; port: number };
-  verifyRateLimit: number;
-  verifyRateBurst: number;
   smtpHost?: string;
   smtpPort: number;
   smtpSecurity: 'none' | 'starttls' | 'tls';
   smtpFrom: string;
   smtpCredentialsSecret?: { namespace: string; name: string };
-  invitationResendIntervalMs: number;
-  invitationResendLimit: number;
-  invitationRecipientLimit: number;
-  invitationOrganizationLimit: number;
   identity: string;
 };
 
@@ -436,7 +404,7 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
-function parseValue(name: string, s: Setting, raw: string): unknown {
+function parseValue(s: Setting, raw: string): unknown {
   const bad = (why: string) => new ConfigError(`Invalid configuration: --${s.flag} (${s.env}) ${why}, got ${JSON.stringify(raw)}`);
   switch (s.kind) {
     case 'string':
@@ -461,8 +429,7 @@ function parseValue(name: string, s: Setting, raw: string): unknown {
       return ms;
     }
     case 'address': {
-      if ((name === 'webhookBindAddress' || name === 'apiBindAddress' || name === 'publicBindAddress' || name === 'verifyBindAddress' || name === 'identityBindAddress') && raw === '0')
-        return undefined;
+      if (s.off && raw === '0') return undefined;
       const m = /^(.*):(\d{1,5})$/.exec(raw);
       const port = m ? Number(m[2]) : NaN;
       if (!m || port > 65535) throw bad('must be [host]:port with a port from 0 to 65535');
@@ -517,17 +484,18 @@ const camel = (k: string) => k.replace(/Duration$|Deadline$|Period$|Timeout$|Int
  * Reads the configuration from flags, then environment, then defaults, and validates
  * every value. Throws ConfigError naming the bad setting, its flag and its variable.
  */
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, modules: readonly SettingTable[] = []): Config {
+  const all = allSettings(modules);
   const options: Record<string, { type: 'string' }> = {};
-  for (const s of Object.values(SETTINGS)) options[s.flag] = { type: 'string' };
+  for (const s of Object.values(all)) options[s.flag] = { type: 'string' };
   let values: Record<string, string | undefined>;
   try {
-    values = parseArgs({ args: argv.map((a) => (/^--[a-z-]+$/.test(a) && isBool(a) ? `${a}=true` : a)), options, strict: true, allowPositionals: false }).values as Record<string, string>;
+    values = parseArgs({ args: argv.map((a) => (/^--[a-z-]+$/.test(a) && isBool(all, a) ? `${a}=true` : a)), options, strict: true, allowPositionals: false }).values as Record<string, string>;
   } catch (err) {
     throw new ConfigError(`Invalid configuration: ${(err as Error).message}. Run with --help for the settings.`);
   }
   const out: Record<string, unknown> = {};
-  for (const [name, s] of Object.entries(SETTINGS) as [string, Setting][]) {
+  for (const [name, s] of Object.entries(all)) {
     if (s.envList && values[s.flag] === undefined) {
       // The variable is a list, not one value of the flag's kind (KUBECONFIG=a:b).
       const list = (env[s.env] ?? '').split(delimiter).filter(Boolean);
@@ -535,7 +503,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       continue;
     }
     const raw = values[s.flag] ?? env[s.env] ?? s.default?.(env);
-    out[camel(name)] = raw === undefined || raw === '' ? undefined : parseValue(name, s, raw);
+    out[camel(name)] = raw === undefined || raw === '' ? undefined : parseValue(s, raw);
   }
   const cfg = out as unknown as Omit<Config, 'identity'>;
   if (cfg.webhookClientAllowedNames && !cfg.webhookClientCaFile) {
@@ -585,14 +553,48 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   return { ...cfg, identity: `${env.POD_NAME || hostname()}_${process.pid}` };
 }
 
-function isBool(arg: string): boolean {
-  const flag = arg.slice(2);
-  return Object.values(SETTINGS).some((s) => s.flag === flag && s.kind === 'boolean');
+/**
+ * The operator's settings and the modules' (`modules`, each a module's table), checked to
+ * name no setting, flag or environment variable twice.
+ */
+export function allSettings(modules: readonly SettingTable[] = []): SettingTable {
+  const all: Record<string, Setting> = { ...SETTINGS };
+  const flags = new Set(Object.values(all).map((s) => s.flag));
+  const envs = new Set(Object.values(all).map((s) => s.env));
+  for (const table of modules)
+    for (const [name, s] of Object.entries(table)) {
+      if (name in all || flags.has(s.flag) || envs.has(s.env)) throw new Error(`Setting ${name} (--${s.flag}, ${s.env}) is declared twice`);
+      all[name] = s;
+      flags.add(s.flag);
+      envs.add(s.env);
+    }
+  return all;
 }
 
-export function usage(): string {
+/**
+ * The values of a module's settings (`table`, the one it lists in OperatorModule.settings),
+ * typed, from a configuration loadConfig read with them. Throws when it was read without
+ * them: a module's setting has no value of its own.
+ */
+export function settingsOf<T extends SettingTable>(config: Config, table: T): SettingValues<T> {
+  const values: Record<string, unknown> = { ...config };
+  const out: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(table)) {
+    const key = camel(name);
+    if (!(key in values)) throw new ConfigError(`Configuration read without --${s.flag} (${s.env}): load it with the settings of every module (loadConfig's modules)`);
+    out[key] = values[key];
+  }
+  return out as SettingValues<T>;
+}
+
+function isBool(all: SettingTable, arg: string): boolean {
+  const flag = arg.slice(2);
+  return Object.values(all).some((s) => s.flag === flag && s.kind === 'boolean');
+}
+
+export function usage(modules: readonly SettingTable[] = []): string {
   const lines = ['Usage: miniapps-operator [flags]', '', 'Every flag can also be set through its environment variable.', ''];
-  for (const s of Object.values(SETTINGS) as Setting[]) {
+  for (const s of Object.values(allSettings(modules))) {
     const def = s.default?.({});
     lines.push(`  --${s.flag} (${s.env})${def !== undefined ? ` [default ${def}]` : ''}`, `      ${s.help}`);
   }

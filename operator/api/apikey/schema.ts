@@ -90,6 +90,13 @@ export type ApiKeySpec = Static<typeof ApiKeySpecSchema>;
 export type ApiKeyStatus = Static<typeof ApiKeyStatusSchema>;
 export type ApiKey = Resource<ApiKeySpec, ApiKeyStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    ApiKey: ApiKey;
+  }
+}
+
 export const apiKeyKind = defineKind(
   {
     ...KIND_NAMES.ApiKey,

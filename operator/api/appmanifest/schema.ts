@@ -92,6 +92,13 @@ export type AppManifestSpec = Static<typeof AppManifestSpecSchema>;
 export type AppManifestStatus = Static<typeof AppManifestStatusSchema>;
 export type AppManifest = Resource<AppManifestSpec, AppManifestStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    AppManifest: AppManifest;
+  }
+}
+
 export const appManifestKind = defineKind(
   {
     ...KIND_NAMES.AppManifest,

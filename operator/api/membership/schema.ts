@@ -92,6 +92,13 @@ export type MembershipSpec = Static<typeof MembershipSpecSchema>;
 export type MembershipStatus = Static<typeof MembershipStatusSchema>;
 export type Membership = Resource<MembershipSpec, MembershipStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    Membership: Membership;
+  }
+}
+
 export const membershipKind = defineKind(
   {
     ...KIND_NAMES.Membership,

@@ -112,6 +112,13 @@ export type MiniAppSpec = Static<typeof MiniAppSpecSchema>;
 export type MiniAppStatus = Static<typeof MiniAppStatusSchema>;
 export type MiniApp = Resource<MiniAppSpec, MiniAppStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    MiniApp: MiniApp;
+  }
+}
+
 export const miniAppKind = defineKind(
   {
     ...KIND_NAMES.MiniApp,

@@ -48,6 +48,13 @@ export type MiniAppReviewSpec = Static<typeof MiniAppReviewSpecSchema>;
 export type MiniAppReviewStatus = Static<typeof MiniAppReviewStatusSchema>;
 export type MiniAppReview = Resource<MiniAppReviewSpec, MiniAppReviewStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    MiniAppReview: MiniAppReview;
+  }
+}
+
 export const miniAppReviewKind = defineKind(
   {
     ...KIND_NAMES.MiniAppReview,

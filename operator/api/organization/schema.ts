@@ -106,6 +106,13 @@ export type OrganizationSpec = Static<typeof OrganizationSpecSchema>;
 export type OrganizationStatus = Static<typeof OrganizationStatusSchema>;
 export type Organization = Resource<OrganizationSpec, OrganizationStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    Organization: Organization;
+  }
+}
+
 export const organizationKind = defineKind(
   {
     ...KIND_NAMES.Organization,

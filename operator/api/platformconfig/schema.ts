@@ -126,6 +126,13 @@ export type PlatformConfigSpec = Static<typeof PlatformConfigSpecSchema>;
 export type PlatformConfigStatus = Static<typeof PlatformConfigStatusSchema>;
 export type PlatformConfig = Resource<PlatformConfigSpec, PlatformConfigStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    PlatformConfig: PlatformConfig;
+  }
+}
+
 export const platformConfigKind = defineKind(
   {
     ...KIND_NAMES.PlatformConfig,

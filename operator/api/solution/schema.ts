@@ -78,6 +78,13 @@ export type SolutionSpec = Static<typeof SolutionSpecSchema>;
 export type SolutionStatus = Static<typeof SolutionStatusSchema>;
 export type Solution = Resource<SolutionSpec, SolutionStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    Solution: Solution;
+  }
+}
+
 export const solutionKind = defineKind(
   {
     ...KIND_NAMES.Solution,

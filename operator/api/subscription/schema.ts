@@ -38,6 +38,13 @@ export type SubscriptionSpec = Static<typeof SubscriptionSpecSchema>;
 export type SubscriptionStatus = Static<typeof SubscriptionStatusSchema>;
 export type Subscription = Resource<SubscriptionSpec, SubscriptionStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    Subscription: Subscription;
+  }
+}
+
 export const subscriptionKind = defineKind(
   {
     ...KIND_NAMES.Subscription,

@@ -102,6 +102,13 @@ export type SuperAppSpec = Static<typeof SuperAppSpecSchema>;
 export type SuperAppStatus = Static<typeof SuperAppStatusSchema>;
 export type SuperApp = Resource<SuperAppSpec, SuperAppStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    SuperApp: SuperApp;
+  }
+}
+
 export const superAppKind = defineKind(
   {
     ...KIND_NAMES.SuperApp,

@@ -79,6 +79,13 @@ export type TenantSpec = Static<typeof TenantSpecSchema>;
 export type TenantStatus = Static<typeof TenantStatusSchema>;
 export type Tenant = Resource<TenantSpec, TenantStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    Tenant: Tenant;
+  }
+}
+
 export const tenantKind = defineKind(
   {
     ...KIND_NAMES.Tenant,

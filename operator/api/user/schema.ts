@@ -109,6 +109,13 @@ export type UserSpec = Static<typeof UserSpecSchema>;
 export type UserStatus = Static<typeof UserStatusSchema>;
 export type User = Resource<UserSpec, UserStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    User: User;
+  }
+}
+
 export const userKind = defineKind(
   {
     ...KIND_NAMES.User,

@@ -111,6 +111,13 @@ export type UserGroupSpec = Static<typeof UserGroupSpecSchema>;
 export type UserGroupStatus = Static<typeof UserGroupStatusSchema>;
 export type UserGroup = Resource<UserGroupSpec, UserGroupStatus>;
 
+// This kind's object type, for what goes over every kind by the registry (domain/caches.ts).
+declare module '../registry.ts' {
+  interface KindObjects {
+    UserGroup: UserGroup;
+  }
+}
+
 export const userGroupKind = defineKind(
   {
     ...KIND_NAMES.UserGroup,

@@ -17,6 +17,8 @@ import { KeyVerifier } from './verify.ts';
 import type { SecretReader } from './verify.ts';
 import { KeySeal, SEAL_KEY_SECRET, sealKeyId } from './seal.ts';
 import { loadOrCreateSigningKey } from '../../runtime/signing-key.ts';
+import { settingsOf } from '../../runtime/config.ts';
+import { apiKeySettings } from './settings.ts';
 
 /** The listener name of the plain HTTP verify endpoint (its port is logged as verifyPort). */
 export const VERIFY_LISTENER = 'verify';
@@ -43,7 +45,9 @@ export const apiKeyModule: OperatorModule = {
   caches: [Caches.apiKeys, Caches.accounts, Caches.memberships, Caches.organizations, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
   admits: ['ApiKey'],
   metrics: [apiKeyMetrics],
+  settings: apiKeySettings,
   async setup({ deps, config, client, metrics, authority }): Promise<ModuleParts> {
+    const own = settingsOf(config, apiKeySettings);
     const log = deps.log.child({ module: 'apikey' });
     // The expiry gauges, read from the cache at each scrape: nothing to keep in step, no series left behind.
     const keys = deps.caches.cache(Caches.apiKeys);
@@ -58,7 +62,7 @@ export const apiKeyModule: OperatorModule = {
     const seal = await loadSeal(client, config.namespace, log);
     const secrets: SecretReader = (namespace, name) => client.get(Resources.Secret, name, namespace);
     const verifier = new KeyVerifier(deps.caches.cache(Caches.apiKeys), deps.domain, deps.clock, deps.operatorNamespace, seal, secrets);
-    const verify = verifyHandler({ verifier, authority, limits: { perCaller: { perMinute: config.verifyRateLimit, burst: config.verifyRateBurst } }, log, clock: deps.clock });
+    const verify = verifyHandler({ verifier, authority, limits: { perCaller: { perMinute: own.verifyRateLimit, burst: own.verifyRateBurst } }, log, clock: deps.clock });
     // A constant ClusterRole for API gateways; a failure only means it must be made by hand.
     await client.apply(Resources.ClusterRole, verifierClusterRole()).catch((err: unknown) => log.warn({ err: errorMessage(err), clusterRole: VERIFIER_ROLE }, 'ClusterRole not applied'));
     return {
@@ -67,7 +71,7 @@ export const apiKeyModule: OperatorModule = {
       routes: [{ path: VERIFY_PATH, handler: verify }],
       // The API server's own listener, for a caller with its client certificate only (none configured: not served).
       apiServerRoutes: config.webhookClientCaFile ? [{ path: AUTHENTICATE_PATH, handler: tokenReviewHandler(verifier, log) }] : [],
-      listeners: config.verifyBindAddress ? [{ name: VERIFY_LISTENER, listener: new VerifyServer(config.verifyBindAddress, verify) }] : [],
+      listeners: own.verifyBindAddress ? [{ name: VERIFY_LISTENER, listener: new VerifyServer(own.verifyBindAddress, verify) }] : [],
     };
   },
 };

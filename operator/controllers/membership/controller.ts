@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { MembershipConditions } from '../../api/membership/names.ts';
 import { CREATED_BY_ANNOTATION } from '../../api/constants.ts';
-import type { Membership, MembershipStatus } from '../../api/membership/schema.ts';
+import type { Membership, MembershipPhase, MembershipStatus } from '../../api/membership/schema.ts';
 import type { MiniApp } from '../../api/miniapp/schema.ts';
 import type { Organization } from '../../api/organization/schema.ts';
 import type { SuperApp } from '../../api/superapp/schema.ts';
@@ -37,9 +37,9 @@ import {
   nextCheck,
   phaseOf,
   planInvitation,
-  resendHeldCondition,
+  resendRequested,
 } from './logic.ts';
-import type { FirstInvitationHold, Invitation, InvitationPlan, ResendPolicy } from './logic.ts';
+import type { AccessState, FirstInvitationHold, Invitation, InvitationPlan, ResendHold, ResendPolicy } from './logic.ts';
 import type { InvitationMailer } from './mail.ts';
 import { writeStatus } from '../../runtime/status.ts';
 
@@ -67,6 +67,61 @@ export interface MembershipOptions {
   recipientKey: Buffer;
 }
 
+/** What issuing decided in the organization's turn (or outside it), before any email. */
+type Decision =
+  | { kind: 'gone' }
+  | { kind: 'stale' }
+  | { kind: 'planned'; plan: InvitationPlan }
+  | { kind: 'held'; plan: InvitationPlan; membership: Membership; firstHold: FirstInvitationHold }
+  | { kind: 'recorded'; plan: InvitationPlan & { kind: 'send' }; membership: Membership };
+
+/** What issuing decided and did in one reconcile. */
+export type Issued =
+  /** The Membership is gone. */
+  | { kind: 'gone' }
+  /** Look again after `afterMs`: the cache is behind the API server, or a send changed what the plan saw. */
+  | { kind: 'again'; afterMs: number }
+  | {
+      kind: 'done';
+      /** The Membership as last written (or read). */
+      membership: Membership;
+      /** Why the email did not go out (InvitationSent False), when it did not. */
+      problem?: ConditionInput;
+      /** A requested resend that waits (InvitationSent False, ResendRateLimited). */
+      hold?: ResendHold;
+      /** The first email waits for the first-email limits. */
+      firstHold?: FirstInvitationHold;
+    };
+
+/** What access found and did in one reconcile: the phase, and whether the person can act. */
+export interface Access extends AccessState {
+  phase: MembershipPhase;
+}
+
+/** How soon a reconcile acting on a plan made from a cache that is behind looks again (the informer catches up in milliseconds). */
+const STALE_CACHE_RETRY_MS = 250;
+
+/**
+ * The Membership controller does two things, as cert-manager's issuing and readiness
+ * controllers do, in two reconcile functions with their own conditions:
+ * - issuing (`issue`): the invitation email, its resends and their limits, InvitationSent;
+ * - access (`access`): the member's Role and RoleBinding, AccessGranted, and Ready only
+ *   once the person can act (the Organization's bindings name them too).
+ * One reconcile runs both and writes the three conditions once (the kind's whole set).
+ *
+ * What this process keeps in memory, and why it cannot be in the API server:
+ * - `accepted`: Message-IDs the mail server accepted whose "sent" record failed: the record
+ *   is the write that failed, so memory is the only place left (a restart may repeat that one
+ *   identical message, which mailbox providers collapse by Message-ID);
+ * - `resent`: requested resends this process recorded in status (the truth, which survives a
+ *   restart) until its cache shows them: two reconciles of one organization in a row must
+ *   not both see the last free place of the organization's limit;
+ * - `turns`: the lock that decides one organization's requested resends and first-email
+ *   admissions one at a time (only the leader reconciles).
+ * The Warning of a held resend is decided from the conditions in status (one when
+ * InvitationSent turns ResendRateLimited), and a first email's admission from the
+ * Organization's record (status.firstInvitations names the Membership): both outlive the process.
+ */
 export class MembershipReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
   private readonly opts: MembershipOptions;
@@ -78,17 +133,10 @@ export class MembershipReconciler implements Reconciler {
   private readonly miniApps: CacheReader<MiniApp>;
   /** Message-IDs the mail server accepted whose "sent" is not recorded yet: never sent again. */
   private readonly accepted = new Set<string>();
-  /**
-   * Requested resends this process recorded, by Membership uid, until the cache has
-   * them: two reconciles of one organization must not both see the last free place.
-   */
+  /** Requested resends this process recorded, by Membership uid, until the cache has them. */
   private readonly resent = new Map<string, readonly string[]>();
-  /** Decisions on requested resends, one organization (namespace) at a time. */
-  private readonly resendTurns = new Map<string, Promise<unknown>>();
-  /** The held resend request each Membership was warned about (key → annotation value): one event per request. */
-  private readonly warned = new Map<string, string>();
-  /** Memberships (uid) whose first email the Organization's record counts, until their attempt is recorded: counted once. */
-  private readonly admitted = new Set<string>();
+  /** Decisions on requested resends and first emails, one organization (namespace) at a time. */
+  private readonly turns = new Map<string, Promise<unknown>>();
   private readonly recipientKey: Buffer;
 
   constructor(deps: ControllerDeps, opts: MembershipOptions) {
@@ -104,61 +152,149 @@ export class MembershipReconciler implements Reconciler {
   }
 
   async reconcile(key: string, ctx?: ReconcileContext): Promise<ReconcileResult | void> {
-    let m = this.members.get(key);
-    if (!m || m.metadata.deletionTimestamp) {
-      this.warned.delete(key);
-      return; // the garbage collector removes the RoleBinding with it
-    }
-    const namespace = m.metadata.namespace!;
-    const org = this.deps.domain.organizationOf(namespace);
+    const cached = this.members.get(key);
+    if (!cached || cached.metadata.deletionTimestamp) return; // the garbage collector removes the RoleBinding with it
+    const org = this.deps.domain.organizationOf(cached.metadata.namespace!);
     const settings = this.deps.domain.settings();
-    const blocked = this.blocked(m, org, settings);
+    const blocked = this.blocked(cached, org, settings);
     if (blocked) {
-      await this.revokeAccess(m);
-      await this.writeStatus(m, phaseOf(m, this.deps.clock.now()), [
+      await this.revokeAccess(cached);
+      await this.writeStatus(cached, phaseOf(cached, this.deps.clock.now()), [
         { ...blocked, type: MembershipConditions.AccessGranted },
         { ...blocked, type: MembershipConditions.Ready },
       ]);
       return;
     }
     const now = this.deps.clock.now();
-    let sendProblem: ConditionInput | undefined;
-    // Planned on the cache: whether anything is to be sent at all (most reconciles send nothing and read nothing).
-    const plan = planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now));
-    let firstHold: FirstInvitationHold | undefined;
-    // A requested resend held back: from the plan that was acted on (on the fresh read) when there was a send to decide.
-    let hold = plan.hold;
-    if (plan.kind === 'send') {
-      const outcome = await this.sendInvitation(m, org!, settings, now, ctx?.signal);
-      if (!outcome) return; // deleted meanwhile
-      m = outcome.membership;
-      firstHold = outcome.firstHold;
-      sendProblem = outcome.problem ?? (firstHold ? firstInvitationHeldCondition(firstHold) : undefined);
-      if (outcome.plan) hold = outcome.plan.hold;
-    }
-    const phase = phaseOf(m, now);
-    const access = memberAccess(m, org!, namespace, settings, this.reach(m, namespace, settings));
-    const bound = phase === 'Active';
-    if (bound) {
-      await this.grantAccess(access);
-    } else {
-      await this.revokeAccess(m);
-    }
-    const subject = access.roleBinding.subjects?.[0]?.name ?? m.spec.email;
-    // The access the person has also comes from the Organization's ClusterRoleBindings (reading it; an administrator's to change it), written by the Organization controller.
-    const organizationBindingsMissing = bound ? this.organizationBindingsMissing(org!, m, subject) : [];
-    await this.writeStatus(m, phase, membershipConditions(m, phase, { bound, subject, namespace, roleName: access.roleBinding.roleRef.name, organizationBindingsMissing }, sendProblem, hold));
-    if (hold && this.warned.get(key) !== hold.request) {
-      this.warned.set(key, hold.request);
-      this.deps.recorder.event(m, 'Warning', MembershipReasons.ResendRateLimited, resendHeldCondition(hold).message);
-    } else if (!hold) {
-      this.warned.delete(key);
-    }
-    if (sendProblem?.reason === MembershipReasons.SMTPUnavailable) throw new Error(sendProblem.message);
-    const after = nextCheck(m, now, hold);
-    const held = firstHold ? firstHold.until.getTime() - now.getTime() + 1000 : undefined;
+    const issued = await this.issue(cached, org!, settings, now, ctx?.signal);
+    if (issued.kind === 'gone') return;
+    if (issued.kind === 'again') return { requeueAfterMs: issued.afterMs };
+    const m = issued.membership;
+    const access = await this.access(m, org!, settings, now);
+    const problem = issued.problem ?? (issued.firstHold ? firstInvitationHeldCondition(issued.firstHold) : undefined);
+    await this.writeStatus(m, access.phase, membershipConditions(m, access.phase, access, problem, issued.hold));
+    if (problem?.reason === MembershipReasons.SMTPUnavailable) throw new Error(problem.message);
+    const after = nextCheck(m, now, issued.hold);
+    const held = issued.firstHold ? issued.firstHold.until.getTime() - now.getTime() + 1000 : undefined;
     const next = Math.min(after ?? Infinity, held ?? Infinity);
     return Number.isFinite(next) ? { requeueAfterMs: next } : undefined;
+  }
+
+  /**
+   * Issuing: plans the invitation email once (planInvitation), on the cached Membership,
+   * then acts on the plan. A requested resend is planned and recorded in its organization's
+   * turn, where the organization's resends are counted, so two at once cannot both take its
+   * last free place. Before acting, the Membership is read from the API server: a cache
+   * that is behind (another version) means the plan was made on an old object, and the
+   * reconcile looks again shortly instead of planning a second time.
+   *
+   * Acting sends the due email: one attempt, one Message-ID, one email. The attempt
+   * (number, Message-ID, link expiry) is recorded in status before anything is sent
+   * (compare-and-swap on the version read); the email goes out; then "sent" is recorded. A
+   * crash before the server accepted the message sends the same attempt again, with the
+   * same Message-ID and link. SMTP has no two-phase commit, so a crash in the instant
+   * between the server's acceptance and the record can repeat that identical message
+   * (mailbox providers collapse the same Message-ID); the other order would instead lose an
+   * invitation while status claims it was sent, which is worse. An email the server accepted
+   * is remembered in this process, so a failed status write never sends it again. The email
+   * honours `signal` (aborted when this process loses the lease): no dot, no delivery, no
+   * record; the next leader sends the recorded attempt.
+   */
+  async issue(cached: Membership, org: Organization, settings: PlatformSettings, now: Date, signal?: AbortSignal): Promise<Issued> {
+    const decide = async (): Promise<Decision> => {
+      const plan = planInvitation(cached, now, settings.invitationTTLMs, this.resendPolicy(cached, now));
+      if (plan.kind !== 'send' || !this.opts.mailer) return { kind: 'planned', plan };
+      const fresh = await this.deps.store.get<Membership>(Kinds.Membership, cached.metadata.name, cached.metadata.namespace);
+      if (!fresh) return { kind: 'gone' };
+      if (fresh.metadata.resourceVersion !== cached.metadata.resourceVersion) return { kind: 'stale' };
+      // A first email (no attempt recorded yet; never a requested resend, which needs one: no turn within the turn).
+      if (!fresh.status?.invitation) {
+        const firstHold = await this.admitFirst(fresh, org, now);
+        if (firstHold) return { kind: 'held', plan, membership: fresh, firstHold };
+      }
+      const recorded = isDeepStrictEqual(fresh.status?.invitation, plan.invitation) ? fresh : await this.writeInvitation(fresh, plan.invitation);
+      if (plan.requested) this.resent.set(recorded.metadata.uid!, plan.invitation.recentResends ?? []);
+      return { kind: 'recorded', plan, membership: recorded };
+    };
+    const decision = resendRequested(cached) ? await this.inTurn(cached.metadata.namespace!, decide) : await decide();
+    switch (decision.kind) {
+      case 'gone':
+        return { kind: 'gone' };
+      case 'stale':
+        return { kind: 'again', afterMs: STALE_CACHE_RETRY_MS };
+      case 'held':
+        return { kind: 'done', membership: decision.membership, firstHold: decision.firstHold, hold: decision.plan.hold };
+      case 'planned': {
+        const { plan } = decision;
+        if (plan.kind !== 'send') return { kind: 'done', membership: cached, hold: plan.hold };
+        return {
+          kind: 'done',
+          membership: cached,
+          hold: plan.hold,
+          problem: {
+            type: MembershipConditions.InvitationSent,
+            status: 'False',
+            reason: MembershipReasons.SMTPNotConfigured,
+            message: 'No SMTP server is configured; start the operator with --smtp-host (see --help) so invitations can be sent',
+          },
+        };
+      }
+      case 'recorded':
+        return this.send(decision.membership, decision.plan, org, settings, now, signal);
+    }
+  }
+
+  /** Sends the attempt `plan` recorded on `m`, then records it sent. */
+  private async send(m: Membership, plan: InvitationPlan & { kind: 'send' }, org: Organization, settings: PlatformSettings, now: Date, signal: AbortSignal | undefined): Promise<Issued> {
+    const mailer = this.opts.mailer!;
+    const messageId = plan.invitation.messageId!;
+    if (!this.accepted.has(messageId)) {
+      try {
+        const result = await mailer.send({ membership: m, organization: org, invitation: plan.invitation, notification: plan.notification, userPrefix: settings.userPrefix }, signal);
+        if (!result.accepted) throw new MailUnconfirmed(result.response);
+      } catch (err) {
+        const problem =
+          err instanceof MailUnconfirmed
+            ? { reason: MembershipReasons.SMTPUnavailable, message: `The mail server did not confirm the email to ${m.spec.email} (${err.message}); retrying with backoff` }
+            : mailer.classify(err);
+        this.opts.onEmail?.('failed', problem?.reason ?? 'Error');
+        if (!problem) throw new Error(`Invitation for ${m.spec.email} not sent: ${errorMessage(err)}`, { cause: err });
+        this.deps.recorder.event(m, 'Warning', problem.reason, problem.message);
+        return { kind: 'done', membership: m, problem: { type: MembershipConditions.InvitationSent, status: 'False', ...problem }, hold: plan.hold };
+      }
+      this.accepted.add(messageId);
+      this.opts.onEmail?.('sent', '');
+    }
+    const sent = await this.writeInvitation(m, { ...plan.invitation, sentAt: rfc3339(now) });
+    this.accepted.delete(messageId);
+    const attempt = plan.invitation.attempts;
+    this.deps.recorder.event(
+      sent,
+      'Normal',
+      plan.notification ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent,
+      plan.notification ? `Access notification sent to ${sent.spec.email}` : `Invitation ${attempt} sent to ${sent.spec.email}; it expires at ${plan.invitation.expiresAt}`,
+    );
+    // A requested resend held while a recorded attempt went out now waits from this send: what the plan saw changed, so the next reconcile plans again.
+    if (plan.hold) return { kind: 'again', afterMs: 1 };
+    return { kind: 'done', membership: sent };
+  }
+
+  /**
+   * Access: binds the member's Role while they are Active and removes it otherwise, and
+   * finds the Organization's bindings that do not name them yet (Ready waits for those:
+   * the Organization controller writes them).
+   */
+  async access(m: Membership, org: Organization, settings: PlatformSettings, now: Date): Promise<Access> {
+    const namespace = m.metadata.namespace!;
+    const phase = phaseOf(m, now);
+    const access = memberAccess(m, org, namespace, settings, this.reach(m, namespace, settings));
+    const bound = phase === 'Active';
+    if (bound) await this.grantAccess(access);
+    else await this.revokeAccess(m);
+    const subject = access.roleBinding.subjects?.[0]?.name ?? m.spec.email;
+    // The access the person has also comes from the Organization's ClusterRoleBindings (reading it; an administrator's to change it), written by the Organization controller.
+    const organizationBindingsMissing = bound ? this.organizationBindingsMissing(org, m, subject) : [];
+    return { phase, bound, subject, namespace, roleName: access.roleBinding.roleRef.name, organizationBindingsMissing };
   }
 
   /**
@@ -167,12 +303,12 @@ export class MembershipReconciler implements Reconciler {
    * status.firstInvitations, which only the operator writes and which outlives the
    * Membership: deleting and re-creating one starts no new count. Decided and recorded
    * (before anything is sent) in the organization's turn, on a fresh read of the
-   * Organization. Returns the hold when it must wait.
+   * Organization; a Membership the record names already (admitted, its attempt not
+   * recorded yet) is counted once. Returns the hold when it must wait.
    */
   private admitFirst(m: Membership, org: Organization, now: Date): Promise<FirstInvitationHold | undefined> {
     const uid = m.metadata.uid!;
     return this.inTurn(m.metadata.namespace!, async () => {
-      if (this.admitted.has(uid)) return undefined;
       const fresh = await this.deps.store.get<Organization>(Kinds.Organization, org.metadata.name);
       if (!fresh) throw new Error(`Organization ${org.metadata.name} is gone; the first email of ${m.metadata.namespace}/${m.metadata.name} waits`);
       const limits = {
@@ -182,8 +318,10 @@ export class MembershipReconciler implements Reconciler {
       const decision = admitFirstInvitation(fresh.status?.firstInvitations, this.recipientId(org.metadata.name, m.spec.email), now, limits, firstInvitationMembership(this.recipientKey, uid));
       if ('hold' in decision) return decision.hold;
       // On the version read: a record another writer changed meanwhile is read again (the reconcile fails and is retried).
-      await this.deps.store.applyStatus(Kinds.Organization, fresh, { firstInvitations: decision.record }, { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: fresh.metadata.resourceVersion });
-      this.admitted.add(uid);
+      // Unchanged (this Membership admitted already, its attempt not recorded yet): nothing to write.
+      if (isDeepStrictEqual(decision.record, fresh.status?.firstInvitations)) return undefined;
+      const version = fresh.metadata.resourceVersion;
+      await this.deps.store.applyStatus(Kinds.Organization, fresh, { firstInvitations: decision.record }, { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: version });
       return undefined;
     });
   }
@@ -213,33 +351,15 @@ export class MembershipReconciler implements Reconciler {
     };
   }
 
-  /**
-   * Records the attempt `planned` on the fresh read (the intent). A requested resend is
-   * decided again and recorded in the organization's turn, on what the turn sees, so that
-   * two at once cannot both take its last free place.
-   */
-  private async recordAttempt(fresh: Membership, planned: InvitationPlan, ttlMs: number, now: Date): Promise<{ membership: Membership; plan: InvitationPlan }> {
-    let m = fresh;
-    const act = async (plan: InvitationPlan) => {
-      if (plan.kind === 'send' && !isDeepStrictEqual(m.status?.invitation, plan.invitation)) {
-        m = await this.writeInvitation(m, plan.invitation);
-        if (plan.requested) this.resent.set(m.metadata.uid!, plan.invitation.recentResends ?? []);
-      }
-      return { membership: m, plan };
-    };
-    if (planned.kind === 'send' && planned.requested) return this.inTurn(m.metadata.namespace!, () => act(planInvitation(m, now, ttlMs, this.resendPolicy(m, now))));
-    return act(planned);
-  }
-
   /** Runs `fn` after every earlier call for the same key has finished. */
   private async inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const result = (this.resendTurns.get(key) ?? Promise.resolve()).then(fn);
+    const result = (this.turns.get(key) ?? Promise.resolve()).then(fn);
     const turn = result.catch(() => undefined);
-    this.resendTurns.set(key, turn);
+    this.turns.set(key, turn);
     try {
       return await result;
     } finally {
-      if (this.resendTurns.get(key) === turn) this.resendTurns.delete(key);
+      if (this.turns.get(key) === turn) this.turns.delete(key);
     }
   }
 
@@ -301,83 +421,6 @@ export class MembershipReconciler implements Reconciler {
     return undefined;
   }
 
-  /**
-   * Sends the due invitation: one attempt, one Message-ID, one email. The attempt
-   * (number, Message-ID, link expiry) is recorded in status before anything is sent
-   * (compare-and-swap, decided on a fresh read, not the cache); the email goes out;
-   * then "sent" is recorded. A crash before the server accepted the message sends the
-   * same attempt again, with the same Message-ID and link. SMTP has no two-phase
-   * commit, so a crash in the instant between the server's acceptance and the record
-   * can repeat that identical message (mailbox providers collapse the same
-   * Message-ID); the other order would instead lose an invitation while status claims
-   * it was sent, which is worse. An email the server accepted is remembered in this
-   * process, so a failed status write never sends it again. The email honours `signal`
-   * (aborted when this process loses the lease): no dot, no delivery, no record; the next
-   * leader sends the recorded attempt.
-   */
-  private async sendInvitation(
-    cached: Membership,
-    org: Organization,
-    settings: PlatformSettings,
-    now: Date,
-    signal: AbortSignal | undefined,
-  ): Promise<{ membership: Membership; problem?: ConditionInput; firstHold?: FirstInvitationHold; plan?: InvitationPlan } | undefined> {
-    const mailer = this.opts.mailer;
-    if (!mailer) {
-      return {
-        membership: cached,
-        problem: {
-          type: MembershipConditions.InvitationSent,
-          status: 'False',
-          reason: MembershipReasons.SMTPNotConfigured,
-          message: 'No SMTP server is configured; start the operator with --smtp-host (see --help) so invitations can be sent',
-        },
-      };
-    }
-    const read = await this.deps.store.get<Membership>(Kinds.Membership, cached.metadata.name, cached.metadata.namespace);
-    if (!read) return undefined;
-    // Planned once on the fresh read, and acted on (a requested resend is decided again in the organization's turn: recordAttempt).
-    const planned = planInvitation(read, now, settings.invitationTTLMs, this.resendPolicy(read, now));
-    if (!read.status?.invitation && planned.kind === 'send') {
-      const firstHold = await this.admitFirst(read, org, now);
-      if (firstHold) return { membership: read, firstHold, plan: planned };
-    }
-    const recorded = await this.recordAttempt(read, planned, settings.invitationTTLMs, now);
-    if (recorded.membership.status?.invitation) this.admitted.delete(read.metadata.uid!);
-    let m = recorded.membership;
-    const plan = recorded.plan;
-    if (plan.kind !== 'send') return { membership: m, plan };
-    const messageId = plan.invitation.messageId!;
-    if (!this.accepted.has(messageId)) {
-      try {
-        const result = await mailer.send({ membership: m, organization: org, invitation: plan.invitation, notification: plan.notification, userPrefix: settings.userPrefix }, signal);
-        if (!result.accepted) throw new MailUnconfirmed(result.response);
-      } catch (err) {
-        const problem =
-          err instanceof MailUnconfirmed
-            ? { reason: MembershipReasons.SMTPUnavailable, message: `The mail server did not confirm the email to ${m.spec.email} (${err.message}); retrying with backoff` }
-            : mailer.classify(err);
-        this.opts.onEmail?.('failed', problem?.reason ?? 'Error');
-        if (!problem) throw new Error(`Invitation for ${m.spec.email} not sent: ${errorMessage(err)}`, { cause: err });
-        this.deps.recorder.event(m, 'Warning', problem.reason, problem.message);
-        return { membership: m, problem: { type: MembershipConditions.InvitationSent, status: 'False', ...problem }, plan };
-      }
-      this.accepted.add(messageId);
-      this.opts.onEmail?.('sent', '');
-    }
-    m = await this.writeInvitation(m, { ...plan.invitation, sentAt: rfc3339(now) });
-    this.accepted.delete(messageId);
-    const attempt = plan.invitation.attempts;
-    this.deps.recorder.event(
-      m,
-      'Normal',
-      plan.notification ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent,
-      plan.notification ? `Access notification sent to ${m.spec.email}` : `Invitation ${attempt} sent to ${m.spec.email}; it expires at ${plan.invitation.expiresAt}`,
-    );
-    // A requested resend held while a recorded attempt went out now waits from this send: the one case planned again.
-    return { membership: m, plan: plan.hold ? planInvitation(m, now, settings.invitationTTLMs, this.resendPolicy(m, now)) : plan };
-  }
-
   /** Compare-and-swap of status.invitation under its own field manager. */
   private async writeInvitation(m: Membership, invitation: Invitation): Promise<Membership> {
     const written = await this.deps.store.applyStatus(Kinds.Membership, m, { invitation }, { fieldManager: INVITATION_FIELD_MANAGER, resourceVersion: m.metadata.resourceVersion });
@@ -411,11 +454,18 @@ export class MembershipReconciler implements Reconciler {
   private async writeStatus(m: Membership, phase: MembershipStatus['phase'], conditions: ConditionInput[]): Promise<void> {
     const ready = conditions.find((c) => c.type === MembershipConditions.Ready);
     const all = ready && ready.status === 'False' && STALLED_REASONS.has(ready.reason) ? [...conditions, { ...ready, type: STALLED, status: 'True' as const }] : conditions;
-    // Ready False is reported each time it is written (a pending invitation is no failure).
+    // Ready False is reported each time it is written (a pending invitation is no failure); a held resend once, when
+    // InvitationSent turns ResendRateLimited (from the conditions in status: a restart repeats no Warning).
+    const sent = conditions.find((c) => c.type === MembershipConditions.InvitationSent);
     await writeStatus(this.deps, Kinds.Membership, m, {
       fields: { phase },
       conditions: all,
-      warn: () => (ready?.status === 'False' && ready.reason !== MembershipReasons.InvitationPending ? [ready] : []),
+      warn: ({ before }) => [
+        ...(sent?.reason === MembershipReasons.ResendRateLimited && before?.conditions?.find((c) => c.type === MembershipConditions.InvitationSent)?.reason !== MembershipReasons.ResendRateLimited
+          ? [sent]
+          : []),
+        ...(ready?.status === 'False' && ready.reason !== MembershipReasons.InvitationPending ? [ready] : []),
+      ],
     });
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Membership } from '../../api/membership/schema.ts';
-import { loadConfig } from '../../runtime/config.ts';
+import { loadConfig, settingsOf } from '../../runtime/config.ts';
+import { membershipSettings } from './settings.ts';
 import {
   firstInvitationRecipient,
   FIRST_INVITATION_WINDOW_MS,
@@ -208,7 +209,7 @@ describe('planInvitation within the resend limits', () => {
   });
 
   it('the defaults are those of the operator flags', () => {
-    expect(loadConfig([], {})).toMatchObject({ invitationResendIntervalMs: RESEND_MIN_INTERVAL_MS, invitationResendLimit: RESEND_LIMIT_PER_ORG });
+    expect(settingsOf(loadConfig([], {}, [membershipSettings]), membershipSettings)).toMatchObject({ invitationResendIntervalMs: RESEND_MIN_INTERVAL_MS, invitationResendLimit: RESEND_LIMIT_PER_ORG });
   });
 });
 

@@ -130,8 +130,8 @@ export function planInvitation(m: Membership, now: Date, ttlMs: number, resends:
   }
   if (m.status?.acceptedAt) return { kind: 'none' };
   const resend = m.metadata.annotations?.[RESEND_INVITATION_ANNOTATION];
-  const requested = resend !== undefined && resend !== (inv?.resendRequest ?? undefined) && attempts > 0;
-  const hold = requested ? resendHold(resend, inv!, recent, now, resends) : undefined;
+  const requested = resendRequested(m);
+  const hold = requested ? resendHold(resend!, inv!, recent, now, resends) : undefined;
   if (requested && !hold) return fresh(attempts + 1, resend, true);
   if (attempts === 0) return fresh(1, resend);
   const held = (p: InvitationPlan): InvitationPlan => (hold ? { ...p, hold } : p);
@@ -140,6 +140,18 @@ export function planInvitation(m: Membership, now: Date, ttlMs: number, resends:
   // The automatic resend on expiry is bounded by itself; a new invitation all the same, it answers a held request.
   if (attempts < MAX_AUTOMATIC_ATTEMPTS) return fresh(attempts + 1, requested ? resend : inv?.resendRequest);
   return held({ kind: 'none' });
+}
+
+/**
+ * Whether the Membership asks for a resend through the annotation (a new value, after an
+ * invitation went out, while it is not accepted): planInvitation then decides it within the
+ * resend limits, which the controller counts per organization, one decision at a time.
+ */
+export function resendRequested(m: Membership): boolean {
+  if (m.spec.suspended || isAutomatic(m) || m.status?.acceptedAt) return false;
+  const inv = m.status?.invitation;
+  const resend = m.metadata.annotations?.[RESEND_INVITATION_ANNOTATION];
+  return resend !== undefined && resend !== (inv?.resendRequest ?? undefined) && (inv?.attempts ?? 0) > 0;
 }
 
 /**
@@ -275,56 +287,19 @@ export function phaseOf(m: Membership, now: Date): MembershipPhase {
   return 'Invited';
 }
 
-/** The conditions that follow from the phase and the last send outcome. */
-export function membershipConditions(
-  m: Membership,
-  phase: MembershipPhase,
-  access: {
-    bound: boolean;
-    subject: string;
-    namespace: string;
-    roleName: string;
-    /** The Organization's ClusterRoleBindings the member needs (to read it; an administrator's to change it) that do not name them yet. */
-    organizationBindingsMissing?: readonly string[];
-  },
-  sendProblem: ConditionInput | undefined,
-  hold?: ResendHold,
-): ConditionInput[] {
-  const inv = m.status?.invitation;
-  const sent: ConditionInput =
-    sendProblem ??
-    (hold
-      ? resendHeldCondition(hold)
-      : inv?.sentAt
-        ? {
-            type: MembershipConditions.InvitationSent,
-            status: 'True',
-            reason: isAutomatic(m) ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent,
-            message: isAutomatic(m)
-              ? `Access notification sent to ${m.spec.email} at ${inv.sentAt}`
-              : `Invitation ${inv.attempts} sent to ${m.spec.email} at ${inv.sentAt}; it expires at ${inv.expiresAt}`,
-          }
-        : {
-            type: MembershipConditions.InvitationSent,
-            status: 'False',
-            reason: m.spec.suspended ? MembershipReasons.Suspended : MembershipReasons.InvitationPending,
-            message: m.spec.suspended ? 'No invitation is sent while the membership is suspended' : 'The invitation is about to be sent',
-          });
-  const granted: ConditionInput = access.bound
-    ? {
-        type: MembershipConditions.AccessGranted,
-        status: 'True',
-        reason: MembershipReasons.RoleBound,
-        message: `Role ${access.roleName} is bound to user "${access.subject}" in namespace ${access.namespace}`,
-      }
-    : phase === 'Suspended'
-      ? {
-          type: MembershipConditions.AccessGranted,
-          status: 'False',
-          reason: MembershipReasons.Suspended,
-          message: 'The membership is suspended: it grants no access; set spec.suspended to false to restore it',
-        }
-      : { type: MembershipConditions.AccessGranted, status: 'False', reason: MembershipReasons.AwaitingAcceptance, message: `Access is granted once ${m.spec.email} accepts the invitation` };
+/** What access found: whether the member's Role is bound, to whom, and the Organization bindings that do not name them yet. */
+export interface AccessState {
+  bound: boolean;
+  subject: string;
+  namespace: string;
+  roleName: string;
+  /** The Organization's ClusterRoleBindings the member needs (to read it; an administrator's to change it) that do not name them yet. */
+  organizationBindingsMissing?: readonly string[];
+}
+
+/** The conditions that follow from the phase and the last send outcome: issuing's InvitationSent, access's AccessGranted, and Ready from both. */
+export function membershipConditions(m: Membership, phase: MembershipPhase, access: AccessState, sendProblem: ConditionInput | undefined, hold?: ResendHold): ConditionInput[] {
+  const sent = invitationSentCondition(m, sendProblem, hold);
   const missing = access.organizationBindingsMissing ?? [];
   const ready =
     phase === 'Active' && access.bound && missing.length > 0
@@ -334,8 +309,50 @@ export function membershipConditions(
           reason: MembershipReasons.OrganizationAccessPending,
           message: `Role ${access.roleName} is bound in ${access.namespace}; ClusterRoleBinding ${missing.join(' and ')} does not name user "${access.subject}" yet (the Organization controller writes it), so they cannot read the Organization`,
         }
-      : readyCondition(m, phase, sent, !sendProblem && !!inv?.sentAt, hold);
-  return [sent, granted, ready];
+      : readyCondition(m, phase, sent, !sendProblem && !!m.status?.invitation?.sentAt, hold);
+  return [sent, accessGrantedCondition(m, phase, access), ready];
+}
+
+/** Issuing's condition: whether the invitation (or notification) went out, is held, or why not. */
+export function invitationSentCondition(m: Membership, sendProblem: ConditionInput | undefined, hold?: ResendHold): ConditionInput {
+  const inv = m.status?.invitation;
+  if (sendProblem) return sendProblem;
+  if (hold) return resendHeldCondition(hold);
+  if (inv?.sentAt) {
+    return {
+      type: MembershipConditions.InvitationSent,
+      status: 'True',
+      reason: isAutomatic(m) ? MembershipReasons.NotificationSent : MembershipReasons.InvitationSent,
+      message: isAutomatic(m) ? `Access notification sent to ${m.spec.email} at ${inv.sentAt}` : `Invitation ${inv.attempts} sent to ${m.spec.email} at ${inv.sentAt}; it expires at ${inv.expiresAt}`,
+    };
+  }
+  return {
+    type: MembershipConditions.InvitationSent,
+    status: 'False',
+    reason: m.spec.suspended ? MembershipReasons.Suspended : MembershipReasons.InvitationPending,
+    message: m.spec.suspended ? 'No invitation is sent while the membership is suspended' : 'The invitation is about to be sent',
+  };
+}
+
+/** Access's condition: whether the member's Role is bound, or why not. */
+export function accessGrantedCondition(m: Membership, phase: MembershipPhase, access: AccessState): ConditionInput {
+  if (access.bound) {
+    return {
+      type: MembershipConditions.AccessGranted,
+      status: 'True',
+      reason: MembershipReasons.RoleBound,
+      message: `Role ${access.roleName} is bound to user "${access.subject}" in namespace ${access.namespace}`,
+    };
+  }
+  if (phase === 'Suspended') {
+    return {
+      type: MembershipConditions.AccessGranted,
+      status: 'False',
+      reason: MembershipReasons.Suspended,
+      message: 'The membership is suspended: it grants no access; set spec.suspended to false to restore it',
+    };
+  }
+  return { type: MembershipConditions.AccessGranted, status: 'False', reason: MembershipReasons.AwaitingAcceptance, message: `Access is granted once ${m.spec.email} accepts the invitation` };
 }
 
 /**

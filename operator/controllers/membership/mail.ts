@@ -60,7 +60,7 @@ export class SmtpInvitationMailer implements InvitationMailer {
           expiresAt: inv.expiresAt!,
           attempt: inv.attempts!,
         });
-    // No commit step: the dot goes at once (see MembershipReconciler.sendInvitation for why).
+    // No commit step: the dot goes at once (see MembershipReconciler.issue for why).
     return this.mailer.send({ to: m.spec.email, messageId: inv.messageId!, ...content }, undefined, signal);
   }
 

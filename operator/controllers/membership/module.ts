@@ -10,6 +10,8 @@ import { membershipValidator } from './admission.ts';
 import { membershipController } from './controller.ts';
 import { SmtpInvitationMailer } from './mail.ts';
 import { invitationMetrics } from './metrics.ts';
+import { membershipSettings } from './settings.ts';
+import { settingsOf } from '../../runtime/config.ts';
 
 /** The listener name of the invitation acceptance page, on --public-bind-address (its port is logged as publicPort). */
 export const ACCEPT_LISTENER = 'public';
@@ -30,27 +32,29 @@ export const membershipModule: OperatorModule = {
   caches: [Caches.memberships, Caches.organizations, Caches.namespaces, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings, Caches.superApps, Caches.miniApps],
   admits: ['Membership'],
   metrics: [invitationMetrics],
+  settings: membershipSettings,
   async setup(ctx): Promise<ModuleParts> {
     const { deps, config: cfg, client, metrics } = ctx;
+    const own = settingsOf(cfg, membershipSettings);
     const signingKey = await loadInvitationKey(client, cfg.namespace);
     const smtp = await mailer(ctx);
     if (!smtp) deps.log.warn('No SMTP server configured (--smtp-host): invitations will not be sent');
-    const invitations = smtp ? new SmtpInvitationMailer(smtp, signingKey, cfg.publicUrl) : undefined;
+    const invitations = smtp ? new SmtpInvitationMailer(smtp, signingKey, own.publicUrl) : undefined;
     const parts: ModuleParts = {
       controllers: [
         membershipController(deps, {
           mailer: invitations,
-          invitationResendIntervalMs: cfg.invitationResendIntervalMs,
-          invitationResendLimit: cfg.invitationResendLimit,
-          invitationRecipientLimit: cfg.invitationRecipientLimit,
-          invitationOrganizationLimit: cfg.invitationOrganizationLimit,
+          invitationResendIntervalMs: own.invitationResendIntervalMs,
+          invitationResendLimit: own.invitationResendLimit,
+          invitationRecipientLimit: own.invitationRecipientLimit,
+          invitationOrganizationLimit: own.invitationOrganizationLimit,
           recipientKey: signingKey,
           onEmail: (result, reason) => metrics.of(invitationMetrics).emails.inc({ result, reason }),
         }),
       ],
       admission: [{ kind: 'Membership', validate: membershipValidator(deps.domain, deps.caches.cache(Caches.namespaces)) }],
     };
-    if (cfg.publicBindAddress) {
+    if (own.publicBindAddress) {
       // With the embedded identity provider, accepting needs an account (made on the page, or signed in to).
       const accounts = cfg.identityBindAddress ? new AccountStore(client, cfg.namespace) : undefined;
       const signIn = cfg.identityIssuer ? { issuer: cfg.identityIssuer.replace(/\/$/, '') } : undefined;
@@ -58,7 +62,7 @@ export const membershipModule: OperatorModule = {
       const failures = accounts ? new ClusterFailureCounter(client, cfg.namespace, 5, 15 * 60_000) : undefined;
       const backend = new MembershipAcceptance({ client, domain: deps.domain, signingKey, clock: deps.clock, accounts, signIn, failures });
       parts.listeners = [
-        { name: ACCEPT_LISTENER, listener: new AcceptServer({ address: cfg.publicBindAddress, log: deps.log, backend, trustedProxies: cfg.trustedProxies, forwardedHeader: cfg.forwardedHeader }) },
+        { name: ACCEPT_LISTENER, listener: new AcceptServer({ address: own.publicBindAddress, log: deps.log, backend, trustedProxies: cfg.trustedProxies, forwardedHeader: cfg.forwardedHeader }) },
       ];
     }
     return parts;
