@@ -11,6 +11,7 @@
 //   node operator/cli/bench.ts --scenario=tenants [--users=10000] [--groups=50] [...]
 //   node operator/cli/bench.ts --scenario=tokenroles [--users=1000] [--connections=16] [--seconds=10] [...]
 //   node operator/cli/bench.ts --scenario=verify [--keys=10000] [--connections=16] [--seconds=10] [...]
+//   node operator/cli/bench.ts --scenario=image [--starts=5] [...]
 //
 // Starts a local control plane (etcd + kube-apiserver + kube-controller-manager, crds/
 // installed) unless --kubeconfig names an existing cluster. Prints a table, then as the
@@ -22,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { apikeys, verify } from '../bench/apikeys.ts';
 import { catalogs } from '../bench/catalogs.ts';
+import { image } from '../bench/image.ts';
 import { DEFAULT_CONCURRENCY } from '../bench/operator.ts';
 import { memberships } from '../bench/memberships.ts';
 import { organizations } from '../bench/organizations.ts';
@@ -32,7 +34,7 @@ import { errorMessage } from '../runtime/errors.ts';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { ControlPlane, REPO_ROOT } from '../testenv/controlplane.ts';
 
-const SCENARIOS: Record<string, Scenario> = Object.fromEntries([organizations, memberships, catalogs, scale, apikeys, verify, tenants, tokenRolesScenario].map((s) => [s.name, s]));
+const SCENARIOS: Record<string, Scenario> = Object.fromEntries([organizations, memberships, catalogs, scale, apikeys, verify, tenants, tokenRolesScenario, image].map((s) => [s.name, s]));
 
 /** Every scenario's own size flags, e.g. --orgs of memberships. */
 const SIZE_FLAGS = Object.values(SCENARIOS).flatMap((s) => Object.entries(s.sizes ?? {}).map(([flag, d]) => ({ scenario: s.name, flag, ...d })));
