@@ -40,13 +40,13 @@ export function hostAddress(): string | undefined {
 
 /** Where hack/node/build.sh put kubelet, kube-proxy, kube-scheduler and pause ($MINIAPPS_NODE_BIN_DIR, else the newest build in the cache), or undefined. */
 export function nodeBinDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.MINIAPPS_NODE_BIN_DIR) return env.MINIAPPS_NODE_BIN_DIR;
+  if (env.MINIAPPS_NODE_BIN_DIR) return ['kubelet', 'kube-proxy', 'kube-scheduler', 'pause'].every((b) => existsSync(join(env.MINIAPPS_NODE_BIN_DIR!, b))) ? env.MINIAPPS_NODE_BIN_DIR : undefined;
   const built = spawnSync('bash', [join(REPO_ROOT, 'hack/node/build.sh'), '--print'], { encoding: 'utf8' });
   const dir = built.status === 0 ? built.stdout.trim().split('\n').at(-1) : undefined;
   return dir && existsSync(join(dir, '.complete')) ? dir : undefined;
 }
 
-/** What this machine lacks to run a TestNode, as a sentence; [] when nothing. */
+/** What this machine lacks to run a TestNode, each with how to get it; [] when nothing. */
 export function nodeMissing(): string[] {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root (containerd, the kubelet and kube-proxy change mounts, cgroups and iptables)');
