@@ -100,7 +100,9 @@ export const image: Scenario = {
       deployment: `${release}-miniapps-operator`,
       work,
     });
-    ctx.log(`[image] the Deployment as podman run: ${plan.options.filter((o) => !o.startsWith('--env') && !o.includes('=')).join(' ')}`);
+    // The options without the environment's values (--env NAME=value pairs).
+    const shown = plan.options.filter((o, i) => o !== '--env' && plan.options[i - 1] !== '--env');
+    ctx.log(`[image] the Deployment as podman run: ${shown.join(' ')} (and ${Object.keys(plan.env).length} environment variables)`);
 
     const ready: number[] = [];
     const stopped: number[] = [];

@@ -236,7 +236,12 @@ state = "${d}/containerd/state"
       `--hostname-override=${NODE_NAME}`,
       '--proxy-mode=iptables',
       `--cluster-cidr=${POD_CIDR}`,
+      // Leave the machine's sysctls alone: conntrack sizes and timeouts, and route_localnet
+      // (which NodePorts on 127.0.0.1 would need).
       '--conntrack-max-per-core=0',
+      '--conntrack-tcp-timeout-established=0',
+      '--conntrack-tcp-timeout-close-wait=0',
+      '--iptables-localhost-nodeports=false',
       `--healthz-bind-address=127.0.0.1:${proxyHealthz}`,
       `--metrics-bind-address=127.0.0.1:${proxyMetrics}`,
     ]);
