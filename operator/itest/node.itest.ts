@@ -96,7 +96,12 @@ describe.skipIf(missing.length > 0)('the chart on a real node', () => {
       cp.kubeconfigPath,
     ]);
     const started = Date.now();
-    await kubectl('wait', '--for=condition=Available', `deployment/${fullname}`, '-n', ns, '--timeout=300s');
+    await kubectl('wait', '--for=condition=Available', `deployment/${fullname}`, '-n', ns, '--timeout=300s').catch(async (err: unknown) => {
+      // What the kubelet saw, and what the container wrote (the kubelet keeps it under /var/log/pods).
+      const described = (await kubectlOn(cp, ['describe', 'pods', '-n', ns])).stdout;
+      const logs = execFileSync('sh', ['-c', `tail -n 20 /var/log/pods/${ns}_*/*/*.log 2>/dev/null || true`], { encoding: 'utf8' });
+      throw new Error(`${String(err)}\n${described}\n${logs}`);
+    });
     console.log(`[node] Deployment Available ${((Date.now() - started) / 1000).toFixed(1)} s after helm install`);
     const [pod] = (await pods()).filter(ready);
     expect(pod, 'a Ready pod').toBeDefined();

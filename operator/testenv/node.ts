@@ -29,6 +29,8 @@ const CNI_BIN = '/usr/lib/cni';
 export const NODE_NAME = 'miniapps-node';
 const PAUSE_IMAGE = 'localhost/miniapps-pause:1';
 const NETNS = '/run/netns';
+const POD_LOGS = '/var/log/pods';
+const CONTAINER_LOGS = '/var/log/containers';
 
 const onPath = (name: string) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 
@@ -99,6 +101,8 @@ export class TestNode {
   private readonly log: (line: string) => void;
   /** The network namespaces there were before this node (its pods' are the cni-* ones made after). */
   private readonly netnsBefore = new Set(existsSync(NETNS) ? readdirSync(NETNS) : []);
+  /** The pod logs there were before (the kubelet writes its pods' under /var/log/pods and links them from /var/log/containers, whatever its root directory). */
+  private readonly podLogsBefore = new Set([POD_LOGS, CONTAINER_LOGS].flatMap((d) => (existsSync(d) ? readdirSync(d).map((e) => join(d, e)) : [])));
 
   private constructor(dir: string, binDir: string, log: (line: string) => void) {
     this.dir = dir;
@@ -294,6 +298,9 @@ state = "${d}/containerd/state"
       if (!n.startsWith('cni-') || this.netnsBefore.has(n)) continue;
       quiet('umount', [join(NETNS, n)]);
       rmSync(join(NETNS, n), { force: true });
+    }
+    for (const dir of [POD_LOGS, CONTAINER_LOGS]) {
+      for (const e of existsSync(dir) ? readdirSync(dir) : []) if (!this.podLogsBefore.has(join(dir, e))) rmSync(join(dir, e), { recursive: true, force: true });
     }
     rmSync(this.dir, { recursive: true, force: true });
     if (existsSync(join(LOCK, 'pid')) && readFileSync(join(LOCK, 'pid'), 'utf8') === String(process.pid)) rmSync(LOCK, { recursive: true, force: true });
