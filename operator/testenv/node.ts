@@ -13,7 +13,7 @@
 // chains (removed again by `kube-proxy --cleanup` on stop). nodeMissing() says what this
 // machine lacks (root, the packages, the binaries), for a test to skip with that reason.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ControlPlane } from './controlplane.ts';
@@ -61,20 +61,23 @@ export function nodeMissing(): string[] {
 }
 
 /** Takes the machine-wide lock (a directory holding the owner's pid), waiting for a live owner up to `timeoutMs`. */
-async function lock(timeoutMs: number): Promise<void> {
+export async function takeLock(timeoutMs: number, path = LOCK): Promise<void> {
   await eventually(
     () => {
       try {
-        mkdirSync(LOCK);
-        writeFileSync(join(LOCK, 'pid'), String(process.pid));
+        mkdirSync(path);
+        writeFileSync(join(path, 'pid'), String(process.pid));
         return true;
       } catch {
-        const owner = Number(readFileSync(join(LOCK, 'pid'), { encoding: 'utf8', flag: 'a+' }) || 0);
-        if (owner && !processAlive(owner)) rmSync(LOCK, { recursive: true, force: true });
+        // A dead owner's lock is taken over; so is one without an owner's pid a minute after it was made (its owner died between the two).
+        const pidFile = join(path, 'pid');
+        const owner = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) || 0 : 0;
+        const stale = owner ? !processAlive(owner) : existsSync(path) && Date.now() - statSync(path).mtimeMs > 60_000;
+        if (stale) rmSync(path, { recursive: true, force: true });
         return false;
       }
     },
-    { timeoutMs, intervalMs: 1000, describe: `the node lock ${LOCK} (another test's node is running)` },
+    { timeoutMs, intervalMs: 1000, describe: `the node lock ${path} (another test's node is running)` },
   );
 }
 
@@ -128,7 +131,7 @@ export class TestNode {
   static async start(o: { cp: ControlPlane; images?: string[]; log?: (line: string) => void; lockTimeoutMs?: number }): Promise<TestNode> {
     const binDir = nodeBinDir();
     if (!binDir) throw new Error('no node binaries: bash hack/node/build.sh');
-    await lock(o.lockTimeoutMs ?? 600_000);
+    await takeLock(o.lockTimeoutMs ?? 600_000);
     const node = new TestNode(mkdtempSync(join(tmpdir(), 'miniapps-node-')), binDir, o.log ?? (() => {}));
     try {
       await node.startAll(o.cp, o.images ?? []);
