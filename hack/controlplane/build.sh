@@ -48,12 +48,12 @@ done
 tmp="$out.tmp.$$"
 rm -rf "$tmp"; mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
-for cmd in kube-apiserver kube-controller-manager kubectl; do
-  echo "building $cmd $k8s" >&2
-  go build -trimpath -ldflags "$ldflags" -o "$tmp/$cmd" "k8s.io/kubernetes/cmd/$cmd"
-done
+# One go build for the three: their shared packages compile once and they link in
+# parallel (the same binaries as three builds one after the other).
+echo "building kube-apiserver, kube-controller-manager, kubectl $k8s" >&2
+go build -trimpath -ldflags "$ldflags" -o "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
 echo "building etcd $etcd" >&2
-go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" ./etcd
+go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$tmp/etcd" ./etcd
 touch "$tmp/.complete"
 mkdir -p "$(dirname "$out")"
 rm -rf "$out"; mv "$tmp" "$out"

@@ -13,6 +13,7 @@
 //   node operator/cli/bench.ts --scenario=verify [--keys=10000] [--connections=16] [--seconds=10] [...]
 //   node operator/cli/bench.ts --scenario=identity [--accounts=8] [--connections=4] [--seconds=10] [...]
 //   node operator/cli/bench.ts --scenario=console [--requests=2000] [--objects=20] [...]
+//   node operator/cli/bench.ts --scenario=image [--starts=5] [...]
 //
 // Starts a local control plane (etcd + kube-apiserver + kube-controller-manager, crds/
 // installed) unless --kubeconfig names an existing cluster. Prints a table, then as the
@@ -26,6 +27,7 @@ import { apikeys, verify } from '../bench/apikeys.ts';
 import { catalogs } from '../bench/catalogs.ts';
 import { identityScenario } from '../bench/identity.ts';
 import { consoleProxy } from '../bench/console.ts';
+import { image } from '../bench/image.ts';
 import { DEFAULT_CONCURRENCY } from '../bench/operator.ts';
 import { memberships } from '../bench/memberships.ts';
 import { organizations } from '../bench/organizations.ts';
@@ -37,7 +39,7 @@ import { KubeClient } from '../runtime/kube/client.ts';
 import { ControlPlane, REPO_ROOT } from '../testenv/controlplane.ts';
 
 const SCENARIOS: Record<string, Scenario> = Object.fromEntries(
-  [organizations, memberships, catalogs, scale, apikeys, verify, tenants, tokenRolesScenario, identityScenario, consoleProxy].map((s) => [s.name, s]),
+  [organizations, memberships, catalogs, scale, apikeys, verify, tenants, tokenRolesScenario, identityScenario, consoleProxy, image].map((s) => [s.name, s]),
 );
 
 /** Every scenario's own size flags, e.g. --orgs of memberships. */

@@ -31,25 +31,23 @@
 //
 // Without podman, helm, the registry or cosign the file is skipped with a warning; under
 // CI it fails.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../runtime/kube/client.ts';
 import { VERSION } from '../runtime/version.ts';
-import { ControlPlane, eventually, freePort, uniqueName } from '../testenv/index.ts';
+import { ControlPlane, eventually, uniqueName } from '../testenv/index.ts';
+import { bytesOf, httpGet, planPod, podman, readyAfter, startPod } from '../testenv/pod.ts';
 import { TestRegistry } from '../testenv/registry.ts';
 import { findTool, run, toolsRequired } from '../testenv/tools.ts';
 import { kubectlOn } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHART = join(ROOT, 'charts/miniapps-operator');
-const SA_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 const onPath = (name: string) => {
   try {
@@ -70,7 +68,6 @@ const registryBin = podmanMissing.length === 0 ? findTool('registry') : undefine
 const cosignBin = podmanMissing.length === 0 ? findTool('cosign') : undefined;
 const enabled = podmanMissing.length === 0 && !!helmBin && !!registryBin && !!cosignBin;
 
-const podman = (...args: string[]) => execFileSync('podman', ['--runtime', 'runc', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
 /** Both builds of the file on the same week's bases (base.sh remakes them weekly), as base.sh names the week. */
 const week = process.env.MINIAPPS_IMAGE_WEEK ?? execFileSync('date', ['-u', '+%G-W%V'], { encoding: 'utf8' }).trim();
 const build = (...args: string[]) =>
@@ -96,26 +93,6 @@ let image: string;
 let registry: TestRegistry;
 /** The image and the chart in the registry, by digest, once pushed and signed. */
 const released: { image?: string; chart?: string } = {};
-
-/** Status code and body of a plain HTTP GET on loopback. */
-const httpGet = (port: number, path: string) =>
-  new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = get({ host: '127.0.0.1', port, path, timeout: 2000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-  });
-
-/** Kubernetes memory quantity (Mi, Gi, M, G or bytes) in bytes. */
-const bytesOf = (q: string): number => {
-  const m = /^(\d+)(Ki|Mi|Gi|K|M|G)?$/.exec(q);
-  if (!m) throw new Error(`unreadable memory quantity ${q}`);
-  const unit = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, K: 1e3, M: 1e6, G: 1e9 }[m[2] ?? ''] ?? 1;
-  return Number(m[1]) * unit;
-};
 
 beforeAll(async () => {
   if (!enabled) return;
@@ -281,127 +258,32 @@ describe.skipIf(!enabled)('the image', () => {
     expect(notes).toContain('WARNING: invitations.smtp.host is not set');
     expect(notes).toContain('WARNING: invitation links point at http://localhost:8081/');
 
-    type Container = {
-      image: string;
-      args: string[];
-      env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
-      securityContext: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; capabilities?: { drop?: string[] } };
-      resources?: { limits?: { memory?: string } };
-      readinessProbe?: { httpGet: { path: string; port: string } };
-      livenessProbe?: { httpGet: { path: string; port: string } };
-      ports: { name: string; containerPort: number }[];
-      volumeMounts: { name: string; mountPath: string }[];
-    };
-    type PodSpec = {
-      serviceAccountName: string;
-      securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean };
-      containers: Container[];
-      volumes: { name: string; emptyDir?: { sizeLimit?: string } }[];
-    };
-    const deployment = JSON.parse((await kubectlOn(cp, ['get', 'deployment', fullname, '-n', ns, '-o', 'json'])).stdout) as { spec: { template: { metadata: { name?: string }; spec: PodSpec } } };
-    const pod = deployment.spec.template.spec;
-    const c = pod.containers[0]!;
+    // The Deployment read back from the API server, planned as a podman run (operator/testenv/pod.ts).
+    const plan = await planPod({ admin, server: cp.server, caPEM: cp.caPEM, namespace: ns, deployment: fullname, work });
+    const { container: c, securityContext: sc, user } = plan;
     expect(c.image).toBe(released.image);
-
-    // The pod's service account directory: a bound token (TokenRequest), the cluster CA, the namespace.
-    const token = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${pod.serviceAccountName}/token`, {
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-    });
-    const kubeconfig = parse((await kubectlOn(cp, ['config', 'view', '--raw', '-o', 'yaml'])).stdout) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[] };
-    const cluster = kubeconfig.clusters[0]!.cluster;
-    const saDir = join(work, 'serviceaccount');
-    mkdirSync(saDir, { recursive: true });
-    writeFileSync(join(saDir, 'token'), token.status.token);
-    writeFileSync(join(saDir, 'ca.crt'), Buffer.from(cluster['certificate-authority-data'], 'base64'));
-    writeFileSync(join(saDir, 'namespace'), ns);
-    execFileSync('chmod', ['-R', 'a+rX', work]);
-    const server = new URL(cluster.server);
-
-    // The environment as the kubelet gives it: values, and the downward API's fields.
-    const podName = `${fullname}-7d9c8b6f5-x2x9q`;
-    const fields: Record<string, string> = { 'metadata.namespace': ns, 'metadata.name': podName };
-    const env: Record<string, string> = { KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port };
-    for (const e of c.env) {
-      const value = e.value ?? (e.valueFrom?.fieldRef ? fields[e.valueFrom.fieldRef.fieldPath] : undefined);
-      expect(value, `env ${e.name}`).toBeDefined();
-      env[e.name] = value!;
-    }
-    const expand = (s: string) => s.replace(/\$\((\w+)\)/g, (_, v: string) => env[v] ?? '');
-
-    // Its listeners on free ports (the pod's own network namespace is the host's here).
-    const portOf: Record<string, number> = {};
-    for (const p of c.ports) portOf[p.name] = await freePort();
-    const listenerFlag = { 'http-bind-address': 'metrics', 'webhook-bind-address': 'webhook', 'api-bind-address': 'api', 'public-bind-address': 'acceptance' } as const;
-    const args = c.args.map(expand).map((a) => {
-      const m = /^--(http-bind-address|webhook-bind-address|api-bind-address|public-bind-address)=:(\d+)$/.exec(a);
-      if (!m) return a;
-      const name = listenerFlag[m[1] as keyof typeof listenerFlag];
-      expect(Number(m[2])).toBe(c.ports.find((p) => p.name === name)!.containerPort);
-      return `--${m[1]}=127.0.0.1:${portOf[name]}`;
-    });
-
-    const sc = { ...pod.securityContext, ...c.securityContext };
     expect(sc.runAsNonRoot).toBe(true);
     expect(sc.readOnlyRootFilesystem).toBe(true);
     expect(sc.allowPrivilegeEscalation).toBe(false);
     expect(c.securityContext.capabilities?.drop).toEqual(['ALL']);
-    const user = `${sc.runAsUser ?? 1000}:${sc.runAsGroup ?? sc.runAsUser ?? 1000}`;
-    const tmpfs = c.volumeMounts.map((m) => {
-      const v = pod.volumes.find((x) => x.name === m.name)!;
-      expect(v.emptyDir, `volume ${m.name} is an emptyDir`).toBeDefined();
-      return ['--tmpfs', `${m.mountPath}:rw,nosuid,nodev,size=${bytesOf(v.emptyDir!.sizeLimit ?? '64Mi')},mode=1777`];
-    });
-    const memory = c.resources?.limits?.memory;
+    expect(c.resources?.limits?.memory).toBeDefined();
+    expect(plan.options).toEqual(expect.arrayContaining(['--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--memory']));
+    for (const m of c.volumeMounts)
+      expect(plan.options).toContain(`${m.mountPath}:rw,nosuid,nodev,size=${bytesOf(plan.pod.volumes.find((v) => v.name === m.name)!.emptyDir!.sizeLimit ?? '64Mi')},mode=1777`);
+    // Every listener the chart gives moved to a free port of its own, the others kept.
+    for (const p of c.ports)
+      expect(
+        plan.args.filter((a) => a.endsWith(`=127.0.0.1:${plan.portOf[p.name]}`)),
+        p.name,
+      ).toHaveLength(1);
+    const token = plan.token;
 
-    const started = Date.now();
-    const proc = spawn(
-      'podman',
-      [
-        '--runtime',
-        'runc',
-        'run',
-        '--rm',
-        '--name',
-        container,
-        '--network',
-        'host',
-        '--user',
-        user,
-        '--read-only',
-        '--read-only-tmpfs=false',
-        '--cap-drop',
-        'ALL',
-        '--security-opt',
-        'no-new-privileges',
-        '--ulimit',
-        'nofile=1024:4096',
-        '--ulimit',
-        'nproc=4096:4096',
-        ...(memory ? ['--memory', String(bytesOf(memory))] : []),
-        ...tmpfs.flat(),
-        '--volume',
-        `${saDir}:${SA_PATH}:ro`,
-        ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-        released.image!,
-        ...args,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const logs: string[] = [];
-    proc.stdout.on('data', (d: Buffer) => logs.push(...d.toString().split('\n').filter(Boolean)));
-    proc.stderr.on('data', (d: Buffer) => logs.push(...d.toString().split('\n').filter(Boolean)));
-    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    const running = startPod(plan, released.image!, container);
+    const { logs, exited } = running;
     try {
-      const readiness = c.readinessProbe!.httpGet;
-      await eventually(async () => (await httpGet(portOf[readiness.port]!, readiness.path).catch(() => ({ status: 0 }))).status === 200, {
-        timeoutMs: 120_000,
-        describe: `the readiness probe ${readiness.path} answering 200`,
-      }).catch((err: unknown) => {
-        throw new Error(`${String(err)}; the container's last lines:\n${logs.slice(-15).join('\n')}`);
-      });
-      const readyAfter = Date.now() - started;
+      const readyMs = await readyAfter(plan, running, { timeoutMs: 120_000 });
       const liveness = c.livenessProbe!.httpGet;
-      expect((await httpGet(portOf[liveness.port]!, liveness.path)).status).toBe(200);
+      expect((await httpGet(plan.portOf[liveness.port]!, liveness.path)).status).toBe(200);
 
       // As whom it runs: the operator's log says who it is, and the chart's ServiceAccount it is.
       expect(logs.some((l) => l.includes('Operator started'))).toBe(true);
@@ -421,23 +303,23 @@ describe.skipIf(!enabled)('the image', () => {
       );
       const servername = `${fullname}.${ns}.svc`;
       const authorized = await new Promise<boolean>((resolve, reject) => {
-        const socket = connect({ host: '127.0.0.1', port: portOf.webhook!, servername, ca: Buffer.from(caBundle, 'base64').toString() }, () => {
+        const socket = connect({ host: '127.0.0.1', port: plan.portOf.webhook!, servername, ca: Buffer.from(caBundle, 'base64').toString() }, () => {
           resolve(socket.authorized);
           socket.end();
         });
         socket.on('error', reject);
       });
       expect(authorized).toBe(true);
-      console.log(`image ${released.image}: Ready ${(readyAfter / 1000).toFixed(1)} s after podman run`);
+      console.log(`image ${released.image}: Ready ${(readyMs / 1000).toFixed(1)} s after podman run`);
 
       // The kubelet stops a pod with SIGTERM: the operator drains and exits 0.
       podman('kill', '--signal', 'TERM', container);
       expect(await exited).toBe(0);
       expect(logs.some((l) => l.includes('Shutdown complete'))).toBe(true);
       // Nothing it logged carries the ServiceAccount's token.
-      expect(logs.join('\n')).not.toContain(token.status.token);
+      expect(logs.join('\n')).not.toContain(token);
     } finally {
-      proc.kill('SIGKILL');
+      running.kill();
     }
   }, 600_000);
 });

@@ -63,7 +63,28 @@ export interface ControlPlaneOptions {
    * Start the operator with identityOperatorArgs(cp.identity).
    */
   identity?: boolean | { userPrefix?: string; groupPrefix?: string };
+  /**
+   * For a kubelet's pods (./node.ts): kube-apiserver listens on every address and
+   * advertises `advertiseAddress` (a non-loopback address of this machine) as the
+   * "kubernetes" Service's endpoint, which kube-proxy sends 10.0.0.1:443 to; the
+   * ServiceAccount admission plugin mounts pods' tokens; webhooks are called at their
+   * Service's endpoints (no ClusterIP routing on the API server's host); and
+   * kube-controller-manager also runs the controllers a Deployment's pods need
+   * (NODE_CONTROLLERS), unless `controllers` is given.
+   */
+  podNetwork?: { advertiseAddress: string };
 }
+
+/** What kube-controller-manager runs besides DEFAULT_CONTROLLERS for a node's pods (ControlPlaneOptions.podNetwork). */
+export const NODE_CONTROLLERS = [
+  'deployment-controller',
+  'replicaset-controller',
+  'serviceaccount-controller',
+  'root-ca-certificate-publisher-controller',
+  'endpoints-controller',
+  'endpointslice-controller',
+  'node-lifecycle-controller',
+];
 
 /** Where the embedded identity provider listens, and what the API server trusts of it. */
 export interface IdentityEndpoint {
@@ -552,8 +573,8 @@ export class ControlPlane {
       cwd: workDir,
       args: [
         `--etcd-servers=http://127.0.0.1:${ports.etcd}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
+        `--bind-address=${opts.podNetwork ? '0.0.0.0' : '127.0.0.1'}`,
+        `--advertise-address=${opts.podNetwork?.advertiseAddress ?? '127.0.0.1'}`,
         `--secure-port=${ports.apiServer}`,
         `--cert-dir=${join(workDir, 'apiserver-certs')}`,
         `--tls-cert-file=${f('apiserver.crt')}`,
@@ -565,18 +586,22 @@ export class ControlPlane {
         `--service-account-signing-key-file=${f('sa.key')}`,
         '--service-cluster-ip-range=10.0.0.0/24',
         '--allow-privileged=true',
-        '--enable-admission-plugins=NamespaceLifecycle,ValidatingAdmissionWebhook,MutatingAdmissionWebhook',
-        // Default-on, but would require a ServiceAccount (and its token) for every pod.
-        '--disable-admission-plugins=ServiceAccount',
-        // The "kubernetes" Service's Endpoints would point at 127.0.0.1, which validation
-        // rejects (loopback), logging an error every 10s.
-        '--endpoint-reconciler-type=none',
+        ...(opts.podNetwork
+          ? ['--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,ValidatingAdmissionWebhook,MutatingAdmissionWebhook', '--endpoint-reconciler-type=lease', '--enable-aggregator-routing=true']
+          : [
+              '--enable-admission-plugins=NamespaceLifecycle,ValidatingAdmissionWebhook,MutatingAdmissionWebhook',
+              // Default-on, but would require a ServiceAccount (and its token) for every pod.
+              '--disable-admission-plugins=ServiceAccount',
+              // The "kubernetes" Service's Endpoints would point at 127.0.0.1, which validation
+              // rejects (loopback), logging an error every 10s.
+              '--endpoint-reconciler-type=none',
+            ]),
         '--profiling=false',
         ...webhookFlags,
         ...(opts.apiServerFlags ?? []),
       ],
     });
-    const controllers = opts.controllers ?? DEFAULT_CONTROLLERS;
+    const controllers = opts.controllers ?? (opts.podNetwork ? [...DEFAULT_CONTROLLERS, ...NODE_CONTROLLERS] : DEFAULT_CONTROLLERS);
     const controllerManager =
       controllers.length === 0
         ? undefined
