@@ -371,6 +371,10 @@ describe.skipIf(!helm)('the pods roll when what they read only at start changes'
     expect(b['checksum/webhook-client-ca']).not.toEqual(a['checksum/webhook-client-ca']);
     expect(a['example.com/pod']).toBe('yes');
   });
+  it("tells the console the operator's namespace, where provisioning administrators' own API keys are made", () => {
+    expect(template(helm!, CONSOLE_ON)).toContain('--operator-namespace=miniapps-system');
+    expect(template(helm!, merge(CONSOLE_ON, { namespaceOverride: 'operators' }))).toContain('--operator-namespace=operators');
+  });
 });
 
 describe.skipIf(!helm || !helm4)('helm v4', () => {
