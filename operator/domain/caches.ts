@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { ADOPTABLE_BY_ANNOTATION, CLAIMED_ID_ANNOTATION, ID_CLAIM_LABEL, lowerAscii, ACCOUNT_LABEL } from '../api/constants.ts';
 import { OFFERED_SOLUTIONS_ANNOTATION } from '../api/tenant/names.ts';
 import { groupObjectName } from '../api/usergroup/names.ts';
+import type { Account } from '../api/account/schema.ts';
 import type { ApiKey } from '../api/apikey/schema.ts';
 import type { AppManifest, AppManifestContent } from '../api/appmanifest/schema.ts';
 import type { SolutionManifest, Solution } from '../api/solution/schema.ts';
@@ -156,13 +157,16 @@ const ownedRbac = (name: string, resource: (typeof Resources)['Role' | 'RoleBind
   declareCache<ObjectBody>({ name, resource, labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(fields), indexes: { [Index.owner]: byOwner } });
 
 /** An account of the embedded identity provider as the caches keep it: its email and whether it is suspended, never its password hash. */
-export type AccountEntry = AnyObject & { data?: { email?: string; suspended?: string } };
+export type AccountEntry = AnyObject & { data?: { email?: string; suspended?: string; passwordSet?: string } };
 
 const b64text = (v: string | undefined) => (v ? Buffer.from(v, 'base64').toString('utf8') : '');
 /** The lowercased email of an account entry. */
 export const accountEmail = (a: AccountEntry): string => lowerAscii(b64text(a.data?.email));
 /** Whether an account entry is suspended. */
 export const accountSuspended = (a: AccountEntry): boolean => b64text(a.data?.suspended) === 'true';
+const PASSWORD_SET = Buffer.from('true').toString('base64');
+/** Whether the account has a password (the cache keeps this, never the hash). */
+export const accountPasswordSet = (a: AccountEntry): boolean => a.data?.passwordSet === PASSWORD_SET;
 
 export const Caches = {
   platformConfigs: declareCache<PlatformConfig>({ name: 'platformconfigs', resource: Kinds.PlatformConfig }),
@@ -249,7 +253,7 @@ export const Caches = {
    */
   /**
    * Accounts of the embedded identity provider (Secrets of the operator's namespace), by
-   * lowercased email, keeping only the email and the suspension: what API keys ask.
+   * lowercased email and by owner (the Account), keeping only the email, the suspension and whether a password is set (never the hash).
    */
   accounts: declareCache<AccountEntry>({
     name: 'accounts',
@@ -258,11 +262,14 @@ export const Caches = {
     inOperatorNamespace: true,
     transform: (s) =>
       ({
-        metadata: { name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion },
-        data: { email: s.data?.email, suspended: s.data?.suspended },
+        metadata: { name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion, ownerReferences: s.metadata.ownerReferences },
+        // Whether a password is set, never the hash.
+        data: { email: s.data?.email, suspended: s.data?.suspended, ...((s as { data?: Record<string, string> }).data?.passwordHash ? { passwordSet: PASSWORD_SET } : {}) },
       }) as AccountEntry,
-    indexes: { [Index.email]: (a) => [accountEmail(a)] },
+    indexes: { [Index.email]: (a) => [accountEmail(a)], [Index.owner]: byOwner },
   }),
+  /** Accounts (the kind: the public face of the accounts above), by lowercased email. */
+  accountObjects: declareCache<Account>({ name: 'account objects', resource: Kinds.Account, indexes: { [Index.email]: (a) => [lowerAscii(a.spec.email)] } }),
   idClaims: declareCache<ClaimLease>({ name: 'idclaims', resource: Resources.Lease, labelSelector: ID_CLAIM_LABEL, inOperatorNamespace: true, indexes: { [Index.claim]: claimIndex } }),
   /** Subscriptions, by (tenant) namespace and by the solution they name. */
   subscriptions: declareCache<Subscription>({
