@@ -79,12 +79,13 @@ export class Domain {
 
   /**
    * Whether the PlatformConfig names `email` as a provisioning administrator (among its
-   * users, compared lowercased). A group membership cannot be seen from here: only the
+   * users, compared lowercased, or among the Accounts' in its status). A group membership cannot be seen from here: only the
    * cluster's authenticator knows a person's groups.
    */
   isProvisioningAdministrator(email: string): boolean {
     const wanted = lowerAscii(email);
-    return this.settings().provisioningAdministrators.users.some((u) => lowerAscii(u) === wanted);
+    // And the Accounts with provisioningAdministrator, as the Account controller records them in the PlatformConfig's status.
+    return this.settings().provisioningAdministrators.users.some((u) => lowerAscii(u) === wanted) || (this.platformConfig()?.status?.accountAdministrators ?? []).includes(wanted);
   }
 
   /** Active administrators of the namespace's organization, other than the Membership `except`. */

@@ -210,6 +210,37 @@ describe('Account', () => {
     expect(again.claims.email).toBe(dave.email);
   });
 
+  it("records Account-made provisioning administrators in the PlatformConfig's status, so an organization administrator cannot make a key that authenticates as one (the API server)", async () => {
+    const pc = await eventually(
+      async () => {
+        const got = await admin.get<PlatformConfig>(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME);
+        const listed = got?.status?.accountAdministrators ?? [];
+        return listed.includes(root.email) && listed.includes(carol.email) && !listed.includes(dave.email) ? got! : false;
+      },
+      { describe: 'root and carol in status.accountAdministrators' },
+    );
+    expect((pc.metadata.managedFields as { manager?: string; subresource?: string }[] | undefined)?.some((f) => f.manager === 'miniapps-operator-accounts' && f.subresource === 'status')).toBe(true);
+    const ns = await eventually(async () => (await admin.get<AnyObject & { status?: { namespace?: string } }>(Kinds.Organization, orgName))?.status?.namespace ?? false, {
+      describe: "carol's organization's namespace",
+    });
+    // dave administers the organization, carol is a developer in it.
+    for (const [name, email, role] of [
+      ['dave', dave.email, 'OrganizationAdministrator'],
+      ['carol', carol.email, 'MiniAppDeveloper'],
+    ] as const)
+      await admin.create(Kinds.Membership, { metadata: { name, namespace: ns }, spec: { email, role, acceptance: 'Automatic' } });
+    await eventually(async () => (await admin.get<AnyObject & { status?: { phase?: string } }>(Kinds.Membership, 'dave', ns))?.status?.phase === 'Active', {
+      describe: 'dave an active administrator',
+    });
+    const key = (name: string, owner: string) => JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'ApiKey', metadata: { name, namespace: ns }, spec: { owner, ttl: '720h' } });
+    const refused = await as(dave.email, ['create', '-f', '-'], key('for-carol', carol.email));
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain('a key that authenticates as a provisioning administrator is created or widened (scopes, ttl, expiresAt, rotation) only by a provisioning administrator');
+    // A key for a member who runs nothing is the organization administrator's to make.
+    const allowed = await as(dave.email, ['create', '-f', '-'], key('for-dave', dave.email));
+    expect(allowed.exitCode, allowed.stderr).toBe(0);
+  });
+
   it('deleting the Account deletes its private half and its binding', async () => {
     const a = (await account(carol.name))!;
     await admin.delete(Kinds.Account, carol.name);

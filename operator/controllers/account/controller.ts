@@ -7,6 +7,7 @@ import type { Account, AccountStatus } from '../../api/account/schema.ts';
 
 type PasswordSetup = NonNullable<AccountStatus['passwordSetup']>;
 import { PROVISIONING_ADMINISTRATOR_ROLE } from '../../api/platformconfig/names.ts';
+import { lowerAscii } from '../../api/constants.ts';
 import { Kinds } from '../../api/registry.ts';
 import { Caches } from '../../domain/caches.ts';
 import { AccountExistsError, accountId, accountSecretName } from '../../identity/accounts.ts';
@@ -35,6 +36,9 @@ export interface AccountControllerOptions {
   setupTtlMs?: number;
 }
 
+/** The field manager of PlatformConfig status.accountAdministrators. */
+export const ACCOUNT_ADMINISTRATORS_FIELD_MANAGER = 'miniapps-operator-accounts';
+
 const when = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
 export class AccountReconciler implements Reconciler {
@@ -53,6 +57,8 @@ export class AccountReconciler implements Reconciler {
   }
 
   async reconcile(key: string): Promise<void> {
+    // Before any binding: the admission policies learn who runs the platform before RBAC says so.
+    await this.recordAdministrators();
     const a = this.cache.get(key);
     if (!a || a.metadata.deletionTimestamp) return;
     const id = accountId(a.spec.email);
@@ -103,6 +109,27 @@ export class AccountReconciler implements Reconciler {
           .map((c) => ({ reason: c.reason, message: c.message })),
     });
     if (mailError) throw mailError;
+  }
+
+  /**
+   * PlatformConfig status.accountAdministrators: the emails of every Account with
+   * provisioningAdministrator (suspended ones too: a key for them stays a provisioning
+   * administrator's to make), under a field manager of its own. Without a PlatformConfig
+   * there is no provisioning administrators' ClusterRole, so nothing to record.
+   */
+  private async recordAdministrators(): Promise<void> {
+    const pc = this.deps.domain.platformConfig();
+    if (!pc) return;
+    const emails = [
+      ...new Set(
+        this.cache
+          .list()
+          .filter((a) => a.spec.provisioningAdministrator && !a.metadata.deletionTimestamp)
+          .map((a) => lowerAscii(a.spec.email)),
+      ),
+    ].sort();
+    if (JSON.stringify(pc.status?.accountAdministrators ?? []) === JSON.stringify(emails)) return;
+    await this.deps.store.applyStatus(Kinds.PlatformConfig, pc, { accountAdministrators: emails }, { fieldManager: ACCOUNT_ADMINISTRATORS_FIELD_MANAGER });
   }
 
   private fields(a: Account, id: string, passwordSet: boolean | undefined, passwordSetup: PasswordSetup | undefined) {
