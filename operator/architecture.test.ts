@@ -167,8 +167,10 @@ describe('the import rules (docs/architecture.md)', () => {
 
   it("runtime knows no kind's flags: a kind's settings are its module's (controllers/<kind>/settings.ts), gathered from the registry", () => {
     const kindWords = new Set([...FOLDERS, ...KINDS.map((k) => KIND_NAMES[k].plural), 'invitation', 'invitations', 'verify', 'public']);
+    // `service-account` is Kubernetes' ServiceAccount the operator runs as, not the Account kind.
+    const NOT_A_KIND = new Set(['service-account']);
     const own = Object.values(SETTINGS).map((s) => s.flag);
-    expect(own.filter((flag) => flag.split('-').some((w) => kindWords.has(w)))).toEqual([]);
+    expect(own.filter((flag) => !NOT_A_KIND.has(flag) && flag.split('-').some((w) => kindWords.has(w)))).toEqual([]);
     // The ones that moved are declared by their slice, and the process reads them all.
     const moduleFlags = Object.fromEntries(MODULES.filter((m) => m.settings).map((m) => [m.name, Object.values(m.settings!).map((s) => s.flag)]));
     expect(moduleFlags).toMatchObject({

@@ -191,6 +191,22 @@ const EXAMPLES: Record<string, Example> = {
   'webhook.certManager.issuerRef.group': { set: 'issuers.example.com', with: { webhook: { certManager: { enabled: true, issuerRef: { name: 'my-ca' } } } }, shows: 'group: issuers.example.com' },
   'webhook.certManager.duration': { set: '2160h', with: { webhook: { certManager: { enabled: true } } }, shows: 'duration: 2160h' },
   'webhook.certManager.renewBefore': { set: '360h', with: { webhook: { certManager: { enabled: true } } }, shows: 'renewBefore: 360h' },
+  'service.identityPort': { set: 9445, with: { identity: { enabled: true, issuer: 'https://id.example.com' } }, shows: 'port: 9445' },
+  'networkPolicy.identityFrom': {
+    set: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+    with: { networkPolicy: { enabled: true }, identity: { enabled: true, issuer: 'https://id.example.com' } },
+    shows: '- port: 9444\n          protocol: TCP\n      from:\n        - namespaceSelector:',
+  },
+  'identity.enabled': { set: true, with: { ingress: { enabled: true, host: 'join.example.com' } }, shows: '--identity-issuer=https://join.example.com\n' },
+  'identity.issuer': { set: 'https://id.example.com/', with: { identity: { enabled: true }, ingress: { enabled: true } }, shows: '--identity-issuer=https://id.example.com\n' },
+  'identity.port': { set: 9555, with: { identity: { enabled: true, issuer: 'https://id.example.com' } }, shows: '--identity-bind-address=:9555' },
+  'identity.tokenTTL': { set: '2m', with: { identity: { enabled: true, issuer: 'https://id.example.com' } }, shows: '--identity-token-ttl=2m' },
+  'identity.ingress.paths': { set: ['/oidc'], with: { identity: { enabled: true }, ingress: { enabled: true } }, shows: '- path: /oidc' },
+  'identity.ingress.annotations': {
+    set: { 'example.com/identity': 'yes' },
+    with: { identity: { enabled: true }, ingress: { enabled: true } },
+    shows: 'example.com/identity: "yes"',
+  },
 };
 /** Values the schema declares that the chart's templates do not read, and why. */
 /** The console on: what its examples need. */

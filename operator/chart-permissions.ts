@@ -136,6 +136,11 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   },
   {
     scope: 'ownNamespace',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['patch', 'update'] },
+    why: "With `identity.enabled` only: the embedded identity provider's Secrets. `patch`: an account's suspension, password, user name and names, and whose Account it is (one Secret per account, `account-<id>`); `update`: its state (sessions, grants, refresh tokens, device codes: one Secret each, replaced with compare-and-swap) and its signing keys `miniapps-identity-keys` (rotation). Names follow accounts and tokens: no resourceNames.",
+  },
+  {
+    scope: 'ownNamespace',
     rule: { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
     why:
       'Leader election: it creates the Lease `leaderElection.id` when there is none (RBAC cannot name what is created). ' +

@@ -381,10 +381,16 @@ describe("the operator's RBAC (templates/rbac.yaml)", () => {
 
 describe('the RBAC and settings helm template renders', () => {
   it.skipIf(!helm)('are those of the template read without Helm, with the names filled in', () => {
-    const render = (template: string) =>
-      execFileSync(helm!, ['template', 'rel', CHART, '--namespace', 'ns-x', '--set', 'serviceAccount.name=op-sa', '--set', 'leaderElection.id=lease-x', '--show-only', template, ...KUBE_VERSION], {
-        encoding: 'utf8',
-      })
+    // With identity.enabled, so that every rule of the list renders (its Secrets rule is only there with it: checked below).
+    const IDENTITY = ['--set', 'identity.enabled=true', '--set', 'identity.issuer=https://id.example.com'];
+    const render = (template: string, extra: string[] = IDENTITY) =>
+      execFileSync(
+        helm!,
+        ['template', 'rel', CHART, '--namespace', 'ns-x', '--set', 'serviceAccount.name=op-sa', '--set', 'leaderElection.id=lease-x', ...extra, '--show-only', template, ...KUBE_VERSION],
+        {
+          encoding: 'utf8',
+        },
+      )
         .replaceAll(/\blease-x\b/g, LEASE_NAME)
         .replaceAll(/\brel-miniapps-operator\b/g, FULLNAME)
         .replaceAll(/\bop-sa\b/g, '<serviceaccount>')
@@ -392,6 +398,15 @@ describe('the RBAC and settings helm template renders', () => {
     const objects = parseAllDocuments(render('templates/rbac.yaml')).map((d) => d.toJS() as RbacObject);
     expect(summary(objects)).toEqual(EXPECTED_RBAC);
     for (const [name, violations] of Object.entries(RBAC_PROPERTIES)) expect(violations(objects), name).toEqual([]);
+    // Without the embedded identity provider, the operator gets no patch or update on its namespace's Secrets beyond the named ones.
+    const withoutIdentity = parseAllDocuments(render('templates/rbac.yaml', [])).map((d) => d.toJS() as RbacObject);
+    const identityRule = { apiGroups: [''], resources: ['secrets'], verbs: ['patch', 'update'] };
+    expect(rulesOf('ownNamespace')).toContainEqual(identityRule);
+    expect(summary(withoutIdentity).roles).toEqual(
+      EXPECTED_RBAC.roles.map((r) =>
+        r[1] === SCOPES.ownNamespace.name && r[0] === 'Role' ? [...r.slice(0, 3), rulesOf('ownNamespace').filter((x) => JSON.stringify(x) !== JSON.stringify(identityRule))] : r,
+      ),
+    );
     const deployment = parse(render('templates/deployment.yaml')) as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
     const env = Object.fromEntries(deployment.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
     expect([env.MINIAPPS_SERVICE_ACCOUNT, env.MINIAPPS_NAMESPACE_ACCESS_ROLE]).toEqual(['<namespace>/<serviceaccount>', NAMESPACE_ACCESS_ROLE]);

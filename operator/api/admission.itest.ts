@@ -173,6 +173,7 @@ const minimal: Record<KindName, AnyObject> = {
   PlatformConfig: object('PlatformConfig', {}, 'default'),
   Organization: object('Organization', { displayName: 'Acme Bank' }, 'acme'),
   Tenant: object('Tenant', { displayName: 'Initech' }, 'initech'),
+  Account: object('Account', { username: 'ada', email: 'ada@acme.example', firstName: 'Ada', lastName: 'Lovelace' }, 'ada'),
   Membership: object('Membership', { email: 'dev@acme.example', role: 'MiniAppDeveloper' }),
   SuperApp: object('SuperApp', { displayName: 'Acme Mobile' }),
   MiniApp: object('MiniApp', { appName: 'fx_rates', type: 'Numeric' }),

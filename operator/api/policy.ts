@@ -96,6 +96,7 @@ export const PolicyNames = {
   selfServiceCreator: `${GROUP}-organization-self-service-creator`,
   subscriptionOffered: `${GROUP}-subscription-offered`,
   manifestArtifacts: `${GROUP}-manifest-artifacts`,
+  accountSelf: `${GROUP}-account-self`,
 } as const;
 
 /** What a confirmed deletion removes, for the refusal message. */

@@ -21,6 +21,7 @@ export const KIND_NAMES = kindTable({
   PlatformConfig: { kind: 'PlatformConfig', plural: 'platformconfigs', scope: 'Cluster' },
   Organization: { kind: 'Organization', plural: 'organizations', scope: 'Cluster' },
   Tenant: { kind: 'Tenant', plural: 'tenants', scope: 'Cluster' },
+  Account: { kind: 'Account', plural: 'accounts', scope: 'Cluster' },
   Membership: { kind: 'Membership', plural: 'memberships', scope: 'Namespaced' },
   SuperApp: { kind: 'SuperApp', plural: 'superapps', scope: 'Namespaced' },
   MiniApp: { kind: 'MiniApp', plural: 'miniapps', scope: 'Namespaced' },

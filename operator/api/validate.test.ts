@@ -51,6 +51,14 @@ const good: Record<string, Fixture> = {
     administrators: ['admin@initech.example'],
     stack: 'eu-1',
   }),
+  Account: cluster('Account', 'ada', {
+    username: 'ada.lovelace',
+    email: 'ada@example.com',
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    provisioningAdministrator: true,
+    suspended: false,
+  }),
   Membership: namespaced('Membership', {
     email: 'dev@acme.example',
     role: 'MiniAppDeveloper',

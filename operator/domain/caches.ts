@@ -147,13 +147,16 @@ const ownedRbac = (name: string, resource: (typeof Resources)['Role' | 'RoleBind
   declareCache<ObjectBody>({ name, resource, labelSelector: MANAGED_BY_SELECTOR, transform: keepOnly(fields), indexes: { [Index.owner]: byOwner } });
 
 /** An account of the embedded identity provider as the caches keep it: its email and whether it is suspended, never its password hash. */
-export type AccountEntry = AnyObject & { data?: { email?: string; suspended?: string } };
+export type AccountEntry = AnyObject & { data?: { email?: string; suspended?: string; passwordSet?: string } };
 
 const b64text = (v: string | undefined) => (v ? Buffer.from(v, 'base64').toString('utf8') : '');
 /** The lowercased email of an account entry. */
 export const accountEmail = (a: AccountEntry): string => lowerAscii(b64text(a.data?.email));
 /** Whether an account entry is suspended. */
 export const accountSuspended = (a: AccountEntry): boolean => b64text(a.data?.suspended) === 'true';
+const PASSWORD_SET = Buffer.from('true').toString('base64');
+/** Whether the account has a password (the cache keeps this, never the hash). */
+export const accountPasswordSet = (a: AccountEntry): boolean => a.data?.passwordSet === PASSWORD_SET;
 
 /** Where a kind's cache sits in the table: its name in camel case, plural (`memberships`, `apiKeys`, `miniAppReviews`). */
 export type KindCacheKey<K extends KindName> = `${Uncapitalize<K>}s`;
@@ -237,6 +240,8 @@ const KIND_CACHE_OPTIONS: { [K in KindName]?: KindCacheOptions<KindObject<K>> } 
   UserGroup: { indexes: { [Index.namespace]: byNamespace, [Index.owner]: byOwner } },
   /** Users, by namespace, by `namespace/group` (userGroupKeys) and by namespace and lowercased email. */
   User: { indexes: { [Index.namespace]: byNamespace, [Index.group]: userGroupKeys, [Index.email]: (u) => [emailKey(u.metadata.namespace!, u.spec.email)] } },
+  /** Accounts (the kind: the public face of the account Secrets below), by lowercased email. */
+  Account: { indexes: { [Index.email]: (a) => [lowerAscii(a.spec.email)] } },
 };
 
 /** The cache of `kind`: named after its plural, of its REST resource, with its options above. */
@@ -255,19 +260,20 @@ export const Caches = {
   idClaims: declareCache<ClaimLease>({ name: 'idclaims', resource: Resources.Lease, labelSelector: ID_CLAIM_LABEL, inOperatorNamespace: true, indexes: { [Index.claim]: claimIndex } }),
   /**
    * Accounts of the embedded identity provider (Secrets of the operator's namespace), by
-   * lowercased email, keeping only the email and the suspension: what API keys ask.
+   * lowercased email and by owner (the Account), keeping only the email, the suspension and whether a password is set (never the hash).
    */
-  accounts: declareCache<AccountEntry>({
-    name: 'accounts',
+  accountSecrets: declareCache<AccountEntry>({
+    name: 'account secrets',
     resource: Resources.Secret,
     labelSelector: ACCOUNT_LABEL,
     inOperatorNamespace: true,
     transform: (s) =>
       ({
-        metadata: { name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion },
-        data: { email: s.data?.email, suspended: s.data?.suspended },
+        metadata: { name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion, ownerReferences: s.metadata.ownerReferences },
+        // Whether a password is set, never the hash.
+        data: { email: s.data?.email, suspended: s.data?.suspended, ...((s as { data?: Record<string, string> }).data?.passwordHash ? { passwordSet: PASSWORD_SET } : {}) },
       }) as AccountEntry,
-    indexes: { [Index.email]: (a) => [accountEmail(a)] },
+    indexes: { [Index.email]: (a) => [accountEmail(a)], [Index.owner]: byOwner },
   }),
   /**
    * Every namespace (a claimed or foreign one must be seen to be refused): metadata, the

@@ -30,10 +30,10 @@ export class Domain {
   /**
    * Whether the embedded identity provider's account with this email is suspended (seed
    * 001: suspension is of the account). The cache is made on first use: only modules that
-   * declare Caches.accounts ask (the ApiKey module).
+   * declare Caches.accountSecrets ask (the ApiKey module).
    */
   isAccountSuspended(email: string): boolean {
-    this.accounts ??= this.caches.cache(Caches.accounts);
+    this.accounts ??= this.caches.cache(Caches.accountSecrets);
     return this.accounts.byIndex(Index.email, lowerAscii(email)).some(accountSuspended);
   }
 
@@ -79,12 +79,13 @@ export class Domain {
 
   /**
    * Whether the PlatformConfig names `email` as a provisioning administrator (among its
-   * users, compared lowercased). A group membership cannot be seen from here: only the
+   * users, compared lowercased, or among the Accounts' in its status). A group membership cannot be seen from here: only the
    * cluster's authenticator knows a person's groups.
    */
   isProvisioningAdministrator(email: string): boolean {
     const wanted = lowerAscii(email);
-    return this.settings().provisioningAdministrators.users.some((u) => lowerAscii(u) === wanted);
+    // And the Accounts with provisioningAdministrator, as the Account controller records them in the PlatformConfig's status.
+    return this.settings().provisioningAdministrators.users.some((u) => lowerAscii(u) === wanted) || (this.platformConfig()?.status?.accountAdministrators ?? []).includes(wanted);
   }
 
   /** Active administrators of the namespace's organization, other than the Membership `except`. */

@@ -76,6 +76,7 @@ const strayNs = `${id}-stray`;
 const tenant = `${id}-tenant`;
 const conflictedTenant = `${id}-late-tenant`;
 const tenantNs = `tenant-${tenant}`;
+const account = `${id}-acct`;
 
 /** The objects read back, by what the operator made of them. */
 const seen: { converged: Obj[]; converging: Obj[]; stalled: Obj[] } = { converged: [], converging: [], stalled: [] };
@@ -93,6 +94,7 @@ afterAll(async () => {
   await admin.delete(Resources.ClusterRole, metricsReader).catch(() => undefined);
   if (operator) {
     for (const t of [tenant, conflictedTenant]) await admin.delete(Kinds.Tenant, t).catch(() => undefined);
+    await admin.delete(Kinds.Account, account).catch(() => undefined);
     await deleteOrganizationsAndWait(admin, [org, conflicted]);
     expect((await operator.stop()).code).toBe(0);
   }
@@ -125,6 +127,9 @@ describe.skipIf(!kstatusBin || !lua)('health of objects the operator reconciled,
     seen.converged.push(await settled(Kinds.MiniAppReview, 'finder-1.0.0', ns, readyTrue, 'the MiniAppReview Ready'));
     seen.converged.push(await settled(Kinds.ApiKey, 'bot', ns, readyTrue, 'the ApiKey Ready'));
     seen.converged.push(await settled(Kinds.PlatformConfig, 'default', undefined, readyTrue, 'the PlatformConfig Ready'));
+    // A person's account (without the embedded identity provider here: no private half, Ready).
+    await admin.create(Kinds.Account, { metadata: { name: account }, spec: { username: account, email: `${account}@${id}.example`, firstName: 'Health', lastName: 'Check' } });
+    seen.converged.push(await settled(Kinds.Account, account, undefined, readyTrue, 'the Account Ready'));
 
     // The solution side: a solution with an app, a tenant subscribed to it, the group that makes, a user in it.
     await admin.create(Kinds.Solution, {

@@ -110,8 +110,14 @@ export class AccountExistsError extends Error {
   }
 }
 
+/** An Account whose private half a Secret is: its owner reference and its name label. */
+export interface PrivateHalfOf {
+  ownerReferences: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+  labels: Record<string, string>;
+}
+
 type SecretObject = {
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
+  metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string>; resourceVersion?: string; ownerReferences?: PrivateHalfOf['ownerReferences'] };
   data?: Record<string, string>;
   stringData?: Record<string, string>;
   type?: string;
@@ -235,10 +241,66 @@ export class AccountStore {
     await revokeAccount(this.client, this.namespace, id);
   }
 
-  /** A digest of the account's current password hash: a reset link carries it, so it works once (the next password changes it). */
+  /**
+   * A digest of the account's current password hash: a reset link carries it, so it works once (the next password changes it).
+   * An account made without a password (an Account by a provisioning administrator) has one too, of its Secret's uid: its
+   * "set your password" link works until a password is set.
+   */
   async passwordFingerprint(id: string): Promise<string | undefined> {
     const s = await this.secret(id);
-    return s?.data?.passwordHash ? createHash('sha256').update(unb64(s.data.passwordHash)).digest('base64url').slice(0, 22) : undefined;
+    if (!s) return undefined;
+    const basis = s.data?.passwordHash ? unb64(s.data.passwordHash) : s.metadata.uid ? `pending:${s.metadata.uid}` : undefined;
+    return basis ? createHash('sha256').update(basis).digest('base64url').slice(0, 22) : undefined;
+  }
+
+  /**
+   * Creates an account without a password (the person sets one through a "set your password" link), as the private
+   * half of an Account (`owner`). AccountExistsError when its email or user name is taken.
+   */
+  async createPending(a: Omit<NewAccount, 'password'>, owner: PrivateHalfOf): Promise<Account> {
+    const email = normalizeEmail(a.email);
+    if (await this.findByUsername(a.username)) throw new AccountExistsError();
+    const body: SecretObject = {
+      metadata: {
+        name: accountSecretName(accountId(email)),
+        namespace: this.namespace,
+        labels: { ...MANAGED_BY, [ACCOUNT_LABEL]: 'true', [ACCOUNT_USERNAME_LABEL]: usernameKey(a.username), ...owner.labels },
+        ownerReferences: owner.ownerReferences,
+      },
+      type: ACCOUNT_SECRET_TYPE,
+      data: { username: b64(a.username.trim()), email: b64(email), firstName: b64(a.firstName.trim()), lastName: b64(a.lastName.trim()), suspended: b64('false') },
+    };
+    try {
+      return toAccount(await this.client.create<SecretObject>(Resources.Secret, body));
+    } catch (err) {
+      if ((err as { status?: number }).status === 409) throw new AccountExistsError();
+      throw err;
+    }
+  }
+
+  /** Whose private half the account is (an Account's owner reference and name label), the first time or again. */
+  async adopt(id: string, owner: PrivateHalfOf): Promise<void> {
+    await this.client.patch(Resources.Secret, accountSecretName(id), this.namespace, { metadata: { labels: owner.labels, ownerReferences: owner.ownerReferences } });
+  }
+
+  /** Changes the user name and names (an Account's spec); AccountExistsError when another account has the user name. */
+  async setProfile(id: string, p: { username: string; firstName: string; lastName: string }): Promise<void> {
+    const other = await this.findByUsername(p.username);
+    if (other && other.id !== id) throw new AccountExistsError();
+    await this.client.patch(Resources.Secret, accountSecretName(id), this.namespace, {
+      metadata: { labels: { [ACCOUNT_USERNAME_LABEL]: usernameKey(p.username) } },
+      data: { username: b64(p.username.trim()), firstName: b64(p.firstName.trim()), lastName: b64(p.lastName.trim()) },
+    });
+  }
+
+  /** Whether the account has a password (without reading it out). */
+  async hasPassword(id: string): Promise<boolean> {
+    return !!(await this.secret(id))?.data?.passwordHash;
+  }
+
+  /** The owner references of the account's Secret (whose private half it is). */
+  async ownerOf(id: string): Promise<{ uid: string; kind: string; name: string }[] | undefined> {
+    return (await this.secret(id))?.metadata.ownerReferences;
   }
 }
 

@@ -6,9 +6,11 @@
 // input makes nothing.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Account } from '../api/account/schema.ts';
 import type { Membership } from '../api/membership/schema.ts';
 import type { Organization } from '../api/organization/schema.ts';
 import { Kinds } from '../api/registry.ts';
+import type { AnyObject } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { chromiumMissing, launchChromium } from '../testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient } from '../testenv/clients.ts';
@@ -76,9 +78,16 @@ beforeAll(async () => {
   if (!missing) browser = await launchChromium();
 }, 120_000);
 
+/** The emails the page makes accounts for: their Accounts (cluster-scoped) are deleted afterwards. */
+const pageEmails: string[] = [];
+/** The Accounts (cluster-scoped) with this email. */
+const accountsOf = async (email: string) => (await admin.list<Account>(Kinds.Account)).items.filter((a) => a.spec.email === email);
+
 afterAll(async () => {
   await browser?.close();
   await deleteOrganizationsAndWait(admin, orgs).catch(() => {});
+  for (const a of (await admin.list<Account>(Kinds.Account).catch(() => ({ items: [] as Account[] }))).items.filter((x) => pageEmails.includes(x.spec.email)))
+    await admin.delete(Kinds.Account, a.metadata.name).catch(() => {});
   await operator?.stop();
   await smtp?.stop();
   await admin.delete(Resources.Namespace, opNamespace);
@@ -88,6 +97,7 @@ describe('accepting an invitation with an account of the embedded provider', () 
   const idp = () => testIdentity()!;
   const email = `${uniqueName('grace')}@example.com`;
   const username = uniqueName('grace');
+  pageEmails.push(email);
   const password = 'a long and secret passphrase';
 
   it.skipIf(missing)('creates the account on the page (the seed fields, the email fixed), accepts, and says what the member now has', async () => {
@@ -140,6 +150,14 @@ describe('accepting an invitation with an account of the embedded provider', () 
     expect(ok.status).toBe(200);
     expect(text(await ok.text())).toContain(`is now a member of Second Bank as mini app reviewer`);
     await activeMember(ns);
+    // The page made the account's public face too, on the invitee's behalf: an Account named after the user name, never a
+    // provisioning administrator, which adopted the Secret (its private half) and says the person can sign in.
+    const made = await eventually(async () => (await accountsOf(email)).find((a) => a.status?.phase === 'Active') ?? false, { describe: 'the Account the page made, Active' });
+    expect(made.metadata.name).toBe(username.toLowerCase());
+    expect(made.spec).toMatchObject({ username, firstName: 'Grace', lastName: 'Hopper', provisioningAdministrator: false, suspended: false });
+    expect(made.status?.conditions?.find((c) => c.type === 'PasswordSet')?.status).toBe('True');
+    const secret = await admin.get<AnyObject>(Resources.Secret, `account-${accountId(email)}`, opNamespace);
+    expect(secret?.metadata.ownerReferences?.map((r) => r.uid)).toEqual([made.metadata.uid]);
   });
 
   it("counts the invitation page's wrong passwords and the sign-in page's towards one lockout (on the cluster)", async () => {
@@ -174,6 +192,7 @@ describe('accepting an invitation with an account of the embedded provider', () 
       expect(text(await res.text())).toContain(message);
     }
     expect(await admin.get(Resources.Secret, `account-${accountId(other)}`, opNamespace)).toBeUndefined();
+    expect(await accountsOf(other)).toEqual([]);
     expect((await admin.get<Membership>(Kinds.Membership, 'member', ns))?.status?.acceptedAt).toBeUndefined();
   });
 });

@@ -158,3 +158,21 @@ administrators' API keys).
 {{- fail "console.enabled needs console.publicUrl or console.ingress.enabled: the sign-in's redirect URI (<public URL>/auth/callback) is registered with the identity provider, so the console's URL must be known" -}}
 {{- end -}}
 {{- end }}
+
+{{/*
+The embedded identity provider's issuer URL: identity.issuer when set; else
+https://<ingress.host> (its paths are routed there by the identity Ingress). Fails when
+neither is given, or without the webhook's serving certificate its listener uses.
+*/}}
+{{- define "miniapps-operator.identityIssuer" -}}
+{{- if not .Values.webhook.enabled -}}
+{{- fail "identity.enabled needs webhook.enabled: the identity listener serves with the webhooks' serving certificate" -}}
+{{- end -}}
+{{- if .Values.identity.issuer -}}
+{{- trimSuffix "/" .Values.identity.issuer -}}
+{{- else if .Values.ingress.enabled -}}
+{{- printf "https://%s" .Values.ingress.host -}}
+{{- else -}}
+{{- fail "identity.enabled needs an issuer URL: set identity.issuer, or ingress.enabled (the issuer is then https://<ingress.host>)" -}}
+{{- end -}}
+{{- end }}

@@ -15,7 +15,9 @@ import { API_KEY_OWNER_SUBRESOURCE, API_KEY_WIDENING_FIELDS } from './names.ts';
  * ClusterRole miniapps:provisioning-administrator grants); or from a requester RBAC allows
  * `update` on the virtual subresource `apikeys/owner` in the key's namespace (the
  * organization's administrators, the role table), unless the owner is a provisioning
- * administrator (PlatformConfig provisioningAdministrators.users): a key that
+ * administrator (PlatformConfig provisioningAdministrators.users, or an Account with
+ * provisioningAdministrator, which the operator records in the PlatformConfig's
+ * status.accountAdministrators before it binds them): a key that
  * authenticates as someone who runs the platform is made or widened only by a
  * provisioning administrator; an organization administrator may still revoke it or
  * change its description. That the owner of anyone else's key is an active member needs
@@ -37,7 +39,12 @@ export function apiKeyOwnerPolicy(): PolicyObject[] {
         name: 'delegated',
         expression: `authorizer.group(${lit(GROUP)}).resource('apikeys').subresource(${lit(API_KEY_OWNER_SUBRESOURCE)}).namespace(object.metadata.namespace).check('update').allowed()`,
       },
-      { name: 'ownerRunsPlatform', expression: `params.spec.?provisioningAdministrators.?users.orValue([]).exists(u, u.lowerAscii() == object.spec.owner.lowerAscii())` },
+      {
+        name: 'ownerRunsPlatform',
+        expression:
+          `params.spec.?provisioningAdministrators.?users.orValue([]).exists(u, u.lowerAscii() == object.spec.owner.lowerAscii()) || ` +
+          `params.status.?accountAdministrators.orValue([]).exists(u, u == object.spec.owner.lowerAscii())`,
+      },
       // Revoking, or a new description: what an organization administrator may still do to such a key.
       { name: 'notWidened', expression: `request.operation == 'UPDATE' && ${API_KEY_WIDENING_FIELDS.map(unchanged).join(' && ')}` },
     ],

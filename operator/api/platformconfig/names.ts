@@ -38,6 +38,9 @@ export const OrganizationModels = ['MiniAppCenter', 'AppCenter'] as const;
 export type OrganizationModel = (typeof OrganizationModels)[number];
 export const DEFAULT_ORGANIZATION_MODEL: OrganizationModel = 'MiniAppCenter';
 
+/** The ClusterRole of the provisioning administrators (PlatformConfig provisioningAdministrators and Accounts with provisioningAdministrator). */
+export const PROVISIONING_ADMINISTRATOR_ROLE = 'miniapps:provisioning-administrator';
+
 /** The ClusterRole that lets people make their own Organizations (bound to system:authenticated with organizationModel AppCenter). */
 export const ORGANIZATION_CREATOR_ROLE = 'miniapps:organization-creator';
 /** The group every authenticated request carries. */

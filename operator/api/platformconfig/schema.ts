@@ -120,7 +120,18 @@ export const PlatformConfigSpecSchema = Obj(
   'Platform-wide parameters.',
 );
 
-export const PlatformConfigStatusSchema = Status({}, 'Observed state of the platform configuration.');
+export const PlatformConfigStatusSchema = Status(
+  {
+    accountAdministrators: Optional(
+      StringSet(
+        Email('Email (lowercase) of an Account with provisioningAdministrator.'),
+        'The provisioning administrators made through Accounts (spec.provisioningAdministrator), written by the operator before it binds them: what the admission policies read beside spec.provisioningAdministrators.users (a key that authenticates as one is made only by a provisioning administrator).',
+        4096,
+      ),
+    ),
+  },
+  'Observed state of the platform configuration.',
+);
 
 export type PlatformConfigSpec = Static<typeof PlatformConfigSpecSchema>;
 export type PlatformConfigStatus = Static<typeof PlatformConfigStatusSchema>;

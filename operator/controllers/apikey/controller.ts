@@ -358,7 +358,7 @@ export function apiKeyController(deps: ControllerDeps, opts: ApiKeyOptions, conc
       },
       // An account suspended or restored (embedded identity provider) disables or enables its keys everywhere.
       {
-        cache: Caches.accounts,
+        cache: Caches.accountSecrets,
         map: (o) =>
           keys
             .list()

@@ -42,7 +42,7 @@ export function verifierClusterRole(): ClusterRole {
  */
 export const apiKeyModule: OperatorModule = {
   name: 'apikey',
-  caches: [Caches.apiKeys, Caches.accounts, Caches.memberships, Caches.organizations, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
+  caches: [Caches.apiKeys, Caches.accountSecrets, Caches.memberships, Caches.organizations, Caches.platformConfigs, Caches.ownedRoles, Caches.ownedRoleBindings],
   admits: ['ApiKey'],
   metrics: [apiKeyMetrics],
   settings: apiKeySettings,

@@ -12,6 +12,7 @@ import type { AcceptBackend, AcceptResult, AcceptView, AccountCredentials, SignI
 import type { SignInFailures } from '../../identity/lockout.ts';
 import { AccountExistsError, FailureCounter, SIGN_IN_FAILED, passwordProblem, usernameProblem } from '../../identity/accounts.ts';
 import type { Account, AccountStore } from '../../identity/accounts.ts';
+import { createAccountObject } from '../../identity/account-object.ts';
 import { Index } from '../../domain/caches.ts';
 import { Kinds } from '../../api/registry.ts';
 
@@ -81,7 +82,10 @@ export class MembershipAcceptance implements AcceptBackend {
       const problem = usernameProblem(creds.username) ?? passwordProblem(creds.password) ?? (!creds.firstName || !creds.lastName ? 'Give your first name and last name' : undefined);
       if (problem) return retry(`${problem}.`, 400, fields);
       try {
-        return await accounts.create({ email: m.spec.email, username: creds.username, password: creds.password, firstName: creds.firstName, lastName: creds.lastName });
+        const made = await accounts.create({ email: m.spec.email, username: creds.username, password: creds.password, firstName: creds.firstName, lastName: creds.lastName });
+        // Its public face, made on the invitee's behalf (the invitation token authorizes exactly this account).
+        await createAccountObject(this.client, made);
+        return made;
       } catch (err) {
         if (err instanceof AccountExistsError)
           return retry('That user name is taken, or this email already has an account: choose another user name, or sign in below with the account you have.', 409, fields);

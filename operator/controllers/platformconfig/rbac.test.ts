@@ -11,6 +11,7 @@ describe('provisioningAccess', () => {
   it('grants every verb on every miniapps.dev resource, named (no "*"), reading their status, provisioning and keys for others, and reading namespaces', () => {
     expect(clusterRole.metadata.name).toBe('miniapps:provisioning-administrator');
     const kinds = [
+      'accounts',
       'apikeys',
       'appmanifests',
       'memberships',

@@ -6,13 +6,13 @@ import { GROUP } from '../../api/constants.ts';
 import { KIND_NAMES } from '../../api/registry.ts';
 import { PROVISIONING_SUBRESOURCE } from '../../api/organization/names.ts';
 import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
-import { AUTHENTICATED_GROUP, ORGANIZATION_CREATOR_ROLE } from '../../api/platformconfig/names.ts';
+import { AUTHENTICATED_GROUP, ORGANIZATION_CREATOR_ROLE, PROVISIONING_ADMINISTRATOR_ROLE } from '../../api/platformconfig/names.ts';
 import { controllerRef } from '../../runtime/apply.ts';
 import { ownedLabels } from '../../runtime/objects.ts';
 import { ALL_VERBS, READ_VERBS, RBAC_API_VERSION, RBAC_GROUP, groupSubject, sortedSubjects, userSubject } from '../../domain/rbac-types.ts';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule } from '../../domain/rbac-types.ts';
 
-export const PROVISIONING_ADMINISTRATOR_ROLE = 'miniapps:provisioning-administrator';
+export { PROVISIONING_ADMINISTRATOR_ROLE };
 
 /** Every miniapps.dev resource, by name: what the provisioning administrators manage. */
 const RESOURCES = Object.values(KIND_NAMES)
