@@ -22,6 +22,22 @@ import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
 import type { KeyMaterial, KeyPolicy } from './keys.ts';
 import { createProvider, escapeHtml, page } from './provider.ts';
 import type { IdentityTTLs, StaticClient } from './provider.ts';
+import { isTenantAccountId } from './tenant-accounts.ts';
+import type { TenantAccountStore } from './tenant-accounts.ts';
+import type { TenantApps } from './tenant-apps.ts';
+
+/** What the reset pages need of an account store: a tenant account (set-password link) reads as one whose user name is its email. */
+type ResettableStore = Pick<AccountStore, 'find' | 'passwordFingerprint' | 'setPassword'>;
+function tenantResettable(t: TenantAccountStore): ResettableStore {
+  return {
+    find: async (id) => {
+      const a = await t.find(id);
+      return a && { id: a.id, username: a.email, email: a.email, firstName: a.firstName, lastName: a.lastName, suspended: false };
+    },
+    passwordFingerprint: (id) => t.passwordFingerprint(id),
+    setPassword: (id, password) => t.setPassword(id, password),
+  };
+}
 
 export interface IdentityServerOptions {
   issuer: string;
@@ -45,6 +61,8 @@ export interface IdentityServerOptions {
   /** Failed sign-ins in a row for one login before it is locked for `lockoutMs`. */
   maxFailures?: number;
   lockoutMs?: number;
+  /** Frontend apps as clients and tenant users' accounts (tenant-apps.ts, tenant-accounts.ts). */
+  tenants?: { apps: TenantApps; accounts: TenantAccountStore };
 }
 
 export class IdentityServer {
@@ -120,6 +138,7 @@ export class IdentityServer {
       clients: this.opts.clients,
       ttl: this.opts.ttl,
       proxy: this.opts.proxy,
+      tenants: this.opts.tenants,
     });
     provider.on('server_error', (_ctx, err) => this.opts.log.error({ err: errorMessage(err) }, 'Identity provider error'));
     this.csrfKey = keys.cookieKeys[0]!;
@@ -161,6 +180,8 @@ export class IdentityServer {
       return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
     }
     if (details.prompt.name !== 'login') throw new Error(`Unsupported prompt ${details.prompt.name}`);
+    const clientId = String(details.params.client_id ?? '');
+    if (this.opts.tenants?.apps.client(clientId)) return this.tenantLogin(req, res, uid, isLogin, clientId, typeof details.params.tenant === 'string' ? details.params.tenant : '');
     if (!isLogin || req.method !== 'POST') return send(res, 200, this.loginPage(uid));
     const form = new URLSearchParams(await readBody(req, 16 << 10));
     const csrf = form.get('csrf') ?? '';
@@ -183,6 +204,53 @@ export class IdentityServer {
     this.failures.succeed(login);
     this.opts.log.info({ account: account.id }, 'Account signed in');
     return provider.interactionFinished(req, res, { login: { accountId: account.id } }, { mergeWithLastSubmission: false });
+  }
+
+  /**
+   * The sign-in of a frontend app (a client found in TenantApps): a tenant user's account,
+   * by the tenant, the email and the password; only when the tenant may use the app and the
+   * User exists. Every refusal says the same as the platform's sign-in.
+   */
+  private async tenantLogin(req: IncomingMessage, res: ServerResponse, uid: string, isLogin: boolean, clientId: string, tenantHint: string): Promise<void> {
+    const tenants = this.opts.tenants!;
+    if (!isLogin || req.method !== 'POST') return send(res, 200, this.tenantLoginPage(uid, tenantHint));
+    const form = new URLSearchParams(await readBody(req, 16 << 10));
+    const csrf = form.get('csrf') ?? '';
+    const expected = this.csrfToken(uid);
+    if (csrf.length !== expected.length || !timingSafeEqual(Buffer.from(csrf), Buffer.from(expected)))
+      return send(res, 403, page('Sign-in failed', '<p>The form was not sent from this page. Start again from the application you came from.</p>'));
+    const tenant = (form.get('tenant') ?? '').trim().slice(0, 253);
+    const login = (form.get('login') ?? '').slice(0, 254);
+    const password = (form.get('password') ?? '').slice(0, 256);
+    const lockKey = `${tenant}/${login}`;
+    const now = this.opts.clock.now().getTime();
+    const byAddress = this.perAddress.take(req.socket.remoteAddress ?? '');
+    if (!byAddress.ok || this.failures.locked(lockKey, now)) {
+      res.setHeader('Retry-After', String(byAddress.ok ? 60 : byAddress.retryAfterSeconds));
+      return send(res, 429, this.tenantLoginPage(uid, tenant, 'Too many sign-in attempts. Wait a few minutes and try again.'));
+    }
+    const ns = tenants.apps.tenantNamespace(tenant);
+    // Without a tenant of that name the password is still checked (against nothing): the answer takes as long.
+    const account = await tenants.accounts.authenticate(ns ?? '', ns ? login : '', password);
+    if (!account || tenants.apps.roles(account.tenant, account.user, clientId) === undefined) {
+      this.failures.fail(lockKey, now);
+      return send(res, 401, this.tenantLoginPage(uid, tenant, SIGN_IN_FAILED));
+    }
+    this.failures.succeed(lockKey);
+    this.opts.log.info({ account: account.id, client: clientId }, 'Tenant account signed in');
+    return this.current().interactionFinished(req, res, { login: { accountId: account.id } }, { mergeWithLastSubmission: false });
+  }
+
+  private tenantLoginPage(uid: string, tenant: string, error?: string): string {
+    return page(
+      'Sign in',
+      `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="on">` +
+        `<input type="hidden" name="csrf" value="${this.csrfToken(uid)}">` +
+        `<label for="tenant">Tenant</label><input id="tenant" name="tenant" value="${escapeHtml(tenant)}" required>` +
+        '<label for="login">Email</label><input id="login" name="login" type="email" autocomplete="username" required autofocus>' +
+        '<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>' +
+        '<button type="submit">Sign in</button></form>',
+    );
   }
 
   private loginPage(uid: string, error?: string): string {
@@ -236,8 +304,10 @@ export class IdentityServer {
     const form = req.method === 'POST' ? new URLSearchParams(await readBody(req, 4 << 10)) : undefined;
     const token = (form?.get('token') ?? url.searchParams.get('token') ?? '').slice(0, 1024);
     const claims = readResetToken(this.csrfKey, token, Math.floor(this.opts.clock.now().getTime() / 1000));
-    const current = claims && (await this.opts.accounts.passwordFingerprint(claims.accountId));
-    const account = claims && current === claims.fingerprint ? await this.opts.accounts.find(claims.accountId) : undefined;
+    // A tenant user's set-password link is this page too, for their tenant account.
+    const store: ResettableStore = claims && isTenantAccountId(claims.accountId) && this.opts.tenants ? tenantResettable(this.opts.tenants.accounts) : this.opts.accounts;
+    const current = claims && (await store.passwordFingerprint(claims.accountId));
+    const account = claims && current === claims.fingerprint ? await store.find(claims.accountId) : undefined;
     if (!claims || !account || account.suspended) {
       return send(res, 400, page('This link does not work', '<p>The link has expired, was already used, or is not complete. Ask for a new one at <a href="/reset">Reset your password</a>.</p>'));
     }
@@ -250,7 +320,7 @@ export class IdentityServer {
     const password = (form.get('password') ?? '').slice(0, 1024);
     const problem = passwordProblem(password);
     if (problem) return send(res, 400, passwordForm(`${problem}.`));
-    await this.opts.accounts.setPassword(account.id, password);
+    await store.setPassword(account.id, password);
     this.failures.succeed(account.email);
     this.failures.succeed(account.username);
     this.opts.log.info({ account: account.id }, 'Account password reset');

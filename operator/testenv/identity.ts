@@ -115,7 +115,19 @@ export interface SignInResult {
  * openid-client builds the request and redeems the code; the user agent posts the form.
  * Throws with the page's text when the sign-in is refused.
  */
-export async function signIn(opts: { issuer: string; caPEM: string; clientId: string; login: string; password: string; redirectUri?: string; scope?: string }): Promise<SignInResult> {
+export async function signIn(opts: {
+  issuer: string;
+  caPEM: string;
+  clientId: string;
+  login: string;
+  password: string;
+  redirectUri?: string;
+  scope?: string;
+  /** More fields of the sign-in form (a frontend app's: `tenant`). */
+  form?: Record<string, string>;
+  /** The user agent (its cookies: a session from an earlier sign-in); a new one by default. */
+  userAgent?: UserAgent;
+}): Promise<SignInResult> {
   const config = await relyingParty(opts.issuer, opts.clientId, opts.caPEM);
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
@@ -128,12 +140,12 @@ export async function signIn(opts: { issuer: string; caPEM: string; clientId: st
     state,
     prompt: 'consent',
   });
-  const ua = new UserAgent(opts.caPEM);
+  const ua = opts.userAgent ?? new UserAgent(opts.caPEM);
   const origin = new URL(opts.issuer).origin;
   const page = await ua.follow(url.href, origin);
   if (page.leftTo) throw new Error(`The provider sent the browser away before signing in: ${page.leftTo}`);
   const form = loginForm(await page.res.text());
-  const done = await ua.follow(new URL(form.action, origin).href, origin, { form: { csrf: form.csrf, login: opts.login, password: opts.password } });
+  const done = await ua.follow(new URL(form.action, origin).href, origin, { form: { ...opts.form, csrf: form.csrf, login: opts.login, password: opts.password } });
   if (!done.leftTo) throw new Error(`Sign-in refused (HTTP ${done.res.status}): ${pageMessage(await done.res.text())}`);
   const tokens = await oidc.authorizationCodeGrant(config, new URL(done.leftTo), { pkceCodeVerifier: verifier, expectedState: state, idTokenExpected: true });
   return { idToken: tokens.id_token!, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, claims: tokens.claims()!, config };
