@@ -77,11 +77,18 @@ export class IdentityServer {
   /** Reset emails per address asked for: a few an hour, so the form cannot be used to flood someone's mailbox. */
   private readonly resetsPerEmail = new RateLimiter({ perMinute: 3 / 60, burst: 3 });
   readonly failures: FailureCounter;
+  /** The frontend apps, never under the id of one of the platform's own clients (kubectl's, the console's). */
+  private readonly tenants?: { apps: TenantApps; accounts: TenantAccountStore };
   port = 0;
 
   constructor(opts: IdentityServerOptions) {
     this.opts = opts;
     this.failures = new FailureCounter(opts.maxFailures ?? 5, opts.lockoutMs ?? 15 * 60_000);
+    if (opts.tenants) {
+      const platform = new Set(opts.clients.map((c) => c.client_id));
+      const apps = opts.tenants.apps;
+      this.tenants = { accounts: opts.tenants.accounts, apps: { ...apps, client: (id) => (platform.has(id) ? undefined : apps.client(id)) } };
+    }
     this.server = createServer({ cert: opts.tls.cert, key: opts.tls.key, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
       void this.route(req, res);
     });
@@ -138,7 +145,7 @@ export class IdentityServer {
       clients: this.opts.clients,
       ttl: this.opts.ttl,
       proxy: this.opts.proxy,
-      tenants: this.opts.tenants,
+      tenants: this.tenants,
     });
     provider.on('server_error', (_ctx, err) => this.opts.log.error({ err: errorMessage(err) }, 'Identity provider error'));
     this.csrfKey = keys.cookieKeys[0]!;
@@ -181,7 +188,7 @@ export class IdentityServer {
     }
     if (details.prompt.name !== 'login') throw new Error(`Unsupported prompt ${details.prompt.name}`);
     const clientId = String(details.params.client_id ?? '');
-    if (this.opts.tenants?.apps.client(clientId)) return this.tenantLogin(req, res, uid, isLogin, clientId, typeof details.params.tenant === 'string' ? details.params.tenant : '');
+    if (this.tenants?.apps.client(clientId)) return this.tenantLogin(req, res, uid, isLogin, clientId, typeof details.params.tenant === 'string' ? details.params.tenant : '');
     if (!isLogin || req.method !== 'POST') return send(res, 200, this.loginPage(uid));
     const form = new URLSearchParams(await readBody(req, 16 << 10));
     const csrf = form.get('csrf') ?? '';
@@ -212,7 +219,7 @@ export class IdentityServer {
    * User exists. Every refusal says the same as the platform's sign-in.
    */
   private async tenantLogin(req: IncomingMessage, res: ServerResponse, uid: string, isLogin: boolean, clientId: string, tenantHint: string): Promise<void> {
-    const tenants = this.opts.tenants!;
+    const tenants = this.tenants!;
     if (!isLogin || req.method !== 'POST') return send(res, 200, this.tenantLoginPage(uid, tenantHint));
     const form = new URLSearchParams(await readBody(req, 16 << 10));
     const csrf = form.get('csrf') ?? '';
@@ -296,7 +303,29 @@ export class IdentityServer {
         })
         .catch((err: unknown) => this.opts.log.warn({ err: errorMessage(err) }, 'Password reset email not sent'));
     }
+    if (this.tenants) void this.tenantResets(email, ttlMs).catch((err: unknown) => this.opts.log.warn({ err: errorMessage(err) }, 'Password reset email not sent'));
     return send(res, 200, answer);
+  }
+
+  /** A reset link for each tenant account of `email` (one per tenant), in the background like the platform account's. */
+  private async tenantResets(email: string, ttlMs: number): Promise<void> {
+    const minutes = Math.max(1, Math.round(ttlMs / 60_000));
+    for (const account of await this.tenants!.accounts.findByEmail(email)) {
+      const fingerprint = await this.tenants!.accounts.passwordFingerprint(account.id);
+      if (!fingerprint) continue;
+      const expiresAt = Math.floor((this.opts.clock.now().getTime() + ttlMs) / 1000);
+      const link = `${this.opts.issuer}/reset/confirm?token=${resetToken(this.csrfKey, account.id, fingerprint, expiresAt)}`;
+      await this.opts.mailer!.send({
+        to: account.email,
+        subject: 'Reset your password',
+        text: `Someone asked to reset the password of your account in the tenant ${account.tenant}.\n\nTo choose a new password, open this link within ${minutes} minutes:\n${link}\n\nIf it was not you, ignore this email: the password stays as it is.\n`,
+        html: page(
+          'Reset your password',
+          `<p>Someone asked to reset the password of your account in the tenant <strong>${escapeHtml(account.tenant)}</strong>.</p><p><a href="${escapeHtml(link)}">Choose a new password</a> (the link works for ${minutes} minutes, once).</p><p>If it was not you, ignore this email.</p>`,
+        ),
+        messageId: `<reset.${account.id}.${expiresAt}@miniapps.dev>`,
+      });
+    }
   }
 
   /** GET: the new-password form for a valid link; POST: sets the password (the link then stops working) and ends the account's sessions. */
@@ -305,7 +334,7 @@ export class IdentityServer {
     const token = (form?.get('token') ?? url.searchParams.get('token') ?? '').slice(0, 1024);
     const claims = readResetToken(this.csrfKey, token, Math.floor(this.opts.clock.now().getTime() / 1000));
     // A tenant user's set-password link is this page too, for their tenant account.
-    const store: ResettableStore = claims && isTenantAccountId(claims.accountId) && this.opts.tenants ? tenantResettable(this.opts.tenants.accounts) : this.opts.accounts;
+    const store: ResettableStore = claims && isTenantAccountId(claims.accountId) && this.tenants ? tenantResettable(this.tenants.accounts) : this.opts.accounts;
     const current = claims && (await store.passwordFingerprint(claims.accountId));
     const account = claims && current === claims.fingerprint ? await store.find(claims.accountId) : undefined;
     if (!claims || !account || account.suspended) {

@@ -19,6 +19,8 @@ import { revokeAccount } from './adapter.ts';
 export const TENANT_ACCOUNT_LABEL = 'miniapps.dev/tenant-account';
 /** A digest of the User (`<namespace>/<name>`) the account is for: what deleting the User finds it by. */
 export const TENANT_USER_LABEL = 'miniapps.dev/tenant-user';
+/** A digest of the lowercased email: what a password reset asked for an email finds its tenant accounts by. */
+export const TENANT_EMAIL_LABEL = 'miniapps.dev/tenant-account-email';
 export const TENANT_ACCOUNT_SECRET_TYPE = 'miniapps.dev/tenant-account';
 
 const digest = (v: string, len: number) => createHash('sha256').update(v).digest('hex').slice(0, len);
@@ -35,6 +37,8 @@ export const isTenantAccountId = (id: string) => /^t[0-9a-f]{32}$/.test(id);
 export function tenantAccountSecretName(id: string): string {
   return `tenant-account-${id}`;
 }
+
+const emailKey = (email: string) => digest(`email:${normalizeEmail(email)}`, 40);
 
 export const tenantUserKey = (namespace: string, name: string) => digest(`${namespace}/${name}`, 40);
 
@@ -102,6 +106,12 @@ export class TenantAccountStore {
     return s ? toAccount(s) : undefined;
   }
 
+  /** The accounts of `email`, one per tenant that has a User with it. */
+  async findByEmail(email: string): Promise<TenantAccount[]> {
+    const list = await this.client.list<SecretObject>(Resources.Secret, { namespace: this.namespace, labelSelector: `${TENANT_ACCOUNT_LABEL},${TENANT_EMAIL_LABEL}=${emailKey(email)}` });
+    return list.items.map(toAccount).filter((a) => a.email === normalizeEmail(email));
+  }
+
   /**
    * The account of the User, made (without a password) when it does not exist yet; its
    * names follow the User's. `created` says whether this call made it.
@@ -124,7 +134,12 @@ export class TenantAccountStore {
       metadata: {
         name: tenantAccountSecretName(id),
         namespace: this.namespace,
-        labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator', [TENANT_ACCOUNT_LABEL]: 'true', [TENANT_USER_LABEL]: tenantUserKey(u.tenant, u.user) },
+        labels: {
+          'app.kubernetes.io/managed-by': 'miniapps-operator',
+          [TENANT_ACCOUNT_LABEL]: 'true',
+          [TENANT_USER_LABEL]: tenantUserKey(u.tenant, u.user),
+          [TENANT_EMAIL_LABEL]: emailKey(u.email),
+        },
       },
       type: TENANT_ACCOUNT_SECRET_TYPE,
       data: { tenant: b64(u.tenant), user: b64(u.user), email: b64(normalizeEmail(u.email)), ...names, nonce: b64(randomBytes(16).toString('base64url')) },

@@ -25,7 +25,7 @@ import { Resources } from '../../runtime/kube/resource.ts';
 import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
 import { identityOperatorArgs } from '../../testenv/controlplane.ts';
 import type { IdentityEndpoint } from '../../testenv/controlplane.ts';
-import { UserAgent, loginForm, pageMessage, relyingParty, signIn } from '../../testenv/identity.ts';
+import { UserAgent, createTestAccount, loginForm, pageMessage, relyingParty, signIn } from '../../testenv/identity.ts';
 import { eventually, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { invitationFlags } from '../../testenv/invitations.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
@@ -183,6 +183,23 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     expect(await setPassword(await setPasswordLink(nsOf(tenantB)), PASSWORD_B)).toMatchObject({ status: 200 });
   });
 
+  it('sends a reset link for each tenant account of an email asked for at /reset (a set-password link lost is not a dead end)', async () => {
+    const before = smtp.messages.length;
+    const res = await new UserAgent(idp.caPEM).request(`${idp.issuer}/reset`, { form: { email: EMAIL.toUpperCase() } });
+    expect(res.status).toBe(200);
+    const resets = await eventually(
+      () => {
+        const got = smtp.messages.slice(before).filter((m) => m.to.includes(EMAIL) && m.subject === 'Reset your password');
+        return got.length === 2 ? got : false;
+      },
+      { timeoutMs: 30_000, describe: 'two reset emails' },
+    );
+    expect(resets.map((m) => [nsOf(tenantA), nsOf(tenantB)].find((ns) => m.text.includes(`tenant ${ns}`))).sort()).toEqual([nsOf(tenantA), nsOf(tenantB)].sort());
+    const linkA = /https:\/\/\S+\/reset\/confirm\?token=\S+/.exec(resets.find((m) => m.text.includes(nsOf(tenantA)))!.text)![0];
+    expect(await setPassword(linkA, PASSWORD)).toMatchObject({ status: 200 });
+    expect(await setPassword(linkA, PASSWORD)).toMatchObject({ status: 400 });
+  });
+
   it("signs the user in to the frontend app: the access token, verified with the provider's JWKS, carries exactly the intersection of their roles and the app's rolesRequired", async () => {
     const user = await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 4, 'the user has four roles');
     expect(user.status?.effectiveRoles).toEqual([...USER_ROLES].sort());
@@ -216,6 +233,13 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
   });
 
   it('refuses the tenant user at the kubectl client: their password is no platform account, and their session of the app does not carry over', async () => {
+    // An app claiming kubectl's client id changes nothing: the platform's clients are never apps.
+    await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'squatter', namespace: orgNs }, spec: { appId: KUBECTL_CLIENT_ID, redirectUris: ['http://127.0.0.1:53999/callback'] } });
+    const member = { username: uniqueName('grace'), email: `grace@${org}.example`, password: PASSWORD, firstName: 'Grace', lastName: 'Hopper' };
+    await createTestAccount(admin, opNamespace, member);
+    await new Promise((r) => setTimeout(r, 2_000)); // the squatter in the operator's cache
+    const platform = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: member.username, password: PASSWORD });
+    expect(platform.claims.email).toBe(member.email);
     await expect(signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: EMAIL, password: PASSWORD })).rejects.toThrow(/Sign-in refused \(HTTP 401\)/);
     // Signed in to the app in this browser, then sent to kubectl's authorization: the provider asks for a sign-in again.
     const ua = new UserAgent(idp.caPEM);
