@@ -10,7 +10,7 @@ import type { User } from '../../api/user/schema.ts';
 import { escapeHtml, page } from '../../identity/page.ts';
 import type { TenantAccountStore } from '../../identity/tenant-accounts.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
-import { errorMessage } from '../../runtime/errors.ts';
+import { MailRejected, MailUnavailable } from '../../runtime/mail/mailer.ts';
 import type { Mailer } from '../../runtime/mail/mailer.ts';
 
 /** How long a set-password link works (the person may not read their email at once). */
@@ -79,7 +79,9 @@ export class UserAccounts {
       } catch (err) {
         if (err instanceof AlreadyRecorded) sentAt = (await this.store.find(account.id))?.setPasswordSentAt;
         else {
-          problem = `The set-password email could not be sent (${errorMessage(err)}); it is tried again`;
+          // The reason without the SMTP server's own words (they may quote the address).
+          const why = err instanceof MailRejected ? `the SMTP server refused it with code ${err.responseCode}` : err instanceof MailUnavailable ? 'the SMTP server could not be reached or used' : 'sending failed';
+          problem = `The set-password email could not be sent (${why}); it is tried again with backoff; check the operator's SMTP settings (--smtp-host)`;
           retry = true;
         }
       }
