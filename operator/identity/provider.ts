@@ -225,7 +225,7 @@ export function createProvider(opts: ProviderOptions): Provider {
     findAccount: async (ctx: KoaContextWithOIDC, sub: string) => {
       if (!(await accountFits(tenants, sub, ctx.oidc?.client?.clientId))) return undefined;
       if (isTenantAccountId(sub)) {
-        const t = await tenants!.accounts.find(sub);
+        const t = tenants && (await tenants.accounts.find(sub));
         if (!t?.passwordSet) return undefined;
         return {
           accountId: t.id,

@@ -13,6 +13,13 @@ import type { ConditionInput } from '../../runtime/conditions.ts';
 import { MailRejected, MailUnavailable } from '../../runtime/mail/mailer.ts';
 import type { Mailer } from '../../runtime/mail/mailer.ts';
 
+/**
+ * How often a User whose password is not set yet is looked at again: nothing the operator
+ * watches changes when the person sets it (the account is a Secret it does not cache), so
+ * status.account follows within this long.
+ */
+export const PASSWORD_CHECK_INTERVAL_MS = 60_000;
+
 /** How long a set-password link works (the person may not read their email at once). */
 export const SET_PASSWORD_LINK_TTL_MS = 7 * 24 * 3600_000;
 
@@ -80,7 +87,12 @@ export class UserAccounts {
         if (err instanceof AlreadyRecorded) sentAt = (await this.store.find(account.id))?.setPasswordSentAt;
         else {
           // The reason without the SMTP server's own words (they may quote the address).
-          const why = err instanceof MailRejected ? `the SMTP server refused it with code ${err.responseCode}` : err instanceof MailUnavailable ? 'the SMTP server could not be reached or used' : 'sending failed';
+          const why =
+            err instanceof MailRejected
+              ? `the SMTP server refused it with code ${err.responseCode}`
+              : err instanceof MailUnavailable
+                ? 'the SMTP server could not be reached or used'
+                : 'sending failed';
           problem = `The set-password email could not be sent (${why}); it is tried again with backoff; check the operator's SMTP settings (--smtp-host)`;
           retry = true;
         }

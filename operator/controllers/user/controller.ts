@@ -1,7 +1,7 @@
 // User: the roles and landing page its groups give it (spec.groups, and for a tenant
 // administrator every subscribed solution's adminUserGroups), and GroupsResolved False
 // naming every group that does not exist. Nothing secret is in status.
-import { USER_ACCOUNT_FINALIZER, UserConditions, UserReasons } from '../../api/user/names.ts';
+import { AccountStates, USER_ACCOUNT_FINALIZER, UserConditions, UserReasons } from '../../api/user/names.ts';
 import { lowerAscii } from '../../api/constants.ts';
 import type { Solution } from '../../api/solution/schema.ts';
 import type { Subscription } from '../../api/subscription/schema.ts';
@@ -14,12 +14,12 @@ import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
-import type { ControllerSpec, Reconciler } from '../../runtime/controller.ts';
+import type { ControllerSpec, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Kinds } from '../../api/registry.ts';
 import { newFailures, writeStatus } from '../../runtime/status.ts';
 import { memberGroups, resolveUser } from './logic.ts';
-import { EXTERNAL_ACCOUNT } from './accounts.ts';
+import { EXTERNAL_ACCOUNT, PASSWORD_CHECK_INTERVAL_MS } from './accounts.ts';
 import type { UserAccounts } from './accounts.ts';
 
 /** Whether the user is one of the tenant's administrators (emails compared lowercased). */
@@ -41,7 +41,7 @@ export class UserReconciler implements Reconciler {
     this.groups = deps.caches.cache(Caches.userGroups);
   }
 
-  async reconcile(key: string): Promise<void> {
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
     let user = this.users.get(key);
     if (!user) return;
     if (user.metadata.deletionTimestamp) {
@@ -92,6 +92,8 @@ export class UserReconciler implements Reconciler {
     }
     // The email is tried again with backoff (its condition and Warning event are written above).
     if (account.retry) throw new Error(account.problem);
+    // Until the person sets their password: looked at again, so that status.account follows.
+    return account.account.state === AccountStates.PasswordNotSet ? { requeueAfterMs: PASSWORD_CHECK_INTERVAL_MS } : undefined;
   }
 }
 
