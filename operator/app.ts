@@ -75,6 +75,8 @@ export class Operator {
   certificates?: ServingCertificates;
   /** The modules' own listeners (the acceptance page), by name. */
   private readonly listeners = new Map<string, ModuleListener>();
+  /** What a module answers the embedded identity provider about frontend apps (the User module). */
+  private tenantApps?: ModuleParts['tenantApps'];
   private webhookRegistration?: { name: string; url: string; caBundlePEM: string };
   private readonly ownWrites = new OwnWrites();
   private readonly clock: Clock;
@@ -174,7 +176,7 @@ export class Operator {
       this.registerParts(parts);
     }
     // Loaded only when served: the provider's libraries (koa, oidc-provider) stay out of an operator that does not serve it.
-    if (cfg.identityBindAddress) this.listeners.set(IDENTITY_LISTENER, await (await import('./identity/listener.ts')).identityListener(cfg, this.client, this.log, this.clock, tls));
+    if (cfg.identityBindAddress) this.listeners.set(IDENTITY_LISTENER, await (await import('./identity/listener.ts')).identityListener(cfg, this.client, this.log, this.clock, tls, this.tenantApps));
     if (tls) await this.startTls(tls);
     const ports: Record<string, number> = {};
     for (const [name, listener] of this.listeners) ports[name] = await listener.start();
@@ -202,6 +204,7 @@ export class Operator {
     for (const { path, handler } of parts.routes ?? []) this.api?.route(path, handler);
     for (const { path, handler } of parts.apiServerRoutes ?? []) this.webhook?.route(path, handler);
     for (const { name, listener } of parts.listeners ?? []) this.listeners.set(name, listener);
+    if (parts.tenantApps) this.tenantApps = parts.tenantApps;
   }
 
   private namespaceAccess() {

@@ -11,6 +11,7 @@ import type { MetricSet, OperatorMetrics } from '../runtime/metrics.ts';
 import type { KubeAuthority } from '../servers/authority.ts';
 import type { RouteHandler, Validator } from '../servers/webhook.ts';
 import type { ControllerDeps } from './deps.ts';
+import type { TenantApps } from '../identity/tenant-apps.ts';
 
 /** What a module is set up with. */
 export interface ModuleContext {
@@ -39,6 +40,8 @@ export interface ModuleParts {
   /** Routes on the API server's TLS listener (--webhook-bind-address, beside /validate): the authentication webhook. */
   apiServerRoutes?: { path: string; handler: RouteHandler }[];
   listeners?: { name: string; listener: ModuleListener }[];
+  /** Frontend apps as clients of the embedded identity provider, and their users' roles (the User module's). */
+  tenantApps?: TenantApps;
 }
 
 export interface OperatorModule {

@@ -10,6 +10,8 @@ import { AccountStore } from './accounts.ts';
 import { DEFAULT_TTLS, consoleClient, kubectlClient } from './provider.ts';
 import { IdentityServer } from './server.ts';
 import { Mailer } from '../runtime/mail/mailer.ts';
+import { TenantAccountStore } from './tenant-accounts.ts';
+import type { TenantApps } from './tenant-apps.ts';
 
 /** The same SMTP server as invitations send through, for password-reset emails. */
 function resetMailer(cfg: Config, client: KubeClient): Mailer | undefined {
@@ -18,7 +20,7 @@ function resetMailer(cfg: Config, client: KubeClient): Mailer | undefined {
   return cfg.smtpCredentialsSecret ? Mailer.fromSecret(client, cfg.smtpCredentialsSecret, config) : new Mailer(config);
 }
 
-export async function identityListener(cfg: Config, client: KubeClient, log: Logger, clock: Clock, serving?: { certPEM: string; keyPEM: string }): Promise<ModuleListener> {
+export async function identityListener(cfg: Config, client: KubeClient, log: Logger, clock: Clock, serving?: { certPEM: string; keyPEM: string }, tenantApps?: TenantApps): Promise<ModuleListener> {
   const tls = cfg.identityCertDir
     ? { cert: readFileSync(join(cfg.identityCertDir, 'tls.crt'), 'utf8'), key: readFileSync(join(cfg.identityCertDir, 'tls.key'), 'utf8') }
     : serving && { cert: serving.certPEM, key: serving.keyPEM };
@@ -38,6 +40,7 @@ export async function identityListener(cfg: Config, client: KubeClient, log: Log
     mailer: resetMailer(cfg, client),
     trustedProxies: cfg.trustedProxies,
     forwardedHeader: cfg.forwardedHeader,
+    tenants: tenantApps && { apps: tenantApps, accounts: new TenantAccountStore(client, cfg.namespace) },
   });
   return {
     async start() {

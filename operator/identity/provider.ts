@@ -3,10 +3,14 @@
 // account model (accounts.ts), the storage (adapter.ts), the keys (keys.ts), the
 // clients and the claims, which are the subjects the operator binds in RBAC:
 // `email` (PlatformConfig userPrefix + email is the Kubernetes user name) and `groups`.
-import Provider from 'oidc-provider';
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
+import type { Adapter, AdapterPayload, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountStore } from './accounts.ts';
 import { clusterAdapter } from './adapter.ts';
+import { isTenantAccountId } from './tenant-accounts.ts';
+import type { TenantAccountStore } from './tenant-accounts.ts';
+import { appResource } from './tenant-apps.ts';
+import type { TenantApps } from './tenant-apps.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import type { KeyMaterial } from './keys.ts';
 
@@ -80,13 +84,67 @@ export interface ProviderOptions {
   proxy?: boolean;
   /** The account's groups (the platform's group claim). */
   groupsOf?: (accountId: string) => Promise<string[]>;
+  /** Frontend apps as clients, and their tenant users' accounts (tenant-apps.ts); without them, only the platform's clients. */
+  tenants?: { apps: TenantApps; accounts: TenantAccountStore };
+}
+
+/** Frontend apps' client metadata, found when asked (the `Client` model's adapter): public, PKCE, exact redirect URIs, no secret. */
+class TenantClientAdapter implements Adapter {
+  private readonly apps: TenantApps;
+  constructor(apps: TenantApps) {
+    this.apps = apps;
+  }
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const app = this.apps.client(id);
+    if (!app) return undefined;
+    return {
+      client_id: app.clientId,
+      client_name: app.appId,
+      redirect_uris: app.redirectUris,
+      application_type: 'web',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    } as AdapterPayload;
+  }
+  async upsert(): Promise<void> {}
+  async findByUserCode(): Promise<undefined> {}
+  async findByUid(): Promise<undefined> {}
+  async consume(): Promise<void> {}
+  async destroy(): Promise<void> {}
+  async revokeByGrantId(): Promise<void> {}
+}
+
+/**
+ * Whether an account may use a client: a tenant account only a frontend app its tenant may
+ * use (and only while its User exists), a platform account only the platform's clients.
+ */
+async function accountFits(tenants: ProviderOptions['tenants'], accountIdValue: string, clientId: string | undefined): Promise<boolean> {
+  if (!clientId) return true;
+  const app = tenants?.apps.client(clientId);
+  if (!isTenantAccountId(accountIdValue)) return !app;
+  if (!app || !tenants) return false;
+  const account = await tenants.accounts.find(accountIdValue);
+  return !!account && tenants.apps.roles(account.tenant, account.user, clientId) !== undefined;
 }
 
 export function createProvider(opts: ProviderOptions): Provider {
   const ttl = opts.ttl ?? DEFAULT_TTLS;
   const accounts = opts.accounts;
+  const stored = clusterAdapter(opts.client, opts.namespace);
+  const tenants = opts.tenants;
+  const policy = interactionPolicy.base();
+  // A session of an account that may not use this client (a tenant user at kubectl, a member at a frontend app, a user
+  // of another tenant) is no session for it: the person signs in again, as an account that may.
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('account_not_for_client', 'the signed-in account may not use this client', async (ctx) => {
+      const sub = ctx.oidc.session?.accountId;
+      return sub && !(await accountFits(tenants, sub, ctx.oidc.client?.clientId)) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    }),
+  );
   const configuration: Configuration = {
-    adapter: clusterAdapter(opts.client, opts.namespace),
+    adapter: (model: string) => (model === 'Client' && tenants ? new TenantClientAdapter(tenants.apps) : stored(model)),
+    extraParams: ['tenant'],
     clients: opts.clients.map((c) => ({ response_types: ['code'], grant_types: ['authorization_code', 'refresh_token'], ...c })),
     jwks: { keys: opts.keys.signing.map(({ iat: _iat, ...k }) => k) } as Configuration['jwks'],
     cookies: { keys: opts.keys.cookieKeys },
@@ -120,10 +178,26 @@ export function createProvider(opts: ProviderOptions): Provider {
         },
       },
       revocation: { enabled: true },
+      // A frontend app's access token is a JWT for the app (audience `<organization>/<appId>`) carrying its roles; the
+      // platform's clients get no resource (their ID token is what kube-apiserver reads).
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, client, oneOf) => {
+          if (oneOf) return oneOf;
+          const app = client && tenants?.apps.client(client.clientId);
+          return app ? appResource(app.audience) : (undefined as never);
+        },
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, indicator, client) => {
+          const app = tenants?.apps.client(client.clientId);
+          if (!app || indicator !== appResource(app.audience)) throw new errors.InvalidTarget();
+          return { scope: '', audience: app.audience, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+        },
+      },
       rpInitiatedLogout: { enabled: true },
       introspection: { enabled: false },
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy, url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     rotateRefreshToken: () => true,
     // Refresh tokens for every first-party client that asks for offline_access (kubectl's exec plugin refreshes without a browser).
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
@@ -137,7 +211,27 @@ export function createProvider(opts: ProviderOptions): Provider {
       Grant: ttl.refreshToken,
       RefreshToken: ttl.refreshToken,
     },
-    findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => {
+    // The roles of a frontend app's access token: the intersection of the user's roles and the app's rolesRequired, the
+    // rule the token-roles API applies (TenantApps.roles answers from it), read when the token is issued.
+    extraTokenClaims: async (_ctx, token) => {
+      const clientId = (token as { clientId?: string }).clientId;
+      if (!tenants || token.kind !== 'AccessToken' || !clientId || !token.accountId || !isTenantAccountId(token.accountId)) return undefined;
+      const app = tenants.apps.client(clientId);
+      const account = await tenants.accounts.find(token.accountId);
+      const roles = app && account ? tenants.apps.roles(account.tenant, account.user, clientId) : undefined;
+      if (!app || !account || !roles) throw new errors.InvalidGrant('the account may not use this app');
+      return { roles, tenant: account.tenant, user: account.user, email: account.email, organization: app.organization, appId: app.appId };
+    },
+    findAccount: async (ctx: KoaContextWithOIDC, sub: string) => {
+      if (!(await accountFits(tenants, sub, ctx.oidc?.client?.clientId))) return undefined;
+      if (isTenantAccountId(sub)) {
+        const t = tenants && (await tenants.accounts.find(sub));
+        if (!t?.passwordSet) return undefined;
+        return {
+          accountId: t.id,
+          claims: async () => ({ sub: t.id, email: t.email, email_verified: true, given_name: t.firstName, family_name: t.lastName, name: `${t.firstName} ${t.lastName}`.trim() }),
+        };
+      }
       const a = await accounts.find(sub);
       // A suspended account is no account: no sign-in resumes, no refresh token is honoured.
       if (!a || a.suspended) return undefined;
@@ -169,10 +263,6 @@ export function createProvider(opts: ProviderOptions): Provider {
   return provider;
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-export function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}label{display:block;margin:.75rem 0 .25rem}input{width:100%;padding:.4rem;box-sizing:border-box}button{margin-top:1rem;padding:.5rem 1.5rem}.error{color:#a00}</style></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
-}
+// The pages' HTML (page.ts: also for emails sent by processes that load no oidc-provider).
+export { escapeHtml, page } from './page.ts';
+import { escapeHtml, page } from './page.ts';

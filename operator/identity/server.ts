@@ -26,6 +26,22 @@ import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
 import type { KeyMaterial, KeyPolicy } from './keys.ts';
 import { createProvider, escapeHtml, page } from './provider.ts';
 import type { IdentityTTLs, StaticClient } from './provider.ts';
+import { isTenantAccountId } from './tenant-accounts.ts';
+import type { TenantAccountStore } from './tenant-accounts.ts';
+import type { TenantApps } from './tenant-apps.ts';
+
+/** What the reset pages need of an account store: a tenant account (set-password link) reads as one whose user name is its email. */
+type ResettableStore = Pick<AccountStore, 'find' | 'passwordFingerprint' | 'setPassword'>;
+function tenantResettable(t: TenantAccountStore): ResettableStore {
+  return {
+    find: async (id) => {
+      const a = await t.find(id);
+      return a && { id: a.id, username: a.email, email: a.email, firstName: a.firstName, lastName: a.lastName, suspended: false };
+    },
+    passwordFingerprint: (id) => t.passwordFingerprint(id),
+    setPassword: (id, password) => t.setPassword(id, password),
+  };
+}
 
 export interface IdentityServerOptions {
   issuer: string;
@@ -55,6 +71,8 @@ export interface IdentityServerOptions {
    */
   trustedProxies?: readonly string[];
   forwardedHeader?: ForwardedHeader;
+  /** Frontend apps as clients and tenant users' accounts (tenant-apps.ts, tenant-accounts.ts). */
+  tenants?: { apps: TenantApps; accounts: TenantAccountStore };
 }
 
 export class IdentityServer {
@@ -71,12 +89,19 @@ export class IdentityServer {
   /** Failed sign-ins in a row per login, on the cluster: every replica counts towards the same lockout. */
   readonly failures: SignInFailures;
   private readonly proxies: TrustedProxies;
+  /** The frontend apps, never under the id of one of the platform's own clients (kubectl's, the console's). */
+  private readonly tenants?: { apps: TenantApps; accounts: TenantAccountStore };
   port = 0;
 
   constructor(opts: IdentityServerOptions) {
     this.opts = opts;
     this.failures = new ClusterFailureCounter(opts.client, opts.namespace, opts.maxFailures ?? 5, opts.lockoutMs ?? 15 * 60_000);
     this.proxies = new TrustedProxies(opts.trustedProxies, opts.forwardedHeader);
+    if (opts.tenants) {
+      const platform = new Set(opts.clients.map((c) => c.client_id));
+      const apps = opts.tenants.apps;
+      this.tenants = { accounts: opts.tenants.accounts, apps: { ...apps, client: (id) => (platform.has(id) ? undefined : apps.client(id)) } };
+    }
     this.server = createServer({ cert: opts.tls.cert, key: opts.tls.key, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
       void this.route(req, res);
     });
@@ -133,6 +158,7 @@ export class IdentityServer {
       clients: this.opts.clients,
       ttl: this.opts.ttl,
       proxy: this.opts.proxy,
+      tenants: this.tenants,
     });
     provider.on('server_error', (_ctx, err) => this.opts.log.error({ err: errorMessage(err) }, 'Identity provider error'));
     this.csrfKey = keys.cookieKeys[0]!;
@@ -178,6 +204,8 @@ export class IdentityServer {
       return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
     }
     if (details.prompt.name !== 'login') throw new Error(`Unsupported prompt ${details.prompt.name}`);
+    const clientId = String(details.params.client_id ?? '');
+    if (this.tenants?.apps.client(clientId)) return this.tenantLogin(req, res, uid, isLogin, clientId, typeof details.params.tenant === 'string' ? details.params.tenant : '');
     if (!isLogin || req.method !== 'POST') return send(res, 200, this.loginPage(uid));
     const form = new URLSearchParams(await readBody(req, 16 << 10));
     const csrf = form.get('csrf') ?? '';
@@ -200,6 +228,53 @@ export class IdentityServer {
     await this.failures.succeed(login);
     this.opts.log.info({ account: account.id }, 'Account signed in');
     return provider.interactionFinished(req, res, { login: { accountId: account.id } }, { mergeWithLastSubmission: false });
+  }
+
+  /**
+   * The sign-in of a frontend app (a client found in TenantApps): a tenant user's account,
+   * by the tenant, the email and the password; only when the tenant may use the app and the
+   * User exists. Every refusal says the same as the platform's sign-in.
+   */
+  private async tenantLogin(req: IncomingMessage, res: ServerResponse, uid: string, isLogin: boolean, clientId: string, tenantHint: string): Promise<void> {
+    const tenants = this.tenants!;
+    if (!isLogin || req.method !== 'POST') return send(res, 200, this.tenantLoginPage(uid, tenantHint));
+    const form = new URLSearchParams(await readBody(req, 16 << 10));
+    const csrf = form.get('csrf') ?? '';
+    const expected = this.csrfToken(uid);
+    if (csrf.length !== expected.length || !timingSafeEqual(Buffer.from(csrf), Buffer.from(expected)))
+      return send(res, 403, page('Sign-in failed', '<p>The form was not sent from this page. Start again from the application you came from.</p>'));
+    const tenant = (form.get('tenant') ?? '').trim().slice(0, 253);
+    const login = (form.get('login') ?? '').slice(0, 254);
+    const password = (form.get('password') ?? '').slice(0, 256);
+    const lockKey = `${tenant}/${login}`;
+    const now = this.opts.clock.now().getTime();
+    const byAddress = this.perAddress.take(this.clientAddress(req));
+    if (!byAddress.ok || (await this.failures.locked(lockKey, now))) {
+      res.setHeader('Retry-After', String(byAddress.ok ? 60 : byAddress.retryAfterSeconds));
+      return send(res, 429, this.tenantLoginPage(uid, tenant, 'Too many sign-in attempts. Wait a few minutes and try again.'));
+    }
+    const ns = tenants.apps.tenantNamespace(tenant);
+    // Without a tenant of that name the password is still checked (against nothing): the answer takes as long.
+    const account = await tenants.accounts.authenticate(ns ?? '', ns ? login : '', password);
+    if (!account || tenants.apps.roles(account.tenant, account.user, clientId) === undefined) {
+      await this.failures.fail(lockKey, now);
+      return send(res, 401, this.tenantLoginPage(uid, tenant, SIGN_IN_FAILED));
+    }
+    await this.failures.succeed(lockKey);
+    this.opts.log.info({ account: account.id, client: clientId }, 'Tenant account signed in');
+    return this.current().interactionFinished(req, res, { login: { accountId: account.id } }, { mergeWithLastSubmission: false });
+  }
+
+  private tenantLoginPage(uid: string, tenant: string, error?: string): string {
+    return page(
+      'Sign in',
+      `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="on">` +
+        `<input type="hidden" name="csrf" value="${this.csrfToken(uid)}">` +
+        `<label for="tenant">Tenant</label><input id="tenant" name="tenant" value="${escapeHtml(tenant)}" required>` +
+        '<label for="login">Email</label><input id="login" name="login" type="email" autocomplete="username" required autofocus>' +
+        '<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>' +
+        '<button type="submit">Sign in</button></form>',
+    );
   }
 
   private loginPage(uid: string, error?: string): string {
@@ -266,7 +341,29 @@ export class IdentityServer {
         })
         .catch((err: unknown) => this.opts.log.warn({ err: errorMessage(err) }, 'Password reset email not sent'));
     }
+    if (this.tenants) void this.tenantResets(email, ttlMs).catch((err: unknown) => this.opts.log.warn({ err: errorMessage(err) }, 'Password reset email not sent'));
     return send(res, 200, answer);
+  }
+
+  /** A reset link for each tenant account of `email` (one per tenant), in the background like the platform account's. */
+  private async tenantResets(email: string, ttlMs: number): Promise<void> {
+    const minutes = Math.max(1, Math.round(ttlMs / 60_000));
+    for (const account of await this.tenants!.accounts.findByEmail(email)) {
+      const fingerprint = await this.tenants!.accounts.passwordFingerprint(account.id);
+      if (!fingerprint) continue;
+      const expiresAt = Math.floor((this.opts.clock.now().getTime() + ttlMs) / 1000);
+      const link = `${this.opts.issuer}/reset/confirm?token=${resetToken(this.csrfKey, account.id, fingerprint, expiresAt)}`;
+      await this.opts.mailer!.send({
+        to: account.email,
+        subject: 'Reset your password',
+        text: `Someone asked to reset the password of your account in the tenant ${account.tenant}.\n\nTo choose a new password, open this link within ${minutes} minutes:\n${link}\n\nIf it was not you, ignore this email: the password stays as it is.\n`,
+        html: page(
+          'Reset your password',
+          `<p>Someone asked to reset the password of your account in the tenant <strong>${escapeHtml(account.tenant)}</strong>.</p><p><a href="${escapeHtml(link)}">Choose a new password</a> (the link works for ${minutes} minutes, once).</p><p>If it was not you, ignore this email.</p>`,
+        ),
+        messageId: `<reset.${account.id}.${expiresAt}@miniapps.dev>`,
+      });
+    }
   }
 
   /** GET: the new-password form for a valid link; POST: sets the password (the link then stops working) and ends the account's sessions. */
@@ -274,8 +371,10 @@ export class IdentityServer {
     const form = req.method === 'POST' ? new URLSearchParams(await readBody(req, 4 << 10)) : undefined;
     const token = (form?.get('token') ?? url.searchParams.get('token') ?? '').slice(0, 1024);
     const claims = readResetToken(this.csrfKey, token, Math.floor(this.opts.clock.now().getTime() / 1000));
-    const current = claims && (await this.opts.accounts.passwordFingerprint(claims.accountId));
-    const account = claims && current === claims.fingerprint ? await this.opts.accounts.find(claims.accountId) : undefined;
+    // A tenant user's set-password link is this page too, for their tenant account.
+    const store: ResettableStore = claims && isTenantAccountId(claims.accountId) && this.tenants ? tenantResettable(this.tenants.accounts) : this.opts.accounts;
+    const current = claims && (await store.passwordFingerprint(claims.accountId));
+    const account = claims && current === claims.fingerprint ? await store.find(claims.accountId) : undefined;
     if (!claims || !account || account.suspended) {
       return send(res, 400, page('This link does not work', '<p>The link has expired, was already used, or is not complete. Ask for a new one at <a href="/reset">Reset your password</a>.</p>'));
     }
@@ -288,7 +387,7 @@ export class IdentityServer {
     const password = (form.get('password') ?? '').slice(0, 1024);
     const problem = passwordProblem(password);
     if (problem) return send(res, 400, passwordForm(`${problem}.`));
-    await this.opts.accounts.setPassword(account.id, password);
+    await store.setPassword(account.id, password);
     await this.failures.succeed(account.email);
     await this.failures.succeed(account.username);
     this.opts.log.info({ account: account.id }, 'Account password reset');

@@ -130,6 +130,10 @@ export async function signIn(opts: {
   config?: oidc.Configuration;
   /** Headers the user agent sends with each request. */
   headers?: Record<string, string>;
+  /** More fields of the sign-in form (a frontend app's: `tenant`). */
+  form?: Record<string, string>;
+  /** The user agent (its cookies: a session from an earlier sign-in); a new one by default. */
+  userAgent?: UserAgent;
 }): Promise<SignInResult> {
   const config = opts.config ?? (await relyingParty(opts.issuer, opts.clientId, opts.caPEM));
   const verifier = oidc.randomPKCECodeVerifier();
@@ -143,12 +147,12 @@ export async function signIn(opts: {
     state,
     prompt: 'consent',
   });
-  const ua = new UserAgent(opts.caPEM, opts.headers);
+  const ua = opts.userAgent ?? new UserAgent(opts.caPEM, opts.headers);
   const origin = new URL(opts.issuer).origin;
   const page = await ua.follow(url.href, origin);
   if (page.leftTo) throw new Error(`The provider sent the browser away before signing in: ${page.leftTo}`);
   const form = loginForm(await page.res.text());
-  const done = await ua.follow(new URL(form.action, origin).href, origin, { form: { csrf: form.csrf, login: opts.login, password: opts.password } });
+  const done = await ua.follow(new URL(form.action, origin).href, origin, { form: { ...opts.form, csrf: form.csrf, login: opts.login, password: opts.password } });
   if (!done.leftTo) throw new Error(`Sign-in refused (HTTP ${done.res.status}): ${pageMessage(await done.res.text())}`);
   const tokens = await oidc.authorizationCodeGrant(config, new URL(done.leftTo), { pkceCodeVerifier: verifier, expectedState: state, idTokenExpected: true });
   return { idToken: tokens.id_token!, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, claims: tokens.claims()!, config };

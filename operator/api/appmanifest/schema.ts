@@ -56,9 +56,25 @@ export const AppManifestIdentity = {
   ),
 };
 
+/**
+ * A frontend app's redirect URI: https, or http on a loopback address (127.0.0.1, [::1],
+ * localhost) for development; no fragment, no spaces. Compared exactly as written.
+ */
+export const REDIRECT_URI_PATTERN = '^(https://[^/?#\\s@]+(/[^#\\s]*)?|http://(127\\.0\\.0\\.1|\\[::1\\]|localhost)(:[0-9]{1,5})?(/[^#\\s]*)?)$';
+
 export const AppManifestSpecSchema = Obj(
   {
     ...AppManifestIdentity,
+    redirectUris: Optional(
+      StringSet(
+        Str(
+          'A redirect URI of the app: `https://...`, or `http://` on a loopback address (`127.0.0.1`, `[::1]`, `localhost`) for development; no fragment (`#`). Compared exactly as written: an authorization request naming any other URI is refused.',
+          { pattern: REDIRECT_URI_PATTERN, maxLength: 2048 },
+        ),
+        "For a frontend app: the redirect URIs of its OpenID Connect client in the platform's embedded identity provider, whose client id is the appId (a public client: authorization code with PKCE, no secret). With none, the app is no client of the provider.",
+        32,
+      ),
+    ),
     ...AppManifestContentSchema.properties,
     manifestFrom: ManifestFrom(
       "Where to read userGroups and rolesRequired from instead: a ConfigMap key holding the app manifest as YAML (appId and listingId included, equal to the spec's). The operator validates it and reports errors with line and field in the ManifestValid condition.",
@@ -115,6 +131,11 @@ export const appManifestKind = defineKind(
       {
         rule: '!has(self.manifestFrom) || !(has(self.userGroups) || has(self.rolesRequired))',
         message: 'set either spec.userGroups/spec.rolesRequired (inline) or spec.manifestFrom (a ConfigMap key), not both',
+        reason: 'FieldValueInvalid',
+      },
+      {
+        rule: '!has(self.redirectUris) || self.redirectUris.all(u, isURL(u))',
+        message: 'every spec.redirectUris entry must be an absolute URL (https, or http on a loopback address), without a fragment',
         reason: 'FieldValueInvalid',
       },
     ],

@@ -6,13 +6,34 @@ export const UserConditions = {
   Ready: 'Ready',
   /** Every group the user belongs to exists; when False, the message names the missing ones. Gates Ready. */
   GroupsResolved: 'GroupsResolved',
+  /**
+   * The user's account: with the embedded identity provider, True once they set their password
+   * (PasswordSet), False while the set-password email is on its way or waits for them
+   * (PasswordNotSet, SetPasswordEmailFailed); with an external provider True (ExternalProvider).
+   * Does not gate Ready (the roles are resolved whether or not the person signed in yet).
+   */
+  AccountReady: 'AccountReady',
 } as const;
 
 export const UserReasons = {
   Ready: 'Ready',
   GroupsResolved: 'GroupsResolved',
   GroupsMissing: 'GroupsMissing',
+  PasswordSet: 'PasswordSet',
+  PasswordNotSet: 'PasswordNotSet',
+  SetPasswordEmailFailed: 'SetPasswordEmailFailed',
+  ExternalProvider: 'ExternalProvider',
 } as const;
+
+/** status.account.state: whether the user's account exists and has a password, or lives in an external identity provider. */
+export const AccountStates = {
+  PasswordNotSet: 'PasswordNotSet',
+  PasswordSet: 'PasswordSet',
+  External: 'External',
+} as const;
+
+/** The finalizer with which the operator deletes a User's account (and ends its sessions) before the User goes. */
+export const USER_ACCOUNT_FINALIZER = `${GROUP}/user-account`;
 
 /** The roles a frontend app's token carries: the token-roles API's path on the TLS listener, and its JWKS. */
 export const TOKEN_ROLES_PATH = '/tokenroles/v1/roles';

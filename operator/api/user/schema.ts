@@ -1,7 +1,7 @@
 // User: a person of a tenant, as the seed's create-users API takes them, in the tenant's namespace.
 
 import type { Static } from '@sinclair/typebox';
-import { Email, Obj, Optional, Status, Str, StringSet, column, defineKind, printerColumns } from '../common.ts';
+import { Email, Obj, StringEnum, Timestamp, Optional, Status, Str, StringSet, column, defineKind, printerColumns } from '../common.ts';
 import type { Resource } from '../common.ts';
 import { KIND_NAMES } from '../registry.ts';
 
@@ -99,6 +99,18 @@ export const UserStatusSchema = Status(
           group: Str('The group the landing page comes from.', { maxLength: 253 }),
         },
         'Where the user lands: the landing page of their group with the highest rank (lowest rank number).',
+      ),
+    ),
+    account: Optional(
+      Obj(
+        {
+          state: StringEnum(
+            ['PasswordNotSet', 'PasswordSet', 'External'] as const,
+            "`PasswordNotSet`: the embedded identity provider holds the user's account in this tenant, and the user has not chosen a password yet (the set-password email says how); `PasswordSet`: they have, and sign in to the tenant's frontend apps with the tenant's name, their email and that password; `External`: the platform uses an external identity provider, where the user signs in with its account.",
+          ),
+          setPasswordEmailSentAt: Optional(Timestamp('When the set-password email was sent.')),
+        },
+        "The user's account (never a password or a link).",
       ),
     ),
   },

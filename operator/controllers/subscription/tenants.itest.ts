@@ -191,6 +191,10 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
       'role:gated-frontend:viewer',
     ]);
     expect(u.status?.landingPage).toEqual({ url: '/owner/home', rank: 1, group: 'solutions-owner' });
+    // No embedded identity provider here: the user signs in with the external one (docs/identity.md), and has no account Secret.
+    expect(u.status?.account).toEqual({ state: 'External' });
+    expect(cond(u, 'AccountReady')).toMatchObject({ status: 'True', reason: 'ExternalProvider' });
+    expect(u.metadata.finalizers ?? []).toEqual([]);
     const admins = (await client.list<User>(Kinds.User, { namespace: ns })).items.filter((x) => x.spec.email === adminEmail(tenants[0]!));
     const admin = await until<User>(Kinds.User, admins[0]!.metadata.name!, ns, (x) => !!x.status?.groups?.includes('solutions-admin'), 'the administrator in solutions-admin');
     expect(admin.status?.effectiveRoles).toEqual(['role:gated-backoffice:admin', 'role:gated-frontend:admin']);

@@ -1,0 +1,306 @@
+// Tenant users' accounts and frontend apps as OIDC clients (issue 19, seed 003), on the real
+// control plane with the embedded identity provider: a Tenant subscribed to a Solution, a
+// frontend app whose AppManifest declares a redirect URI, a User in groups. The set-password
+// email arrives; the user sets a password through its link; they sign in to the app through a
+// relying party built on openid-client, and the access token, verified with the provider's
+// JWKS (jose), carries exactly the intersection of their roles and the app's rolesRequired.
+// Refused: a redirect URI not registered, the tenant user at the kubectl client (with a
+// password, and with a session of the app), a user of a tenant not subscribed, the same email's
+// account of another tenant, a forged state. Deleting the User deletes the account and ends
+// its sessions.
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppManifest } from '../../api/appmanifest/schema.ts';
+import type { Organization } from '../../api/organization/schema.ts';
+import { Kinds } from '../../api/registry.ts';
+import type { Solution } from '../../api/solution/schema.ts';
+import type { Subscription } from '../../api/subscription/schema.ts';
+import type { Tenant } from '../../api/tenant/schema.ts';
+import type { User } from '../../api/user/schema.ts';
+import { TENANT_ACCOUNT_LABEL, tenantAccountId, tenantAccountSecretName } from '../../identity/tenant-accounts.ts';
+import { KUBECTL_CLIENT_ID } from '../../identity/provider.ts';
+import type { AnyObject } from '../../runtime/kube/client.ts';
+import { Resources } from '../../runtime/kube/resource.ts';
+import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
+import { identityOperatorArgs } from '../../testenv/controlplane.ts';
+import type { IdentityEndpoint } from '../../testenv/controlplane.ts';
+import { UserAgent, createTestAccount, loginForm, pageMessage, relyingParty, signIn } from '../../testenv/identity.ts';
+import { eventually, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
+import { invitationFlags } from '../../testenv/invitations.ts';
+import { OperatorProcess } from '../../testenv/operator-process.ts';
+import { TestSmtpServer } from '../../testenv/smtp.ts';
+
+const admin = testClient();
+const opNamespace = uniqueName('tenantid-op');
+const org = uniqueName('tid');
+const orgNs = `org-${org}`;
+const LISTING = `${org}-dispatch`;
+const APP_ID = `platform:app:${org}-client`;
+const REDIRECT = 'http://127.0.0.1:53111/callback';
+const [tenantA, tenantB] = [uniqueName('tid-a'), uniqueName('tid-b')];
+const nsOf = (t: string) => `tenant-${t}`;
+const EMAIL = `ada@${org}.example`;
+const PASSWORD = 'correct horse battery staple';
+const PASSWORD_B = 'another horse battery staple';
+/** The seed's rule: a user with roles a, b, c and d, an app requiring a and b and one the user lacks: the token carries a and b. */
+const role = (name: string) => `role:${LISTING}:${name}`;
+const USER_ROLES = ['viewer', 'editor', 'auditor', 'dispatcher'].map(role);
+const REQUIRED = ['viewer', 'editor', 'admin'].map((r) => `platform:${role(r)}`);
+const TOKEN_ROLES = [role('editor'), role('viewer')];
+
+let idp: IdentityEndpoint;
+let smtp: TestSmtpServer;
+let operator: OperatorProcess;
+
+type WithConditions = { status?: { conditions?: { type: string; status: string; reason: string; message: string }[]; observedGeneration?: number }; metadata: { generation?: number } };
+const cond = (o: WithConditions | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
+
+async function until<T extends AnyObject>(rt: Parameters<typeof admin.get>[0], name: string, ns: string | undefined, test: (o: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
+  return eventually(
+    async () => {
+      const last = await admin.get<T>(rt, name, ns);
+      if (last && test(last)) return last;
+      throw new Error(`last seen: ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? last ?? 'nothing')}`);
+    },
+    { timeoutMs, describe: what },
+  );
+}
+
+/** The set-password link of the email sent to `to` about `tenantNs`. */
+async function setPasswordLink(tenantNs: string): Promise<string> {
+  const mail = await eventually(() => smtp.messages.find((m) => m.to.includes(EMAIL) && m.subject === 'Choose your password' && m.text.includes(tenantNs)) ?? false, {
+    timeoutMs: 60_000,
+    describe: `the set-password email of ${tenantNs}`,
+  });
+  const link = /https:\/\/\S+\/reset\/confirm\?token=\S+/.exec(mail.text)?.[0];
+  if (!link) throw new Error(`No link in: ${mail.text}`);
+  return link;
+}
+
+/** Opens the link and posts the new password, as a browser does; the page's status and message. */
+async function setPassword(link: string, password: string): Promise<{ status: number; message: string }> {
+  const ua = new UserAgent(idp.caPEM);
+  const form = await ua.request(link);
+  await form.body?.cancel();
+  const token = new URL(link).searchParams.get('token')!;
+  const res = await ua.request(new URL('/reset/confirm', link).href, { form: { token, password } });
+  return { status: res.status, message: pageMessage(await res.text()) };
+}
+
+const appSignIn = (tenant: string, password: string, ua?: UserAgent) =>
+  signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: APP_ID, login: EMAIL, password, redirectUri: REDIRECT, scope: 'openid email profile offline_access', form: { tenant }, userAgent: ua });
+
+beforeAll(async () => {
+  idp = testIdentity()!;
+  smtp = await TestSmtpServer.start();
+  operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace, args: [...identityOperatorArgs(idp), ...invitationFlags(smtp.port), '--leader-elect=false'] });
+  await admin.create<Organization>(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Tenant identity', capabilities: { superApps: true, miniApps: true } } });
+  await until<Organization>(Kinds.Organization, org, undefined, (o) => cond(o as never, 'Ready')?.status === 'True', `Organization ${org} Ready`);
+  await admin.create<Solution>(Kinds.Solution, {
+    metadata: { name: 'dispatch', namespace: orgNs },
+    spec: {
+      solutionId: `${org}-solution`,
+      version: '1.0.0',
+      manifest: {
+        userGroupsRequired: [
+          { name: 'agents', description: 'field agents', landingPage: { url: '/agents', rank: 1 }, roles: [role('viewer'), role('auditor')] },
+          { name: 'editors', description: 'editors', landingPage: { url: '/editors', rank: 2 }, roles: [role('editor'), role('dispatcher')] },
+        ],
+      },
+      onboarding: { tenants: [tenantA] },
+    },
+  });
+  // The seed's frontend app (no listingId), a client of the provider with one redirect URI.
+  await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'frontend', namespace: orgNs }, spec: { appId: APP_ID, redirectUris: [REDIRECT], rolesRequired: REQUIRED } });
+  await until<Solution>(Kinds.Solution, 'dispatch', orgNs, (s) => cond(s as never, 'Ready')?.status === 'True', 'Solution Ready');
+  for (const t of [tenantA, tenantB]) {
+    await admin.create<Tenant>(Kinds.Tenant, { metadata: { name: t }, spec: { displayName: t, administrators: [`admin@${t}.example`] } });
+    await until<Tenant>(Kinds.Tenant, t, undefined, (o) => cond(o as never, 'Ready')?.status === 'True', `Tenant ${t} Ready`);
+  }
+  // Tenant A subscribes; tenant B does not, so its users may not use the app.
+  await admin.create<Subscription>(Kinds.Subscription, { metadata: { name: 'dispatch', namespace: nsOf(tenantA) }, spec: { solution: { organization: org, name: 'dispatch' } } });
+  await until<Subscription>(Kinds.Subscription, 'dispatch', nsOf(tenantA), (s) => cond(s as never, 'Ready')?.status === 'True', 'Subscription Ready');
+  // The same person (one email) in both tenants.
+  for (const t of [tenantA, tenantB]) {
+    await admin.create<User>(Kinds.User, {
+      metadata: { name: 'ada', namespace: nsOf(t) },
+      spec: { userCode: 'U1', firstName: 'Ada', lastName: 'Lovelace', email: EMAIL, groups: ['agents', 'editors'] },
+    });
+  }
+}, 300_000);
+
+afterAll(async () => {
+  for (const t of [tenantA, tenantB]) await admin.delete(Kinds.Tenant, t);
+  await deleteOrganizationsAndWait(admin, [org]);
+  await operator?.stop();
+  await smtp?.stop();
+  await admin.delete(Resources.Namespace, opNamespace);
+}, 180_000);
+
+describe("tenant users' accounts and frontend apps as OIDC clients", () => {
+  it('refuses at admission a redirect URI that is plain http off loopback, has a fragment or is not a URL', async () => {
+    for (const bad of ['http://app.example/callback', 'https://app.example/callback#frag', 'https://', 'ftp://app.example/cb', 'http://127.0.0.1.evil.example/cb']) {
+      const err = await admin.create(Kinds.AppManifest, { metadata: { name: uniqueName('bad'), namespace: orgNs }, spec: { appId: `${org}-bad`, redirectUris: [bad] } }).then(
+        () => undefined,
+        (e: unknown) => e as { status?: number; message?: string },
+      );
+      expect(err?.status, bad).toBe(422);
+      expect(err?.message, bad).toContain('redirectUris');
+    }
+  });
+
+  it('gives the User an account in its tenant: status says the password is not set, and the set-password email arrives (no secret in status)', async () => {
+    const u = await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => x.status?.account?.state === 'PasswordNotSet' && !!x.status.account.setPasswordEmailSentAt, 'account PasswordNotSet');
+    expect(cond(u as never, 'AccountReady')).toMatchObject({ status: 'False', reason: 'PasswordNotSet' });
+    expect(cond(u as never, 'Ready')?.status).toBe('True');
+    const link = await setPasswordLink(nsOf(tenantA));
+    expect(link.startsWith(`${idp.issuer}/reset/confirm?token=`)).toBe(true);
+    const token = new URL(link).searchParams.get('token')!;
+    expect(JSON.stringify(u.status)).not.toContain(token);
+    // Two accounts for one email: one Secret each, in the operator's namespace, none with a password yet.
+    // (The tenants' administrators are Users too, with accounts of their own.)
+    const all = await admin.list<AnyObject & { data?: Record<string, string> }>(Resources.Secret, { namespace: opNamespace, labelSelector: TENANT_ACCOUNT_LABEL });
+    const secrets = { items: all.items.filter((s) => s.data?.email === Buffer.from(EMAIL).toString('base64')) };
+    expect(secrets.items.map((s) => s.metadata.name).sort()).toEqual(
+      [tenantAccountSecretName(tenantAccountId(nsOf(tenantA), EMAIL)), tenantAccountSecretName(tenantAccountId(nsOf(tenantB), EMAIL))].sort(),
+    );
+    expect(secrets.items.every((s) => !s.data?.passwordHash)).toBe(true);
+    // One email per account, whatever reconciles happened.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(smtp.messages.filter((m) => m.to.includes(EMAIL) && m.text.includes(nsOf(tenantA)))).toHaveLength(1);
+  });
+
+  it('sets the password through the link (which then stops working); status says the password is set', async () => {
+    const link = await setPasswordLink(nsOf(tenantA));
+    expect(await setPassword(link, 'short')).toMatchObject({ status: 400 });
+    expect(await setPassword(link, PASSWORD)).toMatchObject({ status: 200 });
+    expect(await setPassword(link, 'yet another long password')).toMatchObject({ status: 400, message: expect.stringContaining('already used') });
+    // Status follows without anything else changing: the User is looked at again every minute while its password is not set.
+    const u = await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => x.status?.account?.state === 'PasswordSet', 'account PasswordSet', 120_000);
+    expect(cond(u as never, 'AccountReady')).toMatchObject({ status: 'True', reason: 'PasswordSet' });
+    expect(await setPassword(await setPasswordLink(nsOf(tenantB)), PASSWORD_B)).toMatchObject({ status: 200 });
+  });
+
+  it('sends a reset link for each tenant account of an email asked for at /reset (a set-password link lost is not a dead end)', async () => {
+    const before = smtp.messages.length;
+    const res = await new UserAgent(idp.caPEM).request(`${idp.issuer}/reset`, { form: { email: EMAIL.toUpperCase() } });
+    expect(res.status).toBe(200);
+    const resets = await eventually(
+      () => {
+        const got = smtp.messages.slice(before).filter((m) => m.to.includes(EMAIL) && m.subject === 'Reset your password');
+        return got.length === 2 ? got : false;
+      },
+      { timeoutMs: 30_000, describe: 'two reset emails' },
+    );
+    expect(resets.map((m) => [nsOf(tenantA), nsOf(tenantB)].find((ns) => m.text.includes(`tenant ${ns}`))).sort()).toEqual([nsOf(tenantA), nsOf(tenantB)].sort());
+    const linkA = /https:\/\/\S+\/reset\/confirm\?token=\S+/.exec(resets.find((m) => m.text.includes(nsOf(tenantA)))!.text)![0];
+    expect(await setPassword(linkA, PASSWORD)).toMatchObject({ status: 200 });
+    expect(await setPassword(linkA, PASSWORD)).toMatchObject({ status: 400 });
+  });
+
+  it("signs the user in to the frontend app: the access token, verified with the provider's JWKS, carries exactly the intersection of their roles and the app's rolesRequired", async () => {
+    const user = await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 4, 'the user has four roles');
+    expect(user.status?.effectiveRoles).toEqual([...USER_ROLES].sort());
+    const result = await appSignIn(tenantA, PASSWORD);
+    const meta = result.config.serverMetadata();
+    const jwks = createLocalJWKSet((await (await new UserAgent(idp.caPEM).request(meta.jwks_uri!)).json()) as never);
+    const { payload, protectedHeader } = await jwtVerify(result.accessToken, jwks, { issuer: idp.issuer, audience: `${org}/${APP_ID}` });
+    expect(protectedHeader.alg).toBe('RS256');
+    expect(payload.roles).toEqual(TOKEN_ROLES);
+    expect(payload).toMatchObject({ sub: tenantAccountId(nsOf(tenantA), EMAIL), client_id: APP_ID, tenant: nsOf(tenantA), user: 'ada', email: EMAIL, organization: org, appId: APP_ID });
+    expect(result.claims.email).toBe(EMAIL);
+    // The roles follow the User's groups: out of `editors`, the token has only viewer.
+    await admin.patch(Kinds.User, 'ada', nsOf(tenantA), { spec: { groups: ['agents'] } });
+    await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 2, 'the user has two roles');
+    const refreshed = await oidc.refreshTokenGrant(result.config, result.refreshToken!);
+    expect(decodeJwt(refreshed.access_token).roles).toEqual([role('viewer')]);
+    await admin.patch(Kinds.User, 'ada', nsOf(tenantA), { spec: { groups: ['agents', 'editors'] } });
+    await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 4, 'the user has four roles again');
+  });
+
+  it('refuses a redirect URI the app did not register', async () => {
+    const config = await relyingParty(idp.issuer, APP_ID, idp.caPEM);
+    const ua = new UserAgent(idp.caPEM);
+    for (const redirect_uri of ['http://127.0.0.1:53112/callback', `${REDIRECT}/more`, 'https://attacker.example/callback']) {
+      const url = oidc.buildAuthorizationUrl(config, { redirect_uri, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' });
+      const r = await ua.follow(url.href, new URL(idp.issuer).origin);
+      expect(r.leftTo, redirect_uri).toBeUndefined();
+      expect(r.res.status).toBe(400);
+      expect(await r.res.text()).toContain('redirect_uri did not match any of the client');
+    }
+  });
+
+  it('refuses the tenant user at the kubectl client: their password is no platform account, and their session of the app does not carry over', async () => {
+    // An app claiming kubectl's client id changes nothing: the platform's clients are never apps.
+    await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'squatter', namespace: orgNs }, spec: { appId: KUBECTL_CLIENT_ID, redirectUris: ['http://127.0.0.1:53999/callback'] } });
+    const member = { username: uniqueName('grace'), email: `grace@${org}.example`, password: PASSWORD, firstName: 'Grace', lastName: 'Hopper' };
+    await createTestAccount(admin, opNamespace, member);
+    await new Promise((r) => setTimeout(r, 2_000)); // the squatter in the operator's cache
+    const platform = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: member.username, password: PASSWORD });
+    expect(platform.claims.email).toBe(member.email);
+    await expect(signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: EMAIL, password: PASSWORD })).rejects.toThrow(/Sign-in refused \(HTTP 401\)/);
+    // Signed in to the app in this browser, then sent to kubectl's authorization: the provider asks for a sign-in again.
+    const ua = new UserAgent(idp.caPEM);
+    await appSignIn(tenantA, PASSWORD, ua);
+    const kubectl = await relyingParty(idp.issuer, KUBECTL_CLIENT_ID, idp.caPEM);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(kubectl, {
+      redirect_uri: 'http://127.0.0.1:53999/callback',
+      scope: 'openid email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: 'k',
+    });
+    const r = await ua.follow(url.href, new URL(idp.issuer).origin);
+    expect(r.leftTo).toBeUndefined();
+    const html = await r.res.text();
+    expect(loginForm(html).action).toMatch(/^\/interaction\//);
+    expect(html).toContain('User name or email');
+  });
+
+  it("refuses a user of a tenant that does not subscribe to the app's solution, and the same email's account of another tenant", async () => {
+    await expect(appSignIn(tenantB, PASSWORD_B)).rejects.toThrow(/Sign-in refused \(HTTP 401\): The user name or password is wrong/);
+    // Tenant A's account with tenant B's password: two accounts, two passwords.
+    await expect(appSignIn(tenantA, PASSWORD_B)).rejects.toThrow(/Sign-in refused \(HTTP 401\)/);
+    await expect(appSignIn('no-such-tenant', PASSWORD)).rejects.toThrow(/Sign-in refused \(HTTP 401\)/);
+  });
+
+  it('refuses a forged state: the relying party redeems no code whose state is not the one it sent', async () => {
+    const config = await relyingParty(idp.issuer, APP_ID, idp.caPEM);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+    const ua = new UserAgent(idp.caPEM);
+    const origin = new URL(idp.issuer).origin;
+    const page = await ua.follow(url.href, origin);
+    const form = loginForm(await page.res.text());
+    const done = await ua.follow(new URL(form.action, origin).href, origin, { form: { csrf: form.csrf, tenant: tenantA, login: EMAIL, password: PASSWORD } });
+    expect(done.leftTo?.startsWith(REDIRECT)).toBe(true);
+    const forged = new URL(done.leftTo!);
+    forged.searchParams.set('state', oidc.randomState());
+    const err = await oidc.authorizationCodeGrant(config, forged, { pkceCodeVerifier: verifier, expectedState: state }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; cause?: unknown },
+    );
+    expect(err?.code).toBe('OAUTH_INVALID_RESPONSE');
+    expect((err?.cause as Error | undefined)?.message).toBe('unexpected "state" response parameter value');
+  });
+
+  it('deleting the User deletes the account and ends its sessions: the refresh token stops, and the account cannot sign in', async () => {
+    const result = await appSignIn(tenantA, PASSWORD);
+    const live = await oidc.refreshTokenGrant(result.config, result.refreshToken!);
+    expect(live.access_token).toBeTruthy();
+    await admin.delete(Kinds.User, 'ada', nsOf(tenantA));
+    await eventually(async () => !(await admin.get(Kinds.User, 'ada', nsOf(tenantA))), { timeoutMs: 60_000, describe: 'the User gone' });
+    expect(await admin.get(Resources.Secret, tenantAccountSecretName(tenantAccountId(nsOf(tenantA), EMAIL)), opNamespace)).toBeUndefined();
+    const again = await oidc.refreshTokenGrant(result.config, live.refresh_token!).then(
+      () => 'refreshed',
+      (e: { error?: string }) => e.error,
+    );
+    expect(again).toBe('invalid_grant');
+    await expect(appSignIn(tenantA, PASSWORD)).rejects.toThrow(/Sign-in refused \(HTTP 401\)/);
+    // Tenant B's account of the same email is untouched.
+    expect(await admin.get(Resources.Secret, tenantAccountSecretName(tenantAccountId(nsOf(tenantB), EMAIL)), opNamespace)).toBeDefined();
+  });
+});
