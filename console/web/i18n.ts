@@ -229,7 +229,7 @@ const es: Record<string, string> = {
   'Remove provisioning administrator': 'Quitar administrador de aprovisionamiento',
   'Remove provisioning administrator {0}': 'Quitar administrador de aprovisionamiento: {0}',
   'Resend email': 'Reenviar el correo',
-  'Resend the set-your-password email to {0}': 'Reenviar el correo para establecer la contraseña: {0}',
+  'Resend email to {0}': 'Reenviar el correo a {0}',
   '"Set your password" email sent {0}': 'Correo "Establezca su contraseña" enviado {0}',
   'Account {0} is made: a "set your password" email goes to {1}.': 'Se creó la cuenta {0}: se envía un correo "Establezca su contraseña" a {1}.',
   'Key {0} is made for {1}: only they can read it, once, on their own API keys screen.': 'La clave {0} es para {1}: solo esa persona puede leerla, una vez, en su pantalla de claves de API.',

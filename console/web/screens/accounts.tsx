@@ -142,7 +142,7 @@ export function Accounts() {
                       <button
                         type="button"
                         class="secondary"
-                        aria-label={t('Resend the set-your-password email to {0}', n)}
+                        aria-label={t('Resend email to {0}', n)}
                         onClick={() => void patch(n, { metadata: { annotations: { [RESEND_ANNOTATION]: resendValue() } } })}
                       >
                         {t('Resend email')}
