@@ -123,7 +123,7 @@ describe.skipIf(skip)('Security > Users in a browser', () => {
   const row = (page: Page, name: string) => page.locator(`tr[data-account="${name}"]`);
 
   async function addUser(page: Page, f: { username: string; email: string; first?: string; last?: string }): Promise<void> {
-    await page.getByRole('button', { name: '+ ADD USER' }).click();
+    await page.getByRole('button', { name: 'NEW USER' }).click();
     await page.getByLabel('User name', { exact: true }).fill(f.username);
     await page.getByLabel('Email', { exact: true }).fill(f.email);
     await page.getByLabel('First name', { exact: true }).fill(f.first ?? 'Pat');
@@ -146,7 +146,7 @@ describe.skipIf(skip)('Security > Users in a browser', () => {
     expect(await refusal.textContent()).toContain('The API server refused this:');
     expect(await refusal.textContent()).toContain('spec.email');
     expect(await page.getByLabel('Email', { exact: true }).getAttribute('aria-invalid')).toBe('true');
-    await axe(page, 'Security > Users, + ADD USER refused');
+    await axe(page, 'Security > Users, NEW USER refused');
     expect(await account(pat)).toBeUndefined();
     expect((await ours()).map((a) => a.spec.username)).not.toContain(pat);
 
@@ -159,6 +159,12 @@ describe.skipIf(skip)('Security > Users in a browser', () => {
     await eventually(() => smtp.messages.filter((m) => m.to.includes(patEmail) && m.subject === 'Set your password').length === 1, { describe: 'the "set your password" email' });
     await expect.poll(() => row(page, pat).textContent(), { timeout: 30_000 }).toContain('"Set your password" email sent');
 
+    // Keys (seed 000: a user's MORE OPTIONS > Keys): API keys for users, with this user filled in; back to Users.
+    await page.getByRole('link', { name: `Keys of ${pat}` }).click();
+    await page.getByRole('heading', { name: 'API keys for users', level: 2 }).waitFor();
+    expect(await page.getByLabel('User', { exact: true }).inputValue()).toBe(patEmail);
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await row(page, pat).waitFor();
     // Resend: the annotation changes, the operator sends it again.
     await page.getByRole('button', { name: `Resend email to ${pat}` }).click();
     await eventually(() => smtp.messages.filter((m) => m.to.includes(patEmail) && m.subject === 'Set your password').length === 2, {
@@ -221,7 +227,7 @@ describe.skipIf(skip)('Security > Users in a browser', () => {
     await page.getByLabel('Language').selectOption('es');
     await page.getByRole('heading', { name: 'Usuarios' }).waitFor();
     await page.getByRole('columnheader', { name: 'Nombre de usuario' }).waitFor();
-    await page.getByRole('button', { name: '+ AGREGAR USUARIO' }).click();
+    await page.getByRole('button', { name: 'NUEVO USUARIO' }).click();
     await page.getByLabel('¿Es administrador de aprovisionamiento?').waitFor();
     await axe(page, 'Security > Users, in Spanish');
     await page.context().close();

@@ -155,7 +155,7 @@ export function App() {
       body = (
         <>
           <h1>{t('API keys for users')}</h1>
-          <UserKeys me={me} />
+          <UserKeys me={me} owner={route[1] ? decodeURIComponent(route[1]) : undefined} />
         </>
       );
     else if (route[0] === 'accounts' && canListAccounts(me))

@@ -214,7 +214,7 @@ const es: Record<string, string> = {
   'Platform (provisioning administrators)': 'Plataforma (administradores de aprovisionamiento)',
   // Security > Users (seed 000): provisioning administrators' accounts
   Security: 'Seguridad',
-  '+ ADD USER': '+ AGREGAR USUARIO',
+  'NEW USER': 'NUEVO USUARIO',
   'User name': 'Nombre de usuario',
   'Is provisioning administrator?': '¿Es administrador de aprovisionamiento?',
   Yes: 'Sí',
@@ -229,6 +229,8 @@ const es: Record<string, string> = {
   'Remove provisioning administrator': 'Quitar administrador de aprovisionamiento',
   'Remove provisioning administrator {0}': 'Quitar administrador de aprovisionamiento: {0}',
   'Resend email': 'Reenviar el correo',
+  Keys: 'Claves',
+  'Keys of {0}': 'Claves de {0}',
   'Resend email to {0}': 'Reenviar el correo a {0}',
   '"Set your password" email sent {0}': 'Correo "Establezca su contraseña" enviado {0}',
   'Account {0} is made: a "set your password" email goes to {1}.': 'Se creó la cuenta {0}: se envía un correo "Establezca su contraseña" a {1}.',

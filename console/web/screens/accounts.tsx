@@ -1,5 +1,5 @@
 // Security > Users (seed 000), for provisioning administrators: every Account (user name,
-// email, names, administrator, phase and what its conditions say), + ADD USER with the
+// email, names, administrator, phase and what its conditions say), NEW USER (the seed's word) with the
 // seed's labelled fields, suspend / lift suspension, make or unmake a provisioning
 // administrator, resend the "set your password" email, delete with CONFIRM DELETE. The
 // API server decides every write (RBAC: only provisioning administrators write Accounts;
@@ -53,12 +53,12 @@ export function Accounts() {
     <section aria-labelledby="accounts-title">
       <h2 id="accounts-title">{t('Users')}</h2>
       <button type="button" onClick={() => setOpen(true)}>
-        {t('+ ADD USER')}
+        {t('NEW USER')}
       </button>
       {note ? <p role="status">{note}</p> : null}
       {open ? (
         <form class="card" onSubmit={submit} aria-labelledby="account-form-title" noValidate>
-          <h3 id="account-form-title">{t('+ ADD USER')}</h3>
+          <h3 id="account-form-title">{t('NEW USER')}</h3>
           {TEXT_FIELDS.map(([key, label, id, type]) => (
             <>
               <Field label={t(label)} id={id}>
@@ -148,6 +148,9 @@ export function Accounts() {
                         {t('Resend email')}
                       </button>
                     ) : null}
+                    <a class="button secondary" href={`#/userkeys/${encodeURIComponent(a.spec?.email ?? '')}`} aria-label={t('Keys of {0}', n)}>
+                      {t('Keys')}
+                    </a>
                     <button type="button" class="danger" aria-label={t('Delete {0}', n)} onClick={() => setDeleting(n)}>
                       {t('Delete')}
                     </button>
