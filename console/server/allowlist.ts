@@ -19,6 +19,7 @@ export const MINIAPPS_RESOURCES = [
   'subscriptions',
   'usergroups',
   'users',
+  'accounts',
 ] as const;
 const RES = `(${MINIAPPS_RESOURCES.join('|')})`;
 

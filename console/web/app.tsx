@@ -7,6 +7,7 @@ import { lang, roleName, setLang, t } from './i18n.ts';
 import type { Lang } from './i18n.ts';
 import { can } from './model.ts';
 import type { Me, MyOrganization } from './model.ts';
+import { Accounts } from './screens/accounts.tsx';
 import { ApiKeys } from './screens/apikeys.tsx';
 import { Manage } from './screens/manage.tsx';
 import { Members } from './screens/members.tsx';
@@ -41,6 +42,9 @@ const TABS = [
   },
   { id: 'apikeys', label: 'API keys', shown: (o: MyOrganization) => !!o.membership?.email && (can(o.access, 'apikeys', 'create') || can(o.access, 'apikeys', 'list')) },
 ] as const;
+
+/** Security > Users: shown when the rules review lets the person list Accounts (provisioning administrators). */
+const canListAccounts = (me: Me): boolean => can(me.cluster, 'accounts', 'list');
 
 export function App() {
   const [session, setSession] = useState<{ signedIn: boolean; signIn: boolean }>();
@@ -90,6 +94,7 @@ export function App() {
           {me.provisioningAdministrator ? <a href="#/organizations">{t('Organizations')}</a> : null}
           {me.provisioningAdministrator ? <a href="#/platform">{t('Platforms and categories')}</a> : null}
           {me.provisioningAdministrator ? <a href="#/userkeys">{t('API keys for users')}</a> : null}
+          {canListAccounts(me) ? <a href="#/accounts">{t('Users')}</a> : null}
         </nav>
       ) : null}
       <div class="who">
@@ -150,7 +155,14 @@ export function App() {
       body = (
         <>
           <h1>{t('API keys for users')}</h1>
-          <UserKeys me={me} />
+          <UserKeys me={me} owner={route[1] ? decodeURIComponent(route[1]) : undefined} />
+        </>
+      );
+    else if (route[0] === 'accounts' && canListAccounts(me))
+      body = (
+        <>
+          <h1>{t('Security')}</h1>
+          <Accounts />
         </>
       );
     else if (route[0] === 'orgs' && route[1]) body = <OrganizationPage me={me} name={route[1]} tab={route[2]} refresh={() => void loadMe()} />;

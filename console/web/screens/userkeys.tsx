@@ -12,14 +12,15 @@ import { t } from '../i18n.ts';
 import type { Me } from '../model.ts';
 import { Field, KeyShownOnce, ListView, ReadyCell, Refusal, Table, useRowErrors } from '../ui.tsx';
 
-export function UserKeys({ me }: { me: Me }) {
+/** `owner`: the user picked on Security > Users (its Keys link), filled in as the new key's User. */
+export function UserKeys({ me, owner: picked }: { me: Me; owner?: string }) {
   const keys = useWatchList<Obj>(clusterPath('apikeys'));
   // The provisioning administrators by email (PlatformConfig), offered as the users to pick from.
   const config = usePolledObjects<Obj>([PLATFORM_CONFIG], 30_000).items[0];
   const provisioners: string[] = config?.spec?.provisioningAdministrators?.users ?? [];
   const orgs = me.organizations.filter((o) => o.namespace);
   const platformNs = me.operatorNamespace;
-  const [owner, setOwner] = useState('');
+  const [owner, setOwner] = useState(picked ?? '');
   const [where, setWhere] = useState(platformNs ?? orgs[0]?.namespace ?? '');
   const [description, setDescription] = useState('');
   const [expires, setExpires] = useState('');
