@@ -334,7 +334,13 @@ describe.skipIf(missing)("issue 19's walk: invitation, account, reset, kubectl l
     const fresh = JSON.parse(readFileSync(cacheFile, 'utf8')) as { idToken: string; refreshToken: string; expiresAt: number };
     expect(fresh.refreshToken).not.toBe(cached.refreshToken);
 
-    await new AccountStore(admin, opNamespace).setSuspended(accountId(email), true);
+    // Suspended through the API, as a provisioning administrator does it: the Account the
+    // invitation page made for this person (docs/accounts.md), spec.suspended.
+    const accountName = await eventually(async () => (await kubectl(['get', 'accounts', '-o', `jsonpath={.items[?(@.spec.email=="${email}")].metadata.name}`])).trim() || false, {
+      describe: "the member's Account",
+      timeoutMs: 30_000,
+    });
+    await kubectl(['patch', 'account', accountName, '--type=merge', '-p', '{"spec":{"suspended":true}}']);
     // The exec plugin's refresh is refused at once.
     writeFileSync(cacheFile, JSON.stringify({ ...fresh, expiresAt: 0 }));
     const refreshed = await asMember(['auth', 'whoami']);
