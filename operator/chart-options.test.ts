@@ -367,6 +367,16 @@ describe.skipIf(!helm)('helm lint and helm template (helm v3)', () => {
       /console.enabled needs console.publicUrl or console.ingress.enabled/,
     ],
     ['the console with a plain-http issuer', { console: { enabled: true, issuerUrl: 'http://id.example', publicUrl: 'https://console.example' } }, /issuerUrl/],
+    [
+      "the console's sessions in the release namespace (its ServiceAccount would read the operator's Secrets)",
+      merge(CONSOLE_ON, { console: { sessions: { namespace: 'miniapps-system' } } }),
+      /console.sessions.namespace must not be the release namespace \(miniapps-system\)/,
+    ],
+    [
+      "the console's sessions in the release namespace, overridden by namespaceOverride",
+      merge(CONSOLE_ON, { namespaceOverride: 'operators', console: { sessions: { namespace: 'operators' } } }),
+      /console.sessions.namespace must not be the release namespace \(operators\)/,
+    ],
   ])('refuses %s', (_name, values, message) => {
     expect(() => template(helm!, values)).toThrow(message);
   });
