@@ -118,7 +118,7 @@ describe.skipIf(!helm)("the chart's console, and its sessions in Secrets", () =>
       'console.publicUrl=https://console.example',
     ]);
     const kinds = parseAllDocuments(manifest).map((d) => (d.toJS() as { kind: string }).kind);
-    expect(kinds.sort()).toEqual(['Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    expect(kinds.sort()).toEqual(['Deployment', 'Namespace', 'ResourceQuota', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
     await kubectl(['apply', '-f', '-'], { stdin: manifest });
     sessionsKubeconfig = tokenKubeconfig(await serviceAccountToken(admin, release, SA), join(dir, 'console.kubeconfig'));
     personToken = await serviceAccountToken(admin, release, 'person');
@@ -152,6 +152,13 @@ describe.skipIf(!helm)("the chart's console, and its sessions in Secrets", () =>
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTP' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTP' });
     expect(c.ports).toEqual([expect.objectContaining({ name: 'http', containerPort: 8090 })]);
+  });
+
+  it("caps the Secrets of the sessions' namespace the chart made (a ResourceQuota on count/secrets)", async () => {
+    const ResourceQuota = { group: '', version: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas', namespaced: true } as const;
+    const q = await admin.get<{ metadata: { name: string }; spec: { hard: Record<string, string> } }>(ResourceQuota, `${SA}-sessions`, ns);
+    // The API server writes the quantity canonically: 20000 is 20k.
+    expect(q?.spec.hard).toEqual({ 'count/secrets': '20k' });
   });
 
   it("gives the console's ServiceAccount its sessions' Secrets and nothing of anyone's, as the API server decides", async () => {
