@@ -224,6 +224,7 @@ Object.assign(EXAMPLES, {
   'console.publicUrl': { set: 'https://apps.example', with: CONSOLE_ON, shows: '--public-url=https://apps.example' },
   'console.servicePort': { set: 8091, with: CONSOLE_ON, shows: 'port: 8091' },
   'console.sessions.namespace': { set: 'console-sessions', with: CONSOLE_ON, shows: '--sessions-namespace=console-sessions' },
+  'console.trustedProxies': { set: ['10.0.0.0/8', 'fd00::/8'], with: CONSOLE_ON, shows: '--trusted-proxies=10.0.0.0/8,fd00::/8' },
   'console.sessions.maxSecrets': { set: 500, with: CONSOLE_ON, shows: 'count/secrets: "500"' },
   'console.resources': { set: { limits: { memory: '321Mi' } }, with: CONSOLE_ON, shows: 'memory: 321Mi' },
   'console.ingress.enabled': { set: true, with: CONSOLE_ON, shows: 'name: rel-miniapps-operator-console\n                port:\n                  name: http' },
