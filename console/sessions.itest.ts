@@ -5,6 +5,10 @@
 // Then the real console process (`npm run console`), as that ServiceAccount, keeps a
 // session in a Secret of the sessions namespace, so the session survives a restart and is
 // shared by a second replica; a sign-out on one replica ends it on the other.
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +23,8 @@ import { testClient } from '../operator/testenv/clients.ts';
 import { eventually, freePort, kubectl, testKubeconfig, uniqueName } from '../operator/testenv/index.ts';
 import { findTool, run } from '../operator/testenv/tools.ts';
 import { ManagedProcess } from '../operator/testenv/process.ts';
-import { COOKIE, SessionStore, hash } from './server/session.ts';
-import { SESSION_SECRET_PREFIX, SecretSessionBackend } from './server/session-secrets.ts';
+import { COOKIE, SIGNIN_COOKIE, SessionStore, hash } from './server/session.ts';
+import { SESSION_LABEL, SESSION_SECRET_PREFIX, SIGNIN_KEY_SECRET, SecretSessionBackend } from './server/session-secrets.ts';
 
 const admin = testClient();
 const helm = findTool('helm');
@@ -72,12 +76,12 @@ describe.skipIf(!helm)("the chart's console, and its sessions in Secrets", () =>
   const running: ManagedProcess[] = [];
 
   /** `npm run console` with sessions in Secrets of `ns`; resolves with its URL once it answers. */
-  async function startConsole(name: string): Promise<{ proc: ManagedProcess; url: string }> {
-    const port = await freePort();
+  async function startConsole(name: string, extra: string[] = [], listen?: number): Promise<{ proc: ManagedProcess; url: string }> {
+    const port = listen ?? (await freePort());
     const proc = new ManagedProcess({
       name,
       command: process.execPath,
-      args: [MAIN, `--kubeconfig=${testKubeconfig()}`, `--port=${port}`, `--sessions-namespace=${ns}`, `--sessions-kubeconfig=${sessionsKubeconfig}`],
+      args: [MAIN, `--kubeconfig=${testKubeconfig()}`, `--port=${port}`, `--sessions-namespace=${ns}`, `--sessions-kubeconfig=${sessionsKubeconfig}`, ...extra],
       logPath: join(dir, `${name}.log`),
     });
     proc.start();
@@ -114,7 +118,7 @@ describe.skipIf(!helm)("the chart's console, and its sessions in Secrets", () =>
       'console.publicUrl=https://console.example',
     ]);
     const kinds = parseAllDocuments(manifest).map((d) => (d.toJS() as { kind: string }).kind);
-    expect(kinds.sort()).toEqual(['Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    expect(kinds.sort()).toEqual(['Deployment', 'Namespace', 'ResourceQuota', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
     await kubectl(['apply', '-f', '-'], { stdin: manifest });
     sessionsKubeconfig = tokenKubeconfig(await serviceAccountToken(admin, release, SA), join(dir, 'console.kubeconfig'));
     personToken = await serviceAccountToken(admin, release, 'person');
@@ -148,6 +152,13 @@ describe.skipIf(!helm)("the chart's console, and its sessions in Secrets", () =>
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTP' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTP' });
     expect(c.ports).toEqual([expect.objectContaining({ name: 'http', containerPort: 8090 })]);
+  });
+
+  it("caps the Secrets of the sessions' namespace the chart made (a ResourceQuota on count/secrets)", async () => {
+    const ResourceQuota = { group: '', version: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas', namespaced: true } as const;
+    const q = await admin.get<{ metadata: { name: string }; spec: { hard: Record<string, string> } }>(ResourceQuota, `${SA}-sessions`, ns);
+    // The API server writes the quantity canonically: 20000 is 20k.
+    expect(q?.spec.hard).toEqual({ 'count/secrets': '20k' });
   });
 
   it("gives the console's ServiceAccount its sessions' Secrets and nothing of anyone's, as the API server decides", async () => {
@@ -211,6 +222,109 @@ describe.skipIf(!helm)("the chart's console, and its sessions in Secrets", () =>
     const other = await consoleClient.list(Resources.Secret, { namespace: 'default' }).catch((err: { status?: number }) => err.status);
     expect(other).toBe(403);
     for (const p of running) expect(readFileSync(p.logPath, 'utf8')).not.toContain(personToken);
+  }, 180_000);
+
+  it('an anonymous sign-in stores no Secret, and a sign-in started on one replica is finished by the other', async () => {
+    // A stand-in OpenID provider on loopback (console.itest.ts signs in with the embedded one):
+    // it checks PKCE against what the authorization request asked, so the callback can only
+    // succeed with the verifier the sign-in cookie carried from the other replica.
+    const { privateKey, publicKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    const codes = new Map<string, { challenge: string; nonce: string; redirectUri: string }>();
+    const idp = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const send = (status: number, body: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body));
+        };
+        if (req.url === '/.well-known/openid-configuration') {
+          return send(200, {
+            issuer,
+            authorization_endpoint: `${issuer}/authorize`,
+            token_endpoint: `${issuer}/token`,
+            jwks_uri: `${issuer}/jwks`,
+            response_types_supported: ['code'],
+            subject_types_supported: ['public'],
+            id_token_signing_alg_values_supported: ['RS256'],
+            code_challenge_methods_supported: ['S256'],
+            token_endpoint_auth_methods_supported: ['none'],
+          });
+        }
+        if (req.url === '/jwks') return send(200, { keys: [jwk] });
+        if (req.url === '/token' && req.method === 'POST') {
+          const form = new URLSearchParams(Buffer.concat(chunks).toString());
+          const grant = codes.get(form.get('code') ?? '');
+          const verifier = form.get('code_verifier') ?? '';
+          if (!grant || createHash('sha256').update(verifier).digest('base64url') !== grant.challenge || form.get('redirect_uri') !== grant.redirectUri) {
+            return send(400, { error: 'invalid_grant' });
+          }
+          codes.delete(form.get('code')!);
+          const idToken = await new SignJWT({ nonce: grant.nonce, email: 'alice@example.com' })
+            .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+            .setIssuer(issuer)
+            .setSubject('alice')
+            .setAudience('miniapps-console')
+            .setIssuedAt()
+            .setExpirationTime('5m')
+            .sign(privateKey);
+          return send(200, { access_token: 'at', token_type: 'Bearer', expires_in: 300, id_token: idToken });
+        }
+        send(404, {});
+      });
+    });
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+    const issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    try {
+      // Two replicas behind one public URL (the first's): the callback may land on either.
+      const portC = await freePort();
+      const publicUrl = `http://127.0.0.1:${portC}`;
+      const oidcArgs = [`--issuer-url=${issuer}`, '--client-id=miniapps-console', `--public-url=${publicUrl}`];
+      const c = await startConsole('console-c', oidcArgs, portC);
+      const d = await startConsole('console-d', oidcArgs);
+      const sessionSecrets = async () => (await admin.list<{ metadata: { name: string } }>(Resources.Secret, { namespace: ns, labelSelector: SESSION_LABEL })).items.map((s) => s.metadata.name).sort();
+      const before = await sessionSecrets();
+
+      // Anonymous sign-ins with a 12 kB returnTo, as fast as they come: nothing stored, then refused.
+      const long = `/${'a'.repeat(12_000)}`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 15; i++) statuses.push((await fetch(`${c.url}/auth/login?returnTo=${long}`, { redirect: 'manual' })).status);
+      expect(statuses.slice(0, 10)).toEqual(Array(10).fill(302));
+      expect(statuses.slice(10)).toEqual(Array(5).fill(429));
+      expect(await sessionSecrets()).toEqual(before);
+
+      // A person's sign-in starts on d (c's limit for this address is used up) ...
+      const login = await fetch(`${d.url}/auth/login?returnTo=/%23/orgs`, { redirect: 'manual' });
+      expect(login.status).toBe(302);
+      const authorize = new URL(login.headers.get('location')!);
+      expect(authorize.origin + authorize.pathname).toBe(`${issuer}/authorize`);
+      const signin = login.headers
+        .getSetCookie()
+        .find((x) => x.startsWith(`${SIGNIN_COOKIE}=`))!
+        .split(';')[0]!;
+      expect(await sessionSecrets()).toEqual(before);
+      const q = authorize.searchParams;
+      codes.set('code-1', { challenge: q.get('code_challenge')!, nonce: q.get('nonce')!, redirectUri: q.get('redirect_uri')! });
+
+      // ... and the provider sends the browser back to c.
+      const back = await fetch(`${c.url}/auth/callback?code=code-1&state=${encodeURIComponent(q.get('state')!)}`, { redirect: 'manual', headers: { cookie: signin } });
+      expect(back.status).toBe(302);
+      expect(back.headers.get('location')).toBe('/#/orgs');
+      const session = back.headers
+        .getSetCookie()
+        .find((x) => x.startsWith(`${COOKIE}=`))!
+        .split(';')[0]!;
+      // Only now is something stored: the signed-in session, which d finds too.
+      const after = await sessionSecrets();
+      expect(after.filter((n) => !before.includes(n))).toEqual([`${SESSION_SECRET_PREFIX}${hash(session.slice(COOKIE.length + 1))}`]);
+      const onD = (await (await fetch(`${d.url}/console/api/session`, { headers: { cookie: session } })).json()) as { signedIn: boolean };
+      expect(onD.signedIn).toBe(true);
+      // The replicas' shared sealing secret is one Secret, made once, never swept as a session.
+      expect(await admin.get(Resources.Secret, SIGNIN_KEY_SECRET, ns)).toBeDefined();
+    } finally {
+      await new Promise<void>((resolve) => idp.close(() => resolve()));
+    }
   }, 180_000);
 
   it("the sweep, with the console's ServiceAccount, deletes the sessions whose idle time ran out and keeps the others", async () => {

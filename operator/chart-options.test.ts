@@ -224,6 +224,8 @@ Object.assign(EXAMPLES, {
   'console.publicUrl': { set: 'https://apps.example', with: CONSOLE_ON, shows: '--public-url=https://apps.example' },
   'console.servicePort': { set: 8091, with: CONSOLE_ON, shows: 'port: 8091' },
   'console.sessions.namespace': { set: 'console-sessions', with: CONSOLE_ON, shows: '--sessions-namespace=console-sessions' },
+  'console.trustedProxies': { set: ['10.0.0.0/8', 'fd00::/8'], with: CONSOLE_ON, shows: '--trusted-proxies=10.0.0.0/8,fd00::/8' },
+  'console.sessions.maxSecrets': { set: 500, with: CONSOLE_ON, shows: 'count/secrets: "500"' },
   'console.resources': { set: { limits: { memory: '321Mi' } }, with: CONSOLE_ON, shows: 'memory: 321Mi' },
   'console.ingress.enabled': { set: true, with: CONSOLE_ON, shows: 'name: rel-miniapps-operator-console\n                port:\n                  name: http' },
   'console.ingress.className': { set: 'nginx', with: consoleWith({ ingress: { enabled: true } }), shows: 'ingressClassName: nginx' },
@@ -367,6 +369,16 @@ describe.skipIf(!helm)('helm lint and helm template (helm v3)', () => {
       /console.enabled needs console.publicUrl or console.ingress.enabled/,
     ],
     ['the console with a plain-http issuer', { console: { enabled: true, issuerUrl: 'http://id.example', publicUrl: 'https://console.example' } }, /issuerUrl/],
+    [
+      "the console's sessions in the release namespace (its ServiceAccount would read the operator's Secrets)",
+      merge(CONSOLE_ON, { console: { sessions: { namespace: 'miniapps-system' } } }),
+      /console.sessions.namespace must not be the release namespace \(miniapps-system\)/,
+    ],
+    [
+      "the console's sessions in the release namespace, overridden by namespaceOverride",
+      merge(CONSOLE_ON, { namespaceOverride: 'operators', console: { sessions: { namespace: 'operators' } } }),
+      /console.sessions.namespace must not be the release namespace \(operators\)/,
+    ],
   ])('refuses %s', (_name, values, message) => {
     expect(() => template(helm!, values)).toThrow(message);
   });

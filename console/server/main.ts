@@ -28,6 +28,10 @@ const USAGE = `Usage: npm run console -- [flags]
   --token-roles-ca-file=FILE the CA of that listener's certificate (the operator's webhook CA)
   --sessions-namespace=NS    keep sessions in Secrets in NS too (shared by replicas, kept over a restart); default: memory only
   --sessions-kubeconfig=PATH the console's own credentials for those Secrets (default KUBECONFIG, in-cluster, ~/.kube/config)
+  --signin-key-file=FILE     the secret (32 bytes or more) every replica seals a sign-in in progress with in its cookie
+                             (default: the Secret console-signin-key in --sessions-namespace, made once; else a random one)
+  --trusted-proxies=LIST     addresses or CIDRs of proxies in front of the console whose X-Forwarded-For names the client
+                             (for the limit on sign-ins started per client address); default none
 
   --operator-namespace=NS    the operator's namespace, where provisioning administrators' API keys live (default miniapps-system, the operator's own default)`;
 
@@ -53,6 +57,8 @@ async function main(): Promise<number> {
       'token-roles-ca-file': { type: 'string' },
       'sessions-namespace': { type: 'string' },
       'sessions-kubeconfig': { type: 'string' },
+      'signin-key-file': { type: 'string' },
+      'trusted-proxies': { type: 'string' },
       'operator-namespace': { type: 'string', default: 'miniapps-system' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -88,11 +94,14 @@ async function main(): Promise<number> {
     : undefined;
   let sessions: SessionStore | undefined;
   let sweeper: NodeJS.Timeout | undefined;
+  let signinSecret: Uint8Array | undefined = values['signin-key-file'] ? new Uint8Array(readFileSync(values['signin-key-file'])) : undefined;
   if (values['sessions-namespace']) {
     // The console's own ServiceAccount, for its sessions' Secrets only: never for anyone's request.
     const client = KubeClient.fromKubeconfig(values['sessions-kubeconfig'], { userAgent: 'miniapps-console', fieldManager: 'miniapps-console' });
     const backend = new SecretSessionBackend(client, values['sessions-namespace']);
     sessions = new SessionStore({ backend });
+    // Shared by the replicas, so the provider's redirect back may land on any of them.
+    signinSecret ??= await backend.signinSecret();
     const sweep = (): void => {
       backend.sweep().then(
         (n) => n && log('Expired sessions deleted', { count: n }),
@@ -103,7 +112,11 @@ async function main(): Promise<number> {
     sweeper = setInterval(sweep, 10 * 60_000);
     sweeper.unref();
   }
-  const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log, tokenRoles, sessions, operatorNamespace: values['operator-namespace'] });
+  const trustedProxies = (values['trusted-proxies'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const c = await startConsoleServer({ upstream, oidc, host, port, publicUrl, log, tokenRoles, sessions, signinSecret, trustedProxies, operatorNamespace: values['operator-namespace'] });
   log('Console started', { url: publicUrl ?? c.url, apiServer: upstream.server, sessions: values['sessions-namespace'] ? `Secrets in ${values['sessions-namespace']}` : 'memory' });
   process.stdout.write(`Console: ${publicUrl ?? c.url}\n`);
   const stop = (): void => {

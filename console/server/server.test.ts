@@ -10,7 +10,8 @@ import { checkProxyRequest } from './allowlist.ts';
 import type { OidcClient } from './oidc.ts';
 import { safeReturnTo, startConsoleServer } from './server.ts';
 import type { ConsoleServer } from './server.ts';
-import { COOKIE, SessionStore, csrfOk, sessionIdFrom } from './session.ts';
+import { COOKIE, SIGNIN_COOKIE, SessionStore, csrfOk, sessionIdFrom } from './session.ts';
+import type { SessionBackend, StoredSession } from './session.ts';
 import { createUpstream } from './upstream.ts';
 
 interface Seen {
@@ -75,6 +76,12 @@ describe('where sign-in returns to', () => {
     ['', '/'],
   ])('%s goes to %s', (asked, went) => {
     expect(safeReturnTo(asked)).toBe(went);
+  });
+
+  it('a path of at most 2048 characters is kept, a longer one goes to /', () => {
+    const kept = `/#/${'a'.repeat(2045)}`;
+    expect(safeReturnTo(kept)).toBe(kept);
+    expect(safeReturnTo(`${kept}a`)).toBe('/');
   });
 });
 
@@ -284,6 +291,114 @@ describe('sign-in: the callback belongs to the browser that started it', () => {
     expect(info.signedIn).toBe(true);
     const out = (await (await fetch(`${consoleServer.url}/auth/logout`, { method: 'POST', headers: { cookie: session, 'x-csrf-token': info.csrfToken } })).json()) as { redirect: string };
     expect(out.redirect).toBe('https://id.example/session/end');
+  });
+});
+
+describe('a sign-in in progress is a sealed cookie, not a stored session', () => {
+  const servers: ConsoleServer[] = [];
+  const writes: string[] = [];
+  const stored = new Map<string, StoredSession>();
+  // What SecretSessionBackend would write to the cluster: recorded.
+  const backend: SessionBackend = {
+    read: async (k) => stored.get(k),
+    write: async (k, r) => {
+      writes.push(k);
+      stored.set(k, r);
+    },
+    remove: async (k) => void stored.delete(k),
+  };
+  let started = 0;
+  const finished: { state: string; codeVerifier: string; nonce: string }[] = [];
+  const oidc: OidcClient = {
+    start: async () => {
+      started++;
+      return { url: `https://id.example/authorize?state=s${started}`, codeVerifier: `v${started}`, state: `s${started}`, nonce: `n${started}` };
+    },
+    finish: async (_url, pending) => {
+      finished.push({ state: pending.state, codeVerifier: pending.codeVerifier, nonce: pending.nonce });
+      return { bearer: 'id-token', idToken: 'id-token' };
+    },
+    refresh: async () => ({ bearer: 'x' }),
+    endSessionUrl: () => undefined,
+  };
+  const secret = new Uint8Array(32).fill(7);
+  const start = async (o: Partial<Parameters<typeof startConsoleServer>[0]> = {}) => {
+    const c = await startConsoleServer({
+      upstream: createUpstream({ server: 'http://127.0.0.1:9' }),
+      oidc,
+      distDir: '/nonexistent/',
+      sessions: new SessionStore({ backend }),
+      signinSecret: secret,
+      ...o,
+    });
+    servers.push(c);
+    return c;
+  };
+  afterAll(async () => {
+    for (const c of servers) await c.close();
+  });
+  const signinOf = (res: Response) =>
+    res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith(`${SIGNIN_COOKIE}=`))!
+      .split(';')[0]!;
+
+  it('many anonymous sign-ins with a long returnTo store nothing, and each cookie stays small', async () => {
+    const c = await start({ loginRateLimit: { perMinute: 1000, burst: 1000 } });
+    const long = `/${'a'.repeat(12_000)}`;
+    for (let i = 0; i < 50; i++) {
+      const res = await fetch(`${c.url}/auth/login?returnTo=${long}`, { redirect: 'manual' });
+      expect(res.status).toBe(302);
+      expect(signinOf(res).length).toBeLessThan(1024);
+    }
+    expect(writes).toEqual([]);
+    expect(stored.size).toBe(0);
+    expect(c.sessions.size).toBe(0);
+  });
+
+  it('is finished by another replica sharing the secret, once, and returns where it was asked to', async () => {
+    const a = await start();
+    const b = await start();
+    const login = await fetch(`${a.url}/auth/login?returnTo=/%23/orgs`, { redirect: 'manual' });
+    const cookie = signinOf(login);
+    const value = cookie.slice(SIGNIN_COOKIE.length + 1);
+    // Sealed: nothing of the sign-in can be read from the cookie.
+    const state = new URL(login.headers.get('location')!).searchParams.get('state')!;
+    const n = state.slice(1);
+    expect(Buffer.from(value.replaceAll('.', ''), 'base64url').toString('latin1')).not.toContain(`v${n}`);
+    expect(value).not.toContain('orgs');
+
+    // Altered, or sealed by a console with another secret: refused.
+    const other = await start({ signinSecret: new Uint8Array(32).fill(8) });
+    expect((await fetch(`${other.url}/auth/callback?code=c&state=${state}`, { redirect: 'manual', headers: { cookie } })).status).toBe(400);
+    const altered = `${cookie.slice(0, -3)}${cookie.endsWith('AAA') ? 'BBB' : 'AAA'}`;
+    expect((await fetch(`${b.url}/auth/callback?code=c&state=${state}`, { redirect: 'manual', headers: { cookie: altered } })).status).toBe(400);
+    expect(finished).toEqual([]);
+
+    const back = await fetch(`${b.url}/auth/callback?code=c&state=${state}`, { redirect: 'manual', headers: { cookie } });
+    expect(back.status).toBe(302);
+    expect(back.headers.get('location')).toBe('/#/orgs');
+    expect(finished).toEqual([{ state, codeVerifier: `v${n}`, nonce: `n${n}` }]);
+    // The signed-in session is the first thing stored.
+    expect(writes).toHaveLength(1);
+    expect((await fetch(`${b.url}/auth/callback?code=c&state=${state}`, { redirect: 'manual', headers: { cookie } })).status).toBe(400);
+    expect(finished).toHaveLength(1);
+  });
+
+  it('limits the sign-ins started per client address, and believes X-Forwarded-For only from a trusted proxy', async () => {
+    const c = await start({ loginRateLimit: { perMinute: 1, burst: 3 } });
+    const login = (headers: Record<string, string> = {}) => fetch(`${c.url}/auth/login`, { redirect: 'manual', headers });
+    for (let i = 0; i < 3; i++) expect((await login()).status).toBe(302);
+    const refused = await login({ 'x-forwarded-for': '192.0.2.1' });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.headers.getSetCookie()).toEqual([]);
+
+    const behindProxy = await start({ loginRateLimit: { perMinute: 1, burst: 1 }, trustedProxies: ['127.0.0.1'] });
+    const via = (client: string) => fetch(`${behindProxy.url}/auth/login`, { redirect: 'manual', headers: { 'x-forwarded-for': client } });
+    expect((await via('192.0.2.1')).status).toBe(302);
+    expect((await via('192.0.2.1')).status).toBe(429);
+    expect((await via('192.0.2.2')).status).toBe(302);
   });
 });
 

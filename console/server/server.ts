@@ -12,9 +12,13 @@ import { whoAmI } from './me.ts';
 import type { OidcClient } from './oidc.ts';
 import { CSRF_HEADER, SIGNIN_COOKIE, SessionStore, csrfOk, sessionCookie, sessionIdFrom, signinCookie } from './session.ts';
 import type { Session } from './session.ts';
+import { SIGNIN_TTL_SECONDS, openSignin, randomSecret, sealSignin, signinKey } from './signin.ts';
 import { KubeStatusError, readJson } from './upstream.ts';
 import { TOKEN_ROLES_PATH } from '../../operator/api/user/names.ts';
 import type { Upstream } from './upstream.ts';
+import { RateLimiter, TtlCache, clientKey } from '../../operator/runtime/ratelimit.ts';
+import type { RateLimit } from '../../operator/runtime/ratelimit.ts';
+import { TrustedProxies } from '../../operator/runtime/netaddr.ts';
 
 export const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 export const PROXY_PREFIX = '/k8s';
@@ -39,6 +43,16 @@ export interface ConsoleServerOptions {
   tokenRoles?: Upstream;
   /** The operator's namespace, where provisioning administrators' API keys live (told to provisioning administrators only). Default miniapps-system. */
   operatorNamespace?: string;
+  /**
+   * The secret (32 bytes or more) a sign-in in progress is sealed with in its cookie
+   * (signin.ts): the same for every replica, so the provider's redirect back may land on
+   * any of them. Default: a random one of this process (right for a single replica).
+   */
+  signinSecret?: Uint8Array;
+  /** Sign-ins started per client address (`/auth/login`). Default 20 a minute, 10 at once. */
+  loginRateLimit?: RateLimit;
+  /** Addresses or CIDRs of the proxies in front of the console whose X-Forwarded-For is believed for that limit's client address. Default none. */
+  trustedProxies?: readonly string[];
   /** One line per event that matters; never a header, cookie or token. */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -67,9 +81,12 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
-/** Where to go after sign-in: a path of the console only (no other origin, not even with `//` or `/\\`, which browsers read as one). */
+/** The longest `returnTo` kept (it travels in the sign-in cookie, which browsers cap at about 4 kB). */
+export const MAX_RETURN_TO = 2048;
+
+/** Where to go after sign-in: a path of the console only (no other origin, not even with `//` or `/\\`, which browsers read as one), at most MAX_RETURN_TO characters. */
 export function safeReturnTo(returnTo: string): string {
-  return /^\/(?![/\\])[^\\\s]*$/.test(returnTo) ? returnTo : '/';
+  return returnTo.length <= MAX_RETURN_TO && /^\/(?![/\\])[^\\\s]*$/.test(returnTo) ? returnTo : '/';
 }
 
 export async function startConsoleServer(opts: ConsoleServerOptions & { host?: string; port?: number }): Promise<ConsoleServer> {
@@ -78,6 +95,11 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
   const dist = opts.distDir ?? DIST;
   let publicUrl = opts.publicUrl;
   const refreshing = new WeakMap<Session, Promise<void>>();
+  const sealKey = signinKey(opts.signinSecret ?? randomSecret());
+  const logins = new RateLimiter(opts.loginRateLimit ?? { perMinute: 20, burst: 10 });
+  const proxies = new TrustedProxies(opts.trustedProxies);
+  /** The states of sign-ins this replica finished (a cookie replayed here is refused; the provider refuses a code used twice anyway). */
+  const redeemed = new TtlCache<true>({ ttlMs: SIGNIN_TTL_SECONDS * 1000, maxEntries: 10_000 });
 
   const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void => {
     res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-store', ...extra });
@@ -255,29 +277,35 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
 
     if (path === '/auth/login' && method === 'GET') {
       if (!opts.oidc) return status(res, 404, 'Sign-in is not configured: start the console with --issuer-url and --client-id');
+      const admitted = logins.take(clientKey(proxies.clientAddress(req)));
+      if (!admitted.ok) {
+        log('Too many sign-ins started from one address');
+        return json(
+          res,
+          429,
+          { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `Too many sign-ins from this address: try again in ${admitted.retryAfterSeconds} s`, code: 429 },
+          { 'retry-after': String(admitted.retryAfterSeconds) },
+        );
+      }
       const started = await opts.oidc.start();
-      const returnTo = url.searchParams.get('returnTo') ?? '/';
-      // The sign-in in progress is a session of its own, bound to this browser by its own cookie.
-      const signin = sessions.create();
-      signin.pending = { codeVerifier: started.codeVerifier, state: started.state, nonce: started.nonce, returnTo: safeReturnTo(returnTo) };
-      // Saved: the provider may send the browser back to another replica.
-      await sessions.save(signin);
-      res.writeHead(302, { ...SECURITY_HEADERS, location: started.url, 'cache-control': 'no-store', 'set-cookie': signinCookie(signin.id, secure()) });
+      const returnTo = safeReturnTo(url.searchParams.get('returnTo') ?? '/');
+      // The sign-in in progress travels sealed in its own cookie (signin.ts): nothing is
+      // stored before someone has signed in, and any replica can finish it.
+      const sealed = await sealSignin(sealKey, { codeVerifier: started.codeVerifier, state: started.state, nonce: started.nonce, returnTo });
+      res.writeHead(302, { ...SECURITY_HEADERS, location: started.url, 'cache-control': 'no-store', 'set-cookie': signinCookie(sealed, secure()) });
       return void res.end();
     }
 
     if (path === '/auth/callback' && method === 'GET') {
       if (!opts.oidc) return status(res, 404, 'Sign-in is not configured');
-      const signinId = sessionIdFrom(req.headers.cookie, SIGNIN_COOKIE);
-      const signin = await sessions.load(signinId);
-      const pending = signin?.pending;
-      // Used once, whatever happens next.
-      await sessions.destroy(signinId);
+      const pending = await openSignin(sealKey, sessionIdFrom(req.headers.cookie, SIGNIN_COOKIE));
       const clear = signinCookie(undefined, secure());
-      if (!pending) {
+      // Used once, whatever happens next.
+      if (!pending || redeemed.get(pending.state)) {
         res.setHeader('set-cookie', clear);
-        return status(res, 400, 'No sign-in is in progress in this browser: start again from the console');
+        return status(res, 400, 'No sign-in is in progress in this browser (or it took longer than ten minutes): start again from the console');
       }
+      redeemed.set(pending.state, true);
       try {
         const tokens = await opts.oidc.finish(new URL(req.url!, publicUrl), pending);
         // A new session after sign-in (no fixation): any earlier one of this browser is gone.
@@ -286,7 +314,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
         fresh.tokens = tokens;
         await sessions.save(fresh);
         log('Signed in');
-        res.writeHead(302, { ...SECURITY_HEADERS, location: pending.returnTo, 'set-cookie': [sessionCookie(fresh.id, secure()), clear], 'cache-control': 'no-store' });
+        res.writeHead(302, { ...SECURITY_HEADERS, location: safeReturnTo(pending.returnTo), 'set-cookie': [sessionCookie(fresh.id, secure()), clear], 'cache-control': 'no-store' });
         return void res.end();
       } catch (err) {
         log('Sign-in failed', { error: (err as Error).message });

@@ -4,6 +4,7 @@
 // a key derived from that id (session.ts), which the cluster never sees. So a replica or a
 // restarted console finds a session by the browser's cookie, and someone who can read the
 // Secrets finds no usable token in them. Expired ones are deleted by a sweep.
+import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../operator/runtime/errors.ts';
 import type { KubeClient } from '../../operator/runtime/kube/client.ts';
 import { Resources } from '../../operator/runtime/kube/resource.ts';
@@ -12,6 +13,8 @@ import type { SessionBackend, StoredSession } from './session.ts';
 export const SESSION_SECRET_PREFIX = 'console-session-';
 export const SESSION_LABEL = 'miniapps.dev/console-session';
 export const SESSION_EXPIRES_ANNOTATION = 'miniapps.dev/console-session-expires';
+/** The Secret holding the replicas' shared secret that a sign-in in progress is sealed with in its cookie (signin.ts). */
+export const SIGNIN_KEY_SECRET = 'console-signin-key';
 
 type SecretLike = {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
@@ -58,6 +61,35 @@ export class SecretSessionBackend implements SessionBackend {
 
   async remove(key: string): Promise<void> {
     await this.#client.delete(Resources.Secret, SecretSessionBackend.nameOf(key), this.#namespace);
+  }
+
+  /**
+   * The secret every replica seals sign-ins in progress with: read from the Secret
+   * SIGNIN_KEY_SECRET, or created there by the first replica to start (one Secret, ever:
+   * not one per visitor). Not a session's Secret, so the sweep never deletes it.
+   */
+  async signinSecret(): Promise<Uint8Array> {
+    const read = async (): Promise<Uint8Array | undefined> => {
+      const s = await this.#client.get<SecretLike>(Resources.Secret, SIGNIN_KEY_SECRET, this.#namespace);
+      const key = s?.data?.key ? Buffer.from(s.data.key, 'base64') : undefined;
+      if (s && !(key && key.length >= 32)) throw new Error(`The Secret ${this.#namespace}/${SIGNIN_KEY_SECRET} has no key of 32 bytes or more: delete it and the console makes a new one`);
+      return key && new Uint8Array(key);
+    };
+    const found = await read();
+    if (found) return found;
+    try {
+      await this.#client.create(Resources.Secret, {
+        metadata: { name: SIGNIN_KEY_SECRET, namespace: this.#namespace },
+        type: 'Opaque',
+        data: { key: randomBytes(32).toString('base64') },
+      } satisfies SecretLike);
+    } catch (err) {
+      // Another replica made it first: theirs is used.
+      if (!(err instanceof ApiError && err.status === 409)) throw err;
+    }
+    const key = await read();
+    if (!key) throw new Error(`The Secret ${this.#namespace}/${SIGNIN_KEY_SECRET} could not be read after it was made`);
+    return key;
   }
 
   /** Deletes the sessions whose idle time ran out; returns how many. */

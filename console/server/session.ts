@@ -4,10 +4,11 @@
 // /console/api/session and sends back in a header on every write.
 //
 // In memory by default; with a SessionBackend (session-secrets.ts: Secrets in the
-// console's namespace) the sessions that matter (signed in, or a sign-in in progress) are
-// also kept on the cluster, so that every replica and a restarted console find them. What
+// console's namespace) signed-in sessions are also kept on the cluster (a sign-in in
+// progress never is: it lives in its own sealed cookie, signin.ts), so that every replica and a restarted console find them. What
 // is stored is sealed with a key derived from the cookie's id, which is never stored: the
 // record alone (someone reading the Secret) opens nothing, and its name is a hash of the id.
+import { SIGNIN_TTL_SECONDS } from './signin.ts';
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface Tokens {
@@ -24,14 +25,12 @@ export interface Session {
   readonly id: string;
   readonly csrf: string;
   tokens?: Tokens;
-  /** OIDC sign-in in progress: PKCE verifier, state and nonce, and where to return. */
-  pending?: { codeVerifier: string; state: string; nonce: string; returnTo: string };
   expiresAt: number;
 }
 
 export const COOKIE = 'miniapps_console';
 /**
- * The sign-in in progress: its own short-lived cookie, SameSite=Lax and only for the
+ * The sign-in in progress (signin.ts, sealed): its own short-lived cookie, SameSite=Lax and only for the
  * callback path, because the provider's redirect back is a cross-site navigation that
  * never carries a SameSite=Strict cookie.
  */
@@ -158,7 +157,6 @@ export class SessionStore {
       // The object already in memory is kept (a token refresh in flight holds it), with what is stored.
       s = this.#byHash.get(key) ?? { id, csrf: data.csrf, expiresAt: now };
       s.tokens = data.tokens;
-      s.pending = data.pending;
       s.expiresAt = now + this.#idleMs;
       this.#remember(key, s);
       this.#checked.set(key, { at: now, storedExpiry: stored.expiresAt });
@@ -167,12 +165,12 @@ export class SessionStore {
     return s;
   }
 
-  /** Keeps a session's tokens or sign-in in progress in the backend (nothing without one). */
+  /** Keeps a session's tokens in the backend (nothing without one). */
   async save(s: Session): Promise<void> {
     const key = hash(s.id);
     this.#remember(key, s);
     if (!this.#backend) return;
-    await this.#backend.write(key, { sealed: seal(s.id, { csrf: s.csrf, tokens: s.tokens, pending: s.pending }), expiresAt: s.expiresAt });
+    await this.#backend.write(key, { sealed: seal(s.id, { csrf: s.csrf, tokens: s.tokens }), expiresAt: s.expiresAt });
     this.#checked.set(key, { at: this.#now(), storedExpiry: s.expiresAt });
   }
 
@@ -196,7 +194,6 @@ export const hash = (id: string): string => createHash('sha256').update(id).dige
 interface Sealed {
   csrf: string;
   tokens?: Tokens;
-  pending?: Session['pending'];
 }
 
 /** AES-256-GCM with a key derived (HKDF-SHA256) from the cookie's id; a random 12-byte IV. */
@@ -230,10 +227,10 @@ export function sessionIdFrom(cookieHeader: string | undefined, name = COOKIE): 
   return undefined;
 }
 
-/** The Set-Cookie value of a sign-in in progress (or for clearing it): ten minutes, the callback path only. */
-export function signinCookie(id: string | undefined, secure: boolean): string {
+/** The Set-Cookie value of a sign-in in progress (its sealed value, or none for clearing it): ten minutes, the callback path only. */
+export function signinCookie(sealed: string | undefined, secure: boolean): string {
   const attrs = [`Path=${SIGNIN_PATH}`, 'HttpOnly', 'SameSite=Lax', ...(secure ? ['Secure'] : [])];
-  return id ? `${SIGNIN_COOKIE}=${id}; Max-Age=600; ${attrs.join('; ')}` : `${SIGNIN_COOKIE}=; Max-Age=0; ${attrs.join('; ')}`;
+  return sealed ? `${SIGNIN_COOKIE}=${sealed}; Max-Age=${SIGNIN_TTL_SECONDS}; ${attrs.join('; ')}` : `${SIGNIN_COOKIE}=; Max-Age=0; ${attrs.join('; ')}`;
 }
 
 /** The Set-Cookie value for a session id (or for clearing it). */

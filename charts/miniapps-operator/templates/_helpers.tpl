@@ -141,7 +141,11 @@ the release namespace holds the operator's (its webhook's key, provisioning
 administrators' API keys).
 */}}
 {{- define "miniapps-operator.console.sessionsNamespace" -}}
-{{- default (printf "%s-console" (include "miniapps-operator.namespace" .) | trunc 63 | trimSuffix "-") .Values.console.sessions.namespace }}
+{{- $release := include "miniapps-operator.namespace" . -}}
+{{- if eq .Values.console.sessions.namespace $release -}}
+{{- fail (printf "console.sessions.namespace must not be the release namespace (%s): the console's ServiceAccount may read every Secret of its sessions' namespace, and the release namespace's are the operator's (its webhook's key, provisioning administrators' API keys). Leave it empty (%s-console, made by the chart) or name another namespace" $release $release) -}}
+{{- end -}}
+{{- default (printf "%s-console" $release | trunc 63 | trimSuffix "-") .Values.console.sessions.namespace }}
 {{- end }}
 
 {{/* The console's URL as browsers reach it: console.publicUrl, else its Ingress's host (https when the Ingress's tls names it). */}}
