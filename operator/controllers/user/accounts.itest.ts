@@ -184,7 +184,10 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
 
   it('sends a reset link for each tenant account of an email asked for at /reset (a set-password link lost is not a dead end)', async () => {
     const before = smtp.messages.length;
-    const res = await new UserAgent(idp.caPEM).request(`${idp.issuer}/reset`, { form: { email: EMAIL.toUpperCase() } });
+    // The form's CSRF token, from the page that sets its cookie (the same user agent posts it).
+    const ua = new UserAgent(idp.caPEM);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await (await ua.request(`${idp.issuer}/reset`)).text())![1]!;
+    const res = await ua.request(`${idp.issuer}/reset`, { form: { email: EMAIL.toUpperCase(), csrf } });
     expect(res.status).toBe(200);
     const resets = await eventually(
       () => {
