@@ -24,7 +24,7 @@ import type { AccountStore } from './accounts.ts';
 import { sweepExpired } from './adapter.ts';
 import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
 import type { KeyMaterial, KeyPolicy } from './keys.ts';
-import { createProvider, escapeHtml, page } from './provider.ts';
+import { createProvider, escapeHtml, page, withoutPlatformClients } from './provider.ts';
 import type { IdentityTTLs, StaticClient } from './provider.ts';
 import { isTenantAccountId } from './tenant-accounts.ts';
 import type { TenantAccountStore } from './tenant-accounts.ts';
@@ -89,7 +89,7 @@ export class IdentityServer {
   /** Failed sign-ins in a row per login, on the cluster: every replica counts towards the same lockout. */
   readonly failures: SignInFailures;
   private readonly proxies: TrustedProxies;
-  /** The frontend apps, never under the id of one of the platform's own clients (kubectl's, the console's). */
+  /** The frontend apps, never under the id of one of the platform's own clients (kubectl's, the console's: every `miniapps-*` id, configured or not). */
   private readonly tenants?: { apps: TenantApps; accounts: TenantAccountStore };
   port = 0;
 
@@ -98,9 +98,7 @@ export class IdentityServer {
     this.failures = new ClusterFailureCounter(opts.client, opts.namespace, opts.maxFailures ?? 5, opts.lockoutMs ?? 15 * 60_000);
     this.proxies = new TrustedProxies(opts.trustedProxies, opts.forwardedHeader);
     if (opts.tenants) {
-      const platform = new Set(opts.clients.map((c) => c.client_id));
-      const apps = opts.tenants.apps;
-      this.tenants = { accounts: opts.tenants.accounts, apps: { ...apps, client: (id) => (platform.has(id) ? undefined : apps.client(id)) } };
+      this.tenants = { accounts: opts.tenants.accounts, apps: withoutPlatformClients(opts.tenants.apps, opts.clients) };
     }
     this.server = createServer({ cert: opts.tls.cert, key: opts.tls.key, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
       void this.route(req, res);

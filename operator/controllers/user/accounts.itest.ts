@@ -8,7 +8,8 @@
 // password, and with a session of the app), a user of a tenant not subscribed, the same email's
 // account of another tenant, a forged state. Deleting the User deletes the account and ends
 // its sessions.
-import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { SignJWT, createLocalJWKSet, decodeJwt, importJWK, jwtVerify } from 'jose';
+import type { JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppManifest } from '../../api/appmanifest/schema.ts';
@@ -19,14 +20,16 @@ import type { Subscription } from '../../api/subscription/schema.ts';
 import type { Tenant } from '../../api/tenant/schema.ts';
 import type { User } from '../../api/user/schema.ts';
 import { TENANT_ACCOUNT_LABEL, tenantAccountId, tenantAccountSecretName } from '../../identity/tenant-accounts.ts';
-import { KUBECTL_CLIENT_ID } from '../../identity/provider.ts';
+import { accountId } from '../../identity/accounts.ts';
+import { SIGNING_KEYS_SECRET } from '../../identity/keys.ts';
+import { CONSOLE_CLIENT_ID, KUBECTL_CLIENT_ID } from '../../identity/provider.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
 import { identityOperatorArgs } from '../../testenv/controlplane.ts';
 import type { IdentityEndpoint } from '../../testenv/controlplane.ts';
 import { UserAgent, createTestAccount, loginForm, pageMessage, relyingParty, signIn } from '../../testenv/identity.ts';
-import { eventually, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
+import { eventually, kubectl, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { invitationFlags } from '../../testenv/invitations.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
@@ -219,6 +222,34 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 4, 'the user has four roles again');
   });
 
+  it("kube-apiserver refuses a tenant user's ID token and accepts a member's, both signed with the provider's key for kubectl's audience (its claim validation rule)", async () => {
+    const keys = await admin.get<AnyObject & { data: Record<string, string> }>(Resources.Secret, SIGNING_KEYS_SECRET, opNamespace);
+    const jwk = (JSON.parse(Buffer.from(keys!.data.jwks!, 'base64').toString('utf8')) as { keys: (JWK & { kid: string })[] }).keys.at(-1)!;
+    const key = await importJWK(jwk, 'RS256');
+    const idToken = (sub: string, email: string) =>
+      new SignJWT({ email, email_verified: true })
+        .setProtectedHeader({ alg: 'RS256', kid: jwk.kid })
+        .setIssuer(idp.issuer)
+        .setAudience(KUBECTL_CLIENT_ID)
+        .setSubject(sub)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(key);
+    const whoami = async (token: string) => await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { token, allowFailure: true });
+    const memberEmail = `linus@${org}.example`;
+    const member = await eventually(
+      async () => {
+        const r = await whoami(await idToken(accountId(memberEmail), memberEmail));
+        return r.exitCode === 0 ? r : false;
+      },
+      { timeoutMs: 60_000, describe: "kube-apiserver to accept a member's ID token" },
+    );
+    expect(member.stdout).toBe(memberEmail);
+    const tenant = await whoami(await idToken(tenantAccountId(nsOf(tenantA), EMAIL), EMAIL));
+    expect(tenant.exitCode).not.toBe(0);
+    expect(tenant.stderr).toMatch(/Unauthorized|must be logged in/);
+  });
+
   it('refuses a redirect URI the app did not register', async () => {
     const config = await relyingParty(idp.issuer, APP_ID, idp.caPEM);
     const ua = new UserAgent(idp.caPEM);
@@ -231,12 +262,20 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     }
   });
 
+  it("refuses at admission an app under a platform client's id (every miniapps-* id): its tokens would be the API server's", async () => {
+    for (const appId of [KUBECTL_CLIENT_ID, CONSOLE_CLIENT_ID, 'miniapps-later']) {
+      const err = await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'squatter', namespace: orgNs }, spec: { appId, redirectUris: ['http://127.0.0.1:53999/callback'] } }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message, appId).toMatch(/spec\.appId must not start with 'miniapps-'.*platform's own OpenID Connect clients/);
+    }
+    expect(await admin.get(Kinds.AppManifest, 'squatter', orgNs)).toBeUndefined();
+  });
+
   it('refuses the tenant user at the kubectl client: their password is no platform account, and their session of the app does not carry over', async () => {
-    // An app claiming kubectl's client id changes nothing: the platform's clients are never apps.
-    await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'squatter', namespace: orgNs }, spec: { appId: KUBECTL_CLIENT_ID, redirectUris: ['http://127.0.0.1:53999/callback'] } });
     const member = { username: uniqueName('grace'), email: `grace@${org}.example`, password: PASSWORD, firstName: 'Grace', lastName: 'Hopper' };
     await createTestAccount(admin, opNamespace, member);
-    await new Promise((r) => setTimeout(r, 2_000)); // the squatter in the operator's cache
     const platform = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: member.username, password: PASSWORD });
     expect(platform.claims.email).toBe(member.email);
     await expect(signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: EMAIL, password: PASSWORD })).rejects.toThrow(/Sign-in refused \(HTTP 401\)/);
