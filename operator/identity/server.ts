@@ -26,7 +26,7 @@ import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
 import type { KeyMaterial, KeyPolicy } from './keys.ts';
 import { createProvider, escapeHtml, page, withoutPlatformClients } from './provider.ts';
 import type { IdentityTTLs, StaticClient } from './provider.ts';
-import { isTenantAccountId } from './tenant-accounts.ts';
+import { isTenantAccountId, tenantLockoutKey } from './tenant-accounts.ts';
 import type { TenantAccountStore } from './tenant-accounts.ts';
 import type { TenantApps } from './tenant-apps.ts';
 
@@ -244,7 +244,7 @@ export class IdentityServer {
     const tenant = (form.get('tenant') ?? '').trim().slice(0, 253);
     const login = (form.get('login') ?? '').slice(0, 254);
     const password = (form.get('password') ?? '').slice(0, 256);
-    const lockKey = `${tenant}/${login}`;
+    const lockKey = tenantLockoutKey(tenant, login);
     const now = this.opts.clock.now().getTime();
     const byAddress = this.perAddress.take(this.clientAddress(req));
     if (!byAddress.ok || (await this.failures.locked(lockKey, now))) {

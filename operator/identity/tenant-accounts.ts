@@ -32,6 +32,15 @@ export function tenantAccountId(tenantNamespace: string, email: string): string 
   return `t${digest(`tenant:${tenantNamespace}\n${normalizeEmail(email)}`, 32)}`;
 }
 
+/**
+ * The lockout counter's key for a tenant sign-in: the tenant and the email normalized as the
+ * account id normalizes it, so every spelling that reaches one account (`' Ada@X.io'`,
+ * `'ada@x.io'`) counts towards one lockout.
+ */
+export function tenantLockoutKey(tenant: string, login: string): string {
+  return `${tenant.trim()}/${normalizeEmail(login)}`;
+}
+
 export const isTenantAccountId = (id: string) => /^t[0-9a-f]{32}$/.test(id);
 
 export function tenantAccountSecretName(id: string): string {
