@@ -141,7 +141,7 @@ async function accountFits(tenants: ProviderOptions['tenants'], accountIdValue: 
   if (!isTenantAccountId(accountIdValue)) return !app;
   if (!app || !tenants) return false;
   const account = await tenants.accounts.find(accountIdValue);
-  return !!account && tenants.apps.roles(account.tenant, account.user, clientId) !== undefined;
+  return !!account && tenants.apps.roles(account.tenant, account.user, account.email, clientId) !== undefined;
 }
 
 export function createProvider(opts: ProviderOptions): Provider {
@@ -234,7 +234,7 @@ export function createProvider(opts: ProviderOptions): Provider {
       if (!tenants || token.kind !== 'AccessToken' || !clientId || !token.accountId || !isTenantAccountId(token.accountId)) return undefined;
       const app = tenants.apps.client(clientId);
       const account = await tenants.accounts.find(token.accountId);
-      const roles = app && account ? tenants.apps.roles(account.tenant, account.user, clientId) : undefined;
+      const roles = app && account ? tenants.apps.roles(account.tenant, account.user, account.email, clientId) : undefined;
       if (!app || !account || !roles) throw new errors.InvalidGrant('the account may not use this app');
       return { roles, tenant: account.tenant, user: account.user, email: account.email, organization: app.organization, appId: app.appId };
     },

@@ -254,7 +254,7 @@ export class IdentityServer {
     const ns = tenants.apps.tenantNamespace(tenant);
     // Without a tenant of that name the password is still checked (against nothing): the answer takes as long.
     const account = await tenants.accounts.authenticate(ns ?? '', ns ? login : '', password);
-    if (!account || tenants.apps.roles(account.tenant, account.user, clientId) === undefined) {
+    if (!account || tenants.apps.roles(account.tenant, account.user, account.email, clientId) === undefined) {
       await this.failures.fail(lockKey, now);
       return send(res, 401, this.tenantLoginPage(uid, tenant, SIGN_IN_FAILED));
     }

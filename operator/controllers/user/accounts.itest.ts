@@ -326,6 +326,35 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     expect((err?.cause as Error | undefined)?.message).toBe('unexpected "state" response parameter value');
   });
 
+  it("changing a User's email ends the old person's account (deleted, sessions ended, sign-in refused) and makes the new person's", async () => {
+    const [bob, carol] = [`bob@${org}.example`, `carol@${org}.example`];
+    const mailTo = (to: string) =>
+      eventually(() => smtp.messages.find((m) => m.to.includes(to) && m.subject === 'Choose your password' && m.text.includes(nsOf(tenantA))) ?? false, {
+        timeoutMs: 60_000,
+        describe: `the set-password email to ${to}`,
+      });
+    const linkIn = (text: string) => /https:\/\/\S+\/reset\/confirm\?token=\S+/.exec(text)![0];
+    await admin.create<User>(Kinds.User, { metadata: { name: 'shared-desk', namespace: nsOf(tenantA) }, spec: { userCode: 'U2', firstName: 'Bob', email: bob, groups: ['agents'] } });
+    expect((await setPassword(linkIn((await mailTo(bob)).text), PASSWORD)).status).toBe(200);
+    const asBob = (ua?: UserAgent) =>
+      signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: APP_ID, login: bob, password: PASSWORD, redirectUri: REDIRECT, scope: 'openid email offline_access', form: { tenant: tenantA }, userAgent: ua });
+    const session = await asBob();
+    expect(session.claims.email).toBe(bob);
+    const oldId = tenantAccountId(nsOf(tenantA), bob);
+    // The desk goes to Carol: the User's email changes.
+    await admin.patch(Kinds.User, 'shared-desk', nsOf(tenantA), { spec: { email: carol, firstName: 'Carol' } });
+    await eventually(async () => !(await admin.get(Resources.Secret, tenantAccountSecretName(oldId), opNamespace)), { timeoutMs: 60_000, describe: "Bob's account deleted" });
+    const refreshed = await oidc.refreshTokenGrant(session.config, session.refreshToken!).then(
+      () => 'refreshed',
+      (e: { error?: string }) => e.error,
+    );
+    expect(refreshed).toBe('invalid_grant');
+    await expect(asBob()).rejects.toThrow(/Sign-in refused \(HTTP 401\)/);
+    expect(await admin.get(Resources.Secret, tenantAccountSecretName(tenantAccountId(nsOf(tenantA), carol)), opNamespace)).toBeDefined();
+    expect(linkIn((await mailTo(carol)).text)).toContain('/reset/confirm?token=');
+    await admin.delete(Kinds.User, 'shared-desk', nsOf(tenantA));
+  });
+
   it('deleting the User deletes the account and ends its sessions: the refresh token stops, and the account cannot sign in', async () => {
     const result = await appSignIn(tenantA, PASSWORD);
     const live = await oidc.refreshTokenGrant(result.config, result.refreshToken!);
