@@ -187,7 +187,10 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
 
   it('sends a reset link for each tenant account of an email asked for at /reset (a set-password link lost is not a dead end)', async () => {
     const before = smtp.messages.length;
-    const res = await new UserAgent(idp.caPEM).request(`${idp.issuer}/reset`, { form: { email: EMAIL.toUpperCase() } });
+    // As a browser does: the form first (its CSRF token is bound to the cookie it sets), then the post.
+    const ua = new UserAgent(idp.caPEM);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await (await ua.request(`${idp.issuer}/reset`)).text())?.[1] ?? '';
+    const res = await ua.request(`${idp.issuer}/reset`, { form: { email: EMAIL.toUpperCase(), csrf } });
     expect(res.status).toBe(200);
     const resets = await eventually(
       () => {
@@ -337,7 +340,17 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     await admin.create<User>(Kinds.User, { metadata: { name: 'shared-desk', namespace: nsOf(tenantA) }, spec: { userCode: 'U2', firstName: 'Bob', email: bob, groups: ['agents'] } });
     expect((await setPassword(linkIn((await mailTo(bob)).text), PASSWORD)).status).toBe(200);
     const asBob = (ua?: UserAgent) =>
-      signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: APP_ID, login: bob, password: PASSWORD, redirectUri: REDIRECT, scope: 'openid email offline_access', form: { tenant: tenantA }, userAgent: ua });
+      signIn({
+        issuer: idp.issuer,
+        caPEM: idp.caPEM,
+        clientId: APP_ID,
+        login: bob,
+        password: PASSWORD,
+        redirectUri: REDIRECT,
+        scope: 'openid email offline_access',
+        form: { tenant: tenantA },
+        userAgent: ua,
+      });
     const session = await asBob();
     expect(session.claims.email).toBe(bob);
     const oldId = tenantAccountId(nsOf(tenantA), bob);
