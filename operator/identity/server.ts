@@ -12,7 +12,7 @@ import type Provider from 'oidc-provider';
 import type { Clock } from '../runtime/clock.ts';
 import { errorMessage } from '../runtime/errors.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
-import { RateLimiter } from '../runtime/ratelimit.ts';
+import { RateLimiter, clientKey } from '../runtime/ratelimit.ts';
 import { TrustedProxies } from '../runtime/netaddr.ts';
 import type { ForwardedHeader } from '../runtime/netaddr.ts';
 import { close, listen, readBody } from '../servers/listen.ts';
@@ -75,6 +75,10 @@ export interface IdentityServerOptions {
   tenants?: { apps: TenantApps; accounts: TenantAccountStore };
 }
 
+/** Authorization requests (`/auth`, `/device/auth`) a client may start a minute, and at once. */
+export const AUTH_STARTS_PER_MINUTE = 60;
+export const AUTH_STARTS_BURST = 30;
+
 export class IdentityServer {
   private readonly opts: IdentityServerOptions;
   private readonly server: Server;
@@ -84,6 +88,12 @@ export class IdentityServer {
   private csrfKey = '';
   private timers: NodeJS.Timeout[] = [];
   private readonly perAddress = new RateLimiter({ perMinute: 30, burst: 10 });
+  /**
+   * Authorization and device authorization requests per client (`/auth`, `/device/auth`): each
+   * stores an Interaction or DeviceCode Secret before anyone signed in, so an anonymous client
+   * gets a few a minute, not the cluster's storage.
+   */
+  private readonly starts = new RateLimiter({ perMinute: AUTH_STARTS_PER_MINUTE, burst: AUTH_STARTS_BURST });
   /** Reset emails per address asked for: a few an hour, so the form cannot be used to flood someone's mailbox. */
   private readonly resetsPerEmail = new RateLimiter({ perMinute: 3 / 60, burst: 3 });
   /** Failed sign-ins in a row per login, on the cluster: every replica counts towards the same lockout. */
@@ -179,6 +189,17 @@ export class IdentityServer {
       if (m) return await this.interaction(req, res, m[1]!, !!m[2]);
       if (url.pathname === '/reset') return await this.resetRequest(req, res);
       if (url.pathname === '/reset/confirm') return await this.resetConfirm(req, res, url);
+      if (url.pathname === '/auth' || url.pathname === '/device/auth') {
+        const admitted = this.starts.take(this.clientAddress(req));
+        if (!admitted.ok) {
+          res.setHeader('Retry-After', String(admitted.retryAfterSeconds));
+          if (url.pathname === '/device/auth') {
+            res.writeHead(429, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+            return void res.end(JSON.stringify({ error: 'slow_down', error_description: 'Too many sign-in requests from this address; wait a minute and try again' }));
+          }
+          return send(res, 429, page('Sign in', '<p class="error" role="alert">Too many sign-in requests from this address. Wait a minute and try again.</p>'));
+        }
+      }
       this.handler!(req, res);
     } catch (err) {
       this.opts.log.warn({ err: errorMessage(err) }, 'Identity request failed');
@@ -286,9 +307,13 @@ export class IdentityServer {
     );
   }
 
-  /** The client's address the throttle keys on: the connection's, or what the trusted proxies forwarded. */
+  /**
+   * What the throttle keys on: the client's address (the connection's, or what the trusted
+   * proxies forwarded) as runtime/ratelimit.ts clientKey writes it, an IPv6 address by its
+   * /64, so that one host's many IPv6 addresses share one budget.
+   */
   private clientAddress(req: IncomingMessage): string {
-    return this.proxies.clientAddress(req) ?? '';
+    return clientKey(this.proxies.clientAddress(req));
   }
 
   /**
