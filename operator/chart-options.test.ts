@@ -399,6 +399,13 @@ describe.skipIf(!helm)('the pods roll when what they read only at start changes'
     expect(b['checksum/webhook-client-ca']).not.toEqual(a['checksum/webhook-client-ca']);
     expect(a['example.com/pod']).toBe('yes');
   });
+  it("registers the console's client with the provider when both run: --identity-console-redirect-uris is the console's public URL + /auth/callback", () => {
+    const both = merge(CONSOLE_ON, { identity: { enabled: true, issuer: 'https://id.example.com' } });
+    expect(template(helm!, both)).toContain('--identity-console-redirect-uris=https://console.example/auth/callback\n');
+    expect(template(helm!, merge(both, { console: { publicUrl: 'https://apps.example.org/' } }))).toContain('--identity-console-redirect-uris=https://apps.example.org/auth/callback\n');
+    expect(template(helm!, CONSOLE_ON)).not.toContain('--identity-console-redirect-uris');
+    expect(template(helm!, { identity: { enabled: true, issuer: 'https://id.example.com' } })).not.toContain('--identity-console-redirect-uris');
+  });
   it("tells the console the operator's namespace, where provisioning administrators' own API keys are made", () => {
     expect(template(helm!, CONSOLE_ON)).toContain('--operator-namespace=miniapps-system');
     expect(template(helm!, merge(CONSOLE_ON, { namespaceOverride: 'operators' }))).toContain('--operator-namespace=operators');

@@ -16,7 +16,7 @@ import { TestSmtpServer } from '../testenv/smtp.ts';
 import { AccountStore } from './accounts.ts';
 import { ClusterFailureCounter, lockoutSecretName } from './lockout.ts';
 import { KUBECTL_CLIENT_ID, kubectlClient } from './provider.ts';
-import { IdentityServer } from './server.ts';
+import { AUTH_STARTS_BURST, IdentityServer } from './server.ts';
 
 const admin = testClient();
 const namespace = uniqueName('identity-hard');
@@ -159,5 +159,41 @@ describe('identity provider hardening', () => {
     const fromB: number[] = [];
     for (let i = 1; i <= 12; i++) fromB.push((await post(b, csrfB, `192.0.2.${i}`)).status);
     expect(fromB).toContain(429);
+  });
+
+  it('throttles an IPv6 client by its /64: changing the last 64 bits buys no budget', async () => {
+    const ua = new UserAgent(ca.certPEM);
+    const email = `${uniqueName('nobody')}@example.com`;
+    const csrf = await resetFormLenient(ua, a.issuer);
+    const statuses: number[] = [];
+    for (let i = 1; i <= 12; i++) statuses.push((await ua.request(`${a.issuer}/reset`, { form: { email, csrf }, headers: { 'x-forwarded-for': `2001:db8:7:7::${i.toString(16)}` } })).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(200));
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    // Another /64 has its own budget.
+    expect((await ua.request(`${a.issuer}/reset`, { form: { email, csrf }, headers: { 'x-forwarded-for': '2001:db8:7:8::1' } })).status).toBe(200);
+  });
+
+  it(`limits the authorization and device authorization requests a client starts (${AUTH_STARTS_BURST} at once), each of which stores a Secret, with a 429`, async () => {
+    const ua = new UserAgent(ca.certPEM);
+    const params = new URLSearchParams({
+      client_id: KUBECTL_CLIENT_ID,
+      redirect_uri: 'http://127.0.0.1/callback',
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: 'x'.repeat(43),
+      code_challenge_method: 'S256',
+    });
+    const start = (from: string) => ua.request(`${a.issuer}/auth?${params}`, { headers: { 'x-forwarded-for': from } });
+    const statuses: number[] = [];
+    for (let i = 0; i < AUTH_STARTS_BURST + 2; i++) statuses.push((await start('198.51.100.99')).status);
+    expect(statuses.slice(0, AUTH_STARTS_BURST).every((s) => s === 303)).toBe(true);
+    expect(statuses.slice(AUTH_STARTS_BURST)).toEqual([429, 429]);
+    // The device endpoint shares the budget: refused too, as JSON for the command line.
+    const device = await ua.request(`${a.issuer}/device/auth`, { form: { client_id: KUBECTL_CLIENT_ID, scope: 'openid' }, headers: { 'x-forwarded-for': '198.51.100.99' } });
+    expect(device.status).toBe(429);
+    expect(device.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await device.json()) as { error: string }).error).toBe('slow_down');
+    // Another client is not affected.
+    expect((await start('198.51.100.100')).status).toBe(303);
   });
 });

@@ -106,8 +106,35 @@ describe("kube-apiserver's AuthenticationConfiguration for the embedded provider
             certificateAuthority: '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n',
           },
           claimMappings: { username: { claim: 'email', prefix: 'oidc:' }, groups: { claim: 'groups', prefix: 'oidc:' }, uid: { claim: 'sub' } },
+          claimValidationRules: [{ expression: "claims.sub.matches('^[0-9a-f]{32}$')", message: "only platform accounts are Kubernetes users: a tenant user's account is not" }],
         },
       ],
     });
+  });
+});
+
+describe("the platform's own client ids", () => {
+  it('are never a frontend app, configured or not: every miniapps-* id is reserved', async () => {
+    const { withoutPlatformClients, kubectlClient } = await import('./provider.ts');
+    const app = (id: string) => ({ clientId: id, redirectUris: ['https://evil.example/cb'], audience: `evil/${id}`, organization: 'evil', appId: id });
+    const apps = { client: app, tenantNamespace: () => undefined, roles: () => undefined };
+    // Only kubectl's client is configured (the chart without --identity-console-redirect-uris): the console's id is still no app.
+    const filtered = withoutPlatformClients(apps, [kubectlClient()]);
+    for (const id of ['miniapps-kubectl', 'miniapps-console', 'miniapps-anything']) expect(filtered.client(id), id).toBeUndefined();
+    expect(filtered.client('platform:app:loans')?.clientId).toBe('platform:app:loans');
+    expect(filtered.client('miniapps')?.clientId).toBe('miniapps');
+  });
+});
+
+describe("the API server's claim validation rule", () => {
+  it("matches a platform account's id and never a tenant account's", async () => {
+    const { tenantAccountId, isTenantAccountId } = await import('./tenant-accounts.ts');
+    const { PLATFORM_SUBJECT_RULE } = await import('../testenv/controlplane.ts');
+    const pattern = new RegExp(/matches\('(.*)'\)/.exec(PLATFORM_SUBJECT_RULE)![1]!);
+    const member = accountId('Ada@Example.com');
+    const tenant = tenantAccountId('tenant-acme', 'ada@example.com');
+    expect(isTenantAccountId(tenant)).toBe(true);
+    expect(pattern.test(member)).toBe(true);
+    expect(pattern.test(tenant)).toBe(false);
   });
 });

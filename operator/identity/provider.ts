@@ -61,6 +61,22 @@ export function kubectlClient(): StaticClient {
 /** The console's client (console/, docs/console.md): public (PKCE, no secret), a web application with exact redirect URIs. */
 export const CONSOLE_CLIENT_ID = 'miniapps-console';
 
+/**
+ * Every client id starting `miniapps-` is the platform's own (kubectl's, the console's, any
+ * later one): never a frontend app's, whether or not that client is configured here. The API
+ * server's tokens are for these audiences, so an app under one of them could collect ID tokens
+ * kube-apiserver accepts. AppManifest refuses such an appId at admission too.
+ */
+export const PLATFORM_CLIENT_ID_PREFIX = 'miniapps-';
+export const isPlatformClientId = (id: string): boolean => id.startsWith(PLATFORM_CLIENT_ID_PREFIX) || id === KUBECTL_CLIENT_ID || id === CONSOLE_CLIENT_ID;
+
+/** The frontend apps minus any under a platform client's id (configured here, or reserved by its `miniapps-` prefix). */
+export function withoutPlatformClients(apps: TenantApps, clients: readonly StaticClient[]): TenantApps {
+  const platform = new Set(clients.map((c) => c.client_id));
+  const reserved = (id: string) => platform.has(id) || isPlatformClientId(id);
+  return { ...apps, client: (id) => (reserved(id) ? undefined : apps.client(id)) };
+}
+
 export function consoleClient(redirectUris: string[]): StaticClient {
   return {
     client_id: CONSOLE_CLIENT_ID,
@@ -125,7 +141,7 @@ async function accountFits(tenants: ProviderOptions['tenants'], accountIdValue: 
   if (!isTenantAccountId(accountIdValue)) return !app;
   if (!app || !tenants) return false;
   const account = await tenants.accounts.find(accountIdValue);
-  return !!account && tenants.apps.roles(account.tenant, account.user, clientId) !== undefined;
+  return !!account && tenants.apps.roles(account.tenant, account.user, account.email, clientId) !== undefined;
 }
 
 export function createProvider(opts: ProviderOptions): Provider {
@@ -218,7 +234,7 @@ export function createProvider(opts: ProviderOptions): Provider {
       if (!tenants || token.kind !== 'AccessToken' || !clientId || !token.accountId || !isTenantAccountId(token.accountId)) return undefined;
       const app = tenants.apps.client(clientId);
       const account = await tenants.accounts.find(token.accountId);
-      const roles = app && account ? tenants.apps.roles(account.tenant, account.user, clientId) : undefined;
+      const roles = app && account ? tenants.apps.roles(account.tenant, account.user, account.email, clientId) : undefined;
       if (!app || !account || !roles) throw new errors.InvalidGrant('the account may not use this app');
       return { roles, tenant: account.tenant, user: account.user, email: account.email, organization: app.organization, appId: app.appId };
     },

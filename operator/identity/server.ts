@@ -12,7 +12,7 @@ import type Provider from 'oidc-provider';
 import type { Clock } from '../runtime/clock.ts';
 import { errorMessage } from '../runtime/errors.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
-import { RateLimiter } from '../runtime/ratelimit.ts';
+import { RateLimiter, clientKey } from '../runtime/ratelimit.ts';
 import { TrustedProxies } from '../runtime/netaddr.ts';
 import type { ForwardedHeader } from '../runtime/netaddr.ts';
 import { close, listen, readBody } from '../servers/listen.ts';
@@ -24,9 +24,9 @@ import type { AccountStore } from './accounts.ts';
 import { sweepExpired } from './adapter.ts';
 import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
 import type { KeyMaterial, KeyPolicy } from './keys.ts';
-import { createProvider, escapeHtml, page } from './provider.ts';
+import { createProvider, escapeHtml, page, withoutPlatformClients } from './provider.ts';
 import type { IdentityTTLs, StaticClient } from './provider.ts';
-import { isTenantAccountId } from './tenant-accounts.ts';
+import { isTenantAccountId, tenantLockoutKey } from './tenant-accounts.ts';
 import type { TenantAccountStore } from './tenant-accounts.ts';
 import type { TenantApps } from './tenant-apps.ts';
 
@@ -75,6 +75,10 @@ export interface IdentityServerOptions {
   tenants?: { apps: TenantApps; accounts: TenantAccountStore };
 }
 
+/** Authorization requests (`/auth`, `/device/auth`) a client may start a minute, and at once. */
+export const AUTH_STARTS_PER_MINUTE = 60;
+export const AUTH_STARTS_BURST = 30;
+
 export class IdentityServer {
   private readonly opts: IdentityServerOptions;
   private readonly server: Server;
@@ -84,12 +88,18 @@ export class IdentityServer {
   private csrfKey = '';
   private timers: NodeJS.Timeout[] = [];
   private readonly perAddress = new RateLimiter({ perMinute: 30, burst: 10 });
+  /**
+   * Authorization and device authorization requests per client (`/auth`, `/device/auth`): each
+   * stores an Interaction or DeviceCode Secret before anyone signed in, so an anonymous client
+   * gets a few a minute, not the cluster's storage.
+   */
+  private readonly starts = new RateLimiter({ perMinute: AUTH_STARTS_PER_MINUTE, burst: AUTH_STARTS_BURST });
   /** Reset emails per address asked for: a few an hour, so the form cannot be used to flood someone's mailbox. */
   private readonly resetsPerEmail = new RateLimiter({ perMinute: 3 / 60, burst: 3 });
   /** Failed sign-ins in a row per login, on the cluster: every replica counts towards the same lockout. */
   readonly failures: SignInFailures;
   private readonly proxies: TrustedProxies;
-  /** The frontend apps, never under the id of one of the platform's own clients (kubectl's, the console's). */
+  /** The frontend apps, never under the id of one of the platform's own clients (kubectl's, the console's: every `miniapps-*` id, configured or not). */
   private readonly tenants?: { apps: TenantApps; accounts: TenantAccountStore };
   port = 0;
 
@@ -98,9 +108,7 @@ export class IdentityServer {
     this.failures = new ClusterFailureCounter(opts.client, opts.namespace, opts.maxFailures ?? 5, opts.lockoutMs ?? 15 * 60_000);
     this.proxies = new TrustedProxies(opts.trustedProxies, opts.forwardedHeader);
     if (opts.tenants) {
-      const platform = new Set(opts.clients.map((c) => c.client_id));
-      const apps = opts.tenants.apps;
-      this.tenants = { accounts: opts.tenants.accounts, apps: { ...apps, client: (id) => (platform.has(id) ? undefined : apps.client(id)) } };
+      this.tenants = { accounts: opts.tenants.accounts, apps: withoutPlatformClients(opts.tenants.apps, opts.clients) };
     }
     this.server = createServer({ cert: opts.tls.cert, key: opts.tls.key, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
       void this.route(req, res);
@@ -181,6 +189,17 @@ export class IdentityServer {
       if (m) return await this.interaction(req, res, m[1]!, !!m[2]);
       if (url.pathname === '/reset') return await this.resetRequest(req, res);
       if (url.pathname === '/reset/confirm') return await this.resetConfirm(req, res, url);
+      if (url.pathname === '/auth' || url.pathname === '/device/auth') {
+        const admitted = this.starts.take(this.clientAddress(req));
+        if (!admitted.ok) {
+          res.setHeader('Retry-After', String(admitted.retryAfterSeconds));
+          if (url.pathname === '/device/auth') {
+            res.writeHead(429, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+            return void res.end(JSON.stringify({ error: 'slow_down', error_description: 'Too many sign-in requests from this address; wait a minute and try again' }));
+          }
+          return send(res, 429, page('Sign in', '<p class="error" role="alert">Too many sign-in requests from this address. Wait a minute and try again.</p>'));
+        }
+      }
       this.handler!(req, res);
     } catch (err) {
       this.opts.log.warn({ err: errorMessage(err) }, 'Identity request failed');
@@ -246,7 +265,7 @@ export class IdentityServer {
     const tenant = (form.get('tenant') ?? '').trim().slice(0, 253);
     const login = (form.get('login') ?? '').slice(0, 254);
     const password = (form.get('password') ?? '').slice(0, 256);
-    const lockKey = `${tenant}/${login}`;
+    const lockKey = tenantLockoutKey(tenant, login);
     const now = this.opts.clock.now().getTime();
     const byAddress = this.perAddress.take(this.clientAddress(req));
     if (!byAddress.ok || (await this.failures.locked(lockKey, now))) {
@@ -256,7 +275,7 @@ export class IdentityServer {
     const ns = tenants.apps.tenantNamespace(tenant);
     // Without a tenant of that name the password is still checked (against nothing): the answer takes as long.
     const account = await tenants.accounts.authenticate(ns ?? '', ns ? login : '', password);
-    if (!account || tenants.apps.roles(account.tenant, account.user, clientId) === undefined) {
+    if (!account || tenants.apps.roles(account.tenant, account.user, account.email, clientId) === undefined) {
       await this.failures.fail(lockKey, now);
       return send(res, 401, this.tenantLoginPage(uid, tenant, SIGN_IN_FAILED));
     }
@@ -288,9 +307,13 @@ export class IdentityServer {
     );
   }
 
-  /** The client's address the throttle keys on: the connection's, or what the trusted proxies forwarded. */
+  /**
+   * What the throttle keys on: the client's address (the connection's, or what the trusted
+   * proxies forwarded) as runtime/ratelimit.ts clientKey writes it, an IPv6 address by its
+   * /64, so that one host's many IPv6 addresses share one budget.
+   */
   private clientAddress(req: IncomingMessage): string {
-    return this.proxies.clientAddress(req) ?? '';
+    return clientKey(this.proxies.clientAddress(req));
   }
 
   /**

@@ -1,7 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { REDIRECT_URI_PATTERN } from '../api/appmanifest/schema.ts';
 import { accountId } from './accounts.ts';
-import { isTenantAccountId, tenantAccountId, tenantUserKey } from './tenant-accounts.ts';
+import { lockoutSecretName } from './lockout.ts';
+import { isTenantAccountId, tenantAccountId, tenantLockoutKey, tenantUserKey } from './tenant-accounts.ts';
+
+describe("tenant sign-ins' lockout", () => {
+  it('counts every spelling of a login that reaches one account towards one lockout (the review: surrounding spaces, tabs, NBSP, case)', () => {
+    const logins = ['alice@x.io', ' alice@x.io', '  alice@x.io', '\talice@x.io', '\u00a0alice@x.io', 'Alice@X.io '];
+    expect(new Set(logins.map((l) => tenantAccountId('tenant-acme', l))).size).toBe(1);
+    expect(new Set(logins.map((l) => lockoutSecretName(tenantLockoutKey('acme', l)))).size).toBe(1);
+    expect(lockoutSecretName(tenantLockoutKey(' acme ', 'alice@x.io'))).toBe(lockoutSecretName(tenantLockoutKey('acme', 'alice@x.io')));
+  });
+
+  it('keeps tenants and emails apart', () => {
+    const key = lockoutSecretName(tenantLockoutKey('acme', 'alice@x.io'));
+    expect(lockoutSecretName(tenantLockoutKey('globex', 'alice@x.io'))).not.toBe(key);
+    expect(lockoutSecretName(tenantLockoutKey('acme', 'bob@x.io'))).not.toBe(key);
+    expect(lockoutSecretName('alice@x.io')).not.toBe(key);
+  });
+});
 
 describe("tenant accounts' ids", () => {
   it('one email in two tenants is two accounts; one email in one tenant is one account whatever its case', () => {

@@ -32,6 +32,15 @@ export function tenantAccountId(tenantNamespace: string, email: string): string 
   return `t${digest(`tenant:${tenantNamespace}\n${normalizeEmail(email)}`, 32)}`;
 }
 
+/**
+ * The lockout counter's key for a tenant sign-in: the tenant and the email normalized as the
+ * account id normalizes it, so every spelling that reaches one account (`' Ada@X.io'`,
+ * `'ada@x.io'`) counts towards one lockout.
+ */
+export function tenantLockoutKey(tenant: string, login: string): string {
+  return `${tenant.trim()}/${normalizeEmail(login)}`;
+}
+
 export const isTenantAccountId = (id: string) => /^t[0-9a-f]{32}$/.test(id);
 
 export function tenantAccountSecretName(id: string): string {
@@ -205,16 +214,21 @@ export class TenantAccountStore {
       : undefined;
   }
 
-  /** Deletes the account of the User (found by its namespace and name) and every session, grant and token of it; how many accounts. */
-  async deleteForUser(tenant: string, user: string): Promise<number> {
+  /**
+   * Deletes the accounts of the User (found by its namespace and name) and every session,
+   * grant and token of them, but the one whose id is `keep` (the account of the User's current
+   * email: the others were made for an email it no longer has); how many accounts.
+   */
+  async deleteForUser(tenant: string, user: string, keep?: string): Promise<number> {
     const list = await this.client.listAll<SecretObject>(Resources.Secret, { namespace: this.namespace, labelSelector: `${TENANT_ACCOUNT_LABEL},${TENANT_USER_LABEL}=${tenantUserKey(tenant, user)}` });
-    for (const s of list.items) {
+    const gone = list.items.filter((s) => s.metadata.name !== (keep && tenantAccountSecretName(keep)));
+    for (const s of gone) {
       const id = s.metadata.name.replace(/^tenant-account-/, '');
       await revokeAccount(this.client, this.namespace, id);
       await this.client.delete(Resources.Secret, s.metadata.name, this.namespace);
       await revokeAccount(this.client, this.namespace, id);
     }
-    return list.items.length;
+    return gone.length;
   }
 
   /**

@@ -21,10 +21,11 @@ export interface TenantApps {
   /** The tenant's namespace, by the Tenant's name (what the sign-in page asks); undefined when there is none. */
   tenantNamespace(tenant: string): string | undefined;
   /**
-   * The roles the app's token carries for the User `user` of the tenant namespace, or
-   * undefined when that User does not exist (any more) or the tenant may not use the app.
+   * The roles the app's token carries for the User `user` of the tenant namespace signed in
+   * as the account of `email`, or undefined when that User does not exist (any more), its
+   * email is no longer `email` (the account was another person's), or the tenant may not use the app.
    */
-  roles(tenantNamespace: string, user: string, clientId: string): string[] | undefined;
+  roles(tenantNamespace: string, user: string, email: string, clientId: string): string[] | undefined;
 }
 
 /** The resource indicator a frontend app's access tokens are issued for (its audience as a URN). */

@@ -103,10 +103,15 @@ export interface IdentityEndpoint {
 /** The client ids whose ID tokens kube-apiserver accepts: the kubectl login command's and the console's. */
 export const IDENTITY_AUDIENCES = ['miniapps-kubectl', 'miniapps-console'];
 
+/** The claim validation rule keeping tenant users' accounts (`t…`) out of the API server: a platform account id is 32 hex digits (identity/accounts.ts accountId). */
+export const PLATFORM_SUBJECT_RULE = "claims.sub.matches('^[0-9a-f]{32}$')";
+export const PLATFORM_SUBJECT_MESSAGE = "only platform accounts are Kubernetes users: a tenant user's account is not";
+
 /**
  * kube-apiserver's structured AuthenticationConfiguration for the embedded provider: the
  * username is PlatformConfig userPrefix + the email claim, the groups are groupPrefix +
- * the groups claim: exactly the RBAC subjects the operator binds.
+ * the groups claim: exactly the RBAC subjects the operator binds. Only platform accounts'
+ * subjects pass its claim validation rule (PLATFORM_SUBJECT_RULE).
  */
 export function identityAuthenticationConfig(opts: { issuer: string; caPEM: string; audiences: string[]; userPrefix?: string; groupPrefix?: string }): string {
   const indent = (text: string, n: number) =>
@@ -135,6 +140,10 @@ export function identityAuthenticationConfig(opts: { issuer: string; caPEM: stri
     `      prefix: ${JSON.stringify(opts.groupPrefix ?? '')}`,
     '    uid:',
     '      claim: sub',
+    // Only platform accounts (accountId: 32 hex digits) are Kubernetes users: never a tenant user's account (`t` + 32 hex).
+    '  claimValidationRules:',
+    `  - expression: ${JSON.stringify(PLATFORM_SUBJECT_RULE)}`,
+    `    message: ${JSON.stringify(PLATFORM_SUBJECT_MESSAGE)}`,
     '',
   ].join('\n');
 }

@@ -45,7 +45,7 @@ export const APP_ID_PATTERN = '^[a-z0-9]([a-z0-9._:-]*[a-z0-9])?$';
 
 export const AppManifestIdentity = {
   appId: Str(
-    "Identifier of the app (lower case letters, digits, `.`, `_`, `-`, `:`; e.g. the seed's `platform:app:example-client`), held by one organization: the first to claim it, for as long as that organization exists (a claim is not released when the AppManifest is deleted, re-created or changes its ids). Another organization's AppManifest naming it is refused at admission, or reported (IdsOwned False, AppIdClaimed) and used nowhere. A token's audience is `<organization>/<appId>`.",
+    "Identifier of the app (lower case letters, digits, `.`, `_`, `-`, `:`; e.g. the seed's `platform:app:example-client`; never starting `miniapps-`, the platform's own client ids), held by one organization: the first to claim it, for as long as that organization exists (a claim is not released when the AppManifest is deleted, re-created or changes its ids). Another organization's AppManifest naming it is refused at admission, or reported (IdsOwned False, AppIdClaimed) and used nowhere. A token's audience is `<organization>/<appId>`.",
     { pattern: APP_ID_PATTERN, minLength: 1, maxLength: 128 },
   ),
   listingId: Optional(
@@ -128,6 +128,13 @@ export const appManifestKind = defineKind(
     statusSchema: AppManifestStatusSchema,
     printerColumns: printerColumns(column('App ID', '.spec.appId', 'Identifier of the app.'), column('Listing ID', '.spec.listingId', 'Marketplace listing of the app.')),
     specRules: [
+      {
+        rule: "!self.appId.startsWith('miniapps-')",
+        message:
+          "spec.appId must not start with 'miniapps-': those are the client ids of the platform's own OpenID Connect clients (miniapps-kubectl, miniapps-console), whose tokens the Kubernetes API server accepts; choose another appId, e.g. platform:app:<your-app>",
+        fieldPath: '.appId',
+        reason: 'FieldValueForbidden',
+      },
       {
         rule: '!has(self.manifestFrom) || !(has(self.userGroups) || has(self.rolesRequired))',
         message: 'set either spec.userGroups/spec.rolesRequired (inline) or spec.manifestFrom (a ConfigMap key), not both',

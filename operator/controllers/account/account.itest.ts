@@ -180,6 +180,20 @@ describe('Account', () => {
       const lift = await as(carol.email, ['patch', 'account', carol.name, '--type=merge', '-p', '{"spec":{"suspended":false}}']);
       expect(lift.exitCode).not.toBe(0);
       expect(lift.stderr).toContain(`Account ${carol.name} is yours (${userPrefix}${carol.email}): nobody lifts the suspension of their own account; another provisioning administrator may`);
+      // Nor by deleting it and creating it again (without the suspension).
+      const del = await as(carol.email, ['delete', 'account', carol.name, '--wait=false']);
+      expect(del.exitCode).not.toBe(0);
+      expect(del.stderr).toContain(`Account ${carol.name} is yours (${userPrefix}${carol.email}): nobody deletes their own account`);
+      expect((await account(carol.name))?.metadata.deletionTimestamp).toBeUndefined();
+      const mine = person('carol-again');
+      const create = await as(carol.email, ['create', '-f', '-'], accountYaml({ ...mine, email: carol.email }));
+      expect(create.exitCode).not.toBe(0);
+      expect(create.stderr).toContain(`would be yours (${userPrefix}${carol.email}): nobody creates an account for their own email`);
+      expect(await account(mine.name)).toBeUndefined();
+      // Another person's Account she may still create and delete (she holds the role through the binding above).
+      const other2 = person('erin');
+      expect((await as(carol.email, ['create', '-f', '-'], accountYaml(other2))).exitCode).toBe(0);
+      expect((await as(carol.email, ['delete', 'account', other2.name, '--wait=false'])).exitCode).toBe(0);
     } finally {
       await admin.delete(Resources.ClusterRoleBinding, other);
     }

@@ -8,7 +8,8 @@
 // password, and with a session of the app), a user of a tenant not subscribed, the same email's
 // account of another tenant, a forged state. Deleting the User deletes the account and ends
 // its sessions.
-import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { SignJWT, createLocalJWKSet, decodeJwt, importJWK, jwtVerify } from 'jose';
+import type { JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppManifest } from '../../api/appmanifest/schema.ts';
@@ -19,14 +20,16 @@ import type { Subscription } from '../../api/subscription/schema.ts';
 import type { Tenant } from '../../api/tenant/schema.ts';
 import type { User } from '../../api/user/schema.ts';
 import { TENANT_ACCOUNT_LABEL, tenantAccountId, tenantAccountSecretName } from '../../identity/tenant-accounts.ts';
-import { KUBECTL_CLIENT_ID } from '../../identity/provider.ts';
+import { accountId } from '../../identity/accounts.ts';
+import { SIGNING_KEYS_SECRET } from '../../identity/keys.ts';
+import { CONSOLE_CLIENT_ID, KUBECTL_CLIENT_ID } from '../../identity/provider.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
 import { identityOperatorArgs } from '../../testenv/controlplane.ts';
 import type { IdentityEndpoint } from '../../testenv/controlplane.ts';
 import { UserAgent, createTestAccount, loginForm, pageMessage, relyingParty, signIn } from '../../testenv/identity.ts';
-import { eventually, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
+import { eventually, kubectl, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { invitationFlags } from '../../testenv/invitations.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { TestSmtpServer } from '../../testenv/smtp.ts';
@@ -184,9 +187,9 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
 
   it('sends a reset link for each tenant account of an email asked for at /reset (a set-password link lost is not a dead end)', async () => {
     const before = smtp.messages.length;
-    // The form's CSRF token, from the page that sets its cookie (the same user agent posts it).
+    // As a browser does: the form first (its CSRF token is bound to the cookie it sets), then the post.
     const ua = new UserAgent(idp.caPEM);
-    const csrf = /name="csrf" value="([^"]+)"/.exec(await (await ua.request(`${idp.issuer}/reset`)).text())![1]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await (await ua.request(`${idp.issuer}/reset`)).text())?.[1] ?? '';
     const res = await ua.request(`${idp.issuer}/reset`, { form: { email: EMAIL.toUpperCase(), csrf } });
     expect(res.status).toBe(200);
     const resets = await eventually(
@@ -222,6 +225,34 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 4, 'the user has four roles again');
   });
 
+  it("kube-apiserver refuses a tenant user's ID token and accepts a member's, both signed with the provider's key for kubectl's audience (its claim validation rule)", async () => {
+    const keys = await admin.get<AnyObject & { data: Record<string, string> }>(Resources.Secret, SIGNING_KEYS_SECRET, opNamespace);
+    const jwk = (JSON.parse(Buffer.from(keys!.data.jwks!, 'base64').toString('utf8')) as { keys: (JWK & { kid: string })[] }).keys.at(-1)!;
+    const key = await importJWK(jwk, 'RS256');
+    const idToken = (sub: string, email: string) =>
+      new SignJWT({ email, email_verified: true })
+        .setProtectedHeader({ alg: 'RS256', kid: jwk.kid })
+        .setIssuer(idp.issuer)
+        .setAudience(KUBECTL_CLIENT_ID)
+        .setSubject(sub)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(key);
+    const whoami = async (token: string) => await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { token, allowFailure: true });
+    const memberEmail = `linus@${org}.example`;
+    const member = await eventually(
+      async () => {
+        const r = await whoami(await idToken(accountId(memberEmail), memberEmail));
+        return r.exitCode === 0 ? r : false;
+      },
+      { timeoutMs: 60_000, describe: "kube-apiserver to accept a member's ID token" },
+    );
+    expect(member.stdout).toBe(memberEmail);
+    const tenant = await whoami(await idToken(tenantAccountId(nsOf(tenantA), EMAIL), EMAIL));
+    expect(tenant.exitCode).not.toBe(0);
+    expect(tenant.stderr).toMatch(/Unauthorized|must be logged in/);
+  });
+
   it('refuses a redirect URI the app did not register', async () => {
     const config = await relyingParty(idp.issuer, APP_ID, idp.caPEM);
     const ua = new UserAgent(idp.caPEM);
@@ -234,12 +265,20 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     }
   });
 
+  it("refuses at admission an app under a platform client's id (every miniapps-* id): its tokens would be the API server's", async () => {
+    for (const appId of [KUBECTL_CLIENT_ID, CONSOLE_CLIENT_ID, 'miniapps-later']) {
+      const err = await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'squatter', namespace: orgNs }, spec: { appId, redirectUris: ['http://127.0.0.1:53999/callback'] } }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message, appId).toMatch(/spec\.appId must not start with 'miniapps-'.*platform's own OpenID Connect clients/);
+    }
+    expect(await admin.get(Kinds.AppManifest, 'squatter', orgNs)).toBeUndefined();
+  });
+
   it('refuses the tenant user at the kubectl client: their password is no platform account, and their session of the app does not carry over', async () => {
-    // An app claiming kubectl's client id changes nothing: the platform's clients are never apps.
-    await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'squatter', namespace: orgNs }, spec: { appId: KUBECTL_CLIENT_ID, redirectUris: ['http://127.0.0.1:53999/callback'] } });
     const member = { username: uniqueName('grace'), email: `grace@${org}.example`, password: PASSWORD, firstName: 'Grace', lastName: 'Hopper' };
     await createTestAccount(admin, opNamespace, member);
-    await new Promise((r) => setTimeout(r, 2_000)); // the squatter in the operator's cache
     const platform = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: member.username, password: PASSWORD });
     expect(platform.claims.email).toBe(member.email);
     await expect(signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: EMAIL, password: PASSWORD })).rejects.toThrow(/Sign-in refused \(HTTP 401\)/);
@@ -288,6 +327,45 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     );
     expect(err?.code).toBe('OAUTH_INVALID_RESPONSE');
     expect((err?.cause as Error | undefined)?.message).toBe('unexpected "state" response parameter value');
+  });
+
+  it("changing a User's email ends the old person's account (deleted, sessions ended, sign-in refused) and makes the new person's", async () => {
+    const [bob, carol] = [`bob@${org}.example`, `carol@${org}.example`];
+    const mailTo = (to: string) =>
+      eventually(() => smtp.messages.find((m) => m.to.includes(to) && m.subject === 'Choose your password' && m.text.includes(nsOf(tenantA))) ?? false, {
+        timeoutMs: 60_000,
+        describe: `the set-password email to ${to}`,
+      });
+    const linkIn = (text: string) => /https:\/\/\S+\/reset\/confirm\?token=\S+/.exec(text)![0];
+    await admin.create<User>(Kinds.User, { metadata: { name: 'shared-desk', namespace: nsOf(tenantA) }, spec: { userCode: 'U2', firstName: 'Bob', email: bob, groups: ['agents'] } });
+    expect((await setPassword(linkIn((await mailTo(bob)).text), PASSWORD)).status).toBe(200);
+    const asBob = (ua?: UserAgent) =>
+      signIn({
+        issuer: idp.issuer,
+        caPEM: idp.caPEM,
+        clientId: APP_ID,
+        login: bob,
+        password: PASSWORD,
+        redirectUri: REDIRECT,
+        scope: 'openid email offline_access',
+        form: { tenant: tenantA },
+        userAgent: ua,
+      });
+    const session = await asBob();
+    expect(session.claims.email).toBe(bob);
+    const oldId = tenantAccountId(nsOf(tenantA), bob);
+    // The desk goes to Carol: the User's email changes.
+    await admin.patch(Kinds.User, 'shared-desk', nsOf(tenantA), { spec: { email: carol, firstName: 'Carol' } });
+    await eventually(async () => !(await admin.get(Resources.Secret, tenantAccountSecretName(oldId), opNamespace)), { timeoutMs: 60_000, describe: "Bob's account deleted" });
+    const refreshed = await oidc.refreshTokenGrant(session.config, session.refreshToken!).then(
+      () => 'refreshed',
+      (e: { error?: string }) => e.error,
+    );
+    expect(refreshed).toBe('invalid_grant');
+    await expect(asBob()).rejects.toThrow(/Sign-in refused \(HTTP 401\)/);
+    expect(await admin.get(Resources.Secret, tenantAccountSecretName(tenantAccountId(nsOf(tenantA), carol)), opNamespace)).toBeDefined();
+    expect(linkIn((await mailTo(carol)).text)).toContain('/reset/confirm?token=');
+    await admin.delete(Kinds.User, 'shared-desk', nsOf(tenantA));
   });
 
   it('deleting the User deletes the account and ends its sessions: the refresh token stops, and the account cannot sign in', async () => {

@@ -8,6 +8,7 @@
 import { AccountStates, UserConditions, UserReasons } from '../../api/user/names.ts';
 import type { User } from '../../api/user/schema.ts';
 import { escapeHtml, page } from '../../identity/page.ts';
+import { tenantAccountId } from '../../identity/tenant-accounts.ts';
 import type { TenantAccountStore } from '../../identity/tenant-accounts.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { MailRejected, MailUnavailable } from '../../runtime/mail/mailer.ts';
@@ -51,6 +52,8 @@ export class UserAccounts {
   async reconcile(user: User, now: Date): Promise<AccountOutcome> {
     const ns = user.metadata.namespace!;
     const name = user.metadata.name!;
+    // An account made for an email the User no longer has is the previous person's: gone, with its sessions, before the new one is made.
+    await this.store.deleteForUser(ns, name, tenantAccountId(ns, user.spec.email));
     const { account } = await this.store.ensure({ tenant: ns, user: name, email: user.spec.email, firstName: user.spec.firstName, lastName: user.spec.lastName });
     if (account.passwordSet) {
       return {

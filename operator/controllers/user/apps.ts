@@ -7,6 +7,7 @@ import type { AppManifest } from '../../api/appmanifest/schema.ts';
 import { tokenAudience } from '../../api/user/names.ts';
 import { Caches, Index } from '../../domain/caches.ts';
 import { SolutionLookups, appManifestOf, tokenRoles } from '../../domain/solutions.ts';
+import { normalizeEmail } from '../../identity/accounts.ts';
 import type { TenantApps } from '../../identity/tenant-apps.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { isTenantAdministrator } from './controller.ts';
@@ -90,8 +91,10 @@ export class AppLookups {
         const t = this.lookups.tenants.getByName(tenant);
         return t && !t.metadata.deletionTimestamp ? t.status?.namespace : undefined;
       },
-      roles: (ns, name, clientId) => {
+      roles: (ns, name, email, clientId) => {
         const user = this.user(ns, name);
+        // The account is of the User's email when it was made: once the User's email changed, it is another person's.
+        if (!user || normalizeEmail(user.email) !== normalizeEmail(email)) return undefined;
         const h = this.holder(clientId);
         const app = h && this.appFor(ns, h.app, h.organization);
         return user && app ? tokenRoles(user.roles, app.rolesRequired) : undefined;
