@@ -219,6 +219,7 @@ Object.assign(EXAMPLES, {
   'console.clientId': { set: 'apps-console', with: CONSOLE_ON, shows: '--client-id=apps-console' },
   'console.clientSecretSecret': { set: 'console-oidc', with: CONSOLE_ON, shows: 'secretName: console-oidc' },
   'console.issuerCAConfigMap': { set: 'id-ca', with: CONSOLE_ON, shows: '--issuer-ca-file=/etc/miniapps-console/issuer-ca/ca.crt' },
+  'console.tokenRolesCAConfigMap': { set: 'operator-ca', with: CONSOLE_ON, shows: '--token-roles-url=https://rel-miniapps-operator.miniapps-system.svc:8443' },
   'console.apiServerUrl': { set: 'https://api.example:6443', with: CONSOLE_ON, shows: '--api-server-url=https://api.example:6443' },
   'console.apiServerCAConfigMap': { set: 'ca-of-api', with: consoleWith({ apiServerUrl: 'https://api.example:6443' }), shows: 'name: ca-of-api' },
   'console.publicUrl': { set: 'https://apps.example', with: CONSOLE_ON, shows: '--public-url=https://apps.example' },
@@ -369,6 +370,15 @@ describe.skipIf(!helm)('helm lint and helm template (helm v3)', () => {
       /console.enabled needs console.publicUrl or console.ingress.enabled/,
     ],
     ['the console with a plain-http issuer', { console: { enabled: true, issuerUrl: 'http://id.example', publicUrl: 'https://console.example' } }, /issuerUrl/],
+    [
+      "the console's token roles without the APIs' port (webhook.enabled false)",
+      {
+        webhook: { enabled: false },
+        metrics: { secure: false },
+        console: { enabled: true, issuerUrl: 'https://id.example', publicUrl: 'https://console.example', tokenRolesCAConfigMap: 'operator-ca' },
+      },
+      /console.tokenRolesCAConfigMap needs webhook.enabled/,
+    ],
     [
       "the console's sessions in the release namespace (its ServiceAccount would read the operator's Secrets)",
       merge(CONSOLE_ON, { console: { sessions: { namespace: 'miniapps-system' } } }),
