@@ -77,6 +77,9 @@ describe.skipIf(skip)("the console's remaining screens in a browser, as each rol
       metadata: { name: PLATFORM_CONFIG_NAME },
       spec: { ...(previousConfig?.spec ?? {}), provisioningAdministrators: { users: [PROVISIONER] }, categories: ['Payments', 'News'], platforms: ['ios', 'android'] },
     });
+    // categories and platforms are set-type lists: apply merges them with items another field manager (an earlier test
+    // file) owns. A merge patch replaces them, so the screen starts from exactly these.
+    await admin.patch(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME, undefined, { spec: { categories: ['Payments', 'News'], platforms: ['ios', 'android'] } });
     operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: operatorNamespace, args: ['--leader-elect=false', ...tokenWebhookOperatorArgs(webhook!)] });
     for (const [name, displayName] of [
       [org, 'Screens Bank'],
@@ -129,7 +132,10 @@ describe.skipIf(skip)("the console's remaining screens in a browser, as each rol
     await deleteOrganizationsAndWait(admin, [org, partner]).catch(() => undefined);
     await operator?.stop();
     await admin.delete(Resources.Namespace, operatorNamespace).catch(() => undefined);
-    if (previousConfig) await admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: previousConfig.spec ?? {} });
+    if (previousConfig) {
+      await admin.apply(Kinds.PlatformConfig, { metadata: { name: PLATFORM_CONFIG_NAME }, spec: previousConfig.spec ?? {} });
+      await admin.patch(Kinds.PlatformConfig, PLATFORM_CONFIG_NAME, undefined, { spec: { categories: previousConfig.spec?.categories ?? null, platforms: previousConfig.spec?.platforms ?? null } });
+    }
   });
 
   const pageAs = (who: string, hash = ''): Promise<Page> => signedInPage(browser, consoleServer, tokens[who]!, hash);
