@@ -485,3 +485,30 @@ describe("the token-roles question, asked of the operator's API with the person'
     expect(((await res.json()) as { message: string }).message).toContain('--token-roles-url');
   });
 });
+
+describe('the sessions kept on the cluster are read only by the requests that need one', () => {
+  let c: ConsoleServer;
+  let reads = 0;
+  const backend: SessionBackend = {
+    read: async () => {
+      reads++;
+      return undefined;
+    },
+    write: async () => {},
+    remove: async () => {},
+  };
+  beforeAll(async () => {
+    c = await startConsoleServer({ upstream: createUpstream({ server: 'http://127.0.0.1:9' }), distDir: '/nonexistent/', sessions: new SessionStore({ backend }) });
+  });
+  afterAll(async () => c?.close());
+  const cookie = `${COOKIE}=${'x'.repeat(43)}`;
+
+  it('the probes and the page ask nothing of the cluster, whatever cookie they carry', async () => {
+    expect((await fetch(`${c.url}/healthz`, { headers: { cookie } })).status).toBe(200);
+    await fetch(`${c.url}/`, { headers: { cookie } });
+    await fetch(`${c.url}/assets/app.js`, { headers: { cookie } });
+    expect(reads).toBe(0);
+    expect((await fetch(`${c.url}/console/api/session`, { headers: { cookie } })).status).toBe(200);
+    expect(reads).toBe(1);
+  });
+});

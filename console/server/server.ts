@@ -241,13 +241,17 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    const id = sessionIdFrom(req.headers.cookie);
-    let session = await sessions.load(id);
-
     if (path === '/healthz') return json(res, 200, { ok: true });
 
     const touchesApi = path.startsWith(`${PROXY_PREFIX}/`) || path.startsWith('/console/api/') || path.startsWith('/auth/');
-    if (touchesApi && !csrfOk(method, session, req.headers[CSRF_HEADER] as string | undefined, req.headers.origin, origin())) {
+    // The page's files need no session: only these paths look it up (with a backend, a read of the cluster).
+    if (!touchesApi) {
+      if (method !== 'GET' && method !== 'HEAD') return status(res, 405, 'method not allowed');
+      return serveStatic(req, res, path);
+    }
+    const id = sessionIdFrom(req.headers.cookie);
+    let session = await sessions.load(id);
+    if (!csrfOk(method, session, req.headers[CSRF_HEADER] as string | undefined, req.headers.origin, origin())) {
       return status(res, 403, 'The request has no valid CSRF token: reload the console');
     }
 
@@ -331,9 +335,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
       return json(res, 200, { signedOut: true, redirect: next }, { 'set-cookie': sessionCookie(undefined, secure()) });
     }
 
-    if (touchesApi) return status(res, 404, 'not found');
-    if (method !== 'GET' && method !== 'HEAD') return status(res, 405, 'method not allowed');
-    return serveStatic(req, res, path);
+    return status(res, 404, 'not found');
   }
 
   const server = createServer((req, res) => {
