@@ -21,7 +21,7 @@
 // answered about anyone but the caller.
 import { kubeJson } from './upstream.ts';
 import type { Upstream } from './upstream.ts';
-import { can } from '../shared/me.ts';
+import { can, namedWith } from '../shared/me.ts';
 import type { Access, Me, MyOrganization, MyTenant } from '../shared/me.ts';
 
 export { can };
@@ -66,19 +66,12 @@ export function accessFrom(review: RulesReview): Access {
 
 /** The caller's own Membership's name: the one Membership they may delete by name (leaving). */
 export function ownMembershipName(a: Access): string | undefined {
-  const names = Object.entries(a.named.memberships ?? {})
-    .filter(([, verbs]) => verbs.includes('delete'))
-    .map(([n]) => n);
+  const names = namedWith(a, 'memberships', 'delete');
   return names.length === 1 ? names[0] : undefined;
 }
 
 /** The objects of a cluster-scoped `resource` the caller may `get` by name (sorted): the ones the operator granted them. */
-export function heldByName(a: Access, resource: string): string[] {
-  return Object.entries(a.named[resource] ?? {})
-    .filter(([, v]) => v.includes('get'))
-    .map(([n]) => n)
-    .sort();
-}
+export const heldByName = (a: Access, resource: string): string[] => namedWith(a, resource, 'get');
 
 const rulesReview = (up: Upstream, token: string, namespace: string): Promise<RulesReview> =>
   kubeJson<RulesReview>(up, token, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
