@@ -100,6 +100,7 @@ export async function whoAmI(up: Upstream, token: string, operatorNamespace?: st
   const organizations = await Promise.all(
     orgs.map(async (o): Promise<MyOrganization> => {
       const out: MyOrganization = { name: o.metadata.name, displayName: o.spec?.displayName, namespace: o.status?.namespace };
+      if (o.problem) return { name: out.name, problem: o.problem };
       if (!out.namespace) return { ...out, problem: 'The organization has no namespace yet' };
       try {
         out.access = accessFrom(await rulesReview(up, token, out.namespace));
@@ -119,6 +120,7 @@ export async function whoAmI(up: Upstream, token: string, operatorNamespace?: st
   const tenants = await Promise.all(
     tenantObjects.map(async (o): Promise<MyTenant> => {
       const out: MyTenant = { name: o.metadata.name, displayName: o.spec?.displayName, namespace: o.status?.namespace };
+      if (o.problem) return { name: out.name, problem: o.problem };
       if (!out.namespace) return { ...out, problem: 'The tenant has no namespace yet' };
       try {
         out.access = accessFrom(await rulesReview(up, token, out.namespace));
@@ -132,15 +134,15 @@ export async function whoAmI(up: Upstream, token: string, operatorNamespace?: st
   return { username, groups, provisioningAdministrator, cluster, ...(provisioningAdministrator && operatorNamespace ? { operatorNamespace } : {}), organizations, tenants };
 }
 
-/** The objects of a cluster-scoped kind the caller may read: all of them when they may list it, else those held by name, each read as the caller. */
-async function readable<T extends { metadata: { name: string } }>(up: Upstream, token: string, cluster: Access, plural: 'organizations' | 'tenants'): Promise<T[]> {
+/** The objects of a cluster-scoped kind the caller may read: all of them when they may list it, else those held by name, each read as the caller (one that cannot be read: its name and why). */
+async function readable<T extends { metadata: { name: string } }>(up: Upstream, token: string, cluster: Access, plural: 'organizations' | 'tenants'): Promise<(T & { problem?: string })[]> {
   if (can(cluster, plural, 'list')) return (await kubeJson<{ items: T[] }>(up, token, 'GET', `${API}/${plural}`)).items;
   return Promise.all(
     heldByName(cluster, plural).map(async (name) => {
       try {
         return await kubeJson<T>(up, token, 'GET', `${API}/${plural}/${name}`);
-      } catch {
-        return { metadata: { name } } as T;
+      } catch (err) {
+        return { metadata: { name }, problem: (err as Error).message } as T & { problem: string };
       }
     }),
   );
