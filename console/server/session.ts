@@ -88,10 +88,6 @@ export class SessionStore {
     this.#touchMs = opts.touchMs ?? 10 * 60_000;
   }
 
-  get shared(): boolean {
-    return !!this.#backend;
-  }
-
   /** A new, empty session; its id goes into the cookie. */
   create(): Session {
     const s: Session = { id: randomBytes(32).toString('base64url'), csrf: randomBytes(32).toString('base64url'), expiresAt: this.#now() + this.#idleMs };
@@ -141,7 +137,7 @@ export class SessionStore {
     let s: Session | undefined;
     if (!checked || now - checked.at < this.#recheckMs) {
       s = this.get(id);
-      // Held here only (never saved: no tokens, no sign-in in progress): this replica's own.
+      // Held here only (never saved: not signed in yet): this replica's own.
       if (s && !checked) return s;
     }
     if (!s) {
