@@ -46,7 +46,12 @@ export interface StoredSession {
 /** Where sessions are kept beyond this process, keyed by the hash of their id. */
 export interface SessionBackend {
   read(key: string): Promise<StoredSession | undefined>;
-  write(key: string, record: StoredSession): Promise<void>;
+  /**
+   * Stores a session's record. `existing`: the session was stored before, so its record is
+   * replaced only while it is there (one deleted meanwhile, by a sign-out on another replica
+   * or the sweep, stays deleted).
+   */
+  write(key: string, record: StoredSession, existing?: boolean): Promise<void>;
   remove(key: string): Promise<void>;
 }
 
@@ -166,7 +171,7 @@ export class SessionStore {
     const key = hash(s.id);
     this.#remember(key, s);
     if (!this.#backend) return;
-    await this.#backend.write(key, { sealed: seal(s.id, { csrf: s.csrf, tokens: s.tokens }), expiresAt: s.expiresAt });
+    await this.#backend.write(key, { sealed: seal(s.id, { csrf: s.csrf, tokens: s.tokens }), expiresAt: s.expiresAt }, this.#checked.has(key));
     this.#checked.set(key, { at: this.#now(), storedExpiry: s.expiresAt });
   }
 
