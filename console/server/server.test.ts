@@ -511,4 +511,9 @@ describe('the sessions kept on the cluster are read only by the requests that ne
     expect((await fetch(`${c.url}/console/api/session`, { headers: { cookie } })).status).toBe(200);
     expect(reads).toBe(1);
   });
+
+  it('answers a path that is not percent-encoding with not found, not a failure', async () => {
+    expect((await fetch(`${c.url}/assets/%E0%A4%A.js`)).status).toBe(404);
+    expect((await fetch(`${c.url}/%ZZ`)).status).toBe(404);
+  });
 });

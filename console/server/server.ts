@@ -217,7 +217,14 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
   }
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    let file = normalize(join(dist, decodeURIComponent(pathname)));
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      // Not percent-encoding (`/%ZZ`): no file has that name.
+      return status(res, 404, 'not found');
+    }
+    let file = normalize(join(dist, decoded));
     if (!file.startsWith(dist.endsWith(sep) ? dist : dist + sep)) return status(res, 404, 'not found');
     let info = await stat(file).catch(() => undefined);
     if (!info?.isFile()) {
