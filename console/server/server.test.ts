@@ -512,6 +512,31 @@ describe('the sessions kept on the cluster are read only by the requests that ne
     expect(reads).toBe(1);
   });
 
+  it('asks the provider once for a refresh it refused, however often the session is read back from the cluster', async () => {
+    let refreshes = 0;
+    const stored = new Map<string, StoredSession>();
+    const sessions = new SessionStore({ backend: { read: async (k) => stored.get(k), write: async (k, r) => void stored.set(k, r), remove: async (k) => void stored.delete(k) }, recheckMs: 0 });
+    const refusing: OidcClient = {
+      start: async () => ({ url: 'https://id.example/authorize', codeVerifier: 'v', state: 's', nonce: 'n' }),
+      finish: async () => ({ bearer: 'x' }),
+      refresh: async () => {
+        refreshes++;
+        throw new Error('invalid_grant');
+      },
+      endSessionUrl: () => undefined,
+    };
+    const r = await startConsoleServer({ upstream: createUpstream({ server: 'http://127.0.0.1:9' }), oidc: refusing, distDir: '/nonexistent/', sessions });
+    try {
+      const s = sessions.create();
+      s.tokens = { bearer: 'expired', refreshToken: 'r1', expiresAt: Date.now() - 1 };
+      await sessions.save(s);
+      for (let i = 0; i < 3; i++) expect((await fetch(`${r.url}/console/api/me`, { headers: { cookie: `${COOKIE}=${s.id}` } })).status).toBe(401);
+      expect(refreshes).toBe(1);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('answers a path that is not percent-encoding with not found, not a failure', async () => {
     expect((await fetch(`${c.url}/assets/%E0%A4%A.js`)).status).toBe(404);
     expect((await fetch(`${c.url}/%ZZ`)).status).toBe(404);

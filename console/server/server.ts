@@ -129,6 +129,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
             },
             (err: unknown) => {
               log('Refreshing a session token failed', { error: (err as Error).name });
+              s.refusedRefreshToken = t.refreshToken;
               s.tokens = undefined;
             },
           )

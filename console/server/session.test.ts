@@ -77,6 +77,27 @@ describe('sessions kept in a backend', () => {
     expect(await b.load(s.id)).toBeUndefined();
   });
 
+  it('a refresh token the provider refused is not taken back from the store (no refresh again every recheck), a newer one saved by another replica is', async () => {
+    let now = 1_000_000;
+    const backend = memoryBackend();
+    const a = new SessionStore({ backend, now: () => now, recheckMs: 5_000 });
+    const b = new SessionStore({ backend, now: () => now, recheckMs: 5_000 });
+    const s = a.create();
+    s.tokens = { bearer: 'old', refreshToken: 'r1', expiresAt: now - 1 };
+    await a.save(s);
+    // Refused by the provider on a (the account suspended, say): signed out there.
+    s.refusedRefreshToken = 'r1';
+    s.tokens = undefined;
+    now += 5_000;
+    expect((await a.load(s.id))?.tokens).toBeUndefined();
+    // b refreshed first (a rotated refresh token works once) and saved the new tokens: a uses them.
+    const onB = (await b.load(s.id))!;
+    onB.tokens = { bearer: 'new', refreshToken: 'r2' };
+    await b.save(onB);
+    now += 5_000;
+    expect((await a.load(s.id))?.tokens?.bearer).toBe('new');
+  });
+
   it('a sign-out on one replica ends the session on another within recheckMs', async () => {
     let now = 1_000_000;
     const backend = memoryBackend();

@@ -25,6 +25,8 @@ export interface Session {
   readonly id: string;
   readonly csrf: string;
   tokens?: Tokens;
+  /** The refresh token the provider refused here: the same tokens read back from the backend stay signed out. */
+  refusedRefreshToken?: string;
   expiresAt: number;
 }
 
@@ -157,7 +159,8 @@ export class SessionStore {
       if (!data) return undefined;
       // The object already in memory is kept (a token refresh in flight holds it), with what is stored.
       s = this.#byHash.get(key) ?? { id, csrf: data.csrf, expiresAt: now };
-      s.tokens = data.tokens;
+      // Tokens whose refresh the provider refused here stay signed out (not refreshed again on every read); newer ones are used.
+      s.tokens = s.refusedRefreshToken !== undefined && data.tokens?.refreshToken === s.refusedRefreshToken ? undefined : data.tokens;
       s.expiresAt = now + this.#idleMs;
       this.#remember(key, s);
       this.#checked.set(key, { at: now, storedExpiry: stored.expiresAt });
