@@ -8,9 +8,6 @@
 // with CONFIRM DELETE; a member finds no Users screen and is refused through the proxy.
 // Each person signs in with their own API key (console/testing.ts). axe on the screen, in
 // English and Spanish.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Account } from '../operator/api/account/schema.ts';
@@ -20,17 +17,17 @@ import type { PlatformConfig } from '../operator/api/platformconfig/schema.ts';
 import { Kinds } from '../operator/api/registry.ts';
 import { Resources } from '../operator/runtime/kube/resource.ts';
 import { accessAllowed } from '../operator/testenv/access.ts';
-import { chromiumMissing, launchChromium } from '../operator/testenv/browser.ts';
+import { chromiumMissing } from '../operator/testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient } from '../operator/testenv/clients.ts';
 import { identityOperatorArgs, tokenWebhookOperatorArgs } from '../operator/testenv/controlplane.ts';
 import { eventually, testIdentity, testKubeconfig, testTokenWebhook, uniqueName } from '../operator/testenv/index.ts';
 import { invitationFlags } from '../operator/testenv/invitations.ts';
 import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import { TestSmtpServer } from '../operator/testenv/smtp.ts';
-import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { upstreamFromKubeconfig } from './server/upstream.ts';
-import { axe, buildPage, ownApiKey, signedInPage } from './testing.ts';
+import { axe, ownApiKey, signedInPage, startTestConsole } from './testing.ts';
+import type { TestConsole } from './testing.ts';
 
 const webhook = testTokenWebhook();
 const identity = testIdentity();
@@ -45,7 +42,6 @@ const MEMBER = `dev@${DOMAIN}`;
 /** The provisioning administrator's own Account (the one the self-change policy protects). */
 const ROOT_ACCOUNT = uniqueName('root');
 const operatorNamespace = uniqueName('op-accounts');
-const dist = mkdtempSync(join(tmpdir(), 'console-accounts-dist-'));
 type Cond = { type: string; status: string; reason?: string; message?: string };
 const cond = (o: { status?: { conditions?: Cond[] } } | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
 const account = (name: string) => admin.get<Account>(Kinds.Account, name);
@@ -70,6 +66,7 @@ describe.skipIf(skip)('Security > Users in a browser', () => {
   let smtp: TestSmtpServer;
   let consoleServer: ConsoleServer;
   let browser: Browser;
+  let testConsole: TestConsole | undefined;
   let previousConfig: PlatformConfig | undefined;
   let userPrefix = '';
   const tokens: Record<string, string> = {};
@@ -101,15 +98,12 @@ describe.skipIf(skip)('Security > Users in a browser', () => {
     await eventually(() => accessAllowed(admin, `${userPrefix}${PROVISIONER}`, { verb: 'create', resource: 'accounts' }), { describe: 'the provisioning administrator bound' });
     tokens.member = await ownApiKey(admin, MEMBER, 'dev-key', ns);
     tokens.provisioner = await ownApiKey(admin, PROVISIONER, 'root', operatorNamespace);
-    await buildPage(dist);
-    consoleServer = await startConsoleServer({ upstream: upstreamFromKubeconfig(testKubeconfig()), port: 0, distDir: `${dist}/`, operatorNamespace });
-    browser = await launchChromium();
+    testConsole = await startTestConsole({ upstream: upstreamFromKubeconfig(testKubeconfig()), operatorNamespace });
+    ({ console: consoleServer, browser } = testConsole);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await consoleServer?.close();
-    rmSync(dist, { recursive: true, force: true });
+    await testConsole?.close();
     for (const a of await ours().catch(() => [])) await admin.delete(Kinds.Account, a.metadata.name).catch(() => undefined);
     await deleteOrganizationsAndWait(admin, [org]).catch(() => undefined);
     await operator?.stop();

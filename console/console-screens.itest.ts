@@ -5,9 +5,6 @@
 // targets, platforms and categories, and API keys for users. Each role signs in with its
 // own API key (console/testing.ts), finds what it may not do absent or refused by the API
 // server, and every new screen passes axe with no serious or critical violation.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKey } from '../operator/api/apikey/schema.ts';
@@ -21,16 +18,16 @@ import type { SuperApp } from '../operator/api/superapp/schema.ts';
 import { Resources } from '../operator/runtime/kube/resource.ts';
 import { accessAllowed } from '../operator/testenv/access.ts';
 import { readKey } from '../operator/testenv/apikeys.ts';
-import { chromiumMissing, launchChromium } from '../operator/testenv/browser.ts';
+import { chromiumMissing } from '../operator/testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient } from '../operator/testenv/clients.ts';
 import { tokenWebhookOperatorArgs } from '../operator/testenv/controlplane.ts';
 import { eventually, testKubeconfig, testTokenWebhook, uniqueName } from '../operator/testenv/index.ts';
 import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import { png } from '../operator/testenv/png.ts';
-import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { upstreamFromKubeconfig } from './server/upstream.ts';
-import { axe, buildPage, ownApiKey, signedInPage } from './testing.ts';
+import { axe, ownApiKey, signedInPage, startTestConsole } from './testing.ts';
+import type { TestConsole } from './testing.ts';
 
 const webhook = testTokenWebhook();
 const skip = !!chromiumMissing('console-screens.itest.ts') || !webhook;
@@ -45,7 +42,6 @@ const DEV = `dev@${org}.example`;
 const SUPERADMIN = `superapps@${org}.example`;
 const PROVISIONER = `root-${org}@platform.example`;
 const operatorNamespace = uniqueName('op-screens');
-const dist = mkdtempSync(join(tmpdir(), 'console-dist-'));
 type Cond = { type: string; status: string; reason?: string };
 const cond = (o: { status?: { conditions?: Cond[] } } | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
 
@@ -68,6 +64,7 @@ describe.skipIf(skip)("the console's remaining screens in a browser, as each rol
   let operator: OperatorProcess;
   let consoleServer: ConsoleServer;
   let browser: Browser;
+  let testConsole: TestConsole | undefined;
   const tokens: Record<string, string> = {};
   let previousConfig: PlatformConfig | undefined;
 
@@ -120,15 +117,12 @@ describe.skipIf(skip)("the console's remaining screens in a browser, as each rol
       { describe: 'the mini app' },
     );
     await eventually(async () => !!(await admin.get(Resources.ConfigMap, ORGANIZATION_ICON_CONFIGMAP, ns)), { describe: 'the icon ConfigMap the operator makes' });
-    await buildPage(dist);
-    consoleServer = await startConsoleServer({ upstream: upstreamFromKubeconfig(testKubeconfig()), port: 0, distDir: `${dist}/`, operatorNamespace });
-    browser = await launchChromium();
+    testConsole = await startTestConsole({ upstream: upstreamFromKubeconfig(testKubeconfig()), operatorNamespace });
+    ({ console: consoleServer, browser } = testConsole);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await consoleServer?.close();
-    rmSync(dist, { recursive: true, force: true });
+    await testConsole?.close();
     await deleteOrganizationsAndWait(admin, [org, partner]).catch(() => undefined);
     await operator?.stop();
     await admin.delete(Resources.Namespace, operatorNamespace).catch(() => undefined);

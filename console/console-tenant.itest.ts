@@ -7,13 +7,7 @@
 // token would carry (the operator's token-roles API, asked with their own token). What they
 // may not do is absent or refused by the API server; a member of an organization finds no
 // tenant screens. axe runs on every screen: no serious or critical violation.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppManifest } from '../operator/api/appmanifest/schema.ts';
 import type { Organization } from '../operator/api/organization/schema.ts';
@@ -28,21 +22,20 @@ import type { AnyObject } from '../operator/runtime/kube/client.ts';
 import { Resources } from '../operator/runtime/kube/resource.ts';
 import { webhookRegistrationName } from '../operator/servers/webhook.ts';
 import { accessAllowed } from '../operator/testenv/access.ts';
-import { chromiumMissing, launchChromium } from '../operator/testenv/browser.ts';
+import { chromiumMissing } from '../operator/testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient } from '../operator/testenv/clients.ts';
 import { identityOperatorArgs } from '../operator/testenv/controlplane.ts';
 import { createTestAccount, signIn } from '../operator/testenv/identity.ts';
 import { eventually, freePort, testIdentity, testKubeconfig, uniqueName } from '../operator/testenv/index.ts';
 import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import { createOidcClient } from './server/oidc.ts';
-import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { createUpstream, upstreamFromKubeconfig } from './server/upstream.ts';
-import { signInWithToken } from './testing.ts';
+import { axe, signInWithToken, startTestConsole } from './testing.ts';
+import type { TestConsole } from './testing.ts';
 
 const identity = testIdentity();
 const skip = !!chromiumMissing('console-tenant.itest.ts') || !identity;
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const admin = testClient();
 const org = uniqueName('ten-console');
@@ -56,17 +49,7 @@ const TADMIN = `tina@${tenant}.example`;
 const MEMBER = `mo@${org}.example`;
 const PASSWORD = 'correct horse battery staple';
 const operatorNamespace = uniqueName('op-ten-console');
-const dist = mkdtempSync(join(tmpdir(), 'console-tenant-dist-'));
 const role = (name: string) => `role:${LISTING}:${name}`;
-
-async function axe(page: Page, screen: string): Promise<void> {
-  await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate(async () => {
-    const r = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  expect(violations, `axe on ${screen}`).toEqual([]);
-}
 
 type WithConditions = { status?: { conditions?: { type: string; status: string }[] } };
 const ready = (o: WithConditions | undefined) => o?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
@@ -75,6 +58,7 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
   let operator: OperatorProcess;
   let consoleServer: ConsoleServer;
   let browser: Browser;
+  let testConsole: TestConsole | undefined;
   let page: Page;
   let memberToken: string;
 
@@ -136,22 +120,18 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     memberToken = (await signIn({ issuer: identity!.issuer, caPEM: identity!.caPEM, clientId: KUBECTL_CLIENT_ID, login: 'mo', password: PASSWORD })).idToken;
 
     const oidc = await createOidcClient({ issuer: identity!.issuer, clientId: CONSOLE_CLIENT_ID, redirectUri: `${consoleUrl}/auth/callback`, caPEM: identity!.caPEM });
-    await build({ configFile: fileURLToPath(new URL('./vite.config.ts', import.meta.url)), logLevel: 'silent', build: { outDir: dist, emptyOutDir: true } });
-    consoleServer = await startConsoleServer({
+    testConsole = await startTestConsole({
       upstream: upstreamFromKubeconfig(testKubeconfig()),
       oidc,
       port: consolePort,
       publicUrl: consoleUrl,
-      distDir: `${dist}/`,
       tokenRoles: createUpstream({ server: `https://127.0.0.1:${operator.apiPort}`, ca: operatorCA }),
     });
-    browser = await launchChromium();
+    ({ console: consoleServer, browser } = testConsole);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await consoleServer?.close();
-    rmSync(dist, { recursive: true, force: true });
+    await testConsole?.close();
     for (const t of [tenant, otherTenant]) await admin.delete(Kinds.Tenant, t).catch(() => undefined);
     await eventually(async () => !(await admin.get(Kinds.Tenant, tenant)) && !(await admin.get(Kinds.Tenant, otherTenant)), { timeoutMs: 60_000, describe: 'the tenants gone' }).catch(() => undefined);
     await deleteOrganizationsAndWait(admin, [org]).catch(() => undefined);

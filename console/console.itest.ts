@@ -3,8 +3,6 @@
 // authenticates through the operator's token webhook), walks its screens, finds what it
 // may not do absent, or refused with the API server's own message, and every screen
 // passes axe with no serious or critical violation.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +16,7 @@ import { Resources } from '../operator/runtime/kube/resource.ts';
 import { Kinds } from '../operator/api/registry.ts';
 import { accessAllowed } from '../operator/testenv/access.ts';
 import { readKey } from '../operator/testenv/apikeys.ts';
-import { chromiumMissing, launchChromium } from '../operator/testenv/browser.ts';
+import { chromiumMissing } from '../operator/testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient } from '../operator/testenv/clients.ts';
 import { identityOperatorArgs, tokenWebhookOperatorArgs } from '../operator/testenv/controlplane.ts';
 import { createTestAccount } from '../operator/testenv/identity.ts';
@@ -26,10 +24,10 @@ import { eventually, freePort, testIdentity, testKubeconfig, testTokenWebhook, u
 import { CONSOLE_CLIENT_ID } from '../operator/identity/provider.ts';
 import { createOidcClient } from './server/oidc.ts';
 import { OperatorProcess } from '../operator/testenv/operator-process.ts';
-import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { upstreamFromKubeconfig } from './server/upstream.ts';
-import { axe as checkAxe, buildPage, ownApiKey, signedInPage } from './testing.ts';
+import { axe as checkAxe, ownApiKey, signedInPage, startTestConsole } from './testing.ts';
+import type { TestConsole } from './testing.ts';
 
 const webhook = testTokenWebhook();
 const identity = testIdentity();
@@ -46,7 +44,6 @@ const SUPERADMIN = `superapps@${org}.example`;
 const operatorNamespace = uniqueName('op-console');
 const newOrg = uniqueName('console-new');
 const PASSWORD = 'correct horse battery staple';
-const dist = mkdtempSync(join(tmpdir(), 'console-dist-'));
 
 /**
  * `npm run screenshots` (CONSOLE_SCREENSHOTS=docs/console): the main screens are saved there
@@ -76,6 +73,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
   let operator: OperatorProcess;
   let consoleServer: ConsoleServer;
   let browser: Browser;
+  let testConsole: TestConsole | undefined;
   const tokens: Record<string, string> = {};
   let previousConfig: PlatformConfig | undefined;
 
@@ -132,15 +130,12 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await createTestAccount(admin, operatorNamespace, { username: 'ada', email: ADMIN, password: PASSWORD, firstName: 'Ada', lastName: 'Admin' });
     const oidc = await createOidcClient({ issuer: identity!.issuer, clientId: CONSOLE_CLIENT_ID, redirectUri: `${consoleUrl}/auth/callback`, caPEM: identity!.caPEM });
     // The page as this checkout builds it (not whatever console/dist holds).
-    await buildPage(dist);
-    consoleServer = await startConsoleServer({ upstream: upstreamFromKubeconfig(testKubeconfig()), oidc, port: consolePort, publicUrl: consoleUrl, distDir: `${dist}/` });
-    browser = await launchChromium();
+    testConsole = await startTestConsole({ upstream: upstreamFromKubeconfig(testKubeconfig()), oidc, port: consolePort, publicUrl: consoleUrl });
+    ({ console: consoleServer, browser } = testConsole);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await consoleServer?.close();
-    rmSync(dist, { recursive: true, force: true });
+    await testConsole?.close();
     await deleteOrganizationsAndWait(admin, [org, newOrg]).catch(() => undefined);
     await operator?.stop();
     await admin.delete(Resources.Namespace, operatorNamespace).catch(() => undefined);

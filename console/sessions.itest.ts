@@ -217,6 +217,9 @@ describe.skipIf(!helm)("the chart's console, and its sessions in Secrets", () =>
     expect(await admin.get(Resources.Secret, `${SESSION_SECRET_PREFIX}${hash(s.id)}`, ns)).toBeUndefined();
     expect((await me(b.url, s.id)).status).toBe(401);
     await eventually(async () => (await me(a.url, s.id)).status === 401, { timeoutMs: 15_000, describe: 'the other replica sees the sign-out' });
+    // A replica still holding the session saves it again (its expiry moved, its tokens refreshed): the Secret is not made again.
+    await store.save(s);
+    expect(await admin.get(Resources.Secret, `${SESSION_SECRET_PREFIX}${hash(s.id)}`, ns)).toBeUndefined();
 
     // The console's own ServiceAccount may touch Secrets in its namespace only, and nobody's work.
     const other = await consoleClient.list(Resources.Secret, { namespace: 'default' }).catch((err: { status?: number }) => err.status);

@@ -2,9 +2,10 @@
 // gives a browser context that session's cookie. The production server has no route that
 // does this (console/server/main.ts never imports this file): in tests the token is an
 // API key or a ServiceAccount token the API server itself authenticates.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
@@ -13,7 +14,9 @@ import type { ApiKey } from '../operator/api/apikey/schema.ts';
 import { Kinds } from '../operator/api/registry.ts';
 import type { KubeClient } from '../operator/runtime/kube/client.ts';
 import { readKey, waitForKey } from '../operator/testenv/apikeys.ts';
-import type { ConsoleServer } from './server/server.ts';
+import { launchChromium } from '../operator/testenv/browser.ts';
+import { startConsoleServer } from './server/server.ts';
+import type { ConsoleServer, ConsoleServerOptions } from './server/server.ts';
 import { COOKIE } from './server/session.ts';
 
 export async function signInWithToken(console: ConsoleServer, context: BrowserContext, bearer: string): Promise<void> {
@@ -58,4 +61,37 @@ export async function signedInPage(browser: Browser, console: ConsoleServer, bea
   const page = await context.newPage();
   await page.goto(`${console.url}/${hash}`);
   return page;
+}
+
+/** A console serving the page as this checkout builds it, and a browser: what each browser test starts with. */
+export interface TestConsole {
+  console: ConsoleServer;
+  browser: Browser;
+  /** Closes the browser and the console, and removes the built page. */
+  close(): Promise<void>;
+}
+
+/** Builds the page into a directory of its own, starts a console on it with `opts` (port 0 unless given), and a browser. */
+export async function startTestConsole(opts: Omit<ConsoleServerOptions, 'distDir'> & { port?: number }): Promise<TestConsole> {
+  const dist = mkdtempSync(join(tmpdir(), 'console-dist-'));
+  let server: ConsoleServer | undefined;
+  try {
+    await buildPage(dist);
+    server = await startConsoleServer({ port: 0, ...opts, distDir: `${dist}/` });
+    const browser = await launchChromium();
+    const console = server;
+    return {
+      console,
+      browser,
+      close: async () => {
+        await browser.close();
+        await console.close();
+        rmSync(dist, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await server?.close();
+    rmSync(dist, { recursive: true, force: true });
+    throw err;
+  }
 }

@@ -137,3 +137,25 @@ describe("a tenant administrator's rules (operator/domain/rbac.ts tenantClusterA
     expect(can(cluster, 'tenants', 'get', 'acme')).toBe(true);
   });
 });
+
+describe('an Organization or Tenant held by name that cannot be read', () => {
+  let api: Server;
+  let up: Upstream;
+  beforeAll(async () => {
+    api = createServer((req, res) => {
+      res.writeHead(req.url!.includes('/tenants/') ? 503 : 200, { 'content-type': 'application/json' });
+      if (req.url!.endsWith('/selfsubjectreviews')) return res.end(JSON.stringify({ status: { userInfo: { username: 'tina@example.com', groups: [] } } }));
+      if (req.url!.endsWith('/selfsubjectrulesreviews'))
+        return res.end(JSON.stringify({ status: { resourceRules: [{ verbs: ['get'], apiGroups: ['miniapps.dev'], resources: ['tenants'], resourceNames: ['acme'] }] } }));
+      return res.end(JSON.stringify({ kind: 'Status', message: 'etcdserver: request timed out' }));
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    up = createUpstream({ server: `http://127.0.0.1:${(api.address() as { port: number }).port}` });
+  });
+  afterAll(async () => new Promise((r) => api?.close(r)));
+
+  it('says why, not that it has no namespace yet', async () => {
+    const me = await whoAmI(up, 'tina');
+    expect(me.tenants).toEqual([{ name: 'acme', problem: 'etcdserver: request timed out' }]);
+  });
+});

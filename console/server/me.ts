@@ -21,7 +21,7 @@
 // answered about anyone but the caller.
 import { kubeJson } from './upstream.ts';
 import type { Upstream } from './upstream.ts';
-import { can } from '../shared/me.ts';
+import { can, namedWith } from '../shared/me.ts';
 import type { Access, Me, MyOrganization, MyTenant } from '../shared/me.ts';
 
 export { can };
@@ -66,19 +66,12 @@ export function accessFrom(review: RulesReview): Access {
 
 /** The caller's own Membership's name: the one Membership they may delete by name (leaving). */
 export function ownMembershipName(a: Access): string | undefined {
-  const names = Object.entries(a.named.memberships ?? {})
-    .filter(([, verbs]) => verbs.includes('delete'))
-    .map(([n]) => n);
+  const names = namedWith(a, 'memberships', 'delete');
   return names.length === 1 ? names[0] : undefined;
 }
 
 /** The objects of a cluster-scoped `resource` the caller may `get` by name (sorted): the ones the operator granted them. */
-export function heldByName(a: Access, resource: string): string[] {
-  return Object.entries(a.named[resource] ?? {})
-    .filter(([, v]) => v.includes('get'))
-    .map(([n]) => n)
-    .sort();
-}
+export const heldByName = (a: Access, resource: string): string[] => namedWith(a, resource, 'get');
 
 const rulesReview = (up: Upstream, token: string, namespace: string): Promise<RulesReview> =>
   kubeJson<RulesReview>(up, token, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
@@ -95,59 +88,62 @@ interface OrgObject {
 
 /** Everything the console shows about the caller, asked as the caller. */
 export async function whoAmI(up: Upstream, token: string, operatorNamespace?: string): Promise<Me> {
-  const review = await kubeJson<{ status?: { userInfo?: { username?: string; groups?: string[] } } }>(up, token, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'SelfSubjectReview',
-  });
+  const [review, rules] = await Promise.all([
+    kubeJson<{ status?: { userInfo?: { username?: string; groups?: string[] } } }>(up, token, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'SelfSubjectReview',
+    }),
+    rulesReview(up, token, 'default'),
+  ]);
   const username = review.status?.userInfo?.username ?? '';
   const groups = review.status?.userInfo?.groups ?? [];
-  const cluster = accessFrom(await rulesReview(up, token, 'default'));
+  const cluster = accessFrom(rules);
   const provisioningAdministrator = can(cluster, 'organizations', 'list') && can(cluster, 'organizations', 'create');
-  const orgs = await readable<OrgObject>(up, token, cluster, 'organizations');
-  const organizations = await Promise.all(
-    orgs.map(async (o): Promise<MyOrganization> => {
-      const out: MyOrganization = { name: o.metadata.name, displayName: o.spec?.displayName, namespace: o.status?.namespace };
-      if (!out.namespace) return { ...out, problem: 'The organization has no namespace yet' };
-      try {
-        out.access = accessFrom(await rulesReview(up, token, out.namespace));
-        const mine = ownMembershipName(out.access);
-        if (mine) {
-          const m = await kubeJson<{ spec?: { role?: string; email?: string }; status?: { phase?: string } }>(up, token, 'GET', `${API}/namespaces/${out.namespace}/memberships/${mine}`);
-          out.membership = { name: mine, role: m.spec?.role, phase: m.status?.phase, email: m.spec?.email };
-        }
-      } catch (err) {
-        out.problem = (err as Error).message;
-      }
-      return out;
-    }),
-  );
+  const [organizations, tenants] = await Promise.all([
+    readable<OrgObject>(up, token, cluster, 'organizations').then((os) => Promise.all(os.map((o) => myOrganization(up, token, o)))),
+    readable<OrgObject>(up, token, cluster, 'tenants').then((ts) => Promise.all(ts.map((o) => placed(up, token, o, 'tenant')))),
+  ]);
   organizations.sort((a, b) => a.name.localeCompare(b.name));
-  const tenantObjects = await readable<OrgObject>(up, token, cluster, 'tenants');
-  const tenants = await Promise.all(
-    tenantObjects.map(async (o): Promise<MyTenant> => {
-      const out: MyTenant = { name: o.metadata.name, displayName: o.spec?.displayName, namespace: o.status?.namespace };
-      if (!out.namespace) return { ...out, problem: 'The tenant has no namespace yet' };
-      try {
-        out.access = accessFrom(await rulesReview(up, token, out.namespace));
-      } catch (err) {
-        out.problem = (err as Error).message;
-      }
-      return out;
-    }),
-  );
   tenants.sort((a, b) => a.name.localeCompare(b.name));
   return { username, groups, provisioningAdministrator, cluster, ...(provisioningAdministrator && operatorNamespace ? { operatorNamespace } : {}), organizations, tenants };
 }
 
-/** The objects of a cluster-scoped kind the caller may read: all of them when they may list it, else those held by name, each read as the caller. */
-async function readable<T extends { metadata: { name: string } }>(up: Upstream, token: string, cluster: Access, plural: 'organizations' | 'tenants'): Promise<T[]> {
+/** An Organization as the caller sees it, with their own Membership there when they have one. */
+async function myOrganization(up: Upstream, token: string, o: OrgObject & { problem?: string }): Promise<MyOrganization> {
+  const out: MyOrganization = await placed(up, token, o, 'organization');
+  const mine = out.access && ownMembershipName(out.access);
+  if (!mine) return out;
+  try {
+    const m = await kubeJson<{ spec?: { role?: string; email?: string }; status?: { phase?: string } }>(up, token, 'GET', `${API}/namespaces/${out.namespace}/memberships/${mine}`);
+    out.membership = { name: mine, role: m.spec?.role, phase: m.status?.phase, email: m.spec?.email };
+  } catch (err) {
+    out.problem = (err as Error).message;
+  }
+  return out;
+}
+
+/** An Organization or Tenant as the caller sees it: its names, its namespace and what the caller may do there (or why not). */
+async function placed(up: Upstream, token: string, o: OrgObject & { problem?: string }, what: 'organization' | 'tenant'): Promise<MyTenant> {
+  if (o.problem) return { name: o.metadata.name, problem: o.problem };
+  const out: MyTenant = { name: o.metadata.name, displayName: o.spec?.displayName, namespace: o.status?.namespace };
+  if (!out.namespace) return { ...out, problem: `The ${what} has no namespace yet` };
+  try {
+    out.access = accessFrom(await rulesReview(up, token, out.namespace));
+  } catch (err) {
+    out.problem = (err as Error).message;
+  }
+  return out;
+}
+
+/** The objects of a cluster-scoped kind the caller may read: all of them when they may list it, else those held by name, each read as the caller (one that cannot be read: its name and why). */
+async function readable<T extends { metadata: { name: string } }>(up: Upstream, token: string, cluster: Access, plural: 'organizations' | 'tenants'): Promise<(T & { problem?: string })[]> {
   if (can(cluster, plural, 'list')) return (await kubeJson<{ items: T[] }>(up, token, 'GET', `${API}/${plural}`)).items;
   return Promise.all(
     heldByName(cluster, plural).map(async (name) => {
       try {
         return await kubeJson<T>(up, token, 'GET', `${API}/${plural}/${name}`);
-      } catch {
-        return { metadata: { name } } as T;
+      } catch (err) {
+        return { metadata: { name }, problem: (err as Error).message } as T & { problem: string };
       }
     }),
   );

@@ -485,3 +485,60 @@ describe("the token-roles question, asked of the operator's API with the person'
     expect(((await res.json()) as { message: string }).message).toContain('--token-roles-url');
   });
 });
+
+describe('the sessions kept on the cluster are read only by the requests that need one', () => {
+  let c: ConsoleServer;
+  let reads = 0;
+  const backend: SessionBackend = {
+    read: async () => {
+      reads++;
+      return undefined;
+    },
+    write: async () => {},
+    remove: async () => {},
+  };
+  beforeAll(async () => {
+    c = await startConsoleServer({ upstream: createUpstream({ server: 'http://127.0.0.1:9' }), distDir: '/nonexistent/', sessions: new SessionStore({ backend }) });
+  });
+  afterAll(async () => c?.close());
+  const cookie = `${COOKIE}=${'x'.repeat(43)}`;
+
+  it('the probes and the page ask nothing of the cluster, whatever cookie they carry', async () => {
+    expect((await fetch(`${c.url}/healthz`, { headers: { cookie } })).status).toBe(200);
+    await fetch(`${c.url}/`, { headers: { cookie } });
+    await fetch(`${c.url}/assets/app.js`, { headers: { cookie } });
+    expect(reads).toBe(0);
+    expect((await fetch(`${c.url}/console/api/session`, { headers: { cookie } })).status).toBe(200);
+    expect(reads).toBe(1);
+  });
+
+  it('asks the provider once for a refresh it refused, however often the session is read back from the cluster', async () => {
+    let refreshes = 0;
+    const stored = new Map<string, StoredSession>();
+    const sessions = new SessionStore({ backend: { read: async (k) => stored.get(k), write: async (k, r) => void stored.set(k, r), remove: async (k) => void stored.delete(k) }, recheckMs: 0 });
+    const refusing: OidcClient = {
+      start: async () => ({ url: 'https://id.example/authorize', codeVerifier: 'v', state: 's', nonce: 'n' }),
+      finish: async () => ({ bearer: 'x' }),
+      refresh: async () => {
+        refreshes++;
+        throw new Error('invalid_grant');
+      },
+      endSessionUrl: () => undefined,
+    };
+    const r = await startConsoleServer({ upstream: createUpstream({ server: 'http://127.0.0.1:9' }), oidc: refusing, distDir: '/nonexistent/', sessions });
+    try {
+      const s = sessions.create();
+      s.tokens = { bearer: 'expired', refreshToken: 'r1', expiresAt: Date.now() - 1 };
+      await sessions.save(s);
+      for (let i = 0; i < 3; i++) expect((await fetch(`${r.url}/console/api/me`, { headers: { cookie: `${COOKIE}=${s.id}` } })).status).toBe(401);
+      expect(refreshes).toBe(1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('answers a path that is not percent-encoding with not found, not a failure', async () => {
+    expect((await fetch(`${c.url}/assets/%E0%A4%A.js`)).status).toBe(404);
+    expect((await fetch(`${c.url}/%ZZ`)).status).toBe(404);
+  });
+});

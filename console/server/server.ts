@@ -129,6 +129,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
             },
             (err: unknown) => {
               log('Refreshing a session token failed', { error: (err as Error).name });
+              s.refusedRefreshToken = t.refreshToken;
               s.tokens = undefined;
             },
           )
@@ -217,7 +218,14 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
   }
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    let file = normalize(join(dist, decodeURIComponent(pathname)));
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      // Not percent-encoding (`/%ZZ`): no file has that name.
+      return status(res, 404, 'not found');
+    }
+    let file = normalize(join(dist, decoded));
     if (!file.startsWith(dist.endsWith(sep) ? dist : dist + sep)) return status(res, 404, 'not found');
     let info = await stat(file).catch(() => undefined);
     if (!info?.isFile()) {
@@ -241,13 +249,17 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    const id = sessionIdFrom(req.headers.cookie);
-    let session = await sessions.load(id);
-
     if (path === '/healthz') return json(res, 200, { ok: true });
 
     const touchesApi = path.startsWith(`${PROXY_PREFIX}/`) || path.startsWith('/console/api/') || path.startsWith('/auth/');
-    if (touchesApi && !csrfOk(method, session, req.headers[CSRF_HEADER] as string | undefined, req.headers.origin, origin())) {
+    // The page's files need no session: only these paths look it up (with a backend, a read of the cluster).
+    if (!touchesApi) {
+      if (method !== 'GET' && method !== 'HEAD') return status(res, 405, 'method not allowed');
+      return serveStatic(req, res, path);
+    }
+    const id = sessionIdFrom(req.headers.cookie);
+    let session = await sessions.load(id);
+    if (!csrfOk(method, session, req.headers[CSRF_HEADER] as string | undefined, req.headers.origin, origin())) {
       return status(res, 403, 'The request has no valid CSRF token: reload the console');
     }
 
@@ -331,9 +343,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions & { host?: s
       return json(res, 200, { signedOut: true, redirect: next }, { 'set-cookie': sessionCookie(undefined, secure()) });
     }
 
-    if (touchesApi) return status(res, 404, 'not found');
-    if (method !== 'GET' && method !== 'HEAD') return status(res, 405, 'method not allowed');
-    return serveStatic(req, res, path);
+    return status(res, 404, 'not found');
   }
 
   const server = createServer((req, res) => {

@@ -43,19 +43,29 @@ export class SecretSessionBackend implements SessionBackend {
     return { sealed: Buffer.from(sealed, 'base64'), expiresAt: expires };
   }
 
-  async write(key: string, record: StoredSession): Promise<void> {
+  async write(key: string, record: StoredSession, existing?: boolean): Promise<void> {
     const name = SecretSessionBackend.nameOf(key);
     const body: SecretLike = {
       metadata: { name, namespace: this.#namespace, labels: { [SESSION_LABEL]: 'true' }, annotations: { [SESSION_EXPIRES_ANNOTATION]: new Date(record.expiresAt).toISOString() } },
       type: 'miniapps.dev/console-session',
       data: { session: record.sealed.toString('base64') },
     };
+    // Saved again (its tokens refreshed, its expiry moved): replaced whole, if it is still there.
+    const replace = () => this.#client.patch(Resources.Secret, name, this.#namespace, { metadata: body.metadata, data: body.data });
+    if (existing) {
+      try {
+        await replace();
+      } catch (err) {
+        // Signed out on another replica, or swept: it stays gone.
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      }
+      return;
+    }
     try {
       await this.#client.create(Resources.Secret, body);
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 409)) throw err;
-      // The same session saved again (its tokens refreshed, its expiry moved): replaced whole.
-      await this.#client.patch(Resources.Secret, name, this.#namespace, { metadata: body.metadata, data: body.data });
+      await replace();
     }
   }
 

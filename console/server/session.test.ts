@@ -10,9 +10,10 @@ function memoryBackend(): SessionBackend & { records: Map<string, StoredSession>
     records,
     writes: 0,
     read: async (key: string) => records.get(key),
-    write: async (key: string, r: StoredSession) => {
+    write: async (key: string, r: StoredSession, existing?: boolean) => {
       b.writes++;
-      records.set(key, r);
+      // As on the cluster: a session saved again replaces its record only while it is there.
+      if (!existing || records.has(key)) records.set(key, r);
     },
     remove: async (key: string) => {
       records.delete(key);
@@ -53,6 +54,48 @@ describe('sessions kept in a backend', () => {
     altered[altered.length - 1] ^= 1;
     expect(unseal(s.id, altered)).toBeUndefined();
     expect(seal(s.id, { csrf: 'c' }).equals(seal(s.id, { csrf: 'c' }))).toBe(false);
+  });
+
+  it('a sign-out on one replica stays: another replica moving the expiry or saving refreshed tokens within recheckMs does not store the session again', async () => {
+    let now = 1_000_000;
+    const backend = memoryBackend();
+    const a = new SessionStore({ backend, now: () => now, recheckMs: 5_000, touchMs: 1_000 });
+    const b = new SessionStore({ backend, now: () => now, recheckMs: 5_000, touchMs: 1_000 });
+    const s = a.create();
+    s.tokens = { bearer: 't' };
+    await a.save(s);
+    const onB = (await b.load(s.id))!;
+    await a.destroy(s.id);
+    now += 2_000;
+    // Trusted from B's memory for a moment, its stored expiry due to move forward.
+    expect(await b.load(s.id)).toBe(onB);
+    onB.tokens = { bearer: 'refreshed' };
+    await b.save(onB);
+    expect(backend.records.size).toBe(0);
+    expect(await new SessionStore({ backend, now: () => now }).load(s.id)).toBeUndefined();
+    now += 5_000;
+    expect(await b.load(s.id)).toBeUndefined();
+  });
+
+  it('a refresh token the provider refused is not taken back from the store (no refresh again every recheck), a newer one saved by another replica is', async () => {
+    let now = 1_000_000;
+    const backend = memoryBackend();
+    const a = new SessionStore({ backend, now: () => now, recheckMs: 5_000 });
+    const b = new SessionStore({ backend, now: () => now, recheckMs: 5_000 });
+    const s = a.create();
+    s.tokens = { bearer: 'old', refreshToken: 'r1', expiresAt: now - 1 };
+    await a.save(s);
+    // Refused by the provider on a (the account suspended, say): signed out there.
+    s.refusedRefreshToken = 'r1';
+    s.tokens = undefined;
+    now += 5_000;
+    expect((await a.load(s.id))?.tokens).toBeUndefined();
+    // b refreshed first (a rotated refresh token works once) and saved the new tokens: a uses them.
+    const onB = (await b.load(s.id))!;
+    onB.tokens = { bearer: 'new', refreshToken: 'r2' };
+    await b.save(onB);
+    now += 5_000;
+    expect((await a.load(s.id))?.tokens?.bearer).toBe('new');
   });
 
   it('a sign-out on one replica ends the session on another within recheckMs', async () => {

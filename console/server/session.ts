@@ -25,6 +25,8 @@ export interface Session {
   readonly id: string;
   readonly csrf: string;
   tokens?: Tokens;
+  /** The refresh token the provider refused here: the same tokens read back from the backend stay signed out. */
+  refusedRefreshToken?: string;
   expiresAt: number;
 }
 
@@ -46,7 +48,12 @@ export interface StoredSession {
 /** Where sessions are kept beyond this process, keyed by the hash of their id. */
 export interface SessionBackend {
   read(key: string): Promise<StoredSession | undefined>;
-  write(key: string, record: StoredSession): Promise<void>;
+  /**
+   * Stores a session's record. `existing`: the session was stored before, so its record is
+   * replaced only while it is there (one deleted meanwhile, by a sign-out on another replica
+   * or the sweep, stays deleted).
+   */
+  write(key: string, record: StoredSession, existing?: boolean): Promise<void>;
   remove(key: string): Promise<void>;
 }
 
@@ -86,10 +93,6 @@ export class SessionStore {
     this.#backend = opts.backend;
     this.#recheckMs = opts.recheckMs ?? 5_000;
     this.#touchMs = opts.touchMs ?? 10 * 60_000;
-  }
-
-  get shared(): boolean {
-    return !!this.#backend;
   }
 
   /** A new, empty session; its id goes into the cookie. */
@@ -141,7 +144,7 @@ export class SessionStore {
     let s: Session | undefined;
     if (!checked || now - checked.at < this.#recheckMs) {
       s = this.get(id);
-      // Held here only (never saved: no tokens, no sign-in in progress): this replica's own.
+      // Held here only (never saved: not signed in yet): this replica's own.
       if (s && !checked) return s;
     }
     if (!s) {
@@ -156,7 +159,8 @@ export class SessionStore {
       if (!data) return undefined;
       // The object already in memory is kept (a token refresh in flight holds it), with what is stored.
       s = this.#byHash.get(key) ?? { id, csrf: data.csrf, expiresAt: now };
-      s.tokens = data.tokens;
+      // Tokens whose refresh the provider refused here stay signed out (not refreshed again on every read); newer ones are used.
+      s.tokens = s.refusedRefreshToken !== undefined && data.tokens?.refreshToken === s.refusedRefreshToken ? undefined : data.tokens;
       s.expiresAt = now + this.#idleMs;
       this.#remember(key, s);
       this.#checked.set(key, { at: now, storedExpiry: stored.expiresAt });
@@ -170,7 +174,7 @@ export class SessionStore {
     const key = hash(s.id);
     this.#remember(key, s);
     if (!this.#backend) return;
-    await this.#backend.write(key, { sealed: seal(s.id, { csrf: s.csrf, tokens: s.tokens }), expiresAt: s.expiresAt });
+    await this.#backend.write(key, { sealed: seal(s.id, { csrf: s.csrf, tokens: s.tokens }), expiresAt: s.expiresAt }, this.#checked.has(key));
     this.#checked.set(key, { at: this.#now(), storedExpiry: s.expiresAt });
   }
 
