@@ -32,7 +32,6 @@ const USAGE = `Usage: npm run console -- [flags]
                              (default: the Secret console-signin-key in --sessions-namespace, made once; else a random one)
   --trusted-proxies=LIST     addresses or CIDRs of proxies in front of the console whose X-Forwarded-For names the client
                              (for the limit on sign-ins started per client address); default none
-
   --operator-namespace=NS    the operator's namespace, where provisioning administrators' API keys live (default miniapps-system, the operator's own default)`;
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
