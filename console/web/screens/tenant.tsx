@@ -7,7 +7,7 @@
 import { useState } from 'preact/hooks';
 import { type ApiError, call, clusterPath, create, mergePatch, nsPath, remove, usePolledObjects, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
-import { t } from '../i18n.ts';
+import { stageName, t } from '../i18n.ts';
 import { can } from '../model.ts';
 import type { MyTenant } from '../model.ts';
 import { EMPTY_USER_FORM, fieldOfRefusal, roleParts, rolesWithSources, solutionsOf, userFormOf, userObjectName, userPatch, userSpecFrom } from '../tenant-logic.ts';
@@ -99,7 +99,7 @@ function Subscriptions({ tenant }: { tenant: MyTenant }) {
               <tr key={r.solution} data-solution={r.solution}>
                 <td>{r.solution}</td>
                 <td>
-                  {t(r.stage)}
+                  {stageName(r.stage)}
                   {r.userGroups.length ? <small class="why"> {r.userGroups.join(', ')}</small> : null}
                 </td>
                 <td>
