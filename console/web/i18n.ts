@@ -189,6 +189,7 @@ const es: Record<string, string> = {
   Catalog: 'Catálogo',
   'Catalog of {0}': 'Catálogo de {0}',
   '{0} mini apps': '{0} mini apps',
+  '1 mini app': '1 mini app',
   Featured: 'Destacada',
   ConfigMap: 'ConfigMap',
   'Organization settings': 'Configuración de la organización',
