@@ -227,6 +227,11 @@ describe.skipIf(skip)('Security > Users in a browser', () => {
     await page.getByLabel('Language').selectOption('es');
     await page.getByRole('heading', { name: 'Usuarios' }).waitFor();
     await page.getByRole('columnheader', { name: 'Nombre de usuario' }).waitFor();
+    // The note about the Account made before the switch is in Spanish too.
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Se creó la cuenta ${gone}` })
+      .waitFor({ timeout: 5_000 });
     await page.getByRole('button', { name: 'NUEVO USUARIO' }).click();
     await page.getByLabel('¿Es administrador de aprovisionamiento?').waitFor();
     await axe(page, 'Security > Users, in Spanish');

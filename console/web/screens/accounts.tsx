@@ -28,7 +28,8 @@ export function Accounts() {
   const [form, setForm] = useState<AccountForm>(EMPTY_ACCOUNT_FORM);
   const [error, setError] = useState<string>();
   const [deleting, setDeleting] = useState<string>();
-  const [note, setNote] = useState<string>();
+  // The note's words and values, translated when shown: a language switched afterwards applies to it too.
+  const [note, setNote] = useState<[string, ...string[]]>();
   const [rowErrors, attempt] = useRowErrors();
   const at = accountFieldOfRefusal(error);
   const sorted = [...list.items].sort((a, b) => String(a.spec?.username).localeCompare(String(b.spec?.username)));
@@ -39,7 +40,7 @@ export function Accounts() {
     setNote(undefined);
     try {
       const made = await create<Obj>(clusterPath('accounts'), accountFromForm(form));
-      setNote(t('Account {0} is made: a "set your password" email goes to {1}.', made.metadata.name, made.spec?.email ?? ''));
+      setNote(['Account {0} is made: a "set your password" email goes to {1}.', made.metadata.name, made.spec?.email ?? '']);
       setForm(EMPTY_ACCOUNT_FORM);
       setOpen(false);
     } catch (err) {
@@ -55,7 +56,7 @@ export function Accounts() {
       <button type="button" onClick={() => setOpen(true)}>
         {t('NEW USER')}
       </button>
-      {note ? <p role="status">{note}</p> : null}
+      {note ? <p role="status">{t(...note)}</p> : null}
       {open ? (
         <form class="card" onSubmit={submit} aria-labelledby="account-form-title" noValidate>
           <h3 id="account-form-title">{t('NEW USER')}</h3>
