@@ -282,7 +282,7 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     await page.getByLabel('App manifest').fill('no-such-app');
     await page.getByRole('button', { name: 'SHOW ROLES' }).click();
     await page.locator('#token-error').waitFor();
-    expect(await page.locator('#token-error').innerText()).toContain(`AppManifest ${org}/no-such-app does not exist`);
+    expect(await page.locator('#token-error').innerText()).toContain(`The operator refused this: AppManifest ${org}/no-such-app does not exist`);
     expect(await page.locator('[data-token-roles]').count()).toBe(0);
     await axe(page, 'user page (token roles)');
   });

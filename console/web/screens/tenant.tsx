@@ -417,7 +417,7 @@ function TokenRoles({ tenant, user }: { tenant: MyTenant; user: string }) {
           )}
         </div>
       ) : null}
-      <Refusal error={error} id="token-error" />
+      <Refusal error={error} id="token-error" by="operator" />
     </form>
   );
 }
