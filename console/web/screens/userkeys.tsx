@@ -40,10 +40,11 @@ export function UserKeys({ me, owner: picked }: { me: Me; owner?: string }) {
       const k = await createApiKey(where, owner.trim(), description, expires);
       setOwner('');
       setDescription('');
-      if (self(k.spec?.owner ?? '')) {
-        const key = await readNewKey(where, k.metadata.name);
-        if (key) setShown(key);
-      } else setNote(['Key {0} is made for {1}: only they can read it, once, on their own API keys screen.', k.metadata.name, k.spec?.owner ?? '']);
+      // Read at once when it looks like one's own; a key not read (someone else's, whose email
+      // ends like one's user name, or not issued within 30 s) gets the note instead of nothing.
+      const key = self(k.spec?.owner ?? '') ? await readNewKey(where, k.metadata.name) : undefined;
+      if (key) setShown(key);
+      else setNote(['Key {0} is made for {1}: only they can read it, once, on their own API keys screen.', k.metadata.name, k.spec?.owner ?? '']);
     } catch (err) {
       setError((err as Error).message);
     }
