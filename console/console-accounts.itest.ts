@@ -30,7 +30,14 @@ import { TestSmtpServer } from '../operator/testenv/smtp.ts';
 import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { upstreamFromKubeconfig } from './server/upstream.ts';
-import { axe, buildPage, ownApiKey, signedInPage } from './testing.ts';
+import { axeWithShots, buildPage, ownApiKey, signedInPage } from './testing.ts';
+
+/** Axe on each screen (console/testing.ts); `npm run screenshots` saves the main ones, by these names, into docs/console. */
+const axe = axeWithShots({
+  'Security > Users, conditions shown': 'accounts',
+  'Security > Users, NEW USER refused': 'accounts-refused',
+  'Security > Users, in Spanish': 'accounts-es',
+});
 
 const webhook = testTokenWebhook();
 const identity = testIdentity();

@@ -30,7 +30,17 @@ import { png } from '../operator/testenv/png.ts';
 import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { upstreamFromKubeconfig } from './server/upstream.ts';
-import { axe, buildPage, ownApiKey, signedInPage } from './testing.ts';
+import { axeWithShots, buildPage, ownApiKey, signedInPage } from './testing.ts';
+
+/** Axe on each screen (console/testing.ts); `npm run screenshots` saves the main ones, by these names, into docs/console. */
+const axe = axeWithShots({
+  'organization settings (icon)': 'settings-icon',
+  permissions: 'settings-permissions',
+  'edit mini app (filled)': 'miniapp-edit',
+  catalog: 'catalog',
+  'platforms and categories': 'platform',
+  'api keys for users': 'userkeys',
+});
 
 const webhook = testTokenWebhook();
 const skip = !!chromiumMissing('console-screens.itest.ts') || !webhook;

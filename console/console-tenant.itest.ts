@@ -7,8 +7,7 @@
 // token would carry (the operator's token-roles API, asked with their own token). What they
 // may not do is absent or refused by the API server; a member of an organization finds no
 // tenant screens. axe runs on every screen: no serious or critical violation.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,11 +37,10 @@ import { createOidcClient } from './server/oidc.ts';
 import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { createUpstream, upstreamFromKubeconfig } from './server/upstream.ts';
-import { signInWithToken } from './testing.ts';
+import { axeWithShots, signInWithToken } from './testing.ts';
 
 const identity = testIdentity();
 const skip = !!chromiumMissing('console-tenant.itest.ts') || !identity;
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const admin = testClient();
 const org = uniqueName('ten-console');
@@ -59,14 +57,14 @@ const operatorNamespace = uniqueName('op-ten-console');
 const dist = mkdtempSync(join(tmpdir(), 'console-tenant-dist-'));
 const role = (name: string) => `role:${LISTING}:${name}`;
 
-async function axe(page: Page, screen: string): Promise<void> {
-  await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate(async () => {
-    const r = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  expect(violations, `axe on ${screen}`).toEqual([]);
-}
+/** Axe on each screen (console/testing.ts); `npm run screenshots` saves the main ones, by these names, into docs/console. */
+const axe = axeWithShots({
+  'home (tenant administrator)': 'tenant-home',
+  'subscriptions (subscribed)': 'tenant-subscriptions',
+  'user groups': 'tenant-user-groups',
+  users: 'tenant-users',
+  'user page (token roles)': 'tenant-user',
+});
 
 type WithConditions = { status?: { conditions?: { type: string; status: string }[] } };
 const ready = (o: WithConditions | undefined) => o?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;

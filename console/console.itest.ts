@@ -29,7 +29,7 @@ import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { upstreamFromKubeconfig } from './server/upstream.ts';
-import { axe as checkAxe, buildPage, ownApiKey, signedInPage } from './testing.ts';
+import { axeWithShots, buildPage, ownApiKey, signedInPage } from './testing.ts';
 
 const webhook = testTokenWebhook();
 const identity = testIdentity();
@@ -48,12 +48,8 @@ const newOrg = uniqueName('console-new');
 const PASSWORD = 'correct horse battery staple';
 const dist = mkdtempSync(join(tmpdir(), 'console-dist-'));
 
-/**
- * `npm run screenshots` (CONSOLE_SCREENSHOTS=docs/console): the main screens are saved there
- * as PNGs, each when axe checks it, so the docs' pictures are this walk's, re-made by one command.
- */
-const SHOTS = process.env.CONSOLE_SCREENSHOTS;
-const MAIN_SCREENS: Record<string, string> = {
+/** Axe on each screen (console/testing.ts); `npm run screenshots` saves the main ones, by these names, into docs/console. */
+const axe = axeWithShots({
   'sign-in': 'sign-in',
   'my organizations': 'my-organizations',
   members: 'members',
@@ -64,10 +60,7 @@ const MAIN_SCREENS: Record<string, string> = {
   reviews: 'reviews',
   'super apps with a snapshot': 'super-apps',
   organizations: 'organizations',
-};
-
-/** Axe on the page as it is now (console/testing.ts), and the screenshot of a main screen with CONSOLE_SCREENSHOTS. */
-const axe = (page: Page, screen: string): Promise<void> => checkAxe(page, screen, SHOTS && MAIN_SCREENS[screen] ? join(SHOTS, `${MAIN_SCREENS[screen]}.png`) : undefined);
+});
 
 /** A person's own API key, the bearer token of their session. */
 const keyOf = (email: string, name: string, namespace = ns): Promise<string> => ownApiKey(admin, email, name, namespace);

@@ -4,7 +4,7 @@
 // API key or a ServiceAccount token the API server itself authenticates.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
@@ -37,6 +37,19 @@ export async function axe(page: Page, screen: string, screenshot?: string): Prom
   });
   expect(violations, `axe on ${screen}`).toEqual([]);
 }
+
+/**
+ * `axe` for a browser test whose main screens are pictures in the docs: with
+ * CONSOLE_SCREENSHOTS set (`npm run screenshots`: docs/console), a screen `shots` names is
+ * saved there as `<name>.png` when axe checks it, so the docs' pictures are the tests' own,
+ * re-made by one command.
+ */
+export const axeWithShots =
+  (shots: Record<string, string>) =>
+  (page: Page, screen: string): Promise<void> => {
+    const dir = process.env.CONSOLE_SCREENSHOTS;
+    return axe(page, screen, dir && shots[screen] ? join(dir, `${shots[screen]}.png`) : undefined);
+  };
 
 /** A person's own API key, made as them (non-administrators may make only their own) and read once it is Active: the bearer token of their session. */
 export async function ownApiKey(client: KubeClient, email: string, name: string, namespace: string): Promise<string> {
