@@ -60,10 +60,11 @@ export function ListView({ state, count, empty, children }: { state: { loaded: b
   return <>{children()}</>;
 }
 
-/** A table with its column headers (already translated). */
-export function Table({ columns, children }: { columns: string[]; children: ComponentChildren }) {
+/** A table with its column headers (already translated), and a caption for screen readers when several tables share a heading. */
+export function Table({ columns, caption, children }: { columns: string[]; caption?: string; children: ComponentChildren }) {
   return (
     <table>
+      {caption ? <caption class="sr-only">{caption}</caption> : null}
       <thead>
         <tr>
           {columns.map((c) => (

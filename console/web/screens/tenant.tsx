@@ -138,39 +138,36 @@ function Groups({ tenant }: { tenant: MyTenant }) {
       <h2 id="groups-title">{t('User groups')}</h2>
       <ListView state={list} count={items.length}>
         {() =>
-          items.map((g) => (
-            <article class="card" key={g.metadata.name} data-group={g.metadata.name} aria-labelledby={`group-${g.metadata.name}`}>
-              <h3 id={`group-${g.metadata.name}`}>
-                {g.spec?.displayName ?? g.metadata.name} <small>({g.metadata.name})</small>
-              </h3>
-              <p>{g.spec?.description ?? ''}</p>
-              <p>
-                {t('Landing page')}: {g.spec?.landingPage ? `${g.spec.landingPage.url} (${t('rank')} ${g.spec.landingPage.rank})` : '—'} · {t('Members')}: {g.status?.members ?? 0} ·{' '}
-                <ReadyCell o={g} />
-              </p>
-              <table>
-                <caption class="sr-only">{t('Roles of {0}', g.metadata.name)}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('Role')}</th>
-                    <th scope="col">{t('Listing')}</th>
-                    <th scope="col">{t('Source')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rolesWithSources(g).map((r) => (
-                    <tr key={r.role} data-role={r.role}>
-                      <td>
-                        <code>{r.role}</code>
-                      </td>
-                      <td>{roleParts(r.role).listing}</td>
-                      <td>{r.sources.length ? r.sources.join('; ') : '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </article>
-          ))
+          items.map((g) => {
+            const roles = rolesWithSources(g);
+            return (
+              <article class="card" key={g.metadata.name} data-group={g.metadata.name} aria-labelledby={`group-${g.metadata.name}`}>
+                <h3 id={`group-${g.metadata.name}`}>
+                  {g.spec?.displayName ?? g.metadata.name} <small>({g.metadata.name})</small>
+                </h3>
+                <p>{g.spec?.description ?? ''}</p>
+                <p>
+                  {t('Landing page')}: {g.spec?.landingPage ? `${g.spec.landingPage.url} (${t('rank')} ${g.spec.landingPage.rank})` : '—'} · {t('Members')}: {g.status?.members ?? 0} ·{' '}
+                  <ReadyCell o={g} />
+                </p>
+                {roles.length === 0 ? (
+                  <p>{t('Roles')}: —</p>
+                ) : (
+                  <Table columns={[t('Role'), t('Listing'), t('Source')]} caption={t('Roles of {0}', g.metadata.name)}>
+                    {roles.map((r) => (
+                      <tr key={r.role} data-role={r.role}>
+                        <td>
+                          <code>{r.role}</code>
+                        </td>
+                        <td>{roleParts(r.role).listing}</td>
+                        <td>{r.sources.length ? r.sources.join('; ') : '—'}</td>
+                      </tr>
+                    ))}
+                  </Table>
+                )}
+              </article>
+            );
+          })
         }
       </ListView>
     </section>
