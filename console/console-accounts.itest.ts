@@ -269,4 +269,27 @@ describe.skipIf(skip)('Security > Users in a browser', () => {
     await axe(page, 'a member at #/accounts');
     await page.context().close();
   });
+
+  it('someone who may only read Accounts sees Security > Users with no NEW USER and no row actions', async () => {
+    const reader = uniqueName('account-reader');
+    await admin.create(Resources.ClusterRole, { metadata: { name: reader }, rules: [{ apiGroups: ['miniapps.dev'], resources: ['accounts'], verbs: ['get', 'list', 'watch'] }] });
+    await admin.create(Resources.ClusterRoleBinding, {
+      metadata: { name: reader },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: reader },
+      subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: `${userPrefix}${MEMBER}` }],
+    });
+    try {
+      await eventually(() => accessAllowed(admin, `${userPrefix}${MEMBER}`, { verb: 'list', resource: 'accounts' }), { describe: 'the member may list Accounts' });
+      const page = await pageAs('member', '#/accounts');
+      await row(page, ROOT_ACCOUNT).waitFor();
+      expect(await page.getByRole('button', { name: 'NEW USER' }).count()).toBe(0);
+      expect(await row(page, ROOT_ACCOUNT).getByRole('button').count()).toBe(0);
+      expect(await row(page, ROOT_ACCOUNT).getByRole('link').count()).toBe(0);
+      await axe(page, 'Security > Users, read only');
+      await page.context().close();
+    } finally {
+      await admin.delete(Resources.ClusterRoleBinding, reader).catch(() => undefined);
+      await admin.delete(Resources.ClusterRole, reader).catch(() => undefined);
+    }
+  });
 });

@@ -162,7 +162,7 @@ export function App() {
       body = (
         <>
           <h1>{t('Security')}</h1>
-          <Accounts />
+          <Accounts me={me} />
         </>
       );
     else if (route[0] === 'orgs' && route[1]) body = <OrganizationPage me={me} name={route[1]} tab={route[2]} refresh={() => void loadMe()} />;
