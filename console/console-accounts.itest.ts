@@ -26,8 +26,15 @@ import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import { TestSmtpServer } from '../operator/testenv/smtp.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { upstreamFromKubeconfig } from './server/upstream.ts';
-import { axe, ownApiKey, signedInPage, startTestConsole } from './testing.ts';
+import { axeWithShots, ownApiKey, signedInPage, startTestConsole } from './testing.ts';
 import type { TestConsole } from './testing.ts';
+
+/** Axe on each screen (console/testing.ts); `npm run screenshots` saves the main ones, by these names, into docs/console. */
+const axe = axeWithShots({
+  'Security > Users, conditions shown': 'accounts',
+  'Security > Users, NEW USER refused': 'accounts-refused',
+  'Security > Users, in Spanish': 'accounts-es',
+});
 
 const webhook = testTokenWebhook();
 const identity = testIdentity();
@@ -221,6 +228,11 @@ describe.skipIf(skip)('Security > Users in a browser', () => {
     await page.getByLabel('Language').selectOption('es');
     await page.getByRole('heading', { name: 'Usuarios' }).waitFor();
     await page.getByRole('columnheader', { name: 'Nombre de usuario' }).waitFor();
+    // The note about the Account made before the switch is in Spanish too.
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Se creó la cuenta ${gone}` })
+      .waitFor({ timeout: 5_000 });
     await page.getByRole('button', { name: 'NUEVO USUARIO' }).click();
     await page.getByLabel('¿Es administrador de aprovisionamiento?').waitFor();
     await axe(page, 'Security > Users, in Spanish');
@@ -250,5 +262,28 @@ describe.skipIf(skip)('Security > Users in a browser', () => {
     expect((await account(ROOT_ACCOUNT))?.spec.suspended).not.toBe(true);
     await axe(page, 'a member at #/accounts');
     await page.context().close();
+  });
+
+  it('someone who may only read Accounts sees Security > Users with no NEW USER and no row actions', async () => {
+    const reader = uniqueName('account-reader');
+    await admin.create(Resources.ClusterRole, { metadata: { name: reader }, rules: [{ apiGroups: ['miniapps.dev'], resources: ['accounts'], verbs: ['get', 'list', 'watch'] }] });
+    await admin.create(Resources.ClusterRoleBinding, {
+      metadata: { name: reader },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: reader },
+      subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: `${userPrefix}${MEMBER}` }],
+    });
+    try {
+      await eventually(() => accessAllowed(admin, `${userPrefix}${MEMBER}`, { verb: 'list', resource: 'accounts' }), { describe: 'the member may list Accounts' });
+      const page = await pageAs('member', '#/accounts');
+      await row(page, ROOT_ACCOUNT).waitFor();
+      expect(await page.getByRole('button', { name: 'NEW USER' }).count()).toBe(0);
+      expect(await row(page, ROOT_ACCOUNT).getByRole('button').count()).toBe(0);
+      expect(await row(page, ROOT_ACCOUNT).getByRole('link').count()).toBe(0);
+      await axe(page, 'Security > Users, read only');
+      await page.context().close();
+    } finally {
+      await admin.delete(Resources.ClusterRoleBinding, reader).catch(() => undefined);
+      await admin.delete(Resources.ClusterRole, reader).catch(() => undefined);
+    }
   });
 });

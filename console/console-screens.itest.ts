@@ -26,8 +26,18 @@ import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import { png } from '../operator/testenv/png.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { upstreamFromKubeconfig } from './server/upstream.ts';
-import { axe, ownApiKey, signedInPage, startTestConsole } from './testing.ts';
+import { axeWithShots, ownApiKey, signedInPage, startTestConsole } from './testing.ts';
 import type { TestConsole } from './testing.ts';
+
+/** Axe on each screen (console/testing.ts); `npm run screenshots` saves the main ones, by these names, into docs/console. */
+const axe = axeWithShots({
+  'organization settings (icon)': 'settings-icon',
+  permissions: 'settings-permissions',
+  'edit mini app (filled)': 'miniapp-edit',
+  catalog: 'catalog',
+  'platforms and categories': 'platform',
+  'api keys for users': 'userkeys',
+});
 
 const webhook = testTokenWebhook();
 const skip = !!chromiumMissing('console-screens.itest.ts') || !webhook;

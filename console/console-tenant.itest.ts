@@ -31,7 +31,7 @@ import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import { createOidcClient } from './server/oidc.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { createUpstream, upstreamFromKubeconfig } from './server/upstream.ts';
-import { axe, signInWithToken, startTestConsole } from './testing.ts';
+import { axeWithShots, signInWithToken, startTestConsole } from './testing.ts';
 import type { TestConsole } from './testing.ts';
 
 const identity = testIdentity();
@@ -50,6 +50,15 @@ const MEMBER = `mo@${org}.example`;
 const PASSWORD = 'correct horse battery staple';
 const operatorNamespace = uniqueName('op-ten-console');
 const role = (name: string) => `role:${LISTING}:${name}`;
+
+/** Axe on each screen (console/testing.ts); `npm run screenshots` saves the main ones, by these names, into docs/console. */
+const axe = axeWithShots({
+  'home (tenant administrator)': 'tenant-home',
+  'subscriptions (subscribed)': 'tenant-subscriptions',
+  'user groups': 'tenant-user-groups',
+  users: 'tenant-users',
+  'user page (token roles)': 'tenant-user',
+});
 
 type WithConditions = { status?: { conditions?: { type: string; status: string }[] } };
 const ready = (o: WithConditions | undefined) => o?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
@@ -262,7 +271,7 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     await page.getByLabel('App manifest').fill('no-such-app');
     await page.getByRole('button', { name: 'SHOW ROLES' }).click();
     await page.locator('#token-error').waitFor();
-    expect(await page.locator('#token-error').innerText()).toContain(`AppManifest ${org}/no-such-app does not exist`);
+    expect(await page.locator('#token-error').innerText()).toContain(`The operator refused this: AppManifest ${org}/no-such-app does not exist`);
     expect(await page.locator('[data-token-roles]').count()).toBe(0);
     await axe(page, 'user page (token roles)');
   });

@@ -3,7 +3,6 @@
 // authenticates through the operator's token webhook), walks its screens, finds what it
 // may not do absent, or refused with the API server's own message, and every screen
 // passes axe with no serious or critical violation.
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_CONFIG_NAME } from '../operator/api/platformconfig/schema.ts';
@@ -26,7 +25,7 @@ import { createOidcClient } from './server/oidc.ts';
 import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { upstreamFromKubeconfig } from './server/upstream.ts';
-import { axe as checkAxe, ownApiKey, signedInPage, startTestConsole } from './testing.ts';
+import { axeWithShots, ownApiKey, signedInPage, startTestConsole } from './testing.ts';
 import type { TestConsole } from './testing.ts';
 
 const webhook = testTokenWebhook();
@@ -45,12 +44,8 @@ const operatorNamespace = uniqueName('op-console');
 const newOrg = uniqueName('console-new');
 const PASSWORD = 'correct horse battery staple';
 
-/**
- * `npm run screenshots` (CONSOLE_SCREENSHOTS=docs/console): the main screens are saved there
- * as PNGs, each when axe checks it, so the docs' pictures are this walk's, re-made by one command.
- */
-const SHOTS = process.env.CONSOLE_SCREENSHOTS;
-const MAIN_SCREENS: Record<string, string> = {
+/** Axe on each screen (console/testing.ts); `npm run screenshots` saves the main ones, by these names, into docs/console. */
+const axe = axeWithShots({
   'sign-in': 'sign-in',
   'my organizations': 'my-organizations',
   members: 'members',
@@ -61,10 +56,7 @@ const MAIN_SCREENS: Record<string, string> = {
   reviews: 'reviews',
   'super apps with a snapshot': 'super-apps',
   organizations: 'organizations',
-};
-
-/** Axe on the page as it is now (console/testing.ts), and the screenshot of a main screen with CONSOLE_SCREENSHOTS. */
-const axe = (page: Page, screen: string): Promise<void> => checkAxe(page, screen, SHOTS && MAIN_SCREENS[screen] ? join(SHOTS, `${MAIN_SCREENS[screen]}.png`) : undefined);
+});
 
 /** A person's own API key, the bearer token of their session. */
 const keyOf = (email: string, name: string, namespace = ns): Promise<string> => ownApiKey(admin, email, name, namespace);

@@ -41,6 +41,19 @@ export async function axe(page: Page, screen: string, screenshot?: string): Prom
   expect(violations, `axe on ${screen}`).toEqual([]);
 }
 
+/**
+ * `axe` for a browser test whose main screens are pictures in the docs: with
+ * CONSOLE_SCREENSHOTS set (`npm run screenshots`: docs/console), a screen `shots` names is
+ * saved there as `<name>.png` when axe checks it, so the docs' pictures are the tests' own,
+ * re-made by one command.
+ */
+export const axeWithShots =
+  (shots: Record<string, string>) =>
+  (page: Page, screen: string): Promise<void> => {
+    const dir = process.env.CONSOLE_SCREENSHOTS;
+    return axe(page, screen, dir && shots[screen] ? join(dir, `${shots[screen]}.png`) : undefined);
+  };
+
 /** A person's own API key, made as them (non-administrators may make only their own) and read once it is Active: the bearer token of their session. */
 export async function ownApiKey(client: KubeClient, email: string, name: string, namespace: string): Promise<string> {
   await client.create<ApiKey>(Kinds.ApiKey, { metadata: { name, namespace }, spec: { owner: email, ttl: '2h', description: 'console test' } }, { as: { user: email } });

@@ -2,6 +2,7 @@
 // form, its object name, and what its conditions say is wrong. No DOM: unit-tested in
 // console/web/account-logic.test.ts.
 import type { Obj } from './api.ts';
+import { fieldOfError } from './logic.ts';
 
 export interface AccountForm {
   username: string;
@@ -32,12 +33,14 @@ export function accountFromForm(f: AccountForm): Obj {
   };
 }
 
-/** The form field an API server refusal names (`spec.email` → `email`), else undefined: the message then goes under the form. */
-export function accountFieldOfRefusal(message: string | undefined): keyof AccountForm | 'name' | undefined {
-  if (!message) return undefined;
-  for (const f of ['username', 'email', 'firstName', 'lastName', 'provisioningAdministrator'] as const) if (message.includes(`spec.${f}`)) return f;
-  if (/metadata\.name|accounts\.miniapps\.dev "[^"]*" already exists/.test(message)) return 'username';
-  return undefined;
+/** The form field an API server refusal names (logic.ts fieldOfError: `spec.email` → `email`; a taken object name is the user name's), else undefined: the message then goes under the form. */
+export function accountFieldOfRefusal(message: string | undefined): keyof AccountForm | undefined {
+  const path = fieldOfError(
+    message,
+    Object.keys(EMPTY_ACCOUNT_FORM).map((f) => `spec.${f}`),
+  );
+  if (path) return path.slice('spec.'.length) as keyof AccountForm;
+  return message && /metadata\.name|accounts\.miniapps\.dev "[^"]*" already exists/.test(message) ? 'username' : undefined;
 }
 
 export interface Problem {

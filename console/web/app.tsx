@@ -18,7 +18,7 @@ import { Platform } from './screens/platform.tsx';
 import { ICON_CONFIGMAP, Settings } from './screens/settings.tsx';
 import { UserKeys } from './screens/userkeys.tsx';
 import { TENANT_TABS, TenantPage } from './screens/tenant.tsx';
-import { Loading, Refusal } from './ui.tsx';
+import { Loading, Refusal, Table } from './ui.tsx';
 
 const useHash = (): string => {
   const [hash, setHash] = useState(location.hash);
@@ -162,7 +162,7 @@ export function App() {
       body = (
         <>
           <h1>{t('Security')}</h1>
-          <Accounts />
+          <Accounts me={me} />
         </>
       );
     else if (route[0] === 'orgs' && route[1]) body = <OrganizationPage me={me} name={route[1]} tab={route[2]} refresh={() => void loadMe()} />;
@@ -231,30 +231,22 @@ function MyTenants({ me }: { me: Me }) {
   return (
     <section aria-labelledby="tenants-title">
       <h2 id="tenants-title">{t('My tenants')}</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">{t('Tenant')}</th>
-            <th scope="col">{t('Namespace')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {tenants.map((x) => {
-            const first = TENANT_TABS.find((tab) => tab.shown(x));
-            return (
-              <tr key={x.name} data-tenant={x.name}>
-                <td>
-                  {first ? <a href={`#/tenants/${x.name}/${first.id}`}>{x.displayName ?? x.name}</a> : (x.displayName ?? x.name)}
-                  {x.problem ? <small class="why"> {x.problem}</small> : null}
-                </td>
-                <td>
-                  <code>{x.namespace ?? ''}</code>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <Table columns={[t('Tenant'), t('Namespace')]}>
+        {tenants.map((x) => {
+          const first = TENANT_TABS.find((tab) => tab.shown(x));
+          return (
+            <tr key={x.name} data-tenant={x.name}>
+              <td>
+                {first ? <a href={`#/tenants/${x.name}/${first.id}`}>{x.displayName ?? x.name}</a> : (x.displayName ?? x.name)}
+                {x.problem ? <small class="why"> {x.problem}</small> : null}
+              </td>
+              <td>
+                <code>{x.namespace ?? ''}</code>
+              </td>
+            </tr>
+          );
+        })}
+      </Table>
     </section>
   );
 }

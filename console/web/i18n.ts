@@ -104,7 +104,7 @@ const es: Record<string, string> = {
   Solution: 'Solución',
   Stage: 'Etapa',
   Offered: 'Ofrecida',
-  UserGroupsCreated: 'Grupos de usuarios creados',
+  'User groups created': 'Grupos de usuarios creados',
   Subscribed: 'Suscrita',
   'No solution is onboarded to this tenant yet.': 'Todavía no se incorporó ninguna solución a este tenant.',
   'User groups': 'Grupos de usuarios',
@@ -189,6 +189,7 @@ const es: Record<string, string> = {
   Catalog: 'Catálogo',
   'Catalog of {0}': 'Catálogo de {0}',
   '{0} mini apps': '{0} mini apps',
+  '1 mini app': '1 mini app',
   Featured: 'Destacada',
   ConfigMap: 'ConfigMap',
   'Organization settings': 'Configuración de la organización',
@@ -259,3 +260,7 @@ const ROLE_WORDS: Record<string, string> = {
 };
 /** A role as people read it (Mini App Developer), not as the API spells it. */
 export const roleName = (role: string | undefined): string => (role ? t(ROLE_WORDS[role] ?? role) : '');
+
+const STAGE_WORDS: Record<string, string> = { UserGroupsCreated: 'User groups created' };
+/** A solution's onboarding stage (Tenant status.solutions) as people read it: `User groups created`, not `UserGroupsCreated`. */
+export const stageName = (stage: string): string => t(STAGE_WORDS[stage] ?? stage);

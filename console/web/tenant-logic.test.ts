@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Obj } from './api.ts';
+import { stageName } from './i18n.ts';
 import { EMPTY_USER_FORM, fieldOfRefusal, listOf, roleParts, rolesWithSources, solutionsOf, userFormOf, userObjectName, userPatch, userSpecFrom } from './tenant-logic.ts';
 
 const user = (spec: Record<string, unknown>): Obj => ({ metadata: { name: 'user123' }, spec });
@@ -114,5 +115,9 @@ describe('subscriptions and onboarding', () => {
       ['org/gated', 'Subscribed', 'gated', []],
       ['org/old', 'Subscribed', 'old', []],
     ]);
+  });
+
+  it('names each stage in words, not as the API spells it', () => {
+    expect(['Offered', 'UserGroupsCreated', 'Subscribed'].map(stageName)).toEqual(['Offered', 'User groups created', 'Subscribed']);
   });
 });

@@ -2,24 +2,13 @@
 // console/web/tenant-logic.test.ts: the createUsers body from the form, how a role id is
 // read (docs/seed003.md), each role's sources.
 import type { Obj } from './api.ts';
+import { objectNameOf, splitList } from './logic.ts';
 
-/** A comma-separated field as a list: trimmed, empty entries dropped, duplicates kept out. */
-export const listOf = (text: string): string[] => [
-  ...new Set(
-    text
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  ),
-];
+/** A comma-separated field as a list (logic.ts splitList), duplicates kept out. */
+export const listOf = (text: string): string[] => [...new Set(splitList(text))];
 
-/** A User's object name from its userCode (the seed's `user123`): lowercase, runs of other characters as one dash. */
-export const userObjectName = (userCode: string): string =>
-  userCode
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63);
+/** A User's object name from its userCode (the seed's `user123`), as a mini app's from its app name (logic.ts objectNameOf). */
+export const userObjectName = (userCode: string): string => objectNameOf(userCode);
 
 /** The createUsers fields the form offers (seed 003), as typed. */
 export interface UserForm {

@@ -49,20 +49,22 @@ export function ReadyCell({ o }: { o: { status?: any } }) {
 }
 
 /**
- * A live list as every screen shows it: the API server's refusal, loading, nothing yet,
- * or the rows (`children`, called only when there is something to show).
+ * A live list as every screen shows it: the API server's refusal, loading, nothing yet
+ * (`empty`, already translated, else "Nothing here yet."), or the rows (`children`,
+ * called only when there is something to show).
  */
-export function ListView({ state, count, children }: { state: { loaded: boolean; error?: string }; count: number; children: () => ComponentChildren }) {
+export function ListView({ state, count, empty, children }: { state: { loaded: boolean; error?: string }; count: number; empty?: string; children: () => ComponentChildren }) {
   if (state.error) return <Refusal error={state.error} />;
   if (!state.loaded) return <Loading />;
-  if (count === 0) return <Empty />;
+  if (count === 0) return empty ? <p>{empty}</p> : <Empty />;
   return <>{children()}</>;
 }
 
-/** A table with its column headers (already translated). */
-export function Table({ columns, children }: { columns: string[]; children: ComponentChildren }) {
+/** A table with its column headers (already translated), and a caption for screen readers when several tables share a heading. */
+export function Table({ columns, caption, children }: { columns: string[]; caption?: string; children: ComponentChildren }) {
   return (
     <table>
+      {caption ? <caption class="sr-only">{caption}</caption> : null}
       <thead>
         <tr>
           {columns.map((c) => (

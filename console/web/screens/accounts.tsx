@@ -11,6 +11,8 @@ import type { Obj } from '../api.ts';
 import { EMPTY_ACCOUNT_FORM, accountFieldOfRefusal, accountFromForm, accountProblems, resendValue } from '../account-logic.ts';
 import type { AccountForm } from '../account-logic.ts';
 import { t } from '../i18n.ts';
+import { can } from '../model.ts';
+import type { Me } from '../model.ts';
 import { Check, ConfirmDelete, Field, ListView, Refusal, Table, useRowErrors } from '../ui.tsx';
 
 export const RESEND_ANNOTATION = 'miniapps.dev/resend-password-setup';
@@ -22,13 +24,18 @@ const TEXT_FIELDS = [
   ['lastName', 'Last name', 'account-last', 'text'],
 ] as const;
 
-export function Accounts() {
+/** Each write is offered only when the rules review allows it (someone who may only read Accounts sees the list, no buttons). */
+export function Accounts({ me }: { me: Me }) {
+  const mayCreate = can(me.cluster, 'accounts', 'create');
+  const mayPatch = can(me.cluster, 'accounts', 'patch');
+  const mayDelete = can(me.cluster, 'accounts', 'delete');
   const list = useWatchList<Obj>(clusterPath('accounts'));
   const [open, setOpen] = useState(false);
   const [form, setForm] = useState<AccountForm>(EMPTY_ACCOUNT_FORM);
   const [error, setError] = useState<string>();
   const [deleting, setDeleting] = useState<string>();
-  const [note, setNote] = useState<string>();
+  // The note's words and values, translated when shown: a language switched afterwards applies to it too.
+  const [note, setNote] = useState<[string, ...string[]]>();
   const [rowErrors, attempt] = useRowErrors();
   const at = accountFieldOfRefusal(error);
   const sorted = [...list.items].sort((a, b) => String(a.spec?.username).localeCompare(String(b.spec?.username)));
@@ -39,7 +46,7 @@ export function Accounts() {
     setNote(undefined);
     try {
       const made = await create<Obj>(clusterPath('accounts'), accountFromForm(form));
-      setNote(t('Account {0} is made: a "set your password" email goes to {1}.', made.metadata.name, made.spec?.email ?? ''));
+      setNote(['Account {0} is made: a "set your password" email goes to {1}.', made.metadata.name, made.spec?.email ?? '']);
       setForm(EMPTY_ACCOUNT_FORM);
       setOpen(false);
     } catch (err) {
@@ -52,10 +59,12 @@ export function Accounts() {
   return (
     <section aria-labelledby="accounts-title">
       <h2 id="accounts-title">{t('Users')}</h2>
-      <button type="button" onClick={() => setOpen(true)}>
-        {t('NEW USER')}
-      </button>
-      {note ? <p role="status">{note}</p> : null}
+      {mayCreate ? (
+        <button type="button" onClick={() => setOpen(true)}>
+          {t('NEW USER')}
+        </button>
+      ) : null}
+      {note ? <p role="status">{t(...note)}</p> : null}
       {open ? (
         <form class="card" onSubmit={submit} aria-labelledby="account-form-title" noValidate>
           <h3 id="account-form-title">{t('NEW USER')}</h3>
@@ -122,38 +131,46 @@ export function Accounts() {
                     ))}
                   </td>
                   <td>
-                    <button
-                      type="button"
-                      class={suspended ? 'secondary' : 'danger'}
-                      aria-label={t(suspended ? 'Lift suspension of {0}' : 'Suspend {0}', n)}
-                      onClick={() => void patch(n, { spec: { suspended: !suspended } })}
-                    >
-                      {t(suspended ? 'Lift suspension' : 'Suspend')}
-                    </button>
-                    <button
-                      type="button"
-                      class="secondary"
-                      aria-label={t(administrator ? 'Remove provisioning administrator {0}' : 'Make provisioning administrator {0}', n)}
-                      onClick={() => void patch(n, { spec: { provisioningAdministrator: !administrator } })}
-                    >
-                      {t(administrator ? 'Remove provisioning administrator' : 'Make provisioning administrator')}
-                    </button>
-                    {a.status?.phase === 'Pending' ? (
-                      <button
-                        type="button"
-                        class="secondary"
-                        aria-label={t('Resend email to {0}', n)}
-                        onClick={() => void patch(n, { metadata: { annotations: { [RESEND_ANNOTATION]: resendValue() } } })}
-                      >
-                        {t('Resend email')}
+                    {mayPatch ? (
+                      <>
+                        <button
+                          type="button"
+                          class={suspended ? 'secondary' : 'danger'}
+                          aria-label={t(suspended ? 'Lift suspension of {0}' : 'Suspend {0}', n)}
+                          onClick={() => void patch(n, { spec: { suspended: !suspended } })}
+                        >
+                          {t(suspended ? 'Lift suspension' : 'Suspend')}
+                        </button>
+                        <button
+                          type="button"
+                          class="secondary"
+                          aria-label={t(administrator ? 'Remove provisioning administrator {0}' : 'Make provisioning administrator {0}', n)}
+                          onClick={() => void patch(n, { spec: { provisioningAdministrator: !administrator } })}
+                        >
+                          {t(administrator ? 'Remove provisioning administrator' : 'Make provisioning administrator')}
+                        </button>
+                        {a.status?.phase === 'Pending' ? (
+                          <button
+                            type="button"
+                            class="secondary"
+                            aria-label={t('Resend email to {0}', n)}
+                            onClick={() => void patch(n, { metadata: { annotations: { [RESEND_ANNOTATION]: resendValue() } } })}
+                          >
+                            {t('Resend email')}
+                          </button>
+                        ) : null}
+                      </>
+                    ) : null}
+                    {me.provisioningAdministrator ? (
+                      <a class="button secondary" href={`#/userkeys/${encodeURIComponent(a.spec?.email ?? '')}`} aria-label={t('Keys of {0}', n)}>
+                        {t('Keys')}
+                      </a>
+                    ) : null}
+                    {mayDelete ? (
+                      <button type="button" class="danger" aria-label={t('Delete {0}', n)} onClick={() => setDeleting(n)}>
+                        {t('Delete')}
                       </button>
                     ) : null}
-                    <a class="button secondary" href={`#/userkeys/${encodeURIComponent(a.spec?.email ?? '')}`} aria-label={t('Keys of {0}', n)}>
-                      {t('Keys')}
-                    </a>
-                    <button type="button" class="danger" aria-label={t('Delete {0}', n)} onClick={() => setDeleting(n)}>
-                      {t('Delete')}
-                    </button>
                     <Refusal error={rowErrors[n]} />
                   </td>
                 </tr>

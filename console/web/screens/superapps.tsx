@@ -86,7 +86,7 @@ export function SuperApps({ org }: { org: MyOrganization }) {
                   {can(org.access, 'superapps', 'patch', s.metadata.name) ? <Freeze ns={ns} superApp={s} /> : null}
                 </td>
                 <td>
-                  {s.status?.catalog ? t('{0} mini apps', s.status.catalog.miniApps) : '—'}{' '}
+                  {s.status?.catalog ? t(s.status.catalog.miniApps === 1 ? '1 mini app' : '{0} mini apps', s.status.catalog.miniApps) : '—'}{' '}
                   <button
                     type="button"
                     class="secondary"

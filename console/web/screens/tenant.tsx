@@ -7,12 +7,12 @@
 import { useState } from 'preact/hooks';
 import { type ApiError, call, clusterPath, create, mergePatch, nsPath, remove, usePolledObjects, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
-import { t } from '../i18n.ts';
+import { stageName, t } from '../i18n.ts';
 import { can } from '../model.ts';
 import type { MyTenant } from '../model.ts';
 import { EMPTY_USER_FORM, fieldOfRefusal, roleParts, rolesWithSources, solutionsOf, userFormOf, userObjectName, userPatch, userSpecFrom } from '../tenant-logic.ts';
 import type { UserForm } from '../tenant-logic.ts';
-import { Empty, Field, Loading, ReadyCell, Refusal } from '../ui.tsx';
+import { ConfirmDelete, Field, ListView, Loading, ReadyCell, Refusal, Saved, Table, useRowErrors } from '../ui.tsx';
 
 export const TENANT_TABS = [
   { id: 'subscriptions', label: 'Subscriptions', shown: (x: MyTenant) => can(x.access, 'subscriptions', 'list') },
@@ -67,24 +67,21 @@ function Subscriptions({ tenant }: { tenant: MyTenant }) {
   const ns = tenant.namespace!;
   const self = usePolledObjects<Obj>([clusterPath('tenants', tenant.name)]);
   const subs = useWatchList<Obj>(nsPath(ns, 'subscriptions'));
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [errors, attempt] = useRowErrors();
   const mayCreate = can(tenant.access, 'subscriptions', 'create');
   const obj = self.items[0];
   const rows = solutionsOf(obj, subs.items);
 
-  async function subscribe(solution: string) {
+  function subscribe(solution: string) {
     const [organization, name] = solution.split('/');
-    setErrors((e) => ({ ...e, [solution]: '' }));
-    try {
-      await create(nsPath(ns, 'subscriptions'), {
+    return attempt(solution, () =>
+      create(nsPath(ns, 'subscriptions'), {
         apiVersion: 'miniapps.dev/v1alpha1',
         kind: 'Subscription',
         metadata: { name: `${organization}-${name}`.slice(0, 63), namespace: ns },
         spec: { solution: { organization, name } },
-      });
-    } catch (err) {
-      setErrors((e) => ({ ...e, [solution]: (err as ApiError).message }));
-    }
+      }),
+    );
   }
 
   return (
@@ -95,29 +92,14 @@ function Subscriptions({ tenant }: { tenant: MyTenant }) {
       </p>
       <h3>{t('Onboarding')}</h3>
       {obj ? <Conditions o={obj} /> : <Loading />}
-      {subs.error ? (
-        <Refusal error={subs.error} />
-      ) : !subs.loaded ? (
-        <Loading />
-      ) : rows.length === 0 ? (
-        <p>{t('No solution is onboarded to this tenant yet.')}</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('Solution')}</th>
-              <th scope="col">{t('Stage')}</th>
-              <th scope="col">{t('Subscription')}</th>
-              <th scope="col">{t('Status')}</th>
-              <th scope="col">{t('Actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
+      <ListView state={subs} count={rows.length} empty={t('No solution is onboarded to this tenant yet.')}>
+        {() => (
+          <Table columns={[t('Solution'), t('Stage'), t('Subscription'), t('Status'), t('Actions')]}>
             {rows.map((r) => (
               <tr key={r.solution} data-solution={r.solution}>
                 <td>{r.solution}</td>
                 <td>
-                  {t(r.stage)}
+                  {stageName(r.stage)}
                   {r.userGroups.length ? <small class="why"> {r.userGroups.join(', ')}</small> : null}
                 </td>
                 <td>
@@ -140,9 +122,9 @@ function Subscriptions({ tenant }: { tenant: MyTenant }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </ListView>
     </section>
   );
 }
@@ -154,46 +136,40 @@ function Groups({ tenant }: { tenant: MyTenant }) {
   return (
     <section aria-labelledby="groups-title">
       <h2 id="groups-title">{t('User groups')}</h2>
-      {list.error ? (
-        <Refusal error={list.error} />
-      ) : !list.loaded ? (
-        <Loading />
-      ) : items.length === 0 ? (
-        <Empty />
-      ) : (
-        items.map((g) => (
-          <article class="card" key={g.metadata.name} data-group={g.metadata.name} aria-labelledby={`group-${g.metadata.name}`}>
-            <h3 id={`group-${g.metadata.name}`}>
-              {g.spec?.displayName ?? g.metadata.name} <small>({g.metadata.name})</small>
-            </h3>
-            <p>{g.spec?.description ?? ''}</p>
-            <p>
-              {t('Landing page')}: {g.spec?.landingPage ? `${g.spec.landingPage.url} (${t('rank')} ${g.spec.landingPage.rank})` : '—'} · {t('Members')}: {g.status?.members ?? 0} · <ReadyCell o={g} />
-            </p>
-            <table>
-              <caption class="sr-only">{t('Roles of {0}', g.metadata.name)}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('Role')}</th>
-                  <th scope="col">{t('Listing')}</th>
-                  <th scope="col">{t('Source')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rolesWithSources(g).map((r) => (
-                  <tr key={r.role} data-role={r.role}>
-                    <td>
-                      <code>{r.role}</code>
-                    </td>
-                    <td>{roleParts(r.role).listing}</td>
-                    <td>{r.sources.length ? r.sources.join('; ') : '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </article>
-        ))
-      )}
+      <ListView state={list} count={items.length}>
+        {() =>
+          items.map((g) => {
+            const roles = rolesWithSources(g);
+            return (
+              <article class="card" key={g.metadata.name} data-group={g.metadata.name} aria-labelledby={`group-${g.metadata.name}`}>
+                <h3 id={`group-${g.metadata.name}`}>
+                  {g.spec?.displayName ?? g.metadata.name} <small>({g.metadata.name})</small>
+                </h3>
+                <p>{g.spec?.description ?? ''}</p>
+                <p>
+                  {t('Landing page')}: {g.spec?.landingPage ? `${g.spec.landingPage.url} (${t('rank')} ${g.spec.landingPage.rank})` : '—'} · {t('Members')}: {g.status?.members ?? 0} ·{' '}
+                  <ReadyCell o={g} />
+                </p>
+                {roles.length === 0 ? (
+                  <p>{t('Roles')}: —</p>
+                ) : (
+                  <Table columns={[t('Role'), t('Listing'), t('Source')]} caption={t('Roles of {0}', g.metadata.name)}>
+                    {roles.map((r) => (
+                      <tr key={r.role} data-role={r.role}>
+                        <td>
+                          <code>{r.role}</code>
+                        </td>
+                        <td>{roleParts(r.role).listing}</td>
+                        <td>{r.sources.length ? r.sources.join('; ') : '—'}</td>
+                      </tr>
+                    ))}
+                  </Table>
+                )}
+              </article>
+            );
+          })
+        }
+      </ListView>
     </section>
   );
 }
@@ -282,25 +258,9 @@ function Users({ tenant }: { tenant: MyTenant }) {
           </button>
         </form>
       ) : null}
-      {list.error ? (
-        <Refusal error={list.error} />
-      ) : !list.loaded ? (
-        <Loading />
-      ) : items.length === 0 ? (
-        <Empty />
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('User code')}</th>
-              <th scope="col">{t('Name')}</th>
-              <th scope="col">{t('Email')}</th>
-              <th scope="col">{t('Designation')}</th>
-              <th scope="col">{t('Groups')}</th>
-              <th scope="col">{t('Status')}</th>
-            </tr>
-          </thead>
-          <tbody>
+      <ListView state={list} count={items.length}>
+        {() => (
+          <Table columns={[t('User code'), t('Name'), t('Email'), t('Designation'), t('Groups'), t('Status')]}>
             {items.map((u) => (
               <tr key={u.metadata.name} data-user={u.metadata.name}>
                 <td>
@@ -315,9 +275,9 @@ function Users({ tenant }: { tenant: MyTenant }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </ListView>
     </section>
   );
 }
@@ -392,39 +352,23 @@ function EditUser({ tenant, u }: { tenant: MyTenant; u: Obj }) {
       <h3 id="edit-user-title">{t('Edit user')}</h3>
       <UserFields form={form} set={setForm} prefix="edit-user" error={error} lockCode />
       <button type="submit">{t('SAVE')}</button>
-      {saved ? (
-        <p role="status" class="ok">
-          {t('Saved.')}
-        </p>
-      ) : null}
+      <Saved shown={saved} />
     </form>
   );
 }
 
 function DeleteUser({ tenant, u }: { tenant: MyTenant; u: Obj }) {
-  const [typed, setTyped] = useState('');
-  const [error, setError] = useState<string>();
-  async function submit(ev: Event) {
-    ev.preventDefault();
-    setError(undefined);
-    try {
-      await remove(nsPath(tenant.namespace!, 'users', u.metadata.name));
-      location.hash = `#/tenants/${tenant.name}/users`;
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  }
   return (
-    <form class="card" onSubmit={submit} aria-labelledby="delete-user-title">
-      <h3 id="delete-user-title">{t('Delete user')}</h3>
-      <Field label={t('Confirmation')} id="delete-user-confirm" hint={t('Type CONFIRM DELETE to delete {0}. This cannot be undone.', u.spec?.userCode ?? u.metadata.name)}>
-        <input id="delete-user-confirm" autocomplete="off" value={typed} aria-describedby="delete-user-confirm-hint" onInput={(e) => setTyped((e.target as HTMLInputElement).value)} />
-      </Field>
-      <button type="submit" class="danger" disabled={typed !== 'CONFIRM DELETE'}>
-        {t('Delete user')}
-      </button>
-      <Refusal error={error} />
-    </form>
+    <ConfirmDelete
+      id="delete-user-confirm"
+      title={t('Delete user')}
+      what={u.spec?.userCode ?? u.metadata.name}
+      button={t('Delete user')}
+      onConfirm={async () => {
+        await remove(nsPath(tenant.namespace!, 'users', u.metadata.name));
+        location.hash = `#/tenants/${tenant.name}/users`;
+      }}
+    />
   );
 }
 
@@ -470,7 +414,7 @@ function TokenRoles({ tenant, user }: { tenant: MyTenant; user: string }) {
           )}
         </div>
       ) : null}
-      <Refusal error={error} id="token-error" />
+      <Refusal error={error} id="token-error" by="operator" />
     </form>
   );
 }

@@ -25,7 +25,8 @@ export function UserKeys({ me, owner: picked }: { me: Me; owner?: string }) {
   const [description, setDescription] = useState('');
   const [expires, setExpires] = useState('');
   const [error, setError] = useState<string>();
-  const [note, setNote] = useState<string>();
+  // The note's words and values, translated when shown: a language switched afterwards applies to it too.
+  const [note, setNote] = useState<[string, ...string[]]>();
   const [shown, setShown] = useState<string>();
   const [errors, attempt] = useRowErrors();
   const sorted = [...keys.items].sort((a, b) => String(a.spec?.owner).localeCompare(String(b.spec?.owner)) || a.metadata.name.localeCompare(b.metadata.name));
@@ -39,10 +40,11 @@ export function UserKeys({ me, owner: picked }: { me: Me; owner?: string }) {
       const k = await createApiKey(where, owner.trim(), description, expires);
       setOwner('');
       setDescription('');
-      if (self(k.spec?.owner ?? '')) {
-        const key = await readNewKey(where, k.metadata.name);
-        if (key) setShown(key);
-      } else setNote(t('Key {0} is made for {1}: only they can read it, once, on their own API keys screen.', k.metadata.name, k.spec?.owner));
+      // Read at once when it looks like one's own; a key not read (someone else's, whose email
+      // ends like one's user name, or not issued within 30 s) gets the note instead of nothing.
+      const key = self(k.spec?.owner ?? '') ? await readNewKey(where, k.metadata.name) : undefined;
+      if (key) setShown(key);
+      else setNote(['Key {0} is made for {1}: only they can read it, once, on their own API keys screen.', k.metadata.name, k.spec?.owner ?? '']);
     } catch (err) {
       setError((err as Error).message);
     }
@@ -86,7 +88,7 @@ export function UserKeys({ me, owner: picked }: { me: Me; owner?: string }) {
         </Field>
         <button type="submit">{t('CONFIRM')}</button>
         <Refusal error={error} id="userkey-error" />
-        {note ? <p role="status">{note}</p> : null}
+        {note ? <p role="status">{t(...note)}</p> : null}
       </form>
       <KeyShownOnce id="userkey-value" value={shown} close={() => setShown(undefined)} />
       <ListView state={keys} count={sorted.length}>
