@@ -435,4 +435,23 @@ describe('ApiKey controller: the error contract', () => {
     expect(cond('KeyIssued')).toMatchObject({ status: 'False', reason: 'IssueFailed' });
     expect(JSON.stringify(current().status)).not.toMatch(/mak_|apiKey/);
   });
+
+  it('a rotation that fails after the previous key\'s grace ended still deletes that key\'s Secret before status stops naming it (CI, 7 Dec: a Secret left that nothing named)', async () => {
+    apiKey({ rotation: { period: '1h', gracePeriod: '10m' } });
+    await step();
+    now = new Date(Date.parse(current().status!.createdAt!) + 3_600_000);
+    await step();
+    expect(current().status).toMatchObject({ rotationRevision: 1, previousKey: { secretName: 'ci-r0' } });
+    // The next rotation is due (so the grace of r0 has long ended), and the API server refuses its Secret.
+    now = new Date(now.getTime() + 3_600_000);
+    store.failing = (w) => (w.verb === 'create' && w.kind === 'Secret' ? new ApiError(409, 'Conflict', 'Operation cannot be fulfilled on resourcequotas "miniapps-quota"') : undefined);
+    await expect(step()).rejects.toThrow(/could not be issued/);
+    const named = [current().status?.secretName, current().status?.previousKey?.secretName];
+    expect(named).not.toContain('ci-r0');
+    expect(store.peek(Resources.Secret, 'ci-r0', NS), 'a Secret status no longer names').toBeUndefined();
+    store.failing = undefined;
+    await step();
+    expect(current().status).toMatchObject({ rotationRevision: 2, secretName: 'ci-r2' });
+    expect(store.peek(Resources.Secret, 'ci-r0', NS)).toBeUndefined();
+  });
 });

@@ -122,23 +122,16 @@ export class ApiKeyReconciler implements Reconciler {
         issued = await this.issue(k, plan.revision);
       } catch (err) {
         failure = { type: ApiKeyConditions.KeyIssued, status: 'False', reason: ApiKeyReasons.IssueFailed, message: `The key of revision ${plan.revision} could not be issued: ${errorMessage(err)}` };
-        await this.writeStatus(k, keyFields(k, now), valid, owner, failure);
+        const kept = keyFields(k, now);
+        await this.deleteDropped(k, kept, secretState);
+        await this.writeStatus(k, kept, valid, owner, failure);
         this.deps.recorder.event(k, 'Warning', ApiKeyReasons.IssueFailed, failure.message);
         throw new Error(failure.message, { cause: err });
       }
     }
     const fields = keyFields(k, now, issued, { lost: plan.kind === 'issue' && plan.lost });
     if (fields.secretName) await this.grantOwner(k, fields, secretState);
-    // A Secret that status names now and will not after this reconcile (a previous key whose
-    // grace period ended, dropped now or replaced by a rotation, which comes only after that
-    // end; the keys of a revoked ApiKey) goes before status stops naming it, so a kill in
-    // between only repeats the delete, and no Secret is left behind. Only this ApiKey's own.
-    const kept = new Set([fields.secretName, fields.previousKey?.secretName]);
-    for (const name of [k.status?.secretName, k.status?.previousKey?.secretName]) {
-      if (!name || kept.has(name)) continue;
-      const st = await secretState(name);
-      if (st.state === 'owned') await this.deps.store.delete(Resources.Secret, name, k.metadata.namespace, { uid: st.secret.metadata.uid });
-    }
+    await this.deleteDropped(k, fields, secretState);
     const written = await this.writeStatus(k, fields, valid, owner, undefined, ignored.length ? raw : undefined);
     // A rotation is news (the holder must pick up the new key); the first key is in status and KeyIssued.
     if (issued && written && plan.kind === 'issue' && plan.lost) {
@@ -154,6 +147,23 @@ export class ApiKeyReconciler implements Reconciler {
     }
     const after = nextWake(k, fields, now, isValid && owner.status === 'True');
     return after ? { requeueAfterMs: after } : undefined;
+  }
+
+  /**
+   * A Secret that status names now and will not once `fields` are written (a previous key
+   * whose grace period ended, dropped now or replaced by a rotation, which comes only after
+   * that end; the keys of a revoked ApiKey) goes before status stops naming it, so a kill in
+   * between only repeats the delete, and no Secret is left behind. Every status write calls
+   * it, the failed issue's too (which drops an ended grace: its Secret was once left behind,
+   * named by nothing). Only this ApiKey's own.
+   */
+  private async deleteDropped(k: ApiKey, fields: KeyFields, secretState: (name: string) => Promise<SecretState>): Promise<void> {
+    const kept = new Set([fields.secretName, fields.previousKey?.secretName]);
+    for (const name of [k.status?.secretName, k.status?.previousKey?.secretName]) {
+      if (!name || kept.has(name)) continue;
+      const st = await secretState(name);
+      if (st.state === 'owned') await this.deps.store.delete(Resources.Secret, name, k.metadata.namespace, { uid: st.secret.metadata.uid });
+    }
   }
 
   /**
