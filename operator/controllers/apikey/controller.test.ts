@@ -436,7 +436,7 @@ describe('ApiKey controller: the error contract', () => {
     expect(JSON.stringify(current().status)).not.toMatch(/mak_|apiKey/);
   });
 
-  it('a rotation that fails after the previous key\'s grace ended still deletes that key\'s Secret before status stops naming it (CI, 7 Dec: a Secret left that nothing named)', async () => {
+  it("a rotation that fails after the previous key's grace ended still deletes that key's Secret before status stops naming it (CI, 7 Dec: a Secret left that nothing named)", async () => {
     apiKey({ rotation: { period: '1h', gracePeriod: '10m' } });
     await step();
     now = new Date(Date.parse(current().status!.createdAt!) + 3_600_000);
