@@ -8,7 +8,7 @@ import { isConflict } from '../../runtime/errors.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import { ObjectWriter } from '../../runtime/apply.ts';
 import { verifyToken } from './token.ts';
-import type { AcceptBackend, AcceptResult, AcceptView, AccountCredentials, SignInHelp } from './accept.ts';
+import type { AcceptBackend, AcceptResult, AcceptView, AccountCredentials, AccountField, SignInHelp } from './accept.ts';
 import type { SignInFailures } from '../../identity/lockout.ts';
 import { AccountExistsError, FailureCounter, SIGN_IN_FAILED, passwordProblem, usernameProblem } from '../../identity/accounts.ts';
 import type { Account, AccountStore } from '../../identity/accounts.ts';
@@ -75,12 +75,18 @@ export class MembershipAcceptance implements AcceptBackend {
    */
   private async account(m: Membership, org: Organization | undefined, creds: AccountCredentials | undefined): Promise<Account | Extract<AcceptResult, { state: 'retry' }>> {
     const accounts = this.accounts!;
-    const retry = (message: string, status = 400, fields?: Record<string, string>) => ({ state: 'retry' as const, message, status, view: this.view(m, org), fields });
+    const retry = (message: string, status = 400, field?: AccountField, fields?: Record<string, string>) => ({ state: 'retry' as const, message, status, view: this.view(m, org), field, fields });
     if (!creds) return retry('Create your account, or sign in with the one you have, to accept the invitation.');
     if (creds.action === 'create') {
       const fields = { username: creds.username, firstName: creds.firstName, lastName: creds.lastName };
-      const problem = usernameProblem(creds.username) ?? passwordProblem(creds.password) ?? (!creds.firstName || !creds.lastName ? 'Give your first name and last name' : undefined);
-      if (problem) return retry(`${problem}.`, 400, fields);
+      const checks: [AccountField, string | undefined][] = [
+        ['username', usernameProblem(creds.username)],
+        ['password', passwordProblem(creds.password)],
+        ['firstName', creds.firstName ? undefined : 'Give your first name and last name'],
+        ['lastName', creds.lastName ? undefined : 'Give your first name and last name'],
+      ];
+      const problem = checks.find(([, p]) => p);
+      if (problem) return retry(`${problem[1]}.`, 400, problem[0], fields);
       try {
         const made = await accounts.create({ email: m.spec.email, username: creds.username, password: creds.password, firstName: creds.firstName, lastName: creds.lastName });
         // Its public face, made on the invitee's behalf (the invitation token authorizes exactly this account).
@@ -88,16 +94,16 @@ export class MembershipAcceptance implements AcceptBackend {
         return made;
       } catch (err) {
         if (err instanceof AccountExistsError)
-          return retry('That user name is taken, or this email already has an account: choose another user name, or sign in below with the account you have.', 409, fields);
+          return retry('That user name is taken, or this email already has an account: choose another user name, or sign in below with the account you have.', 409, 'username', fields);
         throw err;
       }
     }
     const now = this.clock.now().getTime();
-    if (await this.failures.locked(m.spec.email, now)) return retry('Too many sign-in attempts. Wait a few minutes and try again.', 429);
+    if (await this.failures.locked(m.spec.email, now)) return retry('Too many sign-in attempts. Wait a few minutes and try again.', 429, 'signin-password');
     const a = await accounts.authenticate(m.spec.email, creds.password);
     if (!a || a.suspended) {
       await this.failures.fail(m.spec.email, now);
-      return retry(`${SIGN_IN_FAILED}.`, 401);
+      return retry(`${SIGN_IN_FAILED}.`, 401, 'signin-password');
     }
     await this.failures.succeed(m.spec.email);
     return a;
