@@ -31,7 +31,7 @@ import type { TenantAccountStore } from './tenant-accounts.ts';
 import type { TenantApps } from './tenant-apps.ts';
 
 /** What the reset pages need of an account store: a tenant account (set-password link) reads as one whose user name is its email. */
-type ResettableStore = Pick<AccountStore, 'find' | 'passwordFingerprint' | 'setPassword'>;
+type ResettableStore = Pick<AccountStore, 'find' | 'passwordFingerprint' | 'setPassword' | 'hasPassword'>;
 function tenantResettable(t: TenantAccountStore): ResettableStore {
   return {
     find: async (id) => {
@@ -40,6 +40,7 @@ function tenantResettable(t: TenantAccountStore): ResettableStore {
     },
     passwordFingerprint: (id) => t.passwordFingerprint(id),
     setPassword: (id, password) => t.setPassword(id, password),
+    hasPassword: async (id) => !!(await t.find(id))?.passwordSet,
   };
 }
 
@@ -401,10 +402,12 @@ export class IdentityServer {
     if (!claims || !account || account.suspended) {
       return send(res, 400, page('This link does not work', '<p>The link has expired, was already used, or is not complete. Ask for a new one at <a href="/reset">Reset your password</a>.</p>'));
     }
+    // A set-password link (the account has no password yet) asks for the first one, not a new one.
+    const first = !(await store.hasPassword(account.id));
     const passwordForm = (error?: string) =>
       page(
-        'Choose a new password',
-        `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/reset/confirm"><input type="hidden" name="token" value="${escapeHtml(token)}"><label for="password">New password</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="12"><button type="submit">Set the password</button></form>`,
+        first ? 'Choose your password' : 'Choose a new password',
+        `${first ? `<p>Choose the password of ${escapeHtml(account.email)}: at least 12 characters.</p>` : ''}${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/reset/confirm"><input type="hidden" name="token" value="${escapeHtml(token)}"><label for="password">${first ? 'Password' : 'New password'}</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="12"><button type="submit">Set the password</button></form>`,
       );
     if (!form) return send(res, 200, passwordForm());
     const password = (form.get('password') ?? '').slice(0, 1024);
@@ -414,6 +417,7 @@ export class IdentityServer {
     await this.failures.succeed(account.email);
     await this.failures.succeed(account.username);
     this.opts.log.info({ account: account.id }, 'Account password reset');
+    if (first) return send(res, 200, page('Password set', '<p>Your password is set. Sign in with it from the application you use.</p>'));
     return send(res, 200, page('Password changed', '<p>Your password is changed, and every session of the account was ended. Sign in again with the new password.</p>'));
   }
 }
