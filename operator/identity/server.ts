@@ -25,6 +25,7 @@ import { sweepExpired } from './adapter.ts';
 import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
 import type { KeyMaterial, KeyPolicy } from './keys.ts';
 import { createProvider, escapeHtml, page, withoutPlatformClients } from './provider.ts';
+import { signInPage } from './page.ts';
 import type { IdentityTTLs, StaticClient } from './provider.ts';
 import { isTenantAccountId, tenantLockoutKey } from './tenant-accounts.ts';
 import type { TenantAccountStore } from './tenant-accounts.ts';
@@ -286,26 +287,11 @@ export class IdentityServer {
   }
 
   private tenantLoginPage(uid: string, tenant: string, error?: string): string {
-    return page(
-      'Sign in',
-      `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="on">` +
-        `<input type="hidden" name="csrf" value="${this.csrfToken(uid)}">` +
-        `<label for="tenant">Tenant</label><input id="tenant" name="tenant" value="${escapeHtml(tenant)}" required>` +
-        '<label for="login">Email</label><input id="login" name="login" type="email" autocomplete="username" required autofocus>' +
-        '<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>' +
-        '<button type="submit">Sign in</button></form>',
-    );
+    return signInPage({ uid, csrf: this.csrfToken(uid), error, tenant });
   }
 
   private loginPage(uid: string, error?: string): string {
-    return page(
-      'Sign in',
-      `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="on">` +
-        `<input type="hidden" name="csrf" value="${this.csrfToken(uid)}">` +
-        '<label for="login">User name or email</label><input id="login" name="login" autocomplete="username" required autofocus>' +
-        '<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>' +
-        '<button type="submit">Sign in</button></form><p><a href="/reset">Forgot your password?</a></p>',
-    );
+    return signInPage({ uid, csrf: this.csrfToken(uid), error });
   }
 
   /**

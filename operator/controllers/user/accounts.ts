@@ -74,10 +74,10 @@ export class UserAccounts {
           {
             to: account.email,
             subject: 'Choose your password',
-            text: `An account was made for you in the tenant ${ns}.\n\nTo choose its password, open this link within ${validity}:\n${link}\n\nThen sign in to your apps with the tenant ${ns}, your email ${account.email} and that password.\n`,
+            text: `An account was made for you in the tenant ${ns}.\n\nTo choose its password, open this link within ${validity}:\n${link}\n\nThen sign in to your apps with the tenant ${ns}, your email ${account.email} and that password. If the link has expired, use "Forgot your password?" on the sign-in page.\n`,
             html: page(
               'Choose your password',
-              `<p>An account was made for you in the tenant <strong>${escapeHtml(ns)}</strong>.</p><p><a href="${escapeHtml(link!)}">Choose your password</a> (the link works for ${validity}, once).</p><p>Then sign in to your apps with the tenant ${escapeHtml(ns)}, your email and that password.</p>`,
+              `<p>An account was made for you in the tenant <strong>${escapeHtml(ns)}</strong>.</p><p><a href="${escapeHtml(link!)}">Choose your password</a> (the link works for ${validity}, once).</p><p>Then sign in to your apps with the tenant ${escapeHtml(ns)}, your email and that password. If the link has expired, use "Forgot your password?" on the sign-in page.</p>`,
             ),
             messageId: `<set-password.${account.id}@miniapps.dev>`,
           },
