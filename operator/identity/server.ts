@@ -20,7 +20,7 @@ import { ClusterFailureCounter } from './lockout.ts';
 import type { SignInFailures } from './lockout.ts';
 import { SIGN_IN_FAILED, accountId, passwordProblem, readResetToken, resetToken } from './accounts.ts';
 import type { Mailer } from '../runtime/mail/mailer.ts';
-import type { AccountStore } from './accounts.ts';
+import type { Account, AccountStore } from './accounts.ts';
 import { sweepExpired } from './adapter.ts';
 import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
 import type { KeyMaterial, KeyPolicy } from './keys.ts';
@@ -32,12 +32,15 @@ import type { TenantAccountStore } from './tenant-accounts.ts';
 import type { TenantApps } from './tenant-apps.ts';
 
 /** What the reset pages need of an account store: a tenant account (set-password link) reads as one whose user name is its email. */
-type ResettableStore = Pick<AccountStore, 'find' | 'passwordFingerprint' | 'setPassword' | 'hasPassword'>;
+type ResettableStore = Pick<AccountStore, 'passwordFingerprint' | 'setPassword' | 'hasPassword'> & {
+  /** The account, with the sign-in lockouts a new password ends (a platform account's: its email and user name). */
+  find(id: string): Promise<(Account & { lockoutKeys?: string[] }) | undefined>;
+};
 function tenantResettable(t: TenantAccountStore): ResettableStore {
   return {
     find: async (id) => {
       const a = await t.find(id);
-      return a && { id: a.id, username: a.email, email: a.email, firstName: a.firstName, lastName: a.lastName, suspended: false };
+      return a && { id: a.id, username: a.email, email: a.email, firstName: a.firstName, lastName: a.lastName, suspended: false, lockoutKeys: [tenantLockoutKey(a.tenant, a.email)] };
     },
     passwordFingerprint: (id) => t.passwordFingerprint(id),
     setPassword: (id, password) => t.setPassword(id, password),
@@ -267,14 +270,15 @@ export class IdentityServer {
     const tenant = (form.get('tenant') ?? '').trim().slice(0, 253);
     const login = (form.get('login') ?? '').slice(0, 254);
     const password = (form.get('password') ?? '').slice(0, 256);
-    const lockKey = tenantLockoutKey(tenant, login);
+    const ns = tenants.apps.tenantNamespace(tenant);
+    // By the tenant's namespace when there is one: what a password reset of the account knows and ends.
+    const lockKey = tenantLockoutKey(ns ?? tenant, login);
     const now = this.opts.clock.now().getTime();
     const byAddress = this.perAddress.take(this.clientAddress(req));
     if (!byAddress.ok || (await this.failures.locked(lockKey, now))) {
       res.setHeader('Retry-After', String(byAddress.ok ? 60 : byAddress.retryAfterSeconds));
       return send(res, 429, this.tenantLoginPage(uid, tenant, 'Too many sign-in attempts. Wait a few minutes and try again.'));
     }
-    const ns = tenants.apps.tenantNamespace(tenant);
     // Without a tenant of that name the password is still checked (against nothing): the answer takes as long.
     const account = await tenants.accounts.authenticate(ns ?? '', ns ? login : '', password);
     if (!account || tenants.apps.roles(account.tenant, account.user, account.email, clientId) === undefined) {
@@ -400,8 +404,7 @@ export class IdentityServer {
     const problem = passwordProblem(password);
     if (problem) return send(res, 400, passwordForm(`${problem}.`));
     await store.setPassword(account.id, password);
-    await this.failures.succeed(account.email);
-    await this.failures.succeed(account.username);
+    for (const key of account.lockoutKeys ?? [account.email, account.username]) await this.failures.succeed(key);
     this.opts.log.info({ account: account.id }, 'Account password reset');
     if (first) return send(res, 200, page('Password set', '<p>Your password is set. Sign in with it from the application you use.</p>'));
     return send(res, 200, page('Password changed', '<p>Your password is changed, and every session of the account was ended. Sign in again with the new password.</p>'));
