@@ -303,9 +303,10 @@ export class AccountStore {
     return !!(await this.secret(id))?.data?.passwordHash;
   }
 
-  /** The owner references of the account's Secret (whose private half it is). */
-  async ownerOf(id: string): Promise<{ uid: string; kind: string; name: string }[] | undefined> {
-    return (await this.secret(id))?.metadata.ownerReferences;
+  /** The account, the owner references of its Secret (whose private half it is) and whether it has a password: one read. */
+  async privateHalf(id: string): Promise<{ account: Account; owners: PrivateHalfOf['ownerReferences']; passwordSet: boolean } | undefined> {
+    const s = await this.secret(id);
+    return s && { account: toAccount(s), owners: s.metadata.ownerReferences ?? [], passwordSet: !!s.data?.passwordHash };
   }
 }
 
