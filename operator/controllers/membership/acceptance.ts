@@ -1,3 +1,4 @@
+import type { Account as AccountObject } from '../../api/account/schema.ts';
 import type { Membership } from '../../api/membership/schema.ts';
 import type { Organization } from '../../api/organization/schema.ts';
 import { lowerAscii } from '../../api/constants.ts';
@@ -87,6 +88,16 @@ export class MembershipAcceptance implements AcceptBackend {
       ];
       const problem = checks.find(([, p]) => p);
       if (problem) return retry(`${problem[1]}.`, 400, problem[0], fields);
+      // An Account already names this email (a provisioning administrator's decision, perhaps suspended): it makes the
+      // account, not the page; before its Secret exists the page would otherwise make one that Account may never govern.
+      const held = (await this.client.listAll<AccountObject>(Kinds.Account)).items.some((a) => lowerAscii(a.spec.email) === lowerAscii(m.spec.email));
+      if (held)
+        return retry(
+          'A provisioning administrator already made an account for this email: choose its password with the link of the "Set your password" email, then sign in below.',
+          409,
+          undefined,
+          fields,
+        );
       try {
         const made = await accounts.create({ email: m.spec.email, username: creds.username, password: creds.password, firstName: creds.firstName, lastName: creds.lastName });
         // Its public face, made on the invitee's behalf (the invitation token authorizes exactly this account).
