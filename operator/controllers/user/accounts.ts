@@ -61,14 +61,13 @@ export class UserAccounts {
         condition: { type: UserConditions.AccountReady, status: 'True', reason: UserReasons.PasswordSet, message: 'The user has an account in this tenant and has set its password' },
       };
     }
+    const validity = linkValidity(this.linkTtlMs);
     let sentAt = account.setPasswordSentAt;
     let problem: string | undefined;
     let retry = false;
     if (!sentAt && !this.mailer) problem = 'The operator has no SMTP server (--smtp-host), so the set-password email cannot be sent; configure one';
     else if (!sentAt) {
       const link = await this.store.setPasswordLink(this.issuer, account.id, now.getTime(), now.getTime() + this.linkTtlMs);
-      const days = Math.round(this.linkTtlMs / (24 * 3600_000));
-      const validity = days >= 1 ? `${days} day(s)` : `${Math.max(1, Math.round(this.linkTtlMs / 60_000))} minute(s)`;
       try {
         await this.mailer!.send(
           {
@@ -109,7 +108,7 @@ export class UserAccounts {
             type: UserConditions.AccountReady,
             status: 'False',
             reason: UserReasons.PasswordNotSet,
-            message: `The user has an account in this tenant but has not chosen its password yet: the set-password email was sent to the user's email at ${sentAt}; the link works once, for ${Math.round(this.linkTtlMs / 3600_000)} hours`,
+            message: `The user has an account in this tenant but has not chosen its password yet: the set-password email was sent to the user's email at ${sentAt}; the link works once, for ${validity}`,
           },
       problem,
       retry,
@@ -120,6 +119,13 @@ export class UserAccounts {
   remove(namespace: string, name: string): Promise<number> {
     return this.store.deleteForUser(namespace, name);
   }
+}
+
+/** How long a set-password link works, as the email and the condition say it: `7 days`, `1 day`, `30 minutes`. */
+export function linkValidity(ttlMs: number): string {
+  const days = Math.round(ttlMs / (24 * 3600_000));
+  const minutes = Math.max(1, Math.round(ttlMs / 60_000));
+  return days >= 1 ? `${days} day${days === 1 ? '' : 's'}` : `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
 /** With an external identity provider: the operator holds no account. */
