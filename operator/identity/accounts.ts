@@ -69,6 +69,12 @@ export async function verifyPassword(password: string, encoded: string): Promise
 /** A hash of nothing anyone knows: verified against when the account does not exist, so a wrong user name costs the same time as a wrong password. */
 let decoyHash: Promise<string> | undefined;
 
+/** Verifies `password` against the decoy hash (made once, with `kdf`): the time a real check takes, for an account that does not exist or has no password. */
+export async function verifyDecoy(password: string, kdf: KdfParams): Promise<void> {
+  decoyHash ??= hashPassword(randomBytes(16).toString('hex'), kdf);
+  await verifyPassword(password, await decoyHash);
+}
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -193,8 +199,7 @@ export class AccountStore {
       : (await this.client.list<SecretObject>(Resources.Secret, { namespace: this.namespace, labelSelector: `${ACCOUNT_USERNAME_LABEL}=${usernameKey(trimmed)}` })).items[0];
     const hash = s?.data?.passwordHash ? unb64(s.data.passwordHash) : undefined;
     if (!hash) {
-      decoyHash ??= hashPassword(randomBytes(16).toString('hex'), this.kdf);
-      await verifyPassword(password, await decoyHash);
+      await verifyDecoy(password, this.kdf);
       return undefined;
     }
     return (await verifyPassword(password, hash)) ? toAccount(s!) : undefined;
@@ -298,9 +303,10 @@ export class AccountStore {
     return !!(await this.secret(id))?.data?.passwordHash;
   }
 
-  /** The owner references of the account's Secret (whose private half it is). */
-  async ownerOf(id: string): Promise<{ uid: string; kind: string; name: string }[] | undefined> {
-    return (await this.secret(id))?.metadata.ownerReferences;
+  /** The account, the owner references of its Secret (whose private half it is) and whether it has a password: one read. */
+  async privateHalf(id: string): Promise<{ account: Account; owners: PrivateHalfOf['ownerReferences']; passwordSet: boolean } | undefined> {
+    const s = await this.secret(id);
+    return s && { account: toAccount(s), owners: s.metadata.ownerReferences ?? [], passwordSet: !!s.data?.passwordHash };
   }
 }
 

@@ -17,6 +17,8 @@ import { AccountStore } from './accounts.ts';
 import { ClusterFailureCounter, lockoutSecretName } from './lockout.ts';
 import { KUBECTL_CLIENT_ID, kubectlClient } from './provider.ts';
 import { AUTH_STARTS_BURST, IdentityServer } from './server.ts';
+import { TenantAccountStore } from './tenant-accounts.ts';
+import type { TenantApps } from './tenant-apps.ts';
 
 const admin = testClient();
 const namespace = uniqueName('identity-hard');
@@ -24,6 +26,16 @@ const ca = createCA('hardening-ca');
 const cert = issueCertificate({ ca, commonName: 'identity', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], usages: 'server', validityDays: 2 });
 let smtp: TestSmtpServer;
 const servers: IdentityServer[] = [];
+
+/** One frontend app, `hardening-app`, usable by every User of the tenant `acme` (namespace TENANT_NS). */
+const APP_ID = 'hardening-app';
+const APP_REDIRECT = 'http://127.0.0.1:53999/callback';
+const TENANT_NS = `${namespace}-acme`;
+const tenantApps: TenantApps = {
+  client: (clientId) => (clientId === APP_ID ? { clientId, redirectUris: [APP_REDIRECT], audience: `org/${APP_ID}`, organization: 'org', appId: APP_ID } : undefined),
+  tenantNamespace: (tenant) => (tenant === 'acme' ? TENANT_NS : undefined),
+  roles: () => [],
+};
 
 async function replica(opts: { trustedProxies?: string[] } = {}): Promise<{ server: IdentityServer; issuer: string }> {
   const port = await freePort();
@@ -40,6 +52,7 @@ async function replica(opts: { trustedProxies?: string[] } = {}): Promise<{ serv
     clock: systemClock,
     mailer: new Mailer({ host: '127.0.0.1', port: smtp.port, security: 'none', from: 'identity@example.com' }),
     trustedProxies: opts.trustedProxies,
+    tenants: { apps: tenantApps, accounts: new TenantAccountStore(admin, namespace) },
   });
   await server.start();
   servers.push(server);
@@ -102,6 +115,27 @@ describe('identity provider hardening', () => {
     expect(await admin.get(Resources.Secret, lockoutSecretName(other), namespace)).toBeDefined();
     expect((await signIn({ issuer: a.issuer, caPEM: ca.certPEM, clientId: KUBECTL_CLIENT_ID, login: other, password })).claims.email).toBe(`${other}@example.com`);
     expect(await admin.get(Resources.Secret, lockoutSecretName(other), namespace)).toBeUndefined();
+  });
+
+  it("a tenant user's password reset ends the lockout of their tenant sign-in, as a platform account's does", async () => {
+    const email = `${uniqueName('tina')}@example.com`;
+    const accounts = new TenantAccountStore(admin, namespace);
+    const { account } = await accounts.ensure({ tenant: TENANT_NS, user: 'tina', email, firstName: 'Ti', lastName: 'Na' });
+    await accounts.setPassword(account.id, 'the first password of tina');
+    // Spread over the two replicas: each has a per-address budget (a burst of 10) the other tests use too.
+    const attempt = (pw: string, r = b) =>
+      signIn({ issuer: r.issuer, caPEM: ca.certPEM, clientId: APP_ID, login: email, password: pw, redirectUri: APP_REDIRECT, scope: 'openid email', form: { tenant: 'acme' } }).then(
+        () => 'signed in',
+        (e: Error) => e.message,
+      );
+    for (const r of [a, b, a, b, a]) expect(await attempt('a wrong guess of a password', r)).toContain('HTTP 401');
+    expect(await attempt('the first password of tina')).toContain('HTTP 429');
+    // The person resets the password through the link of the email (/reset sends the same link).
+    const link = (await accounts.setPasswordLink(a.issuer, account.id, Date.now(), Date.now() + 600_000))!;
+    const ua = new UserAgent(ca.certPEM);
+    const token = new URL(link).searchParams.get('token')!;
+    expect((await ua.request(`${a.issuer}/reset/confirm`, { form: { token, password: 'the new password of tina' } })).status).toBe(200);
+    expect(await attempt('the new password of tina')).toBe('signed in');
   });
 
   it('counts failures sent at once from two replicas without losing one (compare-and-swap on the Secret)', async () => {

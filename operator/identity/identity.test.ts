@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FailureCounter, accountId, hashPassword, passwordProblem, verifyPassword } from './accounts.ts';
 import { planKeys } from './keys.ts';
+import { signInPage } from './page.ts';
 
 const cheap = { N: 2 ** 12, r: 8, p: 1 };
 const DAY = 24 * 3600_000;
@@ -136,5 +137,17 @@ describe("the API server's claim validation rule", () => {
     expect(isTenantAccountId(tenant)).toBe(true);
     expect(pattern.test(member)).toBe(true);
     expect(pattern.test(tenant)).toBe(false);
+  });
+});
+
+describe('sign-in pages', () => {
+  it('link to /reset from the platform page and the tenant page (a tenant user whose set-password link expired asks there for a fresh one)', () => {
+    const platform = signInPage({ uid: 'u1', csrf: 'c1' });
+    const tenant = signInPage({ uid: 'u1', csrf: 'c1', tenant: 'acme"<', error: 'Wrong' });
+    for (const html of [platform, tenant]) expect(html).toContain('<p><a href="/reset">Forgot your password?</a></p>');
+    expect(platform).toContain('<label for="login">User name or email</label>');
+    expect(tenant).toContain('<label for="tenant">Tenant</label><input id="tenant" name="tenant" value="acme&quot;&lt;" required>');
+    expect(tenant).toContain('<label for="login">Email</label><input id="login" name="login" type="email"');
+    expect(tenant).toContain('<p class="error" role="alert">Wrong</p>');
   });
 });

@@ -180,6 +180,24 @@ describe('accepting an invitation with an account of the embedded provider', () 
     expect((await admin.get<Membership>(Kinds.Membership, 'member', ns))?.status?.acceptedAt).toBeUndefined();
   });
 
+  it("makes no account for an email an Account names, even while that Account has no Secret yet: the Account, a provisioning administrator's decision, makes it", async () => {
+    const held = `${uniqueName('held')}@example.com`;
+    pageEmails.push(held);
+    // Its user name is another account's: the operator makes no Secret for it (Stored=False, UsernameTaken), as while it is down.
+    const name = uniqueName('held');
+    await admin.create(Kinds.Account, { metadata: { name }, spec: { username, email: held, firstName: 'Held', lastName: 'Back', provisioningAdministrator: false, suspended: true } });
+    await eventually(async () => (await admin.get<Account>(Kinds.Account, name))?.status?.conditions?.find((c) => c.type === 'Stored')?.reason === 'UsernameTaken', {
+      describe: 'the Account stalled on its user name',
+    });
+    const { ns, link } = await invite('Fifth Bank', held, 'MiniAppReviewer');
+    const res = await post(link, { action: 'create', username: uniqueName('fresh'), password, firstName: 'Fresh', lastName: 'Start' });
+    expect(res.status).toBe(409);
+    expect(text(await res.text())).toContain('A provisioning administrator already made an account for this email');
+    expect(await admin.get(Resources.Secret, `account-${accountId(held)}`, opNamespace)).toBeUndefined();
+    expect((await accountsOf(held)).map((a) => a.metadata.name)).toEqual([name]);
+    expect((await admin.get<Membership>(Kinds.Membership, 'member', ns))?.status?.acceptedAt).toBeUndefined();
+  });
+
   it('refuses bad account input and creates nothing: a short password, a bad user name, missing names, no account part at all', async () => {
     const other = `${uniqueName('nobody')}@example.com`;
     const { ns, link } = await invite('Third Bank', other, 'MiniAppReviewer');

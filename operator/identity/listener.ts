@@ -13,13 +13,6 @@ import { Mailer } from '../runtime/mail/mailer.ts';
 import { TenantAccountStore } from './tenant-accounts.ts';
 import type { TenantApps } from './tenant-apps.ts';
 
-/** The same SMTP server as invitations send through, for password-reset emails. */
-function resetMailer(cfg: Config, client: KubeClient): Mailer | undefined {
-  if (!cfg.smtpHost) return undefined;
-  const config = { host: cfg.smtpHost, port: cfg.smtpPort, security: cfg.smtpSecurity, from: cfg.smtpFrom };
-  return cfg.smtpCredentialsSecret ? Mailer.fromSecret(client, cfg.smtpCredentialsSecret, config) : new Mailer(config);
-}
-
 export async function identityListener(cfg: Config, client: KubeClient, log: Logger, clock: Clock, serving?: { certPEM: string; keyPEM: string }, tenantApps?: TenantApps): Promise<ModuleListener> {
   const tls = cfg.identityCertDir
     ? { cert: readFileSync(join(cfg.identityCertDir, 'tls.crt'), 'utf8'), key: readFileSync(join(cfg.identityCertDir, 'tls.key'), 'utf8') }
@@ -37,7 +30,8 @@ export async function identityListener(cfg: Config, client: KubeClient, log: Log
     log: log.child({ component: 'identity' }),
     clock,
     ttl: { ...DEFAULT_TTLS, token: tokenSeconds },
-    mailer: resetMailer(cfg, client),
+    // The same SMTP server as invitations send through, for password-reset emails.
+    mailer: Mailer.fromConfig(cfg, client),
     trustedProxies: cfg.trustedProxies,
     forwardedHeader: cfg.forwardedHeader,
     tenants: tenantApps && { apps: tenantApps, accounts: new TenantAccountStore(client, cfg.namespace) },

@@ -20,26 +20,31 @@ import { ClusterFailureCounter } from './lockout.ts';
 import type { SignInFailures } from './lockout.ts';
 import { SIGN_IN_FAILED, accountId, passwordProblem, readResetToken, resetToken } from './accounts.ts';
 import type { Mailer } from '../runtime/mail/mailer.ts';
-import type { AccountStore } from './accounts.ts';
+import type { Account, AccountStore } from './accounts.ts';
 import { sweepExpired } from './adapter.ts';
 import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
 import type { KeyMaterial, KeyPolicy } from './keys.ts';
 import { createProvider, escapeHtml, page, withoutPlatformClients } from './provider.ts';
+import { signInPage } from './page.ts';
 import type { IdentityTTLs, StaticClient } from './provider.ts';
 import { isTenantAccountId, tenantLockoutKey } from './tenant-accounts.ts';
 import type { TenantAccountStore } from './tenant-accounts.ts';
 import type { TenantApps } from './tenant-apps.ts';
 
 /** What the reset pages need of an account store: a tenant account (set-password link) reads as one whose user name is its email. */
-type ResettableStore = Pick<AccountStore, 'find' | 'passwordFingerprint' | 'setPassword'>;
+type ResettableStore = Pick<AccountStore, 'passwordFingerprint' | 'setPassword' | 'hasPassword'> & {
+  /** The account, with the sign-in lockouts a new password ends (a platform account's: its email and user name). */
+  find(id: string): Promise<(Account & { lockoutKeys?: string[] }) | undefined>;
+};
 function tenantResettable(t: TenantAccountStore): ResettableStore {
   return {
     find: async (id) => {
       const a = await t.find(id);
-      return a && { id: a.id, username: a.email, email: a.email, firstName: a.firstName, lastName: a.lastName, suspended: false };
+      return a && { id: a.id, username: a.email, email: a.email, firstName: a.firstName, lastName: a.lastName, suspended: false, lockoutKeys: [tenantLockoutKey(a.tenant, a.email)] };
     },
     passwordFingerprint: (id) => t.passwordFingerprint(id),
     setPassword: (id, password) => t.setPassword(id, password),
+    hasPassword: async (id) => !!(await t.find(id))?.passwordSet,
   };
 }
 
@@ -265,14 +270,15 @@ export class IdentityServer {
     const tenant = (form.get('tenant') ?? '').trim().slice(0, 253);
     const login = (form.get('login') ?? '').slice(0, 254);
     const password = (form.get('password') ?? '').slice(0, 256);
-    const lockKey = tenantLockoutKey(tenant, login);
+    const ns = tenants.apps.tenantNamespace(tenant);
+    // By the tenant's namespace when there is one: what a password reset of the account knows and ends.
+    const lockKey = tenantLockoutKey(ns ?? tenant, login);
     const now = this.opts.clock.now().getTime();
     const byAddress = this.perAddress.take(this.clientAddress(req));
     if (!byAddress.ok || (await this.failures.locked(lockKey, now))) {
       res.setHeader('Retry-After', String(byAddress.ok ? 60 : byAddress.retryAfterSeconds));
       return send(res, 429, this.tenantLoginPage(uid, tenant, 'Too many sign-in attempts. Wait a few minutes and try again.'));
     }
-    const ns = tenants.apps.tenantNamespace(tenant);
     // Without a tenant of that name the password is still checked (against nothing): the answer takes as long.
     const account = await tenants.accounts.authenticate(ns ?? '', ns ? login : '', password);
     if (!account || tenants.apps.roles(account.tenant, account.user, account.email, clientId) === undefined) {
@@ -285,26 +291,11 @@ export class IdentityServer {
   }
 
   private tenantLoginPage(uid: string, tenant: string, error?: string): string {
-    return page(
-      'Sign in',
-      `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="on">` +
-        `<input type="hidden" name="csrf" value="${this.csrfToken(uid)}">` +
-        `<label for="tenant">Tenant</label><input id="tenant" name="tenant" value="${escapeHtml(tenant)}" required>` +
-        '<label for="login">Email</label><input id="login" name="login" type="email" autocomplete="username" required autofocus>' +
-        '<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>' +
-        '<button type="submit">Sign in</button></form>',
-    );
+    return signInPage({ uid, csrf: this.csrfToken(uid), error, tenant });
   }
 
   private loginPage(uid: string, error?: string): string {
-    return page(
-      'Sign in',
-      `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="on">` +
-        `<input type="hidden" name="csrf" value="${this.csrfToken(uid)}">` +
-        '<label for="login">User name or email</label><input id="login" name="login" autocomplete="username" required autofocus>' +
-        '<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>' +
-        '<button type="submit">Sign in</button></form><p><a href="/reset">Forgot your password?</a></p>',
-    );
+    return signInPage({ uid, csrf: this.csrfToken(uid), error });
   }
 
   /**
@@ -401,19 +392,21 @@ export class IdentityServer {
     if (!claims || !account || account.suspended) {
       return send(res, 400, page('This link does not work', '<p>The link has expired, was already used, or is not complete. Ask for a new one at <a href="/reset">Reset your password</a>.</p>'));
     }
+    // A set-password link (the account has no password yet) asks for the first one, not a new one.
+    const first = !(await store.hasPassword(account.id));
     const passwordForm = (error?: string) =>
       page(
-        'Choose a new password',
-        `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/reset/confirm"><input type="hidden" name="token" value="${escapeHtml(token)}"><label for="password">New password</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="12"><button type="submit">Set the password</button></form>`,
+        first ? 'Choose your password' : 'Choose a new password',
+        `${first ? `<p>Choose the password of ${escapeHtml(account.email)}: at least 12 characters.</p>` : ''}${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/reset/confirm"><input type="hidden" name="token" value="${escapeHtml(token)}"><label for="password">${first ? 'Password' : 'New password'}</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="12"><button type="submit">Set the password</button></form>`,
       );
     if (!form) return send(res, 200, passwordForm());
     const password = (form.get('password') ?? '').slice(0, 1024);
     const problem = passwordProblem(password);
     if (problem) return send(res, 400, passwordForm(`${problem}.`));
     await store.setPassword(account.id, password);
-    await this.failures.succeed(account.email);
-    await this.failures.succeed(account.username);
+    for (const key of account.lockoutKeys ?? [account.email, account.username]) await this.failures.succeed(key);
     this.opts.log.info({ account: account.id }, 'Account password reset');
+    if (first) return send(res, 200, page('Password set', '<p>Your password is set. Sign in with it from the application you use.</p>'));
     return send(res, 200, page('Password changed', '<p>Your password is changed, and every session of the account was ended. Sign in again with the new password.</p>'));
   }
 }

@@ -9,7 +9,7 @@ import type { MailMessage } from '../runtime/mail/mailer.ts';
 import type { AccountStore } from './accounts.ts';
 import { resetToken } from './accounts.ts';
 import { ensureKeys } from './keys.ts';
-import { escapeHtml, page } from './provider.ts';
+import { escapeHtml, page } from './page.ts';
 
 export interface PasswordSetupEmail {
   message: MailMessage;

@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ApiError } from '../runtime/errors.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
-import { DEFAULT_KDF, hashPassword, normalizeEmail, resetToken, verifyPassword } from './accounts.ts';
+import { DEFAULT_KDF, hashPassword, normalizeEmail, resetToken, verifyDecoy, verifyPassword } from './accounts.ts';
 import type { KdfParams } from './accounts.ts';
 import { revokeAccount } from './adapter.ts';
 
@@ -190,7 +190,7 @@ export class TenantAccountStore {
     const s = await this.secret(tenantAccountId(tenant, email));
     const hash = s?.data?.passwordHash ? unb64(s.data.passwordHash) : undefined;
     if (!hash) {
-      await verifyPassword(password, await decoy(this.kdf));
+      await verifyDecoy(password, this.kdf);
       return undefined;
     }
     return (await verifyPassword(password, hash)) ? toAccount(s!) : undefined;
@@ -243,10 +243,4 @@ export class TenantAccountStore {
     const keys = await ensureKeys(this.client, this.namespace, nowMs);
     return `${issuer.replace(/\/$/, '')}/reset/confirm?token=${resetToken(keys.cookieKeys[0]!, id, fingerprint, Math.floor(expiresAtMs / 1000))}`;
   }
-}
-
-let decoyHash: Promise<string> | undefined;
-function decoy(kdf: KdfParams): Promise<string> {
-  decoyHash ??= hashPassword(randomBytes(16).toString('hex'), kdf);
-  return decoyHash;
 }

@@ -153,8 +153,8 @@ export class AccountReconciler implements Reconciler {
     }
     const secretName = accountSecretName(id);
     const where = `Secret ${secretName} in namespace ${this.deps.operatorNamespace}`;
-    const current = await accounts.find(id);
-    if (!current) {
+    const half = await accounts.privateHalf(id);
+    if (!half) {
       try {
         await accounts.createPending({ username: a.spec.username, email: a.spec.email, firstName: a.spec.firstName, lastName: a.spec.lastName }, privateHalfOf(a));
       } catch (err) {
@@ -165,7 +165,8 @@ export class AccountReconciler implements Reconciler {
       this.deps.log.info({ account: a.metadata.name }, 'Account created');
       return { condition: ok(`The account is stored in ${where}, without a password yet`), passwordSet: false };
     }
-    const controller = (await accounts.ownerOf(id))?.find((o) => (o as { controller?: boolean }).controller);
+    const { account: current, owners, passwordSet } = half;
+    const controller = owners.find((o) => o.controller);
     if (controller && controller.uid !== a.metadata.uid) {
       return fail(
         AccountReasons.EmailTaken,
@@ -186,7 +187,7 @@ export class AccountReconciler implements Reconciler {
       await accounts.setSuspended(id, isSuspended(a));
       this.deps.log.info({ account: a.metadata.name, suspended: isSuspended(a) }, isSuspended(a) ? 'Account suspended' : 'Account suspension lifted');
     }
-    return { condition: ok(`The account is stored in ${where}`), passwordSet: await accounts.hasPassword(id) };
+    return { condition: ok(`The account is stored in ${where}`), passwordSet };
   }
 
   /** spec.provisioningAdministrator (and not suspended): the ClusterRoleBinding to the provisioning administrators' ClusterRole; otherwise none. */

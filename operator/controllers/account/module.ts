@@ -1,15 +1,8 @@
 import { Caches } from '../../domain/caches.ts';
 import { AccountStore } from '../../identity/accounts.ts';
 import { Mailer } from '../../runtime/mail/mailer.ts';
-import type { ModuleContext, ModuleParts, OperatorModule } from '../module.ts';
+import type { ModuleParts, OperatorModule } from '../module.ts';
 import { accountController } from './controller.ts';
-
-/** The same SMTP server as invitations and password resets send through. */
-async function mailer({ config: cfg, client }: ModuleContext): Promise<Mailer | undefined> {
-  if (!cfg.smtpHost) return undefined;
-  const config = { host: cfg.smtpHost, port: cfg.smtpPort, security: cfg.smtpSecurity, from: cfg.smtpFrom };
-  return cfg.smtpCredentialsSecret ? Mailer.fromSecret(client, cfg.smtpCredentialsSecret, config) : new Mailer(config);
-}
 
 /**
  * Account: the public face of an embedded identity provider's account (its private half,
@@ -28,7 +21,8 @@ export const accountModule: OperatorModule = {
           accounts: embedded ? new AccountStore(client, cfg.namespace) : undefined,
           client,
           issuer: cfg.identityIssuer?.replace(/\/$/, ''),
-          mailer: embedded ? await mailer(ctx) : undefined,
+          // The same SMTP server as invitations and password resets send through.
+          mailer: embedded ? Mailer.fromConfig(cfg, client) : undefined,
         }),
       ],
     };

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../runtime/clock.ts';
 import { AcceptServer } from './accept.ts';
-import type { AcceptBackend, AcceptRefusal, AcceptResult, AcceptServerOptions, AcceptView } from './accept.ts';
+import type { AcceptBackend, AcceptRefusal, AcceptResult, AcceptServerOptions, AcceptView, AccountField } from './accept.ts';
 
 const TOKEN = 'eyJ1aWQiOiJ1MSJ9.c2lnbmF0dXJl';
 const valid: Extract<AcceptView, { state: 'valid' }> = { state: 'valid', organization: 'Acme <Corp>', role: 'MiniAppDeveloper', email: 'dev@example.com', expiresAt: '2030-03-04T05:06:07Z' };
@@ -23,6 +23,16 @@ class FakeBackend implements AcceptBackend {
   }
   async accept(token: string): Promise<AcceptResult> {
     if (token === 'fail') throw new Error('etcd is down');
+    const retry = /^retry-(.*)$/.exec(token);
+    if (retry)
+      return {
+        state: 'retry',
+        message: `Refused <${retry[1]}>.`,
+        status: 400,
+        view: { ...valid, accounts: true },
+        field: (retry[1] || undefined) as AccountField | undefined,
+        fields: { username: 'ada' },
+      };
     if (refusals[token]) return refusals[token];
     if (this.accepted.includes(token)) return refusals.used;
     this.accepted.push(token);
@@ -135,6 +145,20 @@ describe('POST /invitations/accept', () => {
 
   it('answers a form without a token with 400', async () => {
     expect((await post('other=1')).status).toBe(400);
+  });
+
+  it.each(['username', 'password', 'firstName', 'lastName', 'signin-password'])('shows a refusal about %s next to that field, once, and keeps what was typed', async (field) => {
+    const res = await post(`token=retry-${field}`);
+    const html = await res.text();
+    expect(res.status).toBe(400);
+    expect(html.split('role="alert"')).toHaveLength(2);
+    expect(html).toContain(`<p class="error" role="alert">Refused &lt;${field}&gt;.</p>\n<label for="${field}">`);
+    expect(html).toContain('<input id="username" name="username" autocomplete="username" required minlength="2" maxlength="63" value="ada">');
+  });
+
+  it('shows a refusal about no field above both forms', async () => {
+    const html = await (await post('token=retry-')).text();
+    expect(html).toContain('<p class="error" role="alert">Refused &lt;&gt;.</p>\n<h2>Create your account</h2>');
   });
 
   it('refuses another content type with 415 and a body over the limit with 413', async () => {

@@ -56,8 +56,19 @@ export interface SignInHelp {
 export type AcceptResult =
   | { state: 'accepted'; organization: string; role: string; email: string; namespace?: string; username?: string; signIn?: SignInHelp }
   /** The account part was refused (taken user name, weak password, wrong password): the form again, with this message. */
-  | { state: 'retry'; message: string; view: Extract<AcceptView, { state: 'valid' }>; status: number; fields?: Record<string, string> }
+  | {
+      state: 'retry';
+      message: string;
+      view: Extract<AcceptView, { state: 'valid' }>;
+      status: number;
+      fields?: Record<string, string>;
+      /** The form field the message is about (shown next to it): `username`, `password`, `firstName`, `lastName` or `signin-password`; none: the page as a whole. */
+      field?: AccountField;
+    }
   | AcceptRefusal;
+
+/** The account forms' fields a refusal can be about: the new account's, or the existing account's password (`signin-password`). */
+export type AccountField = 'username' | 'password' | 'firstName' | 'lastName' | 'signin-password';
 
 /** What the person typed on the page to have an account: a new one, or the invited email's existing one. */
 export type AccountCredentials = { action: 'create'; username: string; password: string; firstName: string; lastName: string } | { action: 'signin'; password: string };
@@ -287,7 +298,7 @@ export class AcceptServer {
         accepted(res, outcome);
         return;
       case 'retry':
-        invitation(res, token, outcome.view, { message: outcome.message, status: outcome.status, fields: outcome.fields });
+        invitation(res, token, outcome.view, { message: outcome.message, status: outcome.status, fields: outcome.fields, field: outcome.field });
         return;
       default:
         refusal(res, outcome);
@@ -308,7 +319,12 @@ function credentials(form: URLSearchParams): AccountCredentials | undefined {
   }
 }
 
-function invitation(res: ServerResponse, token: string, v: Extract<AcceptView, { state: 'valid' }>, retry?: { message: string; status: number; fields?: Record<string, string> }): void {
+function invitation(
+  res: ServerResponse,
+  token: string,
+  v: Extract<AcceptView, { state: 'valid' }>,
+  retry?: { message: string; status: number; fields?: Record<string, string>; field?: AccountField },
+): void {
   if (v.accounts) {
     accountInvitation(res, token, v, retry);
     return;
@@ -335,12 +351,20 @@ function invitation(res: ServerResponse, token: string, v: Extract<AcceptView, {
 }
 
 /** The invitation with the account forms: create one (the seed's fields, the email fixed) or sign in with the invited email's, then accept. */
-function accountInvitation(res: ServerResponse, token: string, v: Extract<AcceptView, { state: 'valid' }>, retry?: { message: string; status: number; fields?: Record<string, string> }): void {
+function accountInvitation(
+  res: ServerResponse,
+  token: string,
+  v: Extract<AcceptView, { state: 'valid' }>,
+  retry?: { message: string; status: number; fields?: Record<string, string>; field?: AccountField },
+): void {
   const org = escapeHtml(v.organization);
   const role = escapeHtml(roleName(v.role));
   const email = escapeHtml(v.email);
   const f = (name: string) => escapeHtml(retry?.fields?.[name] ?? '');
   const hidden = `<input type="hidden" name="token" value="${escapeHtml(token)}">`;
+  // The refusal next to the field it is about (before its label), else above both forms.
+  const alert = `<p class="error" role="alert">${escapeHtml(retry?.message ?? '')}</p>\n`;
+  const at = (field: AccountField | undefined) => (retry && retry.field === field ? alert : '');
   page(
     res,
     retry?.status ?? STATUS.valid,
@@ -352,21 +376,20 @@ function accountInvitation(res: ServerResponse, token: string, v: Extract<Accept
 <dt>Email</dt><dd>${email}</dd>
 <dt>Expires</dt><dd><time datetime="${escapeHtml(v.expiresAt)}">${escapeHtml(formatTime(v.expiresAt))}</time></dd>
 </dl>
-${retry ? `<p class="error" role="alert">${escapeHtml(retry.message)}</p>` : ''}
-<h2>Create your account</h2>
+${at(undefined)}<h2>Create your account</h2>
 <form method="post" action="${ACCEPT_PATH}">
 ${hidden}<input type="hidden" name="action" value="create">
-<label for="username">User name</label><input id="username" name="username" autocomplete="username" required minlength="2" maxlength="63" value="${f('username')}">
+${at('username')}<label for="username">User name</label><input id="username" name="username" autocomplete="username" required minlength="2" maxlength="63" value="${f('username')}">
 <label for="email">Email</label><input id="email" name="email" type="email" value="${email}" readonly>
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="12" maxlength="256">
-<label for="firstName">First name</label><input id="firstName" name="firstName" autocomplete="given-name" required maxlength="64" value="${f('firstName')}">
-<label for="lastName">Last name</label><input id="lastName" name="lastName" autocomplete="family-name" required maxlength="64" value="${f('lastName')}">
+${at('password')}<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="12" maxlength="256">
+${at('firstName')}<label for="firstName">First name</label><input id="firstName" name="firstName" autocomplete="given-name" required maxlength="64" value="${f('firstName')}">
+${at('lastName')}<label for="lastName">Last name</label><input id="lastName" name="lastName" autocomplete="family-name" required maxlength="64" value="${f('lastName')}">
 <button type="submit">Create account and accept</button>
 </form>
 <h2>Already have an account?</h2>
 <form method="post" action="${ACCEPT_PATH}">
 ${hidden}<input type="hidden" name="action" value="signin">
-<label for="signin-password">Password of ${email}</label><input id="signin-password" name="password" type="password" autocomplete="current-password" required>
+${at('signin-password')}<label for="signin-password">Password of ${email}</label><input id="signin-password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in and accept</button>
 </form>
 <p class="note">If you did not expect this invitation, close this page: nothing happens unless you accept.</p>`,

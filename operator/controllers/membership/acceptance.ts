@@ -1,3 +1,4 @@
+import type { Account as AccountObject } from '../../api/account/schema.ts';
 import type { Membership } from '../../api/membership/schema.ts';
 import type { Organization } from '../../api/organization/schema.ts';
 import { lowerAscii } from '../../api/constants.ts';
@@ -8,7 +9,7 @@ import { isConflict } from '../../runtime/errors.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import { ObjectWriter } from '../../runtime/apply.ts';
 import { verifyToken } from './token.ts';
-import type { AcceptBackend, AcceptResult, AcceptView, AccountCredentials, SignInHelp } from './accept.ts';
+import type { AcceptBackend, AcceptResult, AcceptView, AccountCredentials, AccountField, SignInHelp } from './accept.ts';
 import type { SignInFailures } from '../../identity/lockout.ts';
 import { AccountExistsError, FailureCounter, SIGN_IN_FAILED, passwordProblem, usernameProblem } from '../../identity/accounts.ts';
 import type { Account, AccountStore } from '../../identity/accounts.ts';
@@ -75,12 +76,28 @@ export class MembershipAcceptance implements AcceptBackend {
    */
   private async account(m: Membership, org: Organization | undefined, creds: AccountCredentials | undefined): Promise<Account | Extract<AcceptResult, { state: 'retry' }>> {
     const accounts = this.accounts!;
-    const retry = (message: string, status = 400, fields?: Record<string, string>) => ({ state: 'retry' as const, message, status, view: this.view(m, org), fields });
+    const retry = (message: string, status = 400, field?: AccountField, fields?: Record<string, string>) => ({ state: 'retry' as const, message, status, view: this.view(m, org), field, fields });
     if (!creds) return retry('Create your account, or sign in with the one you have, to accept the invitation.');
     if (creds.action === 'create') {
       const fields = { username: creds.username, firstName: creds.firstName, lastName: creds.lastName };
-      const problem = usernameProblem(creds.username) ?? passwordProblem(creds.password) ?? (!creds.firstName || !creds.lastName ? 'Give your first name and last name' : undefined);
-      if (problem) return retry(`${problem}.`, 400, fields);
+      const checks: [AccountField, string | undefined][] = [
+        ['username', usernameProblem(creds.username)],
+        ['password', passwordProblem(creds.password)],
+        ['firstName', creds.firstName ? undefined : 'Give your first name and last name'],
+        ['lastName', creds.lastName ? undefined : 'Give your first name and last name'],
+      ];
+      const problem = checks.find(([, p]) => p);
+      if (problem) return retry(`${problem[1]}.`, 400, problem[0], fields);
+      // An Account already names this email (a provisioning administrator's decision, perhaps suspended): it makes the
+      // account, not the page; before its Secret exists the page would otherwise make one that Account may never govern.
+      const held = (await this.client.listAll<AccountObject>(Kinds.Account)).items.some((a) => lowerAscii(a.spec.email) === lowerAscii(m.spec.email));
+      if (held)
+        return retry(
+          'A provisioning administrator already made an account for this email: choose its password with the link of the "Set your password" email, then sign in below.',
+          409,
+          undefined,
+          fields,
+        );
       try {
         const made = await accounts.create({ email: m.spec.email, username: creds.username, password: creds.password, firstName: creds.firstName, lastName: creds.lastName });
         // Its public face, made on the invitee's behalf (the invitation token authorizes exactly this account).
@@ -88,16 +105,16 @@ export class MembershipAcceptance implements AcceptBackend {
         return made;
       } catch (err) {
         if (err instanceof AccountExistsError)
-          return retry('That user name is taken, or this email already has an account: choose another user name, or sign in below with the account you have.', 409, fields);
+          return retry('That user name is taken, or this email already has an account: choose another user name, or sign in below with the account you have.', 409, 'username', fields);
         throw err;
       }
     }
     const now = this.clock.now().getTime();
-    if (await this.failures.locked(m.spec.email, now)) return retry('Too many sign-in attempts. Wait a few minutes and try again.', 429);
+    if (await this.failures.locked(m.spec.email, now)) return retry('Too many sign-in attempts. Wait a few minutes and try again.', 429, 'signin-password');
     const a = await accounts.authenticate(m.spec.email, creds.password);
     if (!a || a.suspended) {
       await this.failures.fail(m.spec.email, now);
-      return retry(`${SIGN_IN_FAILED}.`, 401);
+      return retry(`${SIGN_IN_FAILED}.`, 401, 'signin-password');
     }
     await this.failures.succeed(m.spec.email);
     return a;

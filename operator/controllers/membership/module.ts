@@ -4,7 +4,7 @@ import { loadInvitationKey } from './token.ts';
 import { AccountStore } from '../../identity/accounts.ts';
 import { ClusterFailureCounter } from '../../identity/lockout.ts';
 import { AcceptServer } from './accept.ts';
-import type { ModuleContext, ModuleParts, OperatorModule } from '../module.ts';
+import type { ModuleParts, OperatorModule } from '../module.ts';
 import { MembershipAcceptance } from './acceptance.ts';
 import { membershipValidator } from './admission.ts';
 import { membershipController } from './controller.ts';
@@ -15,12 +15,6 @@ import { settingsOf } from '../../runtime/config.ts';
 
 /** The listener name of the invitation acceptance page, on --public-bind-address (its port is logged as publicPort). */
 export const ACCEPT_LISTENER = 'public';
-
-async function mailer({ config: cfg, client }: ModuleContext): Promise<Mailer | undefined> {
-  if (!cfg.smtpHost) return undefined;
-  const config = { host: cfg.smtpHost, port: cfg.smtpPort, security: cfg.smtpSecurity, from: cfg.smtpFrom };
-  return cfg.smtpCredentialsSecret ? Mailer.fromSecret(client, cfg.smtpCredentialsSecret, config) : new Mailer(config);
-}
 
 /**
  * Membership: invitations over SMTP, the acceptance page, the member's access, and the
@@ -37,7 +31,7 @@ export const membershipModule: OperatorModule = {
     const { deps, config: cfg, client, metrics } = ctx;
     const own = settingsOf(cfg, membershipSettings);
     const signingKey = await loadInvitationKey(client, cfg.namespace);
-    const smtp = await mailer(ctx);
+    const smtp = Mailer.fromConfig(cfg, client);
     if (!smtp) deps.log.warn('No SMTP server configured (--smtp-host): invitations will not be sent');
     const invitations = smtp ? new SmtpInvitationMailer(smtp, signingKey, own.publicUrl) : undefined;
     const parts: ModuleParts = {

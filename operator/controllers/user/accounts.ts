@@ -61,23 +61,22 @@ export class UserAccounts {
         condition: { type: UserConditions.AccountReady, status: 'True', reason: UserReasons.PasswordSet, message: 'The user has an account in this tenant and has set its password' },
       };
     }
+    const validity = linkValidity(this.linkTtlMs);
     let sentAt = account.setPasswordSentAt;
     let problem: string | undefined;
     let retry = false;
     if (!sentAt && !this.mailer) problem = 'The operator has no SMTP server (--smtp-host), so the set-password email cannot be sent; configure one';
     else if (!sentAt) {
       const link = await this.store.setPasswordLink(this.issuer, account.id, now.getTime(), now.getTime() + this.linkTtlMs);
-      const days = Math.round(this.linkTtlMs / (24 * 3600_000));
-      const validity = days >= 1 ? `${days} day(s)` : `${Math.max(1, Math.round(this.linkTtlMs / 60_000))} minute(s)`;
       try {
         await this.mailer!.send(
           {
             to: account.email,
             subject: 'Choose your password',
-            text: `An account was made for you in the tenant ${ns}.\n\nTo choose its password, open this link within ${validity}:\n${link}\n\nThen sign in to your apps with the tenant ${ns}, your email ${account.email} and that password.\n`,
+            text: `An account was made for you in the tenant ${ns}.\n\nTo choose its password, open this link within ${validity}:\n${link}\n\nThen sign in to your apps with the tenant ${ns}, your email ${account.email} and that password. If the link has expired, use "Forgot your password?" on the sign-in page.\n`,
             html: page(
               'Choose your password',
-              `<p>An account was made for you in the tenant <strong>${escapeHtml(ns)}</strong>.</p><p><a href="${escapeHtml(link!)}">Choose your password</a> (the link works for ${validity}, once).</p><p>Then sign in to your apps with the tenant ${escapeHtml(ns)}, your email and that password.</p>`,
+              `<p>An account was made for you in the tenant <strong>${escapeHtml(ns)}</strong>.</p><p><a href="${escapeHtml(link!)}">Choose your password</a> (the link works for ${validity}, once).</p><p>Then sign in to your apps with the tenant ${escapeHtml(ns)}, your email and that password. If the link has expired, use "Forgot your password?" on the sign-in page.</p>`,
             ),
             messageId: `<set-password.${account.id}@miniapps.dev>`,
           },
@@ -109,7 +108,7 @@ export class UserAccounts {
             type: UserConditions.AccountReady,
             status: 'False',
             reason: UserReasons.PasswordNotSet,
-            message: `The user has an account in this tenant but has not chosen its password yet: the set-password email was sent to the user's email at ${sentAt}; the link works once, for ${Math.round(this.linkTtlMs / 3600_000)} hours`,
+            message: `The user has an account in this tenant but has not chosen its password yet: the set-password email was sent to the user's email at ${sentAt}; the link works once, for ${validity}`,
           },
       problem,
       retry,
@@ -120,6 +119,13 @@ export class UserAccounts {
   remove(namespace: string, name: string): Promise<number> {
     return this.store.deleteForUser(namespace, name);
   }
+}
+
+/** How long a set-password link works, as the email and the condition say it: `7 days`, `1 day`, `30 minutes`. */
+export function linkValidity(ttlMs: number): string {
+  const days = Math.round(ttlMs / (24 * 3600_000));
+  const minutes = Math.max(1, Math.round(ttlMs / 60_000));
+  return days >= 1 ? `${days} day${days === 1 ? '' : 's'}` : `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
 /** With an external identity provider: the operator holds no account. */

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UserGroup } from '../../api/usergroup/schema.ts';
 import { memberGroups, resolveUser } from './logic.ts';
+import { linkValidity } from './accounts.ts';
 import { tokenRoles } from '../../domain/solutions.ts';
 
 const r = (name: string) => `role:gated-frontend:${name}`;
@@ -120,5 +121,14 @@ describe('memberGroups (seed 003: group names as the seed writes them, designati
 
   it('without a tenant, only spec.groups count', () => {
     expect(memberGroups(user({ designation: 'new tenant admin', groups: ['a b'] }) as never, undefined)).toEqual(['a-b']);
+  });
+});
+
+describe('linkValidity', () => {
+  it('says how long a set-password link works in the email and the AccountReady condition alike (the condition said "168 hours", or "0 hours" for a short link)', () => {
+    expect(linkValidity(7 * 24 * 3600_000)).toBe('7 days');
+    expect(linkValidity(24 * 3600_000)).toBe('1 day');
+    expect(linkValidity(30 * 60_000)).toBe('30 minutes');
+    expect(linkValidity(1_000)).toBe('1 minute');
   });
 });

@@ -30,8 +30,7 @@ export const userModule: OperatorModule = {
     // With the embedded identity provider, each User gets an account in its tenant (a set-password email through the
     // SMTP server invitations use), and frontend apps are its clients.
     const embedded = !!(config.identityBindAddress && config.identityIssuer);
-    const smtp = config.smtpHost ? { host: config.smtpHost, port: config.smtpPort, security: config.smtpSecurity, from: config.smtpFrom } : undefined;
-    const mailer = smtp && embedded ? (config.smtpCredentialsSecret ? Mailer.fromSecret(client, config.smtpCredentialsSecret, smtp) : new Mailer(smtp)) : undefined;
+    const mailer = embedded ? Mailer.fromConfig(config, client) : undefined;
     const accounts = embedded ? new UserAccounts(new TenantAccountStore(client, config.namespace), config.identityIssuer!.replace(/\/$/, ''), mailer) : undefined;
     return {
       controllers: [userController(deps, accounts)],

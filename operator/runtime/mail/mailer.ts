@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type MailComposer from 'nodemailer/lib/mail-composer';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type { Config } from '../config.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { Resources } from '../kube/resource.ts';
 
@@ -121,6 +122,17 @@ export class Mailer {
     this.config = config;
     const { username, password } = config;
     this.credentials = credentials ?? (async () => (username ? { username, password: password ?? '' } : undefined));
+  }
+
+  /**
+   * The operator's SMTP server (--smtp-host, --smtp-port, --smtp-security, --smtp-from, its
+   * credentials from --smtp-credentials-secret), which invitations, password resets and
+   * set-password emails share; undefined without --smtp-host.
+   */
+  static fromConfig(cfg: Pick<Config, 'smtpHost' | 'smtpPort' | 'smtpSecurity' | 'smtpFrom' | 'smtpCredentialsSecret'>, client: KubeClient): Mailer | undefined {
+    if (!cfg.smtpHost) return undefined;
+    const config = { host: cfg.smtpHost, port: cfg.smtpPort, security: cfg.smtpSecurity, from: cfg.smtpFrom };
+    return cfg.smtpCredentialsSecret ? Mailer.fromSecret(client, cfg.smtpCredentialsSecret, config) : new Mailer(config);
   }
 
   /** A mailer that authenticates with the keys `username` and `password` of a Secret, read at each send. */
