@@ -66,7 +66,7 @@ export class PlatformConfigReconciler implements Reconciler {
       type: PlatformConfigConditions.AdministratorsBound,
       status: 'True',
       reason: 'AdministratorsBound',
-      message: `${users.length} user(s) and ${groups.length} group(s) hold ClusterRole ${PROVISIONING_ADMINISTRATOR_ROLE}`,
+      message: `${users.length} user(s) and ${groups.length} group(s) of spec.provisioningAdministrators hold ClusterRole ${PROVISIONING_ADMINISTRATOR_ROLE} (Accounts with provisioningAdministrator hold it through their own bindings: status.accountAdministrators)`,
     };
   }
 }
