@@ -411,3 +411,51 @@ describe('the API server alone reads a manifest ConfigMap only for someone who m
     await eventually(async () => (await createAsDev(solution(uniqueName('sol')))).exitCode === 0, { describe: 'the Solution accepted once its author may read the ConfigMap' });
   });
 });
+
+describe("the API server alone refuses, with why, a key for someone else before the operator has written the PlatformConfig's status (admission policy, no operator)", () => {
+  const admin = 'key-admin@acme.example';
+  const stranger = 'key-stranger@acme.example';
+  const ownerPolicy = admissionPolicies('miniapps-system').filter((p) => p.metadata.name === PolicyNames.apiKeyOwner);
+  const key = (owner: string) => ({ ...withSpec('ApiKey', { owner }), metadata: { name: uniqueName('key'), namespace: ns } });
+  const createAs = (user: string, owner: string) => kubectl(['create', '--dry-run=server', '-o', 'name', '-f', '-'], { as: user, stdin: JSON.stringify(key(owner)), allowFailure: true });
+
+  beforeAll(async () => {
+    for (const p of ownerPolicy)
+      await client.apply(p.kind === 'ValidatingAdmissionPolicy' ? Resources.ValidatingAdmissionPolicy : Resources.ValidatingAdmissionPolicyBinding, p as unknown as AnyObject);
+    await client.create(Resources.Role, { metadata: { name: 'key-maker', namespace: ns }, rules: [{ apiGroups: [GROUP], resources: ['apikeys'], verbs: ['create'] }] });
+    await client.create(Resources.Role, { metadata: { name: 'key-owner', namespace: ns }, rules: [{ apiGroups: [GROUP], resources: ['apikeys/owner'], verbs: ['update'] }] });
+    const bind = (role: string, users: string[]) =>
+      client.create(Resources.RoleBinding, {
+        metadata: { name: role, namespace: ns },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+        subjects: users.map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name })),
+      });
+    await bind('key-maker', [admin, stranger]);
+    await bind('key-owner', [admin]);
+  });
+
+  it('an administrator of the organization (apikeys/owner) is told the PlatformConfig has no status yet; their own key is accepted', async (ctx) => {
+    // Only this file's own PlatformConfig surely has no status (no operator runs here); one an earlier file's operator reconciled has.
+    if (!createdPlatformConfig) ctx.skip();
+    expect((await client.get<AnyObject & { status?: unknown }>(Kinds.PlatformConfig, 'default'))?.status).toBeUndefined();
+    // The policy in force: someone without apikeys/owner is refused.
+    const refused = await eventually(
+      async () => {
+        const r = await createAs(stranger, 'key-member@acme.example');
+        return r.exitCode !== 0 ? r : false;
+      },
+      { describe: 'the stranger refused' },
+    );
+    expect(refused.stderr).toContain('a key for someone else may be created or changed only by an administrator of the organization');
+    // Whether the owner is an Account's provisioning administrator is not known yet: refused with why, not with an evaluation error.
+    const waits = await createAs(admin, 'key-member@acme.example');
+    expect(waits.exitCode).not.toBe(0);
+    expect(waits.stderr).toContain(
+      'PlatformConfig default has no status yet (the operator records there which Accounts are provisioning administrators), so a key for someone else is created or widened only by a provisioning administrator until it has',
+    );
+    expect(waits.stderr).not.toContain('no such key');
+    const own = await createAs(admin, admin);
+    expect(own.stderr).toBe('');
+    expect(own.exitCode).toBe(0);
+  });
+});

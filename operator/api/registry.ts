@@ -42,7 +42,7 @@ export const KIND_LIST = Object.keys(KIND_NAMES) as KindName[];
 /**
  * Each kind's object type (`KindObjects['Membership']` is `Membership`), declared by its slice:
  * api/<folder>/schema.ts adds its line to this interface (`declare module '../registry.ts'`), so
- * what goes over every kind by type (the caches of domain/caches.ts) imports no slice and a new
+ * what goes over every kind by type (the caches of domain/caches.ts) imports no kind's object type and a new
  * kind adds no line there. A registry kind whose slice declares no type fails to compile
  * (EveryKindDeclaresItsObject).
  */

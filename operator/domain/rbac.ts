@@ -326,9 +326,17 @@ const MAX_NAME = 253;
  * distinct and the member and administrator names share the same middle.
  */
 export function organizationClusterName(org: string, suffix: 'member' | 'administrator'): string {
-  const room = MAX_NAME - ORG_PREFIX.length - LONGEST_SUFFIX.length;
-  const key = org.length <= room ? org : `${org.slice(0, room - 17)}-${shortHash(org)}`;
-  return `${ORG_PREFIX}${key}:${suffix}`;
+  return boundedName(ORG_PREFIX, org, `:${suffix}`, LONGEST_SUFFIX.length);
+}
+
+/**
+ * `<prefix><key><suffix>` within MAX_NAME: a key too long is cut and followed by a hash of
+ * the whole key (names stay distinct). The room is left for a suffix of `suffixRoom`
+ * characters, so names of one key with shorter suffixes share the same middle.
+ */
+function boundedName(prefix: string, key: string, suffix: string, suffixRoom = suffix.length): string {
+  const room = MAX_NAME - prefix.length - suffixRoom;
+  return `${prefix}${key.length <= room ? key : `${key.slice(0, room - 17)}-${shortHash(key)}`}${suffix}`;
 }
 
 /**
@@ -474,9 +482,7 @@ const TENANT_SUFFIX = ':administrator';
  * cut and followed by a hash of the whole name (as organizationClusterName).
  */
 export function tenantClusterName(tenant: string): string {
-  const room = MAX_NAME - TENANT_PREFIX.length - TENANT_SUFFIX.length;
-  const key = tenant.length <= room ? tenant : `${tenant.slice(0, room - 17)}-${shortHash(tenant)}`;
-  return `${TENANT_PREFIX}${key}${TENANT_SUFFIX}`;
+  return boundedName(TENANT_PREFIX, tenant, TENANT_SUFFIX);
 }
 
 /**

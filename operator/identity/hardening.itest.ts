@@ -230,4 +230,16 @@ describe('identity provider hardening', () => {
     // Another client is not affected.
     expect((await start('198.51.100.100')).status).toBe(303);
   });
+
+  it('serves no pushed authorization requests (each would store a Secret for anyone, beside the limited /auth), and advertises none', async () => {
+    const ua = new UserAgent(ca.certPEM);
+    const discovery = (await (await ua.request(`${a.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(discovery.authorization_endpoint).toBe(`${a.issuer}/auth`);
+    expect(discovery).not.toHaveProperty('pushed_authorization_request_endpoint');
+    const pushed = await ua.request(`${a.issuer}/request`, {
+      form: { client_id: KUBECTL_CLIENT_ID, redirect_uri: 'http://127.0.0.1/callback', response_type: 'code', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' },
+      headers: { 'x-forwarded-for': '198.51.100.101' },
+    });
+    expect(pushed.status).toBe(404);
+  });
 });

@@ -194,6 +194,9 @@ export function createProvider(opts: ProviderOptions): Provider {
         },
       },
       revocation: { enabled: true },
+      // No pushed authorization requests (the library's default is on): no client of ours pushes, the chart's Ingress routes no
+      // /request, and each would store a Secret for anyone, outside the limit on /auth.
+      pushedAuthorizationRequests: { enabled: false },
       // A frontend app's access token is a JWT for the app (audience `<organization>/<appId>`) carrying its roles; the
       // platform's clients get no resource (their ID token is what kube-apiserver reads).
       resourceIndicators: {

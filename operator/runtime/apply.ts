@@ -1,8 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ApiError } from './errors.ts';
 import type { AnyObject, KubeClient, ObjectBody } from './kube/client.ts';
-import { apiVersionOf } from './kube/resource.ts';
+import { Resources, apiVersionOf } from './kube/resource.ts';
 import type { ResourceType } from './kube/resource.ts';
+import type { CacheReader } from './cache.ts';
 
 /**
  * The object versions the controllers' own writes produced. A watch event carrying one
@@ -188,4 +189,34 @@ export function needsApply(current: ObjectBody | undefined, desired: ObjectBody,
   if ((desired.metadata.ownerReferences ?? []).some((want) => !owners.some((o) => o.uid === want.uid && !!o.controller === !!want.controller))) return true;
   if ((desired.metadata.finalizers ?? []).some((f) => !current.metadata.finalizers?.includes(f))) return true;
   return fields.some((f) => !isDeepStrictEqual(current[f], desired[f]));
+}
+
+/** The caches of the ClusterRoles and ClusterRoleBindings a controller owns. */
+export interface ClusterAccessCaches {
+  clusterRoles: CacheReader<ObjectBody>;
+  clusterRoleBindings: CacheReader<ObjectBody>;
+}
+
+/**
+ * A ClusterRole and the ClusterRoleBinding to it, each applied only where its cache shows
+ * it differs (needsApply on the rules; on roleRef and subjects), the role first.
+ */
+export async function ensureClusterAccess(store: ObjectStore, caches: ClusterAccessCaches, access: { clusterRole: ObjectBody; clusterRoleBinding: ObjectBody }): Promise<void> {
+  if (needsApply(caches.clusterRoles.getByName(access.clusterRole.metadata.name!), access.clusterRole, ['rules'])) await store.apply(Resources.ClusterRole, access.clusterRole);
+  if (needsApply(caches.clusterRoleBindings.getByName(access.clusterRoleBinding.metadata.name!), access.clusterRoleBinding, ['roleRef', 'subjects']))
+    await store.apply(Resources.ClusterRoleBinding, access.clusterRoleBinding);
+}
+
+/**
+ * Deletes the ClusterRoleBinding and the ClusterRole `name`, the binding first, each only
+ * when the owner `ownerUid` owns it (a grant nobody holds any more; one made by hand stays).
+ */
+export async function releaseClusterAccess(store: ObjectStore, caches: ClusterAccessCaches, name: string, ownerUid: string | undefined): Promise<void> {
+  for (const [rt, cache] of [
+    [Resources.ClusterRoleBinding, caches.clusterRoleBindings],
+    [Resources.ClusterRole, caches.clusterRoles],
+  ] as const) {
+    const have = cache.getByName(name);
+    if (have?.metadata.ownerReferences?.some((r) => r.uid === ownerUid)) await store.delete(rt, name, undefined, { uid: have.metadata.uid });
+  }
 }

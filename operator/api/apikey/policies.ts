@@ -20,7 +20,9 @@ import { API_KEY_OWNER_SUBRESOURCE, API_KEY_WIDENING_FIELDS } from './names.ts';
  * status.accountAdministrators before it binds them): a key that
  * authenticates as someone who runs the platform is made or widened only by a
  * provisioning administrator; an organization administrator may still revoke it or
- * change its description. That the owner of anyone else's key is an active member needs
+ * change its description. A PlatformConfig without status (new, the operator not yet run)
+ * names no Account's administrators, so a key for someone else is then refused (made by
+ * a provisioning administrator only) rather than guessed. That the owner of anyone else's key is an active member needs
  * the operator's caches: the webhook refuses it and the reconciler issues no key for it.
  * The PlatformConfig `default` is the policy's parameter; without it ApiKeys are refused.
  * Deletions are RBAC's alone: a member who is not an administrator may reach only their
@@ -43,7 +45,7 @@ export function apiKeyOwnerPolicy(): PolicyObject[] {
         name: 'ownerRunsPlatform',
         expression:
           `params.spec.?provisioningAdministrators.?users.orValue([]).exists(u, u.lowerAscii() == object.spec.owner.lowerAscii()) || ` +
-          `params.status.?accountAdministrators.orValue([]).exists(u, u == object.spec.owner.lowerAscii())`,
+          `params.?status.?accountAdministrators.orValue([]).exists(u, u == object.spec.owner.lowerAscii())`,
       },
       // Revoking, or a new description: what an organization administrator may still do to such a key.
       { name: 'notWidened', expression: `request.operation == 'UPDATE' && ${API_KEY_WIDENING_FIELDS.map(unchanged).join(' && ')}` },
@@ -56,6 +58,14 @@ export function apiKeyOwnerPolicy(): PolicyObject[] {
           `'ApiKey ' + object.metadata.name + (request.operation == 'CREATE' ? ' is for ' + object.spec.owner + ', and you are ' + request.userInfo.username : ' is not yours') + ': ' + ` +
           `'a key for someone else may be created or changed only by an administrator of the organization (for its members) or a provisioning administrator (for anyone); ' + ` +
           `'it needs RBAC update on ${GROUP} apikeys/${API_KEY_OWNER_SUBRESOURCE} in namespace ' + object.metadata.namespace`,
+        reason: 'Forbidden',
+      },
+      {
+        // Until the operator has written the PlatformConfig's status (a new one), the Accounts' administrators are not known: refused, not guessed.
+        expression: 'variables.own || variables.provisioner || variables.notWidened || has(params.status)',
+        messageExpression:
+          `'ApiKey ' + object.metadata.name + ': PlatformConfig ${PLATFORM_CONFIG_NAME} has no status yet (the operator records there which Accounts are provisioning administrators), ' + ` +
+          `'so a key for someone else is created or widened only by a provisioning administrator until it has; try again once the operator runs'`,
         reason: 'Forbidden',
       },
       {

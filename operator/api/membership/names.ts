@@ -9,6 +9,14 @@ import { GROUP } from '../constants.ts';
 export const INVITED_BY_ANNOTATION = `${GROUP}/invited-by`;
 
 export const MembershipConditions = {
+  /**
+   * The operator has done its part: an Active member can act (AccessGranted, and the
+   * Organization's ClusterRoleBindings name them: OrganizationAccessPending until then); an
+   * invited person's invitation went out (AwaitingAcceptance); a suspended one has no access.
+   * False while the invitation has not gone out (InvitationSent's reason: pending, held,
+   * failed), once it expired, and when the Membership grants nothing (no Organization, a
+   * role outside the model, a second Membership for the email).
+   */
   Ready: 'Ready',
   /** The current invitation email went out (or, with acceptance Automatic, the notification). */
   InvitationSent: 'InvitationSent',

@@ -47,6 +47,8 @@ export class AccountReconciler implements Reconciler {
   private readonly cache: CacheReader<Account>;
   private readonly bindings: CacheReader<ObjectBody>;
   private readonly roles: CacheReader<ObjectBody>;
+  /** The status.accountAdministrators this process last wrote (JSON), by PlatformConfig uid: its cache may not show it yet. */
+  private written?: { uid: string | undefined; list: string };
 
   constructor(deps: ControllerDeps, opts: AccountControllerOptions) {
     this.deps = deps;
@@ -128,8 +130,12 @@ export class AccountReconciler implements Reconciler {
           .map((a) => lowerAscii(a.spec.email)),
       ),
     ].sort();
-    if (JSON.stringify(pc.status?.accountAdministrators ?? []) === JSON.stringify(emails)) return;
+    const want = JSON.stringify(emails);
+    // Skipped only when the cache and this process's last write both say so: a cache behind that write can still show the list before it.
+    const written = this.written && this.written.uid === pc.metadata.uid ? this.written.list : undefined;
+    if (JSON.stringify(pc.status?.accountAdministrators ?? []) === want && (written === undefined || written === want)) return;
     await this.deps.store.applyStatus(Kinds.PlatformConfig, pc, { accountAdministrators: emails }, { fieldManager: ACCOUNT_ADMINISTRATORS_FIELD_MANAGER });
+    this.written = { uid: pc.metadata.uid, list: want };
   }
 
   private fields(a: Account, id: string, passwordSet: boolean | undefined, passwordSetup: PasswordSetup | undefined) {

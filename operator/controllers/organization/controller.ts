@@ -4,7 +4,7 @@ import type { Membership } from '../../api/membership/schema.ts';
 import type { Organization, OrganizationStatus } from '../../api/organization/schema.ts';
 import { ownedLabels } from '../../runtime/objects.ts';
 import { ADOPTABLE_BY_ANNOTATION, CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE, CREATED_BY_ANNOTATION, lowerAscii } from '../../api/constants.ts';
-import { controllerRef, needsApply } from '../../runtime/apply.ts';
+import { controllerRef, needsApply, releaseClusterAccess } from '../../runtime/apply.ts';
 import { MembershipConditions } from '../../api/membership/names.ts';
 import { Caches, Index, targetKey } from '../../domain/caches.ts';
 import type { Namespace } from '../../domain/caches.ts';
@@ -315,13 +315,7 @@ export class OrganizationReconciler implements Reconciler {
     for (const suffix of ['member', 'administrator'] as const) {
       const name = organizationClusterName(org.metadata.name, suffix);
       if (wanted.has(name)) continue;
-      for (const [rt, cache] of [
-        [Resources.ClusterRoleBinding, this.clusterRoleBindings],
-        [Resources.ClusterRole, this.clusterRoles],
-      ] as const) {
-        const have = cache.getByName(name);
-        if (have?.metadata.ownerReferences?.some((r) => r.uid === org.metadata.uid)) pending.push(this.deps.store.delete(rt, name, undefined, { uid: have.metadata.uid }).then(() => undefined));
-      }
+      pending.push(releaseClusterAccess(this.deps.store, { clusterRoles: this.clusterRoles, clusterRoleBindings: this.clusterRoleBindings }, name, org.metadata.uid));
     }
     await Promise.all(pending);
     // The members' own bindings in the namespace: each Membership that says its role is bound (AccessGranted True, written by the

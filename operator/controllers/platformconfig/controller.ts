@@ -1,13 +1,12 @@
 import { PlatformConfigConditions, ORGANIZATION_CREATOR_ROLE } from '../../api/platformconfig/names.ts';
 import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
-import { needsApply } from '../../runtime/apply.ts';
+import { ensureClusterAccess, releaseClusterAccess } from '../../runtime/apply.ts';
+import type { ClusterAccessCaches } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { STALLED } from '../../runtime/conditions.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ControllerSpec, ReconcileContext, Reconciler } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
-import type { ObjectBody } from '../../runtime/kube/client.ts';
-import { Resources } from '../../runtime/kube/resource.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { Caches } from '../../domain/caches.ts';
 import { Kinds } from '../../api/registry.ts';
@@ -19,14 +18,13 @@ import { writeStatus } from '../../runtime/status.ts';
 export class PlatformConfigReconciler implements Reconciler {
   private readonly deps: ControllerDeps;
   private readonly cache: CacheReader<PlatformConfig>;
-  private readonly clusterRoles: CacheReader<ObjectBody>;
-  private readonly clusterRoleBindings: CacheReader<ObjectBody>;
+  /** The ClusterRoles and ClusterRoleBindings it owns. */
+  private readonly owned: ClusterAccessCaches;
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
     this.cache = deps.caches.cache(Caches.platformConfigs);
-    this.clusterRoles = deps.caches.cache(Caches.ownedClusterRoles);
-    this.clusterRoleBindings = deps.caches.cache(Caches.ownedClusterRoleBindings);
+    this.owned = { clusterRoles: deps.caches.cache(Caches.ownedClusterRoles), clusterRoleBindings: deps.caches.cache(Caches.ownedClusterRoleBindings) };
   }
 
   async reconcile(key: string, _ctx?: ReconcileContext): Promise<void> {
@@ -48,20 +46,8 @@ export class PlatformConfigReconciler implements Reconciler {
 
   /** With App Center's model everyone signed in may create an Organization; with the Mini App Center's, the grant is removed. */
   private async bindOrganizationCreators(pc: PlatformConfig): Promise<void> {
-    const access = organizationCreatorAccess(pc);
-    if (settingsOf(pc.spec).organizationModel === 'AppCenter') {
-      if (needsApply(this.clusterRoles.getByName(ORGANIZATION_CREATOR_ROLE), access.clusterRole, ['rules'])) await this.deps.store.apply(Resources.ClusterRole, access.clusterRole);
-      if (needsApply(this.clusterRoleBindings.getByName(ORGANIZATION_CREATOR_ROLE), access.clusterRoleBinding, ['roleRef', 'subjects']))
-        await this.deps.store.apply(Resources.ClusterRoleBinding, access.clusterRoleBinding);
-      return;
-    }
-    for (const [rt, cache] of [
-      [Resources.ClusterRoleBinding, this.clusterRoleBindings],
-      [Resources.ClusterRole, this.clusterRoles],
-    ] as const) {
-      const have = cache.getByName(ORGANIZATION_CREATOR_ROLE);
-      if (have?.metadata.ownerReferences?.some((r) => r.uid === pc.metadata.uid)) await this.deps.store.delete(rt, ORGANIZATION_CREATOR_ROLE, undefined, { uid: have.metadata.uid });
-    }
+    if (settingsOf(pc.spec).organizationModel === 'AppCenter') await ensureClusterAccess(this.deps.store, this.owned, organizationCreatorAccess(pc));
+    else await releaseClusterAccess(this.deps.store, this.owned, ORGANIZATION_CREATOR_ROLE, pc.metadata.uid);
   }
 
   /** Provisioning administrators get the ClusterRole that manages the whole platform. */
@@ -70,10 +56,7 @@ export class PlatformConfigReconciler implements Reconciler {
     const { users, groups } = s.provisioningAdministrators;
     const access = provisioningAccess({ users, groups, userPrefix: s.userPrefix, groupPrefix: s.groupPrefix }, pc);
     try {
-      if (needsApply(this.clusterRoles.getByName(PROVISIONING_ADMINISTRATOR_ROLE), access.clusterRole, ['rules'])) await this.deps.store.apply(Resources.ClusterRole, access.clusterRole);
-      if (needsApply(this.clusterRoleBindings.getByName(PROVISIONING_ADMINISTRATOR_ROLE), access.clusterRoleBinding, ['roleRef', 'subjects'])) {
-        await this.deps.store.apply(Resources.ClusterRoleBinding, access.clusterRoleBinding);
-      }
+      await ensureClusterAccess(this.deps.store, this.owned, access);
     } catch (err) {
       const message = `The ClusterRoleBinding ${PROVISIONING_ADMINISTRATOR_ROLE} could not be applied: ${errorMessage(err)}`;
       this.deps.recorder.event(pc, 'Warning', 'BindingFailed', message);
@@ -83,7 +66,7 @@ export class PlatformConfigReconciler implements Reconciler {
       type: PlatformConfigConditions.AdministratorsBound,
       status: 'True',
       reason: 'AdministratorsBound',
-      message: `${users.length} user(s) and ${groups.length} group(s) hold ClusterRole ${PROVISIONING_ADMINISTRATOR_ROLE}`,
+      message: `${users.length} user(s) and ${groups.length} group(s) of spec.provisioningAdministrators hold ClusterRole ${PROVISIONING_ADMINISTRATOR_ROLE} (Accounts with provisioningAdministrator hold it through their own bindings: status.accountAdministrators)`,
     };
   }
 }

@@ -19,7 +19,7 @@ import type { Namespace } from '../../domain/caches.ts';
 import { claimOf, createdFor, desiredNamespace, namespaceNameFor, namespaceNameProblem, namespacePlan, namespaceQuota } from '../../domain/namespaces.ts';
 import { TENANT_ADMINISTRATORS_BINDING, tenantAdministratorBinding, tenantAdministratorClusterRole, tenantClusterAccess, tenantClusterName } from '../../domain/rbac.ts';
 import { shortHash } from '../../domain/rbac-types.ts';
-import { needsApply } from '../../runtime/apply.ts';
+import { ensureClusterAccess, needsApply, releaseClusterAccess } from '../../runtime/apply.ts';
 import type { CacheReader } from '../../runtime/cache.ts';
 import { keyOf } from '../../runtime/cache.ts';
 import { conditionsFromChecks } from '../../runtime/conditions.ts';
@@ -236,20 +236,9 @@ export class TenantReconciler implements Reconciler {
       // Each administrator may get their own Tenant by name (how they find it from their own identity, as members find their
       // Organizations); removed when nobody administers it any more.
       const access = tenantClusterAccess(tenant, this.deps.domain.settings());
-      if (access) {
-        if (needsApply(this.clusterRoles.getByName(access.clusterRole.metadata.name), access.clusterRole, ['rules'])) await this.deps.store.apply(Resources.ClusterRole, access.clusterRole);
-        if (needsApply(this.clusterRoleBindings.getByName(access.clusterRoleBinding.metadata.name), access.clusterRoleBinding, ['roleRef', 'subjects']))
-          await this.deps.store.apply(Resources.ClusterRoleBinding, access.clusterRoleBinding);
-      } else {
-        const name = tenantClusterName(tenant.metadata.name);
-        for (const [rt, cache] of [
-          [Resources.ClusterRoleBinding, this.clusterRoleBindings],
-          [Resources.ClusterRole, this.clusterRoles],
-        ] as const) {
-          const owned = cache.getByName(name);
-          if (owned?.metadata.ownerReferences?.some((r) => r.uid === tenant.metadata.uid)) await this.deps.store.delete(rt, name, undefined, { uid: owned.metadata.uid });
-        }
-      }
+      const caches = { clusterRoles: this.clusterRoles, clusterRoleBindings: this.clusterRoleBindings };
+      if (access) await ensureClusterAccess(this.deps.store, caches, access);
+      else await releaseClusterAccess(this.deps.store, caches, tenantClusterName(tenant.metadata.name), tenant.metadata.uid);
       const n = tenant.spec.administrators?.length ?? 0;
       return {
         type: TenantConditions.RBACReady,
