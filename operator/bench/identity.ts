@@ -16,7 +16,7 @@ import { Resources } from '../runtime/kube/resource.ts';
 import { createCA, issueCertificate } from '../runtime/pki.ts';
 import { freePort } from '../testenv/eventually.ts';
 import { relyingParty, signIn } from '../testenv/identity.ts';
-import { pool } from './measure.ts';
+import { percentile, pool } from './measure.ts';
 import { removeOperatorWebhook, startOperator } from './operator.ts';
 import { round } from './organizations.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
@@ -27,8 +27,6 @@ const HASH_SLOTS = 2;
 const TARGET_SIGN_INS = 4;
 const TARGET_SHARE_OF_CEILING = 0.6;
 const TARGET_REFRESH_P99_MS = 100;
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 async function timed<T>(fn: () => Promise<T>, into: number[]): Promise<T> {
   const t = performance.now();
