@@ -1,8 +1,9 @@
 // The chart's operator Pod run with podman as the kubelet would run it, for the image
 // test (operator/itest/image.itest.ts) and the image benchmark (operator/bench/image.ts).
 //
-// There is no kubelet or kube-proxy on this machine (docs/design/kubelet.md says what
-// stopped one), so podman plays the kubelet: planPod() reads the Deployment back from
+// Here podman plays the kubelet, with no node, scheduler or kube-proxy (a real node is
+// operator/testenv/node.ts, which operator/itest/node.itest.ts runs the chart on; root
+// and containerd only, docs/design/kubelet.md): planPod() reads the Deployment back from
 // the API server and turns it into a `podman run`: the user and group, the read-only
 // root filesystem, the dropped capabilities, no privilege escalation, the environment
 // (the downward API's fields filled in), the arguments, the memory limit, each emptyDir
