@@ -286,7 +286,14 @@ state = "${d}/containerd/state"
       }
     }
     await byName('containerd')?.stop();
-    for (const pid of shimsOf(this.socket)) process.kill(pid, 'SIGKILL');
+    // A shim may exit between the listing and the kill (ESRCH): the cleanup below must still run.
+    for (const pid of shimsOf(this.socket)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     if (existsSync(join(this.binDir, 'kube-proxy'))) quiet(join(this.binDir, 'kube-proxy'), ['--cleanup', '--proxy-mode=iptables']);
     quiet('ip', ['link', 'delete', BRIDGE]);
     // Whatever the kubelet and containerd left mounted under the directory (deepest first).
