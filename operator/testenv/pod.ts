@@ -79,7 +79,15 @@ export const bytesOf = (q: string): number => {
   return Number(m[1]) * unit;
 };
 
-const LISTENER_FLAGS = { 'http-bind-address': 'metrics', 'webhook-bind-address': 'webhook', 'api-bind-address': 'api', 'public-bind-address': 'acceptance' } as const;
+/** Each listener flag of the operator, and the container port the chart names for it. */
+const LISTENER_FLAGS = {
+  'http-bind-address': 'metrics',
+  'webhook-bind-address': 'webhook',
+  'api-bind-address': 'api',
+  'public-bind-address': 'acceptance',
+  'identity-bind-address': 'identity',
+} as const;
+const LISTENER_ARG = new RegExp(`^--(${Object.keys(LISTENER_FLAGS).join('|')})=:(\\d+)$`);
 
 /**
  * Reads the Deployment `name` in `namespace` and plans its pod's first container as a
@@ -121,7 +129,7 @@ export async function planPod(o: { admin: KubeClient; server: string; caPEM: str
   const portOf: Record<string, number> = {};
   for (const p of c.ports) portOf[p.name] = await freePort();
   const args = c.args.map(expand).map((a) => {
-    const m = /^--(http-bind-address|webhook-bind-address|api-bind-address|public-bind-address)=:(\d+)$/.exec(a);
+    const m = LISTENER_ARG.exec(a);
     if (!m) return a;
     const name = LISTENER_FLAGS[m[1] as keyof typeof LISTENER_FLAGS];
     const declared = c.ports.find((p) => p.name === name)?.containerPort;
