@@ -13,7 +13,7 @@
 // signs one of the invited people in to it as a browser would, and prints its URL and who
 // to sign in as. Everything stops at the end, unless --keep (then it runs until Ctrl-C).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, isDeepStrictEqual } from 'node:util';
@@ -55,7 +55,7 @@ import { acceptByForm, acceptLink, invitationFlags } from '../testenv/invitation
 import { UserAgent, loginForm, pageMessage } from '../testenv/identity.ts';
 import { CONSOLE_CLIENT_ID } from '../identity/provider.ts';
 import { createOidcClient } from '../../console/server/oidc.ts';
-import { DIST, startConsoleServer } from '../../console/server/server.ts';
+import { startConsoleServer } from '../../console/server/server.ts';
 import { upstreamFromKubeconfig } from '../../console/server/upstream.ts';
 
 const { values: flags } = parseArgs({ options: { keep: { type: 'boolean' }, kubeconfig: { type: 'string' } } });
@@ -381,23 +381,24 @@ async function acceptInvitation(smtp: TestSmtpServer, email: string, fields: Rec
 }
 
 /**
- * The console with sign-in through the embedded provider: the page (built once into
- * console/dist), the server on its reserved port, then one invited person signed in as a
+ * The console with sign-in through the embedded provider: the page (built for this run),
+ * the server on its reserved port, then one invited person signed in as a
  * browser does (the console's SIGN IN, the provider's form, back to the console) and what
  * the console answers them.
  */
 async function showConsole(kubeconfig: string, identity: IdentityEndpoint, consoleUrl: string, accounts: { username: string; email: string; role: string; namespace: string }[]): Promise<void> {
-  if (!existsSync(join(DIST, 'index.html'))) {
-    say('\nBuilding the console (npm run console:build)…');
-    const built = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(REPO_ROOT, 'console/vite.config.ts'), '--logLevel', 'warn'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    if (built.status !== 0) throw new Error('npm run console:build failed');
-  }
+  // The page of this checkout, built each run (a second or two) into a directory of the demo's own: a console/dist
+  // left by an earlier checkout would serve an older page.
+  const distDir = mkdtempSync(join(tmpdir(), 'miniapps-demo-console-'));
+  cleanups.push(async () => rmSync(distDir, { recursive: true, force: true }));
+  const built = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(REPO_ROOT, 'console/vite.config.ts'), '--logLevel', 'warn', '--outDir', distDir, '--emptyOutDir'],
+    { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (built.status !== 0) throw new Error('Building the console page (vite build, as npm run console:build) failed');
   const oidc = await createOidcClient({ issuer: identity.issuer, clientId: CONSOLE_CLIENT_ID, redirectUri: `${consoleUrl}/auth/callback`, caPEM: identity.caPEM });
-  const server = await startConsoleServer({ upstream: upstreamFromKubeconfig(kubeconfig), oidc, port: Number(new URL(consoleUrl).port), publicUrl: consoleUrl });
+  const server = await startConsoleServer({ upstream: upstreamFromKubeconfig(kubeconfig), oidc, port: Number(new URL(consoleUrl).port), publicUrl: consoleUrl, distDir });
   cleanups.push(() => server.close());
   const person = accounts[0];
   if (!person) throw new Error('No invited person made an account to sign in to the console with');
