@@ -81,6 +81,19 @@ export class UserAgent {
   }
 }
 
+/**
+ * Opens a set-password link (/reset/confirm?token=…, from an email) and posts `password`
+ * with its token, as a browser does: the status the page opened with, and the answer.
+ */
+export async function setPasswordByLink(caPEM: string, link: string, password: string): Promise<{ opened: number; res: Response }> {
+  const ua = new UserAgent(caPEM);
+  const page = await ua.request(link);
+  await page.body?.cancel();
+  const token = new URL(link).searchParams.get('token')!;
+  const res = await ua.request(new URL('/reset/confirm', link).href, { form: { token, password } });
+  return { opened: page.status, res };
+}
+
 /** The hidden CSRF field and the action of the sign-in form in `html`. */
 export function loginForm(html: string): { action: string; csrf: string } {
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];

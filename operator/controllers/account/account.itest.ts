@@ -17,7 +17,7 @@ import { Resources } from '../../runtime/kube/resource.ts';
 import { testClient, deleteOrganizationsAndWait } from '../../testenv/clients.ts';
 import { identityOperatorArgs } from '../../testenv/controlplane.ts';
 import type { IdentityEndpoint } from '../../testenv/controlplane.ts';
-import { UserAgent, signIn } from '../../testenv/identity.ts';
+import { setPasswordByLink, signIn } from '../../testenv/identity.ts';
 import { eventually, kubectl, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { invitationFlags } from '../../testenv/invitations.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
@@ -63,10 +63,8 @@ async function setPasswordFromEmail(email: string, password: string): Promise<vo
   });
   const link = /https:\/\/\S+\/reset\/confirm\?token=[\w.-]+/.exec(mail.text)?.[0];
   expect(link, mail.text).toBeTruthy();
-  const ua = new UserAgent(idp.caPEM);
-  expect((await ua.request(link!)).status).toBe(200);
-  const token = new URL(link!).searchParams.get('token')!;
-  const set = await ua.request(`${idp.issuer}/reset/confirm`, { form: { token, password } });
+  const { opened, res: set } = await setPasswordByLink(idp.caPEM, link!, password);
+  expect(opened).toBe(200);
   expect(set.status, await set.clone().text()).toBe(200);
 }
 

@@ -28,7 +28,7 @@ import { Resources } from '../../runtime/kube/resource.ts';
 import { deleteOrganizationsAndWait, testClient, untilObject } from '../../testenv/clients.ts';
 import { identityOperatorArgs } from '../../testenv/controlplane.ts';
 import type { IdentityEndpoint } from '../../testenv/controlplane.ts';
-import { UserAgent, createTestAccount, loginForm, pageMessage, relyingParty, signIn } from '../../testenv/identity.ts';
+import { UserAgent, createTestAccount, loginForm, pageMessage, relyingParty, setPasswordByLink, signIn } from '../../testenv/identity.ts';
 import { eventually, kubectl, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { invitationFlags } from '../../testenv/invitations.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
@@ -72,11 +72,7 @@ async function setPasswordLink(tenantNs: string): Promise<string> {
 
 /** Opens the link and posts the new password, as a browser does; the page's status and message. */
 async function setPassword(link: string, password: string): Promise<{ status: number; message: string }> {
-  const ua = new UserAgent(idp.caPEM);
-  const form = await ua.request(link);
-  await form.body?.cancel();
-  const token = new URL(link).searchParams.get('token')!;
-  const res = await ua.request(new URL('/reset/confirm', link).href, { form: { token, password } });
+  const { res } = await setPasswordByLink(idp.caPEM, link, password);
   return { status: res.status, message: pageMessage(await res.text()) };
 }
 
