@@ -10,6 +10,7 @@
 # is interrupted leaves nothing behind that looks finished.
 set -euo pipefail
 cd "$(dirname "$0")"
+. ../lib/kubernetes-build.sh
 
 # Without Go, say what is missing and the ways on, instead of `go: command not found`.
 if ! command -v go >/dev/null 2>&1; then
@@ -38,24 +39,14 @@ if [ -f "$out/.complete" ]; then
   exit 0
 fi
 
-minor=${k8s#v1.}; minor=${minor%%.*}
-ldflags="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  ldflags+=" -X ${pkg}.gitVersion=${k8s} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${minor}"
-  ldflags+=" -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=1970-01-01T00:00:00Z"
-done
-
-tmp="$out.tmp.$$"
-rm -rf "$tmp"; mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT
-# One go build for the three: their shared packages compile once and they link in
-# parallel (the same binaries as three builds one after the other).
-echo "building kube-apiserver, kube-controller-manager, kubectl $k8s" >&2
-go build -trimpath -ldflags "$ldflags" -o "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
-echo "building etcd $etcd" >&2
-go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$tmp/etcd" ./etcd
-touch "$tmp/.complete"
-mkdir -p "$(dirname "$out")"
-rm -rf "$out"; mv "$tmp" "$out"
-trap - EXIT
+ldflags=$(kubernetes_ldflags "$k8s")
+build() {
+  # One go build for the three: their shared packages compile once and they link in
+  # parallel (the same binaries as three builds one after the other).
+  echo "building kube-apiserver, kube-controller-manager, kubectl $k8s" >&2
+  go build -trimpath -ldflags "$ldflags" -o "$1/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+  echo "building etcd $etcd" >&2
+  go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$1/etcd" ./etcd
+}
+build_atomically "$out" build
 echo "$out"

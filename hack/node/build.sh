@@ -11,9 +11,10 @@
 # and pause (./pause), the pods' sandbox process.
 #
 # OUT_DIR defaults to $MINIAPPS_CACHE_DIR (or ~/.cache/miniapps-operator)/node-<pin>/bin.
-# Binaries appear atomically, as hack/controlplane/build.sh makes them. Prints OUT_DIR.
+# Binaries appear atomically (hack/lib/kubernetes-build.sh, as for the control plane). Prints OUT_DIR.
 set -euo pipefail
 cd "$(dirname "$0")"
+. ../lib/kubernetes-build.sh
 if ! command -v go >/dev/null 2>&1; then
   echo "hack/node/build.sh: Go is not installed (no \`go\` on PATH); install Go 1.25 or later (Debian: apt-get install golang-go)" >&2
   exit 127
@@ -38,21 +39,12 @@ if [ -f "$out/.complete" ]; then
 fi
 $print && exit 1
 
-minor=${k8s#v1.}; minor=${minor%%.*}
-ldflags="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  ldflags+=" -X ${pkg}.gitVersion=${k8s} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${minor}"
-  ldflags+=" -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=1970-01-01T00:00:00Z"
-done
-tmp="$out.tmp.$$"
-rm -rf "$tmp"; mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT
-# One go build for the three: their packages compile once and they link in parallel.
-echo "building kubelet, kube-proxy, kube-scheduler $k8s" >&2
-go build -trimpath -ldflags "$ldflags" -o "$tmp/" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kube-scheduler
-go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$tmp/pause" ./pause
-touch "$tmp/.complete"
-mkdir -p "$(dirname "$out")"
-rm -rf "$out"; mv "$tmp" "$out"
-trap - EXIT
+ldflags=$(kubernetes_ldflags "$k8s")
+build() {
+  # One go build for the three: their packages compile once and they link in parallel.
+  echo "building kubelet, kube-proxy, kube-scheduler $k8s" >&2
+  go build -trimpath -ldflags "$ldflags" -o "$1/" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kube-scheduler
+  go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$1/pause" ./pause
+}
+build_atomically "$out" build
 echo "$out"

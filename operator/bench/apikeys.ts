@@ -27,7 +27,7 @@ import { readKey, serviceAccountToken } from '../testenv/apikeys.ts';
 import { eventually } from '../testenv/eventually.ts';
 import { ApiServerMetrics, requestDelta } from './apiserver.ts';
 import { convergence } from './converge.ts';
-import { metricSum, pool, seconds, sleep } from './measure.ts';
+import { metricSum, percentile, pool, seconds, sleep } from './measure.ts';
 import type { BenchOperator } from './operator.ts';
 import { removeOperatorWebhook, startOperator } from './operator.ts';
 import { PHASE_LABEL, RUN_LABEL, isReady as isOrganizationReady, operatorNamespace, orgBody, perOrg, profileSection, round, writeAsOrganizationController, writesPerOrg } from './organizations.ts';
@@ -272,9 +272,6 @@ export const apikeys: Scenario = {
     };
   },
 };
-
-/** Latency percentile of sorted samples (ms). */
-const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 /**
  * `connections` keep-alive connections (plain sockets, so that the load generator costs

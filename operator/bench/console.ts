@@ -23,11 +23,9 @@ import { ManagedProcess } from '../testenv/process.ts';
 import { COOKIE, SessionStore } from '../../console/server/session.ts';
 import { SecretSessionBackend } from '../../console/server/session-secrets.ts';
 import { createUpstream } from '../../console/server/upstream.ts';
-import { pool, sleep } from './measure.ts';
+import { percentile, pool, sleep } from './measure.ts';
 import { round } from './organizations.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
-
-const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function drain(res: IncomingMessage): Promise<number> {
   let n = 0;

@@ -5,30 +5,26 @@
 // scrypt (N=2^17, r=8: 128 MiB and a few hundred ms a hash, two at once per process)
 // bounds the sign-ins; the table prints that ceiling beside the rate. It also measures what
 // the shared lockout costs: the compare-and-swap writes of a failure, the read of a check.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { AccountStore, DEFAULT_KDF, hashPassword, verifyPassword } from '../identity/accounts.ts';
+import { AccountStore, DEFAULT_KDF, HASH_SLOTS, hashPassword, verifyPassword } from '../identity/accounts.ts';
 import { ClusterFailureCounter } from '../identity/lockout.ts';
 import { KUBECTL_CLIENT_ID } from '../identity/provider.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { createCA, issueCertificate } from '../runtime/pki.ts';
 import { freePort } from '../testenv/eventually.ts';
 import { relyingParty, signIn } from '../testenv/identity.ts';
-import { pool } from './measure.ts';
+import { percentile, pool } from './measure.ts';
 import { removeOperatorWebhook, startOperator } from './operator.ts';
-import { round } from './organizations.ts';
+import { operatorNamespace, round } from './organizations.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
 
-/** Hashes at once in the provider's process (accounts.ts HASH_SLOTS). */
-const HASH_SLOTS = 2;
 /** Targets: sign-ins a second, and their share of what scrypt allows on this machine; p99 of a refresh grant. */
 const TARGET_SIGN_INS = 4;
 const TARGET_SHARE_OF_CEILING = 0.6;
 const TARGET_REFRESH_P99_MS = 100;
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 async function timed<T>(fn: () => Promise<T>, into: number[]): Promise<T> {
   const t = performance.now();
@@ -49,7 +45,7 @@ export const identityScenario: Scenario = {
   n: (s) => s.accounts!,
   async run(ctx): Promise<ScenarioResult> {
     if (!ctx.disposableCluster) throw new Error('scenario identity runs only on the control plane it starts');
-    const namespace = `miniapps-bench-${ctx.runId}`;
+    const namespace = operatorNamespace(ctx);
     const connections = ctx.sizes.connections!;
     const durationMs = ctx.sizes.seconds! * 1000;
     // The provider's listener: its own CA and certificate; the bench's requests come "through" a trusted proxy
@@ -57,6 +53,7 @@ export const identityScenario: Scenario = {
     const ca = createCA('miniapps-bench-identity');
     const cert = issueCertificate({ ca, commonName: 'identity', ipAddresses: ['127.0.0.1'], usages: 'server', validityDays: 2 });
     const certDir = mkdtempSync(join(tmpdir(), 'miniapps-bench-identity-'));
+    ctx.defer('remove the TLS key and certificate', async () => rmSync(certDir, { recursive: true, force: true }));
     writeFileSync(join(certDir, 'tls.crt'), cert.certPEM);
     writeFileSync(join(certDir, 'tls.key'), cert.keyPEM);
     const port = await freePort();

@@ -21,12 +21,12 @@ import { VERSION } from '../runtime/version.ts';
 import { REPO_ROOT } from '../testenv/controlplane.ts';
 import { planPod, podman, readyAfter, startPod } from '../testenv/pod.ts';
 import { findTool, run } from '../testenv/tools.ts';
+import { round } from './organizations.ts';
 import type { BenchContext, Scenario, ScenarioResult } from './scenario.ts';
 
 /** Targets: a node pulls under 70 MB, unpacks under 200 MB, and the operator is Ready within 5 s of its start. */
 export const IMAGE_TARGETS = { compressedMB: 70, uncompressedMB: 200, readySeconds: 5 } as const;
 
-const round = (x: number, digits: number) => Number(x.toFixed(digits));
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;

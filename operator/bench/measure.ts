@@ -7,6 +7,9 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 export const seconds = (fromMs: number, toMs = performance.now()): number => (toMs - fromMs) / 1000;
 
+/** The p-th percentile (0 to 100) of samples sorted ascending: the nearest rank; NaN when there are none. */
+export const percentile = (sorted: ArrayLike<number>, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+
 /** Runs `task(i)` for i in [0, n) with at most `concurrency` in flight; rejects on the first failure. */
 export async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;

@@ -21,7 +21,7 @@ import type { ObjectBody } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { ApiServerMetrics, requestDelta } from './apiserver.ts';
 import { convergence } from './converge.ts';
-import { metricSum, pool, seconds, sleep } from './measure.ts';
+import { metricSum, percentile, pool, seconds, sleep } from './measure.ts';
 import { removeOperatorWebhook, startOperator } from './operator.ts';
 import { PHASE_LABEL, RUN_LABEL, comparisonTable, perOrg, round, writesPerOrg } from './organizations.ts';
 import type { BenchContext, Figure, Scenario, ScenarioResult } from './scenario.ts';
@@ -241,9 +241,6 @@ export const tenants: Scenario = {
     };
   },
 };
-
-/** Latency percentile of sorted samples (ms). */
-const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 /**
  * `connections` TLS keep-alive connections to the operator's TLS listener, each sending

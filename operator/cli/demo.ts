@@ -13,7 +13,7 @@
 // signs one of the invited people in to it as a browser would, and prints its URL and who
 // to sign in as. Everything stops at the end, unless --keep (then it runs until Ctrl-C).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, isDeepStrictEqual } from 'node:util';
@@ -55,7 +55,7 @@ import { acceptByForm, acceptLink, invitationFlags } from '../testenv/invitation
 import { UserAgent, loginForm, pageMessage } from '../testenv/identity.ts';
 import { CONSOLE_CLIENT_ID } from '../identity/provider.ts';
 import { createOidcClient } from '../../console/server/oidc.ts';
-import { DIST, startConsoleServer } from '../../console/server/server.ts';
+import { startConsoleServer } from '../../console/server/server.ts';
 import { upstreamFromKubeconfig } from '../../console/server/upstream.ts';
 
 const { values: flags } = parseArgs({ options: { keep: { type: 'boolean' }, kubeconfig: { type: 'string' } } });
@@ -177,7 +177,8 @@ async function main(): Promise<void> {
     const email = (m.spec as Membership['spec']).email;
     // With the embedded provider the page asks for an account: the person makes one (the demo's password is DEMO_PASSWORD).
     const username = email.split('@')[0]!.replace(/[^A-Za-z0-9._-]/g, '-');
-    const res = await acceptInvitation(smtp, email, identity ? { action: 'create', username, password: DEMO_PASSWORD, firstName: username, lastName: 'Demo' } : {});
+    const mail = await eventually(() => smtp.messages.find((x) => JSON.stringify(x.to).includes(email)) ?? false, { timeoutMs: 60_000, describe: `the invitation email to ${email}` });
+    const res = await acceptByForm(acceptLink(mail), identity ? { action: 'create', username, password: DEMO_PASSWORD, firstName: username, lastName: 'Demo' } : {});
     say(`${email} opened the link from their email${identity ? `, created the account ${username}` : ''} and accepted: HTTP ${res.status}`);
     if (res.status !== 200) throw new Error(`The invitation of ${email} was not accepted (HTTP ${res.status}): ${pageMessage(await res.text())}`);
     if (identity) accounts.push({ username, email, role: (m.spec as Membership['spec']).role, namespace: m.metadata.namespace! });
@@ -362,42 +363,24 @@ async function main(): Promise<void> {
 }
 
 /**
- * The invitation email to `email` accepted through the page with `fields`, as its person
- * does: the most recent email's link (an earlier one is refused with HTTP 410 once a newer
- * invitation was sent for the membership, and the page says to use the most recent email),
- * and when the page answers 410 all the same, the next email's link once it arrives.
- */
-async function acceptInvitation(smtp: TestSmtpServer, email: string, fields: Record<string, string>): Promise<Response> {
-  const to = (x: { to: unknown }) => JSON.stringify(x.to).includes(email);
-  let seen = 0;
-  for (let tries = 0; ; tries++) {
-    const mails = await eventually(() => (smtp.messages.filter(to).length > seen ? smtp.messages.filter(to) : false), { timeoutMs: 60_000, describe: `an invitation email to ${email}` });
-    seen = mails.length;
-    const res = await acceptByForm(acceptLink(mails.at(-1)!), fields);
-    if (res.status !== 410 || tries >= 3) return res;
-    say(`${email}: the page says a newer invitation was sent (HTTP 410); waiting for it`);
-    await res.body?.cancel();
-  }
-}
-
-/**
- * The console with sign-in through the embedded provider: the page (built once into
- * console/dist), the server on its reserved port, then one invited person signed in as a
+ * The console with sign-in through the embedded provider: the page (built for this run),
+ * the server on its reserved port, then one invited person signed in as a
  * browser does (the console's SIGN IN, the provider's form, back to the console) and what
  * the console answers them.
  */
 async function showConsole(kubeconfig: string, identity: IdentityEndpoint, consoleUrl: string, accounts: { username: string; email: string; role: string; namespace: string }[]): Promise<void> {
-  if (!existsSync(join(DIST, 'index.html'))) {
-    say('\nBuilding the console (npm run console:build)…');
-    const built = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(REPO_ROOT, 'console/vite.config.ts'), '--logLevel', 'warn'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    if (built.status !== 0) throw new Error('npm run console:build failed');
-  }
+  // The page of this checkout, built each run (a second or two) into a directory of the demo's own: a console/dist
+  // left by an earlier checkout would serve an older page.
+  const distDir = mkdtempSync(join(tmpdir(), 'miniapps-demo-console-'));
+  cleanups.push(async () => rmSync(distDir, { recursive: true, force: true }));
+  const built = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(REPO_ROOT, 'console/vite.config.ts'), '--logLevel', 'warn', '--outDir', distDir, '--emptyOutDir'],
+    { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (built.status !== 0) throw new Error('Building the console page (vite build, as npm run console:build) failed');
   const oidc = await createOidcClient({ issuer: identity.issuer, clientId: CONSOLE_CLIENT_ID, redirectUri: `${consoleUrl}/auth/callback`, caPEM: identity.caPEM });
-  const server = await startConsoleServer({ upstream: upstreamFromKubeconfig(kubeconfig), oidc, port: Number(new URL(consoleUrl).port), publicUrl: consoleUrl });
+  const server = await startConsoleServer({ upstream: upstreamFromKubeconfig(kubeconfig), oidc, port: Number(new URL(consoleUrl).port), publicUrl: consoleUrl, distDir });
   cleanups.push(() => server.close());
   const person = accounts[0];
   if (!person) throw new Error('No invited person made an account to sign in to the console with');

@@ -16,7 +16,7 @@ const scryptRaw = promisify(scryptCb) as (password: string, salt: Buffer, keylen
  * At most two hashes at once in this process: each takes 128 MiB with the default
  * parameters, and a burst of sign-ins must queue rather than exhaust the container's memory.
  */
-const HASH_SLOTS = 2;
+export const HASH_SLOTS = 2;
 let running = 0;
 const waiting: (() => void)[] = [];
 async function scrypt(password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }): Promise<Buffer> {

@@ -11,14 +11,15 @@
 // downward API's fields filled in), the arguments, the memory limit, an emptyDir as /tmp,
 // and the ServiceAccount's token, CA and namespace where a pod has them
 // (/var/run/secrets/kubernetes.io/serviceaccount), reaching the API server through
-// KUBERNETES_SERVICE_HOST/PORT. There is no kubelet or kube-proxy here, so podman is the
-// kubelet: the container shares the host's network, and its listeners are moved to free
+// KUBERNETES_SERVICE_HOST/PORT. This file runs no kubelet or kube-proxy (node.itest.ts
+// runs the chart on a real node, as root with containerd), so podman is the kubelet
+// (operator/testenv/pod.ts): the container shares the host's network, and its listeners are moved to free
 // ports (a pod has its own network namespace; here they would clash with whatever else
 // runs). The probes the Deployment declares must answer; the operator generates the
 // webhook's certificate and writes its CA into the chart's webhook configuration, and the
 // webhook's listener then completes a TLS handshake verified against that caBundle for
-// the Service's DNS name, as the API server's call would be (that call itself would go
-// through the Service, which needs kube-proxy). SIGTERM, as the kubelet stops a pod,
+// the Service's DNS name, as the API server's call would be (that call itself goes
+// through the Service: node.itest.ts makes it). SIGTERM, as the kubelet stops a pod,
 // drains it and it exits 0.
 //
 // The release goes through an OCI registry as users get it: distribution's registry on

@@ -26,7 +26,7 @@ import type { AnyObject } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { webhookRegistrationName } from '../servers/webhook.ts';
 import { accessAllowed } from '../testenv/access.ts';
-import { deleteOrganizationsAndWait, testClient } from '../testenv/clients.ts';
+import { deleteOrganizationsAndWait, testClient, untilObject } from '../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../testenv/index.ts';
 import { OperatorProcess, operatorRequest } from '../testenv/operator-process.ts';
 
@@ -54,17 +54,6 @@ const asTenantAdmin = (email: string) => ({ as: { user: email } });
 
 type WithConditions = { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
 const cond = (o: WithConditions | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
-
-async function until<T extends AnyObject>(rt: Parameters<typeof admin.get>[0], name: string, ns: string | undefined, test: (o: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  return eventually(
-    async () => {
-      const last = await admin.get<T>(rt, name, ns);
-      if (last && test(last)) return last;
-      throw new Error(`last seen: ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? last ?? 'nothing')}`);
-    },
-    { timeoutMs, describe: what },
-  );
-}
 
 async function startOperator(): Promise<void> {
   operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace });
@@ -136,7 +125,7 @@ const EVIL_SOLUTION = {
 beforeAll(async () => {
   await startOperator();
   for (const name of [orgA, orgB]) await admin.create<Organization>(Kinds.Organization, { metadata: { name }, spec: { displayName: name } });
-  for (const name of [orgA, orgB]) await until<Organization>(Kinds.Organization, name, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Organization ${name} Ready`);
+  for (const name of [orgA, orgB]) await untilObject<Organization>(admin, Kinds.Organization, name, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Organization ${name} Ready`);
   // Organization A: the seed's solution, its two apps (each claims its listing: A's first).
   await admin.create(Resources.ConfigMap, { metadata: { name: 'gated-manifest', namespace: nsA }, data: { 'manifest.yaml': SEED } });
   await admin.create<Solution>(Kinds.Solution, {
@@ -160,14 +149,14 @@ beforeAll(async () => {
     [tenant2, TENANT2_ADMIN],
   ] as const)
     await admin.create<Tenant>(Kinds.Tenant, { metadata: { name: t }, spec: { displayName: t, administrators: [email] } });
-  for (const t of [tenant, tenant2]) await until<Tenant>(Kinds.Tenant, t, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Tenant ${t} Ready`);
+  for (const t of [tenant, tenant2]) await untilObject<Tenant>(admin, Kinds.Tenant, t, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Tenant ${t} Ready`);
   await eventually(async () => accessAllowed(admin, TENANT_ADMIN, { verb: 'create', resource: 'subscriptions', namespace: tenantNs }), {
     timeoutMs: 60_000,
     describe: `${TENANT_ADMIN} may subscribe`,
   });
   await offeredTo(tenantNs, `${orgA}/gated`);
   await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: tenantNs }, spec: { solution: { organization: orgA, name: 'gated' } } }, asTenantAdmin(TENANT_ADMIN));
-  await until<Subscription>(Kinds.Subscription, 'gated', tenantNs, (s) => cond(s, 'Ready')?.status === 'True', 'the subscription to A Ready');
+  await untilObject<Subscription>(admin, Kinds.Subscription, 'gated', tenantNs, (s) => cond(s, 'Ready')?.status === 'True', 'the subscription to A Ready');
   // The gateway the token-roles API answers (it holds what the tenant administrator holds).
   await admin.create(ServiceAccounts, { metadata: { name: 'gateway', namespace: tenantNs } });
   await admin.create(Resources.RoleBinding, {
@@ -211,12 +200,12 @@ describe("issue 16 item 3: one organization reaches into another's tokens", () =
     // Nor by renaming an app of one's own into it.
     await expect(admin.patch(Kinds.AppManifest, 'evil-frontend', nsB, { spec: { appId: 'gated-backoffice-app' } })).rejects.toThrow(/spec\.appId: "gated-backoffice-app" is another organization's/);
     // The one made while the webhook was down: reported, Stalled, and A's keeps its ids.
-    const copycat = await until<AppManifest>(Kinds.AppManifest, 'copycat', nsB, (a) => cond(a, 'IdsOwned')?.status === 'False', 'copycat IdsOwned False');
+    const copycat = await untilObject<AppManifest>(admin, Kinds.AppManifest, 'copycat', nsB, (a) => cond(a, 'IdsOwned')?.status === 'False', 'copycat IdsOwned False');
     expect(cond(copycat, 'IdsOwned')).toMatchObject({ reason: 'AppIdClaimed', message: expect.stringContaining('claimed first by another organization') });
     expect(cond(copycat, 'IdsOwned')?.message).not.toContain(orgA);
     expect(cond(copycat, 'Ready')?.status).toBe('False');
     expect(cond(copycat, 'Stalled')?.status).toBe('True');
-    const original = await until<AppManifest>(Kinds.AppManifest, 'gated-frontend', nsA, (a) => cond(a, 'IdsOwned')?.status === 'True', "A's gated-frontend holds its ids");
+    const original = await untilObject<AppManifest>(admin, Kinds.AppManifest, 'gated-frontend', nsA, (a) => cond(a, 'IdsOwned')?.status === 'True', "A's gated-frontend holds its ids");
     expect(cond(original, 'Ready')?.status).toBe('True');
     // Used nowhere: no token for it, no role in the plugin, and no group of the tenant from it.
     const admin1 = await userOf(tenantNs, TENANT_ADMIN);
@@ -244,20 +233,21 @@ describe("issue 16 item 3: one organization reaches into another's tokens", () =
       ),
     ).rejects.toThrow(/platform:role:gated-backoffice:admin name listing\(s\) another organization owns/);
     // What slipped past is reported: the Solution's and the app's RolesOwned.
-    const evil = await until<Solution>(Kinds.Solution, 'evil', nsB, (s) => cond(s, 'RolesOwned')?.status === 'False', 'Solution evil RolesOwned False');
+    const evil = await untilObject<Solution>(admin, Kinds.Solution, 'evil', nsB, (s) => cond(s, 'RolesOwned')?.status === 'False', 'Solution evil RolesOwned False');
     expect(cond(evil, 'RolesOwned')).toMatchObject({ reason: 'ListingNotOwned', message: expect.stringContaining('role:gated-frontend:admin') });
     expect(cond(evil, 'Ready')?.status).toBe('False');
-    const evilApp = await until<AppManifest>(Kinds.AppManifest, 'evil-frontend', nsB, (a) => cond(a, 'RolesOwned')?.status === 'False', 'evil-frontend RolesOwned False');
+    const evilApp = await untilObject<AppManifest>(admin, Kinds.AppManifest, 'evil-frontend', nsB, (a) => cond(a, 'RolesOwned')?.status === 'False', 'evil-frontend RolesOwned False');
     expect(evilApp.status?.unownedRoles).toEqual(['platform:role:gated-frontend:admin', 'platform:role:gated-frontend:owner']);
     // B's subscription makes B's own group with B's own role only; no group of the tenant holds an A role from B.
-    const crew = await until<UserGroup>(Kinds.UserGroup, 'mallory-crew', tenantNs, (g) => (g.status?.effectiveRoles?.length ?? 0) > 0, 'mallory-crew made');
+    const crew = await untilObject<UserGroup>(admin, Kinds.UserGroup, 'mallory-crew', tenantNs, (g) => (g.status?.effectiveRoles?.length ?? 0) > 0, 'mallory-crew made');
     expect(crew.spec.roles).toEqual(['role:evil-listing:user']);
     const groups = (await admin.list<UserGroup>(Kinds.UserGroup, { namespace: tenantNs })).items;
     for (const g of groups) {
       for (const r of g.status?.roleSources ?? []) if (A_ROLES([r.role]).length) expect(r.sources.every((s) => s === `Solution ${orgA}/gated` || s.startsWith(`AppManifest ${orgA}/`))).toBe(true);
     }
     // The tenant administrator holds A's admin roles from A's solution, nothing A's from B.
-    const admin1 = await until<User>(
+    const admin1 = await untilObject<User>(
+      admin,
       Kinds.User,
       (await userOf(tenantNs, TENANT_ADMIN)).metadata.name,
       tenantNs,
@@ -299,7 +289,14 @@ describe("issue 16 item 3: one organization reaches into another's tokens", () =
   });
 
   it("item 3d: groups are never merged across organizations: a group of two organizations' solutions is a conflict, not a union", async () => {
-    const sub = await until<Subscription>(Kinds.Subscription, 'evil', tenantNs, (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict', "B's subscription reports the conflict");
+    const sub = await untilObject<Subscription>(
+      admin,
+      Kinds.Subscription,
+      'evil',
+      tenantNs,
+      (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict',
+      "B's subscription reports the conflict",
+    );
     expect(sub.status?.conflictingUserGroups).toEqual(['solutions-admin']);
     expect(cond(sub, 'UserGroupsSynced')?.message).toContain('never merged across organizations');
     expect(cond(sub, 'Ready')?.status).toBe('False');
@@ -308,7 +305,7 @@ describe("issue 16 item 3: one organization reaches into another's tokens", () =
     expect(group?.spec.landingPage).toEqual({ url: '/admin/home', rank: 1 });
     expect(group?.spec.roles).toEqual(['role:gated-backoffice:admin', 'role:gated-frontend:admin']);
     expect(group?.status?.roleSources?.flatMap((r) => r.sources)).not.toContain(`Solution ${orgB}/evil`);
-    await until<UserGroup>(Kinds.UserGroup, 'solutions-admin', tenantNs, (g) => cond(g, 'Uncontested')?.reason === 'UserGroupConflict', 'the UserGroup reports the conflict too');
+    await untilObject<UserGroup>(admin, Kinds.UserGroup, 'solutions-admin', tenantNs, (g) => cond(g, 'Uncontested')?.reason === 'UserGroupConflict', 'the UserGroup reports the conflict too');
     // A's subscription is unaffected; the tenant administrator lands on A's page.
     expect(cond(await admin.get<Subscription>(Kinds.Subscription, 'gated', tenantNs), 'Ready')?.status).toBe('True');
     const admin1 = await userOf(tenantNs, TENANT_ADMIN);
@@ -343,7 +340,7 @@ describe("issue 16 item 3: one organization reaches into another's tokens", () =
       metadata: { name: 'pages-file', namespace: nsB },
       spec: { solutionId: 'pages', version: '1', manifestFrom: { configMapKeyRef: { name: 'pages-manifest', key: 'manifest.yaml' } } },
     });
-    const sol = await until<Solution>(Kinds.Solution, 'pages-file', nsB, (s) => cond(s, 'ManifestValid')?.status === 'False', 'ManifestValid False');
+    const sol = await untilObject<Solution>(admin, Kinds.Solution, 'pages-file', nsB, (s) => cond(s, 'ManifestValid')?.status === 'False', 'ManifestValid False');
     expect(cond(sol, 'ManifestValid')).toMatchObject({
       reason: 'ManifestSchemaInvalid',
       message: expect.stringContaining('configmap/pages-manifest/manifest.yaml:5:12 userGroupsRequired[0].landingPage.url: must be an https:// URL or a path'),
@@ -363,16 +360,17 @@ describe('issue 16 item 11: a Subscription adopts a hand-made UserGroup', () => 
     });
     await offeredTo(tenant2Ns, `${orgA}/gated`);
     await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: tenant2Ns }, spec: { solution: { organization: orgA, name: 'gated' } } }, asTenantAdmin(TENANT2_ADMIN));
-    const sub = await until<Subscription>(Kinds.Subscription, 'gated', tenant2Ns, (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict', 'the conflict reported');
+    const sub = await untilObject<Subscription>(admin, Kinds.Subscription, 'gated', tenant2Ns, (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict', 'the conflict reported');
     expect(sub.status?.conflictingUserGroups).toEqual(['field-executive']);
     expect(cond(sub, 'UserGroupsSynced')?.message).toContain('UserGroup field-executive exists and was not made by a subscription');
     expect(sub.status?.userGroups).toEqual(['solutions-admin', 'solutions-owner']);
-    await until<UserGroup>(Kinds.UserGroup, 'solutions-owner', tenant2Ns, () => true, 'the other groups made');
+    await untilObject<UserGroup>(admin, Kinds.UserGroup, 'solutions-owner', tenant2Ns, () => true, 'the other groups made');
     const group = await admin.get<UserGroup>(Kinds.UserGroup, 'field-executive', tenant2Ns);
     expect(group?.metadata.ownerReferences).toBeUndefined();
     expect(group?.metadata.annotations?.['miniapps.dev/applied-digest']).toBeUndefined();
     expect(group?.spec).toEqual(handMade);
-    await until<UserGroup>(
+    await untilObject<UserGroup>(
+      admin,
       Kinds.UserGroup,
       'field-executive',
       tenant2Ns,
@@ -394,11 +392,11 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     await admin.create(Resources.Namespace, { metadata: { name: teamX } });
     // Made first, in a namespace no Organization holds.
     await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'stray', namespace: teamX }, spec: { appId: `${teamX}-app`, listingId: `${teamX}-listing` } });
-    const stray = await until<AppManifest>(Kinds.AppManifest, 'stray', teamX, (a) => !!cond(a, 'IdsOwned'), 'the stray AppManifest checked');
+    const stray = await untilObject<AppManifest>(admin, Kinds.AppManifest, 'stray', teamX, (a) => !!cond(a, 'IdsOwned'), 'the stray AppManifest checked');
     expect(cond(stray, 'IdsOwned')).toMatchObject({ status: 'False', reason: 'NotInOrganization' });
     // An organization claims the listing afterwards: admitted, and it holds it.
     await admin.create(Kinds.AppManifest, { metadata: { name: 'own-listing', namespace: nsB }, spec: { appId: `${teamX}-b-app`, listingId: `${teamX}-listing` } }, asMallory);
-    const own = await until<AppManifest>(Kinds.AppManifest, 'own-listing', nsB, (a) => !!cond(a, 'IdsOwned'), "B's AppManifest checked");
+    const own = await untilObject<AppManifest>(admin, Kinds.AppManifest, 'own-listing', nsB, (a) => !!cond(a, 'IdsOwned'), "B's AppManifest checked");
     expect(cond(own, 'IdsOwned')?.status).toBe('True');
     expect(cond(await admin.get<AppManifest>(Kinds.AppManifest, 'stray', teamX), 'IdsOwned')?.status).toBe('False');
     await admin.delete(Resources.Namespace, teamX);
@@ -408,11 +406,11 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     const listing = uniqueName('dispatch-orders-app');
     const manifest = { userGroupsRequired: [{ name: 'dispatchers', roles: [`role:${listing}:dispatcher`] }] };
     await admin.create(Kinds.Solution, { metadata: { name: 'dispatch', namespace: nsA }, spec: { solutionId: 'dispatch', version: '1.0.0', manifest, onboarding: { tenants: [tenant] } } });
-    const sol = await until<Solution>(Kinds.Solution, 'dispatch', nsA, (s) => cond(s, 'RolesOwned')?.status === 'True', 'the dispatch solution holds its listing');
+    const sol = await untilObject<Solution>(admin, Kinds.Solution, 'dispatch', nsA, (s) => cond(s, 'RolesOwned')?.status === 'True', 'the dispatch solution holds its listing');
     expect(cond(sol, 'Ready')?.status).toBe('True');
     await offeredTo(tenantNs, `${orgA}/dispatch`);
     await admin.create(Kinds.Subscription, { metadata: { name: 'dispatch', namespace: tenantNs }, spec: { solution: { organization: orgA, name: 'dispatch' } } }, asTenantAdmin(TENANT_ADMIN));
-    const group = await until<UserGroup>(Kinds.UserGroup, 'dispatchers', tenantNs, (g) => (g.spec.roles?.length ?? 0) > 0, 'the dispatchers group made');
+    const group = await untilObject<UserGroup>(admin, Kinds.UserGroup, 'dispatchers', tenantNs, (g) => (g.spec.roles?.length ?? 0) > 0, 'the dispatchers group made');
     expect(group.spec.roles).toEqual([`role:${listing}:dispatcher`]);
     // Mallory comes later: the listing is A's.
     await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'squat', namespace: nsB }, spec: { appId: `${listing}-squat`, listingId: listing } }, asMallory)).rejects.toThrow(
@@ -442,7 +440,7 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
       ['legacy-a', nsA],
       ['legacy-b', nsB],
     ] as const)
-      await until<Solution>(Kinds.Solution, name, ns, (s) => cond(s, 'Ready')?.status === 'True', `Solution ${name} Ready`);
+      await untilObject<Solution>(admin, Kinds.Solution, name, ns, (s) => cond(s, 'Ready')?.status === 'True', `Solution ${name} Ready`);
     for (const s of [`${orgA}/legacy-a`, `${orgB}/legacy-b`]) await offeredTo(tenant2Ns, s);
     // Before the upgrade: the operator down, A's subscription first ("zeta"), B's a second later ("alpha", which sorts
     // first), and the group both made, its owners in name order as the operator before the fix wrote them.
@@ -469,7 +467,8 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
       { fieldManager: 'miniapps-operator' },
     );
     await startOperator();
-    const group = await until<UserGroup>(
+    const group = await untilObject<UserGroup>(
+      admin,
       Kinds.UserGroup,
       'legacy-crew',
       tenant2Ns,
@@ -477,16 +476,23 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
       'the operator applied the group',
     );
     expect(group.spec.roles).toEqual(['role:gated-frontend:viewer']);
-    const b = await until<Subscription>(Kinds.Subscription, 'alpha', tenant2Ns, (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict', "B's subscription reports the conflict");
+    const b = await untilObject<Subscription>(
+      admin,
+      Kinds.Subscription,
+      'alpha',
+      tenant2Ns,
+      (s) => cond(s, 'UserGroupsSynced')?.reason === 'UserGroupConflict',
+      "B's subscription reports the conflict",
+    );
     expect(b.status?.conflictingUserGroups).toEqual(['legacy-crew']);
     // (A's gated-frontend app also declares "field executive", which the hand-made group of item 11 holds there.)
-    const a = await until<Subscription>(Kinds.Subscription, 'zeta', tenant2Ns, (s) => !!s.status?.userGroups?.includes('legacy-crew'), "A's subscription keeps the group");
+    const a = await untilObject<Subscription>(admin, Kinds.Subscription, 'zeta', tenant2Ns, (s) => !!s.status?.userGroups?.includes('legacy-crew'), "A's subscription keeps the group");
     expect(a.status?.conflictingUserGroups ?? []).not.toContain('legacy-crew');
   }, 120_000);
 
   it("finding 1: a claim is durable: an AppManifest refused for another organization's id is never promoted when that organization deletes, re-creates or renames its own, and nobody takes an id in the gap", async () => {
     // The copycat made while the webhook was down is refused.
-    await until<AppManifest>(Kinds.AppManifest, 'copycat', nsB, (a) => cond(a, 'IdsOwned')?.status === 'False', 'copycat IdsOwned False');
+    await untilObject<AppManifest>(admin, Kinds.AppManifest, 'copycat', nsB, (a) => cond(a, 'IdsOwned')?.status === 'False', 'copycat IdsOwned False');
     // A deletes its AppManifest (a GitOps replace, kubectl replace --force): the copycat stays refused.
     await admin.delete(Kinds.AppManifest, 'gated-frontend', nsA);
     await eventually(async () => !(await admin.get(Kinds.AppManifest, 'gated-frontend', nsA)), { describe: "A's AppManifest gone" });
@@ -498,12 +504,12 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     expect(cond(await admin.get<AppManifest>(Kinds.AppManifest, 'copycat', nsB), 'IdsOwned')?.status).toBe('False');
     // A re-creates it: A's holds its ids again, the copycat does not.
     await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'gated-frontend', namespace: nsA }, spec: FRONTEND });
-    await until<AppManifest>(Kinds.AppManifest, 'gated-frontend', nsA, (a) => cond(a, 'IdsOwned')?.status === 'True', "A's re-created AppManifest holds its ids");
+    await untilObject<AppManifest>(admin, Kinds.AppManifest, 'gated-frontend', nsA, (a) => cond(a, 'IdsOwned')?.status === 'True', "A's re-created AppManifest holds its ids");
     const copycat = await admin.get<AppManifest>(Kinds.AppManifest, 'copycat', nsB);
     expect(cond(copycat, 'IdsOwned')?.status).toBe('False');
     // A renames its back-office app's ids: the old ones stay A's.
     await admin.patch(Kinds.AppManifest, 'gated-backoffice', nsA, { spec: { appId: 'gated-backoffice-app-2' } });
-    await until<AppManifest>(Kinds.AppManifest, 'gated-backoffice', nsA, (a) => cond(a, 'IdsOwned')?.message?.includes('gated-backoffice-app-2') ?? false, "A's renamed app checked");
+    await untilObject<AppManifest>(admin, Kinds.AppManifest, 'gated-backoffice', nsA, (a) => cond(a, 'IdsOwned')?.message?.includes('gated-backoffice-app-2') ?? false, "A's renamed app checked");
     await expect(admin.create(Kinds.AppManifest, { metadata: { name: 'renamed', namespace: nsB }, spec: { appId: 'gated-backoffice-app', listingId: 'renamed-listing' } }, asMallory)).rejects.toThrow(
       /spec\.appId: "gated-backoffice-app" is another organization's/,
     );
@@ -521,13 +527,13 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
       metadata: { name: 'kiosk', namespace: nsA },
       spec: { appId: 'kiosk-app', listingId: 'gated-frontend', userGroups: [{ name: 'kiosk crew', roles: ['role:gated-frontend:viewer'] }] },
     });
-    const made = await until<UserGroup>(Kinds.UserGroup, 'kiosk-crew', tenantNs, (g) => (g.spec.roles?.length ?? 0) > 0, "the kiosk app's group made");
+    const made = await untilObject<UserGroup>(admin, Kinds.UserGroup, 'kiosk-crew', tenantNs, (g) => (g.spec.roles?.length ?? 0) > 0, "the kiosk app's group made");
     // With the webhook down, renamed into an appId organization B holds: the app is used nowhere.
     expect((await operator.stop()).code).toBe(0);
     await admin.patch(Kinds.AppManifest, 'kiosk', nsA, { spec: { appId: EVIL_FRONTEND.appId } });
     await startOperator();
-    await until<AppManifest>(Kinds.AppManifest, 'kiosk', nsA, (a) => cond(a, 'IdsOwned')?.reason === 'AppIdClaimed', 'kiosk IdsOwned False');
-    const sub = await until<Subscription>(Kinds.Subscription, 'gated', tenantNs, (s) => !!s.status?.orphanedUserGroups?.includes('kiosk-crew'), 'the group kept, as orphaned');
+    await untilObject<AppManifest>(admin, Kinds.AppManifest, 'kiosk', nsA, (a) => cond(a, 'IdsOwned')?.reason === 'AppIdClaimed', 'kiosk IdsOwned False');
+    const sub = await untilObject<Subscription>(admin, Kinds.Subscription, 'gated', tenantNs, (s) => !!s.status?.orphanedUserGroups?.includes('kiosk-crew'), 'the group kept, as orphaned');
     expect(cond(sub, 'OrphansKept')?.message).toContain('does not hold their ids');
     expect((await admin.get<UserGroup>(Kinds.UserGroup, 'kiosk-crew', tenantNs))?.spec).toEqual(made.spec);
   }, 120_000);
@@ -536,9 +542,9 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     const orgC = uniqueName('leaving-org');
     const appId = `${orgC}-app`;
     await admin.create<Organization>(Kinds.Organization, { metadata: { name: orgC }, spec: { displayName: orgC } });
-    const org = await until<Organization>(Kinds.Organization, orgC, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Organization ${orgC} Ready`);
+    const org = await untilObject<Organization>(admin, Kinds.Organization, orgC, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Organization ${orgC} Ready`);
     await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'leaving', namespace: `org-${orgC}` }, spec: { appId, listingId: `${orgC}-listing` } });
-    await until<AppManifest>(Kinds.AppManifest, 'leaving', `org-${orgC}`, (a) => cond(a, 'IdsOwned')?.status === 'True', 'the app holds its ids');
+    await untilObject<AppManifest>(admin, Kinds.AppManifest, 'leaving', `org-${orgC}`, (a) => cond(a, 'IdsOwned')?.status === 'True', 'the app holds its ids');
     const claimsOf = async () =>
       (await admin.list<AnyObject & { spec?: { holderIdentity?: string } }>(Resources.Lease, { namespace: opNamespace, labelSelector: 'miniapps.dev/id-claim' })).items.filter((l) =>
         l.metadata.ownerReferences?.some((r) => r.uid === org.metadata.uid),
@@ -560,6 +566,6 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     await deleteOrganizationsAndWait(admin, [orgC]);
     await eventually(async () => (await claimsOf()).length === 0, { timeoutMs: 60_000, describe: 'the claims of the deleted organization gone' });
     await admin.create(Kinds.AppManifest, { metadata: { name: 'after', namespace: nsB }, spec: { appId, listingId: `${orgC}-b` } }, asMallory);
-    await until<AppManifest>(Kinds.AppManifest, 'after', nsB, (a) => cond(a, 'IdsOwned')?.status === 'True', 'B holds the freed id');
+    await untilObject<AppManifest>(admin, Kinds.AppManifest, 'after', nsB, (a) => cond(a, 'IdsOwned')?.status === 'True', 'B holds the freed id');
   }, 240_000);
 });

@@ -23,7 +23,7 @@ import type { AnyObject } from '../runtime/kube/client.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { webhookRegistrationName } from '../servers/webhook.ts';
 import { accessAllowed } from '../testenv/access.ts';
-import { deleteOrganizationsAndWait, testClient } from '../testenv/clients.ts';
+import { deleteOrganizationsAndWait, testClient, untilObject } from '../testenv/clients.ts';
 import { eventually, kubectl, testKubeconfig, uniqueName } from '../testenv/index.ts';
 import { OperatorProcess, operatorRequest } from '../testenv/operator-process.ts';
 
@@ -52,17 +52,6 @@ const as = (user: string) => ({ as: { user } });
 
 type WithConditions = { status?: { conditions?: { type: string; status: string; reason: string; message: string }[]; observedGeneration?: number }; metadata: { generation?: number } };
 const cond = (o: WithConditions | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
-
-async function until<T extends AnyObject>(rt: Parameters<typeof admin.get>[0], name: string, ns: string | undefined, test: (o: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  return eventually(
-    async () => {
-      const last = await admin.get<T>(rt, name, ns);
-      if (last && test(last)) return last;
-      throw new Error(`last seen: ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? last ?? 'nothing')}`);
-    },
-    { timeoutMs, describe: what },
-  );
-}
 
 /**
  * `kubectl apply --server-side -f -` of `doc` (YAML or JSON) as `user`: the exit code and what kubectl said. Server-side:
@@ -108,7 +97,7 @@ beforeAll(async () => {
   );
   caPEM = Buffer.from(reg.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
   await admin.create<Organization>(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Gated', capabilities: { superApps: true, miniApps: true } } });
-  await until<Organization>(Kinds.Organization, org, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Organization ${org} Ready`);
+  await untilObject<Organization>(admin, Kinds.Organization, org, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Organization ${org} Ready`);
   await member('owner', OWNER, 'SuperAppAdministrator');
   await member('dev', DEVELOPER, 'MiniAppDeveloper');
   await member('reviewer', REVIEWER, 'MiniAppReviewer');
@@ -134,7 +123,7 @@ beforeAll(async () => {
   await admin.create<Tenant>(Kinds.Tenant, { metadata: { name: tenantB }, spec: { displayName: 'Tenant B', administrators: [adminOf(tenantB)], stack: STACK } });
   await admin.create<Tenant>(Kinds.Tenant, { metadata: { name: tenantC }, spec: { displayName: 'Tenant C', administrators: [adminOf(tenantC)] } });
   for (const t of [tenantA, tenantB, tenantC]) {
-    await until<Tenant>(Kinds.Tenant, t, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Tenant ${t} Ready`);
+    await untilObject<Tenant>(admin, Kinds.Tenant, t, undefined, (o) => cond(o, 'Ready')?.status === 'True', `Tenant ${t} Ready`);
     await eventually(async () => accessAllowed(admin, adminOf(t), { verb: 'create', resource: 'subscriptions', namespace: nsOf(t) }), {
       timeoutMs: 60_000,
       describe: `${adminOf(t)} may create Subscriptions`,
@@ -195,7 +184,7 @@ describe('seed 003: the manifests, uploaded by their owners as the seed writes t
     expect(refused.out).toMatch(/which you may not read/);
     const made = await applyAs(OWNER, solution({ 'miniapps.dev/manifest-artifact-only': 'true' }));
     expect(made, made.out).toMatchObject({ code: 0 });
-    const sol = await until<Solution>(Kinds.Solution, 'gated', orgNs, (s) => cond(s, 'ManifestValid')?.status === 'True' && !!s.status?.manifestDigest, 'the seed manifest valid');
+    const sol = await untilObject<Solution>(admin, Kinds.Solution, 'gated', orgNs, (s) => cond(s, 'ManifestValid')?.status === 'True' && !!s.status?.manifestDigest, 'the seed manifest valid');
     expect([...(sol.status?.userGroups ?? [])].sort()).toEqual(['field-executive', 'solutions-owner']);
     expect(sol.status?.adminUserGroups).toEqual(['solutions-admin']);
     expect(sol.status?.manifest?.adminUserGroups).toEqual([{ name: 'solutions-admin' }]);
@@ -229,7 +218,7 @@ describe('seed 003: the manifests, uploaded by their owners as the seed writes t
       }),
     );
     expect(made, made.out).toMatchObject({ code: 0 });
-    const app = await until<AppManifest>(Kinds.AppManifest, 'example-client', orgNs, (a) => cond(a, 'Ready')?.status === 'True', 'the frontend app Ready', 90_000);
+    const app = await untilObject<AppManifest>(admin, Kinds.AppManifest, 'example-client', orgNs, (a) => cond(a, 'Ready')?.status === 'True', 'the frontend app Ready', 90_000);
     expect(app.spec.listingId).toBeUndefined();
     expect(app.status?.manifest?.rolesRequired).toEqual([
       'platform:role:platform:app:example:users',
@@ -251,7 +240,7 @@ describe('seed 003: the manifests, uploaded by their owners as the seed writes t
       });
       const made = await applyAs(OWNER, doc);
       expect(made, made.out).toMatchObject({ code: 0 });
-      const sol = await until<Solution>(Kinds.Solution, `peek-${name}`, orgNs, (s) => !!cond(s, 'ManifestValid'), `Solution peek-${name} checked`);
+      const sol = await untilObject<Solution>(admin, Kinds.Solution, `peek-${name}`, orgNs, (s) => !!cond(s, 'ManifestValid'), `Solution peek-${name} checked`);
       expect(cond(sol, 'ManifestValid')).toMatchObject({ status: 'False', reason: 'ManifestNotFound' });
       expect(cond(sol, 'ManifestValid')?.message).toContain('is no solution manifest artifact');
       expect(JSON.stringify(sol.status)).not.toContain('payroll-secret-value');
@@ -274,7 +263,7 @@ describe('seed 003: onboarding by the solution owner, subscription only to what 
     // The seed's onboarding request: tenant ids (here tenant A), no forceCreateUserGroup.
     await patchAs(OWNER, Kinds.Solution, 'gated', orgNs, { spec: { onboarding: { tenants: [tenantA] } } });
     await eventually(async () => (await offered(nsOf(tenantA))).includes(SOLUTION), { timeoutMs: 60_000, describe: 'the offer recorded on tenant A' });
-    const t = await until<Tenant>(Kinds.Tenant, tenantA, undefined, (x) => stageOf(x, SOLUTION)?.stage === 'Offered', 'tenant A at stage Offered');
+    const t = await untilObject<Tenant>(admin, Kinds.Tenant, tenantA, undefined, (x) => stageOf(x, SOLUTION)?.stage === 'Offered', 'tenant A at stage Offered');
     expect(cond(t, 'SolutionsOnboarded')?.status).toBe('True');
     // Offered only: no group is made before the tenant subscribes (the seed's default).
     expect((await admin.list<UserGroup>(Kinds.UserGroup, { namespace: nsOf(tenantA) })).items).toEqual([]);
@@ -284,7 +273,7 @@ describe('seed 003: onboarding by the solution owner, subscription only to what 
   it('forceCreateUserGroup: the groups are made at onboarding, before any subscription, a stage of its own', async () => {
     // The seed's stackId: every tenant of the stack (tenant B), with forceCreateUserGroup.
     await patchAs(OWNER, Kinds.Solution, 'gated', orgNs, { spec: { onboarding: { tenants: [tenantA], stacks: [STACK], forceCreateUserGroup: true } } });
-    const t = await until<Tenant>(Kinds.Tenant, tenantB, undefined, (x) => stageOf(x, SOLUTION)?.stage === 'UserGroupsCreated', 'tenant B at stage UserGroupsCreated');
+    const t = await untilObject<Tenant>(admin, Kinds.Tenant, tenantB, undefined, (x) => stageOf(x, SOLUTION)?.stage === 'UserGroupsCreated', 'tenant B at stage UserGroupsCreated');
     expect(stageOf(t, SOLUTION)?.userGroups).toEqual(['field-executive', 'solutions-admin', 'solutions-owner']);
     const groups = (await admin.list<UserGroup>(Kinds.UserGroup, { namespace: nsOf(tenantB) })).items;
     expect(groups.map((g) => g.metadata.name).sort()).toEqual(['field-executive', 'solutions-admin', 'solutions-owner']);
@@ -298,9 +287,10 @@ describe('seed 003: onboarding by the solution owner, subscription only to what 
 
   it('the tenant administrator subscribes to the offered solution; a subscription takes over the groups made at onboarding', async () => {
     await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: nsOf(tenantB) }, spec: { solution: { organization: org, name: 'gated' } } }, as(adminOf(tenantB)));
-    await until<Subscription>(Kinds.Subscription, 'gated', nsOf(tenantB), (s) => cond(s, 'Ready')?.status === 'True', 'the subscription of tenant B Ready');
-    await until<Tenant>(Kinds.Tenant, tenantB, undefined, (x) => stageOf(x, SOLUTION)?.stage === 'Subscribed', 'tenant B at stage Subscribed');
-    const owned = await until<UserGroup>(
+    await untilObject<Subscription>(admin, Kinds.Subscription, 'gated', nsOf(tenantB), (s) => cond(s, 'Ready')?.status === 'True', 'the subscription of tenant B Ready');
+    await untilObject<Tenant>(admin, Kinds.Tenant, tenantB, undefined, (x) => stageOf(x, SOLUTION)?.stage === 'Subscribed', 'tenant B at stage Subscribed');
+    const owned = await untilObject<UserGroup>(
+      admin,
       Kinds.UserGroup,
       'solutions-owner',
       nsOf(tenantB),
@@ -311,7 +301,7 @@ describe('seed 003: onboarding by the solution owner, subscription only to what 
     // Tenant A subscribes too; tenant C, never offered, is still refused; and tenant A may not re-point its subscription
     // at a solution not offered to it.
     await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: nsOf(tenantA) }, spec: { solution: { organization: org, name: 'gated' } } }, as(adminOf(tenantA)));
-    await until<Subscription>(Kinds.Subscription, 'gated', nsOf(tenantA), (s) => cond(s, 'Ready')?.status === 'True', 'the subscription of tenant A Ready');
+    await untilObject<Subscription>(admin, Kinds.Subscription, 'gated', nsOf(tenantA), (s) => cond(s, 'Ready')?.status === 'True', 'the subscription of tenant A Ready');
     await expect(
       admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: nsOf(tenantC) }, spec: { solution: { organization: org, name: 'gated' } } }, as(adminOf(tenantC))),
     ).rejects.toThrow(/is not offered to the tenant/);
@@ -329,7 +319,7 @@ describe('seed 003: onboarding by the solution owner, subscription only to what 
       timeoutMs: 60_000,
       describe: 'the administrator User',
     });
-    const u = await until<User>(Kinds.User, admins.metadata.name!, nsOf(tenantA), (x) => !!x.status?.groups?.includes('solutions-admin'), 'the administrator in solutions-admin');
+    const u = await untilObject<User>(admin, Kinds.User, admins.metadata.name!, nsOf(tenantA), (x) => !!x.status?.groups?.includes('solutions-admin'), 'the administrator in solutions-admin');
     expect(u.status?.effectiveRoles).toContain('role:dispatch-users-app:dispatch-manage-users');
   });
 });
@@ -350,7 +340,7 @@ describe("seed 003: the createUsers body, designations, and the frontend app's t
     const made = await admin.create<User>(Kinds.User, { metadata: { name: 'user123', namespace: nsOf(tenantA) }, spec: USER_SPEC } as never, as(adminOf(tenantA)));
     // Every field of the body is kept as written (nothing pruned).
     expect(made.spec).toEqual(USER_SPEC);
-    const u = await until<User>(Kinds.User, 'user123', nsOf(tenantA), (x) => cond(x, 'Ready')?.status === 'True', 'user123 Ready');
+    const u = await untilObject<User>(admin, Kinds.User, 'user123', nsOf(tenantA), (x) => cond(x, 'Ready')?.status === 'True', 'user123 Ready');
     expect(u.status?.groups).toEqual(['business-owner', 'solutions-admin']);
     // a, b, c and d of the seed's example.
     expect(u.status?.effectiveRoles).toEqual([
@@ -382,8 +372,15 @@ describe("seed 003: the createUsers body, designations, and the frontend app's t
       { metadata: { name: 'agent', namespace: nsOf(tenantA) }, spec: { userCode: 'u3', firstName: 'Ann', email: 'ann@a.example', designation: 'field agent' } },
       as(adminOf(tenantA)),
     );
-    await until<User>(Kinds.User, 'designated', nsOf(tenantA), (x) => JSON.stringify(x.status?.groups) === JSON.stringify(['business-owner', 'solutions-admin']), 'one designation, two groups');
-    const agent = await until<User>(Kinds.User, 'agent', nsOf(tenantA), (x) => JSON.stringify(x.status?.groups) === JSON.stringify(['field-executive']), 'one designation, one group');
+    await untilObject<User>(
+      admin,
+      Kinds.User,
+      'designated',
+      nsOf(tenantA),
+      (x) => JSON.stringify(x.status?.groups) === JSON.stringify(['business-owner', 'solutions-admin']),
+      'one designation, two groups',
+    );
+    const agent = await untilObject<User>(admin, Kinds.User, 'agent', nsOf(tenantA), (x) => JSON.stringify(x.status?.groups) === JSON.stringify(['field-executive']), 'one designation, one group');
     expect(agent.status?.effectiveRoles).toEqual(['role:dispatch-routes-app:dispatch-list-routes', 'role:dispatch-routes-app:dispatch-view-routes', 'role:dispatch-users-app:dispatch-view-users']);
     expect(agent.status?.landingPage).toEqual({ url: '/app-b', rank: 1, group: 'field-executive' });
     // A tenant administrator cannot change the mapping (the Tenant is the provisioning administrators'); they can.
@@ -391,8 +388,15 @@ describe("seed 003: the createUsers body, designations, and the frontend app's t
       admin.request('PATCH', `/apis/miniapps.dev/v1alpha1/tenants/${tenantA}`, { body: { spec: { designations: [] } }, contentType: 'application/merge-patch+json', as: { user: adminOf(tenantA) } }),
     ).rejects.toThrow(/forbidden/i);
     await admin.patch(Kinds.Tenant, tenantA, undefined, { spec: { designations: [{ designation: 'field agent', groups: ['field executive', 'solutions owner'] }] } });
-    await until<User>(Kinds.User, 'agent', nsOf(tenantA), (x) => JSON.stringify(x.status?.groups) === JSON.stringify(['field-executive', 'solutions-owner']), 'the new mapping applied');
-    await until<User>(Kinds.User, 'designated', nsOf(tenantA), (x) => (x.status?.groups ?? []).length === 0 && cond(x, 'Ready')?.status === 'True', 'a designation no longer mapped gives nothing');
+    await untilObject<User>(admin, Kinds.User, 'agent', nsOf(tenantA), (x) => JSON.stringify(x.status?.groups) === JSON.stringify(['field-executive', 'solutions-owner']), 'the new mapping applied');
+    await untilObject<User>(
+      admin,
+      Kinds.User,
+      'designated',
+      nsOf(tenantA),
+      (x) => (x.status?.groups ?? []).length === 0 && cond(x, 'Ready')?.status === 'True',
+      'a designation no longer mapped gives nothing',
+    );
   });
 
   it("the frontend app's token carries the intersection: the user has a, b, c and d, the app requires a and b (and two more), the token holds a and b", async () => {

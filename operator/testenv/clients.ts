@@ -1,13 +1,37 @@
 // A runtime KubeClient on the test cluster, for integration tests.
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../api/constants.ts';
 import { Kinds } from '../api/registry.ts';
-import { KubeClient } from '../runtime/kube/client.ts';
+import { type AnyObject, KubeClient } from '../runtime/kube/client.ts';
+import type { ResourceType } from '../runtime/kube/resource.ts';
 import { eventually } from './eventually.ts';
 import { testKubeconfig } from './index.ts';
 
 /** An admin client on the test cluster, writing as the field manager `test`. */
 export function testClient(): KubeClient {
   return KubeClient.fromKubeconfig(testKubeconfig(), { fieldManager: 'test' });
+}
+
+/**
+ * Polls one object with `client` until `test` holds and returns it; on timeout the error
+ * names `what` and the last status seen (or the object, or that there was none).
+ */
+export async function untilObject<T extends AnyObject>(
+  client: KubeClient,
+  rt: ResourceType,
+  name: string,
+  ns: string | undefined,
+  test: (o: T) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
+  return eventually(
+    async () => {
+      const last = await client.get<T>(rt, name, ns);
+      if (last && test(last)) return last;
+      throw new Error(`last seen: ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? last ?? 'nothing')}`);
+    },
+    { timeoutMs, describe: what },
+  );
 }
 
 /**

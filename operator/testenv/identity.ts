@@ -81,6 +81,19 @@ export class UserAgent {
   }
 }
 
+/**
+ * Opens a set-password link (/reset/confirm?token=…, from an email) and posts `password`
+ * with its token, as a browser does: the page it opened (status and HTML), and the answer.
+ */
+export async function setPasswordByLink(caPEM: string, link: string, password: string): Promise<{ opened: { status: number; html: string }; res: Response }> {
+  const ua = new UserAgent(caPEM);
+  const page = await ua.request(link);
+  const opened = { status: page.status, html: await page.text() };
+  const token = new URL(link).searchParams.get('token')!;
+  const res = await ua.request(new URL('/reset/confirm', link).href, { form: { token, password } });
+  return { opened, res };
+}
+
 /** The hidden CSRF field and the action of the sign-in form in `html`. */
 export function loginForm(html: string): { action: string; csrf: string } {
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];

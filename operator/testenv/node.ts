@@ -40,7 +40,7 @@ export function hostAddress(): string | undefined {
   return undefined;
 }
 
-/** Where hack/node/build.sh put kubelet, kube-proxy, kube-scheduler and pause ($MINIAPPS_NODE_BIN_DIR, else the newest build in the cache), or undefined. */
+/** Where hack/node/build.sh put kubelet, kube-proxy, kube-scheduler and pause ($MINIAPPS_NODE_BIN_DIR, else the cached build of hack/node's current pin: `build.sh --print`), or undefined. */
 export function nodeBinDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.MINIAPPS_NODE_BIN_DIR) return ['kubelet', 'kube-proxy', 'kube-scheduler', 'pause'].every((b) => existsSync(join(env.MINIAPPS_NODE_BIN_DIR!, b))) ? env.MINIAPPS_NODE_BIN_DIR : undefined;
   const built = spawnSync('bash', [join(REPO_ROOT, 'hack/node/build.sh'), '--print'], { encoding: 'utf8' });
@@ -286,7 +286,14 @@ state = "${d}/containerd/state"
       }
     }
     await byName('containerd')?.stop();
-    for (const pid of shimsOf(this.socket)) process.kill(pid, 'SIGKILL');
+    // A shim may exit between the listing and the kill (ESRCH): the cleanup below must still run.
+    for (const pid of shimsOf(this.socket)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     if (existsSync(join(this.binDir, 'kube-proxy'))) quiet(join(this.binDir, 'kube-proxy'), ['--cleanup', '--proxy-mode=iptables']);
     quiet('ip', ['link', 'delete', BRIDGE]);
     // Whatever the kubelet and containerd left mounted under the directory (deepest first).

@@ -1,8 +1,9 @@
 // The chart's operator Pod run with podman as the kubelet would run it, for the image
 // test (operator/itest/image.itest.ts) and the image benchmark (operator/bench/image.ts).
 //
-// There is no kubelet or kube-proxy on this machine (docs/design/kubelet.md says what
-// stopped one), so podman plays the kubelet: planPod() reads the Deployment back from
+// Here podman plays the kubelet, with no node, scheduler or kube-proxy (a real node is
+// operator/testenv/node.ts, which operator/itest/node.itest.ts runs the chart on; root
+// and containerd only, docs/design/kubelet.md): planPod() reads the Deployment back from
 // the API server and turns it into a `podman run`: the user and group, the read-only
 // root filesystem, the dropped capabilities, no privilege escalation, the environment
 // (the downward API's fields filled in), the arguments, the memory limit, each emptyDir
@@ -78,7 +79,15 @@ export const bytesOf = (q: string): number => {
   return Number(m[1]) * unit;
 };
 
-const LISTENER_FLAGS = { 'http-bind-address': 'metrics', 'webhook-bind-address': 'webhook', 'api-bind-address': 'api', 'public-bind-address': 'acceptance' } as const;
+/** Each listener flag of the operator, and the container port the chart names for it. */
+const LISTENER_FLAGS = {
+  'http-bind-address': 'metrics',
+  'webhook-bind-address': 'webhook',
+  'api-bind-address': 'api',
+  'public-bind-address': 'acceptance',
+  'identity-bind-address': 'identity',
+} as const;
+const LISTENER_ARG = new RegExp(`^--(${Object.keys(LISTENER_FLAGS).join('|')})=:(\\d+)$`);
 
 /**
  * Reads the Deployment `name` in `namespace` and plans its pod's first container as a
@@ -120,7 +129,7 @@ export async function planPod(o: { admin: KubeClient; server: string; caPEM: str
   const portOf: Record<string, number> = {};
   for (const p of c.ports) portOf[p.name] = await freePort();
   const args = c.args.map(expand).map((a) => {
-    const m = /^--(http-bind-address|webhook-bind-address|api-bind-address|public-bind-address)=:(\d+)$/.exec(a);
+    const m = LISTENER_ARG.exec(a);
     if (!m) return a;
     const name = LISTENER_FLAGS[m[1] as keyof typeof LISTENER_FLAGS];
     const declared = c.ports.find((p) => p.name === name)?.containerPort;

@@ -17,7 +17,7 @@ import { Resources } from '../../runtime/kube/resource.ts';
 import { testClient, deleteOrganizationsAndWait } from '../../testenv/clients.ts';
 import { identityOperatorArgs } from '../../testenv/controlplane.ts';
 import type { IdentityEndpoint } from '../../testenv/controlplane.ts';
-import { UserAgent, signIn } from '../../testenv/identity.ts';
+import { setPasswordByLink, signIn } from '../../testenv/identity.ts';
 import { eventually, kubectl, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { invitationFlags } from '../../testenv/invitations.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
@@ -63,13 +63,10 @@ async function setPasswordFromEmail(email: string, password: string): Promise<vo
   });
   const link = /https:\/\/\S+\/reset\/confirm\?token=[\w.-]+/.exec(mail.text)?.[0];
   expect(link, mail.text).toBeTruthy();
-  const ua = new UserAgent(idp.caPEM);
-  const opened = await ua.request(link!);
+  const { opened, res: set } = await setPasswordByLink(idp.caPEM, link!, password);
   expect(opened.status).toBe(200);
   // The first password: the page asks for it as such, not as a new one.
-  expect(await opened.text()).toContain('<h1>Choose your password</h1>');
-  const token = new URL(link!).searchParams.get('token')!;
-  const set = await ua.request(`${idp.issuer}/reset/confirm`, { form: { token, password } });
+  expect(opened.html).toContain('<h1>Choose your password</h1>');
   const answer = await set.text();
   expect(set.status, answer).toBe(200);
   expect(answer).toContain('<h1>Password set</h1>');

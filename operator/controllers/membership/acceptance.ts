@@ -165,8 +165,8 @@ export class MembershipAcceptance implements AcceptBackend {
     }
     if (m.status?.acceptedAt) return { state: 'used', message: 'This invitation has already been accepted.' };
     if (m.spec.suspended) return { state: 'invalid', message: 'This membership is suspended. Ask an administrator of the organization.' };
-    const inv = m.status?.invitation;
-    if (!inv?.sentAt || inv.attempts !== claims.attempt) {
+    // The recorded attempt's link, also before its send is recorded (sentAt): the email may be read before that write lands.
+    if (m.status?.invitation?.attempts !== claims.attempt) {
       return { state: 'expired', message: 'A newer invitation was sent for this membership. Use the link in the most recent email.' };
     }
     return { membership: m, org: this.domain.organizationOf(m.metadata.namespace) };

@@ -326,6 +326,15 @@ export function invitationSentCondition(m: Membership, sendProblem: ConditionInp
       message: isAutomatic(m) ? `Access notification sent to ${m.spec.email} at ${inv.sentAt}` : `Invitation ${inv.attempts} sent to ${m.spec.email} at ${inv.sentAt}; it expires at ${inv.expiresAt}`,
     };
   }
+  // Accepted through the recorded attempt's link before its send was recorded (then nothing more is sent or recorded): it went out.
+  if (inv?.attempts && m.status?.acceptedAt && !isAutomatic(m)) {
+    return {
+      type: MembershipConditions.InvitationSent,
+      status: 'True',
+      reason: MembershipReasons.InvitationSent,
+      message: `Invitation ${inv.attempts} sent to ${m.spec.email}; accepted at ${m.status.acceptedAt}`,
+    };
+  }
   return {
     type: MembershipConditions.InvitationSent,
     status: 'False',

@@ -25,10 +25,10 @@ import { SIGNING_KEYS_SECRET } from '../../identity/keys.ts';
 import { CONSOLE_CLIENT_ID, KUBECTL_CLIENT_ID } from '../../identity/provider.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
-import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
+import { deleteOrganizationsAndWait, testClient, untilObject } from '../../testenv/clients.ts';
 import { identityOperatorArgs } from '../../testenv/controlplane.ts';
 import type { IdentityEndpoint } from '../../testenv/controlplane.ts';
-import { UserAgent, createTestAccount, loginForm, pageMessage, relyingParty, signIn } from '../../testenv/identity.ts';
+import { UserAgent, createTestAccount, loginForm, pageMessage, relyingParty, setPasswordByLink, signIn } from '../../testenv/identity.ts';
 import { eventually, kubectl, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { invitationFlags } from '../../testenv/invitations.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
@@ -59,17 +59,6 @@ let operator: OperatorProcess;
 type WithConditions = { status?: { conditions?: { type: string; status: string; reason: string; message: string }[]; observedGeneration?: number }; metadata: { generation?: number } };
 const cond = (o: WithConditions | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
 
-async function until<T extends AnyObject>(rt: Parameters<typeof admin.get>[0], name: string, ns: string | undefined, test: (o: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  return eventually(
-    async () => {
-      const last = await admin.get<T>(rt, name, ns);
-      if (last && test(last)) return last;
-      throw new Error(`last seen: ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? last ?? 'nothing')}`);
-    },
-    { timeoutMs, describe: what },
-  );
-}
-
 /** The set-password link of the email sent to `to` about `tenantNs`. */
 async function setPasswordLink(tenantNs: string): Promise<string> {
   const mail = await eventually(() => smtp.messages.find((m) => m.to.includes(EMAIL) && m.subject === 'Choose your password' && m.text.includes(tenantNs)) ?? false, {
@@ -83,11 +72,7 @@ async function setPasswordLink(tenantNs: string): Promise<string> {
 
 /** Opens the link and posts the new password, as a browser does; the page's status and message. */
 async function setPassword(link: string, password: string): Promise<{ status: number; message: string }> {
-  const ua = new UserAgent(idp.caPEM);
-  const form = await ua.request(link);
-  await form.body?.cancel();
-  const token = new URL(link).searchParams.get('token')!;
-  const res = await ua.request(new URL('/reset/confirm', link).href, { form: { token, password } });
+  const { res } = await setPasswordByLink(idp.caPEM, link, password);
   return { status: res.status, message: pageMessage(await res.text()) };
 }
 
@@ -99,7 +84,7 @@ beforeAll(async () => {
   smtp = await TestSmtpServer.start();
   operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace, args: [...identityOperatorArgs(idp), ...invitationFlags(smtp.port), '--leader-elect=false'] });
   await admin.create<Organization>(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Tenant identity', capabilities: { superApps: true, miniApps: true } } });
-  await until<Organization>(Kinds.Organization, org, undefined, (o) => cond(o as never, 'Ready')?.status === 'True', `Organization ${org} Ready`);
+  await untilObject<Organization>(admin, Kinds.Organization, org, undefined, (o) => cond(o as never, 'Ready')?.status === 'True', `Organization ${org} Ready`);
   await admin.create<Solution>(Kinds.Solution, {
     metadata: { name: 'dispatch', namespace: orgNs },
     spec: {
@@ -116,14 +101,14 @@ beforeAll(async () => {
   });
   // The seed's frontend app (no listingId), a client of the provider with one redirect URI.
   await admin.create<AppManifest>(Kinds.AppManifest, { metadata: { name: 'frontend', namespace: orgNs }, spec: { appId: APP_ID, redirectUris: [REDIRECT], rolesRequired: REQUIRED } });
-  await until<Solution>(Kinds.Solution, 'dispatch', orgNs, (s) => cond(s as never, 'Ready')?.status === 'True', 'Solution Ready');
+  await untilObject<Solution>(admin, Kinds.Solution, 'dispatch', orgNs, (s) => cond(s as never, 'Ready')?.status === 'True', 'Solution Ready');
   for (const t of [tenantA, tenantB]) {
     await admin.create<Tenant>(Kinds.Tenant, { metadata: { name: t }, spec: { displayName: t, administrators: [`admin@${t}.example`] } });
-    await until<Tenant>(Kinds.Tenant, t, undefined, (o) => cond(o as never, 'Ready')?.status === 'True', `Tenant ${t} Ready`);
+    await untilObject<Tenant>(admin, Kinds.Tenant, t, undefined, (o) => cond(o as never, 'Ready')?.status === 'True', `Tenant ${t} Ready`);
   }
   // Tenant A subscribes; tenant B does not, so its users may not use the app.
   await admin.create<Subscription>(Kinds.Subscription, { metadata: { name: 'dispatch', namespace: nsOf(tenantA) }, spec: { solution: { organization: org, name: 'dispatch' } } });
-  await until<Subscription>(Kinds.Subscription, 'dispatch', nsOf(tenantA), (s) => cond(s as never, 'Ready')?.status === 'True', 'Subscription Ready');
+  await untilObject<Subscription>(admin, Kinds.Subscription, 'dispatch', nsOf(tenantA), (s) => cond(s as never, 'Ready')?.status === 'True', 'Subscription Ready');
   // The same person (one email) in both tenants.
   for (const t of [tenantA, tenantB]) {
     await admin.create<User>(Kinds.User, {
@@ -154,7 +139,14 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
   });
 
   it('gives the User an account in its tenant: status says the password is not set, and the set-password email arrives (no secret in status)', async () => {
-    const u = await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => x.status?.account?.state === 'PasswordNotSet' && !!x.status.account.setPasswordEmailSentAt, 'account PasswordNotSet');
+    const u = await untilObject<User>(
+      admin,
+      Kinds.User,
+      'ada',
+      nsOf(tenantA),
+      (x) => x.status?.account?.state === 'PasswordNotSet' && !!x.status.account.setPasswordEmailSentAt,
+      'account PasswordNotSet',
+    );
     expect(cond(u as never, 'AccountReady')).toMatchObject({ status: 'False', reason: 'PasswordNotSet' });
     expect(cond(u as never, 'Ready')?.status).toBe('True');
     const link = await setPasswordLink(nsOf(tenantA));
@@ -180,7 +172,7 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     expect(await setPassword(link, PASSWORD)).toMatchObject({ status: 200, message: expect.stringContaining('Your password is set') });
     expect(await setPassword(link, 'yet another long password')).toMatchObject({ status: 400, message: expect.stringContaining('already used') });
     // Status follows without anything else changing: the User is looked at again every minute while its password is not set.
-    const u = await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => x.status?.account?.state === 'PasswordSet', 'account PasswordSet', 120_000);
+    const u = await untilObject<User>(admin, Kinds.User, 'ada', nsOf(tenantA), (x) => x.status?.account?.state === 'PasswordSet', 'account PasswordSet', 120_000);
     expect(cond(u as never, 'AccountReady')).toMatchObject({ status: 'True', reason: 'PasswordSet' });
     expect(await setPassword(await setPasswordLink(nsOf(tenantB)), PASSWORD_B)).toMatchObject({ status: 200 });
   });
@@ -206,7 +198,7 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
   });
 
   it("signs the user in to the frontend app: the access token, verified with the provider's JWKS, carries exactly the intersection of their roles and the app's rolesRequired", async () => {
-    const user = await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 4, 'the user has four roles');
+    const user = await untilObject<User>(admin, Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 4, 'the user has four roles');
     expect(user.status?.effectiveRoles).toEqual([...USER_ROLES].sort());
     const result = await appSignIn(tenantA, PASSWORD);
     const meta = result.config.serverMetadata();
@@ -218,11 +210,11 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     expect(result.claims.email).toBe(EMAIL);
     // The roles follow the User's groups: out of `editors`, the token has only viewer.
     await admin.patch(Kinds.User, 'ada', nsOf(tenantA), { spec: { groups: ['agents'] } });
-    await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 2, 'the user has two roles');
+    await untilObject<User>(admin, Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 2, 'the user has two roles');
     const refreshed = await oidc.refreshTokenGrant(result.config, result.refreshToken!);
     expect(decodeJwt(refreshed.access_token).roles).toEqual([role('viewer')]);
     await admin.patch(Kinds.User, 'ada', nsOf(tenantA), { spec: { groups: ['agents', 'editors'] } });
-    await until<User>(Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 4, 'the user has four roles again');
+    await untilObject<User>(admin, Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 4, 'the user has four roles again');
   });
 
   it("kube-apiserver refuses a tenant user's ID token and accepts a member's, both signed with the provider's key for kubectl's audience (its claim validation rule)", async () => {
