@@ -25,6 +25,7 @@ import { sweepExpired } from './adapter.ts';
 import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
 import type { KeyMaterial, KeyPolicy } from './keys.ts';
 import { createProvider, escapeHtml, page, withoutPlatformClients } from './provider.ts';
+import { PAGE_STYLE_SOURCE } from '../runtime/html.ts';
 import { signInPage } from './page.ts';
 import type { IdentityTTLs, StaticClient } from './provider.ts';
 import { isTenantAccountId, tenantLockoutKey } from './tenant-accounts.ts';
@@ -426,7 +427,7 @@ function send(res: ServerResponse, status: number, html: string): void {
   res.writeHead(status, {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'no-store',
-    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    'Content-Security-Policy': `default-src 'none'; style-src ${PAGE_STYLE_SOURCE}; base-uri 'none'; frame-ancestors 'none'`,
     'X-Frame-Options': 'DENY',
     'Referrer-Policy': 'no-referrer',
   });

@@ -20,7 +20,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ACCEPT_PATH } from './link.ts';
-import { escapeHtml, formatTime, roleName } from './message.ts';
+import { formatTime, roleName } from './message.ts';
+import { escapeHtml, htmlPage, PAGE_STYLE_SOURCE } from '../../runtime/html.ts';
 import { http } from '../../runtime/builtins.ts';
 import { systemClock } from '../../runtime/clock.ts';
 import type { Clock } from '../../runtime/clock.ts';
@@ -130,25 +131,7 @@ const REFUSAL_TITLES: Record<AcceptRefusal['state'], string> = {
   unknown: 'This invitation no longer exists',
 };
 
-const STYLE = `
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1a1a1a;margin:0;line-height:1.5}
-main{max-width:32rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:.75rem;box-shadow:0 1px 4px rgba(0,0,0,.12)}
-h1{font-size:1.5rem;margin:0 0 1rem}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.5rem 1.25rem;margin:1.5rem 0}
-dt{color:#555}dd{margin:0;font-weight:600;overflow-wrap:anywhere}
-button{font:inherit;font-weight:600;color:#fff;background:#1d4ed8;border:0;border-radius:.5rem;padding:.75rem 1.5rem;cursor:pointer}
-button:hover{background:#1e40af}button:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}
-.note{color:#555;font-size:.9rem}
-h2{font-size:1.15rem;margin:1.75rem 0 .5rem}
-label{display:block;margin:.75rem 0 .25rem;color:#333}
-input{font:inherit;width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #bbb;border-radius:.375rem}
-input[readonly]{background:#eee}
-form button{margin-top:1rem}
-.error{color:#b91c1c;font-weight:600}
-code{background:#f1f1f1;padding:.1rem .3rem;border-radius:.25rem;overflow-wrap:anywhere}
-`;
-
-const CSP = ["default-src 'none'", `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`, "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
+const CSP = ["default-src 'none'", `style-src ${PAGE_STYLE_SOURCE}`, "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
 
 const SECURITY_HEADERS = {
   'content-security-policy': CSP,
@@ -431,22 +414,6 @@ function tooManyRequests(res: ServerResponse, retryAfterSeconds: number): void {
 }
 
 function page(res: ServerResponse, status: number, title: string, content: string): void {
-  const html = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-<h1>${escapeHtml(title)}</h1>
-${content}
-</main>
-</body>
-</html>
-`;
+  const html = htmlPage(title, content);
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) }).end(html);
 }

@@ -1,6 +1,7 @@
 // The emails the operator sends: an invitation with an acceptance link, or (acceptance
 // Automatic) a notification that access was granted. Plain text first, a simple HTML
 // alternative with every interpolated value escaped.
+import { escapeHtml } from '../../runtime/html.ts';
 
 export interface EmailContent {
   subject: string;
@@ -23,10 +24,6 @@ const ROLE_NAMES: Record<string, string> = {
 /** The role as people read it: `MiniAppDeveloper` → `mini app developer`. */
 export function roleName(role: string): string {
   return ROLE_NAMES[role] ?? role;
-}
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** `2025-03-04T05:06:07Z` → `4 March 2025, 05:06 UTC` (the same for every reader's locale). */
