@@ -403,7 +403,9 @@ async function showConsole(kubeconfig: string, identity: IdentityEndpoint, conso
   say('\nThe console (docs/console.md), signed in through the embedded identity provider:\n');
   say(`  ${person.username} signed in as a browser does (SIGN IN, the provider's page, back): the API server knows them as ${who.username}`);
   say(`  their organizations: ${(who.organizations ?? []).map((o) => `${o.name}${o.membership?.role ? ` (${o.membership.role})` : ''}`).join(', ') || '(none)'}`);
-  say(`\n  Console: ${consoleUrl}`);
+  // Without --keep everything stops a moment later: an address printed as if open would be dead by the time anyone clicks it.
+  if (flags.keep) say(`\n  Console: ${consoleUrl}`);
+  else say("\n  To use the console yourself, run `npm run demo -- --keep`: it keeps everything running and prints the console's address.");
   say(`  Sign in as ${person.username} (${person.email}, ${person.role} in ${person.namespace}) with the password ${DEMO_PASSWORD}`);
   for (const a of accounts.slice(1)) say(`          or ${a.username} (${a.email}, ${a.role} in ${a.namespace}), same password`);
 }
