@@ -25,7 +25,7 @@ import { accessAllowed } from '../operator/testenv/access.ts';
 import { chromiumMissing } from '../operator/testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient } from '../operator/testenv/clients.ts';
 import { identityOperatorArgs } from '../operator/testenv/controlplane.ts';
-import { createTestAccount, signIn } from '../operator/testenv/identity.ts';
+import { createTestAccount, signIn, untilApiServerAccepts } from '../operator/testenv/identity.ts';
 import { eventually, freePort, testIdentity, testKubeconfig, uniqueName } from '../operator/testenv/index.ts';
 import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import { createOidcClient } from './server/oidc.ts';
@@ -127,6 +127,7 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     await createTestAccount(admin, operatorNamespace, { username: 'tina', email: TADMIN, password: PASSWORD, firstName: 'Tina', lastName: 'Tenant' });
     await createTestAccount(admin, operatorNamespace, { username: 'mo', email: MEMBER, password: PASSWORD, firstName: 'Mo', lastName: 'Member' });
     memberToken = (await signIn({ issuer: identity!.issuer, caPEM: identity!.caPEM, clientId: KUBECTL_CLIENT_ID, login: 'mo', password: PASSWORD })).idToken;
+    await untilApiServerAccepts(memberToken);
 
     const oidc = await createOidcClient({ issuer: identity!.issuer, clientId: CONSOLE_CLIENT_ID, redirectUri: `${consoleUrl}/auth/callback`, caPEM: identity!.caPEM });
     testConsole = await startTestConsole({

@@ -18,9 +18,9 @@ import { readKey } from '../operator/testenv/apikeys.ts';
 import { chromiumMissing } from '../operator/testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient } from '../operator/testenv/clients.ts';
 import { identityOperatorArgs, tokenWebhookOperatorArgs } from '../operator/testenv/controlplane.ts';
-import { createTestAccount } from '../operator/testenv/identity.ts';
+import { createTestAccount, signIn, untilApiServerAccepts } from '../operator/testenv/identity.ts';
 import { eventually, freePort, testIdentity, testKubeconfig, testTokenWebhook, uniqueName } from '../operator/testenv/index.ts';
-import { CONSOLE_CLIENT_ID } from '../operator/identity/provider.ts';
+import { CONSOLE_CLIENT_ID, KUBECTL_CLIENT_ID } from '../operator/identity/provider.ts';
 import { createOidcClient } from './server/oidc.ts';
 import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import type { ConsoleServer } from './server/server.ts';
@@ -120,6 +120,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
       { describe: 'the mini app to review' },
     );
     await createTestAccount(admin, operatorNamespace, { username: 'ada', email: ADMIN, password: PASSWORD, firstName: 'Ada', lastName: 'Admin' });
+    await untilApiServerAccepts((await signIn({ issuer: identity!.issuer, caPEM: identity!.caPEM, clientId: KUBECTL_CLIENT_ID, login: 'ada', password: PASSWORD })).idToken);
     const oidc = await createOidcClient({ issuer: identity!.issuer, clientId: CONSOLE_CLIENT_ID, redirectUri: `${consoleUrl}/auth/callback`, caPEM: identity!.caPEM });
     // The page as this checkout builds it (not whatever console/dist holds).
     testConsole = await startTestConsole({ upstream: upstreamFromKubeconfig(testKubeconfig()), oidc, port: consolePort, publicUrl: consoleUrl });

@@ -22,7 +22,7 @@ import { Kinds } from '../api/registry.ts';
 import type { Membership } from '../api/membership/schema.ts';
 import type { Organization } from '../api/organization/schema.ts';
 import type { IdentityEndpoint } from '../testenv/controlplane.ts';
-import { UserAgent, createTestAccount, relyingParty, signIn } from '../testenv/identity.ts';
+import { UserAgent, createTestAccount, relyingParty, signIn, untilApiServerAccepts } from '../testenv/identity.ts';
 import { eventually, kubectl, testBinDir, testIdentity, testKubeconfig, testTokenWebhook, uniqueName } from '../testenv/index.ts';
 import { OperatorProcess } from '../testenv/operator-process.ts';
 import { TestSmtpServer } from '../testenv/smtp.ts';
@@ -87,16 +87,9 @@ describe('embedded identity provider', () => {
     expect(result.claims.email).toBe(email);
     expect(result.claims.aud).toBe(KUBECTL_CLIENT_ID);
     expect(result.refreshToken).toBeTruthy();
-    // The API server's JWT authenticator may need a moment after the provider first starts (it fetches discovery and keys).
-    const whoami = await eventually(
-      async () => {
-        const r = await kubectl(['auth', 'whoami', '-o', 'json'], { token: result.idToken, allowFailure: true });
-        return r.exitCode === 0 ? (JSON.parse(r.stdout) as { status: { userInfo: { username: string; uid?: string } } }) : false;
-      },
-      { timeoutMs: 60_000, describe: 'kube-apiserver to accept the ID token' },
-    );
-    expect(whoami!.status.userInfo.username).toBe(email);
-    expect(whoami!.status.userInfo.uid).toBe(result.claims.sub);
+    const whoami = await untilApiServerAccepts(result.idToken);
+    expect(whoami.username).toBe(email);
+    expect(whoami.uid).toBe(result.claims.sub);
     const allowed = await kubectl(['get', 'configmaps', '-n', workNamespace], { token: result.idToken, allowFailure: true });
     expect(allowed.exitCode, allowed.stderr).toBe(0);
     const refused = await kubectl(['get', 'secrets', '-n', workNamespace], { token: result.idToken, allowFailure: true });

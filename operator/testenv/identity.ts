@@ -8,6 +8,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { AccountStore } from '../identity/accounts.ts';
 import type { Account, NewAccount } from '../identity/accounts.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
+import { eventually, kubectl } from './index.ts';
 
 /** A cheap scrypt for accounts made by tests (the hash keeps its parameters; the provider verifies any). */
 export const TEST_KDF = { N: 2 ** 14, r: 8, p: 1 };
@@ -169,4 +170,22 @@ export async function signIn(opts: {
   if (!done.leftTo) throw new Error(`Sign-in refused (HTTP ${done.res.status}): ${pageMessage(await done.res.text())}`);
   const tokens = await oidc.authorizationCodeGrant(config, new URL(done.leftTo), { pkceCodeVerifier: verifier, expectedState: state, idTokenExpected: true });
   return { idToken: tokens.id_token!, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, claims: tokens.claims()!, config };
+}
+
+/**
+ * Waits until kube-apiserver takes `token` (an ID token of the embedded provider) and returns
+ * whom it takes it for. Its JWT authenticator fetches the issuer's discovery and keys
+ * asynchronously, every 10 s until it has them: in the first file of a run that starts an
+ * operator serving the provider, a token the provider just issued is Unauthorized for up to
+ * that long (seen: a console test that ran first showed "The API server refused this:
+ * Unauthorized"). Call it once after the first sign-in of a file, before the token is used.
+ */
+export async function untilApiServerAccepts(token: string): Promise<{ username: string; uid?: string; groups?: string[] }> {
+  return eventually(
+    async () => {
+      const r = await kubectl(['auth', 'whoami', '-o', 'json'], { token, allowFailure: true });
+      return r.exitCode === 0 ? (JSON.parse(r.stdout) as { status: { userInfo: { username: string; uid?: string; groups?: string[] } } }).status.userInfo : false;
+    },
+    { timeoutMs: 60_000, describe: "kube-apiserver to accept the ID token (its authenticator fetches the provider's keys every 10 s until it has them)" },
+  );
 }

@@ -17,7 +17,7 @@ import { Resources } from '../../runtime/kube/resource.ts';
 import { testClient, deleteOrganizationsAndWait } from '../../testenv/clients.ts';
 import { identityOperatorArgs } from '../../testenv/controlplane.ts';
 import type { IdentityEndpoint } from '../../testenv/controlplane.ts';
-import { setPasswordByLink, signIn } from '../../testenv/identity.ts';
+import { setPasswordByLink, signIn, untilApiServerAccepts } from '../../testenv/identity.ts';
 import { eventually, kubectl, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { invitationFlags } from '../../testenv/invitations.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
@@ -139,7 +139,7 @@ describe('Account', () => {
     expect(s.claims.email).toBe(carol.email);
     const org = JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: orgName }, spec: { displayName: 'Made by carol' } });
     // The API server trusts the provider once it fetched its discovery and keys.
-    await eventually(async () => (await kubectl(['auth', 'whoami'], { token: s.idToken, allowFailure: true })).exitCode === 0, { describe: 'the ID token accepted', timeoutMs: 60_000 });
+    await untilApiServerAccepts(s.idToken);
     const r = await kubectl(['create', '-f', '-'], { token: s.idToken, allowFailure: true, stdin: org });
     expect(r.exitCode, r.stderr).toBe(0);
   });
@@ -156,7 +156,7 @@ describe('Account', () => {
     await setPasswordFromEmail(dave.email, password);
     const s = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: dave.email, password });
     const org = JSON.stringify({ apiVersion: 'miniapps.dev/v1alpha1', kind: 'Organization', metadata: { name: uniqueName('not-daves') }, spec: { displayName: 'Not made' } });
-    await eventually(async () => (await kubectl(['auth', 'whoami'], { token: s.idToken, allowFailure: true })).exitCode === 0, { describe: 'the ID token accepted', timeoutMs: 60_000 });
+    await untilApiServerAccepts(s.idToken);
     const r = await kubectl(['create', '-f', '-'], { token: s.idToken, allowFailure: true, stdin: org });
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toContain('cannot create resource "organizations"');
