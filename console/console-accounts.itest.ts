@@ -181,6 +181,27 @@ describe.skipIf(skip)('Security > Users in a browser', () => {
     await page.getByRole('button', { name: `Lift suspension of ${pat}` }).click();
     await expect.poll(() => row(page, pat).locator('[data-phase]').textContent(), { timeout: 30_000 }).toBe('Pending');
 
+    // Edit: the names change (the email cannot: read-only, as the schema makes it immutable); a form left open while someone
+    // else changed the Account is refused with the API server's conflict, and writes nothing over them.
+    await page.getByRole('button', { name: `Edit ${pat}` }).click();
+    await page.getByRole('heading', { name: 'Edit user', level: 3 }).waitFor();
+    expect(await page.getByLabel('Email', { exact: true }).getAttribute('readonly')).not.toBeNull();
+    expect(await page.getByLabel('Last name', { exact: true }).inputValue()).toBe('Lee');
+    await page.getByLabel('Last name', { exact: true }).fill('Lee-Park');
+    await axe(page, 'Security > Users, Edit user');
+    await page.getByRole('button', { name: 'SAVE', exact: true }).click();
+    await expect.poll(async () => (await account(pat))?.spec.lastName, { timeout: 10_000 }).toBe('Lee-Park');
+    await expect.poll(() => row(page, pat).textContent(), { timeout: 10_000 }).toContain('Lee-Park');
+    await page.getByRole('button', { name: `Edit ${pat}` }).click();
+    await page.getByLabel('First name', { exact: true }).fill('Patricia');
+    await admin.patch(Kinds.Account, pat, undefined, { spec: { firstName: 'Patty' } });
+    await page.getByRole('button', { name: 'SAVE', exact: true }).click();
+    const conflict = page.locator('#account-error');
+    await conflict.waitFor();
+    expect(await conflict.textContent()).toContain('the object has been modified');
+    expect((await account(pat))?.spec.firstName).toBe('Patty');
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+
     // A taken user name: not a valid object name (underscore), so both Accounts get generated names and the operator's condition says it.
     const taken = `${pat.replaceAll('-', '_')}_x`;
     await addUser(page, { username: taken, email: `first-${pat}@${DOMAIN}` });

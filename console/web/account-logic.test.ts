@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountFieldOfRefusal, accountFromForm, accountProblems } from './account-logic.ts';
+import { accountEditPatch, accountFieldOfRefusal, accountFormOf, accountFromForm, accountProblems } from './account-logic.ts';
 
 describe('the Users screen (Security > Users)', () => {
   const form = { username: ' Carol.Shaw ', email: ' carol@example.com ', firstName: 'Carol', lastName: 'Shaw', provisioningAdministrator: true };
@@ -18,6 +18,23 @@ describe('the Users screen (Security > Users)', () => {
     expect(a.metadata).toEqual({ generateName: 'account-' });
     expect(a.spec.username).toBe('carol_shaw');
     expect(accountFromForm({ ...form, username: '' }).metadata).toEqual({ generateName: 'account-' });
+  });
+
+  it('edits the user name and names only, with the resourceVersion read; nothing when nothing changed', () => {
+    const read = {
+      apiVersion: 'miniapps.dev/v1alpha1',
+      kind: 'Account',
+      metadata: { name: 'carol', resourceVersion: '42' },
+      spec: { username: 'carol', email: 'carol@example.com', firstName: 'Carol', lastName: 'Shaw', provisioningAdministrator: true },
+    };
+    const f = accountFormOf(read);
+    expect(f).toEqual({ username: 'carol', email: 'carol@example.com', firstName: 'Carol', lastName: 'Shaw', provisioningAdministrator: true });
+    expect(accountEditPatch(read, f)).toBeUndefined();
+    expect(accountEditPatch(read, { ...f, lastName: ' Shaw-Lee ', email: 'other@example.com', provisioningAdministrator: false })).toEqual({
+      metadata: { resourceVersion: '42' },
+      spec: { lastName: 'Shaw-Lee' },
+    });
+    expect(accountEditPatch(read, { ...f, username: 'carol.s', firstName: 'Caro' })).toEqual({ metadata: { resourceVersion: '42' }, spec: { username: 'carol.s', firstName: 'Caro' } });
   });
 
   it("finds the field the API server's refusal names", () => {

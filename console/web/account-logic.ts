@@ -33,6 +33,32 @@ export function accountFromForm(f: AccountForm): Obj {
   };
 }
 
+/** The edit form of an Account as read. */
+export function accountFormOf(a: Obj): AccountForm {
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  return {
+    username: str(a.spec?.username),
+    email: str(a.spec?.email),
+    firstName: str(a.spec?.firstName),
+    lastName: str(a.spec?.lastName),
+    provisioningAdministrator: a.spec?.provisioningAdministrator === true,
+  };
+}
+
+/**
+ * The merge patch of what the edit form changes of an Account as read (its user name and
+ * names: the email is immutable, the administrator flag and the suspension have their own
+ * buttons), with the resourceVersion read, so that a form left open while someone else
+ * changed the Account is refused (409) rather than writing over them; undefined when
+ * nothing changed.
+ */
+export function accountEditPatch(before: Obj, f: AccountForm): Record<string, unknown> | undefined {
+  const was = accountFormOf(before);
+  const spec: Record<string, string> = {};
+  for (const k of ['username', 'firstName', 'lastName'] as const) if (f[k].trim() !== was[k]) spec[k] = f[k].trim();
+  return Object.keys(spec).length ? { metadata: { resourceVersion: before.metadata.resourceVersion }, spec } : undefined;
+}
+
 /** The form field an API server refusal names (logic.ts fieldOfError: `spec.email` → `email`; a taken object name is the user name's), else undefined: the message then goes under the form. */
 export function accountFieldOfRefusal(message: string | undefined): keyof AccountForm | undefined {
   const path = fieldOfError(

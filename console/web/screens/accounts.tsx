@@ -1,6 +1,6 @@
 // Security > Users (seed 000), for provisioning administrators: every Account (user name,
 // email, names, administrator, phase and what its conditions say), NEW USER (the seed's word) with the
-// seed's labelled fields, suspend / lift suspension, make or unmake a provisioning
+// seed's labelled fields, Edit (the user name and names, with the resourceVersion read), suspend / lift suspension, make or unmake a provisioning
 // administrator, resend the "set your password" email, delete with CONFIRM DELETE. The
 // API server decides every write (RBAC: only provisioning administrators write Accounts;
 // policy miniapps.dev-account-self: nobody lifts their own suspension or changes their
@@ -8,7 +8,7 @@
 import { useState } from 'preact/hooks';
 import { clusterPath, create, mergePatch, remove, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
-import { EMPTY_ACCOUNT_FORM, accountFieldOfRefusal, accountFromForm, accountProblems, resendValue } from '../account-logic.ts';
+import { EMPTY_ACCOUNT_FORM, accountEditPatch, accountFieldOfRefusal, accountFormOf, accountFromForm, accountProblems, resendValue } from '../account-logic.ts';
 import type { AccountForm } from '../account-logic.ts';
 import { t } from '../i18n.ts';
 import { can } from '../model.ts';
@@ -31,6 +31,8 @@ export function Accounts({ me }: { me: Me }) {
   const mayDelete = can(me.cluster, 'accounts', 'delete');
   const list = useWatchList<Obj>(clusterPath('accounts'));
   const [open, setOpen] = useState(false);
+  // The Account as read when its Edit was pressed (the form then edits it; else it makes a new one).
+  const [editing, setEditing] = useState<Obj>();
   const [form, setForm] = useState<AccountForm>(EMPTY_ACCOUNT_FORM);
   const [error, setError] = useState<string>();
   const [deleting, setDeleting] = useState<string>();
@@ -45,8 +47,15 @@ export function Accounts({ me }: { me: Me }) {
     setError(undefined);
     setNote(undefined);
     try {
-      const made = await create<Obj>(clusterPath('accounts'), accountFromForm(form));
-      setNote(['Account {0} is made: a "set your password" email goes to {1}.', made.metadata.name, made.spec?.email ?? '']);
+      if (editing) {
+        const body = accountEditPatch(editing, form);
+        if (body) await mergePatch(clusterPath('accounts', editing.metadata.name), body);
+        setNote(['Saved.']);
+        setEditing(undefined);
+      } else {
+        const made = await create<Obj>(clusterPath('accounts'), accountFromForm(form));
+        setNote(['Account {0} is made: a "set your password" email goes to {1}.', made.metadata.name, made.spec?.email ?? '']);
+      }
       setForm(EMPTY_ACCOUNT_FORM);
       setOpen(false);
     } catch (err) {
@@ -55,19 +64,26 @@ export function Accounts({ me }: { me: Me }) {
   }
 
   const patch = (name: string, body: unknown) => attempt(name, () => mergePatch(clusterPath('accounts', name), body));
+  const showForm = (account?: Obj) => {
+    setEditing(account);
+    setForm(account ? accountFormOf(account) : EMPTY_ACCOUNT_FORM);
+    setError(undefined);
+    setOpen(true);
+  };
+  const title = editing ? t('Edit user') : t('NEW USER');
 
   return (
     <section aria-labelledby="accounts-title">
       <h2 id="accounts-title">{t('Users')}</h2>
       {mayCreate ? (
-        <button type="button" onClick={() => setOpen(true)}>
+        <button type="button" onClick={() => showForm()}>
           {t('NEW USER')}
         </button>
       ) : null}
       {note ? <p role="status">{t(...note)}</p> : null}
       {open ? (
         <form class="card" onSubmit={submit} aria-labelledby="account-form-title" noValidate>
-          <h3 id="account-form-title">{t('NEW USER')}</h3>
+          <h3 id="account-form-title">{title}</h3>
           {TEXT_FIELDS.map(([key, label, id, type]) => (
             <>
               <Field label={t(label)} id={id}>
@@ -75,6 +91,7 @@ export function Accounts({ me }: { me: Me }) {
                   id={id}
                   type={type as 'text'}
                   required
+                  readOnly={editing !== undefined && key === 'email'}
                   value={form[key]}
                   aria-invalid={at === key ? 'true' : undefined}
                   aria-describedby={at === key ? `${id}-error` : undefined}
@@ -84,9 +101,18 @@ export function Accounts({ me }: { me: Me }) {
               {at === key ? <Refusal error={error} id={`${id}-error`} /> : null}
             </>
           ))}
-          <Check id="account-admin" label={t('Is provisioning administrator?')} checked={form.provisioningAdministrator} onChange={(v) => setForm({ ...form, provisioningAdministrator: v })} />
-          <button type="submit">{t('CONFIRM')}</button>
-          <button type="button" class="secondary" onClick={() => setOpen(false)}>
+          {editing ? null : (
+            <Check id="account-admin" label={t('Is provisioning administrator?')} checked={form.provisioningAdministrator} onChange={(v) => setForm({ ...form, provisioningAdministrator: v })} />
+          )}
+          <button type="submit">{editing ? t('SAVE') : t('CONFIRM')}</button>
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => {
+              setOpen(false);
+              setEditing(undefined);
+            }}
+          >
             {t('Cancel')}
           </button>
           {error && (!at || at === 'provisioningAdministrator') ? <Refusal error={error} id="account-error" /> : null}
@@ -133,6 +159,9 @@ export function Accounts({ me }: { me: Me }) {
                   <td>
                     {mayPatch ? (
                       <>
+                        <button type="button" class="secondary" aria-label={t('Edit {0}', n)} onClick={() => showForm(a)}>
+                          {t('Edit')}
+                        </button>
                         <button
                           type="button"
                           class={suspended ? 'secondary' : 'danger'}
