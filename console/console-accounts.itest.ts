@@ -33,6 +33,7 @@ import type { TestConsole } from './testing.ts';
 const axe = axeWithShots({
   'Security > Users, conditions shown': 'accounts',
   'Security > Users, NEW USER refused': 'accounts-refused',
+  'Security > Users, Edit user': 'accounts-edit',
   'Security > Users, in Spanish': 'accounts-es',
 });
 
