@@ -17,7 +17,7 @@ import type { User } from '../../api/user/schema.ts';
 import type { UserGroup } from '../../api/usergroup/schema.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
-import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
+import { deleteOrganizationsAndWait, testClient, untilObject } from '../../testenv/clients.ts';
 import { eventually, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess, operatorRequest } from '../../testenv/operator-process.ts';
 import { accessAllowed } from '../../testenv/access.ts';
@@ -42,17 +42,9 @@ type WithConditions = { status?: { conditions?: { type: string; status: string; 
 const cond = (o: WithConditions | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
 const fresh = (o: WithConditions | undefined) => !!o && o.status?.observedGeneration === o.metadata.generation;
 
-async function until<T extends AnyObject>(rt: Parameters<typeof client.get>[0], name: string, ns: string | undefined, test: (o: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  return eventually(
-    async () => {
-      const last = await client.get<T>(rt, name, ns);
-      if (last && test(last)) return last;
-      // Thrown, so that the timeout reports the last state seen.
-      throw new Error(`last seen: ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? last ?? 'nothing')}`);
-    },
-    { timeoutMs, describe: what },
-  );
-}
+/** testenv's untilObject with this file's client and a 30 s default. */
+const until = <T extends AnyObject>(rt: Parameters<typeof client.get>[0], name: string, ns: string | undefined, test: (o: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> =>
+  untilObject<T>(client, rt, name, ns, test, what, timeoutMs);
 
 const ServiceAccounts = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
 let caPEM: string;
