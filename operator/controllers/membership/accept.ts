@@ -302,6 +302,21 @@ function credentials(form: URLSearchParams): AccountCredentials | undefined {
   }
 }
 
+/** What the invitation is for: the organization, the role, the email and when the link expires. */
+function invitationSummary(v: Extract<AcceptView, { state: 'valid' }>): string {
+  const org = escapeHtml(v.organization);
+  const role = escapeHtml(roleName(v.role));
+  return `<p>You have been invited to join <strong>${org}</strong> as <strong>${role}</strong>.</p>
+<dl>
+<dt>Organization</dt><dd>${org}</dd>
+<dt>Role</dt><dd>${role}</dd>
+<dt>Email</dt><dd>${escapeHtml(v.email)}</dd>
+<dt>Expires</dt><dd><time datetime="${escapeHtml(v.expiresAt)}">${escapeHtml(formatTime(v.expiresAt))}</time></dd>
+</dl>`;
+}
+
+const NOT_EXPECTED = '<p class="note">If you did not expect this invitation, close this page: nothing happens unless you accept.</p>';
+
 function invitation(
   res: ServerResponse,
   token: string,
@@ -312,24 +327,16 @@ function invitation(
     accountInvitation(res, token, v, retry);
     return;
   }
-  const org = escapeHtml(v.organization);
-  const role = escapeHtml(roleName(v.role));
   page(
     res,
     STATUS.valid,
     `Join ${v.organization}`,
-    `<p>You have been invited to join <strong>${org}</strong> as <strong>${role}</strong>.</p>
-<dl>
-<dt>Organization</dt><dd>${org}</dd>
-<dt>Role</dt><dd>${role}</dd>
-<dt>Email</dt><dd>${escapeHtml(v.email)}</dd>
-<dt>Expires</dt><dd><time datetime="${escapeHtml(v.expiresAt)}">${escapeHtml(formatTime(v.expiresAt))}</time></dd>
-</dl>
+    `${invitationSummary(v)}
 <form method="post" action="${ACCEPT_PATH}">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
 <button type="submit">Accept invitation</button>
 </form>
-<p class="note">If you did not expect this invitation, close this page: nothing happens unless you accept.</p>`,
+${NOT_EXPECTED}`,
   );
 }
 
@@ -340,8 +347,6 @@ function accountInvitation(
   v: Extract<AcceptView, { state: 'valid' }>,
   retry?: { message: string; status: number; fields?: Record<string, string>; field?: AccountField },
 ): void {
-  const org = escapeHtml(v.organization);
-  const role = escapeHtml(roleName(v.role));
   const email = escapeHtml(v.email);
   const f = (name: string) => escapeHtml(retry?.fields?.[name] ?? '');
   const hidden = `<input type="hidden" name="token" value="${escapeHtml(token)}">`;
@@ -352,13 +357,7 @@ function accountInvitation(
     res,
     retry?.status ?? STATUS.valid,
     `Join ${v.organization}`,
-    `<p>You have been invited to join <strong>${org}</strong> as <strong>${role}</strong>.</p>
-<dl>
-<dt>Organization</dt><dd>${org}</dd>
-<dt>Role</dt><dd>${role}</dd>
-<dt>Email</dt><dd>${email}</dd>
-<dt>Expires</dt><dd><time datetime="${escapeHtml(v.expiresAt)}">${escapeHtml(formatTime(v.expiresAt))}</time></dd>
-</dl>
+    `${invitationSummary(v)}
 ${at(undefined)}<h2>Create your account</h2>
 <form method="post" action="${ACCEPT_PATH}">
 ${hidden}<input type="hidden" name="action" value="create">
@@ -375,7 +374,7 @@ ${hidden}<input type="hidden" name="action" value="signin">
 ${at('signin-password')}<label for="signin-password">Password of ${email}</label><input id="signin-password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in and accept</button>
 </form>
-<p class="note">If you did not expect this invitation, close this page: nothing happens unless you accept.</p>`,
+${NOT_EXPECTED}`,
   );
 }
 
