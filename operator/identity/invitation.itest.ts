@@ -149,6 +149,8 @@ describe('accepting an invitation with an account of the embedded provider', () 
     expect((await admin.get<Membership>(Kinds.Membership, 'member', ns))?.status?.acceptedAt).toBeUndefined();
     const taken = await post(link, { action: 'create', username, password, firstName: 'Someone', lastName: 'Else' });
     expect(taken.status).toBe(409);
+    // Their own account (made on the first invitation, with its Account): told to sign in below, not sent to a provisioning administrator's email.
+    expect(text(await taken.text())).toContain('this email already has an account: choose another user name, or sign in below with the account you have');
     const ok = await post(link, { action: 'signin', password });
     expect(ok.status).toBe(200);
     expect(text(await ok.text())).toContain(`is now a member of Second Bank as mini app reviewer`);

@@ -11,7 +11,7 @@ import { ObjectWriter } from '../../runtime/apply.ts';
 import { verifyToken } from './token.ts';
 import type { AcceptBackend, AcceptResult, AcceptView, AccountCredentials, AccountField, SignInHelp } from './accept.ts';
 import type { SignInFailures } from '../../identity/lockout.ts';
-import { AccountExistsError, FailureCounter, SIGN_IN_FAILED, passwordProblem, usernameProblem } from '../../identity/accounts.ts';
+import { AccountExistsError, FailureCounter, SIGN_IN_FAILED, accountId, passwordProblem, usernameProblem } from '../../identity/accounts.ts';
 import type { Account, AccountStore } from '../../identity/accounts.ts';
 import { createAccountObject } from '../../identity/account-object.ts';
 import { Index } from '../../domain/caches.ts';
@@ -69,6 +69,11 @@ export class MembershipAcceptance implements AcceptBackend {
     };
   }
 
+  /** Whether an Account (the kind) names `email`: a fresh list, since the page decides on it. */
+  private async accountObjectNames(email: string): Promise<boolean> {
+    return (await this.client.listAll<AccountObject>(Kinds.Account)).items.some((a) => lowerAscii(a.spec.email) === lowerAscii(email));
+  }
+
   /**
    * The account the person has once the form is taken: made from the seed's fields (the
    * email is the invitation's), or the invited email's own, signed in to with its password.
@@ -88,10 +93,11 @@ export class MembershipAcceptance implements AcceptBackend {
       ];
       const problem = checks.find(([, p]) => p);
       if (problem) return retry(`${problem[1]}.`, 400, problem[0], fields);
-      // An Account already names this email (a provisioning administrator's decision, perhaps suspended): it makes the
-      // account, not the page; before its Secret exists the page would otherwise make one that Account may never govern.
-      const held = (await this.client.listAll<AccountObject>(Kinds.Account)).items.some((a) => lowerAscii(a.spec.email) === lowerAscii(m.spec.email));
-      if (held)
+      // An Account names this email but its account is not stored yet (a provisioning administrator's decision, perhaps
+      // suspended, that the operator has not acted on): that Account makes the account, not the page, which would otherwise
+      // make one that Account may never govern. An account already stored is create's AccountExistsError below, whose
+      // answer (sign in below) is the right one for someone who made theirs on an earlier invitation.
+      if (!(await accounts.find(accountId(m.spec.email))) && (await this.accountObjectNames(m.spec.email)))
         return retry(
           'A provisioning administrator already made an account for this email: choose its password with the link of the "Set your password" email, then sign in below.',
           409,
