@@ -3,7 +3,8 @@
 // frontend app whose AppManifest declares a redirect URI, a User in groups. The set-password
 // email arrives; the user sets a password through its link; they sign in to the app through a
 // relying party built on openid-client, and the access token, verified with the provider's
-// JWKS (jose), carries exactly the intersection of their roles and the app's rolesRequired.
+// JWKS (jose), carries exactly the intersection of their roles and the app's rolesRequired;
+// once as a user agent posting the form, once in headless Chromium on the provider's page.
 // Refused: a redirect URI not registered, the tenant user at the kubectl client (with a
 // password, and with a session of the app), a user of a tenant not subscribed, the same email's
 // account of another tenant, a forged state. Deleting the User deletes the account and ends
@@ -20,11 +21,12 @@ import type { Subscription } from '../../api/subscription/schema.ts';
 import type { Tenant } from '../../api/tenant/schema.ts';
 import type { User } from '../../api/user/schema.ts';
 import { TENANT_ACCOUNT_LABEL, tenantAccountId, tenantAccountSecretName } from '../../identity/tenant-accounts.ts';
-import { accountId } from '../../identity/accounts.ts';
+import { SIGN_IN_FAILED, accountId } from '../../identity/accounts.ts';
 import { SIGNING_KEYS_SECRET } from '../../identity/keys.ts';
 import { CONSOLE_CLIENT_ID, KUBECTL_CLIENT_ID } from '../../identity/provider.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
+import { chromiumMissing, launchChromium } from '../../testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient, untilObject } from '../../testenv/clients.ts';
 import { identityOperatorArgs } from '../../testenv/controlplane.ts';
 import type { IdentityEndpoint } from '../../testenv/controlplane.ts';
@@ -216,6 +218,54 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     await admin.patch(Kinds.User, 'ada', nsOf(tenantA), { spec: { groups: ['agents', 'editors'] } });
     await untilObject<User>(admin, Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 4, 'the user has four roles again');
   });
+
+  it.skipIf(!!chromiumMissing('accounts.itest.ts'))(
+    "in headless Chromium: the user signs in to the frontend app on the provider's page (the tenant filled in from the app's request, a wrong password refused first), and the app's openid-client relying party gets the seed's roles",
+    async () => {
+      const config = await relyingParty(idp.issuer, APP_ID, idp.caPEM);
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT,
+        scope: 'openid email profile',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state,
+        tenant: tenantA,
+      });
+      const browser = await launchChromium();
+      try {
+        const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+        // The app's callback: nothing listens on its port; the browser's arrival there is the answer.
+        let callback: string | undefined;
+        await page.route(`${REDIRECT}**`, (route) => {
+          callback = route.request().url();
+          return route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Dispatch</title><p>Signed in</p>' });
+        });
+        await page.goto(url.href);
+        expect(await page.getByLabel('Tenant').inputValue()).toBe(tenantA);
+        await page.getByLabel('Email').fill(EMAIL);
+        await page.getByLabel('Password').fill(PASSWORD_B);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        expect(await page.getByRole('alert').textContent()).toBe(SIGN_IN_FAILED);
+        expect(callback).toBeUndefined();
+        await page.getByLabel('Password').fill(PASSWORD);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.waitForURL(`${REDIRECT}**`);
+        expect(await page.title()).toBe('Dispatch');
+        const tokens = await oidc.authorizationCodeGrant(config, new URL(callback!), { pkceCodeVerifier: verifier, expectedState: state, idTokenExpected: true });
+        const jwks = createLocalJWKSet((await (await new UserAgent(idp.caPEM).request(config.serverMetadata().jwks_uri!)).json()) as never);
+        const { payload } = await jwtVerify(tokens.access_token, jwks, { issuer: idp.issuer, audience: `${org}/${APP_ID}` });
+        expect(payload).toMatchObject({ sub: tenantAccountId(nsOf(tenantA), EMAIL), tenant: nsOf(tenantA), user: 'ada', roles: TOKEN_ROLES });
+        expect(tokens.claims()).toMatchObject({ email: EMAIL, sub: tenantAccountId(nsOf(tenantA), EMAIL) });
+        // The same code again is refused: a code is used once.
+        await expect(oidc.authorizationCodeGrant(config, new URL(callback!), { pkceCodeVerifier: verifier, expectedState: state })).rejects.toMatchObject({ error: 'invalid_grant' });
+      } finally {
+        await browser.close();
+      }
+    },
+    120_000,
+  );
 
   it("kube-apiserver refuses a tenant user's ID token and accepts a member's, both signed with the provider's key for kubectl's audience (its claim validation rule)", async () => {
     const keys = await admin.get<AnyObject & { data: Record<string, string> }>(Resources.Secret, SIGNING_KEYS_SECRET, opNamespace);
