@@ -2,8 +2,8 @@
 // plane and operator: the administrator signs in for real through the embedded OpenID
 // Connect provider, finds their tenant from their own identity (the Tenant controller's
 // grant), subscribes to the solution offered to it, sees the user groups with each role's
-// source, creates a user (a malformed email refused with the API server's message, nothing
-// made), edits and deletes one, sees a user's landing page and the roles a frontend app's
+// source, creates a user with every field of the seed's createUsers body (a malformed email
+// refused with the API server's message, nothing made), edits and deletes one, sees a user's landing page and the roles a frontend app's
 // token would carry (the operator's token-roles API, asked with their own token). What they
 // may not do is absent or refused by the API server; a member of an organization finds no
 // tenant screens. axe runs on every screen: no serious or critical violation.
@@ -220,36 +220,73 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     await axe(page, 'user groups');
   });
 
-  it('creates a user: a malformed email is refused with the API server message next to the Email field and nothing is made; then made with groups and designation', async () => {
+  it("creates a user with every field of the seed's createUsers body: a malformed email is refused with the API server message next to the Email field and nothing is made; then made as the seed writes it", async () => {
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByLabel('User code').waitFor();
     await axe(page, 'users');
-    await page.getByLabel('User code').fill('user123');
-    await page.getByLabel('First name').fill('John');
-    await page.getByLabel('Last name').fill('Doe');
-    await page.getByLabel('Email').fill('john.doe-at-example.com');
-    await page.getByLabel('Groups').fill('solutions owner, field executive');
-    await page.getByLabel('Designation').fill('new tenant admin');
+    // The seed's example body, field by field, by each field's visible label (exact: 'Groups' is also in 'AAA groups').
+    const byLabel: [string, string][] = [
+      ['User code', 'user123'],
+      ['User owner id', 'owner456'],
+      ['User owner type', 'solutionprovider'],
+      ['Function', 'administration'],
+      ['First name', 'John'],
+      ['Middle name', 'A.'],
+      ['Last name', 'Doe'],
+      ['Email', 'john.doe-at-example.com'],
+      ['Country code', '+1'],
+      ['Mobile number', '5551234567'],
+      ['Secondary country code', '+1'],
+      ['Secondary mobile number', '5557654321'],
+      ['Groups', 'solutions owner, field executive'],
+      ['Work locations', 'hq-1'],
+      ['Teams', 'team-1'],
+      ['Identification type', 'passport'],
+      ['Identification number', 'P123456789'],
+      ['File id', 'file123456'],
+      ['User type', 'admin'],
+      ['Department', 'IT'],
+      ['AAA id', 'aaa123456'],
+      ['AAA groups', 'admingroup'],
+      ['Designation', 'new tenant admin'],
+      ['Employment type', 'full-time'],
+    ];
+    for (const [label, value] of byLabel) await page.getByLabel(label, { exact: true }).fill(value);
     await page.getByRole('button', { name: 'CREATE USER' }).click();
     // Next to the field the API server named: the Email field's own message, and only that field marked invalid.
     const error = page.locator('#new-user-email-error');
     await error.waitFor();
     expect(await error.innerText()).toMatch(/spec\.email/);
-    expect(await page.getByLabel('Email').getAttribute('aria-describedby')).toContain('new-user-email-error');
+    expect(await page.getByLabel('Email', { exact: true }).getAttribute('aria-describedby')).toContain('new-user-email-error');
     expect(await page.locator('[aria-invalid="true"]').evaluateAll((els) => els.map((e) => e.id))).toEqual(['new-user-email']);
     expect(await admin.get<User>(Kinds.User, 'user123', tenantNs)).toBeUndefined();
     await axe(page, 'users (refused)');
-    await page.getByLabel('Email').fill('john.doe@example.com');
+    await page.getByLabel('Email', { exact: true }).fill('john.doe@example.com');
     await page.getByRole('button', { name: 'CREATE USER' }).click();
     await page.locator('tr[data-user="user123"]').waitFor();
     const made = await admin.get<User>(Kinds.User, 'user123', tenantNs);
-    expect(made?.spec).toMatchObject({
+    expect(made?.spec).toEqual({
       userCode: 'user123',
+      userOwnerId: 'owner456',
+      userOwnerType: 'solutionprovider',
+      function: 'administration',
       firstName: 'John',
+      middleName: 'A.',
       lastName: 'Doe',
       email: 'john.doe@example.com',
+      primaryMobile: { countryCode: '+1', number: '5551234567' },
+      secondaryMobile: { countryCode: '+1', number: '5557654321' },
       groups: ['solutions owner', 'field executive'],
+      workLocations: ['hq-1'],
+      teams: ['team-1'],
+      identification: { idType: 'passport', idNum: 'P123456789' },
+      fileId: 'file123456',
+      userType: 'admin',
+      department: 'IT',
+      aaaId: 'aaa123456',
+      aaaGroups: ['admingroup'],
       designation: 'new tenant admin',
+      employmentType: 'full-time',
     });
   });
 
@@ -281,7 +318,13 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     await page.getByLabel('Designation').last().fill('field agent');
     await page.getByRole('button', { name: 'SAVE' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
-    expect((await admin.get<User>(Kinds.User, 'user123', tenantNs))?.spec).toMatchObject({ designation: 'field agent', email: 'john.doe@example.com' });
+    expect((await admin.get<User>(Kinds.User, 'user123', tenantNs))?.spec).toMatchObject({
+      designation: 'field agent',
+      email: 'john.doe@example.com',
+      identification: { idType: 'passport', idNum: 'P123456789' },
+      secondaryMobile: { countryCode: '+1', number: '5557654321' },
+      aaaGroups: ['admingroup'],
+    });
     const del = page.getByRole('button', { name: 'Delete user' });
     expect(await del.isDisabled()).toBe(true);
     await page.getByLabel('Confirmation').fill('CONFIRM DELETE');

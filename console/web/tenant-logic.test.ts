@@ -43,6 +43,43 @@ describe('the createUsers form', () => {
   ])('names the User %j as %j', (code, name) => expect(userObjectName(code)).toBe(name));
 
   it('lists ignore blanks and repeats', () => expect(listOf(' a, ,b,a ')).toEqual(['a', 'b']));
+
+  it("takes every field of the seed's createUsers body: the body read into the form is sent back as it was", () => {
+    const seed = {
+      userCode: 'user123',
+      userOwnerId: 'owner456',
+      userOwnerType: 'solutionprovider',
+      function: 'administration',
+      firstName: 'John',
+      middleName: 'A.',
+      lastName: 'Doe',
+      email: 'john.doe@example.com',
+      primaryMobile: { countryCode: '+1', number: '5551234567' },
+      secondaryMobile: { countryCode: '+1', number: '5557654321' },
+      groups: ['solutions admin', 'business owner'],
+      workLocations: ['hq-1'],
+      teams: ['team-1'],
+      identification: { idType: 'passport', idNum: 'P123456789' },
+      fileId: 'file123456',
+      userType: 'admin',
+      department: 'IT',
+      aaaId: 'aaa123456',
+      aaaGroups: ['admingroup'],
+      designation: 'new tenant admin',
+      employmentType: 'full-time',
+    };
+    const form = userFormOf(user(seed));
+    expect(Object.values(form).every((v) => v !== '')).toBe(true);
+    expect(userSpecFrom(form)).toEqual(seed);
+  });
+
+  it('sends a mobile or the identification with one part filled in, the other empty, for the API server to refuse by that part', () => {
+    expect(userSpecFrom({ ...EMPTY_USER_FORM, userCode: 'u', secondaryNumber: '555', idType: 'passport' })).toEqual({
+      userCode: 'u',
+      secondaryMobile: { countryCode: '', number: '555' },
+      identification: { idType: 'passport', idNum: '' },
+    });
+  });
 });
 
 describe("where the API server's refusal is shown", () => {
@@ -53,15 +90,25 @@ describe("where the API server's refusal is shown", () => {
     ['spec.groups[0]: Invalid value: "a/b"', 'groups'],
     ['metadata.name: Invalid value: "": a lowercase RFC 1123 subdomain', undefined],
     ['spec.identification: Invalid value', undefined],
+    ['spec.secondaryMobile.countryCode: Invalid value: "": spec.secondaryMobile.countryCode in body should match', 'secondaryCountryCode'],
+    ['spec.secondaryMobile.number: Invalid value', 'secondaryNumber'],
+    ['spec.identification.idNum: Invalid value: "": spec.identification.idNum in body should be at least 1 chars long', 'idNum'],
+    ['spec.aaaGroups[0]: Invalid value', 'aaaGroups'],
+    ['spec.function: Too long', 'function'],
   ] as const)('%s: next to %s', (message, field) => expect(fieldOfRefusal(message)).toBe(field));
 });
 
 describe('editing a user', () => {
-  const before = user({ userCode: 'user123', email: 'j@example.com', groups: ['a'], designation: 'field agent', identification: { idType: 'passport', idNum: 'P1' } });
+  const before = user({ userCode: 'user123', email: 'j@example.com', groups: ['a'], designation: 'field agent', identification: { idType: 'passport', idNum: 'P1' }, mobiles: ['+1 555 0100'] });
 
-  it('patches only what changed, removes what was cleared, and keeps fields the form does not show', () => {
+  it('patches only what changed, removes what was cleared, and keeps fields the form does not show (the older mobiles list)', () => {
     const form = { ...userFormOf(before), groups: 'a, b', designation: '', firstName: 'John' };
     expect(userPatch(before, form)).toEqual({ groups: ['a', 'b'], designation: null, firstName: 'John' });
+  });
+
+  it('sends a changed identification whole, and null for one cleared', () => {
+    expect(userPatch(before, { ...userFormOf(before), idNum: 'P2' })).toEqual({ identification: { idType: 'passport', idNum: 'P2' } });
+    expect(userPatch(before, { ...userFormOf(before), idType: '', idNum: '' })).toEqual({ identification: null });
   });
 
   it('an unchanged form is an empty patch', () => expect(userPatch(before, userFormOf(before))).toEqual({}));

@@ -10,55 +10,104 @@ export const listOf = (text: string): string[] => [...new Set(splitList(text))];
 /** A User's object name from its userCode (the seed's `user123`), as a mini app's from its app name (logic.ts objectNameOf). */
 export const userObjectName = (userCode: string): string => objectNameOf(userCode);
 
-/** The createUsers fields the form offers (seed 003), as typed. */
+/** The createUsers fields (seed 003), in the seed's order, as typed; the two mobiles and the identification as a field per part. */
 export interface UserForm {
   userCode: string;
+  userOwnerId: string;
+  userOwnerType: string;
+  function: string;
   firstName: string;
   middleName: string;
   lastName: string;
   email: string;
   countryCode: string;
   number: string;
+  secondaryCountryCode: string;
+  secondaryNumber: string;
   groups: string;
-  designation: string;
   workLocations: string;
   teams: string;
+  idType: string;
+  idNum: string;
+  fileId: string;
   userType: string;
   department: string;
+  aaaId: string;
+  aaaGroups: string;
+  designation: string;
   employmentType: string;
 }
 
 export const EMPTY_USER_FORM: UserForm = {
   userCode: '',
+  userOwnerId: '',
+  userOwnerType: '',
+  function: '',
   firstName: '',
   middleName: '',
   lastName: '',
   email: '',
   countryCode: '',
   number: '',
+  secondaryCountryCode: '',
+  secondaryNumber: '',
   groups: '',
-  designation: '',
   workLocations: '',
   teams: '',
+  idType: '',
+  idNum: '',
+  fileId: '',
   userType: '',
   department: '',
+  aaaId: '',
+  aaaGroups: '',
+  designation: '',
   employmentType: '',
 };
 
+/** The spec's plain text fields, each one form field of the same name. */
+const TEXT_FIELDS = [
+  'userCode',
+  'userOwnerId',
+  'userOwnerType',
+  'function',
+  'firstName',
+  'middleName',
+  'lastName',
+  'email',
+  'fileId',
+  'userType',
+  'department',
+  'aaaId',
+  'designation',
+  'employmentType',
+] as const;
+/** The spec's lists, each one comma-separated form field of the same name. */
+const LIST_FIELDS = ['groups', 'workLocations', 'teams', 'aaaGroups'] as const;
+/** The spec's objects of two parts, each part one form field. */
+const PAIRS = [
+  { key: 'primaryMobile', parts: { countryCode: 'countryCode', number: 'number' } },
+  { key: 'secondaryMobile', parts: { countryCode: 'secondaryCountryCode', number: 'secondaryNumber' } },
+  { key: 'identification', parts: { idType: 'idType', idNum: 'idNum' } },
+] as const satisfies readonly { key: string; parts: Record<string, keyof UserForm> }[];
+
 /**
  * The User spec for the form: the fields as typed (trimmed), empty ones left out, lists
- * split on commas. Nothing is checked here: the API server's schema decides, and its
- * message is shown next to the form.
+ * split on commas, a mobile or the identification sent when any part of it is filled in.
+ * Nothing is checked here: the API server's schema decides (a part left empty is refused
+ * there, by its field), and its message is shown next to the form.
  */
 export function userSpecFrom(f: UserForm): Record<string, unknown> {
   const spec: Record<string, unknown> = {};
-  const text = (k: keyof UserForm) => {
+  for (const k of TEXT_FIELDS) {
     const v = f[k].trim();
     if (v) spec[k] = v;
-  };
-  for (const k of ['userCode', 'firstName', 'middleName', 'lastName', 'email', 'designation', 'userType', 'department', 'employmentType'] as const) text(k);
-  if (f.countryCode.trim() || f.number.trim()) spec.primaryMobile = { countryCode: f.countryCode.trim(), number: f.number.trim() };
-  for (const k of ['groups', 'workLocations', 'teams'] as const) {
+  }
+  for (const { key, parts } of PAIRS) {
+    const entries = Object.entries(parts).map(([part, field]) => [part, f[field].trim()] as const);
+    if (entries.some(([, v]) => v)) spec[key] = Object.fromEntries(entries);
+  }
+  for (const k of LIST_FIELDS) {
     const l = listOf(f[k]);
     if (l.length) spec[k] = l;
   }
@@ -69,28 +118,17 @@ export function userSpecFrom(f: UserForm): Record<string, unknown> {
 export function userFormOf(u: Obj): UserForm {
   const s = u.spec ?? {};
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
-  return {
-    userCode: str(s.userCode),
-    firstName: str(s.firstName),
-    middleName: str(s.middleName),
-    lastName: str(s.lastName),
-    email: str(s.email),
-    countryCode: str(s.primaryMobile?.countryCode),
-    number: str(s.primaryMobile?.number),
-    groups: (s.groups ?? []).join(', '),
-    designation: str(s.designation),
-    workLocations: (s.workLocations ?? []).join(', '),
-    teams: (s.teams ?? []).join(', '),
-    userType: str(s.userType),
-    department: str(s.department),
-    employmentType: str(s.employmentType),
-  };
+  const form: UserForm = { ...EMPTY_USER_FORM };
+  for (const k of TEXT_FIELDS) form[k] = str(s[k]);
+  for (const { key, parts } of PAIRS) for (const [part, field] of Object.entries(parts)) form[field] = str(s[key]?.[part]);
+  for (const k of LIST_FIELDS) form[k] = (Array.isArray(s[k]) ? (s[k] as unknown[]) : []).filter((v) => typeof v === 'string').join(', ');
+  return form;
 }
 
 /**
  * A merge patch from the User as read to the form as edited: changed fields set, cleared
  * ones removed (null), untouched ones left out; the form's fields only (the seed's other
- * fields, identification among them, are kept as they are).
+ * ones, the older `mobiles` list, are kept as they are).
  */
 export function userPatch(before: Obj, f: UserForm): Record<string, unknown> {
   const now = userSpecFrom(f);
@@ -136,12 +174,13 @@ export function solutionsOf(tenant: Obj | undefined, subscriptions: Obj[]): { so
 
 /**
  * The form field an API server refusal names (`spec.email: Invalid value ...`,
- * `spec.primaryMobile.number`), so its message is shown next to that field; undefined when
- * it names none of the form's fields (then it is shown under the form).
+ * `spec.primaryMobile.number`, `spec.identification.idNum`), so its message is shown next to
+ * that field; undefined when it names none of the form's fields (then it is shown under the form).
  */
 export function fieldOfRefusal(message: string): keyof UserForm | undefined {
   const m = /\bspec\.([A-Za-z]+)(?:\.([A-Za-z]+))?/.exec(message);
   if (!m) return undefined;
-  if (m[1] === 'primaryMobile') return m[2] === 'countryCode' ? 'countryCode' : m[2] === 'number' ? 'number' : undefined;
+  const pair = PAIRS.find((p) => p.key === m[1]);
+  if (pair) return m[2] ? (pair.parts as Record<string, keyof UserForm>)[m[2]] : undefined;
   return (Object.keys(EMPTY_USER_FORM) as (keyof UserForm)[]).find((k) => k === m[1]);
 }

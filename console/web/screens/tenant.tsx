@@ -174,20 +174,31 @@ function Groups({ tenant }: { tenant: MyTenant }) {
   );
 }
 
+/** The createUsers fields in the seed's order (its body: docs/seed003.md). */
 const FIELDS: { key: keyof UserForm; label: string; type?: 'text' | 'email'; hint?: string }[] = [
   { key: 'userCode', label: 'User code' },
+  { key: 'userOwnerId', label: 'User owner id', hint: 'Who the user belongs to, e.g. owner456' },
+  { key: 'userOwnerType', label: 'User owner type', hint: 'e.g. solutionprovider' },
+  { key: 'function', label: 'Function', hint: 'e.g. administration' },
   { key: 'firstName', label: 'First name' },
   { key: 'middleName', label: 'Middle name' },
   { key: 'lastName', label: 'Last name' },
   { key: 'email', label: 'Email', type: 'email' },
   { key: 'countryCode', label: 'Country code', hint: 'Primary mobile, e.g. +1' },
   { key: 'number', label: 'Mobile number', hint: 'Primary mobile, without the country code' },
+  { key: 'secondaryCountryCode', label: 'Secondary country code', hint: 'Secondary mobile, e.g. +1' },
+  { key: 'secondaryNumber', label: 'Secondary mobile number', hint: 'Secondary mobile, without the country code' },
   { key: 'groups', label: 'Groups', hint: 'Separated by commas: the user group names of the manifests.' },
-  { key: 'designation', label: 'Designation' },
   { key: 'workLocations', label: 'Work locations', hint: 'Separated by commas.' },
   { key: 'teams', label: 'Teams', hint: 'Separated by commas.' },
+  { key: 'idType', label: 'Identification type', hint: 'e.g. passport' },
+  { key: 'idNum', label: 'Identification number' },
+  { key: 'fileId', label: 'File id' },
   { key: 'userType', label: 'User type' },
   { key: 'department', label: 'Department' },
+  { key: 'aaaId', label: 'AAA id', hint: 'The user in the identity system' },
+  { key: 'aaaGroups', label: 'AAA groups', hint: 'Separated by commas: groups of the identity system (they grant nothing here).' },
+  { key: 'designation', label: 'Designation' },
   { key: 'employmentType', label: 'Employment type' },
 ];
 
