@@ -183,7 +183,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await context.close();
   });
 
-  it('organization administrator: my organizations and role, Members (invite, the API server refusing a malformed email, change role, suspend, remove, and the last administrator leaving), in English and Spanish', async () => {
+  it('organization administrator: my organizations and role, Members (invite, the API server refusing a malformed email, why the invitation was not sent in the Memberships\' events, change role, suspend, remove, and the last administrator leaving), in English and Spanish', async () => {
     const page = await pageAs('admin');
     const row = page.locator(`tr[data-org="${org}"]`);
     await expect(row.innerText()).resolves.toContain('Organization Administrator');
@@ -225,6 +225,13 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await eventually(async () => (await admin.get<Membership>(Kinds.Membership, 'dev', ns))?.spec.suspended === false, { describe: 'the member reactivated' });
     await eventually(() => accessAllowed(admin, DEV, { verb: 'create', resource: 'miniapps', namespace: ns }), { describe: 'the developer bound again' });
 
+    // Why the invitation was not sent, from the Membership's Events (an administrator may read them): this operator has no SMTP server.
+    const warned = page.locator(`[data-events="Membership"] tr[data-event-reason="SMTPNotConfigured"][data-event-object="${made!.metadata.name}"]`);
+    await warned.first().waitFor();
+    const said = await warned.first().innerText();
+    for (const part of [invitee, 'Warning', 'No SMTP server is configured']) expect(said).toContain(part);
+    await axe(page, 'members with events');
+
     // Remove the invitee.
     await page.getByRole('button', { name: `Remove ${invitee}` }).click();
     await page.locator(`tr[data-member="${invitee}"]`).waitFor({ state: 'detached' });
@@ -249,8 +256,9 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await expect(page.locator(`tr[data-org="${org}"]`).innerText()).resolves.toContain('Mini App Developer');
     await page.goto(`${consoleServer.url}/#/orgs/${org}/members`);
     await page.locator(`tr[data-member="${ADMIN}"]`).waitFor();
-    // What a developer may not do is absent: no invitation, no removing others.
+    // What a developer may not do is absent: no invitation, no removing others, no Events (members cannot read them).
     expect(await page.getByRole('button', { name: 'SEND' }).count()).toBe(0);
+    expect(await page.locator('[data-events]').count()).toBe(0);
     expect(await page.getByRole('button', { name: `Remove ${ADMIN}` }).count()).toBe(0);
     // And refused by the API server when tried anyway through the console's proxy.
     const tried = await page.evaluate(async (namespace) => {

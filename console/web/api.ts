@@ -73,7 +73,7 @@ const key = (o: Obj): string => `${o.metadata.namespace ?? ''}/${o.metadata.name
 
 /**
  * A live list: read once, then a watch from that resourceVersion; when the watch ends or
- * fails, read again. `path` undefined: nothing.
+ * fails, read again. `path` may carry a list's query (a fieldSelector); undefined: nothing.
  */
 export function useWatchList<T extends Obj>(path: string | undefined): ListState<T> {
   const [state, setState] = useState<ListState<T>>({ items: [], loaded: false });
@@ -87,7 +87,8 @@ export function useWatchList<T extends Obj>(path: string | undefined): ListState
           const list: { items: T[]; metadata: { resourceVersion: string } } = await get(path!);
           const byKey = new Map<string, T>(list.items.map((o: T) => [key(o), o]));
           setState({ items: [...byKey.values()], loaded: true });
-          const res = await fetch(`/k8s${path}?watch=1&allowWatchBookmarks=true&resourceVersion=${list.metadata.resourceVersion}`, { signal: abort.signal, credentials: 'same-origin' });
+          const watch = `${path!.includes('?') ? '&' : '?'}watch=1&allowWatchBookmarks=true&resourceVersion=${list.metadata.resourceVersion}`;
+          const res = await fetch(`/k8s${path}${watch}`, { signal: abort.signal, credentials: 'same-origin' });
           if (!res.ok || !res.body) throw new ApiError(res.status, (await res.json().catch(() => ({}))).message ?? `HTTP ${res.status}`);
           const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
           let buf = '';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Obj } from './api.ts';
-import { awaitingReview, catalogEntries, fieldOfError, filterMiniApps, objectNameOf, splitList } from './logic.ts';
+import { checkProxyRequest } from '../server/allowlist.ts';
+import { awaitingReview, catalogEntries, eventsPath, fieldOfError, filterMiniApps, objectNameOf, recentEvents, splitList } from './logic.ts';
+import type { EventObj } from './logic.ts';
 
 const miniApp = (name: string, spec: Record<string, unknown>, organization = 'bank'): Obj => ({
   metadata: { name },
@@ -65,5 +67,32 @@ describe("the edit forms' helpers", () => {
     expect(catalogEntries({ data: {} })).toEqual([]);
     expect(catalogEntries({ data: { 'catalog.json': '{not json' } })).toEqual([]);
     expect(catalogEntries(undefined)).toEqual([]);
+  });
+});
+
+describe('recent events', () => {
+  const ev = (name: string, o: Partial<EventObj>): EventObj => ({ metadata: { name, namespace: 'org-a', creationTimestamp: '2026-12-07T10:00:00Z' }, ...o });
+
+  it('newest first by lastTimestamp, else eventTime, else creation; at most the limit; a count shown only above one', () => {
+    const shown = recentEvents(
+      [
+        ev('a', { lastTimestamp: '2026-12-07T10:05:00Z', reason: 'InvitationSent', type: 'Normal', message: 'Invitation 1 sent', involvedObject: { kind: 'Membership', name: 'ada' }, count: 1 }),
+        ev('b', { eventTime: '2026-12-07T10:07:00.123456Z', reason: 'SMTPUnavailable', type: 'Warning', involvedObject: { kind: 'Membership', name: 'bob' }, count: 3 }),
+        ev('c', {}),
+        ev('d', { lastTimestamp: '2026-12-07T10:06:00Z' }),
+      ],
+      3,
+    );
+    expect(shown.map((e) => e.key)).toEqual(['org-a/b', 'org-a/d', 'org-a/a']);
+    expect(shown[0]).toMatchObject({ object: 'bob', type: 'Warning', reason: 'SMTPUnavailable', count: 3 });
+    expect(shown[2]).toMatchObject({ object: 'ada', message: 'Invitation 1 sent', count: 1 });
+  });
+
+  it("asks the API server for one kind's Events, a list and a watch the console's proxy forwards", () => {
+    const path = eventsPath('org-a', 'Membership');
+    expect(path).toBe('/api/v1/namespaces/org-a/events?fieldSelector=involvedObject.kind%3DMembership');
+    for (const asked of [path, `${path}&watch=1&allowWatchBookmarks=true&resourceVersion=5`]) {
+      expect(checkProxyRequest('GET', asked)).toMatchObject({ ok: true, path: expect.stringContaining('fieldSelector=involvedObject.kind%3DMembership') });
+    }
   });
 });

@@ -86,3 +86,46 @@ export function catalogEntries(cm: { data?: Record<string, string> } | undefined
     return [];
   }
 }
+
+/** The path of a namespace's Events about objects of `kind` (a field selector the API server applies). */
+export const eventsPath = (ns: string, kind: string): string => `/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent(`involvedObject.kind=${kind}`)}`;
+
+/** A core v1 Event: the fields the console reads. */
+export type EventObj = Obj & {
+  involvedObject?: { kind?: string; name?: string };
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  lastTimestamp?: string;
+  eventTime?: string;
+};
+
+/** An Event as the console shows it: when it last happened, about which object, and what it said. */
+export interface ShownEvent {
+  key: string;
+  when: string;
+  object: string;
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
+}
+
+/**
+ * The `limit` most recent of `events` (core v1 Events), newest first: by lastTimestamp, else
+ * eventTime (events.k8s.io writers), else when the Event was made.
+ */
+export function recentEvents(events: EventObj[], limit: number): ShownEvent[] {
+  const shown = events.map((e) => ({
+    key: `${e.metadata.namespace ?? ''}/${e.metadata.name}`,
+    when: String(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? ''),
+    object: String(e.involvedObject?.name ?? ''),
+    type: String(e.type ?? ''),
+    reason: String(e.reason ?? ''),
+    message: String(e.message ?? ''),
+    count: typeof e.count === 'number' && e.count > 1 ? e.count : 1,
+  }));
+  const at = (s: ShownEvent) => Date.parse(s.when) || 0;
+  return shown.sort((a, b) => at(b) - at(a) || a.key.localeCompare(b.key)).slice(0, limit);
+}

@@ -1,5 +1,6 @@
 // Members (seeds 000, 002): invite by email with a role, change a role, remove, leave.
-// The last-admin rule is the API server's: its refusal is shown next to the row.
+// The last-admin rule is the API server's: its refusal is shown next to the row. For whoever
+// may read the namespace's Events, the Memberships' recent events (an invitation sent, or why not).
 import { useState } from 'preact/hooks';
 import { type ApiError, clusterPath, create, mergePatch, nsPath, remove, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
@@ -7,6 +8,7 @@ import { ROLES, roleName, t } from '../i18n.ts';
 import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
 import { ConfirmDelete, Field, ListView, Refusal, Table, useRowErrors } from '../ui.tsx';
+import { RecentEvents } from './events.tsx';
 
 export function Members({ org }: { org: MyOrganization }) {
   const ns = org.namespace!;
@@ -136,6 +138,7 @@ export function Members({ org }: { org: MyOrganization }) {
           </Table>
         )}
       </ListView>
+      <RecentEvents ns={ns} access={org.access} kind="Membership" objectLabel={t('Email')} labelOf={(name) => list.items.find((m) => m.metadata.name === name)?.spec?.email ?? name} />
       {can(org.access, 'organizations', 'delete', org.name) ? <DeleteOrganization org={org} /> : null}
     </section>
   );
