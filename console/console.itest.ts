@@ -183,7 +183,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await context.close();
   });
 
-  it('organization administrator: my organizations and role, Members (invite, the API server refusing a malformed email, why the invitation was not sent in the Memberships\' events, change role, suspend, remove, and the last administrator leaving), in English and Spanish', async () => {
+  it("organization administrator: my organizations and role, Members (invite, the API server refusing a malformed email, why the invitation was not sent in the Memberships' events, change role, suspend, remove, and the last administrator leaving), in English and Spanish", async () => {
     const page = await pageAs('admin');
     const row = page.locator(`tr[data-org="${org}"]`);
     await expect(row.innerText()).resolves.toContain('Organization Administrator');

@@ -139,6 +139,7 @@ const es: Record<string, string> = {
   'User type': 'Tipo de usuario',
   Department: 'Departamento',
   'Employment type': 'Tipo de empleo',
+  "This tenant's groups": 'Grupos de este tenant',
   'Recent events': 'Eventos recientes',
   'No events in the last hour.': 'Ningún evento en la última hora.',
   When: 'Cuándo',

@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { Obj } from './api.ts';
 import { stageName } from './i18n.ts';
-import { EMPTY_USER_FORM, fieldOfRefusal, listOf, roleParts, rolesWithSources, solutionsOf, userFormOf, userObjectName, userPatch, userSpecFrom } from './tenant-logic.ts';
+import {
+  EMPTY_USER_FORM,
+  fieldOfRefusal,
+  groupChoices,
+  listOf,
+  namesGroup,
+  roleParts,
+  rolesWithSources,
+  solutionsOf,
+  toggleGroup,
+  userFormOf,
+  userObjectName,
+  userPatch,
+  userSpecFrom,
+} from './tenant-logic.ts';
 
 const user = (spec: Record<string, unknown>): Obj => ({ metadata: { name: 'user123' }, spec });
 
@@ -79,6 +93,30 @@ describe('the createUsers form', () => {
       secondaryMobile: { countryCode: '', number: '555' },
       identification: { idType: 'passport', idNum: '' },
     });
+  });
+});
+
+describe("picking the tenant's groups", () => {
+  const groups: Obj[] = [
+    { metadata: { name: 'solutions-owner' }, spec: { displayName: 'solutions owner' } },
+    { metadata: { name: 'field-executive' }, spec: { displayName: 'field executive' } },
+    { metadata: { name: 'by-hand' }, spec: {} },
+  ];
+  const owner = { name: 'solutions-owner', label: 'solutions owner' };
+
+  it('offers each group by the name the manifests write, else its object name, sorted', () =>
+    expect(groupChoices(groups).map((c) => c.label)).toEqual(['by-hand', 'field executive', 'solutions owner']));
+
+  it('sees a group typed in any spelling the operator takes for it', () => {
+    expect(namesGroup('Solutions  Owner, x', 'solutions-owner')).toBe(true);
+    expect(namesGroup('solutions_owner', 'solutions-owner')).toBe(true);
+    expect(namesGroup('solutions owners', 'solutions-owner')).toBe(false);
+  });
+
+  it('adds a group as the manifests write it, and takes out every spelling of it', () => {
+    expect(toggleGroup('field executive', owner, true)).toBe('field executive, solutions owner');
+    expect(toggleGroup('Solutions-Owner, field executive, solutions owner', owner, false)).toBe('field executive');
+    expect(toggleGroup('', owner, true)).toBe('solutions owner');
   });
 });
 

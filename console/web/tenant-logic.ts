@@ -7,6 +7,22 @@ import { objectNameOf, splitList } from './logic.ts';
 /** A comma-separated field as a list (logic.ts splitList), duplicates kept out. */
 export const listOf = (text: string): string[] => [...new Set(splitList(text))];
 
+/** The tenant's user groups to pick from: each UserGroup's name as the manifests write it (its displayName, else its object name), by name. */
+export function groupChoices(groups: Obj[]): { name: string; label: string }[] {
+  return groups
+    .map((g) => ({ name: g.metadata.name, label: typeof g.spec?.displayName === 'string' && g.spec.displayName ? g.spec.displayName : g.metadata.name }))
+    .sort((a, b) => a.label.localeCompare(b.label));
+}
+
+/** Whether the Groups field names the UserGroup `name`, compared as the operator compares them (`Solutions Owner` and `solutions-owner` are one group). */
+export const namesGroup = (groupsText: string, name: string): boolean => listOf(groupsText).some((g) => objectNameOf(g) === name);
+
+/** The Groups field with the group (`name`, written as `label`) added or taken out. */
+export function toggleGroup(groupsText: string, choice: { name: string; label: string }, on: boolean): string {
+  const rest = listOf(groupsText).filter((g) => objectNameOf(g) !== choice.name);
+  return (on ? [...rest, choice.label] : rest).join(', ');
+}
+
 /** A User's object name from its userCode (the seed's `user123`), as a mini app's from its app name (logic.ts objectNameOf). */
 export const userObjectName = (userCode: string): string => objectNameOf(userCode);
 

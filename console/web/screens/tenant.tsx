@@ -4,15 +4,29 @@
 // operator's token-roles API, asked with the person's own token). Each screen names the
 // object it shows; what the rules review does not allow is not offered, and the API
 // server still decides every request.
+import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { type ApiError, call, clusterPath, create, mergePatch, nsPath, remove, usePolledObjects, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
 import { stageName, t } from '../i18n.ts';
 import { can } from '../model.ts';
 import type { MyTenant } from '../model.ts';
-import { EMPTY_USER_FORM, fieldOfRefusal, roleParts, rolesWithSources, solutionsOf, userFormOf, userObjectName, userPatch, userSpecFrom } from '../tenant-logic.ts';
+import {
+  EMPTY_USER_FORM,
+  fieldOfRefusal,
+  groupChoices,
+  namesGroup,
+  roleParts,
+  rolesWithSources,
+  solutionsOf,
+  toggleGroup,
+  userFormOf,
+  userObjectName,
+  userPatch,
+  userSpecFrom,
+} from '../tenant-logic.ts';
 import type { UserForm } from '../tenant-logic.ts';
-import { ConfirmDelete, Field, ListView, Loading, ReadyCell, Refusal, Saved, Table, useRowErrors } from '../ui.tsx';
+import { Check, ConfirmDelete, Field, ListView, Loading, ReadyCell, Refusal, Saved, Table, useRowErrors } from '../ui.tsx';
 
 export const TENANT_TABS = [
   { id: 'subscriptions', label: 'Subscriptions', shown: (x: MyTenant) => can(x.access, 'subscriptions', 'list') },
@@ -206,8 +220,11 @@ const FIELDS: { key: keyof UserForm; label: string; type?: 'text' | 'email'; hin
  * The createUsers fields, each with a visible label. The API server's refusal is shown next
  * to the field it names (spec.email ...), or under the form when it names none of them.
  */
-function UserFields({ form, set, prefix, error, lockCode }: { form: UserForm; set: (f: UserForm) => void; prefix: string; error?: string; lockCode?: boolean }) {
+function UserFields({ tenant, form, set, prefix, error, lockCode }: { tenant: MyTenant; form: UserForm; set: (f: UserForm) => void; prefix: string; error?: string; lockCode?: boolean }) {
   const at = error ? fieldOfRefusal(error) : undefined;
+  // The tenant's groups to tick, beside the typed field (a group not made yet can still be typed).
+  const groups = useWatchList<Obj>(can(tenant.access, 'usergroups', 'list') ? nsPath(tenant.namespace!, 'usergroups') : undefined);
+  const choices = groupChoices(groups.items);
   return (
     <>
       {FIELDS.map((f) => {
@@ -215,18 +232,34 @@ function UserFields({ form, set, prefix, error, lockCode }: { form: UserForm; se
         const here = at === f.key;
         const described = [f.hint ? `${id}-hint` : '', here ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
         return (
-          <Field label={t(f.label)} id={id} hint={f.hint ? t(f.hint) : undefined} key={f.key}>
-            <input
-              id={id}
-              type={(f.type ?? 'text') as 'text'}
-              value={form[f.key]}
-              readOnly={lockCode && f.key === 'userCode'}
-              aria-describedby={described}
-              aria-invalid={here ? 'true' : undefined}
-              onInput={(e) => set({ ...form, [f.key]: (e.target as HTMLInputElement).value })}
-            />
-            {here ? <Refusal error={error} id={`${id}-error`} /> : null}
-          </Field>
+          <Fragment key={f.key}>
+            <Field label={t(f.label)} id={id} hint={f.hint ? t(f.hint) : undefined}>
+              <input
+                id={id}
+                type={(f.type ?? 'text') as 'text'}
+                value={form[f.key]}
+                readOnly={lockCode && f.key === 'userCode'}
+                aria-describedby={described}
+                aria-invalid={here ? 'true' : undefined}
+                onInput={(e) => set({ ...form, [f.key]: (e.target as HTMLInputElement).value })}
+              />
+              {here ? <Refusal error={error} id={`${id}-error`} /> : null}
+            </Field>
+            {f.key === 'groups' && choices.length ? (
+              <fieldset class="choices" data-group-choices>
+                <legend>{t("This tenant's groups")}</legend>
+                {choices.map((c) => (
+                  <Check
+                    key={c.name}
+                    id={`${prefix}-group-${c.name}`}
+                    label={c.label}
+                    checked={namesGroup(form.groups, c.name)}
+                    onChange={(on) => set({ ...form, groups: toggleGroup(form.groups, c, on) })}
+                  />
+                ))}
+              </fieldset>
+            ) : null}
+          </Fragment>
         );
       })}
       {error && !at ? <Refusal error={error} id={`${prefix}-error`} /> : null}
@@ -263,7 +296,7 @@ function Users({ tenant }: { tenant: MyTenant }) {
       {mayCreate ? (
         <form class="card" onSubmit={submit} aria-labelledby="new-user-title" noValidate>
           <h3 id="new-user-title">{t('Create user')}</h3>
-          <UserFields form={form} set={setForm} prefix="new-user" error={error} />
+          <UserFields tenant={tenant} form={form} set={setForm} prefix="new-user" error={error} />
           <button type="submit" disabled={busy}>
             {t('CREATE USER')}
           </button>
@@ -361,7 +394,7 @@ function EditUser({ tenant, u }: { tenant: MyTenant; u: Obj }) {
   return (
     <form class="card" onSubmit={submit} aria-labelledby="edit-user-title" noValidate>
       <h3 id="edit-user-title">{t('Edit user')}</h3>
-      <UserFields form={form} set={setForm} prefix="edit-user" error={error} lockCode />
+      <UserFields tenant={tenant} form={form} set={setForm} prefix="edit-user" error={error} lockCode />
       <button type="submit">{t('SAVE')}</button>
       <Saved shown={saved} />
     </form>
