@@ -32,6 +32,7 @@ import { createOidcClient } from './server/oidc.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { createUpstream, upstreamFromKubeconfig } from './server/upstream.ts';
 import { axeWithShots, signInWithToken, startTestConsole } from './testing.ts';
+import { SEED_USER } from './web/seed-user.fixture.ts';
 import type { TestConsole } from './testing.ts';
 
 const identity = testIdentity();
@@ -225,38 +226,39 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     await page.getByLabel('User code').waitFor();
     await axe(page, 'users');
     // The seed's example body, field by field, by each field's visible label (exact: 'Groups' is also in 'AAA groups').
+    const u = SEED_USER;
     const byLabel: [string, string][] = [
-      ['User code', 'user123'],
-      ['User owner id', 'owner456'],
-      ['User owner type', 'solutionprovider'],
-      ['Function', 'administration'],
-      ['First name', 'John'],
-      ['Middle name', 'A.'],
-      ['Last name', 'Doe'],
+      ['User code', u.userCode],
+      ['User owner id', u.userOwnerId],
+      ['User owner type', u.userOwnerType],
+      ['Function', u.function],
+      ['First name', u.firstName],
+      ['Middle name', u.middleName],
+      ['Last name', u.lastName],
       ['Email', 'john.doe-at-example.com'],
-      ['Country code', '+1'],
-      ['Mobile number', '5551234567'],
-      ['Secondary country code', '+1'],
-      ['Secondary mobile number', '5557654321'],
-      ['Groups', 'solutions owner'],
-      ['Work locations', 'hq-1'],
-      ['Teams', 'team-1'],
-      ['Identification type', 'passport'],
-      ['Identification number', 'P123456789'],
-      ['File id', 'file123456'],
-      ['User type', 'admin'],
-      ['Department', 'IT'],
-      ['AAA id', 'aaa123456'],
-      ['AAA groups', 'admingroup'],
-      ['Designation', 'new tenant admin'],
-      ['Employment type', 'full-time'],
+      ['Country code', u.primaryMobile.countryCode],
+      ['Mobile number', u.primaryMobile.number],
+      ['Secondary country code', u.secondaryMobile.countryCode],
+      ['Secondary mobile number', u.secondaryMobile.number],
+      ['Groups', u.groups[0]!],
+      ['Work locations', u.workLocations.join(', ')],
+      ['Teams', u.teams.join(', ')],
+      ['Identification type', u.identification.idType],
+      ['Identification number', u.identification.idNum],
+      ['File id', u.fileId],
+      ['User type', u.userType],
+      ['Department', u.department],
+      ['AAA id', u.aaaId],
+      ['AAA groups', u.aaaGroups.join(', ')],
+      ['Designation', u.designation],
+      ['Employment type', u.employmentType],
     ];
     for (const [label, value] of byLabel) await page.getByLabel(label, { exact: true }).fill(value);
     // The second group picked from the tenant's groups: ticked, it is added to the field as the manifest writes it; the typed one shows ticked.
     const choices = page.locator('[data-group-choices]');
     expect(await choices.getByLabel('solutions owner', { exact: true }).isChecked()).toBe(true);
     await choices.getByLabel('field executive', { exact: true }).check();
-    expect(await page.getByLabel('Groups', { exact: true }).inputValue()).toBe('solutions owner, field executive');
+    expect(await page.getByLabel('Groups', { exact: true }).inputValue()).toBe(u.groups.join(', '));
     await page.getByRole('button', { name: 'CREATE USER' }).click();
     // Next to the field the API server named: the Email field's own message, and only that field marked invalid.
     const error = page.locator('#new-user-email-error');
@@ -266,33 +268,11 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     expect(await page.locator('[aria-invalid="true"]').evaluateAll((els) => els.map((e) => e.id))).toEqual(['new-user-email']);
     expect(await admin.get<User>(Kinds.User, 'user123', tenantNs)).toBeUndefined();
     await axe(page, 'users (refused)');
-    await page.getByLabel('Email', { exact: true }).fill('john.doe@example.com');
+    await page.getByLabel('Email', { exact: true }).fill(u.email);
     await page.getByRole('button', { name: 'CREATE USER' }).click();
     await page.locator('tr[data-user="user123"]').waitFor();
     const made = await admin.get<User>(Kinds.User, 'user123', tenantNs);
-    expect(made?.spec).toEqual({
-      userCode: 'user123',
-      userOwnerId: 'owner456',
-      userOwnerType: 'solutionprovider',
-      function: 'administration',
-      firstName: 'John',
-      middleName: 'A.',
-      lastName: 'Doe',
-      email: 'john.doe@example.com',
-      primaryMobile: { countryCode: '+1', number: '5551234567' },
-      secondaryMobile: { countryCode: '+1', number: '5557654321' },
-      groups: ['solutions owner', 'field executive'],
-      workLocations: ['hq-1'],
-      teams: ['team-1'],
-      identification: { idType: 'passport', idNum: 'P123456789' },
-      fileId: 'file123456',
-      userType: 'admin',
-      department: 'IT',
-      aaaId: 'aaa123456',
-      aaaGroups: ['admingroup'],
-      designation: 'new tenant admin',
-      employmentType: 'full-time',
-    });
+    expect(made?.spec).toEqual(SEED_USER);
   });
 
   it("shows a user's landing page and roles, and the roles a frontend app's token would carry", async () => {
@@ -323,13 +303,8 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     await page.getByLabel('Designation').last().fill('field agent');
     await page.getByRole('button', { name: 'SAVE' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
-    expect((await admin.get<User>(Kinds.User, 'user123', tenantNs))?.spec).toMatchObject({
-      designation: 'field agent',
-      email: 'john.doe@example.com',
-      identification: { idType: 'passport', idNum: 'P123456789' },
-      secondaryMobile: { countryCode: '+1', number: '5557654321' },
-      aaaGroups: ['admingroup'],
-    });
+    // Only the designation changed: every other field of the seed's body is as it was made.
+    expect((await admin.get<User>(Kinds.User, 'user123', tenantNs))?.spec).toEqual({ ...SEED_USER, designation: 'field agent' });
     const del = page.getByRole('button', { name: 'Delete user' });
     expect(await del.isDisabled()).toBe(true);
     await page.getByLabel('Confirmation').fill('CONFIRM DELETE');

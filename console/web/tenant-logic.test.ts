@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Obj } from './api.ts';
 import { stageName } from './i18n.ts';
+import { SEED_USER } from './seed-user.fixture.ts';
 import {
   EMPTY_USER_FORM,
   fieldOfRefusal,
@@ -59,32 +60,9 @@ describe('the createUsers form', () => {
   it('lists ignore blanks and repeats', () => expect(listOf(' a, ,b,a ')).toEqual(['a', 'b']));
 
   it("takes every field of the seed's createUsers body: the body read into the form is sent back as it was", () => {
-    const seed = {
-      userCode: 'user123',
-      userOwnerId: 'owner456',
-      userOwnerType: 'solutionprovider',
-      function: 'administration',
-      firstName: 'John',
-      middleName: 'A.',
-      lastName: 'Doe',
-      email: 'john.doe@example.com',
-      primaryMobile: { countryCode: '+1', number: '5551234567' },
-      secondaryMobile: { countryCode: '+1', number: '5557654321' },
-      groups: ['solutions admin', 'business owner'],
-      workLocations: ['hq-1'],
-      teams: ['team-1'],
-      identification: { idType: 'passport', idNum: 'P123456789' },
-      fileId: 'file123456',
-      userType: 'admin',
-      department: 'IT',
-      aaaId: 'aaa123456',
-      aaaGroups: ['admingroup'],
-      designation: 'new tenant admin',
-      employmentType: 'full-time',
-    };
-    const form = userFormOf(user(seed));
+    const form = userFormOf(user(SEED_USER));
     expect(Object.values(form).every((v) => v !== '')).toBe(true);
-    expect(userSpecFrom(form)).toEqual(seed);
+    expect(userSpecFrom(form)).toEqual(SEED_USER);
   });
 
   it('sends a mobile or the identification with one part filled in, the other empty, for the API server to refuse by that part', () => {
