@@ -150,4 +150,15 @@ describe('sign-in pages', () => {
     expect(tenant).toContain('<label for="login">Email</label><input id="login" name="login" type="email"');
     expect(tenant).toContain('<p class="error" role="alert">Wrong</p>');
   });
+
+  it('after a refusal keep the login typed (escaped; never the password) and put the focus on the password', () => {
+    const fresh = signInPage({ uid: 'u1', csrf: 'c1' });
+    expect(fresh).toMatch(/<input id="login"[^>]* required autofocus>/);
+    expect(fresh).toMatch(/<input id="password"[^>]* required>/);
+    for (const refused of [signInPage({ uid: 'u1', csrf: 'c1', error: 'Wrong', login: 'ada"<x' }), signInPage({ uid: 'u1', csrf: 'c1', tenant: 'acme', error: 'Wrong', login: 'ada"<x' })]) {
+      expect(refused).toMatch(/<input id="login"[^>]* value="ada&quot;&lt;x" required>/);
+      expect(refused).toMatch(/<input id="password"[^>]* required autofocus>/);
+      expect(refused).not.toMatch(/id="password"[^>]*value=/);
+    }
+  });
 });

@@ -243,12 +243,12 @@ export class IdentityServer {
     const byAddress = this.perAddress.take(this.clientAddress(req));
     if (!byAddress.ok || (await this.failures.locked(login, now))) {
       res.setHeader('Retry-After', String(byAddress.ok ? 60 : byAddress.retryAfterSeconds));
-      return send(res, 429, this.loginPage(uid, 'Too many sign-in attempts. Wait a few minutes and try again.'));
+      return send(res, 429, this.loginPage(uid, 'Too many sign-in attempts. Wait a few minutes and try again.', login));
     }
     const account = await this.opts.accounts.authenticate(login, password);
     if (!account || account.suspended) {
       await this.failures.fail(login, now);
-      return send(res, 401, this.loginPage(uid, SIGN_IN_FAILED));
+      return send(res, 401, this.loginPage(uid, SIGN_IN_FAILED, login));
     }
     await this.failures.succeed(login);
     this.opts.log.info({ account: account.id }, 'Account signed in');
@@ -278,25 +278,26 @@ export class IdentityServer {
     const byAddress = this.perAddress.take(this.clientAddress(req));
     if (!byAddress.ok || (await this.failures.locked(lockKey, now))) {
       res.setHeader('Retry-After', String(byAddress.ok ? 60 : byAddress.retryAfterSeconds));
-      return send(res, 429, this.tenantLoginPage(uid, tenant, 'Too many sign-in attempts. Wait a few minutes and try again.'));
+      return send(res, 429, this.tenantLoginPage(uid, tenant, 'Too many sign-in attempts. Wait a few minutes and try again.', login));
     }
     // Without a tenant of that name the password is still checked (against nothing): the answer takes as long.
     const account = await tenants.accounts.authenticate(ns ?? '', ns ? login : '', password);
     if (!account || tenants.apps.roles(account.tenant, account.user, account.email, clientId) === undefined) {
       await this.failures.fail(lockKey, now);
-      return send(res, 401, this.tenantLoginPage(uid, tenant, SIGN_IN_FAILED));
+      return send(res, 401, this.tenantLoginPage(uid, tenant, SIGN_IN_FAILED, login));
     }
     await this.failures.succeed(lockKey);
     this.opts.log.info({ account: account.id, client: clientId }, 'Tenant account signed in');
     return this.current().interactionFinished(req, res, { login: { accountId: account.id } }, { mergeWithLastSubmission: false });
   }
 
-  private tenantLoginPage(uid: string, tenant: string, error?: string): string {
-    return signInPage({ uid, csrf: this.csrfToken(uid), error, tenant });
+  /** A refused sign-in's page keeps the `login` typed (page.ts signInPage), so the person types only the password again. */
+  private tenantLoginPage(uid: string, tenant: string, error?: string, login?: string): string {
+    return signInPage({ uid, csrf: this.csrfToken(uid), error, tenant, login });
   }
 
-  private loginPage(uid: string, error?: string): string {
-    return signInPage({ uid, csrf: this.csrfToken(uid), error });
+  private loginPage(uid: string, error?: string, login?: string): string {
+    return signInPage({ uid, csrf: this.csrfToken(uid), error, login });
   }
 
   /**

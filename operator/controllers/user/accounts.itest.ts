@@ -249,9 +249,14 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
         await page.getByRole('button', { name: 'Sign in' }).click();
         expect(await page.getByRole('alert').textContent()).toBe(SIGN_IN_FAILED);
         expect(callback).toBeUndefined();
+        // The refused page keeps the tenant and the email typed; only the password is asked again.
+        expect(await page.getByLabel('Tenant').inputValue()).toBe(tenantA);
+        expect(await page.getByLabel('Email').inputValue()).toBe(EMAIL);
         await page.getByLabel('Password').fill(PASSWORD);
         await page.getByRole('button', { name: 'Sign in' }).click();
-        await page.waitForURL(`${REDIRECT}**`);
+        await page.waitForURL(`${REDIRECT}**`).catch(async (err: Error) => {
+          throw new Error(`The browser did not come back to the app: at ${page.url()}, showing ${JSON.stringify((await page.locator('body').innerText()).slice(0, 500))} (${err.message})`);
+        });
         expect(await page.title()).toBe('Dispatch');
         const tokens = await oidc.authorizationCodeGrant(config, new URL(callback!), { pkceCodeVerifier: verifier, expectedState: state, idTokenExpected: true });
         const jwks = createLocalJWKSet((await (await new UserAgent(idp.caPEM).request(config.serverMetadata().jwks_uri!)).json()) as never);
