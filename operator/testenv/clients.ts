@@ -2,6 +2,8 @@
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../api/constants.ts';
 import { Kinds } from '../api/registry.ts';
 import { type AnyObject, KubeClient } from '../runtime/kube/client.ts';
+import type { Organization } from '../api/organization/schema.ts';
+import { Resources } from '../runtime/kube/resource.ts';
 import type { ResourceType } from '../runtime/kube/resource.ts';
 import { eventually } from './eventually.ts';
 import { testKubeconfig } from './index.ts';
@@ -53,10 +55,33 @@ export async function deleteOrganization(client: KubeClient, name: string): Prom
  */
 export async function deleteOrganizationsAndWait(client: KubeClient, names: string[], timeoutMs = 120_000): Promise<void> {
   for (const name of names) await deleteOrganization(client, name);
-  await eventually(async () => (await Promise.all(names.map((n) => client.get(Kinds.Organization, n)))).every((o) => o === undefined), {
-    timeoutMs,
-    describe: `Organizations ${names.join(', ')} deleted with everything in them`,
-  });
+  await eventually(
+    async () => {
+      const left = (await Promise.all(names.map((n) => client.get<Organization>(Kinds.Organization, n)))).filter((o) => o !== undefined);
+      if (left.length === 0) return true;
+      // On timeout, the error says what still holds each one: its finalizers and Ready, its namespace's phase and conditions.
+      throw new Error(`still there: ${(await Promise.all(left.map((o) => whatHolds(client, o)))).join('; ')}`);
+    },
+    { timeoutMs, describe: `Organizations ${names.join(', ')} deleted with everything in them` },
+  );
+}
+
+/** An Organization being deleted, as far as what holds it: its finalizers, its Ready condition, and its namespace's deletion. */
+async function whatHolds(client: KubeClient, o: Organization): Promise<string> {
+  const ready = o.status?.conditions?.find((c) => c.type === 'Ready');
+  const nsName = o.status?.namespace;
+  const ns = nsName
+    ? await client.get<AnyObject & { spec?: { finalizers?: string[] }; status?: { phase?: string; conditions?: { type: string; status: string; message?: string }[] } }>(Resources.Namespace, nsName)
+    : undefined;
+  const nsSays = ns
+    ? `namespace ${nsName} ${ns.status?.phase ?? '?'} (finalizers ${JSON.stringify([...(ns.spec?.finalizers ?? []), ...(ns.metadata.finalizers ?? [])])}; ${(ns.status?.conditions ?? [])
+        .filter((c) => c.status === 'True')
+        .map((c) => `${c.type}: ${c.message ?? ''}`)
+        .join(', ')})`
+    : nsName
+      ? `namespace ${nsName} gone`
+      : 'no namespace recorded';
+  return `${o.metadata.name} (finalizers ${JSON.stringify(o.metadata.finalizers ?? [])}, Ready ${ready?.status ?? '?'} ${ready?.reason ?? ''}: ${ready?.message ?? ''}; ${nsSays})`;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { PlatformConfig } from '../../api/platformconfig/schema.ts';
 import type { AnyObject } from '../../runtime/kube/client.ts';
 import { Resources } from '../../runtime/kube/resource.ts';
 import { accessAllowed } from '../../testenv/access.ts';
-import { deleteOrganization, testClient } from '../../testenv/clients.ts';
+import { deleteOrganizationsAndWait, testClient } from '../../testenv/clients.ts';
 import { eventually, kubectl, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
 import { Kinds } from '../../api/registry.ts';
@@ -33,12 +33,6 @@ async function waitCondition(name: string, type: string, pred: (c: NonNullable<R
     },
     { timeoutMs: 30_000, describe: `Organization ${name}: ${what}` },
   );
-}
-
-/** Deletes an Organization the confirmed way and waits until it is gone. */
-async function deleteConfirmed(name: string): Promise<void> {
-  await deleteOrganization(admin, name);
-  await eventually(async () => (await getOrg(name)) === undefined, { timeoutMs: 60_000, describe: `Organization ${name} gone` });
 }
 
 /** An organization with one active administrator (acceptance Automatic), once Ready. */
@@ -87,7 +81,7 @@ describe('namespace takeover', () => {
     });
     expect(refused.stderr).toContain('belongs to no Organization');
 
-    await deleteConfirmed(name);
+    await deleteOrganizationsAndWait(admin, [name]);
     expect(await admin.get(Resources.ConfigMap, 'precious', victim)).toBeDefined();
     expect((await admin.get<AnyObject>(Resources.Namespace, victim))?.metadata.deletionTimestamp).toBeUndefined();
   });
@@ -135,7 +129,7 @@ describe('namespace takeover', () => {
     const own = await admin.get<AnyObject>(Resources.Namespace, opNamespace);
     expect(own?.metadata.ownerReferences).toBeUndefined();
     expect(own?.metadata.labels?.['miniapps.dev/organization']).toBeUndefined();
-    await deleteConfirmed(name);
+    await deleteOrganizationsAndWait(admin, [name]);
     expect((await admin.get<AnyObject>(Resources.Namespace, opNamespace))?.metadata.deletionTimestamp).toBeUndefined();
   });
 
@@ -155,7 +149,7 @@ describe('namespace takeover', () => {
       describe: 'the RoleBinding in the adopted namespace',
     });
 
-    await deleteConfirmed(name);
+    await deleteOrganizationsAndWait(admin, [name]);
     const released = await admin.get<AnyObject>(Resources.Namespace, nsName);
     expect(released?.metadata.deletionTimestamp).toBeUndefined();
     expect(released?.metadata.labels?.['miniapps.dev/organization']).toBeUndefined();
@@ -213,7 +207,7 @@ describe("the operator's own permissions", () => {
       expect(err?.status).toBe(403);
       expect(err?.message).toContain('may be bound only by a RoleBinding named miniapps-operator');
     }
-    await deleteConfirmed(name);
+    await deleteOrganizationsAndWait(admin, [name]);
   });
 });
 
@@ -257,7 +251,7 @@ describe('provisioning administrators decided by the authorizer', () => {
     const patch = JSON.stringify({ spec: { capabilities: { superApps: true }, miniAppTargets: [{ organization: 'bank', name: 'wallet' }] } });
     await kubectl(['patch', 'organization', name, '--type=merge', '-p', patch], identity());
     expect((await getOrg(name))?.spec).toMatchObject({ capabilities: { superApps: true }, miniAppTargets: [{ organization: 'bank', name: 'wallet' }] });
-    await deleteConfirmed(name);
+    await deleteOrganizationsAndWait(admin, [name]);
   });
 });
 
@@ -286,7 +280,7 @@ describe('the icon check as an oracle for Secrets', () => {
     await admin.create(Resources.Secret, { metadata: { name: 'brand', namespace: ns, labels: { 'miniapps.dev/icon': 'true' } }, data: { 'icon.gif': gif.toString('base64') } });
     const brand = await iconOf('brand', 'icon.gif');
     expect(brand).toMatchObject({ status: 'True', reason: 'IconValid' });
-    await deleteConfirmed(name);
+    await deleteOrganizationsAndWait(admin, [name]);
   });
 });
 
@@ -307,7 +301,7 @@ describe('the inviter named in an invitation', () => {
     expect(forged.stderr).toContain(`must be your own username (${email})`);
     const own = await kubectl(['create', '-f', '-'], { as: email, stdin: membership(email), allowFailure: true });
     expect(own.exitCode, own.stderr).toBe(0);
-    await deleteConfirmed(name);
+    await deleteOrganizationsAndWait(admin, [name]);
   });
 });
 
