@@ -1,29 +1,24 @@
-// TEST-ONLY: puts a bearer token into a console session, as the OIDC callback would, and
-// gives a browser context that session's cookie. The production server has no route that
-// does this (console/server/main.ts never imports this file): in tests the token is an
-// API key or a ServiceAccount token the API server itself authenticates.
+// TEST-ONLY helpers of the console's browser tests: axe on every screen (with the docs'
+// screenshots), a person's own API key, a signed-in page, and a console serving the page as
+// this checkout builds it. Signing a token in (page-build.ts signInWithToken) puts a bearer
+// token into a session as the OIDC callback would; the production server has no route that
+// does this (console/server/main.ts never imports these files).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { ApiKey } from '../operator/api/apikey/schema.ts';
 import { Kinds } from '../operator/api/registry.ts';
 import type { KubeClient } from '../operator/runtime/kube/client.ts';
 import { readKey, waitForKey } from '../operator/testenv/apikeys.ts';
 import { launchChromium } from '../operator/testenv/browser.ts';
+import { buildPage, signInWithToken } from './page-build.ts';
 import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer, ConsoleServerOptions } from './server/server.ts';
-import { COOKIE } from './server/session.ts';
 
-export async function signInWithToken(console: ConsoleServer, context: BrowserContext, bearer: string): Promise<void> {
-  const s = console.sessions.create();
-  s.tokens = { bearer };
-  await context.addCookies([{ name: COOKIE, value: s.id, url: console.url, httpOnly: true, sameSite: 'Strict' }]);
-}
+export { signInWithToken } from './page-build.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -59,11 +54,6 @@ export async function ownApiKey(client: KubeClient, email: string, name: string,
   await client.create<ApiKey>(Kinds.ApiKey, { metadata: { name, namespace }, spec: { owner: email, ttl: '2h', description: 'console test' } }, { as: { user: email } });
   const k = await waitForKey(client, namespace, name, (x) => x.status?.phase === 'Active' && !!x.status.secretName, 'Active');
   return readKey(client, k);
-}
-
-/** Builds the page as this checkout has it (not whatever console/dist holds) into `outDir`. */
-export async function buildPage(outDir: string): Promise<void> {
-  await build({ configFile: fileURLToPath(new URL('./vite.config.ts', import.meta.url)), logLevel: 'silent', build: { outDir, emptyOutDir: true } });
 }
 
 /** A new browser context signed in with `bearer`, on the console's `hash` route. */

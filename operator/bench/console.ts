@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { API_VERSION, GROUP } from '../api/constants.ts';
 import { Kinds } from '../api/registry.ts';
 import { resourcePath, Resources } from '../runtime/kube/resource.ts';
+import type { KubeClient } from '../runtime/kube/client.ts';
 import { loadClusterAccess } from '../runtime/kube/kubeconfig.ts';
 import { freePort } from '../testenv/eventually.ts';
 import { REPO_ROOT } from '../testenv/controlplane.ts';
@@ -33,6 +34,26 @@ async function drain(res: IncomingMessage): Promise<number> {
   return n;
 }
 
+/**
+ * The person a console benchmark signs in: ServiceAccount `person` in `ns` (which exists),
+ * bound to a Role of `rules` there, and a token of an hour for it (what the OIDC callback
+ * would have put into the session).
+ */
+export async function consolePerson(c: KubeClient, ns: string, rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]): Promise<string> {
+  const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
+  await c.create(sa, { metadata: { name: 'person', namespace: ns } });
+  await c.create(Resources.Role, { metadata: { name: 'reader', namespace: ns }, rules });
+  await c.create(Resources.RoleBinding, {
+    metadata: { name: 'reader', namespace: ns },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
+    subjects: [{ kind: 'ServiceAccount', name: 'person', namespace: ns }],
+  });
+  const answer = await c.request<{ status: { token: string } }>('POST', resourcePath(sa, { namespace: ns, name: 'person', subresource: 'token' }), {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  });
+  return answer.status.token;
+}
+
 export const consoleProxy: Scenario = {
   name: 'console',
   description: "the console's proxy against direct requests to the API server, same GET, alternating, one at a time: latency percentiles and the proxy's added p99",
@@ -48,25 +69,13 @@ export const consoleProxy: Scenario = {
     const sessions = `${ns}-sessions`;
     const c = ctx.client;
     for (const name of [ns, sessions]) await c.create(Resources.Namespace, { metadata: { name } });
-    const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
-    await c.create(sa, { metadata: { name: 'person', namespace: ns } });
-    await c.create(Resources.Role, { metadata: { name: 'reader', namespace: ns }, rules: [{ apiGroups: [GROUP], resources: ['miniapps'], verbs: ['get', 'list', 'watch'] }] });
-    await c.create(Resources.RoleBinding, {
-      metadata: { name: 'reader', namespace: ns },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
-      subjects: [{ kind: 'ServiceAccount', name: 'person', namespace: ns }],
-    });
     await pool(ctx.sizes.objects!, 8, async (i) => {
       await c.create(Kinds.MiniApp, {
         metadata: { name: `app-${i}`, namespace: ns },
         spec: { appName: `app_${i}`, type: 'WebService', categories: ['Utilities'], locations: ['KE'], versions: [{ name: '1.0.0' }], publishedVersion: '1.0.0', dataPrivacy: { protection: 'None' } },
       });
     });
-    const token = (
-      await c.request<{ status: { token: string } }>('POST', resourcePath(sa, { namespace: ns, name: 'person', subresource: 'token' }), {
-        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-      })
-    ).status.token;
+    const token = await consolePerson(c, ns, [{ apiGroups: [GROUP], resources: ['miniapps'], verbs: ['get', 'list', 'watch'] }]);
 
     // The session, as the OIDC callback saves it; the console process finds it in its Secret.
     const store = new SessionStore({ backend: new SecretSessionBackend(c, sessions) });

@@ -13,6 +13,7 @@
 //   node operator/cli/bench.ts --scenario=verify [--keys=10000] [--connections=16] [--seconds=10] [...]
 //   node operator/cli/bench.ts --scenario=identity [--accounts=8] [--connections=4] [--seconds=10] [...]
 //   node operator/cli/bench.ts --scenario=console [--requests=2000] [--objects=20] [...]
+//   node operator/cli/bench.ts --scenario=console-page [--miniapps=2000] [--rounds=5] [...]
 //   node operator/cli/bench.ts --scenario=image [--starts=5] [...]
 //
 // Starts a local control plane (etcd + kube-apiserver + kube-controller-manager, crds/
@@ -27,6 +28,7 @@ import { apikeys, verify } from '../bench/apikeys.ts';
 import { catalogs } from '../bench/catalogs.ts';
 import { identityScenario } from '../bench/identity.ts';
 import { consoleProxy } from '../bench/console.ts';
+import { consolePage } from '../bench/console-page.ts';
 import { image } from '../bench/image.ts';
 import { DEFAULT_CONCURRENCY } from '../bench/operator.ts';
 import { memberships } from '../bench/memberships.ts';
@@ -39,7 +41,7 @@ import { KubeClient } from '../runtime/kube/client.ts';
 import { ControlPlane, REPO_ROOT } from '../testenv/controlplane.ts';
 
 const SCENARIOS: Record<string, Scenario> = Object.fromEntries(
-  [organizations, memberships, catalogs, scale, apikeys, verify, tenants, tokenRolesScenario, identityScenario, consoleProxy, image].map((s) => [s.name, s]),
+  [organizations, memberships, catalogs, scale, apikeys, verify, tenants, tokenRolesScenario, identityScenario, consoleProxy, consolePage, image].map((s) => [s.name, s]),
 );
 
 /** Every scenario's own size flags, e.g. --orgs of memberships. */
