@@ -184,7 +184,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await context.close();
   });
 
-  it("organization administrator: my organizations and role, Members (invite, the API server refusing a malformed email, why the invitation was not sent in the Memberships' events, change role, suspend, remove, and the last administrator leaving), in English and Spanish", async () => {
+  it("organization administrator: my organizations and role, Members (invite, the API server refusing a malformed email, why the invitation was not sent in the Memberships' events, change role, suspend, remove, and the last administrator leaving), why a mini app is not placed in Manage's events, in English and Spanish", async () => {
     const page = await pageAs('admin');
     const row = page.locator(`tr[data-org="${org}"]`);
     await expect(row.innerText()).resolves.toContain('Organization Administrator');
@@ -243,6 +243,16 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await last.waitFor();
     expect(await last.innerText()).toContain('is the last active OrganizationAdministrator');
     expect(await admin.get(Kinds.Membership, 'admin', ns)).toBeDefined();
+
+    // Why a mini app is not placed, in Manage's events: one aimed at a super app that does not exist.
+    await admin.create<MiniApp>(Kinds.MiniApp, { metadata: { name: 'nowhere', namespace: ns }, spec: { appName: 'nowhere', type: 'Text', superApps: [{ name: 'no-such-superapp' }] } });
+    await page.getByRole('link', { name: 'Manage', exact: true }).click();
+    const notFound = page.locator('[data-events="MiniApp"] tr[data-event-reason="TargetNotFound"][data-event-object="nowhere"]');
+    await notFound.first().waitFor();
+    expect(await notFound.first().innerText()).toContain('These super apps do not exist (yet)');
+    await admin.delete(Kinds.MiniApp, 'nowhere', ns);
+    await page.getByRole('link', { name: 'Members', exact: true }).click();
+    await page.getByRole('heading', { name: 'Members' }).waitFor();
 
     // Spanish: the same screen in the seed's words.
     await page.getByLabel('Language').selectOption('es');

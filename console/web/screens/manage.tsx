@@ -1,5 +1,7 @@
 // Manage (seed 001): the organization's mini apps with type and group, search, filter by
-// category, create, Duplicate, delete with CONFIRM DELETE.
+// category, create, Duplicate, delete with CONFIRM DELETE; for whoever may read the
+// namespace's Events, the mini apps' recent events (why one is not listed: a target super
+// app that does not exist, a category the platform took back).
 import { useMemo, useState } from 'preact/hooks';
 import { create, mergePatch, nsPath, remove, useWatchList } from '../api.ts';
 import type { Obj } from '../api.ts';
@@ -8,6 +10,7 @@ import { filterMiniApps, objectNameOf } from '../logic.ts';
 import { can } from '../model.ts';
 import type { MyOrganization } from '../model.ts';
 import { ConfirmDelete, Field, ListView, ReadyCell, Refusal, Table } from '../ui.tsx';
+import { RecentEvents } from './events.tsx';
 import { EditMiniApp } from './miniapp-edit.tsx';
 
 export const MINI_APP_TYPES = ['Intent', 'Numeric', 'Alphanumeric', 'Alpha', 'Date', 'DateRange', 'Announcement', 'YesNo', 'WebService', 'IntelliCorpusCollection', 'Text'];
@@ -120,6 +123,7 @@ export function Manage({ org }: { org: MyOrganization }) {
           </>
         )}
       </ListView>
+      <RecentEvents ns={ns} access={org.access} kind="MiniApp" objectLabel={t('Name')} labelOf={(name) => list.items.find((m) => m.metadata.name === name)?.spec?.appName ?? name} />
     </section>
   );
 }
