@@ -5,6 +5,7 @@
 // passes axe with no serious or critical violation.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from '../operator/api/constants.ts';
 import { PLATFORM_CONFIG_NAME } from '../operator/api/platformconfig/schema.ts';
 import type { ApiKey } from '../operator/api/apikey/schema.ts';
 import type { MiniApp } from '../operator/api/miniapp/schema.ts';
@@ -250,6 +251,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     const notFound = page.locator('[data-events="MiniApp"] tr[data-event-reason="TargetNotFound"][data-event-object="nowhere"]');
     await notFound.first().waitFor();
     expect(await notFound.first().innerText()).toContain('These super apps do not exist (yet)');
+    await admin.patch(Kinds.MiniApp, 'nowhere', ns, { metadata: { annotations: { [CONFIRM_DELETE_ANNOTATION]: CONFIRM_DELETE_VALUE } } });
     await admin.delete(Kinds.MiniApp, 'nowhere', ns);
     await page.getByRole('link', { name: 'Members', exact: true }).click();
     await page.getByRole('heading', { name: 'Members' }).waitFor();
