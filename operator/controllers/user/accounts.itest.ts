@@ -78,13 +78,35 @@ async function setPassword(link: string, password: string): Promise<{ status: nu
   return { status: res.status, message: pageMessage(await res.text()) };
 }
 
+/**
+ * Each browser of this file a client of its own, as people behind the chart's Ingress are:
+ * the operator trusts 127.0.0.1 as its proxy, so the provider's per-client sign-in throttle
+ * (10 at once, hardening.itest) counts each person apart instead of this whole file as one.
+ */
+let clients = 0;
+const person = (): Record<string, string> => ({ 'x-forwarded-for': `198.51.100.${++clients}` });
+
 const appSignIn = (tenant: string, password: string, ua?: UserAgent) =>
-  signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: APP_ID, login: EMAIL, password, redirectUri: REDIRECT, scope: 'openid email profile offline_access', form: { tenant }, userAgent: ua });
+  signIn({
+    issuer: idp.issuer,
+    caPEM: idp.caPEM,
+    clientId: APP_ID,
+    login: EMAIL,
+    password,
+    redirectUri: REDIRECT,
+    scope: 'openid email profile offline_access',
+    form: { tenant },
+    userAgent: ua ?? new UserAgent(idp.caPEM, person()),
+  });
 
 beforeAll(async () => {
   idp = testIdentity()!;
   smtp = await TestSmtpServer.start();
-  operator = await OperatorProcess.start({ kubeconfig: testKubeconfig(), namespace: opNamespace, args: [...identityOperatorArgs(idp), ...invitationFlags(smtp.port), '--leader-elect=false'] });
+  operator = await OperatorProcess.start({
+    kubeconfig: testKubeconfig(),
+    namespace: opNamespace,
+    args: [...identityOperatorArgs(idp), ...invitationFlags(smtp.port), '--leader-elect=false', '--trusted-proxies=127.0.0.1'],
+  });
   await admin.create<Organization>(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Tenant identity', capabilities: { superApps: true, miniApps: true } } });
   await untilObject<Organization>(admin, Kinds.Organization, org, undefined, (o) => cond(o as never, 'Ready')?.status === 'True', `Organization ${org} Ready`);
   await admin.create<Solution>(Kinds.Solution, {
@@ -182,7 +204,7 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
   it('sends a reset link for each tenant account of an email asked for at /reset (a set-password link lost is not a dead end)', async () => {
     const before = smtp.messages.length;
     // As a browser does: the form first (its CSRF token is bound to the cookie it sets), then the post.
-    const ua = new UserAgent(idp.caPEM);
+    const ua = new UserAgent(idp.caPEM, person());
     const csrf = /name="csrf" value="([^"]+)"/.exec(await (await ua.request(`${idp.issuer}/reset`)).text())?.[1] ?? '';
     const res = await ua.request(`${idp.issuer}/reset`, { form: { email: EMAIL.toUpperCase(), csrf } });
     expect(res.status).toBe(200);
@@ -235,7 +257,7 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
       });
       const browser = await launchChromium();
       try {
-        const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+        const page = await (await browser.newContext({ ignoreHTTPSErrors: true, extraHTTPHeaders: person() })).newPage();
         // The app's callback: nothing listens on its port; the browser's arrival there is the answer.
         let callback: string | undefined;
         await page.route(`${REDIRECT}**`, (route) => {
@@ -302,7 +324,7 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
 
   it('refuses a redirect URI the app did not register', async () => {
     const config = await relyingParty(idp.issuer, APP_ID, idp.caPEM);
-    const ua = new UserAgent(idp.caPEM);
+    const ua = new UserAgent(idp.caPEM, person());
     for (const redirect_uri of ['http://127.0.0.1:53112/callback', `${REDIRECT}/more`, 'https://attacker.example/callback']) {
       const url = oidc.buildAuthorizationUrl(config, { redirect_uri, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' });
       const r = await ua.follow(url.href, new URL(idp.issuer).origin);
@@ -326,11 +348,11 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
   it('refuses the tenant user at the kubectl client: their password is no platform account, and their session of the app does not carry over', async () => {
     const member = { username: uniqueName('grace'), email: `grace@${org}.example`, password: PASSWORD, firstName: 'Grace', lastName: 'Hopper' };
     await createTestAccount(admin, opNamespace, member);
-    const platform = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: member.username, password: PASSWORD });
+    const platform = await signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: member.username, password: PASSWORD, headers: person() });
     expect(platform.claims.email).toBe(member.email);
-    await expect(signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: EMAIL, password: PASSWORD })).rejects.toThrow(/Sign-in refused \(HTTP 401\)/);
+    await expect(signIn({ issuer: idp.issuer, caPEM: idp.caPEM, clientId: KUBECTL_CLIENT_ID, login: EMAIL, password: PASSWORD, headers: person() })).rejects.toThrow(/Sign-in refused \(HTTP 401\)/);
     // Signed in to the app in this browser, then sent to kubectl's authorization: the provider asks for a sign-in again.
-    const ua = new UserAgent(idp.caPEM);
+    const ua = new UserAgent(idp.caPEM, person());
     await appSignIn(tenantA, PASSWORD, ua);
     const kubectl = await relyingParty(idp.issuer, KUBECTL_CLIENT_ID, idp.caPEM);
     const verifier = oidc.randomPKCECodeVerifier();
@@ -360,7 +382,7 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
-    const ua = new UserAgent(idp.caPEM);
+    const ua = new UserAgent(idp.caPEM, person());
     const origin = new URL(idp.issuer).origin;
     const page = await ua.follow(url.href, origin);
     const form = loginForm(await page.res.text());
@@ -396,7 +418,7 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
         redirectUri: REDIRECT,
         scope: 'openid email offline_access',
         form: { tenant: tenantA },
-        userAgent: ua,
+        userAgent: ua ?? new UserAgent(idp.caPEM, person()),
       });
     const session = await asBob();
     expect(session.claims.email).toBe(bob);
