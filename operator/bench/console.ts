@@ -15,9 +15,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_VERSION, GROUP } from '../api/constants.ts';
 import { Kinds } from '../api/registry.ts';
-import { resourcePath, Resources } from '../runtime/kube/resource.ts';
+import { Resources } from '../runtime/kube/resource.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { loadClusterAccess } from '../runtime/kube/kubeconfig.ts';
+import { serviceAccountToken } from '../testenv/apikeys.ts';
 import { freePort } from '../testenv/eventually.ts';
 import { REPO_ROOT } from '../testenv/controlplane.ts';
 import { ManagedProcess } from '../testenv/process.ts';
@@ -40,18 +41,13 @@ async function drain(res: IncomingMessage): Promise<number> {
  * would have put into the session).
  */
 export async function consolePerson(c: KubeClient, ns: string, rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]): Promise<string> {
-  const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
-  await c.create(sa, { metadata: { name: 'person', namespace: ns } });
   await c.create(Resources.Role, { metadata: { name: 'reader', namespace: ns }, rules });
   await c.create(Resources.RoleBinding, {
     metadata: { name: 'reader', namespace: ns },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
     subjects: [{ kind: 'ServiceAccount', name: 'person', namespace: ns }],
   });
-  const answer = await c.request<{ status: { token: string } }>('POST', resourcePath(sa, { namespace: ns, name: 'person', subresource: 'token' }), {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  });
-  return answer.status.token;
+  return serviceAccountToken(c, ns, 'person');
 }
 
 export const consoleProxy: Scenario = {

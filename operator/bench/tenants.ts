@@ -357,8 +357,7 @@ export const tokenRolesScenario: Scenario = {
     // Users only in solution 0's groups (the frontend's listing), so that every answer has roles.
     await pool(users, ctx.concurrency, (i) => ctx.client.create(Kinds.User, userBody(ctx, phase, ns, groups, i * 2)).then(() => undefined));
     await convergence<User>(ctx.client, Kinds.User, { labelSelector: selector(ctx, phase), n: users, done: (u) => fresh(u), timeoutMs: 300_000 });
-    const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
-    await ctx.client.create(sa, { metadata: { name: 'gateway', namespace: ns } });
+    await ctx.client.create(Resources.ServiceAccount, { metadata: { name: 'gateway', namespace: ns } });
     await ctx.client.create(Resources.RoleBinding, {
       metadata: { name: 'gateway', namespace: ns },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' },

@@ -472,8 +472,7 @@ async function showTenants(client: KubeClient, port: number, ca: string, kubectl
   const user = s.users.find((u) => (u.spec.groups ?? []).length > 1) ?? s.users[0]!;
   const ns = user.metadata.namespace!;
   const app = { organization: 'acme-bank', name: 'gated-frontend' };
-  const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
-  await client.apply(sa, { metadata: { name: 'gateway', namespace: ns } });
+  await client.apply(Resources.ServiceAccount, { metadata: { name: 'gateway', namespace: ns } });
   await client.apply(Resources.RoleBinding, {
     metadata: { name: 'gateway', namespace: ns },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' },
@@ -520,8 +519,7 @@ function postJson(port: number, ca: string, path: string, token: string, body: u
 
 /** A ServiceAccount of `ns` allowed to protect and reveal the data of the mini apps in `appNamespaces`, and a token for it. */
 async function dataStoreToken(client: KubeClient, ns: string, appNamespaces: string[]): Promise<string> {
-  const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true };
-  await client.apply(sa, { metadata: { name: 'data-store', namespace: ns } });
+  await client.apply(Resources.ServiceAccount, { metadata: { name: 'data-store', namespace: ns } });
   for (const appNs of appNamespaces) {
     await client.apply(Resources.Role, {
       metadata: { name: 'data-store', namespace: appNs },

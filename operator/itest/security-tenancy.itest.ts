@@ -64,7 +64,6 @@ async function startOperator(): Promise<void> {
   caPEM = Buffer.from(reg.webhooks![0]!.clientConfig.caBundle, 'base64').toString();
 }
 
-const ServiceAccounts = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
 let gateway = '';
 
 /** The token-roles API, as a gateway holding what a tenant administrator holds in the tenant namespace. */
@@ -158,7 +157,7 @@ beforeAll(async () => {
   await admin.create(Kinds.Subscription, { metadata: { name: 'gated', namespace: tenantNs }, spec: { solution: { organization: orgA, name: 'gated' } } }, asTenantAdmin(TENANT_ADMIN));
   await untilObject<Subscription>(admin, Kinds.Subscription, 'gated', tenantNs, (s) => cond(s, 'Ready')?.status === 'True', 'the subscription to A Ready');
   // The gateway the token-roles API answers (it holds what the tenant administrator holds).
-  await admin.create(ServiceAccounts, { metadata: { name: 'gateway', namespace: tenantNs } });
+  await admin.create(Resources.ServiceAccount, { metadata: { name: 'gateway', namespace: tenantNs } });
   await admin.create(Resources.RoleBinding, {
     metadata: { name: 'gateway', namespace: tenantNs },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' },

@@ -406,8 +406,7 @@ describe("seed 003: the createUsers body, designations, and the frontend app's t
     expect(p.code, p.err).toBe(EXIT.ok);
     expect(JSON.parse(p.out)).toMatchObject({ audience: `${org}/platform:app:example-client`, roles: want });
     // The operator's token-roles API, as a gateway holding what the tenant administrator holds.
-    const ServiceAccounts = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
-    await admin.create(ServiceAccounts, { metadata: { name: 'gateway', namespace: nsOf(tenantA) } });
+    await admin.create(Resources.ServiceAccount, { metadata: { name: 'gateway', namespace: nsOf(tenantA) } });
     await admin.create(Resources.RoleBinding, {
       metadata: { name: 'gateway', namespace: nsOf(tenantA) },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'miniapps:tenant-administrator' },

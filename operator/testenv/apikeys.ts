@@ -30,9 +30,8 @@ export async function readKey(client: KubeClient, k: ApiKey, which: 'current' | 
 
 /** A token of the ServiceAccount (TokenRequest), created if missing. */
 export async function serviceAccountToken(client: KubeClient, namespace: string, name: string, expirationSeconds = 3600): Promise<string> {
-  const sa = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
-  if (!(await client.get(sa, name, namespace))) await client.create(sa, { metadata: { name, namespace } });
-  const res = await client.request<{ status: { token: string } }>('POST', resourcePath(sa, { namespace, name, subresource: 'token' }), {
+  if (!(await client.get(Resources.ServiceAccount, name, namespace))) await client.create(Resources.ServiceAccount, { metadata: { name, namespace } });
+  const res = await client.request<{ status: { token: string } }>('POST', resourcePath(Resources.ServiceAccount, { namespace, name, subresource: 'token' }), {
     body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } },
   });
   return res.status.token;

@@ -26,7 +26,6 @@ let operator: OperatorProcess;
 let caPEM: string;
 
 type SecretObject = AnyObject & { data?: Record<string, string> };
-const ServiceAccounts = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
 const cond = (o: MiniApp | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
 const getMini = (name: string) => admin.get<MiniApp>(Kinds.MiniApp, name, ns);
 const secret = (name: string, namespace = ns) => admin.get<SecretObject>(Resources.Secret, name, namespace);
@@ -82,7 +81,7 @@ beforeAll(async () => {
   await admin.create(Kinds.Organization, { metadata: { name: org }, spec: { displayName: 'Vaulted', capabilities: { miniApps: true } } });
   await eventually(async () => (await admin.get<Organization>(Kinds.Organization, org))?.status?.namespace === ns, { describe: 'the namespace' });
   // The data store may protect and reveal for the vault; a reader may only read the mini apps.
-  for (const sa of ['store', 'reader']) await admin.create(ServiceAccounts, { metadata: { name: sa, namespace: ns } });
+  for (const sa of ['store', 'reader']) await admin.create(Resources.ServiceAccount, { metadata: { name: sa, namespace: ns } });
   await admin.create(Resources.Role, {
     metadata: { name: 'vault-store', namespace: ns },
     rules: [

@@ -222,7 +222,7 @@ describe('provisioning administrators decided by the authorizer', () => {
     // A GitOps ServiceAccount and an identity-provider group, bound to the provisioning ClusterRole as a platform team would.
     const saNs = uniqueName('gitops');
     await admin.create(Resources.Namespace, { metadata: { name: saNs } });
-    await admin.create({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true }, { metadata: { name: 'argocd', namespace: saNs } });
+    await admin.create(Resources.ServiceAccount, { metadata: { name: 'argocd', namespace: saNs } });
     sa = `system:serviceaccount:${saNs}:argocd`;
     group = uniqueName('platform-team');
     for (const [kind, subject] of [

@@ -46,7 +46,6 @@ const fresh = (o: WithConditions | undefined) => !!o && o.status?.observedGenera
 const until = <T extends AnyObject>(rt: Parameters<typeof client.get>[0], name: string, ns: string | undefined, test: (o: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> =>
   untilObject<T>(client, rt, name, ns, test, what, timeoutMs);
 
-const ServiceAccounts = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true } as const;
 let caPEM: string;
 
 /** A ServiceAccount token (TokenRequest), as an identity provider's gateway would hold. */
@@ -195,7 +194,7 @@ describe('solutions, tenants, subscriptions, groups and users', () => {
 
   it('answers the token roles over HTTP for a caller the authorizer allows, as JSON and as a JWT that verifies with the JWKS; and in the plugin', async () => {
     const ns = tenantNs(tenants[0]!);
-    for (const sa of ['gateway', 'nobody']) await client.create(ServiceAccounts, { metadata: { name: sa, namespace: ns } });
+    for (const sa of ['gateway', 'nobody']) await client.create(Resources.ServiceAccount, { metadata: { name: sa, namespace: ns } });
     // The gateway holds what a tenant administrator holds in the namespace (users/tokenroles among it).
     await client.create(Resources.RoleBinding, {
       metadata: { name: 'gateway', namespace: ns },

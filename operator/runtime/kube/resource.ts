@@ -27,6 +27,7 @@ export const Resources = {
   Secret: core('Secret', 'secrets', true),
   ConfigMap: core('ConfigMap', 'configmaps', true),
   ResourceQuota: core('ResourceQuota', 'resourcequotas', true),
+  ServiceAccount: core('ServiceAccount', 'serviceaccounts', true),
   Event: { group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', namespaced: true },
   Lease: { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true },
   Role: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true },
