@@ -227,41 +227,43 @@ function UserFields({ tenant, form, set, prefix, error, lockCode }: { tenant: My
   const choices = groupChoices(groups.items);
   return (
     <>
-      {FIELDS.map((f) => {
-        const id = `${prefix}-${f.key}`;
-        const here = at === f.key;
-        const described = [f.hint ? `${id}-hint` : '', here ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
-        return (
-          <Fragment key={f.key}>
-            <Field label={t(f.label)} id={id} hint={f.hint ? t(f.hint) : undefined}>
-              <input
-                id={id}
-                type={(f.type ?? 'text') as 'text'}
-                value={form[f.key]}
-                readOnly={lockCode && f.key === 'userCode'}
-                aria-describedby={described}
-                aria-invalid={here ? 'true' : undefined}
-                onInput={(e) => set({ ...form, [f.key]: (e.target as HTMLInputElement).value })}
-              />
-              {here ? <Refusal error={error} id={`${id}-error`} /> : null}
-            </Field>
-            {f.key === 'groups' && choices.length ? (
-              <fieldset class="choices" data-group-choices>
-                <legend>{t("This tenant's groups")}</legend>
-                {choices.map((c) => (
-                  <Check
-                    key={c.name}
-                    id={`${prefix}-group-${c.name}`}
-                    label={c.label}
-                    checked={namesGroup(form.groups, c.name)}
-                    onChange={(on) => set({ ...form, groups: toggleGroup(form.groups, c, on) })}
-                  />
-                ))}
-              </fieldset>
-            ) : null}
-          </Fragment>
-        );
-      })}
+      <div class="field-grid">
+        {FIELDS.map((f) => {
+          const id = `${prefix}-${f.key}`;
+          const here = at === f.key;
+          const described = [f.hint ? `${id}-hint` : '', here ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+          return (
+            <Fragment key={f.key}>
+              <Field label={t(f.label)} id={id} hint={f.hint ? t(f.hint) : undefined}>
+                <input
+                  id={id}
+                  type={(f.type ?? 'text') as 'text'}
+                  value={form[f.key]}
+                  readOnly={lockCode && f.key === 'userCode'}
+                  aria-describedby={described}
+                  aria-invalid={here ? 'true' : undefined}
+                  onInput={(e) => set({ ...form, [f.key]: (e.target as HTMLInputElement).value })}
+                />
+                {here ? <Refusal error={error} id={`${id}-error`} /> : null}
+              </Field>
+              {f.key === 'groups' && choices.length ? (
+                <fieldset class="choices" data-group-choices>
+                  <legend>{t("This tenant's groups")}</legend>
+                  {choices.map((c) => (
+                    <Check
+                      key={c.name}
+                      id={`${prefix}-group-${c.name}`}
+                      label={c.label}
+                      checked={namesGroup(form.groups, c.name)}
+                      onChange={(on) => set({ ...form, groups: toggleGroup(form.groups, c, on) })}
+                    />
+                  ))}
+                </fieldset>
+              ) : null}
+            </Fragment>
+          );
+        })}
+      </div>
       {error && !at ? <Refusal error={error} id={`${prefix}-error`} /> : null}
     </>
   );
