@@ -58,6 +58,7 @@ const axe = axeWithShots({
   'subscriptions (subscribed)': 'tenant-subscriptions',
   'user groups': 'tenant-user-groups',
   users: 'tenant-users',
+  'users (refused)': 'tenant-users-refused',
   'user page (token roles)': 'tenant-user',
 });
 
@@ -267,6 +268,7 @@ describe.skipIf(skip)("the tenant administrator's console in a browser", () => {
     expect(await page.getByLabel('Email', { exact: true }).getAttribute('aria-describedby')).toContain('new-user-email-error');
     expect(await page.locator('[aria-invalid="true"]').evaluateAll((els) => els.map((e) => e.id))).toEqual(['new-user-email']);
     expect(await admin.get<User>(Kinds.User, 'user123', tenantNs)).toBeUndefined();
+    await error.scrollIntoViewIfNeeded();
     await axe(page, 'users (refused)');
     await page.getByLabel('Email', { exact: true }).fill(u.email);
     await page.getByRole('button', { name: 'CREATE USER' }).click();

@@ -52,7 +52,9 @@ const axe = axeWithShots({
   'my organizations': 'my-organizations',
   members: 'members',
   'members (es)': 'members-es',
+  'members with events': 'members-events',
   manage: 'manage',
+  'manage with events': 'manage-events',
   'create application (refused)': 'create-refused',
   'api keys': 'api-keys',
   reviews: 'reviews',
@@ -232,6 +234,7 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     await warned.first().waitFor();
     const said = await warned.first().innerText();
     for (const part of [invitee, 'Warning', 'No SMTP server is configured']) expect(said).toContain(part);
+    await warned.first().scrollIntoViewIfNeeded();
     await axe(page, 'members with events');
 
     // Remove the invitee.
@@ -251,6 +254,8 @@ describe.skipIf(skip)('the console in a browser, as each role', () => {
     const notFound = page.locator('[data-events="MiniApp"] tr[data-event-reason="TargetNotFound"][data-event-object="nowhere"]');
     await notFound.first().waitFor();
     expect(await notFound.first().innerText()).toContain('These super apps do not exist (yet)');
+    await notFound.first().scrollIntoViewIfNeeded();
+    await axe(page, 'manage with events');
     await admin.patch(Kinds.MiniApp, 'nowhere', ns, { metadata: { annotations: { [CONFIRM_DELETE_ANNOTATION]: CONFIRM_DELETE_VALUE } } });
     await admin.delete(Kinds.MiniApp, 'nowhere', ns);
     await page.getByRole('link', { name: 'Members', exact: true }).click();
