@@ -67,7 +67,7 @@ export const consolePage: Scenario = {
     const items = standInMiniApps(ns, n);
     const all = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
     const me: Me = {
-      username: 'system:serviceaccount:person',
+      username: `system:serviceaccount:${ns}:person`,
       groups: [],
       provisioningAdministrator: false,
       organizations: [
