@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildPage, firstScreenScripts } from './page-build.ts';
+import { buildPage, firstScreenScripts } from './harness.ts';
 
 const BUDGET = 150 * 1024;
 const out = mkdtempSync(join(tmpdir(), 'console-build-'));

@@ -26,7 +26,7 @@ import { createOidcClient } from './server/oidc.ts';
 import { OperatorProcess } from '../operator/testenv/operator-process.ts';
 import type { ConsoleServer } from './server/server.ts';
 import { upstreamFromKubeconfig } from './server/upstream.ts';
-import { serveMiniApps, standInMiniApps } from './page-build.ts';
+import { serveMiniApps, standInMiniApps } from './harness.ts';
 import { axeWithShots, ownApiKey, signedInPage, startTestConsole } from './testing.ts';
 import type { TestConsole } from './testing.ts';
 

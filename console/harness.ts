@@ -1,7 +1,8 @@
-// The console's page as this checkout builds it (Vite, console/vite.config.ts) into a
-// directory of one's own, and what its first screen loads: for the browser tests
-// (console/testing.ts), the size check (console/build.test.ts) and the page's benchmark
-// (operator/bench/console-page.ts). No test runner here: the benchmark imports it too.
+// What the console's browser tests and the page's benchmark (operator/bench/console-page.ts)
+// share, with no test runner in it (the benchmark imports it too): the page as this checkout
+// builds it (Vite, console/vite.config.ts) into a directory of one's own and what its first
+// screen loads (console/build.test.ts checks its size), a bearer token signed into a session,
+// and a list of mini apps answered by a route stand-in.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
