@@ -104,6 +104,13 @@ const miniAppBody = (ns: string, name: string, superApps: { organization: string
   metadata: { name, namespace: ns },
   spec: { appName: name.replaceAll('-', '_'), type: 'Numeric' as const, superApps, categories: ['Payments'], versions: [{ name: '1.0.0' }, { name: '1.1.0' }], publishedVersion: '1.0.0', ...spec },
 });
+/**
+ * Waits until the mini app is in the reviewers' queue (AwaitingReview in the wallet), as a
+ * reviewer sees it before they review: the webhook judges from the operator's caches, which
+ * a MiniApp created a moment ago may not have reached yet.
+ */
+const awaitingReview = (ns: string, name: string) =>
+  eventually(async () => (await admin.get<MiniApp>(Kinds.MiniApp, name, ns))?.status?.superApps?.[0]?.state === 'AwaitingReview', { describe: `${name} AwaitingReview` });
 const reviewBody = (ns: string, name: string, mini: { organization: string; name: string }, version: string, decision: 'Approved' | 'Rejected' = 'Approved') => ({
   metadata: { name, namespace: ns },
   spec: { miniApp: mini, superApp: 'wallet', version, decision },
@@ -118,7 +125,7 @@ describe('security, round two: reviews, invitations, icons', () => {
       return cm?.data?.['catalog.json'] ? (JSON.parse(cm.data['catalog.json']) as { miniApps: Entry[] }).miniApps : [];
     };
     await admin.create(Kinds.MiniApp, miniAppBody(partner.ns, 'pay', [{ organization: bank.name, name: 'wallet' }], { dataPrivacy: { protection: 'EnvelopeEncryption' } }), as(developer));
-    await eventually(async () => (await admin.get<MiniApp>(Kinds.MiniApp, 'pay', partner.ns))?.status?.superApps?.[0]?.state === 'AwaitingReview', { describe: 'pay AwaitingReview' });
+    await awaitingReview(partner.ns, 'pay');
     await admin.create(Kinds.MiniAppReview, reviewBody(bank.ns, 'pay-1', { organization: partner.name, name: 'pay' }, '1.0.0'), as(reviewer));
     const approved = await eventually(async () => (await catalog()).find((e) => e.name === 'pay') ?? false, { describe: 'pay listed once approved' });
     expect(approved).toMatchObject({ appName: 'pay', type: 'Numeric', categories: ['Payments'], dataPrivacy: { protection: 'EnvelopeEncryption' } });
@@ -273,10 +280,12 @@ describe('security, round two: reviews, invitations, icons', () => {
     }
     // Once the target is established, the versions may be named.
     await admin.create(Kinds.MiniApp, miniAppBody(partner.ns, 'pay', [{ organization: bank.name, name: 'wallet' }]), as(developer));
+    await awaitingReview(partner.ns, 'pay');
     expect(await attempt({ organization: partner.name, name: 'pay' }, '9.9.9')).toContain('1.0.0, 1.1.0');
 
     // TargetResolved says the same of a review whose mini app went, and of one whose mini app no longer names the wallet.
     await admin.create(Kinds.MiniApp, miniAppBody(partner.ns, 'gone', [{ organization: bank.name, name: 'wallet' }]), as(developer));
+    await awaitingReview(partner.ns, 'gone');
     await admin.create(Kinds.MiniAppReview, reviewBody(bank.ns, 'of-gone', { organization: partner.name, name: 'gone' }, '1.0.0'), as(reviewer));
     await admin.create(Kinds.MiniAppReview, reviewBody(bank.ns, 'of-pay', { organization: partner.name, name: 'pay' }, '1.0.0'), as(reviewer));
     await patchAs(developer, Kinds.MiniApp, 'gone', partner.ns, { metadata: { annotations: { 'miniapps.dev/confirm-delete': 'CONFIRM DELETE' } } });
