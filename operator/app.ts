@@ -26,6 +26,7 @@ import { DirectoryStore, MemoryStore, SecretStore } from './runtime/certs/source
 import { ServingCertificates } from './runtime/certs/serving.ts';
 import { injectCaBundle } from './runtime/certs/cabundle.ts';
 import type { CertStore, ServingMaterial } from './runtime/certs/source.ts';
+import type { IdentityListener } from './identity/listener.ts';
 import { TlsRouter, WEBHOOK_PATH, WebhookServer, registerWebhook, unregisterWebhook, webhookRegistrationName } from './servers/webhook.ts';
 
 export interface OperatorOptions {
@@ -75,6 +76,8 @@ export class Operator {
   certificates?: ServingCertificates;
   /** The modules' own listeners (the acceptance page), by name. */
   private readonly listeners = new Map<string, ModuleListener>();
+  /** The embedded identity provider's listener, and its own certificate source when it has one. */
+  private identity?: { listener: IdentityListener; certificates?: ServingCertificates };
   /** What a module answers the embedded identity provider about frontend apps (the User module). */
   private tenantApps?: ModuleParts['tenantApps'];
   private webhookRegistration?: { name: string; url: string; caBundlePEM: string };
@@ -113,6 +116,7 @@ export class Operator {
     this.manager = new Manager({
       client: this.client,
       namespace: cfg.namespace,
+      identityNamespace: cfg.identityNamespace,
       ownWrites: this.ownWrites,
       log: this.log,
       metrics: this.metrics,
@@ -176,7 +180,17 @@ export class Operator {
       this.registerParts(parts);
     }
     // Loaded only when served: the provider's libraries (koa, oidc-provider) stay out of an operator that does not serve it.
-    if (cfg.identityBindAddress) this.listeners.set(IDENTITY_LISTENER, await (await import('./identity/listener.ts')).identityListener(cfg, this.client, this.log, this.clock, tls, this.tenantApps));
+    if (cfg.identityBindAddress) {
+      const { identityCertificates, identityListener } = await import('./identity/listener.ts');
+      // Its own certificate when given one (read, never written), else the webhooks', whose reloads it follows (startTls).
+      const own = identityCertificates(cfg, this.client, this.log, this.clock);
+      const serving = own ? await own.load() : tls;
+      if (!serving) throw new Error("The identity listener needs a certificate: --identity-cert-dir, --identity-cert-secret, or the webhooks' serving certificate (--webhook-bind-address or --api-bind-address)");
+      const listener = identityListener(cfg, this.client, this.log, this.clock, serving, this.tenantApps);
+      this.identity = { listener, certificates: own };
+      this.listeners.set(IDENTITY_LISTENER, listener);
+      own?.start((m) => listener.setCertificate(m));
+    }
     if (tls) await this.startTls(tls);
     const ports: Record<string, number> = {};
     for (const [name, listener] of this.listeners) ports[name] = await listener.start();
@@ -251,11 +265,13 @@ export class Operator {
     return user;
   }
 
-  /** The operator keeps its Lease and its Secrets in its own namespace. */
+  /** The operator keeps its Lease and its Secrets in its own namespace; the embedded identity provider's Secrets may have one of their own (--identity-namespace). */
   private async ensureOwnNamespace(): Promise<void> {
-    const ns = this.config.namespace;
-    if (await this.client.get(Resources.Namespace, ns)) return;
-    await this.client.apply(Resources.Namespace, { metadata: { name: ns, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator' } } });
+    const { namespace, identityNamespace, identityEmbedded } = this.config;
+    for (const ns of new Set([namespace, ...(identityEmbedded ? [identityNamespace] : [])])) {
+      if (await this.client.get(Resources.Namespace, ns)) continue;
+      await this.client.apply(Resources.Namespace, { metadata: { name: ns, labels: { 'app.kubernetes.io/managed-by': 'miniapps-operator' } } });
+    }
   }
 
   /** The listeners (their rules and routes already in), then the registration out of cluster, then the certificate checks. */
@@ -275,9 +291,11 @@ export class Operator {
       const failClosed = cfg.webhookFailClosed ? { operatorNamespace: cfg.namespace, operatorUser: this.userName ?? (await this.ownUserName()) } : undefined;
       await registerWebhook(this.client, { ...this.webhookRegistration, resources: ADMITTED_RESOURCES, failClosed });
     }
+    const identity = this.identity && !this.identity.certificates ? this.identity.listener : undefined;
     this.certificates!.start((m) => {
       webhook?.setCertificate({ cert: m.certPEM, key: m.keyPEM });
       api?.setCertificate({ cert: m.certPEM, key: m.keyPEM });
+      identity?.setCertificate(m);
     });
   }
 
@@ -332,7 +350,7 @@ export class Operator {
 
   /** Drains in-flight reconciles, releases the lease, closes the listeners. */
   async stop(): Promise<void> {
-    await this.certificates?.stop();
+    await Promise.all([this.certificates?.stop(), this.identity?.certificates?.stop()]);
     await this.manager.stop();
     // A registration pointing at a stopped local process would only slow admission down; one
     // that another operator of the namespace has replaced since is its, and stays.

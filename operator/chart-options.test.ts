@@ -199,6 +199,10 @@ const EXAMPLES: Record<string, Example> = {
   },
   'identity.enabled': { set: true, with: { ingress: { enabled: true, host: 'join.example.com' } }, shows: '--identity-issuer=https://join.example.com\n' },
   'identity.issuer': { set: 'https://id.example.com/', with: { identity: { enabled: true }, ingress: { enabled: true } }, shows: '--identity-issuer=https://id.example.com\n' },
+  'identity.namespace': { set: 'accounts', with: { identity: { enabled: true, issuer: 'https://id.example.com' } }, shows: '--identity-namespace=accounts' },
+  'identity.replicaCount': { set: 3, with: { identity: { enabled: true, issuer: 'https://id.example.com' } }, shows: 'replicas: 3' },
+  'identity.certSecretName': { set: 'id-tls', with: { identity: { enabled: true, issuer: 'https://id.example.com' } }, shows: '--identity-cert-secret=$(POD_NAMESPACE)/id-tls' },
+  'identity.resources': { set: { limits: { memory: '333Mi' } }, with: { identity: { enabled: true, issuer: 'https://id.example.com' } }, shows: 'memory: 333Mi' },
   'identity.port': { set: 9555, with: { identity: { enabled: true, issuer: 'https://id.example.com' } }, shows: '--identity-bind-address=:9555' },
   'identity.tokenTTL': { set: '2m', with: { identity: { enabled: true, issuer: 'https://id.example.com' } }, shows: '--identity-token-ttl=2m' },
   'identity.ingress.paths': { set: ['/oidc'], with: { identity: { enabled: true }, ingress: { enabled: true } }, shows: '- path: /oidc' },
@@ -388,6 +392,11 @@ describe.skipIf(!helm)('helm lint and helm template (helm v3)', () => {
       "the console's sessions in the release namespace, overridden by namespaceOverride",
       merge(CONSOLE_ON, { namespaceOverride: 'operators', console: { sessions: { namespace: 'operators' } } }),
       /console.sessions.namespace must not be the release namespace \(operators\)/,
+    ],
+    [
+      "the identity provider's Secrets in the release namespace (its ServiceAccount would read the operator's)",
+      { identity: { enabled: true, issuer: 'https://id.example.com', namespace: 'miniapps-system' } },
+      /identity.namespace must not be the release namespace \(miniapps-system\)/,
     ],
   ])('refuses %s', (_name, values, message) => {
     expect(() => template(helm!, values)).toThrow(message);

@@ -12,16 +12,38 @@ export const FULLNAME = '<fullname>';
 /** The "namespace access" ClusterRole: bound by the operator, in each namespace it manages, to itself. */
 export const NAMESPACE_ACCESS_ROLE = `${FULLNAME}-namespace`;
 
-/** Where a grant applies, and the role of the chart that holds it. */
+/** The embedded identity provider's ServiceAccount and roles (identity.enabled). */
+export const IDENTITY = `${FULLNAME}-identity`;
+/** The namespace of the provider's Secrets (identity.namespace; by default the release namespace's name with `-identity`). */
+export const IDENTITY_NAMESPACE = '<namespace>-identity';
+/** The SMTP credentials Secret (invitations.smtp.credentialsSecret). */
+export const SMTP_SECRET = '<invitations.smtp.credentialsSecret>';
+
+/**
+ * Where a grant applies, the role of the chart that holds it and whose ServiceAccount it is
+ * bound to (the operator's, or the identity provider's), in the order the chart renders them
+ * (Helm installs ClusterRoles before Roles).
+ */
 export const SCOPES = {
-  cluster: { kind: 'ClusterRole', name: FULLNAME, text: `cluster-wide (ClusterRole \`${FULLNAME}\`)` },
+  cluster: { kind: 'ClusterRole', name: FULLNAME, holder: 'operator', text: `cluster-wide (ClusterRole \`${FULLNAME}\`)` },
   namespaceAccess: {
     kind: 'ClusterRole',
     name: NAMESPACE_ACCESS_ROLE,
+    holder: 'operator',
     text: `each organization namespace (ClusterRole \`${NAMESPACE_ACCESS_ROLE}\`, bound there by the operator)`,
   },
-  ownNamespace: { kind: 'Role', name: FULLNAME, text: `the release namespace (Role \`${FULLNAME}\`)` },
-} as const satisfies Record<string, { kind: 'ClusterRole' | 'Role'; name: string; text: string }>;
+  identityCluster: { kind: 'ClusterRole', name: IDENTITY, holder: 'identity', text: `cluster-wide (ClusterRole \`${IDENTITY}\`)` },
+  ownNamespace: { kind: 'Role', name: FULLNAME, namespace: '<namespace>', holder: 'operator', text: `the release namespace (Role \`${FULLNAME}\`)` },
+  identityNamespace: {
+    kind: 'Role',
+    name: FULLNAME,
+    namespace: IDENTITY_NAMESPACE,
+    holder: 'operator',
+    text: `the identity provider's namespace \`identity.namespace\` (Role \`${FULLNAME}\`, with \`identity.enabled\`)`,
+  },
+  identityOwn: { kind: 'Role', name: IDENTITY, namespace: IDENTITY_NAMESPACE, holder: 'identity', text: `its namespace \`identity.namespace\` (Role \`${IDENTITY}\`)` },
+  identityRelease: { kind: 'Role', name: IDENTITY, namespace: '<namespace>', holder: 'identity', text: `the release namespace (Role \`${IDENTITY}\`)` },
+} as const satisfies Record<string, { kind: 'ClusterRole' | 'Role'; name: string; namespace?: string; holder: 'operator' | 'identity'; text: string }>;
 export type Scope = keyof typeof SCOPES;
 
 export type Grant = { scope: Scope; rule: PolicyRule; why: string };
@@ -124,7 +146,6 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
     scope: 'ownNamespace',
     rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
     why:
-      '`list`: the accounts of the embedded identity provider (label miniapps.dev/account), cached for their suspension (an API key of a suspended account stops). ' +
       "The invitation signing key `miniapps-operator-invitation-key`, the API keys' seal key, the key-encryption key and the token signing key (made on first start), " +
       "the webhook certificate, the SMTP credentials, and the API keys of provisioning administrators (their ApiKeys live here: `get` and `watch` are also what it gives a key's owner by name; " +
       "`delete` removes a rotated-out key's Secret). Names follow the ApiKeys: no resourceNames.",
@@ -135,9 +156,11 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
     why: "Rotation: a new version of the key-encryption key ring, of the token signing keys and of the generated webhook certificate (the chart's Secret `webhook.certSecretName`), written with compare-and-swap.",
   },
   {
-    scope: 'ownNamespace',
-    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['patch', 'update'] },
-    why: "With `identity.enabled` only: the embedded identity provider's Secrets. `patch`: an account's suspension, password, user name and names, and whose Account it is (one Secret per account, `account-<id>`); `update`: its state (sessions, grants, refresh tokens, device codes: one Secret each, replaced with compare-and-swap) and its signing keys `miniapps-identity-keys` (rotation). Names follow accounts and tokens: no resourceNames.",
+    scope: 'identityNamespace',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    why:
+      "With `identity.enabled` only, in the provider's namespace alone: the accounts' private halves (`account-<id>`, `tenant-account-<id>`), made when an invitee creates their account and for each User, cached (`list`, `watch`: label miniapps.dev/account) for their suspension (an API key of a suspended account stops), patched (suspension, whose Account it is), replaced with compare-and-swap (when a set-password email went) and deleted with their User; " +
+      "the provider's signing keys `miniapps-identity-keys`, read and rotated (`update`) to sign set-password links; lockouts ended when an invitee signs in. Names follow accounts: no resourceNames.",
   },
   {
     scope: 'ownNamespace',
@@ -158,6 +181,34 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
   },
 ];
 
+/** The embedded identity provider's permissions (identity.enabled), bound to its own ServiceAccount `<fullname>-identity`. */
+export const IDENTITY_PERMISSIONS: readonly Grant[] = [
+  {
+    scope: 'identityCluster',
+    rule: { apiGroups: [GROUP], resources: ['appmanifests', 'organizations', 'solutions', 'subscriptions', 'tenants', 'usergroups', 'users'], verbs: ['list', 'watch'] },
+    why:
+      "Its caches of what a frontend app's token is made from: AppManifests (the apps, its clients by appId), Organizations, Solutions, Tenants and Subscriptions (whether the person's tenant may use the app), Users and UserGroups (the roles in the token). " +
+      'Read only: it writes no miniapps.dev object and reads no Secret or ConfigMap outside its namespace.',
+  },
+  {
+    scope: 'identityOwn',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'] },
+    why:
+      'Its state, in its own namespace only: accounts read (`list` by label: a user name, a tenant user\'s email) and their passwords patched on reset; sessions, grants, codes, refresh tokens and device codes (one Secret each: made, replaced with compare-and-swap, swept when expired); ' +
+      'its signing keys `miniapps-identity-keys` (made on first start, rotated); lockouts (applied, ended). Names follow accounts and tokens: no resourceNames. No `watch`: it keeps no cache of Secrets.',
+  },
+  {
+    scope: 'identityRelease',
+    rule: { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['list', 'watch'] },
+    why: "Claims of app ids (the operator's Leases labelled `miniapps.dev/id-claim`): which AppManifest holds a frontend app's client id. Read only.",
+  },
+  {
+    scope: 'identityRelease',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [SMTP_SECRET] },
+    why: 'With `invitations.smtp.credentialsSecret` only: the SMTP credentials of password-reset emails, by name; no other Secret of the release namespace.',
+  },
+];
+
 /**
  * The single permissions of the chart's grants that the flows of operator/itest/helm.itest.ts
  * (every controller and API, run as the chart's ServiceAccount) neither request nor need to
@@ -169,7 +220,7 @@ export const UNEXERCISED_GRANTS: readonly { grant: string; why: string }[] = [];
 
 /** The rules of one of the chart's roles, in the order the template lists them. */
 export function rulesOf(scope: Scope): PolicyRule[] {
-  return OPERATOR_PERMISSIONS.filter((g) => g.scope === scope).map((g) => g.rule);
+  return [...OPERATOR_PERMISSIONS, ...IDENTITY_PERMISSIONS].filter((g) => g.scope === scope).map((g) => g.rule);
 }
 
 /** `miniapps.dev` `*`: get, list (only `name`): a rule as the README's table writes it. */
@@ -180,7 +231,7 @@ export function grantText(rule: PolicyRule): string {
   return `${groups} ${rule.resources.map(code).join(', ')}: ${rule.verbs.join(', ')}${names}`;
 }
 
-/** The README's "Operator permissions" table: grant, scope, why. */
-export function permissionTable(): [grant: string, scope: string, why: string][] {
-  return OPERATOR_PERMISSIONS.map((g) => [grantText(g.rule), SCOPES[g.scope].text, g.why]);
+/** A table of docs/design/permissions.md ("Operator permissions", or the identity provider's): grant, scope, why. */
+export function permissionTable(grants: readonly Grant[] = OPERATOR_PERMISSIONS): [grant: string, scope: string, why: string][] {
+  return grants.map((g) => [grantText(g.rule), SCOPES[g.scope].text, g.why]);
 }

@@ -24,7 +24,7 @@ import { chartYaml } from './cli/generate.ts';
 import { keyAccess } from './controllers/apikey/logic.ts';
 import { verifierClusterRole } from './controllers/apikey/module.ts';
 import { Roles } from './api/membership/schema.ts';
-import { FULLNAME, LEASE_NAME, NAMESPACE_ACCESS_ROLE, OPERATOR_PERMISSIONS, SCOPES, WEBHOOK_CERT_SECRET, permissionTable, rulesOf } from './chart-permissions.ts';
+import { FULLNAME, IDENTITY, IDENTITY_NAMESPACE, IDENTITY_PERMISSIONS, LEASE_NAME, NAMESPACE_ACCESS_ROLE, OPERATOR_PERMISSIONS, SCOPES, SMTP_SECRET, WEBHOOK_CERT_SECRET, permissionTable, rulesOf } from './chart-permissions.ts';
 import type { Scope } from './chart-permissions.ts';
 import { memberAccess, organizationClusterAccess, roleTableClusterRoles, tenantAdministratorClusterRole } from './domain/rbac.ts';
 import { organizationCreatorAccess, provisioningAccess } from './controllers/platformconfig/rbac.ts';
@@ -233,6 +233,9 @@ const PLACEHOLDERS: Record<string, string> = {
   'include "miniapps-operator.serviceAccountName" .': '<serviceaccount>',
   '.Values.leaderElection.id | quote': JSON.stringify(LEASE_NAME),
   'include "miniapps-operator.webhookCertSecret" . | quote': JSON.stringify(WEBHOOK_CERT_SECRET),
+  $identity: IDENTITY,
+  $identityNamespace: IDENTITY_NAMESPACE,
+  '.Values.invitations.smtp.credentialsSecret | quote': JSON.stringify(SMTP_SECRET),
 };
 
 /**
@@ -300,15 +303,22 @@ const summary = (objects: RbacObject[]) => ({
   roles: objects.filter(isRole).map((r) => [r.kind, r.metadata.name, r.metadata.namespace, r.rules]),
   bindings: objects.filter((o) => o.roleRef).map((o) => [o.kind, o.metadata.name, o.metadata.namespace, o.roleRef, o.subjects]),
 });
-const OPERATOR_SA = [{ kind: 'ServiceAccount', name: '<serviceaccount>', namespace: '<namespace>' }];
-/** The roles of chart-permissions.ts in its order, the ClusterRole bound cluster-wide and the Role in the release namespace. */
-const EXPECTED_RBAC = {
-  roles: (Object.keys(SCOPES) as Scope[]).map((s) => [SCOPES[s].kind, SCOPES[s].name, SCOPES[s].kind === 'Role' ? '<namespace>' : undefined, rulesOf(s)]),
-  bindings: [
-    ['ClusterRoleBinding', FULLNAME, undefined, { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: SCOPES.cluster.name }, OPERATOR_SA],
-    ['RoleBinding', FULLNAME, '<namespace>', { apiGroup: RBAC_GROUP, kind: 'Role', name: SCOPES.ownNamespace.name }, OPERATOR_SA],
-  ],
+const SERVICE_ACCOUNTS = {
+  operator: [{ kind: 'ServiceAccount', name: '<serviceaccount>', namespace: '<namespace>' }],
+  identity: [{ kind: 'ServiceAccount', name: IDENTITY, namespace: '<namespace>' }],
 };
+/** Each scope's role bound (named as the role) to its holder's ServiceAccount: the ClusterRoles cluster-wide, the Roles in their namespace; the namespace access ClusterRole by the operator, not the chart. */
+const bindingOf = (s: Scope) => {
+  const scope: { kind: string; name: string; namespace?: string; holder: 'operator' | 'identity' } = SCOPES[s];
+  return [`${scope.kind}Binding`, scope.name, scope.namespace, { apiGroup: RBAC_GROUP, kind: scope.kind, name: scope.name }, SERVICE_ACCOUNTS[scope.holder]];
+};
+const SCOPE_ORDER = Object.keys(SCOPES) as Scope[];
+/** The roles of chart-permissions.ts in its order, and their bindings (ClusterRoleBindings first, as Helm installs them). */
+const expectedRbac = (scopes: Scope[] = SCOPE_ORDER) => ({
+  roles: scopes.map((s) => [SCOPES[s].kind, SCOPES[s].name, (SCOPES[s] as { namespace?: string }).namespace, rulesOf(s)]),
+  bindings: [...scopes.filter((s) => SCOPES[s].kind === 'ClusterRole'), ...scopes.filter((s) => SCOPES[s].kind === 'Role')].filter((s) => s !== 'namespaceAccess').map(bindingOf),
+});
+const EXPECTED_RBAC = expectedRbac();
 
 describe("the operator's RBAC (templates/rbac.yaml)", () => {
   it('is the list of operator/chart-permissions.ts: the same roles with the same rules, in its order', () => {
@@ -324,7 +334,7 @@ describe("the operator's RBAC (templates/rbac.yaml)", () => {
     expect(silent).toEqual([]);
   });
 
-  it("binds the ClusterRole cluster-wide and the Role in the release namespace, each to the operator's ServiceAccount", () => {
+  it("binds each ClusterRole cluster-wide and each Role in its namespace, the operator's to its ServiceAccount and the identity provider's to its own", () => {
     expect(summary(rbacObjects).bindings).toEqual(EXPECTED_RBAC.bindings);
   });
 
@@ -381,9 +391,9 @@ describe("the operator's RBAC (templates/rbac.yaml)", () => {
 
 describe('the RBAC and settings helm template renders', () => {
   it.skipIf(!helm)('are those of the template read without Helm, with the names filled in', () => {
-    // With identity.enabled, so that every rule of the list renders (its Secrets rule is only there with it: checked below).
-    const IDENTITY = ['--set', 'identity.enabled=true', '--set', 'identity.issuer=https://id.example.com'];
-    const render = (template: string, extra: string[] = IDENTITY) =>
+    // With identity.enabled and SMTP credentials, so that every rule of the lists renders (checked below without them).
+    const IDENTITY_VALUES = ['--set', 'identity.enabled=true', '--set', 'identity.issuer=https://id.example.com', '--set', 'invitations.smtp.credentialsSecret=smtp-x'];
+    const render = (template: string, extra: string[] = IDENTITY_VALUES) =>
       execFileSync(
         helm!,
         ['template', 'rel', CHART, '--namespace', 'ns-x', '--set', 'serviceAccount.name=op-sa', '--set', 'leaderElection.id=lease-x', ...extra, '--show-only', template, ...KUBE_VERSION],
@@ -394,42 +404,45 @@ describe('the RBAC and settings helm template renders', () => {
         .replaceAll(/\blease-x\b/g, LEASE_NAME)
         .replaceAll(/\brel-miniapps-operator\b/g, FULLNAME)
         .replaceAll(/\bop-sa\b/g, '<serviceaccount>')
+        .replaceAll(/\bsmtp-x\b/g, SMTP_SECRET)
         .replaceAll(/\bns-x\b/g, '<namespace>');
     const objects = parseAllDocuments(render('templates/rbac.yaml')).map((d) => d.toJS() as RbacObject);
     expect(summary(objects)).toEqual(EXPECTED_RBAC);
     for (const [name, violations] of Object.entries(RBAC_PROPERTIES)) expect(violations(objects), name).toEqual([]);
-    // Without the embedded identity provider, the operator gets no patch or update on its namespace's Secrets beyond the named ones.
+    // Without the embedded identity provider: none of its roles, and nothing of the operator's in its namespace.
     const withoutIdentity = parseAllDocuments(render('templates/rbac.yaml', [])).map((d) => d.toJS() as RbacObject);
-    const identityRule = { apiGroups: [''], resources: ['secrets'], verbs: ['patch', 'update'] };
-    expect(rulesOf('ownNamespace')).toContainEqual(identityRule);
-    expect(summary(withoutIdentity).roles).toEqual(
-      EXPECTED_RBAC.roles.map((r) =>
-        r[1] === SCOPES.ownNamespace.name && r[0] === 'Role' ? [...r.slice(0, 3), rulesOf('ownNamespace').filter((x) => JSON.stringify(x) !== JSON.stringify(identityRule))] : r,
-      ),
-    );
+    expect(summary(withoutIdentity)).toEqual(expectedRbac(SCOPE_ORDER.filter((s) => SCOPES[s].holder === 'operator' && s !== 'identityNamespace')));
+    // Without SMTP credentials, the provider reads no Secret of the release namespace at all.
+    const withoutCredentials = parseAllDocuments(render('templates/rbac.yaml', IDENTITY_VALUES.slice(0, 4))).map((d) => d.toJS() as RbacObject);
+    const releaseRole = withoutCredentials.find((o) => o.kind === 'Role' && o.metadata.name === IDENTITY && o.metadata.namespace === '<namespace>');
+    expect(releaseRole?.rules).toEqual(rulesOf('identityRelease').filter((r) => !r.resources.includes('secrets')));
     const deployment = parse(render('templates/deployment.yaml')) as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
     const env = Object.fromEntries(deployment.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
     expect([env.MINIAPPS_SERVICE_ACCOUNT, env.MINIAPPS_NAMESPACE_ACCESS_ROLE]).toEqual(['<namespace>/<serviceaccount>', NAMESPACE_ACCESS_ROLE]);
   });
 });
 
-describe('the table of docs/design/permissions.md', () => {
+describe('the tables of docs/design/permissions.md', () => {
   const page = readFileSync(join(ROOT, 'docs/design/permissions.md'), 'utf8');
-  const section = page.split(/^# /m).find((s) => s.startsWith('Operator permissions\n')) ?? '';
-  const rows = section
-    .split('\n')
-    .filter((l) => l.startsWith('|'))
-    .map((l) =>
-      l
-        .slice(1, -1)
-        .split(' | ')
-        .map((c) => c.trim()),
-    );
+  const rowsOf = (title: string) =>
+    (page.split(/^# /m).find((s) => s.startsWith(`${title}\n`)) ?? '')
+      .split('\n')
+      .filter((l) => l.startsWith('|'))
+      .map((l) =>
+        l
+          .slice(1, -1)
+          .split(' | ')
+          .map((c) => c.trim()),
+      );
 
-  it('lists exactly the grants of operator/chart-permissions.ts, with their scope and why', () => {
+  it.each([
+    ['Operator permissions', OPERATOR_PERMISSIONS],
+    ['Identity provider permissions', IDENTITY_PERMISSIONS],
+  ] as const)('"%s" lists exactly its grants of operator/chart-permissions.ts, with their scope and why', (title, grants) => {
+    const rows = rowsOf(title);
     expect(rows[0]).toEqual(['grant', 'scope', 'why']);
-    expect(rows.slice(2)).toEqual(permissionTable());
-    expect(rows.slice(2)).toHaveLength(OPERATOR_PERMISSIONS.length);
+    expect(rows.slice(2)).toEqual(permissionTable(grants));
+    expect(rows.slice(2)).toHaveLength(grants.length);
   });
 });
 

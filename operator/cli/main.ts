@@ -28,9 +28,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  let operator: Operator;
+  // --identity-only: the embedded identity provider alone (the chart's identity Deployment), else the operator.
+  let operator: Pick<Operator, 'start' | 'stop'>;
   try {
-    operator = new Operator({ config, log });
+    operator = config.identityOnly ? new (await import('../identity-app.ts')).IdentityProcess({ config, log }) : new Operator({ config, log });
   } catch (err) {
     log.fatal({ err: errorMessage(err) }, 'Operator not started');
     process.exit(1);

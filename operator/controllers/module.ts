@@ -3,7 +3,7 @@
 // operator/controllers/index.ts loads them from the registry (api/registry.ts), and the
 // Operator (app.ts) registers whatever they declare.
 import type { KindName } from '../api/registry.ts';
-import type { AnyCacheDecl } from '../runtime/cache.ts';
+import type { AnyCacheDecl, CacheSource } from '../runtime/cache.ts';
 import type { Config, SettingTable } from '../runtime/config.ts';
 import type { ControllerSpec } from '../runtime/controller.ts';
 import type { KubeClient } from '../runtime/kube/client.ts';
@@ -64,5 +64,14 @@ export interface OperatorModule {
    * `settingsOf(ctx.config, table)`.
    */
   settings?: SettingTable;
+  /**
+   * What it answers the embedded identity provider when the provider runs alone
+   * (--identity-only): the caches it reads for that (and no others: the provider's
+   * ServiceAccount may read only these), and the answers built on them.
+   */
+  identity?: {
+    caches: AnyCacheDecl[];
+    tenantApps(caches: CacheSource): TenantApps;
+  };
   setup(ctx: ModuleContext): ModuleParts | Promise<ModuleParts>;
 }

@@ -266,7 +266,7 @@ export const Caches = {
     name: 'account secrets',
     resource: Resources.Secret,
     labelSelector: ACCOUNT_LABEL,
-    inOperatorNamespace: true,
+    inIdentityNamespace: true,
     transform: (s) =>
       ({
         metadata: { name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion, ownerReferences: s.metadata.ownerReferences },

@@ -121,6 +121,11 @@ export class IdentityServer {
     });
   }
 
+  /** Serves a renewed certificate from the next handshake on; connections already open finish on the old one. */
+  setCertificate(tls: { cert: string; key: string }): void {
+    this.server.setSecureContext({ cert: tls.cert, key: tls.key });
+  }
+
   /** The provider serving now (tests read its configuration). */
   current(): Provider {
     if (!this.provider) throw new Error('Identity server not started');

@@ -54,6 +54,8 @@ export interface CacheDecl<T extends AnyObject = AnyObject> {
   labelSelector?: string;
   /** Only the objects of the operator's own namespace (the Manager's `namespace`): what only the operator writes. */
   inOperatorNamespace?: boolean;
+  /** Only the objects of the embedded identity provider's namespace (the Manager's `identityNamespace`, default its `namespace`). */
+  inIdentityNamespace?: boolean;
   /** Applied to every object before it is stored (the default drops managedFields). */
   transform?: (obj: T) => T;
   indexes?: Record<string, IndexFn<T>>;

@@ -95,6 +95,29 @@ describe('loadConfig', () => {
     });
   });
 
+  it('serves the embedded identity provider here, in a process of its own (--identity-only), or not at all; the accounts are its whenever it is served', () => {
+    const ISSUER = '--identity-issuer=https://id.example.com';
+    expect(loadConfig([], {})).toMatchObject({ identityEmbedded: false, identityOnly: false });
+    expect(loadConfig(['--identity-bind-address=:9444', ISSUER], {})).toMatchObject({ identityEmbedded: true, identityOnly: false });
+    // The operator of the chart's split: accounts made here, served by the identity Deployment.
+    expect(loadConfig(['--identity-embedded', ISSUER], {})).toMatchObject({ identityEmbedded: true, identityBindAddress: undefined });
+    // An external provider's issuer alone: no accounts here.
+    expect(loadConfig([ISSUER], {}).identityEmbedded).toBe(false);
+    expect(() => loadConfig(['--identity-embedded'], {})).toThrow('--identity-embedded (MINIAPPS_IDENTITY_EMBEDDED) needs --identity-issuer');
+    expect(loadConfig(['--identity-only', '--identity-bind-address=:9444', ISSUER, '--identity-cert-secret=ns/cert'], {})).toMatchObject({
+      identityOnly: true,
+      identityEmbedded: true,
+      identityCertSecret: { namespace: 'ns', name: 'cert' },
+    });
+    expect(() => loadConfig(['--identity-only', ISSUER, '--identity-cert-dir=/certs'], {})).toThrow('needs --identity-bind-address');
+    // Alone and given no certificate, it makes its own (identity/listener.ts).
+    expect(loadConfig(['--identity-only', '--identity-bind-address=:9444', ISSUER], {})).toMatchObject({ identityOnly: true, identityCertDir: undefined, identityCertSecret: undefined });
+    // Its Secrets: in the operator's namespace unless given one of their own.
+    expect(loadConfig(['--namespace=ops'], {}).identityNamespace).toBe('ops');
+    expect(loadConfig(['--namespace=ops', '--identity-namespace=ops-identity'], {}).identityNamespace).toBe('ops-identity');
+    expect(() => loadConfig(['--identity-bind-address=:9444', ISSUER, '--identity-cert-dir=/certs', '--identity-cert-secret=ns/cert'], {})).toThrow('set one');
+  });
+
   it('takes flags over environment', () => {
     const cfg = loadConfig(['--concurrency=3', '--leader-elect=false'], { MINIAPPS_CONCURRENCY: '9' });
     expect(cfg.concurrency).toBe(3);

@@ -298,11 +298,36 @@ export const SETTINGS = {
     kind: 'url',
     help: "The embedded provider's issuer URL as people and the API server reach it (e.g. https://<acceptance host>/ behind the Ingress); must equal the issuer in kube-apiserver's AuthenticationConfiguration.",
   },
+  identityEmbedded: {
+    flag: 'identity-embedded',
+    env: 'MINIAPPS_IDENTITY_EMBEDDED',
+    kind: 'boolean',
+    help: "The people's accounts are the embedded provider's, served by this process (--identity-bind-address) or by its own (--identity-only, the Helm chart's identity Deployment): invitations make accounts, Accounts and Users get their private halves. Default: true when --identity-bind-address is set. Needs --identity-issuer.",
+  },
+  identityNamespace: {
+    flag: 'identity-namespace',
+    env: 'MINIAPPS_IDENTITY_NAMESPACE',
+    kind: 'dns1123',
+    help: "Namespace of the embedded provider's Secrets (accounts, sessions and tokens, signing keys, lockouts). Default: --namespace. The Helm chart gives it a namespace of its own, so that the provider's ServiceAccount reads no Secret of the operator's.",
+  },
+  identityOnly: {
+    flag: 'identity-only',
+    env: 'MINIAPPS_IDENTITY_ONLY',
+    kind: 'boolean',
+    help: "Serve only the embedded identity provider (--identity-bind-address) and /healthz, /readyz, /metrics (--http-bind-address): no controllers, webhooks, APIs, acceptance page or leader election, and read-only caches of the kinds it answers about, so that it runs under a ServiceAccount of its own (docs/identity.md). Its listener's certificate: --identity-cert-dir, --identity-cert-secret, else one it generates and renews in memory.",
+    default: () => 'false',
+  },
   identityCertDir: {
     flag: 'identity-cert-dir',
     env: 'MINIAPPS_IDENTITY_CERT_DIR',
     kind: 'string',
-    help: "Directory with tls.crt and tls.key of the identity listener. Default: the webhooks' serving certificate.",
+    help: "Directory with tls.crt and tls.key of the identity listener, read again every --webhook-cert-check-interval. Default: --identity-cert-secret, else the webhooks' serving certificate.",
+  },
+  identityCertSecret: {
+    flag: 'identity-cert-secret',
+    env: 'MINIAPPS_IDENTITY_CERT_SECRET',
+    kind: 'namespacedName',
+    help: "namespace/name of a Secret with tls.crt and tls.key of the identity listener (e.g. the webhooks' generated one, or cert-manager's), read again every --webhook-cert-check-interval and never written. Default: the webhooks' serving certificate (with --identity-only, one generated in memory).",
   },
   identityConsoleRedirectUris: {
     flag: 'identity-console-redirect-uris',
@@ -367,7 +392,13 @@ export type Config = {
   shutdownTimeoutMs: number;
   identityBindAddress?: { host: string; port: number };
   identityIssuer?: string;
+  /** Whether the accounts are the embedded provider's (--identity-embedded; default: whether this process serves it). */
+  identityEmbedded: boolean;
+  identityOnly: boolean;
+  /** --identity-namespace, else --namespace. */
+  identityNamespace: string;
   identityCertDir?: string;
+  identityCertSecret?: { namespace: string; name: string };
   identityTokenDurationMs: number;
   identityConsoleRedirectUris?: string[];
   smtpHost?: string;
@@ -518,6 +549,19 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, modules: read
     throw new ConfigError(
       'Invalid configuration: --identity-bind-address (MINIAPPS_IDENTITY_BIND_ADDRESS) needs --identity-issuer (MINIAPPS_IDENTITY_ISSUER), an https:// URL: the issuer the API server trusts',
     );
+  }
+  (cfg as { identityEmbedded?: boolean }).identityEmbedded ??= !!cfg.identityBindAddress;
+  (cfg as { identityNamespace?: string }).identityNamespace ??= cfg.namespace;
+  if (cfg.identityEmbedded && !cfg.identityIssuer?.startsWith('https://')) {
+    throw new ConfigError(
+      "Invalid configuration: --identity-embedded (MINIAPPS_IDENTITY_EMBEDDED) needs --identity-issuer (MINIAPPS_IDENTITY_ISSUER), an https:// URL: the embedded provider's, which invitations and set-password emails link to",
+    );
+  }
+  if (cfg.identityOnly && !cfg.identityBindAddress) {
+    throw new ConfigError('Invalid configuration: --identity-only (MINIAPPS_IDENTITY_ONLY) serves the embedded identity provider alone, and needs --identity-bind-address (MINIAPPS_IDENTITY_BIND_ADDRESS)');
+  }
+  if (cfg.identityCertDir && cfg.identityCertSecret) {
+    throw new ConfigError('Invalid configuration: --identity-cert-dir (MINIAPPS_IDENTITY_CERT_DIR) and --identity-cert-secret (MINIAPPS_IDENTITY_CERT_SECRET) are two sources of one certificate: set one');
   }
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) throw new ConfigError('Invalid configuration: --renew-deadline must be shorter than --lease-duration');
   if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) throw new ConfigError('Invalid configuration: --retry-period must be shorter than --renew-deadline');

@@ -96,6 +96,8 @@ export interface ManagerOptions {
   client: KubeClient;
   /** The operator's own namespace: where the caches declared inOperatorNamespace look (and nowhere else). */
   namespace?: string;
+  /** The embedded identity provider's namespace: where the caches declared inIdentityNamespace look (default `namespace`). */
+  identityNamespace?: string;
   /** Versions produced by the controllers' own writes: their events wake nobody. */
   ownWrites?: OwnWrites;
   log: Logger;
@@ -151,8 +153,8 @@ export class Manager implements CacheSource {
    * controller silently inherits a cache shaped for someone else.
    */
   cache<T extends AnyObject>(decl: CacheDecl<T>): Informer<T> {
-    const namespace = decl.inOperatorNamespace ? this.opts.namespace : undefined;
-    if (decl.inOperatorNamespace && !namespace) throw new Error(`Cache ${decl.name} reads the operator's namespace, and the Manager was given none`);
+    const namespace = decl.inOperatorNamespace ? this.opts.namespace : decl.inIdentityNamespace ? (this.opts.identityNamespace ?? this.opts.namespace) : undefined;
+    if ((decl.inOperatorNamespace || decl.inIdentityNamespace) && !namespace) throw new Error(`Cache ${decl.name} reads the operator's namespace, and the Manager was given none`);
     const id = `${decl.resource.group}/${decl.resource.plural}?${decl.labelSelector ?? ''}${namespace ? `@${namespace}` : ''}`;
     const known = this.decls.get(id);
     if (known && known !== (decl as unknown as CacheDecl)) {

@@ -166,12 +166,9 @@ administrators' API keys).
 {{/*
 The embedded identity provider's issuer URL: identity.issuer when set; else
 https://<ingress.host> (its paths are routed there by the identity Ingress). Fails when
-neither is given, or without the webhook's serving certificate its listener uses.
+neither is given.
 */}}
 {{- define "miniapps-operator.identityIssuer" -}}
-{{- if not .Values.webhook.enabled -}}
-{{- fail "identity.enabled needs webhook.enabled: the identity listener serves with the webhooks' serving certificate" -}}
-{{- end -}}
 {{- if .Values.identity.issuer -}}
 {{- trimSuffix "/" .Values.identity.issuer -}}
 {{- else if .Values.ingress.enabled -}}
@@ -179,4 +176,55 @@ neither is given, or without the webhook's serving certificate its listener uses
 {{- else -}}
 {{- fail "identity.enabled needs an issuer URL: set identity.issuer, or ingress.enabled (the issuer is then https://<ingress.host>)" -}}
 {{- end -}}
+{{- end }}
+
+{{/* The embedded identity provider's resources' name. */}}
+{{- define "miniapps-operator.identity.fullname" -}}
+{{- include "miniapps-operator.suffixed" (list . "identity") }}
+{{- end }}
+
+{{/* Labels that select the identity provider's pods; never change across upgrades. */}}
+{{- define "miniapps-operator.identity.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "miniapps-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/component: identity
+{{- end }}
+
+{{/* Standard labels of the identity provider's resources. */}}
+{{- define "miniapps-operator.identity.labels" -}}
+{{ include "miniapps-operator.identity.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: miniapps-operator
+helm.sh/chart: {{ include "miniapps-operator.chart" . }}
+{{- end }}
+
+{{/*
+The namespace of the identity provider's Secrets (accounts, sessions and tokens, signing
+keys, lockouts): identity.namespace, else <release namespace>-identity, which the chart
+creates. Not the release namespace: the provider's ServiceAccount reads every Secret of the
+namespace its state is in, and the release namespace's are the operator's (its key-encryption
+key, the webhook's key, provisioning administrators' API keys).
+*/}}
+{{- define "miniapps-operator.identity.namespace" -}}
+{{- $release := include "miniapps-operator.namespace" . -}}
+{{- if eq .Values.identity.namespace $release -}}
+{{- fail (printf "identity.namespace must not be the release namespace (%s): the identity provider's ServiceAccount may read every Secret of its namespace, and the release namespace's are the operator's (its key-encryption key, the webhook's key, provisioning administrators' API keys). Leave it empty (%s-identity, made by the chart) or name another namespace" $release $release) -}}
+{{- end -}}
+{{- default (printf "%s-identity" $release | trunc 63 | trimSuffix "-") .Values.identity.namespace }}
+{{- end }}
+
+{{/* The SMTP server's flags (invitations, set-password and reset emails): the operator's and the identity provider's. */}}
+{{- define "miniapps-operator.smtpArgs" -}}
+{{- with .Values.invitations.smtp }}
+{{- if .host }}
+- --smtp-host={{ .host }}
+- --smtp-port={{ .port }}
+- --smtp-security={{ .security }}
+- --smtp-from={{ .from }}
+{{- if .credentialsSecret }}
+- --smtp-credentials-secret=$(POD_NAMESPACE)/{{ .credentialsSecret }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}

@@ -30,6 +30,8 @@ export interface AccountControllerOptions {
   accounts?: AccountStore;
   /** Reads the provider's keys (the link's signature). */
   client?: KubeClient;
+  /** Where the provider's keys are (--identity-namespace); default the operator's namespace. */
+  identityNamespace?: string;
   /** The provider's issuer URL: the "set your password" link's base. */
   issuer?: string;
   mailer?: Mailer;
@@ -254,7 +256,7 @@ export class AccountReconciler implements Reconciler {
       const { passwordSetupEmail } = await import('../../identity/setup.ts');
       const email = await passwordSetupEmail({
         client,
-        namespace: this.deps.operatorNamespace,
+        namespace: this.opts.identityNamespace ?? this.deps.operatorNamespace,
         accounts: this.opts.accounts!,
         issuer,
         id,

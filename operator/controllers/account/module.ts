@@ -14,11 +14,12 @@ export const accountModule: OperatorModule = {
   caches: [Caches.accounts, Caches.accountSecrets, Caches.platformConfigs, Caches.ownedClusterRoles, Caches.ownedClusterRoleBindings],
   async setup(ctx): Promise<ModuleParts> {
     const { deps, config: cfg, client } = ctx;
-    const embedded = !!cfg.identityBindAddress && !!cfg.identityIssuer;
+    const embedded = cfg.identityEmbedded;
     return {
       controllers: [
         accountController(deps, {
-          accounts: embedded ? new AccountStore(client, cfg.namespace) : undefined,
+          accounts: embedded ? new AccountStore(client, cfg.identityNamespace) : undefined,
+          identityNamespace: cfg.identityNamespace,
           client,
           issuer: cfg.identityIssuer?.replace(/\/$/, ''),
           // The same SMTP server as invitations and password resets send through.

@@ -50,10 +50,10 @@ export const membershipModule: OperatorModule = {
     };
     if (own.publicBindAddress) {
       // With the embedded identity provider, accepting needs an account (made on the page, or signed in to).
-      const accounts = cfg.identityBindAddress ? new AccountStore(client, cfg.namespace) : undefined;
+      const accounts = cfg.identityEmbedded ? new AccountStore(client, cfg.identityNamespace) : undefined;
       const signIn = cfg.identityIssuer ? { issuer: cfg.identityIssuer.replace(/\/$/, '') } : undefined;
       // The same lockout as the identity provider's sign-in page (one count per login, on the cluster, shared by replicas).
-      const failures = accounts ? new ClusterFailureCounter(client, cfg.namespace, 5, 15 * 60_000) : undefined;
+      const failures = accounts ? new ClusterFailureCounter(client, cfg.identityNamespace, 5, 15 * 60_000) : undefined;
       const backend = new MembershipAcceptance({ client, domain: deps.domain, signingKey, clock: deps.clock, accounts, signIn, failures });
       parts.listeners = [
         { name: ACCEPT_LISTENER, listener: new AcceptServer({ address: own.publicBindAddress, log: deps.log, backend, trustedProxies: cfg.trustedProxies, forwardedHeader: cfg.forwardedHeader }) },

@@ -9,7 +9,7 @@ import { Caches, Index } from '../../domain/caches.ts';
 import { SolutionLookups, appManifestOf, tokenRoles } from '../../domain/solutions.ts';
 import { normalizeEmail } from '../../identity/accounts.ts';
 import type { TenantApps } from '../../identity/tenant-apps.ts';
-import type { ControllerDeps } from '../deps.ts';
+import type { CacheSource } from '../../runtime/cache.ts';
 import { isTenantAdministrator } from './controller.ts';
 import { memberGroups, resolveUser } from './logic.ts';
 
@@ -22,22 +22,26 @@ export interface AppAnswer {
   rolesRequired: readonly string[];
 }
 
+/**
+ * Reads only the caches of IDENTITY_CACHES (the embedded provider's process, --identity-only,
+ * has no others, and its ServiceAccount may read nothing else).
+ */
 export class AppLookups {
   private readonly lookups: SolutionLookups;
-  private readonly deps: ControllerDeps;
+  private readonly caches: CacheSource;
 
-  constructor(deps: ControllerDeps) {
-    this.deps = deps;
-    this.lookups = new SolutionLookups(deps.caches);
+  constructor(caches: CacheSource) {
+    this.caches = caches;
+    this.lookups = new SolutionLookups(caches);
   }
 
   /** The User's email and roles, or undefined when there is no such User (or it is being deleted). */
   user(ns: string, name: string): { email: string; roles: string[] } | undefined {
-    const u = this.deps.caches.cache(Caches.users).getByName(name, ns);
+    const u = this.caches.cache(Caches.users).getByName(name, ns);
     if (!u || u.metadata.deletionTimestamp) return undefined;
     const tenant = this.lookups.tenantOf(ns);
     const admin = isTenantAdministrator(tenant, u);
-    const groups = this.deps.caches.cache(Caches.userGroups);
+    const groups = this.caches.cache(Caches.userGroups);
     const r = resolveUser(memberGroups(u, tenant), admin ? this.lookups.adminGroupsIn(ns) : [], (g) => groups.getByName(g, ns));
     return { email: u.spec.email, roles: r.effectiveRoles };
   }
@@ -74,7 +78,7 @@ export class AppLookups {
       .filter((a) => !a.metadata.deletionTimestamp && !this.lookups.claims.refusal(a))
       .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) || a.metadata.name!.localeCompare(b.metadata.name!));
     const app = held[0];
-    const organization = app && this.deps.domain.organizationOf(app.metadata.namespace)?.metadata.name;
+    const organization = app && this.lookups.organizationOf(app.metadata.namespace)?.metadata.name;
     return app && organization ? { app, organization } : undefined;
   }
 

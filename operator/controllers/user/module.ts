@@ -12,14 +12,18 @@ import type { OperatorModule } from '../module.ts';
 import { userController } from './controller.ts';
 
 /** User: effective roles, landing page, missing groups; the token-roles API (its signing key made on first start). */
+/** What AppLookups reads: the User module's caches, and all the embedded provider's process has (--identity-only). */
+const IDENTITY_CACHES = [Caches.users, Caches.userGroups, Caches.tenants, Caches.subscriptions, Caches.solutions, Caches.organizations, Caches.appManifests, Caches.idClaims];
+
 export const userModule: OperatorModule = {
   name: 'user',
-  caches: [Caches.users, Caches.userGroups, Caches.tenants, Caches.subscriptions, Caches.solutions, Caches.organizations, Caches.appManifests, Caches.idClaims],
+  caches: IDENTITY_CACHES,
+  identity: { caches: IDENTITY_CACHES, tenantApps: (caches) => new AppLookups(caches).tenantApps() },
   async setup({ deps, config, authority, client }) {
     const keys = new SigningKeys(deps.store, config.namespace, deps.clock);
     const state = await keys.ensureExists();
     if (!state.ok) deps.log.error({ problem: state.problem }, 'Token signing key unusable: the token-roles API answers without JWTs until it is restored');
-    const apps = new AppLookups(deps);
+    const apps = new AppLookups(deps.caches);
     const rotation = () => deps.domain.platformConfig()?.metadata.annotations?.[ROTATE_TOKEN_KEY_ANNOTATION];
     const backend: TokenRolesBackend = {
       user: (ns, name) => apps.user(ns, name),
@@ -29,9 +33,9 @@ export const userModule: OperatorModule = {
     };
     // With the embedded identity provider, each User gets an account in its tenant (a set-password email through the
     // SMTP server invitations use), and frontend apps are its clients.
-    const embedded = !!(config.identityBindAddress && config.identityIssuer);
+    const embedded = config.identityEmbedded;
     const mailer = embedded ? Mailer.fromConfig(config, client) : undefined;
-    const accounts = embedded ? new UserAccounts(new TenantAccountStore(client, config.namespace), config.identityIssuer!.replace(/\/$/, ''), mailer) : undefined;
+    const accounts = embedded ? new UserAccounts(new TenantAccountStore(client, config.identityNamespace), config.identityIssuer!.replace(/\/$/, ''), mailer) : undefined;
     return {
       controllers: [userController(deps, accounts)],
       routes: tokenRolesRoutes({ authority, backend, tokenRoles, clock: deps.clock, log: deps.log }),

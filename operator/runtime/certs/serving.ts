@@ -44,6 +44,8 @@ export interface ServingCertificatesOptions {
   clock: Clock;
   metrics?: OperatorMetrics;
   checkIntervalMs: number;
+  /** Whose certificate, in log lines and errors (default "Webhook"): the identity listener's is read the same way. */
+  listener?: string;
   /** The generated mode: how certificates are made, whether this process may rotate now (the leader), and where the bundle goes. */
   rotation?: {
     policy: RotationPolicy;
@@ -73,12 +75,16 @@ export class ServingCertificates {
   }
 
   /** The certificate to start the listener with; throws, saying where it looked, when there is none. */
+  private get name(): string {
+    return this.opts.listener ?? 'Webhook';
+  }
+
   async load(): Promise<ServingMaterial> {
     await this.check(true);
     if (!this.current) {
       const where = this.opts.store.describe;
       throw new Error(
-        `${where} holds no serving certificate (tls.crt and tls.key)${this.opts.rotation ? '' : '; with --webhook-cert-secret, set --webhook-cert-rotate to let the operator generate and rotate it'}`,
+        `${where} holds no serving certificate (tls.crt and tls.key)${this.opts.rotation || this.opts.listener ? '' : '; with --webhook-cert-secret, set --webhook-cert-rotate to let the operator generate and rotate it'}`,
       );
     }
     return this.current;
@@ -90,7 +96,7 @@ export class ServingCertificates {
     const tick = () => {
       if (this.stopped) return;
       this.running = this.check(false)
-        .catch((err: unknown) => this.log.warn({ err: errorMessage(err), source: this.opts.store.describe }, 'Webhook certificate not checked; serving the one loaded before'))
+        .catch((err: unknown) => this.log.warn({ err: errorMessage(err), source: this.opts.store.describe }, `${this.name} certificate not checked; serving the one loaded before`))
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(tick, this.opts.checkIntervalMs);
         });
@@ -115,7 +121,7 @@ export class ServingCertificates {
       if (leader || !usable) {
         const step = planRotation(state, now(), rotation.policy);
         if (step.write) {
-          if (await store.write(step.next, version)) this.log.info({ source: store.describe, reason: step.reason }, 'Webhook certificate rotated');
+          if (await store.write(step.next, version)) this.log.info({ source: store.describe, reason: step.reason }, `${this.name} certificate rotated`);
           ({ state, version } = await store.read());
         }
       }
@@ -155,7 +161,7 @@ export class ServingCertificates {
       if (!keyMatches(leaf, next.keyPEM)) throw new Error('tls.key is not the key of tls.crt');
     } catch (err) {
       // A half-written or broken pair is not served: the listener keeps the one it has.
-      this.log.warn({ source: this.opts.store.describe, err: errorMessage(err) }, 'Webhook certificate not loaded');
+      this.log.warn({ source: this.opts.store.describe, err: errorMessage(err) }, `${this.name} certificate not loaded`);
       return;
     }
     this.current = next;
@@ -164,7 +170,7 @@ export class ServingCertificates {
     this.opts.metrics?.webhookCertExpiration.set(source, expires / 1000);
     if (this.opts.rotation) this.opts.metrics?.webhookCertRenewal.set(source, (expires - this.opts.rotation.policy.renewBeforeMs) / 1000);
     if (cur) {
-      this.log.info({ source: this.opts.store.describe, serial: leaf.serialNumber, notAfter: rfc3339(new Date(expires)) }, 'Webhook certificate reloaded');
+      this.log.info({ source: this.opts.store.describe, serial: leaf.serialNumber, notAfter: rfc3339(new Date(expires)) }, `${this.name} certificate reloaded`);
       this.onChange?.(next);
     }
   }
