@@ -185,7 +185,8 @@ export class Operator {
       // Its own certificate when given one (read, never written), else the webhooks', whose reloads it follows (startTls).
       const own = identityCertificates(cfg, this.client, this.log, this.clock);
       const serving = own ? await own.load() : tls;
-      if (!serving) throw new Error("The identity listener needs a certificate: --identity-cert-dir, --identity-cert-secret, or the webhooks' serving certificate (--webhook-bind-address or --api-bind-address)");
+      if (!serving)
+        throw new Error("The identity listener needs a certificate: --identity-cert-dir, --identity-cert-secret, or the webhooks' serving certificate (--webhook-bind-address or --api-bind-address)");
       const listener = identityListener(cfg, this.client, this.log, this.clock, serving, this.tenantApps);
       this.identity = { listener, certificates: own };
       this.listeners.set(IDENTITY_LISTENER, listener);

@@ -194,7 +194,7 @@ export const IDENTITY_PERMISSIONS: readonly Grant[] = [
     scope: 'identityOwn',
     rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'] },
     why:
-      'Its state, in its own namespace only: accounts read (`list` by label: a user name, a tenant user\'s email) and their passwords patched on reset; sessions, grants, codes, refresh tokens and device codes (one Secret each: made, replaced with compare-and-swap, swept when expired); ' +
+      "Its state, in its own namespace only: accounts read (`list` by label: a user name, a tenant user's email) and their passwords patched on reset; sessions, grants, codes, refresh tokens and device codes (one Secret each: made, replaced with compare-and-swap, swept when expired); " +
       'its signing keys `miniapps-identity-keys` (made on first start, rotated); lockouts (applied, ended). Names follow accounts and tokens: no resourceNames. No `watch`: it keeps no cache of Secrets.',
   },
   {

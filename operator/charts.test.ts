@@ -24,7 +24,20 @@ import { chartYaml } from './cli/generate.ts';
 import { keyAccess } from './controllers/apikey/logic.ts';
 import { verifierClusterRole } from './controllers/apikey/module.ts';
 import { Roles } from './api/membership/schema.ts';
-import { FULLNAME, IDENTITY, IDENTITY_NAMESPACE, IDENTITY_PERMISSIONS, LEASE_NAME, NAMESPACE_ACCESS_ROLE, OPERATOR_PERMISSIONS, SCOPES, SMTP_SECRET, WEBHOOK_CERT_SECRET, permissionTable, rulesOf } from './chart-permissions.ts';
+import {
+  FULLNAME,
+  IDENTITY,
+  IDENTITY_NAMESPACE,
+  IDENTITY_PERMISSIONS,
+  LEASE_NAME,
+  NAMESPACE_ACCESS_ROLE,
+  OPERATOR_PERMISSIONS,
+  SCOPES,
+  SMTP_SECRET,
+  WEBHOOK_CERT_SECRET,
+  permissionTable,
+  rulesOf,
+} from './chart-permissions.ts';
 import type { Scope } from './chart-permissions.ts';
 import { memberAccess, organizationClusterAccess, roleTableClusterRoles, tenantAdministratorClusterRole } from './domain/rbac.ts';
 import { organizationCreatorAccess, provisioningAccess } from './controllers/platformconfig/rbac.ts';

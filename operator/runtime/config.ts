@@ -558,10 +558,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, modules: read
     );
   }
   if (cfg.identityOnly && !cfg.identityBindAddress) {
-    throw new ConfigError('Invalid configuration: --identity-only (MINIAPPS_IDENTITY_ONLY) serves the embedded identity provider alone, and needs --identity-bind-address (MINIAPPS_IDENTITY_BIND_ADDRESS)');
+    throw new ConfigError(
+      'Invalid configuration: --identity-only (MINIAPPS_IDENTITY_ONLY) serves the embedded identity provider alone, and needs --identity-bind-address (MINIAPPS_IDENTITY_BIND_ADDRESS)',
+    );
   }
   if (cfg.identityCertDir && cfg.identityCertSecret) {
-    throw new ConfigError('Invalid configuration: --identity-cert-dir (MINIAPPS_IDENTITY_CERT_DIR) and --identity-cert-secret (MINIAPPS_IDENTITY_CERT_SECRET) are two sources of one certificate: set one');
+    throw new ConfigError(
+      'Invalid configuration: --identity-cert-dir (MINIAPPS_IDENTITY_CERT_DIR) and --identity-cert-secret (MINIAPPS_IDENTITY_CERT_SECRET) are two sources of one certificate: set one',
+    );
   }
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) throw new ConfigError('Invalid configuration: --renew-deadline must be shorter than --lease-duration');
   if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) throw new ConfigError('Invalid configuration: --retry-period must be shorter than --renew-deadline');

@@ -111,7 +111,8 @@ export class OperatorProcess {
         try {
           const parsed = JSON.parse(line) as LogLine;
           this.logs.push(parsed);
-          if (parsed.msg === 'Operator started') {
+          // The operator, or the identity provider alone (--identity-only): each logs its ports once started.
+          if (parsed.msg === 'Operator started' || parsed.msg === 'Identity provider started') {
             this.healthPort = parsed.port as number;
             this.publicPort = (parsed.publicPort as number | undefined) ?? 0;
             this.webhookPort = (parsed.webhookPort as number | undefined) ?? 0;
