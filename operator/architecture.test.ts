@@ -196,10 +196,10 @@ describe('the import rules (docs/architecture.md)', () => {
     ).toEqual([]);
   });
 
-  it('the process (app.ts) knows no slice: it registers MODULES and whatever they declare', () => {
+  it('the processes (app.ts, identity-app.ts) know no slice: they register MODULES and whatever they declare', () => {
     expect(
       edges(
-        (f) => f === 'app.ts',
+        (f) => f === 'app.ts' || f === 'identity-app.ts',
         (t) => !!controllerSlice(t) || /^api\/[a-z]+\//.test(t),
       ),
     ).toEqual([]);

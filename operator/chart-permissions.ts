@@ -146,6 +146,7 @@ export const OPERATOR_PERMISSIONS: readonly Grant[] = [
     scope: 'ownNamespace',
     rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
     why:
+      "`list`: the cache of the embedded identity provider's accounts (label miniapps.dev/account: an API key of a suspended account stops), which looks here when `identity.enabled` is false (it finds none) and in `identity.namespace` otherwise. " +
       "The invitation signing key `miniapps-operator-invitation-key`, the API keys' seal key, the key-encryption key and the token signing key (made on first start), " +
       "the webhook certificate, the SMTP credentials, and the API keys of provisioning administrators (their ApiKeys live here: `get` and `watch` are also what it gives a key's owner by name; " +
       "`delete` removes a rotated-out key's Secret). Names follow the ApiKeys: no resourceNames.",

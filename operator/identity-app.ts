@@ -41,6 +41,8 @@ export class IdentityProcess {
   private readonly certificateRetryMs: number;
   private certificates?: ServingCertificates;
   private listener?: IdentityListener;
+  /** Set once the listener serves (readiness). */
+  private serving = false;
   private stopped = false;
 
   constructor(opts: IdentityProcessOptions) {
@@ -60,7 +62,7 @@ export class IdentityProcess {
       informerDefaults: { resyncMs: cfg.resyncPeriodMs, watchIdleMs: cfg.watchIdleTimeoutMs },
     });
     // Ready once the caches have listed and the listener serves; alive while the process runs.
-    this.health = new HealthServer(this.metrics.registry, { healthy: () => true, ready: () => !!this.listener && this.manager.hasSynced() }, cfg.httpBindAddress, { metrics: true });
+    this.health = new HealthServer(this.metrics.registry, { healthy: () => true, ready: () => this.serving && this.manager.hasSynced() }, cfg.httpBindAddress, { metrics: true });
   }
 
   async start(onFatal: (reason: string, how: { drain: boolean }) => void): Promise<void> {
@@ -83,6 +85,7 @@ export class IdentityProcess {
     const listener = this.listener;
     this.certificates.start((m) => listener.setCertificate(m));
     this.log.info({ port, identityPort, identity: cfg.identity }, 'Identity provider started');
+    this.serving = true;
   }
 
   /** The certificate, waiting (not Ready) while its source holds none yet; undefined when stopped meanwhile. */

@@ -36,6 +36,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +85,20 @@ const build = (...args: string[]) =>
     .at(-1)!;
 
 const release = uniqueName('img');
+/** The embedded identity provider's issuer in the release (it serves discovery with it; nothing here resolves it). */
+const ISSUER = 'https://id.example.com';
+/** Status and body of an HTTPS GET on loopback to a listener whose certificate the test does not know (the identity provider made its own). */
+const httpsGet = (port: number, path: string): Promise<{ status: number; body: string }> =>
+  new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, rejectUnauthorized: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.end();
+  });
 const ns = 'miniapps-system';
 const fullname = `${release}-miniapps-operator`;
 const container = `miniapps-image-itest-${process.pid}`;
@@ -254,8 +269,10 @@ describe.skipIf(!enabled)('the image', () => {
     expect(configured).not.toContain('WARNING');
     expect(configured).toContain('Invitation links start with https://join.example.com/');
     expect(configured).toContain('--public-url=https://join.example.com/');
-    // ...and what a new install still lacks: here no SMTP server and links to localhost.
-    const notes = install('--wait=false');
+    // ...and what a new install still lacks: here no SMTP server and links to localhost. With the
+    // embedded identity provider, which runs in a Deployment of its own (checked below).
+    const notes = install('--wait=false', '--set', 'identity.enabled=true', '--set', `identity.issuer=${ISSUER}`);
+    expect(notes).toContain(`deployment/${fullname}-identity`);
     expect(notes).toContain('WARNING: invitations.smtp.host is not set');
     expect(notes).toContain('WARNING: invitation links point at http://localhost:8081/');
 
@@ -312,6 +329,28 @@ describe.skipIf(!enabled)('the image', () => {
       });
       expect(authorized).toBe(true);
       console.log(`image ${released.image}: Ready ${(readyMs / 1000).toFixed(1)} s after podman run`);
+
+      // The identity provider's Deployment: its own ServiceAccount, the same hardening; Ready once
+      // its caches listed with its own rules, serving discovery over TLS with the certificate it made.
+      const idPlan = await planPod({ admin, server: cp.server, caPEM: cp.caPEM, namespace: ns, deployment: `${fullname}-identity`, work: join(work, 'identity') });
+      expect(idPlan.pod.serviceAccountName).toBe(`${fullname}-identity`);
+      expect(idPlan.securityContext.readOnlyRootFilesystem).toBe(true);
+      expect(idPlan.container.securityContext.capabilities?.drop).toEqual(['ALL']);
+      expect(idPlan.args).toContain('--identity-only=true');
+      const idRunning = startPod(idPlan, released.image!, `${container}-identity`);
+      try {
+        await readyAfter(idPlan, idRunning, { timeoutMs: 120_000 });
+        expect(idRunning.logs.some((l) => l.includes('Identity provider started'))).toBe(true);
+        const discovery = await httpsGet(idPlan.portOf.identity!, '/.well-known/openid-configuration');
+        expect(discovery.status).toBe(200);
+        expect((JSON.parse(discovery.body) as { issuer: string }).issuer).toBe(ISSUER);
+        expect((await httpsGet(idPlan.portOf.identity!, '/jwks')).body).toContain('"keys"');
+        podman('kill', '--signal', 'TERM', `${container}-identity`);
+        expect(await idRunning.exited).toBe(0);
+        expect(idRunning.logs.join('\n')).not.toContain(idPlan.token);
+      } finally {
+        idRunning.kill();
+      }
 
       // The kubelet stops a pod with SIGTERM: the operator drains and exits 0.
       podman('kill', '--signal', 'TERM', container);
