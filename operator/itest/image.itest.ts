@@ -19,8 +19,11 @@
 // webhook's certificate and writes its CA into the chart's webhook configuration, and the
 // webhook's listener then completes a TLS handshake verified against that caBundle for
 // the Service's DNS name, as the API server's call would be (that call itself goes
-// through the Service: node.itest.ts makes it). SIGTERM, as the kubelet stops a pod,
-// drains it and it exits 0.
+// through the Service: node.itest.ts makes it). The release has the embedded identity
+// provider on (identity.enabled): its own Deployment runs the same way under its own
+// ServiceAccount, becomes Ready (its caches listed with its own rules) and serves discovery
+// and its keys over TLS with the certificate it made. SIGTERM, as the kubelet stops a pod,
+// drains each and it exits 0.
 //
 // The release goes through an OCI registry as users get it: distribution's registry on
 // loopback (TLS, a CA of its own), the image pushed with podman and the chart with `helm
@@ -340,7 +343,8 @@ describe.skipIf(!enabled)('the image', () => {
       const idRunning = startPod(idPlan, released.image!, `${container}-identity`);
       try {
         await readyAfter(idPlan, idRunning, { timeoutMs: 120_000 });
-        expect(idRunning.logs.some((l) => l.includes('Identity provider started'))).toBe(true);
+        // Its log line comes through podman's pipe a moment after the probe may already answer.
+        await eventually(() => idRunning.logs.some((l) => l.includes('Identity provider started')), { timeoutMs: 10_000, describe: `the provider's start logged: ${idRunning.logs.slice(-5).join('\n')}` });
         const discovery = await httpsGet(idPlan.portOf.identity!, '/.well-known/openid-configuration');
         expect(discovery.status).toBe(200);
         expect((JSON.parse(discovery.body) as { issuer: string }).issuer).toBe(ISSUER);
