@@ -56,8 +56,16 @@ export const exampleFiles = (): string[] =>
  * naming the file, on anything kubectl says.
  */
 export async function applyExamples(cp: ControlPlane, admin: KubeClient, manager: string): Promise<AnyObject[]> {
+  // The webhook judges from the operator's caches, which may not yet hold what the file
+  // before made (an Organization's namespace in its status, a Membership, a MiniApp): a
+  // GitOps tool applies again until it is accepted, and so does this, for the webhook's
+  // refusals only and for 30 s at most. Anything else kubectl says throws at once.
   const apply = async (file: string, args: string[], stdin?: string) => {
-    const res = await kubectlOn(cp, ['apply', '--server-side', `--field-manager=${manager}`, ...args], stdin);
+    let res = await kubectlOn(cp, ['apply', '--server-side', `--field-manager=${manager}`, ...args], stdin);
+    for (const until = Date.now() + 30_000; res.exitCode !== 0 && res.stderr.includes('admission webhook') && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 500));
+      res = await kubectlOn(cp, ['apply', '--server-side', `--field-manager=${manager}`, ...args], stdin);
+    }
     if (res.exitCode !== 0 || res.stderr !== '') throw new Error(`kubectl apply of examples/${file} (exit ${res.exitCode}): ${res.stderr}`);
   };
   const applied: AnyObject[] = [];

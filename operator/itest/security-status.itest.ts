@@ -412,6 +412,10 @@ describe.skipIf(!webhook)('item 9: quotas', () => {
     // The lowest role, for itself: two keys, then a clear refusal.
     await createKey('r1', { owner: REVIEWER }, REVIEWER);
     await createKey('r2', { owner: REVIEWER }, REVIEWER);
+    // The webhook counts the owner's keys in the operator's cache: both are there once the operator has reconciled them.
+    await eventually(async () => (await Promise.all(['r1', 'r2'].map((k) => admin.get<ApiKey>(Kinds.ApiKey, k, ns)))).every((k) => k?.status?.observedGeneration !== undefined), {
+      describe: 'r1 and r2 seen by the operator',
+    });
     const capped = await refusal(createKey('r3', { owner: REVIEWER }, REVIEWER));
     expect(capped.message).toContain('the limit is 2 (PlatformConfig spec.quotas.apiKeysPerOwner)');
     // The namespace: full at n0 + 3, refused by the API server itself (for an owner under the cap).
