@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FailureCounter, accountId, hashPassword, passwordProblem, verifyPassword } from './accounts.ts';
 import { planKeys } from './keys.ts';
-import { signInPage } from './page.ts';
+import { consentItems, consentPage, signInPage } from './page.ts';
 
 const cheap = { N: 2 ** 12, r: 8, p: 1 };
 const DAY = 24 * 3600_000;
@@ -160,5 +160,17 @@ describe('sign-in pages', () => {
       expect(refused).toMatch(/<input id="password"[^>]* required autofocus>/);
       expect(refused).not.toMatch(/id="password"[^>]*value=/);
     }
+  });
+
+  it("a frontend app's consent page names the app and its organization (escaped), says what the grant lets it do by the scopes asked, and posts Allow or Cancel with the interaction's CSRF token", () => {
+    const html = consentPage({ uid: 'u1', csrf: 'c1', app: 'platform:app:<x>', organization: 'acme"', scopes: ['openid', 'email'] });
+    expect(html).toContain('<strong>platform:app:&lt;x&gt;</strong>, an app of the organization <strong>acme&quot;</strong>, asks to:');
+    expect(html).toContain('<ul><li>know your email address</li><li>know your roles in it (from your groups in your tenant)</li></ul>');
+    expect(html).toContain('<form method="post" action="/interaction/u1/consent"><input type="hidden" name="csrf" value="c1">');
+    expect(html).toContain('name="decision" value="allow">Allow</button>');
+    expect(html).toContain('name="decision" value="deny" class="secondary">Cancel</button>');
+    // The roles are always in the token; the rest only when asked for.
+    expect(consentItems([])).toEqual(['know your roles in it (from your groups in your tenant)']);
+    expect(consentItems(['profile', 'offline_access'])).toEqual(['know your name', 'know your roles in it (from your groups in your tenant)', 'keep you signed in until you sign out']);
   });
 });

@@ -29,3 +29,32 @@ export function signInPage(o: { uid: string; csrf: string; error?: string; tenan
       '<button type="submit">Sign in</button></form><p><a href="/reset">Forgot your password?</a></p>',
   );
 }
+
+/** What a frontend app's grant lets it do, in the person's words, by the scopes it asked for (its roles always). */
+export function consentItems(scopes: readonly string[]): string[] {
+  return [
+    ...(scopes.includes('email') ? ['know your email address'] : []),
+    ...(scopes.includes('profile') ? ['know your name'] : []),
+    'know your roles in it (from your groups in your tenant)',
+    ...(scopes.includes('offline_access') ? ['keep you signed in until you sign out'] : []),
+  ];
+}
+
+/**
+ * The consent page of a frontend app (another organization's client): the app and its
+ * organization named, what it asks for, Allow or Cancel (each a post carrying the
+ * interaction's CSRF token). Asked before the app's first grant for that person, and again
+ * when it asks for more.
+ */
+export function consentPage(o: { uid: string; csrf: string; app: string; organization: string; scopes: readonly string[] }): string {
+  const items = consentItems(o.scopes)
+    .map((i) => `<li>${escapeHtml(i)}</li>`)
+    .join('');
+  return page(
+    'Allow this app?',
+    `<p><strong>${escapeHtml(o.app)}</strong>, an app of the organization <strong>${escapeHtml(o.organization)}</strong>, asks to:</p><ul>${items}</ul>` +
+      `<form method="post" action="/interaction/${escapeHtml(o.uid)}/consent"><input type="hidden" name="csrf" value="${o.csrf}">` +
+      '<button type="submit" name="decision" value="allow">Allow</button> <button type="submit" name="decision" value="deny" class="secondary">Cancel</button></form>' +
+      '<p class="note">You are asked once for each app; Cancel takes you back to the app without signing in.</p>',
+  );
+}

@@ -26,7 +26,7 @@ import { DEFAULT_KEY_POLICY, ensureKeys } from './keys.ts';
 import type { KeyMaterial, KeyPolicy } from './keys.ts';
 import { createProvider, escapeHtml, page, withoutPlatformClients } from './provider.ts';
 import { PAGE_STYLE_SOURCE } from '../runtime/html.ts';
-import { signInPage } from './page.ts';
+import { consentPage, signInPage } from './page.ts';
 import type { IdentityTTLs, StaticClient } from './provider.ts';
 import { isTenantAccountId, tenantLockoutKey } from './tenant-accounts.ts';
 import type { TenantAccountStore } from './tenant-accounts.ts';
@@ -189,6 +189,13 @@ export class IdentityServer {
     return createHmac('sha256', this.csrfKey).update(`csrf:${uid}`).digest('base64url');
   }
 
+  /** Whether the form carries the interaction's CSRF token (compared in constant time). */
+  private csrfValid(form: URLSearchParams, uid: string): boolean {
+    const csrf = form.get('csrf') ?? '';
+    const expected = this.csrfToken(uid);
+    return csrf.length === expected.length && timingSafeEqual(Buffer.from(csrf), Buffer.from(expected));
+  }
+
   private resetCsrfToken(nonce: string): string {
     return createHmac('sha256', this.csrfKey).update(`reset-csrf:${nonce}`).digest('base64url');
   }
@@ -196,8 +203,8 @@ export class IdentityServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'https://identity.invalid');
-      const m = /^\/interaction\/([A-Za-z0-9_-]{1,64})(\/login)?$/.exec(url.pathname);
-      if (m) return await this.interaction(req, res, m[1]!, !!m[2]);
+      const m = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|consent))?$/.exec(url.pathname);
+      if (m) return await this.interaction(req, res, m[1]!, m[2] as 'login' | 'consent' | undefined);
       if (url.pathname === '/reset') return await this.resetRequest(req, res);
       if (url.pathname === '/reset/confirm') return await this.resetConfirm(req, res, url);
       if (url.pathname === '/auth' || url.pathname === '/device/auth') {
@@ -218,13 +225,27 @@ export class IdentityServer {
     }
   }
 
-  private async interaction(req: IncomingMessage, res: ServerResponse, uid: string, isLogin: boolean): Promise<void> {
+  private async interaction(req: IncomingMessage, res: ServerResponse, uid: string, step: 'login' | 'consent' | undefined): Promise<void> {
     const provider = this.current();
     // Throws when the browser's interaction cookie does not match: a page opened elsewhere, or expired.
     const details = await provider.interactionDetails(req, res);
     if (details.uid !== uid) throw new Error('Interaction mismatch');
+    const isLogin = step === 'login';
     if (details.prompt.name === 'consent') {
-      // First-party clients only (each is configured by the platform): consent is given by signing in.
+      // A frontend app is another organization's client: the person is asked, the app and its
+      // organization named, before its first grant (and when it asks for more). The platform's
+      // own clients (kubectl's, the console's) are given consent by signing in.
+      const app = this.tenants?.apps.client(String(details.params.client_id ?? ''));
+      if (app) {
+        const asked = (details.prompt.details as { missingOIDCScope?: string[] }).missingOIDCScope ?? [];
+        if (step !== 'consent' || req.method !== 'POST') return send(res, 200, consentPage({ uid, csrf: this.csrfToken(uid), app: app.appId, organization: app.organization, scopes: asked }));
+        const form = new URLSearchParams(await readBody(req, 4 << 10));
+        if (!this.csrfValid(form, uid)) return send(res, 403, page('Sign-in failed', '<p>The form was not sent from this page. Start again from the application you came from.</p>'));
+        if (form.get('decision') !== 'allow') {
+          this.opts.log.info({ client: app.clientId }, 'Consent refused');
+          return provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The person did not allow the app' }, { mergeWithLastSubmission: false });
+        }
+      }
       const grant = details.grantId ? (await provider.Grant.find(details.grantId))! : new provider.Grant({ accountId: details.session!.accountId, clientId: details.params.client_id as string });
       const d = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
       if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
@@ -238,10 +259,7 @@ export class IdentityServer {
     if (this.tenants?.apps.client(clientId)) return this.tenantLogin(req, res, uid, isLogin, clientId, typeof details.params.tenant === 'string' ? details.params.tenant : '');
     if (!isLogin || req.method !== 'POST') return send(res, 200, this.loginPage(uid));
     const form = new URLSearchParams(await readBody(req, 16 << 10));
-    const csrf = form.get('csrf') ?? '';
-    const expected = this.csrfToken(uid);
-    if (csrf.length !== expected.length || !timingSafeEqual(Buffer.from(csrf), Buffer.from(expected)))
-      return send(res, 403, page('Sign-in failed', '<p>The form was not sent from this page. Start again from the application you came from.</p>'));
+    if (!this.csrfValid(form, uid)) return send(res, 403, page('Sign-in failed', '<p>The form was not sent from this page. Start again from the application you came from.</p>'));
     const login = (form.get('login') ?? '').slice(0, 254);
     const password = (form.get('password') ?? '').slice(0, 256);
     const now = this.opts.clock.now().getTime();
@@ -269,10 +287,7 @@ export class IdentityServer {
     const tenants = this.tenants!;
     if (!isLogin || req.method !== 'POST') return send(res, 200, this.tenantLoginPage(uid, tenantHint));
     const form = new URLSearchParams(await readBody(req, 16 << 10));
-    const csrf = form.get('csrf') ?? '';
-    const expected = this.csrfToken(uid);
-    if (csrf.length !== expected.length || !timingSafeEqual(Buffer.from(csrf), Buffer.from(expected)))
-      return send(res, 403, page('Sign-in failed', '<p>The form was not sent from this page. Start again from the application you came from.</p>'));
+    if (!this.csrfValid(form, uid)) return send(res, 403, page('Sign-in failed', '<p>The form was not sent from this page. Start again from the application you came from.</p>'));
     const tenant = (form.get('tenant') ?? '').trim().slice(0, 253);
     const login = (form.get('login') ?? '').slice(0, 254);
     const password = (form.get('password') ?? '').slice(0, 256);

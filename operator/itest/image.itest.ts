@@ -344,7 +344,10 @@ describe.skipIf(!enabled)('the image', () => {
       try {
         await readyAfter(idPlan, idRunning, { timeoutMs: 120_000 });
         // Its log line comes through podman's pipe a moment after the probe may already answer.
-        await eventually(() => idRunning.logs.some((l) => l.includes('Identity provider started')), { timeoutMs: 10_000, describe: `the provider's start logged: ${idRunning.logs.slice(-5).join('\n')}` });
+        await eventually(() => idRunning.logs.some((l) => l.includes('Identity provider started')), {
+          timeoutMs: 10_000,
+          describe: `the provider's start logged: ${idRunning.logs.slice(-5).join('\n')}`,
+        });
         const discovery = await httpsGet(idPlan.portOf.identity!, '/.well-known/openid-configuration');
         expect(discovery.status).toBe(200);
         expect((JSON.parse(discovery.body) as { issuer: string }).issuer).toBe(ISSUER);

@@ -17,6 +17,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.5rem 1.25rem;margin:1
 dt{color:#555}dd{margin:0;font-weight:600;overflow-wrap:anywhere}
 button{font:inherit;font-weight:600;color:#fff;background:#1d4ed8;border:0;border-radius:.5rem;padding:.75rem 1.5rem;cursor:pointer}
 button:hover{background:#1e40af}button:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}
+button.secondary{color:#1d4ed8;background:#fff;border:1px solid #1d4ed8}button.secondary:hover{background:#eff6ff}
 a{color:#1d4ed8}
 .note{color:#555;font-size:.9rem}
 h2{font-size:1.15rem;margin:1.75rem 0 .5rem}

@@ -103,6 +103,26 @@ export function loginForm(html: string): { action: string; csrf: string } {
   return { action: action.replace(/&amp;/g, '&'), csrf };
 }
 
+/**
+ * After a sign-in was posted: when the provider answered with a frontend app's consent page
+ * (server.ts consentPage), posts `decision` on it, as the person's click would, and returns
+ * where that led; otherwise returns `done` as it is. `page` is the consent page's HTML, when
+ * there was one.
+ */
+export async function answerConsent(
+  ua: UserAgent,
+  origin: string,
+  done: { res: Response; url: string; leftTo?: string },
+  decision: 'allow' | 'deny' = 'allow',
+): Promise<{ res: Response; url: string; leftTo?: string; page?: string }> {
+  if (done.leftTo || !/\/interaction\/[\w-]+$/.test(new URL(done.url).pathname)) return done;
+  const html = await done.res.text();
+  const action = /<form method="post" action="(\/interaction\/[\w-]+\/consent)"/.exec(html)?.[1];
+  if (!action) return { res: new Response(html, { status: done.res.status }), url: done.url };
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  return { ...(await ua.follow(new URL(action, origin).href, origin, { form: { csrf, decision } })), page: html };
+}
+
 /** The alert of a page (the sign-in error), else its body's text. */
 export function pageMessage(html: string): string {
   const alert = /role="alert">([^<]*)</.exec(html)?.[1];
@@ -148,6 +168,10 @@ export async function signIn(opts: {
   form?: Record<string, string>;
   /** The user agent (its cookies: a session from an earlier sign-in); a new one by default. */
   userAgent?: UserAgent;
+  /** The authorization request's `prompt` (default `consent`: a frontend app's consent page is shown every time); `''` for none. */
+  prompt?: string;
+  /** What the person answers on a frontend app's consent page (default allow); deny: the app gets access_denied, and signIn throws. */
+  consent?: 'allow' | 'deny';
 }): Promise<SignInResult> {
   const config = opts.config ?? (await relyingParty(opts.issuer, opts.clientId, opts.caPEM));
   const verifier = oidc.randomPKCECodeVerifier();
@@ -159,15 +183,18 @@ export async function signIn(opts: {
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
-    prompt: 'consent',
+    ...(opts.prompt === '' ? {} : { prompt: opts.prompt ?? 'consent' }),
   });
   const ua = opts.userAgent ?? new UserAgent(opts.caPEM, opts.headers);
   const origin = new URL(opts.issuer).origin;
   const page = await ua.follow(url.href, origin);
   if (page.leftTo) throw new Error(`The provider sent the browser away before signing in: ${page.leftTo}`);
   const form = loginForm(await page.res.text());
-  const done = await ua.follow(new URL(form.action, origin).href, origin, { form: { ...opts.form, csrf: form.csrf, login: opts.login, password: opts.password } });
+  const posted = await ua.follow(new URL(form.action, origin).href, origin, { form: { ...opts.form, csrf: form.csrf, login: opts.login, password: opts.password } });
+  const done = await answerConsent(ua, origin, posted, opts.consent);
   if (!done.leftTo) throw new Error(`Sign-in refused (HTTP ${done.res.status}): ${pageMessage(await done.res.text())}`);
+  const denied = new URL(done.leftTo).searchParams.get('error');
+  if (denied) throw new Error(`The app got ${denied}: ${new URL(done.leftTo).searchParams.get('error_description') ?? ''}`);
   const tokens = await oidc.authorizationCodeGrant(config, new URL(done.leftTo), { pkceCodeVerifier: verifier, expectedState: state, idTokenExpected: true });
   return { idToken: tokens.id_token!, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, claims: tokens.claims()!, config };
 }

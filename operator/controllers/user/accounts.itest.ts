@@ -30,7 +30,7 @@ import { chromiumMissing, launchChromium } from '../../testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient, untilObject } from '../../testenv/clients.ts';
 import { identityOperatorArgs } from '../../testenv/controlplane.ts';
 import type { IdentityEndpoint } from '../../testenv/controlplane.ts';
-import { UserAgent, createTestAccount, loginForm, pageMessage, relyingParty, setPasswordByLink, signIn } from '../../testenv/identity.ts';
+import { UserAgent, answerConsent, createTestAccount, loginForm, pageMessage, relyingParty, setPasswordByLink, signIn } from '../../testenv/identity.ts';
 import { eventually, kubectl, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { invitationFlags } from '../../testenv/invitations.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
@@ -241,6 +241,52 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     await untilObject<User>(admin, Kinds.User, 'ada', nsOf(tenantA), (x) => (x.status?.effectiveRoles?.length ?? 0) === 4, 'the user has four roles again');
   });
 
+  it("asks before a frontend app's first grant, naming the app and its organization: Cancel sends the app access_denied and grants nothing, Allow is remembered", async () => {
+    const config = await relyingParty(idp.issuer, APP_ID, idp.caPEM);
+    const origin = new URL(idp.issuer).origin;
+    const ua = new UserAgent(idp.caPEM, person());
+    const start = async () => {
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT,
+        scope: 'openid email',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state,
+        tenant: tenantA,
+      });
+      return { verifier, state, page: await ua.follow(url.href, origin) };
+    };
+    // Signed in, then Cancel: the app is told access_denied, and has no code.
+    const first = await start();
+    const form = loginForm(await first.page.res.text());
+    const denied = await answerConsent(
+      ua,
+      origin,
+      await ua.follow(new URL(form.action, origin).href, origin, { form: { csrf: form.csrf, tenant: tenantA, login: EMAIL, password: PASSWORD } }),
+      'deny',
+    );
+    expect(denied.page).toContain(`<strong>${APP_ID}</strong>, an app of the organization <strong>${org}</strong>, asks to:`);
+    expect(denied.page).toContain('<ul><li>know your email address</li><li>know your roles in it (from your groups in your tenant)</li></ul>');
+    const back = new URL(denied.leftTo!);
+    expect(back.href.startsWith(REDIRECT)).toBe(true);
+    expect([back.searchParams.get('error'), back.searchParams.has('code')]).toEqual(['access_denied', false]);
+    // Signed in already, nothing granted: asked again (no sign-in form); a post without the page's CSRF token is refused.
+    const second = await start();
+    expect(second.page.leftTo).toBeUndefined();
+    const secondHtml = await second.page.res.text();
+    expect(secondHtml).toContain('Allow this app?');
+    const action = new URL(/action="([^"]+\/consent)"/.exec(secondHtml)![1]!, origin).href;
+    expect((await ua.request(action, { form: { csrf: 'forged', decision: 'allow' } })).status).toBe(403);
+    const allowed = await answerConsent(ua, origin, { res: new Response(secondHtml), url: second.page.url }, 'allow');
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(allowed.leftTo!), { pkceCodeVerifier: second.verifier, expectedState: second.state });
+    expect(decodeJwt(tokens.access_token).roles).toEqual(TOKEN_ROLES);
+    // Allowed once: the next sign-in of that session goes straight back to the app.
+    const third = await start();
+    expect(third.page.leftTo).toMatch(/[?&]code=/);
+  });
+
   it.skipIf(!!chromiumMissing('accounts.itest.ts'))(
     "in headless Chromium: the user signs in to the frontend app on the provider's page (the tenant filled in from the app's request, a wrong password refused first), and the app's openid-client relying party gets the seed's roles",
     async () => {
@@ -276,6 +322,13 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
         expect(await page.getByLabel('Email').inputValue()).toBe(EMAIL);
         await page.getByLabel('Password').fill(PASSWORD);
         await page.getByRole('button', { name: 'Sign in' }).click();
+        // The app is another organization's: the person is asked first, the app and its organization named.
+        await page.getByRole('heading', { name: 'Allow this app?' }).waitFor();
+        const asks = await page.locator('main').innerText();
+        expect(asks).toContain(`${APP_ID}, an app of the organization ${org}, asks to:`);
+        expect(asks).toContain('know your roles in it');
+        expect(callback).toBeUndefined();
+        await page.getByRole('button', { name: 'Allow' }).click();
         await page.waitForURL(`${REDIRECT}**`).catch(async (err: Error) => {
           throw new Error(`The browser did not come back to the app: at ${page.url()}, showing ${JSON.stringify((await page.locator('body').innerText()).slice(0, 500))} (${err.message})`);
         });
@@ -386,7 +439,7 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     const origin = new URL(idp.issuer).origin;
     const page = await ua.follow(url.href, origin);
     const form = loginForm(await page.res.text());
-    const done = await ua.follow(new URL(form.action, origin).href, origin, { form: { csrf: form.csrf, tenant: tenantA, login: EMAIL, password: PASSWORD } });
+    const done = await answerConsent(ua, origin, await ua.follow(new URL(form.action, origin).href, origin, { form: { csrf: form.csrf, tenant: tenantA, login: EMAIL, password: PASSWORD } }));
     expect(done.leftTo?.startsWith(REDIRECT)).toBe(true);
     const forged = new URL(done.leftTo!);
     forged.searchParams.set('state', oidc.randomState());
