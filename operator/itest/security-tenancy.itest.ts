@@ -564,7 +564,11 @@ describe('review of items 3 and 11: claims that hold, groups that stay', () => {
     // The organization deleted: its claims go with it, and the id is free.
     await deleteOrganizationsAndWait(admin, [orgC]);
     await eventually(async () => (await claimsOf()).length === 0, { timeoutMs: 60_000, describe: 'the claims of the deleted organization gone' });
-    await admin.create(Kinds.AppManifest, { metadata: { name: 'after', namespace: nsB }, spec: { appId, listingId: `${orgC}-b` } }, asMallory);
+    // The webhook reads its cache of claims, which sees the Leases go a moment after the API server does.
+    await eventually(() => admin.create(Kinds.AppManifest, { metadata: { name: 'after', namespace: nsB }, spec: { appId, listingId: `${orgC}-b` } }, asMallory), {
+      timeoutMs: 30_000,
+      describe: 'the freed id accepted',
+    });
     await untilObject<AppManifest>(admin, Kinds.AppManifest, 'after', nsB, (a) => cond(a, 'IdsOwned')?.status === 'True', 'B holds the freed id');
   }, 240_000);
 });

@@ -182,6 +182,8 @@ describe('the seed flow of super apps, mini apps and reviews', () => {
     );
     expect(cond(m, 'Ready')?.status).toBe('True');
     expect(m.metadata.finalizers).toContain('miniapps.dev/miniapp');
+    // fx-rates too is in the reviewers' queue (the webhook checks a review against the operator's cache).
+    await eventually(async () => (await getMini('fx-rates'))?.status?.superApps?.[0]?.state === 'AwaitingReview', { describe: 'fx-rates AwaitingReview' });
     expect(await listed()).toEqual([]);
   });
 
