@@ -398,6 +398,11 @@ describe.skipIf(!helm)('helm lint and helm template (helm v3)', () => {
       { identity: { enabled: true, issuer: 'https://id.example.com', namespace: 'miniapps-system' } },
       /identity.namespace must not be the release namespace \(miniapps-system\)/,
     ],
+    [
+      "the identity provider's Secrets beside the console's sessions (each ServiceAccount would read the other's)",
+      merge(CONSOLE_ON, { identity: { enabled: true, issuer: 'https://id.example.com', namespace: 'shared' }, console: { sessions: { namespace: 'shared' } } }),
+      /identity.namespace must not be the console's sessions namespace \(shared\)/,
+    ],
   ])('refuses %s', (_name, values, message) => {
     expect(() => template(helm!, values)).toThrow(message);
   });

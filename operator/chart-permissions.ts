@@ -18,6 +18,8 @@ export const IDENTITY = `${FULLNAME}-identity`;
 export const IDENTITY_NAMESPACE = '<namespace>-identity';
 /** The SMTP credentials Secret (invitations.smtp.credentialsSecret). */
 export const SMTP_SECRET = '<invitations.smtp.credentialsSecret>';
+/** The identity listener's certificate Secret (identity.certSecretName). */
+export const IDENTITY_CERT_SECRET = '<identity.certSecretName>';
 
 /**
  * Where a grant applies, the role of the chart that holds it and whose ServiceAccount it is
@@ -206,7 +208,12 @@ export const IDENTITY_PERMISSIONS: readonly Grant[] = [
   {
     scope: 'identityRelease',
     rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [SMTP_SECRET] },
-    why: 'With `invitations.smtp.credentialsSecret` only: the SMTP credentials of password-reset emails, by name; no other Secret of the release namespace.',
+    why: 'With `invitations.smtp.credentialsSecret` only: the SMTP credentials of password-reset emails, by name.',
+  },
+  {
+    scope: 'identityRelease',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [IDENTITY_CERT_SECRET] },
+    why: "With `identity.certSecretName` only: its listener's certificate (e.g. cert-manager's), read again when renewed, by name. No other Secret of the release namespace.",
   },
 ];
 

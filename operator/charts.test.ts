@@ -27,6 +27,7 @@ import { Roles } from './api/membership/schema.ts';
 import {
   FULLNAME,
   IDENTITY,
+  IDENTITY_CERT_SECRET,
   IDENTITY_NAMESPACE,
   IDENTITY_PERMISSIONS,
   LEASE_NAME,
@@ -249,6 +250,7 @@ const PLACEHOLDERS: Record<string, string> = {
   $identity: IDENTITY,
   $identityNamespace: IDENTITY_NAMESPACE,
   '.Values.invitations.smtp.credentialsSecret | quote': JSON.stringify(SMTP_SECRET),
+  '.Values.identity.certSecretName | quote': JSON.stringify(IDENTITY_CERT_SECRET),
 };
 
 /**
@@ -404,8 +406,17 @@ describe("the operator's RBAC (templates/rbac.yaml)", () => {
 
 describe('the RBAC and settings helm template renders', () => {
   it.skipIf(!helm)('are those of the template read without Helm, with the names filled in', () => {
-    // With identity.enabled and SMTP credentials, so that every rule of the lists renders (checked below without them).
-    const IDENTITY_VALUES = ['--set', 'identity.enabled=true', '--set', 'identity.issuer=https://id.example.com', '--set', 'invitations.smtp.credentialsSecret=smtp-x'];
+    // With identity.enabled, SMTP credentials and the provider's certificate Secret, so that every rule of the lists renders (checked below without the last two).
+    const IDENTITY_VALUES = [
+      '--set',
+      'identity.enabled=true',
+      '--set',
+      'identity.issuer=https://id.example.com',
+      '--set',
+      'invitations.smtp.credentialsSecret=smtp-x',
+      '--set',
+      'identity.certSecretName=idcert-x',
+    ];
     const render = (template: string, extra: string[] = IDENTITY_VALUES) =>
       execFileSync(
         helm!,
@@ -418,6 +429,7 @@ describe('the RBAC and settings helm template renders', () => {
         .replaceAll(/\brel-miniapps-operator\b/g, FULLNAME)
         .replaceAll(/\bop-sa\b/g, '<serviceaccount>')
         .replaceAll(/\bsmtp-x\b/g, SMTP_SECRET)
+        .replaceAll(/\bidcert-x\b/g, IDENTITY_CERT_SECRET)
         .replaceAll(/\bns-x\b/g, '<namespace>');
     const objects = parseAllDocuments(render('templates/rbac.yaml')).map((d) => d.toJS() as RbacObject);
     expect(summary(objects)).toEqual(EXPECTED_RBAC);
@@ -425,7 +437,7 @@ describe('the RBAC and settings helm template renders', () => {
     // Without the embedded identity provider: none of its roles, and nothing of the operator's in its namespace.
     const withoutIdentity = parseAllDocuments(render('templates/rbac.yaml', [])).map((d) => d.toJS() as RbacObject);
     expect(summary(withoutIdentity)).toEqual(expectedRbac(SCOPE_ORDER.filter((s) => SCOPES[s].holder === 'operator' && s !== 'identityNamespace')));
-    // Without SMTP credentials, the provider reads no Secret of the release namespace at all.
+    // Without SMTP credentials or a certificate Secret, the provider reads no Secret of the release namespace at all.
     const withoutCredentials = parseAllDocuments(render('templates/rbac.yaml', IDENTITY_VALUES.slice(0, 4))).map((d) => d.toJS() as RbacObject);
     const releaseRole = withoutCredentials.find((o) => o.kind === 'Role' && o.metadata.name === IDENTITY && o.metadata.namespace === '<namespace>');
     expect(releaseRole?.rules).toEqual(rulesOf('identityRelease').filter((r) => !r.resources.includes('secrets')));

@@ -1,7 +1,7 @@
 // The embedded identity provider in a process of its own (--identity-only): the Helm chart's
 // identity Deployment runs it under a ServiceAccount that holds only what the provider uses
-// (its Secrets in the release namespace, and reading the kinds it answers about), never the
-// operator's rights. It serves the provider's listener and /healthz, /readyz, /metrics, keeps
+// (the Secrets of its namespace, --identity-namespace; reading the kinds it answers about and
+// the app id claims of the operator's namespace), never the operator's rights. It serves the provider's listener and /healthz, /readyz, /metrics, keeps
 // read-only caches of what the modules' `identity` parts declare (frontend apps and their
 // users' roles), and reconciles nothing: no controllers, webhooks, APIs, acceptance page or
 // leader election (its state is shared through the API server, so every replica serves).
@@ -56,6 +56,7 @@ export class IdentityProcess {
     this.manager = new Manager({
       client: this.client,
       namespace: cfg.namespace,
+      identityNamespace: cfg.identityNamespace,
       log: this.log,
       metrics: this.metrics,
       cacheSyncTimeoutMs: cfg.cacheSyncTimeoutMs,

@@ -1,7 +1,7 @@
 // Accounts of the embedded identity provider: a person's user name, email, first and
 // last name, whether the account is suspended, and the hash of their password. Each
-// account is one Secret in the operator's namespace (label miniapps.dev/account), so
-// the hash is readable by the operator alone and never appears in a status, event or
+// account is one Secret in the provider's namespace (--identity-namespace, label
+// miniapps.dev/account), so the hash is readable by the operator and the provider alone and never appears in a status, event or
 // log. The account's id (the tokens' `sub`) is derived from the lowercased email, which
 // is what the operator binds in RBAC.
 import { createHash, createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';

@@ -1,6 +1,6 @@
 // oidc-provider's storage on the cluster: each stored model instance (session, grant,
 // interaction, authorization code, refresh token, device code, ...) is one Secret in the
-// operator's namespace, so the provider's state survives a restart and is shared by
+// provider's namespace (--identity-namespace), so the provider's state survives a restart and is shared by
 // replicas. Names and labels carry only SHA-256 digests of ids, grant ids, session uids
 // and user codes (an id of a token is the token); the payload is in the Secret's data.
 // Expired entries are removed by sweep(), which the identity server runs periodically.

@@ -1,5 +1,5 @@
 // The identity provider's signing keys and cookie keys, kept in one Secret in the
-// operator's namespace (never in a status, event or log). Keys rotate: a new signing key
+// provider's namespace (--identity-namespace; never in a status, event or log). Keys rotate: a new signing key
 // is added (and signs from then on) once the newest is older than `rotateAfterMs`; the
 // previous ones stay published in the JWKS for `retainMs` so tokens they signed still
 // verify, then are dropped. The write is a compare-and-swap on the Secret's

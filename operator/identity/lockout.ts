@@ -1,6 +1,6 @@
 // Sign-in lockout shared by every replica: the failures in a row of one login (user name or
 // email as typed, lowercased, whether or not an account has it) are one Secret in the
-// operator's namespace, `oidc-lockout-<digest>`, counted by compare-and-swap on its
+// provider's namespace, `oidc-lockout-<digest>`, counted by compare-and-swap on its
 // resourceVersion, so that N replicas lock a login after the same 5 failures as one
 // replica would (with per-replica counters a guesser spreading tries over N replicas got
 // N times as many). The Secret's name and labels hold only a digest of the login; its

@@ -55,6 +55,6 @@ export function consentPage(o: { uid: string; csrf: string; app: string; organiz
     `<p><strong>${escapeHtml(o.app)}</strong>, an app of the organization <strong>${escapeHtml(o.organization)}</strong>, asks to:</p><ul>${items}</ul>` +
       `<form method="post" action="/interaction/${escapeHtml(o.uid)}/consent"><input type="hidden" name="csrf" value="${o.csrf}">` +
       '<button type="submit" name="decision" value="allow">Allow</button> <button type="submit" name="decision" value="deny" class="secondary">Cancel</button></form>' +
-      '<p class="note">You are asked once for each app; Cancel takes you back to the app without signing in.</p>',
+      '<p class="note">You are asked once for each app while you stay signed in; Cancel takes you back to the app without giving it access.</p>',
   );
 }

@@ -235,7 +235,12 @@ export class IdentityServer {
       // A frontend app is another organization's client: the person is asked, the app and its
       // organization named, before its first grant (and when it asks for more). The platform's
       // own clients (kubectl's, the console's) are given consent by signing in.
-      const app = this.tenants?.apps.client(String(details.params.client_id ?? ''));
+      const clientId = String(details.params.client_id ?? '');
+      const app = this.tenants?.apps.client(clientId);
+      if (!app && !this.opts.clients.some((c) => c.client_id === clientId)) {
+        // A frontend app that stopped being one between sign-in and consent (its AppManifest gone, its id no longer held): nothing is granted.
+        return provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The app is no longer available' }, { mergeWithLastSubmission: false });
+      }
       if (app) {
         const asked = (details.prompt.details as { missingOIDCScope?: string[] }).missingOIDCScope ?? [];
         if (step !== 'consent' || req.method !== 'POST') return send(res, 200, consentPage({ uid, csrf: this.csrfToken(uid), app: app.appId, organization: app.organization, scopes: asked }));

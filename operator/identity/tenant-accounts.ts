@@ -1,5 +1,5 @@
 // Accounts of tenant users (seed 003's createUsers): one per User, kept like the platform's
-// accounts (a Secret in the operator's namespace, readable by the operator alone, the
+// accounts (a Secret in the provider's namespace, readable by the operator and the provider alone, the
 // password as an scrypt hash) but scoped to the tenant: the account id (the tokens' `sub`)
 // is derived from the tenant's namespace and the email, so the same email in two tenants is
 // two accounts, and a tenant account is never a platform account (its id has another shape,
@@ -93,7 +93,7 @@ export interface TenantUserIdentity {
   lastName?: string;
 }
 
-/** Tenant users' accounts, on the cluster (Secrets in the operator's namespace). */
+/** Tenant users' accounts, on the cluster (Secrets in the provider's namespace). */
 export class TenantAccountStore {
   private readonly client: KubeClient;
   private readonly namespace: string;

@@ -154,7 +154,8 @@ export class Manager implements CacheSource {
    */
   cache<T extends AnyObject>(decl: CacheDecl<T>): Informer<T> {
     const namespace = decl.inOperatorNamespace ? this.opts.namespace : decl.inIdentityNamespace ? (this.opts.identityNamespace ?? this.opts.namespace) : undefined;
-    if ((decl.inOperatorNamespace || decl.inIdentityNamespace) && !namespace) throw new Error(`Cache ${decl.name} reads the operator's namespace, and the Manager was given none`);
+    if ((decl.inOperatorNamespace || decl.inIdentityNamespace) && !namespace)
+      throw new Error(`Cache ${decl.name} reads the ${decl.inOperatorNamespace ? "operator's" : "identity provider's"} namespace, and the Manager was given none`);
     const id = `${decl.resource.group}/${decl.resource.plural}?${decl.labelSelector ?? ''}${namespace ? `@${namespace}` : ''}`;
     const known = this.decls.get(id);
     if (known && known !== (decl as unknown as CacheDecl)) {

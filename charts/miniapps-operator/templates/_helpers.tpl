@@ -208,10 +208,16 @@ key, the webhook's key, provisioning administrators' API keys).
 */}}
 {{- define "miniapps-operator.identity.namespace" -}}
 {{- $release := include "miniapps-operator.namespace" . -}}
-{{- if eq .Values.identity.namespace $release -}}
+{{- $namespace := default (printf "%s-identity" $release | trunc 63 | trimSuffix "-") .Values.identity.namespace -}}
+{{- if .Values.identity.enabled -}}
+{{- if eq $namespace $release -}}
 {{- fail (printf "identity.namespace must not be the release namespace (%s): the identity provider's ServiceAccount may read every Secret of its namespace, and the release namespace's are the operator's (its key-encryption key, the webhook's key, provisioning administrators' API keys). Leave it empty (%s-identity, made by the chart) or name another namespace" $release $release) -}}
 {{- end -}}
-{{- default (printf "%s-identity" $release | trunc 63 | trimSuffix "-") .Values.identity.namespace }}
+{{- if and .Values.console.enabled (eq $namespace (include "miniapps-operator.console.sessionsNamespace" .)) -}}
+{{- fail (printf "identity.namespace must not be the console's sessions namespace (%s): each one's ServiceAccount may read every Secret of its namespace, and the other's are password hashes, keys and people's tokens. Give each a namespace of its own" $namespace) -}}
+{{- end -}}
+{{- end -}}
+{{- $namespace }}
 {{- end }}
 
 {{/* The SMTP server's flags (invitations, set-password and reset emails): the operator's and the identity provider's. */}}

@@ -1,5 +1,5 @@
 // The Account controller: keeps the account's private half (the Secret account-<id> of the
-// operator's namespace, which holds the password hash) in step with the Account, puts
+// provider's namespace, --identity-namespace, which holds the password hash) in step with the Account, puts
 // suspension in force, binds a provisioning administrator, and sends the "set your
 // password" email to a person whose account was made without a password.
 import { AccountConditions, AccountReasons, PASSWORD_SETUP_TTL_MS, RESEND_SETUP_ANNOTATION } from '../../api/account/names.ts';
@@ -155,12 +155,12 @@ export class AccountReconciler implements Reconciler {
           type: AccountConditions.Stored,
           status: 'True',
           reason: AccountReasons.EmbeddedIdentityDisabled,
-          message: 'No private half: the operator runs without the embedded identity provider (--identity-bind-address), so the person signs in with your own provider',
+          message: 'No private half: the operator runs without the embedded identity provider (--identity-bind-address or --identity-embedded), so the person signs in with your own provider',
         },
       };
     }
     const secretName = accountSecretName(id);
-    const where = `Secret ${secretName} in namespace ${this.deps.operatorNamespace}`;
+    const where = `Secret ${secretName} in namespace ${this.opts.identityNamespace ?? this.deps.operatorNamespace}`;
     const half = await accounts.privateHalf(id);
     if (!half) {
       try {

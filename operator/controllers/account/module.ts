@@ -6,7 +6,7 @@ import { accountController } from './controller.ts';
 
 /**
  * Account: the public face of an embedded identity provider's account (its private half,
- * with the password hash, is the Secret account-<id> of the operator's namespace), its
+ * with the password hash, is the Secret account-<id> of the provider's namespace), its
  * suspension, its provisioning administrator's binding, and the "set your password" email.
  */
 export const accountModule: OperatorModule = {
