@@ -9,7 +9,7 @@
 // opens on the provider alone, the person sets a password and signs in, and kube-apiserver
 // takes the ID token. Everything the provider keeps is in its namespace, nothing in the
 // operator's.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,8 @@ const ns = uniqueName('alone-op');
 const fullname = `${release}-miniapps-operator-identity`;
 const identityNs = `${ns}-identity`;
 const SA_USER = `system:serviceaccount:${ns}:${fullname}`;
+/** identity.certSecretName: the listener's certificate in a Secret of the release namespace (the one kube-apiserver trusts for the issuer). */
+const CERT_SECRET = 'alone-identity-tls';
 const person = uniqueName('ines');
 const email = `${person}@example.com`;
 const password = 'the password ines chose';
@@ -101,6 +103,8 @@ beforeAll(async () => {
       'identity.enabled=true',
       '--set',
       `identity.issuer=${idp.issuer}`,
+      '--set',
+      `identity.certSecretName=${CERT_SECRET}`,
       '--show-only',
       'templates/identity.yaml',
       '--show-only',
@@ -114,6 +118,8 @@ beforeAll(async () => {
       .filter(Boolean),
   );
   await admin.create(Resources.Namespace, { metadata: { name: ns } });
+  const pem = (f: string) => Buffer.from(readFileSync(join(idp.certDir, f))).toString('base64');
+  await admin.create(Resources.Secret, { metadata: { name: CERT_SECRET, namespace: ns }, type: 'kubernetes.io/tls', data: { 'tls.crt': pem('tls.crt'), 'tls.key': pem('tls.key') } });
   const ofProvider = rendered.filter(
     (o) => KINDS[o.kind!] && (o.metadata.labels?.['app.kubernetes.io/component'] === 'identity' || (o.metadata.namespace === identityNs && o.kind!.startsWith('Role'))),
   );
@@ -122,7 +128,8 @@ beforeAll(async () => {
 
   // The Deployment's container as the kubelet would start it: its flags and environment, its
   // ServiceAccount's token and the cluster's CA where a pod has them; its listener on the port
-  // kube-apiserver trusts (with that port's certificate), and an SMTP server of the test's.
+  // kube-apiserver trusts, its certificate read from identity.certSecretName as the chart says
+  // (with its ServiceAccount's rules), and an SMTP server of the test's.
   const deployment = rendered.find((o) => o.kind === 'Deployment') as AnyObject & {
     spec: { template: { spec: { serviceAccountName: string; containers: { args: string[]; env: { name: string; value?: string }[] }[] } } };
   };
@@ -144,8 +151,8 @@ beforeAll(async () => {
   const podEnv: Record<string, string> = { POD_NAMESPACE: ns, POD_NAME: `${fullname}-test` };
   const expand = (s: string) => s.replace(/\$\((\w+)\)/g, (_, v: string) => podEnv[v] ?? '');
   const local = /^--(http|identity)-bind-address=|^--identity-issuer=/;
-  const args = [...container.args.filter((a) => !local.test(a)).map(expand), `--identity-bind-address=127.0.0.1:${idp.port}`, `--identity-issuer=${idp.issuer}`, `--identity-cert-dir=${idp.certDir}`];
-  expect(args).toEqual(expect.arrayContaining(['--identity-only=true', `--identity-namespace=${identityNs}`]));
+  const args = [...container.args.filter((a) => !local.test(a)).map(expand), `--identity-bind-address=127.0.0.1:${idp.port}`, `--identity-issuer=${idp.issuer}`];
+  expect(args).toEqual(expect.arrayContaining(['--identity-only=true', `--identity-namespace=${identityNs}`, `--identity-cert-secret=${ns}/${CERT_SECRET}`]));
 
   smtp = await TestSmtpServer.start();
   // The operator (as the test's administrator): the accounts in the provider's namespace, the provider served elsewhere.
@@ -187,6 +194,8 @@ describe.skipIf(!helmBin)('the embedded identity provider alone, as the chart de
     for (const verb of ['get', 'list', 'create', 'update', 'patch', 'delete']) expect(await allowed(SA_USER, { verb, resource: 'secrets', namespace: identityNs }), verb).toBe(true);
     for (const resource of ['users', 'usergroups', 'tenants', 'subscriptions', 'solutions', 'organizations', 'appmanifests'])
       expect(await allowed(SA_USER, { verb: 'watch', resource, group: 'miniapps.dev' }), resource).toBe(true);
+    // Its certificate's Secret, by name (identity.certSecretName), and no other of the release namespace.
+    expect(await allowed(SA_USER, { verb: 'get', resource: 'secrets', namespace: ns, name: CERT_SECRET })).toBe(true);
     // What it may not: the operator's Secrets (its key-encryption key, the webhook's key, API keys), any Secret elsewhere, any write of the platform's kinds, RBAC.
     for (const name of ['miniapps-operator-key-encryption-key', `${release}-miniapps-operator-webhook-cert`, undefined])
       expect(await allowed(SA_USER, { verb: 'get', resource: 'secrets', namespace: ns, name }), name ?? 'any').toBe(false);
