@@ -176,11 +176,6 @@ export class SolutionLookups {
     this.userGroups = caches.cache(Caches.userGroups);
   }
 
-  /** The Organization whose namespace this is (as recorded in its status), if any. */
-  organizationOf(namespace: string | undefined): Organization | undefined {
-    return namespace ? this.organizations.byIndex(Index.namespace, namespace)[0] : undefined;
-  }
-
   /** The Tenant whose namespace this is (as recorded in its status), if any. */
   tenantOf(namespace: string | undefined): Tenant | undefined {
     return namespace ? this.tenants.byIndex(Index.namespace, namespace)[0] : undefined;

@@ -78,7 +78,7 @@ export class AppLookups {
       .filter((a) => !a.metadata.deletionTimestamp && !this.lookups.claims.refusal(a))
       .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) || a.metadata.name!.localeCompare(b.metadata.name!));
     const app = held[0];
-    const organization = app && this.lookups.organizationOf(app.metadata.namespace)?.metadata.name;
+    const organization = app && this.lookups.claims.organizationOf(app.metadata.namespace!)?.metadata.name;
     return app && organization ? { app, organization } : undefined;
   }
 
