@@ -257,7 +257,7 @@ export const Caches = {
    * Who holds each app and listing id: Leases of the operator's namespace (only it writes
    * there), one per id, owned by the Organization that claimed it first (domain/claims.ts).
    */
-  idClaims: declareCache<ClaimLease>({ name: 'idclaims', resource: Resources.Lease, labelSelector: ID_CLAIM_LABEL, inOperatorNamespace: true, indexes: { [Index.claim]: claimIndex } }),
+  idClaims: declareCache<ClaimLease>({ name: 'idclaims', resource: Resources.Lease, labelSelector: ID_CLAIM_LABEL, inNamespace: 'operator', indexes: { [Index.claim]: claimIndex } }),
   /**
    * Accounts of the embedded identity provider (Secrets of the operator's namespace), by
    * lowercased email and by owner (the Account), keeping only the email, the suspension and whether a password is set (never the hash).
@@ -266,7 +266,7 @@ export const Caches = {
     name: 'account secrets',
     resource: Resources.Secret,
     labelSelector: ACCOUNT_LABEL,
-    inIdentityNamespace: true,
+    inNamespace: 'identity',
     transform: (s) =>
       ({
         metadata: { name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion, ownerReferences: s.metadata.ownerReferences },

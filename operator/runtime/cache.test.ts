@@ -168,6 +168,41 @@ describe('declared caches', () => {
     expect(() => manager.cache({ name: 'labelled namespaces', resource, labelSelector: 'team=x' })).not.toThrow();
   });
 
+  it("lists a cache declared in the operator's or the identity provider's namespace there, and nowhere else; cluster-wide otherwise", async () => {
+    const { Manager } = await import('./controller.ts');
+    const { OperatorMetrics } = await import('./metrics.ts');
+    const listed: (string | undefined)[] = [];
+    const client = {
+      list: async (_rt: unknown, opts: { namespace?: string }) => {
+        listed.push(opts.namespace);
+        return { items: [], metadata: { resourceVersion: '1' } };
+      },
+      async *watch(_rt: unknown, opts: { signal: AbortSignal }) {
+        await new Promise((r) => opts.signal.addEventListener('abort', r, { once: true }));
+      },
+    };
+    const secrets = { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true };
+    const declare = (m: InstanceType<typeof Manager>) => {
+      m.cache({ name: 'keys', resource: secrets, labelSelector: 'k', inNamespace: 'operator' });
+      m.cache({ name: 'accounts', resource: secrets, labelSelector: 'a', inNamespace: 'identity' });
+      m.cache({ name: 'everywhere', resource: secrets, labelSelector: 'e' });
+    };
+    const log = pino({ level: 'silent' });
+    for (const [opts, expected] of [
+      [{ namespace: 'ops', identityNamespace: 'ops-identity' }, ['ops', 'ops-identity', undefined]],
+      [{ namespace: 'ops' }, ['ops', 'ops', undefined]],
+    ] as const) {
+      listed.length = 0;
+      const manager = new Manager({ client: client as never, log, metrics: new OperatorMetrics({ processMetrics: false }), ...opts });
+      declare(manager);
+      await manager.start(() => {});
+      expect(listed).toEqual(expected);
+      await manager.stop();
+    }
+    const without = new Manager({ client: client as never, log, metrics: new OperatorMetrics({ processMetrics: false }) });
+    expect(() => without.cache({ name: 'accounts', resource: secrets, inNamespace: 'identity' })).toThrow('Cache accounts reads the identity namespace, and the Manager was given none');
+  });
+
   it('refuses an index of the same name with another function (an indexer conflict)', async () => {
     const inf = new Informer({} as never, { resource: { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true } }, (await import('pino')).default({ level: 'silent' }));
     const byNs = (o: { metadata: { namespace?: string } }) => [o.metadata.namespace ?? ''];

@@ -52,10 +52,12 @@ export interface CacheDecl<T extends AnyObject = AnyObject> {
   name: string;
   resource: ResourceType;
   labelSelector?: string;
-  /** Only the objects of the operator's own namespace (the Manager's `namespace`): what only the operator writes. */
-  inOperatorNamespace?: boolean;
-  /** Only the objects of the embedded identity provider's namespace (the Manager's `identityNamespace`, default its `namespace`). */
-  inIdentityNamespace?: boolean;
+  /**
+   * Only the objects of one namespace: `operator`, the operator's own (the Manager's
+   * `namespace`: what only the operator writes), or `identity`, the embedded identity
+   * provider's (the Manager's `identityNamespace`, default its `namespace`).
+   */
+  inNamespace?: 'operator' | 'identity';
   /** Applied to every object before it is stored (the default drops managedFields). */
   transform?: (obj: T) => T;
   indexes?: Record<string, IndexFn<T>>;

@@ -94,9 +94,9 @@ function ownerKeys(owner: { group: string; kind: string; namespaced: boolean }) 
 
 export interface ManagerOptions {
   client: KubeClient;
-  /** The operator's own namespace: where the caches declared inOperatorNamespace look (and nowhere else). */
+  /** The operator's own namespace: where the caches declared `inNamespace: 'operator'` look (and nowhere else). */
   namespace?: string;
-  /** The embedded identity provider's namespace: where the caches declared inIdentityNamespace look (default `namespace`). */
+  /** The embedded identity provider's namespace: where the caches declared `inNamespace: 'identity'` look (default `namespace`). */
   identityNamespace?: string;
   /** Versions produced by the controllers' own writes: their events wake nobody. */
   ownWrites?: OwnWrites;
@@ -153,9 +153,8 @@ export class Manager implements CacheSource {
    * controller silently inherits a cache shaped for someone else.
    */
   cache<T extends AnyObject>(decl: CacheDecl<T>): Informer<T> {
-    const namespace = decl.inOperatorNamespace ? this.opts.namespace : decl.inIdentityNamespace ? (this.opts.identityNamespace ?? this.opts.namespace) : undefined;
-    if ((decl.inOperatorNamespace || decl.inIdentityNamespace) && !namespace)
-      throw new Error(`Cache ${decl.name} reads the ${decl.inOperatorNamespace ? "operator's" : "identity provider's"} namespace, and the Manager was given none`);
+    const namespace = decl.inNamespace === 'identity' ? (this.opts.identityNamespace ?? this.opts.namespace) : decl.inNamespace && this.opts.namespace;
+    if (decl.inNamespace && !namespace) throw new Error(`Cache ${decl.name} reads the ${decl.inNamespace} namespace, and the Manager was given none`);
     const id = `${decl.resource.group}/${decl.resource.plural}?${decl.labelSelector ?? ''}${namespace ? `@${namespace}` : ''}`;
     const known = this.decls.get(id);
     if (known && known !== (decl as unknown as CacheDecl)) {
