@@ -103,6 +103,24 @@ export function loginForm(html: string): { action: string; csrf: string } {
   return { action: action.replace(/&amp;/g, '&'), csrf };
 }
 
+/** A PKCE (S256) authorization request of `config` with `params` (redirect_uri, scope, ...): its URL, and the verifier and state its code is redeemed with. */
+export async function authorizationRequest(config: oidc.Configuration, params: Record<string, string>): Promise<{ url: URL; verifier: string; state: string }> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = params.state ?? oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, { ...params, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+  return { url, verifier, state };
+}
+
+/**
+ * Posts the sign-in form of the page `html` (with its CSRF token) and `fields`, as the
+ * person's click does, then answers a frontend app's consent page, if one comes, with
+ * `decision` (answerConsent).
+ */
+export async function postSignIn(ua: UserAgent, origin: string, html: string, fields: Record<string, string>, decision?: 'allow' | 'deny'): ReturnType<typeof answerConsent> {
+  const form = loginForm(html);
+  return answerConsent(ua, origin, await ua.follow(new URL(form.action, origin).href, origin, { form: { ...fields, csrf: form.csrf } }), decision);
+}
+
 /**
  * After a sign-in was posted: when the provider answered with a frontend app's consent page
  * (server.ts consentPage), posts `decision` on it, as the person's click would, and returns
@@ -174,24 +192,16 @@ export async function signIn(opts: {
   consent?: 'allow' | 'deny';
 }): Promise<SignInResult> {
   const config = opts.config ?? (await relyingParty(opts.issuer, opts.clientId, opts.caPEM));
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const redirectUri = opts.redirectUri ?? 'http://127.0.0.1:53999/callback';
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: redirectUri,
+  const { url, verifier, state } = await authorizationRequest(config, {
+    redirect_uri: opts.redirectUri ?? 'http://127.0.0.1:53999/callback',
     scope: opts.scope ?? 'openid email profile groups offline_access',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
     ...(opts.prompt === '' ? {} : { prompt: opts.prompt ?? 'consent' }),
   });
   const ua = opts.userAgent ?? new UserAgent(opts.caPEM, opts.headers);
   const origin = new URL(opts.issuer).origin;
   const page = await ua.follow(url.href, origin);
   if (page.leftTo) throw new Error(`The provider sent the browser away before signing in: ${page.leftTo}`);
-  const form = loginForm(await page.res.text());
-  const posted = await ua.follow(new URL(form.action, origin).href, origin, { form: { ...opts.form, csrf: form.csrf, login: opts.login, password: opts.password } });
-  const done = await answerConsent(ua, origin, posted, opts.consent);
+  const done = await postSignIn(ua, origin, await page.res.text(), { ...opts.form, login: opts.login, password: opts.password }, opts.consent);
   if (!done.leftTo) throw new Error(`Sign-in refused (HTTP ${done.res.status}): ${pageMessage(await done.res.text())}`);
   const denied = new URL(done.leftTo).searchParams.get('error');
   if (denied) throw new Error(`The app got ${denied}: ${new URL(done.leftTo).searchParams.get('error_description') ?? ''}`);

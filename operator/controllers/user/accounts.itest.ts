@@ -30,7 +30,7 @@ import { chromiumMissing, launchChromium } from '../../testenv/browser.ts';
 import { deleteOrganizationsAndWait, testClient, untilObject } from '../../testenv/clients.ts';
 import { identityOperatorArgs } from '../../testenv/controlplane.ts';
 import type { IdentityEndpoint } from '../../testenv/controlplane.ts';
-import { UserAgent, answerConsent, createTestAccount, loginForm, pageMessage, relyingParty, setPasswordByLink, signIn } from '../../testenv/identity.ts';
+import { UserAgent, answerConsent, authorizationRequest, createTestAccount, loginForm, pageMessage, postSignIn, relyingParty, setPasswordByLink, signIn } from '../../testenv/identity.ts';
 import { eventually, kubectl, testIdentity, testKubeconfig, uniqueName } from '../../testenv/index.ts';
 import { invitationFlags } from '../../testenv/invitations.ts';
 import { OperatorProcess } from '../../testenv/operator-process.ts';
@@ -246,27 +246,12 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     const origin = new URL(idp.issuer).origin;
     const ua = new UserAgent(idp.caPEM, person());
     const start = async () => {
-      const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: REDIRECT,
-        scope: 'openid email',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-        tenant: tenantA,
-      });
-      return { verifier, state, page: await ua.follow(url.href, origin) };
+      const request = await authorizationRequest(config, { redirect_uri: REDIRECT, scope: 'openid email', tenant: tenantA });
+      return { ...request, page: await ua.follow(request.url.href, origin) };
     };
     // Signed in, then Cancel: the app is told access_denied, and has no code.
     const first = await start();
-    const form = loginForm(await first.page.res.text());
-    const denied = await answerConsent(
-      ua,
-      origin,
-      await ua.follow(new URL(form.action, origin).href, origin, { form: { csrf: form.csrf, tenant: tenantA, login: EMAIL, password: PASSWORD } }),
-      'deny',
-    );
+    const denied = await postSignIn(ua, origin, await first.page.res.text(), { tenant: tenantA, login: EMAIL, password: PASSWORD }, 'deny');
     expect(denied.page).toContain(`<strong>${APP_ID}</strong>, an app of the organization <strong>${org}</strong>, asks to:`);
     expect(denied.page).toContain('<ul><li>know your email address</li><li>know your roles in it (from your groups in your tenant)</li></ul>');
     const back = new URL(denied.leftTo!);
@@ -291,16 +276,7 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     "in headless Chromium: the user signs in to the frontend app on the provider's page (the tenant filled in from the app's request, a wrong password refused first), and the app's openid-client relying party gets the seed's roles",
     async () => {
       const config = await relyingParty(idp.issuer, APP_ID, idp.caPEM);
-      const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: REDIRECT,
-        scope: 'openid email profile',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-        tenant: tenantA,
-      });
+      const { url, verifier, state } = await authorizationRequest(config, { redirect_uri: REDIRECT, scope: 'openid email profile', tenant: tenantA });
       const browser = await launchChromium();
       try {
         const page = await (await browser.newContext({ ignoreHTTPSErrors: true, extraHTTPHeaders: person() })).newPage();
@@ -408,14 +384,7 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     const ua = new UserAgent(idp.caPEM, person());
     await appSignIn(tenantA, PASSWORD, ua);
     const kubectl = await relyingParty(idp.issuer, KUBECTL_CLIENT_ID, idp.caPEM);
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(kubectl, {
-      redirect_uri: 'http://127.0.0.1:53999/callback',
-      scope: 'openid email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state: 'k',
-    });
+    const { url } = await authorizationRequest(kubectl, { redirect_uri: 'http://127.0.0.1:53999/callback', scope: 'openid email' });
     const r = await ua.follow(url.href, new URL(idp.issuer).origin);
     expect(r.leftTo).toBeUndefined();
     const html = await r.res.text();
@@ -432,14 +401,11 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
 
   it('refuses a forged state: the relying party redeems no code whose state is not the one it sent', async () => {
     const config = await relyingParty(idp.issuer, APP_ID, idp.caPEM);
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+    const { url, verifier, state } = await authorizationRequest(config, { redirect_uri: REDIRECT, scope: 'openid' });
     const ua = new UserAgent(idp.caPEM, person());
     const origin = new URL(idp.issuer).origin;
     const page = await ua.follow(url.href, origin);
-    const form = loginForm(await page.res.text());
-    const done = await answerConsent(ua, origin, await ua.follow(new URL(form.action, origin).href, origin, { form: { csrf: form.csrf, tenant: tenantA, login: EMAIL, password: PASSWORD } }));
+    const done = await postSignIn(ua, origin, await page.res.text(), { tenant: tenantA, login: EMAIL, password: PASSWORD });
     expect(done.leftTo?.startsWith(REDIRECT)).toBe(true);
     const forged = new URL(done.leftTo!);
     forged.searchParams.set('state', oidc.randomState());
