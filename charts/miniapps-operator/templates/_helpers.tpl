@@ -36,20 +36,35 @@ name (unless the release name already contains it); truncated to 63 characters.
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* Labels that select the operator pods; never change across upgrades. */}}
-{{- define "miniapps-operator.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "miniapps-operator.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name | trunc 63 | trimSuffix "-" }}
-app.kubernetes.io/component: controller
+{{/*
+Labels that select one component's pods (list . "<component>": controller, console,
+identity); never change across upgrades.
+*/}}
+{{- define "miniapps-operator.componentSelectorLabels" -}}
+{{- $ := index . 0 -}}
+app.kubernetes.io/name: {{ include "miniapps-operator.name" $ }}
+app.kubernetes.io/instance: {{ $.Release.Name | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
 
-{{/* Standard labels of every resource of the chart. */}}
-{{- define "miniapps-operator.labels" -}}
-{{ include "miniapps-operator.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{/* Standard labels of one component's resources (list . "<component>"). */}}
+{{- define "miniapps-operator.componentLabels" -}}
+{{- $ := index . 0 -}}
+{{ include "miniapps-operator.componentSelectorLabels" . }}
+app.kubernetes.io/version: {{ $.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ $.Release.Service }}
 app.kubernetes.io/part-of: miniapps-operator
-helm.sh/chart: {{ include "miniapps-operator.chart" . }}
+helm.sh/chart: {{ include "miniapps-operator.chart" $ }}
+{{- end }}
+
+{{/* Labels that select the operator pods. */}}
+{{- define "miniapps-operator.selectorLabels" -}}
+{{ include "miniapps-operator.componentSelectorLabels" (list . "controller") }}
+{{- end }}
+
+{{/* Standard labels of every resource of the operator. */}}
+{{- define "miniapps-operator.labels" -}}
+{{ include "miniapps-operator.componentLabels" (list . "controller") }}
 {{- end }}
 
 {{/* Name of the operator's ServiceAccount. */}}
@@ -117,20 +132,14 @@ http://localhost:8081/
 {{- include "miniapps-operator.suffixed" (list . "console") }}
 {{- end }}
 
-{{/* Labels that select the console pods; never change across upgrades. */}}
+{{/* Labels that select the console's pods. */}}
 {{- define "miniapps-operator.console.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "miniapps-operator.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name | trunc 63 | trimSuffix "-" }}
-app.kubernetes.io/component: console
+{{ include "miniapps-operator.componentSelectorLabels" (list . "console") }}
 {{- end }}
 
 {{/* Standard labels of the console's resources. */}}
 {{- define "miniapps-operator.console.labels" -}}
-{{ include "miniapps-operator.console.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/part-of: miniapps-operator
-helm.sh/chart: {{ include "miniapps-operator.chart" . }}
+{{ include "miniapps-operator.componentLabels" (list . "console") }}
 {{- end }}
 
 {{/*
@@ -183,20 +192,14 @@ neither is given.
 {{- include "miniapps-operator.suffixed" (list . "identity") }}
 {{- end }}
 
-{{/* Labels that select the identity provider's pods; never change across upgrades. */}}
+{{/* Labels that select the identity provider's pods. */}}
 {{- define "miniapps-operator.identity.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "miniapps-operator.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name | trunc 63 | trimSuffix "-" }}
-app.kubernetes.io/component: identity
+{{ include "miniapps-operator.componentSelectorLabels" (list . "identity") }}
 {{- end }}
 
 {{/* Standard labels of the identity provider's resources. */}}
 {{- define "miniapps-operator.identity.labels" -}}
-{{ include "miniapps-operator.identity.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/part-of: miniapps-operator
-helm.sh/chart: {{ include "miniapps-operator.chart" . }}
+{{ include "miniapps-operator.componentLabels" (list . "identity") }}
 {{- end }}
 
 {{/*
