@@ -32,7 +32,7 @@ const APP_ID = 'hardening-app';
 const APP_REDIRECT = 'http://127.0.0.1:53999/callback';
 const TENANT_NS = `${namespace}-acme`;
 const tenantApps: TenantApps = {
-  client: (clientId) => (clientId === APP_ID ? { clientId, redirectUris: [APP_REDIRECT], audience: `org/${APP_ID}`, organization: 'org', appId: APP_ID } : undefined),
+  client: (clientId) => (clientId === APP_ID ? { clientId, redirectUris: [APP_REDIRECT], audience: `org/${APP_ID}`, organization: 'org', organizationDisplayName: 'Org', appId: APP_ID } : undefined),
   tenantNamespace: (tenant) => (tenant === 'acme' ? TENANT_NS : undefined),
   roles: () => [],
 };

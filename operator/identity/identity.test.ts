@@ -117,7 +117,7 @@ describe("kube-apiserver's AuthenticationConfiguration for the embedded provider
 describe("the platform's own client ids", () => {
   it('are never a frontend app, configured or not: every miniapps-* id is reserved', async () => {
     const { withoutPlatformClients, kubectlClient } = await import('./provider.ts');
-    const app = (id: string) => ({ clientId: id, redirectUris: ['https://evil.example/cb'], audience: `evil/${id}`, organization: 'evil', appId: id });
+    const app = (id: string) => ({ clientId: id, redirectUris: ['https://evil.example/cb'], audience: `evil/${id}`, organization: 'evil', organizationDisplayName: 'Evil', appId: id });
     const apps = { client: app, tenantNamespace: () => undefined, roles: () => undefined };
     // Only kubectl's client is configured (the chart without --identity-console-redirect-uris): the console's id is still no app.
     const filtered = withoutPlatformClients(apps, [kubectlClient()]);

@@ -41,8 +41,8 @@ export function consentItems(scopes: readonly string[]): string[] {
 }
 
 /**
- * The consent page of a frontend app (another organization's client): the app and its
- * organization named, what it asks for, Allow or Cancel (each a post carrying the
+ * The consent page of a frontend app (another organization's client): the app (its appId)
+ * and its organization (as people read it, its display name) named, what it asks for, Allow or Cancel (each a post carrying the
  * interaction's CSRF token). Asked before the app's first grant for that person, and again
  * when it asks for more.
  */

@@ -243,7 +243,8 @@ export class IdentityServer {
       }
       if (app) {
         const asked = (details.prompt.details as { missingOIDCScope?: string[] }).missingOIDCScope ?? [];
-        if (step !== 'consent' || req.method !== 'POST') return send(res, 200, consentPage({ uid, csrf: this.csrfToken(uid), app: app.appId, organization: app.organization, scopes: asked }));
+        if (step !== 'consent' || req.method !== 'POST')
+          return send(res, 200, consentPage({ uid, csrf: this.csrfToken(uid), app: app.appId, organization: app.organizationDisplayName, scopes: asked }));
         const form = new URLSearchParams(await readBody(req, 4 << 10));
         if (!this.csrfValid(form, uid)) return send(res, 403, page('Sign-in failed', '<p>The form was not sent from this page. Start again from the application you came from.</p>'));
         if (form.get('decision') !== 'allow') {

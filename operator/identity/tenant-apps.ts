@@ -12,6 +12,8 @@ export interface TenantAppClient {
   /** The access token's audience (`<organization>/<appId>`, as the token-roles API's). */
   audience: string;
   organization: string;
+  /** Its organization as people read it (spec.displayName): what the consent page names. */
+  organizationDisplayName: string;
   appId: string;
 }
 

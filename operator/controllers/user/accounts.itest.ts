@@ -252,7 +252,7 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
     // Signed in, then Cancel: the app is told access_denied, and has no code.
     const first = await start();
     const denied = await postSignIn(ua, origin, await first.page.res.text(), { tenant: tenantA, login: EMAIL, password: PASSWORD }, 'deny');
-    expect(denied.page).toContain(`<strong>${APP_ID}</strong>, an app of the organization <strong>${org}</strong>, asks to:`);
+    expect(denied.page).toContain(`<strong>${APP_ID}</strong>, an app of the organization <strong>Tenant identity</strong>, asks to:`);
     expect(denied.page).toContain('<ul><li>know your email address</li><li>know your roles in it (from your groups in your tenant)</li></ul>');
     const back = new URL(denied.leftTo!);
     expect(back.href.startsWith(REDIRECT)).toBe(true);
@@ -301,7 +301,7 @@ describe("tenant users' accounts and frontend apps as OIDC clients", () => {
         // The app is another organization's: the person is asked first, the app and its organization named.
         await page.getByRole('heading', { name: 'Allow this app?' }).waitFor();
         const asks = await page.locator('main').innerText();
-        expect(asks).toContain(`${APP_ID}, an app of the organization ${org}, asks to:`);
+        expect(asks).toContain(`${APP_ID}, an app of the organization Tenant identity, asks to:`);
         expect(asks).toContain('know your roles in it');
         expect(callback).toBeUndefined();
         await page.getByRole('button', { name: 'Allow' }).click();

@@ -71,15 +71,15 @@ export class AppLookups {
     return this.appFor(ns, orgNs ? this.lookups.appManifests.getByName(ref.name, orgNs) : undefined, ref.organization);
   }
 
-  /** The AppManifest holding `appId` (its organization claimed it) and its organization's name; the oldest when several do. */
-  holder(appId: string): { app: AppManifest; organization: string } | undefined {
+  /** The AppManifest holding `appId` (its organization claimed it), its organization's name and display name; the oldest when several do. */
+  holder(appId: string): { app: AppManifest; organization: string; organizationDisplayName: string } | undefined {
     const held = this.lookups.appManifests
       .byIndex(Index.appId, appId)
       .filter((a) => !a.metadata.deletionTimestamp && !this.lookups.claims.refusal(a))
       .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) || a.metadata.name!.localeCompare(b.metadata.name!));
     const app = held[0];
-    const organization = app && this.lookups.claims.organizationOf(app.metadata.namespace!)?.metadata.name;
-    return app && organization ? { app, organization } : undefined;
+    const organization = app && this.lookups.claims.organizationOf(app.metadata.namespace!);
+    return app && organization ? { app, organization: organization.metadata.name!, organizationDisplayName: organization.spec.displayName } : undefined;
   }
 
   /** The embedded identity provider's view (identity/tenant-apps.ts). */
@@ -89,7 +89,14 @@ export class AppLookups {
         const h = this.holder(clientId);
         const redirectUris = h?.app.spec.redirectUris ?? [];
         if (!h || redirectUris.length === 0) return undefined;
-        return { clientId, redirectUris: [...redirectUris], audience: tokenAudience(h.organization, h.app.spec.appId), organization: h.organization, appId: h.app.spec.appId };
+        return {
+          clientId,
+          redirectUris: [...redirectUris],
+          audience: tokenAudience(h.organization, h.app.spec.appId),
+          organization: h.organization,
+          organizationDisplayName: h.organizationDisplayName,
+          appId: h.app.spec.appId,
+        };
       },
       tenantNamespace: (tenant) => {
         const t = this.lookups.tenants.getByName(tenant);
